@@ -1,0 +1,50 @@
+# medspa-warehouse: every entry point a person or CI needs. `make demo` and `make test`
+# install first when needed, so a fresh clone needs nothing else.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export MEDSPA_DATA_DIR ?= $(CURDIR)/data
+# dbt must see the same environment at parse and run time, or it re-parses.
+export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
+export DAGSTER_HOME := $(MEDSPA_DATA_DIR)/dagster
+
+.PHONY: install manifest demo test dev bench lint format clean
+
+install: $(VENV)/.installed
+
+# uv installs the locked set in seconds; it comes from PyPI like everything else.
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@UV=$$(command -v uv || echo "python3 -m uv"); $$UV sync --frozen --quiet
+	@touch $@
+
+# dbt's manifest, built ahead of time so Dagster never parses dbt on load.
+manifest: install
+	@$(BIN)/python -m orchestration.manifest
+
+demo: install manifest
+	$(BIN)/medspa demo
+
+test: install manifest
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+dev: install manifest
+	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+
+bench: install manifest
+	$(BIN)/python -m benchmarks
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix dbt_project/models
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

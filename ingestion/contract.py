@@ -1,0 +1,158 @@
+"""The landing contract (`contract.yml`) loaded into typed objects.
+
+Everything that needs to know a source table's shape asks this module: the loader's
+validation and dlt column hints, the dbt sources YAML, the raw-layer quality suites
+and the demo generator. Keeping one reader of one file is what makes "adding a column
+is one edit" true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONTRACT_PATH = Path(__file__).with_name("contract.yml")
+
+#: Contract type -> DuckDB type of the raw layer.
+DUCKDB_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "decimal": "DECIMAL(18,2)",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "time": "TIME",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+}
+
+#: Contract type -> dlt data_type hint.
+DLT_TYPES: dict[str, str] = {
+    "string": "text",
+    "integer": "bigint",
+    "decimal": "decimal",
+    "boolean": "bool",
+    "date": "date",
+    "time": "time",
+    "timestamp": "timestamp",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column and the rules a value in it must follow."""
+
+    name: str
+    type: str
+    nullable: bool
+    phi: bool = False
+    enum: tuple[Any, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    description: str = ""
+
+    @property
+    def duckdb_type(self) -> str:
+        return DUCKDB_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One source table: `<system>.<name>` with its primary key and columns in contract order."""
+
+    system: str
+    name: str
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...] = field(repr=False)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.system}.{self.name}"
+
+    @property
+    def dataset(self) -> str:
+        """The raw DuckDB schema / dlt dataset this table lands in."""
+        return f"raw_{self.system}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def phi_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.phi]
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.qualified_name} has no contract column {name!r}")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """All systems and tables of the landing contract."""
+
+    version: int
+    tables: tuple[Table, ...]
+    required_tables: tuple[str, ...]
+    system_descriptions: dict[str, str]
+
+    @property
+    def systems(self) -> list[str]:
+        return list(self.system_descriptions)
+
+    def table(self, qualified_name: str) -> Table:
+        for t in self.tables:
+            if t.qualified_name == qualified_name:
+                return t
+        raise KeyError(f"the contract has no table {qualified_name!r}")
+
+    def tables_of(self, system: str) -> list[Table]:
+        return [t for t in self.tables if t.system == system]
+
+
+def _column(name: str, spec: dict[str, Any], is_key: bool) -> Column:
+    enum = spec.get("enum")
+    return Column(
+        name=name,
+        type=spec["type"],
+        nullable=not (is_key or spec.get("required", False)),
+        phi=bool(spec.get("phi", False)),
+        enum=tuple(enum) if enum is not None else None,
+        min=spec.get("min"),
+        max=spec.get("max"),
+        description=spec.get("description", ""),
+    )
+
+
+def parse_contract(raw: dict[str, Any]) -> Contract:
+    """Build a `Contract` from the YAML document, checking it is internally consistent."""
+    tables: list[Table] = []
+    descriptions: dict[str, str] = {}
+    for system, sys_spec in raw["systems"].items():
+        descriptions[system] = sys_spec.get("description", "")
+        for name, t_spec in sys_spec["tables"].items():
+            key = tuple(t_spec["primary_key"])
+            cols = tuple(_column(c, s, c in key) for c, s in t_spec["columns"].items())
+            missing = set(key) - {c.name for c in cols}
+            if missing:
+                raise ValueError(f"{system}.{name}: primary key columns {missing} not declared")
+            if "updated_at" not in {c.name for c in cols}:
+                raise ValueError(f"{system}.{name}: every table needs updated_at for merging")
+            tables.append(Table(system, name, key, cols))
+    return Contract(
+        version=int(raw["version"]),
+        tables=tuple(tables),
+        required_tables=tuple(raw.get("required_tables", [])),
+        system_descriptions=descriptions,
+    )
+
+
+@cache
+def load_contract(path: Path = CONTRACT_PATH) -> Contract:
+    """The contract shipped with the project (cached: it is read on hot paths)."""
+    with open(path, encoding="utf-8") as fh:
+        return parse_contract(yaml.safe_load(fh))

@@ -1,0 +1,82 @@
+"""Render the dbt sources YAML from the landing contract.
+
+The raw layer's shape has one home (`contract.yml`); the dbt sources files are derived
+from it by `medspa contract sync`, and `tests/ingestion/test_contract_sync.py` fails when
+a committed file no longer matches what this module would write.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ingestion.contract import Contract, Table, load_contract
+from medspa.settings import DBT_PROJECT_DIR
+
+HEADER = (
+    "# GENERATED from ingestion/contract.yml by `medspa contract sync`: do not edit by hand.\n"
+    "# The raw layer holds PHI (columns with meta.phi); only staging models may read it.\n"
+)
+
+
+def _column_yaml(table: Table, name: str) -> dict[str, Any]:
+    col = table.column(name)
+    entry: dict[str, Any] = {"name": name, "data_type": col.duckdb_type.lower()}
+    if col.description:
+        entry["description"] = col.description
+    meta: dict[str, Any] = {"contract_type": col.type}
+    if col.phi:
+        meta["phi"] = True
+    entry["meta"] = meta
+    tests: list[Any] = []
+    if not col.nullable:
+        tests.append("not_null")
+    if table.primary_key == (name,):
+        tests.append("unique")
+    if tests:
+        entry["data_tests"] = tests
+    return entry
+
+
+def _table_yaml(table: Table) -> dict[str, Any]:
+    return {
+        "name": table.name,
+        "description": f"Raw `{table.qualified_name}` extracts merged on "
+        f"({', '.join(table.primary_key)}); newest updated_at wins.",
+        "meta": {"primary_key": list(table.primary_key), "contains_phi": bool(table.phi_columns)},
+        "columns": [_column_yaml(table, c) for c in table.column_names],
+    }
+
+
+def render_sources(contract: Contract | None = None) -> dict[Path, str]:
+    """Map of sources-file path -> YAML text, one file per source system."""
+    contract = contract or load_contract()
+    files: dict[Path, str] = {}
+    for system in contract.systems:
+        doc = {
+            "version": 2,
+            "sources": [
+                {
+                    "name": f"raw_{system}",
+                    "schema": f"raw_{system}",
+                    "description": contract.system_descriptions[system],
+                    "tables": [_table_yaml(t) for t in contract.tables_of(system)],
+                }
+            ],
+        }
+        path = DBT_PROJECT_DIR / "models" / "staging" / system / f"_{system}__sources.yml"
+        files[path] = HEADER + yaml.safe_dump(doc, sort_keys=False, width=100)
+    return files
+
+
+def sync_sources() -> list[Path]:
+    """Write the sources files; returns the paths that changed."""
+    changed = []
+    for path, text in render_sources().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed

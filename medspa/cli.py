@@ -1,0 +1,67 @@
+"""`medspa` command line: one sub-command per module in `medspa.commands`.
+
+Each command module exposes `HELP` (one line), `add_arguments(parser)` and `run(args) -> int`.
+Modules are imported only when their command runs, so `medspa generate` does not pay for
+importing Dagster or Great Expectations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: command name -> module implementing it (medspa.commands.<module>).
+COMMANDS: dict[str, str] = {
+    "generate": "generate",
+    "ingest": "ingest",
+    "transform": "transform",
+    "run": "run",
+    "demo": "demo",
+    "site": "site",
+    "contract": "contract",
+}
+
+_HELP: dict[str, str] = {
+    "generate": "write the seeded demo chain's extracts (full snapshot, or --advance nightly deltas)",
+    "ingest": "load a landing folder into the warehouse's raw layer with dlt",
+    "transform": "run dbt build (staging -> marts) against the warehouse",
+    "run": "the nightly job, in-process: ingest -> dbt -> checks -> publish -> site",
+    "demo": "generate demo data when the landing folder is empty, then run",
+    "site": "render the dashboards from serving.duckdb",
+    "contract": "work with the landing contract (sync dbt sources from contract.yml)",
+}
+
+
+def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
+    """The `--data-dir` option every command that touches the warehouse shares."""
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="where warehouse, landing, site and Dagster storage live "
+        "(default: $MEDSPA_DATA_DIR or ./data)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medspa", description=__doc__.splitlines()[0])
+    subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        sub = subs.add_parser(name, help=_HELP[name], description=_HELP[name])
+        sub.set_defaults(_command=name)
+        _module(name).add_arguments(sub)
+    return parser
+
+
+def _module(name: str):  # noqa: ANN202 - module object
+    return importlib.import_module(f"medspa.commands.{COMMANDS[name]}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(_module(args._command).run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `medspa` sub-command (see medspa.cli)."""

@@ -1,0 +1,23 @@
+"""`medspa contract sync`: regenerate the dbt sources YAML from ingestion/contract.yml."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["sync", "check"], help="sync: write; check: fail if stale")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingestion.dbt_sources import render_sources, sync_sources
+
+    if args.action == "check":
+        stale = [p for p, text in render_sources().items()
+                 if not p.exists() or p.read_text(encoding="utf-8") != text]
+        for p in stale:
+            print(f"stale: {p} (run `medspa contract sync`)")
+        return 1 if stale else 0
+    for p in sync_sources():
+        print(f"wrote {p}")
+    return 0
