@@ -25,3 +25,56 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, contract: Contract | None 
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "raw_{system}"')
     for table in contract.tables:
         con.execute(create_table_sql(table))
+
+
+#: Bookkeeping tables the loader writes beside the raw data. They hold no PHI except
+#: `rejected_rows.raw_record` (the rejected row as text), which stays in the raw layer.
+META_TABLES_SQL: tuple[str, ...] = (
+    "CREATE SCHEMA IF NOT EXISTS raw_meta",
+    "CREATE SCHEMA IF NOT EXISTS raw_quarantine",
+    # One row per landing file the loader has seen: loaded, or refused with a reason.
+    # A file (same relative path and content hash) that was loaded is never loaded again.
+    """CREATE TABLE IF NOT EXISTS raw_meta.loaded_files (
+        load_id VARCHAR NOT NULL,
+        file_path VARCHAR NOT NULL,          -- relative to the landing folder
+        file_sha256 VARCHAR NOT NULL,
+        system VARCHAR NOT NULL,
+        table_name VARCHAR NOT NULL,
+        extract_id VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,             -- loaded | refused
+        refusal_reason VARCHAR,              -- names file and column, never a value
+        rows_read BIGINT NOT NULL,
+        rows_inserted BIGINT NOT NULL,
+        rows_updated BIGINT NOT NULL,
+        rows_unchanged BIGINT NOT NULL,      -- older than (or equal to and earlier than) what is loaded
+        rows_quarantined BIGINT NOT NULL,
+        loaded_at TIMESTAMP WITH TIME ZONE NOT NULL
+    )""",
+    # Columns an extract carried that the contract does not name (loaded, reported as drift).
+    """CREATE TABLE IF NOT EXISTS raw_meta.schema_drift (
+        load_id VARCHAR NOT NULL,
+        file_path VARCHAR NOT NULL,
+        system VARCHAR NOT NULL,
+        table_name VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        detected_at TIMESTAMP WITH TIME ZONE NOT NULL
+    )""",
+    # Rows that failed validation: where they came from and why. Never printed with raw_record.
+    """CREATE TABLE IF NOT EXISTS raw_quarantine.rejected_rows (
+        load_id VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        row_number BIGINT,                   -- 1-based data row (header excluded); null if unknown
+        system VARCHAR NOT NULL,
+        table_name VARCHAR NOT NULL,
+        column_name VARCHAR,                 -- the offending column, when there is one
+        reason VARCHAR NOT NULL,             -- e.g. "invalid decimal", "unknown enum value"
+        raw_record VARCHAR,                  -- the rejected row as JSON text (raw layer only: PHI)
+        rejected_at TIMESTAMP WITH TIME ZONE NOT NULL
+    )""",
+)
+
+
+def ensure_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the loader's bookkeeping tables (raw_meta.*, raw_quarantine.rejected_rows)."""
+    for statement in META_TABLES_SQL:
+        con.execute(statement)
