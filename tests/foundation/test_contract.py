@@ -1,0 +1,57 @@
+"""The landing contract as data: complete, consistent, and the one source of the dbt sources."""
+
+import yaml
+
+from ingestion.contract import DUCKDB_TYPES, load_contract
+from ingestion.dbt_sources import render_sources
+
+SPEC_TABLE_COUNT = 22  # sources.md lists 22 tables across six systems
+
+
+def test_contract_names_every_system_and_table_of_the_spec():
+    contract = load_contract()
+    assert contract.systems == ["pms", "pos", "phone", "messaging", "crm", "reviews"]
+    assert len(contract.tables) == SPEC_TABLE_COUNT
+    assert contract.required_tables == ("pms.locations", "pms.appointments")
+
+
+def test_every_column_has_a_known_type_and_keys_are_not_nullable():
+    for table in load_contract().tables:
+        for col in table.columns:
+            assert col.type in DUCKDB_TYPES, f"{table.qualified_name}.{col.name}"
+        for key in table.primary_key:
+            assert not table.column(key).nullable, f"{table.qualified_name}.{key}"
+
+
+def test_phi_columns_are_exactly_those_marked_in_the_spec():
+    phi = {
+        t.qualified_name: set(t.phi_columns) for t in load_contract().tables if t.phi_columns
+    }
+    assert phi == {
+        "pms.patients": {
+            "first_name", "last_name", "email", "phone", "date_of_birth", "postal_code",
+        },
+        "phone.calls": {"external_number"},
+        "messaging.messages": {"contact_address", "body"},
+        "crm.leads": {"first_name", "last_name", "email", "phone"},
+        "reviews.reviews": {"reviewer_name"},
+    }
+
+
+def test_committed_dbt_sources_match_the_contract():
+    """`medspa contract sync` output is committed; a contract edit without a sync fails here."""
+    for path, text in render_sources().items():
+        assert path.exists(), f"missing {path}: run `medspa contract sync`"
+        assert path.read_text(encoding="utf-8") == text, f"stale {path}: run `medspa contract sync`"
+
+
+def test_dbt_sources_carry_every_contract_column_with_its_type():
+    contract = load_contract()
+    for path, text in render_sources().items():
+        source = yaml.safe_load(text)["sources"][0]
+        system = source["name"].removeprefix("raw_")
+        for table_doc in source["tables"]:
+            table = contract.table(f"{system}.{table_doc['name']}")
+            assert [c["name"] for c in table_doc["columns"]] == table.column_names, path
+            for c in table_doc["columns"]:
+                assert c["data_type"] == table.column(c["name"]).duckdb_type.lower()
