@@ -1,0 +1,87 @@
+"""Number formats shared by components and page text (`{{ x | fmt('usd') }}`).
+
+Formats are named as in Evidence (`usd`, `usd0`, `pct1`, `num0`, ...) so a page author can
+reuse what they know. The scorecard's `unit` column (`usd`, `ratio`, `count`, `minutes`,
+`hours`, `score`) maps onto these names, so one loop can format every KPI correctly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+#: kpi_targets.unit -> format name.
+UNIT_FORMATS: dict[str, str] = {
+    "usd": "usd0",
+    "currency": "usd0",
+    "ratio": "pct1",
+    "share": "pct1",
+    "percent": "pct1",
+    "pct": "pct1",
+    "rate": "pct1",
+    "count": "num0",
+    "patients": "num0",
+    "visits": "num1",
+    "minutes": "min",
+    "hours": "num1",
+    "score": "num0",
+    "usd_per_hour": "usd0",
+}
+
+#: format name -> (python format spec, prefix, suffix, multiplier)
+_FORMATS: dict[str, tuple[str, str, str, float]] = {
+    "usd": (",.2f", "$", "", 1.0),
+    "usd0": (",.0f", "$", "", 1.0),
+    "usd2": (",.2f", "$", "", 1.0),
+    "pct": (".0f", "", "%", 100.0),
+    "pct0": (".0f", "", "%", 100.0),
+    "pct1": (".1f", "", "%", 100.0),
+    "num": (",.2f", "", "", 1.0),
+    "num0": (",.0f", "", "", 1.0),
+    "num1": (",.1f", "", "", 1.0),
+    "num2": (",.2f", "", "", 1.0),
+    "min": (",.0f", "", " min", 1.0),
+}
+
+KNOWN_FORMATS = frozenset(_FORMATS) | {"auto", "date", "text"}
+
+
+def format_for_unit(unit: object) -> str:
+    """The format name for a scorecard unit; unknown units get a plain number."""
+    return UNIT_FORMATS.get(str(unit or "").lower(), "num2")
+
+
+def fmt(value: object, name: str = "auto") -> str:
+    """Format one value for display; None (a ratio with a zero denominator) shows as an em dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if name == "text" or isinstance(value, str | bool):
+        return str(value)
+    if isinstance(value, Decimal):
+        value = float(value)
+    if not isinstance(value, int | float):
+        return str(value)
+    if name == "auto":
+        name = "num0" if float(value).is_integer() else "num2"
+    spec, prefix, suffix, mult = _FORMATS.get(name, _FORMATS["num2"])
+    number = value * mult
+    sign = "-" if number < 0 and prefix else ""
+    body = format(abs(number) if prefix else number, spec)
+    return f"{sign}{prefix}{body}{suffix}"
+
+
+def fmt_delta(value: object, name: str = "auto") -> str:
+    """A signed change (`+$120`, `-2.5 pts` for ratios) used by BigValue comparisons."""
+    if value is None:
+        return "—"
+    number = float(value) if isinstance(value, Decimal | int | float) else None
+    if number is None:
+        return str(value)
+    if name.startswith("pct"):
+        return f"{number * 100:+.1f} pts"
+    text = fmt(abs(number), name)
+    return ("+" if number >= 0 else "-") + text

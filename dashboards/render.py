@@ -1,0 +1,145 @@
+"""Turn one parsed page plus its query results into an HTML fragment.
+
+Order matters and is why line numbers survive: component tags are first stamped with their
+source line (`_line=N`), then Jinja runs (loops may repeat a tag; each copy keeps its stamp),
+then each component renders to HTML behind a placeholder, then markdown-it renders the text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+
+from dashboards.components import COMPONENTS, ComponentError, parse_attrs
+from dashboards.errors import PageError
+from dashboards.formatting import fmt, fmt_delta, format_for_unit
+from dashboards.pages import COMPONENT_TAG, Page, line_of
+from dashboards.queries import QueryResult
+
+#: Names a query may not take: the page context's own, and Jinja's literals and keywords.
+RESERVED_NAMES = frozenset(
+    {"params", "meta", "page", "loop", "range", "fmt", "none", "true", "false", "None", "True"}
+    | {"False", "and", "or", "not", "in", "is", "if", "else", "for", "with", "set"}
+)
+_LINE_ATTR = re.compile(r"\b_line=(\d+)")
+#: Jinja names the code of a template made by from_string "<template>" in tracebacks.
+_TEMPLATE_FILE = "<template>"
+
+_md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable("table")
+
+
+def jinja_env() -> jinja2.Environment:
+    """Strict (an unknown name is an error, not an empty string) and HTML-escaping."""
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["fmt"] = fmt
+    env.filters["fmt_delta"] = fmt_delta
+    env.filters["unit_fmt"] = lambda value, unit: fmt(value, format_for_unit(unit))
+    return env
+
+
+_ENV = jinja_env()
+
+
+def check_static(page: Page) -> None:
+    """Errors findable before SQL runs: unknown components, data={} naming no query."""
+    for name in page.queries:
+        if name in RESERVED_NAMES:
+            raise PageError(page.path.name, page.queries[name].line, f"{name!r} is reserved")
+    for use in page.components:
+        if use.name not in COMPONENTS:
+            known = ", ".join(COMPONENTS)
+            raise PageError(
+                page.path.name, use.line, f"unknown component <{use.name}> (known: {known})"
+            )
+        if use.data_ref is not None and use.data_ref not in page.queries:
+            raise PageError(
+                page.path.name, use.line, f"data={{{use.data_ref}}}: no query of that name"
+            )
+
+
+def _stamp_lines(body: str) -> str:
+    def stamp(m: re.Match[str]) -> str:
+        return f"<{m.group('name')} _line={line_of(body, m.start())}{m.group('attrs')} />"
+
+    return COMPONENT_TAG.sub(stamp, body)
+
+
+def _jinja_line(exc: BaseException) -> int | None:
+    """The page line of a Jinja runtime error, from the traceback frames Jinja rewrites."""
+    line = getattr(exc, "lineno", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == _TEMPLATE_FILE:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_template(source: str, context: Mapping[str, Any], page: str) -> str:
+    """Render Jinja text; any error becomes a PageError at its line."""
+    try:
+        return _ENV.from_string(source).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise PageError(page, exc.lineno, f"template error: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise PageError(page, _jinja_line(exc), f"template error: {exc.message}") from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise PageError(page, _jinja_line(exc), f"template error: {exc}") from None
+
+
+def render_body(
+    page: Page, results: Mapping[str, QueryResult], params: Mapping[str, Any] | None = None
+) -> str:
+    """The page's HTML fragment (no layout)."""
+    context: dict[str, Any] = dict(results)
+    context.update(params=dict(params or {}), meta=page.meta)
+    text = render_template(_stamp_lines(page.body), context, page.path.name)
+    pieces: list[str] = []
+
+    def component(m: re.Match[str]) -> str:
+        attrs_text = m.group("attrs")
+        stamp = _LINE_ATTR.search(attrs_text)
+        line = int(stamp.group(1)) if stamp else None
+        name = m.group("name")
+        if name not in COMPONENTS:
+            raise PageError(page.path.name, line, f"unknown component <{name}>")
+        try:
+            attrs = parse_attrs(attrs_text, results)
+            attrs.values["_id"] = f"c{len(pieces) + 1}"
+            pieces.append(COMPONENTS[name](attrs))
+        except ComponentError as exc:
+            raise PageError(page.path.name, line, f"<{name}>: {exc}") from None
+        return f"<!--mspc:{len(pieces) - 1}-->"
+
+    text = COMPONENT_TAG.sub(component, text)
+    out = _md.render(text)
+
+    def restore(m: re.Match[str]) -> str:
+        return pieces[int(m.group(1))]
+
+    out = re.sub(r"<p><!--mspc:(\d+)--></p>", restore, out)
+    return re.sub(r"<!--mspc:(\d+)-->", restore, out)
+
+
+def render_title(page: Page, params: Mapping[str, Any] | None) -> str:
+    """The page title, which may use `{{ params.x }}` on template pages (plain text)."""
+    try:
+        title = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(page.title)
+        return title.render(params=dict(params or {}))
+    except jinja2.TemplateError as exc:
+        raise PageError(page.path.name, 1, f"title: {exc}") from None
+
+
+def escape(text: str) -> str:
+    return html.escape(text)

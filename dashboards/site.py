@@ -1,0 +1,244 @@
+"""Build the static site: every page in `pages/`, navigation, and the weekly-flash email.
+
+One broken page never stops the others: its PageError lands in the SiteReport (and on the
+home page) and the build goes on. The site is built in a scratch folder next to `site_dir`
+and swapped in at the end, so a reader never sees half a site and a page that failed today
+does not linger from yesterday's build.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import jinja2
+
+from dashboards.email import inline_css
+from dashboards.errors import PageError
+from dashboards.pages import Page, parse_page
+from dashboards.queries import run_queries
+from dashboards.render import check_static, render_body, render_title
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_PAGES_DIR = PACKAGE_DIR / "pages"
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class PageFailure:
+    """A page that did not build: `page` names the file (and the template row, if any)."""
+
+    page: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.page}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.page}: {self.message}"
+        )
+
+
+@dataclass
+class SiteReport:
+    """What a build did; the CLI prints it and the Dagster `site` asset records it."""
+
+    site_dir: Path
+    pages_built: list[str] = field(default_factory=list)
+    pages_failed: list[PageFailure] = field(default_factory=list)
+    files_written: list[Path] = field(default_factory=list)
+    flash_email_path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.pages_failed
+
+
+@dataclass
+class _Rendered:
+    href: str
+    title: str
+    nav_label: str
+    body: str
+    page: Page
+    child: bool = False
+    email: str | None = None
+
+
+def slugify(value: object) -> str:
+    """A file-name-safe slug for a template page's row (`loc_001` stays `loc_001`)."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", str(value)).strip("-").lower()
+    return slug or "unnamed"
+
+
+def _order(page: Page) -> tuple[float, str]:
+    if page.name == "index":
+        return (-1, "")
+    return (float(page.meta.get("order", 100)), page.name)
+
+
+def _render_one(
+    con: duckdb.DuckDBPyConnection,
+    page: Page,
+    href: str,
+    params: dict[str, Any] | None,
+    child: bool,
+) -> _Rendered:
+    results = run_queries(con, page, params)
+    title = render_title(page, params)
+    label = page.meta.get("nav_label")
+    nav_label = render_title(Page(page.path, {"title": label}, {}, ""), params) if label else title
+    return _Rendered(
+        href,
+        title,
+        nav_label,
+        render_body(page, results, params),
+        page,
+        child,
+        page.meta.get("email"),
+    )
+
+
+def _build_page(
+    con: duckdb.DuckDBPyConnection, page: Page, report: SiteReport
+) -> tuple[list[_Rendered], str | None]:
+    """Render a page (or each instance of a template page); failures go to the report."""
+    check_static(page)
+    each = page.meta.get("each")
+    if not each:
+        return [_render_one(con, page, f"{page.name}.html", None, False)], None
+    if each not in page.queries:
+        raise PageError(page.path.name, 1, f"each: {each!r} is not a query on this page")
+    rows = run_queries(con, page, None, [each])[each]
+    slug_key = page.meta.get("slug") or (rows.columns[0] if rows.columns else None)
+    out: list[_Rendered] = []
+    for row in rows:
+        if slug_key not in row:
+            raise PageError(page.path.name, 1, f"slug: query {each!r} has no column {slug_key!r}")
+        href = f"{page.name}/{slugify(row[slug_key])}.html"
+        try:
+            out.append(_render_one(con, page, href, dict(row), True))
+        except PageError as exc:
+            report.pages_failed.append(
+                PageFailure(f"{exc.page}[{slug_key}={row[slug_key]}]", exc.line, exc.message)
+            )
+    return out, str(page.meta.get("nav_group") or page.title)
+
+
+def _nav(groups: list[tuple[str | None, list[_Rendered]]]) -> list[dict[str, Any]]:
+    nav: list[dict[str, Any]] = [{"href": "index.html", "label": "Home", "child": False}]
+    for group, items in groups:
+        if group is not None:
+            nav.append({"group": True, "label": group})
+        nav.extend(
+            {"href": r.href, "label": r.nav_label, "child": r.child}
+            for r in items
+            if r.href != "index.html"
+        )
+    return nav
+
+
+def build_site(serving_path: Path, site_dir: Path, *, pages_dir: Path | None = None) -> SiteReport:
+    """Render every page from serving.duckdb (opened read-only) into `site_dir`."""
+    serving_path, site_dir = Path(serving_path), Path(site_dir)
+    if not serving_path.is_file():
+        raise FileNotFoundError(f"serving database not found: {serving_path} (run the pipeline)")
+    pages_dir = Path(pages_dir) if pages_dir else DEFAULT_PAGES_DIR
+    report = SiteReport(site_dir)
+    pages: list[Page] = []
+    for path in sorted(pages_dir.glob("*.md")):
+        try:
+            pages.append(parse_page(path))
+        except PageError as exc:
+            report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
+    pages.sort(key=_order)
+    groups: list[tuple[str | None, list[_Rendered]]] = []
+    con = duckdb.connect(str(serving_path), read_only=True)
+    try:
+        # Timestamps render in UTC whatever the machine's zone: same data, same page.
+        con.execute("set TimeZone = 'UTC'")
+        for page in pages:
+            try:
+                rendered, group = _build_page(con, page, report)
+            except PageError as exc:
+                report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
+                continue
+            if rendered:
+                groups.append((group, rendered))
+    finally:
+        con.close()
+    _publish(groups, site_dir, report)
+    return report
+
+
+def _publish(
+    groups: list[tuple[str | None, list[_Rendered]]], site_dir: Path, report: SiteReport
+) -> None:
+    """Write all files into a scratch folder, then swap it in for `site_dir`."""
+    css = (PACKAGE_DIR / "assets" / "style.css").read_text(encoding="utf-8")
+    nav = _nav(groups)
+    problems = [str(f) for f in report.pages_failed]
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".site-", dir=site_dir.parent))
+    scratch.chmod(0o755)  # mkdtemp makes it private; a web server may need to read the site
+    written: list[str] = []
+    email_name: str | None = None
+    has_index = any(r.href == "index.html" for _, items in groups for r in items)
+    page_tpl, email_tpl = (
+        _TEMPLATES.get_template("page.html.j2"),
+        _TEMPLATES.get_template("email.html.j2"),
+    )
+    for _, items in groups:
+        for r in items:
+            root = "../" * r.href.count("/")
+            text = page_tpl.render(
+                title=r.title,
+                nav=nav,
+                root=root,
+                current=r.href,
+                css=css,
+                body=r.body,
+                problems=problems if r.href == "index.html" else [],
+            )
+            (scratch / r.href).parent.mkdir(parents=True, exist_ok=True)
+            (scratch / r.href).write_text(text, encoding="utf-8")
+            written.append(r.href)
+            report.pages_built.append(r.href)
+            if r.email and not r.child:
+                email_name = str(r.email)
+                mail = email_tpl.render(title=r.title, css=css, body=r.body)
+                (scratch / email_name).write_text(inline_css(mail, css), encoding="utf-8")
+                written.append(email_name)
+    if not has_index:
+        text = page_tpl.render(
+            title="Dashboards",
+            nav=nav,
+            root="",
+            current="index.html",
+            css=css,
+            body="",
+            problems=problems,
+        )
+        (scratch / "index.html").write_text(text, encoding="utf-8")
+        written.append("index.html")
+    old = site_dir.with_name(site_dir.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if site_dir.exists():
+        site_dir.rename(old)
+    scratch.rename(site_dir)
+    if old.exists():
+        shutil.rmtree(old)
+    report.files_written = [site_dir / name for name in written]
+    report.flash_email_path = site_dir / email_name if email_name else None

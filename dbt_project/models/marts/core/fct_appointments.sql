@@ -1,0 +1,179 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='appointment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+{#-
+    Grain: appointment. Local date/week/month of scheduled_start at the location's time zone,
+    status flags, late vs early cancellation (var late_cancel_hours), new vs returning patient,
+    and net revenue + COGS of the paid invoices linked to it. Incremental (delete+insert on
+    appointment_id); see macros/incremental.sql for the reprocessing window.
+-#}
+with
+
+appointments as (
+    select * from {{ ref('stg_pms__appointments') }}
+),
+
+locations as (
+    select * from {{ ref('stg_pms__locations') }}
+),
+
+rooms as (
+    select * from {{ ref('stg_pms__rooms') }}
+),
+
+services as (
+    select * from {{ ref('stg_pms__services') }}
+),
+
+invoices as (
+    select * from {{ ref('stg_pos__invoices') }}
+),
+
+invoice_lines as (
+    select * from {{ ref('stg_pos__invoice_lines') }}
+),
+
+visits as (
+    select * from {{ ref('int_patient_visits') }}
+),
+
+{% if is_incremental() %}
+cutoff as (
+    select {{ incremental_cutoff() }} as cutoff_at
+),
+
+changed_appointments as (
+    select appointments.appointment_id, appointments.patient_key,
+    from appointments
+    cross join cutoff
+    where appointments.updated_at >= cutoff.cutoff_at
+),
+
+touched_patients as (
+    -- a changed visit can flip new/returning for every other appointment of the patient,
+    -- under its new and its previous patient key
+    select patient_key from changed_appointments
+    union
+    select previous.patient_key
+    from {{ this }} as previous
+    inner join changed_appointments on previous.appointment_id = changed_appointments.appointment_id
+),
+
+touched_by_invoices as (
+    select invoices.appointment_id
+    from invoices
+    cross join cutoff
+    where invoices.updated_at >= cutoff.cutoff_at
+    union
+    select invoices.appointment_id
+    from invoice_lines
+    inner join invoices on invoice_lines.invoice_id = invoices.invoice_id
+    cross join cutoff
+    where invoice_lines.updated_at >= cutoff.cutoff_at
+),
+
+in_scope as (
+    select appointments.appointment_id
+    from appointments
+    cross join cutoff
+    where
+        appointments.updated_at >= cutoff.cutoff_at
+        or appointments.patient_key in (select patient_key from touched_patients)
+        or appointments.appointment_id in (select appointment_id from touched_by_invoices)
+        or appointments.room_id in (select room_id from rooms where updated_at >= cutoff.cutoff_at)
+        or appointments.service_id in (select service_id from services where updated_at >= cutoff.cutoff_at)
+        or appointments.location_id in (select location_id from locations where updated_at >= cutoff.cutoff_at)
+),
+{% endif %}
+
+scoped as (
+    select appointments.*
+    from appointments
+    {% if is_incremental() %}
+    where appointments.appointment_id in (select appointment_id from in_scope)
+    {% endif %}
+),
+
+revenue as (
+    select
+        invoices.appointment_id,
+        sum(invoice_lines.net_amount) as net_revenue,
+        sum(invoice_lines.cost_amount) as cogs,
+    from invoices
+    inner join invoice_lines on invoices.invoice_id = invoice_lines.invoice_id
+    where invoices.status = 'paid' and invoices.appointment_id is not null
+    group by invoices.appointment_id
+),
+
+localised as (
+    select
+        scoped.*,
+        locations.timezone,
+        {{ local_timestamp('scoped.scheduled_start', 'locations.timezone') }} as scheduled_start_local,
+        {{ local_date('scoped.scheduled_start', 'locations.timezone') }} as scheduled_date,
+    from scoped
+    left join locations on scoped.location_id = locations.location_id
+),
+
+final as (
+    select
+        -- keys
+        localised.appointment_id,
+        localised.patient_key,
+        localised.location_id,
+        localised.provider_id,
+        localised.room_id,
+        rooms.room_type,
+        localised.service_id,
+        services.category as service_category,
+        coalesce(services.is_consultation, false) as is_consultation,
+        localised.device_id,
+        localised.booking_channel,
+        -- schedule (instants, then local)
+        localised.booked_at,
+        localised.scheduled_start,
+        localised.scheduled_end,
+        localised.scheduled_start_local,
+        localised.scheduled_date,
+        {{ week_start('localised.scheduled_date') }} as week_start,
+        {{ month_start('localised.scheduled_date') }} as month_start,
+        greatest(0, {{ hours_between('localised.scheduled_start', 'localised.scheduled_end') }}) as duration_hours,
+        -- outcome
+        localised.status,
+        localised.status = 'completed' as is_completed,
+        localised.status = 'no_show' as is_no_show,
+        localised.status = 'cancelled' as is_cancelled,
+        localised.cancelled_at,
+        localised.cancellation_reason,
+        -- late = cancelled less than late_cancel_hours before scheduled_start (or after it);
+        -- a cancellation without a timestamp cannot be shown late and counts as early
+        coalesce(
+            localised.status = 'cancelled'
+            and localised.cancelled_at > {{ dbt.dateadd('hour', -1 * var('late_cancel_hours'), 'localised.scheduled_start') }},
+            false
+        ) as is_late_cancellation,
+        -- engagement
+        localised.confirmation_requested_at,
+        localised.confirmation_response,
+        localised.confirmation_responded_at,
+        localised.checked_in_at,
+        localised.checked_out_at,
+        localised.rescheduled_from_appointment_id,
+        visits.patient_type,
+        -- money: paid invoices linked to the appointment
+        coalesce(revenue.net_revenue, 0) as net_revenue,
+        coalesce(revenue.cogs, 0) as cogs,
+        localised.updated_at,
+    from localised
+    left join rooms on localised.room_id = rooms.room_id
+    left join services on localised.service_id = services.service_id
+    left join visits on localised.appointment_id = visits.appointment_id
+    left join revenue on localised.appointment_id = revenue.appointment_id
+)
+
+select * from final

@@ -1,0 +1,160 @@
+{#-
+    One row per call (grain: call_id), in its location's local time, matched to a lead and a
+    patient by normalised contact. `is_missed` = inbound and not answered (missed_call_rate).
+
+    Several leads (or patients) can share a number: the call goes to the one created most
+    recently at or before the call, else the first created after it, then the smallest key.
+
+    Incremental (delete+insert on call_id) and still correct under late updates: a run
+    rebuilds exactly the calls whose inputs changed since they were built, which it can see
+    without a watermark: the call row's updated_at, the fingerprint of every identity sharing
+    its contact (a lead or patient added, changed or re-keyed later), and its location's time
+    zone. An extract arriving out of order is therefore never skipped.
+-#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='call_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+calls as (
+
+    select * from {{ ref('stg_phone__calls') }}
+
+),
+
+locations as (
+
+    select * from {{ ref('dim_locations') }}
+
+),
+
+identities as (
+
+    select * from {{ ref('int_contact_identities') }}
+
+),
+
+contact_fingerprints as (
+
+    select
+        contact_hash,
+        {{ dbt.hash(dbt.listagg(
+            "party_key || '@' || cast(party_created_at as varchar)",
+            "'|'",
+            "order by party_key, party_created_at",
+        )) }} as identity_fingerprint
+    from identities
+    group by contact_hash
+
+),
+
+candidates as (
+
+    select
+        calls.*,
+        locations.timezone as location_timezone,
+        contact_fingerprints.identity_fingerprint
+    from calls
+    left join locations
+        on calls.location_id = locations.location_id
+    left join contact_fingerprints
+        on calls.contact_hash = contact_fingerprints.contact_hash
+
+),
+
+changed as (
+
+    select candidates.*
+    from candidates
+    {%- if is_incremental() %}
+    left join {{ this }} as built
+        on candidates.call_id = built.call_id
+    where
+        built.call_id is null
+        or built.source_updated_at <> candidates.updated_at
+        or built.identity_fingerprint is distinct from candidates.identity_fingerprint
+        or built.location_timezone is distinct from candidates.location_timezone
+    {%- endif %}
+
+),
+
+party_matches as (
+
+    select
+        changed.call_id,
+        identities.party_type,
+        identities.party_key,
+        row_number() over (
+            partition by changed.call_id, identities.party_type
+            order by
+                case when identities.party_created_at <= changed.started_at then 0 else 1 end,
+                abs({{ dbt.datediff('identities.party_created_at', 'changed.started_at', 'second') }}),
+                identities.party_key
+        ) as match_rank
+    from changed
+    inner join identities
+        on changed.contact_hash = identities.contact_hash
+
+),
+
+localized as (
+
+    select
+        changed.*,
+        {{ local_timestamp('changed.started_at', 'changed.location_timezone') }} as started_at_local
+    from changed
+
+),
+
+final as (
+
+    select
+        -- ids
+        localized.call_id,
+        localized.location_id,
+        lead_match.party_key as lead_key,
+        patient_match.party_key as patient_key,
+        localized.contact_hash,
+
+        -- attributes
+        localized.direction,
+        localized.outcome,
+        localized.outcome = 'answered' as is_answered,
+        localized.direction = 'inbound' and localized.outcome <> 'answered' as is_missed,
+        localized.answered_by,
+        localized.tracking_source,
+
+        -- timestamps (instants, then local)
+        localized.started_at,
+        localized.answered_at,
+        localized.ended_at,
+        localized.started_at_local,
+        cast(localized.started_at_local as date) as started_local_date,
+        {{ week_start('localized.started_at_local') }} as week_start,
+        {{ month_start('localized.started_at_local') }} as month_start,
+        {{ dbt.datediff('localized.started_at', 'localized.ended_at', 'second') }}
+            as duration_seconds,
+
+        -- lineage of the incremental build
+        localized.updated_at as source_updated_at,
+        localized.identity_fingerprint,
+        localized.location_timezone
+    from localized
+    left join party_matches as lead_match
+        on localized.call_id = lead_match.call_id
+        and lead_match.party_type = 'lead'
+        and lead_match.match_rank = 1
+    left join party_matches as patient_match
+        on localized.call_id = patient_match.call_id
+        and patient_match.party_type = 'patient'
+        and patient_match.match_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,148 @@
+{#-
+    One row per lead (grain: lead_key), in its location's local time, with what happened next:
+    - first_response_at / response_minutes: the first touch at or after created_at that
+      answers the lead (outbound call or message to it; an answered inbound call from it, at
+      answered_at). A response before created_at is ignored. Null = never answered.
+    - is_reached_in_window: an answered call or an inbound message from the lead in
+      [created_at, created_at + contact_window_minutes] (the edge counts).
+    - is_booked_in_window: the lead's patient (int_lead_patients) booked an appointment with
+      booked_at in [created_at, created_at + booking_window_days] (the edge counts).
+-#}
+{%- set contact_window_minutes = var('contact_window_minutes') -%}
+{%- set booking_window_days = var('booking_window_days') -%}
+
+with
+
+leads as (
+
+    select * from {{ ref('stg_crm__leads') }}
+
+),
+
+locations as (
+
+    select * from {{ ref('dim_locations') }}
+
+),
+
+touches as (
+
+    select * from {{ ref('int_lead_touches') }}
+
+),
+
+lead_patients as (
+
+    select * from {{ ref('int_lead_patients') }}
+
+),
+
+appointments as (
+
+    select * from {{ ref('stg_pms__appointments') }}
+
+),
+
+responses as (
+
+    select
+        touches.lead_key,
+        min(touches.response_at) as first_response_at
+    from touches
+    inner join leads
+        on touches.lead_key = leads.lead_key
+    where touches.response_at >= leads.created_at
+    group by touches.lead_key
+
+),
+
+reaches as (
+
+    select
+        touches.lead_key,
+        min(touches.reach_at) as first_reached_at
+    from touches
+    inner join leads
+        on touches.lead_key = leads.lead_key
+    where
+        touches.reach_at >= leads.created_at
+        and touches.reach_at <= {{ dbt.dateadd('minute', contact_window_minutes, 'leads.created_at') }}
+    group by touches.lead_key
+
+),
+
+bookings as (
+
+    select
+        leads.lead_key,
+        min(appointments.booked_at) as first_booked_at
+    from leads
+    inner join lead_patients
+        on leads.lead_key = lead_patients.lead_key
+    inner join appointments
+        on lead_patients.patient_key = appointments.patient_key
+    where appointments.booked_at >= leads.created_at
+    group by leads.lead_key
+
+),
+
+localized as (
+
+    select
+        leads.*,
+        {{ local_timestamp('leads.created_at', 'locations.timezone') }} as created_at_local
+    from leads
+    left join locations
+        on leads.location_id = locations.location_id
+
+),
+
+final as (
+
+    select
+        -- ids
+        localized.lead_key,
+        localized.location_id,
+        lead_patients.patient_key,
+        lead_patients.patient_match_method,
+
+        -- attributes
+        localized.channel,
+        localized.campaign,
+        localized.interested_category,
+        localized.status,
+
+        -- timestamps
+        localized.created_at,
+        localized.created_at_local,
+        cast(localized.created_at_local as date) as created_local_date,
+        {{ week_start('localized.created_at_local') }} as week_start,
+        {{ month_start('localized.created_at_local') }} as month_start,
+
+        -- response
+        responses.first_response_at,
+        {{ dbt.datediff('localized.created_at', 'responses.first_response_at', 'second') }}
+            / 60.0 as response_minutes,
+        responses.first_response_at is not null as is_responded,
+        reaches.first_reached_at is not null as is_reached_in_window,
+
+        -- booking
+        bookings.first_booked_at,
+        coalesce(
+            bookings.first_booked_at
+            <= {{ dbt.dateadd('day', booking_window_days, 'localized.created_at') }},
+            false
+        ) as is_booked_in_window
+    from localized
+    left join lead_patients
+        on localized.lead_key = lead_patients.lead_key
+    left join responses
+        on localized.lead_key = responses.lead_key
+    left join reaches
+        on localized.lead_key = reaches.lead_key
+    left join bookings
+        on localized.lead_key = bookings.lead_key
+
+)
+
+select * from final

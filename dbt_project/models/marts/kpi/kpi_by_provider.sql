@@ -1,0 +1,40 @@
+{#-
+    Per-provider drill-down (same long form plus provider_id), per location and chain-wide:
+      revenue_per_provider        net revenue attributed to the provider (sum; kpis.md)
+      provider_productive_share   completed-appointment hours / shift hours (revenue-generating)
+      rebooking_rate, confirmation_response_rate   by the appointment's provider
+-#}
+with
+
+invoice_events as (
+    select * from {{ ref('int_invoice_kpi_events') }}
+    where kpi = 'net_revenue' and provider_id is not null
+),
+
+productive_events as (
+    select * from {{ ref('int_provider_kpi_events') }}
+),
+
+appointment_events as (
+    select * from {{ ref('int_appointment_kpi_events') }}
+    where kpi in ('rebooking_rate', 'confirmation_response_rate')
+),
+
+events as (
+    select
+        location_id, event_date, provider_id, 'revenue_per_provider' as kpi, value_kind, window_minutes,
+        numerator, denominator,
+    from invoice_events
+    union all
+    select location_id, event_date, provider_id, kpi, value_kind, window_minutes, numerator, denominator,
+    from productive_events
+    union all
+    select location_id, event_date, provider_id, kpi, value_kind, window_minutes, numerator, denominator,
+    from appointment_events
+),
+
+{{ kpi_as_of_cte() }},
+
+{{ kpi_rollup('events', 'rolled', dims=['provider_id']) }}
+
+{{ kpi_select('rolled', dims=['provider_id']) }}

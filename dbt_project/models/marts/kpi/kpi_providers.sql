@@ -1,0 +1,116 @@
+{#-
+    Provider KPIs in the long form.
+      revenue_per_provider       net revenue attributed to revenue-generating providers (paid
+                                 lines at the invoice's location, local issued date) / number of
+                                 revenue-generating providers with a shift there in the period.
+                                 Distinct providers do not add up: `_all` is recomputed over the
+                                 chain (providers with a shift anywhere).
+      provider_productive_share  completed-appointment hours / shift hours, revenue-generating
+                                 providers only (additive).
+-#}
+with
+
+productive_events as (
+    select * from {{ ref('int_provider_kpi_events') }}
+),
+
+revenue_lines as (
+    select * from {{ ref('fct_invoice_lines') }}
+    where is_revenue
+),
+
+shifts as (
+    select * from {{ ref('fct_provider_shifts') }}
+    where is_revenue_generating
+),
+
+providers as (
+    select * from {{ ref('stg_pms__providers') }}
+    where is_revenue_generating
+),
+
+{{ kpi_as_of_cte() }},
+
+{{ kpi_rollup('productive_events', 'productive') }},
+
+grains as (
+    select 'week' as grain
+    union all
+    select 'month' as grain
+),
+
+attributed_revenue as (
+    select
+        grains.grain,
+        {{ kpi_period_start('grains.grain', 'revenue_lines.issued_date') }} as period_start,
+        revenue_lines.location_id,
+        sum(revenue_lines.net_amount) as net_revenue,
+    from revenue_lines
+    inner join providers on revenue_lines.attributed_provider_id = providers.provider_id
+    cross join grains
+    group by grains.grain, 2, revenue_lines.location_id
+),
+
+rostered_shifts as (
+    select
+        grains.grain,
+        {{ kpi_period_start('grains.grain', 'shifts.shift_date') }} as period_start,
+        shifts.location_id,
+        shifts.provider_id,
+    from shifts
+    cross join grains
+),
+
+rostered as (
+    select grain, period_start, location_id, count(distinct provider_id) as providers,
+    from rostered_shifts
+    group by grain, period_start, location_id
+    union all
+    select grain, period_start, '_all' as location_id, count(distinct provider_id) as providers,
+    from rostered_shifts
+    group by grain, period_start
+),
+
+revenue_all as (
+    select grain, period_start, location_id, net_revenue,
+    from attributed_revenue
+    union all
+    select grain, period_start, '_all' as location_id, sum(net_revenue) as net_revenue,
+    from attributed_revenue
+    group by grain, period_start
+),
+
+per_provider as (
+    select
+        coalesce(revenue_all.grain, rostered.grain) as grain,
+        coalesce(revenue_all.period_start, rostered.period_start) as period_start,
+        coalesce(revenue_all.location_id, rostered.location_id) as location_id,
+        'revenue_per_provider' as kpi,
+        {{ safe_divide('coalesce(revenue_all.net_revenue, 0)', 'rostered.providers') }} as value,
+        cast(coalesce(revenue_all.net_revenue, 0) as double) as numerator,
+        cast(coalesce(rostered.providers, 0) as double) as denominator,
+    from revenue_all
+    full outer join rostered
+        on
+            revenue_all.grain = rostered.grain
+            and revenue_all.period_start = rostered.period_start
+            and revenue_all.location_id = rostered.location_id
+    -- POS data is this KPI's input: without any revenue line there is no row, not a 0
+    where exists (select 1 from revenue_lines)
+),
+
+per_provider_final as (
+    select
+        per_provider.*,
+        {{ kpi_is_final('per_provider.grain', 'per_provider.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final,
+    from per_provider
+    left join kpi_as_of on per_provider.location_id = kpi_as_of.location_id
+),
+
+unioned as (
+    select * from productive
+    union all
+    select * from per_provider_final
+)
+
+{{ kpi_select('unioned') }}

@@ -1,0 +1,32 @@
+{#-
+    One row per spend_date x location_id x channel x campaign. `spend_date` is already the
+    location's local date; `channel` is compared with patients.acquisition_channel for CAC.
+-#}
+with
+
+source as (
+
+    select * from {{ source('raw_crm', 'marketing_spend') }}
+
+),
+
+renamed as (
+
+    select
+        -- keys
+        cast(spend_date as date) as spend_date,
+        cast(location_id as varchar) as location_id,
+        cast(channel as varchar) as channel,
+        cast(campaign as varchar) as campaign,
+
+        -- measures
+        cast(amount as decimal(18, 2)) as amount,
+
+        -- timestamps
+        cast(updated_at as timestamp with time zone) as updated_at
+
+    from source
+
+)
+
+select * from renamed

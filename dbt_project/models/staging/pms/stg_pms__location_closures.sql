@@ -1,0 +1,16 @@
+with
+
+source as (
+    select * from {{ source('raw_pms', 'location_closures') }}
+),
+
+renamed as (
+    select
+        cast(location_id as varchar) as location_id,
+        cast(closed_on as date) as closed_on,
+        cast(reason as varchar) as reason,
+        cast(updated_at as timestamptz) as updated_at,
+    from source
+)
+
+select * from renamed

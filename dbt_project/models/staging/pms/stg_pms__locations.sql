@@ -1,0 +1,21 @@
+with
+
+source as (
+    select * from {{ source('raw_pms', 'locations') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(location_id as varchar) as location_id,
+        -- attributes
+        cast(name as varchar) as name,
+        cast(timezone as varchar) as timezone,
+        -- dates
+        cast(opened_on as date) as opened_on,
+        cast(closed_on as date) as closed_on,
+        cast(updated_at as timestamptz) as updated_at,
+    from source
+)
+
+select * from renamed

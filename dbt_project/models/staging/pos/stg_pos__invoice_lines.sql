@@ -1,0 +1,28 @@
+with
+
+source as (
+    select * from {{ source('raw_pos', 'invoice_lines') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(invoice_line_id as varchar) as invoice_line_id,
+        cast(invoice_id as varchar) as invoice_id,
+        cast(service_id as varchar) as service_id,
+        cast(product_id as varchar) as product_id,
+        cast(plan_id as varchar) as plan_id,
+        -- attributes
+        cast(line_type as varchar) as line_type,
+        -- amounts (USD)
+        cast(quantity as integer) as quantity,
+        cast(unit_price as decimal(18, 2)) as unit_price,
+        cast(discount_amount as decimal(18, 2)) as discount_amount,
+        cast(net_amount as decimal(18, 2)) as net_amount,
+        cast(cost_amount as decimal(18, 2)) as cost_amount,
+        -- timestamps
+        cast(updated_at as timestamptz) as updated_at,
+    from source
+)
+
+select * from renamed

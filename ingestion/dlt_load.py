@@ -1,0 +1,80 @@
+"""Hand the winning rows of one system to dlt: one pipeline and dataset per system.
+
+The dataset is `raw_<system>` and the resources are named after the contract tables, so
+dlt writes into exactly the tables `raw_schema.ensure_raw_tables` created (dlt finds them
+and only adds the columns it lacks: lineage, drift). Column hints carry the contract's
+types and keys; the data-type contract is frozen, so a value of another type fails loudly
+instead of growing a `__v_text` variant column. The rows arrive as arrow tables, already
+typed and filtered by `ingestion.merge`, so dlt's merge never needs to decide who wins.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from ingestion.contract import DLT_TYPES, Table
+
+#: dlt reads its configuration from the environment. Telemetry would phone home (the
+#: machine may be offline), warnings about arrow nullability are noise here, and the
+#: `_dlt_load_id` column on arrow rows gives every raw row the load that wrote it.
+_DLT_ENV = {
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "RUNTIME__LOG_LEVEL": "ERROR",
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+}
+
+
+def column_hints(table: Table) -> dict[str, dict[str, Any]]:
+    """dlt column hints from the contract: type, nullability, money precision, key."""
+    hints: dict[str, dict[str, Any]] = {}
+    for col in table.columns:
+        hint: dict[str, Any] = {"data_type": DLT_TYPES[col.type], "nullable": col.nullable}
+        if col.type == "decimal":
+            hint.update(precision=18, scale=2)
+        if col.type == "timestamp":
+            hint["timezone"] = True
+        if col.name in table.primary_key:
+            hint["primary_key"] = True
+        hints[col.name] = hint
+    return hints
+
+
+def load_system(
+    warehouse: Path, pipelines_dir: Path, system: str, rows: dict[Table, pa.Table]
+) -> str:
+    """Merge `rows` (contract table -> winning rows) into `raw_<system>`; return dlt's load id.
+
+    Raises whatever dlt raises when a load job fails; the caller records the failure.
+    """
+    for key, value in _DLT_ENV.items():
+        os.environ.setdefault(key, value)
+    import dlt  # deferred: importing dlt costs ~1 s that `medspa --help` should not pay
+
+    resources = [
+        dlt.resource(
+            [data],
+            name=table.name,
+            write_disposition="merge",
+            primary_key=list(table.primary_key),
+            columns=column_hints(table),
+            schema_contract={"tables": "evolve", "columns": "evolve", "data_type": "freeze"},
+        )
+        for table, data in rows.items()
+    ]
+    pipeline = dlt.pipeline(
+        pipeline_name=f"medspa_raw_{system}",
+        destination=dlt.destinations.duckdb(str(warehouse)),
+        dataset_name=f"raw_{system}",
+        pipelines_dir=str(pipelines_dir),
+        progress=None,
+    )
+    # A package left by a failed earlier run would be loaded instead of today's rows; its
+    # files were never recorded, so today's rows already include them: drop it.
+    pipeline.abort_packages()
+    info = pipeline.run(resources)
+    info.raise_on_failed_jobs()
+    return str(info.loads_ids[0]) if info.loads_ids else ""

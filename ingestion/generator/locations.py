@@ -1,0 +1,236 @@
+"""Locations, their open hours, closures, rooms, devices, providers and daily rosters.
+
+These are the capacity the scheduler fills: an appointment needs an open hour, an active room
+with the right device and the provider rostered in that room. Story lines live here too:
+location 1 buys its laser mid-way (5), gets a new treatment room and retires another, and
+changes its Saturday hours; with several locations the last one opens mid-way (4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ingestion.generator import catalog
+from ingestion.generator.config import ChainConfig
+from ingestion.generator.frames import frame, ids
+from ingestion.generator.rand import Stream, day_rng
+from ingestion.generator.timeutil import DAY, HOUR, NA, day_number, to_date, weekday
+
+DEVICE_TYPES = ("laser", "ipl", "body_contouring", "rf_microneedling")
+#: weekday -> (open hour, close hour) for the three location templates; Sunday closed.
+HOURS_TEMPLATES = (
+    {1: (9, 19), 2: (9, 19), 3: (9, 19), 4: (9, 20), 5: (9, 19), 6: (9, 17)},
+    {2: (10, 20), 3: (10, 20), 4: (10, 20), 5: (10, 19), 6: (9, 17)},
+    {1: (9, 18), 2: (9, 18), 3: (9, 18), 4: (9, 19), 5: (9, 19), 6: (10, 16), 7: (11, 16)},
+)
+#: The scheduler starts this many days before the start date so the books are not empty.
+WARM_UP_DAYS = 60
+ROLES = ("np", "rn", "esthetician", "pa", "rn", "esthetician", "np", "rn")
+
+
+@dataclass
+class Calendar:
+    """Capacity lookups indexed by [location or room, day - day0] plus the dimension rows."""
+
+    day0: int
+    n_days: int
+    open_h: np.ndarray  # (loc, day) opening hour, 0 when closed
+    close_h: np.ndarray  # (loc, day) closing hour, 0 when closed
+    room_loc: np.ndarray
+    room_kind: np.ndarray  # 0 treatment, 1 consult, 2 other
+    room_active: np.ndarray  # (room, day) bool
+    loc_treat_rooms: list[np.ndarray]
+    loc_consult_room: np.ndarray
+    dev_room: np.ndarray  # (loc, device type) -> room index or -1
+    dev_from: np.ndarray  # (loc, device type) -> purchase day
+    roster: np.ndarray  # (room, day) -> provider index or -1
+    provider_loc: np.ndarray
+    weak_rebooker: int  # story 2
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _holidays(year: int) -> list[tuple[dt.date, str]]:
+    def nth(month: int, wd: int, n: int) -> dt.date:
+        d = dt.date(year, month, 1)
+        d += dt.timedelta(days=(wd - d.isoweekday()) % 7)
+        return d + dt.timedelta(weeks=n - 1)
+
+    may_last = nth(5, 1, 4)
+    if (may_last + dt.timedelta(weeks=1)).month == 5:
+        may_last += dt.timedelta(weeks=1)
+    return [(dt.date(year, 1, 1), "New Year's Day"), (may_last, "Memorial Day"),
+            (dt.date(year, 7, 4), "Independence Day"), (nth(9, 1, 1), "Labor Day"),
+            (nth(11, 4, 4), "Thanksgiving"), (dt.date(year, 12, 25), "Christmas Day")]
+
+
+def _at(day: int, hour: float = 8.0) -> int:
+    return int(day * DAY + hour * HOUR)
+
+
+def build_calendar(cfg: ChainConfig, last_day: int) -> Calendar:
+    """Capacity from (about a year before) the start to `last_day` plus booking lead room."""
+    day0 = cfg.start_day - WARM_UP_DAYS
+    n_days = last_day - day0 + 1
+    days = np.arange(day0, day0 + n_days)
+    n_loc = cfg.locations
+    tables: dict[str, list[dict]] = {k: [] for k in (
+        "locations", "location_hours", "location_closures", "rooms", "devices", "providers")}
+    open_h = np.zeros((n_loc, n_days), np.int64)
+    close_h = np.zeros((n_loc, n_days), np.int64)
+    wd = weekday(days)
+    years = range(to_date(day0).year, to_date(day0 + n_days).year + 1)
+    holidays = [(day_number(d), r) for y in years for d, r in _holidays(y)]
+    room_rows: list[tuple[int, int, str, int, int, int, int]] = []  # loc, kind, name, from, to...
+    for loc in range(n_loc):
+        opened = cfg.opening_day(loc)
+        setup = _at(min(opened, cfg.start_day) - 30)
+        tables["locations"].append(dict(
+            location_id=f"LOC{loc + 1:02d}", name=f"Glow Aesthetics {catalog.CITIES[loc % 20]}"
+            + (f" {loc // 20 + 1}" if loc >= 20 else ""),
+            timezone=catalog.TIMEZONES[loc % len(catalog.TIMEZONES)], opened_on=opened,
+            closed_on=NA, updated_at=setup, _loc=loc, _created=setup))
+        template = HOURS_TEMPLATES[loc % 3]
+        for w, (oh, ch) in template.items():
+            versions = [(opened, NA, oh, ch)]
+            if loc == 0 and w == 6:  # hours change: Saturday runs an hour later from mid-way
+                versions = [(opened, cfg.hours_change_day - 1, oh, ch),
+                            (cfg.hours_change_day, NA, oh, ch + 1)]
+            for vf, vt, o, c in versions:
+                created = setup if vf == opened else _at(vf - 21)
+                row = dict(location_id=f"LOC{loc + 1:02d}", weekday=w, valid_from=vf,
+                           opens_at=f"{o:02d}:00", closes_at=f"{c:02d}:00", valid_to=vt,
+                           updated_at=created, _loc=loc, _created=created,
+                           _t_valid_to=NA if vt == NA else _at(vt - 20))
+                tables["location_hours"].append(row)
+                sel = (wd == w) & (days >= vf) & ((vt == NA) | (days <= vt))
+                open_h[loc, sel], close_h[loc, sel] = o, c
+        open_h[loc, days < opened] = 0
+        close_h[loc, days < opened] = 0
+        closures = [(d, r) for d, r in holidays if d >= opened]
+        if loc == 0:
+            closures.append((cfg.at_share(0.62), "Staff training day"))
+        for d, reason in closures:
+            tables["location_closures"].append(dict(
+                location_id=f"LOC{loc + 1:02d}", closed_on=d, reason=reason,
+                updated_at=_at(d - 30), _loc=loc, _created=_at(d - 30)))
+            if day0 <= d < day0 + n_days:
+                open_h[loc, d - day0] = close_h[loc, d - day0] = 0
+        n_tr = 3 + loc % 3
+        for r in range(n_tr):
+            retire = cfg.room_retire_day if (loc == 0 and r == 2) else NA
+            room_rows.append((loc, 0, f"Treatment {r + 1}", opened, retire))
+        if loc == 0:
+            room_rows.append((loc, 0, f"Treatment {n_tr + 1}", cfg.room_open_day, NA))
+        room_rows.append((loc, 1, "Consult room", opened, NA))
+        room_rows.append((loc, 2, "Retail lounge", opened, NA))
+    n_rooms = len(room_rows)
+    room_loc = np.array([r[0] for r in room_rows])
+    room_kind = np.array([r[1] for r in room_rows])
+    room_active = np.zeros((n_rooms, n_days), bool)
+    for i, (loc, kind, name, af, at) in enumerate(room_rows):
+        room_active[i] = (days >= af) & ((at == NA) | (days <= at))
+        created = _at(min(af, cfg.start_day) - 30) if af <= cfg.start_day else _at(af - 30)
+        tables["rooms"].append(dict(
+            room_id=f"RM{loc + 1:02d}{i:03d}", location_id=f"LOC{loc + 1:02d}", name=name,
+            room_type=("treatment", "consult", "other")[kind], active_from=af, active_to=at,
+            updated_at=created, _loc=loc, _created=created,
+            _t_active_to=NA if at == NA else _at(at - 14)))
+    loc_treat = [np.flatnonzero((room_loc == loc) & (room_kind == 0)) for loc in range(n_loc)]
+    consult = np.array([np.flatnonzero((room_loc == loc) & (room_kind == 1))[0]
+                        for loc in range(n_loc)])
+    dev_room = np.full((n_loc, len(DEVICE_TYPES)), -1)
+    dev_from = np.full((n_loc, len(DEVICE_TYPES)), 10**9)
+    for loc in range(n_loc):
+        t1, t2 = loc_treat[loc][0], loc_treat[loc][1]
+        wanted = [(0, t1), (1, t2)]
+        if loc % 2 == 0:
+            wanted.append((2, t2))
+        if loc % 3 != 2:
+            wanted.append((3, t1))
+        for dtype, room in wanted:
+            bought = cfg.laser_purchase_day if (loc == 0 and dtype == 0) else cfg.opening_day(loc)
+            dev_room[loc, dtype], dev_from[loc, dtype] = room, bought
+            created = _at(min(bought, cfg.start_day) - 20) if bought <= cfg.start_day else \
+                _at(bought, 11)
+            cost = (89_000, 42_000, 120_000, 38_000)[dtype] * 100
+            tables["devices"].append(dict(
+                device_id=f"DEV{loc + 1:02d}{dtype + 1}", location_id=f"LOC{loc + 1:02d}",
+                room_id=tables["rooms"][room]["room_id"],
+                name=("Alexandrite laser", "IPL platform", "Cryolipolysis system",
+                      "RF microneedling system")[dtype], device_type=DEVICE_TYPES[dtype],
+                purchase_cost=cost, purchased_on=bought, updated_at=created, _loc=loc,
+                _created=created))
+    cal = Calendar(day0, n_days, open_h, close_h, room_loc, room_kind, room_active, loc_treat,
+                   consult, dev_room, dev_from, np.full((n_rooms, n_days), -1), np.array([]), -1)
+    _providers(cfg, cal, tables, days)
+    cal.tables = {k: pd.DataFrame(v) for k, v in tables.items()}
+    cal.tables["provider_shifts"] = _shifts(cal, cfg.start_day)
+    return cal
+
+
+def _providers(cfg: ChainConfig, cal: Calendar, tables: dict[str, list[dict]],
+               days: np.ndarray) -> None:
+    """Provider rows and the daily room roster (a provider per active room, rotating)."""
+    rng = day_rng(cfg.seed, 0, Stream.PEOPLE)
+    plocs, hired, term = [], [], []
+    for loc in range(cfg.locations):
+        opened = cfg.opening_day(loc)
+        n_pool = len(cal.loc_treat_rooms[loc]) + 2
+        specs = [(ROLES[k % len(ROLES)], True, opened - 30, NA) for k in range(n_pool)]
+        if loc == 0:  # one esthetician leaves mid-way and is replaced
+            specs[2] = (specs[2][0], True, opened - 30, cfg.at_share(0.6))
+            specs.append(("esthetician", True, cfg.at_share(0.58), NA))
+        specs += [("physician", False, opened - 60, NA), ("manager", False, opened - 60, NA),
+                  ("front_desk", False, opened - 30, NA), ("front_desk", False, opened - 30, NA)]
+        for role, revenue, h, t in specs:
+            pid = len(tables["providers"])
+            first = rng.choice(catalog.FIRST_NAMES_F if rng.random() < 0.8
+                               else catalog.FIRST_NAMES_M)
+            created = _at(min(h, cfg.start_day) - 1)
+            tables["providers"].append(dict(
+                provider_id=f"PRV{pid + 1:04d}", first_name=str(first),
+                last_name=str(rng.choice(catalog.LAST_NAMES)), role=role,
+                home_location_id=f"LOC{loc + 1:02d}", is_revenue_generating=revenue,
+                hired_on=h, terminated_on=t, updated_at=created, _loc=loc, _created=created,
+                _t_terminated_on=NA if t == NA else _at(t - 14)))
+            plocs.append(loc if revenue else -1)
+            hired.append(h)
+            term.append(10**9 if t == NA else t)
+    cal.provider_loc = np.array(plocs)
+    hired_a, term_a = np.array(hired), np.array(term)
+    cal.weak_rebooker = 1  # story 2: the second provider of the first location
+    for di, d in enumerate(days):
+        rng = day_rng(cfg.seed, int(d), Stream.ROSTER)
+        for loc in range(cfg.locations):
+            if cal.close_h[loc, di] == 0:
+                continue
+            pool = np.flatnonzero((cal.provider_loc == loc) & (hired_a <= d) & (term_a > d))
+            rooms = np.concatenate([cal.loc_treat_rooms[loc], [cal.loc_consult_room[loc]]])
+            rooms = rooms[cal.room_active[rooms, di]]
+            pick = rng.permutation(pool)[: len(rooms)]
+            cal.roster[rooms[: len(pick)], di] = pick
+
+
+def _shifts(cal: Calendar, start_day: int) -> pd.DataFrame:
+    """One shift per rostered provider and day: 30 minutes before opening to closing."""
+    room_i, di = np.nonzero(cal.roster >= 0)
+    keep = di + cal.day0 >= start_day
+    room_i, di = room_i[keep], di[keep]
+    loc = cal.room_loc[room_i]
+    day = cal.day0 + di
+    start = day * DAY + cal.open_h[loc, di] * HOUR - 1800
+    end = day * DAY + cal.close_h[loc, di] * HOUR
+    order = np.lexsort((cal.roster[room_i, di], day))
+    n = len(order)
+    return frame(dict(
+        shift_id=ids("SH", np.arange(1, n + 1), 8),
+        provider_id=ids("PRV", cal.roster[room_i, di][order] + 1, 4),
+        location_id=ids("LOC", loc[order] + 1, 2),
+        shift_start=start[order], shift_end=end[order],
+        updated_at=(day[order] - 14) * DAY + 10 * HOUR,
+        _loc=loc[order], _created=(day[order] - 14) * DAY + 10 * HOUR,
+    ), n)

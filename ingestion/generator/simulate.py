@@ -1,0 +1,349 @@
+"""The day-by-day simulation of bookings: who books what, when, and what becomes of it.
+
+Each day, in order: new leads arrive (some convert into a booking days later), new patients
+book directly, queued bookings fall due (follow-ups, rebookings at checkout, reschedules,
+reactivated patients), the day's bookings are fitted into capacity, and each booked
+appointment's whole life is drawn - which in turn queues the patient's next booking. Every
+draw comes from that day's stream and the state left by earlier days, so the rows of day D are
+the same however far the simulation runs past D.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ingestion.generator import catalog, lifecycle
+from ingestion.generator.allocate import Allocator
+from ingestion.generator.config import ChainConfig
+from ingestion.generator.demand import (
+    SERVICE_DEVICE, SERVICE_GAP, SERVICE_IS_CONSULT, SERVICE_SLOTS, daily_factor, pick_service,
+    pick_target, size_factor)
+from ingestion.generator.leads import draw_leads
+from ingestion.generator.locations import WARM_UP_DAYS, Calendar, build_calendar
+from ingestion.generator.people import UNKNOWN_CALLERS
+from ingestion.generator.rand import Stream, day_rng
+from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA, weekday
+
+FAR = 10**9
+REQ_FIELDS = ("patient", "lead", "loc", "target", "service", "n_done", "booked_at", "channel",
+              "resched_from", "acq")
+DURATION = np.array([s.duration_min for s in catalog.SERVICES]) * MINUTE
+
+
+class Grow:
+    """A column store that grows by doubling (patient state is looked up by index)."""
+
+    def __init__(self, **dtypes: type) -> None:
+        self.n = 0
+        self.cols = {k: np.zeros(1024, dtype=t) for k, t in dtypes.items()}
+
+    def add(self, **values: np.ndarray) -> np.ndarray:
+        m = len(next(iter(values.values())))
+        while self.n + m > len(next(iter(self.cols.values()))):
+            for k, v in self.cols.items():
+                self.cols[k] = np.concatenate([v, np.zeros_like(v)])
+        for k, v in values.items():
+            self.cols[k][self.n: self.n + m] = v
+        idx = np.arange(self.n, self.n + m)
+        self.n += m
+        return idx
+
+    def __getitem__(self, k: str) -> np.ndarray:
+        return self.cols[k]
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({k: v[: self.n] for k, v in self.cols.items()})
+
+
+def requests(n: int, **given: np.ndarray) -> dict[str, np.ndarray]:
+    """Booking requests with defaults: -1 = decide at booking time."""
+    out = {k: np.full(n, -1, dtype=np.int64) for k in REQ_FIELDS}
+    for k, v in given.items():
+        out[k] = np.asarray(v, dtype=np.int64)
+    return out
+
+
+@dataclass
+class SimResult:
+    cfg: ChainConfig
+    cal: Calendar
+    horizon: int
+    appointments: pd.DataFrame
+    patients: pd.DataFrame
+    leads: pd.DataFrame
+    reactivations: pd.DataFrame
+    lost_requests: int = 0
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+class Simulation:
+    def __init__(self, cfg: ChainConfig, horizon: int) -> None:
+        self.cfg, self.horizon, self.seed = cfg, horizon, cfg.seed
+        self.cal = build_calendar(cfg, horizon + 240)
+        self.alloc = Allocator(self.cal)
+        self.queue: dict[int, list[dict[str, np.ndarray]]] = defaultdict(list)
+        self.pat = Grow(person=np.int64, loc=np.int64, created=np.int64, lead=np.int64,
+                        acq=np.int64, referred=np.int64, last_done=np.int64,
+                        chain_end=np.int64, react=np.int64)
+        self.apts: list[dict[str, np.ndarray]] = []
+        self.lead_chunks: list[dict[str, np.ndarray]] = []
+        self.react_chunks: list[dict[str, np.ndarray]] = []
+        self.lead_person = Grow(person=np.int64)
+        self.n_apts = self.n_leads = self.n_people = self.lost = 0
+        self.speed = 0.6 + 1.4 * day_rng(self.seed, 0, Stream.LEADS).random(cfg.locations)
+        self.speed[0] = 0.8
+
+    # -- people -------------------------------------------------------------------------
+    def _new_people(self, m: int) -> np.ndarray:
+        out = np.arange(self.n_people, self.n_people + m)
+        self.n_people += m
+        if self.n_people >= UNKNOWN_CALLERS:
+            raise ValueError("too many synthetic people for the phone-number space; "
+                             "use fewer locations or years")
+        return out
+
+    def _seed_existing(self) -> None:
+        """Patients from before the data window, with their next visits already due."""
+        cfg, rng = self.cfg, day_rng(self.seed, self.cfg.start_day, Stream.NEW_PATIENTS, 99)
+        for loc in range(cfg.locations):
+            if cfg.opening_day(loc) > cfg.start_day - 90:
+                continue
+            m = int(1300 * size_factor(self.cal, loc)[0])
+            created = (cfg.start_day - rng.integers(30, 1000, m)) * DAY + \
+                rng.integers(9 * HOUR, 18 * HOUR, m)
+            idx = self.pat.add(person=self._new_people(m), loc=np.full(m, loc),
+                               created=created, lead=np.full(m, -1), acq=np.full(m, -1),
+                               referred=np.full(m, -1),
+                               last_done=cfg.start_day - rng.integers(10, 170, m),
+                               chain_end=np.full(m, FAR), react=np.full(m, -FAR))
+            booked_day = cfg.start_day - WARM_UP_DAYS + rng.integers(0, WARM_UP_DAYS + 75, m)
+            target = np.maximum(booked_day + rng.geometric(1 / 12, m), cfg.start_day)
+            svc = pick_service(rng, catalog.RETURN_WEIGHTS, self.cal, np.full(m, loc), target)
+            for d in np.unique(booked_day):
+                s = booked_day == d
+                self.queue[int(d)].append(requests(
+                    int(s.sum()), patient=idx[s], loc=np.full(s.sum(), loc), target=target[s],
+                    service=svc[s], n_done=rng.integers(1, 7, s.sum())))
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self) -> SimResult:
+        self._seed_existing()
+        for b in range(self.cfg.start_day - WARM_UP_DAYS, self.horizon + 1):
+            if b >= self.cfg.start_day:
+                self._arrivals(b)
+            sub = 0
+            while self.queue.get(b):
+                batch = self.queue.pop(b)
+                self._book(b, {k: np.concatenate([c[k] for c in batch]) for k in REQ_FIELDS},
+                           sub)
+                sub += 1
+            if weekday(b) == 2 and b >= self.cfg.start_day:
+                self._reactivate(b)
+        return self._result()
+
+    def _arrivals(self, b: int) -> None:
+        cfg, cal = self.cfg, self.cal
+        factor = np.array([daily_factor(cfg, loc, b) for loc in range(cfg.locations)])
+        size = size_factor(cal, np.arange(cfg.locations))
+        rng = day_rng(self.seed, b, Stream.LEADS)
+        leads = draw_leads(rng, cal, b, rng.poisson(5.0 * size * factor), self.speed)
+        m = len(leads["loc"])
+        if m:
+            leads["lead_no"] = np.arange(self.n_leads, self.n_leads + m)
+            leads["person"] = self._new_people(m)
+            self.lead_person.add(person=leads["person"])
+            self.n_leads += m
+            self.lead_chunks.append(leads)
+            conv = np.flatnonzero(leads["converted"] != NA)
+            t = leads["converted"][conv]
+            for d in np.unique(t // DAY):
+                s = conv[t // DAY == d]
+                self.queue[int(d)].append(requests(
+                    len(s), lead=leads["lead_no"][s], loc=leads["loc"][s],
+                    booked_at=leads["converted"][s], acq=leads["channel"][s],
+                    channel=[catalog.BOOKING_CHANNELS.index(catalog.LEAD_BOOKING_CHANNEL[c])
+                             for c in leads["channel"][s]], n_done=np.zeros(len(s))))
+        rng = day_rng(self.seed, b, Stream.NEW_PATIENTS)
+        counts = rng.poisson(2.6 * size * factor)
+        loc = np.repeat(np.arange(cfg.locations), counts)
+        acq = rng.choice(len(catalog.DIRECT_ACQUISITION), size=len(loc),
+                         p=np.array(catalog.DIRECT_ACQUISITION_WEIGHTS) / 100)
+        acq_code = np.array([catalog.LEAD_CHANNELS.index(c) if c in catalog.LEAD_CHANNELS
+                             else (6 if c == "other" else -1)
+                             for c in np.array(catalog.DIRECT_ACQUISITION, dtype=object)[acq]],
+                            dtype=np.int64)
+        chan = np.select([acq_code == 0, acq_code == 5, acq_code == 4], [1, 2, 0],
+                         np.where(rng.random(len(loc)) < 0.5, 1, 0))
+        self.queue[b].append(requests(len(loc), loc=loc, acq=acq_code, channel=chan,
+                                      n_done=np.zeros(len(loc))))
+
+    def _book(self, b: int, r: dict[str, np.ndarray], sub: int) -> None:
+        cfg, cal = self.cfg, self.cal
+        rng = day_rng(self.seed, b, Stream.BOOKING, sub)
+        n = len(r["loc"])
+        hour = np.where(rng.random(n) < 0.85, 8 + 12 * rng.random(n), 20 + 3 * rng.random(n))
+        r["booked_at"] = np.where(r["booked_at"] < 0, b * DAY + (hour * HOUR).astype(np.int64),
+                                  r["booked_at"])
+        new = r["patient"] < 0
+        if new.any():
+            lead_person = self._lead_person(r["lead"][new])
+            person = np.where(lead_person >= 0, lead_person, -1)
+            fresh = person < 0
+            person[fresh] = self._new_people(int(fresh.sum()))
+            referred = np.where((r["acq"][new] == 4) & (self.pat.n > 0),
+                                (rng.random(int(new.sum())) * self.pat.n).astype(np.int64), -1)
+            r["patient"][new] = self.pat.add(
+                person=person, loc=r["loc"][new], created=r["booked_at"][new],
+                lead=r["lead"][new], acq=r["acq"][new], referred=referred,
+                last_done=np.full(int(new.sum()), NA), chain_end=np.full(int(new.sum()), FAR),
+                react=np.full(int(new.sum()), -FAR))
+        walk_in = r["channel"] == 2
+        lead_days = np.where(walk_in, 0, -1)
+        tgt = np.where(r["target"] < 0, pick_target(rng, b, 8.0, n), r["target"])
+        r["target"] = np.where(lead_days == 0, b, np.maximum(tgt, b))
+        need = r["service"] < 0
+        if need.any():
+            weights = np.where(new[need][:, None], catalog.FIRST_VISIT_WEIGHTS,
+                               catalog.RETURN_WEIGHTS)
+            svc = np.where(rng.random(int(need.sum())) < 0.5,
+                           pick_service(rng, catalog.FIRST_VISIT_WEIGHTS, cal, r["loc"][need],
+                                        r["target"][need]),
+                           pick_service(rng, catalog.RETURN_WEIGHTS, cal, r["loc"][need],
+                                        r["target"][need]))
+            del weights
+            r["service"][need] = svc
+        chan = r["channel"] < 0
+        r["channel"][chan] = rng.choice(6, size=int(chan.sum()),
+                                        p=[0.34, 0.46, 0.02, 0.12, 0.04, 0.02])
+        svc = r["service"]
+        placed = self.alloc.place(
+            day_rng(self.seed, b, Stream.ALLOCATE, sub), r["loc"], r["target"],
+            SERVICE_DEVICE[svc], SERVICE_IS_CONSULT[svc], SERVICE_SLOTS[svc],
+            r["booked_at"] + 30 * MINUTE)
+        ok = placed.room >= 0
+        self.lost += int((~ok).sum())
+        self.pat["chain_end"][r["patient"][~ok]] = b
+        r = {k: v[ok] for k, v in r.items()}
+        room, start, prov = placed.room[ok], placed.start[ok], placed.provider[ok]
+        m = len(room)
+        if not m:
+            return
+        svc = r["service"]
+        end = start + DURATION[svc]
+        is_new = r["n_done"] == 0
+        lc = lifecycle.draw(day_rng(self.seed, b, Stream.LIFECYCLE, sub), r["booked_at"], start,
+                            end, is_new)
+        apt_no = np.arange(self.n_apts, self.n_apts + m)
+        self.n_apts += m
+        dev = SERVICE_DEVICE[svc]
+        device = np.where(dev >= 0, r["loc"] * 10 + dev, -1)
+        self.apts.append(dict(
+            apt_no=apt_no, patient=r["patient"], loc=r["loc"], provider=prov, room=room,
+            service=svc, device=device, channel=r["channel"], booked=r["booked_at"],
+            start=start, end=end, resched_from=r["resched_from"], n_done=r["n_done"],
+            outcome=lc.outcome, conf_requested=lc.conf_requested, response=lc.response,
+            responded=lc.responded, no_response_at=lc.no_response_at, checked_in=lc.checked_in,
+            checked_out=lc.checked_out, cancelled=lc.cancelled, reason=lc.reason,
+            no_show_at=lc.no_show_at))
+        self._follow_up(b, sub, r, apt_no, start, prov, lc)
+
+    def _lead_person(self, lead: np.ndarray) -> np.ndarray:
+        out = np.full(len(lead), -1, dtype=np.int64)
+        has = lead >= 0
+        if has.any():
+            out[has] = self.lead_person["person"][lead[has]]
+        return out
+
+    def _follow_up(self, b: int, sub: int, r: dict[str, np.ndarray], apt_no: np.ndarray,
+                   start: np.ndarray, prov: np.ndarray, lc: lifecycle.Lifecycle) -> None:
+        """Queue each patient's next booking from how this appointment turns out."""
+        rng = day_rng(self.seed, b, Stream.FOLLOW_UP, sub)
+        n, svc, pat, loc = len(apt_no), r["service"], r["patient"], r["loc"]
+        u = rng.random((n, 6))
+        visit = start // DAY
+        done = lc.outcome == lifecycle.COMPLETED
+        consult = SERVICE_IS_CONSULT[svc]
+        first = r["n_done"] == 0
+        cont = done & (u[:, 0] < np.where(consult, 0.55, np.where(first, 0.74, 0.87)))
+        gap = np.where(consult, 3 + 40 * u[:, 1], SERVICE_GAP[svc] * rng.gamma(4, 0.25, n))
+        target = visit + np.maximum(gap, 2).astype(np.int64)
+        p_rebook = np.where(prov == self.cal.weak_rebooker, 0.10, np.where(first, 0.40, 0.56))
+        rebook = cont & (u[:, 2] < p_rebook)
+        booked_at = np.full(n, -1, dtype=np.int64)
+        booked_at[rebook] = np.maximum(
+            lc.checked_out[rebook] + ((u[rebook, 3] * 20 - 8) * MINUTE).astype(np.int64),
+            lc.checked_in[rebook] + HOUR // 2)
+        book_day = np.maximum(visit + 1, target - rng.geometric(1 / 10, n))
+        book_day = np.where(rebook, visit, book_day)
+        ns = (lc.outcome == lifecycle.NO_SHOW) & (u[:, 0] < 0.5)
+        book_day = np.where(ns, visit + 1 + (u[:, 3] * 3).astype(int), book_day)
+        target = np.where(ns, visit + 3 + (u[:, 1] * 18).astype(int), target)
+        canc = lc.outcome == lifecycle.CANCELLED
+        resched = canc & (lc.reason == 1) & (u[:, 0] < 0.82)
+        booked_at[resched] = lc.cancelled[resched] + ((2 + u[resched, 3] * 90) * MINUTE).astype(
+            np.int64)
+        book_day = np.where(resched, booked_at // DAY, book_day)
+        target = np.where(resched, np.maximum(visit + 2 + (u[:, 1] * 12).astype(int),
+                                              booked_at // DAY), target)
+        other = canc & ~resched & (lc.reason != 1) & (u[:, 0] < 0.45)
+        cday = np.where(canc, lc.cancelled // DAY, visit)
+        book_day = np.where(other, cday + 1 + (u[:, 3] * 6).astype(int), book_day)
+        target = np.where(other, cday + 8 + (u[:, 1] * 30).astype(int), target)
+        go = cont | ns | resched | other
+        next_svc = np.where(resched | ns | (~consult & (u[:, 4] < 0.65)), svc, -1)
+        # Consultations convert into treatments: pick one now (no consult twice in a row).
+        conv = go & consult & (next_svc < 0)
+        if conv.any():
+            w = np.array(catalog.RETURN_WEIGHTS, float) * ~SERVICE_IS_CONSULT
+            next_svc[conv] = pick_service(rng, tuple(w), self.cal, loc[conv], target[conv])
+        n_done = r["n_done"] + done
+        self.pat["last_done"][pat[done]] = visit[done]
+        self.pat["chain_end"][pat] = np.where(go, FAR, np.where(canc, cday, visit))
+        channel = np.where(rebook, 2, np.where(resched, np.where(u[:, 5] < 0.6, 3, 0), -1))
+        for d in np.unique(book_day[go]):
+            s = go & (book_day == d)
+            self.queue[int(d)].append(requests(
+                int(s.sum()), patient=pat[s], loc=loc[s], target=target[s], service=next_svc[s],
+                n_done=n_done[s], booked_at=booked_at[s], channel=channel[s],
+                resched_from=np.where(resched[s], apt_no[s], -1)))
+
+    def _reactivate(self, b: int) -> None:
+        """Weekly win-back texts to lapsed patients (no visit in 180 days); some come back."""
+        p, n = self.pat, self.pat.n
+        lapsed = np.flatnonzero(
+            (p["chain_end"][:n] <= b) & (p["last_done"][:n] != NA)
+            & (p["last_done"][:n] <= b - 180) & (p["react"][:n] < b - 365))
+        if not len(lapsed):
+            return
+        rng = day_rng(self.seed, b, Stream.REACTIVATION)
+        m = len(lapsed)
+        sent = b * DAY + 10 * HOUR + (rng.random(m) * 4 * HOUR).astype(np.int64)
+        back = rng.random(m) < 0.14
+        p["react"][lapsed] = b
+        self.react_chunks.append(dict(patient=lapsed, sent=sent, returned=back,
+                                      loc=p["loc"][lapsed]))
+        day = b + 1 + (rng.random(m) * 20).astype(int)
+        p["chain_end"][lapsed[back]] = FAR
+        for d in np.unique(day[back]):
+            s = back & (day == d)
+            self.queue[int(d)].append(requests(
+                int(s.sum()), patient=lapsed[s], loc=p["loc"][lapsed[s]], n_done=np.ones(s.sum()),
+                channel=np.full(s.sum(), 3)))
+
+    def _result(self) -> SimResult:
+        def cat(chunks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+            if not chunks:
+                return pd.DataFrame()
+            return pd.DataFrame({k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]})
+
+        return SimResult(self.cfg, self.cal, self.horizon, cat(self.apts), self.pat.frame(),
+                         cat(self.lead_chunks), cat(self.react_chunks), self.lost)
+
+
+def simulate(cfg: ChainConfig, horizon: int) -> SimResult:
+    """Run the booking simulation from the warm-up to `horizon` (a day number, inclusive)."""
+    return Simulation(cfg, horizon).run()

@@ -1,0 +1,122 @@
+"""The loader's bookkeeping: which files were seen, what was quarantined, what drifted.
+
+Read before a load (to skip files already loaded and to know which tables were ever
+delivered) and written after dlt committed the rows, in one transaction, so a crash in
+between leaves the files unrecorded and the next run simply redoes them (the merge rule
+makes that harmless). Schemas are fixed in `ingestion.raw_schema`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.contract import Contract, Table
+from ingestion.landing import LandingFile
+from ingestion.readers import quote_ident
+from ingestion.validate import LINEAGE_COLUMNS
+
+
+@dataclass
+class FileRecord:
+    """One landing file's fate in this load (a row of raw_meta.loaded_files)."""
+
+    file: LandingFile
+    sha256: str
+    status: str = "loaded"  # loaded | refused
+    refusal_reason: str | None = None
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_quarantined: int = 0
+    drift_columns: list[str] = field(default_factory=list)
+    quarantine: pa.Table | None = None  # source_file, row_number, column_name, reason, raw_record
+
+
+#: dlt's own lineage column. Created here, nullable, because dlt would add it as NOT NULL,
+#: which DuckDB cannot do to an existing table ("Adding columns with constraints").
+DLT_COLUMNS: dict[str, str] = {"_dlt_load_id": "VARCHAR"}
+
+
+def ensure_lineage_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Add the `_`-prefixed lineage columns (ours and dlt's) to every raw table lacking them."""
+    for table in contract.tables:
+        for name, sql_type in {**LINEAGE_COLUMNS, **DLT_COLUMNS}.items():
+            con.execute(
+                f"alter table {_qualified(table)} add column if not exists "
+                f"{quote_ident(name)} {sql_type}"
+            )
+
+
+def _qualified(table: Table) -> str:
+    return f"{quote_ident(table.dataset)}.{quote_ident(table.name)}"
+
+
+def seen_files(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """(relative path, sha256) of every file recorded before, loaded or refused."""
+    rows = con.execute("select distinct file_path, file_sha256 from raw_meta.loaded_files")
+    return {(p, h) for p, h in rows.fetchall()}
+
+
+def delivered_tables(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
+    """`system.table` -> True if a file of it was ever loaded (False: only refused)."""
+    rows = con.execute(
+        """select system || '.' || table_name, bool_or(status = 'loaded')
+        from raw_meta.loaded_files group by 1"""
+    ).fetchall()
+    return {name: bool(loaded) for name, loaded in rows}
+
+
+def has_rows(con: duckdb.DuckDBPyConnection, table: Table) -> bool:
+    return con.execute(f"select exists (select 1 from {_qualified(table)})").fetchone()[0]
+
+
+def record(
+    con: duckdb.DuckDBPyConnection, load_id: str, records: list[FileRecord], at: dt.datetime
+) -> None:
+    """Write loaded_files, schema_drift and rejected_rows for `records` in one transaction."""
+    con.execute("begin")
+    try:
+        for r in records:
+            f = r.file
+            con.execute(
+                "insert into raw_meta.loaded_files values "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    load_id,
+                    f.rel_path,
+                    r.sha256,
+                    f.system,
+                    f.table,
+                    f.extract_id,
+                    r.status,
+                    r.refusal_reason,
+                    r.rows_read,
+                    r.rows_inserted,
+                    r.rows_updated,
+                    r.rows_unchanged,
+                    r.rows_quarantined,
+                    at,
+                ],
+            )
+            for column in r.drift_columns:
+                con.execute(
+                    "insert into raw_meta.schema_drift values (?, ?, ?, ?, ?, ?)",
+                    [load_id, f.rel_path, f.system, f.table, column, at],
+                )
+            if r.quarantine is not None and r.quarantine.num_rows:
+                quarantine = r.quarantine  # noqa: F841 - read by DuckDB's replacement scan
+                con.execute(
+                    """insert into raw_quarantine.rejected_rows
+                    select ?, source_file, row_number, ?, ?, column_name, reason, raw_record, ?
+                    from quarantine""",
+                    [load_id, f.system, f.table, at],
+                )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

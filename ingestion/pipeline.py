@@ -1,0 +1,203 @@
+"""`ingest(settings)`: load a landing folder into the warehouse's raw layer with dlt.
+
+The order of work follows DuckDB's one-writer rule within one process: a plain DuckDB
+connection prepares everything (raw tables, what was seen before, reading, validating,
+merge planning), is closed, then dlt opens its own connection per system to merge the
+winning rows, and finally a plain connection records the bookkeeping. No two
+connections to the warehouse are ever open at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.contract import Contract, Table, load_contract
+from ingestion.dlt_load import load_system
+from ingestion.landing import LandingScan, scan_landing
+from ingestion.meta import (
+    FileRecord,
+    delivered_tables,
+    ensure_lineage_columns,
+    has_rows,
+    record,
+    seen_files,
+)
+from ingestion.prepare import prepare_table
+from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
+from ingestion.report import LOADED, NEVER_DELIVERED, NO_NEW_EXTRACT, LoadReport, TableReport
+from medspa.settings import Settings
+
+
+class MissingRequiredTablesError(Exception):
+    """A required table (contract `required_tables`) has no extract, new or loaded before."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(
+            "cannot load: no extract of required table(s) "
+            + ", ".join(missing)
+            + " in the landing folder and none loaded before "
+            "(expected <landing>/<system>/<table>/<extract_id>.csv|csv.gz|parquet|jsonl)"
+        )
+
+
+def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadReport:
+    """Load new extracts of `systems` (default: all) and report what happened per table."""
+    contract = load_contract()
+    selected = _select(contract, systems)
+    scan = scan_landing(settings.landing_dir, contract, selected)
+    now = dt.datetime.now(dt.UTC)
+    report = LoadReport(load_id=now.strftime("%Y%m%dT%H%M%S.%fZ"))
+    report.warnings += [f"ignored {path}: {why}" for path, why in scan.ignored]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    staged: dict[str, dict[Table, pa.Table]] = defaultdict(dict)
+    records: list[FileRecord] = []
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        ensure_raw_tables(con, contract)
+        ensure_meta_tables(con)
+        ensure_lineage_columns(con, contract)
+        history = delivered_tables(con)
+        _check_required(con, contract, selected, scan, history)
+        seen = seen_files(con)
+        for table in (t for t in contract.tables if t.system in selected):
+            entry = TableReport(table.system, table.name)
+            report.tables.append(entry)
+            new = []
+            for file in scan.files_of(table.qualified_name):
+                sha = file.sha256()
+                if (file.rel_path, sha) in seen:
+                    entry.files_skipped += 1
+                else:
+                    new.append((file, sha))
+            if not new:
+                delivered = entry.files_skipped or table.qualified_name in history
+                entry.state = NO_NEW_EXTRACT if delivered else NEVER_DELIVERED
+                continue
+            entry.state = LOADED
+            table_records, rows = prepare_table(con, table, new)
+            records.extend(table_records)
+            if rows is not None and rows.num_rows:
+                staged[table.system][table] = rows
+    finally:
+        con.close()
+
+    failed = _load(settings, staged, report)
+    kept = [r for r in records if r.file.system not in failed or r.status == "refused"]
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        record(con, report.load_id, kept, now)
+    finally:
+        con.close()
+    _summarise(report, kept, failed)
+    _absences(report, contract, selected, settings.declared_systems)
+    return report
+
+
+def _select(contract: Contract, systems: Sequence[str] | None) -> list[str]:
+    if systems is None:
+        return contract.systems
+    unknown = sorted(set(systems) - set(contract.systems))
+    if unknown:
+        raise ValueError(
+            f"unknown system(s) {', '.join(unknown)}; the contract has "
+            + ", ".join(contract.systems)
+        )
+    return [s for s in contract.systems if s in systems]
+
+
+def _check_required(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    selected: list[str],
+    scan: LandingScan,
+    history: dict[str, bool],
+) -> None:
+    """Stop before loading anything when a required table has no extract at all (issue 8)."""
+    missing = []
+    for name in contract.required_tables:
+        table = contract.table(name)
+        if table.system not in selected or scan.files_of(name) or history.get(name):
+            continue
+        if not has_rows(con, table):
+            missing.append(name)
+    if missing:
+        raise MissingRequiredTablesError(missing)
+
+
+def _load(
+    settings: Settings, staged: dict[str, dict[Table, pa.Table]], report: LoadReport
+) -> set[str]:
+    """Run dlt per system; a failed system is reported and its files stay unrecorded."""
+    failed: set[str] = set()
+    for system, rows in staged.items():
+        try:
+            report.dlt_load_ids[system] = load_system(
+                settings.warehouse_path, settings.data_dir / ".dlt", system, rows
+            )
+        except Exception as exc:  # dlt wraps many error types; none may stop other systems
+            failed.add(system)
+            report.errors.append(
+                f"dlt could not merge into raw_{system} ({type(exc).__name__}); "
+                "its files were not recorded and will be retried on the next run"
+            )
+    return failed
+
+
+def _summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -> None:
+    for rec in records:
+        entry = report.table(rec.file.system, rec.file.table)
+        entry.rows_read += rec.rows_read
+        if rec.status == "refused":
+            entry.files_refused += 1
+            entry.refusals.append(rec.refusal_reason or rec.file.rel_path)
+            report.errors.append(f"refused {rec.refusal_reason}")
+            continue
+        entry.files_loaded += 1
+        entry.rows_inserted += rec.rows_inserted
+        entry.rows_updated += rec.rows_updated
+        entry.rows_unchanged += rec.rows_unchanged
+        entry.rows_quarantined += rec.rows_quarantined
+        entry.drift_columns += [c for c in rec.drift_columns if c not in entry.drift_columns]
+        if rec.rows_quarantined:
+            report.warnings.append(
+                f"{rec.file.rel_path}: {rec.rows_quarantined} row(s) quarantined "
+                "(raw_quarantine.rejected_rows)"
+            )
+        for column in rec.drift_columns:
+            report.warnings.append(f"{rec.file.rel_path}: schema drift, new column {column}")
+    for entry in report.tables:
+        if entry.system in failed and entry.state == LOADED:
+            entry.state = "load failed"
+
+
+def _absences(
+    report: LoadReport,
+    contract: Contract,
+    selected: list[str],
+    declared: tuple[str, ...] | None,
+) -> None:
+    """Absent systems/tables; a declared system that never delivered anything is an error."""
+    for system in selected:
+        entries = [t for t in report.tables if t.system == system]
+        if all(t.state == NEVER_DELIVERED for t in entries):
+            report.absent_systems.append(system)
+        else:
+            report.absent_tables += [
+                t.qualified_name for t in entries if t.state == NEVER_DELIVERED
+            ]
+    for system in declared or ():
+        if system not in contract.systems:
+            report.errors.append(f"declared system {system!r} is not in the contract")
+        elif system in selected and system in report.absent_systems:
+            report.errors.append(
+                f"system {system} is declared (MEDSPA_SYSTEMS) but no extract of it was ever "
+                "delivered"
+            )

@@ -1,0 +1,62 @@
+"""Turn one table's new extract files into the rows dlt should merge, file by file.
+
+Each file is read (readers), typed and checked (validate); a file that cannot be read or
+lacks a contract column is refused on its own, so one bad export never blocks the
+table's other files or any other table. The surviving rows of all files are then
+compared with the stored rows (merge) so dlt receives only the winners.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.contract import Table
+from ingestion.landing import LandingFile
+from ingestion.merge import plan_merge
+from ingestion.meta import FileRecord
+from ingestion.readers import FileRefused, read_file
+from ingestion.validate import validate
+
+_TEMP_SUFFIXES = ("", "__rej", "__parsed", "__lines", "__valid", "__quar", "__checked", "__dups")
+
+
+def prepare_table(
+    con: duckdb.DuckDBPyConnection, table: Table, files: list[tuple[LandingFile, str]]
+) -> tuple[list[FileRecord], pa.Table | None]:
+    """Read, validate and merge-plan `files` ((file, sha256), extract order) of `table`."""
+    records: list[FileRecord] = []
+    valid: list[tuple[int, str]] = []
+    by_seq: dict[int, FileRecord] = {}
+    temp_names: list[str] = []
+    for seq, (file, sha) in enumerate(files):
+        rec = FileRecord(file, sha)
+        records.append(rec)
+        name = f"__f{seq}_{table.system}_{table.name}"
+        temp_names.append(name)
+        try:
+            raw = read_file(con, file, name)
+            rec.rows_read = raw.rows_read
+            checked = validate(con, table, raw, file.extract_id, file.rel_path)
+        except FileRefused as exc:
+            rec.status, rec.refusal_reason = "refused", f"{file.rel_path}: {exc.reason}"
+            continue
+        rec.drift_columns = checked.drift_columns
+        rec.rows_quarantined = checked.rows_quarantined
+        rec.quarantine = con.execute(
+            f"select * from {checked.quarantine} order by row_number"
+        ).to_arrow_table()
+        valid.append((seq, checked.valid))
+        by_seq[seq] = rec
+    rows = None
+    if valid:
+        plan = plan_merge(con, table, valid)
+        for seq, counts in plan.counts.items():
+            rec = by_seq[seq]
+            rec.rows_inserted, rec.rows_updated = counts.inserted, counts.updated
+            rec.rows_unchanged = counts.unchanged
+        rows = plan.rows
+    for name in temp_names:
+        for suffix in _TEMP_SUFFIXES:
+            con.execute(f"drop table if exists {name}{suffix}")
+    return records, rows

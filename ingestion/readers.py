@@ -1,0 +1,204 @@
+"""Read one extract file into a DuckDB temp table of VARCHAR columns, tolerating bad rows.
+
+Every format lands the same shape: the file's own columns, all VARCHAR (typing is the
+validator's job, so a bad value becomes a quarantined row instead of a failed file), plus
+`__row`, the 1-based data row number the quarantine table reports. Structurally broken
+rows (truncated, bad quoting, invalid UTF-8, malformed JSON) go to a second temp table
+`<name>__rej` with a reason, so nothing read is dropped silently. A file that cannot be
+read at all raises `FileRefused` with a reason that never quotes the file's contents.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from dataclasses import dataclass
+
+import duckdb
+
+from ingestion.landing import LandingFile
+
+#: DuckDB CSV reject error types -> the reason recorded in the quarantine.
+_CSV_REASONS: dict[str, str] = {
+    "MISSING COLUMNS": "truncated row: fewer fields than the header",
+    "TOO MANY COLUMNS": "more fields than the header",
+    "UNQUOTED VALUE": "bad quoting (unterminated or stray quote)",
+    "INVALID ENCODING": "not valid UTF-8",
+    "INVALID UNICODE": "not valid UTF-8",
+    "LINE SIZE OVER MAXIMUM": "row longer than the maximum row size",
+}
+
+
+class FileRefused(Exception):
+    """The file cannot be loaded at all; `reason` names the problem, never a value."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A file read into `relation` (VARCHAR columns + `__row`) and `rejects` (bad rows)."""
+
+    relation: str
+    rejects: str
+    columns: list[str]
+    rows_read: int  # data rows seen: parsed rows + structurally rejected rows
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal (file paths and column names are data, not SQL)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_file(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> RawFile:
+    """Read `file` into temp tables `name` and `name__rej`; raise `FileRefused` if unreadable."""
+    if file.path.stat().st_size == 0:
+        raise FileRefused("empty file (0 bytes): no header row, nothing to load")
+    reader = {"csv": _read_csv, "parquet": _read_parquet, "jsonl": _read_jsonl}[file.fmt]
+    columns = reader(con, file, name)
+    parsed = con.execute(f"select count(*) from {name}").fetchone()[0]
+    rejected = con.execute(f"select count(*) from {name}__rej").fetchone()[0]
+    return RawFile(name, f"{name}__rej", columns, int(parsed) + int(rejected))
+
+
+def _csv_header(file: LandingFile) -> list[str]:
+    """The header row, parsed by Python's RFC 4180 reader (it is one short line)."""
+    opener = gzip.open if file.path.name.endswith(".gz") else open
+    try:
+        with opener(file.path, "rb") as fh:
+            raw = fh.readline(1 << 20)
+    except (OSError, EOFError) as exc:
+        raise FileRefused(f"unreadable compressed file ({type(exc).__name__})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileRefused("header row is not valid UTF-8 (the contract requires UTF-8)") from None
+    if not text.strip():
+        raise FileRefused("empty file: no header row")
+    try:
+        header = next(csv.reader(io.StringIO(text)))
+    except (csv.Error, StopIteration):
+        raise FileRefused("malformed header row") from None
+    header = [h.strip() for h in header]
+    if any(not h for h in header):
+        raise FileRefused("header row has a blank column name")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise FileRefused(f"header row repeats column(s) {', '.join(dupes)}")
+    return header
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> list[str]:
+    header = _csv_header(file)
+    columns = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+    compression = "gzip" if file.path.name.endswith(".gz") else "none"
+    try:
+        con.execute(
+            f"""create or replace temp table {name}__parsed as
+            select * from read_csv({sql_str(str(file.path))}, header = true, auto_detect = false,
+                delim = ',', quote = '"', escape = '"', columns = {columns},
+                compression = '{compression}', null_padding = false, strict_mode = true,
+                store_rejects = true, rejects_table = '{name}__rj', rejects_scan = '{name}__rs')"""
+        )
+    except duckdb.Error as exc:
+        raise FileRefused(f"unreadable CSV file ({type(exc).__name__})") from None
+    reasons = " ".join(f"when {sql_str(k)} then {sql_str(v)}" for k, v in _CSV_REASONS.items())
+    # DuckDB's `line` counts records (header = 1), so data row = line - 1.
+    con.execute(
+        f"""create or replace temp table {name}__rej as
+        select line - 1 as row_number, null::varchar as column_name,
+            string_agg(distinct case error_type {reasons} else lower(error_type) end, '; ')
+                as reason,
+            to_json({{'raw_line': any_value(csv_line)}})::varchar as raw_record
+        from {name}__rj group by line"""
+    )
+    con.execute(f"drop table {name}__rj; drop table {name}__rs")
+    _number_rows(con, name, header)
+    return header
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, name: str, header: list[str]) -> None:
+    """Give parsed rows their data row numbers: file order, skipping the rejected rows'."""
+    cols = ", ".join(f"p.{quote_ident(h)}" for h in header)
+    con.execute(
+        f"""create or replace temp table {name} as
+        with nums as (
+            select n from range(1, (select count(*) from {name}__parsed)
+                + (select count(*) from {name}__rej) + 1) t(n)
+            anti join {name}__rej r on r.row_number = t.n
+        ),
+        numbered as (select n, row_number() over (order by n) - 1 as pos from nums)
+        select {cols}, numbered.n as __row
+        from {name}__parsed p join numbered on p.rowid = numbered.pos
+        order by numbered.n"""
+    )
+    con.execute(f"drop table {name}__parsed")
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> list[str]:
+    path = sql_str(str(file.path))
+    try:
+        described = con.execute(f"describe select * from read_parquet({path})").fetchall()
+        header = [row[0] for row in described]
+        cols = ", ".join(f"cast({quote_ident(h)} as varchar) as {quote_ident(h)}" for h in header)
+        con.execute(
+            f"""create or replace temp table {name} as
+            select {cols}, file_row_number + 1 as __row
+            from read_parquet({path}, file_row_number = true) order by __row"""
+        )
+    except duckdb.Error as exc:
+        raise FileRefused(f"unreadable Parquet file ({type(exc).__name__})") from None
+    con.execute(
+        f"""create or replace temp table {name}__rej (
+            row_number bigint, column_name varchar, reason varchar, raw_record varchar)"""
+    )
+    return header
+
+
+def _read_jsonl(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> list[str]:
+    """One JSON object per line; a line that is not one is a rejected row, not a failed file."""
+    try:
+        con.execute(
+            f"""create or replace temp table {name}__lines as
+            select generate_subscripts(parts, 1) as n, rtrim(unnest(parts), chr(13)) as line
+            from (select string_split(content, chr(10)) as parts
+                  from read_text({sql_str(str(file.path))}))"""
+        )
+    except duckdb.Error:
+        raise FileRefused("file is not valid UTF-8 (the contract requires UTF-8)") from None
+    con.execute(f"delete from {name}__lines where trim(line) = ''")
+    con.execute(
+        f"""create or replace temp table {name}__rej as
+        select n as row_number, null::varchar as column_name,
+            case when not json_valid(line) then 'malformed JSON line'
+                 else 'JSON line is not an object' end as reason,
+            to_json({{'raw_line': line}})::varchar as raw_record
+        from {name}__lines
+        where not json_valid(line) or json_type(line) <> 'OBJECT'"""
+    )
+    con.execute(f"delete from {name}__lines where n in (select row_number from {name}__rej)")
+    keys = con.execute(
+        f"""select k from (select unnest(json_keys(line)) as k, n from {name}__lines)
+        group by k order by min(n), k"""
+    ).fetchall()
+    header = [k for (k,) in keys]
+    if not header and not con.execute(f"select count(*) from {name}__rej").fetchone()[0]:
+        raise FileRefused("empty file: no JSON lines")
+    cols = ", ".join(
+        f"json_extract_string(line, {sql_str('$.' + quote_ident(h))}) as {quote_ident(h)}"
+        for h in header
+    )
+    select_cols = f"{cols}, " if cols else ""
+    con.execute(
+        f"""create or replace temp table {name} as
+        select {select_cols}n as __row from {name}__lines order by n"""
+    )
+    con.execute(f"drop table {name}__lines")
+    return header

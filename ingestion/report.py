@@ -1,0 +1,109 @@
+"""What one ingest did, per table: the CLI prints it, Dagster attaches it as metadata.
+
+The report names files, rows, columns and reasons, never a value: it is printed to
+terminals and stored in Dagster's event log, where PHI must not go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Table states: new files this run, none this run (but loaded before), or never any.
+LOADED, NO_NEW_EXTRACT, NEVER_DELIVERED = "loaded", "no new extract this run", "never delivered"
+
+
+@dataclass
+class TableReport:
+    system: str
+    table: str
+    state: str = NO_NEW_EXTRACT
+    files_loaded: int = 0
+    files_skipped: int = 0  # already loaded (same path and content hash)
+    files_refused: int = 0
+    refusals: list[str] = field(default_factory=list)  # "<file>: <reason>"
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_quarantined: int = 0
+    drift_columns: list[str] = field(default_factory=list)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.system}.{self.table}"
+
+    @property
+    def quarantined_share(self) -> float:
+        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
+
+
+@dataclass
+class LoadReport:
+    load_id: str
+    tables: list[TableReport] = field(default_factory=list)
+    absent_systems: list[str] = field(default_factory=list)
+    absent_tables: list[str] = field(default_factory=list)  # "system.table", never delivered
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dlt_load_ids: dict[str, str] = field(default_factory=dict)  # system -> dlt load id
+
+    @property
+    def ok(self) -> bool:
+        """False only when something could not be loaded at all (exit status non-zero)."""
+        return not self.errors
+
+    def table(self, system: str, table: str) -> TableReport:
+        for entry in self.tables:
+            if entry.system == system and entry.table == table:
+                return entry
+        raise KeyError(f"{system}.{table} is not in this report")
+
+    def table_metadata(self, system: str, table: str) -> dict[str, Any]:
+        """Plain values for Dagster asset metadata (the orchestration layer wraps them)."""
+        t = self.table(system, table)
+        return {
+            "load_id": self.load_id,
+            "dlt_load_id": self.dlt_load_ids.get(system, ""),
+            "state": t.state,
+            "files_loaded": t.files_loaded,
+            "files_skipped": t.files_skipped,
+            "files_refused": t.files_refused,
+            "refusals": "\n".join(t.refusals),
+            "rows_read": t.rows_read,
+            "rows_inserted": t.rows_inserted,
+            "rows_updated": t.rows_updated,
+            "rows_unchanged": t.rows_unchanged,
+            "rows_quarantined": t.rows_quarantined,
+            "quarantined_share": round(t.quarantined_share, 6),
+            "drift_columns": ", ".join(t.drift_columns),
+        }
+
+    def to_text(self) -> str:
+        """The per-table summary: loaded, updated, quarantined, drift; then what is absent."""
+        lines = [f"load {self.load_id}"]
+        width = max((len(t.qualified_name) for t in self.tables), default=10)
+        for t in self.tables:
+            name = t.qualified_name.ljust(width)
+            if t.state != LOADED and not t.files_refused:
+                skipped = f" ({t.files_skipped} file(s) already loaded)" if t.files_skipped else ""
+                lines.append(f"  {name}  {t.state}{skipped}")
+                continue
+            line = (
+                f"  {name}  files {t.files_loaded} loaded, {t.files_skipped} skipped, "
+                f"{t.files_refused} refused | rows {t.rows_read} read, {t.rows_inserted} new, "
+                f"{t.rows_updated} updated, {t.rows_unchanged} unchanged, "
+                f"{t.rows_quarantined} quarantined"
+            )
+            if t.drift_columns:
+                line += f" | drift: new column(s) {', '.join(t.drift_columns)}"
+            lines.append(line)
+            lines.extend(f"      refused {r}" for r in t.refusals)
+        if self.absent_systems:
+            lines.append(f"absent systems (never delivered): {', '.join(self.absent_systems)}")
+        if self.absent_tables:
+            lines.append(f"absent tables (never delivered): {', '.join(self.absent_tables)}")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        lines.extend(f"error: {e}" for e in self.errors)
+        lines.append("ok" if self.ok else f"FAILED: {len(self.errors)} error(s)")
+        return "\n".join(lines)

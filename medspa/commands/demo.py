@@ -1,0 +1,48 @@
+"""`medspa demo`: seeded demo data when the landing folder is empty, then the nightly run.
+
+Ends by saying where to look: the Dagster UI (`make dev`), `serving.duckdb` for BI tools and
+SQL, and the static site.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from medspa.cli import add_data_dir_option
+
+    add_data_dir_option(parser)
+    parser.add_argument(
+        "--landing",
+        default=None,
+        help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing)",
+    )
+    parser.add_argument(
+        "--scale", default="small", help="size of the generated demo chain (default: small)"
+    )
+
+
+def landing_is_empty(landing: Path) -> bool:
+    return not landing.is_dir() or not any(p.is_file() for p in landing.rglob("*"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from medspa.cli import main as cli_main
+    from medspa.commands.run import execute
+    from medspa.settings import Settings
+
+    settings = Settings.from_env(args.data_dir, args.landing)
+    if landing_is_empty(settings.landing_dir):
+        print(f"landing folder {settings.landing_dir} is empty: generating the demo chain")
+        status = cli_main(["generate", "--out", str(settings.landing_dir), "--scale", args.scale])
+        if status:
+            return status
+    summary, settings = execute(settings.data_dir, settings.landing_dir)
+    print(summary.to_text())
+    print()
+    print("Dagster UI:       make dev   (then http://127.0.0.1:3000)")
+    print(f"serving.duckdb:   {settings.serving_path}")
+    print(f"dashboards site:  {settings.site_dir / 'index.html'}")
+    return 0 if summary.success else 1

@@ -1,0 +1,47 @@
+"""`medspa ingest`: load a landing folder into the warehouse's raw layer (dlt -> DuckDB).
+
+Prints the per-table summary. Exit status: 0 when everything could be loaded (quarantined
+rows and schema drift are warnings), 1 when a file or system could not be loaded at all,
+2 when a required table has no extract (nothing was loaded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from medspa.cli import add_data_dir_option
+
+    add_data_dir_option(parser)
+    parser.add_argument(
+        "--landing",
+        default=None,
+        help="landing folder <system>/<table>/<extract_id>.<csv|csv.gz|parquet|jsonl> "
+        "(default: $MEDSPA_LANDING_DIR or <data-dir>/landing)",
+    )
+    parser.add_argument(
+        "--system",
+        action="append",
+        dest="systems",
+        default=None,
+        help="load only this source system (repeatable; default: all)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingestion.pipeline import MissingRequiredTablesError, ingest
+    from medspa.settings import Settings
+
+    settings = Settings.from_env(args.data_dir, args.landing)
+    try:
+        report = ingest(settings, systems=args.systems)
+    except MissingRequiredTablesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.to_text())
+    return 0 if report.ok else 1

@@ -1,0 +1,79 @@
+"""`medspa run`: the nightly Dagster job, in this process, then a summary.
+
+It executes exactly the job the 02:00 schedule and the landing sensor start
+(`orchestration.definitions:defs`, job `nightly`), against a persistent Dagster instance under
+`<data-dir>/dagster`, so the run also shows up in the UI (`make dev`). Exit status 0 when the
+run succeeded (warnings allowed), 1 when it failed (a blocking check, a required table missing,
+a dbt error): then nothing new was published.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from medspa.settings import Settings
+    from orchestration.summary import RunSummary
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from medspa.cli import add_data_dir_option
+
+    add_data_dir_option(parser)
+    parser.add_argument(
+        "--landing",
+        default=None,
+        help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing)",
+    )
+
+
+@contextmanager
+def _dagster_home(path: Path) -> Iterator[None]:
+    """DAGSTER_HOME for this run (dagster.yaml refers to it), restored afterwards."""
+    saved = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(path)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = saved
+
+
+def execute(data_dir: str | Path | None, landing: str | Path | None) -> tuple[RunSummary, Settings]:
+    """Run the nightly job; return (RunSummary, Settings). Used by the CLI and by tests."""
+    from dagster import DagsterInstance
+
+    from medspa.settings import Settings
+    from orchestration.definitions import defs
+    from orchestration.resources import settings_run_config
+    from orchestration.summary import summarize
+
+    settings = Settings.from_env(data_dir, landing)
+    settings.ensure_dirs()
+    with _dagster_home(settings.dagster_home):
+        instance = DagsterInstance.from_config(str(settings.dagster_home))
+        try:
+            result = defs.resolve_job_def("nightly").execute_in_process(
+                run_config=settings_run_config(settings.data_dir, settings.landing_dir),
+                instance=instance,
+                raise_on_error=False,
+            )
+            summary = summarize(instance, result.run_id, result.success, settings.serving_path)
+        finally:
+            instance.dispose()
+    return summary, settings
+
+
+def run(args: argparse.Namespace) -> int:
+    summary, settings = execute(args.data_dir, args.landing)
+    print(summary.to_text())
+    if summary.success:
+        print(f"serving database: {settings.serving_path}")
+    return 0 if summary.success else 1

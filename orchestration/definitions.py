@@ -1,0 +1,33 @@
+"""The Dagster code location: `dagster dev -m orchestration.definitions` (see `make dev`).
+
+Every asset, check, job, schedule and sensor is listed here, once; each comes from the
+folder of its domain under `orchestration/defs/`. Steps run in one process (DuckDB takes a
+single writer) and `dagster.yaml` queues runs one at a time.
+"""
+
+import dagster as dg
+
+from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
+from orchestration.defs.dbt.assets import DBT_ASSETS
+from orchestration.defs.marts.checks import FRESHNESS_CHECKS, FRESHNESS_SENSOR, GX_MART_CHECKS
+from orchestration.defs.publish.assets import serving, site
+from orchestration.defs.raw.assets import raw_landing
+from orchestration.defs.raw.checks import GX_RAW_CHECKS, raw_quarantine
+from orchestration.defs.raw.freshness import raw_freshness
+from orchestration.resources import RESOURCES
+
+defs = dg.Definitions(
+    assets=[raw_landing, *DBT_ASSETS, serving, site],
+    asset_checks=[
+        *GX_RAW_CHECKS,
+        raw_quarantine,
+        raw_freshness,
+        *GX_MART_CHECKS,
+        *FRESHNESS_CHECKS,
+    ],
+    jobs=[NIGHTLY],
+    schedules=SCHEDULES,
+    sensors=[*SENSORS, FRESHNESS_SENSOR],
+    resources=RESOURCES,
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,83 @@
+"""dbt models as Dagster assets, split in two at the quality gate.
+
+`dbt_core` builds seeds, staging, intermediate and marts/core; `dbt_kpi_marts` builds
+marts/kpi and marts/ops. A check can only stop what runs after it, so the split is what lets a
+blocking check on the raw tables or the core facts (GX suites, quarantine share, dbt tests)
+keep the KPI marts -- and hence the published serving file -- from being built on bad data.
+
+Both run `dbt build` (models + tests, tests become asset checks) with the run's own target
+folder under the data directory, and the environment of `Settings.dbt_env()`.
+"""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.dbt.translator import TRANSLATOR
+from orchestration.manifest import MANIFEST_PATH
+from orchestration.resources import MedspaSettings, dbt_environment
+
+#: Folders built after the gate (selection syntax of dbt).
+GATED_SELECT = "path:models/marts/kpi path:models/marts/ops"
+
+
+class ManifestMissingError(RuntimeError):
+    """Raised on definitions load when `make manifest` has not been run."""
+
+
+def load_manifest() -> dict[str, Any]:
+    """The prebuilt manifest; parsing dbt on definitions load is exactly what we avoid."""
+    if not MANIFEST_PATH.exists():
+        raise ManifestMissingError(
+            f"{MANIFEST_PATH} is missing: run `make manifest` (python -m orchestration.manifest)"
+        )
+    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+
+
+MANIFEST = load_manifest()
+
+
+def _is_gated(node: dict[str, Any]) -> bool:
+    path = node.get("original_file_path", "")
+    return path.startswith(("models/marts/kpi/", "models/marts/ops/"))
+
+
+def _has_nodes(gated: bool) -> bool:
+    """Whether a side of the split selects anything (an empty @dbt_assets is an error)."""
+    return any(
+        n["resource_type"] in ("model", "seed", "snapshot") and _is_gated(n) == gated
+        for n in MANIFEST["nodes"].values()
+    )
+
+
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings
+) -> Iterator:
+    settings = medspa.settings()
+    args = ["build"]
+    if settings.dbt_vars:
+        args += ["--vars", json.dumps(settings.dbt_vars)]
+    target = settings.data_dir / "dbt_target" / f"{context.op_def.name}-{context.run_id[:8]}"
+    with dbt_environment(settings):
+        invocation = dbt.cli(args, context=context, target_path=target)
+    yield from invocation.stream()
+
+
+def _make(name: str, gated: bool) -> dg.AssetsDefinition:
+    select_kwargs = {"select": GATED_SELECT} if gated else {"exclude": GATED_SELECT}
+
+    @dbt_assets(manifest=MANIFEST, dagster_dbt_translator=TRANSLATOR, name=name, **select_kwargs)
+    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings):
+        yield from _build(context, dbt, medspa)
+
+    return _assets
+
+
+DBT_ASSETS: list[dg.AssetsDefinition] = [
+    _make(name, gated)
+    for name, gated in (("dbt_core", False), ("dbt_kpi_marts", True))
+    if _has_nodes(gated)
+]

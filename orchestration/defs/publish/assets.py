@@ -1,0 +1,104 @@
+"""`serving` (write-audit-publish) and `site`, the last two assets of the nightly job.
+
+`serving` depends on every mart and seed, so Dagster starts it only after they were built and
+every blocking check on them and upstream (GX suites, quarantine share, dbt tests) passed. It
+re-checks the run's own check results anyway -- a blocking failure must never publish -- then
+builds `serving.duckdb.tmp-<run>`, audits it and swaps it in (`orchestration.publish`).
+"""
+
+import datetime as dt
+
+import dagster as dg
+
+from orchestration import publish, run_events
+from orchestration.defs.dbt.assets import MANIFEST
+from orchestration.defs.dbt.translator import TRANSLATOR
+from orchestration.resources import MedspaSettings
+
+MART_RELATIONS = publish.mart_relations(MANIFEST)
+MART_KEYS = [
+    TRANSLATOR.get_asset_key({"resource_type": "model", "name": r.name}) for r in MART_RELATIONS
+]
+
+
+class BlockingCheckFailed(RuntimeError):
+    """A blocking check failed in this run; the previous serving file stays published."""
+
+
+def _ops_data(context: dg.AssetExecutionContext) -> publish.OpsData:
+    instance, run_id = context.instance, context.run_id
+    outcomes = run_events.check_outcomes(instance, run_id)
+    blocked = run_events.failed_blocking(outcomes)
+    if blocked:
+        names = ", ".join(f"{c.asset}:{c.check_name}" for c in blocked)
+        raise BlockingCheckFailed(f"not publishing: blocking check(s) failed: {names}")
+    counts = {o: sum(c.outcome == o for c in outcomes) for o in ("passed", "warned", "failed")}
+    started = run_events.run_started_at(instance, run_id)
+    loaded = run_events.rows_loaded(run_events.materializations(instance, run_id))
+    return publish.OpsData(
+        check_results=[
+            (c.check_name, c.asset, c.severity, c.passed, c.description, c.evaluated_at, run_id)
+            for c in outcomes
+        ],
+        run_log_row=(
+            run_id,
+            started,
+            dt.datetime.now(dt.UTC),
+            loaded,
+            counts["passed"],
+            counts["warned"],
+            counts["failed"],
+        ),
+    )
+
+
+@dg.asset(
+    key="serving",
+    deps=MART_KEYS,
+    group_name="publish",
+    kinds={"duckdb"},
+    description="serving.duckdb: marts + ops only, swapped in atomically after every check.",
+)
+def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
+    settings = medspa.settings()
+    ops = _ops_data(context)
+    counts = publish.publish(
+        settings.warehouse_path, settings.serving_path, context.run_id, MART_RELATIONS, ops
+    )
+    context.log.info(f"published {len(counts)} marts to {settings.serving_path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(settings.serving_path)),
+            "marts": len(counts),
+            "dagster/row_count": sum(counts.values()),
+            "rows_per_mart": counts,
+            "check_results": len(ops.check_results),
+        }
+    )
+
+
+@dg.asset(
+    key="site",
+    deps=[serving],
+    group_name="publish",
+    kinds={"html"},
+    description="The dashboards rendered from serving.duckdb into <data-dir>/site.",
+)
+def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
+    settings = medspa.settings()
+    try:
+        from dashboards import build_site
+    except ImportError as exc:
+        raise RuntimeError(
+            f"dashboards.build_site is not available ({exc}); serving.duckdb is published, "
+            "the site was not built"
+        ) from exc
+    report = build_site(settings.serving_path, settings.site_dir)
+    pages = getattr(report, "pages", None)
+    context.log.info(f"site built in {settings.site_dir}")
+    return dg.MaterializeResult(
+        metadata={
+            "index": dg.MetadataValue.path(str(settings.site_dir / "index.html")),
+            "pages": len(pages) if pages is not None else 0,
+        }
+    )

@@ -1,0 +1,139 @@
+"""Raw landing assets: one per contract table, keyed `raw_<system>/<table>`.
+
+Why a plain `@multi_asset` around `ingestion.pipeline.ingest()` and not dagster-dlt's
+`@dlt_assets`: the loader is more than a dlt source. It validates every file against the
+contract, routes bad rows to `raw_quarantine.rejected_rows`, records each file in
+`raw_meta.loaded_files` (so a file is never loaded twice) and reports schema drift. `@dlt_assets`
+would hand a dlt source straight to `pipeline.run()` and skip all of that. Wrapping the
+library keeps one loader for the CLI (`medspa ingest`) and for Dagster, and the keys are set
+here to exactly what dagster-dbt gives the dbt sources (`[source_name, table]`), so the graph
+connects to staging without a translator.
+
+The multi-asset can be subset: materialising some tables loads their systems (the loader's
+unit of work) and reports the selected tables.
+"""
+
+from typing import Any
+
+import dagster as dg
+
+from ingestion.contract import Table, load_contract
+from orchestration.resources import MedspaSettings
+
+
+def raw_key(table: Table) -> dg.AssetKey:
+    """The asset key of a raw table: the dbt source name and table name."""
+    return dg.AssetKey([table.dataset, table.name])
+
+
+def _spec(table: Table) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=raw_key(table),
+        group_name="raw",
+        kinds={"dlt", "duckdb"},
+        description=f"`{table.qualified_name}` extracts merged on "
+        f"({', '.join(table.primary_key)}); newest updated_at wins.",
+        metadata={
+            "primary_key": list(table.primary_key),
+            "contains_phi": bool(table.phi_columns),
+        },
+    )
+
+
+RAW_TABLES: list[Table] = list(load_contract().tables)
+#: The loader's file ledger; dbt reads it as source `raw_meta.loaded_files` (data_coverage).
+LOADED_FILES_KEY = dg.AssetKey(["raw_meta", "loaded_files"])
+RAW_SPECS: list[dg.AssetSpec] = [
+    *(_spec(t) for t in RAW_TABLES),
+    dg.AssetSpec(
+        key=LOADED_FILES_KEY,
+        group_name="raw",
+        kinds={"duckdb"},
+        description="One row per landing file seen: loaded or refused (with the reason).",
+    ),
+]
+
+#: Reported from the load itself: did every new file of the table load? A refused file (say, a
+#: contract column missing) fails this check at ERROR without blocking: the other tables load
+#: and publish, and the run summary names the file and column.
+LOAD_CHECK = "contract_load"
+LOAD_CHECK_SPECS = [
+    dg.AssetCheckSpec(
+        LOAD_CHECK,
+        asset=raw_key(t),
+        description="every new extract of the table was accepted by the contract loader",
+    )
+    for t in RAW_TABLES
+]
+
+
+def _metadata_value(value: Any) -> Any:
+    """Load-report values as metadata Dagster accepts (scalars, lists and dicts of them)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple | set):
+        return [_metadata_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _metadata_value(v) for k, v in value.items()}
+    return str(value)
+
+
+def table_metadata(report: Any, table: Table) -> dict[str, Any]:
+    """Metadata of one raw table from the load report (rows, quarantine, drift, files)."""
+    meta = {
+        k: _metadata_value(v) for k, v in report.table_metadata(table.system, table.name).items()
+    }
+    meta.setdefault("present", table.system not in report.absent_systems)
+    return meta
+
+
+def selected_systems(selected: set[dg.AssetKey]) -> list[str]:
+    """Systems whose tables are selected: the loader loads whole systems."""
+    by_key = {raw_key(t): t.system for t in RAW_TABLES}
+    if LOADED_FILES_KEY in selected:
+        return sorted(set(by_key.values()))
+    return sorted({by_key[k] for k in selected if k in by_key})
+
+
+def load_check(report: Any, table: Table) -> dg.AssetCheckResult:
+    entry = report.table(table.system, table.name)
+    problems = list(entry.refusals)
+    if entry.state == "load failed":
+        problems.append(f"dlt could not merge into {table.dataset}; files will be retried")
+    return dg.AssetCheckResult(
+        asset_key=raw_key(table),
+        check_name=LOAD_CHECK,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(problems) or f"{table.qualified_name}: {entry.state}",
+        metadata={"files_refused": entry.files_refused, "state": entry.state},
+    )
+
+
+@dg.multi_asset(specs=RAW_SPECS, check_specs=LOAD_CHECK_SPECS, can_subset=True, name="raw_landing")
+def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
+    """Load the landing folder with the contract loader and report each table."""
+    from ingestion.pipeline import ingest  # the loader imports dlt: only when a run loads
+
+    settings = medspa.settings()
+    systems = selected_systems(set(context.selected_asset_keys))
+    all_systems = sorted({t.system for t in RAW_TABLES})
+    report = ingest(settings, systems=None if systems == all_systems else systems)
+    context.log.info(report.to_text())
+    checks = set(context.selected_asset_check_keys)
+    for table in RAW_TABLES:
+        if raw_key(table) in context.selected_asset_keys:
+            yield dg.MaterializeResult(
+                asset_key=raw_key(table), metadata=table_metadata(report, table)
+            )
+        if dg.AssetCheckKey(raw_key(table), LOAD_CHECK) in checks:
+            yield load_check(report, table)
+    if LOADED_FILES_KEY in context.selected_asset_keys:
+        yield dg.MaterializeResult(
+            asset_key=LOADED_FILES_KEY,
+            metadata={
+                "load_id": report.load_id,
+                "files_loaded": sum(t.files_loaded for t in report.tables),
+                "files_refused": sum(t.files_refused for t in report.tables),
+            },
+        )

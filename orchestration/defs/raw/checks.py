@@ -1,0 +1,71 @@
+"""Checks on the raw tables: GX raw suites (`gx_*`) and the quarantine share (`quarantine`).
+
+The quarantine check reads `quality.quarantine.evaluate()` once per run and reports per raw
+table: WARN when any row of the table was quarantined, a blocking ERROR when the quarantined
+share of one load exceeds `settings.quarantine_max_share` (default 1 %). Blocking means the dbt
+models, marts and `serving` are not built in that run, so the previous serving file stays.
+"""
+
+import dagster as dg
+
+from orchestration.defs.gx import gx_checks
+from orchestration.defs.raw.assets import RAW_TABLES, raw_key
+from orchestration.resources import MedspaSettings
+
+QUARANTINE_CHECK = "quarantine_share"
+
+
+def raw_suites() -> list:
+    try:
+        from quality.suites import raw_suites as listed
+    except ImportError:
+        from quality.raw_suites import raw_suites as listed
+    return list(listed())
+
+
+GX_RAW_CHECKS = gx_checks(raw_suites(), name="gx_raw_suites")
+
+QUARANTINE_SPECS = [
+    dg.AssetCheckSpec(
+        QUARANTINE_CHECK,
+        asset=raw_key(t),
+        blocking=True,
+        description="WARN on any quarantined row; ERROR (blocks publishing) when the share "
+        "of one load exceeds the limit",
+    )
+    for t in RAW_TABLES
+]
+
+
+@dg.multi_asset_check(specs=QUARANTINE_SPECS, can_subset=True, name="raw_quarantine")
+def raw_quarantine(context: dg.AssetCheckExecutionContext, medspa: MedspaSettings):
+    from orchestration.quarantine_adapter import table_verdicts
+
+    settings = medspa.settings()
+    verdicts = table_verdicts(settings.warehouse_path, settings.quarantine_max_share)
+    for table in RAW_TABLES:
+        key = dg.AssetCheckKey(raw_key(table), QUARANTINE_CHECK)
+        if key not in context.selected_asset_check_keys:
+            continue
+        v = verdicts.get((table.system, table.name))
+        if v is None:
+            yield dg.AssetCheckResult(
+                asset_key=raw_key(table),
+                check_name=QUARANTINE_CHECK,
+                passed=True,
+                description="no rows quarantined",
+                metadata={"rows_quarantined": 0},
+            )
+            continue
+        yield dg.AssetCheckResult(
+            asset_key=raw_key(table),
+            check_name=QUARANTINE_CHECK,
+            passed=v.passed,
+            severity=dg.AssetCheckSeverity.ERROR if v.blocks else dg.AssetCheckSeverity.WARN,
+            description=v.description,
+            metadata={
+                "rows_quarantined": v.rows_quarantined,
+                "worst_load_share": v.worst_share,
+                "max_share": settings.quarantine_max_share,
+            },
+        )

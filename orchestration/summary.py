@@ -1,0 +1,139 @@
+"""The text `medspa run` prints after the nightly job: loads, checks, publish, coverage.
+
+Built from the run's event log (`run_events`) and, for KPI coverage, from the published
+`serving.duckdb` (`marts.kpi_coverage`), so it reports what really happened and what the
+dashboards will really show. Nothing here reads a raw value: no PHI can reach the terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from dagster import DagsterEventType, DagsterInstance
+
+from orchestration import run_events
+
+
+@dataclass
+class RunSummary:
+    """What one run did, ready to print."""
+
+    run_id: str
+    success: bool
+    tables: list[tuple[str, dict]] = field(default_factory=list)  # (asset, load metadata)
+    checks: list[run_events.CheckOutcome] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # step failure messages
+    published: dict | None = None  # serving materialization metadata
+    site_built: bool = False
+    absent_systems: list[str] = field(default_factory=list)
+    uncovered_kpis: list[tuple[str, str]] = field(default_factory=list)  # (kpi, reason)
+
+    def counts(self) -> dict[str, int]:
+        return {o: sum(c.outcome == o for c in self.checks) for o in ("passed", "warned", "failed")}
+
+    def to_text(self) -> str:
+        lines = [f"run {self.run_id}: {'SUCCESS' if self.success else 'FAILED'}"]
+        if self.tables:
+            lines.append("rows loaded (new / updated / quarantined):")
+            for asset, meta in self.tables:
+                new, upd = meta.get("rows_inserted", 0), meta.get("rows_updated", 0)
+                bad, state = meta.get("rows_quarantined", 0), meta.get("state", "")
+                lines.append(f"  {asset:<28} {new:>8} {upd:>8} {bad:>8}  {state}")
+        c = self.counts()
+        lines.append(f"checks: {c['passed']} passed, {c['warned']} warned, {c['failed']} failed")
+        for check in self.checks:
+            if not check.passed:
+                tag = "BLOCKED" if check.blocking and check.severity == "ERROR" else check.outcome
+                lines.append(f"  {tag}: {check.asset} {check.check_name}: {check.description}")
+        if self.published:
+            lines.append(
+                f"published: {self.published.get('path')} "
+                f"({self.published.get('marts')} marts, "
+                f"{self.published.get('dagster/row_count')} rows)"
+                + ("; site rebuilt" if self.site_built else "; site NOT rebuilt")
+            )
+        else:
+            lines.append("published: nothing (the previous serving.duckdb is unchanged)")
+        if self.absent_systems:
+            lines.append(f"absent systems (never delivered): {', '.join(self.absent_systems)}")
+        if self.uncovered_kpis:
+            lines.append(f"KPIs left out for lack of data ({len(self.uncovered_kpis)}):")
+            lines += [f"  {kpi}: {reason}" for kpi, reason in self.uncovered_kpis]
+        lines += [f"error: {f}" for f in self.failures]
+        return "\n".join(lines)
+
+
+#: Longest failure message printed per step (dbt's include the parsed dbt errors).
+MAX_FAILURE_CHARS = 1200
+
+
+def _step_failures(instance: DagsterInstance, run_id: str) -> list[str]:
+    """`<step>: <message>` per failed step, the user's exception rather than Dagster's wrapper."""
+    messages = []
+    records = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.STEP_FAILURE, limit=1000
+    ).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        error = event.step_failure_data.error
+        while (
+            error is not None
+            and error.cause is not None
+            and error.cls_name.startswith("Dagster")
+            and "Dbt" not in error.cls_name
+        ):
+            error = error.cause
+        text = " ".join((error.message if error else "").split())
+        if len(text) > MAX_FAILURE_CHARS:
+            text = text[:MAX_FAILURE_CHARS] + " ..."
+        messages.append(f"{event.step_key}: {text}")
+    return messages
+
+
+def uncovered_kpis(serving_path: Path) -> list[tuple[str, str]]:
+    """KPIs `marts.kpi_coverage` says cannot be computed, with the reason (read-only)."""
+    if not serving_path.exists():
+        return []
+    con = duckdb.connect(str(serving_path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'kpi_coverage'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        rows = con.execute(
+            "select kpi, coalesce(reason, '') from marts.kpi_coverage "
+            "where not computable order by kpi"
+        ).fetchall()
+        return [(str(k), str(r)) for k, r in rows]
+    finally:
+        con.close()
+
+
+def summarize(
+    instance: DagsterInstance, run_id: str, success: bool, serving_path: Path
+) -> RunSummary:
+    mats = run_events.materializations(instance, run_id)
+    summary = RunSummary(run_id=run_id, success=success)
+    summary.checks = run_events.check_outcomes(instance, run_id)
+    summary.failures = _step_failures(instance, run_id)
+    raw = [m for m in mats if m.asset.startswith("raw_") and "rows_inserted" in m.metadata]
+    summary.tables = [(m.asset, m.metadata) for m in sorted(raw, key=lambda m: m.asset)]
+    summary.absent_systems = sorted(
+        {
+            m.asset.split("/")[0].removeprefix("raw_")
+            for m in raw
+            if m.metadata.get("present") is False
+        }
+    )
+    for m in mats:
+        if m.asset == "serving":
+            summary.published = m.metadata
+        elif m.asset == "site":
+            summary.site_built = True
+    if summary.published:
+        summary.uncovered_kpis = uncovered_kpis(serving_path)
+    return summary

@@ -1,0 +1,129 @@
+"""The shipped pages build on a serving DB of the published shape, with and without gaps."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pytest
+from dash_serving_fixture import make_serving_db
+
+from dashboards import build_site
+from dashboards.site import DEFAULT_PAGES_DIR
+from medspa.commands import site as site_command
+
+pytestmark = pytest.mark.xdist_group("site")
+
+EXPECTED_PAGES = {
+    "index.html",
+    "weekly_flash.html",
+    "financial.html",
+    "rooms.html",
+    "providers.html",
+    "patients.html",
+    "engagement.html",
+    "data_quality.html",
+    "planner.html",
+    "location/loc_a.html",
+    "location/loc_b.html",
+    "provider/prov_1.html",
+    "provider/prov_2.html",
+}
+
+
+def test_every_shipped_page_builds(shipped_site):
+    assert shipped_site.pages_failed == []
+    assert set(shipped_site.pages_built) == EXPECTED_PAGES
+    for name in EXPECTED_PAGES:
+        assert (shipped_site.site_dir / name).is_file()
+
+
+def test_one_page_per_location_and_per_revenue_generating_provider(shipped_site):
+    # The fixture has two locations and two revenue-generating providers (prov_3 is front desk).
+    built = set(shipped_site.pages_built)
+    assert {p for p in built if p.startswith("location/")} == {
+        "location/loc_a.html",
+        "location/loc_b.html",
+    }
+    assert "provider/prov_3.html" not in built
+    austin = (shipped_site.site_dir / "location/loc_a.html").read_text(encoding="utf-8")
+    assert "<h1>Location: Austin Downtown</h1>" in austin
+
+
+def test_providers_are_shown_as_first_name_and_last_initial(shipped_site):
+    html = (shipped_site.site_dir / "providers.html").read_text(encoding="utf-8")
+    assert "Maria A." in html and "Alvarez" not in html
+
+
+def test_flash_covers_the_last_complete_week_chain_and_locations(shipped_site):
+    html = (shipped_site.site_dir / "weekly_flash.html").read_text(encoding="utf-8")
+    # Fixture weeks run to 2026-11-16 (still open), so the flash reports 2026-11-09..15.
+    assert "Week of <strong>2026-11-09</strong> to <strong>2026-11-15</strong>" in html
+    # 17 KPIs chain-wide, one BigValue each.
+    assert html.count('data-component="BigValue"') == 17
+    assert "<h3>Austin Downtown</h3>" in html and "<h3>Boston Back Bay</h3>" in html
+    assert "Every source system and table delivered data" in html
+
+
+def test_flash_email_is_self_contained(shipped_site):
+    path = shipped_site.flash_email_path
+    assert path is not None and path.name == "weekly-flash-email.html"
+    mail = path.read_text(encoding="utf-8")
+    assert 'class="bigvalue' in mail and 'style="' in mail
+    assert not re.search(r'(src|href)="(?!#)[^"]+"', mail)  # nothing to fetch or follow
+
+
+def test_no_identity_or_contact_column_reaches_any_page(shipped_site):
+    # fct_appointments/fct_leads in the fixture hold pk_/lk_ keys; pages aggregate them away.
+    for path in shipped_site.files_written:
+        text = path.read_text(encoding="utf-8")
+        assert "patient_key" not in text and "lead_key" not in text
+        assert not re.search(r"\b(pk|lk)_\d+\b", text), path
+
+
+def test_site_has_no_network_references(shipped_site):
+    allowed = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    for path in shipped_site.files_written:
+        text = path.read_text(encoding="utf-8")
+        assert set(re.findall(r"https?://[^\s\"')<]+", text)) <= allowed, path
+        assert "<script" not in text and "@import" not in text and "url(http" not in text
+
+
+def test_missing_phone_system_is_named_with_the_kpis_it_leaves_out(tmp_path):
+    serving = make_serving_db(tmp_path / "serving.duckdb", coverage_gap=True)
+    report = build_site(serving, tmp_path / "site")
+    assert report.pages_failed == []
+    for page in ("weekly_flash.html", "data_quality.html"):
+        html = (tmp_path / "site" / page).read_text(encoding="utf-8")
+        assert "<code>phone.calls</code>" in html, page
+        assert "<strong>missed_call_rate</strong>: needs phone.calls" in html, page
+    engagement = (tmp_path / "site" / "engagement.html").read_text(encoding="utf-8")
+    assert "No data for Missed inbound calls, weekly" in engagement
+
+
+def test_site_command_builds_into_data_dir_and_fails_on_broken_page(
+    fixture_serving: Path, tmp_path: Path, capsys
+):
+    parser = argparse.ArgumentParser()
+    site_command.add_arguments(parser)
+    args = parser.parse_args(["--serving", str(fixture_serving), "--data-dir", str(tmp_path)])
+    assert site_command.run(args) == 0
+    assert (tmp_path / "site" / "index.html").is_file()
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "ok.md").write_text("# fine\n")
+    (pages / "broken.md").write_text("<Chart />\n")
+    args = parser.parse_args(
+        ["--serving", str(fixture_serving), "--out", str(tmp_path / "s2"), "--pages", str(pages)]
+    )
+    assert site_command.run(args) == 1
+    out = capsys.readouterr().out
+    assert "failed: broken.md:1: unknown component <Chart>" in out
+    assert (tmp_path / "s2" / "ok.html").is_file()
+
+
+def test_pages_folder_is_documented():
+    readme = (DEFAULT_PAGES_DIR.parent / "README.md").read_text(encoding="utf-8")
+    for component in ("BigValue", "LineChart", "BarChart", "DataTable", "Heatmap"):
+        assert f"<{component}" in readme

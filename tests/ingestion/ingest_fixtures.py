@@ -1,0 +1,101 @@
+"""Helpers: tiny landing folders written by hand, and a way to look inside the warehouse afterwards.
+
+Every fixture file here is small enough to check by eye; the expected numbers in the
+tests are counted from these rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingestion.contract import load_contract
+from medspa.settings import Settings
+
+CONTRACT = load_contract()
+
+
+def header(qualified_table: str) -> list[str]:
+    return CONTRACT.table(qualified_table).column_names
+
+
+def csv_text(columns: list[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """A contract CSV: header row, RFC 4180 quoting, missing keys written as empty fields."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+    return buf.getvalue()
+
+
+def write(landing: Path, rel_path: str, content: str | bytes) -> Path:
+    path = landing / rel_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def location(location_id: str | None, name: str, updated_at: str, **extra: Any) -> dict:
+    return {
+        "location_id": location_id,
+        "name": name,
+        "timezone": "America/New_York",
+        "opened_on": "2024-01-01",
+        "updated_at": updated_at,
+        **extra,
+    }
+
+
+def appointment(appointment_id: str | None, updated_at: str = "2026-11-05T21:00:00Z", **kw: Any):
+    row = {
+        "appointment_id": appointment_id,
+        "patient_id": "P1",
+        "location_id": "L1",
+        "provider_id": "PR1",
+        "service_id": "S1",
+        "booking_channel": "phone",
+        "booked_at": "2026-11-01T10:00:00Z",
+        "scheduled_start": "2026-11-05T15:00:00-05:00",
+        "scheduled_end": "2026-11-05T16:00:00-05:00",
+        "status": "completed",
+        "updated_at": updated_at,
+    }
+    row.update(kw)
+    return row
+
+
+def write_required(landing: Path, extract_id: str = "2026-11-20") -> None:
+    """The two required tables with one row each (enough for the loader to start)."""
+    write(
+        landing,
+        f"pms/locations/{extract_id}.csv",
+        csv_text(header("pms.locations"), [location("L1", "Glow One", "2026-11-01T00:00:00Z")]),
+    )
+    write(
+        landing,
+        f"pms/appointments/{extract_id}.csv",
+        csv_text(header("pms.appointments"), [appointment("A1")]),
+    )
+
+
+def settings_for(root: Path, **overrides: Any) -> Settings:
+    return dataclasses.replace(Settings.from_env(root / "data", root / "landing"), **overrides)
+
+
+def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
+    """Run one read-only query against the warehouse (the connection is closed at once)."""
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

@@ -1,0 +1,137 @@
+"""Fast unit tests of the pieces: landing scan, value rules, and the printed summary."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from ingest_fixtures import CONTRACT, appointment, csv_text, header, write
+
+from ingestion.landing import LandingFile, scan_landing
+from ingestion.readers import FileRefused, read_file
+from ingestion.report import LOADED, NEVER_DELIVERED, LoadReport, TableReport
+from ingestion.validate import validate
+
+
+def test_scan_sorts_by_extract_id_and_ignores_what_is_not_an_extract(tmp_path):
+    for rel in (
+        "pms/locations/2026-11-21.csv",
+        "pms/locations/2026-11-20.csv.gz",
+        "pms/locations/.swp",
+        "pos/invoices/2026-11-20.parquet",
+        "erp/orders/2026-11-20.csv",
+        "pms/locations/notes.txt",
+        "README.md",
+    ):
+        write(tmp_path, rel, "x")
+    scan = scan_landing(tmp_path, CONTRACT)
+    assert [(f.rel_path, f.extract_id, f.fmt) for f in scan.files] == [
+        ("pms/locations/2026-11-20.csv.gz", "2026-11-20", "csv"),
+        ("pms/locations/2026-11-21.csv", "2026-11-21", "csv"),
+        ("pos/invoices/2026-11-20.parquet", "2026-11-20", "parquet"),
+    ]
+    assert [p for p, _ in scan.ignored] == [
+        "README.md",
+        "erp/orders/2026-11-20.csv",
+        "pms/locations/notes.txt",
+    ]
+
+
+def check(tmp_path, rows: list[dict]) -> list[tuple]:
+    """Validate appointment rows in an in-memory DuckDB; return (row, column, reason)."""
+    path = write(tmp_path, "pms/appointments/e1.csv", csv_text(header("pms.appointments"), rows))
+    file = LandingFile("pms", "appointments", "e1", path, "pms/appointments/e1.csv", "csv")
+    con = duckdb.connect()
+    raw = read_file(con, file, "t")
+    result = validate(con, CONTRACT.table("pms.appointments"), raw, "e1", file.rel_path)
+    return con.execute(
+        f"select row_number, column_name, reason from {result.quarantine} order by 1"
+    ).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("booked_at", "2026-11-05T15:00:00", "not an ISO 8601 timestamp with offset"),
+        ("booked_at", "2026-11-31T15:00:00Z", "not an ISO 8601 timestamp with offset"),
+        ("status", "Completed", "unknown enum value"),
+        ("patient_id", "", "missing required value"),
+    ],
+)
+def test_value_rules(tmp_path, column, value, reason):
+    assert check(tmp_path, [appointment("A1", **{column: value})]) == [(1, column, reason)]
+
+
+def test_offset_forms_and_whitespace_are_accepted(tmp_path):
+    rows = [
+        appointment("A1", booked_at="2026-11-05T15:00:00+0100"),
+        appointment("A2", booked_at="2026-11-05 15:00:00.123-05:00"),
+        appointment("A3", booked_at=" 2026-11-05T15:00Z "),
+    ]
+    assert check(tmp_path, rows) == []
+
+
+def test_several_bad_columns_are_named_in_one_quarantine_row(tmp_path):
+    row = appointment("A1", status="done", booked_at="yesterday")
+    assert check(tmp_path, [row]) == [
+        (1, "booked_at", "not an ISO 8601 timestamp with offset; also status: unknown enum value")
+    ]
+
+
+def test_integer_rule_rejects_fractions_that_a_cast_would_round(tmp_path):
+    path = write(
+        tmp_path,
+        "pms/membership_plans/e1.csv",
+        "plan_id,name,price,billing_period_months,updated_at\nM1,a,1.00,1.4,2026-11-01T00:00:00Z\n",
+    )
+    file = LandingFile("pms", "membership_plans", "e1", path, "x.csv", "csv")
+    con = duckdb.connect()
+    result = validate(
+        con, CONTRACT.table("pms.membership_plans"), read_file(con, file, "t"), "e1", "x.csv"
+    )
+    assert con.execute(f"select column_name, reason from {result.quarantine}").fetchall() == [
+        ("billing_period_months", "not an integer")
+    ]
+
+
+def test_non_utf8_header_refuses_the_file(tmp_path):
+    path = write(tmp_path, "pms/locations/e1.csv", "locati\xf3n_id\n".encode("latin-1"))
+    file = LandingFile("pms", "locations", "e1", path, "pms/locations/e1.csv", "csv")
+    with pytest.raises(FileRefused, match="header row is not valid UTF-8"):
+        read_file(duckdb.connect(), file, "t")
+
+
+def test_summary_text_lists_loaded_idle_absent_and_errors():
+    report = LoadReport(load_id="L1")
+    report.tables = [
+        TableReport(
+            "pms",
+            "locations",
+            LOADED,
+            files_loaded=2,
+            files_skipped=1,
+            rows_read=5,
+            rows_inserted=3,
+            rows_updated=1,
+            rows_unchanged=1,
+            rows_quarantined=1,
+            drift_columns=["region"],
+        ),
+        TableReport("pms", "rooms", files_skipped=2),
+        TableReport("crm", "leads", NEVER_DELIVERED),
+    ]
+    report.absent_systems = ["crm"]
+    report.errors = ["refused pos/products/e1.csv: missing contract column(s) sku"]
+    assert report.to_text().splitlines() == [
+        "load L1",
+        "  pms.locations  files 2 loaded, 1 skipped, 0 refused | rows 5 read, 3 new, 1 updated,"
+        " 1 unchanged, 1 quarantined | drift: new column(s) region",
+        "  pms.rooms      no new extract this run (2 file(s) already loaded)",
+        "  crm.leads      never delivered",
+        "absent systems (never delivered): crm",
+        "error: refused pos/products/e1.csv: missing contract column(s) sku",
+        "FAILED: 1 error(s)",
+    ]
+    assert not report.ok
+    meta = report.table_metadata("pms", "locations")
+    assert meta["rows_quarantined"] == 1 and meta["quarantined_share"] == 0.2
+    assert meta["drift_columns"] == "region"
