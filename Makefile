@@ -9,7 +9,7 @@ export MEDSPA_DATA_DIR ?= $(CURDIR)/data
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME := $(MEDSPA_DATA_DIR)/dagster
 
-.PHONY: install manifest demo test dev bench lint format clean
+.PHONY: install manifest demo test dev bench lint format clean browser
 
 install: $(VENV)/.installed
 
@@ -26,7 +26,14 @@ manifest: install
 demo: install manifest
 	$(BIN)/medspa demo
 
-test: install manifest
+# Debian's chromium + chromedriver for the real-browser dashboard test; a no-op once present.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+test: install manifest browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 dev: install manifest

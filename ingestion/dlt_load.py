@@ -14,9 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from ingestion.contract import DLT_TYPES, Table
+from ingestion.merge import MergePlan
 
 #: dlt reads its configuration from the environment. Telemetry would phone home (the
 #: machine may be offline), warnings about arrow nullability are noise here, and the
@@ -44,9 +43,9 @@ def column_hints(table: Table) -> dict[str, dict[str, Any]]:
 
 
 def load_system(
-    warehouse: Path, pipelines_dir: Path, system: str, rows: dict[Table, pa.Table]
+    warehouse: Path, pipelines_dir: Path, system: str, plans: dict[Table, MergePlan]
 ) -> str:
-    """Merge `rows` (contract table -> winning rows) into `raw_<system>`; return dlt's load id.
+    """Merge each plan's winning rows into `raw_<system>`; return dlt's load id.
 
     Raises whatever dlt raises when a load job fails; the caller records the failure.
     """
@@ -56,14 +55,16 @@ def load_system(
 
     resources = [
         dlt.resource(
-            [data],
+            [plan.rows],
             name=table.name,
-            write_disposition="merge",
+            # No winning key stored yet: appending is the same result without dlt's
+            # staging copy and delete (most of a first load's cost).
+            write_disposition="append" if plan.append_only else "merge",
             primary_key=list(table.primary_key),
             columns=column_hints(table),
             schema_contract={"tables": "evolve", "columns": "evolve", "data_type": "freeze"},
         )
-        for table, data in rows.items()
+        for table, plan in plans.items()
     ]
     pipeline = dlt.pipeline(
         pipeline_name=f"medspa_raw_{system}",

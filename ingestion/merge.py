@@ -30,44 +30,61 @@ class FileCounts:
 
 @dataclass
 class MergePlan:
-    """The winning rows (for dlt) and, per file sequence number, how its rows fared."""
+    """The winning rows (for dlt) and, per file sequence number, how its rows fared.
+
+    `append_only` is True when no winning key is stored yet: dlt may then append instead
+    of merging, which skips its staging copy and delete (the first load's common case).
+    """
 
     rows: pa.Table
     counts: dict[int, FileCounts] = field(default_factory=dict)
+    append_only: bool = False
 
 
 def plan_merge(
     con: duckdb.DuckDBPyConnection, table: Table, valid_relations: list[tuple[int, str]]
 ) -> MergePlan:
-    """Compare the files' valid rows (`(seq, temp table)`, extract order) with the stored table."""
+    """Compare the files' valid rows (`(seq, relation)`, extract order) with the stored table.
+
+    Only *contested* keys (already stored, or in more than one new file) need the ordering
+    logic; every other row is simply new. That keeps a first load and a delta cheap.
+    """
     name = f"__inc_{table.system}_{table.name}"
     union = " union all by name ".join(
         f"select *, {seq} as __seq from {rel}" for seq, rel in valid_relations
     )
     con.execute(f"create or replace temp table {name} as {union}")
-    keys = ", ".join(quote_ident(k) for k in table.primary_key)
-    on = " and ".join(f"s.{quote_ident(k)} = i.{quote_ident(k)}" for k in table.primary_key)
+    key_cols = [quote_ident(k) for k in table.primary_key]
+    keys = ", ".join(key_cols)
+    on = " and ".join(f"s.{k} = i.{k}" for k in key_cols)
+    stored_table = f"{quote_ident(table.dataset)}.{quote_ident(table.name)}"
+    con.execute(
+        f"""create or replace temp table {name}__stored as
+        select {", ".join(f"s.{k}" for k in key_cols)},
+            max(struct_pack(u := s.updated_at, e := s._extract_id)) as __stored
+        from {stored_table} s semi join {name} i on {on}
+        group by all"""
+    )
+    con.execute(
+        f"""create or replace temp table {name}__contested as
+        select {keys} from {name} group by all having count(*) > 1
+        union select {keys} from {name}__stored"""
+    )
     version = "struct_pack(u := updated_at, e := _extract_id)"
     con.execute(
         f"""create or replace temp table {name}__cls as
-        with stored as (
-            select {", ".join(f"s.{quote_ident(k)}" for k in table.primary_key)},
-                max(struct_pack(u := s.updated_at, e := s._extract_id)) as __stored
-            from {quote_ident(table.dataset)}.{quote_ident(table.name)} s
-            where exists (select 1 from {name} i where {on})
-            group by all
-        ),
-        ranked as (
+        with ranked as (
             select i.*, st.__stored,
                 greatest(st.__stored, max({version}) over (
-                    partition by {", ".join(f"i.{quote_ident(k)}" for k in table.primary_key)}
+                    partition by {", ".join(f"i.{k}" for k in key_cols)}
                     order by i.__seq rows between unbounded preceding and 1 preceding
                 )) as __prev,
                 row_number() over (
-                    partition by {", ".join(f"i.{quote_ident(k)}" for k in table.primary_key)}
+                    partition by {", ".join(f"i.{k}" for k in key_cols)}
                     order by i.updated_at desc, i._extract_id desc, i.__seq desc
                 ) = 1 as __last
-            from {name} i left join stored st using ({keys})
+            from (select * from {name} semi join {name}__contested c using ({keys})) i
+            left join {name}__stored st using ({keys})
         )
         select *,
             case when __prev is null then 'inserted'
@@ -76,14 +93,21 @@ def plan_merge(
         from ranked"""
     )
     counts: dict[int, FileCounts] = {seq: FileCounts() for seq, _ in valid_relations}
+    for seq, n in con.execute(
+        f"select __seq, count(*) from {name} anti join {name}__contested using ({keys}) group by 1"
+    ).fetchall():
+        counts[int(seq)].inserted += int(n)
     for seq, status, n in con.execute(
         f"select __seq, __status, count(*) from {name}__cls group by all"
     ).fetchall():
-        setattr(counts[int(seq)], str(status), int(n))
+        setattr(counts[int(seq)], str(status), getattr(counts[int(seq)], str(status)) + int(n))
     winners = con.execute(
-        f"""select * exclude ({", ".join(_INTERNAL)}) from {name}__cls
-        where __last and (__stored is null or {version} >= __stored)
-        order by __seq, _source_row"""
+        f"""select * exclude (__seq) from {name} anti join {name}__contested using ({keys})
+        union all by name
+        select * exclude ({", ".join(_INTERNAL)}) from {name}__cls
+        where __last and (__stored is null or {version} >= __stored)"""
     ).to_arrow_table()
-    con.execute(f"drop table {name}; drop table {name}__cls")
-    return MergePlan(winners, counts)
+    append_only = not con.execute(f"select count(*) from {name}__stored").fetchone()[0]
+    for suffix in ("__cls", "__contested", "__stored", ""):
+        con.execute(f"drop table {name}{suffix}")
+    return MergePlan(winners, counts, append_only)

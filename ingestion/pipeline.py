@@ -14,11 +14,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import duckdb
-import pyarrow as pa
 
 from ingestion.contract import Contract, Table, load_contract
 from ingestion.dlt_load import load_system
 from ingestion.landing import LandingScan, scan_landing
+from ingestion.merge import MergePlan
 from ingestion.meta import (
     FileRecord,
     delivered_tables,
@@ -56,7 +56,7 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
     report.warnings += [f"ignored {path}: {why}" for path, why in scan.ignored]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    staged: dict[str, dict[Table, pa.Table]] = defaultdict(dict)
+    staged: dict[str, dict[Table, MergePlan]] = defaultdict(dict)
     records: list[FileRecord] = []
     con = duckdb.connect(str(settings.warehouse_path))
     try:
@@ -82,10 +82,10 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
                 entry.state = NO_NEW_EXTRACT if delivered else NEVER_DELIVERED
                 continue
             entry.state = LOADED
-            table_records, rows = prepare_table(con, table, new)
+            table_records, plan = prepare_table(con, table, new)
             records.extend(table_records)
-            if rows is not None and rows.num_rows:
-                staged[table.system][table] = rows
+            if plan is not None and plan.rows.num_rows:
+                staged[table.system][table] = plan
     finally:
         con.close()
 
@@ -133,7 +133,7 @@ def _check_required(
 
 
 def _load(
-    settings: Settings, staged: dict[str, dict[Table, pa.Table]], report: LoadReport
+    settings: Settings, staged: dict[str, dict[Table, MergePlan]], report: LoadReport
 ) -> set[str]:
     """Run dlt per system; a failed system is reported and its files stay unrecorded."""
     failed: set[str] = set()

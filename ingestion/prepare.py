@@ -9,21 +9,18 @@ compared with the stored rows (merge) so dlt receives only the winners.
 from __future__ import annotations
 
 import duckdb
-import pyarrow as pa
 
 from ingestion.contract import Table
 from ingestion.landing import LandingFile
-from ingestion.merge import plan_merge
+from ingestion.merge import MergePlan, plan_merge
 from ingestion.meta import FileRecord
-from ingestion.readers import FileRefused, read_file
+from ingestion.readers import FileRefused, drop_temp, read_file
 from ingestion.validate import validate
-
-_TEMP_SUFFIXES = ("", "__rej", "__parsed", "__lines", "__valid", "__quar", "__checked", "__dups")
 
 
 def prepare_table(
     con: duckdb.DuckDBPyConnection, table: Table, files: list[tuple[LandingFile, str]]
-) -> tuple[list[FileRecord], pa.Table | None]:
+) -> tuple[list[FileRecord], MergePlan | None]:
     """Read, validate and merge-plan `files` ((file, sha256), extract order) of `table`."""
     records: list[FileRecord] = []
     valid: list[tuple[int, str]] = []
@@ -48,15 +45,13 @@ def prepare_table(
         ).to_arrow_table()
         valid.append((seq, checked.valid))
         by_seq[seq] = rec
-    rows = None
+    plan = None
     if valid:
         plan = plan_merge(con, table, valid)
         for seq, counts in plan.counts.items():
             rec = by_seq[seq]
             rec.rows_inserted, rec.rows_updated = counts.inserted, counts.updated
             rec.rows_unchanged = counts.unchanged
-        rows = plan.rows
     for name in temp_names:
-        for suffix in _TEMP_SUFFIXES:
-            con.execute(f"drop table if exists {name}{suffix}")
-    return records, rows
+        drop_temp(con, name)
+    return records, plan

@@ -47,7 +47,6 @@ class Validated:
     valid: str
     quarantine: str
     drift_columns: list[str]
-    rows_valid: int
     rows_quarantined: int
 
 
@@ -111,26 +110,26 @@ def validate(
     contract = set(table.column_names)
     drift = [c for c in raw.columns if c not in contract]
     keys = ", ".join(quote_ident(k) for k in table.primary_key)
-    errors = ", ".join(
-        f"{{'c': {sql_str(c.name)}, 'r': {_error(c, c.name in table.primary_key)}}}"
-        for c in table.columns
-    )
+    checks = [_error(c, c.name in table.primary_key) for c in table.columns]
     typed = ", ".join(f"{_typed(c)} as {quote_ident(c.name)}" for c in table.columns)
     extras = "".join(f", {quote_ident(c)}" for c in drift)
     name = raw.relation
+    # One pass types every column and flags the row; the reasons are spelled out below
+    # only for the (few) flagged rows.
     con.execute(
         f"""create or replace temp table {name}__checked as
-        select {typed}{extras}, __row,
-            list_filter([{errors}], e -> e.r is not null) as __errs
+        select {typed}{extras}, __row, coalesce({", ".join(checks)}) is null as __ok
         from {name}"""
     )
     # A key repeated inside one extract is ambiguous: every copy is quarantined.
     con.execute(
         f"""create or replace temp table {name}__dups as
-        select __row, list(__row) over (partition by {keys}) as __rows
-        from {name}__checked where len(__errs) = 0
-        qualify count(*) over (partition by {keys}) > 1"""
+        select unnest(__rows) as __row, __rows from (
+            select list(__row order by __row) as __rows from {name}__checked
+            where __ok group by {keys} having count(*) > 1)"""
     )
+    pairs = zip(table.columns, checks, strict=True)
+    errors = ", ".join(f"{{'c': {sql_str(c.name)}, 'r': {check}}}" for c, check in pairs)
     raw_json = (
         "to_json({"
         + ", ".join(f"{sql_str(c)}: r.{quote_ident(c)}" for c in raw.columns)
@@ -139,34 +138,34 @@ def validate(
     key_list = ", ".join(table.primary_key)
     con.execute(
         f"""create or replace temp table {name}__quar as
+        with bad as (
+            select r.__row, list_filter([{errors}], e -> e.r is not null) as errs, {raw_json} as js
+            from {name} r semi join {name}__checked c on c.__row = r.__row and not c.__ok
+        )
         select {sql_str(rel_path)} as source_file, row_number, column_name, reason, raw_record
         from {name}__rej
         union all
-        select {sql_str(rel_path)}, c.__row, c.__errs[1].c,
-            c.__errs[1].r || case when len(c.__errs) > 1 then '; also ' || array_to_string(
-                list_transform(c.__errs[2:], e -> e.c || ': ' || e.r), '; ') else '' end,
-            {raw_json}
-        from {name}__checked c join {name} r on r.__row = c.__row
-        where len(c.__errs) > 0
+        select {sql_str(rel_path)}, __row, errs[1].c,
+            errs[1].r || case when len(errs) > 1 then '; also ' || array_to_string(
+                list_transform(errs[2:], e -> e.c || ': ' || e.r), '; ') else '' end,
+            js
+        from bad
         union all
         select {sql_str(rel_path)}, d.__row, {sql_str(key_list)},
             'duplicate primary key within the extract (rows '
-                || array_to_string(list_sort(d.__rows), ', ') || ')',
+                || array_to_string(d.__rows, ', ') || ')',
             {raw_json}
         from {name}__dups d join {name} r on r.__row = d.__row
         order by 2"""
     )
     lineage = f"{sql_str(extract_id)} as _extract_id, {sql_str(rel_path)} as _source_file"
-    columns = ", ".join(quote_ident(c) for c in table.column_names) + extras
+    columns = ", ".join(f"c.{quote_ident(c)}" for c in table.column_names)
+    columns += "".join(f", c.{quote_ident(c)}" for c in drift)
     con.execute(
-        f"""create or replace temp table {name}__valid as
-        select {columns}, {lineage}, __row as _source_row
-        from {name}__checked c
-        where len(__errs) = 0 and __row not in (select __row from {name}__dups)
-        order by __row"""
+        f"""create or replace temp view {name}__valid as
+        select {columns}, {lineage}, c.__row as _source_row
+        from {name}__checked c anti join {name}__dups d on c.__row = d.__row
+        where c.__ok"""
     )
-    for suffix in ("__checked", "__dups"):
-        con.execute(f"drop table {name}{suffix}")
-    valid = con.execute(f"select count(*) from {name}__valid").fetchone()[0]
     quarantined = con.execute(f"select count(*) from {name}__quar").fetchone()[0]
-    return Validated(f"{name}__valid", f"{name}__quar", drift, int(valid), int(quarantined))
+    return Validated(f"{name}__valid", f"{name}__quar", drift, int(quarantined))

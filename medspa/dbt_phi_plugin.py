@@ -27,3 +27,8 @@ class Plugin(BasePlugin):
     def configure_connection(self, conn: Any) -> None:
         conn.execute("SET VARIABLE medspa_hmac_ipad = from_hex(?)", [self._ipad])
         conn.execute("SET VARIABLE medspa_hmac_opad = from_hex(?)", [self._opad])
+
+    def configure_cursor(self, cursor: Any) -> None:
+        """dbt-duckdb runs each model on a cursor (a duplicate connection), and DuckDB session
+        variables do not carry over to cursors: set the pads on every cursor too."""
+        self.configure_connection(cursor)

@@ -62,12 +62,23 @@ def disable_duckdb_persisted_connection() -> None:
 
 
 def ephemeral_context(gx: Any) -> Any:
-    """An in-memory GX context: nothing written to disk, no progress bars on stderr."""
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    """An in-memory GX context: no files, no Data Docs site, no analytics, no progress bars.
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return context
+    Results are kept by `quality.report` (JSON + HTML under the results folder we are given),
+    so GX itself needs no project directory.
+    """
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
 
 
 def add_warehouse_datasource(context: Any, db_path: Path, name: str = "warehouse") -> Any:

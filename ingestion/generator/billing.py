@@ -51,7 +51,7 @@ def memberships(sim: SimResult) -> pd.DataFrame:
     done = a[(a["outcome"] == lifecycle.COMPLETED)
              & (a["checked_out"] >= sim.cfg.membership_launch_day * DAY)]
     u = keyed_uniform(seed, Stream.MEMBERSHIP, done["apt_no"].to_numpy())
-    p = np.where(done["n_done"].to_numpy() == 0, 0.05, 0.10)
+    p = np.where(done["n_done"].to_numpy() == 0, 0.08, 0.17)
     join = done[u < p].sort_values(["checked_out", "apt_no"]).drop_duplicates("patient")
     n = len(join)
     apt = join["apt_no"].to_numpy()
@@ -104,7 +104,7 @@ def visit_invoices(sim: SimResult, members: pd.DataFrame) -> tuple[pd.DataFrame,
     promo = u[1] < 0.07
     disc = np.where(member, gross // 10, np.where(promo, gross * (10 + (u[2] * 3).astype(
         int) * 5) // 100, 0))
-    retail = (u[3] < np.where(v["n_done"].to_numpy() == 0, 0.28, 0.36)) & (gross > 0)
+    retail = (u[3] < np.where(v["n_done"].to_numpy() == 0, 0.45, 0.56)) & (gross > 0)
     package = (u[4] < 0.18) & np.isin(svc, [6, 9, 10])
     has_inv = (gross > 0) | retail
     lines = [_lines(apt, issued, loc, "service", svc=svc, qty=qty, price=price, disc=disc,
@@ -200,7 +200,7 @@ def walk_in_sales(sim: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
         if not len(open_locs):
             continue
         rng = day_rng(cfg.seed, d, Stream.RETAIL)
-        n = rng.poisson(1.8, len(open_locs))
+        n = rng.poisson(4.0, len(open_locs))
         g = rng.poisson(0.25, len(open_locs))
         loc = np.repeat(open_locs, n + g)
         kind = np.concatenate([np.r_[np.zeros(a, int), np.ones(b, int)] for a, b in zip(n, g,

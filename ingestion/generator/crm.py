@@ -80,7 +80,7 @@ def marketing_spend(sim: SimResult) -> pd.DataFrame:
                 continue
             for c, (channel, campaign, mean, m0, m1) in enumerate(catalog.CAMPAIGNS):
                 if m0 <= m <= m1:
-                    amount = round(mean * size[loc] * f * (0.6 + 0.8 * u[loc, c]) * 100)
+                    amount = round(1.7 * mean * size[loc] * f * (0.6 + 0.8 * u[loc, c]) * 100)
                     rows.append((int(d), loc, channel, campaign, amount))
     if not rows:
         return pd.DataFrame()

@@ -48,6 +48,13 @@ def pick_target(rng: np.random.Generator, day: int, mean_lead: float, n: int) ->
     return cand[np.arange(n), w.argmax(axis=1)]
 
 
+def prefer_weekday(rng: np.random.Generator, target: np.ndarray) -> np.ndarray:
+    """Nudge a planned day to a neighbour when that weekday is busier (Thu-Sat pull)."""
+    cand = target[:, None] + np.array([-1, 0, 1])
+    w = WEEKDAY_WEIGHT[weekday(cand)] * rng.random((len(target), 3))
+    return cand[np.arange(len(target)), w.argmax(axis=1)]
+
+
 def pick_service(rng: np.random.Generator, weights: tuple[int, ...], cal: Calendar,
                  loc: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Services by weight, re-drawn without device services the location lacks that day."""

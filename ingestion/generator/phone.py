@@ -35,7 +35,7 @@ def number_style(u: np.ndarray) -> np.ndarray:
 
 def miss_probability(sim: SimResult, loc: np.ndarray, day: np.ndarray) -> np.ndarray:
     cfg = sim.cfg
-    p = np.full(len(loc), 0.11)
+    p = np.full(len(loc), 0.085)
     story = (loc == cfg.missed_call_location) & (day >= cfg.missed_call_story_day)
     ramp = np.clip((day - cfg.missed_call_story_day) / 49, 0, 1)
     return np.where(story, 0.14 + 0.24 * ramp, p)
@@ -58,7 +58,7 @@ def _general_inbound(sim: SimResult) -> dict[str, np.ndarray]:
         loc = np.repeat(np.arange(cfg.locations), n)
         k = np.concatenate([np.arange(x) for x in n]) if len(loc) else np.array([], int)
         oh, ch = cal.open_h[loc, di], cal.close_h[loc, di]
-        in_hours = (ch > 0) & (rng.random(len(loc)) < 0.86)
+        in_hours = (ch > 0) & (rng.random(len(loc)) < 0.9)
         hour = np.where(in_hours, oh + rng.random(len(loc)) * (ch - oh),
                         np.where(rng.random(len(loc)) < 0.5, 7 + rng.random(len(loc)) * 2,
                                  np.minimum(np.maximum(ch, 18) + rng.random(len(loc)) * 3, 23.9)))
@@ -86,7 +86,7 @@ def calls(sim: SimResult) -> pd.DataFrame:
                                    * 10_000).astype(np.int64) + UNKNOWN_CALLERS)
     digits = np.where(person >= 0, phone_digits(np.maximum(person, 0)).to_numpy(dtype=object),
                       unknown_digits.to_numpy(dtype=object))
-    p_miss = np.where(g["in_hours"], miss_probability(sim, g["loc"], g["day"]), 0.62)
+    p_miss = np.where(g["in_hours"], miss_probability(sim, g["loc"], g["day"]), 0.45)
     missed = g["u"] < p_miss
     outcome = np.where(missed, keyed_choice(g["u2"], MISS_MIX), 0)
     by_ai = ~g["in_hours"] | (g["u2"] < 0.12)

@@ -21,7 +21,7 @@ from ingestion.generator.allocate import Allocator
 from ingestion.generator.config import ChainConfig
 from ingestion.generator.demand import (
     SERVICE_DEVICE, SERVICE_GAP, SERVICE_IS_CONSULT, SERVICE_SLOTS, daily_factor, pick_service,
-    pick_target, size_factor)
+    pick_target, prefer_weekday, size_factor)
 from ingestion.generator.leads import draw_leads
 from ingestion.generator.locations import WARM_UP_DAYS, Calendar, build_calendar
 from ingestion.generator.people import UNKNOWN_CALLERS
@@ -168,7 +168,7 @@ class Simulation:
                     channel=[catalog.BOOKING_CHANNELS.index(catalog.LEAD_BOOKING_CHANNEL[c])
                              for c in leads["channel"][s]], n_done=np.zeros(len(s))))
         rng = day_rng(self.seed, b, Stream.NEW_PATIENTS)
-        counts = rng.poisson(2.6 * size * factor)
+        counts = rng.poisson(3.2 * size * factor)
         loc = np.repeat(np.arange(cfg.locations), counts)
         acq = rng.choice(len(catalog.DIRECT_ACQUISITION), size=len(loc),
                          p=np.array(catalog.DIRECT_ACQUISITION_WEIGHTS) / 100)
@@ -270,7 +270,7 @@ class Simulation:
         first = r["n_done"] == 0
         cont = done & (u[:, 0] < np.where(consult, 0.55, np.where(first, 0.74, 0.87)))
         gap = np.where(consult, 3 + 40 * u[:, 1], SERVICE_GAP[svc] * rng.gamma(4, 0.25, n))
-        target = visit + np.maximum(gap, 2).astype(np.int64)
+        target = prefer_weekday(rng, visit + np.maximum(gap, 2).astype(np.int64))
         p_rebook = np.where(prov == self.cal.weak_rebooker, 0.10, np.where(first, 0.40, 0.56))
         rebook = cont & (u[:, 2] < p_rebook)
         booked_at = np.full(n, -1, dtype=np.int64)

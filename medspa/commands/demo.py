@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scale", default="small", help="size of the generated demo chain (default: small)"
     )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="stream Dagster's event log while running"
+    )
 
 
 def landing_is_empty(landing: Path) -> bool:
@@ -29,17 +32,17 @@ def landing_is_empty(landing: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medspa.cli import main as cli_main
+    from ingestion.generator.config import ChainConfig
+    from ingestion.generator.run import generate
     from medspa.commands.run import execute
     from medspa.settings import Settings
 
     settings = Settings.from_env(args.data_dir, args.landing)
     if landing_is_empty(settings.landing_dir):
         print(f"landing folder {settings.landing_dir} is empty: generating the demo chain")
-        status = cli_main(["generate", "--out", str(settings.landing_dir), "--scale", args.scale])
-        if status:
-            return status
-    summary, settings = execute(settings.data_dir, settings.landing_dir)
+        report = generate(settings.landing_dir, ChainConfig.build(args.scale))
+        print(f"wrote {report.total_rows:,} rows in {len(report.files)} files")
+    summary, settings = execute(settings.data_dir, settings.landing_dir, args.verbose)
     print(summary.to_text())
     print()
     print("Dagster UI:       make dev   (then http://127.0.0.1:3000)")

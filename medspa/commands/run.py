@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing)",
     )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="stream Dagster's event log while running"
+    )
 
 
 @contextmanager
@@ -46,7 +49,9 @@ def _dagster_home(path: Path) -> Iterator[None]:
             os.environ["DAGSTER_HOME"] = saved
 
 
-def execute(data_dir: str | Path | None, landing: str | Path | None) -> tuple[RunSummary, Settings]:
+def execute(
+    data_dir: str | Path | None, landing: str | Path | None, verbose: bool = False
+) -> tuple[RunSummary, Settings]:
     """Run the nightly job; return (RunSummary, Settings). Used by the CLI and by tests."""
     from dagster import DagsterInstance
 
@@ -60,8 +65,12 @@ def execute(data_dir: str | Path | None, landing: str | Path | None) -> tuple[Ru
     with _dagster_home(settings.dagster_home):
         instance = DagsterInstance.from_config(str(settings.dagster_home))
         try:
+            run_config = settings_run_config(settings.data_dir, settings.landing_dir)
+            # The summary reports failures; the console log is for --verbose (and the UI).
+            level = "INFO" if verbose else "CRITICAL"
+            run_config["loggers"] = {"console": {"config": {"log_level": level}}}
             result = defs.resolve_job_def("nightly").execute_in_process(
-                run_config=settings_run_config(settings.data_dir, settings.landing_dir),
+                run_config=run_config,
                 instance=instance,
                 raise_on_error=False,
             )
@@ -72,7 +81,7 @@ def execute(data_dir: str | Path | None, landing: str | Path | None) -> tuple[Ru
 
 
 def run(args: argparse.Namespace) -> int:
-    summary, settings = execute(args.data_dir, args.landing)
+    summary, settings = execute(args.data_dir, args.landing, verbose=args.verbose)
     print(summary.to_text())
     if summary.success:
         print(f"serving database: {settings.serving_path}")

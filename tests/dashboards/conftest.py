@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dash_serving_fixture import make_serving_db
 
 from dashboards import SiteReport, build_site
-from dash_serving_fixture import make_serving_db
 
 TINY_SQL = """
 create schema marts;

@@ -1,9 +1,10 @@
 """A small serving.duckdb with the published shape, for building the shipped pages.
 
 Values are synthetic but deterministic (arithmetic on row positions); the renderer's unit tests
-use their own hand-checked three-row fixtures. This one exists so every shipped page and the
-browser test have every mart they read. `coverage_gap=True` publishes the chain without a phone
-system, so pages must say which KPIs that leaves out instead of drawing empty charts.
+use their own hand-checked fixture (conftest.py). This one exists so every shipped page and the
+browser test have every mart they read, with the column names the dbt marts publish.
+`coverage_gap=True` publishes the chain without a phone system, so pages must say which KPIs
+that leaves out instead of drawing empty charts.
 """
 
 from __future__ import annotations
@@ -18,247 +19,85 @@ LOCATIONS = [
     ("loc_a", "Austin Downtown", "America/Chicago"),
     ("loc_b", "Boston Back Bay", "America/New_York"),
 ]
+HIB, LIB = "higher_is_better", "lower_is_better"
 
-#: kpi, model, label, unit, direction, target_low, target_high, tolerance, play
-TARGETS = [
-    (
-        "net_revenue",
-        "kpi_financial",
-        "Net revenue",
-        "usd",
-        "higher_is_better",
-        None,
-        None,
-        0.1,
-        None,
-    ),
-    (
-        "gross_margin",
-        "kpi_financial",
-        "Gross margin",
-        "ratio",
-        "higher_is_better",
-        0.75,
-        None,
-        0.02,
-        "Check product cost and discounting",
-    ),
-    (
-        "membership_revenue_share",
-        "kpi_financial",
-        "Membership share",
-        "ratio",
-        "higher_is_better",
-        0.20,
-        0.30,
-        0.02,
-        "Promote memberships",
-    ),
-    (
-        "retail_revenue_share",
-        "kpi_financial",
-        "Retail share",
-        "ratio",
-        "higher_is_better",
-        0.10,
-        0.15,
-        0.02,
-        "Home-care recommendations at checkout",
-    ),
-    ("mrr", "kpi_financial", "MRR", "usd", "higher_is_better", None, None, 0.05, None),
-    (
-        "avg_revenue_per_appointment",
-        "kpi_financial",
-        "Avg revenue per appointment",
-        "usd",
-        "higher_is_better",
-        None,
-        None,
-        0.1,
-        None,
-    ),
-    (
-        "revenue_per_room_hour",
-        "kpi_rooms",
-        "Revenue per room hour",
-        "usd",
-        "higher_is_better",
-        850,
-        None,
-        0.05,
-        "Fill schedule gaps, review pricing and mix",
-    ),
-    (
-        "room_utilization",
-        "kpi_rooms",
-        "Room utilisation",
-        "ratio",
-        "higher_is_better",
-        None,
-        None,
-        0.05,
-        "Fill schedule gaps, review pricing and mix",
-    ),
-    (
-        "provider_productive_share",
-        "kpi_providers",
-        "Provider productive share",
-        "ratio",
-        "higher_is_better",
-        0.80,
-        None,
-        0.05,
-        None,
-    ),
-    (
-        "no_show_rate",
-        "kpi_operations",
-        "No-show rate",
-        "ratio",
-        "lower_is_better",
-        None,
-        None,
-        0.02,
-        "Deposits for high-value treatments, confirmation escalation",
-    ),
-    (
-        "missed_call_rate",
-        "kpi_engagement",
-        "Missed-call rate",
-        "ratio",
-        "lower_is_better",
-        None,
-        None,
-        0.03,
-        "Missed-call text-back within 60 s and overflow coverage",
-    ),
-    (
-        "new_leads",
-        "kpi_engagement",
-        "New leads",
-        "count",
-        "higher_is_better",
-        None,
-        None,
-        0.2,
-        None,
-    ),
-    (
-        "booking_conversion_rate",
-        "kpi_engagement",
-        "Booking conversion",
-        "ratio",
-        "higher_is_better",
-        None,
-        None,
-        0.05,
-        None,
-    ),
-    (
-        "rebooking_rate",
-        "kpi_appointment_engagement",
-        "Rebooking rate",
-        "ratio",
-        "higher_is_better",
-        None,
-        None,
-        0.05,
-        "Rebook at checkout; win-back messages at day 3 and day 10",
-    ),
-    (
-        "new_patients",
-        "kpi_operations",
-        "New patients",
-        "count",
-        "higher_is_better",
-        None,
-        None,
-        0.2,
-        None,
-    ),
-    ("cac", "kpi_cohorts", "CAC", "usd", "lower_is_better", None, None, 0.1, None),
-    ("ltv_12m", "kpi_cohorts", "LTV (12 months)", "usd", "higher_is_better", None, None, 0.1, None),
+# fmt: off
+#: kpi, model, label, unit, direction, target_low, target_high, tolerance, play, base, step
+KPIS = [
+    ("net_revenue", "kpi_financial", "Net revenue", "usd", HIB, None, None, 0.1, None, 42000, 1500),
+    ("gross_margin", "kpi_financial", "Gross margin", "ratio", HIB, 0.75, None, 0.02,
+     "Check product cost and discounting", 0.74, 0.01),
+    ("membership_revenue_share", "kpi_financial", "Membership share", "ratio", HIB, 0.20, 0.30,
+     0.02, "Promote memberships", 0.22, 0.01),
+    ("retail_revenue_share", "kpi_financial", "Retail share", "ratio", HIB, 0.10, 0.15, 0.02,
+     "Home-care recommendations at checkout", 0.09, 0.005),
+    ("mrr", "kpi_financial", "MRR", "usd", HIB, None, None, 0.05, None, 18000, 250),
+    ("avg_revenue_per_appointment", "kpi_financial", "Avg revenue per appointment", "usd", HIB,
+     None, None, 0.1, None, 410, 6),
+    ("revenue_per_room_hour", "kpi_rooms", "Revenue per room hour", "usd", HIB, 850, None, 0.05,
+     "Fill schedule gaps, review pricing and mix", 820, 20),
+    ("room_utilization", "kpi_rooms", "Room utilisation", "ratio", HIB, None, None, 0.05,
+     "Fill schedule gaps, review pricing and mix", 0.62, 0.02),
+    ("provider_productive_share", "kpi_providers", "Provider productive share", "ratio", HIB,
+     0.80, None, 0.05, None, 0.78, 0.01),
+    ("no_show_rate", "kpi_operations", "No-show rate", "ratio", LIB, None, None, 0.02,
+     "Deposits for high-value treatments, confirmation escalation", 0.06, 0.004),
+    ("completed_visits", "kpi_operations", "Completed visits", "count", HIB, None, None, 0.1,
+     None, 210, 5),
+    ("new_patients", "kpi_operations", "New patients", "count", HIB, None, None, 0.2, None, 24, 2),
+    ("missed_call_rate", "kpi_engagement", "Missed-call rate", "ratio", LIB, None, None, 0.03,
+     "Missed-call text-back within 60 s and overflow coverage", 0.12, -0.01),
+    ("lead_response_minutes", "kpi_engagement", "Lead response time", "minutes", LIB, None, None,
+     2, "Instant reply, after-hours coverage", 18, -1),
+    ("new_leads", "kpi_engagement", "New leads", "count", HIB, None, None, 0.2, None, 60, 4),
+    ("booking_conversion_rate", "kpi_engagement", "Booking conversion", "ratio", HIB, None, None,
+     0.05, None, 0.31, 0.01),
+    ("confirmation_response_rate", "kpi_appointment_engagement", "Confirmation response",
+     "ratio", HIB, None, None, 0.05, "Change reminder timing, escalate no-responses", 0.7, 0.01),
+    ("rebooking_rate", "kpi_appointment_engagement", "Rebooking rate", "ratio", HIB, None, None,
+     0.05, "Rebook at checkout; win-back messages at day 3 and day 10", 0.42, 0.01),
+    ("retention_12m", "kpi_cohorts", "Retention (12 months)", "ratio", HIB, 0.65, None, 0.02,
+     "Review retention by provider", 0.6, 0.01),
+    ("visits_first_year", "kpi_cohorts", "Visits in first year", "visits", HIB, 3, 4, 0.1, None,
+     3.1, 0.05),
+    ("cac", "kpi_cohorts", "CAC", "usd", LIB, None, None, 0.1, None, 180, -5),
+    ("ltv_12m", "kpi_cohorts", "LTV (12 months)", "usd", HIB, None, None, 0.1, None, 1450, 10),
 ]
-#: kpi -> base value, weekly step (deterministic series).
-BASE = {
-    "net_revenue": (42000.0, 1500.0),
-    "gross_margin": (0.74, 0.01),
-    "membership_revenue_share": (0.22, 0.01),
-    "retail_revenue_share": (0.09, 0.005),
-    "mrr": (18000.0, 250.0),
-    "avg_revenue_per_appointment": (410.0, 6.0),
-    "revenue_per_room_hour": (820.0, 20.0),
-    "room_utilization": (0.62, 0.02),
-    "provider_productive_share": (0.78, 0.01),
-    "no_show_rate": (0.06, 0.004),
-    "missed_call_rate": (0.12, -0.01),
-    "new_leads": (60.0, 4.0),
-    "booking_conversion_rate": (0.31, 0.01),
-    "rebooking_rate": (0.42, 0.01),
-    "new_patients": (24.0, 2.0),
-    "cac": (180.0, -5.0),
-    "ltv_12m": (1450.0, 10.0),
-}
+#: KPIs that add up over locations (chain-wide = 2 × a location's value in this fixture).
+ADDITIVE = {"net_revenue", "mrr", "completed_visits", "new_patients", "new_leads"}
+# fmt: on
+
+
+def _status(value: float, low: float | None, high: float | None) -> str:
+    if low is None and high is None:
+        return "no_target"
+    if low is not None and value < low:
+        return "below"
+    if high is not None and value > high:
+        return "above"
+    return "on_target"
 
 
 def _scorecard_rows(skip: set[str]) -> list[tuple]:
     rows = []
-    by_kpi = {t[0]: t for t in TARGETS}
-    for grain, periods in (("week", WEEKS), ("month", MONTHS)):
-        for li, loc in enumerate(["_all", "loc_a", "loc_b"]):
-            for kpi, (base, step) in BASE.items():
-                if kpi in skip:
-                    continue
-                _, model, _, unit, _, low, high, _, _ = by_kpi[kpi]
+    for kpi, model, _, unit, _, low, high, _, _, base, step in KPIS:
+        if kpi in skip:
+            continue
+        for grain, periods in (("week", WEEKS), ("month", MONTHS)):
+            for li, loc in enumerate(["_all", "loc_a", "loc_b"]):
                 prev = None
+                scale = 2.0 if loc == "_all" and kpi in ADDITIVE else 1.0
                 for pi, period in enumerate(periods):
-                    scale = (
-                        2.0
-                        if loc == "_all"
-                        and unit in ("usd", "count")
-                        and kpi
-                        not in (
-                            "avg_revenue_per_appointment",
-                            "revenue_per_room_hour",
-                            "cac",
-                            "ltv_12m",
-                        )
-                        else 1.0
-                    )
-                    value = round(
-                        (base + step * pi + (0.003 * li if unit == "ratio" else li * 7)) * scale, 4
-                    )
-                    denominator = 100.0 + pi
-                    numerator = round(value * denominator, 4) if unit == "ratio" else None
-                    if low is None and high is None:
-                        status = "no_target"
-                    elif low is not None and value < low:
-                        status = "below"
-                    elif high is not None and value > high:
-                        status = "above"
-                    else:
-                        status = "on_target"
-                    final = not (grain == "week" and pi == len(periods) - 1)
-                    baseline = round(value * 0.97, 4)
+                    bump = 0.003 * li if unit == "ratio" else li * 7
+                    value = round((base + step * pi + bump) * scale, 4)
+                    denominator = 100.0 + pi if unit == "ratio" else None
+                    numerator = round(value * denominator, 4) if denominator else None
+                    final = pi < len(periods) - 1  # the newest period is still running
                     change = None if prev is None else round(value - prev, 4)
                     rows.append(
-                        (
-                            grain,
-                            period,
-                            loc,
-                            kpi,
-                            value,
-                            numerator,
-                            denominator if unit == "ratio" else None,
-                            low,
-                            high,
-                            status,
-                            final,
-                            baseline,
-                            change,
-                            model,
-                        )
-                    )
+                        (grain, period, loc, kpi, value, numerator, denominator, low, high,
+                         _status(value, low, high), final, round(value * 0.97, 4), change, model)
+                    )  # fmt: skip
                     prev = value
     return rows
 
@@ -275,7 +114,6 @@ def make_serving_db(path: Path, *, coverage_gap: bool = False) -> Path:
 
 
 def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
-    phone_kpis = {"missed_call_rate"}
     con.execute("create schema marts; create schema ops")
     con.execute(
         "create table marts.dim_locations (location_id varchar, location_name varchar, "
@@ -301,19 +139,22 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
         "unit varchar, direction varchar, target_low double, target_high double, "
         "tolerance double, play varchar)"
     )
-    con.executemany("insert into marts.kpi_targets values (?, ?, ?, ?, ?, ?, ?, ?, ?)", TARGETS)
+    con.executemany(
+        "insert into marts.kpi_targets values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [k[:9] for k in KPIS]
+    )
     con.execute("""create table marts.kpi_scorecard (grain varchar, period_start date,
         location_id varchar, kpi varchar, value double, numerator double, denominator double,
         target_low double, target_high double, status varchar, is_final boolean,
         baseline_12m double, change_vs_prior double, model varchar)""")
+    skip = {"missed_call_rate"} if coverage_gap else set()
     con.executemany(
         "insert into marts.kpi_scorecard values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        _scorecard_rows(phone_kpis if coverage_gap else set()),
+        _scorecard_rows(skip),
     )
-    families = sorted({t[1] for t in TARGETS} | {"kpi_appointment_engagement"})
-    for fam in families:
-        con.execute(f"""create table marts.{fam} as select grain, period_start, location_id, kpi,
-            value, numerator, denominator, is_final from marts.kpi_scorecard where model = '{fam}'""")
+    for family in sorted({k[1] for k in KPIS}):
+        con.execute(f"""create table marts.{family} as select grain, period_start, location_id,
+            kpi, value, numerator, denominator, is_final
+            from marts.kpi_scorecard where model = '{family}'""")
     con.execute("""create table marts.kpi_alerts as select grain, period_start, location_id,
         s.kpi, t.label, value, s.target_low, s.target_high, status,
         'misses target' as reason, t.play
@@ -321,81 +162,56 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
         where status in ('below', 'above') and is_final""")
     _detail(con)
     _facts(con)
-    _ops(con, coverage_gap)
+    _coverage(con, coverage_gap)
+    _ops(con)
 
 
 def _detail(con: duckdb.DuckDBPyConnection) -> None:
     def detail(table: str, dim: str, values: list[str], kpis: list[tuple[str, float]]) -> None:
         parts = []
-        for pi, period in enumerate(WEEKS):
-            for di, d in enumerate(values):
-                loc = "loc_a" if di % 2 == 0 else "loc_b"
-                for kpi, base in kpis:
-                    value = round(base * (1 + 0.05 * di) + pi * base * 0.01, 4)
-                    parts.append(
-                        f"('week', date '{period}', '{loc}', '{kpi}', {value}, "
-                        f"{pi < len(WEEKS) - 1}, '{d}')"
-                    )
+        for grain, periods in (("week", WEEKS), ("month", MONTHS)):
+            for pi, period in enumerate(periods):
+                for di, d in enumerate(values):
+                    locs = ["loc_a" if di % 2 == 0 else "loc_b"]
+                    locs += [] if table == "kpi_by_device" else ["_all"]  # devices: no chain rows
+                    for loc in locs:
+                        for kpi, base in kpis:
+                            value = round(base * (1 + 0.05 * di) + pi * base * 0.01, 4)
+                            final = pi < len(periods) - 1
+                            parts.append(
+                                f"('{grain}', date '{period}', '{loc}', '{kpi}', {value}, "
+                                f"{final}, '{d}')"
+                            )
         con.execute(f"""create table marts.{table} as select * from (values {", ".join(parts)})
             t(grain, period_start, location_id, kpi, value, is_final, {dim})""")
 
-    detail(
-        "kpi_by_room",
-        "room_id",
-        ["room_a1", "room_a2", "room_b1"],
-        [("revenue_per_room_hour", 800.0), ("room_utilization", 0.6)],
-    )
+    detail("kpi_by_room", "room_id", ["room_a1", "room_a2", "room_b1"],
+           [("revenue_per_room_hour", 800.0), ("room_utilization", 0.6)])  # fmt: skip
     detail("kpi_by_device", "device_id", ["dev_1", "dev_2"], [("device_utilization", 0.35)])
-    detail(
-        "kpi_by_provider",
-        "provider_id",
-        ["prov_1", "prov_2"],
-        [
-            ("revenue_per_provider", 15000.0),
-            ("provider_productive_share", 0.79),
-            ("rebooking_rate", 0.4),
-            ("confirmation_response_rate", 0.7),
-            ("retention_12m", 0.6),
-        ],
-    )
-    detail(
-        "kpi_by_service_category",
-        "service_category",
-        ["neurotoxin", "filler", "laser"],
-        [("net_revenue", 9000.0)],
-    )
-    detail(
-        "kpi_by_line_type",
-        "line_type",
-        ["service", "retail_product", "membership_fee"],
-        [("net_revenue", 6000.0)],
-    )
-    detail(
-        "kpi_by_patient_type",
-        "patient_type",
-        ["new", "returning"],
-        [("completed_visits", 40.0), ("no_show_rate", 0.05)],
-    )
-    detail(
-        "kpi_by_channel",
-        "channel",
-        ["google_ads", "instagram", "referral"],
-        [
-            ("new_leads", 20.0),
-            ("contact_rate", 0.6),
-            ("booking_conversion_rate", 0.3),
-            ("cac", 150.0),
-        ],
-    )
+    detail("kpi_by_provider", "provider_id", ["prov_1", "prov_2"],
+           [("revenue_per_provider", 15000.0), ("provider_productive_share", 0.79),
+            ("rebooking_rate", 0.4), ("confirmation_response_rate", 0.7)])  # fmt: skip
+    detail("kpi_by_service_category", "service_category", ["neurotoxin", "filler", "laser"],
+           [("net_revenue", 9000.0)])  # fmt: skip
+    detail("kpi_by_line_type", "line_type", ["service", "retail_product", "membership_fee"],
+           [("net_revenue", 6000.0)])  # fmt: skip
+    detail("kpi_by_patient_type", "patient_type", ["new", "returning"],
+           [("no_show_rate", 0.05), ("rebooking_rate", 0.4),
+            ("avg_revenue_per_appointment", 380.0)])  # fmt: skip
+    detail("kpi_by_channel", "lead_channel", ["google_ads", "instagram", "referral"],
+           [("new_leads", 20.0), ("contact_rate", 0.6), ("booking_conversion_rate", 0.3),
+            ("cac", 150.0)])  # fmt: skip
     parts = []
     for ci, cohort in enumerate(["2025-01-01", "2025-02-01", "2025-03-01"]):
-        for kpi, base in (("retention_12m", 0.6), ("visits_first_year", 3.2)):
-            parts.append(
-                f"('month', date '{cohort}', '_all', '{kpi}', {base + 0.02 * ci}, true, "
-                f"date '{cohort}')"
-            )
+        for chi, channel in enumerate(["google_ads", "referral"]):
+            for kpi, base in (("retention_12m", 0.6), ("visits_first_year", 3.2)):
+                parts.append(
+                    f"('month', date '{cohort}', date '{cohort}', '_all', '{channel}', "
+                    f"'{kpi}', {base + 0.02 * ci + 0.01 * chi}, true)"
+                )
     con.execute(f"""create table marts.kpi_by_cohort as select * from (values {", ".join(parts)})
-        t(grain, period_start, location_id, kpi, value, is_final, cohort_month)""")
+        t(grain, period_start, cohort_month, location_id, acquisition_channel, kpi, value,
+          is_final)""")
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> None:
@@ -404,6 +220,7 @@ def _facts(con: duckdb.DuckDBPyConnection) -> None:
             case when i % 2 = 0 then 'loc_a' else 'loc_b' end as location_id,
             case when i % 3 = 0 then 'room_a1' when i % 3 = 1 then 'room_b1' else 'room_a2' end
                 as room_id,
+            'treatment' as room_type,
             case when i % 2 = 0 then 'prov_1' else 'prov_2' end as provider_id,
             'pk_' || (i % 7) as patient_key,
             timestamp '2026-11-09 09:00' + to_hours(cast(i * 5 % 9 as bigint))
@@ -416,51 +233,45 @@ def _facts(con: duckdb.DuckDBPyConnection) -> None:
             case when i % 2 = 0 then 'loc_a' else 'loc_b' end as location_id,
             case i % 3 when 0 then 'google_ads' when 1 then 'instagram' else 'referral' end
                 as channel,
-            timestamp '2026-11-09 08:00' + to_hours(cast(i as bigint)) as created_at,
-            i % 4 <> 0 as is_contacted,
-            i % 3 = 0 as is_booked,
+            timestamptz '2026-11-09 08:00:00+00' + to_hours(cast(i as bigint)) as created_at,
+            i % 4 <> 0 as is_responded,
+            i % 3 = 0 as is_booked_in_window,
             case when i % 4 <> 0 then (i * 7) % 95 end as response_minutes
         from range(40) r(i)""")
 
 
-def _ops(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
-    con.execute("""create table marts.data_coverage (system varchar, table_name varchar,
-        status varchar, rows bigint, last_extract_id varchar)""")
+def _coverage(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
+    con.execute("""create table marts.data_coverage (table_key varchar, system varchar,
+        table_name varchar, raw_rows bigint, files_loaded bigint, files_refused bigint,
+        first_extract_id varchar, last_extract_id varchar,
+        last_loaded_at timestamp with time zone, status varchar, system_status varchar)""")
     tables = [
-        ("pms", "appointments", 1200),
-        ("pos", "invoices", 900),
-        ("phone", "calls", 300),
-        ("crm", "leads", 150),
-        ("messaging", "messages", 800),
-        ("reviews", "reviews", 40),
-    ]
-    con.executemany(
-        "insert into marts.data_coverage values (?, ?, ?, ?, ?)",
-        [
-            (
-                s,
-                t,
-                "absent" if coverage_gap and s == "phone" else "present",
-                0 if coverage_gap and s == "phone" else n,
-                None if coverage_gap and s == "phone" else "x1",
-            )
-            for s, t, n in tables
-        ],
-    )
+        ("pms", "appointments", 1200), ("pos", "invoices", 900), ("phone", "calls", 300),
+        ("crm", "leads", 150), ("messaging", "messages", 800), ("reviews", "reviews", 40),
+    ]  # fmt: skip
+    rows = []
+    for system, table, n in tables:
+        gone = coverage_gap and system == "phone"
+        status = "absent" if gone else "present"
+        extract = None if gone else "x1"
+        loaded = None if gone else "2026-11-16 06:55:00+00"
+        rows.append((f"{system}.{table}", system, table, 0 if gone else n, 0 if gone else 1, 0,
+                     extract, extract, loaded, status, status))  # fmt: skip
+    con.executemany("insert into marts.data_coverage values (?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.execute("""create table marts.kpi_coverage (kpi varchar, computable boolean,
         missing_tables varchar, reason varchar)""")
     con.executemany(
         "insert into marts.kpi_coverage values (?, ?, ?, ?)",
         [
-            (
-                "missed_call_rate",
-                not coverage_gap,
-                "phone.calls" if coverage_gap else None,
-                "needs the phone system's calls" if coverage_gap else None,
-            ),
+            ("missed_call_rate", not coverage_gap, "phone.calls" if coverage_gap else None,
+             "needs the phone system's calls" if coverage_gap else None),
             ("net_revenue", True, None, None),
         ],
-    )
+    )  # fmt: skip
+
+
+def _ops(con: duckdb.DuckDBPyConnection) -> None:
+    """The ops tables exactly as orchestration/publish.py creates them."""
     con.execute("""create table ops.check_results (check_name varchar, asset varchar,
         severity varchar, passed boolean, description varchar,
         evaluated_at timestamp with time zone, run_id varchar)""")

@@ -28,7 +28,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def driver() -> Iterator[object]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -144,7 +144,8 @@ def test_one_broken_page_does_not_stop_the_others(build_pages):
         }
     )
     assert report.pages_built == ["good.html"]
-    assert [str(f) for f in report.pages_failed][0].startswith("bad.md:2: Catalog Error")
+    (failure,) = report.pages_failed
+    assert str(failure).startswith("bad.md:2: Catalog Error")
     index = _html(report, "index.html")
     assert "bad.md:2" in index and 'href="good.html"' in index
 
@@ -203,8 +204,9 @@ def test_big_value_where_picks_one_row(build_pages):
         {
             "where.md": """
             ```sql rev
-            select s.* exclude (patient_key), t.label, t.unit from marts.kpi_scorecard s join marts.kpi_targets t
-            using (kpi) where kpi = 'net_revenue'
+            select s.* exclude (patient_key), t.label, t.unit
+            from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
+            where kpi = 'net_revenue'
             ```
             <BigValue data={rev} where="location_id=loc_b" />
             """

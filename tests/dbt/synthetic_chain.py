@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pyarrow as pa
 
 from ingestion.raw_schema import ensure_raw_tables
 
@@ -237,9 +238,9 @@ def write_raw(con: duckdb.DuckDBPyConnection, chain: Chain) -> None:
         cols = [c.name for c in table.columns]
         keys = list(table.primary_key)
         target = f'"{table.dataset}"."{table.name}"'
-        for row in rows:
-            where = " and ".join(f'"{k}" = ?' for k in keys)
-            con.execute(f"delete from {target} where {where}", [row[k] for k in keys])
-        placeholders = ", ".join("?" for _ in cols)
-        con.executemany(f"insert into {target} values ({placeholders})",
-                        [[row.get(c) for c in cols] for row in rows])
+        frame = pa.Table.from_pylist([{c: row.get(c) for c in cols} for row in rows])
+        con.register("incoming", frame)
+        match = " and ".join(f't."{k}" = i."{k}"' for k in keys)
+        con.execute(f"delete from {target} t where exists (select 1 from incoming i where {match})")
+        con.execute(f"insert into {target} by name select * from incoming")
+        con.unregister("incoming")

@@ -56,8 +56,9 @@ def test_revenue_one_cent_off_still_reconciles(good):
 
 
 def test_nps_and_minutes_are_not_range_checked(good):
-    # nps -40 and 42 minutes sit in the good fixture; only the 3 no-show rows are proportions.
-    assert good.result_for("proportion_in_unit_interval").observed["element_count"] == 3
+    # nps -40 and 42 minutes sit in the good fixture; the proportions are its 3 no-show rows
+    # and 2 contact-rate rows.
+    assert good.result_for("proportion_in_unit_interval").observed["element_count"] == 5
 
 
 def test_revenue_two_cents_off_fails_naming_period_and_location(bad):

@@ -1,0 +1,187 @@
+"""Ingest throughput: `ingest()` rows/s on a medium landing folder vs DuckDB's own read_csv.
+
+The baseline is the floor any CSV loader on this machine pays: DuckDB reading the same
+files with type sniffing into an in-memory table. The ratio (ingest time / baseline time)
+is the price of contract typing, validation, quarantine, merge planning and dlt's load.
+Also measured: a 1 % nightly delta (should cost about its rows, not the table's) and a
+no-op re-run. The landing folder comes from `medspa generate --scale medium` when the
+generator is installed, else from a synthetic writer below (contract-shaped, seeded).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contract import Column, Table, load_contract
+
+#: Synthetic medium chain: rows per table (the big fact tables dominate the load).
+SYNTHETIC_ROWS: dict[str, int] = {
+    "pms.locations": 12,
+    "pms.rooms": 80,
+    "pms.providers": 150,
+    "pms.services": 40,
+    "pms.patients": 60_000,
+    "pms.appointments": 300_000,
+    "pos.invoices": 250_000,
+    "pos.invoice_lines": 400_000,
+    "phone.calls": 120_000,
+    "messaging.messages": 300_000,
+    "crm.leads": 40_000,
+}
+DELTA_SHARE = 0.01
+
+
+def _value_sql(table: Table, col: Column) -> str:
+    """A deterministic SQL expression of row index `i` that satisfies the column's rules."""
+    if col.name in table.primary_key:
+        return f"'{col.name[:3].upper()}' || lpad(i::varchar, 8, '0')"
+    if col.enum is not None:
+        options = ", ".join(f"'{v}'" for v in col.enum)
+        return f"([{options}])[1 + (hash(i, '{col.name}') % {len(col.enum)})::int]"
+    kind = col.type
+    if kind == "integer":
+        low, high = int(col.min or 0), int(col.max or 1000)
+        return f"({low} + hash(i, '{col.name}') % {high - low + 1})::varchar"
+    if kind == "decimal":
+        return f"printf('%.2f', (hash(i, '{col.name}') % 100000) / 100.0)"
+    if kind == "boolean":
+        return "case when i % 2 = 0 then 'true' else 'false' end"
+    if kind == "date":
+        return "strftime(date '2024-01-01' + (i % 700)::int, '%Y-%m-%d')"
+    if kind == "time":
+        return "printf('%02d:00', 8 + i % 10)"
+    if kind == "timestamp":
+        return (
+            "strftime(timestamptz '2026-01-01 00:00:00+00' + to_minutes((i % 400000)::bigint), "
+            "'%Y-%m-%dT%H:%M:%SZ')"
+        )
+    if col.phi:
+        return f"'{col.name}-' || (hash(i) % 99991)::varchar"
+    return f"'{col.name[:4]}-' || (i % 500)::varchar"
+
+
+def write_synthetic(landing: Path) -> None:
+    """A full snapshot per table (`2026-11-20.csv`) plus a 1 % delta kept aside for later."""
+    contract = load_contract()
+    con = duckdb.connect()
+    for name, rows in SYNTHETIC_ROWS.items():
+        table = contract.table(name)
+        folder = landing / table.system / table.name
+        folder.mkdir(parents=True, exist_ok=True)
+        cols = ", ".join(f"{_value_sql(table, c)} as {c.name}" for c in table.columns)
+        con.execute(
+            f"copy (select {cols} from range({rows}) t(i)) "
+            f"to '{folder / '2026-11-20.csv'}' (header, delimiter ',')"
+        )
+
+
+def write_delta(landing: Path) -> int:
+    """Nightly delta: 1 % of each big table's keys, changed one day later."""
+    contract = load_contract()
+    con = duckdb.connect()
+    total = 0
+    for name, rows in SYNTHETIC_ROWS.items():
+        n = max(1, int(rows * DELTA_SHARE))
+        table = contract.table(name)
+        src = landing / table.system / table.name / "2026-11-20.csv"
+        dst = landing / table.system / table.name / "2026-11-21.csv"
+        con.execute(
+            f"""copy (select * replace (
+                    strftime(updated_at::timestamptz + interval 1 day, '%Y-%m-%dT%H:%M:%SZ')
+                    as updated_at)
+                from read_csv('{src}', all_varchar = true) using sample {n} rows (reservoir, 7))
+            to '{dst}' (header, delimiter ',')"""
+        )
+        total += n
+    return total
+
+
+def landing_folder(work: Path) -> tuple[Path, str]:
+    """Use the project's generator when present (medium scale), else the synthetic writer."""
+    if importlib.util.find_spec("medspa.commands.generate") is not None:
+        data = work / "gen"
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "medspa.cli",
+                "generate",
+                "--scale",
+                "medium",
+                "--data-dir",
+                str(data),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0 and (data / "landing").is_dir():
+            return data / "landing", "medspa generate --scale medium"
+        print(f"generator failed (exit {result.returncode}); using synthetic files")
+    landing = work / "landing"
+    write_synthetic(landing)
+    return landing, "synthetic (bench_ingest.SYNTHETIC_ROWS)"
+
+
+def duckdb_baseline(landing: Path) -> tuple[float, int]:
+    """Seconds for DuckDB's read_csv (sniffed types) of every CSV into memory, and rows."""
+    con = duckdb.connect()
+    files = sorted(p for p in landing.rglob("*.csv*"))
+    start = time.perf_counter()
+    rows = 0
+    for i, path in enumerate(files):
+        con.execute(f"create table t{i} as select * from read_csv('{path}')")
+        rows += con.execute(f"select count(*) from t{i}").fetchone()[0]
+    return time.perf_counter() - start, rows
+
+
+def main() -> None:
+    from ingestion.pipeline import ingest
+    from medspa.settings import Settings
+
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
+        work = Path(tmp)
+        landing, origin = landing_folder(work)
+        files = [p for p in landing.rglob("*") if p.is_file()]
+        size_mb = sum(p.stat().st_size for p in files) / 1e6
+        print(f"landing: {origin}: {len(files)} files, {size_mb:.0f} MB")
+
+        base_s, base_rows = duckdb_baseline(landing)
+        print(
+            f"baseline duckdb read_csv: {base_rows:,} rows in {base_s:.2f} s "
+            f"= {base_rows / base_s:,.0f} rows/s"
+        )
+
+        settings = Settings.from_env(work / "data", landing)
+        start = time.perf_counter()
+        report = ingest(settings)
+        full_s = time.perf_counter() - start
+        rows = sum(t.rows_read for t in report.tables)
+        print(
+            f"ingest full load: {rows:,} rows in {full_s:.2f} s = {rows / full_s:,.0f} rows/s "
+            f"(ok={report.ok})"
+        )
+        print(f"ratio ingest / duckdb read_csv: {full_s / base_s:.1f}x")
+
+        if origin.startswith("synthetic"):
+            delta_rows = write_delta(landing)
+            start = time.perf_counter()
+            delta = ingest(settings)
+            delta_s = time.perf_counter() - start
+            read = sum(t.rows_read for t in delta.tables)
+            print(
+                f"ingest 1% delta: {read:,} rows ({delta_rows:,} written) in {delta_s:.2f} s; "
+                f"delta/full time ratio {delta_s / full_s:.2f}"
+            )
+        start = time.perf_counter()
+        ingest(settings)
+        print(f"ingest no-op re-run: {time.perf_counter() - start:.2f} s")

@@ -1,0 +1,26 @@
+"""Session fixture: the tiny engagement clinic built once through dbt (~1 min)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engagement_fixture import SELECTION, dbt, write_raw
+
+
+@pytest.fixture(scope="session")
+def engagement_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The raw layer only (a pristine copy tests may duplicate and modify)."""
+    return write_raw(tmp_path_factory.mktemp("engagement_raw") / "raw.duckdb")
+
+
+@pytest.fixture(scope="session")
+def engagement_built(tmp_path_factory: pytest.TempPathFactory, engagement_raw: Path) -> Path:
+    """The fixture clinic after `dbt build` of the engagement marts and their ancestors."""
+    work = tmp_path_factory.mktemp("engagement_built")
+    warehouse = work / "warehouse.duckdb"
+    shutil.copy(engagement_raw, warehouse)
+    dbt(["build", "--select", *SELECTION], warehouse, work)
+    return warehouse

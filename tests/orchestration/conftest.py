@@ -1,0 +1,35 @@
+"""Shared fixtures: the definitions (manifest built once) and the end-to-end runs.
+
+End-to-end runs are slow (dbt, GX, Dagster), so each scenario runs once per session and
+several tests read its result. They carry `xdist_group("e2e")`, so one worker runs them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+
+import pytest
+
+from orchestration.manifest import MANIFEST_PATH, build_manifest
+
+
+def ensure_manifest() -> None:
+    """Build dbt's manifest if `make manifest` did not (a lock keeps xdist workers apart)."""
+    lock = MANIFEST_PATH.parent.parent / ".manifest.lock"
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        if not MANIFEST_PATH.exists():
+            build_manifest()
+
+
+@pytest.fixture(scope="session")
+def defs():
+    ensure_manifest()
+    from orchestration.definitions import defs as definitions
+
+    return definitions
+
+
+@pytest.fixture(scope="session")
+def asset_graph(defs):
+    return defs.resolve_asset_graph()

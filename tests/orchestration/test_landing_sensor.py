@@ -1,0 +1,76 @@
+"""The landing sensor: one run per batch of new files, never twice for the same batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.defs.automation.landing_sensor import (
+    batch_run_key,
+    landed_files,
+    new_batch,
+)
+
+
+def _write(landing: Path, rel: str, text: str = "a\n1\n", age_s: float = 120.0) -> None:
+    path = landing / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    past = time.time() - age_s
+    os.utime(path, (past, past))
+
+
+def test_new_batch_lists_new_and_changed_files_only():
+    seen = {"pms/locations/1.csv": "10:1", "pms/appointments/1.csv": "20:1"}
+    current = {**seen, "pms/appointments/1.csv": "21:2", "pos/invoices/1.csv": "5:1"}
+    assert new_batch(current, seen) == ["pms/appointments/1.csv", "pos/invoices/1.csv"]
+
+
+def test_run_key_is_the_same_for_the_same_batch():
+    current = {"a/b/1.csv": "1:1", "a/b/2.csv": "1:2"}
+    assert batch_run_key(["a/b/1.csv", "a/b/2.csv"], current) == batch_run_key(
+        ["a/b/1.csv", "a/b/2.csv"], dict(current)
+    )
+    assert batch_run_key(["a/b/1.csv"], current) != batch_run_key(["a/b/2.csv"], current)
+
+
+def test_files_still_being_written_wait_for_the_next_tick(tmp_path: Path):
+    _write(tmp_path, "pms/locations/2026-11-20.csv")
+    _write(tmp_path, "pms/appointments/2026-11-20.csv", age_s=0)
+    _write(tmp_path, "pms/unknown_table/2026-11-20.csv")
+    found = landed_files(tmp_path, settled_before=time.time() - 30)
+    assert list(found) == ["pms/locations/2026-11-20.csv"]
+
+
+@pytest.fixture
+def sensor(defs):
+    return defs.resolve_sensor_def("landing_files_sensor")
+
+
+def test_sensor_requests_one_run_then_skips_until_new_files_land(
+    sensor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("MEDSPA_LANDING_DIR", str(tmp_path))
+    _write(tmp_path, "pms/locations/2026-11-20.csv")
+    _write(tmp_path, "pms/appointments/2026-11-20.csv")
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance)
+        first = sensor.evaluate_tick(ctx)
+        assert len(first.run_requests) == 1
+        assert first.run_requests[0].tags["medspa/new_files"] == "2"
+        cursor = first.cursor
+        assert set(json.loads(cursor)) == {
+            "pms/locations/2026-11-20.csv",
+            "pms/appointments/2026-11-20.csv",
+        }
+        again = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+        assert again.run_requests == [] or again.run_requests is None
+        _write(tmp_path, "pms/appointments/2026-11-21.csv")
+        third = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+        assert len(third.run_requests) == 1
+        assert third.run_requests[0].run_key != first.run_requests[0].run_key
