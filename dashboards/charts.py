@@ -29,6 +29,7 @@ AXIS_FORMATS = {
     "pct0": ".0%",
     "pct1": ".1%",
     "num0": ",.0f",
+    "count": ",.4~f",
     "num1": ",.1f",
     "num2": ",.2f",
     "min": ",.0f",
@@ -70,7 +71,7 @@ def x_encoding(field: str, kind: str, title: str | None, sort: bool = True) -> d
         enc["timeUnit"] = "utcyearmonthdate"
         enc["axis"] = {"format": "%b %d %Y", "labelAngle": 0, "tickCount": 6}
     else:
-        enc["axis"] = {"labelAngle": 0, "labelLimit": 120}
+        enc["axis"] = {"labelAngle": 0, "labelLimit": 220}
         if not sort:
             enc["sort"] = None
     return enc

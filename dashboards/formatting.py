@@ -19,7 +19,7 @@ UNIT_FORMATS: dict[str, str] = {
     "percent": "pct1",
     "pct": "pct1",
     "rate": "pct1",
-    "count": "num0",
+    "count": "count",
     "patients": "num0",
     "visits": "num1",
     "minutes": "min",
@@ -43,7 +43,7 @@ _FORMATS: dict[str, tuple[str, str, str, float]] = {
     "min": (",.0f", "", " min", 1.0),
 }
 
-KNOWN_FORMATS = frozenset(_FORMATS) | {"auto", "date", "text"}
+KNOWN_FORMATS = frozenset(_FORMATS) | {"auto", "count", "date", "text"}
 
 
 def format_for_unit(unit: object) -> str:
@@ -67,6 +67,8 @@ def fmt(value: object, name: str = "auto") -> str:
         return str(value)
     if name == "auto":
         name = "num0" if float(value).is_integer() else "num2"
+    elif name == "count":  # counts are whole; a count-unit average (visits per patient) is not
+        name = "num0" if float(value).is_integer() else "num1"
     spec, prefix, suffix, mult = _FORMATS.get(name, _FORMATS["num2"])
     number = value * mult
     sign = "-" if number < 0 and prefix else ""
@@ -75,12 +77,14 @@ def fmt(value: object, name: str = "auto") -> str:
 
 
 def fmt_delta(value: object, name: str = "auto") -> str:
-    """A signed change (`+$120`, `-2.5 pts` for ratios) used by BigValue comparisons."""
+    """A signed change: `+$120`; ratios in points (`-2.5 pts`); `rel` for relative (`+3.1%`)."""
     if value is None:
         return "—"
     number = float(value) if isinstance(value, Decimal | int | float) else None
     if number is None:
         return str(value)
+    if name == "rel":  # a relative change: +3.1 %
+        return f"{number * 100:+.1f}%"
     if name.startswith("pct"):
         return f"{number * 100:+.1f} pts"
     text = fmt(abs(number), name)

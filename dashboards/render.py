@@ -15,7 +15,8 @@ from typing import Any
 import jinja2
 from markdown_it import MarkdownIt
 
-from dashboards.components import COMPONENTS, ComponentError, parse_attrs
+from dashboards.attrs import ComponentError, parse_attrs
+from dashboards.components import COMPONENTS
 from dashboards.errors import PageError
 from dashboards.formatting import fmt, fmt_delta, format_for_unit
 from dashboards.pages import COMPONENT_TAG, Page, line_of

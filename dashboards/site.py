@@ -174,6 +174,10 @@ def build_site(serving_path: Path, site_dir: Path, *, pages_dir: Path | None = N
             except PageError as exc:
                 report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
                 continue
+            except Exception as exc:  # a renderer bug on odd data must not cost the other pages
+                message = f"internal error: {type(exc).__name__}: {exc}"
+                report.pages_failed.append(PageFailure(page.path.name, None, message))
+                continue
             if rendered:
                 groups.append((group, rendered))
     finally:
@@ -186,12 +190,37 @@ def _publish(
     groups: list[tuple[str | None, list[_Rendered]]], site_dir: Path, report: SiteReport
 ) -> None:
     """Write all files into a scratch folder, then swap it in for `site_dir`."""
-    css = (PACKAGE_DIR / "assets" / "style.css").read_text(encoding="utf-8")
-    nav = _nav(groups)
-    problems = [str(f) for f in report.pages_failed]
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".site-", dir=site_dir.parent))
     scratch.chmod(0o755)  # mkdtemp makes it private; a web server may need to read the site
+    try:
+        _write_all(groups, scratch, report)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)  # the previous site stays as it was
+        raise
+    old = site_dir.with_name(site_dir.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if site_dir.exists():
+        site_dir.rename(old)
+    scratch.rename(site_dir)
+    if old.exists():
+        shutil.rmtree(old)
+    report.files_written = [site_dir / p for p in report.files_written]
+    if report.flash_email_path is not None:
+        report.flash_email_path = site_dir / report.flash_email_path
+
+
+def _write_all(
+    groups: list[tuple[str | None, list[_Rendered]]], scratch: Path, report: SiteReport
+) -> None:
+    """Every page, the email and (if no index page) a generated home page, into `scratch`.
+
+    Records relative paths in the report; `_publish` makes them absolute after the swap.
+    """
+    css = (PACKAGE_DIR / "assets" / "style.css").read_text(encoding="utf-8")
+    nav = _nav(groups)
+    problems = [str(f) for f in report.pages_failed]
     written: list[str] = []
     email_name: str | None = None
     has_index = any(r.href == "index.html" for _, items in groups for r in items)
@@ -232,13 +261,5 @@ def _publish(
         )
         (scratch / "index.html").write_text(text, encoding="utf-8")
         written.append("index.html")
-    old = site_dir.with_name(site_dir.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if site_dir.exists():
-        site_dir.rename(old)
-    scratch.rename(site_dir)
-    if old.exists():
-        shutil.rmtree(old)
-    report.files_written = [site_dir / name for name in written]
-    report.flash_email_path = site_dir / email_name if email_name else None
+    report.files_written = [Path(name) for name in written]
+    report.flash_email_path = Path(email_name) if email_name else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 
@@ -29,19 +30,26 @@ from ingestion.meta import (
 )
 from ingestion.prepare import prepare_table
 from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
-from ingestion.report import LOADED, NEVER_DELIVERED, NO_NEW_EXTRACT, LoadReport, TableReport
+from ingestion.report import (
+    LOAD_FAILED,
+    LOADED,
+    NEVER_DELIVERED,
+    NO_NEW_EXTRACT,
+    LoadReport,
+    TableReport,
+)
 from medspa.settings import Settings
 
 
 class MissingRequiredTablesError(Exception):
     """A required table (contract `required_tables`) has no extract, new or loaded before."""
 
-    def __init__(self, missing: list[str]) -> None:
+    def __init__(self, missing: list[str], landing: str = "the landing folder") -> None:
         self.missing = missing
         super().__init__(
             "cannot load: no extract of required table(s) "
             + ", ".join(missing)
-            + " in the landing folder and none loaded before "
+            + f" in {landing} and none loaded before; nothing was loaded "
             "(expected <landing>/<system>/<table>/<extract_id>.csv|csv.gz|parquet|jsonl)"
         )
 
@@ -65,7 +73,7 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
         ensure_meta_tables(con)
         ensure_lineage_columns(con, contract)
         history = delivered_tables(con)
-        _check_required(con, contract, selected, scan, history)
+        _check_required(con, contract, selected, scan, history, settings.landing_dir)
         seen = seen_files(con)
         for table in (t for t in contract.tables if t.system in selected):
             entry = TableReport(table.system, table.name)
@@ -119,6 +127,7 @@ def _check_required(
     selected: list[str],
     scan: LandingScan,
     history: dict[str, bool],
+    landing: Path,
 ) -> None:
     """Stop before loading anything when a required table has no extract at all (issue 8)."""
     missing = []
@@ -129,7 +138,7 @@ def _check_required(
         if not has_rows(con, table):
             missing.append(name)
     if missing:
-        raise MissingRequiredTablesError(missing)
+        raise MissingRequiredTablesError(missing, str(landing))
 
 
 def _load(
@@ -175,7 +184,7 @@ def _summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) 
             report.warnings.append(f"{rec.file.rel_path}: schema drift, new column {column}")
     for entry in report.tables:
         if entry.system in failed and entry.state == LOADED:
-            entry.state = "load failed"
+            entry.state = LOAD_FAILED
 
 
 def _absences(

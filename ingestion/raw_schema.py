@@ -46,7 +46,7 @@ META_TABLES_SQL: tuple[str, ...] = (
         rows_read BIGINT NOT NULL,
         rows_inserted BIGINT NOT NULL,
         rows_updated BIGINT NOT NULL,
-        rows_unchanged BIGINT NOT NULL,      -- older than (or equal to and earlier than) what is loaded
+        rows_unchanged BIGINT NOT NULL,      -- lost to the stored row (older, or tie + earlier)
         rows_quarantined BIGINT NOT NULL,
         loaded_at TIMESTAMP WITH TIME ZONE NOT NULL
     )""",

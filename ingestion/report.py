@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Table states: new files this run, none this run (but loaded before), or never any.
+#: Table states: new files this run, none this run (but loaded before), never any, or
+#: dlt failed to merge the system (its files stay unrecorded and are retried next run).
 LOADED, NO_NEW_EXTRACT, NEVER_DELIVERED = "loaded", "no new extract this run", "never delivered"
+LOAD_FAILED = "load failed"
 
 
 @dataclass

@@ -48,6 +48,9 @@ SHARE_KPIS: tuple[str, ...] = (
     "device_utilization",
     "provider_productive_share",
 )
+#: KPIs the seed calls `ratio` that are not bounded by 1: visits per open day, and a margin
+#: that turns negative when cost exceeds revenue (its upper bound is checked separately).
+UNBOUNDED_RATIO_KPIS: tuple[str, ...] = ("patient_throughput", "gross_margin")
 SCORECARD_COLUMNS: tuple[str, ...] = (
     "grain",
     "period_start",

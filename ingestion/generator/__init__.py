@@ -22,16 +22,36 @@ Saturday open an hour longer from mid-way, and replaces an esthetician (60 %).
 from __future__ import annotations
 
 STORIES: tuple[dict[str, str], ...] = (
-    {"id": "missed_calls", "kpi": "missed_call_rate", "where": "LOC02 (LOC01 if alone)",
-     "what": "missed-call rate climbs from ~11 % to over 35 % over the last 7 weeks"},
-    {"id": "weak_rebooking", "kpi": "rebooking_rate", "where": "PRV0002 at LOC01",
-     "what": "about 10 % rebooking at checkout against 40–55 % for colleagues"},
-    {"id": "membership_launch", "kpi": "mrr, membership_revenue_share", "where": "all",
-     "what": "memberships launch 40 % into the period; MRR and share climb from zero"},
-    {"id": "new_location", "kpi": "net_revenue, new_patients", "where": "last location",
-     "what": "opens 45 % into the period (with 2+ locations) and ramps up"},
-    {"id": "laser_purchase", "kpi": "device_utilization, revenue by category", "where": "LOC01",
-     "what": "laser bought 35 % into the period; laser services start there"},
+    {
+        "id": "missed_calls",
+        "kpi": "missed_call_rate",
+        "where": "LOC02 (LOC01 if alone)",
+        "what": "missed-call rate climbs from ~11 % to over 35 % over the last 7 weeks",
+    },
+    {
+        "id": "weak_rebooking",
+        "kpi": "rebooking_rate",
+        "where": "PRV0002 at LOC01",
+        "what": "about 10 % rebooking at checkout against 40–55 % for colleagues",
+    },
+    {
+        "id": "membership_launch",
+        "kpi": "mrr, membership_revenue_share",
+        "where": "all",
+        "what": "memberships launch 40 % into the period; MRR and share climb from zero",
+    },
+    {
+        "id": "new_location",
+        "kpi": "net_revenue, new_patients",
+        "where": "last location",
+        "what": "opens 45 % into the period (with 2+ locations) and ramps up",
+    },
+    {
+        "id": "laser_purchase",
+        "kpi": "device_utilization, revenue by category",
+        "where": "LOC01",
+        "what": "laser bought 35 % into the period; laser services start there",
+    },
 )
 
 __all__ = ["STORIES"]

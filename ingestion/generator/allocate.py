@@ -41,6 +41,16 @@ def next_open_day(cal: Calendar, loc: np.ndarray, day: np.ndarray) -> np.ndarray
     return out + cal.day0
 
 
+def open_day_near(cal: Calendar, loc: np.ndarray, day: np.ndarray, not_before: int) -> np.ndarray:
+    """`day` if open, else the open day before it (patients pick Saturday over Monday when the
+    clinic is closed on Sunday), else the next open day."""
+    di = np.clip(day - cal.day0, 1, cal.n_days - 1)
+    closed = cal.close_h[loc, di] == 0
+    back = closed & (cal.close_h[loc, di - 1] > 0) & (day - 1 >= not_before)
+    out = np.where(back, day - 1, day)
+    return np.where(closed & ~back, next_open_day(cal, loc, day), out)
+
+
 class Allocator:
     """Holds the occupancy grid across the whole simulation (it is the scheduler's memory)."""
 
@@ -53,9 +63,16 @@ class Allocator:
             self.treat[i, : len(r)] = r
         self.n_treat = np.array([len(r) for r in cal.loc_treat_rooms])
 
-    def place(self, rng: np.random.Generator, loc: np.ndarray, target: np.ndarray,
-              device: np.ndarray, consult: np.ndarray, slots: np.ndarray,
-              not_before: np.ndarray) -> Placed:
+    def place(
+        self,
+        rng: np.random.Generator,
+        loc: np.ndarray,
+        target: np.ndarray,
+        device: np.ndarray,
+        consult: np.ndarray,
+        slots: np.ndarray,
+        not_before: np.ndarray,
+    ) -> Placed:
         """Place requests (device = device-type index or -1; slots = 1 or 2 half-hours)."""
         cal, n, a = self.cal, len(loc), len(ATTEMPT_DAYS)
         day = next_open_day(cal, np.repeat(loc, a), (target[:, None] + ATTEMPT_DAYS).ravel())
@@ -91,8 +108,12 @@ class Allocator:
             idx = np.flatnonzero(todo)
             att = free[idx].argmax(axis=1)
             r, d, s = safe_room[idx, att], di[idx, att], slot[idx, att]
-            keys = np.concatenate([(r * cal.n_days + d) * SLOTS + s,
-                                   ((r * cal.n_days + d) * SLOTS + s + 1)[two1[idx]]])
+            keys = np.concatenate(
+                [
+                    (r * cal.n_days + d) * SLOTS + s,
+                    ((r * cal.n_days + d) * SLOTS + s + 1)[two1[idx]],
+                ]
+            )
             owner = np.concatenate([np.arange(len(idx)), np.flatnonzero(two1[idx])])
             order = np.lexsort((owner, keys))
             first = np.ones(len(order), bool)

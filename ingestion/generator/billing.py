@@ -31,63 +31,105 @@ PRODUCT_IDS = np.array([p[0] for p in catalog.PRODUCTS], dtype=object)
 PLAN_IDS = np.array([p[0] for p in catalog.PLANS], dtype=object)
 PLAN_PRICE = np.array([round(p[2] * 100) for p in catalog.PLANS])
 PLAN_MONTHS = np.array([p[3] for p in catalog.PLANS])
-LINE_COLS = ("invoice_id", "line_type", "service_id", "product_id", "plan_id", "quantity",
-             "unit_price", "discount_amount", "cost_amount", "_created", "_loc")
+LINE_COLS = (
+    "invoice_id",
+    "line_type",
+    "service_id",
+    "product_id",
+    "plan_id",
+    "quantity",
+    "unit_price",
+    "discount_amount",
+    "cost_amount",
+    "_created",
+    "_loc",
+)
 
 
 def products(start_day: int) -> pd.DataFrame:
     t = (start_day - 30) * DAY + 9 * HOUR
     p = catalog.PRODUCTS
-    return frame(dict(
-        product_id=[x[0] for x in p], sku=[x[1] for x in p], name=[x[2] for x in p],
-        product_type=[x[3] for x in p], category=[x[4] for x in p],
-        unit_cost=P_COST.astype(np.int64), retail_price=P_PRICE.astype(np.int64),
-        updated_at=t, _loc=0, _created=t))
+    return frame(
+        dict(
+            product_id=[x[0] for x in p],
+            sku=[x[1] for x in p],
+            name=[x[2] for x in p],
+            product_type=[x[3] for x in p],
+            category=[x[4] for x in p],
+            unit_cost=P_COST.astype(np.int64),
+            retail_price=P_PRICE.astype(np.int64),
+            updated_at=t,
+            _loc=0,
+            _created=t,
+        )
+    )
 
 
 def memberships(sim: SimResult) -> pd.DataFrame:
     """One membership per joining patient, joined at checkout after the launch."""
     a, seed = sim.appointments, sim.cfg.seed
-    done = a[(a["outcome"] == lifecycle.COMPLETED)
-             & (a["checked_out"] >= sim.cfg.membership_launch_day * DAY)]
+    done = a[
+        (a["outcome"] == lifecycle.COMPLETED)
+        & (a["checked_out"] >= sim.cfg.membership_launch_day * DAY)
+    ]
     u = keyed_uniform(seed, Stream.MEMBERSHIP, done["apt_no"].to_numpy())
     p = np.where(done["n_done"].to_numpy() == 0, 0.08, 0.17)
     join = done[u < p].sort_values(["checked_out", "apt_no"]).drop_duplicates("patient")
     n = len(join)
     apt = join["apt_no"].to_numpy()
-    plan = keyed_choice(keyed_uniform(seed, Stream.MEMBERSHIP, apt, 1),
-                        [x[4] for x in catalog.PLANS])
+    plan = keyed_choice(
+        keyed_uniform(seed, Stream.MEMBERSHIP, apt, 1), [x[4] for x in catalog.PLANS]
+    )
     started = join["checked_out"].to_numpy() // DAY
     # Monthly churn about 3.5 %: months kept is geometric; cancellation recorded days before.
     months = np.ceil(np.log(1 - keyed_uniform(seed, Stream.MEMBERSHIP, apt, 2)) / np.log(0.965))
     months = np.maximum(months, PLAN_MONTHS[plan]).astype(np.int64)
     cancelled_on = started + (months * 30.44).astype(np.int64)
-    recorded = (cancelled_on - 1 - (keyed_uniform(seed, Stream.MEMBERSHIP, apt, 3) * 10).astype(
-        int)) * DAY + 15 * HOUR
+    recorded = (
+        cancelled_on - 1 - (keyed_uniform(seed, Stream.MEMBERSHIP, apt, 3) * 10).astype(int)
+    ) * DAY + 15 * HOUR
     loc = join["loc"].to_numpy()
-    return frame(dict(
-        membership_id=ids("MEM", np.arange(1, n + 1), 6),
-        patient_id=patient_ids(join["patient"].to_numpy()), plan_id=PLAN_IDS[plan],
-        location_id=loc_ids(loc), started_on=started, cancelled_on=cancelled_on,
-        status=np.full(n, "active", dtype=object), updated_at=join["checked_out"].to_numpy(),
-        _loc=loc, _created=join["checked_out"].to_numpy(), _t_cancel=recorded,
-        _plan=plan, _patient=join["patient"].to_numpy()), n)
+    return frame(
+        dict(
+            membership_id=ids("MEM", np.arange(1, n + 1), 6),
+            patient_id=patient_ids(join["patient"].to_numpy()),
+            plan_id=PLAN_IDS[plan],
+            location_id=loc_ids(loc),
+            started_on=started,
+            cancelled_on=cancelled_on,
+            status=np.full(n, "active", dtype=object),
+            updated_at=join["checked_out"].to_numpy(),
+            _loc=loc,
+            _created=join["checked_out"].to_numpy(),
+            _t_cancel=recorded,
+            _plan=plan,
+            _patient=join["patient"].to_numpy(),
+        ),
+        n,
+    )
 
 
-def _status_times(seed: int, key: np.ndarray, issued: np.ndarray, salt: int
-                  ) -> dict[str, np.ndarray]:
+def _status_times(
+    seed: int, key: np.ndarray, issued: np.ndarray, salt: int
+) -> dict[str, np.ndarray]:
     """Paid at once mostly; some stay open or pay late, some are voided or refunded."""
     u = keyed_uniform(seed, Stream.BILLING, key, salt)
     u2 = keyed_uniform(seed, Stream.BILLING, key, salt + 1)
     refund = u < 0.012
     void = (u >= 0.012) & (u < 0.018)
     late = (u >= 0.018) & (u < 0.04)
-    paid = np.where(late, np.where(u2 < 0.7, issued + ((1 + u2 * 12) * DAY).astype(np.int64), NA),
-                    np.where(void, NA, issued))
-    return {"_t_paid": paid.astype(np.int64),
-            "_t_void": np.where(void, issued + 12 * MINUTE, NA).astype(np.int64),
-            "_t_refund": np.where(refund, issued + ((2 + u2 * 28) * DAY).astype(np.int64),
-                                  NA).astype(np.int64)}
+    paid = np.where(
+        late,
+        np.where(u2 < 0.7, issued + ((1 + u2 * 12) * DAY).astype(np.int64), NA),
+        np.where(void, NA, issued),
+    )
+    return {
+        "_t_paid": paid.astype(np.int64),
+        "_t_void": np.where(void, issued + 12 * MINUTE, NA).astype(np.int64),
+        "_t_refund": np.where(refund, issued + ((2 + u2 * 28) * DAY).astype(np.int64), NA).astype(
+            np.int64
+        ),
+    }
 
 
 def visit_invoices(sim: SimResult, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -102,30 +144,77 @@ def visit_invoices(sim: SimResult, members: pd.DataFrame) -> tuple[pd.DataFrame,
     gross = qty * price
     member = _is_member(members, v["patient"].to_numpy(), issued // DAY)
     promo = u[1] < 0.07
-    disc = np.where(member, gross // 10, np.where(promo, gross * (10 + (u[2] * 3).astype(
-        int) * 5) // 100, 0))
+    disc = np.where(
+        member, gross // 10, np.where(promo, gross * (10 + (u[2] * 3).astype(int) * 5) // 100, 0)
+    )
     retail = (u[3] < np.where(v["n_done"].to_numpy() == 0, 0.45, 0.56)) & (gross > 0)
     package = (u[4] < 0.18) & np.isin(svc, [6, 9, 10])
     has_inv = (gross > 0) | retail
-    lines = [_lines(apt, issued, loc, "service", svc=svc, qty=qty, price=price, disc=disc,
-                    cost=qty * UNIT_COST[svc], k=1, keep=has_inv)]
+    lines = [
+        _lines(
+            apt,
+            issued,
+            loc,
+            "service",
+            svc=svc,
+            qty=qty,
+            price=price,
+            disc=disc,
+            cost=qty * UNIT_COST[svc],
+            k=1,
+            keep=has_inv,
+        )
+    ]
     for k, sel in ((2, retail), (3, retail & (u[5] < 0.35))):
-        prod = np.array(catalog.RETAIL_PRODUCTS)[keyed_choice(
-            keyed_uniform(seed, Stream.RETAIL, apt, k), catalog.RETAIL_WEIGHTS)]
+        prod = np.array(catalog.RETAIL_PRODUCTS)[
+            keyed_choice(keyed_uniform(seed, Stream.RETAIL, apt, k), catalog.RETAIL_WEIGHTS)
+        ]
         q = 1 + (keyed_uniform(seed, Stream.RETAIL, apt, k + 10) < 0.15)
-        lines.append(_lines(apt, issued, loc, "retail_product", prod=prod, qty=q,
-                            price=P_PRICE[prod], cost=q * P_COST[prod], k=k, keep=sel))
-    lines.append(_lines(apt, issued, loc, "package", svc=svc, qty=np.ones(len(apt), int),
-                        price=PRICE[svc] * 3, disc=PRICE[svc] * 3 * 15 // 100,
-                        cost=np.zeros(len(apt), int), k=4, keep=package))
-    inv = frame(dict(
-        invoice_id=ids("INV-A", apt[has_inv] + 1, 8), location_id=loc_ids(loc[has_inv]),
-        patient_id=patient_ids(v["patient"].to_numpy()[has_inv]),
-        appointment_id=appointment_ids(apt[has_inv]),
-        provider_id=ids("PRV", v["provider"].to_numpy()[has_inv] + 1, 4),
-        issued_at=issued[has_inv], status=np.full(int(has_inv.sum()), "open", dtype=object),
-        updated_at=issued[has_inv], _loc=loc[has_inv], _created=issued[has_inv],
-        **_status_times(seed, apt[has_inv], issued[has_inv], 20)), int(has_inv.sum()))
+        lines.append(
+            _lines(
+                apt,
+                issued,
+                loc,
+                "retail_product",
+                prod=prod,
+                qty=q,
+                price=P_PRICE[prod],
+                cost=q * P_COST[prod],
+                k=k,
+                keep=sel,
+            )
+        )
+    lines.append(
+        _lines(
+            apt,
+            issued,
+            loc,
+            "package",
+            svc=svc,
+            qty=np.ones(len(apt), int),
+            price=PRICE[svc] * 3,
+            disc=PRICE[svc] * 3 * 15 // 100,
+            cost=np.zeros(len(apt), int),
+            k=4,
+            keep=package,
+        )
+    )
+    inv = frame(
+        dict(
+            invoice_id=ids("INV-A", apt[has_inv] + 1, 8),
+            location_id=loc_ids(loc[has_inv]),
+            patient_id=patient_ids(v["patient"].to_numpy()[has_inv]),
+            appointment_id=appointment_ids(apt[has_inv]),
+            provider_id=ids("PRV", v["provider"].to_numpy()[has_inv] + 1, 4),
+            issued_at=issued[has_inv],
+            status=np.full(int(has_inv.sum()), "open", dtype=object),
+            updated_at=issued[has_inv],
+            _loc=loc[has_inv],
+            _created=issued[has_inv],
+            **_status_times(seed, apt[has_inv], issued[has_inv], 20),
+        ),
+        int(has_inv.sum()),
+    )
     return inv, pd.concat(lines, ignore_index=True)
 
 
@@ -136,28 +225,49 @@ def _is_member(members: pd.DataFrame, patient: np.ndarray, day: np.ndarray) -> n
     return (start <= day) & (day < end)
 
 
-def _lines(key: np.ndarray, issued: np.ndarray, loc: np.ndarray, line_type: str, *, k: int,
-           keep: np.ndarray, qty: np.ndarray, price: np.ndarray, cost: np.ndarray,
-           svc: np.ndarray | None = None, prod: np.ndarray | None = None,
-           disc: np.ndarray | None = None, inv_prefix: str = "INV-A") -> pd.DataFrame:
+def _lines(
+    key: np.ndarray,
+    issued: np.ndarray,
+    loc: np.ndarray,
+    line_type: str,
+    *,
+    k: int,
+    keep: np.ndarray,
+    qty: np.ndarray,
+    price: np.ndarray,
+    cost: np.ndarray,
+    svc: np.ndarray | None = None,
+    prod: np.ndarray | None = None,
+    disc: np.ndarray | None = None,
+    inv_prefix: str = "INV-A",
+) -> pd.DataFrame:
     n = int(keep.sum())
     inv = ids(inv_prefix, key[keep] + 1, 8)
     none = np.full(n, None, dtype=object)
-    return frame(dict(
-        invoice_id=inv, line_type=np.full(n, line_type, dtype=object),
-        service_id=np.array([s.service_id for s in S], dtype=object)[svc[keep]]
-        if svc is not None else none,
-        product_id=PRODUCT_IDS[prod[keep]] if prod is not None else none, plan_id=none,
-        quantity=np.asarray(qty)[keep].astype(np.int64),
-        unit_price=np.asarray(price)[keep].astype(np.int64),
-        discount_amount=(np.asarray(disc)[keep] if disc is not None else np.zeros(n)).astype(
-            np.int64),
-        cost_amount=np.asarray(cost)[keep].astype(np.int64),
-        _created=issued[keep], _loc=loc[keep], _k=np.full(n, k)), n)
+    return frame(
+        dict(
+            invoice_id=inv,
+            line_type=np.full(n, line_type, dtype=object),
+            service_id=np.array([s.service_id for s in S], dtype=object)[svc[keep]]
+            if svc is not None
+            else none,
+            product_id=PRODUCT_IDS[prod[keep]] if prod is not None else none,
+            plan_id=none,
+            quantity=np.asarray(qty)[keep].astype(np.int64),
+            unit_price=np.asarray(price)[keep].astype(np.int64),
+            discount_amount=(np.asarray(disc)[keep] if disc is not None else np.zeros(n)).astype(
+                np.int64
+            ),
+            cost_amount=np.asarray(cost)[keep].astype(np.int64),
+            _created=issued[keep],
+            _loc=loc[keep],
+            _k=np.full(n, k),
+        ),
+        n,
+    )
 
 
-def membership_invoices(sim: SimResult, members: pd.DataFrame
-                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def membership_invoices(sim: SimResult, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A fee invoice at the start of every billing period until the membership ends."""
     months = PLAN_MONTHS[members["_plan"].to_numpy()]
     start = members["started_on"].to_numpy()
@@ -171,22 +281,47 @@ def membership_invoices(sim: SimResult, members: pd.DataFrame
     issued = day * DAY + 7 * HOUR
     issued[k == 0] = members["_created"].to_numpy()[m[k == 0]] + MINUTE
     key = m * 1000 + k
-    inv_id = (pd.Series(members["membership_id"].to_numpy()[m]).str.replace("MEM", "INV-M")
-              + "-" + pd.Series(k).astype(str).str.zfill(3)).to_numpy(dtype=object)
+    inv_id = (
+        pd.Series(members["membership_id"].to_numpy()[m]).str.replace("MEM", "INV-M")
+        + "-"
+        + pd.Series(k).astype(str).str.zfill(3)
+    ).to_numpy(dtype=object)
     loc = members["_loc"].to_numpy()[m]
     plan = members["_plan"].to_numpy()[m]
     n = len(m)
-    inv = frame(dict(
-        invoice_id=inv_id, location_id=loc_ids(loc),
-        patient_id=members["patient_id"].to_numpy()[m], appointment_id=np.full(n, None),
-        provider_id=np.full(n, None), issued_at=issued, status=np.full(n, "open", dtype=object),
-        updated_at=issued, _loc=loc, _created=issued,
-        **_status_times(sim.cfg.seed, key, issued, 40)), n)
-    lines = frame(dict(
-        invoice_id=inv_id, line_type="membership_fee", service_id=np.full(n, None),
-        product_id=np.full(n, None), plan_id=PLAN_IDS[plan], quantity=np.ones(n, np.int64),
-        unit_price=PLAN_PRICE[plan].astype(np.int64), discount_amount=np.zeros(n, np.int64),
-        cost_amount=np.zeros(n, np.int64), _created=issued, _loc=loc, _k=np.ones(n, int)), n)
+    inv = frame(
+        dict(
+            invoice_id=inv_id,
+            location_id=loc_ids(loc),
+            patient_id=members["patient_id"].to_numpy()[m],
+            appointment_id=np.full(n, None),
+            provider_id=np.full(n, None),
+            issued_at=issued,
+            status=np.full(n, "open", dtype=object),
+            updated_at=issued,
+            _loc=loc,
+            _created=issued,
+            **_status_times(sim.cfg.seed, key, issued, 40),
+        ),
+        n,
+    )
+    lines = frame(
+        dict(
+            invoice_id=inv_id,
+            line_type="membership_fee",
+            service_id=np.full(n, None),
+            product_id=np.full(n, None),
+            plan_id=PLAN_IDS[plan],
+            quantity=np.ones(n, np.int64),
+            unit_price=PLAN_PRICE[plan].astype(np.int64),
+            discount_amount=np.zeros(n, np.int64),
+            cost_amount=np.zeros(n, np.int64),
+            _created=issued,
+            _loc=loc,
+            _k=np.ones(n, int),
+        ),
+        n,
+    )
     return inv, lines
 
 
@@ -203,38 +338,74 @@ def walk_in_sales(sim: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
         n = rng.poisson(4.0, len(open_locs))
         g = rng.poisson(0.25, len(open_locs))
         loc = np.repeat(open_locs, n + g)
-        kind = np.concatenate([np.r_[np.zeros(a, int), np.ones(b, int)] for a, b in zip(n, g,
-                                                                                       strict=True)])
+        kind = np.concatenate(
+            [np.r_[np.zeros(a, int), np.ones(b, int)] for a, b in zip(n, g, strict=True)]
+        )
         k = np.concatenate([np.arange(a + b) for a, b in zip(n, g, strict=True)])
         span = (cal.close_h[loc, di] - cal.open_h[loc, di]) * HOUR
         t = d * DAY + cal.open_h[loc, di] * HOUR + (rng.random(len(loc)) * span).astype(np.int64)
-        chunks.append(dict(day=np.full(len(loc), d), loc=loc, k=k, kind=kind, t=t,
-                           u=rng.random(len(loc)), u2=rng.random(len(loc))))
+        chunks.append(
+            dict(
+                day=np.full(len(loc), d),
+                loc=loc,
+                k=k,
+                kind=kind,
+                t=t,
+                u=rng.random(len(loc)),
+                u2=rng.random(len(loc)),
+            )
+        )
     if not chunks:
         return pd.DataFrame(), pd.DataFrame()
     c = {key: np.concatenate([x[key] for x in chunks]) for key in chunks[0]}
     n = len(c["loc"])
     date = pd.Series(c["day"].astype("datetime64[D]")).dt.strftime("%Y%m%d")
-    inv_id = ("INV-R" + date + "-" + pd.Series(c["loc"] + 1).astype(str).str.zfill(2) + "-"
-              + pd.Series(c["k"]).astype(str).str.zfill(2)).to_numpy(dtype=object)
+    inv_id = (
+        "INV-R"
+        + date
+        + "-"
+        + pd.Series(c["loc"] + 1).astype(str).str.zfill(2)
+        + "-"
+        + pd.Series(c["k"]).astype(str).str.zfill(2)
+    ).to_numpy(dtype=object)
     gift = c["kind"] == 1
     prod = np.array(catalog.RETAIL_PRODUCTS)[keyed_choice(c["u"], catalog.RETAIL_WEIGHTS)]
     gift_price = (100 + (c["u"] * 4).astype(int) * 50) * 100
-    inv = frame(dict(
-        invoice_id=inv_id, location_id=loc_ids(c["loc"]), patient_id=np.full(n, None),
-        appointment_id=np.full(n, None), provider_id=np.full(n, None), issued_at=c["t"],
-        status=np.full(n, "open", dtype=object), updated_at=c["t"], _loc=c["loc"],
-        _created=c["t"], _t_paid=c["t"], _t_void=np.where(c["u2"] < 0.01, c["t"] + 300, NA),
-        _t_refund=np.where(c["u2"] > 0.99, c["t"] + 5 * DAY, NA)), n)
-    lines = frame(dict(
-        invoice_id=inv_id,
-        line_type=np.where(gift, "gift_card", "retail_product").astype(object),
-        service_id=np.full(n, None), product_id=np.where(gift, None, PRODUCT_IDS[prod]),
-        plan_id=np.full(n, None), quantity=np.ones(n, np.int64),
-        unit_price=np.where(gift, gift_price, P_PRICE[prod]).astype(np.int64),
-        discount_amount=np.zeros(n, np.int64),
-        cost_amount=np.where(gift, 0, P_COST[prod]).astype(np.int64),
-        _created=c["t"], _loc=c["loc"], _k=np.ones(n, int)), n)
+    inv = frame(
+        dict(
+            invoice_id=inv_id,
+            location_id=loc_ids(c["loc"]),
+            patient_id=np.full(n, None),
+            appointment_id=np.full(n, None),
+            provider_id=np.full(n, None),
+            issued_at=c["t"],
+            status=np.full(n, "open", dtype=object),
+            updated_at=c["t"],
+            _loc=c["loc"],
+            _created=c["t"],
+            _t_paid=c["t"],
+            _t_void=np.where(c["u2"] < 0.01, c["t"] + 300, NA),
+            _t_refund=np.where(c["u2"] > 0.99, c["t"] + 5 * DAY, NA),
+        ),
+        n,
+    )
+    lines = frame(
+        dict(
+            invoice_id=inv_id,
+            line_type=np.where(gift, "gift_card", "retail_product").astype(object),
+            service_id=np.full(n, None),
+            product_id=np.where(gift, None, PRODUCT_IDS[prod]),
+            plan_id=np.full(n, None),
+            quantity=np.ones(n, np.int64),
+            unit_price=np.where(gift, gift_price, P_PRICE[prod]).astype(np.int64),
+            discount_amount=np.zeros(n, np.int64),
+            cost_amount=np.where(gift, 0, P_COST[prod]).astype(np.int64),
+            _created=c["t"],
+            _loc=c["loc"],
+            _k=np.ones(n, int),
+        ),
+        n,
+    )
     return inv, lines
 
 
@@ -246,10 +417,17 @@ def pos_tables(sim: SimResult, members: pd.DataFrame) -> dict[str, pd.DataFrame]
     inv = inv.sort_values("invoice_id", kind="stable", ignore_index=True)
     lines = lines.sort_values(["invoice_id", "_k"], kind="stable", ignore_index=True)
     # Lines of one invoice share its status: their rows never change after issue.
-    lines.insert(0, "invoice_line_id", (
-        lines["invoice_id"] + "-" + (lines.groupby("invoice_id").cumcount() + 1).astype(str)
-    ).to_numpy(dtype=object))
-    lines.insert(list(lines.columns).index("cost_amount"), "net_amount",
-                 lines["quantity"] * lines["unit_price"] - lines["discount_amount"])
+    lines.insert(
+        0,
+        "invoice_line_id",
+        (
+            lines["invoice_id"] + "-" + (lines.groupby("invoice_id").cumcount() + 1).astype(str)
+        ).to_numpy(dtype=object),
+    )
+    lines.insert(
+        list(lines.columns).index("cost_amount"),
+        "net_amount",
+        lines["quantity"] * lines["unit_price"] - lines["discount_amount"],
+    )
     lines["updated_at"] = lines["_created"]
     return {"pos.invoices": inv, "pos.invoice_lines": lines.drop(columns="_k")}

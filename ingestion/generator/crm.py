@@ -45,24 +45,33 @@ def leads(sim: SimResult) -> pd.DataFrame:
     channel = ld["channel"].to_numpy()
     email = format_email(who["email"], keyed_choice(u1, [40, 35, 10, 15]))
     interest = ld["interest"].to_numpy()
-    return frame(dict(
-        lead_id=lead_ids(no), location_id=loc_ids(ld["loc"].to_numpy()),
-        created_at=ld["created"].to_numpy(),
-        channel=np.array(catalog.LEAD_CHANNELS, dtype=object)[channel],
-        campaign=ld["campaign"].to_numpy(dtype=object),
-        first_name=who["first_name"].to_numpy(), last_name=who["last_name"].to_numpy(),
-        email=np.where(ld["has_email"].to_numpy(), email, None),
-        phone=format_phone(who["digits"], np.array([0, 2, 3, 4])[keyed_choice(u2, [40, 25, 15,
-                                                                                  20])]),
-        interested_category=np.where(interest >= 0, np.array(CATEGORIES, dtype=object)[
-            np.maximum(interest, 0)], None),
-        patient_id=patient_id, status=np.full(n, "new", dtype=object),
-        updated_at=ld["created"].to_numpy(), _loc=ld["loc"].to_numpy(),
-        _created=ld["created"].to_numpy(),
-        _t_contacted=ld["response"].to_numpy(),
-        _t_converted=np.where(has_patient, converted, NA).astype(np.int64),
-        _t_lost=ld["lost"].to_numpy(),
-    ), n)
+    return frame(
+        dict(
+            lead_id=lead_ids(no),
+            location_id=loc_ids(ld["loc"].to_numpy()),
+            created_at=ld["created"].to_numpy(),
+            channel=np.array(catalog.LEAD_CHANNELS, dtype=object)[channel],
+            campaign=ld["campaign"].to_numpy(dtype=object),
+            first_name=who["first_name"].to_numpy(),
+            last_name=who["last_name"].to_numpy(),
+            email=np.where(ld["has_email"].to_numpy(), email, None),
+            phone=format_phone(
+                who["digits"], np.array([0, 2, 3, 4])[keyed_choice(u2, [40, 25, 15, 20])]
+            ),
+            interested_category=np.where(
+                interest >= 0, np.array(CATEGORIES, dtype=object)[np.maximum(interest, 0)], None
+            ),
+            patient_id=patient_id,
+            status=np.full(n, "new", dtype=object),
+            updated_at=ld["created"].to_numpy(),
+            _loc=ld["loc"].to_numpy(),
+            _created=ld["created"].to_numpy(),
+            _t_contacted=ld["response"].to_numpy(),
+            _t_converted=np.where(has_patient, converted, NA).astype(np.int64),
+            _t_lost=ld["lost"].to_numpy(),
+        ),
+        n,
+    )
 
 
 def marketing_spend(sim: SimResult) -> pd.DataFrame:
@@ -86,8 +95,16 @@ def marketing_spend(sim: SimResult) -> pd.DataFrame:
         return pd.DataFrame()
     df = pd.DataFrame(rows, columns=["spend_date", "_loc", "channel", "campaign", "amount"])
     t = df["spend_date"].to_numpy() * DAY + 23 * HOUR
-    return frame(dict(
-        spend_date=df["spend_date"].to_numpy(), location_id=loc_ids(df["_loc"].to_numpy()),
-        channel=df["channel"].to_numpy(dtype=object), campaign=df["campaign"].to_numpy(
-            dtype=object), amount=df["amount"].to_numpy(np.int64), updated_at=t,
-        _loc=df["_loc"].to_numpy(), _created=t), len(df))
+    return frame(
+        dict(
+            spend_date=df["spend_date"].to_numpy(),
+            location_id=loc_ids(df["_loc"].to_numpy()),
+            channel=df["channel"].to_numpy(dtype=object),
+            campaign=df["campaign"].to_numpy(dtype=object),
+            amount=df["amount"].to_numpy(np.int64),
+            updated_at=t,
+            _loc=df["_loc"].to_numpy(),
+            _created=t,
+        ),
+        len(df),
+    )

@@ -16,11 +16,20 @@ import pyarrow.compute as pc
 from ingestion.contract import Table, load_contract
 from ingestion.generator.rand import Stream, day_rng
 
-FACT_TABLES = frozenset({
-    "pms.appointments", "pms.intake_forms", "pos.invoices", "pos.invoice_lines", "phone.calls",
-    "messaging.messages", "crm.leads", "crm.marketing_spend", "reviews.reviews",
-    "reviews.surveys",
-})
+FACT_TABLES = frozenset(
+    {
+        "pms.appointments",
+        "pms.intake_forms",
+        "pos.invoices",
+        "pos.invoice_lines",
+        "phone.calls",
+        "messaging.messages",
+        "crm.leads",
+        "crm.marketing_spend",
+        "reviews.reviews",
+        "reviews.surveys",
+    }
+)
 KINDS = ("bad_money", "bad_date", "bad_enum", "missing_pk", "duplicate_pk")
 BAD_VALUE = {"bad_money": "n/a", "bad_date": "2026-13-45", "bad_enum": "pending_review"}
 
@@ -36,16 +45,20 @@ def _candidates(table: Table) -> dict[str, list[str]]:
     cols = [c for c in table.columns if c.name not in table.primary_key]
     return {
         "bad_money": [c.name for c in cols if c.type == "decimal"],
-        "bad_date": [c.name for c in cols if c.type in ("date", "timestamp") and not c.nullable
-                     and c.name != "updated_at"],
+        "bad_date": [
+            c.name
+            for c in cols
+            if c.type in ("date", "timestamp") and not c.nullable and c.name != "updated_at"
+        ],
         "bad_enum": [c.name for c in cols if c.enum and c.type == "string"],
         "missing_pk": [table.primary_key[0]],
         "duplicate_pk": list(table.primary_key),
     }
 
 
-def inject(tbl: pa.Table, table: Table, rate: float, seed: int, day: int
-           ) -> tuple[pa.Table, dict[str, int]]:
+def inject(
+    tbl: pa.Table, table: Table, rate: float, seed: int, day: int
+) -> tuple[pa.Table, dict[str, int]]:
     """Return the table with about `rate` of its rows broken, and counts per defect kind."""
     if rate <= 0 or table.qualified_name not in FACT_TABLES or tbl.num_rows < 2:
         return tbl, {}
@@ -57,7 +70,7 @@ def inject(tbl: pa.Table, table: Table, rate: float, seed: int, day: int
     chosen = kinds[rng.integers(0, len(kinds), len(bad))]
     counts: dict[str, int] = {}
     columns = {name: tbl.column(name) for name in tbl.column_names}
-    edits: dict[str, dict[int, str | None | tuple[str, int]]] = {}
+    edits: dict[str, dict[int, str | tuple[str, int] | None]] = {}
     for row, kind in zip(bad, chosen, strict=True):
         counts[kind] = counts.get(kind, 0) + 1
         if kind in BAD_VALUE:

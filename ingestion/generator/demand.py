@@ -20,11 +20,12 @@ WEEKDAY_WEIGHT = np.array([0.0, 0.75, 0.85, 0.95, 1.3, 1.35, 1.3, 0.6])
 #: Seasonal multiplier per month (index 1..12).
 SEASON = np.array([0.0, 0.82, 0.92, 1.0, 1.08, 1.18, 1.15, 0.98, 0.86, 0.97, 1.02, 1.1, 1.28])
 
-SERVICE_DEVICE = np.array([
-    DEVICE_TYPES.index(s.device_type) if s.device_type else -1 for s in catalog.SERVICES])
+SERVICE_DEVICE = np.array(
+    [DEVICE_TYPES.index(s.device_type) if s.device_type else -1 for s in catalog.SERVICES]
+)
 SERVICE_IS_CONSULT = np.array([s.category == "consultation" for s in catalog.SERVICES])
 SERVICE_SLOTS = np.array([(s.duration_min + 29) // 30 for s in catalog.SERVICES])
-SERVICE_GAP = np.array([s.gap_days for s in catalog.SERVICES], dtype=float)
+SERVICE_GAP = np.array([s.gap_days for s in catalog.SERVICES], dtype=float) * 0.85
 
 
 def size_factor(cal: Calendar, loc: np.ndarray) -> np.ndarray:
@@ -55,8 +56,13 @@ def prefer_weekday(rng: np.random.Generator, target: np.ndarray) -> np.ndarray:
     return cand[np.arange(len(target)), w.argmax(axis=1)]
 
 
-def pick_service(rng: np.random.Generator, weights: tuple[int, ...], cal: Calendar,
-                 loc: np.ndarray, target: np.ndarray) -> np.ndarray:
+def pick_service(
+    rng: np.random.Generator,
+    weights: tuple[int, ...],
+    cal: Calendar,
+    loc: np.ndarray,
+    target: np.ndarray,
+) -> np.ndarray:
     """Services by weight, re-drawn without device services the location lacks that day."""
     w = np.asarray(weights, float)
     svc = rng.choice(len(w), size=len(loc), p=w / w.sum())

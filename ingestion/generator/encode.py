@@ -52,22 +52,25 @@ def _timestamps(values: np.ndarray, loc: np.ndarray, tzs: list[str], text: bool)
     off = utc_offsets(safe, loc, tzs)
     if not text:
         return pa.array((safe - off) * 1_000_000, pa.int64(), mask=null).cast(
-            pa.timestamp("us", tz="UTC"))
+            pa.timestamp("us", tz="UTC")
+        )
     local = np.datetime_as_string(safe.astype("datetime64[s]"), unit="s").astype(object)
     return pa.array(local + _offset_text(off), pa.string(), mask=null)
 
 
 def _money(values: np.ndarray, text: bool) -> pa.Array:
     null = values == NA
-    dec = pc.multiply(pa.array(np.where(null, 0, values), pa.int64(), mask=null).cast(
-        pa.decimal128(19, 0)), _CENT).cast(pa.decimal128(18, 2))
+    dec = pc.multiply(
+        pa.array(np.where(null, 0, values), pa.int64(), mask=null).cast(pa.decimal128(19, 0)), _CENT
+    ).cast(pa.decimal128(18, 2))
     return dec.cast(pa.string()) if text else dec
 
 
 def _dates(values: np.ndarray, text: bool) -> pa.Array:
     null = values == NA
     arr = pa.array(np.where(null, 0, values).astype(np.int32), pa.int32(), mask=null).cast(
-        pa.date32())
+        pa.date32()
+    )
     return arr.cast(pa.string()) if text else arr
 
 

@@ -35,8 +35,13 @@ class Lifecycle:
     no_show_at: np.ndarray
 
 
-def draw(rng: np.random.Generator, booked: np.ndarray, start: np.ndarray, end: np.ndarray,
-         is_new: np.ndarray) -> Lifecycle:
+def draw(
+    rng: np.random.Generator,
+    booked: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    is_new: np.ndarray,
+) -> Lifecycle:
     """Vectorised lifecycle of appointments booked at `booked` for [start, end)."""
     n = len(booked)
     u = rng.random((n, 8))
@@ -80,9 +85,14 @@ def draw(rng: np.random.Generator, booked: np.ndarray, start: np.ndarray, end: n
     cin = start + ((u[:, 7] * 20 - 12) * MINUTE).astype(np.int64)
     cout = end + (np.abs(rng.normal(7, 5, n)) * MINUTE).astype(np.int64)
     return Lifecycle(
-        outcome=outcome, conf_requested=req.astype(np.int64), response=resp,
-        responded=responded.astype(np.int64), no_response_at=no_resp_at.astype(np.int64),
-        checked_in=np.where(done, cin, NA), checked_out=np.where(done, cout, NA),
-        cancelled=cancelled, reason=reason,
+        outcome=outcome,
+        conf_requested=req.astype(np.int64),
+        response=resp,
+        responded=responded.astype(np.int64),
+        no_response_at=no_resp_at.astype(np.int64),
+        checked_in=np.where(done, cin, NA),
+        checked_out=np.where(done, cout, NA),
+        cancelled=cancelled,
+        reason=reason,
         no_show_at=np.where(ns, end + 45 * MINUTE, NA),
     )

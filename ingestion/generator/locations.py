@@ -62,9 +62,14 @@ def _holidays(year: int) -> list[tuple[dt.date, str]]:
     may_last = nth(5, 1, 4)
     if (may_last + dt.timedelta(weeks=1)).month == 5:
         may_last += dt.timedelta(weeks=1)
-    return [(dt.date(year, 1, 1), "New Year's Day"), (may_last, "Memorial Day"),
-            (dt.date(year, 7, 4), "Independence Day"), (nth(9, 1, 1), "Labor Day"),
-            (nth(11, 4, 4), "Thanksgiving"), (dt.date(year, 12, 25), "Christmas Day")]
+    return [
+        (dt.date(year, 1, 1), "New Year's Day"),
+        (may_last, "Memorial Day"),
+        (dt.date(year, 7, 4), "Independence Day"),
+        (nth(9, 1, 1), "Labor Day"),
+        (nth(11, 4, 4), "Thanksgiving"),
+        (dt.date(year, 12, 25), "Christmas Day"),
+    ]
 
 
 def _at(day: int, hour: float = 8.0) -> int:
@@ -77,8 +82,17 @@ def build_calendar(cfg: ChainConfig, last_day: int) -> Calendar:
     n_days = last_day - day0 + 1
     days = np.arange(day0, day0 + n_days)
     n_loc = cfg.locations
-    tables: dict[str, list[dict]] = {k: [] for k in (
-        "locations", "location_hours", "location_closures", "rooms", "devices", "providers")}
+    tables: dict[str, list[dict]] = {
+        k: []
+        for k in (
+            "locations",
+            "location_hours",
+            "location_closures",
+            "rooms",
+            "devices",
+            "providers",
+        )
+    }
     open_h = np.zeros((n_loc, n_days), np.int64)
     close_h = np.zeros((n_loc, n_days), np.int64)
     wd = weekday(days)
@@ -88,23 +102,41 @@ def build_calendar(cfg: ChainConfig, last_day: int) -> Calendar:
     for loc in range(n_loc):
         opened = cfg.opening_day(loc)
         setup = _at(min(opened, cfg.start_day) - 30)
-        tables["locations"].append(dict(
-            location_id=f"LOC{loc + 1:02d}", name=f"Glow Aesthetics {catalog.CITIES[loc % 20]}"
-            + (f" {loc // 20 + 1}" if loc >= 20 else ""),
-            timezone=catalog.TIMEZONES[loc % len(catalog.TIMEZONES)], opened_on=opened,
-            closed_on=NA, updated_at=setup, _loc=loc, _created=setup))
+        tables["locations"].append(
+            dict(
+                location_id=f"LOC{loc + 1:02d}",
+                name=f"Glow Aesthetics {catalog.CITIES[loc % 20]}"
+                + (f" {loc // 20 + 1}" if loc >= 20 else ""),
+                timezone=catalog.TIMEZONES[loc % len(catalog.TIMEZONES)],
+                opened_on=opened,
+                closed_on=NA,
+                updated_at=setup,
+                _loc=loc,
+                _created=setup,
+            )
+        )
         template = HOURS_TEMPLATES[loc % 3]
         for w, (oh, ch) in template.items():
             versions = [(opened, NA, oh, ch)]
             if loc == 0 and w == 6:  # hours change: Saturday runs an hour later from mid-way
-                versions = [(opened, cfg.hours_change_day - 1, oh, ch),
-                            (cfg.hours_change_day, NA, oh, ch + 1)]
+                versions = [
+                    (opened, cfg.hours_change_day - 1, oh, ch),
+                    (cfg.hours_change_day, NA, oh, ch + 1),
+                ]
             for vf, vt, o, c in versions:
                 created = setup if vf == opened else _at(vf - 21)
-                row = dict(location_id=f"LOC{loc + 1:02d}", weekday=w, valid_from=vf,
-                           opens_at=f"{o:02d}:00", closes_at=f"{c:02d}:00", valid_to=vt,
-                           updated_at=created, _loc=loc, _created=created,
-                           _t_valid_to=NA if vt == NA else _at(vt - 20))
+                row = dict(
+                    location_id=f"LOC{loc + 1:02d}",
+                    weekday=w,
+                    valid_from=vf,
+                    opens_at=f"{o:02d}:00",
+                    closes_at=f"{c:02d}:00",
+                    valid_to=vt,
+                    updated_at=created,
+                    _loc=loc,
+                    _created=created,
+                    _t_valid_to=NA if vt == NA else _at(vt - 20),
+                )
                 tables["location_hours"].append(row)
                 sel = (wd == w) & (days >= vf) & ((vt == NA) | (days <= vt))
                 open_h[loc, sel], close_h[loc, sel] = o, c
@@ -114,9 +146,16 @@ def build_calendar(cfg: ChainConfig, last_day: int) -> Calendar:
         if loc == 0:
             closures.append((cfg.at_share(0.62), "Staff training day"))
         for d, reason in closures:
-            tables["location_closures"].append(dict(
-                location_id=f"LOC{loc + 1:02d}", closed_on=d, reason=reason,
-                updated_at=_at(d - 30), _loc=loc, _created=_at(d - 30)))
+            tables["location_closures"].append(
+                dict(
+                    location_id=f"LOC{loc + 1:02d}",
+                    closed_on=d,
+                    reason=reason,
+                    updated_at=_at(d - 30),
+                    _loc=loc,
+                    _created=_at(d - 30),
+                )
+            )
             if day0 <= d < day0 + n_days:
                 open_h[loc, d - day0] = close_h[loc, d - day0] = 0
         n_tr = 3 + loc % 3
@@ -134,14 +173,24 @@ def build_calendar(cfg: ChainConfig, last_day: int) -> Calendar:
     for i, (loc, kind, name, af, at) in enumerate(room_rows):
         room_active[i] = (days >= af) & ((at == NA) | (days <= at))
         created = _at(min(af, cfg.start_day) - 30) if af <= cfg.start_day else _at(af - 30)
-        tables["rooms"].append(dict(
-            room_id=f"RM{loc + 1:02d}{i:03d}", location_id=f"LOC{loc + 1:02d}", name=name,
-            room_type=("treatment", "consult", "other")[kind], active_from=af, active_to=at,
-            updated_at=created, _loc=loc, _created=created,
-            _t_active_to=NA if at == NA else _at(at - 14)))
+        tables["rooms"].append(
+            dict(
+                room_id=f"RM{loc + 1:02d}{i:03d}",
+                location_id=f"LOC{loc + 1:02d}",
+                name=name,
+                room_type=("treatment", "consult", "other")[kind],
+                active_from=af,
+                active_to=at,
+                updated_at=created,
+                _loc=loc,
+                _created=created,
+                _t_active_to=NA if at == NA else _at(at - 14),
+            )
+        )
     loc_treat = [np.flatnonzero((room_loc == loc) & (room_kind == 0)) for loc in range(n_loc)]
-    consult = np.array([np.flatnonzero((room_loc == loc) & (room_kind == 1))[0]
-                        for loc in range(n_loc)])
+    consult = np.array(
+        [np.flatnonzero((room_loc == loc) & (room_kind == 1))[0] for loc in range(n_loc)]
+    )
     dev_room = np.full((n_loc, len(DEVICE_TYPES)), -1)
     dev_from = np.full((n_loc, len(DEVICE_TYPES)), 10**9)
     for loc in range(n_loc):
@@ -154,26 +203,54 @@ def build_calendar(cfg: ChainConfig, last_day: int) -> Calendar:
         for dtype, room in wanted:
             bought = cfg.laser_purchase_day if (loc == 0 and dtype == 0) else cfg.opening_day(loc)
             dev_room[loc, dtype], dev_from[loc, dtype] = room, bought
-            created = _at(min(bought, cfg.start_day) - 20) if bought <= cfg.start_day else \
-                _at(bought, 11)
+            created = (
+                _at(min(bought, cfg.start_day) - 20) if bought <= cfg.start_day else _at(bought, 11)
+            )
             cost = (89_000, 42_000, 120_000, 38_000)[dtype] * 100
-            tables["devices"].append(dict(
-                device_id=f"DEV{loc + 1:02d}{dtype + 1}", location_id=f"LOC{loc + 1:02d}",
-                room_id=tables["rooms"][room]["room_id"],
-                name=("Alexandrite laser", "IPL platform", "Cryolipolysis system",
-                      "RF microneedling system")[dtype], device_type=DEVICE_TYPES[dtype],
-                purchase_cost=cost, purchased_on=bought, updated_at=created, _loc=loc,
-                _created=created))
-    cal = Calendar(day0, n_days, open_h, close_h, room_loc, room_kind, room_active, loc_treat,
-                   consult, dev_room, dev_from, np.full((n_rooms, n_days), -1), np.array([]), -1)
+            tables["devices"].append(
+                dict(
+                    device_id=f"DEV{loc + 1:02d}{dtype + 1}",
+                    location_id=f"LOC{loc + 1:02d}",
+                    room_id=tables["rooms"][room]["room_id"],
+                    name=(
+                        "Alexandrite laser",
+                        "IPL platform",
+                        "Cryolipolysis system",
+                        "RF microneedling system",
+                    )[dtype],
+                    device_type=DEVICE_TYPES[dtype],
+                    purchase_cost=cost,
+                    purchased_on=bought,
+                    updated_at=created,
+                    _loc=loc,
+                    _created=created,
+                )
+            )
+    cal = Calendar(
+        day0,
+        n_days,
+        open_h,
+        close_h,
+        room_loc,
+        room_kind,
+        room_active,
+        loc_treat,
+        consult,
+        dev_room,
+        dev_from,
+        np.full((n_rooms, n_days), -1),
+        np.array([]),
+        -1,
+    )
     _providers(cfg, cal, tables, days)
     cal.tables = {k: pd.DataFrame(v) for k, v in tables.items()}
     cal.tables["provider_shifts"] = _shifts(cal, cfg.start_day)
     return cal
 
 
-def _providers(cfg: ChainConfig, cal: Calendar, tables: dict[str, list[dict]],
-               days: np.ndarray) -> None:
+def _providers(
+    cfg: ChainConfig, cal: Calendar, tables: dict[str, list[dict]], days: np.ndarray
+) -> None:
     """Provider rows and the daily room roster (a provider per active room, rotating)."""
     rng = day_rng(cfg.seed, 0, Stream.PEOPLE)
     plocs, hired, term = [], [], []
@@ -184,19 +261,34 @@ def _providers(cfg: ChainConfig, cal: Calendar, tables: dict[str, list[dict]],
         if loc == 0:  # one esthetician leaves mid-way and is replaced
             specs[2] = (specs[2][0], True, opened - 30, cfg.at_share(0.6))
             specs.append(("esthetician", True, cfg.at_share(0.58), NA))
-        specs += [("physician", False, opened - 60, NA), ("manager", False, opened - 60, NA),
-                  ("front_desk", False, opened - 30, NA), ("front_desk", False, opened - 30, NA)]
+        specs += [
+            ("physician", False, opened - 60, NA),
+            ("manager", False, opened - 60, NA),
+            ("front_desk", False, opened - 30, NA),
+            ("front_desk", False, opened - 30, NA),
+        ]
         for role, revenue, h, t in specs:
             pid = len(tables["providers"])
-            first = rng.choice(catalog.FIRST_NAMES_F if rng.random() < 0.8
-                               else catalog.FIRST_NAMES_M)
-            created = _at(min(h, cfg.start_day) - 1)
-            tables["providers"].append(dict(
-                provider_id=f"PRV{pid + 1:04d}", first_name=str(first),
-                last_name=str(rng.choice(catalog.LAST_NAMES)), role=role,
-                home_location_id=f"LOC{loc + 1:02d}", is_revenue_generating=revenue,
-                hired_on=h, terminated_on=t, updated_at=created, _loc=loc, _created=created,
-                _t_terminated_on=NA if t == NA else _at(t - 14)))
+            first = rng.choice(
+                catalog.FIRST_NAMES_F if rng.random() < 0.8 else catalog.FIRST_NAMES_M
+            )
+            created = _at(max(h, cfg.start_day) - 1)
+            tables["providers"].append(
+                dict(
+                    provider_id=f"PRV{pid + 1:04d}",
+                    first_name=str(first),
+                    last_name=str(rng.choice(catalog.LAST_NAMES)),
+                    role=role,
+                    home_location_id=f"LOC{loc + 1:02d}",
+                    is_revenue_generating=revenue,
+                    hired_on=h,
+                    terminated_on=t,
+                    updated_at=created,
+                    _loc=loc,
+                    _created=created,
+                    _t_terminated_on=NA if t == NA else _at(t - 14),
+                )
+            )
             plocs.append(loc if revenue else -1)
             hired.append(h)
             term.append(10**9 if t == NA else t)
@@ -226,11 +318,16 @@ def _shifts(cal: Calendar, start_day: int) -> pd.DataFrame:
     end = day * DAY + cal.close_h[loc, di] * HOUR
     order = np.lexsort((cal.roster[room_i, di], day))
     n = len(order)
-    return frame(dict(
-        shift_id=ids("SH", np.arange(1, n + 1), 8),
-        provider_id=ids("PRV", cal.roster[room_i, di][order] + 1, 4),
-        location_id=ids("LOC", loc[order] + 1, 2),
-        shift_start=start[order], shift_end=end[order],
-        updated_at=(day[order] - 14) * DAY + 10 * HOUR,
-        _loc=loc[order], _created=(day[order] - 14) * DAY + 10 * HOUR,
-    ), n)
+    return frame(
+        dict(
+            shift_id=ids("SH", np.arange(1, n + 1), 8),
+            provider_id=ids("PRV", cal.roster[room_i, di][order] + 1, 4),
+            location_id=ids("LOC", loc[order] + 1, 2),
+            shift_start=start[order],
+            shift_end=end[order],
+            updated_at=(day[order] - 14) * DAY + 10 * HOUR,
+            _loc=loc[order],
+            _created=(day[order] - 14) * DAY + 10 * HOUR,
+        ),
+        n,
+    )

@@ -68,21 +68,31 @@ def people(seed: int, person: np.ndarray) -> pd.DataFrame:
     u = [keyed_uniform(seed, Stream.PEOPLE, person, k) for k in range(7)]
     female = u[0] < 0.86
     f = np.array(catalog.FIRST_NAMES_F, dtype=object)[
-        (u[1] * len(catalog.FIRST_NAMES_F)).astype(int)]
+        (u[1] * len(catalog.FIRST_NAMES_F)).astype(int)
+    ]
     m = np.array(catalog.FIRST_NAMES_M, dtype=object)[
-        (u[1] * len(catalog.FIRST_NAMES_M)).astype(int)]
+        (u[1] * len(catalog.FIRST_NAMES_M)).astype(int)
+    ]
     first = np.where(female, f, m)
     last = np.array(catalog.LAST_NAMES, dtype=object)[(u[2] * len(catalog.LAST_NAMES)).astype(int)]
     domain = np.array(catalog.EMAIL_DOMAINS, dtype=object)[keyed_choice(u[3], [6, 3, 1])]
-    email = (pd.Series(first).str.lower() + "." + pd.Series(last).str.lower()
-             + pd.Series(person).astype(str) + "@" + pd.Series(domain))
+    email = (
+        pd.Series(first).str.lower()
+        + "."
+        + pd.Series(last).str.lower()
+        + pd.Series(person).astype(str)
+        + "@"
+        + pd.Series(domain)
+    )
     age_years = 21 + np.minimum(u[4] * u[4] * 60 + u[5] * 14, 70)
-    return pd.DataFrame({
-        "first_name": first,
-        "last_name": last,
-        "sex": np.where(female, "F", "M"),
-        "email": email.to_numpy(dtype=object),
-        "digits": phone_digits(person % MAX_PEOPLE).to_numpy(dtype=object),
-        "age_days": (age_years * 365.25).astype(np.int64),
-        "zip_suffix": (u[6] * 100).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "first_name": first,
+            "last_name": last,
+            "sex": np.where(female, "F", "M"),
+            "email": email.to_numpy(dtype=object),
+            "digits": phone_digits(person % MAX_PEOPLE).to_numpy(dtype=object),
+            "age_days": (age_years * 365.25).astype(np.int64),
+            "zip_suffix": (u[6] * 100).astype(int),
+        }
+    )

@@ -21,11 +21,13 @@ from ingestion.generator.rand import Stream, day_rng, keyed_choice, keyed_unifor
 from ingestion.generator.simulate import SimResult
 from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA, weekday
 
-OUTCOMES = np.array(["answered", "missed", "abandoned", "voicemail", "busy", "failed"],
-                    dtype=object)
+OUTCOMES = np.array(
+    ["answered", "missed", "abandoned", "voicemail", "busy", "failed"], dtype=object
+)
 MISS_MIX = [0, 45, 15, 35, 3, 2]
-SOURCES = np.array([None, "google_ads", "website", "google_business_profile", "instagram"],
-                   dtype=object)
+SOURCES = np.array(
+    [None, "google_ads", "website", "google_business_profile", "instagram"], dtype=object
+)
 
 
 def number_style(u: np.ndarray) -> np.ndarray:
@@ -59,9 +61,15 @@ def _general_inbound(sim: SimResult) -> dict[str, np.ndarray]:
         k = np.concatenate([np.arange(x) for x in n]) if len(loc) else np.array([], int)
         oh, ch = cal.open_h[loc, di], cal.close_h[loc, di]
         in_hours = (ch > 0) & (rng.random(len(loc)) < 0.9)
-        hour = np.where(in_hours, oh + rng.random(len(loc)) * (ch - oh),
-                        np.where(rng.random(len(loc)) < 0.5, 7 + rng.random(len(loc)) * 2,
-                                 np.minimum(np.maximum(ch, 18) + rng.random(len(loc)) * 3, 23.9)))
+        hour = np.where(
+            in_hours,
+            oh + rng.random(len(loc)) * (ch - oh),
+            np.where(
+                rng.random(len(loc)) < 0.5,
+                7 + rng.random(len(loc)) * 2,
+                np.minimum(np.maximum(ch, 18) + rng.random(len(loc)) * 3, 23.9),
+            ),
+        )
         t = d * DAY + (hour * HOUR).astype(np.int64)
         u = rng.random((len(loc), 4))
         patient = np.full(len(loc), -1)
@@ -71,58 +79,114 @@ def _general_inbound(sim: SimResult) -> dict[str, np.ndarray]:
             pick = (u[s, 0] * cnt).astype(np.int64)
             known = (u[s, 1] < 0.62) & (cnt > 0)
             patient[np.flatnonzero(s)[known]] = by_loc[i][pick[known]]
-        chunks.append(dict(day=np.full(len(loc), d), loc=loc, k=k, t=t, patient=patient,
-                           in_hours=in_hours, u=u[:, 2], u2=u[:, 3]))
+        chunks.append(
+            dict(
+                day=np.full(len(loc), d),
+                loc=loc,
+                k=k,
+                t=t,
+                patient=patient,
+                in_hours=in_hours,
+                u=u[:, 2],
+                u2=u[:, 3],
+            )
+        )
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
 
 
 def calls(sim: SimResult) -> pd.DataFrame:
     seed = sim.cfg.seed
     g = _general_inbound(sim)
-    n = len(g["loc"])
-    person = np.where(g["patient"] >= 0, sim.patients["person"].to_numpy()[
-        np.maximum(g["patient"], 0)], -1)
-    unknown_digits = phone_digits((keyed_uniform(seed, Stream.CALLS, g["day"], g["loc"], g["k"])
-                                   * 10_000).astype(np.int64) + UNKNOWN_CALLERS)
-    digits = np.where(person >= 0, phone_digits(np.maximum(person, 0)).to_numpy(dtype=object),
-                      unknown_digits.to_numpy(dtype=object))
+    person = np.where(
+        g["patient"] >= 0, sim.patients["person"].to_numpy()[np.maximum(g["patient"], 0)], -1
+    )
+    unknown_digits = phone_digits(
+        (keyed_uniform(seed, Stream.CALLS, g["day"], g["loc"], g["k"]) * 10_000).astype(np.int64)
+        + UNKNOWN_CALLERS
+    )
+    digits = np.where(
+        person >= 0,
+        phone_digits(np.maximum(person, 0)).to_numpy(dtype=object),
+        unknown_digits.to_numpy(dtype=object),
+    )
     p_miss = np.where(g["in_hours"], miss_probability(sim, g["loc"], g["day"]), 0.45)
     missed = g["u"] < p_miss
     outcome = np.where(missed, keyed_choice(g["u2"], MISS_MIX), 0)
     by_ai = ~g["in_hours"] | (g["u2"] < 0.12)
     date = pd.Series(g["day"].astype("datetime64[D]")).dt.strftime("%Y%m%d")
-    call_id = ("CAL-G" + date + "-" + pd.Series(g["loc"] + 1).astype(str).str.zfill(2) + "-"
-               + pd.Series(g["k"]).astype(str).str.zfill(3)).to_numpy(dtype=object)
-    src = keyed_choice(keyed_uniform(seed, Stream.CALLS, g["day"], g["loc"], g["k"], 7),
-                       [25, 25, 20, 20, 10])
-    general = _rows(call_id, g["loc"], "inbound", pd.Series(digits), g["t"], outcome,
-                    np.where(by_ai, 1, 0), SOURCES[src], seed)
-    return pd.concat([general, _lead_calls(sim), _escalations(sim)], ignore_index=True
-                     ).sort_values("call_id", ignore_index=True)
+    call_id = (
+        "CAL-G"
+        + date
+        + "-"
+        + pd.Series(g["loc"] + 1).astype(str).str.zfill(2)
+        + "-"
+        + pd.Series(g["k"]).astype(str).str.zfill(3)
+    ).to_numpy(dtype=object)
+    src = keyed_choice(
+        keyed_uniform(seed, Stream.CALLS, g["day"], g["loc"], g["k"], 7), [25, 25, 20, 20, 10]
+    )
+    general = _rows(
+        call_id,
+        g["loc"],
+        "inbound",
+        pd.Series(digits),
+        g["t"],
+        outcome,
+        np.where(by_ai, 1, 0),
+        SOURCES[src],
+        seed,
+    )
+    return pd.concat([general, _lead_calls(sim), _escalations(sim)], ignore_index=True).sort_values(
+        "call_id", ignore_index=True
+    )
 
 
-def _rows(call_id: np.ndarray, loc: np.ndarray, direction: str, digits: pd.Series,
-          started: np.ndarray, outcome: np.ndarray, by: np.ndarray, source: np.ndarray,
-          seed: int) -> pd.DataFrame:
+def _rows(
+    call_id: np.ndarray,
+    loc: np.ndarray,
+    direction: str,
+    digits: pd.Series,
+    started: np.ndarray,
+    outcome: np.ndarray,
+    by: np.ndarray,
+    source: np.ndarray,
+    seed: int,
+) -> pd.DataFrame:
     n = len(call_id)
     key = np.arange(n) + started % 100_000
     u = keyed_uniform(seed, Stream.CALLS, key, started)
     answered = outcome == 0
     ring = (8 + 25 * u).astype(np.int64)
-    talk = np.exp(np.log(3 * MINUTE) + 0.8 * (keyed_uniform(seed, Stream.CALLS, key, 3) - 0.5)
-                  * 3).astype(np.int64)
-    ended = np.where(answered, started + ring + talk,
-                     started + np.where(outcome == 3, 75, np.where(outcome == 2, 12, 30)))
-    return frame(dict(
-        call_id=call_id, location_id=loc_ids(loc), direction=np.full(n, direction, dtype=object),
-        external_number=format_phone(digits, number_style(keyed_uniform(seed, Stream.CALLS,
-                                                                        key, 5))),
-        started_at=started, answered_at=np.where(answered, started + ring, NA).astype(np.int64),
-        ended_at=ended.astype(np.int64), outcome=OUTCOMES[outcome],
-        answered_by=np.where(answered, np.array(["staff", "ai_receptionist"], dtype=object)[by],
-                             None),
-        tracking_source=source, updated_at=ended.astype(np.int64), _loc=loc,
-        _created=ended.astype(np.int64)), n)
+    talk = np.exp(
+        np.log(3 * MINUTE) + 0.8 * (keyed_uniform(seed, Stream.CALLS, key, 3) - 0.5) * 3
+    ).astype(np.int64)
+    ended = np.where(
+        answered,
+        started + ring + talk,
+        started + np.where(outcome == 3, 75, np.where(outcome == 2, 12, 30)),
+    )
+    return frame(
+        dict(
+            call_id=call_id,
+            location_id=loc_ids(loc),
+            direction=np.full(n, direction, dtype=object),
+            external_number=format_phone(
+                digits, number_style(keyed_uniform(seed, Stream.CALLS, key, 5))
+            ),
+            started_at=started,
+            answered_at=np.where(answered, started + ring, NA).astype(np.int64),
+            ended_at=ended.astype(np.int64),
+            outcome=OUTCOMES[outcome],
+            answered_by=np.where(
+                answered, np.array(["staff", "ai_receptionist"], dtype=object)[by], None
+            ),
+            tracking_source=source,
+            updated_at=ended.astype(np.int64),
+            _loc=loc,
+            _created=ended.astype(np.int64),
+        ),
+        n,
+    )
 
 
 def _lead_calls(sim: SimResult) -> pd.DataFrame:
@@ -136,17 +200,34 @@ def _lead_calls(sim: SimResult) -> pd.DataFrame:
     phone_lead = ld["channel"].to_numpy() == 2
     answered_in = ld["method"].to_numpy() == 2
     s = phone_lead
-    parts.append(_rows(("CAL-L" + lead_tag[s] + "-1").to_numpy(dtype=object),
-                       ld["loc"].to_numpy()[s], "inbound", digits[s],
-                       ld["created"].to_numpy()[s], np.where(answered_in[s], 0, 3),
-                       np.zeros(int(s.sum()), int), np.full(int(s.sum()), "google_ads",
-                                                            dtype=object), sim.cfg.seed))
+    parts.append(
+        _rows(
+            ("CAL-L" + lead_tag[s] + "-1").to_numpy(dtype=object),
+            ld["loc"].to_numpy()[s],
+            "inbound",
+            digits[s],
+            ld["created"].to_numpy()[s],
+            np.where(answered_in[s], 0, 3),
+            np.zeros(int(s.sum()), int),
+            np.full(int(s.sum()), "google_ads", dtype=object),
+            sim.cfg.seed,
+        )
+    )
     s = (ld["method"].to_numpy() == 0) & (ld["response"].to_numpy() != NA)
     ok = ld["call_answered"].to_numpy()[s]
-    parts.append(_rows(("CAL-L" + lead_tag[s] + "-2").to_numpy(dtype=object),
-                       ld["loc"].to_numpy()[s], "outbound", digits[s],
-                       ld["response"].to_numpy()[s], np.where(ok, 0, 3),
-                       np.zeros(int(s.sum()), int), np.full(int(s.sum()), None), sim.cfg.seed))
+    parts.append(
+        _rows(
+            ("CAL-L" + lead_tag[s] + "-2").to_numpy(dtype=object),
+            ld["loc"].to_numpy()[s],
+            "outbound",
+            digits[s],
+            ld["response"].to_numpy()[s],
+            np.where(ok, 0, 3),
+            np.zeros(int(s.sum()), int),
+            np.full(int(s.sum()), None),
+            sim.cfg.seed,
+        )
+    )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -160,7 +241,14 @@ def _escalations(sim: SimResult) -> pd.DataFrame:
     s &= (a["cancelled"].to_numpy() == NA) | (a["cancelled"].to_numpy() > t)
     person = sim.patients["person"].to_numpy()[a["patient"].to_numpy()[s]]
     tag = pd.Series(a["apt_no"].to_numpy()[s] + 1).astype(str).str.zfill(8)
-    return _rows(("CAL-A" + tag).to_numpy(dtype=object), a["loc"].to_numpy()[s], "outbound",
-                 phone_digits(person), t[s] + (u[s] * 20 * MINUTE).astype(np.int64),
-                 np.where(u[s] < 0.27, 0, 3), np.zeros(int(s.sum()), int),
-                 np.full(int(s.sum()), None), sim.cfg.seed)
+    return _rows(
+        ("CAL-A" + tag).to_numpy(dtype=object),
+        a["loc"].to_numpy()[s],
+        "outbound",
+        phone_digits(person),
+        t[s] + (u[s] * 20 * MINUTE).astype(np.int64),
+        np.where(u[s] < 0.27, 0, 3),
+        np.zeros(int(s.sum()), int),
+        np.full(int(s.sum()), None),
+        sim.cfg.seed,
+    )

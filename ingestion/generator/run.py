@@ -40,9 +40,16 @@ class Report:
         return sum(self.rows.values())
 
 
-def _write_day(out: Path, tables: dict[str, pd.DataFrame], timezones: list[str], day: int,
-               rate: float, seed: int, report: Report,
-               cut: Callable[[pd.DataFrame, str], pd.DataFrame]) -> None:
+def _write_day(
+    out: Path,
+    tables: dict[str, pd.DataFrame],
+    timezones: list[str],
+    day: int,
+    rate: float,
+    seed: int,
+    report: Report,
+    cut: Callable[[pd.DataFrame, str], pd.DataFrame],
+) -> None:
     extract_id = to_date(day).isoformat()
     for table in load_contract().tables:
         name = table.qualified_name
@@ -52,8 +59,9 @@ def _write_day(out: Path, tables: dict[str, pd.DataFrame], timezones: list[str],
         tbl = encode(rows, table, timezones, is_text(table.system))
         tbl, hits = defects.inject(tbl, table, rate, seed, day)
         for kind, k in hits.items():
-            report.defects.setdefault(name, {})[kind] = report.defects.get(name, {}).get(
-                kind, 0) + k
+            report.defects.setdefault(name, {})[kind] = (
+                report.defects.get(name, {}).get(kind, 0) + k
+            )
         path = out / table.system / table.name / f"{extract_id}.{FORMATS[table.system]}"
         write_extract(tbl, table.system, path)
         report.rows[name] = report.rows.get(name, 0) + tbl.num_rows
@@ -70,8 +78,7 @@ def generate(out: Path, cfg: ChainConfig, inject_bad_rows: float = 0.0) -> Repor
     return report
 
 
-def write_snapshot(out: Path, cfg: ChainConfig, day: int, inject_bad_rows: float = 0.0
-                   ) -> Report:
+def write_snapshot(out: Path, cfg: ChainConfig, day: int, inject_bad_rows: float = 0.0) -> Report:
     """Full snapshots of every table as of the end of local day `day` (no marker written).
 
     `generate` uses it for the first extract; tests use it to prove that a snapshot at a later
@@ -82,8 +89,16 @@ def write_snapshot(out: Path, cfg: ChainConfig, day: int, inject_bad_rows: float
     out.mkdir(parents=True, exist_ok=True)
     report = Report()
     cutoff = (day + 1) * DAY
-    _write_day(out, tables, _timezones(sim), day, inject_bad_rows, cfg.seed, report,
-               lambda df, name: snapshot.as_of(df, name, cutoff))
+    _write_day(
+        out,
+        tables,
+        _timezones(sim),
+        day,
+        inject_bad_rows,
+        cfg.seed,
+        report,
+        lambda df, name: snapshot.as_of(df, name, cutoff),
+    )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -104,14 +119,22 @@ def advance(out: Path, days: int, inject_bad_rows: float | None = None) -> Repor
     report = Report()
     for i in range(days):
         day = (first - dt.date(1970, 1, 1)).days + i
-        _write_day(out, tables, _timezones(sim), day, rate, cfg.seed, report,
-                   lambda df, name, d=day: snapshot.delta(df, name, d))
+        _write_day(
+            out,
+            tables,
+            _timezones(sim),
+            day,
+            rate,
+            cfg.seed,
+            report,
+            lambda df, name, d=day: snapshot.delta(df, name, d),
+        )
         write_marker(out, Marker(cfg, to_date(day), rate))
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _timezones(sim) -> list[str]:  # noqa: ANN001 - SimResult
+def _timezones(sim) -> list[str]:
     return list(sim.cal.tables["locations"]["timezone"])
 
 

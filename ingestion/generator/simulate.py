@@ -17,11 +17,19 @@ import numpy as np
 import pandas as pd
 
 from ingestion.generator import catalog, lifecycle
-from ingestion.generator.allocate import Allocator
+from ingestion.generator.allocate import Allocator, open_day_near
 from ingestion.generator.config import ChainConfig
 from ingestion.generator.demand import (
-    SERVICE_DEVICE, SERVICE_GAP, SERVICE_IS_CONSULT, SERVICE_SLOTS, daily_factor, pick_service,
-    pick_target, prefer_weekday, size_factor)
+    SERVICE_DEVICE,
+    SERVICE_GAP,
+    SERVICE_IS_CONSULT,
+    SERVICE_SLOTS,
+    daily_factor,
+    pick_service,
+    pick_target,
+    prefer_weekday,
+    size_factor,
+)
 from ingestion.generator.leads import draw_leads
 from ingestion.generator.locations import WARM_UP_DAYS, Calendar, build_calendar
 from ingestion.generator.people import UNKNOWN_CALLERS
@@ -29,8 +37,21 @@ from ingestion.generator.rand import Stream, day_rng
 from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA, weekday
 
 FAR = 10**9
-REQ_FIELDS = ("patient", "lead", "loc", "target", "service", "n_done", "booked_at", "channel",
-              "resched_from", "acq")
+#: Days of capacity beyond the horizon; follow-ups are planned at most MAX_GAP days ahead.
+CALENDAR_AHEAD = 450
+MAX_GAP = 365
+REQ_FIELDS = (
+    "patient",
+    "lead",
+    "loc",
+    "target",
+    "service",
+    "n_done",
+    "booked_at",
+    "channel",
+    "resched_from",
+    "acq",
+)
 DURATION = np.array([s.duration_min for s in catalog.SERVICES]) * MINUTE
 
 
@@ -47,7 +68,7 @@ class Grow:
             for k, v in self.cols.items():
                 self.cols[k] = np.concatenate([v, np.zeros_like(v)])
         for k, v in values.items():
-            self.cols[k][self.n: self.n + m] = v
+            self.cols[k][self.n : self.n + m] = v
         idx = np.arange(self.n, self.n + m)
         self.n += m
         return idx
@@ -83,12 +104,21 @@ class SimResult:
 class Simulation:
     def __init__(self, cfg: ChainConfig, horizon: int) -> None:
         self.cfg, self.horizon, self.seed = cfg, horizon, cfg.seed
-        self.cal = build_calendar(cfg, horizon + 240)
+        # Far enough ahead that no booking ever reaches the end (which would depend on the horizon).
+        self.cal = build_calendar(cfg, horizon + CALENDAR_AHEAD)
         self.alloc = Allocator(self.cal)
         self.queue: dict[int, list[dict[str, np.ndarray]]] = defaultdict(list)
-        self.pat = Grow(person=np.int64, loc=np.int64, created=np.int64, lead=np.int64,
-                        acq=np.int64, referred=np.int64, last_done=np.int64,
-                        chain_end=np.int64, react=np.int64)
+        self.pat = Grow(
+            person=np.int64,
+            loc=np.int64,
+            created=np.int64,
+            lead=np.int64,
+            acq=np.int64,
+            referred=np.int64,
+            last_done=np.int64,
+            chain_end=np.int64,
+            react=np.int64,
+        )
         self.apts: list[dict[str, np.ndarray]] = []
         self.lead_chunks: list[dict[str, np.ndarray]] = []
         self.react_chunks: list[dict[str, np.ndarray]] = []
@@ -102,8 +132,9 @@ class Simulation:
         out = np.arange(self.n_people, self.n_people + m)
         self.n_people += m
         if self.n_people >= UNKNOWN_CALLERS:
-            raise ValueError("too many synthetic people for the phone-number space; "
-                             "use fewer locations or years")
+            raise ValueError(
+                "too many synthetic people for the phone-number space; use fewer locations or years"
+            )
         return out
 
     def _seed_existing(self) -> None:
@@ -113,21 +144,35 @@ class Simulation:
             if cfg.opening_day(loc) > cfg.start_day - 90:
                 continue
             m = int(1300 * size_factor(self.cal, loc)[0])
-            created = (cfg.start_day - rng.integers(30, 1000, m)) * DAY + \
-                rng.integers(9 * HOUR, 18 * HOUR, m)
-            idx = self.pat.add(person=self._new_people(m), loc=np.full(m, loc),
-                               created=created, lead=np.full(m, -1), acq=np.full(m, -1),
-                               referred=np.full(m, -1),
-                               last_done=cfg.start_day - rng.integers(10, 170, m),
-                               chain_end=np.full(m, FAR), react=np.full(m, -FAR))
+            created = (cfg.start_day - rng.integers(30, 1000, m)) * DAY + rng.integers(
+                9 * HOUR, 18 * HOUR, m
+            )
+            idx = self.pat.add(
+                person=self._new_people(m),
+                loc=np.full(m, loc),
+                created=created,
+                lead=np.full(m, -1),
+                acq=np.full(m, -1),
+                referred=np.full(m, -1),
+                last_done=cfg.start_day - rng.integers(10, 170, m),
+                chain_end=np.full(m, FAR),
+                react=np.full(m, -FAR),
+            )
             booked_day = cfg.start_day - WARM_UP_DAYS + rng.integers(0, WARM_UP_DAYS + 75, m)
             target = np.maximum(booked_day + rng.geometric(1 / 12, m), cfg.start_day)
             svc = pick_service(rng, catalog.RETURN_WEIGHTS, self.cal, np.full(m, loc), target)
             for d in np.unique(booked_day):
                 s = booked_day == d
-                self.queue[int(d)].append(requests(
-                    int(s.sum()), patient=idx[s], loc=np.full(s.sum(), loc), target=target[s],
-                    service=svc[s], n_done=rng.integers(1, 7, s.sum())))
+                self.queue[int(d)].append(
+                    requests(
+                        int(s.sum()),
+                        patient=idx[s],
+                        loc=np.full(s.sum(), loc),
+                        target=target[s],
+                        service=svc[s],
+                        n_done=rng.integers(1, 7, s.sum()),
+                    )
+                )
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> SimResult:
@@ -138,8 +183,7 @@ class Simulation:
             sub = 0
             while self.queue.get(b):
                 batch = self.queue.pop(b)
-                self._book(b, {k: np.concatenate([c[k] for c in batch]) for k in REQ_FIELDS},
-                           sub)
+                self._book(b, {k: np.concatenate([c[k] for c in batch]) for k in REQ_FIELDS}, sub)
                 sub += 1
             if weekday(b) == 2 and b >= self.cfg.start_day:
                 self._reactivate(b)
@@ -150,7 +194,7 @@ class Simulation:
         factor = np.array([daily_factor(cfg, loc, b) for loc in range(cfg.locations)])
         size = size_factor(cal, np.arange(cfg.locations))
         rng = day_rng(self.seed, b, Stream.LEADS)
-        leads = draw_leads(rng, cal, b, rng.poisson(5.0 * size * factor), self.speed)
+        leads = draw_leads(rng, cal, b, rng.poisson(5.6 * size * factor), self.speed)
         m = len(leads["loc"])
         if m:
             leads["lead_no"] = np.arange(self.n_leads, self.n_leads + m)
@@ -162,68 +206,104 @@ class Simulation:
             t = leads["converted"][conv]
             for d in np.unique(t // DAY):
                 s = conv[t // DAY == d]
-                self.queue[int(d)].append(requests(
-                    len(s), lead=leads["lead_no"][s], loc=leads["loc"][s],
-                    booked_at=leads["converted"][s], acq=leads["channel"][s],
-                    channel=[catalog.BOOKING_CHANNELS.index(catalog.LEAD_BOOKING_CHANNEL[c])
-                             for c in leads["channel"][s]], n_done=np.zeros(len(s))))
+                self.queue[int(d)].append(
+                    requests(
+                        len(s),
+                        lead=leads["lead_no"][s],
+                        loc=leads["loc"][s],
+                        booked_at=leads["converted"][s],
+                        acq=leads["channel"][s],
+                        channel=[
+                            catalog.BOOKING_CHANNELS.index(catalog.LEAD_BOOKING_CHANNEL[c])
+                            for c in leads["channel"][s]
+                        ],
+                        n_done=np.zeros(len(s)),
+                    )
+                )
         rng = day_rng(self.seed, b, Stream.NEW_PATIENTS)
-        counts = rng.poisson(3.2 * size * factor)
+        counts = rng.poisson(3.8 * size * factor)
         loc = np.repeat(np.arange(cfg.locations), counts)
-        acq = rng.choice(len(catalog.DIRECT_ACQUISITION), size=len(loc),
-                         p=np.array(catalog.DIRECT_ACQUISITION_WEIGHTS) / 100)
-        acq_code = np.array([catalog.LEAD_CHANNELS.index(c) if c in catalog.LEAD_CHANNELS
-                             else (6 if c == "other" else -1)
-                             for c in np.array(catalog.DIRECT_ACQUISITION, dtype=object)[acq]],
-                            dtype=np.int64)
-        chan = np.select([acq_code == 0, acq_code == 5, acq_code == 4], [1, 2, 0],
-                         np.where(rng.random(len(loc)) < 0.5, 1, 0))
-        self.queue[b].append(requests(len(loc), loc=loc, acq=acq_code, channel=chan,
-                                      n_done=np.zeros(len(loc))))
+        acq = rng.choice(
+            len(catalog.DIRECT_ACQUISITION),
+            size=len(loc),
+            p=np.array(catalog.DIRECT_ACQUISITION_WEIGHTS) / 100,
+        )
+        acq_code = np.array(
+            [
+                catalog.LEAD_CHANNELS.index(c)
+                if c in catalog.LEAD_CHANNELS
+                else (6 if c == "other" else -1)
+                for c in np.array(catalog.DIRECT_ACQUISITION, dtype=object)[acq]
+            ],
+            dtype=np.int64,
+        )
+        chan = np.select(
+            [acq_code == 0, acq_code == 5, acq_code == 4],
+            [1, 2, 0],
+            np.where(rng.random(len(loc)) < 0.5, 1, 0),
+        )
+        self.queue[b].append(
+            requests(len(loc), loc=loc, acq=acq_code, channel=chan, n_done=np.zeros(len(loc)))
+        )
 
     def _book(self, b: int, r: dict[str, np.ndarray], sub: int) -> None:
-        cfg, cal = self.cfg, self.cal
+        cal = self.cal
         rng = day_rng(self.seed, b, Stream.BOOKING, sub)
         n = len(r["loc"])
         hour = np.where(rng.random(n) < 0.85, 8 + 12 * rng.random(n), 20 + 3 * rng.random(n))
-        r["booked_at"] = np.where(r["booked_at"] < 0, b * DAY + (hour * HOUR).astype(np.int64),
-                                  r["booked_at"])
+        r["booked_at"] = np.where(
+            r["booked_at"] < 0, b * DAY + (hour * HOUR).astype(np.int64), r["booked_at"]
+        )
         new = r["patient"] < 0
         if new.any():
             lead_person = self._lead_person(r["lead"][new])
             person = np.where(lead_person >= 0, lead_person, -1)
             fresh = person < 0
             person[fresh] = self._new_people(int(fresh.sum()))
-            referred = np.where((r["acq"][new] == 4) & (self.pat.n > 0),
-                                (rng.random(int(new.sum())) * self.pat.n).astype(np.int64), -1)
+            referred = np.where(
+                (r["acq"][new] == 4) & (self.pat.n > 0),
+                (rng.random(int(new.sum())) * self.pat.n).astype(np.int64),
+                -1,
+            )
             r["patient"][new] = self.pat.add(
-                person=person, loc=r["loc"][new], created=r["booked_at"][new],
-                lead=r["lead"][new], acq=r["acq"][new], referred=referred,
-                last_done=np.full(int(new.sum()), NA), chain_end=np.full(int(new.sum()), FAR),
-                react=np.full(int(new.sum()), -FAR))
-        walk_in = r["channel"] == 2
-        lead_days = np.where(walk_in, 0, -1)
+                person=person,
+                loc=r["loc"][new],
+                created=r["booked_at"][new],
+                lead=r["lead"][new],
+                acq=r["acq"][new],
+                referred=referred,
+                last_done=np.full(int(new.sum()), NA),
+                chain_end=np.full(int(new.sum()), FAR),
+                react=np.full(int(new.sum()), -FAR),
+            )
+        walk_in = (r["channel"] == 2) & (r["target"] < 0)  # walk-ins want to be seen today
         tgt = np.where(r["target"] < 0, pick_target(rng, b, 8.0, n), r["target"])
-        r["target"] = np.where(lead_days == 0, b, np.maximum(tgt, b))
-        need = r["service"] < 0
-        if need.any():
-            weights = np.where(new[need][:, None], catalog.FIRST_VISIT_WEIGHTS,
-                               catalog.RETURN_WEIGHTS)
-            svc = np.where(rng.random(int(need.sum())) < 0.5,
-                           pick_service(rng, catalog.FIRST_VISIT_WEIGHTS, cal, r["loc"][need],
-                                        r["target"][need]),
-                           pick_service(rng, catalog.RETURN_WEIGHTS, cal, r["loc"][need],
-                                        r["target"][need]))
-            del weights
-            r["service"][need] = svc
+        r["target"] = np.where(
+            walk_in, b, open_day_near(cal, r["loc"], np.maximum(tgt, b), not_before=b)
+        )
+        for first_visit, weights in (
+            (True, catalog.FIRST_VISIT_WEIGHTS),
+            (False, catalog.RETURN_WEIGHTS),
+        ):
+            need = (r["service"] < 0) & (new == first_visit)
+            if need.any():
+                r["service"][need] = pick_service(
+                    rng, weights, cal, r["loc"][need], r["target"][need]
+                )
         chan = r["channel"] < 0
-        r["channel"][chan] = rng.choice(6, size=int(chan.sum()),
-                                        p=[0.34, 0.46, 0.02, 0.12, 0.04, 0.02])
+        r["channel"][chan] = rng.choice(
+            6, size=int(chan.sum()), p=[0.34, 0.46, 0.02, 0.12, 0.04, 0.02]
+        )
         svc = r["service"]
         placed = self.alloc.place(
-            day_rng(self.seed, b, Stream.ALLOCATE, sub), r["loc"], r["target"],
-            SERVICE_DEVICE[svc], SERVICE_IS_CONSULT[svc], SERVICE_SLOTS[svc],
-            r["booked_at"] + 30 * MINUTE)
+            day_rng(self.seed, b, Stream.ALLOCATE, sub),
+            r["loc"],
+            r["target"],
+            SERVICE_DEVICE[svc],
+            SERVICE_IS_CONSULT[svc],
+            SERVICE_SLOTS[svc],
+            r["booked_at"] + 30 * MINUTE,
+        )
         ok = placed.room >= 0
         self.lost += int((~ok).sum())
         self.pat["chain_end"][r["patient"][~ok]] = b
@@ -235,20 +315,40 @@ class Simulation:
         svc = r["service"]
         end = start + DURATION[svc]
         is_new = r["n_done"] == 0
-        lc = lifecycle.draw(day_rng(self.seed, b, Stream.LIFECYCLE, sub), r["booked_at"], start,
-                            end, is_new)
+        lc = lifecycle.draw(
+            day_rng(self.seed, b, Stream.LIFECYCLE, sub), r["booked_at"], start, end, is_new
+        )
         apt_no = np.arange(self.n_apts, self.n_apts + m)
         self.n_apts += m
         dev = SERVICE_DEVICE[svc]
         device = np.where(dev >= 0, r["loc"] * 10 + dev, -1)
-        self.apts.append(dict(
-            apt_no=apt_no, patient=r["patient"], loc=r["loc"], provider=prov, room=room,
-            service=svc, device=device, channel=r["channel"], booked=r["booked_at"],
-            start=start, end=end, resched_from=r["resched_from"], n_done=r["n_done"],
-            outcome=lc.outcome, conf_requested=lc.conf_requested, response=lc.response,
-            responded=lc.responded, no_response_at=lc.no_response_at, checked_in=lc.checked_in,
-            checked_out=lc.checked_out, cancelled=lc.cancelled, reason=lc.reason,
-            no_show_at=lc.no_show_at))
+        self.apts.append(
+            dict(
+                apt_no=apt_no,
+                patient=r["patient"],
+                loc=r["loc"],
+                provider=prov,
+                room=room,
+                service=svc,
+                device=device,
+                channel=r["channel"],
+                booked=r["booked_at"],
+                start=start,
+                end=end,
+                resched_from=r["resched_from"],
+                n_done=r["n_done"],
+                outcome=lc.outcome,
+                conf_requested=lc.conf_requested,
+                response=lc.response,
+                responded=lc.responded,
+                no_response_at=lc.no_response_at,
+                checked_in=lc.checked_in,
+                checked_out=lc.checked_out,
+                cancelled=lc.cancelled,
+                reason=lc.reason,
+                no_show_at=lc.no_show_at,
+            )
+        )
         self._follow_up(b, sub, r, apt_no, start, prov, lc)
 
     def _lead_person(self, lead: np.ndarray) -> np.ndarray:
@@ -258,8 +358,16 @@ class Simulation:
             out[has] = self.lead_person["person"][lead[has]]
         return out
 
-    def _follow_up(self, b: int, sub: int, r: dict[str, np.ndarray], apt_no: np.ndarray,
-                   start: np.ndarray, prov: np.ndarray, lc: lifecycle.Lifecycle) -> None:
+    def _follow_up(
+        self,
+        b: int,
+        sub: int,
+        r: dict[str, np.ndarray],
+        apt_no: np.ndarray,
+        start: np.ndarray,
+        prov: np.ndarray,
+        lc: lifecycle.Lifecycle,
+    ) -> None:
         """Queue each patient's next booking from how this appointment turns out."""
         rng = day_rng(self.seed, b, Stream.FOLLOW_UP, sub)
         n, svc, pat, loc = len(apt_no), r["service"], r["patient"], r["loc"]
@@ -270,13 +378,14 @@ class Simulation:
         first = r["n_done"] == 0
         cont = done & (u[:, 0] < np.where(consult, 0.55, np.where(first, 0.74, 0.87)))
         gap = np.where(consult, 3 + 40 * u[:, 1], SERVICE_GAP[svc] * rng.gamma(4, 0.25, n))
-        target = prefer_weekday(rng, visit + np.maximum(gap, 2).astype(np.int64))
+        target = prefer_weekday(rng, visit + np.clip(gap, 2, MAX_GAP).astype(np.int64))
         p_rebook = np.where(prov == self.cal.weak_rebooker, 0.10, np.where(first, 0.40, 0.56))
         rebook = cont & (u[:, 2] < p_rebook)
         booked_at = np.full(n, -1, dtype=np.int64)
         booked_at[rebook] = np.maximum(
             lc.checked_out[rebook] + ((u[rebook, 3] * 20 - 8) * MINUTE).astype(np.int64),
-            lc.checked_in[rebook] + HOUR // 2)
+            lc.checked_in[rebook] + HOUR // 2,
+        )
         book_day = np.maximum(visit + 1, target - rng.geometric(1 / 10, n))
         book_day = np.where(rebook, visit, book_day)
         ns = (lc.outcome == lifecycle.NO_SHOW) & (u[:, 0] < 0.5)
@@ -285,10 +394,12 @@ class Simulation:
         canc = lc.outcome == lifecycle.CANCELLED
         resched = canc & (lc.reason == 1) & (u[:, 0] < 0.82)
         booked_at[resched] = lc.cancelled[resched] + ((2 + u[resched, 3] * 90) * MINUTE).astype(
-            np.int64)
+            np.int64
+        )
         book_day = np.where(resched, booked_at // DAY, book_day)
-        target = np.where(resched, np.maximum(visit + 2 + (u[:, 1] * 12).astype(int),
-                                              booked_at // DAY), target)
+        target = np.where(
+            resched, np.maximum(visit + 2 + (u[:, 1] * 12).astype(int), booked_at // DAY), target
+        )
         other = canc & ~resched & (lc.reason != 1) & (u[:, 0] < 0.45)
         cday = np.where(canc, lc.cancelled // DAY, visit)
         book_day = np.where(other, cday + 1 + (u[:, 3] * 6).astype(int), book_day)
@@ -306,17 +417,29 @@ class Simulation:
         channel = np.where(rebook, 2, np.where(resched, np.where(u[:, 5] < 0.6, 3, 0), -1))
         for d in np.unique(book_day[go]):
             s = go & (book_day == d)
-            self.queue[int(d)].append(requests(
-                int(s.sum()), patient=pat[s], loc=loc[s], target=target[s], service=next_svc[s],
-                n_done=n_done[s], booked_at=booked_at[s], channel=channel[s],
-                resched_from=np.where(resched[s], apt_no[s], -1)))
+            self.queue[int(d)].append(
+                requests(
+                    int(s.sum()),
+                    patient=pat[s],
+                    loc=loc[s],
+                    target=target[s],
+                    service=next_svc[s],
+                    n_done=n_done[s],
+                    booked_at=booked_at[s],
+                    channel=channel[s],
+                    resched_from=np.where(resched[s], apt_no[s], -1),
+                )
+            )
 
     def _reactivate(self, b: int) -> None:
         """Weekly win-back texts to lapsed patients (no visit in 180 days); some come back."""
         p, n = self.pat, self.pat.n
         lapsed = np.flatnonzero(
-            (p["chain_end"][:n] <= b) & (p["last_done"][:n] != NA)
-            & (p["last_done"][:n] <= b - 180) & (p["react"][:n] < b - 365))
+            (p["chain_end"][:n] <= b)
+            & (p["last_done"][:n] != NA)
+            & (p["last_done"][:n] <= b - 180)
+            & (p["react"][:n] < b - 365)
+        )
         if not len(lapsed):
             return
         rng = day_rng(self.seed, b, Stream.REACTIVATION)
@@ -324,15 +447,22 @@ class Simulation:
         sent = b * DAY + 10 * HOUR + (rng.random(m) * 4 * HOUR).astype(np.int64)
         back = rng.random(m) < 0.14
         p["react"][lapsed] = b
-        self.react_chunks.append(dict(patient=lapsed, sent=sent, returned=back,
-                                      loc=p["loc"][lapsed]))
+        self.react_chunks.append(
+            dict(patient=lapsed, sent=sent, returned=back, loc=p["loc"][lapsed])
+        )
         day = b + 1 + (rng.random(m) * 20).astype(int)
         p["chain_end"][lapsed[back]] = FAR
         for d in np.unique(day[back]):
             s = back & (day == d)
-            self.queue[int(d)].append(requests(
-                int(s.sum()), patient=lapsed[s], loc=p["loc"][lapsed[s]], n_done=np.ones(s.sum()),
-                channel=np.full(s.sum(), 3)))
+            self.queue[int(d)].append(
+                requests(
+                    int(s.sum()),
+                    patient=lapsed[s],
+                    loc=p["loc"][lapsed[s]],
+                    n_done=np.ones(s.sum()),
+                    channel=np.full(s.sum(), 3),
+                )
+            )
 
     def _result(self) -> SimResult:
         def cat(chunks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
@@ -340,8 +470,16 @@ class Simulation:
                 return pd.DataFrame()
             return pd.DataFrame({k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]})
 
-        return SimResult(self.cfg, self.cal, self.horizon, cat(self.apts), self.pat.frame(),
-                         cat(self.lead_chunks), cat(self.react_chunks), self.lost)
+        return SimResult(
+            self.cfg,
+            self.cal,
+            self.horizon,
+            cat(self.apts),
+            self.pat.frame(),
+            cat(self.lead_chunks),
+            cat(self.react_chunks),
+            self.lost,
+        )
 
 
 def simulate(cfg: ChainConfig, horizon: int) -> SimResult:

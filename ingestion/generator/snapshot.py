@@ -30,27 +30,49 @@ TIMELINES: dict[str, Timeline] = {
     "pms.rooms": Timeline(reveal={"active_to": "_t_active_to"}),
     "pms.providers": Timeline(reveal={"terminated_on": "_t_terminated_on"}),
     "pms.appointments": Timeline(
-        reveal={c: c for c in ("confirmation_requested_at", "confirmation_responded_at",
-                               "checked_in_at", "checked_out_at", "cancelled_at")}
+        reveal={
+            c: c
+            for c in (
+                "confirmation_requested_at",
+                "confirmation_responded_at",
+                "checked_in_at",
+                "checked_out_at",
+                "cancelled_at",
+            )
+        }
         | {"confirmation_response": "_t_response", "cancellation_reason": "cancelled_at"},
-        status="status", initial="booked",
-        events=(("cancelled", "cancelled_at"), ("no_show", "_t_no_show"),
-                ("completed", "checked_out_at"), ("checked_in", "checked_in_at"),
-                ("confirmed", "_t_confirmed")),
+        status="status",
+        initial="booked",
+        events=(
+            ("cancelled", "cancelled_at"),
+            ("no_show", "_t_no_show"),
+            ("completed", "checked_out_at"),
+            ("checked_in", "checked_in_at"),
+            ("confirmed", "_t_confirmed"),
+        ),
     ),
     "pms.intake_forms": Timeline(reveal={"completed_at": "completed_at"}),
     "pms.memberships": Timeline(
-        reveal={"cancelled_on": "_t_cancel"}, status="status", initial="active",
-        events=(("cancelled", "_t_cancel"),)),
+        reveal={"cancelled_on": "_t_cancel"},
+        status="status",
+        initial="active",
+        events=(("cancelled", "_t_cancel"),),
+    ),
     "pos.invoices": Timeline(
-        status="status", initial="open",
-        events=(("refunded", "_t_refund"), ("void", "_t_void"), ("paid", "_t_paid"))),
+        status="status",
+        initial="open",
+        events=(("refunded", "_t_refund"), ("void", "_t_void"), ("paid", "_t_paid")),
+    ),
     "messaging.messages": Timeline(reveal={"link_clicked_at": "link_clicked_at"}),
     "crm.leads": Timeline(
-        reveal={"patient_id": "_t_converted"}, status="status", initial="new",
-        events=(("booked", "_t_converted"), ("lost", "_t_lost"), ("contacted", "_t_contacted"))),
-    "reviews.surveys": Timeline(reveal={"responded_at": "responded_at",
-                                        "nps_score": "responded_at"}),
+        reveal={"patient_id": "_t_converted"},
+        status="status",
+        initial="new",
+        events=(("booked", "_t_converted"), ("lost", "_t_lost"), ("contacted", "_t_contacted")),
+    ),
+    "reviews.surveys": Timeline(
+        reveal={"responded_at": "responded_at", "nps_score": "responded_at"}
+    ),
 }
 
 

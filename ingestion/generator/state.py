@@ -28,12 +28,19 @@ class Marker:
     inject_bad_rows: float = 0.0
 
     def to_json(self) -> str:
-        return json.dumps({
-            **self.cfg.to_json(),
-            "last_extract_date": self.last_extract.isoformat(),
-            "inject_bad_rows": self.inject_bad_rows,
-            "generator_version": GENERATOR_VERSION,
-        }, indent=2, sort_keys=True) + "\n"
+        return (
+            json.dumps(
+                {
+                    **self.cfg.to_json(),
+                    "last_extract_date": self.last_extract.isoformat(),
+                    "inject_bad_rows": self.inject_bad_rows,
+                    "generator_version": GENERATOR_VERSION,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+            + "\n"
+        )
 
 
 def is_demo_folder(out: Path) -> bool:
@@ -43,12 +50,16 @@ def is_demo_folder(out: Path) -> bool:
 def read_marker(out: Path) -> Marker:
     path = Path(out) / MARKER
     if not path.is_file():
-        raise GeneratorError(f"{out} holds no demo chain ({MARKER} missing); "
-                             "run `medspa generate --out DIR` first")
+        raise GeneratorError(
+            f"{out} holds no demo chain ({MARKER} missing); run `medspa generate --out DIR` first"
+        )
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
-        return Marker(ChainConfig.from_json(d), dt.date.fromisoformat(d["last_extract_date"]),
-                      float(d.get("inject_bad_rows", 0.0)))
+        return Marker(
+            ChainConfig.from_json(d),
+            dt.date.fromisoformat(d["last_extract_date"]),
+            float(d.get("inject_bad_rows", 0.0)),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise GeneratorError(f"{path} is not a valid demo-chain marker: {exc}") from exc
 
@@ -64,7 +75,9 @@ def check_empty(out: Path) -> None:
     """A new chain goes only into a missing or empty folder: never over someone's files."""
     out = Path(out)
     if is_demo_folder(out):
-        raise GeneratorError(f"{out} already holds a demo chain; continue it with "
-                             "`--advance DAYS` or choose an empty folder")
+        raise GeneratorError(
+            f"{out} already holds a demo chain; continue it with "
+            "`--advance DAYS` or choose an empty folder"
+        )
     if out.exists() and any(out.iterdir()):
         raise GeneratorError(f"{out} is not empty and holds no demo chain; refusing to write")

@@ -18,7 +18,11 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 FORMATS: dict[str, str] = {
-    "pms": "csv", "crm": "csv", "pos": "parquet", "phone": "jsonl", "messaging": "jsonl",
+    "pms": "csv",
+    "crm": "csv",
+    "pos": "parquet",
+    "phone": "jsonl",
+    "messaging": "jsonl",
     "reviews": "csv.gz",
 }
 
@@ -41,8 +45,10 @@ def write_extract(tbl: pa.Table, system: str, path: Path) -> None:
     if fmt == "csv":
         tmp.write_bytes(_csv_bytes(tbl))
     elif fmt == "csv.gz":
-        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                                   mtime=0) as gz:
+        with (
+            open(tmp, "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+        ):
             gz.write(_csv_bytes(tbl))
     elif fmt == "parquet":
         pq.write_table(tbl, tmp, compression="zstd")

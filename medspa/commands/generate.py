@@ -12,18 +12,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ingestion.generator.config import DEFAULT_END_DATE, DEFAULT_SEED, SCALES
 
     parser.add_argument("--out", required=True, type=Path, help="landing folder to write")
-    parser.add_argument("--scale", choices=list(SCALES), default="small",
-                        help="small: 1 location ~15 months; medium: 5 x 3 years; "
-                        "large: 40 x 3 years")
+    parser.add_argument(
+        "--scale",
+        choices=list(SCALES),
+        default="small",
+        help="small: 1 location ~15 months; medium: 5 x 3 years; large: 40 x 3 years",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--end-date", type=dt.date.fromisoformat, default=DEFAULT_END_DATE,
-                        help=f"date of the first (full) extract (default {DEFAULT_END_DATE})")
+    parser.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=DEFAULT_END_DATE,
+        help=f"date of the first (full) extract (default {DEFAULT_END_DATE})",
+    )
     parser.add_argument("--locations", type=int, default=None, help="override the scale's count")
     parser.add_argument("--years", type=float, default=None, help="override the scale's years")
-    parser.add_argument("--inject-bad-rows", type=float, default=None, metavar="RATE",
-                        help="share of big-fact rows to break on purpose (default 0)")
-    parser.add_argument("--advance", type=int, default=None, metavar="DAYS",
-                        help="continue an existing chain with DAYS nightly delta extracts")
+    parser.add_argument(
+        "--inject-bad-rows",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="share of big-fact rows to break on purpose (default 0)",
+    )
+    parser.add_argument(
+        "--advance",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        help="continue an existing chain with DAYS nightly delta extracts",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
         if args.advance is not None:
             report = advance(args.out, args.advance, args.inject_bad_rows)
         else:
-            cfg = ChainConfig.build(args.scale, args.seed, args.end_date, args.locations,
-                                    args.years)
+            cfg = ChainConfig.build(
+                args.scale, args.seed, args.end_date, args.locations, args.years
+            )
             report = generate(args.out, cfg, args.inject_bad_rows or 0.0)
     except (GeneratorError, ValueError) as exc:
         print(f"medspa generate: {exc}", file=sys.stderr)
@@ -44,9 +62,13 @@ def run(args: argparse.Namespace) -> int:
     for name, n in sorted(report.rows.items()):
         print(f"  {name:<28} {n:>10,} rows")
     for name, hits in sorted(report.defects.items()):
-        print(f"  bad rows injected in {name}: "
-              + ", ".join(f"{k}={v}" for k, v in sorted(hits.items())))
+        print(
+            f"  bad rows injected in {name}: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(hits.items()))
+        )
     rate = report.total_rows / report.seconds if report.seconds else 0.0
-    print(f"wrote {report.total_rows:,} rows in {len(report.files)} files to {args.out} "
-          f"in {report.seconds:.1f} s ({rate:,.0f} rows/s)")
+    print(
+        f"wrote {report.total_rows:,} rows in {len(report.files)} files to {args.out} "
+        f"in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+    )
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,9 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _install_instance_config(home: Path) -> None:
+    """The repo's dagster.yaml in DAGSTER_HOME when none is there (what `make dev` copies)."""
+    from medspa.settings import REPO_ROOT
+
+    target = home / "dagster.yaml"
+    if not target.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO_ROOT / "dagster.yaml", target)
+
+
 @contextmanager
 def _dagster_home(path: Path) -> Iterator[None]:
     """DAGSTER_HOME for this run (dagster.yaml refers to it), restored afterwards."""
+    _install_instance_config(path)
     saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(path)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import pickle
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -59,13 +61,47 @@ def build_pages(tiny_db: Path, tmp_path: Path) -> Callable[[dict[str, str]], Sit
     return build
 
 
-@pytest.fixture(scope="session")
-def fixture_serving(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The full-shape serving DB (every mart the shipped pages read)."""
-    return make_serving_db(tmp_path_factory.mktemp("serving") / "serving.duckdb")
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A folder every xdist worker of this run shares (the run's own basetemp otherwise).
+
+    pytest 9.2 ignores xdist's `xdist_group` (xdist sets `item._nodeid`, pytest 9.2 reads
+    `item._id`), so tests cannot rely on landing on one worker: the expensive site build is
+    done once per run under a file lock instead, whichever worker gets there first.
+    """
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if worker_id != "master" else base
+
+
+def _once(lock_dir: Path, name: str, build: Callable[[], object]) -> object:
+    """Run `build` once per test run across workers; the others load its pickled result."""
+    result = lock_dir / f"{name}.pickle"
+    with open(lock_dir / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not result.exists():
+                result.write_bytes(pickle.dumps(build()))
+            return pickle.loads(result.read_bytes())
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
-def shipped_site(fixture_serving: Path, tmp_path_factory: pytest.TempPathFactory) -> SiteReport:
-    """The shipped pages built once per worker (tests using it share xdist group "site")."""
-    return build_site(fixture_serving, tmp_path_factory.mktemp("shipped") / "site")
+def fixture_serving(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The full-shape serving DB (every mart the shipped pages read), built once per run."""
+    shared = _shared_dir(tmp_path_factory, worker_id)
+    path = shared / "dash-serving" / "serving.duckdb"
+
+    def build() -> Path:
+        path.parent.mkdir(exist_ok=True)
+        return make_serving_db(path)
+
+    return _once(shared, "dash-serving", build)
+
+
+@pytest.fixture(scope="session")
+def shipped_site(
+    fixture_serving: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> SiteReport:
+    """The shipped pages built once per run on the full-shape fixture (read-only for tests)."""
+    shared = _shared_dir(tmp_path_factory, worker_id)
+    return _once(shared, "dash-site", lambda: build_site(fixture_serving, shared / "dash-site"))

@@ -27,7 +27,7 @@ KPIS = [
     ("net_revenue", "kpi_financial", "Net revenue", "usd", HIB, None, None, 0.1, None, 42000, 1500),
     ("gross_margin", "kpi_financial", "Gross margin", "ratio", HIB, 0.75, None, 0.02,
      "Check product cost and discounting", 0.74, 0.01),
-    ("membership_revenue_share", "kpi_financial", "Membership share", "ratio", HIB, 0.20, 0.30,
+    ("membership_revenue_share", "kpi_financial", "Membership share", "ratio", "band", 0.20, 0.30,
      0.02, "Promote memberships", 0.22, 0.01),
     ("retail_revenue_share", "kpi_financial", "Retail share", "ratio", HIB, 0.10, 0.15, 0.02,
      "Home-care recommendations at checkout", 0.09, 0.005),
@@ -58,7 +58,7 @@ KPIS = [
      0.05, "Rebook at checkout; win-back messages at day 3 and day 10", 0.42, 0.01),
     ("retention_12m", "kpi_cohorts", "Retention (12 months)", "ratio", HIB, 0.65, None, 0.02,
      "Review retention by provider", 0.6, 0.01),
-    ("visits_first_year", "kpi_cohorts", "Visits in first year", "visits", HIB, 3, 4, 0.1, None,
+    ("visits_first_year", "kpi_cohorts", "Visits in first year", "count", "band", 3, 4, 0.1, None,
      3.1, 0.05),
     ("cac", "kpi_cohorts", "CAC", "usd", LIB, None, None, 0.1, None, 180, -5),
     ("ltv_12m", "kpi_cohorts", "LTV (12 months)", "usd", HIB, None, None, 0.1, None, 1450, 10),
@@ -80,7 +80,7 @@ def _status(value: float, low: float | None, high: float | None) -> str:
 
 def _scorecard_rows(skip: set[str]) -> list[tuple]:
     rows = []
-    for kpi, model, _, unit, _, low, high, _, _, base, step in KPIS:
+    for kpi, _, _, unit, _, low, high, _, _, base, step in KPIS:
         if kpi in skip:
             continue
         for grain, periods in (("week", WEEKS), ("month", MONTHS)):
@@ -96,7 +96,7 @@ def _scorecard_rows(skip: set[str]) -> list[tuple]:
                     change = None if prev is None else round(value - prev, 4)
                     rows.append(
                         (grain, period, loc, kpi, value, numerator, denominator, low, high,
-                         _status(value, low, high), final, round(value * 0.97, 4), change, model)
+                         _status(value, low, high), final, round(value * 0.97, 4), change)
                     )  # fmt: skip
                     prev = value
     return rows
@@ -145,19 +145,21 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
     con.execute("""create table marts.kpi_scorecard (grain varchar, period_start date,
         location_id varchar, kpi varchar, value double, numerator double, denominator double,
         target_low double, target_high double, status varchar, is_final boolean,
-        baseline_12m double, change_vs_prior double, model varchar)""")
+        baseline_12m double, change_vs_prior double)""")
     skip = {"missed_call_rate"} if coverage_gap else set()
     con.executemany(
-        "insert into marts.kpi_scorecard values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "insert into marts.kpi_scorecard values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         _scorecard_rows(skip),
     )
     for family in sorted({k[1] for k in KPIS}):
         con.execute(f"""create table marts.{family} as select grain, period_start, location_id,
             kpi, value, numerator, denominator, is_final
-            from marts.kpi_scorecard where model = '{family}'""")
+            from marts.kpi_scorecard join marts.kpi_targets using (kpi)
+            where model = '{family}'""")
     con.execute("""create table marts.kpi_alerts as select grain, period_start, location_id,
-        s.kpi, t.label, value, s.target_low, s.target_high, status,
-        'misses target' as reason, t.play
+        s.kpi, t.label, t.model, value, s.target_low, s.target_high, status,
+        s.baseline_12m as trailing_mean, 0.0 as relative_change, t.tolerance, t.direction,
+        'missed_target' as alert_reason, t.play
         from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
         where status in ('below', 'above') and is_final""")
     _detail(con)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 from pathlib import Path
 
-import pytest
 from dash_serving_fixture import KPIS, make_serving_db
 
 from dashboards import build_site
 from dashboards.site import DEFAULT_PAGES_DIR
 from medspa.commands import site as site_command
-
-pytestmark = pytest.mark.xdist_group("site")
 
 EXPECTED_PAGES = {
     "index.html",
@@ -92,7 +90,11 @@ def test_site_has_no_network_references(shipped_site):
 
 def test_missing_phone_system_is_named_with_the_kpis_it_leaves_out(tmp_path):
     serving = make_serving_db(tmp_path / "serving.duckdb", coverage_gap=True)
-    report = build_site(serving, tmp_path / "site")
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name in ("weekly_flash.md", "data_quality.md", "engagement.md"):
+        shutil.copy(DEFAULT_PAGES_DIR / name, pages / name)
+    report = build_site(serving, tmp_path / "site", pages_dir=pages)
     assert report.pages_failed == []
     for page in ("weekly_flash.html", "data_quality.html"):
         html = (tmp_path / "site" / page).read_text(encoding="utf-8")

@@ -21,11 +21,15 @@ def read_text(path: Path) -> pd.DataFrame:
     if path.name.endswith(".jsonl"):
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         cols = list(rows[0]) if rows else []
-        return pd.DataFrame({c: [None if r[c] is None else str(r[c]) for r in rows]
-                             for c in cols}, dtype=object)
+        return pd.DataFrame(
+            {c: [None if r[c] is None else str(r[c]) for r in rows] for c in cols}, dtype=object
+        )
     p = str(path).replace("'", "''")
-    source = (f"read_parquet('{p}')" if path.name.endswith(".parquet")
-              else f"read_csv('{p}', all_varchar=true, header=true)")
+    source = (
+        f"read_parquet('{p}')"
+        if path.name.endswith(".parquet")
+        else f"read_csv('{p}', all_varchar=true, header=true)"
+    )
     with duckdb.connect() as con:
         df = con.execute(f"select columns(*)::varchar from {source}").df()
     return df.astype(object).where(df.notna(), None)

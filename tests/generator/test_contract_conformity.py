@@ -24,11 +24,12 @@ def _unparsable(values: pd.Series, duck_type: str) -> int:
     with duckdb.connect() as con:
         con.register("vals", df)
         return con.execute(
-            f"select count(*) from vals where try_cast(v as {duck_type}) is null").fetchone()[0]
+            f"select count(*) from vals where try_cast(v as {duck_type}) is null"
+        ).fetchone()[0]
 
 
 def test_all_22_contract_tables_are_written(snapshot_chain):
-    root, report = snapshot_chain
+    _, report = snapshot_chain
     assert len(TABLES) == 22
     assert sorted(report.rows) == sorted(TABLES)
 
@@ -65,6 +66,7 @@ def test_extract_conforms_to_contract(snapshot_chain, name):
 def test_invoice_line_net_amount_is_quantity_times_price_minus_discount(snapshot_chain):
     root, _ = snapshot_chain
     lines = read_text(extract_files(root, CONTRACT.table("pos.invoice_lines"))[0])
-    q, p, d, n = (pd.to_numeric(lines[c]) for c in
-                  ("quantity", "unit_price", "discount_amount", "net_amount"))
+    q, p, d, n = (
+        pd.to_numeric(lines[c]) for c in ("quantity", "unit_price", "discount_amount", "net_amount")
+    )
     assert ((q * p - d - n).abs() < 0.005).all()

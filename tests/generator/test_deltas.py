@@ -1,4 +1,4 @@
-"""`--advance` writes nightly deltas that, merged by the contract's rule, give the later snapshot."""
+"""`--advance` writes nightly deltas; merged by the contract's rule they give the later snapshot."""
 
 from __future__ import annotations
 
@@ -36,8 +36,9 @@ def test_delta_holds_new_rows_and_changes_to_old_rows(advanced_chain):
     assert set(changed["status"]) & {"completed", "cancelled", "no_show"}
 
 
-@pytest.mark.parametrize("name", [t.qualified_name for t in CONTRACT.tables
-                                  if FORMATS[t.system] != "parquet"])
+@pytest.mark.parametrize(
+    "name", [t.qualified_name for t in CONTRACT.tables if FORMATS[t.system] != "parquet"]
+)
 def test_delta_rows_were_updated_within_their_day(advanced_chain, name):
     root, _ = advanced_chain
     table = CONTRACT.table(name)

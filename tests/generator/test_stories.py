@@ -42,11 +42,14 @@ def test_story_location_misses_more_calls_in_the_last_weeks(snapshot_chain):
 def test_one_provider_rebooks_far_fewer_patients_at_checkout(appointments):
     a = appointments
     done = a[a["status"] == "completed"]
-    pairs = done.merge(a[["patient_id", "appointment_id", "booked_at"]], on="patient_id",
-                       suffixes=("", "_next"))
-    pairs = pairs[(pairs["appointment_id_next"] != pairs["appointment_id"])
-                  & (pairs["booked_at_next"] >= pairs["checked_in_at"])
-                  & (pairs["booked_at_next"] <= pairs["checked_out_at"] + pd.Timedelta("30min"))]
+    pairs = done.merge(
+        a[["patient_id", "appointment_id", "booked_at"]], on="patient_id", suffixes=("", "_next")
+    )
+    pairs = pairs[
+        (pairs["appointment_id_next"] != pairs["appointment_id"])
+        & (pairs["booked_at_next"] >= pairs["checked_in_at"])
+        & (pairs["booked_at_next"] <= pairs["checked_out_at"] + pd.Timedelta("30min"))
+    ]
     rebooked = done["appointment_id"].isin(pairs["appointment_id"])
     rate = rebooked.groupby(done["provider_id"]).mean()
     others = rate.drop("PRV0002")
@@ -77,14 +80,15 @@ def test_new_location_opens_mid_way_with_no_capacity_before():
     opened = cfg.opening_day(2)
     assert cfg.start_day < opened < cfg.end_day
     assert (cal.close_h[2, : opened - cal.day0] == 0).all()
-    assert (cal.close_h[2, opened - cal.day0:] > 0).any()
+    assert (cal.close_h[2, opened - cal.day0 :] > 0).any()
 
 
 def test_kpis_land_at_plausible_levels(snapshot_chain, appointments):
     root = snapshot_chain[0]
     a = appointments[appointments["scheduled_start"] < pd.Timestamp(END, tz="UTC")]
     early_cancel = (a["status"] == "cancelled") & (
-        a["scheduled_start"] - a["cancelled_at"] >= pd.Timedelta("24h"))
+        a["scheduled_start"] - a["cancelled_at"] >= pd.Timedelta("24h")
+    )
     base = a[~early_cancel]
     assert 0.04 < (base["status"] == "no_show").mean() < 0.12
     inv = _table(root, "pos.invoices")
@@ -116,6 +120,11 @@ def test_same_person_is_written_differently_across_systems(snapshot_chain):
     digits = lambda s: s.str.replace(r"\D", "", regex=True).str[-10:]  # noqa: E731
     assert (digits(converted["phone"]).to_numpy() == digits(pat["phone"]).to_numpy()).all()
     assert (converted["phone"].to_numpy() != pat["phone"].to_numpy()).any()
-    assert patients["email"].str.strip().str.lower().str.match(
-        r"^[a-z.]+\d+@example\.(com|org|net)$").all()
+    assert (
+        patients["email"]
+        .str.strip()
+        .str.lower()
+        .str.match(r"^[a-z.]+\d+@example\.(com|org|net)$")
+        .all()
+    )
     assert patients["phone"].str.replace(r"\D", "", regex=True).str[-7:-4].eq("555").all()

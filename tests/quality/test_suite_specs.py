@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
+from pathlib import Path
 
 from ingestion.contract import load_contract, parse_contract
-from quality.mart_suites import PROPORTION_KPIS, SHARE_KPIS, scorecard_suite
+from quality.mart_suites import (
+    PROPORTION_KPIS,
+    SHARE_KPIS,
+    UNBOUNDED_RATIO_KPIS,
+    scorecard_suite,
+)
 from quality.raw_suites import table_suite
 from quality.suites import all_suites, mart_suites, raw_suites
 
@@ -96,6 +103,16 @@ def test_ratio_checks_leave_out_nps_minutes_and_money():
     unbounded = {"nps", "lead_response_minutes", "net_revenue", "mrr", "cac", "ltv_12m"}
     assert checked.isdisjoint(unbounded)
     assert {"no_show_rate", "retention_12m", "room_utilization"} <= checked
+
+
+def test_every_ratio_kpi_of_the_targets_seed_has_a_range_decision():
+    """A ratio KPI added to the seed must be put in one list here, or this test fails."""
+    seed = Path(__file__).resolve().parents[2] / "dbt_project/seeds/kpi_targets.csv"
+    with open(seed, encoding="utf-8", newline="") as fh:
+        units = {row["kpi"]: row["unit"] for row in csv.DictReader(fh)}
+    decided = [*PROPORTION_KPIS, *SHARE_KPIS, *UNBOUNDED_RATIO_KPIS]
+    assert len(decided) == len(set(decided))
+    assert sorted(decided) == sorted(k for k, unit in units.items() if unit == "ratio")
 
 
 def test_mart_suite_targets_the_scorecard_in_the_marts_schema():

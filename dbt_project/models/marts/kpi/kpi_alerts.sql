@@ -15,7 +15,7 @@ targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
-trailing as (
+trailing_means as (
     select
         current_period.grain,
         current_period.period_start,
@@ -47,16 +47,16 @@ judged as (
         cast(targets.tolerance as double) as tolerance,
         targets.play,
         targets.model,
-        trailing.trailing_mean,
-        {{ safe_divide('scorecard.value - trailing.trailing_mean', 'abs(trailing.trailing_mean)') }} as relative_change,
+        trailing_means.trailing_mean,
+        {{ safe_divide('scorecard.value - trailing_means.trailing_mean', 'abs(trailing_means.trailing_mean)') }} as relative_change,
     from scorecard
     inner join targets on scorecard.kpi = targets.kpi
-    left join trailing
+    left join trailing_means
         on
-            scorecard.grain = trailing.grain
-            and scorecard.period_start = trailing.period_start
-            and scorecard.location_id = trailing.location_id
-            and scorecard.kpi = trailing.kpi
+            scorecard.grain = trailing_means.grain
+            and scorecard.period_start = trailing_means.period_start
+            and scorecard.location_id = trailing_means.location_id
+            and scorecard.kpi = trailing_means.kpi
     where scorecard.is_final and scorecard.value is not null
 ),
 

@@ -1,0 +1,14 @@
+"""sqlfluff stand-in for dbt's `adapter` (lint only; never imported by dbt or the project).
+
+`adapter.dispatch('x', 'medspa')(args)` renders as the SQL call `x(args)`, so the jinja
+templater can lint models that use dispatched, engine-specific macros without a database.
+"""
+
+from collections.abc import Callable
+
+
+def dispatch(macro_name: str, macro_namespace: str | None = None) -> Callable[..., str]:
+    def render(*args: object) -> str:
+        return f"{macro_name}({', '.join(str(a) for a in args)})"
+
+    return render

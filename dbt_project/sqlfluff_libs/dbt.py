@@ -1,0 +1,16 @@
+"""sqlfluff stand-in for dbt's cross-database macros (`dbt.dateadd` ...), rendered as SQL calls.
+
+Loaded by sqlfluff's jinja templater only (see /.sqlfluff `library_path`).
+"""
+
+
+def dateadd(datepart: str, interval: object, from_date_or_timestamp: object) -> str:
+    return f"date_add({from_date_or_timestamp}, to_{datepart}s({interval}))"
+
+
+def datediff(first_date: object, second_date: object, datepart: str) -> str:
+    return f"date_diff('{datepart}', {first_date}, {second_date})"
+
+
+def date_trunc(datepart: str, date: object) -> str:
+    return f"date_trunc('{datepart}', {date})"

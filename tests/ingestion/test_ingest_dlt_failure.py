@@ -1,0 +1,51 @@
+"""A system whose dlt merge fails is reported, stays unrecorded, and loads on the next run."""
+
+from __future__ import annotations
+
+import pytest
+from ingest_fixtures import csv_text, header, query, settings_for, write, write_required
+
+import ingestion.pipeline as pipeline
+from ingestion.report import LOAD_FAILED
+
+pytestmark = pytest.mark.xdist_group("ingest_failure")
+
+
+def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monkeypatch):
+    write_required(tmp_root / "landing")
+    lead = {
+        "lead_id": "LD1",
+        "location_id": "L1",
+        "created_at": "2026-11-01T00:00:00Z",
+        "channel": "phone",
+        "status": "new",
+        "updated_at": "2026-11-01T00:00:00Z",
+    }
+    write(tmp_root, "landing/crm/leads/2026-11-20.csv", csv_text(header("crm.leads"), [lead]))
+    settings = settings_for(tmp_root)
+    real_load = pipeline.load_system
+
+    def failing_for_crm(warehouse, pipelines_dir, system, plans):
+        if system == "crm":
+            raise RuntimeError("simulated destination failure")
+        return real_load(warehouse, pipelines_dir, system, plans)
+
+    monkeypatch.setattr(pipeline, "load_system", failing_for_crm)
+    report = pipeline.ingest(settings)
+    assert not report.ok
+    assert report.errors == [
+        "dlt could not merge into raw_crm (RuntimeError); its files were not recorded and "
+        "will be retried on the next run"
+    ]
+    assert report.table("crm", "leads").state == LOAD_FAILED
+    assert query(settings, "select count(*) from raw_pms.appointments") == [(1,)]
+    assert query(settings, "select count(*) from raw_meta.loaded_files where system = 'crm'") == [
+        (0,)
+    ]
+
+    monkeypatch.setattr(pipeline, "load_system", real_load)
+    retry = pipeline.ingest(settings)
+    assert retry.ok
+    assert retry.table("crm", "leads").rows_inserted == 1
+    assert retry.table("pms", "appointments").files_skipped == 1
+    assert query(settings, "select lead_id from raw_crm.leads") == [("LD1",)]
