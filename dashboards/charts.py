@@ -64,14 +64,23 @@ def _values(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> list[dict[
     return [{f: as_json_value(r.get(f)) for f in fields} for r in rows]
 
 
-def x_encoding(field: str, kind: str, title: str | None, sort: bool = True) -> dict[str, Any]:
-    """x axis: dates use UTC time units, so a date never shifts a day with the machine's zone."""
+def x_encoding(
+    field: str, kind: str, title: str | None, sort: bool = True, categories: int = 0
+) -> dict[str, Any]:
+    """x axis: dates use UTC time units, so a date never shifts a day with the machine's zone.
+
+    Many categories (26 weekly bars) get slanted labels, and overlapping ones are dropped.
+    """
     enc: dict[str, Any] = {"field": field, "type": kind, "title": title}
     if kind == "temporal":
         enc["timeUnit"] = "utcyearmonthdate"
         enc["axis"] = {"format": "%b %d %Y", "labelAngle": 0, "tickCount": 6}
     else:
-        enc["axis"] = {"labelAngle": 0, "labelLimit": 220}
+        enc["axis"] = {
+            "labelAngle": -40 if categories > 10 else 0,
+            "labelLimit": 220,
+            "labelOverlap": "greedy",
+        }
         if not sort:
             enc["sort"] = None
     return enc
@@ -115,13 +124,17 @@ def series_chart(
         mark_def["color"] = PALETTE[0]
     if mark == "line":
         mark_def["point"] = True
-    encoding: dict[str, Any] = {"x": x_encoding(x, x_kind, x_title, not keep_order), "y": y_enc}
+    n_x = len({d[x] for d in data})
+    encoding: dict[str, Any] = {
+        "x": x_encoding(x, x_kind, x_title, not keep_order, 0 if horizontal else n_x),
+        "y": y_enc,
+    }
     if color_field:
         encoding["color"] = {"field": color_field, "type": "nominal", "title": None}
         if keep_order:
             encoding["color"]["sort"] = None
         if mark == "bar" and not stacked:
-            encoding["xOffset"] = {"field": color_field}
+            encoding["xOffset"] = {"field": color_field, **({"sort": None} if keep_order else {})}
     if horizontal:
         encoding["x"], encoding["y"] = encoding["y"], encoding["x"]
     layers: list[dict[str, Any]] = [
@@ -130,7 +143,11 @@ def series_chart(
     value_axis = "x" if horizontal else "y"
     if ref_band and any(v is not None for v in ref_band):
         low, high = ref_band
-        band: dict[str, Any] = {"mark": {"type": "rect", "opacity": 0.12, "color": "#5b9a68"}}
+        # One datum of its own: inheriting the chart's rows would stack one band per row.
+        band: dict[str, Any] = {
+            "data": {"values": [{}]},
+            "mark": {"type": "rect", "opacity": 0.12, "color": "#5b9a68"},
+        }
         band["encoding"] = {value_axis: {"datum": low if low is not None else 0}}
         if high is not None:
             band["encoding"][f"{value_axis}2"] = {"datum": high}
@@ -140,6 +157,7 @@ def series_chart(
     if ref_line is not None:
         layers.append(
             {
+                "data": {"values": [{}]},
                 "mark": {"type": "rule", "color": "#a4506c", "strokeDash": [5, 4], "size": 1.5},
                 "encoding": {value_axis: {"datum": ref_line}},
             }

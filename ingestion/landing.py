@@ -79,8 +79,8 @@ def scan_landing(
     for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(landing_dir).as_posix()
         parts = rel.split("/")
-        if any(part.startswith(".") for part in parts):
-            continue  # hidden files (editor swap files, .DS_Store) are not extracts
+        if any(part.startswith((".", "_")) for part in parts):
+            continue  # hidden or `_` files (.DS_Store, the generator's state): not extracts
         if len(parts) != 3:
             scan.ignored.append((rel, "not at <system>/<table>/<extract_id>.<format>"))
             continue

@@ -10,8 +10,9 @@ connections to the warehouse are ever open at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -55,7 +56,11 @@ class MissingRequiredTablesError(Exception):
 
 
 def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadReport:
-    """Load new extracts of `systems` (default: all) and report what happened per table."""
+    """Load new extracts of `systems` (default: all) and report what happened per table.
+
+    Systems are loaded one after another (prepare, dlt, bookkeeping), so only one system's
+    rows are held in memory and a crash part-way keeps the systems already recorded.
+    """
     contract = load_contract()
     selected = _select(contract, systems)
     scan = scan_landing(settings.landing_dir, contract, selected)
@@ -63,50 +68,80 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
     report = LoadReport(load_id=now.strftime("%Y%m%dT%H%M%S.%fZ"))
     report.warnings += [f"ignored {path}: {why}" for path, why in scan.ignored]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-
-    staged: dict[str, dict[Table, MergePlan]] = defaultdict(dict)
-    records: list[FileRecord] = []
-    con = duckdb.connect(str(settings.warehouse_path))
-    try:
-        con.execute("set TimeZone = 'UTC'")
+    with _warehouse(settings) as con:
         ensure_raw_tables(con, contract)
         ensure_meta_tables(con)
         ensure_lineage_columns(con, contract)
         history = delivered_tables(con)
         _check_required(con, contract, selected, scan, history, settings.landing_dir)
         seen = seen_files(con)
-        for table in (t for t in contract.tables if t.system in selected):
-            entry = TableReport(table.system, table.name)
-            report.tables.append(entry)
-            new = []
-            for file in scan.files_of(table.qualified_name):
-                sha = file.sha256()
-                if (file.rel_path, sha) in seen:
-                    entry.files_skipped += 1
-                else:
-                    new.append((file, sha))
-            if not new:
-                delivered = entry.files_skipped or table.qualified_name in history
-                entry.state = NO_NEW_EXTRACT if delivered else NEVER_DELIVERED
-                continue
-            entry.state = LOADED
-            table_records, plan = prepare_table(con, table, new)
-            records.extend(table_records)
-            if plan is not None and plan.rows.num_rows:
-                staged[table.system][table] = plan
+    failed: set[str] = set()
+    for system in selected:
+        clock = time.perf_counter()
+        with _warehouse(settings) as con:
+            plans, records = _prepare_system(con, contract, system, scan, seen, history, report)
+        clock = _lap(report, "prepare", clock)
+        if plans and not _load(settings, system, plans, report):
+            failed.add(system)
+            records = [r for r in records if r.status == "refused"]
+        clock = _lap(report, "dlt", clock)
+        with _warehouse(settings) as con:
+            record(con, report.load_id, records, now)
+        _lap(report, "bookkeeping", clock)
+        _summarise(report, records, failed)
+    _absences(report, contract, selected, settings.declared_systems)
+    return report
+
+
+@contextmanager
+def _warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A plain connection to the warehouse, closed before dlt opens its own."""
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        yield con
     finally:
         con.close()
 
-    failed = _load(settings, staged, report)
-    kept = [r for r in records if r.file.system not in failed or r.status == "refused"]
-    con = duckdb.connect(str(settings.warehouse_path))
-    try:
-        record(con, report.load_id, kept, now)
-    finally:
-        con.close()
-    _summarise(report, kept, failed)
-    _absences(report, contract, selected, settings.declared_systems)
-    return report
+
+def _prepare_system(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    system: str,
+    scan: LandingScan,
+    seen: set[tuple[str, str]],
+    history: dict[str, bool],
+    report: LoadReport,
+) -> tuple[dict[Table, MergePlan], list[FileRecord]]:
+    """Read, validate and merge-plan the new files of one system's tables."""
+    plans: dict[Table, MergePlan] = {}
+    records: list[FileRecord] = []
+    for table in contract.tables_of(system):
+        entry = TableReport(table.system, table.name)
+        report.tables.append(entry)
+        new = []
+        for file in scan.files_of(table.qualified_name):
+            sha = file.sha256()
+            if (file.rel_path, sha) in seen:
+                entry.files_skipped += 1
+            else:
+                new.append((file, sha))
+        if not new:
+            delivered = entry.files_skipped or table.qualified_name in history
+            entry.state = NO_NEW_EXTRACT if delivered else NEVER_DELIVERED
+            continue
+        entry.state = LOADED
+        table_records, plan = prepare_table(con, table, new)
+        records.extend(table_records)
+        if plan is not None and plan.rows.num_rows:
+            plans[table] = plan
+    return plans, records
+
+
+def _lap(report: LoadReport, phase: str, since: float) -> float:
+    now = time.perf_counter()
+    report.seconds[phase] = round(report.seconds.get(phase, 0.0) + now - since, 3)
+    return now
 
 
 def _select(contract: Contract, systems: Sequence[str] | None) -> list[str]:
@@ -142,22 +177,20 @@ def _check_required(
 
 
 def _load(
-    settings: Settings, staged: dict[str, dict[Table, MergePlan]], report: LoadReport
-) -> set[str]:
-    """Run dlt per system; a failed system is reported and its files stay unrecorded."""
-    failed: set[str] = set()
-    for system, rows in staged.items():
-        try:
-            report.dlt_load_ids[system] = load_system(
-                settings.warehouse_path, settings.data_dir / ".dlt", system, rows
-            )
-        except Exception as exc:  # dlt wraps many error types; none may stop other systems
-            failed.add(system)
-            report.errors.append(
-                f"dlt could not merge into raw_{system} ({type(exc).__name__}); "
-                "its files were not recorded and will be retried on the next run"
-            )
-    return failed
+    settings: Settings, system: str, plans: dict[Table, MergePlan], report: LoadReport
+) -> bool:
+    """Run dlt for one system; on failure report it (its files stay unrecorded) and say so."""
+    try:
+        report.dlt_load_ids[system] = load_system(
+            settings.warehouse_path, settings.data_dir / ".dlt", system, plans
+        )
+    except Exception as exc:  # dlt wraps many error types; none may stop other systems
+        report.errors.append(
+            f"dlt could not merge into raw_{system} ({type(exc).__name__}); "
+            "its files were not recorded and will be retried on the next run"
+        )
+        return False
+    return True
 
 
 def _summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -> None:
@@ -183,7 +216,7 @@ def _summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) 
         for column in rec.drift_columns:
             report.warnings.append(f"{rec.file.rel_path}: schema drift, new column {column}")
     for entry in report.tables:
-        if entry.system in failed and entry.state == LOADED:
+        if entry.system in failed and entry.state == LOADED and not entry.files_loaded:
             entry.state = LOAD_FAILED
 
 

@@ -49,6 +49,8 @@ class LoadReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dlt_load_ids: dict[str, str] = field(default_factory=dict)  # system -> dlt load id
+    #: Wall-clock seconds per phase (prepare, dlt, bookkeeping): run metadata, never data.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -25,6 +25,7 @@ class RunSummary:
     tables: list[tuple[str, dict]] = field(default_factory=list)  # (asset, load metadata)
     checks: list[run_events.CheckOutcome] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # step failure messages
+    skipped: list[str] = field(default_factory=list)  # steps Dagster skipped, with why
     published: dict | None = None  # serving materialization metadata
     site_built: bool = False
     absent_systems: list[str] = field(default_factory=list)
@@ -62,6 +63,7 @@ class RunSummary:
             lines.append(f"KPIs left out for lack of data ({len(self.uncovered_kpis)}):")
             lines += [f"  {kpi}: {reason}" for kpi, reason in self.uncovered_kpis]
         lines += [f"error: {f}" for f in self.failures]
+        lines += [f"skipped: {s}" for s in self.skipped]
         return "\n".join(lines)
 
 
@@ -92,6 +94,13 @@ def _step_failures(instance: DagsterInstance, run_id: str) -> list[str]:
     return messages
 
 
+def _skipped_steps(instance: DagsterInstance, run_id: str) -> list[str]:
+    records = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.STEP_SKIPPED, limit=1000
+    ).records
+    return [r.event_log_entry.user_message or r.event_log_entry.step_key for r in records]
+
+
 def uncovered_kpis(serving_path: Path) -> list[tuple[str, str]]:
     """KPIs `marts.kpi_coverage` says cannot be computed, with the reason (read-only)."""
     if not serving_path.exists():
@@ -120,6 +129,7 @@ def summarize(
     summary = RunSummary(run_id=run_id, success=success)
     summary.checks = run_events.check_outcomes(instance, run_id)
     summary.failures = _step_failures(instance, run_id)
+    summary.skipped = _skipped_steps(instance, run_id)
     raw = [m for m in mats if m.asset.startswith("raw_") and "rows_inserted" in m.metadata]
     summary.tables = [(m.asset, m.metadata) for m in sorted(raw, key=lambda m: m.asset)]
     summary.absent_systems = sorted(
@@ -136,4 +146,9 @@ def summarize(
             summary.site_built = True
     if summary.published:
         summary.uncovered_kpis = uncovered_kpis(serving_path)
+    elif success:
+        # Dagster counts a run whose publish step was skipped (an upstream output missing) as
+        # a success; for the nightly job nothing published means it did not do its job.
+        summary.success = False
+        summary.failures.append("serving.duckdb was not published (step skipped)")
     return summary

@@ -9,20 +9,25 @@ What is checked, and why each rule is an `error` (blocks publishing) or a `warn`
 - one row per grain × period × location × KPI; every location of `dim_locations` with paid
   revenue appears; every grain × period × KPI a location has also has its chain-wide `_all` row;
 - a KPI with a zero denominator is null, not 0 (kpis.md);
+- no period that starts after the data's as-of date (`int_data_as_of`) is marked final;
 - `net_revenue` equals the paid lines of `fct_invoice_lines` per grain × period × location
   (and `_all`) within a cent, a period missing on either side counting as 0.
-Check queries return a text column that is null for good rows and describes the bad ones, so
-a failure's observed values say exactly which period/location is wrong.
+Check queries live in `quality.mart_queries`.
 """
 
 from __future__ import annotations
 
+from quality.mart_queries import (
+    REVENUE_TOLERANCE,
+    final_after_as_of_query,
+    missing_chain_rows_query,
+    missing_locations_query,
+    revenue_reconciliation_query,
+    scorecard_rows,
+)
 from quality.spec import ExpectationSpec, SuiteSpec
 
 MART_SCHEMA = "marts"
-CHAIN_LOCATION = "_all"
-#: Largest allowed |scorecard net_revenue - sum of paid invoice lines|, in USD.
-REVENUE_TOLERANCE = 0.01
 
 PROPORTION_KPIS: tuple[str, ...] = (
     "no_show_rate",
@@ -71,93 +76,6 @@ GRAINS: tuple[str, ...] = ("week", "month")
 STATUSES: tuple[str, ...] = ("on_target", "below", "above", "no_target")
 
 
-def _in_list(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
-def _scorecard_rows(schema: str, kpis: tuple[str, ...]) -> str:
-    return f"select * from {schema}.kpi_scorecard where kpi in ({_in_list(kpis)})"
-
-
-def _missing_locations_query(schema: str) -> str:
-    return f"""
-with has_data as (
-    select distinct location_id from {schema}.fct_invoice_lines where is_revenue
-),
-in_scorecard as (
-    select distinct location_id from {schema}.kpi_scorecard
-)
-select case when in_scorecard.location_id is null then d.location_id end as missing_location_id
-from {schema}.dim_locations as d
-inner join has_data on d.location_id = has_data.location_id
-left join in_scorecard on d.location_id = in_scorecard.location_id
-"""
-
-
-def _missing_chain_rows_query(schema: str) -> str:
-    return f"""
-with per_location as (
-    select distinct grain, period_start, kpi from {schema}.kpi_scorecard
-    where location_id <> '{CHAIN_LOCATION}'
-),
-chain as (
-    select distinct grain, period_start, kpi from {schema}.kpi_scorecard
-    where location_id = '{CHAIN_LOCATION}'
-)
-select
-    case when chain.kpi is null
-        then concat_ws(' ', p.grain, p.period_start::varchar, p.kpi) end as missing_chain_row
-from per_location as p
-left join chain
-    on p.grain = chain.grain and p.period_start = chain.period_start and p.kpi = chain.kpi
-"""
-
-
-def _revenue_reconciliation_query(schema: str) -> str:
-    return f"""
-with lines as (
-    select location_id, week_start, month_start, net_amount
-    from {schema}.fct_invoice_lines
-    where is_revenue
-),
-expected as (
-    select 'week' as grain, week_start as period_start, location_id, sum(net_amount) as amount
-    from lines group by all
-    union all
-    select 'week', week_start, '{CHAIN_LOCATION}', sum(net_amount) from lines group by all
-    union all
-    select 'month', month_start, location_id, sum(net_amount) from lines group by all
-    union all
-    select 'month', month_start, '{CHAIN_LOCATION}', sum(net_amount) from lines group by all
-),
-reported as (
-    select grain, period_start, location_id, value as amount
-    from {schema}.kpi_scorecard
-    where kpi = 'net_revenue'
-),
-compared as (
-    select
-        coalesce(e.grain, r.grain) as grain,
-        coalesce(e.period_start::date, r.period_start::date) as period_start,
-        coalesce(e.location_id, r.location_id) as location_id,
-        coalesce(r.amount, 0)::double as scorecard_amount,
-        coalesce(e.amount, 0)::double as lines_amount
-    from expected as e
-    full outer join reported as r
-        on e.grain = r.grain
-        and e.period_start::date = r.period_start::date
-        and e.location_id = r.location_id
-)
-select
-    case when round(abs(scorecard_amount - lines_amount), 6) > {REVENUE_TOLERANCE}
-        then format('{{}} {{}} {{}}: scorecard {{}} vs paid lines {{}}',
-            grain, period_start, location_id,
-            round(scorecard_amount, 4), round(lines_amount, 4))
-    end as revenue_mismatch
-from compared
-"""
-
-
 def _expect(kind: str, severity: str, description: str, **kwargs: object) -> ExpectationSpec:
     query = kwargs.pop("query", None)
     label = kwargs.pop("label", None)
@@ -175,8 +93,8 @@ def _expect(kind: str, severity: str, description: str, **kwargs: object) -> Exp
 
 def scorecard_suite(schema: str = MART_SCHEMA) -> SuiteSpec:
     """Range, grain, completeness and reconciliation rules on `<schema>.kpi_scorecard`."""
-    proportions = _scorecard_rows(schema, PROPORTION_KPIS)
-    shares = _scorecard_rows(schema, SHARE_KPIS)
+    proportions = scorecard_rows(schema, PROPORTION_KPIS)
+    shares = scorecard_rows(schema, SHARE_KPIS)
     specs = [
         _expect(
             "ExpectTableColumnsToMatchSet",
@@ -254,7 +172,7 @@ def scorecard_suite(schema: str = MART_SCHEMA) -> SuiteSpec:
             "gross margin is at most 1",
             column="value",
             max_value=1,
-            query=_scorecard_rows(schema, ("gross_margin",)),
+            query=scorecard_rows(schema, ("gross_margin",)),
             label="gross_margin_at_most_one",
         ),
         _expect(
@@ -262,7 +180,7 @@ def scorecard_suite(schema: str = MART_SCHEMA) -> SuiteSpec:
             "error",
             "every location with paid revenue appears in the scorecard",
             column="missing_location_id",
-            query=_missing_locations_query(schema),
+            query=missing_locations_query(schema),
             label="every_location_with_data_present",
         ),
         _expect(
@@ -270,15 +188,23 @@ def scorecard_suite(schema: str = MART_SCHEMA) -> SuiteSpec:
             "error",
             "every grain × period × KPI with location rows has a chain-wide row",
             column="missing_chain_row",
-            query=_missing_chain_rows_query(schema),
+            query=missing_chain_rows_query(schema),
             label="chain_row_present",
+        ),
+        _expect(
+            "ExpectColumnValuesToBeNull",
+            "error",
+            "no period starting after the data's as-of date is final",
+            column="final_period_after_as_of",
+            query=final_after_as_of_query(schema),
+            label="final_only_up_to_as_of",
         ),
         _expect(
             "ExpectColumnValuesToBeNull",
             "error",
             f"net_revenue equals paid invoice lines within {REVENUE_TOLERANCE} USD",
             column="revenue_mismatch",
-            query=_revenue_reconciliation_query(schema),
+            query=revenue_reconciliation_query(schema),
             label="net_revenue_reconciles",
         ),
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -103,7 +104,9 @@ def observed_values(result: dict[str, Any], sensitive: bool) -> dict[str, Any]:
     if "observed_value" in result:
         observed["observed_value"] = jsonable(value)
     if result.get("partial_unexpected_list"):
-        observed["unexpected_sample"] = jsonable(result["partial_unexpected_list"][:SAMPLE_SIZE])
+        # Sorted: the SQL behind the sample has no ORDER BY, so keep the display stable.
+        sample = jsonable(result["partial_unexpected_list"][:SAMPLE_SIZE])
+        observed["unexpected_sample"] = sorted(sample, key=lambda v: json.dumps(v, sort_keys=True))
     mismatched = (result.get("details") or {}).get("mismatched")
     if mismatched:
         observed["mismatched"] = jsonable(mismatched)

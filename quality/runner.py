@@ -38,10 +38,25 @@ def run_suite(spec: SuiteSpec, db_path: Path, results_dir: Path | None = None) -
 def run_suites(
     specs: Sequence[SuiteSpec], db_path: Path, results_dir: Path | None = None
 ) -> list[SuiteResult]:
-    """Run several suites sharing one GX context and engine; write results when asked."""
+    """Run several suites sharing one GX context and engine; write results when asked.
+
+    Raises FileNotFoundError for a missing warehouse (before paying for GX's import) and
+    RuntimeError when the file cannot be opened read-only (e.g. a writer holds its lock).
+    """
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise FileNotFoundError(f"warehouse not found: {db_path}")
+    if not specs:
+        return []
     gx = gx_duckdb.import_gx()
     context = gx_duckdb.ephemeral_context(gx)
-    datasource = gx_duckdb.add_warehouse_datasource(context, Path(db_path))
+    try:
+        datasource = gx_duckdb.add_warehouse_datasource(context, db_path)
+    except Exception as exc:
+        cause = exc.__cause__ or exc
+        raise RuntimeError(
+            f"cannot open the warehouse read-only ({db_path}): {_first_line(cause)}"
+        ) from exc
     try:
         results = [_run_one(gx, datasource, spec) for spec in specs]
     finally:
@@ -73,16 +88,16 @@ def _run_group(
     gx: Any, datasource: Any, name: str, query: str, group: list[ExpectationSpec]
 ) -> list[ExpectationResult]:
     """Validate the expectations that share one query; a broken query fails them all."""
-    try:
-        asset = datasource.add_query_asset(name=name, query=as_select(query))
-        batch = asset.add_batch_definition_whole_table("all").get_batch()
-    except Exception as exc:  # a missing relation must not stop the other suites
-        message = f"could not read the data: {type(exc).__name__}: {_first_line(exc)}"
-        return [_failed(spec, message) for spec in group]
     suite = gx.ExpectationSuite(
         name=name, expectations=[_build(gx, s, i) for i, s in enumerate(group)]
     )
-    validation = batch.validate(suite, result_format=RESULT_FORMAT)
+    try:
+        asset = datasource.add_query_asset(name=name, query=as_select(query))
+        batch = asset.add_batch_definition_whole_table("all").get_batch()
+        validation = batch.validate(suite, result_format=RESULT_FORMAT)
+    except Exception as exc:  # one unreadable relation must not stop the other suites
+        message = f"could not validate: {type(exc).__name__}: {_first_line(exc)}"
+        return [_failed(spec, message) for spec in group]
     outcomes = []
     for result in validation.results:
         spec = group[int(result.expectation_config.meta["quality_index"])]

@@ -14,3 +14,14 @@ def datediff(first_date: object, second_date: object, datepart: str) -> str:
 
 def date_trunc(datepart: str, date: object) -> str:
     return f"date_trunc('{datepart}', {date})"
+
+
+def listagg(
+    measure: object, delimiter_text: object = "','", order_by_clause: object = None, limit_num=None
+) -> str:
+    order = f" {order_by_clause}" if order_by_clause else ""
+    return f"string_agg({measure}, {delimiter_text}{order})"
+
+
+def hash(field: object) -> str:  # noqa: A001 - mirrors dbt.hash
+    return f"md5(cast({field} as varchar))"

@@ -16,8 +16,8 @@ import pandas as pd
 from ingestion.generator import catalog, lifecycle
 from ingestion.generator.frames import frame, ids
 from ingestion.generator.pms import appointment_ids, loc_ids, patient_ids
-from ingestion.generator.rand import Stream, day_rng, keyed_choice, keyed_uniform
-from ingestion.generator.simulate import SimResult
+from ingestion.generator.rand import Stream, keyed_choice, keyed_uniform
+from ingestion.generator.records import SimResult
 from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA
 
 S = catalog.SERVICES
@@ -65,51 +65,7 @@ def products(start_day: int) -> pd.DataFrame:
     )
 
 
-def memberships(sim: SimResult) -> pd.DataFrame:
-    """One membership per joining patient, joined at checkout after the launch."""
-    a, seed = sim.appointments, sim.cfg.seed
-    done = a[
-        (a["outcome"] == lifecycle.COMPLETED)
-        & (a["checked_out"] >= sim.cfg.membership_launch_day * DAY)
-    ]
-    u = keyed_uniform(seed, Stream.MEMBERSHIP, done["apt_no"].to_numpy())
-    p = np.where(done["n_done"].to_numpy() == 0, 0.08, 0.17)
-    join = done[u < p].sort_values(["checked_out", "apt_no"]).drop_duplicates("patient")
-    n = len(join)
-    apt = join["apt_no"].to_numpy()
-    plan = keyed_choice(
-        keyed_uniform(seed, Stream.MEMBERSHIP, apt, 1), [x[4] for x in catalog.PLANS]
-    )
-    started = join["checked_out"].to_numpy() // DAY
-    # Monthly churn about 3.5 %: months kept is geometric; cancellation recorded days before.
-    months = np.ceil(np.log(1 - keyed_uniform(seed, Stream.MEMBERSHIP, apt, 2)) / np.log(0.965))
-    months = np.maximum(months, PLAN_MONTHS[plan]).astype(np.int64)
-    cancelled_on = started + (months * 30.44).astype(np.int64)
-    recorded = (
-        cancelled_on - 1 - (keyed_uniform(seed, Stream.MEMBERSHIP, apt, 3) * 10).astype(int)
-    ) * DAY + 15 * HOUR
-    loc = join["loc"].to_numpy()
-    return frame(
-        dict(
-            membership_id=ids("MEM", np.arange(1, n + 1), 6),
-            patient_id=patient_ids(join["patient"].to_numpy()),
-            plan_id=PLAN_IDS[plan],
-            location_id=loc_ids(loc),
-            started_on=started,
-            cancelled_on=cancelled_on,
-            status=np.full(n, "active", dtype=object),
-            updated_at=join["checked_out"].to_numpy(),
-            _loc=loc,
-            _created=join["checked_out"].to_numpy(),
-            _t_cancel=recorded,
-            _plan=plan,
-            _patient=join["patient"].to_numpy(),
-        ),
-        n,
-    )
-
-
-def _status_times(
+def status_times(
     seed: int, key: np.ndarray, issued: np.ndarray, salt: int
 ) -> dict[str, np.ndarray]:
     """Paid at once mostly; some stay open or pay late, some are voided or refunded."""
@@ -211,7 +167,7 @@ def visit_invoices(sim: SimResult, members: pd.DataFrame) -> tuple[pd.DataFrame,
             updated_at=issued[has_inv],
             _loc=loc[has_inv],
             _created=issued[has_inv],
-            **_status_times(seed, apt[has_inv], issued[has_inv], 20),
+            **status_times(seed, apt[has_inv], issued[has_inv], 20),
         ),
         int(has_inv.sum()),
     )
@@ -265,169 +221,3 @@ def _lines(
         ),
         n,
     )
-
-
-def membership_invoices(sim: SimResult, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A fee invoice at the start of every billing period until the membership ends."""
-    months = PLAN_MONTHS[members["_plan"].to_numpy()]
-    start = members["started_on"].to_numpy()
-    end = np.minimum(members["cancelled_on"].to_numpy(), sim.horizon + 1)
-    periods = np.maximum((end - start) * 12 // (months * 365) + 1, 1)
-    m = np.repeat(np.arange(len(members)), periods)
-    k = np.arange(len(m)) - np.repeat(np.cumsum(periods) - periods, periods)
-    day = start[m] + (k * months[m] * 30.44).astype(np.int64)
-    ok = day < end[m]
-    m, k, day = m[ok], k[ok], day[ok]
-    issued = day * DAY + 7 * HOUR
-    issued[k == 0] = members["_created"].to_numpy()[m[k == 0]] + MINUTE
-    key = m * 1000 + k
-    inv_id = (
-        pd.Series(members["membership_id"].to_numpy()[m]).str.replace("MEM", "INV-M")
-        + "-"
-        + pd.Series(k).astype(str).str.zfill(3)
-    ).to_numpy(dtype=object)
-    loc = members["_loc"].to_numpy()[m]
-    plan = members["_plan"].to_numpy()[m]
-    n = len(m)
-    inv = frame(
-        dict(
-            invoice_id=inv_id,
-            location_id=loc_ids(loc),
-            patient_id=members["patient_id"].to_numpy()[m],
-            appointment_id=np.full(n, None),
-            provider_id=np.full(n, None),
-            issued_at=issued,
-            status=np.full(n, "open", dtype=object),
-            updated_at=issued,
-            _loc=loc,
-            _created=issued,
-            **_status_times(sim.cfg.seed, key, issued, 40),
-        ),
-        n,
-    )
-    lines = frame(
-        dict(
-            invoice_id=inv_id,
-            line_type="membership_fee",
-            service_id=np.full(n, None),
-            product_id=np.full(n, None),
-            plan_id=PLAN_IDS[plan],
-            quantity=np.ones(n, np.int64),
-            unit_price=PLAN_PRICE[plan].astype(np.int64),
-            discount_amount=np.zeros(n, np.int64),
-            cost_amount=np.zeros(n, np.int64),
-            _created=issued,
-            _loc=loc,
-            _k=np.ones(n, int),
-        ),
-        n,
-    )
-    return inv, lines
-
-
-def walk_in_sales(sim: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Anonymous retail and gift-card sales: no patient, no appointment."""
-    cfg, cal = sim.cfg, sim.cal
-    chunks = []
-    for d in range(cfg.start_day, sim.horizon + 1):
-        di = d - cal.day0
-        open_locs = np.flatnonzero(cal.close_h[:, di] > 0)
-        if not len(open_locs):
-            continue
-        rng = day_rng(cfg.seed, d, Stream.RETAIL)
-        n = rng.poisson(4.0, len(open_locs))
-        g = rng.poisson(0.25, len(open_locs))
-        loc = np.repeat(open_locs, n + g)
-        kind = np.concatenate(
-            [np.r_[np.zeros(a, int), np.ones(b, int)] for a, b in zip(n, g, strict=True)]
-        )
-        k = np.concatenate([np.arange(a + b) for a, b in zip(n, g, strict=True)])
-        span = (cal.close_h[loc, di] - cal.open_h[loc, di]) * HOUR
-        t = d * DAY + cal.open_h[loc, di] * HOUR + (rng.random(len(loc)) * span).astype(np.int64)
-        chunks.append(
-            dict(
-                day=np.full(len(loc), d),
-                loc=loc,
-                k=k,
-                kind=kind,
-                t=t,
-                u=rng.random(len(loc)),
-                u2=rng.random(len(loc)),
-            )
-        )
-    if not chunks:
-        return pd.DataFrame(), pd.DataFrame()
-    c = {key: np.concatenate([x[key] for x in chunks]) for key in chunks[0]}
-    n = len(c["loc"])
-    date = pd.Series(c["day"].astype("datetime64[D]")).dt.strftime("%Y%m%d")
-    inv_id = (
-        "INV-R"
-        + date
-        + "-"
-        + pd.Series(c["loc"] + 1).astype(str).str.zfill(2)
-        + "-"
-        + pd.Series(c["k"]).astype(str).str.zfill(2)
-    ).to_numpy(dtype=object)
-    gift = c["kind"] == 1
-    prod = np.array(catalog.RETAIL_PRODUCTS)[keyed_choice(c["u"], catalog.RETAIL_WEIGHTS)]
-    gift_price = (100 + (c["u"] * 4).astype(int) * 50) * 100
-    inv = frame(
-        dict(
-            invoice_id=inv_id,
-            location_id=loc_ids(c["loc"]),
-            patient_id=np.full(n, None),
-            appointment_id=np.full(n, None),
-            provider_id=np.full(n, None),
-            issued_at=c["t"],
-            status=np.full(n, "open", dtype=object),
-            updated_at=c["t"],
-            _loc=c["loc"],
-            _created=c["t"],
-            _t_paid=c["t"],
-            _t_void=np.where(c["u2"] < 0.01, c["t"] + 300, NA),
-            _t_refund=np.where(c["u2"] > 0.99, c["t"] + 5 * DAY, NA),
-        ),
-        n,
-    )
-    lines = frame(
-        dict(
-            invoice_id=inv_id,
-            line_type=np.where(gift, "gift_card", "retail_product").astype(object),
-            service_id=np.full(n, None),
-            product_id=np.where(gift, None, PRODUCT_IDS[prod]),
-            plan_id=np.full(n, None),
-            quantity=np.ones(n, np.int64),
-            unit_price=np.where(gift, gift_price, P_PRICE[prod]).astype(np.int64),
-            discount_amount=np.zeros(n, np.int64),
-            cost_amount=np.where(gift, 0, P_COST[prod]).astype(np.int64),
-            _created=c["t"],
-            _loc=c["loc"],
-            _k=np.ones(n, int),
-        ),
-        n,
-    )
-    return inv, lines
-
-
-def pos_tables(sim: SimResult, members: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """invoices and invoice_lines (with line ids and net amounts) from every source."""
-    parts = [visit_invoices(sim, members), membership_invoices(sim, members), walk_in_sales(sim)]
-    inv = pd.concat([p[0] for p in parts if len(p[0])], ignore_index=True)
-    lines = pd.concat([p[1] for p in parts if len(p[1])], ignore_index=True)
-    inv = inv.sort_values("invoice_id", kind="stable", ignore_index=True)
-    lines = lines.sort_values(["invoice_id", "_k"], kind="stable", ignore_index=True)
-    # Lines of one invoice share its status: their rows never change after issue.
-    lines.insert(
-        0,
-        "invoice_line_id",
-        (
-            lines["invoice_id"] + "-" + (lines.groupby("invoice_id").cumcount() + 1).astype(str)
-        ).to_numpy(dtype=object),
-    )
-    lines.insert(
-        list(lines.columns).index("cost_amount"),
-        "net_amount",
-        lines["quantity"] * lines["unit_price"] - lines["discount_amount"],
-    )
-    lines["updated_at"] = lines["_created"]
-    return {"pos.invoices": inv, "pos.invoice_lines": lines.drop(columns="_k")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ingestion.generator import billing, crm, feedback, messaging, phone, pms
+from ingestion.generator import billing, crm, feedback, memberships, messaging, phone, pms, sales
 from ingestion.generator.config import ChainConfig
 from ingestion.generator.simulate import SimResult, simulate
 
@@ -13,7 +13,7 @@ def build_tables(cfg: ChainConfig, horizon: int) -> tuple[SimResult, dict[str, p
     """Every contract table (final states plus timelines) for a run to day `horizon`."""
     sim = simulate(cfg, horizon)
     t = sim.cal.tables
-    members = billing.memberships(sim)
+    members = memberships.memberships(sim)
     msgs = messaging.messages(sim)
     tables: dict[str, pd.DataFrame] = {
         "pms.locations": t["locations"],
@@ -29,7 +29,7 @@ def build_tables(cfg: ChainConfig, horizon: int) -> tuple[SimResult, dict[str, p
         "pms.intake_forms": pms.intake_forms(sim),
         "pms.memberships": members,
         "pos.products": billing.products(cfg.start_day),
-        **billing.pos_tables(sim, members),
+        **sales.pos_tables(sim, members),
         "phone.calls": phone.calls(sim),
         "messaging.messages": msgs,
         "crm.leads": crm.leads(sim),

@@ -17,7 +17,7 @@ from ingestion.generator.leads import CATEGORIES
 from ingestion.generator.people import format_email, format_phone, people
 from ingestion.generator.pms import loc_ids, patient_ids
 from ingestion.generator.rand import Stream, day_rng, keyed_choice, keyed_uniform
-from ingestion.generator.simulate import SimResult
+from ingestion.generator.records import SimResult
 from ingestion.generator.timeutil import DAY, HOUR, NA, month_of
 
 

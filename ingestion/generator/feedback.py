@@ -16,7 +16,7 @@ from ingestion.generator.frames import frame
 from ingestion.generator.people import people
 from ingestion.generator.pms import appointment_ids, loc_ids, patient_ids
 from ingestion.generator.rand import Stream, day_rng, keyed_choice, keyed_uniform
-from ingestion.generator.simulate import SimResult
+from ingestion.generator.records import SimResult
 from ingestion.generator.timeutil import DAY, HOUR, NA
 
 PLATFORMS = np.array(["google", "yelp", "realself", "other"], dtype=object)

@@ -19,7 +19,7 @@ from ingestion.generator.frames import frame
 from ingestion.generator.people import format_email, format_phone, people
 from ingestion.generator.pms import appointment_ids, loc_ids, patient_ids
 from ingestion.generator.rand import Stream, keyed_choice, keyed_uniform
-from ingestion.generator.simulate import SimResult
+from ingestion.generator.records import SimResult
 from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA
 
 BODIES = {

@@ -18,7 +18,7 @@ from ingestion.generator.frames import frame
 from ingestion.generator.people import UNKNOWN_CALLERS, format_phone, phone_digits
 from ingestion.generator.pms import loc_ids
 from ingestion.generator.rand import Stream, day_rng, keyed_choice, keyed_uniform
-from ingestion.generator.simulate import SimResult
+from ingestion.generator.records import SimResult
 from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA, weekday
 
 OUTCOMES = np.array(

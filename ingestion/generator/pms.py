@@ -13,7 +13,7 @@ from ingestion.generator import catalog, lifecycle
 from ingestion.generator.frames import frame, ids
 from ingestion.generator.people import format_email, format_phone, people
 from ingestion.generator.rand import Stream, keyed_choice, keyed_uniform
-from ingestion.generator.simulate import SimResult
+from ingestion.generator.records import SimResult
 from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA
 
 SERVICE_IDS = np.array([s.service_id for s in catalog.SERVICES], dtype=object)

@@ -11,7 +11,6 @@ the same however far the simulation runs past D.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,90 +20,30 @@ from ingestion.generator.allocate import Allocator, open_day_near
 from ingestion.generator.config import ChainConfig
 from ingestion.generator.demand import (
     SERVICE_DEVICE,
-    SERVICE_GAP,
     SERVICE_IS_CONSULT,
     SERVICE_SLOTS,
     daily_factor,
     pick_service,
     pick_target,
-    prefer_weekday,
     size_factor,
 )
+from ingestion.generator.followup import FollowUps
 from ingestion.generator.leads import draw_leads
-from ingestion.generator.locations import WARM_UP_DAYS, Calendar, build_calendar
+from ingestion.generator.locations import WARM_UP_DAYS, build_calendar
 from ingestion.generator.people import UNKNOWN_CALLERS
 from ingestion.generator.rand import Stream, day_rng
+from ingestion.generator.records import FAR, REQ_FIELDS, Grow, SimResult, requests
 from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA, weekday
 
-FAR = 10**9
-#: Days of capacity beyond the horizon; follow-ups are planned at most MAX_GAP days ahead.
+#: Days of capacity beyond the horizon, so no booking ever reaches the calendar's end (which
+#: would make early rows depend on how far the run goes).
 CALENDAR_AHEAD = 450
-MAX_GAP = 365
-REQ_FIELDS = (
-    "patient",
-    "lead",
-    "loc",
-    "target",
-    "service",
-    "n_done",
-    "booked_at",
-    "channel",
-    "resched_from",
-    "acq",
-)
 DURATION = np.array([s.duration_min for s in catalog.SERVICES]) * MINUTE
 
 
-class Grow:
-    """A column store that grows by doubling (patient state is looked up by index)."""
-
-    def __init__(self, **dtypes: type) -> None:
-        self.n = 0
-        self.cols = {k: np.zeros(1024, dtype=t) for k, t in dtypes.items()}
-
-    def add(self, **values: np.ndarray) -> np.ndarray:
-        m = len(next(iter(values.values())))
-        while self.n + m > len(next(iter(self.cols.values()))):
-            for k, v in self.cols.items():
-                self.cols[k] = np.concatenate([v, np.zeros_like(v)])
-        for k, v in values.items():
-            self.cols[k][self.n : self.n + m] = v
-        idx = np.arange(self.n, self.n + m)
-        self.n += m
-        return idx
-
-    def __getitem__(self, k: str) -> np.ndarray:
-        return self.cols[k]
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({k: v[: self.n] for k, v in self.cols.items()})
-
-
-def requests(n: int, **given: np.ndarray) -> dict[str, np.ndarray]:
-    """Booking requests with defaults: -1 = decide at booking time."""
-    out = {k: np.full(n, -1, dtype=np.int64) for k in REQ_FIELDS}
-    for k, v in given.items():
-        out[k] = np.asarray(v, dtype=np.int64)
-    return out
-
-
-@dataclass
-class SimResult:
-    cfg: ChainConfig
-    cal: Calendar
-    horizon: int
-    appointments: pd.DataFrame
-    patients: pd.DataFrame
-    leads: pd.DataFrame
-    reactivations: pd.DataFrame
-    lost_requests: int = 0
-    stats: dict[str, int] = field(default_factory=dict)
-
-
-class Simulation:
+class Simulation(FollowUps):
     def __init__(self, cfg: ChainConfig, horizon: int) -> None:
         self.cfg, self.horizon, self.seed = cfg, horizon, cfg.seed
-        # Far enough ahead that no booking ever reaches the end (which would depend on the horizon).
         self.cal = build_calendar(cfg, horizon + CALENDAR_AHEAD)
         self.alloc = Allocator(self.cal)
         self.queue: dict[int, list[dict[str, np.ndarray]]] = defaultdict(list)
@@ -357,112 +296,6 @@ class Simulation:
         if has.any():
             out[has] = self.lead_person["person"][lead[has]]
         return out
-
-    def _follow_up(
-        self,
-        b: int,
-        sub: int,
-        r: dict[str, np.ndarray],
-        apt_no: np.ndarray,
-        start: np.ndarray,
-        prov: np.ndarray,
-        lc: lifecycle.Lifecycle,
-    ) -> None:
-        """Queue each patient's next booking from how this appointment turns out."""
-        rng = day_rng(self.seed, b, Stream.FOLLOW_UP, sub)
-        n, svc, pat, loc = len(apt_no), r["service"], r["patient"], r["loc"]
-        u = rng.random((n, 6))
-        visit = start // DAY
-        done = lc.outcome == lifecycle.COMPLETED
-        consult = SERVICE_IS_CONSULT[svc]
-        first = r["n_done"] == 0
-        cont = done & (u[:, 0] < np.where(consult, 0.55, np.where(first, 0.74, 0.87)))
-        gap = np.where(consult, 3 + 40 * u[:, 1], SERVICE_GAP[svc] * rng.gamma(4, 0.25, n))
-        target = prefer_weekday(rng, visit + np.clip(gap, 2, MAX_GAP).astype(np.int64))
-        p_rebook = np.where(prov == self.cal.weak_rebooker, 0.10, np.where(first, 0.40, 0.56))
-        rebook = cont & (u[:, 2] < p_rebook)
-        booked_at = np.full(n, -1, dtype=np.int64)
-        booked_at[rebook] = np.maximum(
-            lc.checked_out[rebook] + ((u[rebook, 3] * 20 - 8) * MINUTE).astype(np.int64),
-            lc.checked_in[rebook] + HOUR // 2,
-        )
-        book_day = np.maximum(visit + 1, target - rng.geometric(1 / 10, n))
-        book_day = np.where(rebook, visit, book_day)
-        ns = (lc.outcome == lifecycle.NO_SHOW) & (u[:, 0] < 0.5)
-        book_day = np.where(ns, visit + 1 + (u[:, 3] * 3).astype(int), book_day)
-        target = np.where(ns, visit + 3 + (u[:, 1] * 18).astype(int), target)
-        canc = lc.outcome == lifecycle.CANCELLED
-        resched = canc & (lc.reason == 1) & (u[:, 0] < 0.82)
-        booked_at[resched] = lc.cancelled[resched] + ((2 + u[resched, 3] * 90) * MINUTE).astype(
-            np.int64
-        )
-        book_day = np.where(resched, booked_at // DAY, book_day)
-        target = np.where(
-            resched, np.maximum(visit + 2 + (u[:, 1] * 12).astype(int), booked_at // DAY), target
-        )
-        other = canc & ~resched & (lc.reason != 1) & (u[:, 0] < 0.45)
-        cday = np.where(canc, lc.cancelled // DAY, visit)
-        book_day = np.where(other, cday + 1 + (u[:, 3] * 6).astype(int), book_day)
-        target = np.where(other, cday + 8 + (u[:, 1] * 30).astype(int), target)
-        go = cont | ns | resched | other
-        next_svc = np.where(resched | ns | (~consult & (u[:, 4] < 0.65)), svc, -1)
-        # Consultations convert into treatments: pick one now (no consult twice in a row).
-        conv = go & consult & (next_svc < 0)
-        if conv.any():
-            w = np.array(catalog.RETURN_WEIGHTS, float) * ~SERVICE_IS_CONSULT
-            next_svc[conv] = pick_service(rng, tuple(w), self.cal, loc[conv], target[conv])
-        n_done = r["n_done"] + done
-        self.pat["last_done"][pat[done]] = visit[done]
-        self.pat["chain_end"][pat] = np.where(go, FAR, np.where(canc, cday, visit))
-        channel = np.where(rebook, 2, np.where(resched, np.where(u[:, 5] < 0.6, 3, 0), -1))
-        for d in np.unique(book_day[go]):
-            s = go & (book_day == d)
-            self.queue[int(d)].append(
-                requests(
-                    int(s.sum()),
-                    patient=pat[s],
-                    loc=loc[s],
-                    target=target[s],
-                    service=next_svc[s],
-                    n_done=n_done[s],
-                    booked_at=booked_at[s],
-                    channel=channel[s],
-                    resched_from=np.where(resched[s], apt_no[s], -1),
-                )
-            )
-
-    def _reactivate(self, b: int) -> None:
-        """Weekly win-back texts to lapsed patients (no visit in 180 days); some come back."""
-        p, n = self.pat, self.pat.n
-        lapsed = np.flatnonzero(
-            (p["chain_end"][:n] <= b)
-            & (p["last_done"][:n] != NA)
-            & (p["last_done"][:n] <= b - 180)
-            & (p["react"][:n] < b - 365)
-        )
-        if not len(lapsed):
-            return
-        rng = day_rng(self.seed, b, Stream.REACTIVATION)
-        m = len(lapsed)
-        sent = b * DAY + 10 * HOUR + (rng.random(m) * 4 * HOUR).astype(np.int64)
-        back = rng.random(m) < 0.14
-        p["react"][lapsed] = b
-        self.react_chunks.append(
-            dict(patient=lapsed, sent=sent, returned=back, loc=p["loc"][lapsed])
-        )
-        day = b + 1 + (rng.random(m) * 20).astype(int)
-        p["chain_end"][lapsed[back]] = FAR
-        for d in np.unique(day[back]):
-            s = back & (day == d)
-            self.queue[int(d)].append(
-                requests(
-                    int(s.sum()),
-                    patient=lapsed[s],
-                    loc=p["loc"][lapsed[s]],
-                    n_done=np.ones(s.sum()),
-                    channel=np.full(s.sum(), 3),
-                )
-            )
 
     def _result(self) -> SimResult:
         def cat(chunks: list[dict[str, np.ndarray]]) -> pd.DataFrame:

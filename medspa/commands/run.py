@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,35 @@ def _dagster_home(path: Path) -> Iterator[None]:
             os.environ["DAGSTER_HOME"] = saved
 
 
+@contextmanager
+def _quiet(log_path: Path, enabled: bool) -> Iterator[None]:
+    """Send what dbt, dlt and DuckDB print (progress bars, per-model lines) to a log file.
+
+    Redirected at the file-descriptor level: DuckDB's progress bar is written by C++ code that
+    Python's `sys.stdout` never sees.
+    """
+    if not enabled:
+        yield
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log_path, "w", encoding="utf-8") as fh:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+        try:
+            with redirect_stdout(fh), redirect_stderr(fh):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
 def execute(
     data_dir: str | Path | None, landing: str | Path | None, verbose: bool = False
 ) -> tuple[RunSummary, Settings]:
@@ -81,11 +111,12 @@ def execute(
             # The summary reports failures; the console log is for --verbose (and the UI).
             level = "INFO" if verbose else "CRITICAL"
             run_config["loggers"] = {"console": {"config": {"log_level": level}}}
-            result = defs.resolve_job_def("nightly").execute_in_process(
-                run_config=run_config,
-                instance=instance,
-                raise_on_error=False,
-            )
+            with _quiet(settings.data_dir / "logs" / "last_run.log", enabled=not verbose):
+                result = defs.resolve_job_def("nightly").execute_in_process(
+                    run_config=run_config,
+                    instance=instance,
+                    raise_on_error=False,
+                )
             summary = summarize(instance, result.run_id, result.success, settings.serving_path)
         finally:
             instance.dispose()
@@ -95,6 +126,8 @@ def execute(
 def run(args: argparse.Namespace) -> int:
     summary, settings = execute(args.data_dir, args.landing, verbose=args.verbose)
     print(summary.to_text())
+    if not args.verbose:
+        print(f"full log: {settings.data_dir / 'logs' / 'last_run.log'} (or make dev)")
     if summary.success:
         print(f"serving database: {settings.serving_path}")
     return 0 if summary.success else 1

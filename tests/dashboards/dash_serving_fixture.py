@@ -123,7 +123,8 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
     con.execute("""create table marts.dim_providers as select * from (values
         ('prov_1', 'Maria Alvarez', 'np', 'loc_a', true),
         ('prov_2', 'Sam Okafor', 'rn', 'loc_b', true),
-        ('prov_3', 'Lee Front', 'front_desk', 'loc_a', false))
+        ('prov_3', 'Lee Front', 'front_desk', 'loc_a', false),
+        ('prov_4', 'Maria Acosta', 'rn', 'loc_b', true))
         t(provider_id, provider_name, role, home_location_id, is_revenue_generating)""")
     con.execute("""create table marts.dim_rooms as select * from (values
         ('room_a1', 'loc_a', 'Suite 1', 'treatment', true),

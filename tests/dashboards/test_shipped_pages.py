@@ -27,6 +27,7 @@ EXPECTED_PAGES = {
     "location/loc_b.html",
     "provider/prov_1.html",
     "provider/prov_2.html",
+    "provider/prov_4.html",
 }
 
 
@@ -44,14 +45,22 @@ def test_one_page_per_location_and_per_revenue_generating_provider(shipped_site)
         "location/loc_a.html",
         "location/loc_b.html",
     }
-    assert "provider/prov_3.html" not in built
+    assert "provider/prov_3.html" not in built  # front desk: not revenue-generating
     austin = (shipped_site.site_dir / "location/loc_a.html").read_text(encoding="utf-8")
     assert "<h1>Location: Austin Downtown</h1>" in austin
 
 
 def test_providers_are_shown_as_first_name_and_last_initial(shipped_site):
     html = (shipped_site.site_dir / "providers.html").read_text(encoding="utf-8")
-    assert "Maria A." in html and "Alvarez" not in html
+    assert "Sam O." in html and "Okafor" not in html and "Alvarez" not in html
+    # Maria Alvarez and Maria Acosta share "Maria A.": the provider id tells them apart.
+    assert "Maria A. (prov_1)" in html and "Maria A. (prov_4)" in html
+
+
+def test_provider_without_kpi_rows_says_so_instead_of_empty_charts(shipped_site):
+    html = (shipped_site.site_dir / "provider/prov_4.html").read_text(encoding="utf-8")
+    assert "No KPI rows for this provider in the last complete week." in html
+    assert "<svg" not in html and "No data for Productive share, weekly" in html
 
 
 def test_flash_covers_the_last_complete_week_chain_and_locations(shipped_site):

@@ -23,6 +23,8 @@ KPI_FAMILIES = (
     "kpi_cohorts",
     "kpi_appointment_engagement",
 )
+#: Families whose windows close within the synthetic chain's ~11 months of history.
+SHORT_WINDOW_FAMILIES = tuple(f for f in KPI_FAMILIES if f != "kpi_cohorts")
 
 
 def test_as_of_reads_every_contract_table() -> None:
@@ -33,12 +35,20 @@ def test_as_of_reads_every_contract_table() -> None:
 
 
 def test_build_passes_unit_and_data_tests_and_fills_every_family(built_warehouse: Path) -> None:
-    """`dbt build` (run in the fixture) passed; every core KPI family has final rows."""
+    """`dbt build` (run in the fixture) passed; every family has rows, final where due.
+
+    The oldest cohort (2025-01) closes its 365-day window only in 2026: no cohort row may be
+    final at the as-of date 2025-11-20, while every other family has closed periods."""
     con = duckdb.connect(str(built_warehouse), read_only=True)
     try:
-        for family in KPI_FAMILIES:
+        for family in SHORT_WINDOW_FAMILIES:
             finals = con.execute(f"select count(*) from marts.{family} where is_final").fetchone()
             assert finals and finals[0] > 0, family
+        total, final = con.execute(
+            "select count(*), count(*) filter (where is_final) from marts.kpi_cohorts"
+        ).fetchone()
+        assert total > 0
+        assert final == 0
         statuses = {r[0] for r in con.execute("select distinct status from marts.kpi_scorecard")}
         assert statuses <= {"on_target", "below", "above", "no_target"}
     finally:

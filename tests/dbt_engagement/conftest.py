@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from engagement_fixture import SELECTION, dbt, write_raw
 
 
@@ -18,11 +17,16 @@ def engagement_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def engagement_built(tmp_path_factory: pytest.TempPathFactory, engagement_raw: Path) -> Path:
-    """The fixture clinic after `dbt build` (seeds and models) of the engagement marts and their ancestors (models only:
-    their data and unit tests run in `dbt build`, not here)."""
+    """The fixture clinic after building the engagement marts and their ancestors.
+
+    Seeds and models only: the project's data and unit tests run in the lead's `dbt build`.
+    """
     work = tmp_path_factory.mktemp("engagement_built")
     warehouse = work / "warehouse.duckdb"
     shutil.copy(engagement_raw, warehouse)
-    dbt(["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"],
-        warehouse, work)
+    dbt(
+        ["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"],
+        warehouse,
+        work,
+    )
     return warehouse

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -20,7 +20,7 @@ from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO / "dbt_project"
-STAMP = datetime(2026, 11, 5, 6, 0, tzinfo=timezone.utc)
+STAMP = datetime(2026, 11, 5, 6, 0, tzinfo=UTC)
 
 #: PHI written into the raw layer that must never appear downstream of it.
 PHI_VALUES = (
@@ -32,6 +32,7 @@ PHI_VALUES = (
     "Anastasia",
     "secret body text",
     "94110",
+    "3035550177",
 )
 
 #: The models these tests build (and every ancestor, dbt-core's included).
@@ -39,95 +40,248 @@ SELECTION = ["+kpi_engagement", "+kpi_by_channel", "+data_coverage", "+kpi_cover
 
 
 def _utc(y: int, mo: int, d: int, h: int, mi: int = 0, s: int = 0) -> datetime:
-    return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc)
+    return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
 
 
 def _rows() -> dict[tuple[str, str], list[dict]]:
     return {
         ("pms", "locations"): [
-            dict(location_id="L1", name="Uptown", timezone="America/New_York",
-                 opened_on=date(2025, 1, 6), closed_on=None, updated_at=STAMP),
+            dict(
+                location_id="L1",
+                name="Uptown",
+                timezone="America/New_York",
+                opened_on=date(2025, 1, 6),
+                closed_on=None,
+                updated_at=STAMP,
+            ),
+            dict(
+                location_id="L2",
+                name="Bayside",
+                timezone="America/Los_Angeles",
+                opened_on=date(2025, 1, 6),
+                closed_on=None,
+                updated_at=STAMP,
+            ),
         ],
         ("pms", "patients"): [
-            dict(patient_id="p1", first_name="Anastasia", last_name="Secretname",
-                 email=" Ana@Example.COM ", phone="+1 (415) 555-0134",
-                 date_of_birth=date(1990, 5, 5), sex="F", postal_code="94110",
-                 home_location_id="L1", acquisition_channel="web_form",
-                 referred_by_patient_id=None, created_at=_utc(2026, 1, 5, 15), updated_at=STAMP),
-            dict(patient_id="p2", first_name="Bo", last_name="Secretname",
-                 email="bo@example.com", phone="(212) 555-0199",
-                 date_of_birth=date(1985, 1, 1), sex="M", postal_code="10001",
-                 home_location_id="L1", acquisition_channel="instagram",
-                 referred_by_patient_id=None, created_at=_utc(2026, 1, 5, 15), updated_at=STAMP),
+            dict(
+                patient_id="p1",
+                first_name="Anastasia",
+                last_name="Secretname",
+                email=" Ana@Example.COM ",
+                phone="+1 (415) 555-0134",
+                date_of_birth=date(1990, 5, 5),
+                sex="F",
+                postal_code="94110",
+                home_location_id="L1",
+                acquisition_channel="web_form",
+                referred_by_patient_id=None,
+                created_at=_utc(2026, 1, 5, 15),
+                updated_at=STAMP,
+            ),
+            dict(
+                patient_id="p2",
+                first_name="Bo",
+                last_name="Secretname",
+                email="bo@example.com",
+                phone="(212) 555-0199",
+                date_of_birth=date(1985, 1, 1),
+                sex="M",
+                postal_code="10001",
+                home_location_id="L1",
+                acquisition_channel="instagram",
+                referred_by_patient_id=None,
+                created_at=_utc(2026, 1, 5, 15),
+                updated_at=STAMP,
+            ),
         ],
         ("pms", "appointments"): [
-            _appointment("a1", "p1", booked=_utc(2026, 1, 20, 15), start=_utc(2026, 2, 1, 15),
-                         status="completed"),
-            _appointment("a2", "p2", booked=_utc(2026, 11, 3, 16), start=_utc(2026, 11, 12, 15),
-                         status="booked"),
+            _appointment(
+                "a1",
+                "p1",
+                booked=_utc(2026, 1, 20, 15),
+                start=_utc(2026, 2, 1, 15),
+                status="completed",
+            ),
+            _appointment(
+                "a2",
+                "p2",
+                booked=_utc(2026, 11, 3, 16),
+                start=_utc(2026, 11, 12, 15),
+                status="booked",
+            ),
         ],
         ("crm", "leads"): [
-            _lead("ld1", created=_utc(2026, 11, 2, 14), channel="web_form",
-                  phone="4155550134", email=None),
-            _lead("ld2", created=_utc(2026, 11, 3, 14), channel="instagram",
-                  phone=None, email="BO@example.com "),
-            _lead("ld3", created=_utc(2026, 11, 4, 14), channel="instagram",
-                  phone="+1 646 555 0101", email=None),
+            lead_row(
+                "ld1",
+                created=_utc(2026, 11, 2, 14),
+                channel="web_form",
+                phone="4155550134",
+                email=None,
+            ),
+            lead_row(
+                "ld2",
+                created=_utc(2026, 11, 3, 14),
+                channel="instagram",
+                phone=None,
+                email="BO@example.com ",
+            ),
+            lead_row(
+                "ld3",
+                created=_utc(2026, 11, 4, 14),
+                channel="instagram",
+                phone="+1 646 555 0101",
+                email=None,
+            ),
         ],
         ("phone", "calls"): [
-            _call("c1", "inbound", "+1 (415) 555-0134", _utc(2026, 11, 2, 14, 5),
-                  answered=_utc(2026, 11, 2, 14, 5, 30), outcome="answered"),
-            _call("c2", "inbound", "+16465550101", _utc(2026, 11, 4, 14, 10),
-                  answered=None, outcome="missed"),
-            _call("c3", "outbound", "4155550134", _utc(2026, 11, 2, 13),
-                  answered=_utc(2026, 11, 2, 13, 0, 20), outcome="answered"),
+            call_row(
+                "c1",
+                "inbound",
+                "+1 (415) 555-0134",
+                _utc(2026, 11, 2, 14, 5),
+                answered=_utc(2026, 11, 2, 14, 5, 30),
+                outcome="answered",
+            ),
+            call_row(
+                "c2",
+                "inbound",
+                "+16465550101",
+                _utc(2026, 11, 4, 14, 10),
+                answered=None,
+                outcome="missed",
+            ),
+            call_row(
+                "c3",
+                "outbound",
+                "4155550134",
+                _utc(2026, 11, 2, 13),
+                answered=_utc(2026, 11, 2, 13, 0, 20),
+                outcome="answered",
+            ),
+            # At the second location, to a number nobody else has (no KPI counts it).
+            call_row(
+                "c9",
+                "outbound",
+                "+1 303 555 0177",
+                _utc(2026, 11, 4, 18),
+                answered=None,
+                outcome="busy",
+                location_id="L2",
+            ),
         ],
         ("messaging", "messages"): [
-            _message("m1", "outbound", "bo@EXAMPLE.com", _utc(2026, 11, 3, 14, 20),
-                     purpose="lead_followup"),
-            _message("m2", "inbound", "Bo@Example.com", _utc(2026, 11, 3, 14, 25), purpose=None),
+            message_row(
+                "m1",
+                "outbound",
+                "bo@EXAMPLE.com",
+                _utc(2026, 11, 3, 14, 20),
+                purpose="lead_followup",
+            ),
+            message_row("m2", "inbound", "Bo@Example.com", _utc(2026, 11, 3, 14, 25), purpose=None),
         ],
     }
 
 
 def _appointment(aid: str, pid: str, booked: datetime, start: datetime, status: str) -> dict:
     return dict(
-        appointment_id=aid, patient_id=pid, location_id="L1", provider_id="pr1", room_id=None,
-        service_id="s1", device_id=None, booking_channel="online", booked_at=booked,
-        scheduled_start=start, scheduled_end=start.replace(hour=start.hour + 1), status=status,
-        confirmation_requested_at=None, confirmation_response=None,
-        confirmation_responded_at=None, checked_in_at=None, checked_out_at=None,
-        cancelled_at=None, cancellation_reason=None, rescheduled_from_appointment_id=None,
+        appointment_id=aid,
+        patient_id=pid,
+        location_id="L1",
+        provider_id="pr1",
+        room_id=None,
+        service_id="s1",
+        device_id=None,
+        booking_channel="online",
+        booked_at=booked,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+        status=status,
+        confirmation_requested_at=None,
+        confirmation_response=None,
+        confirmation_responded_at=None,
+        checked_in_at=None,
+        checked_out_at=None,
+        cancelled_at=None,
+        cancellation_reason=None,
+        rescheduled_from_appointment_id=None,
         updated_at=STAMP,
     )
 
 
-def _lead(lid: str, created: datetime, channel: str, phone: str | None, email: str | None,
-          updated_at: datetime = STAMP) -> dict:
+def lead_row(
+    lid: str,
+    created: datetime,
+    channel: str,
+    phone: str | None,
+    email: str | None,
+    updated_at: datetime = STAMP,
+) -> dict:
     return dict(
-        lead_id=lid, location_id="L1", created_at=created, channel=channel, campaign=None,
-        first_name="Anastasia", last_name="Secretname", email=email, phone=phone,
-        interested_category=None, patient_id=None, status="new", updated_at=updated_at,
-    )
-
-
-def _call(cid: str, direction: str, number: str, started: datetime, answered: datetime | None,
-          outcome: str, updated_at: datetime = STAMP) -> dict:
-    return dict(
-        call_id=cid, location_id="L1", direction=direction, external_number=number,
-        started_at=started, answered_at=answered, ended_at=started.replace(minute=started.minute + 3),
-        outcome=outcome, answered_by="staff" if answered else None, tracking_source=None,
+        lead_id=lid,
+        location_id="L1",
+        created_at=created,
+        channel=channel,
+        campaign=None,
+        first_name="Anastasia",
+        last_name="Secretname",
+        email=email,
+        phone=phone,
+        interested_category=None,
+        patient_id=None,
+        status="new",
         updated_at=updated_at,
     )
 
 
-def _message(mid: str, direction: str, address: str, sent: datetime, purpose: str | None,
-             updated_at: datetime = STAMP) -> dict:
+def call_row(
+    cid: str,
+    direction: str,
+    number: str,
+    started: datetime,
+    answered: datetime | None,
+    outcome: str,
+    updated_at: datetime = STAMP,
+    location_id: str = "L1",
+) -> dict:
     return dict(
-        message_id=mid, location_id="L1", channel="email", direction=direction,
-        contact_address=address, sent_at=sent, purpose=purpose, appointment_id=None,
-        patient_id=None, lead_id=None, link_clicked_at=None, delivery_status="delivered",
-        body="secret body text", updated_at=updated_at,
+        call_id=cid,
+        location_id=location_id,
+        direction=direction,
+        external_number=number,
+        started_at=started,
+        answered_at=answered,
+        ended_at=started + timedelta(minutes=3),
+        outcome=outcome,
+        answered_by="staff" if answered else None,
+        tracking_source=None,
+        updated_at=updated_at,
+    )
+
+
+def message_row(
+    mid: str,
+    direction: str,
+    address: str,
+    sent: datetime,
+    purpose: str | None,
+    updated_at: datetime = STAMP,
+) -> dict:
+    return dict(
+        message_id=mid,
+        location_id="L1",
+        channel="email",
+        direction=direction,
+        contact_address=address,
+        sent_at=sent,
+        purpose=purpose,
+        appointment_id=None,
+        patient_id=None,
+        lead_id=None,
+        link_clicked_at=None,
+        delivery_status="delivered",
+        body="secret body text",
+        updated_at=updated_at,
     )
 
 
@@ -163,10 +317,14 @@ def dbt(args: list[str], warehouse: Path, work: Path) -> subprocess.CompletedPro
     }
     env.pop("MEDSPA_PHI_KEY", None)
     cmd = [
-        str(Path(sys.executable).parent / "dbt"), *args,
-        "--project-dir", str(DBT_DIR),
-        "--target-path", str(work / "target"),
-        "--log-path", str(work / "logs"),
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_DIR)
     if proc.returncode != 0:

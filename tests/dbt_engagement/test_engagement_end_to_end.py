@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from engagement_fixture import PHI_VALUES
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -52,8 +51,14 @@ def test_call_in_another_number_format_matches_the_lead_and_patient(engagement_b
         "order by c.call_id",
     )
     # c1 (+1 (415) 555-0134) and c3 (4155550134) both belong to ld1 (web_form) and to p1
-    # (+1 (415) 555-0134 in the PMS); c2 (+16465550101) to ld3, who is no patient.
-    assert rows == [("c1", "web_form", True), ("c2", "instagram", False), ("c3", "web_form", True)]
+    # (+1 (415) 555-0134 in the PMS); c2 (+16465550101) to ld3, who is no patient; c9's number
+    # belongs to nobody.
+    assert rows == [
+        ("c1", "web_form", True),
+        ("c2", "instagram", False),
+        ("c3", "web_form", True),
+        ("c9", None, False),
+    ]
 
 
 def test_lead_response_and_reach_follow_the_hand_worked_numbers(engagement_built: Path):
@@ -112,16 +117,29 @@ def test_no_phi_downstream_of_the_raw_layer(engagement_built: Path):
             "and data_type = 'VARCHAR'"
         ).fetchall()
         names = {c[2] for c in columns}
-        forbidden = {"first_name", "last_name", "email", "phone", "body", "external_number",
-                     "contact_address", "date_of_birth", "postal_code", "reviewer_name",
-                     "patient_id", "lead_id", "referred_by_patient_id"}
+        forbidden = {
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "body",
+            "external_number",
+            "contact_address",
+            "date_of_birth",
+            "postal_code",
+            "reviewer_name",
+            "patient_id",
+            "lead_id",
+            "referred_by_patient_id",
+        }
         assert names.isdisjoint(forbidden), names & forbidden
         leaks = []
         for schema, table, column in columns:
             for value in PHI_VALUES:
                 hit = con.execute(
                     f'select count(*) from "{schema}"."{table}" '
-                    f'where contains(lower("{column}"), lower(?))', [value]
+                    f'where contains(lower("{column}"), lower(?))',
+                    [value],
                 ).fetchone()[0]
                 if hit:
                     # Name where, never the value itself.

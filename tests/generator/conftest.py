@@ -20,7 +20,7 @@ ADVANCE_DAYS = 3
 
 
 def tiny_config(seed: int = 7) -> ChainConfig:
-    return ChainConfig.build("small", seed=seed, end_date=END, years=0.33)
+    return ChainConfig.build("small", seed=seed, end_date=END, years=0.25)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -35,7 +35,7 @@ def test_generate_refuses_to_overwrite_a_chain(snapshot_chain, capsys):
 
 def test_generate_prints_rows_written_and_rate(tmp_path, capsys):
     out = tmp_path / "landing"
-    assert _run("--out", str(out), "--years", "0.1", "--seed", "3") == 0
+    assert _run("--out", str(out), "--years", "0.06", "--seed", "3") == 0
     printed = capsys.readouterr().out
     assert "pms.appointments" in printed and "rows/s" in printed
     assert (out / MARKER).is_file()

@@ -47,13 +47,16 @@ def test_delta_rows_were_updated_within_their_day(advanced_chain, name):
         assert (df["updated_at"].str[:10] == path.name.split(".")[0]).all()
 
 
-def test_old_invoices_change_in_deltas(advanced_chain):
-    """Refunds and late payments reach back to invoices issued before the delta's day."""
+def test_old_leads_change_in_deltas(advanced_chain):
+    """Leads created before a delta's day reappear in it when they convert or are lost."""
     root, _ = advanced_chain
-    table = CONTRACT.table("pos.invoices")
-    deltas = pd.concat([read_text(p) for p in extract_files(root, table)[1:]])
-    issued = pd.to_datetime(deltas["issued_at"], utc=True)
-    assert (issued < pd.Timestamp(END, tz="UTC")).any()
+    table = CONTRACT.table("crm.leads")
+    deltas = pd.concat(
+        [read_text(p).assign(_day=p.name[:10]) for p in extract_files(root, table)[1:]]
+    )
+    old = deltas[deltas["created_at"].str[:10] < deltas["_day"]]
+    assert set(old["status"]) & {"booked", "lost"}
+    assert old.loc[old["status"] == "booked", "patient_id"].notna().all()
 
 
 def _merged(root, table) -> pd.DataFrame:

@@ -75,7 +75,7 @@ def test_laser_services_start_when_the_laser_is_bought(snapshot_chain, appointme
 
 
 def test_new_location_opens_mid_way_with_no_capacity_before():
-    cfg = tiny_config().__class__.build("small", locations=3, years=0.33, end_date=END)
+    cfg = tiny_config().__class__.build("small", locations=3, years=0.25, end_date=END)
     cal = build_calendar(cfg, cfg.end_day)
     opened = cfg.opening_day(2)
     assert cfg.start_day < opened < cfg.end_day

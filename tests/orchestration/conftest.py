@@ -33,3 +33,34 @@ def defs():
 @pytest.fixture(scope="session")
 def asset_graph(defs):
     return defs.resolve_asset_graph()
+
+
+# -- end-to-end scenarios (each runs once per session) -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_landing(tmp_path_factory: pytest.TempPathFactory):
+    """The seeded small demo chain's first full extract (generated once)."""
+    from ingestion.generator.config import ChainConfig
+    from ingestion.generator.run import generate
+
+    landing = tmp_path_factory.mktemp("demo") / "landing"
+    generate(landing, ChainConfig.build("small"))
+    return landing
+
+
+@pytest.fixture(scope="session")
+def happy_run(defs, demo_landing, tmp_path_factory: pytest.TempPathFactory):
+    from orch_e2e import run
+
+    return run(tmp_path_factory.mktemp("happy") / "data", demo_landing)
+
+
+@pytest.fixture(scope="session")
+def absent_systems_run(defs, demo_landing, tmp_path_factory: pytest.TempPathFactory):
+    """A clinic without phone system, CRM and review tools (issue 8)."""
+    from orch_e2e import copy_landing, run
+
+    root = tmp_path_factory.mktemp("absent")
+    landing = copy_landing(demo_landing, root / "landing", drop=("phone", "crm", "reviews"))
+    return run(root / "data", landing)

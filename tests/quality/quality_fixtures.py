@@ -237,6 +237,11 @@ def build_marts(path: Path, scorecard: list[dict[str, Any]], locations: list[str
             "is_final boolean, baseline_12m double, change_vs_prior double)"
         )
         insert(con, "marts.kpi_scorecard", scorecard)
+        con.execute("create schema intermediate")
+        con.execute(
+            "create table intermediate.int_data_as_of as "
+            "select timestamptz '2026-11-16 07:00:00+00' as as_of_at"
+        )
     return path
 
 
@@ -253,4 +258,5 @@ def bad_scorecard() -> list[dict[str, Any]]:
             row.update(value=1.2)  # a share above 1 (warn only)
     rows.append(scorecard_row("week", W, "L1", "gross_margin", 0.8, 80, 100))  # duplicate grain
     rows.append(scorecard_row("week", W, "L1", "completed_visits", 5.0))  # no chain-wide row
+    rows.append(scorecard_row("week", "2026-11-23", "_all", "new_leads", 4.0))  # final, future
     return rows

@@ -124,20 +124,8 @@ def test_suite_runs_as_sql_inside_duckdb_without_a_dataframe_of_the_table(number
 
 def test_warehouse_is_opened_read_only_and_released(numbers_db):
     # Another process reading the file: a read-write open from here would fail to get the lock.
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-            "print('ready', flush=True); sys.stdin.read()",
-            str(numbers_db),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    reader = _hold(numbers_db, read_only=True)
     try:
-        assert reader.stdout.readline().strip() == "ready"
         result = run_suite(_suite(), numbers_db)
     finally:
         reader.communicate(input="", timeout=30)
@@ -145,6 +133,38 @@ def test_warehouse_is_opened_read_only_and_released(numbers_db):
     # Released: a writer in this process would clash with any connection GX left open.
     with duckdb.connect(str(numbers_db)) as writer:
         assert writer.execute("select count(*) from raw_test.numbers").fetchone() == (ROWS,)
+
+
+def _hold(db: Path, read_only: bool) -> subprocess.Popen:
+    """Another process holding the warehouse open until its stdin closes."""
+    code = (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro'); "
+        "print('ready', flush=True); sys.stdin.read()"
+    )
+    mode = "ro" if read_only else "rw"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(db), mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_warehouse_locked_by_a_writer_is_a_clear_error(numbers_db):
+    writer = _hold(numbers_db, read_only=False)
+    try:
+        with pytest.raises(RuntimeError, match=r"cannot open the warehouse read-only.*lock"):
+            run_suite(_suite(), numbers_db)
+    finally:
+        writer.communicate(input="", timeout=30)
+
+
+def test_missing_warehouse_is_a_clear_error_and_creates_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="warehouse not found"):
+        run_suite(_suite(), tmp_path / "missing.duckdb")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_table_asset_with_schema_still_loses_the_schema(numbers_db):

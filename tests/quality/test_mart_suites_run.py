@@ -4,8 +4,9 @@ Fixture (quality_fixtures): paid invoice lines L1 100.00 and L2 20.00 in week 20
 month 2026-11-01 (L1's unpaid 50.00 does not count); the good scorecard reports them, with the
 chain-wide week at 120.01 (exactly one cent off: passes). The bad scorecard reports month L2
 at 20.02 (two cents off), a no-show rate of 3/2 = 1.5, a zero-denominator rate as 0, a room
-utilization of 1.2, a duplicated gross-margin row and a KPI without its chain-wide row; and
-location L4 has a paid line but no scorecard row.
+utilization of 1.2, a duplicated gross-margin row, a KPI without its chain-wide row and a
+final week after the as-of date (2026-11-16); and location L4 has a paid line but no
+scorecard row.
 """
 
 from __future__ import annotations
@@ -106,6 +107,12 @@ def test_location_with_revenue_missing_from_scorecard_fails(bad):
 def test_kpi_without_chain_wide_row_fails(bad):
     result = bad.result_for("chain_row_present")
     assert result.observed["unexpected_sample"] == ["week 2026-11-02 completed_visits"]
+
+
+def test_final_period_after_the_as_of_date_fails(bad):
+    # as-of 2026-11-16 07:00 UTC; a final week starting 2026-11-23 cannot be complete.
+    result = bad.result_for("final_only_up_to_as_of")
+    assert result.observed["unexpected_sample"] == ["week 2026-11-23 _all new_leads"]
 
 
 def test_zero_denominator_reported_as_zero_fails(bad):

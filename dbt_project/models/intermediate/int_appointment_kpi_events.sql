@@ -44,7 +44,7 @@ consult_conversions as (
             consults.patient_key = later.patient_key
             and later.is_completed
             and not later.is_consultation
-            and later.scheduled_start > consults.scheduled_start
+            and consults.scheduled_start < later.scheduled_start
             and later.scheduled_date <= cast({{ dbt.dateadd('day', var('consult_window_days'), 'consults.scheduled_date') }} as date)
     where consults.is_completed and consults.is_consultation
 ),
@@ -62,18 +62,21 @@ reschedule_requests as (
     where confirmation_response = 'reschedule_requested' or cancellation_reason = 'reschedule'
 ),
 
+-- two joins, not one OR-join: an OR condition would force a nested-loop join
 reschedules_captured as (
-    select distinct requests.appointment_id
+    select requests.appointment_id
+    from reschedule_requests as requests
+    inner join appointments as rebooked
+        on requests.appointment_id = rebooked.rescheduled_from_appointment_id
+    union
+    select requests.appointment_id
     from reschedule_requests as requests
     inner join appointments as rebooked
         on
-            rebooked.rescheduled_from_appointment_id = requests.appointment_id
-            or (
-                rebooked.patient_key = requests.patient_key
-                and rebooked.appointment_id <> requests.appointment_id
-                and rebooked.booked_at >= requests.requested_at
-                and rebooked.booked_at <= {{ dbt.dateadd('day', var('reschedule_window_days'), 'requests.requested_at') }}
-            )
+            requests.patient_key = rebooked.patient_key
+            and requests.appointment_id <> rebooked.appointment_id
+            and requests.requested_at <= rebooked.booked_at
+            and rebooked.booked_at <= {{ dbt.dateadd('day', var('reschedule_window_days'), 'requests.requested_at') }}
 ),
 
 intake_by_appointment as (
@@ -81,7 +84,8 @@ intake_by_appointment as (
         intake_forms.appointment_id,
         min(
             case
-                when intake_forms.completed_at is not null
+                when
+                    intake_forms.completed_at is not null
                     and intake_forms.completed_at < appointments.scheduled_start then 1
                 else 0
             end
@@ -97,8 +101,8 @@ rebooked_visits as (
     inner join appointments as next_booking
         on
             visits.patient_key = next_booking.patient_key
-            and next_booking.appointment_id <> visits.appointment_id
-            and next_booking.scheduled_start > visits.scheduled_start
+            and visits.appointment_id <> next_booking.appointment_id
+            and visits.scheduled_start < next_booking.scheduled_start
             and next_booking.booked_at >= coalesce(visits.checked_in_at, visits.scheduled_start)
             and next_booking.booked_at <= {{ dbt.dateadd(
                 'minute', var('rebook_grace_minutes'), 'coalesce(visits.checked_out_at, visits.scheduled_end)'
@@ -109,7 +113,7 @@ rebooked_visits as (
 flags as (
     select
         appointments.*,
-        not (appointments.is_cancelled and not appointments.is_late_cancellation) as in_no_show_base,
+        not(appointments.is_cancelled and not appointments.is_late_cancellation) as in_no_show_base,
         consult_conversions.appointment_id is not null as is_converted_consult,
         reschedule_requests.appointment_id is not null as is_reschedule_request,
         reschedules_captured.appointment_id is not null as is_reschedule_captured,
@@ -126,55 +130,96 @@ flags as (
 
 events as (
     select
-        appointment_id, 'completed_visits' as kpi, 'sum' as value_kind, 0 as window_minutes,
-        1 as numerator, cast(null as double) as denominator,
-    from flags where is_completed
+        appointment_id,
+        'completed_visits' as kpi,
+        'sum' as value_kind,
+        0 as window_minutes,
+        1 as numerator,
+        cast(null as double) as denominator,
+    from flags
+    where is_completed
     union all
     select
-        appointment_id, 'no_show_rate' as kpi, 'ratio' as value_kind, 0 as window_minutes,
-        case when is_no_show then 1 else 0 end as numerator, 1 as denominator,
-    from flags where in_no_show_base
+        appointment_id,
+        'no_show_rate' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        case when is_no_show then 1 else 0 end as numerator,
+        1 as denominator,
+    from flags
+    where in_no_show_base
     union all
     select
-        appointment_id, 'late_cancellation_rate' as kpi, 'ratio' as value_kind, 0 as window_minutes,
-        case when is_late_cancellation then 1 else 0 end as numerator, 1 as denominator,
-    from flags where in_no_show_base
+        appointment_id,
+        'late_cancellation_rate' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        case when is_late_cancellation then 1 else 0 end as numerator,
+        1 as denominator,
+    from flags
+    where in_no_show_base
     union all
     select
-        appointment_id, 'consult_conversion_rate' as kpi, 'ratio' as value_kind,
+        appointment_id,
+        'consult_conversion_rate' as kpi,
+        'ratio' as value_kind,
         {{ var('consult_window_days') }} * 1440 as window_minutes,
-        case when is_converted_consult then 1 else 0 end as numerator, 1 as denominator,
-    from flags where is_completed and is_consultation
+        case when is_converted_consult then 1 else 0 end as numerator,
+        1 as denominator,
+    from flags
+    where is_completed and is_consultation
     union all
     select
-        appointment_id, 'confirmation_response_rate' as kpi, 'ratio' as value_kind, 0 as window_minutes,
+        appointment_id,
+        'confirmation_response_rate' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
         case
             when confirmation_response in ('confirmed', 'reschedule_requested', 'cancelled') then 1 else 0
         end as numerator,
         1 as denominator,
-    from flags where confirmation_requested_at is not null
+    from flags
+    where confirmation_requested_at is not null
     union all
     select
-        appointment_id, 'reschedule_capture_rate' as kpi, 'ratio' as value_kind,
+        appointment_id,
+        'reschedule_capture_rate' as kpi,
+        'ratio' as value_kind,
         {{ var('reschedule_window_days') }} * 1440 as window_minutes,
-        case when is_reschedule_captured then 1 else 0 end as numerator, 1 as denominator,
-    from flags where is_reschedule_request
+        case when is_reschedule_captured then 1 else 0 end as numerator,
+        1 as denominator,
+    from flags
+    where is_reschedule_request
     union all
     select
-        appointment_id, 'intake_completion_rate' as kpi, 'ratio' as value_kind, 0 as window_minutes,
-        case when is_intake_complete then 1 else 0 end as numerator, 1 as denominator,
-    from flags where in_intake_base
+        appointment_id,
+        'intake_completion_rate' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        case when is_intake_complete then 1 else 0 end as numerator,
+        1 as denominator,
+    from flags
+    where in_intake_base
     union all
     select
-        appointment_id, 'rebooking_rate' as kpi, 'ratio' as value_kind,
+        appointment_id,
+        'rebooking_rate' as kpi,
+        'ratio' as value_kind,
         {{ var('rebook_grace_minutes') }} as window_minutes,
-        case when is_rebooked then 1 else 0 end as numerator, 1 as denominator,
-    from flags where is_completed
+        case when is_rebooked then 1 else 0 end as numerator,
+        1 as denominator,
+    from flags
+    where is_completed
     union all
     select
-        appointment_id, 'avg_revenue_per_appointment' as kpi, 'ratio' as value_kind, 0 as window_minutes,
-        net_revenue as numerator, 1 as denominator,
-    from flags where is_completed and exists (select 1 from invoices)
+        appointment_id,
+        'avg_revenue_per_appointment' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        net_revenue as numerator,
+        1 as denominator,
+    from flags
+    where is_completed and exists (select 1 from invoices)
 ),
 
 final as (

@@ -22,10 +22,10 @@ with
 
 table_maxima as (
     {%- for source_name, table_name in contract_tables %}
-    select max(updated_at) as max_updated_at from {{ source(source_name, table_name) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select max(updated_at) as max_updated_at from {{ source(source_name, table_name) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

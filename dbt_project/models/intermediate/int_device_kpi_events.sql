@@ -29,10 +29,20 @@ used as (
 ),
 
 events as (
-    select device_id, location_id, event_date, used_hours as numerator, 0 as denominator,
+    select
+        device_id,
+        location_id,
+        event_date,
+        used_hours as numerator,
+        0 as denominator,
     from used
     union all
-    select device_id, location_id, date_day as event_date, 0 as numerator, owned_open_hours as denominator,
+    select
+        device_id,
+        location_id,
+        date_day as event_date,
+        0 as numerator,
+        owned_open_hours as denominator,
     from device_days
 ),
 

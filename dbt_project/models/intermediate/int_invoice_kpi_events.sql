@@ -29,23 +29,33 @@ daily as (
 
 events as (
     select
-        *, 'net_revenue' as kpi, 'sum' as value_kind,
-        net_revenue as numerator, cast(null as double) as denominator,
+        *,
+        'net_revenue' as kpi,
+        'sum' as value_kind,
+        net_revenue as numerator,
+        cast(null as double) as denominator,
     from daily
     union all
     select
-        *, 'gross_margin' as kpi, 'ratio' as value_kind,
-        net_revenue - cogs as numerator, net_revenue as denominator,
+        *,
+        'gross_margin' as kpi,
+        'ratio' as value_kind,
+        net_revenue - cogs as numerator,
+        net_revenue as denominator,
     from daily
     union all
     select
-        *, 'membership_revenue_share' as kpi, 'ratio' as value_kind,
+        *,
+        'membership_revenue_share' as kpi,
+        'ratio' as value_kind,
         case when line_type = 'membership_fee' then net_revenue else 0 end as numerator,
         net_revenue as denominator,
     from daily
     union all
     select
-        *, 'retail_revenue_share' as kpi, 'ratio' as value_kind,
+        *,
+        'retail_revenue_share' as kpi,
+        'ratio' as value_kind,
         case when line_type = 'retail_product' then net_revenue else 0 end as numerator,
         net_revenue as denominator,
     from daily

@@ -80,8 +80,8 @@ hours_valid as (
         on
             location_dates.location_id = location_hours.location_id
             and {{ iso_weekday('location_dates.date_day') }} = location_hours.weekday
-            and location_hours.valid_from <= location_dates.date_day
-            and (location_hours.valid_to is null or location_hours.valid_to >= location_dates.date_day)
+            and location_dates.date_day >= location_hours.valid_from
+            and (location_hours.valid_to is null or location_dates.date_day <= location_hours.valid_to)
 ),
 
 final as (

@@ -40,7 +40,11 @@ appointment_days as (
 ),
 
 available as (
-    select room_id, location_id, date_day as event_date, available_hours,
+    select
+        room_id,
+        location_id,
+        date_day as event_date,
+        available_hours,
     from room_days
 ),
 
@@ -50,23 +54,54 @@ has_pos as (
 
 events as (
     -- revenue_per_room_hour
-    select room_id, location_id, event_date, 'revenue_per_room_hour' as kpi, revenue as numerator, 0 as denominator,
-    from appointment_days cross join has_pos where has_pos.flag
+    select
+        room_id,
+        location_id,
+        event_date,
+        'revenue_per_room_hour' as kpi,
+        revenue as numerator,
+        0 as denominator,
+    from appointment_days cross join has_pos
+    where has_pos.flag
     union all
-    select room_id, location_id, event_date, 'revenue_per_room_hour' as kpi, 0 as numerator, available_hours as denominator,
-    from available cross join has_pos where has_pos.flag
+    select
+        room_id,
+        location_id,
+        event_date,
+        'revenue_per_room_hour' as kpi,
+        0 as numerator,
+        available_hours as denominator,
+    from available cross join has_pos
+    where has_pos.flag
     -- revenue_per_treatment_hour
     union all
     select
-        room_id, location_id, event_date, 'revenue_per_treatment_hour' as kpi,
-        revenue as numerator, completed_hours as denominator,
-    from appointment_days cross join has_pos where has_pos.flag
+        room_id,
+        location_id,
+        event_date,
+        'revenue_per_treatment_hour' as kpi,
+        revenue as numerator,
+        completed_hours as denominator,
+    from appointment_days cross join has_pos
+    where has_pos.flag
     -- room_utilization
     union all
-    select room_id, location_id, event_date, 'room_utilization' as kpi, completed_hours as numerator, 0 as denominator,
+    select
+        room_id,
+        location_id,
+        event_date,
+        'room_utilization' as kpi,
+        completed_hours as numerator,
+        0 as denominator,
     from appointment_days
     union all
-    select room_id, location_id, event_date, 'room_utilization' as kpi, 0 as numerator, available_hours as denominator,
+    select
+        room_id,
+        location_id,
+        event_date,
+        'room_utilization' as kpi,
+        0 as numerator,
+        available_hours as denominator,
     from available
 ),
 

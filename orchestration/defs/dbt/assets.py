@@ -10,7 +10,9 @@ folder under the data directory, and the environment of `Settings.dbt_env()`.
 """
 
 import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -20,8 +22,10 @@ from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.manifest import MANIFEST_PATH
 from orchestration.resources import MedspaSettings, dbt_environment
 
-#: Folders built after the gate (selection syntax of dbt).
-GATED_SELECT = "path:models/marts/kpi path:models/marts/ops"
+#: Folders built after the gate, as dbt fqn selectors (dagster-dbt evaluates `path:` against
+#: the working directory, not the project, so a path selector would silently match nothing).
+GATED_FOLDERS = (("marts", "kpi"), ("marts", "ops"))
+GATED_SELECT = " ".join(f"fqn:medspa.{a}.{b}" for a, b in GATED_FOLDERS)
 
 
 class ManifestMissingError(RuntimeError):
@@ -41,8 +45,7 @@ MANIFEST = load_manifest()
 
 
 def _is_gated(node: dict[str, Any]) -> bool:
-    path = node.get("original_file_path", "")
-    return path.startswith(("models/marts/kpi/", "models/marts/ops/"))
+    return tuple(node.get("fqn", [])[1:3]) in GATED_FOLDERS
 
 
 def _has_nodes(gated: bool) -> bool:
@@ -60,10 +63,25 @@ def _build(
     args = ["build"]
     if settings.dbt_vars:
         args += ["--vars", json.dumps(settings.dbt_vars)]
-    target = settings.data_dir / "dbt_target" / f"{context.op_def.name}-{context.run_id[:8]}"
+    targets = settings.data_dir / "dbt_target"
+    target = targets / f"{context.op_def.name}-{context.run_id[:8]}"
+    _prune(targets, keep=KEEP_TARGETS)
     with dbt_environment(settings):
         invocation = dbt.cli(args, context=context, target_path=target)
     yield from invocation.stream()
+
+
+#: dbt artifacts (run_results.json, logs) kept per data directory: the newest few runs' steps.
+KEEP_TARGETS = 6
+
+
+def _prune(targets: Path, keep: int) -> None:
+    """Drop all but the newest `keep` target folders, so nightly runs do not pile up."""
+    if not targets.is_dir():
+        return
+    folders = sorted((p for p in targets.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in folders[: max(len(folders) - keep, 0)]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _make(name: str, gated: bool) -> dg.AssetsDefinition:

@@ -94,11 +94,14 @@ def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Materi
             "the site was not built"
         ) from exc
     report = build_site(settings.serving_path, settings.site_dir)
-    pages = getattr(report, "pages", None)
-    context.log.info(f"site built in {settings.site_dir}")
+    if not report.ok:
+        failures = "; ".join(str(f) for f in report.pages_failed)
+        raise RuntimeError(f"{len(report.pages_failed)} page(s) failed to build: {failures}")
+    context.log.info(f"site built in {settings.site_dir}: {len(report.pages_built)} pages")
     return dg.MaterializeResult(
         metadata={
             "index": dg.MetadataValue.path(str(settings.site_dir / "index.html")),
-            "pages": len(pages) if pages is not None else 0,
+            "pages": len(report.pages_built),
+            "files": len(report.files_written),
         }
     )

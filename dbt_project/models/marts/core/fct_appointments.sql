@@ -43,59 +43,70 @@ visits as (
 ),
 
 {% if is_incremental() %}
-cutoff as (
-    select {{ incremental_cutoff() }} as cutoff_at
-),
+    cutoff as (
+        select {{ incremental_cutoff() }} as cutoff_at
+    ),
 
-changed_appointments as (
-    select appointments.appointment_id, appointments.patient_key,
-    from appointments
-    cross join cutoff
-    where appointments.updated_at >= cutoff.cutoff_at
-),
+    changed_appointments as (
+        select
+            appointments.appointment_id,
+            appointments.patient_key,
+        from appointments
+        cross join cutoff
+        where appointments.updated_at >= cutoff.cutoff_at
+    ),
 
-touched_patients as (
+    touched_patients as (
     -- a changed visit can flip new/returning for every other appointment of the patient,
     -- under its new and its previous patient key
-    select patient_key from changed_appointments
-    union
-    select previous.patient_key
-    from {{ this }} as previous
-    inner join changed_appointments on previous.appointment_id = changed_appointments.appointment_id
-),
+        select patient_key from changed_appointments
+        union
+        select previous.patient_key
+        from {{ this }} as previous
+        inner join changed_appointments on previous.appointment_id = changed_appointments.appointment_id
+    ),
 
-touched_by_invoices as (
-    select invoices.appointment_id
-    from invoices
-    cross join cutoff
-    where invoices.updated_at >= cutoff.cutoff_at
-    union
-    select invoices.appointment_id
-    from invoice_lines
-    inner join invoices on invoice_lines.invoice_id = invoices.invoice_id
-    cross join cutoff
-    where invoice_lines.updated_at >= cutoff.cutoff_at
-),
+    touched_by_invoices as (
+        select invoices.appointment_id
+        from invoices
+        cross join cutoff
+        where invoices.updated_at >= cutoff.cutoff_at
+        union
+        select invoices.appointment_id
+        from invoice_lines
+        inner join invoices on invoice_lines.invoice_id = invoices.invoice_id
+        cross join cutoff
+        where invoice_lines.updated_at >= cutoff.cutoff_at
+    ),
 
-in_scope as (
-    select appointments.appointment_id
-    from appointments
-    cross join cutoff
-    where
-        appointments.updated_at >= cutoff.cutoff_at
-        or appointments.patient_key in (select patient_key from touched_patients)
-        or appointments.appointment_id in (select appointment_id from touched_by_invoices)
-        or appointments.room_id in (select room_id from rooms where updated_at >= cutoff.cutoff_at)
-        or appointments.service_id in (select service_id from services where updated_at >= cutoff.cutoff_at)
-        or appointments.location_id in (select location_id from locations where updated_at >= cutoff.cutoff_at)
-),
+    in_scope as (
+        select appointments.appointment_id
+        from appointments
+        cross join cutoff
+        where
+            appointments.updated_at >= cutoff.cutoff_at
+            or appointments.patient_key in (select patient_key from touched_patients)
+            or appointments.appointment_id in (select appointment_id from touched_by_invoices)
+            or appointments.room_id in (
+                select room_id from rooms
+                where updated_at >= cutoff.cutoff_at
+            )
+            or appointments.service_id in (
+                select service_id from services
+                where updated_at >= cutoff.cutoff_at
+            )
+            or appointments.location_id in (
+                select location_id from locations
+                where updated_at >= cutoff.cutoff_at
+            )
+    ),
 {% endif %}
 
 scoped as (
     select appointments.*
     from appointments
     {% if is_incremental() %}
-    where appointments.appointment_id in (select appointment_id from in_scope)
+        where appointments.appointment_id in (select appointment_id from in_scope)
     {% endif %}
 ),
 

@@ -35,35 +35,42 @@ services as (
 ),
 
 {% if is_incremental() %}
-cutoff as (
-    select {{ incremental_cutoff() }} as cutoff_at
-),
+    cutoff as (
+        select {{ incremental_cutoff() }} as cutoff_at
+    ),
 
-touched_invoices as (
-    select invoices.invoice_id
-    from invoices
-    cross join cutoff
-    where
-        invoices.updated_at >= cutoff.cutoff_at
-        or invoices.location_id in (select location_id from locations where updated_at >= cutoff.cutoff_at)
-        or invoices.appointment_id in (
-            select appointment_id from appointments where updated_at >= cutoff.cutoff_at
-        )
-),
+    touched_invoices as (
+        select invoices.invoice_id
+        from invoices
+        cross join cutoff
+        where
+            invoices.updated_at >= cutoff.cutoff_at
+            or invoices.location_id in (
+                select location_id from locations
+                where updated_at >= cutoff.cutoff_at
+            )
+            or invoices.appointment_id in (
+                select appointment_id from appointments
+                where updated_at >= cutoff.cutoff_at
+            )
+    ),
 
-scoped as (
-    select invoice_lines.*
-    from invoice_lines
-    cross join cutoff
-    where
-        invoice_lines.updated_at >= cutoff.cutoff_at
-        or invoice_lines.invoice_id in (select invoice_id from touched_invoices)
-        or invoice_lines.service_id in (select service_id from services where updated_at >= cutoff.cutoff_at)
-),
+    scoped as (
+        select invoice_lines.*
+        from invoice_lines
+        cross join cutoff
+        where
+            invoice_lines.updated_at >= cutoff.cutoff_at
+            or invoice_lines.invoice_id in (select invoice_id from touched_invoices)
+            or invoice_lines.service_id in (
+                select service_id from services
+                where updated_at >= cutoff.cutoff_at
+            )
+    ),
 {% else %}
-scoped as (
-    select * from invoice_lines
-),
+    scoped as (
+        select * from invoice_lines
+    ),
 {% endif %}
 
 localised as (

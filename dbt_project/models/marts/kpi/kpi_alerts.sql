@@ -28,7 +28,7 @@ trailing_means as (
             current_period.grain = history.grain
             and current_period.location_id = history.location_id
             and current_period.kpi = history.kpi
-            and history.period_start < current_period.period_start
+            and current_period.period_start > history.period_start
             and history.period_start >= case
                 when current_period.grain = 'week'
                     then cast({{ dbt.dateadd('week', -1 * var('alert_trailing_weeks'), 'current_period.period_start') }} as date)
@@ -69,9 +69,10 @@ flagged as (
             and case judged.direction
                 when 'higher_is_better' then judged.value < judged.trailing_mean
                 when 'lower_is_better' then judged.value > judged.trailing_mean
-                when 'band' then
-                    abs(judged.value - (judged.target_low + judged.target_high) / 2)
-                    > abs(judged.trailing_mean - (judged.target_low + judged.target_high) / 2)
+                when 'band'
+                    then
+                        abs(judged.value - (judged.target_low + judged.target_high) / 2)
+                        > abs(judged.trailing_mean - (judged.target_low + judged.target_high) / 2)
                 else false
             end,
             false

@@ -1,0 +1,112 @@
+"""SQL of the scorecard checks that need a filter, a join or an aggregate.
+
+Each check query returns one text column that is null for a good row and describes a bad one
+(period, location, KPI, amounts), so `ExpectColumnValuesToBeNull` reports exactly what is wrong
+and DuckDB does all the work.
+"""
+
+from __future__ import annotations
+
+#: Where dbt keeps `int_data_as_of` (the newest `updated_at` loaded: the data's "now").
+INTERMEDIATE_SCHEMA = "intermediate"
+CHAIN_LOCATION = "_all"
+#: Largest allowed |scorecard net_revenue - sum of paid invoice lines|, in USD.
+REVENUE_TOLERANCE = 0.01
+
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def scorecard_rows(schema: str, kpis: tuple[str, ...]) -> str:
+    return f"select * from {schema}.kpi_scorecard where kpi in ({_in_list(kpis)})"
+
+
+def missing_locations_query(schema: str) -> str:
+    return f"""
+with has_data as (
+    select distinct location_id from {schema}.fct_invoice_lines where is_revenue
+),
+in_scorecard as (
+    select distinct location_id from {schema}.kpi_scorecard
+)
+select case when in_scorecard.location_id is null then d.location_id end as missing_location_id
+from {schema}.dim_locations as d
+inner join has_data on d.location_id = has_data.location_id
+left join in_scorecard on d.location_id = in_scorecard.location_id
+"""
+
+
+def missing_chain_rows_query(schema: str) -> str:
+    return f"""
+with per_location as (
+    select distinct grain, period_start, kpi from {schema}.kpi_scorecard
+    where location_id <> '{CHAIN_LOCATION}'
+),
+chain as (
+    select distinct grain, period_start, kpi from {schema}.kpi_scorecard
+    where location_id = '{CHAIN_LOCATION}'
+)
+select
+    case when chain.kpi is null
+        then concat_ws(' ', p.grain, p.period_start::varchar, p.kpi) end as missing_chain_row
+from per_location as p
+left join chain
+    on p.grain = chain.grain and p.period_start = chain.period_start and p.kpi = chain.kpi
+"""
+
+
+def final_after_as_of_query(schema: str) -> str:
+    return f"""
+select
+    case when s.is_final and s.period_start > cast(timezone('UTC', a.as_of_at) as date)
+        then concat_ws(' ', s.grain, s.period_start::varchar, s.location_id, s.kpi)
+    end as final_period_after_as_of
+from {schema}.kpi_scorecard as s
+cross join {INTERMEDIATE_SCHEMA}.int_data_as_of as a
+"""
+
+
+def revenue_reconciliation_query(schema: str) -> str:
+    return f"""
+with lines as (
+    select location_id, week_start, month_start, net_amount
+    from {schema}.fct_invoice_lines
+    where is_revenue
+),
+expected as (
+    select 'week' as grain, week_start as period_start, location_id, sum(net_amount) as amount
+    from lines group by all
+    union all
+    select 'week', week_start, '{CHAIN_LOCATION}', sum(net_amount) from lines group by all
+    union all
+    select 'month', month_start, location_id, sum(net_amount) from lines group by all
+    union all
+    select 'month', month_start, '{CHAIN_LOCATION}', sum(net_amount) from lines group by all
+),
+reported as (
+    select grain, period_start, location_id, value as amount
+    from {schema}.kpi_scorecard
+    where kpi = 'net_revenue'
+),
+compared as (
+    select
+        coalesce(e.grain, r.grain) as grain,
+        coalesce(e.period_start::date, r.period_start::date) as period_start,
+        coalesce(e.location_id, r.location_id) as location_id,
+        coalesce(r.amount, 0)::double as scorecard_amount,
+        coalesce(e.amount, 0)::double as lines_amount
+    from expected as e
+    full outer join reported as r
+        on e.grain = r.grain
+        and e.period_start::date = r.period_start::date
+        and e.location_id = r.location_id
+)
+select
+    case when round(abs(scorecard_amount - lines_amount), 6) > {REVENUE_TOLERANCE}
+        then format('{{}} {{}} {{}}: scorecard {{}} vs paid lines {{}}',
+            grain, period_start, location_id,
+            round(scorecard_amount, 4), round(lines_amount, 4))
+    end as revenue_mismatch
+from compared
+"""

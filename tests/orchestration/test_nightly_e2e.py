@@ -1,0 +1,217 @@
+"""The nightly job end to end on the seeded small demo chain (issues 4 and 8).
+
+Each scenario runs once per session (fixtures in conftest.py) and several tests read its
+outcome. A full run builds dbt and runs GX on ~130k rows: minutes on two cores, so there are
+two full runs; the failure scenarios stop early by design.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import dagster as dg
+import pytest
+from orch_e2e import break_primary_keys, copy_landing, phi_column_names, query, run
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+
+# -- the happy path --------------------------------------------------------------------
+
+
+def test_nightly_job_loads_builds_checks_and_publishes(happy_run):
+    summary = happy_run.summary
+    assert summary.success, summary.to_text()
+    loaded = dict(summary.tables)
+    assert loaded["raw_pms/appointments"]["rows_inserted"] > 0
+    assert summary.published and summary.published["marts"] > 0
+    counts = summary.counts()
+    assert counts["passed"] > 0 and counts["failed"] == 0
+    assert happy_run.serving.is_file()
+    assert not list(happy_run.data_dir.glob("serving.duckdb.tmp-*"))
+
+
+def test_serving_has_no_raw_or_staging_schema_and_no_phi_column(happy_run):
+    schemas = {
+        s
+        for (s,) in query(
+            happy_run.serving, "select distinct table_schema from information_schema.tables"
+        )
+    }
+    assert schemas == {"marts", "ops"}
+    columns = {
+        c.lower()
+        for (c,) in query(happy_run.serving, "select column_name from information_schema.columns")
+    }
+    assert not columns & phi_column_names()
+    marts = {
+        t
+        for (t,) in query(
+            happy_run.serving,
+            "select table_name from information_schema.tables where table_schema = 'marts'",
+        )
+    }
+    assert {"kpi_scorecard", "kpi_coverage", "data_coverage", "kpi_targets"} <= marts
+    assert not [t for t in marts if t.startswith(("stg_", "int_"))]
+
+
+def test_ops_tables_describe_this_run(happy_run):
+    run_id = happy_run.summary.run_id
+    checks = query(
+        happy_run.serving,
+        "select count(*), count(distinct run_id), min(run_id) from ops.check_results",
+    )
+    assert checks[0][0] == len(happy_run.summary.checks) - _after_publish(happy_run.summary)
+    assert checks[0][1:] == (1, run_id)
+    log = query(happy_run.serving, "select run_id, rows_loaded, checks_failed from ops.run_log")
+    loaded = sum(m["rows_inserted"] + m["rows_updated"] for _, m in happy_run.summary.tables)
+    assert log == [(run_id, loaded, 0)]
+    file_columns = {
+        c
+        for (c,) in query(
+            happy_run.serving,
+            "select column_name from information_schema.columns where table_name = 'loaded_files'",
+        )
+    }
+    assert "file_sha256" not in file_columns
+    assert query(happy_run.serving, "select count(*) from ops.loaded_files")[0][0] == 22
+
+
+def _after_publish(summary) -> int:
+    """Checks on `serving`/`site` themselves run after the file was written."""
+    return sum(c.asset in ("serving", "site") for c in summary.checks)
+
+
+def test_site_is_rendered_from_serving(happy_run):
+    assert happy_run.summary.site_built, happy_run.summary.to_text()
+    assert (happy_run.data_dir / "site" / "index.html").is_file()
+
+
+def test_summary_reports_loads_checks_and_publish(happy_run):
+    text = happy_run.summary.to_text()
+    assert "raw_pms/appointments" in text
+    assert "checks:" in text and "published:" in text
+    assert "absent systems" not in text
+
+
+# -- issue 8: systems the clinic does not have --------------------------------------------
+
+
+def test_run_without_phone_crm_reviews_succeeds_and_names_them(absent_systems_run):
+    summary = absent_systems_run.summary
+    assert summary.success, summary.to_text()
+    assert summary.absent_systems == ["crm", "phone", "reviews"]
+    text = summary.to_text()
+    assert "absent systems (never delivered): crm, phone, reviews" in text
+    kpis = dict(summary.uncovered_kpis)
+    assert "missed_call_rate" in kpis and "nps" in kpis
+    assert "net_revenue" not in kpis
+
+
+def test_never_seen_undeclared_systems_raise_no_freshness_alarm(absent_systems_run):
+    freshness = [c for c in absent_systems_run.summary.checks if c.check_name == "freshness"]
+    assert len(freshness) == 22
+    assert all(c.passed for c in freshness)
+    phone = next(c for c in freshness if c.asset == "raw_phone/calls")
+    assert "never delivered" in phone.description
+
+
+# -- a blocking failure keeps the previous serving file ----------------------------------
+
+
+@pytest.fixture(scope="session")
+def blocked_run(happy_run, demo_landing, tmp_path_factory):
+    root = tmp_path_factory.mktemp("blocked")
+    landing = copy_landing(demo_landing, root / "landing")
+    appointments = next((landing / "pms" / "appointments").glob("*.csv"))
+    rows = len(appointments.read_text(encoding="utf-8").splitlines()) - 1
+    break_primary_keys(appointments, rows // 50)  # ~2 % of the load: above the 1 % limit
+    data = root / "data"
+    data.mkdir()
+    shutil.copyfile(happy_run.serving, data / "serving.duckdb")
+    before = (data / "serving.duckdb").read_bytes()
+    return run(data, landing), before
+
+
+def test_quarantine_above_limit_stops_publish_and_names_the_check(blocked_run):
+    outcome, before = blocked_run
+    summary = outcome.summary
+    assert not summary.success
+    assert summary.published is None
+    text = summary.to_text()
+    assert "BLOCKED: raw_pms/appointments quarantine_share" in text
+    assert outcome.serving.read_bytes() == before
+    assert not list(outcome.data_dir.glob("serving.duckdb.tmp-*"))
+    quarantined = dict(summary.tables)["raw_pms/appointments"]["rows_quarantined"]
+    assert quarantined > 0
+    assert "status-0" not in text  # the rejected rows' values are never printed
+
+
+# -- a required table missing: nothing loaded, nothing published --------------------------
+
+
+@pytest.fixture(scope="session")
+def missing_required_run(happy_run, demo_landing, tmp_path_factory):
+    root = tmp_path_factory.mktemp("missing")
+    landing = copy_landing(demo_landing, root / "landing", drop=("pms/appointments",))
+    data = root / "data"
+    data.mkdir()
+    shutil.copyfile(happy_run.serving, data / "serving.duckdb")
+    before = (data / "serving.duckdb").read_bytes()
+    return run(data, landing), before
+
+
+def test_missing_appointments_fails_clearly_and_loads_nothing(missing_required_run):
+    outcome, before = missing_required_run
+    assert not outcome.summary.success
+    text = outcome.summary.to_text()
+    assert "pms.appointments" in text and "raw_landing" in text
+    assert outcome.serving.read_bytes() == before
+    if outcome.warehouse.exists():
+        tables = query(
+            outcome.warehouse,
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw_meta' and table_name = 'loaded_files'",
+        )
+        if tables[0][0]:
+            assert query(outcome.warehouse, "select count(*) from raw_meta.loaded_files") == [(0,)]
+
+
+# -- a system that delivered and then stopped ----------------------------------------------
+
+
+def test_system_that_stopped_keeps_its_rows_and_its_freshness_warns(
+    defs, happy_run, demo_landing, tmp_path_factory
+):
+    from ingestion.generator.run import advance
+    from orchestration.defs.raw.assets import RAW_SPECS
+    from orchestration.resources import settings_run_config
+
+    root = tmp_path_factory.mktemp("stopped")
+    landing = copy_landing(demo_landing, root / "landing")
+    advance(landing, 3, None)
+    first = sorted(p.name for p in (landing / "phone" / "calls").iterdir())[0]
+    for path in (landing / "phone" / "calls").iterdir():
+        if path.name != first:
+            path.unlink()  # the phone system stopped after its first extract
+    data = root / "data"
+    data.mkdir()
+    shutil.copyfile(happy_run.warehouse, data / "warehouse.duckdb")
+    calls_before = query(data / "warehouse.duckdb", "select count(*) from raw_phone.calls")
+
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("nightly").execute_in_process(
+            run_config=settings_run_config(data, landing),
+            instance=instance,
+            asset_selection=[s.key for s in RAW_SPECS],
+            raise_on_error=False,
+        )
+        evaluations = {
+            (e.asset_key.to_user_string(), e.check_name): e
+            for e in result.get_asset_check_evaluations()
+        }
+    phone = evaluations[("raw_phone/calls", "freshness")]
+    assert not phone.passed and phone.severity == dg.AssetCheckSeverity.WARN
+    assert evaluations[("raw_pms/appointments", "freshness")].passed
+    assert query(data / "warehouse.duckdb", "select count(*) from raw_phone.calls") == calls_before
+    assert result.success  # a warning does not fail the run
