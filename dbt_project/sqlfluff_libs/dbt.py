@@ -23,5 +23,5 @@ def listagg(
     return f"string_agg({measure}, {delimiter_text}{order})"
 
 
-def hash(field: object) -> str:  # noqa: A001 - mirrors dbt.hash
+def hash(field: object) -> str:  # mirrors dbt.hash (shadowing the builtin is the point)
     return f"md5(cast({field} as varchar))"

@@ -217,8 +217,10 @@ class Simulation(FollowUps):
             )
         walk_in = (r["channel"] == 2) & (r["target"] < 0)  # walk-ins want to be seen today
         tgt = np.where(r["target"] < 0, pick_target(rng, b, 8.0, n), r["target"])
+        # Visits never fall before the data window (warm-up bookings included).
+        first = max(b, self.cfg.start_day)
         r["target"] = np.where(
-            walk_in, b, open_day_near(cal, r["loc"], np.maximum(tgt, b), not_before=b)
+            walk_in, b, open_day_near(cal, r["loc"], np.maximum(tgt, first), not_before=first)
         )
         for first_visit, weights in (
             (True, catalog.FIRST_VISIT_WEIGHTS),

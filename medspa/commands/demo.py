@@ -19,8 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing)",
     )
+    from ingestion.generator.config import SCALES
+
     parser.add_argument(
-        "--scale", default="small", help="size of the generated demo chain (default: small)"
+        "--scale",
+        choices=list(SCALES),
+        default="small",
+        help="size of the generated demo chain (default: small)",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="stream Dagster's event log while running"

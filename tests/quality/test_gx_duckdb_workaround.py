@@ -8,6 +8,7 @@ the workaround fail after an upgrade, the private list it extends has changed: r
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 import subprocess
 import sys
@@ -75,6 +76,15 @@ def test_without_workaround_every_expectation_fails_with_index_error(numbers_db)
         gx_duckdb.enable_duckdb_persisted_connection()
     assert not result.success, "GX now works on DuckDB unpatched: remove the workaround"
     assert "IndexError" in str(result.exception_info)
+
+
+def test_gx_runs_without_analytics_or_files():
+    gx = gx_duckdb.import_gx()
+    context = gx_duckdb.ephemeral_context(gx)
+    assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
+    assert context.variables.analytics_enabled is False
+    assert context.variables.data_docs_sites == {}
+    assert context.root_directory is None
 
 
 def test_with_workaround_metrics_resolve_in_a_sql_batch(numbers_db):

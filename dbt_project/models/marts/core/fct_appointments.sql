@@ -56,10 +56,11 @@ visits as (
         where appointments.updated_at >= cutoff.cutoff_at
     ),
 
-    touched_patients as (
     -- a changed visit can flip new/returning for every other appointment of the patient,
     -- under its new and its previous patient key
-        select patient_key from changed_appointments
+    touched_patients as (
+        select changed_appointments.patient_key
+        from changed_appointments
         union
         select previous.patient_key
         from {{ this }} as previous
@@ -79,25 +80,47 @@ visits as (
         where invoice_lines.updated_at >= cutoff.cutoff_at
     ),
 
+    changed_dimensions as (
+        select
+            'room' as kind,
+            rooms.room_id as id,
+        from rooms
+        cross join cutoff
+        where rooms.updated_at >= cutoff.cutoff_at
+        union all
+        select
+            'service' as kind,
+            services.service_id as id,
+        from services
+        cross join cutoff
+        where services.updated_at >= cutoff.cutoff_at
+        union all
+        select
+            'location' as kind,
+            locations.location_id as id,
+        from locations
+        cross join cutoff
+        where locations.updated_at >= cutoff.cutoff_at
+    ),
+
     in_scope as (
         select appointments.appointment_id
         from appointments
         cross join cutoff
         where
             appointments.updated_at >= cutoff.cutoff_at
-            or appointments.patient_key in (select patient_key from touched_patients)
-            or appointments.appointment_id in (select appointment_id from touched_by_invoices)
+            or appointments.patient_key in (select touched_patients.patient_key from touched_patients)
+            or appointments.appointment_id in (
+                select touched_by_invoices.appointment_id from touched_by_invoices
+            )
             or appointments.room_id in (
-                select room_id from rooms
-                where updated_at >= cutoff.cutoff_at
+                select changed_dimensions.id from changed_dimensions where changed_dimensions.kind = 'room'
             )
             or appointments.service_id in (
-                select service_id from services
-                where updated_at >= cutoff.cutoff_at
+                select changed_dimensions.id from changed_dimensions where changed_dimensions.kind = 'service'
             )
             or appointments.location_id in (
-                select location_id from locations
-                where updated_at >= cutoff.cutoff_at
+                select changed_dimensions.id from changed_dimensions where changed_dimensions.kind = 'location'
             )
     ),
 {% endif %}
@@ -106,7 +129,7 @@ scoped as (
     select appointments.*
     from appointments
     {% if is_incremental() %}
-        where appointments.appointment_id in (select appointment_id from in_scope)
+        where appointments.appointment_id in (select in_scope.appointment_id from in_scope)
     {% endif %}
 ),
 

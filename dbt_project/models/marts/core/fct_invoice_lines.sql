@@ -22,10 +22,6 @@ invoices as (
     select * from {{ ref('int_invoice_attribution') }}
 ),
 
-appointments as (
-    select * from {{ ref('stg_pms__appointments') }}
-),
-
 locations as (
     select * from {{ ref('stg_pms__locations') }}
 ),
@@ -35,8 +31,33 @@ services as (
 ),
 
 {% if is_incremental() %}
+    appointments as (
+        select * from {{ ref('stg_pms__appointments') }}
+    ),
+
     cutoff as (
         select {{ incremental_cutoff() }} as cutoff_at
+    ),
+
+    changed_appointments as (
+        select appointments.appointment_id
+        from appointments
+        cross join cutoff
+        where appointments.updated_at >= cutoff.cutoff_at
+    ),
+
+    changed_locations as (
+        select locations.location_id
+        from locations
+        cross join cutoff
+        where locations.updated_at >= cutoff.cutoff_at
+    ),
+
+    changed_services as (
+        select services.service_id
+        from services
+        cross join cutoff
+        where services.updated_at >= cutoff.cutoff_at
     ),
 
     touched_invoices as (
@@ -45,14 +66,8 @@ services as (
         cross join cutoff
         where
             invoices.updated_at >= cutoff.cutoff_at
-            or invoices.location_id in (
-                select location_id from locations
-                where updated_at >= cutoff.cutoff_at
-            )
-            or invoices.appointment_id in (
-                select appointment_id from appointments
-                where updated_at >= cutoff.cutoff_at
-            )
+            or invoices.location_id in (select changed_locations.location_id from changed_locations)
+            or invoices.appointment_id in (select changed_appointments.appointment_id from changed_appointments)
     ),
 
     scoped as (
@@ -61,11 +76,8 @@ services as (
         cross join cutoff
         where
             invoice_lines.updated_at >= cutoff.cutoff_at
-            or invoice_lines.invoice_id in (select invoice_id from touched_invoices)
-            or invoice_lines.service_id in (
-                select service_id from services
-                where updated_at >= cutoff.cutoff_at
-            )
+            or invoice_lines.invoice_id in (select touched_invoices.invoice_id from touched_invoices)
+            or invoice_lines.service_id in (select changed_services.service_id from changed_services)
     ),
 {% else %}
     scoped as (

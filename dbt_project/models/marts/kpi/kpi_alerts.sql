@@ -66,13 +66,16 @@ flagged as (
         judged.status in ('below', 'above') as missed_target,
         coalesce(
             abs(judged.relative_change) > judged.tolerance
-            and case judged.direction
-                when 'higher_is_better' then judged.value < judged.trailing_mean
-                when 'lower_is_better' then judged.value > judged.trailing_mean
-                when 'band'
-                    then
+            and case
+                when judged.direction = 'higher_is_better'
+                    then judged.value < judged.trailing_mean
+                when judged.direction = 'lower_is_better'
+                    then judged.value > judged.trailing_mean
+                when judged.direction = 'band'
+                    then (
                         abs(judged.value - (judged.target_low + judged.target_high) / 2)
                         > abs(judged.trailing_mean - (judged.target_low + judged.target_high) / 2)
+                    )
                 else false
             end,
             false

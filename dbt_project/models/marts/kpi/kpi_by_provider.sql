@@ -22,14 +22,36 @@ appointment_events as (
 
 events as (
     select
-        location_id, event_date, provider_id, 'revenue_per_provider' as kpi, value_kind, window_minutes,
-        numerator, denominator,
+        location_id,
+        event_date,
+        provider_id,
+        'revenue_per_provider' as kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from invoice_events
     union all
-    select location_id, event_date, provider_id, kpi, value_kind, window_minutes, numerator, denominator,
+    select
+        location_id,
+        event_date,
+        provider_id,
+        kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from productive_events
     union all
-    select location_id, event_date, provider_id, kpi, value_kind, window_minutes, numerator, denominator,
+    select
+        location_id,
+        event_date,
+        provider_id,
+        kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from appointment_events
 ),
 

@@ -17,13 +17,25 @@ appointment_events as (
 
 events as (
     select
-        location_id, event_date, coalesce(service_category, 'none') as service_category, kpi, value_kind,
-        window_minutes, numerator, denominator,
+        location_id,
+        event_date,
+        coalesce(service_category, 'none') as service_category,
+        kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from invoice_events
     union all
     select
-        location_id, event_date, coalesce(service_category, 'none') as service_category, kpi, value_kind,
-        window_minutes, numerator, denominator,
+        location_id,
+        event_date,
+        coalesce(service_category, 'none') as service_category,
+        kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from appointment_events
 ),
 

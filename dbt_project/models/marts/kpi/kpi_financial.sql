@@ -30,10 +30,24 @@ calendar as (
 ),
 
 events as (
-    select location_id, event_date, kpi, value_kind, window_minutes, numerator, denominator,
+    select
+        location_id,
+        event_date,
+        kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from invoice_events
     union all
-    select location_id, event_date, kpi, value_kind, window_minutes, numerator, denominator,
+    select
+        location_id,
+        event_date,
+        kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from appointment_events
 ),
 
@@ -43,10 +57,16 @@ events as (
 
 -- Point-in-time KPIs are measured on each period's last day, for periods up to the as-of one.
 periods as (
-    select distinct 'week' as grain, week_start as period_start, week_end as period_last_day,
+    select distinct
+        'week' as grain,
+        week_start as period_start,
+        week_end as period_last_day,
     from calendar
     union all
-    select distinct 'month' as grain, month_start as period_start, month_end as period_last_day,
+    select distinct
+        'month' as grain,
+        month_start as period_start,
+        month_end as period_last_day,
     from calendar
 ),
 
@@ -59,7 +79,9 @@ open_periods as (
 -- mrr at d = Σ price / billing_period_months of memberships with started_on <= d and
 -- (cancelled_on null or cancelled_on > d); from each location's first membership on.
 membership_locations as (
-    select location_id, min(started_on) as first_started_on,
+    select
+        location_id,
+        min(started_on) as first_started_on,
     from memberships
     group by location_id
 ),
@@ -75,16 +97,24 @@ mrr_by_location as (
     left join memberships
         on
             membership_locations.location_id = memberships.location_id
-            and memberships.started_on <= open_periods.period_last_day
-            and (memberships.cancelled_on is null or memberships.cancelled_on > open_periods.period_last_day)
+            and open_periods.period_last_day >= memberships.started_on
+            and (memberships.cancelled_on is null or open_periods.period_last_day < memberships.cancelled_on)
     group by open_periods.grain, open_periods.period_start, membership_locations.location_id
 ),
 
 mrr as (
-    select grain, period_start, location_id, mrr as numerator,
+    select
+        grain,
+        period_start,
+        location_id,
+        mrr as numerator,
     from mrr_by_location
     union all
-    select grain, period_start, '_all' as location_id, sum(mrr) as numerator,
+    select
+        grain,
+        period_start,
+        '_all' as location_id,
+        sum(mrr) as numerator,
     from mrr_by_location
     group by grain, period_start
 ),
@@ -111,20 +141,24 @@ ltv_windows as (
     from open_periods
     inner join revenue_days
         on
-            revenue_days.issued_date <= open_periods.period_last_day
+            open_periods.period_last_day >= revenue_days.issued_date
             and revenue_days.issued_date > cast({{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'open_periods.period_last_day') }} as date)
 ),
 
 ltv as (
     select
-        grain, period_start, location_id,
+        grain,
+        period_start,
+        location_id,
         sum(net_revenue) as numerator,
         count(distinct patient_key) as denominator,
     from ltv_windows
     group by grain, period_start, location_id
     union all
     select
-        grain, period_start, '_all' as location_id,
+        grain,
+        period_start,
+        '_all' as location_id,
         sum(net_revenue) as numerator,
         count(distinct patient_key) as denominator,
     from ltv_windows
@@ -133,7 +167,10 @@ ltv as (
 
 point_in_time as (
     select
-        mrr.grain, mrr.period_start, mrr.location_id, 'mrr' as kpi,
+        mrr.grain,
+        mrr.period_start,
+        mrr.location_id,
+        'mrr' as kpi,
         cast(mrr.numerator as double) as value,
         cast(mrr.numerator as double) as numerator,
         cast(null as double) as denominator,
@@ -142,7 +179,10 @@ point_in_time as (
     left join kpi_as_of on mrr.location_id = kpi_as_of.location_id
     union all
     select
-        ltv.grain, ltv.period_start, ltv.location_id, 'ltv_12m' as kpi,
+        ltv.grain,
+        ltv.period_start,
+        ltv.location_id,
+        'ltv_12m' as kpi,
         {{ safe_divide('ltv.numerator', 'ltv.denominator') }} as value,
         cast(ltv.numerator as double) as numerator,
         cast(ltv.denominator as double) as denominator,

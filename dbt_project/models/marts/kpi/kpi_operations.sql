@@ -46,7 +46,14 @@ throughput_events as (
 ),
 
 events as (
-    select location_id, event_date, kpi, value_kind, window_minutes, numerator, denominator,
+    select
+        location_id,
+        event_date,
+        kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from appointment_events
     union all
     select

@@ -62,20 +62,36 @@ rostered_shifts as (
 ),
 
 rostered as (
-    select grain, period_start, location_id, count(distinct provider_id) as providers,
+    select
+        grain,
+        period_start,
+        location_id,
+        count(distinct provider_id) as providers,
     from rostered_shifts
     group by grain, period_start, location_id
     union all
-    select grain, period_start, '_all' as location_id, count(distinct provider_id) as providers,
+    select
+        grain,
+        period_start,
+        '_all' as location_id,
+        count(distinct provider_id) as providers,
     from rostered_shifts
     group by grain, period_start
 ),
 
 revenue_all as (
-    select grain, period_start, location_id, net_revenue,
+    select
+        grain,
+        period_start,
+        location_id,
+        net_revenue,
     from attributed_revenue
     union all
-    select grain, period_start, '_all' as location_id, sum(net_revenue) as net_revenue,
+    select
+        grain,
+        period_start,
+        '_all' as location_id,
+        sum(net_revenue) as net_revenue,
     from attributed_revenue
     group by grain, period_start
 ),

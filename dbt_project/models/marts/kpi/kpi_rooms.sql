@@ -15,10 +15,24 @@ device_events as (
 ),
 
 events as (
-    select location_id, event_date, kpi, value_kind, window_minutes, numerator, denominator,
+    select
+        location_id,
+        event_date,
+        kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from room_events
     union all
-    select location_id, event_date, kpi, value_kind, window_minutes, numerator, denominator,
+    select
+        location_id,
+        event_date,
+        kpi,
+        value_kind,
+        window_minutes,
+        numerator,
+        denominator,
     from device_events
 ),
 
