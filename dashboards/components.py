@@ -90,14 +90,13 @@ def _x_kind(rows: list[dict[str, Any]], x: str, override: str | None, mark: str)
     return "ordinal" if isinstance(sample, int | float) else "nominal"
 
 
-def _figure(kind: str, attrs: Attrs, spec: dict[str, Any]) -> str:
+def _figure(kind: str, attrs: Attrs, spec: dict[str, Any]) -> charts.PendingSvg:
     # The renderer gives each tag a page-unique `_id`, so SVG ids never collide on a page.
-    svg = charts.to_svg(spec, attrs.get("_id") or "c0")
     head = f'<figure class="chart" data-component="{kind}">{title_html(attrs.get("title"))}'
-    return f"{head}{svg}</figure>"
+    return charts.to_svg(spec, attrs.get("_id") or "c0", head, "</figure>")
 
 
-def _series(kind: str, mark: str, attrs: Attrs) -> str:
+def _series(kind: str, mark: str, attrs: Attrs) -> str | charts.PendingSvg:
     rows = selected_rows(attrs)
     x = attrs.column("x", required=True)
     ys = attrs.columns("y", required=True)
@@ -124,15 +123,15 @@ def _series(kind: str, mark: str, attrs: Attrs) -> str:
     return _figure(kind, attrs, spec)
 
 
-def line_chart(attrs: Attrs) -> str:
+def line_chart(attrs: Attrs) -> str | charts.PendingSvg:
     return _series("LineChart", "line", attrs)
 
 
-def bar_chart(attrs: Attrs) -> str:
+def bar_chart(attrs: Attrs) -> str | charts.PendingSvg:
     return _series("BarChart", "bar", attrs)
 
 
-def heatmap(attrs: Attrs) -> str:
+def heatmap(attrs: Attrs) -> str | charts.PendingSvg:
     rows = selected_rows(attrs)
     x, y = attrs.column("x", required=True), attrs.column("y", required=True)
     value = attrs.column("value", required=True)
@@ -205,7 +204,8 @@ def data_table(attrs: Attrs) -> str:
     )
 
 
-COMPONENTS: dict[str, Callable[[Attrs], str]] = {
+#: Tag name -> renderer; charts return PendingSvg (drawn concurrently), the rest plain HTML.
+COMPONENTS: dict[str, Callable[[Attrs], str | charts.PendingSvg]] = {
     "BigValue": big_value,
     "LineChart": line_chart,
     "BarChart": bar_chart,

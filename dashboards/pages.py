@@ -151,3 +151,19 @@ def parse_page(path: Path, text: str | None = None) -> Page:
     queries = _sql_blocks(lines, fm_lines, page)
     body = "\n".join(lines)
     return Page(path, meta, queries, body, scan_components(body, page))
+
+
+_TABLE_REF = re.compile(r"\b(marts|ops)\.([A-Za-z_][A-Za-z0-9_]*)\b")
+
+
+def tables_read(pages_dir: Path) -> set[str]:
+    """Every `marts.x` / `ops.x` table the pages' SQL reads (for asset deps and drift tests).
+
+    SQL comments are ignored, so a table named only in a `--` comment is not a dependency.
+    """
+    tables: set[str] = set()
+    for path in sorted(pages_dir.glob("*.md")):
+        for block in parse_page(path).queries.values():
+            sql = re.sub(r"--[^\n]*", "", block.sql)
+            tables.update(f"{schema}.{name}" for schema, name in _TABLE_REF.findall(sql))
+    return tables

@@ -16,6 +16,7 @@ import jinja2
 from markdown_it import MarkdownIt
 
 from dashboards.attrs import ComponentError, parse_attrs
+from dashboards.charts import PendingSvg
 from dashboards.components import COMPONENTS
 from dashboards.errors import PageError
 from dashboards.formatting import fmt, fmt_delta, format_for_unit
@@ -106,7 +107,7 @@ def render_body(
     context: dict[str, Any] = dict(results)
     context.update(params=dict(params or {}), meta=page.meta)
     text = render_template(_stamp_lines(page.body), context, page.path.name)
-    pieces: list[str] = []
+    pieces: list[str | PendingSvg] = []
 
     def component(m: re.Match[str]) -> str:
         attrs_text = m.group("attrs")
@@ -127,7 +128,7 @@ def render_body(
     out = _md.render(text)
 
     def restore(m: re.Match[str]) -> str:
-        return pieces[int(m.group(1))]
+        return str(pieces[int(m.group(1))])  # waits for a chart still being drawn
 
     out = re.sub(r"<p><!--mspc:(\d+)--></p>", restore, out)
     return re.sub(r"<!--mspc:(\d+)-->", restore, out)

@@ -48,14 +48,14 @@ def table_verdicts(
         last = latest[key]
         if last.over_threshold:
             text = f"latest load blocks publishing: {last.describe()}"
+        elif last.rows_quarantined:
+            text = f"within the limit: {last.describe()}"
         elif summary.rows_quarantined:
-            text = (
-                f"{summary.rows_quarantined} row(s) quarantined; worst load: {summary.description}"
-            )
+            text = f"latest load clean; {summary.rows_quarantined} row(s) quarantined before"
         else:
             text = "no quarantined rows"
         out[key] = TableQuarantine(
-            rows_quarantined=summary.rows_quarantined,
+            rows_quarantined=last.rows_quarantined,
             worst_share=last.share,
             blocks=last.over_threshold,
             description=text,

@@ -31,19 +31,6 @@ PRODUCT_IDS = np.array([p[0] for p in catalog.PRODUCTS], dtype=object)
 PLAN_IDS = np.array([p[0] for p in catalog.PLANS], dtype=object)
 PLAN_PRICE = np.array([round(p[2] * 100) for p in catalog.PLANS])
 PLAN_MONTHS = np.array([p[3] for p in catalog.PLANS])
-LINE_COLS = (
-    "invoice_id",
-    "line_type",
-    "service_id",
-    "product_id",
-    "plan_id",
-    "quantity",
-    "unit_price",
-    "discount_amount",
-    "cost_amount",
-    "_created",
-    "_loc",
-)
 
 
 def products(start_day: int) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -70,5 +70,5 @@ class SimResult:
     patients: pd.DataFrame
     leads: pd.DataFrame
     reactivations: pd.DataFrame
+    #: Booking requests that found no free slot within days of their target (full books).
     lost_requests: int = 0
-    stats: dict[str, int] = field(default_factory=dict)

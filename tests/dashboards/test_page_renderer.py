@@ -7,6 +7,7 @@ All numbers come from the tiny fixture in conftest.py: net revenue 1200 (loc_a) 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -409,3 +410,23 @@ def test_formats_follow_evidence_names():
     assert fmt(None, "usd0") == "—"
     assert fmt_delta(-0.02, "pct1") == "-2.0 pts"
     assert fmt_delta(150, "usd0") == "+$150"
+
+
+def test_same_data_gives_byte_identical_site(tiny_db, tmp_path, monkeypatch):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "p.md").write_text(
+        "```sql rev\nselect location_id, value from marts.kpi_scorecard order by 1\n```\n"
+        "<BarChart data={rev} x=location_id y=value />\n"
+        "<DataTable data={rev} />\n"
+    )
+    first = build_site(tiny_db, tmp_path / "a", pages_dir=pages)
+    monkeypatch.setenv("TZ", "Pacific/Auckland")  # the machine's zone must not matter
+    time.tzset()
+    try:
+        second = build_site(tiny_db, tmp_path / "b", pages_dir=pages)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    for a, b in zip(first.files_written, second.files_written, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name

@@ -135,3 +135,19 @@ def test_summary_text_lists_loaded_idle_absent_and_errors():
     meta = report.table_metadata("pms", "locations")
     assert meta["rows_quarantined"] == 1 and meta["quarantined_share"] == 0.2
     assert meta["drift_columns"] == "region"
+
+
+@pytest.mark.parametrize("blank_line", [False, True])
+def test_jsonl_values_arrive_as_text_with_line_numbers(tmp_path, blank_line):
+    lines = ['{"id": "a", "amount": 1.50, "ok": true, "extra": {"k": 1}}', '{"id": "b"}']
+    text = ("\n\n" if blank_line else "\n").join(lines) + "\n"
+    path = write(tmp_path, "pms/x/e1.jsonl", text)
+    con = duckdb.connect()
+    raw = read_file(con, LandingFile("pms", "x", "e1", path, "pms/x/e1.jsonl", "jsonl"), "t")
+    assert raw.columns == ["id", "amount", "ok", "extra"]
+    rows = con.execute("select id, amount, ok, extra, __row from t order by __row").fetchall()
+    second_line = 3 if blank_line else 2  # a blank line is skipped but still counted
+    assert [(r[0], r[4]) for r in rows] == [("a", 1), ("b", second_line)]
+    assert rows[0][1] in ("1.50", "1.5")  # numbers as text: the validator types them
+    assert rows[0][2:4] == ("true", '{"k":1}')
+    assert rows[1][1:4] == (None, None, None)

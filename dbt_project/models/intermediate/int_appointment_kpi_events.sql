@@ -45,7 +45,9 @@ consult_conversions as (
             and later.is_completed
             and not later.is_consultation
             and consults.scheduled_start < later.scheduled_start
-            and later.scheduled_date <= cast({{ dbt.dateadd('day', var('consult_window_days'), 'consults.scheduled_date') }} as date)
+            and later.scheduled_date <= cast(
+                {{ dbt.dateadd('day', var('consult_window_days'), 'consults.scheduled_date') }} as date
+            )
     where consults.is_completed and consults.is_consultation
 ),
 

@@ -36,7 +36,9 @@ reactivation_messages as (
 
 completed_visits as (
 
-    select patient_key, scheduled_start
+    select
+        patient_key,
+        scheduled_start
     from appointments
     where status = 'completed'
 
@@ -51,7 +53,8 @@ visit_counts as (
         ) as visits_before,
         count(
             case
-                when completed_visits.scheduled_start < reactivation_messages.sent_at
+                when
+                    completed_visits.scheduled_start < reactivation_messages.sent_at
                     and completed_visits.scheduled_start >= {{ dbt.dateadd(
                         'day', -1 * lapsed_days, 'reactivation_messages.sent_at'
                     ) }}
@@ -60,7 +63,8 @@ visit_counts as (
         ) as visits_in_lapse_window,
         count(
             case
-                when completed_visits.scheduled_start > reactivation_messages.sent_at
+                when
+                    completed_visits.scheduled_start > reactivation_messages.sent_at
                     and completed_visits.scheduled_start <= {{ dbt.dateadd(
                         'day', window_days, 'reactivation_messages.sent_at'
                     ) }}

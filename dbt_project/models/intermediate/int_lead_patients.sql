@@ -20,13 +20,20 @@ identities as (
 
 lead_contacts as (
 
-    select lead_key, contact_hash from identities where party_type = 'lead'
+    select
+        lead_key,
+        contact_hash
+    from identities
+    where party_type = 'lead'
 
 ),
 
 patient_contacts as (
 
-    select patient_key, contact_hash, party_created_at
+    select
+        patient_key,
+        contact_hash,
+        party_created_at
     from identities
     where party_type = 'patient'
 
@@ -58,8 +65,9 @@ final as (
         end as patient_match_method
     from leads
     left join contact_matches
-        on leads.lead_key = contact_matches.lead_key
-        and contact_matches.match_rank = 1
+        on
+            leads.lead_key = contact_matches.lead_key
+            and contact_matches.match_rank = 1
 
 )
 

@@ -23,7 +23,9 @@ messages as (
 
 lead_contacts as (
 
-    select lead_key, contact_hash
+    select
+        lead_key,
+        contact_hash
     from {{ ref('int_contact_identities') }}
     where party_type = 'lead'
 
@@ -50,14 +52,18 @@ call_touches as (
 
 message_links as (
 
-    select lead_contacts.lead_key, messages.message_id
+    select
+        lead_contacts.lead_key,
+        messages.message_id
     from messages
     inner join lead_contacts
         on messages.contact_hash = lead_contacts.contact_hash
 
     union
 
-    select lead_key, message_id
+    select
+        lead_key,
+        message_id
     from messages
     where lead_key is not null
 

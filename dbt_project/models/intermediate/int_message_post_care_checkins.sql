@@ -27,7 +27,9 @@ checkins as (
 
 inbound as (
 
-    select contact_hash, sent_at
+    select
+        contact_hash,
+        sent_at
     from messages
     where direction = 'inbound' and contact_hash is not null
 
@@ -38,9 +40,10 @@ answered as (
     select distinct checkins.message_id
     from checkins
     inner join inbound
-        on checkins.contact_hash = inbound.contact_hash
-        and inbound.sent_at > checkins.sent_at
-        and inbound.sent_at <= {{ dbt.dateadd('hour', window_hours, 'checkins.sent_at') }}
+        on
+            checkins.contact_hash = inbound.contact_hash
+            and checkins.sent_at < inbound.sent_at
+            and inbound.sent_at <= {{ dbt.dateadd('hour', window_hours, 'checkins.sent_at') }}
 
 ),
 

@@ -44,8 +44,9 @@ latest_request_before_review as (
         ) as request_rank
     from reviews
     inner join requests
-        on reviews.patient_key = requests.patient_key
-        and requests.sent_at <= reviews.posted_at
+        on
+            reviews.patient_key = requests.patient_key
+            and reviews.posted_at >= requests.sent_at
 
 ),
 

@@ -24,7 +24,8 @@ def nightly_schedule(timezone: str | None = None) -> dg.ScheduleDefinition:
         job=NIGHTLY,
         cron_schedule="0 2 * * *",
         execution_timezone=timezone or Settings.from_env().schedule_timezone,
-        default_status=dg.DefaultScheduleStatus.STOPPED,
+        # On: a clinic that starts `dagster dev` (or the daemon) wants its nightly run.
+        default_status=dg.DefaultScheduleStatus.RUNNING,
         tags={"dagster/max_retries": "1"},
         description="02:00 in the clinic's time zone (MEDSPA_SCHEDULE_TZ).",
     )

@@ -5,6 +5,8 @@ modification time, so a file re-delivered with new content counts as new. All fi
 arrived since the last tick form one batch and one run, keyed by a hash of the batch: a
 sensor re-evaluating the same batch cannot start it twice. Files still being written (modified
 less than `SETTLE_SECONDS` ago) wait for the next tick, so a batch is not split mid-copy.
+Off by default: turned on in the UI once the clinic's exporters write to the landing folder
+(on first start it would run at once for every file already there).
 """
 
 import hashlib

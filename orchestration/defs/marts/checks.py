@@ -38,5 +38,7 @@ with warnings.catch_warnings():
         assets=[*MART_KEYS, serving], lower_bound_delta=MART_FRESHNESS_WINDOW
     )
     FRESHNESS_SENSOR = dg.build_sensor_for_freshness_checks(
-        freshness_checks=FRESHNESS_CHECKS, name="freshness_checks_sensor"
+        freshness_checks=FRESHNESS_CHECKS,
+        name="freshness_checks_sensor",
+        default_status=dg.DefaultSensorStatus.RUNNING,
     )

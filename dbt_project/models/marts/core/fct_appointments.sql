@@ -114,13 +114,16 @@ visits as (
                 select touched_by_invoices.appointment_id from touched_by_invoices
             )
             or appointments.room_id in (
-                select changed_dimensions.id from changed_dimensions where changed_dimensions.kind = 'room'
+                select changed_dimensions.id from changed_dimensions
+                where changed_dimensions.kind = 'room'
             )
             or appointments.service_id in (
-                select changed_dimensions.id from changed_dimensions where changed_dimensions.kind = 'service'
+                select changed_dimensions.id from changed_dimensions
+                where changed_dimensions.kind = 'service'
             )
             or appointments.location_id in (
-                select changed_dimensions.id from changed_dimensions where changed_dimensions.kind = 'location'
+                select changed_dimensions.id from changed_dimensions
+                where changed_dimensions.kind = 'location'
             )
     ),
 {% endif %}
@@ -188,7 +191,8 @@ final as (
         -- a cancellation without a timestamp cannot be shown late and counts as early
         coalesce(
             localised.status = 'cancelled'
-            and localised.cancelled_at > {{ dbt.dateadd('hour', -1 * var('late_cancel_hours'), 'localised.scheduled_start') }},
+            and localised.cancelled_at
+            > {{ dbt.dateadd('hour', -1 * var('late_cancel_hours'), 'localised.scheduled_start') }},
             false
         ) as is_late_cancellation,
         -- engagement

@@ -71,15 +71,16 @@ candidates as (
 changed as (
 
     select candidates.*
-    from candidates
+    from
+        candidates
     {%- if is_incremental() %}
-    left join {{ this }} as built
-        on candidates.call_id = built.call_id
-    where
-        built.call_id is null
-        or built.source_updated_at <> candidates.updated_at
-        or built.identity_fingerprint is distinct from candidates.identity_fingerprint
-        or built.location_timezone is distinct from candidates.location_timezone
+        left join {{ this }} as built
+            on candidates.call_id = built.call_id
+        where
+            built.call_id is null
+            or built.source_updated_at <> candidates.updated_at
+            or built.identity_fingerprint is distinct from candidates.identity_fingerprint
+            or built.location_timezone is distinct from candidates.location_timezone
     {%- endif %}
 
 ),
@@ -147,13 +148,15 @@ final as (
         localized.location_timezone
     from localized
     left join party_matches as lead_match
-        on localized.call_id = lead_match.call_id
-        and lead_match.party_type = 'lead'
-        and lead_match.match_rank = 1
+        on
+            localized.call_id = lead_match.call_id
+            and lead_match.party_type = 'lead'
+            and lead_match.match_rank = 1
     left join party_matches as patient_match
-        on localized.call_id = patient_match.call_id
-        and patient_match.party_type = 'patient'
-        and patient_match.match_rank = 1
+        on
+            localized.call_id = patient_match.call_id
+            and patient_match.party_type = 'patient'
+            and patient_match.match_rank = 1
 
 )
 

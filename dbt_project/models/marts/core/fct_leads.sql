@@ -122,7 +122,7 @@ final as (
         -- response
         responses.first_response_at,
         {{ dbt.datediff('localized.created_at', 'responses.first_response_at', 'second') }}
-            / 60.0 as response_minutes,
+        / 60.0 as response_minutes,
         responses.first_response_at is not null as is_responded,
         reaches.first_reached_at is not null as is_reached_in_window,
 

@@ -31,8 +31,14 @@ trailing_means as (
             and current_period.period_start > history.period_start
             and history.period_start >= case
                 when current_period.grain = 'week'
-                    then cast({{ dbt.dateadd('week', -1 * var('alert_trailing_weeks'), 'current_period.period_start') }} as date)
-                else cast({{ dbt.dateadd('month', -1 * var('alert_trailing_weeks'), 'current_period.period_start') }} as date)
+                    then cast(
+                        {{ dbt.dateadd(
+                            'week', -1 * var('alert_trailing_weeks'), 'current_period.period_start'
+                        ) }} as date
+                    )
+                else cast(
+                    {{ dbt.dateadd('month', -1 * var('alert_trailing_weeks'), 'current_period.period_start') }} as date
+                )
             end
     where current_period.is_final
     group by current_period.grain, current_period.period_start, current_period.location_id, current_period.kpi
@@ -48,7 +54,9 @@ judged as (
         targets.play,
         targets.model,
         trailing_means.trailing_mean,
-        {{ safe_divide('scorecard.value - trailing_means.trailing_mean', 'abs(trailing_means.trailing_mean)') }} as relative_change,
+        {{ safe_divide(
+            'scorecard.value - trailing_means.trailing_mean', 'abs(trailing_means.trailing_mean)'
+        ) }} as relative_change,
     from scorecard
     inner join targets on scorecard.kpi = targets.kpi
     left join trailing_means

@@ -75,27 +75,49 @@ events as (
     union all
 
     select
-        'contact_rate', location_id, channel, created_local_date,
-        case when is_reached_in_window then 1.0 else 0.0 end, 1.0, {{ contact_window }}
+        'contact_rate' as kpi,
+        location_id,
+        channel as lead_channel,
+        created_local_date as event_date,
+        case when is_reached_in_window then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        {{ contact_window }} as window_minutes
     from leads
 
     union all
 
     select
-        'booking_conversion_rate', location_id, channel, created_local_date,
-        case when is_booked_in_window then 1.0 else 0.0 end, 1.0, {{ booking_window }}
+        'booking_conversion_rate' as kpi,
+        location_id,
+        channel as lead_channel,
+        created_local_date as event_date,
+        case when is_booked_in_window then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        {{ booking_window }} as window_minutes
     from leads
 
     union all
 
-    select 'cac', location_id, channel, spend_date, cast(amount as double), 0.0, 0
+    select
+        'cac' as kpi,
+        location_id,
+        channel as lead_channel,
+        spend_date as event_date,
+        cast(amount as double) as numerator,
+        0.0 as denominator,
+        0 as window_minutes
     from spend
 
     union all
 
     select
-        'cac', patients.first_visit_location_id, patients.acquisition_channel,
-        patients.first_visit_date, 0.0, 1.0, 0
+        'cac' as kpi,
+        patients.first_visit_location_id as location_id,
+        patients.acquisition_channel as lead_channel,
+        patients.first_visit_date as event_date,
+        0.0 as numerator,
+        1.0 as denominator,
+        0 as window_minutes
     from patients
     inner join paid_channels
         on patients.acquisition_channel = paid_channels.channel
@@ -216,21 +238,38 @@ chain as (
         min(case when location_final.is_final then 1 else 0 end) = 1 as is_final
     from response_periods
     inner join location_final
-        on response_periods.grain = location_final.grain
-        and response_periods.period_start = location_final.period_start
-        and response_periods.location_id = location_final.location_id
-        and response_periods.lead_channel = location_final.lead_channel
-        and location_final.kpi = 'lead_response_minutes'
+        on
+            response_periods.grain = location_final.grain
+            and response_periods.period_start = location_final.period_start
+            and response_periods.location_id = location_final.location_id
+            and response_periods.lead_channel = location_final.lead_channel
+            and location_final.kpi = 'lead_response_minutes'
     group by response_periods.grain, response_periods.period_start, response_periods.lead_channel
 
 ),
 
 unioned as (
 
-    select grain, period_start, location_id, lead_channel, kpi, numerator, denominator, is_final
+    select
+        grain,
+        period_start,
+        location_id,
+        lead_channel,
+        kpi,
+        numerator,
+        denominator,
+        is_final
     from location_final
     union all
-    select grain, period_start, location_id, lead_channel, kpi, numerator, denominator, is_final
+    select
+        grain,
+        period_start,
+        location_id,
+        lead_channel,
+        kpi,
+        numerator,
+        denominator,
+        is_final
     from chain
 
 ),
@@ -254,8 +293,9 @@ final as (
         cast(unioned.is_final as boolean) as is_final
     from unioned
     inner join coverage
-        on unioned.kpi = coverage.kpi
-        and coverage.computable
+        on
+            unioned.kpi = coverage.kpi
+            and coverage.computable
 
 )
 

@@ -109,72 +109,125 @@ events as (
     union all
 
     select
-        'leads_unanswered', null, location_id, created_local_date,
-        case when is_responded then 0.0 else 1.0 end, null, 0
+        'leads_unanswered' as kpi,
+        null as event_grain,
+        location_id,
+        created_local_date as event_date,
+        case when is_responded then 0.0 else 1.0 end as numerator,
+        null as denominator,
+        0 as window_minutes
     from leads
 
     union all
 
     select
-        'contact_rate', null, location_id, created_local_date,
-        case when is_reached_in_window then 1.0 else 0.0 end, 1.0, {{ contact_window }}
+        'contact_rate' as kpi,
+        null as event_grain,
+        location_id,
+        created_local_date as event_date,
+        case when is_reached_in_window then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        {{ contact_window }} as window_minutes
     from leads
 
     union all
 
     select
-        'booking_conversion_rate', null, location_id, created_local_date,
-        case when is_booked_in_window then 1.0 else 0.0 end, 1.0, {{ booking_window }}
+        'booking_conversion_rate' as kpi,
+        null as event_grain,
+        location_id,
+        created_local_date as event_date,
+        case when is_booked_in_window then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        {{ booking_window }} as window_minutes
     from leads
 
     union all
 
     select
-        'missed_call_rate', null, location_id, started_local_date,
-        case when is_missed then 1.0 else 0.0 end, 1.0, 0
+        'missed_call_rate' as kpi,
+        null as event_grain,
+        location_id,
+        started_local_date as event_date,
+        case when is_missed then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        0 as window_minutes
     from calls
     where direction = 'inbound'
 
     union all
 
     select
-        'post_care_response_rate', null, location_id, sent_local_date,
-        case when is_answered then 1.0 else 0.0 end, 1.0, {{ post_care_window }}
+        'post_care_response_rate' as kpi,
+        null as event_grain,
+        location_id,
+        sent_local_date as event_date,
+        case when is_answered then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        {{ post_care_window }} as window_minutes
     from post_care
 
     union all
 
     select
-        'post_care_click_rate', null, location_id, sent_local_date,
-        case when is_link_clicked then 1.0 else 0.0 end, 1.0, {{ post_care_window }}
+        'post_care_click_rate' as kpi,
+        null as event_grain,
+        location_id,
+        sent_local_date as event_date,
+        case when is_link_clicked then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        {{ post_care_window }} as window_minutes
     from post_care
 
     union all
 
     select
-        'review_conversion_rate', null, location_id, sent_local_date,
-        case when is_converted then 1.0 else 0.0 end, 1.0, {{ review_window }}
+        'review_conversion_rate' as kpi,
+        null as event_grain,
+        location_id,
+        sent_local_date as event_date,
+        case when is_converted then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        {{ review_window }} as window_minutes
     from review_requests
 
     union all
 
     -- nps: numerator = 100 x (promoters - detractors), denominator = responses.
     select
-        'nps', null, location_id, responded_local_date,
-        case nps_category when 'promoter' then 100.0 when 'detractor' then -100.0 else 0.0 end,
-        1.0, 0
+        'nps' as kpi,
+        null as event_grain,
+        location_id,
+        responded_local_date as event_date,
+        case nps_category when 'promoter' then 100.0 when 'detractor' then -100.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        0 as window_minutes
     from surveys
     where is_responded
 
     union all
 
     -- cac: spend over new patients (first visit in the period, at its location).
-    select 'cac', null, location_id, spend_date, cast(amount as double), 0.0, 0
+    select
+        'cac' as kpi,
+        null as event_grain,
+        location_id,
+        spend_date as event_date,
+        cast(amount as double) as numerator,
+        0.0 as denominator,
+        0 as window_minutes
     from spend
 
     union all
 
-    select 'cac', null, first_visit_location_id, first_visit_date, 0.0, 1.0, 0
+    select
+        'cac' as kpi,
+        null as event_grain,
+        first_visit_location_id as location_id,
+        first_visit_date as event_date,
+        0.0 as numerator,
+        1.0 as denominator,
+        0 as window_minutes
     from patients
     where first_visit_date is not null
 
@@ -182,8 +235,13 @@ events as (
 
     -- reactivation: the first lapsed message per patient per period, per grain.
     select
-        'reactivation_rate', 'week', location_id, sent_local_date,
-        case when is_reactivated then 1.0 else 0.0 end, 1.0, {{ reactivation_window }}
+        'reactivation_rate' as kpi,
+        'week' as event_grain,
+        location_id,
+        sent_local_date as event_date,
+        case when is_reactivated then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        {{ reactivation_window }} as window_minutes
     from (
         select
             *,
@@ -198,8 +256,13 @@ events as (
     union all
 
     select
-        'reactivation_rate', 'month', location_id, sent_local_date,
-        case when is_reactivated then 1.0 else 0.0 end, 1.0, {{ reactivation_window }}
+        'reactivation_rate' as kpi,
+        'month' as event_grain,
+        location_id,
+        sent_local_date as event_date,
+        case when is_reactivated then 1.0 else 0.0 end as numerator,
+        1.0 as denominator,
+        {{ reactivation_window }} as window_minutes
     from (
         select
             *,
@@ -324,20 +387,35 @@ chain as (
         min(case when location_final.is_final then 1 else 0 end) = 1 as is_final
     from response_periods
     inner join location_final
-        on response_periods.grain = location_final.grain
-        and response_periods.period_start = location_final.period_start
-        and response_periods.location_id = location_final.location_id
-        and location_final.kpi = 'lead_response_minutes'
+        on
+            response_periods.grain = location_final.grain
+            and response_periods.period_start = location_final.period_start
+            and response_periods.location_id = location_final.location_id
+            and location_final.kpi = 'lead_response_minutes'
     group by response_periods.grain, response_periods.period_start
 
 ),
 
 unioned as (
 
-    select grain, period_start, location_id, kpi, numerator, denominator, is_final
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        numerator,
+        denominator,
+        is_final
     from location_final
     union all
-    select grain, period_start, location_id, kpi, numerator, denominator, is_final
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        numerator,
+        denominator,
+        is_final
     from chain
 
 ),
@@ -360,8 +438,9 @@ final as (
         cast(unioned.is_final as boolean) as is_final
     from unioned
     inner join coverage
-        on unioned.kpi = coverage.kpi
-        and coverage.computable
+        on
+            unioned.kpi = coverage.kpi
+            and coverage.computable
 
 )
 

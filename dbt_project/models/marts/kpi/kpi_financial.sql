@@ -142,7 +142,9 @@ ltv_windows as (
     inner join revenue_days
         on
             open_periods.period_last_day >= revenue_days.issued_date
-            and revenue_days.issued_date > cast({{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'open_periods.period_last_day') }} as date)
+            and revenue_days.issued_date > cast(
+                {{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'open_periods.period_last_day') }} as date
+            )
 ),
 
 ltv as (

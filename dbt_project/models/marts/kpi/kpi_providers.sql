@@ -48,7 +48,10 @@ attributed_revenue as (
     from revenue_lines
     inner join providers on revenue_lines.attributed_provider_id = providers.provider_id
     cross join grains
-    group by grains.grain, 2, revenue_lines.location_id
+    group by
+        grains.grain,
+        {{ kpi_period_start('grains.grain', 'revenue_lines.issued_date') }},
+        revenue_lines.location_id
 ),
 
 rostered_shifts as (

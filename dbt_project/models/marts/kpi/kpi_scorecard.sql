@@ -7,30 +7,117 @@
                       grain) at that location, periods without a value left out
       change_vs_prior value minus the immediately preceding period's value
 -#}
-{%- set family_models = [
-    'kpi_financial', 'kpi_rooms', 'kpi_providers', 'kpi_operations', 'kpi_cohorts',
-    'kpi_appointment_engagement', 'kpi_engagement',
-] -%}
 with
 
-{% for family in family_models %}
-{{ family }} as (
-    select * from {{ ref(family) }}
+kpi_financial as (
+    select * from {{ ref('kpi_financial') }}
 ),
-{% endfor %}
+
+kpi_rooms as (
+    select * from {{ ref('kpi_rooms') }}
+),
+
+kpi_providers as (
+    select * from {{ ref('kpi_providers') }}
+),
+
+kpi_operations as (
+    select * from {{ ref('kpi_operations') }}
+),
+
+kpi_cohorts as (
+    select * from {{ ref('kpi_cohorts') }}
+),
+
+kpi_appointment_engagement as (
+    select * from {{ ref('kpi_appointment_engagement') }}
+),
+
+kpi_engagement as (
+    select * from {{ ref('kpi_engagement') }}
+),
 
 targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
 unioned as (
-    {%- for family in family_models %}
-    select grain, period_start, location_id, kpi, value, numerator, denominator, is_final,
-    from {{ family }}
-    {%- if not loop.last %}
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        value,
+        numerator,
+        denominator,
+        is_final,
+    from kpi_financial
     union all
-    {%- endif %}
-    {%- endfor %}
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        value,
+        numerator,
+        denominator,
+        is_final,
+    from kpi_rooms
+    union all
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        value,
+        numerator,
+        denominator,
+        is_final,
+    from kpi_providers
+    union all
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        value,
+        numerator,
+        denominator,
+        is_final,
+    from kpi_operations
+    union all
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        value,
+        numerator,
+        denominator,
+        is_final,
+    from kpi_cohorts
+    union all
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        value,
+        numerator,
+        denominator,
+        is_final,
+    from kpi_appointment_engagement
+    union all
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        value,
+        numerator,
+        denominator,
+        is_final,
+    from kpi_engagement
 ),
 
 baselines as (
@@ -46,11 +133,15 @@ baselines as (
             current_period.grain = history.grain
             and current_period.location_id = history.location_id
             and current_period.kpi = history.kpi
-            and history.period_start < current_period.period_start
+            and current_period.period_start > history.period_start
             and history.period_start >= case
                 when current_period.grain = 'week'
-                    then cast({{ dbt.dateadd('week', -1 * var('baseline_weeks'), 'current_period.period_start') }} as date)
-                else cast({{ dbt.dateadd('month', -1 * var('baseline_months'), 'current_period.period_start') }} as date)
+                    then cast(
+                        {{ dbt.dateadd('week', -1 * var('baseline_weeks'), 'current_period.period_start') }} as date
+                    )
+                else cast(
+                    {{ dbt.dateadd('month', -1 * var('baseline_months'), 'current_period.period_start') }} as date
+                )
             end
     group by current_period.grain, current_period.period_start, current_period.location_id, current_period.kpi
 ),
@@ -75,7 +166,7 @@ final as (
         end as status,
         unioned.is_final,
         baselines.baseline_12m,
-        unioned.value - prior.value as change_vs_prior,
+        unioned.value - previous_period.value as change_vs_prior,
     from unioned
     left join targets on unioned.kpi = targets.kpi
     left join baselines
@@ -84,12 +175,12 @@ final as (
             and unioned.period_start = baselines.period_start
             and unioned.location_id = baselines.location_id
             and unioned.kpi = baselines.kpi
-    left join unioned as prior
+    left join unioned as previous_period
         on
-            unioned.grain = prior.grain
-            and unioned.location_id = prior.location_id
-            and unioned.kpi = prior.kpi
-            and prior.period_start = case
+            unioned.grain = previous_period.grain
+            and unioned.location_id = previous_period.location_id
+            and unioned.kpi = previous_period.kpi
+            and previous_period.period_start = case
                 when unioned.grain = 'week' then cast({{ dbt.dateadd('week', -1, 'unioned.period_start') }} as date)
                 else cast({{ dbt.dateadd('month', -1, 'unioned.period_start') }} as date)
             end

@@ -32,15 +32,15 @@ with
 row_counts as (
     {%- for system, table_name in contract_tables %}
 
-    select
-        '{{ system }}' as system,
-        '{{ table_name }}' as table_name,
-        count(*) as raw_rows
-    from {{ source('raw_' ~ system, table_name) }}
-    {%- if not loop.last %}
+        select
+            '{{ system }}' as system,  -- noqa: RF04
+            '{{ table_name }}' as table_name,
+            count(*) as raw_rows
+        from {{ source('raw_' ~ system, table_name) }}
+        {%- if not loop.last %}
 
-    union all
-    {%- endif %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -48,21 +48,21 @@ row_counts as (
 files as (
 
     {%- if loaded_files_exists %}
-    select
-        system,
-        table_name,
-        extract_id,
-        status,
-        loaded_at
-    from {{ loaded_files }}
+        select
+            system,
+            table_name,
+            extract_id,
+            status,
+            loaded_at
+        from {{ loaded_files }}
     {%- else %}
-    select
-        cast(null as varchar) as system,
-        cast(null as varchar) as table_name,
-        cast(null as varchar) as extract_id,
-        cast(null as varchar) as status,
-        cast(null as timestamp with time zone) as loaded_at
-    where 1 = 0
+        select
+            cast(null as varchar) as system,  -- noqa: RF04
+            cast(null as varchar) as table_name,
+            cast(null as varchar) as extract_id,
+            cast(null as varchar) as status,
+            cast(null as timestamp with time zone) as loaded_at
+        where 1 = 0
     {%- endif %}
 
 ),
@@ -101,8 +101,9 @@ tables as (
         end as status
     from row_counts
     left join file_stats
-        on row_counts.system = file_stats.system
-        and row_counts.table_name = file_stats.table_name
+        on
+            row_counts.system = file_stats.system
+            and row_counts.table_name = file_stats.table_name
 
 ),
 
@@ -110,8 +111,10 @@ systems as (
 
     select
         system,
-        case when max(case when status = 'present' then 1 else 0 end) = 1
-            then 'present' else 'absent'
+        case
+            when max(case when status = 'present' then 1 else 0 end) = 1
+                then 'present'
+            else 'absent'
         end as system_status
     from tables
     group by system

@@ -30,7 +30,8 @@ checked as (
             when coverage.table_key is null
                 then requirements.required_table || ' is not a contract table'
             when coverage.system_status = 'absent'
-                then 'no ' || coverage.system || ' system: '
+                then
+                    'no ' || coverage.system || ' system: '
                     || coverage.table_name || ' never delivered'
             when coverage.files_refused > 0
                 then requirements.required_table || ' delivered but every file was refused'
@@ -61,8 +62,9 @@ missing as (
         checked.absence_reason
     from checked
     inner join groups
-        on checked.kpi = groups.kpi
-        and checked.requirement_group = groups.requirement_group
+        on
+            checked.kpi = groups.kpi
+            and checked.requirement_group = groups.requirement_group
     where not groups.is_satisfied
 
 ),

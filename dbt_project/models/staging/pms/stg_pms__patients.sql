@@ -15,7 +15,8 @@ ages as (
         source.*,
         extract(year from as_of.as_of_date) - extract(year from source.date_of_birth)
         - case
-            when extract(month from as_of.as_of_date) * 100 + extract(day from as_of.as_of_date)
+            when
+                extract(month from as_of.as_of_date) * 100 + extract(day from as_of.as_of_date)
                 < extract(month from source.date_of_birth) * 100 + extract(day from source.date_of_birth)
                 then 1
             else 0
