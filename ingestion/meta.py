@@ -26,7 +26,7 @@ class FileRecord:
 
     file: LandingFile
     sha256: str
-    status: str = "loaded"  # loaded | refused
+    status: str = "loaded"  # loaded | refused | error (error: not recorded, retried next run)
     refusal_reason: str | None = None
     rows_read: int = 0
     rows_inserted: int = 0
@@ -81,7 +81,7 @@ def record(
     """Write loaded_files, schema_drift and rejected_rows for `records` in one transaction."""
     con.execute("begin")
     try:
-        for r in records:
+        for r in (r for r in records if r.status != "error"):
             f = r.file
             con.execute(
                 "insert into raw_meta.loaded_files values "

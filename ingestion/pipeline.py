@@ -83,7 +83,7 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
         clock = _lap(report, "prepare", clock)
         if plans and not _load(settings, system, plans, report):
             failed.add(system)
-            records = [r for r in records if r.status == "refused"]
+            records = [r for r in records if r.status != "loaded"]
         clock = _lap(report, "dlt", clock)
         with _warehouse(settings) as con:
             record(con, report.load_id, records, now)
@@ -196,6 +196,12 @@ def _load(
 def _summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -> None:
     for rec in records:
         entry = report.table(rec.file.system, rec.file.table)
+        if rec.status == "error":
+            report.errors.append(
+                f"could not process {rec.refusal_reason}; it was not recorded and will be "
+                "retried on the next run"
+            )
+            continue
         entry.rows_read += rec.rows_read
         if rec.status == "refused":
             entry.files_refused += 1

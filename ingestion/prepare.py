@@ -21,7 +21,12 @@ from ingestion.validate import validate
 def prepare_table(
     con: duckdb.DuckDBPyConnection, table: Table, files: list[tuple[LandingFile, str]]
 ) -> tuple[list[FileRecord], MergePlan | None]:
-    """Read, validate and merge-plan `files` ((file, sha256), extract order) of `table`."""
+    """Read, validate and merge-plan `files` ((file, sha256), extract order) of `table`.
+
+    A file the contract rejects is `refused` (recorded; not retried until its content
+    changes). A file that fails for any other reason is marked `error`: it is reported but
+    not recorded, so the next run tries it again.
+    """
     records: list[FileRecord] = []
     valid: list[tuple[int, str]] = []
     by_seq: dict[int, FileRecord] = {}
@@ -37,6 +42,9 @@ def prepare_table(
             checked = validate(con, table, raw, file.extract_id, file.rel_path)
         except FileRefused as exc:
             rec.status, rec.refusal_reason = "refused", f"{file.rel_path}: {exc.reason}"
+            continue
+        except duckdb.Error as exc:  # our fault, not the file's: retry it next run
+            rec.status, rec.refusal_reason = "error", f"{file.rel_path} ({type(exc).__name__})"
             continue
         rec.drift_columns = checked.drift_columns
         rec.rows_quarantined = checked.rows_quarantined

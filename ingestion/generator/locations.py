@@ -142,7 +142,11 @@ def build_calendar(cfg: ChainConfig, last_day: int) -> Calendar:
         close_h[loc, days < opened] = 0
         closures = [(d, r) for d, r in holidays if d >= opened]
         if loc == 0:
-            closures.append((cfg.at_share(0.62), "Staff training day"))
+            # A training day never falls on a holiday: one closure per (location, date) key.
+            training = cfg.at_share(0.62)
+            while any(d == training for d, _ in closures):
+                training += 1
+            closures.append((training, "Staff training day"))
         for d, reason in closures:
             tables["location_closures"].append(
                 dict(

@@ -49,3 +49,29 @@ def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monke
     assert retry.table("crm", "leads").rows_inserted == 1
     assert retry.table("pms", "appointments").files_skipped == 1
     assert query(settings, "select lead_id from raw_crm.leads") == [("LD1",)]
+
+
+def test_internal_error_on_one_file_is_reported_and_retried(tmp_root, monkeypatch):
+    import duckdb
+
+    import ingestion.prepare as prepare
+
+    write_required(tmp_root / "landing")
+    settings = settings_for(tmp_root)
+    real_validate = prepare.validate
+
+    def broken_for_locations(con, table, raw, extract_id, rel_path):
+        if table.name == "locations":
+            raise duckdb.InternalException("simulated engine failure")
+        return real_validate(con, table, raw, extract_id, rel_path)
+
+    monkeypatch.setattr(prepare, "validate", broken_for_locations)
+    report = pipeline.ingest(settings)
+    assert report.errors == [
+        "could not process pms/locations/2026-11-20.csv (InternalException); it was not "
+        "recorded and will be retried on the next run"
+    ]
+    assert report.table("pms", "appointments").rows_inserted == 1
+    monkeypatch.setattr(prepare, "validate", real_validate)
+    retry = pipeline.ingest(settings)
+    assert retry.ok and retry.table("pms", "locations").rows_inserted == 1
