@@ -49,7 +49,9 @@ def test_build_passes_unit_and_data_tests_and_fills_every_family(built_warehouse
         ).fetchone()
         assert total > 0
         assert final == 0
-        statuses = {r[0] for r in con.execute("select distinct status from marts.kpi_scorecard")}
+        statuses = {
+            r[0] for r in con.execute("select distinct status from marts.kpi_scorecard").fetchall()
+        }
         assert statuses <= {"on_target", "below", "above", "no_target"}
     finally:
         con.close()

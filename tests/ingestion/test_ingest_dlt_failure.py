@@ -1,11 +1,13 @@
-"""A system whose dlt merge fails is reported, stays unrecorded, and loads on the next run."""
+"""Failures that are not the file's fault (dlt, the engine) are reported and retried next run."""
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 from ingest_fixtures import csv_text, header, query, settings_for, write, write_required
 
 import ingestion.pipeline as pipeline
+import ingestion.prepare as prepare
 from ingestion.report import LOAD_FAILED
 
 pytestmark = pytest.mark.xdist_group("ingest_failure")
@@ -52,10 +54,6 @@ def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monke
 
 
 def test_internal_error_on_one_file_is_reported_and_retried(tmp_root, monkeypatch):
-    import duckdb
-
-    import ingestion.prepare as prepare
-
     write_required(tmp_root / "landing")
     settings = settings_for(tmp_root)
     real_validate = prepare.validate

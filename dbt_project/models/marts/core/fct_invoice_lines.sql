@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_pms__appointments') }}
 {{
     config(
         materialized='incremental',
