@@ -79,7 +79,9 @@ def _direct_sql(settings: Settings, work: Path, warehouse: Path) -> tuple[float,
     """Execute dbt's compiled SQL for every model straight in DuckDB; (seconds, models)."""
     manifest = json.loads((work / "target" / "manifest.json").read_text())
     nodes = [n for n in _ordered_models(manifest) if n.get("compiled_code")]
-    copy = work / "direct.duckdb"
+    # same file name as the warehouse: compiled SQL names its catalog ("warehouse")
+    copy = work / "direct" / settings.warehouse_path.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(warehouse, copy)
     con = duckdb.connect(str(copy))
     ipad, opad = hmac_pads(settings.phi_key.encode("utf-8"))
