@@ -84,6 +84,7 @@ def _direct_sql(settings: Settings, work: Path, warehouse: Path) -> tuple[float,
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(warehouse, copy)
     con = duckdb.connect(str(copy))
+    con.execute("SET enable_progress_bar = false")
     ipad, opad = hmac_pads(settings.phi_key.encode("utf-8"))
     con.execute("SET VARIABLE medspa_hmac_ipad = from_hex(?)", [ipad])
     con.execute("SET VARIABLE medspa_hmac_opad = from_hex(?)", [opad])
