@@ -53,9 +53,9 @@ SHARE_KPIS: tuple[str, ...] = (
     "device_utilization",
     "provider_productive_share",
 )
-#: KPIs the seed calls `ratio` that are not bounded by 1: visits per open day, and a margin
-#: that turns negative when cost exceeds revenue (its upper bound is checked separately).
-UNBOUNDED_RATIO_KPIS: tuple[str, ...] = ("patient_throughput", "gross_margin")
+#: KPIs the seed calls `ratio` that are not bounded below by 0: a margin turns negative when
+#: cost exceeds revenue (its upper bound is checked separately).
+UNBOUNDED_RATIO_KPIS: tuple[str, ...] = ("gross_margin",)
 SCORECARD_COLUMNS: tuple[str, ...] = (
     "grain",
     "period_start",
