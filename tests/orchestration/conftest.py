@@ -15,7 +15,8 @@ from orchestration.manifest import MANIFEST_PATH, build_manifest
 
 def ensure_manifest() -> None:
     """Build dbt's manifest if `make manifest` did not (a lock keeps xdist workers apart)."""
-    lock = MANIFEST_PATH.parent.parent / ".manifest.lock"
+    MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
+    lock = MANIFEST_PATH.parent / ".manifest.lock"  # inside target/: git-ignored
     with open(lock, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         if not MANIFEST_PATH.exists():
