@@ -46,7 +46,8 @@ bench: install manifest
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+	# Macros are Jinja fragments (CTE generators) that sqlfluff cannot lay out; models and tests are linted.
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests --processes 2
 
 format: install
 	$(BIN)/ruff check --fix .

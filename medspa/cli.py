@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 #: command name -> module implementing it (medspa.commands.<module>).
 COMMANDS: dict[str, str] = {
@@ -24,7 +25,7 @@ COMMANDS: dict[str, str] = {
 }
 
 _HELP: dict[str, str] = {
-    "generate": "write the seeded demo chain's extracts (full snapshot, or --advance nightly deltas)",
+    "generate": "write the seeded demo chain's extracts (snapshot, or --advance nightly deltas)",
     "ingest": "load a landing folder into the warehouse's raw layer with dlt",
     "transform": "run dbt build (staging -> marts) against the warehouse",
     "run": "the nightly job, in-process: ingest -> dbt -> checks -> publish -> site",
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _module(name: str):  # noqa: ANN202 - module object
+def _module(name: str) -> ModuleType:
     return importlib.import_module(f"medspa.commands.{COMMANDS[name]}")
 
 

@@ -40,6 +40,12 @@ kpi_as_of as (
     )
 {%- endmacro %}
 
+{#- Boolean: the period has started by as_of_local. Periods that have not (future bookings,
+    rosters) are not reported: their rates would be zeros of events that cannot have happened. -#}
+{% macro kpi_period_started(period_start_expr, as_of_local_expr) -%}
+    ({{ as_of_local_expr }} is null or {{ period_start_expr }} <= cast({{ as_of_local_expr }} as date))
+{%- endmacro %}
+
 {#- Period start of a local date for a grain column ('week' | 'month'). -#}
 {% macro kpi_period_start(grain_expr, date_expr) -%}
     case when {{ grain_expr }} = 'week' then {{ week_start(date_expr) }} else {{ month_start(date_expr) }} end
@@ -119,6 +125,7 @@ kpi_as_of as (
         {{ kpi_is_final('r.grain', 'r.period_start', 'r.window_minutes', 'a.as_of_local') }} as is_final,
     from {{ name }}__{{ 'with_chain' if with_chain else 'by_location' }} as r
     left join kpi_as_of as a on r.location_id = a.location_id
+    where {{ kpi_period_started('r.period_start', 'a.as_of_local') }}
 )
 {%- endmacro %}
 

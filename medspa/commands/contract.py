@@ -6,15 +6,20 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["sync", "check"], help="sync: write; check: fail if stale")
+    parser.add_argument(
+        "action", choices=["sync", "check"], help="sync: write; check: fail if stale"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from ingestion.dbt_sources import render_sources, sync_sources
 
     if args.action == "check":
-        stale = [p for p, text in render_sources().items()
-                 if not p.exists() or p.read_text(encoding="utf-8") != text]
+        stale = [
+            p
+            for p, text in render_sources().items()
+            if not p.exists() or p.read_text(encoding="utf-8") != text
+        ]
         for p in stale:
             print(f"stale: {p} (run `medspa contract sync`)")
         return 1 if stale else 0

@@ -24,12 +24,15 @@ def test_every_column_has_a_known_type_and_keys_are_not_nullable():
 
 
 def test_phi_columns_are_exactly_those_marked_in_the_spec():
-    phi = {
-        t.qualified_name: set(t.phi_columns) for t in load_contract().tables if t.phi_columns
-    }
+    phi = {t.qualified_name: set(t.phi_columns) for t in load_contract().tables if t.phi_columns}
     assert phi == {
         "pms.patients": {
-            "first_name", "last_name", "email", "phone", "date_of_birth", "postal_code",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "date_of_birth",
+            "postal_code",
         },
         "phone.calls": {"external_number"},
         "messaging.messages": {"contact_address", "body"},

@@ -18,9 +18,7 @@ def test_duckdb_hmac_equals_python_hmac_for_short_and_long_keys(key):
     con.execute("SET VARIABLE medspa_hmac_ipad = from_hex(?)", [ipad])
     con.execute("SET VARIABLE medspa_hmac_opad = from_hex(?)", [opad])
     values = ["P-000123", "+14155550134", "jane.doe@example.com", "é-ünïcode"]
-    rows = con.execute(
-        f"select x, {MACRO_SQL} from unnest(?::varchar[]) t(x)", [values]
-    ).fetchall()
+    rows = con.execute(f"select x, {MACRO_SQL} from unnest(?::varchar[]) t(x)", [values]).fetchall()
     assert {x: h for x, h in rows} == {v: pseudonymize(v, key) for v in values}
 
 

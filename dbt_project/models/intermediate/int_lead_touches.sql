@@ -21,6 +21,12 @@ messages as (
 
 ),
 
+leads as (
+
+    select lead_key from {{ ref('stg_crm__leads') }}
+
+),
+
 lead_contacts as (
 
     select
@@ -61,11 +67,14 @@ message_links as (
 
     union
 
+    -- messages.lead_id counts only for leads the CRM delivered: a clinic without a CRM (or a
+    -- lead not yet extracted) has no lead for the touch to belong to.
     select
-        lead_key,
-        message_id
+        messages.lead_key,
+        messages.message_id
     from messages
-    where lead_key is not null
+    inner join leads
+        on messages.lead_key = leads.lead_key
 
 ),
 
