@@ -7,117 +7,38 @@
                       grain) at that location, periods without a value left out
       change_vs_prior value minus the immediately preceding period's value
 -#}
+{% set family_marts = [
+    'kpi_financial',
+    'kpi_rooms',
+    'kpi_providers',
+    'kpi_operations',
+    'kpi_cohorts',
+    'kpi_appointment_engagement',
+    'kpi_engagement',
+] %}
+
 with
-
-kpi_financial as (
-    select * from {{ ref('kpi_financial') }}
-),
-
-kpi_rooms as (
-    select * from {{ ref('kpi_rooms') }}
-),
-
-kpi_providers as (
-    select * from {{ ref('kpi_providers') }}
-),
-
-kpi_operations as (
-    select * from {{ ref('kpi_operations') }}
-),
-
-kpi_cohorts as (
-    select * from {{ ref('kpi_cohorts') }}
-),
-
-kpi_appointment_engagement as (
-    select * from {{ ref('kpi_appointment_engagement') }}
-),
-
-kpi_engagement as (
-    select * from {{ ref('kpi_engagement') }}
-),
 
 targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
 unioned as (
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        value,
-        numerator,
-        denominator,
-        is_final,
-    from kpi_financial
-    union all
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        value,
-        numerator,
-        denominator,
-        is_final,
-    from kpi_rooms
-    union all
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        value,
-        numerator,
-        denominator,
-        is_final,
-    from kpi_providers
-    union all
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        value,
-        numerator,
-        denominator,
-        is_final,
-    from kpi_operations
-    union all
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        value,
-        numerator,
-        denominator,
-        is_final,
-    from kpi_cohorts
-    union all
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        value,
-        numerator,
-        denominator,
-        is_final,
-    from kpi_appointment_engagement
-    union all
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        value,
-        numerator,
-        denominator,
-        is_final,
-    from kpi_engagement
+    {%- for family in family_marts %}
+        select
+            grain,
+            period_start,
+            location_id,
+            kpi,
+            value,
+            numerator,
+            denominator,
+            is_final,
+        from {{ ref(family) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 baselines as (
