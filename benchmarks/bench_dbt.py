@@ -14,42 +14,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
+from benchmarks._pipeline import advance_one_day, load_demo_chain, run_dbt
 from medspa.pseudonymize import hmac_pads
-from medspa.settings import DBT_PROJECT_DIR, Settings
-
-
-def _medspa(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "medspa.cli", *args], check=True, capture_output=True)
+from medspa.settings import Settings
 
 
 def _dbt(settings: Settings, work: Path, *args: str) -> float:
-    """Run one dbt command in a subprocess (clean adapter state); wall seconds."""
-    env = dict(os.environ, **settings.dbt_env(), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    cmd = [
-        sys.executable,
-        "-m",
-        "dbt.cli.main",
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt {args[0]} failed:\n{proc.stdout[-3000:]}")
-    return time.perf_counter() - start
+    """Wall seconds of one dbt command."""
+    return run_dbt(settings, work, *args)[0]
 
 
 def _ordered_models(manifest: dict) -> list[dict]:
@@ -103,18 +81,14 @@ def main() -> None:
         root = Path(tmp)
         settings = Settings.from_env(data_dir=root / "data", landing_dir=root / "landing")
         work = root / "dbt"
-        t0 = time.perf_counter()
-        _medspa("generate", "--out", str(settings.landing_dir), "--scale", scale)
-        _medspa(
-            "ingest", "--data-dir", str(settings.data_dir), "--landing", str(settings.landing_dir)
-        )
+        loaded = load_demo_chain(settings, scale)
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         appointments = con.execute("select count(*) from raw_pms.appointments").fetchone()[0]
         lines = con.execute("select count(*) from raw_pos.invoice_lines").fetchone()[0]
         con.close()
         print(
             f"scale={scale}: {appointments:,} appointments, {lines:,} invoice lines "
-            f"(generate + ingest {time.perf_counter() - t0:.1f} s)"
+            f"(generate + ingest {loaded:.1f} s)"
         )
 
         build = _dbt(settings, work, "build", "--full-refresh")
@@ -130,10 +104,7 @@ def main() -> None:
             f"contracts, transactions and adapter overhead)"
         )
 
-        _medspa("generate", "--out", str(settings.landing_dir), "--advance", "1")
-        _medspa(
-            "ingest", "--data-dir", str(settings.data_dir), "--landing", str(settings.landing_dir)
-        )
+        advance_one_day(settings)
         incremental = _dbt(settings, work, "run")
         print(f"dbt run after one nightly delta (incremental facts): {incremental:.1f} s")
         print(f"ratio incremental / full run: {incremental / full:.2f}x")

@@ -11,38 +11,21 @@ Figures (one run, same machine, same data):
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
 
-from medspa.settings import DBT_PROJECT_DIR, Settings
+from benchmarks._pipeline import advance_one_day, load_demo_chain, run_dbt
+from medspa.settings import Settings
 
 FACTS = ("fct_calls", "fct_messages")
 
 
-def _medspa(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "medspa.cli", *args], check=True, capture_output=True)
-
-
 def _dbt(settings: Settings, work: Path, *args: str) -> dict[str, float]:
-    """Run dbt in a subprocess; execution seconds of the two facts from run_results.json."""
-    env = dict(os.environ, **settings.dbt_env(), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    cmd = [
-        sys.executable, "-m", "dbt.cli.main", *args,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work / "target"),
-        "--log-path", str(work / "logs"),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt {args[0]} failed:\n{proc.stdout[-3000:]}")
-    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    """Execution seconds of the two facts in one dbt command, from run_results.json."""
+    _, results = run_dbt(settings, work, *args)
     return {
         r["unique_id"].split(".")[-1]: r["execution_time"]
         for r in results
@@ -64,27 +47,20 @@ def main() -> None:
         root = Path(tmp)
         settings = Settings.from_env(data_dir=root / "data", landing_dir=root / "landing")
         work = root / "dbt"
-        t0 = time.perf_counter()
-        _medspa("generate", "--out", str(settings.landing_dir), "--scale", scale)
-        _medspa(
-            "ingest", "--data-dir", str(settings.data_dir), "--landing", str(settings.landing_dir)
-        )
+        loaded = load_demo_chain(settings, scale)
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         calls = con.execute("select count(*) from raw_phone.calls").fetchone()[0]
         messages = con.execute("select count(*) from raw_messaging.messages").fetchone()[0]
         con.close()
         print(
             f"scale={scale}: {calls:,} calls, {messages:,} messages "
-            f"(generate + ingest {time.perf_counter() - t0:.1f} s)"
+            f"(generate + ingest {loaded:.1f} s)"
         )
         select = ["--select", "+fct_calls", "+fct_messages"]
         first = _dbt(settings, work, "run", *select, "--full-refresh")
         print("first build: " + ", ".join(f"{k} {v:.2f} s" for k, v in sorted(first.items())))
 
-        _medspa("generate", "--out", str(settings.landing_dir), "--advance", "1")
-        _medspa(
-            "ingest", "--data-dir", str(settings.data_dir), "--landing", str(settings.landing_dir)
-        )
+        advance_one_day(settings)
         incremental = _dbt(settings, work, "run", *select)
         after_incremental = _snapshot(settings.warehouse_path)
         full = _dbt(settings, work, "run", "--select", *FACTS, "--full-refresh")
