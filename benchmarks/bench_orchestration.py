@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 
 from medspa.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
-from orchestration import publish
 from orchestration.manifest import dbt_executable
+from serving import publish
 
 MART_ROWS = 1_000_000
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingestion.generator.locations import Calendar
-from ingestion.generator.timeutil import DAY
+from demo.calendar import Calendar
+from demo.timeutil import DAY
 
 SLOT = 1800  # seconds per capacity slot
 SLOTS = 48

@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import catalog, lifecycle
-from ingestion.generator.frames import frame, ids
-from ingestion.generator.pms import appointment_ids, loc_ids, patient_ids
-from ingestion.generator.rand import Stream, keyed_choice, keyed_uniform
-from ingestion.generator.records import SimResult
-from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA
+from demo import catalog, lifecycle
+from demo.frames import frame, ids
+from demo.pms import appointment_ids, loc_ids, patient_ids
+from demo.rand import Stream, keyed_choice, keyed_uniform
+from demo.records import SimResult
+from demo.timeutil import DAY, HOUR, MINUTE, NA
 
 S = catalog.SERVICES
 UNIT_LO = np.array([s.units[0] for s in S])

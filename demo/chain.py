@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ingestion.generator import billing, crm, feedback, memberships, messaging, phone, pms, sales
-from ingestion.generator.config import ChainConfig
-from ingestion.generator.simulate import SimResult, simulate
+from demo import billing, crm, feedback, memberships, messaging, phone, pms, sales
+from demo.config import ChainConfig
+from demo.simulate import SimResult, simulate
 
 
 def build_tables(cfg: ChainConfig, horizon: int) -> tuple[SimResult, dict[str, pd.DataFrame]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from ingestion.generator.timeutil import day_number
+from demo.timeutil import day_number
 
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_SEED = 20_261_115

@@ -10,15 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import catalog
-from ingestion.generator.demand import daily_factor, size_factor
-from ingestion.generator.frames import frame, ids
-from ingestion.generator.leads import CATEGORIES
-from ingestion.generator.people import format_email, format_phone, people
-from ingestion.generator.pms import loc_ids, patient_ids
-from ingestion.generator.rand import Stream, day_rng, keyed_choice, keyed_uniform
-from ingestion.generator.records import SimResult
-from ingestion.generator.timeutil import DAY, HOUR, NA, month_of
+from demo import catalog
+from demo.demand import daily_factor, size_factor
+from demo.frames import frame, ids
+from demo.leads import CATEGORIES
+from demo.people import format_email, format_phone, people
+from demo.pms import loc_ids, patient_ids
+from demo.rand import Stream, day_rng, keyed_choice, keyed_uniform
+from demo.records import SimResult
+from demo.timeutil import DAY, HOUR, NA, month_of
 
 
 def lead_ids(lead_no: np.ndarray) -> np.ndarray:

@@ -13,8 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from demo.rand import Stream, day_rng
 from ingestion.contract import Table, load_contract
-from ingestion.generator.rand import Stream, day_rng
 
 FACT_TABLES = frozenset(
     {

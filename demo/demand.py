@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingestion.generator import catalog
-from ingestion.generator.config import ChainConfig
-from ingestion.generator.locations import DEVICE_TYPES, Calendar
-from ingestion.generator.timeutil import month_of, weekday
+from demo import catalog
+from demo.calendar import Calendar
+from demo.config import ChainConfig
+from demo.locations import DEVICE_TYPES
+from demo.timeutil import month_of, weekday
 
 #: Relative appeal of each ISO weekday (Mon..Sun) as an appointment day.
 WEEKDAY_WEIGHT = np.array([0.0, 0.75, 0.85, 0.95, 1.3, 1.35, 1.3, 0.6])

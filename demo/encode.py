@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from demo.timeutil import DAY, NA
 from ingestion.contract import Table
-from ingestion.generator.timeutil import DAY, NA
 
 _CENT = pa.scalar(__import__("decimal").Decimal("0.01"), pa.decimal128(3, 2))
 

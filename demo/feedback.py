@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import lifecycle
-from ingestion.generator.frames import frame
-from ingestion.generator.people import people
-from ingestion.generator.pms import appointment_ids, loc_ids, patient_ids
-from ingestion.generator.rand import Stream, day_rng, keyed_choice, keyed_uniform
-from ingestion.generator.records import SimResult
-from ingestion.generator.timeutil import DAY, HOUR, NA
+from demo import lifecycle
+from demo.frames import frame
+from demo.people import people
+from demo.pms import appointment_ids, loc_ids, patient_ids
+from demo.rand import Stream, day_rng, keyed_choice, keyed_uniform
+from demo.records import SimResult
+from demo.timeutil import DAY, HOUR, NA
 
 PLATFORMS = np.array(["google", "yelp", "realself", "other"], dtype=object)
 NPS_WEIGHTS = [1, 1, 1, 1, 2, 3, 4, 7, 14, 24, 42]

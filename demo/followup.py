@@ -11,23 +11,36 @@ lapsed patients (no visit in 180 days) get a win-back text and some come back.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from ingestion.generator import catalog, lifecycle
-from ingestion.generator.demand import (
+from demo import catalog, lifecycle
+from demo.calendar import Calendar
+from demo.demand import (
     SERVICE_GAP,
     SERVICE_IS_CONSULT,
     pick_service,
     prefer_weekday,
 )
-from ingestion.generator.rand import Stream, day_rng
-from ingestion.generator.records import FAR, requests
-from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA
+from demo.rand import Stream, day_rng
+from demo.records import FAR, Grow, requests
+from demo.timeutil import DAY, HOUR, MINUTE, NA
 
-if TYPE_CHECKING:
-    from ingestion.generator.simulate import Simulation
+
+class Simulation(Protocol):
+    """What the mixin reads of the `Simulation` it is mixed into.
+
+    Declared here rather than imported from `demo.simulate`, which imports this module: the
+    mixin depends on this shape only, so the two modules no longer import each other.
+    """
+
+    seed: int
+    cal: Calendar
+    pat: Grow
+    queue: dict[int, list[dict[str, np.ndarray]]]
+    react_chunks: list[dict[str, np.ndarray]]
+
 
 #: Follow-ups are planned at most this many days ahead.
 MAX_GAP = 365

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator.timeutil import NA
+from demo.timeutil import NA
 
 
 def frame(columns: dict[str, object], n: int | None = None) -> pd.DataFrame:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingestion.generator import catalog
-from ingestion.generator.allocate import next_open_day
-from ingestion.generator.locations import Calendar
-from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA
+from demo import catalog
+from demo.allocate import next_open_day
+from demo.calendar import Calendar
+from demo.timeutil import DAY, HOUR, MINUTE, NA
 
 CONVERSION = np.array([0.30, 0.24, 0.45, 0.36, 0.58, 0.72])  # per LEAD_CHANNELS
 CATEGORIES = ("neurotoxin", "filler", "laser", "body_contouring", "skin_treatment", "facial")

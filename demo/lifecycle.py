@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingestion.generator.timeutil import HOUR, MINUTE, NA
+from demo.timeutil import HOUR, MINUTE, NA
 
 RESPONSES = ("confirmed", "reschedule_requested", "cancelled", "no_response")
 CANCEL_REASONS = ("patient_request", "reschedule", "clinic", "other")

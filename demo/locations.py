@@ -9,15 +9,15 @@ changes its Saturday hours; with several locations the last one opens mid-way (4
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import catalog
-from ingestion.generator.config import ChainConfig
-from ingestion.generator.staff import add_providers, shifts
-from ingestion.generator.timeutil import DAY, HOUR, NA, day_number, to_date, weekday
+from demo import catalog
+from demo.calendar import Calendar
+from demo.config import ChainConfig
+from demo.staff import add_providers, shifts
+from demo.timeutil import DAY, HOUR, NA, day_number, to_date, weekday
 
 DEVICE_TYPES = ("laser", "ipl", "body_contouring", "rf_microneedling")
 #: weekday -> (open hour, close hour) for the three location templates; Sunday closed.
@@ -28,27 +28,6 @@ HOURS_TEMPLATES = (
 )
 #: The scheduler starts this many days before the start date so the books are not empty.
 WARM_UP_DAYS = 60
-
-
-@dataclass
-class Calendar:
-    """Capacity lookups indexed by [location or room, day - day0] plus the dimension rows."""
-
-    day0: int
-    n_days: int
-    open_h: np.ndarray  # (loc, day) opening hour, 0 when closed
-    close_h: np.ndarray  # (loc, day) closing hour, 0 when closed
-    room_loc: np.ndarray
-    room_kind: np.ndarray  # 0 treatment, 1 consult, 2 other
-    room_active: np.ndarray  # (room, day) bool
-    loc_treat_rooms: list[np.ndarray]
-    loc_consult_room: np.ndarray
-    dev_room: np.ndarray  # (loc, device type) -> room index or -1
-    dev_from: np.ndarray  # (loc, device type) -> purchase day
-    roster: np.ndarray  # (room, day) -> provider index or -1
-    provider_loc: np.ndarray
-    weak_rebooker: int  # story 2
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _holidays(year: int) -> list[tuple[dt.date, str]]:

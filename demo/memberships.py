@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import catalog, lifecycle
-from ingestion.generator.billing import PLAN_IDS, PLAN_MONTHS, PLAN_PRICE, status_times
-from ingestion.generator.frames import frame, ids
-from ingestion.generator.pms import loc_ids, patient_ids
-from ingestion.generator.rand import Stream, keyed_choice, keyed_uniform
-from ingestion.generator.records import SimResult
-from ingestion.generator.timeutil import DAY, HOUR, MINUTE
+from demo import catalog, lifecycle
+from demo.billing import PLAN_IDS, PLAN_MONTHS, PLAN_PRICE, status_times
+from demo.frames import frame, ids
+from demo.pms import loc_ids, patient_ids
+from demo.rand import Stream, keyed_choice, keyed_uniform
+from demo.records import SimResult
+from demo.timeutil import DAY, HOUR, MINUTE
 
 
 def memberships(sim: SimResult) -> pd.DataFrame:

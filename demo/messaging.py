@@ -12,15 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import lifecycle
-from ingestion.generator.crm import lead_ids
-from ingestion.generator.demand import SERVICE_IS_CONSULT
-from ingestion.generator.frames import frame
-from ingestion.generator.people import format_email, format_phone, people
-from ingestion.generator.pms import appointment_ids, loc_ids, patient_ids
-from ingestion.generator.rand import Stream, keyed_choice, keyed_uniform
-from ingestion.generator.records import SimResult
-from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA
+from demo import lifecycle
+from demo.crm import lead_ids
+from demo.demand import SERVICE_IS_CONSULT
+from demo.frames import frame
+from demo.people import format_email, format_phone, people
+from demo.pms import appointment_ids, loc_ids, patient_ids
+from demo.rand import Stream, keyed_choice, keyed_uniform
+from demo.records import SimResult
+from demo.timeutil import DAY, HOUR, MINUTE, NA
 
 BODIES = {
     "intake_link": "please complete your forms before your visit: https://forms.example.com/f/",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import catalog
-from ingestion.generator.rand import Stream, keyed_choice, keyed_uniform
+from demo import catalog
+from demo.rand import Stream, keyed_choice, keyed_uniform
 
 AREAS = np.array(list(dict.fromkeys(catalog.AREA_CODES)))
 #: Person numbers from here up are strangers who call in (never patients or leads).

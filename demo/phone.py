@@ -13,13 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator.demand import WEEKDAY_WEIGHT, daily_factor, size_factor
-from ingestion.generator.frames import frame
-from ingestion.generator.people import UNKNOWN_CALLERS, format_phone, phone_digits
-from ingestion.generator.pms import loc_ids
-from ingestion.generator.rand import Stream, day_rng, keyed_choice, keyed_uniform
-from ingestion.generator.records import SimResult
-from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA, weekday
+from demo.demand import WEEKDAY_WEIGHT, daily_factor, size_factor
+from demo.frames import frame
+from demo.people import UNKNOWN_CALLERS, format_phone, phone_digits
+from demo.pms import loc_ids
+from demo.rand import Stream, day_rng, keyed_choice, keyed_uniform
+from demo.records import SimResult
+from demo.timeutil import DAY, HOUR, MINUTE, NA, weekday
 
 OUTCOMES = np.array(
     ["answered", "missed", "abandoned", "voicemail", "busy", "failed"], dtype=object

@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import catalog, lifecycle
-from ingestion.generator.frames import frame, ids
-from ingestion.generator.people import format_email, format_phone, people
-from ingestion.generator.rand import Stream, keyed_choice, keyed_uniform
-from ingestion.generator.records import SimResult
-from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA
+from demo import catalog, lifecycle
+from demo.frames import frame, ids
+from demo.people import format_email, format_phone, people
+from demo.rand import Stream, keyed_choice, keyed_uniform
+from demo.records import SimResult
+from demo.timeutil import DAY, HOUR, MINUTE, NA
 
 SERVICE_IDS = np.array([s.service_id for s in catalog.SERVICES], dtype=object)
 ACQ = np.array([*catalog.LEAD_CHANNELS, "other"], dtype=object)

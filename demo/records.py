@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ingestion.generator.config import ChainConfig
-from ingestion.generator.locations import Calendar
+from demo.calendar import Calendar
+from demo.config import ChainConfig
 
 #: "Never" for day-valued patient state.
 FAR = 10**9

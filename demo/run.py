@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from demo import defects, snapshot
+from demo.chain import build_tables
+from demo.config import ChainConfig
+from demo.encode import encode
+from demo.state import Marker, check_empty, read_marker, write_marker
+from demo.timeutil import DAY, to_date
+from demo.writer import FORMATS, is_text, write_extract
 from ingestion.contract import load_contract
-from ingestion.generator import defects, snapshot
-from ingestion.generator.chain import build_tables
-from ingestion.generator.config import ChainConfig
-from ingestion.generator.encode import encode
-from ingestion.generator.state import Marker, check_empty, read_marker, write_marker
-from ingestion.generator.timeutil import DAY, to_date
-from ingestion.generator.writer import FORMATS, is_text, write_extract
 
 
 @dataclass

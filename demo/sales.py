@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import catalog
-from ingestion.generator.billing import P_COST, P_PRICE, PRODUCT_IDS, visit_invoices
-from ingestion.generator.frames import frame
-from ingestion.generator.memberships import membership_invoices
-from ingestion.generator.pms import loc_ids
-from ingestion.generator.rand import Stream, day_rng, keyed_choice
-from ingestion.generator.records import SimResult
-from ingestion.generator.timeutil import DAY, HOUR, NA
+from demo import catalog
+from demo.billing import P_COST, P_PRICE, PRODUCT_IDS, visit_invoices
+from demo.frames import frame
+from demo.memberships import membership_invoices
+from demo.pms import loc_ids
+from demo.rand import Stream, day_rng, keyed_choice
+from demo.records import SimResult
+from demo.timeutil import DAY, HOUR, NA
 
 
 def walk_in_sales(sim: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -15,10 +15,10 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import catalog, lifecycle
-from ingestion.generator.allocate import Allocator, open_day_near
-from ingestion.generator.config import ChainConfig
-from ingestion.generator.demand import (
+from demo import catalog, lifecycle
+from demo.allocate import Allocator, open_day_near
+from demo.config import ChainConfig
+from demo.demand import (
     SERVICE_DEVICE,
     SERVICE_IS_CONSULT,
     SERVICE_SLOTS,
@@ -27,13 +27,13 @@ from ingestion.generator.demand import (
     pick_target,
     size_factor,
 )
-from ingestion.generator.followup import FollowUps
-from ingestion.generator.leads import draw_leads
-from ingestion.generator.locations import WARM_UP_DAYS, build_calendar
-from ingestion.generator.people import UNKNOWN_CALLERS
-from ingestion.generator.rand import Stream, day_rng
-from ingestion.generator.records import FAR, REQ_FIELDS, Grow, SimResult, requests
-from ingestion.generator.timeutil import DAY, HOUR, MINUTE, NA, weekday
+from demo.followup import FollowUps
+from demo.leads import draw_leads
+from demo.locations import WARM_UP_DAYS, build_calendar
+from demo.people import UNKNOWN_CALLERS
+from demo.rand import Stream, day_rng
+from demo.records import FAR, REQ_FIELDS, Grow, SimResult, requests
+from demo.timeutil import DAY, HOUR, MINUTE, NA, weekday
 
 #: Days of capacity beyond the horizon, so no booking ever reaches the calendar's end (which
 #: would make early rows depend on how far the run goes).

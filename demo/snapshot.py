@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ingestion.generator.timeutil import DAY, NA
+from demo.timeutil import DAY, NA
 
 
 @dataclass(frozen=True)

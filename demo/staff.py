@@ -8,19 +8,15 @@ is hired; provider PRV0002 is story 2's weak rebooker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-from ingestion.generator import catalog
-from ingestion.generator.config import ChainConfig
-from ingestion.generator.frames import frame, ids
-from ingestion.generator.rand import Stream, day_rng
-from ingestion.generator.timeutil import DAY, HOUR, NA
-
-if TYPE_CHECKING:
-    from ingestion.generator.locations import Calendar
+from demo import catalog
+from demo.calendar import Calendar
+from demo.config import ChainConfig
+from demo.frames import frame, ids
+from demo.rand import Stream, day_rng
+from demo.timeutil import DAY, HOUR, NA
 
 ROLES = ("np", "rn", "esthetician", "pa", "rn", "esthetician", "np", "rn")
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.generator.config import GENERATOR_VERSION, ChainConfig
+from demo.config import GENERATOR_VERSION, ChainConfig
 
 MARKER = "_demo_chain.json"
 

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing)",
     )
-    from ingestion.generator.config import SCALES
+    from demo.config import SCALES
 
     parser.add_argument(
         "--scale",
@@ -37,8 +37,8 @@ def landing_is_empty(landing: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ingestion.generator.config import ChainConfig
-    from ingestion.generator.run import generate
+    from demo.config import ChainConfig
+    from demo.run import generate
     from medspa.commands.run import execute
     from medspa.settings import Settings
 

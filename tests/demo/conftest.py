@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.generator.config import ChainConfig
-from ingestion.generator.run import Report, advance, generate, write_snapshot
+from demo.config import ChainConfig
+from demo.run import Report, advance, generate, write_snapshot
 
 END = dt.date(2026, 11, 15)
 ADVANCE_DAYS = 3
@@ -25,7 +25,7 @@ def tiny_config(seed: int = 7) -> ChainConfig:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/generator" in str(item.fspath):
+        if "tests/demo" in str(item.fspath):
             item.add_marker(pytest.mark.xdist_group("generator"))
 
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from ingestion.contract import load_contract
-from tests.generator.conftest import END
-from tests.generator.helpers import extract_files, read_text
+from tests.demo.conftest import END
+from tests.demo.helpers import extract_files, read_text
 
 CONTRACT = load_contract()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ingestion.generator.state import MARKER
+from demo.state import MARKER
 from medspa.commands import generate
 
 

@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from demo.writer import FORMATS
 from ingestion.contract import load_contract
-from ingestion.generator.writer import FORMATS
-from tests.generator.helpers import extract_files, read_text
+from tests.demo.helpers import extract_files, read_text
 
 CONTRACT = load_contract()
 TABLES = [t.qualified_name for t in CONTRACT.tables]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from demo import defects
 from ingestion.contract import load_contract
-from ingestion.generator import defects
-from tests.generator.helpers import extract_files, read_text
+from tests.demo.helpers import extract_files, read_text
 
 CONTRACT = load_contract()
 

@@ -7,11 +7,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from demo.state import read_marker
+from demo.writer import FORMATS
 from ingestion.contract import load_contract
-from ingestion.generator.state import read_marker
-from ingestion.generator.writer import FORMATS
-from tests.generator.conftest import ADVANCE_DAYS, END
-from tests.generator.helpers import extract_files, read_table, read_text
+from tests.demo.conftest import ADVANCE_DAYS, END
+from tests.demo.helpers import extract_files, read_table, read_text
 
 CONTRACT = load_contract()
 DAYS = [(END + dt.timedelta(days=i)).isoformat() for i in range(1, ADVANCE_DAYS + 1)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ingestion.generator.config import DEFAULT_END_DATE, ChainConfig
+from demo.config import DEFAULT_END_DATE, ChainConfig
 
 
 def _digests(root: Path) -> dict[str, str]:

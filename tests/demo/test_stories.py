@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from demo.locations import build_calendar
 from ingestion.contract import load_contract
-from ingestion.generator.locations import build_calendar
-from tests.generator.conftest import END, tiny_config
-from tests.generator.helpers import extract_files, read_text
+from tests.demo.conftest import END, tiny_config
+from tests.demo.helpers import extract_files, read_text
 
 CONTRACT = load_contract()
 

@@ -42,8 +42,8 @@ def asset_graph(defs):
 @pytest.fixture(scope="session")
 def demo_landing(tmp_path_factory: pytest.TempPathFactory):
     """The seeded small demo chain's first full extract (generated once)."""
-    from ingestion.generator.config import ChainConfig
-    from ingestion.generator.run import generate
+    from demo.config import ChainConfig
+    from demo.run import generate
 
     landing = tmp_path_factory.mktemp("demo") / "landing"
     generate(landing, ChainConfig.build("small"))

@@ -185,7 +185,7 @@ def test_missing_appointments_fails_clearly_and_loads_nothing(missing_required_r
 def test_system_that_stopped_keeps_its_rows_and_its_freshness_warns(
     defs, happy_run, demo_landing, tmp_path_factory
 ):
-    from ingestion.generator.run import advance
+    from demo.run import advance
     from orchestration.defs.raw.assets import RAW_SPECS
     from orchestration.resources import settings_run_config
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.raw_schema import ensure_meta_tables
-from orchestration import freshness
+from quality import freshness
 
 SYSTEMS = ["pms", "pos", "phone", "crm"]
 LOADED_AT = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from ingestion.raw_schema import ensure_meta_tables
-from orchestration import publish
+from serving import publish
 
 RELATIONS = [
     publish.MartRelation("marts", "kpi_scorecard"),
