@@ -2,7 +2,7 @@
 
 Dagster reads `dbt_project/target/manifest.json` when the definitions load; parsing dbt there
 would cost seconds on every load of the code location. The parse runs with exactly the
-environment of runs (`Settings.dbt_env()`), so the `partial_parse.msgpack` written beside it
+environment of runs (`medspa.dbt_invocation`), so the `partial_parse.msgpack` written beside it
 stays valid and runs skip parsing too.
 """
 
@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from medspa.dbt_invocation import dbt_invocation
 from medspa.settings import DBT_PROJECT_DIR, Settings
 
 #: Where the manifest and `partial_parse.msgpack` go. dagster-dbt copies the latter into each
@@ -32,10 +33,11 @@ def build_manifest(
 ) -> Path:
     """Run `dbt parse` into `target_dir`; return the manifest path or raise with dbt's output."""
     settings = settings or Settings.from_env()
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    call = dbt_invocation(settings, "parse", target_path=target_dir, log_path=target_dir)
+    env = {**os.environ, **call.env}
     if (DBT_PROJECT_DIR / "packages.yml").exists():
         _run([dbt_executable(), "deps"], env)
-    _run([dbt_executable(), "parse", "--target-path", str(target_dir)], env)
+    _run([dbt_executable(), *call.args], env)
     manifest = target_dir / "manifest.json"
     if not manifest.exists():
         raise RuntimeError(f"dbt parse finished but wrote no {manifest}")
