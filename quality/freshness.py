@@ -1,10 +1,11 @@
-"""Per-system freshness judged from the data, not from the wall clock (issue 8).
+"""Per-system freshness judged from the data, not from the wall clock.
 
 A system is *stale* when its newest loaded extract lags the newest extract of any system by
 more than its window: the other systems kept delivering and this one stopped. The reference
 point is the data's own as-of (the newest extract loaded), so the verdict is the same whenever
 the check is evaluated and a test can reproduce it. A system that never delivered a file is
-not stale; it only fails when the clinic declared it (`settings.declared_systems`).
+not stale; it only fails when the clinic declared it (the `declared` systems). Each system's
+window is the contract's `freshness_days` (ingestion/contract.yml, docs/landing-contract.md).
 
 Extract times come from extract ids (they sort in time order and start with an ISO date in
 every extract we produce); when an id does not parse as a date, the load time is used instead.
@@ -18,17 +19,11 @@ from pathlib import Path
 
 import duckdb
 
-#: Largest lag (days) behind the newest extract before a system counts as stopped. Extracts are
-#: nightly; a quiet system may skip a night without a file, reviews may arrive weekly.
-WINDOW_DAYS: dict[str, float] = {
-    "pms": 2,
-    "pos": 2,
-    "phone": 2,
-    "messaging": 2,
-    "crm": 3,
-    "reviews": 7,
-}
-DEFAULT_WINDOW_DAYS = 2.0
+from ingestion.contract import load_contract
+
+#: Largest age of a mart or of the serving file before its last-update check warns: the nightly
+#: job plus two hours of slack (a nightly job that stopped running).
+MART_MAX_AGE = dt.timedelta(hours=26)
 
 
 @dataclass(frozen=True)
@@ -92,12 +87,15 @@ def evaluate(
     declared: tuple[str, ...] | None,
     windows: dict[str, float] | None = None,
 ) -> dict[str, SystemFreshness]:
-    """Judge every system against the newest delivery of any system."""
-    windows = windows if windows is not None else WINDOW_DAYS
+    """Judge every system against the newest delivery of any system.
+
+    `windows` (system -> days) default to the contract's `freshness_days`.
+    """
+    windows = {**load_contract().freshness_days, **(windows or {})}
     as_of = max((when for _, when in deliveries.values()), default=None)
     verdicts: dict[str, SystemFreshness] = {}
     for system in systems:
-        window = float(windows.get(system, DEFAULT_WINDOW_DAYS))
+        window = float(windows[system])
         if system not in deliveries or as_of is None:
             status = "declared_missing" if declared and system in declared else "never_delivered"
             verdicts[system] = SystemFreshness(system, status, None, None, window)

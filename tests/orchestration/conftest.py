@@ -6,21 +6,9 @@ several tests read its result. They carry `xdist_group("e2e")`, so one worker ru
 
 from __future__ import annotations
 
-import fcntl
-
 import pytest
 
-from orchestration.manifest import MANIFEST_PATH, build_manifest
-
-
-def ensure_manifest() -> None:
-    """Build dbt's manifest if `make manifest` did not (a lock keeps xdist workers apart)."""
-    MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
-    lock = MANIFEST_PATH.parent / ".manifest.lock"  # inside target/: git-ignored
-    with open(lock, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        if not MANIFEST_PATH.exists():
-            build_manifest()
+from orchestration.manifest import ensure_manifest
 
 
 @pytest.fixture(scope="session")

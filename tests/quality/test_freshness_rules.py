@@ -1,4 +1,4 @@
-"""Issue 8 freshness rules, on hand-made deliveries (no Dagster run needed)."""
+"""Per-system freshness rules (quality.freshness), on hand-made deliveries (no Dagster run)."""
 
 from __future__ import annotations
 
@@ -82,3 +82,15 @@ def test_verdict_depends_on_extract_dates_not_on_load_time(tmp_path: Path):
 def test_missing_warehouse_means_nothing_delivered(tmp_path: Path):
     verdicts = freshness.evaluate_warehouse(tmp_path / "none.duckdb", SYSTEMS, declared=None)
     assert {v.status for v in verdicts.values()} == {"never_delivered"}
+
+
+def test_windows_come_from_the_contract_per_system():
+    """ingestion/contract.yml declares `freshness_days` per system; reviews arrive weekly."""
+    from ingestion.contract import load_contract
+
+    windows = load_contract().freshness_days
+    assert set(windows) == set(load_contract().systems)
+    deliveries = {"pms": ("2026-11-20", _day(20)), "reviews": ("2026-11-14", _day(14))}
+    verdicts = freshness.evaluate(deliveries, ["pms", "reviews"], declared=None)
+    assert verdicts["reviews"].window_days == windows["reviews"] == 7.0
+    assert verdicts["reviews"].status == "fresh"  # 6 days behind, within 7

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.raw_schema import ensure_meta_tables
-from orchestration.quarantine_adapter import table_verdicts
+from quality.quarantine import table_verdicts
 
 AT = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
 

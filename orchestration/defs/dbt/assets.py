@@ -21,7 +21,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from medspa.dbt_invocation import dbt_environment, dbt_invocation
 from orchestration.defs.dbt.translator import TRANSLATOR
-from orchestration.manifest import MANIFEST_PATH
+from orchestration.manifest import MANIFEST_PATH, ensure_manifest
 from orchestration.resources import MedspaSettings
 
 #: Folders built after the gate, as dbt fqn selectors (dagster-dbt evaluates `path:` against
@@ -30,17 +30,9 @@ GATED_FOLDERS = (("marts", "kpi"), ("marts", "ops"))
 GATED_SELECT = " ".join(f"fqn:medspa.{a}.{b}" for a, b in GATED_FOLDERS)
 
 
-class ManifestMissingError(RuntimeError):
-    """Raised on definitions load when `make manifest` has not been run."""
-
-
 def load_manifest() -> dict[str, Any]:
-    """The prebuilt manifest; parsing dbt on definitions load is exactly what we avoid."""
-    if not MANIFEST_PATH.exists():
-        raise ManifestMissingError(
-            f"{MANIFEST_PATH} is missing: run `make manifest` (python -m orchestration.manifest)"
-        )
-    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    """The prebuilt manifest (`make manifest`), built once here when it is missing."""
+    return json.loads(ensure_manifest(MANIFEST_PATH).read_text(encoding="utf-8"))
 
 
 MANIFEST = load_manifest()
