@@ -2,8 +2,8 @@
 
 `generate(out, ChainConfig.build(...))` writes every contract table's full snapshot as of the
 end date; `advance(out, days)` continues with nightly deltas. The same seed gives the same
-bytes; nothing depends on the wall clock. Behaviour is tuned so every KPI in kpis.md lands in a
-plausible range, and a few story lines give the dashboards something to find (`STORIES`).
+bytes; nothing depends on the wall clock. Behaviour is tuned so every KPI of docs/kpis.md lands
+in a plausible range, and a few story lines give the dashboards something to find (`STORIES`).
 
 Story lines (dates are relative to the first end date and saved in `_demo_chain.json`):
 1. Missed calls: from seven weeks before the end date the missed-call story location
@@ -17,6 +17,10 @@ Story lines (dates are relative to the first end date and saved in `_demo_chain.
 5. New laser: LOC01 buys its laser 35 % of the way in; laser services start there that day.
 Smaller turns: LOC01 opens a fourth treatment room (55 %), retires Treatment 3 (70 %), keeps
 Saturday open an hour longer from mid-way, and replaces an esthetician (60 %).
+
+Not part of the load path: it writes files a clinic's systems would write. It may import
+`ingestion.contract` (the shape it writes) and nothing else of the project; `demo.state` holds
+the marker file that tells a demo landing folder from a clinic's real extracts.
 """
 
 from __future__ import annotations

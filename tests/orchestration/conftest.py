@@ -47,7 +47,7 @@ def happy_run(defs, demo_landing, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def absent_systems_run(defs, demo_landing, tmp_path_factory: pytest.TempPathFactory):
-    """A clinic without phone system, CRM and review tools (issue 8)."""
+    """A clinic without phone system, CRM and review tools (docs/landing-contract.md)."""
     from orch_e2e import copy_landing, run
 
     root = tmp_path_factory.mktemp("absent")

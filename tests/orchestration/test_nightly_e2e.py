@@ -96,7 +96,7 @@ def test_summary_reports_loads_checks_and_publish(happy_run):
     assert "absent systems" not in text
 
 
-# -- issue 8: systems the clinic does not have --------------------------------------------
+# -- systems the clinic does not have -----------------------------------------------------
 
 
 def test_run_without_phone_crm_reviews_succeeds_and_names_them(absent_systems_run):
