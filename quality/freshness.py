@@ -95,6 +95,8 @@ def evaluate(
     as_of = max((when for _, when in deliveries.values()), default=None)
     verdicts: dict[str, SystemFreshness] = {}
     for system in systems:
+        if system not in windows:
+            raise ValueError(f"no freshness window for system {system!r}: set its freshness_days")
         window = float(windows[system])
         if system not in deliveries or as_of is None:
             status = "declared_missing" if declared and system in declared else "never_delivered"
