@@ -184,7 +184,7 @@ def warm_up(work: Path) -> float:
         SYNTHETIC_ROWS.clear()
         SYNTHETIC_ROWS.update(saved)
     start = time.perf_counter()
-    ingest(Settings.from_env(work / "warm" / "data", work / "warm" / "landing"))
+    ingest(Settings.from_env(work / "warm" / "data", work / "warm" / "landing").ingest_settings())
     return time.perf_counter() - start
 
 
@@ -220,7 +220,7 @@ def main() -> None:
             flush=True,
         )
 
-        settings = Settings.from_env(work / "data", landing)
+        settings = Settings.from_env(work / "data", landing).ingest_settings()
         report, full_s, full_cpu = _timed(lambda: ingest(settings))
         rows = sum(t.rows_read for t in report.tables)
         print(

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import duckdb
 
+from medspa.dbt_invocation import dbt_env
 from medspa.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
-from orchestration import publish
 from orchestration.manifest import dbt_executable
+from serving import publish
 
 MART_ROWS = 1_000_000
 
@@ -34,7 +35,7 @@ def _timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def bench_code_location(tmp: Path) -> None:
     settings = Settings.from_env(tmp / "data")
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **dbt_env(settings)}
     load = _timed([sys.executable, "-c", "import orchestration.definitions"], env, REPO_ROOT)
     parse = _timed(
         [dbt_executable(), "parse", "--no-partial-parse", "--target-path", str(tmp / "t")],

@@ -1,5 +1,9 @@
 """`ingest(settings)`: load a landing folder into the warehouse's raw layer with dlt.
 
+`settings` is an `IngestSettings`: plain paths and the declared systems, built by the shells
+(`medspa ingest`, the Dagster raw asset) from their own configuration; this library reads no
+environment and imports neither of them.
+
 The order of work follows DuckDB's one-writer rule within one process: a plain DuckDB
 connection prepares everything (raw tables, what was seen before, reading, validating,
 merge planning), is closed, then dlt opens its own connection per system to merge the
@@ -13,6 +17,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -39,7 +44,21 @@ from ingestion.report import (
     LoadReport,
     TableReport,
 )
-from medspa.settings import Settings
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Everything one load needs: where the extracts are, where the warehouse is, what is declared.
+
+    `data_dir` holds the warehouse and dlt's working folder (`.dlt`). `declared_systems` are the
+    systems the clinic says it has: None means not declared (an absent system is just absent);
+    a declared system that never delivered anything is an error in the report.
+    """
+
+    landing_dir: Path
+    data_dir: Path
+    warehouse_path: Path
+    declared_systems: tuple[str, ...] | None = None
 
 
 class MissingRequiredTablesError(Exception):
@@ -55,7 +74,7 @@ class MissingRequiredTablesError(Exception):
         )
 
 
-def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadReport:
+def ingest(settings: IngestSettings, *, systems: Sequence[str] | None = None) -> LoadReport:
     """Load new extracts of `systems` (default: all) and report what happened per table.
 
     Systems are loaded one after another (prepare, dlt, bookkeeping), so only one system's
@@ -94,7 +113,7 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
 
 
 @contextmanager
-def _warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+def _warehouse(settings: IngestSettings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A plain connection to the warehouse, closed before dlt opens its own."""
     con = duckdb.connect(str(settings.warehouse_path))
     try:
@@ -164,7 +183,10 @@ def _check_required(
     history: dict[str, bool],
     landing: Path,
 ) -> None:
-    """Stop before loading anything when a required table has no extract at all (issue 8)."""
+    """Stop before loading anything when a required table has no extract at all.
+
+    Required tables are the contract's `required_tables` (docs/landing-contract.md).
+    """
     missing = []
     for name in contract.required_tables:
         table = contract.table(name)
@@ -177,7 +199,7 @@ def _check_required(
 
 
 def _load(
-    settings: Settings, system: str, plans: dict[Table, MergePlan], report: LoadReport
+    settings: IngestSettings, system: str, plans: dict[Table, MergePlan], report: LoadReport
 ) -> bool:
     """Run dlt for one system; on failure report it (its files stay unrecorded) and say so."""
     try:

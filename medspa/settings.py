@@ -2,8 +2,9 @@
 
 Every path the project writes is derived from `data_dir`, so a test or a second clinic
 gets a fully separate warehouse by pointing `MEDSPA_DATA_DIR` (or `--data-dir`) elsewhere.
-KPI windows and thresholds are *not* here: they are dbt vars in `dbt_project.yml`
-(their one home); `dbt_vars` only carries explicit overrides through to dbt.
+KPI windows and thresholds are *not* here: they are dbt vars in `dbt_project.yml` (their one
+home). Only the shells (the `medspa` CLI and `orchestration`) build `Settings`; the libraries
+receive plain values from them (`ingest_settings()`, paths, the key, the quarantine limit).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingestion.pipeline import IngestSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -47,13 +52,11 @@ class Settings:
     quarantine_max_share: float = 0.01
     #: Time zone of the nightly schedule (02:00 local).
     schedule_timezone: str = "America/New_York"
-    #: Systems the clinic says it has (issue 8). None = not declared: absent systems are
+    #: Systems the clinic says it has (MEDSPA_SYSTEMS). None = not declared: absent systems are
     #: simply absent. Declared but never delivered = an error.
     declared_systems: tuple[str, ...] | None = None
     #: Key for HMAC-SHA256 pseudonymisation; never logged.
     phi_key: str = field(default=DEMO_PHI_KEY, repr=False)
-    #: Overrides of dbt vars (KPI windows), passed to dbt with --vars.
-    dbt_vars: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def from_env(
@@ -115,13 +118,16 @@ class Settings:
                 stacklevel=2,
             )
 
-    def dbt_env(self) -> dict[str, str]:
-        """Environment dbt runs with (profiles.yml reads these). Same for parse and run."""
-        return {
-            "MEDSPA_WAREHOUSE_PATH": str(self.warehouse_path),
-            "MEDSPA_PHI_KEY": self.phi_key,
-            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        }
+    def ingest_settings(self) -> IngestSettings:
+        """What the loader needs of these settings, as plain values."""
+        from ingestion.pipeline import IngestSettings
+
+        return IngestSettings(
+            landing_dir=self.landing_dir,
+            data_dir=self.data_dir,
+            warehouse_path=self.warehouse_path,
+            declared_systems=self.declared_systems,
+        )
 
     def ensure_dirs(self) -> None:
         for p in (self.data_dir, self.landing_dir, self.dagster_home, self.quality_dir):

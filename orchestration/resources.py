@@ -5,9 +5,6 @@ Settings are a resource with two optional fields rather than module globals, so
 run config, while the schedule and sensors fall back to `MEDSPA_*` variables.
 """
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -35,27 +32,6 @@ def settings_run_config(data_dir: Path | str | None, landing_dir: Path | str | N
     if landing_dir is not None:
         config["landing_dir"] = str(landing_dir)
     return {"resources": {"medspa": {"config": config}}}
-
-
-@contextmanager
-def dbt_environment(settings: Settings) -> Iterator[None]:
-    """Process env set to `Settings.dbt_env()` while a dbt subprocess is started.
-
-    dagster-dbt builds the subprocess env from `os.environ`; parse (`make manifest`) and run must
-    see the same variables or dbt re-parses. Restored afterwards so runs in one process (tests,
-    `medspa run`) do not leak one data directory into the next.
-    """
-    wanted = settings.dbt_env()
-    saved = {k: os.environ.get(k) for k in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def dbt_resource() -> DbtCliResource:

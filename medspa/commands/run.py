@@ -47,10 +47,6 @@ def _install_instance_config(home: Path) -> None:
         shutil.copyfile(REPO_ROOT / "dagster.yaml", target)
 
 
-#: File the demo generator writes into the landing folder it creates.
-DEMO_MARKER = "_demo_chain.json"
-
-
 @contextmanager
 def _dagster_home(path: Path) -> Iterator[None]:
     """DAGSTER_HOME for this run (dagster.yaml refers to it), restored afterwards."""
@@ -101,6 +97,7 @@ def execute(
     """Run the nightly job; return (RunSummary, Settings). Used by the CLI and by tests."""
     from dagster import DagsterInstance
 
+    from demo.state import is_demo_folder
     from medspa.settings import Settings
     from orchestration.definitions import defs
     from orchestration.resources import settings_run_config
@@ -109,7 +106,7 @@ def execute(
     settings = Settings.from_env(data_dir, landing)
     settings.ensure_dirs()
     # The generator leaves this marker; anything else is a clinic's real data.
-    settings.warn_if_demo_key_on_real_data((settings.landing_dir / DEMO_MARKER).exists())
+    settings.warn_if_demo_key_on_real_data(is_demo_folder(settings.landing_dir))
     with _dagster_home(settings.dagster_home):
         instance = DagsterInstance.from_config(str(settings.dagster_home))
         try:

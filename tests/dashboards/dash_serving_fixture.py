@@ -274,7 +274,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
 
 
 def _ops(con: duckdb.DuckDBPyConnection) -> None:
-    """The ops tables exactly as orchestration/publish.py creates them."""
+    """The ops tables exactly as serving/publish.py creates them."""
     con.execute("""create table ops.check_results (check_name varchar, asset varchar,
         severity varchar, passed boolean, description varchar,
         evaluated_at timestamp with time zone, run_id varchar)""")

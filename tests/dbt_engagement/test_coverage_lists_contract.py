@@ -68,6 +68,6 @@ def test_any_of_groups_offer_a_real_choice():
 
 
 def test_requirements_cover_the_whole_catalogue():
-    # kpis.md: 14 financial + 9 operational/patient + 12 engagement KPIs, plus
+    # docs/kpis.md: 14 financial + 9 operational/patient + 12 engagement KPIs, plus
     # post_care_click_rate and the leads_unanswered count reported beside lead_response_minutes.
     assert len({r["kpi"] for r in _requirements()}) == 37

@@ -6,21 +6,9 @@ several tests read its result. They carry `xdist_group("e2e")`, so one worker ru
 
 from __future__ import annotations
 
-import fcntl
-
 import pytest
 
-from orchestration.manifest import MANIFEST_PATH, build_manifest
-
-
-def ensure_manifest() -> None:
-    """Build dbt's manifest if `make manifest` did not (a lock keeps xdist workers apart)."""
-    MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
-    lock = MANIFEST_PATH.parent / ".manifest.lock"  # inside target/: git-ignored
-    with open(lock, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        if not MANIFEST_PATH.exists():
-            build_manifest()
+from orchestration.manifest import ensure_manifest
 
 
 @pytest.fixture(scope="session")
@@ -42,8 +30,8 @@ def asset_graph(defs):
 @pytest.fixture(scope="session")
 def demo_landing(tmp_path_factory: pytest.TempPathFactory):
     """The seeded small demo chain's first full extract (generated once)."""
-    from ingestion.generator.config import ChainConfig
-    from ingestion.generator.run import generate
+    from demo.config import ChainConfig
+    from demo.run import generate
 
     landing = tmp_path_factory.mktemp("demo") / "landing"
     generate(landing, ChainConfig.build("small"))
@@ -59,7 +47,7 @@ def happy_run(defs, demo_landing, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def absent_systems_run(defs, demo_landing, tmp_path_factory: pytest.TempPathFactory):
-    """A clinic without phone system, CRM and review tools (issue 8)."""
+    """A clinic without phone system, CRM and review tools (docs/landing-contract.md)."""
     from orch_e2e import copy_landing, run
 
     root = tmp_path_factory.mktemp("absent")

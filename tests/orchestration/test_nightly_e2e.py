@@ -96,7 +96,7 @@ def test_summary_reports_loads_checks_and_publish(happy_run):
     assert "absent systems" not in text
 
 
-# -- issue 8: systems the clinic does not have --------------------------------------------
+# -- systems the clinic does not have -----------------------------------------------------
 
 
 def test_run_without_phone_crm_reviews_succeeds_and_names_them(absent_systems_run):
@@ -185,7 +185,7 @@ def test_missing_appointments_fails_clearly_and_loads_nothing(missing_required_r
 def test_system_that_stopped_keeps_its_rows_and_its_freshness_warns(
     defs, happy_run, demo_landing, tmp_path_factory
 ):
-    from ingestion.generator.run import advance
+    from demo.run import advance
     from orchestration.defs.raw.assets import RAW_SPECS
     from orchestration.resources import settings_run_config
 

@@ -3,17 +3,18 @@
 `serving` depends on every mart and seed, so Dagster starts it only after they were built and
 every blocking check on them and upstream (GX suites, quarantine share, dbt tests) passed. It
 re-checks the run's own check results anyway -- a blocking failure must never publish -- then
-builds `serving.duckdb.tmp-<run>`, audits it and swaps it in (`orchestration.publish`).
+builds `serving.duckdb.tmp-<run>`, audits it and swaps it in (`serving.publish`).
 """
 
 import datetime as dt
 
 import dagster as dg
 
-from orchestration import publish, run_events
+from orchestration import run_events
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.resources import MedspaSettings
+from serving import publish
 
 MART_RELATIONS = publish.mart_relations(MANIFEST)
 MART_KEYS = [
@@ -85,14 +86,9 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
     description="The dashboards rendered from serving.duckdb into <data-dir>/site.",
 )
 def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
+    from dashboards import build_site  # charts load a renderer: only when the site is built
+
     settings = medspa.settings()
-    try:
-        from dashboards import build_site
-    except ImportError as exc:
-        raise RuntimeError(
-            f"dashboards.build_site is not available ({exc}); serving.duckdb is published, "
-            "the site was not built"
-        ) from exc
     report = build_site(settings.serving_path, settings.site_dir)
     if not report.ok:
         failures = "; ".join(str(f) for f in report.pages_failed)
