@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from medspa.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
+from medspa.sqlquote import sql_str
 from orchestration import publish
 from orchestration.manifest import dbt_executable
 
@@ -65,7 +66,7 @@ def bench_publish(tmp: Path) -> None:
 
     start = time.perf_counter()
     con = duckdb.connect(str(serving))  # in place: readers are locked out from here ...
-    con.execute(f"attach '{warehouse}' as wh (read_only)")
+    con.execute(f"attach {sql_str(warehouse)} as wh (read_only)")
     con.execute(
         "create or replace table marts.kpi_scorecard as select * from wh.marts.kpi_scorecard"
     )

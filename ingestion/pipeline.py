@@ -39,6 +39,7 @@ from ingestion.report import (
     LoadReport,
     TableReport,
 )
+from medspa.private import private_file, private_umask
 from medspa.settings import Settings
 
 
@@ -63,7 +64,12 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
     """
     contract = load_contract()
     selected = _select(contract, systems)
-    scan = scan_landing(settings.landing_dir, contract, selected)
+    scan = scan_landing(
+        settings.landing_dir,
+        contract,
+        selected,
+        allow_internal_links=settings.allow_internal_links,
+    )
     now = dt.datetime.now(dt.UTC)
     report = LoadReport(load_id=now.strftime("%Y%m%dT%H%M%S.%fZ"))
     report.warnings += [f"ignored {path}: {why}" for path, why in scan.ignored]
@@ -96,7 +102,9 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
 @contextmanager
 def _warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A plain connection to the warehouse, closed before dlt opens its own."""
-    con = duckdb.connect(str(settings.warehouse_path))
+    with private_umask():  # raw PHI: the file (and its WAL) owner-only from the start
+        con = duckdb.connect(str(settings.warehouse_path))
+    private_file(settings.warehouse_path)
     try:
         con.execute("set TimeZone = 'UTC'")
         yield con

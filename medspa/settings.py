@@ -52,6 +52,9 @@ class Settings:
     declared_systems: tuple[str, ...] | None = None
     #: Key for HMAC-SHA256 pseudonymisation; never logged.
     phi_key: str = field(default=DEMO_PHI_KEY, repr=False)
+    #: Accept symbolic links in the landing folder that point to a file inside it
+    #: (MEDSPA_ALLOW_INTERNAL_LINKS=1). Off: every link is refused and reported.
+    allow_internal_links: bool = False
     #: Overrides of dbt vars (KPI windows), passed to dbt with --vars.
     dbt_vars: dict[str, object] = field(default_factory=dict)
 
@@ -77,6 +80,7 @@ class Settings:
             schedule_timezone=os.environ.get("MEDSPA_SCHEDULE_TZ", "America/New_York"),
             declared_systems=_env_systems(),
             phi_key=os.environ.get("MEDSPA_PHI_KEY", DEMO_PHI_KEY),
+            allow_internal_links=os.environ.get("MEDSPA_ALLOW_INTERNAL_LINKS", "") == "1",
         )
 
     # Derived paths: one rule each, never stored separately.
@@ -124,5 +128,10 @@ class Settings:
         }
 
     def ensure_dirs(self) -> None:
-        for p in (self.data_dir, self.landing_dir, self.dagster_home, self.quality_dir):
+        """Create the folders; those that can hold patient data are owner-only (0700)."""
+        from medspa.private import private_dir
+
+        for p in (self.data_dir, self.landing_dir):
             p.mkdir(parents=True, exist_ok=True)
+        for p in (self.dagster_home, self.quality_dir, self.data_dir / "logs"):
+            private_dir(p)

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from ingestion.contract import load_contract
+from medspa.sqlquote import quote_ident, sql_str
 
 ALLOWED_SCHEMAS = ("marts", "ops")
 
@@ -82,8 +83,7 @@ def mart_relations(manifest: Mapping[str, Any]) -> list[MartRelation]:
     return sorted(relations, key=lambda r: r.name)
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_q = quote_ident
 
 
 def _copy_marts(
@@ -133,7 +133,7 @@ def _write_ops(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | No
         )
     if previous is not None and previous.exists():
         # The log accumulates across publishes: carry the previous file's rows forward.
-        con.execute(f"attach '{previous}' as prev (read_only)")
+        con.execute(f"attach {sql_str(previous)} as prev (read_only)")
         if _has_table(con, "prev", "ops", "run_log"):
             con.execute("insert into ops.run_log select * from prev.ops.run_log")
         con.execute("detach prev")
@@ -152,7 +152,7 @@ def build_serving(
     tmp_path.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp_path))
     try:
-        con.execute(f"attach '{warehouse_path}' as wh (read_only)")
+        con.execute(f"attach {sql_str(warehouse_path)} as wh (read_only)")
         missing = [r.name for r in relations if not _has_table(con, "wh", r.schema, r.name)]
         if missing:
             raise PublishAuditError(f"marts missing from the warehouse: {', '.join(missing)}")

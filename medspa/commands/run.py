@@ -76,11 +76,15 @@ def _quiet(log_path: Path, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    from medspa.private import PRIVATE_FILE_MODE, private_dir
+
+    private_dir(log_path.parent)  # dbt and dlt output may name rows: owner-only
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    with open(log_path, "w", encoding="utf-8") as fh:
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    os.chmod(log_path, PRIVATE_FILE_MODE)
+    with open(fd, "w", encoding="utf-8") as fh:
         os.dup2(fh.fileno(), 1)
         os.dup2(fh.fileno(), 2)
         try:
