@@ -176,9 +176,7 @@ def test_internal_links_are_accepted_only_when_allowed(tmp_root):
     (landing / "pms" / "patients" / "2026-11-20.csv").symlink_to(real)
     refused = ingest(settings_for(tmp_root))
     assert "ignored pms/patients/2026-11-20.csv: symbolic link refused" in refused.to_text()
-    allowed = ingest(
-        settings_for(tmp_root, data_dir=tmp_root / "data2", allow_internal_links=True)
-    )
+    allowed = ingest(settings_for(tmp_root, data_dir=tmp_root / "data2", allow_internal_links=True))
     assert allowed.table("pms", "patients").files_loaded == 2
 
 
