@@ -20,8 +20,37 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEMO_PHI_KEY = "medspa-demo-key-not-for-real-patients"
 
 
+#: Shortest MEDSPA_PHI_KEY accepted: HMAC-SHA256's output size; shorter keys are guessable.
+PHI_KEY_MIN_BYTES = 32
+
+#: File the demo generator writes into the landing folder it creates.
+DEMO_MARKER = "_demo_chain.json"
+
+
 class DemoKeyWarning(UserWarning):
     """Raised (as a warning) when the demo pseudonymisation key is used on non-demo data."""
+
+
+class PhiKeyError(ValueError):
+    """MEDSPA_PHI_KEY is set but empty or too short: nothing may be pseudonymised with it."""
+
+
+def resolve_phi_key(value: str | None) -> str:
+    """The key to pseudonymise with: the demo key only when MEDSPA_PHI_KEY is *unset*.
+
+    Set-but-empty (a typo in a secrets file) or short is an error, never a silent fallback
+    to the public demo key.
+    """
+    if value is None:
+        return DEMO_PHI_KEY
+    size = len(value.encode("utf-8"))
+    if size < PHI_KEY_MIN_BYTES:
+        what = "empty" if not value else f"only {size} bytes long"
+        raise PhiKeyError(
+            f"MEDSPA_PHI_KEY is set but {what}: set it to a secret of at least "
+            f"{PHI_KEY_MIN_BYTES} bytes (or unset it to use the public demo key on demo data)"
+        )
+    return value
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -109,8 +138,19 @@ class Settings:
     def uses_demo_key(self) -> bool:
         return self.phi_key == DEMO_PHI_KEY
 
-    def warn_if_demo_key_on_real_data(self, landing_is_demo: bool) -> None:
+    @property
+    def landing_is_demo(self) -> bool:
+        """The generator leaves `DEMO_MARKER`; anything else is a clinic's real data."""
+        return (self.landing_dir / DEMO_MARKER).exists()
+
+    @property
+    def demo_key_on_real_data(self) -> bool:
+        return self.uses_demo_key and not self.landing_is_demo
+
+    def warn_if_demo_key_on_real_data(self, landing_is_demo: bool | None = None) -> None:
         """Warn loudly when real (non-generated) data would be pseudonymised with the demo key."""
+        if landing_is_demo is None:
+            landing_is_demo = self.landing_is_demo
         if self.uses_demo_key and not landing_is_demo:
             warnings.warn(
                 "MEDSPA_PHI_KEY is not set: patient and lead ids are pseudonymised with the "
@@ -120,10 +160,13 @@ class Settings:
             )
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment dbt runs with (profiles.yml reads these). Same for parse and run."""
+        """Environment dbt runs with (profiles.yml reads these). Same for parse and run.
+
+        Raises PhiKeyError for an empty or short key: every dbt run pseudonymises.
+        """
         return {
             "MEDSPA_WAREHOUSE_PATH": str(self.warehouse_path),
-            "MEDSPA_PHI_KEY": self.phi_key,
+            "MEDSPA_PHI_KEY": resolve_phi_key(self.phi_key),
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         }
 

@@ -21,6 +21,7 @@ import duckdb
 
 from ingestion.contract import load_contract
 from medspa.sqlquote import quote_ident, sql_str
+from orchestration.run_log import RUN_LOG_COLUMNS
 
 ALLOWED_SCHEMAS = ("marts", "ops")
 
@@ -38,10 +39,7 @@ OPS_DDL: dict[str, str] = {
         extract_id varchar, status varchar, refusal_reason varchar, rows_read bigint,
         rows_inserted bigint, rows_updated bigint, rows_unchanged bigint,
         rows_quarantined bigint, loaded_at timestamp with time zone)""",
-    "run_log": """create table ops.run_log (
-        run_id varchar, started_at timestamp with time zone,
-        finished_at timestamp with time zone, rows_loaded bigint, checks_passed bigint,
-        checks_warned bigint, checks_failed bigint)""",
+    "run_log": f"create table ops.run_log ({RUN_LOG_COLUMNS})",
 }
 
 
@@ -62,6 +60,7 @@ class OpsData:
     """Pipeline-health rows gathered by the orchestrator for this run."""
 
     check_results: list[tuple[Any, ...]] = field(default_factory=list)
+    #: This run's `RunRecord.row()`, if the warehouse's `raw_meta.run_log` does not hold it.
     run_log_row: tuple[Any, ...] | None = None
 
 
@@ -131,14 +130,29 @@ def _write_ops(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | No
             f"insert into ops.loaded_files select {cols} from wh.raw_meta.loaded_files "
             "order by loaded_at, file_path"
         )
+    _write_run_log(con, ops, previous)
+
+
+def _write_run_log(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | None) -> None:
+    """Every run the warehouse recorded (failed and blocked ones too), plus older history.
+
+    Rows of the previous serving file whose run the warehouse does not know (published before
+    the warehouse kept a log) are carried forward by column name.
+    """
+    if _has_table(con, "wh", "raw_meta", "run_log"):
+        con.execute("insert into ops.run_log by name select * from wh.raw_meta.run_log")
+    if ops.run_log_row is not None:
+        con.execute("delete from ops.run_log where run_id = ?", [ops.run_log_row[0]])
+        marks = ", ".join("?" * len(ops.run_log_row))
+        con.execute(f"insert into ops.run_log values ({marks})", ops.run_log_row)
     if previous is not None and previous.exists():
-        # The log accumulates across publishes: carry the previous file's rows forward.
         con.execute(f"attach {sql_str(previous)} as prev (read_only)")
         if _has_table(con, "prev", "ops", "run_log"):
-            con.execute("insert into ops.run_log select * from prev.ops.run_log")
+            con.execute(
+                """insert into ops.run_log by name select * from prev.ops.run_log p
+                where not exists (select 1 from ops.run_log r where r.run_id = p.run_id)"""
+            )
         con.execute("detach prev")
-    if ops.run_log_row is not None:
-        con.execute("insert into ops.run_log values (?, ?, ?, ?, ?, ?, ?)", ops.run_log_row)
 
 
 def build_serving(

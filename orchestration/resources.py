@@ -45,7 +45,9 @@ def dbt_environment(settings: Settings) -> Iterator[None]:
     see the same variables or dbt re-parses. Restored afterwards so runs in one process (tests,
     `medspa run`) do not leak one data directory into the next.
     """
-    wanted = settings.dbt_env()
+    wanted = settings.dbt_env()  # PhiKeyError for an empty or short MEDSPA_PHI_KEY
+    # Every dbt step pseudonymises: the schedule, the sensor and the UI warn like `medspa run`.
+    settings.warn_if_demo_key_on_real_data()
     saved = {k: os.environ.get(k) for k in wanted}
     os.environ.update(wanted)
     try:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from medspa.cli import add_data_dir_option
-from medspa.settings import DBT_PROJECT_DIR, Settings
+from medspa.settings import DBT_PROJECT_DIR, PhiKeyError, Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
     if not settings.warehouse_path.exists():
         print(f"no warehouse at {settings.warehouse_path}: run `medspa ingest` first")
         return 2
+    try:
+        settings.dbt_env()  # fails for an empty or short MEDSPA_PHI_KEY before dbt starts
+    except PhiKeyError as exc:
+        print(f"error: {exc}")
+        return 2
+    settings.warn_if_demo_key_on_real_data()
     ok, statuses, failed = run_dbt_build(
         settings, full_refresh=args.full_refresh, select=args.select
     )

@@ -66,6 +66,11 @@ def _build(
     targets = settings.data_dir / "dbt_target"
     target = targets / f"{context.op_def.name}-{context.run_id[:8]}"
     _prune(targets, keep=KEEP_TARGETS)
+    if settings.demo_key_on_real_data:
+        context.log.warning(
+            "MEDSPA_PHI_KEY is not set: this non-demo data is pseudonymised with the public "
+            "demo key"
+        )
     with dbt_environment(settings):
         invocation = dbt.cli(args, context=context, target_path=target)
     yield from invocation.stream()
