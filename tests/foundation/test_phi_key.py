@@ -24,9 +24,8 @@ def test_empty_or_short_key_is_an_error_naming_the_variable(monkeypatch, tmp_pat
     with pytest.raises(PhiKeyError, match="MEDSPA_PHI_KEY") as raised:
         settings.dbt_env()
     assert not value or value not in str(raised.value)  # the key itself is never printed
-    with pytest.raises(PhiKeyError, match="MEDSPA_PHI_KEY"):  # Dagster's dbt steps
-        with dbt_environment(settings):
-            pass
+    with pytest.raises(PhiKeyError, match="MEDSPA_PHI_KEY"), dbt_environment(settings):
+        pass  # Dagster's dbt steps
     with pytest.raises(PhiKeyError, match="MEDSPA_PHI_KEY"):  # dbt's own connections
         Plugin.__new__(Plugin).initialize({})
 
@@ -59,14 +58,14 @@ def test_demo_key_warns_wherever_dbt_runs(monkeypatch, tmp_path):
     monkeypatch.setenv("MEDSPA_LANDING_DIR", str(tmp_path / "landing"))
     with pytest.warns(DemoKeyWarning):
         assert transform.run(args) == 0  # medspa transform
-    with pytest.warns(DemoKeyWarning):
-        with dbt_environment(settings):  # every dbt step of a Dagster run (schedule, sensor, UI)
-            pass
+    # every dbt step of a Dagster run (schedule, sensor, UI) enters dbt_environment
+    with pytest.warns(DemoKeyWarning), dbt_environment(settings):
+        pass
     (tmp_path / "landing").mkdir()
     (tmp_path / "landing" / DEMO_MARKER).write_text("{}")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with dbt_environment(settings):
+        with dbt_environment(settings):  # demo data: no warning
             pass
 
 
