@@ -115,3 +115,38 @@ def test_hostile_names_stay_text_on_shipped_pages_and_email(fixture_serving, tmp
         _no_live_markup(html)
         shown += html.count("![x](http://evil.example/p.png)")
     assert shown > 10  # the names are there, as text
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_readme_connections_for_analysts_are_sealed(data_dir: Path, monkeypatch):
+    """The README's shell and Python ways into serving.duckdb cannot attach the warehouse."""
+    import shutil
+    import subprocess
+    import sys
+
+    text = README.read_text(encoding="utf-8")
+    python = re.search(r"`(duckdb\.connect\(\"data/serving\.duckdb\"[^`]*)`", text).group(1)
+    shell = re.search(r"`(\.venv/bin/duckdb -readonly -cmd [^`]*)`", text).group(1)
+    assert "enable_external_access" in python and "lock_configuration" in python
+    monkeypatch.chdir(data_dir.parent)  # the snippets use the relative `data/serving.duckdb`
+    con = eval(python, {"duckdb": duckdb})  # the README's own snippet, run as written
+    with pytest.raises(duckdb.PermissionException):
+        con.execute("attach 'data/warehouse.duckdb' as wh")
+    con.close()
+    cli = Path(sys.executable).with_name("duckdb")
+    if not cli.exists() and shutil.which("duckdb") is None:
+        pytest.skip("no DuckDB shell installed")
+    attach = f"attach '{data_dir}/warehouse.duckdb' as wh; select * from wh.raw_pms.patients"
+    argv = shell.split(" ", 3)  # .venv/bin/duckdb -readonly -cmd "<settings>" data/serving.duckdb
+    settings = argv[3].rsplit(" ", 1)[0].strip('"')
+    done = subprocess.run(
+        [str(cli), "-readonly", "-cmd", settings, str(data_dir / "serving.duckdb"), "-c", attach],
+        capture_output=True,
+        text=True,
+        cwd=data_dir.parent,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "Zelphina" not in done.stdout
+    assert "disabled by configuration" in done.stderr
