@@ -20,11 +20,12 @@ from ingestion.merge import MergePlan
 from medspa.private import private_dir, private_umask
 
 #: dlt reads its configuration from the environment. Telemetry would phone home (the
-#: machine may be offline), warnings about arrow nullability are noise here, and the
+#: machine may be offline); dlt's own log is silenced because a failed job's error quotes
+#: the offending row value (PHI) -- the load report names the failure instead; and the
 #: `_dlt_load_id` column on arrow rows gives every raw row the load that wrote it.
 _DLT_ENV = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "RUNTIME__LOG_LEVEL": "ERROR",
+    "RUNTIME__LOG_LEVEL": "CRITICAL",
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
     # A loaded package keeps a parquet copy of every row (PHI) unless told otherwise; the
     # merge's staging tables would keep the last load's rows inside the warehouse.
@@ -34,7 +35,7 @@ _DLT_ENV = {
 
 
 def purge_finished_packages(working_dir: Path) -> None:
-    """Delete loaded and aborted packages: their job files are full copies of the rows.
+    """Delete loaded and aborted packages (job files are full copies of the rows) and the trace.
 
     `delete_completed_jobs` keeps a package that has failed jobs (an aborted one); nothing
     of a finished package is needed again (the state lives in the warehouse).
@@ -43,6 +44,8 @@ def purge_finished_packages(working_dir: Path) -> None:
     if loaded.is_dir():
         for package in loaded.iterdir():
             shutil.rmtree(package, ignore_errors=True)
+    # The run's trace keeps a failed job's error text, which quotes the row value.
+    (working_dir / "trace.pickle").unlink(missing_ok=True)
 
 
 def column_hints(table: Table) -> dict[str, dict[str, Any]]:

@@ -192,3 +192,34 @@ def test_control_characters_in_file_names_are_escaped(tmp_root):
     assert "2026-11-21\\nerror: fake line\\x1b[31m.csv" in text
     stored = query(settings, "select file_path from raw_meta.loaded_files order by 1")
     assert all("\n" not in p and "\x1b" not in p for (p,) in stored)
+
+
+def test_failed_dlt_load_leaves_no_phi_copy(tmp_root, capfd):
+    """A load dlt cannot finish is aborted at once and its package files deleted."""
+    import duckdb
+
+    landing = tmp_root / "landing"
+    write_required(landing)
+    settings = settings_for(tmp_root)
+    assert ingest(settings).ok
+    # A warehouse column of the wrong type makes dlt's load job fail on the row's value.
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute(
+        """create table raw_pms.p2 as
+        select * replace (cast(null as integer) as last_name) from raw_pms.patients limit 0;
+        drop table raw_pms.patients; alter table raw_pms.p2 rename to patients"""
+    )
+    con.close()
+    patients = [patient("P1", "Zelphina", "Quartermaine", "2026-11-01T00:00:00Z")]
+    write(landing, "pms/patients/2026-11-21.csv", csv_text(header("pms.patients"), patients))
+    capfd.readouterr()
+    report = ingest(settings)
+    assert not report.ok and "dlt could not merge into raw_pms" in report.errors[0]
+    printed = capfd.readouterr()
+    assert "Quartermaine" not in printed.out + printed.err + report.to_text()
+    leaks = [
+        str(path.relative_to(settings.data_dir))
+        for path in (settings.data_dir / ".dlt").rglob("*")
+        if path.is_file() and "Quartermaine" in _file_text(path)
+    ]
+    assert leaks == []
