@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contract import Column, Table, load_contract
+from safeio.sqlquote import sql_str
 
 #: Synthetic medium chain: rows per table (the big fact tables dominate the load).
 SYNTHETIC_ROWS: dict[str, int] = {
@@ -164,7 +165,7 @@ def duckdb_baseline(landing: Path) -> tuple[float, float, int]:
         reader = readers.get(path.suffix, "read_json" if path.suffix == ".jsonl" else None)
         if reader is None or path.stat().st_size == 0:
             continue
-        con.execute(f"create table t{i} as select * from {reader}('{path}')")
+        con.execute(f"create table t{i} as select * from {reader}({sql_str(path)})")
         rows += con.execute(f"select count(*) from t{i}").fetchone()[0]
     return time.perf_counter() - start, time.process_time() - cpu, rows
 

@@ -22,6 +22,7 @@ import duckdb
 from medspa.dbt_invocation import dbt_env
 from medspa.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
 from orchestration.manifest import dbt_executable
+from safeio.sqlquote import sql_str
 from serving import publish
 
 MART_ROWS = 1_000_000
@@ -66,7 +67,7 @@ def bench_publish(tmp: Path) -> None:
 
     start = time.perf_counter()
     con = duckdb.connect(str(serving))  # in place: readers are locked out from here ...
-    con.execute(f"attach '{warehouse}' as wh (read_only)")
+    con.execute(f"attach {sql_str(warehouse)} as wh (read_only)")
     con.execute(
         "create or replace table marts.kpi_scorecard as select * from wh.marts.kpi_scorecard"
     )

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from safeio.sqlquote import sql_str
+
 FORMATS: dict[str, str] = {
     "pms": "csv",
     "crm": "csv",
@@ -56,8 +58,7 @@ def write_extract(tbl: pa.Table, system: str, path: Path) -> None:
         con = duckdb.connect(config={"threads": 1})
         try:
             con.register("extract", tbl)
-            escaped = str(tmp).replace("'", "''")
-            con.execute(f"COPY extract TO '{escaped}' (FORMAT json)")
+            con.execute(f"COPY extract TO {sql_str(tmp)} (FORMAT json)")
         finally:
             con.close()
     tmp.replace(path)

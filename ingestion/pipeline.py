@@ -44,6 +44,7 @@ from ingestion.report import (
     LoadReport,
     TableReport,
 )
+from safeio.private import private_file, private_umask
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,14 @@ class IngestSettings:
     `data_dir` holds the warehouse and dlt's working folder (`.dlt`). `declared_systems` are the
     systems the clinic says it has: None means not declared (an absent system is just absent);
     a declared system that never delivered anything is an error in the report.
+    `allow_internal_links` accepts symbolic links that stay inside the landing folder.
     """
 
     landing_dir: Path
     data_dir: Path
     warehouse_path: Path
     declared_systems: tuple[str, ...] | None = None
+    allow_internal_links: bool = False
 
 
 class MissingRequiredTablesError(Exception):
@@ -82,7 +85,12 @@ def ingest(settings: IngestSettings, *, systems: Sequence[str] | None = None) ->
     """
     contract = load_contract()
     selected = _select(contract, systems)
-    scan = scan_landing(settings.landing_dir, contract, selected)
+    scan = scan_landing(
+        settings.landing_dir,
+        contract,
+        selected,
+        allow_internal_links=settings.allow_internal_links,
+    )
     now = dt.datetime.now(dt.UTC)
     report = LoadReport(load_id=now.strftime("%Y%m%dT%H%M%S.%fZ"))
     report.warnings += [f"ignored {path}: {why}" for path, why in scan.ignored]
@@ -115,7 +123,9 @@ def ingest(settings: IngestSettings, *, systems: Sequence[str] | None = None) ->
 @contextmanager
 def _warehouse(settings: IngestSettings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A plain connection to the warehouse, closed before dlt opens its own."""
-    con = duckdb.connect(str(settings.warehouse_path))
+    with private_umask():  # raw PHI: the file (and its WAL) owner-only from the start
+        con = duckdb.connect(str(settings.warehouse_path))
+    private_file(settings.warehouse_path)
     try:
         con.execute("set TimeZone = 'UTC'")
         yield con

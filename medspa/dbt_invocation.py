@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from medspa.settings import DBT_PROJECT_DIR, Settings
+from medspa.settings import DBT_PROJECT_DIR, Settings, resolve_phi_key
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,13 @@ class DbtInvocation:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Variables dbt needs (profiles.yml reads them); identical for parse and run."""
+    """Variables dbt needs (profiles.yml reads them); identical for parse and run.
+
+    Raises PhiKeyError for an empty or short key: every dbt run pseudonymises.
+    """
     return {
         "MEDSPA_WAREHOUSE_PATH": str(settings.warehouse_path),
-        "MEDSPA_PHI_KEY": settings.phi_key,
+        "MEDSPA_PHI_KEY": resolve_phi_key(settings.phi_key),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }

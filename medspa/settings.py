@@ -25,8 +25,34 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEMO_PHI_KEY = "medspa-demo-key-not-for-real-patients"
 
 
+#: Shortest MEDSPA_PHI_KEY accepted: HMAC-SHA256's output size; shorter keys are guessable.
+PHI_KEY_MIN_BYTES = 32
+
+
 class DemoKeyWarning(UserWarning):
     """Raised (as a warning) when the demo pseudonymisation key is used on non-demo data."""
+
+
+class PhiKeyError(ValueError):
+    """MEDSPA_PHI_KEY is set but empty or too short: nothing may be pseudonymised with it."""
+
+
+def resolve_phi_key(value: str | None) -> str:
+    """The key to pseudonymise with: the demo key only when MEDSPA_PHI_KEY is *unset*.
+
+    Set-but-empty (a typo in a secrets file) or short is an error, never a silent fallback
+    to the public demo key.
+    """
+    if value is None:
+        return DEMO_PHI_KEY
+    size = len(value.encode("utf-8"))
+    if size < PHI_KEY_MIN_BYTES:
+        what = "empty" if not value else f"only {size} bytes long"
+        raise PhiKeyError(
+            f"MEDSPA_PHI_KEY is set but {what}: set it to a secret of at least "
+            f"{PHI_KEY_MIN_BYTES} bytes (or unset it to use the public demo key on demo data)"
+        )
+    return value
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -57,6 +83,9 @@ class Settings:
     declared_systems: tuple[str, ...] | None = None
     #: Key for HMAC-SHA256 pseudonymisation; never logged.
     phi_key: str = field(default=DEMO_PHI_KEY, repr=False)
+    #: Accept symbolic links in the landing folder that point to a file inside it
+    #: (MEDSPA_ALLOW_INTERNAL_LINKS=1). Off: every link is refused and reported.
+    allow_internal_links: bool = False
 
     @classmethod
     def from_env(
@@ -80,6 +109,7 @@ class Settings:
             schedule_timezone=os.environ.get("MEDSPA_SCHEDULE_TZ", "America/New_York"),
             declared_systems=_env_systems(),
             phi_key=os.environ.get("MEDSPA_PHI_KEY", DEMO_PHI_KEY),
+            allow_internal_links=os.environ.get("MEDSPA_ALLOW_INTERNAL_LINKS", "") == "1",
         )
 
     # Derived paths: one rule each, never stored separately.
@@ -108,8 +138,21 @@ class Settings:
     def uses_demo_key(self) -> bool:
         return self.phi_key == DEMO_PHI_KEY
 
-    def warn_if_demo_key_on_real_data(self, landing_is_demo: bool) -> None:
+    @property
+    def landing_is_demo(self) -> bool:
+        """The demo generator marks the folders it writes; anything else is a clinic's real data."""
+        from demo.state import is_demo_folder
+
+        return is_demo_folder(self.landing_dir)
+
+    @property
+    def demo_key_on_real_data(self) -> bool:
+        return self.uses_demo_key and not self.landing_is_demo
+
+    def warn_if_demo_key_on_real_data(self, landing_is_demo: bool | None = None) -> None:
         """Warn loudly when real (non-generated) data would be pseudonymised with the demo key."""
+        if landing_is_demo is None:
+            landing_is_demo = self.landing_is_demo
         if self.uses_demo_key and not landing_is_demo:
             warnings.warn(
                 "MEDSPA_PHI_KEY is not set: patient and lead ids are pseudonymised with the "
@@ -127,8 +170,14 @@ class Settings:
             data_dir=self.data_dir,
             warehouse_path=self.warehouse_path,
             declared_systems=self.declared_systems,
+            allow_internal_links=self.allow_internal_links,
         )
 
     def ensure_dirs(self) -> None:
-        for p in (self.data_dir, self.landing_dir, self.dagster_home, self.quality_dir):
+        """Create the folders; those that can hold patient data are owner-only (0700)."""
+        from safeio.private import private_dir
+
+        for p in (self.data_dir, self.landing_dir):
             p.mkdir(parents=True, exist_ok=True)
+        for p in (self.dagster_home, self.quality_dir, self.data_dir / "logs"):
+            private_dir(p)

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from medspa.dbt_invocation import DbtInvocation, dbt_invocation
 from medspa.settings import DBT_PROJECT_DIR, Settings
 from orchestration.manifest import dbt_executable
 
@@ -22,6 +23,16 @@ class MedspaSettings(dg.ConfigurableResource):
 
     def settings(self) -> Settings:
         return Settings.from_env(self.data_dir, self.landing_dir)
+
+
+def dbt_step_call(settings: Settings, target: Path) -> DbtInvocation:
+    """The `dbt build` every Dagster dbt step runs (schedule, sensor or UI alike).
+
+    Every dbt step pseudonymises, so each one warns when the public demo key meets non-demo
+    data, and an empty or short MEDSPA_PHI_KEY raises PhiKeyError before dbt starts.
+    """
+    settings.warn_if_demo_key_on_real_data()
+    return dbt_invocation(settings, "build", target_path=target, log_path=target)
 
 
 def settings_run_config(data_dir: Path | str | None, landing_dir: Path | str | None) -> dict:

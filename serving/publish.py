@@ -20,6 +20,14 @@ from typing import Any
 import duckdb
 
 from ingestion.contract import load_contract
+from safeio.sqlquote import quote_ident, sql_str
+
+#: Columns of serving's `ops.run_log`; the warehouse's `raw_meta.run_log` has the same shape.
+RUN_LOG_COLUMNS = """run_id varchar, started_at timestamp with time zone,
+    finished_at timestamp with time zone, rows_loaded bigint, checks_passed bigint,
+    checks_warned bigint, checks_failed bigint, status varchar, blocked_by varchar,
+    demo_key_on_real_data boolean"""
+
 
 ALLOWED_SCHEMAS = ("marts", "ops")
 
@@ -37,10 +45,7 @@ OPS_DDL: dict[str, str] = {
         extract_id varchar, status varchar, refusal_reason varchar, rows_read bigint,
         rows_inserted bigint, rows_updated bigint, rows_unchanged bigint,
         rows_quarantined bigint, loaded_at timestamp with time zone)""",
-    "run_log": """create table ops.run_log (
-        run_id varchar, started_at timestamp with time zone,
-        finished_at timestamp with time zone, rows_loaded bigint, checks_passed bigint,
-        checks_warned bigint, checks_failed bigint)""",
+    "run_log": f"create table ops.run_log ({RUN_LOG_COLUMNS})",
 }
 
 
@@ -61,6 +66,7 @@ class OpsData:
     """Pipeline-health rows gathered by the orchestrator for this run."""
 
     check_results: list[tuple[Any, ...]] = field(default_factory=list)
+    #: This run's `RunRecord.row()`, if the warehouse's `raw_meta.run_log` does not hold it.
     run_log_row: tuple[Any, ...] | None = None
 
 
@@ -82,8 +88,7 @@ def mart_relations(manifest: Mapping[str, Any]) -> list[MartRelation]:
     return sorted(relations, key=lambda r: r.name)
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_q = quote_ident
 
 
 def _copy_marts(
@@ -131,14 +136,29 @@ def _write_ops(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | No
             f"insert into ops.loaded_files select {cols} from wh.raw_meta.loaded_files "
             "order by loaded_at, file_path"
         )
-    if previous is not None and previous.exists():
-        # The log accumulates across publishes: carry the previous file's rows forward.
-        con.execute(f"attach '{previous}' as prev (read_only)")
-        if _has_table(con, "prev", "ops", "run_log"):
-            con.execute("insert into ops.run_log select * from prev.ops.run_log")
-        con.execute("detach prev")
+    _write_run_log(con, ops, previous)
+
+
+def _write_run_log(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | None) -> None:
+    """Every run the warehouse recorded (failed and blocked ones too), plus older history.
+
+    Rows of the previous serving file whose run the warehouse does not know (published before
+    the warehouse kept a log) are carried forward by column name.
+    """
+    if _has_table(con, "wh", "raw_meta", "run_log"):
+        con.execute("insert into ops.run_log by name select * from wh.raw_meta.run_log")
     if ops.run_log_row is not None:
-        con.execute("insert into ops.run_log values (?, ?, ?, ?, ?, ?, ?)", ops.run_log_row)
+        con.execute("delete from ops.run_log where run_id = ?", [ops.run_log_row[0]])
+        marks = ", ".join("?" * len(ops.run_log_row))
+        con.execute(f"insert into ops.run_log values ({marks})", ops.run_log_row)
+    if previous is not None and previous.exists():
+        con.execute(f"attach {sql_str(previous)} as prev (read_only)")
+        if _has_table(con, "prev", "ops", "run_log"):
+            con.execute(
+                """insert into ops.run_log by name select * from prev.ops.run_log p
+                where not exists (select 1 from ops.run_log r where r.run_id = p.run_id)"""
+            )
+        con.execute("detach prev")
 
 
 def build_serving(
@@ -152,7 +172,7 @@ def build_serving(
     tmp_path.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp_path))
     try:
-        con.execute(f"attach '{warehouse_path}' as wh (read_only)")
+        con.execute(f"attach {sql_str(warehouse_path)} as wh (read_only)")
         missing = [r.name for r in relations if not _has_table(con, "wh", r.schema, r.name)]
         if missing:
             raise PublishAuditError(f"marts missing from the warehouse: {', '.join(missing)}")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from medspa.cli import add_data_dir_option
 from medspa.dbt_invocation import dbt_environment, dbt_invocation
-from medspa.settings import Settings
+from medspa.settings import PhiKeyError, Settings, resolve_phi_key
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +54,12 @@ def run(args: argparse.Namespace) -> int:
     if not settings.warehouse_path.exists():
         print(f"no warehouse at {settings.warehouse_path}: run `medspa ingest` first")
         return 2
+    try:
+        resolve_phi_key(settings.phi_key)  # an empty or short key fails before dbt starts
+    except PhiKeyError as exc:
+        print(f"error: {exc}")
+        return 2
+    settings.warn_if_demo_key_on_real_data()
     ok, statuses, failed = run_dbt_build(
         settings, full_refresh=args.full_refresh, select=args.select
     )

@@ -296,6 +296,10 @@ def _ops(con: duckdb.DuckDBPyConnection) -> None:
          0, 0, 14, timestamptz '2026-11-16 06:55:00+00')""")
     con.execute("""create table ops.run_log (run_id varchar, started_at timestamp with time zone,
         finished_at timestamp with time zone, rows_loaded bigint, checks_passed bigint,
-        checks_warned bigint, checks_failed bigint)""")
-    con.execute("""insert into ops.run_log values ('run_1', timestamptz '2026-11-16 06:50:00+00',
-        timestamptz '2026-11-16 07:02:00+00', 3400, 41, 1, 0)""")
+        checks_warned bigint, checks_failed bigint, status varchar, blocked_by varchar,
+        demo_key_on_real_data boolean)""")
+    con.execute("""insert into ops.run_log values ('run_0', timestamptz '2026-11-15 06:50:00+00',
+        timestamptz '2026-11-15 07:01:00+00', 3300, 39, 1, 1, 'blocked',
+        'raw_pms/appointments:quarantine_share', false),
+        ('run_1', timestamptz '2026-11-16 06:50:00+00',
+        timestamptz '2026-11-16 07:02:00+00', 3400, 41, 1, 0, 'published', null, false)""")

@@ -14,20 +14,31 @@ import pytest
 
 from medspa.settings import REPO_ROOT
 
-PROJECT = ("ingestion", "quality", "dashboards", "serving", "demo", "medspa", "orchestration")
+PROJECT = (
+    "safeio",
+    "ingestion",
+    "quality",
+    "dashboards",
+    "serving",
+    "demo",
+    "medspa",
+    "orchestration",
+)
 
 #: module prefix -> project modules it may import (by prefix). First matching prefix wins.
 ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ingestion", ("ingestion",)),
-    ("quality", ("quality", "ingestion.contract")),
-    ("dashboards", ("dashboards",)),
-    ("serving", ("serving", "ingestion.contract")),
-    ("demo", ("demo", "ingestion.contract")),
+    # The base: SQL quoting and owner-only files; it imports nothing of the project.
+    ("safeio", ("safeio",)),
+    ("ingestion", ("ingestion", "safeio")),
+    ("quality", ("quality", "ingestion.contract", "safeio")),
+    ("dashboards", ("dashboards", "safeio")),
+    ("serving", ("serving", "ingestion.contract", "safeio")),
+    ("demo", ("demo", "ingestion.contract", "safeio")),
     # The shells' shared base: settings and how dbt is called. Both shells use it, so it
     # imports no shell module itself.
     (
         "medspa.settings",
-        ("medspa.settings", "ingestion.pipeline"),
+        ("medspa.settings", "ingestion.pipeline", "demo.state", "safeio"),
     ),
     ("medspa.dbt_invocation", ("medspa.settings",)),
     ("medspa.pseudonymize", ()),
@@ -41,6 +52,7 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
             "quality",
             "dashboards",
             "serving",
+            "safeio",
             "medspa.settings",
             "medspa.dbt_invocation",
         ),

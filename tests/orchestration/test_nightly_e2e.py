@@ -149,6 +149,26 @@ def test_quarantine_above_limit_stops_publish_and_names_the_check(blocked_run):
     assert "status-0" not in text  # the rejected rows' values are never printed
 
 
+def test_blocked_run_is_recorded_in_the_warehouse_at_once(blocked_run):
+    outcome, _ = blocked_run
+    rows = query(
+        outcome.warehouse,
+        "select run_id, status, blocked_by, demo_key_on_real_data from raw_meta.run_log",
+    )
+    assert rows == [
+        (outcome.summary.run_id, "blocked", "raw_pms/appointments:quarantine_share", False)
+    ]
+
+
+def test_published_run_is_in_the_warehouse_and_serving_logs(happy_run):
+    run_id = happy_run.summary.run_id
+    sql = "select run_id, status, blocked_by from {} where run_id = '" + run_id + "'"
+    assert query(happy_run.warehouse, sql.format("raw_meta.run_log")) == [
+        (run_id, "published", None)
+    ]
+    assert query(happy_run.serving, sql.format("ops.run_log")) == [(run_id, "published", None)]
+
+
 # -- a required table missing: nothing loaded, nothing published --------------------------
 
 

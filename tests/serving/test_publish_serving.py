@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from ingestion.raw_schema import ensure_meta_tables
+from orchestration import run_log
 from serving import publish
 
 RELATIONS = [
@@ -55,7 +56,7 @@ def _ops(run_id: str) -> publish.OpsData:
         check_results=[
             ("quarantine_share", "raw_pms/patients", "WARN", False, "1 row", AT, run_id)
         ],
-        run_log_row=(run_id, AT, AT, 2, 10, 1, 0),
+        run_log_row=(run_id, AT, AT, 2, 10, 1, 0, "published", None, False),
     )
 
 
@@ -161,3 +162,45 @@ def test_mart_relations_are_marts_models_and_seeds_only():
         }
     }
     assert [r.name for r in publish.mart_relations(manifest)] == ["kpi_scorecard", "kpi_targets"]
+
+
+def test_failed_and_blocked_runs_in_the_warehouse_are_published(warehouse: Path, tmp_path: Path):
+    """Runs that did not publish were recorded in the warehouse; the next publish shows them."""
+    serving = tmp_path / "serving.duckdb"
+    publish.publish(warehouse, serving, "run1", RELATIONS, _ops("run1"))
+    blocked = run_log.RunRecord(
+        "run2", AT, AT, 5, 9, 0, 1, run_log.BLOCKED, "raw_pms/appointments:quarantine_share", True
+    )
+    failed = run_log.RunRecord("run3", AT, AT, 0, 0, 0, 0, run_log.FAILED, None, False)
+    run_log.write_record(warehouse, blocked)
+    run_log.write_record(warehouse, failed)
+    run_log.write_record(warehouse, failed)  # recorded twice (CLI and sensor): one row
+    publish.publish(warehouse, serving, "run4", RELATIONS, _ops("run4"))
+    con = duckdb.connect(str(serving), read_only=True)
+    rows = con.execute(
+        "select run_id, status, blocked_by, demo_key_on_real_data from ops.run_log order by 1"
+    ).fetchall()
+    con.close()
+    assert rows == [
+        ("run1", "published", None, False),
+        ("run2", "blocked", "raw_pms/appointments:quarantine_share", True),
+        ("run3", "failed", None, False),
+        ("run4", "published", None, False),
+    ]
+
+
+def test_publish_works_in_a_data_dir_with_an_apostrophe(warehouse: Path, tmp_path: Path):
+    """Paths are quoted literals in `attach`: a data dir called `it's data` just works."""
+    data = tmp_path / "it's data"
+    data.mkdir()
+    moved = data / "warehouse.duckdb"
+    warehouse.rename(moved)
+    serving = data / "serving.duckdb"
+    publish.publish(moved, serving, "run1", RELATIONS, _ops("run1"))
+    publish.publish(moved, serving, "run2", RELATIONS, _ops("run2"))  # attaches the previous
+    con = duckdb.connect(str(serving), read_only=True)
+    assert con.execute("select run_id from ops.run_log order by 1").fetchall() == [
+        ("run1",),
+        ("run2",),
+    ]
+    con.close()

@@ -19,10 +19,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from medspa.dbt_invocation import dbt_environment, dbt_invocation
+from medspa.dbt_invocation import dbt_environment
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.manifest import MANIFEST_PATH, ensure_manifest
-from orchestration.resources import MedspaSettings
+from orchestration.resources import MedspaSettings, dbt_step_call
 
 #: Folders built after the gate, as dbt fqn selectors (dagster-dbt evaluates `path:` against
 #: the working directory, not the project, so a path selector would silently match nothing).
@@ -57,7 +57,12 @@ def _build(
     targets = settings.data_dir / "dbt_target"
     target = targets / f"{context.op_def.name}-{context.run_id[:8]}"
     _prune(targets, keep=KEEP_TARGETS)
-    call = dbt_invocation(settings, "build", target_path=target, log_path=target)
+    if settings.demo_key_on_real_data:
+        context.log.warning(
+            "MEDSPA_PHI_KEY is not set: this non-demo data is pseudonymised with the public "
+            "demo key"
+        )
+    call = dbt_step_call(settings, target)
     with dbt_environment(call.env):
         invocation = dbt.cli(call.args, context=context, target_path=target)
     yield from invocation.stream()
