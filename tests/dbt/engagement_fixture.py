@@ -8,9 +8,6 @@ spend at all (issue 8). Every number the tests assert is worked out in the test 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -306,27 +303,3 @@ def write_raw(path: Path) -> Path:
     finally:
         con.close()
     return path
-
-
-def dbt(args: list[str], warehouse: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    """Run dbt on `warehouse` with its own target and log folders; raise with dbt's output."""
-    env = {
-        **os.environ,
-        "MEDSPA_WAREHOUSE_PATH": str(warehouse),
-        "DBT_PROFILES_DIR": str(DBT_DIR),
-    }
-    env.pop("MEDSPA_PHI_KEY", None)
-    cmd = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--project-dir",
-        str(DBT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_DIR)
-    if proc.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
-    return proc

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from engagement_fixture import call_row, dbt, insert_rows, lead_row, message_row
+from dbt_runner import dbt
+from engagement_fixture import call_row, insert_rows, lead_row, message_row
 
 pytestmark = pytest.mark.xdist_group("e2e")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import dbt
+from dbt_runner import dbt
 
 GOLDEN = Path(__file__).parent / "golden"
 #: The published scorecard and every family mart it is built from (the by-dimension marts too).
