@@ -2,9 +2,10 @@
 
 Why: refactoring the dbt project (moving models, sharing macros, new lead-events model) must
 not change a single KPI value. This test generates the small demo chain with the CLI, loads it,
-builds every KPI mart and compares each one, sorted, with the gzip CSV committed under
-`tests/dbt/golden/`. Floats are rounded to 9 significant digits so that summation order
-(threads, join order) cannot fail the test; any real change shows as a differing row.
+builds every KPI mart and compares each one with the gzip CSV committed under
+`tests/dbt/golden/`: same columns, same rows (sorted by their text cells), every text cell
+equal and every float equal to 9 significant digits (a relative tolerance, not rounding, so
+summation order in DuckDB cannot flip a last digit into a failure).
 
 A deliberate change of a KPI rule changes the golden files. Regenerate them with:
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import math
 import os
 import subprocess
 import sys
@@ -65,24 +67,51 @@ def _medspa(*args: str) -> None:
 
 
 def _cell(value: object) -> str:
-    """One cell as text: floats to 9 significant digits, NULL as an empty string."""
+    """One cell as text: floats with 12 significant digits, NULL as an empty string."""
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.9g}"
+        return f"{value:.12g}"
     return str(value)
 
 
 def mart_csv(con: duckdb.DuckDBPyConnection, mart: str) -> str:
-    """The mart as CSV text, its columns in model order, rows sorted by their text form."""
+    """The mart as CSV text: a header naming each column and whether it is a float (`:f`),
+    rows sorted (so a regenerated golden file diffs row by row)."""
     cur = con.execute(f'select * from marts."{mart}"')
-    header = [d[0] for d in cur.description]
-    rows = sorted([_cell(v) for v in row] for row in cur.fetchall())
+    floats = [str(d[1]).upper() in {"DOUBLE", "FLOAT", "REAL"} for d in cur.description]
+    header = [d[0] + (":f" if f else "") for d, f in zip(cur.description, floats, strict=True)]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
+    writer.writerows([_cell(v) for v in row] for row in cur.fetchall())
+    header, rows = _rows(buf.getvalue())
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    return out.getvalue()
+
+
+def _rows(text: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows, rows sorted by their non-float cells (the mart's key), then the rest."""
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    floats = [h.endswith(":f") for h in header]
+
+    def key(row: list[str]) -> tuple:
+        text_cells = [c for c, f in zip(row, floats, strict=True) if not f]
+        numbers = [float(c) if c else float("-inf") for c, f in zip(row, floats, strict=True) if f]
+        return (text_cells, numbers)
+
+    return header, sorted(rows, key=key)
+
+
+def _same(a: list[str], b: list[str], floats: list[bool]) -> bool:
+    for x, y, is_float in zip(a, b, floats, strict=True):
+        if is_float and x and y:
+            if not math.isclose(float(x), float(y), rel_tol=1e-9, abs_tol=1e-9):
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -114,12 +143,12 @@ def test_kpi_mart_matches_golden(demo_marts: dict[str, str], mart: str) -> None:
         # mtime=0: the same values give byte-identical files, so git sees no change
         with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
             fh.write(demo_marts[mart].encode("utf-8"))
-    expected = gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()
-    actual = demo_marts[mart].splitlines()
-    assert actual[0] == expected[0], f"{mart}: columns changed"
-    missing = sorted(set(expected) - set(actual))[:5]
-    extra = sorted(set(actual) - set(expected))[:5]
-    assert actual == expected, (
-        f"{mart}: {len(actual) - 1} rows vs {len(expected) - 1} golden; "
-        f"golden rows not built (first 5): {missing}; built rows not in golden: {extra}"
+    header, expected = _rows(gzip.decompress(path.read_bytes()).decode("utf-8"))
+    actual_header, actual = _rows(demo_marts[mart])
+    assert actual_header == header, f"{mart}: columns changed"
+    assert len(actual) == len(expected), f"{mart}: {len(actual)} rows, golden {len(expected)}"
+    floats = [h.endswith(":f") for h in header]
+    differing = [(a, e) for a, e in zip(actual, expected, strict=True) if not _same(a, e, floats)]
+    assert not differing, f"{mart}: {len(differing)} rows differ; first (built, golden): " + str(
+        differing[0]
     )
