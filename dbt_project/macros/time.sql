@@ -12,9 +12,6 @@
     timezone({{ tz_expr }}, {{ ts_expr }})
 {%- endmacro %}
 
-{% macro postgres__local_timestamp(ts_expr, tz_expr) -%}
-    ({{ ts_expr }} at time zone {{ tz_expr }})
-{%- endmacro %}
 
 {#- Local TIMESTAMP (wall clock in `tz_expr`) -> TIMESTAMPTZ instant. -#}
 {% macro local_to_instant(local_ts_expr, tz_expr) -%}
@@ -25,9 +22,6 @@
     timezone({{ tz_expr }}, {{ local_ts_expr }})
 {%- endmacro %}
 
-{% macro postgres__local_to_instant(local_ts_expr, tz_expr) -%}
-    ({{ local_ts_expr }} at time zone {{ tz_expr }})
-{%- endmacro %}
 
 {#- Monday of the ISO week of a date. -#}
 {% macro week_start(date_expr) -%}
