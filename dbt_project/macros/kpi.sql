@@ -18,15 +18,15 @@
 kpi_as_of_locations as (
     select
         kpi_locations.location_id,
-        {{ local_timestamp('kpi_as_of_instant.as_of_at', 'kpi_locations.timezone') }} as as_of_local,
+        {{ local_timestamp('kpi_as_of_instant.as_of_at', 'kpi_locations.timezone') }} as as_of_local
     from {{ ref('stg_pms__locations') }} as kpi_locations
     cross join {{ ref('int_data_as_of') }} as kpi_as_of_instant
 ),
 
 kpi_as_of as (
-    select location_id, as_of_local, from kpi_as_of_locations
+    select location_id, as_of_local from kpi_as_of_locations
     union all
-    select '_all' as location_id, min(as_of_local) as as_of_local, from kpi_as_of_locations
+    select '_all' as location_id, min(as_of_local) as as_of_local from kpi_as_of_locations
 )
 {%- endmacro %}
 
@@ -53,19 +53,31 @@ kpi_as_of as (
 
 {#-
     CTEs rolling `events` (a CTE or relation) up to the long form, ending in a CTE `name`.
+    value_kind: 'sum' (counts and sums: value = Σ numerator), 'ratio' (value = Σ numerator /
+    Σ denominator) or 'median' (value = the median of the events' numerators; `_all` rows take
+    the median over every location's events, never a median of medians; pass medians=true).
     dims: extra dimension columns kept in the output. with_chain: add `_all` rows.
     kpis: optional list restricting which events' kpis are rolled up.
+    per_grain: the events carry `event_grain` ('week' | 'month', or null for both), for KPIs
+    whose events differ by period length (e.g. the first message per patient per period).
     Needs `kpi_as_of_cte()` earlier in the same WITH.
 -#}
-{% macro kpi_rollup(events, name, dims=[], with_chain=true, kpis=none) -%}
+{% macro kpi_rollup(events, name, dims=[], with_chain=true, kpis=none, per_grain=false, medians=false) -%}
 {%- set dim_cols -%}{% for d in dims %}{{ d }}, {% endfor %}{%- endset -%}
+{%- set conditions = [] -%}
+{%- if kpis is not none -%}
+    {%- do conditions.append("e.kpi in (" ~ ("'" ~ kpis | join("', '") ~ "'") ~ ")") -%}
+{%- endif -%}
+{%- if per_grain -%}
+    {%- do conditions.append("(e.event_grain is null or e.event_grain = g.grain)") -%}
+{%- endif -%}
 {{ name }}__grains as (
     select 'week' as grain
     union all
     select 'month' as grain
 ),
 
-{{ name }}__by_location as (
+{{ name }}__events as (
     select
         g.grain,
         {{ kpi_period_start('g.grain', 'e.event_date') }} as period_start,
@@ -73,21 +85,47 @@ kpi_as_of as (
         {% for d in dims %}e.{{ d }}, {% endfor %}
         e.kpi,
         e.value_kind,
-        max(e.window_minutes) as window_minutes,
-        sum(e.numerator) as numerator,
-        sum(e.denominator) as denominator,
+        e.window_minutes,
+        e.numerator,
+        e.denominator
     from {{ events }} as e
     cross join {{ name }}__grains as g
-    {%- if kpis is not none %}
-    where e.kpi in ({% for k in kpis %}'{{ k }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- if conditions %}
+    where {{ conditions | join(' and ') }}
     {%- endif %}
-    group by
-        g.grain,
-        {{ kpi_period_start('g.grain', 'e.event_date') }},
-        e.location_id,
-        {% for d in dims %}e.{{ d }}, {% endfor %}
-        e.kpi,
-        e.value_kind
+),
+
+{%- set sum_kinds = "value_kind <> 'median'" if medians else "true" %}
+{{ name }}__by_location as (
+    select
+        grain,
+        period_start,
+        location_id,
+        {{ dim_cols }}
+        kpi,
+        value_kind,
+        max(window_minutes) as window_minutes,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from {{ name }}__events
+    where {{ sum_kinds }}
+    group by grain, period_start, location_id, {{ dim_cols }} kpi, value_kind
+    {%- if medians %}
+    union all
+    select
+        grain,
+        period_start,
+        location_id,
+        {{ dim_cols }}
+        kpi,
+        value_kind,
+        max(window_minutes) as window_minutes,
+        {{ median('numerator') }} as numerator,
+        cast(null as double) as denominator
+    from {{ name }}__events
+    where value_kind = 'median'
+    group by grain, period_start, location_id, {{ dim_cols }} kpi, value_kind
+    {%- endif %}
 ),
 
 {%- if with_chain %}
@@ -103,9 +141,26 @@ kpi_as_of as (
         value_kind,
         max(window_minutes) as window_minutes,
         sum(numerator) as numerator,
-        sum(denominator) as denominator,
+        sum(denominator) as denominator
     from {{ name }}__by_location
+    where {{ sum_kinds }}
     group by grain, period_start, {{ dim_cols }} kpi, value_kind
+    {%- if medians %}
+    union all
+    select
+        grain,
+        period_start,
+        '_all' as location_id,
+        {{ dim_cols }}
+        kpi,
+        value_kind,
+        max(window_minutes) as window_minutes,
+        {{ median('numerator') }} as numerator,
+        cast(null as double) as denominator
+    from {{ name }}__events
+    where value_kind = 'median'
+    group by grain, period_start, {{ dim_cols }} kpi, value_kind
+    {%- endif %}
 ),
 {%- endif %}
 
@@ -117,12 +172,15 @@ kpi_as_of as (
         {% for d in dims %}r.{{ d }}, {% endfor %}
         r.kpi,
         case
-            when r.value_kind = 'sum' then cast(r.numerator as double)
+            when r.value_kind in ('sum', 'median') then cast(r.numerator as double)
             else {{ safe_divide('r.numerator', 'r.denominator') }}
         end as value,
         cast(r.numerator as double) as numerator,
-        case when r.value_kind = 'sum' then cast(null as double) else cast(r.denominator as double) end as denominator,
-        {{ kpi_is_final('r.grain', 'r.period_start', 'r.window_minutes', 'a.as_of_local') }} as is_final,
+        case
+            when r.value_kind in ('sum', 'median') then cast(null as double)
+            else cast(r.denominator as double)
+        end as denominator,
+        {{ kpi_is_final('r.grain', 'r.period_start', 'r.window_minutes', 'a.as_of_local') }} as is_final
     from {{ name }}__{{ 'with_chain' if with_chain else 'by_location' }} as r
     left join kpi_as_of as a on r.location_id = a.location_id
     where {{ kpi_period_started('r.period_start', 'a.as_of_local') }}
@@ -140,7 +198,7 @@ select
     cast(value as double) as value,
     cast(numerator as double) as numerator,
     cast(denominator as double) as denominator,
-    cast(is_final as boolean) as is_final,
+    cast(is_final as boolean) as is_final
 from {{ relation }}
 {%- endmacro %}
 
@@ -158,7 +216,7 @@ from {{ relation }}
         {{ dim_cols }}
         sum(case when is_retained then 1 else 0 end) as retained,
         sum(visits_first_year) as first_year_visits,
-        count(*) as cohort_size,
+        count(*) as cohort_size
     from {{ cohorts }}
     group by {{ (['cohort_month', 'location_id'] + dims) | join(', ') }}
 ),
@@ -172,7 +230,7 @@ from {{ relation }}
         {{ dim_cols }}
         sum(retained) as retained,
         sum(first_year_visits) as first_year_visits,
-        sum(cohort_size) as cohort_size,
+        sum(cohort_size) as cohort_size
     from {{ name }}__by_location
     group by {{ (['cohort_month'] + dims) | join(', ') }}
 ),
@@ -180,12 +238,12 @@ from {{ relation }}
 {{ name }}__long as (
     select
         cohort_month, location_id, {{ dim_cols }}
-        'retention_12m' as kpi, retained as numerator, cohort_size as denominator,
+        'retention_12m' as kpi, retained as numerator, cohort_size as denominator
     from {{ name }}__with_chain
     union all
     select
         cohort_month, location_id, {{ dim_cols }}
-        'visits_first_year' as kpi, first_year_visits as numerator, cohort_size as denominator,
+        'visits_first_year' as kpi, first_year_visits as numerator, cohort_size as denominator
     from {{ name }}__with_chain
 ),
 
@@ -205,7 +263,7 @@ from {{ relation }}
                 dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'l.cohort_month'))) }} as date)
             <= cast(a.as_of_local as date),
             false
-        ) as is_final,
+        ) as is_final
     from {{ name }}__long as l
     left join kpi_as_of as a on l.location_id = a.location_id
 )

@@ -6,7 +6,7 @@
 select
     table_schema,
     table_name,
-    column_name,
+    column_name
 from information_schema.columns
 where
     table_schema in ('staging', 'intermediate', 'marts')

@@ -16,7 +16,7 @@ keys as (
         {%- for column in columns %}
         {{ column }},
         {%- endfor %}
-        count(*) as n_rows,
+        count(*) as n_rows
     from {{ model }}
     group by {{ columns | join(', ') }}
 ),

@@ -30,7 +30,7 @@ table_maxima as (
 ),
 
 final as (
-    select cast(max(max_updated_at) as timestamptz) as as_of_at,
+    select cast(max(max_updated_at) as timestamptz) as as_of_at
     from table_maxima
 )
 

@@ -23,7 +23,7 @@ first_bookings as (
     -- capacity (open hours) without the activity the extracts never held
     select
         cast({{ dbt.dateadd('day', -1, 'min(scheduled_start)') }} as date) as first_booked_date,
-        greatest(max(scheduled_end), max(scheduled_start)) as last_booked_at,
+        greatest(max(scheduled_end), max(scheduled_start)) as last_booked_at
     from appointments
 ),
 
@@ -41,14 +41,14 @@ bounds as (
                 'day', 1, 'greatest(as_of.as_of_at, coalesce(first_bookings.last_booked_at, as_of.as_of_at))'
             ) }}
             as date
-        ) as last_date,
+        ) as last_date
     from as_of
     cross join first_bookings
     where as_of.as_of_at is not null
 ),
 
 spine as (
-    select {{ days_between('first_date', 'last_date') }} as date_day,
+    select {{ days_between('first_date', 'last_date') }} as date_day
     from bounds
     where first_date <= last_date
 )

@@ -34,7 +34,7 @@ dates as (
 last_bookings as (
     select
         appointments.location_id,
-        max({{ local_date('appointments.scheduled_start', 'locations.timezone') }}) as last_booked_date,
+        max({{ local_date('appointments.scheduled_start', 'locations.timezone') }}) as last_booked_date
     from appointments
     inner join locations on appointments.location_id = locations.location_id
     group by appointments.location_id
@@ -50,7 +50,7 @@ location_ranges as (
                 coalesce(last_bookings.last_booked_date, {{ local_date('as_of.as_of_at', 'locations.timezone') }})
             ),
             coalesce(cast({{ dbt.dateadd('day', -1, 'locations.closed_on') }} as date), cast('9999-12-31' as date))
-        ) as last_date,
+        ) as last_date
     from locations
     cross join as_of
     left join last_bookings on locations.location_id = last_bookings.location_id
@@ -59,7 +59,7 @@ location_ranges as (
 location_dates as (
     select
         location_ranges.location_id,
-        dates.date_day,
+        dates.date_day
     from location_ranges
     inner join dates
         on dates.date_day between location_ranges.first_date and location_ranges.last_date
@@ -74,7 +74,7 @@ hours_valid as (
         row_number() over (
             partition by location_dates.location_id, location_dates.date_day
             order by location_hours.valid_from desc
-        ) as priority,
+        ) as priority
     from location_dates
     inner join location_hours
         on
@@ -110,7 +110,7 @@ final as (
                     ) }}
                 )
             else 0
-        end as open_hours,
+        end as open_hours
     from location_dates
     left join hours_valid
         on

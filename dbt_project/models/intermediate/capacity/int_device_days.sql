@@ -20,7 +20,7 @@ final as (
         location_days.date_day,
         location_days.week_start,
         location_days.month_start,
-        location_days.open_hours as owned_open_hours,
+        location_days.open_hours as owned_open_hours
     from devices
     inner join location_days
         on

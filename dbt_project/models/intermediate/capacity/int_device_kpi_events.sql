@@ -22,7 +22,7 @@ used as (
         appointments.device_id,
         devices.location_id,
         appointments.scheduled_date as event_date,
-        sum(appointments.duration_hours) as used_hours,
+        sum(appointments.duration_hours) as used_hours
     from appointments
     inner join devices on appointments.device_id = devices.device_id
     group by appointments.device_id, devices.location_id, appointments.scheduled_date
@@ -34,7 +34,7 @@ events as (
         location_id,
         event_date,
         used_hours as numerator,
-        0 as denominator,
+        0 as denominator
     from used
     union all
     select
@@ -42,7 +42,7 @@ events as (
         location_id,
         date_day as event_date,
         0 as numerator,
-        owned_open_hours as denominator,
+        owned_open_hours as denominator
     from device_days
 ),
 
@@ -55,7 +55,7 @@ final as (
         'ratio' as value_kind,
         0 as window_minutes,
         cast(sum(numerator) as double) as numerator,
-        cast(sum(denominator) as double) as denominator,
+        cast(sum(denominator) as double) as denominator
     from events
     group by device_id, location_id, event_date
 )

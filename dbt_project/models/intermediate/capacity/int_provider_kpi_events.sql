@@ -26,7 +26,7 @@ events as (
         appointments.location_id,
         appointments.scheduled_date as event_date,
         appointments.duration_hours as numerator,
-        0 as denominator,
+        0 as denominator
     from appointments
     inner join providers on appointments.provider_id = providers.provider_id
     union all
@@ -35,7 +35,7 @@ events as (
         shifts.location_id,
         shifts.shift_date as event_date,
         0 as numerator,
-        shifts.hours as denominator,
+        shifts.hours as denominator
     from shifts
     inner join providers on shifts.provider_id = providers.provider_id
 ),
@@ -49,7 +49,7 @@ final as (
         'ratio' as value_kind,
         0 as window_minutes,
         cast(sum(numerator) as double) as numerator,
-        cast(sum(denominator) as double) as denominator,
+        cast(sum(denominator) as double) as denominator
     from events
     group by provider_id, location_id, event_date
 )

@@ -22,7 +22,7 @@ final as (
         location_days.week_start,
         location_days.month_start,
         location_days.is_open,
-        location_days.open_hours as available_hours,
+        location_days.open_hours as available_hours
     from rooms
     inner join location_days
         on

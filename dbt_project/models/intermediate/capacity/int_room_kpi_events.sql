@@ -33,7 +33,7 @@ appointment_days as (
         rooms.location_id,
         appointments.scheduled_date as event_date,
         sum(appointments.net_revenue) as revenue,
-        sum(case when appointments.is_completed then appointments.duration_hours else 0 end) as completed_hours,
+        sum(case when appointments.is_completed then appointments.duration_hours else 0 end) as completed_hours
     from appointments
     inner join rooms on appointments.room_id = rooms.room_id
     group by appointments.room_id, rooms.location_id, appointments.scheduled_date
@@ -44,7 +44,7 @@ available as (
         room_id,
         location_id,
         date_day as event_date,
-        available_hours,
+        available_hours
     from room_days
 ),
 
@@ -60,7 +60,7 @@ events as (
         event_date,
         'revenue_per_room_hour' as kpi,
         revenue as numerator,
-        0 as denominator,
+        0 as denominator
     from appointment_days cross join has_pos
     where has_pos.flag
     union all
@@ -70,7 +70,7 @@ events as (
         event_date,
         'revenue_per_room_hour' as kpi,
         0 as numerator,
-        available_hours as denominator,
+        available_hours as denominator
     from available cross join has_pos
     where has_pos.flag
     -- revenue_per_treatment_hour
@@ -81,7 +81,7 @@ events as (
         event_date,
         'revenue_per_treatment_hour' as kpi,
         revenue as numerator,
-        completed_hours as denominator,
+        completed_hours as denominator
     from appointment_days cross join has_pos
     where has_pos.flag
     -- room_utilization
@@ -92,7 +92,7 @@ events as (
         event_date,
         'room_utilization' as kpi,
         completed_hours as numerator,
-        0 as denominator,
+        0 as denominator
     from appointment_days
     union all
     select
@@ -101,7 +101,7 @@ events as (
         event_date,
         'room_utilization' as kpi,
         0 as numerator,
-        available_hours as denominator,
+        available_hours as denominator
     from available
 ),
 
@@ -114,7 +114,7 @@ final as (
         'ratio' as value_kind,
         0 as window_minutes,
         cast(sum(numerator) as double) as numerator,
-        cast(sum(denominator) as double) as denominator,
+        cast(sum(denominator) as double) as denominator
     from events
     group by room_id, location_id, event_date, kpi
 )

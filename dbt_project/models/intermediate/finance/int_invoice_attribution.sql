@@ -27,7 +27,7 @@ final as (
             else invoices.provider_id
         end as attributed_provider_id,
         appointments.room_id as attributed_room_id,
-        invoices.updated_at,
+        invoices.updated_at
     from invoices
     left join appointments on invoices.appointment_id = appointments.appointment_id
 )

@@ -22,7 +22,7 @@ daily as (
         service_category,
         line_type,
         sum(net_amount) as net_revenue,
-        sum(cost_amount) as cogs,
+        sum(cost_amount) as cogs
     from lines
     group by location_id, issued_date, attributed_provider_id, service_category, line_type
 ),
@@ -33,7 +33,7 @@ events as (
         'net_revenue' as kpi,
         'sum' as value_kind,
         net_revenue as numerator,
-        cast(null as double) as denominator,
+        cast(null as double) as denominator
     from daily
     union all
     select
@@ -41,7 +41,7 @@ events as (
         'gross_margin' as kpi,
         'ratio' as value_kind,
         net_revenue - cogs as numerator,
-        net_revenue as denominator,
+        net_revenue as denominator
     from daily
     union all
     select
@@ -49,7 +49,7 @@ events as (
         'membership_revenue_share' as kpi,
         'ratio' as value_kind,
         case when line_type = 'membership_fee' then net_revenue else 0 end as numerator,
-        net_revenue as denominator,
+        net_revenue as denominator
     from daily
     union all
     select
@@ -57,7 +57,7 @@ events as (
         'retail_revenue_share' as kpi,
         'ratio' as value_kind,
         case when line_type = 'retail_product' then net_revenue else 0 end as numerator,
-        net_revenue as denominator,
+        net_revenue as denominator
     from daily
 ),
 
@@ -72,7 +72,7 @@ final as (
         value_kind,
         0 as window_minutes,
         cast(numerator as double) as numerator,
-        cast(denominator as double) as denominator,
+        cast(denominator as double) as denominator
     from events
 )
 

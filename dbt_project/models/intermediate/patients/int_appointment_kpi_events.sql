@@ -59,7 +59,7 @@ reschedule_requests as (
             when confirmation_response = 'reschedule_requested'
                 then coalesce(confirmation_responded_at, cancelled_at)
             else coalesce(cancelled_at, confirmation_responded_at)
-        end as requested_at,
+        end as requested_at
     from appointments
     where confirmation_response = 'reschedule_requested' or cancellation_reason = 'reschedule'
 ),
@@ -91,7 +91,7 @@ intake_by_appointment as (
                     and intake_forms.completed_at < appointments.scheduled_start then 1
                 else 0
             end
-        ) as all_completed,
+        ) as all_completed
     from intake_forms
     inner join appointments on intake_forms.appointment_id = appointments.appointment_id
     group by intake_forms.appointment_id
@@ -121,7 +121,7 @@ flags as (
         reschedules_captured.appointment_id is not null as is_reschedule_captured,
         intake_by_appointment.appointment_id is not null and not appointments.is_cancelled as in_intake_base,
         coalesce(intake_by_appointment.all_completed = 1, false) as is_intake_complete,
-        rebooked_visits.appointment_id is not null as is_rebooked,
+        rebooked_visits.appointment_id is not null as is_rebooked
     from appointments
     left join consult_conversions on appointments.appointment_id = consult_conversions.appointment_id
     left join reschedule_requests on appointments.appointment_id = reschedule_requests.appointment_id
@@ -137,7 +137,7 @@ events as (
         'sum' as value_kind,
         0 as window_minutes,
         1 as numerator,
-        cast(null as double) as denominator,
+        cast(null as double) as denominator
     from flags
     where is_completed
     union all
@@ -147,7 +147,7 @@ events as (
         'ratio' as value_kind,
         0 as window_minutes,
         case when is_no_show then 1 else 0 end as numerator,
-        1 as denominator,
+        1 as denominator
     from flags
     where in_no_show_base
     union all
@@ -157,7 +157,7 @@ events as (
         'ratio' as value_kind,
         0 as window_minutes,
         case when is_late_cancellation then 1 else 0 end as numerator,
-        1 as denominator,
+        1 as denominator
     from flags
     where in_no_show_base
     union all
@@ -167,7 +167,7 @@ events as (
         'ratio' as value_kind,
         {{ var('consult_window_days') }} * 1440 as window_minutes,
         case when is_converted_consult then 1 else 0 end as numerator,
-        1 as denominator,
+        1 as denominator
     from flags
     where is_completed and is_consultation
     union all
@@ -179,7 +179,7 @@ events as (
         case
             when confirmation_response in ('confirmed', 'reschedule_requested', 'cancelled') then 1 else 0
         end as numerator,
-        1 as denominator,
+        1 as denominator
     from flags
     where confirmation_requested_at is not null
     union all
@@ -189,7 +189,7 @@ events as (
         'ratio' as value_kind,
         {{ var('reschedule_window_days') }} * 1440 as window_minutes,
         case when is_reschedule_captured then 1 else 0 end as numerator,
-        1 as denominator,
+        1 as denominator
     from flags
     where is_reschedule_request
     union all
@@ -199,7 +199,7 @@ events as (
         'ratio' as value_kind,
         0 as window_minutes,
         case when is_intake_complete then 1 else 0 end as numerator,
-        1 as denominator,
+        1 as denominator
     from flags
     where in_intake_base
     union all
@@ -209,7 +209,7 @@ events as (
         'ratio' as value_kind,
         {{ var('rebook_grace_minutes') }} as window_minutes,
         case when is_rebooked then 1 else 0 end as numerator,
-        1 as denominator,
+        1 as denominator
     from flags
     where is_completed
     union all
@@ -219,7 +219,7 @@ events as (
         'ratio' as value_kind,
         0 as window_minutes,
         net_revenue as numerator,
-        1 as denominator,
+        1 as denominator
     from flags
     where is_completed and exists (select 1 from invoices)
 ),
@@ -237,7 +237,7 @@ final as (
         events.value_kind,
         events.window_minutes,
         cast(events.numerator as double) as numerator,
-        cast(events.denominator as double) as denominator,
+        cast(events.denominator as double) as denominator
     from events
     inner join flags on events.appointment_id = flags.appointment_id
 )

@@ -23,7 +23,7 @@ per_patient as (
         first_visit_date,
         {{ month_start('first_visit_date') }} as cohort_month,
         count(*) as visits_first_year,
-        max(case when visit_date > first_visit_date then 1 else 0 end) as is_retained,
+        max(case when visit_date > first_visit_date then 1 else 0 end) as is_retained
     from visits
     where visit_date <= cast({{ dbt.dateadd('day', var('retention_window_days'), 'first_visit_date') }} as date)
     group by patient_key, first_visit_location_id, first_visit_date
@@ -37,7 +37,7 @@ final as (
         per_patient.cohort_month,
         coalesce(patients.acquisition_channel, 'unknown') as acquisition_channel,
         per_patient.visits_first_year,
-        per_patient.is_retained = 1 as is_retained,
+        per_patient.is_retained = 1 as is_retained
     from per_patient
     left join patients on per_patient.patient_key = patients.patient_key
 )

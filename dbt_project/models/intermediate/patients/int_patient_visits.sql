@@ -24,7 +24,7 @@ completed as (
         row_number() over (
             partition by appointments.patient_key
             order by appointments.scheduled_start, appointments.appointment_id
-        ) as visit_number,
+        ) as visit_number
     from appointments
     left join locations on appointments.location_id = locations.location_id
     where appointments.status = 'completed'
@@ -36,7 +36,7 @@ first_visits as (
         appointment_id as first_visit_appointment_id,
         scheduled_start as first_visit_at,
         scheduled_date as first_visit_date,
-        location_id as first_visit_location_id,
+        location_id as first_visit_location_id
     from completed
     where visit_number = 1
 ),
@@ -57,7 +57,7 @@ final as (
         case
             when first_visits.first_visit_at < appointments.scheduled_start then 'returning'
             else 'new'
-        end as patient_type,
+        end as patient_type
     from appointments
     left join completed on appointments.appointment_id = completed.appointment_id
     left join first_visits on appointments.patient_key = first_visits.patient_key

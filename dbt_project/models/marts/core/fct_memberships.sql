@@ -23,7 +23,7 @@ final as (
         plans.price,
         plans.billing_period_months,
         {{ safe_divide('plans.price', 'plans.billing_period_months') }} as monthly_value,
-        memberships.updated_at,
+        memberships.updated_at
     from memberships
     left join plans on memberships.plan_id = plans.plan_id
 )

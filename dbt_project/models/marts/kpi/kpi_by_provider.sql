@@ -29,7 +29,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from invoice_events
     union all
     select
@@ -40,7 +40,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from productive_events
     union all
     select
@@ -51,7 +51,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from appointment_events
 ),
 
