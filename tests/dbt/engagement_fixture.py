@@ -3,7 +3,7 @@
 One New York location; two patients; three leads whose contacts are spelled differently in
 each silo (`+1 (415) 555-0134` in the PMS, `4155550134` in the CRM and the phone system), a
 call placed before a lead existed, an email reply in mixed case. No reviews system and no ad
-spend at all (issue 8). Every number the tests assert is worked out in the test docstrings.
+spend at all (a partial clinic). Every number the tests assert is worked out in the test docstrings.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
     later of the as-of date and the location's last booked appointment (closed_on excluded).
     A day is open when location_hours has a row for its ISO weekday valid that date
     (valid_from <= date <= valid_to, open-ended when valid_to is null; the latest valid_from
-    wins on overlap) and the date is not in location_closures (kpis.md, "Open hours").
+    wins on overlap) and the date is not in location_closures (docs/kpis.md, "Open hours").
 -#}
 with
 

@@ -1,7 +1,7 @@
 {#-
     Grain: room x local date while the room is active (active_from <= date, active_to null or
     >= date). available_hours = the location's open hours that date (0 when closed). All room
-    types are kept; room KPIs filter room_type = 'treatment' (kpis.md, "Open hours").
+    types are kept; room KPIs filter room_type = 'treatment' (docs/kpis.md, "Open hours").
 -#}
 with
 

@@ -1,5 +1,5 @@
 {#-
-    Grain: treatment room x local date x kpi. Additive events of the room KPIs (kpis.md):
+    Grain: treatment room x local date x kpi. Additive events of the room KPIs (docs/kpis.md):
       revenue_per_room_hour       net revenue of paid invoices linked to appointments in the
                                   room, by the appointment's scheduled_start date / the room's
                                   available hours (location open hours while the room is active)

@@ -2,7 +2,7 @@
     Every hashed contact a patient or a lead is known by, one row per contact x party
     (grain: party_type x contact_kind x party key). Phone and message systems only know a
     number or an address; matching their `contact_hash` against this table is how a call or
-    a message finds its lead and patient (sources.md, "Identity across silos"). Only keyed
+    a message finds its lead and patient (docs/landing-contract.md, "Identity matching"). Only keyed
     hashes of normalised contacts are here, so `+1 (415) 555-0134` and `4155550134` meet.
 -#}
 with

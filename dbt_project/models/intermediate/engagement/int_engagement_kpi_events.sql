@@ -1,6 +1,6 @@
 {#-
     Grain: call / message / survey x kpi (x grain for reactivation). The additive events behind
-    the engagement KPIs that are not about leads (docs/kpis.md, Engagement), dated by the local
+    the engagement KPIs that are not about leads (docs/kpis.md), dated by the local
     date at the event's location; kpi_engagement rolls them up with the `kpi_rollup` macro:
       missed_call_rate          inbound calls missed / inbound calls
       post_care_response_rate   post-care check-ins answered within post_care_window_hours / sent

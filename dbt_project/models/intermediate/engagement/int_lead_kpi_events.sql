@@ -1,6 +1,6 @@
 {#-
     Grain: lead (or spend day, or new patient) x kpi. The additive events behind every lead KPI
-    (docs/kpis.md, Engagement), dated by the lead's local creation date at its location and
+    (docs/kpis.md), dated by the lead's local creation date at its location and
     carrying `lead_channel`, so kpi_engagement (all channels) and kpi_by_channel (per channel)
     roll up the very same events with the `kpi_rollup` macro:
       new_leads                 leads created (sum)

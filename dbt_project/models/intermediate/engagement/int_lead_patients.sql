@@ -1,6 +1,6 @@
 {#-
     Each lead's patient (grain: lead_key): `leads.patient_id` when the CRM converted it, else
-    the patient with the same normalised phone or email (kpis.md, booking_conversion_rate).
+    the patient with the same normalised phone or email (docs/kpis.md, booking_conversion_rate).
     Several patients can share a contact (a family phone): the earliest-created one is taken,
     then the smallest key, so the answer is deterministic.
 -#}

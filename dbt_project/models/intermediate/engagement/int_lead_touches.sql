@@ -1,7 +1,7 @@
 {#-
     Every call and message that belongs to a lead (grain: lead_key x touch_type x touch_id):
     its normalised contact matches one of the lead's contacts, or (messages only) the
-    platform's `lead_id` names the lead (kpis.md, Engagement). A contact shared by two leads
+    platform's `lead_id` names the lead (docs/kpis.md). A contact shared by two leads
     gives both leads the touch: each lead's own clock decides whether it counts.
     `response_at` is when the touch answers the lead (an outbound call or message when sent,
     an answered inbound call when answered); `reach_at` is when the lead was actually reached

@@ -2,7 +2,7 @@
     One row per delivered `review_request` message (grain: message_id), with whether it
     converted. A review by a patient is credited once, to the latest delivered request to that
     patient sent at or before the review, and only when the review came within
-    review_window_days of that request; earlier requests get nothing (kpis.md).
+    review_window_days of that request; earlier requests get nothing (docs/kpis.md).
 -#}
 {%- set window_days = var('review_window_days') -%}
 

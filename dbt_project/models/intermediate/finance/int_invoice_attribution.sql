@@ -1,5 +1,5 @@
 {#-
-    Grain: invoice. kpis.md "Attribution": an invoice with an appointment_id belongs to that
+    Grain: invoice. docs/kpis.md "Attribution": an invoice with an appointment_id belongs to that
     appointment's room and provider; otherwise (no appointment, or one the PMS does not know)
     to invoices.provider_id, with no room.
 -#}

@@ -1,6 +1,6 @@
 {#-
     Grain: appointment x kpi. The additive events behind every appointment-based KPI
-    (kpis.md), dated by scheduled_start's local date at the appointment's location and carrying
+    (docs/kpis.md), dated by scheduled_start's local date at the appointment's location and carrying
     the breakdown keys (provider, service category, patient type, room). kpi marts roll them up
     with the `kpi_rollup` macro, so each definition lives here once.
       completed_visits             completed appointments (sum)

@@ -1,7 +1,7 @@
 {#-
     Grain: appointment. Each patient's completed visits numbered in scheduled_start order, the
     patient's first visit (earliest completed visit), and whether the appointment is for a new
-    patient (no completed visit before its scheduled_start) or a returning one (kpis.md).
+    patient (no completed visit before its scheduled_start) or a returning one (docs/kpis.md).
     Ties on scheduled_start are broken by appointment_id so the numbering is deterministic.
 -#}
 with

@@ -9,7 +9,7 @@
 {#-
     Grain: invoice line. Dated by the invoice's issued_at in the location's local time;
     is_revenue = the invoice is `paid` (open, void and refunded count for nothing). Attribution
-    per kpis.md (int_invoice_attribution). updated_at = the later of the line's and the
+    per docs/kpis.md, Attribution (int_invoice_attribution). updated_at = the later of the line's and the
     invoice's. Incremental (delete+insert on invoice_line_id): a run writes the lines whose row
     differs from the one built (the line, its invoice, attribution, service or location changed),
     so a late extract is never missed (macros/incremental.sql).

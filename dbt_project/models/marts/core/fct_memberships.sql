@@ -18,7 +18,7 @@ final as (
         memberships.status,
         memberships.started_on,
         memberships.cancelled_on,
-        -- active through the day before cancelled_on (sources.md)
+        -- active through the day before cancelled_on (docs/landing-contract.md)
         cast({{ dbt.dateadd('day', -1, 'memberships.cancelled_on') }} as date) as active_through,
         plans.price,
         plans.billing_period_months,

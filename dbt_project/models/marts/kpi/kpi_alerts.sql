@@ -1,5 +1,5 @@
 {#-
-    The closed loop (kpis.md): an alert fires when a *final* KPI misses its target (status
+    The closed loop (docs/kpis.md): an alert fires when a *final* KPI misses its target (status
     below / above), or moves the wrong way by more than its seeded tolerance against its
     trailing mean over the previous `alert_trailing_weeks` (4) periods of the same grain.
     Wrong way: down for higher_is_better, up for lower_is_better, away from the band's middle

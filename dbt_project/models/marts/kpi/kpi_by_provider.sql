@@ -1,6 +1,6 @@
 {#-
     Per-provider drill-down (same long form plus provider_id), per location and chain-wide:
-      revenue_per_provider        net revenue attributed to the provider (sum; kpis.md)
+      revenue_per_provider        net revenue attributed to the provider (sum; docs/kpis.md)
       provider_productive_share   completed-appointment hours / shift hours (revenue-generating)
       rebooking_rate, confirmation_response_rate   by the appointment's provider
 -#}

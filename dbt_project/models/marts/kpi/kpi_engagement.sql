@@ -1,5 +1,5 @@
 {#-
-    Engagement KPIs in the scorecard's long form (docs/kpis.md, Engagement; also nps and cac):
+    Engagement KPIs in the scorecard's long form (docs/kpis.md; also nps and cac):
     the lead events (all channels together) and the other engagement events rolled up with
     `kpi_rollup`; lead_response_minutes is a median, recomputed chain-wide from the leads.
     KPIs whose input tables were never delivered (kpi_coverage.computable = false) have no rows.

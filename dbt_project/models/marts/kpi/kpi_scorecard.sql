@@ -1,5 +1,5 @@
 {#-
-    Every KPI at location x period in one long mart (kpis.md, "The scorecard"): the union of
+    Every KPI at location x period in one long mart (docs/kpis.md, "Scorecard, baselines and alerts"): the union of
     the family marts joined to the kpi_targets seed.
       status          on_target | below (value < target_low) | above (value > target_high);
                       no_target when the KPI has no target or no value (zero denominator)
