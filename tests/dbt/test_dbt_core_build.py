@@ -88,7 +88,7 @@ def test_no_raw_patient_id_or_contact_reaches_staging_or_marts(
 
 
 def test_empty_raw_layer_builds_and_emits_no_kpi_rows(tmp_path: Path) -> None:
-    """Partial systems: all 22 raw tables empty -> the project builds and no KPI has a (fake) row."""
+    """All 22 raw tables empty -> the project builds and no KPI has a (fake) row."""
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     ensure_raw_tables(con)
     con.close()
@@ -103,7 +103,7 @@ def test_empty_raw_layer_builds_and_emits_no_kpi_rows(tmp_path: Path) -> None:
 
 
 def test_without_pos_revenue_kpis_are_absent_but_operations_remain(tmp_path: Path) -> None:
-    """Partial systems: without a POS there are no revenue rows (never 0); room and visit KPIs remain."""
+    """Without a POS there are no revenue rows (never 0); room and visit KPIs remain."""
     chain = build_chain()
     pms_only = Chain(
         as_of=chain.as_of, tables={k: v for k, v in chain.tables.items() if k[0] == "pms"}
