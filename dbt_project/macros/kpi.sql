@@ -95,72 +95,15 @@ kpi_as_of as (
     {%- endif %}
 ),
 
-{%- set sum_kinds = "value_kind <> 'median'" if medians else "true" %}
 {{ name }}__by_location as (
-    select
-        grain,
-        period_start,
-        location_id,
-        {{ dim_cols }}
-        kpi,
-        value_kind,
-        max(window_minutes) as window_minutes,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator
-    from {{ name }}__events
-    where {{ sum_kinds }}
-    group by grain, period_start, location_id, {{ dim_cols }} kpi, value_kind
-    {%- if medians %}
-    union all
-    select
-        grain,
-        period_start,
-        location_id,
-        {{ dim_cols }}
-        kpi,
-        value_kind,
-        max(window_minutes) as window_minutes,
-        {{ median('numerator') }} as numerator,
-        cast(null as double) as denominator
-    from {{ name }}__events
-    where value_kind = 'median'
-    group by grain, period_start, location_id, {{ dim_cols }} kpi, value_kind
-    {%- endif %}
+    {{ _kpi_group(name ~ '__events', dims, 'location_id', medians) }}
 ),
 
 {%- if with_chain %}
 {{ name }}__with_chain as (
     select * from {{ name }}__by_location
     union all
-    select
-        grain,
-        period_start,
-        '_all' as location_id,
-        {{ dim_cols }}
-        kpi,
-        value_kind,
-        max(window_minutes) as window_minutes,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator
-    from {{ name }}__by_location
-    where {{ sum_kinds }}
-    group by grain, period_start, {{ dim_cols }} kpi, value_kind
-    {%- if medians %}
-    union all
-    select
-        grain,
-        period_start,
-        '_all' as location_id,
-        {{ dim_cols }}
-        kpi,
-        value_kind,
-        max(window_minutes) as window_minutes,
-        {{ median('numerator') }} as numerator,
-        cast(null as double) as denominator
-    from {{ name }}__events
-    where value_kind = 'median'
-    group by grain, period_start, {{ dim_cols }} kpi, value_kind
-    {%- endif %}
+    {{ _kpi_group(name ~ '__by_location', dims, "'_all'", false, name ~ '__events' if medians else none) }}
 ),
 {%- endif %}
 
@@ -267,4 +210,48 @@ from {{ relation }}
     from {{ name }}__long as l
     left join kpi_as_of as a on l.location_id = a.location_id
 )
+{%- endmacro %}
+
+{#-
+    One grouping step of kpi_rollup: rows of `relation` summed per grain, period, `location`
+    (a column, or '_all'), dims and kpi. With `medians_from`, 'median' rows are not summed but
+    recomputed as the median of that relation's event numerators (never a median of medians).
+-#}
+{% macro _kpi_group(relation, dims, location, medians, medians_from=none) -%}
+{%- set dim_cols -%}{% for d in dims %}{{ d }}, {% endfor %}{%- endset -%}
+{%- set median_source = medians_from if medians_from is not none else (relation if medians else none) -%}
+{%- set grouping -%}
+    group by grain, period_start, {{ '' if location.startswith("'") else location ~ ', ' }}{{ dim_cols }}kpi, value_kind
+{%- endset %}
+    select
+        grain,
+        period_start,
+        {{ location }} as location_id,
+        {{ dim_cols }}
+        kpi,
+        value_kind,
+        max(window_minutes) as window_minutes,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from {{ relation }}
+    {%- if median_source is not none %}
+    where value_kind <> 'median'
+    {%- endif %}
+    {{ grouping }}
+    {%- if median_source is not none %}
+    union all
+    select
+        grain,
+        period_start,
+        {{ location }} as location_id,
+        {{ dim_cols }}
+        kpi,
+        value_kind,
+        max(window_minutes) as window_minutes,
+        {{ median('numerator') }} as numerator,
+        cast(null as double) as denominator
+    from {{ median_source }}
+    where value_kind = 'median'
+    {{ grouping }}
+    {%- endif %}
 {%- endmacro %}

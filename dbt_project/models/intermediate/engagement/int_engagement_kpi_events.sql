@@ -46,86 +46,41 @@ lapsed_messages as (
     where is_lapsed
 ),
 
+{#- kpi, source CTE, local date column, window_minutes, numerator, condition, event_grain -#}
+{%- set engagement_kpis = [
+    ('missed_call_rate', 'calls', 'started_local_date', 0,
+        'case when is_missed then 1.0 else 0.0 end', "direction = 'inbound'", none),
+    ('post_care_response_rate', 'post_care', 'sent_local_date', post_care_window,
+        'case when is_answered then 1.0 else 0.0 end', 'true', none),
+    ('post_care_click_rate', 'post_care', 'sent_local_date', post_care_window,
+        'case when is_link_clicked then 1.0 else 0.0 end', 'true', none),
+    ('review_conversion_rate', 'review_requests', 'sent_local_date', review_window,
+        'case when is_converted then 1.0 else 0.0 end', 'true', none),
+    ('nps', 'surveys', 'responded_local_date', 0,
+        "case nps_category when 'promoter' then 100.0 when 'detractor' then -100.0 else 0.0 end",
+        'is_responded', none),
+    ('reactivation_rate', 'lapsed_messages', 'sent_local_date', reactivation_window,
+        'case when is_reactivated then 1.0 else 0.0 end', 'rank_in_week = 1', 'week'),
+    ('reactivation_rate', 'lapsed_messages', 'sent_local_date', reactivation_window,
+        'case when is_reactivated then 1.0 else 0.0 end', 'rank_in_month = 1', 'month'),
+] %}
+
 events as (
-    select
-        location_id,
-        started_local_date as event_date,
-        cast(null as varchar) as event_grain,
-        'missed_call_rate' as kpi,
-        0 as window_minutes,
-        case when is_missed then 1.0 else 0.0 end as numerator
-    from calls
-    where direction = 'inbound'
+    {%- for kpi, relation, date_column, window, numerator, condition, grain in engagement_kpis %}
+        select
+            location_id,
+            {{ date_column }} as event_date,
+            {{ "'" ~ grain ~ "'" if grain else 'null' }} as event_grain,
+            '{{ kpi }}' as kpi,
+            {{ window }} as window_minutes,
+            {{ numerator }} as numerator
+        from {{ relation }}
+        where {{ condition }}
+        {%- if not loop.last %}
 
-    union all
-
-    select
-        location_id,
-        sent_local_date as event_date,
-        null as event_grain,
-        'post_care_response_rate' as kpi,
-        {{ post_care_window }} as window_minutes,
-        case when is_answered then 1.0 else 0.0 end as numerator
-    from post_care
-
-    union all
-
-    select
-        location_id,
-        sent_local_date as event_date,
-        null as event_grain,
-        'post_care_click_rate' as kpi,
-        {{ post_care_window }} as window_minutes,
-        case when is_link_clicked then 1.0 else 0.0 end as numerator
-    from post_care
-
-    union all
-
-    select
-        location_id,
-        sent_local_date as event_date,
-        null as event_grain,
-        'review_conversion_rate' as kpi,
-        {{ review_window }} as window_minutes,
-        case when is_converted then 1.0 else 0.0 end as numerator
-    from review_requests
-
-    union all
-
-    select
-        location_id,
-        responded_local_date as event_date,
-        null as event_grain,
-        'nps' as kpi,
-        0 as window_minutes,
-        case nps_category when 'promoter' then 100.0 when 'detractor' then -100.0 else 0.0 end
-            as numerator
-    from surveys
-    where is_responded
-
-    union all
-
-    select
-        location_id,
-        sent_local_date as event_date,
-        'week' as event_grain,
-        'reactivation_rate' as kpi,
-        {{ reactivation_window }} as window_minutes,
-        case when is_reactivated then 1.0 else 0.0 end as numerator
-    from lapsed_messages
-    where rank_in_week = 1
-
-    union all
-
-    select
-        location_id,
-        sent_local_date as event_date,
-        'month' as event_grain,
-        'reactivation_rate' as kpi,
-        {{ reactivation_window }} as window_minutes,
-        case when is_reactivated then 1.0 else 0.0 end as numerator
-    from lapsed_messages
-    where rank_in_month = 1
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 final as (

@@ -29,72 +29,32 @@ patients as (
     select * from {{ ref('dim_patients') }}
 ),
 
+{#- kpi, value_kind, window_minutes, numerator, denominator, condition: one event per lead -#}
+{%- set lead_kpis = [
+    ('new_leads', 'sum', 0, '1.0', 'null', 'true'),
+    ('leads_unanswered', 'sum', 0, 'case when is_responded then 0.0 else 1.0 end', 'null', 'true'),
+    ('contact_rate', 'ratio', contact_window, 'case when is_reached_in_window then 1.0 else 0.0 end', '1.0', 'true'),
+    ('booking_conversion_rate', 'ratio', booking_window,
+        'case when is_booked_in_window then 1.0 else 0.0 end', '1.0', 'true'),
+    ('lead_response_minutes', 'median', 0, 'response_minutes', 'null', 'response_minutes is not null'),
+] %}
+
 events as (
-    select
-        location_id,
-        channel as lead_channel,
-        created_local_date as event_date,
-        'new_leads' as kpi,
-        'sum' as value_kind,
-        0 as window_minutes,
-        1.0 as numerator,
-        cast(null as double) as denominator
-    from leads
+    {%- for kpi, kind, window, numerator, denominator, condition in lead_kpis %}
+        select
+            location_id,
+            channel as lead_channel,
+            created_local_date as event_date,
+            '{{ kpi }}' as kpi,
+            '{{ kind }}' as value_kind,
+            {{ window }} as window_minutes,
+            cast({{ numerator }} as double) as numerator,
+            cast({{ denominator }} as double) as denominator
+        from leads
+        where {{ condition }}
 
-    union all
-
-    select
-        location_id,
-        channel as lead_channel,
-        created_local_date as event_date,
-        'leads_unanswered' as kpi,
-        'sum' as value_kind,
-        0 as window_minutes,
-        case when is_responded then 0.0 else 1.0 end as numerator,
-        null as denominator
-    from leads
-
-    union all
-
-    select
-        location_id,
-        channel as lead_channel,
-        created_local_date as event_date,
-        'contact_rate' as kpi,
-        'ratio' as value_kind,
-        {{ contact_window }} as window_minutes,
-        case when is_reached_in_window then 1.0 else 0.0 end as numerator,
-        1.0 as denominator
-    from leads
-
-    union all
-
-    select
-        location_id,
-        channel as lead_channel,
-        created_local_date as event_date,
-        'booking_conversion_rate' as kpi,
-        'ratio' as value_kind,
-        {{ booking_window }} as window_minutes,
-        case when is_booked_in_window then 1.0 else 0.0 end as numerator,
-        1.0 as denominator
-    from leads
-
-    union all
-
-    select
-        location_id,
-        channel as lead_channel,
-        created_local_date as event_date,
-        'lead_response_minutes' as kpi,
-        'median' as value_kind,
-        0 as window_minutes,
-        cast(response_minutes as double) as numerator,
-        null as denominator
-    from leads
-    where response_minutes is not null
-
-    union all
+        union all
+    {%- endfor %}
 
     select
         location_id,

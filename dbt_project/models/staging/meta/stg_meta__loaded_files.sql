@@ -10,30 +10,24 @@
     identifier=loaded_files.identifier,
 ) is not none -%}
 
+{%- set columns = [
+    ('system', 'varchar'), ('table_name', 'varchar'), ('extract_id', 'varchar'),
+    ('status', 'varchar'), ('loaded_at', 'timestamp with time zone'),
+] %}
+
 with
 
-{%- if loaded_files_exists %}
-
-    loaded_files as (
-        select
-            cast(system as varchar) as system,  -- noqa: RF04
-            cast(table_name as varchar) as table_name,
-            cast(extract_id as varchar) as extract_id,
-            cast(status as varchar) as status,
-            cast(loaded_at as timestamp with time zone) as loaded_at
+loaded_files as (
+    select
+        {%- for name, data_type in columns %}
+            cast({{ name if loaded_files_exists else 'null' }} as {{ data_type }}) as {{ name }}
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    {%- if loaded_files_exists %}
         from {{ loaded_files }}
-    )
-{%- else %}
-
-    loaded_files as (
-        select
-            cast(null as varchar) as system,  -- noqa: RF04
-            cast(null as varchar) as table_name,
-            cast(null as varchar) as extract_id,
-            cast(null as varchar) as status,
-            cast(null as timestamp with time zone) as loaded_at
+    {%- else %}
         where 1 = 0
-    )
-{%- endif %}
+    {%- endif %}
+)
 
 select * from loaded_files
