@@ -220,38 +220,31 @@ from {{ relation }}
 {% macro _kpi_group(relation, dims, location, medians, medians_from=none) -%}
 {%- set dim_cols -%}{% for d in dims %}{{ d }}, {% endfor %}{%- endset -%}
 {%- set median_source = medians_from if medians_from is not none else (relation if medians else none) -%}
-{%- set grouping -%}
+{%- set branches = [(relation, "sum(numerator)", "sum(denominator)", none)] -%}
+{%- if median_source is not none -%}
+    {%- set branches = [
+        (relation, "sum(numerator)", "sum(denominator)", "value_kind <> 'median'"),
+        (median_source, median('numerator'), "cast(null as double)", "value_kind = 'median'"),
+    ] -%}
+{%- endif %}
+{%- for source_relation, numerator, denominator, condition in branches %}
+    select
+        grain,
+        period_start,
+        {{ location }} as location_id,
+        {{ dim_cols }}
+        kpi,
+        value_kind,
+        max(window_minutes) as window_minutes,
+        {{ numerator }} as numerator,
+        {{ denominator }} as denominator
+    from {{ source_relation }}
+    {%- if condition %}
+    where {{ condition }}
+    {%- endif %}
     group by grain, period_start, {{ '' if location.startswith("'") else location ~ ', ' }}{{ dim_cols }}kpi, value_kind
-{%- endset %}
-    select
-        grain,
-        period_start,
-        {{ location }} as location_id,
-        {{ dim_cols }}
-        kpi,
-        value_kind,
-        max(window_minutes) as window_minutes,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator
-    from {{ relation }}
-    {%- if median_source is not none %}
-    where value_kind <> 'median'
-    {%- endif %}
-    {{ grouping }}
-    {%- if median_source is not none %}
+    {%- if not loop.last %}
     union all
-    select
-        grain,
-        period_start,
-        {{ location }} as location_id,
-        {{ dim_cols }}
-        kpi,
-        value_kind,
-        max(window_minutes) as window_minutes,
-        {{ median('numerator') }} as numerator,
-        cast(null as double) as denominator
-    from {{ median_source }}
-    where value_kind = 'median'
-    {{ grouping }}
     {%- endif %}
+{%- endfor %}
 {%- endmacro %}
