@@ -8,11 +8,14 @@
 with
 
 table_maxima as (
+    -- typed and empty: a raw layer without contract tables still has an (empty) as-of row
+    select cast(null as timestamptz) as max_updated_at
+    where 1 = 0
     {%- for table in contract_tables() %}
+
+        union all
+
         select max(updated_at) as max_updated_at from {{ table.relation }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
     {%- endfor %}
 ),
 

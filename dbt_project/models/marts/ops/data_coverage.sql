@@ -11,17 +11,21 @@
 with
 
 row_counts as (
+
+    select
+        cast(null as varchar) as system,  -- noqa: RF04
+        cast(null as varchar) as table_name,
+        0 as raw_rows
+    where 1 = 0
     {%- for table in contract_tables() %}
+
+        union all
 
         select
             '{{ table.system }}' as system,  -- noqa: RF04
             '{{ table.table_name }}' as table_name,
             count(*) as raw_rows
         from {{ table.relation }}
-        {%- if not loop.last %}
-
-            union all
-        {%- endif %}
     {%- endfor %}
 
 ),
