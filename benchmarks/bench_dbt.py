@@ -4,7 +4,7 @@ Figures (one run, same machine, same data):
 - `dbt build --full-refresh` (models, seeds, data and unit tests) on a `medspa generate` chain
   (scale from MEDSPA_BENCH_SCALE, default medium) loaded with `medspa ingest`;
 - `dbt run --full-refresh` (models only) and the incremental `dbt run` after
-  `medspa generate --advance 1` + ingest: the incremental facts reprocess only their window;
+  `medspa generate --advance 1` + ingest: the incremental facts write only the rows that changed;
 - baseline: the very SQL dbt compiled for those models, executed directly in DuckDB in
   dependency order (CREATE TABLE AS), i.e. the engine's share; ratio = dbt run / direct SQL.
 """

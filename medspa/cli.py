@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "demo": "generate demo data when the landing folder is empty, then run",
     "site": "render the dashboards from serving.duckdb",
     "contract": "work with the landing contract (sync dbt sources from contract.yml)",
+    "docs": "regenerate docs/kpis.md and docs/landing-contract.md from the project's data",
 }
 
 

@@ -152,6 +152,14 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
         "insert into marts.kpi_scorecard values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         _scorecard_rows(skip),
     )
+    # as the reporting_periods mart defines it: the newest period with final chain-wide KPIs
+    con.execute("""create table marts.reporting_periods as
+        select g.grain, max(s.period_start) as period_start,
+            cast(null as date) as period_end
+        from (values ('week'), ('month')) as g (grain)
+        left join marts.kpi_scorecard as s
+            on s.grain = g.grain and s.location_id = '_all' and s.is_final
+        group by g.grain""")
     for family in sorted({k[1] for k in KPIS}):
         con.execute(f"""create table marts.{family} as select grain, period_start, location_id,
             kpi, value, numerator, denominator, is_final

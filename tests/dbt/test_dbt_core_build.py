@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT, dbt, write_chain
+from conftest import dbt, write_chain
 from dbt_core_chain import Chain, build_chain
 
 from ingestion.contract import load_contract
@@ -27,10 +27,15 @@ KPI_FAMILIES = (
 SHORT_WINDOW_FAMILIES = tuple(f for f in KPI_FAMILIES if f != "kpi_cohorts")
 
 
-def test_as_of_reads_every_contract_table() -> None:
-    """int_data_as_of must see every raw table, or a late system would not move the as-of time."""
-    sql = (PROJECT / "models" / "intermediate" / "int_data_as_of.sql").read_text()
-    listed = set(re.findall(r"\('raw_(\w+)', '(\w+)'\)", sql))
+def test_as_of_reads_every_contract_table(built_warehouse: Path) -> None:
+    """int_data_as_of must see every raw table, or a late system would not move the as-of time.
+
+    It loops over the contract's dbt sources, so the SQL dbt compiled in the build is checked."""
+    compiled = (
+        built_warehouse.parent
+        / "target/compiled/medspa/models/intermediate/calendar/int_data_as_of.sql"
+    )
+    listed = set(re.findall(r'"raw_(\w+)"\."(\w+)"', compiled.read_text()))
     assert listed == {(t.system, t.name) for t in load_contract().tables}
 
 
