@@ -28,6 +28,9 @@ LAST_EXTRACT = "2026-11-22"
 #: The last nightly run: it loaded the 2026-11-22 extracts and rebuilt the marts.
 LAST_RUN = dt.datetime(2026, 11, 23, 2, 30, tzinfo=dt.UTC)
 PUBLISHED = [*MART_KEYS, serving.key]
+#: Checks evaluated: the marts' check on serving and the scorecard (one multi-check builds all
+#: of them alike), the raw check on one table of every system. Fewer checks, a faster run.
+WATCHED = [serving.key, dg.AssetKey("kpi_scorecard")]
 
 
 def _warehouse(data_dir: Path) -> None:
@@ -52,13 +55,22 @@ def _evaluate(instance, data_dir: Path, now: dt.datetime) -> dict[tuple[str, str
             [*FRESHNESS_CHECKS, raw_freshness],
             instance=instance,
             resources={"medspa": MedspaSettings(data_dir=str(data_dir))},
-            selection=dg.AssetSelection.all_asset_checks(),
+            selection=_selection(),
         )
     assert result.success
     return {
         (e.asset_key.to_user_string(), e.check_name): e
         for e in result.get_asset_check_evaluations()
     }
+
+
+def _selection() -> dg.AssetSelection:
+    raw_keys = {}
+    for key in raw_freshness.check_keys:
+        raw_keys.setdefault(key.asset_key.path[0].removeprefix("raw_"), key)
+    mart_keys = [k for k in FRESHNESS_CHECKS[0].check_keys if k.asset_key in WATCHED]
+    assert len(raw_keys) == len(SYSTEMS) and len(mart_keys) == len(WATCHED)
+    return dg.AssetSelection.checks(*mart_keys, *raw_keys.values())
 
 
 def _materialize_marts(instance, at: dt.datetime) -> None:
@@ -94,9 +106,9 @@ def _raw(evals: dict) -> list:
 
 def test_mart_wall_clock_check_passes_at_25_hours_and_fires_at_27(at):
     within, late = at(dt.timedelta(hours=25)), at(dt.timedelta(hours=27))
-    assert len(_marts(within)) == len(_marts(late)) == len(PUBLISHED)
+    assert len(_marts(within)) == len(_marts(late)) == len(WATCHED)
     assert all(e.passed for e in _marts(within))
-    # 27 h > 24 h nightly + 2 h slack: every mart and serving WARN (never block), overdue.
+    # 27 h > 24 h nightly + 2 h slack: the marts and serving WARN (never block), overdue.
     assert not any(e.passed for e in _marts(late))
     assert {e.severity for e in _marts(late)} == {dg.AssetCheckSeverity.WARN}
     assert all("overdue" in e.description for e in _marts(late))
@@ -115,6 +127,7 @@ def test_whole_chain_that_stopped_is_fresh_to_the_relative_rule_at_any_now(at):
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="known gap: no check compares the newest extract with the clock, so a chain that "
     "stopped delivering while the nightly job keeps running raises no alarm",
 )
