@@ -9,7 +9,7 @@ export MEDSPA_DATA_DIR ?= $(CURDIR)/data
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME := $(MEDSPA_DATA_DIR)/dagster
 
-.PHONY: install manifest demo test dev bench lint format clean browser
+.PHONY: install manifest demo test test-fast dev bench lint format clean browser
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,12 @@ browser:
 
 test: install manifest browser
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The inner loop: everything but the heavy groups (whole-pipeline runs and dbt builds,
+# the browser, Dagster's own tools); under a minute on 2 cores. `make test` runs them all.
+HEAVY := e2e or browser or dagster_ui
+test-fast: install manifest
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not ($(HEAVY))"
 
 dev: install manifest
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml

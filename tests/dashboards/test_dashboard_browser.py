@@ -1,7 +1,8 @@
 """Every page opened in headless Chromium over file://: no console errors, marks in every chart.
 
-Uses Debian's chromium + chromium-driver (`make browser` installs them). Skips only when
-/usr/bin/chromium is absent. Screenshots go to test-artifacts/screenshots/ for a human look.
+Uses Debian's chromium + chromium-driver (`make browser` installs them). Skips, naming the
+missing file, when /usr/bin/chromium or /usr/bin/chromedriver is absent; in CI that skip is a
+failure (tests/tool_skips.py). Screenshots go to test-artifacts/screenshots/ for a human look.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tool_skips import requires_tools
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -19,10 +21,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="/usr/bin/chromium is absent: run `make browser` (apt-get install chromium "
-        "chromium-driver)",
+    requires_tools(
+        CHROMIUM, CHROMEDRIVER, install="make browser (apt-get install chromium chromium-driver)"
     ),
 ]
 

@@ -13,7 +13,7 @@ from dbt_core_chain import Chain, build_chain
 from ingestion.contract import load_contract
 from ingestion.raw_schema import ensure_raw_tables
 
-pytestmark = pytest.mark.xdist_group("dbt_core")
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
 KPI_FAMILIES = (
     "kpi_financial",

@@ -10,7 +10,7 @@ import pytest
 from conftest import dbt, write_chain
 from dbt_core_chain import Chain, apply_delta, late_delta
 
-pytestmark = pytest.mark.xdist_group("dbt_core")
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
 COMPARED = (
     "fct_appointments",

@@ -23,7 +23,8 @@ import pytest
 from dbt_runner import dbt
 from engagement_fixture import call_row, insert_rows, lead_row, message_row
 
-pytestmark = pytest.mark.xdist_group("e2e")
+# Its own group: the engagement dbt builds need not queue behind the nightly runs.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e_engagement")]
 
 LATE = datetime(2026, 11, 6, 6, 0, tzinfo=UTC)
 OLD = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)

@@ -22,7 +22,8 @@ import duckdb
 import pytest
 from engagement_fixture import PHI_VALUES
 
-pytestmark = pytest.mark.xdist_group("e2e")
+# Its own group: the engagement dbt builds need not queue behind the nightly runs.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e_engagement")]
 
 
 def _query(db: Path, sql: str) -> list[tuple]:

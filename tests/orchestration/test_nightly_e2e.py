@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from orch_e2e import break_primary_keys, copy_landing, phi_column_names, query, run
 
-pytestmark = pytest.mark.xdist_group("e2e")
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 # -- the happy path --------------------------------------------------------------------
