@@ -1,0 +1,256 @@
+"""Publish the audited serving.duckdb into PostgreSQL, atomically and reader-safe.
+
+Why a second target: Metabase (Cloud too) and Power BI connect natively to PostgreSQL, with
+real roles, row-level security and a server that outlives a file swap.
+
+How: the `marts` and `ops` tables of an already audited `serving.duckdb` are loaded into fresh
+schemas `marts__next` / `ops__next` (bulk COPY of CSV that DuckDB writes), then indexed,
+commented from the dbt docs, granted and given their row-level-security policies, and
+analysed. Only then one short transaction locks the live tables, renames live -> `__old`,
+`__next` -> live and drops the old ones. A reader's statement therefore sees the old tables
+(the swap waits for it) or the new ones (it waited for the swap), never a mix, and never an
+error: a statement blocked on a swapped-out table re-resolves its name to the new one.
+The swap waits for long readers in short attempts (each shorter than the server's 1 s
+deadlock check, so a reader is never the one chosen as deadlock victim) up to
+`lock_timeout_s`, then gives up: the `__next` schemas are dropped and the old data stays served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import psycopg
+from psycopg import sql
+
+from serving import pg_roles
+from serving.pg_docs import OPS_DOCS, TableDoc
+from serving.pg_types import index_columns, pg_type
+
+SCHEMAS = ("marts", "ops")
+NEXT, OLD = "__next", "__old"
+#: One swap attempt's lock wait; below PostgreSQL's default deadlock_timeout (1 s).
+ATTEMPT_S = 0.5
+_ADVISORY_KEY = 748_213_911  # any constant: serialises publishes to one database
+
+
+class PgPublishError(RuntimeError):
+    """The PostgreSQL publish did not complete; the previously served data is untouched."""
+
+
+@dataclass(frozen=True)
+class PgPublishResult:
+    """What one publish did, for the run's metadata."""
+
+    version: str
+    rows: dict[str, int]
+    seconds: float
+    swap_seconds: float
+    swap_attempts: int
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Table:
+    schema: str
+    name: str
+    columns: list[tuple[str, str]]  # (name, postgres type)
+
+
+def _tables(duck: duckdb.DuckDBPyConnection) -> list[_Table]:
+    rows = duck.execute(
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "where table_schema in ('marts', 'ops') order by table_schema, table_name, ordinal_position"
+    ).fetchall()
+    tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, dtype in rows:
+        where = f"{schema}.{table}.{column}"
+        tables.setdefault((schema, table), []).append((column, pg_type(dtype, where)))
+    return [_Table(s, t, cols) for (s, t), cols in tables.items()]
+
+
+def _create(cur: psycopg.Cursor, table: _Table) -> None:
+    cols = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in table.columns
+    )
+    rel = sql.Identifier(table.schema + NEXT, table.name)
+    cur.execute(sql.SQL("create table {} ({})").format(rel, cols))
+
+
+def _copy(duck: duckdb.DuckDBPyConnection, cur: psycopg.Cursor, table: _Table, tmp: Path) -> int:
+    """DuckDB writes the table as CSV (its NULL = unquoted empty, '' = quoted: COPY's rules)."""
+    csv = tmp / f"{table.schema}.{table.name}.csv"
+    src = f'"{table.schema}"."{table.name}"'
+    duck.execute(f"copy {src} to '{csv}' (format csv, header false)")
+    rel = sql.Identifier(table.schema + NEXT, table.name)
+    with (
+        cur.copy(sql.SQL("copy {} from stdin (format csv)").format(rel)) as copy,
+        csv.open("rb") as fh,
+    ):
+        while chunk := fh.read(1 << 20):
+            copy.write(chunk)
+    csv.unlink()
+    return duck.execute(f"select count(*) from {src}").fetchone()[0]
+
+
+def _comment(cur: psycopg.Cursor, table: _Table, doc: TableDoc | None) -> None:
+    if doc is None:
+        return
+    rel = sql.Identifier(table.schema + NEXT, table.name)
+    if doc.description:
+        cur.execute(sql.SQL("comment on table {} is {}").format(rel, sql.Literal(doc.description)))
+    for column, _ in table.columns:
+        text = doc.columns.get(column)
+        if text:
+            col = sql.Identifier(table.schema + NEXT, table.name, column)
+            cur.execute(sql.SQL("comment on column {} is {}").format(col, sql.Literal(text)))
+
+
+def _index(cur: psycopg.Cursor, table: _Table) -> None:
+    names = [c for c, _ in table.columns]
+    for i, cols in enumerate(index_columns(names)):
+        cur.execute(
+            sql.SQL("create index {} on {} ({})").format(
+                sql.Identifier(f"{table.name[:50]}_bi_{i}"),
+                sql.Identifier(table.schema + NEXT, table.name),
+                sql.SQL(", ").join(map(sql.Identifier, cols)),
+            )
+        )
+
+
+def _version_table(cur: psycopg.Cursor, version: str) -> _Table:
+    table = _Table("ops", "serving_version", [("version", "text"), ("published_at", "timestamptz")])
+    _create(cur, table)
+    cur.execute(
+        "insert into ops__next.serving_version values (%s, %s)", [version, dt.datetime.now(dt.UTC)]
+    )
+    return table
+
+
+def _drop_schemas(cur: psycopg.Cursor, suffix: str) -> None:
+    for schema in SCHEMAS:
+        cur.execute(
+            sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema + suffix))
+        )
+
+
+def _swap(conn: psycopg.Connection, lock_timeout_s: float) -> int:
+    """Rename `__next` in for the live schemas in one transaction; returns attempts used."""
+    deadline = time.monotonic() + lock_timeout_s
+    attempts = 0
+    while True:
+        attempts += 1
+        wait_ms = max(50, int(min(ATTEMPT_S, deadline - time.monotonic()) * 1000))
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(
+                    sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{wait_ms}ms"))
+                )
+                cur.execute(
+                    "select format('%%I.%%I', schemaname, tablename) from pg_tables "
+                    "where schemaname = any(%s)",
+                    [list(SCHEMAS)],
+                )
+                live = [r for (r,) in cur.fetchall()]
+                if live:
+                    cur.execute(f"lock table {', '.join(live)} in access exclusive mode")
+                for schema in SCHEMAS:
+                    cur.execute("select to_regnamespace(%s) is not null", [schema])
+                    if cur.fetchone()[0]:
+                        cur.execute(
+                            sql.SQL("alter schema {} rename to {}").format(
+                                sql.Identifier(schema), sql.Identifier(schema + OLD)
+                            )
+                        )
+                    cur.execute(
+                        sql.SQL("alter schema {} rename to {}").format(
+                            sql.Identifier(schema + NEXT), sql.Identifier(schema)
+                        )
+                    )
+                _drop_schemas(cur, OLD)
+            return attempts
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
+            if time.monotonic() >= deadline:
+                raise PgPublishError(
+                    f"readers held the served tables for more than {lock_timeout_s:g} s "
+                    f"({attempts} swap attempts); the previous data is still served"
+                ) from exc
+            time.sleep(0.05)
+
+
+def publish_postgres(
+    serving_duckdb: Path,
+    url: str,
+    version: str,
+    docs: Mapping[str, TableDoc],
+    *,
+    lock_timeout_s: float = 60.0,
+    bi_password: str | None = None,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> PgPublishResult:
+    """Load serving.duckdb's `marts` and `ops` into PostgreSQL at `url` and swap them in."""
+    start = time.perf_counter()
+    all_docs = {**docs, **OPS_DOCS}
+    with (
+        psycopg.connect(url, autocommit=True) as conn,
+        duckdb.connect(str(serving_duckdb), read_only=True) as duck,
+        tempfile.TemporaryDirectory(prefix="medspa-pg-") as tmp,
+    ):
+        duck.execute("set TimeZone = 'UTC'")
+        with conn.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(%s)", [_ADVISORY_KEY])
+            if not cur.fetchone()[0]:
+                raise PgPublishError("another publish to this database is running; try again later")
+        notes = pg_roles.ensure_base_roles(conn, bi_password)
+        tables = _tables(duck)
+        rows: dict[str, int] = {}
+        try:
+            with conn.cursor() as cur:
+                _drop_schemas(cur, NEXT)  # a crashed earlier publish may have left them
+                for schema in SCHEMAS:
+                    cur.execute(sql.SQL("create schema {}").format(sql.Identifier(schema + NEXT)))
+                for table in tables:
+                    _create(cur, table)
+                    rows[f"{table.schema}.{table.name}"] = _copy(duck, cur, table, Path(tmp))
+                    _index(cur, table)
+                    _comment(cur, table, all_docs.get(table.name))
+                version_table = _version_table(cur, version)
+                _comment(cur, version_table, all_docs.get("serving_version"))
+                for schema in SCHEMAS:
+                    pg_roles.secure_schema(
+                        conn, schema + NEXT, pg_roles.location_tables(conn, schema + NEXT)
+                    )
+                for table in [*tables, version_table]:
+                    cur.execute(
+                        sql.SQL("analyze {}").format(
+                            sql.Identifier(table.schema + NEXT, table.name)
+                        )
+                    )
+            loaded = time.perf_counter()
+            attempts = _swap(conn, lock_timeout_s)
+            swap_seconds = time.perf_counter() - loaded
+        except BaseException:
+            with conn.cursor() as cur:
+                _drop_schemas(cur, NEXT)
+            raise
+    for note in notes:
+        log(note)
+    return PgPublishResult(
+        version, rows, time.perf_counter() - start, swap_seconds, attempts, notes
+    )
+
+
+def served_version(url: str) -> str | None:
+    """The version currently served (None before the first publish)."""
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('ops.serving_version') is not null")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute("select version from ops.serving_version")
+        row = cur.fetchone()
+        return row[0] if row else None
