@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "site": "site",
     "contract": "contract",
+    "serving": "serving",
 }
 
 _HELP: dict[str, str] = {
@@ -32,6 +33,7 @@ _HELP: dict[str, str] = {
     "demo": "generate demo data when the landing folder is empty, then run",
     "site": "render the dashboards from serving.duckdb",
     "contract": "work with the landing contract (sync dbt sources from contract.yml)",
+    "serving": "PostgreSQL serving target: local cluster (make pg) and BI reader logins",
 }
 
 

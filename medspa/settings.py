@@ -54,6 +54,13 @@ class Settings:
     phi_key: str = field(default=DEMO_PHI_KEY, repr=False)
     #: Overrides of dbt vars (KPI windows), passed to dbt with --vars.
     dbt_vars: dict[str, object] = field(default_factory=dict)
+    #: PostgreSQL serving target (a role owning the serving database); None = DuckDB only.
+    #: A secret: kept out of repr, printed only through `serving.pg_url.mask_url`.
+    serving_url: str | None = field(default=None, repr=False)
+    #: Password of the `medspa_bi` login; None = the role exists but cannot log in.
+    bi_password: str | None = field(default=None, repr=False)
+    #: How long a PostgreSQL publish waits for running BI queries before it gives up.
+    serving_lock_timeout_s: float = 60.0
 
     @classmethod
     def from_env(
@@ -77,6 +84,9 @@ class Settings:
             schedule_timezone=os.environ.get("MEDSPA_SCHEDULE_TZ", "America/New_York"),
             declared_systems=_env_systems(),
             phi_key=os.environ.get("MEDSPA_PHI_KEY", DEMO_PHI_KEY),
+            serving_url=os.environ.get("MEDSPA_SERVING_URL") or None,
+            bi_password=os.environ.get("MEDSPA_BI_PASSWORD") or None,
+            serving_lock_timeout_s=float(os.environ.get("MEDSPA_SERVING_LOCK_TIMEOUT", "60")),
         )
 
     # Derived paths: one rule each, never stored separately.
@@ -87,6 +97,11 @@ class Settings:
     @property
     def serving_path(self) -> Path:
         return self.data_dir / "serving.duckdb"
+
+    @property
+    def pg_dir(self) -> Path:
+        """The local PostgreSQL cluster of `make pg` (data, socket, log, certificate)."""
+        return self.data_dir / "pg"
 
     @property
     def site_dir(self) -> Path:
