@@ -130,11 +130,13 @@ def ensure_base_roles(conn: psycopg.Connection, bi_password: str | None) -> list
             verifier = sql.Literal(scram_verifier(bi_password))
             cur.execute(sql.SQL("alter role {} login password {}").format(bi, verifier))
         else:
-            cur.execute(sql.SQL("alter role {} nologin").format(bi))
-            notes.append(
-                f"{BI_ROLE} is NOLOGIN: set MEDSPA_BI_PASSWORD and publish again (or run "
-                "`make pg`) to let Metabase / Power BI log in"
-            )
+            # Left as it is: a run without the variable must not lock BI tools out.
+            cur.execute("select rolcanlogin from pg_roles where rolname = %s", [BI_ROLE])
+            if not cur.fetchone()[0]:
+                notes.append(
+                    f"{BI_ROLE} is NOLOGIN: set MEDSPA_BI_PASSWORD and publish again (or run "
+                    "`make pg`) to let Metabase / Power BI log in"
+                )
     return notes
 
 

@@ -220,6 +220,7 @@ def publish_postgres(
                     _index(cur, table)
                     _comment(cur, table, all_docs.get(table.name))
                 version_table = _version_table(cur, version)
+                rows["ops.serving_version"] = 1
                 _comment(cur, version_table, all_docs.get("serving_version"))
                 for schema in SCHEMAS:
                     pg_roles.secure_schema(

@@ -1,0 +1,123 @@
+"""A throwaway PostgreSQL cluster, started exactly as `make pg` does, and a published fixture.
+
+The cluster (`serving.pg_cluster`: Debian's binaries, run as `postgres` when we are root, TLS,
+scram) lives in the session's temp folder on a free port and is stopped at the end. Without
+the PostgreSQL binaries the tests are skipped with the reason, except under CI=true, where
+`make test` installed them and their absence is a failure.
+
+The published data is the dashboards' full-shape serving.duckdb (every mart the pages read,
+two locations, chain-wide rows) plus one table with each type the marts use (money as
+decimal(18,2), instants, dates, booleans, NULLs, text with quotes and commas).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dashboards"))
+from dash_serving_fixture import make_serving_db
+
+from orchestration.manifest import MANIFEST_PATH
+from serving import pg_cluster, pg_docs, pg_roles, postgres
+from serving.pg_url import with_user
+
+BI_PASSWORD = "bi-" + secrets.token_hex(8)
+
+#: One row per case the CSV path must carry exactly (quotes, commas, newline, '' vs NULL).
+TYPED_SQL = """
+create table marts.fct_invoice_lines (
+    invoice_line_id varchar, location_id varchar, net_amount decimal(18, 2),
+    discount_amount decimal(12, 2), invoiced_at timestamp with time zone,
+    service_date date, is_refund boolean, quantity bigint, note varchar,
+    checked_in_local timestamp);
+insert into marts.fct_invoice_lines values
+    ('il_1', 'loc_a', 1234.50, 0.00, timestamptz '2026-11-09 15:04:05.123456+00',
+     date '2026-11-09', false, 2, 'plain', timestamp '2026-11-09 09:30:00'),
+    ('il_2', 'loc_b', -99.99, 10.01, timestamptz '2026-11-10 00:00:00+00',
+     date '2026-11-10', true, 1, 'say "hi", then
+leave', timestamp '2026-11-10 17:00:00'),
+    ('il_3', 'loc_a', 0.01, null, null, null, null, null, '', null);
+"""
+
+
+@dataclass(frozen=True)
+class Pg:
+    """The running test cluster: owner URL and the BI role's URL."""
+
+    cluster: pg_cluster.Cluster
+    url: str
+    bi_url: str
+
+    def connect(self, url: str | None = None, **kw) -> psycopg.Connection:
+        return psycopg.connect(url or self.url, autocommit=True, **kw)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_postgres() -> None:
+    """Skip (saying why) without the Debian packages; never under CI, where that is a bug."""
+    missing = pg_cluster.missing_packages()
+    if missing:
+        reason = f"Debian packages absent: {', '.join(missing)} (make pg-packages installs them)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pg]:
+    require_postgres()
+    cluster = pg_cluster.init_cluster(tmp_path_factory.mktemp("pg"), _free_port())
+    pg_cluster.start(cluster)
+    owner_password = secrets.token_hex(12)
+    cluster.psql_superuser(pg_roles.bootstrap_sql("serving", "medspa_owner", owner_password))
+    base = f"postgresql://127.0.0.1:{cluster.port}/serving?sslmode=require"
+    try:
+        yield Pg(
+            cluster,
+            with_user(base, "medspa_owner", owner_password),
+            with_user(base, pg_roles.BI_ROLE, BI_PASSWORD),
+        )
+    finally:
+        pg_cluster.stop(cluster)
+
+
+@pytest.fixture(scope="session")
+def docs() -> dict[str, pg_docs.TableDoc]:
+    return pg_docs.docs_from_manifest(json.loads(MANIFEST_PATH.read_text()))
+
+
+def make_published_db(path: Path) -> Path:
+    """The dashboards' fixture serving DB plus the typed table above."""
+    make_serving_db(path)
+    con = duckdb.connect(str(path))
+    con.execute(TYPED_SQL)
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def serving_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_published_db(tmp_path_factory.mktemp("serving-src") / "serving.duckdb")
+
+
+@pytest.fixture(scope="session")
+def published(pg: Pg, serving_db: Path, docs) -> postgres.PgPublishResult:
+    """serving_db published twice (the second run swaps over the first) as version v2."""
+    postgres.publish_postgres(serving_db, pg.url, "v1", docs, bi_password=BI_PASSWORD)
+    return postgres.publish_postgres(serving_db, pg.url, "v2", docs, bi_password=BI_PASSWORD)
