@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,9 +82,12 @@ def require_postgres() -> None:
 
 
 @pytest.fixture(scope="session")
-def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pg]:
+def pg() -> Iterator[Pg]:
     require_postgres()
-    cluster = pg_cluster.init_cluster(tmp_path_factory.mktemp("pg"), _free_port())
+    # Not under pytest's basetemp: every pytest start (any user's run on this machine) resets
+    # /tmp/pytest-of-<user> to 0700, which would lock the `postgres` user out mid-session.
+    root = Path(tempfile.mkdtemp(prefix="medspa-pg-test-"))
+    cluster = pg_cluster.init_cluster(root / "cluster", _free_port())
     pg_cluster.start(cluster)
     owner_password = secrets.token_hex(12)
     cluster.psql_superuser(pg_roles.bootstrap_sql("serving", "medspa_owner", owner_password))
@@ -95,6 +100,7 @@ def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pg]:
         )
     finally:
         pg_cluster.stop(cluster)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
