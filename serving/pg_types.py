@@ -51,10 +51,9 @@ def pg_type(duckdb_type: str, where: str) -> str:
     match = _DECIMAL.match(upper)
     if match:
         precision, scale = int(match[1]), int(match[2])
-        # Money (scale 2) is numeric(18,2) everywhere, whatever precision dbt inferred.
-        return (
-            "numeric(18,2)" if scale == 2 and precision <= 18 else f"numeric({precision},{scale})"
-        )
+        # Money (scale 2) is numeric(18,2) everywhere, whatever precision a sum() inferred
+        # (DuckDB widens to 38 digits); a value that did not fit would fail the COPY loudly.
+        return "numeric(18,2)" if scale == 2 else f"numeric({precision},{scale})"
     raise UnsupportedType(f"{where}: DuckDB type {duckdb_type} cannot be published to PostgreSQL")
 
 
@@ -62,11 +61,9 @@ def index_columns(columns: list[str]) -> list[list[str]]:
     """Indexes for one table: the usual BI filters it has, most selective path first."""
     present = [c for c in FILTER_COLUMNS if c in columns]
     indexes: list[list[str]] = []
-    if len(present) >= 2:
+    if len(present) >= 2:  # the KPI marts; facts are read whole or by their own keys
         indexes.append(present)
         if "kpi" in present and present[0] != "kpi":
             # "one KPI over time, all locations": the trend charts' filter.
             indexes.append(["kpi", *[c for c in present if c != "kpi"]])
-    elif present:
-        indexes.append(present)
     return indexes
