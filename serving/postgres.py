@@ -5,7 +5,8 @@ real roles, row-level security and a server that outlives a file swap.
 
 How: the `marts` and `ops` tables of an already audited `serving.duckdb` are loaded into fresh
 schemas `marts__next` / `ops__next` (binary COPY through DuckDB's postgres extension), then
-indexed, commented from the dbt docs, granted and given their row-level-security policies. Only then one short transaction locks the live tables, renames live -> `__old`,
+indexed, commented from the dbt docs, granted and given their row-level-security policies.
+Only then one short transaction locks the live tables, renames live -> `__old`,
 `__next` -> live and drops the old ones. A reader's statement therefore sees the old tables
 (the swap waits for it) or the new ones (it waited for the swap), never a mix, and never an
 error: a statement blocked on a swapped-out table re-resolves its name to the new one.
@@ -109,16 +110,22 @@ def _sql_str(text: str) -> str:
 
 
 def _comment(cur: psycopg.Cursor, table: _Table, doc: TableDoc | None) -> None:
+    """All of one table's comments in one round trip (they are many, and each is tiny)."""
     if doc is None:
         return
     rel = sql.Identifier(table.schema + NEXT, table.name)
+    statements = []
     if doc.description:
-        cur.execute(sql.SQL("comment on table {} is {}").format(rel, sql.Literal(doc.description)))
+        statements.append(
+            sql.SQL("comment on table {} is {}").format(rel, sql.Literal(doc.description))
+        )
     for column, _ in table.columns:
         text = doc.columns.get(column)
         if text:
             col = sql.Identifier(table.schema + NEXT, table.name, column)
-            cur.execute(sql.SQL("comment on column {} is {}").format(col, sql.Literal(text)))
+            statements.append(sql.SQL("comment on column {} is {}").format(col, sql.Literal(text)))
+    if statements:
+        cur.execute(sql.SQL("; ").join(statements))
 
 
 def _index(cur: psycopg.Cursor, table: _Table) -> bool:
