@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -31,12 +30,6 @@ from serving.pg_url import with_user
 
 SCALE = "medium"
 GOAL = 1.2
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_serving(tmp: Path) -> Path:
@@ -108,7 +101,7 @@ def _metadata_timings(bi_url: str) -> dict[str, float]:
 
 
 def bench(serving: Path, tmp: Path) -> None:
-    cluster = pg_cluster.init_cluster(tmp / "pg", _free_port())
+    cluster = pg_cluster.init_cluster(tmp / "pg", pg_cluster.free_port())
     pg_cluster.start(cluster)
     try:
         owner_pw, bi_pw = secrets.token_hex(12), secrets.token_hex(12)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,13 @@ def install_packages() -> list[str]:
         subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
     return missing
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (throwaway clusters of tests and benchmarks)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def superuser() -> str:

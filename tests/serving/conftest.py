@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -65,12 +64,6 @@ class Pg:
         return psycopg.connect(url or self.url, autocommit=True, **kw)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def require_postgres() -> None:
     """Skip (saying why) without the Debian packages; never under CI, where that is a bug."""
     missing = pg_cluster.missing_packages()
@@ -87,7 +80,7 @@ def pg() -> Iterator[Pg]:
     # Not under pytest's basetemp: every pytest start (any user's run on this machine) resets
     # /tmp/pytest-of-<user> to 0700, which would lock the `postgres` user out mid-session.
     root = Path(tempfile.mkdtemp(prefix="medspa-pg-test-"))
-    cluster = pg_cluster.init_cluster(root / "cluster", _free_port())
+    cluster = pg_cluster.init_cluster(root / "cluster", pg_cluster.free_port())
     pg_cluster.start(cluster)
     owner_password = secrets.token_hex(12)
     cluster.psql_superuser(pg_roles.bootstrap_sql("serving", "medspa_owner", owner_password))

@@ -47,8 +47,15 @@ def _run(
     )
 
 
+@pytest.fixture
+def restore_v2(pg, serving_db, docs):
+    """Put the session's published version back for the tests that follow."""
+    yield
+    postgres.publish_postgres(serving_db, pg.url, "v2", docs, bi_password=BI_PASSWORD)
+
+
 def test_publishes_with_metadata_and_the_version_check_passes(
-    pg, published, serving_db, tmp_path, monkeypatch
+    pg, published, serving_db, tmp_path, monkeypatch, restore_v2
 ):
     monkeypatch.setenv("MEDSPA_SERVING_URL", pg.url)
     monkeypatch.setenv("MEDSPA_BI_PASSWORD", BI_PASSWORD)

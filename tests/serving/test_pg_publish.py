@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from conftest import make_published_db
 
+from orchestration.publish import table_names
 from serving import postgres
 from serving.pg_types import UnsupportedType
 
@@ -25,20 +26,10 @@ def _normalise(value):
     return value
 
 
-def _duck_tables(path) -> list[tuple[str, str]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(
-            "select table_schema, table_name from information_schema.tables order by all"
-        ).fetchall()
-    finally:
-        con.close()
-
-
 def test_every_table_equals_serving_duckdb_cell_for_cell(pg, published, serving_db):
     duck = duckdb.connect(str(serving_db), read_only=True)
     duck.execute("set TimeZone = 'UTC'")
-    tables = _duck_tables(serving_db)
+    tables = list(table_names(serving_db))
     assert len(tables) == len(published.rows) - 1  # + ops.serving_version
     with pg.connect() as conn:
         for schema, table in tables:
