@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import duckdb
 import duckdb_extensions
@@ -31,6 +32,7 @@ from psycopg import sql
 from serving import pg_roles
 from serving.pg_docs import OPS_DOCS, TableDoc
 from serving.pg_types import index_columns, pg_type
+from serving.pg_url import mask_url
 
 SCHEMAS = ("marts", "ops")
 NEXT, OLD = "__next", "__old"
@@ -101,7 +103,15 @@ def _loader(serving_duckdb: Path, url: str) -> duckdb.DuckDBPyConnection:
     duckdb_extensions.import_extension("postgres", con=duck)
     duck.execute("load postgres")
     duck.execute(f"attach '{_sql_str(str(serving_duckdb))}' as sv (read_only)")
-    duck.execute(f"attach '{_sql_str(url)}' as pg (type postgres)")
+    try:
+        duck.execute(f"attach '{_sql_str(url)}' as pg (type postgres)")
+    except duckdb.Error as exc:
+        # The extension's message may echo the connection string: never let the password out.
+        password = unquote(urlsplit(url).password or "")
+        message = str(exc).replace(url, mask_url(url))
+        message = message.replace(password, "***") if password else message
+        duck.close()
+        raise PgPublishError(f"cannot connect to {mask_url(url)}: {message}") from None
     return duck
 
 

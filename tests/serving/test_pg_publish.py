@@ -152,3 +152,14 @@ def test_concurrent_publishes_are_refused_not_interleaved(pg, published, serving
     finally:
         holder.close()
     assert postgres.served_version(pg.url) == "v2"
+
+
+def test_connection_errors_never_show_the_password(serving_db, docs):
+    url = "postgresql://medspa_owner:s3cret-pw@127.0.0.1:1/serving?sslmode=require"
+    with pytest.raises(psycopg.OperationalError) as err:
+        postgres.publish_postgres(serving_db, url, "v-x", docs)
+    assert "s3cret-pw" not in str(err.value)
+    # The bulk loader's own connection (DuckDB's extension echoes its connection string).
+    with pytest.raises(postgres.PgPublishError) as err:
+        postgres._loader(serving_db, url)
+    assert "s3cret-pw" not in str(err.value) and "***" in str(err.value)
