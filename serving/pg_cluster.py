@@ -180,7 +180,10 @@ def init_cluster(root: Path, port: int) -> Cluster:
     """initdb into `root/pgdata` (once), with our config, TLS certificate and pg_hba."""
     cluster = Cluster(root.resolve(), port)
     if (cluster.pgdata / "PG_VERSION").exists():
-        return cluster
+        # An existing cluster keeps the port it was made with (clients already use it).
+        conf = (cluster.pgdata / "postgresql.conf").read_text().splitlines()
+        ports = [int(line.split("=")[1]) for line in conf if line.startswith("port = ")]
+        return Cluster(cluster.root, ports[-1] if ports else port)
     for folder in (cluster.root, cluster.socket_dir):
         folder.mkdir(parents=True, exist_ok=True)
         _chown_server_user(folder)
