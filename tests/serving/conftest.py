@@ -16,40 +16,18 @@ import json
 import os
 import secrets
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import psycopg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dashboards"))
-from dash_serving_fixture import make_serving_db
+from pg_fixtures import BI_PASSWORD, make_published_db
 
 from orchestration.manifest import MANIFEST_PATH
 from serving import pg_cluster, pg_docs, pg_roles, postgres
 from serving.pg_url import with_user
-
-BI_PASSWORD = "bi-" + secrets.token_hex(8)
-
-#: One row per case the CSV path must carry exactly (quotes, commas, newline, '' vs NULL).
-TYPED_SQL = """
-create table marts.fct_invoice_lines (
-    invoice_line_id varchar, location_id varchar, net_amount decimal(18, 2),
-    discount_amount decimal(12, 2), invoiced_at timestamp with time zone,
-    service_date date, is_refund boolean, quantity bigint, note varchar,
-    checked_in_local timestamp);
-insert into marts.fct_invoice_lines values
-    ('il_1', 'loc_a', 1234.50, 0.00, timestamptz '2026-11-09 15:04:05.123456+00',
-     date '2026-11-09', false, 2, 'plain', timestamp '2026-11-09 09:30:00'),
-    ('il_2', 'loc_b', -99.99, 10.01, timestamptz '2026-11-10 00:00:00+00',
-     date '2026-11-10', true, 1, 'say "hi", then
-leave', timestamp '2026-11-10 17:00:00'),
-    ('il_3', 'loc_a', 0.01, null, null, null, null, null, '', null);
-"""
 
 
 @dataclass(frozen=True)
@@ -99,15 +77,6 @@ def pg() -> Iterator[Pg]:
 @pytest.fixture(scope="session")
 def docs() -> dict[str, pg_docs.TableDoc]:
     return pg_docs.docs_from_manifest(json.loads(MANIFEST_PATH.read_text()))
-
-
-def make_published_db(path: Path) -> Path:
-    """The dashboards' fixture serving DB plus the typed table above."""
-    make_serving_db(path)
-    con = duckdb.connect(str(path))
-    con.execute(TYPED_SQL)
-    con.close()
-    return path
 
 
 @pytest.fixture(scope="session")

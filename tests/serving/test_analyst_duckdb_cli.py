@@ -19,7 +19,7 @@ def _cli(db: Path, sql: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def cli_db(tmp_path_factory) -> Path:
-    from conftest import make_published_db
+    from pg_fixtures import make_published_db
 
     return make_published_db(tmp_path_factory.mktemp("cli") / "serving.duckdb")
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 import pytest
-from conftest import BI_PASSWORD
+from pg_fixtures import BI_PASSWORD
 
 from serving.pg_cluster import JDBC_JAR, ODBC_DRIVER
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from conftest import BI_PASSWORD
+from pg_fixtures import BI_PASSWORD
 
 from orchestration.defs.publish.postgres import (
     SKIP_REASON,

@@ -8,7 +8,7 @@ import decimal
 import duckdb
 import psycopg
 import pytest
-from conftest import make_published_db
+from pg_fixtures import make_published_db
 
 from orchestration.publish import table_names
 from serving import postgres

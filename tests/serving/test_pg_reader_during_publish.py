@@ -13,7 +13,7 @@ import time
 import duckdb
 import psycopg
 import pytest
-from conftest import BI_PASSWORD, make_published_db
+from pg_fixtures import BI_PASSWORD, make_published_db
 
 from serving import postgres
 

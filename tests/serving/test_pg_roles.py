@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BI_PASSWORD
+from pg_fixtures import BI_PASSWORD
 
 from medspa.cli import main as medspa
 from serving import postgres
