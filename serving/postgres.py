@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -96,6 +97,36 @@ def _load(duck: duckdb.DuckDBPyConnection, table: _Table) -> int:
     dst = f'pg."{table.schema}{NEXT}"."{table.name}"'
     duck.execute(f"insert into {dst} select * from {src}")
     return duck.execute(f"select count(*) from {src}").fetchone()[0]
+
+
+def _finish(conn: psycopg.Connection, table: _Table, doc: TableDoc | None) -> None:
+    """Indexes, ANALYZE (indexed KPI marts only: big facts get autovacuum's) and comments."""
+    with conn.cursor() as cur:
+        if _index(cur, table):
+            rel = sql.Identifier(table.schema + NEXT, table.name)
+            cur.execute(sql.SQL("analyze {}").format(rel))
+        _comment(cur, table, doc)
+
+
+def _load_all(
+    duck: duckdb.DuckDBPyConnection, url: str, tables: list[_Table], docs: Mapping[str, TableDoc]
+) -> dict[str, int]:
+    """Load every table; each one's indexes and comments are built on a second connection
+    while DuckDB streams the next table (indexed KPI marts go first, so their index builds
+    overlap the big facts' COPY instead of queuing after it)."""
+    order = sorted(tables, key=lambda t: not index_columns([c for c, _ in t.columns]))
+    rows: dict[str, int] = {}
+    with (
+        psycopg.connect(url, autocommit=True) as side,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        pending = []
+        for table in order:
+            rows[f"{table.schema}.{table.name}"] = _load(duck, table)
+            pending.append(pool.submit(_finish, side, table, docs.get(table.name)))
+        for job in pending:
+            job.result()  # re-raises the first failure
+    return rows
 
 
 def _loader(serving_duckdb: Path, url: str) -> duckdb.DuckDBPyConnection:
@@ -247,16 +278,7 @@ def publish_postgres(
                     cur.execute(sql.SQL("create schema {}").format(sql.Identifier(schema + NEXT)))
                 _create(cur, tables)
                 duck.execute("call pg_clear_cache()")  # the extension must see the new tables
-                for table in tables:
-                    rows[f"{table.schema}.{table.name}"] = _load(duck, table)
-                    if _index(cur, table):
-                        # BI filters plan on these at once; big facts get autovacuum's ANALYZE.
-                        cur.execute(
-                            sql.SQL("analyze {}").format(
-                                sql.Identifier(table.schema + NEXT, table.name)
-                            )
-                        )
-                    _comment(cur, table, all_docs.get(table.name))
+                rows.update(_load_all(duck, url, tables, all_docs))
                 version_table = _version_table(cur, version)
                 rows["ops.serving_version"] = 1
                 _comment(cur, version_table, all_docs.get("serving_version"))
