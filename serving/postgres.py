@@ -7,9 +7,10 @@ How: the `marts` and `ops` tables of an already audited `serving.duckdb` are loa
 schemas `marts__next` / `ops__next` (binary COPY through DuckDB's postgres extension), then
 indexed, commented from the dbt docs, granted and given their row-level-security policies.
 Only then one short transaction locks the live tables, renames live -> `__old`,
-`__next` -> live and drops the old ones. A reader's statement therefore sees the old tables
-(the swap waits for it) or the new ones (it waited for the swap), never a mix, and never an
-error: a statement blocked on a swapped-out table re-resolves its name to the new one.
+`__next` -> live, and commits; the old tables are dropped right after. A reader's statement
+therefore sees the old tables (the swap waits for it) or the new ones (it waited for the
+swap), never a mix, and never an error: a statement blocked on a swapped-out table
+re-resolves its name to the new one.
 The swap waits for long readers in short attempts (each shorter than the server's 1 s
 deadlock check, so a reader is never the one chosen as deadlock victim) up to
 `lock_timeout_s`, then gives up: the `__next` schemas are dropped and the old data stays served.
@@ -238,7 +239,6 @@ def _swap(conn: psycopg.Connection, lock_timeout_s: float) -> int:
                             sql.Identifier(schema + NEXT), sql.Identifier(schema)
                         )
                     )
-                _drop_schemas(cur, OLD)
             return attempts
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
             if time.monotonic() >= deadline:
@@ -246,6 +246,27 @@ def _swap(conn: psycopg.Connection, lock_timeout_s: float) -> int:
                     f"readers held the served tables for more than {lock_timeout_s:g} s "
                     f"({attempts} swap attempts); the previous data is still served"
                 ) from exc
+            time.sleep(0.05)
+
+
+def _drop_old(conn: psycopg.Connection, lock_timeout_s: float) -> str | None:
+    """Drop the swapped-out tables after the swap committed (readers no longer wait on it).
+
+    Short lock attempts like the swap's, so a reader is never the deadlock victim. Only a
+    transaction that began before the swap can still hold the old tables; if it outlasts
+    the timeout, the `__old` schemas stay until the next publish drops them first thing.
+    """
+    deadline = time.monotonic() + lock_timeout_s
+    while True:
+        wait = sql.Literal(f"{int(ATTEMPT_S * 1000)}ms")
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(sql.SQL("set local lock_timeout = {}").format(wait))
+                _drop_schemas(cur, OLD)
+            return None
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+            if time.monotonic() >= deadline:
+                return "a reader still held the previous tables: the next publish drops them"
             time.sleep(0.05)
 
 
@@ -273,7 +294,9 @@ def publish_postgres(
         rows: dict[str, int] = {}
         try:
             with conn.cursor() as cur:
-                _drop_schemas(cur, NEXT)  # a crashed earlier publish may have left them
+                # Leftovers of a crashed publish, or old tables a reader kept last time.
+                _drop_schemas(cur, NEXT)
+                _drop_schemas(cur, OLD)
                 for schema in SCHEMAS:
                     cur.execute(sql.SQL("create schema {}").format(sql.Identifier(schema + NEXT)))
                 _create(cur, tables)
@@ -289,6 +312,8 @@ def publish_postgres(
             loaded = time.perf_counter()
             attempts = _swap(conn, lock_timeout_s)
             swap_seconds = time.perf_counter() - loaded
+            dropped = _drop_old(conn, lock_timeout_s)
+            notes += [dropped] if dropped else []
         except BaseException:
             with conn.cursor() as cur:
                 _drop_schemas(cur, NEXT)
