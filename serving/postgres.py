@@ -33,18 +33,11 @@ from psycopg import sql
 
 from serving import pg_roles
 from serving.pg_docs import OPS_DOCS, TableDoc
+from serving.pg_swap import NEXT, OLD, SCHEMAS, PgPublishError, drop_old, drop_schemas, swap
 from serving.pg_types import index_columns, pg_type
 from serving.pg_url import mask_url
 
-SCHEMAS = ("marts", "ops")
-NEXT, OLD = "__next", "__old"
-#: One swap attempt's lock wait; below PostgreSQL's default deadlock_timeout (1 s).
-ATTEMPT_S = 0.5
 _ADVISORY_KEY = 748_213_911  # any constant: serialises publishes to one database
-
-
-class PgPublishError(RuntimeError):
-    """The PostgreSQL publish did not complete; the previously served data is untouched."""
 
 
 @dataclass(frozen=True)
@@ -199,77 +192,6 @@ def _version_table(cur: psycopg.Cursor, version: str) -> _Table:
     return table
 
 
-def _drop_schemas(cur: psycopg.Cursor, suffix: str) -> None:
-    for schema in SCHEMAS:
-        cur.execute(
-            sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema + suffix))
-        )
-
-
-def _swap(conn: psycopg.Connection, lock_timeout_s: float) -> int:
-    """Rename `__next` in for the live schemas in one transaction; returns attempts used."""
-    deadline = time.monotonic() + lock_timeout_s
-    attempts = 0
-    while True:
-        attempts += 1
-        wait_ms = max(50, int(min(ATTEMPT_S, deadline - time.monotonic()) * 1000))
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute(
-                    sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{wait_ms}ms"))
-                )
-                cur.execute(
-                    "select format('%%I.%%I', schemaname, tablename) from pg_tables "
-                    "where schemaname = any(%s)",
-                    [list(SCHEMAS)],
-                )
-                live = [r for (r,) in cur.fetchall()]
-                if live:
-                    cur.execute(f"lock table {', '.join(live)} in access exclusive mode")
-                for schema in SCHEMAS:
-                    cur.execute("select to_regnamespace(%s) is not null", [schema])
-                    if cur.fetchone()[0]:
-                        cur.execute(
-                            sql.SQL("alter schema {} rename to {}").format(
-                                sql.Identifier(schema), sql.Identifier(schema + OLD)
-                            )
-                        )
-                    cur.execute(
-                        sql.SQL("alter schema {} rename to {}").format(
-                            sql.Identifier(schema + NEXT), sql.Identifier(schema)
-                        )
-                    )
-            return attempts
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
-            if time.monotonic() >= deadline:
-                raise PgPublishError(
-                    f"readers held the served tables for more than {lock_timeout_s:g} s "
-                    f"({attempts} swap attempts); the previous data is still served"
-                ) from exc
-            time.sleep(0.05)
-
-
-def _drop_old(conn: psycopg.Connection, lock_timeout_s: float) -> str | None:
-    """Drop the swapped-out tables after the swap committed (readers no longer wait on it).
-
-    Short lock attempts like the swap's, so a reader is never the deadlock victim. Only a
-    transaction that began before the swap can still hold the old tables; if it outlasts
-    the timeout, the `__old` schemas stay until the next publish drops them first thing.
-    """
-    deadline = time.monotonic() + lock_timeout_s
-    while True:
-        wait = sql.Literal(f"{int(ATTEMPT_S * 1000)}ms")
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute(sql.SQL("set local lock_timeout = {}").format(wait))
-                _drop_schemas(cur, OLD)
-            return None
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
-            if time.monotonic() >= deadline:
-                return "a reader still held the previous tables: the next publish drops them"
-            time.sleep(0.05)
-
-
 def publish_postgres(
     serving_duckdb: Path,
     url: str,
@@ -295,8 +217,8 @@ def publish_postgres(
         try:
             with conn.cursor() as cur:
                 # Leftovers of a crashed publish, or old tables a reader kept last time.
-                _drop_schemas(cur, NEXT)
-                _drop_schemas(cur, OLD)
+                drop_schemas(cur, NEXT)
+                drop_schemas(cur, OLD)
                 for schema in SCHEMAS:
                     cur.execute(sql.SQL("create schema {}").format(sql.Identifier(schema + NEXT)))
                 _create(cur, tables)
@@ -310,13 +232,13 @@ def publish_postgres(
                         conn, schema + NEXT, pg_roles.location_tables(conn, schema + NEXT)
                     )
             loaded = time.perf_counter()
-            attempts = _swap(conn, lock_timeout_s)
+            attempts = swap(conn, lock_timeout_s)
             swap_seconds = time.perf_counter() - loaded
-            dropped = _drop_old(conn, lock_timeout_s)
+            dropped = drop_old(conn, lock_timeout_s)
             notes += [dropped] if dropped else []
         except BaseException:
             with conn.cursor() as cur:
-                _drop_schemas(cur, NEXT)
+                drop_schemas(cur, NEXT)
             raise
     for note in notes:
         log(note)
