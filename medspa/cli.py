@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "site": "render the dashboards from serving.duckdb",
     "contract": "work with the landing contract (sync dbt sources from contract.yml)",
     "docs": "regenerate docs/kpis.md and docs/landing-contract.md from the project's data",
+    "serving": "PostgreSQL serving target: local cluster (make pg) and BI reader logins",
 }
 
 

@@ -86,6 +86,13 @@ class Settings:
     #: Accept symbolic links in the landing folder that point to a file inside it
     #: (MEDSPA_ALLOW_INTERNAL_LINKS=1). Off: every link is refused and reported.
     allow_internal_links: bool = False
+    #: PostgreSQL serving target (a role owning the serving database); None = DuckDB only.
+    #: A secret: kept out of repr, printed only through `serving.pg_url.mask_url`.
+    serving_url: str | None = field(default=None, repr=False)
+    #: Password of the `medspa_bi` login; None = the role exists but cannot log in.
+    bi_password: str | None = field(default=None, repr=False)
+    #: How long a PostgreSQL publish waits for running BI queries before it gives up.
+    serving_lock_timeout_s: float = 60.0
 
     @classmethod
     def from_env(
@@ -110,6 +117,9 @@ class Settings:
             declared_systems=_env_systems(),
             phi_key=os.environ.get("MEDSPA_PHI_KEY", DEMO_PHI_KEY),
             allow_internal_links=os.environ.get("MEDSPA_ALLOW_INTERNAL_LINKS", "") == "1",
+            serving_url=os.environ.get("MEDSPA_SERVING_URL") or None,
+            bi_password=os.environ.get("MEDSPA_BI_PASSWORD") or None,
+            serving_lock_timeout_s=float(os.environ.get("MEDSPA_SERVING_LOCK_TIMEOUT", "60")),
         )
 
     # Derived paths: one rule each, never stored separately.
@@ -120,6 +130,11 @@ class Settings:
     @property
     def serving_path(self) -> Path:
         return self.data_dir / "serving.duckdb"
+
+    @property
+    def pg_dir(self) -> Path:
+        """The local PostgreSQL cluster of `make pg` (data, socket, log, certificate)."""
+        return self.data_dir / "pg"
 
     @property
     def site_dir(self) -> Path:

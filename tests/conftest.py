@@ -6,4 +6,4 @@
 - Expensive session fixtures build once per run across xdist workers (`run_once`).
 """
 
-from tool_skips import pytest_runtest_makereport  # noqa: F401  (a hook: pytest finds it here)
+from tests.tool_skips import pytest_runtest_makereport  # noqa: F401  (a hook: pytest finds it here)

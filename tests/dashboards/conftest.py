@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from dash_serving_fixture import make_serving_db
-from run_once import once, shared_dir
 
 from dashboards import SiteReport, build_site
+from tests.run_once import once, shared_dir
 
 TINY_SQL = """
 create schema marts;

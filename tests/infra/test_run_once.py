@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from run_once import once
+
+from tests.run_once import once
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 
@@ -17,7 +18,7 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 WORKER = """
 import os, sys, time
 from pathlib import Path
-from run_once import once
+from tests.run_once import once
 
 shared = Path(sys.argv[1])
 

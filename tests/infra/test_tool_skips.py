@@ -13,7 +13,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tool_skips import in_ci
+
+from tests.tool_skips import in_ci
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tool_skips import requires_tools
+from tests.tool_skips import requires_tools
 
 
 @requires_tools(Path("/nonexistent/medspa-tool"), install="make browser")

@@ -9,9 +9,9 @@ the first builds it and the other reuses it.
 from __future__ import annotations
 
 import pytest
-from run_once import once, shared_dir
 
 from orchestration.manifest import ensure_manifest
+from tests.run_once import once, shared_dir
 
 
 @pytest.fixture(scope="session")
