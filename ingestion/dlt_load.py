@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.contract import DLT_TYPES, Table
+from ingestion.duckdb_limits import DuckDBLimits
 from ingestion.merge import MergePlan
 
 #: dlt reads its configuration from the environment. Telemetry would phone home (the
@@ -43,15 +44,22 @@ def column_hints(table: Table) -> dict[str, dict[str, Any]]:
 
 
 def load_system(
-    warehouse: Path, pipelines_dir: Path, system: str, plans: dict[Table, MergePlan]
+    warehouse: Path,
+    pipelines_dir: Path,
+    system: str,
+    plans: dict[Table, MergePlan],
+    limits: DuckDBLimits | None = None,
 ) -> str:
     """Merge each plan's winning rows into `raw_<system>`; return dlt's load id.
+
+    dlt's own DuckDB connection gets the same `limits` as the loader's connections.
 
     Raises whatever dlt raises when a load job fails; the caller records the failure.
     """
     for key, value in _DLT_ENV.items():
         os.environ.setdefault(key, value)
     import dlt  # deferred: importing dlt costs ~1 s that `medspa --help` should not pay
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
     resources = [
         dlt.resource(
@@ -68,7 +76,11 @@ def load_system(
     ]
     pipeline = dlt.pipeline(
         pipeline_name=f"medspa_raw_{system}",
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=dlt.destinations.duckdb(
+            DuckDbCredentials(
+                str(warehouse), global_config=limits.config() if limits is not None else None
+            )
+        ),
         dataset_name=f"raw_{system}",
         pipelines_dir=str(pipelines_dir),
         progress=None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import duckdb
 
 from ingestion.contract import Contract, Table, load_contract
 from ingestion.dlt_load import load_system
+from ingestion.duckdb_limits import DuckDBLimits
 from ingestion.landing import LandingScan, scan_landing
 from ingestion.merge import MergePlan
 from ingestion.meta import (
@@ -55,12 +56,21 @@ class MissingRequiredTablesError(Exception):
         )
 
 
-def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadReport:
+def ingest(
+    settings: Settings,
+    *,
+    systems: Sequence[str] | None = None,
+    limits: DuckDBLimits | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> LoadReport:
     """Load new extracts of `systems` (default: all) and report what happened per table.
 
     Systems are loaded one after another (prepare, dlt, bookkeeping), so only one system's
     rows are held in memory and a crash part-way keeps the systems already recorded.
+    Every DuckDB connection (ours and dlt's) runs under `limits` (default: DuckDB limits
+    spilling under the data dir); `progress(table, rows_read)` is called per table loaded.
     """
+    limits = limits or DuckDBLimits.under(settings.data_dir)
     contract = load_contract()
     selected = _select(contract, systems)
     scan = scan_landing(settings.landing_dir, contract, selected)
@@ -68,7 +78,7 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
     report = LoadReport(load_id=now.strftime("%Y%m%dT%H%M%S.%fZ"))
     report.warnings += [f"ignored {path}: {why}" for path, why in scan.ignored]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _warehouse(settings) as con:
+    with _warehouse(settings, limits) as con:
         ensure_raw_tables(con, contract)
         ensure_meta_tables(con)
         ensure_lineage_columns(con, contract)
@@ -78,25 +88,28 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
     failed: set[str] = set()
     for system in selected:
         clock = time.perf_counter()
-        with _warehouse(settings) as con:
+        with _warehouse(settings, limits) as con:
             plans, records = _prepare_system(con, contract, system, scan, seen, history, report)
         clock = _lap(report, "prepare", clock)
-        if plans and not _load(settings, system, plans, report):
+        if plans and not _load(settings, limits, system, plans, report):
             failed.add(system)
             records = [r for r in records if r.status != "loaded"]
         clock = _lap(report, "dlt", clock)
-        with _warehouse(settings) as con:
+        with _warehouse(settings, limits) as con:
             record(con, report.load_id, records, now)
         _lap(report, "bookkeeping", clock)
         _summarise(report, records, failed)
+        if progress is not None:
+            for entry in (t for t in report.tables if t.system == system):
+                progress(entry.qualified_name, entry.rows_read)
     _absences(report, contract, selected, settings.declared_systems)
     return report
 
 
 @contextmanager
-def _warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+def _warehouse(settings: Settings, limits: DuckDBLimits) -> Iterator[duckdb.DuckDBPyConnection]:
     """A plain connection to the warehouse, closed before dlt opens its own."""
-    con = duckdb.connect(str(settings.warehouse_path))
+    con = limits.connect(settings.warehouse_path)
     try:
         con.execute("set TimeZone = 'UTC'")
         yield con
@@ -177,12 +190,16 @@ def _check_required(
 
 
 def _load(
-    settings: Settings, system: str, plans: dict[Table, MergePlan], report: LoadReport
+    settings: Settings,
+    limits: DuckDBLimits,
+    system: str,
+    plans: dict[Table, MergePlan],
+    report: LoadReport,
 ) -> bool:
     """Run dlt for one system; on failure report it (its files stay unrecorded) and say so."""
     try:
         report.dlt_load_ids[system] = load_system(
-            settings.warehouse_path, settings.data_dir / ".dlt", system, plans
+            settings.warehouse_path, settings.data_dir / ".dlt", system, plans, limits
         )
     except Exception as exc:  # dlt wraps many error types; none may stop other systems
         report.errors.append(

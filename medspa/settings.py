@@ -54,6 +54,10 @@ class Settings:
     phi_key: str = field(default=DEMO_PHI_KEY, repr=False)
     #: Overrides of dbt vars (KPI windows), passed to dbt with --vars.
     dbt_vars: dict[str, object] = field(default_factory=dict)
+    #: DuckDB `memory_limit` and `threads` for the loader's connections (it spills to
+    #: `<data_dir>/.duckdb_tmp` beyond the limit); sized for a 2-core machine shared by others.
+    duckdb_memory_limit: str = "2GB"
+    duckdb_threads: int = 2
 
     @classmethod
     def from_env(
@@ -77,6 +81,8 @@ class Settings:
             schedule_timezone=os.environ.get("MEDSPA_SCHEDULE_TZ", "America/New_York"),
             declared_systems=_env_systems(),
             phi_key=os.environ.get("MEDSPA_PHI_KEY", DEMO_PHI_KEY),
+            duckdb_memory_limit=os.environ.get("MEDSPA_DUCKDB_MEMORY_LIMIT", "2GB"),
+            duckdb_threads=int(os.environ.get("MEDSPA_DUCKDB_THREADS", "2")),
         )
 
     # Derived paths: one rule each, never stored separately.

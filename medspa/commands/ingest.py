@@ -31,12 +31,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ingestion.contract import load_contract
+    from ingestion.duckdb_limits import DuckDBLimits
     from ingestion.pipeline import MissingRequiredTablesError, ingest
+    from ingestion.progress import TableProgress
     from medspa.settings import Settings
 
     settings = Settings.from_env(args.data_dir, args.landing)
+    limits = DuckDBLimits.under(
+        settings.data_dir, settings.duckdb_memory_limit, settings.duckdb_threads
+    )
+    tables = [t for t in load_contract().tables if not args.systems or t.system in args.systems]
     try:
-        report = ingest(settings, systems=args.systems)
+        report = ingest(
+            settings,
+            systems=args.systems,
+            limits=limits,
+            progress=TableProgress(len(tables), "loaded"),
+        )
     except MissingRequiredTablesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
