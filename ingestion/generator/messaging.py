@@ -9,6 +9,8 @@ platform's way (E.164 phones, lower-case e-mails, mostly); bodies are PHI and st
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -153,8 +155,36 @@ def _apt_messages(sim: SimResult) -> list[pd.DataFrame]:
     ]
 
 
+#: Messages finished (contacts, bodies) at a time when streamed: the bodies are the bulk of
+#: the table, so only this many exist as text at once.
+CHUNK_ROWS = 250_000
+
+
 def messages(sim: SimResult) -> pd.DataFrame:
-    seed = sim.cfg.seed
+    """The whole table (tests, small chains); `message_chunks` streams the same rows."""
+    chunks = list(message_chunks(sim))
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+
+def message_chunks(sim: SimResult, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """The messages in `message_id` order, finished `rows` at a time.
+
+    Everything `_finish` adds is a function of the row alone (keyed by message id and
+    person), so finishing slices of the id-sorted rows gives exactly the rows of finishing
+    the whole table and then sorting it (ids are unique: the order is the same).
+    """
+    raw = _unfinished(sim)
+    raw = raw[raw["sent_at"].to_numpy() != NA]
+    order = np.argsort(raw["message_id"].to_numpy(dtype=object), kind="stable")
+    if not len(order):
+        yield _finish(raw, sim.cfg.seed)
+        return
+    for i in range(0, len(order), rows):
+        yield _finish(raw.iloc[order[i : i + rows]], sim.cfg.seed)
+
+
+def _unfinished(sim: SimResult) -> pd.DataFrame:
+    """Every message's ids, times, purpose and person, before contacts and bodies."""
     parts = _apt_messages(sim)
     ld = sim.leads
     if len(ld):
@@ -177,8 +207,7 @@ def messages(sim: SimResult) -> pd.DataFrame:
                 )
             )
     parts += _reactivation(sim) + _marketing(sim)
-    df = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    return _finish(df, seed)
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
 def _reactivation(sim: SimResult) -> list[pd.DataFrame]:
