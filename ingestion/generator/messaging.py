@@ -68,7 +68,9 @@ def _part(
     deliverable: bool = True,
 ) -> pd.DataFrame:
     n = len(msg_id)
-    none = np.full(n, None, dtype=object)
+    none = np.full(n, -1, dtype=np.int64)
+    # Ids stay numbers (-1 = none) until `_finish`: as text they would be most of the
+    # memory of a chain's millions of messages waiting to be sorted.
     return frame(
         dict(
             message_id=msg_id,
@@ -77,9 +79,9 @@ def _part(
             _person=person,
             sent_at=sent.astype(np.int64),
             purpose=np.full(n, purpose, dtype=object),
-            appointment_id=appointment_ids(apt) if apt is not None else none,
-            patient_id=patient_ids(patient) if patient is not None else none,
-            lead_id=lead_ids(lead) if lead is not None else none,
+            _apt=np.asarray(apt, dtype=np.int64) if apt is not None else none,
+            _patient=np.asarray(patient, dtype=np.int64) if patient is not None else none,
+            _lead=np.asarray(lead, dtype=np.int64) if lead is not None else none,
             link_clicked_at=(clicked if clicked is not None else np.full(n, NA)).astype(np.int64),
             _inbound=np.full(n, inbound_body is not None),
             _body=inbound_body
@@ -303,6 +305,13 @@ def _finish(df: pd.DataFrame, seed: int) -> pd.DataFrame:
         ),
     )
     df["location_id"] = loc_ids(df["_loc"].to_numpy())
+    for column, number, to_ids in (
+        ("appointment_id", "_apt", appointment_ids),
+        ("patient_id", "_patient", patient_ids),
+        ("lead_id", "_lead", lead_ids),
+    ):
+        values = df[number].to_numpy()
+        df[column] = np.where(values >= 0, to_ids(np.maximum(values, 0)), None)
     df["updated_at"] = df["sent_at"]
     df["_created"] = df["sent_at"]
     df = df[df["sent_at"].to_numpy() != NA]
