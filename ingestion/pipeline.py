@@ -20,6 +20,7 @@ import duckdb
 from ingestion.contract import Contract, Table, load_contract
 from ingestion.dlt_load import load_system
 from ingestion.duckdb_limits import DuckDBLimits
+from ingestion.hash_cache import HashCache
 from ingestion.landing import LandingScan, scan_landing
 from ingestion.merge import MergePlan
 from ingestion.meta import (
@@ -86,10 +87,13 @@ def ingest(
         _check_required(con, contract, selected, scan, history, settings.landing_dir)
         seen = seen_files(con)
     failed: set[str] = set()
+    hashes = HashCache(settings.data_dir / ".landing_hashes.json")
     for system in selected:
         clock = time.perf_counter()
         with _warehouse(settings, limits) as con:
-            plans, records = _prepare_system(con, contract, system, scan, seen, history, report)
+            plans, records = _prepare_system(
+                con, contract, system, scan, seen, history, report, hashes
+            )
         clock = _lap(report, "prepare", clock)
         if plans and not _load(settings, limits, system, plans, report):
             failed.add(system)
@@ -102,6 +106,7 @@ def ingest(
         if progress is not None:
             for entry in (t for t in report.tables if t.system == system):
                 progress(entry.qualified_name, entry.rows_read)
+    hashes.save()
     _absences(report, contract, selected, settings.declared_systems)
     return report
 
@@ -125,6 +130,7 @@ def _prepare_system(
     seen: set[tuple[str, str]],
     history: dict[str, bool],
     report: LoadReport,
+    hashes: HashCache,
 ) -> tuple[dict[Table, MergePlan], list[FileRecord]]:
     """Read, validate and merge-plan the new files of one system's tables."""
     plans: dict[Table, MergePlan] = {}
@@ -134,7 +140,7 @@ def _prepare_system(
         report.tables.append(entry)
         new = []
         for file in scan.files_of(table.qualified_name):
-            sha = file.sha256()
+            sha = hashes.sha256(file)
             if (file.rel_path, sha) in seen:
                 entry.files_skipped += 1
             else:
