@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ingestion.contract import DLT_TYPES, Table
 from ingestion.duckdb_limits import DuckDBLimits
 from ingestion.merge import MergePlan
@@ -44,7 +46,7 @@ def column_hints(table: Table) -> dict[str, dict[str, Any]]:
 
 
 def load_system(
-    warehouse: Path,
+    warehouse: Path | duckdb.DuckDBPyConnection,
     pipelines_dir: Path,
     system: str,
     plans: dict[Table, MergePlan],
@@ -52,7 +54,8 @@ def load_system(
 ) -> str:
     """Merge each plan's winning rows into `raw_<system>`; return dlt's load id.
 
-    dlt's own DuckDB connection gets the same `limits` as the loader's connections.
+    `warehouse` is the file (dlt opens it under `limits`) or the loader's open connection
+    (dlt borrows cursors of it: no second open, no extra checkpoint, the caller's limits).
 
     Raises whatever dlt raises when a load job fails; the caller records the failure.
     """
@@ -77,7 +80,9 @@ def load_system(
     pipeline = dlt.pipeline(
         pipeline_name=f"medspa_raw_{system}",
         destination=dlt.destinations.duckdb(
-            DuckDbCredentials(
+            DuckDbCredentials(warehouse)
+            if isinstance(warehouse, duckdb.DuckDBPyConnection)
+            else DuckDbCredentials(
                 str(warehouse), global_config=limits.config() if limits is not None else None
             )
         ),
