@@ -47,7 +47,8 @@ class ChainTables:
         pos = lambda: sales.pos_tables(sim, self._members())  # noqa: E731
         return dict(
             [
-                *(one(f"pms.{n}", lambda n=n: t[n]) for n in _CALENDAR_TABLES),
+                # The calendar's tables (locations, hours, closures, rooms, devices, staff).
+                *(one(f"pms.{n}", lambda n=n: t[n]) for n in t),
                 ("pms.services", catalogue),
                 ("pms.membership_plans", catalogue),
                 one("pms.patients", lambda: pms.patients(sim)),
@@ -91,17 +92,6 @@ class ChainTables:
         if name == "reviews.reviews":
             self._shared.pop("review_requests", None)
         return table
-
-
-_CALENDAR_TABLES = (
-    "locations",
-    "location_hours",
-    "location_closures",
-    "rooms",
-    "devices",
-    "providers",
-    "provider_shifts",
-)
 
 
 def chain_tables(cfg: ChainConfig, horizon: int) -> ChainTables:
