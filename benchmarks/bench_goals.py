@@ -38,8 +38,9 @@ import json, resource, sys, time
 {setup}
 start, cpu = time.perf_counter(), time.process_time()
 result = {call}
-print(json.dumps({{"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu,
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "result": result}}))
+figures = {{"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu,
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "result": result}}
+print("BENCH " + json.dumps(figures))
 """
 
 
@@ -49,7 +50,9 @@ def child(setup: str, call: str) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(f"benchmark step failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    # dlt and DuckDB may print too: the step's figures are the line marked BENCH.
+    line = next(x for x in reversed(proc.stdout.splitlines()) if x.startswith("BENCH "))
+    return json.loads(line.removeprefix("BENCH "))
 
 
 def generate(landing: Path, scale: str) -> dict[str, Any]:
