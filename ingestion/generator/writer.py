@@ -123,7 +123,9 @@ class ExtractWriter:
 
 def _write_jsonl(tbl: pa.Table, path: Path) -> None:
     """JSON lines in row order, single-threaded (DuckDB's writer, as `write_extract` uses)."""
-    con = duckdb.connect(config={"threads": 1})
+    # One thread keeps row order; the memory limit keeps a slice's copy from growing the
+    # generator's peak (a slice is a few hundred thousand rows).
+    con = duckdb.connect(config={"threads": 1, "memory_limit": "512MB"})
     try:
         con.register("extract", tbl)
         escaped = str(path).replace("'", "''")
