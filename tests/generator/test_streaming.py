@@ -18,8 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from ingestion.contract import load_contract
 from ingestion.generator import messaging
 from ingestion.generator.chain import chain_tables
+from ingestion.generator.encode import encode
 from ingestion.generator.writer import FORMATS, PARQUET_ROW_GROUP, ExtractWriter, write_extract
 from tests.generator.conftest import tiny_config
 
@@ -76,7 +78,12 @@ def test_tables_are_forgotten_once_taken_and_messages_chunk_into_the_whole_table
     whole = messaging.messages(tables.sim)
     chunks = list(messaging.message_chunks(tables.sim, rows=997))
     assert len(chunks) == -(-len(whole) // 997)
-    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
+    # Equal as written: the contract columns encoded for the extract (pandas may infer a
+    # different dtype for a chunk whose ids are all empty; the extract's text is the same).
+    table = load_contract().table("messaging.messages")
+    timezones = list(tables.sim.cal.tables["locations"]["timezone"])
+    streamed = encode(pd.concat(chunks, ignore_index=True), table, timezones, text=True)
+    assert streamed.equals(encode(whole, table, timezones, text=True))
     tables.take("pms.appointments")
     assert "pms.appointments" not in tables._built
     tables.take("pos.invoices")  # built with invoice_lines in one pass: that one is kept
