@@ -51,8 +51,10 @@ def child(setup: str, call: str) -> dict[str, Any]:
     if proc.returncode:
         raise RuntimeError(f"benchmark step failed:\n{proc.stderr[-3000:]}")
     # dlt and DuckDB may print too: the step's figures are the line marked BENCH.
-    line = next(x for x in reversed(proc.stdout.splitlines()) if x.startswith("BENCH "))
-    return json.loads(line.removeprefix("BENCH "))
+    marked = proc.stdout.rsplit("BENCH ", 1)
+    if len(marked) < 2:
+        raise RuntimeError(f"benchmark step printed no figures:\n{proc.stderr[-3000:]}")
+    return json.loads(marked[1].splitlines()[0])
 
 
 def generate(landing: Path, scale: str) -> dict[str, Any]:
