@@ -1,0 +1,152 @@
+"""The landing folder's PHI *values*, and a scanner that finds them in any file.
+
+A column-name check cannot see a name copied into a log line, a phone number in a chart
+label or a message body in a quality report. This collects every value of every column the
+landing contract marks `phi: true` (plus the raw patient and lead ids, which must appear
+downstream only as keyed hashes), in the forms a leak would take: emails raw and
+lower-cased, phones as their national digits (raw `(415) 555-0134`, `+14155550134` and
+`4155550134` all normalise to the same), full names, dates of birth, postal codes, message
+bodies and reviewer names. The column list comes from the contract, never a typed copy.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from landing_frames import read_table
+
+from ingestion.contract import load_contract
+
+#: Raw source identifiers that staging replaces by `patient_key` / `lead_key`.
+ID_COLUMNS = ("patient_id", "lead_id")
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d ().-]{5,}\d")
+_ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
+_WORD = re.compile(r"[^\W\d_][\w'.-]*")
+_TOKEN = re.compile(r"[\w-]+")
+_SEGMENT = re.compile(r'["<>\n\r\t]|\\n|\\"')
+
+
+def phone_digits(text: str) -> str | None:
+    """National significant digits of a North American phone in any format, else None."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits if len(digits) == 10 else None
+
+
+@dataclass
+class PhiValues:
+    """Every PHI value of one landing folder, grouped by the form a search needs."""
+
+    emails: set[str] = field(default_factory=set)  # lower-case
+    phones: set[str] = field(default_factory=set)  # 10 national digits
+    dates: set[str] = field(default_factory=set)  # ISO dates of birth
+    full_names: set[str] = field(default_factory=set)  # "First Last"
+    whole_values: set[str] = field(default_factory=set)  # names, postal codes, bodies, ...
+    ids: set[str] = field(default_factory=set)  # raw patient and lead ids
+    columns: list[str] = field(default_factory=list)  # `system.table.column` searched
+
+    def __len__(self) -> int:
+        sets = (self.emails, self.phones, self.dates, self.full_names, self.whole_values, self.ids)
+        return sum(len(s) for s in sets)
+
+
+def _add_value(values: PhiValues, text: str, is_date: bool) -> None:
+    text = text.strip()
+    if not text:
+        return
+    if is_date:
+        values.dates.add(text[:10])
+    elif "@" in text:
+        values.emails.add(text.lower())
+    elif (digits := phone_digits(text)) is not None and re.fullmatch(r"[\d\s().+-]+", text):
+        values.phones.add(digits)
+    else:
+        values.whole_values.add(text)
+
+
+def collect(landing: Path) -> PhiValues:
+    """PHI values of every contract table with `phi: true` columns, as delivered."""
+    values = PhiValues()
+    for table in load_contract().tables:
+        ids = [c for c in ID_COLUMNS if c in table.column_names]
+        if not table.phi_columns and not ids:
+            continue
+        frame = read_table(landing, table)
+        for name in table.phi_columns:
+            values.columns.append(f"{table.qualified_name}.{name}")
+            is_date = table.column(name).type in ("date", "timestamp")
+            for raw in frame[name].dropna().astype(str):
+                _add_value(values, raw, is_date)
+        if {"first_name", "last_name"} <= set(table.phi_columns):
+            both = frame[["first_name", "last_name"]].dropna()
+            values.full_names |= {f"{f.strip()} {lst.strip()}" for f, lst in both.to_numpy()}
+        for name in ids:
+            values.ids |= set(frame[name].dropna().astype(str))
+    return values
+
+
+def find(values: PhiValues, text: str) -> dict[str, int]:
+    """How many PHI values of each kind occur in `text` (kinds only: never the values)."""
+    emails = {m.group().lower().strip(".") for m in _EMAIL.finditer(text)}
+    phones = {phone_digits(m.group()) for m in _PHONE.finditer(text)}
+    dates = {m.group() for m in _ISO_DATE.finditer(text)}
+    words = _WORD.findall(text)
+    pairs = {f"{a} {b.rstrip('.')}" for a, b in itertools.pairwise(words)}
+    segments = {s.strip() for s in _SEGMENT.split(text)}
+    tokens = set(_TOKEN.findall(text))
+    hits = {
+        "email": len(emails & values.emails),
+        "phone": len(phones & values.phones),
+        "date_of_birth": len(dates & values.dates),
+        "full_name": len(pairs & values.full_names),
+        "whole_value": len(segments & values.whole_values),
+        "raw_id": len(tokens & values.ids),
+    }
+    return {kind: n for kind, n in hits.items() if n}
+
+
+def _file_text(path: Path) -> str:
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        data = gzip.decompress(data)
+    return data.decode("utf-8", errors="ignore")
+
+
+def _duckdb_cells(path: Path) -> Iterator[tuple[str, str]]:
+    """Every table of a DuckDB file as one text of its values (DuckDB compresses strings,
+    so the file's bytes alone could hide a leaked value)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_catalog, table_schema, table_name from information_schema.tables"
+        ).fetchall()
+        for catalog, schema, name in tables:
+            frame: pd.DataFrame = con.execute(f'select * from "{catalog}"."{schema}"."{name}"').df()
+            cells = "\n".join("\t".join(map(str, row)) for row in frame.itertuples(index=False))
+            yield f"{path.name}:{schema}.{name}", cells
+    finally:
+        con.close()
+
+
+def scan(values: PhiValues, files: list[Path], root: Path) -> dict[str, dict[str, int]]:
+    """PHI kinds found per file (DuckDB files per table), as `relative path -> kind -> n`."""
+    found: dict[str, dict[str, int]] = {}
+    for path in files:
+        rel = str(path.relative_to(root))
+        texts = [(rel, _file_text(path))]
+        if path.suffix == ".duckdb":
+            texts += [(f"{rel}::{t}", cells) for t, cells in _duckdb_cells(path)]
+        for where, text in texts:
+            if hits := find(values, text):
+                found[where] = hits
+    return found
