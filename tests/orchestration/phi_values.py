@@ -27,8 +27,10 @@ from ingestion.contract import load_contract
 #: Raw source identifiers that staging replaces by `patient_key` / `lead_key`.
 ID_COLUMNS = ("patient_id", "lead_id")
 
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d ().-]{5,}\d")
+# Token patterns that never backtrack over long runs (files hold long blobs): emails are the
+# tokens of email characters that contain an `@`; phones are runs of phone characters.
+_EMAIL_TOKEN = re.compile(r"[\w.+'@-]+")
+_PHONE_RUN = re.compile(r"[\d ().+-]{7,}")
 _ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 _WORD = re.compile(r"[^\W\d_][\w'.-]*")
 _TOKEN = re.compile(r"[\w-]+")
@@ -43,6 +45,14 @@ def phone_digits(text: str) -> str | None:
     return digits if len(digits) == 10 else None
 
 
+def _phone_candidates(run: str) -> set[str | None]:
+    """Phones a run of phone characters may hold: the whole run, each space-separated part
+    and up to four adjacent parts (`+1 415 555 0134`), as national digits."""
+    parts = run.split()
+    spans = [" ".join(parts[i : i + n]) for n in (1, 2, 3, 4) for i in range(len(parts))]
+    return {phone_digits(span) for span in [run, *spans]}
+
+
 @dataclass
 class PhiValues:
     """Every PHI value of one landing folder, grouped by the form a search needs."""
@@ -54,6 +64,14 @@ class PhiValues:
     whole_values: set[str] = field(default_factory=set)  # names, postal codes, bodies, ...
     ids: set[str] = field(default_factory=set)  # raw patient and lead ids
     columns: list[str] = field(default_factory=list)  # `system.table.column` searched
+    _first_words: set[str] | None = field(default=None, repr=False)
+
+    @property
+    def first_words(self) -> set[str]:
+        """First words of the full names: a cheap filter before pairing words."""
+        if self._first_words is None:
+            self._first_words = {name.split(" ", 1)[0] for name in self.full_names}
+        return self._first_words
 
     def __len__(self) -> int:
         sets = (self.emails, self.phones, self.dates, self.full_names, self.whole_values, self.ids)
@@ -97,11 +115,12 @@ def collect(landing: Path) -> PhiValues:
 
 def find(values: PhiValues, text: str) -> dict[str, int]:
     """How many PHI values of each kind occur in `text` (kinds only: never the values)."""
-    emails = {m.group().lower().strip(".") for m in _EMAIL.finditer(text)}
-    phones = {phone_digits(m.group()) for m in _PHONE.finditer(text)}
+    emails = {t.lower().strip(".-'") for t in _EMAIL_TOKEN.findall(text) if "@" in t}
+    phones = {d for run in _PHONE_RUN.findall(text) for d in _phone_candidates(run)}
     dates = {m.group() for m in _ISO_DATE.finditer(text)}
     words = _WORD.findall(text)
-    pairs = {f"{a} {b.rstrip('.')}" for a, b in itertools.pairwise(words)}
+    firsts = values.first_words
+    pairs = {f"{a} {b.rstrip('.')}" for a, b in itertools.pairwise(words) if a in firsts}
     segments = {s.strip() for s in _SEGMENT.split(text)}
     tokens = set(_TOKEN.findall(text))
     hits = {
@@ -122,15 +141,17 @@ def _file_text(path: Path) -> str:
     return data.decode("utf-8", errors="ignore")
 
 
-def _duckdb_cells(path: Path) -> Iterator[tuple[str, str]]:
-    """Every table of a DuckDB file as one text of its values (DuckDB compresses strings,
-    so the file's bytes alone could hide a leaked value)."""
+def _duckdb_cells(path: Path, schemas: tuple[str, ...] | None) -> Iterator[tuple[str, str]]:
+    """Every table of a DuckDB file (of `schemas`, default all) as one text of its values:
+    DuckDB compresses strings, so the file's bytes alone could hide a leaked value."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         tables = con.execute(
             "select table_catalog, table_schema, table_name from information_schema.tables"
         ).fetchall()
         for catalog, schema, name in tables:
+            if schemas is not None and schema not in schemas:
+                continue
             frame: pd.DataFrame = con.execute(f'select * from "{catalog}"."{schema}"."{name}"').df()
             cells = "\n".join("\t".join(map(str, row)) for row in frame.itertuples(index=False))
             yield f"{path.name}:{schema}.{name}", cells
@@ -138,14 +159,19 @@ def _duckdb_cells(path: Path) -> Iterator[tuple[str, str]]:
         con.close()
 
 
-def scan(values: PhiValues, files: list[Path], root: Path) -> dict[str, dict[str, int]]:
-    """PHI kinds found per file (DuckDB files per table), as `relative path -> kind -> n`."""
+def scan(
+    values: PhiValues, files: list[Path], root: Path, schemas: tuple[str, ...] | None = None
+) -> dict[str, dict[str, int]]:
+    """PHI kinds found per file (DuckDB files also per table), as `relative path -> kind -> n`.
+
+    `schemas` limits DuckDB files to those schemas' cells (their bytes are then not read).
+    """
     found: dict[str, dict[str, int]] = {}
     for path in files:
         rel = str(path.relative_to(root))
-        texts = [(rel, _file_text(path))]
+        texts = [] if schemas is not None else [(rel, _file_text(path))]
         if path.suffix == ".duckdb":
-            texts += [(f"{rel}::{t}", cells) for t, cells in _duckdb_cells(path)]
+            texts += [(f"{rel}::{t}", cells) for t, cells in _duckdb_cells(path, schemas)]
         for where, text in texts:
             if hits := find(values, text):
                 found[where] = hits

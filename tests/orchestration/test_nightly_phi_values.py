@@ -62,7 +62,8 @@ def test_the_scanner_finds_every_kind_in_the_landing_files(phi, demo_landing):
 
 def test_the_scanner_reads_duckdb_cells_not_only_bytes(phi, happy_run):
     """A positive control on a DuckDB file: the raw layer holds PHI and the scan sees it."""
-    found = scan(phi, [happy_run.warehouse], happy_run.data_dir)
+    raw = ("raw_pms", "raw_crm", "raw_reviews")
+    found = scan(phi, [happy_run.warehouse], happy_run.data_dir, schemas=raw)
     kinds = {kind for hits in found.values() for kind in hits}
     assert {"email", "phone", "date_of_birth", "full_name", "whole_value", "raw_id"} <= kinds
     assert any("::raw_pms.patients" in where for where in found)
