@@ -157,3 +157,23 @@ def test_chain_totals_equal_the_sum_of_locations(published):
             if k[:2] == (grain, start) and k[3] == kpi and k[2] != "_all"
         ]
         assert num == pytest.approx(sum(parts), abs=0.005), (grain, start, kpi)
+
+
+def test_site_headline_shows_the_landing_numbers_of_the_last_complete_week(happy_run, landing_kpis):
+    """The home page's headline cards carry the recomputed chain-wide numbers, formatted."""
+    import html
+
+    from dashboards.formatting import fmt
+
+    expected, _ = landing_kpis
+    (week,) = query(
+        happy_run.serving,
+        "select max(period_start) from marts.kpi_scorecard "
+        "where grain = 'week' and location_id = '_all' and is_final",
+    )[0]
+    page = (happy_run.data_dir / "site" / "index.html").read_text(encoding="utf-8")
+    revenue, _ = expected[("week", week, "_all", "net_revenue")]
+    no_shows, appointments = expected[("week", week, "_all", "no_show_rate")]
+    for value, name in ((revenue, "usd0"), (no_shows / appointments, "pct1")):
+        card = f'<div class="bv-value">{html.escape(fmt(value, name))}</div>'
+        assert card in page, name
