@@ -93,22 +93,15 @@ def test_no_phi_column_name_past_the_raw_layer(built_warehouse: Path) -> None:
     """Every column the contract marks PHI, and the raw patient and lead ids, stay in raw_*."""
     phi = {c for t in load_contract().tables for c in t.phi_columns} | {"patient_id", "lead_id"}
     assert {"email", "date_of_birth", "body", "reviewer_name"} <= phi
-    con = duckdb.connect(str(built_warehouse), read_only=True)
-    try:
+    with duckdb.connect(str(built_warehouse), read_only=True) as con:
         columns = con.execute(
             "select table_name, lower(column_name) from information_schema.columns "
             "where table_schema in ('staging', 'intermediate', 'marts')"
         ).fetchall()
-        assert len(columns) > 100
-        leaked = {
-            f"{table}.{column}"
-            for table, column in columns
-            if column in phi
-            and not (table in STAFF_TABLES and column in {"first_name", "last_name"})
-        }
-        assert leaked == set()
-    finally:
-        con.close()
+    assert len(columns) > 100
+    staff_names = {(t, c) for t in STAFF_TABLES for c in ("first_name", "last_name")}
+    leaked = {f"{t}.{c}" for t, c in columns if c in phi and (t, c) not in staff_names}
+    assert leaked == set()
 
 
 def test_empty_raw_layer_builds_and_emits_no_kpi_rows(tmp_path: Path) -> None:
