@@ -110,7 +110,23 @@ def collect(landing: Path) -> PhiValues:
             values.full_names |= {f"{f.strip()} {lst.strip()}" for f, lst in both.to_numpy()}
         for name in ids:
             values.ids |= set(frame[name].dropna().astype(str))
+    _drop_staff_names(values, landing)
     return values
+
+
+def _drop_staff_names(values: PhiValues, landing: Path) -> None:
+    """Staff names are not PHI (the dashboards list providers as `Elena G.`): a patient or
+    reviewer who shares a name with a provider cannot be told apart by value, so such names
+    are not searched. Values under 3 characters (an initial) say nothing either."""
+    providers = read_table(landing, load_contract().table("pms.providers"))
+    names = providers[["first_name", "last_name"]].fillna("").astype(str)
+    staff: set[str] = set()
+    for first, last in zip(
+        names["first_name"].str.strip(), names["last_name"].str.strip(), strict=True
+    ):
+        staff |= {first, last, f"{first} {last}", f"{first} {last[:1]}."}
+    values.whole_values = {v for v in values.whole_values - staff if len(v) >= 3}
+    values.full_names -= staff
 
 
 def find(values: PhiValues, text: str) -> dict[str, int]:
@@ -154,7 +170,7 @@ def _duckdb_cells(path: Path, schemas: tuple[str, ...] | None) -> Iterator[tuple
                 continue
             frame: pd.DataFrame = con.execute(f'select * from "{catalog}"."{schema}"."{name}"').df()
             cells = "\n".join("\t".join(map(str, row)) for row in frame.itertuples(index=False))
-            yield f"{path.name}:{schema}.{name}", cells
+            yield f"{schema}.{name}", cells
     finally:
         con.close()
 
