@@ -28,6 +28,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
     QueuedRunCoordinatorDaemon,
 )
 
+from orchestration import run_log
 from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
 from serving import publish
 
@@ -55,7 +56,19 @@ def _warehouse(path: Path) -> Path:
 
 
 def _ops(run_id: str) -> publish.OpsData:
-    return publish.OpsData(run_log_row=(run_id, AT, AT, 1, 1, 0, 0))
+    record = run_log.RunRecord(
+        run_id=run_id,
+        started_at=AT,
+        finished_at=AT,
+        rows_loaded=1,
+        checks_passed=1,
+        checks_warned=0,
+        checks_failed=0,
+        status=run_log.PUBLISHED,
+        blocked_by=None,
+        demo_key_on_real_data=False,
+    )
+    return publish.OpsData(run_log_row=record.row())
 
 
 def _ask(reader: subprocess.Popen) -> str:
