@@ -119,8 +119,10 @@ mrr as (
     group by grain, period_start
 ),
 
--- ltv_12m at d = net revenue of the trailing ltv_window_days (d included) / patients with at
--- least one paid invoice in them. Distinct patients do not add up: `_all` is recomputed.
+-- ltv_12m at d = net revenue of identified patients' paid invoices in the trailing
+-- ltv_window_days (d included) / patients with at least one paid invoice in them. Anonymous
+-- walk-in retail (no patient) counts in net_revenue, not here. Distinct patients do not add
+-- up: `_all` is recomputed.
 revenue_days as (
     select
         location_id,
@@ -128,6 +130,7 @@ revenue_days as (
         patient_key,
         sum(net_amount) as net_revenue,
     from revenue_lines
+    where patient_key is not null
     group by location_id, issued_date, patient_key
 ),
 
