@@ -20,7 +20,7 @@ import duckdb
 from ingestion.contract import Contract, Table, load_contract
 from ingestion.dlt_load import load_system
 from ingestion.landing import LandingScan, scan_landing
-from ingestion.merge import MergePlan
+from ingestion.merge import MergePlan, drop_superseded
 from ingestion.meta import (
     FileRecord,
     delivered_tables,
@@ -86,6 +86,9 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
             records = [r for r in records if r.status != "loaded"]
         clock = _lap(report, "dlt", clock)
         with _warehouse(settings) as con:
+            if system not in failed:
+                for table in plans:
+                    drop_superseded(con, table)
             record(con, report.load_id, records, now)
         _lap(report, "bookkeeping", clock)
         _summarise(report, records, failed)
