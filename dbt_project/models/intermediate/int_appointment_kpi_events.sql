@@ -12,7 +12,9 @@
       confirmation_response_rate   responses confirmed|reschedule_requested|cancelled / requests
       reschedule_capture_rate      reschedule requests followed by a new appointment (linked by
                                    rescheduled_from_appointment_id, or booked within
-                                   reschedule_window_days after the request) / requests
+                                   reschedule_window_days after the request) / requests;
+                                   dated by the request's local date (confirmation_responded_at,
+                                   or cancelled_at), not by scheduled_start
       intake_completion_rate       non-cancelled appointments with forms sent whose forms were
                                    all completed before scheduled_start / those appointments
       rebooking_rate               completed visits with a later appointment booked between
@@ -60,6 +62,12 @@ reschedule_requests as (
                 then coalesce(confirmation_responded_at, cancelled_at)
             else coalesce(cancelled_at, confirmation_responded_at)
         end as requested_at,
+        {{ local_date(
+            "case when confirmation_response = 'reschedule_requested'"
+            ~ " then coalesce(confirmation_responded_at, cancelled_at)"
+            ~ " else coalesce(cancelled_at, confirmation_responded_at) end",
+            'timezone'
+        ) }} as requested_date
     from appointments
     where confirmation_response = 'reschedule_requested' or cancellation_reason = 'reschedule'
 ),
@@ -119,6 +127,7 @@ flags as (
         consult_conversions.appointment_id is not null as is_converted_consult,
         reschedule_requests.appointment_id is not null as is_reschedule_request,
         reschedules_captured.appointment_id is not null as is_reschedule_captured,
+        reschedule_requests.requested_date as reschedule_requested_date,
         intake_by_appointment.appointment_id is not null and not appointments.is_cancelled as in_intake_base,
         coalesce(intake_by_appointment.all_completed = 1, false) as is_intake_complete,
         rebooked_visits.appointment_id is not null as is_rebooked,
@@ -229,7 +238,12 @@ final as (
         events.appointment_id,
         events.kpi,
         flags.location_id,
-        flags.scheduled_date as event_date,
+        case
+            -- a reschedule request belongs to the local date it was made on
+            when events.kpi = 'reschedule_capture_rate'
+                then coalesce(flags.reschedule_requested_date, flags.scheduled_date)
+            else flags.scheduled_date
+        end as event_date,
         flags.provider_id,
         flags.room_id,
         flags.service_category,
