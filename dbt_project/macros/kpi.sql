@@ -11,9 +11,14 @@
     (null when the denominator is 0) for ratios, = numerator for counts and sums (denominator
     null). is_final: the period plus the KPI's window has ended at the data's as-of time,
     in the location's local time (`_all`: in every location).
+    Periods not started at the as-of time are not reported. A chain spanning time zones has a
+    period started in one location and not yet in another (between their midnights): `_all`
+    is reported once the period has started at any location, summed over the locations where
+    it has started.
 -#}
 
-{#- CTE `kpi_as_of`: each location's local as-of wall-clock time, and `_all` = the earliest. -#}
+{#- CTE `kpi_as_of`: each location's local as-of wall-clock time, and `_all` = the earliest
+    (finality: ended everywhere); started_as_of_local: `_all` = the latest (started anywhere). -#}
 {% macro kpi_as_of_cte() -%}
 kpi_as_of_locations as (
     select
@@ -24,9 +29,17 @@ kpi_as_of_locations as (
 ),
 
 kpi_as_of as (
-    select location_id, as_of_local, from kpi_as_of_locations
+    select
+        location_id,
+        as_of_local,
+        as_of_local as started_as_of_local
+    from kpi_as_of_locations
     union all
-    select '_all' as location_id, min(as_of_local) as as_of_local, from kpi_as_of_locations
+    select
+        '_all' as location_id,
+        min(as_of_local) as as_of_local,
+        max(as_of_local) as started_as_of_local
+    from kpi_as_of_locations
 )
 {%- endmacro %}
 
@@ -94,18 +107,21 @@ kpi_as_of as (
 {{ name }}__with_chain as (
     select * from {{ name }}__by_location
     union all
+    -- `_all` from the locations where the period has started
     select
-        grain,
-        period_start,
+        b.grain,
+        b.period_start,
         '_all' as location_id,
-        {{ dim_cols }}
-        kpi,
-        value_kind,
-        max(window_minutes) as window_minutes,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator,
-    from {{ name }}__by_location
-    group by grain, period_start, {{ dim_cols }} kpi, value_kind
+        {% for d in dims %}b.{{ d }}, {% endfor %}
+        b.kpi,
+        b.value_kind,
+        max(b.window_minutes) as window_minutes,
+        sum(b.numerator) as numerator,
+        sum(b.denominator) as denominator
+    from {{ name }}__by_location as b
+    left join kpi_as_of as started on b.location_id = started.location_id
+    where {{ kpi_period_started('b.period_start', 'started.started_as_of_local') }}
+    group by b.grain, b.period_start, {% for d in dims %}b.{{ d }}, {% endfor %}b.kpi, b.value_kind
 ),
 {%- endif %}
 
@@ -125,7 +141,7 @@ kpi_as_of as (
         {{ kpi_is_final('r.grain', 'r.period_start', 'r.window_minutes', 'a.as_of_local') }} as is_final,
     from {{ name }}__{{ 'with_chain' if with_chain else 'by_location' }} as r
     left join kpi_as_of as a on r.location_id = a.location_id
-    where {{ kpi_period_started('r.period_start', 'a.as_of_local') }}
+    where {{ kpi_period_started('r.period_start', 'a.started_as_of_local') }}
 )
 {%- endmacro %}
 

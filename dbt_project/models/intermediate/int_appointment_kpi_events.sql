@@ -36,6 +36,10 @@ invoices as (
     select * from {{ ref('stg_pos__invoices') }}
 ),
 
+locations as (
+    select * from {{ ref('stg_pms__locations') }}
+),
+
 -- consultations converted: a completed non-consultation visit of the same patient after the
 -- consultation's start and at most consult_window_days later (by local date)
 consult_conversions as (
@@ -53,23 +57,28 @@ consult_conversions as (
     where consults.is_completed and consults.is_consultation
 ),
 
+reschedule_request_times as (
+    select
+        appointments.appointment_id,
+        appointments.patient_key,
+        locations.timezone,
+        case
+            when appointments.confirmation_response = 'reschedule_requested'
+                then coalesce(appointments.confirmation_responded_at, appointments.cancelled_at)
+            else coalesce(appointments.cancelled_at, appointments.confirmation_responded_at)
+        end as requested_at
+    from appointments
+    left join locations on appointments.location_id = locations.location_id
+    where appointments.confirmation_response = 'reschedule_requested' or appointments.cancellation_reason = 'reschedule'
+),
+
 reschedule_requests as (
     select
         appointment_id,
         patient_key,
-        case
-            when confirmation_response = 'reschedule_requested'
-                then coalesce(confirmation_responded_at, cancelled_at)
-            else coalesce(cancelled_at, confirmation_responded_at)
-        end as requested_at,
-        {{ local_date(
-            "case when confirmation_response = 'reschedule_requested'"
-            ~ " then coalesce(confirmation_responded_at, cancelled_at)"
-            ~ " else coalesce(cancelled_at, confirmation_responded_at) end",
-            'timezone'
-        ) }} as requested_date
-    from appointments
-    where confirmation_response = 'reschedule_requested' or cancellation_reason = 'reschedule'
+        requested_at,
+        {{ local_date('requested_at', 'timezone') }} as requested_date
+    from reschedule_request_times
 ),
 
 -- two joins, not one OR-join: an OR condition would force a nested-loop join
