@@ -4,7 +4,6 @@ folded into one line each, cards by family then priority, open windows shown as 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import duckdb
 import pytest

@@ -61,7 +61,7 @@ def loads(tmp_path_factory):
 
 
 def test_null_campaign_is_loaded_not_quarantined(loads):
-    settings, first, after_first, *_ = loads
+    _, first, after_first, *_ = loads
     assert after_first == [("phone", None, 100), ("phone", "fall", 40)]
     table = first.table("crm", "marketing_spend")
     assert (table.rows_quarantined, table.rows_inserted) == (0, 2)
