@@ -31,6 +31,7 @@ def flash(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
                          ('loc_a', 'revenue_per_room_hour', 700.0, 'below', false, 9))
                 t(location_id, kpi, value, status, is_new, periods_running)"""
         )
+        _speed_to_lead(con, slow_leads=25)
         # A windowed KPI whose window is still open: 3 of 41 so far, not final.
         con.execute(
             """update marts.kpi_scorecard set is_final = false, numerator = 3, denominator = 41,
@@ -45,6 +46,35 @@ def flash(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     page = (root / "site" / "weekly_flash.html").read_text(encoding="utf-8")
     assert report.flash_email_path is not None
     return page, report.flash_email_path.read_text(encoding="utf-8")
+
+
+def _speed_to_lead(con: duckdb.DuckDBPyConnection, slow_leads: int) -> None:
+    """12 final weeks chain-wide: under 5 min 30 leads / 12 booked; 1-4 h 15 + over 4 h
+    `slow_leads - 15` leads / 4 booked (a 13th, older week must be left out)."""
+    con.execute(
+        """create table marts.kpi_by_response_time (grain varchar, period_start date,
+        location_id varchar, response_bucket varchar, leads bigint, contacted bigint,
+        booked bigint, contact_rate double, booking_conversion_rate double, is_final boolean)"""
+    )
+    rows = [("2026-08-03", "under_5m", 500, 0), ("2026-11-16", "under_5m", 9, 9)]
+    for week in range(12):  # 2026-08-10 .. 2026-10-26: the 12 newest final weeks
+        start = f"date '2026-08-10' + {7 * week}"
+        rows += [(start, "under_5m", 3 if week < 6 else 2, 1), (start, "1_4h", 0, 0)]
+    rows = [(f"date '{r[0]}'" if r[0].startswith("2026") else r[0], *r[1:]) for r in rows]
+    values = ", ".join(f"({w}, '{b}', {n}, {k})" for w, b, n, k in rows)
+    con.execute(
+        f"""insert into marts.kpi_by_response_time select 'week', w, '_all', b, n, 0, k,
+            null, null, w < date '2026-11-02' from (values {values}) t(w, b, n, k)"""
+    )
+    # 6 x 3 + 6 x 2 = 30 fast leads, 12 booked; slow: 15 in 1_4h (4 booked) + the rest over 4 h
+    con.execute(
+        """update marts.kpi_by_response_time set leads = 15, booked = 4
+        where response_bucket = '1_4h' and period_start = date '2026-10-26'"""
+    )
+    con.execute(
+        f"""insert into marts.kpi_by_response_time values ('week', date '2026-10-19', '_all',
+        'over_4h', {slow_leads - 15}, 0, 0, null, null, true)"""
+    )
 
 
 @pytest.mark.parametrize("which", [0, 1], ids=["page", "email"])
@@ -77,3 +107,28 @@ def test_windowed_kpi_with_open_window_is_pending_with_running_counts(flash):
     titles = re.findall(r'<div class="bv-title">([^<]+)</div>', page)
     assert "Booking conversion" not in titles  # no card reading 7.3 % as if final
     assert re.search(r"<strong>Booking conversion</strong>: pending, 3 of 41 so far", page)
+
+
+def test_flash_states_speed_to_lead_from_the_last_12_weeks(flash):
+    # fast 12/30 = 40.0 %; slow 4/25 = 16.0 %; 0.4 / 0.16 = 2.5 times (the 2026-08-03 week,
+    # 13th newest, and the open 2026-11-16 week are left out)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", flash[0]))
+    assert (
+        "Speed to lead. Over the last 12 weeks whose booking window has closed, leads answered "
+        "within 5 minutes booked 40.0% of the time (12 of 30), leads answered after an hour "
+        "16.0% (4 of 25): 2.5 times as often." in text
+    )
+
+
+def test_no_speed_to_lead_sentence_when_a_side_has_fewer_than_20_leads(tmp_path):
+    serving = make_serving_db(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(serving))
+    try:
+        _speed_to_lead(con, slow_leads=19)
+    finally:
+        con.close()
+    report = build_site(serving, tmp_path / "site")
+    page = (tmp_path / "site" / "weekly_flash.html").read_text(encoding="utf-8")
+    assert report.pages_failed == [] and "Speed to lead" not in page
+    engagement = (tmp_path / "site" / "engagement.html").read_text(encoding="utf-8")
+    assert "Booking conversion by time to first response" in engagement
