@@ -77,7 +77,10 @@ events as (
         0 as numerator,
         cast(null as double) as denominator
     from location_days
-    where exists (select 1 from coverage where kpi = 'net_revenue' and computable)
+    where exists (
+        select 1 from coverage
+        where kpi = 'net_revenue' and computable
+    )
 ),
 
 {{ kpi_as_of_cte() }},
@@ -113,7 +116,10 @@ membership_locations as (
         location_id,
         calendar_start_date as first_started_on
     from calendar_starts
-    where exists (select 1 from coverage where kpi = 'mrr' and computable)
+    where exists (
+        select 1 from coverage
+        where kpi = 'mrr' and computable
+    )
 ),
 
 mrr_by_location as (
