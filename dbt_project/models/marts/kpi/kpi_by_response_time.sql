@@ -36,39 +36,40 @@ bucketed as (
     from leads
 ),
 
-events as (
+measures as (
     select
-        location_id,
-        event_date,
-        response_bucket,
         'leads' as kpi,
         'sum' as value_kind,
-        0 as window_minutes,
-        1.0 as numerator,
-        cast(null as double) as denominator
-    from bucketed
+        0 as window_minutes
     union all
     select
-        location_id,
-        event_date,
-        response_bucket,
         'contact_rate' as kpi,
         'ratio' as value_kind,
-        {{ contact_window }} as window_minutes,
-        case when is_reached_in_window then 1.0 else 0.0 end as numerator,
-        1.0 as denominator
-    from bucketed
+        {{ contact_window }} as window_minutes
     union all
     select
-        location_id,
-        event_date,
-        response_bucket,
         'booking_conversion_rate' as kpi,
         'ratio' as value_kind,
-        {{ booking_window }} as window_minutes,
-        case when is_booked_in_window then 1.0 else 0.0 end as numerator,
-        1.0 as denominator
+        {{ booking_window }} as window_minutes
+),
+
+events as (
+    select
+        bucketed.location_id,
+        bucketed.event_date,
+        bucketed.response_bucket,
+        measures.kpi,
+        measures.value_kind,
+        measures.window_minutes,
+        case
+            when measures.kpi = 'leads' then 1.0
+            when measures.kpi = 'contact_rate' and bucketed.is_reached_in_window then 1.0
+            when measures.kpi = 'booking_conversion_rate' and bucketed.is_booked_in_window then 1.0
+            else 0.0
+        end as numerator,
+        case when measures.kpi = 'leads' then cast(null as double) else 1.0 end as denominator
     from bucketed
+    cross join measures
 ),
 
 {{ kpi_as_of_cte() }},
