@@ -20,8 +20,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 @pytest.fixture(scope="module")
 def two_zone_run(tmp_path_factory: pytest.TempPathFactory):
-    from ingestion.generator.config import ChainConfig
-    from ingestion.generator.run import generate
+    from demo.config import ChainConfig
+    from demo.run import generate
 
     root = tmp_path_factory.mktemp("two-zones")
     generate(root / "landing", ChainConfig.build("small", seed=99, locations=2, years=0.5))
