@@ -58,8 +58,9 @@ dev: install manifest
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
 
+# `make bench` runs every benchmark; `make bench SCALE=medium|large` only the goals table.
 bench: install manifest
-	$(BIN)/python -m benchmarks
+	SCALE=$(SCALE) $(BIN)/python -m benchmarks $(if $(SCALE),goals,)
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,6 +9,8 @@ platform's way (E.164 phones, lower-case e-mails, mostly); bodies are PHI and st
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -66,7 +68,9 @@ def _part(
     deliverable: bool = True,
 ) -> pd.DataFrame:
     n = len(msg_id)
-    none = np.full(n, None, dtype=object)
+    none = np.full(n, -1, dtype=np.int64)
+    # Ids stay numbers (-1 = none) until `_finish`: as text they would be most of the
+    # memory of a chain's millions of messages waiting to be sorted.
     return frame(
         dict(
             message_id=msg_id,
@@ -75,9 +79,9 @@ def _part(
             _person=person,
             sent_at=sent.astype(np.int64),
             purpose=np.full(n, purpose, dtype=object),
-            appointment_id=appointment_ids(apt) if apt is not None else none,
-            patient_id=patient_ids(patient) if patient is not None else none,
-            lead_id=lead_ids(lead) if lead is not None else none,
+            _apt=np.asarray(apt, dtype=np.int64) if apt is not None else none,
+            _patient=np.asarray(patient, dtype=np.int64) if patient is not None else none,
+            _lead=np.asarray(lead, dtype=np.int64) if lead is not None else none,
             link_clicked_at=(clicked if clicked is not None else np.full(n, NA)).astype(np.int64),
             _inbound=np.full(n, inbound_body is not None),
             _body=inbound_body
@@ -153,8 +157,36 @@ def _apt_messages(sim: SimResult) -> list[pd.DataFrame]:
     ]
 
 
+#: Messages finished (contacts, bodies) at a time when streamed: the bodies are the bulk of
+#: the table, so only this many exist as text at once.
+CHUNK_ROWS = 250_000
+
+
 def messages(sim: SimResult) -> pd.DataFrame:
-    seed = sim.cfg.seed
+    """The whole table (tests, small chains); `message_chunks` streams the same rows."""
+    chunks = list(message_chunks(sim))
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+
+def message_chunks(sim: SimResult, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """The messages in `message_id` order, finished `rows` at a time.
+
+    Everything `_finish` adds is a function of the row alone (keyed by message id and
+    person), so finishing slices of the id-sorted rows gives exactly the rows of finishing
+    the whole table and then sorting it (ids are unique: the order is the same).
+    """
+    raw = _unfinished(sim)
+    raw = raw[raw["sent_at"].to_numpy() != NA]
+    order = np.argsort(raw["message_id"].to_numpy(dtype=object), kind="stable")
+    if not len(order):
+        yield _finish(raw, sim.cfg.seed)
+        return
+    for i in range(0, len(order), rows):
+        yield _finish(raw.iloc[order[i : i + rows]], sim.cfg.seed)
+
+
+def _unfinished(sim: SimResult) -> pd.DataFrame:
+    """Every message's ids, times, purpose and person, before contacts and bodies."""
     parts = _apt_messages(sim)
     ld = sim.leads
     if len(ld):
@@ -177,8 +209,7 @@ def messages(sim: SimResult) -> pd.DataFrame:
                 )
             )
     parts += _reactivation(sim) + _marketing(sim)
-    df = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    return _finish(df, seed)
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
 def _reactivation(sim: SimResult) -> list[pd.DataFrame]:
@@ -274,6 +305,13 @@ def _finish(df: pd.DataFrame, seed: int) -> pd.DataFrame:
         ),
     )
     df["location_id"] = loc_ids(df["_loc"].to_numpy())
+    for column, number, to_ids in (
+        ("appointment_id", "_apt", appointment_ids),
+        ("patient_id", "_patient", patient_ids),
+        ("lead_id", "_lead", lead_ids),
+    ):
+        values = df[number].to_numpy()
+        df[column] = np.where(values >= 0, to_ids(np.maximum(values, 0)), None)
     df["updated_at"] = df["sent_at"]
     df["_created"] = df["sent_at"]
     df = df[df["sent_at"].to_numpy() != NA]

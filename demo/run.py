@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from demo import defects, snapshot
-from demo.chain import build_tables
+from demo.chain import ChainTables, chain_tables
 from demo.config import ChainConfig
 from demo.encode import encode
 from demo.state import Marker, check_empty, read_marker, write_marker
 from demo.timeutil import DAY, to_date
-from demo.writer import FORMATS, is_text, write_extract
-from ingestion.contract import load_contract
+from demo.writer import FORMATS, ExtractWriter, is_text
+from ingestion.contract import Table, load_contract
 
 
 @dataclass
@@ -40,71 +41,125 @@ class Report:
         return sum(self.rows.values())
 
 
-def _write_day(
+#: Rows of a simulated table encoded and written at a time: bounds the text and Arrow copies
+#: of a big table to one slice (the output is the same for any slice size).
+SLICE_ROWS = 200_000
+
+
+def _write_tables(
     out: Path,
-    tables: dict[str, pd.DataFrame],
-    timezones: list[str],
-    day: int,
+    tables: ChainTables,
+    days: list[int],
     rate: float,
     seed: int,
     report: Report,
-    cut: Callable[[pd.DataFrame, str], pd.DataFrame],
+    cut: Callable[[pd.DataFrame, str, int], pd.DataFrame],
+    progress: Callable[[str, int], None] | None = None,
 ) -> None:
-    extract_id = to_date(day).isoformat()
+    """Each table in contract order, built once, written for every day, then dropped.
+
+    A table arrives in chunks (`ChainTables.chunks`) and each chunk is cut, encoded and
+    written `SLICE_ROWS` rows at a time into every day's extract, so only the simulation,
+    one table (or one chunk of messages) and one slice's text exist at once.
+    """
+    timezones = _timezones(tables.sim)
     for table in load_contract().tables:
         name = table.qualified_name
-        rows = cut(tables[name], name)
-        if not len(rows):
-            continue  # a header-only file would be a malformed extract
-        tbl = encode(rows, table, timezones, is_text(table.system))
-        tbl, hits = defects.inject(tbl, table, rate, seed, day)
-        for kind, k in hits.items():
-            report.defects.setdefault(name, {})[kind] = (
-                report.defects.get(name, {}).get(kind, 0) + k
-            )
-        path = out / table.system / table.name / f"{extract_id}.{FORMATS[table.system]}"
-        write_extract(tbl, table.system, path)
-        report.rows[name] = report.rows.get(name, 0) + tbl.num_rows
-        report.files.append(path)
+        writers = {day: ExtractWriter(table.system, _path(out, table, day)) for day in days}
+        whole: dict[int, list[pa.Table]] = {day: [] for day in days}
+        text = is_text(table.system)
+        for chunk in tables.chunks(name):
+            for i in range(0, len(chunk), SLICE_ROWS):
+                piece = chunk.iloc[i : i + SLICE_ROWS]
+                for day in days:
+                    tbl = encode(cut(piece, name, day), table, timezones, text)
+                    if rate > 0:
+                        whole[day].append(tbl)  # defects are drawn over the whole extract
+                    else:
+                        writers[day].write(tbl)
+            del chunk, piece
+        rows = 0
+        for day, writer in writers.items():
+            if rate > 0 and any(t.num_rows for t in whole[day]):
+                tbl, hits = defects.inject(pa.concat_tables(whole[day]), table, rate, seed, day)
+                whole[day] = []
+                for kind, k in hits.items():
+                    report.defects.setdefault(name, {})[kind] = (
+                        report.defects.get(name, {}).get(kind, 0) + k
+                    )
+                writer.write(tbl)
+            writer.close()
+            if writer.rows:  # no rows, no file: a header-only file is a malformed extract
+                report.rows[name] = report.rows.get(name, 0) + writer.rows
+                report.files.append(writer.path)
+                rows += writer.rows
+        if progress is not None:
+            progress(name, rows)
 
 
-def generate(out: Path, cfg: ChainConfig, inject_bad_rows: float = 0.0) -> Report:
-    """The chain's first extract: every table's full snapshot as of `cfg.end_date`."""
+def _path(out: Path, table: Table, day: int) -> Path:
+    return out / table.system / table.name / f"{to_date(day).isoformat()}.{FORMATS[table.system]}"
+
+
+def generate(
+    out: Path,
+    cfg: ChainConfig,
+    inject_bad_rows: float = 0.0,
+    progress: Callable[[str, int], None] | None = None,
+) -> Report:
+    """The chain's first extract: every table's full snapshot as of `cfg.end_date`.
+
+    `progress(table, rows)` is called as each table's extract is written.
+    """
     out = Path(out)
     check_empty(out)
     _check_rate(inject_bad_rows)
-    report = write_snapshot(out, cfg, cfg.end_day, inject_bad_rows)
+    report = write_snapshot(out, cfg, cfg.end_day, inject_bad_rows, progress)
     write_marker(out, Marker(cfg, cfg.end_date, inject_bad_rows))
     return report
 
 
-def write_snapshot(out: Path, cfg: ChainConfig, day: int, inject_bad_rows: float = 0.0) -> Report:
+def write_snapshot(
+    out: Path,
+    cfg: ChainConfig,
+    day: int,
+    inject_bad_rows: float = 0.0,
+    progress: Callable[[str, int], None] | None = None,
+) -> Report:
     """Full snapshots of every table as of the end of local day `day` (no marker written).
 
     `generate` uses it for the first extract; tests use it to prove that a snapshot at a later
     day equals the first snapshot plus the nightly deltas merged by the contract's rule.
     """
     started = time.perf_counter()
-    sim, tables = build_tables(cfg, day)
+    tables = chain_tables(cfg, day)
     out.mkdir(parents=True, exist_ok=True)
     report = Report()
-    cutoff = (day + 1) * DAY
-    _write_day(
+    _write_tables(
         out,
         tables,
-        _timezones(sim),
-        day,
+        [day],
         inject_bad_rows,
         cfg.seed,
         report,
-        lambda df, name: snapshot.as_of(df, name, cutoff),
+        lambda df, name, d: snapshot.as_of(df, name, (d + 1) * DAY),
+        progress,
     )
     report.seconds = time.perf_counter() - started
     return report
 
 
-def advance(out: Path, days: int, inject_bad_rows: float | None = None) -> Report:
-    """Write `days` nightly delta extracts after the chain's last extract."""
+def advance(
+    out: Path,
+    days: int,
+    inject_bad_rows: float | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> Report:
+    """Write `days` nightly delta extracts after the chain's last extract.
+
+    Tables are written one at a time (every day of one table, then the next), so the
+    marker that says how far the chain goes is written once all days are on disk.
+    """
     if days < 1:
         raise ValueError("--advance needs at least one day")
     out = Path(out)
@@ -115,21 +170,20 @@ def advance(out: Path, days: int, inject_bad_rows: float | None = None) -> Repor
     first = marker.last_extract + dt.timedelta(days=1)
     last = marker.last_extract + dt.timedelta(days=days)
     cfg = marker.cfg
-    sim, tables = build_tables(cfg, (last - dt.date(1970, 1, 1)).days)
+    tables = chain_tables(cfg, (last - dt.date(1970, 1, 1)).days)
     report = Report()
-    for i in range(days):
-        day = (first - dt.date(1970, 1, 1)).days + i
-        _write_day(
-            out,
-            tables,
-            _timezones(sim),
-            day,
-            rate,
-            cfg.seed,
-            report,
-            lambda df, name, d=day: snapshot.delta(df, name, d),
-        )
-        write_marker(out, Marker(cfg, to_date(day), rate))
+    first_day = (first - dt.date(1970, 1, 1)).days
+    _write_tables(
+        out,
+        tables,
+        [first_day + i for i in range(days)],
+        rate,
+        cfg.seed,
+        report,
+        snapshot.delta,
+        progress,
+    )
+    write_marker(out, Marker(cfg, last, rate))
     report.seconds = time.perf_counter() - started
     return report
 

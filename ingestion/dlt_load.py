@@ -15,7 +15,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ingestion.contract import DLT_TYPES, Table
+from ingestion.duckdb_limits import DuckDBLimits
 from ingestion.merge import MergePlan
 from safeio.private import private_dir, private_umask
 
@@ -64,15 +67,23 @@ def column_hints(table: Table) -> dict[str, dict[str, Any]]:
 
 
 def load_system(
-    warehouse: Path, pipelines_dir: Path, system: str, plans: dict[Table, MergePlan]
+    warehouse: Path | duckdb.DuckDBPyConnection,
+    pipelines_dir: Path,
+    system: str,
+    plans: dict[Table, MergePlan],
+    limits: DuckDBLimits | None = None,
 ) -> str:
     """Merge each plan's winning rows into `raw_<system>`; return dlt's load id.
+
+    `warehouse` is the file (dlt opens it under `limits`) or the loader's open connection
+    (dlt borrows cursors of it: no second open, no extra checkpoint, the caller's limits).
 
     Raises whatever dlt raises when a load job fails; the caller records the failure.
     """
     for key, value in _DLT_ENV.items():
         os.environ.setdefault(key, value)
     import dlt  # deferred: importing dlt costs ~1 s that `medspa --help` should not pay
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
     resources = [
         dlt.resource(
@@ -89,7 +100,13 @@ def load_system(
     ]
     pipeline = dlt.pipeline(
         pipeline_name=f"medspa_raw_{system}",
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=dlt.destinations.duckdb(
+            DuckDbCredentials(warehouse)
+            if isinstance(warehouse, duckdb.DuckDBPyConnection)
+            else DuckDbCredentials(
+                str(warehouse), global_config=limits.config() if limits is not None else None
+            )
+        ),
         dataset_name=f"raw_{system}",
         pipelines_dir=str(private_dir(pipelines_dir)),
         progress=None,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ingestion.duckdb_limits import DuckDBLimits
     from ingestion.pipeline import IngestSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,10 @@ class Settings:
     bi_password: str | None = field(default=None, repr=False)
     #: How long a PostgreSQL publish waits for running BI queries before it gives up.
     serving_lock_timeout_s: float = 60.0
+    #: DuckDB `memory_limit` and `threads` for the loader's connections (it spills to
+    #: `<data_dir>/.duckdb_tmp` beyond the limit); sized for a 2-core machine shared by others.
+    duckdb_memory_limit: str = "2GB"
+    duckdb_threads: int = 2
 
     @classmethod
     def from_env(
@@ -120,6 +125,8 @@ class Settings:
             serving_url=os.environ.get("MEDSPA_SERVING_URL") or None,
             bi_password=os.environ.get("MEDSPA_BI_PASSWORD") or None,
             serving_lock_timeout_s=float(os.environ.get("MEDSPA_SERVING_LOCK_TIMEOUT", "60")),
+            duckdb_memory_limit=os.environ.get("MEDSPA_DUCKDB_MEMORY_LIMIT", "2GB"),
+            duckdb_threads=int(os.environ.get("MEDSPA_DUCKDB_THREADS", "2")),
         )
 
     # Derived paths: one rule each, never stored separately.
@@ -187,6 +194,12 @@ class Settings:
             declared_systems=self.declared_systems,
             allow_internal_links=self.allow_internal_links,
         )
+
+    def duckdb_limits(self) -> DuckDBLimits:
+        """DuckDB memory and thread limits for the loader, spilling under the data dir."""
+        from ingestion.duckdb_limits import DuckDBLimits
+
+        return DuckDBLimits.under(self.data_dir, self.duckdb_memory_limit, self.duckdb_threads)
 
     def ensure_dirs(self) -> None:
         """Create the folders; those that can hold patient data are owner-only (0700)."""

@@ -47,15 +47,18 @@ def run(args: argparse.Namespace) -> int:
     from demo.config import ChainConfig
     from demo.run import advance, generate
     from demo.state import GeneratorError
+    from ingestion.contract import load_contract
+    from ingestion.progress import TableProgress
 
+    progress = TableProgress(len(load_contract().tables), "wrote")
     try:
         if args.advance is not None:
-            report = advance(args.out, args.advance, args.inject_bad_rows)
+            report = advance(args.out, args.advance, args.inject_bad_rows, progress)
         else:
             cfg = ChainConfig.build(
                 args.scale, args.seed, args.end_date, args.locations, args.years
             )
-            report = generate(args.out, cfg, args.inject_bad_rows or 0.0)
+            report = generate(args.out, cfg, args.inject_bad_rows or 0.0, progress)
     except (GeneratorError, ValueError) as exc:
         print(f"medspa generate: {exc}", file=sys.stderr)
         return 2

@@ -31,12 +31,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ingestion.contract import load_contract
     from ingestion.pipeline import MissingRequiredTablesError, ingest
+    from ingestion.progress import TableProgress
     from medspa.settings import Settings
 
     settings = Settings.from_env(args.data_dir, args.landing)
+    limits = settings.duckdb_limits()
+    tables = [t for t in load_contract().tables if not args.systems or t.system in args.systems]
     try:
-        report = ingest(settings.ingest_settings(), systems=args.systems)
+        report = ingest(
+            settings.ingest_settings(),
+            systems=args.systems,
+            limits=limits,
+            progress=TableProgress(len(tables), "loaded"),
+        )
     except MissingRequiredTablesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -86,10 +86,27 @@ def test_no_raw_patient_id_or_contact_reaches_staging_or_marts(
             ).fetchone()[0]
         ]
         assert leaks == []
-        names = {c for _, _, c in columns}
-        assert not names & {"first_name_patient", "email", "phone", "date_of_birth", "postal_code"}
     finally:
         con.close()
+
+
+#: Staff names are not PHI: providers keep theirs.
+STAFF_TABLES = {"stg_pms__providers", "dim_providers"}
+
+
+def test_no_phi_column_name_past_the_raw_layer(built_warehouse: Path) -> None:
+    """Every column the contract marks PHI, and the raw patient and lead ids, stay in raw_*."""
+    phi = {c for t in load_contract().tables for c in t.phi_columns} | {"patient_id", "lead_id"}
+    assert {"email", "date_of_birth", "body", "reviewer_name"} <= phi
+    with duckdb.connect(str(built_warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select table_name, lower(column_name) from information_schema.columns "
+            "where table_schema in ('staging', 'intermediate', 'marts')"
+        ).fetchall()
+    assert len(columns) > 100
+    staff_names = {(t, c) for t in STAFF_TABLES for c in ("first_name", "last_name")}
+    leaked = {f"{t}.{c}" for t, c in columns if c in phi and (t, c) not in staff_names}
+    assert leaked == set()
 
 
 def test_empty_raw_layer_builds_and_emits_no_kpi_rows(tmp_path: Path) -> None:

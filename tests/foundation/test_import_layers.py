@@ -38,7 +38,13 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
     # imports no shell module itself.
     (
         "medspa.settings",
-        ("medspa.settings", "ingestion.pipeline", "demo.state", "safeio"),
+        (
+            "medspa.settings",
+            "ingestion.pipeline",
+            "ingestion.duckdb_limits",
+            "demo.state",
+            "safeio",
+        ),
     ),
     ("medspa.dbt_invocation", ("medspa.settings",)),
     ("medspa.pseudonymize", ()),

@@ -27,10 +27,10 @@ def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monke
     settings = settings_for(tmp_root)
     real_load = pipeline.load_system
 
-    def failing_for_crm(warehouse, pipelines_dir, system, plans):
+    def failing_for_crm(warehouse, pipelines_dir, system, plans, *limits):
         if system == "crm":
             raise RuntimeError("simulated destination failure")
-        return real_load(warehouse, pipelines_dir, system, plans)
+        return real_load(warehouse, pipelines_dir, system, plans, *limits)
 
     monkeypatch.setattr(pipeline, "load_system", failing_for_crm)
     report = pipeline.ingest(settings)

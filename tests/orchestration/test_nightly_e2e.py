@@ -189,14 +189,14 @@ def test_missing_appointments_fails_clearly_and_loads_nothing(missing_required_r
     text = outcome.summary.to_text()
     assert "pms.appointments" in text and "raw_landing" in text
     assert outcome.serving.read_bytes() == before
-    if outcome.warehouse.exists():
-        tables = query(
-            outcome.warehouse,
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw_meta' and table_name = 'loaded_files'",
-        )
-        if tables[0][0]:
-            assert query(outcome.warehouse, "select count(*) from raw_meta.loaded_files") == [(0,)]
+    # The loader creates the raw and bookkeeping tables, then refuses before reading a row:
+    # every contract table exists and is empty, and no file is recorded as loaded.
+    assert query(outcome.warehouse, "select count(*) from raw_meta.loaded_files") == [(0,)]
+    from ingestion.contract import load_contract
+
+    for table in load_contract().tables:
+        rows = query(outcome.warehouse, f"select count(*) from {table.dataset}.{table.name}")
+        assert rows == [(0,)], table.qualified_name
 
 
 # -- a system that delivered and then stopped ----------------------------------------------

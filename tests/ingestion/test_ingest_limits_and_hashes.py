@@ -1,0 +1,87 @@
+"""DuckDB runs under the limits it is given, and remembered file hashes never hide a change."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from pathlib import Path
+
+from ingestion.duckdb_limits import DuckDBLimits
+from ingestion.hash_cache import HashCache
+from ingestion.landing import LandingFile
+from ingestion.progress import TableProgress
+
+
+def test_connection_runs_under_the_given_limits_and_spills_under_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    limits = DuckDBLimits.under(tmp_path / "data", "300MB", 1)
+    con = limits.connect(tmp_path / "w.duckdb")
+    try:
+        settings = dict(
+            con.execute(
+                "select name, value from duckdb_settings() "
+                "where name in ('memory_limit', 'threads', 'temp_directory')"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert settings["threads"] == "1"
+    assert settings["memory_limit"].startswith("286")  # 300 MB = 286 MiB, as DuckDB shows it
+    assert settings["temp_directory"] == str(tmp_path / "data" / ".duckdb_tmp")
+    assert (tmp_path / "data" / ".duckdb_tmp").is_dir()
+
+
+def _file(root: Path, text: str) -> LandingFile:
+    path = root / "pms" / "rooms" / "2026-11-20.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return LandingFile("pms", "rooms", "2026-11-20", path, "pms/rooms/2026-11-20.csv", "csv")
+
+
+def test_hash_is_reused_for_an_unchanged_file_and_recomputed_after_a_rewrite(
+    tmp_path: Path,
+) -> None:
+    landing, cache_path = tmp_path / "landing", tmp_path / "hashes.json"
+    file = _file(landing, "room_id\nR1\n")
+    assert HashCache(cache_path).sha256(file) == file.sha256()
+    assert file.rel_path not in HashCache(cache_path).entries  # just written: not trusted yet
+    first = HashCache(cache_path, settle_ns=0)
+    original = first.sha256(file)
+    first.save()
+    # A remembered hash is used as is: prove it by planting a marker in the cache.
+    planted = HashCache(cache_path, settle_ns=0)
+    planted.entries[file.rel_path][4] = "remembered"
+    assert planted.sha256(file) == "remembered"
+    # Same size, mtime put back by hand: the ctime still moves, so the file is re-hashed.
+    stat = file.path.stat()
+    time.sleep(0.05)  # past the coarse timestamp tick
+    file.path.write_text("room_id\nR2\n")
+    os.utime(file.path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = HashCache(cache_path, settle_ns=0)
+    assert again.sha256(file) == file.sha256() != original
+
+
+def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "hashes.json").write_text("{not json")
+    file = _file(tmp_path / "landing", "room_id\nR1\n")
+    assert HashCache(tmp_path / "hashes.json").sha256(file) == file.sha256()
+
+
+def test_progress_is_silent_off_a_terminal_and_counts_tables_on_one() -> None:
+    quiet = io.StringIO()
+    TableProgress(2, "loaded", quiet)("pms.rooms", 3)
+    assert quiet.getvalue() == ""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Terminal()
+    progress = TableProgress(2, "loaded", tty)
+    progress("pms.rooms", 3)
+    progress("pms.appointments", 1_200)
+    lines = tty.getvalue().splitlines()
+    assert lines[0].startswith("[1/2] loaded pms.rooms: 3 rows")
+    assert lines[1].startswith("[2/2] loaded pms.appointments: 1,200 rows")
