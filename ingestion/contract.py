@@ -81,6 +81,11 @@ class Table:
         return [c.name for c in self.columns]
 
     @property
+    def nullable_key_columns(self) -> list[str]:
+        """Key parts where null is a value of its own (matched null-safely on merge)."""
+        return [c.name for c in self.columns if c.name in self.primary_key and c.nullable]
+
+    @property
     def phi_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.phi]
 
@@ -122,7 +127,8 @@ def _column(name: str, spec: dict[str, Any], is_key: bool) -> Column:
     return Column(
         name=name,
         type=spec["type"],
-        nullable=not (is_key or spec.get("required", False)),
+        # A key part may be declared `nullable`: null is then a key value of its own.
+        nullable=bool(spec.get("nullable")) or not (is_key or spec.get("required", False)),
         phi=bool(spec.get("phi", False)),
         enum=tuple(enum) if enum is not None else None,
         min=spec.get("min"),

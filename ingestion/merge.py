@@ -56,7 +56,10 @@ def plan_merge(
     con.execute(f"create or replace temp table {name} as {union}")
     key_cols = [quote_ident(k) for k in table.primary_key]
     keys = ", ".join(key_cols)
-    on = " and ".join(f"s.{k} = i.{k}" for k in key_cols)
+    # `is not distinct from`: a key part declared nullable matches null to null.
+    on = " and ".join(f"s.{k} is not distinct from i.{k}" for k in key_cols)
+    same = " and ".join(f"a.{k} is not distinct from b.{k}" for k in key_cols)
+    on_stored = " and ".join(f"st.{k} is not distinct from i.{k}" for k in key_cols)
     stored_table = f"{quote_ident(table.dataset)}.{quote_ident(table.name)}"
     con.execute(
         f"""create or replace temp table {name}__stored as
@@ -83,8 +86,8 @@ def plan_merge(
                     partition by {", ".join(f"i.{k}" for k in key_cols)}
                     order by i.updated_at desc, i._extract_id desc, i.__seq desc
                 ) = 1 as __last
-            from (select * from {name} semi join {name}__contested c using ({keys})) i
-            left join {name}__stored st using ({keys})
+            from (select * from {name} a semi join {name}__contested b on {same}) i
+            left join {name}__stored st on {on_stored}
         )
         select *,
             case when __prev is null then 'inserted'
@@ -94,7 +97,7 @@ def plan_merge(
     )
     counts: dict[int, FileCounts] = {seq: FileCounts() for seq, _ in valid_relations}
     for seq, n in con.execute(
-        f"select __seq, count(*) from {name} anti join {name}__contested using ({keys}) group by 1"
+        f"select __seq, count(*) from {name} a anti join {name}__contested b on {same} group by 1"
     ).fetchall():
         counts[int(seq)].inserted += int(n)
     for seq, status, n in con.execute(
@@ -102,7 +105,7 @@ def plan_merge(
     ).fetchall():
         setattr(counts[int(seq)], str(status), getattr(counts[int(seq)], str(status)) + int(n))
     winners = con.execute(
-        f"""select * exclude (__seq) from {name} anti join {name}__contested using ({keys})
+        f"""select * exclude (__seq) from {name} a anti join {name}__contested b on {same}
         union all by name
         select * exclude ({", ".join(_INTERNAL)}) from {name}__cls
         where __last and (__stored is null or {version} >= __stored)"""
@@ -111,3 +114,26 @@ def plan_merge(
     for suffix in ("__cls", "__contested", "__stored", ""):
         con.execute(f"drop table {name}{suffix}")
     return MergePlan(winners, counts, append_only)
+
+
+def drop_superseded(con: duckdb.DuckDBPyConnection, table: Table) -> int:
+    """Delete stored rows another stored row of the same key supersedes; return how many.
+
+    dlt's merge matches keys with `=`, so a row whose nullable key part is null never replaces
+    its stored predecessor: both stay. Only the winner was handed to dlt (`plan_merge` compares
+    null-safely), so the newest (updated_at, extract id) of each key is the row to keep.
+    """
+    if not table.nullable_key_columns:
+        return 0
+    stored = f"{quote_ident(table.dataset)}.{quote_ident(table.name)}"
+    same = " and ".join(
+        f"newer.{quote_ident(k)} is not distinct from s.{quote_ident(k)}" for k in table.primary_key
+    )
+    version = "struct_pack(u := {t}.updated_at, e := {t}._extract_id, r := {t}.rowid)"
+    return int(
+        con.execute(
+            f"""delete from {stored} as s where exists (
+                select 1 from {stored} as newer
+                where {same} and {version.format(t="newer")} > {version.format(t="s")})"""
+        ).fetchone()[0]
+    )

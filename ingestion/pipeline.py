@@ -28,7 +28,7 @@ from ingestion.dlt_load import load_system
 from ingestion.duckdb_limits import DuckDBLimits
 from ingestion.hash_cache import HashCache
 from ingestion.landing import LandingScan, scan_landing
-from ingestion.merge import MergePlan
+from ingestion.merge import MergePlan, drop_superseded
 from ingestion.meta import (
     FileRecord,
     delivered_tables,
@@ -126,6 +126,9 @@ def ingest(
                 failed.add(system)
                 records = [r for r in records if r.status != "loaded"]
             clock = _lap(report, "dlt", clock)
+            if system not in failed:
+                for table in plans:
+                    drop_superseded(con, table)
             record(con, report.load_id, records, now)
             _lap(report, "bookkeeping", clock)
             _summarise(report, records, failed)

@@ -11,9 +11,14 @@
     (null when the denominator is 0) for ratios, = numerator for counts and sums (denominator
     null). is_final: the period plus the KPI's window has ended at the data's as-of time,
     in the location's local time (`_all`: in every location).
+    Periods not started at the as-of time are not reported. A chain spanning time zones has a
+    period started in one location and not yet in another (between their midnights): `_all`
+    is reported once the period has started at any location, summed over the locations where
+    it has started.
 -#}
 
-{#- CTE `kpi_as_of`: each location's local as-of wall-clock time, and `_all` = the earliest. -#}
+{#- CTE `kpi_as_of`: each location's local as-of wall-clock time, and `_all` = the earliest
+    (finality: ended everywhere); started_as_of_local: `_all` = the latest (started anywhere). -#}
 {% macro kpi_as_of_cte() -%}
 kpi_as_of_locations as (
     select
@@ -24,9 +29,17 @@ kpi_as_of_locations as (
 ),
 
 kpi_as_of as (
-    select location_id, as_of_local from kpi_as_of_locations
+    select
+        location_id,
+        as_of_local,
+        as_of_local as started_as_of_local
+    from kpi_as_of_locations
     union all
-    select '_all' as location_id, min(as_of_local) as as_of_local from kpi_as_of_locations
+    select
+        '_all' as location_id,
+        min(as_of_local) as as_of_local,
+        max(as_of_local) as started_as_of_local
+    from kpi_as_of_locations
 )
 {%- endmacro %}
 
@@ -90,9 +103,12 @@ kpi_as_of as (
         e.denominator
     from {{ events }} as e
     cross join {{ name }}__grains as g
-    {%- if conditions %}
-    where {{ conditions | join(' and ') }}
-    {%- endif %}
+    -- only periods started at the event's location: `_all` then sums (and takes medians over)
+    -- the locations where the period has started
+    left join kpi_as_of as started on e.location_id = started.location_id
+    where
+        {{ ([kpi_period_started(kpi_period_start('g.grain', 'e.event_date'), 'started.started_as_of_local')]
+            + conditions) | join('\n        and ') }}
 ),
 
 {{ name }}__by_location as (
@@ -126,7 +142,7 @@ kpi_as_of as (
         {{ kpi_is_final('r.grain', 'r.period_start', 'r.window_minutes', 'a.as_of_local') }} as is_final
     from {{ name }}__{{ 'with_chain' if with_chain else 'by_location' }} as r
     left join kpi_as_of as a on r.location_id = a.location_id
-    where {{ kpi_period_started('r.period_start', 'a.as_of_local') }}
+    where {{ kpi_period_started('r.period_start', 'a.started_as_of_local') }}
 )
 {%- endmacro %}
 

@@ -20,6 +20,15 @@ LOCATIONS = [
     ("loc_b", "Boston Back Bay", "America/New_York"),
 ]
 HIB, LIB = "higher_is_better", "lower_is_better"
+_FAMILIES = {
+    "kpi_financial": "financial",
+    "kpi_rooms": "rooms",
+    "kpi_providers": "providers",
+    "kpi_operations": "operations",
+    "kpi_engagement": "engagement",
+    "kpi_appointment_engagement": "engagement",
+    "kpi_cohorts": "cohorts",
+}
 
 # fmt: off
 #: kpi, model, label, unit, direction, target_low, target_high, tolerance, play, base, step
@@ -138,10 +147,11 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
     con.execute(
         "create table marts.kpi_targets (kpi varchar, model varchar, label varchar, "
         "unit varchar, direction varchar, target_low double, target_high double, "
-        "tolerance double, play varchar)"
+        "tolerance double, play varchar, family varchar, priority integer)"
     )
     con.executemany(
-        "insert into marts.kpi_targets values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [k[:9] for k in KPIS]
+        "insert into marts.kpi_targets values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*k[:9], _FAMILIES[k[1]], i) for i, k in enumerate(KPIS, start=1)],
     )
     con.execute("""create table marts.kpi_scorecard (grain varchar, period_start date,
         location_id varchar, kpi varchar, value double, numerator double, denominator double,
@@ -171,6 +181,12 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
         'missed_target' as alert_reason, t.play
         from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
         where status in ('below', 'above') and is_final""")
+    # consecutive weekly alerts of a KPI and location: the first is new, the rest ongoing
+    con.execute("""create or replace table marts.kpi_alerts as select *,
+        row_number() over (partition by grain, location_id, kpi order by period_start)
+            as periods_running,
+        periods_running = 1 as is_new
+        from marts.kpi_alerts""")
     _detail(con)
     _facts(con)
     _coverage(con, coverage_gap)

@@ -41,6 +41,7 @@ MARTS = (
     "kpi_by_line_type",
     "kpi_by_patient_type",
     "kpi_by_provider",
+    "kpi_by_response_time",
     "kpi_by_room",
     "kpi_by_service_category",
     "kpi_cohorts",

@@ -1,13 +1,14 @@
 {#-
     Generic test: the combination of `columns` is unique (a composite primary key), without
     dbt_utils (the project builds offline, no `dbt deps`). Rows with a null in any key column
-    are failures too: a primary key has no nulls.
+    are failures too: a primary key has no nulls, except in the columns listed in `nullable`,
+    where null is a key value of its own (grouping treats nulls as equal).
     Usage (model level):
         data_tests:
           - unique_combination:
               arguments: {columns: [location_id, weekday, valid_from]}
 -#}
-{% test unique_combination(model, columns) %}
+{% test unique_combination(model, columns, nullable=[]) %}
 
 with
 
@@ -24,7 +25,7 @@ keys as (
 failures as (
     select * from keys
     where n_rows > 1
-    {%- for column in columns %}
+    {%- for column in columns if column not in nullable %}
         or {{ column }} is null
     {%- endfor %}
 )

@@ -1,7 +1,8 @@
 {#-
-    Every calendar day the KPIs can need: from the latest of the `calendar_start` var, the
-    first location opening and the day before the first appointment (the start of the data's
-    history), through the later of the data's as-of date and the last booked appointment
+    Every calendar day the KPIs can need: from the later of the first location opening and the
+    UTC day before the first appointment (the start of the data's history; the day of slack
+    covers every local date, each location's exact start is int_location_calendar_starts),
+    through the later of the data's as-of date and the last booked appointment
     (future bookings still need their open hours). Empty when the raw layer is.
 -#}
 with
@@ -30,7 +31,6 @@ first_bookings as (
 bounds as (
     select
         greatest(
-            cast('{{ var("calendar_start") }}' as date),
             (select min(locations.opened_on) from locations),
             first_bookings.first_booked_date
         ) as first_date,

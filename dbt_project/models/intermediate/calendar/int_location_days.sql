@@ -1,5 +1,6 @@
 {#-
-    Grain: location x local date, from the later of `calendar_start` and opened_on through the
+    Grain: location x local date, from int_location_calendar_starts (the later of opened_on and
+    the local date of the chain's first appointment) through the
     later of the as-of date and the location's last booked appointment (closed_on excluded).
     A day is open when location_hours has a row for its ISO weekday valid that date
     (valid_from <= date <= valid_to, open-ended when valid_to is null; the latest valid_from
@@ -31,6 +32,10 @@ dates as (
     select * from {{ ref('int_dates') }}
 ),
 
+calendar_starts as (
+    select * from {{ ref('int_location_calendar_starts') }}
+),
+
 last_bookings as (
     select
         appointments.location_id,
@@ -43,7 +48,7 @@ last_bookings as (
 location_ranges as (
     select
         locations.location_id,
-        greatest(locations.opened_on, cast('{{ var("calendar_start") }}' as date)) as first_date,
+        calendar_starts.calendar_start_date as first_date,
         least(
             greatest(
                 {{ local_date('as_of.as_of_at', 'locations.timezone') }},
@@ -53,6 +58,7 @@ location_ranges as (
         ) as last_date
     from locations
     cross join as_of
+    inner join calendar_starts on locations.location_id = calendar_starts.location_id
     left join last_bookings on locations.location_id = last_bookings.location_id
 ),
 

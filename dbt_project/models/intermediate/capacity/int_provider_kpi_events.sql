@@ -2,7 +2,8 @@
     Grain: provider x location x local date x kpi (provider_productive_share only): hours of the
     provider's completed appointments (by scheduled_start's local date at the appointment's
     location) / hours of the provider's shifts (by shift_start's local date at the shift's
-    location); revenue-generating providers only.
+    location); revenue-generating providers only. Shift hours count from the location's
+    calendar start (int_location_calendar_starts), like every other capacity.
 -#}
 with
 
@@ -18,6 +19,10 @@ shifts as (
 providers as (
     select * from {{ ref('stg_pms__providers') }}
     where is_revenue_generating
+),
+
+calendar_starts as (
+    select * from {{ ref('int_location_calendar_starts') }}
 ),
 
 events as (
@@ -38,6 +43,10 @@ events as (
         shifts.hours as denominator
     from shifts
     inner join providers on shifts.provider_id = providers.provider_id
+    inner join calendar_starts
+        on
+            shifts.location_id = calendar_starts.location_id
+            and shifts.shift_date >= calendar_starts.calendar_start_date
 ),
 
 final as (

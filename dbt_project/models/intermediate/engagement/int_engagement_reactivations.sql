@@ -1,5 +1,6 @@
 {#-
-    One row per outbound `reactivation` message to a known patient (grain: message_id), with
+    One row per delivered outbound `reactivation` message to a known patient (a failed or
+    undelivered message contacted no one) (grain: message_id), with
     - is_lapsed: the patient had >= 1 completed visit before the message and none in the
       lapsed_days before it. Someone who never had a completed visit is not lapsed.
     - is_reactivated: the patient completed a visit within reactivation_window_days after it.
@@ -30,6 +31,7 @@ reactivation_messages as (
     where
         purpose = 'reactivation'
         and direction = 'outbound'
+        and is_delivered
         and patient_key is not null
 
 ),

@@ -12,7 +12,9 @@
       confirmation_response_rate   responses confirmed|reschedule_requested|cancelled / requests
       reschedule_capture_rate      reschedule requests followed by a new appointment (linked by
                                    rescheduled_from_appointment_id, or booked within
-                                   reschedule_window_days after the request) / requests
+                                   reschedule_window_days after the request) / requests;
+                                   dated by the request's local date (confirmation_responded_at,
+                                   or cancelled_at), not by scheduled_start
       intake_completion_rate       non-cancelled appointments with forms sent whose forms were
                                    all completed before scheduled_start / those appointments
       rebooking_rate               completed visits with a later appointment booked between
@@ -34,6 +36,10 @@ invoices as (
     select * from {{ ref('stg_pos__invoices') }}
 ),
 
+locations as (
+    select * from {{ ref('stg_pms__locations') }}
+),
+
 -- consultations converted: a completed non-consultation visit of the same patient after the
 -- consultation's start and at most consult_window_days later (by local date)
 consult_conversions as (
@@ -51,17 +57,28 @@ consult_conversions as (
     where consults.is_completed and consults.is_consultation
 ),
 
+reschedule_request_times as (
+    select
+        appointments.appointment_id,
+        appointments.patient_key,
+        locations.timezone,
+        case
+            when appointments.confirmation_response = 'reschedule_requested'
+                then coalesce(appointments.confirmation_responded_at, appointments.cancelled_at)
+            else coalesce(appointments.cancelled_at, appointments.confirmation_responded_at)
+        end as requested_at
+    from appointments
+    left join locations on appointments.location_id = locations.location_id
+    where appointments.confirmation_response = 'reschedule_requested' or appointments.cancellation_reason = 'reschedule'
+),
+
 reschedule_requests as (
     select
         appointment_id,
         patient_key,
-        case
-            when confirmation_response = 'reschedule_requested'
-                then coalesce(confirmation_responded_at, cancelled_at)
-            else coalesce(cancelled_at, confirmation_responded_at)
-        end as requested_at
-    from appointments
-    where confirmation_response = 'reschedule_requested' or cancellation_reason = 'reschedule'
+        requested_at,
+        {{ local_date('requested_at', 'timezone') }} as requested_date
+    from reschedule_request_times
 ),
 
 -- two joins, not one OR-join: an OR condition would force a nested-loop join
@@ -119,6 +136,7 @@ flags as (
         consult_conversions.appointment_id is not null as is_converted_consult,
         reschedule_requests.appointment_id is not null as is_reschedule_request,
         reschedules_captured.appointment_id is not null as is_reschedule_captured,
+        reschedule_requests.requested_date as reschedule_requested_date,
         intake_by_appointment.appointment_id is not null and not appointments.is_cancelled as in_intake_base,
         coalesce(intake_by_appointment.all_completed = 1, false) as is_intake_complete,
         rebooked_visits.appointment_id is not null as is_rebooked
@@ -229,7 +247,12 @@ final as (
         events.appointment_id,
         events.kpi,
         flags.location_id,
-        flags.scheduled_date as event_date,
+        case
+            -- a reschedule request belongs to the local date it was made on
+            when events.kpi = 'reschedule_capture_rate'
+                then coalesce(flags.reschedule_requested_date, flags.scheduled_date)
+            else flags.scheduled_date
+        end as event_date,
         flags.provider_id,
         flags.room_id,
         flags.service_category,

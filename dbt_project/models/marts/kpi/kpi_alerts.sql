@@ -4,6 +4,10 @@
     trailing mean over the previous `alert_trailing_weeks` (4) periods of the same grain.
     Wrong way: down for higher_is_better, up for lower_is_better, away from the band's middle
     for band; KPIs with direction none never alert on moves. Each alert carries its play.
+    is_new: the same KPI and location did not alert in the previous period of the grain;
+    periods_running: how many consecutive periods (this one included) it has alerted, so the
+    flash can lead with what changed and fold a target the clinic never reaches into one line.
+    Periods not started at the as-of time are never reported (nor final), so never alert.
 -#}
 with
 
@@ -91,6 +95,37 @@ flagged as (
     from judged
 ),
 
+fired as (
+    select
+        flagged.*,
+        -- consecutive periods have consecutive indexes (weeks or months since a Monday, 2000-01-03)
+        case
+            when flagged.grain = 'week'
+                then {{ dbt.datediff("cast('2000-01-03' as date)", 'flagged.period_start', 'week') }}
+            else {{ dbt.datediff("cast('2000-01-03' as date)", 'flagged.period_start', 'month') }}
+        end as period_index
+    from flagged
+    where flagged.missed_target or flagged.moved_wrong_way
+),
+
+runs as (
+    select
+        fired.*,
+        fired.period_index - row_number() over (
+            partition by fired.grain, fired.location_id, fired.kpi order by fired.period_start
+        ) as run_id
+    from fired
+),
+
+counted as (
+    select
+        runs.*,
+        row_number() over (
+            partition by runs.grain, runs.location_id, runs.kpi, runs.run_id order by runs.period_start
+        ) as periods_running
+    from runs
+),
+
 final as (
     select
         cast(grain as varchar) as grain,
@@ -114,9 +149,10 @@ final as (
                 else 'moved_wrong_way'
             end as varchar
         ) as alert_reason,
-        cast(play as varchar) as play
-    from flagged
-    where missed_target or moved_wrong_way
+        cast(play as varchar) as play,
+        cast(periods_running = 1 as boolean) as is_new,
+        cast(periods_running as integer) as periods_running
+    from counted
 )
 
 select * from final

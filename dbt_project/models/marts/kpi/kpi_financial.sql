@@ -2,8 +2,13 @@
     Financial KPIs in the long form (grain x period_start x location_id x kpi):
     net_revenue, gross_margin, membership_revenue_share, retail_revenue_share (paid invoice
     lines by issued_at's local date), avg_revenue_per_appointment (completed appointments by
-    scheduled_start), mrr and ltv_12m (point-in-time at the period's last day). Only rows where
-    the KPI has data: no POS data -> no revenue rows; no memberships -> no mrr rows.
+    scheduled_start), mrr and ltv_12m (point-in-time at the period's last day).
+    Levels over an empty set are 0 where their source table was delivered: net_revenue is 0 in
+    a location-period without a paid line, mrr is 0 at a location with memberships data but no
+    active membership at period end, from the location's calendar start on. A KPI whose source
+    system was never delivered (kpi_coverage) has no rows at all. Periods not started at the
+    as-of time are not reported; `_all` is reported once a period has started at any location,
+    from the locations where it has.
 -#}
 with
 
@@ -29,6 +34,18 @@ calendar as (
     select * from {{ ref('dim_date') }}
 ),
 
+location_days as (
+    select * from {{ ref('int_location_days') }}
+),
+
+calendar_starts as (
+    select * from {{ ref('int_location_calendar_starts') }}
+),
+
+coverage as (
+    select * from {{ ref('kpi_coverage') }}
+),
+
 events as (
     select
         location_id,
@@ -49,6 +66,21 @@ events as (
         numerator,
         denominator
     from appointment_events
+    union all
+    -- net revenue is a level: 0 on every location-day of the calendar once POS data exists
+    select
+        location_id,
+        date_day as event_date,
+        'net_revenue' as kpi,
+        'sum' as value_kind,
+        0 as window_minutes,
+        0 as numerator,
+        cast(null as double) as denominator
+    from location_days
+    where exists (
+        select 1 from coverage
+        where kpi = 'net_revenue' and computable
+    )
 ),
 
 {{ kpi_as_of_cte() }},
@@ -77,13 +109,17 @@ open_periods as (
 ),
 
 -- mrr at d = Σ price / billing_period_months of memberships with started_on <= d and
--- (cancelled_on null or cancelled_on > d); from each location's first membership on.
+-- (cancelled_on null or cancelled_on > d); 0 without an active one, at every location from
+-- its calendar start on, once memberships data was delivered.
 membership_locations as (
     select
         location_id,
-        min(started_on) as first_started_on
-    from memberships
-    group by location_id
+        calendar_start_date as first_started_on
+    from calendar_starts
+    where exists (
+        select 1 from coverage
+        where kpi = 'mrr' and computable
+    )
 ),
 
 mrr_by_location as (
@@ -94,11 +130,13 @@ mrr_by_location as (
         coalesce(sum(memberships.monthly_value), 0) as mrr
     from open_periods
     inner join membership_locations on open_periods.period_last_day >= membership_locations.first_started_on
+    left join kpi_as_of as started on membership_locations.location_id = started.location_id
     left join memberships
         on
             membership_locations.location_id = memberships.location_id
             and open_periods.period_last_day >= memberships.started_on
             and (memberships.cancelled_on is null or open_periods.period_last_day < memberships.cancelled_on)
+    where {{ kpi_period_started('open_periods.period_start', 'started.as_of_local') }}
     group by open_periods.grain, open_periods.period_start, membership_locations.location_id
 ),
 
@@ -119,8 +157,10 @@ mrr as (
     group by grain, period_start
 ),
 
--- ltv_12m at d = net revenue of the trailing ltv_window_days (d included) / patients with at
--- least one paid invoice in them. Distinct patients do not add up: `_all` is recomputed.
+-- ltv_12m at d = net revenue of identified patients' paid invoices in the trailing
+-- ltv_window_days (d included) / patients with at least one paid invoice in them. Anonymous
+-- walk-in retail (no patient) counts in net_revenue, not here. Distinct patients do not add
+-- up: `_all` is recomputed.
 revenue_days as (
     select
         location_id,
@@ -128,6 +168,7 @@ revenue_days as (
         patient_key,
         sum(net_amount) as net_revenue
     from revenue_lines
+    where patient_key is not null
     group by location_id, issued_date, patient_key
 ),
 
@@ -145,6 +186,8 @@ ltv_windows as (
             and revenue_days.issued_date > cast(
                 {{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'open_periods.period_last_day') }} as date
             )
+    left join kpi_as_of as started on revenue_days.location_id = started.location_id
+    where {{ kpi_period_started('open_periods.period_start', 'started.as_of_local') }}
 ),
 
 ltv as (

@@ -3,6 +3,11 @@
     consult_conversion_rate (events in int_appointment_kpi_events), new_patients (patients
     whose first completed visit falls in the period, at its location) and patient_throughput
     (completed visits / open location-days; only when opening hours are known).
+    completed_visits and new_patients are levels: 0, not absent, on a location-period of the
+    calendar without one (a week whose appointments were all no-shows has 0 completed visits)
+    once appointments were delivered. Periods not started at the as-of time are not reported;
+    `_all` is reported once a period has started at any location, from the locations where it
+    has.
 -#}
 with
 
@@ -25,6 +30,16 @@ location_days as (
 
 location_hours as (
     select * from {{ ref('stg_pms__location_hours') }}
+),
+
+coverage as (
+    select * from {{ ref('kpi_coverage') }}
+),
+
+level_kpis as (
+    select 'completed_visits' as kpi
+    union all
+    select 'new_patients' as kpi
 ),
 
 throughput_events as (
@@ -77,6 +92,19 @@ events as (
         denominator
     from throughput_events
     where exists (select 1 from location_hours)
+    union all
+    -- levels: a 0 on every location-day of the calendar once their source was delivered
+    select
+        location_days.location_id,
+        location_days.date_day as event_date,
+        level_kpis.kpi,
+        'sum' as value_kind,
+        0 as window_minutes,
+        0 as numerator,
+        cast(null as double) as denominator
+    from location_days
+    cross join level_kpis
+    inner join coverage on level_kpis.kpi = coverage.kpi and coverage.computable
 ),
 
 {{ kpi_as_of_cte() }},

@@ -4,7 +4,8 @@
                                  lines at the invoice's location, local issued date) / number of
                                  revenue-generating providers with a shift there in the period.
                                  Distinct providers do not add up: `_all` is recomputed over the
-                                 chain (providers with a shift anywhere).
+                                 chain (providers with a shift anywhere), over the locations
+                                 where the period has started (a chain across time zones).
       provider_productive_share  completed-appointment hours / shift hours, revenue-generating
                                  providers only (additive).
 -#}
@@ -48,6 +49,10 @@ attributed_revenue as (
     from revenue_lines
     inner join providers on revenue_lines.attributed_provider_id = providers.provider_id
     cross join grains
+    left join kpi_as_of as started on revenue_lines.location_id = started.location_id
+    where {{ kpi_period_started(
+        kpi_period_start('grains.grain', 'revenue_lines.issued_date'), 'started.as_of_local'
+    ) }}
     group by
         grains.grain,
         {{ kpi_period_start('grains.grain', 'revenue_lines.issued_date') }},
@@ -62,6 +67,8 @@ rostered_shifts as (
         shifts.provider_id
     from shifts
     cross join grains
+    left join kpi_as_of as started on shifts.location_id = started.location_id
+    where {{ kpi_period_started(kpi_period_start('grains.grain', 'shifts.shift_date'), 'started.as_of_local') }}
 ),
 
 rostered as (
@@ -124,7 +131,7 @@ per_provider_final as (
         {{ kpi_is_final('per_provider.grain', 'per_provider.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final
     from per_provider
     left join kpi_as_of on per_provider.location_id = kpi_as_of.location_id
-    where {{ kpi_period_started('per_provider.period_start', 'kpi_as_of.as_of_local') }}
+    where {{ kpi_period_started('per_provider.period_start', 'kpi_as_of.started_as_of_local') }}
 ),
 
 unioned as (
