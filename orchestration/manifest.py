@@ -2,8 +2,10 @@
 
 Dagster reads `dbt_project/target/manifest.json` when the definitions load; parsing dbt there
 would cost seconds on every load of the code location. When it is missing (right after
-`make install`), `ensure_manifest()` builds it once on first use with a one-line notice, as
-dagster-dbt's `prepare_if_dev` does, so `medspa run` and `dagster dev` work on a fresh clone.
+`make install`) or older than a file of the dbt project (after a pull or an edit),
+`ensure_manifest()` builds it on first use with a one-line notice, as dagster-dbt's
+`prepare_if_dev` does, so `medspa run` and `dagster dev` work on a fresh clone and never map
+dbt's events against a stale manifest (a test the manifest does not know fails the run).
 The parse runs with exactly the environment of runs (`medspa.dbt_invocation`), so the
 `partial_parse.msgpack` written beside it stays valid and runs skip parsing too.
 """
@@ -47,20 +49,39 @@ def build_manifest(
     return manifest
 
 
+#: Folders of the dbt project that hold what dbt writes, not what it parses.
+_GENERATED = {"target", "logs", "dbt_packages"}
+
+
+def manifest_is_current(manifest_path: Path, project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """Whether the manifest exists and is newer than every source file of the dbt project."""
+    if not manifest_path.exists():
+        return False
+    built = manifest_path.stat().st_mtime
+    for path in project_dir.rglob("*"):
+        relative = path.relative_to(project_dir).parts
+        if relative[0] in _GENERATED or not path.is_file():
+            continue
+        if path.stat().st_mtime > built:
+            return False
+    return True
+
+
 def ensure_manifest(manifest_path: Path = MANIFEST_PATH) -> Path:
-    """The manifest, built first (with a notice on stderr) when it does not exist yet.
+    """The manifest, built first (with a notice on stderr) when it is missing or stale.
 
     A lock beside it keeps concurrent first uses (test workers, a CLI run beside `dagster dev`)
     from parsing twice or reading a half-written file.
     """
-    if manifest_path.exists():
+    if manifest_is_current(manifest_path):
         return manifest_path
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     with open(manifest_path.parent / ".manifest.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not manifest_path.exists():
+        if not manifest_is_current(manifest_path):
+            state = "stale" if manifest_path.exists() else "missing"
             print(
-                f"dbt manifest missing: building {manifest_path} once (dbt parse)...",
+                f"dbt manifest {state}: building {manifest_path} (dbt parse)...",
                 file=sys.stderr,
                 flush=True,
             )

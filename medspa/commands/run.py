@@ -133,6 +133,8 @@ def execute(
 
 def _record_run(instance: object, summary: RunSummary, settings: Settings) -> None:
     """This run -- published, blocked or failed -- into the warehouse's run log, at once."""
+    import duckdb
+
     from orchestration import run_log
 
     record = run_log.record_of(
@@ -141,7 +143,14 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings) -> No
         published=summary.published is not None,
         demo_key_on_real_data=settings.demo_key_on_real_data,
     )
-    run_log.write_record(settings.warehouse_path, record)
+    try:
+        run_log.write_record(settings.warehouse_path, record)
+    except duckdb.Error as exc:  # e.g. a dbt process of the failed run still holds the file
+        print(
+            f"warning: run {summary.run_id} not recorded in the warehouse's run log "
+            f"({type(exc).__name__}); it is still in Dagster's run history",
+            file=sys.stderr,
+        )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -86,3 +86,24 @@ def test_dagster_validates_from_the_repo_root_without_dagster_home(defs, tmp_pat
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Validation successful for code location medspa" in proc.stdout + proc.stderr
+
+
+def test_a_manifest_older_than_a_dbt_file_is_stale(tmp_path):
+    """After a pull or an edit, runs must not map dbt's events against an old manifest."""
+    from orchestration.manifest import manifest_is_current
+
+    project = tmp_path / "dbt_project"
+    (project / "models").mkdir(parents=True)
+    (project / "target").mkdir()
+    model = project / "models" / "m.sql"
+    model.write_text("select 1")
+    manifest = project / "target" / "manifest.json"
+    assert not manifest_is_current(manifest, project)  # missing
+    manifest.write_text("{}")
+    os.utime(model, (1_000, 1_000))
+    os.utime(manifest, (2_000, 2_000))
+    (project / "logs").mkdir()
+    (project / "logs" / "dbt.log").write_text("written by dbt, not parsed")
+    assert manifest_is_current(manifest, project)
+    os.utime(model, (3_000, 3_000))
+    assert not manifest_is_current(manifest, project)
