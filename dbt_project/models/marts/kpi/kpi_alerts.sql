@@ -26,24 +26,7 @@ trailing_means as (
         current_period.location_id,
         current_period.kpi,
         avg(history.value) as trailing_mean
-    from scorecard as current_period
-    inner join scorecard as history
-        on
-            current_period.grain = history.grain
-            and current_period.location_id = history.location_id
-            and current_period.kpi = history.kpi
-            and current_period.period_start > history.period_start
-            and history.period_start >= case
-                when current_period.grain = 'week'
-                    then cast(
-                        {{ dbt.dateadd(
-                            'week', -1 * var('alert_trailing_weeks'), 'current_period.period_start'
-                        ) }} as date
-                    )
-                else cast(
-                    {{ dbt.dateadd('month', -1 * var('alert_trailing_weeks'), 'current_period.period_start') }} as date
-                )
-            end
+    {{ kpi_history_join('scorecard', var('alert_trailing_weeks'), var('alert_trailing_weeks')) }}
     where current_period.is_final
     group by current_period.grain, current_period.period_start, current_period.location_id, current_period.kpi
 ),
