@@ -328,3 +328,23 @@ from {{ relation }}
                 else cast({{ dbt.dateadd('month', -1 * months_back, 'current_period.period_start') }} as date)
             end
 {%- endmacro %}
+
+{#-
+    Body of the `final` CTE of a capacity event model (rooms, devices, providers): one ratio
+    event per `entity` x location x local date x KPI, summing the numerator rows (hours used)
+    and denominator rows (hours available) of `events`, window 0 (final as soon as its
+    period ends). kpi: the KPI's name, or none when `events` carries a `kpi` column.
+-#}
+{% macro capacity_ratio_events(events, entity, kpi=none) -%}
+    select
+        {{ entity }},
+        location_id,
+        event_date,
+        {{ "'" ~ kpi ~ "' as kpi" if kpi else 'kpi' }},
+        'ratio' as value_kind,
+        0 as window_minutes,
+        cast(sum(numerator) as double) as numerator,
+        cast(sum(denominator) as double) as denominator
+    from {{ events }}
+    group by {{ entity }}, location_id, event_date{{ '' if kpi else ', kpi' }}
+{%- endmacro %}
