@@ -348,3 +348,12 @@ from {{ relation }}
     from {{ events }}
     group by {{ entity }}, location_id, event_date{{ '' if kpi else ', kpi' }}
 {%- endmacro %}
+
+{#- Join condition: `left` and `right` are the same long-form row (grain, period_start,
+    location_id, kpi), e.g. a KPI value and its trailing mean or baseline. -#}
+{% macro same_kpi_row(left, right) -%}
+    {{ left }}.grain = {{ right }}.grain
+    and {{ left }}.period_start = {{ right }}.period_start
+    and {{ left }}.location_id = {{ right }}.location_id
+    and {{ left }}.kpi = {{ right }}.kpi
+{%- endmacro %}

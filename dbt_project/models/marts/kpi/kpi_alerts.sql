@@ -46,12 +46,7 @@ judged as (
         ) }} as relative_change
     from scorecard
     inner join targets on scorecard.kpi = targets.kpi
-    left join trailing_means
-        on
-            scorecard.grain = trailing_means.grain
-            and scorecard.period_start = trailing_means.period_start
-            and scorecard.location_id = trailing_means.location_id
-            and scorecard.kpi = trailing_means.kpi
+    left join trailing_means on {{ same_kpi_row('scorecard', 'trailing_means') }}
     where scorecard.is_final and scorecard.value is not null
 ),
 

@@ -75,12 +75,7 @@ final as (
         unioned.value - previous_period.value as change_vs_prior
     from unioned
     left join targets on unioned.kpi = targets.kpi
-    left join baselines
-        on
-            unioned.grain = baselines.grain
-            and unioned.period_start = baselines.period_start
-            and unioned.location_id = baselines.location_id
-            and unioned.kpi = baselines.kpi
+    left join baselines on {{ same_kpi_row('unioned', 'baselines') }}
     left join unioned as previous_period
         on
             unioned.grain = previous_period.grain
