@@ -10,9 +10,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from medspa.dbt_invocation import dbt_invocation
 from medspa.settings import Settings
@@ -29,6 +34,34 @@ def load_demo_chain(settings: Settings, scale: str) -> float:
     medspa("generate", "--out", str(settings.landing_dir), "--scale", scale)
     ingest(settings)
     return time.perf_counter() - start
+
+
+@contextmanager
+def demo_chain_workspace(
+    prefix: str, default_scale: str, sizes: dict[str, str]
+) -> Iterator[tuple[Path, Settings, Path]]:
+    """A throw-away workspace holding a generated, ingested demo chain: (root, settings, dbt dir).
+
+    The scale comes from MEDSPA_BENCH_SCALE (else `default_scale`). Prints the scale, the row
+    count of each `sizes` table (label -> raw table) and the load time first, so every figure
+    the benchmark prints after it can be read against the size of the data it ran on.
+    """
+    scale = os.environ.get("MEDSPA_BENCH_SCALE", default_scale)
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        root = Path(tmp)
+        settings = Settings.from_env(data_dir=root / "data", landing_dir=root / "landing")
+        loaded = load_demo_chain(settings, scale)
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        try:
+            counts = {
+                label: con.execute(f"select count(*) from {table}").fetchone()[0]
+                for label, table in sizes.items()
+            }
+        finally:
+            con.close()
+        described = ", ".join(f"{count:,} {label}" for label, count in counts.items())
+        print(f"scale={scale}: {described} (generate + ingest {loaded:.1f} s)")
+        yield root, settings, root / "dbt"
 
 
 def advance_one_day(settings: Settings) -> None:

@@ -12,15 +12,13 @@ Figures (one run, same machine, same data):
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
-from benchmarks._pipeline import advance_one_day, load_demo_chain, run_dbt
+from benchmarks._pipeline import advance_one_day, demo_chain_workspace, run_dbt
 from medspa.pseudonymize import hmac_pads
 from medspa.settings import Settings
 from safeio.sqlquote import quote_ident
@@ -77,21 +75,8 @@ def _direct_sql(settings: Settings, work: Path, warehouse: Path) -> tuple[float,
 
 
 def main() -> None:
-    scale = os.environ.get("MEDSPA_BENCH_SCALE", "medium")
-    with tempfile.TemporaryDirectory(prefix="bench_dbt_") as tmp:
-        root = Path(tmp)
-        settings = Settings.from_env(data_dir=root / "data", landing_dir=root / "landing")
-        work = root / "dbt"
-        loaded = load_demo_chain(settings, scale)
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-        appointments = con.execute("select count(*) from raw_pms.appointments").fetchone()[0]
-        lines = con.execute("select count(*) from raw_pos.invoice_lines").fetchone()[0]
-        con.close()
-        print(
-            f"scale={scale}: {appointments:,} appointments, {lines:,} invoice lines "
-            f"(generate + ingest {loaded:.1f} s)"
-        )
-
+    sizes = {"appointments": "raw_pms.appointments", "invoice lines": "raw_pos.invoice_lines"}
+    with demo_chain_workspace("bench_dbt_", "medium", sizes) as (root, settings, work):
         build = _dbt(settings, work, "build", "--full-refresh")
         print(f"dbt build --full-refresh (models + seeds + tests): {build:.1f} s")
         full = _dbt(settings, work, "run", "--full-refresh")

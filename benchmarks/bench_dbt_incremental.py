@@ -11,13 +11,11 @@ Figures (one run, same machine, same data):
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import duckdb
 
-from benchmarks._pipeline import advance_one_day, load_demo_chain, run_dbt
+from benchmarks._pipeline import advance_one_day, demo_chain_workspace, run_dbt
 from medspa.settings import Settings
 
 FACTS = ("fct_appointments", "fct_invoice_lines", "fct_calls", "fct_messages")
@@ -42,20 +40,8 @@ def _snapshot(db: Path) -> dict[str, list[tuple]]:
 
 
 def main() -> None:
-    scale = os.environ.get("MEDSPA_BENCH_SCALE", "small")
-    with tempfile.TemporaryDirectory(prefix="bench_dbt_incr_") as tmp:
-        root = Path(tmp)
-        settings = Settings.from_env(data_dir=root / "data", landing_dir=root / "landing")
-        work = root / "dbt"
-        loaded = load_demo_chain(settings, scale)
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-        calls = con.execute("select count(*) from raw_phone.calls").fetchone()[0]
-        messages = con.execute("select count(*) from raw_messaging.messages").fetchone()[0]
-        con.close()
-        print(
-            f"scale={scale}: {calls:,} calls, {messages:,} messages "
-            f"(generate + ingest {loaded:.1f} s)"
-        )
+    sizes = {"calls": "raw_phone.calls", "messages": "raw_messaging.messages"}
+    with demo_chain_workspace("bench_dbt_incr_", "small", sizes) as (_, settings, work):
         select = ["--select", *(f"+{fact}" for fact in FACTS)]
         first = _dbt(settings, work, "run", *select, "--full-refresh")
         print("first build: " + ", ".join(f"{k} {v:.2f} s" for k, v in sorted(first.items())))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from demo import lifecycle
-from demo.frames import frame
+from demo.frames import day_location_ids, frame
 from demo.people import people
 from demo.pms import appointment_ids, loc_ids, patient_ids
 from demo.rand import Stream, day_rng, keyed_choice, keyed_uniform
@@ -112,17 +112,11 @@ def _strangers(sim: SimResult) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["day", "loc", "k", "u1", "u2", "u3"])
     posted = df["day"].to_numpy() * DAY + (8 + 14 * df["u1"].to_numpy()).astype(np.int64) * HOUR
     who = people(cfg.seed, 2_000_000 + df.index.to_numpy())
-    date = pd.Series(df["day"].to_numpy().astype("datetime64[D]")).dt.strftime("%Y%m%d")
     return frame(
         dict(
-            review_id=(
-                "REV-X"
-                + date
-                + "-"
-                + (df["loc"] + 1).astype(str).str.zfill(2)
-                + "-"
-                + df["k"].astype(str)
-            ).to_numpy(dtype=object),
+            review_id=day_location_ids(
+                "REV-X", df["day"].to_numpy(), df["loc"].to_numpy(), df["k"].to_numpy()
+            ),
             location_id=loc_ids(df["loc"].to_numpy()),
             platform=PLATFORMS[keyed_choice(df["u2"].to_numpy(), [55, 35, 6, 4])],
             posted_at=posted,

@@ -34,6 +34,20 @@ def ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
     return (prefix + nums).to_numpy(dtype=object)
 
 
+def day_location_ids(
+    prefix: str, days: np.ndarray, locs: np.ndarray, seq: np.ndarray, width: int = 0
+) -> np.ndarray:
+    """Ids `<prefix><yyyymmdd>-<location no., 2 digits>-<seq, zero-padded to width>`.
+
+    For rows drawn per day and location (walk-in calls, retail sales, reviews): the id says
+    where and when the row was born, and the same draw gives the same id on every run.
+    """
+    date = pd.Series(np.asarray(days).astype("datetime64[D]")).dt.strftime("%Y%m%d")
+    loc = pd.Series(np.asarray(locs) + 1).astype(str).str.zfill(2)
+    number = pd.Series(np.asarray(seq)).astype(str).str.zfill(width)
+    return (prefix + date + "-" + loc + "-" + number).to_numpy(dtype=object)
+
+
 def na_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Int64 values with NA where mask is true."""
     out = np.asarray(values, dtype=np.int64).copy()

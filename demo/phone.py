@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from demo.demand import WEEKDAY_WEIGHT, daily_factor, size_factor
-from demo.frames import frame
+from demo.frames import day_location_ids, frame
 from demo.people import UNKNOWN_CALLERS, format_phone, phone_digits
 from demo.pms import loc_ids
 from demo.rand import Stream, day_rng, keyed_choice, keyed_uniform
@@ -113,15 +113,7 @@ def calls(sim: SimResult) -> pd.DataFrame:
     missed = g["u"] < p_miss
     outcome = np.where(missed, keyed_choice(g["u2"], MISS_MIX), 0)
     by_ai = ~g["in_hours"] | (g["u2"] < 0.12)
-    date = pd.Series(g["day"].astype("datetime64[D]")).dt.strftime("%Y%m%d")
-    call_id = (
-        "CAL-G"
-        + date
-        + "-"
-        + pd.Series(g["loc"] + 1).astype(str).str.zfill(2)
-        + "-"
-        + pd.Series(g["k"]).astype(str).str.zfill(3)
-    ).to_numpy(dtype=object)
+    call_id = day_location_ids("CAL-G", g["day"], g["loc"], g["k"], width=3)
     src = keyed_choice(
         keyed_uniform(seed, Stream.CALLS, g["day"], g["loc"], g["k"], 7), [25, 25, 20, 20, 10]
     )

@@ -7,7 +7,7 @@ import pandas as pd
 
 from demo import catalog
 from demo.billing import P_COST, P_PRICE, PRODUCT_IDS, visit_invoices
-from demo.frames import frame
+from demo.frames import day_location_ids, frame
 from demo.memberships import membership_invoices
 from demo.pms import loc_ids
 from demo.rand import Stream, day_rng, keyed_choice
@@ -49,15 +49,7 @@ def walk_in_sales(sim: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
         return pd.DataFrame(), pd.DataFrame()
     c = {key: np.concatenate([x[key] for x in chunks]) for key in chunks[0]}
     n = len(c["loc"])
-    date = pd.Series(c["day"].astype("datetime64[D]")).dt.strftime("%Y%m%d")
-    inv_id = (
-        "INV-R"
-        + date
-        + "-"
-        + pd.Series(c["loc"] + 1).astype(str).str.zfill(2)
-        + "-"
-        + pd.Series(c["k"]).astype(str).str.zfill(2)
-    ).to_numpy(dtype=object)
+    inv_id = day_location_ids("INV-R", c["day"], c["loc"], c["k"], width=2)
     gift = c["kind"] == 1
     prod = np.array(catalog.RETAIL_PRODUCTS)[keyed_choice(c["u"], catalog.RETAIL_WEIGHTS)]
     gift_price = (100 + (c["u"] * 4).astype(int) * 50) * 100

@@ -9,7 +9,7 @@ makes that harmless). Schemas are fixed in `ingestion.raw_schema`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -17,23 +17,18 @@ import pyarrow as pa
 from ingestion.contract import Contract, Table
 from ingestion.landing import LandingFile
 from ingestion.readers import quote_ident
+from ingestion.report import RowCounts
 from ingestion.validate import LINEAGE_COLUMNS
 
 
 @dataclass
-class FileRecord:
+class FileRecord(RowCounts):
     """One landing file's fate in this load (a row of raw_meta.loaded_files)."""
 
     file: LandingFile
     sha256: str
     status: str = "loaded"  # loaded | refused | error (error: not recorded, retried next run)
     refusal_reason: str | None = None
-    rows_read: int = 0
-    rows_inserted: int = 0
-    rows_updated: int = 0
-    rows_unchanged: int = 0
-    rows_quarantined: int = 0
-    drift_columns: list[str] = field(default_factory=list)
     quarantine: pa.Table | None = None  # source_file, row_number, column_name, reason, raw_record
 
 

@@ -15,8 +15,23 @@ LOADED, NO_NEW_EXTRACT, NEVER_DELIVERED = "loaded", "no new extract this run", "
 LOAD_FAILED = "load failed"
 
 
+@dataclass(kw_only=True)
+class RowCounts:
+    """What happened to the rows of a load, for one file (FileRecord) or summed per table.
+
+    Keyword-only, so a record's own fields keep their positions in its constructor.
+    """
+
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_quarantined: int = 0
+    drift_columns: list[str] = field(default_factory=list)
+
+
 @dataclass
-class TableReport:
+class TableReport(RowCounts):
     system: str
     table: str
     state: str = NO_NEW_EXTRACT
@@ -24,12 +39,6 @@ class TableReport:
     files_skipped: int = 0  # already loaded (same path and content hash)
     files_refused: int = 0
     refusals: list[str] = field(default_factory=list)  # "<file>: <reason>"
-    rows_read: int = 0
-    rows_inserted: int = 0
-    rows_updated: int = 0
-    rows_unchanged: int = 0
-    rows_quarantined: int = 0
-    drift_columns: list[str] = field(default_factory=list)
 
     @property
     def qualified_name(self) -> str:

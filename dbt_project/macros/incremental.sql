@@ -62,3 +62,81 @@ candidates as (
         on {{ events }}.contact_hash = contact_fingerprints.contact_hash
 )
 {%- endmacro %}
+
+{#-
+    CTEs for a fact matched to leads and patients by contact (fct_calls, fct_messages), in the
+    order they run: the `locations` and `identities` imports, `contact_match_candidates`,
+    `changed` (the rows whose row, identity fingerprint or location time zone changed since
+    built), `party_matches` (per row and party type, the party created most recently at or
+    before `at`, else the first created after it, then the smallest key: match_rank = 1) and
+    `localized` (every changed row with `<at>_local`). Needs a CTE named `events` earlier in
+    the same WITH; the model states only its own source, key and timestamp.
+-#}
+{% macro contact_matched_changes(events, key, at) -%}
+locations as (
+
+    select * from {{ ref('dim_locations') }}
+
+),
+
+identities as (
+
+    select * from {{ ref('int_contact_identities') }}
+
+),
+
+{{ contact_match_candidates(events) }},
+
+changed as (
+
+    {{ changed_since_built(
+        'candidates', key, [('source_updated_at', 'updated_at'), 'identity_fingerprint', 'location_timezone']
+    ) }}
+
+),
+
+party_matches as (
+
+    select
+        changed.{{ key }},
+        identities.party_type,
+        identities.party_key,
+        row_number() over (
+            partition by changed.{{ key }}, identities.party_type
+            order by
+                case when identities.party_created_at <= changed.{{ at }} then 0 else 1 end,
+                abs({{ dbt.datediff('identities.party_created_at', 'changed.' ~ at, 'second') }}),
+                identities.party_key
+        ) as match_rank
+    from changed
+    inner join identities
+        on changed.contact_hash = identities.contact_hash
+
+),
+
+localized as (
+
+    select
+        changed.*,
+        {{ local_timestamp('changed.' ~ at, 'changed.location_timezone') }} as {{ at }}_local
+    from changed
+
+)
+{%- endmacro %}
+
+{#-
+    The joins that give a `localized` row its best lead match (`lead_match`) and patient match
+    (`patient_match`) from `party_matches` (see contact_matched_changes).
+-#}
+{% macro party_match_joins(key) -%}
+left join party_matches as lead_match
+    on
+        localized.{{ key }} = lead_match.{{ key }}
+        and lead_match.party_type = 'lead'
+        and lead_match.match_rank = 1
+left join party_matches as patient_match
+    on
+        localized.{{ key }} = patient_match.{{ key }}
+        and patient_match.party_type = 'patient'
+        and patient_match.match_rank = 1
+{%- endmacro %}

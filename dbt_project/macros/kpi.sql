@@ -264,3 +264,96 @@ from {{ relation }}
     {%- endif %}
 {%- endfor %}
 {%- endmacro %}
+
+{#-
+    `select ... from <source>` of the additive-event columns kpi_rollup reads (location_id,
+    event_date, the `dims` columns, kpi, value_kind, window_minutes, numerator, denominator) of each of
+    `sources` (CTE names holding them), joined by `union all`, so a mart that unions several
+    event models states only which. `exprs` maps a column to the expression that computes it
+    (e.g. {'kpi': "'revenue_per_provider'"}), for every source.
+-#}
+{% macro kpi_events_union(sources, dims=[], exprs={}) -%}
+{%- set columns = ['location_id', 'event_date'] + dims
+    + ['kpi', 'value_kind', 'window_minutes', 'numerator', 'denominator'] %}
+{%- for source in sources %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select
+        {%- for column in columns %}
+            {{ exprs[column] ~ ' as ' ~ column if column in exprs else column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ source }}
+{%- endfor %}
+{%- endmacro %}
+
+{#-
+    Additive events that make `kpis` levels: a 0 on every location-day of the calendar for
+    each KPI the delivered data can compute (kpi_coverage), so a location-period without an
+    event reports 0, not nothing, and a KPI whose source never arrived reports nothing.
+-#}
+{% macro kpi_zero_level_events(kpis) -%}
+    select
+        level_days.location_id,
+        level_days.date_day as event_date,
+        level_coverage.kpi,
+        'sum' as value_kind,
+        0 as window_minutes,
+        0 as numerator,
+        cast(null as double) as denominator
+    from {{ ref('int_location_days') }} as level_days
+    inner join {{ ref('kpi_coverage') }} as level_coverage
+        on
+            level_coverage.kpi in ('{{ kpis | join("', '") }}')
+            and level_coverage.computable
+{%- endmacro %}
+
+{#-
+    FROM clause pairing each row of `periods` (grain, period_start, location_id, kpi) as
+    `current_period` with the same KPI and location's earlier periods of its grain as
+    `history`: those that started within `weeks_back` weeks (week grain) or `months_back`
+    months (month grain) before it. For trailing means and baselines.
+-#}
+{% macro kpi_history_join(periods, weeks_back, months_back) -%}
+    from {{ periods }} as current_period
+    inner join {{ periods }} as history
+        on
+            current_period.grain = history.grain
+            and current_period.location_id = history.location_id
+            and current_period.kpi = history.kpi
+            and current_period.period_start > history.period_start
+            and history.period_start >= case
+                when current_period.grain = 'week'
+                    then cast({{ dbt.dateadd('week', -1 * weeks_back, 'current_period.period_start') }} as date)
+                else cast({{ dbt.dateadd('month', -1 * months_back, 'current_period.period_start') }} as date)
+            end
+{%- endmacro %}
+
+{#-
+    Body of the `final` CTE of a capacity event model (rooms, devices, providers): one ratio
+    event per `entity` x location x local date x KPI, summing the numerator rows (hours used)
+    and denominator rows (hours available) of `events`, window 0 (final as soon as its
+    period ends). kpi: the KPI's name, or none when `events` carries a `kpi` column.
+-#}
+{% macro capacity_ratio_events(events, entity, kpi=none) -%}
+    select
+        {{ entity }},
+        location_id,
+        event_date,
+        {{ "'" ~ kpi ~ "' as kpi" if kpi else 'kpi' }},
+        'ratio' as value_kind,
+        0 as window_minutes,
+        cast(sum(numerator) as double) as numerator,
+        cast(sum(denominator) as double) as denominator
+    from {{ events }}
+    group by {{ entity }}, location_id, event_date{{ '' if kpi else ', kpi' }}
+{%- endmacro %}
+
+{#- Join condition: `left` and `right` are the same long-form row (grain, period_start,
+    location_id, kpi), e.g. a KPI value and its trailing mean or baseline. -#}
+{% macro same_kpi_row(left, right) -%}
+    {{ left }}.grain = {{ right }}.grain
+    and {{ left }}.period_start = {{ right }}.period_start
+    and {{ left }}.location_id = {{ right }}.location_id
+    and {{ left }}.kpi = {{ right }}.kpi
+{%- endmacro %}

@@ -47,17 +47,7 @@ events as (
 ),
 
 final as (
-    select
-        device_id,
-        location_id,
-        event_date,
-        'device_utilization' as kpi,
-        'ratio' as value_kind,
-        0 as window_minutes,
-        cast(sum(numerator) as double) as numerator,
-        cast(sum(denominator) as double) as denominator
-    from events
-    group by device_id, location_id, event_date
+    {{ capacity_ratio_events('events', 'device_id', kpi='device_utilization') }}
 )
 
 select * from final

@@ -50,17 +50,7 @@ events as (
 ),
 
 final as (
-    select
-        provider_id,
-        location_id,
-        event_date,
-        'provider_productive_share' as kpi,
-        'ratio' as value_kind,
-        0 as window_minutes,
-        cast(sum(numerator) as double) as numerator,
-        cast(sum(denominator) as double) as denominator
-    from events
-    group by provider_id, location_id, event_date
+    {{ capacity_ratio_events('events', 'provider_id', kpi='provider_productive_share') }}
 )
 
 select * from final

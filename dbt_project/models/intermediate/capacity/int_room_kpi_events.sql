@@ -106,17 +106,7 @@ events as (
 ),
 
 final as (
-    select
-        room_id,
-        location_id,
-        event_date,
-        kpi,
-        'ratio' as value_kind,
-        0 as window_minutes,
-        cast(sum(numerator) as double) as numerator,
-        cast(sum(denominator) as double) as denominator
-    from events
-    group by room_id, location_id, event_date, kpi
+    {{ capacity_ratio_events('events', 'room_id') }}
 )
 
 select * from final

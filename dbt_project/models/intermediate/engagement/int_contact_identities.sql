@@ -19,67 +19,52 @@ leads as (
 
 ),
 
-patient_contacts as (
+-- every party once, with both of its contacts
+parties as (
 
     select
-        phone_hash as contact_hash,
-        'phone' as contact_kind,
         'patient' as party_type,
         patient_key,
         cast(null as varchar) as lead_key,
+        phone_hash,
+        email_hash,
         created_at as party_created_at,
         updated_at
     from patients
-    where phone_hash is not null
 
     union all
 
     select
-        email_hash as contact_hash,
-        'email' as contact_kind,
-        'patient' as party_type,
-        patient_key,
-        cast(null as varchar) as lead_key,
-        created_at as party_created_at,
-        updated_at
-    from patients
-    where email_hash is not null
-
-),
-
-lead_contacts as (
-
-    select
-        phone_hash as contact_hash,
-        'phone' as contact_kind,
         'lead' as party_type,
         cast(null as varchar) as patient_key,
         lead_key,
+        phone_hash,
+        email_hash,
         created_at as party_created_at,
         updated_at
     from leads
-    where phone_hash is not null
-
-    union all
-
-    select
-        email_hash as contact_hash,
-        'email' as contact_kind,
-        'lead' as party_type,
-        cast(null as varchar) as patient_key,
-        lead_key,
-        created_at as party_created_at,
-        updated_at
-    from leads
-    where email_hash is not null
 
 ),
 
-unioned as (
+contact_kinds as (
 
-    select * from patient_contacts
+    select 'phone' as contact_kind
     union all
-    select * from lead_contacts
+    select 'email' as contact_kind
+
+),
+
+-- one row per party and contact kind it has a contact for
+party_contacts as (
+
+    select
+        parties.*,
+        contact_kinds.contact_kind,
+        case
+            when contact_kinds.contact_kind = 'phone' then parties.phone_hash else parties.email_hash
+        end as contact_hash
+    from parties
+    cross join contact_kinds
 
 ),
 
@@ -94,7 +79,8 @@ final as (
         lead_key,
         party_created_at,
         updated_at
-    from unioned
+    from party_contacts
+    where contact_hash is not null
 
 )
 

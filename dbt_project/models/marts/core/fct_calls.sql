@@ -28,55 +28,7 @@ calls as (
 
 ),
 
-locations as (
-
-    select * from {{ ref('dim_locations') }}
-
-),
-
-identities as (
-
-    select * from {{ ref('int_contact_identities') }}
-
-),
-
-{{ contact_match_candidates('calls') }},
-
-changed as (
-
-    {{ changed_since_built(
-        'candidates', 'call_id', [('source_updated_at', 'updated_at'), 'identity_fingerprint', 'location_timezone']
-    ) }}
-
-),
-
-party_matches as (
-
-    select
-        changed.call_id,
-        identities.party_type,
-        identities.party_key,
-        row_number() over (
-            partition by changed.call_id, identities.party_type
-            order by
-                case when identities.party_created_at <= changed.started_at then 0 else 1 end,
-                abs({{ dbt.datediff('identities.party_created_at', 'changed.started_at', 'second') }}),
-                identities.party_key
-        ) as match_rank
-    from changed
-    inner join identities
-        on changed.contact_hash = identities.contact_hash
-
-),
-
-localized as (
-
-    select
-        changed.*,
-        {{ local_timestamp('changed.started_at', 'changed.location_timezone') }} as started_at_local
-    from changed
-
-),
+{{ contact_matched_changes('calls', 'call_id', 'started_at') }},
 
 final as (
 
@@ -112,16 +64,7 @@ final as (
         localized.identity_fingerprint,
         localized.location_timezone
     from localized
-    left join party_matches as lead_match
-        on
-            localized.call_id = lead_match.call_id
-            and lead_match.party_type = 'lead'
-            and lead_match.match_rank = 1
-    left join party_matches as patient_match
-        on
-            localized.call_id = patient_match.call_id
-            and patient_match.party_type = 'patient'
-            and patient_match.match_rank = 1
+    {{ party_match_joins('call_id') }}
 
 )
 

@@ -25,55 +25,7 @@ messages as (
 
 ),
 
-locations as (
-
-    select * from {{ ref('dim_locations') }}
-
-),
-
-identities as (
-
-    select * from {{ ref('int_contact_identities') }}
-
-),
-
-{{ contact_match_candidates('messages') }},
-
-changed as (
-
-    {{ changed_since_built(
-        'candidates', 'message_id', [('source_updated_at', 'updated_at'), 'identity_fingerprint', 'location_timezone']
-    ) }}
-
-),
-
-party_matches as (
-
-    select
-        changed.message_id,
-        identities.party_type,
-        identities.party_key,
-        row_number() over (
-            partition by changed.message_id, identities.party_type
-            order by
-                case when identities.party_created_at <= changed.sent_at then 0 else 1 end,
-                abs({{ dbt.datediff('identities.party_created_at', 'changed.sent_at', 'second') }}),
-                identities.party_key
-        ) as match_rank
-    from changed
-    inner join identities
-        on changed.contact_hash = identities.contact_hash
-
-),
-
-localized as (
-
-    select
-        changed.*,
-        {{ local_timestamp('changed.sent_at', 'changed.location_timezone') }} as sent_at_local
-    from changed
-
-),
+{{ contact_matched_changes('messages', 'message_id', 'sent_at') }},
 
 final as (
 
@@ -115,16 +67,7 @@ final as (
         localized.identity_fingerprint,
         localized.location_timezone
     from localized
-    left join party_matches as lead_match
-        on
-            localized.message_id = lead_match.message_id
-            and lead_match.party_type = 'lead'
-            and lead_match.match_rank = 1
-    left join party_matches as patient_match
-        on
-            localized.message_id = patient_match.message_id
-            and patient_match.party_type = 'patient'
-            and patient_match.match_rank = 1
+    {{ party_match_joins('message_id') }}
 
 )
 

@@ -26,24 +26,7 @@ trailing_means as (
         current_period.location_id,
         current_period.kpi,
         avg(history.value) as trailing_mean
-    from scorecard as current_period
-    inner join scorecard as history
-        on
-            current_period.grain = history.grain
-            and current_period.location_id = history.location_id
-            and current_period.kpi = history.kpi
-            and current_period.period_start > history.period_start
-            and history.period_start >= case
-                when current_period.grain = 'week'
-                    then cast(
-                        {{ dbt.dateadd(
-                            'week', -1 * var('alert_trailing_weeks'), 'current_period.period_start'
-                        ) }} as date
-                    )
-                else cast(
-                    {{ dbt.dateadd('month', -1 * var('alert_trailing_weeks'), 'current_period.period_start') }} as date
-                )
-            end
+    {{ kpi_history_join('scorecard', var('alert_trailing_weeks'), var('alert_trailing_weeks')) }}
     where current_period.is_final
     group by current_period.grain, current_period.period_start, current_period.location_id, current_period.kpi
 ),
@@ -63,12 +46,7 @@ judged as (
         ) }} as relative_change
     from scorecard
     inner join targets on scorecard.kpi = targets.kpi
-    left join trailing_means
-        on
-            scorecard.grain = trailing_means.grain
-            and scorecard.period_start = trailing_means.period_start
-            and scorecard.location_id = trailing_means.location_id
-            and scorecard.kpi = trailing_means.kpi
+    left join trailing_means on {{ same_kpi_row('scorecard', 'trailing_means') }}
     where scorecard.is_final and scorecard.value is not null
 ),
 

@@ -21,38 +21,9 @@ appointment_events as (
 ),
 
 events as (
-    select
-        location_id,
-        event_date,
-        provider_id,
-        'revenue_per_provider' as kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from invoice_events
+    {{ kpi_events_union(['invoice_events'], dims=['provider_id'], exprs={'kpi': "'revenue_per_provider'"}) }}
     union all
-    select
-        location_id,
-        event_date,
-        provider_id,
-        kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from productive_events
-    union all
-    select
-        location_id,
-        event_date,
-        provider_id,
-        kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from appointment_events
+    {{ kpi_events_union(['productive_events', 'appointment_events'], dims=['provider_id']) }}
 ),
 
 {{ kpi_as_of_cte() }},

@@ -16,27 +16,11 @@ appointment_events as (
 ),
 
 events as (
-    select
-        location_id,
-        event_date,
-        coalesce(service_category, 'none') as service_category,
-        kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from invoice_events
-    union all
-    select
-        location_id,
-        event_date,
-        coalesce(service_category, 'none') as service_category,
-        kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from appointment_events
+    {{ kpi_events_union(
+        ['invoice_events', 'appointment_events'],
+        dims=['service_category'],
+        exprs={'service_category': "coalesce(service_category, 'none')"},
+    ) }}
 ),
 
 {{ kpi_as_of_cte() }},

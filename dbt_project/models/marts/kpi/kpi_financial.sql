@@ -34,10 +34,6 @@ calendar as (
     select * from {{ ref('dim_date') }}
 ),
 
-location_days as (
-    select * from {{ ref('int_location_days') }}
-),
-
 calendar_starts as (
     select * from {{ ref('int_location_calendar_starts') }}
 ),
@@ -47,40 +43,10 @@ coverage as (
 ),
 
 events as (
-    select
-        location_id,
-        event_date,
-        kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from invoice_events
-    union all
-    select
-        location_id,
-        event_date,
-        kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from appointment_events
+    {{ kpi_events_union(['invoice_events', 'appointment_events']) }}
     union all
     -- net revenue is a level: 0 on every location-day of the calendar once POS data exists
-    select
-        location_id,
-        date_day as event_date,
-        'net_revenue' as kpi,
-        'sum' as value_kind,
-        0 as window_minutes,
-        0 as numerator,
-        cast(null as double) as denominator
-    from location_days
-    where exists (
-        select 1 from coverage
-        where kpi = 'net_revenue' and computable
-    )
+    {{ kpi_zero_level_events(['net_revenue']) }}
 ),
 
 {{ kpi_as_of_cte() }},

@@ -32,16 +32,6 @@ location_hours as (
     select * from {{ ref('stg_pms__location_hours') }}
 ),
 
-coverage as (
-    select * from {{ ref('kpi_coverage') }}
-),
-
-level_kpis as (
-    select 'completed_visits' as kpi
-    union all
-    select 'new_patients' as kpi
-),
-
 throughput_events as (
     select
         location_id,
@@ -61,15 +51,7 @@ throughput_events as (
 ),
 
 events as (
-    select
-        location_id,
-        event_date,
-        kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from appointment_events
+    {{ kpi_events_union(['appointment_events']) }}
     union all
     select
         first_visit_location_id as location_id,
@@ -94,17 +76,7 @@ events as (
     where exists (select 1 from location_hours)
     union all
     -- levels: a 0 on every location-day of the calendar once their source was delivered
-    select
-        location_days.location_id,
-        location_days.date_day as event_date,
-        level_kpis.kpi,
-        'sum' as value_kind,
-        0 as window_minutes,
-        0 as numerator,
-        cast(null as double) as denominator
-    from location_days
-    cross join level_kpis
-    inner join coverage on level_kpis.kpi = coverage.kpi and coverage.computable
+    {{ kpi_zero_level_events(['completed_visits', 'new_patients']) }}
 ),
 
 {{ kpi_as_of_cte() }},

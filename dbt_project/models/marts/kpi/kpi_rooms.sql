@@ -15,25 +15,7 @@ device_events as (
 ),
 
 events as (
-    select
-        location_id,
-        event_date,
-        kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from room_events
-    union all
-    select
-        location_id,
-        event_date,
-        kpi,
-        value_kind,
-        window_minutes,
-        numerator,
-        denominator
-    from device_events
+    {{ kpi_events_union(['room_events', 'device_events']) }}
 ),
 
 {{ kpi_as_of_cte() }},

@@ -48,22 +48,7 @@ baselines as (
         current_period.location_id,
         current_period.kpi,
         avg(history.value) as baseline_12m
-    from unioned as current_period
-    inner join unioned as history
-        on
-            current_period.grain = history.grain
-            and current_period.location_id = history.location_id
-            and current_period.kpi = history.kpi
-            and current_period.period_start > history.period_start
-            and history.period_start >= case
-                when current_period.grain = 'week'
-                    then cast(
-                        {{ dbt.dateadd('week', -1 * var('baseline_weeks'), 'current_period.period_start') }} as date
-                    )
-                else cast(
-                    {{ dbt.dateadd('month', -1 * var('baseline_months'), 'current_period.period_start') }} as date
-                )
-            end
+    {{ kpi_history_join('unioned', var('baseline_weeks'), var('baseline_months')) }}
     group by current_period.grain, current_period.period_start, current_period.location_id, current_period.kpi
 ),
 
@@ -90,12 +75,7 @@ final as (
         unioned.value - previous_period.value as change_vs_prior
     from unioned
     left join targets on unioned.kpi = targets.kpi
-    left join baselines
-        on
-            unioned.grain = baselines.grain
-            and unioned.period_start = baselines.period_start
-            and unioned.location_id = baselines.location_id
-            and unioned.kpi = baselines.kpi
+    left join baselines on {{ same_kpi_row('unioned', 'baselines') }}
     left join unioned as previous_period
         on
             unioned.grain = previous_period.grain
