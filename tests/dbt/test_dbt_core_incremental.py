@@ -60,6 +60,7 @@ def _incremental_and_full(
     incremental_dir.mkdir()
     full_dir.mkdir()
     incremental = write_chain(incremental_dir / "warehouse.duckdb", base_chain)
+    dbt(["seed"], incremental, incremental_dir)  # `dbt run` loads no seeds; the marts read them
     dbt(["run", "--select", *SELECTION], incremental, incremental_dir)
     before = incremental_dir / "before.duckdb"
     shutil.copy(incremental, before)
@@ -67,6 +68,7 @@ def _incremental_and_full(
     dbt(["run", "--select", *SELECTION], incremental, incremental_dir)
 
     full = write_chain(full_dir / "warehouse.duckdb", base_chain, delta)
+    dbt(["seed"], full, full_dir)
     dbt(["run", "--full-refresh", "--select", *SELECTION], full, full_dir)
     return before, incremental, full
 
