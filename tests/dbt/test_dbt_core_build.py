@@ -131,6 +131,7 @@ def test_without_pos_revenue_kpis_are_absent_but_operations_remain(tmp_path: Pat
         as_of=chain.as_of, tables={k: v for k, v in chain.tables.items() if k[0] == "pms"}
     )
     warehouse = write_chain(tmp_path / "warehouse.duckdb", pms_only)
+    dbt(["seed"], warehouse, tmp_path)  # `dbt run` loads no seeds; the marts read them
     dbt(
         ["run", "--select", "+kpi_financial", "+kpi_rooms", "+kpi_providers", "+kpi_operations"],
         warehouse,

@@ -34,11 +34,16 @@ def _query(db: Path, sql: str) -> list[tuple]:
         con.close()
 
 
+#: The fixture's week. Other started weeks of the calendar carry zero levels (no leads).
+WEEK = "2026-11-02"
+
+
 def _kpi(db: Path, kpi: str, location_id: str = "L1", grain: str = "week") -> tuple:
     rows = _query(
         db,
         "select value, numerator, denominator from marts.kpi_engagement "
-        f"where kpi = '{kpi}' and location_id = '{location_id}' and grain = '{grain}'",
+        f"where kpi = '{kpi}' and location_id = '{location_id}' and grain = '{grain}' "
+        f"and period_start = '{WEEK}'",
     )
     assert len(rows) == 1, rows
     return rows[0]
@@ -89,7 +94,8 @@ def test_kpi_by_channel_splits_leads_by_channel(engagement_built: Path):
     rows = _query(
         engagement_built,
         "select lead_channel, value from marts.kpi_by_channel where grain = 'week' "
-        "and location_id = 'L1' and kpi = 'new_leads' order by lead_channel",
+        f"and location_id = 'L1' and kpi = 'new_leads' and period_start = '{WEEK}' "
+        "order by lead_channel",
     )
     assert rows == [("instagram", 2.0), ("web_form", 1.0)]
 
