@@ -46,7 +46,7 @@ pg-stop: install
 	@$(BIN)/medspa serving pg-stop
 
 test: install manifest browser pg-packages
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=20
 
 # The inner loop: everything but the heavy groups (whole-pipeline runs and dbt builds,
 # the browser, Dagster's own tools); under a minute on 2 cores. `make test` runs them all.
