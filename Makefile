@@ -9,7 +9,7 @@ export MEDSPA_DATA_DIR ?= $(CURDIR)/data
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME := $(MEDSPA_DATA_DIR)/dagster
 
-.PHONY: install manifest demo test dev bench lint format clean browser
+.PHONY: install manifest demo test test-fast dev bench lint format clean browser pg pg-packages pg-stop
 
 install: $(VENV)/.installed
 
@@ -33,8 +33,26 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-test: install manifest browser
+# Debian's PostgreSQL, pgJDBC, psqlODBC and unixodbc for the serving target and its client
+# tests; a no-op once present (medspa/commands/serving.py, serving/pg_cluster.py).
+pg-packages: install
+	@$(BIN)/medspa serving pg-packages
+
+# A local PostgreSQL serving cluster under the data dir; prints the URL and BI connection fields.
+pg: install pg-packages
+	@$(BIN)/medspa serving pg-start
+
+pg-stop: install
+	@$(BIN)/medspa serving pg-stop
+
+test: install manifest browser pg-packages
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The inner loop: everything but the heavy groups (whole-pipeline runs and dbt builds,
+# the browser, Dagster's own tools); under a minute on 2 cores. `make test` runs them all.
+HEAVY := e2e or browser or dagster_ui
+test-fast: install manifest
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not ($(HEAVY))"
 
 dev: install manifest
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml

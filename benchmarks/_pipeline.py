@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from medspa.settings import DBT_PROJECT_DIR, Settings
+from medspa.dbt_invocation import dbt_invocation
+from medspa.settings import Settings
 
 
 def medspa(*args: str) -> None:
@@ -42,13 +43,9 @@ def ingest(settings: Settings) -> None:
 
 def run_dbt(settings: Settings, work: Path, *args: str) -> tuple[float, list[dict[str, Any]]]:
     """One dbt command against the settings' warehouse: (wall seconds, run_results entries)."""
-    env = dict(os.environ, **settings.dbt_env(), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    cmd = [
-        sys.executable, "-m", "dbt.cli.main", *args,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work / "target"),
-        "--log-path", str(work / "logs"),
-    ]  # fmt: skip
+    call = dbt_invocation(settings, args[0], target_path=work / "target", log_path=work / "logs")
+    env = {**os.environ, **call.env}
+    cmd = [sys.executable, "-m", "dbt.cli.main", *call.args, *args[1:]]
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start

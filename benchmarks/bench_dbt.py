@@ -4,7 +4,7 @@ Figures (one run, same machine, same data):
 - `dbt build --full-refresh` (models, seeds, data and unit tests) on a `medspa generate` chain
   (scale from MEDSPA_BENCH_SCALE, default medium) loaded with `medspa ingest`;
 - `dbt run --full-refresh` (models only) and the incremental `dbt run` after
-  `medspa generate --advance 1` + ingest: the incremental facts reprocess only their window;
+  `medspa generate --advance 1` + ingest: the incremental facts write only the rows that changed;
 - baseline: the very SQL dbt compiled for those models, executed directly in DuckDB in
   dependency order (CREATE TABLE AS), i.e. the engine's share; ratio = dbt run / direct SQL.
 """
@@ -23,6 +23,7 @@ import duckdb
 from benchmarks._pipeline import advance_one_day, load_demo_chain, run_dbt
 from medspa.pseudonymize import hmac_pads
 from medspa.settings import Settings
+from safeio.sqlquote import quote_ident
 
 
 def _dbt(settings: Settings, work: Path, *args: str) -> float:
@@ -68,7 +69,7 @@ def _direct_sql(settings: Settings, work: Path, warehouse: Path) -> tuple[float,
     con.execute("SET VARIABLE medspa_hmac_opad = from_hex(?)", [opad])
     start = time.perf_counter()
     for node in nodes:
-        relation = f'"{node["schema"]}"."{node["alias"]}"'
+        relation = f"{quote_ident(node['schema'])}.{quote_ident(node['alias'])}"
         con.execute(f"create or replace table {relation} as ({node['compiled_code']})")
     seconds = time.perf_counter() - start
     con.close()

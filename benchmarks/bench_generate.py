@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from demo import snapshot
+from demo.chain import build_tables
+from demo.config import ChainConfig
+from demo.encode import encode
+from demo.run import generate
+from demo.timeutil import DAY, NA
+from demo.writer import write_extract
 from ingestion.contract import Table, load_contract
-from ingestion.generator import snapshot
-from ingestion.generator.chain import build_tables
-from ingestion.generator.config import ChainConfig
-from ingestion.generator.encode import encode
-from ingestion.generator.run import generate
-from ingestion.generator.timeutil import DAY, NA
-from ingestion.generator.writer import write_extract
 
 
 def _rate(locations: int, years: float, root: Path) -> tuple[int, float]:

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contract import Column, Table, load_contract
+from safeio.sqlquote import sql_str
 
 #: Synthetic medium chain: rows per table (the big fact tables dominate the load).
 SYNTHETIC_ROWS: dict[str, int] = {
@@ -164,7 +165,7 @@ def duckdb_baseline(landing: Path) -> tuple[float, float, int]:
         reader = readers.get(path.suffix, "read_json" if path.suffix == ".jsonl" else None)
         if reader is None or path.stat().st_size == 0:
             continue
-        con.execute(f"create table t{i} as select * from {reader}('{path}')")
+        con.execute(f"create table t{i} as select * from {reader}({sql_str(path)})")
         rows += con.execute(f"select count(*) from t{i}").fetchone()[0]
     return time.perf_counter() - start, time.process_time() - cpu, rows
 
@@ -184,7 +185,7 @@ def warm_up(work: Path) -> float:
         SYNTHETIC_ROWS.clear()
         SYNTHETIC_ROWS.update(saved)
     start = time.perf_counter()
-    ingest(Settings.from_env(work / "warm" / "data", work / "warm" / "landing"))
+    ingest(Settings.from_env(work / "warm" / "data", work / "warm" / "landing").ingest_settings())
     return time.perf_counter() - start
 
 
@@ -220,7 +221,7 @@ def main() -> None:
             flush=True,
         )
 
-        settings = Settings.from_env(work / "data", landing)
+        settings = Settings.from_env(work / "data", landing).ingest_settings()
         report, full_s, full_cpu = _timed(lambda: ingest(settings))
         rows = sum(t.rows_read for t in report.tables)
         print(

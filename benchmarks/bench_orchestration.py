@@ -19,9 +19,11 @@ from pathlib import Path
 
 import duckdb
 
+from medspa.dbt_invocation import dbt_env
 from medspa.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
-from orchestration import publish
 from orchestration.manifest import dbt_executable
+from safeio.sqlquote import sql_str
+from serving import publish
 
 MART_ROWS = 1_000_000
 
@@ -34,7 +36,7 @@ def _timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def bench_code_location(tmp: Path) -> None:
     settings = Settings.from_env(tmp / "data")
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **dbt_env(settings)}
     load = _timed([sys.executable, "-c", "import orchestration.definitions"], env, REPO_ROOT)
     parse = _timed(
         [dbt_executable(), "parse", "--no-partial-parse", "--target-path", str(tmp / "t")],
@@ -65,7 +67,7 @@ def bench_publish(tmp: Path) -> None:
 
     start = time.perf_counter()
     con = duckdb.connect(str(serving))  # in place: readers are locked out from here ...
-    con.execute(f"attach '{warehouse}' as wh (read_only)")
+    con.execute(f"attach {sql_str(warehouse)} as wh (read_only)")
     con.execute(
         "create or replace table marts.kpi_scorecard as select * from wh.marts.kpi_scorecard"
     )

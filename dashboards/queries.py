@@ -152,6 +152,13 @@ def run_queries(
             raise PageError(
                 page.path.name, _error_line(block, str(exc), sql != block.sql), _short(str(exc))
             ) from None
+        except duckdb.PermissionException as exc:
+            raise PageError(
+                page.path.name,
+                _error_line(block, str(exc), sql != block.sql),
+                "pages read serving.duckdb only: files, other databases and settings are "
+                f"sealed off ({_short(str(exc))})",
+            ) from None
         except duckdb.Error as exc:
             raise PageError(
                 page.path.name, _error_line(block, str(exc), sql != block.sql), _short(str(exc))

@@ -3,17 +3,25 @@
 Order matters and is why line numbers survive: component tags are first stamped with their
 source line (`_line=N`), then Jinja runs (loops may repeat a tag; each copy keeps its stamp),
 then each component renders to HTML behind a placeholder, then markdown-it renders the text.
+
+Values from data never pass through markdown: every `{{ ... }}` output becomes a placeholder
+that is replaced by the HTML-escaped value *after* markdown rendering, so a location named
+`![x](http://host/p.png)` is shown as text, never as a remote image or a link. Templates run
+in Jinja's sandbox: a page can read its query results, not reach Python's internals.
 """
 
 from __future__ import annotations
 
+import contextvars
 import html
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from dashboards.attrs import ComponentError, parse_attrs
 from dashboards.charts import PendingSvg
@@ -35,14 +43,36 @@ _TEMPLATE_FILE = "<template>"
 _md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable("table")
 
 
+#: Values output by `{{ ... }}` during one render, restored after markdown (see module doc).
+_VALUES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "dashboard_values", default=None
+)
+_VALUE_MARK = re.compile("\ue000(\\d+)\ue001")
+
+
+def _hold_value(value: object) -> object:
+    """Jinja `finalize`: park an output value (HTML-escaped) behind a markdown-inert mark."""
+    held = _VALUES.get()
+    if held is None:
+        return value
+    text = str(value) if isinstance(value, Markup) else html.escape(str(value))
+    held.append(text)
+    return f"\ue000{len(held) - 1}\ue001"
+
+
+def _restore_values(text: str, held: list[str]) -> str:
+    return _VALUE_MARK.sub(lambda m: held[int(m.group(1))], text)
+
+
 def jinja_env() -> jinja2.Environment:
-    """Strict (an unknown name is an error, not an empty string) and HTML-escaping."""
-    env = jinja2.Environment(
+    """Sandboxed, strict (an unknown name is an error, not an empty string), HTML-escaping."""
+    env = jinja2.sandbox.SandboxedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_hold_value,
     )
     env.filters["fmt"] = fmt
     env.filters["fmt_delta"] = fmt_delta
@@ -96,6 +126,8 @@ def render_template(source: str, context: Mapping[str, Any], page: str) -> str:
         raise PageError(page, exc.lineno, f"template error: {exc.message}") from None
     except jinja2.UndefinedError as exc:
         raise PageError(page, _jinja_line(exc), f"template error: {exc.message}") from None
+    except jinja2.sandbox.SecurityError as exc:
+        raise PageError(page, _jinja_line(exc), f"template not allowed: {exc}") from None
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
         raise PageError(page, _jinja_line(exc), f"template error: {exc}") from None
 
@@ -106,7 +138,12 @@ def render_body(
     """The page's HTML fragment (no layout)."""
     context: dict[str, Any] = dict(results)
     context.update(params=dict(params or {}), meta=page.meta)
-    text = render_template(_stamp_lines(page.body), context, page.path.name)
+    held: list[str] = []
+    token = _VALUES.set(held)
+    try:
+        text = render_template(_stamp_lines(page.body), context, page.path.name)
+    finally:
+        _VALUES.reset(token)
     pieces: list[str | PendingSvg] = []
 
     def component(m: re.Match[str]) -> str:
@@ -117,7 +154,7 @@ def render_body(
         if name not in COMPONENTS:
             raise PageError(page.path.name, line, f"unknown component <{name}>")
         try:
-            attrs = parse_attrs(attrs_text, results)
+            attrs = parse_attrs(_restore_values(attrs_text, held), results)
             attrs.values["_id"] = f"c{len(pieces) + 1}"
             pieces.append(COMPONENTS[name](attrs))
         except ComponentError as exc:
@@ -125,7 +162,7 @@ def render_body(
         return f"<!--mspc:{len(pieces) - 1}-->"
 
     text = COMPONENT_TAG.sub(component, text)
-    out = _md.render(text)
+    out = _restore_values(_md.render(text), held)
 
     def restore(m: re.Match[str]) -> str:
         return str(pieces[int(m.group(1))])  # waits for a chart still being drawn
@@ -137,8 +174,8 @@ def render_body(
 def render_title(page: Page, params: Mapping[str, Any] | None) -> str:
     """The page title, which may use `{{ params.x }}` on template pages (plain text)."""
     try:
-        title = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(page.title)
-        return title.render(params=dict(params or {}))
+        env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+        return env.from_string(page.title).render(params=dict(params or {}))
     except jinja2.TemplateError as exc:
         raise PageError(page.path.name, 1, f"title: {exc}") from None
 

@@ -82,6 +82,35 @@ def slugify(value: object) -> str:
     return slug or "unnamed"
 
 
+#: An `email:` front-matter value: a plain file name written into the site folder itself.
+_EMAIL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.html?")
+
+#: How the site (and every analyst, see README) opens serving.duckdb: read-only, no file or
+#: network access (no `attach` of the warehouse, no `read_csv` of the landing folder), and
+#: settings locked so a page's SQL cannot switch that back on.
+SEALED_READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+
+
+def sealed_reader(serving_path: Path) -> duckdb.DuckDBPyConnection:
+    """serving.duckdb read-only, sealed (`SEALED_READER_CONFIG`), timestamps shown in UTC."""
+    config = {k: v for k, v in SEALED_READER_CONFIG.items() if k != "lock_configuration"}
+    con = duckdb.connect(str(serving_path), read_only=True, config=config)
+    # Timestamps render in UTC whatever the machine's zone: same data, same page.
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set lock_configuration = true")
+    return con
+
+
+def _check_email(page: Page) -> None:
+    email = page.meta.get("email")
+    if email is not None and not _EMAIL_NAME.fullmatch(str(email)):
+        raise PageError(
+            page.path.name,
+            1,
+            "email: must be a plain .html file name (it is written into the site folder)",
+        )
+
+
 def _order(page: Page) -> tuple[float, str]:
     if page.name == "index":
         return (-1, "")
@@ -115,6 +144,7 @@ def _build_page(
 ) -> tuple[list[_Rendered], str | None]:
     """Render a page (or each instance of a template page); failures go to the report."""
     check_static(page)
+    _check_email(page)
     each = page.meta.get("each")
     if not each:
         return [_render_one(con, page, f"{page.name}.html", None, False)], None
@@ -164,10 +194,8 @@ def build_site(serving_path: Path, site_dir: Path, *, pages_dir: Path | None = N
             report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
     pages.sort(key=_order)
     groups: list[tuple[str | None, list[_Rendered]]] = []
-    con = duckdb.connect(str(serving_path), read_only=True)
+    con = sealed_reader(serving_path)
     try:
-        # Timestamps render in UTC whatever the machine's zone: same data, same page.
-        con.execute("set TimeZone = 'UTC'")
         for page in pages:
             try:
                 rendered, group = _build_page(con, page, report)

@@ -99,6 +99,9 @@ class Contract:
     tables: tuple[Table, ...]
     required_tables: tuple[str, ...]
     system_descriptions: dict[str, str]
+    #: system -> largest lag (days) behind the newest extract of any system before it is stale
+    #: (`freshness_days`; the shipped contract gives one for every system).
+    freshness_days: dict[str, float] = field(default_factory=dict)
 
     @property
     def systems(self) -> list[str]:
@@ -132,8 +135,11 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
     """Build a `Contract` from the YAML document, checking it is internally consistent."""
     tables: list[Table] = []
     descriptions: dict[str, str] = {}
+    freshness: dict[str, float] = {}
     for system, sys_spec in raw["systems"].items():
         descriptions[system] = sys_spec.get("description", "")
+        if "freshness_days" in sys_spec:
+            freshness[system] = float(sys_spec["freshness_days"])
         for name, t_spec in sys_spec["tables"].items():
             key = tuple(t_spec["primary_key"])
             cols = tuple(_column(c, s, c in key) for c, s in t_spec["columns"].items())
@@ -148,6 +154,7 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
         tables=tuple(tables),
         required_tables=tuple(raw.get("required_tables", [])),
         system_descriptions=descriptions,
+        freshness_days=freshness,
     )
 
 

@@ -1,8 +1,9 @@
 """Render the dbt sources YAML from the landing contract.
 
 The raw layer's shape has one home (`contract.yml`); the dbt sources files are derived
-from it by `medspa contract sync`, and `tests/ingestion/test_contract_sync.py` fails when
-a committed file no longer matches what this module would write.
+from it by `medspa contract sync`, and `medspa contract check` (and
+`tests/foundation/test_contract.py`) fail when a committed file no longer matches what this
+module would write. The dbt project folder is an argument: the CLI knows where it is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 import yaml
 
 from ingestion.contract import Contract, Table, load_contract
-from medspa.settings import DBT_PROJECT_DIR
 
 HEADER = (
     "# GENERATED from ingestion/contract.yml by `medspa contract sync`: do not edit by hand.\n"
@@ -50,8 +50,8 @@ def _table_yaml(table: Table) -> dict[str, Any]:
     }
 
 
-def render_sources(contract: Contract | None = None) -> dict[Path, str]:
-    """Map of sources-file path -> YAML text, one file per source system."""
+def render_sources(project_dir: Path, contract: Contract | None = None) -> dict[Path, str]:
+    """Map of sources-file path (under dbt `project_dir`) -> YAML text, one file per system."""
     contract = contract or load_contract()
     files: dict[Path, str] = {}
     for system in contract.systems:
@@ -66,15 +66,15 @@ def render_sources(contract: Contract | None = None) -> dict[Path, str]:
                 }
             ],
         }
-        path = DBT_PROJECT_DIR / "models" / "staging" / system / f"_{system}__sources.yml"
+        path = project_dir / "models" / "staging" / system / f"_{system}__sources.yml"
         files[path] = HEADER + yaml.safe_dump(doc, sort_keys=False, width=100)
     return files
 
 
-def sync_sources() -> list[Path]:
-    """Write the sources files; returns the paths that changed."""
+def sync_sources(project_dir: Path) -> list[Path]:
+    """Write the sources files under dbt `project_dir`; returns the paths that changed."""
     changed = []
-    for path, text in render_sources().items():
+    for path, text in render_sources(project_dir).items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")

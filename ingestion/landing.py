@@ -9,7 +9,9 @@ always reported) rather than guessed at.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import os
+import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,20 +69,89 @@ def split_format(name: str) -> tuple[str, str] | None:
     return None
 
 
+def printable(text: str) -> str:
+    """`text` with control and other unprintable characters escaped (`\\n`, `\\x1b`).
+
+    File names are chosen by whoever writes the landing folder; a newline in one must not
+    fake a line in the load report, a terminal escape must not reach a terminal.
+    """
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode()
+        for ch in text
+    )
+
+
+_LINK_REFUSED = (
+    "symbolic link refused (links are not followed; MEDSPA_ALLOW_INTERNAL_LINKS=1 accepts "
+    "links to files inside the landing folder)"
+)
+
+
+def _entries(landing_dir: Path) -> Iterator[Path]:
+    """Every non-hidden entry under `landing_dir`, without following any link."""
+    for dirpath, dirnames, filenames in os.walk(landing_dir, followlinks=False):
+        base = Path(dirpath)
+        # hidden or `_` entries (.DS_Store, the generator's state) are not extracts
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        for name in dirnames + filenames:
+            if not name.startswith((".", "_")):
+                yield base / name
+
+
+def _link_target(path: Path, landing_dir: Path, allow_internal_links: bool) -> Path | str:
+    """The regular file an accepted link points to, or why the link is refused."""
+    if not allow_internal_links:
+        return _LINK_REFUSED
+    target = path.resolve()
+    if not target.is_relative_to(landing_dir.resolve()):
+        return "symbolic link refused: it points outside the landing folder"
+    if not target.is_file():
+        return "symbolic link refused: it does not point to a regular file"
+    return target
+
+
+def _regular_files(
+    landing_dir: Path, scan: LandingScan, allow_internal_links: bool
+) -> list[tuple[Path, str]]:
+    """(path to read, escaped relative name) of regular files; links and specials reported."""
+    found = []
+    for path in _entries(landing_dir):
+        rel = printable(path.relative_to(landing_dir).as_posix())
+        mode = path.lstat().st_mode
+        if stat.S_ISDIR(mode):
+            continue
+        if stat.S_ISLNK(mode):
+            target = _link_target(path, landing_dir, allow_internal_links)
+            if isinstance(target, str):
+                scan.ignored.append((rel, target))
+                continue
+            path = target
+        elif not stat.S_ISREG(mode):
+            scan.ignored.append((rel, "not a regular file (FIFO, device or socket): refused"))
+            continue
+        found.append((path, rel))
+    return sorted(found, key=lambda pair: pair[1])
+
+
 def scan_landing(
-    landing_dir: Path, contract: Contract, systems: Iterable[str] | None = None
+    landing_dir: Path,
+    contract: Contract,
+    systems: Iterable[str] | None = None,
+    *,
+    allow_internal_links: bool = False,
 ) -> LandingScan:
-    """List the extract files of the selected systems, sorted by table then extract id."""
+    """List the extract files of the selected systems, sorted by table then extract id.
+
+    Names are stored escaped (`printable`). Links are refused unless `allow_internal_links`
+    and they point to a file inside the landing folder; FIFOs and devices are refused.
+    """
     scan = LandingScan()
     if not landing_dir.is_dir():
         return scan
     wanted = set(systems) if systems is not None else set(contract.systems)
     tables = {(t.system, t.name) for t in contract.tables}
-    for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
-        rel = path.relative_to(landing_dir).as_posix()
+    for path, rel in _regular_files(landing_dir, scan, allow_internal_links):
         parts = rel.split("/")
-        if any(part.startswith((".", "_")) for part in parts):
-            continue  # hidden or `_` files (.DS_Store, the generator's state): not extracts
         if len(parts) != 3:
             scan.ignored.append((rel, "not at <system>/<table>/<extract_id>.<format>"))
             continue

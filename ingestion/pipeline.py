@@ -1,5 +1,9 @@
 """`ingest(settings)`: load a landing folder into the warehouse's raw layer with dlt.
 
+`settings` is an `IngestSettings`: plain paths and the declared systems, built by the shells
+(`medspa ingest`, the Dagster raw asset) from their own configuration; this library reads no
+environment and imports neither of them.
+
 The order of work follows DuckDB's one-writer rule within one process: a plain DuckDB
 connection prepares everything (raw tables, what was seen before, reading, validating,
 merge planning), is closed, then dlt opens its own connection per system to merge the
@@ -13,6 +17,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -39,7 +44,24 @@ from ingestion.report import (
     LoadReport,
     TableReport,
 )
-from medspa.settings import Settings
+from safeio.private import private_file, private_umask
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Everything one load needs: where the extracts are, where the warehouse is, what is declared.
+
+    `data_dir` holds the warehouse and dlt's working folder (`.dlt`). `declared_systems` are the
+    systems the clinic says it has: None means not declared (an absent system is just absent);
+    a declared system that never delivered anything is an error in the report.
+    `allow_internal_links` accepts symbolic links that stay inside the landing folder.
+    """
+
+    landing_dir: Path
+    data_dir: Path
+    warehouse_path: Path
+    declared_systems: tuple[str, ...] | None = None
+    allow_internal_links: bool = False
 
 
 class MissingRequiredTablesError(Exception):
@@ -55,7 +77,7 @@ class MissingRequiredTablesError(Exception):
         )
 
 
-def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadReport:
+def ingest(settings: IngestSettings, *, systems: Sequence[str] | None = None) -> LoadReport:
     """Load new extracts of `systems` (default: all) and report what happened per table.
 
     Systems are loaded one after another (prepare, dlt, bookkeeping), so only one system's
@@ -63,7 +85,12 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
     """
     contract = load_contract()
     selected = _select(contract, systems)
-    scan = scan_landing(settings.landing_dir, contract, selected)
+    scan = scan_landing(
+        settings.landing_dir,
+        contract,
+        selected,
+        allow_internal_links=settings.allow_internal_links,
+    )
     now = dt.datetime.now(dt.UTC)
     report = LoadReport(load_id=now.strftime("%Y%m%dT%H%M%S.%fZ"))
     report.warnings += [f"ignored {path}: {why}" for path, why in scan.ignored]
@@ -94,9 +121,11 @@ def ingest(settings: Settings, *, systems: Sequence[str] | None = None) -> LoadR
 
 
 @contextmanager
-def _warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+def _warehouse(settings: IngestSettings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A plain connection to the warehouse, closed before dlt opens its own."""
-    con = duckdb.connect(str(settings.warehouse_path))
+    with private_umask():  # raw PHI: the file (and its WAL) owner-only from the start
+        con = duckdb.connect(str(settings.warehouse_path))
+    private_file(settings.warehouse_path)
     try:
         con.execute("set TimeZone = 'UTC'")
         yield con
@@ -164,7 +193,10 @@ def _check_required(
     history: dict[str, bool],
     landing: Path,
 ) -> None:
-    """Stop before loading anything when a required table has no extract at all (issue 8)."""
+    """Stop before loading anything when a required table has no extract at all.
+
+    Required tables are the contract's `required_tables` (docs/landing-contract.md).
+    """
     missing = []
     for name in contract.required_tables:
         table = contract.table(name)
@@ -177,7 +209,7 @@ def _check_required(
 
 
 def _load(
-    settings: Settings, system: str, plans: dict[Table, MergePlan], report: LoadReport
+    settings: IngestSettings, system: str, plans: dict[Table, MergePlan], report: LoadReport
 ) -> bool:
     """Run dlt for one system; on failure report it (its files stay unrecorded) and say so."""
     try:

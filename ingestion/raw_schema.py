@@ -1,8 +1,9 @@
 """The raw layer's shape comes from the contract, not from whichever files arrived.
 
 Every contract table exists in `raw_<system>` with its contract columns and types even
-when no extract of it was ever seen (issue 8: a clinic without a CRM still builds), so
-dbt's sources always resolve. The loader adds its lineage columns on top.
+when no extract of it was ever seen (a clinic without a CRM still builds; see
+docs/landing-contract.md), so dbt's sources always resolve. The loader adds its lineage
+columns on top.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 import duckdb
 
 from ingestion.landing import LandingFile
+from safeio.sqlquote import quote_ident, sql_str
+
+__all__ = ["FileRefused", "RawFile", "quote_ident", "read_file", "sql_str"]
 
 #: DuckDB CSV reject error types -> the reason recorded in the quarantine.
 _CSV_REASONS: dict[str, str] = {
@@ -28,6 +31,11 @@ _CSV_REASONS: dict[str, str] = {
     "INVALID UNICODE": "not valid UTF-8",
     "LINE SIZE OVER MAXIMUM": "row longer than the maximum row size",
 }
+
+
+#: Columns the loader owns: its lineage and the readers' row number. A file carrying one
+#: would override the loader's value (and `_extract_id` decides merge ties): refused.
+LOADER_COLUMNS = frozenset({"_extract_id", "_source_file", "_source_row", "__row"})
 
 
 class FileRefused(Exception):
@@ -46,15 +54,6 @@ class RawFile:
     rejects: str
     columns: list[str]
     rows_read: int  # data rows seen: parsed rows + structurally rejected rows
-
-
-def sql_str(value: str) -> str:
-    """A SQL string literal (file paths and column names are data, not SQL)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def read_file(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> RawFile:
@@ -89,10 +88,26 @@ def _csv_header(file: LandingFile) -> list[str]:
     header = [h.strip() for h in header]
     if any(not h for h in header):
         raise FileRefused("header row has a blank column name")
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise FileRefused(f"header row repeats column(s) {', '.join(dupes)}")
+    repeats = [str(i) for i, h in enumerate(header, 1) if header.index(h) + 1 != i]
+    if repeats:
+        # Positions, not names: in a file without a header row the "names" are a patient's
+        # values, and this reason is printed and stored.
+        raise FileRefused(
+            f"header row repeats an earlier column name at position(s) {', '.join(repeats)} "
+            "(is the header row missing?)"
+        )
+    refuse_loader_columns(header)
     return header
+
+
+def refuse_loader_columns(header: list[str]) -> None:
+    """Refuse a file whose columns include one the loader owns (`LOADER_COLUMNS`, `_dlt_*`)."""
+    owned = sorted(h for h in header if h in LOADER_COLUMNS or h.startswith(("__", "_dlt")))
+    if owned:
+        raise FileRefused(
+            f"column(s) {', '.join(owned)} are reserved for the loader's lineage and may not "
+            "come from a file (rename them in the export)"
+        )
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> list[str]:
@@ -182,6 +197,7 @@ def _read_jsonl_fast(
             records = true, sample_size = -1, maximum_depth = 1)"""
     ).fetchall()
     header = [row[0] for row in described]
+    refuse_loader_columns(header)
     spec = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
     con.execute(
         f"""create or replace temp table {name}__parsed as select * from read_json({path},
@@ -203,6 +219,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) 
     try:
         described = con.execute(f"describe select * from read_parquet({path})").fetchall()
         header = [row[0] for row in described]
+        refuse_loader_columns(header)
         cols = ", ".join(f"cast({quote_ident(h)} as varchar) as {quote_ident(h)}" for h in header)
         con.execute(
             f"""create or replace temp table {name} as
@@ -259,6 +276,7 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) ->
         group by k order by min([n, i])"""
     ).fetchall()
     header = [k for (k,) in keys]
+    refuse_loader_columns(header)
     if not header and not con.execute(f"select count(*) from {name}__rej").fetchone()[0]:
         raise FileRefused("empty file: no JSON lines")
     if header:

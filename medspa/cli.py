@@ -1,6 +1,7 @@
 """`medspa` command line: one sub-command per module in `medspa.commands`.
 
-Each command module exposes `HELP` (one line), `add_arguments(parser)` and `run(args) -> int`.
+Each command module `medspa.commands.<name>` exposes `add_arguments(parser)` and
+`run(args) -> int`; its one-line help is in `COMMANDS` below.
 Modules are imported only when their command runs, so `medspa generate` does not pay for
 importing Dagster or Great Expectations.
 """
@@ -13,18 +14,8 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-#: command name -> module implementing it (medspa.commands.<module>).
+#: command name (= module `medspa.commands.<name>`) -> one-line help, in the order `--help` lists.
 COMMANDS: dict[str, str] = {
-    "generate": "generate",
-    "ingest": "ingest",
-    "transform": "transform",
-    "run": "run",
-    "demo": "demo",
-    "site": "site",
-    "contract": "contract",
-}
-
-_HELP: dict[str, str] = {
     "generate": "write the seeded demo chain's extracts (snapshot, or --advance nightly deltas)",
     "ingest": "load a landing folder into the warehouse's raw layer with dlt",
     "transform": "run dbt build (staging -> marts) against the warehouse",
@@ -32,6 +23,8 @@ _HELP: dict[str, str] = {
     "demo": "generate demo data when the landing folder is empty, then run",
     "site": "render the dashboards from serving.duckdb",
     "contract": "work with the landing contract (sync dbt sources from contract.yml)",
+    "docs": "regenerate docs/kpis.md and docs/landing-contract.md from the project's data",
+    "serving": "PostgreSQL serving target: local cluster (make pg) and BI reader logins",
 }
 
 
@@ -49,14 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medspa", description=__doc__.splitlines()[0])
     subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        sub = subs.add_parser(name, help=_HELP[name], description=_HELP[name])
+        sub = subs.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
         sub.set_defaults(_command=name)
         _module(name).add_arguments(sub)
     return parser
 
 
 def _module(name: str) -> ModuleType:
-    return importlib.import_module(f"medspa.commands.{COMMANDS[name]}")
+    return importlib.import_module(f"medspa.commands.{name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

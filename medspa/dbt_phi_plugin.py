@@ -3,7 +3,8 @@
 dbt writes every compiled statement to `target/` and its logs; a key interpolated into
 SQL would leak there. Instead each dbt connection gets two session variables holding the
 HMAC-SHA256 inner and outer pads, and the `pseudonymize` macro reads them with
-`getvariable()`. The key itself is read from MEDSPA_PHI_KEY (demo key by default).
+`getvariable()`. The key itself is read from MEDSPA_PHI_KEY (the demo key only when unset;
+empty or short is an error).
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from medspa.pseudonymize import hmac_pads
-from medspa.settings import DEMO_PHI_KEY
+from medspa.settings import resolve_phi_key
 
 
 class Plugin(BasePlugin):
     """Sets `medspa_hmac_ipad` / `medspa_hmac_opad` on every connection dbt opens."""
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
-        key = os.environ.get("MEDSPA_PHI_KEY") or DEMO_PHI_KEY
+        key = resolve_phi_key(os.environ.get("MEDSPA_PHI_KEY"))
         self._ipad, self._opad = hmac_pads(key.encode("utf-8"))
 
     def configure_connection(self, conn: Any) -> None:

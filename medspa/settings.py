@@ -2,8 +2,9 @@
 
 Every path the project writes is derived from `data_dir`, so a test or a second clinic
 gets a fully separate warehouse by pointing `MEDSPA_DATA_DIR` (or `--data-dir`) elsewhere.
-KPI windows and thresholds are *not* here: they are dbt vars in `dbt_project.yml`
-(their one home); `dbt_vars` only carries explicit overrides through to dbt.
+KPI windows and thresholds are *not* here: they are dbt vars in `dbt_project.yml` (their one
+home). Only the shells (the `medspa` CLI and `orchestration`) build `Settings`; the libraries
+receive plain values from them (`ingest_settings()`, paths, the key, the quarantine limit).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingestion.pipeline import IngestSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -20,8 +25,34 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEMO_PHI_KEY = "medspa-demo-key-not-for-real-patients"
 
 
+#: Shortest MEDSPA_PHI_KEY accepted: HMAC-SHA256's output size; shorter keys are guessable.
+PHI_KEY_MIN_BYTES = 32
+
+
 class DemoKeyWarning(UserWarning):
     """Raised (as a warning) when the demo pseudonymisation key is used on non-demo data."""
+
+
+class PhiKeyError(ValueError):
+    """MEDSPA_PHI_KEY is set but empty or too short: nothing may be pseudonymised with it."""
+
+
+def resolve_phi_key(value: str | None) -> str:
+    """The key to pseudonymise with: the demo key only when MEDSPA_PHI_KEY is *unset*.
+
+    Set-but-empty (a typo in a secrets file) or short is an error, never a silent fallback
+    to the public demo key.
+    """
+    if value is None:
+        return DEMO_PHI_KEY
+    size = len(value.encode("utf-8"))
+    if size < PHI_KEY_MIN_BYTES:
+        what = "empty" if not value else f"only {size} bytes long"
+        raise PhiKeyError(
+            f"MEDSPA_PHI_KEY is set but {what}: set it to a secret of at least "
+            f"{PHI_KEY_MIN_BYTES} bytes (or unset it to use the public demo key on demo data)"
+        )
+    return value
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -47,13 +78,21 @@ class Settings:
     quarantine_max_share: float = 0.01
     #: Time zone of the nightly schedule (02:00 local).
     schedule_timezone: str = "America/New_York"
-    #: Systems the clinic says it has (issue 8). None = not declared: absent systems are
+    #: Systems the clinic says it has (MEDSPA_SYSTEMS). None = not declared: absent systems are
     #: simply absent. Declared but never delivered = an error.
     declared_systems: tuple[str, ...] | None = None
     #: Key for HMAC-SHA256 pseudonymisation; never logged.
     phi_key: str = field(default=DEMO_PHI_KEY, repr=False)
-    #: Overrides of dbt vars (KPI windows), passed to dbt with --vars.
-    dbt_vars: dict[str, object] = field(default_factory=dict)
+    #: Accept symbolic links in the landing folder that point to a file inside it
+    #: (MEDSPA_ALLOW_INTERNAL_LINKS=1). Off: every link is refused and reported.
+    allow_internal_links: bool = False
+    #: PostgreSQL serving target (a role owning the serving database); None = DuckDB only.
+    #: A secret: kept out of repr, printed only through `serving.pg_url.mask_url`.
+    serving_url: str | None = field(default=None, repr=False)
+    #: Password of the `medspa_bi` login; None = the role exists but cannot log in.
+    bi_password: str | None = field(default=None, repr=False)
+    #: How long a PostgreSQL publish waits for running BI queries before it gives up.
+    serving_lock_timeout_s: float = 60.0
 
     @classmethod
     def from_env(
@@ -77,6 +116,10 @@ class Settings:
             schedule_timezone=os.environ.get("MEDSPA_SCHEDULE_TZ", "America/New_York"),
             declared_systems=_env_systems(),
             phi_key=os.environ.get("MEDSPA_PHI_KEY", DEMO_PHI_KEY),
+            allow_internal_links=os.environ.get("MEDSPA_ALLOW_INTERNAL_LINKS", "") == "1",
+            serving_url=os.environ.get("MEDSPA_SERVING_URL") or None,
+            bi_password=os.environ.get("MEDSPA_BI_PASSWORD") or None,
+            serving_lock_timeout_s=float(os.environ.get("MEDSPA_SERVING_LOCK_TIMEOUT", "60")),
         )
 
     # Derived paths: one rule each, never stored separately.
@@ -87,6 +130,11 @@ class Settings:
     @property
     def serving_path(self) -> Path:
         return self.data_dir / "serving.duckdb"
+
+    @property
+    def pg_dir(self) -> Path:
+        """The local PostgreSQL cluster of `make pg` (data, socket, log, certificate)."""
+        return self.data_dir / "pg"
 
     @property
     def site_dir(self) -> Path:
@@ -105,8 +153,21 @@ class Settings:
     def uses_demo_key(self) -> bool:
         return self.phi_key == DEMO_PHI_KEY
 
-    def warn_if_demo_key_on_real_data(self, landing_is_demo: bool) -> None:
+    @property
+    def landing_is_demo(self) -> bool:
+        """The demo generator marks the folders it writes; anything else is a clinic's real data."""
+        from demo.state import is_demo_folder
+
+        return is_demo_folder(self.landing_dir)
+
+    @property
+    def demo_key_on_real_data(self) -> bool:
+        return self.uses_demo_key and not self.landing_is_demo
+
+    def warn_if_demo_key_on_real_data(self, landing_is_demo: bool | None = None) -> None:
         """Warn loudly when real (non-generated) data would be pseudonymised with the demo key."""
+        if landing_is_demo is None:
+            landing_is_demo = self.landing_is_demo
         if self.uses_demo_key and not landing_is_demo:
             warnings.warn(
                 "MEDSPA_PHI_KEY is not set: patient and lead ids are pseudonymised with the "
@@ -115,14 +176,23 @@ class Settings:
                 stacklevel=2,
             )
 
-    def dbt_env(self) -> dict[str, str]:
-        """Environment dbt runs with (profiles.yml reads these). Same for parse and run."""
-        return {
-            "MEDSPA_WAREHOUSE_PATH": str(self.warehouse_path),
-            "MEDSPA_PHI_KEY": self.phi_key,
-            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        }
+    def ingest_settings(self) -> IngestSettings:
+        """What the loader needs of these settings, as plain values."""
+        from ingestion.pipeline import IngestSettings
+
+        return IngestSettings(
+            landing_dir=self.landing_dir,
+            data_dir=self.data_dir,
+            warehouse_path=self.warehouse_path,
+            declared_systems=self.declared_systems,
+            allow_internal_links=self.allow_internal_links,
+        )
 
     def ensure_dirs(self) -> None:
-        for p in (self.data_dir, self.landing_dir, self.dagster_home, self.quality_dir):
+        """Create the folders; those that can hold patient data are owner-only (0700)."""
+        from safeio.private import private_dir
+
+        for p in (self.data_dir, self.landing_dir):
             p.mkdir(parents=True, exist_ok=True)
+        for p in (self.dagster_home, self.quality_dir, self.data_dir / "logs"):
+            private_dir(p)

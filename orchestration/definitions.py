@@ -11,19 +11,21 @@ from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
 from orchestration.defs.dbt.assets import DBT_ASSETS
 from orchestration.defs.marts.checks import FRESHNESS_CHECKS, FRESHNESS_SENSOR, GX_MART_CHECKS
 from orchestration.defs.publish.assets import serving, site
+from orchestration.defs.publish.postgres import served_version_is_built_version, serving_postgres
 from orchestration.defs.raw.assets import raw_landing
 from orchestration.defs.raw.checks import GX_RAW_CHECKS, raw_quarantine
 from orchestration.defs.raw.freshness import raw_freshness
 from orchestration.resources import RESOURCES
 
 defs = dg.Definitions(
-    assets=[raw_landing, *DBT_ASSETS, serving, site],
+    assets=[raw_landing, *DBT_ASSETS, serving, serving_postgres, site],
     asset_checks=[
         *GX_RAW_CHECKS,
         raw_quarantine,
         raw_freshness,
         *GX_MART_CHECKS,
         *FRESHNESS_CHECKS,
+        served_version_is_built_version,
     ],
     jobs=[NIGHTLY],
     schedules=SCHEDULES,

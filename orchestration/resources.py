@@ -5,14 +5,12 @@ Settings are a resource with two optional fields rather than module globals, so
 run config, while the schedule and sensors fall back to `MEDSPA_*` variables.
 """
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from medspa.dbt_invocation import DbtInvocation, dbt_invocation
 from medspa.settings import DBT_PROJECT_DIR, Settings
 from orchestration.manifest import dbt_executable
 
@@ -27,6 +25,16 @@ class MedspaSettings(dg.ConfigurableResource):
         return Settings.from_env(self.data_dir, self.landing_dir)
 
 
+def dbt_step_call(settings: Settings, target: Path) -> DbtInvocation:
+    """The `dbt build` every Dagster dbt step runs (schedule, sensor or UI alike).
+
+    Every dbt step pseudonymises, so each one warns when the public demo key meets non-demo
+    data, and an empty or short MEDSPA_PHI_KEY raises PhiKeyError before dbt starts.
+    """
+    settings.warn_if_demo_key_on_real_data()
+    return dbt_invocation(settings, "build", target_path=target, log_path=target)
+
+
 def settings_run_config(data_dir: Path | str | None, landing_dir: Path | str | None) -> dict:
     """Run config that points every asset of a run at one data and landing directory."""
     config: dict[str, str] = {}
@@ -35,27 +43,6 @@ def settings_run_config(data_dir: Path | str | None, landing_dir: Path | str | N
     if landing_dir is not None:
         config["landing_dir"] = str(landing_dir)
     return {"resources": {"medspa": {"config": config}}}
-
-
-@contextmanager
-def dbt_environment(settings: Settings) -> Iterator[None]:
-    """Process env set to `Settings.dbt_env()` while a dbt subprocess is started.
-
-    dagster-dbt builds the subprocess env from `os.environ`; parse (`make manifest`) and run must
-    see the same variables or dbt re-parses. Restored afterwards so runs in one process (tests,
-    `medspa run`) do not leak one data directory into the next.
-    """
-    wanted = settings.dbt_env()
-    saved = {k: os.environ.get(k) for k in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def dbt_resource() -> DbtCliResource:

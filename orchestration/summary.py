@@ -30,6 +30,7 @@ class RunSummary:
     site_built: bool = False
     absent_systems: list[str] = field(default_factory=list)
     uncovered_kpis: list[tuple[str, str]] = field(default_factory=list)  # (kpi, reason)
+    demo_key_on_real_data: bool = False  # the public demo key pseudonymised non-demo data
 
     def counts(self) -> dict[str, int]:
         return {o: sum(c.outcome == o for c in self.checks) for o in ("passed", "warned", "failed")}
@@ -62,6 +63,11 @@ class RunSummary:
         if self.uncovered_kpis:
             lines.append(f"KPIs left out for lack of data ({len(self.uncovered_kpis)}):")
             lines += [f"  {kpi}: {reason}" for kpi, reason in self.uncovered_kpis]
+        if self.demo_key_on_real_data:
+            lines.append(
+                "WARNING: MEDSPA_PHI_KEY is not set: non-demo data was pseudonymised with the "
+                "public demo key"
+            )
         lines += [f"error: {f}" for f in self.failures]
         lines += [f"skipped: {s}" for s in self.skipped]
         return "\n".join(lines)

@@ -7,6 +7,8 @@ and DuckDB does all the work.
 
 from __future__ import annotations
 
+from safeio.sqlquote import sql_str_list
+
 #: Where dbt keeps `int_data_as_of` (the newest `updated_at` loaded: the data's "now").
 INTERMEDIATE_SCHEMA = "intermediate"
 CHAIN_LOCATION = "_all"
@@ -15,7 +17,7 @@ REVENUE_TOLERANCE = 0.01
 
 
 def _in_list(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{v}'" for v in values)
+    return sql_str_list(values)
 
 
 def scorecard_rows(schema: str, kpis: tuple[str, ...]) -> str:

@@ -8,7 +8,7 @@ What is checked, and why each rule is an `error` (blocks publishing) or a `warn`
 - NPS (-100..100), minutes and money have no such bound and are not range-checked;
 - one row per grain × period × location × KPI; every location of `dim_locations` with paid
   revenue appears; every grain × period × KPI a location has also has its chain-wide `_all` row;
-- a KPI with a zero denominator is null, not 0 (kpis.md);
+- a KPI with a zero denominator is null, not 0 (docs/kpis.md);
 - no period that starts after the data's as-of date (`int_data_as_of`) is marked final;
 - `net_revenue` equals the paid lines of `fct_invoice_lines` per grain × period × location
   (and `_all`) within a cent, a period missing on either side counting as 0.

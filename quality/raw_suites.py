@@ -16,6 +16,7 @@ import datetime as dt
 
 from ingestion.contract import Column, Table, load_contract
 from quality.spec import ExpectationSpec, SuiteSpec
+from safeio.sqlquote import sql_str, sql_str_list
 
 #: Plausible calendar window. Fixed, not "now": a result must depend only on the data.
 #: Dates reach back further than timestamps (dates of birth, opening dates of old clinics).
@@ -39,10 +40,10 @@ def is_sensitive(column: Column) -> bool:
 
 
 def _types_query(table: Table) -> str:
-    names = ", ".join(f"'{c.name}'" for c in table.columns)
+    names = sql_str_list(c.name for c in table.columns)
     return (
         "select column_name, data_type from information_schema.columns "
-        f"where table_schema = '{table.dataset}' and table_name = '{table.name}' "
+        f"where table_schema = {sql_str(table.dataset)} and table_name = {sql_str(table.name)} "
         f"and column_name in ({names})"
     )
 

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from quality.results import SuiteResult
+from safeio.private import private_dir
 
 INDEX_NAME = "index.html"
 
 
 def write_results(results: Iterable[SuiteResult], results_dir: Path) -> list[Path]:
     """Write `<suite>.json` for each result (replacing the previous one) and the index."""
-    results_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(results_dir)  # observed values of raw suites can quote raw (PHI) values
     paths = []
     for result in results:
         path = results_dir / f"{result.suite}.json"

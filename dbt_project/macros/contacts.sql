@@ -1,6 +1,6 @@
 {#-
     Contact normalisation shared by every model that matches people across silos
-    (sources.md, "Identity across silos"). Matching happens on keyed hashes of these
+    (docs/landing-contract.md, "Identity matching"). Matching happens on keyed hashes of these
     normalised forms; the normalised contact itself never leaves the expression.
 -#}
 

@@ -13,9 +13,6 @@
     cast(unnest(generate_series(cast({{ start_expr }} as date), cast({{ end_expr }} as date), interval 1 day)) as date)
 {%- endmacro %}
 
-{% macro postgres__days_between(start_expr, end_expr) -%}
-    cast(generate_series(cast({{ start_expr }} as date), cast({{ end_expr }} as date), interval '1 day') as date)
-{%- endmacro %}
 
 {#- ISO weekday of a date: 1 = Monday ... 7 = Sunday (location_hours.weekday). -#}
 {% macro iso_weekday(date_expr) -%}

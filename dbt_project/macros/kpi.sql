@@ -18,15 +18,15 @@
 kpi_as_of_locations as (
     select
         kpi_locations.location_id,
-        {{ local_timestamp('kpi_as_of_instant.as_of_at', 'kpi_locations.timezone') }} as as_of_local,
+        {{ local_timestamp('kpi_as_of_instant.as_of_at', 'kpi_locations.timezone') }} as as_of_local
     from {{ ref('stg_pms__locations') }} as kpi_locations
     cross join {{ ref('int_data_as_of') }} as kpi_as_of_instant
 ),
 
 kpi_as_of as (
-    select location_id, as_of_local, from kpi_as_of_locations
+    select location_id, as_of_local from kpi_as_of_locations
     union all
-    select '_all' as location_id, min(as_of_local) as as_of_local, from kpi_as_of_locations
+    select '_all' as location_id, min(as_of_local) as as_of_local from kpi_as_of_locations
 )
 {%- endmacro %}
 
@@ -53,19 +53,31 @@ kpi_as_of as (
 
 {#-
     CTEs rolling `events` (a CTE or relation) up to the long form, ending in a CTE `name`.
+    value_kind: 'sum' (counts and sums: value = Σ numerator), 'ratio' (value = Σ numerator /
+    Σ denominator) or 'median' (value = the median of the events' numerators; `_all` rows take
+    the median over every location's events, never a median of medians; pass medians=true).
     dims: extra dimension columns kept in the output. with_chain: add `_all` rows.
     kpis: optional list restricting which events' kpis are rolled up.
+    per_grain: the events carry `event_grain` ('week' | 'month', or null for both), for KPIs
+    whose events differ by period length (e.g. the first message per patient per period).
     Needs `kpi_as_of_cte()` earlier in the same WITH.
 -#}
-{% macro kpi_rollup(events, name, dims=[], with_chain=true, kpis=none) -%}
+{% macro kpi_rollup(events, name, dims=[], with_chain=true, kpis=none, per_grain=false, medians=false) -%}
 {%- set dim_cols -%}{% for d in dims %}{{ d }}, {% endfor %}{%- endset -%}
+{%- set conditions = [] -%}
+{%- if kpis is not none -%}
+    {%- do conditions.append("e.kpi in (" ~ ("'" ~ kpis | join("', '") ~ "'") ~ ")") -%}
+{%- endif -%}
+{%- if per_grain -%}
+    {%- do conditions.append("(e.event_grain is null or e.event_grain = g.grain)") -%}
+{%- endif -%}
 {{ name }}__grains as (
     select 'week' as grain
     union all
     select 'month' as grain
 ),
 
-{{ name }}__by_location as (
+{{ name }}__events as (
     select
         g.grain,
         {{ kpi_period_start('g.grain', 'e.event_date') }} as period_start,
@@ -73,39 +85,25 @@ kpi_as_of as (
         {% for d in dims %}e.{{ d }}, {% endfor %}
         e.kpi,
         e.value_kind,
-        max(e.window_minutes) as window_minutes,
-        sum(e.numerator) as numerator,
-        sum(e.denominator) as denominator,
+        e.window_minutes,
+        e.numerator,
+        e.denominator
     from {{ events }} as e
     cross join {{ name }}__grains as g
-    {%- if kpis is not none %}
-    where e.kpi in ({% for k in kpis %}'{{ k }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- if conditions %}
+    where {{ conditions | join(' and ') }}
     {%- endif %}
-    group by
-        g.grain,
-        {{ kpi_period_start('g.grain', 'e.event_date') }},
-        e.location_id,
-        {% for d in dims %}e.{{ d }}, {% endfor %}
-        e.kpi,
-        e.value_kind
+),
+
+{{ name }}__by_location as (
+    {{ _kpi_group(name ~ '__events', dims, 'location_id', medians) }}
 ),
 
 {%- if with_chain %}
 {{ name }}__with_chain as (
     select * from {{ name }}__by_location
     union all
-    select
-        grain,
-        period_start,
-        '_all' as location_id,
-        {{ dim_cols }}
-        kpi,
-        value_kind,
-        max(window_minutes) as window_minutes,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator,
-    from {{ name }}__by_location
-    group by grain, period_start, {{ dim_cols }} kpi, value_kind
+    {{ _kpi_group(name ~ '__by_location', dims, "'_all'", false, name ~ '__events' if medians else none) }}
 ),
 {%- endif %}
 
@@ -117,12 +115,15 @@ kpi_as_of as (
         {% for d in dims %}r.{{ d }}, {% endfor %}
         r.kpi,
         case
-            when r.value_kind = 'sum' then cast(r.numerator as double)
+            when r.value_kind in ('sum', 'median') then cast(r.numerator as double)
             else {{ safe_divide('r.numerator', 'r.denominator') }}
         end as value,
         cast(r.numerator as double) as numerator,
-        case when r.value_kind = 'sum' then cast(null as double) else cast(r.denominator as double) end as denominator,
-        {{ kpi_is_final('r.grain', 'r.period_start', 'r.window_minutes', 'a.as_of_local') }} as is_final,
+        case
+            when r.value_kind in ('sum', 'median') then cast(null as double)
+            else cast(r.denominator as double)
+        end as denominator,
+        {{ kpi_is_final('r.grain', 'r.period_start', 'r.window_minutes', 'a.as_of_local') }} as is_final
     from {{ name }}__{{ 'with_chain' if with_chain else 'by_location' }} as r
     left join kpi_as_of as a on r.location_id = a.location_id
     where {{ kpi_period_started('r.period_start', 'a.as_of_local') }}
@@ -140,7 +141,7 @@ select
     cast(value as double) as value,
     cast(numerator as double) as numerator,
     cast(denominator as double) as denominator,
-    cast(is_final as boolean) as is_final,
+    cast(is_final as boolean) as is_final
 from {{ relation }}
 {%- endmacro %}
 
@@ -158,7 +159,7 @@ from {{ relation }}
         {{ dim_cols }}
         sum(case when is_retained then 1 else 0 end) as retained,
         sum(visits_first_year) as first_year_visits,
-        count(*) as cohort_size,
+        count(*) as cohort_size
     from {{ cohorts }}
     group by {{ (['cohort_month', 'location_id'] + dims) | join(', ') }}
 ),
@@ -172,7 +173,7 @@ from {{ relation }}
         {{ dim_cols }}
         sum(retained) as retained,
         sum(first_year_visits) as first_year_visits,
-        sum(cohort_size) as cohort_size,
+        sum(cohort_size) as cohort_size
     from {{ name }}__by_location
     group by {{ (['cohort_month'] + dims) | join(', ') }}
 ),
@@ -180,12 +181,12 @@ from {{ relation }}
 {{ name }}__long as (
     select
         cohort_month, location_id, {{ dim_cols }}
-        'retention_12m' as kpi, retained as numerator, cohort_size as denominator,
+        'retention_12m' as kpi, retained as numerator, cohort_size as denominator
     from {{ name }}__with_chain
     union all
     select
         cohort_month, location_id, {{ dim_cols }}
-        'visits_first_year' as kpi, first_year_visits as numerator, cohort_size as denominator,
+        'visits_first_year' as kpi, first_year_visits as numerator, cohort_size as denominator
     from {{ name }}__with_chain
 ),
 
@@ -205,8 +206,45 @@ from {{ relation }}
                 dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'l.cohort_month'))) }} as date)
             <= cast(a.as_of_local as date),
             false
-        ) as is_final,
+        ) as is_final
     from {{ name }}__long as l
     left join kpi_as_of as a on l.location_id = a.location_id
 )
+{%- endmacro %}
+
+{#-
+    One grouping step of kpi_rollup: rows of `relation` summed per grain, period, `location`
+    (a column, or '_all'), dims and kpi. With `medians_from`, 'median' rows are not summed but
+    recomputed as the median of that relation's event numerators (never a median of medians).
+-#}
+{% macro _kpi_group(relation, dims, location, medians, medians_from=none) -%}
+{%- set dim_cols -%}{% for d in dims %}{{ d }}, {% endfor %}{%- endset -%}
+{%- set median_source = medians_from if medians_from is not none else (relation if medians else none) -%}
+{%- set branches = [(relation, "sum(numerator)", "sum(denominator)", none)] -%}
+{%- if median_source is not none -%}
+    {%- set branches = [
+        (relation, "sum(numerator)", "sum(denominator)", "value_kind <> 'median'"),
+        (median_source, median('numerator'), "cast(null as double)", "value_kind = 'median'"),
+    ] -%}
+{%- endif %}
+{%- for source_relation, numerator, denominator, condition in branches %}
+    select
+        grain,
+        period_start,
+        {{ location }} as location_id,
+        {{ dim_cols }}
+        kpi,
+        value_kind,
+        max(window_minutes) as window_minutes,
+        {{ numerator }} as numerator,
+        {{ denominator }} as denominator
+    from {{ source_relation }}
+    {%- if condition %}
+    where {{ condition }}
+    {%- endif %}
+    group by grain, period_start, {{ '' if location.startswith("'") else location ~ ', ' }}{{ dim_cols }}kpi, value_kind
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+{%- endfor %}
 {%- endmacro %}

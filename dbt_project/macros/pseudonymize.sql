@@ -1,8 +1,8 @@
 {#-
     pseudonymize(expr): the keyed hash (hex HMAC-SHA256) that replaces a patient id, lead id or
     normalised contact downstream of the raw layer. Null in, null out.
-    DuckDB: the padded keys come from session variables set by medspa.dbt_phi_plugin, so the key
-    never appears in compiled SQL. PostgreSQL: pgcrypto's hmac() with the key from a setting.
+    The padded keys come from session variables set by medspa.dbt_phi_plugin, so the key
+    never appears in compiled SQL.
 -#}
 {% macro pseudonymize(expr) -%}
     {{ return(adapter.dispatch('pseudonymize', 'medspa')(expr)) }}
@@ -15,8 +15,3 @@
     ) end
 {%- endmacro %}
 
-{% macro postgres__pseudonymize(expr) -%}
-    case when {{ expr }} is not null then encode(
-        hmac(cast({{ expr }} as text), current_setting('medspa.phi_key'), 'sha256'), 'hex'
-    ) end
-{%- endmacro %}

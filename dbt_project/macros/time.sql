@@ -1,6 +1,6 @@
 {#-
     Local time: every KPI event belongs to the local date / ISO week / month of its
-    location's time zone (kpis.md, Conventions). Raw timestamps are TIMESTAMPTZ.
+    location's time zone (docs/kpis.md, Conventions). Raw timestamps are TIMESTAMPTZ.
 -#}
 
 {#- TIMESTAMPTZ -> local wall-clock TIMESTAMP in the IANA zone `tz_expr`. -#}
@@ -12,9 +12,6 @@
     timezone({{ tz_expr }}, {{ ts_expr }})
 {%- endmacro %}
 
-{% macro postgres__local_timestamp(ts_expr, tz_expr) -%}
-    ({{ ts_expr }} at time zone {{ tz_expr }})
-{%- endmacro %}
 
 {#- Local TIMESTAMP (wall clock in `tz_expr`) -> TIMESTAMPTZ instant. -#}
 {% macro local_to_instant(local_ts_expr, tz_expr) -%}
@@ -25,9 +22,6 @@
     timezone({{ tz_expr }}, {{ local_ts_expr }})
 {%- endmacro %}
 
-{% macro postgres__local_to_instant(local_ts_expr, tz_expr) -%}
-    ({{ local_ts_expr }} at time zone {{ tz_expr }})
-{%- endmacro %}
 
 {#- Monday of the ISO week of a date. -#}
 {% macro week_start(date_expr) -%}
@@ -44,7 +38,7 @@
     ({{ dbt.datediff(start_expr, end_expr, 'second') }} / 3600.0)
 {%- endmacro %}
 
-{#- A ratio whose zero denominator gives null, not 0 (kpis.md, Conventions). -#}
+{#- A ratio whose zero denominator gives null, not 0 (docs/kpis.md, Conventions). -#}
 {% macro safe_divide(numerator, denominator) -%}
     (cast({{ numerator }} as double) / nullif(cast({{ denominator }} as double), 0))
 {%- endmacro %}

@@ -1,4 +1,4 @@
--- Fails when a column carrying a PHI field name (sources.md marks them PHI) exists in any schema
+-- Fails when a column carrying a PHI field name (docs/landing-contract.md marks them PHI) exists in any schema
 -- the pipeline builds past the raw layer. Catches a staging model that forwards a contact or a
 -- name by `select *` or by mistake. Staff names (providers) are not PHI and are allowed.
 {{ config(severity='error') }}
@@ -6,7 +6,7 @@
 select
     table_schema,
     table_name,
-    column_name,
+    column_name
 from information_schema.columns
 where
     table_schema in ('staging', 'intermediate', 'marts')

@@ -13,16 +13,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ingestion.dbt_sources import render_sources, sync_sources
+    from medspa.settings import DBT_PROJECT_DIR
 
     if args.action == "check":
         stale = [
             p
-            for p, text in render_sources().items()
+            for p, text in render_sources(DBT_PROJECT_DIR).items()
             if not p.exists() or p.read_text(encoding="utf-8") != text
         ]
         for p in stale:
             print(f"stale: {p} (run `medspa contract sync`)")
         return 1 if stale else 0
-    for p in sync_sources():
+    for p in sync_sources(DBT_PROJECT_DIR):
         print(f"wrote {p}")
     return 0

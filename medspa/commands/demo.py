@@ -11,24 +11,16 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from medspa.cli import add_data_dir_option
+    """`medspa run`'s options (it ends in that run) plus the size of the chain to generate."""
+    from demo.config import SCALES
+    from medspa.commands import run
 
-    add_data_dir_option(parser)
-    parser.add_argument(
-        "--landing",
-        default=None,
-        help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing)",
-    )
-    from ingestion.generator.config import SCALES
-
+    run.add_arguments(parser)
     parser.add_argument(
         "--scale",
         choices=list(SCALES),
         default="small",
         help="size of the generated demo chain (default: small)",
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="stream Dagster's event log while running"
     )
 
 
@@ -37,8 +29,8 @@ def landing_is_empty(landing: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ingestion.generator.config import ChainConfig
-    from ingestion.generator.run import generate
+    from demo.config import ChainConfig
+    from demo.run import generate
     from medspa.commands.run import execute
     from medspa.settings import Settings
 

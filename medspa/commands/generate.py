@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ingestion.generator.config import DEFAULT_END_DATE, DEFAULT_SEED, SCALES
+    from demo.config import DEFAULT_END_DATE, DEFAULT_SEED, SCALES
 
     parser.add_argument("--out", required=True, type=Path, help="landing folder to write")
     parser.add_argument(
@@ -44,9 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ingestion.generator.config import ChainConfig
-    from ingestion.generator.run import advance, generate
-    from ingestion.generator.state import GeneratorError
+    from demo.config import ChainConfig
+    from demo.run import advance, generate
+    from demo.state import GeneratorError
 
     try:
         if args.advance is not None:

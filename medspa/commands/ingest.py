@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(args.data_dir, args.landing)
     try:
-        report = ingest(settings, systems=args.systems)
+        report = ingest(settings.ingest_settings(), systems=args.systems)
     except MissingRequiredTablesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

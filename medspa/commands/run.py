@@ -47,10 +47,6 @@ def _install_instance_config(home: Path) -> None:
         shutil.copyfile(REPO_ROOT / "dagster.yaml", target)
 
 
-#: File the demo generator writes into the landing folder it creates.
-DEMO_MARKER = "_demo_chain.json"
-
-
 @contextmanager
 def _dagster_home(path: Path) -> Iterator[None]:
     """DAGSTER_HOME for this run (dagster.yaml refers to it), restored afterwards."""
@@ -76,11 +72,15 @@ def _quiet(log_path: Path, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    from safeio.private import PRIVATE_FILE_MODE, private_dir
+
+    private_dir(log_path.parent)  # dbt and dlt output may name rows: owner-only
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    with open(log_path, "w", encoding="utf-8") as fh:
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    os.chmod(log_path, PRIVATE_FILE_MODE)
+    with open(fd, "w", encoding="utf-8") as fh:
         os.dup2(fh.fileno(), 1)
         os.dup2(fh.fileno(), 2)
         try:
@@ -101,15 +101,15 @@ def execute(
     """Run the nightly job; return (RunSummary, Settings). Used by the CLI and by tests."""
     from dagster import DagsterInstance
 
-    from medspa.settings import Settings
+    from medspa.settings import Settings, resolve_phi_key
     from orchestration.definitions import defs
     from orchestration.resources import settings_run_config
     from orchestration.summary import summarize
 
     settings = Settings.from_env(data_dir, landing)
+    resolve_phi_key(settings.phi_key)  # PhiKeyError (names MEDSPA_PHI_KEY) before anything runs
     settings.ensure_dirs()
-    # The generator leaves this marker; anything else is a clinic's real data.
-    settings.warn_if_demo_key_on_real_data((settings.landing_dir / DEMO_MARKER).exists())
+    settings.warn_if_demo_key_on_real_data()
     with _dagster_home(settings.dagster_home):
         instance = DagsterInstance.from_config(str(settings.dagster_home))
         try:
@@ -124,13 +124,34 @@ def execute(
                     raise_on_error=False,
                 )
             summary = summarize(instance, result.run_id, result.success, settings.serving_path)
+            summary.demo_key_on_real_data = settings.demo_key_on_real_data
+            _record_run(instance, summary, settings)
         finally:
             instance.dispose()
     return summary, settings
 
 
+def _record_run(instance: object, summary: RunSummary, settings: Settings) -> None:
+    """This run -- published, blocked or failed -- into the warehouse's run log, at once."""
+    from orchestration import run_log
+
+    record = run_log.record_of(
+        instance,  # type: ignore[arg-type]
+        summary.run_id,
+        published=summary.published is not None,
+        demo_key_on_real_data=settings.demo_key_on_real_data,
+    )
+    run_log.write_record(settings.warehouse_path, record)
+
+
 def run(args: argparse.Namespace) -> int:
-    summary, settings = execute(args.data_dir, args.landing, verbose=args.verbose)
+    from medspa.settings import PhiKeyError
+
+    try:
+        summary, settings = execute(args.data_dir, args.landing, verbose=args.verbose)
+    except PhiKeyError as exc:
+        print(f"error: {exc}")
+        return 2
     print(summary.to_text())
     if not args.verbose:
         print(f"full log: {settings.data_dir / 'logs' / 'last_run.log'} (or make dev)")

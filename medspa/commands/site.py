@@ -11,8 +11,6 @@ from pathlib import Path
 
 from medspa.cli import add_data_dir_option
 
-HELP = "render the dashboards from serving.duckdb"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_dir_option(parser)

@@ -1,21 +1,20 @@
 """`medspa transform`: run `dbt build` (staging -> marts, with tests) against the warehouse.
 
-dbt runs in-process through `dbtRunner` with exactly the environment `Settings.dbt_env()` gives
-(the same one Dagster parses the manifest with, so dbt does not re-parse). The summary names
-models and tests, never row values: test failures on staging could otherwise echo PHI.
+dbt runs in-process through `dbtRunner` with the arguments and environment of
+`medspa.dbt_invocation` (the same ones Dagster runs and parses the manifest with, so dbt does
+not re-parse). The summary names models and tests, never row values: test failures on staging
+could otherwise echo PHI.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Sequence
 
 from medspa.cli import add_data_dir_option
-from medspa.settings import DBT_PROJECT_DIR, Settings
+from medspa.dbt_invocation import dbt_environment, dbt_invocation
+from medspa.settings import PhiKeyError, Settings, resolve_phi_key
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,58 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_args(
-    settings: Settings,
-    *,
-    full_refresh: bool = False,
-    select: Sequence[str] | None = None,
-    target_path: Path | None = None,
-) -> list[str]:
-    """The `dbt build` argument list (pure, so tests can check it without running dbt)."""
-    args = [
-        "build",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(target_path or settings.data_dir / "dbt_target"),
-        "--log-path",
-        str(settings.data_dir / "dbt_logs"),
-    ]
-    if full_refresh:
-        args.append("--full-refresh")
-    if select:
-        args += ["--select", *select]
-    if settings.dbt_vars:
-        import json
-
-        args += ["--vars", json.dumps(settings.dbt_vars, sort_keys=True)]
-    return args
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set dbt's environment for the in-process run and restore the caller's afterwards."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def run_dbt_build(settings: Settings, **kwargs: object) -> tuple[bool, Counter[str], list[str]]:
+def run_dbt_build(
+    settings: Settings, *, full_refresh: bool = False, select: Sequence[str] | None = None
+) -> tuple[bool, Counter[str], list[str]]:
     """Run `dbt build`; return (success, count per status, names of failed nodes)."""
     from dbt.cli.main import dbtRunner
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _environment(settings.dbt_env()):
-        result = dbtRunner().invoke(build_args(settings, **kwargs))  # type: ignore[arg-type]
+    call = dbt_invocation(settings, "build", full_refresh=full_refresh, select=select)
+    with dbt_environment(call.env):
+        result = dbtRunner().invoke(call.args)
     statuses: Counter[str] = Counter()
     failed: list[str] = []
     for node_result in getattr(result.result, "results", None) or []:
@@ -97,6 +54,12 @@ def run(args: argparse.Namespace) -> int:
     if not settings.warehouse_path.exists():
         print(f"no warehouse at {settings.warehouse_path}: run `medspa ingest` first")
         return 2
+    try:
+        resolve_phi_key(settings.phi_key)  # an empty or short key fails before dbt starts
+    except PhiKeyError as exc:
+        print(f"error: {exc}")
+        return 2
+    settings.warn_if_demo_key_on_real_data()
     ok, statuses, failed = run_dbt_build(
         settings, full_refresh=args.full_refresh, select=args.select
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import pickle
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +11,7 @@ import pytest
 from dash_serving_fixture import make_serving_db
 
 from dashboards import SiteReport, build_site
+from tests.run_once import once, shared_dir
 
 TINY_SQL = """
 create schema marts;
@@ -61,41 +60,21 @@ def build_pages(tiny_db: Path, tmp_path: Path) -> Callable[[dict[str, str]], Sit
     return build
 
 
-def _shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    """A folder every xdist worker of this run shares (the run's own basetemp otherwise).
-
-    pytest 9.2 ignores xdist's `xdist_group` (xdist sets `item._nodeid`, pytest 9.2 reads
-    `item._id`), so tests cannot rely on landing on one worker: the expensive site build is
-    done once per run under a file lock instead, whichever worker gets there first.
-    """
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if worker_id != "master" else base
-
-
-def _once(lock_dir: Path, name: str, build: Callable[[], object]) -> object:
-    """Run `build` once per test run across workers; the others load its pickled result."""
-    result = lock_dir / f"{name}.pickle"
-    with open(lock_dir / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not result.exists():
-                result.write_bytes(pickle.dumps(build()))
-            return pickle.loads(result.read_bytes())
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="session")
 def fixture_serving(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    """The full-shape serving DB (every mart the shipped pages read), built once per run."""
-    shared = _shared_dir(tmp_path_factory, worker_id)
+    """The full-shape serving DB (every mart the shipped pages read), built once per run.
+
+    Built under a file lock (`run_once`): the shipped-page and browser tests may land on
+    either xdist worker, and only the first builds it.
+    """
+    shared = shared_dir(tmp_path_factory, worker_id)
     path = shared / "dash-serving" / "serving.duckdb"
 
     def build() -> Path:
         path.parent.mkdir(exist_ok=True)
         return make_serving_db(path)
 
-    return _once(shared, "dash-serving", build)
+    return once(shared, "dash-serving", build)
 
 
 @pytest.fixture(scope="session")
@@ -103,5 +82,5 @@ def shipped_site(
     fixture_serving: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str
 ) -> SiteReport:
     """The shipped pages built once per run on the full-shape fixture (read-only for tests)."""
-    shared = _shared_dir(tmp_path_factory, worker_id)
-    return _once(shared, "dash-site", lambda: build_site(fixture_serving, shared / "dash-site"))
+    shared = shared_dir(tmp_path_factory, worker_id)
+    return once(shared, "dash-site", lambda: build_site(fixture_serving, shared / "dash-site"))

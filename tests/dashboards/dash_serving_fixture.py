@@ -152,6 +152,14 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
         "insert into marts.kpi_scorecard values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         _scorecard_rows(skip),
     )
+    # as the reporting_periods mart defines it: the newest period with final chain-wide KPIs
+    con.execute("""create table marts.reporting_periods as
+        select g.grain, max(s.period_start) as period_start,
+            cast(null as date) as period_end
+        from (values ('week'), ('month')) as g (grain)
+        left join marts.kpi_scorecard as s
+            on s.grain = g.grain and s.location_id = '_all' and s.is_final
+        group by g.grain""")
     for family in sorted({k[1] for k in KPIS}):
         con.execute(f"""create table marts.{family} as select grain, period_start, location_id,
             kpi, value, numerator, denominator, is_final
@@ -274,7 +282,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
 
 
 def _ops(con: duckdb.DuckDBPyConnection) -> None:
-    """The ops tables exactly as orchestration/publish.py creates them."""
+    """The ops tables exactly as serving/publish.py creates them."""
     con.execute("""create table ops.check_results (check_name varchar, asset varchar,
         severity varchar, passed boolean, description varchar,
         evaluated_at timestamp with time zone, run_id varchar)""")
@@ -296,6 +304,10 @@ def _ops(con: duckdb.DuckDBPyConnection) -> None:
          0, 0, 14, timestamptz '2026-11-16 06:55:00+00')""")
     con.execute("""create table ops.run_log (run_id varchar, started_at timestamp with time zone,
         finished_at timestamp with time zone, rows_loaded bigint, checks_passed bigint,
-        checks_warned bigint, checks_failed bigint)""")
-    con.execute("""insert into ops.run_log values ('run_1', timestamptz '2026-11-16 06:50:00+00',
-        timestamptz '2026-11-16 07:02:00+00', 3400, 41, 1, 0)""")
+        checks_warned bigint, checks_failed bigint, status varchar, blocked_by varchar,
+        demo_key_on_real_data boolean)""")
+    con.execute("""insert into ops.run_log values ('run_0', timestamptz '2026-11-15 06:50:00+00',
+        timestamptz '2026-11-15 07:01:00+00', 3300, 39, 1, 1, 'blocked',
+        'raw_pms/appointments:quarantine_share', false),
+        ('run_1', timestamptz '2026-11-16 06:50:00+00',
+        timestamptz '2026-11-16 07:02:00+00', 3400, 41, 1, 0, 'published', null, false)""")

@@ -1,7 +1,8 @@
 """Every page opened in headless Chromium over file://: no console errors, marks in every chart.
 
-Uses Debian's chromium + chromium-driver (`make browser` installs them). Skips only when
-/usr/bin/chromium is absent. Screenshots go to test-artifacts/screenshots/ for a human look.
+Uses Debian's chromium + chromium-driver (`make browser` installs them). Skips, naming the
+missing file, when /usr/bin/chromium or /usr/bin/chromedriver is absent; in CI that skip is a
+failure (tests/tool_skips.py). Screenshots go to test-artifacts/screenshots/ for a human look.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.tool_skips import requires_tools
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="/usr/bin/chromium is absent: run `make browser` (apt-get install chromium "
-        "chromium-driver)",
+    requires_tools(
+        CHROMIUM, CHROMEDRIVER, install="make browser (apt-get install chromium chromium-driver)"
     ),
 ]
 

@@ -2,7 +2,7 @@
 
 A page that reads `marts.kpi_by_romo` would fail only at build time, against real data; this
 catches the drift in review: marts must be dbt models under models/marts/ or seeds, ops tables
-must be ones orchestration/publish.py creates.
+must be ones serving/publish.py creates.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dashboards.pages import tables_read
 from dashboards.site import DEFAULT_PAGES_DIR
-from orchestration.publish import OPS_DDL
+from serving.publish import OPS_DDL
 
 REPO = Path(__file__).resolve().parents[2]
 

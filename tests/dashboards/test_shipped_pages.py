@@ -23,11 +23,11 @@ EXPECTED_PAGES = {
     "engagement.html",
     "data_quality.html",
     "planner.html",
-    "location/loc_a.html",
-    "location/loc_b.html",
-    "provider/prov_1.html",
-    "provider/prov_2.html",
-    "provider/prov_4.html",
+    "location_detail/loc_a.html",
+    "location_detail/loc_b.html",
+    "provider_detail/prov_1.html",
+    "provider_detail/prov_2.html",
+    "provider_detail/prov_4.html",
 }
 
 
@@ -41,12 +41,12 @@ def test_every_shipped_page_builds(shipped_site):
 def test_one_page_per_location_and_per_revenue_generating_provider(shipped_site):
     # The fixture has two locations and two revenue-generating providers (prov_3 is front desk).
     built = set(shipped_site.pages_built)
-    assert {p for p in built if p.startswith("location/")} == {
-        "location/loc_a.html",
-        "location/loc_b.html",
+    assert {p for p in built if p.startswith("location_detail/")} == {
+        "location_detail/loc_a.html",
+        "location_detail/loc_b.html",
     }
-    assert "provider/prov_3.html" not in built  # front desk: not revenue-generating
-    austin = (shipped_site.site_dir / "location/loc_a.html").read_text(encoding="utf-8")
+    assert "provider_detail/prov_3.html" not in built  # front desk: not revenue-generating
+    austin = (shipped_site.site_dir / "location_detail/loc_a.html").read_text(encoding="utf-8")
     assert "<h1>Location: Austin Downtown</h1>" in austin
 
 
@@ -58,7 +58,7 @@ def test_providers_are_shown_as_first_name_and_last_initial(shipped_site):
 
 
 def test_provider_without_kpi_rows_says_so_instead_of_empty_charts(shipped_site):
-    html = (shipped_site.site_dir / "provider/prov_4.html").read_text(encoding="utf-8")
+    html = (shipped_site.site_dir / "provider_detail/prov_4.html").read_text(encoding="utf-8")
     assert "No KPI rows for this provider in the last complete week." in html
     assert "<svg" not in html and "No data for Productive share, weekly" in html
 

@@ -1,48 +1,21 @@
-"""Session fixtures for the core dbt tests: each warehouse is built once and shared.
+"""Session fixtures for the dbt tests: each warehouse is built once and shared.
 
-dbt runs in a subprocess per invocation (its adapter caches one DuckDB environment per
-process), with its own target and log paths so parallel runs never share state.
+Two raw layers: a seeded two-location chain (`dbt_core_chain`) for the clinic's core facts and
+incremental builds, and a tiny hand-checked clinic (`engagement_fixture`) for identity matching
+across silos and the engagement KPIs. dbt runs in a subprocess (`dbt_runner`).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 from dbt_core_chain import Chain, apply_delta, build_chain, write_raw
-
-REPO = Path(__file__).resolve().parents[2]
-PROJECT = REPO / "dbt_project"
-
-
-def dbt(args: list[str], warehouse: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    """Run one dbt command against `warehouse`; fail the test with dbt's tail on error."""
-    env = dict(
-        os.environ,
-        MEDSPA_WAREHOUSE_PATH=str(warehouse),
-        DBT_PROFILES_DIR=str(PROJECT),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-    )
-    cmd = [
-        sys.executable,
-        "-m",
-        "dbt.cli.main",
-        *args,
-        "--project-dir",
-        str(PROJECT),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
-    return proc
+from dbt_runner import PROJECT, dbt
+from engagement_fixture import SELECTION as ENGAGEMENT_SELECTION
+from engagement_fixture import write_raw as write_engagement_raw
 
 
 def write_chain(path: Path, *chains: Chain) -> Path:
@@ -70,4 +43,34 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory, base_chain: Chain)
     return warehouse
 
 
-__all__ = ["apply_delta", "dbt", "write_chain"]
+@pytest.fixture(scope="session")
+def engagement_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The engagement clinic's raw layer only (a pristine copy tests may duplicate and modify)."""
+    return write_engagement_raw(tmp_path_factory.mktemp("engagement_raw") / "raw.duckdb")
+
+
+@pytest.fixture(scope="session")
+def engagement_built(tmp_path_factory: pytest.TempPathFactory, engagement_raw: Path) -> Path:
+    """The engagement clinic after building the engagement marts and their ancestors.
+
+    Seeds and models only: the project's data and unit tests run in `built_warehouse`.
+    """
+    work = tmp_path_factory.mktemp("engagement_built")
+    warehouse = work / "warehouse.duckdb"
+    shutil.copy(engagement_raw, warehouse)
+    dbt(
+        [
+            "build",
+            "--select",
+            *ENGAGEMENT_SELECTION,
+            "--exclude-resource-type",
+            "test",
+            "unit_test",
+        ],
+        warehouse,
+        work,
+    )
+    return warehouse
+
+
+__all__ = ["PROJECT", "apply_delta", "dbt", "write_chain"]

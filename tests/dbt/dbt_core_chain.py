@@ -481,3 +481,45 @@ def write_raw(con: duckdb.DuckDBPyConnection, chain: Chain) -> None:
         con.execute(f"delete from {target} t where exists (select 1 from incoming i where {match})")
         con.execute(f"insert into {target} by name select * from incoming")
         con.unregister("incoming")
+
+
+def late_delta(chain: Chain) -> Chain:
+    """An extract that lands late: every row's updated_at is 10 days older than the newest one
+    already loaded (the chain's stamp), far outside any lookback a timestamp watermark could
+    afford. A month-old visit is corrected to no_show, a month-old paid invoice is voided and
+    one of its lines is re-priced."""
+    stamp = _ts(chain.as_of, time(6, 0), "UTC") - timedelta(days=10)
+    delta = Chain(as_of=chain.as_of)
+    month_ago = chain.as_of - timedelta(days=30)
+    visit = next(
+        r
+        for r in chain.tables[("pms", "appointments")]
+        if r["status"] == "completed" and r["scheduled_start"].date() < month_ago
+    )
+    delta.add(
+        "pms",
+        "appointments",
+        dict(visit, status="no_show", checked_in_at=None, checked_out_at=None, updated_at=stamp),
+    )
+    invoices = [
+        r
+        for r in chain.tables[("pos", "invoices")]
+        if r["status"] == "paid" and r["issued_at"].date() < month_ago
+    ]
+    delta.add("pos", "invoices", dict(invoices[0], status="void", updated_at=stamp))
+    line = next(
+        r
+        for r in chain.tables[("pos", "invoice_lines")]
+        if r["invoice_id"] == invoices[1]["invoice_id"]
+    )
+    delta.add(
+        "pos",
+        "invoice_lines",
+        dict(
+            line,
+            discount_amount=line["discount_amount"] + 10,
+            net_amount=line["net_amount"] - 10,
+            updated_at=stamp,
+        ),
+    )
+    return delta

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT, dbt, write_chain
+from conftest import dbt, write_chain
 from dbt_core_chain import Chain, build_chain
 
 from ingestion.contract import load_contract
 from ingestion.raw_schema import ensure_raw_tables
 
-pytestmark = pytest.mark.xdist_group("dbt_core")
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
 KPI_FAMILIES = (
     "kpi_financial",
@@ -27,10 +27,15 @@ KPI_FAMILIES = (
 SHORT_WINDOW_FAMILIES = tuple(f for f in KPI_FAMILIES if f != "kpi_cohorts")
 
 
-def test_as_of_reads_every_contract_table() -> None:
-    """int_data_as_of must see every raw table, or a late system would not move the as-of time."""
-    sql = (PROJECT / "models" / "intermediate" / "int_data_as_of.sql").read_text()
-    listed = set(re.findall(r"\('raw_(\w+)', '(\w+)'\)", sql))
+def test_as_of_reads_every_contract_table(built_warehouse: Path) -> None:
+    """int_data_as_of must see every raw table, or a late system would not move the as-of time.
+
+    It loops over the contract's dbt sources, so the SQL dbt compiled in the build is checked."""
+    compiled = (
+        built_warehouse.parent
+        / "target/compiled/medspa/models/intermediate/calendar/int_data_as_of.sql"
+    )
+    listed = set(re.findall(r'"raw_(\w+)"\."(\w+)"', compiled.read_text()))
     assert listed == {(t.system, t.name) for t in load_contract().tables}
 
 
@@ -88,7 +93,7 @@ def test_no_raw_patient_id_or_contact_reaches_staging_or_marts(
 
 
 def test_empty_raw_layer_builds_and_emits_no_kpi_rows(tmp_path: Path) -> None:
-    """Issue 8: all 22 raw tables empty -> the project builds and no KPI has a (fake) row."""
+    """No data yet: all 22 raw tables empty -> the project builds and no KPI has a (fake) row."""
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     ensure_raw_tables(con)
     con.close()
@@ -103,7 +108,7 @@ def test_empty_raw_layer_builds_and_emits_no_kpi_rows(tmp_path: Path) -> None:
 
 
 def test_without_pos_revenue_kpis_are_absent_but_operations_remain(tmp_path: Path) -> None:
-    """Issue 8: without a POS there are no revenue rows (never 0); room and visit KPIs remain."""
+    """Without a POS there are no revenue rows (never 0); room and visit KPIs remain."""
     chain = build_chain()
     pms_only = Chain(
         as_of=chain.as_of, tables={k: v for k, v in chain.tables.items() if k[0] == "pms"}

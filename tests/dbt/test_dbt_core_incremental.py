@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import dbt, write_chain
-from dbt_core_chain import Chain, apply_delta
+from dbt_core_chain import Chain, apply_delta, late_delta
 
-pytestmark = pytest.mark.xdist_group("dbt_core")
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
 COMPARED = (
     "fct_appointments",
@@ -51,8 +51,11 @@ def _differences(left: Path, right: Path, relation: str) -> int:
         con.close()
 
 
-def test_incremental_after_delta_equals_full_refresh(tmp_path: Path, base_chain: Chain) -> None:
-    delta = apply_delta(base_chain)
+def _incremental_and_full(
+    tmp_path: Path, base_chain: Chain, delta: Chain
+) -> tuple[Path, Path, Path]:
+    """(before, incremental, full): the base built, then the delta built incrementally on top,
+    and base + delta built from scratch."""
     incremental_dir, full_dir = tmp_path / "incremental", tmp_path / "full"
     incremental_dir.mkdir()
     full_dir.mkdir()
@@ -65,9 +68,25 @@ def test_incremental_after_delta_equals_full_refresh(tmp_path: Path, base_chain:
 
     full = write_chain(full_dir / "warehouse.duckdb", base_chain, delta)
     dbt(["run", "--full-refresh", "--select", *SELECTION], full, full_dir)
+    return before, incremental, full
 
+
+def test_incremental_after_delta_equals_full_refresh(tmp_path: Path, base_chain: Chain) -> None:
+    before, incremental, full = _incremental_and_full(tmp_path, base_chain, apply_delta(base_chain))
     # the delta really changed the facts (a refund, new visits, a corrected first visit) ...
     assert _differences(before, incremental, "fct_appointments") > 0
     assert _differences(before, incremental, "fct_invoice_lines") > 0
     # ... and the incremental result is identical to the full refresh
+    assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
+
+
+def test_late_extract_with_old_timestamps_equals_full_refresh(
+    tmp_path: Path, base_chain: Chain
+) -> None:
+    """A delta whose rows are 10 days older than the newest loaded: found by change detection
+    against the built facts, not missed by a timestamp window."""
+    before, incremental, full = _incremental_and_full(tmp_path, base_chain, late_delta(base_chain))
+    # the late rows changed the facts: one visit lost, one invoice voided, one line re-priced
+    assert _differences(before, incremental, "fct_appointments") > 0
+    assert _differences(before, incremental, "fct_invoice_lines") >= 2
     assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)

@@ -4,8 +4,9 @@ import yaml
 
 from ingestion.contract import DUCKDB_TYPES, load_contract
 from ingestion.dbt_sources import render_sources
+from medspa.settings import DBT_PROJECT_DIR
 
-SPEC_TABLE_COUNT = 22  # sources.md lists 22 tables across six systems
+SPEC_TABLE_COUNT = 22  # docs/landing-contract.md: 22 tables across six systems
 
 
 def test_contract_names_every_system_and_table_of_the_spec():
@@ -43,14 +44,14 @@ def test_phi_columns_are_exactly_those_marked_in_the_spec():
 
 def test_committed_dbt_sources_match_the_contract():
     """`medspa contract sync` output is committed; a contract edit without a sync fails here."""
-    for path, text in render_sources().items():
+    for path, text in render_sources(DBT_PROJECT_DIR).items():
         assert path.exists(), f"missing {path}: run `medspa contract sync`"
         assert path.read_text(encoding="utf-8") == text, f"stale {path}: run `medspa contract sync`"
 
 
 def test_dbt_sources_carry_every_contract_column_with_its_type():
     contract = load_contract()
-    for path, text in render_sources().items():
+    for path, text in render_sources(DBT_PROJECT_DIR).items():
         source = yaml.safe_load(text)["sources"][0]
         system = source["name"].removeprefix("raw_")
         for table_doc in source["tables"]:

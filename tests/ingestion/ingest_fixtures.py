@@ -7,7 +7,6 @@ tests are counted from these rows.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import duckdb
 
 from ingestion.contract import load_contract
-from medspa.settings import Settings
+from ingestion.pipeline import IngestSettings
 
 CONTRACT = load_contract()
 
@@ -88,11 +87,19 @@ def write_required(landing: Path, extract_id: str = "2026-11-20") -> None:
     )
 
 
-def settings_for(root: Path, **overrides: Any) -> Settings:
-    return dataclasses.replace(Settings.from_env(root / "data", root / "landing"), **overrides)
+def settings_for(root: Path, **overrides: Any) -> IngestSettings:
+    """The loader's settings for a test root: `<root>/landing` into `<root>/data`."""
+    data = root / "data"
+    values: dict[str, Any] = {
+        "landing_dir": root / "landing",
+        "data_dir": data,
+        "warehouse_path": data / "warehouse.duckdb",
+        **overrides,
+    }
+    return IngestSettings(**values)
 
 
-def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
+def query(settings: IngestSettings, sql: str, params: list | None = None) -> list[tuple]:
     """Run one read-only query against the warehouse (the connection is closed at once)."""
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:

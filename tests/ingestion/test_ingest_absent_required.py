@@ -1,4 +1,4 @@
-"""Issue 8: required tables, absent systems/tables, declared systems, and the CLI's exit codes."""
+"""Required tables, absent systems/tables, declared systems, and the CLI's exit codes."""
 
 from __future__ import annotations
 

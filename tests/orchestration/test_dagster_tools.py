@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 #: Loading the code location imports dagster, dagster-dbt and the manifest: slow on 2 cores.
 STARTUP_TIMEOUT_S = 240
 
-pytestmark = pytest.mark.xdist_group("dagster_tools")
+pytestmark = [pytest.mark.dagster_ui, pytest.mark.xdist_group("dagster_tools")]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from orch_e2e import break_primary_keys, copy_landing, phi_column_names, query, run
 
-pytestmark = pytest.mark.xdist_group("e2e")
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 # -- the happy path --------------------------------------------------------------------
@@ -96,7 +96,7 @@ def test_summary_reports_loads_checks_and_publish(happy_run):
     assert "absent systems" not in text
 
 
-# -- issue 8: systems the clinic does not have --------------------------------------------
+# -- systems the clinic does not have -----------------------------------------------------
 
 
 def test_run_without_phone_crm_reviews_succeeds_and_names_them(absent_systems_run):
@@ -149,6 +149,26 @@ def test_quarantine_above_limit_stops_publish_and_names_the_check(blocked_run):
     assert "status-0" not in text  # the rejected rows' values are never printed
 
 
+def test_blocked_run_is_recorded_in_the_warehouse_at_once(blocked_run):
+    outcome, _ = blocked_run
+    rows = query(
+        outcome.warehouse,
+        "select run_id, status, blocked_by, demo_key_on_real_data from raw_meta.run_log",
+    )
+    assert rows == [
+        (outcome.summary.run_id, "blocked", "raw_pms/appointments:quarantine_share", False)
+    ]
+
+
+def test_published_run_is_in_the_warehouse_and_serving_logs(happy_run):
+    run_id = happy_run.summary.run_id
+    sql = "select run_id, status, blocked_by from {} where run_id = '" + run_id + "'"
+    assert query(happy_run.warehouse, sql.format("raw_meta.run_log")) == [
+        (run_id, "published", None)
+    ]
+    assert query(happy_run.serving, sql.format("ops.run_log")) == [(run_id, "published", None)]
+
+
 # -- a required table missing: nothing loaded, nothing published --------------------------
 
 
@@ -185,7 +205,7 @@ def test_missing_appointments_fails_clearly_and_loads_nothing(missing_required_r
 def test_system_that_stopped_keeps_its_rows_and_its_freshness_warns(
     defs, happy_run, demo_landing, tmp_path_factory
 ):
-    from ingestion.generator.run import advance
+    from demo.run import advance
     from orchestration.defs.raw.assets import RAW_SPECS
     from orchestration.resources import settings_run_config
 

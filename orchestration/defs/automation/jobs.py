@@ -10,6 +10,7 @@ import dagster as dg
 
 from medspa.settings import Settings
 from orchestration.defs.automation.landing_sensor import build_landing_sensor
+from orchestration.defs.automation.run_log_sensor import build_run_log_sensors
 
 NIGHTLY = dg.define_asset_job(
     name="nightly",
@@ -32,4 +33,4 @@ def nightly_schedule(timezone: str | None = None) -> dg.ScheduleDefinition:
 
 
 SCHEDULES = [nightly_schedule()]
-SENSORS = [build_landing_sensor(NIGHTLY)]
+SENSORS = [build_landing_sensor(NIGHTLY), *build_run_log_sensors(NIGHTLY)]

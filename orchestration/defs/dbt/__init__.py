@@ -1,0 +1,1 @@
+"""dbt models as assets (split at the quality gate) and how their keys are named."""

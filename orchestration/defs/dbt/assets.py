@@ -6,7 +6,8 @@ blocking check on the raw tables or the core facts (GX suites, quarantine share,
 keep the KPI marts -- and hence the published serving file -- from being built on bad data.
 
 Both run `dbt build` (models + tests, tests become asset checks) with the run's own target
-folder under the data directory, and the environment of `Settings.dbt_env()`.
+folder under the data directory, and the arguments and environment `medspa.dbt_invocation`
+gives every caller of dbt.
 """
 
 import json
@@ -18,9 +19,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from medspa.dbt_invocation import dbt_environment
 from orchestration.defs.dbt.translator import TRANSLATOR
-from orchestration.manifest import MANIFEST_PATH
-from orchestration.resources import MedspaSettings, dbt_environment
+from orchestration.manifest import MANIFEST_PATH, ensure_manifest
+from orchestration.resources import MedspaSettings, dbt_step_call
 
 #: Folders built after the gate, as dbt fqn selectors (dagster-dbt evaluates `path:` against
 #: the working directory, not the project, so a path selector would silently match nothing).
@@ -28,17 +30,9 @@ GATED_FOLDERS = (("marts", "kpi"), ("marts", "ops"))
 GATED_SELECT = " ".join(f"fqn:medspa.{a}.{b}" for a, b in GATED_FOLDERS)
 
 
-class ManifestMissingError(RuntimeError):
-    """Raised on definitions load when `make manifest` has not been run."""
-
-
 def load_manifest() -> dict[str, Any]:
-    """The prebuilt manifest; parsing dbt on definitions load is exactly what we avoid."""
-    if not MANIFEST_PATH.exists():
-        raise ManifestMissingError(
-            f"{MANIFEST_PATH} is missing: run `make manifest` (python -m orchestration.manifest)"
-        )
-    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    """The prebuilt manifest (`make manifest`), built once here when it is missing."""
+    return json.loads(ensure_manifest(MANIFEST_PATH).read_text(encoding="utf-8"))
 
 
 MANIFEST = load_manifest()
@@ -60,14 +54,17 @@ def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings
 ) -> Iterator:
     settings = medspa.settings()
-    args = ["build"]
-    if settings.dbt_vars:
-        args += ["--vars", json.dumps(settings.dbt_vars)]
     targets = settings.data_dir / "dbt_target"
     target = targets / f"{context.op_def.name}-{context.run_id[:8]}"
     _prune(targets, keep=KEEP_TARGETS)
-    with dbt_environment(settings):
-        invocation = dbt.cli(args, context=context, target_path=target)
+    if settings.demo_key_on_real_data:
+        context.log.warning(
+            "MEDSPA_PHI_KEY is not set: this non-demo data is pseudonymised with the public "
+            "demo key"
+        )
+    call = dbt_step_call(settings, target)
+    with dbt_environment(call.env):
+        invocation = dbt.cli(call.args, context=context, target_path=target)
     yield from invocation.stream()
 
 

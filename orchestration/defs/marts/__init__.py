@@ -1,0 +1,1 @@
+"""Checks on the marts: GX mart suites and last-update freshness."""

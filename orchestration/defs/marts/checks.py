@@ -2,30 +2,34 @@
 
 GX mart suites (rates within [0, 1], scorecard complete, revenue reconciles with invoice
 lines) come from `quality.suites.mart_suites()`; error-level suites block `serving`.
-Freshness of the marts and of `serving` is a last-update check (WARN after 26 h: a nightly
-job that stopped running), evaluated in each run and by the freshness sensor between runs.
+Freshness of the marts and of `serving` is a last-update check (WARN after
+`quality.freshness.MART_MAX_AGE`: a nightly job that stopped running), evaluated in each run
+and by the freshness sensor between runs. Nothing here falls back: a suite that cannot be
+imported, or that names a mart the dbt project lacks, stops the definitions from loading.
 """
 
-import datetime as dt
 import warnings
 
 import dagster as dg
 
 from orchestration.defs.gx import gx_checks
 from orchestration.defs.publish.assets import MART_KEYS, serving
+from quality.freshness import MART_MAX_AGE
+from quality.suites import mart_suites as listed_mart_suites
 
-#: Nightly job plus two hours of slack.
-MART_FRESHNESS_WINDOW = dt.timedelta(hours=26)
+
+class UnknownMartError(RuntimeError):
+    """A mart suite names a relation the dbt project does not publish."""
 
 
 def mart_suites() -> list:
-    """The quality engineer's mart suites whose mart exists in this dbt project."""
-    try:
-        from quality.suites import mart_suites as listed
-    except ImportError:
-        return []
+    """The quality package's mart suites; each must name a mart of this dbt project."""
     known = {k.to_user_string() for k in MART_KEYS}
-    return [s for s in listed() if s.relation.split(".", 1)[-1] in known]
+    suites = list(listed_mart_suites())
+    unknown = sorted(s.relation for s in suites if s.relation.split(".", 1)[-1] not in known)
+    if unknown:
+        raise UnknownMartError(f"mart suites name relations no dbt model builds: {unknown}")
+    return suites
 
 
 GX_MART_CHECKS = gx_checks(mart_suites(), name="gx_mart_suites")
@@ -35,7 +39,7 @@ with warnings.catch_warnings():
     # the run, in ops.check_results and on the pipeline-health page like every other check.
     warnings.simplefilter("ignore", dg.SupersessionWarning)
     FRESHNESS_CHECKS = dg.build_last_update_freshness_checks(
-        assets=[*MART_KEYS, serving], lower_bound_delta=MART_FRESHNESS_WINDOW
+        assets=[*MART_KEYS, serving], lower_bound_delta=MART_MAX_AGE
     )
     FRESHNESS_SENSOR = dg.build_sensor_for_freshness_checks(
         freshness_checks=FRESHNESS_CHECKS,

@@ -1,0 +1,1 @@
+"""The `serving` (write-audit-publish through `serving.publish`) and `site` assets."""

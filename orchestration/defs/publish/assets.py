@@ -3,17 +3,18 @@
 `serving` depends on every mart and seed, so Dagster starts it only after they were built and
 every blocking check on them and upstream (GX suites, quarantine share, dbt tests) passed. It
 re-checks the run's own check results anyway -- a blocking failure must never publish -- then
-builds `serving.duckdb.tmp-<run>`, audits it and swaps it in (`orchestration.publish`).
+builds `serving.duckdb.tmp-<run>`, audits it and swaps it in (`serving.publish`).
 """
 
-import datetime as dt
-
 import dagster as dg
+import duckdb
 
-from orchestration import publish, run_events
+from medspa.settings import Settings
+from orchestration import run_events, run_log
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.resources import MedspaSettings
+from serving import publish
 
 MART_RELATIONS = publish.mart_relations(MANIFEST)
 MART_KEYS = [
@@ -25,30 +26,26 @@ class BlockingCheckFailed(RuntimeError):
     """A blocking check failed in this run; the previous serving file stays published."""
 
 
-def _ops_data(context: dg.AssetExecutionContext) -> publish.OpsData:
+def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.OpsData:
     instance, run_id = context.instance, context.run_id
     outcomes = run_events.check_outcomes(instance, run_id)
     blocked = run_events.failed_blocking(outcomes)
     if blocked:
         names = ", ".join(f"{c.asset}:{c.check_name}" for c in blocked)
         raise BlockingCheckFailed(f"not publishing: blocking check(s) failed: {names}")
-    counts = {o: sum(c.outcome == o for c in outcomes) for o in ("passed", "warned", "failed")}
-    started = run_events.run_started_at(instance, run_id)
-    loaded = run_events.rows_loaded(run_events.materializations(instance, run_id))
+    record = run_log.record_of(
+        instance, run_id, published=True, demo_key_on_real_data=settings.demo_key_on_real_data
+    )
+    try:  # the warehouse's log is what serving publishes; the row below covers a busy file
+        run_log.write_record(settings.warehouse_path, record)
+    except duckdb.Error as exc:
+        context.log.warning(f"run log not updated in the warehouse ({type(exc).__name__})")
     return publish.OpsData(
         check_results=[
             (c.check_name, c.asset, c.severity, c.passed, c.description, c.evaluated_at, run_id)
             for c in outcomes
         ],
-        run_log_row=(
-            run_id,
-            started,
-            dt.datetime.now(dt.UTC),
-            loaded,
-            counts["passed"],
-            counts["warned"],
-            counts["failed"],
-        ),
+        run_log_row=record.row(),
     )
 
 
@@ -61,7 +58,7 @@ def _ops_data(context: dg.AssetExecutionContext) -> publish.OpsData:
 )
 def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
     settings = medspa.settings()
-    ops = _ops_data(context)
+    ops = _ops_data(context, settings)
     counts = publish.publish(
         settings.warehouse_path, settings.serving_path, context.run_id, MART_RELATIONS, ops
     )
@@ -85,14 +82,9 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
     description="The dashboards rendered from serving.duckdb into <data-dir>/site.",
 )
 def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
+    from dashboards import build_site  # charts load a renderer: only when the site is built
+
     settings = medspa.settings()
-    try:
-        from dashboards import build_site
-    except ImportError as exc:
-        raise RuntimeError(
-            f"dashboards.build_site is not available ({exc}); serving.duckdb is published, "
-            "the site was not built"
-        ) from exc
     report = build_site(settings.serving_path, settings.site_dir)
     if not report.ok:
         failures = "; ".join(str(f) for f in report.pages_failed)

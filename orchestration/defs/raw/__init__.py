@@ -1,0 +1,1 @@
+"""The raw landing asset (the loader) and its checks: GX raw suites, quarantine, freshness."""

@@ -118,7 +118,7 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     settings = medspa.settings()
     systems = selected_systems(set(context.selected_asset_keys))
     all_systems = sorted({t.system for t in RAW_TABLES})
-    report = ingest(settings, systems=None if systems == all_systems else systems)
+    report = ingest(settings.ingest_settings(), systems=None if systems == all_systems else systems)
     context.log.info(report.to_text())
     checks = set(context.selected_asset_check_keys)
     for table in RAW_TABLES:

@@ -1,8 +1,9 @@
 """Checks on the raw tables: GX raw suites (`gx_*`) and the quarantine share (`quarantine`).
 
-The quarantine check reads `quality.quarantine.evaluate()` once per run and reports per raw
-table: WARN when any row of the table was quarantined, a blocking ERROR when the quarantined
-share of one load exceeds `settings.quarantine_max_share` (default 1 %). Blocking means the dbt
+The quarantine check reads `quality.quarantine.table_verdicts()` (each table's latest load)
+once per run and reports per raw table: WARN when any row of the table was quarantined, a
+blocking ERROR when the quarantined share of the latest load exceeds
+`settings.quarantine_max_share` (default 1 %). Blocking means the dbt
 models, marts and `serving` are not built in that run, so the previous serving file stays.
 """
 
@@ -11,19 +12,12 @@ import dagster as dg
 from orchestration.defs.gx import gx_checks
 from orchestration.defs.raw.assets import RAW_TABLES, raw_key
 from orchestration.resources import MedspaSettings
+from quality.quarantine import table_verdicts
+from quality.suites import raw_suites
 
 QUARANTINE_CHECK = "quarantine_share"
 
-
-def raw_suites() -> list:
-    try:
-        from quality.suites import raw_suites as listed
-    except ImportError:
-        from quality.raw_suites import raw_suites as listed
-    return list(listed())
-
-
-GX_RAW_CHECKS = gx_checks(raw_suites(), name="gx_raw_suites")
+GX_RAW_CHECKS = gx_checks(list(raw_suites()), name="gx_raw_suites")
 
 QUARANTINE_SPECS = [
     dg.AssetCheckSpec(
@@ -39,7 +33,6 @@ QUARANTINE_SPECS = [
 
 @dg.multi_asset_check(specs=QUARANTINE_SPECS, can_subset=True, name="raw_quarantine")
 def raw_quarantine(context: dg.AssetCheckExecutionContext, medspa: MedspaSettings):
-    from orchestration.quarantine_adapter import table_verdicts
 
     settings = medspa.settings()
     verdicts = table_verdicts(settings.warehouse_path, settings.quarantine_max_share)

@@ -1,6 +1,6 @@
-"""Freshness checks on the raw tables (issue 8), judged from the data.
+"""Freshness checks on the raw tables, judged from the data (rules: `quality.freshness`).
 
-One check named `freshness` per raw table, evaluated per system by `orchestration.freshness`:
+One check named `freshness` per raw table, evaluated per system:
 WARN when the table's system used to deliver and stopped (its newest extract lags the newest
 extract of any system by more than its window); nothing when the system was never delivered
 and the clinic does not declare it; ERROR (not blocking) when declared but never delivered.
@@ -9,9 +9,9 @@ Rows already loaded stay: a stale system is reported, never deleted.
 
 import dagster as dg
 
-from orchestration import freshness
 from orchestration.defs.raw.assets import RAW_TABLES, raw_key
 from orchestration.resources import MedspaSettings
+from quality import freshness
 
 CHECK_NAME = "freshness"
 

@@ -16,7 +16,7 @@ final as (
         cast(extract(week from date_day) as integer) as iso_week,
         cast(extract(year from date_day) as integer) as calendar_year,
         cast(extract(month from date_day) as integer) as calendar_month,
-        {{ iso_weekday('date_day') }} >= 6 as is_weekend,
+        {{ iso_weekday('date_day') }} >= 6 as is_weekend
     from dates
 )
 

@@ -13,7 +13,7 @@ final as (
         device_type,
         purchase_cost,
         purchased_on,
-        updated_at,
+        updated_at
     from devices
 )
 

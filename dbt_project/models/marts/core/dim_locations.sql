@@ -11,7 +11,7 @@ final as (
         timezone,
         opened_on,
         closed_on,
-        updated_at,
+        updated_at
     from locations
 )
 

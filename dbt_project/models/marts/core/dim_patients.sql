@@ -13,7 +13,7 @@ first_visits as (
         patient_key,
         first_visit_at,
         first_visit_date,
-        first_visit_location_id,
+        first_visit_location_id
     from visits
     where first_visit_at is not null
 ),
@@ -32,7 +32,7 @@ final as (
         first_visits.first_visit_date,
         first_visits.first_visit_location_id,
         {{ month_start('first_visits.first_visit_date') }} as cohort_month,
-        patients.updated_at,
+        patients.updated_at
     from patients
     left join first_visits on patients.patient_key = first_visits.patient_key
 )

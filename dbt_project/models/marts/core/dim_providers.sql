@@ -13,7 +13,7 @@ final as (
         is_revenue_generating,
         hired_on,
         terminated_on,
-        updated_at,
+        updated_at
     from providers
 )
 

@@ -13,7 +13,7 @@ final as (
         room_type = 'treatment' as is_treatment_room,
         active_from,
         active_to,
-        updated_at,
+        updated_at
     from rooms
 )
 

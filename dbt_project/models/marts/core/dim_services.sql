@@ -13,7 +13,7 @@ final as (
         default_duration_min,
         list_price,
         device_type_required,
-        updated_at,
+        updated_at
     from services
 )
 

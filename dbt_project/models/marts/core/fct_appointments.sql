@@ -10,7 +10,9 @@
     Grain: appointment. Local date/week/month of scheduled_start at the location's time zone,
     status flags, late vs early cancellation (var late_cancel_hours), new vs returning patient,
     and net revenue + COGS of the paid invoices linked to it. Incremental (delete+insert on
-    appointment_id); see macros/incremental.sql for the reprocessing window.
+    appointment_id): a run writes the appointments whose row differs from the one built,
+    whatever caused it (the appointment, its invoices, the patient's other visits, a room,
+    service or location), so a late extract is never missed (macros/incremental.sql).
 -#}
 with
 
@@ -42,105 +44,11 @@ visits as (
     select * from {{ ref('int_patient_visits') }}
 ),
 
-{% if is_incremental() %}
-    cutoff as (
-        select {{ incremental_cutoff() }} as cutoff_at
-    ),
-
-    changed_appointments as (
-        select
-            appointments.appointment_id,
-            appointments.patient_key,
-        from appointments
-        cross join cutoff
-        where appointments.updated_at >= cutoff.cutoff_at
-    ),
-
-    -- a changed visit can flip new/returning for every other appointment of the patient,
-    -- under its new and its previous patient key
-    touched_patients as (
-        select changed_appointments.patient_key
-        from changed_appointments
-        union
-        select previous.patient_key
-        from {{ this }} as previous
-        inner join changed_appointments on previous.appointment_id = changed_appointments.appointment_id
-    ),
-
-    touched_by_invoices as (
-        select invoices.appointment_id
-        from invoices
-        cross join cutoff
-        where invoices.updated_at >= cutoff.cutoff_at
-        union
-        select invoices.appointment_id
-        from invoice_lines
-        inner join invoices on invoice_lines.invoice_id = invoices.invoice_id
-        cross join cutoff
-        where invoice_lines.updated_at >= cutoff.cutoff_at
-    ),
-
-    changed_dimensions as (
-        select
-            'room' as kind,
-            rooms.room_id as id,
-        from rooms
-        cross join cutoff
-        where rooms.updated_at >= cutoff.cutoff_at
-        union all
-        select
-            'service' as kind,
-            services.service_id as id,
-        from services
-        cross join cutoff
-        where services.updated_at >= cutoff.cutoff_at
-        union all
-        select
-            'location' as kind,
-            locations.location_id as id,
-        from locations
-        cross join cutoff
-        where locations.updated_at >= cutoff.cutoff_at
-    ),
-
-    in_scope as (
-        select appointments.appointment_id
-        from appointments
-        cross join cutoff
-        where
-            appointments.updated_at >= cutoff.cutoff_at
-            or appointments.patient_key in (select touched_patients.patient_key from touched_patients)
-            or appointments.appointment_id in (
-                select touched_by_invoices.appointment_id from touched_by_invoices
-            )
-            or appointments.room_id in (
-                select changed_dimensions.id from changed_dimensions
-                where changed_dimensions.kind = 'room'
-            )
-            or appointments.service_id in (
-                select changed_dimensions.id from changed_dimensions
-                where changed_dimensions.kind = 'service'
-            )
-            or appointments.location_id in (
-                select changed_dimensions.id from changed_dimensions
-                where changed_dimensions.kind = 'location'
-            )
-    ),
-{% endif %}
-
-scoped as (
-    select appointments.*
-    from appointments
-    {% if is_incremental() %}
-        where appointments.appointment_id in (select in_scope.appointment_id from in_scope)
-    {% endif %}
-),
-
 revenue as (
     select
         invoices.appointment_id,
         sum(invoice_lines.net_amount) as net_revenue,
-        sum(invoice_lines.cost_amount) as cogs,
+        sum(invoice_lines.cost_amount) as cogs
     from invoices
     inner join invoice_lines on invoices.invoice_id = invoice_lines.invoice_id
     where invoices.status = 'paid' and invoices.appointment_id is not null
@@ -149,15 +57,15 @@ revenue as (
 
 localised as (
     select
-        scoped.*,
+        appointments.*,
         locations.timezone,
-        {{ local_timestamp('scoped.scheduled_start', 'locations.timezone') }} as scheduled_start_local,
-        {{ local_date('scoped.scheduled_start', 'locations.timezone') }} as scheduled_date,
-    from scoped
-    left join locations on scoped.location_id = locations.location_id
+        {{ local_timestamp('appointments.scheduled_start', 'locations.timezone') }} as scheduled_start_local,
+        {{ local_date('appointments.scheduled_start', 'locations.timezone') }} as scheduled_date
+    from appointments
+    left join locations on appointments.location_id = locations.location_id
 ),
 
-final as (
+candidates as (
     select
         -- keys
         localised.appointment_id,
@@ -206,12 +114,17 @@ final as (
         -- money: paid invoices linked to the appointment
         coalesce(revenue.net_revenue, 0) as net_revenue,
         coalesce(revenue.cogs, 0) as cogs,
-        localised.updated_at,
+        localised.updated_at
     from localised
     left join rooms on localised.room_id = rooms.room_id
     left join services on localised.service_id = services.service_id
     left join visits on localised.appointment_id = visits.appointment_id
     left join revenue on localised.appointment_id = revenue.appointment_id
+),
+
+-- every appointment is a candidate; the run writes those new or changed since built
+final as (
+    {{ changed_since_built('candidates', 'appointment_id') }}
 )
 
 select * from final

@@ -40,48 +40,13 @@ identities as (
 
 ),
 
-contact_fingerprints as (
-
-    select
-        contact_hash,
-        {{ dbt.hash(dbt.listagg(
-            "party_key || '@' || cast(party_created_at as varchar)",
-            "'|'",
-            "order by party_key, party_created_at",
-        )) }} as identity_fingerprint
-    from identities
-    group by contact_hash
-
-),
-
-candidates as (
-
-    select
-        calls.*,
-        locations.timezone as location_timezone,
-        contact_fingerprints.identity_fingerprint
-    from calls
-    left join locations
-        on calls.location_id = locations.location_id
-    left join contact_fingerprints
-        on calls.contact_hash = contact_fingerprints.contact_hash
-
-),
+{{ contact_match_candidates('calls') }},
 
 changed as (
 
-    select candidates.*
-    from
-        candidates
-    {%- if is_incremental() %}
-        left join {{ this }} as built
-            on candidates.call_id = built.call_id
-        where
-            built.call_id is null
-            or built.source_updated_at <> candidates.updated_at
-            or built.identity_fingerprint is distinct from candidates.identity_fingerprint
-            or built.location_timezone is distinct from candidates.location_timezone
-    {%- endif %}
+    {{ changed_since_built(
+        'candidates', 'call_id', [('source_updated_at', 'updated_at'), 'identity_fingerprint', 'location_timezone']
+    ) }}
 
 ),
 

@@ -37,48 +37,13 @@ identities as (
 
 ),
 
-contact_fingerprints as (
-
-    select
-        contact_hash,
-        {{ dbt.hash(dbt.listagg(
-            "party_key || '@' || cast(party_created_at as varchar)",
-            "'|'",
-            "order by party_key, party_created_at",
-        )) }} as identity_fingerprint
-    from identities
-    group by contact_hash
-
-),
-
-candidates as (
-
-    select
-        messages.*,
-        locations.timezone as location_timezone,
-        contact_fingerprints.identity_fingerprint
-    from messages
-    left join locations
-        on messages.location_id = locations.location_id
-    left join contact_fingerprints
-        on messages.contact_hash = contact_fingerprints.contact_hash
-
-),
+{{ contact_match_candidates('messages') }},
 
 changed as (
 
-    select candidates.*
-    from
-        candidates
-    {%- if is_incremental() %}
-        left join {{ this }} as built
-            on candidates.message_id = built.message_id
-        where
-            built.message_id is null
-            or built.source_updated_at <> candidates.updated_at
-            or built.identity_fingerprint is distinct from candidates.identity_fingerprint
-            or built.location_timezone is distinct from candidates.location_timezone
-    {%- endif %}
+    {{ changed_since_built(
+        'candidates', 'message_id', [('source_updated_at', 'updated_at'), 'identity_fingerprint', 'location_timezone']
+    ) }}
 
 ),
 

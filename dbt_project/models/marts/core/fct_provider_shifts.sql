@@ -23,7 +23,7 @@ localised as (
         {{ local_timestamp('shifts.shift_start', 'locations.timezone') }} as shift_start_local,
         {{ local_date('shifts.shift_start', 'locations.timezone') }} as shift_date,
         greatest(0, {{ hours_between('shifts.shift_start', 'shifts.shift_end') }}) as hours,
-        shifts.updated_at,
+        shifts.updated_at
     from shifts
     left join providers on shifts.provider_id = providers.provider_id
     left join locations on shifts.location_id = locations.location_id
@@ -42,7 +42,7 @@ final as (
         {{ week_start('shift_date') }} as week_start,
         {{ month_start('shift_date') }} as month_start,
         hours,
-        updated_at,
+        updated_at
     from localised
 )
 

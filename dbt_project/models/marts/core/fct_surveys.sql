@@ -1,7 +1,7 @@
 {#-
     One row per NPS survey (grain: survey_id). A survey belongs to the location of the visit
     it asks about, else to the patient's home location; responses are dated by responded_at
-    in that location's local time (kpis.md, nps). Promoter = 9-10, detractor = 0-6.
+    in that location's local time (docs/kpis.md, nps). Promoter = 9-10, detractor = 0-6.
 -#}
 with
 

@@ -1,5 +1,5 @@
 {#-
-    The closed loop (kpis.md): an alert fires when a *final* KPI misses its target (status
+    The closed loop (docs/kpis.md): an alert fires when a *final* KPI misses its target (status
     below / above), or moves the wrong way by more than its seeded tolerance against its
     trailing mean over the previous `alert_trailing_weeks` (4) periods of the same grain.
     Wrong way: down for higher_is_better, up for lower_is_better, away from the band's middle
@@ -21,7 +21,7 @@ trailing_means as (
         current_period.period_start,
         current_period.location_id,
         current_period.kpi,
-        avg(history.value) as trailing_mean,
+        avg(history.value) as trailing_mean
     from scorecard as current_period
     inner join scorecard as history
         on
@@ -56,7 +56,7 @@ judged as (
         trailing_means.trailing_mean,
         {{ safe_divide(
             'scorecard.value - trailing_means.trailing_mean', 'abs(trailing_means.trailing_mean)'
-        ) }} as relative_change,
+        ) }} as relative_change
     from scorecard
     inner join targets on scorecard.kpi = targets.kpi
     left join trailing_means
@@ -87,7 +87,7 @@ flagged as (
                 else false
             end,
             false
-        ) as moved_wrong_way,
+        ) as moved_wrong_way
     from judged
 ),
 
@@ -114,7 +114,7 @@ final as (
                 else 'moved_wrong_way'
             end as varchar
         ) as alert_reason,
-        cast(play as varchar) as play,
+        cast(play as varchar) as play
     from flagged
     where missed_target or moved_wrong_way
 )

@@ -1,5 +1,5 @@
 {#-
-    New vs returning patients (kpis.md: appointment-grain KPIs broken down by patient type):
+    New vs returning patients (docs/kpis.md: appointment-grain KPIs broken down by patient type):
     no_show_rate, confirmation_response_rate, rebooking_rate, intake_completion_rate and
     avg_revenue_per_appointment, with patient_type = 'new' | 'returning'.
 -#}

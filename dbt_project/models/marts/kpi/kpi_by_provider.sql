@@ -1,6 +1,6 @@
 {#-
     Per-provider drill-down (same long form plus provider_id), per location and chain-wide:
-      revenue_per_provider        net revenue attributed to the provider (sum; kpis.md)
+      revenue_per_provider        net revenue attributed to the provider (sum; docs/kpis.md)
       provider_productive_share   completed-appointment hours / shift hours (revenue-generating)
       rebooking_rate, confirmation_response_rate   by the appointment's provider
 -#}
@@ -29,7 +29,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from invoice_events
     union all
     select
@@ -40,7 +40,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from productive_events
     union all
     select
@@ -51,7 +51,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from appointment_events
 ),
 

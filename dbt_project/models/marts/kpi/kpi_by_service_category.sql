@@ -24,7 +24,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from invoice_events
     union all
     select
@@ -35,7 +35,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from appointment_events
 ),
 

@@ -37,7 +37,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from invoice_events
     union all
     select
@@ -47,7 +47,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from appointment_events
 ),
 
@@ -60,18 +60,18 @@ periods as (
     select distinct
         'week' as grain,
         week_start as period_start,
-        week_end as period_last_day,
+        week_end as period_last_day
     from calendar
     union all
     select distinct
         'month' as grain,
         month_start as period_start,
-        month_end as period_last_day,
+        month_end as period_last_day
     from calendar
 ),
 
 open_periods as (
-    select periods.*,
+    select periods.*
     from periods
     where periods.period_start <= (select max(cast(as_of_local as date)) from kpi_as_of)
 ),
@@ -81,7 +81,7 @@ open_periods as (
 membership_locations as (
     select
         location_id,
-        min(started_on) as first_started_on,
+        min(started_on) as first_started_on
     from memberships
     group by location_id
 ),
@@ -91,7 +91,7 @@ mrr_by_location as (
         open_periods.grain,
         open_periods.period_start,
         membership_locations.location_id,
-        coalesce(sum(memberships.monthly_value), 0) as mrr,
+        coalesce(sum(memberships.monthly_value), 0) as mrr
     from open_periods
     inner join membership_locations on open_periods.period_last_day >= membership_locations.first_started_on
     left join memberships
@@ -107,14 +107,14 @@ mrr as (
         grain,
         period_start,
         location_id,
-        mrr as numerator,
+        mrr as numerator
     from mrr_by_location
     union all
     select
         grain,
         period_start,
         '_all' as location_id,
-        sum(mrr) as numerator,
+        sum(mrr) as numerator
     from mrr_by_location
     group by grain, period_start
 ),
@@ -126,7 +126,7 @@ revenue_days as (
         location_id,
         issued_date,
         patient_key,
-        sum(net_amount) as net_revenue,
+        sum(net_amount) as net_revenue
     from revenue_lines
     group by location_id, issued_date, patient_key
 ),
@@ -137,7 +137,7 @@ ltv_windows as (
         open_periods.period_start,
         revenue_days.location_id,
         revenue_days.patient_key,
-        revenue_days.net_revenue,
+        revenue_days.net_revenue
     from open_periods
     inner join revenue_days
         on
@@ -153,7 +153,7 @@ ltv as (
         period_start,
         location_id,
         sum(net_revenue) as numerator,
-        count(distinct patient_key) as denominator,
+        count(distinct patient_key) as denominator
     from ltv_windows
     group by grain, period_start, location_id
     union all
@@ -162,7 +162,7 @@ ltv as (
         period_start,
         '_all' as location_id,
         sum(net_revenue) as numerator,
-        count(distinct patient_key) as denominator,
+        count(distinct patient_key) as denominator
     from ltv_windows
     group by grain, period_start
 ),
@@ -176,7 +176,7 @@ point_in_time as (
         cast(mrr.numerator as double) as value,
         cast(mrr.numerator as double) as numerator,
         cast(null as double) as denominator,
-        {{ kpi_is_final('mrr.grain', 'mrr.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final,
+        {{ kpi_is_final('mrr.grain', 'mrr.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final
     from mrr
     left join kpi_as_of on mrr.location_id = kpi_as_of.location_id
     union all
@@ -188,7 +188,7 @@ point_in_time as (
         {{ safe_divide('ltv.numerator', 'ltv.denominator') }} as value,
         cast(ltv.numerator as double) as numerator,
         cast(ltv.denominator as double) as denominator,
-        {{ kpi_is_final('ltv.grain', 'ltv.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final,
+        {{ kpi_is_final('ltv.grain', 'ltv.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final
     from ltv
     left join kpi_as_of on ltv.location_id = kpi_as_of.location_id
 ),

@@ -32,7 +32,7 @@ throughput_events as (
         location_id,
         scheduled_date as event_date,
         1 as numerator,
-        0 as denominator,
+        0 as denominator
     from appointments
     where is_completed
     union all
@@ -40,7 +40,7 @@ throughput_events as (
         location_id,
         date_day as event_date,
         0 as numerator,
-        1 as denominator,
+        1 as denominator
     from location_days
     where is_open
 ),
@@ -53,7 +53,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from appointment_events
     union all
     select
@@ -63,7 +63,7 @@ events as (
         'sum' as value_kind,
         0 as window_minutes,
         1 as numerator,
-        cast(null as double) as denominator,
+        cast(null as double) as denominator
     from visits
     where visit_number = 1
     union all
@@ -74,7 +74,7 @@ events as (
         'ratio' as value_kind,
         0 as window_minutes,
         numerator,
-        denominator,
+        denominator
     from throughput_events
     where exists (select 1 from location_hours)
 ),

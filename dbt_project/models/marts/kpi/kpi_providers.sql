@@ -44,7 +44,7 @@ attributed_revenue as (
         grains.grain,
         {{ kpi_period_start('grains.grain', 'revenue_lines.issued_date') }} as period_start,
         revenue_lines.location_id,
-        sum(revenue_lines.net_amount) as net_revenue,
+        sum(revenue_lines.net_amount) as net_revenue
     from revenue_lines
     inner join providers on revenue_lines.attributed_provider_id = providers.provider_id
     cross join grains
@@ -59,7 +59,7 @@ rostered_shifts as (
         grains.grain,
         {{ kpi_period_start('grains.grain', 'shifts.shift_date') }} as period_start,
         shifts.location_id,
-        shifts.provider_id,
+        shifts.provider_id
     from shifts
     cross join grains
 ),
@@ -69,7 +69,7 @@ rostered as (
         grain,
         period_start,
         location_id,
-        count(distinct provider_id) as providers,
+        count(distinct provider_id) as providers
     from rostered_shifts
     group by grain, period_start, location_id
     union all
@@ -77,7 +77,7 @@ rostered as (
         grain,
         period_start,
         '_all' as location_id,
-        count(distinct provider_id) as providers,
+        count(distinct provider_id) as providers
     from rostered_shifts
     group by grain, period_start
 ),
@@ -87,14 +87,14 @@ revenue_all as (
         grain,
         period_start,
         location_id,
-        net_revenue,
+        net_revenue
     from attributed_revenue
     union all
     select
         grain,
         period_start,
         '_all' as location_id,
-        sum(net_revenue) as net_revenue,
+        sum(net_revenue) as net_revenue
     from attributed_revenue
     group by grain, period_start
 ),
@@ -107,7 +107,7 @@ per_provider as (
         'revenue_per_provider' as kpi,
         {{ safe_divide('coalesce(revenue_all.net_revenue, 0)', 'rostered.providers') }} as value,
         cast(coalesce(revenue_all.net_revenue, 0) as double) as numerator,
-        cast(coalesce(rostered.providers, 0) as double) as denominator,
+        cast(coalesce(rostered.providers, 0) as double) as denominator
     from revenue_all
     full outer join rostered
         on
@@ -121,7 +121,7 @@ per_provider as (
 per_provider_final as (
     select
         per_provider.*,
-        {{ kpi_is_final('per_provider.grain', 'per_provider.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final,
+        {{ kpi_is_final('per_provider.grain', 'per_provider.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final
     from per_provider
     left join kpi_as_of on per_provider.location_id = kpi_as_of.location_id
     where {{ kpi_period_started('per_provider.period_start', 'kpi_as_of.as_of_local') }}

@@ -22,7 +22,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from room_events
     union all
     select
@@ -32,7 +32,7 @@ events as (
         value_kind,
         window_minutes,
         numerator,
-        denominator,
+        denominator
     from device_events
 ),
 

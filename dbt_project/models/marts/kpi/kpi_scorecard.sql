@@ -1,5 +1,5 @@
 {#-
-    Every KPI at location x period in one long mart (kpis.md, "The scorecard"): the union of
+    Every KPI at location x period in one long mart (docs/kpis.md, "Scorecard, baselines and alerts"): the union of
     the family marts joined to the kpi_targets seed.
       status          on_target | below (value < target_low) | above (value > target_high);
                       no_target when the KPI has no target or no value (zero denominator)
@@ -33,7 +33,7 @@ unioned as (
             value,
             numerator,
             denominator,
-            is_final,
+            is_final
         from {{ ref(family) }}
         {%- if not loop.last %}
             union all
@@ -47,7 +47,7 @@ baselines as (
         current_period.period_start,
         current_period.location_id,
         current_period.kpi,
-        avg(history.value) as baseline_12m,
+        avg(history.value) as baseline_12m
     from unioned as current_period
     inner join unioned as history
         on
@@ -87,7 +87,7 @@ final as (
         end as status,
         unioned.is_final,
         baselines.baseline_12m,
-        unioned.value - previous_period.value as change_vs_prior,
+        unioned.value - previous_period.value as change_vs_prior
     from unioned
     left join targets on unioned.kpi = targets.kpi
     left join baselines
@@ -120,5 +120,5 @@ select
     cast(status as varchar) as status,
     cast(is_final as boolean) as is_final,
     cast(baseline_12m as double) as baseline_12m,
-    cast(change_vs_prior as double) as change_vs_prior,
+    cast(change_vs_prior as double) as change_vs_prior
 from final

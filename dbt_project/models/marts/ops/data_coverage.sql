@@ -1,69 +1,38 @@
 {#-
-    Issue 8: which landing tables this clinic actually delivers. One row per contract
+    Which landing tables this clinic actually delivers (partial systems: a clinic may lack the
+    phone system, CRM or review tools). One row per contract
     system x table (grain: table_key), whether or not an extract of it was ever seen: rows in
     the raw layer, files loaded / refused, first and last extract loaded, and status
     `present` (rows in raw, or at least one file loaded - a header-only extract counts: the
     system exists and had nothing to say) or `absent` (never delivered).
     The run summary, Dagster metadata, kpi_coverage and the dashboards read this.
-    tests/dbt_engagement/test_coverage_lists_contract.py proves the list below is the contract.
+    The tables are the landing contract's sources (macro contract_tables).
 -#}
-{%- set contract_tables = [
-    ('pms', 'locations'), ('pms', 'location_hours'), ('pms', 'location_closures'),
-    ('pms', 'rooms'), ('pms', 'devices'), ('pms', 'providers'), ('pms', 'provider_shifts'),
-    ('pms', 'services'), ('pms', 'patients'), ('pms', 'appointments'), ('pms', 'intake_forms'),
-    ('pms', 'membership_plans'), ('pms', 'memberships'),
-    ('pos', 'products'), ('pos', 'invoices'), ('pos', 'invoice_lines'),
-    ('phone', 'calls'),
-    ('messaging', 'messages'),
-    ('crm', 'leads'), ('crm', 'marketing_spend'),
-    ('reviews', 'reviews'), ('reviews', 'surveys'),
-] -%}
-{#- The bookkeeping table exists once the loader ran; a raw layer built without it
-    (e.g. by hand for a test) still gets a coverage answer from row counts alone. -#}
-{%- set loaded_files = source('raw_meta', 'loaded_files') -%}
-{%- set loaded_files_exists = execute and adapter.get_relation(
-    database=loaded_files.database,
-    schema=loaded_files.schema,
-    identifier=loaded_files.identifier,
-) is not none -%}
-
 with
 
 row_counts as (
-    {%- for system, table_name in contract_tables %}
+
+    select
+        cast(null as varchar) as system,  -- noqa: RF04
+        cast(null as varchar) as table_name,
+        0 as raw_rows
+    where 1 = 0
+    {%- for table in contract_tables() %}
+
+        union all
 
         select
-            '{{ system }}' as system,  -- noqa: RF04
-            '{{ table_name }}' as table_name,
+            '{{ table.system }}' as system,  -- noqa: RF04
+            '{{ table.table_name }}' as table_name,
             count(*) as raw_rows
-        from {{ source('raw_' ~ system, table_name) }}
-        {%- if not loop.last %}
-
-            union all
-        {%- endif %}
+        from {{ table.relation }}
     {%- endfor %}
 
 ),
 
 files as (
 
-    {%- if loaded_files_exists %}
-        select
-            system,
-            table_name,
-            extract_id,
-            status,
-            loaded_at
-        from {{ loaded_files }}
-    {%- else %}
-        select
-            cast(null as varchar) as system,  -- noqa: RF04
-            cast(null as varchar) as table_name,
-            cast(null as varchar) as extract_id,
-            cast(null as varchar) as status,
-            cast(null as timestamp with time zone) as loaded_at
-        where 1 = 0
-    {%- endif %}
+    select * from {{ ref('stg_meta__loaded_files') }}
 
 ),
 

@@ -1,5 +1,5 @@
 {#-
-    Issue 8: which KPIs this clinic's data can compute (grain: kpi). A KPI is computable when
+    Which KPIs this clinic's data can compute (grain: kpi). A KPI is computable when
     every required table of kpi_requirements is present in data_coverage, and for each
     `any_of` group at least one of its tables is. Otherwise it is not computable: every KPI
     mart leaves it out (no rows, never a 0) and `reason` says why in words, e.g.

@@ -29,7 +29,7 @@ renamed as (
         cast(checked_in_at as timestamptz) as checked_in_at,
         cast(checked_out_at as timestamptz) as checked_out_at,
         cast(cancelled_at as timestamptz) as cancelled_at,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

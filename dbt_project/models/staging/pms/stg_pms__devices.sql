@@ -13,7 +13,7 @@ renamed as (
         cast(device_type as varchar) as device_type,
         cast(purchase_cost as decimal(18, 2)) as purchase_cost,
         cast(purchased_on as date) as purchased_on,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

@@ -12,7 +12,7 @@ renamed as (
         cast(form_type as varchar) as form_type,
         cast(sent_at as timestamptz) as sent_at,
         cast(completed_at as timestamptz) as completed_at,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

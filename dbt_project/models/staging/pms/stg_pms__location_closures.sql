@@ -9,7 +9,7 @@ renamed as (
         cast(location_id as varchar) as location_id,
         cast(closed_on as date) as closed_on,
         cast(reason as varchar) as reason,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

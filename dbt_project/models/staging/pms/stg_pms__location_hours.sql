@@ -12,7 +12,7 @@ renamed as (
         cast(valid_to as date) as valid_to,
         cast(opens_at as time) as opens_at,
         cast(closes_at as time) as closes_at,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

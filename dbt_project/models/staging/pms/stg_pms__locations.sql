@@ -14,7 +14,7 @@ renamed as (
         -- dates
         cast(opened_on as date) as opened_on,
         cast(closed_on as date) as closed_on,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

@@ -10,7 +10,7 @@ renamed as (
         cast(name as varchar) as name,
         cast(price as decimal(18, 2)) as price,
         cast(billing_period_months as integer) as billing_period_months,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

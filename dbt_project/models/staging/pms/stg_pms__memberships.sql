@@ -13,7 +13,7 @@ renamed as (
         cast(status as varchar) as status,
         cast(started_on as date) as started_on,
         cast(cancelled_on as date) as cancelled_on,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

@@ -20,7 +20,7 @@ ages as (
                 < extract(month from source.date_of_birth) * 100 + extract(day from source.date_of_birth)
                 then 1
             else 0
-        end as age_years,
+        end as age_years
     from source
     cross join as_of
 ),
@@ -52,7 +52,7 @@ renamed as (
         cast(acquisition_channel as varchar) as acquisition_channel,
         -- timestamps
         cast(created_at as timestamptz) as created_at,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from ages
 )
 

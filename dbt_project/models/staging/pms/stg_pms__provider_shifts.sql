@@ -11,7 +11,7 @@ renamed as (
         cast(location_id as varchar) as location_id,
         cast(shift_start as timestamptz) as shift_start,
         cast(shift_end as timestamptz) as shift_end,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

@@ -15,7 +15,7 @@ renamed as (
         cast(is_revenue_generating as boolean) as is_revenue_generating,
         cast(hired_on as date) as hired_on,
         cast(terminated_on as date) as terminated_on,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

@@ -12,7 +12,7 @@ renamed as (
         cast(room_type as varchar) as room_type,
         cast(active_from as date) as active_from,
         cast(active_to as date) as active_to,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

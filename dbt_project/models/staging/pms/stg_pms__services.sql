@@ -13,7 +13,7 @@ renamed as (
         cast(default_duration_min as integer) as default_duration_min,
         cast(list_price as decimal(18, 2)) as list_price,
         cast(device_type_required as varchar) as device_type_required,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

@@ -21,7 +21,7 @@ renamed as (
         cast(net_amount as decimal(18, 2)) as net_amount,
         cast(cost_amount as decimal(18, 2)) as cost_amount,
         -- timestamps
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

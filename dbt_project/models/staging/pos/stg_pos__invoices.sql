@@ -13,7 +13,7 @@ renamed as (
         cast(provider_id as varchar) as provider_id,
         cast(status as varchar) as status,
         cast(issued_at as timestamptz) as issued_at,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

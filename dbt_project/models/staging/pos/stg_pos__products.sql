@@ -13,7 +13,7 @@ renamed as (
         cast(category as varchar) as category,
         cast(unit_cost as decimal(18, 2)) as unit_cost,
         cast(retail_price as decimal(18, 2)) as retail_price,
-        cast(updated_at as timestamptz) as updated_at,
+        cast(updated_at as timestamptz) as updated_at
     from source
 )
 

@@ -1,0 +1,245 @@
+{#-
+    Grain: appointment x kpi. The additive events behind every appointment-based KPI
+    (docs/kpis.md), dated by scheduled_start's local date at the appointment's location and carrying
+    the breakdown keys (provider, service category, patient type, room). kpi marts roll them up
+    with the `kpi_rollup` macro, so each definition lives here once.
+      completed_visits             completed appointments (sum)
+      no_show_rate                 no_show / appointments not cancelled >= late_cancel_hours ahead
+      late_cancellation_rate       cancelled < late_cancel_hours ahead / the same denominator
+      consult_conversion_rate      completed consultations followed by a completed
+                                   non-consultation visit of the patient within
+                                   consult_window_days (local dates) / completed consultations
+      confirmation_response_rate   responses confirmed|reschedule_requested|cancelled / requests
+      reschedule_capture_rate      reschedule requests followed by a new appointment (linked by
+                                   rescheduled_from_appointment_id, or booked within
+                                   reschedule_window_days after the request) / requests
+      intake_completion_rate       non-cancelled appointments with forms sent whose forms were
+                                   all completed before scheduled_start / those appointments
+      rebooking_rate               completed visits with a later appointment booked between
+                                   checked_in_at and checked_out_at + rebook_grace_minutes
+      avg_revenue_per_appointment  net revenue of paid invoices linked to completed
+                                   appointments / completed appointments (only with POS data)
+-#}
+with
+
+appointments as (
+    select * from {{ ref('fct_appointments') }}
+),
+
+intake_forms as (
+    select * from {{ ref('stg_pms__intake_forms') }}
+),
+
+invoices as (
+    select * from {{ ref('stg_pos__invoices') }}
+),
+
+-- consultations converted: a completed non-consultation visit of the same patient after the
+-- consultation's start and at most consult_window_days later (by local date)
+consult_conversions as (
+    select distinct consults.appointment_id
+    from appointments as consults
+    inner join appointments as later
+        on
+            consults.patient_key = later.patient_key
+            and later.is_completed
+            and not later.is_consultation
+            and consults.scheduled_start < later.scheduled_start
+            and later.scheduled_date <= cast(
+                {{ dbt.dateadd('day', var('consult_window_days'), 'consults.scheduled_date') }} as date
+            )
+    where consults.is_completed and consults.is_consultation
+),
+
+reschedule_requests as (
+    select
+        appointment_id,
+        patient_key,
+        case
+            when confirmation_response = 'reschedule_requested'
+                then coalesce(confirmation_responded_at, cancelled_at)
+            else coalesce(cancelled_at, confirmation_responded_at)
+        end as requested_at
+    from appointments
+    where confirmation_response = 'reschedule_requested' or cancellation_reason = 'reschedule'
+),
+
+-- two joins, not one OR-join: an OR condition would force a nested-loop join
+reschedules_captured as (
+    select requests.appointment_id
+    from reschedule_requests as requests
+    inner join appointments as rebooked
+        on requests.appointment_id = rebooked.rescheduled_from_appointment_id
+    union
+    select requests.appointment_id
+    from reschedule_requests as requests
+    inner join appointments as rebooked
+        on
+            requests.patient_key = rebooked.patient_key
+            and requests.appointment_id <> rebooked.appointment_id
+            and requests.requested_at <= rebooked.booked_at
+            and rebooked.booked_at <= {{ dbt.dateadd('day', var('reschedule_window_days'), 'requests.requested_at') }}
+),
+
+intake_by_appointment as (
+    select
+        intake_forms.appointment_id,
+        min(
+            case
+                when
+                    intake_forms.completed_at is not null
+                    and intake_forms.completed_at < appointments.scheduled_start then 1
+                else 0
+            end
+        ) as all_completed
+    from intake_forms
+    inner join appointments on intake_forms.appointment_id = appointments.appointment_id
+    group by intake_forms.appointment_id
+),
+
+rebooked_visits as (
+    select distinct visits.appointment_id
+    from appointments as visits
+    inner join appointments as next_booking
+        on
+            visits.patient_key = next_booking.patient_key
+            and visits.appointment_id <> next_booking.appointment_id
+            and visits.scheduled_start < next_booking.scheduled_start
+            and next_booking.booked_at >= coalesce(visits.checked_in_at, visits.scheduled_start)
+            and next_booking.booked_at <= {{ dbt.dateadd(
+                'minute', var('rebook_grace_minutes'), 'coalesce(visits.checked_out_at, visits.scheduled_end)'
+            ) }}
+    where visits.is_completed
+),
+
+flags as (
+    select
+        appointments.*,
+        not(appointments.is_cancelled and not appointments.is_late_cancellation) as in_no_show_base,
+        consult_conversions.appointment_id is not null as is_converted_consult,
+        reschedule_requests.appointment_id is not null as is_reschedule_request,
+        reschedules_captured.appointment_id is not null as is_reschedule_captured,
+        intake_by_appointment.appointment_id is not null and not appointments.is_cancelled as in_intake_base,
+        coalesce(intake_by_appointment.all_completed = 1, false) as is_intake_complete,
+        rebooked_visits.appointment_id is not null as is_rebooked
+    from appointments
+    left join consult_conversions on appointments.appointment_id = consult_conversions.appointment_id
+    left join reschedule_requests on appointments.appointment_id = reschedule_requests.appointment_id
+    left join reschedules_captured on appointments.appointment_id = reschedules_captured.appointment_id
+    left join intake_by_appointment on appointments.appointment_id = intake_by_appointment.appointment_id
+    left join rebooked_visits on appointments.appointment_id = rebooked_visits.appointment_id
+),
+
+events as (
+    select
+        appointment_id,
+        'completed_visits' as kpi,
+        'sum' as value_kind,
+        0 as window_minutes,
+        1 as numerator,
+        cast(null as double) as denominator
+    from flags
+    where is_completed
+    union all
+    select
+        appointment_id,
+        'no_show_rate' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        case when is_no_show then 1 else 0 end as numerator,
+        1 as denominator
+    from flags
+    where in_no_show_base
+    union all
+    select
+        appointment_id,
+        'late_cancellation_rate' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        case when is_late_cancellation then 1 else 0 end as numerator,
+        1 as denominator
+    from flags
+    where in_no_show_base
+    union all
+    select
+        appointment_id,
+        'consult_conversion_rate' as kpi,
+        'ratio' as value_kind,
+        {{ var('consult_window_days') }} * 1440 as window_minutes,
+        case when is_converted_consult then 1 else 0 end as numerator,
+        1 as denominator
+    from flags
+    where is_completed and is_consultation
+    union all
+    select
+        appointment_id,
+        'confirmation_response_rate' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        case
+            when confirmation_response in ('confirmed', 'reschedule_requested', 'cancelled') then 1 else 0
+        end as numerator,
+        1 as denominator
+    from flags
+    where confirmation_requested_at is not null
+    union all
+    select
+        appointment_id,
+        'reschedule_capture_rate' as kpi,
+        'ratio' as value_kind,
+        {{ var('reschedule_window_days') }} * 1440 as window_minutes,
+        case when is_reschedule_captured then 1 else 0 end as numerator,
+        1 as denominator
+    from flags
+    where is_reschedule_request
+    union all
+    select
+        appointment_id,
+        'intake_completion_rate' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        case when is_intake_complete then 1 else 0 end as numerator,
+        1 as denominator
+    from flags
+    where in_intake_base
+    union all
+    select
+        appointment_id,
+        'rebooking_rate' as kpi,
+        'ratio' as value_kind,
+        {{ var('rebook_grace_minutes') }} as window_minutes,
+        case when is_rebooked then 1 else 0 end as numerator,
+        1 as denominator
+    from flags
+    where is_completed
+    union all
+    select
+        appointment_id,
+        'avg_revenue_per_appointment' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        net_revenue as numerator,
+        1 as denominator
+    from flags
+    where is_completed and exists (select 1 from invoices)
+),
+
+final as (
+    select
+        events.appointment_id,
+        events.kpi,
+        flags.location_id,
+        flags.scheduled_date as event_date,
+        flags.provider_id,
+        flags.room_id,
+        flags.service_category,
+        flags.patient_type,
+        events.value_kind,
+        events.window_minutes,
+        cast(events.numerator as double) as numerator,
+        cast(events.denominator as double) as denominator
+    from events
+    inner join flags on events.appointment_id = flags.appointment_id
+)
+
+select * from final

@@ -1,0 +1,137 @@
+"""`medspa serving ...`: the PostgreSQL serving target's local cluster and its readers.
+
+- `pg-packages` / `pg-start` / `pg-stop`: what `make pg` and `make pg-stop` run (a cluster
+  under `<data-dir>/pg`, see `serving.pg_cluster`).
+- `add-reader NAME --password-env VAR [--location ID ...]`: a login for a location manager
+  (or, without `--location`, the whole chain). The password is read from the named variable,
+  never from the command line, where `ps` and shell history would keep it.
+Secrets stay out of the terminal: the owner's URL is written to a 0600 file and the printed
+`export` line reads it from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+
+from medspa.cli import add_data_dir_option
+from medspa.settings import Settings
+
+DEFAULT_PORT = 5433
+DATABASE, OWNER = "serving", "medspa_owner"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    subs = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    subs.add_parser("pg-packages", help="install Debian's PostgreSQL, pgJDBC and psqlODBC")
+    start = subs.add_parser("pg-start", help="start the local cluster; create database + roles")
+    add_data_dir_option(start)
+    start.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("MEDSPA_PG_PORT", DEFAULT_PORT)),
+        help=f"TCP port on 127.0.0.1 (default: $MEDSPA_PG_PORT or {DEFAULT_PORT})",
+    )
+    stop = subs.add_parser("pg-stop", help="stop the local cluster")
+    add_data_dir_option(stop)
+    reader = subs.add_parser("add-reader", help="create a login role for a BI reader")
+    reader.add_argument("name", help="role name (lower-case letters, digits, _)")
+    reader.add_argument(
+        "--password-env", required=True, metavar="VAR", help="variable holding the password"
+    )
+    reader.add_argument(
+        "--location",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="location_id this reader may see (repeat; none = the whole chain)",
+    )
+
+
+def _start(args: argparse.Namespace) -> int:
+    from serving import pg_cluster, pg_roles
+    from serving.pg_url import with_user
+
+    settings = Settings.from_env(args.data_dir)
+    cluster = pg_cluster.init_cluster(settings.pg_dir, args.port)
+    pg_cluster.start(cluster)
+    url_file = settings.pg_dir / "serving_url"
+    if url_file.exists():
+        url = url_file.read_text().strip()
+    else:
+        base = f"postgresql://127.0.0.1:{cluster.port}/{DATABASE}?sslmode=require"
+        url = with_user(base, OWNER, secrets.token_urlsafe(24))
+        url_file.touch(mode=0o600)
+        url_file.write_text(url + "\n")
+    from urllib.parse import unquote, urlsplit
+
+    owner_password = unquote(urlsplit(url).password or "")
+    cluster.psql_superuser(pg_roles.bootstrap_sql(DATABASE, OWNER, owner_password))
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        notes = pg_roles.ensure_base_roles(conn, settings.bi_password)
+    print(f"PostgreSQL serving cluster running: {cluster.pgdata} (log {cluster.log_file})")
+    print("Publish into it (every `medspa run` / nightly run then also writes PostgreSQL):")
+    print(f'  export MEDSPA_SERVING_URL="$(cat {url_file})"')
+    print("Metabase (Add database -> PostgreSQL) / Power BI (Get Data -> PostgreSQL database):")
+    print(f"  host 127.0.0.1   port {cluster.port}   database {DATABASE}")
+    print(f"  user {pg_roles.BI_ROLE}   password: the value of MEDSPA_BI_PASSWORD   SSL: required")
+    print(f"  (self-signed certificate: {cluster.pgdata / 'server.crt'})")
+    for note in notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from serving import pg_cluster
+
+    settings = Settings.from_env(args.data_dir)
+    pgdata = settings.pg_dir / "pgdata"
+    if not (pgdata / "PG_VERSION").exists():
+        print(f"no cluster under {settings.pg_dir}")
+        return 0
+    stopped = pg_cluster.stop(pg_cluster.Cluster(settings.pg_dir, 0))
+    print("PostgreSQL stopped" if stopped else "PostgreSQL was not running")
+    return 0
+
+
+def _add_reader(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from serving import pg_roles
+    from serving.pg_url import mask_url
+
+    settings = Settings.from_env()
+    if not settings.serving_url:
+        print(
+            "MEDSPA_SERVING_URL is not set: there is no PostgreSQL serving target", file=sys.stderr
+        )
+        return 2
+    password = os.environ.get(args.password_env, "")
+    if not password:
+        print(
+            f"{args.password_env} is empty or not set: no password for {args.name}", file=sys.stderr
+        )
+        return 2
+    try:
+        with psycopg.connect(settings.serving_url, autocommit=True) as conn:
+            pg_roles.add_reader(conn, args.name, password, args.location or None)
+    except (ValueError, psycopg.Error) as exc:
+        print(f"add-reader failed on {mask_url(settings.serving_url)}: {exc}", file=sys.stderr)
+        return 1
+    scope = ", ".join(args.location) if args.location else "the whole chain"
+    print(f"reader {args.name} can log in and sees {scope}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "pg-packages":
+        from serving import pg_cluster
+
+        installed = pg_cluster.install_packages()
+        print(f"installed: {' '.join(installed)}" if installed else "PostgreSQL packages present")
+        return 0
+    return {"pg-start": _start, "pg-stop": _stop, "add-reader": _add_reader}[args.action](args)

@@ -1,0 +1,91 @@
+"""How dbt is called: its arguments and environment, built in one place for every caller.
+
+`medspa transform` (in-process through dbtRunner), the Dagster dbt assets (dagster-dbt's
+subprocess), the manifest build (`dbt parse`) and the benchmarks all run the same project
+against the same warehouse. profiles.yml reads `MEDSPA_WAREHOUSE_PATH` and `MEDSPA_PHI_KEY`, and
+dbt re-parses the whole project when parse and run see different values, so the arguments and
+the environment have one definition: `dbt_invocation()`, a pure function of the settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from medspa.settings import DBT_PROJECT_DIR, Settings, resolve_phi_key
+
+
+@dataclass(frozen=True)
+class DbtInvocation:
+    """A dbt command line (without the executable) and the environment it must run with."""
+
+    args: list[str]
+    env: dict[str, str]
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Variables dbt needs (profiles.yml reads them); identical for parse and run.
+
+    Raises PhiKeyError for an empty or short key: every dbt run pseudonymises.
+    """
+    return {
+        "MEDSPA_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "MEDSPA_PHI_KEY": resolve_phi_key(settings.phi_key),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def dbt_invocation(
+    settings: Settings,
+    command: str = "build",
+    *,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+    full_refresh: bool = False,
+    select: Sequence[str] | None = None,
+) -> DbtInvocation:
+    """`dbt <command>` against the project, writing artifacts under the data directory.
+
+    `target_path` defaults to `<data-dir>/dbt_target` and `log_path` to `<data-dir>/dbt_logs`,
+    so nothing a run writes lands in the repository.
+    """
+    args = [
+        command,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path or settings.data_dir / "dbt_target"),
+        "--log-path",
+        str(log_path or settings.data_dir / "dbt_logs"),
+    ]
+    if full_refresh:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", *select]
+    return DbtInvocation(args=args, env=dbt_env(settings))
+
+
+@contextmanager
+def dbt_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """The process environment updated with `values` while dbt starts, restored afterwards.
+
+    dbtRunner (in-process) and dagster-dbt (which copies `os.environ` into its subprocess) both
+    read the process environment; restoring it keeps one run's data directory from leaking
+    into the next run of the same process (tests, `medspa run`).
+    """
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

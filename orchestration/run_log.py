@@ -1,0 +1,85 @@
+"""One row per nightly run -- published, blocked or failed -- kept in the warehouse at once.
+
+`ops.run_log` used to be written only by a run that published, so the runs that mattered most
+(a blocking check stopped publishing, dbt failed) left no trace on the data-quality page. Now
+every run's record is upserted into the warehouse's `raw_meta.run_log` when the run ends
+(`medspa run`, or the run-status sensor for schedule, sensor and UI runs), and the serving
+asset publishes that whole table, so a failed run appears in serving's `ops.run_log` at the
+next successful publish. The record holds counts, check names and statuses, never a value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import astuple, dataclass
+from pathlib import Path
+
+import duckdb
+from dagster import DagsterInstance
+
+from orchestration import run_events
+from serving.publish import RUN_LOG_COLUMNS
+
+PUBLISHED, BLOCKED, FAILED = "published", "blocked", "failed"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run as the log shows it; `blocked_by` names `asset:check` pairs, comma-separated."""
+
+    run_id: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime
+    rows_loaded: int
+    checks_passed: int
+    checks_warned: int
+    checks_failed: int
+    status: str  # published | blocked | failed
+    blocked_by: str | None
+    demo_key_on_real_data: bool
+
+    def row(self) -> tuple:
+        return astuple(self)
+
+
+def record_of(
+    instance: DagsterInstance, run_id: str, *, published: bool, demo_key_on_real_data: bool
+) -> RunRecord:
+    """The run's record from its event log: counts, and the blocking checks that failed."""
+    outcomes = run_events.check_outcomes(instance, run_id)
+    blocked = run_events.failed_blocking(outcomes)
+    counts = {o: sum(c.outcome == o for c in outcomes) for o in ("passed", "warned", "failed")}
+    status = PUBLISHED if published else BLOCKED if blocked else FAILED
+    return RunRecord(
+        run_id=run_id,
+        started_at=run_events.run_started_at(instance, run_id),
+        finished_at=dt.datetime.now(dt.UTC),
+        rows_loaded=run_events.rows_loaded(run_events.materializations(instance, run_id)),
+        checks_passed=counts["passed"],
+        checks_warned=counts["warned"],
+        checks_failed=counts["failed"],
+        status=status,
+        blocked_by=", ".join(f"{c.asset}:{c.check_name}" for c in blocked) or None,
+        demo_key_on_real_data=demo_key_on_real_data,
+    )
+
+
+def write_record(warehouse_path: Path, record: RunRecord) -> None:
+    """Upsert the run's row into `raw_meta.run_log` (creating it); no warehouse, no record."""
+    if not warehouse_path.exists():
+        return  # nothing was loaded: there is no warehouse to keep the record in
+    from safeio.private import private_umask
+
+    with private_umask():
+        con = duckdb.connect(str(warehouse_path))
+    try:
+        con.execute("create schema if not exists raw_meta")
+        con.execute(f"create table if not exists raw_meta.run_log ({RUN_LOG_COLUMNS})")
+        con.execute("begin")
+        con.execute("delete from raw_meta.run_log where run_id = ?", [record.run_id])
+        con.execute(
+            "insert into raw_meta.run_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", record.row()
+        )
+        con.execute("commit")
+    finally:
+        con.close()

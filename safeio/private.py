@@ -1,0 +1,43 @@
+"""Owner-only files and folders for everything that can hold patient data.
+
+The warehouse (raw PHI), dlt's working folder, run logs and kept validation results are
+created 0600 / 0700 whatever the process umask, so another account on the machine cannot
+read them. `serving.duckdb` and the site hold no PHI and keep the umask's modes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) if needed and make it owner-only (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Make an existing file owner-only (0600); a missing file is left alone."""
+    if path.exists():
+        path.chmod(PRIVATE_FILE_MODE)
+
+
+@contextmanager
+def private_umask() -> Iterator[None]:
+    """Files created inside are owner-only (DuckDB's database and WAL files, dlt's packages).
+
+    The umask is per process: used only around the loader's own writes, which run one at a
+    time, and restored afterwards.
+    """
+    saved = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(saved)

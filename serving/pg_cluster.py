@@ -1,0 +1,219 @@
+"""A local PostgreSQL cluster from Debian's packages: `make pg`, `make pg-stop` and the tests.
+
+Why a module and not a Makefile recipe: the tests start their throwaway cluster exactly the
+way `make pg` does, so both call `init_cluster` / `start` / `stop` here. PostgreSQL refuses
+to run as root, so when we are root every server binary runs as the `postgres` system user
+(`runuser -u postgres -- ...`) and the data directory is handed to that user. The cluster
+listens on 127.0.0.1 and a unix socket only, with scram-sha-256 passwords and TLS on
+(a self-signed certificate; replace `server.crt`/`server.key` with a real one to go beyond
+localhost). The superuser is reachable only through the unix socket with peer auth.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Debian packages the serving target and its client tests need.
+DEBIAN_PACKAGES = ("postgresql", "libpostgresql-jdbc-java", "odbc-postgresql", "unixodbc")
+JDBC_JAR = Path("/usr/share/java/postgresql.jar")
+ODBC_DRIVER = "PostgreSQL Unicode"
+
+
+def bin_dir() -> Path | None:
+    """The newest installed PostgreSQL's bin folder (Debian layout), None when absent."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+    )
+    return found[-1].parent if found else None
+
+
+def missing_packages() -> list[str]:
+    """Which of `DEBIAN_PACKAGES` are not installed (checked by the files we use)."""
+    have = {
+        "postgresql": bin_dir() is not None,
+        "libpostgresql-jdbc-java": JDBC_JAR.exists(),
+        "odbc-postgresql": Path("/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so").exists()
+        or any(Path("/usr/lib").glob("*/odbc/psqlodbcw.so")),
+        "unixodbc": shutil.which("odbcinst") is not None,
+    }
+    return [p for p in DEBIAN_PACKAGES if not have[p]]
+
+
+def install_packages() -> list[str]:
+    """apt-get install what is missing (sudo when not root); returns what was installed."""
+    missing = missing_packages()
+    if missing:
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
+    return missing
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (throwaway clusters of tests and benchmarks)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def superuser() -> str:
+    """The cluster's superuser: `postgres` when we are root, else the current user."""
+    return "postgres" if os.geteuid() == 0 else getpass.getuser()
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """One cluster: its folder (data, socket, log, certificate) and TCP port."""
+
+    root: Path
+    port: int
+
+    @property
+    def pgdata(self) -> Path:
+        return self.root / "pgdata"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "server.log"
+
+    def run(self, *cmd: str, sql: str | None = None) -> str:
+        """A PostgreSQL binary as the server user; `sql` goes to stdin (never argv or ps)."""
+        binary = bin_dir()
+        if binary is None:
+            raise FileNotFoundError("PostgreSQL is not installed (make pg installs it)")
+        full = _as_server_user([str(binary / cmd[0]), *cmd[1:]])
+        proc = subprocess.run(full, input=sql, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip()}")
+        return proc.stdout
+
+    def psql_superuser(self, sql: str, database: str = "postgres") -> str:
+        """SQL as the superuser over the unix socket (peer auth), stopping at the first error."""
+        return self.run(
+            "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
+            "-p", str(self.port), "-U", superuser(), "-d", database, "-f", "-", sql=sql,
+        )  # fmt: skip
+
+    def is_running(self) -> bool:
+        if not (self.pgdata / "postmaster.pid").exists():
+            return False
+        try:
+            self.run("pg_ctl", "status", "-D", str(self.pgdata))
+        except RuntimeError:
+            return False
+        return True
+
+
+def _grant_traverse(path: Path) -> None:
+    """Let the server user reach `path`: search (x) on every ancestor that lacks it for others.
+
+    pytest's and many users' folders are 0700; `postgres` must still be able to walk down to
+    its data directory. Only the execute bit is added, never read.
+    """
+    if os.geteuid() != 0:
+        return
+    for parent in reversed(path.parents):
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
+def _chown_server_user(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+
+
+def _self_signed_cert(pgdata: Path) -> None:
+    """server.crt/server.key for CN=localhost (10 years); Power BI's connector wants TLS."""
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout", str(pgdata / "server.key"), "-out", str(pgdata / "server.crt"),
+        ],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    for name in ("server.key", "server.crt"):
+        (pgdata / name).chmod(0o600)
+        _chown_server_user(pgdata / name)
+
+
+CONF = """
+# medspa-warehouse serving cluster (written by serving/pg_cluster.py)
+listen_addresses = '127.0.0.1'
+port = {port}
+unix_socket_directories = '{socket_dir}'
+password_encryption = 'scram-sha-256'
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+max_connections = 50
+shared_buffers = 128MB
+logging_collector = off
+"""
+
+#: Superuser by unix socket and peer auth only; everyone else scram over TLS on loopback.
+HBA = """
+local   all   {superuser}   peer
+local   all   all           scram-sha-256
+hostssl all   all   127.0.0.1/32   scram-sha-256
+hostnossl all all   0.0.0.0/0      reject
+"""
+
+
+def init_cluster(root: Path, port: int) -> Cluster:
+    """initdb into `root/pgdata` (once), with our config, TLS certificate and pg_hba."""
+    cluster = Cluster(root.resolve(), port)
+    if (cluster.pgdata / "PG_VERSION").exists():
+        # An existing cluster keeps the port it was made with (clients already use it).
+        conf = (cluster.pgdata / "postgresql.conf").read_text().splitlines()
+        ports = [int(line.split("=")[1]) for line in conf if line.startswith("port = ")]
+        return Cluster(cluster.root, ports[-1] if ports else port)
+    for folder in (cluster.root, cluster.socket_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+        _chown_server_user(folder)
+    _grant_traverse(cluster.root)
+    cluster.run(
+        "initdb", "-D", str(cluster.pgdata), "-U", superuser(), "-E", "UTF8",
+        "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256",
+    )  # fmt: skip
+    with (cluster.pgdata / "postgresql.conf").open("a") as conf:
+        conf.write(CONF.format(port=port, socket_dir=cluster.socket_dir))
+    (cluster.pgdata / "pg_hba.conf").write_text(HBA.format(superuser=superuser()))
+    _self_signed_cert(cluster.pgdata)
+    return cluster
+
+
+def start(cluster: Cluster, timeout_s: int = 60) -> None:
+    """Start the server (no-op when running) and wait until it accepts connections."""
+    if cluster.is_running():
+        return
+    log = cluster.log_file
+    log.touch()
+    _chown_server_user(log)
+    cluster.run(
+        "pg_ctl", "start", "-D", str(cluster.pgdata), "-l", str(log), "-w", "-t", str(timeout_s)
+    )
+
+
+def stop(cluster: Cluster) -> bool:
+    """Fast shutdown (open sessions are ended); False when it was not running."""
+    if not cluster.is_running():
+        return False
+    cluster.run("pg_ctl", "stop", "-D", str(cluster.pgdata), "-m", "fast", "-w")
+    return True

@@ -1,0 +1,244 @@
+"""Write-audit-publish of `serving.duckdb`: the only database BI tools and the site read.
+
+Write: a new file `serving.duckdb.tmp-<run>` gets the marts (schema `marts`: every model of
+marts/core, marts/kpi, marts/ops and the seeds) copied from the warehouse, opened read-only,
+plus the pipeline-health tables (schema `ops`). Audit: the file holds only `marts` and `ops`,
+no column whose name is a PHI column of the contract, and every mart has the warehouse's row
+count. Publish: `os.replace()` onto `serving.duckdb`, atomic on one filesystem, so readers see
+the old or the new file and never a half-written one. Any failure removes the temp file and
+leaves the previous serving file byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingestion.contract import load_contract
+from safeio.sqlquote import quote_ident, sql_str
+
+#: Columns of serving's `ops.run_log`; the warehouse's `raw_meta.run_log` has the same shape.
+RUN_LOG_COLUMNS = """run_id varchar, started_at timestamp with time zone,
+    finished_at timestamp with time zone, rows_loaded bigint, checks_passed bigint,
+    checks_warned bigint, checks_failed bigint, status varchar, blocked_by varchar,
+    demo_key_on_real_data boolean"""
+
+
+ALLOWED_SCHEMAS = ("marts", "ops")
+
+#: Never in serving: contract PHI columns, message bodies, the quarantine's raw record.
+EXTRA_FORBIDDEN_COLUMNS = ("body", "raw_record", "file_sha256")
+
+OPS_DDL: dict[str, str] = {
+    "check_results": """create table ops.check_results (
+        check_name varchar, asset varchar, severity varchar, passed boolean,
+        description varchar, evaluated_at timestamp with time zone, run_id varchar)""",
+    "quarantine_summary": """create table ops.quarantine_summary (
+        system varchar, table_name varchar, source_file varchar, reason varchar, rows bigint)""",
+    "loaded_files": """create table ops.loaded_files (
+        load_id varchar, file_path varchar, system varchar, table_name varchar,
+        extract_id varchar, status varchar, refusal_reason varchar, rows_read bigint,
+        rows_inserted bigint, rows_updated bigint, rows_unchanged bigint,
+        rows_quarantined bigint, loaded_at timestamp with time zone)""",
+    "run_log": f"create table ops.run_log ({RUN_LOG_COLUMNS})",
+}
+
+
+class PublishAuditError(RuntimeError):
+    """The built serving file failed its audit; the previous one stays published."""
+
+
+@dataclass(frozen=True)
+class MartRelation:
+    """A warehouse relation that is published: schema and table in the warehouse."""
+
+    schema: str
+    name: str
+
+
+@dataclass
+class OpsData:
+    """Pipeline-health rows gathered by the orchestrator for this run."""
+
+    check_results: list[tuple[Any, ...]] = field(default_factory=list)
+    #: This run's `RunRecord.row()`, if the warehouse's `raw_meta.run_log` does not hold it.
+    run_log_row: tuple[Any, ...] | None = None
+
+
+def forbidden_columns() -> set[str]:
+    """Column names that must never reach serving (PHI of the contract and friends)."""
+    phi = {c for t in load_contract().tables for c in t.phi_columns}
+    return phi | set(EXTRA_FORBIDDEN_COLUMNS)
+
+
+def mart_relations(manifest: Mapping[str, Any]) -> list[MartRelation]:
+    """Models under models/marts/ and all seeds, as dbt materialises them."""
+    relations = []
+    for node in manifest["nodes"].values():
+        is_mart = node["resource_type"] == "model" and node["original_file_path"].startswith(
+            "models/marts/"
+        )
+        if is_mart or node["resource_type"] == "seed":
+            relations.append(MartRelation(node["schema"], node.get("alias") or node["name"]))
+    return sorted(relations, key=lambda r: r.name)
+
+
+_q = quote_ident
+
+
+def _copy_marts(
+    con: duckdb.DuckDBPyConnection, relations: Sequence[MartRelation]
+) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for rel in relations:
+        con.execute(
+            f"create table marts.{_q(rel.name)} as select * from wh.{_q(rel.schema)}.{_q(rel.name)}"
+        )
+        counts[rel.name] = con.execute(f"select count(*) from marts.{_q(rel.name)}").fetchone()[0]
+    return counts
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = ? and table_schema = ? and table_name = ?",
+            [catalog, schema, table],
+        ).fetchone()[0]
+    )
+
+
+def _write_ops(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | None) -> None:
+    for ddl in OPS_DDL.values():
+        con.execute(ddl)
+    if ops.check_results:
+        con.executemany(
+            "insert into ops.check_results values (?, ?, ?, ?, ?, ?, ?)", ops.check_results
+        )
+    if _has_table(con, "wh", "raw_quarantine", "rejected_rows"):
+        # Grouped counts only: raw_record (the rejected row, PHI) never leaves the warehouse.
+        con.execute(
+            """insert into ops.quarantine_summary
+            select system, table_name, source_file, reason, count(*)
+            from wh.raw_quarantine.rejected_rows group by all order by all"""
+        )
+    if _has_table(con, "wh", "raw_meta", "loaded_files"):
+        cols = (
+            "load_id, file_path, system, table_name, extract_id, status, refusal_reason, "
+            "rows_read, rows_inserted, rows_updated, rows_unchanged, rows_quarantined, loaded_at"
+        )
+        con.execute(
+            f"insert into ops.loaded_files select {cols} from wh.raw_meta.loaded_files "
+            "order by loaded_at, file_path"
+        )
+    _write_run_log(con, ops, previous)
+
+
+def _write_run_log(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | None) -> None:
+    """Every run the warehouse recorded (failed and blocked ones too), plus older history.
+
+    Rows of the previous serving file whose run the warehouse does not know (published before
+    the warehouse kept a log) are carried forward by column name.
+    """
+    if _has_table(con, "wh", "raw_meta", "run_log"):
+        con.execute("insert into ops.run_log by name select * from wh.raw_meta.run_log")
+    if ops.run_log_row is not None:
+        con.execute("delete from ops.run_log where run_id = ?", [ops.run_log_row[0]])
+        marks = ", ".join("?" * len(ops.run_log_row))
+        con.execute(f"insert into ops.run_log values ({marks})", ops.run_log_row)
+    if previous is not None and previous.exists():
+        con.execute(f"attach {sql_str(previous)} as prev (read_only)")
+        if _has_table(con, "prev", "ops", "run_log"):
+            con.execute(
+                """insert into ops.run_log by name select * from prev.ops.run_log p
+                where not exists (select 1 from ops.run_log r where r.run_id = p.run_id)"""
+            )
+        con.execute("detach prev")
+
+
+def build_serving(
+    warehouse_path: Path,
+    tmp_path: Path,
+    relations: Sequence[MartRelation],
+    ops: OpsData,
+    previous: Path | None = None,
+) -> dict[str, int]:
+    """Write step: a fresh DuckDB file with `marts` and `ops`; returns rows per mart."""
+    tmp_path.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp_path))
+    try:
+        con.execute(f"attach {sql_str(warehouse_path)} as wh (read_only)")
+        missing = [r.name for r in relations if not _has_table(con, "wh", r.schema, r.name)]
+        if missing:
+            raise PublishAuditError(f"marts missing from the warehouse: {', '.join(missing)}")
+        con.execute("create schema marts")
+        con.execute("create schema ops")
+        counts = _copy_marts(con, relations)
+        _write_ops(con, ops, previous)
+        con.execute("detach wh")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return counts
+
+
+def audit_serving(tmp_path: Path, expected_counts: Mapping[str, int]) -> None:
+    """Audit step: only marts/ops, no forbidden column, row counts as in the warehouse."""
+    con = duckdb.connect(str(tmp_path), read_only=True)
+    try:
+        schemas = {
+            s
+            for (s,) in con.execute(
+                "select distinct table_schema from information_schema.tables"
+            ).fetchall()
+        }
+        extra = sorted(schemas - set(ALLOWED_SCHEMAS))
+        if extra:
+            raise PublishAuditError(f"serving would contain schemas {extra}; only marts and ops")
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+        ).fetchall()
+        bad = sorted(f"{s}.{t}.{c}" for s, t, c in columns if c.lower() in forbidden_columns())
+        if bad:
+            raise PublishAuditError(f"PHI column names would be published: {', '.join(bad)}")
+        for name, expected in expected_counts.items():
+            got = con.execute(f"select count(*) from marts.{_q(name)}").fetchone()[0]
+            if got != expected:
+                raise PublishAuditError(f"marts.{name}: {got} rows, warehouse has {expected}")
+    finally:
+        con.close()
+
+
+def publish(
+    warehouse_path: Path,
+    serving_path: Path,
+    run_id: str,
+    relations: Sequence[MartRelation],
+    ops: OpsData,
+) -> dict[str, int]:
+    """Write, audit, then atomically replace `serving_path`. Returns rows per mart."""
+    tmp = serving_path.with_name(f"{serving_path.name}.tmp-{run_id}")
+    try:
+        counts = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
+        audit_serving(tmp, counts)
+        os.replace(tmp, serving_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    return counts
+
+
+def table_names(path: Path) -> Iterable[tuple[str, str]]:
+    """(schema, table) pairs of a DuckDB file, read-only: used by reports and tests."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(
+            "select table_schema, table_name from information_schema.tables order by all"
+        ).fetchall()
+    finally:
+        con.close()

@@ -1,0 +1,44 @@
+"""Run dbt in a subprocess against one warehouse file, with its own target and log folders.
+
+Why a subprocess: dbt's adapter caches one DuckDB environment per process, so in-process runs
+against several warehouses would share state; separate target/log paths keep parallel runs
+apart. MEDSPA_PHI_KEY is dropped so every test hashes with the same (demo) key.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+def dbt(args: list[str], warehouse: Path, work: Path) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command against `warehouse`; fail the test with dbt's tail on error."""
+    env = dict(
+        os.environ,
+        MEDSPA_WAREHOUSE_PATH=str(warehouse),
+        DBT_PROFILES_DIR=str(PROJECT),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    env.pop("MEDSPA_PHI_KEY", None)
+    cmd = [
+        sys.executable,
+        "-m",
+        "dbt.cli.main",
+        *args,
+        "--project-dir",
+        str(PROJECT),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=PROJECT)
+    if proc.returncode != 0:
+        pytest.fail(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
+    return proc

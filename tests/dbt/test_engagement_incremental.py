@@ -1,0 +1,135 @@
+"""fct_calls and fct_messages built incrementally equal a full refresh after late changes.
+
+Each change below reaches exactly one fact row through one path, so a broken path shows:
+- call c1 is updated late (answered by the AI receptionist; newer updated_at): its own row;
+- a new lead ld4 with c2's number in yet another format, created 11-04 14:05Z (after ld3,
+  before c2), arrives with an updated_at OLDER than everything already loaded: c2 itself did not
+  change and a watermark on updated_at would never look again, but c2 now belongs to ld4
+  (identity fingerprint);
+- a new inbound message m3 from that number (new row);
+- location L2 moves to America/Denver: its only call c9 shifts local time (time-zone lineage).
+Both copies then run the same selection, one incrementally, one with --full-refresh.
+"""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_runner import dbt
+from engagement_fixture import call_row, insert_rows, lead_row, message_row
+
+# Its own group: the engagement dbt builds need not queue behind the nightly runs.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e_engagement")]
+
+LATE = datetime(2026, 11, 6, 6, 0, tzinfo=UTC)
+OLD = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+SELECTION = ["+fct_calls", "+fct_messages", "fct_leads"]
+
+
+def _utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def _apply_delta(db: Path) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("delete from raw_phone.calls where call_id = 'c1'")
+        c1 = call_row(
+            "c1",
+            "inbound",
+            "+1 (415) 555-0134",
+            _utc(2026, 11, 2, 14, 5),
+            answered=_utc(2026, 11, 2, 14, 5, 30),
+            outcome="answered",
+            updated_at=LATE,
+        )
+        insert_rows(con, "phone", "calls", [{**c1, "answered_by": "ai_receptionist"}])
+        insert_rows(
+            con,
+            "crm",
+            "leads",
+            [
+                lead_row(
+                    "ld4",
+                    created=_utc(2026, 11, 4, 14, 5),
+                    channel="phone",
+                    phone="(646) 555-0101",
+                    email=None,
+                    updated_at=OLD,
+                )
+            ],
+        )
+        insert_rows(
+            con,
+            "messaging",
+            "messages",
+            [
+                message_row(
+                    "m3",
+                    "inbound",
+                    "+1 646-555-0101",
+                    _utc(2026, 11, 4, 14, 30),
+                    purpose=None,
+                    updated_at=LATE,
+                )
+            ],
+        )
+        con.execute(
+            "update raw_pms.locations set timezone = 'America/Denver', updated_at = ? "
+            "where location_id = 'L2'",
+            [LATE],
+        )
+    finally:
+        con.close()
+
+
+def _table(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_incremental_facts_equal_full_refresh_after_late_updates(
+    engagement_built: Path, tmp_path: Path
+):
+    incremental = tmp_path / "inc" / "warehouse.duckdb"
+    full = tmp_path / "full" / "warehouse.duckdb"
+    for db in (incremental, full):
+        db.parent.mkdir()
+        shutil.copy(engagement_built, db)
+        _apply_delta(db)
+    build = ["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [
+            pool.submit(dbt, build, incremental, incremental.parent),
+            pool.submit(dbt, [*build, "--full-refresh"], full, full.parent),
+        ]
+        for run in runs:
+            run.result()
+
+    for sql in (
+        "select * from marts.fct_calls order by call_id",
+        "select * from marts.fct_messages order by message_id",
+    ):
+        assert _table(incremental, sql) == _table(full, sql), sql
+
+    # Each change really reached the incremental table.
+    calls = {
+        r[0]: r[1:]
+        for r in _table(
+            incremental,
+            "select call_id, answered_by, lead_key, hour(started_at_local) from marts.fct_calls",
+        )
+    }
+    ld4 = _table(incremental, "select lead_key from marts.fct_leads where channel = 'phone'")
+    assert calls["c1"][0] == "ai_receptionist"
+    assert calls["c2"][1] == ld4[0][0]
+    assert calls["c9"][2] == 11  # 18:00Z = 11:00 in Denver (was 10:00 in Los Angeles)
+    assert _table(incremental, "select count(*) from marts.fct_messages") == [(3,)]

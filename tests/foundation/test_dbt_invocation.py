@@ -1,0 +1,74 @@
+"""One builder of dbt's arguments and environment, for the CLI, Dagster and the manifest."""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+from medspa.dbt_invocation import dbt_environment, dbt_invocation
+from medspa.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, landing_dir=tmp_path / "landing", phi_key="k" * 32)
+
+
+def test_build_args_carry_project_paths_selection_and_full_refresh(tmp_path: Path) -> None:
+    call = dbt_invocation(
+        _settings(tmp_path), "build", full_refresh=True, select=["+kpi_rooms", "dim_date"]
+    )
+    args = call.args
+    assert args[0] == "build"
+    assert args[args.index("--project-dir") + 1] == str(DBT_PROJECT_DIR)
+    assert args[args.index("--profiles-dir") + 1] == str(DBT_PROJECT_DIR)
+    assert args[args.index("--target-path") + 1] == str(tmp_path / "dbt_target")
+    assert args[args.index("--log-path") + 1] == str(tmp_path / "dbt_logs")
+    assert "--full-refresh" in args
+    assert args[args.index("--select") + 1 :] == ["+kpi_rooms", "dim_date"]
+
+
+def test_plain_build_selects_everything_incrementally(tmp_path: Path) -> None:
+    args = dbt_invocation(_settings(tmp_path)).args
+    assert args[0] == "build"
+    assert "--full-refresh" not in args and "--select" not in args
+
+
+def test_parse_and_build_see_the_same_environment(tmp_path: Path) -> None:
+    """dbt re-parses when parse and run differ: the environment depends on the settings only."""
+    settings = _settings(tmp_path)
+    parse = dbt_invocation(settings, "parse", target_path=tmp_path / "t")
+    build = dbt_invocation(settings, "build", target_path=tmp_path / "u", select=["x"])
+    assert parse.env == build.env
+    assert parse.env["MEDSPA_WAREHOUSE_PATH"] == str(tmp_path / "warehouse.duckdb")
+    assert parse.env["MEDSPA_PHI_KEY"] == "k" * 32
+    assert parse.env["DBT_PROFILES_DIR"] == str(DBT_PROJECT_DIR)
+
+
+def test_environment_is_restored_after_the_call(monkeypatch) -> None:
+    monkeypatch.setenv("MEDSPA_PHI_KEY", "before")
+    monkeypatch.delenv("MEDSPA_WAREHOUSE_PATH", raising=False)
+    with dbt_environment({"MEDSPA_PHI_KEY": "during", "MEDSPA_WAREHOUSE_PATH": "/w"}):
+        assert os.environ["MEDSPA_PHI_KEY"] == "during"
+    assert os.environ["MEDSPA_PHI_KEY"] == "before"
+    assert "MEDSPA_WAREHOUSE_PATH" not in os.environ
+
+
+def test_no_other_module_builds_dbt_arguments_or_environment() -> None:
+    """Every caller of dbt goes through medspa.dbt_invocation: nobody else names the
+    variables profiles.yml reads or passes `--project-dir` itself."""
+    offenders = []
+    for path in REPO_ROOT.glob("*/**/*.py"):
+        rel = path.relative_to(REPO_ROOT)
+        if rel.parts[0] in {".venv", "tests", "data", "dbt_project"} or rel == Path(
+            "medspa/dbt_invocation.py"
+        ):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in {
+                "MEDSPA_WAREHOUSE_PATH",
+                "--project-dir",
+                "--profiles-dir",
+            }:
+                offenders.append(f"{rel}:{node.lineno}")
+    assert offenders == []

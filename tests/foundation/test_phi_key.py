@@ -1,0 +1,76 @@
+"""MEDSPA_PHI_KEY: set-but-empty or short stops every command that pseudonymises, and the
+demo-key warning is raised wherever dbt runs, not only in `medspa run`."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from collections import Counter
+
+import pytest
+
+from demo.state import MARKER as DEMO_MARKER
+from medspa.commands import run as run_cmd
+from medspa.commands import transform
+from medspa.dbt_invocation import dbt_env
+from medspa.dbt_phi_plugin import Plugin
+from medspa.settings import DemoKeyWarning, PhiKeyError, Settings
+from orchestration.resources import dbt_step_call
+from orchestration.summary import RunSummary
+
+
+@pytest.mark.parametrize("value", ["", "short-key", "x" * 31])
+def test_empty_or_short_key_is_an_error_naming_the_variable(monkeypatch, tmp_path, value):
+    monkeypatch.setenv("MEDSPA_PHI_KEY", value)
+    settings = Settings.from_env(data_dir=tmp_path)
+    with pytest.raises(PhiKeyError, match="MEDSPA_PHI_KEY") as raised:
+        dbt_env(settings)
+    assert not value or value not in str(raised.value)  # the key itself is never printed
+    with pytest.raises(PhiKeyError, match="MEDSPA_PHI_KEY"):
+        dbt_step_call(settings, tmp_path / "target")  # Dagster's dbt steps
+    with pytest.raises(PhiKeyError, match="MEDSPA_PHI_KEY"):  # dbt's own connections
+        Plugin.__new__(Plugin).initialize({})
+
+
+def test_transform_and_run_stop_before_dbt_on_an_empty_key(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("MEDSPA_PHI_KEY", "")
+    (tmp_path / "warehouse.duckdb").write_bytes(b"")
+    called = []
+    monkeypatch.setattr(transform, "run_dbt_build", lambda *a, **k: called.append(a))
+    args = argparse.Namespace(data_dir=str(tmp_path), full_refresh=False, select=None)
+    assert transform.run(args) == 2
+    args = argparse.Namespace(data_dir=str(tmp_path), landing=None, verbose=False)
+    assert run_cmd.run(args) == 2
+    out = capsys.readouterr().out
+    assert out.count("MEDSPA_PHI_KEY is set but empty") == 2
+    assert called == []
+
+
+def test_key_of_32_bytes_is_accepted(monkeypatch, tmp_path):
+    monkeypatch.setenv("MEDSPA_PHI_KEY", "k" * 32)
+    assert dbt_env(Settings.from_env(data_dir=tmp_path))["MEDSPA_PHI_KEY"] == "k" * 32
+
+
+def test_demo_key_warns_wherever_dbt_runs(monkeypatch, tmp_path):
+    monkeypatch.delenv("MEDSPA_PHI_KEY", raising=False)
+    settings = Settings.from_env(data_dir=tmp_path, landing_dir=tmp_path / "landing")
+    (tmp_path / "warehouse.duckdb").write_bytes(b"")
+    monkeypatch.setattr(transform, "run_dbt_build", lambda *a, **k: (True, Counter(), []))
+    args = argparse.Namespace(data_dir=str(tmp_path), full_refresh=False, select=None)
+    monkeypatch.setenv("MEDSPA_LANDING_DIR", str(tmp_path / "landing"))
+    with pytest.warns(DemoKeyWarning):
+        assert transform.run(args) == 0  # medspa transform
+    # every dbt step of a Dagster run (schedule, sensor, UI) builds its call here
+    with pytest.warns(DemoKeyWarning):
+        dbt_step_call(settings, tmp_path / "target")
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "landing" / DEMO_MARKER).write_text("{}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dbt_step_call(settings, tmp_path / "target")  # demo data: no warning
+
+
+def test_run_summary_says_when_the_demo_key_was_used_on_real_data():
+    summary = RunSummary(run_id="r1", success=True, demo_key_on_real_data=True)
+    assert "non-demo data was pseudonymised with the public demo key" in summary.to_text()
+    assert "demo key" not in RunSummary(run_id="r2", success=True).to_text()

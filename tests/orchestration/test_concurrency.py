@@ -1,0 +1,170 @@
+"""Two things happening at once: a reader on serving.duckdb during a publish, and a second
+nightly run (schedule) submitted while the first (landing sensor) is still running.
+
+DuckDB takes one writer per file. Readers of `serving.duckdb` (BI tools, the DuckDB shell)
+must not stop a publish, and two runs of the nightly job must never write the warehouse at the
+same time: Dagster's run queue (`dagster.yaml`: `max_concurrent_runs: 1`) holds the second run
+as QUEUED until the first ends, instead of letting it start and fail on DuckDB's file lock.
+"""
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.events import DagsterEvent, DagsterEventType
+from dagster._core.remote_origin import (
+    InProcessCodeLocationOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
+)
+from dagster._core.run_coordinator import QueuedRunCoordinator, SubmitRunContext
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
+    QueuedRunCoordinatorDaemon,
+)
+
+from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
+from serving import publish
+
+REPO = Path(__file__).resolve().parents[2]
+AT = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+RELATIONS = [publish.MartRelation("marts", "kpi_scorecard")]
+
+#: Another process: opens serving read-only, then answers one query per line on stdin.
+READER = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("ready", flush=True)
+for _ in sys.stdin:
+    print(con.execute("select count(*) from ops.run_log").fetchone()[0], flush=True)
+con.close()
+"""
+
+
+def _warehouse(path: Path) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts")
+    con.execute("create table marts.kpi_scorecard as select 'L1' as location_id, 0.1 as value")
+    con.close()
+    return path
+
+
+def _ops(run_id: str) -> publish.OpsData:
+    return publish.OpsData(run_log_row=(run_id, AT, AT, 1, 1, 0, 0))
+
+
+def _ask(reader: subprocess.Popen) -> str:
+    reader.stdin.write("count\n")
+    reader.stdin.flush()
+    return reader.stdout.readline().strip()
+
+
+def test_publish_succeeds_while_another_process_reads_serving_and_the_reader_keeps_working(
+    tmp_path: Path,
+):
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
+    serving = tmp_path / "serving.duckdb"
+    publish.publish(warehouse, serving, "run1", RELATIONS, _ops("run1"))
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(serving)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "ready"
+        assert _ask(reader) == "1"
+        publish.publish(warehouse, serving, "run2", RELATIONS, _ops("run2"))
+        # The reader still answers, from the file it opened (os.replace swapped the name only).
+        assert _ask(reader) == "1"
+        # A new reader sees the new file: run1's log row was carried forward, run2's added.
+        with duckdb.connect(str(serving), read_only=True) as con:
+            runs = con.execute("select run_id from ops.run_log order by run_id").fetchall()
+        assert runs == [("run1",), ("run2",)]
+        assert not list(tmp_path.glob("serving.duckdb.tmp-*"))
+    finally:
+        reader.stdin.close()
+        assert reader.wait(timeout=60) == 0
+
+
+# -- the run queue --------------------------------------------------------------------
+
+
+@pytest.fixture
+def instance(tmp_path: Path):
+    """A Dagster instance configured by the repository's own dagster.yaml."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        inst = dg.DagsterInstance.from_config(str(home))
+        try:
+            yield inst
+        finally:
+            inst.dispose()
+
+
+def _origin(job_name: str) -> RemoteJobOrigin:
+    """Where the daemons would load the job from (a queued run must name its code location)."""
+    location = InProcessCodeLocationOrigin(
+        LoadableTargetOrigin(module_name="orchestration.definitions")
+    )
+    return RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), job_name)
+
+
+def _submit(instance: dg.DagsterInstance, job: dg.JobDefinition, tags: dict[str, str]):
+    """What the sensor and schedule daemons do: create the run, hand it to the coordinator."""
+    run = instance.create_run_for_job(job_def=job, tags=tags, remote_job_origin=_origin(job.name))
+    return instance.run_coordinator.submit_run(SubmitRunContext(run, workspace=None))
+
+
+def _report(instance: dg.DagsterInstance, run, event_type: DagsterEventType) -> None:
+    event = DagsterEvent(event_type_value=event_type.value, job_name=run.job_name)
+    instance.report_dagster_event(event, run_id=run.run_id)
+
+
+@dg.op
+def _step() -> None:
+    """Stands in for the nightly job's steps: the queue looks at runs, not at what they do."""
+
+
+def test_a_schedule_run_overlapping_a_sensor_run_waits_in_the_queue(instance):
+    assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    # The schedule and the landing sensor start the same job. Planning the real nightly job
+    # (every dbt model and check) takes minutes on 2 cores, so a one-op job of the same name
+    # stands in for it; the run queue only counts runs.
+    (schedule,) = SCHEDULES
+    sensor = next(s for s in SENSORS if s.job_name == NIGHTLY.name)
+    assert schedule.job_name == NIGHTLY.name
+
+    @dg.job(name=NIGHTLY.name)
+    def job():
+        _step()
+
+    first = _submit(instance, job, {"dagster/sensor_name": sensor.name})
+    second = _submit(instance, job, {"dagster/schedule_name": schedule.name})
+    assert first.status == second.status == dg.DagsterRunStatus.QUEUED
+
+    # The queue daemon's own selection: one run may start, the older one.
+    daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
+    config = instance.get_concurrency_config()
+    assert [r.run_id for r in daemon._get_runs_to_dequeue(instance, config, None)] == [first.run_id]
+
+    # While the sensor's run is running, the schedule's run is not dequeued: it stays QUEUED.
+    _report(instance, first, DagsterEventType.RUN_START)
+    assert instance.get_run_by_id(first.run_id).status == dg.DagsterRunStatus.STARTED
+    assert daemon._get_runs_to_dequeue(instance, config, None) == []
+    assert instance.get_run_by_id(second.run_id).status == dg.DagsterRunStatus.QUEUED
+
+    # When it ends, the schedule's run is next.
+    _report(instance, first, DagsterEventType.RUN_SUCCESS)
+    assert [r.run_id for r in daemon._get_runs_to_dequeue(instance, config, None)] == [
+        second.run_id
+    ]

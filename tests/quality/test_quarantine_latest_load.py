@@ -1,0 +1,67 @@
+"""The quarantine check judges each table's latest load (1 % limit, exactly 1 % passes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from ingestion.raw_schema import ensure_meta_tables
+from quality.quarantine import table_verdicts
+
+AT = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+
+
+def _warehouse(tmp_path: Path, loads: list[tuple[str, int, int]]) -> Path:
+    """pms.appointments loaded as (load_id, rows_read, rows_quarantined), one file each."""
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    ensure_meta_tables(con)
+    for i, (load_id, read, bad) in enumerate(loads):
+        con.execute(
+            "insert into raw_meta.loaded_files values (?, ?, 'sha', 'pms', 'appointments', ?, "
+            "'loaded', null, ?, ?, 0, 0, ?, ?)",
+            [
+                load_id,
+                f"pms/appointments/2026-11-{10 + i}.csv",
+                f"2026-11-{10 + i}",
+                read,
+                read - bad,
+                bad,
+                AT,
+            ],
+        )
+        for row in range(bad):
+            con.execute(
+                "insert into raw_quarantine.rejected_rows values (?, ?, ?, 'pms', "
+                "'appointments', 'booked_at', 'invalid timestamp', '{}', ?)",
+                [load_id, f"pms/appointments/2026-11-{10 + i}.csv", row + 1, AT],
+            )
+    con.close()
+    return path
+
+
+def test_latest_load_above_the_limit_blocks(tmp_path: Path):
+    path = _warehouse(tmp_path, [("20261110T020000Z", 100, 2)])
+    verdict = table_verdicts(path, 0.01)[("pms", "appointments")]
+    assert verdict.blocks and not verdict.passed
+    assert "2 of 100 rows quarantined (2.00%)" in verdict.description
+
+
+def test_exactly_the_limit_warns_without_blocking(tmp_path: Path):
+    path = _warehouse(tmp_path, [("20261110T020000Z", 100, 1)])
+    verdict = table_verdicts(path, 0.01)[("pms", "appointments")]
+    assert not verdict.blocks and not verdict.passed
+    assert verdict.rows_quarantined == 1
+
+
+def test_a_clean_later_delivery_lifts_the_block(tmp_path: Path):
+    path = _warehouse(tmp_path, [("20261110T020000Z", 100, 5), ("20261111T020000Z", 100, 0)])
+    verdict = table_verdicts(path, 0.01)[("pms", "appointments")]
+    assert not verdict.blocks and verdict.passed
+    assert "5 row(s) quarantined before" in verdict.description
+
+
+def test_no_warehouse_yet_means_nothing_to_judge(tmp_path: Path):
+    assert table_verdicts(tmp_path / "missing.duckdb", 0.01) == {}

@@ -1,0 +1,42 @@
+"""Shared by the serving tests (a plain module, not conftest: `conftest` is a name every test
+folder has). The published data: the dashboards' full-shape serving.duckdb plus one table with
+each type the marts use.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dashboards"))
+from dash_serving_fixture import make_serving_db
+
+BI_PASSWORD = "bi-" + secrets.token_hex(8)
+
+#: One row per case the load must carry exactly (quotes, commas, newline, '' vs NULL).
+TYPED_SQL = """
+create table marts.fct_invoice_lines (
+    invoice_line_id varchar, location_id varchar, net_amount decimal(18, 2),
+    discount_amount decimal(12, 2), invoiced_at timestamp with time zone,
+    service_date date, is_refund boolean, quantity bigint, note varchar,
+    checked_in_local timestamp);
+insert into marts.fct_invoice_lines values
+    ('il_1', 'loc_a', 1234.50, 0.00, timestamptz '2026-11-09 15:04:05.123456+00',
+     date '2026-11-09', false, 2, 'plain', timestamp '2026-11-09 09:30:00'),
+    ('il_2', 'loc_b', -99.99, 10.01, timestamptz '2026-11-10 00:00:00+00',
+     date '2026-11-10', true, 1, 'say "hi", then
+leave', timestamp '2026-11-10 17:00:00'),
+    ('il_3', 'loc_a', 0.01, null, null, null, null, null, '', null);
+"""
+
+
+def make_published_db(path: Path) -> Path:
+    """The dashboards' fixture serving DB plus the typed table above."""
+    make_serving_db(path)
+    con = duckdb.connect(str(path))
+    con.execute(TYPED_SQL)
+    con.close()
+    return path

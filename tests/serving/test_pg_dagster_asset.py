@@ -1,0 +1,93 @@
+"""The `serving_postgres` asset: publishes after `serving`, skips without a URL, never when blocked.
+
+A stand-in `serving` asset (same key) writes the fixture serving.duckdb, or fails as a blocked
+run's `serving` does, so the real asset and its check run in a real Dagster run without dbt.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from pg_fixtures import BI_PASSWORD
+
+from orchestration.defs.publish.postgres import (
+    SKIP_REASON,
+    served_version_is_built_version,
+    serving_postgres,
+)
+from orchestration.resources import MedspaSettings
+from serving import postgres
+
+pytestmark = pytest.mark.xdist_group("pg")
+
+
+def _stand_in_serving(source: Path | None):
+    @dg.asset(key="serving")
+    def serving(medspa: MedspaSettings) -> None:
+        if source is None:
+            raise RuntimeError("not publishing: blocking check(s) failed: kpi_scorecard:gx")
+        target = medspa.settings().serving_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+
+    return serving
+
+
+def _run(
+    tmp_path: Path, source: Path | None, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [_stand_in_serving(source), serving_postgres, served_version_is_built_version],
+        resources={"medspa": MedspaSettings(data_dir=str(tmp_path / "data"))},
+        raise_on_error=False,
+        instance=instance,
+    )
+
+
+@pytest.fixture
+def restore_v2(pg, serving_db, docs):
+    """Put the session's published version back for the tests that follow."""
+    yield
+    postgres.publish_postgres(serving_db, pg.url, "v2", docs, bi_password=BI_PASSWORD)
+
+
+def test_publishes_with_metadata_and_the_version_check_passes(
+    pg, published, serving_db, tmp_path, monkeypatch, restore_v2
+):
+    monkeypatch.setenv("MEDSPA_SERVING_URL", pg.url)
+    monkeypatch.setenv("MEDSPA_BI_PASSWORD", BI_PASSWORD)
+    result = _run(tmp_path, serving_db)
+    assert result.success
+    mat = result.asset_materializations_for_node("serving_postgres")[0]
+    meta = {k: v.value for k, v in mat.metadata.items()}
+    assert meta["version"] == result.run_id == postgres.served_version(pg.url)
+    assert meta["dagster/row_count"] == sum(published.rows.values())
+    assert meta["duration_s"] > 0 and "***" in meta["url"]
+    assert pg.url.split("@")[0].split(":")[-1] not in str(meta)  # no password in metadata
+    checks = result.get_asset_check_evaluations()
+    assert [(c.check_name, c.passed) for c in checks] == [("served_version_is_built_version", True)]
+
+
+def test_blocked_run_touches_nothing_in_postgres(pg, published, tmp_path, monkeypatch):
+    before = postgres.served_version(pg.url)
+    monkeypatch.setenv("MEDSPA_SERVING_URL", pg.url)
+    result = _run(tmp_path, None)
+    assert not result.success
+    started = [e.step_key for e in result.all_events if e.event_type_value == "STEP_START"]
+    assert started == ["serving"]  # serving_postgres never started
+    assert postgres.served_version(pg.url) == before
+
+
+def test_without_url_the_asset_is_skipped_and_says_why(serving_db, tmp_path, monkeypatch):
+    monkeypatch.delenv("MEDSPA_SERVING_URL", raising=False)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(tmp_path, serving_db, instance)
+        messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert result.success
+    assert result.asset_materializations_for_node("serving_postgres") == []
+    assert any(SKIP_REASON in m for m in messages)
+    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
+    assert skipped == ["serving_postgres_served_version_is_built_version"]  # no check on nothing

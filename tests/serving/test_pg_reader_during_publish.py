@@ -1,0 +1,84 @@
+"""A BI reader querying in a loop while publishes swap the data: no error, never a mix.
+
+Two serving files differ in every scorecard value and in row count. Each reader statement
+reads the served version (ops.serving_version) and the scorecard's count and total in one
+query; the answer must be exactly version A's or exactly version B's figures.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import duckdb
+import psycopg
+import pytest
+from pg_fixtures import BI_PASSWORD, make_published_db
+
+from serving import postgres
+
+pytestmark = pytest.mark.xdist_group("pg")
+
+READER_SQL = """
+select v.version, s.n, s.total
+from ops.serving_version v
+cross join (select count(*) as n, round(sum(value)::numeric, 4) as total
+            from marts.kpi_scorecard) s
+"""
+
+
+def _figures(path) -> tuple[int, float]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        n, total = con.execute(
+            "select count(*), round(sum(value)::decimal(38, 4), 4) from marts.kpi_scorecard"
+        ).fetchone()
+        return n, total
+    finally:
+        con.close()
+
+
+def test_reader_sees_old_or_new_never_an_error_or_a_mix(pg, published, docs, tmp_path):
+    old = make_published_db(tmp_path / "a.duckdb")
+    new = make_published_db(tmp_path / "b.duckdb")
+    con = duckdb.connect(str(new))
+    con.execute("update marts.kpi_scorecard set value = value * 2 + 1")
+    con.execute("delete from marts.kpi_scorecard where grain = 'month' and location_id = 'loc_b'")
+    con.close()
+    expected = {"vA": _figures(old), "vB": _figures(new)}
+    assert expected["vA"] != expected["vB"]
+    postgres.publish_postgres(old, pg.url, "vA", docs, bi_password=BI_PASSWORD)
+
+    results: list[tuple] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            with psycopg.connect(pg.bi_url, autocommit=True) as conn:
+                while not stop.is_set():
+                    results.append(conn.execute(READER_SQL).fetchone())
+        except BaseException as exc:  # any error at all is what this test forbids
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for version, path in (("vB", new), ("vA", old), ("vB", new)):
+            time.sleep(0.2)
+            postgres.publish_postgres(path, pg.url, version, docs, lock_timeout_s=30)
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert errors == []
+    seen = {version for version, _, _ in results}
+    assert seen == {"vA", "vB"}, f"{len(results)} reads saw {seen}"
+    for version, n, total in results:
+        assert (n, float(total)) == (expected[version][0], float(expected[version][1])), version
+    # Leave the session's published data as the other tests expect it.
+    postgres.publish_postgres(
+        make_published_db(tmp_path / "c.duckdb"), pg.url, "v2", docs, bi_password=BI_PASSWORD
+    )
