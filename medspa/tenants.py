@@ -176,6 +176,7 @@ def tenant_settings(
         landing_dir=tenant.landing_dir,
         phi_key=key,
         declared_systems=tenant.systems if tenant.systems is not None else base.declared_systems,
+        instance_dir=base.dagster_home,
     )
 
 
@@ -189,6 +190,24 @@ def resolve_tenants(base: Settings, registry: Path | None) -> list[Tenant]:
     if registry is None:
         return [default_tenant(base)]
     return load_registry(registry)
+
+
+def find_tenant(base: Settings, name: str) -> Tenant:
+    """The tenant called `name` in the configured registry (`base.tenants_file`)."""
+    tenants = {t.name: t for t in resolve_tenants(base, base.tenants_file)}
+    if name not in tenants:
+        where = base.tenants_file or "this deployment (no tenant registry)"
+        raise TenantRegistryError(
+            f"no tenant {name!r} in {where}; known: {', '.join(sorted(tenants))}"
+        )
+    return tenants[name]
+
+
+def settings_for_tenant(
+    base: Settings, name: str, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """One tenant's settings by name, from the registry the base settings name."""
+    return tenant_settings(base, find_tenant(base, name), environ)
 
 
 def refuse_shared_keys(settings_by_tenant: Mapping[str, Settings]) -> None:

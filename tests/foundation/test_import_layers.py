@@ -41,6 +41,8 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("medspa.settings", "ingestion.pipeline", "demo.state", "safeio"),
     ),
     ("medspa.dbt_invocation", ("medspa.settings",)),
+    # The tenant registry: which settings each tenant's run gets.
+    ("medspa.tenants", ("medspa.settings",)),
     ("medspa.pseudonymize", ()),
     ("medspa.dbt_phi_plugin", ("medspa.pseudonymize", "medspa.settings")),
     # Dagster: the libraries and the shells' base, never the CLI.
@@ -55,6 +57,7 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
             "safeio",
             "medspa.settings",
             "medspa.dbt_invocation",
+            "medspa.tenants",
         ),
     ),
     # The CLI: everything (it runs the Dagster job in `medspa run`).

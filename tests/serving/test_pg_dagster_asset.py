@@ -19,17 +19,18 @@ from orchestration.defs.publish.postgres import (
     serving_postgres,
 )
 from orchestration.resources import MedspaSettings
+from orchestration.tenancy import TENANT_PARTITIONS
 from serving import postgres
 
 pytestmark = pytest.mark.xdist_group("pg")
 
 
 def _stand_in_serving(source: Path | None):
-    @dg.asset(key="serving")
-    def serving(medspa: MedspaSettings) -> None:
+    @dg.asset(key="serving", partitions_def=TENANT_PARTITIONS)
+    def serving(context, medspa: MedspaSettings) -> None:
         if source is None:
             raise RuntimeError("not publishing: blocking check(s) failed: kpi_scorecard:gx")
-        target = medspa.settings().serving_path
+        target = medspa.settings(context).serving_path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, target)
 
@@ -39,11 +40,15 @@ def _stand_in_serving(source: Path | None):
 def _run(
     tmp_path: Path, source: Path | None, instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult:
+    instance = instance or dg.DagsterInstance.ephemeral()
+    if not instance.has_dynamic_partition(TENANT_PARTITIONS.name, "default"):
+        instance.add_dynamic_partitions(TENANT_PARTITIONS.name, ["default"])
     return dg.materialize(
         [_stand_in_serving(source), serving_postgres, served_version_is_built_version],
         resources={"medspa": MedspaSettings(data_dir=str(tmp_path / "data"))},
         raise_on_error=False,
         instance=instance,
+        partition_key="default",
     )
 
 
