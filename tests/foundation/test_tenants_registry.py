@@ -122,3 +122,21 @@ def test_two_tenants_with_one_key_value_are_refused(tmp_path: Path) -> None:
     settings = {t.name: tenant_settings(base, t, env) for t in load_registry(registry)}
     with pytest.raises(TenantRegistryError, match="same pseudonymisation key"):
         refuse_shared_keys(settings)
+
+
+def test_tenants_file_comes_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MEDSPA_TENANTS_FILE", str(tmp_path / "tenants.yml"))
+    assert Settings.from_env(tmp_path / "data").tenants_file == tmp_path / "tenants.yml"
+    monkeypatch.delenv("MEDSPA_TENANTS_FILE")
+    assert Settings.from_env(tmp_path / "data").tenants_file is None
+
+
+def test_every_tenant_shares_the_deployments_dagster_home(tmp_path: Path) -> None:
+    """One instance for all tenants: one UI, and one run queue whose tag limit sees them all."""
+    registry = _write(tmp_path, "tenants:\n  - name: demo-1\n    landing: l1\n    demo: true\n")
+    base = _base(tmp_path)
+    (tenant,) = load_registry(registry)
+    settings = tenant_settings(base, tenant)
+    assert settings.data_dir == base.data_dir / "tenants" / "demo-1"
+    assert settings.dagster_home == base.dagster_home == base.data_dir / "dagster"
+    assert settings.warehouse_path == base.data_dir / "tenants" / "demo-1" / "warehouse.duckdb"

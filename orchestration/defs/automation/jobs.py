@@ -24,10 +24,14 @@ NIGHTLY = dg.define_asset_job(
 )
 
 
-def nightly_requests(settings: Settings, existing: list[str]) -> list[dg.RunRequest]:
-    """One run per registry tenant that already is a partition (the sync sensor adds them)."""
+def nightly_requests(settings: Settings, existing: list[str], tick: str) -> list[dg.RunRequest]:
+    """One run per registry tenant that already is a partition (the sync sensor adds them).
+
+    Each is keyed by tick and tenant: a re-evaluated tick cannot start a tenant twice.
+    """
     return [
         dg.RunRequest(
+            run_key=f"nightly-{tick}-{name}",
             partition_key=name,
             tags={"dagster/max_retries": "1", **tenant_run_tags(name)},
         )
@@ -48,7 +52,9 @@ def nightly_schedule(timezone: str | None = None) -> dg.ScheduleDefinition:
     )
     def nightly_0200(context: dg.ScheduleEvaluationContext):
         existing = list(context.instance.get_dynamic_partitions(TENANT_PARTITIONS.name))
-        requests = nightly_requests(Settings.from_env(), existing)
+        when = context.scheduled_execution_time
+        tick = when.isoformat() if when else "manual"
+        requests = nightly_requests(Settings.from_env(), existing, tick)
         return requests or dg.SkipReason(
             "no tenant partition yet: tenant_partitions_sensor adds them from the registry"
         )
