@@ -2,7 +2,8 @@
 
 Every asset, check, job, schedule and sensor is listed here, once; each comes from the
 folder of its domain under `orchestration/defs/`. Steps run in one process (DuckDB takes a
-single writer) and `dagster.yaml` queues runs one at a time.
+single writer per file) and `dagster.yaml` queues one run per tenant at a time, two tenants
+side by side (every asset is partitioned by tenant: `orchestration.tenancy`).
 """
 
 import dagster as dg
