@@ -12,6 +12,7 @@ from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
 from orchestration.defs.dbt.assets import DBT_ASSETS
 from orchestration.defs.marts.checks import FRESHNESS_CHECKS, FRESHNESS_SENSOR, GX_MART_CHECKS
 from orchestration.defs.publish.assets import serving, site
+from orchestration.defs.publish.benchmarks import PEER_BENCHMARKS, kpi_benchmarks
 from orchestration.defs.publish.postgres import served_version_is_built_version, serving_postgres
 from orchestration.defs.raw.assets import raw_landing
 from orchestration.defs.raw.checks import GX_RAW_CHECKS, raw_quarantine
@@ -19,7 +20,7 @@ from orchestration.defs.raw.freshness import raw_freshness
 from orchestration.resources import RESOURCES
 
 defs = dg.Definitions(
-    assets=[raw_landing, *DBT_ASSETS, serving, serving_postgres, site],
+    assets=[raw_landing, *DBT_ASSETS, serving, serving_postgres, site, kpi_benchmarks],
     asset_checks=[
         *GX_RAW_CHECKS,
         raw_quarantine,
@@ -28,7 +29,7 @@ defs = dg.Definitions(
         *FRESHNESS_CHECKS,
         served_version_is_built_version,
     ],
-    jobs=[NIGHTLY],
+    jobs=[NIGHTLY, PEER_BENCHMARKS],
     schedules=SCHEDULES,
     sensors=[*SENSORS, FRESHNESS_SENSOR],
     resources=RESOURCES,

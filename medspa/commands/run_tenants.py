@@ -106,7 +106,17 @@ def run_all_tenants(args: argparse.Namespace) -> int:
         {t.name: t.data_dir(base.data_dir) for t in tenants},
     )
     print(summary_text(outcomes, time.perf_counter() - started))
+    _benchmarks(base)
     return 0 if all(o.exit_code == 0 for o in outcomes) else 1
+
+
+def _benchmarks(base: object) -> None:
+    """The peer benchmarks over the tenants' published files (what job `peer_benchmarks` does)."""
+    from orchestration.defs.publish.benchmarks import publish_benchmarks
+
+    written = publish_benchmarks(base)  # type: ignore[arg-type]
+    published = sum(1 for n in written.values() if n)
+    print(f"peer benchmarks: {published} of {len(written)} tenants received benchmarks")
 
 
 def _add_partitions(base: object, names: list[str]) -> None:

@@ -17,7 +17,8 @@ from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
 
 NIGHTLY = dg.define_asset_job(
     name="nightly",
-    selection=dg.AssetSelection.all(),
+    # Everything per tenant; the peer benchmarks (across tenants) have their own job.
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("kpi_benchmarks"),
     partitions_def=TENANT_PARTITIONS,
     description="For one tenant: load its landing folder, build dbt, run every check, "
     "publish its serving file and site.",
