@@ -15,6 +15,7 @@ from pg_fixtures import BI_PASSWORD
 
 from orchestration.defs.publish.postgres import (
     SKIP_REASON,
+    TENANT_SKIP_REASON,
     served_version_is_built_version,
     serving_postgres,
 )
@@ -96,3 +97,19 @@ def test_without_url_the_asset_is_skipped_and_says_why(serving_db, tmp_path, mon
     assert any(SKIP_REASON in m for m in messages)
     skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
     assert skipped == ["serving_postgres_served_version_is_built_version"]  # no check on nothing
+
+
+def test_with_a_tenant_registry_tenants_never_share_the_postgres_schema(
+    serving_db, tmp_path, monkeypatch
+):
+    registry = tmp_path / "tenants.yml"
+    registry.write_text("tenants:\n  - name: default\n    landing: l\n    demo: true\n")
+    monkeypatch.setenv("MEDSPA_TENANTS_FILE", str(registry))
+    monkeypatch.setenv("MEDSPA_SERVING_URL", "postgresql://nobody@127.0.0.1:9/none")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(tmp_path, serving_db, instance)
+        messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert result.success  # nothing was attempted against the (unreachable) server
+    assert result.asset_materializations_for_node("serving_postgres") == []
+    assert any(TENANT_SKIP_REASON in m for m in messages)
+    assert (tmp_path / "data" / "tenants" / "default" / "serving.duckdb").is_file()

@@ -19,6 +19,10 @@ from serving import pg_docs, postgres
 from serving.pg_url import mask_url
 
 SKIP_REASON = "MEDSPA_SERVING_URL is not set: PostgreSQL serving target skipped"
+TENANT_SKIP_REASON = (
+    "a tenant registry is configured: PostgreSQL serving is skipped so tenants never share "
+    "a schema (their serving.duckdb files are published)"
+)
 
 
 @dg.asset(
@@ -34,6 +38,12 @@ def serving_postgres(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     settings = medspa.settings(context)
     if not settings.serving_url:
         context.log.info(SKIP_REASON)
+        return
+    if settings.tenants_file is not None:
+        # One PostgreSQL database per deployment: tenants would overwrite each other's
+        # schemas. Until served tables carry the tenant, only a deployment without a registry
+        # publishes there; each tenant's serving.duckdb is published all the same.
+        context.log.warning(TENANT_SKIP_REASON)
         return
     blocked = run_events.failed_blocking(
         run_events.check_outcomes(context.instance, context.run_id)
