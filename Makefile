@@ -9,7 +9,7 @@ export MEDSPA_DATA_DIR ?= $(CURDIR)/data
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME := $(MEDSPA_DATA_DIR)/dagster
 
-.PHONY: install manifest demo test test-fast dev bench lint format clean browser pg pg-packages pg-stop
+.PHONY: install manifest demo demo-tenants test test-fast dev bench lint format clean browser pg pg-packages pg-stop
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,13 @@ manifest: install
 
 demo: install manifest
 	$(BIN)/medspa demo
+
+# Six seeded demo chains as tenants (their landing folders and tenants.yml under
+# <data-dir>/demo-tenants), then every tenant's nightly run, two at a time.
+DEMO_TENANTS := $(MEDSPA_DATA_DIR)/demo-tenants
+demo-tenants: install manifest
+	@test -f $(DEMO_TENANTS)/tenants.yml || $(BIN)/medspa generate --tenants 6 --out $(DEMO_TENANTS)
+	$(BIN)/medspa run --tenants-file $(DEMO_TENANTS)/tenants.yml --all-tenants --parallel 2
 
 # Debian's chromium + chromedriver for the real-browser dashboard test; a no-op once present.
 browser:

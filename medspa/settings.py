@@ -61,6 +61,11 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default.resolve()
 
 
+def _env_optional_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else None
+
+
 def _env_systems() -> tuple[str, ...] | None:
     value = os.environ.get("MEDSPA_SYSTEMS")
     if value is None or not value.strip():
@@ -98,6 +103,13 @@ class Settings:
     #: `<data_dir>/.duckdb_tmp` beyond the limit); sized for a 2-core machine shared by others.
     duckdb_memory_limit: str = "2GB"
     duckdb_threads: int = 2
+    #: The tenant registry (`tenants.yml`, MEDSPA_TENANTS_FILE); None = one tenant, `default`,
+    #: whose folders are the data dir itself.
+    tenants_file: Path | None = None
+    #: The Dagster instance's home when it is not `<data-dir>/dagster`: every tenant's settings
+    #: point here at the deployment's home, so all tenants share one instance (one UI, one run
+    #: queue whose tag limits keep a tenant's runs one at a time).
+    instance_dir: Path | None = None
 
     @classmethod
     def from_env(
@@ -127,6 +139,7 @@ class Settings:
             serving_lock_timeout_s=float(os.environ.get("MEDSPA_SERVING_LOCK_TIMEOUT", "60")),
             duckdb_memory_limit=os.environ.get("MEDSPA_DUCKDB_MEMORY_LIMIT", "2GB"),
             duckdb_threads=int(os.environ.get("MEDSPA_DUCKDB_THREADS", "2")),
+            tenants_file=_env_optional_path("MEDSPA_TENANTS_FILE"),
         )
 
     # Derived paths: one rule each, never stored separately.
@@ -149,7 +162,8 @@ class Settings:
 
     @property
     def dagster_home(self) -> Path:
-        return self.data_dir / "dagster"
+        """The deployment's Dagster instance: the same folder for every tenant's settings."""
+        return self.instance_dir or self.data_dir / "dagster"
 
     @property
     def quality_dir(self) -> Path:

@@ -2,7 +2,8 @@
 
 Every asset, check, job, schedule and sensor is listed here, once; each comes from the
 folder of its domain under `orchestration/defs/`. Steps run in one process (DuckDB takes a
-single writer) and `dagster.yaml` queues runs one at a time.
+single writer per file) and `dagster.yaml` queues one run per tenant at a time, two tenants
+side by side (every asset is partitioned by tenant: `orchestration.tenancy`).
 """
 
 import dagster as dg
@@ -11,6 +12,7 @@ from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
 from orchestration.defs.dbt.assets import DBT_ASSETS
 from orchestration.defs.marts.checks import FRESHNESS_CHECKS, FRESHNESS_SENSOR, GX_MART_CHECKS
 from orchestration.defs.publish.assets import serving, site
+from orchestration.defs.publish.benchmarks import PEER_BENCHMARKS, kpi_benchmarks
 from orchestration.defs.publish.postgres import served_version_is_built_version, serving_postgres
 from orchestration.defs.raw.assets import raw_landing
 from orchestration.defs.raw.checks import GX_RAW_CHECKS, raw_quarantine
@@ -18,7 +20,7 @@ from orchestration.defs.raw.freshness import raw_freshness
 from orchestration.resources import RESOURCES
 
 defs = dg.Definitions(
-    assets=[raw_landing, *DBT_ASSETS, serving, serving_postgres, site],
+    assets=[raw_landing, *DBT_ASSETS, serving, serving_postgres, site, kpi_benchmarks],
     asset_checks=[
         *GX_RAW_CHECKS,
         raw_quarantine,
@@ -27,7 +29,7 @@ defs = dg.Definitions(
         *FRESHNESS_CHECKS,
         served_version_is_built_version,
     ],
-    jobs=[NIGHTLY],
+    jobs=[NIGHTLY, PEER_BENCHMARKS],
     schedules=SCHEDULES,
     sensors=[*SENSORS, FRESHNESS_SENSOR],
     resources=RESOURCES,

@@ -1,10 +1,13 @@
 """The resources every asset shares: run-time settings and the dbt CLI.
 
-Settings are a resource with two optional fields rather than module globals, so
-`medspa run --data-dir X --landing Y` and a test's temp directory reach every asset through
-run config, while the schedule and sensors fall back to `MEDSPA_*` variables.
+Settings are a resource with optional fields rather than module globals, so
+`medspa run --data-dir X --landing Y --tenants-file F` and a test's temp directory reach every
+asset through run config, while the schedule and sensors fall back to `MEDSPA_*` variables.
+Assets ask for the settings of the tenant they run for (`settings(context)`: the run's
+partition key), built from the deployment's settings by `medspa.tenants.tenant_settings`.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -12,17 +15,30 @@ from dagster_dbt import DbtCliResource
 
 from medspa.dbt_invocation import DbtInvocation, dbt_invocation
 from medspa.settings import DBT_PROJECT_DIR, Settings
+from medspa.tenants import settings_for_tenant
 from orchestration.manifest import dbt_executable
+from orchestration.tenancy import tenant_of
 
 
 class MedspaSettings(dg.ConfigurableResource):
-    """Data and landing directories of one run; None = `MEDSPA_*` env or the defaults."""
+    """Data and landing directories and the tenant registry; None = `MEDSPA_*` env or defaults."""
 
     data_dir: str | None = None
     landing_dir: str | None = None
+    tenants_file: str | None = None
 
-    def settings(self) -> Settings:
-        return Settings.from_env(self.data_dir, self.landing_dir)
+    def base_settings(self) -> Settings:
+        """The deployment's settings (shared Dagster home, the registry), not one tenant's."""
+        settings = Settings.from_env(self.data_dir, self.landing_dir)
+        if self.tenants_file is not None:
+            settings = replace(settings, tenants_file=Path(self.tenants_file).resolve())
+        return settings
+
+    def settings(
+        self, context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext
+    ) -> Settings:
+        """The settings of the tenant this step runs for (its partition key)."""
+        return settings_for_tenant(self.base_settings(), tenant_of(context))
 
 
 def dbt_step_call(settings: Settings, target: Path) -> DbtInvocation:
@@ -35,13 +51,19 @@ def dbt_step_call(settings: Settings, target: Path) -> DbtInvocation:
     return dbt_invocation(settings, "build", target_path=target, log_path=target)
 
 
-def settings_run_config(data_dir: Path | str | None, landing_dir: Path | str | None) -> dict:
-    """Run config that points every asset of a run at one data and landing directory."""
+def settings_run_config(
+    data_dir: Path | str | None,
+    landing_dir: Path | str | None,
+    tenants_file: Path | str | None = None,
+) -> dict:
+    """Run config that points every asset of a run at one data dir, landing and registry."""
     config: dict[str, str] = {}
     if data_dir is not None:
         config["data_dir"] = str(data_dir)
     if landing_dir is not None:
         config["landing_dir"] = str(landing_dir)
+    if tenants_file is not None:
+        config["tenants_file"] = str(tenants_file)
     return {"resources": {"medspa": {"config": config}}}
 
 

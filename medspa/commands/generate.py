@@ -35,6 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of big-fact rows to break on purpose (default 0)",
     )
     parser.add_argument(
+        "--tenants",
+        type=int,
+        default=None,
+        metavar="N",
+        help="write N differently seeded chains as OUT/<tenant>/ and the registry OUT/tenants.yml",
+    )
+    parser.add_argument(
         "--advance",
         type=int,
         default=None,
@@ -50,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from ingestion.contract import load_contract
     from ingestion.progress import TableProgress
 
+    if args.tenants is not None:
+        return _run_tenants(args)
     progress = TableProgress(len(load_contract().tables), "wrote")
     try:
         if args.advance is not None:
@@ -74,4 +83,25 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {report.total_rows:,} rows in {len(report.files)} files to {args.out} "
         f"in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
     )
+    return 0
+
+
+def _run_tenants(args: argparse.Namespace) -> int:
+    """`--tenants N`: N demo chains and their registry (demo keys, marked as such)."""
+    from demo.config import ChainConfig
+    from demo.state import GeneratorError
+    from demo.tenants import REGISTRY_NAME, generate_tenants
+
+    if args.advance is not None or args.inject_bad_rows:
+        print("medspa generate: --tenants cannot be combined with --advance or --inject-bad-rows")
+        return 2
+    try:
+        cfg = ChainConfig.build(args.scale, args.seed, args.end_date, args.locations, args.years)
+        reports = generate_tenants(args.out, args.tenants, cfg)
+    except (GeneratorError, ValueError) as exc:
+        print(f"medspa generate: {exc}", file=sys.stderr)
+        return 2
+    for name, report in reports.items():
+        print(f"  {name:<12} {report.total_rows:>10,} rows in {len(report.files)} files")
+    print(f"registry: {args.out / REGISTRY_NAME} (demo tenants: public demo keys, no secrets)")
     return 0

@@ -5,6 +5,11 @@ It executes exactly the job the 02:00 schedule and the landing sensor start
 `<data-dir>/dagster`, so the run also shows up in the UI (`make dev`). Exit status 0 when the
 run succeeded (warnings allowed), 1 when it failed (a blocking check, a required table missing,
 a dbt error): then nothing new was published.
+
+With a tenant registry (`--tenants-file` or MEDSPA_TENANTS_FILE) it runs one tenant's
+partition (`--tenant NAME`) or every tenant (`--all-tenants`: one subprocess per tenant, at most
+`--parallel` at a time, see `medspa.commands.run_tenants`). Without one it runs the `default`
+tenant, whose folders are the data dir itself: the same paths as before tenants existed.
 """
 
 from __future__ import annotations
@@ -31,6 +36,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--landing",
         default=None,
         help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing)",
+    )
+    parser.add_argument(
+        "--tenants-file",
+        default=None,
+        type=Path,
+        help="tenant registry tenants.yml (default: $MEDSPA_TENANTS_FILE; none = one tenant)",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--tenant", default=None, help="run this tenant of the registry")
+    which.add_argument(
+        "--all-tenants", action="store_true", help="run every tenant, --parallel at a time"
+    )
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=2,
+        metavar="N",
+        help="with --all-tenants: tenants running at once (default 2)",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="stream Dagster's event log while running"
@@ -95,25 +118,53 @@ def _quiet(log_path: Path, enabled: bool) -> Iterator[None]:
             os.close(saved[1])
 
 
+def base_settings(
+    data_dir: str | Path | None, landing: str | Path | None, tenants_file: Path | None = None
+) -> Settings:
+    """The deployment's settings: CLI options over `MEDSPA_*` variables (incl. the registry)."""
+    from dataclasses import replace
+
+    from medspa.settings import Settings
+
+    settings = Settings.from_env(data_dir, landing)
+    if tenants_file is not None:
+        settings = replace(settings, tenants_file=Path(tenants_file).expanduser().resolve())
+    return settings
+
+
 def execute(
-    data_dir: str | Path | None, landing: str | Path | None, verbose: bool = False
+    data_dir: str | Path | None,
+    landing: str | Path | None,
+    verbose: bool = False,
+    *,
+    tenants_file: Path | None = None,
+    tenant: str | None = None,
 ) -> tuple[RunSummary, Settings]:
-    """Run the nightly job; return (RunSummary, Settings). Used by the CLI and by tests."""
+    """Run the nightly job for one tenant; return (RunSummary, the tenant's Settings).
+
+    Used by the CLI and by tests. `tenant` None = the registry's only tenant, or `default`.
+    """
     from dagster import DagsterInstance
 
-    from medspa.settings import Settings, resolve_phi_key
+    from medspa.settings import resolve_phi_key
+    from medspa.tenants import resolve_tenants, tenant_settings
     from orchestration.definitions import defs
     from orchestration.resources import settings_run_config
     from orchestration.summary import summarize
+    from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
 
-    settings = Settings.from_env(data_dir, landing)
+    base = base_settings(data_dir, landing, tenants_file)
+    chosen = _choose_tenant(resolve_tenants(base, base.tenants_file), tenant)
+    settings = tenant_settings(base, chosen)
     resolve_phi_key(settings.phi_key)  # PhiKeyError (names MEDSPA_PHI_KEY) before anything runs
     settings.ensure_dirs()
     settings.warn_if_demo_key_on_real_data()
     with _dagster_home(settings.dagster_home):
         instance = DagsterInstance.from_config(str(settings.dagster_home))
         try:
-            run_config = settings_run_config(settings.data_dir, settings.landing_dir)
+            if not instance.has_dynamic_partition(TENANT_PARTITIONS.name, chosen.name):
+                instance.add_dynamic_partitions(TENANT_PARTITIONS.name, [chosen.name])
+            run_config = settings_run_config(base.data_dir, base.landing_dir, base.tenants_file)
             # The summary reports failures; the console log is for --verbose (and the UI).
             level = "INFO" if verbose else "CRITICAL"
             run_config["loggers"] = {"console": {"config": {"log_level": level}}}
@@ -122,6 +173,8 @@ def execute(
                     run_config=run_config,
                     instance=instance,
                     raise_on_error=False,
+                    partition_key=chosen.name,
+                    tags=tenant_run_tags(chosen.name),
                 )
             summary = summarize(instance, result.run_id, result.success, settings.serving_path)
             summary.demo_key_on_real_data = settings.demo_key_on_real_data
@@ -129,6 +182,25 @@ def execute(
         finally:
             instance.dispose()
     return summary, settings
+
+
+def _choose_tenant(tenants: list, name: str | None):
+    """The tenant to run: the named one, or the only one; several need `--tenant`."""
+    from medspa.tenants import TenantRegistryError
+
+    if name is None:
+        if len(tenants) > 1:
+            raise TenantRegistryError(
+                f"the registry lists {len(tenants)} tenants: pick one with --tenant NAME "
+                "or run them all with --all-tenants"
+            )
+        return tenants[0]
+    for tenant in tenants:
+        if tenant.name == name:
+            return tenant
+    raise TenantRegistryError(
+        f"no tenant {name!r} in the registry; known: {', '.join(t.name for t in tenants)}"
+    )
 
 
 def _record_run(instance: object, summary: RunSummary, settings: Settings) -> None:
@@ -155,10 +227,21 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings) -> No
 
 def run(args: argparse.Namespace) -> int:
     from medspa.settings import PhiKeyError
+    from medspa.tenants import TenantRegistryError
 
+    if getattr(args, "all_tenants", False):
+        from medspa.commands.run_tenants import run_all_tenants
+
+        return run_all_tenants(args)
     try:
-        summary, settings = execute(args.data_dir, args.landing, verbose=args.verbose)
-    except PhiKeyError as exc:
+        summary, settings = execute(
+            args.data_dir,
+            args.landing,
+            verbose=args.verbose,
+            tenants_file=getattr(args, "tenants_file", None),
+            tenant=getattr(args, "tenant", None),
+        )
+    except (PhiKeyError, TenantRegistryError) as exc:
         print(f"error: {exc}")
         return 2
     print(summary.to_text())

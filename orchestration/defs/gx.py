@@ -69,7 +69,7 @@ def build_gx_check(name: str, suites: Sequence[Any]) -> dg.AssetChecksDefinition
     def _gx(context: dg.AssetCheckExecutionContext, medspa: MedspaSettings):
         from quality.runner import run_suites  # imports GX: only when a check runs
 
-        settings = medspa.settings()
+        settings = medspa.settings(context)
         selected = sorted(k.name for k in context.selected_asset_check_keys)
         specs = [by_name[n] for n in selected]
         results = run_suites(specs, settings.warehouse_path, settings.quality_dir)

@@ -47,6 +47,8 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("medspa.dbt_invocation", ("medspa.settings",)),
+    # The tenant registry: which settings each tenant's run gets.
+    ("medspa.tenants", ("medspa.settings",)),
     ("medspa.pseudonymize", ()),
     ("medspa.dbt_phi_plugin", ("medspa.pseudonymize", "medspa.settings")),
     # Dagster: the libraries and the shells' base, never the CLI.
@@ -61,6 +63,7 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
             "safeio",
             "medspa.settings",
             "medspa.dbt_invocation",
+            "medspa.tenants",
         ),
     ),
     # The CLI: everything (it runs the Dagster job in `medspa run`).

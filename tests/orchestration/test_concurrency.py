@@ -1,10 +1,11 @@
-"""Two things happening at once: a reader on serving.duckdb during a publish, and a second
-nightly run (schedule) submitted while the first (landing sensor) is still running.
+"""Things happening at once: a reader on serving.duckdb during a publish, and nightly runs of
+one tenant and of another submitted while the first is still running.
 
 DuckDB takes one writer per file. Readers of `serving.duckdb` (BI tools, the DuckDB shell)
-must not stop a publish, and two runs of the nightly job must never write the warehouse at the
-same time: Dagster's run queue (`dagster.yaml`: `max_concurrent_runs: 1`) holds the second run
-as QUEUED until the first ends, instead of letting it start and fail on DuckDB's file lock.
+must not stop a publish, and two runs of one tenant must never write its warehouse at the same
+time: Dagster's run queue (`dagster.yaml`: one run per `medspa/tenant` tag value) holds the
+second as QUEUED until the first ends, instead of letting it start and fail on DuckDB's file
+lock, while a run of another tenant (other files) starts alongside (`max_concurrent_runs: 2`).
 """
 
 import datetime as dt
@@ -147,37 +148,46 @@ def _step() -> None:
     """Stands in for the nightly job's steps: the queue looks at runs, not at what they do."""
 
 
-def test_a_schedule_run_overlapping_a_sensor_run_waits_in_the_queue(instance):
+def test_a_tenants_second_run_waits_while_another_tenant_runs_alongside(instance):
+    config = instance.get_concurrency_config()
     assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
-    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
-    # The schedule and the landing sensor start the same job. Planning the real nightly job
-    # (every dbt model and check) takes minutes on 2 cores, so a one-op job of the same name
-    # stands in for it; the run queue only counts runs.
+    assert config.run_queue_config.max_concurrent_runs == 2
+    # The schedule and the landing sensor start the same job, one run per tenant (tag
+    # `medspa/tenant`). Planning the real nightly job takes minutes on 2 cores, so a one-op job
+    # of the same name stands in for it; the run queue only counts runs and reads their tags.
     (schedule,) = SCHEDULES
-    sensor = next(s for s in SENSORS if s.job_name == NIGHTLY.name)
+    sensor = next(s for s in SENSORS if s.name == "landing_files_sensor")
     assert schedule.job_name == NIGHTLY.name
 
     @dg.job(name=NIGHTLY.name)
     def job():
         _step()
 
-    first = _submit(instance, job, {"dagster/sensor_name": sensor.name})
-    second = _submit(instance, job, {"dagster/schedule_name": schedule.name})
-    assert first.status == second.status == dg.DagsterRunStatus.QUEUED
+    def tags(tenant: str, origin: dict[str, str]) -> dict[str, str]:
+        return {**origin, "medspa/tenant": tenant, "dagster/partition": tenant}
 
-    # The queue daemon's own selection: one run may start, the older one.
+    a_sensor = _submit(instance, job, tags("clinic-a", {"dagster/sensor_name": sensor.name}))
+    a_schedule = _submit(instance, job, tags("clinic-a", {"dagster/schedule_name": schedule.name}))
+    b_schedule = _submit(instance, job, tags("clinic-b", {"dagster/schedule_name": schedule.name}))
+    assert {r.status for r in (a_sensor, a_schedule, b_schedule)} == {dg.DagsterRunStatus.QUEUED}
+
+    # The queue daemon's own selection: clinic-a's older run and clinic-b's run start together
+    # (different DuckDB files); clinic-a's second run waits (its own file takes one writer).
     daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
-    config = instance.get_concurrency_config()
-    assert [r.run_id for r in daemon._get_runs_to_dequeue(instance, config, None)] == [first.run_id]
-
-    # While the sensor's run is running, the schedule's run is not dequeued: it stays QUEUED.
-    _report(instance, first, DagsterEventType.RUN_START)
-    assert instance.get_run_by_id(first.run_id).status == dg.DagsterRunStatus.STARTED
-    assert daemon._get_runs_to_dequeue(instance, config, None) == []
-    assert instance.get_run_by_id(second.run_id).status == dg.DagsterRunStatus.QUEUED
-
-    # When it ends, the schedule's run is next.
-    _report(instance, first, DagsterEventType.RUN_SUCCESS)
     assert [r.run_id for r in daemon._get_runs_to_dequeue(instance, config, None)] == [
-        second.run_id
+        a_sensor.run_id,
+        b_schedule.run_id,
+    ]
+    for run in (a_sensor, b_schedule):
+        _report(instance, run, DagsterEventType.RUN_START)
+    assert daemon._get_runs_to_dequeue(instance, config, None) == []
+    assert instance.get_run_by_id(a_schedule.run_id).status == dg.DagsterRunStatus.QUEUED
+
+    # clinic-b finishing frees a slot, but not clinic-a's: its second run still waits ...
+    _report(instance, b_schedule, DagsterEventType.RUN_SUCCESS)
+    assert daemon._get_runs_to_dequeue(instance, config, None) == []
+    # ... until clinic-a's first run ends.
+    _report(instance, a_sensor, DagsterEventType.RUN_SUCCESS)
+    assert [r.run_id for r in daemon._get_runs_to_dequeue(instance, config, None)] == [
+        a_schedule.run_id
     ]

@@ -52,25 +52,40 @@ def sensor(defs):
     return defs.resolve_sensor_def("landing_files_sensor")
 
 
+@pytest.fixture
+def repo(defs):
+    return defs.get_repository_def()
+
+
 def test_sensor_requests_one_run_then_skips_until_new_files_land(
-    sensor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sensor, repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setenv("MEDSPA_LANDING_DIR", str(tmp_path))
     _write(tmp_path, "pms/locations/2026-11-20.csv")
     _write(tmp_path, "pms/appointments/2026-11-20.csv")
-    with dg.instance_for_test() as instance:
-        ctx = dg.build_sensor_context(instance=instance)
+    with (
+        dg.instance_for_test() as instance,
+        dg.partition_loading_context(dynamic_partitions_store=instance),
+    ):
+        instance.add_dynamic_partitions("tenant", ["default"])
+        ctx = dg.build_sensor_context(instance=instance, repository_def=repo)
         first = sensor.evaluate_tick(ctx)
         assert len(first.run_requests) == 1
         assert first.run_requests[0].tags["medspa/new_files"] == "2"
+        assert first.run_requests[0].partition_key == "default"
+        assert first.run_requests[0].tags["medspa/tenant"] == "default"
         cursor = first.cursor
-        assert set(json.loads(cursor)) == {
+        assert set(json.loads(cursor)["default"]) == {
             "pms/locations/2026-11-20.csv",
             "pms/appointments/2026-11-20.csv",
         }
-        again = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+        again = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=repo)
+        )
         assert again.run_requests == [] or again.run_requests is None
         _write(tmp_path, "pms/appointments/2026-11-21.csv")
-        third = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+        third = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=repo)
+        )
         assert len(third.run_requests) == 1
         assert third.run_requests[0].run_key != first.run_requests[0].run_key

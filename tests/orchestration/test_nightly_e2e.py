@@ -222,9 +222,11 @@ def test_system_that_stopped_keeps_its_rows_and_its_freshness_warns(
     calls_before = query(data / "warehouse.duckdb", "select count(*) from raw_phone.calls")
 
     with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("tenant", ["default"])
         result = defs.resolve_job_def("nightly").execute_in_process(
             run_config=settings_run_config(data, landing),
             instance=instance,
+            partition_key="default",
             asset_selection=[s.key for s in RAW_SPECS],
             raise_on_error=False,
         )

@@ -62,8 +62,10 @@ def pseudonymized_run(defs, tmp_path_factory: pytest.TempPathFactory):
         with _dagster_home(data_dir / "dagster"):
             instance = dg.DagsterInstance.get()
             try:
+                instance.add_dynamic_partitions("tenant", ["default"])
                 result = dg.materialize(
                     [dbt_core],
+                    partition_key="default",
                     selection=dg.AssetSelection.assets(MODEL).without_checks(),
                     instance=instance,
                     resources=defs.resources,

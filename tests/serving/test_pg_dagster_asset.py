@@ -15,21 +15,23 @@ from pg_fixtures import BI_PASSWORD
 
 from orchestration.defs.publish.postgres import (
     SKIP_REASON,
+    TENANT_SKIP_REASON,
     served_version_is_built_version,
     serving_postgres,
 )
 from orchestration.resources import MedspaSettings
+from orchestration.tenancy import TENANT_PARTITIONS
 from serving import postgres
 
 pytestmark = pytest.mark.xdist_group("pg")
 
 
 def _stand_in_serving(source: Path | None):
-    @dg.asset(key="serving")
-    def serving(medspa: MedspaSettings) -> None:
+    @dg.asset(key="serving", partitions_def=TENANT_PARTITIONS)
+    def serving(context, medspa: MedspaSettings) -> None:
         if source is None:
             raise RuntimeError("not publishing: blocking check(s) failed: kpi_scorecard:gx")
-        target = medspa.settings().serving_path
+        target = medspa.settings(context).serving_path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, target)
 
@@ -39,11 +41,15 @@ def _stand_in_serving(source: Path | None):
 def _run(
     tmp_path: Path, source: Path | None, instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult:
+    instance = instance or dg.DagsterInstance.ephemeral()
+    if not instance.has_dynamic_partition(TENANT_PARTITIONS.name, "default"):
+        instance.add_dynamic_partitions(TENANT_PARTITIONS.name, ["default"])
     return dg.materialize(
         [_stand_in_serving(source), serving_postgres, served_version_is_built_version],
         resources={"medspa": MedspaSettings(data_dir=str(tmp_path / "data"))},
         raise_on_error=False,
         instance=instance,
+        partition_key="default",
     )
 
 
@@ -91,3 +97,19 @@ def test_without_url_the_asset_is_skipped_and_says_why(serving_db, tmp_path, mon
     assert any(SKIP_REASON in m for m in messages)
     skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
     assert skipped == ["serving_postgres_served_version_is_built_version"]  # no check on nothing
+
+
+def test_with_a_tenant_registry_tenants_never_share_the_postgres_schema(
+    serving_db, tmp_path, monkeypatch
+):
+    registry = tmp_path / "tenants.yml"
+    registry.write_text("tenants:\n  - name: default\n    landing: l\n    demo: true\n")
+    monkeypatch.setenv("MEDSPA_TENANTS_FILE", str(registry))
+    monkeypatch.setenv("MEDSPA_SERVING_URL", "postgresql://nobody@127.0.0.1:9/none")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(tmp_path, serving_db, instance)
+        messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert result.success  # nothing was attempted against the (unreachable) server
+    assert result.asset_materializations_for_node("serving_postgres") == []
+    assert any(TENANT_SKIP_REASON in m for m in messages)
+    assert (tmp_path / "data" / "tenants" / "default" / "serving.duckdb").is_file()

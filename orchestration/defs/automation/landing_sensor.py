@@ -1,8 +1,10 @@
 """Sensor: start the nightly job when new extract files land.
 
-The cursor maps each extract file seen (path relative to the landing folder) to its size and
-modification time, so a file re-delivered with new content counts as new. All files that
-arrived since the last tick form one batch and one run, keyed by a hash of the batch: a
+Each tenant's landing folder is watched on its own: a batch of new files starts a run of that
+tenant's partition only. The cursor maps each tenant to the extract files seen (path relative
+to its landing folder) with their size and modification time, so a file re-delivered with new
+content counts as new. All files of a tenant that arrived since the last tick form one batch
+and one run, keyed by a hash of the batch: a
 sensor re-evaluating the same batch cannot start it twice. Files still being written (modified
 less than `SETTLE_SECONDS` ago) wait for the next tick, so a batch is not split mid-copy.
 Off by default: turned on in the UI once the clinic's exporters write to the landing folder
@@ -20,6 +22,8 @@ import dagster as dg
 from ingestion.contract import load_contract
 from ingestion.landing import scan_landing
 from medspa.settings import Settings
+from medspa.tenants import DEFAULT_TENANT, resolve_tenants
+from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
 
 SETTLE_SECONDS = 30.0
 
@@ -44,6 +48,36 @@ def batch_run_key(batch: list[str], current: dict[str, str]) -> str:
     return f"landing-{digest[:16]}"
 
 
+def _cursor(text: str | None) -> dict[str, dict[str, str]]:
+    """tenant -> files seen; a cursor from before tenants (flat) belongs to `default`."""
+    seen = json.loads(text) if text else {}
+    if seen and all(isinstance(v, str) for v in seen.values()):
+        return {DEFAULT_TENANT: seen}
+    return seen
+
+
+def tenant_requests(
+    settings: Settings, cursor: dict[str, dict[str, str]], settled_before: float
+) -> tuple[list[dg.RunRequest], dict[str, dict[str, str]]]:
+    """One run per tenant with new files in its own landing folder, and the updated cursor."""
+    requests, updated = [], dict(cursor)
+    for tenant in resolve_tenants(settings, settings.tenants_file):
+        seen = cursor.get(tenant.name, {})
+        current = landed_files(tenant.landing_dir, settled_before)
+        batch = new_batch(current, seen)
+        if not batch:
+            continue
+        updated[tenant.name] = {**seen, **current}
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{tenant.name}-{batch_run_key(batch, current)}",
+                partition_key=tenant.name,
+                tags={"medspa/new_files": str(len(batch)), **tenant_run_tags(tenant.name)},
+            )
+        )
+    return requests, updated
+
+
 def build_landing_sensor(
     job: dg.JobDefinition | Any,
 ) -> dg.SensorDefinition:
@@ -52,19 +86,21 @@ def build_landing_sensor(
         job=job,
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Runs the nightly job once per batch of new extract files.",
+        description="Runs the nightly job for a tenant once per batch of its new extract files.",
     )
     def landing_files_sensor(context: dg.SensorEvaluationContext):
         settings = Settings.from_env()
-        seen = json.loads(context.cursor) if context.cursor else {}
-        current = landed_files(settings.landing_dir, time.time() - SETTLE_SECONDS)
-        batch = new_batch(current, seen)
-        if not batch:
-            return dg.SkipReason(f"no new extract files in {settings.landing_dir}")
-        context.update_cursor(json.dumps({**seen, **current}, sort_keys=True))
-        return dg.RunRequest(
-            run_key=batch_run_key(batch, current),
-            tags={"medspa/new_files": str(len(batch))},
+        existing = set(context.instance.get_dynamic_partitions(TENANT_PARTITIONS.name))
+        cursor = _cursor(context.cursor)
+        requests, updated = tenant_requests(settings, cursor, time.time() - SETTLE_SECONDS)
+        # A tenant not yet a partition waits for tenant_partitions_sensor (its files stay new).
+        requests = [r for r in requests if r.partition_key in existing]
+        if not requests:
+            return dg.SkipReason("no new extract files in any tenant's landing folder")
+        kept = {r.partition_key for r in requests}
+        context.update_cursor(
+            json.dumps({**cursor, **{t: updated[t] for t in kept}}, sort_keys=True)
         )
+        return requests
 
     return landing_files_sensor

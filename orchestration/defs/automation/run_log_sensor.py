@@ -9,13 +9,21 @@ because a blocking check failed ends as SUCCESS in Dagster, so both statuses are
 import dagster as dg
 
 from medspa.settings import Settings
+from medspa.tenants import settings_for_tenant
 from orchestration import run_events, run_log
+from orchestration.resources import MedspaSettings
+from orchestration.tenancy import tenant_of_run
 
 
 def _settings(run: dg.DagsterRun) -> Settings:
-    """The run's own data and landing dirs (run config), else the `MEDSPA_*` environment."""
+    """The run's tenant's settings: its own data dir, so the record lands in its warehouse.
+
+    The deployment's dirs and registry come from the run config, else the `MEDSPA_*`
+    environment; the tenant is the run's partition.
+    """
     config = (run.run_config or {}).get("resources", {}).get("medspa", {}).get("config", {})
-    return Settings.from_env(config.get("data_dir"), config.get("landing_dir"))
+    base = MedspaSettings(**config).base_settings()
+    return settings_for_tenant(base, tenant_of_run(run))
 
 
 def record_finished_run(context: dg.RunStatusSensorContext) -> None:

@@ -23,6 +23,7 @@ from medspa.dbt_invocation import dbt_environment
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.manifest import MANIFEST_PATH, ensure_manifest
 from orchestration.resources import MedspaSettings, dbt_step_call
+from orchestration.tenancy import TENANT_PARTITIONS
 
 #: Folders built after the gate, as dbt fqn selectors (dagster-dbt evaluates `path:` against
 #: the working directory, not the project, so a path selector would silently match nothing).
@@ -53,7 +54,7 @@ def _has_nodes(gated: bool) -> bool:
 def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings
 ) -> Iterator:
-    settings = medspa.settings()
+    settings = medspa.settings(context)
     targets = settings.data_dir / "dbt_target"
     target = targets / f"{context.op_def.name}-{context.run_id[:8]}"
     _prune(targets, keep=KEEP_TARGETS)
@@ -84,7 +85,13 @@ def _prune(targets: Path, keep: int) -> None:
 def _make(name: str, gated: bool) -> dg.AssetsDefinition:
     select_kwargs = {"select": GATED_SELECT} if gated else {"exclude": GATED_SELECT}
 
-    @dbt_assets(manifest=MANIFEST, dagster_dbt_translator=TRANSLATOR, name=name, **select_kwargs)
+    @dbt_assets(
+        manifest=MANIFEST,
+        dagster_dbt_translator=TRANSLATOR,
+        name=name,
+        partitions_def=TENANT_PARTITIONS,
+        **select_kwargs,
+    )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings):
         yield from _build(context, dbt, medspa)
 

@@ -14,6 +14,7 @@ from orchestration import run_events, run_log
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.resources import MedspaSettings
+from orchestration.tenancy import TENANT_PARTITIONS
 from serving import publish
 
 MART_RELATIONS = publish.mart_relations(MANIFEST)
@@ -54,10 +55,11 @@ def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.
     deps=MART_KEYS,
     group_name="publish",
     kinds={"duckdb"},
+    partitions_def=TENANT_PARTITIONS,
     description="serving.duckdb: marts + ops only, swapped in atomically after every check.",
 )
 def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
-    settings = medspa.settings()
+    settings = medspa.settings(context)
     ops = _ops_data(context, settings)
     counts = publish.publish(
         settings.warehouse_path, settings.serving_path, context.run_id, MART_RELATIONS, ops
@@ -79,12 +81,13 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
     deps=[serving],
     group_name="publish",
     kinds={"html"},
+    partitions_def=TENANT_PARTITIONS,
     description="The dashboards rendered from serving.duckdb into <data-dir>/site.",
 )
 def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
     from dashboards import build_site  # charts load a renderer: only when the site is built
 
-    settings = medspa.settings()
+    settings = medspa.settings(context)
     report = build_site(settings.serving_path, settings.site_dir)
     if not report.ok:
         failures = "; ".join(str(f) for f in report.pages_failed)

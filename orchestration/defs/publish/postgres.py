@@ -14,10 +14,15 @@ import dagster as dg
 from orchestration import run_events
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.resources import MedspaSettings
+from orchestration.tenancy import TENANT_PARTITIONS, tenant_of
 from serving import pg_docs, postgres
 from serving.pg_url import mask_url
 
 SKIP_REASON = "MEDSPA_SERVING_URL is not set: PostgreSQL serving target skipped"
+TENANT_SKIP_REASON = (
+    "a tenant registry is configured: PostgreSQL serving is skipped so tenants never share "
+    "a schema (their serving.duckdb files are published)"
+)
 
 
 @dg.asset(
@@ -25,13 +30,20 @@ SKIP_REASON = "MEDSPA_SERVING_URL is not set: PostgreSQL serving target skipped"
     deps=["serving"],
     group_name="publish",
     kinds={"postgres"},
+    partitions_def=TENANT_PARTITIONS,
     output_required=False,
     description="Audited marts + ops in PostgreSQL (MEDSPA_SERVING_URL), swapped in atomically.",
 )
 def serving_postgres(context: dg.AssetExecutionContext, medspa: MedspaSettings):
-    settings = medspa.settings()
+    settings = medspa.settings(context)
     if not settings.serving_url:
         context.log.info(SKIP_REASON)
+        return
+    if settings.tenants_file is not None:
+        # One PostgreSQL database per deployment: tenants would overwrite each other's
+        # schemas. Until served tables carry the tenant, only a deployment without a registry
+        # publishes there; each tenant's serving.duckdb is published all the same.
+        context.log.warning(TENANT_SKIP_REASON)
         return
     blocked = run_events.failed_blocking(
         run_events.check_outcomes(context.instance, context.run_id)
@@ -74,9 +86,14 @@ def serving_postgres(context: dg.AssetExecutionContext, medspa: MedspaSettings):
 def served_version_is_built_version(
     context: dg.AssetCheckExecutionContext, medspa: MedspaSettings
 ) -> dg.AssetCheckResult:
-    settings = medspa.settings()
-    built = context.instance.get_latest_materialization_event(dg.AssetKey("serving"))
-    built_version = built.run_id if built else None
+    settings = medspa.settings(context)
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey("serving"), asset_partitions=[tenant_of(context)]
+        ),
+        limit=1,
+    ).records
+    built_version = records[0].run_id if records else None
     served = postgres.served_version(settings.serving_url) if settings.serving_url else None
     return dg.AssetCheckResult(
         passed=served is not None and served == built_version,

@@ -19,6 +19,7 @@ import dagster as dg
 
 from ingestion.contract import Table, load_contract
 from orchestration.resources import MedspaSettings
+from orchestration.tenancy import TENANT_PARTITIONS
 
 
 def raw_key(table: Table) -> dg.AssetKey:
@@ -110,12 +111,18 @@ def load_check(report: Any, table: Table) -> dg.AssetCheckResult:
     )
 
 
-@dg.multi_asset(specs=RAW_SPECS, check_specs=LOAD_CHECK_SPECS, can_subset=True, name="raw_landing")
+@dg.multi_asset(
+    specs=RAW_SPECS,
+    check_specs=LOAD_CHECK_SPECS,
+    can_subset=True,
+    name="raw_landing",
+    partitions_def=TENANT_PARTITIONS,
+)
 def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     """Load the landing folder with the contract loader and report each table."""
     from ingestion.pipeline import ingest  # the loader imports dlt: only when a run loads
 
-    settings = medspa.settings()
+    settings = medspa.settings(context)
     systems = selected_systems(set(context.selected_asset_keys))
     all_systems = sorted({t.system for t in RAW_TABLES})
     report = ingest(

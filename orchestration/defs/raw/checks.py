@@ -34,7 +34,7 @@ QUARANTINE_SPECS = [
 @dg.multi_asset_check(specs=QUARANTINE_SPECS, can_subset=True, name="raw_quarantine")
 def raw_quarantine(context: dg.AssetCheckExecutionContext, medspa: MedspaSettings):
 
-    settings = medspa.settings()
+    settings = medspa.settings(context)
     verdicts = table_verdicts(settings.warehouse_path, settings.quarantine_max_share)
     for table in RAW_TABLES:
         key = dg.AssetCheckKey(raw_key(table), QUARANTINE_CHECK)

@@ -61,7 +61,7 @@ def results_for(
 
 @dg.multi_asset_check(specs=SPECS, can_subset=True, name="raw_freshness")
 def raw_freshness(context: dg.AssetCheckExecutionContext, medspa: MedspaSettings):
-    settings = medspa.settings()
+    settings = medspa.settings(context)
     systems = sorted({t.system for t in RAW_TABLES})
     verdicts = freshness.evaluate_warehouse(
         settings.warehouse_path, systems, settings.declared_systems

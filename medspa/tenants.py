@@ -1,0 +1,223 @@
+"""The tenant registry: which clinics (or chains) one deployment serves, read from `tenants.yml`.
+
+A tenant is one clinic or chain with its own landing folder, its own pseudonymisation key, and
+its own warehouse, quality results, serving file and site under `<data-dir>/tenants/<name>/`.
+Nothing of one tenant is ever written under another's folder, and each tenant's key makes its
+pseudonyms meaningless anywhere else.
+
+The registry names the *environment variable* that holds each tenant's key, never the key: the
+file can be committed to an operator's config repository without leaking a secret. A registry
+that carries a key value is refused.
+
+Without a registry the deployment serves exactly one tenant, `default`, whose paths are the
+data dir itself (as before tenants existed): same commands, same files.
+
+Registry format::
+
+    tenants:
+      - name: glow-austin                  # [a-z0-9][a-z0-9_-]*, at most 40 characters
+        landing: /srv/landing/glow-austin  # relative paths resolve against this file's folder
+        phi_key_env: MEDSPA_PHI_KEY_GLOW_AUSTIN
+        systems: [pms, pos, phone]         # optional: what this clinic delivers
+      - name: demo-1
+        landing: demo-1
+        demo: true                         # generated demo data: a per-tenant demo key, no secret
+
+This module belongs to the shell layer (`medspa/`): it reads files and the environment and
+hands plain `Settings` to the libraries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import yaml
+
+from medspa.settings import DEMO_PHI_KEY, Settings
+
+#: The one tenant of a deployment without a registry.
+DEFAULT_TENANT = "default"
+
+#: Safe as a folder name, a Dagster partition key, a run tag value and part of a PostgreSQL
+#: role name (`medspa_bi_<name>` stays under PostgreSQL's 63-byte identifier limit).
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_KNOWN_KEYS = {"name", "landing", "phi_key_env", "systems", "demo"}
+
+
+class TenantRegistryError(ValueError):
+    """The registry file is malformed or unsafe; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One registry entry, validated. Holds no secret: the key is read when settings are built."""
+
+    name: str
+    landing_dir: Path
+    phi_key_env: str | None = None
+    systems: tuple[str, ...] | None = None
+    demo: bool = False
+    #: True only for the one tenant of a deployment without a registry.
+    implicit: bool = False
+
+    def data_dir(self, base_data_dir: Path) -> Path:
+        """Where this tenant's warehouse, serving file, quality results and site live."""
+        if self.implicit:
+            return base_data_dir
+        return base_data_dir / "tenants" / self.name
+
+
+def demo_tenant_key(name: str) -> str:
+    """A distinct, public key per demo tenant: pseudonyms of one demo chain match no other's."""
+    digest = hashlib.sha256(f"{DEMO_PHI_KEY}:{name}".encode()).hexdigest()
+    return f"{DEMO_PHI_KEY}:{digest[:32]}"
+
+
+def load_registry(path: Path) -> list[Tenant]:
+    """Parse and validate `tenants.yml`; raise TenantRegistryError naming what is wrong."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TenantRegistryError(f"{path}: cannot read the tenant registry ({exc})") from exc
+    entries = document.get("tenants") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise TenantRegistryError(f"{path}: expected a non-empty list under `tenants:`")
+    tenants = [_parse_entry(path, i, entry) for i, entry in enumerate(entries, start=1)]
+    _refuse_clashes(path, tenants)
+    return tenants
+
+
+def _parse_entry(path: Path, position: int, entry: object) -> Tenant:
+    where = f"{path}: tenant #{position}"
+    if not isinstance(entry, dict):
+        raise TenantRegistryError(f"{where}: expected a mapping")
+    unknown = sorted(set(entry) - _KNOWN_KEYS)
+    if any("key" in k and k != "phi_key_env" for k in unknown):
+        raise TenantRegistryError(
+            f"{where}: the registry must not hold keys; name the environment variable "
+            "that holds the key in `phi_key_env`"
+        )
+    if unknown:
+        raise TenantRegistryError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise TenantRegistryError(
+            f"{where}: `name` must match [a-z0-9][a-z0-9_-]* (at most 40 characters)"
+        )
+    where = f"{path}: tenant {name!r}"
+    landing = entry.get("landing")
+    if not isinstance(landing, str) or not landing.strip():
+        raise TenantRegistryError(f"{where}: `landing` (the tenant's landing folder) is required")
+    demo = entry.get("demo", False)
+    if not isinstance(demo, bool):
+        raise TenantRegistryError(f"{where}: `demo` must be true or false")
+    key_env = entry.get("phi_key_env")
+    if key_env is None and not demo:
+        raise TenantRegistryError(
+            f"{where}: `phi_key_env` is required (the variable holding this tenant's key)"
+        )
+    if key_env is not None and (not isinstance(key_env, str) or not _ENV_NAME.match(key_env)):
+        raise TenantRegistryError(f"{where}: `phi_key_env` must be an environment variable name")
+    systems = entry.get("systems")
+    if systems is not None and (
+        not isinstance(systems, list) or not all(isinstance(s, str) for s in systems)
+    ):
+        raise TenantRegistryError(f"{where}: `systems` must be a list of system names")
+    return Tenant(
+        name=name,
+        landing_dir=(path.parent / landing).expanduser().resolve(),
+        phi_key_env=key_env,
+        systems=tuple(systems) if systems is not None else None,
+        demo=demo,
+    )
+
+
+def _refuse_clashes(path: Path, tenants: list[Tenant]) -> None:
+    """Two tenants sharing a name, landing folder or key variable would mix their data."""
+    for attribute in ("name", "landing_dir", "phi_key_env"):
+        seen: dict[object, str] = {}
+        for tenant in tenants:
+            value = getattr(tenant, attribute)
+            if value is None:
+                continue
+            if value in seen:
+                raise TenantRegistryError(
+                    f"{path}: tenants {seen[value]!r} and {tenant.name!r} share the same "
+                    f"{attribute.replace('_', ' ')}; every tenant needs its own"
+                )
+            seen[value] = tenant.name
+
+
+def tenant_settings(
+    base: Settings, tenant: Tenant, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """The settings one tenant's run uses: its own folders and key, the deployment's knobs."""
+    if tenant.implicit:
+        return base
+    env = os.environ if environ is None else environ
+    if tenant.phi_key_env is not None:
+        key = env.get(tenant.phi_key_env)
+        if not key:
+            raise TenantRegistryError(
+                f"tenant {tenant.name!r}: environment variable {tenant.phi_key_env} "
+                "(its pseudonymisation key) is not set"
+            )
+    else:
+        key = demo_tenant_key(tenant.name)
+    return replace(
+        base,
+        data_dir=tenant.data_dir(base.data_dir),
+        landing_dir=tenant.landing_dir,
+        phi_key=key,
+        declared_systems=tenant.systems if tenant.systems is not None else base.declared_systems,
+        instance_dir=base.dagster_home,
+    )
+
+
+def default_tenant(base: Settings) -> Tenant:
+    """The single tenant of a deployment without a registry: today's paths, today's key."""
+    return Tenant(name=DEFAULT_TENANT, landing_dir=base.landing_dir, implicit=True)
+
+
+def resolve_tenants(base: Settings, registry: Path | None) -> list[Tenant]:
+    """The registry's tenants, or the one default tenant when no registry is configured."""
+    if registry is None:
+        return [default_tenant(base)]
+    return load_registry(registry)
+
+
+def find_tenant(base: Settings, name: str) -> Tenant:
+    """The tenant called `name` in the configured registry (`base.tenants_file`)."""
+    tenants = {t.name: t for t in resolve_tenants(base, base.tenants_file)}
+    if name not in tenants:
+        where = base.tenants_file or "this deployment (no tenant registry)"
+        raise TenantRegistryError(
+            f"no tenant {name!r} in {where}; known: {', '.join(sorted(tenants))}"
+        )
+    return tenants[name]
+
+
+def settings_for_tenant(
+    base: Settings, name: str, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """One tenant's settings by name, from the registry the base settings name."""
+    return tenant_settings(base, find_tenant(base, name), environ)
+
+
+def refuse_shared_keys(settings_by_tenant: Mapping[str, Settings]) -> None:
+    """Two tenants with the same key would produce joinable pseudonyms: refuse to run."""
+    owners: dict[str, str] = {}
+    for name, settings in settings_by_tenant.items():
+        digest = hashlib.sha256(settings.phi_key.encode()).hexdigest()
+        if digest in owners:
+            raise TenantRegistryError(
+                f"tenants {owners[digest]!r} and {name!r} use the same pseudonymisation key; "
+                "give each tenant its own"
+            )
+        owners[digest] = name

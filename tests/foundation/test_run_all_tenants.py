@@ -1,0 +1,88 @@
+"""`medspa run --all-tenants`: every tenant runs, a failing one stops no other, exit says so."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from medspa.cli import main
+from medspa.commands import run_tenants
+
+#: Stands in for one tenant's `medspa run`: records when it ran, fails for tenant `broken`.
+_CHILD = """
+import sys, time, pathlib
+name, log = sys.argv[1], pathlib.Path(sys.argv[2])
+start = time.time(); time.sleep(0.3)
+with open(log, "a") as fh:
+    fh.write(f"{name} {start} {time.time()}\\n")
+sys.exit(1 if name == "broken" else 0)
+"""
+
+
+def _registry(tmp_path: Path, names: list[str]) -> Path:
+    path = tmp_path / "tenants.yml"
+    entries = "".join(f"  - name: {n}\n    landing: l/{n}\n    demo: true\n" for n in names)
+    path.write_text("tenants:\n" + entries, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fake_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    log = tmp_path / "runs.log"
+    monkeypatch.setattr(
+        run_tenants,
+        "tenant_command",
+        lambda args, name, registry: [sys.executable, "-c", _CHILD, name, str(log)],
+    )
+    return log
+
+
+def test_a_failing_tenant_does_not_stop_the_others(tmp_path, fake_runs, capsys):
+    registry = _registry(tmp_path, ["a", "broken", "c"])
+    data = tmp_path / "data"
+    argv = ["run", "--tenants-file", str(registry), "--all-tenants", "--data-dir", str(data)]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert sorted(line.split()[0] for line in fake_runs.read_text().splitlines()) == [
+        "a",
+        "broken",
+        "c",
+    ]
+    assert "2 of 3 tenants published, 1 failed" in out
+    assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
+        ["a", "published"],
+        ["broken", "failed/blocked"],
+        ["c", "published"],
+    ]
+    # Each tenant's console output goes to its own folder, never another's.
+    assert (data / "tenants" / "broken" / "logs" / "last_cli_run.txt").is_file()
+
+
+def test_parallel_bounds_how_many_tenants_run_at_once(tmp_path, fake_runs):
+    registry = _registry(tmp_path, ["a", "b", "c", "d"])
+    argv = ["run", "--tenants-file", str(registry), "--all-tenants", "--parallel", "2"]
+    assert main([*argv, "--data-dir", str(tmp_path / "data")]) == 0
+    spans = [tuple(map(float, line.split()[1:])) for line in fake_runs.read_text().splitlines()]
+    moments = sorted({t for span in spans for t in span})
+    busiest = max(sum(start <= t < end for start, end in spans) for t in moments)
+    assert busiest == 2
+
+
+def test_all_tenants_needs_a_registry(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("MEDSPA_TENANTS_FILE", raising=False)
+    assert main(["run", "--all-tenants", "--data-dir", str(tmp_path)]) == 2
+    assert "needs a registry" in capsys.readouterr().out
+
+
+def test_summary_names_wall_and_summed_time():
+    outcomes = [
+        run_tenants.TenantOutcome("a", 0, 10.0, Path("a.txt")),
+        run_tenants.TenantOutcome("b", 2, 5.0, Path("b.txt")),
+    ]
+    text = run_tenants.summary_text(outcomes, wall_seconds=11.0)
+    assert "b                        refused" in text
+    assert text.endswith(
+        "1 of 2 tenants published, 1 failed; wall 11.0 s (sum of tenant runs 15.0 s)"
+    )
