@@ -86,7 +86,12 @@ def summary_text(outcomes: list[TenantOutcome], wall_seconds: float) -> str:
 
 def run_all_tenants(args: argparse.Namespace) -> int:
     from medspa.commands.run import base_settings
-    from medspa.tenants import TenantRegistryError, resolve_tenants
+    from medspa.tenants import (
+        TenantRegistryError,
+        refuse_shared_keys,
+        resolve_tenants,
+        tenant_settings,
+    )
 
     base = base_settings(args.data_dir, args.landing, args.tenants_file)
     if base.tenants_file is None:
@@ -94,6 +99,13 @@ def run_all_tenants(args: argparse.Namespace) -> int:
         return 2
     try:
         tenants = resolve_tenants(base, base.tenants_file)
+        keyed = {}
+        for tenant in tenants:
+            try:
+                keyed[tenant.name] = tenant_settings(base, tenant)
+            except TenantRegistryError:
+                continue  # a missing key fails that tenant's own run, not the others'
+        refuse_shared_keys(keyed)  # joinable pseudonyms across tenants: run none
     except TenantRegistryError as exc:
         print(f"error: {exc}")
         return 2

@@ -140,3 +140,31 @@ def test_every_tenant_shares_the_deployments_dagster_home(tmp_path: Path) -> Non
     assert settings.data_dir == base.data_dir / "tenants" / "demo-1"
     assert settings.dagster_home == base.dagster_home == base.data_dir / "dagster"
     assert settings.warehouse_path == base.data_dir / "tenants" / "demo-1" / "warehouse.duckdb"
+
+
+def test_all_tenants_refuses_to_start_when_two_tenants_share_a_key(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """`medspa run --all-tenants` checks the keys before any tenant runs."""
+    from medspa.cli import main
+
+    registry = _write(
+        tmp_path,
+        "tenants:\n  - {name: a, landing: x, phi_key_env: KA}\n"
+        "  - {name: b, landing: y, phi_key_env: KB}\n",
+    )
+    monkeypatch.setenv("KA", "k" * 40)
+    monkeypatch.setenv("KB", "k" * 40)
+    code = main(
+        [
+            "run",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--tenants-file",
+            str(registry),
+            "--all-tenants",
+        ]
+    )
+    assert code == 2
+    assert "same pseudonymisation key" in capsys.readouterr().out
+    assert not (tmp_path / "data" / "tenants").exists()  # nothing ran
