@@ -4,7 +4,8 @@ Two blind spots of the data-relative rules (tests/orchestration/test_freshness_r
 - the marts' wall-clock check (`orchestration/defs/marts/checks.py`, WARN past 26 h) is what
   notices that the nightly job stopped; here it is shown to pass at 25 h and fire at 27 h;
 - a whole chain that stops delivering leaves every system equally behind, so the relative rule
-  (lag behind the newest extract of *any* system) calls them all fresh, at any "now".
+  (lag behind the newest extract of *any* system) calls them all fresh, at any "now"; the
+  ledger's `chain_delivering` check (the clock rule) is what raises that alarm.
 The real checks run (the project's check definitions in a Dagster run) on a hand-made
 warehouse whose every system last delivered on 2026-11-22. The real wall clock is never read.
 """
@@ -20,7 +21,7 @@ from dagster._core.test_utils import freeze_time
 from ingestion.raw_schema import ensure_meta_tables
 from orchestration.defs.marts.checks import FRESHNESS_CHECKS
 from orchestration.defs.publish.assets import MART_KEYS, serving
-from orchestration.defs.raw.freshness import raw_freshness
+from orchestration.defs.raw.freshness import CHAIN_SPEC, raw_freshness
 from orchestration.resources import MedspaSettings
 
 SYSTEMS = ("pms", "pos", "phone", "messaging", "crm", "reviews")
@@ -66,11 +67,11 @@ def _evaluate(instance, data_dir: Path, now: dt.datetime) -> dict[tuple[str, str
 
 def _selection() -> dg.AssetSelection:
     raw_keys = {}
-    for key in raw_freshness.check_keys:
+    for key in raw_freshness.check_keys - {CHAIN_SPEC.key}:
         raw_keys.setdefault(key.asset_key.path[0].removeprefix("raw_"), key)
     mart_keys = [k for k in FRESHNESS_CHECKS[0].check_keys if k.asset_key in WATCHED]
     assert len(raw_keys) == len(SYSTEMS) and len(mart_keys) == len(WATCHED)
-    return dg.AssetSelection.checks(*mart_keys, *raw_keys.values())
+    return dg.AssetSelection.checks(*mart_keys, *raw_keys.values(), CHAIN_SPEC.key)
 
 
 def _materialize_marts(instance, at: dt.datetime) -> None:
@@ -104,6 +105,10 @@ def _raw(evals: dict) -> list:
     return [e for (_, name), e in evals.items() if name == "freshness"]
 
 
+def _chain(evals: dict):
+    return evals[("raw_meta/loaded_files", CHAIN_SPEC.name)]
+
+
 def test_mart_wall_clock_check_passes_at_25_hours_and_fires_at_27(at):
     within, late = at(dt.timedelta(hours=25)), at(dt.timedelta(hours=27))
     assert len(_marts(within)) == len(_marts(late)) == len(WATCHED)
@@ -125,17 +130,36 @@ def test_whole_chain_that_stopped_is_fresh_to_the_relative_rule_at_any_now(at):
     assert all("lags the newest extract by 0 day(s)" in e.description for e in month)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known gap: no check compares the newest extract with the clock, so a chain that "
-    "stopped delivering while the nightly job keeps running raises no alarm",
-)
-def test_whole_chain_that_stopped_while_nightly_runs_continue_raises_an_alarm(tmp_path: Path):
+def test_whole_chain_that_stopped_while_nightly_runs_continue_raises_an_alarm(at):
+    """The newest extract (2026-11-22, a UTC midnight) against the clock; the limit is the
+    tightest window (2 days: pms, pos, phone, messaging) + 1 day for arrival = 3 days.
+    25 h after the 2026-11-23 02:30 run, now = 2026-11-24 03:30: age 2 d 3.5 h = 2.15 days,
+    within. 30 days after it, now = 2026-12-23 02:30: age 31 d 2.5 h = 31.1 days, beyond."""
+    soon, month = _chain(at(dt.timedelta(hours=25))), _chain(at(dt.timedelta(days=30)))
+    assert soon.passed and soon.metadata["age_days"].value == 2.15
+    assert not month.passed and month.severity == dg.AssetCheckSeverity.WARN
+    assert month.metadata["age_days"].value == 31.1
+    assert month.metadata["limit_days"].value == 3.0
+    assert "the whole chain stopped delivering" in month.description
+    # The relative rule still calls every system fresh: the alarm comes from the clock rule.
+    assert all(e.passed for e in _raw(at(dt.timedelta(days=30))))
+
+
+def test_a_demo_chain_is_exempt_from_the_clock_rule(tmp_path: Path):
+    """A marked demo landing folder ends on a fixed date: the clock rule must not cry wolf."""
+    from demo.state import MARKER
+
     data_dir = tmp_path / "data"
     _warehouse(data_dir)
-    now = LAST_RUN + dt.timedelta(days=30)
-    with dg.instance_for_test() as instance:
-        _materialize_marts(instance, now - dt.timedelta(hours=1))  # last night's run
-        evals = _evaluate(instance, data_dir, now)
-    assert not all(e.passed for e in evals.values())
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / MARKER).write_text("{}")
+    with dg.instance_for_test() as instance, freeze_time(LAST_RUN + dt.timedelta(days=30)):
+        result = dg.materialize(
+            [raw_freshness],
+            instance=instance,
+            resources={"medspa": MedspaSettings(data_dir=str(data_dir), landing_dir=str(landing))},
+            selection=dg.AssetSelection.checks(CHAIN_SPEC.key),
+        )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.passed and evaluation.metadata["status"].value == "demo"

@@ -94,3 +94,39 @@ def test_windows_come_from_the_contract_per_system():
     verdicts = freshness.evaluate(deliveries, ["pms", "reviews"], declared=None)
     assert verdicts["reviews"].window_days == windows["reviews"] == 7.0
     assert verdicts["reviews"].status == "fresh"  # 6 days behind, within 7
+
+
+def _at(day: str, hour: int = 0) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=dt.UTC)
+
+
+def test_chain_silence_compares_the_newest_extract_of_any_system_with_the_clock():
+    """pms last delivered 2026-11-20, crm 2026-11-21 (the newest). Limit = tightest window of
+    the systems that delivered (pms: 2 days; crm: 3) + 1 day of arrival = 3 days.
+    At 2026-11-24 00:00 crm's extract is 3.0 days old: on the limit, still delivering.
+    At 2026-11-24 12:00 it is 3.5 days old: silent."""
+    deliveries = {
+        "pms": ("2026-11-20", _at("2026-11-20")),
+        "crm": ("2026-11-21", _at("2026-11-21")),
+    }
+    on_limit = freshness.chain_silence(deliveries, _at("2026-11-24"))
+    assert (on_limit.status, on_limit.age_days, on_limit.limit_days) == ("delivering", 3.0, 3.0)
+    assert on_limit.newest_extract == "2026-11-21"
+    late = freshness.chain_silence(deliveries, _at("2026-11-24", 12))
+    assert (late.status, late.age_days, late.passed) == ("silent", 3.5, False)
+    assert "whole chain stopped delivering" in late.description
+
+
+def test_chain_silence_limit_follows_the_systems_that_delivered():
+    """Only reviews (7-day window) delivered: limit 7 + 1 = 8 days; 2026-11-10 -> 11-17 12:00
+    is 7.5 days: delivering."""
+    only_reviews = {"reviews": ("2026-11-10", _at("2026-11-10"))}
+    verdict = freshness.chain_silence(only_reviews, _at("2026-11-17", 12))
+    assert (verdict.status, verdict.age_days, verdict.limit_days) == ("delivering", 7.5, 8.0)
+
+
+def test_chain_silence_is_off_for_a_demo_chain_and_before_any_load():
+    deliveries = {"pms": ("2026-01-01", _at("2026-01-01"))}
+    assert freshness.chain_silence(deliveries, _at("2026-12-01"), demo=True).status == "demo"
+    empty = freshness.chain_silence({}, _at("2026-12-01"))
+    assert empty.status == "nothing_loaded" and empty.passed

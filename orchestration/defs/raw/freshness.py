@@ -5,15 +5,25 @@ WARN when the table's system used to deliver and stopped (its newest extract lag
 extract of any system by more than its window); nothing when the system was never delivered
 and the clinic does not declare it; ERROR (not blocking) when declared but never delivered.
 Rows already loaded stay: a stale system is reported, never deleted.
+
+A whole chain that stopped leaves no system behind another, so those checks all pass; the
+check `chain_delivering` on the file ledger (`raw_meta/loaded_files`) is the one that reads a
+clock: WARN when even the newest extract of any system is older than the tightest window plus a
+day (`quality.freshness.chain_silence`). Its "now" is Dagster's clock, the one the marts'
+wall-clock checks read, so both agree (and tests freeze both alike).
 """
 
-import dagster as dg
+import datetime as dt
 
-from orchestration.defs.raw.assets import RAW_TABLES, raw_key
+import dagster as dg
+from dagster._time import get_current_datetime
+
+from orchestration.defs.raw.assets import LOADED_FILES_KEY, RAW_TABLES, raw_key
 from orchestration.resources import MedspaSettings
 from quality import freshness
 
 CHECK_NAME = "freshness"
+CHAIN_CHECK = "chain_delivering"
 
 SPECS = [
     dg.AssetCheckSpec(
@@ -23,6 +33,11 @@ SPECS = [
     )
     for t in RAW_TABLES
 ]
+CHAIN_SPEC = dg.AssetCheckSpec(
+    CHAIN_CHECK,
+    asset=LOADED_FILES_KEY,
+    description="Is the chain still delivering at all? (newest extract of any system vs the clock)",
+)
 
 
 def results_for(
@@ -59,11 +74,31 @@ def results_for(
     return results
 
 
-@dg.multi_asset_check(specs=SPECS, can_subset=True, name="raw_freshness")
+def chain_result(silence: freshness.ChainSilence) -> dg.AssetCheckResult:
+    """The ledger's `chain_delivering` result: WARN (never blocking) when the chain is silent."""
+    return dg.AssetCheckResult(
+        asset_key=LOADED_FILES_KEY,
+        check_name=CHAIN_CHECK,
+        passed=silence.passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=silence.description,
+        metadata={
+            "status": silence.status,
+            "newest_extract": silence.newest_extract or "",
+            "age_days": silence.age_days if silence.age_days is not None else -1.0,
+            "limit_days": silence.limit_days,
+        },
+    )
+
+
+@dg.multi_asset_check(specs=[*SPECS, CHAIN_SPEC], can_subset=True, name="raw_freshness")
 def raw_freshness(context: dg.AssetCheckExecutionContext, medspa: MedspaSettings):
     settings = medspa.settings(context)
     systems = sorted({t.system for t in RAW_TABLES})
-    verdicts = freshness.evaluate_warehouse(
-        settings.warehouse_path, systems, settings.declared_systems
-    )
-    yield from results_for(verdicts, set(context.selected_asset_check_keys))
+    deliveries = freshness.warehouse_deliveries(settings.warehouse_path)
+    verdicts = freshness.evaluate(deliveries, systems, settings.declared_systems)
+    selected = set(context.selected_asset_check_keys)
+    yield from results_for(verdicts, selected)
+    if CHAIN_SPEC.key in selected:
+        now: dt.datetime = get_current_datetime()
+        yield chain_result(freshness.chain_silence(deliveries, now, demo=settings.landing_is_demo))
