@@ -200,12 +200,20 @@ def drop_fresh(cur: psycopg.Cursor, tenant: str) -> None:
 
 
 def swap_tenant(
-    conn: psycopg.Connection, tenant: str, tables: Sequence[tuple[str, str]], lock_timeout_s: float
+    conn: psycopg.Connection,
+    tenant: str,
+    tables: Sequence[tuple[str, str]],
+    lock_timeout_s: float,
+    *,
+    whole: bool = True,
+    keep: frozenset[tuple[str, str]] = frozenset(),
 ) -> int:
     """Replace `tenant`'s partition of every parent in one transaction; returns attempts.
 
-    `tables` are the parents this build supplies (their `_n` tables are loaded); the tenant's
-    partitions of other parents (tables it no longer builds) are dropped in the same commit.
+    `tables` are the parents this build supplies (their `_n` tables are loaded); with `whole`
+    the tenant's partitions of other parents (tables it no longer builds) are dropped in the
+    same commit, except `keep` (tables published by a later step, e.g. the peer benchmarks);
+    without `whole` (that later step's own publish) the tenant's other partitions all stay.
     Parents are locked in one sorted statement, in attempts shorter than the deadlock check,
     so a reader is never the deadlock victim: the swap backs off and retries instead.
     """
@@ -220,7 +228,8 @@ def swap_tenant(
                 cur.execute(
                     sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{wait_ms}ms"))
                 )
-                parents = sorted(set(pg_tenant_roles.tenant_parents(cur)) | built)
+                others = set(pg_tenant_roles.tenant_parents(cur)) - keep if whole else set()
+                parents = sorted(others | built)
                 cur.execute(
                     sql.SQL("lock table {} in access exclusive mode").format(
                         sql.SQL(", ").join(sql.Identifier(s, t) for s, t in parents)

@@ -8,6 +8,7 @@ one tenant's rows into the other's view shows in counts and totals.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,15 @@ import psycopg
 import pytest
 from pg_fixtures import BI_PASSWORD, make_published_db
 
-from serving import pg_roles, pg_tenant_roles, pg_tenant_tables, pg_tenants, postgres
+from medspa.cli import main as medspa
+from serving import (
+    peer_benchmarks,
+    pg_roles,
+    pg_tenant_roles,
+    pg_tenant_tables,
+    pg_tenants,
+    postgres,
+)
 from serving.pg_url import with_user
 
 pytestmark = pytest.mark.xdist_group("pg")
@@ -135,9 +144,28 @@ def test_a_tenant_login_cannot_reach_partitions_or_other_tenants(tdb):
         ).fetchone() == (0,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select * from medspa_admin.tenant_logins")
+        # Column statistics (most common values...) of the served tables stay hidden too.
+        assert conn.execute(
+            "select count(*) from pg_stats where schemaname in ('marts', 'ops', %s)",
+            [pg_tenant_tables.PARTS_SCHEMA],
+        ).fetchone() == (0,)
+        # The policy is a constant: the planner reads acme's partition and no other.
+        plan = conn.execute("explain (format json) select * from marts.kpi_scorecard").fetchone()
+        scanned = set(_relations(plan[0]))
+        assert scanned == {own}, scanned
         with pytest.raises(Exception) as err:
             conn.execute("update marts.kpi_scorecard set value = 0")
         assert type(err.value).__name__ in {"InsufficientPrivilege", "ReadOnlySqlTransaction"}
+
+
+def _relations(plan) -> list[str]:
+    """Every relation a JSON plan scans."""
+    if isinstance(plan, list):
+        return [r for p in plan for r in _relations(p)]
+    if isinstance(plan, dict):
+        own = [plan["Relation Name"]] if "Relation Name" in plan else []
+        return own + [r for v in plan.values() for r in _relations(v)]
+    return []
 
 
 def test_operator_group_and_owner_see_every_tenant_single_chain_logins_see_none(tdb, pg):
@@ -208,6 +236,25 @@ def test_a_second_publish_of_the_same_tenant_is_refused_not_interleaved(tdb, doc
     assert pg_tenants.served_versions(tdb["url"])["acme"] != "x"
 
 
+def test_a_reader_holding_the_tables_makes_a_swap_give_up_cleanly(tdb, docs):
+    """Every tenant's swap locks the parents for an instant, so a transaction left open by any
+    login delays it; past the timeout the publish fails and leaves the old rows served."""
+    before = pg_tenants.served_versions(tdb["url"])
+    reader = _login(tdb, "bloom")
+    reader.autocommit = False
+    reader.execute("select count(*) from marts.kpi_scorecard").fetchone()
+    try:
+        with pytest.raises(postgres.PgPublishError, match="previous data is still served"):
+            pg_tenants.publish_tenant_postgres(
+                tdb["files"]["acme"], tdb["url"], "acme", "too-late", docs, lock_timeout_s=1.5
+            )
+        assert reader.execute("select count(*) from ops.serving_version").fetchone() == (1,)
+    finally:
+        reader.close()
+    assert pg_tenants.served_versions(tdb["url"]) == before
+    assert _leftover_fresh_tables(tdb["url"]) == []
+
+
 READER_SQL = """
 select v.version, s.n, s.total
 from ops.serving_version v
@@ -270,9 +317,14 @@ def test_an_added_column_widens_the_table_others_read_null(tdb, docs):
     wider = make_published_db(tdb["root"] / "acme-wide.duckdb")
     con = duckdb.connect(str(wider))
     con.execute("alter table marts.dim_locations add column region varchar default 'south'")
+    con.execute("create table marts.zz_new_mart as select 'loc_a' as location_id, 1.5 as x")
     con.close()
     result = pg_tenants.publish_tenant_postgres(wider, tdb["url"], "acme", "w-1", docs)
     assert any("added column region" in n for n in result.notes)
+    # A new table is a new parent, born with every existing tenant login's policy.
+    for tenant, rows in (("acme", 1), ("bloom", 0)):
+        with _login(tdb, tenant) as conn:
+            assert conn.execute("select count(*) from marts.zz_new_mart").fetchone() == (rows,)
     with psycopg.connect(tdb["url"]) as conn:
         regions = dict(
             conn.execute(
@@ -286,6 +338,8 @@ def test_an_added_column_widens_the_table_others_read_null(tdb, docs):
         tdb["files"]["acme"], tdb["url"], "acme", "w-2", docs
     )
     assert any("region is no longer built" in n for n in result.notes)
+    with _login(tdb, "acme") as conn:  # no longer built by acme: its rows of it are gone
+        assert conn.execute("select count(*) from marts.zz_new_mart").fetchone() == (0,)
 
 
 def test_a_changed_column_type_is_refused_and_the_old_rows_stay_served(tdb, docs):
@@ -314,3 +368,129 @@ def test_a_tenant_publish_refuses_a_single_chain_database(pg, published, serving
     with pytest.raises(postgres.PgPublishError, match="not partitioned by tenant"):
         pg_tenants.publish_tenant_postgres(serving_db, pg.url, "acme", "v-x", docs)
     assert postgres.served_version(pg.url) == "v2"
+
+
+def test_cli_creates_and_rotates_a_tenant_login_before_its_first_publish(
+    tdb, docs, tmp_path, monkeypatch, capsys
+):
+    registry = tmp_path / "tenants.yml"
+    registry.write_text(
+        "tenants:\n"
+        + "".join(f"  - name: {t}\n    landing: {t}\n    demo: true\n" for t in ("acme", "cedar"))
+    )
+    monkeypatch.setenv("MEDSPA_TENANTS_FILE", str(registry))
+    monkeypatch.setenv("MEDSPA_SERVING_URL", tdb["url"])
+    role = pg_tenant_roles.tenant_role("cedar")
+    for password in ("cedar-first", "cedar-rotated"):
+        monkeypatch.setenv("CEDAR_PW", password)
+        assert (
+            medspa(["serving", "add-reader", "--tenant", "cedar", "--password-env", "CEDAR_PW"])
+            == 0
+        )
+    assert f"reader {role} can log in" in capsys.readouterr().out
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(with_user(tdb["url"], role, "cedar-first"))
+    cedar = with_user(tdb["url"], role, "cedar-rotated")
+    with psycopg.connect(cedar) as conn:  # no rows yet: cedar never published
+        assert conn.execute("select count(*) from marts.kpi_scorecard").fetchone() == (0,)
+    result = pg_tenants.publish_tenant_postgres(
+        tdb["files"]["bloom"], tdb["url"], "cedar", "c-1", docs
+    )
+    with psycopg.connect(cedar) as conn:
+        assert conn.execute(
+            "select count(*), count(distinct tenant_id) from marts.kpi_scorecard"
+        ).fetchone() == (result.rows["marts.kpi_scorecard"], 1)
+        assert conn.execute("show default_transaction_read_only").fetchone() == ("on",)
+
+
+def test_cli_refuses_unknown_tenants_and_single_chain_readers_on_a_tenant_database(
+    tdb, tmp_path, monkeypatch, capsys
+):
+    registry = tmp_path / "tenants.yml"
+    registry.write_text("tenants:\n  - name: acme\n    landing: acme\n    demo: true\n")
+    monkeypatch.setenv("MEDSPA_TENANTS_FILE", str(registry))
+    monkeypatch.setenv("MEDSPA_SERVING_URL", tdb["url"])
+    monkeypatch.setenv("PW", "some-password")
+    assert medspa(["serving", "add-reader", "--tenant", "zeta", "--password-env", "PW"]) == 2
+    assert "no tenant 'zeta'" in capsys.readouterr().err
+    # A location reader would see that location's rows of every tenant: refused.
+    args = ["serving", "add-reader", "loc_mgr", "--password-env", "PW", "--location", "loc_a"]
+    assert medspa(args) == 1
+    assert "serves tenants" in capsys.readouterr().err
+    monkeypatch.delenv("MEDSPA_TENANTS_FILE")
+    assert medspa(["serving", "add-reader", "--tenant", "acme", "--password-env", "PW"]) == 2
+    assert "needs the tenant registry" in capsys.readouterr().err
+
+
+def test_the_swap_attaches_without_a_scan_and_adopts_the_built_indexes(tdb):
+    """The CHECK makes ATTACH skip its validation scan, and the fresh table's indexes become
+    the partition's (ATTACH builds none under the lock). A throwaway parent and tenant."""
+    cols = [
+        ("grain", "text"),
+        ("location_id", "text"),
+        ("kpi", "text"),
+        ("period_start", "date"),
+        ("value", "double precision"),
+    ]
+    messages: list[str] = []
+    with psycopg.connect(tdb["url"], autocommit=True) as conn:
+        conn.add_notice_handler(lambda diag: messages.append(diag.message_primary or ""))
+        try:
+            with conn.cursor() as cur:
+                columns, _ = pg_tenant_tables.ensure_parent(cur, "marts", "zz_probe", cols)
+                fresh = pg_tenant_tables.create_fresh(cur, "marts", "zz_probe", "probe", columns)
+                cur.execute(
+                    f"insert into {pg_tenant_tables.PARTS_SCHEMA}.{fresh} select 'probe', "
+                    "'week', 'loc_a', 'k', date '2026-01-05', g from generate_series(1, 500) g"
+                )
+                assert pg_tenant_tables.index_fresh(cur, fresh, [c for c, _ in columns])
+                cur.execute("set client_min_messages = debug1")
+            pg_tenant_tables.swap_tenant(conn, "probe", [("marts", "zz_probe")], 10)
+            conn.execute("set client_min_messages = notice")
+            part = pg_tenant_tables.partition_name("marts", "zz_probe", "probe")
+            indexes = conn.execute(
+                "select count(*) from pg_indexes where schemaname = %s and tablename = %s",
+                [pg_tenant_tables.PARTS_SCHEMA, part],
+            ).fetchone()[0]
+            assert conn.execute("select count(*) from marts.zz_probe").fetchone() == (500,)
+        finally:
+            conn.execute("set client_min_messages = notice")
+            conn.execute("drop table if exists marts.zz_probe")
+    assert indexes == 2  # the two BI indexes, adopted; none built twice
+    assert any("is implied by existing constraints" in m for m in messages), messages
+
+
+def test_peer_benchmarks_are_served_per_tenant_and_touch_nothing_else(tdb, docs):
+    """Each tenant's own benchmark file becomes its rows of marts.kpi_benchmarks, under RLS."""
+    files = {}
+    for tenant, rank in (("acme", 0.25), ("bloom", 0.75)):
+        files[tenant] = tdb["root"] / f"{tenant}-peer_benchmarks.duckdb"
+        peer_benchmarks.write(
+            files[tenant],
+            [
+                ("avg_ticket", "week", dt.date(2026, 11, 9), 6, 100.0, 120.0, 150.0, 110.0, rank),
+                ("no_show_rate", "month", dt.date(2026, 10, 1), 5, 0.05, 0.08, 0.1, 0.07, rank),
+            ],
+        )
+    with psycopg.connect(tdb["url"]) as conn:
+        before = {t: _fingerprints(conn, t) for t in ("acme", "bloom")}
+    versions = pg_tenants.served_versions(tdb["url"])
+    for tenant, path in files.items():
+        result = pg_tenants.publish_tenant_benchmarks(path, tdb["url"], tenant, docs)
+        assert result.rows == {"marts.kpi_benchmarks": 2}
+    for tenant, rank in (("acme", 0.25), ("bloom", 0.75)):
+        with _login(tdb, tenant) as conn:
+            got = conn.execute(
+                "select tenant_id, kpi, own_percentile_rank from marts.kpi_benchmarks order by 2"
+            ).fetchall()
+        assert got == [(tenant, "avg_ticket", rank), (tenant, "no_show_rate", rank)]
+    with psycopg.connect(tdb["url"]) as conn:
+        after = {t: _fingerprints(conn, t) for t in ("acme", "bloom")}
+    for tenant in ("acme", "bloom"):
+        del after[tenant]["marts.kpi_benchmarks"]
+        assert after[tenant] == before[tenant], tenant
+    assert pg_tenants.served_versions(tdb["url"]) == versions
+    # The tenant's next nightly publish keeps them: the benchmarks step replaces them later.
+    pg_tenants.publish_tenant_postgres(tdb["files"]["acme"], tdb["url"], "acme", "n-1", docs)
+    with _login(tdb, "acme") as conn:
+        assert conn.execute("select count(*) from marts.kpi_benchmarks").fetchone() == (2,)
