@@ -79,6 +79,7 @@ def _load(
 ) -> dict[str, int]:
     rows: dict[str, int] = {}
     with conn.cursor() as cur:
+        tt.drop_fresh(cur, tenant)  # a crashed publish's leftovers, under the tenant's lock
         fresh = {
             (t.schema, t.name): tt.create_fresh(
                 cur, t.schema, t.name, tenant, columns[(t.schema, t.name)]
@@ -165,6 +166,8 @@ def _publish(
                 keep=frozenset({("marts", BENCHMARKS)}),
             )
             swap_seconds = time.perf_counter() - loaded
+            parked = tt.drop_parked(conn, tenant, lock_timeout_s)
+            notes += [parked] if parked else []
         except BaseException:
             if not conn.closed:
                 with conn.cursor() as cur:

@@ -207,7 +207,8 @@ def _leftover_fresh_tables(url: str) -> list[str]:
         return [
             t
             for (t,) in conn.execute(
-                "select tablename from pg_tables where schemaname = %s and tablename like '%%\\_n'",
+                "select tablename from pg_tables where schemaname = %s "
+                "and (tablename like '%%\\_n' or tablename like '%%\\_o')",
                 [pg_tenant_tables.PARTS_SCHEMA],
             ).fetchall()
         ]
