@@ -24,6 +24,7 @@ from medspa.cli import main as medspa
 from serving import (
     peer_benchmarks,
     pg_roles,
+    pg_tenant_prepare,
     pg_tenant_roles,
     pg_tenant_tables,
     pg_tenants,
@@ -495,3 +496,34 @@ def test_peer_benchmarks_are_served_per_tenant_and_touch_nothing_else(tdb, docs)
     pg_tenants.publish_tenant_postgres(tdb["files"]["acme"], tdb["url"], "acme", "n-1", docs)
     with _login(tdb, "acme") as conn:
         assert conn.execute("select count(*) from marts.kpi_benchmarks").fetchone() == (2,)
+
+
+def test_a_table_change_waits_for_running_loads_then_fails_clearly(tdb, docs):
+    """Another tenant's load holds the schema lock shared: a publish that must add a table
+    waits (bounded) for it, then gives up naming why, and changes nothing."""
+    wider = make_published_db(tdb["root"] / "acme-newtable.duckdb")
+    con = duckdb.connect(str(wider))
+    con.execute("create table marts.zz_waiting as select 1 as x")
+    con.close()
+    before = pg_tenants.served_versions(tdb["url"])
+    loading = psycopg.connect(tdb["url"], autocommit=True)
+    loading.execute(
+        "select pg_advisory_lock_shared(%s, %s)",
+        [pg_tenant_prepare.LOCK_SPACE, pg_tenant_prepare.SCHEMA_KEY],
+    )
+    try:
+        start = time.monotonic()
+        with pytest.raises(postgres.PgPublishError, match="other tenants' loads"):
+            pg_tenants.publish_tenant_postgres(
+                wider, tdb["url"], "acme", "z-1", docs, lock_timeout_s=1.0
+            )
+        assert 0.9 < time.monotonic() - start < 15
+        # A publish that needs no table change shares the lock and goes ahead meanwhile.
+        pg_tenants.publish_tenant_postgres(
+            tdb["files"]["bloom"], tdb["url"], "bloom", "z-b", docs, lock_timeout_s=1.0
+        )
+    finally:
+        loading.close()
+    with psycopg.connect(tdb["url"]) as conn:
+        assert conn.execute("select to_regclass('marts.zz_waiting')").fetchone() == (None,)
+    assert pg_tenants.served_versions(tdb["url"]) == {**before, "bloom": "z-b"}
