@@ -7,9 +7,10 @@ hash of schema, table and tenant, so they stay under PostgreSQL's 63-byte limit 
 
 A tenant's publish loads a fresh table `<partition>_n` with `CHECK (tenant_id = '<tenant>')`
 (ATTACH then needs no scan) and the parent's indexes (ATTACH adopts them instead of building
-them under the lock). One short transaction then locks the parents, drops the tenant's old
-partitions, renames the fresh tables in and attaches them. Readers of the tenant see its old
-rows or its new rows; other tenants' partitions are not touched at all.
+them under the lock). One short transaction then locks the parents, detaches the tenant's
+old partitions (parked as `_o`, dropped after the commit), renames the fresh tables in and
+attaches them. Readers of the tenant see its old rows or its new rows; other tenants'
+partitions are not touched at all.
 
 Schema drift (the parent's columns differ from this build's, e.g. after an upgrade):
 - a column the build has and the parent lacks is added to the parent (nullable, metadata
@@ -85,6 +86,11 @@ def drift(
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """(columns to add to the parent, columns this tenant will leave NULL); raises on a type
     change, naming table and columns (never a value)."""
+    if any(c == TENANT_COLUMN for c, _ in built):
+        raise PgPublishError(
+            f"{schema}.{table} has its own {TENANT_COLUMN} column: the tenant column is added "
+            "by the publish; rename the model's column"
+        )
     have = dict(parent)
     changed = [
         f"{c} ({have[c]} -> {_canonical(t)})"

@@ -527,3 +527,20 @@ def test_a_table_change_waits_for_running_loads_then_fails_clearly(tdb, docs):
     with psycopg.connect(tdb["url"]) as conn:
         assert conn.execute("select to_regclass('marts.zz_waiting')").fetchone() == (None,)
     assert pg_tenants.served_versions(tdb["url"]) == {**before, "bloom": "z-b"}
+
+
+def test_drift_rules_without_a_server():
+    parent = [("tenant_id", "text"), ("a", "text"), ("at", "timestamp with time zone")]
+    # Same columns in short spellings: no drift.
+    assert pg_tenant_tables.drift("marts", "x", parent, [("a", "text"), ("at", "timestamptz")]) == (
+        [],
+        [],
+    )
+    added, missing = pg_tenant_tables.drift("marts", "x", parent, [("a", "text"), ("b", "date")])
+    assert (added, missing) == ([("b", "date")], ["at"])
+    with pytest.raises(pg_tenant_tables.PgSchemaDrift, match=r"marts.x.*at \(timestamp with"):
+        pg_tenant_tables.drift("marts", "x", parent, [("at", "timestamp")])
+    with pytest.raises(postgres.PgPublishError, match="own tenant_id column"):
+        pg_tenant_tables.drift("marts", "x", [], [("tenant_id", "text")])
+    names = {pg_tenant_tables.partition_name("marts", "k" * 60 + s, "t") for s in "ab"}
+    assert len(names) == 2 and all(len(n) + 2 <= 63 for n in names)
