@@ -117,7 +117,9 @@ def _change_parents(
             ) from exc
         finally:
             cur.execute("select pg_advisory_unlock(%s, %s)", [LOCK_SPACE, SCHEMA_KEY])
-    return notes
+    created = [n for n in notes if n.startswith("created ")]
+    summary = [f"created {len(created)} tenant-partitioned table(s)"] if created else []
+    return summary + [n for n in notes if not n.startswith("created ")]
 
 
 def prepare(
