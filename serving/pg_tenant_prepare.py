@@ -20,12 +20,12 @@ from psycopg import sql
 from serving import pg_roles, pg_tenant_roles
 from serving import pg_tenant_tables as tt
 from serving.pg_docs import TableDoc
-from serving.pg_swap import PgPublishError
+from serving.pg_swap import PgPublishError, in_short_lock_attempts
 from serving.postgres import _Table
 
 #: Advisory lock space of the schema and roles locks (second key: SCHEMA_KEY / ROLES_KEY).
-LOCK_SPACE = 748_213_913
-SCHEMA_KEY, ROLES_KEY = 0, 1
+LOCK_SPACE = pg_tenant_roles.LOCK_SPACE
+SCHEMA_KEY, ROLES_KEY = pg_tenant_roles.SCHEMA_KEY, pg_tenant_roles.ROLES_KEY
 
 
 def wait_lock(
@@ -100,21 +100,17 @@ def _change_parents(
             "other tenants' loads (to change a table)",
         )
         try:
-            with conn.transaction():
-                remaining = max(1, int((deadline - time.monotonic()) * 1000))
-                cur.execute(
-                    sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{remaining}ms"))
-                )
+
+            def change(tx: psycopg.Cursor) -> list[str]:
+                made: list[str] = []
                 for table in tables:
-                    if tt.needs_ddl(cur, table.schema, table.name, table.columns):
-                        _, made = tt.ensure_parent(cur, table.schema, table.name, table.columns)
-                        _comment(cur, table, docs.get(table.name))
-                        notes += made
-        except psycopg.errors.LockNotAvailable as exc:
-            raise PgPublishError(
-                "readers held a served table too long to change its columns; "
-                "the previous data is still served"
-            ) from exc
+                    if tt.needs_ddl(tx, table.schema, table.name, table.columns):
+                        made += tt.ensure_parent(tx, table.schema, table.name, table.columns)[1]
+                        _comment(tx, table, docs.get(table.name))
+                return made
+
+            remaining = max(0.1, deadline - time.monotonic())
+            notes = in_short_lock_attempts(conn, remaining, change, "changing a served table")
         finally:
             cur.execute("select pg_advisory_unlock(%s, %s)", [LOCK_SPACE, SCHEMA_KEY])
     created = [n for n in notes if n.startswith("created ")]

@@ -25,10 +25,14 @@ import psycopg
 from psycopg import sql
 
 from serving import pg_roles
+from serving.pg_swap import in_short_lock_attempts
 
 OPERATOR_GROUP = "medspa_operator"
 ROLE_PREFIX = "medspa_tenant_"
 LOGINS_TABLE = "tenant_logins"
+#: Advisory lock space of the tenant publishes' schema and roles locks (second key).
+LOCK_SPACE = 748_213_913
+SCHEMA_KEY, ROLES_KEY = 0, 1
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
@@ -133,8 +137,11 @@ def add_tenant_login(conn: psycopg.Connection, tenant: str, password: str) -> st
     if not password:
         raise ValueError("a tenant login needs a password (the --password-env variable is empty)")
     ident = sql.Identifier(role)
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute("set local lock_timeout = '30s'")
+
+    def work(cur: psycopg.Cursor) -> None:
+        # Grants on the database row must not run beside a publish's (PostgreSQL fails
+        # concurrent GRANTs on one object): the publishes' roles lock, for this transaction.
+        cur.execute("select pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, ROLES_KEY])
         pg_roles._ensure_groups(cur, conn.info.dbname)
         ensure_groups(cur)
         if not pg_roles._role_exists(cur, role):
@@ -142,9 +149,8 @@ def add_tenant_login(conn: psycopg.Connection, tenant: str, password: str) -> st
         verifier = sql.Literal(pg_roles.scram_verifier(password))
         cur.execute(sql.SQL("alter role {} login password {}").format(ident, verifier))
         pg_roles._harden_login(cur, role, conn.info.dbname)
-        cur.execute(
-            sql.SQL("revoke {} from {}").format(sql.Identifier(pg_roles.CHAIN_GROUP), ident)
-        )
+        chain = sql.Identifier(pg_roles.CHAIN_GROUP)
+        cur.execute(sql.SQL("revoke {} from {}").format(chain, ident))
         cur.execute(
             sql.SQL(
                 "insert into {} values (%s, %s) on conflict (role_name) do update "
@@ -154,4 +160,6 @@ def add_tenant_login(conn: psycopg.Connection, tenant: str, password: str) -> st
         )
         for schema, table in tenant_parents(cur):
             ensure_tenant_policy(cur, schema, table, tenant)
+
+    in_short_lock_attempts(conn, 30.0, work, f"adding {role}'s policies")
     return role
