@@ -1,4 +1,4 @@
-"""Tenant-partitioned served tables: parents, schema drift, a tenant's partitions and their swap.
+"""Tenant-partitioned served tables: parents, schema drift, a tenant's fresh partitions.
 
 Layout: each served table `marts.<t>` / `ops.<t>` is a parent `PARTITION BY LIST (tenant_id)`
 (first column, `text not null`); one tenant's rows are one partition in `medspa_parts`, a
@@ -24,14 +24,13 @@ Schema drift (the parent's columns differ from this build's, e.g. after an upgra
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Sequence
 
 import psycopg
 from psycopg import sql
 
 from serving import pg_tenant_roles
-from serving.pg_swap import ATTEMPT_S, PgPublishError
+from serving.pg_swap import PgPublishError
 from serving.pg_types import index_columns
 
 PARTS_SCHEMA = "medspa_parts"
@@ -201,114 +200,11 @@ def index_fresh(cur: psycopg.Cursor, fresh: str, columns: Sequence[str]) -> bool
 def drop_fresh(cur: psycopg.Cursor, tenant: str) -> None:
     """Remove this tenant's unswapped `_n` and parked `_o` tables (a failed or crashed
     publish's leftovers)."""
-    _drop_suffixed(cur, tenant, "_n")
-    _drop_suffixed(cur, tenant, "_o")
+    drop_suffixed(cur, tenant, "_n")
+    drop_suffixed(cur, tenant, "_o")
 
 
-def swap_tenant(
-    conn: psycopg.Connection,
-    tenant: str,
-    tables: Sequence[tuple[str, str]],
-    lock_timeout_s: float,
-    *,
-    whole: bool = True,
-    keep: frozenset[tuple[str, str]] = frozenset(),
-) -> int:
-    """Replace `tenant`'s partition of every parent in one transaction; returns attempts.
-
-    `tables` are the parents this build supplies (their `_n` tables are loaded); with `whole`
-    the tenant's partitions of other parents (tables it no longer builds) are dropped in the
-    same commit, except `keep` (tables published by a later step, e.g. the peer benchmarks);
-    without `whole` (that later step's own publish) the tenant's other partitions all stay.
-    Parents are locked in one sorted statement, in attempts shorter than the deadlock check,
-    so a reader is never the deadlock victim: the swap backs off and retries instead.
-    """
-    deadline = time.monotonic() + lock_timeout_s
-    built = set(tables)
-    attempts = 0
-    while True:
-        attempts += 1
-        wait_ms = max(50, int(min(ATTEMPT_S, deadline - time.monotonic()) * 1000))
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute(
-                    sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{wait_ms}ms"))
-                )
-                others = set(pg_tenant_roles.tenant_parents(cur)) - keep if whole else set()
-                parents = sorted(others | built)
-                cur.execute(
-                    sql.SQL("lock table {} in access exclusive mode").format(
-                        sql.SQL(", ").join(sql.Identifier(s, t) for s, t in parents)
-                    )
-                )
-                # One round trip: the lock is held for the server's work, not our latency.
-                cur.execute(
-                    sql.SQL("; ").join(
-                        statement
-                        for schema, table in parents
-                        for statement in _replace(schema, table, tenant, (schema, table) in built)
-                    )
-                )
-            return attempts
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
-            if time.monotonic() >= deadline:
-                raise PgPublishError(
-                    f"readers held the served tables for more than {lock_timeout_s:g} s "
-                    f"({attempts} swap attempts); tenant {tenant}'s previous data is still served"
-                ) from exc
-            time.sleep(0.05)
-
-
-def _replace(schema: str, table: str, tenant: str, fresh: bool) -> list[sql.Composed]:
-    """Statements swapping one parent's partition of `tenant`: detach the live one and park it
-    as `_o` (dropped after the commit: unlinking files inside the swap tripled its time), then
-    rename the fresh table in and attach it."""
-    live = partition_name(schema, table, tenant)
-    parent, old = sql.Identifier(schema, table), sql.Identifier(PARTS_SCHEMA, live)
-    statements = [
-        sql.SQL(
-            "do $$ begin if to_regclass({}) is not null then "
-            "alter table {} detach partition {}; alter table {} rename to {}; end if; end $$"
-        ).format(
-            sql.Literal(f'"{PARTS_SCHEMA}"."{live}"'),
-            parent,
-            old,
-            old,
-            sql.Identifier(live + "_o"),
-        )
-    ]
-    if fresh:
-        statements += [
-            sql.SQL("alter table {} rename to {}").format(
-                sql.Identifier(PARTS_SCHEMA, live + "_n"), sql.Identifier(live)
-            ),
-            sql.SQL("alter table {} attach partition {} for values in ({})").format(
-                parent, old, sql.Literal(tenant)
-            ),
-        ]
-    return statements
-
-
-def drop_parked(conn: psycopg.Connection, tenant: str, lock_timeout_s: float) -> str | None:
-    """Drop `tenant`'s detached `_o` tables after the swap committed (no reader can reach them:
-    they are no partition any more and nobody has grants). Returns a note when a lock held
-    them past the timeout; the next publish of the tenant drops them first thing."""
-    try:
-        with conn.transaction(), conn.cursor() as cur:
-            cur.execute(
-                sql.SQL("set local lock_timeout = {}").format(
-                    sql.Literal(f"{int(lock_timeout_s * 1000)}ms")
-                )
-            )
-            _drop_suffixed(cur, tenant, "_o")
-    except psycopg.errors.LockNotAvailable:
-        return (
-            f"tenant {tenant}'s previous partitions are still locked: its next publish drops them"
-        )
-    return None
-
-
-def _drop_suffixed(cur: psycopg.Cursor, tenant: str, suffix: str) -> None:
+def drop_suffixed(cur: psycopg.Cursor, tenant: str, suffix: str) -> None:
     names = [
         partition_name(schema, table, tenant) + suffix
         for schema, table in pg_tenant_roles.tenant_parents(cur)

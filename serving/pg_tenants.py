@@ -33,7 +33,7 @@ from psycopg import sql
 
 from safeio.sqlquote import quote_ident, sql_str
 from serving import pg_tenant_prepare as prep
-from serving import pg_tenant_roles
+from serving import pg_tenant_roles, pg_tenant_swap
 from serving import pg_tenant_tables as tt
 from serving.pg_docs import OPS_DOCS, TableDoc
 from serving.pg_swap import PgPublishError
@@ -159,7 +159,7 @@ def _publish(
         try:
             rows = _load(conn, duck, tenant, version, tables, columns, source_schema)
             loaded = time.perf_counter()
-            attempts = tt.swap_tenant(
+            attempts = pg_tenant_swap.swap_tenant(
                 conn,
                 tenant,
                 [(t.schema, t.name) for t in tables],
@@ -168,7 +168,7 @@ def _publish(
                 keep=frozenset({("marts", BENCHMARKS)}),
             )
             swap_seconds = time.perf_counter() - loaded
-            parked = tt.drop_parked(conn, tenant, lock_timeout_s)
+            parked = pg_tenant_swap.drop_parked(conn, tenant, lock_timeout_s)
             notes += [parked] if parked else []
         except BaseException:
             if not conn.closed:

@@ -26,6 +26,7 @@ from serving import (
     pg_roles,
     pg_tenant_prepare,
     pg_tenant_roles,
+    pg_tenant_swap,
     pg_tenant_tables,
     pg_tenants,
     postgres,
@@ -447,7 +448,7 @@ def test_the_swap_attaches_without_a_scan_and_adopts_the_built_indexes(tdb):
                 )
                 assert pg_tenant_tables.index_fresh(cur, fresh, [c for c, _ in columns])
                 cur.execute("set client_min_messages = debug1")
-            pg_tenant_tables.swap_tenant(conn, "probe", [("marts", "zz_probe")], 10)
+            pg_tenant_swap.swap_tenant(conn, "probe", [("marts", "zz_probe")], 10)
             conn.execute("set client_min_messages = notice")
             part = pg_tenant_tables.partition_name("marts", "zz_probe", "probe")
             indexes = conn.execute(
