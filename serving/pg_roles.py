@@ -197,6 +197,20 @@ def location_tables(conn: psycopg.Connection, schema: str) -> list[str]:
         return [t for (t,) in cur.fetchall()]
 
 
+def _refuse_tenant_database(cur: psycopg.Cursor) -> None:
+    """Location ids repeat across tenants: a location policy on tenant-partitioned tables would
+    show one tenant's reader every tenant's rows of that location. Tenants get tenant logins."""
+    cur.execute(
+        "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where c.relkind = 'p' and n.nspname in ('marts', 'ops')"
+    )
+    if cur.fetchone()[0]:
+        raise ValueError(
+            "this database serves tenants: a location or chain reader would cross tenants; "
+            "create a tenant's login with `medspa serving add-reader --tenant NAME`"
+        )
+
+
 def add_reader(
     conn: psycopg.Connection, name: str, password: str, locations: Sequence[str] | None
 ) -> None:
@@ -205,6 +219,7 @@ def add_reader(
     if not password:
         raise ValueError("a reader needs a password (the --password-env variable is empty)")
     with conn.cursor() as cur:
+        _refuse_tenant_database(cur)
         _ensure_groups(cur, conn.info.dbname)
         ident = sql.Identifier(name)
         if not _role_exists(cur, name):

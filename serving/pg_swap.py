@@ -11,6 +11,8 @@ reader that fails. The old tables are dropped after the commit, the same way.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import psycopg
 from psycopg import sql
@@ -19,6 +21,7 @@ SCHEMAS = ("marts", "ops")
 NEXT, OLD = "__next", "__old"
 #: One lock attempt's wait; below PostgreSQL's default deadlock_timeout (1 s).
 ATTEMPT_S = 0.5
+T = TypeVar("T")
 
 
 class PgPublishError(RuntimeError):
@@ -93,4 +96,31 @@ def drop_old(conn: psycopg.Connection, lock_timeout_s: float) -> str | None:
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             if time.monotonic() >= deadline:
                 return "a reader still held the previous tables: the next publish drops them"
+            time.sleep(0.05)
+
+
+def in_short_lock_attempts(
+    conn: psycopg.Connection, lock_timeout_s: float, work: Callable[[psycopg.Cursor], T], what: str
+) -> T:
+    """Run `work` in one transaction whose lock waits are attempts below the deadlock check,
+    retried until `lock_timeout_s`: DDL that must lock served tables (a new column, a new
+    policy) then backs off instead of making a reader the deadlock victim, and never leaves
+    readers queued behind it for long."""
+    deadline = time.monotonic() + lock_timeout_s
+    attempts = 0
+    while True:
+        attempts += 1
+        wait_ms = max(50, int(min(ATTEMPT_S, deadline - time.monotonic()) * 1000))
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(
+                    sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{wait_ms}ms"))
+                )
+                return work(cur)
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
+            if time.monotonic() >= deadline:
+                raise PgPublishError(
+                    f"readers held the served tables for more than {lock_timeout_s:g} s "
+                    f"({attempts} attempts) while {what}; nothing was changed"
+                ) from exc
             time.sleep(0.05)

@@ -192,6 +192,21 @@ def _version_table(cur: psycopg.Cursor, version: str) -> _Table:
     return table
 
 
+def _refuse_tenant_database(cur: psycopg.Cursor) -> None:
+    """A database holding tenants' partitioned tables must never be swapped out wholesale."""
+    cur.execute(
+        "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where c.relkind = 'p' and n.nspname = any(%s)",
+        [list(SCHEMAS)],
+    )
+    if cur.fetchone()[0]:
+        raise PgPublishError(
+            "this database serves tenants (tables partitioned by tenant_id): publishing one "
+            "chain without a tenant registry would replace every tenant's data; set "
+            "MEDSPA_TENANTS_FILE or point MEDSPA_SERVING_URL at another database"
+        )
+
+
 def publish_postgres(
     serving_duckdb: Path,
     url: str,
@@ -210,6 +225,7 @@ def publish_postgres(
             cur.execute("select pg_try_advisory_lock(%s)", [_ADVISORY_KEY])
             if not cur.fetchone()[0]:
                 raise PgPublishError("another publish to this database is running; try again later")
+            _refuse_tenant_database(cur)
         notes = pg_roles.ensure_base_roles(conn, bi_password)
         duck.execute("use sv")
         tables = _tables(duck)

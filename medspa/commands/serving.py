@@ -5,6 +5,9 @@
 - `add-reader NAME --password-env VAR [--location ID ...]`: a login for a location manager
   (or, without `--location`, the whole chain). The password is read from the named variable,
   never from the command line, where `ps` and shell history would keep it.
+- `add-reader --tenant NAME --password-env VAR`: with a tenant registry, create or rotate the
+  tenant's BI login `medspa_tenant_<NAME>`, which sees only that tenant's rows
+  (`serving.pg_tenant_roles`).
 Secrets stay out of the terminal: the owner's URL is written to a 0600 file and the printed
 `export` line reads it from there.
 """
@@ -37,7 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stop = subs.add_parser("pg-stop", help="stop the local cluster")
     add_data_dir_option(stop)
     reader = subs.add_parser("add-reader", help="create a login role for a BI reader")
-    reader.add_argument("name", help="role name (lower-case letters, digits, _)")
+    reader.add_argument(
+        "name", nargs="?", help="role name (lower-case letters, digits, _); not with --tenant"
+    )
+    reader.add_argument(
+        "--tenant",
+        metavar="NAME",
+        help="a registry tenant: create or rotate its login medspa_tenant_<NAME>",
+    )
     reader.add_argument(
         "--password-env", required=True, metavar="VAR", help="variable holding the password"
     )
@@ -98,6 +108,43 @@ def _stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reader_usage_error(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Why these add-reader arguments cannot work, or None."""
+    if not settings.serving_url:
+        return "MEDSPA_SERVING_URL is not set: there is no PostgreSQL serving target"
+    if args.tenant is None:
+        if not args.name:
+            return "add-reader needs a role NAME (or --tenant NAME for a tenant's login)"
+        return None
+    if args.name or args.location:
+        return "--tenant names the login itself (medspa_tenant_<NAME>): no NAME or --location"
+    if settings.tenants_file is None:
+        return "--tenant needs the tenant registry (MEDSPA_TENANTS_FILE)"
+    from medspa.tenants import TenantRegistryError, find_tenant
+
+    try:
+        find_tenant(settings, args.tenant)
+    except TenantRegistryError as exc:
+        return str(exc)
+    return None
+
+
+def _add_tenant_login(args: argparse.Namespace, url: str, password: str) -> int:
+    import psycopg
+
+    from serving import pg_tenant_roles
+    from serving.pg_url import mask_url
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            role = pg_tenant_roles.add_tenant_login(conn, args.tenant, password)
+    except (ValueError, psycopg.Error) as exc:
+        print(f"add-reader failed on {mask_url(url)}: {exc}", file=sys.stderr)
+        return 1
+    print(f"reader {role} can log in and sees tenant {args.tenant}'s rows only")
+    return 0
+
+
 def _add_reader(args: argparse.Namespace) -> int:
     import psycopg
 
@@ -105,17 +152,17 @@ def _add_reader(args: argparse.Namespace) -> int:
     from serving.pg_url import mask_url
 
     settings = Settings.from_env()
-    if not settings.serving_url:
-        print(
-            "MEDSPA_SERVING_URL is not set: there is no PostgreSQL serving target", file=sys.stderr
-        )
+    problem = _reader_usage_error(args, settings)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     password = os.environ.get(args.password_env, "")
     if not password:
-        print(
-            f"{args.password_env} is empty or not set: no password for {args.name}", file=sys.stderr
-        )
+        who = args.name or f"tenant {args.tenant}"
+        print(f"{args.password_env} is empty or not set: no password for {who}", file=sys.stderr)
         return 2
+    if args.tenant is not None:
+        return _add_tenant_login(args, settings.serving_url, password)
     try:
         with psycopg.connect(settings.serving_url, autocommit=True) as conn:
             pg_roles.add_reader(conn, args.name, password, args.location or None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dagster as dg
 import pytest
@@ -15,13 +16,12 @@ from pg_fixtures import BI_PASSWORD
 
 from orchestration.defs.publish.postgres import (
     SKIP_REASON,
-    TENANT_SKIP_REASON,
     served_version_is_built_version,
     serving_postgres,
 )
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS
-from serving import postgres
+from serving import pg_roles, pg_tenants, postgres
 
 pytestmark = pytest.mark.xdist_group("pg")
 
@@ -99,17 +99,40 @@ def test_without_url_the_asset_is_skipped_and_says_why(serving_db, tmp_path, mon
     assert skipped == ["serving_postgres_served_version_is_built_version"]  # no check on nothing
 
 
-def test_with_a_tenant_registry_tenants_never_share_the_postgres_schema(
-    serving_db, tmp_path, monkeypatch
+def test_with_a_tenant_registry_each_tenant_run_publishes_its_own_rows(
+    pg, serving_db, tmp_path, monkeypatch
 ):
+    """Two tenants' runs into one database: a version row per tenant, each check per tenant."""
+    owner_password = unquote(urlsplit(pg.url).password or "")
+    pg.cluster.psql_superuser(
+        pg_roles.bootstrap_sql("serving_dagster", "medspa_owner", owner_password)
+    )
+    url = pg.url.replace("/serving?", "/serving_dagster?")
     registry = tmp_path / "tenants.yml"
-    registry.write_text("tenants:\n  - name: default\n    landing: l\n    demo: true\n")
+    registry.write_text(
+        "tenants:\n  - name: north\n    landing: n\n    demo: true\n"
+        "  - name: south\n    landing: s\n    demo: true\n"
+    )
     monkeypatch.setenv("MEDSPA_TENANTS_FILE", str(registry))
-    monkeypatch.setenv("MEDSPA_SERVING_URL", "postgresql://nobody@127.0.0.1:9/none")
+    monkeypatch.setenv("MEDSPA_SERVING_URL", url)
+    runs = {}
     with dg.DagsterInstance.ephemeral() as instance:
-        result = _run(tmp_path, serving_db, instance)
-        messages = [e.user_message for e in instance.all_logs(result.run_id)]
-    assert result.success  # nothing was attempted against the (unreachable) server
-    assert result.asset_materializations_for_node("serving_postgres") == []
-    assert any(TENANT_SKIP_REASON in m for m in messages)
-    assert (tmp_path / "data" / "tenants" / "default" / "serving.duckdb").is_file()
+        instance.add_dynamic_partitions(TENANT_PARTITIONS.name, ["north", "south"])
+        for tenant in ("north", "south"):
+            runs[tenant] = dg.materialize(
+                [_stand_in_serving(serving_db), serving_postgres, served_version_is_built_version],
+                resources={"medspa": MedspaSettings(data_dir=str(tmp_path / "data"))},
+                raise_on_error=False,
+                instance=instance,
+                partition_key=tenant,
+            )
+    for tenant, result in runs.items():
+        assert result.success, tenant
+        meta = result.asset_materializations_for_node("serving_postgres")[0].metadata
+        assert meta["tenant"].value == tenant
+        checks = result.get_asset_check_evaluations()
+        assert [(c.check_name, c.passed) for c in checks] == [
+            ("served_version_is_built_version", True)
+        ], tenant
+        assert (tmp_path / "data" / "tenants" / tenant / "serving.duckdb").is_file()
+    assert pg_tenants.served_versions(url) == {t: r.run_id for t, r in runs.items()}

@@ -5,8 +5,9 @@ in, i.e. after every blocking check passed; a failed `serving` (a blocked run) m
 never runs and PostgreSQL keeps the previous data. It re-checks the run's blocking checks
 anyway, then loads serving.duckdb into fresh schemas and swaps them in (`serving.postgres`).
 Without `MEDSPA_SERVING_URL` it does nothing and says so (no materialization), so `make demo`
-needs no PostgreSQL. Its check compares the version PostgreSQL serves with the run that built
-the current serving.duckdb.
+needs no PostgreSQL. With a tenant registry every tenant's run publishes into the same database,
+replacing only that tenant's rows (`serving.pg_tenants`). Its check compares the version
+PostgreSQL serves (for the run's tenant) with the run that built the current serving.duckdb.
 """
 
 import dagster as dg
@@ -15,14 +16,10 @@ from orchestration import run_events
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS, tenant_of
-from serving import pg_docs, postgres
+from serving import pg_docs, pg_tenants, postgres
 from serving.pg_url import mask_url
 
 SKIP_REASON = "MEDSPA_SERVING_URL is not set: PostgreSQL serving target skipped"
-TENANT_SKIP_REASON = (
-    "a tenant registry is configured: PostgreSQL serving is skipped so tenants never share "
-    "a schema (their serving.duckdb files are published)"
-)
 
 
 @dg.asset(
@@ -39,27 +36,32 @@ def serving_postgres(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     if not settings.serving_url:
         context.log.info(SKIP_REASON)
         return
-    if settings.tenants_file is not None:
-        # One PostgreSQL database per deployment: tenants would overwrite each other's
-        # schemas. Until served tables carry the tenant, only a deployment without a registry
-        # publishes there; each tenant's serving.duckdb is published all the same.
-        context.log.warning(TENANT_SKIP_REASON)
-        return
     blocked = run_events.failed_blocking(
         run_events.check_outcomes(context.instance, context.run_id)
     )
     if blocked:
         names = ", ".join(f"{c.asset}:{c.check_name}" for c in blocked)
         raise RuntimeError(f"not publishing to PostgreSQL: blocking check(s) failed: {names}")
-    result = postgres.publish_postgres(
-        settings.serving_path,
-        settings.serving_url,
-        context.run_id,
-        pg_docs.docs_from_manifest(MANIFEST),
-        lock_timeout_s=settings.serving_lock_timeout_s,
-        bi_password=settings.bi_password,
-        log=context.log.warning,
-    )
+    options = {
+        "lock_timeout_s": settings.serving_lock_timeout_s,
+        "bi_password": settings.bi_password,
+        "log": context.log.warning,
+    }
+    docs = pg_docs.docs_from_manifest(MANIFEST)
+    if settings.tenants_file is not None:
+        # One database for every tenant: this run replaces its own tenant's rows only.
+        result = pg_tenants.publish_tenant_postgres(
+            settings.serving_path,
+            settings.serving_url,
+            tenant_of(context),
+            context.run_id,
+            docs,
+            **options,
+        )
+    else:
+        result = postgres.publish_postgres(
+            settings.serving_path, settings.serving_url, context.run_id, docs, **options
+        )
     context.log.info(
         f"published {len(result.rows)} tables to {mask_url(settings.serving_url)} "
         f"in {result.seconds:.2f} s (swap {result.swap_seconds * 1000:.0f} ms)"
@@ -67,6 +69,7 @@ def serving_postgres(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     yield dg.MaterializeResult(
         metadata={
             "url": mask_url(settings.serving_url),
+            "tenant": tenant_of(context) if settings.tenants_file is not None else "none",
             "version": result.version,
             "dagster/row_count": sum(result.rows.values()),
             "rows_per_table": result.rows,
@@ -94,7 +97,11 @@ def served_version_is_built_version(
         limit=1,
     ).records
     built_version = records[0].run_id if records else None
-    served = postgres.served_version(settings.serving_url) if settings.serving_url else None
+    served = None
+    if settings.serving_url and settings.tenants_file is not None:
+        served = pg_tenants.served_versions(settings.serving_url).get(tenant_of(context))
+    elif settings.serving_url:
+        served = postgres.served_version(settings.serving_url)
     return dg.AssetCheckResult(
         passed=served is not None and served == built_version,
         metadata={"served": served or "none", "built": built_version or "none"},

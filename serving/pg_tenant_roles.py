@@ -1,0 +1,165 @@
+"""Who sees which tenant in the consolidated PostgreSQL serving database.
+
+With a tenant registry every served table is a parent partitioned by `tenant_id`
+(`serving.pg_tenant_tables`). Row-level security on the parents decides what a login sees:
+- a tenant's BI login `medspa_tenant_<tenant>` gets one policy per parent,
+  `tenant_id = '<tenant>'`: a constant, so the planner prunes every other tenant's partition;
+- the `medspa_operator` group (NOLOGIN; grant it to an operator's login) has a policy that
+  shows every row; the owner role that publishes owns the tables and so sees everything too;
+- everybody else (`medspa_bi`, location readers, made for a single chain) has no policy and
+  therefore sees no row: row-level security denies by default, so no chain-wide login of the
+  single-chain layout can read across tenants.
+The partitions themselves live in a schema no reader may use, without grants, so a tenant
+login cannot bypass the parents' policies by naming a partition.
+
+Tenant logins are recorded in `medspa_admin.tenant_logins` (invisible to readers), so a
+parent created later (a new mart, a rebuild) gets every login's policy at creation.
+Passwords travel as SCRAM verifiers (`pg_roles.scram_verifier`), as for every reader.
+"""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+from psycopg import sql
+
+from serving import pg_roles
+from serving.pg_swap import in_short_lock_attempts
+
+OPERATOR_GROUP = "medspa_operator"
+ROLE_PREFIX = "medspa_tenant_"
+LOGINS_TABLE = "tenant_logins"
+#: Advisory lock space of the tenant publishes' schema and roles locks (second key).
+LOCK_SPACE = 748_213_913
+SCHEMA_KEY, ROLES_KEY = 0, 1
+_TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def check_tenant(tenant: str) -> str:
+    """A tenant name as the registry allows it (so it fits role and partition names)."""
+    if not _TENANT.match(tenant):
+        raise ValueError(
+            f"tenant name {tenant!r} must match [a-z0-9][a-z0-9_-]* (at most 40 characters)"
+        )
+    return tenant
+
+
+def tenant_role(tenant: str) -> str:
+    """The BI login of one tenant: `medspa_tenant_<tenant>` (at most 54 bytes)."""
+    return ROLE_PREFIX + check_tenant(tenant)
+
+
+def policy_name(tenant: str) -> str:
+    return f"tenant_{check_tenant(tenant)}"
+
+
+def ensure_groups(cur: psycopg.Cursor) -> None:
+    """The operator group and the login registry (idempotent; caller serialises DDL)."""
+    if not pg_roles._role_exists(cur, OPERATOR_GROUP):
+        cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(OPERATOR_GROUP)))
+    admin = sql.Identifier(pg_roles.ADMIN_SCHEMA)
+    cur.execute(sql.SQL("create schema if not exists {}").format(admin))
+    cur.execute(sql.SQL("revoke all on schema {} from public").format(admin))
+    cur.execute(
+        sql.SQL(
+            "create table if not exists {} (role_name text primary key, tenant_id text not null)"
+        ).format(sql.Identifier(pg_roles.ADMIN_SCHEMA, LOGINS_TABLE))
+    )
+
+
+def tenant_logins(cur: psycopg.Cursor) -> list[str]:
+    """Tenants that have a BI login (whose policies every parent carries)."""
+    cur.execute("select to_regclass(%s)", [f"{pg_roles.ADMIN_SCHEMA}.{LOGINS_TABLE}"])
+    if cur.fetchone()[0] is None:
+        return []
+    cur.execute(
+        sql.SQL("select tenant_id from {} order by 1").format(
+            sql.Identifier(pg_roles.ADMIN_SCHEMA, LOGINS_TABLE)
+        )
+    )
+    return [t for (t,) in cur.fetchall()]
+
+
+def secure_parent(cur: psycopg.Cursor, schema: str, table: str, tenants: list[str]) -> None:
+    """A new parent: readable by the read group, rows by policy only (operator + each login)."""
+    rel = sql.Identifier(schema, table)
+    cur.execute(
+        sql.SQL("grant select on {} to {}").format(rel, sql.Identifier(pg_roles.READ_GROUP))
+    )
+    cur.execute(sql.SQL("alter table {} enable row level security").format(rel))
+    cur.execute(
+        sql.SQL("create policy operator_all on {} for select to {} using (true)").format(
+            rel, sql.Identifier(OPERATOR_GROUP)
+        )
+    )
+    for tenant in tenants:
+        ensure_tenant_policy(cur, schema, table, tenant)
+
+
+def ensure_tenant_policy(cur: psycopg.Cursor, schema: str, table: str, tenant: str) -> bool:
+    """The policy showing `tenant`'s login its own rows of one parent; True if created now."""
+    name = policy_name(tenant)
+    cur.execute(
+        "select 1 from pg_policies where schemaname = %s and tablename = %s and policyname = %s",
+        [schema, table, name],
+    )
+    if cur.fetchone() is not None:
+        return False
+    cur.execute(
+        sql.SQL("create policy {} on {} for select to {} using (tenant_id = {})").format(
+            sql.Identifier(name),
+            sql.Identifier(schema, table),
+            sql.Identifier(tenant_role(tenant)),
+            sql.Literal(tenant),
+        )
+    )
+    return True
+
+
+def tenant_parents(cur: psycopg.Cursor) -> list[tuple[str, str]]:
+    """Every tenant-partitioned served table (schema, name)."""
+    cur.execute(
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where c.relkind = 'p' and n.nspname in ('marts', 'ops') order by 1, 2"
+    )
+    return [(s, t) for s, t in cur.fetchall()]
+
+
+def add_tenant_login(conn: psycopg.Connection, tenant: str, password: str) -> str:
+    """Create or rotate `tenant`'s BI login; its policy goes on every served table at once.
+
+    Returns the role name. The role is read-only, joins the read group (usage on `marts` /
+    `ops`, select on the parents) and never the chain group: without a policy it would see
+    nothing, with its policy it sees its own tenant's rows only.
+    """
+    role = tenant_role(tenant)
+    if not password:
+        raise ValueError("a tenant login needs a password (the --password-env variable is empty)")
+    ident = sql.Identifier(role)
+
+    def work(cur: psycopg.Cursor) -> None:
+        # Grants on the database row must not run beside a publish's (PostgreSQL fails
+        # concurrent GRANTs on one object): the publishes' roles lock, for this transaction.
+        cur.execute("select pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, ROLES_KEY])
+        pg_roles._ensure_groups(cur, conn.info.dbname)
+        ensure_groups(cur)
+        if not pg_roles._role_exists(cur, role):
+            cur.execute(sql.SQL("create role {} login").format(ident))
+        verifier = sql.Literal(pg_roles.scram_verifier(password))
+        cur.execute(sql.SQL("alter role {} login password {}").format(ident, verifier))
+        pg_roles._harden_login(cur, role, conn.info.dbname)
+        chain = sql.Identifier(pg_roles.CHAIN_GROUP)
+        cur.execute(sql.SQL("revoke {} from {}").format(chain, ident))
+        cur.execute(
+            sql.SQL(
+                "insert into {} values (%s, %s) on conflict (role_name) do update "
+                "set tenant_id = excluded.tenant_id"
+            ).format(sql.Identifier(pg_roles.ADMIN_SCHEMA, LOGINS_TABLE)),
+            [role, tenant],
+        )
+        for schema, table in tenant_parents(cur):
+            ensure_tenant_policy(cur, schema, table, tenant)
+
+    in_short_lock_attempts(conn, 30.0, work, f"adding {role}'s policies")
+    return role
