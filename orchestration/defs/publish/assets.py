@@ -13,6 +13,7 @@ from medspa.settings import Settings
 from orchestration import run_events, run_log
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.defs.dbt.translator import TRANSLATOR
+from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS
 from serving import publish
@@ -59,6 +60,7 @@ def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.
     description="serving.duckdb: marts + ops only, swapped in atomically after every check.",
 )
 def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
+    timer = StepTimer()
     settings = medspa.settings(context)
     ops = _ops_data(context, settings)
     counts = publish.publish(
@@ -72,6 +74,7 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
             "dagster/row_count": sum(counts.values()),
             "rows_per_mart": counts,
             "check_results": len(ops.check_results),
+            **timer.metadata(),
         }
     )
 
@@ -87,6 +90,7 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
 def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
     from dashboards import build_site  # charts load a renderer: only when the site is built
 
+    timer = StepTimer()
     settings = medspa.settings(context)
     report = build_site(settings.serving_path, settings.site_dir)
     if not report.ok:
@@ -98,5 +102,6 @@ def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Materi
             "index": dg.MetadataValue.path(str(settings.site_dir / "index.html")),
             "pages": len(report.pages_built),
             "files": len(report.files_written),
+            **timer.metadata(),
         }
     )
