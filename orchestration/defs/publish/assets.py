@@ -6,6 +6,8 @@ re-checks the run's own check results anyway -- a blocking failure must never pu
 builds `serving.duckdb.tmp-<run>`, audits it and swaps it in (`serving.publish`).
 """
 
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
@@ -79,6 +81,11 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
     )
 
 
+def chart_cache_dir(site_dir: Path) -> Path:
+    """Charts kept between builds (`dashboards.charts.use_disk_cache`), beside the site."""
+    return site_dir.with_name(f"{site_dir.name}-chart-cache")
+
+
 @dg.asset(
     key="site",
     deps=[serving],
@@ -92,7 +99,9 @@ def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Materi
 
     timer = StepTimer()
     settings = medspa.settings(context)
-    report = build_site(settings.serving_path, settings.site_dir)
+    report = build_site(
+        settings.serving_path, settings.site_dir, chart_cache=chart_cache_dir(settings.site_dir)
+    )
     if not report.ok:
         failures = "; ".join(str(f) for f in report.pages_failed)
         raise RuntimeError(f"{len(report.pages_failed)} page(s) failed to build: {failures}")
