@@ -68,7 +68,8 @@ def scorecard_latencies(serving: Path, repeats: int = 200) -> dict[str, Any]:
     """Milliseconds per scorecard query from a process that is not the publisher.
 
     Each `open+query` sample is what a fresh reader pays: open serving.duckdb read-only and
-    sealed (as the site and analysts do), run the query, fetch, close. `query` samples reuse
+    sealed (as the site and analysts do), with one thread (a point lookup needs no worker
+    pool), run the query, fetch, close. `query` samples reuse
     one open connection. Locations and weeks are drawn (seeded) from the last 26 weeks.
     """
     # One sealed reader per process at a time: DuckDB shares the open database (and its
@@ -96,7 +97,7 @@ def scorecard_latencies(serving: Path, repeats: int = 200) -> dict[str, Any]:
     rows = 0
     for params in draws:
         start = time.perf_counter()
-        reader = sealed_reader(serving)
+        reader = sealed_reader(serving, threads=1)
         rows += len(reader.execute(SCORECARD_SQL, params).fetchall())
         reader.close()
         fresh.append((time.perf_counter() - start) * 1000)

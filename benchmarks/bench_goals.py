@@ -54,10 +54,14 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     warehouse, serving = data / "warehouse.duckdb", data / "serving.duckdb"
     m: dict[str, dict[str, Any]] = {}
 
+    partial = root.parent / f"goals-{scale}.partial.json"
+
     def step(key: str, label: str, fn: Any, *args: Any) -> None:
         print(f"{label} ...", end=" ", flush=True)
         m[key] = fn(*args)
         print(f"{m[key]['wall_s']:.1f} s, peak {m[key]['peak_mb'] / 1024:.2f} GB", flush=True)
+        # a step that fails an hour in must not cost the figures measured before it
+        partial.write_text(json.dumps(m, indent=2))
 
     step("generate", f"generating the {scale} chain", steps.generate, landing, scale)
     step("native", "DuckDB readers baseline", steps.native, landing)
@@ -224,6 +228,7 @@ def main() -> None:
     finally:
         if os.environ.get("MEDSPA_BENCH_KEEP") != "1":
             shutil.rmtree(root, ignore_errors=True)
+    (data_dir / "bench" / f"goals-{scale}.partial.json").unlink(missing_ok=True)
     rows = goals_table(measured, scale)
     print(render(rows, scale), flush=True)
     out = data_dir / "bench" / f"goals-{scale}.json"

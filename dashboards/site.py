@@ -92,9 +92,17 @@ _EMAIL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.html?")
 SEALED_READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
 
 
-def sealed_reader(serving_path: Path) -> duckdb.DuckDBPyConnection:
-    """serving.duckdb read-only, sealed (`SEALED_READER_CONFIG`), timestamps shown in UTC."""
-    config = {k: v for k, v in SEALED_READER_CONFIG.items() if k != "lock_configuration"}
+def sealed_reader(serving_path: Path, *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """serving.duckdb read-only, sealed (`SEALED_READER_CONFIG`), timestamps shown in UTC.
+
+    `threads=1` suits a process that opens the file for a point lookup (one location's
+    scorecard): starting and stopping DuckDB's worker threads is then most of the open cost.
+    """
+    config: dict[str, object] = {
+        k: v for k, v in SEALED_READER_CONFIG.items() if k != "lock_configuration"
+    }
+    if threads is not None:
+        config["threads"] = threads
     con = duckdb.connect(str(serving_path), read_only=True, config=config)
     # Timestamps render in UTC whatever the machine's zone: same data, same page.
     con.execute("set TimeZone = 'UTC'")

@@ -36,7 +36,7 @@ class StepPrinter:
     """
 
     def __init__(self, out: TextIO, clock: Callable[[float], str] | None = None) -> None:
-        self.out = out
+        self.out: TextIO | None = out
         self.clock = clock or (lambda ts: dt.datetime.fromtimestamp(ts).strftime("%H:%M:%S"))
         self.started: dict[str, float] = {}
 
@@ -59,8 +59,13 @@ class StepPrinter:
         self._line(ts, f"{step} {outcome}{took}")
 
     def _line(self, ts: float, text: str) -> None:
-        self.out.write(f"[{self.clock(ts)}] {text}\n")
-        self.out.flush()
+        if self.out is None:
+            return
+        try:
+            self.out.write(f"[{self.clock(ts)}] {text}\n")
+            self.out.flush()
+        except OSError:  # the terminal went away (closed pipe): the run itself goes on
+            self.out = None
 
 
 def execute_with_progress(

@@ -19,7 +19,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -112,7 +112,8 @@ def _quiet(log_path: Path, enabled: bool) -> Iterator[TextIO]:
             with redirect_stdout(fh), redirect_stderr(fh):
                 yield terminal
         finally:
-            terminal.close()
+            with suppress(OSError):  # a closed pipe on the terminal must not fail the run
+                terminal.close()
             sys.stdout.flush()
             sys.stderr.flush()
             os.dup2(saved[0], 1)

@@ -74,3 +74,13 @@ def test_no_stream_means_no_listener_and_no_output() -> None:
         result = execute_with_progress(job, instance, None)
         assert result.success
         assert not instance._subscribers[result.run_id]
+
+
+def test_a_closed_terminal_stops_the_lines_not_the_run() -> None:
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    job = dg.Definitions(assets=[first, second]).resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert execute_with_progress(job, instance, ClosedPipe(), raise_on_error=False).success
