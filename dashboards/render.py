@@ -132,35 +132,10 @@ def render_template(source: str, context: Mapping[str, Any], page: str) -> str:
         raise PageError(page, _jinja_line(exc), f"template error: {exc}") from None
 
 
-class PendingBody:
-    """A page's HTML whose charts may still be drawing; `str()` waits for them.
-
-    The site keeps these until every page's SQL has run, so charts are drawn on the worker
-    threads while the next pages query: drawing, not SQL, is most of a large site's build.
-    """
-
-    def __init__(self, html: str, pieces: list[Any]) -> None:
-        self._html, self._pieces = html, pieces
-
-    def __str__(self) -> str:
-        def restore(m: re.Match[str]) -> str:
-            return str(self._pieces[int(m.group(1))])  # waits for a chart still being drawn
-
-        out = re.sub(r"<p><!--mspc:(\d+)--></p>", restore, self._html)
-        return re.sub(r"<!--mspc:(\d+)-->", restore, out)
-
-
 def render_body(
     page: Page, results: Mapping[str, QueryResult], params: Mapping[str, Any] | None = None
 ) -> str:
     """The page's HTML fragment (no layout)."""
-    return str(render_body_pending(page, results, params))
-
-
-def render_body_pending(
-    page: Page, results: Mapping[str, QueryResult], params: Mapping[str, Any] | None = None
-) -> PendingBody:
-    """The page's HTML fragment, its charts still drawing (see `PendingBody`)."""
     context: dict[str, Any] = dict(results)
     context.update(params=dict(params or {}), meta=page.meta)
     held: list[str] = []
@@ -187,7 +162,13 @@ def render_body_pending(
         return f"<!--mspc:{len(pieces) - 1}-->"
 
     text = COMPONENT_TAG.sub(component, text)
-    return PendingBody(_restore_values(_md.render(text), held), pieces)
+    out = _restore_values(_md.render(text), held)
+
+    def restore(m: re.Match[str]) -> str:
+        return str(pieces[int(m.group(1))])  # waits for a chart still being drawn
+
+    out = re.sub(r"<p><!--mspc:(\d+)--></p>", restore, out)
+    return re.sub(r"<!--mspc:(\d+)-->", restore, out)
 
 
 def render_title(page: Page, params: Mapping[str, Any] | None) -> str:

@@ -23,7 +23,7 @@ from dashboards.email import inline_css
 from dashboards.errors import PageError
 from dashboards.pages import Page, parse_page
 from dashboards.queries import run_queries
-from dashboards.render import PendingBody, check_static, render_body_pending, render_title
+from dashboards.render import check_static, render_body, render_title
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_PAGES_DIR = PACKAGE_DIR / "pages"
@@ -71,7 +71,7 @@ class _Rendered:
     href: str
     title: str
     nav_label: str
-    body: str | PendingBody
+    body: str
     page: Page
     child: bool = False
     email: str | None = None
@@ -141,7 +141,7 @@ def _render_one(
         href,
         title,
         nav_label,
-        render_body_pending(page, results, params),
+        render_body(page, results, params),
         page,
         child,
         page.meta.get("email"),
@@ -173,26 +173,6 @@ def _build_page(
                 PageFailure(f"{exc.page}[{slug_key}={row[slug_key]}]", exc.line, exc.message)
             )
     return out, str(page.meta.get("nav_group") or page.title)
-
-
-def _finish_bodies(
-    groups: list[tuple[str | None, list[_Rendered]]], report: SiteReport
-) -> list[tuple[str | None, list[_Rendered]]]:
-    """Wait for every page's charts; a page whose chart failed is reported, the rest kept."""
-    finished: list[tuple[str | None, list[_Rendered]]] = []
-    for group, items in groups:
-        kept = []
-        for r in items:
-            try:
-                r.body = str(r.body)
-            except Exception as exc:  # a chart that cannot be drawn costs its page only
-                message = f"internal error: {type(exc).__name__}: {exc}"
-                report.pages_failed.append(PageFailure(r.href, None, message))
-                continue
-            kept.append(r)
-        if kept:
-            finished.append((group, kept))
-    return finished
 
 
 def _nav(groups: list[tuple[str | None, list[_Rendered]]]) -> list[dict[str, Any]]:
@@ -248,7 +228,6 @@ def build_site(
                     continue
                 if rendered:
                     groups.append((group, rendered))
-            groups = _finish_bodies(groups, report)  # charts drawn while later pages queried
     finally:
         con.close()
     _publish(groups, site_dir, report)
