@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks import _goal_steps as steps
 
-#: What the issue's goals table asks for: (key, what, baseline, goal text).
+#: The goals table (README, *Performance at chain scale*): (key, what, baseline, goal text).
 GOALS: tuple[tuple[str, str, str, str], ...] = (
     ("generate", "medspa generate", "-", "<= 2 GB peak (large); same files for the same seed"),
     ("step_memory", "every step at large (peak RSS)", "-", "<= 4 GB peak each"),
@@ -120,7 +120,7 @@ MEMORY_STEPS = {
 def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]]:
     """One row per goal: measured value, baseline, ratio, and whether the goal is met.
 
-    A goal the issue sets for the large chain only is judged (`met`) at large only.
+    A goal set for the large chain only is judged (`met`) at large only.
     """
     large = scale == "large"
     gen, full, delta = m["generate"], m["ingest_full"], m["ingest_delta"]
