@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import random
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from dashboards import build_site, charts
+from dashboards.site import sealed_reader
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "dashboards" / "dash_serving_fixture.py"
@@ -45,6 +48,78 @@ def _timed_build(serving: Path, site: Path, workers: int | None, clear_cache: bo
     return time.perf_counter() - start
 
 
+#: What a location manager's scorecard asks for: one location's KPIs in one week, with
+#: labels and targets (the location page's `scores` query, parameterised).
+SCORECARD_SQL = """
+select s.*, t.label, t.unit, t.direction
+from marts.kpi_scorecard as s
+inner join marts.kpi_targets as t on s.kpi = t.kpi
+where s.grain = 'week' and s.location_id = ? and s.period_start = ?
+order by t.label
+"""
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def scorecard_latencies(serving: Path, repeats: int = 200) -> dict[str, Any]:
+    """Milliseconds per scorecard query from a process that is not the publisher.
+
+    Each `open+query` sample is what a fresh reader pays: open serving.duckdb read-only and
+    sealed (as the site and analysts do), with one thread (a point lookup needs no worker
+    pool), run the query, fetch, close. `query` samples reuse
+    one open connection. Locations and weeks are drawn (seeded) from the last 26 weeks.
+    """
+    # One sealed reader per process at a time: DuckDB shares the open database (and its
+    # locked configuration) between connections of one process.
+    con = sealed_reader(serving)
+    try:
+        locations = [
+            r[0]
+            for r in con.execute(
+                "select distinct location_id from marts.kpi_scorecard order by 1"
+            ).fetchall()
+        ]
+        weeks = [
+            r[0]
+            for r in con.execute(
+                "select distinct period_start from marts.kpi_scorecard where grain = 'week' "
+                "order by 1 desc limit 26"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    rng = random.Random(17)
+    draws = [[rng.choice(locations), rng.choice(weeks)] for _ in range(repeats)]
+    fresh: list[float] = []
+    rows = 0
+    for params in draws:
+        start = time.perf_counter()
+        reader = sealed_reader(serving, threads=1)
+        rows += len(reader.execute(SCORECARD_SQL, params).fetchall())
+        reader.close()
+        fresh.append((time.perf_counter() - start) * 1000)
+    warm: list[float] = []
+    con = sealed_reader(serving)
+    try:
+        for params in draws:
+            start = time.perf_counter()
+            con.execute(SCORECARD_SQL, params).fetchall()
+            warm.append((time.perf_counter() - start) * 1000)
+    finally:
+        con.close()
+    return {
+        "p50_open_query_ms": _percentile(fresh, 0.5),
+        "p95_open_query_ms": _percentile(fresh, 0.95),
+        "p50_query_ms": _percentile(warm, 0.5),
+        "p95_query_ms": _percentile(warm, 0.95),
+        "rows_per_query": rows / max(repeats, 1),
+        "repeats": repeats,
+    }
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -67,6 +142,12 @@ def main() -> None:
                 f"chart drawing: {(serial - warm) / n_charts * 1000:.0f} ms per chart serially, "
                 f"{(serial - warm) / serial:.0%} of the baseline build"
             )
+        lat = scorecard_latencies(serving)
+        print(
+            f"scorecard query, fresh read-only connection: p50 {lat['p50_open_query_ms']:.1f} ms, "
+            f"p95 {lat['p95_open_query_ms']:.1f} ms; open connection: p95 "
+            f"{lat['p95_query_ms']:.1f} ms ({lat['rows_per_query']:.0f} rows)"
+        )
 
 
 if __name__ == "__main__":

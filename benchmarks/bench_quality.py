@@ -10,6 +10,7 @@ Rows: `MEDSPA_BENCH_QUALITY_ROWS` (default 1,000,000).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import resource
@@ -17,9 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import duckdb
+
+from quality.spec import ExpectationSpec, SuiteSpec
+from safeio.sqlquote import quote_ident, sql_str
 
 ROWS = int(os.environ.get("MEDSPA_BENCH_QUALITY_ROWS", "1000000"))
 SUITE = "raw_pms__appointments"
@@ -52,6 +57,100 @@ def build_table(path: Path, rows: int) -> None:
             from range({rows}) as t(i)
             """
         )
+
+
+def _literal(value: object) -> str:
+    """A kwargs value as a SQL literal (dates and timestamps typed, strings quoted)."""
+    if isinstance(value, dt.datetime):
+        return f"timestamptz {sql_str(value.isoformat())}"
+    if isinstance(value, dt.date):
+        return f"date {sql_str(value.isoformat())}"
+    if isinstance(value, str):
+        return sql_str(value)
+    return repr(value)
+
+
+def _in_list(values: Iterable[object]) -> str:
+    return "(" + ", ".join(_literal(v) for v in values) + ")"
+
+
+def _violations(exp: ExpectationSpec) -> str:
+    """The aggregate counting the rows that break one expectation (0 = it passes)."""
+    k = exp.kwargs
+    if exp.kind == "ExpectColumnValuesToNotBeNull":
+        return f"count(*) - count({quote_ident(k['column'])})"
+    if exp.kind == "ExpectColumnValuesToBeNull":
+        return f"count({quote_ident(k['column'])})"
+    if exp.kind == "ExpectColumnValuesToBeUnique":
+        col = quote_ident(k["column"])
+        return f"count({col}) - count(distinct {col})"
+    if exp.kind == "ExpectCompoundColumnsToBeUnique":
+        cols = ", ".join(quote_ident(c) for c in k["column_list"])
+        return f"count(*) - count(distinct ({cols}))"
+    if exp.kind == "ExpectColumnValuesToBeInSet":
+        col = quote_ident(k["column"])
+        return f"count(*) filter (where {col} not in {_in_list(k['value_set'])})"
+    if exp.kind == "ExpectColumnValuesToBeBetween":
+        col = quote_ident(k["column"])
+        outside = [f"{col} < {_literal(k['min_value'])}"] if k.get("min_value") is not None else []
+        if k.get("max_value") is not None:
+            outside.append(f"{col} > {_literal(k['max_value'])}")
+        return f"count(*) filter (where {' or '.join(outside)})"
+    if exp.kind == "ExpectColumnPairValuesAToBeGreaterThanB":
+        a, b = quote_ident(k["column_A"]), quote_ident(k["column_B"])
+        op = ">=" if k.get("or_equal") else ">"
+        return f"count(*) filter (where not ({a} {op} {b}))"  # null pairs are ignored
+    if exp.kind == "ExpectColumnPairValuesToBeInSet":
+        a, b = quote_ident(k["column_A"]), quote_ident(k["column_B"])
+        pairs = ", ".join(f"({_literal(x)}, {_literal(y)})" for x, y in k["value_pairs_set"])
+        return (
+            f"count(*) filter (where ({a} is not null or {b} is not null) "
+            f"and ({a}, {b}) not in (select (x, y) from (values {pairs}) as p(x, y)))"
+        )
+    raise ValueError(f"no plain-SQL form for {exp.kind}")
+
+
+def plain_sql_failures(specs: Sequence[SuiteSpec], db_path: Path) -> set[tuple[str, str]]:
+    """The suites' expectations as hand-written SQL: (suite, expectation key) of each failure.
+
+    The baseline GX is measured against: per query group one `select` of one aggregate per
+    expectation (what an engineer writing the checks by hand would run), plus a `limit 0`
+    describe for the column-set expectation. Same warehouse, same read-only connection kind.
+    """
+    failed: set[tuple[str, str]] = set()
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        for spec in specs:
+            for query, group in spec.queries().items():
+                source = f"(\n{query}\n) as check_rows"
+                columns = {d[0] for d in con.execute(f"select * from {source} limit 0").description}
+                sized = [e for e in group if e.kind != "ExpectTableColumnsToMatchSet"]
+                failed.update(
+                    (spec.name, e.key)
+                    for e in group
+                    if e.kind == "ExpectTableColumnsToMatchSet"
+                    and set(e.kwargs["column_set"]) - columns
+                )
+                if not sized:
+                    continue
+                counts = con.execute(
+                    "select " + ", ".join(_violations(e) for e in sized) + f" from {source}"
+                ).fetchone()
+                failed.update((spec.name, e.key) for e, n in zip(sized, counts, strict=True) if n)
+    return failed
+
+
+def gx_failures(specs: Sequence[SuiteSpec], db_path: Path) -> set[tuple[str, str]]:
+    """What `quality.runner.run_suites` (the pipeline's GX route) reports as failed."""
+    from quality.runner import run_suites
+
+    results = run_suites(specs, db_path)
+    return {(r.suite, e.key) for r in results for e in r.failures}
+
+
+def all_suites() -> list[SuiteSpec]:
+    from quality.suites import mart_suites, raw_suites
+
+    return [*raw_suites(), *mart_suites()]
 
 
 def _peak_rss_mb() -> float:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import vl_convert
@@ -46,6 +50,9 @@ _CONFIG: dict[str, Any] = {
 
 _svg_cache: dict[str, str] = {}
 _pool: ThreadPoolExecutor | None = None
+#: Folder of SVGs drawn by earlier builds (`use_disk_cache`), and the keys this build used.
+_disk_cache: Path | None = None
+_used_keys: set[str] = set()
 
 
 class PendingSvg:
@@ -62,14 +69,61 @@ class PendingSvg:
         return f"{self.head}{self.future.result()}{self.tail}"
 
 
-def _draw(text: str, chart_id: str) -> str:
-    key = hashlib.sha256(text.encode()).hexdigest()
+def _cached_svg(key: str) -> str | None:
     svg = _svg_cache.get(key)
+    if svg is None and _disk_cache is not None:
+        path = _disk_cache / f"{key}.svg"
+        if path.is_file():
+            svg = path.read_text(encoding="utf-8")
+            _svg_cache[key] = svg
+    return svg
+
+
+def _store_svg(key: str, svg: str) -> None:
+    _svg_cache[key] = svg
+    if _disk_cache is not None:
+        tmp = _disk_cache / f".{key}.{threading.get_ident()}.tmp"
+        tmp.write_text(svg, encoding="utf-8")
+        os.replace(tmp, _disk_cache / f"{key}.svg")  # a reader never sees half a file
+
+
+def _draw(text: str, chart_id: str) -> str:
+    # The key covers the renderer's version too: a new vl-convert redraws every chart.
+    key = hashlib.sha256(f"{vl_convert.__version__}\n{text}".encode()).hexdigest()
+    _used_keys.add(key)
+    svg = _cached_svg(key)
     if svg is None:
         svg = vl_convert.vegalite_to_svg(json.loads(text), allowed_base_urls=[])
-        _svg_cache[key] = svg
+        _store_svg(key, svg)
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{chart_id}-\1"', svg)
     return svg.replace("url(#", f"url(#{chart_id}-").replace('href="#', f'href="#{chart_id}-')
+
+
+@contextmanager
+def use_disk_cache(folder: Path | None) -> Iterator[None]:
+    """Reuse SVGs drawn by the previous build, kept in `folder`, for the charts whose spec
+    (data included) is unchanged.
+
+    Drawing is most of a large site's build (vl-convert measures every label's text), and a
+    nightly build redraws mostly the same charts: weekly trends end at the last complete
+    week, so they change once a week, not every night. After the build the folder holds
+    exactly this build's charts: it never grows past one site's worth.
+    """
+    global _disk_cache
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    _disk_cache = folder
+    _used_keys.clear()
+    try:
+        yield
+        used = {f"{key}.svg" for key in _used_keys}
+        for path in folder.iterdir():
+            if path.name not in used:
+                path.unlink(missing_ok=True)
+    finally:
+        _disk_cache = None
 
 
 def to_svg(spec: dict[str, Any], chart_id: str, head: str = "", tail: str = "") -> PendingSvg:

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import jinja2
 
+from dashboards import charts
 from dashboards.email import inline_css
 from dashboards.errors import PageError
 from dashboards.pages import Page, parse_page
@@ -91,9 +92,17 @@ _EMAIL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.html?")
 SEALED_READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
 
 
-def sealed_reader(serving_path: Path) -> duckdb.DuckDBPyConnection:
-    """serving.duckdb read-only, sealed (`SEALED_READER_CONFIG`), timestamps shown in UTC."""
-    config = {k: v for k, v in SEALED_READER_CONFIG.items() if k != "lock_configuration"}
+def sealed_reader(serving_path: Path, *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """serving.duckdb read-only, sealed (`SEALED_READER_CONFIG`), timestamps shown in UTC.
+
+    `threads=1` suits a process that opens the file for a point lookup (one location's
+    scorecard): starting and stopping DuckDB's worker threads is then most of the open cost.
+    """
+    config: dict[str, object] = {
+        k: v for k, v in SEALED_READER_CONFIG.items() if k != "lock_configuration"
+    }
+    if threads is not None:
+        config["threads"] = threads
     con = duckdb.connect(str(serving_path), read_only=True, config=config)
     # Timestamps render in UTC whatever the machine's zone: same data, same page.
     con.execute("set TimeZone = 'UTC'")
@@ -179,8 +188,18 @@ def _nav(groups: list[tuple[str | None, list[_Rendered]]]) -> list[dict[str, Any
     return nav
 
 
-def build_site(serving_path: Path, site_dir: Path, *, pages_dir: Path | None = None) -> SiteReport:
-    """Render every page from serving.duckdb (opened read-only) into `site_dir`."""
+def build_site(
+    serving_path: Path,
+    site_dir: Path,
+    *,
+    pages_dir: Path | None = None,
+    chart_cache: Path | None = None,
+) -> SiteReport:
+    """Render every page from serving.duckdb (opened read-only) into `site_dir`.
+
+    `chart_cache`: a folder where charts drawn by this build are kept for the next one, which
+    then draws only the charts whose data changed (`charts.use_disk_cache`).
+    """
     serving_path, site_dir = Path(serving_path), Path(site_dir)
     if not serving_path.is_file():
         raise FileNotFoundError(f"serving database not found: {serving_path} (run the pipeline)")
@@ -196,18 +215,19 @@ def build_site(serving_path: Path, site_dir: Path, *, pages_dir: Path | None = N
     groups: list[tuple[str | None, list[_Rendered]]] = []
     con = sealed_reader(serving_path)
     try:
-        for page in pages:
-            try:
-                rendered, group = _build_page(con, page, report)
-            except PageError as exc:
-                report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
-                continue
-            except Exception as exc:  # a renderer bug on odd data must not cost the other pages
-                message = f"internal error: {type(exc).__name__}: {exc}"
-                report.pages_failed.append(PageFailure(page.path.name, None, message))
-                continue
-            if rendered:
-                groups.append((group, rendered))
+        with charts.use_disk_cache(chart_cache):  # every chart is drawn inside this block
+            for page in pages:
+                try:
+                    rendered, group = _build_page(con, page, report)
+                except PageError as exc:
+                    report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
+                    continue
+                except Exception as exc:  # a renderer bug on odd data must not cost the others
+                    message = f"internal error: {type(exc).__name__}: {exc}"
+                    report.pages_failed.append(PageFailure(page.path.name, None, message))
+                    continue
+                if rendered:
+                    groups.append((group, rendered))
     finally:
         con.close()
     _publish(groups, site_dir, report)

@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"landing folder {settings.landing_dir} is empty: generating the demo chain")
         report = generate(settings.landing_dir, ChainConfig.build(args.scale))
         print(f"wrote {report.total_rows:,} rows in {len(report.files)} files")
-    summary, settings = execute(settings.data_dir, settings.landing_dir, args.verbose)
+    summary, settings = execute(
+        settings.data_dir, settings.landing_dir, args.verbose, progress=True
+    )
     print(summary.to_text())
     print()
     print("Dagster UI:       make dev   (then http://127.0.0.1:3000)")

@@ -19,9 +19,9 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from medspa.settings import Settings
@@ -86,14 +86,15 @@ def _dagster_home(path: Path) -> Iterator[None]:
 
 
 @contextmanager
-def _quiet(log_path: Path, enabled: bool) -> Iterator[None]:
+def _quiet(log_path: Path, enabled: bool) -> Iterator[TextIO]:
     """Send what dbt, dlt and DuckDB print (progress bars, per-model lines) to a log file.
 
     Redirected at the file-descriptor level: DuckDB's progress bar is written by C++ code that
-    Python's `sys.stdout` never sees.
+    Python's `sys.stdout` never sees. Yields a stream to the real terminal for the step
+    progress lines, which must stay visible while everything else goes to the log.
     """
     if not enabled:
-        yield
+        yield sys.stdout
         return
     from safeio.private import PRIVATE_FILE_MODE, private_dir
 
@@ -103,13 +104,16 @@ def _quiet(log_path: Path, enabled: bool) -> Iterator[None]:
     saved = os.dup(1), os.dup(2)
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
     os.chmod(log_path, PRIVATE_FILE_MODE)
+    terminal = open(os.dup(saved[0]), "w", encoding="utf-8")  # noqa: SIM115 (closed below)
     with open(fd, "w", encoding="utf-8") as fh:
         os.dup2(fh.fileno(), 1)
         os.dup2(fh.fileno(), 2)
         try:
             with redirect_stdout(fh), redirect_stderr(fh):
-                yield
+                yield terminal
         finally:
+            with suppress(OSError):  # a closed pipe on the terminal must not fail the run
+                terminal.close()
             sys.stdout.flush()
             sys.stderr.flush()
             os.dup2(saved[0], 1)
@@ -139,16 +143,19 @@ def execute(
     *,
     tenants_file: Path | None = None,
     tenant: str | None = None,
+    progress: bool = False,
 ) -> tuple[RunSummary, Settings]:
     """Run the nightly job for one tenant; return (RunSummary, the tenant's Settings).
 
     Used by the CLI and by tests. `tenant` None = the registry's only tenant, or `default`.
+    `progress` prints each step's start and end (with its duration) on the terminal.
     """
     from dagster import DagsterInstance
 
     from medspa.settings import resolve_phi_key
     from medspa.tenants import resolve_tenants, tenant_settings
     from orchestration.definitions import defs
+    from orchestration.progress import execute_with_progress
     from orchestration.resources import settings_run_config
     from orchestration.summary import summarize
     from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
@@ -168,10 +175,12 @@ def execute(
             # The summary reports failures; the console log is for --verbose (and the UI).
             level = "INFO" if verbose else "CRITICAL"
             run_config["loggers"] = {"console": {"config": {"log_level": level}}}
-            with _quiet(settings.data_dir / "logs" / "last_run.log", enabled=not verbose):
-                result = defs.resolve_job_def("nightly").execute_in_process(
+            with _quiet(settings.data_dir / "logs" / "last_run.log", not verbose) as terminal:
+                result = execute_with_progress(
+                    defs.resolve_job_def("nightly"),
+                    instance,
+                    terminal if progress else None,
                     run_config=run_config,
-                    instance=instance,
                     raise_on_error=False,
                     partition_key=chosen.name,
                     tags=tenant_run_tags(chosen.name),
@@ -240,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
             verbose=args.verbose,
             tenants_file=getattr(args, "tenants_file", None),
             tenant=getattr(args, "tenant", None),
+            progress=True,
         )
     except (PhiKeyError, TenantRegistryError) as exc:
         print(f"error: {exc}")

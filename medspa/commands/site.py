@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     serving = args.serving or settings.serving_path
     out = args.out or settings.site_dir
     try:
-        report = build_site(serving, out, pages_dir=args.pages)
+        report = build_site(
+            serving, out, pages_dir=args.pages, chart_cache=out.with_name(f"{out.name}-chart-cache")
+        )
     except FileNotFoundError as exc:
         print(f"error: {exc}")
         return 1

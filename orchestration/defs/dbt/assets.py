@@ -22,6 +22,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from medspa.dbt_invocation import dbt_environment
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.manifest import MANIFEST_PATH, ensure_manifest
+from orchestration.progress import StepTimer, with_step_metadata
 from orchestration.resources import MedspaSettings, dbt_step_call
 from orchestration.tenancy import TENANT_PARTITIONS
 
@@ -54,6 +55,7 @@ def _has_nodes(gated: bool) -> bool:
 def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings
 ) -> Iterator:
+    timer = StepTimer()
     settings = medspa.settings(context)
     targets = settings.data_dir / "dbt_target"
     target = targets / f"{context.op_def.name}-{context.run_id[:8]}"
@@ -66,7 +68,7 @@ def _build(
     call = dbt_step_call(settings, target)
     with dbt_environment(call.env):
         invocation = dbt.cli(call.args, context=context, target_path=target)
-    yield from invocation.stream()
+    yield from with_step_metadata(invocation.stream(), timer)
 
 
 #: dbt artifacts (run_results.json, logs) kept per data directory: the newest few runs' steps.

@@ -6,6 +6,8 @@ re-checks the run's own check results anyway -- a blocking failure must never pu
 builds `serving.duckdb.tmp-<run>`, audits it and swaps it in (`serving.publish`).
 """
 
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
@@ -13,6 +15,7 @@ from medspa.settings import Settings
 from orchestration import run_events, run_log
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.defs.dbt.translator import TRANSLATOR
+from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS
 from serving import publish
@@ -59,6 +62,7 @@ def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.
     description="serving.duckdb: marts + ops only, swapped in atomically after every check.",
 )
 def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
+    timer = StepTimer()
     settings = medspa.settings(context)
     ops = _ops_data(context, settings)
     counts = publish.publish(
@@ -72,8 +76,14 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
             "dagster/row_count": sum(counts.values()),
             "rows_per_mart": counts,
             "check_results": len(ops.check_results),
+            **timer.metadata(),
         }
     )
+
+
+def chart_cache_dir(site_dir: Path) -> Path:
+    """Charts kept between builds (`dashboards.charts.use_disk_cache`), beside the site."""
+    return site_dir.with_name(f"{site_dir.name}-chart-cache")
 
 
 @dg.asset(
@@ -87,8 +97,11 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
 def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
     from dashboards import build_site  # charts load a renderer: only when the site is built
 
+    timer = StepTimer()
     settings = medspa.settings(context)
-    report = build_site(settings.serving_path, settings.site_dir)
+    report = build_site(
+        settings.serving_path, settings.site_dir, chart_cache=chart_cache_dir(settings.site_dir)
+    )
     if not report.ok:
         failures = "; ".join(str(f) for f in report.pages_failed)
         raise RuntimeError(f"{len(report.pages_failed)} page(s) failed to build: {failures}")
@@ -98,5 +111,6 @@ def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Materi
             "index": dg.MetadataValue.path(str(settings.site_dir / "index.html")),
             "pages": len(report.pages_built),
             "files": len(report.files_written),
+            **timer.metadata(),
         }
     )

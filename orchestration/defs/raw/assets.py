@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 
 from ingestion.contract import Table, load_contract
+from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS
 
@@ -122,6 +123,7 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     """Load the landing folder with the contract loader and report each table."""
     from ingestion.pipeline import ingest  # the loader imports dlt: only when a run loads
 
+    timer = StepTimer()
     settings = medspa.settings(context)
     systems = selected_systems(set(context.selected_asset_keys))
     all_systems = sorted({t.system for t in RAW_TABLES})
@@ -135,7 +137,8 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     for table in RAW_TABLES:
         if raw_key(table) in context.selected_asset_keys:
             yield dg.MaterializeResult(
-                asset_key=raw_key(table), metadata=table_metadata(report, table)
+                asset_key=raw_key(table),
+                metadata={**table_metadata(report, table), **timer.metadata()},
             )
         if dg.AssetCheckKey(raw_key(table), LOAD_CHECK) in checks:
             yield load_check(report, table)
@@ -146,5 +149,6 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
                 "load_id": report.load_id,
                 "files_loaded": sum(t.files_loaded for t in report.tables),
                 "files_refused": sum(t.files_refused for t in report.tables),
+                **timer.metadata(),
             },
         )
