@@ -153,6 +153,9 @@ def _warehouse(
     private_file(settings.warehouse_path)
     try:
         con.execute("set TimeZone = 'UTC'")
+        # DuckDB draws its own progress bar on stdout for long queries, even into a log file;
+        # the loader's progress is `progress` (per table, on a terminal only).
+        con.execute("set enable_progress_bar = false")
         yield con
     finally:
         con.close()
