@@ -130,9 +130,10 @@ def _part(
     )
 
 
-def _apt_messages(sim: SimResult) -> list[pd.DataFrame]:
+def _apt_messages(sim: SimResult, rows: np.ndarray) -> list[pd.DataFrame]:
+    """The messages of the appointments at positions `rows` (each depends on its own row)."""
     a, seed = sim.appointments, sim.cfg.seed
-    g = {k: a[k].to_numpy() for k in a.columns}
+    g = {k: a[k].to_numpy()[rows] for k in a.columns}
     person = sim.patients["person"].to_numpy()[g["patient"]]
 
     def mid(sel: np.ndarray, code: int) -> dict[str, np.ndarray]:
@@ -204,27 +205,62 @@ def messages(sim: SimResult) -> pd.DataFrame:
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
+#: Appointments whose messages are made at a time (about five messages each).
+APT_GROUP = 50_000
+
+
 def message_chunks(sim: SimResult, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """The messages in `message_id` order, finished `rows` at a time.
 
     Everything `_finish` adds is a function of the row alone (keyed by message id and
     person), so finishing slices of the id-sorted rows gives exactly the rows of finishing
-    the whole table and then sorting it (ids are unique: the order is the same).
+    the whole table and then sorting it (ids are unique: the order is the same). The rows
+    themselves are made group by group (`_unfinished_groups`), each group's ids after the
+    previous group's, so the whole chain's messages never exist at once.
     """
-    raw = _unfinished(sim)
-    raw = raw[raw["sent_at"].to_numpy() != NA]
-    order = np.lexsort((raw["_sfx"].to_numpy(), raw["_num"].to_numpy(), raw["_kind"].to_numpy()))
-    if not len(order):
-        yield _finish(_with_ids(raw), sim.cfg.seed)
-        return
-    for i in range(0, len(order), rows):
-        yield _finish(_with_ids(raw.iloc[order[i : i + rows]]), sim.cfg.seed)
+    carry: pd.DataFrame | None = None
+    yielded = False
+    for group in _unfinished_groups(sim):
+        group = group[group["sent_at"].to_numpy() != NA]
+        keys = (group["_sfx"].to_numpy(), group["_num"].to_numpy(), group["_kind"].to_numpy())
+        group = group.iloc[np.lexsort(keys)]
+        if carry is not None and len(carry):
+            group = pd.concat([carry, group], ignore_index=True)
+        full = len(group) // rows * rows
+        for i in range(0, full, rows):
+            yield _finish(_with_ids(group.iloc[i : i + rows]), sim.cfg.seed)
+            yielded = True
+        carry = group.iloc[full:]
+    if carry is not None and (len(carry) or not yielded):
+        yield _finish(_with_ids(carry), sim.cfg.seed)
 
 
-def _unfinished(sim: SimResult) -> pd.DataFrame:
-    """Every message's ids, times, purpose and person, before contacts and bodies."""
-    parts = _apt_messages(sim)
+def _unfinished_groups(sim: SimResult) -> Iterator[pd.DataFrame]:
+    """Every message's ids, times, purpose and person, before contacts and bodies.
+
+    In groups whose ids sort after every earlier group's: appointment messages
+    (`MSG-A<appointment>-<code>`) `APT_GROUP` appointment numbers at a time, then lead
+    (`MSG-L`), marketing (`MSG-M`) and reactivation (`MSG-R`) messages.
+    """
+    apt_no = sim.appointments["apt_no"].to_numpy()
+    for low in range(0, int(apt_no.max()) + 1 if len(apt_no) else 0, APT_GROUP):
+        rows = np.flatnonzero((apt_no >= low) & (apt_no < low + APT_GROUP))
+        yield from _concat(_apt_messages(sim, rows))
+    yield from _concat(_lead_messages(sim))
+    yield from _concat(_marketing(sim))
+    yield from _concat(_reactivation(sim))
+
+
+def _concat(parts: list[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The parts as one frame; nothing when all are empty."""
+    parts = [p for p in parts if len(p)]
+    if parts:
+        yield pd.concat(parts, ignore_index=True)
+
+
+def _lead_messages(sim: SimResult) -> list[pd.DataFrame]:
     ld = sim.leads
+    parts: list[pd.DataFrame] = []
     if len(ld):
         s = (ld["method"].to_numpy() == 1) & (ld["response"].to_numpy() != NA)
         for code, tcol, purpose in ((1, "response", "lead_followup"), (2, "reply", None)):
@@ -243,8 +279,7 @@ def _unfinished(sim: SimResult) -> pd.DataFrame:
                     else np.full(int(sel.sum()), "Yes, tomorrow?", dtype=object),
                 )
             )
-    parts += _reactivation(sim) + _marketing(sim)
-    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+    return parts
 
 
 def _reactivation(sim: SimResult) -> list[pd.DataFrame]:
