@@ -28,7 +28,7 @@ import duckdb
 from ingestion.contract import DLT_TYPES, Table
 from ingestion.merge import MergePlan
 from safeio.private import private_dir, private_umask
-from safeio.sqlquote import sql_str
+from safeio.sqlquote import quote_ident, sql_str
 
 #: dlt reads its configuration from the environment. Telemetry would phone home (the
 #: machine may be offline); dlt's own log is silenced because a failed job's error quotes
@@ -83,8 +83,19 @@ _ADDED_TYPES: dict[str, str] = {
 }
 
 
+def file_columns(table: Table, columns: list[str]) -> list[str]:
+    """The imported file's column order: contract, lineage, `_dlt_load_id`, then drift.
+
+    dlt appends a column it has not seen to the end of its schema, so drift columns go
+    last: a file with drift matches the schema dlt keeps (and is not rewritten) from then on.
+    """
+    own = [c for c in table.column_names if c in columns]
+    lineage = [c for c in _ADDED_TYPES if c in columns or c == "_dlt_load_id"]
+    return own + lineage + [c for c in columns if c not in own and c not in lineage]
+
+
 def file_hints(table: Table, columns: list[str]) -> dict[str, dict[str, Any]]:
-    """The hints of an imported file with `columns`: the contract's, then lineage and drift.
+    """The hints of an imported file with `columns` (`file_columns` order), contract's first.
 
     Every column is declared nullable, as DuckDB writes every Parquet column: dlt imports a
     file as it is only when its schema matches dlt's exactly (names, order, nullability),
@@ -92,7 +103,7 @@ def file_hints(table: Table, columns: list[str]) -> dict[str, dict[str, Any]]:
     validation already did (the raw tables carry no NOT NULL either).
     """
     hints = column_hints(table)
-    for name in [*columns, "_dlt_load_id"]:
+    for name in columns:
         hints.setdefault(name, {"data_type": _ADDED_TYPES.get(name, "text")})
     for hint in hints.values():
         hint["nullable"] = True
@@ -119,15 +130,16 @@ def load_system(
     from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
     exports = private_dir(pipelines_dir / "exports" / system)
+    order = {table: file_columns(table, _columns_of(con, plan)) for table, plan in plans.items()}
     resources = [
         dlt.resource(
-            _parquet_of(con, table, plan, exports),
+            _parquet_of(con, table, plan, order[table], exports),
             name=table.name,
             # No winning key stored yet: appending is the same result without dlt's
             # staging copy and delete (most of a first load's cost).
             write_disposition="append" if plan.append_only else "merge",
             primary_key=list(table.primary_key),
-            columns=file_hints(table, _columns_of(con, plan)),
+            columns=file_hints(table, order[table]),
             schema_contract={"tables": "evolve", "columns": "evolve", "data_type": "freeze"},
         )
         for table, plan in plans.items()
@@ -156,7 +168,7 @@ def load_system(
 
 
 def _parquet_of(
-    con: duckdb.DuckDBPyConnection, table: Table, plan: MergePlan, folder: Path
+    con: duckdb.DuckDBPyConnection, table: Table, plan: MergePlan, columns: list[str], folder: Path
 ) -> Iterator[Any]:
     """Yield the plan's winners as a Parquet file for dlt to import, written when dlt asks.
 
@@ -166,7 +178,11 @@ def _parquet_of(
     import dlt
 
     load_id = dlt.current.load_package_state()["load_id"]
-    select = f"select *, {sql_str(load_id)}::varchar as _dlt_load_id from ({plan.query})"
+    cols = ", ".join(
+        f"{sql_str(load_id)}::varchar as _dlt_load_id" if c == "_dlt_load_id" else quote_ident(c)
+        for c in columns
+    )
+    select = f"select {cols} from ({plan.query})"
     path = folder / f"{table.name}.parquet"
     # Uncompressed: the file lives for one load, and skipping snappy saved ~15 % of the
     # write and read CPU on a medium chain's biggest tables.
