@@ -14,9 +14,12 @@ export DAGSTER_HOME := $(MEDSPA_DATA_DIR)/dagster
 install: $(VENV)/.installed
 
 # uv installs the locked set in seconds; it comes from PyPI like everything else.
-$(VENV)/.installed: pyproject.toml uv.lock
+# --compile-bytecode writes every package's .pyc at install time: where Python may not write
+# them (PYTHONDONTWRITEBYTECODE), each process would otherwise recompile dlt, dbt and Dagster
+# from source on import (seconds per `medspa` command, per ingest, per test worker).
+$(VENV)/.installed: pyproject.toml uv.lock Makefile
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	@UV=$$(command -v uv || echo "python3 -m uv"); $$UV sync --frozen --quiet
+	@UV=$$(command -v uv || echo "python3 -m uv"); $$UV sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 # dbt's manifest, built ahead of time so Dagster never parses dbt on load.

@@ -52,8 +52,45 @@ INBOUND_BODIES = np.array(
 )
 
 
+#: Message id kinds in the order their letters sort (`MSG-A...` < `MSG-L...` < ...) and the
+#: zero-padded width of each kind's number: `MSG-<kind><number>-<suffix>`.
+_KINDS = "ALMR"
+_WIDTHS = {"A": 8, "L": 7, "M": 7, "R": 7}
+
+
+def _msg_key(kind: str, number: np.ndarray, suffix: np.ndarray | int) -> dict[str, np.ndarray]:
+    """A message id as three numbers that sort exactly as the id text does.
+
+    Within a kind the number is zero-padded to one width and the suffix (a code 1-8, a day
+    number, or YYYYMM) has one length, so (kind, number, suffix) in numeric order is the
+    text order. The text is made only when a chunk is finished (`_with_ids`): millions of
+    id strings waiting to be sorted were the largest object of a chain's generation.
+    """
+    number = np.asarray(number, dtype=np.int64)
+    return {
+        "_kind": np.full(len(number), _KINDS.index(kind), dtype=np.int8),
+        "_num": number,
+        "_sfx": np.broadcast_to(np.asarray(suffix, dtype=np.int64), number.shape).copy(),
+    }
+
+
+def _with_ids(df: pd.DataFrame) -> pd.DataFrame:
+    """`message_id` text from the numeric key, as the first column (the chunk's rows only)."""
+    kinds = df["_kind"].to_numpy()
+    ids = np.empty(len(df), dtype=object)
+    for code, kind in enumerate(_KINDS):
+        sel = kinds == code
+        if sel.any():
+            num = pd.Series(df["_num"].to_numpy()[sel]).astype(str).str.zfill(_WIDTHS[kind])
+            sfx = pd.Series(df["_sfx"].to_numpy()[sel]).astype(str)
+            ids[sel] = (f"MSG-{kind}" + num + "-" + sfx).to_numpy(dtype=object)
+    df = df.drop(columns=["_kind", "_num", "_sfx"])
+    df.insert(0, "message_id", ids)
+    return df
+
+
 def _part(
-    msg_id: np.ndarray,
+    msg_key: dict[str, np.ndarray],
     loc: np.ndarray,
     person: np.ndarray,
     sent: np.ndarray,
@@ -67,13 +104,13 @@ def _part(
     inbound_body: np.ndarray | None = None,
     deliverable: bool = True,
 ) -> pd.DataFrame:
-    n = len(msg_id)
+    n = len(msg_key["_num"])
     none = np.full(n, -1, dtype=np.int64)
     # Ids stay numbers (-1 = none) until `_finish`: as text they would be most of the
     # memory of a chain's millions of messages waiting to be sorted.
     return frame(
         dict(
-            message_id=msg_id,
+            **msg_key,
             _loc=loc,
             _sms=sms,
             _person=person,
@@ -93,14 +130,14 @@ def _part(
     )
 
 
-def _apt_messages(sim: SimResult) -> list[pd.DataFrame]:
+def _apt_messages(sim: SimResult, rows: np.ndarray) -> list[pd.DataFrame]:
+    """The messages of the appointments at positions `rows` (each depends on its own row)."""
     a, seed = sim.appointments, sim.cfg.seed
-    g = {k: a[k].to_numpy() for k in a.columns}
+    g = {k: a[k].to_numpy()[rows] for k in a.columns}
     person = sim.patients["person"].to_numpy()[g["patient"]]
-    tag = pd.Series(g["apt_no"] + 1).astype(str).str.zfill(8)
 
-    def mid(sel: np.ndarray, code: int) -> np.ndarray:
-        return ("MSG-A" + tag[sel] + f"-{code}").to_numpy(dtype=object)
+    def mid(sel: np.ndarray, code: int) -> dict[str, np.ndarray]:
+        return _msg_key("A", g["apt_no"][sel] + 1, code)
 
     def u(code: int) -> np.ndarray:
         return keyed_uniform(seed, Stream.MESSAGES, g["apt_no"], code)
@@ -158,8 +195,9 @@ def _apt_messages(sim: SimResult) -> list[pd.DataFrame]:
 
 
 #: Messages finished (contacts, bodies) at a time when streamed: the bodies are the bulk of
-#: the table, so only this many exist as text at once.
-CHUNK_ROWS = 250_000
+#: the table, so only this many exist as text at once (250 k rows cost ~340 MB of peak on a
+#: 4-location large-density chain, 100 k ~230 MB, in the same time).
+CHUNK_ROWS = 100_000
 
 
 def messages(sim: SimResult) -> pd.DataFrame:
@@ -168,35 +206,69 @@ def messages(sim: SimResult) -> pd.DataFrame:
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
+#: Appointments whose messages are made at a time (about five messages each).
+APT_GROUP = 50_000
+
+
 def message_chunks(sim: SimResult, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """The messages in `message_id` order, finished `rows` at a time.
 
     Everything `_finish` adds is a function of the row alone (keyed by message id and
     person), so finishing slices of the id-sorted rows gives exactly the rows of finishing
-    the whole table and then sorting it (ids are unique: the order is the same).
+    the whole table and then sorting it (ids are unique: the order is the same). The rows
+    themselves are made group by group (`_unfinished_groups`), each group's ids after the
+    previous group's, so the whole chain's messages never exist at once.
     """
-    raw = _unfinished(sim)
-    raw = raw[raw["sent_at"].to_numpy() != NA]
-    order = np.argsort(raw["message_id"].to_numpy(dtype=object), kind="stable")
-    if not len(order):
-        yield _finish(raw, sim.cfg.seed)
-        return
-    for i in range(0, len(order), rows):
-        yield _finish(raw.iloc[order[i : i + rows]], sim.cfg.seed)
+    carry: pd.DataFrame | None = None
+    yielded = False
+    for group in _unfinished_groups(sim):
+        group = group[group["sent_at"].to_numpy() != NA]
+        keys = (group["_sfx"].to_numpy(), group["_num"].to_numpy(), group["_kind"].to_numpy())
+        group = group.iloc[np.lexsort(keys)]
+        if carry is not None and len(carry):
+            group = pd.concat([carry, group], ignore_index=True)
+        full = len(group) // rows * rows
+        for i in range(0, full, rows):
+            yield _finish(_with_ids(group.iloc[i : i + rows]), sim.cfg.seed)
+            yielded = True
+        carry = group.iloc[full:]
+    if carry is not None and (len(carry) or not yielded):
+        yield _finish(_with_ids(carry), sim.cfg.seed)
 
 
-def _unfinished(sim: SimResult) -> pd.DataFrame:
-    """Every message's ids, times, purpose and person, before contacts and bodies."""
-    parts = _apt_messages(sim)
+def _unfinished_groups(sim: SimResult) -> Iterator[pd.DataFrame]:
+    """Every message's ids, times, purpose and person, before contacts and bodies.
+
+    In groups whose ids sort after every earlier group's: appointment messages
+    (`MSG-A<appointment>-<code>`) `APT_GROUP` appointment numbers at a time, then lead
+    (`MSG-L`), marketing (`MSG-M`) and reactivation (`MSG-R`) messages.
+    """
+    apt_no = sim.appointments["apt_no"].to_numpy()
+    for low in range(0, int(apt_no.max()) + 1 if len(apt_no) else 0, APT_GROUP):
+        rows = np.flatnonzero((apt_no >= low) & (apt_no < low + APT_GROUP))
+        yield from _concat(_apt_messages(sim, rows))
+    yield from _concat(_lead_messages(sim))
+    yield from _concat(_marketing(sim))
+    yield from _concat(_reactivation(sim))
+
+
+def _concat(parts: list[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The parts as one frame; nothing when all are empty."""
+    parts = [p for p in parts if len(p)]
+    if parts:
+        yield pd.concat(parts, ignore_index=True)
+
+
+def _lead_messages(sim: SimResult) -> list[pd.DataFrame]:
     ld = sim.leads
+    parts: list[pd.DataFrame] = []
     if len(ld):
         s = (ld["method"].to_numpy() == 1) & (ld["response"].to_numpy() != NA)
-        tag = pd.Series(ld["lead_no"].to_numpy() + 1).astype(str).str.zfill(7)
         for code, tcol, purpose in ((1, "response", "lead_followup"), (2, "reply", None)):
             sel = s & (ld[tcol].to_numpy() != NA)
             parts.append(
                 _part(
-                    ("MSG-L" + tag[sel] + f"-{code}").to_numpy(dtype=object),
+                    _msg_key("L", ld["lead_no"].to_numpy()[sel] + 1, code),
                     ld["loc"].to_numpy()[sel],
                     ld["person"].to_numpy()[sel],
                     ld[tcol].to_numpy()[sel],
@@ -208,8 +280,7 @@ def _unfinished(sim: SimResult) -> pd.DataFrame:
                     else np.full(int(sel.sum()), "Yes, tomorrow?", dtype=object),
                 )
             )
-    parts += _reactivation(sim) + _marketing(sim)
-    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+    return parts
 
 
 def _reactivation(sim: SimResult) -> list[pd.DataFrame]:
@@ -218,9 +289,7 @@ def _reactivation(sim: SimResult) -> list[pd.DataFrame]:
         return []
     pat = r["patient"].to_numpy()
     day = r["sent"].to_numpy() // DAY
-    mid = (
-        "MSG-R" + pd.Series(pat + 1).astype(str).str.zfill(7) + "-" + pd.Series(day).astype(str)
-    ).to_numpy(dtype=object)
+    mid = _msg_key("R", pat + 1, day)
     u = keyed_uniform(sim.cfg.seed, Stream.MESSAGES, pat, day)
     clicked = np.where(
         r["returned"].to_numpy() | (u < 0.1),
@@ -260,10 +329,7 @@ def _marketing(sim: SimResult) -> list[pd.DataFrame]:
             (created < sent)
             & (keyed_uniform(sim.cfg.seed, Stream.MARKETING, np.arange(len(pat)), day) < 0.08)
         )
-        tag = str(m).replace("-", "")
-        mid = ("MSG-M" + pd.Series(idx + 1).astype(str).str.zfill(7) + "-" + tag).to_numpy(
-            dtype=object
-        )
+        mid = _msg_key("M", idx + 1, int(str(m).replace("-", "")))
         out.append(
             _part(
                 mid,

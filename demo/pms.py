@@ -6,6 +6,8 @@ and shifts come straight from `locations.py`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -151,9 +153,7 @@ def appointments(sim: SimResult) -> pd.DataFrame:
                 np.array(lifecycle.CANCEL_REASONS, dtype=object)[np.maximum(g["reason"], 0)],
                 None,
             ),
-            rescheduled_from_appointment_id=np.where(
-                g["resched_from"] >= 0, appointment_ids(np.maximum(g["resched_from"], 0)), None
-            ),
+            rescheduled_from_appointment_id=_ids_where_set(g["resched_from"], appointment_ids),
             updated_at=g["booked"],
             _loc=g["loc"],
             _created=g["booked"],
@@ -163,6 +163,15 @@ def appointments(sim: SimResult) -> pd.DataFrame:
         ),
         n,
     )
+
+
+def _ids_where_set(numbers: np.ndarray, to_ids: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Ids for the numbers >= 0, None elsewhere; only the set ones become text (at chain scale
+    an id string for every row, most of them thrown away, was a large transient)."""
+    out = np.full(len(numbers), None, dtype=object)
+    sel = numbers >= 0
+    out[sel] = to_ids(numbers[sel])
+    return out
 
 
 def intake_forms(sim: SimResult) -> pd.DataFrame:

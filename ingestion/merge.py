@@ -6,6 +6,11 @@ extract. So the new files' valid rows are compared with the stored rows *of thei
 keys only* (a semi-join, so a nightly delta costs the work of its rows, not the table's)
 and only the winners are handed to dlt. Each row is also classified as the file that
 brought it would see it, in extract order: inserted, updated, or unchanged (it lost).
+
+The winners stay a query over the connection's temp tables (`MergePlan.query`) instead of
+being copied out: dlt's load step writes them once, straight from DuckDB (see
+`ingestion.dlt_load`). When no key is contested (a first load, a delta of new keys) no row
+is copied at all before that.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
-import pyarrow as pa
 
 from ingestion.contract import Table
 from ingestion.readers import quote_ident
@@ -30,15 +34,19 @@ class FileCounts:
 
 @dataclass
 class MergePlan:
-    """The winning rows (for dlt) and, per file sequence number, how its rows fared.
+    """The winning rows (a query for dlt) and, per file sequence number, how its rows fared.
 
-    `append_only` is True when no winning key is stored yet: dlt may then append instead
-    of merging, which skips its staging copy and delete (the first load's common case).
+    `query` selects the winners from temp tables of the connection that planned them; they
+    live until the caller drops every temp object named by a prefix in `temp_prefixes`.
+    `append_only` is True when no winning key is stored yet: dlt may then append instead of
+    merging, which skips its staging copy and delete (the first load's common case).
     """
 
-    rows: pa.Table
+    query: str
+    row_count: int
     counts: dict[int, FileCounts] = field(default_factory=dict)
     append_only: bool = False
+    temp_prefixes: list[str] = field(default_factory=list)
 
 
 def plan_merge(
@@ -53,7 +61,9 @@ def plan_merge(
     union = " union all by name ".join(
         f"select *, {seq} as __seq from {rel}" for seq, rel in valid_relations
     )
-    con.execute(f"create or replace temp table {name} as {union}")
+    # A view: the valid rows are already materialised per file; copying them once more
+    # cost as much as reading the file.
+    con.execute(f"create or replace temp view {name} as {union}")
     key_cols = [quote_ident(k) for k in table.primary_key]
     keys = ", ".join(key_cols)
     # `is not distinct from`: a key part declared nullable matches null to null.
@@ -68,11 +78,24 @@ def plan_merge(
         from {stored_table} s semi join {name} i on {on}
         group by all"""
     )
+    # Within one file a key is unique (validation quarantines repeats), so only several
+    # files can contest a key among themselves.
+    repeated = (
+        f"select {keys} from {name} group by all having count(*) > 1 union "
+        if len(valid_relations) > 1
+        else ""
+    )
     con.execute(
         f"""create or replace temp table {name}__contested as
-        select {keys} from {name} group by all having count(*) > 1
-        union select {keys} from {name}__stored"""
+        {repeated}select {keys} from {name}__stored"""
     )
+    counts: dict[int, FileCounts] = {seq: FileCounts() for seq, _ in valid_relations}
+    contested = con.execute(f"select count(*) from {name}__contested").fetchone()[0]
+    if not contested:
+        for seq, n in con.execute(f"select __seq, count(*) from {name} group by 1").fetchall():
+            counts[int(seq)].inserted += int(n)
+        total = sum(c.inserted for c in counts.values())
+        return MergePlan(f"select * exclude (__seq) from {name}", total, counts, True, [name])
     version = "struct_pack(u := updated_at, e := _extract_id)"
     con.execute(
         f"""create or replace temp table {name}__cls as
@@ -95,7 +118,6 @@ def plan_merge(
                  else 'unchanged' end as __status
         from ranked"""
     )
-    counts: dict[int, FileCounts] = {seq: FileCounts() for seq, _ in valid_relations}
     for seq, n in con.execute(
         f"select __seq, count(*) from {name} a anti join {name}__contested b on {same} group by 1"
     ).fetchall():
@@ -104,16 +126,16 @@ def plan_merge(
         f"select __seq, __status, count(*) from {name}__cls group by all"
     ).fetchall():
         setattr(counts[int(seq)], str(status), getattr(counts[int(seq)], str(status)) + int(n))
-    winners = con.execute(
-        f"""select * exclude (__seq) from {name} a anti join {name}__contested b on {same}
+    winners = f"""select * exclude (__seq) from {name} a anti join {name}__contested b on {same}
         union all by name
         select * exclude ({", ".join(_INTERNAL)}) from {name}__cls
         where __last and (__stored is null or {version} >= __stored)"""
-    ).to_arrow_table()
+    # Materialised: the ranking would otherwise run again when dlt writes the rows.
+    con.execute(f"create or replace temp table {name}__winners as {winners}")
+    total = con.execute(f"select count(*) from {name}__winners").fetchone()[0]
     append_only = not con.execute(f"select count(*) from {name}__stored").fetchone()[0]
-    for suffix in ("__cls", "__contested", "__stored", ""):
-        con.execute(f"drop table {name}{suffix}")
-    return MergePlan(winners, counts, append_only)
+    query = f"select * from {name}__winners"
+    return MergePlan(query, int(total), counts, append_only, [name])
 
 
 def drop_superseded(con: duckdb.DuckDBPyConnection, table: Table) -> int:

@@ -7,8 +7,9 @@ environment and imports neither of them.
 The order of work follows DuckDB's one-writer rule within one process: one DuckDB
 connection, opened once per run under the given limits, prepares everything (raw tables,
 what was seen before, reading, validating, merge planning), is handed to dlt to merge each
-system's winning rows (dlt borrows cursors of it instead of opening the file again), and
-records the bookkeeping. Opening and closing (checkpointing) the warehouse per step and
+system's winning rows (dlt borrows cursors of it instead of opening the file again; the
+winners are a query over this connection's temp tables, released once dlt loaded them),
+and records the bookkeeping. Opening and closing (checkpointing) the warehouse per step and
 per system used to cost more than a nightly delta's rows.
 """
 
@@ -37,7 +38,7 @@ from ingestion.meta import (
     record,
     seen_files,
 )
-from ingestion.prepare import prepare_table
+from ingestion.prepare import prepare_table, release
 from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
 from ingestion.report import (
     LOAD_FAILED,
@@ -125,6 +126,8 @@ def ingest(
             if plans and not _load(con, settings, system, plans, report):
                 failed.add(system)
                 records = [r for r in records if r.status != "loaded"]
+            for plan in plans.values():
+                release(con, plan.temp_prefixes)
             clock = _lap(report, "dlt", clock)
             if system not in failed:
                 for table in plans:
@@ -150,6 +153,9 @@ def _warehouse(
     private_file(settings.warehouse_path)
     try:
         con.execute("set TimeZone = 'UTC'")
+        # DuckDB draws its own progress bar on stdout for long queries, even into a log file;
+        # the loader's progress is `progress` (per table, on a terminal only).
+        con.execute("set enable_progress_bar = false")
         yield con
     finally:
         con.close()
@@ -185,8 +191,10 @@ def _prepare_system(
         entry.state = LOADED
         table_records, plan = prepare_table(con, table, new)
         records.extend(table_records)
-        if plan is not None and plan.rows.num_rows:
+        if plan is not None and plan.row_count:
             plans[table] = plan
+        elif plan is not None:
+            release(con, plan.temp_prefixes)
     return plans, records
 
 

@@ -3,7 +3,8 @@
 Each file is read (readers), typed and checked (validate); a file that cannot be read or
 lacks a contract column is refused on its own, so one bad export never blocks the
 table's other files or any other table. The surviving rows of all files are then
-compared with the stored rows (merge) so dlt receives only the winners.
+compared with the stored rows (merge) so dlt receives only the winners, as a query over
+the temp tables made here: they stay until the load is done.
 """
 
 from __future__ import annotations
@@ -53,13 +54,21 @@ def prepare_table(
         ).to_arrow_table()
         valid.append((seq, checked.valid))
         by_seq[seq] = rec
-    plan = None
-    if valid:
-        plan = plan_merge(con, table, valid)
-        for seq, counts in plan.counts.items():
-            rec = by_seq[seq]
-            rec.rows_inserted, rec.rows_updated = counts.inserted, counts.updated
-            rec.rows_unchanged = counts.unchanged
-    for name in temp_names:
-        drop_temp(con, name)
+    if not valid:
+        release(con, temp_names)
+        return records, None
+    plan = plan_merge(con, table, valid)
+    for seq, counts in plan.counts.items():
+        rec = by_seq[seq]
+        rec.rows_inserted, rec.rows_updated = counts.inserted, counts.updated
+        rec.rows_unchanged = counts.unchanged
+    # The winners are read from the files' temp tables when dlt loads them: the caller
+    # releases them after that (`release(con, plan.temp_prefixes)`).
+    plan.temp_prefixes += temp_names
     return records, plan
+
+
+def release(con: duckdb.DuckDBPyConnection, prefixes: list[str]) -> None:
+    """Drop the temp tables and views a table's preparation made (names start with a prefix)."""
+    for prefix in prefixes:
+        drop_temp(con, prefix)

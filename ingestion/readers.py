@@ -166,14 +166,18 @@ def _number_rows(con: duckdb.DuckDBPyConnection, name: str, header: list[str]) -
 
 def drop_temp(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
     """Drop every temp view and table whose name starts with `prefix` (views first)."""
+    # duckdb_views()/duckdb_tables(), not information_schema: that one costs ~50 ms a call
+    # once a load's temp tables hold millions of rows.
     rows = con.execute(
-        """select table_name, table_type from information_schema.tables
-        where table_catalog = 'temp' and starts_with(table_name, ?)
-        order by table_type = 'VIEW' desc, table_name desc""",
-        [prefix],
+        """select view_name, 'view' from duckdb_views()
+        where temporary and starts_with(view_name, ?)
+        union all
+        select table_name, 'table' from duckdb_tables()
+        where temporary and starts_with(table_name, ?)
+        order by 2 desc, 1 desc""",
+        [prefix, prefix],
     ).fetchall()
-    for table_name, table_type in rows:
-        kind = "view" if table_type == "VIEW" else "table"
+    for table_name, kind in rows:
         con.execute(f"drop {kind} if exists {quote_ident(table_name)}")
 
 
