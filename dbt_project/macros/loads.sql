@@ -44,22 +44,25 @@
 {#-
     Watermarks of the incremental facts: per model, the newest load of its inputs it was built
     from and a fingerprint of its definition (SQL and the vars it reads), in one small table
-    beside the model (`<schema>.dbt_load_watermarks`, not a model: never published). The
-    model's pre-hook creates it, its post-hook records the run in the model's transaction, so a
+    that is not a model (`dbt_state.load_watermarks`: never published). `on-run-start`
+    creates it once per invocation (not per model: two threads creating it at once would
+    conflict); each model's post-hook records its run inside the model's transaction, so a
     failed run records nothing. A model whose definition changed, or that has no watermark,
     treats every row as a candidate (the full comparison), so no change is ever missed.
 -#}
 {% macro load_watermarks_relation() -%}
     {{ return(api.Relation.create(
-        database=this.database, schema=this.schema, identifier='dbt_load_watermarks'
+        database=target.database, schema='dbt_state', identifier='load_watermarks'
     )) }}
 {%- endmacro %}
 
 {% macro create_load_watermarks() -%}
-    create table if not exists {{ load_watermarks_relation() }} (
-        model_name varchar primary key,
+    {%- set relation = load_watermarks_relation() -%}
+    create schema if not exists {{ relation.database }}.{{ relation.schema }};
+    create table if not exists {{ relation }} (
+        model_name varchar not null,
         load_id varchar,
-        definition varchar
+        definition varchar not null
     )
 {%- endmacro %}
 
@@ -72,7 +75,9 @@
 
 {#- Post-hook: record the newest load id of the `inputs` (model names) this build read. -#}
 {% macro record_load_watermark(inputs, var_names=[]) -%}
-    insert or replace into {{ load_watermarks_relation() }}
+    {#- delete + insert, no key: two facts recording at once touch different rows -#}
+    delete from {{ load_watermarks_relation() }} where model_name = '{{ this.identifier }}';
+    insert into {{ load_watermarks_relation() }}
     select
         '{{ this.identifier }}' as model_name,
         max(load_id) as load_id,

@@ -4,7 +4,6 @@
         unique_key='invoice_line_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
         post_hook="{{ record_load_watermark(
             ['stg_pos__invoice_lines', 'stg_pos__invoices', 'stg_pms__appointments',
              'stg_pms__locations', 'stg_pms__services'],

@@ -14,7 +14,6 @@
         unique_key='message_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
         post_hook="{{ record_load_watermark(['stg_messaging__messages']) }}",
     )
 }}
