@@ -27,22 +27,19 @@
 {%- endmacro %}
 
 {#-
-    A WHERE clause for a staging model's source CTE (reading `relation` alone): in an incremental run, only the raw rows
-    written by loads newer than the newest load already in the built model (`this`). A full
-    build, or an older built table without load ids, reads everything.
+    A WHERE clause for a staging model's source CTE (reading `relation` alone): in an
+    incremental run, only the raw rows written by loads newer than the model's watermark (see
+    below; its post-hook `record_load_watermark()` records it). A full build, a model without
+    a watermark or whose definition or key changed reads everything.
 -#}
 {% macro newer_loads_only(relation) -%}
     {%- if is_incremental() and has_load_ids(relation) %}
-    where
-        _dlt_load_id is null
-        or _dlt_load_id > (
-            select coalesce(max(_dlt_load_id), '') from {{ this }}
-        )
+    where {{ loaded_after('_dlt_load_id', '(' ~ built_watermark() ~ ')') }}
     {%- endif -%}
 {%- endmacro %}
 
 {#-
-    Watermarks of the incremental facts: per model, the newest load of its inputs it was built
+    Watermarks of the incremental models: per model, the newest load of its inputs it was built
     from and a fingerprint of its definition (SQL and the vars it reads), in one small table
     that is not a model (`dbt_state.load_watermarks`: never published). `on-run-start`
     creates it once per invocation (not per model: two threads creating it at once would
@@ -66,32 +63,49 @@
     )
 {%- endmacro %}
 
-{#- Fingerprint of the model's definition: its SQL and the values of `var_names`. -#}
+{#-
+    SQL for the fingerprint of the model's definition: its SQL text, the macros it calls and the
+    values of `var_names`, plus a check value of the pseudonymisation key (the keyed hash of a fixed
+    text, which reveals nothing of the key): a new key changes every hash, so every row must be
+    rebuilt, and the key never appears in the compiled SQL.
+-#}
 {% macro definition_fingerprint(var_names=[]) -%}
-    {%- set values = [] -%}
-    {%- for name in var_names %}{% do values.append(name ~ '=' ~ var(name)) %}{% endfor -%}
-    {{ return(local_md5(model.raw_code ~ '|' ~ values | join('|'))) }}
+    {%- set parts = [model.raw_code] -%}
+    {%- for name in var_names %}{% do parts.append(name ~ '=' ~ var(name)) %}{% endfor -%}
+    {#- the macros the model calls, and the macros they call (the list grows while walked) -#}
+    {%- set macro_ids = model.depends_on.macros | list -%}
+    {%- if execute -%}
+        {%- for macro_id in macro_ids if macro_id in graph.macros -%}
+            {%- do parts.append(graph.macros[macro_id].macro_sql) -%}
+            {%- for called in graph.macros[macro_id].depends_on.macros
+                if called not in macro_ids %}{% do macro_ids.append(called) %}{% endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    '{{ local_md5(parts | join('|')) }}:' || {{ pseudonymize("'load-watermark'") }}
 {%- endmacro %}
 
-{#- Post-hook: record the newest load id of the `inputs` (model names) this build read. -#}
-{% macro record_load_watermark(inputs, var_names=[]) -%}
-    {#- delete + insert, no key: two facts recording at once touch different rows -#}
+{#-
+    Post-hook: record the newest load id of the `inputs` (model names) this build read; with no
+    inputs, of the model itself (a staging model: its rows carry their raw load ids).
+-#}
+{% macro record_load_watermark(inputs=[], var_names=[]) -%}
+    {#- delete + insert, no key: two models recording at once touch different rows -#}
     delete from {{ load_watermarks_relation() }} where model_name = '{{ this.identifier }}';
     insert into {{ load_watermarks_relation() }}
     select
         '{{ this.identifier }}' as model_name,
         max(load_id) as load_id,
-        '{{ definition_fingerprint(var_names) }}' as definition
+        {{ definition_fingerprint(var_names) }} as definition
     from (
-        {%- for name in inputs %}
-            select max(_dlt_load_id) as load_id from {{ ref(name) }}
+        {%- for name in inputs or [none] %}
+            select max(_dlt_load_id) as load_id from {{ ref(name) if name else this }}
             {%- if not loop.last %} union all{% endif %}
         {%- endfor %}
     ) as input_loads
 {%- endmacro %}
 
 {#-
-    A one-row CTE body: the load id this model was last built through, or null when the model
+    A one-row query: the load id this model was last built through, or null when the model
     has no watermark or its definition changed since (then every row is a candidate).
 -#}
 {% macro built_watermark(var_names=[]) -%}
@@ -99,7 +113,7 @@
     from {{ load_watermarks_relation() }}
     where
         model_name = '{{ this.identifier }}'
-        and definition = '{{ definition_fingerprint(var_names) }}'
+        and definition = {{ definition_fingerprint(var_names) }}
 {%- endmacro %}
 
 {#- True (as SQL) for a row written by a load newer than `watermark` (null: always new). -#}

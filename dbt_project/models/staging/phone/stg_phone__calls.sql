@@ -4,6 +4,7 @@
         unique_key='call_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        post_hook="{{ record_load_watermark() }}",
     )
 }}
 {#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql). -#}
