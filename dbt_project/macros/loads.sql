@@ -48,6 +48,7 @@
     treats every row as a candidate (the full comparison), so no change is ever missed.
 -#}
 {% macro load_watermarks_relation() -%}
+    {%- if not execute -%}{{ return('dbt_state.load_watermarks') }}{%- endif -%}
     {{ return(api.Relation.create(
         database=target.database, schema='dbt_state', identifier='load_watermarks'
     )) }}
@@ -70,18 +71,19 @@
     rebuilt, and the key never appears in the compiled SQL.
 -#}
 {% macro definition_fingerprint(var_names=[]) -%}
-    {%- set parts = [model.raw_code] -%}
-    {%- for name in var_names %}{% do parts.append(name ~ '=' ~ var(name)) %}{% endfor -%}
-    {#- the macros the model calls, and the macros they call (the list grows while walked) -#}
-    {%- set macro_ids = model.depends_on.macros | list -%}
+    {%- set parts = [] -%}
     {%- if execute -%}
+        {%- do parts.append(model.raw_code) -%}
+        {%- for name in var_names %}{% do parts.append(name ~ '=' ~ var(name)) %}{% endfor -%}
+        {#- the macros the model calls, and those they call (the list grows while walked) -#}
+        {%- set macro_ids = model.depends_on.macros | list -%}
         {%- for macro_id in macro_ids if macro_id in graph.macros -%}
             {%- do parts.append(graph.macros[macro_id].macro_sql) -%}
             {%- for called in graph.macros[macro_id].depends_on.macros
                 if called not in macro_ids %}{% do macro_ids.append(called) %}{% endfor -%}
         {%- endfor -%}
     {%- endif -%}
-    '{{ local_md5(parts | join('|')) }}:' || {{ pseudonymize("'load-watermark'") }}
+    '{{ local_md5(parts | join('|')) if execute }}:' || {{ pseudonymize("'load-watermark'") }}
 {%- endmacro %}
 
 {#-

@@ -41,52 +41,52 @@ services as (
 
 {%- if is_incremental() %}
 
-watermark as (
-    {{ built_watermark() }}
-),
+    watermark as (
+        {{ built_watermark() }}
+    ),
 
-appointments as (
-    select * from {{ ref('stg_pms__appointments') }}
-),
+    appointments as (
+        select * from {{ ref('stg_pms__appointments') }}
+    ),
 
-changed_invoices as (
-    select raw_invoices.invoice_id
-    from {{ ref('stg_pos__invoices') }} as raw_invoices
-    cross join watermark
-    where {{ loaded_after('raw_invoices._dlt_load_id', 'watermark.load_id') }}
-    union all
-    select invoices.invoice_id
-    from invoices
-    inner join appointments on invoices.appointment_id = appointments.appointment_id
-    cross join watermark
-    where {{ loaded_after('appointments._dlt_load_id', 'watermark.load_id') }}
-),
-
-changed_dimensions as (
-    select exists (
-        select 1 from locations cross join watermark
-        where {{ loaded_after('locations._dlt_load_id', 'watermark.load_id') }}
+    changed_invoices as (
+        select raw_invoices.invoice_id
+        from {{ ref('stg_pos__invoices') }} as raw_invoices
+        cross join watermark
+        where {{ loaded_after('raw_invoices._dlt_load_id', 'watermark.load_id') }}
         union all
-        select 1 from services cross join watermark
-        where {{ loaded_after('services._dlt_load_id', 'watermark.load_id') }}
-    ) as any_changed
-),
+        select invoices.invoice_id
+        from invoices
+        inner join appointments on invoices.appointment_id = appointments.appointment_id
+        cross join watermark
+        where {{ loaded_after('appointments._dlt_load_id', 'watermark.load_id') }}
+    ),
 
-dirty as (
-    select invoice_lines.invoice_line_id
-    from invoice_lines
-    cross join watermark
-    where {{ loaded_after('invoice_lines._dlt_load_id', 'watermark.load_id') }}
-    union
-    select invoice_lines.invoice_line_id
-    from invoice_lines
-    inner join changed_invoices on invoice_lines.invoice_id = changed_invoices.invoice_id
-    union
-    select invoice_lines.invoice_line_id
-    from invoice_lines
-    cross join changed_dimensions
-    where changed_dimensions.any_changed
-),
+    changed_dimensions as (
+        select exists(
+            select 1 from locations cross join watermark
+            where {{ loaded_after('locations._dlt_load_id', 'watermark.load_id') }}
+            union all
+            select 1 from services cross join watermark
+            where {{ loaded_after('services._dlt_load_id', 'watermark.load_id') }}
+        ) as any_changed
+    ),
+
+    dirty as (
+        select invoice_lines.invoice_line_id
+        from invoice_lines
+        cross join watermark
+        where {{ loaded_after('invoice_lines._dlt_load_id', 'watermark.load_id') }}
+        union
+        select invoice_lines.invoice_line_id
+        from invoice_lines
+        inner join changed_invoices on invoice_lines.invoice_id = changed_invoices.invoice_id
+        union
+        select invoice_lines.invoice_line_id
+        from invoice_lines
+        cross join changed_dimensions
+        where changed_dimensions.any_changed
+    ),
 {%- endif %}
 
 localised as (
@@ -105,7 +105,7 @@ localised as (
     left join invoices on invoice_lines.invoice_id = invoices.invoice_id
     left join locations on invoices.location_id = locations.location_id
     {%- if is_incremental() %}
-    where invoice_lines.invoice_line_id in (select dirty.invoice_line_id from dirty)
+        where invoice_lines.invoice_line_id in (select dirty.invoice_line_id from dirty)
     {%- endif %}
 ),
 
