@@ -1,9 +1,12 @@
 {#-
     Change detection for the incremental facts: a run rebuilds exactly the rows whose inputs
-    changed since they were built, whatever their timestamps say. There is no watermark and
-    no lookback window: each candidate row is compared with the row already built, so an
-    extract that lands late with old `updated_at` values (or a change to a related row: a
-    lead sharing a contact, an invoice, a location's time zone) is picked up by the next run.
+    changed since they were built, whatever their timestamps say. There is no timestamp
+    watermark and no lookback window: each candidate row is compared with the row already
+    built, so an extract that lands late with old `updated_at` values (or a change to a related
+    row: a lead sharing a contact, an invoice, a location's time zone) is picked up by the next
+    run. The candidates are the rows those changes can reach: rows of loads newer than the
+    model's load watermark (macros/loads.sql: the load id, not a timestamp, so a late extract
+    is a new load) and the rows related inputs point to; without a watermark, every row.
 -#}
 
 {#-
