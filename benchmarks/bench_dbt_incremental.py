@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks._pipeline import advance_one_day, demo_chain_workspace, run_dbt_timed
+from safeio.sqlquote import sql_str
 
 
 def _incremental_relations(work: Path) -> list[str]:
@@ -35,8 +36,8 @@ def _differences(left: Path, right: Path, relations: list[str]) -> dict[str, int
     """Rows in one and not the other (both ways), per relation that differs."""
     con = duckdb.connect()
     try:
-        con.execute("attach ? as l (read_only)", [str(left)])
-        con.execute("attach ? as r (read_only)", [str(right)])
+        con.execute(f"attach {sql_str(str(left))} as l (read_only)")
+        con.execute(f"attach {sql_str(str(right))} as r (read_only)")
         counts = {}
         for rel in relations:
             query = (
