@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +78,42 @@ def ingest(settings: Settings) -> None:
 
 def run_dbt(settings: Settings, work: Path, *args: str) -> tuple[float, list[dict[str, Any]]]:
     """One dbt command against the settings' warehouse: (wall seconds, run_results entries)."""
+    timed = run_dbt_timed(settings, work, *args)
+    return timed.wall, timed.results
+
+
+@dataclass(frozen=True)
+class DbtTiming:
+    """One dbt command's wall and CPU seconds (the machine may be shared: CPU is the steadier
+    figure) and its run_results entries."""
+
+    wall: float
+    cpu: float
+    results: list[dict[str, Any]]
+
+    def slowest(self, n: int = 5) -> str:
+        """The `n` nodes with the longest execution time, as `name seconds` pairs."""
+        ranked = sorted(self.results, key=lambda r: -r["execution_time"])[:n]
+        return ", ".join(f"{_node_name(r)} {r['execution_time']:.1f}" for r in ranked)
+
+
+def _node_name(result: dict[str, Any]) -> str:
+    return result["unique_id"].split(".")[-1]
+
+
+def run_dbt_timed(settings: Settings, work: Path, *args: str) -> DbtTiming:
+    """One dbt command in a subprocess: wall seconds, CPU seconds (user + system of the child,
+    all its threads) and run_results entries."""
     call = dbt_invocation(settings, args[0], target_path=work / "target", log_path=work / "logs")
     env = {**os.environ, **call.env}
     cmd = [sys.executable, "-m", "dbt.cli.main", *call.args, *args[1:]]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"dbt {args[0]} failed:\n{proc.stdout[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
-    return seconds, results
+    return DbtTiming(seconds, cpu, results)

@@ -1,62 +1,82 @@
-"""The incremental facts: incremental build after one nightly delta vs a full refresh.
+"""The nightly dbt run: incremental after one day of deltas vs a full build of the same data.
 
-Figures (one run, same machine, same data):
-- the facts' execution time (dbt's run_results, parse excluded) when built from scratch
-  on a `medspa generate` chain (scale from MEDSPA_BENCH_SCALE, default small);
-- after `medspa generate --advance 1` + ingest: the incremental build (writes only the rows
-  whose inputs changed since they were built, macros/incremental.sql) and, as the baseline on
-  the very same data, a --full-refresh of the same models; ratio = incremental / full;
-- whether both give identical tables (they must).
+Figures (one run, same machine, same data), wall and CPU seconds:
+- a full `dbt run --full-refresh` on a `medspa generate` chain (scale from
+  MEDSPA_BENCH_SCALE, default small), then `medspa generate --advance 1` + ingest;
+- the incremental `dbt run` (big staging models merge the newer loads only, the facts compute
+  only rows whose inputs changed since their load watermark, macros/loads.sql) and its
+  slowest models, i.e. what dominates the nightly run;
+- baseline: `dbt run --full-refresh` on the very same data; ratio = incremental / full;
+- whether every incremental model (staging and facts) is identical to the full refresh.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import duckdb
 
-from benchmarks._pipeline import advance_one_day, demo_chain_workspace, run_dbt
-from medspa.settings import Settings
-
-FACTS = ("fct_appointments", "fct_invoice_lines", "fct_calls", "fct_messages")
+from benchmarks._pipeline import advance_one_day, demo_chain_workspace, run_dbt_timed
+from safeio.sqlquote import sql_str
 
 
-def _dbt(settings: Settings, work: Path, *args: str) -> dict[str, float]:
-    """Execution seconds of the facts in one dbt command, from run_results.json."""
-    _, results = run_dbt(settings, work, *args)
-    return {
-        r["unique_id"].split(".")[-1]: r["execution_time"]
-        for r in results
-        if r["unique_id"].split(".")[-1] in FACTS
-    }
+def _incremental_relations(work: Path) -> list[str]:
+    """`schema.table` of every model the project materialises incrementally (from the manifest)."""
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    return sorted(
+        f"{n['schema']}.{n['alias']}"
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental"
+    )
 
 
-def _snapshot(db: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(db), read_only=True)
+def _differences(left: Path, right: Path, relations: list[str]) -> dict[str, int]:
+    """Rows in one and not the other (both ways), per relation that differs."""
+    con = duckdb.connect()
     try:
-        return {f: con.execute(f"select * from marts.{f} order by all").fetchall() for f in FACTS}
+        con.execute(f"attach {sql_str(str(left))} as l (read_only)")
+        con.execute(f"attach {sql_str(str(right))} as r (read_only)")
+        counts = {}
+        for rel in relations:
+            query = (
+                f"select count(*) from ((select * from l.{rel} except all select * from r.{rel})"
+                f" union all (select * from r.{rel} except all select * from l.{rel}))"
+            )
+            counts[rel] = con.execute(query).fetchone()[0]
+        return {rel: n for rel, n in counts.items() if n}
     finally:
         con.close()
 
 
 def main() -> None:
     sizes = {"calls": "raw_phone.calls", "messages": "raw_messaging.messages"}
-    with demo_chain_workspace("bench_dbt_incr_", "small", sizes) as (_, settings, work):
-        select = ["--select", *(f"+{fact}" for fact in FACTS)]
-        first = _dbt(settings, work, "run", *select, "--full-refresh")
-        print("first build: " + ", ".join(f"{k} {v:.2f} s" for k, v in sorted(first.items())))
+    with demo_chain_workspace("bench_dbt_incr_", "small", sizes) as (root, settings, work):
+        run_dbt_timed(settings, work, "seed")
+        first = run_dbt_timed(settings, work, "run", "--full-refresh")
+        print(f"first full build: {first.wall:.1f} s wall, {first.cpu:.1f} s CPU")
 
         advance_one_day(settings)
-        incremental = _dbt(settings, work, "run", *select)
-        after_incremental = _snapshot(settings.warehouse_path)
-        full = _dbt(settings, work, "run", "--select", *FACTS, "--full-refresh")
-        identical = after_incremental == _snapshot(settings.warehouse_path)
-        for fact in FACTS:
-            print(
-                f"{fact}: incremental {incremental[fact]:.2f} s, full refresh {full[fact]:.2f} s, "
-                f"ratio incremental / full {incremental[fact] / full[fact]:.2f}x"
-            )
-        print(f"incremental tables identical to the full refresh: {identical}")
+        incremental = run_dbt_timed(settings, work, "run")
+        after_incremental = root / "after_incremental.duckdb"
+        shutil.copy(settings.warehouse_path, after_incremental)
+        full = run_dbt_timed(settings, work, "run", "--full-refresh")
+        print(
+            f"incremental after one day: {incremental.wall:.1f} s wall, {incremental.cpu:.1f} s CPU"
+        )
+        print(f"  slowest models: {incremental.slowest(8)}")
+        print(f"full refresh, same data:   {full.wall:.1f} s wall, {full.cpu:.1f} s CPU")
+        print(
+            f"ratio incremental / full: {incremental.wall / full.wall:.2f}x wall, "
+            f"{incremental.cpu / full.cpu:.2f}x CPU"
+        )
+        compared = _incremental_relations(work)
+        differing = _differences(after_incremental, settings.warehouse_path, compared)
+        print(
+            f"incremental models identical to the full refresh ({len(compared)} compared): "
+            f"{not differing}{'' if not differing else f' {differing}'}"
+        )
 
 
 if __name__ == "__main__":

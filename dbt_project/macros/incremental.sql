@@ -1,9 +1,12 @@
 {#-
     Change detection for the incremental facts: a run rebuilds exactly the rows whose inputs
-    changed since they were built, whatever their timestamps say. There is no watermark and
-    no lookback window: each candidate row is compared with the row already built, so an
-    extract that lands late with old `updated_at` values (or a change to a related row: a
-    lead sharing a contact, an invoice, a location's time zone) is picked up by the next run.
+    changed since they were built, whatever their timestamps say. There is no timestamp
+    watermark and no lookback window: each candidate row is compared with the row already
+    built, so an extract that lands late with old `updated_at` values (or a change to a related
+    row: a lead sharing a contact, an invoice, a location's time zone) is picked up by the next
+    run. The candidates are the rows those changes can reach: rows of loads newer than the
+    model's load watermark (macros/loads.sql: the load id, not a timestamp, so a late extract
+    is a new load) and the rows related inputs point to; without a watermark, every row.
 -#}
 
 {#-
@@ -36,6 +39,9 @@ from {{ candidates }}
     contact (fct_calls, fct_messages): every row of `events` with its location's time zone and
     the fingerprint of every identity sharing its contact, the inputs that decide its match.
     Needs CTEs `locations` (dim_locations) and `identities` (int_contact_identities).
+    In an incremental run the candidates are only the rows those inputs can have changed: rows
+    of loads newer than the model's watermark (macros/loads.sql), rows whose contact's identity
+    fingerprint or whose location's time zone differs from the one they were built with.
 -#}
 {% macro contact_match_candidates(events) -%}
 contact_fingerprints as (
@@ -50,6 +56,30 @@ contact_fingerprints as (
     group by contact_hash
 ),
 
+{%- if is_incremental() %}
+
+watermark as (
+    {{ built_watermark() }}
+),
+
+-- contacts whose identity fingerprint differs from the one their built rows were matched with
+moved_contacts as (
+    select coalesce(built.contact_hash, contact_fingerprints.contact_hash) as contact_hash
+    from (select distinct contact_hash, identity_fingerprint from {{ this }}) as built
+    full outer join contact_fingerprints
+        on built.contact_hash = contact_fingerprints.contact_hash
+    where built.identity_fingerprint is distinct from contact_fingerprints.identity_fingerprint
+),
+
+-- locations whose time zone differs from the one their built rows were localised in
+moved_locations as (
+    select built.location_id
+    from (select distinct location_id, location_timezone from {{ this }}) as built
+    left join locations on built.location_id = locations.location_id
+    where built.location_timezone is distinct from locations.timezone
+),
+{%- endif %}
+
 candidates as (
     select
         {{ events }}.*,
@@ -60,6 +90,13 @@ candidates as (
         on {{ events }}.location_id = locations.location_id
     left join contact_fingerprints
         on {{ events }}.contact_hash = contact_fingerprints.contact_hash
+    {%- if is_incremental() %}
+    cross join watermark
+    where
+        {{ loaded_after(events ~ '._dlt_load_id', 'watermark.load_id') }}
+        or {{ events }}.contact_hash in (select moved_contacts.contact_hash from moved_contacts)
+        or {{ events }}.location_id in (select moved_locations.location_id from moved_locations)
+    {%- endif %}
 )
 {%- endmacro %}
 

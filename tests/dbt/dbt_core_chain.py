@@ -8,6 +8,7 @@ not hand-checked; hand-checked numbers live in the dbt unit tests.
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from ingestion.meta import ensure_lineage_columns
 from ingestion.raw_schema import ensure_raw_tables
 
 UTC = ZoneInfo("UTC")
@@ -462,12 +464,19 @@ def apply_delta(chain: Chain, seed: int = 11) -> Chain:
     return delta
 
 
+#: Load ids as dlt makes them (a sortable timestamp string), one per `write_raw`, increasing.
+_LOAD_IDS = itertools.count(1_764_000_000)
+
+
 def write_raw(con: duckdb.DuckDBPyConnection, chain: Chain) -> None:
-    """Upsert the rows into raw_<system>.<table>: a row replaces its key, as the loader does."""
+    """Upsert the rows into raw_<system>.<table>: a row replaces its key, as the loader does,
+    stamped with a new `_dlt_load_id` (the loader's lineage the incremental models key on)."""
     from ingestion.contract import load_contract
 
     ensure_raw_tables(con)
     contract = load_contract()
+    ensure_lineage_columns(con, contract)
+    load_id = f"{next(_LOAD_IDS)}.0"
     for table in contract.tables:
         rows = chain.tables.get((table.system, table.name), [])
         if not rows:
@@ -479,7 +488,9 @@ def write_raw(con: duckdb.DuckDBPyConnection, chain: Chain) -> None:
         con.register("incoming", frame)
         match = " and ".join(f't."{k}" = i."{k}"' for k in keys)
         con.execute(f"delete from {target} t where exists (select 1 from incoming i where {match})")
-        con.execute(f"insert into {target} by name select * from incoming")
+        con.execute(
+            f"insert into {target} by name select *, ? as _dlt_load_id from incoming", [load_id]
+        )
         con.unregister("incoming")
 
 
@@ -519,6 +530,44 @@ def late_delta(chain: Chain) -> Chain:
             line,
             discount_amount=line["discount_amount"] + 10,
             net_amount=line["net_amount"] - 10,
+            updated_at=stamp,
+        ),
+    )
+    return delta
+
+
+def relink_delta(chain: Chain) -> Chain:
+    """A late correction: a month-old paid invoice was booked against the wrong appointment and
+    is moved to another completed visit of another provider, with an updated_at 10 days older
+    than the newest loaded. The old appointment loses the revenue without any of its own rows
+    changing: only the invoice row names the new appointment."""
+    stamp = _ts(chain.as_of, time(6, 0), "UTC") - timedelta(days=10)
+    month_ago = chain.as_of - timedelta(days=30)
+    appointments = {r["appointment_id"]: r for r in chain.tables[("pms", "appointments")]}
+    invoice = next(
+        r
+        for r in chain.tables[("pos", "invoices")]
+        if r["status"] == "paid"
+        and r["appointment_id"] in appointments
+        and r["issued_at"].date() < month_ago
+    )
+    moved_from = appointments[invoice["appointment_id"]]
+    moved_to = next(
+        r
+        for r in appointments.values()
+        if r["status"] == "completed"
+        and r["location_id"] == moved_from["location_id"]
+        and r["provider_id"] != moved_from["provider_id"]
+        and r["scheduled_start"].date() < month_ago
+    )
+    delta = Chain(as_of=chain.as_of)
+    delta.add(
+        "pos",
+        "invoices",
+        dict(
+            invoice,
+            appointment_id=moved_to["appointment_id"],
+            provider_id=moved_to["provider_id"],
             updated_at=stamp,
         ),
     )

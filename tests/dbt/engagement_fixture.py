@@ -8,11 +8,14 @@ spend at all (a partial clinic). Every number the tests assert is worked out in 
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from ingestion.contract import load_contract
+from ingestion.meta import ensure_lineage_columns
 from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
 
 REPO = Path(__file__).resolve().parents[2]
@@ -282,9 +285,16 @@ def message_row(
     )
 
 
+#: One load id per `insert_rows` call, increasing, as dlt stamps a load (`_dlt_load_id`).
+_LOAD_IDS = itertools.count(1_764_000_000)
+
+
 def insert_rows(con: duckdb.DuckDBPyConnection, system: str, table: str, rows: list[dict]) -> None:
-    """Insert dicts into raw_<system>.<table> by column name (rows replace same-key rows)."""
+    """Insert dicts into raw_<system>.<table> by column name (rows replace same-key rows),
+    stamped with a new load id like one load of the loader (the incremental models key on it)."""
+    load_id = f"{next(_LOAD_IDS)}.0"
     for row in rows:
+        row = {**row, "_dlt_load_id": load_id}
         cols = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
         con.execute(
@@ -298,6 +308,7 @@ def write_raw(path: Path) -> Path:
     try:
         ensure_raw_tables(con)
         ensure_meta_tables(con)
+        ensure_lineage_columns(con, load_contract())
         for (system, table), rows in _rows().items():
             insert_rows(con, system, table, rows)
     finally:

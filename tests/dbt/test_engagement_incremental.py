@@ -8,7 +8,11 @@ Each change below reaches exactly one fact row through one path, so a broken pat
   (identity fingerprint);
 - a new inbound message m3 from that number (new row);
 - location L2 moves to America/Denver: its only call c9 shifts local time (time-zone lineage).
-Both copies then run the same selection, one incrementally, one with --full-refresh.
+Both copies then run the same selection, one incrementally, one with --full-refresh. The new
+rows carry newer load ids (as the loader writes them), so the incremental run takes the
+watermark path: only calls and messages of newer loads, of contacts whose identities changed
+and of locations whose time zone changed are computed (the time-zone change is written without
+a new load id on purpose: it is found by comparing with the built rows, not by its load).
 """
 
 from __future__ import annotations
@@ -133,3 +137,7 @@ def test_incremental_facts_equal_full_refresh_after_late_updates(
     assert calls["c2"][1] == ld4[0][0]
     assert calls["c9"][2] == 11  # 18:00Z = 11:00 in Denver (was 10:00 in Los Angeles)
     assert _table(incremental, "select count(*) from marts.fct_messages") == [(3,)]
+    # the run went through the watermark path and recorded the newest call load it read
+    watermark = "select load_id from dbt_state.load_watermarks where model_name = 'fct_calls'"
+    newest = "select max(_dlt_load_id) from raw_phone.calls"
+    assert _table(incremental, watermark) == _table(incremental, newest) != [(None,)]

@@ -4,6 +4,11 @@
         unique_key='appointment_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_load_watermark(
+            ['stg_pms__appointments', 'stg_pms__locations', 'stg_pms__rooms', 'stg_pms__services',
+             'stg_pos__invoices', 'stg_pos__invoice_lines'],
+            ['late_cancel_hours'],
+        ) }}",
     )
 }}
 {#-
@@ -55,6 +60,85 @@ revenue as (
     group by invoices.appointment_id
 ),
 
+{%- if is_incremental() %}
+
+    watermark as (
+        {{ built_watermark(['late_cancel_hours']) }}
+    ),
+
+    changed_appointments as (
+        select
+            appointments.appointment_id,
+            appointments.patient_key
+        from appointments
+        cross join watermark
+        where {{ loaded_after('appointments._dlt_load_id', 'watermark.load_id') }}
+    ),
+
+    changed_invoices as (
+        select invoices.appointment_id
+        from invoices
+        cross join watermark
+        where {{ loaded_after('invoices._dlt_load_id', 'watermark.load_id') }}
+        union all
+        select invoices.appointment_id
+        from invoice_lines
+        inner join invoices on invoice_lines.invoice_id = invoices.invoice_id
+        cross join watermark
+        where {{ loaded_after('invoice_lines._dlt_load_id', 'watermark.load_id') }}
+    ),
+
+    changed_dimensions as (
+        select exists(
+            select 1 from locations cross join watermark
+            where {{ loaded_after('locations._dlt_load_id', 'watermark.load_id') }}
+            union all
+            select 1 from rooms cross join watermark
+            where {{ loaded_after('rooms._dlt_load_id', 'watermark.load_id') }}
+            union all
+            select 1 from services cross join watermark
+            where {{ loaded_after('services._dlt_load_id', 'watermark.load_id') }}
+        ) as any_changed
+    ),
+
+    -- patients whose visit history changed (also the patient an appointment moved away from)
+    changed_patients as (
+        select patient_key from changed_appointments
+        union
+        select built.patient_key
+        from {{ this }} as built
+        inner join changed_appointments on built.appointment_id = changed_appointments.appointment_id
+    ),
+
+    -- an invoice re-linked elsewhere leaves its old appointment with revenue it no longer has
+    revenue_moved as (
+        select built.appointment_id
+        from {{ this }} as built
+        left join revenue on built.appointment_id = revenue.appointment_id
+        where
+            built.net_revenue is distinct from coalesce(revenue.net_revenue, 0)
+            or built.cogs is distinct from coalesce(revenue.cogs, 0)
+    ),
+
+    dirty as (
+        select appointment_id from changed_appointments
+        union
+        select appointments.appointment_id
+        from appointments
+        inner join changed_patients on appointments.patient_key = changed_patients.patient_key
+        union
+        select appointment_id from changed_invoices
+        where appointment_id is not null
+        union
+        select appointment_id from revenue_moved
+        union
+        select appointments.appointment_id
+        from appointments
+        cross join changed_dimensions
+        where changed_dimensions.any_changed
+    ),
+{%- endif %}
+
 localised as (
     select
         appointments.*,
@@ -63,6 +147,9 @@ localised as (
         {{ local_date('appointments.scheduled_start', 'locations.timezone') }} as scheduled_date
     from appointments
     left join locations on appointments.location_id = locations.location_id
+    {%- if is_incremental() %}
+        where appointments.appointment_id in (select dirty.appointment_id from dirty)
+    {%- endif %}
 ),
 
 candidates as (

@@ -17,6 +17,7 @@
         unique_key='call_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_load_watermark(['stg_phone__calls']) }}",
     )
 }}
 

@@ -4,6 +4,10 @@
         unique_key='invoice_line_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_load_watermark(
+            ['stg_pos__invoice_lines', 'stg_pos__invoices', 'stg_pms__appointments',
+             'stg_pms__locations', 'stg_pms__services'],
+        ) }}",
     )
 }}
 {#-
@@ -12,7 +16,10 @@
     per docs/kpis.md, Attribution (int_invoice_attribution). updated_at = the later of the line's and the
     invoice's. Incremental (delete+insert on invoice_line_id): a run writes the lines whose row
     differs from the one built (the line, its invoice, attribution, service or location changed),
-    so a late extract is never missed (macros/incremental.sql).
+    so a late extract is never missed (macros/incremental.sql). Only the lines those inputs
+    can have changed are computed and compared: lines of loads newer than the model's watermark
+    (macros/loads.sql), every line of an invoice or appointment (attribution) of such a load;
+    a changed location or service makes every line a candidate.
 -#}
 with
 
@@ -32,6 +39,56 @@ services as (
     select * from {{ ref('stg_pms__services') }}
 ),
 
+{%- if is_incremental() %}
+
+    watermark as (
+        {{ built_watermark() }}
+    ),
+
+    appointments as (
+        select * from {{ ref('stg_pms__appointments') }}
+    ),
+
+    changed_invoices as (
+        select raw_invoices.invoice_id
+        from {{ ref('stg_pos__invoices') }} as raw_invoices
+        cross join watermark
+        where {{ loaded_after('raw_invoices._dlt_load_id', 'watermark.load_id') }}
+        union all
+        select invoices.invoice_id
+        from invoices
+        inner join appointments on invoices.appointment_id = appointments.appointment_id
+        cross join watermark
+        where {{ loaded_after('appointments._dlt_load_id', 'watermark.load_id') }}
+    ),
+
+    changed_dimensions as (
+        select exists(
+            select 1 from locations cross join watermark
+            where {{ loaded_after('locations._dlt_load_id', 'watermark.load_id') }}
+            union all
+            select 1 from services cross join watermark
+            where {{ loaded_after('services._dlt_load_id', 'watermark.load_id') }}
+        ) as any_changed
+    ),
+
+    dirty as (
+        select invoice_lines.invoice_line_id
+        from invoice_lines
+        cross join watermark
+        where {{ loaded_after('invoice_lines._dlt_load_id', 'watermark.load_id') }}
+        union
+        select invoice_lines.invoice_line_id
+        from invoice_lines
+        inner join changed_invoices on invoice_lines.invoice_id = changed_invoices.invoice_id
+        union
+        select invoice_lines.invoice_line_id
+        from invoice_lines
+        cross join changed_dimensions
+        where changed_dimensions.any_changed
+    ),
+{%- endif %}
+
 localised as (
     select
         invoice_lines.*,
@@ -47,6 +104,9 @@ localised as (
     from invoice_lines
     left join invoices on invoice_lines.invoice_id = invoices.invoice_id
     left join locations on invoices.location_id = locations.location_id
+    {%- if is_incremental() %}
+        where invoice_lines.invoice_line_id in (select dirty.invoice_line_id from dirty)
+    {%- endif %}
 ),
 
 candidates as (

@@ -14,6 +14,7 @@
         unique_key='message_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_load_watermark(['stg_messaging__messages']) }}",
     )
 }}
 

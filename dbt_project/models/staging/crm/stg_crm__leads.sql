@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ record_load_watermark() }}",
+    )
+}}
+{#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql). -#}
 {#-
     One row per lead (lead_key). Names are dropped; email and phone become keyed hashes of
     their normalised forms so calls and messages can be matched to the lead without the
@@ -8,6 +18,7 @@ with
 source as (
 
     select * from {{ source('raw_crm', 'leads') }}
+    {{- newer_loads_only(source('raw_crm', 'leads')) }}
 
 ),
 
@@ -31,7 +42,9 @@ renamed as (
 
         -- timestamps
         cast(created_at as timestamp with time zone) as created_at,
-        cast(updated_at as timestamp with time zone) as updated_at
+        cast(updated_at as timestamp with time zone) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(source('raw_crm', 'leads')) }} as _dlt_load_id
 
     from source
 

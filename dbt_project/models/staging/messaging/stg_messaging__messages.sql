@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='message_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ record_load_watermark() }}",
+    )
+}}
+{#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql). -#}
 {#-
     One row per message (message_id), without its body. The address (phone in any format or
     email in any case) becomes `contact_hash`; the platform's patient and lead ids become
@@ -8,6 +18,7 @@ with
 source as (
 
     select * from {{ source('raw_messaging', 'messages') }}
+    {{- newer_loads_only(source('raw_messaging', 'messages')) }}
 
 ),
 
@@ -33,7 +44,9 @@ renamed as (
         -- timestamps
         cast(sent_at as timestamp with time zone) as sent_at,
         cast(link_clicked_at as timestamp with time zone) as link_clicked_at,
-        cast(updated_at as timestamp with time zone) as updated_at
+        cast(updated_at as timestamp with time zone) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(source('raw_messaging', 'messages')) }} as _dlt_load_id
 
     from source
 

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='call_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ record_load_watermark() }}",
+    )
+}}
+{#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql). -#}
 {#-
     One row per call (call_id). The phone system only knows a number, in whatever format it
     wrote it: the number is replaced by `contact_hash` (keyed hash of its E.164 form), the one
@@ -8,6 +18,7 @@ with
 source as (
 
     select * from {{ source('raw_phone', 'calls') }}
+    {{- newer_loads_only(source('raw_phone', 'calls')) }}
 
 ),
 
@@ -31,7 +42,9 @@ renamed as (
         cast(started_at as timestamp with time zone) as started_at,
         cast(answered_at as timestamp with time zone) as answered_at,
         cast(ended_at as timestamp with time zone) as ended_at,
-        cast(updated_at as timestamp with time zone) as updated_at
+        cast(updated_at as timestamp with time zone) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(source('raw_phone', 'calls')) }} as _dlt_load_id
 
     from source
 

@@ -1,7 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='appointment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ record_load_watermark() }}",
+    )
+}}
+{#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql). -#}
 with
 
 source as (
     select * from {{ source('raw_pms', 'appointments') }}
+    {{- newer_loads_only(source('raw_pms', 'appointments')) }}
 ),
 
 renamed as (
@@ -29,7 +40,9 @@ renamed as (
         cast(checked_in_at as timestamptz) as checked_in_at,
         cast(checked_out_at as timestamptz) as checked_out_at,
         cast(cancelled_at as timestamptz) as cancelled_at,
-        cast(updated_at as timestamptz) as updated_at
+        cast(updated_at as timestamptz) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(source('raw_pms', 'appointments')) }} as _dlt_load_id
     from source
 )
 

@@ -14,7 +14,9 @@ renamed as (
         -- dates
         cast(opened_on as date) as opened_on,
         cast(closed_on as date) as closed_on,
-        cast(updated_at as timestamptz) as updated_at
+        cast(updated_at as timestamptz) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(source('raw_pms', 'locations')) }} as _dlt_load_id
     from source
 )
 

@@ -12,7 +12,9 @@ renamed as (
         cast(room_type as varchar) as room_type,
         cast(active_from as date) as active_from,
         cast(active_to as date) as active_to,
-        cast(updated_at as timestamptz) as updated_at
+        cast(updated_at as timestamptz) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(source('raw_pms', 'rooms')) }} as _dlt_load_id
     from source
 )
 

@@ -13,7 +13,9 @@ renamed as (
         cast(default_duration_min as integer) as default_duration_min,
         cast(list_price as decimal(18, 2)) as list_price,
         cast(device_type_required as varchar) as device_type_required,
-        cast(updated_at as timestamptz) as updated_at
+        cast(updated_at as timestamptz) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(source('raw_pms', 'services')) }} as _dlt_load_id
     from source
 )
 

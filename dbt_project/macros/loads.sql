@@ -1,0 +1,124 @@
+{#-
+    Load lineage for incremental builds. The loader (dlt) stamps every raw row with the load
+    that last wrote it (`_dlt_load_id`, a sortable timestamp string; loads commit one after the
+    other, so a larger id is a later load) and merges on the primary key, so "the raw rows of
+    loads newer than the newest one a model has built from" is exactly what changed since.
+
+    A raw layer written without the loader (a test fixture, a hand-made warehouse) may lack the
+    column: then every row counts as new (`load_id_column` gives null, `newer_loads_only`
+    keeps every row), which is a full rebuild, never a missed row. A row whose load id is null
+    is likewise always new.
+-#}
+
+{#- True when `relation` has a `_dlt_load_id` column (one DESCRIBE, only while executing). -#}
+{% macro has_load_ids(relation) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+    {{ return('_dlt_load_id' in names) }}
+{%- endmacro %}
+
+{#- The raw row's load id (in a query over `relation` alone), or null when it has none. -#}
+{% macro load_id_column(relation) -%}
+    {%- if has_load_ids(relation) -%}
+        cast(_dlt_load_id as varchar)
+    {%- else -%}
+        cast(null as varchar)
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    A WHERE clause for a staging model's source CTE (reading `relation` alone): in an
+    incremental run, only the raw rows written by loads newer than the model's watermark (see
+    below; its post-hook `record_load_watermark()` records it). A full build, a model without
+    a watermark or whose definition or key changed reads everything.
+-#}
+{% macro newer_loads_only(relation) -%}
+    {%- if is_incremental() and has_load_ids(relation) %}
+    where {{ loaded_after('_dlt_load_id', '(' ~ built_watermark() ~ ')') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Watermarks of the incremental models: per model, the newest load of its inputs it was built
+    from and a fingerprint of its definition (SQL and the vars it reads), in one small table
+    that is not a model (`dbt_state.load_watermarks`: never published). `on-run-start`
+    creates it once per invocation (not per model: two threads creating it at once would
+    conflict); each model's post-hook records its run inside the model's transaction, so a
+    failed run records nothing. A model whose definition changed, or that has no watermark,
+    treats every row as a candidate (the full comparison), so no change is ever missed.
+-#}
+{% macro load_watermarks_relation() -%}
+    {%- if not execute -%}{{ return('dbt_state.load_watermarks') }}{%- endif -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema='dbt_state', identifier='load_watermarks'
+    )) }}
+{%- endmacro %}
+
+{% macro create_load_watermarks() -%}
+    {%- set relation = load_watermarks_relation() -%}
+    create schema if not exists {{ relation.database }}.{{ relation.schema }};
+    create table if not exists {{ relation }} (
+        model_name varchar not null,
+        load_id varchar,
+        definition varchar not null
+    )
+{%- endmacro %}
+
+{#-
+    SQL for the fingerprint of the model's definition: its SQL text, the macros it calls and the
+    values of `var_names`, plus a check value of the pseudonymisation key (the keyed hash of a fixed
+    text, which reveals nothing of the key): a new key changes every hash, so every row must be
+    rebuilt, and the key never appears in the compiled SQL.
+-#}
+{% macro definition_fingerprint(var_names=[]) -%}
+    {%- set parts = [] -%}
+    {%- if execute -%}
+        {%- do parts.append(model.raw_code) -%}
+        {%- for name in var_names %}{% do parts.append(name ~ '=' ~ var(name)) %}{% endfor -%}
+        {#- the macros the model calls, and those they call (the list grows while walked) -#}
+        {%- set macro_ids = model.depends_on.macros | list -%}
+        {%- for macro_id in macro_ids if macro_id in graph.macros -%}
+            {%- do parts.append(graph.macros[macro_id].macro_sql) -%}
+            {%- for called in graph.macros[macro_id].depends_on.macros
+                if called not in macro_ids %}{% do macro_ids.append(called) %}{% endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    '{{ local_md5(parts | join('|')) if execute }}:' || {{ pseudonymize("'load-watermark'") }}
+{%- endmacro %}
+
+{#-
+    Post-hook: record the newest load id of the `inputs` (model names) this build read; with no
+    inputs, of the model itself (a staging model: its rows carry their raw load ids).
+-#}
+{% macro record_load_watermark(inputs=[], var_names=[]) -%}
+    {#- delete + insert, no key: two models recording at once touch different rows -#}
+    delete from {{ load_watermarks_relation() }} where model_name = '{{ this.identifier }}';
+    insert into {{ load_watermarks_relation() }}
+    select
+        '{{ this.identifier }}' as model_name,
+        max(load_id) as load_id,
+        {{ definition_fingerprint(var_names) }} as definition
+    from (
+        {%- for name in inputs or [none] %}
+            select max(_dlt_load_id) as load_id from {{ ref(name) if name else this }}
+            {%- if not loop.last %} union all{% endif %}
+        {%- endfor %}
+    ) as input_loads
+{%- endmacro %}
+
+{#-
+    A one-row query: the load id this model was last built through, or null when the model
+    has no watermark or its definition changed since (then every row is a candidate).
+-#}
+{% macro built_watermark(var_names=[]) -%}
+    select max(load_id) as load_id
+    from {{ load_watermarks_relation() }}
+    where
+        model_name = '{{ this.identifier }}'
+        and definition = {{ definition_fingerprint(var_names) }}
+{%- endmacro %}
+
+{#- True (as SQL) for a row written by a load newer than `watermark` (null: always new). -#}
+{% macro loaded_after(load_id, watermark) -%}
+    coalesce({{ load_id }} > {{ watermark }}, true)
+{%- endmacro %}
