@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from medspa.dbt_invocation import dbt_environment, dbt_invocation
@@ -43,6 +44,22 @@ def test_parse_and_build_see_the_same_environment(tmp_path: Path) -> None:
     assert parse.env["MEDSPA_WAREHOUSE_PATH"] == str(tmp_path / "warehouse.duckdb")
     assert parse.env["MEDSPA_PHI_KEY"] == "k" * 32
     assert parse.env["DBT_PROFILES_DIR"] == str(DBT_PROJECT_DIR)
+
+
+def test_dbt_gets_the_loaders_duckdb_limits(tmp_path: Path) -> None:
+    """profiles.yml hands these to DuckDB: dbt spills instead of taking 80 % of RAM."""
+    settings = replace(_settings(tmp_path), duckdb_memory_limit="3GB", duckdb_threads=1)
+    env = dbt_invocation(settings).env
+    assert env["MEDSPA_DUCKDB_MEMORY_LIMIT"] == "3GB"
+    assert env["MEDSPA_DUCKDB_THREADS"] == "1"
+    assert env["MEDSPA_DUCKDB_TEMP_DIR"] == str(tmp_path / ".duckdb_tmp")
+    profile = (DBT_PROJECT_DIR / "profiles.yml").read_text()
+    for variable in (
+        "MEDSPA_DUCKDB_MEMORY_LIMIT",
+        "MEDSPA_DUCKDB_THREADS",
+        "MEDSPA_DUCKDB_TEMP_DIR",
+    ):
+        assert f"env_var('{variable}'" in profile
 
 
 def test_environment_is_restored_after_the_call(monkeypatch) -> None:
