@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     serving = args.serving or settings.serving_path
     out = args.out or settings.site_dir
     try:
-        report = build_site(serving, out, pages_dir=args.pages)
+        report = build_site(serving, out, pages_dir=args.pages, peers=settings.peer_benchmarks_path)
     except FileNotFoundError as exc:
         print(f"error: {exc}")
         return 1

@@ -88,7 +88,9 @@ def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Materi
     from dashboards import build_site  # charts load a renderer: only when the site is built
 
     settings = medspa.settings(context)
-    report = build_site(settings.serving_path, settings.site_dir)
+    report = build_site(
+        settings.serving_path, settings.site_dir, peers=settings.peer_benchmarks_path
+    )
     if not report.ok:
         failures = "; ".join(str(f) for f in report.pages_failed)
         raise RuntimeError(f"{len(report.pages_failed)} page(s) failed to build: {failures}")
