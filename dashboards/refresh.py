@@ -154,6 +154,8 @@ def _write(
             _replace(site_dir / r.href, text)
             rendered.add(r.href)
             report.pages_built.append(r.href)
+            if not r.in_nav:
+                report.pages_unlisted.append(r.href)
             if r.email and not r.child:
                 mail = email_tpl.render(title=r.title, css=css, body=r.body)
                 _replace(site_dir / str(r.email), inline_css(mail, css))

@@ -62,6 +62,8 @@ class SiteReport:
     pages_failed: list[PageFailure] = field(default_factory=list)
     files_written: list[Path] = field(default_factory=list)
     flash_email_path: Path | None = None
+    #: Pages built but left out of the navigation (`nav_if` query without rows).
+    pages_unlisted: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -278,6 +280,8 @@ def _write_all(
             (scratch / r.href).write_text(text, encoding="utf-8")
             written.append(r.href)
             report.pages_built.append(r.href)
+            if not r.in_nav:
+                report.pages_unlisted.append(r.href)
             if r.email and not r.child:
                 email_name = str(r.email)
                 mail = email_tpl.render(title=r.title, css=css, body=r.body)

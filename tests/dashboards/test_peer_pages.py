@@ -53,6 +53,7 @@ def test_ordinal_percentiles():
 def test_flash_says_where_the_clinic_stands_among_its_peers(fixture_serving, peers_file, tmp_path):
     report = build_site(fixture_serving, tmp_path / "site", peers=peers_file)
     assert report.ok, report.pages_failed
+    assert report.pages_unlisted == []
     flash = _text(tmp_path / "site" / "weekly_flash.html")
     # rank 0.62 -> "62nd"; p50 912 in usd0 -> "$912" (the example sentence exactly)
     assert "Net revenue: 62nd percentile of 6 peers (peer median $912)" in flash
@@ -120,6 +121,7 @@ def test_benchmarks_page_lists_quartiles_own_value_rank_and_direction(
 def test_without_benchmarks_the_pages_say_why_once_and_hide_the_page(fixture_serving, tmp_path):
     report = build_site(fixture_serving, tmp_path / "site", peers=tmp_path / "absent.duckdb")
     assert report.ok, report.pages_failed
+    assert report.pages_unlisted == ["benchmarks.html"]
     flash = _text(tmp_path / "site" / "weekly_flash.html")
     assert flash.count("No peer comparison") == 1
     assert "exists only where one deployment serves several clinics" in flash
