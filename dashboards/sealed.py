@@ -20,23 +20,32 @@ SEALED_READER_CONFIG = {"enable_external_access": False, "lock_configuration": T
 PEERS_CATALOG = "peers"
 
 
+#: The catalog serving.duckdb is attached as (and made the default, so `marts.x` reads it).
+SERVING_CATALOG = "serving"
+
+
 def sealed_reader(serving_path: Path, peers: Path | None = None) -> duckdb.DuckDBPyConnection:
     """serving.duckdb read-only, sealed (`SEALED_READER_CONFIG`), timestamps shown in UTC.
 
-    `peers`, when the file exists, is attached read-only as catalog `peers` first; without it
-    a page's `optional` query on `peers.*` finds no table and says so.
+    `peers`, when the file exists, is attached read-only as catalog `peers`; without it a
+    page's `optional` query on `peers.*` finds no table and says so. Both files are attached
+    to an in-memory database rather than opened directly: DuckDB refuses a second connection
+    to a file that one process already holds with other settings, and the seal can only be
+    set after the attaches, so the files are never opened with a configuration of their own.
     """
-    if peers is None or not Path(peers).is_file():
-        con = duckdb.connect(str(serving_path), read_only=True, config=_seal_at_connect())
-    else:
-        con = duckdb.connect(str(serving_path), read_only=True)
-        con.execute(f"attach {sql_str(str(peers))} as {PEERS_CATALOG} (read_only)")
-        con.execute("set enable_external_access = false")
-    # Timestamps render in UTC whatever the machine's zone: same data, same page.
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set lock_configuration = true")
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach {sql_str(str(serving_path))} as {SERVING_CATALOG} (read_only)")
+        con.execute(f"use {SERVING_CATALOG}")
+        if peers is not None and Path(peers).is_file():
+            con.execute(f"attach {sql_str(str(peers))} as {PEERS_CATALOG} (read_only)")
+        for name, value in SEALED_READER_CONFIG.items():
+            if name != "lock_configuration":
+                con.execute(f"set {name} = {str(value).lower()}")
+        # Timestamps render in UTC whatever the machine's zone: same data, same page.
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("set lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
     return con
-
-
-def _seal_at_connect() -> dict[str, object]:
-    return {k: v for k, v in SEALED_READER_CONFIG.items() if k != "lock_configuration"}

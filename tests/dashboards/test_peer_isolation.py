@@ -124,3 +124,12 @@ def test_a_tenants_site_never_holds_another_tenants_name_or_values(deployment, n
         if other != name:
             leaked = [s for s in _distinctive(other) if s in text]
             assert not leaked, f"{name}'s site shows {other}'s {leaked}"
+
+
+def test_without_a_registry_there_is_nothing_to_compare(fixture_serving, tmp_path):
+    from orchestration.defs.publish.benchmarks import publish_benchmarks
+
+    shutil.copy(fixture_serving, tmp_path / "serving.duckdb")
+    outcome = publish_benchmarks(Settings(data_dir=tmp_path, landing_dir=tmp_path / "landing"))
+    assert (outcome.rows, outcome.refreshed, outcome.failures) == ({}, [], {})
+    assert not (tmp_path / "peer_benchmarks.duckdb").exists()

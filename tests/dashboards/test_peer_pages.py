@@ -11,6 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dashboards import build_site
@@ -183,3 +184,33 @@ def test_refresh_keeps_the_home_pages_list_of_failed_pages(fixture_serving, peer
     index = _text(site / "index.html")
     assert "Pages that failed to build" in index and "broken.md" in index
     assert "Peer benchmarks" in index
+
+
+def test_with_benchmarks_attached_pages_stay_sealed(fixture_serving, peers_file, tmp_path):
+    """The peers file is attached before the seal: pages read it, but no other file, and
+    cannot write to it."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    secret = tmp_path / "landing.csv"
+    secret.write_text("a\n1\n", encoding="utf-8")
+    probes = {
+        "reads.md": "```sql q\nselect count(*) as n from peers.kpi_benchmarks\n```\n{{ q[0].n }}\n",
+        "files.md": f"```sql q\nselect * from read_csv('{secret}')\n```\n",
+        "attach.md": f"```sql q\nattach '{tmp_path / 'x.duckdb'}' as x\n```\n",
+        "writes.md": "```sql q\ndelete from peers.kpi_benchmarks\n```\n",
+    }
+    for name, text in probes.items():
+        (pages / name).write_text(text, encoding="utf-8")
+    report = build_site(fixture_serving, tmp_path / "site", pages_dir=pages, peers=peers_file)
+    assert report.pages_built == ["reads.html"]
+    assert _text(tmp_path / "site" / "reads.html").startswith("reads · medspa")
+    assert f"{len(ROWS)} Built from" in _text(tmp_path / "site" / "reads.html")
+    failed = {f.page: f.message for f in report.pages_failed}
+    assert set(failed) == {"files.md", "attach.md", "writes.md"}
+    assert "sealed off" in failed["files.md"] and "sealed off" in failed["attach.md"]
+    assert not (tmp_path / "x.duckdb").exists()
+    assert len(
+        duckdb.connect(str(peers_file), read_only=True)
+        .execute("select * from kpi_benchmarks")
+        .fetchall()
+    ) == len(ROWS)

@@ -88,9 +88,9 @@ def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Materi
     from dashboards import build_site  # charts load a renderer: only when the site is built
 
     settings = medspa.settings(context)
-    report = build_site(
-        settings.serving_path, settings.site_dir, peers=settings.peer_benchmarks_path
-    )
+    # Peer benchmarks exist only across a registry's tenants (a single clinic has no peers).
+    peers = settings.peer_benchmarks_path if settings.tenants_file is not None else None
+    report = build_site(settings.serving_path, settings.site_dir, peers=peers)
     if not report.ok:
         failures = "; ".join(str(f) for f in report.pages_failed)
         raise RuntimeError(f"{len(report.pages_failed)} page(s) failed to build: {failures}")

@@ -50,6 +50,8 @@ def _refresh_site(tenant: Settings) -> str | None:
 
 def publish_benchmarks(base: Settings) -> BenchmarkOutcome:
     """Benchmarks over every registry tenant into each one's file, then its peer pages."""
+    if base.tenants_file is None:
+        return BenchmarkOutcome()  # one clinic, no registry: it has no peers to compare with
     folders: dict[str, Path] = {
         t.name: t.data_dir(base.data_dir) for t in resolve_tenants(base, base.tenants_file)
     }
@@ -78,7 +80,10 @@ def publish_benchmarks(base: Settings) -> BenchmarkOutcome:
     "each tenant's weekly flash, email and benchmarks page are rendered again.",
 )
 def kpi_benchmarks(context: dg.AssetExecutionContext, medspa: MedspaSettings):
-    outcome = publish_benchmarks(medspa.base_settings())
+    base = medspa.base_settings()
+    if base.tenants_file is None:
+        context.log.info("no tenant registry: one clinic has no peers; nothing to compute")
+    outcome = publish_benchmarks(base)
     context.log.info(
         f"peer benchmarks for {len(outcome.rows)} tenant(s); "
         f"{len(outcome.refreshed)} site(s) re-rendered"
