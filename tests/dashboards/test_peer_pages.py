@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboards import build_site
+from dashboards import DEFAULT_PAGES_DIR, build_site
 from dashboards.formatting import fmt, ordinal
 from dashboards.refresh import pages_reading_peers, refresh_peer_pages
 from serving import peer_benchmarks
@@ -145,7 +145,7 @@ def test_with_fewer_than_five_peers_the_flash_says_so_once(fixture_serving, tmp_
 
 def test_the_pages_state_the_same_minimum_as_the_benchmarks():
     for name in ("weekly_flash.md", "benchmarks.md"):
-        text = (Path(build_site.__code__.co_filename).parent / "pages" / name).read_text()
+        text = (DEFAULT_PAGES_DIR / name).read_text()
         assert f"at least {peer_benchmarks.MIN_PEERS} clinics" in text
 
 
@@ -176,7 +176,7 @@ def test_refresh_needs_a_built_site(fixture_serving, peers_file, tmp_path):
 
 def test_refresh_keeps_the_home_pages_list_of_failed_pages(fixture_serving, peers_file, tmp_path):
     pages = tmp_path / "pages"
-    shutil.copytree(Path(build_site.__code__.co_filename).parent / "pages", pages)
+    shutil.copytree(DEFAULT_PAGES_DIR, pages)
     (pages / "broken.md").write_text("```sql q\nselect * from marts.nope\n```\n", encoding="utf-8")
     site = tmp_path / "site"
     assert not build_site(fixture_serving, site, pages_dir=pages).ok
