@@ -25,7 +25,16 @@ from dashboards.queries import run_queries
 from dashboards.render import check_static, render_body, render_title
 from dashboards.sealed import SEALED_READER_CONFIG, sealed_reader
 
-__all__ = ["SEALED_READER_CONFIG", "SiteReport", "build_site", "sealed_reader"]
+#: `SEALED_READER_CONFIG` and `sealed_reader` live in `dashboards.sealed`; re-exported here.
+__all__ = [
+    "DEFAULT_PAGES_DIR",
+    "SEALED_READER_CONFIG",
+    "PageFailure",
+    "SiteReport",
+    "build_site",
+    "sealed_reader",
+    "slugify",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_PAGES_DIR = PACKAGE_DIR / "pages"
