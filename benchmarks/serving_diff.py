@@ -16,8 +16,9 @@ import duckdb
 
 from safeio.sqlquote import quote_ident
 
-#: Most differences listed per comparison; one is enough to fail, a few help to see a pattern.
-MAX_LISTED = 20
+#: (table, column) pairs that record *when* a run happened, not what it computed: the loader's
+#: wall-clock time of each table's last load. Two runs of the same data differ there by design.
+WALL_CLOCK_COLUMNS = frozenset({("data_coverage", "last_loaded_at")})
 
 
 def same_cell(a: object, b: object) -> bool:
@@ -40,23 +41,34 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
     return tables
 
 
-def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
-    return con.execute(f"select * from marts.{quote_ident(table)} order by all").fetchall()
+def _rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[tuple]:
+    """All rows, sorted by every column except the wall-clock ones (which differ by design)."""
+    keys = [quote_ident(c) for c in columns if (table, c) not in WALL_CLOCK_COLUMNS]
+    order = ", ".join(keys) if keys else "all"
+    return con.execute(f"select * from marts.{quote_ident(table)} order by {order}").fetchall()
 
 
 def _diff_rows(table: str, columns: list[str], left: list[tuple], right: list[tuple]) -> list[str]:
+    """One line per differing column (how many rows differ), so every table gets listed."""
     if len(left) != len(right):
         return [f"{table}: {len(left)} rows against {len(right)}"]
-    found = []
-    for number, (a, b) in enumerate(zip(left, right, strict=True), start=1):
+    differing = dict.fromkeys(columns, 0)
+    for a, b in zip(left, right, strict=True):
         for column, x, y in zip(columns, a, b, strict=True):
-            if not same_cell(x, y):
-                found.append(f"{table}: row {number}, column {column} differs")
-    return found
+            if (table, column) not in WALL_CLOCK_COLUMNS and not same_cell(x, y):
+                differing[column] += 1
+    return [
+        f"{table}: column {column} differs in {n} of {len(left)} rows"
+        for column, n in differing.items()
+        if n
+    ]
 
 
 def diff_marts(left: Path, right: Path) -> list[str]:
-    """What differs between the `marts` schemas of two serving files (empty: the same)."""
+    """What differs between the `marts` schemas of two serving files (empty: the same).
+
+    Columns in `WALL_CLOCK_COLUMNS` are not compared (rows are still sorted by them).
+    """
     a = duckdb.connect(str(left), read_only=True)
     b = duckdb.connect(str(right), read_only=True)
     try:
@@ -68,13 +80,11 @@ def diff_marts(left: Path, right: Path) -> list[str]:
                 found.append(f"{table}: columns or types differ")
                 continue
             columns = [c for c, _ in tables_a[table]]
-            found += _diff_rows(table, columns, _rows(a, table), _rows(b, table))
-            if len(found) >= MAX_LISTED:
-                break
+            found += _diff_rows(table, columns, _rows(a, table, columns), _rows(b, table, columns))
     finally:
         a.close()
         b.close()
-    return found[:MAX_LISTED]
+    return found
 
 
 def table_count(path: Path) -> int:

@@ -47,8 +47,7 @@ def test_same_results_in_another_row_order_and_last_bits_are_equal(tmp_path):
 def test_every_kind_of_difference_is_named_without_values(tmp_path):
     left = _serving(tmp_path / "a.duckdb", ROWS)
     changed = _serving(tmp_path / "b.duckdb", [ROWS[0], ("nps", "2026-11-02", 41.5, 3)])
-    # sorted by all columns: ("nps", ...) is row 1; its value column differs
-    assert diff_marts(left, changed) == ["kpi_scorecard: row 1, column value differs"]
+    assert diff_marts(left, changed) == ["kpi_scorecard: column value differs in 1 of 2 rows"]
     fewer = _serving(tmp_path / "c.duckdb", ROWS[:1])
     assert diff_marts(left, fewer) == ["kpi_scorecard: 2 rows against 1"]
     extra = _serving(tmp_path / "d.duckdb", ROWS)
@@ -76,3 +75,24 @@ def test_tenant_run_times_are_read_from_the_all_tenants_summary(tmp_path):
     text = summary_text(outcomes, 60.0)
     # summary_text rounds to 0.1 s: 41.25 -> "41.2" (round half to even), 12.5 -> "12.5"
     assert tenant_seconds(text) == {"demo-1": 41.2, "demo-2": 12.5}
+
+
+def test_the_loaders_wall_clock_is_not_a_result(tmp_path):
+    """data_coverage.last_loaded_at says when a run loaded a table: it differs between any
+    two runs of the same data, so it is left out; its other columns still count."""
+    paths = []
+    for name, loaded, rows in (("a", "2026-12-01 02:00", 5), ("b", "2026-12-01 03:17", 5)):
+        path = _serving(tmp_path / f"{name}.duckdb", ROWS)
+        with duckdb.connect(str(path)) as con:
+            con.execute(
+                "create table marts.data_coverage (table_name varchar, rows_loaded integer, "
+                "last_loaded_at timestamptz)"
+            )
+            con.execute(
+                "insert into marts.data_coverage values ('pms.appointments', ?, ?)", [rows, loaded]
+            )
+        paths.append(path)
+    assert diff_marts(*paths) == []
+    with duckdb.connect(str(paths[1])) as con:
+        con.execute("update marts.data_coverage set rows_loaded = 6")
+    assert diff_marts(*paths) == ["data_coverage: column rows_loaded differs in 1 of 1 rows"]
