@@ -121,8 +121,10 @@ def main() -> None:
         "tenants": count,
         "cores": os.cpu_count(),
         "load_1m_at_end": round(os.getloadavg()[0], 2),
-        "serial": asdict(serial) | {"sum_of_tenant_runs": serial.sum_of_tenant_runs},
-        "parallel": asdict(parallel) | {"sum_of_tenant_runs": parallel.sum_of_tenant_runs},
+        **{
+            key: asdict(run) | {"sum_of_tenant_runs": round(run.sum_of_tenant_runs, 1)}
+            for key, run in (("serial", serial), ("parallel", parallel))
+        },
         "ratio": round(ratio, 3),
         "ratio_to_sum_of_serial_runs": round(ratio_to_sum, 3),
         "goal_ratio": GOAL_RATIO,
