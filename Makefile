@@ -30,7 +30,8 @@ demo: install manifest
 	$(BIN)/medspa demo
 
 # Six seeded demo chains as tenants (their landing folders and tenants.yml under
-# <data-dir>/demo-tenants), then every tenant's nightly run, two at a time.
+# <data-dir>/demo-tenants), then every tenant's nightly run, two at a time, and the peer
+# benchmarks across them (each tenant's site then has its benchmarks page filled).
 DEMO_TENANTS := $(MEDSPA_DATA_DIR)/demo-tenants
 demo-tenants: install manifest
 	@test -f $(DEMO_TENANTS)/tenants.yml || $(BIN)/medspa generate --tenants 6 --out $(DEMO_TENANTS)

@@ -43,7 +43,15 @@ _FORMATS: dict[str, tuple[str, str, str, float]] = {
     "min": (",.0f", "", " min", 1.0),
 }
 
-KNOWN_FORMATS = frozenset(_FORMATS) | {"auto", "count", "date", "text"}
+KNOWN_FORMATS = frozenset(_FORMATS) | {"auto", "count", "date", "text", "pctile"}
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 62nd, 100th."""
+    if 11 <= number % 100 <= 13:
+        return f"{number}th"
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def format_for_unit(unit: object) -> str:
@@ -65,6 +73,8 @@ def fmt(value: object, name: str = "auto") -> str:
         value = float(value)
     if not isinstance(value, int | float):
         return str(value)
+    if name == "pctile":  # a percentile rank 0..1 as the ordinal percentile: 0.62 -> 62nd
+        return ordinal(round(float(value) * 100))
     if name == "auto":
         name = "num0" if float(value).is_integer() else "num2"
     elif name == "count":  # counts are whole; a count-unit average (visits per patient) is not

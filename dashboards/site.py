@@ -24,6 +24,19 @@ from dashboards.errors import PageError
 from dashboards.pages import Page, parse_page
 from dashboards.queries import run_queries
 from dashboards.render import check_static, render_body, render_title
+from dashboards.sealed import SEALED_READER_CONFIG, sealed_reader
+
+#: `SEALED_READER_CONFIG` and `sealed_reader` live in `dashboards.sealed`; re-exported here.
+__all__ = [
+    "DEFAULT_PAGES_DIR",
+    "SEALED_READER_CONFIG",
+    "PageFailure",
+    "SiteReport",
+    "build_site",
+    "chart_cache_dir",
+    "sealed_reader",
+    "slugify",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_PAGES_DIR = PACKAGE_DIR / "pages"
@@ -60,6 +73,8 @@ class SiteReport:
     pages_failed: list[PageFailure] = field(default_factory=list)
     files_written: list[Path] = field(default_factory=list)
     flash_email_path: Path | None = None
+    #: Pages built but left out of the navigation (`nav_if` query without rows).
+    pages_unlisted: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -75,6 +90,8 @@ class _Rendered:
     page: Page
     child: bool = False
     email: str | None = None
+    #: False for a page whose front matter `nav_if: <query>` names a query without rows.
+    in_nav: bool = True
 
 
 def slugify(value: object) -> str:
@@ -85,29 +102,6 @@ def slugify(value: object) -> str:
 
 #: An `email:` front-matter value: a plain file name written into the site folder itself.
 _EMAIL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.html?")
-
-#: How the site (and every analyst, see README) opens serving.duckdb: read-only, no file or
-#: network access (no `attach` of the warehouse, no `read_csv` of the landing folder), and
-#: settings locked so a page's SQL cannot switch that back on.
-SEALED_READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
-
-
-def sealed_reader(serving_path: Path, *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """serving.duckdb read-only, sealed (`SEALED_READER_CONFIG`), timestamps shown in UTC.
-
-    `threads=1` suits a process that opens the file for a point lookup (one location's
-    scorecard): starting and stopping DuckDB's worker threads is then most of the open cost.
-    """
-    config: dict[str, object] = {
-        k: v for k, v in SEALED_READER_CONFIG.items() if k != "lock_configuration"
-    }
-    if threads is not None:
-        config["threads"] = threads
-    con = duckdb.connect(str(serving_path), read_only=True, config=config)
-    # Timestamps render in UTC whatever the machine's zone: same data, same page.
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set lock_configuration = true")
-    return con
 
 
 def _check_email(page: Page) -> None:
@@ -132,8 +126,15 @@ def _render_one(
     href: str,
     params: dict[str, Any] | None,
     child: bool,
+    body: bool = True,
 ) -> _Rendered:
-    results = run_queries(con, page, params)
+    """One page (instance); `body=False` gives its navigation entry only (no page SQL runs
+    but the `nav_if` query), for re-rendering a few pages of a site (`dashboards.refresh`)."""
+    nav_if = page.meta.get("nav_if")
+    if body:
+        results = run_queries(con, page, params)
+    else:
+        results = run_queries(con, page, params, [nav_if] if nav_if else [])
     title = render_title(page, params)
     label = page.meta.get("nav_label")
     nav_label = render_title(Page(page.path, {"title": label}, {}, ""), params) if label else title
@@ -141,22 +142,26 @@ def _render_one(
         href,
         title,
         nav_label,
-        render_body(page, results, params),
+        render_body(page, results, params) if body else "",
         page,
         child,
         page.meta.get("email"),
+        bool(results[nav_if]) if nav_if else True,
     )
 
 
 def _build_page(
-    con: duckdb.DuckDBPyConnection, page: Page, report: SiteReport
+    con: duckdb.DuckDBPyConnection, page: Page, report: SiteReport, body: bool = True
 ) -> tuple[list[_Rendered], str | None]:
     """Render a page (or each instance of a template page); failures go to the report."""
     check_static(page)
     _check_email(page)
+    nav_if = page.meta.get("nav_if")
+    if nav_if is not None and (str(nav_if) not in page.queries or str(nav_if).startswith("_")):
+        raise PageError(page.path.name, 1, f"nav_if: {nav_if!r} is not a public query on this page")
     each = page.meta.get("each")
     if not each:
-        return [_render_one(con, page, f"{page.name}.html", None, False)], None
+        return [_render_one(con, page, f"{page.name}.html", None, False, body)], None
     if each not in page.queries:
         raise PageError(page.path.name, 1, f"each: {each!r} is not a query on this page")
     rows = run_queries(con, page, None, [each])[each]
@@ -167,7 +172,7 @@ def _build_page(
             raise PageError(page.path.name, 1, f"slug: query {each!r} has no column {slug_key!r}")
         href = f"{page.name}/{slugify(row[slug_key])}.html"
         try:
-            out.append(_render_one(con, page, href, dict(row), True))
+            out.append(_render_one(con, page, href, dict(row), True, body))
         except PageError as exc:
             report.pages_failed.append(
                 PageFailure(f"{exc.page}[{slug_key}={row[slug_key]}]", exc.line, exc.message)
@@ -183,9 +188,14 @@ def _nav(groups: list[tuple[str | None, list[_Rendered]]]) -> list[dict[str, Any
         nav.extend(
             {"href": r.href, "label": r.nav_label, "child": r.child}
             for r in items
-            if r.href != "index.html"
+            if r.href != "index.html" and r.in_nav
         )
     return nav
+
+
+def chart_cache_dir(site_dir: Path) -> Path:
+    """Charts kept between builds (`dashboards.charts.use_disk_cache`), beside the site."""
+    return site_dir.with_name(f"{site_dir.name}-chart-cache")
 
 
 def build_site(
@@ -193,10 +203,12 @@ def build_site(
     site_dir: Path,
     *,
     pages_dir: Path | None = None,
+    peers: Path | None = None,
     chart_cache: Path | None = None,
 ) -> SiteReport:
     """Render every page from serving.duckdb (opened read-only) into `site_dir`.
 
+    `peers`: the tenant's peer benchmarks file, read as catalog `peers` when it exists.
     `chart_cache`: a folder where charts drawn by this build are kept for the next one, which
     then draws only the charts whose data changed (`charts.use_disk_cache`).
     """
@@ -213,7 +225,7 @@ def build_site(
             report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
     pages.sort(key=_order)
     groups: list[tuple[str | None, list[_Rendered]]] = []
-    con = sealed_reader(serving_path)
+    con = sealed_reader(serving_path, peers)
     try:
         with charts.use_disk_cache(chart_cache):  # every chart is drawn inside this block
             for page in pages:
@@ -292,6 +304,8 @@ def _write_all(
             (scratch / r.href).write_text(text, encoding="utf-8")
             written.append(r.href)
             report.pages_built.append(r.href)
+            if not r.in_nav:
+                report.pages_unlisted.append(r.href)
             if r.email and not r.child:
                 email_name = str(r.email)
                 mail = email_tpl.render(title=r.title, css=css, body=r.body)

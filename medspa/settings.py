@@ -161,6 +161,11 @@ class Settings:
         return self.data_dir / "site"
 
     @property
+    def peer_benchmarks_path(self) -> Path:
+        """This tenant's peer benchmarks (written by `kpi_benchmarks`, read by its site)."""
+        return self.data_dir / "peer_benchmarks.duckdb"
+
+    @property
     def dagster_home(self) -> Path:
         """The deployment's Dagster instance: the same folder for every tenant's settings."""
         return self.instance_dir or self.data_dir / "dagster"

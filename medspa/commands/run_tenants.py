@@ -118,17 +118,24 @@ def run_all_tenants(args: argparse.Namespace) -> int:
         {t.name: t.data_dir(base.data_dir) for t in tenants},
     )
     print(summary_text(outcomes, time.perf_counter() - started))
-    _benchmarks(base)
-    return 0 if all(o.exit_code == 0 for o in outcomes) else 1
+    pages_ok = _benchmarks(base)
+    return 0 if pages_ok and all(o.exit_code == 0 for o in outcomes) else 1
 
 
-def _benchmarks(base: object) -> None:
-    """The peer benchmarks over the tenants' published files (what job `peer_benchmarks` does)."""
+def _benchmarks(base: object) -> bool:
+    """The peer benchmarks over the tenants' published files and each tenant's peer pages
+    rendered again (what job `peer_benchmarks` does); False when a site failed to render."""
     from orchestration.defs.publish.benchmarks import publish_benchmarks
 
-    written = publish_benchmarks(base)  # type: ignore[arg-type]
-    published = sum(1 for n in written.values() if n)
-    print(f"peer benchmarks: {published} of {len(written)} tenants received benchmarks")
+    outcome = publish_benchmarks(base)  # type: ignore[arg-type]
+    published = sum(1 for n in outcome.rows.values() if n)
+    print(
+        f"peer benchmarks: {published} of {len(outcome.rows)} tenants received benchmarks; "
+        f"{len(outcome.refreshed)} site(s) re-rendered"
+    )
+    for name, failure in sorted(outcome.failures.items()):
+        print(f"peer pages of {name} failed: {failure}")
+    return not outcome.failures
 
 
 def _add_partitions(base: object, names: list[str]) -> None:

@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dashboards import build_site
+    from dashboards.site import chart_cache_dir
     from medspa.settings import Settings
 
     settings = Settings.from_env(data_dir=args.data_dir)
@@ -37,7 +38,11 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or settings.site_dir
     try:
         report = build_site(
-            serving, out, pages_dir=args.pages, chart_cache=out.with_name(f"{out.name}-chart-cache")
+            serving,
+            out,
+            pages_dir=args.pages,
+            peers=settings.peer_benchmarks_path,
+            chart_cache=chart_cache_dir(out),
         )
     except FileNotFoundError as exc:
         print(f"error: {exc}")

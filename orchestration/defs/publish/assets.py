@@ -6,8 +6,6 @@ re-checks the run's own check results anyway -- a blocking failure must never pu
 builds `serving.duckdb.tmp-<run>`, audits it and swaps it in (`serving.publish`).
 """
 
-from pathlib import Path
-
 import dagster as dg
 import duckdb
 
@@ -81,11 +79,6 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
     )
 
 
-def chart_cache_dir(site_dir: Path) -> Path:
-    """Charts kept between builds (`dashboards.charts.use_disk_cache`), beside the site."""
-    return site_dir.with_name(f"{site_dir.name}-chart-cache")
-
-
 @dg.asset(
     key="site",
     deps=[serving],
@@ -95,12 +88,18 @@ def chart_cache_dir(site_dir: Path) -> Path:
     description="The dashboards rendered from serving.duckdb into <data-dir>/site.",
 )
 def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
-    from dashboards import build_site  # charts load a renderer: only when the site is built
+    # charts load a renderer: only when the site is built
+    from dashboards.site import build_site, chart_cache_dir
 
     timer = StepTimer()
     settings = medspa.settings(context)
+    # Peer benchmarks exist only across a registry's tenants (a single clinic has no peers).
+    peers = settings.peer_benchmarks_path if settings.tenants_file is not None else None
     report = build_site(
-        settings.serving_path, settings.site_dir, chart_cache=chart_cache_dir(settings.site_dir)
+        settings.serving_path,
+        settings.site_dir,
+        peers=peers,
+        chart_cache=chart_cache_dir(settings.site_dir),
     )
     if not report.ok:
         failures = "; ".join(str(f) for f in report.pages_failed)

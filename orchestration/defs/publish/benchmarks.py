@@ -5,8 +5,15 @@ The one asset not partitioned by tenant: it reads every tenant's published `serv
 peers' percentiles and its own rank only. It runs in its own job (`peer_benchmarks`), after the
 tenants' nightly runs (`medspa run --all-tenants` runs it at the end; in the UI, materialise
 it once the nightly backfill is done), so it never holds up a tenant's publish.
+
+Each tenant's site was built in its own run, before the benchmarks existed, so right after
+writing a tenant's file the pages that read it (weekly flash and its email, the benchmarks
+page, the home page) are rendered again from that tenant's own `serving.duckdb` and file only
+(`dashboards.refresh`): the site a clinic opens the next morning is complete, and no page ever
+sees another tenant's data.
 """
 
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dagster as dg
@@ -16,37 +23,82 @@ from medspa.tenants import resolve_tenants
 from orchestration.resources import MedspaSettings
 from serving import peer_benchmarks
 
-BENCHMARK_FILE = "peer_benchmarks.duckdb"
+
+@dataclass
+class BenchmarkOutcome:
+    """Per tenant: benchmark rows written, and which sites were refreshed or failed to."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    refreshed: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
 
 
-def publish_benchmarks(base: Settings) -> dict[str, int]:
-    """Compute the benchmarks over every registry tenant; tenant -> rows written to its file."""
+def _refresh_site(tenant: Settings) -> str | None:
+    """Re-render the tenant's peer pages; a failure as text (None when fine or no site)."""
+    from dashboards.refresh import refresh_peer_pages  # loads the chart renderer
+
+    if not (tenant.site_dir / "index.html").is_file() or not tenant.serving_path.is_file():
+        return None  # never published: its first full build reads the benchmarks itself
+    try:
+        report = refresh_peer_pages(
+            tenant.serving_path, tenant.site_dir, tenant.peer_benchmarks_path
+        )
+    except Exception as exc:  # one tenant's broken site must not cost the others theirs
+        return f"{type(exc).__name__}: {exc}"
+    return "; ".join(str(f) for f in report.pages_failed) or None
+
+
+def publish_benchmarks(base: Settings) -> BenchmarkOutcome:
+    """Benchmarks over every registry tenant into each one's file, then its peer pages."""
+    if base.tenants_file is None:
+        return BenchmarkOutcome()  # one clinic, no registry: it has no peers to compare with
     folders: dict[str, Path] = {
         t.name: t.data_dir(base.data_dir) for t in resolve_tenants(base, base.tenants_file)
     }
     results = peer_benchmarks.compute({n: d / "serving.duckdb" for n, d in folders.items()})
+    outcome = BenchmarkOutcome(rows={name: len(rows) for name, rows in results.items()})
     for name, rows in results.items():
-        if folders[name].is_dir():
-            peer_benchmarks.write(folders[name] / BENCHMARK_FILE, rows)
-    return {name: len(rows) for name, rows in results.items()}
+        if not folders[name].is_dir():
+            continue
+        tenant = replace(base, data_dir=folders[name])  # its paths only, no key needed
+        peer_benchmarks.write(tenant.peer_benchmarks_path, rows)
+        failure = _refresh_site(tenant)
+        if failure:
+            outcome.failures[name] = failure
+        elif tenant.site_dir.is_dir():
+            outcome.refreshed.append(name)
+    return outcome
 
 
 @dg.asset(
     key="kpi_benchmarks",
-    deps=["serving"],
+    deps=["serving", "site"],
     group_name="publish",
-    kinds={"duckdb"},
+    kinds={"duckdb", "html"},
     description="Per tenant: p25/p50/p75 of each KPI across tenants (only where at least "
-    f"{peer_benchmarks.MIN_PEERS} contribute) and the tenant's own percentile rank.",
+    f"{peer_benchmarks.MIN_PEERS} contribute) and the tenant's own percentile rank; then "
+    "each tenant's weekly flash, email and benchmarks page are rendered again.",
 )
 def kpi_benchmarks(context: dg.AssetExecutionContext, medspa: MedspaSettings):
-    written = publish_benchmarks(medspa.base_settings())
-    context.log.info(f"peer benchmarks for {len(written)} tenant(s)")
+    base = medspa.base_settings()
+    if base.tenants_file is None:
+        context.log.info("no tenant registry: one clinic has no peers; nothing to compute")
+    outcome = publish_benchmarks(base)
+    context.log.info(
+        f"peer benchmarks for {len(outcome.rows)} tenant(s); "
+        f"{len(outcome.refreshed)} site(s) re-rendered"
+    )
+    if outcome.failures:
+        raise RuntimeError(
+            "peer pages failed to render for "
+            + "; ".join(f"{name}: {text}" for name, text in sorted(outcome.failures.items()))
+        )
     return dg.MaterializeResult(
         metadata={
-            "tenants": len(written),
-            "benchmarks_per_tenant": max(written.values(), default=0),
+            "tenants": len(outcome.rows),
+            "benchmarks_per_tenant": max(outcome.rows.values(), default=0),
             "min_peers": peer_benchmarks.MIN_PEERS,
+            "sites_refreshed": len(outcome.refreshed),
         }
     )
 
