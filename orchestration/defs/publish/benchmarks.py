@@ -11,6 +11,10 @@ writing a tenant's file the pages that read it (weekly flash and its email, the 
 page, the home page) are rendered again from that tenant's own `serving.duckdb` and file only
 (`dashboards.refresh`): the site a clinic opens the next morning is complete, and no page ever
 sees another tenant's data.
+
+With `MEDSPA_SERVING_URL` set, each tenant's file is also served in PostgreSQL as its rows of
+`marts.kpi_benchmarks` (`serving.pg_tenants.publish_tenant_benchmarks`), under the same
+row-level security as its marts: a tenant's BI login sees its own standing, nobody else's.
 """
 
 from dataclasses import dataclass, field, replace
@@ -48,6 +52,27 @@ def _refresh_site(tenant: Settings) -> str | None:
     return "; ".join(str(f) for f in report.pages_failed) or None
 
 
+def _serve_in_postgres(base: Settings, tenant_name: str, tenant: Settings) -> str | None:
+    """The tenant's benchmarks as its rows of PostgreSQL's `marts.kpi_benchmarks`; a
+    failure as text (None when served, or when no PostgreSQL target is configured)."""
+    if not base.serving_url:
+        return None
+    from orchestration.defs.dbt.assets import MANIFEST
+    from serving import pg_docs, pg_tenants
+
+    try:
+        pg_tenants.publish_tenant_benchmarks(
+            tenant.peer_benchmarks_path,
+            base.serving_url,
+            tenant_name,
+            pg_docs.docs_from_manifest(MANIFEST),
+            lock_timeout_s=base.serving_lock_timeout_s,
+        )
+    except Exception as exc:  # one tenant's failure must not cost the others theirs
+        return f"PostgreSQL: {type(exc).__name__}: {exc}"
+    return None
+
+
 def publish_benchmarks(base: Settings) -> BenchmarkOutcome:
     """Benchmarks over every registry tenant into each one's file, then its peer pages."""
     if base.tenants_file is None:
@@ -62,9 +87,9 @@ def publish_benchmarks(base: Settings) -> BenchmarkOutcome:
             continue
         tenant = replace(base, data_dir=folders[name])  # its paths only, no key needed
         peer_benchmarks.write(tenant.peer_benchmarks_path, rows)
-        failure = _refresh_site(tenant)
-        if failure:
-            outcome.failures[name] = failure
+        failures = [f for f in (_refresh_site(tenant), _serve_in_postgres(base, name, tenant)) if f]
+        if failures:
+            outcome.failures[name] = "; ".join(failures)
         elif tenant.site_dir.is_dir():
             outcome.refreshed.append(name)
     return outcome
@@ -90,7 +115,7 @@ def kpi_benchmarks(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     )
     if outcome.failures:
         raise RuntimeError(
-            "peer pages failed to render for "
+            "peer benchmarks failed to render or serve for "
             + "; ".join(f"{name}: {text}" for name, text in sorted(outcome.failures.items()))
         )
     return dg.MaterializeResult(
