@@ -32,14 +32,13 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     Raises PhiKeyError for an empty or short key: every dbt run pseudonymises.
     The DuckDB limits are the loader's (`Settings.duckdb_limits`): without them dbt's
     connection took DuckDB's default of 80 % of RAM, and the large chain's dbt steps peaked
-    at 15 GB; with them DuckDB spills under the data dir instead.
+    at 15 GB; with them DuckDB spills beside the warehouse file instead.
     """
     limits = settings.duckdb_limits()
     return {
         "MEDSPA_WAREHOUSE_PATH": str(settings.warehouse_path),
         "MEDSPA_DUCKDB_MEMORY_LIMIT": limits.memory_limit,
         "MEDSPA_DUCKDB_THREADS": str(limits.threads),
-        "MEDSPA_DUCKDB_TEMP_DIR": str(limits.temp_dir),
         "MEDSPA_PHI_KEY": resolve_phi_key(settings.phi_key),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

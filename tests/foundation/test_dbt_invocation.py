@@ -52,14 +52,12 @@ def test_dbt_gets_the_loaders_duckdb_limits(tmp_path: Path) -> None:
     env = dbt_invocation(settings).env
     assert env["MEDSPA_DUCKDB_MEMORY_LIMIT"] == "3GB"
     assert env["MEDSPA_DUCKDB_THREADS"] == "1"
-    assert env["MEDSPA_DUCKDB_TEMP_DIR"] == str(tmp_path / ".duckdb_tmp")
     profile = (DBT_PROJECT_DIR / "profiles.yml").read_text()
-    for variable in (
-        "MEDSPA_DUCKDB_MEMORY_LIMIT",
-        "MEDSPA_DUCKDB_THREADS",
-        "MEDSPA_DUCKDB_TEMP_DIR",
-    ):
+    for variable in ("MEDSPA_DUCKDB_MEMORY_LIMIT", "MEDSPA_DUCKDB_THREADS"):
         assert f"env_var('{variable}'" in profile
+    # dbt-duckdb re-applies settings per cursor; DuckDB refuses a temp_directory switch once
+    # a spill used it (that failed the large chain's dbt build).
+    assert "temp_directory" not in profile.split("settings:")[1]
 
 
 def test_environment_is_restored_after_the_call(monkeypatch) -> None:
