@@ -37,45 +37,39 @@ def drop_schemas(cur: psycopg.Cursor, suffix: str) -> None:
 
 def swap(conn: psycopg.Connection, lock_timeout_s: float) -> int:
     """Rename `__next` in for the live schemas in one transaction; returns attempts used."""
-    deadline = time.monotonic() + lock_timeout_s
-    attempts = 0
-    while True:
-        attempts += 1
-        wait_ms = max(50, int(min(ATTEMPT_S, deadline - time.monotonic()) * 1000))
-        try:
-            with conn.transaction(), conn.cursor() as cur:
+
+    def rename(cur: psycopg.Cursor) -> None:
+        cur.execute(
+            "select format('%%I.%%I', schemaname, tablename) from pg_tables "
+            "where schemaname = any(%s)",
+            [list(SCHEMAS)],
+        )
+        live = [r for (r,) in cur.fetchall()]
+        if live:
+            cur.execute(f"lock table {', '.join(live)} in access exclusive mode")
+        for schema in SCHEMAS:
+            cur.execute("select to_regnamespace(%s) is not null", [schema])
+            if cur.fetchone()[0]:
                 cur.execute(
-                    sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{wait_ms}ms"))
-                )
-                cur.execute(
-                    "select format('%%I.%%I', schemaname, tablename) from pg_tables "
-                    "where schemaname = any(%s)",
-                    [list(SCHEMAS)],
-                )
-                live = [r for (r,) in cur.fetchall()]
-                if live:
-                    cur.execute(f"lock table {', '.join(live)} in access exclusive mode")
-                for schema in SCHEMAS:
-                    cur.execute("select to_regnamespace(%s) is not null", [schema])
-                    if cur.fetchone()[0]:
-                        cur.execute(
-                            sql.SQL("alter schema {} rename to {}").format(
-                                sql.Identifier(schema), sql.Identifier(schema + OLD)
-                            )
-                        )
-                    cur.execute(
-                        sql.SQL("alter schema {} rename to {}").format(
-                            sql.Identifier(schema + NEXT), sql.Identifier(schema)
-                        )
+                    sql.SQL("alter schema {} rename to {}").format(
+                        sql.Identifier(schema), sql.Identifier(schema + OLD)
                     )
-            return attempts
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
-            if time.monotonic() >= deadline:
-                raise PgPublishError(
-                    f"readers held the served tables for more than {lock_timeout_s:g} s "
-                    f"({attempts} swap attempts); the previous data is still served"
-                ) from exc
-            time.sleep(0.05)
+                )
+            cur.execute(
+                sql.SQL("alter schema {} rename to {}").format(
+                    sql.Identifier(schema + NEXT), sql.Identifier(schema)
+                )
+            )
+
+    return attempt_until(
+        conn,
+        lock_timeout_s,
+        rename,
+        lambda attempts: (
+            f"readers held the served tables for more than {lock_timeout_s:g} s "
+            f"({attempts} swap attempts); the previous data is still served"
+        ),
+    )[1]
 
 
 def drop_old(conn: psycopg.Connection, lock_timeout_s: float) -> str | None:
@@ -99,13 +93,17 @@ def drop_old(conn: psycopg.Connection, lock_timeout_s: float) -> str | None:
             time.sleep(0.05)
 
 
-def in_short_lock_attempts(
-    conn: psycopg.Connection, lock_timeout_s: float, work: Callable[[psycopg.Cursor], T], what: str
-) -> T:
+def attempt_until(
+    conn: psycopg.Connection,
+    lock_timeout_s: float,
+    work: Callable[[psycopg.Cursor], T],
+    failure: Callable[[int], str],
+) -> tuple[T, int]:
     """Run `work` in one transaction whose lock waits are attempts below the deadlock check,
-    retried until `lock_timeout_s`: DDL that must lock served tables (a new column, a new
-    policy) then backs off instead of making a reader the deadlock victim, and never leaves
-    readers queued behind it for long."""
+    retried until `lock_timeout_s`; (its result, attempts used). DDL that must lock served
+    tables (a swap, a new column, a new policy) then backs off instead of making a reader the
+    deadlock victim, and never leaves readers queued behind it for long. Past the deadline,
+    PgPublishError(failure(attempts))."""
     deadline = time.monotonic() + lock_timeout_s
     attempts = 0
     while True:
@@ -116,11 +114,23 @@ def in_short_lock_attempts(
                 cur.execute(
                     sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{wait_ms}ms"))
                 )
-                return work(cur)
+                return work(cur), attempts
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
             if time.monotonic() >= deadline:
-                raise PgPublishError(
-                    f"readers held the served tables for more than {lock_timeout_s:g} s "
-                    f"({attempts} attempts) while {what}; nothing was changed"
-                ) from exc
+                raise PgPublishError(failure(attempts)) from exc
             time.sleep(0.05)
+
+
+def in_short_lock_attempts(
+    conn: psycopg.Connection, lock_timeout_s: float, work: Callable[[psycopg.Cursor], T], what: str
+) -> T:
+    """`attempt_until` for DDL beside a publish (`what` names it in the error)."""
+    return attempt_until(
+        conn,
+        lock_timeout_s,
+        work,
+        lambda attempts: (
+            f"readers held the served tables for more than {lock_timeout_s:g} s "
+            f"({attempts} attempts) while {what}; nothing was changed"
+        ),
+    )[0]

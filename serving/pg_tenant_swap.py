@@ -9,14 +9,13 @@ its commit: unlinking their files inside the swap tripled its time on the small 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import psycopg
 from psycopg import sql
 
 from serving import pg_tenant_roles
-from serving.pg_swap import ATTEMPT_S, PgPublishError
+from serving.pg_swap import attempt_until
 from serving.pg_tenant_tables import PARTS_SCHEMA, drop_suffixed, partition_name
 
 
@@ -38,40 +37,34 @@ def swap_tenant(
     Parents are locked in one sorted statement, in attempts shorter than the deadlock check,
     so a reader is never the deadlock victim: the swap backs off and retries instead.
     """
-    deadline = time.monotonic() + lock_timeout_s
     built = set(tables)
-    attempts = 0
-    while True:
-        attempts += 1
-        wait_ms = max(50, int(min(ATTEMPT_S, deadline - time.monotonic()) * 1000))
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute(
-                    sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{wait_ms}ms"))
-                )
-                others = set(pg_tenant_roles.tenant_parents(cur)) - keep if whole else set()
-                parents = sorted(others | built)
-                cur.execute(
-                    sql.SQL("lock table {} in access exclusive mode").format(
-                        sql.SQL(", ").join(sql.Identifier(s, t) for s, t in parents)
-                    )
-                )
-                # One round trip: the lock is held for the server's work, not our latency.
-                cur.execute(
-                    sql.SQL("; ").join(
-                        statement
-                        for schema, table in parents
-                        for statement in _replace(schema, table, tenant, (schema, table) in built)
-                    )
-                )
-            return attempts
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
-            if time.monotonic() >= deadline:
-                raise PgPublishError(
-                    f"readers held the served tables for more than {lock_timeout_s:g} s "
-                    f"({attempts} swap attempts); tenant {tenant}'s previous data is still served"
-                ) from exc
-            time.sleep(0.05)
+
+    def replace_partitions(cur: psycopg.Cursor) -> None:
+        others = set(pg_tenant_roles.tenant_parents(cur)) - keep if whole else set()
+        parents = sorted(others | built)
+        cur.execute(
+            sql.SQL("lock table {} in access exclusive mode").format(
+                sql.SQL(", ").join(sql.Identifier(s, t) for s, t in parents)
+            )
+        )
+        # One round trip: the lock is held for the server's work, not our latency.
+        cur.execute(
+            sql.SQL("; ").join(
+                statement
+                for schema, table in parents
+                for statement in _replace(schema, table, tenant, (schema, table) in built)
+            )
+        )
+
+    return attempt_until(
+        conn,
+        lock_timeout_s,
+        replace_partitions,
+        lambda attempts: (
+            f"readers held the served tables for more than {lock_timeout_s:g} s "
+            f"({attempts} swap attempts); tenant {tenant}'s previous data is still served"
+        ),
+    )[1]
 
 
 def _replace(schema: str, table: str, tenant: str, fresh: bool) -> list[sql.Composed]:
