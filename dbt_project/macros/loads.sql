@@ -122,3 +122,19 @@
 {% macro loaded_after(load_id, watermark) -%}
     coalesce({{ load_id }} > {{ watermark }}, true)
 {%- endmacro %}
+
+{#-
+    A one-row `any_changed` (boolean): did any of `relations` (CTE names with `_dlt_load_id`)
+    get rows from a load newer than the CTE `watermark`? A change to a dimension (a location's
+    time zone, a room, a service) makes every row of a fact a candidate.
+-#}
+{% macro any_loaded_after_watermark(relations) -%}
+select exists(
+    {%- for relation in relations %}
+    select 1 from {{ relation }} cross join watermark
+    where {{ loaded_after(relation ~ '._dlt_load_id', 'watermark.load_id') }}
+    {%- if not loop.last %}
+    union all{% endif %}
+    {%- endfor %}
+) as any_changed
+{%- endmacro %}

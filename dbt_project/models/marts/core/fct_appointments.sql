@@ -89,16 +89,7 @@ revenue as (
     ),
 
     changed_dimensions as (
-        select exists(
-            select 1 from locations cross join watermark
-            where {{ loaded_after('locations._dlt_load_id', 'watermark.load_id') }}
-            union all
-            select 1 from rooms cross join watermark
-            where {{ loaded_after('rooms._dlt_load_id', 'watermark.load_id') }}
-            union all
-            select 1 from services cross join watermark
-            where {{ loaded_after('services._dlt_load_id', 'watermark.load_id') }}
-        ) as any_changed
+        {{ any_loaded_after_watermark(['locations', 'rooms', 'services']) }}
     ),
 
     -- patients whose visit history changed (also the patient an appointment moved away from)
