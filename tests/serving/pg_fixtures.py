@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import secrets
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dashboards"))
 from dash_serving_fixture import make_serving_db
@@ -40,3 +44,54 @@ def make_published_db(path: Path) -> Path:
     con.execute(TYPED_SQL)
     con.close()
     return path
+
+
+#: What a BI reader asks while publishes swap tables under it: the served version and the
+#: scorecard's row count and sum, which must always belong together (old or new, never a mix).
+READER_SQL = """
+select v.version, s.n, s.total
+from ops.serving_version v
+cross join (select count(*) as n, round(sum(value)::numeric, 4) as total
+            from marts.kpi_scorecard) s
+"""
+
+
+def scorecard_figures(path: Path) -> tuple[int, float]:
+    """(rows, sum of value) of a serving.duckdb's scorecard: what READER_SQL must see of it."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        n, total = con.execute(
+            "select count(*), round(sum(value)::decimal(38, 4), 4) from marts.kpi_scorecard"
+        ).fetchone()
+        return n, float(total)
+    finally:
+        con.close()
+
+
+@contextmanager
+def readers_running(
+    connect: Callable[[], psycopg.Connection], count: int = 3
+) -> Iterator[tuple[list[tuple], list[BaseException]]]:
+    """`count` threads asking READER_SQL in a loop on their own connections while the block
+    runs; yields (every result row, every error). Threads are stopped and joined on exit."""
+    results: list[tuple] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            with connect() as conn:
+                while not stop.is_set():
+                    results.append(conn.execute(READER_SQL).fetchone())
+        except BaseException as exc:  # any error at all is what the callers forbid
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(count)]
+    for t in threads:
+        t.start()
+    try:
+        yield results, errors
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)

@@ -7,35 +7,16 @@ query; the answer must be exactly version A's or exactly version B's figures.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import duckdb
 import psycopg
 import pytest
-from pg_fixtures import BI_PASSWORD, make_published_db
+from pg_fixtures import BI_PASSWORD, make_published_db, readers_running, scorecard_figures
 
 from serving import postgres
 
 pytestmark = pytest.mark.xdist_group("pg")
-
-READER_SQL = """
-select v.version, s.n, s.total
-from ops.serving_version v
-cross join (select count(*) as n, round(sum(value)::numeric, 4) as total
-            from marts.kpi_scorecard) s
-"""
-
-
-def _figures(path) -> tuple[int, float]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        n, total = con.execute(
-            "select count(*), round(sum(value)::decimal(38, 4), 4) from marts.kpi_scorecard"
-        ).fetchone()
-        return n, total
-    finally:
-        con.close()
 
 
 def test_reader_sees_old_or_new_never_an_error_or_a_mix(pg, published, docs, tmp_path):
@@ -45,34 +26,18 @@ def test_reader_sees_old_or_new_never_an_error_or_a_mix(pg, published, docs, tmp
     con.execute("update marts.kpi_scorecard set value = value * 2 + 1")
     con.execute("delete from marts.kpi_scorecard where grain = 'month' and location_id = 'loc_b'")
     con.close()
-    expected = {"vA": _figures(old), "vB": _figures(new)}
+    expected = {"vA": scorecard_figures(old), "vB": scorecard_figures(new)}
     assert expected["vA"] != expected["vB"]
     postgres.publish_postgres(old, pg.url, "vA", docs, bi_password=BI_PASSWORD)
 
-    results: list[tuple] = []
-    errors: list[BaseException] = []
-    stop = threading.Event()
-
-    def reader() -> None:
-        try:
-            with psycopg.connect(pg.bi_url, autocommit=True) as conn:
-                while not stop.is_set():
-                    results.append(conn.execute(READER_SQL).fetchone())
-        except BaseException as exc:  # any error at all is what this test forbids
-            errors.append(exc)
-
-    threads = [threading.Thread(target=reader) for _ in range(3)]
-    for t in threads:
-        t.start()
-    try:
+    with readers_running(lambda: psycopg.connect(pg.bi_url, autocommit=True)) as (
+        results,
+        errors,
+    ):
         for version, path in (("vB", new), ("vA", old), ("vB", new)):
             time.sleep(0.2)
             postgres.publish_postgres(path, pg.url, version, docs, lock_timeout_s=30)
         time.sleep(0.2)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
     assert errors == []
     seen = {version for version, _, _ in results}
     assert seen == {"vA", "vB"}, f"{len(results)} reads saw {seen}"

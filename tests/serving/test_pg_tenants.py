@@ -9,7 +9,6 @@ one tenant's rows into the other's view shows in counts and totals.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 import psycopg
 import pytest
-from pg_fixtures import BI_PASSWORD, make_published_db
+from pg_fixtures import BI_PASSWORD, make_published_db, readers_running, scorecard_figures
 
 from medspa.cli import main as medspa
 from serving import (
@@ -258,46 +257,12 @@ def test_a_reader_holding_the_tables_makes_a_swap_give_up_cleanly(tdb, docs):
     assert _leftover_fresh_tables(tdb["url"]) == []
 
 
-READER_SQL = """
-select v.version, s.n, s.total
-from ops.serving_version v
-cross join (select count(*) as n, round(sum(value)::numeric, 4) as total
-            from marts.kpi_scorecard) s
-"""
-
-
-def _figures(path: Path) -> tuple[int, float]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        n, total = con.execute(
-            "select count(*), round(sum(value)::decimal(38, 4), 4) from marts.kpi_scorecard"
-        ).fetchone()
-        return n, float(total)
-    finally:
-        con.close()
-
-
 def test_a_tenant_reader_during_its_swaps_sees_old_or_new_never_an_error(tdb, docs):
     old, new = tdb["files"]["acme"], _variant(tdb["root"] / "acme-swap.duckdb", 3)
-    expected = {"s-old": _figures(old), "s-new": _figures(new)}
+    expected = {"s-old": scorecard_figures(old), "s-new": scorecard_figures(new)}
     assert expected["s-old"] != expected["s-new"]
     pg_tenants.publish_tenant_postgres(old, tdb["url"], "acme", "s-old", docs)
-    results: list[tuple] = []
-    errors: list[BaseException] = []
-    stop = threading.Event()
-
-    def reader() -> None:
-        try:
-            with _login(tdb, "acme") as conn:
-                while not stop.is_set():
-                    results.append(conn.execute(READER_SQL).fetchone())
-        except BaseException as exc:  # any error at all is what this test forbids
-            errors.append(exc)
-
-    threads = [threading.Thread(target=reader) for _ in range(3)]
-    for t in threads:
-        t.start()
-    try:
+    with readers_running(lambda: _login(tdb, "acme")) as (results, errors):
         for version, path in (("s-new", new), ("s-old", old), ("s-new", new)):
             time.sleep(0.2)
             pg_tenants.publish_tenant_postgres(path, tdb["url"], "acme", version, docs)
@@ -306,10 +271,6 @@ def test_a_tenant_reader_during_its_swaps_sees_old_or_new_never_an_error(tdb, do
                 tdb["files"]["bloom"], tdb["url"], "bloom", "v-b4", docs
             )
         time.sleep(0.2)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
     assert errors == []
     assert {v for v, _, _ in results} == {"s-old", "s-new"}, len(results)
     for version, n, total in results:
