@@ -17,6 +17,7 @@ With `MEDSPA_SERVING_URL` set, each tenant's file is also served in PostgreSQL a
 row-level security as its marts: a tenant's BI login sees its own standing, nobody else's.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from medspa.settings import Settings
 from medspa.tenants import resolve_tenants
 from orchestration.resources import MedspaSettings
 from serving import peer_benchmarks
+from serving.pg_docs import TableDoc
 
 
 @dataclass
@@ -52,25 +54,36 @@ def _refresh_site(tenant: Settings) -> str | None:
     return "; ".join(str(f) for f in report.pages_failed) or None
 
 
-def _serve_in_postgres(base: Settings, tenant_name: str, tenant: Settings) -> str | None:
+def _serve_in_postgres(
+    base: Settings, tenant_name: str, tenant: Settings, docs: Mapping[str, TableDoc]
+) -> str | None:
     """The tenant's benchmarks as its rows of PostgreSQL's `marts.kpi_benchmarks`; a
     failure as text (None when served, or when no PostgreSQL target is configured)."""
     if not base.serving_url:
         return None
-    from orchestration.defs.dbt.assets import MANIFEST
-    from serving import pg_docs, pg_tenants
+    from serving import pg_tenants
 
     try:
         pg_tenants.publish_tenant_benchmarks(
             tenant.peer_benchmarks_path,
             base.serving_url,
             tenant_name,
-            pg_docs.docs_from_manifest(MANIFEST),
+            docs,
             lock_timeout_s=base.serving_lock_timeout_s,
         )
     except Exception as exc:  # one tenant's failure must not cost the others theirs
         return f"PostgreSQL: {type(exc).__name__}: {exc}"
     return None
+
+
+def _served_docs(base: Settings) -> Mapping[str, TableDoc]:
+    """The dbt descriptions PostgreSQL comments are made of, read once for every tenant."""
+    if not base.serving_url:
+        return {}
+    from orchestration.defs.dbt.assets import MANIFEST
+    from serving import pg_docs
+
+    return pg_docs.docs_from_manifest(MANIFEST)
 
 
 def publish_benchmarks(base: Settings) -> BenchmarkOutcome:
@@ -82,12 +95,14 @@ def publish_benchmarks(base: Settings) -> BenchmarkOutcome:
     }
     results = peer_benchmarks.compute({n: d / "serving.duckdb" for n, d in folders.items()})
     outcome = BenchmarkOutcome(rows={name: len(rows) for name, rows in results.items()})
+    docs = _served_docs(base)
     for name, rows in results.items():
         if not folders[name].is_dir():
             continue
         tenant = replace(base, data_dir=folders[name])  # its paths only, no key needed
         peer_benchmarks.write(tenant.peer_benchmarks_path, rows)
-        failures = [f for f in (_refresh_site(tenant), _serve_in_postgres(base, name, tenant)) if f]
+        served = _serve_in_postgres(base, name, tenant, docs)
+        failures = [f for f in (_refresh_site(tenant), served) if f]
         if failures:
             outcome.failures[name] = "; ".join(failures)
         elif tenant.site_dir.is_dir():
