@@ -18,12 +18,13 @@ What keeps GX's own cost per expectation down (measured in `benchmarks/bench_qua
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from quality import gx_duckdb
+from quality import delta, gx_duckdb
 from quality.report import write_results
 from quality.results import (
     SAMPLE_SIZE,
@@ -50,10 +51,16 @@ def run_suite(spec: SuiteSpec, db_path: Path, results_dir: Path | None = None) -
 
 
 def run_suites(
-    specs: Sequence[SuiteSpec], db_path: Path, results_dir: Path | None = None
+    specs: Sequence[SuiteSpec],
+    db_path: Path,
+    results_dir: Path | None = None,
+    *,
+    incremental: bool = False,
 ) -> list[SuiteResult]:
     """Run several suites sharing one GX context and engine; write results when asked.
 
+    `incremental` (needs `results_dir`, where the watermarks are kept): a suite that passed
+    before reads only the rows loaded since (`quality.delta`); its result names that load.
     Raises FileNotFoundError for a missing warehouse (before paying for GX's import) and
     RuntimeError when the file cannot be opened read-only (e.g. a writer holds its lock).
     """
@@ -62,6 +69,25 @@ def run_suites(
         raise FileNotFoundError(f"warehouse not found: {db_path}")
     if not specs:
         return []
+    if incremental and results_dir is None:
+        raise ValueError("incremental validation keeps its watermarks in results_dir")
+    since: dict[str, str] = {}
+    if incremental:
+        marks_path = delta.watermark_file(Path(results_dir))  # type: ignore[arg-type]
+        marks = delta.read_watermarks(marks_path)
+        newest = delta.newest_loads(db_path, specs)
+        specs, since = delta.plan(specs, marks, newest)
+    results = _run_all(specs, db_path)
+    results = [dataclasses.replace(r, since_load_id=since.get(r.suite)) for r in results]
+    if incremental:
+        passed = {r.suite: newest[r.suite] for r in results if r.success and newest[r.suite]}
+        delta.write_watermarks(marks_path, marks | passed)
+    if results_dir is not None:
+        write_results(results, Path(results_dir))
+    return results
+
+
+def _run_all(specs: Sequence[SuiteSpec], db_path: Path) -> list[SuiteResult]:
     gx = gx_duckdb.import_gx()
     context = gx_duckdb.ephemeral_context(gx)
     try:
@@ -72,12 +98,9 @@ def run_suites(
             f"cannot open the warehouse read-only ({db_path}): {_first_line(cause)}"
         ) from exc
     try:
-        results = [_run_one(gx, datasource, spec) for spec in specs]
+        return [_run_one(gx, datasource, spec) for spec in specs]
     finally:
         gx_duckdb.close_datasource(datasource)
-    if results_dir is not None:
-        write_results(results, Path(results_dir))
-    return results
 
 
 def _run_one(gx: Any, datasource: Any, spec: SuiteSpec) -> SuiteResult:
