@@ -134,9 +134,9 @@ def test_a_table_older_than_its_watermark_or_without_load_ids_is_read_whole(tmp_
     assert delta.plan([mart], {"marts__x": LOAD_1}, {"marts__x": None}) == ([mart], {})
 
 
-def test_only_row_and_key_rules_are_narrowed():
+def test_row_key_and_column_name_rules_are_narrowed():
     narrowed = delta.delta_suite(_suite(), LOAD_1)
     queries = {e.key: e.query for e in narrowed.expectations}
-    assert queries[COLUMNS] is None  # table-level: the relation as is
     assert f"\"_dlt_load_id\" > '{LOAD_1}'" in queries[RANGE]
-    assert "exists" in queries[UNIQUE] and "is not distinct from" in queries[UNIQUE]
+    assert queries[COLUMNS] == queries[RANGE]  # the same columns: one batch for both
+    assert queries[UNIQUE].startswith('select "id" from') and " in (select " in queries[UNIQUE]
