@@ -12,8 +12,10 @@ What keeps GX's own cost per expectation down (measured in `benchmarks/bench_qua
   only the failed non-sensitive expectations of a group run again with `DETAIL_FORMAT` for up
   to five offending values (a clean warehouse pays nothing for detail it would not show);
 - `gx_duckdb.configuration_cache()` around each validation (GX recomputes a property per read);
-- each group's query asset is removed after use, so the in-memory context GX re-serialises on
-  every asset change stays one asset long instead of growing with every suite.
+- no YAML copy of the ephemeral context's config on each asset change
+  (`gx_duckdb.ephemeral_context`), and each group's query asset is removed after use, so GX,
+  which rebuilds every asset's connector on each change, never holds more than one.
+Nightly deltas: `incremental=True` narrows row-local rules to newer loads (`quality.delta`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from quality import delta, gx_duckdb
 from quality.report import write_results
@@ -75,7 +79,12 @@ def run_suites(
     if incremental:
         marks_path = delta.watermark_file(Path(results_dir))  # type: ignore[arg-type]
         marks = delta.read_watermarks(marks_path)
-        newest = delta.newest_loads(db_path, specs)
+        try:
+            newest = delta.newest_loads(db_path, specs)
+        except duckdb.Error as exc:
+            raise RuntimeError(
+                f"cannot open the warehouse read-only ({db_path}): {_first_line(exc)}"
+            ) from exc
         specs, since = delta.plan(specs, marks, newest)
     results = _run_all(specs, db_path)
     results = [dataclasses.replace(r, since_load_id=since.get(r.suite)) for r in results]

@@ -140,3 +140,14 @@ def test_row_key_and_column_name_rules_are_narrowed():
     assert f"\"_dlt_load_id\" > '{LOAD_1}'" in queries[RANGE]
     assert queries[COLUMNS] == queries[RANGE]  # the same columns: one batch for both
     assert queries[UNIQUE].startswith('select "id" from') and " in (select " in queries[UNIQUE]
+
+
+def test_a_warehouse_locked_by_a_writer_is_the_same_clear_error(tmp_path):
+    db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
+    # A writer in this process: DuckDB refuses a read-only open of the same file.
+    writer = duckdb.connect(str(db))
+    try:
+        with pytest.raises(RuntimeError, match="cannot open the warehouse read-only"):
+            _run(db, results)
+    finally:
+        writer.close()
