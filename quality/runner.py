@@ -7,6 +7,8 @@ no table is loaded into pandas. One GX context and one datasource (engine) serve
 of a `run_suites` call, and the file is released when it returns.
 
 What keeps GX's own cost per expectation down (measured in `benchmarks/bench_quality.py`):
+- uniqueness is screened with GX's aggregate form first (`SCREENS`), re-validated only if the
+  screen fails;
 - counts first: every expectation runs with `COUNTS_FORMAT` (BASIC, no offending values), so
   GX neither builds SUMMARY's unexpected-index metrics nor scans a column for sample values;
   only the failed non-sensitive expectations of a group run again with `DETAIL_FORMAT` for up
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,20 @@ COUNTS_FORMAT: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_c
 #: values (trimmed again per column by `quality.results`).
 DETAIL_FORMAT: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": SAMPLE_SIZE}
 GX_SEVERITY = {"error": "critical", "warn": "warning"}
+
+#: First-pass stand-ins GX computes as one aggregate bundled with the table's other counts.
+#: `ExpectColumnValuesToBeUnique` on SQL is a window `count(*) over (partition by col)` per
+#: column, the costliest query of a raw suite; GX's unique-proportion rule is
+#: `count(distinct col) / non-null rows`, which is 1.0 exactly when the non-null values are
+#: unique (and 0 for an empty column). A screen that passes is the verdict; one that fails is
+#: validated again as the real expectation, whose result (counts, offending values) is
+#: reported, so pass/fail is always the real expectation's.
+SCREENS: dict[str, Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]] = {
+    "ExpectColumnValuesToBeUnique": lambda kw: (
+        "ExpectColumnProportionOfUniqueValuesToBeBetween",
+        {"column": kw["column"], "min_value": 1.0},
+    ),
+}
 
 
 def run_suite(spec: SuiteSpec, db_path: Path, results_dir: Path | None = None) -> SuiteResult:
@@ -140,10 +156,13 @@ def _run_group(
         return _all_failed(group, exc)
     try:
         batch = asset.add_batch_definition_whole_table("all").get_batch()
-        results = _validate(gx, batch, name, group, range(len(group)), COUNTS_FORMAT)
-        detail = [i for i, r in results.items() if _wants_detail(r, group[i])]
-        if detail:
-            results |= _validate(gx, batch, f"{name}__detail", group, detail, DETAIL_FORMAT)
+        results = _validate(gx, batch, name, group, range(len(group)), COUNTS_FORMAT, True)
+        again = [i for i, r in results.items() if _second_pass(r, group[i])]
+        for fmt in (DETAIL_FORMAT, COUNTS_FORMAT):
+            # Offending values for what may show them; counts only for sensitive columns.
+            part = [i for i in again if (fmt is COUNTS_FORMAT) == group[i].sensitive]
+            if part:
+                results |= _validate(gx, batch, f"{name}__again", group, part, fmt, False)
     except Exception as exc:
         return _all_failed(group, exc)
     finally:
@@ -158,17 +177,24 @@ def _validate(
     group: list[ExpectationSpec],
     indexes: Sequence[int] | range,
     result_format: dict[str, Any],
+    screen: bool,
 ) -> dict[int, Any]:
     """GX results of `group[i]` for each i in `indexes`, validated in one suite on `batch`."""
-    suite = gx.ExpectationSuite(name=name, expectations=[_build(gx, group[i], i) for i in indexes])
+    expectations = [_build(gx, group[i], i, screen) for i in indexes]
+    suite = gx.ExpectationSuite(name=name, expectations=expectations)
     with gx_duckdb.configuration_cache():
         validation = batch.validate(suite, result_format=result_format)
     return {int(r.expectation_config.meta["quality_index"]): r for r in validation.results}
 
 
-def _wants_detail(result: Any, spec: ExpectationSpec) -> bool:
-    """A failed count that offending values would explain (never for sensitive columns)."""
-    if result.success or spec.sensitive:
+def _second_pass(result: Any, spec: ExpectationSpec) -> bool:
+    """Validate again: a failed screen (for the real verdict), or a failed count that
+    offending values would explain (never for sensitive columns)."""
+    if result.success:
+        return False
+    if spec.kind in SCREENS:
+        return True
+    if spec.sensitive:
         return False
     counts = result.result or {}
     return bool(counts.get("unexpected_count")) and error_text(result.exception_info, spec) is None
@@ -201,10 +227,13 @@ def as_select(query: str) -> str:
     return f"select * from (\n{query}\n) as check_rows"
 
 
-def _build(gx: Any, spec: ExpectationSpec, index: int) -> Any:
-    expectation_class = getattr(gx.expectations, spec.kind)
+def _build(gx: Any, spec: ExpectationSpec, index: int, screen: bool) -> Any:
+    kind, kwargs = spec.kind, spec.kwargs
+    if screen and kind in SCREENS:
+        kind, kwargs = SCREENS[kind](kwargs)
+    expectation_class = getattr(gx.expectations, kind)
     return expectation_class(
-        **spec.kwargs,
+        **kwargs,
         severity=GX_SEVERITY[spec.severity],
         meta={"quality_index": index, "quality_key": spec.key},
     )
