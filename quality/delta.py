@@ -17,6 +17,10 @@ next run needs to look only at rows with a newer load id. Which rows each expect
 Key-local is exact: the rows up to the watermark had unique keys, so any duplicate now has at
 least one newer row, and both rows of it carry a key that occurs among the newer rows.
 
+Load ids are dlt's `<unix seconds>.<fraction>` strings; compared as text they order like their
+times (ten-digit seconds until the year 2286), and DuckDB's per-row-group min/max of the column
+lets a delta skip the older row groups.
+
 The watermark only moves when the whole suite passed; after a failure the next run validates
 from the same watermark again, so a failing row keeps failing until it is fixed. A table whose
 newest load id is older than its watermark (the warehouse was rebuilt from older data) or a
