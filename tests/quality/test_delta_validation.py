@@ -78,7 +78,7 @@ def test_first_run_reads_everything_and_sets_the_watermark(tmp_path):
     assert [doc["suite"] for doc in load_results(results)] == ["raw_test__items"]
 
 
-def test_a_delta_reads_new_rows_and_the_rows_sharing_their_keys(tmp_path):
+def test_a_delta_reads_new_rows_for_row_rules_and_the_whole_table_for_keys(tmp_path):
     db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
     _run(db, results)
     _load_2(db)
@@ -88,7 +88,7 @@ def test_a_delta_reads_new_rows_and_the_rows_sharing_their_keys(tmp_path):
     assert out_of_range.observed["element_count"] == 2  # only load 2's rows
     assert out_of_range.observed["unexpected_sample"] == [99]
     duplicate = second.result_for(UNIQUE)
-    assert duplicate.observed["element_count"] == 3  # 101, and both rows with id 7
+    assert duplicate.observed["element_count"] == 102  # uniqueness: the whole table
     assert duplicate.observed["unexpected_sample"] == [7, 7]
     assert second.result_for(COLUMNS).success
     # Failed: the watermark stays, so the next run finds the same failures again.
@@ -134,12 +134,12 @@ def test_a_table_older_than_its_watermark_or_without_load_ids_is_read_whole(tmp_
     assert delta.plan([mart], {"marts__x": LOAD_1}, {"marts__x": None}) == ([mart], {})
 
 
-def test_row_key_and_column_name_rules_are_narrowed():
+def test_row_and_column_name_rules_are_narrowed_uniqueness_is_not():
     narrowed = delta.delta_suite(_suite(), LOAD_1)
     queries = {e.key: e.query for e in narrowed.expectations}
     assert f"\"_dlt_load_id\" > '{LOAD_1}'" in queries[RANGE]
     assert queries[COLUMNS] == queries[RANGE]  # the same columns: one batch for both
-    assert queries[UNIQUE].startswith('select "id" from') and " in (select " in queries[UNIQUE]
+    assert queries[UNIQUE] is None  # table-level: the relation as is
 
 
 def test_a_warehouse_locked_by_a_writer_is_the_same_clear_error(tmp_path):
