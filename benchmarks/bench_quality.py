@@ -6,6 +6,12 @@ fresh process so peak memory is comparable:
 - pandas (the baseline GX documents for DuckDB): read the table into a DataFrame, validate it.
 Printed: seconds (GX import excluded), peak RSS, and the ratios pandas / sql.
 Rows: `MEDSPA_BENCH_QUALITY_ROWS` (default 1,000,000).
+
+With `MEDSPA_BENCH_QUALITY_WAREHOUSE=<warehouse.duckdb>` (e.g. a demo run's), every raw and mart
+suite also runs through the pipeline's GX runner and as the same expectations in plain SQL
+(`plain_sql_failures`), each in a fresh process with GX imported first: wall and CPU of both,
+their ratio, whether both found the same failures, and GX's own cost per expectation
+((GX CPU - plain SQL CPU) / expectations).
 """
 
 from __future__ import annotations
@@ -204,7 +210,37 @@ def _measure(route: str, db_path: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def gx_against_plain_sql(warehouse: Path) -> dict[str, float]:
+    """Every suite through GX and as plain SQL on `warehouse`; figures of both, printed."""
+    from benchmarks import _goal_steps as steps
+
+    n = sum(len(s.expectations) for s in all_suites())
+    gx, sql = steps.gx_suites(warehouse), steps.plain_sql_suites(warehouse)
+    for name, m in (("GX suites", gx), ("plain SQL", sql)):
+        print(
+            f"{name:10} wall {m['wall_s']:6.2f} s  cpu {m['cpu_s']:6.2f} s  "
+            f"peak {m['peak_mb']:5.0f} MB  failed expectations {len(m['result'])}"
+        )
+    figures = {
+        "expectations": n,
+        "wall_ratio": gx["wall_s"] / sql["wall_s"],
+        "cpu_ratio": gx["cpu_s"] / sql["cpu_s"],
+        "gx_ms_per_expectation": 1000 * (gx["cpu_s"] - sql["cpu_s"]) / n,
+        "same_failures": gx["result"] == sql["result"],
+    }
+    print(
+        f"GX / plain SQL: wall {figures['wall_ratio']:.2f}x, cpu {figures['cpu_ratio']:.2f}x; "
+        f"GX's own cost {figures['gx_ms_per_expectation']:.1f} ms CPU per expectation "
+        f"({n} expectations); same failures: {'yes' if figures['same_failures'] else 'NO'}"
+    )
+    return figures
+
+
 def main() -> None:
+    warehouse = os.environ.get("MEDSPA_BENCH_QUALITY_WAREHOUSE")
+    if warehouse:
+        print(f"all suites on {warehouse}")
+        gx_against_plain_sql(Path(warehouse))
     with tempfile.TemporaryDirectory(prefix="bench_quality_") as tmp:
         db_path = Path(tmp) / "warehouse.duckdb"
         started = time.perf_counter()

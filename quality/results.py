@@ -53,6 +53,9 @@ class SuiteResult:
     severity: str | None
     expectations: list[ExpectationResult] = field(default_factory=list)
     elapsed_seconds: float = 0.0
+    #: Set on an incremental run: row-local rules read only rows loaded after this load id
+    #: (`quality.delta`); None means the whole relation was read.
+    since_load_id: str | None = None
 
     @property
     def failures(self) -> list[ExpectationResult]:

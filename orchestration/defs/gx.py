@@ -4,6 +4,8 @@ Suites are plain data (`quality.spec.SuiteSpec`), listed without importing GX; t
 (`quality.runner.run_suite`) imports GX (~9 s) only when a check actually executes. A suite
 blocks downstream assets when it holds an expectation of severity `error`; a failed run of it
 reports ERROR when an error-level expectation failed, WARN when only warnings did.
+Runs are incremental: once a raw suite has passed, later runs validate its row-local rules
+on the rows loaded since (`quality.delta`), which keeps a nightly delta's checks short.
 """
 
 import re
@@ -57,6 +59,8 @@ def to_check_result(suite: Any, result: Any) -> dg.AssetCheckResult:
             "expectations": len(result.expectations),
             "failed_expectations": failed,
             "elapsed_seconds": round(float(result.elapsed_seconds), 2),
+            # row-local rules read the rows loaded after this load (`quality.delta`)
+            "validated_since_load": result.since_load_id or "all rows",
         },
     )
 
@@ -72,7 +76,9 @@ def build_gx_check(name: str, suites: Sequence[Any]) -> dg.AssetChecksDefinition
         settings = medspa.settings(context)
         selected = sorted(k.name for k in context.selected_asset_check_keys)
         specs = [by_name[n] for n in selected]
-        results = run_suites(specs, settings.warehouse_path, settings.quality_dir)
+        # Incremental: a suite that passed before reads only rows loaded since (nightly
+        # deltas); `quality.delta` says which rules read which rows.
+        results = run_suites(specs, settings.warehouse_path, settings.quality_dir, incremental=True)
         for suite, result in zip(specs, results, strict=True):
             yield to_check_result(suite, result)
 

@@ -1,0 +1,134 @@
+"""Nightly deltas: validate the rows loaded since the last clean validation, not whole tables.
+
+A raw table's rows carry the `_dlt_load_id` of the load that wrote them; a merge rewrites a
+changed row with the new load's id. Once a suite has passed on a table, the rows loaded up to
+then (its *watermark*, the table's newest load id at that validation) are known good, so the
+next run needs to look only at rows with a newer load id. Which rows each expectation reads:
+
+- row-local (a row passes or fails on its own: not null, in set, between, pair A >= B):
+  the rows loaded after the watermark;
+- column names (contract columns exist): the new rows' `select *`, whose columns are the
+  table's columns;
+- table-level (primary key unique, column types from `information_schema`, anything with its
+  own query such as the mart checks): what they read on a full run.
+
+Uniqueness (primary keys, single or compound) is table-level here: a new row can duplicate an
+old one. Reading only the key columns of the rows that share a new key is exact too, but GX
+re-runs its query for each metric (row count, non-null count, distinct count), and each run
+repeats that semi-join over the whole key column; the uniqueness screen on the whole table
+(`quality.runner.SCREENS`) is one `count(distinct)`; on the medium demo chain the semi-join
+form cost more.
+
+Load ids are dlt's `<unix seconds>.<fraction>` strings; compared as text they order like their
+times (ten-digit seconds until the year 2286), and DuckDB's per-row-group min/max of the column
+lets a delta skip the older row groups.
+
+The watermark only moves when the whole suite passed; after a failure the next run validates
+from the same watermark again, so a failing row keeps failing until it is fixed. A table whose
+newest load id is older than its watermark (the warehouse was rebuilt from older data) or a
+table without `_dlt_load_id` (marts) is validated whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+
+from quality.spec import SuiteSpec
+from safeio.private import private_dir
+from safeio.sqlquote import quote_ident, sql_str
+
+LOAD_ID = "_dlt_load_id"
+ROW_LOCAL_KINDS = frozenset(
+    {
+        "ExpectColumnValuesToNotBeNull",
+        "ExpectColumnValuesToBeNull",
+        "ExpectColumnValuesToBeInSet",
+        "ExpectColumnValuesToBeBetween",
+        "ExpectColumnPairValuesAToBeGreaterThanB",
+    }
+)
+#: Rules on the relation's column *names*: the new rows' `select *` has the same columns, so
+#: they ride along with the row-local rules (one GX batch fewer per table).
+COLUMN_NAME_KINDS = frozenset({"ExpectTableColumnsToMatchSet"})
+
+
+def watermark_file(results_dir: Path) -> Path:
+    """Where the watermarks live: beside the results, not a `*.json` the report would read."""
+    return Path(results_dir) / "_state" / "validated_loads.json"
+
+
+def read_watermarks(path: Path) -> dict[str, str]:
+    """Suite name -> load id validated clean up to; empty when none (or unreadable)."""
+    try:
+        marks = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return {str(k): str(v) for k, v in marks.items()} if isinstance(marks, dict) else {}
+
+
+def write_watermarks(path: Path, marks: Mapping[str, str]) -> None:
+    """Replace the watermark file atomically (a crash mid-write must not lose every mark)."""
+    path = Path(path)
+    private_dir(path.parent)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(marks.items())), indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def newest_loads(db_path: Path, specs: Iterable[SuiteSpec]) -> dict[str, str | None]:
+    """Suite name -> its table's newest `_dlt_load_id` (None: empty, or no such column)."""
+    specs = list(specs)
+    newest: dict[str, str | None] = {}
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        loaded = {
+            (schema, table)
+            for schema, table in con.execute(
+                "select table_schema, table_name from information_schema.columns "
+                "where column_name = ?",
+                [LOAD_ID],
+            ).fetchall()
+        }
+        for spec in specs:
+            schema, table = spec.relation.split(".", 1)
+            if (schema, table) not in loaded:
+                newest[spec.name] = None
+                continue
+            relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+            row = con.execute(f"select max({quote_ident(LOAD_ID)}) from {relation}").fetchone()
+            newest[spec.name] = row[0] if row else None
+    return newest
+
+
+def delta_suite(spec: SuiteSpec, since: str) -> SuiteSpec:
+    """`spec` reading only what changed after load `since` (see the module docstring)."""
+    schema, table = spec.relation.split(".", 1)
+    relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+    newer = f"{quote_ident(LOAD_ID)} > {sql_str(since)}"
+    new_rows = f"select * from {relation} where {newer}"
+    expectations = []
+    for exp in spec.expectations:
+        if exp.query is None and exp.kind in ROW_LOCAL_KINDS | COLUMN_NAME_KINDS:
+            exp = dataclasses.replace(exp, query=new_rows)
+        expectations.append(exp)
+    return dataclasses.replace(spec, expectations=tuple(expectations))
+
+
+def plan(
+    specs: Iterable[SuiteSpec], marks: Mapping[str, str], newest: Mapping[str, str | None]
+) -> tuple[list[SuiteSpec], dict[str, str]]:
+    """The suites to run (delta where a valid watermark exists) and the watermark each used."""
+    planned, since = [], {}
+    for spec in specs:
+        mark, top = marks.get(spec.name), newest.get(spec.name)
+        if mark is not None and top is not None and top >= mark:
+            planned.append(delta_suite(spec, mark))
+            since[spec.name] = mark
+        else:
+            planned.append(spec)
+    return planned, since

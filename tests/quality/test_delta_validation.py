@@ -1,0 +1,153 @@
+"""Incremental validation: after a clean run, row-local rules read only newer loads.
+
+One table, hand-made loads: load 1 holds ids 1..100 (clean). Load 2 adds id 101 with an
+out-of-range quantity and a second row with id 7 (a duplicate of a load-1 key).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from quality import delta
+from quality.report import load_results
+from quality.runner import run_suites
+from quality.spec import ExpectationSpec, SuiteSpec
+
+pytestmark = pytest.mark.xdist_group("quality_gx")
+
+LOAD_1, LOAD_2 = "1796000000.5", "1796086400.25"
+UNIQUE, RANGE, COLUMNS = (
+    "ExpectColumnValuesToBeUnique:id",
+    "ExpectColumnValuesToBeBetween:qty",
+    "ExpectTableColumnsToMatchSet",
+)
+
+
+def _suite() -> SuiteSpec:
+    return SuiteSpec(
+        name="raw_test__items",
+        relation="raw_test.items",
+        expectations=(
+            ExpectationSpec(
+                "ExpectTableColumnsToMatchSet",
+                {"column_set": ["id", "qty"], "exact_match": False},
+                "error",
+                "columns",
+            ),
+            ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": "id"}, "error", "pk", "id"),
+            ExpectationSpec(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "qty", "min_value": 0, "max_value": 10},
+                "error",
+                "range",
+                "qty",
+            ),
+        ),
+    )
+
+
+def _db(path: Path) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw_test")
+        con.execute(
+            "create table raw_test.items as select range + 1 as id, range % 10 as qty, "
+            f"'{LOAD_1}' as _dlt_load_id from range(100)"
+        )
+    return path
+
+
+def _load_2(path: Path) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"insert into raw_test.items values (101, 99, '{LOAD_2}'), (7, 3, '{LOAD_2}')")
+
+
+def _run(db: Path, results: Path):
+    return run_suites([_suite()], db, results, incremental=True)[0]
+
+
+def test_first_run_reads_everything_and_sets_the_watermark(tmp_path):
+    db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
+    first = _run(db, results)
+    assert first.success and first.since_load_id is None
+    assert first.result_for(RANGE).observed["element_count"] == 100
+    assert delta.read_watermarks(delta.watermark_file(results)) == {"raw_test__items": LOAD_1}
+    # The watermark file is no suite result: the report and the serving copy never read it.
+    assert [doc["suite"] for doc in load_results(results)] == ["raw_test__items"]
+
+
+def test_a_delta_reads_new_rows_for_row_rules_and_the_whole_table_for_keys(tmp_path):
+    db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
+    _run(db, results)
+    _load_2(db)
+    second = _run(db, results)
+    assert second.since_load_id == LOAD_1 and not second.success
+    out_of_range = second.result_for(RANGE)
+    assert out_of_range.observed["element_count"] == 2  # only load 2's rows
+    assert out_of_range.observed["unexpected_sample"] == [99]
+    duplicate = second.result_for(UNIQUE)
+    assert duplicate.observed["element_count"] == 102  # uniqueness: the whole table
+    assert duplicate.observed["unexpected_sample"] == [7, 7]
+    assert second.result_for(COLUMNS).success
+    # Failed: the watermark stays, so the next run finds the same failures again.
+    assert delta.read_watermarks(delta.watermark_file(results)) == {"raw_test__items": LOAD_1}
+    third = _run(db, results)
+    assert third.since_load_id == LOAD_1
+    assert {e.key for e in third.failures} == {UNIQUE, RANGE}
+
+
+def test_the_watermark_moves_once_the_delta_is_clean(tmp_path):
+    db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
+    _run(db, results)
+    _load_2(db)
+    _run(db, results)
+    with duckdb.connect(str(db)) as con:
+        con.execute("update raw_test.items set qty = 9 where id = 101")
+        con.execute(f"delete from raw_test.items where id = 7 and _dlt_load_id = '{LOAD_2}'")
+    fixed = _run(db, results)
+    assert fixed.success and fixed.since_load_id == LOAD_1
+    assert delta.read_watermarks(delta.watermark_file(results)) == {"raw_test__items": LOAD_2}
+
+
+def test_the_delta_finds_what_a_full_run_finds(tmp_path):
+    db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
+    _run(db, results)
+    _load_2(db)
+    incremental = _run(db, results)
+    full = run_suites([_suite()], db)[0]
+    assert full.since_load_id is None
+    assert {e.key for e in incremental.failures} == {e.key for e in full.failures}
+
+
+def test_a_table_older_than_its_watermark_or_without_load_ids_is_read_whole(tmp_path):
+    db = _db(tmp_path / "w.duckdb")
+    newest = delta.newest_loads(db, [_suite()])
+    assert newest == {"raw_test__items": LOAD_1}
+    planned, since = delta.plan([_suite()], {"raw_test__items": LOAD_2}, newest)
+    assert since == {} and planned == [_suite()]
+    mart = SuiteSpec("marts__x", "main.x", ())
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table main.x as select 1 as a")
+    assert delta.newest_loads(db, [mart]) == {"marts__x": None}
+    assert delta.plan([mart], {"marts__x": LOAD_1}, {"marts__x": None}) == ([mart], {})
+
+
+def test_row_and_column_name_rules_are_narrowed_uniqueness_is_not():
+    narrowed = delta.delta_suite(_suite(), LOAD_1)
+    queries = {e.key: e.query for e in narrowed.expectations}
+    assert f"\"_dlt_load_id\" > '{LOAD_1}'" in queries[RANGE]
+    assert queries[COLUMNS] == queries[RANGE]  # the same columns: one batch for both
+    assert queries[UNIQUE] is None  # table-level: the relation as is
+
+
+def test_a_warehouse_locked_by_a_writer_is_the_same_clear_error(tmp_path):
+    db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
+    # A writer in this process: DuckDB refuses a read-only open of the same file.
+    writer = duckdb.connect(str(db))
+    try:
+        with pytest.raises(RuntimeError, match="cannot open the warehouse read-only"):
+            _run(db, results)
+    finally:
+        writer.close()
