@@ -151,3 +151,18 @@ def test_jsonl_values_arrive_as_text_with_line_numbers(tmp_path, blank_line):
     assert rows[0][1] in ("1.50", "1.5")  # numbers as text: the validator types them
     assert rows[0][2:4] == ("true", '{"k":1}')
     assert rows[1][1:4] == (None, None, None)
+
+
+def test_jsonl_key_first_seen_beyond_the_sampled_lines_is_still_read(tmp_path):
+    """The key list is taken from the first lines, then checked against the whole file: a
+    drift column that starts after DuckDB's sample (20,480 lines) keeps its values."""
+    lines = [f'{{"id": "r{i}", "amount": "1.00"}}' for i in range(25_000)]
+    lines.append('{"id": "late", "note": "x", "amount": "2.00"}')
+    path = write(tmp_path, "pms/x/e1.jsonl", "\n".join(lines) + "\n")
+    con = duckdb.connect()
+    raw = read_file(con, LandingFile("pms", "x", "e1", path, "pms/x/e1.jsonl", "jsonl"), "t")
+    assert raw.columns == ["id", "amount", "note"]
+    assert raw.rows_read == 25_001
+    assert con.execute("select note, __row from t where note is not null").fetchall() == [
+        ("x", 25_001)
+    ]
