@@ -7,12 +7,14 @@ types and keys; the data-type contract is frozen, so a value of another type fai
 instead of growing a `__v_text` variant column. The rows are already typed and filtered by
 `ingestion.merge`, so dlt's merge never needs to decide who wins.
 
-How the rows reach dlt: DuckDB writes each table's winners to one Parquet file (with dlt's
-`_dlt_load_id`, read from the load package being extracted) and dlt imports that file into
-its load package as it is (`dlt.mark.with_file_import`), then loads it with its own
-`INSERT ... SELECT * FROM read_parquet(...)`. Handing dlt arrow tables instead cost a copy
-out of DuckDB, pyarrow writing Parquet, the normaliser rewriting it to add the load id, and
-the rows crossing into Python: about two thirds of a full load's time.
+How the rows reach dlt: DuckDB copies each table's winners once into a table of an
+in-memory database attached to the warehouse's instance (`STAGE`; dlt's cursors are other
+connections of that instance, so they see it, unlike our temp tables), and dlt gets a SQL
+model job (`dlt.mark.with_file_import` of a `.model` file: one SELECT of those columns plus
+its load id as `_dlt_load_id`, no row values). dlt's loader runs it as `INSERT ... SELECT`
+inside DuckDB, and merges from there when keys are stored. No row crosses into Python or
+through a file: writing the winners to Parquet and reading them back cost about a tenth of
+a full load, and handing dlt arrow tables before that about two thirds.
 """
 
 from __future__ import annotations
@@ -110,6 +112,10 @@ def file_hints(table: Table, columns: list[str]) -> dict[str, dict[str, Any]]:
     return hints
 
 
+#: The in-memory database the winners are staged in for dlt (attached once per connection).
+STAGE = "__medspa_stage"
+
+
 def load_system(
     con: duckdb.DuckDBPyConnection,
     pipelines_dir: Path,
@@ -131,65 +137,83 @@ def load_system(
 
     exports = private_dir(pipelines_dir / "exports" / system)
     order = {table: file_columns(table, _columns_of(con, plan)) for table, plan in plans.items()}
-    resources = [
-        dlt.resource(
-            _parquet_of(con, table, plan, order[table], exports),
-            name=table.name,
-            # No winning key stored yet: appending is the same result without dlt's
-            # staging copy and delete (most of a first load's cost).
-            write_disposition="append" if plan.append_only else "merge",
-            primary_key=list(table.primary_key),
-            columns=file_hints(table, order[table]),
-            schema_contract={"tables": "evolve", "columns": "evolve", "data_type": "freeze"},
-        )
-        for table, plan in plans.items()
-    ]
-    pipeline = dlt.pipeline(
-        pipeline_name=f"medspa_raw_{system}",
-        destination=dlt.destinations.duckdb(DuckDbCredentials(con)),
-        dataset_name=f"raw_{system}",
-        pipelines_dir=str(private_dir(pipelines_dir)),
-        progress=None,
-    )
-    # A package left by a failed earlier run would be loaded instead of today's rows; its
-    # files were never recorded, so today's rows already include them: drop it.
-    pipeline.abort_packages()
+    staged: list[str] = []
     try:
-        with private_umask():
-            info = pipeline.run(resources)
-        info.raise_on_failed_jobs()
-    except Exception:
-        _abort_now(pipeline)
-        raise
+        resources = []
+        for table, plan in plans.items():
+            source = _stage(con, system, table, plan, order[table])
+            staged.append(source)
+            resources.append(
+                dlt.resource(
+                    _model_of(table, source, order[table], exports, plan.row_count),
+                    name=table.name,
+                    # No winning key stored yet: appending is the same result without dlt's
+                    # staging copy and delete (most of a first load's cost).
+                    write_disposition="append" if plan.append_only else "merge",
+                    primary_key=list(table.primary_key),
+                    columns=file_hints(table, order[table]),
+                    schema_contract={
+                        "tables": "evolve",
+                        "columns": "evolve",
+                        "data_type": "freeze",
+                    },
+                )
+            )
+        pipeline = dlt.pipeline(
+            pipeline_name=f"medspa_raw_{system}",
+            destination=dlt.destinations.duckdb(DuckDbCredentials(con)),
+            dataset_name=f"raw_{system}",
+            pipelines_dir=str(private_dir(pipelines_dir)),
+            progress=None,
+        )
+        # A package left by a failed earlier run would be loaded instead of today's rows; its
+        # files were never recorded, so today's rows already include them: drop it.
+        pipeline.abort_packages()
+        try:
+            with private_umask():
+                info = pipeline.run(resources)
+            info.raise_on_failed_jobs()
+        except Exception:
+            _abort_now(pipeline)
+            raise
+        finally:
+            purge_finished_packages(Path(pipeline.working_dir))
     finally:
-        purge_finished_packages(Path(pipeline.working_dir))
-        shutil.rmtree(exports, ignore_errors=True)  # the rows (PHI), written for the import
+        for source in staged:  # the rows (PHI) staged for dlt
+            con.execute(f"drop table if exists {source}")
+        shutil.rmtree(exports, ignore_errors=True)
     return str(info.loads_ids[0]) if info.loads_ids else ""
 
 
-def _parquet_of(
-    con: duckdb.DuckDBPyConnection, table: Table, plan: MergePlan, columns: list[str], folder: Path
+def _stage(
+    con: duckdb.DuckDBPyConnection, system: str, table: Table, plan: MergePlan, columns: list[str]
+) -> str:
+    """Copy the plan's winners (in `columns` order, no load id) into `STAGE`; its name."""
+    con.execute(f"attach if not exists ':memory:' as {STAGE}")
+    source = f"{STAGE}.main.{quote_ident(f'{system}__{table.name}')}"
+    cols = ", ".join(quote_ident(c) for c in columns if c != "_dlt_load_id")
+    con.execute(f"create or replace table {source} as select {cols} from ({plan.query})")
+    return source
+
+
+def _model_of(
+    table: Table, source: str, columns: list[str], folder: Path, rows: int
 ) -> Iterator[Any]:
-    """Yield the plan's winners as a Parquet file for dlt to import, written when dlt asks.
+    """Yield a SQL model job selecting the staged winners, written when dlt asks.
 
     Written lazily, during dlt's extract, because only then is the load id known; each row
-    carries it as `_dlt_load_id` (what dlt's normaliser would add to arrow rows).
+    gets it as `_dlt_load_id` (what dlt's normaliser would add to arrow rows).
     """
     import dlt
 
     load_id = dlt.current.load_package_state()["load_id"]
     cols = ", ".join(
-        f"{sql_str(load_id)}::varchar as _dlt_load_id" if c == "_dlt_load_id" else quote_ident(c)
+        f"{sql_str(load_id)} as _dlt_load_id" if c == "_dlt_load_id" else quote_ident(c)
         for c in columns
     )
-    select = f"select {cols} from ({plan.query})"
-    path = folder / f"{table.name}.parquet"
-    # Uncompressed: the file lives for one load, and skipping snappy saved ~15 % of the
-    # write and read CPU on a medium chain's biggest tables.
-    con.execute(
-        f"copy ({select}) to {sql_str(str(path))} (format parquet, compression uncompressed)"
-    )
-    yield dlt.mark.with_file_import(str(path), "parquet", plan.row_count)
+    path = folder / f"{table.name}.model"
+    path.write_text(f"dialect: duckdb\nselect {cols} from {source}\n", encoding="utf-8")
+    yield dlt.mark.with_file_import(str(path), "model", rows)
 
 
 def _columns_of(con: duckdb.DuckDBPyConnection, plan: MergePlan) -> list[str]:
