@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,17 +117,58 @@ def file_hints(table: Table, columns: list[str]) -> dict[str, dict[str, Any]]:
 STAGE = "__medspa_stage"
 
 
+@dataclass(frozen=True)
+class StagedTable:
+    """One table's winners copied into `STAGE` for dlt: where, in which column order, how many.
+
+    `append_only`: no winning key is stored yet, so dlt may append instead of merging.
+    """
+
+    table: Table
+    source: str
+    columns: list[str]
+    rows: int
+    append_only: bool
+
+
+def stage_system(
+    con: duckdb.DuckDBPyConnection, system: str, plans: dict[Table, MergePlan]
+) -> list[StagedTable]:
+    """Copy each plan's winners into `STAGE` with `con`, the connection that planned them.
+
+    The winners are a query over `con`'s temp tables, which no other connection sees; once
+    staged, the temp tables can go and dlt can load from any connection of the instance
+    (`load_system`), on another thread, while `con` prepares the next system.
+    """
+    staged: list[StagedTable] = []
+    try:
+        for table, plan in plans.items():
+            columns = file_columns(table, _columns_of(con, plan))
+            source = _stage(con, system, table, plan, columns)
+            staged.append(StagedTable(table, source, columns, plan.row_count, plan.append_only))
+    except BaseException:
+        drop_staged(con, staged)
+        raise
+    return staged
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection, staged: list[StagedTable]) -> None:
+    """Drop the staged copies (the rows are PHI; the stage is memory, spilled under data)."""
+    for entry in staged:
+        con.execute(f"drop table if exists {entry.source}")
+
+
 def load_system(
     con: duckdb.DuckDBPyConnection,
     pipelines_dir: Path,
     system: str,
-    plans: dict[Table, MergePlan],
+    staged: list[StagedTable],
 ) -> str:
-    """Merge each plan's winning rows into `raw_<system>`; return dlt's load id.
+    """Merge each staged table's winners into `raw_<system>`; return dlt's load id.
 
-    `con` is the loader's open connection, the one that planned the merge (the winners are
-    a query over its temp tables). dlt borrows cursors of it: no second open, no extra
-    checkpoint, the caller's limits.
+    `con` is a connection of the warehouse's DuckDB instance that only this call uses (it
+    may run on a thread of its own); dlt borrows cursors of it: no second open of the file,
+    no extra checkpoint, the loader's limits. The staged tables are dropped in any case.
 
     Raises whatever dlt raises when a load job fails; the caller records the failure.
     """
@@ -136,29 +178,20 @@ def load_system(
     from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
     exports = private_dir(pipelines_dir / "exports" / system)
-    order = {table: file_columns(table, _columns_of(con, plan)) for table, plan in plans.items()}
-    staged: list[str] = []
     try:
-        resources = []
-        for table, plan in plans.items():
-            source = _stage(con, system, table, plan, order[table])
-            staged.append(source)
-            resources.append(
-                dlt.resource(
-                    _model_of(table, source, order[table], exports, plan.row_count),
-                    name=table.name,
-                    # No winning key stored yet: appending is the same result without dlt's
-                    # staging copy and delete (most of a first load's cost).
-                    write_disposition="append" if plan.append_only else "merge",
-                    primary_key=list(table.primary_key),
-                    columns=file_hints(table, order[table]),
-                    schema_contract={
-                        "tables": "evolve",
-                        "columns": "evolve",
-                        "data_type": "freeze",
-                    },
-                )
+        resources = [
+            dlt.resource(
+                _model_of(entry, exports),
+                name=entry.table.name,
+                # No winning key stored yet: appending is the same result without dlt's
+                # staging copy and delete (most of a first load's cost).
+                write_disposition="append" if entry.append_only else "merge",
+                primary_key=list(entry.table.primary_key),
+                columns=file_hints(entry.table, entry.columns),
+                schema_contract={"tables": "evolve", "columns": "evolve", "data_type": "freeze"},
             )
+            for entry in staged
+        ]
         pipeline = dlt.pipeline(
             pipeline_name=f"medspa_raw_{system}",
             destination=dlt.destinations.duckdb(DuckDbCredentials(con)),
@@ -179,8 +212,7 @@ def load_system(
         finally:
             purge_finished_packages(Path(pipeline.working_dir))
     finally:
-        for source in staged:  # the rows (PHI) staged for dlt
-            con.execute(f"drop table if exists {source}")
+        drop_staged(con, staged)
         shutil.rmtree(exports, ignore_errors=True)
     return str(info.loads_ids[0]) if info.loads_ids else ""
 
@@ -196,9 +228,7 @@ def _stage(
     return source
 
 
-def _model_of(
-    table: Table, source: str, columns: list[str], folder: Path, rows: int
-) -> Iterator[Any]:
+def _model_of(entry: StagedTable, folder: Path) -> Iterator[Any]:
     """Yield a SQL model job selecting the staged winners, written when dlt asks.
 
     Written lazily, during dlt's extract, because only then is the load id known; each row
@@ -209,11 +239,11 @@ def _model_of(
     load_id = dlt.current.load_package_state()["load_id"]
     cols = ", ".join(
         f"{sql_str(load_id)} as _dlt_load_id" if c == "_dlt_load_id" else quote_ident(c)
-        for c in columns
+        for c in entry.columns
     )
-    path = folder / f"{table.name}.model"
-    path.write_text(f"dialect: duckdb\nselect {cols} from {source}\n", encoding="utf-8")
-    yield dlt.mark.with_file_import(str(path), "model", rows)
+    path = folder / f"{entry.table.name}.model"
+    path.write_text(f"dialect: duckdb\nselect {cols} from {entry.source}\n", encoding="utf-8")
+    yield dlt.mark.with_file_import(str(path), "model", entry.rows)
 
 
 def _columns_of(con: duckdb.DuckDBPyConnection, plan: MergePlan) -> list[str]:

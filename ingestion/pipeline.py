@@ -6,11 +6,15 @@ environment and imports neither of them.
 
 The order of work follows DuckDB's one-writer rule within one process: one DuckDB
 connection, opened once per run under the given limits, prepares everything (raw tables,
-what was seen before, reading, validating, merge planning), is handed to dlt to merge each
-system's winning rows (dlt borrows cursors of it instead of opening the file again; the
-winners are a query over this connection's temp tables, released once dlt loaded them),
-and records the bookkeeping. Opening and closing (checkpointing) the warehouse per step and
+what was seen before, reading, validating, merge planning), stages each system's winning
+rows for dlt, and records the bookkeeping; dlt borrows cursors of the same instance instead
+of opening the file again. Opening and closing (checkpointing) the warehouse per step and
 per system used to cost more than a nightly delta's rows.
+
+dlt merges one system on a worker thread while the main thread prepares the next: dlt's
+own Python (configuration, schema, state: about half a second a system) and its inserts
+overlap with DuckDB reading and validating the next system's files, on two cores. One
+system loads at a time, and a system's files are recorded only after its load committed.
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from ingestion.contract import Contract, Table, load_contract
-from ingestion.dlt_load import load_system
+from ingestion.dlt_load import StagedTable, load_system, stage_system
 from ingestion.duckdb_limits import DuckDBLimits
 from ingestion.hash_cache import HashCache
 from ingestion.landing import LandingScan, scan_landing
@@ -90,8 +95,9 @@ def ingest(
 ) -> LoadReport:
     """Load new extracts of `systems` (default: all) and report what happened per table.
 
-    Systems are loaded one after another (prepare, dlt, bookkeeping), so only one system's
-    rows are held in memory and a crash part-way keeps the systems already recorded.
+    Systems are loaded one after another (prepare, stage, dlt, bookkeeping; dlt's run of one
+    overlaps the next one's prepare), so at most two systems' rows are held in memory, and a
+    crash part-way keeps the systems already recorded.
     Every DuckDB connection (ours and dlt's) runs under `limits` (default: DuckDB limits
     spilling under the data dir); `progress(table, rows_read)` is called per table loaded.
     """
@@ -115,29 +121,23 @@ def ingest(
         history = delivered_tables(con)
         _check_required(con, contract, selected, scan, history, settings.landing_dir)
         seen = seen_files(con)
-        failed: set[str] = set()
         hashes = HashCache(settings.data_dir / ".landing_hashes.json")
-        for system in selected:
-            clock = time.perf_counter()
-            plans, records = _prepare_system(
-                con, contract, system, scan, seen, history, report, hashes
-            )
-            clock = _lap(report, "prepare", clock)
-            if plans and not _load(con, settings, system, plans, report):
-                failed.add(system)
-                records = [r for r in records if r.status != "loaded"]
-            for plan in plans.values():
-                release(con, plan.temp_prefixes)
-            clock = _lap(report, "dlt", clock)
-            if system not in failed:
-                for table in plans:
-                    drop_superseded(con, table)
-            record(con, report.load_id, records, now)
-            _lap(report, "bookkeeping", clock)
-            _summarise(report, records, failed)
-            if progress is not None:
-                for entry in (t for t in report.tables if t.system == system):
-                    progress(entry.qualified_name, entry.rows_read)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="medspa-dlt") as loader:
+            pending: _SystemLoad | None = None
+            for system in selected:
+                clock = time.perf_counter()
+                plans, records = _prepare_system(
+                    con, contract, system, scan, seen, history, report, hashes
+                )
+                _lap(report, "prepare", clock)
+                job = _SystemLoad(system, list(plans), records)
+                if plans:
+                    _submit(con, loader, settings, job, plans, report)
+                if pending is not None:
+                    _finish(con, pending, report, now, progress)
+                pending = job
+            if pending is not None:
+                _finish(con, pending, report, now, progress)
     hashes.save()
     _absences(report, contract, selected, settings.declared_systems)
     return report
@@ -239,23 +239,89 @@ def _check_required(
         raise MissingRequiredTablesError(missing, str(landing))
 
 
-def _load(
+@dataclass
+class _SystemLoad:
+    """One system's load in flight: its tables, file records and dlt's run (if any rows)."""
+
+    system: str
+    tables: list[Table]
+    records: list[FileRecord]
+    future: Future[tuple[str, float]] | None = None
+    error: str | None = None
+    staged: list[StagedTable] = field(default_factory=list)
+
+
+def _submit(
     con: duckdb.DuckDBPyConnection,
+    loader: ThreadPoolExecutor,
     settings: IngestSettings,
-    system: str,
+    job: _SystemLoad,
     plans: dict[Table, MergePlan],
     report: LoadReport,
-) -> bool:
-    """Run dlt for one system; on failure report it (its files stay unrecorded) and say so."""
+) -> None:
+    """Stage the system's winners, free its temp tables, and start dlt on the loader thread."""
+    clock = time.perf_counter()
     try:
-        report.dlt_load_ids[system] = load_system(con, settings.data_dir / ".dlt", system, plans)
-    except Exception as exc:  # dlt wraps many error types; none may stop other systems
+        job.staged = stage_system(con, job.system, plans)
+    except duckdb.Error as exc:
+        job.error = type(exc).__name__
+    finally:
+        for plan in plans.values():
+            release(con, plan.temp_prefixes)
+    _lap(report, "stage", clock)
+    if job.error is None:
+        # A connection only dlt's thread uses (a DuckDB connection is not shared by threads);
+        # it is of the same instance, so it sees the stage and the loader's limits.
+        job.future = loader.submit(_run_dlt, con.duplicate(), settings, job)
+
+
+def _run_dlt(
+    con: duckdb.DuckDBPyConnection, settings: IngestSettings, job: _SystemLoad
+) -> tuple[str, float]:
+    """dlt's run for one system (on the loader thread): its load id and seconds taken."""
+    clock = time.perf_counter()
+    try:
+        load_id = load_system(con, settings.data_dir / ".dlt", job.system, job.staged)
+    finally:
+        con.close()
+    return load_id, time.perf_counter() - clock
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    job: _SystemLoad,
+    report: LoadReport,
+    now: dt.datetime,
+    progress: Callable[[str, int], None] | None,
+) -> None:
+    """Wait for the system's dlt run, then record its files (only if its rows committed)."""
+    clock = time.perf_counter()
+    if job.future is not None:
+        try:
+            load_id, seconds = job.future.result()
+            report.dlt_load_ids[job.system] = load_id
+            # dlt's own time (overlapping the next prepare) and the time spent waiting on it
+            report.seconds["dlt"] = round(report.seconds.get("dlt", 0.0) + seconds, 3)
+        except Exception as exc:  # dlt wraps many error types; none may stop other systems
+            job.error = type(exc).__name__
+    clock = _lap(report, "dlt_wait", clock)
+    failed = set()
+    if job.error is not None:
         report.errors.append(
-            f"dlt could not merge into raw_{system} ({type(exc).__name__}); "
+            f"dlt could not merge into raw_{job.system} ({job.error}); "
             "its files were not recorded and will be retried on the next run"
         )
-        return False
-    return True
+        failed.add(job.system)
+        job.records = [r for r in job.records if r.status != "loaded"]
+    else:
+        for table in job.tables:
+            drop_superseded(con, table)
+    record(con, report.load_id, job.records, now)
+    _lap(report, "bookkeeping", clock)
+    _summarise(report, job.records, failed)
+    if progress is not None:
+        for entry in (t for t in report.tables if t.system == job.system):
+            progress(entry.qualified_name, entry.rows_read)
 
 
 def _summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -> None:
