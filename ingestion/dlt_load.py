@@ -43,6 +43,11 @@ _DLT_ENV = {
     # merge's staging tables would keep the last load's rows inside the warehouse.
     "LOAD__DELETE_COMPLETED_JOBS": "true",
     "LOAD__TRUNCATE_STAGING_DATASET": "true",
+    # dlt would read its state and schemas back from the warehouse before every run (a
+    # few queries and a schema rebuild per system, a tenth of a nightly delta). Nothing
+    # needs them: no incremental cursors, and the load step compares the schema with the
+    # tables DuckDB actually has, so a lost `.dlt` folder still loads the same rows.
+    "RESTORE_FROM_DESTINATION": "false",
 }
 
 

@@ -8,6 +8,8 @@ copy every row through Python or a file again. These tests fail on that, not on 
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from dlt.normalize.items_normalizers.arrow import ArrowItemsNormalizer
 from dlt.normalize.items_normalizers.file_import import FileImportNormalizer
@@ -103,3 +105,28 @@ def test_no_copy_of_the_rows_is_left_in_dlts_folder_or_the_stage(tmp_root, monke
     left = [p for p in (settings.data_dir / ".dlt").rglob("*") if p.is_file()]
     assert [p for p in left if p.suffix in (".parquet", ".model", ".jsonl", ".gz")] == []
     assert staged_after_load == [0]  # one system (pms) loaded, its staged winners dropped
+
+
+def test_a_lost_dlt_folder_still_merges_the_next_delta(tmp_root):
+    """dlt does not read its state back from the warehouse (`RESTORE_FROM_DESTINATION`): a
+    run whose `.dlt` folder is gone must still merge, add a drift column, and keep the rest."""
+    write_required(tmp_root / "landing")
+    settings = settings_for(tmp_root)
+    first = ingest(settings)
+    assert first.ok, first.errors
+    shutil.rmtree(settings.data_dir / ".dlt")
+    write(
+        tmp_root / "landing",
+        "pms/locations/2026-11-21.csv",
+        csv_text(
+            [*header("pms.locations"), "region"],
+            [{**location("L1", "Glow One B", "2026-11-02T00:00:00Z"), "region": "west"}],
+        ),
+    )
+    delta = ingest(settings)
+    assert delta.ok, delta.errors
+    assert delta.table("pms", "locations").rows_updated == 1
+    assert query(settings, "select location_id, name, region from raw_pms.locations") == [
+        ("L1", "Glow One B", "west")
+    ]
+    assert query(settings, "select count(*) from raw_pms.appointments") == [(1,)]
