@@ -181,6 +181,26 @@ def drop_temp(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
         con.execute(f"drop {kind} if exists {quote_ident(table_name)}")
 
 
+def drop_read(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """Drop what `read_file` made, once `validate` materialised everything it keeps.
+
+    The file's rows as text are the biggest thing a load holds; freeing them before the
+    merge and dlt's load keeps a chain-scale table from spilling to disk.
+    """
+    names = [raw.relation, f"{raw.relation}__parsed", f"{raw.relation}__vals", raw.rejects]
+    rows = con.execute(
+        """select view_name, 'view' from duckdb_views()
+        where temporary and list_contains(?, view_name)
+        union all
+        select table_name, 'table' from duckdb_tables()
+        where temporary and list_contains(?, table_name)
+        order by 2 desc""",
+        [names, names],
+    ).fetchall()
+    for name, kind in rows:
+        con.execute(f"drop {kind} if exists {quote_ident(name)}")
+
+
 def _newline_records(file: LandingFile) -> int:
     """Records in a file if every line is one: newlines, plus an unterminated last line."""
     count, last = 0, b"\n"
