@@ -14,7 +14,8 @@ per system used to cost more than a nightly delta's rows.
 dlt merges one system on a worker thread while the main thread prepares the next: dlt's
 own Python (configuration, schema, state: about half a second a system) and its inserts
 overlap with DuckDB reading and validating the next system's files, on two cores. One
-system loads at a time, and a system's files are recorded only after its load committed.
+system loads at a time, and a system's files are recorded only after its load committed
+(`ingestion.system_load`).
 """
 
 from __future__ import annotations
@@ -22,37 +23,35 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from ingestion.contract import Contract, Table, load_contract
-from ingestion.dlt_load import StagedTable, load_system, stage_system
 from ingestion.duckdb_limits import DuckDBLimits
 from ingestion.hash_cache import HashCache
 from ingestion.landing import LandingScan, scan_landing
-from ingestion.merge import MergePlan, drop_superseded
+from ingestion.merge import MergePlan
 from ingestion.meta import (
     FileRecord,
     delivered_tables,
     ensure_lineage_columns,
     has_rows,
-    record,
     seen_files,
 )
 from ingestion.prepare import prepare_table, release
 from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
 from ingestion.report import (
-    LOAD_FAILED,
     LOADED,
     NEVER_DELIVERED,
     NO_NEW_EXTRACT,
     LoadReport,
     TableReport,
 )
+from ingestion.system_load import SystemLoad, finish, lap, submit
 from safeio.private import private_file, private_umask
 
 
@@ -123,21 +122,21 @@ def ingest(
         seen = seen_files(con)
         hashes = HashCache(settings.data_dir / ".landing_hashes.json")
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="medspa-dlt") as loader:
-            pending: _SystemLoad | None = None
+            pending: SystemLoad | None = None
             for system in selected:
                 clock = time.perf_counter()
                 plans, records = _prepare_system(
                     con, contract, system, scan, seen, history, report, hashes
                 )
-                _lap(report, "prepare", clock)
-                job = _SystemLoad(system, list(plans), records)
+                lap(report, "prepare", clock)
+                job = SystemLoad(system, list(plans), records)
                 if plans:
-                    _submit(con, loader, settings, job, plans, report)
+                    submit(con, loader, settings.data_dir / ".dlt", job, plans, report)
                 if pending is not None:
-                    _finish(con, pending, report, now, progress)
+                    finish(con, pending, report, now, progress)
                 pending = job
             if pending is not None:
-                _finish(con, pending, report, now, progress)
+                finish(con, pending, report, now, progress)
     hashes.save()
     _absences(report, contract, selected, settings.declared_systems)
     return report
@@ -198,12 +197,6 @@ def _prepare_system(
     return plans, records
 
 
-def _lap(report: LoadReport, phase: str, since: float) -> float:
-    now = time.perf_counter()
-    report.seconds[phase] = round(report.seconds.get(phase, 0.0) + now - since, 3)
-    return now
-
-
 def _select(contract: Contract, systems: Sequence[str] | None) -> list[str]:
     if systems is None:
         return contract.systems
@@ -237,124 +230,6 @@ def _check_required(
             missing.append(name)
     if missing:
         raise MissingRequiredTablesError(missing, str(landing))
-
-
-@dataclass
-class _SystemLoad:
-    """One system's load in flight: its tables, file records and dlt's run (if any rows)."""
-
-    system: str
-    tables: list[Table]
-    records: list[FileRecord]
-    future: Future[tuple[str, float]] | None = None
-    error: str | None = None
-    staged: list[StagedTable] = field(default_factory=list)
-
-
-def _submit(
-    con: duckdb.DuckDBPyConnection,
-    loader: ThreadPoolExecutor,
-    settings: IngestSettings,
-    job: _SystemLoad,
-    plans: dict[Table, MergePlan],
-    report: LoadReport,
-) -> None:
-    """Stage the system's winners, free its temp tables, and start dlt on the loader thread."""
-    clock = time.perf_counter()
-    try:
-        job.staged = stage_system(con, job.system, plans)
-    except duckdb.Error as exc:
-        job.error = type(exc).__name__
-    finally:
-        for plan in plans.values():
-            release(con, plan.temp_prefixes)
-    _lap(report, "stage", clock)
-    if job.error is None:
-        # A connection only dlt's thread uses (a DuckDB connection is not shared by threads);
-        # it is of the same instance, so it sees the stage and the loader's limits.
-        job.future = loader.submit(_run_dlt, con.duplicate(), settings, job)
-
-
-def _run_dlt(
-    con: duckdb.DuckDBPyConnection, settings: IngestSettings, job: _SystemLoad
-) -> tuple[str, float]:
-    """dlt's run for one system (on the loader thread): its load id and seconds taken."""
-    clock = time.perf_counter()
-    try:
-        load_id = load_system(con, settings.data_dir / ".dlt", job.system, job.staged)
-    finally:
-        con.close()
-    return load_id, time.perf_counter() - clock
-
-
-def _finish(
-    con: duckdb.DuckDBPyConnection,
-    job: _SystemLoad,
-    report: LoadReport,
-    now: dt.datetime,
-    progress: Callable[[str, int], None] | None,
-) -> None:
-    """Wait for the system's dlt run, then record its files (only if its rows committed)."""
-    clock = time.perf_counter()
-    if job.future is not None:
-        try:
-            load_id, seconds = job.future.result()
-            report.dlt_load_ids[job.system] = load_id
-            # dlt's own time (overlapping the next prepare) and the time spent waiting on it
-            report.seconds["dlt"] = round(report.seconds.get("dlt", 0.0) + seconds, 3)
-        except Exception as exc:  # dlt wraps many error types; none may stop other systems
-            job.error = type(exc).__name__
-    clock = _lap(report, "dlt_wait", clock)
-    failed = set()
-    if job.error is not None:
-        report.errors.append(
-            f"dlt could not merge into raw_{job.system} ({job.error}); "
-            "its files were not recorded and will be retried on the next run"
-        )
-        failed.add(job.system)
-        job.records = [r for r in job.records if r.status != "loaded"]
-    else:
-        for table in job.tables:
-            drop_superseded(con, table)
-    record(con, report.load_id, job.records, now)
-    _lap(report, "bookkeeping", clock)
-    _summarise(report, job.records, failed)
-    if progress is not None:
-        for entry in (t for t in report.tables if t.system == job.system):
-            progress(entry.qualified_name, entry.rows_read)
-
-
-def _summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -> None:
-    for rec in records:
-        entry = report.table(rec.file.system, rec.file.table)
-        if rec.status == "error":
-            report.errors.append(
-                f"could not process {rec.refusal_reason}; it was not recorded and will be "
-                "retried on the next run"
-            )
-            continue
-        entry.rows_read += rec.rows_read
-        if rec.status == "refused":
-            entry.files_refused += 1
-            entry.refusals.append(rec.refusal_reason or rec.file.rel_path)
-            report.errors.append(f"refused {rec.refusal_reason}")
-            continue
-        entry.files_loaded += 1
-        entry.rows_inserted += rec.rows_inserted
-        entry.rows_updated += rec.rows_updated
-        entry.rows_unchanged += rec.rows_unchanged
-        entry.rows_quarantined += rec.rows_quarantined
-        entry.drift_columns += [c for c in rec.drift_columns if c not in entry.drift_columns]
-        if rec.rows_quarantined:
-            report.warnings.append(
-                f"{rec.file.rel_path}: {rec.rows_quarantined} row(s) quarantined "
-                "(raw_quarantine.rejected_rows)"
-            )
-        for column in rec.drift_columns:
-            report.warnings.append(f"{rec.file.rel_path}: schema drift, new column {column}")
-    for entry in report.tables:
-        if entry.system in failed and entry.state == LOADED and not entry.files_loaded:
-            entry.state = LOAD_FAILED
 
 
 def _absences(

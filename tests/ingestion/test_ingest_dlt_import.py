@@ -17,7 +17,7 @@ from dlt.normalize.items_normalizers.jsonl import JsonLItemsNormalizer
 from dlt.normalize.items_normalizers.model import ModelItemsNormalizer
 from ingest_fixtures import csv_text, header, location, query, settings_for, write, write_required
 
-from ingestion import pipeline
+from ingestion import system_load
 from ingestion.dlt_load import STAGE, load_system
 from ingestion.pipeline import ingest
 
@@ -98,7 +98,7 @@ def test_no_copy_of_the_rows_is_left_in_dlts_folder_or_the_stage(tmp_root, monke
         )
         return load_id
 
-    monkeypatch.setattr(pipeline, "load_system", load_and_look)
+    monkeypatch.setattr(system_load, "load_system", load_and_look)
     write_required(tmp_root / "landing")
     settings = settings_for(tmp_root)
     assert ingest(settings).ok
