@@ -15,7 +15,8 @@ from ingestion.contract import Table
 from ingestion.landing import LandingFile
 from ingestion.merge import MergePlan, plan_merge
 from ingestion.meta import FileRecord
-from ingestion.readers import FileRefused, drop_read, drop_temp, read_file
+from ingestion.readers import FileRefused, read_file
+from ingestion.temp_tables import drop_read, drop_temp
 from ingestion.validate import validate
 
 
