@@ -7,12 +7,14 @@ types and keys; the data-type contract is frozen, so a value of another type fai
 instead of growing a `__v_text` variant column. The rows are already typed and filtered by
 `ingestion.merge`, so dlt's merge never needs to decide who wins.
 
-How the rows reach dlt: DuckDB writes each table's winners to one Parquet file (with dlt's
-`_dlt_load_id`, read from the load package being extracted) and dlt imports that file into
-its load package as it is (`dlt.mark.with_file_import`), then loads it with its own
-`INSERT ... SELECT * FROM read_parquet(...)`. Handing dlt arrow tables instead cost a copy
-out of DuckDB, pyarrow writing Parquet, the normaliser rewriting it to add the load id, and
-the rows crossing into Python: about two thirds of a full load's time.
+How the rows reach dlt: DuckDB copies each table's winners once into a table of an
+in-memory database attached to the warehouse's instance (`STAGE`; dlt's cursors are other
+connections of that instance, so they see it, unlike our temp tables), and dlt gets a SQL
+model job (`dlt.mark.with_file_import` of a `.model` file: one SELECT of those columns plus
+its load id as `_dlt_load_id`, no row values). dlt's loader runs it as `INSERT ... SELECT`
+inside DuckDB, and merges from there when keys are stored. No row crosses into Python or
+through a file: writing the winners to Parquet and reading them back cost about a tenth of
+a full load, and handing dlt arrow tables before that about two thirds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,11 @@ _DLT_ENV = {
     # merge's staging tables would keep the last load's rows inside the warehouse.
     "LOAD__DELETE_COMPLETED_JOBS": "true",
     "LOAD__TRUNCATE_STAGING_DATASET": "true",
+    # dlt would read its state and schemas back from the warehouse before every run (a
+    # few queries and a schema rebuild per system, a tenth of a nightly delta). Nothing
+    # needs them: no incremental cursors, and the load step compares the schema with the
+    # tables DuckDB actually has, so a lost `.dlt` folder still loads the same rows.
+    "RESTORE_FROM_DESTINATION": "false",
 }
 
 
@@ -110,17 +118,62 @@ def file_hints(table: Table, columns: list[str]) -> dict[str, dict[str, Any]]:
     return hints
 
 
+#: The in-memory database the winners are staged in for dlt (attached once per connection).
+STAGE = "__medspa_stage"
+
+
+@dataclass(frozen=True)
+class StagedTable:
+    """One table's winners copied into `STAGE` for dlt: where, in which column order, how many.
+
+    `append_only`: no winning key is stored yet, so dlt may append instead of merging.
+    """
+
+    table: Table
+    source: str
+    columns: list[str]
+    rows: int
+    append_only: bool
+
+
+def stage_system(
+    con: duckdb.DuckDBPyConnection, system: str, plans: dict[Table, MergePlan]
+) -> list[StagedTable]:
+    """Copy each plan's winners into `STAGE` with `con`, the connection that planned them.
+
+    The winners are a query over `con`'s temp tables, which no other connection sees; once
+    staged, the temp tables can go and dlt can load from any connection of the instance
+    (`load_system`), on another thread, while `con` prepares the next system.
+    """
+    staged: list[StagedTable] = []
+    try:
+        for table, plan in plans.items():
+            columns = file_columns(table, _columns_of(con, plan))
+            source = _stage(con, system, table, plan, columns)
+            staged.append(StagedTable(table, source, columns, plan.row_count, plan.append_only))
+    except BaseException:
+        drop_staged(con, staged)
+        raise
+    return staged
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection, staged: list[StagedTable]) -> None:
+    """Drop the staged copies (the rows are PHI; the stage is memory, spilled under data)."""
+    for entry in staged:
+        con.execute(f"drop table if exists {entry.source}")
+
+
 def load_system(
     con: duckdb.DuckDBPyConnection,
     pipelines_dir: Path,
     system: str,
-    plans: dict[Table, MergePlan],
+    staged: list[StagedTable],
 ) -> str:
-    """Merge each plan's winning rows into `raw_<system>`; return dlt's load id.
+    """Merge each staged table's winners into `raw_<system>`; return dlt's load id.
 
-    `con` is the loader's open connection, the one that planned the merge (the winners are
-    a query over its temp tables). dlt borrows cursors of it: no second open, no extra
-    checkpoint, the caller's limits.
+    `con` is a connection of the warehouse's DuckDB instance that only this call uses (it
+    may run on a thread of its own); dlt borrows cursors of it: no second open of the file,
+    no extra checkpoint, the loader's limits. The staged tables are dropped in any case.
 
     Raises whatever dlt raises when a load job fails; the caller records the failure.
     """
@@ -130,66 +183,72 @@ def load_system(
     from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
     exports = private_dir(pipelines_dir / "exports" / system)
-    order = {table: file_columns(table, _columns_of(con, plan)) for table, plan in plans.items()}
-    resources = [
-        dlt.resource(
-            _parquet_of(con, table, plan, order[table], exports),
-            name=table.name,
-            # No winning key stored yet: appending is the same result without dlt's
-            # staging copy and delete (most of a first load's cost).
-            write_disposition="append" if plan.append_only else "merge",
-            primary_key=list(table.primary_key),
-            columns=file_hints(table, order[table]),
-            schema_contract={"tables": "evolve", "columns": "evolve", "data_type": "freeze"},
-        )
-        for table, plan in plans.items()
-    ]
-    pipeline = dlt.pipeline(
-        pipeline_name=f"medspa_raw_{system}",
-        destination=dlt.destinations.duckdb(DuckDbCredentials(con)),
-        dataset_name=f"raw_{system}",
-        pipelines_dir=str(private_dir(pipelines_dir)),
-        progress=None,
-    )
-    # A package left by a failed earlier run would be loaded instead of today's rows; its
-    # files were never recorded, so today's rows already include them: drop it.
-    pipeline.abort_packages()
     try:
-        with private_umask():
-            info = pipeline.run(resources)
-        info.raise_on_failed_jobs()
-    except Exception:
-        _abort_now(pipeline)
-        raise
+        resources = [
+            dlt.resource(
+                _model_of(entry, exports),
+                name=entry.table.name,
+                # No winning key stored yet: appending is the same result without dlt's
+                # staging copy and delete (most of a first load's cost).
+                write_disposition="append" if entry.append_only else "merge",
+                primary_key=list(entry.table.primary_key),
+                columns=file_hints(entry.table, entry.columns),
+                schema_contract={"tables": "evolve", "columns": "evolve", "data_type": "freeze"},
+            )
+            for entry in staged
+        ]
+        pipeline = dlt.pipeline(
+            pipeline_name=f"medspa_raw_{system}",
+            destination=dlt.destinations.duckdb(DuckDbCredentials(con)),
+            dataset_name=f"raw_{system}",
+            pipelines_dir=str(private_dir(pipelines_dir)),
+            progress=None,
+        )
+        # A package left by a failed earlier run would be loaded instead of today's rows; its
+        # files were never recorded, so today's rows already include them: drop it.
+        pipeline.abort_packages()
+        try:
+            with private_umask():
+                info = pipeline.run(resources)
+            info.raise_on_failed_jobs()
+        except Exception:
+            _abort_now(pipeline)
+            raise
+        finally:
+            purge_finished_packages(Path(pipeline.working_dir))
     finally:
-        purge_finished_packages(Path(pipeline.working_dir))
-        shutil.rmtree(exports, ignore_errors=True)  # the rows (PHI), written for the import
+        drop_staged(con, staged)
+        shutil.rmtree(exports, ignore_errors=True)
     return str(info.loads_ids[0]) if info.loads_ids else ""
 
 
-def _parquet_of(
-    con: duckdb.DuckDBPyConnection, table: Table, plan: MergePlan, columns: list[str], folder: Path
-) -> Iterator[Any]:
-    """Yield the plan's winners as a Parquet file for dlt to import, written when dlt asks.
+def _stage(
+    con: duckdb.DuckDBPyConnection, system: str, table: Table, plan: MergePlan, columns: list[str]
+) -> str:
+    """Copy the plan's winners (in `columns` order, no load id) into `STAGE`; its name."""
+    con.execute(f"attach if not exists ':memory:' as {STAGE}")
+    source = f"{STAGE}.main.{quote_ident(f'{system}__{table.name}')}"
+    cols = ", ".join(quote_ident(c) for c in columns if c != "_dlt_load_id")
+    con.execute(f"create or replace table {source} as select {cols} from ({plan.query})")
+    return source
+
+
+def _model_of(entry: StagedTable, folder: Path) -> Iterator[Any]:
+    """Yield a SQL model job selecting the staged winners, written when dlt asks.
 
     Written lazily, during dlt's extract, because only then is the load id known; each row
-    carries it as `_dlt_load_id` (what dlt's normaliser would add to arrow rows).
+    gets it as `_dlt_load_id` (what dlt's normaliser would add to arrow rows).
     """
     import dlt
 
     load_id = dlt.current.load_package_state()["load_id"]
     cols = ", ".join(
-        f"{sql_str(load_id)}::varchar as _dlt_load_id" if c == "_dlt_load_id" else quote_ident(c)
-        for c in columns
+        f"{sql_str(load_id)} as _dlt_load_id" if c == "_dlt_load_id" else quote_ident(c)
+        for c in entry.columns
     )
-    select = f"select {cols} from ({plan.query})"
-    path = folder / f"{table.name}.parquet"
-    # Uncompressed: the file lives for one load, and skipping snappy saved ~15 % of the
-    # write and read CPU on a medium chain's biggest tables.
-    con.execute(
-        f"copy ({select}) to {sql_str(str(path))} (format parquet, compression uncompressed)"
-    )
-    yield dlt.mark.with_file_import(str(path), "parquet", plan.row_count)
+    path = folder / f"{entry.table.name}.model"
+    path.write_text(f"dialect: duckdb\nselect {cols} from {entry.source}\n", encoding="utf-8")
+    yield dlt.mark.with_file_import(str(path), "model", entry.rows)
 
 
 def _columns_of(con: duckdb.DuckDBPyConnection, plan: MergePlan) -> list[str]:

@@ -6,11 +6,16 @@ environment and imports neither of them.
 
 The order of work follows DuckDB's one-writer rule within one process: one DuckDB
 connection, opened once per run under the given limits, prepares everything (raw tables,
-what was seen before, reading, validating, merge planning), is handed to dlt to merge each
-system's winning rows (dlt borrows cursors of it instead of opening the file again; the
-winners are a query over this connection's temp tables, released once dlt loaded them),
-and records the bookkeeping. Opening and closing (checkpointing) the warehouse per step and
+what was seen before, reading, validating, merge planning), stages each system's winning
+rows for dlt, and records the bookkeeping; dlt borrows cursors of the same instance instead
+of opening the file again. Opening and closing (checkpointing) the warehouse per step and
 per system used to cost more than a nightly delta's rows.
+
+dlt merges one system on a worker thread while the main thread prepares the next: dlt's
+own Python (configuration, schema, state: about half a second a system) and its inserts
+overlap with DuckDB reading and validating the next system's files, on two cores. One
+system loads at a time, and a system's files are recorded only after its load committed
+(`ingestion.system_load`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,29 +31,27 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contract import Contract, Table, load_contract
-from ingestion.dlt_load import load_system
 from ingestion.duckdb_limits import DuckDBLimits
 from ingestion.hash_cache import HashCache
 from ingestion.landing import LandingScan, scan_landing
-from ingestion.merge import MergePlan, drop_superseded
+from ingestion.merge import MergePlan
 from ingestion.meta import (
     FileRecord,
     delivered_tables,
     ensure_lineage_columns,
     has_rows,
-    record,
     seen_files,
 )
 from ingestion.prepare import prepare_table, release
 from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
 from ingestion.report import (
-    LOAD_FAILED,
     LOADED,
     NEVER_DELIVERED,
     NO_NEW_EXTRACT,
     LoadReport,
     TableReport,
 )
+from ingestion.system_load import SystemLoad, finish, lap, submit
 from safeio.private import private_file, private_umask
 
 
@@ -90,8 +94,9 @@ def ingest(
 ) -> LoadReport:
     """Load new extracts of `systems` (default: all) and report what happened per table.
 
-    Systems are loaded one after another (prepare, dlt, bookkeeping), so only one system's
-    rows are held in memory and a crash part-way keeps the systems already recorded.
+    Systems are loaded one after another (prepare, stage, dlt, bookkeeping; dlt's run of one
+    overlaps the next one's prepare), so at most two systems' rows are held in memory, and a
+    crash part-way keeps the systems already recorded.
     Every DuckDB connection (ours and dlt's) runs under `limits` (default: DuckDB limits
     spilling under the data dir); `progress(table, rows_read)` is called per table loaded.
     """
@@ -115,29 +120,23 @@ def ingest(
         history = delivered_tables(con)
         _check_required(con, contract, selected, scan, history, settings.landing_dir)
         seen = seen_files(con)
-        failed: set[str] = set()
         hashes = HashCache(settings.data_dir / ".landing_hashes.json")
-        for system in selected:
-            clock = time.perf_counter()
-            plans, records = _prepare_system(
-                con, contract, system, scan, seen, history, report, hashes
-            )
-            clock = _lap(report, "prepare", clock)
-            if plans and not _load(con, settings, system, plans, report):
-                failed.add(system)
-                records = [r for r in records if r.status != "loaded"]
-            for plan in plans.values():
-                release(con, plan.temp_prefixes)
-            clock = _lap(report, "dlt", clock)
-            if system not in failed:
-                for table in plans:
-                    drop_superseded(con, table)
-            record(con, report.load_id, records, now)
-            _lap(report, "bookkeeping", clock)
-            _summarise(report, records, failed)
-            if progress is not None:
-                for entry in (t for t in report.tables if t.system == system):
-                    progress(entry.qualified_name, entry.rows_read)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="medspa-dlt") as loader:
+            pending: SystemLoad | None = None
+            for system in selected:
+                clock = time.perf_counter()
+                plans, records = _prepare_system(
+                    con, contract, system, scan, seen, history, report, hashes
+                )
+                lap(report, "prepare", clock)
+                job = SystemLoad(system, list(plans), records)
+                if plans:
+                    submit(con, loader, settings.data_dir / ".dlt", job, plans, report)
+                if pending is not None:
+                    finish(con, pending, report, now, progress)
+                pending = job
+            if pending is not None:
+                finish(con, pending, report, now, progress)
     hashes.save()
     _absences(report, contract, selected, settings.declared_systems)
     return report
@@ -198,12 +197,6 @@ def _prepare_system(
     return plans, records
 
 
-def _lap(report: LoadReport, phase: str, since: float) -> float:
-    now = time.perf_counter()
-    report.seconds[phase] = round(report.seconds.get(phase, 0.0) + now - since, 3)
-    return now
-
-
 def _select(contract: Contract, systems: Sequence[str] | None) -> list[str]:
     if systems is None:
         return contract.systems
@@ -237,58 +230,6 @@ def _check_required(
             missing.append(name)
     if missing:
         raise MissingRequiredTablesError(missing, str(landing))
-
-
-def _load(
-    con: duckdb.DuckDBPyConnection,
-    settings: IngestSettings,
-    system: str,
-    plans: dict[Table, MergePlan],
-    report: LoadReport,
-) -> bool:
-    """Run dlt for one system; on failure report it (its files stay unrecorded) and say so."""
-    try:
-        report.dlt_load_ids[system] = load_system(con, settings.data_dir / ".dlt", system, plans)
-    except Exception as exc:  # dlt wraps many error types; none may stop other systems
-        report.errors.append(
-            f"dlt could not merge into raw_{system} ({type(exc).__name__}); "
-            "its files were not recorded and will be retried on the next run"
-        )
-        return False
-    return True
-
-
-def _summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -> None:
-    for rec in records:
-        entry = report.table(rec.file.system, rec.file.table)
-        if rec.status == "error":
-            report.errors.append(
-                f"could not process {rec.refusal_reason}; it was not recorded and will be "
-                "retried on the next run"
-            )
-            continue
-        entry.rows_read += rec.rows_read
-        if rec.status == "refused":
-            entry.files_refused += 1
-            entry.refusals.append(rec.refusal_reason or rec.file.rel_path)
-            report.errors.append(f"refused {rec.refusal_reason}")
-            continue
-        entry.files_loaded += 1
-        entry.rows_inserted += rec.rows_inserted
-        entry.rows_updated += rec.rows_updated
-        entry.rows_unchanged += rec.rows_unchanged
-        entry.rows_quarantined += rec.rows_quarantined
-        entry.drift_columns += [c for c in rec.drift_columns if c not in entry.drift_columns]
-        if rec.rows_quarantined:
-            report.warnings.append(
-                f"{rec.file.rel_path}: {rec.rows_quarantined} row(s) quarantined "
-                "(raw_quarantine.rejected_rows)"
-            )
-        for column in rec.drift_columns:
-            report.warnings.append(f"{rec.file.rel_path}: schema drift, new column {column}")
-    for entry in report.tables:
-        if entry.system in failed and entry.state == LOADED and not entry.files_loaded:
-            entry.state = LOAD_FAILED
 
 
 def _absences(

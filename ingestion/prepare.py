@@ -15,7 +15,8 @@ from ingestion.contract import Table
 from ingestion.landing import LandingFile
 from ingestion.merge import MergePlan, plan_merge
 from ingestion.meta import FileRecord
-from ingestion.readers import FileRefused, drop_temp, read_file
+from ingestion.readers import FileRefused, read_file
+from ingestion.temp_tables import drop_read, drop_temp
 from ingestion.validate import validate
 
 
@@ -52,6 +53,7 @@ def prepare_table(
         rec.quarantine = con.execute(
             f"select * from {checked.quarantine} order by row_number"
         ).to_arrow_table()
+        drop_read(con, raw)
         valid.append((seq, checked.valid))
         by_seq[seq] = rec
     if not valid:

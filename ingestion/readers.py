@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ingestion.landing import LandingFile
+from ingestion.temp_tables import drop_temp
 from safeio.sqlquote import quote_ident, sql_str
 
 __all__ = ["FileRefused", "RawFile", "quote_ident", "read_file", "sql_str"]
@@ -164,23 +165,6 @@ def _number_rows(con: duckdb.DuckDBPyConnection, name: str, header: list[str]) -
     con.execute(f"drop table {name}__parsed")
 
 
-def drop_temp(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
-    """Drop every temp view and table whose name starts with `prefix` (views first)."""
-    # duckdb_views()/duckdb_tables(), not information_schema: that one costs ~50 ms a call
-    # once a load's temp tables hold millions of rows.
-    rows = con.execute(
-        """select view_name, 'view' from duckdb_views()
-        where temporary and starts_with(view_name, ?)
-        union all
-        select table_name, 'table' from duckdb_tables()
-        where temporary and starts_with(table_name, ?)
-        order by 2 desc, 1 desc""",
-        [prefix, prefix],
-    ).fetchall()
-    for table_name, kind in rows:
-        con.execute(f"drop {kind} if exists {quote_ident(table_name)}")
-
-
 def _newline_records(file: LandingFile) -> int:
     """Records in a file if every line is one: newlines, plus an unterminated last line."""
     count, last = 0, b"\n"
@@ -191,16 +175,41 @@ def _newline_records(file: LandingFile) -> int:
     return count + (last != b"\n")
 
 
+def _jsonl_keys(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
+    """Every top-level key of the file's objects, in order of first appearance.
+
+    The order comes from DuckDB's sampled schema (the first lines); the complete set from one
+    pass over the whole file that only lists each object's keys. Asking DuckDB's reader to
+    sample the whole file instead infers every value's type too: twice the cost, and the
+    types are thrown away (every value is read as text). A key the sample missed (drift that
+    starts late in a file) is rare: only then is the whole file sampled for its place.
+    """
+    sampled = [
+        row[0]
+        for row in con.execute(
+            f"""describe select * from read_json({path}, format = 'newline_delimited',
+                records = true, maximum_depth = 1)"""
+        ).fetchall()
+    ]
+    found = con.execute(
+        f"""select distinct unnest(json_keys(json))
+        from read_json_objects({path}, format = 'newline_delimited')"""
+    ).fetchall()
+    if {k for (k,) in found} <= set(sampled):
+        return sampled
+    described = con.execute(
+        f"""describe select * from read_json({path}, format = 'newline_delimited',
+            records = true, sample_size = -1, maximum_depth = 1)"""
+    ).fetchall()
+    return [row[0] for row in described]
+
+
 def _read_jsonl_fast(
     con: duckdb.DuckDBPyConnection, file: LandingFile, name: str
 ) -> list[str] | None:
     """Native read of a well-formed JSONL file; None when it must be read line by line."""
     path = sql_str(str(file.path))
-    described = con.execute(
-        f"""describe select * from read_json({path}, format = 'newline_delimited',
-            records = true, sample_size = -1, maximum_depth = 1)"""
-    ).fetchall()
-    header = [row[0] for row in described]
+    header = _jsonl_keys(con, path)
     refuse_loader_columns(header)
     spec = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
     con.execute(

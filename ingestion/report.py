@@ -58,7 +58,8 @@ class LoadReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dlt_load_ids: dict[str, str] = field(default_factory=dict)  # system -> dlt load id
-    #: Wall-clock seconds per phase (prepare, dlt, bookkeeping): run metadata, never data.
+    #: Wall-clock seconds per phase: run metadata, never data. prepare, stage, dlt_wait and
+    #: bookkeeping are the main thread's; dlt is its own thread's (it overlaps prepare).
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property

@@ -8,6 +8,7 @@ from ingest_fixtures import csv_text, header, query, settings_for, write, write_
 
 import ingestion.pipeline as pipeline
 import ingestion.prepare as prepare
+import ingestion.system_load as system_load
 from ingestion.report import LOAD_FAILED
 
 pytestmark = pytest.mark.xdist_group("ingest_failure")
@@ -25,14 +26,14 @@ def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monke
     }
     write(tmp_root, "landing/crm/leads/2026-11-20.csv", csv_text(header("crm.leads"), [lead]))
     settings = settings_for(tmp_root)
-    real_load = pipeline.load_system
+    real_load = system_load.load_system
 
     def failing_for_crm(warehouse, pipelines_dir, system, plans, *limits):
         if system == "crm":
             raise RuntimeError("simulated destination failure")
         return real_load(warehouse, pipelines_dir, system, plans, *limits)
 
-    monkeypatch.setattr(pipeline, "load_system", failing_for_crm)
+    monkeypatch.setattr(system_load, "load_system", failing_for_crm)
     report = pipeline.ingest(settings)
     assert not report.ok
     assert report.errors == [
@@ -45,7 +46,7 @@ def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monke
         (0,)
     ]
 
-    monkeypatch.setattr(pipeline, "load_system", real_load)
+    monkeypatch.setattr(system_load, "load_system", real_load)
     retry = pipeline.ingest(settings)
     assert retry.ok
     assert retry.table("crm", "leads").rows_inserted == 1

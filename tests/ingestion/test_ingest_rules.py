@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from ingest_fixtures import CONTRACT, appointment, csv_text, header, write
+from ingest_fixtures import CONTRACT, appointment, csv_text, header, location, write
 
 from ingestion.landing import LandingFile, scan_landing
+from ingestion.meta import ensure_lineage_columns
+from ingestion.prepare import prepare_table
+from ingestion.raw_schema import ensure_raw_tables
 from ingestion.readers import FileRefused, read_file
 from ingestion.report import LOADED, NEVER_DELIVERED, LoadReport, TableReport
 from ingestion.validate import validate
@@ -151,3 +154,47 @@ def test_jsonl_values_arrive_as_text_with_line_numbers(tmp_path, blank_line):
     assert rows[0][1] in ("1.50", "1.5")  # numbers as text: the validator types them
     assert rows[0][2:4] == ("true", '{"k":1}')
     assert rows[1][1:4] == (None, None, None)
+
+
+def test_jsonl_key_first_seen_beyond_the_sampled_lines_is_still_read(tmp_path):
+    """The key list is taken from the first lines, then checked against the whole file: a
+    drift column that starts after DuckDB's sample (20,480 lines) keeps its values."""
+    lines = [f'{{"id": "r{i}", "amount": "1.00"}}' for i in range(25_000)]
+    lines.append('{"id": "late", "note": "x", "amount": "2.00"}')
+    path = write(tmp_path, "pms/x/e1.jsonl", "\n".join(lines) + "\n")
+    con = duckdb.connect()
+    raw = read_file(con, LandingFile("pms", "x", "e1", path, "pms/x/e1.jsonl", "jsonl"), "t")
+    assert raw.columns == ["id", "amount", "note"]
+    assert raw.rows_read == 25_001
+    assert con.execute("select note, __row from t where note is not null").fetchall() == [
+        ("x", 25_001)
+    ]
+
+
+def test_a_files_text_copy_is_dropped_once_validated_and_nothing_else(tmp_path):
+    """The rows as text are freed before the merge (memory at chain scale); the winners and
+    the quarantine, raw record included, are still whole."""
+    rows = [location("L1", "Glow One", "2026-11-01T00:00:00Z")]
+    rows.append({**location("L2", "Glow Two", "2026-11-01T00:00:00Z"), "timezone": ""})
+    path = write(tmp_path, "pms/locations/e1.csv", csv_text(header("pms.locations"), rows))
+    file = LandingFile("pms", "locations", "e1", path, "pms/locations/e1.csv", "csv")
+    con = duckdb.connect()
+    ensure_raw_tables(con, CONTRACT)
+    ensure_lineage_columns(con, CONTRACT)
+    records, plan = prepare_table(con, CONTRACT.table("pms.locations"), [(file, "sha")])
+    temp = {
+        name
+        for (name,) in con.execute(
+            "select view_name from duckdb_views() where temporary union all "
+            "select table_name from duckdb_tables() where temporary"
+        ).fetchall()
+    }
+    raw = "__f0_pms_locations"
+    assert not temp & {raw, f"{raw}__parsed", f"{raw}__rej"}
+    assert {f"{raw}__checked", f"{raw}__valid"} <= temp
+    assert [r[0] for r in con.execute(f"select location_id from ({plan.query})").fetchall()] == [
+        "L1"
+    ]
+    quarantined = records[0].quarantine.to_pylist()
+    assert [(q["row_number"], q["column_name"]) for q in quarantined] == [(2, "timezone")]
+    assert '"location_id":"L2"' in quarantined[0]["raw_record"].replace(" ", "")

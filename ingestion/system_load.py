@@ -1,0 +1,152 @@
+"""One system's load in flight: stage its winners, run dlt on the loader thread, record it.
+
+`ingestion.pipeline` prepares systems one after another on its connection; each system's
+winners are staged there (`dlt_load.stage_system`, which frees its temp tables), then dlt
+merges them on a single worker thread through a duplicate connection of the same DuckDB
+instance while the main thread prepares the next system. When a system's dlt run ends,
+`finish` records its files (only if the rows committed), so a crash or a failed load leaves
+them unrecorded and the next run loads them again (the merge rule makes that harmless).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contract import Table
+from ingestion.dlt_load import StagedTable, load_system, stage_system
+from ingestion.merge import MergePlan, drop_superseded
+from ingestion.meta import FileRecord, record
+from ingestion.prepare import release
+from ingestion.report import LOAD_FAILED, LOADED, LoadReport
+
+
+def lap(report: LoadReport, phase: str, since: float) -> float:
+    """Add the seconds since `since` to `phase` in the report (run metadata); return now."""
+    now = time.perf_counter()
+    report.seconds[phase] = round(report.seconds.get(phase, 0.0) + now - since, 3)
+    return now
+
+
+@dataclass
+class SystemLoad:
+    """One system's load in flight: its tables, file records and dlt's run (if any rows)."""
+
+    system: str
+    tables: list[Table]
+    records: list[FileRecord]
+    future: Future[tuple[str, float]] | None = None
+    error: str | None = None
+    staged: list[StagedTable] = field(default_factory=list)
+
+
+def submit(
+    con: duckdb.DuckDBPyConnection,
+    loader: ThreadPoolExecutor,
+    pipelines_dir: Path,
+    job: SystemLoad,
+    plans: dict[Table, MergePlan],
+    report: LoadReport,
+) -> None:
+    """Stage the system's winners, free its temp tables, and start dlt on the loader thread."""
+    clock = time.perf_counter()
+    try:
+        job.staged = stage_system(con, job.system, plans)
+    except duckdb.Error as exc:
+        job.error = type(exc).__name__
+    finally:
+        for plan in plans.values():
+            release(con, plan.temp_prefixes)
+    lap(report, "stage", clock)
+    if job.error is None:
+        # A connection only dlt's thread uses (a DuckDB connection is not shared by threads);
+        # it is of the same instance, so it sees the stage and the loader's limits.
+        job.future = loader.submit(_run_dlt, con.duplicate(), pipelines_dir, job)
+
+
+def _run_dlt(
+    con: duckdb.DuckDBPyConnection, pipelines_dir: Path, job: SystemLoad
+) -> tuple[str, float]:
+    """dlt's run for one system (on the loader thread): its load id and seconds taken."""
+    clock = time.perf_counter()
+    try:
+        load_id = load_system(con, pipelines_dir, job.system, job.staged)
+    finally:
+        con.close()
+    return load_id, time.perf_counter() - clock
+
+
+def finish(
+    con: duckdb.DuckDBPyConnection,
+    job: SystemLoad,
+    report: LoadReport,
+    now: dt.datetime,
+    progress: Callable[[str, int], None] | None,
+) -> None:
+    """Wait for the system's dlt run, then record its files (only if its rows committed)."""
+    clock = time.perf_counter()
+    if job.future is not None:
+        try:
+            load_id, seconds = job.future.result()
+            report.dlt_load_ids[job.system] = load_id
+            # dlt's own time (overlapping the next prepare) and the time spent waiting on it
+            report.seconds["dlt"] = round(report.seconds.get("dlt", 0.0) + seconds, 3)
+        except Exception as exc:  # dlt wraps many error types; none may stop other systems
+            job.error = type(exc).__name__
+    clock = lap(report, "dlt_wait", clock)
+    failed = set()
+    if job.error is not None:
+        report.errors.append(
+            f"dlt could not merge into raw_{job.system} ({job.error}); "
+            "its files were not recorded and will be retried on the next run"
+        )
+        failed.add(job.system)
+        job.records = [r for r in job.records if r.status != "loaded"]
+    else:
+        for table in job.tables:
+            drop_superseded(con, table)
+    record(con, report.load_id, job.records, now)
+    lap(report, "bookkeeping", clock)
+    summarise(report, job.records, failed)
+    if progress is not None:
+        for entry in (t for t in report.tables if t.system == job.system):
+            progress(entry.qualified_name, entry.rows_read)
+
+
+def summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -> None:
+    for rec in records:
+        entry = report.table(rec.file.system, rec.file.table)
+        if rec.status == "error":
+            report.errors.append(
+                f"could not process {rec.refusal_reason}; it was not recorded and will be "
+                "retried on the next run"
+            )
+            continue
+        entry.rows_read += rec.rows_read
+        if rec.status == "refused":
+            entry.files_refused += 1
+            entry.refusals.append(rec.refusal_reason or rec.file.rel_path)
+            report.errors.append(f"refused {rec.refusal_reason}")
+            continue
+        entry.files_loaded += 1
+        entry.rows_inserted += rec.rows_inserted
+        entry.rows_updated += rec.rows_updated
+        entry.rows_unchanged += rec.rows_unchanged
+        entry.rows_quarantined += rec.rows_quarantined
+        entry.drift_columns += [c for c in rec.drift_columns if c not in entry.drift_columns]
+        if rec.rows_quarantined:
+            report.warnings.append(
+                f"{rec.file.rel_path}: {rec.rows_quarantined} row(s) quarantined "
+                "(raw_quarantine.rejected_rows)"
+            )
+        for column in rec.drift_columns:
+            report.warnings.append(f"{rec.file.rel_path}: schema drift, new column {column}")
+    for entry in report.tables:
+        if entry.system in failed and entry.state == LOADED and not entry.files_loaded:
+            entry.state = LOAD_FAILED
