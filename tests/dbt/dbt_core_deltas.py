@@ -18,11 +18,12 @@ def _late_stamp(chain: Chain):
 
 
 def timezone_delta(chain: Chain) -> Chain:
-    """Location L2 moves from Los Angeles to Denver time: every L2 appointment's local date and
-    hour is recomputed (late evening visits move to the next day), none of their rows changed."""
+    """Location L2's time zone is corrected from Los Angeles to Tokyo (a data-entry fix): every
+    L2 appointment's local date moves to the next day (09:00 in LA is 01:00 or 02:00 the next
+    day in Tokyo), although none of the appointment rows changed."""
     delta = Chain(as_of=chain.as_of)
     location = next(r for r in chain.tables[("pms", "locations")] if r["location_id"] == "L2")
-    delta.add("pms", "locations", dict(location, timezone="America/Denver"))
+    delta.add("pms", "locations", dict(location, timezone="Asia/Tokyo"))
     return delta
 
 
