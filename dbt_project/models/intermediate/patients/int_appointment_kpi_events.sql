@@ -73,7 +73,8 @@ locations as (
 
     changed_inputs as (
         select
-            current_inputs.appointment_id,
+            -- an appointment gone from the fact keeps its id here, so its events are deleted
+            coalesce(current_inputs.appointment_id, built_inputs.appointment_id) as appointment_id,
             current_inputs.patient_key,
             current_inputs.rescheduled_from_appointment_id,
             built_inputs.patient_key as built_patient_key,
@@ -94,7 +95,6 @@ locations as (
 
     dirty as (
         select appointment_id from changed_inputs
-        where appointment_id is not null
         union
         select all_appointments.appointment_id
         from all_appointments
@@ -342,11 +342,11 @@ final as (
     {%- if is_incremental() %}
         union all
         -- one row per recomputed appointment, so delete+insert also removes the events of an
-        -- appointment that has none left; the post-hook deletes these rows
+        -- appointment that has none left (or is gone); the post-hook deletes these rows
         select
-            appointments.appointment_id,
+            dirty.appointment_id,
             cast(null as varchar) as kpi,
-            appointments.location_id,
+            cast(null as varchar) as location_id,
             cast(null as date) as event_date,
             cast(null as varchar) as provider_id,
             cast(null as varchar) as room_id,
@@ -356,7 +356,7 @@ final as (
             cast(null as integer) as window_minutes,
             cast(null as double) as numerator,
             cast(null as double) as denominator
-        from appointments
+        from dirty
     {%- endif %}
 )
 
