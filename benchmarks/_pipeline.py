@@ -96,6 +96,10 @@ class DbtTiming:
         ranked = sorted(self.results, key=lambda r: -r["execution_time"])[:n]
         return ", ".join(f"{_node_name(r)} {r['execution_time']:.1f}" for r in ranked)
 
+    def seconds_by_node(self) -> dict[str, float]:
+        """Execution seconds per node name (model, seed, hook)."""
+        return {_node_name(r): r["execution_time"] for r in self.results}
+
 
 def _node_name(result: dict[str, Any]) -> str:
     return result["unique_id"].split(".")[-1]

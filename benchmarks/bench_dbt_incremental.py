@@ -5,7 +5,8 @@ Figures (one run, same machine, same data), wall and CPU seconds:
   MEDSPA_BENCH_SCALE, default small), then `medspa generate --advance 1` + ingest;
 - the incremental `dbt run` (big staging models merge the newer loads only, the facts compute
   only rows whose inputs changed since their load watermark, macros/loads.sql) and its
-  slowest models, i.e. what dominates the nightly run;
+  slowest models, i.e. what dominates the nightly run, and the models slowest in the full
+  refresh with their incremental / full seconds (which are still rebuilt in full);
 - baseline: `dbt run --full-refresh` on the very same data; ratio = incremental / full;
 - whether every incremental model (staging and facts) is identical to the full refresh.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks._pipeline import advance_one_day, demo_chain_workspace, run_dbt_timed
+from benchmarks._pipeline import DbtTiming, advance_one_day, demo_chain_workspace, run_dbt_timed
 from safeio.sqlquote import sql_str
 
 
@@ -50,6 +51,14 @@ def _differences(left: Path, right: Path, relations: list[str]) -> dict[str, int
         con.close()
 
 
+def _per_model(incremental: DbtTiming, full: DbtTiming, n: int) -> str:
+    """The `n` models slowest in the full refresh: `name incremental/full` seconds, so a model
+    that is still rebuilt in full every night stands out."""
+    inc, ful = incremental.seconds_by_node(), full.seconds_by_node()
+    ranked = sorted(ful, key=lambda name: -ful[name])[:n]
+    return ", ".join(f"{name} {inc.get(name, 0.0):.1f}/{ful[name]:.1f}" for name in ranked)
+
+
 def main() -> None:
     sizes = {"calls": "raw_phone.calls", "messages": "raw_messaging.messages"}
     with demo_chain_workspace("bench_dbt_incr_", "small", sizes) as (root, settings, work):
@@ -67,6 +76,7 @@ def main() -> None:
         )
         print(f"  slowest models: {incremental.slowest(8)}")
         print(f"full refresh, same data:   {full.wall:.1f} s wall, {full.cpu:.1f} s CPU")
+        print(f"  per model, incremental / full refresh: {_per_model(incremental, full, 12)}")
         print(
             f"ratio incremental / full: {incremental.wall / full.wall:.2f}x wall, "
             f"{incremental.cpu / full.cpu:.2f}x CPU"

@@ -417,18 +417,19 @@ def _invoice(
         )
 
 
-def apply_delta(chain: Chain, seed: int = 11) -> Chain:
+def apply_delta(chain: Chain, seed: int = 11, days: int = 1, at: time = time(6, 0)) -> Chain:
     """The next night's delta: yesterday's bookings complete or no-show (with paid invoices), an
     old invoice is refunded (a late update), and a patient's first visit is corrected to no_show
-    (which flips the new/returning type of that patient's later visits)."""
+    (which flips the new/returning type of that patient's later visits). `days` > 1: the
+    extract of several nights at once, stamped `at` (UTC) on its last day."""
     rnd = random.Random(seed)
-    new_as_of = chain.as_of + timedelta(days=1)
-    stamp = _ts(new_as_of, time(6, 0), "UTC")
+    new_as_of = chain.as_of + timedelta(days=days)
+    stamp = _ts(new_as_of, at, "UTC")
     delta = Chain(as_of=new_as_of)
     appts = chain.tables[("pms", "appointments")]
     for row in appts:
         start = row["scheduled_start"]
-        if row["status"] == "booked" and start.date() <= chain.as_of:
+        if row["status"] == "booked" and start.date() < new_as_of:
             upd = dict(row, status=rnd.choice(["completed", "no_show"]), updated_at=stamp)
             if upd["status"] == "completed":
                 upd["checked_in_at"], upd["checked_out_at"] = start, row["scheduled_end"]

@@ -8,16 +8,20 @@ macros/loads.sql); every test also checks the watermark was used.
 from __future__ import annotations
 
 import shutil
+from datetime import time
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import dbt, write_chain
 from dbt_core_chain import Chain, apply_delta, late_delta, relink_delta
+from dbt_core_deltas import converting_visit, patient_move_delta, timezone_delta, unlink_delta
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
+EVENTS = "intermediate.int_appointment_kpi_events"
 COMPARED = (
+    EVENTS,
     "fct_appointments",
     "fct_invoice_lines",
     "kpi_financial",
@@ -42,14 +46,16 @@ SELECTION = [
 
 
 def _differences(left: Path, right: Path, relation: str) -> int:
+    """Rows in one and not the other, both ways; `relation` is a mart or `schema.table`."""
+    relation = relation if "." in relation else f"marts.{relation}"
     con = duckdb.connect()
     try:
         con.execute(f"attach '{left}' as l (read_only)")
         con.execute(f"attach '{right}' as r (read_only)")
         query = (
-            f"select count(*) from ((select * from l.marts.{relation} except all "
-            f"select * from r.marts.{relation}) union all (select * from r.marts.{relation} "
-            f"except all select * from l.marts.{relation}))"
+            f"select count(*) from ((select * from l.{relation} except all "
+            f"select * from r.{relation}) union all (select * from r.{relation} "
+            f"except all select * from l.{relation}))"
         )
         return con.execute(query).fetchone()[0]
     finally:
@@ -67,18 +73,24 @@ def _watermarks(warehouse: Path) -> dict[str, str | None]:
 
 
 def _newest_load(warehouse: Path) -> str:
+    """The newest load id among the raw tables the deltas write (fct_invoice_lines reads them
+    all: invoices, appointments, locations)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute("select max(_dlt_load_id) from raw_pos.invoices").fetchone()[0]
+        return con.execute(
+            "select max(load_id) from (select max(_dlt_load_id) as load_id from raw_pos.invoices"
+            " union all select max(_dlt_load_id) from raw_pms.appointments"
+            " union all select max(_dlt_load_id) from raw_pms.locations)"
+        ).fetchone()[0]
     finally:
         con.close()
 
 
 def _incremental_and_full(
-    tmp_path: Path, base_chain: Chain, delta: Chain
+    tmp_path: Path, base_chain: Chain, *deltas: Chain
 ) -> tuple[Path, Path, Path]:
-    """(before, incremental, full): the base built, then the delta built incrementally on top,
-    and base + delta built from scratch."""
+    """(before, incremental, full): the base built, then each delta built incrementally on top
+    in turn (before = the state ahead of the last one), and base + deltas built from scratch."""
     incremental_dir, full_dir = tmp_path / "incremental", tmp_path / "full"
     incremental_dir.mkdir()
     full_dir.mkdir()
@@ -86,17 +98,38 @@ def _incremental_and_full(
     dbt(["seed"], incremental, incremental_dir)  # `dbt run` loads no seeds; the marts read them
     dbt(["run", "--select", *SELECTION], incremental, incremental_dir)
     before = incremental_dir / "before.duckdb"
-    shutil.copy(incremental, before)
-    # the base build recorded its watermark: the next run computes only what changed after it
-    assert _watermarks(before)["fct_invoice_lines"] == _newest_load(before)
-    write_chain(incremental, delta)
-    dbt(["run", "--select", *SELECTION], incremental, incremental_dir)
-    assert _watermarks(incremental)["fct_invoice_lines"] == _newest_load(incremental)
+    for delta in deltas:
+        shutil.copy(incremental, before)
+        # the last build recorded its watermark: the next run computes only what changed after it
+        assert _watermarks(before)["fct_invoice_lines"] == _newest_load(before)
+        write_chain(incremental, delta)
+        dbt(["run", "--select", *SELECTION], incremental, incremental_dir)
+        assert _watermarks(incremental)["fct_invoice_lines"] == _newest_load(incremental)
+        # the events took their incremental path (inputs compared with the last build's)
+        assert "changed_inputs" in _compiled_sql(incremental_dir, "int_appointment_kpi_events")
 
-    full = write_chain(full_dir / "warehouse.duckdb", base_chain, delta)
+    full = write_chain(full_dir / "warehouse.duckdb", base_chain, *deltas)
     dbt(["seed"], full, full_dir)
     dbt(["run", "--full-refresh", "--select", *SELECTION], full, full_dir)
     return before, incremental, full
+
+
+def _compiled_sql(work: Path, model: str) -> str:
+    """The select dbt last compiled for `model` (target/compiled)."""
+    return next((work / "target" / "compiled").rglob(f"{model}.sql")).read_text()
+
+
+def _event_numerator(warehouse: Path, appointment_id: str, kpi: str) -> float | None:
+    """One appointment's event numerator for `kpi` (appointment ids are not PHI)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute(
+            f"select numerator from {EVENTS} where appointment_id = ? and kpi = ?",
+            [appointment_id, kpi],
+        ).fetchone()
+    finally:
+        con.close()
+    return None if row is None else row[0]
 
 
 def test_incremental_after_delta_equals_full_refresh(tmp_path: Path, base_chain: Chain) -> None:
@@ -134,3 +167,66 @@ def test_late_relinked_invoice_reaches_the_marts_incrementally(
     assert _differences(before, incremental, "fct_appointments") == 4  # 2 old rows + 2 new
     assert _differences(before, incremental, "kpi_by_provider") > 0
     assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
+
+
+def test_location_time_zone_change_equals_full_refresh(tmp_path: Path, base_chain: Chain) -> None:
+    """A location's time zone changes and nothing else: every one of its appointments' events
+    is re-dated (the events' inputs include the zone), exactly as a full refresh dates them."""
+    before, incremental, full = _incremental_and_full(
+        tmp_path, base_chain, timezone_delta(base_chain)
+    )
+    assert _differences(before, incremental, EVENTS) > 0
+    assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
+
+
+def test_visit_moved_to_another_patient_unconverts_the_consultation(
+    tmp_path: Path, base_chain: Chain
+) -> None:
+    """A late correction moves the visit that converted a consultation to another patient:
+    the consultation's own row is unchanged, yet its conversion event goes from 1 to 0 (the
+    patient it moved away from is recomputed too)."""
+    consult, _visit = converting_visit(base_chain)
+    cid = consult["appointment_id"]
+    before, incremental, full = _incremental_and_full(
+        tmp_path, base_chain, patient_move_delta(base_chain)
+    )
+    assert _event_numerator(before, cid, "consult_conversion_rate") == 1
+    assert _event_numerator(incremental, cid, "consult_conversion_rate") == 0
+    assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
+
+
+def test_removed_reschedule_link_equals_full_refresh(tmp_path: Path, base_chain: Chain) -> None:
+    """A visit names another patient's (uncaptured) reschedule request as rescheduled-from,
+    capturing it, and a later correction removes the link again: the request, linked only
+    through the visit's old row, is recomputed and is no longer captured."""
+    moved = patient_move_delta(base_chain)
+    request_id = moved.tables[("pms", "appointments")][0]["rescheduled_from_appointment_id"]
+    before, incremental, full = _incremental_and_full(
+        tmp_path, base_chain, moved, unlink_delta(base_chain, moved)
+    )
+    assert _event_numerator(before, request_id, "reschedule_capture_rate") == 1
+    assert _event_numerator(incremental, request_id, "reschedule_capture_rate") == 0
+    assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
+
+
+def test_delta_that_completes_a_week_equals_full_refresh(tmp_path: Path, base_chain: Chain) -> None:
+    """Four nights in one extract, stamped Monday 12:00 UTC (past midnight in both locations):
+    the week of 2025-11-17 ends, its rows become final, and the bookings of those days complete."""
+    delta = apply_delta(base_chain, days=4, at=time(12, 0))
+    before, incremental, full = _incremental_and_full(tmp_path, base_chain, delta)
+    assert _final_weeks(before, "2025-11-17") == 0
+    assert _final_weeks(incremental, "2025-11-17") > 0
+    assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
+
+
+def _final_weeks(warehouse: Path, week_start: str) -> int:
+    """kpi_appointment_engagement rows of the week that are final."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select count(*) from marts.kpi_appointment_engagement"
+            " where grain = 'week' and period_start = cast(? as date) and is_final",
+            [week_start],
+        ).fetchone()[0]
+    finally:
+        con.close()

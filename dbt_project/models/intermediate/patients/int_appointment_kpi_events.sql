@@ -1,3 +1,18 @@
+{%- set event_vars = ['consult_window_days', 'reschedule_window_days', 'rebook_grace_minutes'] -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key='appointment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ create_kpi_event_inputs(['appointment_id', 'patient_key', 'rescheduled_from_appointment_id']) }}",
+        post_hook=[
+            "delete from {{ this }} where kpi is null",
+            "{{ record_kpi_event_inputs(appointment_kpi_inputs(), 'appointment_id', "
+                ~ event_vars ~ ") }}",
+        ],
+    )
+}}
 {#-
     Grain: appointment x kpi. The additive events behind every appointment-based KPI
     (docs/kpis.md), dated by scheduled_start's local date at the appointment's location and carrying
@@ -21,10 +36,16 @@
                                    checked_in_at and checked_out_at + rebook_grace_minutes
       avg_revenue_per_appointment  net revenue of paid invoices linked to completed
                                    appointments / completed appointments (only with POS data)
+    Incremental (delete+insert on appointment_id, macros/kpi_event_inputs.sql): a run
+    recomputes the appointments whose inputs differ from those the last build read (its row,
+    its location's time zone, its intake forms), every appointment of their patients (before
+    and after the change) and the requests they are linked to as reschedules; the other side
+    of each join still reads every appointment. An appointment left with no event has its old
+    rows deleted (the run writes one row with a null kpi for it, which the post-hook removes).
 -#}
 with
 
-appointments as (
+all_appointments as (
     select * from {{ ref('fct_appointments') }}
 ),
 
@@ -40,12 +61,67 @@ locations as (
     select * from {{ ref('stg_pms__locations') }}
 ),
 
+{%- if is_incremental() %}
+
+    current_inputs as (
+        {{ appointment_kpi_inputs() }}
+    ),
+
+    built_inputs as (
+        {{ built_kpi_event_inputs(event_vars) }}
+    ),
+
+    changed_inputs as (
+        select
+            -- an appointment gone from the fact keeps its id here, so its events are deleted
+            coalesce(current_inputs.appointment_id, built_inputs.appointment_id) as appointment_id,
+            current_inputs.patient_key,
+            current_inputs.rescheduled_from_appointment_id,
+            built_inputs.patient_key as built_patient_key,
+            built_inputs.rescheduled_from_appointment_id as built_rescheduled_from_appointment_id
+        from current_inputs
+        full outer join built_inputs on current_inputs.appointment_id = built_inputs.appointment_id
+        where current_inputs.input_hash is distinct from built_inputs.input_hash
+    ),
+
+    -- patients whose visit history changed, including the one an appointment moved away from
+    changed_patients as (
+        select patient_key from changed_inputs
+        where patient_key is not null
+        union
+        select built_patient_key as patient_key from changed_inputs
+        where built_patient_key is not null
+    ),
+
+    dirty as (
+        select appointment_id from changed_inputs
+        union
+        select all_appointments.appointment_id
+        from all_appointments
+        inner join changed_patients on all_appointments.patient_key = changed_patients.patient_key
+        union
+        select rescheduled_from_appointment_id as appointment_id from changed_inputs
+        where rescheduled_from_appointment_id is not null
+        union
+        select built_rescheduled_from_appointment_id as appointment_id from changed_inputs
+        where built_rescheduled_from_appointment_id is not null
+    ),
+{%- endif %}
+
+-- the appointments whose events this run writes (all of them in a full build)
+appointments as (
+    select * from all_appointments
+    {%- if is_incremental() %}
+        where appointment_id in (select dirty.appointment_id from dirty)
+    {%- endif %}
+),
+
 -- consultations converted: a completed non-consultation visit of the same patient after the
 -- consultation's start and at most consult_window_days later (by local date)
 consult_conversions as (
     select distinct consults.appointment_id
     from appointments as consults
-    inner join appointments as later
+    inner join all_appointments as later
         on
             consults.patient_key = later.patient_key
             and later.is_completed
@@ -85,12 +161,12 @@ reschedule_requests as (
 reschedules_captured as (
     select requests.appointment_id
     from reschedule_requests as requests
-    inner join appointments as rebooked
+    inner join all_appointments as rebooked
         on requests.appointment_id = rebooked.rescheduled_from_appointment_id
     union
     select requests.appointment_id
     from reschedule_requests as requests
-    inner join appointments as rebooked
+    inner join all_appointments as rebooked
         on
             requests.patient_key = rebooked.patient_key
             and requests.appointment_id <> rebooked.appointment_id
@@ -117,7 +193,7 @@ intake_by_appointment as (
 rebooked_visits as (
     select distinct visits.appointment_id
     from appointments as visits
-    inner join appointments as next_booking
+    inner join all_appointments as next_booking
         on
             visits.patient_key = next_booking.patient_key
             and visits.appointment_id <> next_booking.appointment_id
@@ -263,6 +339,25 @@ final as (
         cast(events.denominator as double) as denominator
     from events
     inner join flags on events.appointment_id = flags.appointment_id
+    {%- if is_incremental() %}
+        union all
+        -- one row per recomputed appointment, so delete+insert also removes the events of an
+        -- appointment that has none left (or is gone); the post-hook deletes these rows
+        select
+            dirty.appointment_id,
+            cast(null as varchar) as kpi,
+            cast(null as varchar) as location_id,
+            cast(null as date) as event_date,
+            cast(null as varchar) as provider_id,
+            cast(null as varchar) as room_id,
+            cast(null as varchar) as service_category,
+            cast(null as varchar) as patient_type,
+            cast(null as varchar) as value_kind,
+            cast(null as integer) as window_minutes,
+            cast(null as double) as numerator,
+            cast(null as double) as denominator
+        from dirty
+    {%- endif %}
 )
 
 select * from final

@@ -127,6 +127,13 @@ mrr as (
 -- ltv_window_days (d included) / patients with at least one paid invoice in them. Anonymous
 -- walk-in retail (no patient) counts in net_revenue, not here. Distinct patients do not add
 -- up: `_all` is recomputed.
+-- Linear in the revenue days, not periods x revenue days: a revenue day r counts at every d
+-- in [r, r + window - 1], so the numerator is a running sum of +net at r and -net at
+-- r + window, and a patient counts at d while d lies in one of its activity islands (revenue
+-- days less than a window apart merged; island = [first day, last day + window - 1]): a
+-- running sum of +1 at an island's start and -1 the day after its end. Islands of one
+-- patient are disjoint, so the running sum is the distinct count. Period ends are rows of the
+-- same running sums (RANGE frame: same-day changes included).
 revenue_days as (
     select
         location_id,
@@ -138,33 +145,211 @@ revenue_days as (
     group by location_id, issued_date, patient_key
 ),
 
-ltv_windows as (
+revenue_locations as (
+    select distinct location_id
+    from revenue_days
+),
+
+ltv_location_periods as (
     select
         open_periods.grain,
         open_periods.period_start,
-        revenue_days.location_id,
+        open_periods.period_last_day,
+        revenue_locations.location_id
+    from open_periods
+    cross join revenue_locations
+    left join kpi_as_of as started on revenue_locations.location_id = started.location_id
+    where {{ kpi_period_started('open_periods.period_start', 'started.as_of_local') }}
+),
+
+-- `_all` counts only the locations where the period has started (kpi_rollup's rule): a
+-- period not yet started at some location (between two time zones' midnights) is
+-- computed by the direct windowed join below, every other one from the running sums.
+ltv_partial_periods as (
+    select open_periods.*
+    from open_periods
+    where exists (
+        select 1 from kpi_as_of_locations as started
+        where not {{ kpi_period_started('open_periods.period_start', 'started.as_of_local') }}
+    )
+),
+
+ltv_chain_periods as (
+    select open_periods.*
+    from open_periods
+    where not exists (
+        select 1 from ltv_partial_periods
+        where
+            ltv_partial_periods.grain = open_periods.grain
+            and ltv_partial_periods.period_start = open_periods.period_start
+    )
+),
+
+-- one row per patient's revenue day, per location (scope = location_id) and chain-wide
+-- (scope = '_all'), with the previous revenue day of the same patient in the same scope
+ltv_patient_days as (
+    select
+        location_id as scope,
+        patient_key,
+        issued_date
+    from revenue_days
+    union
+    select
+        '_all' as scope,
+        patient_key,
+        issued_date
+    from revenue_days
+),
+
+ltv_patient_gaps as (
+    select
+        scope,
+        patient_key,
+        issued_date,
+        lag(issued_date) over (partition by scope, patient_key order by issued_date) as previous_date
+    from ltv_patient_days
+),
+
+ltv_island_numbers as (
+    select
+        scope,
+        patient_key,
+        issued_date,
+        sum(
+            case
+                when
+                    previous_date
+                    > cast({{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'issued_date') }} as date)
+                    then 0
+                else 1
+            end
+        ) over (partition by scope, patient_key order by issued_date rows unbounded preceding) as island
+    from ltv_patient_gaps
+),
+
+ltv_islands as (
+    select
+        scope,
+        patient_key,
+        min(issued_date) as island_start,
+        max(issued_date) as island_last_day
+    from ltv_island_numbers
+    group by scope, patient_key, island
+),
+
+-- changes to the running sums: (scope, day, revenue change, patient count change); scope is
+-- a location or `_all`
+ltv_changes as (
+    select
+        location_id as scope,
+        issued_date as change_date,
+        net_revenue as revenue_change,
+        0 as patient_change
+    from revenue_days
+    union all
+    select
+        location_id as scope,
+        cast({{ dbt.dateadd('day', var('ltv_window_days'), 'issued_date') }} as date) as change_date,
+        -net_revenue as revenue_change,
+        0 as patient_change
+    from revenue_days
+    union all
+    select
+        '_all' as scope,
+        issued_date as change_date,
+        net_revenue as revenue_change,
+        0 as patient_change
+    from revenue_days
+    union all
+    select
+        '_all' as scope,
+        cast({{ dbt.dateadd('day', var('ltv_window_days'), 'issued_date') }} as date) as change_date,
+        -net_revenue as revenue_change,
+        0 as patient_change
+    from revenue_days
+    union all
+    select
+        scope,
+        island_start as change_date,
+        0 as revenue_change,
+        1 as patient_change
+    from ltv_islands
+    union all
+    select
+        scope,
+        cast({{ dbt.dateadd('day', var('ltv_window_days'), 'island_last_day') }} as date) as change_date,
+        0 as revenue_change,
+        -1 as patient_change
+    from ltv_islands
+),
+
+ltv_daily_changes as (
+    select
+        scope,
+        change_date,
+        cast(null as varchar) as grain,
+        cast(null as date) as period_start,
+        sum(revenue_change) as revenue_change,
+        sum(patient_change) as patient_change
+    from ltv_changes
+    group by scope, change_date
+    union all
+    select
+        location_id as scope,
+        period_last_day as change_date,
+        grain,
+        period_start,
+        0 as revenue_change,
+        0 as patient_change
+    from ltv_location_periods
+    union all
+    select
+        '_all' as scope,
+        period_last_day as change_date,
+        grain,
+        period_start,
+        0 as revenue_change,
+        0 as patient_change
+    from ltv_chain_periods
+),
+
+ltv_running as (
+    select
+        scope,
+        grain,
+        period_start,
+        sum(revenue_change) over scope_days as numerator,
+        sum(patient_change) over scope_days as denominator
+    from ltv_daily_changes
+    window scope_days as (partition by scope order by change_date range unbounded preceding)
+),
+
+ltv_partial_windows as (
+    select
+        ltv_partial_periods.grain,
+        ltv_partial_periods.period_start,
         revenue_days.patient_key,
         revenue_days.net_revenue
-    from open_periods
+    from ltv_partial_periods
     inner join revenue_days
         on
-            open_periods.period_last_day >= revenue_days.issued_date
+            ltv_partial_periods.period_last_day >= revenue_days.issued_date
             and revenue_days.issued_date > cast(
-                {{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'open_periods.period_last_day') }} as date
+                {{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'ltv_partial_periods.period_last_day') }} as date
             )
     left join kpi_as_of as started on revenue_days.location_id = started.location_id
-    where {{ kpi_period_started('open_periods.period_start', 'started.as_of_local') }}
+    where {{ kpi_period_started('ltv_partial_periods.period_start', 'started.as_of_local') }}
 ),
 
 ltv as (
     select
         grain,
         period_start,
-        location_id,
-        sum(net_revenue) as numerator,
-        count(distinct patient_key) as denominator
-    from ltv_windows
-    group by grain, period_start, location_id
+        scope as location_id,
+        numerator,
+        denominator
+    from ltv_running
+    where grain is not null and denominator > 0
     union all
     select
         grain,
@@ -172,7 +357,7 @@ ltv as (
         '_all' as location_id,
         sum(net_revenue) as numerator,
         count(distinct patient_key) as denominator
-    from ltv_windows
+    from ltv_partial_windows
     group by grain, period_start
 ),
 

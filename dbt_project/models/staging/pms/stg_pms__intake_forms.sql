@@ -1,7 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='form_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ record_load_watermark() }}",
+    )
+}}
+{#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql). -#}
 with
 
 source as (
     select * from {{ source('raw_pms', 'intake_forms') }}
+    {{- newer_loads_only(source('raw_pms', 'intake_forms')) }}
 ),
 
 renamed as (
@@ -12,7 +23,9 @@ renamed as (
         cast(form_type as varchar) as form_type,
         cast(sent_at as timestamptz) as sent_at,
         cast(completed_at as timestamptz) as completed_at,
-        cast(updated_at as timestamptz) as updated_at
+        cast(updated_at as timestamptz) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(source('raw_pms', 'intake_forms')) }} as _dlt_load_id
     from source
 )
 
