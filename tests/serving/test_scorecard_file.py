@@ -91,3 +91,23 @@ def test_without_a_published_scorecard_no_stale_scorecard_file_remains(
     only_facts = [publish.MartRelation("marts", "fct_visits")]
     publish.publish(warehouse, serving, "run2", only_facts, publish.OpsData())
     assert not scorecard_path(serving).exists()
+
+
+def test_a_sealed_one_thread_reader_looks_up_one_location_week(warehouse: Path, tmp_path: Path):
+    from dashboards.sealed import sealed_reader
+
+    serving = tmp_path / "serving.duckdb"
+    publish.publish(warehouse, serving, "run1", RELATIONS, publish.OpsData())
+    con = sealed_reader(scorecard_path(serving), threads=1)
+    try:
+        rows = con.execute(
+            "select s.value, t.target_low from marts.kpi_scorecard as s "
+            "inner join marts.kpi_targets as t on s.kpi = t.kpi "
+            "where s.grain = 'week' and s.location_id = ? and s.period_start = ?",
+            ["L1", "2026-11-16"],
+        ).fetchall()
+        with pytest.raises(duckdb.Error):  # sealed: the warehouse is out of reach
+            con.execute(f"attach '{warehouse}' as wh (read_only)")
+    finally:
+        con.close()
+    assert rows == [(35.0, 30.0)]
