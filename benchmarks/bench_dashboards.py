@@ -20,6 +20,7 @@ from typing import Any
 
 from dashboards import build_site, charts
 from dashboards.site import sealed_reader
+from serving.scorecard_file import scorecard_path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "dashboards" / "dash_serving_fixture.py"
@@ -69,8 +70,10 @@ def scorecard_latencies(serving: Path, repeats: int = 200) -> dict[str, Any]:
 
     Each `open+query` sample is what a fresh reader pays: open serving.duckdb read-only and
     sealed (as the site and analysts do), with one thread (a point lookup needs no worker
-    pool), run the query, fetch, close. `query` samples reuse
-    one open connection. Locations and weeks are drawn (seeded) from the last 26 weeks.
+    pool), run the query, fetch, close; `open_scorecard_file` samples do the same with the
+    scorecard file published beside it (`serving.scorecard_file`), when there is one. `query`
+    samples reuse one open connection. Locations and weeks are drawn (seeded) from the last
+    26 weeks.
     """
     # One sealed reader per process at a time: DuckDB shares the open database (and its
     # locked configuration) between connections of one process.
@@ -93,14 +96,9 @@ def scorecard_latencies(serving: Path, repeats: int = 200) -> dict[str, Any]:
         con.close()
     rng = random.Random(17)
     draws = [[rng.choice(locations), rng.choice(weeks)] for _ in range(repeats)]
-    fresh: list[float] = []
-    rows = 0
-    for params in draws:
-        start = time.perf_counter()
-        reader = sealed_reader(serving, threads=1)
-        rows += len(reader.execute(SCORECARD_SQL, params).fetchall())
-        reader.close()
-        fresh.append((time.perf_counter() - start) * 1000)
+    fresh = _fresh_open_latencies(serving, draws)
+    card = scorecard_path(serving)
+    fresh_card = _fresh_open_latencies(card, draws) if card.is_file() else []
     warm: list[float] = []
     con = sealed_reader(serving)
     try:
@@ -110,14 +108,39 @@ def scorecard_latencies(serving: Path, repeats: int = 200) -> dict[str, Any]:
             warm.append((time.perf_counter() - start) * 1000)
     finally:
         con.close()
-    return {
+    figures = {
         "p50_open_query_ms": _percentile(fresh, 0.5),
         "p95_open_query_ms": _percentile(fresh, 0.95),
         "p50_query_ms": _percentile(warm, 0.5),
         "p95_query_ms": _percentile(warm, 0.95),
-        "rows_per_query": rows / max(repeats, 1),
+        "rows_per_query": _rows_per_query(serving, draws),
         "repeats": repeats,
     }
+    if fresh_card:  # the same lookups opening scorecard.duckdb (serving.scorecard_file)
+        figures["p50_open_scorecard_file_ms"] = _percentile(fresh_card, 0.5)
+        figures["p95_open_scorecard_file_ms"] = _percentile(fresh_card, 0.95)
+    return figures
+
+
+def _fresh_open_latencies(path: Path, draws: list[list[Any]]) -> list[float]:
+    """Milliseconds per lookup when each one opens `path` (sealed, one thread) and closes it."""
+    samples: list[float] = []
+    for params in draws:
+        start = time.perf_counter()
+        reader = sealed_reader(path, threads=1)
+        reader.execute(SCORECARD_SQL, params).fetchall()
+        reader.close()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def _rows_per_query(serving: Path, draws: list[list[Any]]) -> float:
+    con = sealed_reader(serving)
+    try:
+        rows = sum(len(con.execute(SCORECARD_SQL, p).fetchall()) for p in draws)
+    finally:
+        con.close()
+    return rows / max(len(draws), 1)
 
 
 def main() -> None:
@@ -148,6 +171,12 @@ def main() -> None:
             f"p95 {lat['p95_open_query_ms']:.1f} ms; open connection: p95 "
             f"{lat['p95_query_ms']:.1f} ms ({lat['rows_per_query']:.0f} rows)"
         )
+        if "p95_open_scorecard_file_ms" in lat:
+            print(
+                f"scorecard query opening scorecard.duckdb: p50 "
+                f"{lat['p50_open_scorecard_file_ms']:.1f} ms, "
+                f"p95 {lat['p95_open_scorecard_file_ms']:.1f} ms"
+            )
 
 
 if __name__ == "__main__":

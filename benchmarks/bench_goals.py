@@ -132,6 +132,8 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
     alone = sum(m[k]["wall_s"] for k in MEMORY_STEPS) + m["dbt_seed"]["wall_s"]
     run_full, run_delta, lat = m["run_full"], m["run_delta"], m["scorecard"]["result"]
     agree = m["gx"]["result"] == m["plain_sql"]["result"]
+    # The goal's reader opens the scorecard file when the publish wrote one.
+    card_p95 = lat.get("p95_open_scorecard_file_ms", lat["p95_open_query_ms"])
     measured: dict[str, dict[str, Any]] = {
         "generate": {
             "value": f"{gen['peak_mb'] / 1024:.2f} GB peak, {_s(gen)}, {gen['result']:,} rows",
@@ -185,10 +187,16 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
             "met": m["site"]["wall_s"] <= 60 if large else None,
         },
         "scorecard_p95": {
-            "value": f"p95 {lat['p95_open_query_ms']:.1f} ms opening serving.duckdb per query "
-            f"(p50 {lat['p50_open_query_ms']:.1f}); p95 {lat['p95_query_ms']:.1f} ms on an open "
-            f"connection",
-            "met": lat["p95_open_query_ms"] <= 20 if large else None,
+            "value": (
+                f"p95 {card_p95:.1f} ms opening scorecard.duckdb per query (p50 "
+                f"{lat['p50_open_scorecard_file_ms']:.1f}); "
+                if "p95_open_scorecard_file_ms" in lat
+                else "no scorecard.duckdb; "
+            )
+            + f"opening serving.duckdb p95 {lat['p95_open_query_ms']:.1f} ms (p50 "
+            f"{lat['p50_open_query_ms']:.1f}); p95 {lat['p95_query_ms']:.1f} ms on an open "
+            "connection",
+            "met": card_p95 <= 20 if large else None,
         },
     }
     rows = []

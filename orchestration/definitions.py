@@ -8,6 +8,7 @@ side by side (every asset is partitioned by tenant: `orchestration.tenancy`).
 
 import dagster as dg
 
+from orchestration import instance_sqlite
 from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
 from orchestration.defs.dbt.assets import DBT_ASSETS
 from orchestration.defs.marts.checks import FRESHNESS_CHECKS, FRESHNESS_SENSOR, GX_MART_CHECKS
@@ -18,6 +19,10 @@ from orchestration.defs.raw.assets import raw_landing
 from orchestration.defs.raw.checks import GX_RAW_CHECKS, raw_quarantine
 from orchestration.defs.raw.freshness import raw_freshness
 from orchestration.resources import RESOURCES
+
+# Every process that loads the code location (a run, `medspa run`, `dagster dev`'s workers)
+# stores its events in WAL mode without a sync per event: `orchestration.instance_sqlite`.
+instance_sqlite.install()
 
 defs = dg.Definitions(
     assets=[raw_landing, *DBT_ASSETS, serving, serving_postgres, site, kpi_benchmarks],

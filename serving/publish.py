@@ -21,6 +21,7 @@ import duckdb
 
 from ingestion.contract import load_contract
 from safeio.sqlquote import quote_ident, sql_str
+from serving.scorecard_file import prepare_scorecard, scorecard_path
 
 #: Columns of serving's `ops.run_log`; the warehouse's `raw_meta.run_log` has the same shape.
 RUN_LOG_COLUMNS = """run_id varchar, started_at timestamp with time zone,
@@ -173,7 +174,13 @@ def build_serving(
     con = duckdb.connect(str(tmp_path))
     try:
         con.execute(f"attach {sql_str(warehouse_path)} as wh (read_only)")
-        missing = [r.name for r in relations if not _has_table(con, "wh", r.schema, r.name)]
+        present = set(
+            con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_catalog = 'wh'"
+            ).fetchall()
+        )  # one catalog query, not one per mart: each costs a walk of the warehouse catalog
+        missing = [r.name for r in relations if (r.schema, r.name) not in present]
         if missing:
             raise PublishAuditError(f"marts missing from the warehouse: {', '.join(missing)}")
         con.execute("create schema marts")
@@ -203,7 +210,8 @@ def audit_serving(tmp_path: Path, expected_counts: Mapping[str, int]) -> None:
         columns = con.execute(
             "select table_schema, table_name, column_name from information_schema.columns"
         ).fetchall()
-        bad = sorted(f"{s}.{t}.{c}" for s, t, c in columns if c.lower() in forbidden_columns())
+        forbidden = forbidden_columns()
+        bad = sorted(f"{s}.{t}.{c}" for s, t, c in columns if c.lower() in forbidden)
         if bad:
             raise PublishAuditError(f"PHI column names would be published: {', '.join(bad)}")
         for name, expected in expected_counts.items():
@@ -221,15 +229,25 @@ def publish(
     relations: Sequence[MartRelation],
     ops: OpsData,
 ) -> dict[str, int]:
-    """Write, audit, then atomically replace `serving_path`. Returns rows per mart."""
+    """Write, audit, then atomically replace `serving_path`. Returns rows per mart.
+
+    The scorecard file beside it (`serving.scorecard_file`) is built from the audited file,
+    audited too, and swapped in right after it.
+    """
     tmp = serving_path.with_name(f"{serving_path.name}.tmp-{run_id}")
+    scorecard_tmp: Path | None = None
     try:
         counts = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
         audit_serving(tmp, counts)
+        scorecard_tmp = prepare_scorecard(tmp, serving_path, run_id, counts, audit_serving)
         os.replace(tmp, serving_path)
+        if scorecard_tmp is not None:
+            os.replace(scorecard_tmp, scorecard_path(serving_path))
     finally:
-        tmp.unlink(missing_ok=True)
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        for path in (tmp, scorecard_tmp):
+            if path is not None:
+                path.unlink(missing_ok=True)
+                Path(f"{path}.wal").unlink(missing_ok=True)
     return counts
 
 
