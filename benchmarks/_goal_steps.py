@@ -88,9 +88,17 @@ def ingest(data: Path, landing: Path) -> dict[str, Any]:
     return child(setup, call)
 
 
-def native(landing: Path) -> dict[str, Any]:
+def native(landing: Path, database: Path | None = None) -> dict[str, Any]:
+    """DuckDB's readers into memory, or into the database file `database` (deleted after)."""
     setup = "from pathlib import Path\nfrom benchmarks.bench_ingest import duckdb_baseline"
-    return child(_LIMITED_DUCKDB + setup, f"duckdb_baseline(Path({str(landing)!r}))[2]")
+    target = f"Path({str(database)!r})" if database is not None else "None"
+    try:
+        return child(
+            _LIMITED_DUCKDB + setup, f"duckdb_baseline(Path({str(landing)!r}), {target})[2]"
+        )
+    finally:
+        if database is not None:
+            database.unlink(missing_ok=True)
 
 
 def dbt(data: Path, landing: Path, work: Path, *args: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from benchmarks import _goal_steps as steps
 GOALS: tuple[tuple[str, str, str, str], ...] = (
     ("generate", "medspa generate", "-", "<= 2 GB peak (large); same files for the same seed"),
     ("step_memory", "every step at large (peak RSS)", "-", "<= 4 GB peak each"),
-    ("ingest_full", "medspa ingest, full load", "DuckDB readers, same files", "<= 1.3x"),
+    ("ingest_full", "medspa ingest, full load", "DuckDB readers into a file", "<= 1.3x"),
     ("ingest_delta", "medspa ingest, one nightly delta", "-", "<= 10 s (large)"),
     ("dbt_run", "dbt run", "compiled SQL run directly", "<= 1.3x"),
     ("dbt_incremental", "dbt incremental after one day", "a full build", "<= 0.15x"),
@@ -64,7 +64,14 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
         partial.write_text(json.dumps(m, indent=2))
 
     step("generate", f"generating the {scale} chain", steps.generate, landing, scale)
-    step("native", "DuckDB readers baseline", steps.native, landing)
+    step("native", "DuckDB readers baseline, into memory", steps.native, landing)
+    step(
+        "native_file",
+        "DuckDB readers baseline, into a database file",
+        steps.native,
+        landing,
+        root / "native.duckdb",
+    )
     step("ingest_full", "ingest, full load", steps.ingest, data, landing)
     step("dbt_seed", "dbt seed", steps.dbt, data, landing, work, "seed", "--full-refresh")
     step(
@@ -124,7 +131,11 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
     """
     large = scale == "large"
     gen, full, delta = m["generate"], m["ingest_full"], m["ingest_delta"]
-    ingest_ratio, ingest_wall = _ratio(full, m["native"])
+    # The ingest writes its warehouse file, so the goal's baseline writes one too; the
+    # in-memory figure stays beside it to show what the disk itself costs.
+    native = m.get("native_file", m["native"])
+    ingest_ratio, ingest_wall = _ratio(full, native)
+    memory_ratio, _ = _ratio(full, m["native"])
     dbt_ratio, dbt_wall = _ratio(m["dbt_full"], m["direct_sql"])
     incr_ratio, incr_wall = _ratio(m["dbt_incremental"], m["dbt_full"])
     gx_ratio, gx_wall = _ratio(m["gx"], m["plain_sql"])
@@ -145,7 +156,7 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
         },
         "ingest_full": {
             "value": _s(full),
-            "baseline": _s(m["native"]),
+            "baseline": f"{_s(native)} into a file ({_s(m['native'])} into memory: {memory_ratio})",
             "ratio": ingest_ratio,
             "met": ingest_wall <= 1.3,
         },
