@@ -56,6 +56,7 @@ def dbt_invocation(
     log_path: Path | None = None,
     full_refresh: bool = False,
     select: Sequence[str] | None = None,
+    exclude_resource_types: Sequence[str] = (),
 ) -> DbtInvocation:
     """`dbt <command>` against the project, writing artifacts under the data directory.
 
@@ -77,6 +78,8 @@ def dbt_invocation(
         args.append("--full-refresh")
     if select:
         args += ["--select", *select]
+    if exclude_resource_types:
+        args += ["--exclude-resource-type", *exclude_resource_types]
     return DbtInvocation(args=args, env=dbt_env(settings))
 
 

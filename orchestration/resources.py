@@ -46,9 +46,24 @@ def dbt_step_call(settings: Settings, target: Path) -> DbtInvocation:
 
     Every dbt step pseudonymises, so each one warns when the public demo key meets non-demo
     data, and an empty or short MEDSPA_PHI_KEY raises PhiKeyError before dbt starts.
+
+    dbt's unit tests are left out: they check a model's SQL against fixed fixtures, not the
+    data, so their verdict changes only with the code, and `make test` (CI) runs all of them
+    against every change. In the nightly they cost a fixture table per test and model (about
+    10 s of a large chain's run); the data tests stay, as asset checks.
     """
     settings.warn_if_demo_key_on_real_data()
-    return dbt_invocation(settings, "build", target_path=target, log_path=target)
+    return dbt_invocation(
+        settings,
+        "build",
+        target_path=target,
+        log_path=target,
+        exclude_resource_types=NIGHTLY_EXCLUDED_RESOURCE_TYPES,
+    )
+
+
+#: dbt resource types the Dagster steps do not build (see `dbt_step_call`).
+NIGHTLY_EXCLUDED_RESOURCE_TYPES = ("unit_test",)
 
 
 def settings_run_config(

@@ -87,3 +87,15 @@ def test_no_other_module_builds_dbt_arguments_or_environment() -> None:
             }:
                 offenders.append(f"{rel}:{node.lineno}")
     assert offenders == []
+
+
+def test_dagster_dbt_steps_build_data_tests_but_leave_unit_tests_to_ci(tmp_path: Path) -> None:
+    """The nightly's `dbt build` skips unit tests (code checks, run by `make test`) only."""
+    from orchestration.resources import dbt_step_call
+
+    args = dbt_step_call(_settings(tmp_path), tmp_path / "target").args
+    assert args[0] == "build"
+    excluded = args[args.index("--exclude-resource-type") + 1 :]
+    assert excluded == ["unit_test"]
+    # The plain invocation (CLI, tests' built warehouse) still builds every resource type.
+    assert "--exclude-resource-type" not in dbt_invocation(_settings(tmp_path)).args
