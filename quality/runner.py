@@ -202,14 +202,22 @@ def _second_pass(result: Any, spec: ExpectationSpec) -> bool:
 
 def _outcome(spec: ExpectationSpec, result: Any) -> ExpectationResult:
     error = error_text(result.exception_info, spec)
+    observed = observed_values(result.result or {}, spec.sensitive)
+    return _result(spec, bool(result.success) and error is None, observed, error)
+
+
+def _result(
+    spec: ExpectationSpec, success: bool, observed: dict[str, Any], error: str | None
+) -> ExpectationResult:
+    """One expectation's result under the names its spec gives it."""
     return ExpectationResult(
         key=spec.key,
         kind=spec.kind,
         column=spec.column,
         severity=spec.severity,
         description=spec.description,
-        success=bool(result.success) and error is None,
-        observed=observed_values(result.result or {}, spec.sensitive),
+        success=success,
+        observed=observed,
         error=error,
     )
 
@@ -240,16 +248,7 @@ def _build(gx: Any, spec: ExpectationSpec, index: int, screen: bool) -> Any:
 
 
 def _failed(spec: ExpectationSpec, message: str) -> ExpectationResult:
-    return ExpectationResult(
-        key=spec.key,
-        kind=spec.kind,
-        column=spec.column,
-        severity=spec.severity,
-        description=spec.description,
-        success=False,
-        observed={},
-        error=message[:300],
-    )
+    return _result(spec, False, {}, message[:300])
 
 
 def _first_line(exc: Exception) -> str:

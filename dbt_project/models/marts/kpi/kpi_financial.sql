@@ -185,20 +185,32 @@ ltv_chain_periods as (
     )
 ),
 
--- one row per patient's revenue day, per location (scope = location_id) and chain-wide
--- (scope = '_all'), with the previous revenue day of the same patient in the same scope
-ltv_patient_days as (
+-- every patient's revenue day twice: at its location (scope = location_id) and chain-wide
+-- (scope = '_all')
+ltv_scoped_revenue as (
     select
         location_id as scope,
         patient_key,
-        issued_date
+        issued_date,
+        net_revenue
     from revenue_days
-    union
+    union all
     select
         '_all' as scope,
         patient_key,
-        issued_date
+        issued_date,
+        net_revenue
     from revenue_days
+),
+
+-- one row per patient's revenue day per scope, with the previous revenue day of the same
+-- patient in the same scope
+ltv_patient_days as (
+    select distinct
+        scope,
+        patient_key,
+        issued_date
+    from ltv_scoped_revenue
 ),
 
 ltv_patient_gaps as (
@@ -241,32 +253,18 @@ ltv_islands as (
 -- a location or `_all`
 ltv_changes as (
     select
-        location_id as scope,
+        scope,
         issued_date as change_date,
         net_revenue as revenue_change,
         0 as patient_change
-    from revenue_days
+    from ltv_scoped_revenue
     union all
     select
-        location_id as scope,
+        scope,
         cast({{ dbt.dateadd('day', var('ltv_window_days'), 'issued_date') }} as date) as change_date,
         -net_revenue as revenue_change,
         0 as patient_change
-    from revenue_days
-    union all
-    select
-        '_all' as scope,
-        issued_date as change_date,
-        net_revenue as revenue_change,
-        0 as patient_change
-    from revenue_days
-    union all
-    select
-        '_all' as scope,
-        cast({{ dbt.dateadd('day', var('ltv_window_days'), 'issued_date') }} as date) as change_date,
-        -net_revenue as revenue_change,
-        0 as patient_change
-    from revenue_days
+    from ltv_scoped_revenue
     union all
     select
         scope,
