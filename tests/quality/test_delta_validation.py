@@ -78,7 +78,7 @@ def test_first_run_reads_everything_and_sets_the_watermark(tmp_path):
     assert [doc["suite"] for doc in load_results(results)] == ["raw_test__items"]
 
 
-def test_a_delta_reads_new_rows_for_row_rules_and_the_whole_table_for_keys(tmp_path):
+def test_a_delta_reads_new_rows_for_row_rules_and_the_rows_sharing_a_new_key(tmp_path):
     db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
     _run(db, results)
     _load_2(db)
@@ -88,7 +88,9 @@ def test_a_delta_reads_new_rows_for_row_rules_and_the_whole_table_for_keys(tmp_p
     assert out_of_range.observed["element_count"] == 2  # only load 2's rows
     assert out_of_range.observed["unexpected_sample"] == [99]
     duplicate = second.result_for(UNIQUE)
-    assert duplicate.observed["element_count"] == 102  # uniqueness: the whole table
+    # Uniqueness reads the rows whose key a load-2 row has: ids 101 and 7, and the load-1
+    # row 7 it duplicates: 3 rows, not the table's 102.
+    assert duplicate.observed["element_count"] == 3
     assert duplicate.observed["unexpected_sample"] == [7, 7]
     assert second.result_for(COLUMNS).success
     # Failed: the watermark stays, so the next run finds the same failures again.
@@ -134,12 +136,54 @@ def test_a_table_older_than_its_watermark_or_without_load_ids_is_read_whole(tmp_
     assert delta.plan([mart], {"marts__x": LOAD_1}, {"marts__x": None}) == ([mart], {})
 
 
-def test_row_and_column_name_rules_are_narrowed_uniqueness_is_not():
+def test_row_and_column_name_rules_read_new_rows_uniqueness_rows_sharing_their_keys():
     narrowed = delta.delta_suite(_suite(), LOAD_1)
     queries = {e.key: e.query for e in narrowed.expectations}
     assert f"\"_dlt_load_id\" > '{LOAD_1}'" in queries[RANGE]
     assert queries[COLUMNS] == queries[RANGE]  # the same columns: one batch for both
-    assert queries[UNIQUE] is None  # table-level: the relation as is
+    assert "semi join" in queries[UNIQUE] and f"> '{LOAD_1}'" in queries[UNIQUE]
+
+
+def _pairs_suite() -> SuiteSpec:
+    return SuiteSpec(
+        name="raw_test__pairs",
+        relation="raw_test.pairs",
+        expectations=(
+            ExpectationSpec(
+                "ExpectCompoundColumnsToBeUnique",
+                {"column_list": ["a", "b"]},
+                "error",
+                "composite pk",
+                "a, b",
+            ),
+        ),
+    )
+
+
+def test_a_compound_key_duplicated_by_a_new_load_is_found_and_only_then(tmp_path):
+    db, results = tmp_path / "w.duckdb", tmp_path / "results"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema raw_test")
+        con.execute(
+            "create table raw_test.pairs as select range // 10 as a, range % 10 as b, "
+            f"'{LOAD_1}' as _dlt_load_id from range(100)"
+        )
+    assert run_suites([_pairs_suite()], db, results, incremental=True)[0].success
+    with duckdb.connect(str(db)) as con:
+        # (3, 4) repeats a load-1 key; (3, 40) and (40, 4) share only one part with old rows.
+        con.execute(
+            f"insert into raw_test.pairs values (3, 40, '{LOAD_2}'), (40, 4, '{LOAD_2}'), "
+            f"(3, 4, '{LOAD_2}')"
+        )
+    second = run_suites([_pairs_suite()], db, results, incremental=True)[0]
+    assert second.since_load_id == LOAD_1 and not second.success
+    full = run_suites([_pairs_suite()], db)[0]
+    assert not full.success  # the delta agrees with a full run
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            f"delete from raw_test.pairs where a = 3 and b = 4 and _dlt_load_id = '{LOAD_2}'"
+        )
+    assert run_suites([_pairs_suite()], db, results, incremental=True)[0].success
 
 
 def test_a_warehouse_locked_by_a_writer_is_the_same_clear_error(tmp_path):
