@@ -1,4 +1,4 @@
-"""The KPI marts' row-level checks are enforced constraints, and a built mart refuses bad rows.
+"""The KPI and coverage marts' row checks are enforced constraints; built marts refuse bad rows.
 
 Why: not-null and allowed-value checks on the KPI marts are column constraints of their dbt
 contracts instead of data tests (each test was a dbt node and a query in every nightly).
@@ -79,5 +79,24 @@ def test_built_kpi_mart_refuses_a_null_key_and_an_unknown_grain(built_warehouse:
         con.begin()
         con.execute(f"insert into marts.kpi_financial {row.format('grain as grain')}")
         con.rollback()
+    finally:
+        con.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.xdist_group("dbt_core")
+def test_built_coverage_marts_refuse_a_duplicate_key(built_warehouse: Path):
+    """data_coverage and kpi_coverage keep their keys unique as primary keys, not data tests."""
+    con = duckdb.connect(str(built_warehouse))
+    try:
+        for table, key in (("data_coverage", "table_key"), ("kpi_coverage", "kpi")):
+            con.begin()
+            try:
+                with pytest.raises(duckdb.ConstraintException):
+                    con.execute(f"insert into marts.{table} select * from marts.{table} limit 1")
+                    # an empty table has no row to duplicate: its key must then be refused null
+                    con.execute(f"insert into marts.{table} ({key}) values (null)")
+            finally:
+                con.rollback()
     finally:
         con.close()
