@@ -19,16 +19,17 @@ targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
+-- over every period of the scorecard (final or not), as the alert compares with what was
+-- reported
 trailing_means as (
     select
-        current_period.grain,
-        current_period.period_start,
-        current_period.location_id,
-        current_period.kpi,
-        avg(history.value) as trailing_mean
-    {{ kpi_history_join('scorecard', var('alert_trailing_weeks'), var('alert_trailing_weeks')) }}
-    where current_period.is_final
-    group by current_period.grain, current_period.period_start, current_period.location_id, current_period.kpi
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        {{ kpi_trailing_mean('value', var('alert_trailing_weeks'), var('alert_trailing_weeks')) }}
+            as trailing_mean
+    from scorecard
 ),
 
 judged as (
@@ -55,7 +56,10 @@ flagged as (
         judged.*,
         judged.status in ('below', 'above') as missed_target,
         coalesce(
-            abs(judged.relative_change) > judged.tolerance
+            -- "by more than": compared at 9 decimals, so a change exactly equal to the
+            -- tolerance (a mean of 20/141 falling to 17/141 is exactly -0.15) does not fire
+            -- or not on the last bit of a float's summation order
+            round(abs(judged.relative_change), 9) > judged.tolerance
             and case
                 when judged.direction = 'higher_is_better'
                     then judged.value < judged.trailing_mean

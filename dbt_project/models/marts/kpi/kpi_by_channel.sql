@@ -19,7 +19,7 @@ events as (
 {{ kpi_as_of_cte() }},
 
 {%- set kpis = ['new_leads', 'contact_rate', 'booking_conversion_rate', 'lead_response_minutes', 'cac'] %}
-{{ kpi_rollup('events', 'rolled', dims=['lead_channel'], kpis=kpis, medians=true) }},
+{{ kpi_rollup('events', 'rolled', dims=['lead_channel'], kpis=kpis, medians=true, daily=false) }},
 
 covered as (
     select rolled.*

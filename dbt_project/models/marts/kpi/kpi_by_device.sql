@@ -7,6 +7,6 @@ events as (
 
 {{ kpi_as_of_cte() }},
 
-{{ kpi_rollup('events', 'rolled', dims=['device_id'], with_chain=false) }}
+{{ kpi_rollup('events', 'rolled', dims=['device_id'], with_chain=false, daily=false) }}
 
 {{ kpi_select('rolled', dims=['device_id']) }}

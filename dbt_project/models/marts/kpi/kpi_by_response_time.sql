@@ -74,7 +74,7 @@ events as (
 
 {{ kpi_as_of_cte() }},
 
-{{ kpi_rollup('events', 'rolled', dims=['response_bucket']) }},
+{{ kpi_rollup('events', 'rolled', dims=['response_bucket'], daily=false) }},
 
 final as (
     select

@@ -101,7 +101,9 @@ mrr_by_location as (
         on
             membership_locations.location_id = memberships.location_id
             and open_periods.period_last_day >= memberships.started_on
-            and (memberships.cancelled_on is null or open_periods.period_last_day < memberships.cancelled_on)
+            -- one condition, not `cancelled_on is null or ...`: an OR made DuckDB compare every
+            -- membership with every period (a nested-loop join) instead of hashing on location
+            and open_periods.period_last_day < coalesce(memberships.cancelled_on, cast('9999-12-31' as date))
     where {{ kpi_period_started('open_periods.period_start', 'started.as_of_local') }}
     group by open_periods.grain, open_periods.period_start, membership_locations.location_id
 ),
@@ -203,50 +205,55 @@ ltv_scoped_revenue as (
     from revenue_days
 ),
 
--- one row per patient's revenue day per scope, with the previous revenue day of the same
--- patient in the same scope
+-- one row per patient's revenue day per scope: a location's rows are revenue_days' own (one
+-- per location, day and patient already); chain-wide, a patient's days at several locations
+-- merge
 ltv_patient_days as (
-    select distinct
-        scope,
+    select
+        location_id as scope,
         patient_key,
         issued_date
-    from ltv_scoped_revenue
+    from revenue_days
+    union all
+    select distinct
+        '_all' as scope,
+        patient_key,
+        issued_date
+    from revenue_days
 ),
 
-ltv_patient_gaps as (
+-- each patient-day with its patient's previous and next revenue day in the scope, in one
+-- sort: a day opens an island when the previous one lies a window or more before it, and
+-- closes one when the next lies a window or more after it (or there is none)
+ltv_patient_neighbours as (
     select
         scope,
         patient_key,
         issued_date,
-        lag(issued_date) over (partition by scope, patient_key order by issued_date) as previous_date
+        lag(issued_date) over patient_days as previous_date,
+        lead(issued_date) over patient_days as next_date
     from ltv_patient_days
+    window patient_days as (partition by scope, patient_key order by issued_date)
 ),
 
-ltv_island_numbers as (
+ltv_island_starts as (
     select
         scope,
-        patient_key,
-        issued_date,
-        sum(
-            case
-                when
-                    previous_date
-                    > cast({{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'issued_date') }} as date)
-                    then 0
-                else 1
-            end
-        ) over (partition by scope, patient_key order by issued_date rows unbounded preceding) as island
-    from ltv_patient_gaps
+        issued_date as island_start
+    from ltv_patient_neighbours
+    where
+        previous_date is null
+        or previous_date <= cast({{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'issued_date') }} as date)
 ),
 
-ltv_islands as (
+ltv_island_ends as (
     select
         scope,
-        patient_key,
-        min(issued_date) as island_start,
-        max(issued_date) as island_last_day
-    from ltv_island_numbers
-    group by scope, patient_key, island
+        issued_date as island_last_day
+    from ltv_patient_neighbours
+    where
+        next_date is null
+        or next_date >= cast({{ dbt.dateadd('day', var('ltv_window_days'), 'issued_date') }} as date)
 ),
 
 -- changes to the running sums: (scope, day, revenue change, patient count change); scope is
@@ -271,14 +278,14 @@ ltv_changes as (
         island_start as change_date,
         0 as revenue_change,
         1 as patient_change
-    from ltv_islands
+    from ltv_island_starts
     union all
     select
         scope,
         cast({{ dbt.dateadd('day', var('ltv_window_days'), 'island_last_day') }} as date) as change_date,
         0 as revenue_change,
         -1 as patient_change
-    from ltv_islands
+    from ltv_island_ends
 ),
 
 ltv_daily_changes as (

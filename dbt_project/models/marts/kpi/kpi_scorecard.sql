@@ -43,13 +43,12 @@ unioned as (
 
 baselines as (
     select
-        current_period.grain,
-        current_period.period_start,
-        current_period.location_id,
-        current_period.kpi,
-        avg(history.value) as baseline_12m
-    {{ kpi_history_join('unioned', var('baseline_weeks'), var('baseline_months')) }}
-    group by current_period.grain, current_period.period_start, current_period.location_id, current_period.kpi
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        {{ kpi_trailing_mean('value', var('baseline_weeks'), var('baseline_months')) }} as baseline_12m
+    from unioned
 ),
 
 final as (
