@@ -9,7 +9,40 @@
 {%- endmacro %}
 
 {% macro duckdb__local_timestamp(ts_expr, tz_expr) -%}
-    timezone({{ tz_expr }}, {{ ts_expr }})
+    {{ zone_by_zone(ts_expr, tz_expr) }}
+{%- endmacro %}
+
+
+{#-
+    `timezone(zone, ts)` with the zone read from each row costs DuckDB ~14 us per row (the
+    zone's rules are looked up again for every row); with a constant zone they are looked up
+    once and the conversion is 6-8x faster. So the conversion is spelled out as one branch
+    per commonly used zone, each with that zone as a constant, and any other zone falls
+    through to the per-row form: every zone gives exactly the value `timezone()` gives, the
+    listed ones only sooner. The list is code, not data: no query runs at compile time
+    (macros/dates.sql), and a clinic in an unlisted zone loses speed, never correctness.
+-#}
+{% macro fast_time_zones() -%}
+    {{ return([
+        'America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix',
+        'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'America/Detroit',
+        'America/Indiana/Indianapolis', 'America/Boise', 'America/Puerto_Rico',
+        'America/Toronto', 'America/Vancouver', 'America/Edmonton', 'America/Winnipeg',
+        'America/Halifax', 'America/Regina', 'America/St_Johns', 'America/Mexico_City',
+        'Europe/London', 'Europe/Dublin', 'Europe/Paris', 'Europe/Berlin', 'Europe/Madrid',
+        'Europe/Rome', 'Europe/Amsterdam', 'Australia/Sydney', 'Australia/Melbourne',
+        'Australia/Brisbane', 'Australia/Perth', 'Pacific/Auckland', 'Asia/Dubai',
+        'Asia/Singapore', 'Asia/Tokyo', 'UTC',
+    ]) }}
+{%- endmacro %}
+
+{% macro zone_by_zone(value_expr, tz_expr) -%}
+    case {{ tz_expr }}
+    {%- for zone in fast_time_zones() %}
+        when '{{ zone }}' then timezone('{{ zone }}', {{ value_expr }})
+    {%- endfor %}
+        else timezone({{ tz_expr }}, {{ value_expr }})
+    end
 {%- endmacro %}
 
 
@@ -19,7 +52,7 @@
 {%- endmacro %}
 
 {% macro duckdb__local_to_instant(local_ts_expr, tz_expr) -%}
-    timezone({{ tz_expr }}, {{ local_ts_expr }})
+    {{ zone_by_zone(local_ts_expr, tz_expr) }}
 {%- endmacro %}
 
 
