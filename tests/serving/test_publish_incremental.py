@@ -127,7 +127,7 @@ def test_the_audit_catches_a_patch_that_went_wrong(
     before = serving.read_bytes()
     _wh(warehouse, "update marts.fct_messages set cost = -1 where message_id = 3")
 
-    def claims_done(con, source, target):  # copies nothing, reports the warehouse's figures
+    def claims_done(con, source, target, *_columns):  # copies nothing; the warehouse's figures
         cols = mart_sync.columns(con, *source)
         return mart_sync.SyncResult(
             "patched", mart_sync.fingerprint(con, mart_sync.relation(*source), cols)
