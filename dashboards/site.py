@@ -135,15 +135,17 @@ def _render_one(
     child: bool,
     body: bool = True,
     defer: bool = False,
+    cache: dict[str, Any] | None = None,
 ) -> _Rendered:
     """One page (instance); `body=False` gives its navigation entry only (no page SQL runs
     but the `nav_if` query), for re-rendering a few pages of a site (`dashboards.refresh`).
-    `defer=True` leaves the body's charts drawing (`DeferredHtml`)."""
+    `defer=True` leaves the body's charts drawing (`DeferredHtml`); `cache` is the template
+    page's query cache (`run_queries`)."""
     nav_if = page.meta.get("nav_if")
     if body:
-        results = run_queries(con, page, params)
+        results = run_queries(con, page, params, cache=cache)
     else:
-        results = run_queries(con, page, params, [nav_if] if nav_if else [])
+        results = run_queries(con, page, params, [nav_if] if nav_if else [], cache=cache)
     title = render_title(page, params)
     label = page.meta.get("nav_label")
     nav_label = render_title(Page(page.path, {"title": label}, {}, ""), params) if label else title
@@ -183,7 +185,8 @@ def _build_page(
         return [_render_one(con, page, f"{page.name}.html", None, False, body, defer)], None
     if each not in page.queries:
         raise PageError(page.path.name, 1, f"each: {each!r} is not a query on this page")
-    rows = run_queries(con, page, None, [each])[each]
+    cache: dict[str, Any] = {}  # the instances share every query that reads no parameter
+    rows = run_queries(con, page, None, [each], cache=cache)[each]
     slug_key = page.meta.get("slug") or (rows.columns[0] if rows.columns else None)
     out: list[_Rendered] = []
     for row in rows:
@@ -191,7 +194,7 @@ def _build_page(
             raise PageError(page.path.name, 1, f"slug: query {each!r} has no column {slug_key!r}")
         href = f"{page.name}/{slugify(row[slug_key])}.html"
         try:
-            out.append(_render_one(con, page, href, dict(row), True, body, defer))
+            out.append(_render_one(con, page, href, dict(row), True, body, defer, cache))
         except PageError as exc:
             report.pages_failed.append(
                 PageFailure(f"{exc.page}[{slug_key}={row[slug_key]}]", exc.line, exc.message)
