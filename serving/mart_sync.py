@@ -104,11 +104,14 @@ def sync_mart(
     target: tuple[str, str, str],
     src_cols: Columns | None = None,
     old_cols: Columns | None = None,
+    old_hashes: str | None = None,
 ) -> SyncResult:
     """Make table `target` equal `source`; both are (catalog, schema, table) in `con`.
 
     `con` is the serving file being built, with the warehouse attached read-only. The
     columns of both, when the caller has them (`catalog_columns`), save two catalog queries.
+    `old_hashes`: a relation (r = rowid, h = row hash) of `target` as it is, written by the
+    previous publish's audit (`serving.row_hashes`), so the published rows need no hashing.
     """
     src_cols = columns(con, *source) if src_cols is None else src_cols
     old_cols = columns(con, *target) if old_cols is None else old_cols
@@ -116,7 +119,7 @@ def sync_mart(
     if old_cols == src_cols:
         (rows,) = con.execute(f"select count(*) from {source_sql}").fetchone()
         if rows >= PATCH_MIN_ROWS:
-            patched = _patch(con, source_sql, target_sql, src_cols, rows)
+            patched = _patch(con, source_sql, target_sql, src_cols, rows, old_hashes)
             if patched is not None:
                 return patched
     return _replace(con, source_sql, target_sql, src_cols)
@@ -136,13 +139,20 @@ def _patch(
     target: str,
     cols: Sequence[tuple[str, str]],
     rows: int,
+    old_hashes: str | None = None,
 ) -> SyncResult | None:
     """Delete and insert the rows that differ; None when a whole copy is the better way."""
     h = row_hash_sql(cols)
     try:
-        for temp, rel in (("_src", source), ("_old", target)):
+        con.execute(
+            f"create or replace temp table _src as select rowid as r, {h} as h from {source}"
+        )
+        (old_rows,) = con.execute(f"select count(*) from {target}").fetchone()
+        if old_hashes is not None:
+            con.execute(f"create or replace temp table _old as select r, h from {old_hashes}")
+        if old_hashes is None or _count_sum(con, "_old")[0] != old_rows:
             con.execute(
-                f"create or replace temp table {temp} as select rowid as r, {h} as h from {rel}"
+                f"create or replace temp table _old as select rowid as r, {h} as h from {target}"
             )
         con.execute(
             "create or replace temp table _gone as select r, h from _old anti join _src using (h)"

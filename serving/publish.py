@@ -26,12 +26,15 @@ import duckdb
 
 from ingestion.contract import load_contract
 from safeio.sqlquote import quote_ident, sql_str
+from serving import mart_sync, row_hashes
 from serving.mart_sync import (
+    Columns,
     Fingerprint,
     SyncResult,
     catalog_columns,
     fingerprint,
     relation,
+    row_hash_sql,
     sync_mart,
 )
 from serving.scorecard_file import prepare_scorecard, scorecard_path
@@ -106,9 +109,11 @@ _q = quote_ident
 
 
 def _sync_marts(
-    con: duckdb.DuckDBPyConnection, relations: Sequence[MartRelation]
+    con: duckdb.DuckDBPyConnection, relations: Sequence[MartRelation], hashes: bool = False
 ) -> dict[str, SyncResult]:
-    """Every mart up to the warehouse's content; marts no longer published are dropped."""
+    """Every mart up to the warehouse's content; marts no longer published are dropped.
+
+    `hashes`: the previous publish's row hashes are attached (`serving.row_hashes`)."""
     db = con.execute("select current_database()").fetchone()[0]
     wanted = {rel.name for rel in relations}
     for (name,) in con.execute(
@@ -126,9 +131,16 @@ def _sync_marts(
             (db, "marts", rel.name),
             src_cols.get((rel.schema, rel.name), []),
             old_cols.get(("marts", rel.name), []),
+            _hashes_of(con, rel.name) if hashes else None,
         )
         for rel in relations
     }
+
+
+def _hashes_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    if row_hashes.has_table(con, name):
+        return relation(row_hashes.CATALOG, "main", name)
+    return None
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
@@ -238,7 +250,10 @@ def build_serving(
             raise PublishAuditError(f"marts missing from the warehouse: {', '.join(missing)}")
         _drop_other_schemas(con)
         con.execute("create schema if not exists marts")
-        synced = _sync_marts(con, relations)
+        hashes = previous is not None and row_hashes.attach_if_valid(con, previous)
+        synced = _sync_marts(con, relations, hashes)
+        if hashes:
+            con.execute(f"detach {row_hashes.CATALOG}")
         _write_ops(con, ops)
         con.execute("detach wh")
         con.execute("checkpoint")
@@ -264,40 +279,66 @@ def _drop_other_schemas(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop table main.{_q(table)}")
 
 
-def audit_serving(tmp_path: Path, expected: Mapping[str, Fingerprint]) -> None:
+def audit_serving(
+    tmp_path: Path, expected: Mapping[str, Fingerprint], hashes_out: Path | None = None
+) -> None:
     """Audit step: only marts/ops, no forbidden column, and every mart holds the warehouse's
-    rows: the same row count and content fingerprint, read back from the built file."""
-    con = duckdb.connect(str(tmp_path), read_only=True)
+    rows: the same row count and content fingerprint, read back from the built file.
+
+    `hashes_out`: a new file that receives the row hashes of the large marts, read in the same
+    pass, for the next publish (`serving.row_hashes`).
+    """
+    con = duckdb.connect(":memory:")
     try:
+        con.execute(f"attach {sql_str(tmp_path)} as sv (read_only)")
+        if hashes_out is not None:
+            hashes_out.unlink(missing_ok=True)
+            con.execute(f"attach {sql_str(hashes_out)} as {row_hashes.CATALOG}")
         schemas = {
             s
             for (s,) in con.execute(
-                "select distinct table_schema from information_schema.tables"
+                "select distinct table_schema from information_schema.tables "
+                "where table_catalog = 'sv'"
             ).fetchall()
         }
         extra = sorted(schemas - set(ALLOWED_SCHEMAS))
         if extra:
             raise PublishAuditError(f"serving would contain schemas {extra}; only marts and ops")
         all_columns = con.execute(
-            "select table_schema, table_name, column_name from information_schema.columns"
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_catalog = 'sv'"
         ).fetchall()
         forbidden = forbidden_columns()
         bad = sorted(f"{s}.{t}.{c}" for s, t, c in all_columns if c.lower() in forbidden)
         if bad:
             raise PublishAuditError(f"PHI column names would be published: {', '.join(bad)}")
-        db = con.execute("select current_database()").fetchone()[0]
-        built = catalog_columns(con, db)
+        built = catalog_columns(con, "sv")
         for name, want in expected.items():
             cols = built.get(("marts", name))
             if not cols:
                 raise PublishAuditError(f"marts.{name} is missing from the built file")
-            got = fingerprint(con, relation(db, "marts", name), cols)
+            got = _audit_fingerprint(con, name, cols, want.rows, hashes_out is not None)
             if got.rows != want.rows:
                 raise PublishAuditError(f"marts.{name}: {got.rows} rows, warehouse has {want.rows}")
             if got.digest != want.digest:
                 raise PublishAuditError(f"marts.{name}: content differs from the warehouse's")
     finally:
         con.close()
+
+
+def _audit_fingerprint(
+    con: duckdb.DuckDBPyConnection, name: str, cols: Columns, rows: int, keep: bool
+) -> Fingerprint:
+    """The built mart's fingerprint; a large one's row hashes are kept when `keep`."""
+    built = relation("sv", "marts", name)
+    if not keep or rows < mart_sync.PATCH_MIN_ROWS:
+        return fingerprint(con, built, cols)
+    kept = relation(row_hashes.CATALOG, "main", name)
+    con.execute(f"create table {kept} as select rowid as r, {row_hash_sql(cols)} as h from {built}")
+    got, digest = con.execute(
+        f"select count(*), coalesce(sum(h::hugeint), 0) from {kept}"
+    ).fetchone()
+    return Fingerprint(int(got), int(digest))
 
 
 def publish(
@@ -316,17 +357,21 @@ def publish(
     audited too, and swapped in right after it.
     """
     tmp = serving_path.with_name(f"{serving_path.name}.tmp-{run_id}")
+    hashes = row_hashes.hashes_path(serving_path)
+    hashes_tmp = hashes.with_name(f"{hashes.name}.tmp-{run_id}")
     scorecard_tmp: Path | None = None
     try:
         synced = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
         expected = {name: result.fingerprint for name, result in synced.items()}
-        audit_serving(tmp, expected)
+        audit_serving(tmp, expected, hashes_out=hashes_tmp)
+        row_hashes.stamp(hashes_tmp, tmp)  # the rename below keeps size, mtime and inode
         scorecard_tmp = prepare_scorecard(tmp, serving_path, run_id, expected, audit_serving)
         os.replace(tmp, serving_path)
+        os.replace(hashes_tmp, hashes)  # a crash before this leaves stale hashes: ignored
         if scorecard_tmp is not None:
             os.replace(scorecard_tmp, scorecard_path(serving_path))
     finally:
-        for path in (tmp, scorecard_tmp):
+        for path in (tmp, hashes_tmp, scorecard_tmp):
             if path is not None:
                 path.unlink(missing_ok=True)
                 Path(f"{path}.wal").unlink(missing_ok=True)

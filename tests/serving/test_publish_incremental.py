@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from serving import mart_sync, publish
+from serving import mart_sync, publish, row_hashes
 
 RELATIONS = [
     publish.MartRelation("marts", "fct_messages"),
@@ -153,3 +153,38 @@ def test_an_unreadable_previous_file_is_rebuilt_from_scratch(warehouse: Path, tm
     report = _publish(warehouse, serving, "run1")
     assert {r.how for r in report.values()} == {"replaced"}
     assert _rows(serving, "fct_messages") == _rows(warehouse, "fct_messages")
+
+
+def test_the_next_publish_reads_the_audited_row_hashes_instead_of_hashing(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    serving = tmp_path / "serving.duckdb"
+    _publish(warehouse, serving, "run1")
+    assert row_hashes.hashes_path(serving).is_file()
+    seen: list[str | None] = []
+    real = mart_sync._patch
+
+    def spy(con, source, target, cols, rows, old_hashes=None):
+        seen.append(old_hashes)
+        return real(con, source, target, cols, rows, old_hashes)
+
+    monkeypatch.setattr(mart_sync, "_patch", spy)
+    _wh(warehouse, "update marts.fct_messages set cost = 0 where message_id = 9")
+    assert _publish(warehouse, serving, "run2")["fct_messages"].how == "patched"
+    assert seen == ['"rowhashes"."main"."fct_messages"']
+    assert _rows(serving, "fct_messages") == _rows(warehouse, "fct_messages")
+
+
+def test_row_hashes_of_another_serving_file_are_ignored(warehouse: Path, tmp_path: Path):
+    """Hashes belong to one version of serving.duckdb: a file swapped in by hand voids them."""
+    serving = tmp_path / "serving.duckdb"
+    _publish(warehouse, serving, "run1")
+    _wh(warehouse, "delete from marts.fct_messages where message_id < 5")
+    other = tmp_path / "other"
+    other.mkdir()
+    _publish(warehouse, other / "serving.duckdb", "run2")  # 95 messages, its own hashes
+    serving.write_bytes((other / "serving.duckdb").read_bytes())  # same rows, new file
+    _wh(warehouse, "delete from marts.fct_messages where message_id = 5")
+    report = _publish(warehouse, serving, "run3")
+    assert report["fct_messages"].how == "patched"
+    assert _rows(serving, "fct_messages") == _rows(warehouse, "fct_messages")  # 94 rows
