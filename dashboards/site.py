@@ -21,6 +21,7 @@ import jinja2
 from dashboards import charts
 from dashboards.email import inline_css
 from dashboards.errors import PageError
+from dashboards.nav import NavHtml
 from dashboards.pages import Page, parse_page
 from dashboards.queries import run_queries
 from dashboards.render import (
@@ -332,12 +333,13 @@ def _write_all(
         _TEMPLATES.get_template("page.html.j2"),
         _TEMPLATES.get_template("email.html.j2"),
     )
+    navs = NavHtml(_TEMPLATES.get_template("nav.html.j2"), nav)
     for _, items in groups:
         for r in items:
             root = "../" * r.href.count("/")
             text = page_tpl.render(
                 title=r.title,
-                nav=nav,
+                nav_html=navs.render(root, r.href),
                 root=root,
                 current=r.href,
                 css=css,
@@ -358,7 +360,7 @@ def _write_all(
     if not has_index:
         text = page_tpl.render(
             title="Dashboards",
-            nav=nav,
+            nav_html=navs.render("", "index.html"),
             root="",
             current="index.html",
             css=css,
