@@ -6,7 +6,9 @@ new serving file starts as a byte copy of the previous one (`serving.publish`) a
 is brought up to date here:
 
 - a mart that is new, small (< `PATCH_MIN_ROWS` rows in the warehouse) or whose columns or
-  types changed is replaced whole (`create table as select`);
+  types changed is replaced whole (`create table as select`: DuckDB's own copy, audited by
+  its row count as every mart was before; hashing both sides would add a third to a full
+  publish);
 - a large mart is patched: each row is reduced to a 64-bit hash of all its columns, the rows
   whose hash is only in the published table are deleted and the warehouse rows whose hash is
   only in the warehouse are inserted. When that would touch more than `PATCH_MAX_SHARE` of
@@ -14,9 +16,10 @@ is brought up to date here:
   warehouse's (duplicate rows, which a set difference cannot count), the mart is replaced
   whole instead.
 
-Either way the caller's audit (`serving.publish.audit_serving`) re-reads every published mart
-and compares its row count and content fingerprint with the warehouse's: the proof that the
-served table equals the warehouse's does not depend on this module being right.
+The caller's audit (`serving.publish.audit_serving`) re-reads every published mart and
+compares its row count, and for every patched or kept mart its content fingerprint, with the
+warehouse's: the proof that a table this module wrote equals the warehouse's does not depend
+on this module being right.
 
 The fingerprint is the sum of the rows' hashes (a 128-bit integer): independent of row order,
 and unlike a XOR it does not cancel out a row that appears twice.
@@ -41,10 +44,15 @@ _q = quote_ident
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """Row count and the sum of the rows' hashes of one table."""
+    """Row count and the sum of the rows' hashes of one table.
+
+    `digest` None: not hashed. A mart copied whole by `create table as select` (DuckDB's own
+    copy, as every publish did before patches) is audited by its row count; a mart this
+    module patched or kept is audited by its content too.
+    """
 
     rows: int
-    digest: int
+    digest: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,8 @@ def _replace(
 ) -> SyncResult:
     con.execute(f"drop table if exists {target}")
     con.execute(f"create table {target} as select * from {source}")
-    return SyncResult("replaced", fingerprint(con, source, cols))
+    (rows,) = con.execute(f"select count(*) from {source}").fetchone()
+    return SyncResult("replaced", Fingerprint(int(rows)))
 
 
 def _patch(
