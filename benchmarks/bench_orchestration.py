@@ -80,8 +80,8 @@ def bench_publish(tmp: Path) -> None:
 
     tmp_file = tmp / "serving.duckdb.tmp-bench"
     start = time.perf_counter()
-    counts = publish.build_serving(warehouse, tmp_file, relations, publish.OpsData())
-    publish.audit_serving(tmp_file, counts)
+    synced = publish.build_serving(warehouse, tmp_file, relations, publish.OpsData())
+    publish.audit_serving(tmp_file, {name: r.fingerprint for name, r in synced.items()})
     built = time.perf_counter() - start
     start = time.perf_counter()
     os.replace(tmp_file, serving)  # the only moment a reader could notice

@@ -133,47 +133,70 @@ def run_queries(
     page: Page,
     params: Mapping[str, Any] | None = None,
     names: list[str] | None = None,
+    cache: dict[str, QueryResult] | None = None,
 ) -> dict[str, QueryResult]:
-    """Run every public block (names not starting with `_`), or just `names`; return rows."""
+    """Run every public block (names not starting with `_`), or just `names`; return rows.
+
+    `cache` (compiled SQL -> result), shared by the instances of one template page: a block
+    whose compiled text is the same for every instance (it reads no `${params.x}`, like the
+    page's own `each` query) runs once per build instead of once per location or provider.
+    serving.duckdb is read-only while a site builds, so the same text gives the same rows.
+    """
     wanted = names if names is not None else [n for n in page.queries if not n.startswith("_")]
     compiled = compile_queries(page, params, wanted)
     results: dict[str, QueryResult] = {}
     for name in wanted:
         block = page.queries[name]
         sql = compiled[name]
-        try:
-            cursor = con.execute(sql)
-            columns = [d[0] for d in cursor.description]
-            raw_rows = cursor.fetchall()
-        except duckdb.CatalogException as exc:
-            if block.optional:
-                results[name] = QueryResult(name, [], [], missing=True)
-                continue
-            raise PageError(
-                page.path.name, _error_line(block, str(exc), sql != block.sql), _short(str(exc))
-            ) from None
-        except duckdb.PermissionException as exc:
-            raise PageError(
-                page.path.name,
-                _error_line(block, str(exc), sql != block.sql),
-                "pages read serving.duckdb only: files, other databases and settings are "
-                f"sealed off ({_short(str(exc))})",
-            ) from None
-        except duckdb.Error as exc:
-            raise PageError(
-                page.path.name, _error_line(block, str(exc), sql != block.sql), _short(str(exc))
-            ) from None
-        bad = [c for c in columns if _is_forbidden(c)]
-        if bad:
-            raise PageError(
-                page.path.name,
-                block.line,
-                f"query {name!r} returns {bad}: identities and contacts never appear on pages; "
-                "aggregate them away",
-            )
-        rows = [dict(zip(columns, map(_plain, r), strict=True)) for r in raw_rows]
-        results[name] = QueryResult(name, columns, rows)
+        if cache is not None and sql in cache:
+            results[name] = _copy(cache[sql], name)
+            continue
+        results[name] = _run_one(con, page, block, sql)
+        if cache is not None:
+            cache[sql] = _copy(results[name], name)
     return results
+
+
+def _copy(result: QueryResult, name: str) -> QueryResult:
+    """A result of its own for each page instance (rows are dicts a renderer could touch)."""
+    rows = [dict(row) for row in result]
+    return QueryResult(name, list(result.columns), rows, missing=result.missing)
+
+
+def _run_one(con: duckdb.DuckDBPyConnection, page: Page, block: SqlBlock, sql: str) -> QueryResult:
+    """One compiled block's rows; errors become a PageError at the block's line."""
+    name = block.name
+    try:
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description]
+        raw_rows = cursor.fetchall()
+    except duckdb.CatalogException as exc:
+        if block.optional:
+            return QueryResult(name, [], [], missing=True)
+        raise PageError(
+            page.path.name, _error_line(block, str(exc), sql != block.sql), _short(str(exc))
+        ) from None
+    except duckdb.PermissionException as exc:
+        raise PageError(
+            page.path.name,
+            _error_line(block, str(exc), sql != block.sql),
+            "pages read serving.duckdb only: files, other databases and settings are "
+            f"sealed off ({_short(str(exc))})",
+        ) from None
+    except duckdb.Error as exc:
+        raise PageError(
+            page.path.name, _error_line(block, str(exc), sql != block.sql), _short(str(exc))
+        ) from None
+    bad = [c for c in columns if _is_forbidden(c)]
+    if bad:
+        raise PageError(
+            page.path.name,
+            block.line,
+            f"query {name!r} returns {bad}: identities and contacts never appear on pages; "
+            "aggregate them away",
+        )
+    rows = [dict(zip(columns, map(_plain, r), strict=True)) for r in raw_rows]
+    return QueryResult(name, columns, rows)
 
 
 def as_json_value(value: object) -> object:

@@ -143,7 +143,7 @@ def _write(
         for r in (r for r in items if r.page.name in names):
             text = page_tpl.render(
                 title=r.title,
-                nav=nav,
+                nav_html=nav_tpl.render(nav=nav, root="../" * r.href.count("/"), current=r.href),
                 root="../" * r.href.count("/"),
                 current=r.href,
                 css=css,

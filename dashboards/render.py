@@ -132,10 +132,35 @@ def render_template(source: str, context: Mapping[str, Any], page: str) -> str:
         raise PageError(page, _jinja_line(exc), f"template error: {exc}") from None
 
 
+class DeferredHtml:
+    """A page body whose charts may still be drawing: `str()` waits for them and joins.
+
+    A site build keeps the bodies of every page as these and turns them into text only when
+    it writes the files, so the chart threads draw one page's charts while the next pages'
+    SQL runs, instead of idling while each page waits for its own charts.
+    """
+
+    def __init__(self, parts: list[str | PendingSvg]) -> None:
+        self.parts = parts
+
+    def __str__(self) -> str:
+        return "".join(str(part) for part in self.parts)
+
+
+_PIECE_MARK = re.compile(r"<p><!--mspc:(\d+)--></p>|<!--mspc:(\d+)-->")
+
+
 def render_body(
     page: Page, results: Mapping[str, QueryResult], params: Mapping[str, Any] | None = None
 ) -> str:
     """The page's HTML fragment (no layout)."""
+    return str(render_body_deferred(page, results, params))
+
+
+def render_body_deferred(
+    page: Page, results: Mapping[str, QueryResult], params: Mapping[str, Any] | None = None
+) -> DeferredHtml:
+    """`render_body` without waiting for the page's charts (see `DeferredHtml`)."""
     context: dict[str, Any] = dict(results)
     context.update(params=dict(params or {}), meta=page.meta)
     held: list[str] = []
@@ -163,12 +188,15 @@ def render_body(
 
     text = COMPONENT_TAG.sub(component, text)
     out = _restore_values(_md.render(text), held)
-
-    def restore(m: re.Match[str]) -> str:
-        return str(pieces[int(m.group(1))])  # waits for a chart still being drawn
-
-    out = re.sub(r"<p><!--mspc:(\d+)--></p>", restore, out)
-    return re.sub(r"<!--mspc:(\d+)-->", restore, out)
+    # A component alone on its line comes back from markdown wrapped in <p>: unwrap it.
+    parts: list[str | PendingSvg] = []
+    at = 0
+    for m in _PIECE_MARK.finditer(out):
+        parts.append(out[at : m.start()])
+        parts.append(pieces[int(m.group(1) or m.group(2))])
+        at = m.end()
+    parts.append(out[at:])
+    return DeferredHtml(parts)
 
 
 def render_title(page: Page, params: Mapping[str, Any] | None) -> str:

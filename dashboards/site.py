@@ -21,9 +21,16 @@ import jinja2
 from dashboards import charts
 from dashboards.email import inline_css
 from dashboards.errors import PageError
+from dashboards.nav import NavHtml
 from dashboards.pages import Page, parse_page
 from dashboards.queries import run_queries
-from dashboards.render import check_static, render_body, render_title
+from dashboards.render import (
+    DeferredHtml,
+    check_static,
+    render_body,
+    render_body_deferred,
+    render_title,
+)
 from dashboards.sealed import SEALED_READER_CONFIG, sealed_reader
 
 #: `SEALED_READER_CONFIG` and `sealed_reader` live in `dashboards.sealed`; re-exported here.
@@ -86,7 +93,8 @@ class _Rendered:
     href: str
     title: str
     nav_label: str
-    body: str
+    #: A DeferredHtml while a full build's charts draw; text once `_resolve_bodies` ran.
+    body: str | DeferredHtml
     page: Page
     child: bool = False
     email: str | None = None
@@ -127,22 +135,30 @@ def _render_one(
     params: dict[str, Any] | None,
     child: bool,
     body: bool = True,
+    defer: bool = False,
+    cache: dict[str, Any] | None = None,
 ) -> _Rendered:
     """One page (instance); `body=False` gives its navigation entry only (no page SQL runs
-    but the `nav_if` query), for re-rendering a few pages of a site (`dashboards.refresh`)."""
+    but the `nav_if` query), for re-rendering a few pages of a site (`dashboards.refresh`).
+    `defer=True` leaves the body's charts drawing (`DeferredHtml`); `cache` is the template
+    page's query cache (`run_queries`)."""
     nav_if = page.meta.get("nav_if")
     if body:
-        results = run_queries(con, page, params)
+        results = run_queries(con, page, params, cache=cache)
     else:
-        results = run_queries(con, page, params, [nav_if] if nav_if else [])
+        results = run_queries(con, page, params, [nav_if] if nav_if else [], cache=cache)
     title = render_title(page, params)
     label = page.meta.get("nav_label")
     nav_label = render_title(Page(page.path, {"title": label}, {}, ""), params) if label else title
+    text: str | DeferredHtml = ""
+    if body:
+        render = render_body_deferred if defer else render_body
+        text = render(page, results, params)
     return _Rendered(
         href,
         title,
         nav_label,
-        render_body(page, results, params) if body else "",
+        text,
         page,
         child,
         page.meta.get("email"),
@@ -151,9 +167,15 @@ def _render_one(
 
 
 def _build_page(
-    con: duckdb.DuckDBPyConnection, page: Page, report: SiteReport, body: bool = True
+    con: duckdb.DuckDBPyConnection,
+    page: Page,
+    report: SiteReport,
+    body: bool = True,
+    defer: bool = False,
 ) -> tuple[list[_Rendered], str | None]:
-    """Render a page (or each instance of a template page); failures go to the report."""
+    """Render a page (or each instance of a template page); failures go to the report.
+
+    `defer=True`: bodies are `DeferredHtml` whose charts may still be drawing."""
     check_static(page)
     _check_email(page)
     nav_if = page.meta.get("nav_if")
@@ -161,10 +183,11 @@ def _build_page(
         raise PageError(page.path.name, 1, f"nav_if: {nav_if!r} is not a public query on this page")
     each = page.meta.get("each")
     if not each:
-        return [_render_one(con, page, f"{page.name}.html", None, False, body)], None
+        return [_render_one(con, page, f"{page.name}.html", None, False, body, defer)], None
     if each not in page.queries:
         raise PageError(page.path.name, 1, f"each: {each!r} is not a query on this page")
-    rows = run_queries(con, page, None, [each])[each]
+    cache: dict[str, Any] = {}  # the instances share every query that reads no parameter
+    rows = run_queries(con, page, None, [each], cache=cache)[each]
     slug_key = page.meta.get("slug") or (rows.columns[0] if rows.columns else None)
     out: list[_Rendered] = []
     for row in rows:
@@ -172,7 +195,7 @@ def _build_page(
             raise PageError(page.path.name, 1, f"slug: query {each!r} has no column {slug_key!r}")
         href = f"{page.name}/{slugify(row[slug_key])}.html"
         try:
-            out.append(_render_one(con, page, href, dict(row), True, body))
+            out.append(_render_one(con, page, href, dict(row), True, body, defer, cache))
         except PageError as exc:
             report.pages_failed.append(
                 PageFailure(f"{exc.page}[{slug_key}={row[slug_key]}]", exc.line, exc.message)
@@ -230,7 +253,7 @@ def build_site(
         with charts.use_disk_cache(chart_cache):  # every chart is drawn inside this block
             for page in pages:
                 try:
-                    rendered, group = _build_page(con, page, report)
+                    rendered, group = _build_page(con, page, report, defer=True)
                 except PageError as exc:
                     report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
                     continue
@@ -240,10 +263,32 @@ def build_site(
                     continue
                 if rendered:
                     groups.append((group, rendered))
+            groups = _resolve_bodies(groups, report)  # the charts finish inside the cache
     finally:
         con.close()
     _publish(groups, site_dir, report)
     return report
+
+
+def _resolve_bodies(
+    groups: list[tuple[str | None, list[_Rendered]]], report: SiteReport
+) -> list[tuple[str | None, list[_Rendered]]]:
+    """Wait for every page's charts; a page whose chart failed to draw becomes a failure."""
+    kept: list[tuple[str | None, list[_Rendered]]] = []
+    for group, items in groups:
+        done = []
+        for r in items:
+            try:
+                r.body = str(r.body)
+            except Exception as exc:  # a renderer bug on odd data must not cost the others
+                message = f"internal error: {type(exc).__name__}: {exc}"
+                name = r.page.path.name + (f"[{r.href}]" if r.child else "")
+                report.pages_failed.append(PageFailure(name, None, message))
+                continue
+            done.append(r)
+        if done:
+            kept.append((group, done))
+    return kept
 
 
 def _publish(
@@ -288,12 +333,13 @@ def _write_all(
         _TEMPLATES.get_template("page.html.j2"),
         _TEMPLATES.get_template("email.html.j2"),
     )
+    navs = NavHtml(_TEMPLATES.get_template("nav.html.j2"), nav)
     for _, items in groups:
         for r in items:
             root = "../" * r.href.count("/")
             text = page_tpl.render(
                 title=r.title,
-                nav=nav,
+                nav_html=navs.render(root, r.href),
                 root=root,
                 current=r.href,
                 css=css,
@@ -314,7 +360,7 @@ def _write_all(
     if not has_index:
         text = page_tpl.render(
             title="Dashboards",
-            nav=nav,
+            nav_html=navs.render("", "index.html"),
             root="",
             current="index.html",
             css=css,

@@ -1,17 +1,22 @@
 """Write-audit-publish of `serving.duckdb`: the only database BI tools and the site read.
 
 Write: a new file `serving.duckdb.tmp-<run>` gets the marts (schema `marts`: every model of
-marts/core, marts/kpi, marts/ops and the seeds) copied from the warehouse, opened read-only,
-plus the pipeline-health tables (schema `ops`). Audit: the file holds only `marts` and `ops`,
-no column whose name is a PHI column of the contract, and every mart has the warehouse's row
-count. Publish: `os.replace()` onto `serving.duckdb`, atomic on one filesystem, so readers see
-the old or the new file and never a half-written one. Any failure removes the temp file and
-leaves the previous serving file byte-identical.
+marts/core, marts/kpi, marts/ops and the seeds) from the warehouse, opened read-only, plus
+the pipeline-health tables (schema `ops`). The new file starts as a byte copy of the
+published one, and each mart is brought up to the warehouse's content by `serving.mart_sync`
+(small or changed-schema marts replaced whole, large ones patched row by row), so a nightly
+publish writes about one day of rows instead of every mart. Audit: the file holds only
+`marts` and `ops`, no column whose name is a PHI column of the contract, and every mart has
+the warehouse's row count, read back from the built file, and every patched or kept mart its
+content fingerprint too (sum of row hashes). Publish: `os.replace()` onto `serving.duckdb`,
+atomic on one filesystem, so readers see the old or the new file and never a half-written
+one. Any failure removes the temp file and leaves the previous serving file byte-identical.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +26,17 @@ import duckdb
 
 from ingestion.contract import load_contract
 from safeio.sqlquote import quote_ident, sql_str
+from serving import mart_sync, row_hashes
+from serving.mart_sync import (
+    Columns,
+    Fingerprint,
+    SyncResult,
+    catalog_columns,
+    fingerprint,
+    relation,
+    row_hash_sql,
+    sync_mart,
+)
 from serving.scorecard_file import prepare_scorecard, scorecard_path
 
 #: Columns of serving's `ops.run_log`; the warehouse's `raw_meta.run_log` has the same shape.
@@ -92,16 +108,39 @@ def mart_relations(manifest: Mapping[str, Any]) -> list[MartRelation]:
 _q = quote_ident
 
 
-def _copy_marts(
-    con: duckdb.DuckDBPyConnection, relations: Sequence[MartRelation]
-) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for rel in relations:
-        con.execute(
-            f"create table marts.{_q(rel.name)} as select * from wh.{_q(rel.schema)}.{_q(rel.name)}"
+def _sync_marts(
+    con: duckdb.DuckDBPyConnection, relations: Sequence[MartRelation], hashes: bool = False
+) -> dict[str, SyncResult]:
+    """Every mart up to the warehouse's content; marts no longer published are dropped.
+
+    `hashes`: the previous publish's row hashes are attached (`serving.row_hashes`)."""
+    db = con.execute("select current_database()").fetchone()[0]
+    wanted = {rel.name for rel in relations}
+    for (name,) in con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = ? and table_schema = 'marts'",
+        [db],
+    ).fetchall():
+        if name not in wanted:
+            con.execute(f"drop table marts.{_q(name)}")
+    src_cols, old_cols = catalog_columns(con, "wh"), catalog_columns(con, db)
+    return {
+        rel.name: sync_mart(
+            con,
+            ("wh", rel.schema, rel.name),
+            (db, "marts", rel.name),
+            src_cols.get((rel.schema, rel.name), []),
+            old_cols.get(("marts", rel.name), []),
+            _hashes_of(con, rel.name) if hashes else None,
         )
-        counts[rel.name] = con.execute(f"select count(*) from marts.{_q(rel.name)}").fetchone()[0]
-    return counts
+        for rel in relations
+    }
+
+
+def _hashes_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    if row_hashes.has_table(con, name):
+        return relation(row_hashes.CATALOG, "main", name)
+    return None
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
@@ -114,7 +153,14 @@ def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table:
     )
 
 
-def _write_ops(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | None) -> None:
+def _write_ops(con: duckdb.DuckDBPyConnection, ops: OpsData) -> None:
+    """The `ops` schema anew; the run history of the file it was copied from is kept."""
+    db = con.execute("select current_database()").fetchone()[0]
+    had_log = _has_table(con, db, "ops", "run_log")
+    if had_log:
+        con.execute("create or replace temp table _prev_run_log as select * from ops.run_log")
+    con.execute("drop schema if exists ops cascade")
+    con.execute("create schema ops")
     for ddl in OPS_DDL.values():
         con.execute(ddl)
     if ops.check_results:
@@ -137,14 +183,15 @@ def _write_ops(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | No
             f"insert into ops.loaded_files select {cols} from wh.raw_meta.loaded_files "
             "order by loaded_at, file_path"
         )
-    _write_run_log(con, ops, previous)
+    _write_run_log(con, ops, had_log)
 
 
-def _write_run_log(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path | None) -> None:
+def _write_run_log(con: duckdb.DuckDBPyConnection, ops: OpsData, had_log: bool) -> None:
     """Every run the warehouse recorded (failed and blocked ones too), plus older history.
 
-    Rows of the previous serving file whose run the warehouse does not know (published before
-    the warehouse kept a log) are carried forward by column name.
+    Rows of the previous serving file (copied into `temp._prev_run_log` when `had_log`) whose
+    run the warehouse does not know (published before the warehouse kept a log) are carried
+    forward by column name.
     """
     if _has_table(con, "wh", "raw_meta", "run_log"):
         con.execute("insert into ops.run_log by name select * from wh.raw_meta.run_log")
@@ -152,14 +199,30 @@ def _write_run_log(con: duckdb.DuckDBPyConnection, ops: OpsData, previous: Path 
         con.execute("delete from ops.run_log where run_id = ?", [ops.run_log_row[0]])
         marks = ", ".join("?" * len(ops.run_log_row))
         con.execute(f"insert into ops.run_log values ({marks})", ops.run_log_row)
-    if previous is not None and previous.exists():
-        con.execute(f"attach {sql_str(previous)} as prev (read_only)")
-        if _has_table(con, "prev", "ops", "run_log"):
-            con.execute(
-                """insert into ops.run_log by name select * from prev.ops.run_log p
-                where not exists (select 1 from ops.run_log r where r.run_id = p.run_id)"""
-            )
-        con.execute("detach prev")
+    if had_log:
+        con.execute(
+            """insert into ops.run_log by name select * from temp._prev_run_log p
+            where not exists (select 1 from ops.run_log r where r.run_id = p.run_id)"""
+        )
+        con.execute("drop table temp._prev_run_log")
+
+
+def _open_from_previous(tmp_path: Path, previous: Path | None) -> duckdb.DuckDBPyConnection:
+    """The file to build, opened for writing: a copy of the published one, else a new one.
+
+    A previous file DuckDB cannot open (damaged, another storage version) is not reused:
+    the publish then copies every mart, as the first one does.
+    """
+    tmp_path.unlink(missing_ok=True)
+    Path(f"{tmp_path}.wal").unlink(missing_ok=True)
+    if previous is not None and previous.is_file():
+        shutil.copyfile(previous, tmp_path)
+        try:
+            return duckdb.connect(str(tmp_path))
+        except duckdb.Error:
+            tmp_path.unlink(missing_ok=True)
+            Path(f"{tmp_path}.wal").unlink(missing_ok=True)
+    return duckdb.connect(str(tmp_path))
 
 
 def build_serving(
@@ -168,10 +231,12 @@ def build_serving(
     relations: Sequence[MartRelation],
     ops: OpsData,
     previous: Path | None = None,
-) -> dict[str, int]:
-    """Write step: a fresh DuckDB file with `marts` and `ops`; returns rows per mart."""
-    tmp_path.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp_path))
+) -> dict[str, SyncResult]:
+    """Write step: `marts` and `ops` into `tmp_path`; returns how each mart was published.
+
+    With a `previous` serving file the build starts from a copy of it (see module doc).
+    """
+    con = _open_from_previous(tmp_path, previous)
     try:
         con.execute(f"attach {sql_str(warehouse_path)} as wh (read_only)")
         present = set(
@@ -183,43 +248,102 @@ def build_serving(
         missing = [r.name for r in relations if (r.schema, r.name) not in present]
         if missing:
             raise PublishAuditError(f"marts missing from the warehouse: {', '.join(missing)}")
-        con.execute("create schema marts")
-        con.execute("create schema ops")
-        counts = _copy_marts(con, relations)
-        _write_ops(con, ops, previous)
+        _drop_other_schemas(con)
+        con.execute("create schema if not exists marts")
+        hashes = previous is not None and row_hashes.attach_if_valid(con, previous)
+        synced = _sync_marts(con, relations, hashes)
+        if hashes:
+            con.execute(f"detach {row_hashes.CATALOG}")
+        _write_ops(con, ops)
         con.execute("detach wh")
         con.execute("checkpoint")
     finally:
         con.close()
-    return counts
+    return synced
 
 
-def audit_serving(tmp_path: Path, expected_counts: Mapping[str, int]) -> None:
-    """Audit step: only marts/ops, no forbidden column, row counts as in the warehouse."""
-    con = duckdb.connect(str(tmp_path), read_only=True)
+def _drop_other_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    """Whatever a copied file holds beyond `marts` and `ops` is not carried forward."""
+    db = con.execute("select current_database()").fetchone()[0]
+    for (schema,) in con.execute(
+        "select schema_name from information_schema.schemata where catalog_name = ? "
+        "and schema_name not in ('marts', 'ops', 'main', 'information_schema', 'pg_catalog')",
+        [db],
+    ).fetchall():
+        con.execute(f"drop schema {_q(schema)} cascade")
+    for (table,) in con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = ? and table_schema = 'main'",
+        [db],
+    ).fetchall():
+        con.execute(f"drop table main.{_q(table)}")
+
+
+def audit_serving(
+    tmp_path: Path, expected: Mapping[str, Fingerprint], hashes_out: Path | None = None
+) -> None:
+    """Audit step: only marts/ops, no forbidden column, and every mart holds the warehouse's
+    rows, read back from the built file: the same row count, and the same content fingerprint
+    where one is expected (every mart patched or kept from the previous file).
+
+    `hashes_out`: a new file that receives the row hashes of the large marts, read in the same
+    pass, for the next publish (`serving.row_hashes`).
+    """
+    con = duckdb.connect(":memory:")
     try:
+        con.execute(f"attach {sql_str(tmp_path)} as sv (read_only)")
+        if hashes_out is not None:
+            hashes_out.unlink(missing_ok=True)
+            con.execute(f"attach {sql_str(hashes_out)} as {row_hashes.CATALOG}")
         schemas = {
             s
             for (s,) in con.execute(
-                "select distinct table_schema from information_schema.tables"
+                "select distinct table_schema from information_schema.tables "
+                "where table_catalog = 'sv'"
             ).fetchall()
         }
         extra = sorted(schemas - set(ALLOWED_SCHEMAS))
         if extra:
             raise PublishAuditError(f"serving would contain schemas {extra}; only marts and ops")
-        columns = con.execute(
-            "select table_schema, table_name, column_name from information_schema.columns"
+        all_columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_catalog = 'sv'"
         ).fetchall()
         forbidden = forbidden_columns()
-        bad = sorted(f"{s}.{t}.{c}" for s, t, c in columns if c.lower() in forbidden)
+        bad = sorted(f"{s}.{t}.{c}" for s, t, c in all_columns if c.lower() in forbidden)
         if bad:
             raise PublishAuditError(f"PHI column names would be published: {', '.join(bad)}")
-        for name, expected in expected_counts.items():
-            got = con.execute(f"select count(*) from marts.{_q(name)}").fetchone()[0]
-            if got != expected:
-                raise PublishAuditError(f"marts.{name}: {got} rows, warehouse has {expected}")
+        built = catalog_columns(con, "sv")
+        for name, want in expected.items():
+            cols = built.get(("marts", name))
+            if not cols:
+                raise PublishAuditError(f"marts.{name} is missing from the built file")
+            got = _audit_fingerprint(con, name, cols, want, hashes_out is not None)
+            if got.rows != want.rows:
+                raise PublishAuditError(f"marts.{name}: {got.rows} rows, warehouse has {want.rows}")
+            if want.digest is not None and got.digest != want.digest:
+                raise PublishAuditError(f"marts.{name}: content differs from the warehouse's")
     finally:
         con.close()
+
+
+def _audit_fingerprint(
+    con: duckdb.DuckDBPyConnection, name: str, cols: Columns, want: Fingerprint, keep: bool
+) -> Fingerprint:
+    """The built mart's fingerprint; a large one's row hashes are kept when `keep`."""
+    rows, digest = want.rows, want.digest
+    built = relation("sv", "marts", name)
+    if not keep or rows < mart_sync.PATCH_MIN_ROWS:
+        if digest is None:  # copied whole: its row count is the check
+            (got,) = con.execute(f"select count(*) from {built}").fetchone()
+            return Fingerprint(int(got))
+        return fingerprint(con, built, cols)
+    kept = relation(row_hashes.CATALOG, "main", name)
+    con.execute(f"create table {kept} as select rowid as r, {row_hash_sql(cols)} as h from {built}")
+    got, digest = con.execute(
+        f"select count(*), coalesce(sum(h::hugeint), 0) from {kept}"
+    ).fetchone()
+    return Fingerprint(int(got), int(digest))
 
 
 def publish(
@@ -228,27 +352,37 @@ def publish(
     run_id: str,
     relations: Sequence[MartRelation],
     ops: OpsData,
+    *,
+    report: dict[str, SyncResult] | None = None,
 ) -> dict[str, int]:
     """Write, audit, then atomically replace `serving_path`. Returns rows per mart.
 
+    `report`, if given, receives how each mart was published (replaced, patched, unchanged).
     The scorecard file beside it (`serving.scorecard_file`) is built from the audited file,
     audited too, and swapped in right after it.
     """
     tmp = serving_path.with_name(f"{serving_path.name}.tmp-{run_id}")
+    hashes = row_hashes.hashes_path(serving_path)
+    hashes_tmp = hashes.with_name(f"{hashes.name}.tmp-{run_id}")
     scorecard_tmp: Path | None = None
     try:
-        counts = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
-        audit_serving(tmp, counts)
-        scorecard_tmp = prepare_scorecard(tmp, serving_path, run_id, counts, audit_serving)
+        synced = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
+        expected = {name: result.fingerprint for name, result in synced.items()}
+        audit_serving(tmp, expected, hashes_out=hashes_tmp)
+        row_hashes.stamp(hashes_tmp, tmp)  # the rename below keeps size, mtime and inode
+        scorecard_tmp = prepare_scorecard(tmp, serving_path, run_id, expected, audit_serving)
         os.replace(tmp, serving_path)
+        os.replace(hashes_tmp, hashes)  # a crash before this leaves stale hashes: ignored
         if scorecard_tmp is not None:
             os.replace(scorecard_tmp, scorecard_path(serving_path))
     finally:
-        for path in (tmp, scorecard_tmp):
+        for path in (tmp, hashes_tmp, scorecard_tmp):
             if path is not None:
                 path.unlink(missing_ok=True)
                 Path(f"{path}.wal").unlink(missing_ok=True)
-    return counts
+    if report is not None:
+        report.update(synced)
+    return {name: result.fingerprint.rows for name, result in synced.items()}
 
 
 def table_names(path: Path) -> Iterable[tuple[str, str]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -62,10 +63,12 @@ def prepare_scorecard(
     serving_tmp: Path,
     serving_path: Path,
     run_id: str,
-    published: Mapping[str, int],
-    audit: Callable[[Path, Mapping[str, int]], None],
+    published: Mapping[str, Any],
+    audit: Callable[[Path, Mapping[str, Any]], None],
 ) -> Path | None:
     """Build and audit this publish's scorecard file; None when no scorecard is published.
+
+    `published` maps each published mart to what `audit` expects of it (its fingerprint).
 
     Without the scorecard tables a stale scorecard file would outlive its data: it is removed.
     """

@@ -63,8 +63,14 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
     timer = StepTimer()
     settings = medspa.settings(context)
     ops = _ops_data(context, settings)
+    how: dict[str, publish.SyncResult] = {}
     counts = publish.publish(
-        settings.warehouse_path, settings.serving_path, context.run_id, MART_RELATIONS, ops
+        settings.warehouse_path,
+        settings.serving_path,
+        context.run_id,
+        MART_RELATIONS,
+        ops,
+        report=how,
     )
     context.log.info(f"published {len(counts)} marts to {settings.serving_path}")
     return dg.MaterializeResult(
@@ -73,6 +79,11 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
             "marts": len(counts),
             "dagster/row_count": sum(counts.values()),
             "rows_per_mart": counts,
+            # How each mart reached the file: copied whole, patched row by row, or kept.
+            "marts_replaced": sum(r.how == "replaced" for r in how.values()),
+            "marts_patched": sum(r.how == "patched" for r in how.values()),
+            "marts_unchanged": sum(r.how == "unchanged" for r in how.values()),
+            "rows_patched": sum(r.rows_deleted + r.rows_inserted for r in how.values()),
             "check_results": len(ops.check_results),
             **timer.metadata(),
         }

@@ -1,0 +1,82 @@
+"""The row hashes of the published file's large marts, kept beside it for the next publish.
+
+To patch a large mart (`serving.mart_sync`) a publish needs a hash of every row on both
+sides: the warehouse's and the published table's. The audit already reads every row of the
+built file to prove it equals the warehouse; writing those hashes (with each row's `rowid`)
+into `serving.rowhashes.duckdb` costs little more, and the next publish, whose file starts as
+a byte copy of the published one (same rowids), reads them instead of hashing 6 M rows again.
+
+The file is only trusted for the serving file it was written with: it records that file's
+size, modification time and inode (kept by the atomic rename that publishes it). If anything
+else replaced or touched serving.duckdb since, the hashes are ignored and the publish hashes
+the published table itself, as without this file. It holds hashes and rowids, no values.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from safeio.sqlquote import sql_str
+
+#: The catalog name the hashes file is attached as (by the build and by the audit).
+CATALOG = "rowhashes"
+
+
+def hashes_path(serving_path: Path) -> Path:
+    """Where the hashes of `serving_path` live: beside it."""
+    return Path(serving_path).with_name(f"{Path(serving_path).stem}.rowhashes.duckdb")
+
+
+def file_token(path: Path) -> tuple[int, int, int]:
+    """What identifies one version of a file: size, modification time (ns) and inode."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def attach_if_valid(con: duckdb.DuckDBPyConnection, serving_path: Path) -> bool:
+    """Attach the hashes file read-only as `CATALOG` if it belongs to `serving_path` as it is
+    now; True when attached. A missing, damaged or stale file is ignored (False)."""
+    path = hashes_path(serving_path)
+    if not (path.is_file() and Path(serving_path).is_file()):
+        return False
+    try:
+        con.execute(f"attach {sql_str(path)} as {CATALOG} (read_only)")
+    except duckdb.Error:
+        return False
+    try:
+        row = con.execute(
+            f"select size, mtime_ns, inode from {CATALOG}.main.serving_file"
+        ).fetchone()
+    except duckdb.Error:
+        row = None
+    if row is None or tuple(row) != file_token(serving_path):
+        con.execute(f"detach {CATALOG}")
+        return False
+    return True
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the attached hashes file holds the hashes of mart `name`."""
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() "
+            "where database_name = ? and schema_name = 'main' and table_name = ?",
+            [CATALOG, name],
+        ).fetchone()[0]
+    )
+
+
+def stamp(path: Path, serving_file: Path) -> None:
+    """Record which serving file the hashes in `path` belong to (after its audit)."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "create or replace table serving_file (size bigint, mtime_ns bigint, inode bigint)"
+        )
+        con.execute("insert into serving_file values (?, ?, ?)", list(file_token(serving_file)))
+        con.execute("checkpoint")
+    finally:
+        con.close()
