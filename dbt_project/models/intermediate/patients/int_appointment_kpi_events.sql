@@ -10,6 +10,7 @@
             "delete from {{ this }} where kpi is null",
             "{{ record_kpi_event_inputs(appointment_kpi_inputs(), 'appointment_id', "
                 ~ event_vars ~ ") }}",
+            "{{ record_model_build(" ~ event_vars ~ ") }}",
         ],
     )
 }}
