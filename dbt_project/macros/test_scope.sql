@@ -61,6 +61,10 @@
 {% macro get_incremental_delete_insert_sql(arg_dict) -%}
     {{ adapter.dispatch('get_incremental_delete_insert_sql', 'dbt')(arg_dict) }};
     {%- set model_name = arg_dict['target_relation'].identifier %}
+    {#- the batch under a stable name, for post-hooks that keep state about it (the temporary
+        table's own name carries a timestamp); a post-hook that reads it drops it -#}
+    create or replace temporary view {{ model_name }}__batch as
+    select * from {{ arg_dict['temp_relation'] }};
     {%- set unique_key = arg_dict['unique_key'] %}
     {%- set keys = [unique_key] if unique_key is string else unique_key %}
     delete from {{ test_scope_relation('written_keys') }} where model_name = '{{ model_name }}';
@@ -183,8 +187,9 @@
     {{ return(local_md5(parts | join('|'))) }}
 {%- endmacro %}
 
-{#- One value of a one-row, one-column query (none without a row). -#}
+{#- One value of a one-row, one-column query (none without a row, or while parsing). -#}
 {% macro scalar_query(sql) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- set values = run_query(sql).columns[0].values() -%}
     {{ return(values[0] if values else none) }}
 {%- endmacro %}
