@@ -89,7 +89,8 @@
 {#-
     Post-hook of every incremental model whose tests may be narrowed: this build, whether it
     was incremental (its strategy recorded keys in this invocation), the build before it and
-    the model's definition. Only the newest two builds per model are kept.
+    the model's definition. Only the newest two builds per model are kept. Runs after any hook
+    that reads the strategy's `<model>__batch` view, and drops it.
 -#}
 {% macro record_model_build(var_names=[]) -%}
     {%- set builds = test_scope_relation('model_builds') -%}
@@ -117,7 +118,9 @@
                 select build_seq from {{ builds }} where model_name = '{{ this.identifier }}'
                 order by build_seq desc limit 2
             ) as newest
-        )
+        );
+    {#- the strategy's view of the batch, if this build had one (its table is gone at commit) -#}
+    drop view if exists {{ this.identifier }}__batch
 {%- endmacro %}
 
 {#- The tests that may be narrowed: row-level checks whose verdict on a row depends on that
