@@ -17,29 +17,42 @@
     )) }}
 {%- endmacro %}
 
-{#- Pre-hook: an empty state table on first use (then every entity counts as changed). -#}
-{% macro create_kpi_event_inputs(columns) -%}
+{#- The current inputs (a temporary table of this run): computed once by the pre-hook, read by
+    the model's change detection and by the post-hook that records them. -#}
+{% macro current_kpi_event_inputs_relation() -%}
+    {{ return(this.identifier ~ '__inputs_now') }}
+{%- endmacro %}
+
+{#-
+    Pre-hook: an empty state table on first use (then every entity counts as changed), and the
+    current inputs (`inputs_sql`) in a temporary table: the model and its post-hook both read
+    them, and computing them (a hash of every row of the fact) twice cost a second per million.
+-#}
+{% macro create_kpi_event_inputs(columns, inputs_sql) -%}
     create schema if not exists {{ kpi_event_inputs_relation().schema }};
     create table if not exists {{ kpi_event_inputs_relation() }} (
         {{ columns | join(' varchar, ') }} varchar,
         input_hash ubigint,
         definition varchar
-    )
+    );
+    create or replace temporary table {{ current_kpi_event_inputs_relation() }} as
+    {{ inputs_sql }}
 {%- endmacro %}
 
 {#-
-    Post-hook: make the state the inputs this build read (`inputs_sql`, a query giving
+    Post-hook: make the state the inputs this build read (the pre-hook's temporary table:
     `key`, the other key columns and `input_hash`) under the model's definition fingerprint.
     Only rows that differ are deleted and inserted: rewriting the whole table costs more than
     the nightly build of the events themselves.
 -#}
-{% macro record_kpi_event_inputs(inputs_sql, key, var_names=[]) -%}
+{% macro record_kpi_event_inputs(key, var_names=[]) -%}
     {%- set state = kpi_event_inputs_relation() -%}
     create or replace temporary table {{ state.identifier }}__current as
     select
         inputs.*,
         {{ definition_fingerprint(var_names) }} as definition
-    from ({{ inputs_sql }}) as inputs;
+    from {{ current_kpi_event_inputs_relation() }} as inputs;
+    drop table {{ current_kpi_event_inputs_relation() }};
     delete from {{ state }}
     where not exists (
         select 1 from {{ state.identifier }}__current as current_inputs

@@ -88,7 +88,9 @@
 
 {#-
     Post-hook: record the newest load id of the `inputs` (model names) this build read; with no
-    inputs, of the model itself (a staging model: its rows carry their raw load ids).
+    inputs, of the model itself (a staging model: its rows carry their raw load ids). It also
+    records the build itself (macros/test_scope.sql: what lets the model's data tests read only
+    the rows this run wrote), in the same transaction.
 -#}
 {% macro record_load_watermark(inputs=[], var_names=[]) -%}
     {#- delete + insert, no key: two models recording at once touch different rows -#}
@@ -103,7 +105,8 @@
             select max(_dlt_load_id) as load_id from {{ ref(name) if name else this }}
             {%- if not loop.last %} union all{% endif %}
         {%- endfor %}
-    ) as input_loads
+    ) as input_loads;
+    {{ record_model_build(var_names) }}
 {%- endmacro %}
 
 {#-

@@ -17,8 +17,11 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
-def dbt(args: list[str], warehouse: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    """Run one dbt command against `warehouse`; fail the test with dbt's tail on error."""
+def dbt(
+    args: list[str], warehouse: Path, work: Path, *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command against `warehouse`; fail the test with dbt's tail on error
+    (check=False: return the failed run, for tests that expect a data test to fail)."""
     env = dict(
         os.environ,
         MEDSPA_WAREHOUSE_PATH=str(warehouse),
@@ -39,6 +42,6 @@ def dbt(args: list[str], warehouse: Path, work: Path) -> subprocess.CompletedPro
         str(work / "logs"),
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=PROJECT)
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         pytest.fail(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
     return proc

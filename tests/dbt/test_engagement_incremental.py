@@ -12,7 +12,8 @@ Both copies then run the same selection, one incrementally, one with --full-refr
 rows carry newer load ids (as the loader writes them), so the incremental run takes the
 watermark path: only calls and messages of newer loads, of contacts whose identities changed
 and of locations whose time zone changed are computed (the time-zone change is written without
-a new load id on purpose: it is found by comparing with the built rows, not by its load).
+a new load id on purpose: it is found by comparing with the built rows, not by its load). The
+contacts' fingerprints as built come from the facts' state table (macros/incremental.sql).
 """
 
 from __future__ import annotations
@@ -137,6 +138,10 @@ def test_incremental_facts_equal_full_refresh_after_late_updates(
     assert calls["c2"][1] == ld4[0][0]
     assert calls["c9"][2] == 11  # 18:00Z = 11:00 in Denver (was 10:00 in Los Angeles)
     assert _table(incremental, "select count(*) from marts.fct_messages") == [(3,)]
+    # the moved contacts came from the built contacts' state table, not a scan of the facts
+    for model in ("fct_calls", "fct_messages"):
+        compiled = next((incremental.parent / "target" / "compiled").rglob(f"{model}.sql"))
+        assert f'dbt_state"."{model}__contacts' in compiled.read_text()
     # the run went through the watermark path and recorded the newest call load it read
     watermark = "select load_id from dbt_state.load_watermarks where model_name = 'fct_calls'"
     newest = "select max(_dlt_load_id) from raw_phone.calls"

@@ -9,15 +9,30 @@
 -#}
 with
 
+-- only the columns a touch reads: the whole rows of millions of messages cost more to carry
+-- through the joins than the joins themselves
 calls as (
 
-    select * from {{ ref('stg_phone__calls') }}
+    select
+        call_id,
+        contact_hash,
+        direction,
+        outcome,
+        started_at,
+        answered_at
+    from {{ ref('stg_phone__calls') }}
 
 ),
 
 messages as (
 
-    select * from {{ ref('stg_messaging__messages') }}
+    select
+        message_id,
+        lead_key,
+        contact_hash,
+        direction,
+        sent_at
+    from {{ ref('stg_messaging__messages') }}
 
 ),
 
@@ -56,11 +71,15 @@ call_touches as (
 
 ),
 
+-- a message's direction and time go along with its id (they are the message's), so the union
+-- that drops a lead found both ways needs no join back to the messages
 message_links as (
 
     select
         lead_contacts.lead_key,
-        messages.message_id
+        messages.message_id,
+        messages.direction,
+        messages.sent_at
     from messages
     inner join lead_contacts
         on messages.contact_hash = lead_contacts.contact_hash
@@ -71,7 +90,9 @@ message_links as (
     -- lead not yet extracted) has no lead for the touch to belong to.
     select
         messages.lead_key,
-        messages.message_id
+        messages.message_id,
+        messages.direction,
+        messages.sent_at
     from messages
     inner join leads
         on messages.lead_key = leads.lead_key
@@ -81,16 +102,14 @@ message_links as (
 message_touches as (
 
     select
-        message_links.lead_key,
+        lead_key,
         'message' as touch_type,
-        messages.message_id as touch_id,
-        messages.direction,
-        messages.sent_at as occurred_at,
-        case when messages.direction = 'outbound' then messages.sent_at end as response_at,
-        case when messages.direction = 'inbound' then messages.sent_at end as reach_at
+        message_id as touch_id,
+        direction,
+        sent_at as occurred_at,
+        case when direction = 'outbound' then sent_at end as response_at,
+        case when direction = 'inbound' then sent_at end as reach_at
     from message_links
-    inner join messages
-        on message_links.message_id = messages.message_id
 
 ),
 

@@ -5,11 +5,14 @@
         unique_key='appointment_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ create_kpi_event_inputs(['appointment_id', 'patient_key', 'rescheduled_from_appointment_id']) }}",
+        pre_hook="{{ create_kpi_event_inputs(
+            ['appointment_id', 'patient_key', 'rescheduled_from_appointment_id'],
+            appointment_kpi_inputs(),
+        ) }}",
         post_hook=[
             "delete from {{ this }} where kpi is null",
-            "{{ record_kpi_event_inputs(appointment_kpi_inputs(), 'appointment_id', "
-                ~ event_vars ~ ") }}",
+            "{{ record_kpi_event_inputs('appointment_id', " ~ event_vars ~ ") }}",
+            "{{ record_model_build(" ~ event_vars ~ ") }}",
         ],
     )
 }}
@@ -64,7 +67,8 @@ locations as (
 {%- if is_incremental() %}
 
     current_inputs as (
-        {{ appointment_kpi_inputs() }}
+        -- computed once per run by the pre-hook (macros/kpi_event_inputs.sql)
+        select * from {{ current_kpi_event_inputs_relation() }}
     ),
 
     built_inputs as (

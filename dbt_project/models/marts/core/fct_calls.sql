@@ -17,7 +17,10 @@
         unique_key='call_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ record_load_watermark(['stg_phone__calls']) }}",
+        post_hook=[
+            "{{ record_built_contacts() }}",
+            "{{ record_load_watermark(['stg_phone__calls']) }}",
+        ],
     )
 }}
 

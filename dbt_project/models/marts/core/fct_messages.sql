@@ -14,7 +14,10 @@
         unique_key='message_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ record_load_watermark(['stg_messaging__messages']) }}",
+        post_hook=[
+            "{{ record_built_contacts() }}",
+            "{{ record_load_watermark(['stg_messaging__messages']) }}",
+        ],
     )
 }}
 

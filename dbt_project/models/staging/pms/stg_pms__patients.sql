@@ -1,29 +1,32 @@
 -- PHI boundary: names, email, phone, date of birth and postal code stop here. What leaves is the
 -- keyed hash of the id and contacts, the age band at the data's as-of date, and the ZIP3 prefix.
+{{
+    config(
+        materialized='incremental',
+        unique_key='patient_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook=[
+            "{{ record_load_watermark() }}",
+            "{{ record_age_as_of('select cast(as_of_at as date) as as_of_date from ' ~ ref('int_data_as_of')) }}",
+        ],
+    )
+}}
+{#-
+    Incremental (delete+insert on patient_key): a nightly run rebuilds the patients of loads newer
+    than the model's watermark (macros/loads.sql) and those whose age band differs between the
+    as-of date of the last build and today's (macros/age_bands.sql); every other patient's row
+    is exactly what a full build gives. Without a watermark or a recorded as-of date (a first
+    build, a changed definition, a raw layer without load ids) every patient is rebuilt.
+-#}
+{%- set raw_patients = source('raw_pms', 'patients') %}
 with
-
-source as (
-    select * from {{ source('raw_pms', 'patients') }}
-),
 
 as_of as (
     select cast(as_of_at as date) as as_of_date from {{ ref('int_data_as_of') }}
 ),
 
-ages as (
-    select
-        source.*,
-        extract(year from as_of.as_of_date) - extract(year from source.date_of_birth)
-        - case
-            when
-                extract(month from as_of.as_of_date) * 100 + extract(day from as_of.as_of_date)
-                < extract(month from source.date_of_birth) * 100 + extract(day from source.date_of_birth)
-                then 1
-            else 0
-        end as age_years
-    from source
-    cross join as_of
-),
+{{ patients_to_build(raw_patients) }},
 
 renamed as (
     select
@@ -33,16 +36,7 @@ renamed as (
         {{ pseudonymize(normalize_email('email')) }} as email_hash,
         {{ pseudonymize(normalize_phone('phone')) }} as phone_hash,
         -- allowed derived attributes
-        case
-            when age_years is null then null
-            when age_years < 18 then 'under_18'
-            when age_years < 25 then '18-24'
-            when age_years < 35 then '25-34'
-            when age_years < 45 then '35-44'
-            when age_years < 55 then '45-54'
-            when age_years < 65 then '55-64'
-            else '65+'
-        end as age_band,
+        {{ age_band('age_years') }} as age_band,
         cast(sex as varchar) as sex,
         case
             -- `~` is a full match in DuckDB and a search in PostgreSQL: anchor both ends.
@@ -52,7 +46,9 @@ renamed as (
         cast(acquisition_channel as varchar) as acquisition_channel,
         -- timestamps
         cast(created_at as timestamptz) as created_at,
-        cast(updated_at as timestamptz) as updated_at
+        cast(updated_at as timestamptz) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(raw_patients) }} as _dlt_load_id
     from ages
 )
 
