@@ -20,9 +20,9 @@ next run needs to look only at rows with a newer load id. Which rows each expect
   the mart checks): what they read on a full run.
 
 Why the semi join pays: the full-table check is one `count(distinct key)`, a hash aggregate of
-every key (6.3 M message ids: 4.5-6 s on the large chain); the semi join hashes only the new
-keys and streams the key column past them (0.3 s), even though GX runs its query once per
-metric. On a small table both take milliseconds.
+every key (6.3 M message ids: 4.5-6 s on the large chain, loaded machine); the semi join hashes
+only the new keys and streams the key column past them (0.3 s), even though GX runs its query
+once per metric. On a small table both take milliseconds.
 
 Load ids are dlt's `<unix seconds>.<fraction>` strings; compared as text they order like their
 times (ten-digit seconds until the year 2286), and DuckDB's per-row-group min/max of the column
