@@ -258,8 +258,9 @@ def build_site(
                     report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
                     continue
                 except Exception as exc:  # a renderer bug on odd data must not cost the others
-                    message = f"internal error: {type(exc).__name__}: {exc}"
-                    report.pages_failed.append(PageFailure(page.path.name, None, message))
+                    report.pages_failed.append(
+                        PageFailure(page.path.name, None, _internal_error(exc))
+                    )
                     continue
                 if rendered:
                     groups.append((group, rendered))
@@ -268,6 +269,11 @@ def build_site(
         con.close()
     _publish(groups, site_dir, report)
     return report
+
+
+def _internal_error(exc: Exception) -> str:
+    """A page failure's message for an exception no page author caused."""
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _resolve_bodies(
@@ -281,9 +287,8 @@ def _resolve_bodies(
             try:
                 r.body = str(r.body)
             except Exception as exc:  # a renderer bug on odd data must not cost the others
-                message = f"internal error: {type(exc).__name__}: {exc}"
                 name = r.page.path.name + (f"[{r.href}]" if r.child else "")
-                report.pages_failed.append(PageFailure(name, None, message))
+                report.pages_failed.append(PageFailure(name, None, _internal_error(exc)))
                 continue
             done.append(r)
         if done:

@@ -91,14 +91,20 @@ def row_hash_sql(cols: Sequence[tuple[str, str]]) -> str:
     return f"hash({', '.join(_q(name) for name, _ in cols)})"
 
 
+def hash_total(con: duckdb.DuckDBPyConnection, relation: str, hash_expr: str = "h") -> Fingerprint:
+    """Row count and sum of `hash_expr` over `relation`: a table's fingerprint, whether the
+    hashes are computed here or were kept in a column `h` (patch temps, the hashes file)."""
+    rows, digest = con.execute(
+        f"select count(*), coalesce(sum(({hash_expr})::hugeint), 0) from {relation}"
+    ).fetchone()
+    return Fingerprint(int(rows), int(digest))
+
+
 def fingerprint(
     con: duckdb.DuckDBPyConnection, relation: str, cols: Sequence[tuple[str, str]]
 ) -> Fingerprint:
     """Row count and hash sum of `relation` (a quoted, catalog-qualified name)."""
-    rows, digest = con.execute(
-        f"select count(*), coalesce(sum({row_hash_sql(cols)}::hugeint), 0) from {relation}"
-    ).fetchone()
-    return Fingerprint(int(rows), int(digest))
+    return hash_total(con, relation, row_hash_sql(cols))
 
 
 def relation(catalog: str, schema: str, table: str) -> str:
@@ -124,21 +130,24 @@ def sync_mart(
     src_cols = columns(con, *source) if src_cols is None else src_cols
     old_cols = columns(con, *target) if old_cols is None else old_cols
     source_sql, target_sql = relation(*source), relation(*target)
+    rows: int | None = None
     if old_cols == src_cols:
         (rows,) = con.execute(f"select count(*) from {source_sql}").fetchone()
         if rows >= PATCH_MIN_ROWS:
             patched = _patch(con, source_sql, target_sql, src_cols, rows, old_hashes)
             if patched is not None:
                 return patched
-    return _replace(con, source_sql, target_sql, src_cols)
+    return _replace(con, source_sql, target_sql, rows)
 
 
 def _replace(
-    con: duckdb.DuckDBPyConnection, source: str, target: str, cols: Sequence[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection, source: str, target: str, rows: int | None
 ) -> SyncResult:
+    """A whole copy; `rows`: the source's row count when the caller already counted it."""
     con.execute(f"drop table if exists {target}")
     con.execute(f"create table {target} as select * from {source}")
-    (rows,) = con.execute(f"select count(*) from {source}").fetchone()
+    if rows is None:
+        (rows,) = con.execute(f"select count(*) from {source}").fetchone()
     return SyncResult("replaced", Fingerprint(int(rows)))
 
 
@@ -156,44 +165,44 @@ def _patch(
         con.execute(
             f"create or replace temp table _src as select rowid as r, {h} as h from {source}"
         )
-        (old_rows,) = con.execute(f"select count(*) from {target}").fetchone()
+        old = None
         if old_hashes is not None:
             con.execute(f"create or replace temp table _old as select r, h from {old_hashes}")
-        if old_hashes is None or _count_sum(con, "_old")[0] != old_rows:
+            old = hash_total(con, "temp._old")
+            (target_rows,) = con.execute(f"select count(*) from {target}").fetchone()
+            if old.rows != target_rows:  # not the hashes of this table as it is
+                old = None
+        if old is None:
             con.execute(
                 f"create or replace temp table _old as select rowid as r, {h} as h from {target}"
             )
+            old = hash_total(con, "temp._old")
         con.execute(
             "create or replace temp table _gone as select r, h from _old anti join _src using (h)"
         )
         con.execute(
             "create or replace temp table _new as select r, h from _src anti join _old using (h)"
         )
-        gone, gone_sum = _count_sum(con, "_gone")
-        new, new_sum = _count_sum(con, "_new")
-        src_fp = Fingerprint(*_count_sum(con, "_src"))
-        old_rows, old_sum = _count_sum(con, "_old")
-        if gone + new > PATCH_MAX_SHARE * max(rows, 1):
+        gone, new = hash_total(con, "temp._gone"), hash_total(con, "temp._new")
+        src_fp = hash_total(con, "temp._src")
+        if gone.rows + new.rows > PATCH_MAX_SHARE * max(rows, 1):
             return None
         # A set difference cannot count duplicate rows: the totals must add up, or copy.
-        if (old_rows - gone + new, old_sum - gone_sum + new_sum) != (src_fp.rows, src_fp.digest):
+        patched_fp = Fingerprint(
+            old.rows - gone.rows + new.rows,
+            old.digest - gone.digest + new.digest,  # type: ignore[operator]
+        )
+        if patched_fp != src_fp:
             return None
-        if gone == 0 and new == 0:
+        if gone.rows == 0 and new.rows == 0:
             return SyncResult("unchanged", src_fp)
-        if gone:
+        if gone.rows:
             con.execute(f"delete from {target} where rowid in (select r from _gone)")
-        if new:
+        if new.rows:
             con.execute(
                 f"insert into {target} select * from {source} where rowid in (select r from _new)"
             )
-        return SyncResult("patched", src_fp, rows_deleted=gone, rows_inserted=new)
+        return SyncResult("patched", src_fp, rows_deleted=gone.rows, rows_inserted=new.rows)
     finally:
         for temp in ("_src", "_old", "_gone", "_new"):
             con.execute(f"drop table if exists temp.{temp}")
-
-
-def _count_sum(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
-    rows, total = con.execute(
-        f"select count(*), coalesce(sum(h::hugeint), 0) from temp.{table}"
-    ).fetchone()
-    return int(rows), int(total)

@@ -33,6 +33,7 @@ from serving.mart_sync import (
     SyncResult,
     catalog_columns,
     fingerprint,
+    hash_total,
     relation,
     row_hash_sql,
     sync_mart,
@@ -340,10 +341,7 @@ def _audit_fingerprint(
         return fingerprint(con, built, cols)
     kept = relation(row_hashes.CATALOG, "main", name)
     con.execute(f"create table {kept} as select rowid as r, {row_hash_sql(cols)} as h from {built}")
-    got, digest = con.execute(
-        f"select count(*), coalesce(sum(h::hugeint), 0) from {kept}"
-    ).fetchone()
-    return Fingerprint(int(got), int(digest))
+    return hash_total(con, kept)
 
 
 def publish(
