@@ -181,12 +181,7 @@
         tojson(test_node.config.get('where'), sort_keys=true),
         tojson(test_node.config.get('meta'), sort_keys=true),
     ] -%}
-    {%- set macro_ids = test_node.depends_on.macros | list -%}
-    {%- for macro_id in macro_ids if macro_id in graph.macros -%}
-        {%- do parts.append(graph.macros[macro_id].macro_sql) -%}
-        {%- for called in graph.macros[macro_id].depends_on.macros
-            if called not in macro_ids %}{% do macro_ids.append(called) %}{% endfor -%}
-    {%- endfor -%}
+    {%- do parts.extend(called_macro_sql(test_node.depends_on.macros)) -%}
     {{ return(local_md5(parts | join('|'))) }}
 {%- endmacro %}
 
