@@ -18,7 +18,6 @@ from typing import Any
 import duckdb
 import jinja2
 
-from dashboards import charts
 from dashboards.email import inline_css
 from dashboards.errors import PageError
 from dashboards.nav import NavHtml
@@ -40,7 +39,6 @@ __all__ = [
     "PageFailure",
     "SiteReport",
     "build_site",
-    "chart_cache_dir",
     "sealed_reader",
     "slugify",
 ]
@@ -216,24 +214,16 @@ def _nav(groups: list[tuple[str | None, list[_Rendered]]]) -> list[dict[str, Any
     return nav
 
 
-def chart_cache_dir(site_dir: Path) -> Path:
-    """Charts kept between builds (`dashboards.charts.use_disk_cache`), beside the site."""
-    return site_dir.with_name(f"{site_dir.name}-chart-cache")
-
-
 def build_site(
     serving_path: Path,
     site_dir: Path,
     *,
     pages_dir: Path | None = None,
     peers: Path | None = None,
-    chart_cache: Path | None = None,
 ) -> SiteReport:
     """Render every page from serving.duckdb (opened read-only) into `site_dir`.
 
     `peers`: the tenant's peer benchmarks file, read as catalog `peers` when it exists.
-    `chart_cache`: a folder where charts drawn by this build are kept for the next one, which
-    then draws only the charts whose data changed (`charts.use_disk_cache`).
     """
     serving_path, site_dir = Path(serving_path), Path(site_dir)
     if not serving_path.is_file():
@@ -250,21 +240,18 @@ def build_site(
     groups: list[tuple[str | None, list[_Rendered]]] = []
     con = sealed_reader(serving_path, peers)
     try:
-        with charts.use_disk_cache(chart_cache):  # every chart is drawn inside this block
-            for page in pages:
-                try:
-                    rendered, group = _build_page(con, page, report, defer=True)
-                except PageError as exc:
-                    report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
-                    continue
-                except Exception as exc:  # a renderer bug on odd data must not cost the others
-                    report.pages_failed.append(
-                        PageFailure(page.path.name, None, _internal_error(exc))
-                    )
-                    continue
-                if rendered:
-                    groups.append((group, rendered))
-            groups = _resolve_bodies(groups, report)  # the charts finish inside the cache
+        for page in pages:
+            try:
+                rendered, group = _build_page(con, page, report, defer=True)
+            except PageError as exc:
+                report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
+                continue
+            except Exception as exc:  # a renderer bug on odd data must not cost the others
+                report.pages_failed.append(PageFailure(page.path.name, None, _internal_error(exc)))
+                continue
+            if rendered:
+                groups.append((group, rendered))
+        groups = _resolve_bodies(groups, report)  # the charts are drawn here
     finally:
         con.close()
     _publish(groups, site_dir, report)
