@@ -42,7 +42,9 @@ def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
         lo, hi = (lo - abs(lo) / 2, hi + abs(hi) / 2) if lo else (0.0, 1.0)
     step = tick_step(lo, hi, count)
     for _ in range(2):  # widening the domain can change the step once (as d3's nice)
-        lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
+        # The tolerance keeps 0.30000000000000004 from growing the domain by a whole step.
+        lo = _clean(math.floor(lo / step + 1e-9) * step)
+        hi = _clean(math.ceil(hi / step - 1e-9) * step)
         step = tick_step(lo, hi, count)
     first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
     return [_clean(i * step) for i in range(first, last + 1)]
