@@ -62,7 +62,7 @@ def _text(x: float, y: float, label: str, anchor: str, extra: str = "") -> str:
 
 def value_axis_left(plot: Plot, positions: Sequence[float], labels: Sequence[str]) -> str:
     """Y value axis: horizontal grid lines across the plot and labels to the left."""
-    out = ['<g class="axis role-axis">']
+    out = ['<g class="axis role-axis" shape-rendering="crispEdges">']
     for y, label in zip(positions, labels, strict=True):
         out.append(
             f'<line x1="{num(plot.left)}" x2="{num(plot.right)}" y1="{num(y)}" y2="{num(y)}" '
@@ -75,7 +75,7 @@ def value_axis_left(plot: Plot, positions: Sequence[float], labels: Sequence[str
 
 def value_axis_bottom(plot: Plot, positions: Sequence[float], labels: Sequence[str]) -> str:
     """X value axis (horizontal bars): vertical grid lines and labels below, thinned."""
-    out = ['<g class="axis role-axis">']
+    out = ['<g class="axis role-axis" shape-rendering="crispEdges">']
     for x in positions:
         out.append(
             f'<line x1="{num(x)}" x2="{num(x)}" y1="{num(plot.top)}" y2="{num(plot.bottom)}" '
@@ -94,7 +94,7 @@ def category_axis_bottom(
 ) -> str:
     """X category or time axis: a baseline, ticks and labels (slanted by `angle` degrees)."""
     out = [
-        '<g class="axis role-axis">'
+        '<g class="axis role-axis" shape-rendering="crispEdges">'
         f'<line x1="{num(plot.left)}" x2="{num(plot.right)}" y1="{num(plot.bottom)}" '
         f'y2="{num(plot.bottom)}" stroke="{DOMAIN}"/>'
     ]
@@ -118,7 +118,7 @@ def category_axis_bottom(
 def category_axis_left(plot: Plot, positions: Sequence[float], labels: Sequence[str]) -> str:
     """Y category axis (horizontal bars, heatmap rows): labels to the left, thinned."""
     out = [
-        '<g class="axis role-axis">'
+        '<g class="axis role-axis" shape-rendering="crispEdges">'
         f'<line x1="{num(plot.left)}" x2="{num(plot.left)}" y1="{num(plot.top)}" '
         f'y2="{num(plot.bottom)}" stroke="{DOMAIN}"/>'
     ]

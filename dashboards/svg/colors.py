@@ -1,6 +1,18 @@
 """Colours: the categorical palette for series and a sequential blue ramp for heatmaps."""
 
-PALETTE = ["#2f6f8f", "#d08c3a", "#5b9a68", "#a4506c", "#7a6fb0", "#8c8c8c", "#3f9fb0"]
+#: Ten distinguishable colours: the service-category mix has 8 series.
+PALETTE = [
+    "#2f6f8f",
+    "#d08c3a",
+    "#5b9a68",
+    "#a4506c",
+    "#7a6fb0",
+    "#8c8c8c",
+    "#3f9fb0",
+    "#b59a2e",
+    "#6b4f3a",
+    "#d47fa6",
+]
 TARGET = "#a4506c"
 BAND = "#5b9a68"
 TEXT = "#444"
@@ -19,7 +31,7 @@ _BLUES = [
 
 
 def series_color(index: int) -> str:
-    """The palette colour of the `index`-th series (the palette repeats past 7 series)."""
+    """The palette colour of the `index`-th series (the palette repeats past 10 series)."""
     return PALETTE[index % len(PALETTE)]
 
 
