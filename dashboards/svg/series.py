@@ -5,6 +5,7 @@ from the estimated width of the labels around it. The value axis always includes
 any target line or band, so a target is never off the chart.
 """
 
+import contextlib
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -124,11 +125,17 @@ def _continuous_x(c: SeriesChart) -> bool:
 
 
 def _x_position(c: SeriesChart, value: object) -> float:
-    if c.x_kind == "temporal" and isinstance(value, dt.date):
-        return day_number(value)
+    """Where a value sits on a continuous x axis (`xType=temporal` also takes ISO text)."""
+    if c.x_kind == "temporal":
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = dt.date.fromisoformat(value[:10])
+        if isinstance(value, dt.date):
+            return day_number(value)
     v = number(value)
-    if v is None:
-        raise ValueError(f"{c.x_kind} x column {c.x!r} holds a value that is not one")
+    if v is None:  # the value itself is not shown: it may be anything a query returned
+        kind = "date" if c.x_kind == "temporal" else "number"
+        raise ValueError(f"x column {c.x!r} holds a value that is not a {kind}")
     return v
 
 
