@@ -6,10 +6,11 @@ import datetime as dt
 import re
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
-from dashboards import charts
+from dashboards import SiteReport, build_site, charts
 from dashboards.svg import SeriesChart, draw_heatmap, draw_series
 from dashboards.svg.dates import date_label, day_number, time_ticks
 from dashboards.svg.heatmap import HeatmapChart
@@ -199,3 +200,25 @@ def test_components_label_the_chart_with_its_title():
     chart = charts.series_chart("bar", [{"x": "a", "y": 1}], x="x", ys=["y"], x_kind="nominal")
     html = str(charts.to_svg(chart, "c9", "<figure>", "</figure>", "Revenue & more"))
     assert html.startswith("<figure><svg") and 'aria-label="Revenue &amp; more"' in html
+
+
+def test_two_builds_of_the_shipped_pages_are_byte_identical_in_any_time_zone(
+    fixture_serving, shipped_site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """No chart cache any more: a nightly build is a full build, so equal data must give
+    equal files (the drawn SVG holds no clock, locale, zone or random id)."""
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    time.tzset()
+    try:
+        again = build_site(fixture_serving, tmp_path / "site")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    first = {p.relative_to(shipped_site.site_dir): p.read_bytes() for p in _files(shipped_site)}
+    second = {p.relative_to(again.site_dir): p.read_bytes() for p in _files(again)}
+    assert first.keys() == second.keys() and any(b"<svg" in b for b in first.values())
+    assert [k for k in first if first[k] != second[k]] == []
+
+
+def _files(report: SiteReport) -> list[Path]:
+    return sorted(p for p in report.site_dir.rglob("*") if p.is_file())
