@@ -257,7 +257,17 @@ def build_site(
     finally:
         con.close()
     _publish(groups, site_dir, report)
+    _remove_old_chart_cache(site_dir)
     return report
+
+
+def _remove_old_chart_cache(site_dir: Path) -> None:
+    """Earlier versions kept drawn charts in `<site>-chart-cache/` beside the site. Drawing a
+    chart now costs less than that cache's lookup did, so a leftover folder is dead weight
+    (a site's worth of SVG files) and goes with the first build that no longer uses it."""
+    old = site_dir.with_name(f"{site_dir.name}-chart-cache")
+    if old.is_dir():
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _internal_error(exc: Exception) -> str:

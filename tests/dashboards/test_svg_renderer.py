@@ -222,3 +222,12 @@ def test_two_builds_of_the_shipped_pages_are_byte_identical_in_any_time_zone(
 
 def _files(report: SiteReport) -> list[Path]:
     return sorted(p for p in report.site_dir.rglob("*") if p.is_file())
+
+
+def test_a_chart_cache_left_by_an_earlier_version_is_removed(build_pages, tmp_path: Path):
+    old = tmp_path / "site-chart-cache"
+    old.mkdir()
+    (old / "0123.svg").write_text("<svg/>", encoding="utf-8")
+    report = build_pages({"p.md": "Hello."})
+    assert report.ok and report.site_dir == tmp_path / "site"
+    assert not old.exists()
