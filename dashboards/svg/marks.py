@@ -16,16 +16,19 @@ def _title(tip: str) -> str:
     return f"<title>{esc(tip)}</title>" if tip else ""
 
 
-def line(points: Sequence[tuple[float, float]], color: str) -> str:
+def line(points: Sequence[tuple[float, float]], color: str, width: float = 2.0) -> str:
     """One series' line through its points (already in x order)."""
     if len(points) < 2:
         return ""
     path = "M" + "L".join(f"{num(x)},{num(y)}" for x, y in points)
-    return f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"/>'
+    return f'<path d="{path}" fill="none" stroke="{color}" stroke-width="{num(width)}"/>'
 
 
-def point(x: float, y: float, color: str, tip: str) -> str:
-    return f'<circle cx="{num(x)}" cy="{num(y)}" r="3" fill="{color}">{_title(tip)}</circle>'
+def point(x: float, y: float, color: str, tip: str, radius: float = 3.0) -> str:
+    return (
+        f'<circle cx="{num(x)}" cy="{num(y)}" r="{num(radius)}" fill="{color}">'
+        f"{_title(tip)}</circle>"
+    )
 
 
 def rect(x: float, y: float, w: float, h: float, color: str, tip: str) -> str:

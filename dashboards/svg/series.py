@@ -267,12 +267,14 @@ def _lines(
 ) -> str:
     """One path per series through its points in x order, then every point with its tip."""
     paths, dots = [], []
+    crowded = len(series) > 10  # 40 locations on one chart: thinner lines, smaller points
+    width, radius = (1.25, 2.0) if crowded else (2.0, 3.0)
     for s in series:
         mine = sorted((p for p in points if p.series == s), key=lambda p: xy[id(p)][0])
-        paths.append(marks.line([xy[id(p)] for p in mine], colors[s]))
+        paths.append(marks.line([xy[id(p)] for p in mine], colors[s], width))
         for p in mine:
             x, y = xy[id(p)]
-            dots.append(marks.point(x, y, colors[s], _tip(c, p)))
+            dots.append(marks.point(x, y, colors[s], _tip(c, p), radius))
     return marks.group("line", paths) + marks.group("symbol", dots)
 
 
