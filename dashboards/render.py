@@ -141,11 +141,11 @@ def render_template(source: str, context: Mapping[str, Any], page: str) -> str:
 
 
 class DeferredHtml:
-    """A page body whose charts may still be drawing: `str()` waits for them and joins.
+    """A page body whose charts are not drawn yet: `str()` draws them and joins.
 
     A site build keeps the bodies of every page as these and turns them into text only when
-    it writes the files, so the chart threads draw one page's charts while the next pages'
-    SQL runs, instead of idling while each page waits for its own charts.
+    it writes the files: a chart that fails to draw then fails its own page (or template
+    instance) in `site._resolve_bodies`, not the whole template page.
     """
 
     def __init__(self, parts: list[str | PendingSvg]) -> None:

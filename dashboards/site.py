@@ -91,7 +91,7 @@ class _Rendered:
     href: str
     title: str
     nav_label: str
-    #: A DeferredHtml while a full build's charts draw; text once `_resolve_bodies` ran.
+    #: A DeferredHtml (charts not drawn yet) in a full build; text once `_resolve_bodies` ran.
     body: str | DeferredHtml
     page: Page
     child: bool = False
@@ -138,7 +138,7 @@ def _render_one(
 ) -> _Rendered:
     """One page (instance); `body=False` gives its navigation entry only (no page SQL runs
     but the `nav_if` query), for re-rendering a few pages of a site (`dashboards.refresh`).
-    `defer=True` leaves the body's charts drawing (`DeferredHtml`); `cache` is the template
+    `defer=True` leaves the body's charts undrawn (`DeferredHtml`); `cache` is the template
     page's query cache (`run_queries`)."""
     nav_if = page.meta.get("nav_if")
     if body:
@@ -173,7 +173,7 @@ def _build_page(
 ) -> tuple[list[_Rendered], str | None]:
     """Render a page (or each instance of a template page); failures go to the report.
 
-    `defer=True`: bodies are `DeferredHtml` whose charts may still be drawing."""
+    `defer=True`: bodies are `DeferredHtml` whose charts are drawn when joined."""
     check_static(page)
     _check_email(page)
     nav_if = page.meta.get("nav_if")
@@ -278,7 +278,7 @@ def _internal_error(exc: Exception) -> str:
 def _resolve_bodies(
     groups: list[tuple[str | None, list[_Rendered]]], report: SiteReport
 ) -> list[tuple[str | None, list[_Rendered]]]:
-    """Wait for every page's charts; a page whose chart failed to draw becomes a failure."""
+    """Draw every page's charts; a page whose chart failed to draw becomes a failure."""
     kept: list[tuple[str | None, list[_Rendered]]] = []
     for group, items in groups:
         done = []
