@@ -132,10 +132,10 @@ def _x_position(c: SeriesChart, value: object) -> float:
                 value = dt.date.fromisoformat(value[:10])
         if isinstance(value, dt.date):
             return day_number(value)
+        raise ValueError(f"x column {c.x!r} holds a value that is not a date")
     v = number(value)
     if v is None:  # the value itself is not shown: it may be anything a query returned
-        kind = "date" if c.x_kind == "temporal" else "number"
-        raise ValueError(f"x column {c.x!r} holds a value that is not a {kind}")
+        raise ValueError(f"x column {c.x!r} holds a value that is not a number")
     return v
 
 
@@ -160,7 +160,9 @@ def draw_series(c: SeriesChart, chart_id: str, label: str) -> str:
         x_lo, x_hi = min(xs, default=0.0), max(xs, default=1.0)
         if x_lo == x_hi:  # one date: a day either side, the point in the middle
             x_lo, x_hi = x_lo - 1, x_hi + 1
-        if c.x_kind == "temporal":
+        if not xs:  # no plottable value (all missing or not finite): an empty plot
+            x_ticks, x_text = [], []
+        elif c.x_kind == "temporal":
             x_ticks, monthly = time_ticks(x_lo, x_hi)
             x_text = [date_label(t, monthly) for t in x_ticks]
         else:

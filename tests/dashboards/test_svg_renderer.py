@@ -231,3 +231,24 @@ def test_a_chart_cache_left_by_an_earlier_version_is_removed(build_pages, tmp_pa
     report = build_pages({"p.md": "Hello."})
     assert report.ok and report.site_dir == tmp_path / "site"
     assert not old.exists()
+
+
+def test_odd_values_are_left_out_and_a_wrong_x_type_names_the_column_not_the_value():
+    from decimal import Decimal
+
+    rows = [
+        {"x": "a", "v": float("nan")},
+        {"x": "b", "v": float("inf")},
+        {"x": "c", "v": Decimal("2.50")},
+        {"x": "d", "v": True},
+        {"x": "e", "v": "12"},
+        {"x": "f", "v": None},
+    ]
+    root = _parse(draw_series(SeriesChart("bar", rows, "x", ("v",), "nominal"), "c1", ""))
+    assert len(_marks(root, "rect")) == 1  # only the Decimal 2.50 is a number to draw
+    nothing = [{"x": WEEKS[0], "v": float("nan")}]
+    _parse(draw_series(SeriesChart("line", nothing, "x", ("v",), "temporal"), "c1", ""))
+    secret = [{"x": "Jane Doe 555-0100", "v": 1.0}]
+    with pytest.raises(ValueError, match="'x' holds a value that is not a date") as exc:
+        draw_series(SeriesChart("line", secret, "x", ("v",), "temporal"), "c1", "")
+    assert "Jane" not in str(exc.value)
