@@ -1,10 +1,10 @@
-"""How long the static site takes to build, what share is drawing charts, and what threads buy.
+"""How long the static site takes to build and where the time goes (drawing, SQL, the rest).
 
-Builds the shipped pages from one serving DB in one process, after a warm-up build:
-baseline (every chart drawn to SVG by vl-convert one at a time), threaded (charts drawn on
-4 threads, as build_site does) and cached (SVGs from the in-process cache: SQL + Jinja +
-markdown + writing only). Uses MEDSPA_BENCH_SERVING if set (e.g. a published
-serving.duckdb), else the full-shape test fixture.
+Builds the shipped pages from one serving DB in one process, after a warm-up build, with
+the chart drawing (`dashboards.charts._draw`, the SVG renderer) and the page queries
+(`dashboards.queries.run_queries`) timed on their way through; "the rest" is Jinja,
+markdown, the layout and writing the files. Uses MEDSPA_BENCH_SERVING if set (e.g. a
+published serving.duckdb), else the full-shape test fixture.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import os
 import random
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from dashboards import build_site, charts
+from dashboards import site as site_module
 from dashboards.site import sealed_reader
 from serving.scorecard_file import scorecard_path
 
@@ -39,14 +39,36 @@ def _count_charts(site: Path) -> int:
     return sum(p.read_text(encoding="utf-8").count('<figure class="chart"') for p in pages)
 
 
-def _timed_build(serving: Path, site: Path, workers: int | None, clear_cache: bool) -> float:
-    if clear_cache:
-        charts._svg_cache.clear()
-    if workers is not None:
-        charts._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vl-convert")
-    start = time.perf_counter()
-    build_site(serving, site)
-    return time.perf_counter() - start
+class _Stopwatch:
+    """Wraps a module function and adds up the seconds spent in it (and the calls)."""
+
+    def __init__(self, module: Any, name: str) -> None:
+        self.module, self.name, self.real = module, name, getattr(module, name)
+        self.seconds, self.calls = 0.0, 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.real(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.calls += 1
+
+    def __enter__(self) -> _Stopwatch:
+        setattr(self.module, self.name, self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        setattr(self.module, self.name, self.real)
+
+
+def timed_build(serving: Path, site: Path) -> dict[str, float]:
+    """One full build: total seconds, seconds drawing charts and running page SQL, charts."""
+    with _Stopwatch(charts, "_draw") as draw, _Stopwatch(site_module, "run_queries") as sql:
+        start = time.perf_counter()
+        build_site(serving, site)
+        total = time.perf_counter() - start
+    return {"total": total, "draw": draw.seconds, "sql": sql.seconds, "charts": draw.calls}
 
 
 #: What a location manager's scorecard asks for: one location's KPIs in one week, with
@@ -148,23 +170,19 @@ def main() -> None:
         folder = Path(tmp)
         env = os.environ.get("MEDSPA_BENCH_SERVING")
         serving = Path(env) if env else _fixture_db(folder)
-        report = build_site(serving, folder / "site")  # warm-up: imports, vl-convert start
-        serial = _timed_build(serving, folder / "site", workers=1, clear_cache=True)
-        threaded = _timed_build(serving, folder / "site", workers=4, clear_cache=True)
-        warm = _timed_build(serving, folder / "site", workers=None, clear_cache=False)
+        report = build_site(serving, folder / "site")  # warm-up: imports, first queries
+        t = timed_build(serving, folder / "site")
         n_charts = _count_charts(folder / "site")
         print(f"serving db: {'MEDSPA_BENCH_SERVING' if env else 'test fixture'}")
         print(f"pages built: {len(report.pages_built)}, failed: {len(report.pages_failed)}")
         print(f"charts (inline SVG): {n_charts}")
-        print(f"baseline, charts drawn one at a time: {serial:.2f} s")
-        print(f"charts drawn on 4 threads:            {threaded:.2f} s")
-        print(f"charts cached (SQL+Jinja+write only): {warm:.2f} s")
-        print(f"speed-up threads vs baseline: {serial / threaded:.2f}x")
-        if n_charts:
-            print(
-                f"chart drawing: {(serial - warm) / n_charts * 1000:.0f} ms per chart serially, "
-                f"{(serial - warm) / serial:.0%} of the baseline build"
-            )
+        rest = t["total"] - t["draw"] - t["sql"]
+        print(
+            f"site build: {t['total']:.2f} s = drawing {t['draw']:.2f} s + page SQL "
+            f"{t['sql']:.2f} s + Jinja/markdown/layout/writing {rest:.2f} s"
+        )
+        if t["charts"]:
+            print(f"chart drawing: {t['draw'] / t['charts'] * 1000:.2f} ms per chart")
         lat = scorecard_latencies(serving)
         print(
             f"scorecard query, fresh read-only connection: p50 {lat['p50_open_query_ms']:.1f} ms, "

@@ -90,10 +90,11 @@ def _x_kind(rows: list[dict[str, Any]], x: str, override: str | None, mark: str)
     return "ordinal" if isinstance(sample, int | float) else "nominal"
 
 
-def _figure(kind: str, attrs: Attrs, spec: dict[str, Any]) -> charts.PendingSvg:
+def _figure(kind: str, attrs: Attrs, chart: charts.Chart) -> charts.PendingSvg:
     # The renderer gives each tag a page-unique `_id`, so SVG ids never collide on a page.
     head = f'<figure class="chart" data-component="{kind}">{title_html(attrs.get("title"))}'
-    return charts.to_svg(spec, attrs.get("_id") or "c0", head, "</figure>")
+    label = attrs.get("title") or ""
+    return charts.to_svg(chart, attrs.get("_id") or "c0", head, "</figure>", label)
 
 
 def _series(kind: str, mark: str, attrs: Attrs) -> str | charts.PendingSvg:

@@ -9,7 +9,6 @@ substituted with single quotes doubled so it is safe inside a quoted SQL string.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -109,7 +108,7 @@ def compile_queries(
 
 
 def _plain(value: object) -> object:
-    """DuckDB values -> what Jinja, formatting and Vega-Lite handle alike."""
+    """DuckDB values -> what Jinja, formatting and the charts handle alike."""
     if isinstance(value, Decimal):
         return float(value)
     return value
@@ -197,10 +196,3 @@ def _run_one(con: duckdb.DuckDBPyConnection, page: Page, block: SqlBlock, sql: s
         )
     rows = [dict(zip(columns, map(_plain, r), strict=True)) for r in raw_rows]
     return QueryResult(name, columns, rows)
-
-
-def as_json_value(value: object) -> object:
-    """A value as Vega-Lite data wants it (dates as ISO strings)."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return _plain(value)

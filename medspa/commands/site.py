@@ -30,20 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dashboards import build_site
-    from dashboards.site import chart_cache_dir
     from medspa.settings import Settings
 
     settings = Settings.from_env(data_dir=args.data_dir)
     serving = args.serving or settings.serving_path
     out = args.out or settings.site_dir
     try:
-        report = build_site(
-            serving,
-            out,
-            pages_dir=args.pages,
-            peers=settings.peer_benchmarks_path,
-            chart_cache=chart_cache_dir(out),
-        )
+        report = build_site(serving, out, pages_dir=args.pages, peers=settings.peer_benchmarks_path)
     except FileNotFoundError as exc:
         print(f"error: {exc}")
         return 1

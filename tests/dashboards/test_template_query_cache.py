@@ -73,11 +73,10 @@ def test_queries_without_parameters_run_once_per_template_page(
 def test_a_chart_that_fails_to_draw_fails_its_page_only(
     tiny_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    def broken(text: str, chart_id: str) -> str:
+    def broken(chart: object, chart_id: str, label: str) -> str:
         raise ValueError("renderer broke")
 
     monkeypatch.setattr(charts, "_draw", broken)
-    charts._svg_cache.clear()
     report = build_site(tiny_db, tmp_path / "site", pages_dir=_pages(tmp_path, TEMPLATE))
     failed = sorted(f.page for f in report.pages_failed)
     assert failed == ["loc.md[loc/loc_a.html]", "loc.md[loc/loc_b.html]"]

@@ -100,18 +100,13 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
 )
 def site(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.MaterializeResult:
     # charts load a renderer: only when the site is built
-    from dashboards.site import build_site, chart_cache_dir
+    from dashboards.site import build_site
 
     timer = StepTimer()
     settings = medspa.settings(context)
     # Peer benchmarks exist only across a registry's tenants (a single clinic has no peers).
     peers = settings.peer_benchmarks_path if settings.tenants_file is not None else None
-    report = build_site(
-        settings.serving_path,
-        settings.site_dir,
-        peers=peers,
-        chart_cache=chart_cache_dir(settings.site_dir),
-    )
+    report = build_site(settings.serving_path, settings.site_dir, peers=peers)
     if not report.ok:
         failures = "; ".join(str(f) for f in report.pages_failed)
         raise RuntimeError(f"{len(report.pages_failed)} page(s) failed to build: {failures}")
