@@ -44,6 +44,8 @@ def import_gx() -> Any:
 
     enable_duckdb_persisted_connection()
     enable_configuration_cache()
+    enable_no_empty_samples()
+    enable_columns_without_rows()
     return gx
 
 
@@ -99,6 +101,79 @@ def enable_configuration_cache() -> None:
 
     configuration._medspa_cached = True  # type: ignore[attr-defined]
     Expectation.configuration = property(configuration, doc=original.__doc__)  # type: ignore[method-assign]
+
+
+def enable_columns_without_rows() -> None:
+    """Let GX learn a query asset's columns from `limit 0`, not by running the query. Idempotent.
+
+    A query asset cannot be reflected, so GX 1.24's `column_reflection_fallback` executes the
+    asset's query text *as is* and reads only the result's column names: for a raw suite that
+    is `select * from <table>` over the whole table, once per query group (DuckDB starts the
+    scan for nothing). On DuckDB, a parameter-free query is wrapped in
+    `select * from (<query>) limit 0`: the same columns, in the same order, no rows read.
+    """
+    from great_expectations.expectations.metrics import util as metrics_util
+
+    original = metrics_util.column_reflection_fallback
+    if getattr(original, "_medspa_limit_0", False):
+        return
+
+    def column_reflection_fallback(selectable: Any, dialect: Any, *args: Any, **kwargs: Any) -> Any:
+        import sqlalchemy as sa
+
+        if (
+            str(getattr(dialect, "name", "")).lower() == DUCKDB_DIALECT
+            and isinstance(selectable, sa.TextClause)
+            and not selectable._bindparams
+        ):
+            selectable = sa.text(f"select * from (\n{selectable.text}\n) as gx_columns limit 0")
+        return original(selectable, dialect, *args, **kwargs)
+
+    column_reflection_fallback._medspa_limit_0 = True  # type: ignore[attr-defined]
+    metrics_util.column_reflection_fallback = column_reflection_fallback
+
+
+#: The map-expectation bases whose dependencies carry a sample-values metric.
+_MAP_BASES = ("ColumnMapExpectation", "ColumnPairMapExpectation", "MulticolumnMapExpectation")
+
+
+def enable_no_empty_samples() -> None:
+    """Skip the sample-values metric of a map expectation asked for zero samples. Idempotent.
+
+    With `partial_unexpected_count: 0` (the runner's counts-first pass) GX 1.24 still adds
+    `<map metric>.unexpected_values` to every map expectation's dependencies: its own metric
+    graph, its own SQLAlchemy compile and a `... LIMIT 0` query that returns nothing. On the
+    raw and mart suites that is about 200 of GX's 500 queries per run, a third of its Python
+    time. GX reads that metric with `metrics.get` and keeps `[:0]` of it, so leaving it out
+    changes only one key of the result: `partial_unexpected_list` is absent instead of `[]`
+    (both read as "no sample" by `quality.results`). Counts, verdicts and every other format
+    (any sample size above zero, SUMMARY, COMPLETE, unexpected rows) are untouched.
+    """
+    from great_expectations.expectations import expectation as expectation_mod
+
+    for base_name in _MAP_BASES:
+        base = getattr(expectation_mod, base_name)
+        original = base.__dict__["get_validation_dependencies"]
+        if getattr(original, "_medspa_no_empty_samples", False):
+            continue
+        base.get_validation_dependencies = _without_empty_sample(original)
+
+
+def _without_empty_sample(original: Any) -> Any:
+    def get_validation_dependencies(self: Any, *args: Any, **kwargs: Any) -> Any:
+        dependencies = original(self, *args, **kwargs)
+        result_format = dependencies.result_format
+        if (
+            isinstance(result_format, dict)
+            and result_format.get("result_format") == "BASIC"
+            and result_format.get("partial_unexpected_count") == 0
+            and not result_format.get("include_unexpected_rows")
+        ):
+            dependencies.remove_metric_configuration(f"{self.map_metric}.unexpected_values")
+        return dependencies
+
+    get_validation_dependencies._medspa_no_empty_samples = True  # type: ignore[attr-defined]
+    return get_validation_dependencies
 
 
 @contextmanager
