@@ -7,11 +7,14 @@ half-way leaves no partial rows behind for Dagster's one-by-one fallback to dupl
 """
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from dagster._core.events import DagsterEventType
+from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration import event_batch, instance_sqlite
@@ -30,6 +33,7 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     inst = dg.DagsterInstance.from_config(str(home))
     yield inst
     inst.dispose()
+    event_batch.release()
     instance_sqlite.release()
 
 
@@ -110,4 +114,35 @@ def test_a_failing_batch_leaves_nothing_and_the_fallback_stores_each_event_once(
     assert len(planned) == 1 + CHECKS
     assert len({(e.dagster_event.event_type, e.dagster_event.message) for e in planned}) == len(
         planned
+    )
+
+
+def test_kept_engines_are_bounded_and_threads_writing_at_once_lose_nothing(
+    instance: dg.DagsterInstance,
+) -> None:
+    storage = instance.event_log_storage
+    assert isinstance(storage, SqliteEventLogStorage)
+
+    def write(run: int) -> None:
+        for i in range(20):
+            storage.store_event(_log_entry(f"run{run}", f"message {i}"))
+
+    runs = range(event_batch.MAX_ENGINES + 2)  # one shard per run: more shards than engines
+    threads = [threading.Thread(target=write, args=(r,)) for r in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in runs:
+        assert len(storage.get_logs_for_run(f"run{r}")) == 20
+    assert len(event_batch._engines) <= event_batch.MAX_ENGINES
+
+
+def _log_entry(run_id: str, message: str):
+    return EventLogEntry(
+        error_info=None,
+        level=20,
+        user_message=message,
+        run_id=run_id,
+        timestamp=time.time(),
     )
