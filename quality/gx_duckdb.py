@@ -12,6 +12,11 @@ We also avoid `add_table_asset(schema_name=...)`: its SQLAlchemy 2.1 reflection 
 reflection; column *types* are checked from `information_schema` instead (a query asset's
 columns carry no types).
 
+Besides, a few of GX's costs that change nothing it reports are trimmed here, each patch
+idempotent and documented where it is made: `Expectation.configuration` cached inside a
+validation, no zero-row sample query, a query asset's columns from `limit 0`, metric ids
+hashed without converting plain values.
+
 Versions are pinned in pyproject.toml (great-expectations, sqlalchemy, duckdb-engine);
 `tests/quality/test_gx_duckdb_workaround.py` fails the day the workaround is no longer needed or
 no longer works.
@@ -46,6 +51,7 @@ def import_gx() -> Any:
     enable_configuration_cache()
     enable_no_empty_samples()
     enable_columns_without_rows()
+    enable_plain_ids()
     return gx
 
 
@@ -131,6 +137,57 @@ def enable_columns_without_rows() -> None:
 
     column_reflection_fallback._medspa_limit_0 = True  # type: ignore[attr-defined]
     metrics_util.column_reflection_fallback = column_reflection_fallback
+
+
+def _plain(value: Any) -> bool:
+    """JSON as is: what GX's `convert_to_json_serializable` would return unchanged."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return True
+    if kind is float:
+        return value == value  # NaN becomes null there, NaN here
+    if isinstance(value, dict) and kind.__name__ in ("dict", "IDDict"):
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_plain(v) for v in value)
+    return False
+
+
+def enable_plain_ids() -> None:
+    """Hash GX's metric ids without converting plain values first. Idempotent.
+
+    Every metric and domain in GX's graph is keyed by `IDDict.to_id()`: an md5 of
+    `json.dumps(convert_to_json_serializable(kwargs), sort_keys=True)`, computed ~20,000 times
+    for the raw and mart suites. The conversion walks every value through a chain of type
+    checks (numpy's `issubdtype` for each None), about two thirds of the id's cost. For kwargs
+    made only of str, int, bool, None, finite or infinite floats, lists, tuples and dicts with
+    str keys the conversion returns its input unchanged (tuples as lists, which `json.dumps`
+    writes the same way), so the digest is computed straight from them: the same id. Anything
+    else takes GX's own path.
+    """
+    import hashlib
+    import json
+
+    from great_expectations.core.id_dict import IDDict
+
+    original = IDDict.to_id
+    if getattr(original, "_medspa_plain", False):
+        return
+
+    def to_id(self: Any, id_keys: Any = None, id_ignore_keys: Any = None) -> Any:
+        keys = set(self.keys() if id_keys is None else id_keys) - set(
+            self._id_ignore_keys if id_ignore_keys is None else id_ignore_keys
+        )
+        if len(keys) > 1:
+            data = {k: self[k] for k in keys}
+            if _plain(data):
+                text = json.dumps(data, sort_keys=True).encode("utf-8")
+                return hashlib.md5(text, usedforsecurity=False).hexdigest()
+        return original(self, id_keys, id_ignore_keys)
+
+    to_id._medspa_plain = True  # type: ignore[attr-defined]
+    to_id._medspa_original = original  # type: ignore[attr-defined]
+    IDDict.to_id = to_id  # type: ignore[method-assign]
 
 
 #: The map-expectation bases whose dependencies carry a sample-values metric.

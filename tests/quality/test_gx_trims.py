@@ -6,6 +6,7 @@ functions; figures in README, *Performance at chain scale*). These run real GX v
 a small DuckDB file and record every statement GX sends.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -82,3 +83,28 @@ def test_columns_come_from_limit_0_not_from_running_the_query(letters_db, statem
     _validate(letters_db, COUNTS_FORMAT)
     assert "select * from letters" not in statements  # the bare query never runs on its own
     assert "select * from ( select * from letters ) as gx_columns limit 0" in statements
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"column": "letter", "batch_id": "abc", "row_condition": None},
+        {"value_set": ["a", "b"], "parse_strings_as_datetimes": False, "mostly": 1.0},
+        {"column_A": "x", "column_B": "y", "pairs": [("x", "int"), ("y", "varchar")]},
+        {"nested": {"min_value": -1.5, "max_value": float("inf"), "strict": True}, "k": 3},
+        # not plain: GX's own conversion decides (NaN -> null, dates -> ISO text, sets -> lists)
+        {"min_value": float("nan"), "column": "x"},
+        {"min_value": dt.datetime(2026, 1, 2, 3, 4), "column": "x"},
+        {"value_set": {"b"}, "column": "x"},
+        {1: "int key", "column": "x"},
+    ],
+)
+def test_plain_ids_equal_gxs_own(kwargs) -> None:
+    gx_duckdb.import_gx()
+    from great_expectations.core.id_dict import IDDict
+
+    ids = IDDict(kwargs)
+    assert ids.to_id() == IDDict.to_id._medspa_original(ids)
+    assert ids.to_id(id_ignore_keys={"column"}) == IDDict.to_id._medspa_original(
+        ids, None, {"column"}
+    )
