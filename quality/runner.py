@@ -47,7 +47,7 @@ from quality.results import (
 from quality.spec import ExpectationSpec, SuiteSpec
 
 #: First pass: counts (element, unexpected, missing) and observed values, no sample values.
-#: `partial_unexpected_count: 0` turns GX's per-expectation sample query into a LIMIT 0.
+#: `partial_unexpected_count: 0` means no sample query at all (`gx_duckdb.enable_no_empty_samples`).
 COUNTS_FORMAT: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": 0}
 #: Second pass, failed non-sensitive expectations only: the same counts plus a few offending
 #: values (trimmed again per column by `quality.results`).
