@@ -1,13 +1,14 @@
 """The dbt CLI resource without the fixed costs dagster-dbt pays before every dbt step.
 
 Before it starts `dbt build`, dagster-dbt's `DbtCliResource.cli` does two things in the
-Dagster process, on each step (the resource is initialised per step):
-- it runs `dbt --version` in a subprocess to learn which dbt it talks to (a whole Python
-  start-up and dbt import: about 2 s on a 2-core machine);
-- it loads the dbt project, the profile and dbt's base macros to build a dbt adapter (about
-  1.5 s of CPU), whose only use is fetching column metadata and row counts after a model is
-  built (`fetch_column_metadata()`, `fetch_row_counts()`).
-Together these were most of the ~7 s between a dbt step's start and dbt's first log line.
+Dagster process:
+- once per resource instance, it runs `dbt --version` in a subprocess to learn which dbt it
+  talks to (a whole Python start-up and dbt import: about 2 s on a 2-core machine);
+- on every step, it loads the dbt project, the profile and dbt's base macros to build a dbt
+  adapter (0.5-1.5 s of CPU), whose only use is fetching column metadata and row counts after
+  a model is built (`fetch_column_metadata()`, `fetch_row_counts()`).
+At large, a nightly's first dbt step started dbt 6.3 s after the step began, 2.3 s with this
+resource; the second 2.4 s, now 1.8 s.
 
 The project's dbt is the one installed beside this interpreter (`orchestration.manifest.
 dbt_executable`), so its version is the installed dbt-core's; and the dbt steps fetch neither
