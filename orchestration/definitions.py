@@ -8,7 +8,7 @@ side by side (every asset is partitioned by tenant: `orchestration.tenancy`).
 
 import dagster as dg
 
-from orchestration import instance_sqlite
+from orchestration import event_batch, instance_sqlite
 from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
 from orchestration.defs.dbt.assets import DBT_ASSETS
 from orchestration.defs.marts.checks import FRESHNESS_CHECKS, FRESHNESS_SENSOR, GX_MART_CHECKS
@@ -23,6 +23,8 @@ from orchestration.resources import RESOURCES
 # Every process that loads the code location (a run, `medspa run`, `dagster dev`'s workers)
 # stores its events in WAL mode without a sync per event: `orchestration.instance_sqlite`.
 instance_sqlite.install()
+# ... and writes the ~580 events planned at a run's creation in one transaction per file.
+event_batch.install()
 
 defs = dg.Definitions(
     assets=[raw_landing, *DBT_ASSETS, serving, serving_postgres, site, kpi_benchmarks],

@@ -11,11 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from medspa.dbt_invocation import DbtInvocation, dbt_invocation
 from medspa.settings import DBT_PROJECT_DIR, Settings
 from medspa.tenants import settings_for_tenant
+from orchestration.dbt_cli import MedspaDbtCliResource
 from orchestration.manifest import dbt_executable
 from orchestration.tenancy import tenant_of
 
@@ -82,8 +82,8 @@ def settings_run_config(
     return {"resources": {"medspa": {"config": config}}}
 
 
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(
+def dbt_resource() -> MedspaDbtCliResource:
+    return MedspaDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=dbt_executable(),

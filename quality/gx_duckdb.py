@@ -12,6 +12,11 @@ We also avoid `add_table_asset(schema_name=...)`: its SQLAlchemy 2.1 reflection 
 reflection; column *types* are checked from `information_schema` instead (a query asset's
 columns carry no types).
 
+Besides, a few of GX's costs that change nothing it reports are trimmed here, each patch
+idempotent and documented where it is made: `Expectation.configuration` cached inside a
+validation, no zero-row sample query, a query asset's columns from `limit 0`, metric ids
+hashed without converting plain values.
+
 Versions are pinned in pyproject.toml (great-expectations, sqlalchemy, duckdb-engine);
 `tests/quality/test_gx_duckdb_workaround.py` fails the day the workaround is no longer needed or
 no longer works.
@@ -44,6 +49,9 @@ def import_gx() -> Any:
 
     enable_duckdb_persisted_connection()
     enable_configuration_cache()
+    enable_no_empty_samples()
+    enable_columns_without_rows()
+    enable_plain_ids()
     return gx
 
 
@@ -99,6 +107,130 @@ def enable_configuration_cache() -> None:
 
     configuration._medspa_cached = True  # type: ignore[attr-defined]
     Expectation.configuration = property(configuration, doc=original.__doc__)  # type: ignore[method-assign]
+
+
+def enable_columns_without_rows() -> None:
+    """Let GX learn a query asset's columns from `limit 0`, not by running the query. Idempotent.
+
+    A query asset cannot be reflected, so GX 1.24's `column_reflection_fallback` executes the
+    asset's query text *as is* and reads only the result's column names: for a raw suite that
+    is `select * from <table>` over the whole table, once per query group (DuckDB starts the
+    scan for nothing). On DuckDB, a parameter-free query is wrapped in
+    `select * from (<query>) limit 0`: the same columns, in the same order, no rows read.
+    """
+    from great_expectations.expectations.metrics import util as metrics_util
+
+    original = metrics_util.column_reflection_fallback
+    if getattr(original, "_medspa_limit_0", False):
+        return
+
+    def column_reflection_fallback(selectable: Any, dialect: Any, *args: Any, **kwargs: Any) -> Any:
+        import sqlalchemy as sa
+
+        if (
+            str(getattr(dialect, "name", "")).lower() == DUCKDB_DIALECT
+            and isinstance(selectable, sa.TextClause)
+            and not selectable._bindparams
+        ):
+            selectable = sa.text(f"select * from (\n{selectable.text}\n) as gx_columns limit 0")
+        return original(selectable, dialect, *args, **kwargs)
+
+    column_reflection_fallback._medspa_limit_0 = True  # type: ignore[attr-defined]
+    metrics_util.column_reflection_fallback = column_reflection_fallback
+
+
+def _plain(value: Any) -> bool:
+    """JSON as is: what GX's `convert_to_json_serializable` would return unchanged."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return True
+    if kind is float:
+        return value == value  # NaN becomes null there, NaN here
+    if isinstance(value, dict) and kind.__name__ in ("dict", "IDDict"):
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_plain(v) for v in value)
+    return False
+
+
+def enable_plain_ids() -> None:
+    """Hash GX's metric ids without converting plain values first. Idempotent.
+
+    Every metric and domain in GX's graph is keyed by `IDDict.to_id()`: an md5 of
+    `json.dumps(convert_to_json_serializable(kwargs), sort_keys=True)`, computed ~20,000 times
+    for the raw and mart suites. The conversion walks every value through a chain of type
+    checks (numpy's `issubdtype` for each None), about two thirds of the id's cost. For kwargs
+    made only of str, int, bool, None, finite or infinite floats, lists, tuples and dicts with
+    str keys the conversion returns its input unchanged (tuples as lists, which `json.dumps`
+    writes the same way), so the digest is computed straight from them: the same id. Anything
+    else takes GX's own path.
+    """
+    import hashlib
+    import json
+
+    from great_expectations.core.id_dict import IDDict
+
+    original = IDDict.to_id
+    if getattr(original, "_medspa_plain", False):
+        return
+
+    def to_id(self: Any, id_keys: Any = None, id_ignore_keys: Any = None) -> Any:
+        keys = set(self.keys() if id_keys is None else id_keys) - set(
+            self._id_ignore_keys if id_ignore_keys is None else id_ignore_keys
+        )
+        if len(keys) > 1:
+            data = {k: self[k] for k in keys}
+            if _plain(data):
+                text = json.dumps(data, sort_keys=True).encode("utf-8")
+                return hashlib.md5(text, usedforsecurity=False).hexdigest()
+        return original(self, id_keys, id_ignore_keys)
+
+    to_id._medspa_plain = True  # type: ignore[attr-defined]
+    to_id._medspa_original = original  # type: ignore[attr-defined]
+    IDDict.to_id = to_id  # type: ignore[method-assign]
+
+
+#: The map-expectation bases whose dependencies carry a sample-values metric.
+_MAP_BASES = ("ColumnMapExpectation", "ColumnPairMapExpectation", "MulticolumnMapExpectation")
+
+
+def enable_no_empty_samples() -> None:
+    """Skip the sample-values metric of a map expectation asked for zero samples. Idempotent.
+
+    With `partial_unexpected_count: 0` (the runner's counts-first pass) GX 1.24 still adds
+    `<map metric>.unexpected_values` to every map expectation's dependencies: its own metric
+    graph, its own SQLAlchemy compile and a `... LIMIT 0` query that returns nothing. On the
+    raw and mart suites that is about 200 of GX's 500 queries per run, a third of its Python
+    time. GX reads that metric with `metrics.get` and keeps `[:0]` of it, so leaving it out
+    changes only one key of the result: `partial_unexpected_list` is absent instead of `[]`
+    (both read as "no sample" by `quality.results`). Counts, verdicts and every other format
+    (any sample size above zero, SUMMARY, COMPLETE, unexpected rows) are untouched.
+    """
+    from great_expectations.expectations import expectation as expectation_mod
+
+    for base_name in _MAP_BASES:
+        base = getattr(expectation_mod, base_name)
+        original = base.__dict__["get_validation_dependencies"]
+        if getattr(original, "_medspa_no_empty_samples", False):
+            continue
+        base.get_validation_dependencies = _without_empty_sample(original)
+
+
+def _without_empty_sample(original: Any) -> Any:
+    def get_validation_dependencies(self: Any, *args: Any, **kwargs: Any) -> Any:
+        dependencies = original(self, *args, **kwargs)
+        result_format = dependencies.result_format
+        if (
+            isinstance(result_format, dict)
+            and result_format.get("result_format") == "BASIC"
+            and result_format.get("partial_unexpected_count") == 0
+            and not result_format.get("include_unexpected_rows")
+        ):
+            dependencies.remove_metric_configuration(f"{self.map_metric}.unexpected_values")
+        return dependencies
+
+    get_validation_dependencies._medspa_no_empty_samples = True  # type: ignore[attr-defined]
+    return get_validation_dependencies
 
 
 @contextmanager

@@ -155,6 +155,7 @@ def execute(
     from medspa.settings import resolve_phi_key
     from medspa.tenants import resolve_tenants, tenant_settings
     from orchestration.definitions import defs
+    from orchestration.event_batch import release as release_event_engines
     from orchestration.instance_sqlite import release as release_instance_files
     from orchestration.progress import execute_with_progress
     from orchestration.resources import settings_run_config
@@ -191,6 +192,7 @@ def execute(
             _record_run(instance, summary, settings)
         finally:
             instance.dispose()
+            release_event_engines()
             release_instance_files()
     return summary, settings
 
