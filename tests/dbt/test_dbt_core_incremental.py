@@ -22,6 +22,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 EVENTS = "intermediate.int_appointment_kpi_events"
 COMPARED = (
     EVENTS,
+    "intermediate.int_patient_visits",
+    "intermediate.int_invoice_attribution",
     "fct_appointments",
     "fct_invoice_lines",
     "kpi_financial",
@@ -107,6 +109,9 @@ def _incremental_and_full(
         assert _watermarks(incremental)["fct_invoice_lines"] == _newest_load(incremental)
         # the events took their incremental path (inputs compared with the last build's)
         assert "changed_inputs" in _compiled_sql(incremental_dir, "int_appointment_kpi_events")
+        # ... and so did the intermediates that recompute only the entities a load touched
+        assert "dirty_patients" in _compiled_sql(incremental_dir, "int_patient_visits")
+        assert "changed_invoices" in _compiled_sql(incremental_dir, "int_invoice_attribution")
 
     full = write_chain(full_dir / "warehouse.duckdb", base_chain, *deltas)
     dbt(["seed"], full, full_dir)
