@@ -24,6 +24,7 @@ COMPARED = (
     EVENTS,
     "intermediate.int_patient_visits",
     "intermediate.int_invoice_attribution",
+    "intermediate.int_invoice_kpi_events",
     "fct_appointments",
     "fct_invoice_lines",
     "kpi_financial",
@@ -112,6 +113,9 @@ def _incremental_and_full(
         # ... and so did the intermediates that recompute only the entities a load touched
         assert "dirty_patients" in _compiled_sql(incremental_dir, "int_patient_visits")
         assert "changed_invoices" in _compiled_sql(incremental_dir, "int_invoice_attribution")
+        assert "fct_invoice_lines__touched" in _compiled_sql(
+            incremental_dir, "int_invoice_kpi_events"
+        )
 
     full = write_chain(full_dir / "warehouse.duckdb", base_chain, *deltas)
     dbt(["seed"], full, full_dir)
