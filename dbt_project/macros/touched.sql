@@ -52,10 +52,11 @@
     True when the current model (an aggregate of `upstream`) may rebuild only the partitions
     upstream's build in this invocation touched (see the header). `null_free` columns must be
     non-null in every touched partition (a null partition key cannot be deleted by equality):
-    otherwise the aggregate rebuilds whole. Evaluated at render time; nothing the model's
+    otherwise the aggregate rebuilds whole. `var_names`: the vars in the model's definition
+    fingerprint (as its record_model_build got them). Evaluated at render time; nothing the model's
     pre-hook, SQL or post-hooks write changes the answer before its own record_model_build.
 -#}
-{% macro touched_partitions_are_complete(upstream, null_free=[]) -%}
+{% macro touched_partitions_are_complete(upstream, null_free=[], var_names=[]) -%}
     {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
     {%- if not adapter.get_relation(target.database, 'dbt_state', upstream ~ '__touched') -%}
         {{ return(false) }}
@@ -75,7 +76,7 @@
             and upstream_build.invocation_id = '" ~ invocation_id ~ "'
             and upstream_build.incremental
             and upstream_build.previous_invocation_id = own_build.invocation_id
-            and own_build.definition = " ~ definition_fingerprint() ~ "
+            and own_build.definition = " ~ definition_fingerprint(var_names) ~ "
             and exists (
                 select 1 from " ~ touched ~ "
                 where invocation_id = '" ~ invocation_id ~ "' and is_marker
