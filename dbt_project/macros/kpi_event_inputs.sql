@@ -17,6 +17,49 @@
     )) }}
 {%- endmacro %}
 
+{#-
+    The narrow path: when records prove which appointments' inputs can have changed since the
+    last build, only those are hashed and compared (hashing every appointment was most of a
+    nightly run of the model). They are the appointments the builds of fct_appointments and
+    stg_pms__intake_forms in this run rewrote, before and after (macros/touched.sql: each
+    must be the one build of its model since this model's last build). The other inputs are
+    checked on their load ids against this model's watermark: no location of a newer load
+    (time zones) and no first invoice (revenue events exist only with POS data). A model
+    definition change, a missing record or anything else takes the full comparison.
+    Evaluated at render time by the pre-hook, the model and the post-hook alike; only the last
+    post-hook (record_load_watermark) changes the answer.
+-#}
+{% macro kpi_event_inputs_are_narrow(var_names=[]) -%}
+    {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- if not touched_partitions_are_complete('fct_appointments', var_names=var_names)
+        or not touched_partitions_are_complete('stg_pms__intake_forms', var_names=var_names) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set locations = ref('stg_pms__locations') -%}
+    {%- set invoices = ref('stg_pos__invoices') -%}
+    {%- set unchanged = scalar_query(
+        "select count(*) from (" ~ built_watermark(var_names) ~ ") as watermark
+        where watermark.load_id is not null
+            and not exists (
+                select 1 from " ~ locations ~ " as locations
+                where " ~ loaded_after('locations._dlt_load_id', 'watermark.load_id') ~ "
+            )
+            and (
+                not exists (select 1 from " ~ invoices ~ ")
+                or exists (
+                    select 1 from " ~ invoices ~ " as invoices
+                    where not " ~ loaded_after('invoices._dlt_load_id', 'watermark.load_id') ~ "
+                )
+            )"
+    ) -%}
+    {{ return((unchanged or 0) > 0) }}
+{%- endmacro %}
+
+{#- The appointments the narrow path looks at (a temporary table of this run). -#}
+{% macro kpi_event_inputs_scope_relation() -%}
+    {{ return(this.identifier ~ '__inputs_scope') }}
+{%- endmacro %}
+
 {#- The current inputs (a temporary table of this run): computed once by the pre-hook, read by
     the model's change detection and by the post-hook that records them. -#}
 {% macro current_kpi_event_inputs_relation() -%}
@@ -25,25 +68,39 @@
 
 {#-
     Pre-hook: an empty state table on first use (then every entity counts as changed), and the
-    current inputs (`inputs_sql`) in a temporary table: the model and its post-hook both read
-    them, and computing them (a hash of every row of the fact) twice cost a second per million.
+    current inputs (`inputs_sql`; on the narrow path `scoped_inputs_sql`, those of the
+    appointments in the scope table it creates first) in a temporary table: the model and its
+    post-hook both read them, and computing them (a hash of every row of the fact) twice cost a
+    second per million.
 -#}
-{% macro create_kpi_event_inputs(columns, inputs_sql) -%}
+{% macro create_kpi_event_inputs(columns, inputs_sql, scoped_inputs_sql, var_names=[]) -%}
     create schema if not exists {{ kpi_event_inputs_relation().schema }};
     create table if not exists {{ kpi_event_inputs_relation() }} (
         {{ columns | join(' varchar, ') }} varchar,
         input_hash ubigint,
         definition varchar
     );
+    {%- if kpi_event_inputs_are_narrow(var_names) %}
+    create or replace temporary table {{ kpi_event_inputs_scope_relation() }} as
+    select touched.appointment_id from {{ touched_relation('fct_appointments') }} as touched
+    where not touched.is_marker and touched.appointment_id is not null
+    union
+    select touched.appointment_id from {{ touched_relation('stg_pms__intake_forms') }} as touched
+    where not touched.is_marker and touched.appointment_id is not null;
+    create or replace temporary table {{ current_kpi_event_inputs_relation() }} as
+    {{ scoped_inputs_sql }}
+    {%- else %}
     create or replace temporary table {{ current_kpi_event_inputs_relation() }} as
     {{ inputs_sql }}
+    {%- endif %}
 {%- endmacro %}
 
 {#-
     Post-hook: make the state the inputs this build read (the pre-hook's temporary table:
     `key`, the other key columns and `input_hash`) under the model's definition fingerprint.
     Only rows that differ are deleted and inserted: rewriting the whole table costs more than
-    the nightly build of the events themselves.
+    the nightly build of the events themselves. On the narrow path only the scope's rows are
+    compared (the others were not hashed and are unchanged).
 -#}
 {% macro record_kpi_event_inputs(key, var_names=[]) -%}
     {%- set state = kpi_event_inputs_relation() -%}
@@ -53,14 +110,19 @@
         {{ definition_fingerprint(var_names) }} as definition
     from {{ current_kpi_event_inputs_relation() }} as inputs;
     drop table {{ current_kpi_event_inputs_relation() }};
+    {%- set narrow = kpi_event_inputs_are_narrow(var_names) %}
     delete from {{ state }}
-    where not exists (
-        select 1 from {{ state.identifier }}__current as current_inputs
-        where
-            current_inputs.{{ key }} = {{ state }}.{{ key }}
-            and current_inputs.input_hash = {{ state }}.input_hash
-            and current_inputs.definition = {{ state }}.definition
-    );
+    where
+        not exists (
+            select 1 from {{ state.identifier }}__current as current_inputs
+            where
+                current_inputs.{{ key }} = {{ state }}.{{ key }}
+                and current_inputs.input_hash = {{ state }}.input_hash
+                and current_inputs.definition = {{ state }}.definition
+        )
+        {%- if narrow %}
+        and {{ state }}.{{ key }} in (select {{ key }} from {{ kpi_event_inputs_scope_relation() }})
+        {%- endif %};
     insert into {{ state }} by name
     select current_inputs.*
     from {{ state.identifier }}__current as current_inputs
@@ -68,17 +130,22 @@
         select 1 from {{ state }} as built
         where built.{{ key }} = current_inputs.{{ key }}
     );
-    drop table {{ state.identifier }}__current
+    drop table {{ state.identifier }}__current;
+    drop table if exists {{ kpi_event_inputs_scope_relation() }}
 {%- endmacro %}
 
 {#-
     A CTE body: the state rows still valid for the current definition (none after a change of
-    the model's SQL, its macros or `var_names`).
+    the model's SQL, its macros or `var_names`); on the narrow path only the scope's.
 -#}
-{% macro built_kpi_event_inputs(var_names=[]) -%}
+{% macro built_kpi_event_inputs(key, var_names=[]) -%}
     select *
     from {{ kpi_event_inputs_relation() }}
-    where definition = {{ definition_fingerprint(var_names) }}
+    where
+        definition = {{ definition_fingerprint(var_names) }}
+        {%- if kpi_event_inputs_are_narrow(var_names) %}
+        and {{ key }} in (select {{ key }} from {{ kpi_event_inputs_scope_relation() }})
+        {%- endif %}
 {%- endmacro %}
 
 {#-
@@ -87,9 +154,10 @@
     read: its fct_appointments row (status, times, provider, room, patient type, revenue...),
     its location's time zone, its intake forms (how many, any not completed, the latest
     completion: together they decide "all completed before the start") and whether any POS
-    invoice exists (revenue events are emitted only then).
+    invoice exists (revenue events are emitted only then). With `scope` (a relation of
+    appointment ids): only those appointments'.
 -#}
-{% macro appointment_kpi_inputs() -%}
+{% macro appointment_kpi_inputs(scope=none) -%}
     select
         inputs_appointments.appointment_id,
         inputs_appointments.patient_key,
@@ -112,7 +180,13 @@
             bool_or(completed_at is null) as any_open,
             max(completed_at) as last_completed_at
         from {{ ref('stg_pms__intake_forms') }}
+        {%- if scope %}
+        where appointment_id in (select appointment_id from {{ scope }})
+        {%- endif %}
         group by appointment_id
     ) as inputs_intake
         on inputs_appointments.appointment_id = inputs_intake.appointment_id
+    {%- if scope %}
+    where inputs_appointments.appointment_id in (select appointment_id from {{ scope }})
+    {%- endif %}
 {%- endmacro %}

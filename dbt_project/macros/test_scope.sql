@@ -59,6 +59,8 @@
     key marks an incremental build that wrote nothing). Same statement, same transaction.
 -#}
 {% macro get_incremental_delete_insert_sql(arg_dict) -%}
+    {#- before the delete: the partitions of the rows about to be replaced (macros/touched.sql) -#}
+    {{ record_touched_partitions(arg_dict) }}
     {{ adapter.dispatch('get_incremental_delete_insert_sql', 'dbt')(arg_dict) }};
     {%- set model_name = arg_dict['target_relation'].identifier %}
     {#- the batch under a stable name, for post-hooks that keep state about it (the temporary

@@ -113,3 +113,26 @@ def unlink_delta(chain: Chain, moved: Chain) -> Chain:
         ),
     )
     return delta
+
+
+def intake_move_delta(chain: Chain) -> tuple[Chain, str, str]:
+    """(delta, from_id, to_id): a late correction files both intake forms of a booked-or-held
+    appointment under another, not cancelled appointment that had none. Neither appointment's
+    own row changes: the first loses its intake_completion_rate event, the second gains one.
+    The forms' rows are rewritten (new load), so only their old appointment id says which
+    appointment they left."""
+    appointments = chain.tables[("pms", "appointments")]
+    forms = chain.tables[("pms", "intake_forms")]
+    with_forms = {r["appointment_id"] for r in forms}
+    held = [r for r in appointments if r["status"] != "cancelled"]
+    source = next(r for r in held if r["appointment_id"] in with_forms)
+    target = next(r for r in held if r["appointment_id"] not in with_forms)
+    delta = Chain(as_of=chain.as_of)
+    for form in forms:
+        if form["appointment_id"] == source["appointment_id"]:
+            delta.add(
+                "pms",
+                "intake_forms",
+                dict(form, appointment_id=target["appointment_id"], updated_at=_late_stamp(chain)),
+            )
+    return delta, source["appointment_id"], target["appointment_id"]

@@ -15,13 +15,22 @@ import duckdb
 import pytest
 from conftest import dbt, write_chain
 from dbt_core_chain import Chain, apply_delta, late_delta, relink_delta
-from dbt_core_deltas import converting_visit, patient_move_delta, timezone_delta, unlink_delta
+from dbt_core_deltas import (
+    converting_visit,
+    intake_move_delta,
+    patient_move_delta,
+    timezone_delta,
+    unlink_delta,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
 EVENTS = "intermediate.int_appointment_kpi_events"
 COMPARED = (
     EVENTS,
+    "intermediate.int_patient_visits",
+    "intermediate.int_invoice_attribution",
+    "intermediate.int_invoice_kpi_events",
     "fct_appointments",
     "fct_invoice_lines",
     "kpi_financial",
@@ -107,11 +116,23 @@ def _incremental_and_full(
         assert _watermarks(incremental)["fct_invoice_lines"] == _newest_load(incremental)
         # the events took their incremental path (inputs compared with the last build's)
         assert "changed_inputs" in _compiled_sql(incremental_dir, "int_appointment_kpi_events")
+        # ... and so did the intermediates that recompute only the entities a load touched
+        assert "dirty_patients" in _compiled_sql(incremental_dir, "int_patient_visits")
+        assert "changed_invoices" in _compiled_sql(incremental_dir, "int_invoice_attribution")
+        assert "fct_invoice_lines__touched" in _compiled_sql(
+            incremental_dir, "int_invoice_kpi_events"
+        )
 
     full = write_chain(full_dir / "warehouse.duckdb", base_chain, *deltas)
     dbt(["seed"], full, full_dir)
     dbt(["run", "--full-refresh", "--select", *SELECTION], full, full_dir)
     return before, incremental, full
+
+
+def _took_narrow_path(work: Path) -> bool:
+    """Did the last incremental run hash only the appointments the facts' builds rewrote
+    (macros/kpi_event_inputs.sql) rather than every appointment?"""
+    return "__inputs_scope" in _compiled_sql(work / "incremental", "int_appointment_kpi_events")
 
 
 def _compiled_sql(work: Path, model: str) -> str:
@@ -176,6 +197,8 @@ def test_location_time_zone_change_equals_full_refresh(tmp_path: Path, base_chai
         tmp_path, base_chain, timezone_delta(base_chain)
     )
     assert _differences(before, incremental, EVENTS) > 0
+    # a location of a newer load: every appointment's inputs are compared, not only the rewritten
+    assert not _took_narrow_path(tmp_path)
     assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
 
 
@@ -192,6 +215,7 @@ def test_visit_moved_to_another_patient_unconverts_the_consultation(
     )
     assert _event_numerator(before, cid, "consult_conversion_rate") == 1
     assert _event_numerator(incremental, cid, "consult_conversion_rate") == 0
+    assert _took_narrow_path(tmp_path)
     assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
 
 
@@ -206,6 +230,7 @@ def test_removed_reschedule_link_equals_full_refresh(tmp_path: Path, base_chain:
     )
     assert _event_numerator(before, request_id, "reschedule_capture_rate") == 1
     assert _event_numerator(incremental, request_id, "reschedule_capture_rate") == 0
+    assert _took_narrow_path(tmp_path)
     assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
 
 
@@ -230,3 +255,19 @@ def _final_weeks(warehouse: Path, week_start: str) -> int:
         ).fetchone()[0]
     finally:
         con.close()
+
+
+def test_intake_forms_moved_to_another_appointment_equal_full_refresh(
+    tmp_path: Path, base_chain: Chain
+) -> None:
+    """Both intake forms of an appointment are filed under another one by a late correction:
+    neither appointment's row changes, and the appointment the forms left is found only through
+    the forms' rows as they were before the load (recorded by the forms' build)."""
+    delta, left, gained = intake_move_delta(base_chain)
+    before, incremental, full = _incremental_and_full(tmp_path, base_chain, delta)
+    assert _event_numerator(before, left, "intake_completion_rate") is not None
+    assert _event_numerator(incremental, left, "intake_completion_rate") is None
+    assert _event_numerator(before, gained, "intake_completion_rate") is None
+    assert _event_numerator(incremental, gained, "intake_completion_rate") is not None
+    assert _took_narrow_path(tmp_path)
+    assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} where touch_type is null",
+            "{{ record_load_watermark(['stg_phone__calls', 'stg_messaging__messages', 'stg_crm__leads']) }}",
+        ],
+    )
+}}
 {#-
     Every call and message that belongs to a lead (grain: lead_key x touch_type x touch_id):
     its normalised contact matches one of the lead's contacts, or (messages only) the
@@ -36,19 +48,109 @@ messages as (
 
 ),
 
-leads as (
+all_leads as (
 
-    select lead_key from {{ ref('stg_crm__leads') }}
+    select
+        lead_key,
+        _dlt_load_id
+    from {{ ref('stg_crm__leads') }}
 
 ),
 
-lead_contacts as (
+all_lead_contacts as (
 
     select
         lead_key,
         contact_hash
     from {{ ref('int_contact_identities') }}
     where party_type = 'lead'
+
+),
+
+{%- if is_incremental() %}
+
+    watermark as (
+
+        {{ built_watermark() }}
+
+    ),
+
+    new_calls as (
+
+        select
+            calls.call_id,
+            calls.contact_hash
+        from {{ ref('stg_phone__calls') }} as calls
+        cross join watermark
+        where {{ loaded_after('calls._dlt_load_id', 'watermark.load_id') }}
+
+    ),
+
+    new_messages as (
+
+        select
+            messages.message_id,
+            messages.contact_hash,
+            messages.lead_key
+        from {{ ref('stg_messaging__messages') }} as messages
+        cross join watermark
+        where {{ loaded_after('messages._dlt_load_id', 'watermark.load_id') }}
+
+    ),
+
+    -- the leads whose touches this run recomputes
+    dirty_leads as (
+
+        select all_leads.lead_key
+        from all_leads
+        cross join watermark
+        where {{ loaded_after('all_leads._dlt_load_id', 'watermark.load_id') }}
+        union
+        select all_lead_contacts.lead_key
+        from all_lead_contacts
+        inner join new_calls on all_lead_contacts.contact_hash = new_calls.contact_hash
+        union
+        select all_lead_contacts.lead_key
+        from all_lead_contacts
+        inner join new_messages on all_lead_contacts.contact_hash = new_messages.contact_hash
+        union
+        select all_leads.lead_key
+        from all_leads
+        inner join new_messages on all_leads.lead_key = new_messages.lead_key
+        union
+        select built.lead_key
+        from {{ this }} as built
+        inner join new_calls on built.touch_id = new_calls.call_id
+        where built.touch_type = 'call'
+        union
+        select built.lead_key
+        from {{ this }} as built
+        inner join new_messages on built.touch_id = new_messages.message_id
+        where built.touch_type = 'message'
+
+    ),
+{%- endif %}
+
+-- the leads (and their contacts) whose touches this run writes: all of them in a full build
+leads as (
+
+    select all_leads.lead_key
+    from all_leads
+    {%- if is_incremental() %}
+        where all_leads.lead_key in (select dirty_leads.lead_key from dirty_leads)
+    {%- endif %}
+
+),
+
+lead_contacts as (
+
+    select
+        all_lead_contacts.lead_key,
+        all_lead_contacts.contact_hash
+    from all_lead_contacts
+    {%- if is_incremental() %}
+        where all_lead_contacts.lead_key in (select dirty_leads.lead_key from dirty_leads)
+    {%- endif %}
 
 ),
 
@@ -118,6 +220,20 @@ final as (
     select * from call_touches
     union all
     select * from message_touches
+    {%- if is_incremental() %}
+        union all
+        -- one row per recomputed lead, so delete+insert also removes the touches of a lead
+        -- that has none left; the post-hook deletes these rows
+        select
+            dirty_leads.lead_key,
+            cast(null as varchar) as touch_type,
+            cast(null as varchar) as touch_id,
+            cast(null as varchar) as direction,
+            cast(null as timestamptz) as occurred_at,
+            cast(null as timestamptz) as response_at,
+            cast(null as timestamptz) as reach_at
+        from dirty_leads
+    {%- endif %}
 
 )
 

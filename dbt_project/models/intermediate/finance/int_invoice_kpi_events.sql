@@ -1,3 +1,16 @@
+{%- set narrow = touched_partitions_are_complete('fct_invoice_lines', ['location_id', 'issued_date']) -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['location_id', 'event_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ clear_touched_partitions(
+            'fct_invoice_lines', ['location_id', 'issued_date'], ['location_id', 'event_date']
+        ) }}",
+        post_hook="{{ record_model_build() }}",
+    )
+}}
 {#-
     Grain: location x local issued date x attributed provider x service category x line type x
     kpi. Additive events of the revenue KPIs over paid invoice lines (open, void and refunded
@@ -6,12 +19,32 @@
       gross_margin              (net revenue - COGS) / net revenue
       membership_revenue_share  net revenue of membership_fee lines / net revenue
       retail_revenue_share      net revenue of retail_product lines / net revenue
+    Incremental (delete+insert on location x event date): a location-day's events sum only
+    its own lines, so a run recomputes the location-days holding a line that the fact's build
+    in this run rewrote, on either side of the change (macros/touched.sql). When that record
+    cannot be trusted (the fact was built whole, or more than once since this model, or this
+    model's definition changed), the run rebuilds every day. The pre-hook deletes the days it
+    rebuilds first, so a day left with no paid line loses its events.
 -#}
 with
 
+-- the paid lines of the days this run writes (every day in a full build)
 lines as (
-    select * from {{ ref('fct_invoice_lines') }}
-    where is_revenue
+    select all_lines.*
+    from {{ ref('fct_invoice_lines') }} as all_lines
+    {%- if narrow %}
+        where
+            all_lines.is_revenue
+            and exists (
+                select 1 from {{ touched_relation('fct_invoice_lines') }} as touched
+                where
+                    not touched.is_marker
+                    and touched.location_id = all_lines.location_id
+                    and touched.issued_date = all_lines.issued_date
+            )
+    {%- else %}
+        where all_lines.is_revenue
+    {%- endif %}
 ),
 
 daily as (

@@ -8,11 +8,13 @@
         pre_hook="{{ create_kpi_event_inputs(
             ['appointment_id', 'patient_key', 'rescheduled_from_appointment_id'],
             appointment_kpi_inputs(),
+            appointment_kpi_inputs(kpi_event_inputs_scope_relation()),
+            " ~ event_vars ~ ",
         ) }}",
         post_hook=[
             "delete from {{ this }} where kpi is null",
             "{{ record_kpi_event_inputs('appointment_id', " ~ event_vars ~ ") }}",
-            "{{ record_model_build(" ~ event_vars ~ ") }}",
+            "{{ record_load_watermark(['stg_pms__locations', 'stg_pos__invoices'], " ~ event_vars ~ ") }}",
         ],
     )
 }}
@@ -45,6 +47,9 @@
     and after the change) and the requests they are linked to as reschedules; the other side
     of each join still reads every appointment. An appointment left with no event has its old
     rows deleted (the run writes one row with a null kpi for it, which the post-hook removes).
+    Only the appointments whose inputs can have changed are hashed and compared when the
+    builds of fct_appointments and the intake forms in this run recorded which they rewrote
+    (macros/kpi_event_inputs.sql, the narrow path); otherwise every appointment is.
 -#}
 with
 
@@ -72,7 +77,7 @@ locations as (
     ),
 
     built_inputs as (
-        {{ built_kpi_event_inputs(event_vars) }}
+        {{ built_kpi_event_inputs('appointment_id', event_vars) }}
     ),
 
     changed_inputs as (

@@ -1,17 +1,84 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='appointment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ record_load_watermark(['stg_pms__appointments', 'stg_pms__locations']) }}",
+    )
+}}
 {#-
     Grain: appointment. Each patient's completed visits numbered in scheduled_start order, the
     patient's first visit (earliest completed visit), and whether the appointment is for a new
     patient (no completed visit before its scheduled_start) or a returning one (docs/kpis.md).
     Ties on scheduled_start are broken by appointment_id so the numbering is deterministic.
+    Incremental (delete+insert on appointment_id): every row depends only on its patient's
+    appointments, so a run recomputes every appointment of each patient with an appointment of
+    a load newer than the model's watermark (macros/loads.sql), and of the patient such an
+    appointment was built under (a visit moved to another patient renumbers both). A location
+    of a newer load (its time zone dates the visits) or a missing watermark or changed
+    definition recomputes every patient. Staging keeps every appointment (none is deleted).
 -#}
 with
 
-appointments as (
+all_appointments as (
     select * from {{ ref('stg_pms__appointments') }}
 ),
 
 locations as (
     select * from {{ ref('stg_pms__locations') }}
+),
+
+{%- if is_incremental() %}
+
+    watermark as (
+        {{ built_watermark() }}
+    ),
+
+    changed_appointments as (
+        select
+            all_appointments.appointment_id,
+            all_appointments.patient_key
+        from all_appointments
+        cross join watermark
+        where {{ loaded_after('all_appointments._dlt_load_id', 'watermark.load_id') }}
+    ),
+
+    -- the patients whose history changed: now, and before the change (a moved visit)
+    dirty_patients as (
+        select patient_key from changed_appointments
+        union
+        select built.patient_key
+        from {{ this }} as built
+        inner join changed_appointments on built.appointment_id = changed_appointments.appointment_id
+    ),
+
+    any_location_changed as (
+        select exists(
+            select 1 from locations
+            cross join watermark
+            where {{ loaded_after('locations._dlt_load_id', 'watermark.load_id') }}
+        ) as changed
+    ),
+{%- endif %}
+
+-- the appointments this run writes: every appointment of a dirty patient (all in a full build)
+appointments as (
+    select all_appointments.*
+    from all_appointments
+    {%- if is_incremental() %}
+        where
+            (select any_location_changed.changed from any_location_changed)
+            or all_appointments.patient_key in (select dirty_patients.patient_key from dirty_patients)
+            -- appointments without a patient form one partition of the window below
+            or (
+                all_appointments.patient_key is null
+                and exists (
+                    select 1 from dirty_patients
+                    where dirty_patients.patient_key is null
+                )
+            )
+    {%- endif %}
 ),
 
 completed as (

@@ -4,6 +4,7 @@
         unique_key='invoice_line_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'touched_columns': ['location_id', 'issued_date']},
         post_hook="{{ record_load_watermark(
             ['stg_pos__invoice_lines', 'stg_pos__invoices', 'stg_pms__appointments',
              'stg_pms__locations', 'stg_pms__services'],
@@ -19,7 +20,9 @@
     so a late extract is never missed (macros/incremental.sql). Only the lines those inputs
     can have changed are computed and compared: lines of loads newer than the model's watermark
     (macros/loads.sql), every line of an invoice or appointment (attribution) of such a load;
-    a changed location or service makes every line a candidate.
+    a changed location or service makes every line a candidate. Each incremental build records
+    the location-days it rewrote, old and new (`touched_columns`, macros/touched.sql), so
+    int_invoice_kpi_events re-sums only those days.
 -#}
 with
 

@@ -4,10 +4,13 @@
         unique_key='form_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        meta={'touched_columns': ['appointment_id']},
         post_hook="{{ record_load_watermark() }}",
     )
 }}
-{#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql). -#}
+{#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql).
+    Each build records the appointments of the forms it rewrote, before and after
+    (`touched_columns`, macros/touched.sql): int_appointment_kpi_events looks only at those. -#}
 with
 
 source as (

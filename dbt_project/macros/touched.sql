@@ -1,0 +1,112 @@
+{#-
+    Partitions an incremental build touched, for the aggregates built from its table.
+
+    An aggregate over a fact (revenue events per location and day) changes only in the
+    partitions holding a row the fact's build rewrote, before or after the change: a line
+    re-dated or moved to another location changes both its old day and its new one. The fact's
+    delete+insert strategy knows both sides for a moment (the batch, and the built rows it is
+    about to replace), so a fact whose config names `meta: {touched_columns: [...]}` records
+    the distinct values of those columns on both sides, with its invocation id, in
+    `dbt_state.<fact>__touched` (never published), in the statement list that writes the rows:
+    a failed build records nothing. A build that wrote no row records one marker row, so an
+    aggregate can tell "nothing touched" from "no record of this build".
+
+    An aggregate may read only the partitions of one build of the fact: the fact's build in this
+    invocation, when it was incremental and the build right before it is the one the
+    aggregate was last built after, and the aggregate's definition is unchanged
+    (`touched_partitions_are_complete`). In every other case it rebuilds whole.
+-#}
+
+{% macro touched_relation(model_name) -%}
+    {{ return(test_scope_relation(model_name ~ '__touched')) }}
+{%- endmacro %}
+
+{#- Called by the delete+insert strategy before it deletes (macros/test_scope.sql). -#}
+{% macro record_touched_partitions(arg_dict) -%}
+    {%- set columns = (config.get('meta') or {}).get('touched_columns') -%}
+    {%- if columns -%}
+        {%- set target_relation = arg_dict['target_relation'] -%}
+        {%- set source = arg_dict['temp_relation'] -%}
+        {%- set unique_key = arg_dict['unique_key'] -%}
+        {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+        {%- set state = touched_relation(target_relation.identifier) -%}
+        create table if not exists {{ state }} as
+        select {{ columns | join(', ') }}, cast(null as varchar) as invocation_id, true as is_marker
+        from {{ target_relation }}
+        limit 0;
+        delete from {{ state }};
+        insert into {{ state }}
+        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
+        from {{ target_relation }} as built
+        where ({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ source }})
+        union
+        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
+        from {{ source }}
+        union all
+        select
+            {%- for column in columns %} null,{% endfor %} '{{ invocation_id }}', true;
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    True when the current model (an aggregate of `upstream`) may rebuild only the partitions
+    upstream's build in this invocation touched (see the header). `null_free` columns must be
+    non-null in every touched partition (a null partition key cannot be deleted by equality):
+    otherwise the aggregate rebuilds whole. `var_names`: the vars in the model's definition
+    fingerprint (as its record_model_build got them). Evaluated at render time; nothing the model's
+    pre-hook, SQL or post-hooks write changes the answer before its own record_model_build.
+-#}
+{% macro touched_partitions_are_complete(upstream, null_free=[], var_names=[]) -%}
+    {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- if not adapter.get_relation(target.database, 'dbt_state', upstream ~ '__touched') -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set builds = test_scope_relation('model_builds') -%}
+    {%- set touched = touched_relation(upstream) -%}
+    {%- set null_checks = [] -%}
+    {%- for column in null_free %}{% do null_checks.append(column ~ ' is null') %}{% endfor -%}
+    {%- set count = scalar_query(
+        "select count(*) from " ~ builds ~ " as upstream_build
+        inner join " ~ builds ~ " as own_build
+            on own_build.model_name = '" ~ this.identifier ~ "'
+            and own_build.build_seq = (
+                select max(build_seq) from " ~ builds ~ " where model_name = '" ~ this.identifier ~ "'
+            )
+        where upstream_build.model_name = '" ~ upstream ~ "'
+            and upstream_build.invocation_id = '" ~ invocation_id ~ "'
+            and upstream_build.incremental
+            and upstream_build.previous_invocation_id = own_build.invocation_id
+            and own_build.definition = " ~ definition_fingerprint(var_names) ~ "
+            and exists (
+                select 1 from " ~ touched ~ "
+                where invocation_id = '" ~ invocation_id ~ "' and is_marker
+            )
+            and not exists (
+                select 1 from " ~ touched ~ "
+                where not is_marker and (" ~ (null_checks | join(' or ') or 'false') ~ ")
+            )"
+    ) -%}
+    {{ return((count or 0) > 0) }}
+{%- endmacro %}
+
+{#-
+    Pre-hook of an aggregate of `upstream`: in an incremental run, delete the partitions it is
+    about to rebuild (`own_columns` of the aggregate = `columns` of the touched record), or
+    every row when it must rebuild whole. Deleting first (not through the strategy's delete of
+    the batch's keys) also empties a partition that has no row left.
+-#}
+{% macro clear_touched_partitions(upstream, columns, own_columns) -%}
+    {%- if is_incremental() -%}
+        {%- if touched_partitions_are_complete(upstream, columns) %}
+    delete from {{ this }}
+    using {{ touched_relation(upstream) }} as touched
+    where
+        not touched.is_marker
+        {%- for column in columns %}
+        and {{ this }}.{{ own_columns[loop.index0] }} = touched.{{ column }}
+        {%- endfor %}
+        {%- else %}
+    delete from {{ this }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
