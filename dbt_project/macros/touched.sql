@@ -58,7 +58,13 @@
 -#}
 {% macro touched_partitions_are_complete(upstream, null_free=[], var_names=[]) -%}
     {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
-    {%- if not adapter.get_relation(target.database, 'dbt_state', upstream ~ '__touched') -%}
+    {#- The catalog itself, not dbt's relation cache: the record is created by the upstream's
+        first incremental build, in this invocation, after the cache was filled. -#}
+    {%- if not scalar_query(
+        "select count(*) from information_schema.tables where table_catalog = '"
+        ~ target.database ~ "' and table_schema = 'dbt_state' and table_name = '"
+        ~ upstream ~ "__touched'"
+    ) -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set builds = test_scope_relation('model_builds') -%}
