@@ -32,7 +32,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventL
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy.pool import QueuePool
 
 #: Planned events per batch; above the nightly's ~580 so one batch holds them all.
 BATCH_SIZE = "2000"
@@ -43,40 +43,30 @@ MAX_ENGINES = 8
 _local = threading.local()
 _engines: OrderedDict[str, Engine] = OrderedDict()
 _engines_lock = threading.Lock()
-_original_connect = SqliteEventLogStorage._connect
 _installed = False
 
 
 class _Shards:
-    """One open engine, connection and transaction per shard of one storage, for one batch."""
+    """One open connection and transaction per shard of one storage, for one batch."""
 
     def __init__(self, storage: SqliteEventLogStorage) -> None:
         self.storage = storage
-        self.open: dict[str, tuple[Any, Connection, Any]] = {}
+        self.open: dict[str, tuple[Connection, Any]] = {}
 
     def connection(self, shard: str) -> Connection:
         if shard not in self.open:
-            engine = create_engine(
-                self.storage.conn_string_for_shard(shard),
-                poolclass=NullPool,
-                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
-            )
-            if shard not in self.storage._initialized_dbs:
-                self.storage._initdb(engine)
-                self.storage._initialized_dbs.add(shard)
-            conn = engine.connect()
-            self.open[shard] = (engine, conn, conn.begin())
-        return self.open[shard][1]
+            conn = _ready_engine(self.storage, shard).connect()
+            self.open[shard] = (conn, conn.begin())
+        return self.open[shard][0]
 
     def finish(self, commit: bool) -> None:
-        """Commit (or roll back) every shard, then close and dispose all of them."""
+        """Commit (or roll back) every shard, then hand each connection back to its engine."""
         try:
-            for _engine, _conn, transaction in self.open.values():
+            for _conn, transaction in self.open.values():
                 transaction.commit() if commit else transaction.rollback()
         finally:
-            for engine, conn, _transaction in self.open.values():
+            for conn, _transaction in self.open.values():
                 conn.close()
-                engine.dispose()
             self.open.clear()
 
 
@@ -108,13 +98,19 @@ def _connect(self: SqliteEventLogStorage, shard: str) -> Iterator[Connection]:
     if shards is not None and shards.storage is self:
         yield shards.connection(shard)
         return
-    with self._db_lock:
-        engine = _kept_engine(self, shard)
-        if shard not in self._initialized_dbs:
-            self._initdb(engine)
-            self._initialized_dbs.add(shard)
-        with engine.connect() as conn, conn.begin():
-            yield conn
+    with self._db_lock, _ready_engine(self, shard).connect() as conn, conn.begin():
+        yield conn
+
+
+def _ready_engine(storage: SqliteEventLogStorage, shard: str) -> Engine:
+    """The shard's kept engine, its tables created on first use (Dagster's `_initdb`).
+
+    Called with the storage's `_db_lock` held, as Dagster's own `_connect` does."""
+    engine = _kept_engine(storage, shard)
+    if shard not in storage._initialized_dbs:
+        storage._initdb(engine)
+        storage._initialized_dbs.add(shard)
+    return engine
 
 
 def release() -> None:
