@@ -161,6 +161,7 @@ def execute(
     from orchestration.resources import settings_run_config
     from orchestration.summary import summarize
     from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
+    from quality.gx_duckdb import import_gx_in_background
 
     base = base_settings(data_dir, landing, tenants_file)
     chosen = _choose_tenant(resolve_tenants(base, base.tenants_file), tenant)
@@ -178,6 +179,8 @@ def execute(
             level = "INFO" if verbose else "CRITICAL"
             run_config["loggers"] = {"console": {"config": {"log_level": level}}}
             with _quiet(settings.data_dir / "logs" / "last_run.log", not verbose) as terminal:
+                # the raw suites' GX import overlaps the load instead of opening their step
+                import_gx_in_background()
                 result = execute_with_progress(
                     defs.resolve_job_def("nightly"),
                     instance,
