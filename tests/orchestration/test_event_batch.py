@@ -146,3 +146,33 @@ def _log_entry(run_id: str, message: str):
         run_id=run_id,
         timestamp=time.time(),
     )
+
+
+def test_a_found_table_is_asked_for_once_and_a_missing_one_every_time(
+    instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    original = event_batch._ORIGINAL_HAS_TABLE
+
+    def counting(storage: SqliteEventLogStorage, table_name: str) -> bool:
+        asked.append(table_name)
+        return original(storage, table_name)
+
+    monkeypatch.setattr(event_batch, "_ORIGINAL_HAS_TABLE", counting)
+    result = _job_with_checks().execute_in_process(instance=instance, raise_on_error=False)
+    # every check's planned and evaluation events asked Dagster's has_table before; now once
+    assert asked.count("asset_check_executions") == 1
+    checks = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(dg.AssetKey("one"), "c3"), limit=5
+    )
+    assert [c.run_id for c in checks] == [result.run_id]
+
+    storage = instance.event_log_storage
+    assert not storage.has_table("medspa_later")
+    assert not storage.has_table("medspa_later")
+    assert asked.count("medspa_later") == 2  # a missing table is not remembered
+    with storage.index_connection() as conn:
+        conn.exec_driver_sql("create table medspa_later (id integer)")
+    assert storage.has_table("medspa_later")
+    assert storage.has_table("medspa_later")
+    assert asked.count("medspa_later") == 3
