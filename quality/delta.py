@@ -32,11 +32,20 @@ The watermark only moves when the whole suite passed; after a failure the next r
 from the same watermark again, so a failing row keeps failing until it is fixed. A table whose
 newest load id is older than its watermark (the warehouse was rebuilt from older data) or a
 table without `_dlt_load_id` (marts) is validated whole.
+
+A watermark is trusted only for the suite definition that passed: each pass also records a
+fingerprint of the suite's expectations (`suite_definition`), and a suite whose rules changed
+since (a contract edit adding a rule or narrowing a range) reads its whole table once, so a new
+rule is checked on the old rows too. A suite whose table has no load newer than its trusted
+watermark is not run at all (`carried`): nothing was written to the table since the run that
+passed on all of it. In a nightly delta that is every dimension table (locations, rooms,
+services...), about 9 of the 22 raw suites.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -76,8 +85,14 @@ def watermark_file(results_dir: Path) -> Path:
     return Path(results_dir) / "_state" / "validated_loads.json"
 
 
+def definitions_file(results_dir: Path) -> Path:
+    """Where the fingerprint of each suite's last passing definition lives (beside the marks)."""
+    return Path(results_dir) / "_state" / "validated_definitions.json"
+
+
 def read_watermarks(path: Path) -> dict[str, str]:
-    """Suite name -> load id validated clean up to; empty when none (or unreadable)."""
+    """Suite name -> load id validated clean up to (or, for the definitions file, the passing
+    definition's fingerprint); empty when none (or unreadable)."""
     try:
         marks = json.loads(Path(path).read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
@@ -86,12 +101,46 @@ def read_watermarks(path: Path) -> dict[str, str]:
 
 
 def write_watermarks(path: Path, marks: Mapping[str, str]) -> None:
-    """Replace the watermark file atomically (a crash mid-write must not lose every mark)."""
+    """Replace the watermark file atomically (a crash mid-write must not lose every mark).
+
+    The marks and the definitions are two files: whichever a crash leaves behind, a suite
+    either reads more rows than needed or its whole table, never fewer."""
     path = Path(path)
     private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(dict(sorted(marks.items())), indent=2), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def suite_definition(spec: SuiteSpec) -> str:
+    """Fingerprint of what a suite checks: its relation and every expectation's rule."""
+    rules = [
+        [e.kind, e.kwargs, e.severity, e.query, e.label, e.sensitive] for e in spec.expectations
+    ]
+    text = json.dumps([spec.relation, rules], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def trusted_marks(
+    specs: Iterable[SuiteSpec], marks: Mapping[str, str], definitions: Mapping[str, str]
+) -> dict[str, str]:
+    """The watermarks of suites whose definition is the one that passed when it was set."""
+    return {
+        spec.name: marks[spec.name]
+        for spec in specs
+        if spec.name in marks and definitions.get(spec.name) == suite_definition(spec)
+    }
+
+
+def carried(
+    specs: Iterable[SuiteSpec], marks: Mapping[str, str], newest: Mapping[str, str | None]
+) -> list[SuiteSpec]:
+    """Suites with nothing loaded after their (trusted) watermark: their pass still holds."""
+    return [
+        spec
+        for spec in specs
+        if marks.get(spec.name) is not None and newest.get(spec.name) == marks[spec.name]
+    ]
 
 
 def newest_loads(db_path: Path, specs: Iterable[SuiteSpec]) -> dict[str, str | None]:

@@ -195,3 +195,55 @@ def test_a_warehouse_locked_by_a_writer_is_the_same_clear_error(tmp_path):
             _run(db, results)
     finally:
         writer.close()
+
+
+def test_a_table_without_a_newer_load_is_not_validated_again(tmp_path, monkeypatch):
+    db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
+    _run(db, results)
+
+    def no_gx(specs, db_path):
+        raise AssertionError(f"GX ran {[s.name for s in specs]}")
+
+    monkeypatch.setattr("quality.runner._run_all", no_gx)
+    again = _run(db, results)  # nothing loaded since the clean run at load 1
+    assert again.success and again.since_load_id == LOAD_1
+    assert {e.key for e in again.expectations} == {COLUMNS, UNIQUE, RANGE}
+    assert all(e.observed == {"element_count": 0} for e in again.expectations)
+    # the result file says the same (it is what the report and the serving copy read)
+    (doc,) = load_results(results)
+    assert doc["success"] and doc["since_load_id"] == LOAD_1
+
+
+def test_a_changed_rule_reads_the_whole_table_once(tmp_path):
+    db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
+    _run(db, results)
+    # the contract narrows the range to 0..5: load 1's rows with qty 6..9 (40 of 100) now fail,
+    # though no row was loaded since the watermark
+    narrowed = SuiteSpec(
+        _suite().name,
+        _suite().relation,
+        tuple(
+            ExpectationSpec(
+                e.kind, {**e.kwargs, "max_value": 5}, e.severity, e.description, e.column
+            )
+            if e.key == RANGE
+            else e
+            for e in _suite().expectations
+        ),
+    )
+    changed = run_suites([narrowed], db, results, incremental=True)[0]
+    assert changed.since_load_id is None and not changed.success
+    assert changed.result_for(RANGE).observed["unexpected_count"] == 40
+    assert changed.result_for(RANGE).observed["element_count"] == 100
+    # the old definition's mark stays until the new one passes: the next run reads it all again
+    assert run_suites([narrowed], db, results, incremental=True)[0].since_load_id is None
+
+
+def test_watermarks_without_recorded_definitions_are_not_trusted(tmp_path):
+    db, results = _db(tmp_path / "w.duckdb"), tmp_path / "results"
+    _run(db, results)
+    delta.definitions_file(results).unlink()  # state written before definitions were recorded
+    _load_2(db)
+    whole = _run(db, results)
+    assert whole.since_load_id is None
+    assert whole.result_for(RANGE).observed["element_count"] == 102
