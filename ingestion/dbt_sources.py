@@ -34,7 +34,7 @@ def _column_yaml(table: Table, name: str) -> dict[str, Any]:
         # dbt tests what dbt joins on: the key, not null and (single-column) unique. Every
         # other contract rule (required columns, enums, ranges, types) is checked on the raw
         # tables once, by the GX raw suites derived from the same contract; a `not_null` here
-        # for each required column repeated them as a second set of asset checks, 101 dbt
+        # for each required column repeated them as a second set of asset checks, 92 dbt
         # tests every night.
         entry["data_tests"] = (
             ["not_null", "unique"] if table.primary_key == (name,) else ["not_null"]
