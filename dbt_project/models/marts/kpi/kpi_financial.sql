@@ -205,34 +205,85 @@ ltv_scoped_revenue as (
     from revenue_days
 ),
 
--- one row per patient's revenue day per scope: a location's rows are revenue_days' own (one
--- per location, day and patient already); chain-wide, a patient's days at several locations
--- merge
-ltv_patient_days as (
+-- each patient-day with its patient's previous and next revenue day in the scope: a day
+-- opens an island when the previous one lies a window or more before it, and closes one when
+-- the next lies a window or more after it (or there is none).
+-- A patient seen at one location only (nearly every patient) has one revenue_days row per day,
+-- so its days, and their neighbours, are the same at its location and chain-wide: one sort of
+-- revenue_days by patient gives both scopes (before: a sort of 2.2 M scoped rows and a
+-- distinct over 1.1 M for the large chain). A patient seen at several locations has, in date
+-- order, two neighbouring rows at different locations (whatever the order of a day's rows);
+-- those few patients are sorted again per scope, as before.
+ltv_patient_rows as (
     select
-        location_id as scope,
+        location_id,
         patient_key,
-        issued_date
+        issued_date,
+        lag(issued_date) over patient_days as previous_date,
+        lead(issued_date) over patient_days as next_date,
+        lag(location_id) over patient_days as previous_location_id,
+        lead(location_id) over patient_days as next_location_id
     from revenue_days
+    window patient_days as (partition by patient_key order by issued_date)
+),
+
+ltv_multi_location_patients as (
+    select distinct patient_key
+    from ltv_patient_rows
+    where previous_location_id <> location_id or next_location_id <> location_id
+),
+
+ltv_single_location_rows as (
+    select ltv_patient_rows.*
+    from ltv_patient_rows
+    where not exists (
+        select 1 from ltv_multi_location_patients
+        where ltv_multi_location_patients.patient_key = ltv_patient_rows.patient_key
+    )
+),
+
+-- the several-location patients' days per scope: at each location, and chain-wide (a day at
+-- several locations once)
+ltv_multi_location_days as (
+    select
+        revenue_days.location_id as scope,
+        revenue_days.patient_key,
+        revenue_days.issued_date
+    from revenue_days
+    inner join ltv_multi_location_patients on revenue_days.patient_key = ltv_multi_location_patients.patient_key
     union all
     select distinct
         '_all' as scope,
-        patient_key,
-        issued_date
+        revenue_days.patient_key,
+        revenue_days.issued_date
     from revenue_days
+    inner join ltv_multi_location_patients on revenue_days.patient_key = ltv_multi_location_patients.patient_key
 ),
 
--- each patient-day with its patient's previous and next revenue day in the scope, in one
--- sort: a day opens an island when the previous one lies a window or more before it, and
--- closes one when the next lies a window or more after it (or there is none)
 ltv_patient_neighbours as (
+    select
+        location_id as scope,
+        patient_key,
+        issued_date,
+        previous_date,
+        next_date
+    from ltv_single_location_rows
+    union all
+    select
+        '_all' as scope,
+        patient_key,
+        issued_date,
+        previous_date,
+        next_date
+    from ltv_single_location_rows
+    union all
     select
         scope,
         patient_key,
         issued_date,
         lag(issued_date) over patient_days as previous_date,
         lead(issued_date) over patient_days as next_date
-    from ltv_patient_days
+    from ltv_multi_location_days
     window patient_days as (partition by scope, patient_key order by issued_date)
 ),
 
