@@ -42,13 +42,7 @@ unioned as (
 ),
 
 baselines as (
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        {{ kpi_trailing_mean('value', var('baseline_weeks'), var('baseline_months')) }} as baseline_12m
-    from unioned
+    {{ kpi_trailing_means('unioned', 'value', var('baseline_weeks'), var('baseline_months'), 'baseline_12m') }}
 ),
 
 final as (
