@@ -401,40 +401,25 @@ from {{ relation }}
 {%- endmacro %}
 
 {#-
-    A query: (grain, period_start, location_id, kpi, `alias`) for every row of `relation`,
-    `alias` = the mean of `value` over the same KPI and location's earlier periods of the
+    Expression: the mean of `value` over the same KPI and location's earlier periods of the
     row's grain that started within `weeks_back` weeks (week grain) or `months_back` months
     (month grain) before it; null without one. For trailing means and baselines. `relation`
     holds one row per (grain, period_start, location_id, kpi). A window, not a self-join: the
     join paired every row with its ~52 predecessors (10 M rows for the large chain's scorecard)
-    before averaging them. One window per grain over that grain's rows: a `case` choosing
-    between the two frames computed both windows over every row (half of the large chain's
-    scorecard and alerts).
+    before averaging them.
 -#}
-{% macro kpi_trailing_means(relation, value, weeks_back, months_back, alias) -%}
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        avg({{ value }}) over (
-            partition by grain, location_id, kpi order by period_start
-            range between interval {{ weeks_back }} week preceding and interval 1 day preceding
-        ) as {{ alias }}
-    from {{ relation }}
-    where grain = 'week'
-    union all
-    select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        avg({{ value }}) over (
+{% macro kpi_trailing_mean(value, weeks_back, months_back) -%}
+    case
+        when grain = 'week'
+            then avg({{ value }}) over (
+                partition by grain, location_id, kpi order by period_start
+                range between interval {{ weeks_back }} week preceding and interval 1 day preceding
+            )
+        else avg({{ value }}) over (
             partition by grain, location_id, kpi order by period_start
             range between interval {{ months_back }} month preceding and interval 1 day preceding
-        ) as {{ alias }}
-    from {{ relation }}
-    where grain is distinct from 'week'
+        )
+    end
 {%- endmacro %}
 
 {#-

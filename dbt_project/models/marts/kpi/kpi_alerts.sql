@@ -22,7 +22,14 @@ targets as (
 -- over every period of the scorecard (final or not), as the alert compares with what was
 -- reported
 trailing_means as (
-    {{ kpi_trailing_means('scorecard', 'value', var('alert_trailing_weeks'), var('alert_trailing_weeks'), 'trailing_mean') }}
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        {{ kpi_trailing_mean('value', var('alert_trailing_weeks'), var('alert_trailing_weeks')) }}
+            as trailing_mean
+    from scorecard
 ),
 
 judged as (

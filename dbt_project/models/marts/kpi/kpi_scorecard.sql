@@ -42,7 +42,13 @@ unioned as (
 ),
 
 baselines as (
-    {{ kpi_trailing_means('unioned', 'value', var('baseline_weeks'), var('baseline_months'), 'baseline_12m') }}
+    select
+        grain,
+        period_start,
+        location_id,
+        kpi,
+        {{ kpi_trailing_mean('value', var('baseline_weeks'), var('baseline_months')) }} as baseline_12m
+    from unioned
 ),
 
 final as (
