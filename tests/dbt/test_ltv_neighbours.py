@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import random
 from datetime import date, timedelta
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -107,10 +106,7 @@ def _run(neighbours: str, days: list[tuple[str, str, str]], select: str) -> list
             "create table days (location_id varchar, issued_date date, patient_key varchar)"
         )
         con.executemany("insert into days values (?, ?, ?)", days)
-        sql = (
-            "with revenue_days as (select * from days), "
-            f"{neighbours}, {REFERENCE} {select}"
-        )
+        sql = f"with revenue_days as (select * from days), {neighbours}, {REFERENCE} {select}"
         rows = [
             tuple(str(v) if isinstance(v, date) else v for v in row)
             for row in con.execute(sql).fetchall()
