@@ -205,36 +205,10 @@ ltv_scoped_revenue as (
     from revenue_days
 ),
 
--- one row per patient's revenue day per scope: a location's rows are revenue_days' own (one
--- per location, day and patient already); chain-wide, a patient's days at several locations
--- merge
-ltv_patient_days as (
-    select
-        location_id as scope,
-        patient_key,
-        issued_date
-    from revenue_days
-    union all
-    select distinct
-        '_all' as scope,
-        patient_key,
-        issued_date
-    from revenue_days
-),
-
--- each patient-day with its patient's previous and next revenue day in the scope, in one
--- sort: a day opens an island when the previous one lies a window or more before it, and
--- closes one when the next lies a window or more after it (or there is none)
-ltv_patient_neighbours as (
-    select
-        scope,
-        patient_key,
-        issued_date,
-        lag(issued_date) over patient_days as previous_date,
-        lead(issued_date) over patient_days as next_date
-    from ltv_patient_days
-    window patient_days as (partition by scope, patient_key order by issued_date)
-),
+-- each patient-day with its patient's previous and next revenue day in the scope: a day
+-- opens an island when the previous one lies a window or more before it, and closes one when
+-- the next lies a window or more after it (or there is none)
+{{ ltv_patient_neighbours('revenue_days', 'ltv_patient_neighbours') }},
 
 ltv_island_starts as (
     select
