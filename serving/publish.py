@@ -158,7 +158,15 @@ def _sync_marts(
         build = builds.get(rel.name)
         result = None
         if same and rel.unique_key and build and rel.name in published:
-            result = _sync_by_build(con, rel, build, published[rel.name], cols)
+            result = keyed_sync.sync_by_build(
+                con,
+                relation(*source),
+                relation(*target),
+                (rel.name, rel.unique_key),
+                build,
+                published[rel.name],
+                cols,
+            )
         if result is None:
             result = sync_mart(
                 con,
@@ -170,31 +178,6 @@ def _sync_marts(
             )
         synced[rel.name] = replace(result, build=build.invocation_id) if build else result
     return synced
-
-
-def _sync_by_build(
-    con: duckdb.DuckDBPyConnection,
-    rel: MartRelation,
-    build: keyed_sync.Build,
-    published: str,
-    cols: Columns,
-) -> SyncResult | None:
-    """A mart of an incremental model whose published table is build `published`'s: kept when
-    the warehouse's newest build is that one, patched by key when it is the next one; None
-    (the row-hash path) otherwise (`serving.keyed_sync`)."""
-    db = con.execute("select current_database()").fetchone()[0]
-    source, target = relation("wh", rel.schema, rel.name), relation(db, "marts", rel.name)
-    (rows,) = con.execute(f"select count(*) from {source}").fetchone()
-    if build.invocation_id == published:
-        (kept,) = con.execute(f"select count(*) from {target}").fetchone()
-        if kept == rows:
-            return SyncResult("unchanged", Fingerprint(int(rows), keep_hashes=False))
-        return None
-    if not (build.incremental and build.previous_invocation_id == published):
-        return None
-    return keyed_sync.keyed_sync(
-        con, source, target, rel.name, rel.unique_key, build, cols, int(rows)
-    )
 
 
 def _hashes_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
