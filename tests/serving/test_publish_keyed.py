@@ -172,3 +172,33 @@ def test_the_audit_catches_a_keyed_patch_that_went_wrong(
     with pytest.raises(publish.PublishAuditError, match="keys dbt wrote"):
         _publish(warehouse, serving, "run2")
     assert serving.read_bytes() == before
+
+
+def test_only_delete_insert_models_without_a_pre_hook_are_patched_by_key():
+    def node(name: str, **config) -> dict:
+        return {
+            "resource_type": "model",
+            "original_file_path": f"models/marts/core/{name}.sql",
+            "schema": "marts",
+            "name": name,
+            "config": config,
+        }
+
+    keyed = {"materialized": "incremental", "incremental_strategy": "delete+insert"}
+    manifest = {
+        "nodes": {
+            "a": node("fct_a", unique_key="a_id", **keyed),
+            "b": node("fct_b", unique_key=["loc", "day"], **keyed),
+            "c": node("fct_c", unique_key="c_id", **keyed, **{"pre-hook": [{"sql": "delete"}]}),
+            "d": node("fct_d", unique_key="d_id", materialized="incremental"),  # dbt's default
+            "e": node("kpi_e", materialized="table"),
+        }
+    }
+    keys = {r.name: r.unique_key for r in publish.mart_relations(manifest)}
+    assert keys == {
+        "fct_a": ("a_id",),
+        "fct_b": ("loc", "day"),
+        "fct_c": (),  # a pre-hook may delete rows whose key the build did not write
+        "fct_d": (),
+        "kpi_e": (),
+    }
