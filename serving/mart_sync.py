@@ -43,26 +43,45 @@ _q = quote_ident
 
 
 @dataclass(frozen=True)
+class WrittenRows:
+    """The rows of a mart whose key one dbt build wrote (`serving.keyed_sync`)."""
+
+    model: str
+    invocation_id: str
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+    key_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Fingerprint:
     """Row count and the sum of the rows' hashes of one table.
 
     `digest` None: not hashed. A mart copied whole by `create table as select` (DuckDB's own
     copy, as every publish did before patches) is audited by its row count; a mart this
-    module patched or kept is audited by its content too.
+    module patched or kept is audited by its content too. A mart patched by the keys its
+    build wrote (`serving.keyed_sync`) carries `written` and the warehouse's count and hash
+    sum of those rows (`written_rows`), which the audit compares with the built file's.
     """
 
     rows: int
     digest: int | None = None
+    written: WrittenRows | None = None
+    written_rows: Fingerprint | None = None
+    #: False: the audit checks this mart without hashing every row, and keeps no row hashes.
+    keep_hashes: bool = True
 
 
 @dataclass(frozen=True)
 class SyncResult:
     """How a mart was published, and the warehouse's fingerprint of it."""
 
-    how: str  # "replaced" | "patched" | "unchanged"
+    how: str  # "replaced" | "patched" | "keyed" | "unchanged"
     fingerprint: Fingerprint
     rows_deleted: int = 0
     rows_inserted: int = 0
+    #: The dbt build of the warehouse table this mart now equals (incremental models only).
+    build: str | None = None
 
 
 Columns = list[tuple[str, str]]
@@ -137,10 +156,10 @@ def sync_mart(
             patched = _patch(con, source_sql, target_sql, src_cols, rows, old_hashes)
             if patched is not None:
                 return patched
-    return _replace(con, source_sql, target_sql, rows)
+    return replace_whole(con, source_sql, target_sql, rows)
 
 
-def _replace(
+def replace_whole(
     con: duckdb.DuckDBPyConnection, source: str, target: str, rows: int | None
 ) -> SyncResult:
     """A whole copy; `rows`: the source's row count when the caller already counted it."""

@@ -15,10 +15,11 @@ one. Any failure removes the temp file and leaves the previous serving file byte
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import duckdb
 
 from ingestion.contract import load_contract
 from safeio.sqlquote import quote_ident, sql_str
-from serving import mart_sync, row_hashes
+from serving import keyed_sync, mart_sync, row_hashes
 from serving.mart_sync import (
     Columns,
     Fingerprint,
@@ -73,10 +74,14 @@ class PublishAuditError(RuntimeError):
 
 @dataclass(frozen=True)
 class MartRelation:
-    """A warehouse relation that is published: schema and table in the warehouse."""
+    """A warehouse relation that is published: schema and table in the warehouse.
+
+    `unique_key`: the key columns of a dbt model built incrementally with delete+insert and
+    no pre-hook, whose nightly changes can be patched by key (`serving.keyed_sync`)."""
 
     schema: str
     name: str
+    unique_key: tuple[str, ...] = ()
 
 
 @dataclass
@@ -102,8 +107,26 @@ def mart_relations(manifest: Mapping[str, Any]) -> list[MartRelation]:
             "models/marts/"
         )
         if is_mart or node["resource_type"] == "seed":
-            relations.append(MartRelation(node["schema"], node.get("alias") or node["name"]))
+            relations.append(
+                MartRelation(node["schema"], node.get("alias") or node["name"], _unique_key(node))
+            )
     return sorted(relations, key=lambda r: r.name)
+
+
+def _unique_key(node: Mapping[str, Any]) -> tuple[str, ...]:
+    """The key a keyed patch may use: delete+insert models only, and none with a pre-hook
+    (a pre-hook may delete rows whose key the build did not write)."""
+    config = node.get("config") or {}
+    key = config.get("unique_key")
+    if (
+        node["resource_type"] != "model"
+        or config.get("materialized") != "incremental"
+        or config.get("incremental_strategy") != "delete+insert"
+        or config.get("pre-hook")
+        or not key
+    ):
+        return ()
+    return (key,) if isinstance(key, str) else tuple(key)
 
 
 _q = quote_ident
@@ -125,17 +148,36 @@ def _sync_marts(
         if name not in wanted:
             con.execute(f"drop table marts.{_q(name)}")
     src_cols, old_cols = catalog_columns(con, "wh"), catalog_columns(con, db)
-    return {
-        rel.name: sync_mart(
-            con,
-            ("wh", rel.schema, rel.name),
-            (db, "marts", rel.name),
-            src_cols.get((rel.schema, rel.name), []),
-            old_cols.get(("marts", rel.name), []),
-            _hashes_of(con, rel.name) if hashes else None,
-        )
-        for rel in relations
-    }
+    builds = keyed_sync.newest_builds(con, "wh")
+    published = row_hashes.published_builds(con) if hashes else {}
+    synced = {}
+    for rel in relations:
+        source, target = ("wh", rel.schema, rel.name), (db, "marts", rel.name)
+        cols = src_cols.get((rel.schema, rel.name), [])
+        same = bool(cols) and cols == old_cols.get(("marts", rel.name), [])
+        build = builds.get(rel.name)
+        result = None
+        if same and rel.unique_key and build and rel.name in published:
+            result = keyed_sync.sync_by_build(
+                con,
+                relation(*source),
+                relation(*target),
+                (rel.name, rel.unique_key),
+                build,
+                published[rel.name],
+                cols,
+            )
+        if result is None:
+            result = sync_mart(
+                con,
+                source,
+                target,
+                cols,
+                old_cols.get(("marts", rel.name), []),
+                _hashes_of(con, rel.name) if hashes else None,
+            )
+        synced[rel.name] = replace(result, build=build.invocation_id) if build else result
+    return synced
 
 
 def _hashes_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
@@ -281,11 +323,16 @@ def _drop_other_schemas(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def audit_serving(
-    tmp_path: Path, expected: Mapping[str, Fingerprint], hashes_out: Path | None = None
+    tmp_path: Path,
+    expected: Mapping[str, Fingerprint],
+    hashes_out: Path | None = None,
+    warehouse: Path | None = None,
 ) -> None:
     """Audit step: only marts/ops, no forbidden column, and every mart holds the warehouse's
     rows, read back from the built file: the same row count, and the same content fingerprint
-    where one is expected (every mart patched or kept from the previous file).
+    where one is expected (every mart patched or kept from the previous file). A mart patched
+    by the keys its dbt build wrote (`serving.keyed_sync`) is checked by the count and hash
+    sum of its rows with those keys, the keys read from `warehouse`'s dbt state.
 
     `hashes_out`: a new file that receives the row hashes of the large marts, read in the same
     pass, for the next publish (`serving.row_hashes`).
@@ -293,6 +340,10 @@ def audit_serving(
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"attach {sql_str(tmp_path)} as sv (read_only)")
+        if any(want.written is not None for want in expected.values()):
+            if warehouse is None:
+                raise PublishAuditError("a mart patched by key needs the warehouse to audit")
+            con.execute(f"attach {sql_str(warehouse)} as wh (read_only)")
         if hashes_out is not None:
             hashes_out.unlink(missing_ok=True)
             con.execute(f"attach {sql_str(hashes_out)} as {row_hashes.CATALOG}")
@@ -324,6 +375,14 @@ def audit_serving(
                 raise PublishAuditError(f"marts.{name}: {got.rows} rows, warehouse has {want.rows}")
             if want.digest is not None and got.digest != want.digest:
                 raise PublishAuditError(f"marts.{name}: content differs from the warehouse's")
+            if want.written is not None:
+                built_written = keyed_sync.written_fingerprint(
+                    con, relation("sv", "marts", name), want.written, "wh"
+                )
+                if built_written != want.written_rows:
+                    raise PublishAuditError(
+                        f"marts.{name}: rows with the keys dbt wrote differ from the warehouse's"
+                    )
     finally:
         con.close()
 
@@ -334,7 +393,7 @@ def _audit_fingerprint(
     """The built mart's fingerprint; a large one's row hashes are kept when `keep`."""
     rows, digest = want.rows, want.digest
     built = relation("sv", "marts", name)
-    if not keep or rows < mart_sync.PATCH_MIN_ROWS:
+    if not keep or rows < mart_sync.PATCH_MIN_ROWS or not want.keep_hashes:
         if digest is None:  # copied whole: its row count is the check
             (got,) = con.execute(f"select count(*) from {built}").fetchone()
             return Fingerprint(int(got))
@@ -366,9 +425,11 @@ def publish(
     try:
         synced = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
         expected = {name: result.fingerprint for name, result in synced.items()}
-        audit_serving(tmp, expected, hashes_out=hashes_tmp)
-        row_hashes.stamp(hashes_tmp, tmp)  # the rename below keeps size, mtime and inode
-        scorecard_tmp = prepare_scorecard(tmp, serving_path, run_id, expected, audit_serving)
+        audit = functools.partial(audit_serving, warehouse=warehouse_path)
+        audit(tmp, expected, hashes_out=hashes_tmp)
+        builds = {name: result.build for name, result in synced.items() if result.build}
+        row_hashes.stamp(hashes_tmp, tmp, builds)  # the rename below keeps size, mtime, inode
+        scorecard_tmp = prepare_scorecard(tmp, serving_path, run_id, expected, audit)
         os.replace(tmp, serving_path)
         os.replace(hashes_tmp, hashes)  # a crash before this leaves stale hashes: ignored
         if scorecard_tmp is not None:

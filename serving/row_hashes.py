@@ -10,11 +10,16 @@ The file is only trusted for the serving file it was written with: it records th
 size, modification time and inode (kept by the atomic rename that publishes it). If anything
 else replaced or touched serving.duckdb since, the hashes are ignored and the publish hashes
 the published table itself, as without this file. It holds hashes and rowids, no values.
+
+It also names, per mart built by an incremental dbt model, the dbt build (invocation id) whose
+table the published mart equals (`published_builds`): the next publish patches such a mart by
+the keys the following build wrote (`serving.keyed_sync`), trusted under the same condition.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -69,14 +74,30 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
-def stamp(path: Path, serving_file: Path) -> None:
-    """Record which serving file the hashes in `path` belong to (after its audit)."""
+def published_builds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Mart -> the dbt build its published table equals, from the attached hashes file
+    (empty when that file predates the record)."""
+    try:
+        rows = con.execute(f"select mart, invocation_id from {CATALOG}.main.published_builds")
+    except duckdb.Error:
+        return {}
+    return dict(rows.fetchall())
+
+
+def stamp(path: Path, serving_file: Path, builds: Mapping[str, str] | None = None) -> None:
+    """Record which serving file the hashes in `path` belong to (after its audit), and the
+    dbt build each incremental model's mart in it equals (`builds`: mart -> invocation id)."""
     con = duckdb.connect(str(path))
     try:
         con.execute(
             "create or replace table serving_file (size bigint, mtime_ns bigint, inode bigint)"
         )
         con.execute("insert into serving_file values (?, ?, ?)", list(file_token(serving_file)))
+        con.execute(
+            "create or replace table published_builds (mart varchar, invocation_id varchar)"
+        )
+        if builds:
+            con.executemany("insert into published_builds values (?, ?)", sorted(builds.items()))
         con.execute("checkpoint")
     finally:
         con.close()

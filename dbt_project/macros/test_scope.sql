@@ -233,12 +233,14 @@
     on; for `unique`, every row sharing a value with such a row (old rows too); else ''.
 -#}
 {% macro newer_loads_predicate(relation) -%}
-    {%- if not has_load_ids(relation) -%}{{ return('') }}{%- endif -%}
+    {#- one round trip: whether the table has load ids (as has_load_ids() asks, without a
+        catalog query of dbt's own) and the load the same test last passed on -#}
     {%- set verified_load = scalar_query(
         "select max(load_id) from " ~ test_scope_relation('verified_tests') ~ "
         where test_id = '" ~ model.unique_id ~ "'
             and fingerprint = '" ~ test_fingerprint(model) ~ "'
-            and load_id is not null"
+            and load_id is not null
+            and exists (" ~ load_id_column_sql(relation) ~ ")"
     ) -%}
     {%- if verified_load is none -%}{{ return('') }}{%- endif -%}
     {%- set newer = loaded_after('_dlt_load_id', "'" ~ verified_load ~ "'") -%}
@@ -249,6 +251,23 @@
     {{ return(newer) }}
 {%- endmacro %}
 
+{#- A query with a row when `relation` has the loader's `_dlt_load_id` column. -#}
+{% macro load_id_column_sql(relation) -%}
+    select 1 from duckdb_columns()
+    where database_name = '{{ relation.database }}' and schema_name = '{{ relation.schema }}'
+        and table_name = '{{ relation.identifier }}' and column_name = '_dlt_load_id'
+{%- endmacro %}
+
+{#-
+    Whether the dbt_state tables exist: always in `dbt build` and `dbt test`, whose on-run-start
+    creates them before any node (no catalog lookup per test: dbt does not cache the dbt_state
+    schema, so each lookup was a query); otherwise (compile, docs, show) asked.
+-#}
+{% macro test_scope_state_exists() -%}
+    {%- if flags.WHICH in ['build', 'test'] -%}{{ return(true) }}{%- endif -%}
+    {{ return(adapter.get_relation(target.database, 'dbt_state', 'verified_tests') is not none) }}
+{%- endmacro %}
+
 {#-
     SQL predicate narrowing the current test (`model` is the test node while it compiles), or ''
     when the whole table must be read (see the header for when).
@@ -257,9 +276,7 @@
     {%- if not execute or model.resource_type != 'test' -%}{{ return('') }}{%- endif -%}
     {%- set target_info = scoped_test_target(model) -%}
     {%- if target_info is none -%}{{ return('') }}{%- endif -%}
-    {%- if not adapter.get_relation(target.database, 'dbt_state', 'verified_tests') -%}
-        {{ return('') }}
-    {%- endif -%}
+    {%- if not test_scope_state_exists() -%}{{ return('') }}{%- endif -%}
     {%- if target_info.kind == 'source' -%}
         {{ return(newer_loads_predicate(scoped_target_relation(target_info))) }}
     {%- endif -%}
@@ -283,52 +300,86 @@
 
 {#-
     on-run-end: every test in scope that passed, with what it passed on: for a model, its newest
-    build (tests run after their model); for a source, the newest load in the raw table.
+    build (tests run after their model); for a source, the newest load in the raw table. One
+    catalog query says which raw tables have load ids, and each raw table's newest load is read
+    once, however many of its tests passed.
 -#}
 {% macro record_verified_tests(results) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set rows = [] -%}
+    {%- set sources = {} -%}
     {%- for result in results if result.node.resource_type == 'test' and result.status == 'pass' -%}
         {%- set target_info = scoped_test_target(result.node) -%}
         {%- if target_info is not none -%}
             {%- set relation = scoped_target_relation(target_info) -%}
+            {%- if target_info.kind == 'source' -%}{%- do sources.update({relation | string: relation}) -%}{%- endif -%}
             {%- do rows.append({
                 'test_id': result.node.unique_id,
                 'fingerprint': test_fingerprint(result.node),
-                'model_name': target_info.node.alias if target_info.kind == 'model' else none,
-                'relation': relation if target_info.kind == 'source' and has_load_ids(relation) else none,
+                'kind': target_info.kind,
+                'model_name': target_info.node.alias if target_info.kind == 'model' else relation | string,
             }) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if not rows -%}{{ return('') }}{%- endif -%}
+    {%- set with_load_ids = [] -%}
+    {%- if sources -%}
+        {%- set columns = run_query(
+            "select database_name, schema_name, table_name from duckdb_columns()
+            where column_name = '_dlt_load_id'"
+        ) -%}
+        {%- set found = [] -%}
+        {%- for row in columns.rows -%}{%- do found.append(row[0] ~ '.' ~ row[1] ~ '.' ~ row[2]) -%}{%- endfor -%}
+        {%- for name, relation in sources.items()
+            if (relation.database ~ '.' ~ relation.schema ~ '.' ~ relation.identifier) in found -%}
+            {%- do with_load_ids.append(name) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- set record_sql -%}
     {%- set builds = test_scope_relation('model_builds') -%}
     {%- set verified = test_scope_relation('verified_tests') -%}
     create or replace temporary table verified_now as
-    {%- for row in rows %}
+    with
+
+    newest_builds as (
+        select model_name, max_by(invocation_id, build_seq) as invocation_id
+        from {{ builds }}
+        group by model_name
+    ),
+
+    newest_loads as (
+        select
+            cast(null as varchar) as relation_name,
+            cast(null as varchar) as load_id
+        where false
+        {%- for name in with_load_ids %}
+        union all
+        select
+            '{{ name }}' as relation_name,
+            max(_dlt_load_id) as load_id
+        from {{ name }}
+        {%- endfor %}
+    ),
+
+    passed (test_id, fingerprint, kind, model_name) as (
+        values
+        {%- for row in rows %}
+        ('{{ row.test_id }}', '{{ row.fingerprint }}', '{{ row.kind }}', '{{ row.model_name }}')
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    )
+
     select
-        '{{ row.test_id }}' as test_id,
-        '{{ row.fingerprint }}' as fingerprint,
-        {%- if row.model_name %}
-        '{{ row.model_name }}' as model_name,
-        (
-            select max_by(invocation_id, build_seq) from {{ builds }}
-            where model_name = '{{ row.model_name }}'
-        ) as invocation_id,
-        cast(null as varchar) as load_id
-        {%- else %}
-        '{{ row.relation }}' as model_name,
-        cast(null as varchar) as invocation_id,
-        {%- if row.relation %}
-        (select max(_dlt_load_id) from {{ row.relation }}) as load_id
-        {%- else %}
-        cast(null as varchar) as load_id
-        {%- endif %}
-        {%- endif %}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %};
+        passed.test_id,
+        passed.fingerprint,
+        passed.model_name,
+        newest_builds.invocation_id,
+        newest_loads.load_id
+    from passed
+    left join newest_builds
+        on passed.kind = 'model' and passed.model_name = newest_builds.model_name
+    left join newest_loads
+        on passed.kind = 'source' and passed.model_name = newest_loads.relation_name;
     delete from {{ verified }} where test_id in (select test_id from verified_now);
     insert into {{ verified }} by name
     select * from verified_now where invocation_id is not null or load_id is not null;

@@ -79,9 +79,11 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
             "marts": len(counts),
             "dagster/row_count": sum(counts.values()),
             "rows_per_mart": counts,
-            # How each mart reached the file: copied whole, patched row by row, or kept.
+            # How each mart reached the file: copied whole, patched row by row (by row hash, or
+            # by the keys its dbt build wrote), or kept.
             "marts_replaced": sum(r.how == "replaced" for r in how.values()),
             "marts_patched": sum(r.how == "patched" for r in how.values()),
+            "marts_patched_by_key": sum(r.how == "keyed" for r in how.values()),
             "marts_unchanged": sum(r.how == "unchanged" for r in how.values()),
             "rows_patched": sum(r.rows_deleted + r.rows_inserted for r in how.values()),
             "check_results": len(ops.check_results),
