@@ -31,3 +31,50 @@
     select touched.{{ column }} from {{ touched_relation(upstream) }} as touched
     where not touched.is_marker
 {%- endmacro %}
+
+{#-
+    True when `upstream`'s build in this invocation was incremental and followed the build
+    this model was last built after, with this model's definition unchanged: then the keys
+    that build wrote (dbt_state.written_keys, macros/test_scope.sql) are every row of
+    `upstream` that changed since this model's last build (a delete+insert build leaves every
+    other row as it was). The same trust rule as `touched_partitions_are_complete`, for a fact
+    that keeps no touched record. Evaluated at render time.
+-#}
+{% macro written_keys_are_complete(upstream, var_names=[]) -%}
+    {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- set builds = test_scope_relation('model_builds') -%}
+    {%- set count = scalar_query(
+        "select count(*) from " ~ builds ~ " as upstream_build
+        inner join " ~ builds ~ " as own_build
+            on own_build.model_name = '" ~ this.identifier ~ "'
+            and own_build.build_seq = (
+                select max(build_seq) from " ~ builds ~ " where model_name = '" ~ this.identifier ~ "'
+            )
+        where upstream_build.model_name = '" ~ upstream ~ "'
+            and upstream_build.invocation_id = '" ~ invocation_id ~ "'
+            and upstream_build.incremental
+            and upstream_build.previous_invocation_id = own_build.invocation_id
+            and own_build.definition = " ~ definition_fingerprint(var_names)
+    ) -%}
+    {{ return((count or 0) > 0) }}
+{%- endmacro %}
+
+{#- The keys `upstream`'s build in this invocation wrote, as a one-column query `written_key`
+    (varchar; only with written_keys_are_complete). -#}
+{% macro written_keys_of(upstream) -%}
+    select written.written_key
+    from {{ test_scope_relation('written_keys') }} as written
+    where
+        written.model_name = '{{ upstream }}'
+        and written.invocation_id = '{{ invocation_id }}'
+        and written.written_key is not null
+{%- endmacro %}
+
+{#- Pre-hook of an entity model in an incremental run that may not take its narrow path
+    (`narrow` false): delete every row, so an entity with no row left does not keep its old
+    ones (the narrow path deletes exactly its entities through marker rows). -#}
+{% macro delete_all_unless(narrow) -%}
+    {%- if is_incremental() and not narrow %}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
