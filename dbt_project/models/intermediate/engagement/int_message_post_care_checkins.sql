@@ -35,18 +35,15 @@ inbound as (
 
 ),
 
--- a check-in is answered when the contact's first inbound message after it falls within the
--- window: an as-of join finds that one message per check-in, where a range join paired each
--- check-in with every later inbound message of its contact before keeping those in the window
 answered as (
 
-    select checkins.message_id
+    select distinct checkins.message_id
     from checkins
-    asof inner join inbound
+    inner join inbound
         on
             checkins.contact_hash = inbound.contact_hash
             and checkins.sent_at < inbound.sent_at
-    where inbound.sent_at <= {{ dbt.dateadd('hour', window_hours, 'checkins.sent_at') }}
+            and inbound.sent_at <= {{ dbt.dateadd('hour', window_hours, 'checkins.sent_at') }}
 
 ),
 
