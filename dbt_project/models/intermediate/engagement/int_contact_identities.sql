@@ -59,8 +59,7 @@ parties as (
         updated_at
     from patients
     {%- if is_incremental() %}
-        cross join watermark
-        where {{ loaded_after('patients._dlt_load_id', 'watermark.load_id') }}
+        where {{ loaded_after('_dlt_load_id', '(select watermark.load_id from watermark)') }}
     {%- endif %}
 
     union all
@@ -75,8 +74,7 @@ parties as (
         updated_at
     from leads
     {%- if is_incremental() %}
-        cross join watermark
-        where {{ loaded_after('leads._dlt_load_id', 'watermark.load_id') }}
+        where {{ loaded_after('_dlt_load_id', '(select watermark.load_id from watermark)') }}
     {%- endif %}
 
 ),

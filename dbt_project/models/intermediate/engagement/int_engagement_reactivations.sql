@@ -56,7 +56,9 @@ appointments as (
 {%- if narrow %}
 
     written_messages as (
-        select messages.message_id, messages.patient_key
+        select
+            messages.message_id,
+            messages.patient_key
         from messages
         where messages.message_id in ({{ written_keys_of('fct_messages') }})
     ),
@@ -71,20 +73,36 @@ appointments as (
         from {{ this }} as built
         inner join written_messages on built.message_id = written_messages.message_id
     ),
+
+    scoped_messages as (
+        select * from messages
+        where patient_key in (select dirty_patients.patient_key from dirty_patients)
+    ),
+
+    scoped_appointments as (
+        select * from appointments
+        where patient_key in (select dirty_patients.patient_key from dirty_patients)
+    ),
+{%- else %}
+
+    scoped_messages as (
+        select * from messages
+    ),
+
+    scoped_appointments as (
+        select * from appointments
+    ),
 {%- endif %}
 
 reactivation_messages as (
 
     select *
-    from messages
+    from scoped_messages
     where
         purpose = 'reactivation'
         and direction = 'outbound'
         and is_delivered
         and patient_key is not null
-        {%- if narrow %}
-            and patient_key in (select dirty_patients.patient_key from dirty_patients)
-        {%- endif %}
 
 ),
 
@@ -93,12 +111,8 @@ completed_visits as (
     select
         patient_key,
         scheduled_start
-    from appointments
-    where
-        is_completed
-        {%- if narrow %}
-            and patient_key in (select dirty_patients.patient_key from dirty_patients)
-        {%- endif %}
+    from scoped_appointments
+    where is_completed
 
 ),
 

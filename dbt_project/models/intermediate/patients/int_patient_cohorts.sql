@@ -45,16 +45,20 @@ with
         cross join watermark
         where {{ loaded_after('changed_patients._dlt_load_id', 'watermark.load_id') }}
     ),
-{%- endif %}
 
-visits as (
-    select * from {{ ref('int_patient_visits') }}
-    where
-        is_completed
-        {%- if narrow %}
+    visits as (
+        select * from {{ ref('int_patient_visits') }}
+        where
+            is_completed
             and patient_key in (select dirty_patients.patient_key from dirty_patients)
-        {%- endif %}
-),
+    ),
+{%- else %}
+
+    visits as (
+        select * from {{ ref('int_patient_visits') }}
+        where is_completed
+    ),
+{%- endif %}
 
 patients as (
     select * from {{ ref('stg_pms__patients') }}
