@@ -65,7 +65,8 @@ def _corrections(chain: Chain) -> Chain:
         ),
     )
     patients = chain.tables[("pms", "patients")]
-    delta.add("pms", "patients", dict(patients[3], email=None, phone="2125550303", updated_at=stamp))
+    corrected = dict(patients[3], email=None, phone="2125550303", updated_at=stamp)
+    delta.add("pms", "patients", corrected)
     channel = "google" if patients[5]["acquisition_channel"] != "google" else "referral"
     delta.add("pms", "patients", dict(patients[5], acquisition_channel=channel, updated_at=stamp))
     delta.add("pms", "patients", dict(patients[6], patient_id="PT9999", updated_at=stamp))
@@ -80,7 +81,9 @@ def _scalar(warehouse: Path, sql: str) -> object:
         con.close()
 
 
-NULL_CONTACTS = "select count(*) from intermediate.int_contact_identities where contact_hash is null"
+NULL_CONTACTS = (
+    "select count(*) from intermediate.int_contact_identities where contact_hash is null"
+)
 
 
 def _has_cohort(warehouse: Path, appointment_id: str) -> bool:

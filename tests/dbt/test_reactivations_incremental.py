@@ -41,10 +41,10 @@ COMPARED = (
 
 def _reactivation(mid: str, patient_id: str, night: int) -> dict:
     stamp = LATE + timedelta(hours=night)  # a correction is a newer version of the row
-    return dict(
-        message_row(mid, "outbound", "r@example.com", SENT, purpose="reactivation", updated_at=stamp),
-        patient_id=patient_id,
+    row = message_row(
+        mid, "outbound", "r@example.com", SENT, purpose="reactivation", updated_at=stamp
     )
+    return dict(row, patient_id=patient_id)
 
 
 def _visit(status: str, night: int) -> dict:
