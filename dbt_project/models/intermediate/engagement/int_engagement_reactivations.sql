@@ -1,3 +1,20 @@
+{%- set reactivation_vars = ['lapsed_days', 'reactivation_window_days'] -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key='patient_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ delete_all_unless(
+            touched_partitions_are_complete('int_patient_visits', [], " ~ reactivation_vars ~ ")
+            and written_keys_are_complete('fct_messages', " ~ reactivation_vars ~ ")
+        ) }}",
+        post_hook=[
+            "delete from {{ this }} where message_id is null",
+            "{{ record_model_build(" ~ reactivation_vars ~ ") }}",
+        ],
+    )
+}}
 {#-
     One row per delivered outbound `reactivation` message to a known patient (a failed or
     undelivered message contacted no one) (grain: message_id), with
@@ -6,9 +23,19 @@
     - is_reactivated: the patient completed a visit within reactivation_window_days after it.
     Visits are appointments with status `completed`, placed in time by scheduled_start.
     reactivation_rate then keeps the first lapsed message per patient per period.
+    Incremental (delete+insert on patient_key): a row depends on its message and its patient's
+    completed visits only, so a run recomputes every message of the patients whose visits
+    int_patient_visits' build in this run rewrote (its touched record, before and after: a
+    visit moved, re-dated or cancelled), and of the patients of the messages fct_messages'
+    build in this run wrote, as they are now and as this model last built them (a message moved
+    to another patient, or no longer a reactivation). A recomputed patient left without a
+    message writes a marker row (null message_id) that the post-hook deletes. Either record
+    missing or untrusted (macros/touched_entities.sql), or a changed definition: every patient.
 -#}
 {%- set lapsed_days = var('lapsed_days') -%}
 {%- set window_days = var('reactivation_window_days') -%}
+{%- set narrow = touched_partitions_are_complete('int_patient_visits', [], reactivation_vars)
+    and written_keys_are_complete('fct_messages', reactivation_vars) %}
 
 with
 
@@ -18,16 +45,59 @@ messages as (
 
 ),
 
+-- int_patient_visits holds every appointment (is_completed: status = 'completed'); reading it
+-- rather than staging is what lets its touched record say which patients' visits changed
 appointments as (
 
-    select * from {{ ref('stg_pms__appointments') }}
+    select * from {{ ref('int_patient_visits') }}
 
 ),
+
+{%- if narrow %}
+
+    written_messages as (
+        select
+            messages.message_id,
+            messages.patient_key
+        from messages
+        where messages.message_id in ({{ written_keys_of('fct_messages') }})
+    ),
+
+    -- the patients this run recomputes
+    dirty_patients as (
+        {{ touched_entities('int_patient_visits', 'patient_key') }}
+        union
+        select written_messages.patient_key from written_messages
+        union
+        select built.patient_key
+        from {{ this }} as built
+        inner join written_messages on built.message_id = written_messages.message_id
+    ),
+
+    scoped_messages as (
+        select * from messages
+        where patient_key in (select dirty_patients.patient_key from dirty_patients)
+    ),
+
+    scoped_appointments as (
+        select * from appointments
+        where patient_key in (select dirty_patients.patient_key from dirty_patients)
+    ),
+{%- else %}
+
+    scoped_messages as (
+        select * from messages
+    ),
+
+    scoped_appointments as (
+        select * from appointments
+    ),
+{%- endif %}
 
 reactivation_messages as (
 
     select *
-    from messages
+    from scoped_messages
     where
         purpose = 'reactivation'
         and direction = 'outbound'
@@ -41,8 +111,8 @@ completed_visits as (
     select
         patient_key,
         scheduled_start
-    from appointments
-    where status = 'completed'
+    from scoped_appointments
+    where is_completed
 
 ),
 
@@ -96,6 +166,25 @@ final as (
     from reactivation_messages
     inner join visit_counts
         on reactivation_messages.message_id = visit_counts.message_id
+    {%- if narrow %}
+
+        union all
+
+        -- one row per recomputed patient, so delete+insert also removes the rows of a patient
+        -- left without a reactivation message; the post-hook deletes these rows
+        select
+            cast(null as varchar) as message_id,
+            cast(null as varchar) as location_id,
+            dirty_patients.patient_key,
+            cast(null as timestamptz) as sent_at,
+            cast(null as date) as sent_local_date,
+            cast(null as date) as week_start,
+            cast(null as date) as month_start,
+            cast(null as boolean) as is_lapsed,
+            cast(null as boolean) as is_reactivated
+        from dirty_patients
+        where dirty_patients.patient_key is not null
+    {%- endif %}
 
 )
 

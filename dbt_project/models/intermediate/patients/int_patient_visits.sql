@@ -4,6 +4,7 @@
         unique_key='appointment_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'touched_columns': ['patient_key']},
         post_hook="{{ record_load_watermark(['stg_pms__appointments', 'stg_pms__locations']) }}",
     )
 }}
@@ -18,6 +19,8 @@
     appointment was built under (a visit moved to another patient renumbers both). A location
     of a newer load (its time zone dates the visits) or a missing watermark or changed
     definition recomputes every patient. Staging keeps every appointment (none is deleted).
+    Each build records the patients it rewrote, before and after (`touched_columns`,
+    macros/touched.sql): int_patient_cohorts recomputes only those.
 -#}
 with
 

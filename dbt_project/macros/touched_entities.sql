@@ -1,0 +1,80 @@
+{#-
+    Entity models over an upstream's touched record (macros/touched.sql): a model whose rows
+    are per entity (a patient's cohort) and depend only on that entity's rows upstream
+    recomputes exactly the entities the upstream's build in this run rewrote, before and after
+    the change. Same trust rule as `touched_partitions_are_complete`, with the model's own vars
+    in its definition fingerprint (a changed window must rebuild every entity).
+-#}
+
+{#-
+    Pre-hook: in an incremental run, delete the rows of the touched entities (`column` of the
+    record = `own_column` here) when the record is complete for this model, else every row.
+    Deleting first also drops an entity that has no row left (a patient whose only completed
+    visit moved to another patient).
+-#}
+{% macro clear_touched_entities(upstream, column, own_column, var_names=[]) -%}
+    {%- if is_incremental() -%}
+        {%- if touched_partitions_are_complete(upstream, [column], var_names) %}
+    delete from {{ this }}
+    where {{ own_column }} in (
+        select touched.{{ column }} from {{ touched_relation(upstream) }} as touched
+        where not touched.is_marker
+    )
+        {%- else %}
+    delete from {{ this }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The touched entities as a one-column query (`column`), for the model's own filter. -#}
+{% macro touched_entities(upstream, column) -%}
+    select touched.{{ column }} from {{ touched_relation(upstream) }} as touched
+    where not touched.is_marker
+{%- endmacro %}
+
+{#-
+    True when `upstream`'s build in this invocation was incremental and followed the build
+    this model was last built after, with this model's definition unchanged: then the keys
+    that build wrote (dbt_state.written_keys, macros/test_scope.sql) are every row of
+    `upstream` that changed since this model's last build (a delete+insert build leaves every
+    other row as it was). The same trust rule as `touched_partitions_are_complete`, for a fact
+    that keeps no touched record. Evaluated at render time.
+-#}
+{% macro written_keys_are_complete(upstream, var_names=[]) -%}
+    {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- set builds = test_scope_relation('model_builds') -%}
+    {%- set count = scalar_query(
+        "select count(*) from " ~ builds ~ " as upstream_build
+        inner join " ~ builds ~ " as own_build
+            on own_build.model_name = '" ~ this.identifier ~ "'
+            and own_build.build_seq = (
+                select max(build_seq) from " ~ builds ~ " where model_name = '" ~ this.identifier ~ "'
+            )
+        where upstream_build.model_name = '" ~ upstream ~ "'
+            and upstream_build.invocation_id = '" ~ invocation_id ~ "'
+            and upstream_build.incremental
+            and upstream_build.previous_invocation_id = own_build.invocation_id
+            and own_build.definition = " ~ definition_fingerprint(var_names)
+    ) -%}
+    {{ return((count or 0) > 0) }}
+{%- endmacro %}
+
+{#- The keys `upstream`'s build in this invocation wrote, as a one-column query `written_key`
+    (varchar; only with written_keys_are_complete). -#}
+{% macro written_keys_of(upstream) -%}
+    select written.written_key
+    from {{ test_scope_relation('written_keys') }} as written
+    where
+        written.model_name = '{{ upstream }}'
+        and written.invocation_id = '{{ invocation_id }}'
+        and written.written_key is not null
+{%- endmacro %}
+
+{#- Pre-hook of an entity model in an incremental run that may not take its narrow path
+    (`narrow` false): delete every row, so an entity with no row left does not keep its old
+    ones (the narrow path deletes exactly its entities through marker rows). -#}
+{% macro delete_all_unless(narrow) -%}
+    {%- if is_incremental() and not narrow %}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}

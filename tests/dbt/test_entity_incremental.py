@@ -1,0 +1,163 @@
+"""Entity-incremental intermediates equal a full refresh after deltas that reach an entity
+through another row: int_patient_cohorts (recomputes the patients int_patient_visits'
+build rewrote, from its touched record) and int_contact_identities (recomputes the patients
+and leads of newer loads).
+
+Two nights on the seeded two-location chain, each row stamped with a newer load id as the
+loader writes it; then the same extracts built from scratch with --full-refresh:
+1. the visit that converted a consultation moves to another patient (late, old updated_at);
+   a patient's only completed visit is cancelled (the patient has no cohort any more); a
+   patient's email is corrected away and its phone changed; another's acquisition channel is
+   corrected; a new patient arrives;
+2. the next ordinary night (visits complete, a first visit corrected to no_show).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import time, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import dbt, write_chain
+from dbt_core_chain import Chain, _ts, apply_delta
+from dbt_core_deltas import patient_move_delta
+from test_dbt_core_incremental import _compiled_sql, _differences
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
+
+SELECTION = ["+kpi_cohorts", "+int_contact_identities"]
+COMPARED = (
+    "intermediate.int_patient_cohorts",
+    "intermediate.int_contact_identities",
+    "intermediate.int_patient_visits",
+    "kpi_cohorts",
+)
+
+
+def _only_visit_patient(chain: Chain) -> dict:
+    """A completed appointment that is its patient's only completed one."""
+    appointments = chain.tables[("pms", "appointments")]
+    completed: dict[str, list[dict]] = {}
+    for row in appointments:
+        if row["status"] == "completed":
+            completed.setdefault(row["patient_id"], []).append(row)
+    return next(rows[0] for rows in completed.values() if len(rows) == 1)
+
+
+def _corrections(chain: Chain) -> Chain:
+    """Night 1: a moved visit, a cancelled only visit, corrected contacts and a new patient."""
+    delta = patient_move_delta(chain)
+    stamp = _ts(chain.as_of, time(6, 0), "UTC") - timedelta(days=10)
+    only = _only_visit_patient(chain)
+    delta.add(
+        "pms",
+        "appointments",
+        dict(
+            only,
+            status="cancelled",
+            cancelled_at=only["scheduled_start"] - timedelta(days=2),
+            cancellation_reason="patient_request",
+            checked_in_at=None,
+            checked_out_at=None,
+            updated_at=stamp,
+        ),
+    )
+    patients = chain.tables[("pms", "patients")]
+    corrected = dict(patients[3], email=None, phone="2125550303", updated_at=stamp)
+    delta.add("pms", "patients", corrected)
+    channel = "google" if patients[5]["acquisition_channel"] != "google" else "referral"
+    delta.add("pms", "patients", dict(patients[5], acquisition_channel=channel, updated_at=stamp))
+    delta.add("pms", "patients", dict(patients[6], patient_id="PT9999", updated_at=stamp))
+    return delta
+
+
+def _scalar(warehouse: Path, sql: str) -> object:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+NULL_CONTACTS = (
+    "select count(*) from intermediate.int_contact_identities where contact_hash is null"
+)
+
+
+def _has_cohort(warehouse: Path, appointment_id: str) -> bool:
+    """Has the patient of this appointment a cohort row? (Keys are pseudonymous: found through
+    the appointment, whose id is not PHI.)"""
+    return bool(
+        _scalar(
+            warehouse,
+            "select count(*) from intermediate.int_patient_cohorts where patient_key ="
+            " (select patient_key from staging.stg_pms__appointments"
+            f" where appointment_id = '{appointment_id}')",
+        )
+    )
+
+
+def _written(warehouse: Path, model: str) -> int:
+    """How many keys the model's last incremental build wrote (macros/test_scope.sql)."""
+    return _scalar(
+        warehouse,
+        "select count(*) from dbt_state.written_keys"
+        f" where model_name = '{model}' and written_key is not null",
+    )
+
+
+def test_cohorts_and_identities_incremental_equal_full_refresh(
+    tmp_path: Path, base_chain: Chain
+) -> None:
+    inc_dir, full_dir = tmp_path / "inc", tmp_path / "full"
+    inc_dir.mkdir()
+    full_dir.mkdir()
+    night1 = _corrections(base_chain)
+    night2 = apply_delta(base_chain)
+    incremental = write_chain(inc_dir / "warehouse.duckdb", base_chain)
+    dbt(["seed"], incremental, inc_dir)
+    dbt(["run", "--select", *SELECTION], incremental, inc_dir)
+    before = inc_dir / "before.duckdb"
+    shutil.copy(incremental, before)
+    only = _only_visit_patient(base_chain)
+
+    write_chain(incremental, night1)
+    dbt(["run", "--select", *SELECTION], incremental, inc_dir)
+    # the narrow paths were taken: the patients int_patient_visits rewrote, the newer parties
+    assert "int_patient_visits__touched" in _compiled_sql(inc_dir, "int_patient_cohorts")
+    assert "watermark.load_id" in _compiled_sql(inc_dir, "int_contact_identities")
+    cohorts = _scalar(incremental, "select count(*) from intermediate.int_patient_cohorts")
+    assert 0 < _written(incremental, "int_patient_cohorts") < cohorts / 4
+    # two corrected patients and the new one (each with a marker row, deleted after)
+    assert _written(incremental, "int_contact_identities") == 3
+    assert _scalar(incremental, NULL_CONTACTS) == 0
+    # the patient whose only completed visit was cancelled has no cohort any more
+    assert _has_cohort(before, only["appointment_id"])
+    assert not _has_cohort(incremental, only["appointment_id"])
+
+    write_chain(incremental, night2)
+    dbt(["run", "--select", *SELECTION], incremental, inc_dir)
+    assert "int_patient_visits__touched" in _compiled_sql(inc_dir, "int_patient_cohorts")
+
+    full = write_chain(full_dir / "warehouse.duckdb", base_chain, night1, night2)
+    dbt(["seed"], full, full_dir)
+    dbt(["run", "--full-refresh", "--select", *SELECTION], full, full_dir)
+    assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
+
+
+def test_cohorts_rebuild_whole_when_the_record_is_missing(
+    tmp_path: Path, base_chain: Chain
+) -> None:
+    """A run that does not build int_patient_visits has no record of this invocation: the
+    cohorts rebuild every patient (and still equal a full refresh)."""
+    work = tmp_path / "inc"
+    work.mkdir()
+    warehouse = write_chain(work / "warehouse.duckdb", base_chain)
+    dbt(["seed"], warehouse, work)
+    dbt(["run", "--select", *SELECTION], warehouse, work)
+    dbt(["run", "--select", "int_patient_cohorts"], warehouse, work)
+    assert "int_patient_visits__touched" not in _compiled_sql(work, "int_patient_cohorts")
+    cohorts = _scalar(warehouse, "select count(*) from intermediate.int_patient_cohorts")
+    assert _written(warehouse, "int_patient_cohorts") == cohorts
