@@ -4,7 +4,7 @@
         unique_key='invoice_line_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        meta={'touched_columns': ['location_id', 'issued_date']},
+        meta={'touched_columns': ['location_id', 'issued_date', 'appointment_id']},
         post_hook="{{ record_load_watermark(
             ['stg_pos__invoice_lines', 'stg_pos__invoices', 'stg_pms__appointments',
              'stg_pms__locations', 'stg_pms__services'],
@@ -21,8 +21,9 @@
     can have changed are computed and compared: lines of loads newer than the model's watermark
     (macros/loads.sql), every line of an invoice or appointment (attribution) of such a load;
     a changed location or service makes every line a candidate. Each incremental build records
-    the location-days it rewrote, old and new (`touched_columns`, macros/touched.sql), so
-    int_invoice_kpi_events re-sums only those days.
+    the location-days and appointments it rewrote, old and new (`touched_columns`,
+    macros/touched.sql), so int_invoice_kpi_events re-sums only those days and fct_appointments
+    only those appointments' revenue.
 -#}
 with
 
