@@ -23,7 +23,12 @@ from {{ candidates }}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
             | reject('equalto', key) | list %}
     {%- endif %}
-    left join {{ this }} as built
+    {#- only the built rows of the candidates' keys: a nightly's few thousand candidates would
+        otherwise probe a hash table of every built row, all columns read #}
+    left join (
+        select * from {{ this }}
+        where {{ key }} in (select {{ candidates }}.{{ key }} from {{ candidates }})
+    ) as built
         on {{ candidates }}.{{ key }} = built.{{ key }}
     where
         built.{{ key }} is null

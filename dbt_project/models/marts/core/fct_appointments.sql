@@ -71,8 +71,7 @@ visits as (
             appointments.appointment_id,
             appointments.patient_key
         from appointments
-        cross join watermark
-        where {{ loaded_after('appointments._dlt_load_id', 'watermark.load_id') }}
+        where {{ loaded_after('appointments._dlt_load_id', '(select watermark.load_id from watermark)') }}
     ),
 
     {%- if revenue_from_touched %}
@@ -142,8 +141,7 @@ visits as (
         union
         select appointments.appointment_id
         from appointments
-        cross join changed_dimensions
-        where changed_dimensions.any_changed
+        where (select changed_dimensions.any_changed from changed_dimensions)
     ),
 {%- endif %}
 
@@ -218,7 +216,15 @@ candidates as (
     from localised
     left join rooms on localised.room_id = rooms.room_id
     left join services on localised.service_id = services.service_id
-    left join visits on localised.appointment_id = visits.appointment_id
+    {%- if is_incremental() %}
+        left join (
+            select * from visits
+            where visits.appointment_id in (select dirty.appointment_id from dirty)
+        ) as visits
+            on localised.appointment_id = visits.appointment_id
+    {%- else %}
+        left join visits on localised.appointment_id = visits.appointment_id
+    {%- endif %}
     left join revenue on localised.appointment_id = revenue.appointment_id
 ),
 

@@ -49,21 +49,22 @@ services as (
         {{ built_watermark() }}
     ),
 
-    appointments as (
-        select * from {{ ref('stg_pms__appointments') }}
+    -- each input is narrowed on its own (a semi-join on a load id or a key, the watermark as a
+    -- scalar): joining whole inputs first cost more than everything a nightly delta changes
+    new_appointments as (
+        select appointments.appointment_id
+        from {{ ref('stg_pms__appointments') }} as appointments
+        where {{ loaded_after('appointments._dlt_load_id', '(select watermark.load_id from watermark)') }}
     ),
 
     changed_invoices as (
         select raw_invoices.invoice_id
         from {{ ref('stg_pos__invoices') }} as raw_invoices
-        cross join watermark
-        where {{ loaded_after('raw_invoices._dlt_load_id', 'watermark.load_id') }}
+        where {{ loaded_after('raw_invoices._dlt_load_id', '(select watermark.load_id from watermark)') }}
         union all
-        select invoices.invoice_id
-        from invoices
-        inner join appointments on invoices.appointment_id = appointments.appointment_id
-        cross join watermark
-        where {{ loaded_after('appointments._dlt_load_id', 'watermark.load_id') }}
+        select attributed.invoice_id
+        from {{ ref('int_invoice_attribution') }} as attributed
+        where attributed.appointment_id in (select new_appointments.appointment_id from new_appointments)
     ),
 
     changed_dimensions as (
@@ -71,19 +72,14 @@ services as (
     ),
 
     dirty as (
-        select invoice_lines.invoice_line_id
-        from invoice_lines
-        cross join watermark
-        where {{ loaded_after('invoice_lines._dlt_load_id', 'watermark.load_id') }}
-        union
-        select invoice_lines.invoice_line_id
-        from invoice_lines
-        inner join changed_invoices on invoice_lines.invoice_id = changed_invoices.invoice_id
-        union
-        select invoice_lines.invoice_line_id
-        from invoice_lines
-        cross join changed_dimensions
-        where changed_dimensions.any_changed
+        select
+            lines.invoice_line_id,
+            lines.invoice_id
+        from {{ ref('stg_pos__invoice_lines') }} as lines
+        where
+            {{ loaded_after('lines._dlt_load_id', '(select watermark.load_id from watermark)') }}
+            or lines.invoice_id in (select changed_invoices.invoice_id from changed_invoices)
+            or (select changed_dimensions.any_changed from changed_dimensions)
     ),
 {%- endif %}
 
@@ -100,7 +96,15 @@ localised as (
         invoices.updated_at as invoice_updated_at,
         {{ local_date('invoices.issued_at', 'locations.timezone') }} as issued_date
     from invoice_lines
-    left join invoices on invoice_lines.invoice_id = invoices.invoice_id
+    {%- if is_incremental() %}
+        left join (
+            select * from invoices
+            where invoices.invoice_id in (select dirty.invoice_id from dirty)
+        ) as invoices
+            on invoice_lines.invoice_id = invoices.invoice_id
+    {%- else %}
+        left join invoices on invoice_lines.invoice_id = invoices.invoice_id
+    {%- endif %}
     left join locations on invoices.location_id = locations.location_id
     {%- if is_incremental() %}
         where invoice_lines.invoice_line_id in (select dirty.invoice_line_id from dirty)
