@@ -101,10 +101,14 @@ visits as (
 
         -- an invoice re-linked elsewhere leaves its old appointment with revenue it no longer
         -- has: without the touched record, every built appointment's revenue is compared
+        all_revenue as (
+            {{ appointment_revenue() }}
+        ),
+
         revenue_moved as (
             select built.appointment_id
             from {{ this }} as built
-            left join ({{ appointment_revenue() }}) as revenue
+            left join all_revenue as revenue
                 on built.appointment_id = revenue.appointment_id
             where
                 built.net_revenue is distinct from coalesce(revenue.net_revenue, 0)
@@ -148,6 +152,14 @@ visits as (
 -- paid revenue of the appointments computed in this run (all of them in a full build)
 revenue as (
     {{ appointment_revenue('dirty' if is_incremental() else none) }}
+),
+
+-- visits of the appointments computed in this run
+scoped_visits as (
+    select visits.* from visits
+    {%- if is_incremental() %}
+        where visits.appointment_id in (select dirty.appointment_id from dirty)
+    {%- endif %}
 ),
 
 localised as (
@@ -216,15 +228,7 @@ candidates as (
     from localised
     left join rooms on localised.room_id = rooms.room_id
     left join services on localised.service_id = services.service_id
-    {%- if is_incremental() %}
-        left join (
-            select * from visits
-            where visits.appointment_id in (select dirty.appointment_id from dirty)
-        ) as visits
-            on localised.appointment_id = visits.appointment_id
-    {%- else %}
-        left join visits on localised.appointment_id = visits.appointment_id
-    {%- endif %}
+    left join scoped_visits as visits on localised.appointment_id = visits.appointment_id
     left join revenue on localised.appointment_id = revenue.appointment_id
 ),
 

@@ -73,15 +73,23 @@ services as (
 
     dirty as (
         select
-            lines.invoice_line_id,
-            lines.invoice_id
-        from {{ ref('stg_pos__invoice_lines') }} as lines
+            line_rows.invoice_line_id,
+            line_rows.invoice_id
+        from {{ ref('stg_pos__invoice_lines') }} as line_rows
         where
-            {{ loaded_after('lines._dlt_load_id', '(select watermark.load_id from watermark)') }}
-            or lines.invoice_id in (select changed_invoices.invoice_id from changed_invoices)
+            {{ loaded_after('line_rows._dlt_load_id', '(select watermark.load_id from watermark)') }}
+            or line_rows.invoice_id in (select changed_invoices.invoice_id from changed_invoices)
             or (select changed_dimensions.any_changed from changed_dimensions)
     ),
 {%- endif %}
+
+-- invoices of the lines computed in this run
+scoped_invoices as (
+    select invoices.* from invoices
+    {%- if is_incremental() %}
+        where invoices.invoice_id in (select dirty.invoice_id from dirty)
+    {%- endif %}
+),
 
 localised as (
     select
@@ -96,15 +104,7 @@ localised as (
         invoices.updated_at as invoice_updated_at,
         {{ local_date('invoices.issued_at', 'locations.timezone') }} as issued_date
     from invoice_lines
-    {%- if is_incremental() %}
-        left join (
-            select * from invoices
-            where invoices.invoice_id in (select dirty.invoice_id from dirty)
-        ) as invoices
-            on invoice_lines.invoice_id = invoices.invoice_id
-    {%- else %}
-        left join invoices on invoice_lines.invoice_id = invoices.invoice_id
-    {%- endif %}
+    left join scoped_invoices as invoices on invoice_lines.invoice_id = invoices.invoice_id
     left join locations on invoices.location_id = locations.location_id
     {%- if is_incremental() %}
         where invoice_lines.invoice_line_id in (select dirty.invoice_line_id from dirty)
