@@ -23,8 +23,8 @@ from {{ candidates }}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
             | reject('equalto', key) | list %}
     {%- endif %}
-    {#- only the built rows of the candidates' keys: a nightly's few thousand candidates would
-        otherwise probe a hash table of every built row, all columns read #}
+    {#- only the built rows of the candidates' keys (a semi-join first): the comparison join then
+        builds its hash table from a nightly's few thousand rows, not every built row #}
     left join (
         select * from {{ this }}
         where {{ key }} in (select {{ candidates }}.{{ key }} from {{ candidates }})
