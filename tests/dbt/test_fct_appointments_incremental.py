@@ -86,6 +86,9 @@ def test_nightly_deltas_equal_full_refresh_through_the_narrow_path(
         assert "fct_invoice_lines__touched" in sql
         # ... and no comparison of every built appointment's revenue
         assert "revenue_moved" not in sql
+        # fct_invoice_lines computed only the lines of newer loads and of their invoices
+        assert "scoped_invoices" in _compiled_sql(work, "fct_invoice_lines")
+        assert "line_rows._dlt_load_id" in _compiled_sql(work, "fct_invoice_lines")
         # the delta changed appointments without touching their own rows
         assert _differences(before, warehouse, "fct_appointments") > 0
 
