@@ -23,7 +23,12 @@ from {{ candidates }}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
             | reject('equalto', key) | list %}
     {%- endif %}
-    left join {{ this }} as built
+    {#- only the built rows of the candidates' keys (a semi-join first): the comparison join then
+        builds its hash table from a nightly's few thousand rows, not every built row #}
+    left join (
+        select * from {{ this }}
+        where {{ key }} in (select {{ candidates }}.{{ key }} from {{ candidates }})
+    ) as built
         on {{ candidates }}.{{ key }} = built.{{ key }}
     where
         built.{{ key }} is null

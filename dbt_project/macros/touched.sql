@@ -30,6 +30,16 @@
         {%- set unique_key = arg_dict['unique_key'] -%}
         {%- set keys = [unique_key] if unique_key is string else unique_key -%}
         {%- set state = touched_relation(target_relation.identifier) -%}
+        {#- A record written with other columns (the fact's `touched_columns` changed) is
+            replaced: the record holds one build's partitions only, so nothing is lost. -#}
+        {%- set recorded = scalar_query(
+            "select coalesce(string_agg(column_name, ',' order by ordinal_position), '')
+            from information_schema.columns where table_catalog = '" ~ state.database
+            ~ "' and table_schema = '" ~ state.schema ~ "' and table_name = '" ~ state.identifier ~ "'"
+        ) -%}
+        {%- if recorded and recorded != (columns + ['invocation_id', 'is_marker']) | join(',') %}
+        drop table {{ state }};
+        {%- endif %}
         create table if not exists {{ state }} as
         select {{ columns | join(', ') }}, cast(null as varchar) as invocation_id, true as is_marker
         from {{ target_relation }}

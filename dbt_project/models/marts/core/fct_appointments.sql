@@ -19,7 +19,17 @@
     appointment_id): a run writes the appointments whose row differs from the one built,
     whatever caused it (the appointment, its invoices, the patient's other visits, a room,
     service or location), so a late extract is never missed (macros/incremental.sql).
+
+    Which appointments a nightly run computes (docs/incremental-models.md): those of a newer
+    load, every appointment of their patients (old and new: visits renumber), and those whose
+    paid revenue can have changed. The last come from the invoice lines `fct_invoice_lines`
+    rewrote in this invocation, old and new side (its touched record names each line's
+    appointment), when that record is complete for this model (macros/touched.sql); otherwise
+    every built appointment's revenue is compared with a fresh sum. A location, room or service
+    of a newer load makes every appointment a candidate.
 -#}
+-- depends_on: {{ ref('fct_invoice_lines') }}
+{%- set revenue_from_touched = touched_partitions_are_complete('fct_invoice_lines', var_names=['late_cancel_hours']) %}
 with
 
 appointments as (
@@ -50,17 +60,6 @@ visits as (
     select * from {{ ref('int_patient_visits') }}
 ),
 
-revenue as (
-    select
-        invoices.appointment_id,
-        sum(invoice_lines.net_amount) as net_revenue,
-        sum(invoice_lines.cost_amount) as cogs
-    from invoices
-    inner join invoice_lines on invoices.invoice_id = invoice_lines.invoice_id
-    where invoices.status = 'paid' and invoices.appointment_id is not null
-    group by invoices.appointment_id
-),
-
 {%- if is_incremental() %}
 
     watermark as (
@@ -72,22 +71,50 @@ revenue as (
             appointments.appointment_id,
             appointments.patient_key
         from appointments
-        cross join watermark
-        where {{ loaded_after('appointments._dlt_load_id', 'watermark.load_id') }}
+        where {{ loaded_after('appointments._dlt_load_id', '(select watermark.load_id from watermark)') }}
     ),
 
-    changed_invoices as (
-        select invoices.appointment_id
-        from invoices
-        cross join watermark
-        where {{ loaded_after('invoices._dlt_load_id', 'watermark.load_id') }}
-        union all
-        select invoices.appointment_id
-        from invoice_lines
-        inner join invoices on invoice_lines.invoice_id = invoices.invoice_id
-        cross join watermark
-        where {{ loaded_after('invoice_lines._dlt_load_id', 'watermark.load_id') }}
-    ),
+    {%- if revenue_from_touched %}
+
+        -- the appointments of every invoice line fct_invoice_lines rewrote in this invocation,
+        -- before and after: a paid line added, re-priced, voided or moved to another invoice
+        -- or appointment rewrites that line, so no other appointment's revenue changed
+        changed_invoices as (
+            select distinct touched.appointment_id
+            from {{ touched_relation('fct_invoice_lines') }} as touched
+            where not touched.is_marker
+        ),
+    {%- else %}
+
+        changed_invoices as (
+            select invoices.appointment_id
+            from invoices
+            cross join watermark
+            where {{ loaded_after('invoices._dlt_load_id', 'watermark.load_id') }}
+            union all
+            select invoices.appointment_id
+            from invoice_lines
+            inner join invoices on invoice_lines.invoice_id = invoices.invoice_id
+            cross join watermark
+            where {{ loaded_after('invoice_lines._dlt_load_id', 'watermark.load_id') }}
+        ),
+
+        -- an invoice re-linked elsewhere leaves its old appointment with revenue it no longer
+        -- has: without the touched record, every built appointment's revenue is compared
+        all_revenue as (
+            {{ appointment_revenue() }}
+        ),
+
+        revenue_moved as (
+            select built.appointment_id
+            from {{ this }} as built
+            left join all_revenue as revenue
+                on built.appointment_id = revenue.appointment_id
+            where
+                built.net_revenue is distinct from coalesce(revenue.net_revenue, 0)
+                or built.cogs is distinct from coalesce(revenue.cogs, 0)
+        ),
+    {%- endif %}
 
     changed_dimensions as (
         {{ any_loaded_after_watermark(['locations', 'rooms', 'services']) }}
@@ -102,16 +129,6 @@ revenue as (
         inner join changed_appointments on built.appointment_id = changed_appointments.appointment_id
     ),
 
-    -- an invoice re-linked elsewhere leaves its old appointment with revenue it no longer has
-    revenue_moved as (
-        select built.appointment_id
-        from {{ this }} as built
-        left join revenue on built.appointment_id = revenue.appointment_id
-        where
-            built.net_revenue is distinct from coalesce(revenue.net_revenue, 0)
-            or built.cogs is distinct from coalesce(revenue.cogs, 0)
-    ),
-
     dirty as (
         select appointment_id from changed_appointments
         union
@@ -121,15 +138,29 @@ revenue as (
         union
         select appointment_id from changed_invoices
         where appointment_id is not null
-        union
-        select appointment_id from revenue_moved
+        {%- if not revenue_from_touched %}
+            union
+            select appointment_id from revenue_moved
+        {%- endif %}
         union
         select appointments.appointment_id
         from appointments
-        cross join changed_dimensions
-        where changed_dimensions.any_changed
+        where (select changed_dimensions.any_changed from changed_dimensions)
     ),
 {%- endif %}
+
+-- paid revenue of the appointments computed in this run (all of them in a full build)
+revenue as (
+    {{ appointment_revenue('dirty' if is_incremental() else none) }}
+),
+
+-- visits of the appointments computed in this run
+scoped_visits as (
+    select visits.* from visits
+    {%- if is_incremental() %}
+        where visits.appointment_id in (select dirty.appointment_id from dirty)
+    {%- endif %}
+),
 
 localised as (
     select
@@ -197,7 +228,7 @@ candidates as (
     from localised
     left join rooms on localised.room_id = rooms.room_id
     left join services on localised.service_id = services.service_id
-    left join visits on localised.appointment_id = visits.appointment_id
+    left join scoped_visits as visits on localised.appointment_id = visits.appointment_id
     left join revenue on localised.appointment_id = revenue.appointment_id
 ),
 

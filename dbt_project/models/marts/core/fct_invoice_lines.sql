@@ -4,7 +4,7 @@
         unique_key='invoice_line_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        meta={'touched_columns': ['location_id', 'issued_date']},
+        meta={'touched_columns': ['location_id', 'issued_date', 'appointment_id']},
         post_hook="{{ record_load_watermark(
             ['stg_pos__invoice_lines', 'stg_pos__invoices', 'stg_pms__appointments',
              'stg_pms__locations', 'stg_pms__services'],
@@ -21,8 +21,9 @@
     can have changed are computed and compared: lines of loads newer than the model's watermark
     (macros/loads.sql), every line of an invoice or appointment (attribution) of such a load;
     a changed location or service makes every line a candidate. Each incremental build records
-    the location-days it rewrote, old and new (`touched_columns`, macros/touched.sql), so
-    int_invoice_kpi_events re-sums only those days.
+    the location-days and appointments it rewrote, old and new (`touched_columns`,
+    macros/touched.sql), so int_invoice_kpi_events re-sums only those days and fct_appointments
+    only those appointments' revenue.
 -#}
 with
 
@@ -48,21 +49,22 @@ services as (
         {{ built_watermark() }}
     ),
 
-    appointments as (
-        select * from {{ ref('stg_pms__appointments') }}
+    -- each input is narrowed on its own (a semi-join on a load id or a key, the watermark as a
+    -- scalar): joining whole inputs first cost more than everything a nightly delta changes
+    new_appointments as (
+        select appointments.appointment_id
+        from {{ ref('stg_pms__appointments') }} as appointments
+        where {{ loaded_after('appointments._dlt_load_id', '(select watermark.load_id from watermark)') }}
     ),
 
     changed_invoices as (
         select raw_invoices.invoice_id
         from {{ ref('stg_pos__invoices') }} as raw_invoices
-        cross join watermark
-        where {{ loaded_after('raw_invoices._dlt_load_id', 'watermark.load_id') }}
+        where {{ loaded_after('raw_invoices._dlt_load_id', '(select watermark.load_id from watermark)') }}
         union all
-        select invoices.invoice_id
-        from invoices
-        inner join appointments on invoices.appointment_id = appointments.appointment_id
-        cross join watermark
-        where {{ loaded_after('appointments._dlt_load_id', 'watermark.load_id') }}
+        select attributed.invoice_id
+        from {{ ref('int_invoice_attribution') }} as attributed
+        where attributed.appointment_id in (select new_appointments.appointment_id from new_appointments)
     ),
 
     changed_dimensions as (
@@ -70,21 +72,24 @@ services as (
     ),
 
     dirty as (
-        select invoice_lines.invoice_line_id
-        from invoice_lines
-        cross join watermark
-        where {{ loaded_after('invoice_lines._dlt_load_id', 'watermark.load_id') }}
-        union
-        select invoice_lines.invoice_line_id
-        from invoice_lines
-        inner join changed_invoices on invoice_lines.invoice_id = changed_invoices.invoice_id
-        union
-        select invoice_lines.invoice_line_id
-        from invoice_lines
-        cross join changed_dimensions
-        where changed_dimensions.any_changed
+        select
+            line_rows.invoice_line_id,
+            line_rows.invoice_id
+        from {{ ref('stg_pos__invoice_lines') }} as line_rows
+        where
+            {{ loaded_after('line_rows._dlt_load_id', '(select watermark.load_id from watermark)') }}
+            or line_rows.invoice_id in (select changed_invoices.invoice_id from changed_invoices)
+            or (select changed_dimensions.any_changed from changed_dimensions)
     ),
 {%- endif %}
+
+-- invoices of the lines computed in this run
+scoped_invoices as (
+    select invoices.* from invoices
+    {%- if is_incremental() %}
+        where invoices.invoice_id in (select dirty.invoice_id from dirty)
+    {%- endif %}
+),
 
 localised as (
     select
@@ -99,7 +104,7 @@ localised as (
         invoices.updated_at as invoice_updated_at,
         {{ local_date('invoices.issued_at', 'locations.timezone') }} as issued_date
     from invoice_lines
-    left join invoices on invoice_lines.invoice_id = invoices.invoice_id
+    left join scoped_invoices as invoices on invoice_lines.invoice_id = invoices.invoice_id
     left join locations on invoices.location_id = locations.location_id
     {%- if is_incremental() %}
         where invoice_lines.invoice_line_id in (select dirty.invoice_line_id from dirty)
