@@ -135,18 +135,7 @@ def _carried_result(spec: SuiteSpec) -> SuiteResult:
 
     Every expectation passed then and nothing has been written to the table since, so it
     still passes; it read no rows (`element_count` 0), and `since_load_id` names that load."""
-    expectations = [
-        ExpectationResult(
-            key=e.key,
-            kind=e.kind,
-            column=e.column,
-            severity=e.severity,
-            description=e.description,
-            success=True,
-            observed={"element_count": 0},
-        )
-        for e in spec.expectations
-    ]
+    expectations = [_result(e, True, {"element_count": 0}, None) for e in spec.expectations]
     return SuiteResult(spec.name, spec.relation, True, None, expectations)
 
 

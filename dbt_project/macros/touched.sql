@@ -77,10 +77,29 @@
     ) -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set builds = test_scope_relation('model_builds') -%}
     {%- set touched = touched_relation(upstream) -%}
     {%- set null_checks = [] -%}
     {%- for column in null_free %}{% do null_checks.append(column ~ ' is null') %}{% endfor -%}
+    {{ return(built_right_after_own_build(upstream, var_names,
+        "exists (
+            select 1 from " ~ touched ~ "
+            where invocation_id = '" ~ invocation_id ~ "' and is_marker
+        )
+        and not exists (
+            select 1 from " ~ touched ~ "
+            where not is_marker and (" ~ (null_checks | join(' or ') or 'false') ~ ")
+        )"
+    )) }}
+{%- endmacro %}
+
+{#-
+    True when `upstream` was built incrementally in this invocation, right after the build the
+    current model was last built after, and the current model's definition fingerprint is
+    unchanged since (rules 1-3 of the header), and `condition` (SQL) holds. Evaluated at render
+    time, from dbt_state.model_builds.
+-#}
+{% macro built_right_after_own_build(upstream, var_names=[], condition='true') -%}
+    {%- set builds = test_scope_relation('model_builds') -%}
     {%- set count = scalar_query(
         "select count(*) from " ~ builds ~ " as upstream_build
         inner join " ~ builds ~ " as own_build
@@ -93,14 +112,7 @@
             and upstream_build.incremental
             and upstream_build.previous_invocation_id = own_build.invocation_id
             and own_build.definition = " ~ definition_fingerprint(var_names) ~ "
-            and exists (
-                select 1 from " ~ touched ~ "
-                where invocation_id = '" ~ invocation_id ~ "' and is_marker
-            )
-            and not exists (
-                select 1 from " ~ touched ~ "
-                where not is_marker and (" ~ (null_checks | join(' or ') or 'false') ~ ")
-            )"
+            and " ~ condition
     ) -%}
     {{ return((count or 0) > 0) }}
 {%- endmacro %}

@@ -42,21 +42,7 @@
 -#}
 {% macro written_keys_are_complete(upstream, var_names=[]) -%}
     {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
-    {%- set builds = test_scope_relation('model_builds') -%}
-    {%- set count = scalar_query(
-        "select count(*) from " ~ builds ~ " as upstream_build
-        inner join " ~ builds ~ " as own_build
-            on own_build.model_name = '" ~ this.identifier ~ "'
-            and own_build.build_seq = (
-                select max(build_seq) from " ~ builds ~ " where model_name = '" ~ this.identifier ~ "'
-            )
-        where upstream_build.model_name = '" ~ upstream ~ "'
-            and upstream_build.invocation_id = '" ~ invocation_id ~ "'
-            and upstream_build.incremental
-            and upstream_build.previous_invocation_id = own_build.invocation_id
-            and own_build.definition = " ~ definition_fingerprint(var_names)
-    ) -%}
-    {{ return((count or 0) > 0) }}
+    {{ return(built_right_after_own_build(upstream, var_names)) }}
 {%- endmacro %}
 
 {#- The keys `upstream`'s build in this invocation wrote, as a one-column query `written_key`

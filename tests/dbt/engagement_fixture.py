@@ -9,6 +9,7 @@ spend at all (a partial clinic). Every number the tests assert is worked out in 
 from __future__ import annotations
 
 import itertools
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -314,3 +315,22 @@ def write_raw(path: Path) -> Path:
     finally:
         con.close()
     return path
+
+
+def table_rows(db: Path, sql: str) -> list[tuple]:
+    """The rows of `sql` on warehouse `db`, opened read-only (tests compare two warehouses)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def twin_copies(built: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Two copies of the built warehouse in their own folders: one to build incrementally,
+    one to build with --full-refresh, so a test compares the two row for row."""
+    copies = (tmp_path / "inc" / "warehouse.duckdb", tmp_path / "full" / "warehouse.duckdb")
+    for db in copies:
+        db.parent.mkdir()
+        shutil.copy(built, db)
+    return copies

@@ -18,7 +18,6 @@ contacts' fingerprints as built come from the facts' state table (macros/increme
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,14 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_runner import dbt
-from engagement_fixture import call_row, insert_rows, lead_row, message_row
+from engagement_fixture import (
+    call_row,
+    insert_rows,
+    lead_row,
+    message_row,
+    table_rows,
+    twin_copies,
+)
 
 # Its own group: the engagement dbt builds need not queue behind the nightly runs.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e_engagement")]
@@ -93,22 +99,11 @@ def _apply_delta(db: Path) -> None:
         con.close()
 
 
-def _table(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_incremental_facts_equal_full_refresh_after_late_updates(
     engagement_built: Path, tmp_path: Path
 ):
-    incremental = tmp_path / "inc" / "warehouse.duckdb"
-    full = tmp_path / "full" / "warehouse.duckdb"
+    incremental, full = twin_copies(engagement_built, tmp_path)
     for db in (incremental, full):
-        db.parent.mkdir()
-        shutil.copy(engagement_built, db)
         _apply_delta(db)
     build = ["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"]
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -123,21 +118,21 @@ def test_incremental_facts_equal_full_refresh_after_late_updates(
         "select * from marts.fct_calls order by call_id",
         "select * from marts.fct_messages order by message_id",
     ):
-        assert _table(incremental, sql) == _table(full, sql), sql
+        assert table_rows(incremental, sql) == table_rows(full, sql), sql
 
     # Each change really reached the incremental table.
     calls = {
         r[0]: r[1:]
-        for r in _table(
+        for r in table_rows(
             incremental,
             "select call_id, answered_by, lead_key, hour(started_at_local) from marts.fct_calls",
         )
     }
-    ld4 = _table(incremental, "select lead_key from marts.fct_leads where channel = 'phone'")
+    ld4 = table_rows(incremental, "select lead_key from marts.fct_leads where channel = 'phone'")
     assert calls["c1"][0] == "ai_receptionist"
     assert calls["c2"][1] == ld4[0][0]
     assert calls["c9"][2] == 11  # 18:00Z = 11:00 in Denver (was 10:00 in Los Angeles)
-    assert _table(incremental, "select count(*) from marts.fct_messages") == [(3,)]
+    assert table_rows(incremental, "select count(*) from marts.fct_messages") == [(3,)]
     # the moved contacts came from the built contacts' state table, not a scan of the facts
     for model in ("fct_calls", "fct_messages"):
         compiled = next((incremental.parent / "target" / "compiled").rglob(f"{model}.sql"))
@@ -145,4 +140,4 @@ def test_incremental_facts_equal_full_refresh_after_late_updates(
     # the run went through the watermark path and recorded the newest call load it read
     watermark = "select load_id from dbt_state.load_watermarks where model_name = 'fct_calls'"
     newest = "select max(_dlt_load_id) from raw_phone.calls"
-    assert _table(incremental, watermark) == _table(incremental, newest) != [(None,)]
+    assert table_rows(incremental, watermark) == table_rows(incremental, newest) != [(None,)]

@@ -11,14 +11,13 @@ Both copies then run the same selection, one incrementally, one with --full-refr
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 from dbt_runner import dbt
-from engagement_fixture import call_row, insert_rows, lead_row
-from test_engagement_incremental import LATE, _table, _utc
+from engagement_fixture import call_row, insert_rows, lead_row, table_rows, twin_copies
+from test_engagement_incremental import LATE, _utc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e_engagement")]
 
@@ -60,7 +59,7 @@ LEAD_BY_CREATED_DAY = {2: "ld1", 3: "ld2", 4: "ld3"}
 
 def _touches_by_lead(db: Path) -> dict[str, set[str]]:
     """Touch ids per fixture lead."""
-    rows = _table(
+    rows = table_rows(
         db,
         "select day(leads.created_at at time zone 'UTC'), touches.touch_id"
         " from intermediate.int_lead_touches as touches"
@@ -75,11 +74,7 @@ def _touches_by_lead(db: Path) -> dict[str, set[str]]:
 def test_lead_touches_incremental_equals_full_refresh_when_touches_move(
     engagement_built: Path, tmp_path: Path
 ) -> None:
-    incremental = tmp_path / "inc" / "warehouse.duckdb"
-    full = tmp_path / "full" / "warehouse.duckdb"
-    for db in (incremental, full):
-        db.parent.mkdir()
-        shutil.copy(engagement_built, db)
+    incremental, full = twin_copies(engagement_built, tmp_path)
     before = _touches_by_lead(incremental)
     assert before["ld1"] == {"c1", "c3"} and before["ld2"] == {"m1", "m2"}
     build = ["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"]
@@ -94,6 +89,6 @@ def test_lead_touches_incremental_equals_full_refresh_when_touches_move(
     assert "ld2" not in after  # no touch left, and no leftover marker row
     assert after["ld1"] == {"c1"}
     assert "c3" in after["ld3"]
-    assert _table(incremental, TOUCHES) == _table(full, TOUCHES)
+    assert table_rows(incremental, TOUCHES) == table_rows(full, TOUCHES)
     leads = "select * from marts.fct_leads order by all"
-    assert _table(incremental, leads) == _table(full, leads)
+    assert table_rows(incremental, leads) == table_rows(full, leads)

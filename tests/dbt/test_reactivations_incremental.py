@@ -15,14 +15,20 @@ Both copies then run the same selection, one incrementally, one with --full-refr
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from dbt_runner import dbt
-from engagement_fixture import SELECTION, _appointment, insert_rows, message_row
+from engagement_fixture import (
+    SELECTION,
+    _appointment,
+    insert_rows,
+    message_row,
+    table_rows,
+    twin_copies,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e_engagement")]
 
@@ -74,16 +80,8 @@ def _night(db: Path, night: int) -> None:
         con.close()
 
 
-def _table(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _patients(db: Path) -> int:
-    return _table(
+    return table_rows(
         db, "select count(distinct patient_key) from intermediate.int_engagement_reactivations"
     )[0][0]
 
@@ -91,17 +89,13 @@ def _patients(db: Path) -> int:
 def test_reactivations_incremental_equal_full_refresh_when_a_message_moves(
     engagement_built: Path, tmp_path: Path
 ) -> None:
-    incremental = tmp_path / "inc" / "warehouse.duckdb"
-    full = tmp_path / "full" / "warehouse.duckdb"
-    for db in (incremental, full):
-        db.parent.mkdir()
-        shutil.copy(engagement_built, db)
+    incremental, full = twin_copies(engagement_built, tmp_path)
     build = ["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"]
     compiled = incremental.parent / "target" / "compiled"
 
     _night(incremental, 1)
     dbt(build, incremental, incremental.parent)
-    assert _table(incremental, REACTIVATIONS) == [("r1", True, True), ("r2", False, False)]
+    assert table_rows(incremental, REACTIVATIONS) == [("r1", True, True), ("r2", False, False)]
     assert _patients(incremental) == 2
 
     _night(incremental, 2)
@@ -109,11 +103,11 @@ def test_reactivations_incremental_equal_full_refresh_when_a_message_moves(
     # the narrow path: only the patients whose visits or messages the night rewrote
     text = next(compiled.rglob("int_engagement_reactivations.sql")).read_text()
     assert "dirty_patients" in text and "int_patient_visits__touched" in text
-    assert _table(incremental, REACTIVATIONS) == [("r1", True, False), ("r2", True, False)]
+    assert table_rows(incremental, REACTIVATIONS) == [("r1", True, False), ("r2", True, False)]
     assert _patients(incremental) == 1  # p2's row went, and no marker row is left
 
     for night in (1, 2):
         _night(full, night)
     dbt([*build, "--full-refresh"], full, full.parent)
     for sql in COMPARED:
-        assert _table(incremental, sql) == _table(full, sql), sql
+        assert table_rows(incremental, sql) == table_rows(full, sql), sql
