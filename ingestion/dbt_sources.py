@@ -33,9 +33,9 @@ def _column_yaml(table: Table, name: str) -> dict[str, Any]:
     if name in table.primary_key:
         # dbt tests what dbt joins on: the key, not null and (single-column) unique. Every
         # other contract rule (required columns, enums, ranges, types) is checked on the raw
-        # tables once, by the GX raw suites derived from the same contract; a `not_null` here
-        # for each required column repeated them as a second set of asset checks, 92 dbt
-        # tests every night.
+        # tables once, by the GX raw suites derived from the same contract (asset checks); a
+        # dbt `not_null` for each required column repeated them inside every nightly
+        # `dbt build`: 92 more tests.
         entry["data_tests"] = (
             ["not_null", "unique"] if table.primary_key == (name,) else ["not_null"]
         )

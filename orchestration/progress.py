@@ -68,13 +68,40 @@ class StepPrinter:
             self.out = None
 
 
+class FirstStepHook:
+    """An instance event listener that calls `action` once, when the run's first step starts.
+
+    For work that should overlap the run's steps but not Dagster's own start-up (creating the
+    run and its ~500 planned events is Python holding the GIL): `medspa run` starts GX's import
+    on a background thread here, while the load runs mostly inside DuckDB.
+    """
+
+    def __init__(self, action: Callable[[], Any]) -> None:
+        self.action: Callable[[], Any] | None = action
+
+    def __call__(self, entry: Any) -> None:
+        event = entry.dagster_event
+        if self.action is None or event is None:
+            return
+        if event.event_type == DagsterEventType.STEP_START:
+            action, self.action = self.action, None
+            action()
+
+
 def execute_with_progress(
-    job: dg.JobDefinition, instance: dg.DagsterInstance, out: TextIO | None, **kwargs: Any
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    out: TextIO | None,
+    on_first_step: Callable[[], Any] | None = None,
+    **kwargs: Any,
 ) -> dg.ExecuteInProcessResult:
-    """`job.execute_in_process(**kwargs)` printing each step's start and end on `out` (if any)."""
+    """`job.execute_in_process(**kwargs)` printing each step's start and end on `out` (if any),
+    and calling `on_first_step` (if any) when the first step starts."""
     run_id = kwargs.pop("run_id", None) or str(uuid.uuid4())  # Dagster's own run id form
     if out is not None:
         instance.add_event_listener(run_id, StepPrinter(out))
+    if on_first_step is not None:
+        instance.add_event_listener(run_id, FirstStepHook(on_first_step))
     return job.execute_in_process(instance=instance, run_id=run_id, **kwargs)
 
 

@@ -179,12 +179,12 @@ def execute(
             level = "INFO" if verbose else "CRITICAL"
             run_config["loggers"] = {"console": {"config": {"log_level": level}}}
             with _quiet(settings.data_dir / "logs" / "last_run.log", not verbose) as terminal:
-                # the raw suites' GX import overlaps the load instead of opening their step
-                import_gx_in_background()
                 result = execute_with_progress(
                     defs.resolve_job_def("nightly"),
                     instance,
                     terminal if progress else None,
+                    # the raw suites' GX import overlaps the load instead of opening their step
+                    on_first_step=import_gx_in_background,
                     run_config=run_config,
                     raise_on_error=False,
                     partition_key=chosen.name,

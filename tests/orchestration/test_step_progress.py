@@ -84,3 +84,26 @@ def test_a_closed_terminal_stops_the_lines_not_the_run() -> None:
     job = dg.Definitions(assets=[first, second]).resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.ephemeral() as instance:
         assert execute_with_progress(job, instance, ClosedPipe(), raise_on_error=False).success
+
+
+def test_the_first_step_hook_runs_once_when_the_first_step_starts() -> None:
+    seen: list[str] = []
+
+    @dg.asset
+    def watched() -> int:
+        seen.append("step body")
+        return 1
+
+    @dg.asset(deps=[watched])
+    def after() -> int:
+        seen.append("second step body")
+        return 2
+
+    job = dg.Definitions(assets=[watched, after]).resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = execute_with_progress(
+            job, instance, None, on_first_step=lambda: seen.append("hook")
+        )
+    assert result.success
+    # called once, after the run was created and before the first step's own code ran
+    assert seen == ["hook", "step body", "second step body"]
