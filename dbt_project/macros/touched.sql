@@ -121,11 +121,13 @@
     Pre-hook of an aggregate of `upstream`: in an incremental run, delete the partitions it is
     about to rebuild (`own_columns` of the aggregate = `columns` of the touched record), or
     every row when it must rebuild whole. Deleting first (not through the strategy's delete of
-    the batch's keys) also empties a partition that has no row left.
+    the batch's keys) also empties a partition that has no row left (a location-day without a
+    paid line; a patient whose only completed visit moved to another patient). `var_names`:
+    the vars in the model's definition fingerprint, as for `touched_partitions_are_complete`.
 -#}
-{% macro clear_touched_partitions(upstream, columns, own_columns) -%}
+{% macro clear_touched_partitions(upstream, columns, own_columns, var_names=[]) -%}
     {%- if is_incremental() -%}
-        {%- if touched_partitions_are_complete(upstream, columns) %}
+        {%- if touched_partitions_are_complete(upstream, columns, var_names) %}
     delete from {{ this }}
     using {{ touched_relation(upstream) }} as touched
     where

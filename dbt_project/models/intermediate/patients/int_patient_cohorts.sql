@@ -5,8 +5,8 @@
         unique_key='patient_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ clear_touched_entities(
-            'int_patient_visits', 'patient_key', 'patient_key', " ~ cohort_vars ~ "
+        pre_hook="{{ clear_touched_partitions(
+            'int_patient_visits', ['patient_key'], ['patient_key'], " ~ cohort_vars ~ "
         ) }}",
         post_hook="{{ record_load_watermark(['stg_pms__patients'], " ~ cohort_vars ~ ") }}",
     )
