@@ -115,7 +115,7 @@ def entry(i, kind):
         data = StepMaterializationData(AssetMaterialization(
             asset_key=f"model_{i % 300}", metadata={"rows": i, "step_seconds": 1.5}))
         event = DagsterEvent(DagsterEventType.ASSET_MATERIALIZATION.value, "nightly",
-                             event_specific_data=data, step_key="dbt_core")
+                             event_specific_data=data, step_key="dbt_build")
     else:
         event = DagsterEvent(DagsterEventType.ENGINE_EVENT.value, "nightly",
                              message="step log", event_specific_data=EngineEventData())

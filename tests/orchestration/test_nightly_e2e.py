@@ -8,8 +8,10 @@ two full runs; the failure scenarios stop early by design.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 from orch_e2e import break_primary_keys, copy_landing, phi_column_names, query, run
 
@@ -167,6 +169,49 @@ def test_published_run_is_in_the_warehouse_and_serving_logs(happy_run):
         (run_id, "published", None)
     ]
     assert query(happy_run.serving, sql.format("ops.run_log")) == [(run_id, "published", None)]
+
+
+# -- a failed dbt test stops what is built on its model, and the publish ---------------------
+
+
+ORPHAN_INVOICE = "INV-NOT-IN-ANY-EXTRACT"
+
+
+@pytest.fixture(scope="session")
+def dbt_test_failed_run(defs, demo_landing, tmp_path_factory):
+    """One invoice line names an invoice no extract holds: the loader accepts it (every value
+    is well formed), so the raw checks pass, and dbt's `relationships` test on
+    `stg_pos__invoice_lines` (severity error) fails inside the one `dbt build`."""
+    root = tmp_path_factory.mktemp("dbt_test_failed")
+    landing = copy_landing(demo_landing, root / "landing")
+    (lines,) = (landing / "pos" / "invoice_lines").glob("*.parquet")
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * replace (case when row_number() over () = 1 then "
+            f"'{ORPHAN_INVOICE}' else invoice_id end as invoice_id) "
+            f"from read_parquet('{lines}')) to '{lines}.new' (format parquet)"
+        )
+    Path(f"{lines}.new").replace(lines)
+    return run(root / "data", landing)
+
+
+def test_failed_dbt_test_skips_its_descendants_and_blocks_the_publish(dbt_test_failed_run):
+    outcome = dbt_test_failed_run
+    summary = outcome.summary
+    assert not summary.success
+    assert summary.published is None
+    assert not outcome.serving.exists()
+    text = summary.to_text()
+    assert "BLOCKED: stg_pos__invoice_lines relationships_stg_pos__invoice_lines_invoice_id" in text
+    assert ORPHAN_INVOICE not in text  # the offending value is never printed
+    built = {
+        name
+        for (name,) in query(outcome.warehouse, "select table_name from information_schema.tables")
+    }
+    # dbt built the model the test judges and what does not depend on it ...
+    assert {"stg_pos__invoice_lines", "fct_calls", "kpi_engagement"} <= built
+    # ... and skipped every model built on it, KPI marts included.
+    assert not {"fct_invoice_lines", "int_invoice_kpi_events", "kpi_financial"} & built
 
 
 # -- a required table missing: nothing loaded, nothing published --------------------------

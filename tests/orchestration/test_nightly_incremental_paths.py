@@ -14,7 +14,7 @@ from orch_e2e import copy_landing, run
 
 def _compiled(data_dir, run_id: str, model_file: str) -> str:
     """The SQL the run's dbt core step compiled for one model."""
-    (target,) = (data_dir / "dbt_target").glob(f"dbt_core-{run_id[:8]}")
+    (target,) = (data_dir / "dbt_target").glob(f"dbt_build-{run_id[:8]}")
     return next((target / "compiled").rglob(model_file)).read_text()
 
 

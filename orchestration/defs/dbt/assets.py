@@ -1,13 +1,18 @@
-"""dbt models as Dagster assets, split in two at the quality gate.
+"""dbt models as Dagster assets: one `dbt build` per run, tests as asset checks.
 
-`dbt_core` builds seeds, staging, intermediate and marts/core; `dbt_kpi_marts` builds
-marts/kpi and marts/ops. A check can only stop what runs after it, so the split is what lets a
-blocking check on the raw tables or the core facts (GX suites, quarantine share, dbt tests)
-keep the KPI marts -- and hence the published serving file -- from being built on bad data.
+One multi-asset, `dbt_build`, covers seeds, staging, intermediate, marts/core, marts/kpi and
+marts/ops, and runs them as ONE `dbt build` (models + tests, tests become asset checks) with the
+run's own target folder under the data directory and the arguments and environment
+`medspa.dbt_invocation` gives every caller of dbt.
 
-Both run `dbt build` (models + tests, tests become asset checks) with the run's own target
-folder under the data directory, and the arguments and environment `medspa.dbt_invocation`
-gives every caller of dbt.
+Why one invocation and not a step per layer: the quality gate is kept by two things that do not
+need a second dbt process. The blocking checks on the raw tables (GX suites, the quarantine
+share) run in their own steps before this one, so a failure there skips the whole dbt step. A
+dbt test at `error` severity stops its model's descendants inside `dbt build` itself (dbt skips
+them), so a KPI mart is never built on a core fact that failed its tests; the test is also a
+blocking asset check, which keeps `serving` from publishing anything in that run. A second dbt
+process cost its own start-up, import of dbt and partial parse (about 4 s a night at the large
+chain), and its models could not start before the last core test had finished.
 """
 
 import json
@@ -26,11 +31,6 @@ from orchestration.progress import StepTimer, with_step_metadata
 from orchestration.resources import MedspaSettings, dbt_step_call
 from orchestration.tenancy import TENANT_PARTITIONS
 
-#: Folders built after the gate, as dbt fqn selectors (dagster-dbt evaluates `path:` against
-#: the working directory, not the project, so a path selector would silently match nothing).
-GATED_FOLDERS = (("marts", "kpi"), ("marts", "ops"))
-GATED_SELECT = " ".join(f"fqn:medspa.{a}.{b}" for a, b in GATED_FOLDERS)
-
 
 def load_manifest() -> dict[str, Any]:
     """The prebuilt manifest (`make manifest`), built once here when it is missing."""
@@ -38,18 +38,6 @@ def load_manifest() -> dict[str, Any]:
 
 
 MANIFEST = load_manifest()
-
-
-def _is_gated(node: dict[str, Any]) -> bool:
-    return tuple(node.get("fqn", [])[1:3]) in GATED_FOLDERS
-
-
-def _has_nodes(gated: bool) -> bool:
-    """Whether a side of the split selects anything (an empty @dbt_assets is an error)."""
-    return any(
-        n["resource_type"] in ("model", "seed", "snapshot") and _is_gated(n) == gated
-        for n in MANIFEST["nodes"].values()
-    )
 
 
 def _build(
@@ -72,7 +60,7 @@ def _build(
     yield from with_step_metadata(invocation.stream(), timer)
 
 
-#: dbt artifacts (run_results.json, logs) kept per data directory: the newest few runs' steps.
+#: dbt artifacts (run_results.json, logs) kept per data directory: the newest six runs.
 KEEP_TARGETS = 6
 
 
@@ -106,24 +94,15 @@ def _prune(targets: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _make(name: str, gated: bool) -> dg.AssetsDefinition:
-    select_kwargs = {"select": GATED_SELECT} if gated else {"exclude": GATED_SELECT}
-
-    @dbt_assets(
-        manifest=MANIFEST,
-        dagster_dbt_translator=TRANSLATOR,
-        name=name,
-        partitions_def=TENANT_PARTITIONS,
-        **select_kwargs,
-    )
-    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings):
-        yield from _build(context, dbt, medspa)
-
-    return _assets
+@dbt_assets(
+    manifest=MANIFEST,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_build",
+    partitions_def=TENANT_PARTITIONS,
+)
+def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings):
+    """Every dbt model, seed and data test of the project (or the subset selected in the UI)."""
+    yield from _build(context, dbt, medspa)
 
 
-DBT_ASSETS: list[dg.AssetsDefinition] = [
-    _make(name, gated)
-    for name, gated in (("dbt_core", False), ("dbt_kpi_marts", True))
-    if _has_nodes(gated)
-]
+DBT_ASSETS: list[dg.AssetsDefinition] = [dbt_build]
