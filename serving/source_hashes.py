@@ -15,6 +15,7 @@ a publish runs; the patch and the audit that checks it are unchanged.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
@@ -39,6 +40,13 @@ class FileCopy:
     def _run(self) -> None:
         try:
             shutil.copyfile(self._source, self._target)
+            # Written to disk here, beside the hashing, rather than by the fsync of the
+            # build's first checkpoint, which would otherwise wait for the whole copy.
+            fd = os.open(self._target, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         except BaseException as exc:  # reported by wait(); the publish then starts afresh
             self._error = exc
 
