@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -490,10 +491,17 @@ def publish(
         synced = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
         expected = {name: result.fingerprint for name, result in synced.items()}
         audit = functools.partial(audit_serving, warehouse=warehouse_path)
-        audit(tmp, expected, hashes_out=hashes_tmp)
+        # The scorecard file is copied from the built file and audited on a thread while the
+        # built file is audited (both only read it); neither is published unless both pass.
+        with ThreadPoolExecutor(1, thread_name_prefix="scorecard") as pool:
+            scorecard = pool.submit(prepare_scorecard, tmp, serving_path, run_id, expected, audit)
+            try:
+                audit(tmp, expected, hashes_out=hashes_tmp)
+            finally:
+                scorecard_tmp = _settled(scorecard)
+            scorecard_tmp = scorecard.result()
         builds = {name: result.build for name, result in synced.items() if result.build}
         row_hashes.stamp(hashes_tmp, tmp, builds)  # the rename below keeps size, mtime, inode
-        scorecard_tmp = prepare_scorecard(tmp, serving_path, run_id, expected, audit)
         os.replace(tmp, serving_path)
         os.replace(hashes_tmp, hashes)  # a crash before this leaves stale hashes: ignored
         if scorecard_tmp is not None:
@@ -506,6 +514,15 @@ def publish(
     if report is not None:
         report.update(synced)
     return {name: result.fingerprint.rows for name, result in synced.items()}
+
+
+def _settled(future: Future[Path | None]) -> Path | None:
+    """The scorecard file a finished `prepare_scorecard` left (None if it failed: it removes
+    its own file then), so that a failed publish can remove it."""
+    try:
+        return future.result()
+    except BaseException:
+        return None
 
 
 def table_names(path: Path) -> Iterable[tuple[str, str]]:
