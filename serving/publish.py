@@ -3,14 +3,16 @@
 Write: a new file `serving.duckdb.tmp-<run>` gets the marts (schema `marts`: every model of
 marts/core, marts/kpi, marts/ops and the seeds) from the warehouse, opened read-only, plus
 the pipeline-health tables (schema `ops`). The new file starts as a byte copy of the
-published one, and each mart is brought up to the warehouse's content by `serving.mart_sync`
-(small or changed-schema marts replaced whole, large ones patched row by row), so a nightly
-publish writes about one day of rows instead of every mart. Audit: the file holds only
-`marts` and `ops`, no column whose name is a PHI column of the contract, and every mart has
-the warehouse's row count, read back from the built file, and every patched or kept mart its
-content fingerprint too (sum of row hashes). Publish: `os.replace()` onto `serving.duckdb`,
-atomic on one filesystem, so readers see the old or the new file and never a half-written
-one. Any failure removes the temp file and leaves the previous serving file byte-identical.
+published one (made on a thread while the large marts' warehouse rows are hashed,
+`serving.source_hashes`), and each mart is brought up to the warehouse's content by
+`serving.mart_sync` (small or changed-schema marts replaced whole, large ones patched row by
+row), so a nightly publish writes about one day of rows instead of every mart. Audit: the
+file holds only `marts` and `ops`, no column whose name is a PHI column of the contract, and
+every mart has the warehouse's row count, read back from the built file, and every patched or
+kept mart its content fingerprint too (sum of row hashes). Publish: `os.replace()` onto
+`serving.duckdb`, atomic on one filesystem, so readers see the old or the new file and never
+a half-written one. Any failure removes the temp file and leaves the previous serving file
+byte-identical.
 """
 
 from __future__ import annotations
