@@ -160,6 +160,7 @@ def _sync_marts(
     state = warehouse or _read_warehouse(con, hashes)
     src_cols, old_cols = state.columns, catalog_columns(con, db)
     builds, published = state.builds, state.published
+    hashed = row_hashes.hashed_marts(con) if hashes else set()
     synced = {}
     for rel in relations:
         source, target = ("wh", rel.schema, rel.name), (db, "marts", rel.name)
@@ -184,7 +185,7 @@ def _sync_marts(
                 target,
                 cols,
                 old_cols.get(("marts", rel.name), []),
-                _hashes_of(con, rel.name) if hashes else None,
+                _hashes_of(rel.name, hashed),
                 state.source_hashes.get(rel.name),
             )
         synced[rel.name] = replace(result, build=build.invocation_id) if build else result
@@ -224,10 +225,9 @@ def _keyed_candidate(rel: MartRelation, state: _WarehouseState) -> bool:
     )
 
 
-def _hashes_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    if row_hashes.has_table(con, name):
-        return relation(row_hashes.CATALOG, "main", name)
-    return None
+def _hashes_of(name: str, hashed: set[str]) -> str | None:
+    """The previous publish's row hashes of mart `name`, when the hashes file holds them."""
+    return relation(row_hashes.CATALOG, "main", name) if name in hashed else None
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
