@@ -205,6 +205,8 @@ class _WarehouseState:
 
 
 def _read_warehouse(con: duckdb.DuckDBPyConnection, hashes: bool) -> _WarehouseState:
+    """The warehouse's columns and dbt builds, and the builds the published marts equal
+    (when `hashes`: the previous publish's record is attached): one catalog query each."""
     return _WarehouseState(
         catalog_columns(con, "wh"),
         keyed_sync.newest_builds(con, "wh"),
