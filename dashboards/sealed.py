@@ -37,20 +37,32 @@ def sealed_reader(
     `threads=1` suits a process that opens the file for a point lookup (one location's
     scorecard): starting and stopping DuckDB's worker threads is then most of the open cost.
     """
+    return sealed_readers(serving_path, peers, threads=threads)[0]
+
+
+def sealed_readers(
+    serving_path: Path, peers: Path | None = None, *, threads: int | None = None, count: int = 1
+) -> list[duckdb.DuckDBPyConnection]:
+    """`count` connections to one sealed database (see `sealed_reader`), for as many threads
+    running page queries side by side. Each is set up (default catalog, time zone) before the
+    seal: a connection made after it could not be, and would show another zone's timestamps.
+    Closing the first closes the database."""
     config = {} if threads is None else {"threads": threads}
     con = duckdb.connect(":memory:", config=config)
     try:
         con.execute(f"attach {sql_str(str(serving_path))} as {SERVING_CATALOG} (read_only)")
-        con.execute(f"use {SERVING_CATALOG}")
         if peers is not None and Path(peers).is_file():
             con.execute(f"attach {sql_str(str(peers))} as {PEERS_CATALOG} (read_only)")
         for name, value in SEALED_READER_CONFIG.items():
             if name != "lock_configuration":
                 con.execute(f"set {name} = {str(value).lower()}")
-        # Timestamps render in UTC whatever the machine's zone: same data, same page.
-        con.execute("set TimeZone = 'UTC'")
+        cons = [con, *(con.cursor() for _ in range(count - 1))]
+        for each in cons:
+            each.execute(f"use {SERVING_CATALOG}")
+            # Timestamps render in UTC whatever the machine's zone: same data, same page.
+            each.execute("set TimeZone = 'UTC'")
         con.execute("set lock_configuration = true")
     except BaseException:
         con.close()
         raise
-    return con
+    return cons

@@ -23,6 +23,7 @@ from dashboards.errors import PageError
 from dashboards.nav import NavHtml
 from dashboards.pages import Page, parse_page
 from dashboards.queries import run_queries
+from dashboards.readers import ReaderPool
 from dashboards.render import (
     DeferredHtml,
     check_static,
@@ -30,7 +31,7 @@ from dashboards.render import (
     render_body_deferred,
     render_title,
 )
-from dashboards.sealed import SEALED_READER_CONFIG, sealed_reader
+from dashboards.sealed import SEALED_READER_CONFIG, sealed_reader, sealed_readers
 
 #: `SEALED_READER_CONFIG` and `sealed_reader` live in `dashboards.sealed`; re-exported here.
 __all__ = [
@@ -42,6 +43,10 @@ __all__ = [
     "sealed_reader",
     "slugify",
 ]
+
+#: Connections (and threads) the template pages' instances are rendered on: one per core of
+#: the 2-core machine the nightly runs on. DuckDB runs a query with the GIL released.
+SITE_READERS = 2
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_PAGES_DIR = PACKAGE_DIR / "pages"
@@ -170,10 +175,12 @@ def _build_page(
     report: SiteReport,
     body: bool = True,
     defer: bool = False,
+    readers: ReaderPool | None = None,
 ) -> tuple[list[_Rendered], str | None]:
     """Render a page (or each instance of a template page); failures go to the report.
 
-    `defer=True`: bodies are `DeferredHtml` whose charts are drawn when joined."""
+    `defer=True`: bodies are `DeferredHtml` whose charts are drawn when joined.
+    `readers`: a template page's instances are rendered on its connections side by side."""
     check_static(page)
     _check_email(page)
     nav_if = page.meta.get("nav_if")
@@ -187,17 +194,30 @@ def _build_page(
     cache: dict[str, Any] = {}  # the instances share every query that reads no parameter
     rows = run_queries(con, page, None, [each], cache=cache)[each]
     slug_key = page.meta.get("slug") or (rows.columns[0] if rows.columns else None)
-    out: list[_Rendered] = []
     for row in rows:
         if slug_key not in row:
             raise PageError(page.path.name, 1, f"slug: query {each!r} has no column {slug_key!r}")
+
+    def instance(reader: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> _Rendered:
         href = f"{page.name}/{slugify(row[slug_key])}.html"
-        try:
-            out.append(_render_one(con, page, href, dict(row), True, body, defer, cache))
-        except PageError as exc:
+        return _render_one(reader, page, href, dict(row), True, body, defer, cache)
+
+    out: list[_Rendered] = []
+    pool = readers or ReaderPool([con])
+    # The first instance alone: it fills `cache` with every query that reads no parameter,
+    # so the others, side by side, find them there and none runs twice.
+    results = ReaderPool([con]).map(instance, rows[:1]) + pool.map(instance, rows[1:])
+    for row, result in zip(rows, results, strict=True):
+        if isinstance(result, PageError):  # in row order: the report reads as before
             report.pages_failed.append(
-                PageFailure(f"{exc.page}[{slug_key}={row[slug_key]}]", exc.line, exc.message)
+                PageFailure(
+                    f"{result.page}[{slug_key}={row[slug_key]}]", result.line, result.message
+                )
             )
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            out.append(result)
     return out, str(page.meta.get("nav_group") or page.title)
 
 
@@ -238,13 +258,17 @@ def build_site(
             report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
     pages.sort(key=_order)
     groups: list[tuple[str | None, list[_Rendered]]] = []
-    # One DuckDB thread: a build runs ~700 small queries one after another (a page at a time),
-    # and worker threads cost more to wake than they save (about 1 CPU s less at large).
-    con = sealed_reader(serving_path, peers, threads=1)
+    # One DuckDB thread per query: a build runs ~700 small queries, and DuckDB's worker
+    # threads cost more to wake than they save (about 1 CPU s less at large). Instead the
+    # instances of a template page (a location's, a provider's) run on `SITE_READERS`
+    # connections side by side, each query on the thread that asked for it.
+    cons = sealed_readers(serving_path, peers, threads=1, count=SITE_READERS)
+    con = cons[0]
+    readers = ReaderPool(cons)
     try:
         for page in pages:
             try:
-                rendered, group = _build_page(con, page, report, defer=True)
+                rendered, group = _build_page(con, page, report, defer=True, readers=readers)
             except PageError as exc:
                 report.pages_failed.append(PageFailure(exc.page, exc.line, exc.message))
                 continue
@@ -255,6 +279,7 @@ def build_site(
                 groups.append((group, rendered))
         groups = _resolve_bodies(groups, report)  # the charts are drawn here
     finally:
+        readers.close()
         con.close()
     _publish(groups, site_dir, report)
     _remove_old_chart_cache(site_dir)

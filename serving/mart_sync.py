@@ -138,6 +138,7 @@ def sync_mart(
     src_cols: Columns | None = None,
     old_cols: Columns | None = None,
     old_hashes: str | None = None,
+    src_hashes: str | None = None,
 ) -> SyncResult:
     """Make table `target` equal `source`; both are (catalog, schema, table) in `con`.
 
@@ -145,6 +146,8 @@ def sync_mart(
     columns of both, when the caller has them (`catalog_columns`), save two catalog queries.
     `old_hashes`: a relation (r = rowid, h = row hash) of `target` as it is, written by the
     previous publish's audit (`serving.row_hashes`), so the published rows need no hashing.
+    `src_hashes`: a relation (r = rowid, h = row hash) of `source` hashed beforehand
+    (`serving.source_hashes`, while the previous file was being copied).
     """
     src_cols = columns(con, *source) if src_cols is None else src_cols
     old_cols = columns(con, *target) if old_cols is None else old_cols
@@ -153,7 +156,7 @@ def sync_mart(
     if old_cols == src_cols:
         (rows,) = con.execute(f"select count(*) from {source_sql}").fetchone()
         if rows >= PATCH_MIN_ROWS:
-            patched = _patch(con, source_sql, target_sql, src_cols, rows, old_hashes)
+            patched = _patch(con, source_sql, target_sql, src_cols, rows, old_hashes, src_hashes)
             if patched is not None:
                 return patched
     return replace_whole(con, source_sql, target_sql, rows)
@@ -177,13 +180,18 @@ def _patch(
     cols: Sequence[tuple[str, str]],
     rows: int,
     old_hashes: str | None = None,
+    src_hashes: str | None = None,
 ) -> SyncResult | None:
-    """Delete and insert the rows that differ; None when a whole copy is the better way."""
+    """Delete and insert the rows that differ; None when a whole copy is the better way.
+
+    `src_hashes`: the source's (rowid, hash) pairs when the caller already hashed them."""
     h = row_hash_sql(cols)
+    src = src_hashes or "temp._src"
     try:
-        con.execute(
-            f"create or replace temp table _src as select rowid as r, {h} as h from {source}"
-        )
+        if src_hashes is None:
+            con.execute(
+                f"create or replace temp table _src as select rowid as r, {h} as h from {source}"
+            )
         old = None
         if old_hashes is not None:
             con.execute(f"create or replace temp table _old as select r, h from {old_hashes}")
@@ -197,13 +205,13 @@ def _patch(
             )
             old = hash_total(con, "temp._old")
         con.execute(
-            "create or replace temp table _gone as select r, h from _old anti join _src using (h)"
+            f"create or replace temp table _gone as select r, h from _old anti join {src} using (h)"
         )
         con.execute(
-            "create or replace temp table _new as select r, h from _src anti join _old using (h)"
+            f"create or replace temp table _new as select r, h from {src} anti join _old using (h)"
         )
         gone, new = hash_total(con, "temp._gone"), hash_total(con, "temp._new")
-        src_fp = hash_total(con, "temp._src")
+        src_fp = hash_total(con, src)
         if gone.rows + new.rows > PATCH_MAX_SHARE * max(rows, 1):
             return None
         # A set difference cannot count duplicate rows: the totals must add up, or copy.

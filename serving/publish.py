@@ -3,22 +3,24 @@
 Write: a new file `serving.duckdb.tmp-<run>` gets the marts (schema `marts`: every model of
 marts/core, marts/kpi, marts/ops and the seeds) from the warehouse, opened read-only, plus
 the pipeline-health tables (schema `ops`). The new file starts as a byte copy of the
-published one, and each mart is brought up to the warehouse's content by `serving.mart_sync`
-(small or changed-schema marts replaced whole, large ones patched row by row), so a nightly
-publish writes about one day of rows instead of every mart. Audit: the file holds only
-`marts` and `ops`, no column whose name is a PHI column of the contract, and every mart has
-the warehouse's row count, read back from the built file, and every patched or kept mart its
-content fingerprint too (sum of row hashes). Publish: `os.replace()` onto `serving.duckdb`,
-atomic on one filesystem, so readers see the old or the new file and never a half-written
-one. Any failure removes the temp file and leaves the previous serving file byte-identical.
+published one (made on a thread while the large marts' warehouse rows are hashed,
+`serving.source_hashes`), and each mart is brought up to the warehouse's content by
+`serving.mart_sync` (small or changed-schema marts replaced whole, large ones patched row by
+row), so a nightly publish writes about one day of rows instead of every mart. Audit: the
+file holds only `marts` and `ops`, no column whose name is a PHI column of the contract, and
+every mart has the warehouse's row count, read back from the built file, and every patched or
+kept mart its content fingerprint too (sum of row hashes). Publish: `os.replace()` onto
+`serving.duckdb`, atomic on one filesystem, so readers see the old or the new file and never
+a half-written one. Any failure removes the temp file and leaves the previous serving file
+byte-identical.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ import duckdb
 
 from ingestion.contract import load_contract
 from safeio.sqlquote import quote_ident, sql_str
-from serving import keyed_sync, mart_sync, row_hashes
+from serving import keyed_sync, mart_sync, row_hashes, source_hashes
 from serving.mart_sync import (
     Columns,
     Fingerprint,
@@ -40,6 +42,7 @@ from serving.mart_sync import (
     sync_mart,
 )
 from serving.scorecard_file import prepare_scorecard, scorecard_path
+from serving.source_hashes import FileCopy
 
 #: Columns of serving's `ops.run_log`; the warehouse's `raw_meta.run_log` has the same shape.
 RUN_LOG_COLUMNS = """run_id varchar, started_at timestamp with time zone,
@@ -49,6 +52,9 @@ RUN_LOG_COLUMNS = """run_id varchar, started_at timestamp with time zone,
 
 
 ALLOWED_SCHEMAS = ("marts", "ops")
+
+#: The catalog the file being built is attached as, in the build's in-memory database.
+BUILD_CATALOG = "serving_build"
 
 #: Never in serving: contract PHI columns, message bodies, the quarantine's raw record.
 EXTRA_FORBIDDEN_COLUMNS = ("body", "raw_record", "file_sha256")
@@ -133,11 +139,15 @@ _q = quote_ident
 
 
 def _sync_marts(
-    con: duckdb.DuckDBPyConnection, relations: Sequence[MartRelation], hashes: bool = False
+    con: duckdb.DuckDBPyConnection,
+    relations: Sequence[MartRelation],
+    hashes: bool = False,
+    warehouse: _WarehouseState | None = None,
 ) -> dict[str, SyncResult]:
     """Every mart up to the warehouse's content; marts no longer published are dropped.
 
-    `hashes`: the previous publish's row hashes are attached (`serving.row_hashes`)."""
+    `hashes`: the previous publish's row hashes are attached (`serving.row_hashes`).
+    `warehouse`: what was read of the warehouse while the previous file was copied."""
     db = con.execute("select current_database()").fetchone()[0]
     wanted = {rel.name for rel in relations}
     for (name,) in con.execute(
@@ -147,9 +157,10 @@ def _sync_marts(
     ).fetchall():
         if name not in wanted:
             con.execute(f"drop table marts.{_q(name)}")
-    src_cols, old_cols = catalog_columns(con, "wh"), catalog_columns(con, db)
-    builds = keyed_sync.newest_builds(con, "wh")
-    published = row_hashes.published_builds(con) if hashes else {}
+    state = warehouse or _read_warehouse(con, hashes)
+    src_cols, old_cols = state.columns, catalog_columns(con, db)
+    builds, published = state.builds, state.published
+    hashed = row_hashes.hashed_marts(con) if hashes else set()
     synced = {}
     for rel in relations:
         source, target = ("wh", rel.schema, rel.name), (db, "marts", rel.name)
@@ -174,16 +185,51 @@ def _sync_marts(
                 target,
                 cols,
                 old_cols.get(("marts", rel.name), []),
-                _hashes_of(con, rel.name) if hashes else None,
+                _hashes_of(rel.name, hashed),
+                state.source_hashes.get(rel.name),
             )
         synced[rel.name] = replace(result, build=build.invocation_id) if build else result
     return synced
 
 
-def _hashes_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    if row_hashes.has_table(con, name):
-        return relation(row_hashes.CATALOG, "main", name)
-    return None
+@dataclass
+class _WarehouseState:
+    """What the build reads of the warehouse (and of the previous publish's record) before
+    it touches the new file: read while the previous file is being copied."""
+
+    columns: dict[tuple[str, str], Columns]
+    builds: dict[str, keyed_sync.Build]
+    published: dict[str, str]
+    #: Mart -> temp relation of its warehouse rows' hashes (`serving.source_hashes`).
+    source_hashes: dict[str, str] = field(default_factory=dict)
+
+
+def _read_warehouse(con: duckdb.DuckDBPyConnection, hashes: bool) -> _WarehouseState:
+    """The warehouse's columns and dbt builds, and the builds the published marts equal
+    (when `hashes`: the previous publish's record is attached): one catalog query each."""
+    return _WarehouseState(
+        catalog_columns(con, "wh"),
+        keyed_sync.newest_builds(con, "wh"),
+        row_hashes.published_builds(con) if hashes else {},
+    )
+
+
+def _keyed_candidate(rel: MartRelation, state: _WarehouseState) -> bool:
+    """Whether `rel` will most likely be kept or patched by key (`serving.keyed_sync`), so
+    hashing its warehouse rows beforehand would be wasted (should it not be, the row-hash
+    patch hashes them itself, as it did before `serving.source_hashes`)."""
+    build = state.builds.get(rel.name)
+    published = state.published.get(rel.name)
+    if not (rel.unique_key and build and published):
+        return False
+    return build.invocation_id == published or (
+        build.incremental and build.previous_invocation_id == published
+    )
+
+
+def _hashes_of(name: str, hashed: set[str]) -> str | None:
+    """The previous publish's row hashes of mart `name`, when the hashes file holds them."""
+    return relation(row_hashes.CATALOG, "main", name) if name in hashed else None
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
@@ -250,22 +296,22 @@ def _write_run_log(con: duckdb.DuckDBPyConnection, ops: OpsData, had_log: bool) 
         con.execute("drop table temp._prev_run_log")
 
 
-def _open_from_previous(tmp_path: Path, previous: Path | None) -> duckdb.DuckDBPyConnection:
-    """The file to build, opened for writing: a copy of the published one, else a new one.
-
-    A previous file DuckDB cannot open (damaged, another storage version) is not reused:
-    the publish then copies every mart, as the first one does.
-    """
+def _attach_target(con: duckdb.DuckDBPyConnection, tmp_path: Path, copied: bool) -> None:
+    """Attach the file to build as `BUILD_CATALOG`, made the default catalog: the copy of
+    the published file when `copied`, else a new one. A copy DuckDB cannot open (damaged,
+    another storage version) is not reused: the publish then copies every mart, as the first
+    one does."""
+    if copied:
+        try:
+            con.execute(f"attach {sql_str(tmp_path)} as {BUILD_CATALOG}")
+            con.execute(f"use {BUILD_CATALOG}")
+            return
+        except duckdb.Error:
+            pass
     tmp_path.unlink(missing_ok=True)
     Path(f"{tmp_path}.wal").unlink(missing_ok=True)
-    if previous is not None and previous.is_file():
-        shutil.copyfile(previous, tmp_path)
-        try:
-            return duckdb.connect(str(tmp_path))
-        except duckdb.Error:
-            tmp_path.unlink(missing_ok=True)
-            Path(f"{tmp_path}.wal").unlink(missing_ok=True)
-    return duckdb.connect(str(tmp_path))
+    con.execute(f"attach {sql_str(tmp_path)} as {BUILD_CATALOG}")
+    con.execute(f"use {BUILD_CATALOG}")
 
 
 def build_serving(
@@ -277,29 +323,52 @@ def build_serving(
 ) -> dict[str, SyncResult]:
     """Write step: `marts` and `ops` into `tmp_path`; returns how each mart was published.
 
-    With a `previous` serving file the build starts from a copy of it (see module doc).
+    With a `previous` serving file the build starts from a copy of it (see module doc),
+    made on a thread while the large marts' warehouse rows are hashed
+    (`serving.source_hashes`).
     """
-    con = _open_from_previous(tmp_path, previous)
+    tmp_path.unlink(missing_ok=True)
+    Path(f"{tmp_path}.wal").unlink(missing_ok=True)
+    copy = FileCopy(previous, tmp_path) if previous is not None and previous.is_file() else None
+    # An in-memory database with the warehouse and (once copied) the new file attached;
+    # spills go beside the new file, as when the file was opened directly.
+    con = duckdb.connect(":memory:")
     try:
-        con.execute(f"attach {sql_str(warehouse_path)} as wh (read_only)")
-        present = set(
-            con.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = 'wh'"
-            ).fetchall()
-        )  # one catalog query, not one per mart: each costs a walk of the warehouse catalog
-        missing = [r.name for r in relations if (r.schema, r.name) not in present]
-        if missing:
-            raise PublishAuditError(f"marts missing from the warehouse: {', '.join(missing)}")
+        try:
+            con.execute(f"set temp_directory = {sql_str(f'{tmp_path}.tmp')}")
+            con.execute(f"attach {sql_str(warehouse_path)} as wh (read_only)")
+            present = set(
+                con.execute(
+                    "select table_schema, table_name from information_schema.tables "
+                    "where table_catalog = 'wh'"
+                ).fetchall()
+            )  # one catalog query, not one per mart: each costs a walk of the warehouse catalog
+            missing = [r.name for r in relations if (r.schema, r.name) not in present]
+            if missing:
+                raise PublishAuditError(f"marts missing from the warehouse: {', '.join(missing)}")
+            hashes = previous is not None and row_hashes.attach_if_valid(con, previous)
+            state = _read_warehouse(con, hashes)
+            if copy is not None:
+                state.source_hashes = source_hashes.hash_sources(
+                    con,
+                    "wh",
+                    [(r.schema, r.name) for r in relations if not _keyed_candidate(r, state)],
+                    state.columns,
+                )
+        finally:
+            copied = copy.wait() if copy is not None else False
+        _attach_target(con, tmp_path, copied)
         _drop_other_schemas(con)
         con.execute("create schema if not exists marts")
-        hashes = previous is not None and row_hashes.attach_if_valid(con, previous)
-        synced = _sync_marts(con, relations, hashes)
+        synced = _sync_marts(con, relations, hashes, state)
+        source_hashes.drop_all(con, state.source_hashes)
         if hashes:
             con.execute(f"detach {row_hashes.CATALOG}")
         _write_ops(con, ops)
         con.execute("detach wh")
-        con.execute("checkpoint")
+        con.execute(f"checkpoint {BUILD_CATALOG}")
+        con.execute("use memory")
+        con.execute(f"detach {BUILD_CATALOG}")
     finally:
         con.close()
     return synced
@@ -426,10 +495,17 @@ def publish(
         synced = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
         expected = {name: result.fingerprint for name, result in synced.items()}
         audit = functools.partial(audit_serving, warehouse=warehouse_path)
-        audit(tmp, expected, hashes_out=hashes_tmp)
+        # The scorecard file is copied from the built file and audited on a thread while the
+        # built file is audited (both only read it); neither is published unless both pass.
+        with ThreadPoolExecutor(1, thread_name_prefix="scorecard") as pool:
+            scorecard = pool.submit(prepare_scorecard, tmp, serving_path, run_id, expected, audit)
+            try:
+                audit(tmp, expected, hashes_out=hashes_tmp)
+            finally:
+                scorecard_tmp = _settled(scorecard)
+            scorecard_tmp = scorecard.result()
         builds = {name: result.build for name, result in synced.items() if result.build}
         row_hashes.stamp(hashes_tmp, tmp, builds)  # the rename below keeps size, mtime, inode
-        scorecard_tmp = prepare_scorecard(tmp, serving_path, run_id, expected, audit)
         os.replace(tmp, serving_path)
         os.replace(hashes_tmp, hashes)  # a crash before this leaves stale hashes: ignored
         if scorecard_tmp is not None:
@@ -442,6 +518,15 @@ def publish(
     if report is not None:
         report.update(synced)
     return {name: result.fingerprint.rows for name, result in synced.items()}
+
+
+def _settled(future: Future[Path | None]) -> Path | None:
+    """The scorecard file a finished `prepare_scorecard` left (None if it failed: it removes
+    its own file then), so that a failed publish can remove it."""
+    try:
+        return future.result()
+    except BaseException:
+        return None
 
 
 def table_names(path: Path) -> Iterable[tuple[str, str]]:

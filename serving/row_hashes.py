@@ -63,15 +63,16 @@ def attach_if_valid(con: duckdb.DuckDBPyConnection, serving_path: Path) -> bool:
     return True
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether the attached hashes file holds the hashes of mart `name`."""
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() "
-            "where database_name = ? and schema_name = 'main' and table_name = ?",
-            [CATALOG, name],
-        ).fetchone()[0]
-    )
+def hashed_marts(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The marts whose hashes the attached hashes file holds (one catalog query for all)."""
+    return {
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() "
+            "where database_name = ? and schema_name = 'main'",
+            [CATALOG],
+        ).fetchall()
+    }
 
 
 def published_builds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

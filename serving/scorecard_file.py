@@ -4,8 +4,9 @@ A reader that opens `serving.duckdb` for one location's scorecard pays for DuckD
 the catalog of every published mart (about 40 tables) and tearing it down again: at small
 scale about 7 ms of a 15 ms open, more than the query. This file holds only
 `marts.kpi_scorecard` (sorted by grain, location and period, so a lookup reads few row groups)
-and `marts.kpi_targets`, copied from the serving file of the same publish after that file
-passed its audit, and audited itself the same way. It is swapped in right after
+and `marts.kpi_targets`, copied from the built serving file of the same publish while that
+file is audited (both only read it), and audited itself the same way; neither file is
+published unless both audits pass. It is swapped in right after
 `serving.duckdb`; a reader that opens both between the two swaps sees yesterday's scorecard
 for those microseconds.
 """

@@ -23,8 +23,13 @@ def _tables(path) -> set[str]:
     return {name for (name,) in query(path, "select table_name from duckdb_tables()")}
 
 
+def _site_files(site) -> dict[str, bytes]:
+    files = sorted(p for p in site.rglob("*") if p.is_file())
+    return {str(p.relative_to(site)): p.read_bytes() for p in files}
+
+
 def test_nightly_publish_patches_facts_by_key_and_equals_a_fresh_publish(
-    defs, demo_landing, tmp_path_factory
+    defs, demo_landing, tmp_path_factory, monkeypatch
 ):
     from demo.run import advance
 
@@ -59,3 +64,18 @@ def test_nightly_publish_patches_facts_by_key_and_equals_a_fresh_publish(
     for rel in relations:
         sql = f'select * from marts."{rel.name}" order by all'
         assert query(outcome.serving, sql) == query(fresh, sql), rel.name
+
+    # The nightly's site (template pages rendered on two connections side by side) is the
+    # same, file for file, as one rendered on a single connection from the fresh publish.
+    # Only the data-quality page differs: it shows this run's checks (`ops`), which the
+    # fresh publish above was not given.
+    from dashboards import site as site_mod
+
+    monkeypatch.setattr(site_mod, "SITE_READERS", 1)
+    report = site_mod.build_site(fresh, root / "fresh-site")
+    assert report.ok, report.pages_failed
+    nightly_site = _site_files(outcome.serving.parent / "site")
+    fresh_site = _site_files(root / "fresh-site")
+    assert nightly_site.keys() == fresh_site.keys()
+    differ = sorted(name for name in nightly_site if nightly_site[name] != fresh_site[name])
+    assert differ == ["data_quality.html"]

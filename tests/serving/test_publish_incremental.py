@@ -162,16 +162,20 @@ def test_the_next_publish_reads_the_audited_row_hashes_instead_of_hashing(
     _publish(warehouse, serving, "run1")
     assert row_hashes.hashes_path(serving).is_file()
     seen: list[str | None] = []
+    prehashed: list[bool] = []
     real = mart_sync._patch
 
-    def spy(con, source, target, cols, rows, old_hashes=None):
+    def spy(con, source, target, cols, rows, old_hashes=None, src_hashes=None):
         seen.append(old_hashes)
-        return real(con, source, target, cols, rows, old_hashes)
+        prehashed.append(src_hashes is not None)
+        return real(con, source, target, cols, rows, old_hashes, src_hashes)
 
     monkeypatch.setattr(mart_sync, "_patch", spy)
     _wh(warehouse, "update marts.fct_messages set cost = 0 where message_id = 9")
     assert _publish(warehouse, serving, "run2")["fct_messages"].how == "patched"
     assert seen == ['"rowhashes"."main"."fct_messages"']
+    # The warehouse side was hashed while the previous file was copied (serving.source_hashes)
+    assert prehashed == [True]
     assert _rows(serving, "fct_messages") == _rows(warehouse, "fct_messages")
 
 

@@ -83,6 +83,23 @@ def test_a_failed_publish_leaves_the_scorecard_file_as_it_was(warehouse: Path, t
     assert not list(tmp_path.glob("*.tmp-*"))
 
 
+def test_a_scorecard_built_beside_a_failing_audit_is_not_left_behind(
+    warehouse: Path, tmp_path: Path
+):
+    """The scorecard file is built and audited while serving's audit runs: when only the
+    latter fails (a PHI column in another mart), the finished scorecard file is removed."""
+    serving = tmp_path / "serving.duckdb"
+    publish.publish(warehouse, serving, "run1", RELATIONS, publish.OpsData())
+    before = scorecard_path(serving).read_bytes(), serving.read_bytes()
+    con = duckdb.connect(str(warehouse))
+    con.execute("alter table marts.fct_visits add column email varchar")  # PHI: refused
+    con.close()
+    with pytest.raises(publish.PublishAuditError, match=r"fct_visits\.email"):
+        publish.publish(warehouse, serving, "run2", RELATIONS, publish.OpsData())
+    assert (scorecard_path(serving).read_bytes(), serving.read_bytes()) == before
+    assert not list(tmp_path.glob("*.tmp-*"))
+
+
 def test_without_a_published_scorecard_no_stale_scorecard_file_remains(
     warehouse: Path, tmp_path: Path
 ):
