@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import threading
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,7 @@ def import_gx() -> Any:
     """Import GX (slow: 2-3 s) with usage statistics off, and apply the DuckDB workaround."""
     with _IMPORT_LOCK:
         os.environ["GX_ANALYTICS_ENABLED"] = "false"
+        defer_unused_imports()
         import great_expectations as gx
 
         enable_duckdb_persisted_connection()
@@ -74,6 +76,66 @@ def load_duckdb_dialect() -> None:
     import sqlalchemy as sa
 
     sa.create_engine("duckdb:///:memory:").dispose()
+
+
+#: Modules GX imports at start-up only for expectations and renderers the suites never use
+#: (Kolmogorov-Smirnov and KL-divergence tests: `scipy.stats`; their charts: `altair`).
+DEFERRED_MODULES = ("scipy.stats", "altair")
+
+
+def defer_unused_imports() -> None:
+    """Import `DEFERRED_MODULES` on first use instead of during GX's import. Idempotent.
+
+    Three of GX's modules import them at module level (`from scipy import stats`,
+    `import altair as alt`) and use them only inside the functions of expectations our
+    suites do not have; together they are about a quarter of GX's 2-3 s of import (scipy.stats
+    alone pulls in scipy's linear algebra, sparse and optimisation packages). Each name is
+    registered as a `_Deferred` stand-in: the import statements succeed at once, and the
+    first attribute anyone reads from it (GX or any other code in the process) imports the
+    real module and fills the stand-in with it, so code that uses them sees no difference.
+    A module already imported, or not installed, is left as it is. (Python 3.11's
+    `importlib.util.LazyLoader` does not help here: the import statement itself reads the
+    module's `__spec__`, which makes it load at once.)
+    """
+    import importlib.util
+    import sys
+
+    for name in DEFERRED_MODULES:
+        if name in sys.modules:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        stand_in = _Deferred(name)
+        stand_in.__spec__ = spec
+        stand_in.__loader__ = spec.loader
+        if spec.submodule_search_locations is not None:
+            stand_in.__path__ = list(spec.submodule_search_locations)
+        sys.modules[name] = stand_in
+
+
+class _Deferred(types.ModuleType):
+    """A module name whose real import waits for the first attribute read from it."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+        import sys
+
+        with _DEFERRED_LOCK:
+            if type(self) is _Deferred:
+                if sys.modules.get(self.__name__) is self:
+                    del sys.modules[self.__name__]
+                real = importlib.import_module(self.__name__)
+                self.__dict__.update(real.__dict__)
+                self.__class__ = types.ModuleType
+                sys.modules[self.__name__] = real
+        return object.__getattribute__(self, attribute)
+
+
+_DEFERRED_LOCK = threading.RLock()
 
 
 def import_gx_in_background() -> threading.Thread:
