@@ -15,7 +15,8 @@ columns carry no types).
 Besides, a few of GX's costs that change nothing it reports are trimmed here, each patch
 idempotent and documented where it is made: `Expectation.configuration` cached inside a
 validation, no zero-row sample query, a query asset's columns from `limit 0`, metric ids
-hashed without converting plain values.
+hashed without converting plain values. GX's import itself is trimmed too: `scipy.stats` and
+`altair`, which only expectations we never use need, are imported on first use.
 
 Versions are pinned in pyproject.toml (great-expectations, sqlalchemy, duckdb-engine);
 `tests/quality/test_gx_duckdb_workaround.py` fails the day the workaround is no longer needed or

@@ -20,7 +20,9 @@ What keeps GX's own cost per expectation down (measured in `benchmarks/bench_qua
   suites before, 238 after);
 - no YAML copy of the ephemeral context's config on each asset change
   (`gx_duckdb.ephemeral_context`), and each group's query asset is removed after use, so GX,
-  which rebuilds every asset's connector on each change, never holds more than one.
+  which rebuilds every asset's connector on each change, never holds more than one;
+- the objects older than the run frozen for the cyclic garbage collector while suites run
+  (`_older_objects_frozen`).
 Nightly deltas: `incremental=True` narrows row-local rules to newer loads (`quality.delta`).
 """
 
