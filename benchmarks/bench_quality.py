@@ -106,13 +106,6 @@ def _violations(exp: ExpectationSpec) -> str:
         a, b = quote_ident(k["column_A"]), quote_ident(k["column_B"])
         op = ">=" if k.get("or_equal") else ">"
         return f"count(*) filter (where not ({a} {op} {b}))"  # null pairs are ignored
-    if exp.kind == "ExpectColumnPairValuesToBeInSet":
-        a, b = quote_ident(k["column_A"]), quote_ident(k["column_B"])
-        pairs = ", ".join(f"({_literal(x)}, {_literal(y)})" for x, y in k["value_pairs_set"])
-        return (
-            f"count(*) filter (where ({a} is not null or {b} is not null) "
-            f"and ({a}, {b}) not in (select (x, y) from (values {pairs}) as p(x, y)))"
-        )
     raise ValueError(f"no plain-SQL form for {exp.kind}")
 
 

@@ -15,7 +15,8 @@ columns carry no types).
 Besides, a few of GX's costs that change nothing it reports are trimmed here, each patch
 idempotent and documented where it is made: `Expectation.configuration` cached inside a
 validation, no zero-row sample query, a query asset's columns from `limit 0`, metric ids
-hashed without converting plain values.
+hashed without converting plain values. GX's import itself is trimmed too: `scipy.stats` and
+`altair`, which only expectations we never use need, are imported on first use.
 
 Versions are pinned in pyproject.toml (great-expectations, sqlalchemy, duckdb-engine);
 `tests/quality/test_gx_duckdb_workaround.py` fails the day the workaround is no longer needed or
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import os
 import threading
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +53,7 @@ def import_gx() -> Any:
     """Import GX (slow: 2-3 s) with usage statistics off, and apply the DuckDB workaround."""
     with _IMPORT_LOCK:
         os.environ["GX_ANALYTICS_ENABLED"] = "false"
+        defer_unused_imports()
         import great_expectations as gx
 
         enable_duckdb_persisted_connection()
@@ -58,7 +61,82 @@ def import_gx() -> Any:
         enable_no_empty_samples()
         enable_columns_without_rows()
         enable_plain_ids()
+        load_duckdb_dialect()
     return gx
+
+
+def load_duckdb_dialect() -> None:
+    """Load SQLAlchemy's DuckDB dialect now, as part of the import, not on the first suite.
+
+    The first `create_engine("duckdb://...")` finds duckdb-engine through the installed
+    packages' entry points, imports it, and the import probes DuckDB for comment support
+    with a throw-away in-memory database: about 0.15-0.2 s of Python that the first suite's
+    datasource paid. An engine on `:memory:` that is never connected does all of that and
+    opens nothing; SQLAlchemy keeps the loaded dialect for every later engine.
+    """
+    import sqlalchemy as sa
+
+    sa.create_engine("duckdb:///:memory:").dispose()
+
+
+#: Modules GX imports at start-up only for expectations and renderers the suites never use
+#: (Kolmogorov-Smirnov and KL-divergence tests: `scipy.stats`; their charts: `altair`).
+DEFERRED_MODULES = ("scipy.stats", "altair")
+
+
+def defer_unused_imports() -> None:
+    """Import `DEFERRED_MODULES` on first use instead of during GX's import. Idempotent.
+
+    Three of GX's modules import them at module level (`from scipy import stats`,
+    `import altair as alt`) and use them only inside the functions of expectations our
+    suites do not have; together they are about a quarter of GX's 2-3 s of import (scipy.stats
+    alone pulls in scipy's linear algebra, sparse and optimisation packages). Each name is
+    registered as a `_Deferred` stand-in: the import statements succeed at once, and the
+    first attribute anyone reads from it (GX or any other code in the process) imports the
+    real module and fills the stand-in with it, so code that uses them sees no difference.
+    A module already imported, or not installed, is left as it is. (Python 3.11's
+    `importlib.util.LazyLoader` does not help here: the import statement itself reads the
+    module's `__spec__`, which makes it load at once.)
+    """
+    import importlib.util
+    import sys
+
+    for name in DEFERRED_MODULES:
+        if name in sys.modules:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        stand_in = _Deferred(name)
+        stand_in.__spec__ = spec
+        stand_in.__loader__ = spec.loader
+        if spec.submodule_search_locations is not None:
+            stand_in.__path__ = list(spec.submodule_search_locations)
+        sys.modules[name] = stand_in
+
+
+class _Deferred(types.ModuleType):
+    """A module name whose real import waits for the first attribute read from it."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+        import sys
+
+        with _DEFERRED_LOCK:
+            if type(self) is _Deferred:
+                if sys.modules.get(self.__name__) is self:
+                    del sys.modules[self.__name__]
+                real = importlib.import_module(self.__name__)
+                self.__dict__.update(real.__dict__)
+                self.__class__ = types.ModuleType
+                sys.modules[self.__name__] = real
+        return object.__getattribute__(self, attribute)
+
+
+_DEFERRED_LOCK = threading.RLock()
 
 
 def import_gx_in_background() -> threading.Thread:

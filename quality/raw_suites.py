@@ -39,13 +39,28 @@ def is_sensitive(column: Column) -> bool:
     )
 
 
+#: The column the types query yields: `<column name> <DuckDB type>` per contract column.
+TYPE_COLUMN = "column_type"
+
+
 def _types_query(table: Table) -> str:
+    """Each contract column present, as `<name> <type>` (drift columns are not asked for).
+
+    One text column, so the types rule is an in-set rule GX bundles into a single aggregate
+    query, where a pair rule (name, type) cost it a row count, a not-both-null count and a
+    sub-select per table: 5 statements against 3, about a third less of GX's time per group.
+    """
     names = sql_str_list(c.name for c in table.columns)
     return (
-        "select column_name, data_type from information_schema.columns "
+        f"select column_name || ' ' || data_type as {TYPE_COLUMN} from information_schema.columns "
         f"where table_schema = {sql_str(table.dataset)} and table_name = {sql_str(table.name)} "
         f"and column_name in ({names})"
     )
+
+
+def column_type(column: Column) -> str:
+    """A contract column as the types query shows it when its type is the contract's."""
+    return f"{column.name} {column.duckdb_type}"
 
 
 def _table_level(table: Table) -> list[ExpectationSpec]:
@@ -57,11 +72,10 @@ def _table_level(table: Table) -> list[ExpectationSpec]:
             description="every contract column exists (extra loader/drift columns are allowed)",
         ),
         ExpectationSpec(
-            kind="ExpectColumnPairValuesToBeInSet",
+            kind="ExpectColumnValuesToBeInSet",
             kwargs={
-                "column_A": "column_name",
-                "column_B": "data_type",
-                "value_pairs_set": [(c.name, c.duckdb_type) for c in table.columns],
+                "column": TYPE_COLUMN,
+                "value_set": [column_type(c) for c in table.columns],
             },
             severity="error",
             description="each contract column has its contract type (from information_schema)",

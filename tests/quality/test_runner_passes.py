@@ -7,6 +7,7 @@ sensitive columns); `Expectation.configuration` cached only inside a validation.
 from __future__ import annotations
 
 import contextlib
+import gc
 from pathlib import Path
 
 import duckdb
@@ -160,3 +161,35 @@ def test_configuration_is_cached_only_inside_the_block():
         assert expectation.configuration is first
     assert first == outside
     assert expectation.configuration is not first
+
+
+def _record_freeze_counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    counts: list[int] = []
+    original = runner._run_one
+
+    def recording(gx, datasource, spec):
+        counts.append(gc.get_freeze_count())
+        return original(gx, datasource, spec)
+
+    monkeypatch.setattr(runner, "_run_one", recording)
+    return counts
+
+
+def test_suites_run_with_the_older_objects_frozen_and_thawed_after(digits_db, monkeypatch):
+    counts = _record_freeze_counts(monkeypatch)
+    assert gc.get_freeze_count() == 0
+    result = runner.run_suite(_suite(), digits_db)
+    assert counts and counts[0] > 0  # the collector skipped what existed before the run
+    assert gc.get_freeze_count() == 0  # and it is handed back afterwards
+    assert not result.success  # the same verdict as without (see the first test)
+
+
+def test_a_process_that_froze_objects_itself_keeps_them_frozen(digits_db, monkeypatch):
+    counts = _record_freeze_counts(monkeypatch)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        runner.run_suite(_suite(), digits_db)
+        assert counts == [frozen] and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

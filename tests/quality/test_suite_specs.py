@@ -39,8 +39,9 @@ def test_enums_ranges_and_keys_come_from_the_contract():
                 assert got == list(col.enum)
             if not col.nullable:
                 assert f"ExpectColumnValuesToNotBeNull:{col.name}" in specs
-        types = specs["ExpectColumnPairValuesToBeInSet:column types"].kwargs["value_pairs_set"]
-        assert types == [(c.name, c.duckdb_type) for c in table.columns]
+        types = specs["ExpectColumnValuesToBeInSet:column types"]
+        assert types.kwargs["value_set"] == [f"{c.name} {c.duckdb_type}" for c in table.columns]
+        assert types.query is not None and "information_schema.columns" in types.query
 
 
 def test_a_contract_edit_changes_the_suite_without_touching_quality_code():
