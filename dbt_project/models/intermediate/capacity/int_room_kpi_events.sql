@@ -1,3 +1,17 @@
+{%- set narrow = touched_partitions_are_complete('fct_appointments') -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['room_id', 'event_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ delete_all_unless(touched_partitions_are_complete('fct_appointments')) }}",
+        post_hook=[
+            "delete from {{ this }} where kpi is null",
+            "{{ record_model_build() }}",
+        ],
+    )
+}}
 {#-
     Grain: treatment room x local date x kpi. Additive events of the room KPIs (docs/kpis.md):
       revenue_per_room_hour       net revenue of paid invoices linked to appointments in the
@@ -7,15 +21,22 @@
       room_utilization            hours of completed appointments / available hours
     Revenue KPIs need POS data: without any invoice they have no events (no fake zeros).
 -#}
+{#-
+    Incremental (delete+insert on room x event date, docs/incremental-models.md): a room-day's
+    events depend only on the room's appointments of that day and its available hours, so a
+    nightly run recomputes the room-days holding an appointment fct_appointments' build in this
+    run rewrote, on either side of the change (its touched record names each appointment's room
+    and local date, macros/touched.sql), and the room-days whose available hours or location
+    differ from the ones built (a new day as the as-of date moves, changed opening hours) or that
+    exist on one side only. Each recomputed room-day writes one row with a null kpi, which the
+    post-hook deletes, so a room-day left without events loses its old rows. When the record
+    cannot be trusted (macros/touched.sql), this model changed, or POS data appeared or went
+    (the revenue KPIs), every room-day is recomputed.
+-#}
 with
 
-room_days as (
+all_room_days as (
     select * from {{ ref('int_room_days') }}
-    where room_type = 'treatment'
-),
-
-appointments as (
-    select * from {{ ref('fct_appointments') }}
     where room_type = 'treatment'
 ),
 
@@ -26,6 +47,90 @@ rooms as (
 invoices as (
     select * from {{ ref('stg_pos__invoices') }}
 ),
+
+has_pos as (
+    select exists(select 1 from invoices) as flag
+),
+
+{%- if narrow %}
+
+    -- the room-days whose events this run recomputes
+    dirty as (
+        select distinct
+            touched.room_id,
+            touched.scheduled_date as event_date
+        from {{ touched_relation('fct_appointments') }} as touched
+        where not touched.is_marker and touched.room_id is not null
+        union
+        select
+            coalesce(all_room_days.room_id, built.room_id) as room_id,
+            coalesce(all_room_days.date_day, built.event_date) as event_date
+        from all_room_days
+        full outer join (
+            select room_id, location_id, event_date, denominator
+            from {{ this }}
+            where kpi = 'room_utilization'
+        ) as built
+            on
+                all_room_days.room_id = built.room_id
+                and all_room_days.date_day = built.event_date
+        where
+            all_room_days.room_id is null
+            or built.room_id is null
+            or all_room_days.location_id is distinct from built.location_id
+            or all_room_days.available_hours is distinct from built.denominator
+        union
+        -- POS data appeared or went: every room-day (the revenue KPIs)
+        select
+            all_room_days.room_id,
+            all_room_days.date_day as event_date
+        from all_room_days
+        where
+            (select has_pos.flag from has_pos) <> exists(
+                select 1 from {{ this }} as built where built.kpi = 'revenue_per_room_hour'
+            )
+        union
+        -- a room moved to another location: every room-day built under the old one (a day
+        -- with appointments but no available hours is found here, not by the comparison above)
+        select
+            built.room_id,
+            built.event_date
+        from {{ this }} as built
+        left join rooms on built.room_id = rooms.room_id
+        where
+            built.kpi = 'room_utilization'
+            and built.location_id is distinct from rooms.location_id
+    ),
+
+    room_days as (
+        select all_room_days.*
+        from all_room_days
+        inner join dirty
+            on
+                all_room_days.room_id = dirty.room_id
+                and all_room_days.date_day = dirty.event_date
+    ),
+
+    appointments as (
+        select all_appointments.*
+        from {{ ref('fct_appointments') }} as all_appointments
+        inner join dirty
+            on
+                all_appointments.room_id = dirty.room_id
+                and all_appointments.scheduled_date = dirty.event_date
+        where all_appointments.room_type = 'treatment'
+    ),
+{%- else %}
+
+    room_days as (
+        select * from all_room_days
+    ),
+
+    appointments as (
+        select * from {{ ref('fct_appointments') }}
+        where room_type = 'treatment'
+    ),
+{%- endif %}
 
 appointment_days as (
     select
@@ -46,10 +151,6 @@ available as (
         date_day as event_date,
         available_hours
     from room_days
-),
-
-has_pos as (
-    select count(*) > 0 as flag from invoices
 ),
 
 events as (
@@ -107,6 +208,21 @@ events as (
 
 final as (
     {{ capacity_ratio_events('events', 'room_id') }}
+    {%- if narrow %}
+        union all
+        -- one row per recomputed room-day, so delete+insert also removes the events of a
+        -- room-day that has none left; the post-hook deletes these rows
+        select
+            dirty.room_id,
+            cast(null as varchar) as location_id,
+            dirty.event_date,
+            cast(null as varchar) as kpi,
+            cast(null as varchar) as value_kind,
+            cast(null as integer) as window_minutes,
+            cast(null as double) as numerator,
+            cast(null as double) as denominator
+        from dirty
+    {%- endif %}
 )
 
 select * from final
