@@ -80,11 +80,23 @@ has_pos as (
             or all_room_days.location_id is distinct from built.location_id
             or all_room_days.available_hours is distinct from built.denominator
         union
-        -- POS data appeared or went: every room-day (the revenue KPIs)
+        -- POS data appeared or went: every room-day (the revenue KPIs), those with available
+        -- hours and those built from appointments alone
         select
-            all_room_days.room_id,
-            all_room_days.date_day as event_date
-        from all_room_days
+            pos_days.room_id,
+            pos_days.event_date
+        from (
+            select
+                all_room_days.room_id,
+                all_room_days.date_day as event_date
+            from all_room_days
+            union
+            select
+                built.room_id,
+                built.event_date
+            from {{ this }} as built
+            where built.kpi = 'room_utilization'
+        ) as pos_days
         where
             (select has_pos.flag from has_pos) <> exists(
                 select 1 from {{ this }} as built where built.kpi = 'revenue_per_room_hour'
