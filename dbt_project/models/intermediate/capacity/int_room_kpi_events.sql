@@ -54,6 +54,27 @@ has_pos as (
 
 {%- if narrow %}
 
+    -- every room-day built: each has a room_utilization row (its hours, or 0 when it was
+    -- built from appointments alone)
+    built_days as (
+        select
+            built.room_id,
+            built.location_id,
+            built.event_date,
+            built.denominator
+        from {{ this }} as built
+        where built.kpi = 'room_utilization'
+    ),
+
+    -- POS data appeared or went since the last build (the revenue KPIs)
+    pos_flipped as (
+        select
+            (select has_pos.flag from has_pos) <> exists (
+                select 1 from {{ this }} as built
+                where built.kpi = 'revenue_per_room_hour'
+            ) as flag
+    ),
+
     -- the room-days whose events this run recomputes
     dirty as (
         select distinct
@@ -63,55 +84,40 @@ has_pos as (
         where not touched.is_marker and touched.room_id is not null
         union
         select
-            coalesce(all_room_days.room_id, built.room_id) as room_id,
-            coalesce(all_room_days.date_day, built.event_date) as event_date
+            coalesce(all_room_days.room_id, built_days.room_id) as room_id,
+            coalesce(all_room_days.date_day, built_days.event_date) as event_date
         from all_room_days
-        full outer join (
-            select room_id, location_id, event_date, denominator
-            from {{ this }}
-            where kpi = 'room_utilization'
-        ) as built
+        full outer join built_days
             on
-                all_room_days.room_id = built.room_id
-                and all_room_days.date_day = built.event_date
+                all_room_days.room_id = built_days.room_id
+                and all_room_days.date_day = built_days.event_date
         where
             all_room_days.room_id is null
-            or built.room_id is null
-            or all_room_days.location_id is distinct from built.location_id
-            or all_room_days.available_hours is distinct from built.denominator
-        union
-        -- POS data appeared or went: every room-day (the revenue KPIs), those with available
-        -- hours and those built from appointments alone
-        select
-            pos_days.room_id,
-            pos_days.event_date
-        from (
-            select
-                all_room_days.room_id,
-                all_room_days.date_day as event_date
-            from all_room_days
-            union
-            select
-                built.room_id,
-                built.event_date
-            from {{ this }} as built
-            where built.kpi = 'room_utilization'
-        ) as pos_days
-        where
-            (select has_pos.flag from has_pos) <> exists(
-                select 1 from {{ this }} as built where built.kpi = 'revenue_per_room_hour'
-            )
+            or built_days.room_id is null
+            or all_room_days.location_id is distinct from built_days.location_id
+            or all_room_days.available_hours is distinct from built_days.denominator
         union
         -- a room moved to another location: every room-day built under the old one (a day
         -- with appointments but no available hours is found here, not by the comparison above)
         select
-            built.room_id,
-            built.event_date
-        from {{ this }} as built
-        left join rooms on built.room_id = rooms.room_id
-        where
-            built.kpi = 'room_utilization'
-            and built.location_id is distinct from rooms.location_id
+            built_days.room_id,
+            built_days.event_date
+        from built_days
+        left join rooms on built_days.room_id = rooms.room_id
+        where built_days.location_id is distinct from rooms.location_id
+        union
+        -- POS data appeared or went: every room-day, with hours or built from appointments alone
+        select
+            all_room_days.room_id,
+            all_room_days.date_day as event_date
+        from all_room_days
+        where (select pos_flipped.flag from pos_flipped)
+        union
+        select
+            built_days.room_id,
+            built_days.event_date
+        from built_days
+        where (select pos_flipped.flag from pos_flipped)
     ),
 
     room_days as (

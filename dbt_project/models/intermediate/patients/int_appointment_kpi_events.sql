@@ -149,7 +149,7 @@ appointments as (
         all_appointments.rescheduled_from_appointment_id
     from {{ ref('fct_appointments') }} as all_appointments
     {%- if is_incremental() %}
-        where appointment_id in (select dirty.appointment_id from dirty)
+        where all_appointments.appointment_id in (select dirty.appointment_id from dirty)
     {%- endif %}
 ),
 
@@ -171,8 +171,8 @@ related_appointments as (
     from {{ ref('fct_appointments') }} as all_appointments
     {%- if is_incremental() %}
         where
-            patient_key in (select appointments.patient_key from appointments)
-            or rescheduled_from_appointment_id in (
+            all_appointments.patient_key in (select appointments.patient_key from appointments)
+            or all_appointments.rescheduled_from_appointment_id in (
                 select appointments.appointment_id from appointments
             )
     {%- endif %}
