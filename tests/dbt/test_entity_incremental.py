@@ -15,7 +15,7 @@ loader writes it; then the same extracts built from scratch with --full-refresh:
 from __future__ import annotations
 
 import shutil
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -74,6 +74,28 @@ def _corrections(chain: Chain) -> Chain:
     return delta
 
 
+def _birthday(chain: Chain) -> Chain:
+    """A patient (no visit) who turns 35 on the day after the base's as-of date: band 25-34
+    through night 1 (whose rows are late, so the as-of date stays), 35-44 from night 2 on
+    (one day later), with no newer row of their own."""
+    birthday = Chain(as_of=chain.as_of)
+    template = chain.tables[("pms", "patients")][0]
+    born = (chain.as_of + timedelta(days=1)).replace(year=chain.as_of.year - 35)
+    created = _ts(date(2025, 1, 3), time(12), "UTC")  # the one patient created that day
+    birthday.add(
+        "pms",
+        "patients",
+        dict(template, patient_id="PT8888", date_of_birth=born, created_at=created),
+    )
+    return birthday
+
+
+BIRTHDAY_BAND = (
+    "select age_band from marts.dim_patients"
+    " where created_at = cast('2025-01-03 12:00:00+00' as timestamptz)"
+)
+
+
 def _scalar(warehouse: Path, sql: str) -> object:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -117,7 +139,8 @@ def test_cohorts_and_identities_incremental_equal_full_refresh(
     full_dir.mkdir()
     night1 = _corrections(base_chain)
     night2 = apply_delta(base_chain)
-    incremental = write_chain(inc_dir / "warehouse.duckdb", base_chain)
+    birthday = _birthday(base_chain)
+    incremental = write_chain(inc_dir / "warehouse.duckdb", base_chain, birthday)
     dbt(["seed"], incremental, inc_dir)
     dbt(["run", "--select", *SELECTION], incremental, inc_dir)
     before = inc_dir / "before.duckdb"
@@ -148,7 +171,11 @@ def test_cohorts_and_identities_incremental_equal_full_refresh(
     assert "int_patient_visits__touched" in _compiled_sql(inc_dir, "int_patient_cohorts")
     assert "int_patient_visits__touched" in _compiled_sql(inc_dir, "dim_patients")
 
-    full = write_chain(full_dir / "warehouse.duckdb", base_chain, night1, night2)
+    # the birthday moved the patient's age band with no newer row of theirs: staging rewrote
+    # them, and dim_patients followed through staging's written keys
+    assert _scalar(before, BIRTHDAY_BAND) == "25-34"
+    assert _scalar(incremental, BIRTHDAY_BAND) == "35-44"
+    full = write_chain(full_dir / "warehouse.duckdb", base_chain, birthday, night1, night2)
     dbt(["seed"], full, full_dir)
     dbt(["run", "--full-refresh", "--select", *SELECTION], full, full_dir)
     assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
