@@ -24,7 +24,9 @@
     stg_pms__intake_forms in this run rewrote, before and after (macros/touched.sql: each
     must be the one build of its model since this model's last build). The other inputs are
     checked on their load ids against this model's watermark: no location of a newer load
-    (time zones) and no first invoice (revenue events exist only with POS data). A model
+    (time zones) and no first invoice (revenue events exist only with POS data): some invoice
+    of a load up to the watermark, found as the oldest invoice load (an uncorrelated minimum;
+    an `exists` correlated with the watermark joined every invoice, three times a build). A model
     definition change, a missing record or anything else takes the full comparison.
     Evaluated at render time by the pre-hook, the model and the post-hook alike; only the last
     post-hook (record_load_watermark) changes the answer.
@@ -46,10 +48,8 @@
             )
             and (
                 not exists (select 1 from " ~ invoices ~ ")
-                or exists (
-                    select 1 from " ~ invoices ~ " as invoices
-                    where not " ~ loaded_after('invoices._dlt_load_id', 'watermark.load_id') ~ "
-                )
+                or (select min(invoices._dlt_load_id) from " ~ invoices ~ " as invoices)
+                    <= watermark.load_id
             )"
     ) -%}
     {{ return((unchanged or 0) > 0) }}

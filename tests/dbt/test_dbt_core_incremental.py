@@ -31,6 +31,8 @@ COMPARED = (
     "intermediate.int_patient_visits",
     "intermediate.int_invoice_attribution",
     "intermediate.int_invoice_kpi_events",
+    "intermediate.int_room_kpi_events",
+    "intermediate.int_location_days",
     "fct_appointments",
     "fct_invoice_lines",
     "kpi_financial",
@@ -122,6 +124,9 @@ def _incremental_and_full(
         assert "fct_invoice_lines__touched" in _compiled_sql(
             incremental_dir, "int_invoice_kpi_events"
         )
+        # ... and the room events recomputed only the room-days fct_appointments rewrote or
+        # whose hours changed
+        assert "fct_appointments__touched" in _compiled_sql(incremental_dir, "int_room_kpi_events")
 
     full = write_chain(full_dir / "warehouse.duckdb", base_chain, *deltas)
     dbt(["seed"], full, full_dir)
@@ -158,8 +163,33 @@ def test_incremental_after_delta_equals_full_refresh(tmp_path: Path, base_chain:
     # the delta really changed the facts (a refund, new visits, a corrected first visit) ...
     assert _differences(before, incremental, "fct_appointments") > 0
     assert _differences(before, incremental, "fct_invoice_lines") > 0
+    # ... the room events rewrote a few room-days, not all of them ...
+    assert 0 < _written_room_days(incremental) < _room_days(incremental) / 4
     # ... and the incremental result is identical to the full refresh
     assert {r: _differences(incremental, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
+
+
+def _written_room_days(warehouse: Path) -> int:
+    """Room-days int_room_kpi_events' last incremental build wrote (macros/test_scope.sql)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select count(*) from dbt_state.written_keys"
+            " where model_name = 'int_room_kpi_events' and written_key is not null"
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _room_days(warehouse: Path) -> int:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select count(*) from (select distinct room_id, event_date"
+            " from intermediate.int_room_kpi_events)"
+        ).fetchone()[0]
+    finally:
+        con.close()
 
 
 def test_late_extract_with_old_timestamps_equals_full_refresh(

@@ -20,10 +20,6 @@ closures as (
     select * from {{ ref('stg_pms__location_closures') }}
 ),
 
-appointments as (
-    select * from {{ ref('stg_pms__appointments') }}
-),
-
 as_of as (
     select * from {{ ref('int_data_as_of') }}
 ),
@@ -36,11 +32,32 @@ calendar_starts as (
     select * from {{ ref('int_location_calendar_starts') }}
 ),
 
+-- the latest scheduled_start per location, in UTC: no time zone conversion per appointment
+-- (stg_pms__appointments is read in each CTE, not through one: a CTE read twice is
+-- materialised whole)
+latest_starts as (
+    select
+        appointments.location_id,
+        max(appointments.scheduled_start) as latest_start
+    from {{ ref('stg_pms__appointments') }} as appointments
+    group by appointments.location_id
+),
+
+-- The latest local date of a location's appointments. Only appointments within two days of
+-- its latest start can fall on it: a UTC offset lies within about +-16 hours, so an
+-- appointment more than 48 hours earlier is on an earlier local date whatever offsets the
+-- zone had at the two instants (a DST change or a zone jumping the date line included).
+-- Converting those few instead of every appointment (1.1 M on the large chain) gives the
+-- same date as the maximum over all of them.
 last_bookings as (
     select
         appointments.location_id,
         max({{ local_date('appointments.scheduled_start', 'locations.timezone') }}) as last_booked_date
-    from appointments
+    from {{ ref('stg_pms__appointments') }} as appointments
+    inner join latest_starts
+        on
+            appointments.location_id = latest_starts.location_id
+            and appointments.scheduled_start >= {{ dbt.dateadd('day', -2, 'latest_starts.latest_start') }}
     inner join locations on appointments.location_id = locations.location_id
     group by appointments.location_id
 ),

@@ -4,7 +4,7 @@
         unique_key='appointment_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        meta={'touched_columns': ['appointment_id']},
+        meta={'touched_columns': ['appointment_id', 'room_id', 'scheduled_date']},
         post_hook="{{ record_load_watermark(
             ['stg_pms__appointments', 'stg_pms__locations', 'stg_pms__rooms', 'stg_pms__services',
              'stg_pos__invoices', 'stg_pos__invoice_lines'],

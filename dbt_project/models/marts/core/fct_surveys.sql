@@ -1,25 +1,92 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='survey_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ record_load_watermark(
+            ['stg_reviews__surveys', 'stg_pms__appointments', 'stg_pms__patients', 'stg_pms__locations']
+        ) }}",
+    )
+}}
 {#-
     One row per NPS survey (grain: survey_id). A survey belongs to the location of the visit
     it asks about, else to the patient's home location; responses are dated by responded_at
     in that location's local time (docs/kpis.md, nps). Promoter = 9-10, detractor = 0-6.
+    Incremental (delete+insert on survey_id, docs/incremental-models.md): a row depends on its
+    survey, its appointment's location, its patient's home location and that location's time
+    zone, so a nightly run recomputes the surveys of loads newer than this model's watermark
+    (macros/loads.sql) and the surveys naming an appointment or a patient of such a load; a
+    location of a newer load recomputes every survey. Staging never deletes a row, so no
+    survey has to be removed. Without a watermark (first build, changed definition) every
+    survey is recomputed.
 -#}
 with
 
-surveys as (
+{%- if is_incremental() %}
 
-    select * from {{ ref('stg_reviews__surveys') }}
+    watermark as (
+        {{ built_watermark() }}
+    ),
 
-),
+    -- a location of a newer load (its time zone dates every response): every survey
+    any_location_changed as (
+        select exists(
+            select 1 from {{ ref('stg_pms__locations') }} as locations
+            where {{ loaded_after('locations._dlt_load_id', '(select watermark.load_id from watermark)') }}
+        ) as flag
+    ),
 
+    changed_appointments as (
+        select appointments.appointment_id
+        from {{ ref('stg_pms__appointments') }} as appointments
+        where {{ loaded_after('appointments._dlt_load_id', '(select watermark.load_id from watermark)') }}
+    ),
+
+    changed_patients as (
+        select patients.patient_key
+        from {{ ref('stg_pms__patients') }} as patients
+        where {{ loaded_after('patients._dlt_load_id', '(select watermark.load_id from watermark)') }}
+    ),
+
+    surveys as (
+        select all_surveys.*
+        from {{ ref('stg_reviews__surveys') }} as all_surveys
+        where
+            (select any_location_changed.flag from any_location_changed)
+            or {{ loaded_after('all_surveys._dlt_load_id', '(select watermark.load_id from watermark)') }}
+            or all_surveys.appointment_id in (select changed_appointments.appointment_id from changed_appointments)
+            or all_surveys.patient_key in (select changed_patients.patient_key from changed_patients)
+    ),
+{%- else %}
+
+    surveys as (
+        select * from {{ ref('stg_reviews__surveys') }}
+    ),
+{%- endif %}
+
+-- only the appointments and patients of the surveys this run writes (all in a full build)
 appointments as (
 
-    select * from {{ ref('stg_pms__appointments') }}
+    select
+        all_appointments.appointment_id,
+        all_appointments.location_id
+    from {{ ref('stg_pms__appointments') }} as all_appointments
+    {%- if is_incremental() %}
+        where all_appointments.appointment_id in (select surveys.appointment_id from surveys)
+    {%- endif %}
 
 ),
 
 patients as (
 
-    select * from {{ ref('stg_pms__patients') }}
+    select
+        all_patients.patient_key,
+        all_patients.home_location_id
+    from {{ ref('stg_pms__patients') }} as all_patients
+    {%- if is_incremental() %}
+        where all_patients.patient_key in (select surveys.patient_key from surveys)
+    {%- endif %}
 
 ),
 
