@@ -1,0 +1,157 @@
+"""int_message_post_care_checkins and int_message_review_requests built incrementally equal a
+full refresh when a reply, a review and a request move to another contact or patient.
+
+The engagement clinic (engagement_fixture.py): patient p1 (ana@example.com), patient p2
+(bo@example.com). post_care_window_hours 72, review_window_days 14. Three nights, each row
+stamped with a newer load id as the loader writes it:
+1. check-ins k1 to ana and k2 to bo (11-04 10:00Z), ana replies i1 (11-05 10:00Z: 24 h later,
+   in the window: k1 answered, k2 not); check-in k3 to bo; review requests q1 to p1 and q2 to
+   p2 (11-01 10:00Z) and q3 to p1 (10-01 10:00Z); review v1 by p1 on 11-03 10:00Z (2 days
+   after q1, the latest request before it: q1 converted, q2 and q3 not);
+2. i1 is corrected to bo (k1 is no longer answered although its own row did not change; k2
+   is), k3 turns out undelivered (no longer a check-in: its old row must go), v1 is corrected
+   to p2 (q2 converts, q1 no longer; q1's row did not change) and q3 is moved to p2 (sent
+   before q2, so q2 stays the latest request before v1);
+3. an ordinary night: a new unrelated inbound message from another address.
+Both copies then run the same selection, one incrementally each night, one with
+--full-refresh after all three.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_runner import dbt
+from engagement_fixture import SELECTION, insert_rows, message_row, table_rows, twin_copies
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e_engagement")]
+
+LATE = datetime(2026, 11, 6, 6, 0, tzinfo=UTC)
+ANA = "ana@example.com"
+BO = "bo@example.com"
+CHECKINS = (
+    "select message_id, is_answered from intermediate.int_message_post_care_checkins order by all"
+)
+REQUESTS = (
+    "select message_id, is_converted from intermediate.int_message_review_requests order by all"
+)
+COMPARED = (
+    "select * from intermediate.int_message_post_care_checkins order by all",
+    "select * from intermediate.int_message_review_requests order by all",
+    "select * from intermediate.int_engagement_kpi_events order by all",
+    "select * from marts.kpi_engagement order by all",
+)
+
+
+def _utc(month: int, day: int, hour: int) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def _message(
+    mid: str,
+    direction: str,
+    address: str,
+    sent: datetime,
+    night: int,
+    purpose: str | None = None,
+    patient_id: str | None = None,
+    delivery_status: str = "delivered",
+) -> dict:
+    row = message_row(
+        mid, direction, address, sent, purpose=purpose, updated_at=LATE + timedelta(hours=night)
+    )
+    return dict(row, patient_id=patient_id, delivery_status=delivery_status)
+
+
+def _review(patient_id: str, night: int) -> dict:
+    return dict(
+        review_id="v1",
+        location_id="L1",
+        platform="google",
+        posted_at=_utc(11, 3, 10),
+        rating=5,
+        reviewer_name="Secretname",
+        patient_id=patient_id,
+        updated_at=LATE + timedelta(hours=night),
+    )
+
+
+def _rows(night: int) -> list[tuple[str, str, str, dict]]:
+    """(system, table, key, row) written in `night`."""
+    checkin = _utc(11, 4, 10)
+    if night == 1:
+        messages = [
+            _message("k1", "outbound", ANA, checkin, night, "post_care_checkin"),
+            _message("k2", "outbound", BO, checkin, night, "post_care_checkin"),
+            _message("k3", "outbound", BO, checkin, night, "post_care_checkin"),
+            _message("i1", "inbound", ANA, _utc(11, 5, 10), night),
+            _message("q1", "outbound", ANA, _utc(11, 1, 10), night, "review_request", "p1"),
+            _message("q2", "outbound", BO, _utc(11, 1, 10), night, "review_request", "p2"),
+            _message("q3", "outbound", ANA, _utc(10, 1, 10), night, "review_request", "p1"),
+        ]
+        return [("messaging", "messages", "message_id", row) for row in messages] + [
+            ("reviews", "reviews", "review_id", _review("p1", night))
+        ]
+    if night == 2:
+        messages = [
+            _message("i1", "inbound", BO, _utc(11, 5, 10), night),
+            _message(
+                "k3", "outbound", BO, checkin, night, "post_care_checkin", delivery_status="failed"
+            ),
+            _message("q3", "outbound", BO, _utc(10, 1, 10), night, "review_request", "p2"),
+        ]
+        return [("messaging", "messages", "message_id", row) for row in messages] + [
+            ("reviews", "reviews", "review_id", _review("p2", night))
+        ]
+    other = _message("n1", "inbound", "nobody@example.org", _utc(11, 5, 12), night)
+    return [("messaging", "messages", "message_id", other)]
+
+
+def _night(db: Path, night: int) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        for system, table, key, row in _rows(night):
+            con.execute(f'delete from "raw_{system}"."{table}" where {key} = ?', [row[key]])
+            insert_rows(con, system, table, [row])
+    finally:
+        con.close()
+
+
+def _took_narrow_path(db: Path) -> None:
+    compiled = db.parent / "target" / "compiled"
+    checkins = next(compiled.rglob("int_message_post_care_checkins.sql")).read_text()
+    requests = next(compiled.rglob("int_message_review_requests.sql")).read_text()
+    assert "fct_messages__touched" in checkins
+    assert "dirty_patients" in requests and "fct_messages__touched" in requests
+
+
+def test_message_engagement_incremental_equals_full_refresh_when_replies_and_reviews_move(
+    engagement_built: Path, tmp_path: Path
+) -> None:
+    incremental, full = twin_copies(engagement_built, tmp_path)
+    build = ["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"]
+    _night(incremental, 1)
+    dbt(build, incremental, incremental.parent)
+    _took_narrow_path(incremental)
+    assert table_rows(incremental, CHECKINS) == [("k1", True), ("k2", False), ("k3", False)]
+    assert table_rows(incremental, REQUESTS) == [("q1", True), ("q2", False), ("q3", False)]
+
+    _night(incremental, 2)
+    dbt(build, incremental, incremental.parent)
+    _took_narrow_path(incremental)
+    # k3's old row went (no marker row left); k1 lost its reply to k2; v1 moved to p2's q2
+    assert table_rows(incremental, CHECKINS) == [("k1", False), ("k2", True)]
+    assert table_rows(incremental, REQUESTS) == [("q1", False), ("q2", True), ("q3", False)]
+
+    _night(incremental, 3)
+    dbt(build, incremental, incremental.parent)
+    _took_narrow_path(incremental)
+
+    for night in (1, 2, 3):
+        _night(full, night)
+    dbt([*build, "--full-refresh"], full, full.parent)
+    for sql in COMPARED:
+        assert table_rows(incremental, sql) == table_rows(full, sql), sql
