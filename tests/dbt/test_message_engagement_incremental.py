@@ -11,7 +11,10 @@ stamped with a newer load id as the loader writes it:
 2. i1 is corrected to bo (k1 is no longer answered although its own row did not change; k2
    is), k3 turns out undelivered (no longer a check-in: its old row must go), v1 is corrected
    to p2 (q2 converts, q1 no longer; q1's row did not change) and q3 is moved to p2 (sent
-   before q2, so q2 stays the latest request before v1);
+   before q2, so q2 stays the latest request before v1); lead ld2's email (bo's) is corrected
+   to an address nobody wrote from: the fixture's m1 and m2 (to bo, not rewritten) lose their
+   lead only through their contact's identity fingerprint, found on the old side of
+   int_contact_identities' touched record;
 3. an ordinary night: a new unrelated inbound message from another address.
 Both copies then run the same selection, one incrementally each night, one with
 --full-refresh after all three.
@@ -25,7 +28,14 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_runner import dbt
-from engagement_fixture import SELECTION, insert_rows, message_row, table_rows, twin_copies
+from engagement_fixture import (
+    SELECTION,
+    insert_rows,
+    lead_row,
+    message_row,
+    table_rows,
+    twin_copies,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e_engagement")]
 
@@ -43,6 +53,9 @@ COMPARED = (
     "select * from intermediate.int_message_review_requests order by all",
     "select * from intermediate.int_engagement_kpi_events order by all",
     "select * from marts.kpi_engagement order by all",
+    "select * from marts.fct_messages order by all",
+    "select * from marts.fct_calls order by all",
+    "select * from marts.fct_leads order by all",
 )
 
 
@@ -103,8 +116,17 @@ def _rows(night: int) -> list[tuple[str, str, str, dict]]:
             ),
             _message("q3", "outbound", BO, _utc(10, 1, 10), night, "review_request", "p2"),
         ]
+        ld2 = lead_row(
+            "ld2",
+            created=datetime(2026, 11, 3, 14, tzinfo=UTC),
+            channel="instagram",
+            phone=None,
+            email="someone.else@example.com",
+            updated_at=LATE + timedelta(hours=night),
+        )
         return [("messaging", "messages", "message_id", row) for row in messages] + [
-            ("reviews", "reviews", "review_id", _review("p2", night))
+            ("reviews", "reviews", "review_id", _review("p2", night)),
+            ("crm", "leads", "lead_id", ld2),
         ]
     other = _message("n1", "inbound", "nobody@example.org", _utc(11, 5, 12), night)
     return [("messaging", "messages", "message_id", other)]
@@ -126,6 +148,9 @@ def _took_narrow_path(db: Path) -> None:
     requests = next(compiled.rglob("int_message_review_requests.sql")).read_text()
     assert "fct_messages__touched" in checkins
     assert "dirty_patients" in requests and "fct_messages__touched" in requests
+    for fact in ("fct_messages", "fct_calls"):
+        text = next(compiled.rglob(f"{fact}.sql")).read_text()
+        assert "int_contact_identities__touched" in text, fact
 
 
 def test_message_engagement_incremental_equals_full_refresh_when_replies_and_reviews_move(
@@ -145,6 +170,10 @@ def test_message_engagement_incremental_equals_full_refresh_when_replies_and_rev
     # k3's old row went (no marker row left); k1 lost its reply to k2; v1 moved to p2's q2
     assert table_rows(incremental, CHECKINS) == [("k1", False), ("k2", True)]
     assert table_rows(incremental, REQUESTS) == [("q1", False), ("q2", True), ("q3", False)]
+    # m1 and m2 (bo's, not rewritten) lost ld2: no message is matched to a lead any more
+    assert table_rows(
+        incremental, "select count(*) from marts.fct_messages where lead_key is not null"
+    ) == [(0,)]
 
     _night(incremental, 3)
     dbt(build, incremental, incremental.parent)
