@@ -14,15 +14,18 @@ stamped with a newer load id as the loader writes it:
    before q2, so q2 stays the latest request before v1); lead ld2's email (bo's) is corrected
    to an address nobody wrote from: the fixture's m1 and m2 (to bo, not rewritten) lose their
    lead only through their contact's identity fingerprint, found on the old side of
-   int_contact_identities' touched record;
-3. an ordinary night: a new unrelated inbound message from another address.
+   int_contact_identities' touched record; a new patient p3 arrives with lead ld3's phone: ld3
+   (not rewritten) gets p3 as its patient through int_lead_patients' narrow path;
+3. a new unrelated inbound message from another address, and p2's appointment a2 is corrected
+   to p3, booked 11-04 15:00Z (an hour after ld3 was created): ld3 is booked in its window,
+   found only through int_patient_visits' touched record (p3's visits).
 Both copies then run the same selection, one incrementally each night, one with
 --full-refresh after all three.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -30,6 +33,7 @@ import pytest
 from dbt_runner import dbt
 from engagement_fixture import (
     SELECTION,
+    _appointment,
     insert_rows,
     lead_row,
     message_row,
@@ -127,9 +131,47 @@ def _rows(night: int) -> list[tuple[str, str, str, dict]]:
         return [("messaging", "messages", "message_id", row) for row in messages] + [
             ("reviews", "reviews", "review_id", _review("p2", night)),
             ("crm", "leads", "lead_id", ld2),
+            ("pms", "patients", "patient_id", _patient_p3(night)),
         ]
     other = _message("n1", "inbound", "nobody@example.org", _utc(11, 5, 12), night)
-    return [("messaging", "messages", "message_id", other)]
+    a2 = _appointment("a2", "p3", booked=_utc(11, 4, 15), start=_utc(11, 12, 15), status="booked")
+    return [
+        ("messaging", "messages", "message_id", other),
+        (
+            "pms",
+            "appointments",
+            "appointment_id",
+            dict(a2, updated_at=LATE + timedelta(hours=night)),
+        ),
+    ]
+
+
+def _patient_p3(night: int) -> dict:
+    return dict(
+        patient_id="p3",
+        first_name="Cy",
+        last_name="Secretname",
+        email=None,
+        phone="+1 646 555 0101",
+        date_of_birth=date(1980, 3, 3),
+        sex="M",
+        postal_code="94110",
+        home_location_id="L1",
+        acquisition_channel="web_form",
+        referred_by_patient_id=None,
+        created_at=datetime(2026, 1, 5, 15, tzinfo=UTC),
+        updated_at=LATE + timedelta(hours=night),
+    )
+
+
+def _ld3(db: Path) -> tuple:
+    """ld3's (has a patient, booked in window): lead keys are pseudonymised, ld3 is the lead
+    created on 11-04."""
+    return table_rows(
+        db,
+        "select patient_key is not null, is_booked_in_window from marts.fct_leads"
+        " where day(created_at at time zone 'UTC') = 4",
+    )[0]
 
 
 def _night(db: Path, night: int) -> None:
@@ -148,9 +190,11 @@ def _took_narrow_path(db: Path) -> None:
     requests = next(compiled.rglob("int_message_review_requests.sql")).read_text()
     assert "fct_messages__touched" in checkins
     assert "dirty_patients" in requests and "fct_messages__touched" in requests
-    for fact in ("fct_messages", "fct_calls"):
-        text = next(compiled.rglob(f"{fact}.sql")).read_text()
-        assert "int_contact_identities__touched" in text, fact
+    for model in ("fct_messages", "fct_calls", "int_lead_patients"):
+        text = next(compiled.rglob(f"{model}.sql")).read_text()
+        assert "int_contact_identities__touched" in text, model
+    leads = next(compiled.rglob("fct_leads.sql")).read_text()
+    assert "dirty_leads" in leads and "int_patient_visits__touched" in leads
 
 
 def test_message_engagement_incremental_equals_full_refresh_when_replies_and_reviews_move(
@@ -174,10 +218,12 @@ def test_message_engagement_incremental_equals_full_refresh_when_replies_and_rev
     assert table_rows(
         incremental, "select count(*) from marts.fct_messages where lead_key is not null"
     ) == [(0,)]
+    assert _ld3(incremental) == (True, False)
 
     _night(incremental, 3)
     dbt(build, incremental, incremental.parent)
     _took_narrow_path(incremental)
+    assert _ld3(incremental) == (True, True)
 
     for night in (1, 2, 3):
         _night(full, night)
