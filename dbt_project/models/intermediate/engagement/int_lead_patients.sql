@@ -64,7 +64,7 @@ identities as (
     leads as (
 
         select * from all_leads
-        where all_leads.lead_key in (select dirty_leads.lead_key from dirty_leads)
+        where lead_key in (select dirty_leads.lead_key from dirty_leads)
 
     ),
 

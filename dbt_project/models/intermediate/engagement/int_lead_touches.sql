@@ -181,8 +181,8 @@ scoped_messages as (
     select * from messages
     {%- if is_incremental() %}
         where
-            messages.contact_hash in (select lead_contacts.contact_hash from lead_contacts)
-            or messages.lead_key in (select dirty_leads.lead_key from dirty_leads)
+            contact_hash in (select lead_contacts.contact_hash from lead_contacts)
+            or lead_key in (select dirty_leads.lead_key from dirty_leads)
     {%- endif %}
 
 ),

@@ -79,15 +79,15 @@ reviews as (
 
         select * from messages
         where
-            messages.patient_key in (select dirty_patients.patient_key from dirty_patients)
-            or messages.message_id in ({{ touched_entities('fct_messages', 'message_id') }})
+            patient_key in (select dirty_patients.patient_key from dirty_patients)
+            or message_id in ({{ touched_entities('fct_messages', 'message_id') }})
 
     ),
 
     scoped_reviews as (
 
         select * from reviews
-        where reviews.patient_key in (select dirty_patients.patient_key from dirty_patients)
+        where patient_key in (select dirty_patients.patient_key from dirty_patients)
 
     ),
 {%- else %}
