@@ -37,3 +37,19 @@
         touched.message_id is not null
         and touched.message_id not in (select final.message_id from final)
 {%- endmacro %}
+
+{#-
+    Pre-hook outside the model's transaction (`before_begin`): add `name` to a table built
+    before the model had that column. dbt's own on_schema_change would alter the table in
+    another transaction than the one its pre-hooks delete in, and DuckDB refuses to commit
+    the second; a table without the column has no build of the model on record, so that run
+    rebuilds every row anyway.
+-#}
+{% macro add_missing_column(name, type) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- if name not in names %}
+    alter table {{ this }} add column {{ name }} {{ type }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

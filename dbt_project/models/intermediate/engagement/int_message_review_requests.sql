@@ -4,10 +4,13 @@
         materialized='incremental',
         unique_key='message_id',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_all_unless(
-            touched_partitions_are_complete('fct_messages', [], " ~ review_vars ~ ")
-        ) }}",
+        on_schema_change='fail',
+        pre_hook=[
+            before_begin("{{ add_missing_column('credited_review_id', 'varchar') }}"),
+            "{{ delete_all_unless(
+                touched_partitions_are_complete('fct_messages', [], " ~ review_vars ~ ")
+            ) }}",
+        ],
         post_hook=[
             "delete from {{ this }} where is_converted is null",
             "{{ record_load_watermark(['stg_reviews__reviews'], " ~ review_vars ~ ") }}",
@@ -28,8 +31,8 @@
     moved to another patient; one that credited nothing changed nothing there). A rewritten
     message that is no longer a request writes a marker row (null is_converted) that the
     post-hook deletes. The record missing or untrusted (macros/touched.sql), or a changed
-    definition: every request. `append_new_columns`: a table built before `credited_review_id`
-    existed gains it, and that build is a full one (no build of this model is on record).
+    definition: every request. A table built before `credited_review_id` existed gains it
+    first (`add_missing_column`), and that build is a full one (none of this model is on record).
 -#}
 {%- set window_days = var('review_window_days') -%}
 {%- set narrow = touched_partitions_are_complete('fct_messages', [], review_vars) %}
