@@ -230,3 +230,33 @@ def test_message_engagement_incremental_equals_full_refresh_when_replies_and_rev
     dbt([*build, "--full-refresh"], full, full.parent)
     for sql in COMPARED:
         assert table_rows(incremental, sql) == table_rows(full, sql), sql
+
+
+def test_review_requests_built_before_credited_review_id_gain_it_and_rebuild_whole(
+    engagement_built: Path, tmp_path: Path
+) -> None:
+    """A warehouse whose int_message_review_requests was built by the earlier definition (a
+    table without `credited_review_id`, no build of the model on record) gets the column added
+    before the model's transaction, and that nightly rebuilds every request."""
+    incremental, full = twin_copies(engagement_built, tmp_path)
+    for db in (incremental, full):
+        _night(db, 1)
+    con = duckdb.connect(str(incremental))
+    try:
+        con.execute(
+            "alter table intermediate.int_message_review_requests drop column credited_review_id"
+        )
+        con.execute(
+            "delete from dbt_state.model_builds where model_name = 'int_message_review_requests'"
+        )
+    finally:
+        con.close()
+    build = ["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"]
+    dbt(build, incremental, incremental.parent)
+    compiled = incremental.parent / "target" / "compiled"
+    requests = next(compiled.rglob("int_message_review_requests.sql")).read_text()
+    assert "dirty_patients" not in requests  # the whole rebuild
+    dbt([*build, "--full-refresh"], full, full.parent)
+    sql = "select * from intermediate.int_message_review_requests order by all"
+    assert table_rows(incremental, sql) == table_rows(full, sql)
+    assert table_rows(incremental, REQUESTS) == [("q1", True), ("q2", False), ("q3", False)]

@@ -6,7 +6,10 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook=[
-            before_begin("{{ add_missing_column('credited_review_id', 'varchar') }}"),
+            {
+                'sql': "{{ add_missing_column('credited_review_id', 'varchar') }}",
+                'transaction': false,
+            },
             "{{ delete_all_unless(
                 touched_partitions_are_complete('fct_messages', [], " ~ review_vars ~ ")
             ) }}",
@@ -32,7 +35,7 @@
     message that is no longer a request writes a marker row (null is_converted) that the
     post-hook deletes. The record missing or untrusted (macros/touched.sql), or a changed
     definition: every request. A table built before `credited_review_id` existed gains it
-    first (`add_missing_column`), and that build is a full one (none of this model is on record).
+    first (`add_missing_column`, before the transaction), and that build is a full one (none of this model is on record).
 -#}
 {%- set window_days = var('review_window_days') -%}
 {%- set narrow = touched_partitions_are_complete('fct_messages', [], review_vars) %}
