@@ -63,8 +63,30 @@ from {{ candidates }}
     of loads newer than the model's watermark (macros/loads.sql), rows whose contact's identity
     fingerprint or whose location's time zone differs from the one they were built with. The
     events are narrowed to those rows first and only then joined to their fingerprint and zone.
+    A fingerprint changes only where int_contact_identities rewrote a party: when its touched
+    record (the contacts its build in this run rewrote, before and after, macros/touched.sql)
+    is complete for this model, only those contacts are compared, and fingerprints are summed
+    only for them and for the candidates' contacts; otherwise every contact is.
 -#}
 {% macro contact_match_candidates(events) -%}
+{%- set narrow = is_incremental() and touched_partitions_are_complete('int_contact_identities') %}
+{%- if narrow %}
+
+-- the contacts whose parties int_contact_identities rewrote in this run, before and after
+touched_contacts as (
+    {{ touched_entities('int_contact_identities', 'contact_hash') }}
+),
+
+touched_fingerprints as (
+    select
+        contact_hash,
+        {{ identity_fingerprint() }} as identity_fingerprint
+    from identities
+    where contact_hash in (select touched_contacts.contact_hash from touched_contacts)
+    group by contact_hash
+),
+{%- else %}
+
 contact_fingerprints as (
     select
         contact_hash,
@@ -72,6 +94,7 @@ contact_fingerprints as (
     from identities
     group by contact_hash
 ),
+{%- endif %}
 
 {%- if is_incremental() %}
 
@@ -91,9 +114,17 @@ moved_contacts as (
         where contact_hash is not null
         {%- endif %}
     ) as built
+    {%- if narrow %}
+    left join touched_fingerprints as contact_fingerprints
+        on built.contact_hash = contact_fingerprints.contact_hash
+    where
+        built.contact_hash in (select touched_contacts.contact_hash from touched_contacts)
+        and built.identity_fingerprint is distinct from contact_fingerprints.identity_fingerprint
+    {%- else %}
     left join contact_fingerprints
         on built.contact_hash = contact_fingerprints.contact_hash
     where built.identity_fingerprint is distinct from contact_fingerprints.identity_fingerprint
+    {%- endif %}
 ),
 
 -- locations whose time zone differs from the one their built rows were localised in
@@ -117,6 +148,19 @@ candidate_events as (
 
 candidate_events as (
     select * from {{ events }}
+),
+{%- endif %}
+
+{%- if narrow %}
+
+-- the fingerprints of the candidates' contacts only
+contact_fingerprints as (
+    select
+        contact_hash,
+        {{ identity_fingerprint() }} as identity_fingerprint
+    from identities
+    where contact_hash in (select candidate_events.contact_hash from candidate_events)
+    group by contact_hash
 ),
 {%- endif %}
 

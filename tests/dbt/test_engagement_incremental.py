@@ -137,6 +137,8 @@ def test_incremental_facts_equal_full_refresh_after_late_updates(
     for model in ("fct_calls", "fct_messages"):
         compiled = next((incremental.parent / "target" / "compiled").rglob(f"{model}.sql"))
         assert f'dbt_state"."{model}__contacts' in compiled.read_text()
+        # and only the contacts int_contact_identities rewrote in this run were compared
+        assert "int_contact_identities__touched" in compiled.read_text()
     # the run went through the watermark path and recorded the newest call load it read
     watermark = "select load_id from dbt_state.load_watermarks where model_name = 'fct_calls'"
     newest = "select max(_dlt_load_id) from raw_phone.calls"

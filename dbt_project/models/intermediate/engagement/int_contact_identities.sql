@@ -4,6 +4,7 @@
         unique_key=['party_type', 'party_key'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'touched_columns': ['contact_hash']},
         post_hook=[
             "delete from {{ this }} where contact_hash is null",
             "{{ record_load_watermark(['stg_pms__patients', 'stg_crm__leads']) }}",
@@ -21,7 +22,9 @@
     model's watermark (macros/loads.sql); a recomputed party left without a contact writes a
     marker row (null contact_hash) that the post-hook deletes, so its old rows go. Staging
     never deletes a party. No watermark or a changed definition (the pseudonymisation key's
-    check value is part of it): every party.
+    check value is part of it): every party. Each build records the contacts it rewrote,
+    before and after (`touched_columns`, macros/touched.sql): fct_calls and fct_messages
+    compare the identity fingerprints of those contacts only.
 -#}
 with
 

@@ -1,12 +1,30 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ delete_all_unless(touched_partitions_are_complete('int_contact_identities')) }}",
+        post_hook="{{ record_load_watermark(['stg_crm__leads']) }}",
+    )
+}}
 {#-
     Each lead's patient (grain: lead_key): `leads.patient_id` when the CRM converted it, else
     the patient with the same normalised phone or email (docs/kpis.md, booking_conversion_rate).
     Several patients can share a contact (a family phone): the earliest-created one is taken,
     then the smallest key, so the answer is deterministic.
+    Incremental (delete+insert on lead_key; every lead has exactly one row and staging never
+    deletes a lead): a lead's row depends on its own CRM row and on the patients sharing one of
+    its contacts, so a run recomputes the leads of loads newer than the model's watermark and
+    the leads with a contact int_contact_identities rewrote a party of in this run (its touched
+    record, before and after: a patient added, re-dated or given another contact). The record
+    missing or untrusted (macros/touched.sql), or a changed definition: every lead.
 -#}
+{%- set narrow = touched_partitions_are_complete('int_contact_identities') %}
+
 with
 
-leads as (
+all_leads as (
 
     select * from {{ ref('stg_crm__leads') }}
 
@@ -18,15 +36,67 @@ identities as (
 
 ),
 
-lead_contacts as (
+{%- if narrow %}
 
-    select
-        lead_key,
-        contact_hash
-    from identities
-    where party_type = 'lead'
+    watermark as (
 
-),
+        {{ built_watermark() }}
+
+    ),
+
+    -- the leads this run recomputes
+    dirty_leads as (
+
+        select all_leads.lead_key
+        from all_leads
+        where {{ loaded_after('all_leads._dlt_load_id', '(select watermark.load_id from watermark)') }}
+        union
+        select identities.lead_key
+        from identities
+        where
+            identities.party_type = 'lead'
+            and identities.contact_hash in (
+                {{ touched_entities('int_contact_identities', 'contact_hash') }}
+            )
+
+    ),
+
+    leads as (
+
+        select * from all_leads
+        where lead_key in (select dirty_leads.lead_key from dirty_leads)
+
+    ),
+
+    lead_contacts as (
+
+        select
+            lead_key,
+            contact_hash
+        from identities
+        where
+            party_type = 'lead'
+            and lead_key in (select dirty_leads.lead_key from dirty_leads)
+
+    ),
+{%- else %}
+
+    leads as (
+
+        select * from all_leads
+
+    ),
+
+    lead_contacts as (
+
+        select
+            lead_key,
+            contact_hash
+        from identities
+        where party_type = 'lead'
+
+    ),
+{%- endif %}
 
 patient_contacts as (
 

@@ -173,31 +173,45 @@ call_touches as (
 
 ),
 
+-- the messages this run links: in an incremental run only those of the recomputed leads'
+-- contacts or naming a recomputed lead, in one pass over the messages (read by both branches
+-- below, a CTE over every message would be materialised whole)
+scoped_messages as (
+
+    select * from messages
+    {%- if is_incremental() %}
+        where
+            contact_hash in (select lead_contacts.contact_hash from lead_contacts)
+            or lead_key in (select dirty_leads.lead_key from dirty_leads)
+    {%- endif %}
+
+),
+
 -- a message's direction and time go along with its id (they are the message's), so the union
 -- that drops a lead found both ways needs no join back to the messages
 message_links as (
 
     select
         lead_contacts.lead_key,
-        messages.message_id,
-        messages.direction,
-        messages.sent_at
-    from messages
+        scoped_messages.message_id,
+        scoped_messages.direction,
+        scoped_messages.sent_at
+    from scoped_messages
     inner join lead_contacts
-        on messages.contact_hash = lead_contacts.contact_hash
+        on scoped_messages.contact_hash = lead_contacts.contact_hash
 
     union
 
     -- messages.lead_id counts only for leads the CRM delivered: a clinic without a CRM (or a
     -- lead not yet extracted) has no lead for the touch to belong to.
     select
-        messages.lead_key,
-        messages.message_id,
-        messages.direction,
-        messages.sent_at
-    from messages
+        scoped_messages.lead_key,
+        scoped_messages.message_id,
+        scoped_messages.direction,
+        scoped_messages.sent_at
+    from scoped_messages
     inner join leads
-        on messages.lead_key = leads.lead_key
+        on scoped_messages.lead_key = leads.lead_key
 
 ),
 

@@ -1,3 +1,18 @@
+{%- set lead_vars = ['contact_window_minutes', 'booking_window_days'] -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ delete_all_unless(
+            written_keys_are_complete('int_lead_touches', " ~ lead_vars ~ ")
+            and written_keys_are_complete('int_lead_patients', " ~ lead_vars ~ ")
+            and touched_partitions_are_complete('int_patient_visits', [], " ~ lead_vars ~ ")
+        ) }}",
+        post_hook="{{ record_load_watermark(['stg_crm__leads', 'stg_pms__locations'], " ~ lead_vars ~ ") }}",
+    )
+}}
 {#-
     One row per lead (grain: lead_key), in its location's local time, with what happened next:
     - first_response_at / response_minutes: the first touch at or after created_at that
@@ -7,13 +22,25 @@
       [created_at, created_at + contact_window_minutes] (the edge counts).
     - is_booked_in_window: the lead's patient (int_lead_patients) booked an appointment with
       booked_at in [created_at, created_at + booking_window_days] (the edge counts).
+    Incremental (delete+insert on lead_key; one row per lead, and staging never deletes one):
+    a lead's row depends on its own CRM row, its location's time zone, its touches, its
+    patient and that patient's appointments, so a run recomputes the leads of loads newer than
+    the model's watermark, the leads int_lead_touches and int_lead_patients rewrote in this
+    run (their written keys) and the leads whose patient's appointments int_patient_visits
+    rewrote in this run (its touched record: every appointment of a patient with a changed
+    one, before and after a move); a location of a newer load recomputes every lead. Any of
+    those records missing or untrusted (macros/touched.sql), or a changed definition: every
+    lead.
 -#}
 {%- set contact_window_minutes = var('contact_window_minutes') -%}
 {%- set booking_window_days = var('booking_window_days') -%}
+{%- set narrow = written_keys_are_complete('int_lead_touches', lead_vars)
+    and written_keys_are_complete('int_lead_patients', lead_vars)
+    and touched_partitions_are_complete('int_patient_visits', [], lead_vars) %}
 
 with
 
-leads as (
+all_leads as (
 
     select * from {{ ref('stg_crm__leads') }}
 
@@ -25,23 +52,89 @@ locations as (
 
 ),
 
-touches as (
+{%- if narrow %}
 
-    select * from {{ ref('int_lead_touches') }}
+    watermark as (
 
-),
+        {{ built_watermark(lead_vars) }}
 
-lead_patients as (
+    ),
 
-    select * from {{ ref('int_lead_patients') }}
+    -- the leads this run recomputes
+    dirty_leads as (
 
-),
+        select all_leads.lead_key
+        from all_leads
+        where
+            {{ loaded_after('all_leads._dlt_load_id', '(select watermark.load_id from watermark)') }}
+            or exists (
+                select 1 from {{ ref('stg_pms__locations') }} as new_locations
+                where {{ loaded_after('new_locations._dlt_load_id', '(select watermark.load_id from watermark)') }}
+            )
+        union
+        {{ written_keys_of('int_lead_touches') }}
+        union
+        {{ written_keys_of('int_lead_patients') }}
+        union
+        select lead_patients.lead_key
+        from {{ ref('int_lead_patients') }} as lead_patients
+        where lead_patients.patient_key in ({{ touched_entities('int_patient_visits', 'patient_key') }})
 
-appointments as (
+    ),
 
-    select * from {{ ref('stg_pms__appointments') }}
+    leads as (
 
-),
+        select * from all_leads
+        where lead_key in (select dirty_leads.lead_key from dirty_leads)
+
+    ),
+
+    touches as (
+
+        select * from {{ ref('int_lead_touches') }}
+        where lead_key in (select dirty_leads.lead_key from dirty_leads)
+
+    ),
+
+    lead_patients as (
+
+        select * from {{ ref('int_lead_patients') }}
+        where lead_key in (select dirty_leads.lead_key from dirty_leads)
+
+    ),
+
+    appointments as (
+
+        select * from {{ ref('stg_pms__appointments') }}
+        where patient_key in (select lead_patients.patient_key from lead_patients)
+
+    ),
+{%- else %}
+
+    leads as (
+
+        select * from all_leads
+
+    ),
+
+    touches as (
+
+        select * from {{ ref('int_lead_touches') }}
+
+    ),
+
+    lead_patients as (
+
+        select * from {{ ref('int_lead_patients') }}
+
+    ),
+
+    appointments as (
+
+        select * from {{ ref('stg_pms__appointments') }}
+
+    ),
+{%- endif %}
 
 responses as (
 

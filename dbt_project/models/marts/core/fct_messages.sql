@@ -6,7 +6,10 @@
 
     Incremental (delete+insert on message_id) and correct under late updates, like
     fct_calls: a run rebuilds exactly the messages whose row, contact identities
-    (fingerprint) or location time zone changed since they were built.
+    (fingerprint) or location time zone changed since they were built. Each build records the
+    messages it rewrote with their contact and patient, before and after (`touched_columns`,
+    macros/touched.sql): int_message_post_care_checkins and int_message_review_requests
+    recompute only the contacts and patients named there.
 -#}
 {{
     config(
@@ -14,6 +17,7 @@
         unique_key='message_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'touched_columns': ['message_id', 'contact_hash', 'patient_key']},
         post_hook=[
             "{{ record_built_contacts() }}",
             "{{ record_load_watermark(['stg_messaging__messages']) }}",

@@ -24,7 +24,10 @@ renamed as (
 
         -- timestamps
         cast(posted_at as timestamp with time zone) as posted_at,
-        cast(updated_at as timestamp with time zone) as updated_at
+        cast(updated_at as timestamp with time zone) as updated_at,
+        -- lineage: the load that last wrote the raw row (int_message_review_requests' narrow
+        -- night reads the reviews of newer loads)
+        {{ load_id_column(source('raw_reviews', 'reviews')) }} as _dlt_load_id
 
     from source
 
