@@ -55,6 +55,21 @@ from {{ candidates }}
 {%- endmacro %}
 
 {#-
+    One fingerprint per contact of `identities` (int_contact_identities rows): every contact,
+    or only those named by `contact_hash` in the CTE `of`.
+-#}
+{% macro identity_fingerprints(of=none) -%}
+    select
+        contact_hash,
+        {{ identity_fingerprint() }} as identity_fingerprint
+    from identities
+    {%- if of %}
+    where contact_hash in (select {{ of }}.contact_hash from {{ of }})
+    {%- endif %}
+    group by contact_hash
+{%- endmacro %}
+
+{#-
     CTEs `contact_fingerprints` and `candidates` for facts matched to leads and patients by
     contact (fct_calls, fct_messages): every row of `events` with its location's time zone and
     the fingerprint of every identity sharing its contact, the inputs that decide its match.
@@ -78,21 +93,12 @@ touched_contacts as (
 ),
 
 touched_fingerprints as (
-    select
-        contact_hash,
-        {{ identity_fingerprint() }} as identity_fingerprint
-    from identities
-    where contact_hash in (select touched_contacts.contact_hash from touched_contacts)
-    group by contact_hash
+    {{ identity_fingerprints('touched_contacts') }}
 ),
 {%- else %}
 
 contact_fingerprints as (
-    select
-        contact_hash,
-        {{ identity_fingerprint() }} as identity_fingerprint
-    from identities
-    group by contact_hash
+    {{ identity_fingerprints() }}
 ),
 {%- endif %}
 
@@ -155,12 +161,7 @@ candidate_events as (
 
 -- the fingerprints of the candidates' contacts only
 contact_fingerprints as (
-    select
-        contact_hash,
-        {{ identity_fingerprint() }} as identity_fingerprint
-    from identities
-    where contact_hash in (select candidate_events.contact_hash from candidate_events)
-    group by contact_hash
+    {{ identity_fingerprints('candidate_events') }}
 ),
 {%- endif %}
 
