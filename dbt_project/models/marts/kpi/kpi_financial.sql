@@ -25,11 +25,6 @@ memberships as (
     select * from {{ ref('fct_memberships') }}
 ),
 
-revenue_lines as (
-    select * from {{ ref('fct_invoice_lines') }}
-    where is_revenue
-),
-
 calendar as (
     select * from {{ ref('dim_date') }}
 ),
@@ -136,20 +131,32 @@ mrr as (
 -- running sum of +1 at an island's start and -1 the day after its end. Islands of one
 -- patient are disjoint, so the running sum is the distinct count. Period ends are rows of the
 -- same running sums (RANGE frame: same-day changes included).
-revenue_days as (
+-- The numerator needs no patient: identified patients' revenue per location and day (~40 k
+-- rows at 40 locations) feeds its running sums, not every patient-day (1.1 M rows, each twice).
+-- The denominator needs only which days each patient paid on, not how much: a distinct, not a
+-- sum per patient-day.
+ltv_location_revenue as (
     select
         location_id,
         issued_date,
-        patient_key,
         sum(net_amount) as net_revenue
-    from revenue_lines
-    where patient_key is not null
-    group by location_id, issued_date, patient_key
+    from {{ ref('fct_invoice_lines') }}
+    where is_revenue and patient_key is not null
+    group by location_id, issued_date
+),
+
+ltv_patient_days as (
+    select distinct
+        location_id,
+        issued_date,
+        patient_key
+    from {{ ref('fct_invoice_lines') }}
+    where is_revenue and patient_key is not null
 ),
 
 revenue_locations as (
     select distinct location_id
-    from revenue_days
+    from ltv_location_revenue
 ),
 
 ltv_location_periods as (
@@ -187,28 +194,27 @@ ltv_chain_periods as (
     )
 ),
 
--- every patient's revenue day twice: at its location (scope = location_id) and chain-wide
--- (scope = '_all')
+-- identified patients' revenue per day twice: at its location (scope = location_id) and
+-- chain-wide (scope = '_all'); sums of decimals, exact whatever the order
 ltv_scoped_revenue as (
     select
         location_id as scope,
-        patient_key,
         issued_date,
         net_revenue
-    from revenue_days
+    from ltv_location_revenue
     union all
     select
         '_all' as scope,
-        patient_key,
         issued_date,
-        net_revenue
-    from revenue_days
+        sum(net_revenue) as net_revenue
+    from ltv_location_revenue
+    group by issued_date
 ),
 
 -- each patient-day with its patient's previous and next revenue day in the scope: a day
 -- opens an island when the previous one lies a window or more before it, and closes one when
 -- the next lies a window or more after it (or there is none)
-{{ ltv_patient_neighbours('revenue_days', 'ltv_patient_neighbours') }},
+{{ ltv_patient_neighbours('ltv_patient_days', 'ltv_patient_neighbours') }},
 
 ltv_island_starts as (
     select
@@ -303,21 +309,40 @@ ltv_running as (
     window scope_days as (partition by scope order by change_date range unbounded preceding)
 ),
 
-ltv_partial_windows as (
+-- a partial period's trailing window at the locations where it has started: revenue from the
+-- location-days, distinct patients from the patient-days
+ltv_partial_window_revenue as (
     select
         ltv_partial_periods.grain,
         ltv_partial_periods.period_start,
-        revenue_days.patient_key,
-        revenue_days.net_revenue
+        sum(ltv_location_revenue.net_revenue) as numerator
     from ltv_partial_periods
-    inner join revenue_days
+    inner join ltv_location_revenue
         on
-            ltv_partial_periods.period_last_day >= revenue_days.issued_date
-            and revenue_days.issued_date > cast(
+            ltv_partial_periods.period_last_day >= ltv_location_revenue.issued_date
+            and ltv_location_revenue.issued_date > cast(
                 {{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'ltv_partial_periods.period_last_day') }} as date
             )
-    left join kpi_as_of as started on revenue_days.location_id = started.location_id
+    left join kpi_as_of as started on ltv_location_revenue.location_id = started.location_id
     where {{ kpi_period_started('ltv_partial_periods.period_start', 'started.as_of_local') }}
+    group by ltv_partial_periods.grain, ltv_partial_periods.period_start
+),
+
+ltv_partial_window_patients as (
+    select
+        ltv_partial_periods.grain,
+        ltv_partial_periods.period_start,
+        count(distinct ltv_patient_days.patient_key) as denominator
+    from ltv_partial_periods
+    inner join ltv_patient_days
+        on
+            ltv_partial_periods.period_last_day >= ltv_patient_days.issued_date
+            and ltv_patient_days.issued_date > cast(
+                {{ dbt.dateadd('day', -1 * var('ltv_window_days'), 'ltv_partial_periods.period_last_day') }} as date
+            )
+    left join kpi_as_of as started on ltv_patient_days.location_id = started.location_id
+    where {{ kpi_period_started('ltv_partial_periods.period_start', 'started.as_of_local') }}
+    group by ltv_partial_periods.grain, ltv_partial_periods.period_start
 ),
 
 ltv as (
@@ -331,13 +356,16 @@ ltv as (
     where grain is not null and denominator > 0
     union all
     select
-        grain,
-        period_start,
+        ltv_partial_window_revenue.grain,
+        ltv_partial_window_revenue.period_start,
         '_all' as location_id,
-        sum(net_revenue) as numerator,
-        count(distinct patient_key) as denominator
-    from ltv_partial_windows
-    group by grain, period_start
+        ltv_partial_window_revenue.numerator,
+        ltv_partial_window_patients.denominator
+    from ltv_partial_window_revenue
+    inner join ltv_partial_window_patients
+        on
+            ltv_partial_window_revenue.grain = ltv_partial_window_patients.grain
+            and ltv_partial_window_revenue.period_start = ltv_partial_window_patients.period_start
 ),
 
 point_in_time as (
