@@ -5,7 +5,8 @@
                       no_target when the KPI has no target or no value (zero denominator)
       baseline_12m    mean value over the previous 52 weeks (week grain) or 12 months (month
                       grain) at that location, periods without a value left out
-      change_vs_prior value minus the immediately preceding period's value
+      change_vs_prior value minus the immediately preceding period's value (null when that
+                      period has no row)
 -#}
 {% set family_marts = [
     'kpi_financial',
@@ -41,49 +42,49 @@ unioned as (
     {%- endfor %}
 ),
 
-baselines as (
+-- the trailing baseline and the preceding period's value as windows over the same KPI and
+-- location's periods (one sort), not as joins of the union with itself. The previous row is
+-- the preceding period only when it starts one week (month) earlier: after a missing period
+-- change_vs_prior is null, as before. Period starts are ISO weeks and months, so no row lies
+-- between a period and the one before it.
+with_history as (
     select
-        grain,
-        period_start,
-        location_id,
-        kpi,
-        {{ kpi_trailing_mean('value', var('baseline_weeks'), var('baseline_months')) }} as baseline_12m
+        unioned.*,
+        {{ kpi_trailing_mean('value', var('baseline_weeks'), var('baseline_months')) }} as baseline_12m,
+        case
+            when lag(period_start) over kpi_periods = case
+                when grain = 'week' then cast({{ dbt.dateadd('week', -1, 'period_start') }} as date)
+                else cast({{ dbt.dateadd('month', -1, 'period_start') }} as date)
+            end
+                then lag(value) over kpi_periods
+        end as prior_value
     from unioned
+    window kpi_periods as (partition by grain, location_id, kpi order by period_start)
 ),
 
 final as (
     select
-        unioned.grain,
-        unioned.period_start,
-        unioned.location_id,
-        unioned.kpi,
-        unioned.value,
-        unioned.numerator,
-        unioned.denominator,
+        with_history.grain,
+        with_history.period_start,
+        with_history.location_id,
+        with_history.kpi,
+        with_history.value,
+        with_history.numerator,
+        with_history.denominator,
         cast(targets.target_low as double) as target_low,
         cast(targets.target_high as double) as target_high,
         case
-            when unioned.value is null or (targets.target_low is null and targets.target_high is null)
+            when with_history.value is null or (targets.target_low is null and targets.target_high is null)
                 then 'no_target'
-            when unioned.value < targets.target_low then 'below'
-            when unioned.value > targets.target_high then 'above'
+            when with_history.value < targets.target_low then 'below'
+            when with_history.value > targets.target_high then 'above'
             else 'on_target'
         end as status,
-        unioned.is_final,
-        baselines.baseline_12m,
-        unioned.value - previous_period.value as change_vs_prior
-    from unioned
-    left join targets on unioned.kpi = targets.kpi
-    left join baselines on {{ same_kpi_row('unioned', 'baselines') }}
-    left join unioned as previous_period
-        on
-            unioned.grain = previous_period.grain
-            and unioned.location_id = previous_period.location_id
-            and unioned.kpi = previous_period.kpi
-            and previous_period.period_start = case
-                when unioned.grain = 'week' then cast({{ dbt.dateadd('week', -1, 'unioned.period_start') }} as date)
-                else cast({{ dbt.dateadd('month', -1, 'unioned.period_start') }} as date)
-            end
+        with_history.is_final,
+        with_history.baseline_12m,
+        with_history.value - with_history.prior_value as change_vs_prior
+    from with_history
+    left join targets on with_history.kpi = targets.kpi
 )
 
 select
