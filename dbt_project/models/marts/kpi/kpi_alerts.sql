@@ -20,13 +20,11 @@ targets as (
 ),
 
 -- over every period of the scorecard (final or not), as the alert compares with what was
--- reported
-trailing_means as (
+-- reported: the window runs over every row before `judged` keeps the final ones, on the same
+-- rows (no join of the scorecard with its own means)
+with_trailing_means as (
     select
-        grain,
-        period_start,
-        location_id,
-        kpi,
+        scorecard.*,
         {{ kpi_trailing_mean('value', var('alert_trailing_weeks'), var('alert_trailing_weeks')) }}
             as trailing_mean
     from scorecard
@@ -34,21 +32,20 @@ trailing_means as (
 
 judged as (
     select
-        scorecard.*,
+        with_trailing_means.*,
         targets.label,
         targets.unit,
         targets.direction,
         cast(targets.tolerance as double) as tolerance,
         targets.play,
         targets.model,
-        trailing_means.trailing_mean,
         {{ safe_divide(
-            'scorecard.value - trailing_means.trailing_mean', 'abs(trailing_means.trailing_mean)'
+            'with_trailing_means.value - with_trailing_means.trailing_mean',
+            'abs(with_trailing_means.trailing_mean)'
         ) }} as relative_change
-    from scorecard
-    inner join targets on scorecard.kpi = targets.kpi
-    left join trailing_means on {{ same_kpi_row('scorecard', 'trailing_means') }}
-    where scorecard.is_final and scorecard.value is not null
+    from with_trailing_means
+    inner join targets on with_trailing_means.kpi = targets.kpi
+    where with_trailing_means.is_final and with_trailing_means.value is not null
 ),
 
 flagged as (

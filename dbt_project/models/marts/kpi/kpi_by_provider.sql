@@ -28,6 +28,6 @@ events as (
 
 {{ kpi_as_of_cte() }},
 
-{{ kpi_rollup('events', 'rolled', dims=['provider_id']) }}
+{{ kpi_rollup('events', 'rolled', dims=['provider_id'], daily=false) }}
 
 {{ kpi_select('rolled', dims=['provider_id']) }}

@@ -146,7 +146,10 @@ per_provider as (
             and revenue_all.period_start = rostered.period_start
             and revenue_all.location_id = rostered.location_id
     -- POS data is this KPI's input: without any revenue line there is no row, not a 0
-    where exists (select 1 from {{ ref('fct_invoice_lines') }} as revenue_lines where revenue_lines.is_revenue)
+    where exists (
+        select 1 from {{ ref('fct_invoice_lines') }} as revenue_lines
+        where revenue_lines.is_revenue
+    )
 ),
 
 per_provider_final as (

@@ -49,15 +49,10 @@ unioned as (
 -- between a period and the one before it.
 with_history as (
     select
-        unioned.*,
+        *,
         {{ kpi_trailing_mean('value', var('baseline_weeks'), var('baseline_months')) }} as baseline_12m,
-        case
-            when lag(period_start) over kpi_periods = case
-                when grain = 'week' then cast({{ dbt.dateadd('week', -1, 'period_start') }} as date)
-                else cast({{ dbt.dateadd('month', -1, 'period_start') }} as date)
-            end
-                then lag(value) over kpi_periods
-        end as prior_value
+        lag(period_start) over kpi_periods as previous_row_period_start,
+        lag(value) over kpi_periods as previous_row_value
     from unioned
     window kpi_periods as (partition by grain, location_id, kpi order by period_start)
 ),
@@ -82,7 +77,15 @@ final as (
         end as status,
         with_history.is_final,
         with_history.baseline_12m,
-        with_history.value - with_history.prior_value as change_vs_prior
+        case
+            when
+                with_history.previous_row_period_start = case
+                    when with_history.grain = 'week'
+                        then cast({{ dbt.dateadd('week', -1, 'with_history.period_start') }} as date)
+                    else cast({{ dbt.dateadd('month', -1, 'with_history.period_start') }} as date)
+                end
+                then with_history.value - with_history.previous_row_value
+        end as change_vs_prior
     from with_history
     left join targets on with_history.kpi = targets.kpi
 )
