@@ -38,13 +38,14 @@ locations as (
         {{ built_watermark() }}
     ),
 
+    -- staging read here with its two columns, not through `all_appointments`: a CTE read twice
+    -- is materialised whole by DuckDB (every column of every appointment) before any filter
     changed_appointments as (
         select
-            all_appointments.appointment_id,
-            all_appointments.patient_key
-        from all_appointments
-        cross join watermark
-        where {{ loaded_after('all_appointments._dlt_load_id', 'watermark.load_id') }}
+            new_appointments.appointment_id,
+            new_appointments.patient_key
+        from {{ ref('stg_pms__appointments') }} as new_appointments
+        where {{ loaded_after('new_appointments._dlt_load_id', '(select watermark.load_id from watermark)') }}
     ),
 
     -- the patients whose history changed: now, and before the change (a moved visit)
