@@ -181,10 +181,29 @@
             inputs_intake.last_completed_at,
             exists (select 1 from {{ ref('stg_pos__invoices') }})
         ) as input_hash
-    from {{ ref('fct_appointments') }} as inputs_appointments
     {%- if recorded %}
-    left join {{ row_hashes_relation('fct_appointments') }} as inputs_rows
+    -- the scope applied to each side before the join: DuckDB joins the whole record otherwise
+    from (
+        select
+            scoped_appointments.appointment_id,
+            scoped_appointments.patient_key,
+            scoped_appointments.rescheduled_from_appointment_id,
+            scoped_appointments.location_id
+        from {{ ref('fct_appointments') }} as scoped_appointments
+        {%- if scope %}
+        where scoped_appointments.appointment_id in (select appointment_id from {{ scope }})
+        {%- endif %}
+    ) as inputs_appointments
+    left join (
+        select scoped_rows.appointment_id, scoped_rows.row_hash
+        from {{ row_hashes_relation('fct_appointments') }} as scoped_rows
+        {%- if scope %}
+        where scoped_rows.appointment_id in (select appointment_id from {{ scope }})
+        {%- endif %}
+    ) as inputs_rows
         on inputs_appointments.appointment_id = inputs_rows.appointment_id
+    {%- else %}
+    from {{ ref('fct_appointments') }} as inputs_appointments
     {%- endif %}
     left join {{ ref('stg_pms__locations') }} as inputs_locations
         on inputs_appointments.location_id = inputs_locations.location_id
