@@ -45,7 +45,9 @@ locations as (
             new_appointments.appointment_id,
             new_appointments.patient_key
         from {{ ref('stg_pms__appointments') }} as new_appointments
-        where {{ loaded_after('new_appointments._dlt_load_id', '(select watermark.load_id from watermark)') }}
+        -- the watermark as a constant: only the row groups of newer loads are read
+        -- (macros/loaded_after_literal.sql)
+        where {{ loaded_after_literal('new_appointments._dlt_load_id') }}
     ),
 
     -- the patients whose history changed: now, and before the change (a moved visit)
