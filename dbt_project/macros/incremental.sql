@@ -14,11 +14,25 @@
     (same `key`) in any of `columns`. Each column is a name, or a pair
     (column in the built fact, column in candidates). columns=none compares every column of
     the built fact (candidates must then carry all of them, under the same names).
+    `row_hashes` (with columns=none): when the fact keeps a current record of its row hashes
+    (macros/row_hashes.sql), compare each candidate's hash with the recorded one instead of
+    reading the built rows.
 -#}
-{% macro changed_since_built(candidates, key, columns=none) -%}
+{% macro changed_since_built(candidates, key, columns=none, row_hashes=false, var_names=[]) -%}
 select {{ candidates }}.*
 from {{ candidates }}
 {%- if is_incremental() %}
+    {%- if columns is none and row_hashes and row_hashes_are_current(var_names=var_names) %}
+    left join (
+        select recorded.{{ key }}, recorded.row_hash
+        from {{ row_hashes_relation() }} as recorded
+        where recorded.{{ key }} in (select {{ candidates }}.{{ key }} from {{ candidates }})
+    ) as built
+        on {{ candidates }}.{{ key }} = built.{{ key }}
+    where
+        built.{{ key }} is null
+        or built.row_hash <> {{ row_hash(candidates, row_hash_columns(key)) }}
+    {%- else %}
     {%- if columns is none %}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
             | reject('equalto', key) | list %}
@@ -36,6 +50,7 @@ from {{ candidates }}
             {%- set built_column, candidate_column = (column, column) if column is string else column %}
             or built.{{ built_column }} is distinct from {{ candidates }}.{{ candidate_column }}
         {%- endfor %}
+    {%- endif %}
 {%- endif %}
 {%- endmacro %}
 
@@ -55,14 +70,16 @@ from {{ candidates }}
 {%- endmacro %}
 
 {#-
-    One fingerprint per contact of `identities` (int_contact_identities rows): every contact,
-    or only those named by `contact_hash` in the CTE `of`.
+    One fingerprint per contact of int_contact_identities: every contact, or only those named
+    by `contact_hash` in the CTE `of`. The model is read here, not through a CTE shared with
+    the party matches: a CTE read three times is materialised whole by DuckDB (every column of
+    1.1 M identities at chain scale, most of `fct_calls`' nightly) before any filter.
 -#}
 {% macro identity_fingerprints(of=none) -%}
     select
         contact_hash,
         {{ identity_fingerprint() }} as identity_fingerprint
-    from identities
+    from {{ ref('int_contact_identities') }} as identities
     {%- if of %}
     where contact_hash in (select {{ of }}.contact_hash from {{ of }})
     {%- endif %}
@@ -73,7 +90,7 @@ from {{ candidates }}
     CTEs `contact_fingerprints` and `candidates` for facts matched to leads and patients by
     contact (fct_calls, fct_messages): every row of `events` with its location's time zone and
     the fingerprint of every identity sharing its contact, the inputs that decide its match.
-    Needs CTEs `locations` (dim_locations) and `identities` (int_contact_identities).
+    Needs a CTE `locations` (dim_locations).
     In an incremental run the candidates are only the rows those inputs can have changed: rows
     of loads newer than the model's watermark (macros/loads.sql), rows whose contact's identity
     fingerprint or whose location's time zone differs from the one they were built with. The
@@ -180,7 +197,7 @@ candidates as (
 
 {#-
     CTEs for a fact matched to leads and patients by contact (fct_calls, fct_messages), in the
-    order they run: the `locations` and `identities` imports, `contact_match_candidates`,
+    order they run: the `locations` import, `contact_match_candidates`,
     `changed` (the rows whose row, identity fingerprint or location time zone changed since
     built), `party_matches` (per row and party type, the party created most recently at or
     before `at`, else the first created after it, then the smallest key: match_rank = 1) and
@@ -191,12 +208,6 @@ candidates as (
 locations as (
 
     select * from {{ ref('dim_locations') }}
-
-),
-
-identities as (
-
-    select * from {{ ref('int_contact_identities') }}
 
 ),
 
@@ -224,7 +235,7 @@ party_matches as (
                 identities.party_key
         ) as match_rank
     from changed
-    inner join identities
+    inner join {{ ref('int_contact_identities') }} as identities
         on changed.contact_hash = identities.contact_hash
 
 ),

@@ -116,8 +116,11 @@ def _incremental_and_full(
         write_chain(incremental, delta)
         dbt(["run", "--select", *SELECTION], incremental, incremental_dir)
         assert _watermarks(incremental)["fct_invoice_lines"] == _newest_load(incremental)
-        # the events took their incremental path (inputs compared with the last build's)
+        # the events took their incremental path (inputs compared with the last build's) and
+        # hashed fct_appointments' recorded row hashes, not its rows (macros/row_hashes.sql)
         assert "changed_inputs" in _compiled_sql(incremental_dir, "int_appointment_kpi_events")
+        assert "fct_appointments__row_hashes" in _compiled_sql(incremental_dir, "fct_appointments")
+        assert '"fct_appointments__row_hashes" as scoped_rows' in _last_run_log(incremental_dir)
         # ... and so did the intermediates that recompute only the entities a load touched
         assert "dirty_patients" in _compiled_sql(incremental_dir, "int_patient_visits")
         assert "changed_invoices" in _compiled_sql(incremental_dir, "int_invoice_attribution")
@@ -138,6 +141,12 @@ def _took_narrow_path(work: Path) -> bool:
     """Did the last incremental run hash only the appointments the facts' builds rewrote
     (macros/kpi_event_inputs.sql) rather than every appointment?"""
     return "__inputs_scope" in _compiled_sql(work / "incremental", "int_appointment_kpi_events")
+
+
+def _last_run_log(work: Path) -> str:
+    """The statements of the last dbt invocation in `work` (its log file keeps every run's)."""
+    text = (work / "logs" / "dbt.log").read_text()
+    return text[text.rindex("Running with dbt") :]
 
 
 def _compiled_sql(work: Path, model: str) -> str:

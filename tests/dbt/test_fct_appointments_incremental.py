@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
 SELECTION = ["+fct_appointments", "+int_invoice_kpi_events"]
 COMPARED = ("fct_appointments", "fct_invoice_lines", "intermediate.int_invoice_kpi_events")
+HASHED = (("fct_appointments", "appointment_id"), ("fct_invoice_lines", "invoice_line_id"))
 
 
 def line_move_delta(chain: Chain) -> tuple[Chain, str, str]:
@@ -51,6 +52,32 @@ def _revenue(warehouse: Path, appointment_id: str) -> float:
         return con.execute(
             "select net_revenue from marts.fct_appointments where appointment_id = ?",
             [appointment_id],
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _row_hash_mismatches(warehouse: Path, model: str, key: str) -> int:
+    """Built rows of `model` whose recorded row hash (dbt_state.<model>__row_hashes,
+    macros/row_hashes.sql) is missing or differs from a fresh hash of the row, plus recorded
+    keys without a built row: 0 when the record is in step with the table."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        columns = [
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'marts' and table_name = ? order by ordinal_position",
+                [model],
+            ).fetchall()
+            if name != key
+        ]
+        hashed = ", ".join(f"built.{name}" for name in columns)
+        return con.execute(
+            f"select count(*) from marts.{model} as built"
+            f" full outer join dbt_state.{model}__row_hashes as recorded"
+            f" on built.{key} = recorded.{key}"
+            f" where built.{key} is null or recorded.row_hash is distinct from hash({hashed})"
         ).fetchone()[0]
     finally:
         con.close()
@@ -89,6 +116,11 @@ def test_nightly_deltas_equal_full_refresh_through_the_narrow_path(
         # fct_invoice_lines computed only the lines of newer loads and of their invoices
         assert "scoped_invoices" in _compiled_sql(work, "fct_invoice_lines")
         assert "line_rows._dlt_load_id" in _compiled_sql(work, "fct_invoice_lines")
+        # both compared their candidates with the recorded row hashes, not the built rows,
+        # and left the records in step with their tables
+        for model, key in HASHED:
+            assert f"{model}__row_hashes" in _compiled_sql(work, model)
+            assert _row_hash_mismatches(warehouse, model, key) == 0
         # the delta changed appointments without touching their own rows
         assert _differences(before, warehouse, "fct_appointments") > 0
 
@@ -128,3 +160,44 @@ def test_first_build_after_a_definition_change_compares_every_appointment(
     assert "revenue_moved" in _compiled_sql(work, "fct_appointments")
     full = _full(tmp_path / "full", base_chain, delta)
     assert _differences(warehouse, full, "fct_appointments") == 0
+
+
+def test_a_stale_row_hash_record_is_not_trusted_and_is_rebuilt(
+    tmp_path: Path, base_chain: Chain
+) -> None:
+    """A record whose marker does not name the fact's latest build (here: the marker gone, as
+    after a build by code that keeps no record, and one recorded hash wrong) is not read: the
+    run compares the built rows themselves, rehashes the whole table, and equals a full
+    refresh; the night after trusts the new record again."""
+    work = tmp_path / "incremental"
+    work.mkdir()
+    warehouse = write_chain(work / "warehouse.duckdb", base_chain)
+    dbt(["seed"], warehouse, work)
+    dbt(["run", "--select", *SELECTION], warehouse, work)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            "delete from dbt_state.load_watermarks where model_name = 'fct_appointments:row_hashes'"
+        )
+        con.execute(
+            "update dbt_state.fct_appointments__row_hashes set row_hash = row_hash + 1"
+            " where appointment_id = (select min(appointment_id) from marts.fct_appointments)"
+        )
+    finally:
+        con.close()
+    delta = relink_delta(base_chain)
+    write_chain(warehouse, delta)
+    dbt(["run", "--select", *SELECTION], warehouse, work)
+    assert "fct_appointments__row_hashes" not in _compiled_sql(work, "fct_appointments")
+    assert "fct_invoice_lines__row_hashes" in _compiled_sql(work, "fct_invoice_lines")
+    assert _row_hash_mismatches(warehouse, "fct_appointments", "appointment_id") == 0
+    full = _full(tmp_path / "full", base_chain, delta)
+    assert {r: _differences(warehouse, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)
+
+    late = late_delta(base_chain)
+    write_chain(warehouse, late)
+    dbt(["run", "--select", *SELECTION], warehouse, work)
+    assert "fct_appointments__row_hashes" in _compiled_sql(work, "fct_appointments")
+    assert _row_hash_mismatches(warehouse, "fct_appointments", "appointment_id") == 0
+    full = _full(tmp_path / "full_late", base_chain, delta, late)
+    assert {r: _differences(warehouse, full, r) for r in COMPARED} == dict.fromkeys(COMPARED, 0)

@@ -69,20 +69,15 @@ all_lead_contacts as (
 
 {%- if is_incremental() %}
 
-    watermark as (
-
-        {{ built_watermark() }}
-
-    ),
-
+    -- newer loads: the watermark as a constant (macros/loaded_after_literal.sql), so each scan
+    -- below reads only the row groups of newer loads
     new_calls as (
 
         select
             calls.call_id,
             calls.contact_hash
         from {{ ref('stg_phone__calls') }} as calls
-        cross join watermark
-        where {{ loaded_after('calls._dlt_load_id', 'watermark.load_id') }}
+        where {{ loaded_after_literal('calls._dlt_load_id') }}
 
     ),
 
@@ -93,8 +88,7 @@ all_lead_contacts as (
             messages.contact_hash,
             messages.lead_key
         from {{ ref('stg_messaging__messages') }} as messages
-        cross join watermark
-        where {{ loaded_after('messages._dlt_load_id', 'watermark.load_id') }}
+        where {{ loaded_after_literal('messages._dlt_load_id') }}
 
     ),
 
@@ -103,8 +97,7 @@ all_lead_contacts as (
 
         select all_leads.lead_key
         from all_leads
-        cross join watermark
-        where {{ loaded_after('all_leads._dlt_load_id', 'watermark.load_id') }}
+        where {{ loaded_after_literal('all_leads._dlt_load_id') }}
         union
         select all_lead_contacts.lead_key
         from all_lead_contacts

@@ -38,13 +38,16 @@ locations as (
         {{ built_watermark() }}
     ),
 
+    -- staging read here with its two columns, not through `all_appointments`: a CTE read twice
+    -- is materialised whole by DuckDB (every column of every appointment) before any filter
     changed_appointments as (
         select
-            all_appointments.appointment_id,
-            all_appointments.patient_key
-        from all_appointments
-        cross join watermark
-        where {{ loaded_after('all_appointments._dlt_load_id', 'watermark.load_id') }}
+            new_appointments.appointment_id,
+            new_appointments.patient_key
+        from {{ ref('stg_pms__appointments') }} as new_appointments
+        -- the watermark as a constant: only the row groups of newer loads are read
+        -- (macros/loaded_after_literal.sql)
+        where {{ loaded_after_literal('new_appointments._dlt_load_id') }}
     ),
 
     -- the patients whose history changed: now, and before the change (a moved visit)

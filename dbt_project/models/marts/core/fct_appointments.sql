@@ -5,11 +5,14 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         meta={'touched_columns': ['appointment_id', 'room_id', 'scheduled_date']},
-        post_hook="{{ record_load_watermark(
-            ['stg_pms__appointments', 'stg_pms__locations', 'stg_pms__rooms', 'stg_pms__services',
-             'stg_pos__invoices', 'stg_pos__invoice_lines'],
-            ['late_cancel_hours'],
-        ) }}",
+        post_hook=[
+            "{{ record_row_hashes('appointment_id', ['late_cancel_hours']) }}",
+            "{{ record_load_watermark(
+                ['stg_pms__appointments', 'stg_pms__locations', 'stg_pms__rooms', 'stg_pms__services',
+                 'stg_pos__invoices', 'stg_pos__invoice_lines'],
+                ['late_cancel_hours'],
+            ) }}",
+        ],
     )
 }}
 {#-
@@ -66,12 +69,15 @@ visits as (
         {{ built_watermark(['late_cancel_hours']) }}
     ),
 
+    -- the staging appointments are read by each CTE below with the columns it needs, not through
+    -- `appointments`: a CTE read four times is materialised whole by DuckDB (every column of
+    -- every appointment) before any filter
     changed_appointments as (
         select
-            appointments.appointment_id,
-            appointments.patient_key
-        from appointments
-        where {{ loaded_after('appointments._dlt_load_id', '(select watermark.load_id from watermark)') }}
+            new_appointments.appointment_id,
+            new_appointments.patient_key
+        from {{ ref('stg_pms__appointments') }} as new_appointments
+        where {{ loaded_after('new_appointments._dlt_load_id', '(select watermark.load_id from watermark)') }}
     ),
 
     {%- if revenue_from_touched %}
@@ -132,9 +138,9 @@ visits as (
     dirty as (
         select appointment_id from changed_appointments
         union
-        select appointments.appointment_id
-        from appointments
-        inner join changed_patients on appointments.patient_key = changed_patients.patient_key
+        select patient_appointments.appointment_id
+        from {{ ref('stg_pms__appointments') }} as patient_appointments
+        inner join changed_patients on patient_appointments.patient_key = changed_patients.patient_key
         union
         select appointment_id from changed_invoices
         where appointment_id is not null
@@ -143,8 +149,8 @@ visits as (
             select appointment_id from revenue_moved
         {%- endif %}
         union
-        select appointments.appointment_id
-        from appointments
+        select every_appointment.appointment_id
+        from {{ ref('stg_pms__appointments') }} as every_appointment
         where (select changed_dimensions.any_changed from changed_dimensions)
     ),
 {%- endif %}
@@ -232,9 +238,10 @@ candidates as (
     left join revenue on localised.appointment_id = revenue.appointment_id
 ),
 
--- every appointment is a candidate; the run writes those new or changed since built
+-- every appointment is a candidate; the run writes those new or changed since built (their row
+-- hashes against the recorded ones: macros/row_hashes.sql)
 final as (
-    {{ changed_since_built('candidates', 'appointment_id') }}
+    {{ changed_since_built('candidates', 'appointment_id', row_hashes=true, var_names=['late_cancel_hours']) }}
 )
 
 select * from final

@@ -5,10 +5,13 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         meta={'touched_columns': ['location_id', 'issued_date', 'appointment_id']},
-        post_hook="{{ record_load_watermark(
-            ['stg_pos__invoice_lines', 'stg_pos__invoices', 'stg_pms__appointments',
-             'stg_pms__locations', 'stg_pms__services'],
-        ) }}",
+        post_hook=[
+            "{{ record_row_hashes('invoice_line_id') }}",
+            "{{ record_load_watermark(
+                ['stg_pos__invoice_lines', 'stg_pos__invoices', 'stg_pms__appointments',
+                 'stg_pms__locations', 'stg_pms__services'],
+            ) }}",
+        ],
     )
 }}
 {#-
@@ -147,7 +150,7 @@ candidates as (
 
 -- every line is a candidate; the run writes those new or changed since built
 final as (
-    {{ changed_since_built('candidates', 'invoice_line_id') }}
+    {{ changed_since_built('candidates', 'invoice_line_id', row_hashes=true) }}
 )
 
 select * from final
