@@ -21,7 +21,14 @@
     {{ return(test_scope_relation(model_name ~ '__touched')) }}
 {%- endmacro %}
 
-{#- Called by the delete+insert strategy before it deletes (macros/test_scope.sql). -#}
+{#- Called by the delete+insert strategy before it deletes (macros/test_scope.sql).
+    With `meta: {touched_rows: 'changed'}` only the rows that differ between the two sides
+    are recorded (every column compared, as multisets): for a model that rewrites whole
+    entities (every appointment of a patient) whose rows mostly come back unchanged, so the
+    record names only the partitions whose rows really changed. `marker_rows` (SQL) names the
+    batch's marker rows (written only so their key's built rows are deleted, then removed by a
+    post-hook): they are left out of the comparison, so a key recomputed with the same rows
+    records nothing, and one left without rows records its built rows' partitions. -#}
 {% macro record_touched_partitions(arg_dict) -%}
     {%- set columns = (config.get('meta') or {}).get('touched_columns') -%}
     {%- if columns -%}
@@ -30,31 +37,83 @@
         {%- set unique_key = arg_dict['unique_key'] -%}
         {%- set keys = [unique_key] if unique_key is string else unique_key -%}
         {%- set state = touched_relation(target_relation.identifier) -%}
-        {#- A record written with other columns (the fact's `touched_columns` changed) is
-            replaced: the record holds one build's partitions only, so nothing is lost. -#}
-        {%- set recorded = scalar_query(
-            "select coalesce(string_agg(column_name, ',' order by ordinal_position), '')
-            from information_schema.columns where table_catalog = '" ~ state.database
-            ~ "' and table_schema = '" ~ state.schema ~ "' and table_name = '" ~ state.identifier ~ "'"
-        ) -%}
-        {%- if recorded and recorded != (columns + ['invocation_id', 'is_marker']) | join(',') %}
-        drop table {{ state }};
-        {%- endif %}
-        create table if not exists {{ state }} as
-        select {{ columns | join(', ') }}, cast(null as varchar) as invocation_id, true as is_marker
-        from {{ target_relation }}
-        limit 0;
-        delete from {{ state }};
-        insert into {{ state }}
-        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
-        from {{ target_relation }} as built
+        {%- set built -%}
+        select * from {{ target_relation }}
         where ({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ source }})
+        {%- endset %}
+        {{ prepare_touched_record(target_relation, columns) }}
+        insert into {{ state }}
+        {%- set meta = config.get('meta') or {} %}
+        {%- if meta.get('touched_rows') == 'changed' %}
+            {%- set all_columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) %}
+            {%- set written -%}
+            select {{ all_columns }} from {{ source }}
+            {%- if meta.get('marker_rows') %}
+            where not coalesce({{ meta.get('marker_rows') }}, false)
+            {%- endif %}
+            {%- endset %}
+        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
+        from (
+            (
+                select {{ all_columns }} from ({{ built }}) as built
+                except all
+                {{ written }}
+            )
+            union all
+            (
+                {{ written }}
+                except all
+                select {{ all_columns }} from ({{ built }}) as built
+            )
+        ) as changed
+        {%- else %}
+        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
+        from ({{ built }}) as built
         union
         select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
         from {{ source }}
+        {%- endif %}
         union all
         select
             {%- for column in columns %} null,{% endfor %} '{{ invocation_id }}', true;
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The model's record, with `columns`, holding only what this invocation's build wrote into
+    it so far (a pre-hook's deleted partitions, below). A record written with other columns
+    (the fact's `touched_columns` changed) is replaced: the record holds one build's
+    partitions only, so nothing is lost. -#}
+{% macro prepare_touched_record(target_relation, columns) -%}
+    {%- set state = touched_relation(target_relation.identifier) -%}
+    {%- set recorded = scalar_query(
+        "select coalesce(string_agg(column_name, ',' order by ordinal_position), '')
+        from information_schema.columns where table_catalog = '" ~ state.database
+        ~ "' and table_schema = '" ~ state.schema ~ "' and table_name = '" ~ state.identifier ~ "'"
+    ) -%}
+    {%- if recorded and recorded != (columns + ['invocation_id', 'is_marker']) | join(',') %}
+    drop table {{ state }};
+    {%- endif %}
+    create table if not exists {{ state }} as
+    select {{ columns | join(', ') }}, cast(null as varchar) as invocation_id, true as is_marker
+    from {{ target_relation }}
+    limit 0;
+    delete from {{ state }} where invocation_id is distinct from '{{ invocation_id }}';
+{%- endmacro %}
+
+{#-
+    For a pre-hook that deletes built rows before the strategy runs (so the strategy never sees
+    them as the "before" side): record the partitions of the rows `condition` (SQL over the
+    model's own table, `this`) is about to delete, when the model keeps a touched record.
+    A day left without events is then still named, though no new row is written there.
+-#}
+{% macro record_deleted_partitions(condition='true') -%}
+    {%- set columns = (config.get('meta') or {}).get('touched_columns') -%}
+    {%- if columns and is_incremental() %}
+    {{ prepare_touched_record(this, columns) }}
+    insert into {{ touched_relation(this.identifier) }}
+    select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
+    from {{ this }}
+    where {{ condition }};
     {%- endif -%}
 {%- endmacro %}
 
@@ -128,6 +187,17 @@
 {% macro clear_touched_partitions(upstream, columns, own_columns, var_names=[]) -%}
     {%- if is_incremental() -%}
         {%- if touched_partitions_are_complete(upstream, columns, var_names) %}
+            {%- set touched_condition -%}
+    exists (
+        select 1 from {{ touched_relation(upstream) }} as touched
+        where
+            not touched.is_marker
+            {%- for column in columns %}
+            and {{ this }}.{{ own_columns[loop.index0] }} = touched.{{ column }}
+            {%- endfor %}
+    )
+            {%- endset %}
+    {{ record_deleted_partitions(touched_condition) }}
     delete from {{ this }}
     using {{ touched_relation(upstream) }} as touched
     where
@@ -136,6 +206,7 @@
         and {{ this }}.{{ own_columns[loop.index0] }} = touched.{{ column }}
         {%- endfor %}
         {%- else %}
+    {{ record_deleted_partitions() }}
     delete from {{ this }}
         {%- endif -%}
     {%- endif -%}
