@@ -194,6 +194,8 @@ def test_rollup_marts_equal_full_refresh_night_after_night(
         )
         assert dict(started) == {"week": True, "month": True}, mart
     for mart in MARTS:
+        if mart == "kpi_by_line_type":
+            continue  # no invoice is issued yet on 2025-12-01: the period has no event
         assert _query(
             warehouse,
             f"select count(distinct grain) from marts.{mart} where period_start = date '2025-12-01'",
