@@ -39,6 +39,8 @@ EVENTS = (
     "intermediate.int_room_kpi_events",
 )
 SELECTION = [f"+{mart}" for mart in MARTS]
+#: every mart's recorded cutoffs after a whole rebuild
+WHOLE = {mart: {"week": None, "month": None} for mart in MARTS}
 
 
 def _differences(left: Path, right: Path, relation: str) -> int:
@@ -134,7 +136,9 @@ def _assert_incremental(warehouse: Path, cutoffs: dict[str, dict[str, date | Non
     for mart, by_grain in cutoffs.items():
         for grain, cutoff in by_grain.items():
             assert cutoff is not None, f"{mart} rebuilt whole"
-            assert cutoff > _first_period(warehouse, mart, grain), f"{mart}: {grain} recomputed whole"
+            assert cutoff > _first_period(warehouse, mart, grain), (
+                f"{mart}: {grain} recomputed whole"
+            )
 
 
 def test_rollup_marts_equal_full_refresh_night_after_night(
@@ -146,9 +150,7 @@ def test_rollup_marts_equal_full_refresh_night_after_night(
     dbt(["seed"], warehouse, work)
     dbt(["run", "--select", *SELECTION], warehouse, work)
     # the first build has no state to go by: rebuilt whole, cutoffs recorded as null
-    assert {mart: _cutoffs(warehouse, mart) for mart in MARTS} == dict.fromkeys(
-        MARTS, {"week": None, "month": None}
-    )
+    assert {mart: _cutoffs(warehouse, mart) for mart in MARTS} == WHOLE
     chains: list[Chain] = [base_chain]
 
     # (a) the next day (as-of Thursday 2025-11-20 -> Friday 2025-11-21): only the current
@@ -161,7 +163,9 @@ def test_rollup_marts_equal_full_refresh_night_after_night(
     assert {mart: c["week"] for mart, c in cutoffs.items()} == dict(
         dict.fromkeys(MARTS, date(2025, 11, 17)), kpi_appointment_engagement=date(2025, 11, 3)
     )
-    assert {mart: c["month"] for mart, c in cutoffs.items()} == dict.fromkeys(MARTS, date(2025, 11, 1))
+    assert {mart: c["month"] for mart, c in cutoffs.items()} == dict.fromkeys(
+        MARTS, date(2025, 11, 1)
+    )
 
     # (b) a late extract correcting old events (the chain's first completed visit, of
     # 2025-01-06 at L1, turned no-show; a voided invoice and a re-priced line of the same
@@ -198,7 +202,8 @@ def test_rollup_marts_equal_full_refresh_night_after_night(
             continue  # no invoice is issued yet on 2025-12-01: the period has no event
         assert _query(
             warehouse,
-            f"select count(distinct grain) from marts.{mart} where period_start = date '2025-12-01'",
+            f"select count(distinct grain) from marts.{mart}"
+            " where period_start = date '2025-12-01'",
         ) == [(2,)], mart
 
     # (d) a location's time zone corrected: every event of it moves a day, both sides recorded,
@@ -214,12 +219,12 @@ def test_rollup_marts_equal_full_refresh_night_after_night(
     dbt(["seed"], scratch, scratch_dir)
     dbt(["run", "--select", *SELECTION], scratch, scratch_dir)
     relations = (*EVENTS, *MARTS)
-    assert {r: _differences(warehouse, scratch, r) for r in relations} == dict.fromkeys(relations, 0)
+    assert {r: _differences(warehouse, scratch, r) for r in relations} == dict.fromkeys(
+        relations, 0
+    )
 
     # the marts alone: their inputs were not built in this invocation, so no touched record
     # is complete for them and they rebuild whole (and still equal a full refresh)
     dbt(["run", "--select", *MARTS], warehouse, work)
-    assert {mart: _cutoffs(warehouse, mart) for mart in MARTS} == dict.fromkeys(
-        MARTS, {"week": None, "month": None}
-    )
+    assert {mart: _cutoffs(warehouse, mart) for mart in MARTS} == WHOLE
     assert _equals_full_refresh(work, warehouse) == dict.fromkeys(MARTS, 0)

@@ -9,7 +9,9 @@
         post_hook="{{ record_model_build() }}",
     )
 }}
-{#- net_revenue per invoice line type (service, retail_product, membership_fee, package, gift_card).     Incremental (macros/kpi_rollup_incremental.sql): a nightly run rewrites only the periods
+{#-
+    net_revenue per invoice line type (service, retail_product, membership_fee, package, gift_card).
+    Incremental (macros/kpi_rollup_incremental.sql): a nightly run rewrites only the periods
     from the earliest one its inputs' touched records, the as-of move or a non-final row can
     have changed; otherwise it rebuilds whole.
 -#}

@@ -23,6 +23,9 @@ events as (
 
 {{ kpi_as_of_cte() }},
 
-{{ kpi_rollup('events', 'rolled', dims=['room_id'], with_chain=false, daily=false, recompute_from=kpi_rollup_cutoffs(inputs)) }}
+{{ kpi_rollup(
+    'events', 'rolled', dims=['room_id'], with_chain=false, daily=false,
+    recompute_from=kpi_rollup_cutoffs(inputs),
+) }}
 
 {{ kpi_select('rolled', dims=['room_id']) }}
