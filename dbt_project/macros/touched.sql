@@ -23,7 +23,9 @@
 
 {#- Called by the delete+insert strategy before it deletes (macros/test_scope.sql).
     With `meta: {touched_rows: 'changed'}` only the rows that differ between the two sides
-    are recorded (every column compared, as multisets): for a model that rewrites whole
+    are recorded (the touched columns and a 64-bit hash of every column, compared as
+    multisets; a hash collision, 2^-64 as for the identity fingerprints in
+    macros/incremental.sql, could hide one changed row): for a model that rewrites whole
     entities (every appointment of a patient) whose rows mostly come back unchanged, so the
     record names only the partitions whose rows really changed. `marker_rows` (SQL) names the
     batch's marker rows (written only so their key's built rows are deleted, then removed by a
@@ -45,7 +47,10 @@
         insert into {{ state }}
         {%- set meta = config.get('meta') or {} %}
         {%- if meta.get('touched_rows') == 'changed' %}
-            {%- set all_columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) %}
+            {#- the touched columns and a 64-bit hash of the whole row: a narrow row to compare
+                (a whole rewrite, after a definition change, compares millions of them) -#}
+            {%- set all_columns = columns | join(', ') ~ ', hash(' ~ get_quoted_csv(
+                arg_dict['dest_columns'] | map(attribute='name')) ~ ') as row_hash' %}
             {%- set written -%}
             select {{ all_columns }} from {{ source }}
             {%- if meta.get('marker_rows') %}
