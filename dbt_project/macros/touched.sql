@@ -30,7 +30,10 @@
     record names only the partitions whose rows really changed. `marker_rows` (SQL) names the
     batch's marker rows (written only so their key's built rows are deleted, then removed by a
     post-hook): they are left out of the comparison, so a key recomputed with the same rows
-    records nothing, and one left without rows records its built rows' partitions. -#}
+    records nothing, and one left without rows records its built rows' partitions.
+    `touched_rows: 'batch'`: only the batch's side, for a model whose pre-hook already deleted
+    (and recorded, `record_deleted_partitions`) every built row of the batch's keys, so the
+    strategy's "before" side is always empty and reading it cost a scan of the table. -#}
 {% macro record_touched_partitions(arg_dict) -%}
     {%- set columns = (config.get('meta') or {}).get('touched_columns') -%}
     {%- if columns -%}
@@ -39,28 +42,40 @@
         {%- set unique_key = arg_dict['unique_key'] -%}
         {%- set keys = [unique_key] if unique_key is string else unique_key -%}
         {%- set state = touched_relation(target_relation.identifier) -%}
+        {#- the built rows of the batch's keys: a hash semi-join on each key column (a row
+            value `(a, b) in (select ...)` was compared row by row) -#}
         {%- set built -%}
-        select * from {{ target_relation }}
-        where ({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ source }})
+        select * from {{ target_relation }} as built_row
+        where exists (
+            select 1 from {{ source }} as batch_row
+            where
+                {%- for key in keys %}
+                built_row.{{ key }} = batch_row.{{ key }}{{ ' and' if not loop.last }}
+                {%- endfor %}
+        )
         {%- endset %}
         {{ prepare_touched_record(target_relation, columns) }}
-        insert into {{ state }}
         {%- set meta = config.get('meta') or {} %}
         {%- if meta.get('touched_rows') == 'changed' %}
             {#- the touched columns and a 64-bit hash of the whole row: a narrow row to compare
-                (a whole rewrite, after a definition change, compares millions of them) -#}
+                (a whole rewrite, after a definition change, compares millions of them); the
+                built side is read once, into a temporary table both comparisons use -#}
             {%- set all_columns = columns | join(', ') ~ ', hash(' ~ get_quoted_csv(
                 arg_dict['dest_columns'] | map(attribute='name')) ~ ') as row_hash' %}
+            {%- set built_rows = target_relation.identifier ~ '__touched_built' %}
             {%- set written -%}
             select {{ all_columns }} from {{ source }}
             {%- if meta.get('marker_rows') %}
             where not coalesce({{ meta.get('marker_rows') }}, false)
             {%- endif %}
             {%- endset %}
+        create or replace temporary table {{ built_rows }} as
+        select {{ all_columns }} from ({{ built }}) as built;
+        insert into {{ state }}
         select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
         from (
             (
-                select {{ all_columns }} from ({{ built }}) as built
+                select * from {{ built_rows }}
                 except all
                 {{ written }}
             )
@@ -68,19 +83,26 @@
             (
                 {{ written }}
                 except all
-                select {{ all_columns }} from ({{ built }}) as built
+                select * from {{ built_rows }}
             )
         ) as changed
-        {%- else %}
-        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
-        from ({{ built }}) as built
-        union
-        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
-        from {{ source }}
-        {%- endif %}
         union all
         select
             {%- for column in columns %} null,{% endfor %} '{{ invocation_id }}', true;
+        drop table {{ built_rows }};
+        {%- else %}
+        insert into {{ state }}
+        {%- if meta.get('touched_rows') != 'batch' %}
+        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
+        from ({{ built }}) as built
+        union
+        {%- endif %}
+        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
+        from {{ source }}
+        union all
+        select
+            {%- for column in columns %} null,{% endfor %} '{{ invocation_id }}', true;
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 
