@@ -76,13 +76,22 @@ kpi_as_of as (
     daily: sum the events per location-day first (`_kpi_daily`); false where events are
     already about one per location, day and dims (leads, room-days), so summing first would
     only add a pass.
+    recompute_from: none (every period), or the cutoffs of an incremental build
+    ({'week': date, 'month': date}, macros/kpi_rollup_incremental.sql): only the periods of
+    each grain starting at or after its cutoff, from the events dated at or after the earlier
+    cutoff (every event of those periods).
     Needs `kpi_as_of_cte()` earlier in the same WITH.
 -#}
-{% macro kpi_rollup(events, name, dims=[], with_chain=true, kpis=none, per_grain=false, medians=false, daily=true) -%}
+{% macro kpi_rollup(events, name, dims=[], with_chain=true, kpis=none, per_grain=false, medians=false, daily=true, recompute_from=none) -%}
 {%- set dim_cols -%}{% for d in dims %}{{ d }}, {% endfor %}{%- endset -%}
 {%- set conditions = [] -%}
 {%- if per_grain -%}
     {%- do conditions.append("(e.event_grain is null or e.event_grain = g.grain)") -%}
+{%- endif -%}
+{%- if recompute_from -%}
+    {%- do conditions.append(kpi_rollup_recomputed(
+        recompute_from, 'g.grain', "case when g.grain = 'week' then e.week_start else e.month_start end"
+    )) -%}
 {%- endif -%}
 {{ name }}__grains as (
     select 'week' as grain
@@ -90,7 +99,7 @@ kpi_as_of as (
     select 'month' as grain
 ),
 
-{{ _kpi_daily(events, name ~ '__daily', dims, kpis, per_grain, medians, daily) }},
+{{ _kpi_daily(events, name ~ '__daily', dims, kpis, per_grain, medians, daily, recompute_from) }},
 
 {{ _kpi_buckets(name ~ '__daily', name ~ '__buckets', dims, per_grain, medians) }},
 
@@ -161,11 +170,14 @@ kpi_as_of as (
     rows. Median events are not additive: with `medians` they pass through one by one.
     daily=false: the events as they are (only filtered to `kpis`).
 -#}
-{% macro _kpi_daily(events, name, dims, kpis, per_grain, medians, daily) -%}
+{% macro _kpi_daily(events, name, dims, kpis, per_grain, medians, daily, recompute_from=none) -%}
 {%- set keys = ['location_id', 'event_date'] + dims + (['event_grain'] if per_grain else []) + ['kpi', 'value_kind'] -%}
 {%- set filters = [] -%}
 {%- if kpis is not none -%}
     {%- do filters.append("kpi in ('" ~ kpis | join("', '") ~ "')") -%}
+{%- endif -%}
+{%- if recompute_from -%}
+    {%- do filters.append("event_date >= date '" ~ [recompute_from.week, recompute_from.month] | min ~ "'") -%}
 {%- endif -%}
 {%- if not daily %}
 {{ name }} as (

@@ -21,7 +21,19 @@
     {{ return(test_scope_relation(model_name ~ '__touched')) }}
 {%- endmacro %}
 
-{#- Called by the delete+insert strategy before it deletes (macros/test_scope.sql). -#}
+{#- Called by the delete+insert strategy before it deletes (macros/test_scope.sql).
+    With `meta: {touched_rows: 'changed'}` only the rows that differ between the two sides
+    are recorded (the touched columns and a 64-bit hash of every column, compared as
+    multisets; a hash collision, 2^-64 as for the identity fingerprints in
+    macros/incremental.sql, could hide one changed row): for a model that rewrites whole
+    entities (every appointment of a patient) whose rows mostly come back unchanged, so the
+    record names only the partitions whose rows really changed. `marker_rows` (SQL) names the
+    batch's marker rows (written only so their key's built rows are deleted, then removed by a
+    post-hook): they are left out of the comparison, so a key recomputed with the same rows
+    records nothing, and one left without rows records its built rows' partitions.
+    `touched_rows: 'batch'`: only the batch's side, for a model whose pre-hook already deleted
+    (and recorded, `record_deleted_partitions`) every built row of the batch's keys, so the
+    strategy's "before" side is always empty and reading it cost a scan of the table. -#}
 {% macro record_touched_partitions(arg_dict) -%}
     {%- set columns = (config.get('meta') or {}).get('touched_columns') -%}
     {%- if columns -%}
@@ -30,31 +42,105 @@
         {%- set unique_key = arg_dict['unique_key'] -%}
         {%- set keys = [unique_key] if unique_key is string else unique_key -%}
         {%- set state = touched_relation(target_relation.identifier) -%}
-        {#- A record written with other columns (the fact's `touched_columns` changed) is
-            replaced: the record holds one build's partitions only, so nothing is lost. -#}
-        {%- set recorded = scalar_query(
-            "select coalesce(string_agg(column_name, ',' order by ordinal_position), '')
-            from information_schema.columns where table_catalog = '" ~ state.database
-            ~ "' and table_schema = '" ~ state.schema ~ "' and table_name = '" ~ state.identifier ~ "'"
-        ) -%}
-        {%- if recorded and recorded != (columns + ['invocation_id', 'is_marker']) | join(',') %}
-        drop table {{ state }};
-        {%- endif %}
-        create table if not exists {{ state }} as
-        select {{ columns | join(', ') }}, cast(null as varchar) as invocation_id, true as is_marker
-        from {{ target_relation }}
-        limit 0;
-        delete from {{ state }};
+        {#- the built rows of the batch's keys: a hash semi-join on each key column (a row
+            value `(a, b) in (select ...)` was compared row by row) -#}
+        {%- set built -%}
+        select * from {{ target_relation }} as built_row
+        where exists (
+            select 1 from {{ source }} as batch_row
+            where
+                {%- for key in keys %}
+                built_row.{{ key }} = batch_row.{{ key }}{{ ' and' if not loop.last }}
+                {%- endfor %}
+        )
+        {%- endset %}
+        {{ prepare_touched_record(target_relation, columns) }}
+        {%- set meta = config.get('meta') or {} %}
+        {%- if meta.get('touched_rows') == 'changed' %}
+            {#- the touched columns and a 64-bit hash of the whole row: a narrow row to compare
+                (a whole rewrite, after a definition change, compares millions of them); the
+                built side is read once, into a temporary table both comparisons use -#}
+            {%- set all_columns = columns | join(', ') ~ ', hash(' ~ get_quoted_csv(
+                arg_dict['dest_columns'] | map(attribute='name')) ~ ') as row_hash' %}
+            {%- set built_rows = target_relation.identifier ~ '__touched_built' %}
+            {%- set written -%}
+            select {{ all_columns }} from {{ source }}
+            {%- if meta.get('marker_rows') %}
+            where not coalesce({{ meta.get('marker_rows') }}, false)
+            {%- endif %}
+            {%- endset %}
+        create or replace temporary table {{ built_rows }} as
+        select {{ all_columns }} from ({{ built }}) as built;
         insert into {{ state }}
         select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
-        from {{ target_relation }} as built
-        where ({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ source }})
+        from (
+            (
+                select * from {{ built_rows }}
+                except all
+                {{ written }}
+            )
+            union all
+            (
+                {{ written }}
+                except all
+                select * from {{ built_rows }}
+            )
+        ) as changed
+        union all
+        select
+            {%- for column in columns %} null,{% endfor %} '{{ invocation_id }}', true;
+        drop table {{ built_rows }};
+        {%- else %}
+        insert into {{ state }}
+        {%- if meta.get('touched_rows') != 'batch' %}
+        select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
+        from ({{ built }}) as built
         union
+        {%- endif %}
         select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
         from {{ source }}
         union all
         select
             {%- for column in columns %} null,{% endfor %} '{{ invocation_id }}', true;
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The model's record, with `columns`, holding only what this invocation's build wrote into
+    it so far (a pre-hook's deleted partitions, below). A record written with other columns
+    (the fact's `touched_columns` changed) is replaced: the record holds one build's
+    partitions only, so nothing is lost. -#}
+{% macro prepare_touched_record(target_relation, columns) -%}
+    {%- set state = touched_relation(target_relation.identifier) -%}
+    {%- set recorded = scalar_query(
+        "select coalesce(string_agg(column_name, ',' order by ordinal_position), '')
+        from information_schema.columns where table_catalog = '" ~ state.database
+        ~ "' and table_schema = '" ~ state.schema ~ "' and table_name = '" ~ state.identifier ~ "'"
+    ) -%}
+    {%- if recorded and recorded != (columns + ['invocation_id', 'is_marker']) | join(',') %}
+    drop table {{ state }};
+    {%- endif %}
+    create table if not exists {{ state }} as
+    select {{ columns | join(', ') }}, cast(null as varchar) as invocation_id, true as is_marker
+    from {{ target_relation }}
+    limit 0;
+    delete from {{ state }} where invocation_id is distinct from '{{ invocation_id }}';
+{%- endmacro %}
+
+{#-
+    For a pre-hook that deletes built rows before the strategy runs (so the strategy never sees
+    them as the "before" side): record the partitions of the rows `condition` (SQL over the
+    model's own table, `this`) is about to delete, when the model keeps a touched record.
+    A day left without events is then still named, though no new row is written there.
+-#}
+{% macro record_deleted_partitions(condition='true') -%}
+    {%- set columns = (config.get('meta') or {}).get('touched_columns') -%}
+    {%- if columns and is_incremental() %}
+    {{ prepare_touched_record(this, columns) }}
+    insert into {{ touched_relation(this.identifier) }}
+    select distinct {{ columns | join(', ') }}, '{{ invocation_id }}', false
+    from {{ this }}
+    where {{ condition }};
     {%- endif -%}
 {%- endmacro %}
 
@@ -128,6 +214,17 @@
 {% macro clear_touched_partitions(upstream, columns, own_columns, var_names=[]) -%}
     {%- if is_incremental() -%}
         {%- if touched_partitions_are_complete(upstream, columns, var_names) %}
+            {%- set touched_condition -%}
+    exists (
+        select 1 from {{ touched_relation(upstream) }} as touched
+        where
+            not touched.is_marker
+            {%- for column in columns %}
+            and {{ this }}.{{ own_columns[loop.index0] }} = touched.{{ column }}
+            {%- endfor %}
+    )
+            {%- endset %}
+    {{ record_deleted_partitions(touched_condition) }}
     delete from {{ this }}
     using {{ touched_relation(upstream) }} as touched
     where
@@ -136,6 +233,7 @@
         and {{ this }}.{{ own_columns[loop.index0] }} = touched.{{ column }}
         {%- endfor %}
         {%- else %}
+    {{ record_deleted_partitions() }}
     delete from {{ this }}
         {%- endif -%}
     {%- endif -%}

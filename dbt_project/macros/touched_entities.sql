@@ -42,6 +42,7 @@
     ones (the narrow path deletes exactly its entities through marker rows). -#}
 {% macro delete_all_unless(narrow) -%}
     {%- if is_incremental() and not narrow %}
+    {{ record_deleted_partitions() }}
     delete from {{ this }}
     {%- endif -%}
 {%- endmacro %}

@@ -5,6 +5,11 @@
         unique_key=['room_id', 'event_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={
+            'touched_columns': ['location_id', 'event_date'],
+            'touched_rows': 'changed',
+            'marker_rows': 'kpi is null',
+        },
         pre_hook="{{ delete_all_unless(touched_partitions_are_complete('fct_appointments')) }}",
         post_hook=[
             "delete from {{ this }} where kpi is null",

@@ -5,6 +5,7 @@
         unique_key=['location_id', 'event_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'touched_columns': ['location_id', 'event_date'], 'touched_rows': 'batch'},
         pre_hook="{{ clear_touched_partitions(
             'fct_invoice_lines', ['location_id', 'issued_date'], ['location_id', 'event_date']
         ) }}",

@@ -5,6 +5,11 @@
         unique_key='appointment_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={
+            'touched_columns': ['location_id', 'event_date'],
+            'touched_rows': 'changed',
+            'marker_rows': 'kpi is null',
+        },
         pre_hook="{{ create_kpi_event_inputs(
             ['appointment_id', 'patient_key', 'rescheduled_from_appointment_id'],
             appointment_kpi_inputs(),
