@@ -1,3 +1,21 @@
+{%- set lead_event_vars = ['contact_window_minutes', 'booking_window_days'] -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        meta={'touched_columns': ['location_id', 'event_date']},
+        pre_hook="{{ delete_all_unless(
+            written_keys_are_complete('fct_leads', " ~ lead_event_vars ~ ")
+            and written_keys_are_complete('dim_patients', " ~ lead_event_vars ~ ")
+        ) }}",
+        post_hook=[
+            "delete from {{ this }} where kpi is null",
+            "{{ record_model_build(" ~ lead_event_vars ~ ") }}",
+        ],
+    )
+}}
 {#-
     Grain: lead (or spend day, or new patient) x kpi. The additive events behind every lead KPI
     (docs/kpis.md), dated by the lead's local creation date at its location and
@@ -12,22 +30,103 @@
                                 at the location, by acquisition channel); `lead_channel` is the
                                 spend or acquisition channel
 -#}
+{#-
+    Incremental (delete+insert on `event_key`: the lead, the spend day of a location and
+    channel, or the patient an event comes from; docs/incremental-models.md). A lead's events
+    depend only on its fct_leads row and a patient's cac event only on its dim_patients row, so
+    a nightly run recomputes the leads fct_leads' build in this run wrote and the patients
+    dim_patients' build wrote (their written keys; neither deletes a row), and the spend days
+    whose fresh sum or location differs from the one built, or that exist on one side only
+    (the spend is small: comparing it whole costs less than trusting a record of it). A
+    recomputed key left without an event (a patient whose first visit went) writes one marker
+    row (null kpi) at its built location and date, which the post-hook deletes. Either written
+    record missing or untrusted (macros/touched_entities.sql), or a changed definition: every
+    key. The build records the location-days it rewrote on both sides (`touched_columns`,
+    macros/touched.sql) for the marts above it.
+    Money: one spend event per location x channel x spend day, its amount summed as a decimal
+    (exact) and only then made a double, so the marts' per-day sum of it is one value plus
+    zeros whatever the order of the rows; every other numerator and denominator is 0 or 1 or
+    feeds a median. Rewritten rows move to the end of the table and no value changes.
+-#}
 {%- set contact_window = var('contact_window_minutes') -%}
 {%- set booking_window = var('booking_window_days') * 1440 -%}
+{%- set narrow = written_keys_are_complete('fct_leads', lead_event_vars)
+    and written_keys_are_complete('dim_patients', lead_event_vars) %}
 
 with
 
-leads as (
-    select * from {{ ref('fct_leads') }}
+-- one spend event per location x channel x day: the decimal sum is exact
+spend_days as (
+    select
+        location_id,
+        channel,
+        spend_date,
+        cast(sum(amount) as double) as amount,
+        'spend|' || coalesce(location_id, '') || '|' || coalesce(channel, '') || '|'
+        || coalesce(cast(spend_date as varchar), '') as event_key
+    from {{ ref('fct_marketing_spend') }}
+    group by location_id, channel, spend_date
 ),
+{%- if narrow %}
 
-spend as (
-    select * from {{ ref('fct_marketing_spend') }}
-),
+    -- the spend days whose sum differs from the one built, or that exist on one side only
+    built_spend as (
+        select
+            built.event_key,
+            built.numerator
+        from {{ this }} as built
+        where built.kpi = 'cac' and built.event_key like 'spend|%'
+    ),
 
-patients as (
-    select * from {{ ref('dim_patients') }}
-),
+    changed_spend as (
+        select coalesce(spend_days.event_key, built_spend.event_key) as event_key
+        from spend_days
+        full outer join built_spend on spend_days.event_key = built_spend.event_key
+        where
+            spend_days.event_key is null
+            or built_spend.event_key is null
+            or spend_days.amount is distinct from built_spend.numerator
+    ),
+
+    -- every key this run recomputes
+    dirty as (
+        select 'lead|' || written.written_key as event_key
+        from ({{ written_keys_of('fct_leads') }}) as written
+        union all
+        select 'patient|' || written.written_key as event_key
+        from ({{ written_keys_of('dim_patients') }}) as written
+        union all
+        select changed_spend.event_key from changed_spend
+    ),
+
+    leads as (
+        select * from {{ ref('fct_leads') }}
+        where lead_key in ({{ written_keys_of('fct_leads') }})
+    ),
+
+    spend as (
+        select * from spend_days
+        where event_key in (select changed_spend.event_key from changed_spend)
+    ),
+
+    patients as (
+        select * from {{ ref('dim_patients') }}
+        where patient_key in ({{ written_keys_of('dim_patients') }})
+    ),
+{%- else %}
+
+    leads as (
+        select * from {{ ref('fct_leads') }}
+    ),
+
+    spend as (
+        select * from spend_days
+    ),
+
+    patients as (
+        select * from {{ ref('dim_patients') }}
+    ),
+{%- endif %}
 
 {#- kpi, value_kind, window_minutes, numerator, denominator, condition: one event per lead -#}
 {%- set lead_kpis = [
@@ -49,7 +148,8 @@ events as (
             '{{ kind }}' as value_kind,
             {{ window }} as window_minutes,
             cast({{ numerator }} as double) as numerator,
-            cast({{ denominator }} as double) as denominator
+            cast({{ denominator }} as double) as denominator,
+            'lead|' || lead_key as event_key
         from leads
         where {{ condition }}
 
@@ -64,7 +164,8 @@ events as (
         'ratio' as value_kind,
         0 as window_minutes,
         cast(amount as double) as numerator,
-        0.0 as denominator
+        0.0 as denominator,
+        event_key
     from spend
 
     union all
@@ -77,7 +178,8 @@ events as (
         'ratio' as value_kind,
         0 as window_minutes,
         0.0 as numerator,
-        1.0 as denominator
+        1.0 as denominator,
+        'patient|' || patient_key as event_key
     from patients
     where first_visit_date is not null
 ),
@@ -91,8 +193,32 @@ final as (
         cast(value_kind as varchar) as value_kind,
         cast(window_minutes as integer) as window_minutes,
         cast(numerator as double) as numerator,
-        cast(denominator as double) as denominator
+        cast(denominator as double) as denominator,
+        cast(event_key as varchar) as event_key
     from events
+    {%- if narrow %}
+
+        union all
+
+        -- one row per recomputed key left without an event, at its built location and date, so
+        -- delete+insert removes its old events; the post-hook deletes these rows
+        select distinct on (built.event_key)
+            built.location_id,
+            cast(null as varchar) as lead_channel,
+            built.event_date,
+            cast(null as varchar) as kpi,
+            cast(null as varchar) as value_kind,
+            cast(null as integer) as window_minutes,
+            cast(null as double) as numerator,
+            cast(null as double) as denominator,
+            built.event_key
+        from {{ this }} as built
+        where
+            built.event_key in (select dirty.event_key from dirty)
+            and built.event_key not in (
+                select events.event_key from events where events.event_key is not null
+            )
+    {%- endif %}
 )
 
 select * from final
