@@ -169,8 +169,9 @@ def test_lead_kpi_events_incremental_equal_full_refresh(
     written = _written(incremental)
     assert "lead|" + _lead_key(incremental) in written
     assert "spend|L1|web_form|2026-11-02" in written and "spend|L1|instagram|2026-11-03" in written
-    assert not any(key.startswith("lead|") and key != "lead|" + _lead_key(incremental)
-                   for key in written)
+    assert not any(
+        key.startswith("lead|") and key != "lead|" + _lead_key(incremental) for key in written
+    )
     # both sides of ld1's move are in the touched record
     assert {("L1", date(2026, 11, 2)), ("L1", date(2026, 11, 4))} <= _touched(incremental)
     # one spend event per location x channel x day, summed as decimals: 10.10 + 20.20 + 0.70

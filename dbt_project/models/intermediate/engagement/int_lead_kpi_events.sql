@@ -4,12 +4,18 @@
         materialized='incremental',
         unique_key='event_key',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
+        on_schema_change='fail',
         meta={'touched_columns': ['location_id', 'event_date']},
-        pre_hook="{{ delete_all_unless(
-            written_keys_are_complete('fct_leads', " ~ lead_event_vars ~ ")
-            and written_keys_are_complete('dim_patients', " ~ lead_event_vars ~ ")
-        ) }}",
+        pre_hook=[
+            {
+                'sql': "{{ add_missing_column('event_key', 'varchar') }}",
+                'transaction': false,
+            },
+            "{{ delete_all_unless(
+                written_keys_are_complete('fct_leads', " ~ lead_event_vars ~ ")
+                and written_keys_are_complete('dim_patients', " ~ lead_event_vars ~ ")
+            ) }}",
+        ],
         post_hook=[
             "delete from {{ this }} where kpi is null",
             "{{ record_model_build(" ~ lead_event_vars ~ ") }}",
@@ -88,8 +94,9 @@ spend_days as (
             or spend_days.amount is distinct from built_spend.numerator
     ),
 
-    -- every key this run recomputes
-    dirty as (
+    -- every key this run recomputes, read by the marker rows in `final` (sqlfluff lints the two
+    -- narrow branches apart, hence the noqa)
+    dirty as (  -- noqa: ST03
         select 'lead|' || written.written_key as event_key
         from ({{ written_keys_of('fct_leads') }}) as written
         union all
