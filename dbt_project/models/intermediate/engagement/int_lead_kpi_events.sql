@@ -81,7 +81,8 @@ spend_days as (
             built.event_key,
             built.numerator
         from {{ this }} as built
-        where built.kpi = 'cac' and built.event_key like 'spend|%'
+        -- a spend day's event is the only cac event with a zero denominator
+        where built.kpi = 'cac' and built.denominator = 0
     ),
 
     changed_spend as (
@@ -94,12 +95,11 @@ spend_days as (
             or spend_days.amount is distinct from built_spend.numerator
     ),
 
-    -- every key this run recomputes, read by the marker rows in `final` (sqlfluff lints the two
-    -- narrow branches apart, hence the noqa)
+    -- the keys this run recomputes that can be left without an event, read by the marker rows
+    -- in `final` (sqlfluff lints the two narrow branches apart, hence the noqa): a patient
+    -- whose first visit went, a spend day deleted. A lead always keeps its new_leads event
+    -- (fct_leads never deletes one), and both are cac events only.
     dirty as (  -- noqa: ST03
-        select 'lead|' || written.written_key as event_key
-        from ({{ written_keys_of('fct_leads') }}) as written
-        union all
         select 'patient|' || written.written_key as event_key
         from ({{ written_keys_of('dim_patients') }}) as written
         union all
@@ -221,7 +221,8 @@ final as (
             built.event_key
         from {{ this }} as built
         where
-            built.event_key in (select dirty.event_key from dirty)
+            built.kpi = 'cac'
+            and built.event_key in (select dirty.event_key from dirty)
             and built.event_key not in (
                 select events.event_key from events where events.event_key is not null
             )
