@@ -75,58 +75,50 @@ calendar_starts as (
         ref('int_location_calendar_starts'), ref('stg_pms__providers'), 'provider_id', 'is_revenue_generating'
     ) }},
 
-    appointments as (
-        select all_appointments.*
-        from all_appointments
-        where
-            all_appointments.scheduled_date in (select dirty_dates.event_date from dirty_dates)
-            or all_appointments.provider_id in (select changed_entities.entity_id from changed_entities)
-            or all_appointments.location_id in (select changed_locations.location_id from changed_locations)
-            or exists (
-                select 1 from dirty_shift_days
-                where
-                    dirty_shift_days.provider_id = all_appointments.provider_id
-                    and dirty_shift_days.location_id = all_appointments.location_id
-                    and dirty_shift_days.event_date = all_appointments.scheduled_date
+    {#- Each input's rows of the recomputed provider-days. The dates come first as a plain
+        semi-join (a night's few dozen to a few hundred dates), so the scan is pruned before
+        the per-day test; the days of a changed provider or location are a second branch that
+        reads anything only when some input changed (rarely). -#}
+    {%- for name, relation, date_column, columns in [
+        ('appointments', 'all_appointments', 'scheduled_date', 'rows_in.*'),
+        ('shifts', 'all_shifts', 'shift_date', 'rows_in.*'),
+        ('built_dirty', this, 'event_date', 'rows_in.provider_id, rows_in.location_id, rows_in.event_date'),
+    ] %}
+        {%- set dirty_day -%}
+            (
+                rows_in.{{ date_column }} in (select dirty_dates.event_date from dirty_dates)
+                or exists (
+                    select 1 from dirty_shift_days
+                    where
+                        dirty_shift_days.provider_id = rows_in.provider_id
+                        and dirty_shift_days.location_id = rows_in.location_id
+                        and dirty_shift_days.event_date = rows_in.{{ date_column }}
+                )
             )
-    ),
+        {%- endset %}
 
-    shifts as (
-        select all_shifts.*
-        from all_shifts
-        where
-            all_shifts.shift_date in (select dirty_dates.event_date from dirty_dates)
-            or all_shifts.provider_id in (select changed_entities.entity_id from changed_entities)
-            or all_shifts.location_id in (select changed_locations.location_id from changed_locations)
-            or exists (
-                select 1 from dirty_shift_days
-                where
-                    dirty_shift_days.provider_id = all_shifts.provider_id
-                    and dirty_shift_days.location_id = all_shifts.location_id
-                    and dirty_shift_days.event_date = all_shifts.shift_date
-            )
-    ),
-
-    -- the built provider-days this run recomputes (a marker row each, so one left without an
-    -- event loses its old row), read in `final` (sqlfluff lints the two narrow branches apart)
-    built_dirty as (  -- noqa: ST03
-        select
-            built.provider_id,
-            built.location_id,
-            built.event_date
-        from {{ this }} as built
-        where
-            built.event_date in (select dirty_dates.event_date from dirty_dates)
-            or built.provider_id in (select changed_entities.entity_id from changed_entities)
-            or built.location_id in (select changed_locations.location_id from changed_locations)
-            or exists (
-                select 1 from dirty_shift_days
-                where
-                    dirty_shift_days.provider_id = built.provider_id
-                    and dirty_shift_days.location_id = built.location_id
-                    and dirty_shift_days.event_date = built.event_date
-            )
-    ),
+        {{ name }} as (  -- noqa: ST03
+            select {{ columns }}
+            from {{ relation }} as rows_in
+            where
+                rows_in.{{ date_column }} in (
+                    select dirty_dates.event_date from dirty_dates
+                    union
+                    select dirty_shift_days.event_date from dirty_shift_days
+                )
+                and {{ dirty_day }}
+            union all
+            select {{ columns }}
+            from {{ relation }} as rows_in
+            where
+                (select count(*) from changed_inputs) > 0
+                and (
+                    rows_in.provider_id in (select changed_entities.entity_id from changed_entities)
+                    or rows_in.location_id in (select changed_locations.location_id from changed_locations)
+                )
+                and {{ dirty_day }} is not true
+        ),
+    {%- endfor %}
 {%- else %}
 
     appointments as (
