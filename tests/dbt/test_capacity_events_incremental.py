@@ -20,9 +20,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import dbt, write_chain
 from dbt_core_chain import Chain, apply_delta
 from dbt_core_deltas import _late_stamp
-from test_dbt_core_incremental import COMPARED, _differences, _incremental_and_full
+from test_dbt_core_incremental import (
+    COMPARED,
+    SELECTION,
+    _compiled_sql,
+    _differences,
+    _incremental_and_full,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
@@ -144,3 +151,44 @@ def test_ordinary_nights_after_a_shift_move(tmp_path: Path, base_chain: Chain) -
     _before, incremental, full = _incremental_and_full(tmp_path, base_chain, delta, night)
     assert 0 < _written_provider_days(incremental) < _provider_days(incremental) / 4
     _compared_equal(incremental, full)
+
+
+def test_lost_records_rebuild_whole(tmp_path: Path, base_chain: Chain) -> None:
+    """Without the recorded inputs (dbt_state.int_provider_kpi_events__inputs) and without
+    fct_provider_shifts' watermark, the next night rebuilds both models whole and still equals
+    a full refresh (a table built before these models were incremental has neither)."""
+    built: dict[str, Path] = {}
+    delta, _row = shift_move_delta(base_chain)
+    for name in ("incremental", "full"):
+        work = tmp_path / name
+        work.mkdir()
+        built[name] = write_chain(work / "warehouse.duckdb", base_chain)
+        dbt(["seed"], built[name], work)
+    incremental, full = built["incremental"], built["full"]
+    dbt(["run", "--select", *SELECTION], incremental, incremental.parent)
+    con = duckdb.connect(str(incremental))
+    try:
+        con.execute("drop table dbt_state.int_provider_kpi_events__inputs")
+        con.execute(
+            "delete from dbt_state.load_watermarks where model_name = 'fct_provider_shifts'"
+        )
+    finally:
+        con.close()
+    write_chain(incremental, delta)
+    dbt(["run", "--select", *SELECTION], incremental, incremental.parent)
+    assert "dirty_dates" not in _compiled_sql(incremental.parent, "int_provider_kpi_events")
+    # every shift was a candidate again: no watermark
+    assert _rows(
+        incremental,
+        "select count(*) from dbt_state.written_keys where model_name = 'fct_provider_shifts'"
+        " and written_key is not null",
+    ) == _rows(incremental, "select count(*) from marts.fct_provider_shifts")
+    write_chain(full, delta)
+    dbt(["run", "--full-refresh", "--select", *SELECTION], full, full.parent)
+    for relation in (PROVIDER_EVENTS, "fct_provider_shifts", "kpi_providers", "kpi_by_provider"):
+        assert _differences(incremental, full, relation) == 0, relation
+    # ... and the next night is narrow again (the records are back)
+    night = apply_delta(base_chain)
+    write_chain(incremental, night)
+    dbt(["run", "--select", *SELECTION], incremental, incremental.parent)
+    assert "dirty_dates" in _compiled_sql(incremental.parent, "int_provider_kpi_events")

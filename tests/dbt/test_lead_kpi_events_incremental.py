@@ -207,3 +207,30 @@ def _lead_key(db: Path) -> str:
     rows = table_rows(db, sql.format(LD1_CREATED.isoformat()))
     assert len(rows) == 1
     return rows[0][0]
+
+
+def test_lead_kpi_events_built_before_event_key_gain_it_and_rebuild_whole(
+    engagement_built: Path, tmp_path: Path
+) -> None:
+    """A table built before the model was incremental (no `event_key`, no build on record):
+    the next night adds the column outside the model's transaction, rebuilds every key and
+    equals a full refresh; the night after takes the narrow path."""
+    incremental, full = twin_copies(engagement_built, tmp_path)
+    build = ["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"]
+    con = duckdb.connect(str(incremental))
+    try:
+        con.execute(f"alter table {EVENTS} drop column event_key")
+        con.execute("delete from dbt_state.model_builds where model_name = 'int_lead_kpi_events'")
+    finally:
+        con.close()
+    _night(incremental, 1)
+    dbt(build, incremental, incremental.parent)
+    compiled = incremental.parent / "target" / "compiled"
+    assert "changed_spend" not in next(compiled.rglob("int_lead_kpi_events.sql")).read_text()
+    _night(full, 1)
+    dbt([*build, "--full-refresh"], full, full.parent)
+    for sql in COMPARED:
+        assert table_rows(incremental, sql) == table_rows(full, sql), sql
+    _night(incremental, 2)
+    dbt(build, incremental, incremental.parent)
+    _took_narrow_path(incremental)

@@ -67,18 +67,20 @@ spend_days as (
         location_id,
         channel,
         spend_date,
-        cast(sum(amount) as double) as amount,
-        'spend|' || coalesce(location_id, '') || '|' || coalesce(channel, '') || '|'
-        || coalesce(cast(spend_date as varchar), '') as event_key
+        cast(sum(amount) as double) as amount
     from {{ ref('fct_marketing_spend') }}
     group by location_id, channel, spend_date
 ),
 {%- if narrow %}
 
     -- the spend days whose sum differs from the one built, or that exist on one side only
+    -- (compared on the key's columns; a key with a null part, which the contract does not
+    -- allow, would only be recomputed every night)
     built_spend as (
         select
-            built.event_key,
+            built.location_id,
+            built.lead_channel,
+            built.event_date,
             built.numerator
         from {{ this }} as built
         -- a spend day's event is the only cac event with a zero denominator
@@ -86,12 +88,19 @@ spend_days as (
     ),
 
     changed_spend as (
-        select coalesce(spend_days.event_key, built_spend.event_key) as event_key
+        select
+            coalesce(spend_days.location_id, built_spend.location_id) as location_id,
+            coalesce(spend_days.channel, built_spend.lead_channel) as channel,
+            coalesce(spend_days.spend_date, built_spend.event_date) as spend_date
         from spend_days
-        full outer join built_spend on spend_days.event_key = built_spend.event_key
+        full outer join built_spend
+            on
+                spend_days.location_id = built_spend.location_id
+                and spend_days.channel = built_spend.lead_channel
+                and spend_days.spend_date = built_spend.event_date
         where
-            spend_days.event_key is null
-            or built_spend.event_key is null
+            spend_days.spend_date is null
+            or built_spend.event_date is null
             or spend_days.amount is distinct from built_spend.numerator
     ),
 
@@ -103,7 +112,7 @@ spend_days as (
         select 'patient|' || written.written_key as event_key
         from ({{ written_keys_of('dim_patients') }}) as written
         union all
-        select changed_spend.event_key from changed_spend
+        select {{ spend_event_key('changed_spend') }} as event_key from changed_spend
     ),
 
     leads as (
@@ -112,8 +121,13 @@ spend_days as (
     ),
 
     spend as (
-        select * from spend_days
-        where event_key in (select changed_spend.event_key from changed_spend)
+        select spend_days.*
+        from spend_days
+        inner join changed_spend
+            on
+                spend_days.location_id is not distinct from changed_spend.location_id
+                and spend_days.channel is not distinct from changed_spend.channel
+                and spend_days.spend_date is not distinct from changed_spend.spend_date
     ),
 
     patients as (
@@ -172,7 +186,7 @@ events as (
         0 as window_minutes,
         cast(amount as double) as numerator,
         0.0 as denominator,
-        event_key
+        {{ spend_event_key('spend') }} as event_key
     from spend
 
     union all
