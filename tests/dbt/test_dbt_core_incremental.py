@@ -33,7 +33,9 @@ COMPARED = (
     "intermediate.int_invoice_kpi_events",
     "intermediate.int_room_kpi_events",
     "intermediate.int_location_days",
+    "intermediate.int_provider_kpi_events",
     "fct_appointments",
+    "fct_provider_shifts",
     "fct_invoice_lines",
     "kpi_financial",
     "kpi_rooms",
@@ -130,6 +132,10 @@ def _incremental_and_full(
         # ... and the room events recomputed only the room-days fct_appointments rewrote or
         # whose hours changed
         assert "fct_appointments__touched" in _compiled_sql(incremental_dir, "int_room_kpi_events")
+        # ... and so did the provider events (the provider-days of rewritten shifts and dates)
+        provider_events = _compiled_sql(incremental_dir, "int_provider_kpi_events")
+        assert "fct_provider_shifts__touched" in provider_events
+        assert "fct_appointments__touched" in provider_events
 
     full = write_chain(full_dir / "warehouse.duckdb", base_chain, *deltas)
     dbt(["seed"], full, full_dir)

@@ -11,7 +11,9 @@ renamed as (
         cast(location_id as varchar) as location_id,
         cast(shift_start as timestamptz) as shift_start,
         cast(shift_end as timestamptz) as shift_end,
-        cast(updated_at as timestamptz) as updated_at
+        cast(updated_at as timestamptz) as updated_at,
+        -- lineage: the load that last wrote the raw row (incremental builds)
+        {{ load_id_column(source('raw_pms', 'provider_shifts')) }} as _dlt_load_id
     from source
 )
 
