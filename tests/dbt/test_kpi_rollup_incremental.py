@@ -23,6 +23,7 @@ import pytest
 from conftest import dbt, write_chain
 from dbt_core_chain import Chain, apply_delta, late_delta
 from dbt_core_deltas import timezone_delta
+from test_dbt_core_incremental import _differences
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
@@ -41,23 +42,6 @@ EVENTS = (
 SELECTION = [f"+{mart}" for mart in MARTS]
 #: every mart's recorded cutoffs after a whole rebuild
 WHOLE = {mart: {"week": None, "month": None} for mart in MARTS}
-
-
-def _differences(left: Path, right: Path, relation: str) -> int:
-    """Rows in one and not the other, both ways; `relation` is a mart or `schema.table`."""
-    relation = relation if "." in relation else f"marts.{relation}"
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{left}' as l (read_only)")
-        con.execute(f"attach '{right}' as r (read_only)")
-        query = (
-            f"select count(*) from ((select * from l.{relation} except all "
-            f"select * from r.{relation}) union all (select * from r.{relation} "
-            f"except all select * from l.{relation}))"
-        )
-        return con.execute(query).fetchone()[0]
-    finally:
-        con.close()
 
 
 def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
