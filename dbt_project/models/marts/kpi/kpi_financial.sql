@@ -1,3 +1,15 @@
+{%- set inputs = ['int_invoice_kpi_events', 'int_appointment_kpi_events'] -%}
+{%- set cutoffs = kpi_financial_cutoffs(inputs) -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['grain', 'period_start', 'location_id', 'kpi'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ kpi_financial_prepare(" ~ inputs ~ ") }}",
+        post_hook="{{ record_model_build() }}",
+    )
+}}
 {#-
     Financial KPIs in the long form (grain x period_start x location_id x kpi):
     net_revenue, gross_margin, membership_revenue_share, retail_revenue_share (paid invoice
@@ -9,6 +21,9 @@
     system was never delivered (kpi_coverage) has no rows at all. Periods not started at the
     as-of time are not reported; `_all` is reported once a period has started at any location,
     from the locations where it has.
+    Incremental (macros/kpi_financial_incremental.sql): a nightly run rewrites the periods from
+    the earliest one its inputs' touched records, a moved level day, the as-of move or a
+    non-final row can have changed, and every mrr row; otherwise it rebuilds whole.
 -#}
 with
 
@@ -46,7 +61,7 @@ events as (
 
 {{ kpi_as_of_cte() }},
 
-{{ kpi_rollup('events', 'additive') }},
+{{ kpi_rollup('events', 'additive', recompute_from=cutoffs) }},
 
 -- Point-in-time KPIs are measured on each period's last day, for periods up to the as-of one.
 periods as (
@@ -135,13 +150,34 @@ mrr as (
 -- rows at 40 locations) feeds its running sums, not every patient-day (1.1 M rows, each twice).
 -- The denominator needs only which days each patient paid on, not how much: a distinct, not a
 -- sum per patient-day.
+-- In an incremental run only the periods from the cutoffs on are recomputed: a period's value
+-- at its last day d >= the earlier cutoff reads only the revenue days in (d - window, d], so
+-- the days from the earlier cutoff minus the window on are all it needs (an island cut there
+-- covers d exactly when the whole one does: both hold a revenue day of that window).
+ltv_lines as (
+    select
+        location_id,
+        issued_date,
+        patient_key,
+        net_amount
+    from {{ ref('fct_invoice_lines') }}
+    where
+        is_revenue
+        and patient_key is not null
+        {%- if cutoffs %}
+            and issued_date > cast(
+                {{ dbt.dateadd('day', -1 * var('ltv_window_days'), "date '" ~ [cutoffs.week, cutoffs.month] | min ~ "'") }}
+                as date
+            )
+        {%- endif %}
+),
+
 ltv_location_revenue as (
     select
         location_id,
         issued_date,
         sum(net_amount) as net_revenue
-    from {{ ref('fct_invoice_lines') }}
-    where is_revenue and patient_key is not null
+    from ltv_lines
     group by location_id, issued_date
 ),
 
@@ -150,8 +186,15 @@ ltv_patient_days as (
         location_id,
         issued_date,
         patient_key
-    from {{ ref('fct_invoice_lines') }}
-    where is_revenue and patient_key is not null
+    from ltv_lines
+),
+
+ltv_periods as (
+    select open_periods.*
+    from open_periods
+    {%- if cutoffs %}
+        where {{ kpi_rollup_recomputed(cutoffs, 'open_periods.grain', 'open_periods.period_start') }}
+    {%- endif %}
 ),
 
 revenue_locations as (
@@ -161,36 +204,36 @@ revenue_locations as (
 
 ltv_location_periods as (
     select
-        open_periods.grain,
-        open_periods.period_start,
-        open_periods.period_last_day,
+        ltv_periods.grain,
+        ltv_periods.period_start,
+        ltv_periods.period_last_day,
         revenue_locations.location_id
-    from open_periods
+    from ltv_periods
     cross join revenue_locations
     left join kpi_as_of as started on revenue_locations.location_id = started.location_id
-    where {{ kpi_period_started('open_periods.period_start', 'started.as_of_local') }}
+    where {{ kpi_period_started('ltv_periods.period_start', 'started.as_of_local') }}
 ),
 
 -- `_all` counts only the locations where the period has started (kpi_rollup's rule): a
 -- period not yet started at some location (between two time zones' midnights) is
 -- computed by the direct windowed join below, every other one from the running sums.
 ltv_partial_periods as (
-    select open_periods.*
-    from open_periods
+    select ltv_periods.*
+    from ltv_periods
     where exists (
         select 1 from kpi_as_of_locations as started
-        where not {{ kpi_period_started('open_periods.period_start', 'started.as_of_local') }}
+        where not {{ kpi_period_started('ltv_periods.period_start', 'started.as_of_local') }}
     )
 ),
 
 ltv_chain_periods as (
-    select open_periods.*
-    from open_periods
+    select ltv_periods.*
+    from ltv_periods
     where not exists (
         select 1 from ltv_partial_periods
         where
-            ltv_partial_periods.grain = open_periods.grain
-            and ltv_partial_periods.period_start = open_periods.period_start
+            ltv_partial_periods.grain = ltv_periods.grain
+            and ltv_partial_periods.period_start = ltv_periods.period_start
     )
 ),
 
