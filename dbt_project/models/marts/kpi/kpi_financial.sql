@@ -1,5 +1,13 @@
 {%- set inputs = ['int_invoice_kpi_events', 'int_appointment_kpi_events'] -%}
 {%- set cutoffs = kpi_financial_cutoffs(inputs) -%}
+{#- ltv_12m's revenue days: every one, or in an incremental run those after the earlier cutoff
+    minus the window (see ltv_lines) -#}
+{%- set ltv_days = 'true' -%}
+{%- if cutoffs -%}
+    {%- set ltv_days = 'issued_date > cast(' ~ dbt.dateadd(
+        'day', -1 * var('ltv_window_days'), "date '" ~ [cutoffs.week, cutoffs.month] | min ~ "'"
+    ) ~ ' as date)' -%}
+{%- endif -%}
 {{
     config(
         materialized='incremental',
@@ -164,12 +172,7 @@ ltv_lines as (
     where
         is_revenue
         and patient_key is not null
-        {%- if cutoffs %}
-            and issued_date > cast(
-                {{ dbt.dateadd('day', -1 * var('ltv_window_days'), "date '" ~ [cutoffs.week, cutoffs.month] | min ~ "'") }}
-                as date
-            )
-        {%- endif %}
+        and {{ ltv_days }}
 ),
 
 ltv_location_revenue as (
