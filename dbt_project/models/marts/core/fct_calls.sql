@@ -18,6 +18,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook=[
+            "{{ record_built_locations() }}",
             "{{ record_built_contacts() }}",
             "{{ record_load_watermark(['stg_phone__calls']) }}",
         ],

@@ -19,6 +19,7 @@
         on_schema_change='fail',
         meta={'touched_columns': ['message_id', 'contact_hash', 'patient_key']},
         post_hook=[
+            "{{ record_built_locations() }}",
             "{{ record_built_contacts() }}",
             "{{ record_load_watermark(['stg_messaging__messages']) }}",
         ],
