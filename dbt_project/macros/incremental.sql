@@ -99,16 +99,17 @@ from {{ candidates }}
     record (the contacts its build in this run rewrote, before and after, macros/touched.sql)
     is complete for this model, only those contacts are compared, and fingerprints are summed
     only for them and for the candidates' contacts; otherwise every contact is.
-    The watermark is a constant in the SQL (macros/loaded_after_literal.sql), so the scan of the
-    events skips the row groups of older loads, but only when the filter is that constant alone:
-    a filter that also names the moved contacts or locations (a subquery) reads every column of
-    every event (6.3 M messages at chain scale). So on the narrow path the model first asks,
-    while compiling, whether any contact or location moved (`nothing_moved`, the same CTEs run
-    on their own); a night on which none did reads only the newer loads.
+    The watermark is a constant in the SQL (macros/loaded_after_literal.sql), and the three kinds
+    of candidate are read in three selects (a union, which also drops a row found twice): a
+    filter that joins the constant with the moved contacts or locations (a subquery) by `or` is
+    not pushed into the scan, and DuckDB read every column of every event for it (6.3 M
+    messages at chain scale). Apart, the newer loads' select skips the row groups of older loads
+    on their min/max load id, the moved contacts' select is a semi-join whose keys DuckDB pushes
+    into the scan, and a select with nothing moved has an empty side and reads next to nothing.
+    `events` must be a CTE declared `not materialized` (three reads).
 -#}
 {% macro contact_match_candidates(events) -%}
 {%- set narrow = is_incremental() and touched_partitions_are_complete('int_contact_identities') %}
-{%- set none_moved = narrow and nothing_moved() %}
 {%- if narrow %}
 
 {{ moved_input_ctes() }},
@@ -119,7 +120,7 @@ contact_fingerprints as (
 ),
 {%- endif %}
 
-{%- if is_incremental() and not none_moved %}
+{%- if is_incremental() %}
 {%- if not narrow %}
 
 {{ moved_contacts_cte(false) }},
@@ -130,18 +131,15 @@ contact_fingerprints as (
 candidate_events as (
     select {{ events }}.*
     from {{ events }}
-    where
-        {{ loaded_after_literal(events ~ '._dlt_load_id') }}
-        or {{ events }}.contact_hash in (select moved_contacts.contact_hash from moved_contacts)
-        or {{ events }}.location_id in (select moved_locations.location_id from moved_locations)
-),
-{%- elif is_incremental() %}
-
--- no contact and no location moved since the last build: only rows of newer loads
-candidate_events as (
+    where {{ loaded_after_literal(events ~ '._dlt_load_id') }}
+    union
     select {{ events }}.*
     from {{ events }}
-    where {{ loaded_after_literal(events ~ '._dlt_load_id') }}
+    where {{ events }}.contact_hash in (select moved_contacts.contact_hash from moved_contacts)
+    union
+    select {{ events }}.*
+    from {{ events }}
+    where {{ events }}.location_id in (select moved_locations.location_id from moved_locations)
 ),
 {%- else %}
 
@@ -232,27 +230,6 @@ moved_locations as (
     left join locations on built.location_id = locations.location_id
     where built.location_timezone is distinct from locations.timezone
 )
-{%- endmacro %}
-
-{#- True when, on the narrow path, no built row's contact or location moved (see
-    contact_match_candidates): asked at render time. Exact, because none of its inputs
-    (int_contact_identities and its touched record, dim_locations, this model's table and
-    states) changes between this model's compilation and its run. -#}
-{% macro nothing_moved() -%}
-    {%- if not execute -%}{{ return(false) }}{%- endif -%}
-    {%- set moved -%}
-        with
-
-        locations as (
-            select * from {{ ref('dim_locations') }}
-        ),
-
-        {{ moved_input_ctes() }}
-
-        select
-            (select count(*) from moved_contacts) + (select count(*) from moved_locations)
-    {%- endset -%}
-    {{ return(scalar_query(moved) == 0) }}
 {%- endmacro %}
 
 {#-

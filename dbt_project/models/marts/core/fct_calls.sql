@@ -27,7 +27,9 @@
 
 with
 
-calls as (
+-- not materialized: an incremental run reads it three times (macros/incremental.sql,
+-- contact_match_candidates), each read with its own filter pushed into the scan
+calls as not materialized (
 
     select * from {{ ref('stg_phone__calls') }}
 

@@ -28,7 +28,9 @@
 
 with
 
-messages as (
+-- not materialized: an incremental run reads it three times (macros/incremental.sql,
+-- contact_match_candidates), each read with its own filter pushed into the scan
+messages as not materialized (
 
     select * from {{ ref('stg_messaging__messages') }}
 
