@@ -38,10 +38,8 @@ messages as (
 
 ),
 
--- in a narrow run, only the messages of the contacts the touched record names. Not
--- materialized: the check-ins and the inbound replies each read it with their own filters
--- (purpose, direction), which the scan then applies, rather than every column of every message
-scoped_messages as not materialized (
+-- in a narrow run, only the messages of the contacts the touched record names
+scoped_messages as (
 
     select * from messages
     {%- if narrow %}
