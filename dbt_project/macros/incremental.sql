@@ -99,19 +99,20 @@ from {{ candidates }}
     record (the contacts its build in this run rewrote, before and after, macros/touched.sql)
     is complete for this model, only those contacts are compared, and fingerprints are summed
     only for them and for the candidates' contacts; otherwise every contact is.
+    The watermark is a constant in the SQL (macros/loaded_after_literal.sql), and the three kinds
+    of candidate are read in three selects (a union, which also drops a row found twice): a
+    filter that joins the constant with the moved contacts or locations (a subquery) by `or` is
+    not pushed into the scan, and DuckDB read every column of every event for it (6.3 M
+    messages at chain scale). Apart, the newer loads' select skips the row groups of older loads
+    on their min/max load id, the moved contacts' select is a semi-join whose keys DuckDB pushes
+    into the scan, and a select with nothing moved has an empty side and reads next to nothing.
+    `events` must be a CTE declared `not materialized` (three reads).
 -#}
 {% macro contact_match_candidates(events) -%}
 {%- set narrow = is_incremental() and touched_partitions_are_complete('int_contact_identities') %}
 {%- if narrow %}
 
--- the contacts whose parties int_contact_identities rewrote in this run, before and after
-touched_contacts as (
-    {{ touched_entities('int_contact_identities', 'contact_hash') }}
-),
-
-touched_fingerprints as (
-    {{ identity_fingerprints('touched_contacts') }}
-),
+{{ moved_input_ctes() }},
 {%- else %}
 
 contact_fingerprints as (
@@ -120,52 +121,25 @@ contact_fingerprints as (
 {%- endif %}
 
 {%- if is_incremental() %}
+{%- if not narrow %}
 
-watermark as (
-    {{ built_watermark() }}
-),
+{{ moved_contacts_cte(false) }},
 
--- contacts of built rows whose identity fingerprint differs from the one they were matched
--- with. A contact no built row has needs no look: a row with it is in a newer load.
-moved_contacts as (
-    select built.contact_hash
-    from (
-        {%- if built_contacts_state_is_current() %}
-        select contact_hash, identity_fingerprint from {{ built_contacts_relation() }}
-        {%- else %}
-        select distinct contact_hash, identity_fingerprint from {{ this }}
-        where contact_hash is not null
-        {%- endif %}
-    ) as built
-    {%- if narrow %}
-    left join touched_fingerprints as contact_fingerprints
-        on built.contact_hash = contact_fingerprints.contact_hash
-    where
-        built.contact_hash in (select touched_contacts.contact_hash from touched_contacts)
-        and built.identity_fingerprint is distinct from contact_fingerprints.identity_fingerprint
-    {%- else %}
-    left join contact_fingerprints
-        on built.contact_hash = contact_fingerprints.contact_hash
-    where built.identity_fingerprint is distinct from contact_fingerprints.identity_fingerprint
-    {%- endif %}
-),
-
--- locations whose time zone differs from the one their built rows were localised in
-moved_locations as (
-    select built.location_id
-    from (select distinct location_id, location_timezone from {{ this }}) as built
-    left join locations on built.location_id = locations.location_id
-    where built.location_timezone is distinct from locations.timezone
-),
+{{ moved_locations_cte() }},
+{%- endif %}
 
 candidate_events as (
     select {{ events }}.*
     from {{ events }}
-    cross join watermark
-    where
-        {{ loaded_after(events ~ '._dlt_load_id', 'watermark.load_id') }}
-        or {{ events }}.contact_hash in (select moved_contacts.contact_hash from moved_contacts)
-        or {{ events }}.location_id in (select moved_locations.location_id from moved_locations)
+    where {{ loaded_after_literal(events ~ '._dlt_load_id') }}
+    union
+    select {{ events }}.*
+    from {{ events }}
+    where {{ events }}.contact_hash in (select moved_contacts.contact_hash from moved_contacts)
+    union
+    select {{ events }}.*
+    from {{ events }}
+    where {{ events }}.location_id in (select moved_locations.location_id from moved_locations)
 ),
 {%- else %}
 
@@ -192,6 +166,69 @@ candidates as (
         on candidate_events.location_id = locations.location_id
     left join contact_fingerprints
         on candidate_events.contact_hash = contact_fingerprints.contact_hash
+)
+{%- endmacro %}
+
+{#- The narrow path's CTEs `touched_contacts`, `touched_fingerprints`, `moved_contacts` and
+    `moved_locations` (needs a CTE `locations`). -#}
+{% macro moved_input_ctes() -%}
+-- the contacts whose parties int_contact_identities rewrote in this run, before and after
+touched_contacts as (
+    {{ touched_entities('int_contact_identities', 'contact_hash') }}
+),
+
+touched_fingerprints as (
+    {{ identity_fingerprints('touched_contacts') }}
+),
+
+{{ moved_contacts_cte(true) }},
+
+{{ moved_locations_cte() }}
+{%- endmacro %}
+
+{#- Contacts of built rows whose identity fingerprint differs from the one they were matched
+    with. A contact no built row has needs no look: a row with it is in a newer load. `narrow`:
+    only the touched contacts are compared (CTEs touched_contacts, touched_fingerprints),
+    otherwise every contact (CTE contact_fingerprints). -#}
+{% macro moved_contacts_cte(narrow) -%}
+moved_contacts as (
+    select built.contact_hash
+    from (
+        {%- if built_contacts_state_is_current() %}
+        select contact_hash, identity_fingerprint from {{ built_contacts_relation() }}
+        {%- else %}
+        select distinct contact_hash, identity_fingerprint from {{ this }}
+        where contact_hash is not null
+        {%- endif %}
+    ) as built
+    {%- if narrow %}
+    left join touched_fingerprints as contact_fingerprints
+        on built.contact_hash = contact_fingerprints.contact_hash
+    where
+        built.contact_hash in (select touched_contacts.contact_hash from touched_contacts)
+        and built.identity_fingerprint is distinct from contact_fingerprints.identity_fingerprint
+    {%- else %}
+    left join contact_fingerprints
+        on built.contact_hash = contact_fingerprints.contact_hash
+    where built.identity_fingerprint is distinct from contact_fingerprints.identity_fingerprint
+    {%- endif %}
+)
+{%- endmacro %}
+
+{#- Locations whose time zone differs from the one their built rows were localised in (the
+    state of the built pairs when current, see built_locations_relation). -#}
+{% macro moved_locations_cte() -%}
+moved_locations as (
+    select built.location_id
+    from (
+        {%- if built_locations_state_is_current() %}
+        select location_id, location_timezone from {{ built_locations_relation() }}
+        {%- else %}
+        select distinct location_id, location_timezone from {{ this }}
+        {%- endif %}
+    ) as built
+    left join locations on built.location_id = locations.location_id
+    where built.location_timezone is distinct from locations.timezone
 )
 {%- endmacro %}
 
@@ -326,4 +363,81 @@ left join party_matches as patient_match
     delete from {{ load_watermarks_relation() }} where model_name = '{{ this.identifier }}:contacts';
     insert into {{ load_watermarks_relation() }}
     select '{{ this.identifier }}:contacts', '{{ invocation_id }}', {{ definition_fingerprint() }}
+{%- endmacro %}
+
+{#-
+    The built fact's locations and the time zone their rows were localised in
+    (`dbt_state.<model>__locations`, never published), so that a nightly run finds the
+    locations whose time zone changed without reading the location and zone of every built row
+    (6.3 M messages at chain scale). Trusted, like the contacts' state, only when the build
+    that wrote it is the model's newest build and the definition is unchanged; otherwise the
+    run reads the fact itself and the post-hook rewrites the state whole.
+    The state may name a pair no built row has any more (a message moved to another location):
+    such a pair can only make a location look moved, which recomputes its rows (and then drops
+    the pair), never misses one.
+-#}
+{% macro built_locations_relation() -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema='dbt_state', identifier=this.identifier ~ '__locations'
+    )) }}
+{%- endmacro %}
+
+{#- Is the locations' state in step with the built table? As built_contacts_state_is_current. -#}
+{% macro built_locations_state_is_current() -%}
+    {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- set current = scalar_query(
+        "select count(*) from " ~ load_watermarks_relation() ~ " as marker
+        where marker.model_name = '" ~ this.identifier ~ ":locations'
+            and marker.definition = " ~ definition_fingerprint() ~ "
+            and marker.load_id = (
+                select max_by(invocation_id, build_seq) from " ~ test_scope_relation('model_builds') ~ "
+                where model_name = '" ~ this.identifier ~ "'
+            )
+            and exists (
+                select 1 from information_schema.tables
+                where table_catalog = '" ~ target.database ~ "' and table_schema = 'dbt_state'
+                    and table_name = '" ~ this.identifier ~ "__locations'
+            )"
+    ) -%}
+    {{ return((current or 0) > 0) }}
+{%- endmacro %}
+
+{#-
+    Post-hook (before record_load_watermark): bring the locations' state in step with the
+    table. An incremental build on a current state rebuilt every row of each location whose
+    time zone differed from the one its rows were built with (moved_locations in
+    contact_match_candidates), so those pairs go (`locations`: the dimension the model read; a
+    location it no longer holds counts with a null zone, as in the model's left join), and the
+    batch's pairs come in. Anything else rewrites the state from the whole table.
+-#}
+{% macro record_built_locations() -%}
+    {%- set state = built_locations_relation() -%}
+    {%- set batch_written = (scalar_query(
+        "select count(*) from " ~ test_scope_relation('written_keys') ~ "
+        where model_name = '" ~ this.identifier ~ "' and invocation_id = '" ~ invocation_id ~ "'"
+    ) or 0) > 0 -%}
+    create table if not exists {{ state }} (location_id varchar, location_timezone varchar);
+    {%- if batch_written and built_locations_state_is_current() %}
+    delete from {{ state }}
+    where location_timezone is distinct from (
+        select locations.timezone from {{ ref('dim_locations') }} as locations
+        where locations.location_id = {{ state }}.location_id
+    );
+    insert into {{ state }}
+    select distinct batch.location_id, batch.location_timezone
+    from {{ this.identifier }}__batch as batch
+    where not exists (
+        select 1 from {{ state }} as recorded
+        where
+            recorded.location_id is not distinct from batch.location_id
+            and recorded.location_timezone is not distinct from batch.location_timezone
+    );
+    {%- else %}
+    delete from {{ state }};
+    insert into {{ state }}
+    select distinct location_id, location_timezone from {{ this }};
+    {%- endif %}
+    delete from {{ load_watermarks_relation() }} where model_name = '{{ this.identifier }}:locations';
+    insert into {{ load_watermarks_relation() }}
+    select '{{ this.identifier }}:locations', '{{ invocation_id }}', {{ definition_fingerprint() }}
 {%- endmacro %}

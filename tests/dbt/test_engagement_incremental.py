@@ -99,12 +99,8 @@ def _apply_delta(db: Path) -> None:
         con.close()
 
 
-def test_incremental_facts_equal_full_refresh_after_late_updates(
-    engagement_built: Path, tmp_path: Path
-):
-    incremental, full = twin_copies(engagement_built, tmp_path)
-    for db in (incremental, full):
-        _apply_delta(db)
+def _build_both(incremental: Path, full: Path) -> None:
+    """The selection built incrementally on one copy and with --full-refresh on the other."""
     build = ["build", "--select", *SELECTION, "--exclude-resource-type", "test", "unit_test"]
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = [
@@ -114,6 +110,14 @@ def test_incremental_facts_equal_full_refresh_after_late_updates(
         for run in runs:
             run.result()
 
+
+def test_incremental_facts_equal_full_refresh_after_late_updates(
+    engagement_built: Path, tmp_path: Path
+):
+    incremental, full = twin_copies(engagement_built, tmp_path)
+    for db in (incremental, full):
+        _apply_delta(db)
+    _build_both(incremental, full)
     for sql in (
         "select * from marts.fct_calls order by call_id",
         "select * from marts.fct_messages order by message_id",
@@ -139,7 +143,38 @@ def test_incremental_facts_equal_full_refresh_after_late_updates(
         assert f'dbt_state"."{model}__contacts' in compiled.read_text()
         # and only the contacts int_contact_identities rewrote in this run were compared
         assert "int_contact_identities__touched" in compiled.read_text()
+        # the built locations' time zones came from their state too (L2's move was found there)
+        assert f'dbt_state"."{model}__locations' in compiled.read_text()
     # the run went through the watermark path and recorded the newest call load it read
     watermark = "select load_id from dbt_state.load_watermarks where model_name = 'fct_calls'"
     newest = "select max(_dlt_load_id) from raw_phone.calls"
     assert table_rows(incremental, watermark) == table_rows(incremental, newest) != [(None,)]
+
+
+def test_missing_locations_state_falls_back_to_the_built_rows(
+    engagement_built: Path, tmp_path: Path
+) -> None:
+    """Without the state of the built locations' time zones (dropped here, as a warehouse
+    built before the state existed has none) the facts read the zones of their built rows:
+    L2's move to Denver is still found, and the post-hook writes the state whole again."""
+    incremental, full = twin_copies(engagement_built, tmp_path)
+    for db in (incremental, full):
+        _apply_delta(db)
+    con = duckdb.connect(str(incremental))
+    try:
+        for model in ("fct_calls", "fct_messages"):
+            con.execute(f"drop table dbt_state.{model}__locations")
+    finally:
+        con.close()
+    _build_both(incremental, full)
+    for model in ("fct_calls", "fct_messages"):
+        compiled = next((incremental.parent / "target" / "compiled").rglob(f"{model}.sql"))
+        assert f"{model}__locations" not in compiled.read_text()
+        sql = f"select * from marts.{model} order by all"
+        assert table_rows(incremental, sql) == table_rows(full, sql), model
+        # the state is whole again: every (location, zone) pair of the built rows
+        pairs = f"select distinct location_id, location_timezone from marts.{model} order by all"
+        state = f"select * from dbt_state.{model}__locations order by all"
+        assert table_rows(incremental, state) == table_rows(incremental, pairs), model
+    hour = "select hour(started_at_local) from marts.fct_calls where call_id = 'c9'"
+    assert table_rows(incremental, hour) == [(11,)]  # 18:00Z in Denver (was 10:00 in LA)

@@ -25,6 +25,7 @@ Both copies then run the same selection, one incrementally each night, one with
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -197,6 +198,13 @@ def _took_narrow_path(db: Path) -> None:
     assert "dirty_leads" in leads and "int_patient_visits__touched" in leads
 
 
+def _read_newer_loads_by_constant(db: Path) -> bool:
+    """Did fct_messages' last build filter the newer loads on its watermark as a constant (the
+    filter DuckDB pushes into the scan, macros/incremental.sql)?"""
+    compiled = next((db.parent / "target" / "compiled").rglob("fct_messages.sql")).read_text()
+    return re.search(r"messages\._dlt_load_id > '[^']+'", compiled) is not None
+
+
 def test_message_engagement_incremental_equals_full_refresh_when_replies_and_reviews_move(
     engagement_built: Path, tmp_path: Path
 ) -> None:
@@ -211,6 +219,7 @@ def test_message_engagement_incremental_equals_full_refresh_when_replies_and_rev
     _night(incremental, 2)
     dbt(build, incremental, incremental.parent)
     _took_narrow_path(incremental)
+    assert _read_newer_loads_by_constant(incremental)
     # k3's old row went (no marker row left); k1 lost its reply to k2; v1 moved to p2's q2
     assert table_rows(incremental, CHECKINS) == [("k1", False), ("k2", True)]
     assert table_rows(incremental, REQUESTS) == [("q1", False), ("q2", True), ("q3", False)]
@@ -223,6 +232,7 @@ def test_message_engagement_incremental_equals_full_refresh_when_replies_and_rev
     _night(incremental, 3)
     dbt(build, incremental, incremental.parent)
     _took_narrow_path(incremental)
+    assert _read_newer_loads_by_constant(incremental)
     assert _ld3(incremental) == (True, True)
 
     for night in (1, 2, 3):

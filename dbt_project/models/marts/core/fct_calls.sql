@@ -18,6 +18,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook=[
+            "{{ record_built_locations() }}",
             "{{ record_built_contacts() }}",
             "{{ record_load_watermark(['stg_phone__calls']) }}",
         ],
@@ -26,7 +27,9 @@
 
 with
 
-calls as (
+-- not materialized: an incremental run reads it three times (macros/incremental.sql,
+-- contact_match_candidates), each read with its own filter pushed into the scan
+calls as not materialized (
 
     select * from {{ ref('stg_phone__calls') }}
 

@@ -19,6 +19,7 @@
         on_schema_change='fail',
         meta={'touched_columns': ['message_id', 'contact_hash', 'patient_key']},
         post_hook=[
+            "{{ record_built_locations() }}",
             "{{ record_built_contacts() }}",
             "{{ record_load_watermark(['stg_messaging__messages']) }}",
         ],
@@ -27,7 +28,9 @@
 
 with
 
-messages as (
+-- not materialized: an incremental run reads it three times (macros/incremental.sql,
+-- contact_match_candidates), each read with its own filter pushed into the scan
+messages as not materialized (
 
     select * from {{ ref('stg_messaging__messages') }}
 
