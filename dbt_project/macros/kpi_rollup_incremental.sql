@@ -48,6 +48,11 @@
         invocation_id varchar not null,
         grain varchar not null,
         recompute_from date
+    );
+    create table if not exists {{ test_scope_relation('kpi_rollup_guards') }} (
+        model_name varchar not null,
+        guard varchar,
+        invocation_id varchar not null
     )
 {%- endmacro %}
 
@@ -165,4 +170,78 @@
     where {{ kpi_rollup_recomputed(cutoffs) }}
         {%- endif %};
     {%- endif %}
+{%- endmacro %}
+
+{#-
+    Guarded marts: a mart whose rows also depend on a small input without a touched record
+    (kpi_by_channel: which channels ever had spend, which KPIs the delivered data can compute)
+    compares that input whole each night instead. `guards`: a list of
+    {'model': <model name>, 'columns': [...]}, the distinct values of those columns of each
+    model, which the mart's last build recorded (`dbt_state.kpi_rollup_guards`, written by
+    its pre-hook). When they differ, or none were recorded, the mart rebuilds whole: a channel
+    that gains its first spend brings its new patients' cac events of every period into the
+    mart, and a KPI that becomes computable brings every period of it. Otherwise it takes the
+    cutoffs of `kpi_rollup_cutoffs(inputs)`. The plain marts' macros above are unchanged (and
+    so are their definition fingerprints).
+-#}
+
+{#- SQL: one varchar summarising the guards' current values (an md5 of their sorted rows). -#}
+{% macro kpi_rollup_guard_sql(guards) -%}
+    select md5(concat_ws(
+        '#'
+        {%- for guard in guards %},
+        (
+            select coalesce(string_agg(guard_row, '|' order by guard_row), '')
+            from (
+                select distinct concat_ws(
+                    ','
+                    {%- for column in guard.columns %},
+                    coalesce('=' || cast({{ column }} as varchar), 'null')
+                    {%- endfor %}
+                ) as guard_row
+                from {{ ref(guard.model) }}
+            ) as guard_rows
+        )
+        {%- endfor %}
+    ))
+{%- endmacro %}
+
+{#- True when the guards equal the ones the mart's last build recorded (evaluated at render
+    time, before the pre-hook records the new ones). -#}
+{% macro kpi_rollup_guards_unchanged(guards) -%}
+    {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- if not scalar_query(
+        "select count(*) from information_schema.tables where table_catalog = '"
+        ~ target.database ~ "' and table_schema = 'dbt_state' and table_name = 'kpi_rollup_guards'"
+    ) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set recorded = test_scope_relation('kpi_rollup_guards') -%}
+    {{ return((scalar_query(
+        "select count(*) from " ~ recorded ~ " where model_name = '" ~ this.identifier
+        ~ "' and guard = (" ~ kpi_rollup_guard_sql(guards) ~ ")"
+    ) or 0) > 0) }}
+{%- endmacro %}
+
+{#- The cutoffs of a guarded mart's build: kpi_rollup_cutoffs', or none (rebuild whole) when
+    the guards changed. -#}
+{% macro kpi_rollup_guarded_cutoffs(inputs, guards) -%}
+    {%- if not kpi_rollup_guards_unchanged(guards) -%}{{ return(none) }}{%- endif -%}
+    {{ return(kpi_rollup_cutoffs(inputs)) }}
+{%- endmacro %}
+
+{#- Pre-hook of a guarded mart: kpi_rollup_prepare's, then, when the guards changed but the
+    inputs alone would have allowed cutoffs, every row deleted and the cutoffs recorded as
+    null (rebuilt whole, as the model's SQL does); then the current guards recorded. -#}
+{% macro kpi_rollup_guarded_prepare(inputs, guards) -%}
+    {{ kpi_rollup_prepare(inputs) }}
+    {%- if is_incremental() and not kpi_rollup_guards_unchanged(guards) and kpi_rollup_cutoffs(inputs) %}
+    delete from {{ this }};
+    update {{ test_scope_relation('kpi_rollup_builds') }} set recompute_from = null
+    where model_name = '{{ this.identifier }}';
+    {%- endif %}
+    delete from {{ test_scope_relation('kpi_rollup_guards') }}
+    where model_name = '{{ this.identifier }}';
+    insert into {{ test_scope_relation('kpi_rollup_guards') }}
+    select '{{ this.identifier }}', ({{ kpi_rollup_guard_sql(guards) }}), '{{ invocation_id }}';
 {%- endmacro %}
