@@ -173,16 +173,21 @@
 {%- endmacro %}
 
 {#-
-    Guarded marts: a mart whose rows also depend on a small input without a touched record
-    (kpi_by_channel: which channels ever had spend, which KPIs the delivered data can compute)
-    compares that input whole each night instead. `guards`: a list of
-    {'model': <model name>, 'columns': [...]}, the distinct values of those columns of each
-    model, which the mart's last build recorded (`dbt_state.kpi_rollup_guards`, written by
-    its pre-hook). When they differ, or none were recorded, the mart rebuilds whole: a channel
-    that gains its first spend brings its new patients' cac events of every period into the
-    mart, and a KPI that becomes computable brings every period of it. Otherwise it takes the
-    cutoffs of `kpi_rollup_cutoffs(inputs)`. The plain marts' macros above are unchanged (and
-    so are their definition fingerprints).
+    Marts with inputs the macros above cannot follow alone take `kpi_rollup_cutoffs_with` and
+    `kpi_rollup_prepare_with` instead, which add to `kpi_rollup_cutoffs(inputs)`:
+    - `guards`: small inputs without a touched record, compared whole each night
+      (kpi_by_channel: which channels ever had spend, which KPIs the delivered data can
+      compute). A list of {'model': <model name>, 'columns': [...]}: the distinct values of
+      those columns of each model, as the mart's last build recorded them
+      (`dbt_state.kpi_rollup_guards`, written by its pre-hook). When they differ, or none were
+      recorded, the mart rebuilds whole: a channel that gains its first spend brings its new
+      patients' cac events of every period into the mart, a KPI that becomes computable every
+      period of that KPI.
+    - `dated`: inputs whose touched record names the location and the event's local date under
+      another column than `event_date` ({'fct_leads': 'created_local_date'}: a lead is dated by
+      its creation); their earliest touched date, either side of a change, moves the cutoffs
+      back as an event model's does, under the same trust rule.
+    The macros above, and so the five plain marts' definition fingerprints, are unchanged.
 -#}
 
 {#- SQL: one varchar summarising the guards' current values (an md5 of their sorted rows). -#}
@@ -223,25 +228,61 @@
     ) or 0) > 0) }}
 {%- endmacro %}
 
-{#- The cutoffs of a guarded mart's build: kpi_rollup_cutoffs', or none (rebuild whole) when
-    the guards changed. -#}
-{% macro kpi_rollup_guarded_cutoffs(inputs, guards) -%}
-    {%- if not kpi_rollup_guards_unchanged(guards) -%}{{ return(none) }}{%- endif -%}
-    {{ return(kpi_rollup_cutoffs(inputs)) }}
+{#- The cutoffs of a build with `guards` and `dated` inputs (see above): kpi_rollup_cutoffs',
+    moved back to the earliest touched date of each dated input, or none (rebuild whole)
+    when those cutoffs are none, a guard changed or a dated input's record is not complete. -#}
+{% macro kpi_rollup_cutoffs_with(inputs, guards=[], dated={}) -%}
+    {%- set cutoffs = kpi_rollup_cutoffs(inputs) -%}
+    {%- if not cutoffs -%}{{ return(none) }}{%- endif -%}
+    {%- if guards and not kpi_rollup_guards_unchanged(guards) -%}{{ return(none) }}{%- endif -%}
+    {%- if not dated -%}{{ return(cutoffs) }}{%- endif -%}
+    {%- for input in dated -%}
+        {%- if not touched_partitions_are_complete(input) -%}{{ return(none) }}{%- endif -%}
+    {%- endfor -%}
+    {%- set changed_from -%}
+        least(
+            {%- for input, column in dated.items() %}
+            (
+                select min(touched.{{ column }}) from {{ touched_relation(input) }} as touched
+                where not touched.is_marker
+            ){{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+    {%- endset -%}
+    {%- set row = run_query(
+        "select cast(" ~ week_start("least(date '" ~ cutoffs.week ~ "', " ~ changed_from ~ ")")
+        ~ " as varchar), cast(" ~ month_start("least(date '" ~ cutoffs.month ~ "', " ~ changed_from ~ ")")
+        ~ " as varchar)"
+    ).rows[0] -%}
+    {{ return({'week': row[0], 'month': row[1]}) }}
 {%- endmacro %}
 
-{#- Pre-hook of a guarded mart: kpi_rollup_prepare's, then, when the guards changed but the
-    inputs alone would have allowed cutoffs, every row deleted and the cutoffs recorded as
-    null (rebuilt whole, as the model's SQL does); then the current guards recorded. -#}
-{% macro kpi_rollup_guarded_prepare(inputs, guards) -%}
+{#- Pre-hook of a mart with `guards` and `dated` inputs: kpi_rollup_prepare's; then, when
+    kpi_rollup_cutoffs_with gives earlier cutoffs or none, the rows of those periods (or every
+    row) deleted too and the cutoffs recorded as used; then the current guards recorded. -#}
+{% macro kpi_rollup_prepare_with(inputs, guards=[], dated={}) -%}
     {{ kpi_rollup_prepare(inputs) }}
-    {%- if is_incremental() and not kpi_rollup_guards_unchanged(guards) and kpi_rollup_cutoffs(inputs) %}
-    delete from {{ this }};
-    update {{ test_scope_relation('kpi_rollup_builds') }} set recompute_from = null
+    {%- if is_incremental() %}
+        {%- set plain = kpi_rollup_cutoffs(inputs) -%}
+        {%- set cutoffs = kpi_rollup_cutoffs_with(inputs, guards, dated) -%}
+        {%- if cutoffs != plain %}
+    delete from {{ this }}
+            {%- if cutoffs %}
+    where {{ kpi_rollup_recomputed(cutoffs) }}
+            {%- endif %};
+    update {{ test_scope_relation('kpi_rollup_builds') }}
+    set recompute_from =
+            {%- if cutoffs %}
+        case when grain = 'week' then date '{{ cutoffs.week }}' else date '{{ cutoffs.month }}' end
+            {%- else %} null
+            {%- endif %}
     where model_name = '{{ this.identifier }}';
+        {%- endif %}
     {%- endif %}
+    {%- if guards %}
     delete from {{ test_scope_relation('kpi_rollup_guards') }}
     where model_name = '{{ this.identifier }}';
     insert into {{ test_scope_relation('kpi_rollup_guards') }}
     select '{{ this.identifier }}', ({{ kpi_rollup_guard_sql(guards) }}), '{{ invocation_id }}';
+    {%- endif %}
 {%- endmacro %}

@@ -13,8 +13,11 @@ which channels ever had spend (`fct_marketing_spend`) and which KPIs are computa
 `dbt_state.kpi_rollup_guards`) and rebuilds whole when they differ. On the engagement clinic
 (engagement_fixture.py, nights of test_lead_kpi_events_incremental.py): spend arrives for
 the first time (guards differ: whole); an ordinary night (incremental); a lead re-dated into
-an old month (incremental from that month); one paid channel's only spend deleted (guards
-differ: whole); a channel paid for the first time (whole); the mart alone (whole).
+an old month, then across a week and a month boundary (incremental from the old month); one
+paid channel's only spend deleted (guards differ: whole); a channel paid for the first time
+(whole); the location's time zone corrected; a night with nothing new; the mart alone (whole).
+`kpi_by_response_time` follows fct_leads' touched record (location and creation date) through
+the same nights, incremental on each after its first build.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 MARTS = ("kpi_by_provider",)
 SELECTION = [f"+{mart}" for mart in MARTS]
 WHOLE = {"week": None, "month": None}
+#: the cutoffs of a night that touched a lead of 2026-03-10 (a Tuesday)
+MARCH = {"week": date(2026, 3, 9), "month": date(2026, 3, 1)}
 
 
 def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -155,7 +160,7 @@ def test_chain_drilldowns_equal_full_refresh_night_after_night(
     assert _full_refresh_differences(work, warehouse, MARTS) == dict.fromkeys(MARTS, 0)
 
 
-CHANNEL = ("kpi_by_channel",)
+LEAD_MARTS = ("kpi_by_channel", "kpi_by_response_time")
 
 
 def _guard(db: Path) -> list[tuple]:
@@ -164,16 +169,30 @@ def _guard(db: Path) -> list[tuple]:
     )
 
 
-def _channel_night(db: Path) -> dict[str, date | None]:
-    """Build the engagement selection incrementally; kpi_by_channel must equal a full refresh
-    over the same inputs. The cutoffs it used."""
-    build = ["build", "--select", *ENGAGEMENT_SELECTION]
-    dbt([*build, "--exclude-resource-type", "test", "unit_test"], db, db.parent)
-    assert _full_refresh_differences(db.parent, db, CHANNEL) == {"kpi_by_channel": 0}
-    return _cutoffs(db, "kpi_by_channel")
+def _lead_marts_night(db: Path) -> dict[str, dict[str, date | None]]:
+    """Build the engagement selection and kpi_by_response_time incrementally; both marts must
+    equal a full refresh over the same inputs. The cutoffs each used."""
+    selection = [*ENGAGEMENT_SELECTION, "+kpi_by_response_time"]
+    dbt(
+        ["build", "--select", *selection, "--exclude-resource-type", "test", "unit_test"],
+        db,
+        db.parent,
+    )
+    assert _full_refresh_differences(db.parent, db, LEAD_MARTS) == dict.fromkeys(LEAD_MARTS, 0)
+    return {mart: _cutoffs(db, mart) for mart in LEAD_MARTS}
 
 
-def test_kpi_by_channel_rebuilds_whole_when_paid_channels_change(
+def _redate_ld4(db: Path, created: datetime, night: int) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("delete from raw_crm.leads where lead_id = 'ld4'")
+        lead = lead_row("ld4", created, "web_form", None, "new@example.com", _stamp(night))
+        insert_rows(con, "crm", "leads", [lead])
+    finally:
+        con.close()
+
+
+def test_lead_drilldowns_equal_full_refresh_and_rebuild_when_paid_channels_change(
     engagement_built: Path, tmp_path: Path
 ) -> None:
     db, _ = twin_copies(engagement_built, tmp_path)
@@ -181,54 +200,88 @@ def test_kpi_by_channel_rebuilds_whole_when_paid_channels_change(
     first_guard = _guard(db)
     assert len(first_guard) == 1
 
-    # night 1: ld1 re-dated to 11-04 and spend arrives for the first time (web_form,
-    # instagram): the paid channels differ from the last build's, so it rebuilds whole
+    # night 1: ld1 re-dated from 11-02 to 11-04 and spend arrives for the first time
+    # (web_form, instagram): the paid channels differ from the last build's, so
+    # kpi_by_channel rebuilds whole; kpi_by_response_time is built for the first time
     _lead_night(db, 1)
-    assert _channel_night(db) == WHOLE
+    assert _lead_marts_night(db) == dict.fromkeys(LEAD_MARTS, WHOLE)
     assert _guard(db) != first_guard
 
-    # an ordinary night (a new lead ld4 on 2026-11-05): the guards are unchanged, so only the
-    # periods from the lead's (or the earliest non-final one's) are recomputed
+    # an ordinary night (a new lead ld4 on 2026-11-05): the guards are unchanged, so both
+    # recompute only the periods from the lead's (or the earliest non-final one's)
     _lead_night(db, 3)
-    cutoffs = _channel_night(db)
-    _assert_incremental(db, "kpi_by_channel", cutoffs)
-    assert cutoffs["week"] <= date(2026, 11, 2) and cutoffs["month"] <= date(2026, 11, 1)
+    cutoffs = _lead_marts_night(db)
+    _assert_incremental(db, "kpi_by_channel", cutoffs["kpi_by_channel"])
+    for mart in LEAD_MARTS:  # every lead is of that week so far: a cutoff, but not a later one
+        assert None not in cutoffs[mart].values(), mart
+        assert cutoffs[mart]["week"] <= date(2026, 11, 2), mart
+        assert cutoffs[mart]["month"] <= date(2026, 11, 1), mart
 
-    # an old correction: ld4 re-dated to 2026-03-10 (a Tuesday): the touched record names
-    # both days, so the mart recomputes from the week of 2026-03-09 and March
-    con = duckdb.connect(str(db))
-    try:
-        con.execute("delete from raw_crm.leads where lead_id = 'ld4'")
-        created = datetime(2026, 3, 10, 16, tzinfo=UTC)
-        lead = lead_row("ld4", created, "web_form", None, "new@example.com", _stamp(4))
-        insert_rows(con, "crm", "leads", [lead])
-    finally:
-        con.close()
-    assert _channel_night(db) == {"week": date(2026, 3, 9), "month": date(2026, 3, 1)}
+    # an old correction: ld4 re-dated to 2026-03-10 (a Tuesday): both touched records
+    # (int_lead_kpi_events', fct_leads') name both days, so both marts recompute from the
+    # week of 2026-03-09 and from March
+    _redate_ld4(db, datetime(2026, 3, 10, 16, tzinfo=UTC), 4)
+    cutoffs = _lead_marts_night(db)
+    assert cutoffs == dict.fromkeys(LEAD_MARTS, MARCH)
+
+    # and back across a week and a month boundary: ld4 re-dated to Sunday 2026-05-31 (New
+    # York: 12:00): March leaves, May's last week (of 2026-05-25) and May enter
+    _redate_ld4(db, datetime(2026, 5, 31, 16, tzinfo=UTC), 5)
+    cutoffs = _lead_marts_night(db)
+    assert cutoffs == dict.fromkeys(LEAD_MARTS, MARCH)
 
     # night 2: the instagram spend (its only day) deleted: instagram is no longer paid, its
-    # new patients' cac events of every period leave the mart: rebuilt whole
+    # new patients' cac events of every period leave kpi_by_channel: rebuilt whole (the
+    # response buckets have no such input: incremental)
     _lead_night(db, 2)
-    assert _channel_night(db) == WHOLE
+    cutoffs = _lead_marts_night(db)
+    assert cutoffs["kpi_by_channel"] == WHOLE
+    assert None not in cutoffs["kpi_by_response_time"].values()
 
     # a channel paid for the first time (referral, one day in October): whole again
     con = duckdb.connect(str(db))
     try:
-        insert_rows(con, "crm", "marketing_spend", [_spend(3, "referral", "r", "7.00", 5)])
+        insert_rows(con, "crm", "marketing_spend", [_spend(3, "referral", "r", "7.00", 6)])
         con.execute(
             "update raw_crm.marketing_spend set spend_date = date '2026-10-20'"
             " where channel = 'referral'"
         )
     finally:
         con.close()
-    assert _channel_night(db) == WHOLE
+    cutoffs = _lead_marts_night(db)
+    assert cutoffs["kpi_by_channel"] == WHOLE
+    assert None not in cutoffs["kpi_by_response_time"].values()
+
+    # L1's time zone corrected (New York -> Auckland): every lead's local date moves
+    # to the next day; fct_leads rewrites every lead (both sides recorded), the lead events
+    # too: both marts recompute from the first lead's period, on their incremental path
+    con = duckdb.connect(str(db))
+    try:
+        location = con.execute(
+            "select * from raw_pms.locations where location_id = 'L1'"
+        ).fetchall()
+        columns = [c[0] for c in con.description]
+        assert len(location) == 1
+        row = dict(zip(columns, location[0], strict=True))
+        row = {k: v for k, v in row.items() if not k.startswith("_dlt")}
+        con.execute("delete from raw_pms.locations where location_id = 'L1'")
+        insert_rows(
+            con, "pms", "locations", [dict(row, timezone="Pacific/Auckland", updated_at=_stamp(7))]
+        )
+    finally:
+        con.close()
+    cutoffs = _lead_marts_night(db)
+    assert all(None not in by_grain.values() for by_grain in cutoffs.values()), cutoffs
 
     # then a night with nothing new: incremental again, and the guards kept
     guard = _guard(db)
-    _assert_incremental(db, "kpi_by_channel", _channel_night(db))
+    cutoffs = _lead_marts_night(db)
+    for mart in LEAD_MARTS:
+        _assert_incremental(db, mart, cutoffs[mart])
     assert _guard(db) == guard
 
-    # the mart alone: its lead events were not built in this invocation, so it rebuilds whole
-    dbt(["run", "--select", *CHANNEL], db, db.parent)
-    assert _cutoffs(db, "kpi_by_channel") == WHOLE
-    assert _full_refresh_differences(db.parent, db, CHANNEL) == {"kpi_by_channel": 0}
+    # the marts alone: their inputs were not built in this invocation, so no touched record
+    # is complete for them and they rebuild whole (and still equal a full refresh)
+    dbt(["run", "--select", *LEAD_MARTS], db, db.parent)
+    assert {mart: _cutoffs(db, mart) for mart in LEAD_MARTS} == dict.fromkeys(LEAD_MARTS, WHOLE)
+    assert _full_refresh_differences(db.parent, db, LEAD_MARTS) == dict.fromkeys(LEAD_MARTS, 0)

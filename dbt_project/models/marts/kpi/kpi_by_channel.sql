@@ -9,7 +9,7 @@
         unique_key=['grain', 'period_start'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ kpi_rollup_guarded_prepare(" ~ inputs ~ ", " ~ guards ~ ") }}",
+        pre_hook="{{ kpi_rollup_prepare_with(" ~ inputs ~ ", " ~ guards ~ ") }}",
         post_hook="{{ record_model_build() }}",
     )
 }}
@@ -40,7 +40,7 @@ events as (
 {%- set kpis = ['new_leads', 'contact_rate', 'booking_conversion_rate', 'lead_response_minutes', 'cac'] %}
 {{ kpi_rollup(
     'events', 'rolled', dims=['lead_channel'], kpis=kpis, medians=true, daily=false,
-    recompute_from=kpi_rollup_guarded_cutoffs(inputs, guards),
+    recompute_from=kpi_rollup_cutoffs_with(inputs, guards),
 ) }},
 
 covered as (
