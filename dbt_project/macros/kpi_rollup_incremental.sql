@@ -48,6 +48,11 @@
         invocation_id varchar not null,
         grain varchar not null,
         recompute_from date
+    );
+    create table if not exists {{ test_scope_relation('kpi_rollup_guards') }} (
+        model_name varchar not null,
+        guard varchar,
+        invocation_id varchar not null
     )
 {%- endmacro %}
 
@@ -164,5 +169,120 @@
         {%- if cutoffs %}
     where {{ kpi_rollup_recomputed(cutoffs) }}
         {%- endif %};
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    Marts with inputs the macros above cannot follow alone take `kpi_rollup_cutoffs_with` and
+    `kpi_rollup_prepare_with` instead, which add to `kpi_rollup_cutoffs(inputs)`:
+    - `guards`: small inputs without a touched record, compared whole each night
+      (kpi_by_channel: which channels ever had spend, which KPIs the delivered data can
+      compute). A list of {'model': <model name>, 'columns': [...]}: the distinct values of
+      those columns of each model, as the mart's last build recorded them
+      (`dbt_state.kpi_rollup_guards`, written by its pre-hook). When they differ, or none were
+      recorded, the mart rebuilds whole: a channel that gains its first spend brings its new
+      patients' cac events of every period into the mart, a KPI that becomes computable every
+      period of that KPI.
+    - `dated`: inputs whose touched record names the location and the event's local date under
+      another column than `event_date` ({'fct_leads': 'created_local_date'}: a lead is dated by
+      its creation); their earliest touched date, either side of a change, moves the cutoffs
+      back as an event model's does, under the same trust rule.
+    The macros above, and so the five plain marts' definition fingerprints, are unchanged.
+-#}
+
+{#- SQL: one varchar summarising the guards' current values (an md5 of their sorted rows). -#}
+{% macro kpi_rollup_guard_sql(guards) -%}
+    select md5(concat_ws(
+        '#'
+        {%- for guard in guards %},
+        (
+            select coalesce(string_agg(guard_row, '|' order by guard_row), '')
+            from (
+                select distinct concat_ws(
+                    ','
+                    {%- for column in guard.columns %},
+                    coalesce('=' || cast({{ column }} as varchar), 'null')
+                    {%- endfor %}
+                ) as guard_row
+                from {{ ref(guard.model) }}
+            ) as guard_rows
+        )
+        {%- endfor %}
+    ))
+{%- endmacro %}
+
+{#- True when the guards equal the ones the mart's last build recorded (evaluated at render
+    time, before the pre-hook records the new ones). -#}
+{% macro kpi_rollup_guards_unchanged(guards) -%}
+    {%- if not execute or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- if not scalar_query(
+        "select count(*) from information_schema.tables where table_catalog = '"
+        ~ target.database ~ "' and table_schema = 'dbt_state' and table_name = 'kpi_rollup_guards'"
+    ) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set recorded = test_scope_relation('kpi_rollup_guards') -%}
+    {{ return((scalar_query(
+        "select count(*) from " ~ recorded ~ " where model_name = '" ~ this.identifier
+        ~ "' and guard = (" ~ kpi_rollup_guard_sql(guards) ~ ")"
+    ) or 0) > 0) }}
+{%- endmacro %}
+
+{#- The cutoffs of a build with `guards` and `dated` inputs (see above): kpi_rollup_cutoffs',
+    moved back to the earliest touched date of each dated input, or none (rebuild whole)
+    when those cutoffs are none, a guard changed or a dated input's record is not complete. -#}
+{% macro kpi_rollup_cutoffs_with(inputs, guards=[], dated={}) -%}
+    {%- set cutoffs = kpi_rollup_cutoffs(inputs) -%}
+    {%- if not cutoffs -%}{{ return(none) }}{%- endif -%}
+    {%- if guards and not kpi_rollup_guards_unchanged(guards) -%}{{ return(none) }}{%- endif -%}
+    {%- if not dated -%}{{ return(cutoffs) }}{%- endif -%}
+    {%- for input in dated -%}
+        {%- if not touched_partitions_are_complete(input) -%}{{ return(none) }}{%- endif -%}
+    {%- endfor -%}
+    {%- set changed_from -%}
+        least(
+            {%- for input, column in dated.items() %}
+            (
+                select min(touched.{{ column }}) from {{ touched_relation(input) }} as touched
+                where not touched.is_marker
+            ){{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+    {%- endset -%}
+    {%- set row = run_query(
+        "select cast(" ~ week_start("least(date '" ~ cutoffs.week ~ "', " ~ changed_from ~ ")")
+        ~ " as varchar), cast(" ~ month_start("least(date '" ~ cutoffs.month ~ "', " ~ changed_from ~ ")")
+        ~ " as varchar)"
+    ).rows[0] -%}
+    {{ return({'week': row[0], 'month': row[1]}) }}
+{%- endmacro %}
+
+{#- Pre-hook of a mart with `guards` and `dated` inputs: kpi_rollup_prepare's; then, when
+    kpi_rollup_cutoffs_with gives earlier cutoffs or none, the rows of those periods (or every
+    row) deleted too and the cutoffs recorded as used; then the current guards recorded. -#}
+{% macro kpi_rollup_prepare_with(inputs, guards=[], dated={}) -%}
+    {{ kpi_rollup_prepare(inputs) }}
+    {%- if is_incremental() %}
+        {%- set plain = kpi_rollup_cutoffs(inputs) -%}
+        {%- set cutoffs = kpi_rollup_cutoffs_with(inputs, guards, dated) -%}
+        {%- if cutoffs != plain %}
+    delete from {{ this }}
+            {%- if cutoffs %}
+    where {{ kpi_rollup_recomputed(cutoffs) }}
+            {%- endif %};
+    update {{ test_scope_relation('kpi_rollup_builds') }}
+    set recompute_from =
+            {%- if cutoffs %}
+        case when grain = 'week' then date '{{ cutoffs.week }}' else date '{{ cutoffs.month }}' end
+            {%- else %} null
+            {%- endif %}
+    where model_name = '{{ this.identifier }}';
+        {%- endif %}
+    {%- endif %}
+    {%- if guards %}
+    delete from {{ test_scope_relation('kpi_rollup_guards') }}
+    where model_name = '{{ this.identifier }}';
+    insert into {{ test_scope_relation('kpi_rollup_guards') }}
+    select '{{ this.identifier }}', ({{ kpi_rollup_guard_sql(guards) }}), '{{ invocation_id }}';
     {%- endif %}
 {%- endmacro %}

@@ -5,7 +5,11 @@
         unique_key='event_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        meta={'touched_columns': ['location_id', 'event_date']},
+        meta={
+            'touched_columns': ['location_id', 'event_date'],
+            'touched_rows': 'changed',
+            'marker_rows': 'kpi is null',
+        },
         pre_hook=[
             {
                 'sql': "{{ add_missing_column('event_key', 'varchar') }}",
@@ -47,8 +51,9 @@
     recomputed key left without an event (a patient whose first visit went) writes one marker
     row (null kpi) at its built location and date, which the post-hook deletes. Either written
     record missing or untrusted (macros/touched_entities.sql), or a changed definition: every
-    key. The build records the location-days it rewrote on both sides (`touched_columns`,
-    macros/touched.sql) for the marts above it.
+    key. The build records the location-days of the events it changed on both sides
+    (`touched_columns`, macros/touched.sql; `touched_rows: changed`, the marker rows left out:
+    most recomputed leads and patients come back unchanged) for the marts above it.
     Money: one spend event per location x channel x spend day, its amount summed as a decimal
     (exact) and only then made a double, so the marts' per-day sum of it is one value plus
     zeros whatever the order of the rows; every other numerator and denominator is 0 or 1 or

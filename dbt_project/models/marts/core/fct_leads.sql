@@ -5,6 +5,7 @@
         unique_key='lead_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'touched_columns': ['location_id', 'created_local_date'], 'touched_rows': 'changed'},
         pre_hook="{{ delete_all_unless(
             written_keys_are_complete('int_lead_touches', " ~ lead_vars ~ ")
             and written_keys_are_complete('int_lead_patients', " ~ lead_vars ~ ")
@@ -30,7 +31,9 @@
     rewrote in this run (its touched record: every appointment of a patient with a changed
     one, before and after a move); a location of a newer load recomputes every lead. Any of
     those records missing or untrusted (macros/touched.sql), or a changed definition: every
-    lead.
+    lead. The build records the location and local creation date of the leads whose row it
+    changed, before and after (`touched_columns`, `touched_rows: changed`: a lead recomputed
+    because its patient booked again usually comes back unchanged), for kpi_by_response_time.
 -#}
 {%- set contact_window_minutes = var('contact_window_minutes') -%}
 {%- set booking_window_days = var('booking_window_days') -%}

@@ -1,3 +1,14 @@
+{%- set dated = {'fct_leads': 'created_local_date'} -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['grain', 'period_start'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ kpi_rollup_prepare_with([], [], " ~ dated ~ ") }}",
+        post_hook="{{ record_model_build() }}",
+    )
+}}
 {#-
     Speed to lead: leads (by created_at's local date) by the time to their first response, per
     location x week / month and chain-wide (`_all`). Grain: grain x period_start x location_id
@@ -9,6 +20,10 @@
     the same location and period. is_final once the booking window after the period has ended.
     Periods not started at the as-of time are not reported; `_all` is reported once a period
     has started at any location, from the locations where it has.
+    Incremental (macros/kpi_rollup_incremental.sql): a nightly run rewrites only the periods
+    from the earliest one fct_leads' touched record (the location and creation date of each
+    lead it rewrote, both sides), the as-of move or a non-final row can have changed;
+    otherwise it rebuilds whole.
 -#}
 {%- set contact_window = var('contact_window_minutes') -%}
 {%- set booking_window = var('booking_window_days') * 1440 -%}
@@ -74,7 +89,10 @@ events as (
 
 {{ kpi_as_of_cte() }},
 
-{{ kpi_rollup('events', 'rolled', dims=['response_bucket'], daily=false) }},
+{{ kpi_rollup(
+    'events', 'rolled', dims=['response_bucket'], daily=false,
+    recompute_from=kpi_rollup_cutoffs_with([], [], dated),
+) }},
 
 final as (
     select
