@@ -21,13 +21,28 @@ targets as (
 
 -- over every period of the scorecard (final or not), as the alert compares with what was
 -- reported: the window runs over every row before `judged` keeps the final ones, on the same
--- rows (no join of the scorecard with its own means)
+-- rows (no join of the scorecard with its own means). One select per grain: a case over both
+-- grains' frames evaluated both range windows on every row.
 with_trailing_means as (
     select
-        scorecard.*,
-        {{ kpi_trailing_mean('value', var('alert_trailing_weeks'), var('alert_trailing_weeks')) }}
-            as trailing_mean
+        *,
+        avg(value) over (
+            week_periods range between interval {{ var('alert_trailing_weeks') }} week preceding
+            and interval 1 day preceding
+        ) as trailing_mean
     from scorecard
+    where grain = 'week'
+    window week_periods as (partition by location_id, kpi order by period_start)
+    union all
+    select
+        *,
+        avg(value) over (
+            month_periods range between interval {{ var('alert_trailing_weeks') }} month preceding
+            and interval 1 day preceding
+        ) as trailing_mean
+    from scorecard
+    where grain = 'month'
+    window month_periods as (partition by location_id, kpi order by period_start)
 ),
 
 judged as (

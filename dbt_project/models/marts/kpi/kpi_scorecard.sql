@@ -46,15 +46,32 @@ unioned as (
 -- location's periods (one sort), not as joins of the union with itself. The previous row is
 -- the preceding period only when it starts one week (month) earlier: after a missing period
 -- change_vs_prior is null, as before. Period starts are ISO weeks and months, so no row lies
--- between a period and the one before it.
+-- between a period and the one before it. One select per grain: a case over both grains'
+-- frames evaluated both range windows on every row (0.6 s of the mart's ~1 s at 40 locations).
 with_history as (
     select
         *,
-        {{ kpi_trailing_mean('value', var('baseline_weeks'), var('baseline_months')) }} as baseline_12m,
-        lag(period_start) over kpi_periods as previous_row_period_start,
-        lag(value) over kpi_periods as previous_row_value
+        avg(value) over (
+            week_periods range between interval {{ var('baseline_weeks') }} week preceding
+            and interval 1 day preceding
+        ) as baseline_12m,
+        lag(period_start) over week_periods as previous_row_period_start,
+        lag(value) over week_periods as previous_row_value
     from unioned
-    window kpi_periods as (partition by grain, location_id, kpi order by period_start)
+    where grain = 'week'
+    window week_periods as (partition by location_id, kpi order by period_start)
+    union all
+    select
+        *,
+        avg(value) over (
+            month_periods range between interval {{ var('baseline_months') }} month preceding
+            and interval 1 day preceding
+        ) as baseline_12m,
+        lag(period_start) over month_periods as previous_row_period_start,
+        lag(value) over month_periods as previous_row_value
+    from unioned
+    where grain = 'month'
+    window month_periods as (partition by location_id, kpi order by period_start)
 ),
 
 final as (
