@@ -66,17 +66,14 @@
     )
 {%- endmacro %}
 
-{#- The source of the project's macros `macro_ids` name and of the project macros they call, in
-    the order met: the list of ids grows while it is walked, so every macro is read once. Each
-    is looked up by name in the rendering context (dbt's `graph` lists nodes and sources, not
-    macros). dbt's own macros are left out: they change only with dbt itself. -#}
+{#- The source of the macros `macro_ids` name and of those they call, in the order met: the
+    list of ids grows while it is walked, so every macro is read once. -#}
 {% macro called_macro_sql(macro_ids) -%}
     {%- set ids = macro_ids | list -%}
     {%- set sources = [] -%}
-    {%- for macro_id in ids if macro_id.startswith('macro.' ~ project_name ~ '.') -%}
-        {%- set called_macro = context.get(macro_id.split('.')[-1]).macro -%}
-        {%- do sources.append(called_macro.macro_sql) -%}
-        {%- for called in called_macro.depends_on.macros
+    {%- for macro_id in ids if macro_id in graph.macros -%}
+        {%- do sources.append(graph.macros[macro_id].macro_sql) -%}
+        {%- for called in graph.macros[macro_id].depends_on.macros
             if called not in ids %}{% do ids.append(called) %}{% endfor -%}
     {%- endfor -%}
     {{ return(sources) }}

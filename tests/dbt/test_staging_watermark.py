@@ -151,17 +151,3 @@ def test_staging_watermark_equals_full_refresh_every_night(
     finally:
         con.close()
     assert merged == 2
-
-
-def test_definition_fingerprint_reads_the_called_macros(tmp_path: Path) -> None:
-    """A model's definition fingerprint covers the project macros it calls, through every level
-    (dbt's `graph` holds no macros: looked up there, the fingerprint held the model's SQL alone,
-    and a changed macro left every watermark in place)."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    duckdb.connect(str(warehouse)).close()
-    inline = "{{ called_macro_sql(['macro.medspa.newer_loads_only']) | join('\\n') }}"
-    compiled = dbt(["compile", "--inline", inline], warehouse, tmp_path).stdout
-    # the macro itself, what it calls, and what those call in turn
-    for name in ("newer_loads_only", "has_load_ids", "loaded_after_literal", "built_watermark"):
-        assert f"macro {name}(" in compiled, name
-    assert "macro definition_fingerprint(" in compiled
