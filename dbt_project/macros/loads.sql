@@ -29,12 +29,14 @@
 {#-
     A WHERE clause for a staging model's source CTE (reading `relation` alone): in an
     incremental run, only the raw rows written by loads newer than the model's watermark (see
-    below; its post-hook `record_load_watermark()` records it). A full build, a model without
-    a watermark or whose definition or key changed reads everything.
+    below; its post-hook `record_load_watermark()` records it), the watermark written into the
+    SQL as a constant (`loaded_after_literal`), so DuckDB skips the raw table's older row groups
+    instead of reading every row to compare it with a subquery. A full build, a model without a
+    watermark or whose definition or key changed reads everything.
 -#}
 {% macro newer_loads_only(relation) -%}
     {%- if is_incremental() and has_load_ids(relation) %}
-    where {{ loaded_after('_dlt_load_id', '(' ~ built_watermark() ~ ')') }}
+    where {{ loaded_after_literal('_dlt_load_id') }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -131,6 +133,25 @@
 {#- True (as SQL) for a row written by a load newer than `watermark` (null: always new). -#}
 {% macro loaded_after(load_id, watermark) -%}
     coalesce({{ load_id }} > {{ watermark }}, true)
+{%- endmacro %}
+
+{#-
+    `loaded_after` (above) with the model's watermark read once at render time and
+    written into the SQL as a constant. A filter on a constant is pushed into DuckDB's table scan:
+    the row groups of older loads are skipped on their min/max load id (the loader appends each
+    load's rows, so a night's are in the last few), and only the matching rows' other columns
+    are read. Against the watermark as a CTE or a scalar subquery, DuckDB read the load id and
+    every other column of every row first (6.3 M messages at chain scale) and then filtered.
+    Exact: the watermark changes only in the model's own post-hook, after the model's SQL has
+    run. Without a watermark (first build, changed definition): every row, as `loaded_after`.
+-#}
+{% macro loaded_after_literal(load_id, var_names=[]) -%}
+    {%- set watermark = scalar_query(built_watermark(var_names)) if execute and is_incremental() else none -%}
+    {%- if watermark is none -%}
+        true
+    {%- else -%}
+        ({{ load_id }} > '{{ watermark | replace("'", "''") }}' or {{ load_id }} is null)
+    {%- endif -%}
 {%- endmacro %}
 
 {#-
