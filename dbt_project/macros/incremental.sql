@@ -99,7 +99,7 @@ from {{ candidates }}
     record (the contacts its build in this run rewrote, before and after, macros/touched.sql)
     is complete for this model, only those contacts are compared, and fingerprints are summed
     only for them and for the candidates' contacts; otherwise every contact is.
-    The watermark is a constant in the SQL (macros/loaded_after_literal.sql), and the three kinds
+    The watermark is a constant in the SQL (`loaded_after_literal`, macros/loads.sql), and the three kinds
     of candidate are read in three selects (a union, which also drops a row found twice): a
     filter that joins the constant with the moved contacts or locations (a subquery) by `or` is
     not pushed into the scan, and DuckDB read every column of every event for it (6.3 M

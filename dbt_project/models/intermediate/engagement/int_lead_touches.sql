@@ -69,7 +69,7 @@ all_lead_contacts as (
 
 {%- if is_incremental() %}
 
-    -- newer loads: the watermark as a constant (macros/loaded_after_literal.sql), so each scan
+    -- newer loads: the watermark as a constant (`loaded_after_literal`, macros/loads.sql), so each scan
     -- below reads only the row groups of newer loads
     new_calls as (
 

@@ -46,7 +46,7 @@ locations as (
             new_appointments.patient_key
         from {{ ref('stg_pms__appointments') }} as new_appointments
         -- the watermark as a constant: only the row groups of newer loads are read
-        -- (macros/loaded_after_literal.sql)
+        -- (`loaded_after_literal`, macros/loads.sql)
         where {{ loaded_after_literal('new_appointments._dlt_load_id') }}
     ),
 

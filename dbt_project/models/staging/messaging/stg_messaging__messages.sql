@@ -7,9 +7,7 @@
         post_hook="{{ record_load_watermark() }}",
     )
 }}
-{#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql),
-    its watermark written into the SQL as a constant (macros/loaded_after_literal.sql) so the scan
-    skips the row groups of older loads rather than reading every raw message. -#}
+{#- Incremental on the load id: a nightly run merges the rows of the newer loads (macros/loads.sql). -#}
 {#-
     One row per message (message_id), without its body. The address (phone in any format or
     email in any case) becomes `contact_hash`; the platform's patient and lead ids become
@@ -20,9 +18,7 @@ with
 source as (
 
     select * from {{ source('raw_messaging', 'messages') }}
-    {%- if is_incremental() and has_load_ids(source('raw_messaging', 'messages')) %}
-        where {{ loaded_after_literal('_dlt_load_id') }}
-    {%- endif %}
+    {{- newer_loads_only(source('raw_messaging', 'messages')) }}
 
 ),
 
