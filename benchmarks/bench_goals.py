@@ -58,6 +58,10 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
 
     def step(key: str, label: str, fn: Any, *args: Any) -> None:
         print(f"{label} ...", end=" ", flush=True)
+        # The previous step's files (a 4 GB warehouse, the generated extracts) are written back
+        # to disk lazily: without this, that writeback lands inside the next step's timing
+        # (a nightly `dbt run` measured 40 s once and 23 s once so, on the same data).
+        os.sync()
         m[key] = fn(*args)
         print(f"{m[key]['wall_s']:.1f} s, peak {m[key]['peak_mb'] / 1024:.2f} GB", flush=True)
         # a step that fails an hour in must not cost the figures measured before it
