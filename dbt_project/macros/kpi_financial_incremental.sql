@@ -105,19 +105,8 @@
 -#}
 {% macro kpi_financial_prepare(inputs) -%}
     {%- set cutoffs = kpi_financial_cutoffs(inputs) -%}
-    {%- set as_of = test_scope_relation('kpi_rollup_as_of') -%}
-    {%- set builds = test_scope_relation('kpi_rollup_builds') -%}
     {%- set level_days = test_scope_relation('kpi_level_days') -%}
-    delete from {{ as_of }} where model_name = '{{ this.identifier }}';
-    insert into {{ as_of }}
-    select '{{ this.identifier }}', location_id, as_of_local, '{{ invocation_id }}'
-    from ({{ kpi_rollup_as_of_sql() }}) as as_of_now;
-    delete from {{ builds }} where model_name = '{{ this.identifier }}';
-    insert into {{ builds }} values
-        ('{{ this.identifier }}', '{{ invocation_id }}', 'week',
-            {{ "date '" ~ cutoffs.week ~ "'" if cutoffs else 'null' }}),
-        ('{{ this.identifier }}', '{{ invocation_id }}', 'month',
-            {{ "date '" ~ cutoffs.month ~ "'" if cutoffs else 'null' }});
+    {{ kpi_rollup_record_build(cutoffs) }}
     create table if not exists {{ level_days }} (
         model_name varchar not null,
         location_id varchar not null,

@@ -145,13 +145,11 @@
 {%- endmacro %}
 
 {#-
-    Pre-hook of an incremental KPI mart over `inputs`: record the as-of and the cutoffs this
-    build uses, then delete the built rows it rewrites (every row when it rebuilds whole).
-    Deleting here, not through the strategy's delete of the batch's keys, also removes a
-    period that has no row left.
+    Pre-hook part of every incremental KPI mart (kpi_rollup_prepare, kpi_rollup_prepare_with,
+    kpi_financial_prepare): record the as-of and the `cutoffs` (none: rebuilt whole) this
+    build uses, the state the next build's cutoffs start from.
 -#}
-{% macro kpi_rollup_prepare(inputs) -%}
-    {%- set cutoffs = kpi_rollup_cutoffs(inputs) -%}
+{% macro kpi_rollup_record_build(cutoffs) -%}
     {%- set as_of = test_scope_relation('kpi_rollup_as_of') -%}
     {%- set builds = test_scope_relation('kpi_rollup_builds') -%}
     delete from {{ as_of }} where model_name = '{{ this.identifier }}';
@@ -164,6 +162,21 @@
             {{ "date '" ~ cutoffs.week ~ "'" if cutoffs else 'null' }}),
         ('{{ this.identifier }}', '{{ invocation_id }}', 'month',
             {{ "date '" ~ cutoffs.month ~ "'" if cutoffs else 'null' }});
+{%- endmacro %}
+
+{#-
+    Pre-hook of an incremental KPI mart over `inputs`: record the as-of and the cutoffs this
+    build uses, then delete the built rows it rewrites (every row when it rebuilds whole).
+    Deleting here, not through the strategy's delete of the batch's keys, also removes a
+    period that has no row left.
+-#}
+{% macro kpi_rollup_prepare(inputs) -%}
+    {{ kpi_rollup_prepare_from(kpi_rollup_cutoffs(inputs)) }}
+{%- endmacro %}
+
+{#- The pre-hook's work for given `cutoffs` (none: rebuilt whole). -#}
+{% macro kpi_rollup_prepare_from(cutoffs) -%}
+    {{ kpi_rollup_record_build(cutoffs) }}
     {%- if is_incremental() %}
     delete from {{ this }}
         {%- if cutoffs %}
@@ -187,7 +200,6 @@
       another column than `event_date` ({'fct_leads': 'created_local_date'}: a lead is dated by
       its creation); their earliest touched date, either side of a change, moves the cutoffs
       back as an event model's does, under the same trust rule.
-    The macros above, and so the five plain marts' definition fingerprints, are unchanged.
 -#}
 
 {#- SQL: one varchar summarising the guards' current values (an md5 of their sorted rows). -#}
@@ -257,28 +269,11 @@
     {{ return({'week': row[0], 'month': row[1]}) }}
 {%- endmacro %}
 
-{#- Pre-hook of a mart with `guards` and `dated` inputs: kpi_rollup_prepare's; then, when
-    kpi_rollup_cutoffs_with gives earlier cutoffs or none, the rows of those periods (or every
-    row) deleted too and the cutoffs recorded as used; then the current guards recorded. -#}
+{#- Pre-hook of a mart with `guards` and `dated` inputs: as kpi_rollup_prepare, with the cutoffs
+    of kpi_rollup_cutoffs_with (the plain ones or earlier, or none), then the current guards
+    recorded. -#}
 {% macro kpi_rollup_prepare_with(inputs, guards=[], dated={}) -%}
-    {{ kpi_rollup_prepare(inputs) }}
-    {%- if is_incremental() %}
-        {%- set plain = kpi_rollup_cutoffs(inputs) -%}
-        {%- set cutoffs = kpi_rollup_cutoffs_with(inputs, guards, dated) -%}
-        {%- if cutoffs != plain %}
-    delete from {{ this }}
-            {%- if cutoffs %}
-    where {{ kpi_rollup_recomputed(cutoffs) }}
-            {%- endif %};
-    update {{ test_scope_relation('kpi_rollup_builds') }}
-    set recompute_from =
-            {%- if cutoffs %}
-        case when grain = 'week' then date '{{ cutoffs.week }}' else date '{{ cutoffs.month }}' end
-            {%- else %} null
-            {%- endif %}
-    where model_name = '{{ this.identifier }}';
-        {%- endif %}
-    {%- endif %}
+    {{ kpi_rollup_prepare_from(kpi_rollup_cutoffs_with(inputs, guards, dated)) }}
     {%- if guards %}
     delete from {{ test_scope_relation('kpi_rollup_guards') }}
     where model_name = '{{ this.identifier }}';

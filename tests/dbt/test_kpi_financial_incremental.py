@@ -20,7 +20,6 @@ history.
 from __future__ import annotations
 
 import copy
-import shutil
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -28,8 +27,7 @@ import duckdb
 import pytest
 from conftest import dbt, write_chain
 from dbt_core_chain import Chain, _ts, late_delta
-from test_dbt_core_incremental import _differences
-from test_kpi_rollup_incremental import _next_day
+from test_kpi_rollup_incremental import _cutoffs, _equals_full_refresh, _next_day, _query
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
@@ -57,46 +55,12 @@ def _with_patients(delta: Chain, *chains: Chain) -> Chain:
     return delta
 
 
-def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def _cutoffs(warehouse: Path) -> dict[str, date | None]:
-    """The recompute-from cutoff per grain of the mart's newest build (None: rebuilt whole),
-    checked to be the build dbt_state.model_builds holds as the newest."""
-    rows = _query(
-        warehouse,
-        "select grain, recompute_from from dbt_state.kpi_rollup_builds"
-        " where model_name = ? and invocation_id = ("
-        "   select max_by(invocation_id, build_seq) from dbt_state.model_builds"
-        "   where model_name = ?)",
-        [MART, MART],
-    )
-    assert len(rows) == 2, "no cutoffs recorded for the newest build"
-    return dict(rows)
-
-
-def _differs_from_full_refresh(work: Path, warehouse: Path) -> int:
-    """Rows differing between the mart in `warehouse` and a --full-refresh of it over a copy."""
-    full_dir = work / "refreshed"
-    shutil.rmtree(full_dir, ignore_errors=True)
-    full_dir.mkdir()
-    full = full_dir / "warehouse.duckdb"
-    shutil.copy(warehouse, full)
-    _run(["run", "--full-refresh", "--select", MART], full, full_dir)
-    return _differences(warehouse, full, MART)
-
-
 def _night(work: Path, warehouse: Path, delta: Chain) -> dict[str, date | None]:
     """Load `delta`, build incrementally, compare with a full refresh; the cutoffs used."""
     write_chain(warehouse, delta)
     _run(["run", "--select", *SELECTION], warehouse, work)
-    assert _differs_from_full_refresh(work, warehouse) == 0
-    return _cutoffs(warehouse)
+    assert _equals_full_refresh(work, warehouse, (MART,), tuple(VARS)) == {MART: 0}
+    return _cutoffs(warehouse, MART)
 
 
 def _rows(warehouse: Path) -> int:
@@ -149,7 +113,7 @@ def test_kpi_financial_equals_full_refresh_night_after_night(
     dbt(["seed"], warehouse, work)
     _run(["run", "--select", *SELECTION], warehouse, work)
     # the first build has no state to go by: rebuilt whole, cutoffs recorded as null
-    assert _cutoffs(warehouse) == {"week": None, "month": None}
+    assert _cutoffs(warehouse, MART) == {"week": None, "month": None}
     assert _query(
         warehouse,
         f"select count(distinct kpi) from marts.{MART} where kpi in ('mrr', 'ltv_12m')",
@@ -194,8 +158,8 @@ def test_kpi_financial_equals_full_refresh_night_after_night(
     # the mart alone: its inputs were not built in this invocation, so no touched record is
     # complete for it and it rebuilds whole (and still equals a full refresh)
     _run(["run", "--select", MART], warehouse, work)
-    assert _cutoffs(warehouse) == {"week": None, "month": None}
-    assert _differs_from_full_refresh(work, warehouse) == 0
+    assert _cutoffs(warehouse, MART) == {"week": None, "month": None}
+    assert _equals_full_refresh(work, warehouse, (MART,), tuple(VARS)) == {MART: 0}
 
 
 def test_kpi_financial_rebuilds_whole_without_its_level_day_record(

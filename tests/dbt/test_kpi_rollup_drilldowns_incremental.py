@@ -22,7 +22,6 @@ the same nights, incremental on each after its first build.
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from dbt_runner import dbt
 from engagement_fixture import SELECTION as ENGAGEMENT_SELECTION
 from engagement_fixture import insert_rows, lead_row, table_rows, twin_copies
 from test_dbt_core_incremental import _differences
-from test_kpi_rollup_incremental import _next_day
+from test_kpi_rollup_incremental import _cutoffs, _equals_full_refresh, _next_day, _query
 from test_lead_kpi_events_incremental import _night as _lead_night
 from test_lead_kpi_events_incremental import _spend, _stamp
 
@@ -46,41 +45,6 @@ SELECTION = [f"+{mart}" for mart in MARTS]
 WHOLE = {"week": None, "month": None}
 #: the cutoffs of a night that touched a lead of 2026-03-10 (a Tuesday)
 MARCH = {"week": date(2026, 3, 9), "month": date(2026, 3, 1)}
-
-
-def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def _cutoffs(warehouse: Path, mart: str) -> dict[str, date | None]:
-    """The recompute-from cutoff per grain of the mart's newest build (None: rebuilt whole),
-    checked to be the build dbt_state.model_builds holds as the newest."""
-    rows = _query(
-        warehouse,
-        "select grain, recompute_from from dbt_state.kpi_rollup_builds"
-        " where model_name = ? and invocation_id = ("
-        "   select max_by(invocation_id, build_seq) from dbt_state.model_builds"
-        "   where model_name = ?)",
-        [mart, mart],
-    )
-    assert len(rows) == 2, f"{mart}: no cutoffs recorded for its newest build"
-    return dict(rows)
-
-
-def _full_refresh_differences(work: Path, warehouse: Path, marts: tuple[str, ...]) -> dict:
-    """Rows differing per mart between `warehouse` and a --full-refresh of the marts over a
-    copy of it (the same inputs)."""
-    full_dir = work / "refreshed"
-    shutil.rmtree(full_dir, ignore_errors=True)
-    full_dir.mkdir()
-    full = full_dir / "warehouse.duckdb"
-    shutil.copy(warehouse, full)
-    dbt(["run", "--full-refresh", "--select", *marts], full, full_dir)
-    return {mart: _differences(warehouse, full, mart) for mart in marts}
 
 
 def _assert_incremental(warehouse: Path, mart: str, cutoffs: dict[str, date | None]) -> None:
@@ -97,7 +61,7 @@ def _assert_incremental(warehouse: Path, mart: str, cutoffs: dict[str, date | No
 def _chain_night(work: Path, warehouse: Path, delta: Chain) -> dict[str, dict]:
     write_chain(warehouse, delta)
     dbt(["run", "--select", *SELECTION], warehouse, work)
-    assert _full_refresh_differences(work, warehouse, MARTS) == dict.fromkeys(MARTS, 0)
+    assert _equals_full_refresh(work, warehouse, MARTS) == dict.fromkeys(MARTS, 0)
     return {mart: _cutoffs(warehouse, mart) for mart in MARTS}
 
 
@@ -157,7 +121,7 @@ def test_chain_drilldowns_equal_full_refresh_night_after_night(
     # the marts alone: no touched record is complete for them, so they rebuild whole
     dbt(["run", "--select", *MARTS], warehouse, work)
     assert {mart: _cutoffs(warehouse, mart) for mart in MARTS} == dict.fromkeys(MARTS, WHOLE)
-    assert _full_refresh_differences(work, warehouse, MARTS) == dict.fromkeys(MARTS, 0)
+    assert _equals_full_refresh(work, warehouse, MARTS) == dict.fromkeys(MARTS, 0)
 
 
 LEAD_MARTS = ("kpi_by_channel", "kpi_by_response_time")
@@ -178,7 +142,7 @@ def _lead_marts_night(db: Path) -> dict[str, dict[str, date | None]]:
         db,
         db.parent,
     )
-    assert _full_refresh_differences(db.parent, db, LEAD_MARTS) == dict.fromkeys(LEAD_MARTS, 0)
+    assert _equals_full_refresh(db.parent, db, LEAD_MARTS) == dict.fromkeys(LEAD_MARTS, 0)
     return {mart: _cutoffs(db, mart) for mart in LEAD_MARTS}
 
 
@@ -284,4 +248,4 @@ def test_lead_drilldowns_equal_full_refresh_and_rebuild_when_paid_channels_chang
     # is complete for them and they rebuild whole (and still equal a full refresh)
     dbt(["run", "--select", *LEAD_MARTS], db, db.parent)
     assert {mart: _cutoffs(db, mart) for mart in LEAD_MARTS} == dict.fromkeys(LEAD_MARTS, WHOLE)
-    assert _full_refresh_differences(db.parent, db, LEAD_MARTS) == dict.fromkeys(LEAD_MARTS, 0)
+    assert _equals_full_refresh(db.parent, db, LEAD_MARTS) == dict.fromkeys(LEAD_MARTS, 0)

@@ -67,16 +67,18 @@ def _cutoffs(warehouse: Path, mart: str) -> dict[str, date | None]:
     return dict(rows)
 
 
-def _equals_full_refresh(work: Path, warehouse: Path) -> dict[str, int]:
-    """Rows differing per mart between `warehouse` and a --full-refresh of the marts over a
-    copy of it (the same inputs)."""
+def _equals_full_refresh(
+    work: Path, warehouse: Path, marts: tuple[str, ...] = MARTS, dbt_args: tuple[str, ...] = ()
+) -> dict[str, int]:
+    """Rows differing per mart between `warehouse` and a --full-refresh of `marts` over a
+    copy of it (the same inputs), with `dbt_args` (e.g. `--vars`) added to the run."""
     full_dir = work / "refreshed"
     shutil.rmtree(full_dir, ignore_errors=True)
     full_dir.mkdir()
     full = full_dir / "warehouse.duckdb"
     shutil.copy(warehouse, full)
-    dbt(["run", "--full-refresh", "--select", *MARTS], full, full_dir)
-    return {mart: _differences(warehouse, full, mart) for mart in MARTS}
+    dbt(["run", "--full-refresh", "--select", *marts, *dbt_args], full, full_dir)
+    return {mart: _differences(warehouse, full, mart) for mart in marts}
 
 
 def _first_period(warehouse: Path, mart: str, grain: str) -> date:
