@@ -66,35 +66,6 @@
     )
 {%- endmacro %}
 
-{#- The source of the macros `macro_ids` name and of those they call, in the order met: the
-    list of ids grows while it is walked, so every macro is read once. -#}
-{% macro called_macro_sql(macro_ids) -%}
-    {%- set ids = macro_ids | list -%}
-    {%- set sources = [] -%}
-    {%- for macro_id in ids if macro_id in graph.macros -%}
-        {%- do sources.append(graph.macros[macro_id].macro_sql) -%}
-        {%- for called in graph.macros[macro_id].depends_on.macros
-            if called not in ids %}{% do ids.append(called) %}{% endfor -%}
-    {%- endfor -%}
-    {{ return(sources) }}
-{%- endmacro %}
-
-{#-
-    SQL for the fingerprint of the model's definition: its SQL text, the macros it calls and the
-    values of `var_names`, plus a check value of the pseudonymisation key (the keyed hash of a fixed
-    text, which reveals nothing of the key): a new key changes every hash, so every row must be
-    rebuilt, and the key never appears in the compiled SQL.
--#}
-{% macro definition_fingerprint(var_names=[]) -%}
-    {%- set parts = [] -%}
-    {%- if execute -%}
-        {%- do parts.append(model.raw_code) -%}
-        {%- for name in var_names %}{% do parts.append(name ~ '=' ~ var(name)) %}{% endfor -%}
-        {%- do parts.extend(called_macro_sql(model.depends_on.macros)) -%}
-    {%- endif -%}
-    '{{ local_md5(parts | join('|')) if execute }}:' || {{ pseudonymize("'load-watermark'") }}
-{%- endmacro %}
-
 {#-
     Post-hook: record the newest load id of the `inputs` (model names) this build read; with no
     inputs, of the model itself (a staging model: its rows carry their raw load ids). It also

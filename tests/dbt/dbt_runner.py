@@ -18,10 +18,16 @@ PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def dbt(
-    args: list[str], warehouse: Path, work: Path, *, check: bool = True
+    args: list[str],
+    warehouse: Path,
+    work: Path,
+    *,
+    check: bool = True,
+    project: Path = PROJECT,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command against `warehouse`; fail the test with dbt's tail on error
-    (check=False: return the failed run, for tests that expect a data test to fail)."""
+    (check=False: return the failed run, for tests that expect a data test to fail;
+    `project`: a copy of the dbt project, for tests that change its code)."""
     env = dict(
         os.environ,
         MEDSPA_WAREHOUSE_PATH=str(warehouse),
@@ -35,13 +41,13 @@ def dbt(
         "dbt.cli.main",
         *args,
         "--project-dir",
-        str(PROJECT),
+        str(project),
         "--target-path",
         str(work / "target"),
         "--log-path",
         str(work / "logs"),
     ]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=PROJECT)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=project)
     if check and proc.returncode != 0:
         pytest.fail(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
     return proc
