@@ -185,11 +185,17 @@ def test_suites_run_with_the_older_objects_frozen_and_thawed_after(digits_db, mo
 
 
 def test_a_process_that_froze_objects_itself_keeps_them_frozen(digits_db, monkeypatch):
+    """The runner neither freezes again nor thaws what the process froze. The count can only
+    fall while the suite runs: a frozen object whose last reference goes is freed and leaves
+    the permanent generation (a CI run saw 3 of 612,867 go), so the bounds are: no more than
+    the process froze (no second freeze), and far from none (no `gc.unfreeze()`)."""
     counts = _record_freeze_counts(monkeypatch)
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
         runner.run_suite(_suite(), digits_db)
-        assert counts == [frozen] and gc.get_freeze_count() == frozen
+        after = gc.get_freeze_count()
+        assert len(counts) == 1 and frozen // 2 < counts[0] <= frozen
+        assert frozen // 2 < after <= counts[0]
     finally:
         gc.unfreeze()
