@@ -175,8 +175,10 @@
 {%- endmacro %}
 
 {#- The fingerprint of a test's SQL: its template, arguments, config and the project's macros
-    (macros/definitions.sql says why all of them, not the ones dbt lists as called). -#}
-{% macro test_fingerprint(test_node) -%}
+    (macros/definitions.sql says why all of them, not the ones dbt lists as called).
+    `macros_fingerprint`: that hash when the caller already has it (on-run-end fingerprints every
+    passed test in one context, which has no node to cache it in). -#}
+{% macro test_fingerprint(test_node, macros_fingerprint=none) -%}
     {%- set parts = [
         test_node.raw_code,
         test_node.test_metadata.name,
@@ -184,7 +186,7 @@
         tojson(test_node.config.get('where'), sort_keys=true),
         tojson(test_node.config.get('meta'), sort_keys=true),
     ] -%}
-    {%- do parts.append(project_macros_fingerprint()) -%}
+    {%- do parts.append(macros_fingerprint or project_macros_fingerprint()) -%}
     {{ return(local_md5(parts | join('|'))) }}
 {%- endmacro %}
 
@@ -309,6 +311,7 @@
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set rows = [] -%}
     {%- set sources = {} -%}
+    {%- set macros_fingerprint = project_macros_fingerprint() -%}
     {%- for result in results if result.node.resource_type == 'test' and result.status == 'pass' -%}
         {%- set target_info = scoped_test_target(result.node) -%}
         {%- if target_info is not none -%}
@@ -316,7 +319,7 @@
             {%- if target_info.kind == 'source' -%}{%- do sources.update({relation | string: relation}) -%}{%- endif -%}
             {%- do rows.append({
                 'test_id': result.node.unique_id,
-                'fingerprint': test_fingerprint(result.node),
+                'fingerprint': test_fingerprint(result.node, macros_fingerprint),
                 'kind': target_info.kind,
                 'model_name': target_info.node.alias if target_info.kind == 'model' else relation | string,
             }) -%}
