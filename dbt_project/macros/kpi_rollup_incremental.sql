@@ -36,7 +36,7 @@
 {#- on-run-start: the state tables, before any model's transaction (two marts recording at
     once must not race to create them). -#}
 {% macro create_kpi_rollup_state() -%}
-    create schema if not exists {{ target.database }}.dbt_state;
+    {{ create_state_schema() }};
     create table if not exists {{ test_scope_relation('kpi_rollup_as_of') }} (
         model_name varchar not null,
         location_id varchar not null,

@@ -56,9 +56,16 @@
     )) }}
 {%- endmacro %}
 
+{#- The schema of the run state, quoted like every relation dbt renders: the database is named
+    after the warehouse file, and a file named `fix-upgrade.duckdb` left unquoted is a syntax
+    error in every on-run-start hook. -#}
+{% macro create_state_schema() -%}
+    create schema if not exists {{ adapter.quote(target.database) }}.dbt_state
+{%- endmacro %}
+
 {% macro create_load_watermarks() -%}
     {%- set relation = load_watermarks_relation() -%}
-    create schema if not exists {{ relation.database }}.{{ relation.schema }};
+    {{ create_state_schema() }};
     create table if not exists {{ relation }} (
         model_name varchar not null,
         load_id varchar,

@@ -31,7 +31,7 @@
 
 {#- on-run-start: the state tables (once per invocation, before any model's transaction) -#}
 {% macro create_test_scope_state() -%}
-    create schema if not exists {{ target.database }}.dbt_state;
+    {{ create_state_schema() }};
     create table if not exists {{ test_scope_relation('written_keys') }} (
         model_name varchar not null,
         invocation_id varchar not null,
