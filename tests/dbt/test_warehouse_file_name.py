@@ -1,4 +1,4 @@
-"""A warehouse file may be named anything a file system allows: dbt names the database after it.
+"""A warehouse file named with a hyphen builds: dbt names the database after the file.
 
 dbt-duckdb calls the database by the file's stem, so `clinic-north.duckdb` is the database
 `clinic-north`. Every relation dbt renders is quoted, but the run-state schema used to be created
