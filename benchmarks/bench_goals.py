@@ -40,6 +40,11 @@ GOALS: tuple[tuple[str, str, str, str], ...] = (
 #: Scorecard samples from the second process; enough for a stable 95th percentile.
 SCORECARD_REPEATS = 200
 
+#: How many times the nightly `medspa run` takes the delta, each from the same day-0 state.
+#: Its wall time swings with the machine's disk (the same nightly measured 78 and 154 s on
+#: one day), so the goal is judged on the median of the runs, and every run is printed.
+NIGHTLY_REPEATS = int(os.environ.get("MEDSPA_BENCH_NIGHTLY_REPEATS", "3"))
+
 
 def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     """Every step of the goals table, in the order a nightly chain meets them, under `root`.
@@ -47,7 +52,8 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     Two data dirs share one landing folder: `steps/` runs each step alone (ingest, dbt,
     checks, publish, site), `run/` runs `medspa run` end to end. After the full loads, one
     nightly delta is written and both take it: `steps/` through ingest + incremental dbt
-    alone, `run/` through `medspa run`, Dagster included.
+    alone, `run/` through `medspa run`, Dagster included, `NIGHTLY_REPEATS` times, each from
+    a copy of `run/` as the full run left it (`run_delta`, `run_delta_2`, ...).
     """
     shutil.rmtree(root, ignore_errors=True)
     landing, data, run, work = root / "landing", root / "steps", root / "run", root / "dbt"
@@ -96,11 +102,28 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     step("site", "site build", steps.site, serving, data / "site")
     step("scorecard", "scorecard queries", steps.scorecard, serving, SCORECARD_REPEATS)
     step("run_full", "medspa run, full", steps.medspa_run, run, landing)
+    day0 = root / "run-day0"
+    if NIGHTLY_REPEATS > 1:
+        shutil.copytree(run, day0, symlinks=True)
     step("advance", "one nightly delta", steps.advance, landing)
     step("ingest_delta", "ingest, the delta", steps.ingest, data, landing)
     step("dbt_incremental", "dbt run, incremental", steps.dbt, data, landing, work, "run")
     step("run_delta", "medspa run, the delta", steps.medspa_run, run, landing)
+    for repeat in range(2, NIGHTLY_REPEATS + 1):
+        shutil.rmtree(run)
+        shutil.copytree(day0, run, symlinks=True)
+        label = f"medspa run, the delta again ({repeat} of {NIGHTLY_REPEATS})"
+        step(f"run_delta_{repeat}", label, steps.medspa_run, run, landing)
+    shutil.rmtree(day0, ignore_errors=True)
     return m
+
+
+def nightly_runs(m: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every measured nightly `medspa run` (`run_delta`, `run_delta_2`, ...), in run order."""
+    runs = [m["run_delta"]]
+    while f"run_delta_{len(runs) + 1}" in m:
+        runs.append(m[f"run_delta_{len(runs) + 1}"])
+    return runs
 
 
 def _s(fig: dict[str, Any]) -> str:
@@ -145,7 +168,11 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
     gx_ratio, gx_wall = _ratio(m["gx"], m["plain_sql"])
     peaks = {label: m[key]["peak_mb"] for key, label in MEMORY_STEPS.items()}
     alone = sum(m[k]["wall_s"] for k in MEMORY_STEPS) + m["dbt_seed"]["wall_s"]
-    run_full, run_delta, lat = m["run_full"], m["run_delta"], m["scorecard"]["result"]
+    run_full, lat = m["run_full"], m["scorecard"]["result"]
+    nightlies = nightly_runs(m)
+    # the run of median wall time stands for the nightly (its steps, its CPU)
+    run_delta = sorted(nightlies, key=lambda run: run["wall_s"])[(len(nightlies) - 1) // 2]
+    nightly_walls = ", ".join(f"{run['wall_s']:.1f}" for run in nightlies)
     agree = m["gx"]["result"] == m["plain_sql"]["result"]
     # The goal's reader opens the scorecard file when the publish wrote one.
     card_p95 = lat.get("p95_open_scorecard_file_ms", lat["p95_open_query_ms"])
@@ -194,7 +221,8 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
             "met": run_full["wall_s"] <= 300 and run_full["peak_mb"] <= 4096 if large else None,
         },
         "run_delta": {
-            "value": f"{_s(run_delta)}; slowest: {_steps_text(run_delta)}",
+            "value": f"median of {len(nightlies)} from the same day-0 state: {_s(run_delta)} "
+            f"(all: {nightly_walls} s); slowest: {_steps_text(run_delta)}",
             "met": run_delta["wall_s"] <= 60 if large else None,
         },
         "site": {
