@@ -18,6 +18,20 @@ from engagement_fixture import SELECTION as ENGAGEMENT_SELECTION
 from engagement_fixture import write_raw as write_engagement_raw
 
 
+def newest_builds(warehouse: Path) -> dict[str, bool]:
+    """Per incremental model, whether its newest build was incremental (test_scope.sql records
+    a build as incremental when its delete+insert strategy ran in that invocation)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select model_name, max_by(incremental, build_seq) from dbt_state.model_builds "
+            "group by model_name"
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(rows)
+
+
 def write_chain(path: Path, *chains: Chain) -> Path:
     """A raw layer holding the given snapshots/deltas applied in order."""
     con = duckdb.connect(str(path))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT, dbt, write_chain
+from conftest import PROJECT, dbt, newest_builds, write_chain
 from dbt_core_chain import Chain
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
@@ -29,20 +29,6 @@ def _project_copy(tmp_path: Path) -> Path:
         PROJECT, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml")
     )
     return copy
-
-
-def _newest_builds(warehouse: Path) -> dict[str, bool]:
-    """Per incremental model, whether its newest build was incremental (test_scope.sql records
-    a build as incremental when its delete+insert strategy ran in that invocation)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        rows = con.execute(
-            "select model_name, max_by(incremental, build_seq) from dbt_state.model_builds "
-            "group by model_name"
-        ).fetchall()
-    finally:
-        con.close()
-    return dict(rows)
 
 
 def _revenue(warehouse: Path) -> tuple[int, float]:
@@ -71,7 +57,7 @@ def built(tmp_path: Path, base_chain: Chain) -> tuple[Path, Path, Path]:
 
 def test_unchanged_definition_stays_incremental(built: tuple[Path, Path, Path]) -> None:
     _, warehouse, _ = built
-    builds = _newest_builds(warehouse)
+    builds = newest_builds(warehouse)
     assert "fct_appointments" in builds
     assert "stg_pms__appointments" in builds
     # the second night changed nothing: every model took its incremental path
@@ -95,7 +81,7 @@ def test_changed_macro_rebuilds_with_the_new_code(built: tuple[Path, Path, Path]
     dbt(["run", *SELECTION], warehouse, work, project=project)
 
     # no new data, but the macro changed: every incremental model was rebuilt whole ...
-    builds = _newest_builds(warehouse)
+    builds = newest_builds(warehouse)
     assert not any(builds.values()), builds
     # ... so every appointment's revenue is the new code's: the same appointments, twice the sum
     count_after, total_after = _revenue(warehouse)
@@ -104,7 +90,7 @@ def test_changed_macro_rebuilds_with_the_new_code(built: tuple[Path, Path, Path]
 
     # the next night with no change is incremental again
     dbt(["run", *SELECTION], warehouse, work, project=project)
-    assert all(_newest_builds(warehouse).values())
+    assert all(newest_builds(warehouse).values())
     assert _revenue(warehouse) == (count_after, total_after)
 
 
@@ -120,8 +106,8 @@ def test_missing_definition_record_rebuilds_whole(built: tuple[Path, Path, Path]
         con.execute("delete from dbt_state.load_watermarks where model_name like '%:definition'")
     finally:
         con.close()
-    assert recorded == len(_newest_builds(warehouse))
+    assert recorded == len(newest_builds(warehouse))
 
     dbt(["run", *SELECTION], warehouse, work, project=project)
-    builds = _newest_builds(warehouse)
+    builds = newest_builds(warehouse)
     assert not any(builds.values()), builds

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import dbt, write_chain
+from conftest import dbt, newest_builds, write_chain
 from dbt_core_chain import Chain
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
@@ -33,14 +33,9 @@ def test_a_hyphenated_file_name_builds_and_stays_incremental(
         appointments = con.execute("select count(*) from marts.fct_appointments").fetchone()[0]
         scorecard_rows = con.execute("select count(*) from marts.kpi_scorecard").fetchone()[0]
         raw_appointments = con.execute("select count(*) from raw_pms.appointments").fetchone()[0]
-        newest = dict(
-            con.execute(
-                "select model_name, max_by(incremental, build_seq) from dbt_state.model_builds "
-                "group by model_name"
-            ).fetchall()
-        )
     finally:
         con.close()
+    newest = newest_builds(warehouse)
     assert catalog == "clinic-north"
     # every appointment of the fixture reaches the fact (one row per appointment)
     assert appointments == raw_appointments > 0
