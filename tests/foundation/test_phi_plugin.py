@@ -15,7 +15,7 @@ import sys
 import duckdb
 import pytest
 
-from medspa.dbt_phi_plugin import _set_pads_sql
+from medspa.dbt_phi_plugin import Plugin, _set_pads_sql
 from medspa.pseudonymize import hmac_pads, pseudonymize
 
 KEY = "a-test-key-of-at-least-32-bytes-long"
@@ -65,14 +65,8 @@ def test_anything_but_lower_case_hex_is_refused(bad):
         _set_pads_sql("ab", bad)
 
 
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "MEDSPA_PHI_KEY"}
-
-
 def test_a_refused_statement_does_not_echo_the_pads():
     """DuckDB quotes a failed statement in its error; dbt would log that, pads and all."""
-    from medspa.dbt_phi_plugin import Plugin
-
     plugin = Plugin.__new__(Plugin)
     plugin._ipad, plugin._opad = hmac_pads(KEY.encode())
     con = duckdb.connect()
@@ -81,3 +75,7 @@ def test_a_refused_statement_does_not_echo_the_pads():
         plugin.configure_connection(con)
     assert plugin._ipad not in str(raised.value) and plugin._opad not in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "MEDSPA_PHI_KEY"}
