@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import random
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from dashboards import build_site, charts
 from dashboards import site as site_module
 from dashboards.site import sealed_reader
 from serving.scorecard_file import scorecard_path
+from serving.scorecard_reader import ScorecardReader
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "dashboards" / "dash_serving_fixture.py"
@@ -94,8 +96,10 @@ def scorecard_latencies(serving: Path, repeats: int = 200) -> dict[str, Any]:
     sealed (as the site and analysts do), with one thread (a point lookup needs no worker
     pool), run the query, fetch, close; `open_scorecard_file` samples do the same with the
     scorecard file published beside it (`serving.scorecard_file`), when there is one. `query`
-    samples reuse one open connection. Locations and weeks are drawn (seeded) from the last
-    26 weeks.
+    samples reuse one open connection. `reader` samples are a `ScorecardReader` (one open
+    connection that follows each publish) on a copy of the scorecard file that is swapped for a
+    new copy, as a publish swaps it, before every `PUBLISH_EVERY`th lookup: those lookups pay
+    for the reopen. Locations and weeks are drawn (seeded) from the last 26 weeks.
     """
     # One sealed reader per process at a time: DuckDB shares the open database (and its
     # locked configuration) between connections of one process.
@@ -121,6 +125,7 @@ def scorecard_latencies(serving: Path, repeats: int = 200) -> dict[str, Any]:
     fresh = _fresh_open_latencies(serving, draws)
     card = scorecard_path(serving)
     fresh_card = _fresh_open_latencies(card, draws) if card.is_file() else []
+    followed = _following_reader_latencies(card, draws) if card.is_file() else None
     warm: list[float] = []
     con = sealed_reader(serving)
     try:
@@ -141,7 +146,37 @@ def scorecard_latencies(serving: Path, repeats: int = 200) -> dict[str, Any]:
     if fresh_card:  # the same lookups opening scorecard.duckdb (serving.scorecard_file)
         figures["p50_open_scorecard_file_ms"] = _percentile(fresh_card, 0.5)
         figures["p95_open_scorecard_file_ms"] = _percentile(fresh_card, 0.95)
+    if followed is not None:
+        samples, reopens = followed
+        figures["p50_reader_ms"] = _percentile(samples, 0.5)
+        figures["p95_reader_ms"] = _percentile(samples, 0.95)
+        figures["max_reader_ms"] = max(samples)
+        figures["reader_reopens"] = reopens
     return figures
+
+
+#: A following reader's lookups see a publish (the file swapped) before every this many.
+PUBLISH_EVERY = 50
+
+
+def _following_reader_latencies(card: Path, draws: list[list[Any]]) -> tuple[list[float], int]:
+    """Milliseconds per `ScorecardReader.lookup`, with the file swapped every PUBLISH_EVERY
+    lookups (a copy renamed over it, untimed, as a publish renames its audited file); and how
+    many times the reader reopened."""
+    samples: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        live = Path(tmp) / "scorecard.duckdb"
+        shutil.copyfile(card, live)
+        with ScorecardReader(live) as reader:
+            for i, (location, week) in enumerate(draws):
+                if i and i % PUBLISH_EVERY == 0:
+                    shutil.copyfile(card, live.with_suffix(".next"))
+                    os.replace(live.with_suffix(".next"), live)
+                start = time.perf_counter()
+                reader.lookup(location, week)
+                samples.append((time.perf_counter() - start) * 1000)
+            reopens = reader.reopens
+    return samples, reopens
 
 
 def _fresh_open_latencies(path: Path, draws: list[list[Any]]) -> list[float]:
@@ -194,6 +229,12 @@ def main() -> None:
                 f"scorecard query opening scorecard.duckdb: p50 "
                 f"{lat['p50_open_scorecard_file_ms']:.1f} ms, "
                 f"p95 {lat['p95_open_scorecard_file_ms']:.1f} ms"
+            )
+        if "p95_reader_ms" in lat:
+            print(
+                f"scorecard lookup, ScorecardReader following {lat['reader_reopens']} publishes: "
+                f"p50 {lat['p50_reader_ms']:.1f} ms, p95 {lat['p95_reader_ms']:.1f} ms, "
+                f"max {lat['max_reader_ms']:.1f} ms"
             )
 
 

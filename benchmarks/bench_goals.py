@@ -118,6 +118,24 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     return m
 
 
+def _scorecard_text(lat: dict[str, Any]) -> str:
+    """The scorecard row: the following reader first (the goal's figure), then the others."""
+    if "p95_reader_ms" not in lat:
+        return (
+            f"no scorecard.duckdb; opening serving.duckdb p95 {lat['p95_open_query_ms']:.1f} ms "
+            f"(p50 {lat['p50_open_query_ms']:.1f}); p95 {lat['p95_query_ms']:.1f} ms on an open "
+            "connection"
+        )
+    return (
+        f"p95 {lat['p95_reader_ms']:.1f} ms (p50 {lat['p50_reader_ms']:.1f}, max "
+        f"{lat['max_reader_ms']:.1f}) for a ScorecardReader following "
+        f"{lat['reader_reopens']} publishes; opening scorecard.duckdb per lookup p95 "
+        f"{lat['p95_open_scorecard_file_ms']:.1f} ms "
+        f"(p50 {lat['p50_open_scorecard_file_ms']:.1f}); "
+        f"opening serving.duckdb p95 {lat['p95_open_query_ms']:.1f} ms"
+    )
+
+
 def nightly_runs(m: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Every measured nightly `medspa run` (`run_delta`, `run_delta_2`, ...), in run order."""
     runs = [m["run_delta"]]
@@ -174,8 +192,9 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
     run_delta = sorted(nightlies, key=lambda run: run["wall_s"])[(len(nightlies) - 1) // 2]
     nightly_walls = ", ".join(f"{run['wall_s']:.1f}" for run in nightlies)
     agree = m["gx"]["result"] == m["plain_sql"]["result"]
-    # The goal's reader opens the scorecard file when the publish wrote one.
-    card_p95 = lat.get("p95_open_scorecard_file_ms", lat["p95_open_query_ms"])
+    # The goal's second process is a ScorecardReader following publishes when the publish
+    # wrote a scorecard file; the reader opening a file per lookup is shown beside it.
+    card_p95 = lat.get("p95_reader_ms", lat["p95_open_query_ms"])
     measured: dict[str, dict[str, Any]] = {
         "generate": {
             "value": f"{gen['peak_mb'] / 1024:.2f} GB peak, {_s(gen)}, {gen['result']:,} rows",
@@ -229,18 +248,7 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
             "value": f"{_s(m['site'])}, {m['site']['result']['pages']} pages",
             "met": m["site"]["wall_s"] <= 60 if large else None,
         },
-        "scorecard_p95": {
-            "value": (
-                f"p95 {card_p95:.1f} ms opening scorecard.duckdb per query (p50 "
-                f"{lat['p50_open_scorecard_file_ms']:.1f}); "
-                if "p95_open_scorecard_file_ms" in lat
-                else "no scorecard.duckdb; "
-            )
-            + f"opening serving.duckdb p95 {lat['p95_open_query_ms']:.1f} ms (p50 "
-            f"{lat['p50_open_query_ms']:.1f}); p95 {lat['p95_query_ms']:.1f} ms on an open "
-            "connection",
-            "met": card_p95 <= 20 if large else None,
-        },
+        "scorecard_p95": {"value": _scorecard_text(lat), "met": card_p95 <= 20 if large else None},
     }
     rows = []
     for key, what, baseline, goal in GOALS:
