@@ -9,6 +9,7 @@ importing Dagster or Great Expectations.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -57,5 +58,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(_module(args._command).run(args) or 0)
 
 
+def entry() -> None:
+    """The `medspa` console command (and `python -m medspa.cli`): `main`, then an exit that
+    skips the interpreter's slow teardown (`freeze_before_exit`)."""
+    code = main()
+    freeze_before_exit()
+    sys.exit(code)
+
+
+def freeze_before_exit() -> None:
+    """Spare the process the garbage collections of Python's shutdown.
+
+    After `medspa run` a process holds about 330,000 objects the collector tracks (Dagster,
+    dbt, Great Expectations and dlt are imported), and Python's shutdown, which tears the
+    modules down one by one and collects between them, took 1.5-2.0 s on 2 cores before the
+    shell got its prompt back. One collection here (0.2-0.3 s) still finalizes everything the
+    command left unreachable (a DuckDB connection caught in a reference cycle is closed, its
+    file checkpointed); freezing what is still alive then exempts it from the shutdown's
+    collections, and the exit takes under 0.1 s. Objects are still freed by reference count
+    and `atexit` handlers still run. Only for the console command: a test that calls `main`
+    in its own process keeps collecting as usual.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
