@@ -15,6 +15,7 @@ tenant, whose folders are the data dir itself: the same paths as before tenants 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
@@ -26,6 +27,25 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from medspa.settings import Settings
     from orchestration.summary import RunSummary
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """No garbage collection while Dagster, dagster-dbt and dbt are imported.
+
+    Importing them creates about 300,000 objects the collector tracks, and as their number
+    grows the collector keeps walking all of them again: measured on 2 cores, importing the
+    job's modules took 7.2-8.0 s with collection and 6.0-6.7 s without. The imports create
+    almost no garbage, so nothing is lost by collecting once they are done; collection is
+    switched back on as it was found (a caller that had it off keeps it off).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -150,18 +170,19 @@ def execute(
     Used by the CLI and by tests. `tenant` None = the registry's only tenant, or `default`.
     `progress` prints each step's start and end (with its duration) on the terminal.
     """
-    from dagster import DagsterInstance
+    with _collection_paused():
+        from dagster import DagsterInstance
 
-    from medspa.settings import resolve_phi_key
-    from medspa.tenants import resolve_tenants, tenant_settings
-    from orchestration.definitions import defs
-    from orchestration.event_batch import release as release_event_engines
-    from orchestration.instance_sqlite import release as release_instance_files
-    from orchestration.progress import execute_with_progress
-    from orchestration.resources import settings_run_config
-    from orchestration.summary import summarize
-    from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
-    from quality.gx_duckdb import import_gx_in_background
+        from medspa.settings import resolve_phi_key
+        from medspa.tenants import resolve_tenants, tenant_settings
+        from orchestration.definitions import defs
+        from orchestration.event_batch import release as release_event_engines
+        from orchestration.instance_sqlite import release as release_instance_files
+        from orchestration.progress import execute_with_progress
+        from orchestration.resources import settings_run_config
+        from orchestration.summary import summarize
+        from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
+        from quality.gx_duckdb import import_gx_in_background
 
     base = base_settings(data_dir, landing, tenants_file)
     chosen = _choose_tenant(resolve_tenants(base, base.tenants_file), tenant)

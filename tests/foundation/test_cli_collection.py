@@ -1,4 +1,5 @@
-"""The `medspa` console command exits without Python's slow teardown, and only it does."""
+"""How the `medspa` command spares itself garbage collections: none while `medspa run` imports
+Dagster and dbt, and none in Python's shutdown (only the console command: tests call `main`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import medspa.cli
+from medspa.commands.run import _collection_paused
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -70,3 +72,37 @@ def test_main_itself_leaves_collection_alone(tmp_path: Path):
         """
     )
     assert proc.stdout.split()[-1] == "0", proc.stderr
+
+
+def test_collection_is_paused_during_the_imports_and_restored_after():
+    assert gc_enabled_inside(start_enabled=True) == (False, True)
+
+
+def test_a_caller_that_had_collection_off_keeps_it_off():
+    assert gc_enabled_inside(start_enabled=False) == (False, False)
+
+
+def test_collection_comes_back_when_an_import_fails():
+    import gc
+
+    assert gc.isenabled()
+    try:
+        with _collection_paused():
+            raise ImportError("no module named dagster")
+    except ImportError:
+        pass
+    assert gc.isenabled()
+
+
+def gc_enabled_inside(start_enabled: bool) -> tuple[bool, bool]:
+    """(enabled inside `_collection_paused`, enabled after it), starting as given."""
+    import gc
+
+    was = gc.isenabled()
+    (gc.enable if start_enabled else gc.disable)()
+    try:
+        with _collection_paused():
+            inside = gc.isenabled()
+        return inside, gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
