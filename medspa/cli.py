@@ -53,15 +53,19 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(f"medspa.commands.{name}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
+    """Run one command. `own_process`: this process exists for the command alone (`entry`),
+    so a command may freeze the garbage collector's objects (`medspa run` does); a program
+    that calls `main` itself, as the tests do, keeps its collector untouched."""
     args = build_parser().parse_args(argv)
+    args._own_process = own_process
     return int(_module(args._command).run(args) or 0)
 
 
 def entry() -> None:
     """The `medspa` console command (and `python -m medspa.cli`): `main`, then an exit that
     skips the interpreter's slow teardown (`freeze_before_exit`)."""
-    code = main()
+    code = main(own_process=True)
     freeze_before_exit()
     sys.exit(code)
 

@@ -27,8 +27,10 @@ from packaging import version
 
 
 def is_interpreters_dbt(executable: str) -> bool:
-    """Whether `executable` is the dbt installed beside this interpreter (same dbt-core)."""
-    return Path(executable) == Path(sys.executable).with_name("dbt")
+    """Whether `executable` is the dbt installed beside this interpreter (same dbt-core), or
+    the project's launcher of it there (`medspa-dbt`)."""
+    here = Path(sys.executable)
+    return Path(executable) in (here.with_name("dbt"), here.with_name("medspa-dbt"))
 
 
 class MedspaDbtCliResource(DbtCliResource):

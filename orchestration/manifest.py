@@ -28,9 +28,14 @@ MANIFEST_PATH = MANIFEST_TARGET_DIR / "manifest.json"
 
 
 def dbt_executable() -> str:
-    """The dbt of this interpreter's environment (the venv), not whichever is on PATH."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+    """The dbt of this interpreter's environment (the venv), not whichever is on PATH: its
+    `medspa-dbt` launcher (`medspa.dbt_launcher`, dbt's CLI with fewer garbage collections),
+    else its `dbt`."""
+    for name in ("medspa-dbt", "dbt"):
+        candidate = Path(sys.executable).with_name(name)
+        if candidate.exists():
+            return str(candidate)
+    return "dbt"
 
 
 def build_manifest(

@@ -164,11 +164,17 @@ def execute(
     tenants_file: Path | None = None,
     tenant: str | None = None,
     progress: bool = False,
+    freeze_imports: bool = False,
 ) -> tuple[RunSummary, Settings]:
     """Run the nightly job for one tenant; return (RunSummary, the tenant's Settings).
 
     Used by the CLI and by tests. `tenant` None = the registry's only tenant, or `default`.
     `progress` prints each step's start and end (with its duration) on the terminal.
+    `freeze_imports` (only in a process of its own, `medspa.cli.entry`): once Dagster, dbt and
+    the job are imported, freeze what exists (`gc.freeze`). Those objects live as long as the
+    process, and a large nightly's full collections (5, 2.0 s of this process's time beside
+    dbt) then walk only the run's own objects; a program that calls `execute` itself keeps its
+    collector untouched, or its own garbage from then on would never be collected.
     """
     with _collection_paused():
         from dagster import DagsterInstance
@@ -183,6 +189,8 @@ def execute(
         from orchestration.summary import summarize
         from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
         from quality.gx_duckdb import import_gx_in_background
+    if freeze_imports:
+        gc.freeze()
 
     base = base_settings(data_dir, landing, tenants_file)
     chosen = _choose_tenant(resolve_tenants(base, base.tenants_file), tenant)
@@ -278,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
             tenants_file=getattr(args, "tenants_file", None),
             tenant=getattr(args, "tenant", None),
             progress=True,
+            freeze_imports=getattr(args, "_own_process", False),
         )
     except (PhiKeyError, TenantRegistryError) as exc:
         print(f"error: {exc}")

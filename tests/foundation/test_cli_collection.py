@@ -27,7 +27,7 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_console_command_is_entry():
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts == {"medspa": "medspa.cli:entry"}
+    assert scripts["medspa"] == "medspa.cli:entry"
 
 
 def test_entry_exits_with_mains_code_after_collecting_and_freezing():
@@ -42,7 +42,7 @@ def test_entry_exits_with_mains_code_after_collecting_and_freezing():
             def __del__(self):
                 print("finalized", flush=True)
 
-        def fake_main():
+        def fake_main(own_process=False):
             cycle = [Resource()]
             cycle.append(cycle)  # unreachable once main returns: only a collection frees it
             return 3
@@ -55,6 +55,31 @@ def test_entry_exits_with_mains_code_after_collecting_and_freezing():
     )
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout.split() == ["finalized", "frozen", "True"]
+
+
+def test_entry_tells_the_command_it_owns_the_process_and_main_does_not():
+    proc = _run(
+        """
+        import medspa.cli as cli
+
+        cli.build_parser = lambda: type("P", (), {"parse_args": lambda self, argv: Args()})()
+
+        class Args:
+            _command = "run"
+
+        class Command:
+            @staticmethod
+            def run(args):
+                print("own process:", args._own_process)
+                return 0
+
+        cli._module = lambda name: Command
+        cli.main([])
+        cli.entry()
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["own process: False", "own process: True"]
 
 
 def test_main_itself_leaves_collection_alone(tmp_path: Path):

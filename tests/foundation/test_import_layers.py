@@ -51,6 +51,8 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("medspa.tenants", ("medspa.settings",)),
     ("medspa.pseudonymize", ()),
     ("medspa.dbt_phi_plugin", ("medspa.pseudonymize", "medspa.settings")),
+    # dbt's own process: the launcher imports dbt, never the project.
+    ("medspa.dbt_launcher", ()),
     # Dagster: the libraries and the shells' base, never the CLI.
     (
         "orchestration",

@@ -1,0 +1,38 @@
+"""`medspa-dbt`: dbt's own command line, with dbt's modules kept out of the collector's walks.
+
+Dagster runs every dbt command of the pipeline through this executable (`orchestration.manifest.
+dbt_executable`); it takes exactly dbt's arguments and exits with dbt's status.
+
+Why: a dbt process imports about 135,000 objects the garbage collector tracks before it reads
+a single model, and every full collection walks all of them again. In the large chain's nightly
+`dbt build` the collector held the interpreter lock for 2.8-3.3 s (11 full collections, 1.6 s),
+time in which neither of dbt's threads ran Python. This launcher imports dbt first and freezes
+what the imports created (`gc.freeze`: those objects live as long as the process anyway), and
+lets ten times as many new objects pass between young collections (`YOUNG_THRESHOLD`): the
+same nightly then spends 1.7-2.1 s collecting, 0.2 s of it in 3 full collections (measured
+with `gc.callbacks`, two nightlies each way; freezing alone gave 2.4-2.7 s, 18 full ones).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+#: New objects between two young collections (Python's default: 700). dbt allocates in bursts
+#: (each node's Jinja context and compiled SQL): at 700 the survivors of each burst were
+#: promoted and made full collections come 18 times a night instead of 3.
+YOUNG_THRESHOLD = 7000
+
+
+def main() -> None:
+    """Import dbt and the DuckDB adapter, freeze what exists, then run dbt's CLI."""
+    import dbt.adapters.duckdb  # noqa: F401  (dbt imports it when it opens the profile)
+    from dbt.cli.main import cli
+
+    gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    sys.exit(cli())
+
+
+if __name__ == "__main__":
+    main()
