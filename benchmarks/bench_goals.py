@@ -45,6 +45,13 @@ SCORECARD_REPEATS = 200
 #: one day), so the goal is judged on the median of the runs, and every run is printed.
 NIGHTLY_REPEATS = int(os.environ.get("MEDSPA_BENCH_NIGHTLY_REPEATS", "3"))
 
+#: How many times GX and its plain-SQL baseline are each measured, in alternating order (GX
+#: first in odd pairs, plain SQL first in even ones). One pair of 4-6 s runs swings with the
+#: machine: on one large warehouse with the same code, three pairs in a row gave 1.63x, 1.40x
+#: and 1.37x (four on another day 1.54x, 1.37x, 1.55x and 1.39x). The goal is judged on the
+#: pair of median ratio, and every pair's ratio is printed.
+GX_PAIRS = int(os.environ.get("MEDSPA_BENCH_GX_PAIRS", "3"))
+
 
 def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     """Every step of the goals table, in the order a nightly chain meets them, under `root`.
@@ -53,7 +60,9 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     checks, publish, site), `run/` runs `medspa run` end to end. After the full loads, one
     nightly delta is written and both take it: `steps/` through ingest + incremental dbt
     alone, `run/` through `medspa run`, Dagster included, `NIGHTLY_REPEATS` times, each from
-    a copy of `run/` as the full run left it (`run_delta`, `run_delta_2`, ...).
+    a copy of `run/` as the full run left it (`run_delta`, `run_delta_2`, ...). The GX suites
+    and their plain-SQL baseline run `GX_PAIRS` times on the full load's warehouse
+    (`gx`/`plain_sql`, `gx_2`/`plain_sql_2`, ...).
     """
     shutil.rmtree(root, ignore_errors=True)
     landing, data, run, work = root / "landing", root / "steps", root / "run", root / "dbt"
@@ -96,8 +105,17 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     )
     step("direct_sql", "the same compiled SQL in DuckDB", steps.direct_sql, data, landing, work)
     shutil.rmtree(work / "direct", ignore_errors=True)  # the copied warehouse
-    step("gx", "GX suites (raw + marts)", steps.gx_suites, warehouse)
-    step("plain_sql", "the same expectations as plain SQL", steps.plain_sql_suites, warehouse)
+    for pair in range(1, GX_PAIRS + 1):
+        suffix, of = ("", "") if pair == 1 else (f"_{pair}", f" ({pair} of {GX_PAIRS})")
+        gx = (f"gx{suffix}", f"GX suites (raw + marts){of}", steps.gx_suites, warehouse)
+        plain = (
+            f"plain_sql{suffix}",
+            f"the same expectations as plain SQL{of}",
+            steps.plain_sql_suites,
+            warehouse,
+        )
+        for args in (gx, plain) if pair % 2 else (plain, gx):
+            step(*args)
     step("publish", "publish serving.duckdb", steps.publish, warehouse, serving)
     step("site", "site build", steps.site, serving, data / "site")
     step("scorecard", "scorecard queries", steps.scorecard, serving, SCORECARD_REPEATS)
@@ -144,6 +162,23 @@ def nightly_runs(m: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return runs
 
 
+def gx_pairs(m: dict[str, dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every measured (GX, plain SQL) pair (`gx`/`plain_sql`, `gx_2`/`plain_sql_2`, ...)."""
+    pairs = [(m["gx"], m["plain_sql"])]
+    while f"gx_{len(pairs) + 1}" in m:
+        n = len(pairs) + 1
+        pairs.append((m[f"gx_{n}"], m[f"plain_sql_{n}"]))
+    return pairs
+
+
+def median_pair(
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pair whose wall ratio is the median (the lower middle one of an even count)."""
+    ranked = sorted(pairs, key=lambda pair: pair[0]["wall_s"] / pair[1]["wall_s"])
+    return ranked[(len(ranked) - 1) // 2]
+
+
 def _s(fig: dict[str, Any]) -> str:
     return f"{fig['wall_s']:.1f} s (cpu {fig['cpu_s']:.1f} s)"
 
@@ -183,15 +218,21 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
     memory_ratio, _ = _ratio(full, m["native"])
     dbt_ratio, dbt_wall = _ratio(m["dbt_full"], m["direct_sql"])
     incr_ratio, incr_wall = _ratio(m["dbt_incremental"], m["dbt_full"])
-    gx_ratio, gx_wall = _ratio(m["gx"], m["plain_sql"])
-    peaks = {label: m[key]["peak_mb"] for key, label in MEMORY_STEPS.items()}
-    alone = sum(m[k]["wall_s"] for k in MEMORY_STEPS) + m["dbt_seed"]["wall_s"]
+    pairs = gx_pairs(m)
+    gx, plain_sql = median_pair(pairs)
+    gx_ratio, gx_wall = _ratio(gx, plain_sql)
+    pair_ratios = ", ".join(f"{g['wall_s'] / p['wall_s']:.2f}x" for g, p in pairs)
+    # the checks step: the median pair's GX run for time, the highest GX peak for memory
+    alone_steps = {key: m[key] for key in MEMORY_STEPS} | {"gx": gx}
+    peaks = {label: alone_steps[key]["peak_mb"] for key, label in MEMORY_STEPS.items()}
+    peaks["checks"] = max(g["peak_mb"] for g, _ in pairs)
+    alone = sum(f["wall_s"] for f in alone_steps.values()) + m["dbt_seed"]["wall_s"]
     run_full, lat = m["run_full"], m["scorecard"]["result"]
     nightlies = nightly_runs(m)
     # the run of median wall time stands for the nightly (its steps, its CPU)
     run_delta = sorted(nightlies, key=lambda run: run["wall_s"])[(len(nightlies) - 1) // 2]
     nightly_walls = ", ".join(f"{run['wall_s']:.1f}" for run in nightlies)
-    agree = m["gx"]["result"] == m["plain_sql"]["result"]
+    agree = all(g["result"] == p["result"] == pairs[0][0]["result"] for g, p in pairs)
     # The goal's second process is a ScorecardReader following publishes when the publish
     # wrote a scorecard file; the reader opening a file per lookup is shown beside it.
     card_p95 = lat.get("p95_reader_ms", lat["p95_open_query_ms"])
@@ -227,8 +268,9 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
             "met": incr_wall <= 0.15 if large else None,
         },
         "gx": {
-            "value": f"{_s(m['gx'])}, {len(m['gx']['result'])} failed expectations",
-            "baseline": f"{_s(m['plain_sql'])}; same failures: {'yes' if agree else 'NO'}",
+            "value": f"median of {len(pairs)} alternated pairs: {_s(gx)}, "
+            f"{len(gx['result'])} failed expectations (wall ratios: {pair_ratios})",
+            "baseline": f"{_s(plain_sql)}; same failures: {'yes' if agree else 'NO'}",
             "ratio": gx_ratio,
             "met": gx_wall <= 1.5 if large else None,
         },
