@@ -116,6 +116,23 @@ def dbt(data: Path, landing: Path, work: Path, *args: str) -> dict[str, Any]:
     return child(setup, call)
 
 
+def dbt_compaction(data: Path, landing: Path, work: Path) -> dict[str, Any]:
+    """A `dbt run` due to compact the warehouse file (dbt_project/macros/compaction.sql); result:
+    the compaction's seconds (the last on-run-end hook), not the run's (its changed vars make
+    dbt parse the whole project again)."""
+    setup = (
+        "from pathlib import Path\nfrom benchmarks._pipeline import run_dbt\n"
+        "from medspa.settings import Settings"
+    )
+    call = (
+        "(lambda r: {'compaction_s': max(x['execution_time'] for x in r "
+        "if 'on-run-end' in x['unique_id'])})"
+        f"(run_dbt({_settings(data, landing)}, Path({str(work)!r}), 'run', '--vars', "
+        "'{compaction_every_runs: 1}')[1])"
+    )
+    return child(setup, call)
+
+
 def direct_sql(data: Path, landing: Path, work: Path) -> dict[str, Any]:
     """dbt's compiled SQL straight in DuckDB (`bench_dbt._direct_sql`), on a copy."""
     setup = (

@@ -15,6 +15,12 @@ from pathlib import Path
 
 import duckdb
 
+#: Row-group merges ("vacuum") a checkpoint may schedule: none. A checkpoint in any writer
+#: merges every thinned table of the file, so a loader that still merged would pay, the next
+#: night, for the merging dbt deferred. The file is compacted on a cadence instead
+#: (dbt_project/macros/compaction.sql); scans skip deleted rows meanwhile.
+MAX_VACUUM_TASKS = 0
+
 #: Defaults sized for the reference machine (2 cores shared, a few GB per step).
 DEFAULT_MEMORY_LIMIT = "2GB"
 DEFAULT_THREADS = 2
@@ -46,6 +52,7 @@ class DuckDBLimits:
             "memory_limit": self.memory_limit,
             "threads": self.threads,
             "temp_directory": str(self.temp_dir),
+            "max_vacuum_tasks": MAX_VACUUM_TASKS,
         }
 
     def connect(self, path: Path) -> duckdb.DuckDBPyConnection:

@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import duckdb
+
 from ingestion.duckdb_limits import DuckDBLimits
 from ingestion.hash_cache import HashCache
 from ingestion.landing import LandingFile
@@ -31,6 +33,38 @@ def test_connection_runs_under_the_given_limits_and_spills_under_the_data_dir(
     assert settings["memory_limit"].startswith("286")  # 300 MB = 286 MiB, as DuckDB shows it
     assert settings["temp_directory"] == str(tmp_path / "data" / ".duckdb_tmp")
     assert (tmp_path / "data" / ".duckdb_tmp").is_dir()
+
+
+def _row_groups(con: duckdb.DuckDBPyConnection) -> int:
+    found = con.execute(
+        "select count(distinct row_group_id) from pragma_storage_info('t')"
+    ).fetchone()
+    assert found is not None
+    return found[0]
+
+
+def test_the_loaders_checkpoints_leave_row_group_merging_to_the_compaction(
+    tmp_path: Path,
+) -> None:
+    """A loader that merged would pay for the merging dbt defers (a checkpoint covers the whole
+    file): its connection merges nothing; DuckDB's default on the same file merges at once."""
+    path, size = tmp_path / "w.duckdb", 122_880  # DuckDB's default row-group size
+    con = DuckDBLimits.under(tmp_path / "data").connect(path)
+    try:
+        con.execute(f"create table t as select range as id from range({4 * size})")
+        con.execute("checkpoint")
+        con.execute("delete from t where id % 4 <> 0")  # the rows left fit one row group
+        con.execute("checkpoint")
+        assert _row_groups(con) == 4
+    finally:
+        con.close()
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("delete from t where id = 0")  # any change: the next checkpoint merges
+        con.execute("checkpoint")
+        assert _row_groups(con) == 1
+    finally:
+        con.close()
 
 
 def _file(root: Path, text: str) -> LandingFile:
