@@ -101,36 +101,34 @@ def native(landing: Path, database: Path | None = None) -> dict[str, Any]:
             database.unlink(missing_ok=True)
 
 
+_DBT_SETUP = (
+    "from pathlib import Path\nfrom benchmarks._pipeline import run_dbt\n"
+    "from medspa.settings import Settings"
+)
+
+
 def dbt(data: Path, landing: Path, work: Path, *args: str) -> dict[str, Any]:
     """One dbt command (`benchmarks._pipeline.run_dbt`); result: models run, slowest five."""
-    setup = (
-        "from pathlib import Path\nfrom benchmarks._pipeline import run_dbt\n"
-        "from medspa.settings import Settings"
-    )
     call = (
         f"(lambda r: {{'nodes': len(r), 'slowest': sorted("
         f"((round(x['execution_time'], 1), x['unique_id'].split('.')[-1]) for x in r), "
         f"reverse=True)[:5]}})(run_dbt({_settings(data, landing)}, Path({str(work)!r}), "
         f"*{list(args)!r})[1])"
     )
-    return child(setup, call)
+    return child(_DBT_SETUP, call)
 
 
 def dbt_compaction(data: Path, landing: Path, work: Path) -> dict[str, Any]:
     """A `dbt run` due to compact the warehouse file (dbt_project/macros/compaction.sql); result:
-    the compaction's seconds (the last on-run-end hook), not the run's (its changed vars make
+    the compaction's seconds (its slowest on-run-end hook), not the run's (its changed vars make
     dbt parse the whole project again)."""
-    setup = (
-        "from pathlib import Path\nfrom benchmarks._pipeline import run_dbt\n"
-        "from medspa.settings import Settings"
-    )
     call = (
         "(lambda r: {'compaction_s': max(x['execution_time'] for x in r "
         "if 'on-run-end' in x['unique_id'])})"
         f"(run_dbt({_settings(data, landing)}, Path({str(work)!r}), 'run', '--vars', "
         "'{compaction_every_runs: 1}')[1])"
     )
-    return child(setup, call)
+    return child(_DBT_SETUP, call)
 
 
 def direct_sql(data: Path, landing: Path, work: Path) -> dict[str, Any]:

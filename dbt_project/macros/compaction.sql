@@ -20,13 +20,9 @@
     compact now with `--vars '{compaction_every_runs: 1}'`.
 -#}
 
-{% macro compaction_state_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema='dbt_state', identifier='warehouse_compaction')) }}
-{%- endmacro %}
-
 {#- on-run-start: the counter, one row (before any model's transaction) -#}
 {% macro create_compaction_state() -%}
-    {%- set state = compaction_state_relation() -%}
+    {%- set state = test_scope_relation('warehouse_compaction') -%}
     {{ create_state_schema() }};
     create table if not exists {{ state }} (
         runs_since_compaction integer not null,
@@ -46,7 +42,7 @@
             'var compaction_every_runs must be 1 or more (got ' ~ every ~ ')'
         ) }}
     {%- endif -%}
-    {%- set state = compaction_state_relation() -%}
+    {%- set state = test_scope_relation('warehouse_compaction') -%}
     {%- set runs = scalar_query('select max(runs_since_compaction) + 1 from ' ~ state) | int -%}
     {#- dbt runs on-run-end hooks outside a transaction: each statement commits on its own -#}
     {%- if runs < every %}
