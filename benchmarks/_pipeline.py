@@ -23,6 +23,7 @@ import duckdb
 
 from medspa.dbt_invocation import dbt_invocation
 from medspa.settings import Settings
+from orchestration.manifest import dbt_executable
 
 
 def medspa(*args: str) -> None:
@@ -110,7 +111,8 @@ def run_dbt_timed(settings: Settings, work: Path, *args: str) -> DbtTiming:
     all its threads) and run_results entries."""
     call = dbt_invocation(settings, args[0], target_path=work / "target", log_path=work / "logs")
     env = {**os.environ, **call.env}
-    cmd = [sys.executable, "-m", "dbt.cli.main", *call.args, *args[1:]]
+    # dbt as the pipeline runs it: the project's launcher (`medspa.dbt_launcher`), not plain dbt
+    cmd = [dbt_executable(), *call.args, *args[1:]]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)

@@ -68,10 +68,11 @@ def write_record(warehouse_path: Path, record: RunRecord) -> None:
     """Upsert the run's row into `raw_meta.run_log` (creating it); no warehouse, no record."""
     if not warehouse_path.exists():
         return  # nothing was loaded: there is no warehouse to keep the record in
+    from ingestion.duckdb_limits import writer_config
     from safeio.private import private_umask
 
-    with private_umask():
-        con = duckdb.connect(str(warehouse_path))
+    with private_umask():  # one row: no memory or thread limits needed, but no merging either
+        con = duckdb.connect(str(warehouse_path), config=writer_config())  # type: ignore[arg-type]
     try:
         con.execute("create schema if not exists raw_meta")
         con.execute(f"create table if not exists raw_meta.run_log ({RUN_LOG_COLUMNS})")

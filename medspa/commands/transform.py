@@ -35,6 +35,9 @@ def run_dbt_build(
     """Run `dbt build`; return (success, count per status, names of failed nodes)."""
     from dbt.cli.main import dbtRunner
 
+    from medspa.dbt_log_lines import skip_unwritten_lines
+
+    skip_unwritten_lines()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     call = dbt_invocation(settings, "build", full_refresh=full_refresh, select=select)
     with dbt_environment(call.env):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from ingestion.duckdb_limits import DuckDBLimits
+from ingestion.duckdb_limits import DuckDBLimits, writer_config
 from ingestion.hash_cache import HashCache
 from ingestion.landing import LandingFile
 from ingestion.progress import TableProgress
+from orchestration import run_log
 
 
 def test_connection_runs_under_the_given_limits_and_spills_under_the_data_dir(
@@ -43,25 +47,53 @@ def _row_groups(con: duckdb.DuckDBPyConnection) -> int:
     return found[0]
 
 
-def test_the_loaders_checkpoints_leave_row_group_merging_to_the_compaction(
-    tmp_path: Path,
-) -> None:
-    """A loader that merged would pay for the merging dbt defers (a checkpoint covers the whole
-    file): its connection merges nothing; DuckDB's default on the same file merges at once."""
-    path, size = tmp_path / "w.duckdb", 122_880  # DuckDB's default row-group size
-    con = DuckDBLimits.under(tmp_path / "data").connect(path)
+def _thinned_table(path: Path) -> None:
+    """Table `t`: four full row groups, three rows in four deleted (the rest fit one group)."""
+    size = 122_880  # DuckDB's default row-group size
+    con = duckdb.connect(str(path), config=writer_config())  # type: ignore[arg-type]
     try:
         con.execute(f"create table t as select range as id from range({4 * size})")
         con.execute("checkpoint")
-        con.execute("delete from t where id % 4 <> 0")  # the rows left fit one row group
+        con.execute("delete from t where id % 4 <> 0")
         con.execute("checkpoint")
         assert _row_groups(con) == 4
     finally:
         con.close()
+
+
+def _loader_writes(path: Path) -> None:
+    con = DuckDBLimits.under(path.parent / "data").connect(path)
+    try:
+        con.execute("create table loaded as select range as id from range(10)")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def _run_log_writes(path: Path) -> None:
+    at = dt.datetime(2026, 11, 16, 3, tzinfo=dt.UTC)
+    record = run_log.RunRecord("r1", at, at, 1, 2, 0, 0, run_log.PUBLISHED, None, False)
+    run_log.write_record(path, record)
+
+
+@pytest.mark.parametrize("write", [_loader_writes, _run_log_writes], ids=["loader", "run_log"])
+def test_warehouse_writers_leave_row_group_merging_to_the_compaction(
+    tmp_path: Path, write: Callable[[Path], None]
+) -> None:
+    """A writer that merged would pay for the merging dbt defers, on tables it never touched
+    (a checkpoint covers the whole file): the loader's connections and the run log's one-row
+    upsert merge nothing; DuckDB's default on the same file merges at once."""
+    path = tmp_path / "w.duckdb"
+    _thinned_table(path)
+    write(path)
     con = duckdb.connect(str(path))
     try:
-        con.execute("delete from t where id = 0")  # any change: the next checkpoint merges
-        con.execute("checkpoint")
+        assert _row_groups(con) == 4
+        con.execute("create table touched as select 1 as x")  # any change: the close merges
+    finally:
+        con.close()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
         assert _row_groups(con) == 1
     finally:
         con.close()

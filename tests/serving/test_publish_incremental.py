@@ -7,6 +7,8 @@ replaces small or reshaped ones; the audit re-reads every mart's row count and h
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -192,3 +194,37 @@ def test_row_hashes_of_another_serving_file_are_ignored(warehouse: Path, tmp_pat
     report = _publish(warehouse, serving, "run3")
     assert report["fct_messages"].how == "patched"
     assert _rows(serving, "fct_messages") == _rows(warehouse, "fct_messages")  # 94 rows
+
+
+def _hashes_trusted(serving: Path) -> bool:
+    con = duckdb.connect(":memory:")
+    try:
+        return row_hashes.attach_if_valid(con, serving)
+    finally:
+        con.close()
+
+
+def test_a_data_dir_copied_whole_keeps_its_row_hashes_only_once_adopted(
+    warehouse: Path, tmp_path: Path
+):
+    """A copy (`cp -a`) has the same bytes, size and time but a new inode: its hashes are void
+    until adopted; a serving file changed since (another time) is never adopted."""
+    data, copy = tmp_path / "data", tmp_path / "copy"
+    data.mkdir()
+    _publish(warehouse, data / "serving.duckdb", "run1")
+    assert _hashes_trusted(data / "serving.duckdb")
+    shutil.copytree(data, copy)
+    assert not _hashes_trusted(copy / "serving.duckdb")
+    assert row_hashes.adopt_copy(copy / "serving.duckdb")
+    assert _hashes_trusted(copy / "serving.duckdb")
+    _wh(warehouse, "update marts.fct_messages set cost = 0 where message_id = 9")
+    report = _publish(warehouse, copy / "serving.duckdb", "run2")
+    assert report["fct_messages"].how == "patched"
+    assert _rows(copy / "serving.duckdb", "fct_messages") == _rows(warehouse, "fct_messages")
+
+    touched = tmp_path / "touched"
+    shutil.copytree(data, touched)
+    stat = (touched / "serving.duckdb").stat()
+    os.utime(touched / "serving.duckdb", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert not row_hashes.adopt_copy(touched / "serving.duckdb")
+    assert not _hashes_trusted(touched / "serving.duckdb")
