@@ -18,7 +18,7 @@ from medspa.dbt_log_lines import skip_unwritten_lines
 def formatted(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The messages whose line dbt formatted, with the skip installed (undone afterwards)."""
     monkeypatch.setattr(dbt_logger._Logger, "write_line", dbt_logger._Logger.write_line)
-    monkeypatch.delattr(dbt_logger._Logger, "_medspa_skips_unwritten_lines", raising=False)
+    monkeypatch.setattr(dbt_logger._Logger, "_medspa_skips_unwritten_lines", False, raising=False)
     skip_unwritten_lines()
     skip_unwritten_lines()  # idempotent: one check, not two wrappers
     seen: list[str] = []
