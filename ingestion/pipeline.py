@@ -24,7 +24,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +32,8 @@ import duckdb
 
 from ingestion.contract import Contract, Table, load_contract
 from ingestion.duckdb_limits import DuckDBLimits
-from ingestion.hash_cache import HashCache
-from ingestion.landing import LandingScan, scan_landing
+from ingestion.hash_cache import HashCache, PrefetchedHashes
+from ingestion.landing import LandingFile, LandingScan, scan_landing
 from ingestion.merge import MergePlan
 from ingestion.meta import (
     FileRecord,
@@ -121,12 +121,16 @@ def ingest(
         _check_required(con, contract, selected, scan, history, settings.landing_dir)
         seen = seen_files(con)
         hashes = HashCache(settings.data_dir / ".landing_hashes.json")
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="medspa-dlt") as loader:
+        prefetched = PrefetchedHashes(hashes, _in_load_order(contract, selected, scan))
+        with (
+            closing(prefetched),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="medspa-dlt") as loader,
+        ):
             pending: SystemLoad | None = None
             for system in selected:
                 clock = time.perf_counter()
                 plans, records = _prepare_system(
-                    con, contract, system, scan, seen, history, report, hashes
+                    con, contract, system, scan, seen, history, report, prefetched
                 )
                 lap(report, "prepare", clock)
                 job = SystemLoad(system, list(plans), records)
@@ -168,7 +172,7 @@ def _prepare_system(
     seen: set[tuple[str, str]],
     history: dict[str, bool],
     report: LoadReport,
-    hashes: HashCache,
+    hashes: PrefetchedHashes,
 ) -> tuple[dict[Table, MergePlan], list[FileRecord]]:
     """Read, validate and merge-plan the new files of one system's tables."""
     plans: dict[Table, MergePlan] = {}
@@ -195,6 +199,16 @@ def _prepare_system(
         elif plan is not None:
             release(con, plan.temp_prefixes)
     return plans, records
+
+
+def _in_load_order(contract: Contract, selected: list[str], scan: LandingScan) -> list[LandingFile]:
+    """The files of the selected systems in the order `_prepare_system` reads them."""
+    return [
+        file
+        for system in selected
+        for table in contract.tables_of(system)
+        for file in scan.files_of(table.qualified_name)
+    ]
 
 
 def _select(contract: Contract, systems: Sequence[str] | None) -> list[str]:

@@ -16,18 +16,7 @@ know still reaches dbt's own code, which raises as before.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-#: dbt's level names (`EventMsg.info.level`) as Python logging levels, as dbt's
-#: `send_to_logger` maps them.
-LEVELS = {
-    "test": logging.DEBUG,
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warn": logging.WARNING,
-    "error": logging.ERROR,
-}
 
 _PATCHED = "_medspa_skips_unwritten_lines"
 
@@ -44,7 +33,8 @@ def skip_unwritten_lines() -> None:
     def write_line_if_enabled(self: Any, msg: Any) -> None:
         python_logger = self._python_logger
         if python_logger is not None and not dbt_logger._is_print_event(msg):
-            level = LEVELS.get(msg.info.level)
+            # dbt's own map of its level names (`EventMsg.info.level`) to Python's levels
+            level = dbt_logger._log_level_map.get(msg.info.level)
             if level is not None and not python_logger.isEnabledFor(level):
                 return
         write_line(self, msg)

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from ingestion.duckdb_limits import DuckDBLimits, writer_config
-from ingestion.hash_cache import HashCache
+from ingestion.hash_cache import HashCache, PrefetchedHashes
 from ingestion.landing import LandingFile
 from ingestion.progress import TableProgress
 from orchestration import run_log
@@ -133,6 +133,45 @@ def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "hashes.json").write_text("{not json")
     file = _file(tmp_path / "landing", "room_id\nR1\n")
     assert HashCache(tmp_path / "hashes.json").sha256(file) == file.sha256()
+
+
+def test_prefetched_hashes_are_the_caches_and_a_failure_surfaces_for_its_file(
+    tmp_path: Path,
+) -> None:
+    landing = tmp_path / "landing"
+    rooms = _file(landing, "room_id\nR1\n")
+    gone_path = landing / "pms" / "rooms" / "2026-11-21.csv"
+    gone = LandingFile("pms", "rooms", "2026-11-21", gone_path, "pms/rooms/2026-11-21.csv", "csv")
+    cache = HashCache(tmp_path / "hashes.json", settle_ns=0)
+    prefetched = PrefetchedHashes(cache, [rooms, gone])  # `gone` does not exist
+    try:
+        assert prefetched.sha256(rooms) == rooms.sha256()
+        # the file's own error, raised where its hash is asked for (as hashing it inline did)
+        with pytest.raises(FileNotFoundError):
+            prefetched.sha256(gone)
+    finally:
+        prefetched.close()
+    assert cache.entries[rooms.rel_path][4] == rooms.sha256()  # remembered as before
+
+
+def test_prefetched_hashes_close_cancels_what_has_not_started(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    first = _file(landing, "room_id\nR1\n")
+    hashed: list[str] = []
+
+    class SlowCache(HashCache):
+        def sha256(self, file: LandingFile) -> str:
+            time.sleep(0.2)
+            hashed.append(file.rel_path)
+            return super().sha256(file)
+
+    many = [first] + [
+        LandingFile("pms", "rooms", f"2026-11-{day}", first.path, f"pms/rooms/{day}.csv", "csv")
+        for day in range(10, 30)
+    ]
+    prefetched = PrefetchedHashes(SlowCache(tmp_path / "hashes.json"), many)
+    prefetched.close()  # a load that stopped early does not wait for 21 files' hashes
+    assert len(hashed) <= 2
 
 
 def test_progress_is_silent_off_a_terminal_and_counts_tables_on_one() -> None:
