@@ -138,9 +138,9 @@ def validate(
         with repeated as (
             select {keys} from {name}__checked where __ok group by all having count(*) > 1)
         select unnest(__rows) as __row, __rows from (
-            select list(c.__row order by c.__row) as __rows
+            select list(__row order by __row) as __rows
             from {name}__checked c semi join repeated r on {same}
-            where c.__ok group by {", ".join(f"c.{quote_ident(k)}" for k in table.primary_key)})"""
+            where __ok group by {keys})"""
     )
     pairs = zip(table.columns, checks, strict=True)
     errors = ", ".join(f"{{'c': {sql_str(c.name)}, 'r': {check}}}" for c, check in pairs)
