@@ -17,7 +17,7 @@ from ingestion.merge import MergePlan, plan_merge
 from ingestion.meta import FileRecord
 from ingestion.readers import FileRefused, read_file
 from ingestion.temp_tables import drop_read, drop_temp
-from ingestion.validate import validate
+from ingestion.validate import stored_types, validate
 
 
 def prepare_table(
@@ -33,13 +33,14 @@ def prepare_table(
     valid: list[tuple[int, str]] = []
     by_seq: dict[int, FileRecord] = {}
     temp_names: list[str] = []
+    keep_types = stored_types(table)
     for seq, (file, sha) in enumerate(files):
         rec = FileRecord(file, sha)
         records.append(rec)
         name = f"__f{seq}_{table.system}_{table.name}"
         temp_names.append(name)
         try:
-            raw = read_file(con, file, name)
+            raw = read_file(con, file, name, keep_types)
             rec.rows_read = raw.rows_read
             checked = validate(con, table, raw, file.extract_id, file.rel_path)
         except FileRefused as exc:

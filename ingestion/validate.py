@@ -50,15 +50,40 @@ class Validated:
     rows_quarantined: int
 
 
-def _text(col: Column) -> str:
-    """The cell as text with the contract's null rule (empty field = null)."""
+#: Contract types a Parquet column may arrive in already (`stored_types`), with the check that
+#: replaces the text rule for such a value. Its verdict is the one its text would get: the
+#: text (as DuckDB writes it, in UTC) of an integer, decimal or boolean always passes; that of
+#: a date or timestamp outside years 1-9999 (infinity, BC, a five-digit year) does not.
+#: TIME is not kept: its text fails with fractional seconds, a rule not worth a second copy.
+_STORED_RULES: dict[str, str | None] = {
+    "integer": None,
+    "decimal": None,
+    "boolean": None,
+    "date": "between DATE '0001-01-01' and DATE '9999-12-31'",
+    "timestamp": (
+        "between TIMESTAMPTZ '0001-01-01 00:00:00+00'"
+        " and TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"
+    ),
+}
+
+
+def stored_types(table: Table) -> dict[str, str]:
+    """The columns a reader may hand over in their own type (`read_file`'s `keep_types`)."""
+    return {c.name: c.duckdb_type for c in table.columns if c.type in _STORED_RULES}
+
+
+def _text(col: Column, stored: bool = False) -> str:
+    """The cell as text with the contract's null rule (empty field = null); a value the file
+    stored in the contract's type (`stored`) as it is."""
     ident = quote_ident(col.name)
+    if stored:
+        return ident
     return f"nullif({ident}, '')" if col.type == "string" else f"nullif(trim({ident}), '')"
 
 
-def _typed(col: Column) -> str:
-    text = _text(col)
-    if col.type == "string":
+def _typed(col: Column, stored: bool = False) -> str:
+    text = _text(col, stored)
+    if col.type == "string" or stored:
         return text
     if col.type == "boolean":
         return f"case lower({text}) when 'true' then true when 'false' then false end"
@@ -74,17 +99,20 @@ def _typed(col: Column) -> str:
     return f"try_cast({text} as {col.duckdb_type})"
 
 
-def _error(col: Column, is_key: bool) -> str:
+def _error(col: Column, is_key: bool, stored: bool = False) -> str:
     """SQL yielding the reason this column's value is unacceptable, or NULL when it is fine."""
-    text, typed = _text(col), _typed(col)
+    text, typed = _text(col, stored), _typed(col, stored)
     missing = "'missing primary key'" if is_key else "'missing required value'"
     branches = [f"when {text} is null then {'null' if col.nullable else missing}"]
     if col.type in _TYPE_RULES:
         pattern, reason = _TYPE_RULES[col.type]
-        branches.append(
-            f"when not regexp_full_match({text}, {sql_str(pattern)}) or {typed} is null "
-            f"then {sql_str(reason)}"
-        )
+        if not stored:
+            branches.append(
+                f"when not regexp_full_match({text}, {sql_str(pattern)}) or {typed} is null "
+                f"then {sql_str(reason)}"
+            )
+        elif _STORED_RULES[col.type] is not None:
+            branches.append(f"when not ({typed} {_STORED_RULES[col.type]}) then {sql_str(reason)}")
     if col.enum is not None:
         allowed = ", ".join(sql_str(str(v)) for v in col.enum)
         branches.append(f"when {typed}::varchar not in ({allowed}) then 'unknown enum value'")
@@ -116,8 +144,11 @@ def validate(
     contract = set(table.column_names)
     drift = [c for c in raw.columns if c not in contract]
     keys = ", ".join(quote_ident(k) for k in table.primary_key)
-    checks = [_error(c, c.name in table.primary_key) for c in table.columns]
-    typed = ", ".join(f"{_typed(c)} as {quote_ident(c.name)}" for c in table.columns)
+    stored = raw.typed_columns
+    checks = [_error(c, c.name in table.primary_key, c.name in stored) for c in table.columns]
+    typed = ", ".join(
+        f"{_typed(c, c.name in stored)} as {quote_ident(c.name)}" for c in table.columns
+    )
     extras = "".join(f", {quote_ident(c)}" for c in drift)
     name = raw.relation
     # One pass types every column and flags the row; the reasons are spelled out below
@@ -144,9 +175,13 @@ def validate(
     )
     pairs = zip(table.columns, checks, strict=True)
     errors = ", ".join(f"{{'c': {sql_str(c.name)}, 'r': {check}}}" for c, check in pairs)
+    # the record as text, whatever type the file stored a value in (as the reader's text is)
     raw_json = (
         "to_json({"
-        + ", ".join(f"{sql_str(c)}: r.{quote_ident(c)}" for c in raw.columns)
+        + ", ".join(
+            f"{sql_str(c)}: r.{quote_ident(c)}" + ("::varchar" if c in stored else "")
+            for c in raw.columns
+        )
         + "})::varchar"
     )
     key_list = ", ".join(table.primary_key)
