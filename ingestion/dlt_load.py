@@ -7,11 +7,13 @@ types and keys; the data-type contract is frozen, so a value of another type fai
 instead of growing a `__v_text` variant column. The rows are already typed and filtered by
 `ingestion.merge`, so dlt's merge never needs to decide who wins.
 
-How the rows reach dlt: DuckDB copies each table's winners once into a table of an
-in-memory database attached to the warehouse's instance (`STAGE`; dlt's cursors are other
-connections of that instance, so they see it, unlike our temp tables), and dlt gets a SQL
-model job (`dlt.mark.with_file_import` of a `.model` file: one SELECT of those columns plus
-its load id as `_dlt_load_id`, no row values). dlt's loader runs it as `INSERT ... SELECT`
+How the rows reach dlt: through the stage, an in-memory database attached to the warehouse's
+instance (`ingestion.stage`; dlt's cursors are other connections of that instance, so they
+see it, unlike our temp tables). A table whose keys nobody contests is read there through a
+view over the files' checked rows, which the validator wrote there; contested winners,
+ranked in temp tables, are copied there once. dlt gets a SQL model job
+(`dlt.mark.with_file_import` of a `.model` file: one SELECT of those columns plus its load id
+as `_dlt_load_id`, no row values). dlt's loader runs it as `INSERT ... SELECT`
 inside DuckDB, and merges from there when keys are stored. No row crosses into Python or
 through a file: writing the winners to Parquet and reading them back cost about a tenth of
 a full load, and handing dlt arrow tables before that about two thirds.
@@ -28,6 +30,7 @@ from typing import Any
 
 import duckdb
 
+from ingestion import stage
 from ingestion.contract import DLT_TYPES, Table
 from ingestion.merge import MergePlan
 from safeio.private import private_dir, private_umask
@@ -118,15 +121,13 @@ def file_hints(table: Table, columns: list[str]) -> dict[str, dict[str, Any]]:
     return hints
 
 
-#: The in-memory database the winners are staged in for dlt (attached once per connection).
-STAGE = "__medspa_stage"
-
-
 @dataclass(frozen=True)
 class StagedTable:
-    """One table's winners copied into `STAGE` for dlt: where, in which column order, how many.
+    """One table's winners in `STAGE` for dlt: where, in which column order, how many.
 
     `append_only`: no winning key is stored yet, so dlt may append instead of merging.
+    `prefixes`: when `source` is a view over the files' checked rows in the stage (nothing
+    copied), the name prefixes of the stage objects it reads, dropped with it.
     """
 
     table: Table
@@ -134,23 +135,33 @@ class StagedTable:
     columns: list[str]
     rows: int
     append_only: bool
+    prefixes: tuple[str, ...] = ()
+
+    @property
+    def is_view(self) -> bool:
+        return bool(self.prefixes)
 
 
 def stage_system(
     con: duckdb.DuckDBPyConnection, system: str, plans: dict[Table, MergePlan]
 ) -> list[StagedTable]:
-    """Copy each plan's winners into `STAGE` with `con`, the connection that planned them.
+    """Put each plan's winners in `STAGE` with `con`, the connection that planned them.
 
-    The winners are a query over `con`'s temp tables, which no other connection sees; once
-    staged, the temp tables can go and dlt can load from any connection of the instance
-    (`load_system`), on another thread, while `con` prepares the next system.
+    Winners that are a query over `con`'s temp tables, which no other connection sees, are
+    copied there; winners the stage already holds (`MergePlan.shared`: no key contested) get a
+    view instead, and no row is copied. Either way the temp tables can go once this returns,
+    and dlt can load from any connection of the instance (`load_system`), on another thread,
+    while `con` prepares the next system.
     """
     staged: list[StagedTable] = []
     try:
         for table, plan in plans.items():
             columns = file_columns(table, _columns_of(con, plan))
             source = _stage(con, system, table, plan, columns)
-            staged.append(StagedTable(table, source, columns, plan.row_count, plan.append_only))
+            prefixes = tuple(plan.temp_prefixes) if plan.shared else ()
+            staged.append(
+                StagedTable(table, source, columns, plan.row_count, plan.append_only, prefixes)
+            )
     except BaseException:
         drop_staged(con, staged)
         raise
@@ -158,9 +169,12 @@ def stage_system(
 
 
 def drop_staged(con: duckdb.DuckDBPyConnection, staged: list[StagedTable]) -> None:
-    """Drop the staged copies (the rows are PHI; the stage is memory, spilled under data)."""
+    """Drop the staged copies or views and what the views read (the rows are PHI; the stage is
+    memory, spilled under data)."""
     for entry in staged:
-        con.execute(f"drop table if exists {entry.source}")
+        con.execute(f"drop {'view' if entry.is_view else 'table'} if exists {entry.source}")
+        for prefix in entry.prefixes:
+            stage.drop_prefixed(con, prefix)
 
 
 def load_system(
@@ -225,11 +239,13 @@ def load_system(
 def _stage(
     con: duckdb.DuckDBPyConnection, system: str, table: Table, plan: MergePlan, columns: list[str]
 ) -> str:
-    """Copy the plan's winners (in `columns` order, no load id) into `STAGE`; its name."""
-    con.execute(f"attach if not exists ':memory:' as {STAGE}")
-    source = f"{STAGE}.main.{quote_ident(f'{system}__{table.name}')}"
+    """The plan's winners (in `columns` order, no load id) in `STAGE`, copied or, when the
+    stage holds them already, as a view; its name."""
+    stage.attach(con)
+    source = stage.relation(f"{system}__{table.name}")
     cols = ", ".join(quote_ident(c) for c in columns if c != "_dlt_load_id")
-    con.execute(f"create or replace table {source} as select {cols} from ({plan.query})")
+    kind = "view" if plan.shared else "table"
+    con.execute(f"create or replace {kind} {source} as select {cols} from ({plan.query})")
     return source
 
 

@@ -7,10 +7,11 @@ keys only* (a semi-join, so a nightly delta costs the work of its rows, not the 
 and only the winners are handed to dlt. Each row is also classified as the file that
 brought it would see it, in extract order: inserted, updated, or unchanged (it lost).
 
-The winners stay a query over the connection's temp tables (`MergePlan.query`) instead of
-being copied out: dlt's load step writes them once, straight from DuckDB (see
-`ingestion.dlt_load`). When no key is contested (a first load, a delta of new keys) no row
-is copied at all before that.
+The winners stay a query (`MergePlan.query`) instead of being copied out: dlt's load step
+writes them once, straight from DuckDB (see `ingestion.dlt_load`). When no key is contested
+(a first load, a delta of new keys) the query reads only the files' checked rows in the stage
+every connection sees (`MergePlan.shared`), and dlt reads them there: no row is copied before
+dlt writes it. Contested keys are ranked into a temp table, which is copied for dlt.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from ingestion import stage
 from ingestion.contract import Table
 from ingestion.readers import quote_ident
 
@@ -36,8 +38,9 @@ class FileCounts:
 class MergePlan:
     """The winning rows (a query for dlt) and, per file sequence number, how its rows fared.
 
-    `query` selects the winners from temp tables of the connection that planned them; they
-    live until the caller drops every temp object named by a prefix in `temp_prefixes`.
+    `query` selects the winners from temp tables of the connection that planned them and from
+    the stage (`ingestion.stage`); they live until the caller drops every temp and stage object
+    named by a prefix in `temp_prefixes`.
     `append_only` is True when no winning key is stored yet: dlt may then append instead of
     merging, which skips its staging copy and delete (the first load's common case).
     """
@@ -47,6 +50,9 @@ class MergePlan:
     counts: dict[int, FileCounts] = field(default_factory=dict)
     append_only: bool = False
     temp_prefixes: list[str] = field(default_factory=list)
+    #: `query` reads only the stage (`ingestion.stage`), which every connection of the
+    #: instance sees: dlt may read the winners through it instead of a copy.
+    shared: bool = False
 
 
 def plan_merge(
@@ -62,8 +68,10 @@ def plan_merge(
         f"select *, {seq} as __seq from {rel}" for seq, rel in valid_relations
     )
     # A view: the valid rows are already materialised per file; copying them once more
-    # cost as much as reading the file.
-    con.execute(f"create or replace temp view {name} as {union}")
+    # cost as much as reading the file. In the stage (`ingestion.stage`), so that when no key
+    # is contested dlt reads the winners through it, on its own connection.
+    incoming = stage.relation(name)
+    con.execute(f"create or replace view {incoming} as {union}")
     key_cols = [quote_ident(k) for k in table.primary_key]
     keys = ", ".join(key_cols)
     # `is not distinct from`: a key part declared nullable matches null to null.
@@ -75,13 +83,13 @@ def plan_merge(
         f"""create or replace temp table {name}__stored as
         select {", ".join(f"s.{k}" for k in key_cols)},
             max(struct_pack(u := s.updated_at, e := s._extract_id)) as __stored
-        from {stored_table} s semi join {name} i on {on}
+        from {stored_table} s semi join {incoming} i on {on}
         group by all"""
     )
     # Within one file a key is unique (validation quarantines repeats), so only several
     # files can contest a key among themselves.
     repeated = (
-        f"select {keys} from {name} group by all having count(*) > 1 union "
+        f"select {keys} from {incoming} group by all having count(*) > 1 union "
         if len(valid_relations) > 1
         else ""
     )
@@ -92,10 +100,11 @@ def plan_merge(
     counts: dict[int, FileCounts] = {seq: FileCounts() for seq, _ in valid_relations}
     contested = con.execute(f"select count(*) from {name}__contested").fetchone()[0]
     if not contested:
-        for seq, n in con.execute(f"select __seq, count(*) from {name} group by 1").fetchall():
+        for seq, n in con.execute(f"select __seq, count(*) from {incoming} group by 1").fetchall():
             counts[int(seq)].inserted += int(n)
         total = sum(c.inserted for c in counts.values())
-        return MergePlan(f"select * exclude (__seq) from {name}", total, counts, True, [name])
+        query = f"select * exclude (__seq) from {incoming}"
+        return MergePlan(query, total, counts, True, [name], shared=True)
     version = "struct_pack(u := updated_at, e := _extract_id)"
     con.execute(
         f"""create or replace temp table {name}__cls as
@@ -109,7 +118,7 @@ def plan_merge(
                     partition by {", ".join(f"i.{k}" for k in key_cols)}
                     order by i.updated_at desc, i._extract_id desc, i.__seq desc
                 ) = 1 as __last
-            from (select * from {name} a semi join {name}__contested b on {same}) i
+            from (select * from {incoming} a semi join {name}__contested b on {same}) i
             left join {name}__stored st on {on_stored}
         )
         select *,
@@ -119,14 +128,15 @@ def plan_merge(
         from ranked"""
     )
     for seq, n in con.execute(
-        f"select __seq, count(*) from {name} a anti join {name}__contested b on {same} group by 1"
+        f"select __seq, count(*) from {incoming} a anti join {name}__contested b on {same} "
+        "group by 1"
     ).fetchall():
         counts[int(seq)].inserted += int(n)
     for seq, status, n in con.execute(
         f"select __seq, __status, count(*) from {name}__cls group by all"
     ).fetchall():
         setattr(counts[int(seq)], str(status), getattr(counts[int(seq)], str(status)) + int(n))
-    winners = f"""select * exclude (__seq) from {name} a anti join {name}__contested b on {same}
+    winners = f"""select * exclude (__seq) from {incoming} a anti join {name}__contested b on {same}
         union all by name
         select * exclude ({", ".join(_INTERNAL)}) from {name}__cls
         where __last and (__stored is null or {version} >= __stored)"""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ingestion import stage
 from ingestion.contract import Table
 from ingestion.landing import LandingFile
 from ingestion.merge import MergePlan, plan_merge
@@ -71,7 +72,11 @@ def prepare_table(
     return records, plan
 
 
-def release(con: duckdb.DuckDBPyConnection, prefixes: list[str]) -> None:
-    """Drop the temp tables and views a table's preparation made (names start with a prefix)."""
+def release(con: duckdb.DuckDBPyConnection, prefixes: list[str], keep_stage: bool = False) -> None:
+    """Drop the temp tables and views a table's preparation made (names start with a prefix),
+    and its objects in the stage unless `keep_stage` (dlt still reads them: the stage's are
+    then dropped with the staged table, `ingestion.dlt_load.drop_staged`)."""
     for prefix in prefixes:
         drop_temp(con, prefix)
+        if not keep_stage:
+            stage.drop_prefixed(con, prefix)

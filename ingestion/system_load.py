@@ -62,7 +62,9 @@ def submit(
         job.error = type(exc).__name__
     finally:
         for plan in plans.values():
-            release(con, plan.temp_prefixes)
+            # a view in the stage still reads the files' checked rows there: dlt's run drops
+            # them with it (`drop_staged`); a failed staging leaves nothing behind
+            release(con, plan.temp_prefixes, keep_stage=plan.shared and bool(job.staged))
     lap(report, "stage", clock)
     if job.error is None:
         # A connection only dlt's thread uses (a DuckDB connection is not shared by threads);

@@ -5,7 +5,8 @@ per-row Python dict would dominate the load. Each contract column becomes a cast
 a `case` that names what is wrong (missing key, bad type, unknown enum value, out of
 range). Rows with any problem, and every row of a primary key repeated inside the file,
 go to the quarantine temp table with their row number and the raw record as JSON;
-the rest become the typed `<name>__valid` table the merge step reads.
+the rest become the typed `<name>__valid` view the merge step reads (in the stage dlt reads
+from, `ingestion.stage`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from ingestion import stage
 from ingestion.contract import Column, Table
 from ingestion.readers import FileRefused, RawFile, quote_ident, sql_str
 
@@ -42,7 +44,8 @@ LINEAGE_COLUMNS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Validated:
-    """Where a validated file's rows went: `valid` (typed) and `quarantine` temp tables."""
+    """Where a validated file's rows went: `valid` (typed; a view in the stage, qualified)
+    and `quarantine` (a temp table)."""
 
     valid: str
     quarantine: str
@@ -151,10 +154,14 @@ def validate(
     )
     extras = "".join(f", {quote_ident(c)}" for c in drift)
     name = raw.relation
+    # The checked rows, the repeated keys and the valid rows' view live in the stage dlt reads
+    # from (`ingestion.stage`): a table nobody contests is loaded from them without a copy.
+    stage.attach(con)
+    checked, dups = stage.relation(f"{name}__checked"), stage.relation(f"{name}__dups")
     # One pass types every column and flags the row; the reasons are spelled out below
     # only for the (few) flagged rows.
     con.execute(
-        f"""create or replace temp table {name}__checked as
+        f"""create or replace table {checked} as
         select {typed}{extras}, __row, coalesce({", ".join(checks)}) is null as __ok
         from {name}"""
     )
@@ -165,12 +172,12 @@ def validate(
         f"c.{quote_ident(k)} is not distinct from r.{quote_ident(k)}" for k in table.primary_key
     )
     con.execute(
-        f"""create or replace temp table {name}__dups as
+        f"""create or replace table {dups} as
         with repeated as (
-            select {keys} from {name}__checked where __ok group by all having count(*) > 1)
+            select {keys} from {checked} where __ok group by all having count(*) > 1)
         select unnest(__rows) as __row, __rows from (
             select list(__row order by __row) as __rows
-            from {name}__checked c semi join repeated r on {same}
+            from {checked} c semi join repeated r on {same}
             where __ok group by {keys})"""
     )
     pairs = zip(table.columns, checks, strict=True)
@@ -189,7 +196,7 @@ def validate(
         f"""create or replace temp table {name}__quar as
         with bad as (
             select r.__row, list_filter([{errors}], e -> e.r is not null) as errs, {raw_json} as js
-            from {name} r semi join {name}__checked c on c.__row = r.__row and not c.__ok
+            from {name} r semi join {checked} c on c.__row = r.__row and not c.__ok
         )
         select {sql_str(rel_path)} as source_file, row_number, column_name, reason, raw_record
         from {name}__rej
@@ -204,17 +211,18 @@ def validate(
             'duplicate primary key within the extract (rows '
                 || array_to_string(d.__rows, ', ') || ')',
             {raw_json}
-        from {name}__dups d join {name} r on r.__row = d.__row
+        from {dups} d join {name} r on r.__row = d.__row
         order by 2"""
     )
     lineage = f"{sql_str(extract_id)} as _extract_id, {sql_str(rel_path)} as _source_file"
     columns = ", ".join(f"c.{quote_ident(c)}" for c in table.column_names)
     columns += "".join(f", c.{quote_ident(c)}" for c in drift)
+    valid = stage.relation(f"{name}__valid")
     con.execute(
-        f"""create or replace temp view {name}__valid as
+        f"""create or replace view {valid} as
         select {columns}, {lineage}, c.__row as _source_row
-        from {name}__checked c anti join {name}__dups d on c.__row = d.__row
+        from {checked} c anti join {dups} d on c.__row = d.__row
         where c.__ok"""
     )
     quarantined = con.execute(f"select count(*) from {name}__quar").fetchone()[0]
-    return Validated(f"{name}__valid", f"{name}__quar", drift, int(quarantined))
+    return Validated(valid, f"{name}__quar", drift, int(quarantined))

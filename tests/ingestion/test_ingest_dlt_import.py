@@ -18,8 +18,9 @@ from dlt.normalize.items_normalizers.model import ModelItemsNormalizer
 from ingest_fixtures import csv_text, header, location, query, settings_for, write, write_required
 
 from ingestion import system_load
-from ingestion.dlt_load import STAGE, load_system
+from ingestion.dlt_load import load_system
 from ingestion.pipeline import ingest
+from ingestion.stage import STAGE
 
 pytestmark = pytest.mark.xdist_group("ingest_dlt_import")
 
@@ -88,12 +89,16 @@ def test_first_load_and_delta_with_drift_are_imported_unchanged(tmp_root, no_rew
 
 def test_no_copy_of_the_rows_is_left_in_dlts_folder_or_the_stage(tmp_root, monkeypatch):
     staged_after_load: list[int] = []
+    read_in_place: list[list[tuple[str, bool]]] = []
 
-    def load_and_look(con, *args):
-        load_id = load_system(con, *args)
+    def load_and_look(con, pipelines_dir, system, staged):
+        read_in_place.append(sorted((entry.table.name, entry.is_view) for entry in staged))
+        load_id = load_system(con, pipelines_dir, system, staged)
         staged_after_load.append(
             con.execute(
-                "select count(*) from duckdb_tables() where database_name = ?", [STAGE]
+                "select (select count(*) from duckdb_tables() where database_name = $1)"
+                " + (select count(*) from duckdb_views() where database_name = $1)",
+                [STAGE],
             ).fetchone()[0]
         )
         return load_id
@@ -102,9 +107,19 @@ def test_no_copy_of_the_rows_is_left_in_dlts_folder_or_the_stage(tmp_root, monke
     write_required(tmp_root / "landing")
     settings = settings_for(tmp_root)
     assert ingest(settings).ok
+    # the same locations again, one newer: its key is stored, so the winners are ranked
+    # and copied; nothing of either load is left in the stage
+    write(
+        tmp_root / "landing",
+        "pms/locations/2026-11-21.csv",
+        csv_text(header("pms.locations"), [location("L1", "Glow One B", "2026-11-02T00:00:00Z")]),
+    )
+    assert ingest(settings).ok
     left = [p for p in (settings.data_dir / ".dlt").rglob("*") if p.is_file()]
     assert [p for p in left if p.suffix in (".parquet", ".model", ".jsonl", ".gz")] == []
-    assert staged_after_load == [0]  # one system (pms) loaded, its staged winners dropped
+    assert staged_after_load == [0, 0]  # each load's staged winners and checked rows dropped
+    # a first load hands dlt views over the checked rows; a contested key, a copy
+    assert read_in_place == [[("appointments", True), ("locations", True)], [("locations", False)]]
 
 
 def test_a_lost_dlt_folder_still_merges_the_next_delta(tmp_root):

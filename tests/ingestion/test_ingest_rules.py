@@ -12,6 +12,7 @@ from ingestion.prepare import prepare_table
 from ingestion.raw_schema import ensure_raw_tables
 from ingestion.readers import FileRefused, read_file
 from ingestion.report import LOADED, NEVER_DELIVERED, LoadReport, TableReport
+from ingestion.stage import STAGE
 from ingestion.validate import validate
 
 
@@ -173,7 +174,8 @@ def test_jsonl_key_first_seen_beyond_the_sampled_lines_is_still_read(tmp_path):
 
 def test_a_files_text_copy_is_dropped_once_validated_and_nothing_else(tmp_path):
     """The rows as text are freed before the merge (memory at chain scale); the winners and
-    the quarantine, raw record included, are still whole."""
+    the quarantine, raw record included, are still whole; the checked rows wait in the stage
+    (`ingestion.stage`), where dlt reads uncontested winners."""
     rows = [location("L1", "Glow One", "2026-11-01T00:00:00Z")]
     rows.append({**location("L2", "Glow Two", "2026-11-01T00:00:00Z"), "timezone": ""})
     path = write(tmp_path, "pms/locations/e1.csv", csv_text(header("pms.locations"), rows))
@@ -182,16 +184,19 @@ def test_a_files_text_copy_is_dropped_once_validated_and_nothing_else(tmp_path):
     ensure_raw_tables(con, CONTRACT)
     ensure_lineage_columns(con, CONTRACT)
     records, plan = prepare_table(con, CONTRACT.table("pms.locations"), [(file, "sha")])
-    temp = {
+    kept = {
         name
         for (name,) in con.execute(
-            "select view_name from duckdb_views() where temporary union all "
-            "select table_name from duckdb_tables() where temporary"
+            "select view_name from duckdb_views() where temporary or database_name = $1 "
+            "union all select table_name from duckdb_tables() "
+            "where temporary or database_name = $1",
+            [STAGE],
         ).fetchall()
     }
     raw = "__f0_pms_locations"
-    assert not temp & {raw, f"{raw}__parsed", f"{raw}__rej"}
-    assert {f"{raw}__checked", f"{raw}__valid"} <= temp
+    assert not kept & {raw, f"{raw}__parsed", f"{raw}__rej"}
+    assert {f"{raw}__checked", f"{raw}__valid"} <= kept
+    assert plan.shared  # nothing stored: dlt reads the winners in the stage
     assert [r[0] for r in con.execute(f"select location_id from ({plan.query})").fetchall()] == [
         "L1"
     ]
