@@ -33,6 +33,7 @@ import duckdb
 from ingestion import stage
 from ingestion.contract import DLT_TYPES, Table
 from ingestion.merge import MergePlan
+from ingestion.temp_tables import drop_prefixed
 from safeio.private import private_dir, private_umask
 from safeio.sqlquote import quote_ident, sql_str
 
@@ -174,7 +175,7 @@ def drop_staged(con: duckdb.DuckDBPyConnection, staged: list[StagedTable]) -> No
     for entry in staged:
         con.execute(f"drop {'view' if entry.is_view else 'table'} if exists {entry.source}")
         for prefix in entry.prefixes:
-            stage.drop_prefixed(con, prefix)
+            drop_prefixed(con, prefix, (stage.STAGE,))
 
 
 def load_system(

@@ -17,7 +17,7 @@ from ingestion.landing import LandingFile
 from ingestion.merge import MergePlan, plan_merge
 from ingestion.meta import FileRecord
 from ingestion.readers import FileRefused, read_file
-from ingestion.temp_tables import drop_read, drop_temp
+from ingestion.temp_tables import TEMP, drop_prefixed, drop_read
 from ingestion.validate import stored_types, validate
 
 
@@ -76,7 +76,6 @@ def release(con: duckdb.DuckDBPyConnection, prefixes: list[str], keep_stage: boo
     """Drop the temp tables and views a table's preparation made (names start with a prefix),
     and its objects in the stage unless `keep_stage` (dlt still reads them: the stage's are
     then dropped with the staged table, `ingestion.dlt_load.drop_staged`)."""
+    databases = (TEMP,) if keep_stage else (TEMP, stage.STAGE)
     for prefix in prefixes:
-        drop_temp(con, prefix)
-        if not keep_stage:
-            stage.drop_prefixed(con, prefix)
+        drop_prefixed(con, prefix, databases)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from ingestion.landing import LandingFile
-from ingestion.temp_tables import drop_temp
+from ingestion.temp_tables import drop_prefixed
 from safeio.sqlquote import quote_ident, sql_str
 
 __all__ = ["FileRefused", "RawFile", "quote_ident", "read_file", "sql_str"]
@@ -294,7 +294,7 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) ->
         header = None
     if header is not None:
         return header
-    drop_temp(con, name)
+    drop_prefixed(con, name)
     try:
         con.execute(
             f"""create or replace temp table {name}__lines as

@@ -29,18 +29,3 @@ def attach(con: duckdb.DuckDBPyConnection) -> None:
 def relation(name: str) -> str:
     """The qualified name of `name` in `STAGE` (a view there must name what it reads in full)."""
     return f"{STAGE}.main.{quote_ident(name)}"
-
-
-def drop_prefixed(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
-    """Drop every view and table of `STAGE` whose name starts with `prefix` (views first)."""
-    rows = con.execute(
-        """select view_name, 'view' from duckdb_views()
-        where database_name = ? and starts_with(view_name, ?)
-        union all
-        select table_name, 'table' from duckdb_tables()
-        where database_name = ? and starts_with(table_name, ?)
-        order by 2 desc, 1 desc""",
-        [STAGE, prefix, STAGE, prefix],
-    ).fetchall()
-    for name, kind in rows:
-        con.execute(f"drop {kind} if exists {relation(name)}")
