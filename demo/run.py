@@ -21,6 +21,7 @@ from demo import defects, snapshot
 from demo.chain import ChainTables, chain_tables
 from demo.config import ChainConfig
 from demo.encode import encode
+from demo.heap import release_freed_heap
 from demo.state import Marker, check_empty, read_marker, write_marker
 from demo.timeutil import DAY, to_date
 from demo.writer import FORMATS, ExtractWriter, is_text
@@ -63,6 +64,7 @@ def _write_tables(
     one table (or one chunk of messages) and one slice's text exist at once.
     """
     timezones = _timezones(tables.sim)
+    release_freed_heap()  # what the simulation freed, before the first table's build
     for table in load_contract().tables:
         name = table.qualified_name
         writers = {day: ExtractWriter(table.system, _path(out, table, day)) for day in days}
@@ -93,6 +95,7 @@ def _write_tables(
                 report.rows[name] = report.rows.get(name, 0) + writer.rows
                 report.files.append(writer.path)
                 rows += writer.rows
+        release_freed_heap()  # what this table's build freed, before the next one's
         if progress is not None:
             progress(name, rows)
 

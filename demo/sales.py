@@ -7,7 +7,7 @@ import pandas as pd
 
 from demo import catalog
 from demo.billing import P_COST, P_PRICE, PRODUCT_IDS, visit_invoices
-from demo.frames import day_location_ids, frame
+from demo.frames import day_location_ids, frame, numbers_within, sort_rows
 from demo.memberships import membership_invoices
 from demo.pms import loc_ids
 from demo.rand import Stream, day_rng, keyed_choice
@@ -103,14 +103,16 @@ def pos_tables(sim: SimResult, members: pd.DataFrame) -> dict[str, pd.DataFrame]
     del inv_parts
     lines = pd.concat(line_parts, ignore_index=True)
     del line_parts
-    inv = inv.sort_values("invoice_id", kind="stable", ignore_index=True)
-    lines = lines.sort_values(["invoice_id", "_k"], kind="stable", ignore_index=True)
+    inv = sort_rows(inv, ["invoice_id"])
+    lines = sort_rows(lines, ["invoice_id", "_k"])
     # Lines of one invoice share its status: their rows never change after issue.
     # Built as Arrow-backed strings, never one Python object per line (~130 MB at chain scale).
     lines.insert(
         0,
         "invoice_line_id",
-        lines["invoice_id"] + "-" + (lines.groupby("invoice_id").cumcount() + 1).astype(str),
+        lines["invoice_id"]
+        + "-"
+        + pd.Series(numbers_within(lines["invoice_id"]), index=lines.index).astype(str),
     )
     lines.insert(
         list(lines.columns).index("cost_amount"),
