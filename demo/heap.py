@@ -14,7 +14,19 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Callable
 
-_TRIM: Callable[[int], int] | None = getattr(ctypes.CDLL(None), "malloc_trim", None)
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """The C library's `malloc_trim`, or None where there is none (or no C library to ask)."""
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except (OSError, TypeError):  # Windows cannot open the process's own C library by None
+        return None
+
+
+_TRIM = _malloc_trim()
+
+#: Whether `release_freed_heap` can do anything on this platform.
+AVAILABLE = _TRIM is not None
 
 
 def release_freed_heap() -> bool:

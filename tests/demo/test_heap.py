@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from demo.heap import _TRIM
+from demo.heap import AVAILABLE
 
 #: Arrays of 64 KiB sit below glibc's mmap threshold (128 KiB), so they come from the heap;
 #: 3,000 of them are ~190 MB. All but the last are freed: the last one pins the heap's top,
@@ -33,7 +33,7 @@ print(json.dumps({"held": held, "freed": freed, "after": rss_mb(), "released": r
 
 
 @pytest.mark.skipif(
-    _TRIM is None or not sys.platform.startswith("linux"), reason="glibc's malloc_trim only"
+    not AVAILABLE or not sys.platform.startswith("linux"), reason="glibc's malloc_trim only"
 )
 def test_freed_heap_pages_are_returned_to_the_os() -> None:
     proc = subprocess.run(
