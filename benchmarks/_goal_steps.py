@@ -83,7 +83,7 @@ def ingest(data: Path, landing: Path) -> dict[str, Any]:
     )
     call = (
         f"(lambda r: {{'ok': r.ok, 'rows': sum(t.rows_read for t in r.tables), "
-        f"'phases': r.seconds}})(ingest({_settings(data, landing)}))"
+        f"'phases': r.seconds}})(ingest({_settings(data, landing)}.ingest_settings()))"
     )
     return child(setup, call)
 

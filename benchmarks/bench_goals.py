@@ -6,7 +6,7 @@ own child process, already imported, reporting its wall and CPU seconds and its 
 so a step's memory is its own and import costs are not counted. CPU seconds are printed too:
 on a shared machine wall time swings with the neighbours, CPU time much less.
 The steps themselves are in `benchmarks._goal_steps`, each reusing the benchmark or library
-function that owns it. At large, DuckDB's memory limit defaults to 3 GB
+function that owns it. At large, DuckDB's memory limit defaults to 2.5 GB
 (`MEDSPA_DUCKDB_MEMORY_LIMIT`) so every step has room under the 4 GB goal; the value used is
 written with the machine description. The bench's data is deleted afterwards unless
 `MEDSPA_BENCH_KEEP=1`.
@@ -79,7 +79,7 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
         # (a nightly `dbt run` measured 40 s once and 23 s once so, on the same data).
         os.sync()
         m[key] = fn(*args)
-        print(f"{m[key]['wall_s']:.1f} s, peak {m[key]['peak_mb'] / 1024:.2f} GB", flush=True)
+        print(f"{m[key]['wall_s']:.1f} s, peak {_peak(m[key]['peak_mb'])}", flush=True)
         # a step that fails an hour in must not cost the figures measured before it
         partial.write_text(json.dumps(m, indent=2))
 
@@ -200,6 +200,20 @@ def _s(fig: dict[str, Any]) -> str:
     return f"{fig['wall_s']:.1f} s (cpu {fig['cpu_s']:.1f} s)"
 
 
+#: Bytes in one MiB: the steps report peak RSS in MiB (`ru_maxrss` is in KiB on Linux).
+_MIB = 2**20
+
+
+def _peak(peak_mib: float) -> str:
+    """A peak in the goals' unit, decimal GB, with GiB beside it (what `top` and `free -g` show)."""
+    return f"{peak_mib * _MIB / 1e9:.2f} GB ({peak_mib / 1024:.2f} GiB)"
+
+
+def _within_gb(peak_mib: float, gigabytes: float) -> bool:
+    """Whether a peak is within `gigabytes` decimal GB, the unit the goals are written in."""
+    return peak_mib * _MIB <= gigabytes * 1e9
+
+
 def _ratio(value: dict[str, Any], base: dict[str, Any]) -> tuple[str, float]:
     wall = value["wall_s"] / base["wall_s"]
     return f"wall {wall:.2f}x, cpu {value['cpu_s'] / base['cpu_s']:.2f}x", wall
@@ -263,12 +277,12 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
     card_p95 = lat.get("p95_reader_ms", lat["p95_open_query_ms"])
     measured: dict[str, dict[str, Any]] = {
         "generate": {
-            "value": f"{gen['peak_mb'] / 1024:.2f} GB peak, {_s(gen)}, {gen['result']:,} rows",
-            "met": gen["peak_mb"] <= 2048 if large else None,
+            "value": f"{_peak(gen['peak_mb'])} peak, {_s(gen)}, {gen['result']:,} rows",
+            "met": _within_gb(gen["peak_mb"], 2) if large else None,
         },
         "step_memory": {
-            "value": ", ".join(f"{k} {v / 1024:.2f} GB" for k, v in peaks.items()),
-            "met": max(peaks.values()) <= 4096 if large else None,
+            "value": ", ".join(f"{k} {_peak(v)}" for k, v in peaks.items()),
+            "met": _within_gb(max(peaks.values()), 4) if large else None,
         },
         "ingest_full": {
             "value": _s(full),
@@ -300,11 +314,13 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
             "met": gx_wall <= 1.5 if large else None,
         },
         "run_full": {
-            "value": f"{_s(run_full)}, peak {run_full['peak_mb'] / 1024:.2f} GB; slowest: "
+            "value": f"{_s(run_full)}, peak {_peak(run_full['peak_mb'])}; slowest: "
             f"{_steps_text(run_full)}",
             "baseline": f"{alone:.1f} s (ingest + dbt seed/run + checks + publish + site)",
             "ratio": f"wall {run_full['wall_s'] / alone:.2f}x",
-            "met": run_full["wall_s"] <= 300 and run_full["peak_mb"] <= 4096 if large else None,
+            "met": run_full["wall_s"] <= 300 and _within_gb(run_full["peak_mb"], 4)
+            if large
+            else None,
         },
         "run_delta": {
             "value": f"median of {len(nightlies)} from the same day-0 state: {_s(run_delta)} "
@@ -340,12 +356,20 @@ def render(rows: list[dict[str, Any]], scale: str) -> str:
     return "\n".join(lines)
 
 
+#: DuckDB's memory limit for every step at large unless `MEDSPA_DUCKDB_MEMORY_LIMIT` is set. A
+#: process holds more than DuckDB's share: `medspa run` loads inside its Dagster process
+#: (imports, dlt, Arrow), and at a 3 GB limit it peaked at 4.08 GB during the load. At 2.5 GB the
+#: full refresh, the biggest DuckDB step, ran no slower (109.3 and 106.0 s against 111.5 and
+#: 109.6 s at 3 GB, alternated) and peaked at 3.07 GB instead of 3.64 GB (docs/performance.md).
+LARGE_MEMORY_LIMIT = "2500MB"
+
+
 def main() -> None:
     from medspa.settings import Settings
 
     scale = os.environ.get("SCALE") or "medium"
     if scale == "large":  # room under the 4 GB goal for Python, dlt and DuckDB together
-        os.environ.setdefault("MEDSPA_DUCKDB_MEMORY_LIMIT", "3GB")
+        os.environ.setdefault("MEDSPA_DUCKDB_MEMORY_LIMIT", LARGE_MEMORY_LIMIT)
     data_dir = Settings.from_env().data_dir
     root = data_dir / "bench" / scale
     load_before = os.getloadavg()

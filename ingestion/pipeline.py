@@ -63,6 +63,9 @@ class IngestSettings:
     systems the clinic says it has: None means not declared (an absent system is just absent);
     a declared system that never delivered anything is an error in the report.
     `allow_internal_links` accepts symbolic links that stay inside the landing folder.
+    `limits`: DuckDB's memory limit and threads for every connection of the load, the loader's
+    and dlt's (None: the defaults, spilling under `data_dir`). They travel with the settings, so
+    no caller can load under other limits than the deployment's (`MEDSPA_DUCKDB_*`).
     """
 
     landing_dir: Path
@@ -70,6 +73,7 @@ class IngestSettings:
     warehouse_path: Path
     declared_systems: tuple[str, ...] | None = None
     allow_internal_links: bool = False
+    limits: DuckDBLimits | None = None
 
 
 class MissingRequiredTablesError(Exception):
@@ -89,7 +93,6 @@ def ingest(
     settings: IngestSettings,
     *,
     systems: Sequence[str] | None = None,
-    limits: DuckDBLimits | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> LoadReport:
     """Load new extracts of `systems` (default: all) and report what happened per table.
@@ -97,10 +100,10 @@ def ingest(
     Systems are loaded one after another (prepare, stage, dlt, bookkeeping; dlt's run of one
     overlaps the next one's prepare), so at most two systems' rows are held in memory, and a
     crash part-way keeps the systems already recorded.
-    Every DuckDB connection (ours and dlt's) runs under `limits` (default: DuckDB limits
-    spilling under the data dir); `progress(table, rows_read)` is called per table loaded.
+    Every DuckDB connection (ours and dlt's) runs under `settings.limits` (default: DuckDB
+    limits spilling under the data dir); `progress(table, rows_read)` is called per table loaded.
     """
-    limits = limits or DuckDBLimits.under(settings.data_dir)
+    limits = settings.limits or DuckDBLimits.under(settings.data_dir)
     contract = load_contract()
     selected = _select(contract, systems)
     scan = scan_landing(

@@ -212,6 +212,7 @@ class Settings:
             warehouse_path=self.warehouse_path,
             declared_systems=self.declared_systems,
             allow_internal_links=self.allow_internal_links,
+            limits=self.duckdb_limits(),
         )
 
     def duckdb_limits(self) -> DuckDBLimits:

@@ -37,13 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from medspa.settings import Settings
 
     settings = Settings.from_env(args.data_dir, args.landing)
-    limits = settings.duckdb_limits()
     tables = [t for t in load_contract().tables if not args.systems or t.system in args.systems]
     try:
         report = ingest(
             settings.ingest_settings(),
             systems=args.systems,
-            limits=limits,
             progress=TableProgress(len(tables), "loaded"),
         )
     except MissingRequiredTablesError as exc:

@@ -64,7 +64,24 @@ def test_gx_row_is_met_on_the_median_although_the_first_pair_misses() -> None:
     run_full = _row(rows, "run_full")
     assert run_full["baseline"].startswith(f"{10 + 100 + 7 + 10 + 10 + 1:.1f} s")
     # the checks' memory is the highest of the GX runs
-    assert "checks 1.17 GB" in _row(rows, "step_memory")["value"]
+    # (1200 MiB = 1,258,291,200 bytes)
+    assert "checks 1.26 GB (1.17 GiB)" in _row(rows, "step_memory")["value"]
+
+
+def test_memory_goals_are_judged_in_decimal_gigabytes() -> None:
+    """The goals say GB: 1950 MiB is 2,044,723,200 bytes, over 2 GB though under 2 GiB;
+    1900 MiB is 1,992,294,400 bytes, within it. 3820 MiB (4,005,560,320 bytes) misses 4 GB."""
+    m = _measured([(6.0, 5.0)], [900])
+    m["generate"]["peak_mb"] = 1950
+    assert _row(goals_table(m, "large"), "generate")["met"] is False
+    m["generate"]["peak_mb"] = 1900
+    generate = _row(goals_table(m, "large"), "generate")
+    assert generate["met"] is True
+    assert generate["value"].startswith("1.99 GB (1.86 GiB) peak")
+    m["run_full"]["peak_mb"] = 3820
+    assert _row(goals_table(m, "large"), "run_full")["met"] is False
+    m["run_full"]["peak_mb"] = 3810  # 3,995,074,560 bytes
+    assert _row(goals_table(m, "large"), "run_full")["met"] is True
 
 
 def test_gx_row_misses_when_the_median_misses_and_names_disagreeing_failures() -> None:

@@ -15,8 +15,11 @@ import pytest
 from ingestion.duckdb_limits import DuckDBLimits, writer_config
 from ingestion.hash_cache import HashCache, PrefetchedHashes
 from ingestion.landing import LandingFile
+from ingestion.pipeline import ingest
 from ingestion.progress import TableProgress
+from medspa.settings import Settings
 from orchestration import run_log
+from tests.ingestion.ingest_fixtures import write_required
 
 
 def test_connection_runs_under_the_given_limits_and_spills_under_the_data_dir(
@@ -37,6 +40,34 @@ def test_connection_runs_under_the_given_limits_and_spills_under_the_data_dir(
     assert settings["memory_limit"].startswith("286")  # 300 MB = 286 MiB, as DuckDB shows it
     assert settings["temp_directory"] == str(tmp_path / "data" / ".duckdb_tmp")
     assert (tmp_path / "data" / ".duckdb_tmp").is_dir()
+
+
+def test_a_load_runs_under_the_deployments_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limits travel with the loader's settings: `medspa ingest`, the Dagster asset and the
+    bench all load under `MEDSPA_DUCKDB_*`, never under DuckDB's defaults by omission."""
+    monkeypatch.setenv("MEDSPA_DUCKDB_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("MEDSPA_DUCKDB_THREADS", "1")
+    settings = Settings.from_env(tmp_path / "data", tmp_path / "landing").ingest_settings()
+    assert settings.limits == DuckDBLimits.under(tmp_path / "data", "300MB", 1)
+
+    seen: list[tuple[str, str]] = []
+    connect = DuckDBLimits.connect
+
+    def recording(limits: DuckDBLimits, path: Path) -> duckdb.DuckDBPyConnection:
+        con = connect(limits, path)
+        seen.append(
+            con.execute(
+                "select current_setting('memory_limit'), current_setting('threads')::varchar"
+            ).fetchone()
+        )
+        return con
+
+    monkeypatch.setattr(DuckDBLimits, "connect", recording)
+    write_required(tmp_path / "landing")
+    assert ingest(settings).ok
+    assert seen and all(limit.startswith("286") and threads == "1" for limit, threads in seen)
 
 
 def _row_groups(con: duckdb.DuckDBPyConnection) -> int:

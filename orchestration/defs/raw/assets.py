@@ -130,7 +130,6 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     report = ingest(
         settings.ingest_settings(),
         systems=None if systems == all_systems else systems,
-        limits=settings.duckdb_limits(),
     )
     context.log.info(report.to_text())
     checks = set(context.selected_asset_check_keys)
