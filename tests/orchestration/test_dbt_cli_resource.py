@@ -1,6 +1,6 @@
 """The dbt resource learns dbt's version without running dbt and builds no adapter.
 
-Why it matters (figures in README, *Performance at chain scale*): dagster-dbt otherwise runs
+Why it matters (figures in docs/performance.md): dagster-dbt otherwise runs
 `dbt --version` and loads the project into an adapter in the Dagster process before every dbt
 step. The dbt steps must still run the venv's dbt with the same arguments.
 """

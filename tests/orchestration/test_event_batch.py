@@ -1,6 +1,6 @@
 """A batch of Dagster events is stored in one transaction per SQLite file, with nothing lost.
 
-Not timed (figures in README, *Performance at chain scale*): these prove that a run under
+Not timed (figures in docs/performance.md): these prove that a run under
 `orchestration.event_batch` still records every planned event and every asset check's
 execution (the UI and the freshness/publish checks read them), and that a batch which fails
 half-way leaves no partial rows behind for Dagster's one-by-one fallback to duplicate.

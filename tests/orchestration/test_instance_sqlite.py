@@ -1,6 +1,6 @@
 """The Dagster instance's SQLite files are written in WAL mode without a sync per event.
 
-Not timed (the figures are in README, *Performance at chain scale*): these prove which files
+Not timed (the figures are in docs/performance.md): these prove which files
 get the cheaper settings, that other SQLite files keep theirs, and that a real instance under
 the listener still stores and reads back a run's events.
 """

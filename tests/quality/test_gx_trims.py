@@ -2,7 +2,7 @@
 
 `quality.gx_duckdb` skips the zero-row sample query of the counts-first pass and learns a
 query asset's columns from `limit 0` instead of running its whole query (why: see those
-functions; figures in README, *Performance at chain scale*). These run real GX validations on
+functions; figures in docs/performance.md). These run real GX validations on
 a small DuckDB file and record every statement GX sends.
 """
 
