@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _goal_steps as steps
+from benchmarks import page_cache
 from serving import row_hashes
 
 #: The goals table (README, *Performance at chain scale*): (key, what, baseline, goal text).
@@ -61,7 +62,8 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     checks, publish, site), `run/` runs `medspa run` end to end. After the full loads, one
     nightly delta is written and both take it: `steps/` through ingest + incremental dbt
     alone, `run/` through `medspa run`, Dagster included, `NIGHTLY_REPEATS` times, each from
-    a copy of `run/` as the full run left it (`run_delta`, `run_delta_2`, ...). The GX suites
+    a copy of `run/` as the full run left it (`run_delta`, `run_delta_2`, ...), then once
+    more with that copy's files out of the page cache (`run_delta_cold`). The GX suites
     and their plain-SQL baseline run `GX_PAIRS` times on the full load's warehouse
     (`gx`/`plain_sql`, `gx_2`/`plain_sql_2`, ...).
     """
@@ -122,8 +124,7 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
     step("scorecard", "scorecard queries", steps.scorecard, serving, SCORECARD_REPEATS)
     step("run_full", "medspa run, full", steps.medspa_run, run, landing)
     day0 = root / "run-day0"
-    if NIGHTLY_REPEATS > 1:
-        shutil.copytree(run, day0, symlinks=True)
+    shutil.copytree(run, day0, symlinks=True)
     step("advance", "one nightly delta", steps.advance, landing)
     step("ingest_delta", "ingest, the delta", steps.ingest, data, landing)
     step("dbt_incremental", "dbt run, incremental", steps.dbt, data, landing, work, "run")
@@ -134,6 +135,13 @@ def measure(root: Path, scale: str) -> dict[str, dict[str, Any]]:
         restore_day0(day0, run)
         label = f"medspa run, the delta again ({repeat} of {NIGHTLY_REPEATS})"
         step(f"run_delta_{repeat}", label, steps.medspa_run, run, landing)
+    # The same night once more, its data dir read from disk as a night after a day of other
+    # work would find it (`benchmarks.page_cache`); shown beside the goal, not judged.
+    restore_day0(day0, run)
+    if (evicted := page_cache.evict(run)) is not None:
+        label = "medspa run, the delta with the data dir out of the page cache"
+        step("run_delta_cold", label, steps.medspa_run, run, landing)
+        m["run_delta_cold"]["evicted_bytes"] = evicted
     shutil.rmtree(day0, ignore_errors=True)
     return m
 
@@ -324,7 +332,8 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
         },
         "run_delta": {
             "value": f"median of {len(nightlies)} from the same day-0 state: {_s(run_delta)} "
-            f"(all: {nightly_walls} s); slowest: {_steps_text(run_delta)}",
+            f"(all: {nightly_walls} s); slowest: {_steps_text(run_delta)}; "
+            + _cold_nightly_text(m.get("run_delta_cold"), 60 if large else None),
             "met": run_delta["wall_s"] <= 60 if large else None,
         },
         "site": {
@@ -339,6 +348,23 @@ def goals_table(m: dict[str, dict[str, Any]], scale: str) -> list[dict[str, Any]
         row |= measured[key]
         rows.append(row)
     return rows
+
+
+def _cold_nightly_text(cold: dict[str, Any] | None, goal_s: float | None) -> str:
+    """The nightly with its data dir out of the page cache, beside the judged median: the goal
+    is judged on the nights the bench can repeat alike (copies of one state, read from memory),
+    this one says what a night that finds its files on disk takes."""
+    if cold is None:
+        return "with the data dir out of the page cache: not measured (no posix_fadvise here)"
+    verdict = (
+        ""
+        if goal_s is None
+        else f", {'within' if cold['wall_s'] <= goal_s else 'OVER'} {goal_s:.0f} s"
+    )
+    return (
+        f"with the data dir ({cold['evicted_bytes'] / 1e9:.1f} GB) out of the page cache: "
+        f"{_s(cold)}{verdict}; slowest: {_steps_text(cold)}"
+    )
 
 
 def render(rows: list[dict[str, Any]], scale: str) -> str:
