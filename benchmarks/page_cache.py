@@ -2,9 +2,10 @@
 
 Why: the bench's nightlies run right after the bench has copied the day-0 data dir, so the
 warehouse (about 5 GB at large) and the published file are read from memory. A nightly that
-runs at 3 a.m. on a machine that served BI queries all day finds the warehouse on disk: by
-hand on the large chain, the same night took 52-54 s cached and 58-61 s with the page cache
-dropped (docs/performance.md, pass 16). Dropping the whole cache needs root and disturbs
+runs at 3 a.m. on a machine that served BI queries all day finds the warehouse on disk. By
+hand on the large chain the same night took 52-54 s cached and 56-61 s from disk; in the bench
+the night from disk took as long as the others (docs/performance.md, pass 16): the figure tells
+which holds on the machine at hand. Dropping the whole cache needs root and disturbs
 everything else on the machine; asking the kernel to drop only these files' clean pages
 (`posix_fadvise(POSIX_FADV_DONTNEED)`) needs neither.
 """
