@@ -15,17 +15,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: Whether this platform can drop one file's cached pages (not on macOS or Windows).
+AVAILABLE = hasattr(os, "posix_fadvise")
 
-def evict(root: Path) -> int | None:
+
+def evict(root: Path) -> int:
     """Ask the kernel to drop the cached pages of every regular file under `root`.
 
     Dirty pages cannot be dropped, so everything is written back first (`os.sync`). Symbolic
     links are not followed: a link out of the data dir (a landing folder, say) keeps its cache.
-    Returns the bytes of the files advised, or None where the platform has no `posix_fadvise`
-    (macOS, Windows): the caller then reports the cold figure as not measured.
+    Returns the bytes of the files advised. Callers check `AVAILABLE` first: without
+    `posix_fadvise` there is nothing to ask, and the cold figure is reported as not measured.
     """
-    if not hasattr(os, "posix_fadvise"):
-        return None
     os.sync()
     advised = 0
     for directory, _, names in os.walk(root):

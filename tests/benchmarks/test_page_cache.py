@@ -15,7 +15,7 @@ import pytest
 from benchmarks import page_cache
 
 pytestmark = pytest.mark.skipif(
-    not hasattr(os, "posix_fadvise") or shutil.which("fincore") is None,
+    not page_cache.AVAILABLE or shutil.which("fincore") is None,
     reason="needs posix_fadvise and util-linux's fincore",
 )
 
