@@ -35,6 +35,10 @@ _ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 _WORD = re.compile(r"[^\W\d_][\w'.-]*")
 _TOKEN = re.compile(r"[\w-]+")
 _SEGMENT = re.compile(r'["<>\n\r\t]|\\n|\\"')
+#: In a binary file, a run of printable characters this long is text someone wrote; shorter
+#: runs are chance bytes of compressed data (`binary_text`).
+MIN_BINARY_TEXT = 8
+_BINARY_TEXT_RUN = re.compile(rf"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]{{{MIN_BINARY_TEXT},}}")
 
 
 def phone_digits(text: str) -> str | None:
@@ -151,10 +155,32 @@ def find(values: PhiValues, text: str) -> dict[str, int]:
 
 
 def _file_text(path: Path) -> str:
+    """A file's text: a text file whole (gzip'd ones decompressed; a stray byte that is not
+    UTF-8 becomes U+FFFD, never glues its neighbours), a binary one (it holds NUL bytes, as
+    git and grep tell them apart) as its runs of printable text (`binary_text`)."""
     data = path.read_bytes()
     if path.name.endswith(".gz"):
         data = gzip.decompress(data)
-    return data.decode("utf-8", errors="ignore")
+    if b"\x00" in data:
+        return binary_text(data)
+    return data.decode("utf-8", errors="replace")
+
+
+def binary_text(data: bytes) -> str:
+    """The text a binary file (DuckDB, SQLite, msgpack) holds: its runs of at least
+    `MIN_BINARY_TEXT` printable characters, one per line.
+
+    Why not the whole file decoded leniently: dropping the bytes that are not UTF-8 joins
+    the fragments around them, and compressed blocks are full of short printable fragments;
+    a vertical tab, `Me`, an invalid byte and `i` in a DuckDB block once read as a segment
+    `Mei`, a patient's first name, in a file that held no PHI. Here an invalid byte ends a
+    run, and runs shorter than a written text are chance bytes. What this gives up, a short
+    value stored on its own in binary, was found before only where a separator happened to
+    flank it; a DuckDB file's cells are read decompressed (`_duckdb_cells`), and Dagster's
+    SQLite files and dbt's msgpack hold values inside longer texts (event JSON, SQL).
+    """
+    text = data.decode("utf-8", errors="replace")
+    return "\n".join(_BINARY_TEXT_RUN.findall(text))
 
 
 def _duckdb_cells(path: Path, schemas: tuple[str, ...] | None) -> Iterator[tuple[str, str]]:
