@@ -13,10 +13,13 @@ The parse runs with exactly the environment of runs (`medspa.dbt_invocation`), s
 from __future__ import annotations
 
 import fcntl
+import functools
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from medspa.dbt_invocation import dbt_invocation
 from medspa.settings import DBT_PROJECT_DIR, Settings
@@ -92,6 +95,17 @@ def ensure_manifest(manifest_path: Path = MANIFEST_PATH) -> Path:
             )
             build_manifest(target_dir=manifest_path.parent)
     return manifest_path
+
+
+def load_manifest(manifest_path: Path = MANIFEST_PATH) -> dict[str, Any]:
+    """The prebuilt manifest as parsed JSON (built first when missing or stale), read once per
+    process: the dbt assets and the translator's code versions read the same one."""
+    return _read_manifest(manifest_path)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_manifest(manifest_path: Path) -> dict[str, Any]:
+    return json.loads(ensure_manifest(manifest_path).read_text(encoding="utf-8"))
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> None:

@@ -15,7 +15,6 @@ process cost its own start-up, import of dbt and partial parse (about 4 s a nigh
 chain), and its models could not start before the last core test had finished.
 """
 
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +24,9 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from medspa.dbt_invocation import dbt_environment
+from orchestration import manifest
 from orchestration.defs.dbt.translator import TRANSLATOR
-from orchestration.manifest import MANIFEST_PATH, ensure_manifest
+from orchestration.manifest import MANIFEST_PATH
 from orchestration.progress import StepTimer, with_step_metadata
 from orchestration.resources import MedspaSettings, dbt_step_call
 from orchestration.tenancy import TENANT_PARTITIONS
@@ -34,7 +34,7 @@ from orchestration.tenancy import TENANT_PARTITIONS
 
 def load_manifest() -> dict[str, Any]:
     """The prebuilt manifest (`make manifest`), built once here when it is missing."""
-    return json.loads(ensure_manifest(MANIFEST_PATH).read_text(encoding="utf-8"))
+    return manifest.load_manifest(MANIFEST_PATH)
 
 
 MANIFEST = load_manifest()

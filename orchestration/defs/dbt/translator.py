@@ -4,13 +4,25 @@ Keys: a model or seed is keyed by its name (`kpi_scorecard`); a source table by
 `[source_name, table]` (`raw_pms/appointments`), which is exactly the key of the raw landing
 assets, so Dagster draws dlt -> staging -> marts without hand wiring. Groups follow the layer
 (`staging`, `intermediate`, `core`, `kpi`, `ops`; seeds in `seeds`). dbt tests become asset checks.
+
+Code versions: dagster-dbt versions a model by its own SQL text, but what a model computes
+also comes from the project's macros (the KPI definitions, the incremental logic, the table
+materialization) and from `dbt_project.yml` (its vars are the KPI windows). A change to either
+left every model "fresh" in the UI although its next build would differ. A model's version
+here covers its SQL and both (`shared_code_version`): such a change marks every model stale,
+more than strictly needed, never less.
 """
 
+import hashlib
 from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+from medspa.settings import DBT_PROJECT_DIR
 
 #: Layers that have a group of their own; anything else under marts/ counts as core.
 LAYERS = ("staging", "intermediate", "core", "kpi", "ops")
@@ -32,11 +44,40 @@ def layer_of(props: Mapping[str, Any]) -> str:
     return folders[0] if folders and folders[0] in LAYERS else "core"
 
 
+def shared_code_version(manifest: Mapping[str, Any], project_file: Path) -> str:
+    """A digest of what every model is rendered with beside its own SQL: the project's own
+    macros (by name and text, in a fixed order) and the text of `dbt_project.yml`."""
+    project = manifest["metadata"]["project_name"]
+    digest = hashlib.sha256()
+    for unique_id, macro in sorted(manifest["macros"].items()):
+        if macro["package_name"] == project:
+            digest.update(f"{unique_id}\0{macro['macro_sql']}\0".encode())
+    digest.update(project_file.read_bytes())
+    return digest.hexdigest()
+
+
 class MedspaDbtTranslator(DagsterDbtTranslator):
     """Key per model name, group per layer; sources keyed like the raw landing assets."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared_code: str | None = None) -> None:
+        """`shared_code`: `shared_code_version` of the project (default: of the prebuilt
+        manifest, read on first use, so importing the translator for its keys reads nothing)."""
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        if shared_code is not None:
+            self.__dict__["shared_code"] = shared_code
+
+    @cached_property
+    def shared_code(self) -> str:
+        """The project's `shared_code_version`, from the manifest the assets are built from."""
+        from orchestration.manifest import load_manifest
+
+        return shared_code_version(load_manifest(), DBT_PROJECT_DIR / "dbt_project.yml")
+
+    def get_code_version(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        own = super().get_code_version(dbt_resource_props)
+        if own is None or dbt_resource_props.get("resource_type") != "model":
+            return own  # a seed is its file's checksum: no macro renders it
+        return hashlib.sha256(f"{own}\0{self.shared_code}".encode()).hexdigest()
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":

@@ -10,7 +10,8 @@ here to exactly what dagster-dbt gives the dbt sources (`[source_name, table]`),
 connects to staging without a translator.
 
 The multi-asset can be subset: materialising some tables loads their systems (the loader's
-unit of work) and reports the selected tables.
+unit of work) and reports the selected tables. Each table reports a data version read from
+the warehouse (`versions.py`), so a load that wrote nothing leaves the models over it fresh.
 """
 
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import dagster as dg
 
 from ingestion.contract import Table, load_contract
+from orchestration.defs.raw.versions import LEDGER, raw_data_versions
 from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS
@@ -132,12 +134,14 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
         systems=None if systems == all_systems else systems,
     )
     context.log.info(report.to_text())
+    versions = raw_data_versions(settings.warehouse_path, RAW_TABLES)
     checks = set(context.selected_asset_check_keys)
     for table in RAW_TABLES:
         if raw_key(table) in context.selected_asset_keys:
             yield dg.MaterializeResult(
                 asset_key=raw_key(table),
                 metadata={**table_metadata(report, table), **timer.metadata()},
+                data_version=dg.DataVersion(versions[table.qualified_name]),
             )
         if dg.AssetCheckKey(raw_key(table), LOAD_CHECK) in checks:
             yield load_check(report, table)
@@ -150,4 +154,5 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
                 "files_refused": sum(t.files_refused for t in report.tables),
                 **timer.metadata(),
             },
+            data_version=dg.DataVersion(versions[LEDGER]),
         )
