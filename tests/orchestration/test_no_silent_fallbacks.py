@@ -56,13 +56,12 @@ def test_every_listed_mart_suite_becomes_a_check(defs):
     assert any("scorecard" in s.relation for s in checks.mart_suites())
 
 
-def test_missing_manifest_is_built_on_first_use_with_a_notice(defs, tmp_path, monkeypatch, capsys):
+def test_missing_manifest_is_built_on_first_use_with_a_notice(defs, tmp_path, capsys):
     """Right after `make install` there is no manifest: the first load builds it."""
-    from orchestration.defs.dbt import assets
+    from orchestration.manifest import load_manifest
 
     missing = tmp_path / "target" / "manifest.json"
-    monkeypatch.setattr(assets, "MANIFEST_PATH", missing)
-    manifest = assets.load_manifest()
+    manifest = load_manifest(missing)
     assert missing.is_file()
     assert any(n["resource_type"] == "model" for n in manifest["nodes"].values())
     notice = capsys.readouterr().err.strip().splitlines()

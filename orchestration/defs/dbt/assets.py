@@ -18,25 +18,18 @@ chain), and its models could not start before the last core test had finished.
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from medspa.dbt_invocation import dbt_environment
-from orchestration import manifest
 from orchestration.defs.dbt.translator import TRANSLATOR
-from orchestration.manifest import MANIFEST_PATH
+from orchestration.manifest import load_manifest
 from orchestration.progress import StepTimer, with_step_metadata
 from orchestration.resources import MedspaSettings, dbt_step_call
 from orchestration.tenancy import TENANT_PARTITIONS
 
-
-def load_manifest() -> dict[str, Any]:
-    """The prebuilt manifest (`make manifest`), built once here when it is missing."""
-    return manifest.load_manifest(MANIFEST_PATH)
-
-
+#: The prebuilt manifest (`make manifest`), built here first when it is missing or stale.
 MANIFEST = load_manifest()
 
 

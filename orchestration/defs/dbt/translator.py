@@ -23,6 +23,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from medspa.settings import DBT_PROJECT_DIR
+from orchestration.manifest import load_manifest
 
 #: Layers that have a group of their own; anything else under marts/ counts as core.
 LAYERS = ("staging", "intermediate", "core", "kpi", "ops")
@@ -69,8 +70,6 @@ class MedspaDbtTranslator(DagsterDbtTranslator):
     @cached_property
     def shared_code(self) -> str:
         """The project's `shared_code_version`, from the manifest the assets are built from."""
-        from orchestration.manifest import load_manifest
-
         return shared_code_version(load_manifest(), DBT_PROJECT_DIR / "dbt_project.yml")
 
     def get_code_version(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
