@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from ingestion.contract import load_contract
+from medspa.tenants import DEFAULT_TENANT
 from orchestration.defs.dbt.translator import MedspaDbtTranslator, shared_code_version
 from orchestration.defs.raw.versions import ABSENT, LEDGER, raw_data_versions
 
@@ -129,27 +130,28 @@ def test_a_load_that_found_nothing_new_leaves_every_model_fresh(
     raw_keys = [spec.key for spec in RAW_SPECS]
     with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
         versions_before = {
-            k: instance.get_latest_data_version_record(k, partition_key="default") for k in raw_keys
+            k: instance.get_latest_data_version_record(k, partition_key=DEFAULT_TENANT)
+            for k in raw_keys
         }
-        assert _stale_statuses(instance, asset_graph, watched, "default") == dict.fromkeys(
+        assert _stale_statuses(instance, asset_graph, watched, DEFAULT_TENANT) == dict.fromkeys(
             (k.to_user_string() for k in watched), "FRESH"
         )
         result = defs.resolve_job_def("nightly").execute_in_process(
             instance=instance,
             asset_selection=raw_keys,
-            partition_key="default",
-            run_config=settings_run_config(data, happy_run.landing, None),
+            partition_key=DEFAULT_TENANT,
+            run_config=settings_run_config(data, happy_run.landing),
             raise_on_error=False,
         )
         assert result.success
         for key in raw_keys:
             before, after = (
                 versions_before[key],
-                instance.get_latest_data_version_record(key, partition_key="default"),
+                instance.get_latest_data_version_record(key, partition_key=DEFAULT_TENANT),
             )
             assert after.storage_id > before.storage_id  # materialized again ...
             assert _data_version(after) == _data_version(before)  # ... to the same version
-        assert _stale_statuses(instance, asset_graph, watched, "default") == dict.fromkeys(
+        assert _stale_statuses(instance, asset_graph, watched, DEFAULT_TENANT) == dict.fromkeys(
             (k.to_user_string() for k in watched), "FRESH"
         )
 
