@@ -95,8 +95,11 @@ class Settings:
     #: PostgreSQL serving target (a role owning the serving database); None = DuckDB only.
     #: A secret: kept out of repr, printed only through `serving.pg_url.mask_url`.
     serving_url: str | None = field(default=None, repr=False)
-    #: Password of the `medspa_bi` login; None = the role exists but cannot log in.
+    #: Password of the BI login (`medspa_bi`); None = the role exists but cannot log in.
     bi_password: str | None = field(default=None, repr=False)
+    #: First part of every PostgreSQL role the deployment creates (`<prefix>_bi`, `_read`, ...).
+    #: Roles belong to the server, so two deployments on one server need two prefixes.
+    serving_role_prefix: str = "medspa"
     #: How long a PostgreSQL publish waits for running BI queries before it gives up.
     serving_lock_timeout_s: float = 60.0
     #: DuckDB `memory_limit` and `threads` for the loader's connections (it spills to
@@ -136,6 +139,7 @@ class Settings:
             allow_internal_links=os.environ.get("MEDSPA_ALLOW_INTERNAL_LINKS", "") == "1",
             serving_url=os.environ.get("MEDSPA_SERVING_URL") or None,
             bi_password=os.environ.get("MEDSPA_BI_PASSWORD") or None,
+            serving_role_prefix=os.environ.get("MEDSPA_SERVING_ROLE_PREFIX") or "medspa",
             serving_lock_timeout_s=float(os.environ.get("MEDSPA_SERVING_LOCK_TIMEOUT", "60")),
             duckdb_memory_limit=os.environ.get("MEDSPA_DUCKDB_MEMORY_LIMIT", "2GB"),
             duckdb_threads=int(os.environ.get("MEDSPA_DUCKDB_THREADS", "2")),

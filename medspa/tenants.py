@@ -44,7 +44,7 @@ from medspa.settings import DEMO_PHI_KEY, Settings
 DEFAULT_TENANT = "default"
 
 #: Safe as a folder name, a Dagster partition key, a run tag value and part of a PostgreSQL
-#: role name (`medspa_bi_<name>` stays under PostgreSQL's 63-byte identifier limit).
+#: role name (`<prefix>_tenant_<name>`, prefix at most 15 characters, stays within 63 bytes).
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _KNOWN_KEYS = {"name", "landing", "phi_key_env", "systems", "demo"}

@@ -2,9 +2,16 @@
 
 For each KPI, grain and final period, the 25th/50th/75th percentile of the tenants' chain-wide
 values (scorecard rows with `location_id = '_all'`) and each tenant's own percentile rank. A
-benchmark exists only where at least `MIN_PEERS` tenants contribute: with fewer, a percentile
-could be one tenant's value that the others can single out. Each tenant receives its own file
-holding the peers' percentiles and its own rank only -- never another tenant's value or name.
+benchmark exists only where at least `MIN_PEERS` tenants contribute. Each tenant receives its
+own file holding the peers' percentiles and its own rank only -- never another tenant's value
+or name.
+
+The percentiles are Harrell-Davis estimates: a weighted mean of every contributor's value
+(weights from a Beta distribution centred on the percentile), not the usual interpolation
+between the two nearest values. The usual one is exactly one tenant's value whenever the
+percentile falls on a rank (with 5 tenants, p25/p50/p75 are the 2nd, 3rd and 4th values), so
+a tenant would read its peers' figures off its own file. Here each published figure mixes all
+values, and a tenant that knows its own value still has more unknowns than figures.
 
 The period is each KPI and grain's newest final period that enough tenants have, so a tenant
 whose data lags does not pull the benchmark back, and KPI values depend only on data.
@@ -12,7 +19,9 @@ whose data lags does not pull the benchmark back, and KPI values depend only on 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -75,36 +84,58 @@ ranked as (
         percent_rank() over (partition by v.kpi, v.grain order by v.value) as pct_rank
     from peer_values as v
     inner join latest using (kpi, grain, period_start)
-),
-
-stats as (
-    select
-        kpi,
-        grain,
-        period_start,
-        count(*) as peers,
-        quantile_cont(value, 0.25) as p25,
-        quantile_cont(value, 0.5) as p50,
-        quantile_cont(value, 0.75) as p75
-    from ranked
-    group by kpi, grain, period_start
 )
 
-select
-    r.tenant,
-    s.kpi,
-    s.grain,
-    s.period_start,
-    s.peers,
-    s.p25,
-    s.p50,
-    s.p75,
-    r.value as own_value,
-    r.pct_rank as own_percentile_rank
-from stats as s
-inner join ranked as r using (kpi, grain, period_start)
-order by r.tenant, s.kpi, s.grain
+select tenant, kpi, grain, period_start, value, pct_rank
+from ranked
+order by kpi, grain, value, tenant
 """
+
+
+def _incomplete_beta(x: float, a: float, b: float) -> float:
+    """The regularised incomplete beta function I_x(a, b) (continued fraction, Lentz's method).
+
+    Written out rather than taken from scipy, which the project does not depend on directly;
+    accurate to about 1e-14 for the parameters used here (a, b >= 1.5 with 5 or more peers).
+    """
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    if x > (a + 1.0) / (a + b + 2.0):  # the fraction converges fast on this side only
+        return 1.0 - _incomplete_beta(1.0 - x, b, a)
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 300):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            break
+    return math.exp(log_front) * fraction / a
+
+
+def harrell_davis(sorted_values: Sequence[float], q: float) -> float:
+    """The Harrell-Davis estimate of quantile `q` of ascending `sorted_values`.
+
+    Weight of the i-th value (1-based, n values): I_{i/n}(a, b) - I_{(i-1)/n}(a, b) with
+    a = (n + 1) q and b = (n + 1)(1 - q): every value weighs, the ones near the quantile most.
+    """
+    n = len(sorted_values)
+    a, b = (n + 1) * q, (n + 1) * (1 - q)
+    cdf = [_incomplete_beta(i / n, a, b) for i in range(n + 1)]
+    return sum((cdf[i + 1] - cdf[i]) * v for i, v in enumerate(sorted_values))
 
 
 def compute(serving: Mapping[str, Path], min_peers: int = MIN_PEERS) -> dict[str, list[tuple]]:
@@ -115,9 +146,18 @@ def compute(serving: Mapping[str, Path], min_peers: int = MIN_PEERS) -> dict[str
         rows = con.execute(_BENCHMARKS, [min_peers]).fetchall()
     finally:
         con.close()
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
+    for tenant, kpi, grain, period, value, rank in rows:  # ascending value within a group
+        groups[(kpi, grain, period)].append((tenant, value, rank))
     by_tenant: dict[str, list[tuple]] = {t: [] for t in serving}
-    for tenant, *row in rows:
-        by_tenant[tenant].append(tuple(row))
+    for (kpi, grain, period), members in groups.items():
+        values = [value for _, value, _ in members]
+        p25, p50, p75 = (harrell_davis(values, q) for q in (0.25, 0.5, 0.75))
+        for tenant, value, rank in members:
+            row = (kpi, grain, period, len(values), p25, p50, p75, value, rank)
+            by_tenant[tenant].append(row)
+    for tenant_rows in by_tenant.values():
+        tenant_rows.sort(key=lambda r: (r[0], r[1]))
     return by_tenant
 
 

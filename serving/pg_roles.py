@@ -1,13 +1,22 @@
 """Roles of the PostgreSQL serving database: the BI reader, location-scoped readers, RLS.
 
-Layout (why each piece exists):
+PostgreSQL roles belong to the server, not to a database, so every name below starts with the
+deployment's role prefix (`MEDSPA_SERVING_ROLE_PREFIX`, default `medspa`; `ServingRoles`), and
+the read group serves exactly one database: a publish or reader setup refuses a database whose
+prefix already serves another one on the same server (two deployments sharing names would
+reset each other's BI password and let each other's readers connect).
+
+Layout (why each piece exists), named for the default prefix:
 - `medspa_read` (NOLOGIN) holds every grant: CONNECT on the database, USAGE on `marts` and
   `ops`, SELECT on their tables. Readers are members, so a new table needs one grant, not one
   per reader, and the grants are re-applied to each freshly loaded schema before the swap.
 - `medspa_chain` (NOLOGIN): members see every row of location-scoped marts (a permissive
   row-level-security policy). `medspa_bi` and readers created without `--location` join it.
 - A location reader gets its own policy on every mart with `location_id`, listing its
-  locations; chain-wide `_all` rows and other locations are invisible to it. The reader list
+  locations; chain-wide `_all` rows and other locations are invisible to it. The patient and
+  provider dimensions have no `location_id` but belong to locations too: a reader sees a
+  patient or provider whose home location is theirs or who has a row in their locations'
+  facts (`LINKED_TABLES`; the facts' own policies filter that subquery). The reader list
   lives in `medspa_admin.readers`, which no reader can see, so each publish rebuilds the
   policies on the new tables.
 - Every reader role: no superuser/createdb/createrole, `default_transaction_read_only`, no
@@ -24,16 +33,60 @@ import hmac
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
-READ_GROUP = "medspa_read"
-CHAIN_GROUP = "medspa_chain"
-BI_ROLE = "medspa_bi"
 ADMIN_SCHEMA = "medspa_admin"
-RESERVED = {READ_GROUP, CHAIN_GROUP, BI_ROLE, "postgres", "public"}
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+#: At most 15 characters: `<prefix>_tenant_<tenant>` (tenants up to 40) stays within 63 bytes.
+_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,14}$")
+
+
+@dataclass(frozen=True)
+class ServingRoles:
+    """The role names of one deployment, all derived from its prefix."""
+
+    prefix: str = "medspa"
+
+    def __post_init__(self) -> None:
+        if not _PREFIX.match(self.prefix):
+            raise ValueError(
+                f"role prefix {self.prefix!r} (MEDSPA_SERVING_ROLE_PREFIX) must match "
+                "[a-z][a-z0-9_]* and have at most 15 characters"
+            )
+
+    @property
+    def read(self) -> str:
+        """NOLOGIN group holding every grant; the one role with CONNECT on the database."""
+        return f"{self.prefix}_read"
+
+    @property
+    def chain(self) -> str:
+        """NOLOGIN group whose members see every location's rows."""
+        return f"{self.prefix}_chain"
+
+    @property
+    def bi(self) -> str:
+        """The BI tools' login (password MEDSPA_BI_PASSWORD)."""
+        return f"{self.prefix}_bi"
+
+    @property
+    def operator(self) -> str:
+        """NOLOGIN group that sees every tenant's rows in a tenant database."""
+        return f"{self.prefix}_operator"
+
+    def tenant_login(self, tenant: str) -> str:
+        """A tenant's BI login (the caller checks the tenant name)."""
+        return f"{self.prefix}_tenant_{tenant}"
+
+    @property
+    def reserved(self) -> frozenset[str]:
+        return frozenset({self.read, self.chain, self.bi, self.operator, "postgres", "public"})
+
+
+DEFAULT_ROLES = ServingRoles()
 
 
 def scram_verifier(password: str, iterations: int = 4096) -> str:
@@ -50,12 +103,13 @@ def scram_verifier(password: str, iterations: int = 4096) -> str:
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored)}:{b64(server)}"
 
 
-def check_role_name(name: str) -> str:
+def check_role_name(name: str, roles: ServingRoles = DEFAULT_ROLES) -> str:
     """A reader name must be a plain lower-case identifier and not one of ours."""
-    if not _ROLE_NAME.match(name) or name in RESERVED or name.startswith("pg_"):
+    reserved = roles.reserved
+    if not _ROLE_NAME.match(name) or name in reserved or name.startswith("pg_"):
         raise ValueError(
             f"reader name {name!r} must match [a-z_][a-z0-9_]* (≤ 63 chars) and not be a "
-            f"reserved role ({', '.join(sorted(RESERVED))}, pg_*)"
+            f"reserved role ({', '.join(sorted(reserved))}, pg_*)"
         )
     return name
 
@@ -85,7 +139,7 @@ def _create_group(cur: psycopg.Cursor, name: str) -> None:
         cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(name)))
 
 
-def _harden_login(cur: psycopg.Cursor, role: str, database: str) -> None:
+def _harden_login(cur: psycopg.Cursor, role: str, database: str, roles: ServingRoles) -> None:
     # Created without superuser/createdb/createrole (the defaults); the tests check it.
     ident = sql.Identifier(role)
     cur.execute(
@@ -93,18 +147,49 @@ def _harden_login(cur: psycopg.Cursor, role: str, database: str) -> None:
             ident, sql.Identifier(database)
         )
     )
-    cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(READ_GROUP), ident))
+    cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(roles.read), ident))
 
 
-def _ensure_groups(cur: psycopg.Cursor, database: str) -> None:
+def claim_database(cur: psycopg.Cursor, database: str, roles: ServingRoles) -> None:
+    """Refuse when `roles` already serve another database of this server.
+
+    The read group's explicit CONNECT grants say which database a prefix serves. A second
+    deployment (another clinic, or staging beside production) reusing the names would reset the
+    first one's BI password and make its readers members of a group that can connect here.
+    """
+    cur.execute(
+        "select d.datname from pg_database d cross join lateral aclexplode(d.datacl) as acl "
+        "join pg_roles r on r.oid = acl.grantee "
+        "where r.rolname = %s and acl.privilege_type = 'CONNECT' and d.datname <> %s "
+        "order by 1",
+        [roles.read, database],
+    )
+    others = [name for (name,) in cur.fetchall()]
+    if others:
+        raise ValueError(
+            f"the roles {roles.prefix}_* already serve database {others[0]!r} on this server "
+            f"(PostgreSQL roles belong to the server, not to a database): give the deployment of "
+            f"{database!r} its own names with MEDSPA_SERVING_ROLE_PREFIX (e.g. "
+            f"{_suggested_prefix(database)!r}), or revoke connect on {others[0]!r} from "
+            f"{roles.read} if that deployment is gone"
+        )
+
+
+def _suggested_prefix(database: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9_]", "_", database.lower()).lstrip("0123456789_") or "serving"
+    return cleaned[:15]
+
+
+def _ensure_groups(cur: psycopg.Cursor, database: str, roles: ServingRoles) -> None:
     """Group roles, the reader registry and database-level hardening (idempotent)."""
+    claim_database(cur, database, roles)
     db = sql.Identifier(database)
-    for group in (READ_GROUP, CHAIN_GROUP):
+    for group in (roles.read, roles.chain):
         _create_group(cur, group)
     # Nobody but our readers may connect; nobody but the owner gets temp tables or `public`.
     cur.execute(sql.SQL("revoke all on database {} from public").format(db))
     cur.execute(
-        sql.SQL("grant connect on database {} to {}").format(db, sql.Identifier(READ_GROUP))
+        sql.SQL("grant connect on database {} to {}").format(db, sql.Identifier(roles.read))
     )
     cur.execute("revoke all on schema public from public")
     admin = sql.Identifier(ADMIN_SCHEMA)
@@ -116,25 +201,27 @@ def _ensure_groups(cur: psycopg.Cursor, database: str) -> None:
     )
 
 
-def ensure_base_roles(conn: psycopg.Connection, bi_password: str | None) -> list[str]:
-    """Groups, `medspa_bi` and database-level hardening; returns notes for the run log."""
+def ensure_base_roles(
+    conn: psycopg.Connection, bi_password: str | None, roles: ServingRoles = DEFAULT_ROLES
+) -> list[str]:
+    """Groups, the BI login and database-level hardening; returns notes for the run log."""
     notes: list[str] = []
-    bi = sql.Identifier(BI_ROLE)
+    bi = sql.Identifier(roles.bi)
     with conn.cursor() as cur:
-        _ensure_groups(cur, conn.info.dbname)
-        if not _role_exists(cur, BI_ROLE):
+        _ensure_groups(cur, conn.info.dbname, roles)
+        if not _role_exists(cur, roles.bi):
             cur.execute(sql.SQL("create role {} nologin").format(bi))
-        _harden_login(cur, BI_ROLE, conn.info.dbname)
-        cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(CHAIN_GROUP), bi))
+        _harden_login(cur, roles.bi, conn.info.dbname, roles)
+        cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(roles.chain), bi))
         if bi_password:
             verifier = sql.Literal(scram_verifier(bi_password))
             cur.execute(sql.SQL("alter role {} login password {}").format(bi, verifier))
         else:
             # Left as it is: a run without the variable must not lock BI tools out.
-            cur.execute("select rolcanlogin from pg_roles where rolname = %s", [BI_ROLE])
+            cur.execute("select rolcanlogin from pg_roles where rolname = %s", [roles.bi])
             if not cur.fetchone()[0]:
                 notes.append(
-                    f"{BI_ROLE} is NOLOGIN: set MEDSPA_BI_PASSWORD and publish again (or run "
+                    f"{roles.bi} is NOLOGIN: set MEDSPA_BI_PASSWORD and publish again (or run "
                     "`make pg`) to let Metabase / Power BI log in"
                 )
     return notes
@@ -150,10 +237,15 @@ def readers(conn: psycopg.Connection) -> dict[str, list[str] | None]:
         return {name: locs for name, locs in cur.fetchall()}
 
 
-def secure_schema(conn: psycopg.Connection, schema: str, location_tables: Sequence[str]) -> None:
+def secure_schema(
+    conn: psycopg.Connection,
+    schema: str,
+    location_tables: Sequence[str],
+    roles: ServingRoles = DEFAULT_ROLES,
+) -> None:
     """Grants and row-level security on one freshly loaded schema, before it is swapped in."""
     ident = sql.Identifier(schema)
-    group = sql.Identifier(READ_GROUP)
+    group = sql.Identifier(roles.read)
     scoped = readers(conn)
     with conn.cursor() as cur:
         cur.execute(sql.SQL("revoke all on schema {} from public").format(ident))
@@ -164,35 +256,70 @@ def secure_schema(conn: psycopg.Connection, schema: str, location_tables: Sequen
             cur.execute(sql.SQL("alter table {} enable row level security").format(rel))
             cur.execute(
                 sql.SQL("create policy chain_wide on {} for select to {} using (true)").format(
-                    rel, sql.Identifier(CHAIN_GROUP)
+                    rel, sql.Identifier(roles.chain)
                 )
             )
             for role, locations in scoped.items():
                 if locations is not None:
-                    _reader_policy(cur, rel, role, locations)
+                    _reader_policy(cur, schema, table, role, locations)
+
+
+#: Marts without `location_id` whose rows belong to locations: table -> (its key, the facts
+#: whose rows tie a key to a location). Each also has `home_location_id`.
+LINKED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "dim_patients": ("patient_key", ("fct_appointments",)),
+    "dim_providers": ("provider_id", ("fct_appointments", "fct_provider_shifts")),
+}
+
+
+def _location_filter(
+    cur: psycopg.Cursor, schema: str, table: str, locations: Sequence[str]
+) -> sql.Composable:
+    """The row filter of a location reader on one table of `schema`."""
+    listed = sql.Literal(list(locations))
+    if table not in LINKED_TABLES:
+        return sql.SQL("location_id = any({})").format(listed)
+    key, facts = LINKED_TABLES[table]
+    cur.execute(
+        "select table_name from information_schema.columns where table_schema = %s "
+        "and table_name = any(%s) and column_name = %s order by 1",
+        [schema, list(facts), key],
+    )
+    present = [name for (name,) in cur.fetchall()]
+    # A subquery in a policy runs as the reader, so each fact's own policy keeps only the
+    # reader's locations: no second list of locations to keep in step.
+    linked = [
+        sql.SQL("{} in (select {} from {})").format(
+            sql.Identifier(key), sql.Identifier(key), sql.Identifier(schema, fact)
+        )
+        for fact in present
+    ]
+    return sql.SQL(" or ").join([sql.SQL("home_location_id = any({})").format(listed), *linked])
 
 
 def _reader_policy(
-    cur: psycopg.Cursor, rel: sql.Identifier, role: str, locations: Sequence[str]
+    cur: psycopg.Cursor, schema: str, table: str, role: str, locations: Sequence[str]
 ) -> None:
     """The policy that shows `role` only the rows of its locations in one table."""
     cur.execute(
-        sql.SQL("create policy {} on {} for select to {} using (location_id = any({}))").format(
+        sql.SQL("create policy {} on {} for select to {} using ({})").format(
             sql.Identifier(f"reader_{role}"),
-            rel,
+            sql.Identifier(schema, table),
             sql.Identifier(role),
-            sql.Literal(list(locations)),
+            _location_filter(cur, schema, table, locations),
         )
     )
 
 
 def location_tables(conn: psycopg.Connection, schema: str) -> list[str]:
-    """Tables of `schema` that have a `location_id` column (the ones RLS scopes)."""
+    """Tables of `schema` that row-level security scopes: those with a `location_id` column
+    and the `LINKED_TABLES` (their rows belong to locations through a home and the facts)."""
     with conn.cursor() as cur:
         cur.execute(
-            "select table_name from information_schema.columns "
-            "where table_schema = %s and column_name = 'location_id' order by 1",
-            [schema],
+            "select distinct table_name from information_schema.columns "
+            "where table_schema = %s and (column_name = 'location_id' "
+            "or (column_name = 'home_location_id' and table_name = any(%s))) order by 1",
+            [schema, list(LINKED_TABLES)],
         )
         return [t for (t,) in cur.fetchall()]
 
@@ -212,22 +339,26 @@ def _refuse_tenant_database(cur: psycopg.Cursor) -> None:
 
 
 def add_reader(
-    conn: psycopg.Connection, name: str, password: str, locations: Sequence[str] | None
+    conn: psycopg.Connection,
+    name: str,
+    password: str,
+    locations: Sequence[str] | None,
+    roles: ServingRoles = DEFAULT_ROLES,
 ) -> None:
     """Create (or update) a login reader; with `locations`, scoped to them by RLS at once."""
-    check_role_name(name)
+    check_role_name(name, roles)
     if not password:
         raise ValueError("a reader needs a password (the --password-env variable is empty)")
     with conn.cursor() as cur:
         _refuse_tenant_database(cur)
-        _ensure_groups(cur, conn.info.dbname)
+        _ensure_groups(cur, conn.info.dbname, roles)
         ident = sql.Identifier(name)
         if not _role_exists(cur, name):
             cur.execute(sql.SQL("create role {} login").format(ident))
         verifier = sql.Literal(scram_verifier(password))
         cur.execute(sql.SQL("alter role {} login password {}").format(ident, verifier))
-        _harden_login(cur, name, conn.info.dbname)
-        chain = sql.Identifier(CHAIN_GROUP)
+        _harden_login(cur, name, conn.info.dbname, roles)
+        chain = sql.Identifier(roles.chain)
         if locations:
             cur.execute(sql.SQL("revoke {} from {}").format(chain, ident))
         else:
@@ -243,4 +374,4 @@ def add_reader(
             policy = sql.Identifier(f"reader_{name}")
             cur.execute(sql.SQL("drop policy if exists {} on {}").format(policy, rel))
             if locations:
-                _reader_policy(cur, rel, name, locations)
+                _reader_policy(cur, "marts", table, name, locations)

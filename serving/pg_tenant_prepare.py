@@ -44,12 +44,17 @@ def wait_lock(
         time.sleep(0.1)
 
 
-def ensure_roles(conn: psycopg.Connection, bi_password: str | None, deadline: float) -> list[str]:
+def ensure_roles(
+    conn: psycopg.Connection,
+    bi_password: str | None,
+    deadline: float,
+    roles: pg_roles.ServingRoles,
+) -> list[str]:
     with conn.cursor() as cur:
         wait_lock(cur, "pg_try_advisory_lock", ROLES_KEY, deadline, "another tenant's role setup")
         try:
-            notes = pg_roles.ensure_base_roles(conn, bi_password)
-            pg_tenant_roles.ensure_groups(cur)
+            notes = pg_roles.ensure_base_roles(conn, bi_password, roles)
+            pg_tenant_roles.ensure_groups(cur, roles)
             cur.execute(
                 sql.SQL("create schema if not exists {}").format(sql.Identifier(tt.PARTS_SCHEMA))
             )
@@ -64,7 +69,7 @@ def ensure_roles(conn: psycopg.Connection, bi_password: str | None, deadline: fl
                 cur.execute(sql.SQL("revoke all on schema {} from public").format(ident))
                 cur.execute(
                     sql.SQL("grant usage on schema {} to {}").format(
-                        ident, sql.Identifier(pg_roles.READ_GROUP)
+                        ident, sql.Identifier(roles.read)
                     )
                 )
         finally:
@@ -87,7 +92,11 @@ def _comment(cur: psycopg.Cursor, table: _Table, doc: TableDoc | None) -> None:
 
 
 def _change_parents(
-    conn: psycopg.Connection, tables: list[_Table], docs: Mapping[str, TableDoc], deadline: float
+    conn: psycopg.Connection,
+    tables: list[_Table],
+    docs: Mapping[str, TableDoc],
+    deadline: float,
+    roles: pg_roles.ServingRoles,
 ) -> list[str]:
     """Create or widen parents under the exclusive schema lock (waits for running loads)."""
     notes: list[str] = []
@@ -105,7 +114,9 @@ def _change_parents(
                 made: list[str] = []
                 for table in tables:
                     if tt.needs_ddl(tx, table.schema, table.name, table.columns):
-                        made += tt.ensure_parent(tx, table.schema, table.name, table.columns)[1]
+                        made += tt.ensure_parent(
+                            tx, table.schema, table.name, table.columns, roles
+                        )[1]
                         _comment(tx, table, docs.get(table.name))
                 return made
 
@@ -119,7 +130,11 @@ def _change_parents(
 
 
 def prepare(
-    conn: psycopg.Connection, tables: list[_Table], docs: Mapping[str, TableDoc], deadline: float
+    conn: psycopg.Connection,
+    tables: list[_Table],
+    docs: Mapping[str, TableDoc],
+    deadline: float,
+    roles: pg_roles.ServingRoles,
 ) -> tuple[dict[tuple[str, str], list[tuple[str, str]]], list[str]]:
     """Hold the shared schema lock with every parent matching this build; (columns, notes)."""
     notes: list[str] = []
@@ -135,7 +150,7 @@ def prepare(
             if not any(tt.needs_ddl(cur, t.schema, t.name, t.columns) for t in tables):
                 break
             cur.execute("select pg_advisory_unlock_shared(%s, %s)", [LOCK_SPACE, SCHEMA_KEY])
-            notes += _change_parents(conn, tables, docs, deadline)
+            notes += _change_parents(conn, tables, docs, deadline, roles)
         columns = {}
         for t in tables:
             parent = tt.parent_columns(cur, t.schema, t.name) or []

@@ -2,11 +2,12 @@
 
 With a tenant registry every served table is a parent partitioned by `tenant_id`
 (`serving.pg_tenant_tables`). Row-level security on the parents decides what a login sees:
-- a tenant's BI login `medspa_tenant_<tenant>` gets one policy per parent,
-  `tenant_id = '<tenant>'`: a constant, so the planner prunes every other tenant's partition;
-- the `medspa_operator` group (NOLOGIN; grant it to an operator's login) has a policy that
+- a tenant's BI login `<prefix>_tenant_<tenant>` (`medspa_tenant_<tenant>` by default) gets
+  one policy per parent, `tenant_id = '<tenant>'`: a constant, so the planner prunes every
+  other tenant's partition;
+- the `<prefix>_operator` group (NOLOGIN; grant it to an operator's login) has a policy that
   shows every row; the owner role that publishes owns the tables and so sees everything too;
-- everybody else (`medspa_bi`, location readers, made for a single chain) has no policy and
+- everybody else (`<prefix>_bi`, location readers, made for a single chain) has no policy and
   therefore sees no row: row-level security denies by default, so no chain-wide login of the
   single-chain layout can read across tenants.
 The partitions themselves live in a schema no reader may use, without grants, so a tenant
@@ -27,8 +28,6 @@ from psycopg import sql
 from serving import pg_roles
 from serving.pg_swap import in_short_lock_attempts
 
-OPERATOR_GROUP = "medspa_operator"
-ROLE_PREFIX = "medspa_tenant_"
 LOGINS_TABLE = "tenant_logins"
 #: Advisory lock space of the tenant publishes' schema and roles locks (second key).
 LOCK_SPACE = 748_213_913
@@ -45,19 +44,19 @@ def check_tenant(tenant: str) -> str:
     return tenant
 
 
-def tenant_role(tenant: str) -> str:
-    """The BI login of one tenant: `medspa_tenant_<tenant>` (at most 54 bytes)."""
-    return ROLE_PREFIX + check_tenant(tenant)
+def tenant_role(tenant: str, roles: pg_roles.ServingRoles = pg_roles.DEFAULT_ROLES) -> str:
+    """The BI login of one tenant: `<prefix>_tenant_<tenant>` (at most 63 bytes)."""
+    return roles.tenant_login(check_tenant(tenant))
 
 
 def policy_name(tenant: str) -> str:
     return f"tenant_{check_tenant(tenant)}"
 
 
-def ensure_groups(cur: psycopg.Cursor) -> None:
+def ensure_groups(cur: psycopg.Cursor, roles: pg_roles.ServingRoles) -> None:
     """The operator group and the login registry (idempotent; caller serialises DDL)."""
-    if not pg_roles._role_exists(cur, OPERATOR_GROUP):
-        cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(OPERATOR_GROUP)))
+    if not pg_roles._role_exists(cur, roles.operator):
+        cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(roles.operator)))
     admin = sql.Identifier(pg_roles.ADMIN_SCHEMA)
     cur.execute(sql.SQL("create schema if not exists {}").format(admin))
     cur.execute(sql.SQL("revoke all on schema {} from public").format(admin))
@@ -81,23 +80,29 @@ def tenant_logins(cur: psycopg.Cursor) -> list[str]:
     return [t for (t,) in cur.fetchall()]
 
 
-def secure_parent(cur: psycopg.Cursor, schema: str, table: str, tenants: list[str]) -> None:
+def secure_parent(
+    cur: psycopg.Cursor,
+    schema: str,
+    table: str,
+    tenants: list[str],
+    roles: pg_roles.ServingRoles,
+) -> None:
     """A new parent: readable by the read group, rows by policy only (operator + each login)."""
     rel = sql.Identifier(schema, table)
-    cur.execute(
-        sql.SQL("grant select on {} to {}").format(rel, sql.Identifier(pg_roles.READ_GROUP))
-    )
+    cur.execute(sql.SQL("grant select on {} to {}").format(rel, sql.Identifier(roles.read)))
     cur.execute(sql.SQL("alter table {} enable row level security").format(rel))
     cur.execute(
         sql.SQL("create policy operator_all on {} for select to {} using (true)").format(
-            rel, sql.Identifier(OPERATOR_GROUP)
+            rel, sql.Identifier(roles.operator)
         )
     )
     for tenant in tenants:
-        ensure_tenant_policy(cur, schema, table, tenant)
+        ensure_tenant_policy(cur, schema, table, tenant, roles)
 
 
-def ensure_tenant_policy(cur: psycopg.Cursor, schema: str, table: str, tenant: str) -> bool:
+def ensure_tenant_policy(
+    cur: psycopg.Cursor, schema: str, table: str, tenant: str, roles: pg_roles.ServingRoles
+) -> bool:
     """The policy showing `tenant`'s login its own rows of one parent; True if created now."""
     name = policy_name(tenant)
     cur.execute(
@@ -110,7 +115,7 @@ def ensure_tenant_policy(cur: psycopg.Cursor, schema: str, table: str, tenant: s
         sql.SQL("create policy {} on {} for select to {} using (tenant_id = {})").format(
             sql.Identifier(name),
             sql.Identifier(schema, table),
-            sql.Identifier(tenant_role(tenant)),
+            sql.Identifier(tenant_role(tenant, roles)),
             sql.Literal(tenant),
         )
     )
@@ -126,14 +131,19 @@ def tenant_parents(cur: psycopg.Cursor) -> list[tuple[str, str]]:
     return [(s, t) for s, t in cur.fetchall()]
 
 
-def add_tenant_login(conn: psycopg.Connection, tenant: str, password: str) -> str:
+def add_tenant_login(
+    conn: psycopg.Connection,
+    tenant: str,
+    password: str,
+    roles: pg_roles.ServingRoles = pg_roles.DEFAULT_ROLES,
+) -> str:
     """Create or rotate `tenant`'s BI login; its policy goes on every served table at once.
 
     Returns the role name. The role is read-only, joins the read group (usage on `marts` /
     `ops`, select on the parents) and never the chain group: without a policy it would see
     nothing, with its policy it sees its own tenant's rows only.
     """
-    role = tenant_role(tenant)
+    role = tenant_role(tenant, roles)
     if not password:
         raise ValueError("a tenant login needs a password (the --password-env variable is empty)")
     ident = sql.Identifier(role)
@@ -142,14 +152,14 @@ def add_tenant_login(conn: psycopg.Connection, tenant: str, password: str) -> st
         # Grants on the database row must not run beside a publish's (PostgreSQL fails
         # concurrent GRANTs on one object): the publishes' roles lock, for this transaction.
         cur.execute("select pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, ROLES_KEY])
-        pg_roles._ensure_groups(cur, conn.info.dbname)
-        ensure_groups(cur)
+        pg_roles._ensure_groups(cur, conn.info.dbname, roles)
+        ensure_groups(cur, roles)
         if not pg_roles._role_exists(cur, role):
             cur.execute(sql.SQL("create role {} login").format(ident))
         verifier = sql.Literal(pg_roles.scram_verifier(password))
         cur.execute(sql.SQL("alter role {} login password {}").format(ident, verifier))
-        pg_roles._harden_login(cur, role, conn.info.dbname)
-        chain = sql.Identifier(pg_roles.CHAIN_GROUP)
+        pg_roles._harden_login(cur, role, conn.info.dbname, roles)
+        chain = sql.Identifier(roles.chain)
         cur.execute(sql.SQL("revoke {} from {}").format(chain, ident))
         cur.execute(
             sql.SQL(
@@ -159,7 +169,7 @@ def add_tenant_login(conn: psycopg.Connection, tenant: str, password: str) -> st
             [role, tenant],
         )
         for schema, table in tenant_parents(cur):
-            ensure_tenant_policy(cur, schema, table, tenant)
+            ensure_tenant_policy(cur, schema, table, tenant, roles)
 
     in_short_lock_attempts(conn, 30.0, work, f"adding {role}'s policies")
     return role

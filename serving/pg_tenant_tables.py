@@ -24,12 +24,14 @@ Schema drift (the parent's columns differ from this build's, e.g. after an upgra
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Sequence
 
 import psycopg
 from psycopg import sql
 
 from serving import pg_tenant_roles
+from serving.pg_roles import ServingRoles
 from serving.pg_swap import PgPublishError
 from serving.pg_types import index_columns
 
@@ -110,7 +112,11 @@ def drift(
 
 
 def ensure_parent(
-    cur: psycopg.Cursor, schema: str, table: str, built: list[tuple[str, str]]
+    cur: psycopg.Cursor,
+    schema: str,
+    table: str,
+    built: list[tuple[str, str]],
+    roles: ServingRoles,
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """Create the parent or apply additive drift; (final columns, notes). Caller holds the
     exclusive schema lock and a lock timeout."""
@@ -135,7 +141,7 @@ def ensure_parent(
                     sql.SQL(", ").join(map(sql.Identifier, index)),
                 )
             )
-        pg_tenant_roles.secure_parent(cur, schema, table, pg_tenant_roles.tenant_logins(cur))
+        pg_tenant_roles.secure_parent(cur, schema, table, pg_tenant_roles.tenant_logins(cur), roles)
         return parent_columns(cur, schema, table) or [], [f"created {schema}.{table}"]
     added, missing = drift(schema, table, parent, built)
     for column, pg_type in added:
@@ -186,10 +192,15 @@ def index_fresh(cur: psycopg.Cursor, fresh: str, columns: Sequence[str]) -> bool
     """The parent's indexes on the fresh table, so ATTACH adopts them; False when none."""
     rel = sql.Identifier(PARTS_SCHEMA, fresh)
     indexes = index_columns([c for c in columns if c != TENANT_COLUMN])
-    for index in indexes:
+    for i, index in enumerate(indexes):
+        # Named here, not by PostgreSQL: its generated name keeps the start of the table name
+        # and cuts the tenant's digest off, so two tenants publishing at once pick the same
+        # name and one fails on pg_class's unique index (the name is only deduplicated
+        # against committed indexes). A random tail never meets another publish's.
+        name = f"{fresh[:40]}_{i}_{secrets.token_hex(4)}"
         cur.execute(
-            sql.SQL("create index on {} ({})").format(
-                rel, sql.SQL(", ").join(map(sql.Identifier, index))
+            sql.SQL("create index {} on {} ({})").format(
+                sql.Identifier(name), rel, sql.SQL(", ").join(map(sql.Identifier, index))
             )
         )
     if indexes:

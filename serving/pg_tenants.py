@@ -36,6 +36,7 @@ from serving import pg_tenant_prepare as prep
 from serving import pg_tenant_roles, pg_tenant_swap
 from serving import pg_tenant_tables as tt
 from serving.pg_docs import OPS_DOCS, TableDoc
+from serving.pg_roles import DEFAULT_ROLES, ServingRoles
 from serving.pg_swap import PgPublishError
 from serving.pg_types import pg_type
 from serving.postgres import PgPublishResult, _loader, _Table, _tables
@@ -127,6 +128,7 @@ def _publish(
     lock_timeout_s: float,
     bi_password: str | None,
     whole: bool,
+    roles: ServingRoles,
     source_schema: str | None = None,
 ) -> PgPublishResult:
     """Load `tables_of(duck)` as `tenant`'s fresh partitions and swap them in. `whole`: the
@@ -149,12 +151,12 @@ def _publish(
                     cur, "pg_try_advisory_lock", key, deadline, "the tenant's publish", _TENANT_LOCK
                 )
             _refuse_single_chain_database(cur)
-        # Its note is about medspa_bi's login, which sees no tenant's rows: not news here.
-        prep.ensure_roles(conn, bi_password, deadline)
+        # Its note is about the BI login, which sees no tenant's rows: not news here.
+        prep.ensure_roles(conn, bi_password, deadline, roles)
         notes: list[str] = []
         duck.execute("use sv")
         tables = tables_of(duck)
-        columns, drift_notes = prep.prepare(conn, tables, docs, deadline)
+        columns, drift_notes = prep.prepare(conn, tables, docs, deadline, roles)
         notes += drift_notes
         try:
             rows = _load(conn, duck, tenant, version, tables, columns, source_schema)
@@ -189,6 +191,7 @@ def publish_tenant_postgres(
     *,
     lock_timeout_s: float = 60.0,
     bi_password: str | None = None,
+    roles: ServingRoles = DEFAULT_ROLES,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> PgPublishResult:
     """Replace `tenant`'s rows of every served table with this serving.duckdb's, atomically."""
@@ -202,6 +205,7 @@ def publish_tenant_postgres(
         lock_timeout_s=lock_timeout_s,
         bi_password=bi_password,
         whole=True,
+        roles=roles,
     )
     for note in result.notes:
         log(note)
@@ -215,6 +219,7 @@ def publish_tenant_benchmarks(
     docs: Mapping[str, TableDoc],
     *,
     lock_timeout_s: float = 60.0,
+    roles: ServingRoles = DEFAULT_ROLES,
 ) -> PgPublishResult:
     """Serve one tenant's `peer_benchmarks.duckdb` as its rows of `marts.kpi_benchmarks`.
 
@@ -247,6 +252,7 @@ def publish_tenant_benchmarks(
         lock_timeout_s=lock_timeout_s,
         bi_password=None,
         whole=False,
+        roles=roles,
         source_schema="main",
     )
 

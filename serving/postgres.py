@@ -215,6 +215,7 @@ def publish_postgres(
     *,
     lock_timeout_s: float = 60.0,
     bi_password: str | None = None,
+    roles: pg_roles.ServingRoles = pg_roles.DEFAULT_ROLES,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> PgPublishResult:
     """Load serving.duckdb's `marts` and `ops` into PostgreSQL at `url` and swap them in."""
@@ -226,7 +227,7 @@ def publish_postgres(
             if not cur.fetchone()[0]:
                 raise PgPublishError("another publish to this database is running; try again later")
             _refuse_tenant_database(cur)
-        notes = pg_roles.ensure_base_roles(conn, bi_password)
+        notes = pg_roles.ensure_base_roles(conn, bi_password, roles)
         duck.execute("use sv")
         tables = _tables(duck)
         rows: dict[str, int] = {}
@@ -245,7 +246,7 @@ def publish_postgres(
                 _comment(cur, version_table, all_docs.get("serving_version"))
                 for schema in SCHEMAS:
                     pg_roles.secure_schema(
-                        conn, schema + NEXT, pg_roles.location_tables(conn, schema + NEXT)
+                        conn, schema + NEXT, pg_roles.location_tables(conn, schema + NEXT), roles
                     )
             loaded = time.perf_counter()
             attempts = swap(conn, lock_timeout_s)

@@ -46,7 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     reader.add_argument(
         "--tenant",
         metavar="NAME",
-        help="a registry tenant: create or rotate its login medspa_tenant_<NAME>",
+        help=(
+            "a registry tenant: create or rotate its login <prefix>_tenant_<NAME> "
+            "(medspa_tenant_<NAME> by default)"
+        ),
     )
     reader.add_argument(
         "--password-env", required=True, metavar="VAR", help="variable holding the password"
@@ -65,6 +68,7 @@ def _start(args: argparse.Namespace) -> int:
     from serving.pg_url import with_user
 
     settings = Settings.from_env(args.data_dir)
+    roles = pg_roles.ServingRoles(settings.serving_role_prefix)
     cluster = pg_cluster.init_cluster(settings.pg_dir, args.port)
     pg_cluster.start(cluster)
     url_file = settings.pg_dir / "serving_url"
@@ -82,13 +86,13 @@ def _start(args: argparse.Namespace) -> int:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        notes = pg_roles.ensure_base_roles(conn, settings.bi_password)
+        notes = pg_roles.ensure_base_roles(conn, settings.bi_password, roles)
     print(f"PostgreSQL serving cluster running: {cluster.pgdata} (log {cluster.log_file})")
     print("Publish into it (every `medspa run` / nightly run then also writes PostgreSQL):")
     print(f'  export MEDSPA_SERVING_URL="$(cat {url_file})"')
     print("Metabase (Add database -> PostgreSQL) / Power BI (Get Data -> PostgreSQL database):")
     print(f"  host 127.0.0.1   port {cluster.port}   database {DATABASE}")
-    print(f"  user {pg_roles.BI_ROLE}   password: the value of MEDSPA_BI_PASSWORD   SSL: required")
+    print(f"  user {roles.bi}   password: the value of MEDSPA_BI_PASSWORD   SSL: required")
     print(f"  (self-signed certificate: {cluster.pgdata / 'server.crt'})")
     for note in notes:
         print(f"note: {note}")
@@ -117,7 +121,7 @@ def _reader_usage_error(args: argparse.Namespace, settings: Settings) -> str | N
             return "add-reader needs a role NAME (or --tenant NAME for a tenant's login)"
         return None
     if args.name or args.location:
-        return "--tenant names the login itself (medspa_tenant_<NAME>): no NAME or --location"
+        return "--tenant names the login itself (<prefix>_tenant_<NAME>): no NAME or --location"
     if settings.tenants_file is None:
         return "--tenant needs the tenant registry (MEDSPA_TENANTS_FILE)"
     from medspa.tenants import TenantRegistryError, find_tenant
@@ -129,15 +133,16 @@ def _reader_usage_error(args: argparse.Namespace, settings: Settings) -> str | N
     return None
 
 
-def _add_tenant_login(args: argparse.Namespace, url: str, password: str) -> int:
+def _add_tenant_login(args: argparse.Namespace, url: str, password: str, role_prefix: str) -> int:
     import psycopg
 
-    from serving import pg_tenant_roles
+    from serving import pg_roles, pg_tenant_roles
     from serving.pg_url import mask_url
 
     try:
+        roles = pg_roles.ServingRoles(role_prefix)
         with psycopg.connect(url, autocommit=True) as conn:
-            role = pg_tenant_roles.add_tenant_login(conn, args.tenant, password)
+            role = pg_tenant_roles.add_tenant_login(conn, args.tenant, password, roles)
     except (ValueError, psycopg.Error) as exc:
         print(f"add-reader failed on {mask_url(url)}: {exc}", file=sys.stderr)
         return 1
@@ -162,10 +167,11 @@ def _add_reader(args: argparse.Namespace) -> int:
         print(f"{args.password_env} is empty or not set: no password for {who}", file=sys.stderr)
         return 2
     if args.tenant is not None:
-        return _add_tenant_login(args, settings.serving_url, password)
+        return _add_tenant_login(args, settings.serving_url, password, settings.serving_role_prefix)
     try:
+        roles = pg_roles.ServingRoles(settings.serving_role_prefix)
         with psycopg.connect(settings.serving_url, autocommit=True) as conn:
-            pg_roles.add_reader(conn, args.name, password, args.location or None)
+            pg_roles.add_reader(conn, args.name, password, args.location or None, roles)
     except (ValueError, psycopg.Error) as exc:
         print(f"add-reader failed on {mask_url(settings.serving_url)}: {exc}", file=sys.stderr)
         return 1

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--full-refresh",
         action="store_true",
-        help="rebuild incremental facts (fct_appointments, fct_invoice_lines) from scratch",
+        help="rebuild every incremental model (staging, facts, KPI marts) from scratch",
     )
     parser.add_argument(
         "--select", "-s", nargs="+", default=None, help="dbt node selection (default: everything)"

@@ -104,15 +104,20 @@ def test_flash_shows_the_hand_worked_standing_among_six_peers(deployment):
     data = deployment[0]
     flash = (data / "tenants" / "harbor-aesthetics" / "site" / "weekly_flash.html").read_text()
     # Net revenues sorted: 41234.4 (harbor) 43876.2 45012.7 47333.1 49871.3 52468.2.
-    # Median of six: (45012.7 + 47333.1) / 2 = 46172.9 -> "$46,173"; harbor is the lowest.
-    assert "Net revenue</strong>: lowest of 6 peers (peer median $46,173)" in flash
+    # Harrell-Davis median of six: weights I_{i/6}(3.5, 3.5) - I_{(i-1)/6}(3.5, 3.5) =
+    # 0.0249336, 0.165423, 0.3096434, 0.3096434, 0.165423, 0.0249336 (symmetric), so
+    # 0.0249336 * (41234.4 + 52468.2) + 0.165423 * (43876.2 + 49871.3)
+    # + 0.3096434 * (45012.7 + 47333.1) = 2336.34 + 15507.99 + 28594.27 = 46438.60 -> "$46,439"
+    # (the usual median, 46172.9, is two peers' mean); harbor is the lowest.
+    assert "Net revenue</strong>: lowest of 6 peers (peer median $46,439)" in flash
     aurora = (data / "tenants" / "aurora-glow" / "site" / "weekly_flash.html").read_text()
-    assert "Net revenue</strong>: highest of 6 peers (peer median $46,173)" in aurora
+    assert "Net revenue</strong>: highest of 6 peers (peer median $46,439)" in aurora
     willow = (data / "tenants" / "willow-medspa" / "site" / "weekly_flash.html").read_text()
     # willow is the 3rd of 6: percent_rank (3 - 1) / (6 - 1) = 0.4 -> "40th"
-    assert "Net revenue</strong>: 40th percentile of 6 peers (peer median $46,173)" in willow
-    # MRR median: (18333.1 + 18944.6) / 2 = 18638.85 -> "$18,639"
-    assert "MRR</strong>: 40th percentile of 6 peers (peer median $18,639)" in willow
+    assert "Net revenue</strong>: 40th percentile of 6 peers (peer median $46,439)" in willow
+    # MRR, the same weights: 0.0249336 * (17111.3 + 20166.7) + 0.165423 * (17522.8 + 19555.2)
+    # + 0.3096434 * (18333.1 + 18944.6) = 929.47 + 6133.55 + 11542.79 = 18605.81 -> "$18,606"
+    assert "MRR</strong>: 40th percentile of 6 peers (peer median $18,606)" in willow
 
 
 @pytest.mark.parametrize("name", WITH_SITE)

@@ -1,4 +1,4 @@
-"""The nightly job end to end on the seeded small demo chain (issues 4 and 8).
+"""The nightly job end to end on the seeded small demo chain.
 
 Each scenario runs once per session (fixtures in conftest.py) and several tests read its
 outcome. A full run builds dbt and runs GX on ~130k rows: minutes on two cores, so there are

@@ -67,7 +67,7 @@ def pg() -> Iterator[Pg]:
         yield Pg(
             cluster,
             with_user(base, "medspa_owner", owner_password),
-            with_user(base, pg_roles.BI_ROLE, BI_PASSWORD),
+            with_user(base, pg_roles.DEFAULT_ROLES.bi, BI_PASSWORD),
         )
     finally:
         pg_cluster.stop(cluster)

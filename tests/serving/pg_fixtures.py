@@ -34,6 +34,16 @@ insert into marts.fct_invoice_lines values
      date '2026-11-10', true, 1, 'say "hi", then
 leave', timestamp '2026-11-10 17:00:00'),
     ('il_3', 'loc_a', 0.01, null, null, null, null, null, '', null);
+-- Patients belong to locations through their home and their visits (no location_id):
+-- pk_0..pk_6 have appointments at both locations (fct_appointments: 'pk_' || i % 7, even i at
+-- loc_a, odd at loc_b); pk_8 lives at loc_b and never visited; pk_9 lives at loc_a.
+create table marts.dim_patients as
+    select 'pk_' || i as patient_key,
+        case when i % 2 = 0 then 'loc_a' else 'loc_b' end as home_location_id,
+        'loc_a' as first_visit_location_id
+    from range(7) r(i)
+    union all select 'pk_8', 'loc_b', null
+    union all select 'pk_9', 'loc_a', null;
 """
 
 

@@ -45,11 +45,48 @@ def six_tenants(tmp_path: Path) -> dict[str, Path]:
 
 def test_percentiles_and_own_rank_on_the_newest_period_with_five_peers(six_tenants):
     result = peer_benchmarks.compute(six_tenants)
-    # Values 1..6: quantile_cont at 0.25 sits at position 0.25 * 5 = 1.25 -> 2 + 0.25 = 2.25;
-    # the median at 2.5 -> 3.5; 0.75 at 3.75 -> 4.75. P3 has 4 final values: not published.
-    # t3's rank: (3 - 1) / (6 - 1) = 0.4 (percent_rank).
-    assert result["t3"] == [("show_rate", "week", P2, 6, 2.25, 3.5, 4.75, 3.0, 0.4)]
+    # Values 1..6, symmetric around 3.5, and so are the Harrell-Davis weights of the median
+    # (Beta(3.5, 3.5)) and of p25 against p75 (Beta(1.75, 5.25) mirrors Beta(5.25, 1.75)):
+    # p50 = 3.5 and p25 + p75 = 7. Each mixes every value, so p25 lies strictly between 1 and
+    # 3.5 and equals no value. P3 has 4 final values: not published. t3's rank: (3 - 1) / (6 - 1)
+    # = 0.4 (percent_rank).
+    [(kpi, grain, period, peers, p25, p50, p75, own, rank)] = result["t3"]
+    assert (kpi, grain, period, peers, own, rank) == ("show_rate", "week", P2, 6, 3.0, 0.4)
+    assert p50 == pytest.approx(3.5, abs=1e-12)
+    assert p25 + p75 == pytest.approx(7.0, abs=1e-12)
+    assert 1.0 < p25 < 3.5 and all(abs(p25 - v) > 1e-6 for v in range(1, 7))
     assert [r[-1] for t in ("t1", "t6") for r in result[t]] == [0.0, 1.0]
+
+
+def test_the_median_of_five_is_a_weighted_mean_of_all_five(tmp_path):
+    """Values 100, 200, 300, 400, 1000. For the median, a = b = (5 + 1) / 2 = 3, and the Beta(3, 3)
+    CDF is 10x^3 - 15x^4 + 6x^5: at 0.2, 0.4, 0.6, 0.8 it is 0.05792, 0.31744, 0.68256, 0.94208,
+    so the weights are 0.05792, 0.25952, 0.36512, 0.25952, 0.05792. The median is
+    5.792 + 51.904 + 109.536 + 103.808 + 57.92 = 328.96 (the usual median would be 300: the
+    middle tenant's own value)."""
+    values = {"a": 100.0, "b": 200.0, "c": 300.0, "d": 400.0, "e": 1000.0}
+    paths = {
+        t: _serving(tmp_path / t / "serving.duckdb", [("month", P2, "_all", "nps", v, True)])
+        for t, v in values.items()
+    }
+    result = peer_benchmarks.compute(paths)
+    assert result["a"][0][5] == pytest.approx(328.96, abs=1e-9)
+
+
+def test_no_published_percentile_is_one_peers_value(tmp_path):
+    """With five tenants the usual percentiles are exactly the 2nd, 3rd and 4th values: the
+    lowest tenant would read three peers' figures off its own file."""
+    values = {"t1": 187_450.0, "t2": 230_900.0, "t3": 412_300.0, "t4": 98_000.0, "t5": 505_000.0}
+    paths = {
+        t: _serving(tmp_path / t / "serving.duckdb", [("month", P2, "_all", "net_rev", v, True)])
+        for t, v in values.items()
+    }
+    result = peer_benchmarks.compute(paths)
+    for tenant, rows in result.items():
+        [(_, _, _, peers, *percentiles, own, _)] = rows
+        assert peers == 5 and own == values[tenant]
+        others = [v for t, v in values.items() if t != tenant]
+        assert all(abs(p - v) > 1.0 for p in percentiles for v in others), tenant
 
 
 def test_no_benchmark_from_fewer_than_five_tenants(six_tenants):

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dagster as dg
+import psycopg
 import pytest
 from pg_fixtures import BI_PASSWORD
 
@@ -115,6 +116,8 @@ def test_with_a_tenant_registry_each_tenant_run_publishes_its_own_rows(
     )
     monkeypatch.setenv("MEDSPA_TENANTS_FILE", str(registry))
     monkeypatch.setenv("MEDSPA_SERVING_URL", url)
+    # A second deployment on the server of the `serving` database: its own role names.
+    monkeypatch.setenv("MEDSPA_SERVING_ROLE_PREFIX", "medspa_dg")
     runs = {}
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(TENANT_PARTITIONS.name, ["north", "south"])
@@ -136,3 +139,12 @@ def test_with_a_tenant_registry_each_tenant_run_publishes_its_own_rows(
         ], tenant
         assert (tmp_path / "data" / "tenants" / tenant / "serving.duckdb").is_file()
     assert pg_tenants.served_versions(url) == {t: r.run_id for t, r in runs.items()}
+    with psycopg.connect(url, autocommit=True) as conn:
+        connect = conn.execute(
+            "select r.rolname from pg_database d cross join lateral aclexplode(d.datacl) a "
+            "join pg_roles r on r.oid = a.grantee "
+            "where d.datname = current_database() and a.privilege_type = 'CONNECT' "
+            "and a.grantee <> d.datdba"
+        ).fetchall()
+    # The asset passed the prefix on: only this deployment's read group may connect.
+    assert connect == [("medspa_dg_read",)]

@@ -104,6 +104,38 @@ def test_location_reader_sees_only_its_rows_in_every_location_mart(
     assert _locations(url, "fct_invoice_lines") == {"loc_a"}
 
 
+def _keys(url: str, table: str, key: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return {r[0] for r in conn.execute(f"select {key} from marts.{table}")}
+
+
+def test_location_reader_sees_patients_and_providers_of_its_locations_only(
+    pg, published, monkeypatch, serving_db, docs
+):
+    """The dimensions have no location_id: a home location or a fact row at one ties them.
+
+    The fixture's providers: prov_1 (home loc_a, every loc_a appointment), prov_2 (home loc_b,
+    every loc_b appointment), prov_3 (home loc_a, no appointments), prov_4 (home loc_b, none).
+    Patients pk_0..pk_6 visited both locations, pk_8 lives at loc_b and never visited, pk_9
+    lives at loc_a.
+    """
+    url = _add_reader(monkeypatch, pg, "dims_manager", "loc_a")
+    assert _keys(url, "dim_providers", "provider_id") == {"prov_1", "prov_3"}
+    patients = {f"pk_{i}" for i in range(7)} | {"pk_9"}
+    assert _keys(url, "dim_patients", "patient_key") == patients
+    # The whole chain still sees every row, and the policies survive the next publish's swap.
+    assert len(_keys(pg.bi_url, "dim_patients", "patient_key")) == 9
+    assert len(_keys(pg.bi_url, "dim_providers", "provider_id")) == 4
+    postgres.publish_postgres(serving_db, pg.url, "v2", docs, bi_password=BI_PASSWORD)
+    assert _keys(url, "dim_providers", "provider_id") == {"prov_1", "prov_3"}
+    assert _keys(url, "dim_patients", "patient_key") == patients
+    south = _add_reader(monkeypatch, pg, "south_manager", "loc_b")
+    assert _keys(south, "dim_providers", "provider_id") == {"prov_2", "prov_4"}
+    assert _keys(south, "dim_patients", "patient_key") == {f"pk_{i}" for i in range(7)} | {"pk_8"}
+
+
 def test_reader_without_location_sees_the_whole_chain(pg, published, monkeypatch):
     url = _add_reader(monkeypatch, pg, "chain_analyst")
     assert _locations(url, "kpi_scorecard") == {"_all", "loc_a", "loc_b"}

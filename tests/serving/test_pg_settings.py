@@ -31,6 +31,39 @@ def test_mask_url_hides_only_the_password():
     assert mask_url(None) == ""
 
 
+def test_mask_url_hides_a_password_written_as_a_parameter_or_in_keyword_form():
+    # psycopg and DuckDB accept all three forms; any of them may be in MEDSPA_SERVING_URL.
+    query = "postgresql://medspa_owner@db.example/serving?password=Qu3ry&sslmode=require"
+    assert (
+        mask_url(query)
+        == "postgresql://medspa_owner@db.example/serving?password=***&sslmode=require"
+    )
+    upper = "postgresql://db.example/serving?sslmode=require&PASSWORD=a%20b&sslpassword=Ke7"
+    assert mask_url(upper) == (
+        "postgresql://db.example/serving?sslmode=require&PASSWORD=***&sslpassword=***"
+    )
+    keywords = "host=db.example dbname=serving password=Kw0rd user=medspa_owner"
+    assert mask_url(keywords) == "host=db.example dbname=serving password=*** user=medspa_owner"
+    quoted = "host=db.example password = 'with space \\' quote' user=medspa_owner"
+    assert mask_url(quoted) == "host=db.example password = *** user=medspa_owner"
+    for url in (query, upper, keywords, quoted):
+        secrets = ("Qu3ry", "a%20b", "Ke7", "Kw0rd", "space")
+        assert not any(secret in mask_url(url) for secret in secrets)
+
+
+def test_mask_url_keeps_an_ipv6_host_usable():
+    assert (
+        mask_url("postgresql://o:pw@[::1]:5433/serving") == "postgresql://o:***@[::1]:5433/serving"
+    )
+
+
+def test_settings_read_the_role_prefix(monkeypatch, tmp_path):
+    monkeypatch.delenv("MEDSPA_SERVING_ROLE_PREFIX", raising=False)
+    assert Settings.from_env(tmp_path).serving_role_prefix == "medspa"
+    monkeypatch.setenv("MEDSPA_SERVING_ROLE_PREFIX", "staging")
+    assert Settings.from_env(tmp_path).serving_role_prefix == "staging"
+
+
 def test_with_user_quotes_the_password():
     url = with_user(URL, "medspa_bi", "p@ss:w/rd")
     assert url == "postgresql://medspa_bi:p%40ss%3Aw%2Frd@db.example:5433/serving?sslmode=require"

@@ -9,6 +9,7 @@ one tenant's rows into the other's view shows in counts and totals.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +36,10 @@ from serving.pg_url import with_user
 pytestmark = pytest.mark.xdist_group("pg")
 
 DATABASE = "serving_tenants"
+#: A deployment of its own beside the single-chain tests' `serving` database on the same server:
+#: PostgreSQL roles are server-wide, so it needs its own role names.
+ROLES = pg_roles.ServingRoles("medspa_tn")
+_publish = functools.partial(pg_tenants.publish_tenant_postgres, roles=ROLES)
 PASSWORDS = {"acme": "acme-pw-" + BI_PASSWORD, "bloom": "bloom-pw-" + BI_PASSWORD}
 
 
@@ -64,20 +69,18 @@ def tdb(pg, tmp_path_factory, docs):
         "bloom": _variant(root / "b.duckdb", 1000),
     }
     results = {
-        "acme": pg_tenants.publish_tenant_postgres(
-            files["acme"], url, "acme", "v-a1", docs, bi_password=BI_PASSWORD
-        ),
-        "bloom": pg_tenants.publish_tenant_postgres(files["bloom"], url, "bloom", "v-b1", docs),
+        "acme": _publish(files["acme"], url, "acme", "v-a1", docs, bi_password=BI_PASSWORD),
+        "bloom": _publish(files["bloom"], url, "bloom", "v-b1", docs),
     }
     with psycopg.connect(url, autocommit=True) as conn:
         for tenant, password in PASSWORDS.items():
-            pg_tenant_roles.add_tenant_login(conn, tenant, password)
+            pg_tenant_roles.add_tenant_login(conn, tenant, password, ROLES)
     return {"url": url, "files": files, "results": results, "root": root}
 
 
 def _login(tdb, tenant: str) -> psycopg.Connection:
     return psycopg.connect(
-        with_user(tdb["url"], pg_tenant_roles.tenant_role(tenant), PASSWORDS[tenant]),
+        with_user(tdb["url"], pg_tenant_roles.tenant_role(tenant, ROLES), PASSWORDS[tenant]),
         autocommit=True,
     )
 
@@ -177,13 +180,13 @@ def test_operator_group_and_owner_see_every_tenant_single_chain_logins_see_none(
             "do $$ begin if not exists (select from pg_roles where rolname = 'ops_anna') then "
             "create role ops_anna login password 'anna-pw-1'; end if; end $$"
         )
-        owner.execute("grant medspa_operator, medspa_read to ops_anna")
+        owner.execute(f"grant {ROLES.operator}, {ROLES.read} to ops_anna")
     with psycopg.connect(with_user(tdb["url"], "ops_anna", "anna-pw-1")) as conn:
         assert conn.execute("select count(*) from marts.kpi_scorecard").fetchone() == (want,)
         tenants = conn.execute("select tenant_id from ops.serving_version order by 1").fetchall()
         assert tenants == [("acme",), ("bloom",)]
-    # medspa_bi belongs to one chain's layout: across tenants it must see nothing at all.
-    with psycopg.connect(_url(pg.bi_url, DATABASE)) as conn:
+    # The BI login belongs to one chain's layout: across tenants it must see nothing at all.
+    with psycopg.connect(with_user(tdb["url"], ROLES.bi, BI_PASSWORD)) as conn:
         assert conn.execute("select count(*) from marts.kpi_scorecard").fetchone() == (0,)
 
 
@@ -192,7 +195,7 @@ def test_republishing_one_tenant_leaves_the_other_byte_identical(tdb, docs):
         bloom_before = _fingerprints(conn, "bloom")
         acme_before = _fingerprints(conn, "acme")
     changed = _variant(tdb["root"] / "acme-2.duckdb", 7)
-    result = pg_tenants.publish_tenant_postgres(changed, tdb["url"], "acme", "v-a2", docs)
+    result = _publish(changed, tdb["url"], "acme", "v-a2", docs)
     with psycopg.connect(tdb["url"]) as conn:
         assert _fingerprints(conn, "bloom") == bloom_before
         acme_after = _fingerprints(conn, "acme")
@@ -219,7 +222,7 @@ def test_two_tenants_publishing_at_once_both_succeed(tdb, docs):
     jobs = {"acme": ("v-a3", tdb["files"]["acme"]), "bloom": ("v-b3", tdb["files"]["bloom"])}
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [
-            pool.submit(pg_tenants.publish_tenant_postgres, path, tdb["url"], tenant, version, docs)
+            pool.submit(_publish, path, tdb["url"], tenant, version, docs)
             for tenant, (version, path) in jobs.items()
         ]
         results = [f.result() for f in futures]  # re-raises either publish's error
@@ -232,7 +235,7 @@ def test_a_second_publish_of_the_same_tenant_is_refused_not_interleaved(tdb, doc
     holder.execute("select pg_advisory_lock(%s, hashtext('acme'))", [pg_tenants._TENANT_LOCK])
     try:
         with pytest.raises(postgres.PgPublishError, match="another publish of tenant acme"):
-            pg_tenants.publish_tenant_postgres(tdb["files"]["acme"], tdb["url"], "acme", "x", docs)
+            _publish(tdb["files"]["acme"], tdb["url"], "acme", "x", docs)
     finally:
         holder.close()
     assert pg_tenants.served_versions(tdb["url"])["acme"] != "x"
@@ -247,9 +250,7 @@ def test_a_reader_holding_the_tables_makes_a_swap_give_up_cleanly(tdb, docs):
     reader.execute("select count(*) from marts.kpi_scorecard").fetchone()
     try:
         with pytest.raises(postgres.PgPublishError, match="previous data is still served"):
-            pg_tenants.publish_tenant_postgres(
-                tdb["files"]["acme"], tdb["url"], "acme", "too-late", docs, lock_timeout_s=1.5
-            )
+            _publish(tdb["files"]["acme"], tdb["url"], "acme", "too-late", docs, lock_timeout_s=1.5)
         assert reader.execute("select count(*) from ops.serving_version").fetchone() == (1,)
     finally:
         reader.close()
@@ -261,15 +262,13 @@ def test_a_tenant_reader_during_its_swaps_sees_old_or_new_never_an_error(tdb, do
     old, new = tdb["files"]["acme"], _variant(tdb["root"] / "acme-swap.duckdb", 3)
     expected = {"s-old": scorecard_figures(old), "s-new": scorecard_figures(new)}
     assert expected["s-old"] != expected["s-new"]
-    pg_tenants.publish_tenant_postgres(old, tdb["url"], "acme", "s-old", docs)
+    _publish(old, tdb["url"], "acme", "s-old", docs)
     with readers_running(lambda: _login(tdb, "acme")) as (results, errors):
         for version, path in (("s-new", new), ("s-old", old), ("s-new", new)):
             time.sleep(0.2)
-            pg_tenants.publish_tenant_postgres(path, tdb["url"], "acme", version, docs)
+            _publish(path, tdb["url"], "acme", version, docs)
             # bloom publishing meanwhile changes nothing acme's readers can see.
-            pg_tenants.publish_tenant_postgres(
-                tdb["files"]["bloom"], tdb["url"], "bloom", "v-b4", docs
-            )
+            _publish(tdb["files"]["bloom"], tdb["url"], "bloom", "v-b4", docs)
         time.sleep(0.2)
     assert errors == []
     assert {v for v, _, _ in results} == {"s-old", "s-new"}, len(results)
@@ -283,7 +282,7 @@ def test_an_added_column_widens_the_table_others_read_null(tdb, docs):
     con.execute("alter table marts.dim_locations add column region varchar default 'south'")
     con.execute("create table marts.zz_new_mart as select 'loc_a' as location_id, 1.5 as x")
     con.close()
-    result = pg_tenants.publish_tenant_postgres(wider, tdb["url"], "acme", "w-1", docs)
+    result = _publish(wider, tdb["url"], "acme", "w-1", docs)
     assert any("added column region" in n for n in result.notes)
     # A new table is a new parent, born with every existing tenant login's policy.
     for tenant, rows in (("acme", 1), ("bloom", 0)):
@@ -298,9 +297,7 @@ def test_an_added_column_widens_the_table_others_read_null(tdb, docs):
         )
     assert regions == {"acme": ["south"], "bloom": ["<null>"]}
     # Back to the narrower build: the column stays, acme's rows hold NULL there, and say so.
-    result = pg_tenants.publish_tenant_postgres(
-        tdb["files"]["acme"], tdb["url"], "acme", "w-2", docs
-    )
+    result = _publish(tdb["files"]["acme"], tdb["url"], "acme", "w-2", docs)
     assert any("region is no longer built" in n for n in result.notes)
     with _login(tdb, "acme") as conn:  # no longer built by acme: its rows of it are gone
         assert conn.execute("select count(*) from marts.zz_new_mart").fetchone() == (0,)
@@ -315,7 +312,7 @@ def test_a_changed_column_type_is_refused_and_the_old_rows_stay_served(tdb, docs
     con.execute("alter table marts.kpi_scorecard alter value type varchar")
     con.close()
     with pytest.raises(pg_tenant_tables.PgSchemaDrift, match=r"marts.kpi_scorecard.*value"):
-        pg_tenants.publish_tenant_postgres(changed, tdb["url"], "acme", "t-bad", docs)
+        _publish(changed, tdb["url"], "acme", "t-bad", docs)
     assert pg_tenants.served_versions(tdb["url"]) == before
     with psycopg.connect(tdb["url"]) as conn:
         assert _fingerprints(conn, "acme") == acme_before
@@ -330,7 +327,7 @@ def test_a_single_chain_publish_refuses_a_tenant_database(tdb, docs):
 
 def test_a_tenant_publish_refuses_a_single_chain_database(pg, published, serving_db, docs):
     with pytest.raises(postgres.PgPublishError, match="not partitioned by tenant"):
-        pg_tenants.publish_tenant_postgres(serving_db, pg.url, "acme", "v-x", docs)
+        _publish(serving_db, pg.url, "acme", "v-x", docs)
     assert postgres.served_version(pg.url) == "v2"
 
 
@@ -344,7 +341,8 @@ def test_cli_creates_and_rotates_a_tenant_login_before_its_first_publish(
     )
     monkeypatch.setenv("MEDSPA_TENANTS_FILE", str(registry))
     monkeypatch.setenv("MEDSPA_SERVING_URL", tdb["url"])
-    role = pg_tenant_roles.tenant_role("cedar")
+    monkeypatch.setenv("MEDSPA_SERVING_ROLE_PREFIX", ROLES.prefix)
+    role = pg_tenant_roles.tenant_role("cedar", ROLES)
     for password in ("cedar-first", "cedar-rotated"):
         monkeypatch.setenv("CEDAR_PW", password)
         assert (
@@ -357,9 +355,7 @@ def test_cli_creates_and_rotates_a_tenant_login_before_its_first_publish(
     cedar = with_user(tdb["url"], role, "cedar-rotated")
     with psycopg.connect(cedar) as conn:  # no rows yet: cedar never published
         assert conn.execute("select count(*) from marts.kpi_scorecard").fetchone() == (0,)
-    result = pg_tenants.publish_tenant_postgres(
-        tdb["files"]["bloom"], tdb["url"], "cedar", "c-1", docs
-    )
+    result = _publish(tdb["files"]["bloom"], tdb["url"], "cedar", "c-1", docs)
     with psycopg.connect(cedar) as conn:
         assert conn.execute(
             "select count(*), count(distinct tenant_id) from marts.kpi_scorecard"
@@ -374,6 +370,7 @@ def test_cli_refuses_unknown_tenants_and_single_chain_readers_on_a_tenant_databa
     registry.write_text("tenants:\n  - name: acme\n    landing: acme\n    demo: true\n")
     monkeypatch.setenv("MEDSPA_TENANTS_FILE", str(registry))
     monkeypatch.setenv("MEDSPA_SERVING_URL", tdb["url"])
+    monkeypatch.setenv("MEDSPA_SERVING_ROLE_PREFIX", ROLES.prefix)
     monkeypatch.setenv("PW", "some-password")
     assert medspa(["serving", "add-reader", "--tenant", "zeta", "--password-env", "PW"]) == 2
     assert "no tenant 'zeta'" in capsys.readouterr().err
@@ -401,7 +398,7 @@ def test_the_swap_attaches_without_a_scan_and_adopts_the_built_indexes(tdb):
         conn.add_notice_handler(lambda diag: messages.append(diag.message_primary or ""))
         try:
             with conn.cursor() as cur:
-                columns, _ = pg_tenant_tables.ensure_parent(cur, "marts", "zz_probe", cols)
+                columns, _ = pg_tenant_tables.ensure_parent(cur, "marts", "zz_probe", cols, ROLES)
                 fresh = pg_tenant_tables.create_fresh(cur, "marts", "zz_probe", "probe", columns)
                 cur.execute(
                     f"insert into {pg_tenant_tables.PARTS_SCHEMA}.{fresh} select 'probe', "
@@ -440,7 +437,7 @@ def test_peer_benchmarks_are_served_per_tenant_and_touch_nothing_else(tdb, docs)
         before = {t: _fingerprints(conn, t) for t in ("acme", "bloom")}
     versions = pg_tenants.served_versions(tdb["url"])
     for tenant, path in files.items():
-        result = pg_tenants.publish_tenant_benchmarks(path, tdb["url"], tenant, docs)
+        result = pg_tenants.publish_tenant_benchmarks(path, tdb["url"], tenant, docs, roles=ROLES)
         assert result.rows == {"marts.kpi_benchmarks": 2}
     for tenant, rank in (("acme", 0.25), ("bloom", 0.75)):
         with _login(tdb, tenant) as conn:
@@ -455,7 +452,7 @@ def test_peer_benchmarks_are_served_per_tenant_and_touch_nothing_else(tdb, docs)
         assert after[tenant] == before[tenant], tenant
     assert pg_tenants.served_versions(tdb["url"]) == versions
     # The tenant's next nightly publish keeps them: the benchmarks step replaces them later.
-    pg_tenants.publish_tenant_postgres(tdb["files"]["acme"], tdb["url"], "acme", "n-1", docs)
+    _publish(tdb["files"]["acme"], tdb["url"], "acme", "n-1", docs)
     with _login(tdb, "acme") as conn:
         assert conn.execute("select count(*) from marts.kpi_benchmarks").fetchone() == (2,)
 
@@ -476,14 +473,10 @@ def test_a_table_change_waits_for_running_loads_then_fails_clearly(tdb, docs):
     try:
         start = time.monotonic()
         with pytest.raises(postgres.PgPublishError, match="other tenants' loads"):
-            pg_tenants.publish_tenant_postgres(
-                wider, tdb["url"], "acme", "z-1", docs, lock_timeout_s=1.0
-            )
+            _publish(wider, tdb["url"], "acme", "z-1", docs, lock_timeout_s=1.0)
         assert 0.9 < time.monotonic() - start < 15
         # A publish that needs no table change shares the lock and goes ahead meanwhile.
-        pg_tenants.publish_tenant_postgres(
-            tdb["files"]["bloom"], tdb["url"], "bloom", "z-b", docs, lock_timeout_s=1.0
-        )
+        _publish(tdb["files"]["bloom"], tdb["url"], "bloom", "z-b", docs, lock_timeout_s=1.0)
     finally:
         loading.close()
     with psycopg.connect(tdb["url"]) as conn:
@@ -506,3 +499,30 @@ def test_drift_rules_without_a_server():
         pg_tenant_tables.drift("marts", "x", [], [("tenant_id", "text")])
     names = {pg_tenant_tables.partition_name("marts", "k" * 60 + s, "t") for s in "ab"}
     assert len(names) == 2 and all(len(n) + 2 <= 63 for n in names)
+
+
+def test_two_tenants_index_their_fresh_tables_at_once_without_meeting(tdb):
+    """Index names are ours: PostgreSQL's generated name cuts the tenant off a long table name,
+    so two tenants' uncommitted indexes would claim one name and the second would wait for the
+    first publish and then fail."""
+    table = "kpi_appointment_engagement"  # long enough that a generated name loses the tenant
+    first = psycopg.connect(tdb["url"])
+    second = psycopg.connect(tdb["url"])
+    try:
+        with first.cursor() as a, second.cursor() as b:
+            columns = pg_tenant_tables.parent_columns(a, "marts", table)
+            fresh_a = pg_tenant_tables.create_fresh(a, "marts", table, "acme", columns)
+            assert pg_tenant_tables.index_fresh(a, fresh_a, [c for c, _ in columns])
+            b.execute("set statement_timeout = '3s'")
+            fresh_b = pg_tenant_tables.create_fresh(b, "marts", table, "bloom", columns)
+            assert pg_tenant_tables.index_fresh(b, fresh_b, [c for c, _ in columns])
+            names = b.execute(
+                "select indexrelid::regclass::text from pg_index where indrelid = %s::regclass",
+                [f"{pg_tenant_tables.PARTS_SCHEMA}.{fresh_b}"],
+            ).fetchall()
+            assert names and all(fresh_b[:40] in name for (name,) in names)
+    finally:
+        first.rollback()
+        second.rollback()
+        first.close()
+        second.close()

@@ -61,7 +61,7 @@ def _serve_in_postgres(
     failure as text (None when served, or when no PostgreSQL target is configured)."""
     if not base.serving_url:
         return None
-    from serving import pg_tenants
+    from serving import pg_roles, pg_tenants
 
     try:
         pg_tenants.publish_tenant_benchmarks(
@@ -70,6 +70,7 @@ def _serve_in_postgres(
             tenant_name,
             docs,
             lock_timeout_s=base.serving_lock_timeout_s,
+            roles=pg_roles.ServingRoles(base.serving_role_prefix),
         )
     except Exception as exc:  # one tenant's failure must not cost the others theirs
         return f"PostgreSQL: {type(exc).__name__}: {exc}"

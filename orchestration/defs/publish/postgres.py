@@ -16,7 +16,7 @@ from orchestration import run_events
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS, tenant_of
-from serving import pg_docs, pg_tenants, postgres
+from serving import pg_docs, pg_roles, pg_tenants, postgres
 from serving.pg_url import mask_url
 
 SKIP_REASON = "MEDSPA_SERVING_URL is not set: PostgreSQL serving target skipped"
@@ -45,6 +45,7 @@ def serving_postgres(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     options = {
         "lock_timeout_s": settings.serving_lock_timeout_s,
         "bi_password": settings.bi_password,
+        "roles": pg_roles.ServingRoles(settings.serving_role_prefix),
         "log": context.log.warning,
     }
     docs = pg_docs.docs_from_manifest(MANIFEST)
