@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Debian packages the serving target and its client tests need.
-DEBIAN_PACKAGES = ("postgresql", "libpostgresql-jdbc-java", "odbc-postgresql", "unixodbc")
+DEBIAN_PACKAGES = ("postgresql", "libpostgresql-jdbc-java", "odbc-postgresql", "unixodbc", "acl")
 JDBC_JAR = Path("/usr/share/java/postgresql.jar")
 ODBC_DRIVER = "PostgreSQL Unicode"
 
@@ -41,6 +41,7 @@ def missing_packages() -> list[str]:
         "odbc-postgresql": Path("/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so").exists()
         or any(Path("/usr/lib").glob("*/odbc/psqlodbcw.so")),
         "unixodbc": shutil.which("odbcinst") is not None,
+        "acl": shutil.which("setfacl") is not None,
     }
     return [p for p in DEBIAN_PACKAGES if not have[p]]
 
@@ -119,18 +120,32 @@ class Cluster:
         return True
 
 
-def _grant_traverse(path: Path) -> None:
-    """Let the server user reach `path`: search (x) on every ancestor that lacks it for others.
+def _grant_traverse(path: Path) -> list[Path]:
+    """Let the server user reach `path` through ancestors that others may not search.
 
-    pytest's and many users' folders are 0700; `postgres` must still be able to walk down to
-    its data directory. Only the execute bit is added, never read.
+    Users' and temp folders are often 0700, and `postgres` must still walk down to its data
+    directory. Each such folder gets an ACL entry giving the `postgres` user alone search
+    (x), so a private home or data dir stays closed to every other account (a search bit for
+    all would let any local user open a file inside whose name they know). Where the file
+    system refuses ACLs, the folder gets search for others instead, and is returned so the
+    caller can say so.
     """
     if os.geteuid() != 0:
-        return
+        return []
+    opened: list[Path] = []
     for parent in reversed(path.parents):
         mode = parent.stat().st_mode
-        if not mode & 0o001:
+        if mode & 0o001:
+            continue
+        try:
+            command = ["setfacl", "-m", "u:postgres:--x", str(parent)]
+            granted = subprocess.run(command, capture_output=True, check=False).returncode == 0
+        except FileNotFoundError:  # acl not installed (`make pg-packages` installs it)
+            granted = False
+        if not granted:
             parent.chmod(mode | 0o001)
+            opened.append(parent)
+    return opened
 
 
 def _chown_server_user(path: Path) -> None:
@@ -187,7 +202,11 @@ def init_cluster(root: Path, port: int) -> Cluster:
     for folder in (cluster.root, cluster.socket_dir):
         folder.mkdir(parents=True, exist_ok=True)
         _chown_server_user(folder)
-    _grant_traverse(cluster.root)
+    for folder in _grant_traverse(cluster.root):
+        print(
+            f"note: {folder} does not take ACLs: made searchable by every account so that "
+            "PostgreSQL can reach its data directory"
+        )
     cluster.run(
         "initdb", "-D", str(cluster.pgdata), "-U", superuser(), "-E", "UTF8",
         "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256",
