@@ -1,9 +1,11 @@
 """Find the extracts in a landing folder: `<system>/<table>/<extract_id>.<format>`.
 
 The layout is the whole interface between a clinic's exporters and the loader, so this
-module is strict about it: only contract systems and tables, only the four formats, and
-extract ids that sort in time order. Anything else is listed as *ignored* (never loaded,
-always reported) rather than guessed at.
+module is strict about it: only contract systems and tables and only the four formats.
+Anything else is listed as *ignored* (never loaded, always reported) rather than guessed at.
+Extract ids are compared as text (a tie on `updated_at` goes to the later one), so exporters
+must name them to sort in time order, e.g. ISO dates; the loader cannot tell a time from a
+name such as `backup`, and does not guess.
 """
 
 from __future__ import annotations
