@@ -2,7 +2,8 @@
 
 Public API: `build_site(serving_path, site_dir, *, pages_dir=None) -> SiteReport`, and
 `tables_read(pages_dir)` (the serving tables the pages query: the site asset's dependencies).
-A plain library that reads only `serving.duckdb`: it imports no other package of the project.
+A plain library that reads only `serving.duckdb`: of the project it imports only `safeio`
+(SQL quoting).
 """
 
 from dashboards.errors import PageError

@@ -16,7 +16,7 @@ import contextvars
 import functools
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
@@ -25,6 +25,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from dashboards.attrs import ComponentError, parse_attrs
+from dashboards.bidi import balance, isolate_html
 from dashboards.charts import PendingSvg
 from dashboards.components import COMPONENTS
 from dashboards.errors import PageError
@@ -51,8 +52,14 @@ _VALUES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 _VALUE_MARK = re.compile("\ue000(\\d+)\ue001")
 
 
-def _hold_value(value: object) -> object:
-    """Jinja `finalize`: park an output value (HTML-escaped) behind a markdown-inert mark."""
+@jinja2.pass_eval_context  # never at compile time: see below
+def _hold_value(_eval_ctx: jinja2.nodes.EvalContext, value: object) -> object:
+    """Jinja `finalize`: park an output value (HTML-escaped) behind a markdown-inert mark.
+
+    Taking the eval context keeps Jinja from finalizing constant output (`{{ 'a, b' }}`)
+    while it compiles: a compiled page is cached and rendered for every instance of a
+    template page, and a mark made at compile time would point into the first render's
+    values, showing that instance's value on the others."""
     held = _VALUES.get()
     if held is None:
         return value
@@ -61,8 +68,11 @@ def _hold_value(value: object) -> object:
     return f"\ue000{len(held) - 1}\ue001"
 
 
-def _restore_values(text: str, held: list[str]) -> str:
-    return _VALUE_MARK.sub(lambda m: held[int(m.group(1))], text)
+def _restore_values(text: str, held: list[str], show: Callable[[str], str] | None = None) -> str:
+    """Put the held values back; `show` dresses each one (shown in the page, not parsed)."""
+    if show is None:
+        return _VALUE_MARK.sub(lambda m: held[int(m.group(1))], text)
+    return _VALUE_MARK.sub(lambda m: show(held[int(m.group(1))]), text)
 
 
 def jinja_env() -> jinja2.Environment:
@@ -187,7 +197,7 @@ def render_body_deferred(
         if name not in COMPONENTS:
             raise PageError(page.path.name, line, f"unknown component <{name}>")
         try:
-            attrs = parse_attrs(_restore_values(attrs_text, held), results)
+            attrs = parse_attrs(attrs_text, results, lambda text: _restore_values(text, held))
             attrs.values["_id"] = f"c{len(pieces) + 1}"
             pieces.append(COMPONENTS[name](attrs))
         except ComponentError as exc:
@@ -195,7 +205,8 @@ def render_body_deferred(
         return f"<!--mspc:{len(pieces) - 1}-->"
 
     text = COMPONENT_TAG.sub(component, text)
-    out = _restore_values(_md.render(text), held)
+    # A value's own direction controls must not turn the text around it (`dashboards.bidi`).
+    out = _restore_values(_md.render(text), held, isolate_html)
     # A component alone on its line comes back from markdown wrapped in <p>: unwrap it.
     parts: list[str | PendingSvg] = []
     at = 0
@@ -216,9 +227,13 @@ def _compiled_title(title: str) -> jinja2.Template:
 
 
 def render_title(page: Page, params: Mapping[str, Any] | None) -> str:
-    """The page title, which may use `{{ params.x }}` on template pages (plain text)."""
+    """The page title, which may use `{{ params.x }}` on template pages (plain text).
+
+    Text parameters are `balance`d: a title is shown as a heading, a navigation link and the
+    browser tab, and a name's direction controls must stay inside the name in all of them."""
+    shown = {k: balance(v) if isinstance(v, str) else v for k, v in (params or {}).items()}
     try:
-        return _compiled_title(page.title).render(params=dict(params or {}))
+        return _compiled_title(page.title).render(params=shown)
     except jinja2.TemplateError as exc:
         raise PageError(page.path.name, 1, f"title: {exc}") from None
 

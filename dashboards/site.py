@@ -8,9 +8,12 @@ does not linger from yesterday's build.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 import duckdb
 import jinja2
 
+from dashboards.bidi import strip_controls
 from dashboards.email import inline_css
 from dashboards.errors import PageError
 from dashboards.nav import NavHtml
@@ -56,6 +60,8 @@ _TEMPLATES = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+#: For `<title>`, where a name's direction controls cannot be isolated (`dashboards.bidi`).
+_TEMPLATES.filters["strip_bidi"] = strip_controls
 
 
 @dataclass(frozen=True)
@@ -106,9 +112,55 @@ class _Rendered:
 
 
 def slugify(value: object) -> str:
-    """A file-name-safe slug for a template page's row (`loc_001` stays `loc_001`)."""
+    """A file-name-safe slug for a template page's row (`loc_001` stays `loc_001`).
+
+    Lossy (case, punctuation and non-ASCII letters go), so two ids may share a slug and a
+    long id gives a long slug: `instance_names` turns slugs into unique, bounded file names.
+    """
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", str(value)).strip("-").lower()
     return slug or "unnamed"
+
+
+#: Longest slug used as a file name as is. File systems refuse names over 255 bytes; a
+#: longer id keeps its first `_SLUG_KEEP` characters and gets a hash of the whole id.
+MAX_SLUG = 100
+_SLUG_KEEP = 80
+#: Hex digits of the id's SHA-256 added to a long or shared slug.
+_HASH_DIGITS = 8
+
+
+def _id_hash(value: object) -> str:
+    return hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:_HASH_DIGITS]
+
+
+def instance_names(values: Sequence[object]) -> list[str | None]:
+    """The file name (without `.html`) of each template row's id, or None for a repeat.
+
+    Ids come from clinic systems and may be anything, so the slug alone is not a safe name:
+    `LOC01` and `loc01` share one and would overwrite each other's page, and a 300-character
+    id is longer than a file system allows. A short slug that no other id shares stays the
+    name (links people bookmarked keep working); so does a shared slug for the one id that
+    *is* that slug (`loc01` keeps `loc01.html` when `LOC01` turns up). Every other id gets
+    `<slug, cut to 80>.<8 hex digits of its SHA-256>`: the `.` never occurs in a slug, so
+    these names cannot meet a plain one, and each depends only on its own id and the ids
+    sharing its slug, never on row order. A row whose name an earlier row already took
+    (the same id twice) gets None.
+    """
+    slugs = [slugify(v) for v in values]
+    ids_by_slug: dict[str, set[str]] = {}
+    for value, slug in zip(values, slugs, strict=True):
+        ids_by_slug.setdefault(slug, set()).add(str(value))
+    names: list[str | None] = []
+    taken: set[str] = set()
+    for value, slug in zip(values, slugs, strict=True):
+        shared = len(ids_by_slug[slug]) > 1
+        if len(slug) <= MAX_SLUG and (not shared or str(value) == slug):
+            name = slug
+        else:
+            name = f"{slug[:_SLUG_KEEP].rstrip('-')}.{_id_hash(value)}"
+        names.append(None if name in taken else name)
+        taken.add(name)
+    return names
 
 
 #: An `email:` front-matter value: a plain file name written into the site folder itself.
@@ -123,6 +175,8 @@ def _check_email(page: Page) -> None:
             1,
             "email: must be a plain .html file name (it is written into the site folder)",
         )
+    if email is not None:
+        _check_name(page, str(email))
 
 
 def _order(page: Page) -> tuple[float, str]:
@@ -188,6 +242,7 @@ def _build_page(
         raise PageError(page.path.name, 1, f"nav_if: {nav_if!r} is not a public query on this page")
     each = page.meta.get("each")
     if not each:
+        _check_name(page, f"{page.name}.html")
         return [_render_one(con, page, f"{page.name}.html", None, False, body, defer)], None
     if each not in page.queries:
         raise PageError(page.path.name, 1, f"each: {each!r} is not a query on this page")
@@ -198,16 +253,33 @@ def _build_page(
         if slug_key not in row:
             raise PageError(page.path.name, 1, f"slug: query {each!r} has no column {slug_key!r}")
 
-    def instance(reader: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> _Rendered:
-        href = f"{page.name}/{slugify(row[slug_key])}.html"
+    names = instance_names([row[slug_key] for row in rows])
+    for row, name in zip(rows, names, strict=True):
+        if name is None:
+            report.pages_failed.append(
+                PageFailure(
+                    f"{page.path.name}[{slug_key}={row[slug_key]}]",
+                    1,
+                    f"slug: {slug_key} {row[slug_key]!r} is on another row of {each!r} too;"
+                    " one page per value",
+                )
+            )
+    todo = [
+        (row, f"{page.name}/{name}.html")
+        for row, name in zip(rows, names, strict=True)
+        if name is not None
+    ]
+
+    def instance(reader: duckdb.DuckDBPyConnection, job: tuple[dict[str, Any], str]) -> _Rendered:
+        row, href = job
         return _render_one(reader, page, href, dict(row), True, body, defer, cache)
 
     out: list[_Rendered] = []
     pool = readers or ReaderPool([con])
     # The first instance alone: it fills `cache` with every query that reads no parameter,
     # so the others, side by side, find them there and none runs twice.
-    results = ReaderPool([con]).map(instance, rows[:1]) + pool.map(instance, rows[1:])
-    for row, result in zip(rows, results, strict=True):
+    results = ReaderPool([con]).map(instance, todo[:1]) + pool.map(instance, todo[1:])
+    for (row, _href), result in zip(todo, results, strict=True):
         if isinstance(result, PageError):  # in row order: the report reads as before
             report.pages_failed.append(
                 PageFailure(
@@ -345,48 +417,96 @@ def _publish(
         report.flash_email_path = site_dir / report.flash_email_path
 
 
+#: Why writing one page's file can fail while the others can be written: its name (too long,
+#: not encodable, a folder in the way). Anything else (a full disk, no permission) is the
+#: site's problem, not the page's: the build stops and the previous site stays.
+_PAGE_WRITE_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ, errno.EISDIR})
+#: The longest file name (in bytes) the usual file systems take.
+MAX_NAME_BYTES = 255
+
+
+def _check_name(page: Page, name: str) -> None:
+    """Fail a page whose own file (or email) name no file system would take, before it is
+    listed in the navigation (template pages' names are bounded by `instance_names`)."""
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise PageError(
+            page.path.name, 1, f"file name {name[:40]!r}... is over {MAX_NAME_BYTES} bytes"
+        )
+
+
+def _write_page(scratch: Path, name: str, text: str) -> None:
+    (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+    (scratch / name).write_text(text, encoding="utf-8")
+
+
 def _write_all(
     groups: list[tuple[str | None, list[_Rendered]]], scratch: Path, report: SiteReport
 ) -> None:
-    """Every page, the email and (if no index page) a generated home page, into `scratch`.
+    """Every page, the email and a home page (the index page, or a generated one), into
+    `scratch`; the home page last, so it lists the pages whose file could not be written.
 
     Records relative paths in the report; `_publish` makes them absolute after the swap.
     """
     css = (PACKAGE_DIR / "assets" / "style.css").read_text(encoding="utf-8")
     nav = _nav(groups)
-    problems = [str(f) for f in report.pages_failed]
     written: list[str] = []
     email_name: str | None = None
-    has_index = any(r.href == "index.html" for _, items in groups for r in items)
     page_tpl, email_tpl = (
         _TEMPLATES.get_template("page.html.j2"),
         _TEMPLATES.get_template("email.html.j2"),
     )
     navs = NavHtml(_TEMPLATES.get_template("nav.html.j2"), nav)
+
+    def page_html(r: _Rendered) -> str:
+        root = "../" * r.href.count("/")
+        return page_tpl.render(
+            title=r.title,
+            nav_html=navs.render(root, r.href),
+            root=root,
+            current=r.href,
+            css=css,
+            body=r.body,
+            problems=[str(f) for f in report.pages_failed] if r.href == "index.html" else [],
+        )
+
+    def write(r: _Rendered) -> list[str]:
+        """The page's file (and its email's); the names written."""
+        _write_page(scratch, r.href, page_html(r))
+        if not r.email or r.child:
+            return [r.href]
+        mail = email_tpl.render(title=r.title, css=css, body=r.body)
+        _write_page(scratch, str(r.email), inline_css(mail, css))
+        return [r.href, str(r.email)]
+
+    def record(r: _Rendered, names: list[str]) -> None:
+        nonlocal email_name
+        email_name = names[1] if len(names) > 1 else email_name
+        report.pages_built.append(r.href)
+        if not r.in_nav:
+            report.pages_unlisted.append(r.href)
+        written.extend(names)
+
+    index: _Rendered | None = None
+    rest: list[tuple[_Rendered, list[str]]] = []
     for _, items in groups:
         for r in items:
-            root = "../" * r.href.count("/")
-            text = page_tpl.render(
-                title=r.title,
-                nav_html=navs.render(root, r.href),
-                root=root,
-                current=r.href,
-                css=css,
-                body=r.body,
-                problems=problems if r.href == "index.html" else [],
-            )
-            (scratch / r.href).parent.mkdir(parents=True, exist_ok=True)
-            (scratch / r.href).write_text(text, encoding="utf-8")
-            written.append(r.href)
-            report.pages_built.append(r.href)
-            if not r.in_nav:
-                report.pages_unlisted.append(r.href)
-            if r.email and not r.child:
-                email_name = str(r.email)
-                mail = email_tpl.render(title=r.title, css=css, body=r.body)
-                (scratch / email_name).write_text(inline_css(mail, css), encoding="utf-8")
-                written.append(email_name)
-    if not has_index:
+            if r.href == "index.html":
+                index = r
+                continue
+            try:
+                rest.append((r, write(r)))
+            except OSError as exc:
+                if exc.errno not in _PAGE_WRITE_ERRNOS:
+                    raise
+                (scratch / r.href).unlink(missing_ok=True)
+                name = r.page.path.name + (f"[{r.href}]" if r.child else "")
+                message = f"could not write {r.href!r}: {exc.strerror}"
+                report.pages_failed.append(PageFailure(name, None, message))
+    if index is not None:
+        record(index, write(index))
+    for r, names in rest:
+        record(r, names)
+    if index is None:
         text = page_tpl.render(
             title="Dashboards",
             nav_html=navs.render("", "index.html"),
@@ -394,9 +514,9 @@ def _write_all(
             current="index.html",
             css=css,
             body="",
-            problems=problems,
+            problems=[str(f) for f in report.pages_failed],
         )
-        (scratch / "index.html").write_text(text, encoding="utf-8")
+        _write_page(scratch, "index.html", text)
         written.append("index.html")
     report.files_written = [Path(name) for name in written]
     report.flash_email_path = Path(email_name) if email_name else None

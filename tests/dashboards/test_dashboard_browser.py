@@ -87,3 +87,62 @@ def test_every_page_opens_over_file_without_errors_with_marks_in_charts_and_live
             assert len(links) == listed, name
         driver.save_screenshot(str(SCREENSHOTS / (name.replace("/", "__") + ".png")))
     assert charts_seen > 20
+
+
+LONG_NAME = "Wellness" * 40  # 320 characters and no space: one word
+
+
+def test_a_long_name_without_spaces_wraps_inside_the_nav_heading_and_table(tmp_path, driver):
+    """The navigation stays 220px wide and nothing makes the page scroll sideways."""
+    import textwrap
+
+    import duckdb
+
+    from dashboards import build_site
+
+    serving = tmp_path / "serving.duckdb"
+    con = duckdb.connect(str(serving))
+    con.execute("create schema marts")
+    con.execute("create table marts.dim_locations (location_id varchar, location_name varchar)")
+    con.execute("insert into marts.dim_locations values ('a', ?), ('b', 'Boston')", [LONG_NAME])
+    con.close()
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    page = """
+    ---
+    title: "Location: {{ params.location_name }}"
+    nav_label: "{{ params.location_name }}"
+    nav_group: "Locations_of_the_whole_chain_grouped_together_in_one_long_word"
+    each: locations
+    ---
+    ```sql locations
+    select location_id, location_name, 1234567.5 as revenue from marts.dim_locations
+    ```
+    At {{ params.location_name }} this week.
+
+    <DataTable data={locations} title="{{ params.location_name }}" />
+    """
+    (pages / "loc.md").write_text(textwrap.dedent(page).lstrip("\n"), encoding="utf-8")
+    report = build_site(serving, tmp_path / "site", pages_dir=pages)
+    assert report.ok, report.pages_failed
+    driver.get((tmp_path / "site" / "loc" / "a.html").as_uri())
+    sizes = driver.execute_script(
+        """
+        const overflowing = [...document.querySelectorAll('nav a, nav .group, h1, p, td, th')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.tagName);
+        const content = document.querySelector('.content').getBoundingClientRect();
+        return {
+            nav: document.querySelector('nav').getBoundingClientRect().width,
+            page: document.documentElement.scrollWidth,
+            window: document.documentElement.clientWidth,
+            table: document.querySelector('table').getBoundingClientRect().right,
+            content: content.right,
+            overflowing: overflowing,
+        };
+        """
+    )
+    assert sizes["nav"] == 220 + 2 * 12, sizes  # width plus padding, as with short names
+    assert sizes["overflowing"] == [], sizes
+    assert sizes["table"] <= sizes["content"], sizes
+    assert sizes["page"] <= sizes["window"], sizes
+    driver.save_screenshot(str(SCREENSHOTS / "long-name.png"))

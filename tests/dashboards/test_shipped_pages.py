@@ -149,3 +149,11 @@ def test_readme_example_page_builds(tiny_db, tmp_path):
     assert "Chain revenue over all weeks: <strong>$2,000</strong>" in html
     assert "<li>Austin: $1,200</li>" in html and "<li>Boston" not in html  # 800 < 1000
     assert 'data-component="LineChart"' in html
+
+
+def test_the_stylesheet_is_inlined_as_written(shipped_site):
+    """The page's own CSS is not data: escaped, `"Segoe UI"` became `&#34;Segoe UI&#34;`, which
+    broke the whole font-family rule (pages fell back to the browser's serif font)."""
+    css = (DEFAULT_PAGES_DIR.parent / "assets" / "style.css").read_text(encoding="utf-8")
+    page = (shipped_site.site_dir / "index.html").read_text(encoding="utf-8")
+    assert '"Segoe UI"' in css and css.strip() in page
