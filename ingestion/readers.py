@@ -13,11 +13,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Mapping
+import json
+import zlib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
 
+from ingestion.gzip_stream import gzip_defect
 from ingestion.landing import LandingFile
 from ingestion.temp_tables import drop_prefixed
 from safeio.sqlquote import quote_ident, sql_str
@@ -91,7 +94,7 @@ def _csv_header(file: LandingFile) -> list[str]:
     try:
         with opener(file.path, "rb") as fh:
             raw = fh.readline(1 << 20)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise FileRefused(f"unreadable compressed file ({type(exc).__name__})") from None
     try:
         text = raw.decode("utf-8-sig")
@@ -128,7 +131,23 @@ def refuse_loader_columns(header: list[str]) -> None:
         )
 
 
+def _refuse_broken_gzip(file: LandingFile) -> None:
+    """Refuse a `.gz` file that is not one complete, intact gzip stream (`gzip_defect`).
+
+    DuckDB would read such a file up to the damage and report no error, so the check comes
+    before it reads anything: a half-delivered export must not load as a smaller one.
+    """
+    try:
+        defect = gzip_defect(file.path)
+    except OSError as exc:
+        raise FileRefused(f"unreadable compressed file ({type(exc).__name__})") from None
+    if defect is not None:
+        raise FileRefused(defect)
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> list[str]:
+    if file.path.name.endswith(".gz"):
+        _refuse_broken_gzip(file)
     header = _csv_header(file)
     columns = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
     compression = "gzip" if file.path.name.endswith(".gz") else "none"
@@ -200,25 +219,48 @@ def _jsonl_keys(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
     sample the whole file instead infers every value's type too: twice the cost, and the
     types are thrown away (every value is read as text). A key the sample missed (drift that
     starts late in a file) is rare: only then is the whole file sampled for its place.
+    The raw keys are checked here (`refuse_unusable_keys`): the sampled schema has already
+    renamed a clashing key.
     """
-    sampled = [
-        row[0]
-        for row in con.execute(
-            f"""describe select * from read_json({path}, format = 'newline_delimited',
-                records = true, maximum_depth = 1)"""
-        ).fetchall()
-    ]
     found = con.execute(
         f"""select distinct unnest(json_keys(json))
         from read_json_objects({path}, format = 'newline_delimited')"""
     ).fetchall()
-    if {k for (k,) in found} <= set(sampled):
-        return sampled
+    keys = {k for (k,) in found}
+    refuse_unusable_keys(keys)
+    sampled = _described_keys(con, path, whole_file=False)
+    return sampled if keys <= set(sampled) else _described_keys(con, path, whole_file=True)
+
+
+def _described_keys(con: duckdb.DuckDBPyConnection, path: str, whole_file: bool) -> list[str]:
+    """The columns DuckDB's JSON reader infers from the first lines, or from `whole_file`."""
+    sample = ", sample_size = -1" if whole_file else ""
     described = con.execute(
         f"""describe select * from read_json({path}, format = 'newline_delimited',
-            records = true, sample_size = -1, maximum_depth = 1)"""
+            records = true{sample}, maximum_depth = 1)"""
     ).fetchall()
     return [row[0] for row in described]
+
+
+def refuse_unusable_keys(keys: Collection[str]) -> None:
+    """Refuse a JSON Lines file whose keys cannot each become their own column.
+
+    Column names are case-insensitive (in DuckDB, and so in the raw layer): DuckDB's reader
+    would turn `Name` beside `name` into a column `Name_1` holding NULL, and an empty key into
+    `C<n>`, losing those values. The keys are not named: a key may be a value (a map keyed by
+    a patient's name), and this reason is printed and stored.
+    """
+    if "" in keys:
+        raise FileRefused('a JSON object has an empty key (""): it cannot name a column')
+    folded: dict[str, int] = {}
+    for key in keys:
+        folded[key.casefold()] = folded.get(key.casefold(), 0) + 1
+    clashes = sum(1 for n in folded.values() if n > 1)
+    if clashes:
+        raise FileRefused(
+            f"JSON keys differ only by upper/lower case ({clashes} such name(s)); column names "
+            "are case-insensitive, so their values would collide (rename them in the export)"
+        )
 
 
 def _read_jsonl_fast(
@@ -260,7 +302,8 @@ def _read_parquet(
         typed = frozenset(
             column for column, stored, *_ in described if keep_types.get(column) == stored
         )
-        cols = ", ".join(_as_read(h, h in typed) for h in header)
+        stored = {column: kind for column, kind, *_ in described}
+        cols = ", ".join(_as_read(h, h in typed, stored[h], keep_types.get(h)) for h in header)
         con.execute(
             f"""create or replace temp table {name} as
             select {cols}, file_row_number + 1 as __row
@@ -275,18 +318,57 @@ def _read_parquet(
     return header, typed
 
 
-def _as_read(column: str, typed: bool) -> str:
-    """A Parquet column as the reader hands it on: as stored when `typed`, else as text."""
+def _as_read(column: str, typed: bool, stored: str, wanted: str | None) -> str:
+    """A Parquet column as the reader hands it on: as stored when `typed`, else as text.
+
+    A DOUBLE column where the contract wants a decimal is the one exception
+    (`_double_money`): its text is that of the amount it stands for.
+    """
     ident = quote_ident(column)
-    return ident if typed else f"cast({ident} as varchar) as {ident}"
+    if typed:
+        return ident
+    if stored == "DOUBLE" and wanted is not None and wanted.startswith("DECIMAL"):
+        return f"{_double_money(ident)} as {ident}"
+    return f"cast({ident} as varchar) as {ident}"
+
+
+#: How far a double may sit from a whole cent and still be read as it: a billionth of a dollar.
+_DOUBLE_CENT_TOLERANCE = 1e-9
+#: DECIMAL(18,2)'s bound: a larger double keeps its own text (`1e+16`, refused as a decimal).
+_DOUBLE_MONEY_LIMIT = 1e16
+
+
+def _double_money(ident: str) -> str:
+    """SQL giving a DOUBLE amount's text: whole cents when it is one, else its full digits.
+
+    A binary double cannot hold most decimal amounts exactly: an export's 12.35 arrives as
+    12.3499999999999996447..., and a sum such as 0.1 + 0.2 as 0.30000000000000004. Judging that
+    digit string would quarantine such amounts as "more than 2 decimal places", and casting it
+    to DECIMAL(18,2) would round away a real third decimal (12.345) unseen. So the double is
+    compared with itself rounded to cents: `round` lands on the very double an exporter's cent
+    amount became (difference 0), and the tolerance, far below a cent, absorbs the last-bit
+    error of float arithmetic. Such a value is read as its cent amount's text; any other
+    (12.345, 1e-05, NaN, infinity) keeps its own text, which the validator then refuses as it
+    would the same text in a CSV. (Beyond about $7e13 a double holds no cents at all; there it
+    passes as the amount it holds, as its own text would.)
+    FLOAT (single precision) keeps the plain text path: its shortest text is already the amount
+    written (12.35).
+    """
+    cents = f"round({ident}, 2)"
+    return (
+        f"case when isfinite({ident}) and abs({ident}) < {_DOUBLE_MONEY_LIMIT}"
+        f" and abs({ident} - {cents}) < {_DOUBLE_CENT_TOLERANCE}"
+        f" then cast(cast({cents} as decimal(18, 2)) as varchar)"
+        f" else cast({ident} as varchar) end"
+    )
 
 
 def _read_jsonl(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> list[str]:
     """One JSON object per line; a line that is not one is a rejected row, not a failed file.
 
     DuckDB's native reader is tried first (5x faster); it rejects a whole file for one bad
-    line and skips blank lines (which would shift row numbers), so any such file is read
-    again line by line.
+    line (malformed, or an object that repeats a key) and skips blank lines (which would shift
+    row numbers), so any such file is read again line by line.
     """
     try:
         header = _read_jsonl_fast(con, file, name)
@@ -309,10 +391,12 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) ->
         f"""create or replace temp table {name}__rej as
         select n as row_number, null::varchar as column_name,
             case when not json_valid(line) then 'malformed JSON line'
-                 else 'JSON line is not an object' end as reason,
+                 when json_type(line) <> 'OBJECT' then 'JSON line is not an object'
+                 else 'JSON object repeats a key (which value is meant is unknown)' end as reason,
             to_json({{'raw_line': line}})::varchar as raw_record
         from {name}__lines
-        where not json_valid(line) or json_type(line) <> 'OBJECT'"""
+        where not json_valid(line) or json_type(line) <> 'OBJECT'
+            or len(json_keys(line)) > len(list_distinct(json_keys(line)))"""
     )
     con.execute(f"delete from {name}__lines where n in (select row_number from {name}__rej)")
     keys = con.execute(
@@ -322,18 +406,21 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) ->
         group by k order by min([n, i])"""
     ).fetchall()
     header = [k for (k,) in keys]
+    refuse_unusable_keys(header)
     refuse_loader_columns(header)
     if not header and not con.execute(f"select count(*) from {name}__rej").fetchone()[0]:
         raise FileRefused("empty file: no JSON lines")
     if header:
-        # One JSON parse per line for all columns (a parse per column costs 4x more).
-        paths = ", ".join(sql_str("$." + quote_ident(h)) for h in header)
+        # One JSON parse per line for all columns (a parse per column costs 4x more), into a
+        # struct named by a JSON spec: a JSON path cannot name every key (`*` is a wildcard
+        # even quoted), and the values are the same text DuckDB's reader gives.
+        spec = sql_str(json.dumps(dict.fromkeys(header, "VARCHAR")))
         con.execute(
             f"""create or replace temp table {name}__vals as
-            select n as __row, json_extract_string(line, [{paths}]) as __v
+            select n as __row, json_transform(line, {spec}) as __v
             from {name}__lines order by n"""
         )
-        cols = ", ".join(f"__v[{i}] as {quote_ident(h)}" for i, h in enumerate(header, 1))
+        cols = ", ".join(f"struct_extract(__v, {sql_str(h)}) as {quote_ident(h)}" for h in header)
         con.execute(f"create or replace temp view {name} as select {cols}, __row from {name}__vals")
     else:
         con.execute(f"create or replace temp table {name} as select n as __row from {name}__lines")

@@ -19,8 +19,13 @@ from ingestion import stage
 from ingestion.contract import Column, Table
 from ingestion.readers import FileRefused, RawFile, quote_ident, sql_str
 
+#: A UTC offset as ISO 8601 writes it: hours 00-23, minutes 00-59 (`+05:30`, `-0800`, `+01`).
+#: DuckDB's cast takes `+25:00` or `+99:99` too and shifts the instant by it; no clock shows
+#: such an offset, so it is a bad value to quarantine, not an instant to store.
+_OFFSET_RE = r"[+-]([01]\d|2[0-3])(:?[0-5]\d)?"
+
 #: A timestamp must carry its offset: without one its instant depends on the machine.
-_TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)"
+_TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*(Z|z|" + _OFFSET_RE + ")"
 
 _NO_SECONDS_RE = r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2})(\s*[Zz+-])"
 
@@ -33,6 +38,13 @@ _TYPE_RULES: dict[str, tuple[str, str]] = {
     "time": (r"\d{2}:\d{2}(:\d{2})?", "not a valid time (HH:MM)"),
     "timestamp": (_TIMESTAMP_RE, "not an ISO 8601 timestamp with offset"),
 }
+
+#: Money is USD to the cent: a decimal's text may carry more places only as trailing zeros
+#: (`12.3400`). Casting `12.345` to DECIMAL(18,2) would round it silently (and `-0.004` would
+#: then pass `min: 0`), so such a value is quarantined instead. Checked after `_TYPE_RULES`'s
+#: pattern, so the text is known to be a plain decimal number here.
+_CENTS_RE = r"[+-]?\d*(\.\d{0,2}0*)?"
+_CENTS_REASON = "more than 2 decimal places (money is USD to the cent)"
 
 #: Lineage columns the loader adds to every raw row (prefixed `_`, never contract names).
 LINEAGE_COLUMNS: dict[str, str] = {
@@ -107,15 +119,7 @@ def _error(col: Column, is_key: bool, stored: bool = False) -> str:
     text, typed = _text(col, stored), _typed(col, stored)
     missing = "'missing primary key'" if is_key else "'missing required value'"
     branches = [f"when {text} is null then {'null' if col.nullable else missing}"]
-    if col.type in _TYPE_RULES:
-        pattern, reason = _TYPE_RULES[col.type]
-        if not stored:
-            branches.append(
-                f"when not regexp_full_match({text}, {sql_str(pattern)}) or {typed} is null "
-                f"then {sql_str(reason)}"
-            )
-        elif _STORED_RULES[col.type] is not None:
-            branches.append(f"when not ({typed} {_STORED_RULES[col.type]}) then {sql_str(reason)}")
+    branches += _type_branches(col, text, typed, stored)
     if col.enum is not None:
         allowed = ", ".join(sql_str(str(v)) for v in col.enum)
         branches.append(f"when {typed}::varchar not in ({allowed}) then 'unknown enum value'")
@@ -129,6 +133,31 @@ def _error(col: Column, is_key: bool, stored: bool = False) -> str:
         rng += f"{col.max if col.max is not None else ''}]"
         branches.append(f"when {' or '.join(bounds)} then {sql_str(rng)}")
     return "case " + " ".join(branches) + " end"
+
+
+def _type_branches(col: Column, text: str, typed: str, stored: bool) -> list[str]:
+    """The `case` branches naming a value that is not of the column's type.
+
+    Text must match the type's pattern and cast; a decimal's text must also be whole cents
+    (`_CENTS_RE`), checked before the range so a rounded value is never what is judged. A value
+    the file stored in the contract's type only has to fall in the range its text would.
+    """
+    if col.type not in _TYPE_RULES:
+        return []
+    pattern, reason = _TYPE_RULES[col.type]
+    if stored:
+        rule = _STORED_RULES[col.type]
+        return [] if rule is None else [f"when not ({typed} {rule}) then {sql_str(reason)}"]
+    branches = [
+        f"when not regexp_full_match({text}, {sql_str(pattern)}) or {typed} is null "
+        f"then {sql_str(reason)}"
+    ]
+    if col.type == "decimal":
+        branches.append(
+            f"when not regexp_full_match({text}, {sql_str(_CENTS_RE)}) "
+            f"then {sql_str(_CENTS_REASON)}"
+        )
+    return branches
 
 
 def missing_columns(table: Table, columns: list[str]) -> list[str]:

@@ -167,7 +167,7 @@ def test_the_hostile_values_are_judged_as_stated(tmp_path):
 
 def test_a_column_stored_in_another_type_is_read_as_text(tmp_path):
     """A decimal stored with four places, or a timestamp without its offset, keeps the text
-    path and its verdicts: the scale is rounded by the cast as before, the offset is missing."""
+    path and its verdicts: 12.3456 has more places than cents, the offset is missing."""
     table = CONTRACT.table("pos.invoice_lines")
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
@@ -183,6 +183,11 @@ def test_a_column_stored_in_another_type_is_read_as_text(tmp_path):
     kept, quarantine, valid = _checked(con, table, path, "l", keep=True)
     assert kept == {"discount_amount", "net_amount", "cost_amount"}
     assert [(r[0], r[1], r[2]) for r in quarantine] == [
-        (1, "updated_at", "not an ISO 8601 timestamp with offset")
+        (
+            1,
+            "unit_price",
+            "more than 2 decimal places (money is USD to the cent); "
+            "also updated_at: not an ISO 8601 timestamp with offset",
+        )
     ]
     assert valid == []

@@ -1,0 +1,146 @@
+"""Every JSON Lines key keeps its value, or the file or object is refused with a reason.
+
+Column names are case-insensitive, so `Name` beside `name` (or an empty key) cannot each
+become a column: DuckDB's reader would invent `Name_1` / `C6` holding NULL. An object that
+repeats a key has two values for one column: DuckDB keeps one unseen. A key no JSON path can
+name (`a"b`, `*`) broke the line-by-line read of a file with a malformed line, forever.
+Each case runs through the native read (well-formed file) and the line-by-line read (the same
+file with a malformed line 2), which must agree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from ingest_fixtures import CONTRACT, query, settings_for, write, write_required
+
+from ingestion.landing import LandingFile
+from ingestion.pipeline import ingest
+from ingestion.readers import FileRefused, read_file
+from ingestion.validate import validate
+
+PLANS = CONTRACT.table("pms.membership_plans")
+MALFORMED = "not json"
+REPEATS = "JSON object repeats a key (which value is meant is unknown)"
+
+
+def plan(plan_id: str, **extra: object) -> str:
+    row = {
+        "plan_id": plan_id,
+        "name": "n",
+        "price": "10.00",
+        "billing_period_months": 1,
+        "updated_at": "2026-11-01T00:00:00Z",
+        **extra,
+    }
+    return json.dumps(row)
+
+
+def _lines(first: str, slow: bool) -> str:
+    """`first`, [a malformed line,] then plan M3: the malformed line forces the slow read."""
+    return "\n".join([first, *([MALFORMED] if slow else []), plan("M3")]) + "\n"
+
+
+def _file(tmp_path: Path, text: str) -> LandingFile:
+    path = write(tmp_path, "e1.jsonl", text)
+    return LandingFile("pms", "membership_plans", "e1", path, "e1.jsonl", "jsonl")
+
+
+def _validated(tmp_path: Path, text: str) -> tuple[list[tuple], list[tuple], list[str]]:
+    """(quarantine (row, reason), valid (plan_id, row), drift columns) of `text`."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    raw = read_file(con, _file(tmp_path, text), "t")
+    result = validate(con, PLANS, raw, "e1", "e1.jsonl")
+    quarantine = con.execute(
+        f"select row_number, reason from {result.quarantine} order by 1"
+    ).fetchall()
+    valid = con.execute(
+        f"select plan_id, _source_row from {result.valid} order by _source_row"
+    ).fetchall()
+    return quarantine, valid, result.drift_columns
+
+
+CASE = "JSON keys differ only by upper/lower case (1 such name(s))"
+EMPTY = 'a JSON object has an empty key (""): it cannot name a column'
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["native", "line-by-line"])
+@pytest.mark.parametrize(
+    ("first", "reason"),
+    [
+        (plan("M1", Name="DRIFTVAL"), CASE),  # beside the contract's `name`
+        (plan("M1", Promo="A", promo="B"), CASE),  # two drift keys
+        (plan("M1", **{"": "empty"}), EMPTY),
+    ],
+    ids=["Name-beside-name", "Promo-beside-promo", "empty-key"],
+)
+def test_keys_that_cannot_each_be_a_column_refuse_the_file(tmp_path, first, reason, slow):
+    with pytest.raises(FileRefused) as refused:
+        read_file(duckdb.connect(), _file(tmp_path, _lines(first, slow)), "t")
+    assert refused.value.reason.startswith(reason)
+    assert "DRIFTVAL" not in refused.value.reason
+
+
+def test_a_key_in_another_case_on_a_later_line_refuses_the_file(tmp_path):
+    text = plan("M1") + "\n" + plan("M2").replace('"plan_id"', '"PLAN_ID"') + "\n"
+    with pytest.raises(FileRefused, match="differ only by upper/lower case"):
+        read_file(duckdb.connect(), _file(tmp_path, text), "t")
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["native", "line-by-line"])
+def test_an_object_repeating_a_key_is_quarantined_the_rest_loads(tmp_path, slow):
+    first = plan("M1").replace('"plan_id": "M1"', '"plan_id": "M1", "plan_id": "M2"')
+    assert first.count('"plan_id"') == 2
+    quarantine, valid, _ = _validated(tmp_path, _lines(first, slow))
+    if slow:
+        assert quarantine == [(1, REPEATS), (2, "malformed JSON line")]
+        assert valid == [("M3", 3)]
+    else:
+        assert quarantine == [(1, REPEATS)]
+        assert valid == [("M3", 2)]
+
+
+KEYS = {'a"b': "quote", "*": "star", "a.b": "dot", "a\\b": "backslash", "$": "dollar"}
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["native", "line-by-line"])
+def test_keys_no_json_path_can_name_keep_their_values(tmp_path, slow):
+    con = duckdb.connect()
+    raw = read_file(con, _file(tmp_path, _lines(plan("M1", **KEYS), slow)), "t")
+    assert raw.columns[5:] == list(KEYS)
+    cols = ", ".join('"' + k.replace('"', '""') + '"' for k in KEYS)
+    assert con.execute(f"select {cols} from t order by __row").fetchall() == [
+        tuple(KEYS.values()),
+        (None,) * len(KEYS),
+    ]
+
+
+def test_file_with_a_quoted_key_and_a_malformed_line_loads_once(tmp_root):
+    """It used to fail with an internal error on every run ("will be retried")."""
+    landing = tmp_root / "landing"
+    write_required(landing)
+    text = _lines(plan("M1", **{'a"b': "v"}), slow=True)
+    write(landing, "pms/membership_plans/2026-11-20.jsonl", text)
+    settings = settings_for(tmp_root)
+    report = ingest(settings)
+    assert report.table("pms", "membership_plans").files_loaded == 1, report.to_text()
+    assert query(
+        settings,
+        "select status, rows_read, rows_inserted, rows_quarantined from raw_meta.loaded_files "
+        "where table_name = 'membership_plans'",
+    ) == [("loaded", 3, 2, 1)]
+    assert query(settings, "select plan_id from raw_pms.membership_plans order by 1") == [
+        ("M1",),
+        ("M3",),
+    ]
+    # dlt names the drift column `a_b`; its value is the file's
+    assert query(settings, "select a_b from raw_pms.membership_plans order by plan_id") == [
+        ("v",),
+        (None,),
+    ]
+    again = ingest(settings)
+    assert again.table("pms", "membership_plans").files_skipped == 1
