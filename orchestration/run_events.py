@@ -1,8 +1,13 @@
 """What happened in one Dagster run, read back from the instance's event log.
 
-Used twice: the `serving` asset writes the run's check results into `ops.check_results` /
-`ops.run_log`, and `medspa run` prints its summary from the same records, so the page and the
-terminal never disagree.
+Used by the `serving` asset (its publish gate, `ops.check_results`, `ops.run_log`), by the run
+log and by `medspa run`'s summary, so the page and the terminal never disagree.
+
+A run is not always the whole story. Dagster's automatic retry re-executes only the failed step
+and what follows it, in a new run whose `parent_run_id` is the failed one (`run_chain` follows
+the links back to the root), and `serving` can be materialized on its own, in a run that
+evaluates no check at all. So the publish gate reads each check's *latest* evaluation for the
+tenant across runs (`latest_check_outcomes`), not the current run's.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import DagsterEventType, DagsterInstance
+from dagster import AssetCheckKey, DagsterEventType, DagsterInstance, RunsFilter
+
+from orchestration.tenancy import PARTITION_TAG
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,12 @@ class CheckOutcome:
     description: str
     evaluated_at: dt.datetime
     blocking: bool
+    run_id: str = ""  # the run that evaluated it
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(asset, check name): what identifies a check across runs."""
+        return self.asset, self.check_name
 
     @property
     def outcome(self) -> str:
@@ -61,9 +74,82 @@ def check_outcomes(instance: DagsterInstance, run_id: str) -> list[CheckOutcome]
                 description=data.description or "",
                 evaluated_at=dt.datetime.fromtimestamp(entry.timestamp, tz=dt.UTC),
                 blocking=bool(data.blocking),
+                run_id=run_id,
             )
         )
     return outcomes
+
+
+def run_chain(instance: DagsterInstance, run_id: str) -> list[str]:
+    """The run and the runs it re-executes (`parent_run_id`, back to the root), newest first.
+
+    A retry from failure materializes only the failed step onward; the loads and checks before
+    it happened in its parent. One lookup per link: retries are few (`dagster/max_retries`).
+    """
+    chain: list[str] = []
+    current = instance.get_run_by_id(run_id)
+    if current is None:
+        return [run_id]
+    while current is not None and current.run_id not in chain:
+        chain.append(current.run_id)
+        parent = current.parent_run_id
+        current = instance.get_run_by_id(parent) if parent else None
+    return chain
+
+
+def _newest_per_check(
+    instance: DagsterInstance, run_ids: list[str], wanted: set[tuple[str, str]] | None
+) -> list[CheckOutcome]:
+    """Per check, its newest evaluation in `run_ids` (newest run first), in evaluation order.
+
+    One event-log query per run read; stops as soon as every `wanted` check has been seen.
+    """
+    latest: dict[tuple[str, str], CheckOutcome] = {}
+    for run_id in run_ids:
+        for outcome in reversed(check_outcomes(instance, run_id)):  # newest evaluation first
+            if (wanted is None or outcome.key in wanted) and outcome.key not in latest:
+                latest[outcome.key] = outcome
+        if wanted is not None and len(latest) == len(wanted):
+            break
+    return sorted(latest.values(), key=lambda c: c.evaluated_at)
+
+
+def chain_check_outcomes(instance: DagsterInstance, run_id: str) -> list[CheckOutcome]:
+    """Each check evaluated in the run or the runs it retried: its newest evaluation there."""
+    return _newest_per_check(instance, run_chain(instance, run_id), None)
+
+
+#: How many of a tenant's most recent runs `latest_check_outcomes` reads at most. Every full
+#: nightly run evaluates every check, so the walk normally stops after a run or two; the bound
+#: only matters for a check that was never evaluated for the tenant (new in this code version).
+LOOKBACK_RUNS = 50
+
+
+def latest_check_outcomes(
+    instance: DagsterInstance, run_id: str, checks: list[AssetCheckKey], partition: str
+) -> list[CheckOutcome]:
+    """Each of `checks`' latest evaluation for one tenant (`partition`), across its runs.
+
+    The asset checks of a tenant-partitioned asset are not partitioned themselves: Dagster stores
+    their evaluations without a partition (its per-partition check queries find nothing), so
+    "latest" cannot be asked of the check table. It is read from the tenant's runs instead
+    (tag `dagster/partition`, which every tenant run carries), newest first, starting with
+    `run_id` itself -- so another tenant's evaluations never count, a check the current run
+    evaluated is taken from it, and one it did not (a `serving`-only materialization, a retry
+    from failure, a check still to run after `serving`) is taken from the run that last did.
+    """
+    wanted = {(k.asset_key.to_user_string(), k.name) for k in checks}
+    recent = instance.get_run_ids(
+        filters=RunsFilter(tags={PARTITION_TAG: partition}), limit=LOOKBACK_RUNS
+    )
+    return _newest_per_check(instance, [run_id, *(r for r in recent if r != run_id)], wanted)
+
+
+def chain_materializations(instance: DagsterInstance, run_id: str) -> list[Materialization]:
+    """Every materialization of the run and of the runs it retried, oldest run first."""
+    return [
+        m for rid in reversed(run_chain(instance, run_id)) for m in materializations(instance, rid)
+    ]
 
 
 def materializations(instance: DagsterInstance, run_id: str) -> list[Materialization]:

@@ -6,6 +6,11 @@ every run's record is upserted into the warehouse's `raw_meta.run_log` when the 
 (`medspa run`, or the run-status sensor for schedule, sensor and UI runs), and the serving
 asset publishes that whole table, so a failed run appears in serving's `ops.run_log` at the
 next successful publish. The record holds counts, check names and statuses, never a value.
+
+A retry from failure re-executes only the failed step onward, so its record reads the whole
+chain back to the run it retried (`run_events.run_chain`): the rows its parent loaded and the
+checks its parent evaluated are what this attempt publishes. A run that succeeded without
+publishing (only `site` selected, say) says so instead of passing for a failure.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import duckdb
-from dagster import DagsterInstance
+from dagster import DagsterInstance, DagsterRunStatus
 
 from orchestration import run_events
 from serving.publish import RUN_LOG_COLUMNS
 
 PUBLISHED, BLOCKED, FAILED = "published", "blocked", "failed"
+#: Dagster counts the run a success, but it did not publish (its selection left `serving` out).
+NOT_PUBLISHED = "succeeded, not published"
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class RunRecord:
     checks_passed: int
     checks_warned: int
     checks_failed: int
-    status: str  # published | blocked | failed
+    status: str  # published | blocked | failed | succeeded, not published
     blocked_by: str | None
     demo_key_on_real_data: bool
 
@@ -45,16 +52,30 @@ class RunRecord:
 def record_of(
     instance: DagsterInstance, run_id: str, *, published: bool, demo_key_on_real_data: bool
 ) -> RunRecord:
-    """The run's record from its event log: counts, and the blocking checks that failed."""
-    outcomes = run_events.check_outcomes(instance, run_id)
+    """The run's record from the event log of its chain (the run and the runs it retried).
+
+    Counts are the newest evaluation of each check in the chain and every raw row the chain
+    loaded; `started_at` is when the first attempt started. Status: published; else blocked
+    when a blocking check failed; else `NOT_PUBLISHED` when Dagster ended the run as a success
+    (nothing failed, `serving` was not selected); else failed.
+    """
+    chain = run_events.run_chain(instance, run_id)
+    outcomes = run_events.chain_check_outcomes(instance, run_id)
     blocked = run_events.failed_blocking(outcomes)
     counts = {o: sum(c.outcome == o for c in outcomes) for o in ("passed", "warned", "failed")}
-    status = PUBLISHED if published else BLOCKED if blocked else FAILED
+    if published:
+        status = PUBLISHED
+    elif blocked:
+        status = BLOCKED
+    else:
+        run = instance.get_run_by_id(run_id)
+        succeeded = run is not None and run.status == DagsterRunStatus.SUCCESS
+        status = NOT_PUBLISHED if succeeded else FAILED
     return RunRecord(
         run_id=run_id,
-        started_at=run_events.run_started_at(instance, run_id),
+        started_at=run_events.run_started_at(instance, chain[-1]),
         finished_at=dt.datetime.now(dt.UTC),
-        rows_loaded=run_events.rows_loaded(run_events.materializations(instance, run_id)),
+        rows_loaded=run_events.rows_loaded(run_events.chain_materializations(instance, run_id)),
         checks_passed=counts["passed"],
         checks_warned=counts["warned"],
         checks_failed=counts["failed"],

@@ -2,8 +2,10 @@
 
 Every asset is partitioned by tenant, so one run builds one tenant (its partition key is the
 tenant's name) and the UI shows each tenant's materialisations and checks. The run queue in
-`dagster.yaml` limits runs per unique value of `TENANT_TAG` to one: runs of different tenants
-(separate DuckDB files) execute side by side, runs of one tenant one at a time.
+`dagster.yaml` limits runs per unique value of `TENANT_TAG` and of `PARTITION_TAG` to one: runs
+of different tenants (separate DuckDB files) execute side by side, runs of one tenant one at a
+time. Both tags are limited because a run started from the UI (Materialize, a backfill) carries
+only Dagster's `PARTITION_TAG`; the schedule and the landing sensor add `TENANT_TAG`.
 """
 
 import dagster as dg
@@ -13,10 +15,11 @@ from medspa.tenants import DEFAULT_TENANT
 #: Partition keys are tenant names; synced from the registry by `tenant_partitions_sensor`.
 TENANT_PARTITIONS = dg.DynamicPartitionsDefinition(name="tenant")
 
-#: Run tag naming the tenant; the queue's tag limit keys on it (one run per tenant at a time).
+#: Run tag naming the tenant (schedule and sensor runs); the queue admits one run per value.
 TENANT_TAG = "medspa/tenant"
 
-#: Dagster's own run tag for a single-partition run.
+#: Dagster's own run tag for a single-partition run: every run of a tenant carries it, UI runs
+#: included, so the queue admits one run per value of it too.
 PARTITION_TAG = "dagster/partition"
 
 
@@ -34,5 +37,5 @@ def tenant_of_run(run: dg.DagsterRun) -> str:
 
 
 def tenant_run_tags(name: str) -> dict[str, str]:
-    """Tags every tenant run carries: the queue's per-tenant limit reads `TENANT_TAG`."""
+    """Tags the schedule and sensors add to a tenant's run (Dagster adds its partition tag)."""
     return {TENANT_TAG: name}

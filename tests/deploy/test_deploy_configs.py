@@ -65,7 +65,8 @@ def test_docker_instance_config_validates_against_dagsters_schema(
 ) -> None:
     assert set(docker_instance["storage"]) == {"postgres"}
     limits = docker_instance["concurrency"]["runs"]["tag_concurrency_limits"]
-    assert limits == [{"key": TENANT_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
+    per_value = {"value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert limits == [{"key": TENANT_TAG, **per_value}, {"key": "dagster/partition", **per_value}]
 
 
 @pytest.mark.parametrize("section", ["run_launcher", "run_coordinator"])

@@ -3,12 +3,16 @@ one tenant and of another submitted while the first is still running.
 
 DuckDB takes one writer per file. Readers of `serving.duckdb` (BI tools, the DuckDB shell)
 must not stop a publish, and two runs of one tenant must never write its warehouse at the same
-time: Dagster's run queue (`dagster.yaml`: one run per `medspa/tenant` tag value) holds the
-second as QUEUED until the first ends, instead of letting it start and fail on DuckDB's file
-lock, while a run of another tenant (other files) starts alongside (`max_concurrent_runs: 2`).
+time: Dagster's run queue (`dagster.yaml`: one run per value of the `medspa/tenant` and the
+`dagster/partition` tags, so runs started from the UI count too) holds the second as QUEUED
+until the first ends, instead of letting it start and fail on DuckDB's file lock, while a run
+of another tenant (other files) starts alongside (`max_concurrent_runs: 2`). `medspa run` runs
+outside the queue, so it locks the data dir itself: a second one on the same dir is refused.
 """
 
+import argparse
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 from dagster._core.events import DagsterEvent, DagsterEventType
 from dagster._core.remote_origin import (
     InProcessCodeLocationOrigin,
@@ -31,6 +36,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 
 from orchestration import run_log
 from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
+from orchestration.tenancy import PARTITION_TAG, TENANT_TAG, tenant_run_tags
 from serving import publish
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,3 +197,146 @@ def test_a_tenants_second_run_waits_while_another_tenant_runs_alongside(instance
     assert [r.run_id for r in daemon._get_runs_to_dequeue(instance, config, None)] == [
         a_schedule.run_id
     ]
+
+
+def test_a_ui_run_and_a_scheduled_run_of_one_tenant_do_not_start_together(instance):
+    """A run started from the UI carries only Dagster's `dagster/partition` tag: the queue must
+    still hold it back while the schedule's run of the same tenant runs (and vice versa)."""
+    config = instance.get_concurrency_config()
+    (schedule,) = SCHEDULES
+
+    @dg.job(name=NIGHTLY.name)
+    def job():
+        _step()
+
+    @dg.job(name="__ASSET_JOB")  # what Materialize in the asset graph launches
+    def asset_job():
+        _step()
+
+    scheduled = _submit(
+        instance,
+        job,
+        {
+            "dagster/schedule_name": schedule.name,
+            "dagster/partition": "clinic-a",
+            **tenant_run_tags("clinic-a"),
+            "dagster/max_retries": "1",
+        },
+    )
+    materialize = _submit(instance, asset_job, {"dagster/partition": "clinic-a"})
+    backfill = _submit(instance, job, {"dagster/partition": "clinic-a", "dagster/backfill": "b1"})
+    other = _submit(instance, asset_job, {"dagster/partition": "clinic-b"})
+
+    daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
+    # clinic-a's scheduled run and clinic-b's UI run: one per tenant, two in all.
+    assert [r.run_id for r in daemon._get_runs_to_dequeue(instance, config, None)] == [
+        scheduled.run_id,
+        other.run_id,
+    ]
+    for run in (scheduled, other):
+        _report(instance, run, DagsterEventType.RUN_START)
+    _report(instance, other, DagsterEventType.RUN_SUCCESS)
+    # A slot is free, but clinic-a's UI runs wait for its scheduled run ...
+    assert daemon._get_runs_to_dequeue(instance, config, None) == []
+    _report(instance, scheduled, DagsterEventType.RUN_SUCCESS)
+    # ... then start one at a time: the Materialize run first, the backfill's after it.
+    assert [r.run_id for r in daemon._get_runs_to_dequeue(instance, config, None)] == [
+        materialize.run_id
+    ]
+    _report(instance, materialize, DagsterEventType.RUN_START)
+    assert daemon._get_runs_to_dequeue(instance, config, None) == []
+    _report(instance, materialize, DagsterEventType.RUN_SUCCESS)
+    assert [r.run_id for r in daemon._get_runs_to_dequeue(instance, config, None)] == [
+        backfill.run_id
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["dagster.yaml", "deploy/docker/dagster.yaml", "deploy/helm/values.yaml"],
+)
+def test_every_deployment_limits_a_tenant_by_both_of_its_tags(path: str):
+    """The local instance, Docker and Kubernetes queue one run per tenant the same way."""
+    document = yaml.safe_load((REPO / path).read_text(encoding="utf-8"))
+    if "dagsterDaemon" in document:
+        queue = document["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
+        limits = queue["tagConcurrencyLimits"]
+    else:
+        limits = document["concurrency"]["runs"]["tag_concurrency_limits"]
+    per_value = {"applyLimitPerUniqueValue": True}
+    assert {(limit["key"], limit["limit"]) for limit in limits if limit["value"] == per_value} == {
+        (TENANT_TAG, 1),
+        (PARTITION_TAG, 1),
+    }
+
+
+# -- two `medspa run` processes on one data dir ------------------------------------------
+
+#: Another process: holds the data dir's run lock until its stdin closes (or it is killed).
+LOCK_HOLDER = """
+import sys
+from pathlib import Path
+from medspa.commands.run import data_dir_lock
+with data_dir_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _hold_lock(data_dir: Path) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(data_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+@pytest.mark.filterwarnings("ignore::medspa.settings.DemoKeyWarning")  # an empty landing folder
+def test_a_second_medspa_run_on_one_data_dir_is_refused_naming_the_lock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    from medspa.commands.run import RUN_LOCK_NAME, run
+
+    data, landing = tmp_path / "data", tmp_path / "landing"
+    data.mkdir()
+    landing.mkdir()
+    for name in ("MEDSPA_TENANTS_FILE", "MEDSPA_DATA_DIR", "MEDSPA_LANDING_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    holder = _hold_lock(data)
+    try:
+        args = argparse.Namespace(
+            data_dir=str(data),
+            landing=str(landing),
+            verbose=False,
+            tenants_file=None,
+            tenant=None,
+            all_tenants=False,
+        )
+        assert run(args) == 2
+        out = capsys.readouterr().out
+        assert f"pid {holder.pid}" in out
+        assert str(data / RUN_LOCK_NAME) in out
+        # Refused before anything ran: no warehouse, no run in the instance.
+        assert not (data / "warehouse.duckdb").exists()
+        assert not (data / "dagster" / "dagster.yaml").exists()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+
+
+def test_the_run_lock_is_released_when_its_process_dies(tmp_path: Path):
+    from medspa.commands.run import RunLockedError, data_dir_lock
+
+    holder = _hold_lock(tmp_path)
+    try:
+        with pytest.raises(RunLockedError, match="lock file"), data_dir_lock(tmp_path):
+            pass
+    finally:
+        holder.kill()  # no clean exit: the kernel drops the lock with the process
+        holder.wait(timeout=60)
+    with data_dir_lock(tmp_path) as path:
+        assert path.read_text().strip() == str(os.getpid())

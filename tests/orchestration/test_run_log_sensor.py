@@ -1,4 +1,7 @@
-"""Runs started outside `medspa run` (schedule, landing sensor, UI) are recorded when they end."""
+"""Runs started outside `medspa run` (schedule, landing sensor, UI) are recorded when they end.
+
+More (runs of the UI's asset job, statuses, retries): test_run_history.py.
+"""
 
 from pathlib import Path
 
@@ -7,9 +10,10 @@ import duckdb
 
 from orchestration.defs.automation.jobs import SENSORS
 from orchestration.resources import MedspaSettings, settings_run_config
+from orchestration.tenancy import TENANT_PARTITIONS
 
 
-@dg.asset
+@dg.asset(partitions_def=TENANT_PARTITIONS)
 def boom(medspa: MedspaSettings) -> None:
     raise RuntimeError("dbt failed")
 
@@ -20,13 +24,15 @@ def test_failed_run_lands_in_the_warehouse_run_log(tmp_path: Path):
     duckdb.connect(str(data / "warehouse.duckdb")).close()
     job = dg.Definitions(
         assets=[boom],
-        jobs=[dg.define_asset_job("nightly", selection=[boom])],
+        jobs=[dg.define_asset_job("nightly", selection=[boom], partitions_def=TENANT_PARTITIONS)],
         resources={"medspa": MedspaSettings()},
     ).resolve_job_def("nightly")
     instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(TENANT_PARTITIONS.name, ["default"])
     result = job.execute_in_process(
         run_config=settings_run_config(data, tmp_path / "landing"),
         instance=instance,
+        partition_key="default",
         raise_on_error=False,
     )
     assert not result.success

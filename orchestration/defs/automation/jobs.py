@@ -3,8 +3,9 @@
 One job runs everything (ingest -> dbt -> checks -> serving -> site) for one tenant (the run's
 partition); `medspa run`, the schedule and the landing sensor all start this same job. The
 schedule requests one run per tenant; the run queue (`dagster.yaml`) runs a few tenants at a
-time and each tenant's runs one at a time (tag `medspa/tenant`), because one DuckDB file
-takes one writer. A scheduled run that fails is retried once (`dagster/max_retries`).
+time and each tenant's runs one at a time (tags `medspa/tenant` and `dagster/partition`, the
+latter also on runs started from the UI), because one DuckDB file takes one writer. A scheduled
+run that fails is retried once (`dagster/max_retries`).
 """
 
 import dagster as dg
@@ -67,5 +68,5 @@ SCHEDULES = [nightly_schedule()]
 SENSORS = [
     tenant_partitions_sensor,
     build_landing_sensor(NIGHTLY),
-    *build_run_log_sensors(NIGHTLY),
+    *build_run_log_sensors(),
 ]

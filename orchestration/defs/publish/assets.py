@@ -1,10 +1,17 @@
 """`serving` (write-audit-publish) and `site`, the last two assets of the nightly job.
 
-`serving` depends on every mart and seed, so Dagster starts it only after they were built and
-every blocking check on them and upstream (GX suites, quarantine share, dbt tests) passed. It
-re-checks the run's own check results anyway -- a blocking failure must never publish -- then
-builds `serving.duckdb.tmp-<run>`, audits it and swaps it in (`serving.publish`).
+`serving` depends on every mart and seed, so in a full run Dagster starts it only after they
+were built and every blocking check on them and upstream (GX suites, quarantine share, dbt
+tests) passed. But `serving` can also run without those checks: materialized alone from the UI,
+or in an automatic retry that re-executes only the failed step onward. So before building
+anything it reads, for every check on `serving` and the assets it is built from, the check's
+latest evaluation for this tenant -- in this run or an earlier one -- and refuses to publish
+while a blocking check's latest evaluation failed, until a later evaluation passes. Those same
+latest evaluations are what `ops.check_results` publishes. Then it builds
+`serving.duckdb.tmp-<run>`, audits it and swaps it in (`serving.publish`).
 """
+
+import functools
 
 import dagster as dg
 import duckdb
@@ -15,7 +22,7 @@ from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings
-from orchestration.tenancy import TENANT_PARTITIONS
+from orchestration.tenancy import TENANT_PARTITIONS, tenant_of
 from serving import publish
 
 MART_RELATIONS = publish.mart_relations(MANIFEST)
@@ -25,12 +32,45 @@ MART_KEYS = [
 
 
 class BlockingCheckFailed(RuntimeError):
-    """A blocking check failed in this run; the previous serving file stays published."""
+    """A blocking check's latest evaluation failed; the previous serving file stays published."""
+
+
+SERVING_KEY = dg.AssetKey("serving")
+
+
+@functools.cache
+def gate_checks() -> tuple[dg.AssetCheckKey, ...]:
+    """Every check a tenant's nightly evaluates before it publishes, in the code location.
+
+    That is every check on a tenant-partitioned asset that is not built from `serving` (those
+    judge what was published, after it was): also checks on tables no mart reads (a raw
+    table's quarantine share blocks the publish as much as any other). Read from the code
+    location's definitions, not from the run's job: a run of `serving` alone has a job whose
+    graph holds `serving` only, and would otherwise judge nothing.
+    """
+    from orchestration.definitions import defs  # imports this module: looked up at run time
+
+    graph = defs.resolve_asset_graph()
+    after = dg.AssetSelection.assets(SERVING_KEY).downstream(include_self=False).resolve(graph)
+    return tuple(
+        sorted(
+            (
+                k
+                for k in graph.asset_check_keys
+                if k.asset_key not in after
+                and graph.get(k.asset_key).partitions_def == TENANT_PARTITIONS
+            ),
+            key=lambda k: k.to_user_string(),
+        )
+    )
 
 
 def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.OpsData:
+    """The gate and what `ops` publishes: each check's latest evaluation for the tenant."""
     instance, run_id = context.instance, context.run_id
-    outcomes = run_events.check_outcomes(instance, run_id)
+    outcomes = run_events.latest_check_outcomes(
+        instance, run_id, list(gate_checks()), tenant_of(context)
+    )
     blocked = run_events.failed_blocking(outcomes)
     if blocked:
         names = ", ".join(f"{c.asset}:{c.check_name}" for c in blocked)
@@ -44,7 +84,7 @@ def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.
         context.log.warning(f"run log not updated in the warehouse ({type(exc).__name__})")
     return publish.OpsData(
         check_results=[
-            (c.check_name, c.asset, c.severity, c.passed, c.description, c.evaluated_at, run_id)
+            (c.check_name, c.asset, c.severity, c.passed, c.description, c.evaluated_at, c.run_id)
             for c in outcomes
         ],
         run_log_row=record.row(),

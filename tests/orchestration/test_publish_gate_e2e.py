@@ -1,0 +1,100 @@
+"""`serving` materialized without its checks still honours them (the real asset, real data).
+
+A run in which a blocking GX suite on `kpi_scorecard` failed refuses to publish; `serving`
+materialized on its own afterwards (the UI's Materialize, no check selected) must refuse too,
+naming the check, until an evaluation of that check passes again. The published
+`ops.check_results` then holds every check's latest evaluation, not only the last run's.
+"""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from orch_e2e import query
+
+from medspa.tenants import DEFAULT_TENANT
+from orchestration.defs.publish.assets import gate_checks
+from orchestration.resources import settings_run_config
+
+SCORECARD = dg.AssetKey("kpi_scorecard")
+SERVING = dg.AssetKey("serving")
+
+
+def _execute(defs, instance, data: Path, landing: Path, checks: set[dg.AssetCheckKey]):
+    job = defs.resolve_job_def("nightly").get_subset(
+        asset_selection={SERVING}, asset_check_selection=checks
+    )
+    return job.execute_in_process(
+        instance=instance,
+        run_config=settings_run_config(data, landing),
+        partition_key=DEFAULT_TENANT,
+        raise_on_error=False,
+    )
+
+
+def _failure_messages(result) -> str:
+    """Every failed step's error chain as text (the asset's own exception is a cause)."""
+    texts = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None:
+                texts.append(error.message)
+                error = error.cause
+    return " ".join(texts)
+
+
+@pytest.mark.xdist_group("e2e")
+def test_serving_alone_after_a_failed_blocking_check_keeps_the_published_file(
+    defs, happy_run, tmp_path, monkeypatch
+):
+    assert happy_run.summary.success, happy_run.summary.to_text()
+    data = shutil.copytree(happy_run.data_dir, tmp_path / "data")  # keep the shared run as it is
+    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster"))
+    serving = data / "serving.duckdb"
+    published = serving.read_bytes()
+    graph = defs.resolve_job_def("nightly").asset_layer.asset_graph
+    gx = {
+        k for k in graph.asset_check_keys if k.asset_key == SCORECARD and k.name.startswith("gx_")
+    }
+    assert gx and gx <= set(gate_checks())
+
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:  # a bad build: a duplicate key
+        con.execute("insert into marts.kpi_scorecard select * from marts.kpi_scorecard limit 1")
+    with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
+        checked = _execute(defs, instance, data, happy_run.landing, gx)
+        failed = [e for e in checked.get_asset_check_evaluations() if not e.passed]
+        assert failed and all(e.severity == dg.AssetCheckSeverity.ERROR for e in failed)
+        assert serving.read_bytes() == published
+
+        # The UI: select `serving`, Materialize. No check runs in this run ...
+        alone = _execute(defs, instance, data, happy_run.landing, set())
+        assert alone.get_asset_check_evaluations() == []
+        # ... and still nothing is published: the check's latest evaluation failed.
+        assert not alone.success
+        assert SERVING not in {e.asset_key for e in alone.get_asset_materialization_events()}
+        message = _failure_messages(alone)
+        assert "not publishing: blocking check(s) failed" in message
+        assert f"kpi_scorecard:{failed[0].check_name}" in message
+        assert serving.read_bytes() == published
+
+        # The build is fixed and the suite passes again: the next `serving` publishes.
+        with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+            con.execute(
+                "create or replace table marts.kpi_scorecard as "
+                "select distinct * from marts.kpi_scorecard"
+            )
+        fixed = _execute(defs, instance, data, happy_run.landing, gx)
+        assert fixed.success
+        assert all(e.passed for e in fixed.get_asset_check_evaluations())
+
+    results = query(serving, "select asset, check_name, passed, run_id from ops.check_results")
+    by_check = {(asset, name): (passed, run_id) for asset, name, passed, run_id in results}
+    assert len(by_check) == len(results)  # each check once: its latest evaluation
+    for key in gx:
+        assert by_check[("kpi_scorecard", key.name)] == (True, fixed.run_id)
+    # The raw checks were not evaluated by that run: their latest evaluation is the nightly's.
+    raw = {k: v for k, v in by_check.items() if k[0].startswith("raw_")}
+    assert raw and {run_id for _, run_id in raw.values()} == {happy_run.summary.run_id}
