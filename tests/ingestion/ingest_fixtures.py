@@ -106,3 +106,28 @@ def query(settings: IngestSettings, sql: str, params: list | None = None) -> lis
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def validate_one(
+    path: Path, qualified_table: str, fmt: str, valid_columns: str
+) -> tuple[list[tuple], list[tuple]]:
+    """Read and validate one file as the loader does (a UTC session, the contract's stored
+    types): (quarantine as (row, column, reason), `valid_columns` of the valid rows in file
+    order)."""
+    from ingestion.landing import LandingFile
+    from ingestion.readers import read_file
+    from ingestion.validate import stored_types, validate
+
+    table = CONTRACT.table(qualified_table)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    file = LandingFile(table.system, table.name, "e1", path, path.name, fmt)
+    raw = read_file(con, file, "t", stored_types(table))
+    result = validate(con, table, raw, "e1", path.name)
+    quarantine = con.execute(
+        f"select row_number, column_name, reason from {result.quarantine} order by 1"
+    ).fetchall()
+    valid = con.execute(
+        f"select {valid_columns} from {result.valid} order by _source_row"
+    ).fetchall()
+    return quarantine, valid

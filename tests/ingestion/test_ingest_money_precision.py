@@ -13,14 +13,9 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from ingest_fixtures import CONTRACT, write
-
-from ingestion.landing import LandingFile
-from ingestion.readers import read_file
-from ingestion.validate import stored_types, validate
+from ingest_fixtures import CONTRACT, validate_one, write
 
 PLANS = CONTRACT.table("pms.membership_plans")
 CENTS = "more than 2 decimal places (money is USD to the cent)"
@@ -29,18 +24,7 @@ TS = "2026-11-01T00:00:00Z"
 
 def _check(path: Path, fmt: str) -> tuple[list[tuple], list[tuple]]:
     """(quarantine as (row, column, reason), valid rows as (plan_id, price text))."""
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
-    file = LandingFile("pms", "membership_plans", "e1", path, path.name, fmt)
-    raw = read_file(con, file, "t", stored_types(PLANS))
-    result = validate(con, PLANS, raw, "e1", path.name)
-    quarantine = con.execute(
-        f"select row_number, column_name, reason from {result.quarantine} order by 1"
-    ).fetchall()
-    valid = con.execute(
-        f"select plan_id, price::varchar from {result.valid} order by _source_row"
-    ).fetchall()
-    return quarantine, valid
+    return validate_one(path, "pms.membership_plans", fmt, "plan_id, price::varchar")
 
 
 #: price text -> the verdict worked out by hand: a reason, or the stored amount.

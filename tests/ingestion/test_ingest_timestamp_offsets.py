@@ -9,15 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ingest_fixtures import CONTRACT, csv_text, header, location, write
-
-from ingestion.landing import LandingFile
-from ingestion.readers import read_file
-from ingestion.validate import stored_types, validate
+from ingest_fixtures import CONTRACT, csv_text, header, location, validate_one, write
 
 LOCATIONS = CONTRACT.table("pms.locations")
 BAD = "not an ISO 8601 timestamp with offset"
@@ -38,18 +33,7 @@ OFFSETS: list[tuple[str, str]] = [
 
 
 def _check(path: Path, fmt: str) -> tuple[list[tuple], list[tuple]]:
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
-    file = LandingFile("pms", "locations", "e1", path, path.name, fmt)
-    raw = read_file(con, file, "t", stored_types(LOCATIONS))
-    result = validate(con, LOCATIONS, raw, "e1", path.name)
-    quarantine = con.execute(
-        f"select row_number, column_name, reason from {result.quarantine} order by 1"
-    ).fetchall()
-    valid = con.execute(
-        f"select location_id, updated_at::varchar from {result.valid} order by _source_row"
-    ).fetchall()
-    return quarantine, valid
+    return validate_one(path, "pms.locations", fmt, "location_id, updated_at::varchar")
 
 
 def _expected() -> tuple[list[tuple], list[tuple]]:
