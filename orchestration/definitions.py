@@ -15,6 +15,7 @@ from orchestration.defs.marts.checks import FRESHNESS_CHECKS, FRESHNESS_SENSOR, 
 from orchestration.defs.publish.assets import serving, site
 from orchestration.defs.publish.benchmarks import PEER_BENCHMARKS, kpi_benchmarks
 from orchestration.defs.publish.postgres import served_version_is_built_version, serving_postgres
+from orchestration.defs.publish.tenant_freshness import every_tenant_published_recently
 from orchestration.defs.raw.assets import raw_landing
 from orchestration.defs.raw.checks import GX_RAW_CHECKS, raw_quarantine
 from orchestration.defs.raw.freshness import raw_freshness
@@ -35,6 +36,7 @@ defs = dg.Definitions(
         *GX_MART_CHECKS,
         *FRESHNESS_CHECKS,
         served_version_is_built_version,
+        every_tenant_published_recently,
     ],
     jobs=[NIGHTLY, PEER_BENCHMARKS],
     schedules=SCHEDULES,

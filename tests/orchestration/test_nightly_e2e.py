@@ -69,8 +69,12 @@ def test_ops_tables_describe_this_run(happy_run):
     }
     evaluated = {(c.check_name, c.asset, c.passed) for c in summary.checks}
     assert published and published <= evaluated
-    # Only the wall-clock freshness checks of the marts run after the file is written.
-    assert {name for name, _, _ in evaluated - published} == {"freshness_check"}
+    # Only the wall-clock freshness checks of the marts and serving (all tenants', each
+    # tenant's) run after the file is written.
+    assert {name for name, _, _ in evaluated - published} == {
+        "freshness_check",
+        "every_tenant_published_recently",
+    }
     log = query(happy_run.serving, "select run_id, rows_loaded, checks_failed from ops.run_log")
     loaded = sum(m["rows_inserted"] + m["rows_updated"] for _, m in summary.tables)
     assert log == [(run_id, loaded, 0)]
