@@ -19,6 +19,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ingestion.gzip_stream import gzip_defect
 from ingestion.landing import LandingFile
@@ -117,6 +119,7 @@ def _csv_header(file: LandingFile) -> list[str]:
             f"header row repeats an earlier column name at position(s) {', '.join(repeats)} "
             "(is the header row missing?)"
         )
+    refuse_case_clashes(header, "CSV column names")
     refuse_loader_columns(header)
     return header
 
@@ -245,20 +248,32 @@ def _described_keys(con: duckdb.DuckDBPyConnection, path: str, whole_file: bool)
 def refuse_unusable_keys(keys: Collection[str]) -> None:
     """Refuse a JSON Lines file whose keys cannot each become their own column.
 
-    Column names are case-insensitive (in DuckDB, and so in the raw layer): DuckDB's reader
-    would turn `Name` beside `name` into a column `Name_1` holding NULL, and an empty key into
-    `C<n>`, losing those values. The keys are not named: a key may be a value (a map keyed by
-    a patient's name), and this reason is printed and stored.
+    DuckDB's reader would turn an empty key into a column `C<n>` holding NULL, losing its
+    values; keys that differ only by case are refused as any file's columns are
+    (`refuse_case_clashes`).
     """
     if "" in keys:
         raise FileRefused('a JSON object has an empty key (""): it cannot name a column')
+    refuse_case_clashes(keys, "JSON keys")
+
+
+def refuse_case_clashes(names: Collection[str], what: str) -> None:
+    """Refuse a file whose column names (`what`: "JSON keys", "CSV column names", ...) differ
+    only by upper/lower case.
+
+    Column names are case-insensitive (in DuckDB, and so in the raw layer): DuckDB's readers
+    turn `Name` beside `name` into a column `Name_1` (holding NULL for JSON, the values under
+    an invented name for Parquet) or fail to bind (CSV). The names are not printed: a name may
+    be a value (a header row missing, a map keyed by a patient's name), and this reason is
+    printed and stored.
+    """
     folded: dict[str, int] = {}
-    for key in keys:
-        folded[key.casefold()] = folded.get(key.casefold(), 0) + 1
+    for name in names:
+        folded[name.casefold()] = folded.get(name.casefold(), 0) + 1
     clashes = sum(1 for n in folded.values() if n > 1)
     if clashes:
         raise FileRefused(
-            f"JSON keys differ only by upper/lower case ({clashes} such name(s)); column names "
+            f"{what} differ only by upper/lower case ({clashes} such name(s)); column names "
             "are case-insensitive, so their values would collide (rename them in the export)"
         )
 
@@ -295,6 +310,12 @@ def _read_parquet(
     Parquet file's load (about 2.5 s of the large chain's two POS files).
     """
     path = sql_str(str(file.path))
+    try:
+        # The names as written (DuckDB's own list has renamed a case clash to `name_1`).
+        written = pq.read_schema(file.path).names
+    except (OSError, pa.ArrowException) as exc:
+        raise FileRefused(f"unreadable Parquet file ({type(exc).__name__})") from None
+    refuse_case_clashes(written, "Parquet column names")
     try:
         described = con.execute(f"describe select * from read_parquet({path})").fetchall()
         header = [row[0] for row in described]
@@ -386,6 +407,12 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) ->
         )
     except duckdb.Error:
         raise FileRefused("file is not valid UTF-8 (the contract requires UTF-8)") from None
+    # A byte-order mark (Windows exporters write one) is not part of the first object, as the
+    # CSV reader also ignores it.
+    con.execute(
+        f"update {name}__lines set line = substr(line, 2) "
+        f"where n = 1 and starts_with(line, chr(65279))"
+    )
     con.execute(f"delete from {name}__lines where trim(line) = ''")
     con.execute(
         f"""create or replace temp table {name}__rej as
