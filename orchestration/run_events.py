@@ -114,9 +114,9 @@ def _newest_per_check(
     return sorted(latest.values(), key=lambda c: c.evaluated_at)
 
 
-def chain_check_outcomes(instance: DagsterInstance, run_id: str) -> list[CheckOutcome]:
-    """Each check evaluated in the run or the runs it retried: its newest evaluation there."""
-    return _newest_per_check(instance, run_chain(instance, run_id), None)
+def chain_check_outcomes(instance: DagsterInstance, chain: list[str]) -> list[CheckOutcome]:
+    """Each check evaluated in a `run_chain`: its newest evaluation there."""
+    return _newest_per_check(instance, chain, None)
 
 
 #: How many of a tenant's most recent runs `latest_check_outcomes` reads at most. Every full
@@ -145,11 +145,9 @@ def latest_check_outcomes(
     return _newest_per_check(instance, [run_id, *(r for r in recent if r != run_id)], wanted)
 
 
-def chain_materializations(instance: DagsterInstance, run_id: str) -> list[Materialization]:
-    """Every materialization of the run and of the runs it retried, oldest run first."""
-    return [
-        m for rid in reversed(run_chain(instance, run_id)) for m in materializations(instance, rid)
-    ]
+def chain_materializations(instance: DagsterInstance, chain: list[str]) -> list[Materialization]:
+    """Every materialization of a `run_chain`'s runs, oldest run first."""
+    return [m for rid in reversed(chain) for m in materializations(instance, rid)]
 
 
 def materializations(instance: DagsterInstance, run_id: str) -> list[Materialization]:

@@ -60,7 +60,7 @@ def record_of(
     (nothing failed, `serving` was not selected); else failed.
     """
     chain = run_events.run_chain(instance, run_id)
-    outcomes = run_events.chain_check_outcomes(instance, run_id)
+    outcomes = run_events.chain_check_outcomes(instance, chain)
     blocked = run_events.failed_blocking(outcomes)
     counts = {o: sum(c.outcome == o for c in outcomes) for o in ("passed", "warned", "failed")}
     if published:
@@ -75,7 +75,7 @@ def record_of(
         run_id=run_id,
         started_at=run_events.run_started_at(instance, chain[-1]),
         finished_at=dt.datetime.now(dt.UTC),
-        rows_loaded=run_events.rows_loaded(run_events.chain_materializations(instance, run_id)),
+        rows_loaded=run_events.rows_loaded(run_events.chain_materializations(instance, chain)),
         checks_passed=counts["passed"],
         checks_warned=counts["warned"],
         checks_failed=counts["failed"],
