@@ -7,17 +7,19 @@ Assets ask for the settings of the tenant they run for (`settings(context)`: the
 partition key), built from the deployment's settings by `medspa.tenants.tenant_settings`.
 """
 
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from medspa.dbt_invocation import DbtInvocation, dbt_invocation
 from medspa.settings import DBT_PROJECT_DIR, Settings
 from medspa.tenants import settings_for_tenant
 from orchestration.dbt_cli import MedspaDbtCliResource
 from orchestration.manifest import dbt_executable
-from orchestration.tenancy import tenant_of
+from orchestration.tenancy import PARTITION_TAG, TENANT_TAG, tenant_of
 
 
 class MedspaSettings(dg.ConfigurableResource):
@@ -26,6 +28,36 @@ class MedspaSettings(dg.ConfigurableResource):
     data_dir: str | None = None
     landing_dir: str | None = None
     tenants_file: str | None = None
+
+    #: The tenant's run lock while a run holds it (`setup_for_execution`).
+    _run_lock: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Hold the run's tenant's run lock (`medspa.run_lock`) until the run ends.
+
+        Runs execute in one process (`in_process_executor`), so this is set up once per run,
+        before its first step, and torn down after its last. Dagster's queue keeps the runs it
+        launches one at a time per tenant, but not a `medspa run` started beside them: with
+        the lock, whichever of the two starts second stops before touching the warehouse and
+        names the other, instead of failing mid-step on DuckDB's file lock. A run that names
+        no tenant (the peer benchmarks job reads every tenant's published files and writes
+        none of their warehouses) and a sensor's evaluation (no run) take no lock.
+        """
+        from medspa.run_lock import data_dir_lock
+
+        run = context.dagster_run
+        tags = (run.tags if run is not None else None) or {}
+        tenant = tags.get(PARTITION_TAG) or tags.get(TENANT_TAG)
+        if tenant is None:
+            return
+        settings = settings_for_tenant(self.base_settings(), tenant)
+        self._run_lock.enter_context(
+            data_dir_lock(settings.data_dir, f"Dagster run {run.run_id} of tenant {tenant!r}")
+        )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Release the run lock (`setup_for_execution`)."""
+        self._run_lock.close()
 
     def base_settings(self) -> Settings:
         """The deployment's settings (shared Dagster home, the registry), not one tenant's."""

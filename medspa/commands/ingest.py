@@ -34,16 +34,22 @@ def run(args: argparse.Namespace) -> int:
     from ingestion.contract import load_contract
     from ingestion.pipeline import MissingRequiredTablesError, ingest
     from ingestion.progress import TableProgress
+    from medspa.run_lock import RunLockedError, data_dir_lock
     from medspa.settings import Settings
 
     settings = Settings.from_env(args.data_dir, args.landing)
     tables = [t for t in load_contract().tables if not args.systems or t.system in args.systems]
     try:
-        report = ingest(
-            settings.ingest_settings(),
-            systems=args.systems,
-            progress=TableProgress(len(tables), "loaded"),
-        )
+        # a run of the same data dir writes the same warehouse: one writer at a time
+        with data_dir_lock(settings.data_dir, "`medspa ingest`"):
+            report = ingest(
+                settings.ingest_settings(),
+                systems=args.systems,
+                progress=TableProgress(len(tables), "loaded"),
+            )
+    except RunLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except MissingRequiredTablesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -11,8 +11,10 @@ partition (`--tenant NAME`) or every tenant (`--all-tenants`: one subprocess per
 `--parallel` at a time, see `medspa.commands.run_tenants`). Without one it runs the `default`
 tenant, whose folders are the data dir itself: the same paths as before tenants existed.
 
-It runs outside Dagster's run queue, so it locks the tenant's data dir itself
-(`data_dir_lock`): a second `medspa run` on the same data dir is refused (exit status 2).
+It runs outside Dagster's run queue, so it takes the tenant's run lock itself
+(`medspa.run_lock`) before loading anything: while another run of the tenant is running, a
+second `medspa run` or a run Dagster launched (schedule, sensor, the UI), it is refused (exit
+status 2), naming the other run.
 """
 
 from __future__ import annotations
@@ -27,49 +29,13 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppres
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from medspa.run_lock import RUN_LOCK_NAME, RunLockedError, data_dir_lock
+
+__all__ = ["RUN_LOCK_NAME", "RunLockedError", "data_dir_lock", "execute", "run"]
+
 if TYPE_CHECKING:
     from medspa.settings import Settings
     from orchestration.summary import RunSummary
-
-
-#: The file `medspa run` locks in the tenant's data dir for as long as it runs.
-RUN_LOCK_NAME = ".medspa-run.lock"
-
-
-class RunLockedError(RuntimeError):
-    """Another `medspa run` is running on the same data dir (and so on the same warehouse)."""
-
-
-@contextmanager
-def data_dir_lock(data_dir: Path) -> Iterator[Path]:
-    """Hold an exclusive OS lock on `<data_dir>/.medspa-run.lock` while the block runs.
-
-    `medspa run` executes the job in its own process, outside Dagster's run queue, so nothing
-    else stops a second `medspa run` on the same data dir: both would write one DuckDB warehouse,
-    and the later writer fails mid-run on DuckDB's file lock. `flock` is taken without waiting
-    (the second run is refused at once, naming the lock file) and the kernel drops it when the
-    process ends, a crash or `kill -9` included, so a stale file never blocks the next run. The
-    file keeps the holder's pid only to make the message useful.
-    """
-    import fcntl
-
-    path = data_dir / RUN_LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            raise RunLockedError(
-                f"another `medspa run` is running on {data_dir}"
-                + (f" (pid {holder})" if holder.isdigit() else "")
-                + f": it holds the lock file {path}; wait for it to finish"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        yield path
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
 
 
 @contextmanager
@@ -241,7 +207,7 @@ def execute(
     resolve_phi_key(settings.phi_key)  # PhiKeyError (names MEDSPA_PHI_KEY) before anything runs
     settings.ensure_dirs()
     settings.warn_if_demo_key_on_real_data()
-    with data_dir_lock(settings.data_dir), _dagster_home(settings.dagster_home):
+    with data_dir_lock(settings.data_dir, "`medspa run`"), _dagster_home(settings.dagster_home):
         instance = DagsterInstance.from_config(str(settings.dagster_home))
         try:
             if not instance.has_dynamic_partition(TENANT_PARTITIONS.name, chosen.name):

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from medspa.cli import add_data_dir_option
 from medspa.dbt_invocation import dbt_environment, dbt_invocation
+from medspa.run_lock import RunLockedError, data_dir_lock
 from medspa.settings import PhiKeyError, Settings, resolve_phi_key
 
 
@@ -63,9 +64,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}")
         return 2
     settings.warn_if_demo_key_on_real_data()
-    ok, statuses, failed = run_dbt_build(
-        settings, full_refresh=args.full_refresh, select=args.select
-    )
+    try:
+        # a run of the same data dir writes the same warehouse: one writer at a time
+        with data_dir_lock(settings.data_dir, "`medspa transform`"):
+            ok, statuses, failed = run_dbt_build(
+                settings, full_refresh=args.full_refresh, select=args.select
+            )
+    except RunLockedError as exc:
+        print(f"error: {exc}")
+        return 2
     summary = ", ".join(f"{status}={n}" for status, n in sorted(statuses.items()))
     print(f"dbt build: {'ok' if ok else 'FAILED'} ({summary or 'nothing ran'})")
     for unique_id in failed:

@@ -7,7 +7,8 @@ time: Dagster's run queue (`dagster.yaml`: one run per value of the `medspa/tena
 `dagster/partition` tags, so runs started from the UI count too) holds the second as QUEUED
 until the first ends, instead of letting it start and fail on DuckDB's file lock, while a run
 of another tenant (other files) starts alongside (`max_concurrent_runs: 2`). `medspa run` runs
-outside the queue, so it locks the data dir itself: a second one on the same dir is refused.
+outside the queue, so every run of a tenant, `medspa run` or launched by Dagster, holds the
+tenant's run lock (`medspa.run_lock`): whichever starts second is refused, naming the other.
 """
 
 import argparse
@@ -36,6 +37,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 
 from orchestration import run_log
 from orchestration.defs.automation.jobs import NIGHTLY, SCHEDULES, SENSORS
+from orchestration.resources import MedspaSettings
 from orchestration.tenancy import PARTITION_TAG, TENANT_TAG, tenant_run_tags
 from serving import publish
 
@@ -277,15 +279,15 @@ LOCK_HOLDER = """
 import sys
 from pathlib import Path
 from medspa.commands.run import data_dir_lock
-with data_dir_lock(Path(sys.argv[1])):
+with data_dir_lock(Path(sys.argv[1]), *sys.argv[2:]):
     print("locked", flush=True)
     sys.stdin.read()
 """
 
 
-def _hold_lock(data_dir: Path) -> subprocess.Popen:
+def _hold_lock(data_dir: Path, *holder_name: str) -> subprocess.Popen:
     holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, str(data_dir)],
+        [sys.executable, "-c", LOCK_HOLDER, str(data_dir), *holder_name],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -338,5 +340,154 @@ def test_the_run_lock_is_released_when_its_process_dies(tmp_path: Path):
     finally:
         holder.kill()  # no clean exit: the kernel drops the lock with the process
         holder.wait(timeout=60)
-    with data_dir_lock(tmp_path) as path:
-        assert path.read_text().strip() == str(os.getpid())
+    with data_dir_lock(tmp_path, "`medspa run`") as path:
+        assert path.read_text() == f"{os.getpid()}\n`medspa run`\n"
+
+
+def test_the_run_lock_is_reentrant_in_its_process_and_exclusive_across_processes(tmp_path: Path):
+    """`medspa run` holds the lock, then sets up the job's resources, which take it again."""
+    from medspa.run_lock import RunLockedError, data_dir_lock
+
+    probe = "from pathlib import Path; import sys; from medspa.run_lock import data_dir_lock\n"
+    probe += "with data_dir_lock(Path(sys.argv[1])): pass"
+
+    def other_process_can_lock() -> bool:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(tmp_path)], cwd=REPO, capture_output=True, text=True
+        )
+        assert done.returncode == 0 or "RunLockedError" in done.stderr, done.stderr
+        return done.returncode == 0
+
+    with data_dir_lock(tmp_path, "outer"):
+        with data_dir_lock(tmp_path, "inner") as path:
+            assert path.read_text().endswith("outer\n")  # the holder stays the first taker
+        assert not other_process_can_lock()  # leaving the inner level kept the lock
+    assert other_process_can_lock()
+    with pytest.raises(RunLockedError):  # and a refusal names the holder it read back
+        holder = _hold_lock(tmp_path, "Dagster run abc of tenant 'acme'")
+        try:
+            with data_dir_lock(tmp_path):
+                pass
+        finally:
+            holder.stdin.close()
+            holder.wait(timeout=60)
+
+
+# -- a Dagster-launched run and `medspa run` on one tenant ---------------------------------
+
+TENANT_PARTITIONS_FOR_TEST = dg.StaticPartitionsDefinition(["default"])
+
+#: What the probe asset saw: could another process take the tenant's lock during the run?
+_SEEN: dict[str, bool] = {}
+
+
+@dg.asset(partitions_def=TENANT_PARTITIONS_FOR_TEST)
+def _lock_probe(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> None:
+    data_dir = medspa.settings(context).data_dir
+    probe = "from pathlib import Path; import sys; from medspa.run_lock import data_dir_lock\n"
+    probe += "with data_dir_lock(Path(sys.argv[1])): pass"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(data_dir)], cwd=REPO, capture_output=True, text=True
+    )
+    _SEEN["other process refused"] = done.returncode != 0 and "RunLockedError" in done.stderr
+    _SEEN["names this run"] = context.run.run_id in done.stderr
+
+
+def _tenant_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MEDSPA_TENANTS_FILE", "MEDSPA_DATA_DIR", "MEDSPA_LANDING_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_dagster_run_holds_the_tenants_run_lock_for_its_whole_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A run the daemon launches (any run with the tenant's partition) locks the tenant out."""
+    from medspa.run_lock import data_dir_lock
+
+    _tenant_env(monkeypatch)
+    _SEEN.clear()
+    resources = {"medspa": MedspaSettings(data_dir=str(tmp_path), landing_dir=str(tmp_path))}
+    result = dg.materialize([_lock_probe], resources=resources, partition_key="default")
+    assert result.success
+    assert _SEEN == {"other process refused": True, "names this run": True}
+    with data_dir_lock(tmp_path):  # released when the run ended
+        pass
+
+
+def test_a_dagster_run_stops_before_its_first_step_while_medspa_run_holds_the_tenant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _tenant_env(monkeypatch)
+    _SEEN.clear()
+    resources = {"medspa": MedspaSettings(data_dir=str(tmp_path), landing_dir=str(tmp_path))}
+    holder = _hold_lock(tmp_path, "`medspa run`")
+    try:
+        result = dg.materialize(
+            [_lock_probe],
+            resources=resources,
+            partition_key="default",
+            raise_on_error=False,
+        )
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert not result.success
+    assert _SEEN == {}  # no step ran
+    failure = next(
+        event
+        for event in result.all_events
+        if event.event_type in (DagsterEventType.RUN_FAILURE, DagsterEventType.STEP_FAILURE)
+        and "lock" in str(event.event_specific_data)
+    )
+    text = str(failure.event_specific_data)
+    assert f"`medspa run` (pid {holder.pid}) is running on {tmp_path}" in text
+    assert str(tmp_path / ".medspa-run.lock") in text
+
+
+def test_a_run_without_a_tenant_takes_no_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The peer benchmarks job names no tenant: it must not wait for any tenant's run."""
+    _tenant_env(monkeypatch)
+    seen: list[bool] = []
+
+    @dg.asset
+    def unpartitioned(medspa: MedspaSettings) -> None:
+        seen.append(not (Path(medspa.base_settings().data_dir) / ".medspa-run.lock").exists())
+
+    resources = {"medspa": MedspaSettings(data_dir=str(tmp_path), landing_dir=str(tmp_path))}
+    holder = _hold_lock(tmp_path / "elsewhere")
+    try:
+        assert dg.materialize([unpartitioned], resources=resources).success
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert seen == [True]
+
+
+@pytest.mark.parametrize("command", ["ingest", "transform"])
+def test_the_standalone_writers_are_refused_while_a_run_holds_the_tenant(
+    command: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """`medspa ingest` and `medspa transform` write the warehouse a run is writing."""
+    from medspa.cli import main
+
+    _tenant_env(monkeypatch)
+    monkeypatch.setenv("MEDSPA_PHI_KEY", "a-test-key-long-enough-for-the-check-0123456789")
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "warehouse.duckdb").write_bytes(b"")  # `transform` wants one to exist
+    before = (tmp_path / "warehouse.duckdb").stat().st_mtime_ns
+    holder = _hold_lock(tmp_path, "Dagster run r1 of tenant 'default'")
+    try:
+        argv = [command, "--data-dir", str(tmp_path)]
+        if command == "ingest":
+            argv += ["--landing", str(tmp_path / "landing")]
+        assert main(argv) == 2
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    captured = capsys.readouterr()
+    assert f"Dagster run r1 of tenant 'default' (pid {holder.pid})" in captured.out + captured.err
+    assert (tmp_path / "warehouse.duckdb").stat().st_mtime_ns == before
+    assert not (tmp_path / ".dlt").exists()  # the load never started

@@ -1,0 +1,113 @@
+"""One writer per tenant: the data dir's run lock, held by every run that may write it.
+
+DuckDB takes one writer per file, and a tenant's runs write its warehouse. Dagster's run queue
+(`dagster.yaml`) keeps the runs it launches (schedule, sensors, the UI) one at a time per
+tenant, but `medspa run` executes the job in its own process, outside that queue. So every run
+of a tenant, however it was started, holds an OS lock on `<data dir>/.medspa-run.lock` for as
+long as it runs: `medspa run` from before Dagster is loaded (`medspa.commands.run`), a
+Dagster run from the moment its resources are set up (`orchestration.resources.MedspaSettings`).
+A run that finds the lock taken stops at once, before touching the warehouse, and says who
+holds it; the other run is never disturbed.
+
+The lock is `flock` on an open file: the kernel drops it when its process ends, a crash or
+`kill -9` included, so a stale file never blocks the next run. It is re-entrant within one
+process, because `medspa run` holds it and then sets up the same job's resources in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+#: The file a run locks in the tenant's data dir for as long as it runs.
+RUN_LOCK_NAME = ".medspa-run.lock"
+
+#: How much of the lock file a refusal reads back to name the holder.
+_HOLDER_BYTES = 512
+
+
+class RunLockedError(RuntimeError):
+    """Another run of the same tenant (and so of the same warehouse) is running."""
+
+
+class _HeldLocks:
+    """The locks this process holds: path -> (descriptor, depth), for re-entry."""
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self.by_path: dict[Path, tuple[int, int]] = {}
+
+
+_HELD = _HeldLocks()
+
+
+def _refusal(path: Path, fd: int, data_dir: Path) -> RunLockedError:
+    """The error for a lock another process holds, naming it from what it wrote."""
+    pid, _, holder = os.pread(fd, _HOLDER_BYTES, 0).decode("utf-8", "replace").partition("\n")
+    who = holder.strip() or "another run"
+    detail = f" (pid {pid.strip()})" if pid.strip().isdigit() else ""
+    return RunLockedError(
+        f"{who}{detail} is running on {data_dir}: it holds the lock file {path}; "
+        "nothing was changed, run again when it has finished"
+    )
+
+
+@contextmanager
+def data_dir_lock(data_dir: Path, holder: str = "another `medspa run`") -> Iterator[Path]:
+    """Hold the exclusive run lock of `data_dir` while the block runs; yield the lock file.
+
+    Taken without waiting: a run that meets another is refused at once (`RunLockedError`,
+    naming the holder and the lock file) rather than queued behind it, since neither knows
+    how long the other will take. `holder` is written into the file for that message.
+    """
+    import fcntl
+
+    path = Path(data_dir) / RUN_LOCK_NAME
+    key = path.resolve()
+    with _HELD.guard:
+        if key in _HELD.by_path:
+            fd, depth = _HELD.by_path[key]
+            _HELD.by_path[key] = (fd, depth + 1)
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield path
+        finally:
+            _release(key)
+        return
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        error = _refusal(path, fd, Path(data_dir))
+        os.close(fd)
+        raise error from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n{holder}\n".encode(), 0)
+    with _HELD.guard:
+        _HELD.by_path[key] = (fd, 1)
+    try:
+        yield path
+    finally:
+        _release(key)
+
+
+def _release(key: Path) -> None:
+    """Leave one level of the lock; the outermost closes the file, which releases it."""
+    with _HELD.guard:
+        fd, depth = _HELD.by_path[key]
+        if depth > 1:
+            _HELD.by_path[key] = (fd, depth - 1)
+            return
+        del _HELD.by_path[key]
+    os.close(fd)
