@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingestion.csv_blank_lines import blank_line_records
 from ingestion.gzip_stream import gzip_defect
 from ingestion.landing import LandingFile
 from ingestion.temp_tables import drop_prefixed
@@ -165,16 +166,26 @@ def _read_csv(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> l
     except duckdb.Error as exc:
         raise FileRefused(f"unreadable CSV file ({type(exc).__name__})") from None
     reasons = " ".join(f"when {sql_str(k)} then {sql_str(v)}" for k, v in _CSV_REASONS.items())
-    # DuckDB's `line` counts records (header = 1), so data row = line - 1.
+    # DuckDB's `line` counts records and blank lines (header = 1), its parsed rows skip blank
+    # lines: data row = line - 1 - the blank lines above it (`ingestion.csv_blank_lines`).
+    blanks_above = "0"
+    if con.execute(f"select count(*) > 0 from {name}__rj").fetchone()[0]:
+        con.execute(
+            f"create or replace temp table {name}__blank as "
+            "select unnest(cast(? as bigint[])) as position",
+            [blank_line_records(file.path)],
+        )
+        blanks_above = f"(select count(*) from {name}__blank as b where b.position < line - 1)"
     con.execute(
         f"""create or replace temp table {name}__rej as
-        select line - 1 as row_number, null::varchar as column_name,
+        select line - 1 - {blanks_above} as row_number,
+            null::varchar as column_name,
             string_agg(distinct case error_type {reasons} else lower(error_type) end, '; ')
                 as reason,
             to_json({{'raw_line': any_value(csv_line)}})::varchar as raw_record
         from {name}__rj group by line"""
     )
-    con.execute(f"drop table {name}__rj; drop table {name}__rs")
+    con.execute(f"drop table {name}__rj; drop table {name}__rs; drop table if exists {name}__blank")
     _number_rows(con, name, header)
     return header
 
