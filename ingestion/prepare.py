@@ -18,7 +18,7 @@ from ingestion.merge import MergePlan, plan_merge
 from ingestion.meta import FileRecord
 from ingestion.readers import FileRefused, read_file
 from ingestion.temp_tables import TEMP, drop_prefixed, drop_read
-from ingestion.validate import stored_types, validate
+from ingestion.validate import stored_types, text_column_names, validate
 
 
 def prepare_table(
@@ -35,13 +35,14 @@ def prepare_table(
     by_seq: dict[int, FileRecord] = {}
     temp_names: list[str] = []
     keep_types = stored_types(table)
+    text_columns = text_column_names(table)
     for seq, (file, sha) in enumerate(files):
         rec = FileRecord(file, sha)
         records.append(rec)
         name = f"__f{seq}_{table.system}_{table.name}"
         temp_names.append(name)
         try:
-            raw = read_file(con, file, name, keep_types)
+            raw = read_file(con, file, name, keep_types, text_columns)
             rec.rows_read = raw.rows_read
             checked = validate(con, table, raw, file.extract_id, file.rel_path)
         except FileRefused as exc:

@@ -87,6 +87,14 @@ def stored_types(table: Table) -> dict[str, str]:
     return {c.name: c.duckdb_type for c in table.columns if c.type in _STORED_RULES}
 
 
+def text_column_names(table: Table) -> frozenset[str]:
+    """The contract's free-text columns (`read_file`'s `text_columns`): nothing types or lists
+    their values, so the reader itself must refuse a nested value there. A column with an
+    `enum` is left out: an object's rendering is never one of its values, so the enum check
+    quarantines it already."""
+    return frozenset(c.name for c in table.columns if c.type == "string" and not c.enum)
+
+
 def _text(col: Column, stored: bool = False) -> str:
     """The cell as text with the contract's null rule (empty field = null); a value the file
     stored in the contract's type (`stored`) as it is."""

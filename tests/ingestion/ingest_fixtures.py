@@ -116,13 +116,13 @@ def validate_one(
     order)."""
     from ingestion.landing import LandingFile
     from ingestion.readers import read_file
-    from ingestion.validate import stored_types, validate
+    from ingestion.validate import stored_types, text_column_names, validate
 
     table = CONTRACT.table(qualified_table)
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     file = LandingFile(table.system, table.name, "e1", path, path.name, fmt)
-    raw = read_file(con, file, "t", stored_types(table))
+    raw = read_file(con, file, "t", stored_types(table), text_column_names(table))
     result = validate(con, table, raw, "e1", path.name)
     quarantine = con.execute(
         f"select row_number, column_name, reason from {result.quarantine} order by 1"
