@@ -41,16 +41,22 @@ class MedspaSettings(dg.ConfigurableResource):
         the lock, whichever of the two starts second stops before touching the warehouse and
         names the other, instead of failing mid-step on DuckDB's file lock. A run that names
         no tenant (the peer benchmarks job reads every tenant's published files and writes
-        none of their warehouses) and a sensor's evaluation (no run) take no lock.
+        none of their warehouses) and a sensor's evaluation (no run) take no lock; nor does a
+        run of a tenant the registry does not list: it has no data dir, and its first step
+        fails on that (`settings`), naming the registry's tenants.
         """
         from medspa.run_lock import data_dir_lock
+        from medspa.tenants import TenantRegistryError
 
         run = context.dagster_run
         tags = (run.tags if run is not None else None) or {}
         tenant = tags.get(PARTITION_TAG) or tags.get(TENANT_TAG)
         if tenant is None:
             return
-        settings = settings_for_tenant(self.base_settings(), tenant)
+        try:
+            settings = settings_for_tenant(self.base_settings(), tenant)
+        except TenantRegistryError:
+            return
         self._run_lock.enter_context(
             data_dir_lock(settings.data_dir, f"Dagster run {run.run_id} of tenant {tenant!r}")
         )
