@@ -50,6 +50,10 @@ def big_value(attrs: Attrs) -> str:
         target = ""
     if target:
         parts.append(f'<div class="bv-target">{html.escape(target)}</div>')
+    final_col = attrs.column("finalColumn", "is_final")
+    # A value whose window is still open (conversions within 90 days, a reactivation within
+    # 60) is not yet comparable with closed periods: its changes are shown, not judged.
+    provisional = bool(final_col) and row.get(final_col) is False
     comparisons = []
     for key, default, label in (("prior", "change_vs_prior", "vs prior"), ("baseline", None, "")):
         if key == "prior":
@@ -64,15 +68,14 @@ def big_value(attrs: Attrs) -> str:
             continue
         good = (float(delta) < 0) if lower_better else (float(delta) > 0)
         # A band KPI (membership share 20–30 %) has no good direction of its own.
-        neutral = float(delta) == 0 or direction == "band"
+        neutral = float(delta) == 0 or direction == "band" or provisional
         tone = "flat" if neutral else ("good" if good else "bad")
         comparisons.append(
             f'<span class="delta {tone}">{html.escape(fmt_delta(delta, name))}</span> {label}'
         )
     if comparisons:
         parts.append(f'<div class="bv-cmp">{" · ".join(comparisons)}</div>')
-    final_col = attrs.column("finalColumn", "is_final")
-    if final_col and row.get(final_col) is False:
+    if provisional:
         parts.append('<div class="bv-note">provisional: window still open</div>')
     return (
         f'<div class="bigvalue status-{html.escape(status)}" data-component="BigValue">'

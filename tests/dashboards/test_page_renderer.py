@@ -200,6 +200,29 @@ def test_big_value_shows_value_target_and_both_comparisons(build_pages):
     assert block.count('<span class="delta bad">-2.0 pts</span>') == 2
 
 
+def test_a_provisional_big_value_shows_its_changes_without_judging_them(build_pages):
+    """A KPI whose window is still open (is_final false) is not comparable with closed
+    periods yet: the same -2 points as above are shown neutral, with the note."""
+    report = build_pages(
+        {
+            "bv.md": """
+            ```sql gm
+            select s.* exclude (patient_key, is_final), false as is_final, t.label, t.unit,
+                t.direction
+            from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
+            where kpi = 'gross_margin'
+            ```
+            <BigValue data={gm} />
+            """
+        }
+    )
+    assert report.ok, report.pages_failed
+    html = _html(report, "bv.html")
+    assert html.count('<span class="delta flat">-2.0 pts</span>') == 2
+    assert "delta bad" not in html
+    assert '<div class="bv-note">provisional: window still open</div>' in html
+
+
 def test_big_value_where_picks_one_row(build_pages):
     report = build_pages(
         {
