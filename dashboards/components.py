@@ -77,10 +77,27 @@ def big_value(attrs: Attrs) -> str:
         parts.append(f'<div class="bv-cmp">{" · ".join(comparisons)}</div>')
     if provisional:
         parts.append('<div class="bv-note">provisional: window still open</div>')
+        parts.extend(_last_closed(attrs, row, name))
     return (
         f'<div class="bigvalue status-{html.escape(status)}" data-component="BigValue">'
         f'<div class="bv-title">{html.escape(title)}</div>{"".join(parts)}</div>'
     )
+
+
+def _last_closed(attrs: Attrs, row: dict[str, Any], name: str) -> list[str]:
+    """For a provisional value: the latest period whose window has closed, when the query
+    gives it (`lastFinal`, default `last_final_value`; `lastFinalPeriod`, default
+    `last_final_period`). An open window's early count (a 90-day conversion a week after the
+    consultations) reads as a collapse; the last closed period is the number to act on."""
+    value_col = attrs.column("lastFinal", "last_final_value")
+    period_col = attrs.column("lastFinalPeriod", "last_final_period")
+    if not value_col or row.get(value_col) is None:
+        return []
+    period = row.get(period_col) if period_col else None
+    grain = {"week": "week", "month": "month"}.get(str(row.get("grain")), "period")
+    when = f" ({grain} of {period.isoformat()})" if isinstance(period, dt.date) else ""
+    text = f"last closed: {fmt(row[value_col], name)}{when}"
+    return [f'<div class="bv-note">{html.escape(text)}</div>']
 
 
 def _x_kind(rows: list[dict[str, Any]], x: str, override: str | None, mark: str) -> str:

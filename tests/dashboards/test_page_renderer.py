@@ -223,6 +223,36 @@ def test_a_provisional_big_value_shows_its_changes_without_judging_them(build_pa
     assert '<div class="bv-note">provisional: window still open</div>' in html
 
 
+def test_a_provisional_big_value_names_the_latest_closed_period(build_pages):
+    report = build_pages(
+        {
+            "bv.md": """
+            ```sql gm
+            select s.* exclude (patient_key, is_final), false as is_final, t.label, t.unit,
+                t.direction, 0.7812 as last_final_value, date '2026-08-10' as last_final_period
+            from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
+            where kpi = 'gross_margin'
+            ```
+            <BigValue data={gm} />
+            """,
+            "final.md": """
+            ```sql gm
+            select s.* exclude (patient_key), t.label, t.unit, t.direction,
+                0.7812 as last_final_value, date '2026-08-10' as last_final_period
+            from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
+            where kpi = 'gross_margin'
+            ```
+            <BigValue data={gm} />
+            """,
+        }
+    )
+    assert report.ok, report.pages_failed
+    grain = "week"  # the fixture's scorecard row
+    expected = f'<div class="bv-note">last closed: 78.1% ({grain} of 2026-08-10)</div>'
+    assert expected in _html(report, "bv.html")
+    assert "last closed" not in _html(report, "final.html")  # a final value needs none
+
+
 def test_big_value_where_picks_one_row(build_pages):
     report = build_pages(
         {
