@@ -177,19 +177,22 @@ def test_component_error_inside_a_loop_points_at_the_tag(build_pages):
     assert "not_a_column" in failure.message
 
 
+def _gross_margin_tile(final: str = "is_final", extra: str = "") -> str:
+    """A page with one BigValue of the fixture's gross margin row (70 %, target 75 %, prior
+    change -0.02, baseline 0.72); `final` replaces its is_final, `extra` adds columns."""
+    return f"""
+        ```sql gm
+        select s.* exclude (patient_key, is_final), {final} as is_final, t.label, t.unit,
+            t.direction{extra}
+        from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
+        where kpi = 'gross_margin'
+        ```
+        <BigValue data={{gm}} />
+        """
+
+
 def test_big_value_shows_value_target_and_both_comparisons(build_pages):
-    report = build_pages(
-        {
-            "bv.md": """
-            ```sql gm
-            select s.* exclude (patient_key), t.label, t.unit, t.direction
-            from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
-            where kpi = 'gross_margin'
-            ```
-            <BigValue data={gm} />
-            """
-        }
-    )
+    report = build_pages({"bv.md": _gross_margin_tile()})
     assert report.ok, report.pages_failed
     html = _html(report, "bv.html")
     block = re.search(r'<div class="bigvalue status-below".*?</div></div>', html).group(0)
@@ -203,19 +206,7 @@ def test_big_value_shows_value_target_and_both_comparisons(build_pages):
 def test_a_provisional_big_value_shows_its_changes_without_judging_them(build_pages):
     """A KPI whose window is still open (is_final false) is not comparable with closed
     periods yet: the same -2 points as above are shown neutral, with the note."""
-    report = build_pages(
-        {
-            "bv.md": """
-            ```sql gm
-            select s.* exclude (patient_key, is_final), false as is_final, t.label, t.unit,
-                t.direction
-            from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
-            where kpi = 'gross_margin'
-            ```
-            <BigValue data={gm} />
-            """
-        }
-    )
+    report = build_pages({"bv.md": _gross_margin_tile(final="false")})
     assert report.ok, report.pages_failed
     html = _html(report, "bv.html")
     assert html.count('<span class="delta flat">-2.0 pts</span>') == 2
@@ -224,26 +215,11 @@ def test_a_provisional_big_value_shows_its_changes_without_judging_them(build_pa
 
 
 def test_a_provisional_big_value_names_the_latest_closed_period(build_pages):
+    last = ", 0.7812 as last_final_value, date '2026-08-10' as last_final_period"
     report = build_pages(
         {
-            "bv.md": """
-            ```sql gm
-            select s.* exclude (patient_key, is_final), false as is_final, t.label, t.unit,
-                t.direction, 0.7812 as last_final_value, date '2026-08-10' as last_final_period
-            from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
-            where kpi = 'gross_margin'
-            ```
-            <BigValue data={gm} />
-            """,
-            "final.md": """
-            ```sql gm
-            select s.* exclude (patient_key), t.label, t.unit, t.direction,
-                0.7812 as last_final_value, date '2026-08-10' as last_final_period
-            from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
-            where kpi = 'gross_margin'
-            ```
-            <BigValue data={gm} />
-            """,
+            "bv.md": _gross_margin_tile(final="false", extra=last),
+            "final.md": _gross_margin_tile(extra=last),
         }
     )
     assert report.ok, report.pages_failed
