@@ -46,6 +46,11 @@ _TYPE_RULES: dict[str, tuple[str, str]] = {
 _CENTS_RE = r"[+-]?\d*(\.\d{0,2}0*)?"
 _CENTS_REASON = "more than 2 decimal places (money is USD to the cent)"
 
+#: A NUL character is valid UTF-8 and DuckDB stores it, but PostgreSQL's text cannot hold one:
+#: a published mart carrying it failed every publish to the BI database (and only there, after
+#: serving.duckdb was already swapped in), so the two served copies parted for good.
+_NUL_REASON = "a NUL character in text"
+
 #: Lineage columns the loader adds to every raw row (prefixed `_`, never contract names).
 LINEAGE_COLUMNS: dict[str, str] = {
     "_extract_id": "VARCHAR",
@@ -128,6 +133,9 @@ def _error(col: Column, is_key: bool, stored: bool = False) -> str:
     missing = "'missing primary key'" if is_key else "'missing required value'"
     branches = [f"when {text} is null then {'null' if col.nullable else missing}"]
     branches += _type_branches(col, text, typed, stored)
+    if col.type == "string" and not col.phi:
+        # PHI text stays in the raw layer (PostgreSQL never sees it): no reason to lose the row.
+        branches.append(f"when contains({text}, chr(0)) then {sql_str(_NUL_REASON)}")
     if col.enum is not None:
         allowed = ", ".join(sql_str(str(v)) for v in col.enum)
         branches.append(f"when {typed}::varchar not in ({allowed}) then 'unknown enum value'")
