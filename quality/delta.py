@@ -14,8 +14,9 @@ next run needs to look only at rows with a newer load id. Which rows each expect
   only a load rewrites a row (giving it the new load id), so any duplicate now involves a
   newer row and shares its key: the rows read are exactly those a duplicate can be among.
   The key is matched with `=` in a semi join: a row with a null key part is not read, but a
-  primary-key column is also never null (a row-local rule on the same new rows), so such a
-  row fails the suite anyway;
+  required primary-key column is also never null (a row-local rule on the same new rows), so
+  such a row fails the suite anyway. A key with a nullable part (marketing_spend.campaign)
+  has its own null-safe query (`raw_suites`) and is read whole;
 - table-level (column types from `information_schema`, anything with its own query such as
   the mart checks): what they read on a full run.
 

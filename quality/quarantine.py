@@ -13,8 +13,10 @@ Only counts, file names, columns and reasons are read, never `rejected_rows.raw_
 `table_verdicts` decides *which* load a per-table check judges: the table's latest load.
 `evaluate` summarises every load ever recorded, so an old bad delivery would otherwise block
 publishing forever; judging the latest load blocks until the clinic delivers a good extract of
-that table, then lifts. Likewise the WARN is about the latest load; the rows of older loads stay
-listed in `ops.quarantine_summary`.
+that table, then lifts. A load in which every file of the table was refused delivered no
+extract of it (its 0 rows read are no evidence of a good one): it is not the table's latest
+load for this judgement, so a refused file never lifts a block. Likewise the WARN is about the
+latest load; the rows of older loads stay listed in `ops.quarantine_summary`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class TableLoadShare:
     rows_quarantined: int
     share: float
     over_threshold: bool
+    #: at least one file of the table was loaded in this load (False: every file was refused)
+    delivered: bool = True
 
     @property
     def qualified_name(self) -> str:
@@ -128,7 +132,8 @@ select
     system,
     table_name,
     sum(rows_read)::bigint as rows_read,
-    sum(rows_quarantined)::bigint as rows_quarantined
+    sum(rows_quarantined)::bigint as rows_quarantined,
+    bool_or(status = 'loaded') as delivered
 from raw_meta.loaded_files
 group by all
 order by load_id, system, table_name
@@ -192,8 +197,11 @@ def evaluate(warehouse_path: Path, max_share: float) -> QuarantineVerdict:
                 rows_quarantined=quarantined,
                 share=_share(quarantined, read),
                 over_threshold=share_exceeds(quarantined, read, max_share),
+                delivered=bool(delivered),
             )
-            for load_id, system, table, read, quarantined in con.execute(_SHARES_SQL).fetchall()
+            for load_id, system, table, read, quarantined, delivered in con.execute(
+                _SHARES_SQL
+            ).fetchall()
         ]
         reasons = [RejectionReason(*row) for row in con.execute(_REASONS_SQL).fetchall()]
         refused = [f"{path}: {why}" for path, why in con.execute(_REFUSED_SQL).fetchall()]
@@ -249,9 +257,12 @@ def table_verdicts(
         return {}
     verdict = evaluate(warehouse_path, max_share)
     latest = {}
-    for share in verdict.loads:  # load ids sort in time order
+    # load ids sort in time order; a load that delivered a file of the table outranks one
+    # whose files were all refused (those read nothing, so they cannot lift a block)
+    for share in verdict.loads:
         key = (share.system, share.table_name)
-        if key not in latest or share.load_id > latest[key].load_id:
+        rank = (share.delivered, share.load_id)
+        if key not in latest or rank > (latest[key].delivered, latest[key].load_id):
             latest[key] = share
     out: dict[tuple[str, str], TableQuarantine] = {}
     for summary in verdict.tables:

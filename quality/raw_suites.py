@@ -16,7 +16,7 @@ import datetime as dt
 
 from ingestion.contract import Column, Table, load_contract
 from quality.spec import ExpectationSpec, SuiteSpec
-from safeio.sqlquote import sql_str, sql_str_list
+from safeio.sqlquote import quote_ident, sql_str, sql_str_list
 
 #: Plausible calendar window. Fixed, not "now": a result must depend only on the data.
 #: Dates reach back further than timestamps (dates of birth, opening dates of old clinics).
@@ -104,9 +104,34 @@ def _table_level(table: Table) -> list[ExpectationSpec]:
                 description="composite primary key is unique",
                 column=", ".join(table.primary_key),
                 sensitive=any(is_sensitive(table.column(c)) for c in table.primary_key),
+                query=_null_safe_key_query(table),
             )
         )
     return specs
+
+
+def _null_safe_key_query(table: Table) -> str | None:
+    """The key columns with each nullable part as a non-null text that keeps null apart.
+
+    A nullable key part (marketing_spend.campaign: null is a key value of its own) must count
+    two nulls as the same key. GX's compound-uniqueness rule joins the duplicated keys back with
+    `=`, which never matches null, so a repeated key with a null part passed in full and in the
+    delta (whose semi join also used `=`). Null becomes 'N', a value `'V' || value`. None when
+    every key column is required (the relation is read as is, and narrowed in a delta).
+    """
+    nullable = {c for c in table.primary_key if table.column(c).nullable}
+    if not nullable:
+        return None
+    parts = [
+        (
+            f"case when {quote_ident(c)} is null then 'N' "
+            f"else 'V' || cast({quote_ident(c)} as varchar) end as {quote_ident(c)}"
+        )
+        if c in nullable
+        else quote_ident(c)
+        for c in table.primary_key
+    ]
+    return f"select {', '.join(parts)} from {quote_ident(table.dataset)}.{quote_ident(table.name)}"
 
 
 def _column_level(table: Table, col: Column) -> list[ExpectationSpec]:

@@ -247,3 +247,32 @@ def test_watermarks_without_recorded_definitions_are_not_trusted(tmp_path):
     whole = _run(db, results)
     assert whole.since_load_id is None
     assert whole.result_for(RANGE).observed["element_count"] == 102
+
+
+def test_a_repeated_key_with_a_null_part_fails_in_full_and_in_a_delta(tmp_path: Path):
+    """marketing_spend's `campaign` is a nullable key part (null: spend without a campaign, a
+    key value of its own). The same campaign-less key written by two loads is a duplicate, in
+    a full run and in the delta after the first load passed."""
+    from ingestion.raw_schema import ensure_raw_tables
+    from quality.raw_suites import raw_suites
+
+    key = "ExpectCompoundColumnsToBeUnique:spend_date, location_id, channel, campaign"
+    spec = next(s for s in raw_suites() if s.name == "raw_crm__marketing_spend")
+    path = tmp_path / "warehouse.duckdb"
+    results = tmp_path / "quality"
+    row = (
+        "insert into raw_crm.marketing_spend (spend_date, location_id, channel, campaign, "
+        "amount, updated_at, _dlt_load_id) values (date '2026-11-02', 'L1', 'google', null, "
+        "10, timestamptz '2026-11-02 10:00:00+00', ?)"
+    )
+    with duckdb.connect(str(path)) as con:
+        ensure_raw_tables(con)
+        con.execute("alter table raw_crm.marketing_spend add column _dlt_load_id varchar")
+        con.execute(row, [LOAD_1])
+    assert run_suites([spec], path, results, incremental=True)[0].success
+    with duckdb.connect(str(path)) as con:
+        con.execute(row, [LOAD_2])
+    delta_run = run_suites([spec], path, results, incremental=True)[0]
+    assert delta_run.since_load_id == LOAD_1
+    assert key in [e.key for e in delta_run.failures]
+    assert key in [e.key for e in run_suites([spec], path)[0].failures]

@@ -65,3 +65,20 @@ def test_a_clean_later_delivery_lifts_the_block(tmp_path: Path):
 
 def test_no_warehouse_yet_means_nothing_to_judge(tmp_path: Path):
     assert table_verdicts(tmp_path / "missing.duckdb", 0.01) == {}
+
+
+def test_a_refused_later_file_does_not_lift_the_block(tmp_path: Path):
+    """A later extract the loader refused (empty, a contract column missing) delivered nothing:
+    the bad load before it still blocks until an extract of the table actually loads."""
+    path = _warehouse(tmp_path, [("20261110T020000Z", 100, 5)])
+    con = duckdb.connect(str(path))
+    con.execute(
+        "insert into raw_meta.loaded_files values ('20261111T020000Z', "
+        "'pms/appointments/2026-11-11.csv', 'sha', 'pms', 'appointments', '2026-11-11', "
+        "'refused', 'empty file', 0, 0, 0, 0, 0, ?)",
+        [AT],
+    )
+    con.close()
+    verdict = table_verdicts(path, 0.01)[("pms", "appointments")]
+    assert verdict.blocks and not verdict.passed
+    assert "5 of 100 rows quarantined" in verdict.description
