@@ -33,15 +33,9 @@ class RunLockedError(RuntimeError):
     """Another run of the same tenant (and so of the same warehouse) is running."""
 
 
-class _HeldLocks:
-    """The locks this process holds: path -> (descriptor, depth), for re-entry."""
-
-    def __init__(self) -> None:
-        self.guard = threading.Lock()
-        self.by_path: dict[Path, tuple[int, int]] = {}
-
-
-_HELD = _HeldLocks()
+#: The locks this process holds: lock file -> (descriptor, depth), for re-entry.
+_HELD: dict[Path, tuple[int, int]] = {}
+_HELD_GUARD = threading.Lock()
 
 
 def _refusal(path: Path, fd: int, data_dir: Path) -> RunLockedError:
@@ -67,35 +61,26 @@ def data_dir_lock(data_dir: Path, holder: str = "another `medspa run`") -> Itera
 
     path = Path(data_dir) / RUN_LOCK_NAME
     key = path.resolve()
-    with _HELD.guard:
-        if key in _HELD.by_path:
-            fd, depth = _HELD.by_path[key]
-            _HELD.by_path[key] = (fd, depth + 1)
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
+    with _HELD_GUARD:
+        held = _HELD.get(key)
+        if held is not None:  # this process holds it already: one level deeper
+            _HELD[key] = (held[0], held[1] + 1)
+    if held is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            yield path
-        finally:
-            _release(key)
-        return
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        error = _refusal(path, fd, Path(data_dir))
-        os.close(fd)
-        raise error from None
-    except BaseException:
-        os.close(fd)
-        raise
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n{holder}\n".encode(), 0)
-    with _HELD.guard:
-        _HELD.by_path[key] = (fd, 1)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            error = _refusal(path, fd, Path(data_dir))
+            os.close(fd)
+            raise error from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n{holder}\n".encode(), 0)
+        with _HELD_GUARD:
+            _HELD[key] = (fd, 1)
     try:
         yield path
     finally:
@@ -104,10 +89,9 @@ def data_dir_lock(data_dir: Path, holder: str = "another `medspa run`") -> Itera
 
 def _release(key: Path) -> None:
     """Leave one level of the lock; the outermost closes the file, which releases it."""
-    with _HELD.guard:
-        fd, depth = _HELD.by_path[key]
+    with _HELD_GUARD:
+        fd, depth = _HELD.pop(key)
         if depth > 1:
-            _HELD.by_path[key] = (fd, depth - 1)
+            _HELD[key] = (fd, depth - 1)
             return
-        del _HELD.by_path[key]
     os.close(fd)

@@ -29,9 +29,7 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppres
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from medspa.run_lock import RUN_LOCK_NAME, RunLockedError, data_dir_lock
-
-__all__ = ["RUN_LOCK_NAME", "RunLockedError", "data_dir_lock", "execute", "run"]
+from medspa.run_lock import RunLockedError, data_dir_lock
 
 if TYPE_CHECKING:
     from medspa.settings import Settings

@@ -278,10 +278,20 @@ def test_every_deployment_limits_a_tenant_by_both_of_its_tags(path: str):
 LOCK_HOLDER = """
 import sys
 from pathlib import Path
-from medspa.commands.run import data_dir_lock
+from medspa.run_lock import data_dir_lock
 with data_dir_lock(Path(sys.argv[1]), *sys.argv[2:]):
     print("locked", flush=True)
     sys.stdin.read()
+"""
+
+
+#: Another process: takes the data dir's run lock and lets it go (a refusal exits non-zero).
+LOCK_PROBE = """
+import sys
+from pathlib import Path
+from medspa.run_lock import data_dir_lock
+with data_dir_lock(Path(sys.argv[1])):
+    pass
 """
 
 
@@ -301,7 +311,8 @@ def _hold_lock(data_dir: Path, *holder_name: str) -> subprocess.Popen:
 def test_a_second_medspa_run_on_one_data_dir_is_refused_naming_the_lock(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ):
-    from medspa.commands.run import RUN_LOCK_NAME, run
+    from medspa.commands.run import run
+    from medspa.run_lock import RUN_LOCK_NAME
 
     data, landing = tmp_path / "data", tmp_path / "landing"
     data.mkdir()
@@ -331,7 +342,7 @@ def test_a_second_medspa_run_on_one_data_dir_is_refused_naming_the_lock(
 
 
 def test_the_run_lock_is_released_when_its_process_dies(tmp_path: Path):
-    from medspa.commands.run import RunLockedError, data_dir_lock
+    from medspa.run_lock import RunLockedError, data_dir_lock
 
     holder = _hold_lock(tmp_path)
     try:
@@ -348,12 +359,12 @@ def test_the_run_lock_is_reentrant_in_its_process_and_exclusive_across_processes
     """`medspa run` holds the lock, then sets up the job's resources, which take it again."""
     from medspa.run_lock import RunLockedError, data_dir_lock
 
-    probe = "from pathlib import Path; import sys; from medspa.run_lock import data_dir_lock\n"
-    probe += "with data_dir_lock(Path(sys.argv[1])): pass"
-
     def other_process_can_lock() -> bool:
         done = subprocess.run(
-            [sys.executable, "-c", probe, str(tmp_path)], cwd=REPO, capture_output=True, text=True
+            [sys.executable, "-c", LOCK_PROBE, str(tmp_path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
         )
         assert done.returncode == 0 or "RunLockedError" in done.stderr, done.stderr
         return done.returncode == 0
@@ -384,10 +395,8 @@ _SEEN: dict[str, bool] = {}
 @dg.asset(partitions_def=TENANT_PARTITIONS_FOR_TEST)
 def _lock_probe(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> None:
     data_dir = medspa.settings(context).data_dir
-    probe = "from pathlib import Path; import sys; from medspa.run_lock import data_dir_lock\n"
-    probe += "with data_dir_lock(Path(sys.argv[1])): pass"
     done = subprocess.run(
-        [sys.executable, "-c", probe, str(data_dir)], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-c", LOCK_PROBE, str(data_dir)], cwd=REPO, capture_output=True, text=True
     )
     _SEEN["other process refused"] = done.returncode != 0 and "RunLockedError" in done.stderr
     _SEEN["names this run"] = context.run.run_id in done.stderr
