@@ -1,9 +1,9 @@
-"""Render the dbt sources YAML from the landing contract.
+"""Render the dbt sources YAML (and the list of contract tables) from the landing contract.
 
-The raw layer's shape has one home (`contract.yml`); the dbt sources files are derived
-from it by `medspa contract sync`, and `medspa contract check` (and
-`tests/foundation/test_contract.py`) fail when a committed file no longer matches what this
-module would write. The dbt project folder is an argument: the CLI knows where it is.
+The raw layer's shape has one home (`contract.yml`); the dbt sources files and the macro
+`contract_table_names()` are derived from it by `medspa contract sync`, and `medspa contract
+check` (and `tests/foundation/test_contract.py`) fail when a committed file no longer matches
+what this module would write. The dbt project folder is an argument: the CLI knows where it is.
 """
 
 from __future__ import annotations
@@ -52,6 +52,24 @@ def _table_yaml(table: Table) -> dict[str, Any]:
     }
 
 
+MACRO_HEADER = (
+    "{#- GENERATED from ingestion/contract.yml by `medspa contract sync`: do not edit by hand.\n"
+    "    The landing contract's tables as (source name, table name), sorted: a static list, so a\n"
+    "    model looping over it (macro contract_tables) calls source() for each while dbt\n"
+    "    parses, and dbt lists every raw table among that model's parents (its lineage in\n"
+    "    Dagster, and what tells a nightly that the model's inputs changed). -#}\n"
+)
+
+
+def _table_names_macro(contract: Contract) -> str:
+    names = sorted((t.dataset, t.name) for t in contract.tables)
+    body = ",\n".join(f"        [{source!r}, {name!r}]" for source, name in names)
+    return (
+        f"{MACRO_HEADER}{{% macro contract_table_names() -%}}\n"
+        f"    {{{{ return([\n{body},\n    ]) }}}}\n{{%- endmacro %}}\n"
+    )
+
+
 def render_sources(project_dir: Path, contract: Contract | None = None) -> dict[Path, str]:
     """Map of sources-file path (under dbt `project_dir`) -> YAML text, one file per system."""
     contract = contract or load_contract()
@@ -73,10 +91,20 @@ def render_sources(project_dir: Path, contract: Contract | None = None) -> dict[
     return files
 
 
+def render_generated(project_dir: Path, contract: Contract | None = None) -> dict[Path, str]:
+    """Every file `medspa contract sync` writes under dbt `project_dir`: the sources YAML and
+    the macro `contract_table_names()`."""
+    contract = contract or load_contract()
+    return {
+        **render_sources(project_dir, contract),
+        project_dir / "macros" / "contract_table_names.sql": _table_names_macro(contract),
+    }
+
+
 def sync_sources(project_dir: Path) -> list[Path]:
-    """Write the sources files under dbt `project_dir`; returns the paths that changed."""
+    """Write the generated files under dbt `project_dir`; returns the paths that changed."""
     changed = []
-    for path, text in render_sources(project_dir).items():
+    for path, text in render_generated(project_dir).items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")

@@ -1,4 +1,5 @@
-"""`medspa contract sync`: regenerate the dbt sources YAML from ingestion/contract.yml."""
+"""`medspa contract sync`: regenerate the dbt sources YAML (and the list of contract tables)
+from ingestion/contract.yml."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ingestion.dbt_sources import render_sources, sync_sources
+    from ingestion.dbt_sources import render_generated, sync_sources
     from medspa.settings import DBT_PROJECT_DIR
 
     if args.action == "check":
         stale = [
             p
-            for p, text in render_sources(DBT_PROJECT_DIR).items()
+            for p, text in render_generated(DBT_PROJECT_DIR).items()
             if not p.exists() or p.read_text(encoding="utf-8") != text
         ]
         for p in stale:

@@ -1,9 +1,11 @@
 """The landing contract as data: complete, consistent, and the one source of the dbt sources."""
 
+import re
+
 import yaml
 
 from ingestion.contract import DUCKDB_TYPES, load_contract
-from ingestion.dbt_sources import render_sources
+from ingestion.dbt_sources import render_generated, render_sources
 from medspa.settings import DBT_PROJECT_DIR
 
 SPEC_TABLE_COUNT = 22  # docs/landing-contract.md: 22 tables across six systems
@@ -49,7 +51,7 @@ def test_phi_columns_are_exactly_those_marked_in_the_spec():
 
 def test_committed_dbt_sources_match_the_contract():
     """`medspa contract sync` output is committed; a contract edit without a sync fails here."""
-    for path, text in render_sources(DBT_PROJECT_DIR).items():
+    for path, text in render_generated(DBT_PROJECT_DIR).items():
         assert path.exists(), f"missing {path}: run `medspa contract sync`"
         assert path.read_text(encoding="utf-8") == text, f"stale {path}: run `medspa contract sync`"
 
@@ -64,3 +66,12 @@ def test_dbt_sources_carry_every_contract_column_with_its_type():
             assert [c["name"] for c in table_doc["columns"]] == table.column_names, path
             for c in table_doc["columns"]:
                 assert c["data_type"] == table.column(c["name"]).duckdb_type.lower()
+
+
+def test_contract_table_names_macro_lists_every_contract_table():
+    """The static list models loop over (so dbt records each raw table as their parent)."""
+    text = render_generated(DBT_PROJECT_DIR)[DBT_PROJECT_DIR / "macros/contract_table_names.sql"]
+    listed = re.findall(r"\['(raw_\w+)', '(\w+)'\]", text)
+    expected = sorted((t.dataset, t.name) for t in load_contract().tables)
+    assert listed == expected
+    assert len(listed) == len(load_contract().tables) > 20
