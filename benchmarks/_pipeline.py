@@ -21,9 +21,10 @@ from typing import Any
 
 import duckdb
 
-from medspa.dbt_invocation import dbt_invocation
-from medspa.settings import Settings
-from orchestration.manifest import dbt_executable
+from medspa.dbt_invocation import dbt_environment, dbt_invocation
+from medspa.settings import Settings, resolve_phi_key
+from orchestration.defs.dbt import unchanged
+from orchestration.manifest import dbt_executable, load_manifest
 
 
 def medspa(*args: str) -> None:
@@ -81,6 +82,29 @@ def run_dbt(settings: Settings, work: Path, *args: str) -> tuple[float, list[dic
     """One dbt command against the settings' warehouse: (wall seconds, run_results entries)."""
     timed = run_dbt_timed(settings, work, *args)
     return timed.wall, timed.results
+
+
+def run_dbt_as_pipeline(
+    settings: Settings, work: Path, *args: str, leave_out: bool = True
+) -> tuple[float, list[dict[str, Any]], int]:
+    """One dbt command as the pipeline's dbt step runs it: the models whose code and inputs
+    are unchanged since their last good build left out (`leave_out`), and the fingerprints of
+    the models built recorded after it (`orchestration/defs/dbt/unchanged.py`). Returns (wall
+    seconds, run_results entries, models left out); the wall time includes the plan and the
+    record."""
+    start = time.perf_counter()
+    plan = unchanged.plan_for_warehouse(
+        load_manifest(),
+        settings.warehouse_path,
+        resolve_phi_key(settings.phi_key),
+        leave_out=leave_out,
+    )
+    extra_args, extra_env = unchanged.selection(plan)
+    with dbt_environment(extra_env):
+        timed = run_dbt_timed(settings, work, *args, *extra_args)
+    outcome = unchanged.build_outcome(load_manifest(), timed.results)
+    unchanged.record_outcome(settings.warehouse_path, outcome, plan.fingerprints, "bench")
+    return time.perf_counter() - start, timed.results, len(plan.left_out)
 
 
 @dataclass(frozen=True)

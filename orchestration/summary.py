@@ -31,6 +31,7 @@ class RunSummary:
     absent_systems: list[str] = field(default_factory=list)
     uncovered_kpis: list[tuple[str, str]] = field(default_factory=list)  # (kpi, reason)
     demo_key_on_real_data: bool = False  # the public demo key pseudonymised non-demo data
+    left_out: list[str] = field(default_factory=list)  # dbt models unchanged since their last build
 
     def counts(self) -> dict[str, int]:
         return {o: sum(c.outcome == o for c in self.checks) for o in ("passed", "warned", "failed")}
@@ -44,6 +45,11 @@ class RunSummary:
                 bad, state = meta.get("rows_quarantined", 0), meta.get("state", "")
                 lines.append(f"  {asset:<28} {new:>8} {upd:>8} {bad:>8}  {state}")
         c = self.counts()
+        if self.left_out:
+            lines.append(
+                f"dbt: {len(self.left_out)} models left out, their code and inputs unchanged "
+                "since their last good build (their tests not run again)"
+            )
         lines.append(f"checks: {c['passed']} passed, {c['warned']} warned, {c['failed']} failed")
         for check in self.checks:
             if not check.passed:
@@ -151,6 +157,7 @@ def summarize(
             if m.metadata.get("present") is False
         }
     )
+    summary.left_out = sorted(m.asset for m in mats if "left_out" in m.metadata)
     for m in mats:
         if m.asset == "serving":
             summary.published = m.metadata

@@ -17,7 +17,7 @@ import pytest
 from ingestion.contract import load_contract
 from medspa.tenants import DEFAULT_TENANT
 from orchestration.defs.dbt.translator import MedspaDbtTranslator, shared_code_version
-from orchestration.defs.raw.versions import ABSENT, LEDGER, raw_data_versions
+from orchestration.defs.raw.versions import ABSENT, LEDGER, UNVERSIONED, raw_data_versions
 
 PATIENTS = load_contract().table("pms.patients")
 LOCATIONS = load_contract().table("pms.locations")
@@ -50,6 +50,17 @@ def test_a_raw_tables_version_is_its_row_count_and_newest_load(tmp_path):
         LEDGER: "rows=1 newest_load=20261101T0000",
     }
     assert raw_data_versions(path, [PATIENTS, LOCATIONS]) == versions  # nothing loaded: same
+
+
+def test_a_table_without_load_ids_is_unversioned(tmp_path):
+    """Made without the loader (a fixture, by hand): whether it changed cannot be told."""
+    path = _warehouse(tmp_path / "w.duckdb", ["100.1"], [])
+    con = duckdb.connect(str(path))
+    con.execute("create table raw_pms.locations (location_id varchar)")
+    con.close()
+    versions = raw_data_versions(path, [PATIENTS, LOCATIONS])
+    assert versions["pms.locations"] == UNVERSIONED
+    assert versions["pms.patients"] == "rows=1 newest_load=100.1"
 
 
 def test_a_load_that_writes_a_row_changes_the_version(tmp_path):

@@ -13,16 +13,26 @@ them), so a KPI mart is never built on a core fact that failed its tests; the te
 blocking asset check, which keeps `serving` from publishing anything in that run. A second dbt
 process cost its own start-up, import of dbt and partial parse (about 4 s a night at the large
 chain), and its models could not start before the last core test had finished.
+
+A run of the whole graph leaves out the models whose code and inputs are those of their last
+good build (`orchestration/defs/dbt/unchanged.py`): each is reported as an output whose
+metadata says `left_out`, so the steps below it run and its freshness check stays green. A run
+of models picked by hand builds every one of them, and the run config
+`ops: {dbt_build: {config: {rebuild_unchanged: true}}}` builds everything.
 """
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
+from pydantic import Field
 
 from medspa.dbt_invocation import dbt_environment
+from medspa.settings import Settings, resolve_phi_key
+from orchestration.defs.dbt import unchanged
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.manifest import load_manifest
 from orchestration.progress import StepTimer, with_step_metadata
@@ -33,8 +43,21 @@ from orchestration.tenancy import TENANT_PARTITIONS
 MANIFEST = load_manifest()
 
 
+class DbtBuildConfig(dg.Config):
+    """Options of the dbt step, set in the launchpad's run config."""
+
+    rebuild_unchanged: bool = Field(
+        default=False,
+        description="Build every selected model, even those whose code and inputs are "
+        "unchanged since their last good build (left out by default).",
+    )
+
+
 def _build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    medspa: MedspaSettings,
+    config: DbtBuildConfig,
 ) -> Iterator:
     timer = StepTimer()
     settings = medspa.settings(context)
@@ -48,9 +71,75 @@ def _build(
             "demo key"
         )
     call = dbt_step_call(settings, target)
-    with dbt_environment(call.env):
-        invocation = dbt.cli(call.args, context=context, target_path=target)
-    yield from with_step_metadata(invocation.stream(), timer)
+    plan = _plan(context, settings, leave_out=not config.rebuild_unchanged)
+    yield from _left_out_outputs(context, plan)
+    extra_args, extra_env = unchanged.selection(plan)
+    args, env = [*call.args, *extra_args], {**call.env, **extra_env}
+    try:
+        with dbt_environment(env):
+            invocation = dbt.cli(args, context=context, target_path=target)
+        yield from with_step_metadata(invocation.stream(), timer)
+    finally:
+        _record(context, settings, plan, target)
+
+
+def _plan(
+    context: dg.AssetExecutionContext, settings: Settings, *, leave_out: bool
+) -> unchanged.BuildPlan:
+    """The fingerprint of every model as of the end of this step, and the models it leaves out
+    (none when models were picked by hand, or `leave_out` is false)."""
+    built = None
+    if context.is_subset:
+        keys = context.selected_asset_keys
+        built = [
+            uid
+            for uid, node in MANIFEST["nodes"].items()
+            if node["resource_type"] in unchanged.BUILT_TYPES
+            and dg.AssetKey([node["name"]]) in keys
+        ]
+    return unchanged.plan_for_warehouse(
+        MANIFEST,
+        settings.warehouse_path,
+        resolve_phi_key(settings.phi_key),
+        built=built,
+        leave_out=leave_out and built is None,
+    )
+
+
+def _left_out_outputs(context: dg.AssetExecutionContext, plan: unchanged.BuildPlan) -> Iterator:
+    """One output per model left out, saying so in its metadata.
+
+    An output, not an observation: Dagster skips every step downstream of an output a step
+    does not yield (serving, the site), as it does below a model that dbt skipped. Its data
+    version is the one Dagster derives from the model's code version and its inputs' data
+    versions, all unchanged, so nothing downstream turns stale; its freshness check counts
+    tonight as an update, which it is (the table is confirmed current)."""
+    if not plan.left_out:
+        return
+    context.log.info(
+        f"dbt: {len(plan.left_out)} of {plan.models} models left out, their code and inputs "
+        f"unchanged since their last good build: {', '.join(plan.left_out)}"
+    )
+    for name in plan.left_out:
+        yield dg.Output(
+            None,
+            output_name=context.assets_def.get_output_name_for_asset_key(dg.AssetKey([name])),
+            metadata={
+                "left_out": "code and inputs unchanged since its last good build",
+                "built_by_run": plan.recorded_runs.get(name, ""),
+            },
+        )
+
+
+def _record(
+    context: dg.AssetExecutionContext, settings: Settings, plan: unchanged.BuildPlan, target: Path
+) -> None:
+    """Record the fingerprints of the models this step built and whose tests passed."""
+    results = target / "run_results.json"
+    if not results.exists():
+        return
+    outcome = unchanged.build_outcome(MANIFEST, json.loads(results.read_text())["results"])
+    unchanged.record_outcome(settings.warehouse_path, outcome, plan.fingerprints, context.run_id)
 
 
 #: dbt artifacts (run_results.json, logs) kept per data directory: the newest six runs.
@@ -93,9 +182,14 @@ def _prune(targets: Path, keep: int) -> None:
     name="dbt_build",
     partitions_def=TENANT_PARTITIONS,
 )
-def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, medspa: MedspaSettings):
+def dbt_build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    medspa: MedspaSettings,
+    config: DbtBuildConfig,
+):
     """Every dbt model, seed and data test of the project (or the subset selected in the UI)."""
-    yield from _build(context, dbt, medspa)
+    yield from _build(context, dbt, medspa, config)
 
 
 DBT_ASSETS: list[dg.AssetsDefinition] = [dbt_build]

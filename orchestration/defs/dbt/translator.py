@@ -16,13 +16,13 @@ more than strictly needed, never less.
 import hashlib
 from collections.abc import Mapping
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from medspa.settings import DBT_PROJECT_DIR
+from orchestration.defs.dbt.unchanged import shared_code_version
 from orchestration.manifest import load_manifest
 
 #: Layers that have a group of their own; anything else under marts/ counts as core.
@@ -43,18 +43,6 @@ def layer_of(props: Mapping[str, Any]) -> str:
     if folders[:1] == ["marts"]:
         return folders[1] if len(folders) > 1 and folders[1] in LAYERS else "core"
     return folders[0] if folders and folders[0] in LAYERS else "core"
-
-
-def shared_code_version(manifest: Mapping[str, Any], project_file: Path) -> str:
-    """A digest of what every model is rendered with beside its own SQL: the project's own
-    macros (by name and text, in a fixed order) and the text of `dbt_project.yml`."""
-    project = manifest["metadata"]["project_name"]
-    digest = hashlib.sha256()
-    for unique_id, macro in sorted(manifest["macros"].items()):
-        if macro["package_name"] == project:
-            digest.update(f"{unique_id}\0{macro['macro_sql']}\0".encode())
-    digest.update(project_file.read_bytes())
-    return digest.hexdigest()
 
 
 class MedspaDbtTranslator(DagsterDbtTranslator):

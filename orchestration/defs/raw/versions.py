@@ -26,6 +26,9 @@ from safeio.sqlquote import quote_ident, sql_str
 
 #: The version of a table the warehouse does not have (no load has created it yet).
 ABSENT = "absent"
+#: The version of a table whose rows carry no load id (made without the loader: a test
+#: fixture, a hand-made raw layer): whether it changed cannot be told.
+UNVERSIONED = "unversioned"
 #: `system.table` of the loader's file ledger, as versioned here.
 LEDGER = "raw_meta.loaded_files"
 
@@ -48,12 +51,19 @@ def raw_data_versions(warehouse: Path, tables: Sequence[Table]) -> dict[str, str
                 "select table_schema, table_name from information_schema.tables"
             ).fetchall()
         }
+        with_column = {
+            (schema, name, column)
+            for schema, name, column in con.execute(
+                "select table_schema, table_name, column_name from information_schema.columns "
+                "where column_name in ('_dlt_load_id', 'load_id')"
+            ).fetchall()
+        }
         parts: list[str] = []
         for qualified, schema, name, load_column in [
             *((t.qualified_name, t.dataset, t.name, "_dlt_load_id") for t in tables),
             (LEDGER, "raw_meta", "loaded_files", "load_id"),
         ]:
-            if (schema, name) in existing:
+            if (schema, name, load_column) in with_column:
                 parts.append(
                     f"select {sql_str(qualified)}, count(*), max({quote_ident(load_column)}) "
                     f"from {quote_ident(schema)}.{quote_ident(name)}"
@@ -62,7 +72,10 @@ def raw_data_versions(warehouse: Path, tables: Sequence[Table]) -> dict[str, str
     finally:
         con.close()
     found = {qualified: _version(count, newest) for qualified, count, newest in rows}
+    located = {t.qualified_name: (t.dataset, t.name) for t in tables} | {
+        LEDGER: ("raw_meta", "loaded_files")
+    }
     return {
-        qualified: found.get(qualified, ABSENT)
-        for qualified in [*(t.qualified_name for t in tables), LEDGER]
+        qualified: found.get(qualified, UNVERSIONED if where in existing else ABSENT)
+        for qualified, where in located.items()
     }

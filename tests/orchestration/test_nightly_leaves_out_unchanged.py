@@ -1,0 +1,148 @@
+"""A nightly leaves out the dbt models whose code and inputs did not change, and loses nothing.
+
+After the small chain's full run, one nightly delta arrives without its CRM and review files
+(systems that deliver on weekdays only, say). The nightly must build every model below the
+tables that got rows and leave out the rest, and its marts must equal a run from scratch over
+the same landing folder. Run again with nothing new, it leaves out every model and still
+publishes, with every mart's freshness check passing.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from orch_e2e import copy_landing, run
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+#: Systems whose delta the night does not bring.
+SILENT = ("crm", "reviews")
+
+
+@pytest.fixture(scope="module")
+def nights(happy_run, demo_landing, tmp_path_factory):
+    from demo.run import advance
+
+    root = tmp_path_factory.mktemp("leave-out")
+    landing = copy_landing(demo_landing, root / "landing")
+    before = {p for p in landing.rglob("*") if p.is_file()}
+    advance(landing, 1, None)
+    delta = [p for p in landing.rglob("*") if p.is_file() and p not in before]
+    dropped = [p for p in delta if p.relative_to(landing).parts[0] in SILENT]
+    assert dropped and len(dropped) < len(delta)
+    for path in dropped:
+        path.unlink()
+    data = root / "data"
+    shutil.copytree(happy_run.data_dir, data)
+    nightly = run(data, landing)
+    rerun = run(data, landing)
+    scratch = run(root / "scratch", landing)
+    return nightly, rerun, scratch
+
+
+def test_the_night_builds_what_is_below_new_rows_and_leaves_out_the_rest(nights):
+    nightly, _, _ = nights
+    assert nightly.summary.success, nightly.summary.failures
+    left_out = set(nightly.summary.left_out)
+    # nothing new for the rooms, services, locations, CRM or reviews
+    assert {
+        "stg_pms__rooms",
+        "dim_rooms",
+        "dim_services",
+        "dim_locations",
+        "stg_crm__marketing_spend",
+        "stg_reviews__reviews",
+        "stg_reviews__surveys",
+        "kpi_targets",
+    } <= left_out
+    # below the appointments, invoices and messages that arrived (and the as-of time that
+    # every raw table moves), nothing is left out
+    assert (
+        not {
+            "stg_pms__appointments",
+            "fct_appointments",
+            "fct_invoice_lines",
+            "int_data_as_of",
+            "data_coverage",
+            "kpi_financial",
+            "kpi_scorecard",
+        }
+        & left_out
+    )
+    text = nightly.summary.to_text()
+    assert f"dbt: {len(left_out)} models left out" in text
+
+
+def test_the_nights_marts_equal_a_run_from_scratch(nights):
+    nightly, _, scratch = nights
+    assert scratch.summary.success, scratch.summary.failures
+    assert not scratch.summary.left_out  # nothing recorded yet: everything built
+    night, fresh = _marts(nightly.serving), _marts(scratch.serving)
+    assert night.keys() == fresh.keys() and len(night) > 30
+    differing = [name for name in night if not _same_rows(night[name], fresh[name])]
+    assert differing == []
+
+
+def test_a_run_with_nothing_new_leaves_out_every_model_and_still_publishes(nights):
+    _, rerun, _ = nights
+    assert rerun.summary.success, rerun.summary.failures
+    assert rerun.summary.published
+    manifest_models = _built_nodes()
+    assert set(rerun.summary.left_out) == manifest_models
+    fresh = [c for c in rerun.summary.checks if c.check_name.startswith("freshness_check")]
+    assert fresh and all(c.passed for c in fresh), [c for c in fresh if not c.passed]
+
+
+def _built_nodes() -> set[str]:
+    from orchestration.manifest import load_manifest
+
+    return {
+        n["name"]
+        for n in load_manifest()["nodes"].values()
+        if n["resource_type"] in ("model", "seed")
+    }
+
+
+def _marts(serving: Path) -> dict[str, list[tuple]]:
+    """Every published mart's rows in a fixed order; `ops` and the files' load times left out
+    (doubles are compared within 1e-9: a sum's last bit depends on the order DuckDB adds in)."""
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name <> 'ops' order by all"
+        ).fetchall()
+        marts = {}
+        for schema, table in tables:
+            columns = [
+                name
+                for (name,) in con.execute(
+                    "select column_name from duckdb_columns() where schema_name = ? and "
+                    "table_name = ? and column_name not like '%loaded_at' order by column_index",
+                    [schema, table],
+                ).fetchall()
+            ]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            rows = con.execute(f'select {listed} from "{schema}"."{table}" order by all').fetchall()
+            marts[f"{schema}.{table}"] = rows
+        return marts
+    finally:
+        con.close()
+
+
+def _same_rows(left: list[tuple], right: list[tuple]) -> bool:
+    """Equal rows, doubles within 1e-9 (relative or absolute)."""
+    return len(left) == len(right) and all(
+        len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        for a, b in zip(left, right, strict=True)
+    )
+
+
+def _same(x: object, y: object) -> bool:
+    if isinstance(x, float) and isinstance(y, float) and math.isfinite(x):
+        return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+    return x == y
