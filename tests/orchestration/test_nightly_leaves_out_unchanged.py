@@ -146,3 +146,68 @@ def _same(x: object, y: object) -> bool:
     if isinstance(x, float) and isinstance(y, float) and math.isfinite(x):
         return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
     return x == y
+
+
+def _materialize(defs, outcome, selection, config: dict | None = None):
+    """Materialize dbt assets of the night's data dir from Dagster, as the UI launches them."""
+    import dagster as dg
+
+    from medspa.commands.run import _dagster_home
+    from orchestration.resources import settings_run_config
+
+    dbt_build = next(
+        a for a in defs.assets if dg.AssetKey("dim_locations") in getattr(a, "keys", ())
+    )
+    run_config = settings_run_config(outcome.data_dir, outcome.landing)
+    if config:
+        run_config["ops"] = {"dbt_build": {"config": config}}
+    with _dagster_home(outcome.data_dir / "dagster"):
+        instance = dg.DagsterInstance.get()
+        try:
+            return dg.materialize(
+                [dbt_build],
+                partition_key="default",
+                selection=selection,
+                instance=instance,
+                resources=defs.resources,
+                run_config=run_config,
+                raise_on_error=False,
+            )
+        finally:
+            instance.dispose()
+
+
+def _left_out_and_built(result) -> tuple[set[str], set[str]]:
+    events = result.get_asset_materialization_events()
+    left_out, built = set(), set()
+    for event in events:
+        mat = event.event_specific_data.materialization
+        (left_out if "left_out" in mat.metadata else built).add(mat.asset_key.to_user_string())
+    return left_out, built
+
+
+def _recorded_by(outcome, run_id: str) -> set[str]:
+    con = duckdb.connect(str(outcome.warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select model_name from dbt_state.model_inputs where run_id = ?", [run_id]
+        ).fetchall()
+    finally:
+        con.close()
+    return {name for (name,) in rows}
+
+
+def test_a_model_picked_by_hand_is_built_and_rebuild_unchanged_builds_everything(defs, nights):
+    import dagster as dg
+
+    _, rerun, _ = nights
+    picked = _materialize(defs, rerun, dg.AssetSelection.assets("dim_locations").without_checks())
+    assert picked.success
+    assert _left_out_and_built(picked) == (set(), {"dim_locations"})
+    assert _recorded_by(rerun, picked.run_id) == {"dim_locations"}
+
+    everything = _materialize(defs, rerun, None, {"rebuild_unchanged": True})
+    assert everything.success
+    left_out, built = _left_out_and_built(everything)
+    assert left_out == set() and built == _built_nodes()
+    assert _recorded_by(rerun, everything.run_id) == _built_nodes()
