@@ -15,7 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from orch_e2e import copy_landing, run
+from orch_e2e import copy_landing, query, run
+
+from safeio.sqlquote import sql_str
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -187,13 +189,11 @@ def _left_out_and_built(result) -> tuple[set[str], set[str]]:
 
 
 def _recorded_by(outcome, run_id: str) -> set[str]:
-    con = duckdb.connect(str(outcome.warehouse), read_only=True)
-    try:
-        rows = con.execute(
-            "select model_name from dbt_state.model_inputs where run_id = ?", [run_id]
-        ).fetchall()
-    finally:
-        con.close()
+    """The models and seeds whose fingerprints the run `run_id` recorded."""
+    rows = query(
+        outcome.warehouse,
+        f"select model_name from dbt_state.model_inputs where run_id = {sql_str(run_id)}",
+    )
     return {name for (name,) in rows}
 
 
