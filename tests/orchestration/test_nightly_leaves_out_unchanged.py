@@ -13,7 +13,6 @@ import math
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from orch_e2e import copy_landing, query, run
 
@@ -112,28 +111,23 @@ def _built_nodes() -> set[str]:
 def _marts(serving: Path) -> dict[str, list[tuple]]:
     """Every published mart's rows in a fixed order; `ops` and the files' load times left out
     (doubles are compared within 1e-9: a sum's last bit depends on the order DuckDB adds in)."""
-    con = duckdb.connect(str(serving), read_only=True)
-    try:
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() "
-            "where schema_name <> 'ops' order by all"
-        ).fetchall()
-        marts = {}
-        for schema, table in tables:
-            columns = [
-                name
-                for (name,) in con.execute(
-                    "select column_name from duckdb_columns() where schema_name = ? and "
-                    "table_name = ? and column_name not like '%loaded_at' order by column_index",
-                    [schema, table],
-                ).fetchall()
-            ]
-            listed = ", ".join(f'"{c}"' for c in columns)
-            rows = con.execute(f'select {listed} from "{schema}"."{table}" order by all').fetchall()
-            marts[f"{schema}.{table}"] = rows
-        return marts
-    finally:
-        con.close()
+    marts = {}
+    for schema, table in query(
+        serving,
+        "select schema_name, table_name from duckdb_tables() where schema_name <> 'ops' "
+        "order by all",
+    ):
+        columns = query(
+            serving,
+            "select column_name from duckdb_columns() where schema_name = "
+            f"{sql_str(schema)} and table_name = {sql_str(table)} "
+            "and column_name not like '%loaded_at' order by column_index",
+        )
+        listed = ", ".join(f'"{name}"' for (name,) in columns)
+        marts[f"{schema}.{table}"] = query(
+            serving, f'select {listed} from "{schema}"."{table}" order by all'
+        )
+    return marts
 
 
 def _same_rows(left: list[tuple], right: list[tuple]) -> bool:

@@ -45,19 +45,11 @@ def raw_data_versions(warehouse: Path, tables: Sequence[Table]) -> dict[str, str
     """
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        existing = {
-            (schema, name)
-            for schema, name in con.execute(
-                "select table_schema, table_name from information_schema.tables"
-            ).fetchall()
-        }
-        with_column = {
-            (schema, name, column)
-            for schema, name, column in con.execute(
-                "select table_schema, table_name, column_name from information_schema.columns "
-                "where column_name in ('_dlt_load_id', 'load_id')"
-            ).fetchall()
-        }
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+        ).fetchall()
+        existing = {(schema, name) for schema, name, _ in columns}
+        with_column = set(columns)
         parts: list[str] = []
         for qualified, schema, name, load_column in [
             *((t.qualified_name, t.dataset, t.name, "_dlt_load_id") for t in tables),
