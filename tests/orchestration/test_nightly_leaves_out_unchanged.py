@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -205,3 +207,46 @@ def test_a_model_picked_by_hand_is_built_and_rebuild_unchanged_builds_everything
     left_out, built = _left_out_and_built(everything)
     assert left_out == set() and built == _built_nodes()
     assert _recorded_by(rerun, everything.run_id) == _built_nodes()
+
+
+def test_a_model_built_outside_the_pipeline_loses_its_record_and_is_built_next_night(nights):
+    """`medspa transform --select dim_locations` (or any dbt command that builds a model) may
+    have built it with other code or data than its record says: dbt forgets the record of
+    every model it selects before it builds one (macros/model_inputs.sql), so the next run
+    builds the model and everything below it, and still leaves out the rest."""
+    from medspa.settings import Settings, resolve_phi_key
+    from orchestration.defs.dbt import unchanged
+    from orchestration.manifest import load_manifest
+
+    _, rerun, _ = nights
+    settings = Settings.from_env(rerun.data_dir, rerun.landing)
+    assert unchanged.read_state(rerun.warehouse).recorded.keys() == _built_nodes()
+
+    # as a user runs it: its own process (dbt keeps the warehouse open while its process lives)
+    medspa = Path(sys.executable).with_name("medspa")
+    argv = [medspa, "transform", "--data-dir", rerun.data_dir, "--select", "dim_locations"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert unchanged.read_state(rerun.warehouse).recorded.keys() == _built_nodes() - {
+        "dim_locations"
+    }
+
+    manifest = load_manifest()
+    plan = unchanged.plan_for_warehouse(
+        manifest, rerun.warehouse, resolve_phi_key(settings.phi_key)
+    )
+    below = _descendants(manifest, "model.medspa.dim_locations")
+    assert below and "kpi_scorecard" in below
+    assert set(plan.left_out) == _built_nodes() - {"dim_locations"} - below
+
+
+def _descendants(manifest: dict, unique_id: str) -> set[str]:
+    """Names of the models and seeds below `unique_id` in dbt's graph."""
+    nodes, found, todo = manifest["nodes"], set(), [unique_id]
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            node = nodes.get(child)
+            if node and node["resource_type"] in ("model", "seed") and node["name"] not in found:
+                found.add(node["name"])
+                todo.append(child)
+    return found

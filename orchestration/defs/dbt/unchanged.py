@@ -25,6 +25,13 @@ run builds and tests it again (and its descendants stay behind dbt's own gate). 
 of the whole graph leaves out a model whose fingerprint equals its record, whose table exists
 and whose parent models are all left out too.
 
+**A record is true only of the build that wrote it.** Any other dbt command that builds a
+model (`medspa transform`, a `dbt run` typed by hand, perhaps with code changed and changed
+back since) leaves a table the record does not describe. So every dbt invocation forgets, as
+it starts and before it builds anything, the records of the models and seeds it selected
+(`macros/model_inputs.sql`, on-run-start); this step records again the ones it built and
+tested, and a model built by anything else is built by the next run.
+
 **Lineage must be complete.** A model reading a relation dbt does not list among its parents
 would be left alone while that relation changed. The project's one such pattern (looping over
 the contract's tables) calls `source()` for each (`macros/contract_table_names.sql`), and
@@ -265,8 +272,9 @@ def build_outcome(
 
     Recorded: a model with status `success` none of whose data tests that ran failed or
     errored. Forgotten: a model that errored, or a model read by a test that failed or errored
-    (every parent of such a test: which one is at fault is not known). A model dbt skipped
-    keeps its record: its table is unchanged.
+    (every parent of such a test: which one is at fault is not known). A model dbt skipped is
+    neither: dbt itself forgot the record of every model it selected as it started
+    (`macros/model_inputs.sql`), so it is built by the next run.
     """
     nodes = manifest["nodes"]
     built: set[str] = set()
@@ -302,6 +310,7 @@ def record_outcome(
     try:
         con.execute("begin")
         con.execute(f"create schema if not exists {STATE_SCHEMA}")
+        # the same table as dbt's on-run-start creates (macros/model_inputs.sql)
         con.execute(
             f"create table if not exists {STATE_SCHEMA}.{STATE_TABLE} ("
             "model_name varchar primary key, fingerprint varchar not null, run_id varchar)"
