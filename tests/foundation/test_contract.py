@@ -68,6 +68,25 @@ def test_dbt_sources_carry_every_contract_column_with_its_type():
                 assert c["data_type"] == table.column(c["name"]).duckdb_type.lower()
 
 
+def test_dbt_tests_every_key_part_not_null_except_those_where_null_is_a_key_value():
+    """A spend row without a campaign is valid data: a `not_null` on `campaign` would fail the
+    nightly's source tests (at error severity) on it."""
+    contract = load_contract()
+    key_tests = {}
+    for text in render_sources(DBT_PROJECT_DIR).values():
+        source = yaml.safe_load(text)["sources"][0]
+        system = source["name"].removeprefix("raw_")
+        for table_doc in source["tables"]:
+            table = contract.table(f"{system}.{table_doc['name']}")
+            for c in table_doc["columns"]:
+                if c["name"] in table.primary_key:
+                    key_tests[f"{table.qualified_name}.{c['name']}"] = c.get("data_tests", [])
+    assert key_tests["crm.marketing_spend.campaign"] == []
+    assert key_tests["pms.appointments.appointment_id"] == ["not_null", "unique"]
+    nullable = {k for k, tests in key_tests.items() if "not_null" not in tests}
+    assert nullable == NULLABLE_KEY_PARTS
+
+
 def test_contract_table_names_macro_lists_every_contract_table():
     """The static list models loop over (so dbt records each raw table as their parent)."""
     text = render_generated(DBT_PROJECT_DIR)[DBT_PROJECT_DIR / "macros/contract_table_names.sql"]
