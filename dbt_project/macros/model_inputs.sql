@@ -20,7 +20,8 @@
     {%- if execute -%}
         {%- for unique_id in selected_resources -%}
             {%- set node = graph.nodes.get(unique_id) -%}
-            {%- if node and node.resource_type in ('model', 'seed', 'snapshot') -%}
+            {#- what the pipeline records (unchanged.py BUILT_TYPES) -#}
+            {%- if node and node.resource_type in ('model', 'seed') -%}
                 {%- do names.append(node.name) -%}
             {%- endif -%}
         {%- endfor -%}

@@ -56,31 +56,31 @@ def test_committed_dbt_sources_match_the_contract():
         assert path.read_text(encoding="utf-8") == text, f"stale {path}: run `medspa contract sync`"
 
 
-def test_dbt_sources_carry_every_contract_column_with_its_type():
+def _source_tables():
+    """(sources YAML path, contract table, its entry in the generated sources YAML)."""
     contract = load_contract()
     for path, text in render_sources(DBT_PROJECT_DIR).items():
         source = yaml.safe_load(text)["sources"][0]
         system = source["name"].removeprefix("raw_")
         for table_doc in source["tables"]:
-            table = contract.table(f"{system}.{table_doc['name']}")
-            assert [c["name"] for c in table_doc["columns"]] == table.column_names, path
-            for c in table_doc["columns"]:
-                assert c["data_type"] == table.column(c["name"]).duckdb_type.lower()
+            yield path, contract.table(f"{system}.{table_doc['name']}"), table_doc
+
+
+def test_dbt_sources_carry_every_contract_column_with_its_type():
+    for path, table, table_doc in _source_tables():
+        assert [c["name"] for c in table_doc["columns"]] == table.column_names, path
+        for c in table_doc["columns"]:
+            assert c["data_type"] == table.column(c["name"]).duckdb_type.lower()
 
 
 def test_dbt_tests_every_key_part_not_null_except_those_where_null_is_a_key_value():
     """A spend row without a campaign is valid data: a `not_null` on `campaign` would fail the
     nightly's source tests (at error severity) on it."""
-    contract = load_contract()
     key_tests = {}
-    for text in render_sources(DBT_PROJECT_DIR).values():
-        source = yaml.safe_load(text)["sources"][0]
-        system = source["name"].removeprefix("raw_")
-        for table_doc in source["tables"]:
-            table = contract.table(f"{system}.{table_doc['name']}")
-            for c in table_doc["columns"]:
-                if c["name"] in table.primary_key:
-                    key_tests[f"{table.qualified_name}.{c['name']}"] = c.get("data_tests", [])
+    for _, table, table_doc in _source_tables():
+        for c in table_doc["columns"]:
+            if c["name"] in table.primary_key:
+                key_tests[f"{table.qualified_name}.{c['name']}"] = c.get("data_tests", [])
     assert key_tests["crm.marketing_spend.campaign"] == []
     assert key_tests["pms.appointments.appointment_id"] == ["not_null", "unique"]
     nullable = {k for k, tests in key_tests.items() if "not_null" not in tests}
