@@ -4,21 +4,23 @@
     normalised forms; the normalised contact itself never leaves the expression.
 -#}
 
-{#- Phone -> E.164, assuming a US number when no country code is given. Null when it is
-    not a plausible phone number (fewer than 10 digits). -#}
+{#- Phone -> E.164, assuming a US number when no country code is given. A number written
+    with a leading '+' carries its own country code and is taken as given (8 to 15 digits), so
+    '+46 8 123 4567' stays Swedish although it has ten digits. Null when it is not a plausible
+    phone number. -#}
 {% macro normalize_phone(expr) -%}
     {{ return(adapter.dispatch('normalize_phone', 'medspa')(expr)) }}
 {%- endmacro %}
 
 {% macro default__normalize_phone(expr) -%}
+    {%- set digits = "regexp_replace(" ~ expr ~ ", '[^0-9]', '', 'g')" -%}
     case
-        when regexp_replace({{ expr }}, '[^0-9]', '', 'g') ~ '^[0-9]{10}$'
-            then '+1' || regexp_replace({{ expr }}, '[^0-9]', '', 'g')
-        when regexp_replace({{ expr }}, '[^0-9]', '', 'g') ~ '^1[0-9]{10}$'
-            then '+' || regexp_replace({{ expr }}, '[^0-9]', '', 'g')
         when trim({{ expr }}) like '+%'
-            and length(regexp_replace({{ expr }}, '[^0-9]', '', 'g')) between 8 and 15
-            then '+' || regexp_replace({{ expr }}, '[^0-9]', '', 'g')
+            then case when length({{ digits }}) between 8 and 15 then '+' || {{ digits }} end
+        when {{ digits }} ~ '^[0-9]{10}$'
+            then '+1' || {{ digits }}
+        when {{ digits }} ~ '^1[0-9]{10}$'
+            then '+' || {{ digits }}
     end
 {%- endmacro %}
 

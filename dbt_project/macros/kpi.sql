@@ -321,10 +321,12 @@ from {{ relation }}
         {{ safe_divide('l.numerator', 'l.denominator') }} as value,
         cast(l.numerator as double) as numerator,
         cast(l.denominator as double) as denominator,
+        -- the window of the month's last cohort member runs through day retention_window_days
+        -- after the month's last day, and a visit on that day still counts: final once the
+        -- next local day has begun (the same rule as kpi_is_final)
         coalesce(
-            cast({{ dbt.dateadd('day', var('retention_window_days'),
-                dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'l.cohort_month'))) }} as date)
-            <= cast(a.as_of_local as date),
+            a.as_of_local >= cast({{ dbt.dateadd('day', var('retention_window_days'),
+                dbt.dateadd('month', 1, 'l.cohort_month')) }} as timestamp),
             false
         ) as is_final
     from {{ name }}__long as l

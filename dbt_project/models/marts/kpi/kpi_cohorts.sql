@@ -5,7 +5,8 @@
                          first visit's date and at most retention_window_days (365) after it
       visits_first_year  mean completed visits dated within retention_window_days from the
                          first visit's date, the first included
-    is_final stays false until the cohort month's last day + 365 days <= the as-of date.
+    is_final stays false until the cohort month's last day + 365 days has ended at the as-of
+    time (local; a visit on that day still counts).
 -#}
 with
 
