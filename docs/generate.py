@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ingestion.contract import Column, Contract, Table, load_contract
+from ingestion.contract import FORMATS, Column, Contract, Table, load_contract
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS_DIR = REPO / "docs"
@@ -92,6 +92,8 @@ def _column_notes(column: Column, table: Table) -> str:
     if column.phi:
         notes.append("**PHI**")
     notes.append("required" if not column.nullable else "nullable")
+    if column.format:
+        notes.append(FORMATS[column.format])
     if column.enum:
         notes.append("one of " + ", ".join(f"`{v}`" for v in column.enum))
     if column.min is not None or column.max is not None:

@@ -18,7 +18,10 @@ from ingestion.contract import Contract, Table
 from ingestion.landing import LandingFile
 from ingestion.readers import quote_ident
 from ingestion.report import RowCounts
-from ingestion.validate import LINEAGE_COLUMNS
+from ingestion.validate import LINEAGE_COLUMNS, MISSING_COLUMNS
+
+#: File statuses never written to raw_meta.loaded_files: the next run reads those files again.
+UNRECORDED = frozenset({"error", "held"})
 
 
 @dataclass
@@ -27,8 +30,12 @@ class FileRecord(RowCounts):
 
     file: LandingFile
     sha256: str
-    status: str = "loaded"  # loaded | refused | error (error: not recorded, retried next run)
+    #: loaded | refused | error | held; error and held files are not recorded, so a later run
+    #: reads them again (error: our fault; held: the table's load is stopped)
+    status: str = "loaded"
     refusal_reason: str | None = None
+    #: refused for a missing contract column: the table's whole load fails (`ingestion.prepare`)
+    stops_table: bool = False
     quarantine: pa.Table | None = None  # source_file, row_number, column_name, reason, raw_record
 
 
@@ -57,6 +64,21 @@ def seen_files(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     return {(p, h) for p, h in rows.fetchall()}
 
 
+def stopping_refusals(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """(relative path, sha256) -> refusal reason, of every file refused for a missing contract
+    column. While such a file stays in the landing folder with the same content, its table
+    loads nothing: the landing contract fails the table's load, and loading the table's later
+    extracts around the missing one would leave a gap nobody sees."""
+    rows = con.execute(
+        """select file_path, file_sha256, any_value(refusal_reason)
+        from raw_meta.loaded_files
+        where status = 'refused' and starts_with(refusal_reason, file_path || ': ' || ?)
+        group by file_path, file_sha256""",
+        [MISSING_COLUMNS],
+    )
+    return {(p, h): reason for p, h, reason in rows.fetchall()}
+
+
 def delivered_tables(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
     """`system.table` -> True if a file of it was ever loaded (False: only refused)."""
     rows = con.execute(
@@ -76,7 +98,7 @@ def record(
     """Write loaded_files, schema_drift and rejected_rows for `records` in one transaction."""
     con.execute("begin")
     try:
-        for r in (r for r in records if r.status != "error"):
+        for r in (r for r in records if r.status not in UNRECORDED):
             f = r.file
             con.execute(
                 "insert into raw_meta.loaded_files values "

@@ -41,6 +41,7 @@ from ingestion.meta import (
     ensure_lineage_columns,
     has_rows,
     seen_files,
+    stopping_refusals,
 )
 from ingestion.prepare import prepare_table, release
 from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
@@ -123,6 +124,7 @@ def ingest(
         history = delivered_tables(con)
         _check_required(con, contract, selected, scan, history, settings.landing_dir)
         seen = seen_files(con)
+        stopping = stopping_refusals(con)
         hashes = HashCache(settings.data_dir / ".landing_hashes.json")
         prefetched = PrefetchedHashes(hashes, _in_load_order(contract, selected, scan))
         with (
@@ -133,7 +135,7 @@ def ingest(
             for system in selected:
                 clock = time.perf_counter()
                 plans, records = _prepare_system(
-                    con, contract, system, scan, seen, history, report, prefetched
+                    con, contract, system, scan, (seen, stopping), history, report, prefetched
                 )
                 lap(report, "prepare", clock)
                 job = SystemLoad(system, list(plans), records)
@@ -172,12 +174,17 @@ def _prepare_system(
     contract: Contract,
     system: str,
     scan: LandingScan,
-    seen: set[tuple[str, str]],
+    recorded: tuple[set[tuple[str, str]], dict[tuple[str, str], str]],
     history: dict[str, bool],
     report: LoadReport,
     hashes: PrefetchedHashes,
 ) -> tuple[dict[Table, MergePlan], list[FileRecord]]:
-    """Read, validate and merge-plan the new files of one system's tables."""
+    """Read, validate and merge-plan the new files of one system's tables.
+
+    `recorded`: the files recorded before (`seen_files`) and, of those, the ones whose missing
+    contract column stops their table's load while they stay unchanged (`stopping_refusals`).
+    """
+    seen, stopping = recorded
     plans: dict[Table, MergePlan] = {}
     records: list[FileRecord] = []
     for table in contract.tables_of(system):
@@ -188,6 +195,8 @@ def _prepare_system(
             sha = hashes.sha256(file)
             if (file.rel_path, sha) in seen:
                 entry.files_skipped += 1
+                if (file.rel_path, sha) in stopping:
+                    entry.stopped_by.append(stopping[(file.rel_path, sha)])
             else:
                 new.append((file, sha))
         if not new:
@@ -195,7 +204,7 @@ def _prepare_system(
             entry.state = NO_NEW_EXTRACT if delivered else NEVER_DELIVERED
             continue
         entry.state = LOADED
-        table_records, plan = prepare_table(con, table, new)
+        table_records, plan = prepare_table(con, table, new, stopped=bool(entry.stopped_by))
         records.extend(table_records)
         if plan is not None and plan.row_count:
             plans[table] = plan

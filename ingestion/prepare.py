@@ -1,10 +1,13 @@
 """Turn one table's new extract files into the rows dlt should merge, file by file.
 
-Each file is read (readers), typed and checked (validate); a file that cannot be read or
-lacks a contract column is refused on its own, so one bad export never blocks the
-table's other files or any other table. The surviving rows of all files are then
-compared with the stored rows (merge) so dlt receives only the winners, as a query over
-the temp tables made here: they stay until the load is done.
+Each file is read (readers), typed and checked (validate); a file that cannot be read is
+refused on its own, so one unreadable export never blocks the table's other files or any
+other table. A file that lacks a contract column fails the table's whole load, as the landing
+contract says: the table's other new files are held back (not recorded) until that file is
+replaced or removed, so the table never moves on past an extract it could not load. The
+surviving rows of all files are then compared with the stored rows (merge) so dlt receives
+only the winners, as a query over the temp tables made here: they stay until the load is
+done.
 """
 
 from __future__ import annotations
@@ -18,18 +21,25 @@ from ingestion.merge import MergePlan, plan_merge
 from ingestion.meta import FileRecord
 from ingestion.readers import FileRefused, read_file
 from ingestion.temp_tables import TEMP, drop_prefixed, drop_read
-from ingestion.validate import stored_types, text_column_names, validate
+from ingestion.validate import MissingContractColumns, stored_types, text_column_names, validate
 
 
 def prepare_table(
-    con: duckdb.DuckDBPyConnection, table: Table, files: list[tuple[LandingFile, str]]
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[tuple[LandingFile, str]],
+    stopped: bool = False,
 ) -> tuple[list[FileRecord], MergePlan | None]:
     """Read, validate and merge-plan `files` ((file, sha256), extract order) of `table`.
 
     A file the contract rejects is `refused` (recorded; not retried until its content
     changes). A file that fails for any other reason is marked `error`: it is reported but
-    not recorded, so the next run tries it again.
+    not recorded, so the next run tries it again. When a file misses a contract column, or
+    `stopped` (an earlier run refused one that is still in the landing folder), every other
+    file is `held`: not loaded, not recorded.
     """
+    if stopped:
+        return [FileRecord(file, sha, status="held") for file, sha in files], None
     records: list[FileRecord] = []
     valid: list[tuple[int, str]] = []
     by_seq: dict[int, FileRecord] = {}
@@ -47,6 +57,7 @@ def prepare_table(
             checked = validate(con, table, raw, file.extract_id, file.rel_path)
         except FileRefused as exc:
             rec.status, rec.refusal_reason = "refused", f"{file.rel_path}: {exc.reason}"
+            rec.stops_table = isinstance(exc, MissingContractColumns)
             continue
         except duckdb.Error as exc:  # our fault, not the file's: retry it next run
             rec.status, rec.refusal_reason = "error", f"{file.rel_path} ({type(exc).__name__})"
@@ -59,6 +70,10 @@ def prepare_table(
         drop_read(con, raw)
         valid.append((seq, checked.valid))
         by_seq[seq] = rec
+    if valid and any(rec.stops_table for rec in records):
+        for seq, _ in valid:
+            by_seq[seq].status = "held"
+        valid = []
     if not valid:
         release(con, temp_names)
         return records, None

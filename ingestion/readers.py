@@ -46,6 +46,17 @@ _CSV_REASONS: dict[str, str] = {
 LOADER_COLUMNS = frozenset({"_extract_id", "_source_file", "_source_row", "__row"})
 
 
+#: Why a readable file with no rows is refused, per format (JSON Lines without a line is
+#: already an empty file).
+NO_ROWS_REASON = {
+    "csv": "header-only file: a header row but no data rows (an extract with nothing new "
+    "belongs out of the landing folder)",
+    "parquet": "no rows: a Parquet schema but no data rows (an extract with nothing new "
+    "belongs out of the landing folder)",
+    "jsonl": "no JSON lines",
+}
+
+
 class FileRefused(Exception):
     """The file cannot be loaded at all; `reason` names the problem, never a value."""
 
@@ -96,6 +107,10 @@ def read_file(
         columns = _read_csv(con, file, name)
     parsed = con.execute(f"select count(*) from {name}").fetchone()[0]
     rejected = con.execute(f"select count(*) from {name}__rej").fetchone()[0]
+    if parsed + rejected == 0:
+        # The landing contract counts a file with a header (or schema) and no rows as
+        # malformed: an export that died after its header looks exactly like this.
+        raise FileRefused(NO_ROWS_REASON[file.fmt])
     return RawFile(name, f"{name}__rej", columns, int(parsed) + int(rejected), typed)
 
 

@@ -13,6 +13,9 @@ from typing import Any
 #: dlt failed to merge the system (its files stay unrecorded and are retried next run).
 LOADED, NO_NEW_EXTRACT, NEVER_DELIVERED = "loaded", "no new extract this run", "never delivered"
 LOAD_FAILED = "load failed"
+#: A file of the table misses a contract column (this run, or an earlier one and it is still in
+#: the landing folder unchanged): the table loads nothing until it is replaced or removed.
+LOAD_STOPPED = "stopped: a file misses a contract column"
 
 
 @dataclass(kw_only=True)
@@ -39,6 +42,10 @@ class TableReport(RowCounts):
     files_skipped: int = 0  # already loaded (same path and content hash)
     files_refused: int = 0
     refusals: list[str] = field(default_factory=list)  # "<file>: <reason>"
+    #: new files not loaded because the table's load is stopped (`stopped_by`); not recorded,
+    #: so they load on the first run after the stopping file is replaced or removed
+    files_held: int = 0
+    stopped_by: list[str] = field(default_factory=list)  # "<file>: missing contract column(s) .."
 
     @property
     def qualified_name(self) -> str:
@@ -84,6 +91,8 @@ class LoadReport:
             "files_skipped": t.files_skipped,
             "files_refused": t.files_refused,
             "refusals": "\n".join(t.refusals),
+            "files_held": t.files_held,
+            "stopped_by": "\n".join(t.stopped_by),
             "rows_read": t.rows_read,
             "rows_inserted": t.rows_inserted,
             "rows_updated": t.rows_updated,
@@ -99,13 +108,14 @@ class LoadReport:
         width = max((len(t.qualified_name) for t in self.tables), default=10)
         for t in self.tables:
             name = t.qualified_name.ljust(width)
-            if t.state != LOADED and not t.files_refused:
+            if t.state not in (LOADED, LOAD_STOPPED) and not t.files_refused:
                 skipped = f" ({t.files_skipped} file(s) already loaded)" if t.files_skipped else ""
                 lines.append(f"  {name}  {t.state}{skipped}")
                 continue
             line = (
                 f"  {name}  files {t.files_loaded} loaded, {t.files_skipped} skipped, "
-                f"{t.files_refused} refused | rows {t.rows_read} read, {t.rows_inserted} new, "
+                f"{t.files_refused} refused, {t.files_held} held | rows {t.rows_read} read, "
+                f"{t.rows_inserted} new, "
                 f"{t.rows_updated} updated, {t.rows_unchanged} unchanged, "
                 f"{t.rows_quarantined} quarantined"
             )
@@ -113,6 +123,7 @@ class LoadReport:
                 line += f" | drift: new column(s) {', '.join(t.drift_columns)}"
             lines.append(line)
             lines.extend(f"      refused {r}" for r in t.refusals)
+            lines.extend(f"      stopped by {r}" for r in t.stopped_by if r not in t.refusals)
         if self.absent_systems:
             lines.append(f"absent systems (never delivered): {', '.join(self.absent_systems)}")
         if self.absent_tables:

@@ -24,7 +24,7 @@ from ingestion.dlt_load import StagedTable, load_system, stage_system
 from ingestion.merge import MergePlan, drop_superseded
 from ingestion.meta import FileRecord, record
 from ingestion.prepare import release
-from ingestion.report import LOAD_FAILED, LOADED, LoadReport
+from ingestion.report import LOAD_FAILED, LOAD_STOPPED, LOADED, LoadReport
 
 
 def lap(report: LoadReport, phase: str, since: float) -> float:
@@ -116,9 +116,24 @@ def finish(
     record(con, report.load_id, job.records, now)
     lap(report, "bookkeeping", clock)
     summarise(report, job.records, failed)
+    report_stops(report, job.system)
     if progress is not None:
         for entry in (t for t in report.tables if t.system == job.system):
             progress(entry.qualified_name, entry.rows_read)
+
+
+def report_stops(report: LoadReport, system: str) -> None:
+    """One error per table of `system` whose load a missing contract column stopped, saying
+    what was held back and what the clinic must do (an earlier run's stop included: the error
+    repeats every run until the file is replaced or removed)."""
+    for entry in (t for t in report.tables if t.system == system and t.stopped_by):
+        entry.state = LOAD_STOPPED
+        report.errors.append(
+            f"{entry.qualified_name} not loaded: {'; '.join(entry.stopped_by)}; the table loads "
+            f"nothing while that file stays in the landing folder unchanged ({entry.files_held} "
+            "new file(s) held back): replace it with an extract that has the column(s), or "
+            "remove it"
+        )
 
 
 def summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -> None:
@@ -130,11 +145,16 @@ def summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -
                 "retried on the next run"
             )
             continue
+        if rec.status == "held":
+            entry.files_held += 1
+            continue
         entry.rows_read += rec.rows_read
         if rec.status == "refused":
             entry.files_refused += 1
             entry.refusals.append(rec.refusal_reason or rec.file.rel_path)
             report.errors.append(f"refused {rec.refusal_reason}")
+            if rec.stops_table:
+                entry.stopped_by.append(rec.refusal_reason or rec.file.rel_path)
             continue
         entry.files_loaded += 1
         entry.rows_inserted += rec.rows_inserted

@@ -17,6 +17,7 @@ import duckdb
 
 from ingestion import stage
 from ingestion.contract import Column, Table
+from ingestion.drift_names import stored_drift_names
 from ingestion.readers import FileRefused, RawFile, quote_ident, sql_str
 
 #: A UTC offset as ISO 8601 writes it: hours 00-23, minutes 00-59 (`+05:30`, `-0800`, `+01`).
@@ -26,6 +27,8 @@ _OFFSET_RE = r"[+-]([01]\d|2[0-3])(:?[0-5]\d)?"
 
 #: A timestamp must carry its offset: without one its instant depends on the machine.
 _TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*(Z|z|" + _OFFSET_RE + ")"
+
+_TIME_ZONE_REASON = "unknown time zone (not an IANA name such as America/New_York)"
 
 _NO_SECONDS_RE = r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2})(\s*[Zz+-])"
 
@@ -57,6 +60,15 @@ LINEAGE_COLUMNS: dict[str, str] = {
     "_source_file": "VARCHAR",
     "_source_row": "BIGINT",
 }
+
+
+#: How a refusal for a missing contract column starts (after the file's path and ": ").
+MISSING_COLUMNS = "missing contract column(s)"
+
+
+class MissingContractColumns(FileRefused):
+    """A contract column is missing: the landing contract fails the table's whole load, not just
+    this file (`ingestion.prepare` holds the table's other new files back)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +148,12 @@ def _error(col: Column, is_key: bool, stored: bool = False) -> str:
     if col.type == "string" and not col.phi:
         # PHI text stays in the raw layer (PostgreSQL never sees it): no reason to lose the row.
         branches.append(f"when contains({text}, chr(0)) then {sql_str(_NUL_REASON)}")
+    if col.format == "iana_time_zone":
+        # the zones DuckDB's time-zone conversion knows (ICU's IANA database), spelled exactly
+        branches.append(
+            f"when {typed} not in (select name from pg_timezone_names()) "
+            f"then {sql_str(_TIME_ZONE_REASON)}"
+        )
     if col.enum is not None:
         allowed = ", ".join(sql_str(str(v)) for v in col.enum)
         branches.append(f"when {typed}::varchar not in ({allowed}) then 'unknown enum value'")
@@ -188,16 +206,21 @@ def validate(
     """Split `raw` into typed valid rows and quarantined rows; raise if a column is missing."""
     missing = missing_columns(table, raw.columns)
     if missing:
-        raise FileRefused(f"missing contract column(s) {', '.join(missing)}")
+        raise MissingContractColumns(f"{MISSING_COLUMNS} {', '.join(missing)}")
     contract = set(table.column_names)
-    drift = [c for c in raw.columns if c not in contract]
+    file_drift = [c for c in raw.columns if c not in contract]
+    # extra columns take the name dlt stores them under here, so the report names that column
+    # and a name that would collide with another is refused, not merged (`drift_names`)
+    drift = stored_drift_names(table.column_names, file_drift)
     keys = ", ".join(quote_ident(k) for k in table.primary_key)
     stored = raw.typed_columns
     checks = [_error(c, c.name in table.primary_key, c.name in stored) for c in table.columns]
     typed = ", ".join(
         f"{_typed(c, c.name in stored)} as {quote_ident(c.name)}" for c in table.columns
     )
-    extras = "".join(f", {quote_ident(c)}" for c in drift)
+    extras = "".join(
+        f", {quote_ident(c)} as {quote_ident(d)}" for c, d in zip(file_drift, drift, strict=True)
+    )
     name = raw.relation
     # The checked rows, the repeated keys and the valid rows' view live in the stage dlt reads
     # from (`ingestion.stage`): a table nobody contests is loaded from them without a copy.

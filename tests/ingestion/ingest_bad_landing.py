@@ -27,6 +27,8 @@ def build(landing: Path) -> None:
                 location("L1", "Glow One", TS),
                 location("L2", "Glow Two", TS, opened_on="2026-13-45"),
                 location(None, "No Key", TS),
+                location("L4", "Glow Four", TS, timezone="Mars/Olympus_Mons"),
+                location("L5", "Glow Five", TS, timezone="america/new_york"),
             ],
         ),
     )

@@ -48,9 +48,25 @@ def test_cli_exits_2_naming_the_missing_required_tables(tmp_root, capsys):
     assert "pms.locations" in err and "pms.appointments" in err
 
 
+#: One lead: the CRM system is delivered (a header-only file would be refused as malformed).
+ONE_LEAD = csv_text(
+    header("crm.leads"),
+    [
+        {
+            "lead_id": "LD1",
+            "location_id": "L1",
+            "created_at": "2026-11-01T09:00:00Z",
+            "channel": "web_form",
+            "status": "new",
+            "updated_at": "2026-11-01T09:00:00Z",
+        }
+    ],
+)
+
+
 def test_absent_systems_and_tables_are_reported_and_not_errors(tmp_root):
     write_required(tmp_root / "landing")
-    write(tmp_root, "landing/crm/leads/2026-11-20.csv", csv_text(header("crm.leads"), []))
+    write(tmp_root, "landing/crm/leads/2026-11-20.csv", ONE_LEAD)
     report = ingest(settings_for(tmp_root))
     assert report.ok, report.errors
     assert report.absent_systems == ["pos", "phone", "messaging", "reviews"]

@@ -47,12 +47,17 @@ def test_wrong_type_values_are_quarantined_and_valid_rows_load(loaded):
     ) == [("IL1", "350.00", 1), ("IL3", "1.50", 1)]
 
 
-def test_impossible_date_and_missing_primary_key(loaded):
+def test_impossible_date_missing_primary_key_and_unknown_time_zone(loaded):
+    # A zone DuckDB's conversion does not know (or one not spelled exactly) would fail the dbt
+    # build in timezone() for the whole chain: the location row is quarantined instead.
     settings, _ = loaded
     f = "pms/locations/2026-11-20.csv"
+    zone = "unknown time zone (not an IANA name such as America/New_York)"
     assert quarantined(settings, "locations") == [
         (f, 2, "opened_on", "not a valid date (YYYY-MM-DD)"),
         (f, 3, "location_id", "missing primary key"),
+        (f, 4, "timezone", zone),
+        (f, 5, "timezone", zone),
     ]
     assert keys(settings, "pms.locations", "location_id") == ["L1"]
 
@@ -112,14 +117,23 @@ def test_empty_file_is_refused_and_recorded(loaded):
     ) == [("refused", 0)]
 
 
-def test_header_only_file_loads_zero_rows_without_error(loaded):
+def test_header_only_file_is_refused_as_malformed(loaded):
+    # The contract counts it as malformed: an export that died after writing its header
+    # looks exactly like this, so it is reported rather than taken as "nothing changed".
     settings, report = loaded
     entry = report.table("pms", "location_closures")
-    assert (entry.files_loaded, entry.files_refused, entry.rows_read) == (1, 0, 0)
+    assert (entry.files_loaded, entry.files_refused, entry.rows_read) == (0, 1, 0)
+    reason = (
+        "pms/location_closures/2026-11-20.csv: header-only file: a header row but no data rows "
+        "(an extract with nothing new belongs out of the landing folder)"
+    )
+    assert entry.refusals == [reason]
+    assert f"refused {reason}" in report.errors
     assert query(
-        settings, "select status from raw_meta.loaded_files where table_name = 'location_closures'"
-    ) == [("loaded",)]
-    assert not any("location_closures" in e for e in report.errors)
+        settings,
+        "select status, refusal_reason from raw_meta.loaded_files "
+        "where table_name = 'location_closures'",
+    ) == [("refused", reason)]
 
 
 def test_missing_contract_column_refuses_file_naming_file_and_column(loaded):

@@ -127,8 +127,8 @@ def test_summary_text_lists_loaded_idle_absent_and_errors():
     report.errors = ["refused pos/products/e1.csv: missing contract column(s) sku"]
     assert report.to_text().splitlines() == [
         "load L1",
-        "  pms.locations  files 2 loaded, 1 skipped, 0 refused | rows 5 read, 3 new, 1 updated,"
-        " 1 unchanged, 1 quarantined | drift: new column(s) region",
+        "  pms.locations  files 2 loaded, 1 skipped, 0 refused, 0 held | rows 5 read, 3 new,"
+        " 1 updated, 1 unchanged, 1 quarantined | drift: new column(s) region",
         "  pms.rooms      no new extract this run (2 file(s) already loaded)",
         "  crm.leads      never delivered",
         "absent systems (never delivered): crm",

@@ -59,7 +59,8 @@ RAW_SPECS: list[dg.AssetSpec] = [
 
 #: Reported from the load itself: did every new file of the table load? A refused file (say, a
 #: contract column missing) fails this check at ERROR without blocking: the other tables load
-#: and publish, and the run summary names the file and column.
+#: and publish, and the run summary names the file and column. A missing contract column also
+#: stops the table itself: the check fails on every run until that file is replaced or removed.
 LOAD_CHECK = "contract_load"
 LOAD_CHECK_SPECS = [
     dg.AssetCheckSpec(
@@ -102,6 +103,7 @@ def selected_systems(selected: set[dg.AssetKey]) -> list[str]:
 def load_check(report: Any, table: Table) -> dg.AssetCheckResult:
     entry = report.table(table.system, table.name)
     problems = list(entry.refusals)
+    problems += [f"load stopped by {r}" for r in entry.stopped_by if r not in entry.refusals]
     if entry.state == "load failed":
         problems.append(f"dlt could not merge into {table.dataset}; files will be retried")
     return dg.AssetCheckResult(
@@ -110,7 +112,11 @@ def load_check(report: Any, table: Table) -> dg.AssetCheckResult:
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
         description="; ".join(problems) or f"{table.qualified_name}: {entry.state}",
-        metadata={"files_refused": entry.files_refused, "state": entry.state},
+        metadata={
+            "files_refused": entry.files_refused,
+            "files_held": entry.files_held,
+            "state": entry.state,
+        },
     )
 
 

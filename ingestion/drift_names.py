@@ -1,0 +1,61 @@
+"""The names extra (drift) columns are stored under, and the files whose names would collide.
+
+dlt stores every column under its own normal form of the name (lower-case snake_case:
+`Promo Code` becomes `promo_code`, `__index_level_0__` becomes `index_level_0`). Left to dlt,
+two different names of one file that share a normal form land in one column, and one value is
+lost without a word; worse, an extra column `Plan ID` or `Updated At` lands on the contract
+column `plan_id` or `updated_at` and overwrites the validated key or version with an unchecked
+value. So the validator renames each extra column to its stored name itself (the drift report
+then names the column an analyst will find) and refuses a file whose extra columns would
+collide with each other, with a contract column or with a column the loader writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from ingestion.readers import LOADER_COLUMNS, FileRefused
+
+#: Columns dlt adds to every raw table (`_dlt_*` names are refused in any file by the readers).
+_DLT_COLUMNS = frozenset({"_dlt_load_id", "_dlt_id"})
+
+
+@cache
+def _normalize() -> object:
+    import dlt  # deferred: importing dlt costs ~1 s that `medspa --help` should not pay
+
+    # Column names go through the schema's path normaliser (`__` is dlt's nesting separator,
+    # kept as it is), as dlt does when it takes a resource's column hints.
+    return dlt.Schema("medspa_names").naming.normalize_path
+
+
+def stored_name(column: str) -> str:
+    """The name dlt stores `column` under in the raw table."""
+    return _normalize()(column)  # type: ignore[operator]
+
+
+def stored_drift_names(contract: Sequence[str], drift: Sequence[str]) -> list[str]:
+    """The stored name of each extra column in `drift` (file order), or FileRefused when two
+    would share one, or one would land on a contract or loader column.
+
+    Only contract and loader names are printed: an extra column's own name could be a value
+    (a file without a header row).
+    """
+    owned = set(contract) | (LOADER_COLUMNS - {"__row"}) | _DLT_COLUMNS
+    stored = [stored_name(c) for c in drift]
+    taken = sorted({s for s in stored if s in owned})
+    if taken:
+        raise FileRefused(
+            f"extra column(s) would be stored as {', '.join(taken)} (names are stored in "
+            "lower-case snake_case), a column the contract or the loader owns: its values "
+            "would overwrite the checked ones (rename the column in the export)"
+        )
+    shared = sum(1 for s in set(stored) if stored.count(s) > 1)
+    if shared:
+        raise FileRefused(
+            f"extra columns would share a stored name ({shared} such name(s); names are stored "
+            "in lower-case snake_case, so `Promo Code` and `promo_code` are one column): one "
+            "value would be lost (rename the columns in the export)"
+        )
+    return stored

@@ -1,0 +1,101 @@
+"""A missing contract column fails the table's whole load, until the file is fixed or removed.
+
+The landing contract: "a missing contract column (the table's load fails with a message naming
+the file and column; other tables still load)". Loading the table's other extracts around the
+refused one would leave a gap nobody sees (the rows only that extract changed), so the table
+stops: its other new files are held back, not recorded, and load on the first run after the
+clinic replaces the bad extract with one carrying the column, or removes it. Other tables load.
+"""
+
+from __future__ import annotations
+
+import pytest
+from ingest_fixtures import query, settings_for, write, write_required
+
+from ingestion.pipeline import ingest
+from ingestion.report import LOAD_STOPPED, LOADED
+
+PLANS = "pms/membership_plans"
+HEADER = "plan_id,name,price,billing_period_months,updated_at"
+BAD = f"{PLANS}/2026-11-21.csv"
+REFUSAL = f"{BAD}: missing contract column(s) price"
+
+
+def _plan(plan_id: str, day: int, price: bool = True) -> str:
+    header = HEADER if price else HEADER.replace(",price", "")
+    row = f"{plan_id},n,{'10.00,' if price else ''}1,2026-11-{day:02d}T00:00:00Z"
+    return f"{header}\n{row}\n"
+
+
+@pytest.fixture
+def stopped(tmp_root):
+    """Three deltas of membership_plans, the middle one without `price`, loaded once."""
+    landing = tmp_root / "landing"
+    write_required(landing)
+    write(landing, f"{PLANS}/2026-11-20.csv", _plan("M1", 20))
+    write(landing, BAD, _plan("M2", 21, price=False))
+    write(landing, f"{PLANS}/2026-11-22.csv", _plan("M3", 22))
+    settings = settings_for(tmp_root)
+    return settings, landing, ingest(settings)
+
+
+def _plans(settings) -> list[str]:
+    return [
+        r[0] for r in query(settings, "select plan_id from raw_pms.membership_plans order by 1")
+    ]
+
+
+def _stop_error(held: int) -> str:
+    return (
+        f"pms.membership_plans not loaded: {REFUSAL}; the table loads nothing while that file "
+        f"stays in the landing folder unchanged ({held} new file(s) held back): replace it with "
+        "an extract that has the column(s), or remove it"
+    )
+
+
+def test_the_table_loads_nothing_and_other_tables_load(stopped):
+    settings, _, report = stopped
+    entry = report.table("pms", "membership_plans")
+    assert (entry.state, entry.files_loaded, entry.files_refused, entry.files_held) == (
+        LOAD_STOPPED, 0, 1, 2,
+    )  # fmt: skip
+    assert entry.refusals == [REFUSAL] and entry.stopped_by == [REFUSAL]
+    assert report.errors == [f"refused {REFUSAL}", _stop_error(2)]
+    assert _plans(settings) == []
+    # only the refused file is recorded: the held ones are read again by the next run
+    assert query(
+        settings,
+        "select file_path, status from raw_meta.loaded_files where table_name = 'membership_plans'",
+    ) == [(BAD, "refused")]
+    assert report.table("pms", "locations").files_loaded == 1
+    assert query(settings, "select count(*) from raw_pms.locations") == [(1,)]
+
+
+def test_the_stop_holds_on_every_run_while_the_file_stays(stopped):
+    settings, _, _ = stopped
+    again = ingest(settings)
+    entry = again.table("pms", "membership_plans")
+    assert (entry.state, entry.files_skipped, entry.files_held) == (LOAD_STOPPED, 1, 2)
+    assert again.errors == [_stop_error(2)]
+    assert _plans(settings) == []
+
+
+def test_replacing_the_file_with_one_that_has_the_column_loads_all_three(stopped):
+    settings, landing, _ = stopped
+    write(landing, BAD, _plan("M2", 21))
+    fixed = ingest(settings)
+    entry = fixed.table("pms", "membership_plans")
+    assert fixed.ok, fixed.errors
+    assert (entry.state, entry.files_loaded, entry.files_held, entry.stopped_by) == (
+        LOADED, 3, 0, [],
+    )  # fmt: skip
+    assert _plans(settings) == ["M1", "M2", "M3"]
+
+
+def test_removing_the_file_lifts_the_stop(stopped):
+    settings, landing, _ = stopped
+    (landing / BAD).unlink()
+    lifted = ingest(settings)
+    assert lifted.ok, lifted.errors
+    assert lifted.table("pms", "membership_plans").files_loaded == 2
+    assert _plans(settings) == ["M1", "M3"]
