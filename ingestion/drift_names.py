@@ -1,7 +1,7 @@
 """The names extra (drift) columns are stored under, and the files whose names would collide.
 
 dlt stores every column under its own normal form of the name (lower-case snake_case:
-`Promo Code` becomes `promo_code`, `__index_level_0__` becomes `index_level_0`). Left to dlt,
+`Promo Code` becomes `promo_code`, pandas' `Unnamed: 0` becomes `unnamed_0`). Left to dlt,
 two different names of one file that share a normal form land in one column, and one value is
 lost without a word; worse, an extra column `Plan ID` or `Updated At` lands on the contract
 column `plan_id` or `updated_at` and overwrites the validated key or version with an unchecked
@@ -23,11 +23,14 @@ _DLT_COLUMNS = frozenset({"_dlt_load_id", "_dlt_id"})
 
 @cache
 def _normalize() -> object:
-    import dlt  # deferred: importing dlt costs ~1 s that `medspa --help` should not pay
+    # deferred: importing dlt costs ~1 s that `medspa --help` should not pay
+    import dlt
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-    # Column names go through the schema's path normaliser (`__` is dlt's nesting separator,
-    # kept as it is), as dlt does when it takes a resource's column hints.
-    return dlt.Schema("medspa_names").naming.normalize_path
+    # Column names go through the path normaliser (`__` is dlt's nesting separator, kept as
+    # it is), shortened to DuckDB's identifier limit, as dlt does with a resource's hints.
+    limit = dlt.destinations.duckdb().capabilities().max_column_identifier_length
+    return NamingConvention(max_length=limit).normalize_path
 
 
 def stored_name(column: str) -> str:

@@ -18,7 +18,7 @@ from ingestion.contract import Contract, Table
 from ingestion.landing import LandingFile
 from ingestion.readers import quote_ident
 from ingestion.report import RowCounts
-from ingestion.validate import LINEAGE_COLUMNS, MISSING_COLUMNS
+from ingestion.validate import LINEAGE_COLUMNS, MISSING_COLUMNS, STOPS_LOAD
 
 #: File statuses never written to raw_meta.loaded_files: the next run reads those files again.
 UNRECORDED = frozenset({"error", "held"})
@@ -72,9 +72,11 @@ def stopping_refusals(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], s
     rows = con.execute(
         """select file_path, file_sha256, any_value(refusal_reason)
         from raw_meta.loaded_files
-        where status = 'refused' and starts_with(refusal_reason, file_path || ': ' || ?)
+        where status = 'refused'
+            and starts_with(refusal_reason, file_path || ': ' || ?)
+            and ends_with(refusal_reason, '; ' || ?)
         group by file_path, file_sha256""",
-        [MISSING_COLUMNS],
+        [MISSING_COLUMNS, STOPS_LOAD],
     )
     return {(p, h): reason for p, h, reason in rows.fetchall()}
 

@@ -35,11 +35,10 @@ def prepare_table(
     A file the contract rejects is `refused` (recorded; not retried until its content
     changes). A file that fails for any other reason is marked `error`: it is reported but
     not recorded, so the next run tries it again. When a file misses a contract column, or
-    `stopped` (an earlier run refused one that is still in the landing folder), every other
-    file is `held`: not loaded, not recorded.
+    `stopped` (an earlier run refused one that is still in the landing folder), every file
+    that would load is `held`: not loaded, not recorded. Every file is still read and checked,
+    so a held file's own defects (a column missing from it too) are reported now.
     """
-    if stopped:
-        return [FileRecord(file, sha, status="held") for file, sha in files], None
     records: list[FileRecord] = []
     valid: list[tuple[int, str]] = []
     by_seq: dict[int, FileRecord] = {}
@@ -70,7 +69,7 @@ def prepare_table(
         drop_read(con, raw)
         valid.append((seq, checked.valid))
         by_seq[seq] = rec
-    if valid and any(rec.stops_table for rec in records):
+    if valid and (stopped or any(rec.stops_table for rec in records)):
         for seq, _ in valid:
             by_seq[seq].status = "held"
         valid = []

@@ -149,8 +149,13 @@ def _csv_header(file: LandingFile) -> list[str]:
 
 
 def refuse_loader_columns(header: list[str]) -> None:
-    """Refuse a file whose columns include one the loader owns (`LOADER_COLUMNS`, `_dlt_*`)."""
-    owned = sorted(h for h in header if h in LOADER_COLUMNS or h.startswith(("__", "_dlt")))
+    """Refuse a file whose columns include one the loader owns (`LOADER_COLUMNS`, `_dlt_*`),
+    in any case: names are stored lower-cased, so `_DLT_ID` would land on `_dlt_id`."""
+    owned = sorted(
+        h
+        for h in header
+        if h.casefold() in LOADER_COLUMNS or h.casefold().startswith(("__", "_dlt"))
+    )
     if owned:
         raise FileRefused(
             f"column(s) {', '.join(owned)} are reserved for the loader's lineage and may not "

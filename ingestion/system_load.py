@@ -129,10 +129,8 @@ def report_stops(report: LoadReport, system: str) -> None:
     for entry in (t for t in report.tables if t.system == system and t.stopped_by):
         entry.state = LOAD_STOPPED
         report.errors.append(
-            f"{entry.qualified_name} not loaded: {'; '.join(entry.stopped_by)}; the table loads "
-            f"nothing while that file stays in the landing folder unchanged ({entry.files_held} "
-            "new file(s) held back): replace it with an extract that has the column(s), or "
-            "remove it"
+            f"{entry.qualified_name} not loaded ({entry.files_held} new file(s) held back): "
+            + " | ".join(entry.stopped_by)
         )
 
 

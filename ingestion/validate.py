@@ -64,6 +64,15 @@ LINEAGE_COLUMNS: dict[str, str] = {
 
 #: How a refusal for a missing contract column starts (after the file's path and ": ").
 MISSING_COLUMNS = "missing contract column(s)"
+#: ... and how it ends. Refusals recorded before this rule existed lack it, so a file refused
+#: then (its table's later files already loaded around it) never stops its table now.
+STOPS_LOAD = "the table's load stops until this file is replaced or removed"
+
+#: A file in which no contract column was found is malformed, refused on its own.
+NO_CONTRACT_COLUMNS = (
+    "malformed file: none of the table's contract columns was found (not comma-separated with "
+    "a header row, or not JSON objects?)"
+)
 
 
 class MissingContractColumns(FileRefused):
@@ -205,8 +214,12 @@ def validate(
 ) -> Validated:
     """Split `raw` into typed valid rows and quarantined rows; raise if a column is missing."""
     missing = missing_columns(table, raw.columns)
+    if len(missing) == len(table.columns):
+        # Not a table whose export dropped a column: a file the reader could not split into
+        # the contract's columns at all (another delimiter, no header row, no JSON objects).
+        raise FileRefused(NO_CONTRACT_COLUMNS)
     if missing:
-        raise MissingContractColumns(f"{MISSING_COLUMNS} {', '.join(missing)}")
+        raise MissingContractColumns(f"{MISSING_COLUMNS} {', '.join(missing)}; {STOPS_LOAD}")
     contract = set(table.column_names)
     file_drift = [c for c in raw.columns if c not in contract]
     # extra columns take the name dlt stores them under here, so the report names that column

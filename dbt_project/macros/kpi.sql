@@ -323,14 +323,16 @@ from {{ relation }}
         cast(l.denominator as double) as denominator,
         -- the window of the month's last cohort member runs through day retention_window_days
         -- after the month's last day, and a visit on that day still counts: final once the
-        -- next local day has begun (the same rule as kpi_is_final)
+        -- next local day has begun (the same rule as kpi_is_final). A return visit counts at
+        -- any location, dated in that location's time zone, so every row waits for the day
+        -- to end in every location (the chain's as-of, the latest clock), not only its own
         coalesce(
             a.as_of_local >= cast({{ dbt.dateadd('day', var('retention_window_days'),
                 dbt.dateadd('month', 1, 'l.cohort_month')) }} as timestamp),
             false
         ) as is_final
     from {{ name }}__long as l
-    left join kpi_as_of as a on l.location_id = a.location_id
+    left join kpi_as_of as a on a.location_id = '_all'
 )
 {%- endmacro %}
 

@@ -138,8 +138,12 @@ def test_header_only_file_is_refused_as_malformed(loaded):
 
 def test_missing_contract_column_refuses_file_naming_file_and_column(loaded):
     settings, report = loaded
-    message = "refused pos/products/2026-11-20.csv: missing contract column(s) product_type"
-    assert message in report.errors
+    reason = (
+        "pos/products/2026-11-20.csv: missing contract column(s) product_type; the table's load "
+        "stops until this file is replaced or removed"
+    )
+    assert f"refused {reason}" in report.errors
+    assert f"pos.products not loaded (0 new file(s) held back): {reason}" in report.errors
     assert query(settings, "select count(*) from raw_pos.products") == [(0,)]
     # other tables of the same system and load still loaded
     assert keys(settings, "pos.invoice_lines", "invoice_line_id") == ["IL1", "IL3"]

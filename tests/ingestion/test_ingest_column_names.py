@@ -141,3 +141,10 @@ def test_a_file_with_columns_but_no_rows_is_refused(tmp_path, fmt, reason):
         pq.write_table(pa.table({c: pa.array([], pa.string()) for c in columns}), path)
     with pytest.raises(FileRefused, match=re.escape(reason)):
         _read(path, fmt)
+
+
+def test_a_very_long_extra_column_name_is_reported_as_dlt_shortens_it():
+    # DuckDB takes identifiers up to 65,536 characters; dlt shortens a longer one (keeping a
+    # hash of the rest), and the drift report must name that column, not the header's text.
+    name = stored_name("a" * 70_000)
+    assert len(name) == 65_536 and name != "a" * 65_536

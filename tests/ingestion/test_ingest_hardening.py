@@ -128,7 +128,9 @@ def test_headerless_file_refusal_quotes_no_value(tmp_root, capsys):
         assert value not in everything
 
 
-@pytest.mark.parametrize("column", ["_extract_id", "_source_file", "__row", "_dlt_load_id"])
+@pytest.mark.parametrize(
+    "column", ["_extract_id", "_source_file", "__row", "_dlt_load_id", "_DLT_Id", "_Extract_ID"]
+)
 def test_file_cannot_forge_lineage_columns(tmp_root, column):
     landing = tmp_root / "landing"
     write_required(landing)

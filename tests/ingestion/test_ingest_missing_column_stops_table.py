@@ -9,6 +9,7 @@ clinic replaces the bad extract with one carrying the column, or removes it. Oth
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 from ingest_fixtures import query, settings_for, write, write_required
 
@@ -18,7 +19,10 @@ from ingestion.report import LOAD_STOPPED, LOADED
 PLANS = "pms/membership_plans"
 HEADER = "plan_id,name,price,billing_period_months,updated_at"
 BAD = f"{PLANS}/2026-11-21.csv"
-REFUSAL = f"{BAD}: missing contract column(s) price"
+REFUSAL = (
+    f"{BAD}: missing contract column(s) price; the table's load stops until this file is "
+    "replaced or removed"
+)
 
 
 def _plan(plan_id: str, day: int, price: bool = True) -> str:
@@ -46,11 +50,7 @@ def _plans(settings) -> list[str]:
 
 
 def _stop_error(held: int) -> str:
-    return (
-        f"pms.membership_plans not loaded: {REFUSAL}; the table loads nothing while that file "
-        f"stays in the landing folder unchanged ({held} new file(s) held back): replace it with "
-        "an extract that has the column(s), or remove it"
-    )
+    return f"pms.membership_plans not loaded ({held} new file(s) held back): {REFUSAL}"
 
 
 def test_the_table_loads_nothing_and_other_tables_load(stopped):
@@ -99,3 +99,55 @@ def test_removing_the_file_lifts_the_stop(stopped):
     assert lifted.ok, lifted.errors
     assert lifted.table("pms", "membership_plans").files_loaded == 2
     assert _plans(settings) == ["M1", "M3"]
+
+
+def test_a_new_file_missing_a_column_during_a_stop_is_refused_too(stopped):
+    # Held files are still read and checked: a second bad export is reported at once, and
+    # both must be fixed before the table loads again.
+    settings, landing, _ = stopped
+    write(landing, f"{PLANS}/2026-11-23.csv", _plan("M4", 23, price=False))
+    again = ingest(settings)
+    entry = again.table("pms", "membership_plans")
+    second = REFUSAL.replace("2026-11-21", "2026-11-23")
+    assert (entry.files_refused, entry.files_held) == (1, 2)
+    assert entry.stopped_by == [REFUSAL, second]
+    write(landing, BAD, _plan("M2", 21))
+    assert ingest(settings).table("pms", "membership_plans").state == LOAD_STOPPED
+    write(landing, f"{PLANS}/2026-11-23.csv", _plan("M4", 23))
+    assert ingest(settings).ok
+    assert _plans(settings) == ["M1", "M2", "M3", "M4"]
+
+
+def test_a_refusal_recorded_before_the_stop_rule_does_not_stop_the_table(stopped):
+    # Earlier versions refused such a file on its own and loaded the table's later files around
+    # it: its ledger reason lacks the stop clause, and stopping now would fix no gap.
+    settings, _, _ = stopped
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        con.execute(
+            "update raw_meta.loaded_files set refusal_reason = ? where file_path = ?",
+            [f"{BAD}: missing contract column(s) price", BAD],
+        )
+    finally:
+        con.close()
+    upgraded = ingest(settings)
+    assert upgraded.ok, upgraded.errors
+    assert _plans(settings) == ["M1", "M3"]
+
+
+def test_a_file_without_any_contract_column_is_malformed_and_stops_nothing(tmp_root):
+    # A semicolon-separated export: one column named by the whole header line. Not a dropped
+    # column but a file the reader could not split: refused on its own, the table loads.
+    landing = tmp_root / "landing"
+    write_required(landing)
+    write(landing, f"{PLANS}/2026-11-20.csv", _plan("M1", 20))
+    write(landing, BAD, _plan("M2", 21).replace(",", ";"))
+    settings = settings_for(tmp_root)
+    report = ingest(settings)
+    entry = report.table("pms", "membership_plans")
+    assert (entry.state, entry.files_loaded, entry.files_held) == (LOADED, 1, 0)
+    assert entry.refusals == [
+        f"{BAD}: malformed file: none of the table's contract columns was found (not "
+        "comma-separated with a header row, or not JSON objects?)"
+    ]
+    assert _plans(settings) == ["M1"]

@@ -6,7 +6,8 @@
       visits_first_year  mean completed visits dated within retention_window_days from the
                          first visit's date, the first included
     is_final stays false until the cohort month's last day + 365 days has ended at the as-of
-    time (local; a visit on that day still counts).
+    time in every location (a return visit on that day still counts, at any location, dated in
+    that location's time zone).
 -#}
 with
 

@@ -3,8 +3,8 @@
     phone system, CRM or review tools). One row per contract
     system x table (grain: table_key), whether or not an extract of it was ever seen: rows in
     the raw layer, files loaded / refused, first and last extract loaded, and status
-    `present` (rows in raw, or at least one file loaded - a header-only extract counts: the
-    system exists and had nothing to say) or `absent` (never delivered).
+    `present` (rows in raw, or at least one file loaded) or `absent` (never delivered, or every
+    file refused: a header-only extract is refused as malformed).
     The run summary, Dagster metadata, kpi_coverage and the dashboards read this.
     The tables are the landing contract's sources (macro contract_tables).
 -#}
