@@ -170,6 +170,11 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
             if "updated_at" not in {c.name for c in cols}:
                 raise ValueError(f"{system}.{name}: every table needs updated_at for merging")
             tables.append(Table(system, name, key, cols))
+    first = tables[0].system if tables else None
+    elsewhere = [n for n in raw.get("required_tables", []) if n.split(".")[0] != first]
+    if elsewhere:
+        # the loader checks them before it loads anything (`pipeline._require_loadable`)
+        raise ValueError(f"required tables must be in the first system: {elsewhere}")
     return Contract(
         version=int(raw["version"]),
         tables=tuple(tables),

@@ -72,13 +72,20 @@ def split_format(name: str) -> tuple[str, str] | None:
 
 
 def printable(text: str) -> str:
-    """`text` with control and other unprintable characters escaped (`\\n`, `\\x1b`).
+    """`text` with control and other unprintable characters escaped (`\\n`, `\\x1b`), and a
+    backslash doubled.
 
     File names are chosen by whoever writes the landing folder; a newline in one must not
-    fake a line in the load report, a terminal escape must not reach a terminal.
+    fake a line in the load report, a terminal escape must not reach a terminal. The escape is
+    reversible: a file named with a real newline and one named with a backslash and an `n`
+    are two names here too, so they never share a ledger record or a content hash.
     """
     return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode()
+        "\\\\"
+        if ch == "\\"
+        else ch
+        if ch.isprintable()
+        else ch.encode("unicode_escape", "backslashreplace").decode()
         for ch in text
     )
 

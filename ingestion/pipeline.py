@@ -80,10 +80,13 @@ class IngestSettings:
 class MissingRequiredTablesError(Exception):
     """A required table (contract `required_tables`) has no extract, new or loaded before."""
 
-    def __init__(self, missing: list[str], landing: str = "the landing folder") -> None:
+    def __init__(
+        self, missing: list[str], landing: str = "the landing folder", why: str | None = None
+    ) -> None:
         self.missing = missing
         super().__init__(
-            "cannot load: no extract of required table(s) "
+            why
+            or "cannot load: no extract of required table(s) "
             + ", ".join(missing)
             + f" in {landing} and none loaded before; nothing was loaded "
             "(expected <landing>/<system>/<table>/<extract_id>.csv|csv.gz|parquet|jsonl)"
@@ -138,6 +141,7 @@ def ingest(
                     con, contract, system, scan, (seen, stopping), history, report, prefetched
                 )
                 lap(report, "prepare", clock)
+                _require_loadable(con, contract, system, records, history)
                 job = SystemLoad(system, list(plans), records)
                 if plans:
                     submit(con, loader, settings.data_dir / ".dlt", job, plans, report)
@@ -256,6 +260,38 @@ def _check_required(
             missing.append(name)
     if missing:
         raise MissingRequiredTablesError(missing, str(landing))
+
+
+def _require_loadable(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    system: str,
+    records: list[FileRecord],
+    history: dict[str, bool],
+) -> None:
+    """Stop before loading anything when a required table has extracts but the contract
+    refused each (or held it behind a stop) and nothing was loaded before: without it every
+    KPI is empty, so the run must fail as if the table had no extract, not publish empty marts.
+
+    The contract's required tables are in its first system, prepared before any is loaded.
+    """
+    unloadable: dict[str, list[str]] = {}
+    for name in contract.required_tables:
+        table = contract.table(name)
+        if table.system != system or history.get(name):
+            continue
+        mine = [r for r in records if r.file.table == table.name]
+        # an `error` file (our fault) is retried next run: not the extract's verdict
+        refused = mine and all(r.status in ("refused", "held") for r in mine)
+        if refused and not has_rows(con, table):
+            unloadable[name] = [r.refusal_reason or f"{r.file.rel_path}: {r.status}" for r in mine]
+    if unloadable:
+        details = "; ".join(f"{n}: {' | '.join(why)}" for n, why in unloadable.items())
+        raise MissingRequiredTablesError(
+            list(unloadable),
+            why=f"cannot load: no extract of required table(s) {', '.join(unloadable)} could be "
+            f"loaded and none was loaded before ({details}); nothing was loaded",
+        )
 
 
 def _absences(

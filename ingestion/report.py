@@ -121,6 +121,8 @@ class LoadReport:
             )
             if t.drift_columns:
                 line += f" | drift: new column(s) {', '.join(t.drift_columns)}"
+            if t.state == LOAD_STOPPED:
+                line += " | LOAD STOPPED"
             lines.append(line)
             lines.extend(f"      refused {r}" for r in t.refusals)
             lines.extend(f"      stopped by {r}" for r in t.stopped_by if r not in t.refusals)

@@ -17,7 +17,7 @@ import duckdb
 
 from ingestion import stage
 from ingestion.contract import Column, Table
-from ingestion.drift_names import stored_drift_names
+from ingestion.drift_names import stored_drift_names, stored_name
 from ingestion.readers import FileRefused, RawFile, quote_ident, sql_str
 
 #: A UTC offset as ISO 8601 writes it: hours 00-23, minutes 00-59 (`+05:30`, `-0800`, `+01`).
@@ -214,9 +214,12 @@ def validate(
 ) -> Validated:
     """Split `raw` into typed valid rows and quarantined rows; raise if a column is missing."""
     missing = missing_columns(table, raw.columns)
-    if len(missing) == len(table.columns):
-        # Not a table whose export dropped a column: a file the reader could not split into
-        # the contract's columns at all (another delimiter, no header row, no JSON objects).
+    if len(missing) == len(table.columns) and not (
+        {stored_name(c) for c in raw.columns} & set(table.column_names)
+    ):
+        # Not an export that dropped or renamed columns (`PLAN_ID`, `Plan ID` are stored as
+        # `plan_id`: those stop the table): a file the reader could not split into columns at
+        # all (another delimiter, no header row, no JSON objects).
         raise FileRefused(NO_CONTRACT_COLUMNS)
     if missing:
         raise MissingContractColumns(f"{MISSING_COLUMNS} {', '.join(missing)}; {STOPS_LOAD}")

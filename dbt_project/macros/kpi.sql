@@ -325,7 +325,7 @@ from {{ relation }}
         -- after the month's last day, and a visit on that day still counts: final once the
         -- next local day has begun (the same rule as kpi_is_final). A return visit counts at
         -- any location, dated in that location's time zone, so every row waits for the day
-        -- to end in every location (the chain's as-of, the latest clock), not only its own
+        -- to end in every location (the chain's as-of: the earliest local clock), not its own
         coalesce(
             a.as_of_local >= cast({{ dbt.dateadd('day', var('retention_window_days'),
                 dbt.dateadd('month', 1, 'l.cohort_month')) }} as timestamp),

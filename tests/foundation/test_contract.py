@@ -2,9 +2,10 @@
 
 import re
 
+import pytest
 import yaml
 
-from ingestion.contract import DUCKDB_TYPES, load_contract
+from ingestion.contract import CONTRACT_PATH, DUCKDB_TYPES, load_contract, parse_contract
 from ingestion.dbt_sources import render_generated, render_sources
 from medspa.settings import DBT_PROJECT_DIR
 
@@ -94,3 +95,12 @@ def test_contract_table_names_macro_lists_every_contract_table():
     expected = sorted((t.dataset, t.name) for t in load_contract().tables)
     assert listed == expected
     assert len(listed) == len(load_contract().tables) > 20
+
+
+def test_required_tables_outside_the_first_system_are_refused_at_parse_time():
+    # The loader checks required tables after preparing their system and before loading any:
+    # that is "before loading anything" only while they belong to the first system.
+    raw = yaml.safe_load(CONTRACT_PATH.read_text(encoding="utf-8"))
+    raw["required_tables"] = [*raw["required_tables"], "pos.invoices"]
+    with pytest.raises(ValueError, match=r"required tables must be in the first system"):
+        parse_contract(raw)

@@ -41,6 +41,31 @@ def test_missing_required_table_stops_before_loading_anything(tmp_root):
     assert query(settings, "select count(*) from raw_meta.loaded_files") == [(0,)]
 
 
+def test_a_required_table_whose_only_extract_is_refused_stops_before_loading_anything(
+    tmp_root, capsys
+):
+    # Loading the rest would build and publish marts with no appointments (every KPI empty)
+    # and call it a success: the run fails as if the table had no extract at all.
+    landing = tmp_root / "landing"
+    write_required(landing)
+    columns = [c for c in header("pms.appointments") if c != "booking_channel"]
+    write(landing, "pms/appointments/2026-11-20.csv", csv_text(columns, [appointment("A1")]))
+    settings = settings_for(tmp_root)
+    with pytest.raises(MissingRequiredTablesError) as excinfo:
+        ingest(settings)
+    assert excinfo.value.missing == ["pms.appointments"]
+    assert str(excinfo.value) == (
+        "cannot load: no extract of required table(s) pms.appointments could be loaded and "
+        "none was loaded before (pms.appointments: pms/appointments/2026-11-20.csv: missing "
+        "contract column(s) booking_channel; the table's load stops until this file is replaced "
+        "or removed); nothing was loaded"
+    )
+    assert query(settings, "select count(*) from raw_meta.loaded_files") == [(0,)]
+    assert query(settings, "select count(*) from raw_pms.locations") == [(0,)]
+    rc = run_cli("--data-dir", str(tmp_root / "data"), "--landing", str(landing))
+    assert rc == 2 and "booking_channel" in capsys.readouterr().err
+
+
 def test_cli_exits_2_naming_the_missing_required_tables(tmp_root, capsys):
     rc = run_cli("--data-dir", str(tmp_root / "data"), "--landing", str(tmp_root / "landing"))
     assert rc == 2

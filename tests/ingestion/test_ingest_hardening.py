@@ -234,3 +234,29 @@ def test_failed_dlt_load_leaves_no_phi_copy(tmp_root, capfd):
         if path.is_file() and "Quartermaine" in _file_text(path)
     ]
     assert leaks == []
+
+
+def test_a_newline_and_a_backslash_n_in_file_names_are_two_files(tmp_root):
+    # Names are stored escaped; the escape must be reversible, or the two files share one
+    # ledger record and one content hash, and one of them is never loaded.
+    landing = tmp_root / "landing"
+    write_required(landing)
+    for name, plan_id in (("2026-11-21\nx", "M1"), ("2026-11-21\\nx", "M2")):
+        row = f"{plan_id},n,1.00,1,2026-11-01T00:00:00Z"
+        text = f"plan_id,name,price,billing_period_months,updated_at\n{row}\n"
+        write(landing, f"pms/membership_plans/{name}.csv", text)
+    settings = settings_for(tmp_root)
+    report = ingest(settings)
+    assert report.table("pms", "membership_plans").files_loaded == 2, report.to_text()
+    assert query(settings, "select plan_id from raw_pms.membership_plans order by 1") == [
+        ("M1",),
+        ("M2",),
+    ]
+    assert query(
+        settings,
+        "select file_path from raw_meta.loaded_files where table_name = 'membership_plans' "
+        "order by 1",
+    ) == [
+        ("pms/membership_plans/2026-11-21\\\\nx.csv",),
+        ("pms/membership_plans/2026-11-21\\nx.csv",),
+    ]

@@ -151,3 +151,18 @@ def test_a_file_without_any_contract_column_is_malformed_and_stops_nothing(tmp_r
         "comma-separated with a header row, or not JSON objects?)"
     ]
     assert _plans(settings) == ["M1"]
+
+
+def test_a_header_in_other_letter_case_is_a_missing_column_and_stops_the_table(stopped):
+    # `PLAN_ID`, `NAME`, ... are stored as the contract's names but are not spelled as the
+    # contract spells them: an export that renamed its columns, not an unreadable file.
+    settings, landing, _ = stopped
+    write(landing, BAD, _plan("M2", 21))
+    upper = f"{HEADER.upper()}\nM4,n,10.00,1,2026-11-23T00:00:00Z\n"
+    write(landing, f"{PLANS}/2026-11-23.csv", upper)
+    report = ingest(settings)
+    entry = report.table("pms", "membership_plans")
+    (reason,) = entry.stopped_by
+    assert reason.startswith(f"{PLANS}/2026-11-23.csv: missing contract column(s) plan_id, name")
+    assert (entry.state, entry.files_held) == (LOAD_STOPPED, 3)
+    assert _plans(settings) == []
