@@ -138,7 +138,7 @@ def ingest(
             for system in selected:
                 clock = time.perf_counter()
                 plans, records = _prepare_system(
-                    con, contract, system, scan, (seen, stopping), history, report, prefetched
+                    con, contract, system, scan, seen, stopping, history, report, prefetched
                 )
                 lap(report, "prepare", clock)
                 _require_loadable(con, contract, system, records, history)
@@ -178,17 +178,18 @@ def _prepare_system(
     contract: Contract,
     system: str,
     scan: LandingScan,
-    recorded: tuple[set[tuple[str, str]], dict[tuple[str, str], str]],
+    seen: set[tuple[str, str]],
+    stopping: dict[tuple[str, str], str],
     history: dict[str, bool],
     report: LoadReport,
     hashes: PrefetchedHashes,
 ) -> tuple[dict[Table, MergePlan], list[FileRecord]]:
     """Read, validate and merge-plan the new files of one system's tables.
 
-    `recorded`: the files recorded before (`seen_files`) and, of those, the ones whose missing
-    contract column stops their table's load while they stay unchanged (`stopping_refusals`).
+    `seen`: the files recorded before (`seen_files`); `stopping`: of those, the ones whose
+    missing contract column stops their table's load while they stay unchanged
+    (`stopping_refusals`).
     """
-    seen, stopping = recorded
     plans: dict[Table, MergePlan] = {}
     records: list[FileRecord] = []
     for table in contract.tables_of(system):

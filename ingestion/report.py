@@ -52,6 +52,11 @@ class TableReport(RowCounts):
         return f"{self.system}.{self.table}"
 
     @property
+    def earlier_stops(self) -> list[str]:
+        """Stops by files refused in an earlier run (this run's refusals are in `refusals`)."""
+        return [r for r in self.stopped_by if r not in self.refusals]
+
+    @property
     def quarantined_share(self) -> float:
         return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
@@ -125,7 +130,7 @@ class LoadReport:
                 line += " | LOAD STOPPED"
             lines.append(line)
             lines.extend(f"      refused {r}" for r in t.refusals)
-            lines.extend(f"      stopped by {r}" for r in t.stopped_by if r not in t.refusals)
+            lines.extend(f"      stopped by {r}" for r in t.earlier_stops)
         if self.absent_systems:
             lines.append(f"absent systems (never delivered): {', '.join(self.absent_systems)}")
         if self.absent_tables:

@@ -12,7 +12,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ingest_fixtures import CONTRACT, query, settings_for, validate_one, write, write_required
+from ingest_fixtures import (
+    CONTRACT,
+    header,
+    query,
+    settings_for,
+    validate_one,
+    write,
+    write_required,
+)
 
 from ingestion.drift_names import stored_name
 from ingestion.landing import LandingFile
@@ -54,7 +62,7 @@ def test_a_json_lines_file_with_a_byte_order_mark_keeps_its_first_row(tmp_path):
 
 # --- extra (drift) columns land under dlt's stored name, never on another column ------------
 
-PLAN_HEADER = "plan_id,name,price,billing_period_months,updated_at"
+PLAN_HEADER = ",".join(header("pms.membership_plans"))
 PLAN_ROW = "M1,n,10.00,1,2026-11-01T00:00:00Z"
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from ingest_fixtures import query, settings_for, write, write_required
+from ingest_fixtures import header, query, settings_for, write, write_required
 
 from ingestion.pipeline import ingest
 from ingestion.report import LOAD_STOPPED, LOADED
 
 PLANS = "pms/membership_plans"
-HEADER = "plan_id,name,price,billing_period_months,updated_at"
+HEADER = ",".join(header("pms.membership_plans"))
 BAD = f"{PLANS}/2026-11-21.csv"
 REFUSAL = (
     f"{BAD}: missing contract column(s) price; the table's load stops until this file is "
@@ -26,9 +26,9 @@ REFUSAL = (
 
 
 def _plan(plan_id: str, day: int, price: bool = True) -> str:
-    header = HEADER if price else HEADER.replace(",price", "")
+    columns = HEADER if price else HEADER.replace(",price", "")
     row = f"{plan_id},n,{'10.00,' if price else ''}1,2026-11-{day:02d}T00:00:00Z"
-    return f"{header}\n{row}\n"
+    return f"{columns}\n{row}\n"
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def selected_systems(selected: set[dg.AssetKey]) -> list[str]:
 def load_check(report: Any, table: Table) -> dg.AssetCheckResult:
     entry = report.table(table.system, table.name)
     problems = list(entry.refusals)
-    problems += [f"load stopped by {r}" for r in entry.stopped_by if r not in entry.refusals]
+    problems += [f"load stopped by {r}" for r in entry.earlier_stops]
     if entry.state == "load failed":
         problems.append(f"dlt could not merge into {table.dataset}; files will be retried")
     return dg.AssetCheckResult(
