@@ -107,6 +107,20 @@ class LoadReport:
             "drift_columns": ", ".join(t.drift_columns),
         }
 
+    def ledger_metadata(self) -> dict[str, Any]:
+        """Plain values for the file ledger's asset metadata: this load's files in total, and
+        the tables whose load is stopped (the ledger's own view of a stop: held files are not
+        in it, so without these a stopped table looks like a quiet night there)."""
+        return {
+            "load_id": self.load_id,
+            "files_loaded": sum(t.files_loaded for t in self.tables),
+            "files_refused": sum(t.files_refused for t in self.tables),
+            "files_held": sum(t.files_held for t in self.tables),
+            "tables_stopped": ", ".join(
+                t.qualified_name for t in self.tables if t.state == LOAD_STOPPED
+            ),
+        }
+
     def to_text(self) -> str:
         """The per-table summary: loaded, updated, quarantined, drift; then what is absent."""
         lines = [f"load {self.load_id}"]

@@ -147,3 +147,12 @@ select exists(
     {%- endfor %}
 ) as any_changed
 {%- endmacro %}
+
+{#-
+    The end of a ledger refusal reason that stops its table's load (a file missing a contract
+    column), as a SQL literal. The loader writes it (`ingestion.validate.STOPS_LOAD`, after
+    "; "); tests/dbt/test_coverage_stopped_load.py holds the two texts equal.
+-#}
+{% macro stopping_refusal_suffix() -%}
+    '; the table''s load stops until this file is replaced or removed'
+{%- endmacro %}

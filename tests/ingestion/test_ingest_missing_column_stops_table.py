@@ -69,6 +69,11 @@ def test_the_table_loads_nothing_and_other_tables_load(stopped):
     ) == [(BAD, "refused")]
     assert report.table("pms", "locations").files_loaded == 1
     assert query(settings, "select count(*) from raw_pms.locations") == [(1,)]
+    # the ledger's asset in Dagster shows the stop too: held files are not in the ledger
+    ledger = report.ledger_metadata()
+    assert (ledger["files_refused"], ledger["files_held"], ledger["tables_stopped"]) == (
+        1, 2, "pms.membership_plans",
+    )  # fmt: skip
 
 
 def test_the_stop_holds_on_every_run_while_the_file_stays(stopped):

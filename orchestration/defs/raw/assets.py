@@ -155,9 +155,7 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
         yield dg.MaterializeResult(
             asset_key=LOADED_FILES_KEY,
             metadata={
-                "load_id": report.load_id,
-                "files_loaded": sum(t.files_loaded for t in report.tables),
-                "files_refused": sum(t.files_refused for t in report.tables),
+                **report.ledger_metadata(),
                 **timer.metadata(),
             },
             data_version=dg.DataVersion(versions[LEDGER]),

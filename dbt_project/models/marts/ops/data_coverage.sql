@@ -2,7 +2,8 @@
     Which landing tables this clinic actually delivers (partial systems: a clinic may lack the
     phone system, CRM or review tools). One row per contract
     system x table (grain: table_key), whether or not an extract of it was ever seen: rows in
-    the raw layer, files loaded / refused, first and last extract loaded, and status
+    the raw layer, files loaded / refused (and of those, refused for a missing contract column,
+    which stops the table's load), first and last extract loaded, and status
     `present` (rows in raw, or at least one file loaded) or `absent` (never delivered, or every
     file refused: a header-only extract is refused as malformed).
     The run summary, Dagster metadata, kpi_coverage and the dashboards read this.
@@ -43,6 +44,7 @@ file_stats as (
         table_name,
         count(case when status = 'loaded' then 1 end) as files_loaded,
         count(case when status = 'refused' then 1 end) as files_refused,
+        count(case when stops_table_load then 1 end) as files_missing_columns,
         min(case when status = 'loaded' then extract_id end) as first_extract_id,
         max(case when status = 'loaded' then extract_id end) as last_extract_id,
         max(case when status = 'loaded' then loaded_at end) as last_loaded_at
@@ -60,6 +62,7 @@ tables as (
         row_counts.raw_rows,
         coalesce(file_stats.files_loaded, 0) as files_loaded,
         coalesce(file_stats.files_refused, 0) as files_refused,
+        coalesce(file_stats.files_missing_columns, 0) as files_missing_columns,
         file_stats.first_extract_id,
         file_stats.last_extract_id,
         file_stats.last_loaded_at,

@@ -3,7 +3,9 @@
     every required table of kpi_requirements is present in data_coverage, and for each
     `any_of` group at least one of its tables is. Otherwise it is not computable: every KPI
     mart leaves it out (no rows, never a 0) and `reason` says why in words, e.g.
-    "no phone system: calls never delivered".
+    "no phone system: calls never delivered". A table whose files all arrived and were refused
+    says so, before its system is called absent: an owner whose first phone extract was
+    refused has a phone system, and a file to fix.
 -#}
 with
 
@@ -29,12 +31,17 @@ checked as (
         case
             when coverage.table_key is null
                 then requirements.required_table || ' is not a contract table'
+            when coverage.files_missing_columns > 0
+                then
+                    requirements.required_table
+                    || ' delivered but refused: a file misses a contract column,'
+                    || ' and the table loads nothing until it is replaced'
+            when coverage.files_refused > 0
+                then requirements.required_table || ' delivered but every file was refused'
             when coverage.system_status = 'absent'
                 then
                     'no ' || coverage.system || ' system: '
                     || coverage.table_name || ' never delivered'
-            when coverage.files_refused > 0
-                then requirements.required_table || ' delivered but every file was refused'
             else requirements.required_table || ' never delivered'
         end as absence_reason
     from requirements
