@@ -79,10 +79,17 @@ def kpi_table(seed: Path = TARGETS_SEED, models_yaml: Path = KPI_MODELS_YAML) ->
             _target(row),
             f"{float(row['tolerance']):.0%}" if row["tolerance"] else "—",
             f"`{d['model']}`",
-            row["play"] or "—",
+            _play(row),
         ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
+
+
+def _play(row: dict[str, str]) -> str:
+    """The play, and for a KPI with a target range the play when it is above the range."""
+    if row.get("play_above"):
+        return f"below: {row['play'] or '—'}; above: {row['play_above']}"
+    return row["play"] or "—"
 
 
 def _column_notes(column: Column, table: Table) -> str:

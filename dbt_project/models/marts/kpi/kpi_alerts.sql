@@ -3,7 +3,9 @@
     below / above), or moves the wrong way by more than its seeded tolerance against its
     trailing mean over the previous `alert_trailing_weeks` (4) periods of the same grain.
     Wrong way: down for higher_is_better, up for lower_is_better, away from the band's middle
-    for band; KPIs with direction none never alert on moves. Each alert carries its play.
+    for band; KPIs with direction none never alert on moves. Each alert carries its play: for
+    a band KPI, the play of the side the value is on (above the band's middle: play_above,
+    e.g. a membership share over its range is not answered by promoting memberships).
     is_new: the same KPI and location did not alert in the previous period of the grain;
     periods_running: how many consecutive periods (this one included) it has alerted, so the
     flash can lead with what changed and fold a target the clinic never reaches into one line.
@@ -52,7 +54,13 @@ judged as (
         targets.unit,
         targets.direction,
         cast(targets.tolerance as double) as tolerance,
-        targets.play,
+        case
+            when
+                targets.direction = 'band'
+                and with_trailing_means.value > (targets.target_low + targets.target_high) / 2
+                then targets.play_above
+            else targets.play
+        end as play,
         targets.model,
         {{ safe_divide(
             'with_trailing_means.value - with_trailing_means.trailing_mean',
