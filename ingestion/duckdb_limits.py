@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from safeio.private import private_dir
+
 #: Row-group merges ("vacuum") a checkpoint may schedule: none. A checkpoint in any writer
 #: merges every thinned table of the file, so a loader that still merged would pay, the next
 #: night, for the merging dbt deferred. The file is compacted on a cadence instead
@@ -55,7 +57,8 @@ class DuckDBLimits:
 
     def config(self) -> dict[str, str | int]:
         """The settings as DuckDB connection config (also what dlt's `global_config` takes)."""
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        # owner-only: a spill holds whatever the query held, raw PHI included
+        private_dir(self.temp_dir)
         return {
             "memory_limit": self.memory_limit,
             "threads": self.threads,

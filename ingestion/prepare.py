@@ -51,7 +51,7 @@ def prepare_table(
         name = f"__f{seq}_{table.system}_{table.name}"
         temp_names.append(name)
         try:
-            raw = read_file(con, file, name, keep_types, text_columns)
+            raw = read_file(con, file, name, keep_types, text_columns, table.column_names)
             rec.rows_read = raw.rows_read
             checked = validate(con, table, raw, file.extract_id, file.rel_path)
         except FileRefused as exc:

@@ -26,7 +26,7 @@ from ingestion.csv_blank_lines import blank_line_records
 from ingestion.gzip_stream import gzip_defect
 from ingestion.landing import LandingFile
 from ingestion.temp_tables import drop_prefixed
-from safeio.sqlquote import quote_ident, sql_str
+from safeio.sqlquote import quote_ident, sql_str, sql_str_list
 
 __all__ = ["FileRefused", "RawFile", "quote_ident", "read_file", "sql_str"]
 
@@ -84,6 +84,7 @@ def read_file(
     name: str,
     keep_types: Mapping[str, str] | None = None,
     text_columns: Collection[str] = (),
+    contract_columns: Collection[str] = (),
 ) -> RawFile:
     """Read `file` into temp tables `name` and `name__rej`; raise `FileRefused` if unreadable.
 
@@ -95,6 +96,10 @@ def read_file(
     which refuses a nested value's text rendering; a text column would take it as text. So a
     JSON object or array in one is a rejected row, and a Parquet file storing one as a struct,
     list or map is refused (a CSV has no nested values).
+
+    `contract_columns`: the table's columns. A JSON line with none of them is not a record of
+    the table (a map keyed by values, another export's object): it is a rejected row, and its
+    keys are no columns, so they never reach the drift report as "new columns".
     """
     if file.path.stat().st_size == 0:
         raise FileRefused("empty file (0 bytes): no header row, nothing to load")
@@ -102,7 +107,7 @@ def read_file(
     if file.fmt == "parquet":
         columns, typed = _read_parquet(con, file, name, keep_types or {}, text_columns)
     elif file.fmt == "jsonl":
-        columns = _read_jsonl(con, file, name, text_columns)
+        columns = _read_jsonl(con, file, name, text_columns, contract_columns)
     else:
         columns = _read_csv(con, file, name)
     parsed = con.execute(f"select count(*) from {name}").fetchone()[0]
@@ -151,15 +156,18 @@ def _csv_header(file: LandingFile) -> list[str]:
 def refuse_loader_columns(header: list[str]) -> None:
     """Refuse a file whose columns include one the loader owns (`LOADER_COLUMNS`, `_dlt_*`),
     in any case: names are stored lower-cased, so `_DLT_ID` would land on `_dlt_id`."""
-    owned = sorted(
-        h
-        for h in header
+    owned = [
+        str(position)
+        for position, h in enumerate(header, start=1)
         if h.casefold() in LOADER_COLUMNS or h.casefold().startswith(("__", "_dlt"))
-    )
+    ]
     if owned:
+        # Positions, not names: a name starting with `__` may be anything, a value included,
+        # and this reason is stored, published (ops.loaded_files) and printed.
         raise FileRefused(
-            f"column(s) {', '.join(owned)} are reserved for the loader's lineage and may not "
-            "come from a file (rename them in the export)"
+            f"column(s) at position(s) {', '.join(owned)} use names reserved for the loader's "
+            f"lineage ({', '.join(sorted(LOADER_COLUMNS - {'__row'}))}, or starting with __ or "
+            "_dlt) and may not come from a file (rename them in the export)"
         )
 
 
@@ -253,7 +261,22 @@ def _newline_records(file: LandingFile) -> int:
     return count + (last != b"\n")
 
 
-def _jsonl_keys(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
+#: A JSON line whose object has none of the table's fields: not a record of this table.
+_NO_CONTRACT_FIELD_REASON = "JSON object has none of the table's fields (not a record of it)"
+
+
+def _no_contract_field(json_expr: str, contract_columns: Collection[str]) -> str:
+    """SQL: true when the object `json_expr` has none of `contract_columns` as a key (any
+    case); false when no columns are given."""
+    if not contract_columns:
+        return "false"
+    wanted = sql_str_list(sorted({c.casefold() for c in contract_columns}))
+    return f"not list_has_any(list_transform(json_keys({json_expr}), k -> lower(k)), [{wanted}])"
+
+
+def _jsonl_keys(
+    con: duckdb.DuckDBPyConnection, path: str, contract_columns: Collection[str] = ()
+) -> list[str] | None:
     """Every top-level key of the file's objects, in order of first appearance.
 
     The order comes from DuckDB's sampled schema (the first lines); the complete set from one
@@ -263,11 +286,14 @@ def _jsonl_keys(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
     starts late in a file) is rare: only then is the whole file sampled for its place.
     The raw keys are checked here (`refuse_unusable_keys`): the sampled schema has already
     renamed a clashing key.
+    None when an object has none of `contract_columns`: such a line is rejected by the
+    line-by-line reader, and its keys are not columns.
     """
-    found = con.execute(
-        f"""select distinct unnest(json_keys(json))
-        from read_json_objects({path}, format = 'newline_delimited')"""
-    ).fetchall()
+    objects = f"read_json_objects({path}, format = 'newline_delimited')"
+    stray = _no_contract_field("json", contract_columns)
+    if con.execute(f"select exists (from {objects} where {stray})").fetchone()[0]:
+        return None
+    found = con.execute(f"select distinct unnest(json_keys(json)) from {objects}").fetchall()
     keys = {k for (k,) in found}
     refuse_unusable_keys(keys)
     sampled = _described_keys(con, path, whole_file=False)
@@ -318,11 +344,17 @@ def refuse_case_clashes(names: Collection[str], what: str) -> None:
 
 
 def _read_jsonl_fast(
-    con: duckdb.DuckDBPyConnection, file: LandingFile, name: str, text_columns: Collection[str]
+    con: duckdb.DuckDBPyConnection,
+    file: LandingFile,
+    name: str,
+    text_columns: Collection[str],
+    contract_columns: Collection[str] = (),
 ) -> list[str] | None:
     """Native read of a well-formed JSONL file; None when it must be read line by line."""
     path = sql_str(str(file.path))
-    header = _jsonl_keys(con, path)
+    header = _jsonl_keys(con, path, contract_columns)
+    if header is None:
+        return None  # a line with none of the table's fields: rejected line by line
     refuse_loader_columns(header)
     spec = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
     con.execute(
@@ -404,14 +436,25 @@ def _read_parquet(
 def refuse_nested_text(described: list[tuple], text_columns: Collection[str]) -> None:
     """A Parquet file whose schema stores a text column as a struct, list or map is refused:
     every value in it would load as its rendering, never as the text the contract wants."""
+    # The contract's column name and the kind only: a STRUCT's type names its fields, and a
+    # field name may be a value (a dict keyed by a patient's name), while this reason is
+    # stored, published (ops.loaded_files, ops.check_results) and printed.
     nested = [
-        f"{column} ({kind})"
+        f"{column} ({_nested_kind(kind)})"
         for column, kind, *_ in described
-        if column in text_columns
-        and (kind.startswith(("STRUCT", "MAP", "UNION")) or kind.endswith("]"))
+        if column in text_columns and _nested_kind(kind)
     ]
     if nested:
         raise FileRefused("nested Parquet type where the contract wants text: " + ", ".join(nested))
+
+
+def _nested_kind(duckdb_type: str) -> str | None:
+    """STRUCT, MAP, UNION or LIST for a nested DuckDB type (its base kind, without the field
+    names or element types the full type spells out); None for any other type."""
+    for kind in ("STRUCT", "MAP", "UNION"):
+        if duckdb_type.startswith(kind):
+            return kind
+    return "LIST" if duckdb_type.endswith("]") else None
 
 
 def _as_read(column: str, typed: bool, stored: str, wanted: str | None) -> str:
@@ -464,6 +507,7 @@ def _read_jsonl(
     file: LandingFile,
     name: str,
     text_columns: Collection[str] = (),
+    contract_columns: Collection[str] = (),
 ) -> list[str]:
     """One JSON object per line; a line that is not one is a rejected row, not a failed file.
 
@@ -472,7 +516,7 @@ def _read_jsonl(
     row numbers), so any such file is read again line by line.
     """
     try:
-        header = _read_jsonl_fast(con, file, name, text_columns)
+        header = _read_jsonl_fast(con, file, name, text_columns, contract_columns)
     except duckdb.Error:
         header = None
     if header is not None:
@@ -499,11 +543,14 @@ def _read_jsonl(
         select n as row_number, null::varchar as column_name,
             case when not json_valid(line) then 'malformed JSON line'
                  when json_type(line) <> 'OBJECT' then 'JSON line is not an object'
-                 else 'JSON object repeats a key (which value is meant is unknown)' end as reason,
+                 when len(json_keys(line)) > len(list_distinct(json_keys(line)))
+                     then 'JSON object repeats a key (which value is meant is unknown)'
+                 else {sql_str(_NO_CONTRACT_FIELD_REASON)} end as reason,
             to_json({{'raw_line': line}})::varchar as raw_record
         from {name}__lines
         where not json_valid(line) or json_type(line) <> 'OBJECT'
-            or len(json_keys(line)) > len(list_distinct(json_keys(line)))"""
+            or len(json_keys(line)) > len(list_distinct(json_keys(line)))
+            or {_no_contract_field("line", contract_columns)}"""
     )
     con.execute(f"delete from {name}__lines where n in (select row_number from {name}__rej)")
     keys = con.execute(

@@ -181,7 +181,10 @@ class Settings:
 
     @property
     def uses_demo_key(self) -> bool:
-        return self.phi_key == DEMO_PHI_KEY
+        """The public demo key, or a demo tenant's key derived from it (`medspa.tenants.
+        demo_tenant_key`): anyone can compute either, so real data under one is not
+        pseudonymised at all."""
+        return self.phi_key == DEMO_PHI_KEY or self.phi_key.startswith(f"{DEMO_PHI_KEY}:")
 
     @property
     def landing_is_demo(self) -> bool:
@@ -199,9 +202,15 @@ class Settings:
         if landing_is_demo is None:
             landing_is_demo = self.landing_is_demo
         if self.uses_demo_key and not landing_is_demo:
+            fix = (
+                "Set MEDSPA_PHI_KEY to a secret before loading real data."
+                if self.phi_key == DEMO_PHI_KEY
+                else "This is a demo tenant (`demo: true` in tenants.yml): give it "
+                "`phi_key_env` naming a secret before loading real data."
+            )
             warnings.warn(
-                "MEDSPA_PHI_KEY is not set: patient and lead ids are pseudonymised with the "
-                "public demo key. Set MEDSPA_PHI_KEY to a secret before loading real data.",
+                "patient and lead ids of data the demo generator did not write are "
+                f"pseudonymised with a public demo key. {fix}",
                 DemoKeyWarning,
                 stacklevel=2,
             )

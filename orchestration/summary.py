@@ -71,8 +71,8 @@ class RunSummary:
             lines += [f"  {kpi}: {reason}" for kpi, reason in self.uncovered_kpis]
         if self.demo_key_on_real_data:
             lines.append(
-                "WARNING: MEDSPA_PHI_KEY is not set: non-demo data was pseudonymised with the "
-                "public demo key"
+                "WARNING: non-demo data was pseudonymised with the public demo key "
+                "(MEDSPA_PHI_KEY unset, or a `demo: true` tenant without its own key)"
             )
         lines += [f"error: {f}" for f in self.failures]
         lines += [f"skipped: {s}" for s in self.skipped]

@@ -58,6 +58,21 @@ left join chain
 """
 
 
+def missing_grid_cells_query(schema: str) -> str:
+    """Cells of `int_kpi_grid` (each computable KPI at each location and `_all`, each started
+    period) without a scorecard row: a KPI must not vanish where nothing happened."""
+    return f"""
+select
+    case when s.kpi is null
+        then concat_ws(' ', g.grain, g.period_start::varchar, g.location_id, g.kpi) end
+        as missing_scorecard_row
+from {INTERMEDIATE_SCHEMA}.int_kpi_grid as g
+left join {schema}.kpi_scorecard as s
+    on g.grain = s.grain and g.period_start = s.period_start
+    and g.location_id = s.location_id and g.kpi = s.kpi
+"""
+
+
 def final_after_as_of_query(schema: str) -> str:
     return f"""
 select

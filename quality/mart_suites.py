@@ -21,6 +21,7 @@ from quality.mart_queries import (
     REVENUE_TOLERANCE,
     final_after_as_of_query,
     missing_chain_rows_query,
+    missing_grid_cells_query,
     missing_locations_query,
     revenue_reconciliation_query,
     scorecard_rows,
@@ -190,6 +191,14 @@ def scorecard_suite(schema: str = MART_SCHEMA) -> SuiteSpec:
             column="missing_chain_row",
             query=missing_chain_rows_query(schema),
             label="chain_row_present",
+        ),
+        _expect(
+            "ExpectColumnValuesToBeNull",
+            "error",
+            "every computable KPI has a row at every location and started period",
+            column="missing_scorecard_row",
+            query=missing_grid_cells_query(schema),
+            label="every_grid_cell_present",
         ),
         _expect(
             "ExpectColumnValuesToBeNull",

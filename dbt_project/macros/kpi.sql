@@ -466,3 +466,26 @@ from {{ relation }}
     and {{ left }}.location_id = {{ right }}.location_id
     and {{ left }}.kpi = {{ right }}.kpi
 {%- endmacro %}
+
+{#-
+    What kind of number each KPI is, where the scorecard needs to know without an event to ask:
+    a level (a count or sum: 0 over an empty set, no denominator), a median (null over an empty
+    set, no denominator) or a ratio (every other KPI: null when its denominator is 0). The
+    data test assert_scorecard_value_kinds holds the built scorecard to these lists.
+-#}
+{% macro kpi_levels() -%}
+    {{ return(['completed_visits', 'leads_unanswered', 'mrr', 'net_revenue', 'new_leads', 'new_patients']) }}
+{%- endmacro %}
+
+{% macro kpi_medians() -%}
+    {{ return(['lead_response_minutes']) }}
+{%- endmacro %}
+
+{#- SQL: 'level' | 'median' | 'ratio' for the KPI name `kpi_expr`. -#}
+{% macro kpi_value_kind(kpi_expr) -%}
+    case
+        when {{ kpi_expr }} in ('{{ kpi_levels() | join("', '") }}') then 'level'
+        when {{ kpi_expr }} in ('{{ kpi_medians() | join("', '") }}') then 'median'
+        else 'ratio'
+    end
+{%- endmacro %}

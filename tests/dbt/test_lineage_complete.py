@@ -52,7 +52,9 @@ def _undeclared(target: Path, folder: str, models: set[str]) -> dict[str, list[s
         strangers = sorted(
             f"{schema}.{name}"
             for schema, name in named
-            if (schema, name) not in relations and schema != "dbt_state"
+            if (schema, name) not in relations
+            and schema != "dbt_state"
+            and name != f"{path.stem}__dbt_tmp"  # a view's own relation while it is replaced
         )
         if bad or strangers:
             found[path.stem] = bad + strangers

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from medspa.settings import Settings
+from medspa.settings import DemoKeyWarning, Settings
 from medspa.tenants import (
     DEFAULT_TENANT,
     TenantRegistryError,
@@ -62,6 +62,18 @@ tenants:
     assert demo_settings.phi_key == demo_tenant_key("demo-2")
     assert demo_tenant_key("demo-2") != demo_tenant_key("demo-3")
     refuse_shared_keys({"glow-austin": austin_settings, "demo-2": demo_settings})
+
+
+def test_a_demo_tenant_on_real_data_warns_as_the_demo_key_does(tmp_path: Path) -> None:
+    """A demo tenant's key is derived from the public demo key: anyone can compute it, so a
+    `demo: true` entry pointed at a clinic's real extracts pseudonymises nothing."""
+    registry = _write(tmp_path, "tenants:\n  - {name: demo-2, landing: real, demo: true}\n")
+    (tenant,) = load_registry(registry)
+    settings = tenant_settings(_base(tmp_path), tenant, {})
+    (tmp_path / "real").mkdir()  # a landing folder the demo generator did not write
+    assert settings.uses_demo_key and settings.demo_key_on_real_data
+    with pytest.warns(DemoKeyWarning, match="demo tenant"):
+        settings.warn_if_demo_key_on_real_data()
 
 
 def test_a_missing_key_variable_names_the_variable_not_a_value(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def _validated(tmp_path: Path, text: str) -> tuple[list[tuple], list[tuple], lis
     """(quarantine (row, reason), valid (plan_id, row), drift columns) of `text`."""
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
-    raw = read_file(con, _file(tmp_path, text), "t")
+    raw = read_file(con, _file(tmp_path, text), "t", contract_columns=PLANS.column_names)
     result = validate(con, PLANS, raw, "e1", "e1.jsonl")
     quarantine = con.execute(
         f"select row_number, reason from {result.quarantine} order by 1"
@@ -102,6 +102,32 @@ def test_an_object_repeating_a_key_is_quarantined_the_rest_loads(tmp_path, slow)
     else:
         assert quarantine == [(1, REPEATS)]
         assert valid == [("M3", 2)]
+
+
+NO_FIELD = "JSON object has none of the table's fields (not a record of it)"
+STRAY = json.dumps({"Jane Doe": {"phone": "415-555-0142"}})
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["native", "line-by-line"])
+def test_a_line_with_none_of_the_tables_fields_is_quarantined_and_names_no_column(tmp_path, slow):
+    """A map keyed by a patient's name is not a record of the table: its keys would otherwise
+    be "new columns", printed by the drift report and kept in Dagster's metadata and logs."""
+    quarantine, valid, drift = _validated(tmp_path, _lines(STRAY, slow))
+    if slow:
+        assert quarantine == [(1, NO_FIELD), (2, "malformed JSON line")]
+        assert valid == [("M3", 3)]
+    else:
+        assert quarantine == [(1, NO_FIELD)]
+        assert valid == [("M3", 2)]
+    assert drift == []
+
+
+def test_the_stray_lines_text_stays_in_the_quarantine_record(tmp_path):
+    con = duckdb.connect()
+    raw = read_file(con, _file(tmp_path, _lines(STRAY, False)), "t", contract_columns=["plan_id"])
+    (record,) = con.execute(f"select raw_record from {raw.rejects}").fetchall()[0]
+    assert json.loads(record) == {"raw_line": STRAY}
+    assert raw.columns == list(json.loads(plan("M3")))
 
 
 KEYS = {'a"b': "quote", "*": "star", "a.b": "dot", "a\\b": "backslash", "$": "dollar"}

@@ -39,6 +39,8 @@ def test_connection_runs_under_the_given_limits_and_spills_under_the_data_dir(
     assert settings["threads"] == "1"
     assert settings["memory_limit"].startswith("286")  # 300 MB = 286 MiB, as DuckDB shows it
     assert settings["temp_directory"] == str(tmp_path / "data" / ".duckdb_tmp")
+    # a spill holds what the query held, raw PHI included: the folder is the owner's alone
+    assert (tmp_path / "data" / ".duckdb_tmp").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "data" / ".duckdb_tmp").is_dir()
 
 

@@ -215,6 +215,10 @@ INVOICE_LINES = [
 ]
 
 
+def grid_key(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (row["grain"], row["period_start"], row["location_id"], row["kpi"])
+
+
 def build_marts(path: Path, scorecard: list[dict[str, Any]], locations: list[str]) -> Path:
     """A `marts` schema with the scorecard's columns and a minimal `fct_invoice_lines`."""
     with duckdb.connect(str(path)) as con:
@@ -241,6 +245,15 @@ def build_marts(path: Path, scorecard: list[dict[str, Any]], locations: list[str
         con.execute(
             "create table intermediate.int_data_as_of as "
             "select timestamptz '2026-11-16 07:00:00+00' as as_of_at"
+        )
+        # the cells the scorecard must hold: the good scorecard's own rows
+        con.execute(
+            "create table intermediate.int_kpi_grid (grain varchar, period_start date, "
+            "location_id varchar, kpi varchar, value_kind varchar, is_final boolean)"
+        )
+        con.executemany(
+            "insert into intermediate.int_kpi_grid values (?, ?, ?, ?, 'ratio', true)",
+            sorted({grid_key(r) for r in GOOD_SCORECARD}),
         )
     return path
 

@@ -5,8 +5,8 @@ month 2026-11-01 (L1's unpaid 50.00 does not count); the good scorecard reports 
 chain-wide week at 120.01 (exactly one cent off: passes). The bad scorecard reports month L2
 at 20.02 (two cents off), a no-show rate of 3/2 = 1.5, a zero-denominator rate as 0, a room
 utilization of 1.2, a duplicated gross-margin row, a KPI without its chain-wide row and a
-final week after the as-of date (2026-11-16); and location L4 has a paid line but no
-scorecard row.
+final week after the as-of date (2026-11-16); location L4 has a paid line but no
+scorecard row; and the grid asks for L3's no-show rate that week, which has no row.
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ def _build_bad(path):
         con.execute(
             "insert into marts.fct_invoice_lines values "
             "('L4', '2026-11-03', '2026-11-02', '2026-11-01', 0.00, true)"
+        )
+        # L3 has a started week, and no-show rate is computable: the scorecard has no row
+        con.execute(
+            "insert into intermediate.int_kpi_grid values "
+            "('week', '2026-11-02', 'L3', 'no_show_rate', 'ratio', true)"
         )
     return path
 
@@ -107,6 +112,12 @@ def test_location_with_revenue_missing_from_scorecard_fails(bad):
 def test_kpi_without_chain_wide_row_fails(bad):
     result = bad.result_for("chain_row_present")
     assert result.observed["unexpected_sample"] == ["week 2026-11-02 completed_visits"]
+
+
+def test_kpi_missing_from_a_started_period_fails(bad):
+    result = bad.result_for("every_grid_cell_present")
+    assert not result.success and result.severity == "error"
+    assert result.observed["unexpected_sample"] == ["week 2026-11-02 L3 no_show_rate"]
 
 
 def test_final_period_after_the_as_of_date_fails(bad):

@@ -67,8 +67,8 @@ def _build(
     _reuse_partial_parse(targets, target)
     if settings.demo_key_on_real_data:
         context.log.warning(
-            "MEDSPA_PHI_KEY is not set: this non-demo data is pseudonymised with the public "
-            "demo key"
+            "this non-demo data is pseudonymised with the public demo key (MEDSPA_PHI_KEY "
+            "unset, or a `demo: true` tenant without its own key)"
         )
     call = dbt_step_call(settings, target)
     plan = _plan(context, settings, leave_out=not config.rebuild_unchanged)

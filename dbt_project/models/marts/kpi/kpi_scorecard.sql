@@ -7,6 +7,11 @@
                       grain) at that location, periods without a value left out
       change_vs_prior value minus the immediately preceding period's value (null when that
                       period has no row)
+    Every cell of int_kpi_grid (each computable KPI at each location and `_all`, each started
+    period) has a row: a ratio or median a family mart has no row for (nothing happened: no
+    completed visit to rebook at) is filled with value null, a ratio's numerator and
+    denominator 0 (a median's null), is_final as the grid says. A KPI never vanishes from
+    the scorecard because its denominator was 0; only one whose source never arrived does.
 -#}
 {% set family_marts = [
     'kpi_financial',
@@ -24,7 +29,11 @@ targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
-unioned as (
+grid as (
+    select * from {{ ref('int_kpi_grid') }}
+),
+
+reported as (
     {%- for family in family_marts %}
         select
             grain,
@@ -40,6 +49,33 @@ unioned as (
             union all
         {%- endif %}
     {%- endfor %}
+),
+
+-- the grid's ratio and median cells without a row: the KPI had nothing to divide there
+unreported as (
+    select
+        grid.grain,
+        grid.period_start,
+        grid.location_id,
+        grid.kpi,
+        cast(null as double) as value,
+        case when grid.value_kind = 'ratio' then 0.0 end as numerator,
+        case when grid.value_kind = 'ratio' then 0.0 end as denominator,
+        grid.is_final
+    from grid
+    left join reported
+        on
+            grid.grain = reported.grain
+            and grid.period_start = reported.period_start
+            and grid.location_id = reported.location_id
+            and grid.kpi = reported.kpi
+    where grid.value_kind <> 'level' and reported.kpi is null
+),
+
+unioned as (
+    select * from reported
+    union all
+    select * from unreported
 ),
 
 -- the trailing baseline and the preceding period's value as windows over the same KPI and
