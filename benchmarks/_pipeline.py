@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from medspa.dbt_invocation import dbt_environment, dbt_invocation
+from medspa.dbt_invocation import dbt_environment, dbt_invocation, private_spill_dir
 from medspa.settings import Settings, resolve_phi_key
 from orchestration.defs.dbt import unchanged
 from orchestration.manifest import dbt_executable, load_manifest
@@ -133,6 +133,7 @@ def _node_name(result: dict[str, Any]) -> str:
 def run_dbt_timed(settings: Settings, work: Path, *args: str) -> DbtTiming:
     """One dbt command in a subprocess: wall seconds, CPU seconds (user + system of the child,
     all its threads) and run_results entries."""
+    private_spill_dir(settings)
     call = dbt_invocation(settings, args[0], target_path=work / "target", log_path=work / "logs")
     env = {**os.environ, **call.env}
     # dbt as the pipeline runs it: the project's launcher (`medspa.dbt_launcher`), not plain dbt

@@ -265,13 +265,22 @@ def _newline_records(file: LandingFile) -> int:
 _NO_CONTRACT_FIELD_REASON = "JSON object has none of the table's fields (not a record of it)"
 
 
-def _no_contract_field(json_expr: str, contract_columns: Collection[str]) -> str:
-    """SQL: true when the object `json_expr` has none of `contract_columns` as a key (any
-    case); false when no columns are given."""
-    if not contract_columns:
+def _contract_keys(keys: Collection[str], contract_columns: Collection[str]) -> list[str]:
+    """The file's keys that are stored as a contract column, by the rule the validator matches
+    columns with (`drift_names.stored_name`: `surveyId` and `Survey ID` are `survey_id`)."""
+    from ingestion.drift_names import stored_name  # it imports this module
+
+    wanted = set(contract_columns)
+    return sorted(k for k in keys if stored_name(k) in wanted)
+
+
+def _no_contract_field(json_expr: str, contract_keys: Collection[str]) -> str:
+    """SQL: true when the object `json_expr` has none of `contract_keys` (`_contract_keys`);
+    false when there are none: a file none of whose keys is a contract column is no stray
+    line's business but the validator's (a missing column stops the table)."""
+    if not contract_keys:
         return "false"
-    wanted = sql_str_list(sorted({c.casefold() for c in contract_columns}))
-    return f"not list_has_any(list_transform(json_keys({json_expr}), k -> lower(k)), [{wanted}])"
+    return f"not list_has_any(json_keys({json_expr}), [{sql_str_list(sorted(contract_keys))}])"
 
 
 def _jsonl_keys(
@@ -290,11 +299,14 @@ def _jsonl_keys(
     line-by-line reader, and its keys are not columns.
     """
     objects = f"read_json_objects({path}, format = 'newline_delimited')"
-    stray = _no_contract_field("json", contract_columns)
-    if con.execute(f"select exists (from {objects} where {stray})").fetchone()[0]:
-        return None
     found = con.execute(f"select distinct unnest(json_keys(json)) from {objects}").fetchall()
     keys = {k for (k,) in found}
+    stray = _no_contract_field("json", _contract_keys(keys, contract_columns))
+    if (
+        stray != "false"
+        and con.execute(f"select exists (from {objects} where {stray})").fetchone()[0]
+    ):
+        return None
     refuse_unusable_keys(keys)
     sampled = _described_keys(con, path, whole_file=False)
     return sampled if keys <= set(sampled) else _described_keys(con, path, whole_file=True)
@@ -451,10 +463,12 @@ def refuse_nested_text(described: list[tuple], text_columns: Collection[str]) ->
 def _nested_kind(duckdb_type: str) -> str | None:
     """STRUCT, MAP, UNION or LIST for a nested DuckDB type (its base kind, without the field
     names or element types the full type spells out); None for any other type."""
+    if duckdb_type.endswith("]"):
+        return "LIST"  # a list of anything, STRUCT(...)[] included
     for kind in ("STRUCT", "MAP", "UNION"):
         if duckdb_type.startswith(kind):
             return kind
-    return "LIST" if duckdb_type.endswith("]") else None
+    return None
 
 
 def _as_read(column: str, typed: bool, stored: str, wanted: str | None) -> str:
@@ -538,6 +552,13 @@ def _read_jsonl(
         f"where n = 1 and starts_with(line, chr(65279))"
     )
     con.execute(f"delete from {name}__lines where trim(line) = ''")
+    object_keys = con.execute(
+        f"""select distinct unnest(json_keys(line)) from {name}__lines
+        where json_valid(line) and json_type(line) = 'OBJECT'"""
+    ).fetchall()
+    stray = _no_contract_field(
+        "line", _contract_keys({k for (k,) in object_keys}, contract_columns)
+    )
     con.execute(
         f"""create or replace temp table {name}__rej as
         select n as row_number, null::varchar as column_name,
@@ -550,7 +571,7 @@ def _read_jsonl(
         from {name}__lines
         where not json_valid(line) or json_type(line) <> 'OBJECT'
             or len(json_keys(line)) > len(list_distinct(json_keys(line)))
-            or {_no_contract_field("line", contract_columns)}"""
+            or {stray}"""
     )
     con.execute(f"delete from {name}__lines where n in (select row_number from {name}__rej)")
     keys = con.execute(

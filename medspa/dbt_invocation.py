@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medspa.settings import DBT_PROJECT_DIR, Settings, resolve_phi_key
+from safeio.private import private_dir
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,17 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "DBT_LOG_FORMAT_FILE": "text",
         "DBT_USE_COLORS": "false",
     }
+
+
+def private_spill_dir(settings: Settings) -> Path:
+    """Create DuckDB's spill folder for the warehouse (`<warehouse>.tmp`, where dbt's DuckDB
+    spills: it sets no `temp_directory`) owner-only, before dbt opens the file.
+
+    A spill holds whatever a query held, raw PHI included, and DuckDB would create the folder
+    under the process umask (0755). Every caller that runs dbt against the warehouse calls
+    this first; an existing folder is made owner-only too.
+    """
+    return private_dir(settings.warehouse_path.with_name(settings.warehouse_path.name + ".tmp"))
 
 
 def dbt_invocation(

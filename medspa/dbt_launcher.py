@@ -12,15 +12,12 @@ lets ten times as many new objects pass between young collections (`YOUNG_THRESH
 same nightly then spends 1.7-2.1 s collecting, 0.2 s of it in 3 full collections (measured
 with `gc.callbacks`, two nightlies each way; freezing alone gave 2.4-2.7 s, 18 full ones).
 
-It also stops dbt formatting log lines that no handler writes (`medspa.dbt_log_lines`), and
-makes every file the process creates owner-only (umask 077): DuckDB spills beside the warehouse
-(`<warehouse>.tmp`), and a spill holds whatever a query held, raw PHI included.
+It also stops dbt formatting log lines that no handler writes (`medspa.dbt_log_lines`).
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import sys
 
 #: New objects between two young collections (Python's default: 700). dbt allocates in bursts
@@ -28,13 +25,9 @@ import sys
 #: promoted and made full collections come 18 times a night instead of 3.
 YOUNG_THRESHOLD = 7000
 
-#: Files this process creates are the owner's alone (a process of its own: nothing to restore).
-PRIVATE_UMASK = 0o077
-
 
 def main() -> None:
     """Import dbt and the DuckDB adapter, freeze what exists, then run dbt's CLI."""
-    os.umask(PRIVATE_UMASK)
     import dbt.adapters.duckdb  # noqa: F401  (dbt imports it when it opens the profile)
     from dbt.cli.main import cli
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from medspa.dbt_invocation import DbtInvocation, dbt_invocation
+from medspa.dbt_invocation import DbtInvocation, dbt_invocation, private_spill_dir
 from medspa.settings import DBT_PROJECT_DIR, Settings
 from medspa.tenants import settings_for_tenant
 from orchestration.dbt_cli import MedspaDbtCliResource
@@ -91,6 +91,7 @@ def dbt_step_call(settings: Settings, target: Path) -> DbtInvocation:
     10 s of a large chain's run); the data tests stay, as asset checks.
     """
     settings.warn_if_demo_key_on_real_data()
+    private_spill_dir(settings)
     return dbt_invocation(
         settings,
         "build",

@@ -2,10 +2,10 @@
 
 GX 1.24's `SqlAlchemyExecutionEngine.execute_query` returns a cursor result *after* closing the
 connection it ran on (`with self.engine.connect()`); duckdb-engine's result is gone by then, so
-every metric bundle comes back empty and every expectation fails with `IndexError` (GX issues
-#10738, #11579). Dialects GX lists in `_PERSISTED_CONNECTION_DIALECTS` (sqlite, mssql, ...) keep
-one open connection instead; adding DuckDB to that list makes the SQL path work, so all metrics
-are computed by DuckDB and no table is pulled into pandas.
+every metric bundle comes back empty and every expectation fails with `IndexError` (a known,
+open GX defect with DuckDB). Dialects GX lists in `_PERSISTED_CONNECTION_DIALECTS` (sqlite,
+mssql, ...) keep one open connection instead; adding DuckDB to that list makes the SQL path
+work, so all metrics are computed by DuckDB and no table is pulled into pandas.
 
 We also avoid `add_table_asset(schema_name=...)`: its SQLAlchemy 2.1 reflection queries
 `pg_collation`, which DuckDB does not have. Query assets (`select * from schema.table`) need no

@@ -151,7 +151,7 @@ select exists(
 {#-
     The end of a ledger refusal reason that stops its table's load (a file missing a contract
     column), as a SQL literal. The loader writes it (`ingestion.validate.STOPS_LOAD`, after
-    "; "); tests/dbt/test_coverage_stopped_load.py holds the two texts equal.
+    "; "); tests/ingestion/test_coverage_after_refused_delivery.py holds the two texts equal.
 -#}
 {% macro stopping_refusal_suffix() -%}
     '; the table''s load stops until this file is replaced or removed'

@@ -76,3 +76,11 @@ def test_requirements_cover_the_whole_catalogue():
     # docs/kpis.md: 14 financial + 9 operational/patient + 12 engagement KPIs, plus
     # post_care_click_rate and the leads_unanswered count reported beside lead_response_minutes.
     assert len({r["kpi"] for r in _requirements()}) == 37
+
+
+def test_every_kpi_with_a_target_row_has_requirements_and_back():
+    """The scorecard's grid (int_kpi_grid) holds the KPIs of the targets seed that kpi_coverage
+    calls computable: a KPI in one seed and not the other would silently never be filled."""
+    with (DBT_DIR / "seeds" / "kpi_targets.csv").open(newline="") as fh:
+        targets = {r["kpi"] for r in csv.DictReader(fh)}
+    assert targets == {r["kpi"] for r in _requirements()}

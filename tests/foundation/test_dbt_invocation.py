@@ -101,3 +101,18 @@ def test_dagster_dbt_steps_build_data_tests_but_leave_unit_tests_to_ci(tmp_path:
     assert excluded == ["unit_test"]
     # The plain invocation (CLI, tests' built warehouse) still builds every resource type.
     assert "--exclude-resource-type" not in dbt_invocation(_settings(tmp_path)).args
+
+
+def test_dbts_spill_folder_is_owner_only_before_dbt_starts(tmp_path: Path) -> None:
+    """dbt's DuckDB spills beside the warehouse (`<warehouse>.tmp`); a spill holds what a query
+    held, raw PHI included. Dagster's dbt steps create it 0700 first, and make an existing
+    folder (created under the umask by an older version) owner-only too."""
+    from orchestration.resources import dbt_step_call
+
+    settings = _settings(tmp_path)
+    spill = tmp_path / "warehouse.duckdb.tmp"
+    spill.mkdir(mode=0o755)
+    spill.chmod(0o755)
+    dbt_step_call(settings, tmp_path / "target")
+    assert settings.warehouse_path == tmp_path / "warehouse.duckdb"
+    assert spill.stat().st_mode & 0o777 == 0o700

@@ -46,7 +46,7 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
             "safeio",
         ),
     ),
-    ("medspa.dbt_invocation", ("medspa.settings",)),
+    ("medspa.dbt_invocation", ("medspa.settings", "safeio")),
     # The tenant registry: which settings each tenant's run gets.
     ("medspa.tenants", ("medspa.settings",)),
     # One writer per tenant: both shells hold the same lock, so it imports nothing of theirs.

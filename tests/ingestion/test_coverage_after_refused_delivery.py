@@ -24,8 +24,8 @@ from tests.dbt.dbt_runner import PROJECT, dbt
 pytestmark = pytest.mark.xdist_group("e2e")
 
 MISSING_COLUMN_REASON = (
-    "phone.calls delivered but refused: a file misses a contract column, and the table loads "
-    "nothing until it is replaced"
+    "phone.calls delivered but refused: a file misses a contract column (replace it with a "
+    "complete extract, or remove it)"
 )
 
 

@@ -20,6 +20,7 @@ from ingest_fixtures import CONTRACT, query, settings_for, write, write_required
 from ingestion.landing import LandingFile
 from ingestion.pipeline import ingest
 from ingestion.readers import FileRefused, read_file
+from ingestion.report import LOAD_STOPPED
 from ingestion.validate import validate
 
 PLANS = CONTRACT.table("pms.membership_plans")
@@ -170,3 +171,42 @@ def test_file_with_a_quoted_key_and_a_malformed_line_loads_once(tmp_root):
     ]
     again = ingest(settings)
     assert again.table("pms", "membership_plans").files_skipped == 1
+
+
+def test_a_stray_line_through_the_loader_is_quarantined_and_reported_as_no_drift(tmp_root):
+    """The whole path (the loader hands the reader the table's columns): the stray line is a
+    quarantined row, the plans load, and the drift report names nothing."""
+    landing = tmp_root / "landing"
+    write_required(landing)
+    write(landing, "pms/membership_plans/2026-11-20.jsonl", _lines(STRAY, False))
+    settings = settings_for(tmp_root)
+    report = ingest(settings)
+    entry = report.table("pms", "membership_plans")
+    assert (entry.rows_inserted, entry.rows_quarantined, entry.drift_columns) == (1, 1, [])
+    assert "Jane" not in report.to_text()
+    assert query(
+        settings,
+        "select row_number, reason from raw_quarantine.rejected_rows "
+        "where table_name = 'membership_plans'",
+    ) == [(1, NO_FIELD)]
+
+
+def test_renamed_keys_still_stop_the_table_as_missing_columns(tmp_root):
+    """A camelCase export of a table whose every column has an underscore (surveyId for
+    survey_id) holds no contract key as written, but its keys are the contract's columns
+    renamed: the file misses contract columns and stops the table, as a CSV with renamed
+    headers does. It is not a file of stray lines (that would let later extracts load
+    around it)."""
+    landing = tmp_root / "landing"
+    write_required(landing)
+    row = {
+        "surveyId": "S1",
+        "patientId": "P1",
+        "sentAt": "2026-11-20T10:00:00Z",
+        "updatedAt": "2026-11-20T10:00:00Z",
+    }
+    write(landing, "reviews/surveys/2026-11-20.jsonl", json.dumps(row) + "\n")
+    report = ingest(settings_for(tmp_root))
+    entry = report.table("reviews", "surveys")
+    assert entry.state == LOAD_STOPPED, report.to_text()
+    assert "missing contract column(s)" in entry.refusals[0]

@@ -1,8 +1,9 @@
 """GX's SQL path on DuckDB: the bug is still there, the workaround fixes it, work stays in SQL.
 
 If `test_without_workaround_every_expectation_fails_with_index_error` starts failing, GX fixed
-issues #10738/#11579: drop `enable_duckdb_persisted_connection`. If the tests that run with
-the workaround fail after an upgrade, the private list it extends has changed: re-pin.
+its defect with DuckDB's closed results: drop `enable_duckdb_persisted_connection`. If the
+tests that run with the workaround fail after an upgrade, the private list it extends has
+changed: re-pin.
 """
 
 from __future__ import annotations

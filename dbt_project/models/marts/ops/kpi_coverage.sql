@@ -34,8 +34,8 @@ checked as (
             when coverage.files_missing_columns > 0
                 then
                     requirements.required_table
-                    || ' delivered but refused: a file misses a contract column,'
-                    || ' and the table loads nothing until it is replaced'
+                    || ' delivered but refused: a file misses a contract column'
+                    || ' (replace it with a complete extract, or remove it)'
             when coverage.files_refused > 0
                 then requirements.required_table || ' delivered but every file was refused'
             when coverage.system_status = 'absent'
