@@ -298,14 +298,18 @@ def _jsonl_keys(
     None when an object has none of `contract_columns`: such a line is rejected by the
     line-by-line reader, and its keys are not columns.
     """
-    objects = f"read_json_objects({path}, format = 'newline_delimited')"
-    found = con.execute(f"select distinct unnest(json_keys(json)) from {objects}").fetchall()
-    keys = {k for (k,) in found}
-    stray = _no_contract_field("json", _contract_keys(keys, contract_columns))
-    if (
-        stray != "false"
-        and con.execute(f"select exists (from {objects} where {stray})").fetchone()[0]
-    ):
+    # one pass: each distinct set of keys an object has (an export writes a handful), from
+    # which both the file's keys and whether some object has none of the table's fields
+    key_sets = [
+        set(ks)
+        for (ks,) in con.execute(
+            f"""select distinct json_keys(json)
+            from read_json_objects({path}, format = 'newline_delimited')"""
+        ).fetchall()
+    ]
+    keys: set[str] = set().union(*key_sets)
+    contract_keys = set(_contract_keys(keys, contract_columns))
+    if contract_keys and any(not ks & contract_keys for ks in key_sets):
         return None
     refuse_unusable_keys(keys)
     sampled = _described_keys(con, path, whole_file=False)
