@@ -14,6 +14,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -265,13 +266,35 @@ def _newline_records(file: LandingFile) -> int:
 _NO_CONTRACT_FIELD_REASON = "JSON object has none of the table's fields (not a record of it)"
 
 
+#: Distinct key sets a JSON Lines file may have for the native read (an export writes a
+#: handful: optional keys left out); more send the file to the line-by-line reader.
+MAX_KEY_SETS = 1000
+
+
 def _contract_keys(keys: Collection[str], contract_columns: Collection[str]) -> list[str]:
     """The file's keys that are stored as a contract column, by the rule the validator matches
     columns with (`drift_names.stored_name`: `surveyId` and `Survey ID` are `survey_id`)."""
+    if not contract_columns:
+        return []
     from ingestion.drift_names import stored_name  # it imports this module
 
     wanted = set(contract_columns)
-    return sorted(k for k in keys if stored_name(k) in wanted)
+    # dlt's normaliser costs ~15 us a key, and a map keyed by values has a key per line: only
+    # keys whose letters and digits (after dlt's own symbol spellings) are a contract column's
+    # can be stored as one, so only those are normalised
+    squashed = {_letters_and_digits(c) for c in wanted}
+    return sorted(
+        k for k in keys if _letters_and_digits(k) in squashed and stored_name(k) in wanted
+    )
+
+
+def _letters_and_digits(name: str) -> str:
+    """`name` lower-cased, with dlt's spellings of + * @ | (x x a l), letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", name.lower().translate(_DLT_SYMBOLS))
+
+
+#: The symbols dlt's snake_case naming spells as letters.
+_DLT_SYMBOLS = str.maketrans("+*@|", "xxal")
 
 
 def _no_contract_field(json_expr: str, contract_keys: Collection[str]) -> str:
@@ -295,8 +318,11 @@ def _jsonl_keys(
     starts late in a file) is rare: only then is the whole file sampled for its place.
     The raw keys are checked here (`refuse_unusable_keys`): the sampled schema has already
     renamed a clashing key.
-    None when an object has none of `contract_columns`: such a line is rejected by the
-    line-by-line reader, and its keys are not columns.
+    None when some object has none of the file's keys that are stored as a contract column
+    (`_contract_keys`): such a line is rejected by the line-by-line reader, and its keys are
+    not columns. When no key of the file is a contract column the rule is off and the
+    validator decides (a missing contract column stops the table). None too for a file of
+    more than `MAX_KEY_SETS` distinct key sets (a map keyed by values has one per line).
     """
     # one pass: each distinct set of keys an object has (an export writes a handful), from
     # which both the file's keys and whether some object has none of the table's fields
@@ -307,6 +333,8 @@ def _jsonl_keys(
             from read_json_objects({path}, format = 'newline_delimited')"""
         ).fetchall()
     ]
+    if len(key_sets) > MAX_KEY_SETS:
+        return None  # not one export's records: the line-by-line reader sorts them out
     keys: set[str] = set().union(*key_sets)
     contract_keys = set(_contract_keys(keys, contract_columns))
     if contract_keys and any(not ks & contract_keys for ks in key_sets):

@@ -12,12 +12,17 @@ lets ten times as many new objects pass between young collections (`YOUNG_THRESH
 same nightly then spends 1.7-2.1 s collecting, 0.2 s of it in 3 full collections (measured
 with `gc.callbacks`, two nightlies each way; freezing alone gave 2.4-2.7 s, 18 full ones).
 
-It also stops dbt formatting log lines that no handler writes (`medspa.dbt_log_lines`).
+It also stops dbt formatting log lines that no handler writes (`medspa.dbt_log_lines`), and a
+command that opens the warehouse creates its files owner-only (umask 077): DuckDB's write-ahead
+log beside the warehouse holds the rows being written, raw PHI included. `parse` and `deps`
+keep the caller's umask: the manifest they write is read by other processes (a Dagster code
+location, an image's non-root user).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 #: New objects between two young collections (Python's default: 700). dbt allocates in bursts
@@ -25,9 +30,14 @@ import sys
 #: promoted and made full collections come 18 times a night instead of 3.
 YOUNG_THRESHOLD = 7000
 
+#: dbt commands that write only the project's artifacts, never the warehouse.
+PROJECT_ONLY_COMMANDS = frozenset({"parse", "deps", "clean"})
+
 
 def main() -> None:
     """Import dbt and the DuckDB adapter, freeze what exists, then run dbt's CLI."""
+    if not PROJECT_ONLY_COMMANDS & set(sys.argv[1:]):
+        os.umask(0o077)  # a process of its own: nothing to restore
     import dbt.adapters.duckdb  # noqa: F401  (dbt imports it when it opens the profile)
     from dbt.cli.main import cli
 

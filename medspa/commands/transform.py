@@ -16,6 +16,7 @@ from medspa.cli import add_data_dir_option
 from medspa.dbt_invocation import dbt_environment, dbt_invocation, private_spill_dir
 from medspa.run_lock import RunLockedError, data_dir_lock
 from medspa.settings import PhiKeyError, Settings, resolve_phi_key
+from safeio.private import private_umask
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +43,9 @@ def run_dbt_build(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     private_spill_dir(settings)
     call = dbt_invocation(settings, "build", full_refresh=full_refresh, select=select)
-    with dbt_environment(call.env):
+    # owner-only files (private_umask): DuckDB's write-ahead log beside the warehouse holds
+    # the rows being written, raw PHI included
+    with dbt_environment(call.env), private_umask():
         result = dbtRunner().invoke(call.args)
     statuses: Counter[str] = Counter()
     failed: list[str] = []

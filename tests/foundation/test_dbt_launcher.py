@@ -22,7 +22,10 @@ def _launch(*args: str) -> subprocess.CompletedProcess[str]:
     code = textwrap.dedent(
         f"""
         import atexit, gc, sys
+        import os
         atexit.register(lambda: print("FROZEN", gc.get_freeze_count() > 0, gc.get_threshold()[0]))
+        atexit.register(lambda: print("UMASK", oct(os.umask(0o022))))
+        os.umask(0o022)
         sys.argv = ["dbt", *{list(args)!r}]
         from medspa.dbt_launcher import main
         main()
@@ -38,6 +41,14 @@ def test_it_is_dbt_with_the_modules_frozen():
     assert proc.returncode == 0, proc.stderr
     assert f"installed: {version('dbt-core')}" in proc.stdout
     assert proc.stdout.splitlines()[-1] == f"FROZEN True {YOUNG_THRESHOLD}"
+
+
+def test_a_command_on_the_warehouse_creates_owner_only_files_parse_does_not():
+    """Under a umask of 022, `build`/`run`/... create 0600 files (DuckDB's WAL beside the
+    warehouse holds raw rows); `parse` keeps 022: its manifest is read by other processes."""
+    assert _launch("--version").stdout.splitlines()[-2] == "UMASK 0o77"  # atexit: last first
+    parse = _launch("parse", "--project-dir", "/nonexistent", "--profiles-dir", "/nonexistent")
+    assert parse.stdout.splitlines()[-2] == "UMASK 0o22"
 
 
 def test_a_failing_command_fails_as_dbt_itself_does(tmp_path: Path):

@@ -210,3 +210,14 @@ def test_renamed_keys_still_stop_the_table_as_missing_columns(tmp_root):
     entry = report.table("reviews", "surveys")
     assert entry.state == LOAD_STOPPED, report.to_text()
     assert "missing contract column(s)" in entry.refusals[0]
+
+
+def test_a_map_keyed_by_values_on_every_line_is_quarantined_line_by_line(tmp_path):
+    """One distinct key per line (past MAX_KEY_SETS key sets): every such line is a stray
+    record, quarantined; the plan loads and no key becomes a column."""
+    strays = [json.dumps({f"Patient {i}": {"phone": f"555-{i:04d}"}}) for i in range(1001)]
+    text = "\n".join([*strays, plan("M3")]) + "\n"
+    quarantine, valid, drift = _validated(tmp_path, text)
+    assert len(quarantine) == 1001 and {r for _, r in quarantine} == {NO_FIELD}
+    assert valid == [("M3", 1002)]
+    assert drift == []
