@@ -366,9 +366,14 @@ def refuse_unusable_keys(keys: Collection[str]) -> None:
     refuse_case_clashes(keys, "JSON keys")
 
 
+#: Most columns a file may have (a contract table has about twenty; drift adds a few).
+MAX_COLUMNS = 1000
+
+
 def refuse_case_clashes(names: Collection[str], what: str) -> None:
     """Refuse a file whose column names (`what`: "JSON keys", "CSV column names", ...) differ
-    only by upper/lower case.
+    only by upper/lower case, or that has more than `MAX_COLUMNS` of them (every format's
+    names pass here before a reader makes a column of each).
 
     Column names are case-insensitive (in DuckDB, and so in the raw layer): DuckDB's readers
     turn `Name` beside `name` into a column `Name_1` (holding NULL for JSON, the values under
@@ -376,6 +381,12 @@ def refuse_case_clashes(names: Collection[str], what: str) -> None:
     be a value (a header row missing, a map keyed by a patient's name), and this reason is
     printed and stored.
     """
+    if len(names) > MAX_COLUMNS:
+        # before any reader makes a column of each: 300,000 keys once took DuckDB past 18 GB
+        raise FileRefused(
+            f"{what}: {len(names)} distinct names, more than {MAX_COLUMNS}: not one table's "
+            "columns (a map keyed by values?)"
+        )
     folded: dict[str, int] = {}
     for name in names:
         folded[name.casefold()] = folded.get(name.casefold(), 0) + 1

@@ -19,7 +19,7 @@ from ingest_fixtures import CONTRACT, query, settings_for, write, write_required
 
 from ingestion.landing import LandingFile
 from ingestion.pipeline import ingest
-from ingestion.readers import FileRefused, read_file
+from ingestion.readers import MAX_COLUMNS, FileRefused, read_file
 from ingestion.report import LOAD_STOPPED
 from ingestion.validate import validate
 
@@ -221,3 +221,14 @@ def test_a_map_keyed_by_values_on_every_line_is_quarantined_line_by_line(tmp_pat
     assert len(quarantine) == 1001 and {r for _, r in quarantine} == {NO_FIELD}
     assert valid == [("M3", 1002)]
     assert drift == []
+
+
+def test_a_key_per_record_beside_the_contract_fields_refuses_the_file(tmp_path):
+    """Records that each carry a value as an extra key are not stray lines (they have the
+    table's fields): the file would make a column of every key. Past MAX_COLUMNS names it is
+    refused, naming no key, before a reader builds them."""
+    text = "\n".join(plan(f"M{i}", **{f"Patient {i}": "x"}) for i in range(MAX_COLUMNS)) + "\n"
+    with pytest.raises(FileRefused) as refused:
+        read_file(duckdb.connect(), _file(tmp_path, text), "t", contract_columns=PLANS.column_names)
+    assert refused.value.reason.startswith(f"JSON keys: {MAX_COLUMNS + 5} distinct names")
+    assert "Patient" not in refused.value.reason
