@@ -41,9 +41,10 @@ def main() -> None:
     import dbt.adapters.duckdb  # noqa: F401  (dbt imports it when it opens the profile)
     from dbt.cli.main import cli
 
-    from medspa.dbt_log_lines import skip_unwritten_lines
+    from medspa.dbt_log_lines import skip_unwritten_events, skip_unwritten_lines
 
     skip_unwritten_lines()
+    skip_unwritten_events()
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     sys.exit(cli())

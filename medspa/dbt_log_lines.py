@@ -12,6 +12,15 @@ neither of dbt's two threads ran Python.
 not change: a line is skipped only when its logger would have dropped it (`--log-level debug`
 or `--log-level-file debug` enable the lines again), and an event with a level dbt does not
 know still reaches dbt's own code, which raises as before.
+
+`skip_unwritten_events()` goes one step earlier for debug events: before any line is
+considered, dbt turns each event into its protobuf message (`msg_from_base_event`: a dict of
+the event's fields parsed into the message, field by field) and walks its loggers. Three debug
+events surround every statement (the connection used, the SQL, its status), about 2,600 in a
+large nightly, all dropped by both loggers. A debug event is now dropped before that
+conversion when no logger would write a debug line and no callback could hear it: dbt's own
+`track_behavior_change_warn` hears only a warning, and any other callback (a `dbtRunner`
+caller that listens) gets every event, as before.
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ from __future__ import annotations
 from typing import Any
 
 _PATCHED = "_medspa_skips_unwritten_lines"
+_PATCHED_EVENTS = "_medspa_skips_unwritten_events"
+#: Callbacks dbt registers itself that act on no debug event (`module.qualname`).
+_CALLBACKS_DEAF_TO_DEBUG = frozenset({"dbt.tracking.track_behavior_change_warn"})
 
 
 def skip_unwritten_lines() -> None:
@@ -41,3 +53,57 @@ def skip_unwritten_lines() -> None:
 
     cls.write_line = write_line_if_enabled
     setattr(cls, _PATCHED, True)
+
+
+def _debug_is_written(loggers: Any, debug: int) -> bool:
+    """Whether any of dbt's loggers would write a line at Python level `debug` (one without a
+    Python logger, of a kind this module does not know, is assumed to)."""
+    for logger in loggers:
+        python_logger = getattr(logger, "_python_logger", None)
+        if python_logger is None or python_logger.isEnabledFor(debug):
+            return True
+    return False
+
+
+def _debug_is_heard(callbacks: Any) -> bool:
+    """Whether any callback may act on a debug event."""
+    return any(
+        f"{getattr(cb, '__module__', '')}.{getattr(cb, '__qualname__', '')}"
+        not in _CALLBACKS_DEAF_TO_DEBUG
+        for cb in callbacks
+    )
+
+
+def skip_unwritten_events() -> None:
+    """Make dbt's event manager drop a debug event no logger writes and no callback hears,
+    before building its message (idempotent)."""
+    import os
+
+    from dbt_common.events import logger as dbt_logger
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+
+    if getattr(EventManager, _PATCHED_EVENTS, False):
+        return
+    fire_event = EventManager.fire_event
+    debug = dbt_logger._log_level_map[EventLevel.DEBUG]
+
+    def fire_event_if_heard(
+        self: Any,
+        e: Any,
+        level: Any = None,
+        node: Any = None,
+        force_warn_or_error_handling: bool = False,
+    ) -> None:
+        if (
+            (level or e.level_tag()) == EventLevel.DEBUG
+            and not force_warn_or_error_handling
+            and not _debug_is_heard(self.callbacks)
+            and not os.environ.get("DBT_TEST_BINARY_SERIALIZATION")
+            and not _debug_is_written(self.loggers, debug)
+        ):
+            return
+        fire_event(self, e, level, node, force_warn_or_error_handling)
+
+    EventManager.fire_event = fire_event_if_heard  # type: ignore[method-assign]
+    setattr(EventManager, _PATCHED_EVENTS, True)

@@ -37,9 +37,10 @@ def run_dbt_build(
     """Run `dbt build`; return (success, count per status, names of failed nodes)."""
     from dbt.cli.main import dbtRunner
 
-    from medspa.dbt_log_lines import skip_unwritten_lines
+    from medspa.dbt_log_lines import skip_unwritten_events, skip_unwritten_lines
 
     skip_unwritten_lines()
+    skip_unwritten_events()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     private_spill_dir(settings)
     call = dbt_invocation(settings, "build", full_refresh=full_refresh, select=select)
