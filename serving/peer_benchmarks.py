@@ -13,6 +13,11 @@ percentile falls on a rank (with 5 tenants, p25/p50/p75 are the 2nd, 3rd and 4th
 a tenant would read its peers' figures off its own file. Here each published figure mixes all
 values, and a tenant that knows its own value still has more unknowns than figures.
 
+What this does not stop: tenants who pool their files. Each file holds the same three figures
+(linear in the sorted values, with weights anyone can compute from the peer count) and its
+tenant's own value and rank; with `peers - 3` tenants pooling, three unknowns remain for three
+equations and the other values follow exactly (two of five peers suffice). The README says so.
+
 The period is each KPI and grain's newest final period that enough tenants have, so a tenant
 whose data lags does not pull the benchmark back, and KPI values depend only on data.
 """

@@ -6,7 +6,9 @@ to run as root, so when we are root every server binary runs as the `postgres` s
 (`runuser -u postgres -- ...`) and the data directory is handed to that user. The cluster
 listens on 127.0.0.1 and a unix socket only, with scram-sha-256 passwords and TLS on
 (a self-signed certificate; replace `server.crt`/`server.key` with a real one to go beyond
-localhost). The superuser is reachable only through the unix socket with peer auth.
+localhost). The superuser is reachable only through the unix socket with peer auth. Nobody
+else may connect to the maintenance databases (`postgres`, `template1`), where PostgreSQL lets
+every role create temporary tables and functions: readers reach their serving database only.
 """
 
 from __future__ import annotations
@@ -191,6 +193,14 @@ hostnossl all all   0.0.0.0/0      reject
 """
 
 
+#: Run at every start (idempotent), so a cluster made before this rule gets it too. A new
+#: database does not copy template1's grants; the superuser bypasses them.
+CLOSE_MAINTENANCE_DATABASES = (
+    "revoke connect, temporary on database postgres from public;\n"
+    "revoke connect, temporary on database template1 from public;\n"
+)
+
+
 def init_cluster(root: Path, port: int) -> Cluster:
     """initdb into `root/pgdata` (once), with our config, TLS certificate and pg_hba."""
     cluster = Cluster(root.resolve(), port)
@@ -219,15 +229,17 @@ def init_cluster(root: Path, port: int) -> Cluster:
 
 
 def start(cluster: Cluster, timeout_s: int = 60) -> None:
-    """Start the server (no-op when running) and wait until it accepts connections."""
-    if cluster.is_running():
-        return
-    log = cluster.log_file
-    log.touch()
-    _chown_server_user(log)
-    cluster.run(
-        "pg_ctl", "start", "-D", str(cluster.pgdata), "-l", str(log), "-w", "-t", str(timeout_s)
-    )
+    """Start the server (unless running), wait until it accepts connections, and close the
+    maintenance databases to every login but the superuser (`CLOSE_MAINTENANCE_DATABASES`)."""
+    if not cluster.is_running():
+        log = cluster.log_file
+        log.touch()
+        _chown_server_user(log)
+        cluster.run(
+            "pg_ctl", "start", "-D", str(cluster.pgdata), "-l", str(log), "-w", "-t",
+            str(timeout_s),
+        )  # fmt: skip
+    cluster.psql_superuser(CLOSE_MAINTENANCE_DATABASES)
 
 
 def stop(cluster: Cluster) -> bool:

@@ -19,8 +19,11 @@ Layout (why each piece exists), named for the default prefix:
   facts (`LINKED_TABLES`; the facts' own policies filter that subquery). The reader list
   lives in `medspa_admin.readers`, which no reader can see, so each publish rebuilds the
   policies on the new tables.
-- Every reader role: no superuser/createdb/createrole, `default_transaction_read_only`, no
-  TEMP on the database, no `public` schema, not a member of the file/program roles.
+- Every reader role: no superuser/createdb/createrole, `default_transaction_read_only`, an
+  `idle_in_transaction_session_timeout` (`READER_IDLE_TIMEOUT`), no TEMP on the database, no
+  `public` schema, not a member of the file/program roles.
+- `add-reader` manages only its own readers: an existing role of that name that is not a
+  member of the read group (the owner, another deployment's login) is refused, not altered.
 Passwords are sent as SCRAM verifiers computed here, so the clear text never reaches the
 server (or its logs).
 """
@@ -42,6 +45,11 @@ ADMIN_SCHEMA = "medspa_admin"
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 #: At most 15 characters: `<prefix>_tenant_<tenant>` (tenants up to 40) stays within 63 bytes.
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,14}$")
+#: A reader's transaction left idle longer than this is ended by the server. A BI login that
+#: opens a transaction and walks away holds its tables' locks, and every publish's swap (every
+#: tenant's, in a tenant database) must wait for them: without a limit one forgotten session
+#: would keep the previous data served night after night.
+READER_IDLE_TIMEOUT = "60s"
 
 
 @dataclass(frozen=True)
@@ -142,12 +150,41 @@ def _create_group(cur: psycopg.Cursor, name: str) -> None:
 def _harden_login(cur: psycopg.Cursor, role: str, database: str, roles: ServingRoles) -> None:
     # Created without superuser/createdb/createrole (the defaults); the tests check it.
     ident = sql.Identifier(role)
+    db = sql.Identifier(database)
     cur.execute(
         sql.SQL("alter role {} in database {} set default_transaction_read_only = on").format(
-            ident, sql.Identifier(database)
+            ident, db
+        )
+    )
+    cur.execute(
+        sql.SQL("alter role {} in database {} set idle_in_transaction_session_timeout = {}").format(
+            ident, db, sql.Literal(READER_IDLE_TIMEOUT)
         )
     )
     cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(roles.read), ident))
+
+
+def refuse_foreign_role(cur: psycopg.Cursor, name: str, roles: ServingRoles) -> None:
+    """Refuse to alter an existing role `name` that this deployment did not make a reader.
+
+    Roles are server-wide: the name may be the owner, another deployment's login or someone's
+    own account. Resetting its password and settings would lock its user out (and hand its
+    access to whoever sets the new password), so only members of our read group are managed.
+    """
+    if not _role_exists(cur, name):
+        return
+    cur.execute(
+        "select 1 from pg_auth_members m join pg_roles g on g.oid = m.roleid "
+        "join pg_roles r on r.oid = m.member "
+        "where g.rolname = %s and r.rolname = %s and not r.rolsuper",
+        [roles.read, name],
+    )
+    if cur.fetchone() is None:
+        raise ValueError(
+            f"role {name!r} already exists on this server and is not one of this deployment's "
+            f"readers (not a member of {roles.read}): choose another name, or drop that role "
+            "first if it is really unused"
+        )
 
 
 def claim_database(cur: psycopg.Cursor, database: str, roles: ServingRoles) -> None:
@@ -243,14 +280,18 @@ def secure_schema(
     location_tables: Sequence[str],
     roles: ServingRoles = DEFAULT_ROLES,
 ) -> None:
-    """Grants and row-level security on one freshly loaded schema, before it is swapped in."""
+    """Row-level security and grants on one freshly loaded schema, before it is swapped in.
+
+    One transaction, and the grants last: a reader gets USAGE on the schema only together with
+    every table's row-level security and policies, so a location reader can never read another
+    location's rows of the loaded tables. (Before the grants no reader can touch the schema, so
+    the ALTERs never wait for a reader's lock either.)
+    """
     ident = sql.Identifier(schema)
     group = sql.Identifier(roles.read)
     scoped = readers(conn)
-    with conn.cursor() as cur:
+    with conn.transaction(), conn.cursor() as cur:
         cur.execute(sql.SQL("revoke all on schema {} from public").format(ident))
-        cur.execute(sql.SQL("grant usage on schema {} to {}").format(ident, group))
-        cur.execute(sql.SQL("grant select on all tables in schema {} to {}").format(ident, group))
         for table in location_tables:
             rel = sql.Identifier(schema, table)
             cur.execute(sql.SQL("alter table {} enable row level security").format(rel))
@@ -262,6 +303,8 @@ def secure_schema(
             for role, locations in scoped.items():
                 if locations is not None:
                     _reader_policy(cur, schema, table, role, locations)
+        cur.execute(sql.SQL("grant usage on schema {} to {}").format(ident, group))
+        cur.execute(sql.SQL("grant select on all tables in schema {} to {}").format(ident, group))
 
 
 #: Marts without `location_id` whose rows belong to locations: table -> (its key, the facts
@@ -345,13 +388,17 @@ def add_reader(
     locations: Sequence[str] | None,
     roles: ServingRoles = DEFAULT_ROLES,
 ) -> None:
-    """Create (or update) a login reader; with `locations`, scoped to them by RLS at once."""
+    """Create (or update) a login reader; with `locations`, scoped to them by RLS at once.
+
+    An existing role is updated only when it is already one of this deployment's readers
+    (`refuse_foreign_role`)."""
     check_role_name(name, roles)
     if not password:
         raise ValueError("a reader needs a password (the --password-env variable is empty)")
     with conn.cursor() as cur:
         _refuse_tenant_database(cur)
         _ensure_groups(cur, conn.info.dbname, roles)
+        refuse_foreign_role(cur, name, roles)
         ident = sql.Identifier(name)
         if not _role_exists(cur, name):
             cur.execute(sql.SQL("create role {} login").format(ident))

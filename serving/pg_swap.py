@@ -6,12 +6,15 @@ commits; readers blocked meanwhile re-resolve their table names to the new table
 taken in short attempts (below PostgreSQL's 1 s deadlock check), so when a reader's statement
 and the swap wait on each other it is always the swap that backs off and retries, never the
 reader that fails. The old tables are dropped after the commit, the same way.
+Every other statement of a publish waits for readers' locks at most `lock_timeout_s` too
+(`readers_time_limit`), so no reader can hold a publish up beyond the timeout.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import psycopg
@@ -26,6 +29,28 @@ T = TypeVar("T")
 
 class PgPublishError(RuntimeError):
     """The PostgreSQL publish did not complete; the previously served data is untouched."""
+
+
+@contextmanager
+def readers_time_limit(
+    conn: psycopg.Connection, lock_timeout_s: float, still_served: str
+) -> Iterator[None]:
+    """A session `lock_timeout` of `lock_timeout_s` on the publish's connection, and its expiry
+    as a clear PgPublishError (`still_served` says what readers keep seeing).
+
+    The swap and the old tables' drop wait in their own short attempts (`set local` overrides
+    the session value inside their transactions); this bounds every other wait, e.g. dropping
+    a crashed publish's leftovers that a reader still has open.
+    """
+    limit = sql.Literal(f"{max(1, int(lock_timeout_s * 1000))}ms")  # 0 would mean no limit
+    conn.execute(sql.SQL("set lock_timeout = {}").format(limit))
+    try:
+        yield
+    except psycopg.errors.LockNotAvailable as exc:
+        raise PgPublishError(
+            f"readers held the served tables for more than {lock_timeout_s:g} s "
+            f"(MEDSPA_SERVING_LOCK_TIMEOUT); {still_served}"
+        ) from exc
 
 
 def drop_schemas(cur: psycopg.Cursor, suffix: str) -> None:

@@ -141,7 +141,8 @@ def add_tenant_login(
 
     Returns the role name. The role is read-only, joins the read group (usage on `marts` /
     `ops`, select on the parents) and never the chain group: without a policy it would see
-    nothing, with its policy it sees its own tenant's rows only.
+    nothing, with its policy it sees its own tenant's rows only. An existing role of that name
+    outside the read group (made by someone else) is refused, not taken over.
     """
     role = tenant_role(tenant, roles)
     if not password:
@@ -154,6 +155,7 @@ def add_tenant_login(
         cur.execute("select pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, ROLES_KEY])
         pg_roles._ensure_groups(cur, conn.info.dbname, roles)
         ensure_groups(cur, roles)
+        pg_roles.refuse_foreign_role(cur, role, roles)
         if not pg_roles._role_exists(cur, role):
             cur.execute(sql.SQL("create role {} login").format(ident))
         verifier = sql.Literal(pg_roles.scram_verifier(password))

@@ -15,7 +15,9 @@ Concurrency (the run queue runs two tenants at once):
   `lock_timeout_s`, then a clear error) until running loads finish, so no tenant ever loads
   against a parent whose columns change under it;
 - role and grant statements (`ensure_base_roles`), which PostgreSQL refuses to run
-  concurrently on one object, are serialised by a short exclusive lock.
+  concurrently on one object, are serialised by a short exclusive lock;
+- no statement waits for a reader's lock longer than `lock_timeout_s` (a session
+  `lock_timeout`; the swap's own attempts are shorter still).
 The swaps of two tenants each lock every parent for milliseconds; they queue behind each other.
 Locks and the preparation phase: `serving.pg_tenant_prepare`.
 """
@@ -37,8 +39,9 @@ from serving import pg_tenant_roles, pg_tenant_swap
 from serving import pg_tenant_tables as tt
 from serving.pg_docs import OPS_DOCS, TableDoc
 from serving.pg_roles import DEFAULT_ROLES, ServingRoles
-from serving.pg_swap import PgPublishError
+from serving.pg_swap import PgPublishError, readers_time_limit
 from serving.pg_types import pg_type
+from serving.pg_url import masked_errors
 from serving.postgres import PgPublishResult, _loader, _Table, _tables
 
 _TENANT_LOCK = 748_213_912  # (this, hashtext(tenant)): one publish per tenant
@@ -136,7 +139,14 @@ def _publish(
     pg_tenant_roles.check_tenant(tenant)
     start = time.perf_counter()
     deadline = time.monotonic() + lock_timeout_s
-    with psycopg.connect(url, autocommit=True) as conn, _loader(source_duckdb, url) as duck:
+    with (
+        masked_errors(url),
+        psycopg.connect(url, autocommit=True) as conn,
+        readers_time_limit(
+            conn, lock_timeout_s, f"tenant {tenant}'s previous data is still served"
+        ),
+        _loader(source_duckdb, url) as duck,
+    ):
         with conn.cursor() as cur:
             if whole:
                 cur.execute("select pg_try_advisory_lock(%s, hashtext(%s))", [_TENANT_LOCK, tenant])
@@ -259,7 +269,7 @@ def publish_tenant_benchmarks(
 
 def served_versions(url: str) -> dict[str, str]:
     """tenant -> the version PostgreSQL serves for it (empty before any tenant publish)."""
-    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
+    with masked_errors(url), psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute("select to_regclass('ops.serving_version') is not null")
         if not cur.fetchone()[0]:
             return {}

@@ -14,10 +14,13 @@ re-resolves its name to the new one.
 The swap waits for long readers in short attempts (each shorter than the server's 1 s
 deadlock check, so a reader is never the one chosen as deadlock victim) up to
 `lock_timeout_s`, then gives up: the `__next` schemas are dropped and the old data stays served.
+Every other wait for a reader's lock (e.g. dropping a crashed publish's leftovers) has the
+same limit. Errors leave with the owner's password masked (`pg_url.masked_errors`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
@@ -33,9 +36,18 @@ from psycopg import sql
 
 from serving import pg_roles
 from serving.pg_docs import OPS_DOCS, TableDoc
-from serving.pg_swap import NEXT, OLD, SCHEMAS, PgPublishError, drop_old, drop_schemas, swap
+from serving.pg_swap import (
+    NEXT,
+    OLD,
+    SCHEMAS,
+    PgPublishError,
+    drop_old,
+    drop_schemas,
+    readers_time_limit,
+    swap,
+)
 from serving.pg_types import index_columns, pg_type
-from serving.pg_url import mask_url
+from serving.pg_url import mask_url, masked_errors
 
 _ADVISORY_KEY = 748_213_911  # any constant: serialises publishes to one database
 
@@ -221,7 +233,12 @@ def publish_postgres(
     """Load serving.duckdb's `marts` and `ops` into PostgreSQL at `url` and swap them in."""
     start = time.perf_counter()
     all_docs = {**docs, **OPS_DOCS}
-    with psycopg.connect(url, autocommit=True) as conn, _loader(serving_duckdb, url) as duck:
+    with (
+        masked_errors(url),
+        psycopg.connect(url, autocommit=True) as conn,
+        readers_time_limit(conn, lock_timeout_s, "the previous data is still served"),
+        _loader(serving_duckdb, url) as duck,
+    ):
         with conn.cursor() as cur:
             cur.execute("select pg_try_advisory_lock(%s)", [_ADVISORY_KEY])
             if not cur.fetchone()[0]:
@@ -254,7 +271,8 @@ def publish_postgres(
             dropped = drop_old(conn, lock_timeout_s)
             notes += [dropped] if dropped else []
         except BaseException:
-            with conn.cursor() as cur:
+            # Past the lock limit the leftovers stay: the next publish drops them first thing.
+            with contextlib.suppress(psycopg.errors.LockNotAvailable), conn.cursor() as cur:
                 drop_schemas(cur, NEXT)
             raise
     for note in notes:
@@ -266,7 +284,7 @@ def publish_postgres(
 
 def served_version(url: str) -> str | None:
     """The version currently served (None before the first publish)."""
-    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
+    with masked_errors(url), psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute("select to_regclass('ops.serving_version') is not null")
         if not cur.fetchone()[0]:
             return None

@@ -9,7 +9,8 @@
   tenant's BI login `medspa_tenant_<NAME>`, which sees only that tenant's rows
   (`serving.pg_tenant_roles`).
 Secrets stay out of the terminal: the owner's URL is written to a 0600 file and the printed
-`export` line reads it from there.
+`export` line reads it from there, and error texts are masked (`pg_url.mask_secrets`: libpq
+quotes a malformed URL's password in its errors).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _start(args: argparse.Namespace) -> int:
     from serving import pg_cluster, pg_roles
-    from serving.pg_url import with_user
+    from serving.pg_url import masked_errors, with_user
 
     settings = Settings.from_env(args.data_dir)
     roles = pg_roles.ServingRoles(settings.serving_role_prefix)
@@ -85,7 +86,7 @@ def _start(args: argparse.Namespace) -> int:
     cluster.psql_superuser(pg_roles.bootstrap_sql(DATABASE, OWNER, owner_password))
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    with masked_errors(url), psycopg.connect(url, autocommit=True) as conn:
         notes = pg_roles.ensure_base_roles(conn, settings.bi_password, roles)
     print(f"PostgreSQL serving cluster running: {cluster.pgdata} (log {cluster.log_file})")
     print("Publish into it (every `medspa run` / nightly run then also writes PostgreSQL):")
@@ -137,14 +138,16 @@ def _add_tenant_login(args: argparse.Namespace, url: str, password: str, role_pr
     import psycopg
 
     from serving import pg_roles, pg_tenant_roles
-    from serving.pg_url import mask_url
+    from serving.pg_url import mask_secrets, mask_url
 
     try:
         roles = pg_roles.ServingRoles(role_prefix)
         with psycopg.connect(url, autocommit=True) as conn:
             role = pg_tenant_roles.add_tenant_login(conn, args.tenant, password, roles)
     except (ValueError, psycopg.Error) as exc:
-        print(f"add-reader failed on {mask_url(url)}: {exc}", file=sys.stderr)
+        print(
+            f"add-reader failed on {mask_url(url)}: {mask_secrets(str(exc), url)}", file=sys.stderr
+        )
         return 1
     print(f"reader {role} can log in and sees tenant {args.tenant}'s rows only")
     return 0
@@ -154,7 +157,7 @@ def _add_reader(args: argparse.Namespace) -> int:
     import psycopg
 
     from serving import pg_roles
-    from serving.pg_url import mask_url
+    from serving.pg_url import mask_secrets, mask_url
 
     settings = Settings.from_env()
     problem = _reader_usage_error(args, settings)
@@ -173,7 +176,8 @@ def _add_reader(args: argparse.Namespace) -> int:
         with psycopg.connect(settings.serving_url, autocommit=True) as conn:
             pg_roles.add_reader(conn, args.name, password, args.location or None, roles)
     except (ValueError, psycopg.Error) as exc:
-        print(f"add-reader failed on {mask_url(settings.serving_url)}: {exc}", file=sys.stderr)
+        text = mask_secrets(str(exc), settings.serving_url)
+        print(f"add-reader failed on {mask_url(settings.serving_url)}: {text}", file=sys.stderr)
         return 1
     scope = ", ".join(args.location) if args.location else "the whole chain"
     print(f"reader {args.name} can log in and sees {scope}")

@@ -88,6 +88,21 @@ def test_blocked_run_touches_nothing_in_postgres(pg, published, tmp_path, monkey
     assert postgres.served_version(pg.url) == before
 
 
+def test_a_failed_publish_never_shows_the_password_in_the_event_log(
+    serving_db, tmp_path, monkeypatch
+):
+    """libpq quotes a malformed URL's password; the asset's failure must not carry it."""
+    monkeypatch.setenv(
+        "MEDSPA_SERVING_URL", "postgresql://medspa_owner:50%off!pw@127.0.0.1:1/serving"
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(tmp_path, serving_db, instance)
+        logs = repr(list(instance.all_logs(result.run_id)))
+    assert not result.success
+    assert "invalid percent-encoded token" in logs  # the failure itself is shown
+    assert "off!pw" not in logs
+
+
 def test_without_url_the_asset_is_skipped_and_says_why(serving_db, tmp_path, monkeypatch):
     monkeypatch.delenv("MEDSPA_SERVING_URL", raising=False)
     with dg.DagsterInstance.ephemeral() as instance:

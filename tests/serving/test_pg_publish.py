@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import threading
+import time
+import traceback
+from urllib.parse import unquote, urlsplit
 
 import duckdb
 import psycopg
 import pytest
 from pg_fixtures import make_published_db
 
-from serving import postgres
+from serving import pg_roles, pg_tenants, postgres
 from serving.pg_types import UnsupportedType
 from serving.publish import table_names
 
@@ -163,3 +167,83 @@ def test_connection_errors_never_show_the_password(serving_db, docs):
     with pytest.raises(postgres.PgPublishError) as err:
         postgres._loader(serving_db, url)
     assert "s3cret-pw" not in str(err.value) and "***" in str(err.value)
+
+
+def test_a_reader_holding_leftover_tables_cannot_stall_a_publish(pg, published, serving_db, docs):
+    """A crashed publish's `__old` tables that a reader keeps open: the publish waits for them
+    at most its lock timeout (not only in the swap), then fails clearly; old data stays."""
+    with pg.connect() as owner:
+        owner.execute(
+            "create schema marts__old; create table marts__old.leftover (i int); "
+            "grant usage on schema marts__old to medspa_read; "
+            "grant select on marts__old.leftover to medspa_read"
+        )
+    reader = psycopg.connect(pg.bi_url)  # a transaction stays open: its lock is held
+    reader.execute("select count(*) from marts__old.leftover").fetchone()
+    release = threading.Timer(10, reader.close)  # else an unbounded wait never ends
+    release.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(postgres.PgPublishError, match="MEDSPA_SERVING_LOCK_TIMEOUT"):
+            postgres.publish_postgres(serving_db, pg.url, "v-stalled", docs, lock_timeout_s=1.5)
+        assert time.monotonic() - started < 8
+    finally:
+        release.cancel()
+        reader.close()
+        with pg.connect() as owner:
+            owner.execute("drop schema if exists marts__old cascade")
+    assert postgres.served_version(pg.url) == "v2"
+    test_swap_leaves_only_the_live_schemas_and_the_new_version(pg, published)
+
+
+def _shown(exc: BaseException) -> str:
+    """Everything a traceback (or Dagster's error info) prints of `exc` and its chain."""
+    return "".join(traceback.format_exception(exc))
+
+
+def test_a_reconnecting_loader_never_shows_the_password(
+    pg, published, serving_db, docs, monkeypatch
+):
+    """DuckDB's postgres extension prints its whole connection string when it reconnects."""
+    password = unquote(urlsplit(pg.url).password or "")
+
+    def reconnect_fails(*_args):
+        raise duckdb.IOException(f'Unable to connect to Postgres at "{pg.url}": refused')
+
+    monkeypatch.setattr(postgres, "_load", reconnect_fails)
+    with pytest.raises(duckdb.IOException) as err:
+        postgres.publish_postgres(serving_db, pg.url, "v-leak", docs)
+    assert password not in _shown(err.value) and "medspa_owner:***@" in str(err.value)
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+    # The same in a tenant database (a deployment of its own: roles are server-wide).
+    pg.cluster.psql_superuser(pg_roles.bootstrap_sql("serving_masked", "medspa_owner", password))
+    monkeypatch.setattr(pg_tenants, "_load_table", reconnect_fails)
+    with pytest.raises(duckdb.IOException) as err:
+        pg_tenants.publish_tenant_postgres(
+            serving_db,
+            pg.url.replace("/serving?", "/serving_masked?"),
+            "acme",
+            "v-leak",
+            docs,
+            roles=pg_roles.ServingRoles("medspa_mask"),
+        )
+    assert password not in _shown(err.value) and "medspa_owner:***@" in str(err.value)
+    assert postgres.served_version(pg.url) == "v2"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda db, url, docs: postgres.publish_postgres(db, url, "v-x", docs),
+        lambda db, url, docs: pg_tenants.publish_tenant_postgres(db, url, "acme", "v-x", docs),
+        lambda db, url, docs: postgres.served_version(url),
+        lambda db, url, docs: pg_tenants.served_versions(url),
+    ],
+    ids=["publish", "tenant publish", "served version", "served versions"],
+)
+def test_a_malformed_url_never_shows_the_password(serving_db, docs, call):
+    """libpq quotes the password of a URL it cannot parse in its error."""
+    url = "postgresql://medspa_owner:50%off!pw@127.0.0.1:1/serving?sslmode=require"
+    with pytest.raises(psycopg.ProgrammingError) as err:
+        call(serving_db, url, docs)
+    assert "off!pw" not in _shown(err.value) and "***" in str(err.value)

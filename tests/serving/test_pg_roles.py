@@ -169,3 +169,148 @@ def test_without_bi_password_medspa_bi_cannot_log_in_and_the_run_says_how(pg, pu
     assert len(notes) == 1 and "MEDSPA_BI_PASSWORD" in notes[0]
     assert again == []
     psycopg.connect(pg.bi_url).close()
+
+
+def _next_locations(url: str, table: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return {r[0] for r in conn.execute(f"select distinct location_id from marts__next.{table}")}
+
+
+def _check_nothing_granted_while_securing(pg, reader: str, locked: str, others: list[str]) -> None:
+    """Once `secure_schema` waits for the lock on `locked`: no grant, and nothing readable."""
+    import time
+
+    import psycopg
+
+    with pg.connect() as conn:
+        waiting = "select count(*) from pg_locks where not granted and relation = %s::regclass"
+        deadline = time.monotonic() + 10
+        while not conn.execute(waiting, [f"marts__next.{locked}"]).fetchone()[0]:
+            assert time.monotonic() < deadline, "secure_schema never reached the lock"
+            time.sleep(0.05)
+        granted = conn.execute(
+            "select has_schema_privilege('medspa_read', 'marts__next', 'usage')"
+        ).fetchone()
+        assert granted == (False,)
+    for table in others:  # not `locked`: a read of it would queue behind secure_schema
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="marts__next"):
+            _next_locations(reader, table)  # no grant yet: the schema is closed
+
+
+def test_a_location_reader_never_reads_other_locations_in_a_loaded_schema(pg, published):
+    """`secure_schema` held at its first table by a lock (as a reader's would hold it): while
+    it waits, no grant on `marts__next` exists yet; once done, a location reader sees only its
+    own rows there. A grant before the policies let it read every location's rows."""
+    import threading
+
+    import psycopg
+
+    from serving import pg_roles
+
+    with pg.connect() as conn:
+        pg_roles.add_reader(conn, "window_manager", "pw-window", ["loc_a"])
+        conn.execute("drop schema if exists marts__next cascade")
+        conn.execute("create schema marts__next")
+        tables = pg_roles.location_tables(conn, "marts")
+        for table in tables:
+            conn.execute(f"create table marts__next.{table} as select * from marts.{table}")
+        with_location = [
+            t
+            for (t,) in conn.execute(
+                "select table_name from information_schema.columns where table_schema = "
+                "'marts__next' and column_name = 'location_id' order by 1"
+            )
+        ]
+    reader = with_user(pg.url, "window_manager", "pw-window")
+    holder = psycopg.connect(pg.url)  # its transaction keeps the first table locked
+    holder.execute(f"lock table marts__next.{tables[0]} in access share mode")
+
+    def secure() -> None:
+        with pg.connect() as conn:
+            pg_roles.secure_schema(conn, "marts__next", tables)
+
+    securing = threading.Thread(target=secure)
+    securing.start()
+    try:
+        try:
+            others = [t for t in with_location if t != tables[0]]
+            _check_nothing_granted_while_securing(pg, reader, tables[0], others)
+        finally:
+            holder.close()
+            securing.join(timeout=30)
+        for table in with_location:
+            assert _next_locations(reader, table) <= {"loc_a"}, table
+        assert _next_locations(reader, "fct_appointments") == {"loc_a"}
+        with psycopg.connect(reader) as conn:
+            keys = {k for (k,) in conn.execute("select patient_key from marts__next.dim_patients")}
+        assert "pk_8" not in keys and "pk_9" in keys  # pk_8: home loc_b, never at loc_a
+    finally:
+        with pg.connect() as conn:
+            conn.execute("drop schema marts__next cascade")
+
+
+def test_readers_end_transactions_left_idle(pg, published, monkeypatch):
+    """A BI session left idle in a transaction would hold its locks and stall every publish."""
+    import psycopg
+
+    url = _add_reader(monkeypatch, pg, "idle_manager", "loc_a")
+    for reader in (url, pg.bi_url):
+        with psycopg.connect(reader) as conn:
+            shown = conn.execute("show idle_in_transaction_session_timeout").fetchone()
+            assert shown == ("1min",)  # READER_IDLE_TIMEOUT, 60 s
+
+
+def test_add_reader_never_takes_over_a_role_it_did_not_make(pg, published, monkeypatch, capsys):
+    """Another deployment's login (or the owner) keeps its password, settings and groups."""
+    monkeypatch.setenv("MEDSPA_SERVING_URL", pg.url)
+    monkeypatch.setenv("READER_PW", "taken-over")
+    verifier = "select rolpassword from pg_authid where rolname = 'other_deployment_bi'"
+    with pg.connect() as conn:
+        conn.execute("drop role if exists other_deployment_bi")
+        conn.execute("create role other_deployment_bi login password 'theirs'")
+    try:
+        before = pg.cluster.psql_superuser(verifier)
+        for name in ("other_deployment_bi", "medspa_owner"):
+            args = ["serving", "add-reader", name, "--password-env", "READER_PW"]
+            assert medspa(args) == 1, name
+            assert "not one of this deployment's readers" in capsys.readouterr().err
+        assert pg.cluster.psql_superuser(verifier) == before
+        with pg.connect() as conn:
+            assert conn.execute(
+                "select count(*) from pg_auth_members m join pg_roles r on r.oid = m.member "
+                "where r.rolname in ('other_deployment_bi', 'medspa_owner')"
+            ).fetchone() == (0,)
+            assert conn.execute(
+                "select count(*) from pg_db_role_setting s join pg_roles r on r.oid = s.setrole "
+                "where r.rolname in ('other_deployment_bi', 'medspa_owner')"
+            ).fetchone() == (0,)
+    finally:
+        with pg.connect() as conn:
+            conn.execute("drop role other_deployment_bi")
+    # A reader of ours is still updated (a password rotation, a new scope).
+    _add_reader(monkeypatch, pg, "rotated_manager", "loc_a")
+    url = _add_reader(monkeypatch, pg, "rotated_manager", "loc_b")
+    assert _locations(url, "kpi_scorecard") == {"loc_b"}
+
+
+def test_add_reader_never_prints_a_malformed_urls_password(monkeypatch, capsys):
+    """libpq quotes the password of a URL it cannot parse in its error."""
+    monkeypatch.setenv(
+        "MEDSPA_SERVING_URL", "postgresql://medspa_owner:50%off!pw@127.0.0.1:1/serving"
+    )
+    monkeypatch.setenv("READER_PW", "x")
+    assert medspa(["serving", "add-reader", "some_reader", "--password-env", "READER_PW"]) == 1
+    err = capsys.readouterr().err
+    assert "off!pw" not in err and "***" in err
+
+
+@pytest.mark.parametrize("database", ["postgres", "template1"])
+def test_readers_cannot_log_into_the_maintenance_databases(pg, published, database):
+    """There PostgreSQL lets every role create temporary tables and functions by default."""
+    import psycopg
+
+    for url in (pg.bi_url, pg.url):
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            psycopg.connect(url.replace("/serving?", f"/{database}?")).close()

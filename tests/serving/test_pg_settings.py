@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from medspa.settings import Settings
-from serving.pg_url import mask_url, with_user
+from serving.pg_url import mask_secrets, mask_url, with_user
 
 URL = "postgresql://medspa_owner:Sup3r%2Fsecret@db.example:5433/serving?sslmode=require"
 
@@ -67,3 +67,20 @@ def test_settings_read_the_role_prefix(monkeypatch, tmp_path):
 def test_with_user_quotes_the_password():
     url = with_user(URL, "medspa_bi", "p@ss:w/rd")
     assert url == "postgresql://medspa_bi:p%40ss%3Aw%2Frd@db.example:5433/serving?sslmode=require"
+
+
+def test_mask_secrets_hides_every_form_of_the_password_in_an_error_text():
+    # libpq quotes a malformed URL's password as written; DuckDB prints whole URLs.
+    bad = "postgresql://medspa_owner:50%off!pw@127.0.0.1:5433/serving"
+    assert mask_secrets('invalid percent-encoded token: "50%off!pw"', bad) == (
+        'invalid percent-encoded token: "***"'
+    )
+    assert mask_secrets(f"at {URL}: refused", URL) == f"at {mask_url(URL)}: refused"
+    assert "Sup3r/secret" not in mask_secrets("password Sup3r/secret rejected", URL)
+    other = 'Unable to connect to Postgres at "postgresql://u:other-pw@h:1/db"'
+    assert (
+        mask_secrets(other, None) == 'Unable to connect to Postgres at "postgresql://u:***@h:1/db"'
+    )
+    assert mask_url("postgresql://o:pw@db.example:54x/serving") == (
+        "postgresql://o:***@db.example:54x/serving"  # a malformed port must not stop the mask
+    )

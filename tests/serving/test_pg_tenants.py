@@ -363,6 +363,13 @@ def test_cli_creates_and_rotates_a_tenant_login_before_its_first_publish(
         assert conn.execute("show default_transaction_read_only").fetchone() == ("on",)
 
 
+def test_a_tenant_login_ends_transactions_left_idle(tdb):
+    """An idle transaction of one tenant's login would hold every parent against all swaps."""
+    with _login(tdb, "bloom") as conn:
+        shown = conn.execute("show idle_in_transaction_session_timeout").fetchone()
+    assert shown == ("1min",)  # pg_roles.READER_IDLE_TIMEOUT, 60 s
+
+
 def test_cli_refuses_unknown_tenants_and_single_chain_readers_on_a_tenant_database(
     tdb, tmp_path, monkeypatch, capsys
 ):
