@@ -54,7 +54,7 @@ def leads(sim: SimResult) -> pd.DataFrame:
             campaign=ld["campaign"].to_numpy(dtype=object),
             first_name=who["first_name"].to_numpy(),
             last_name=who["last_name"].to_numpy(),
-            email=np.where(ld["has_email"].to_numpy(), email, None),
+            email=email,
             phone=format_phone(
                 who["digits"], np.array([0, 2, 3, 4])[keyed_choice(u2, [40, 25, 15, 20])]
             ),

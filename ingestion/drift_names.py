@@ -62,3 +62,28 @@ def stored_drift_names(contract: Sequence[str], drift: Sequence[str]) -> list[st
             "value would be lost (rename the columns in the export)"
         )
     return stored
+
+
+def looks_like_a_value(name: str) -> bool:
+    """Whether a file's column name reads like a value rather than a header: an e-mail address
+    (`@`), a phone or other number (seven digits or more), or text longer than any header.
+
+    A JSON line keyed by a contact (`{"jane.doe@example.com": ...}`) or a CSV whose header row
+    holds a record makes such a name a drift column; the load reports drift outside the raw
+    layer (the run's report, Dagster's metadata), where a value must never appear.
+    """
+    return "@" in name or sum(ch.isdigit() for ch in name) >= 7 or len(name) > 64
+
+
+def drift_labels(
+    file_names: Sequence[str], stored: Sequence[str], positions: Sequence[int]
+) -> list[str]:
+    """How the load report names each drift column: its stored name, or, for one whose name
+    looks like a value, only its position in the file (the stored name is in
+    raw_meta.schema_drift, inside the raw layer)."""
+    return [
+        f"column {position} (its name looks like a value: see raw_meta.schema_drift)"
+        if looks_like_a_value(name)
+        else stored_as
+        for name, stored_as, position in zip(file_names, stored, positions, strict=True)
+    ]

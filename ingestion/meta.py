@@ -9,7 +9,7 @@ makes that harmless). Schemas are fixed in `ingestion.raw_schema`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -37,6 +37,9 @@ class FileRecord(RowCounts):
     #: refused for a missing contract column: the table's whole load fails (`ingestion.prepare`)
     stops_table: bool = False
     quarantine: pa.Table | None = None  # source_file, row_number, column_name, reason, raw_record
+    #: the drift columns as the load report names them (`drift_columns` are the stored names,
+    #: recorded in raw_meta.schema_drift)
+    drift_labels: list[str] = field(default_factory=list)
 
 
 #: dlt's own lineage column. Created here, nullable, because dlt would add it as NOT NULL,

@@ -197,7 +197,15 @@ def _prepare_system(
         report.tables.append(entry)
         new = []
         for file in scan.files_of(table.qualified_name):
-            sha = hashes.sha256(file)
+            try:
+                sha = hashes.sha256(file)
+            except OSError as exc:
+                # not recorded (its content is unknown): the next run reads it again
+                report.errors.append(
+                    f"cannot read {file.rel_path} ({type(exc).__name__}): the other files "
+                    "still load, this one is read again by the next run"
+                )
+                continue
             if (file.rel_path, sha) in seen:
                 entry.files_skipped += 1
                 if (file.rel_path, sha) in stopping:

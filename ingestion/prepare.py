@@ -62,6 +62,7 @@ def prepare_table(
             rec.status, rec.refusal_reason = "error", f"{file.rel_path} ({type(exc).__name__})"
             continue
         rec.drift_columns = checked.drift_columns
+        rec.drift_labels = checked.drift_labels
         rec.rows_quarantined = checked.rows_quarantined
         rec.quarantine = con.execute(
             f"select * from {checked.quarantine} order by row_number"

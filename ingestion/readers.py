@@ -18,6 +18,7 @@ import re
 import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -66,6 +67,32 @@ class FileRefused(Exception):
         self.reason = reason
 
 
+#: Characters DuckDB's readers expand in a path as a pattern of other files (`*`, `?`, `[...]`).
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+def refuse_unreadable_path(path: Path) -> None:
+    """Raise `FileRefused` for a path DuckDB's readers cannot take as one file's name.
+
+    A path goes into the reader's SQL as text, so it must be valid UTF-8 (a name in another
+    encoding once stopped the whole load), and DuckDB expands `*`, `?` and `[...]` in it: a
+    file named `2026-01-0?.csv` read every file of its table again and stamped their rows as
+    its own. Neither can be escaped, so the file is refused and the others still load.
+    """
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FileRefused(
+            "file name is not valid UTF-8 (rename the file: DuckDB's readers take UTF-8 paths)"
+        ) from None
+    if GLOB_CHARACTERS & set(text):
+        raise FileRefused(
+            "path holds *, ? or [, which DuckDB's readers expand into a pattern that also "
+            "matches other files (rename the file or its folder)"
+        )
+
+
 @dataclass(frozen=True)
 class RawFile:
     """A file read into `relation` (VARCHAR columns + `__row`) and `rejects` (bad rows)."""
@@ -102,6 +129,7 @@ def read_file(
     the table (a map keyed by values, another export's object): it is a rejected row, and its
     keys are no columns, so they never reach the drift report as "new columns".
     """
+    refuse_unreadable_path(file.path)
     if file.path.stat().st_size == 0:
         raise FileRefused("empty file (0 bytes): no header row, nothing to load")
     typed: frozenset[str] = frozenset()

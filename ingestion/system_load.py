@@ -159,13 +159,13 @@ def summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -
         entry.rows_updated += rec.rows_updated
         entry.rows_unchanged += rec.rows_unchanged
         entry.rows_quarantined += rec.rows_quarantined
-        entry.drift_columns += [c for c in rec.drift_columns if c not in entry.drift_columns]
+        entry.drift_columns += [c for c in rec.drift_labels if c not in entry.drift_columns]
         if rec.rows_quarantined:
             report.warnings.append(
                 f"{rec.file.rel_path}: {rec.rows_quarantined} row(s) quarantined "
                 "(raw_quarantine.rejected_rows)"
             )
-        for column in rec.drift_columns:
+        for column in rec.drift_labels:
             report.warnings.append(f"{rec.file.rel_path}: schema drift, new column {column}")
     for entry in report.tables:
         if entry.system in failed and entry.state == LOADED and not entry.files_loaded:

@@ -17,8 +17,9 @@ import duckdb
 
 from ingestion import stage
 from ingestion.contract import Column, Table
-from ingestion.drift_names import stored_drift_names, stored_name
+from ingestion.drift_names import drift_labels, stored_drift_names, stored_name
 from ingestion.readers import FileRefused, RawFile, quote_ident, sql_str
+from ingestion.time_zones import ICU_ONLY_IDS
 
 #: A UTC offset as ISO 8601 writes it: hours 00-23, minutes 00-59 (`+05:30`, `-0800`, `+01`).
 #: DuckDB's cast takes `+25:00` or `+99:99` too and shifts the instant by it; no clock shows
@@ -29,6 +30,8 @@ _OFFSET_RE = r"[+-]([01]\d|2[0-3])(:?[0-5]\d)?"
 _TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*(Z|z|" + _OFFSET_RE + ")"
 
 _TIME_ZONE_REASON = "unknown time zone (not an IANA name such as America/New_York)"
+_BLANK_ID_REASON = "blank identifier (only spaces)"
+_PADDED_ID_REASON = "identifier with leading or trailing spaces"
 
 _NO_SECONDS_RE = r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2})(\s*[Zz+-])"
 
@@ -89,6 +92,8 @@ class Validated:
     quarantine: str
     drift_columns: list[str]
     rows_quarantined: int
+    #: the drift columns as the load report may name them (`drift_names.drift_labels`)
+    drift_labels: list[str]
 
 
 #: Contract types a Parquet column may arrive in already (`stored_types`), with the check that
@@ -106,6 +111,12 @@ _STORED_RULES: dict[str, str | None] = {
         " and TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"
     ),
 }
+
+
+def is_identifier(col: Column) -> bool:
+    """An id column (`appointment_id`, `patient_id`, ...): its text is matched exactly, so
+    spaces around it are a defect to quarantine, not part of the id."""
+    return col.type == "string" and not col.phi and (col.name == "id" or col.name.endswith("_id"))
 
 
 def stored_types(table: Table) -> dict[str, str]:
@@ -157,11 +168,20 @@ def _error(col: Column, is_key: bool, stored: bool = False) -> str:
     if col.type == "string" and not col.phi:
         # PHI text stays in the raw layer (PostgreSQL never sees it): no reason to lose the row.
         branches.append(f"when contains({text}, chr(0)) then {sql_str(_NUL_REASON)}")
+    if is_identifier(col):
+        # `" A1"` and `"A1"` would be two rows (and join nothing): an id is never padded
+        # (one comparison for a clean id; the blank test runs only on a padded one)
+        branches.append(
+            f"when trim({text}) <> {text} then if(trim({text}) = '', "
+            f"{sql_str(_BLANK_ID_REASON)}, {sql_str(_PADDED_ID_REASON)})"
+        )
     if col.format == "iana_time_zone":
-        # the zones DuckDB's time-zone conversion knows (ICU's IANA database), spelled exactly
+        # the IANA zones DuckDB's time-zone conversion knows, spelled exactly: ICU's own IDs
+        # (`BST` is Dhaka there) are no IANA names (`ingestion.time_zones`)
+        icu_only = ", ".join(sql_str(name) for name in sorted(ICU_ONLY_IDS))
         branches.append(
             f"when {typed} not in (select name from pg_timezone_names()) "
-            f"then {sql_str(_TIME_ZONE_REASON)}"
+            f"or {typed} in ({icu_only}) then {sql_str(_TIME_ZONE_REASON)}"
         )
     if col.enum is not None:
         allowed = ", ".join(sql_str(str(v)) for v in col.enum)
@@ -191,8 +211,11 @@ def _type_branches(col: Column, text: str, typed: str, stored: bool) -> list[str
     if stored:
         rule = _STORED_RULES[col.type]
         return [] if rule is None else [f"when not ({typed} {rule}) then {sql_str(reason)}"]
+    # years 1-9999 as for a stored value: DuckDB casts the text `0000-01-01` to 1 BC
+    rule = _STORED_RULES.get(col.type)
+    in_range = "" if rule is None else f" or not ({typed} {rule})"
     branches = [
-        f"when not regexp_full_match({text}, {sql_str(pattern)}) or {typed} is null "
+        f"when not regexp_full_match({text}, {sql_str(pattern)}) or {typed} is null{in_range} "
         f"then {sql_str(reason)}"
     ]
     if col.type == "decimal":
@@ -231,6 +254,9 @@ def validate(
     keys = ", ".join(quote_ident(k) for k in table.primary_key)
     stored = raw.typed_columns
     checks = [_error(c, c.name in table.primary_key, c.name in stored) for c in table.columns]
+    key_checks = [
+        check for c, check in zip(table.columns, checks, strict=True) if c.name in table.primary_key
+    ]
     typed = ", ".join(
         f"{_typed(c, c.name in stored)} as {quote_ident(c.name)}" for c in table.columns
     )
@@ -246,23 +272,26 @@ def validate(
     # only for the (few) flagged rows.
     con.execute(
         f"""create or replace table {checked} as
-        select {typed}{extras}, __row, coalesce({", ".join(checks)}) is null as __ok
+        select {typed}{extras}, __row, coalesce({", ".join(checks)}) is null as __ok,
+            coalesce({", ".join(key_checks)}) is null as __key_ok
         from {name}"""
     )
-    # A key repeated inside one extract is ambiguous: every copy is quarantined. The repeated
-    # keys are found first, by a grouping without lists: listing every key's rows (sorted)
-    # to keep the few repeated ones cost 2.5x more (1.8 s for the large chain's messages).
+    # A key repeated inside one extract is ambiguous: every copy is quarantined, whatever else
+    # is wrong with one of them (a copy with a bad status must not leave the other to load as
+    # the row's only version). The repeated keys are found first, by a grouping without
+    # lists: listing every key's rows (sorted) to keep the few repeated ones cost 2.5x more
+    # (1.8 s for the large chain's messages).
     same = " and ".join(
         f"c.{quote_ident(k)} is not distinct from r.{quote_ident(k)}" for k in table.primary_key
     )
     con.execute(
         f"""create or replace table {dups} as
         with repeated as (
-            select {keys} from {checked} where __ok group by all having count(*) > 1)
+            select {keys} from {checked} where __key_ok group by all having count(*) > 1)
         select unnest(__rows) as __row, __rows from (
             select list(__row order by __row) as __rows
             from {checked} c semi join repeated r on {same}
-            where __ok group by {keys})"""
+            where __key_ok group by {keys})"""
     )
     pairs = zip(table.columns, checks, strict=True)
     errors = ", ".join(f"{{'c': {sql_str(c.name)}, 'r': {check}}}" for c, check in pairs)
@@ -281,6 +310,7 @@ def validate(
         with bad as (
             select r.__row, list_filter([{errors}], e -> e.r is not null) as errs, {raw_json} as js
             from {name} r semi join {checked} c on c.__row = r.__row and not c.__ok
+            anti join {dups} d on d.__row = r.__row
         )
         select {sql_str(rel_path)} as source_file, row_number, column_name, reason, raw_record
         from {name}__rej
@@ -291,11 +321,17 @@ def validate(
             js
         from bad
         union all
-        select {sql_str(rel_path)}, d.__row, {sql_str(key_list)},
+        select {sql_str(rel_path)}, __row, {sql_str(key_list)},
             'duplicate primary key within the extract (rows '
-                || array_to_string(d.__rows, ', ') || ')',
-            {raw_json}
-        from {dups} d join {name} r on r.__row = d.__row
+                || array_to_string(__rows, ', ') || ')'
+                || case when len(errs) > 0 then '; also ' || array_to_string(
+                    list_transform(errs, e -> e.c || ': ' || e.r), '; ') else '' end,
+            js
+        from (
+            select d.__row, d.__rows, list_filter([{errors}], e -> e.r is not null) as errs,
+                {raw_json} as js
+            from {dups} d join {name} r on r.__row = d.__row
+        )
         order by 2"""
     )
     lineage = f"{sql_str(extract_id)} as _extract_id, {sql_str(rel_path)} as _source_file"
@@ -309,4 +345,6 @@ def validate(
         where c.__ok"""
     )
     quarantined = con.execute(f"select count(*) from {name}__quar").fetchone()[0]
-    return Validated(valid, f"{name}__quar", drift, int(quarantined))
+    positions = [raw.columns.index(c) + 1 for c in file_drift]
+    labels = drift_labels(file_drift, drift, positions)
+    return Validated(valid, f"{name}__quar", drift, int(quarantined), labels)

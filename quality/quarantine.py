@@ -4,8 +4,10 @@ The landing contract (docs/landing-contract.md): a data-quality check warns on a
 row, and blocks publishing when a table's quarantined share of one load exceeds a threshold
 (default 1 %). The share is
 `rows_quarantined / rows_read` summed over a table's files within one `load_id` of
-`raw_meta.loaded_files`; exactly the threshold passes, anything above fails. The comparison
-is exact (integers and a `Fraction`), so 1 row in 100 at 1% never fails on float rounding.
+`raw_meta.loaded_files`, refused files left out (their rows were counted as read, then the
+file was refused: 300 such rows made 2 bad rows of 20 look like 0.6 %); exactly the threshold
+passes, anything above fails. The comparison is exact (integers and a `Fraction`), so 1 row in
+100 at 1% never fails on float rounding.
 
 Only counts, file names, columns and reasons are read, never `rejected_rows.raw_record`
 (the rejected row as text, which may hold PHI). Plain SQL, no GX: this is one aggregate.
@@ -131,8 +133,10 @@ select
     load_id,
     system,
     table_name,
-    sum(rows_read)::bigint as rows_read,
-    sum(rows_quarantined)::bigint as rows_quarantined,
+    -- a refused file's rows were read but never validated: they would dilute the share
+    coalesce(sum(rows_read) filter (where status <> 'refused'), 0)::bigint as rows_read,
+    coalesce(sum(rows_quarantined) filter (where status <> 'refused'), 0)::bigint
+        as rows_quarantined,
     bool_or(status = 'loaded') as delivered
 from raw_meta.loaded_files
 group by all

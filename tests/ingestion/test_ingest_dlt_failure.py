@@ -21,6 +21,10 @@ def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monke
         "location_id": "L1",
         "created_at": "2026-11-01T00:00:00Z",
         "channel": "phone",
+        "first_name": "Lee",
+        "last_name": "Dee",
+        "email": "lee@example.org",
+        "phone": "+15550001234",
         "status": "new",
         "updated_at": "2026-11-01T00:00:00Z",
     }

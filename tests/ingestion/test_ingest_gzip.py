@@ -26,6 +26,7 @@ def _rooms_csv(first: int = 1, count: int = ROOMS, with_header: bool = True) -> 
         {
             "room_id": f"R{i:04d}",
             "location_id": "L1",
+            "name": f"Room {i}",
             "room_type": "treatment",
             "active_from": "2024-07-11",
             "updated_at": "2026-11-01T00:00:00Z",

@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from ingest_fixtures import CONTRACT, csv_text, header, query, settings_for, write, write_required
+from ingest_fixtures import (
+    CONTRACT,
+    appointment,
+    csv_text,
+    header,
+    query,
+    settings_for,
+    write,
+    write_required,
+)
 
 from ingestion.pipeline import ingest
 from medspa.settings import Settings
@@ -30,6 +39,7 @@ def patient(pid: str, first: str, last: str, updated_at: str) -> dict:
         "email": f"{first.lower()}.{last.lower()}@example.org",
         "phone": "+15550001234",
         "date_of_birth": "1971-09-17",
+        "sex": "F",
         "postal_code": "02139",
         "home_location_id": "L1",
         "created_at": "2026-11-01T00:00:00Z",
@@ -264,4 +274,76 @@ def test_a_newline_and_a_backslash_n_in_file_names_are_two_files(tmp_root):
     ) == [
         ("pms/membership_plans/2026-11-21\\\\nx.csv",),
         ("pms/membership_plans/2026-11-21\\nx.csv",),
+    ]
+
+
+def test_a_file_name_duckdb_would_expand_or_cannot_take_is_refused_and_the_rest_loads(tmp_root):
+    """`2026-11-2?.csv` matched every other extract of its table (their rows read again and
+    stamped as its own), and a name that is not valid UTF-8 stopped the whole load."""
+    landing = tmp_root / "landing"
+    write_required(landing)
+    appointments = header("pms.appointments")
+    write(landing, "pms/appointments/2026-11-21.csv", csv_text(appointments, [appointment("A2")]))
+    write(landing, "pms/appointments/2026-11-2?.csv", csv_text(appointments, [appointment("A9")]))
+    write(landing, "pms/appointments/2026-11-2[2].csv", csv_text(appointments, [appointment("A8")]))
+    bad_name = os.fsdecode(b"2026-11-23\xe9.csv")  # Latin-1 bytes: not a UTF-8 name
+    write(landing, f"pms/appointments/{bad_name}", csv_text(appointments, [appointment("A7")]))
+    settings = settings_for(tmp_root)
+    report = ingest(settings)
+    entry = report.table("pms", "appointments")
+    assert (entry.files_loaded, entry.files_refused) == (2, 3), report.to_text()
+    assert entry.rows_read == 2  # A1 and A2 once each: nothing read twice
+    refusals = "\n".join(entry.refusals)
+    assert "2026-11-2?.csv: path holds *, ? or [" in refusals
+    assert "2026-11-2[2].csv: path holds *, ? or [" in refusals
+    assert "2026-11-23\\udce9.csv: file name is not valid UTF-8" in refusals
+    assert query(settings, "select appointment_id from raw_pms.appointments order by 1") == [
+        ("A1",),
+        ("A2",),
+    ]
+    ledger = query(
+        settings,
+        "select extract_id, status from raw_meta.loaded_files "
+        "where table_name = 'appointments' order by extract_id",
+    )
+    assert ledger == [
+        ("2026-11-20", "loaded"),
+        ("2026-11-21", "loaded"),
+        ("2026-11-23\\udce9", "refused"),
+        ("2026-11-2?", "refused"),
+        ("2026-11-2[2]", "refused"),
+    ]
+
+
+def test_a_file_that_cannot_be_read_is_an_error_and_the_rest_loads(tmp_root, monkeypatch):
+    """Hashing an unreadable extract raised out of the whole load (a root session cannot make
+    a file unreadable, so the read fails here on purpose)."""
+    from ingestion import hash_cache
+
+    landing = tmp_root / "landing"
+    write_required(landing)
+    appointments = header("pms.appointments")
+    write(landing, "pms/appointments/2026-11-21.csv", csv_text(appointments, [appointment("A2")]))
+    real = hash_cache.HashCache.sha256
+
+    def unreadable(self, file):  # type: ignore[no-untyped-def]
+        if file.rel_path.endswith("2026-11-21.csv"):
+            raise PermissionError(13, "Permission denied")
+        return real(self, file)
+
+    monkeypatch.setattr(hash_cache.HashCache, "sha256", unreadable)
+    settings = settings_for(tmp_root)
+    report = ingest(settings)
+    assert not report.ok
+    assert report.errors == [
+        "cannot read pms/appointments/2026-11-21.csv (PermissionError): the other files still "
+        "load, this one is read again by the next run"
+    ]
+    assert query(settings, "select appointment_id from raw_pms.appointments") == [("A1",)]
+    monkeypatch.setattr(hash_cache.HashCache, "sha256", real)
+    again = ingest(settings)
+    assert again.ok and again.table("pms", "appointments").files_loaded == 1
+    assert query(settings, "select appointment_id from raw_pms.appointments order by 1") == [
+        ("A1",),
+        ("A2",),
     ]

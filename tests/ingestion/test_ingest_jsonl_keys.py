@@ -232,3 +232,38 @@ def test_a_key_per_record_beside_the_contract_fields_refuses_the_file(tmp_path):
         read_file(duckdb.connect(), _file(tmp_path, text), "t", contract_columns=PLANS.column_names)
     assert refused.value.reason.startswith(f"JSON keys: {MAX_COLUMNS + 5} distinct names")
     assert "Patient" not in refused.value.reason
+
+
+def test_a_drift_column_named_like_a_value_is_reported_by_position_only(tmp_root):
+    """A contact as a JSON key becomes a drift column: the raw layer keeps its stored name
+    (raw_meta.schema_drift, the raw table), the report and Dagster's metadata name only its
+    position; a header-like extra column is still named."""
+    landing = tmp_root / "landing"
+    write_required(landing)
+    lines = [
+        plan("M1", **{"jane.doe@example.com": "x", "Promo Code": "SPRING"}),
+        plan("M2", **{"+1 (415) 555-0134": "y"}),
+    ]
+    write(landing, "pms/membership_plans/2026-11-20.jsonl", "\n".join(lines) + "\n")
+    settings = settings_for(tmp_root)
+    report = ingest(settings)
+    entry = report.table("pms", "membership_plans")
+    positions = {
+        key: list(json.loads(lines[0]) | json.loads(lines[1])).index(key) + 1
+        for key in ("jane.doe@example.com", "+1 (415) 555-0134")
+    }
+    assert sorted(entry.drift_columns) == sorted(
+        [
+            "promo_code",
+            *(
+                f"column {p} (its name looks like a value: see raw_meta.schema_drift)"
+                for p in positions.values()
+            ),
+        ]
+    )
+    shown = report.to_text() + str(report.table_metadata("pms", "membership_plans"))
+    shown += "\n".join(report.warnings)
+    for leak in ("jane", "example", "415", "5550134", "555_0134"):
+        assert leak not in shown, leak
+    recorded = query(settings, "select column_name from raw_meta.schema_drift order by 1")
+    assert ("jane_doeaexample_com",) in recorded and ("promo_code",) in recorded

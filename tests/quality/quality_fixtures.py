@@ -71,13 +71,21 @@ REVIEW = {
     "platform": "google",
     "posted_at": TS,
     "rating": 5,
+    "reviewer_name": "J. D.",
     "updated_at": TS,
 }
-PLAN = {"plan_id": "M1", "price": 99.0, "billing_period_months": 12, "updated_at": TS}
+PLAN = {
+    "plan_id": "M1",
+    "name": "Glow Annual",
+    "price": 99.0,
+    "billing_period_months": 12,
+    "updated_at": TS,
+}
 CALL = {
     "call_id": "C1",
     "location_id": "L1",
     "direction": "inbound",
+    "external_number": "+1 (415) 555-0134",
     "started_at": "2026-11-02 10:00:00+00",
     "ended_at": "2026-11-02 10:05:00+00",
     "outcome": "answered",
@@ -94,6 +102,7 @@ SPEND = {
 SURVEY = {
     "survey_id": "V1",
     "patient_id": "PAT-7731",
+    "appointment_id": "A1",
     "sent_at": TS,
     "nps_score": 9,
     "updated_at": TS,

@@ -42,6 +42,17 @@ def _warehouse(tmp_path: Path, loads: list[tuple[str, int, int]]) -> Path:
     return path
 
 
+def _refused(path: Path, load_id: str, extract_id: str, reason: str, rows_read: int) -> None:
+    """Record one refused pms.appointments extract of `load_id` (its rows counted as read)."""
+    con = duckdb.connect(str(path))
+    con.execute(
+        "insert into raw_meta.loaded_files values (?, ?, 'sha-refused', 'pms', 'appointments', "
+        "?, 'refused', ?, ?, 0, 0, 0, 0, ?)",
+        [load_id, f"pms/appointments/{extract_id}.csv", extract_id, reason, rows_read, AT],
+    )
+    con.close()
+
+
 def test_latest_load_above_the_limit_blocks(tmp_path: Path):
     path = _warehouse(tmp_path, [("20261110T020000Z", 100, 2)])
     verdict = table_verdicts(path, 0.01)[("pms", "appointments")]
@@ -71,14 +82,17 @@ def test_a_refused_later_file_does_not_lift_the_block(tmp_path: Path):
     """A later extract the loader refused (empty, a contract column missing) delivered nothing:
     the bad load before it still blocks until an extract of the table actually loads."""
     path = _warehouse(tmp_path, [("20261110T020000Z", 100, 5)])
-    con = duckdb.connect(str(path))
-    con.execute(
-        "insert into raw_meta.loaded_files values ('20261111T020000Z', "
-        "'pms/appointments/2026-11-11.csv', 'sha', 'pms', 'appointments', '2026-11-11', "
-        "'refused', 'empty file', 0, 0, 0, 0, 0, ?)",
-        [AT],
-    )
-    con.close()
+    _refused(path, "20261111T020000Z", "2026-11-11", "empty file", rows_read=0)
     verdict = table_verdicts(path, 0.01)[("pms", "appointments")]
     assert verdict.blocks and not verdict.passed
     assert "5 of 100 rows quarantined" in verdict.description
+
+
+def test_a_refused_file_of_the_same_load_does_not_dilute_the_share(tmp_path: Path):
+    """2 bad rows of a 20-row extract is 10 %, whatever the 300 rows of a file refused in the
+    same load (counted as read before the refusal): it blocks, 2 of 20."""
+    path = _warehouse(tmp_path, [("20261110T020000Z", 20, 2)])
+    _refused(path, "20261110T020000Z", "2026-11-10b", "a contract column is missing", 300)
+    verdict = table_verdicts(path, 0.01)[("pms", "appointments")]
+    assert verdict.blocks
+    assert "2 of 20 rows quarantined (10.00%)" in verdict.description
