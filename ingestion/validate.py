@@ -170,9 +170,10 @@ def _error(col: Column, is_key: bool, stored: bool = False) -> str:
         branches.append(f"when contains({text}, chr(0)) then {sql_str(_NUL_REASON)}")
     if is_identifier(col):
         # `" A1"` and `"A1"` would be two rows (and join nothing): an id is never padded
-        # (one comparison for a clean id; the blank test runs only on a padded one)
+        # (a prefix and a suffix test for a clean id, a quarter of trimming every id; the
+        # blank test runs only on a padded one)
         branches.append(
-            f"when trim({text}) <> {text} then if(trim({text}) = '', "
+            f"when {text} like ' %' or {text} like '% ' then if(trim({text}) = '', "
             f"{sql_str(_BLANK_ID_REASON)}, {sql_str(_PADDED_ID_REASON)})"
         )
     if col.format == "iana_time_zone":
