@@ -306,33 +306,35 @@ def validate(
         + "})::varchar"
     )
     key_list = ", ".join(table.primary_key)
+    # Each flagged row once: a bad row's reason is its first defect, a repeated key's is the
+    # repeat; either way the row's other defects follow ("; also ...").
     con.execute(
         f"""create or replace temp table {name}__quar as
-        with bad as (
-            select r.__row, list_filter([{errors}], e -> e.r is not null) as errs, {raw_json} as js
-            from {name} r semi join {checked} c on c.__row = r.__row and not c.__ok
-            anti join {dups} d on d.__row = r.__row
+        with flagged as (
+            select r.__row, d.__rows,
+                list_filter([{errors}], e -> e.r is not null) as errs, {raw_json} as js
+            from {name} r
+            semi join (
+                select __row from {checked} where not __ok union select __row from {dups}
+            ) as f on f.__row = r.__row
+            left join {dups} d on d.__row = r.__row
+        ),
+        reasons as (
+            select __row, js,
+                if(__rows is null, errs[1].c, {sql_str(key_list)}) as column_name,
+                if(__rows is null, errs[1].r, 'duplicate primary key within the extract (rows '
+                    || array_to_string(__rows, ', ') || ')') as head,
+                if(__rows is null, errs[2:], errs) as rest
+            from flagged
         )
         select {sql_str(rel_path)} as source_file, row_number, column_name, reason, raw_record
         from {name}__rej
         union all
-        select {sql_str(rel_path)}, __row, errs[1].c,
-            errs[1].r || case when len(errs) > 1 then '; also ' || array_to_string(
-                list_transform(errs[2:], e -> e.c || ': ' || e.r), '; ') else '' end,
+        select {sql_str(rel_path)}, __row, column_name,
+            head || case when len(rest) > 0 then '; also ' || array_to_string(
+                list_transform(rest, e -> e.c || ': ' || e.r), '; ') else '' end,
             js
-        from bad
-        union all
-        select {sql_str(rel_path)}, __row, {sql_str(key_list)},
-            'duplicate primary key within the extract (rows '
-                || array_to_string(__rows, ', ') || ')'
-                || case when len(errs) > 0 then '; also ' || array_to_string(
-                    list_transform(errs, e -> e.c || ': ' || e.r), '; ') else '' end,
-            js
-        from (
-            select d.__row, d.__rows, list_filter([{errors}], e -> e.r is not null) as errs,
-                {raw_json} as js
-            from {dups} d join {name} r on r.__row = d.__row
-        )
+        from reasons
         order by 2"""
     )
     lineage = f"{sql_str(extract_id)} as _extract_id, {sql_str(rel_path)} as _source_file"
@@ -346,6 +348,6 @@ def validate(
         where c.__ok"""
     )
     quarantined = con.execute(f"select count(*) from {name}__quar").fetchone()[0]
-    positions = [raw.columns.index(c) + 1 for c in file_drift]
+    positions = [i for i, c in enumerate(raw.columns, start=1) if c not in contract]
     labels = drift_labels(file_drift, drift, positions)
     return Validated(valid, f"{name}__quar", drift, int(quarantined), labels)
