@@ -74,7 +74,9 @@ def _direct_sql_timed(settings: Settings, work: Path, warehouse: Path) -> tuple[
     start = time.perf_counter()
     for node in nodes:
         relation = f"{quote_ident(node['schema'])}.{quote_ident(node['alias'])}"
-        con.execute(f"create or replace table {relation} as ({node['compiled_code']})")
+        # as dbt materialises it: a view stays a view (DuckDB will not replace one by a table)
+        kind = "view" if node["config"].get("materialized") == "view" else "table"
+        con.execute(f"create or replace {kind} {relation} as ({node['compiled_code']})")
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
     con.close()
