@@ -2,7 +2,12 @@
 
 The layout is the whole interface between a clinic's exporters and the loader, so this
 module is strict about it: only contract systems and tables and only the four formats.
-Anything else is listed as *ignored* (never loaded, always reported) rather than guessed at.
+A file in a table's folder is an extract the clinic meant to deliver: in any other format
+(`.CSV`, `.json`, `.xlsx`) it is listed with format `unsupported`, and the loader refuses and
+records it like any bad extract (a check fails, the ledger keeps the reason), rather than
+letting a night's data go missing with a warning nobody reads. Only a name that says it is
+still being copied (`.part`, `.tmp`, ...) is left for the next run. Anything outside the
+table folders is listed as *ignored* (never loaded, always reported) rather than guessed at.
 Extract ids are compared as text (a tie on `updated_at` goes to the later one), so exporters
 must name them to sort in time order, e.g. ISO dates; the loader cannot tell a time from a
 name such as `backup`, and does not guess.
@@ -26,6 +31,15 @@ FORMATS: tuple[tuple[str, str], ...] = (
     (".parquet", "parquet"),
     (".jsonl", "jsonl"),
 )
+
+#: The format of a file in a table's folder that none of `FORMATS` names: refused when read.
+UNSUPPORTED = "unsupported"
+
+#: Names a file carries while a transfer or an editor still writes it (WinSCP's `.filepart`,
+#: a browser's `.crdownload`, `x.csv~`): not an extract yet, so neither loaded nor refused.
+IN_TRANSIT_SUFFIXES = (
+    ".part", ".partial", ".filepart", ".crdownload", ".download", ".tmp", ".temp", "~",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,20 @@ def split_format(name: str) -> tuple[str, str] | None:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)], fmt
     return None
+
+
+def unsupported_format_reason(name: str) -> str:
+    """Why a file in a table's folder is refused: its suffix, and what to rename or export it
+    as. `name` is the escaped name (`printable`) that the report may show."""
+    supported = ", ".join(suffix for suffix, _ in FORMATS)
+    for suffix, _ in FORMATS:
+        if len(name) > len(suffix) and name[-len(suffix) :].lower() == suffix:
+            renamed = name[: -len(suffix)] + suffix
+            hint = f"suffixes are lower case: rename it to {renamed}"
+            return f"unsupported format ({name[-len(suffix) :]}): {hint}"
+    dot = name.find(".")
+    shown = name[dot:] if dot > 0 else "no suffix"
+    return f"unsupported format ({shown}): the loader reads {supported}; export it as one of them"
 
 
 def printable(text: str) -> str:
@@ -174,10 +202,10 @@ def scan_landing(
             scan.ignored.append((rel, f"unknown table {system}.{table}"))
             continue
         split = split_format(name)
-        if split is None:
-            scan.ignored.append((rel, "unsupported format (use .csv, .csv.gz, .parquet, .jsonl)"))
+        if split is None and name.lower().endswith(IN_TRANSIT_SUFFIXES):
+            scan.ignored.append((rel, "still being written (read once renamed to its format)"))
             continue
-        extract_id, fmt = split
+        extract_id, fmt = split or (name.split(".", 1)[0] or name, UNSUPPORTED)
         scan.files.append(LandingFile(system, table, extract_id, path, rel, fmt))
     scan.files.sort(key=lambda f: (f.system, f.table, f.extract_id, f.rel_path))
     return scan

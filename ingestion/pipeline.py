@@ -118,7 +118,8 @@ def ingest(
     )
     now = dt.datetime.now(dt.UTC)
     report = LoadReport(load_id=now.strftime("%Y%m%dT%H%M%S.%fZ"))
-    report.warnings += [f"ignored {path}: {why}" for path, why in scan.ignored]
+    report.ignored = [f"{path}: {why}" for path, why in scan.ignored]
+    report.warnings += [f"ignored {entry}" for entry in report.ignored]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _warehouse(settings, limits) as con:
         ensure_raw_tables(con, contract)

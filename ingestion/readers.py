@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from ingestion.csv_blank_lines import blank_line_records
 from ingestion.gzip_stream import gzip_defect
-from ingestion.landing import LandingFile
+from ingestion.landing import UNSUPPORTED, LandingFile, unsupported_format_reason
 from ingestion.temp_tables import drop_prefixed
 from safeio.sqlquote import quote_ident, sql_str, sql_str_list
 
@@ -130,6 +130,8 @@ def read_file(
     keys are no columns, so they never reach the drift report as "new columns".
     """
     refuse_unreadable_path(file.path)
+    if file.fmt == UNSUPPORTED:
+        raise FileRefused(unsupported_format_reason(file.rel_path.rsplit("/", 1)[-1]))
     if file.path.stat().st_size == 0:
         raise FileRefused("empty file (0 bytes): no header row, nothing to load")
     typed: frozenset[str] = frozenset()

@@ -69,6 +69,10 @@ class LoadReport:
     absent_tables: list[str] = field(default_factory=list)  # "system.table", never delivered
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Files of the landing folder outside every table's folder, or still being written:
+    #: "<path>: <why>" (each is a warning too). Files in a table's folder are never here: the
+    #: loader loads or refuses them.
+    ignored: list[str] = field(default_factory=list)
     dlt_load_ids: dict[str, str] = field(default_factory=dict)  # system -> dlt load id
     #: Wall-clock seconds per phase: run metadata, never data. prepare, stage, dlt_wait and
     #: bookkeeping are the main thread's; dlt is its own thread's (it overlaps prepare).
@@ -119,6 +123,8 @@ class LoadReport:
             "tables_stopped": ", ".join(
                 t.qualified_name for t in self.tables if t.state == LOAD_STOPPED
             ),
+            "files_ignored": len(self.ignored),
+            "ignored": "\n".join(self.ignored),
         }
 
     def to_text(self) -> str:

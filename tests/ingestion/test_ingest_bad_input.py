@@ -210,15 +210,30 @@ def test_no_phi_value_in_any_message(loaded):
         assert not any(value in text for text in texts), value
 
 
-def test_ignored_paths_are_reported_not_loaded(loaded):
+def test_paths_outside_the_table_folders_are_ignored_and_shown_on_the_ledger(loaded):
     _, report = loaded
-    assert "ignored pms/unknown_table/2026-11-20.csv: unknown table pms.unknown_table" in (
-        report.warnings
+    ignored = "pms/unknown_table/2026-11-20.csv: unknown table pms.unknown_table"
+    assert f"ignored {ignored}" in report.warnings
+    ledger = report.ledger_metadata()
+    assert (ledger["files_ignored"], ledger["ignored"]) == (1, ignored)
+
+
+def test_a_file_of_another_format_in_a_table_folder_is_refused_and_recorded(loaded):
+    """An export saved as a spreadsheet is a night's data that did not load: the table's
+    check fails and the ledger names the file, while the table's CSV extract still loads."""
+    settings, report = loaded
+    reason = (
+        "pms/locations/2026-11-20.xlsx: unsupported format (.xlsx): the loader reads .csv.gz, "
+        ".csv, .parquet, .jsonl; export it as one of them"
     )
-    assert any(
-        w.startswith("ignored pms/locations/2026-11-20.xlsx: unsupported format")
-        for w in report.warnings
-    )
+    entry = report.table("pms", "locations")
+    assert (entry.files_loaded, entry.files_refused, entry.refusals) == (1, 1, [reason])
+    assert f"refused {reason}" in report.errors
+    assert query(
+        settings,
+        "select status, refusal_reason from raw_meta.loaded_files "
+        "where table_name = 'locations' order by file_path",
+    ) == [("loaded", None), ("refused", reason)]
 
 
 def test_raw_tables_keep_contract_types_and_are_not_duplicated(loaded):

@@ -1,5 +1,6 @@
-"""Keys the loader must not take at face value: padded or blank ids, and a repeated key one of
-whose copies is also wrong in another column.
+"""Keys the loader must not take at face value: ids padded or blank (spaces, tabs, line
+breaks, invisible Unicode), and a repeated key one of whose copies is also wrong in another
+column.
 
 Each expected verdict is the landing contract's rule applied by hand to the rows below.
 """
@@ -44,6 +45,10 @@ def test_a_copy_whose_key_is_itself_bad_is_no_duplicate(tmp_path):
     assert valid == [("A1", "completed")]
 
 
+PADDED = "identifier with leading or trailing whitespace"
+BLANK = "blank identifier (only whitespace)"
+
+
 def test_padded_and_blank_identifiers_are_quarantined_not_stored_as_other_ids(tmp_path):
     quarantine, valid = _validate(
         tmp_path,
@@ -58,13 +63,51 @@ def test_padded_and_blank_identifiers_are_quarantined_not_stored_as_other_ids(tm
         ],
     )
     assert quarantine == [
-        (2, "appointment_id", "identifier with leading or trailing spaces"),
-        (3, "appointment_id", "identifier with leading or trailing spaces"),
-        (4, "appointment_id", "blank identifier (only spaces)"),
-        (5, "patient_id", "blank identifier (only spaces)"),
-        (6, "room_id", "identifier with leading or trailing spaces"),
+        (2, "appointment_id", PADDED),
+        (3, "appointment_id", PADDED),
+        (4, "appointment_id", BLANK),
+        (5, "patient_id", BLANK),
+        (6, "room_id", PADDED),
     ]
     assert valid == [("A1", "completed"), ("A7", "completed")]
+
+
+def test_ids_padded_by_invisible_characters_other_than_spaces_are_quarantined(tmp_path):
+    """A tab, a carriage return, a line break, a no-break
+    space, a zero-width space, a byte-order mark or another control character around an id
+    prints like the id itself and would still make a second one. Characters inside an id, and
+    printable ones at its ends (`~`, `é`), are left alone."""
+    rows = [
+        appointment("A1\t"),
+        appointment("A2\r"),
+        appointment("\nA3"),
+        appointment("\u00a0A4"),
+        appointment("A5\u200b"),
+        appointment("\ufeffA6"),
+        appointment("A7\x7f"),
+        appointment("A8", patient_id="\t\r\n"),
+        appointment("A9", patient_id="\u3000"),
+        appointment("~A10~"),
+        appointment("A 11"),
+        appointment("é12é"),
+    ]
+    # a lone CR is quoted, as an export that writes CRLF lines must (unquoted, the file is
+    # malformed and refused whole); Python's writer quotes only its own line terminator
+    text = csv_text(APPOINTMENTS, rows).replace("\nA2\r,", '\n"A2\r",')
+    path = write(tmp_path, "appointments.csv", text)
+    quarantine, valid = validate_one(path, "pms.appointments", "csv", "appointment_id, status")
+    assert quarantine == [
+        (1, "appointment_id", PADDED),
+        (2, "appointment_id", PADDED),
+        (3, "appointment_id", PADDED),
+        (4, "appointment_id", PADDED),
+        (5, "appointment_id", PADDED),
+        (6, "appointment_id", PADDED),
+        (7, "appointment_id", PADDED),
+        (8, "patient_id", BLANK),
+        (9, "patient_id", BLANK),
+    ]
+    assert valid == [("~A10~", "completed"), ("A 11", "completed"), ("é12é", "completed")]
 
 
 def test_year_zero_is_no_date_in_text_as_in_parquet(tmp_path):

@@ -23,7 +23,8 @@ def test_scan_sorts_by_extract_id_and_ignores_what_is_not_an_extract(tmp_path):
         "pms/locations/.swp",
         "pos/invoices/2026-11-20.parquet",
         "erp/orders/2026-11-20.csv",
-        "pms/locations/notes.txt",
+        "pms/locations/2026-11-22.csv.part",
+        "pms/locations/2026-11-22.csv~",
         "README.md",
     ):
         write(tmp_path, rel, "x")
@@ -33,11 +34,44 @@ def test_scan_sorts_by_extract_id_and_ignores_what_is_not_an_extract(tmp_path):
         ("pms/locations/2026-11-21.csv", "2026-11-21", "csv"),
         ("pos/invoices/2026-11-20.parquet", "2026-11-20", "parquet"),
     ]
-    assert [p for p, _ in scan.ignored] == [
-        "README.md",
-        "erp/orders/2026-11-20.csv",
-        "pms/locations/notes.txt",
+    assert scan.ignored == [
+        ("README.md", "not at <system>/<table>/<extract_id>.<format>"),
+        ("erp/orders/2026-11-20.csv", "unknown system 'erp'"),
+        (
+            "pms/locations/2026-11-22.csv.part",
+            "still being written (read once renamed to its format)",
+        ),
+        ("pms/locations/2026-11-22.csv~", "still being written (read once renamed to its format)"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "extract_id", "reason"),
+    [
+        ("2026-11-23.CSV", "2026-11-23", "unsupported format (.CSV): suffixes are lower case: "
+         "rename it to 2026-11-23.csv"),
+        ("Nov-23.Csv.GZ", "Nov-23", "unsupported format (.Csv.GZ): suffixes are lower case: "
+         "rename it to Nov-23.csv.gz"),
+        ("2026-11-23.json", "2026-11-23", "unsupported format (.json): the loader reads "
+         ".csv.gz, .csv, .parquet, .jsonl; export it as one of them"),
+        ("notes", "notes", "unsupported format (no suffix): the loader reads .csv.gz, .csv, "
+         ".parquet, .jsonl; export it as one of them"),
+    ],
+)  # fmt: skip
+def test_a_file_of_another_format_in_a_table_folder_is_listed_to_be_refused(
+    tmp_path, name, extract_id, reason
+):
+    """Inside a table's folder a file is meant as that table's extract: listed (so the loader
+    refuses and records it with this reason), never merely ignored."""
+    write(tmp_path, f"pms/locations/{name}", "x")
+    scan = scan_landing(tmp_path, CONTRACT)
+    assert scan.ignored == []
+    [file] = scan.files
+    assert (file.extract_id, file.fmt) == (extract_id, "unsupported")
+    con = duckdb.connect()
+    with pytest.raises(FileRefused) as refused:
+        read_file(con, file, "t")
+    assert refused.value.reason == reason
 
 
 def check(tmp_path, rows: list[dict]) -> list[tuple]:
