@@ -98,3 +98,51 @@ def test_serving_alone_after_a_failed_blocking_check_keeps_the_published_file(
     # The raw checks were not evaluated by that run: their latest evaluation is the nightly's.
     raw = {k: v for k, v in by_check.items() if k[0].startswith("raw_")}
     assert raw and {run_id for _, run_id in raw.values()} == {happy_run.summary.run_id}
+
+
+@pytest.mark.xdist_group("e2e")
+def test_serving_alone_refuses_marts_that_no_good_build_of_their_inputs_wrote(
+    defs, happy_run, tmp_path, monkeypatch
+):
+    """A model dbt did not finish leaves no failed check: built outside the pipeline (here, as
+    `medspa transform --select kpi_engagement` leaves it), errored, or skipped below one that
+    errored, it has no record of a good build, and the marts built on it still hold older rows.
+    `serving` alone must refuse, naming those marts, until a run builds them again."""
+    import subprocess
+    import sys
+
+    from orch_e2e import run
+
+    from medspa.settings import Settings
+    from orchestration.defs.publish.assets import marts_not_current
+
+    assert happy_run.summary.success, happy_run.summary.to_text()
+    data = shutil.copytree(happy_run.data_dir, tmp_path / "data")
+    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster"))
+    serving = data / "serving.duckdb"
+    published = serving.read_bytes()
+    settings = Settings.from_env(data, happy_run.landing)
+    assert marts_not_current(settings) == []
+
+    medspa = Path(sys.executable).with_name("medspa")
+    argv = [medspa, "transform", "--data-dir", data, "--select", "kpi_engagement"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+    behind = marts_not_current(settings)
+    # the mart itself and every mart built on it (by hand in the transform: not by the pipeline)
+    assert {"kpi_engagement", "kpi_scorecard", "kpi_alerts"} <= set(behind)
+    assert "kpi_financial" not in behind
+
+    with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
+        alone = _execute(defs, instance, data, happy_run.landing, set())
+    assert not alone.success
+    message = _failure_messages(alone)
+    assert f"not publishing: {len(behind)} mart(s) are not as the last good dbt build" in message
+    assert "kpi_engagement" in message
+    assert serving.read_bytes() == published
+
+    # the nightly builds them (and only what is below kpi_engagement), then publishes
+    again = run(data, happy_run.landing)
+    assert again.summary.success, again.summary.to_text()
+    assert marts_not_current(settings) == []
+    assert serving.read_bytes() != published

@@ -72,7 +72,7 @@ def _build(
         )
     call = dbt_step_call(settings, target)
     plan = _plan(context, settings, leave_out=not config.rebuild_unchanged)
-    yield from _left_out_outputs(context, plan)
+    yield from _left_out_outputs(context, plan, timer)
     if len(plan.left_out) == plan.models:
         # every model and seed is as its last good build left it, so every raw table is too
         # (each is some model's parent): the source tests would repeat their last verdicts
@@ -111,8 +111,11 @@ def _plan(
     )
 
 
-def _left_out_outputs(context: dg.AssetExecutionContext, plan: unchanged.BuildPlan) -> Iterator:
-    """One output per model left out, saying so in its metadata.
+def _left_out_outputs(
+    context: dg.AssetExecutionContext, plan: unchanged.BuildPlan, timer: StepTimer
+) -> Iterator:
+    """One output per model left out, saying so in its metadata (with the step's start and
+    its seconds so far, as every materialization carries).
 
     An output, not an observation: Dagster skips every step downstream of an output a step
     does not yield (serving, the site), as it does below a model that dbt skipped. Its data
@@ -132,6 +135,7 @@ def _left_out_outputs(context: dg.AssetExecutionContext, plan: unchanged.BuildPl
             metadata={
                 "left_out": "code and inputs unchanged since its last good build",
                 "built_by_run": plan.recorded_runs.get(name, ""),
+                **timer.metadata(),
             },
         )
 

@@ -7,8 +7,18 @@ or in an automatic retry that re-executes only the failed step onward. So before
 anything it reads, for every check on `serving` and the assets it is built from, the check's
 latest evaluation for this tenant -- in this run or an earlier one -- and refuses to publish
 while a blocking check's latest evaluation failed, until a later evaluation passes. Those same
-latest evaluations are what `ops.check_results` publishes. Then it builds
-`serving.duckdb.tmp-<run>`, audits it and swaps it in (`serving.publish`).
+latest evaluations are what `ops.check_results` publishes.
+
+A check cannot see a model that dbt never finished: a model that errored (a SQL error, out of
+memory or disk) leaves no failed test, and the models built on it are skipped with their
+tests, so their checks' latest evaluations are still last night's passes. Nor a subset run of
+some marts (picked by hand), after which the marts built on them still hold older rows. So
+`serving` also refuses to publish unless every mart is *current*: its table is the one the
+pipeline's last good build of it wrote, from the code and inputs the warehouse holds now, with
+its tests passed -- exactly what a nightly would leave out as unchanged
+(`orchestration/defs/dbt/unchanged.py`). Otherwise it names the marts behind and stops,
+and the previous serving file stays. Then it builds `serving.duckdb.tmp-<run>`, audits it and
+swaps it in (`serving.publish`).
 """
 
 import functools
@@ -16,8 +26,9 @@ import functools
 import dagster as dg
 import duckdb
 
-from medspa.settings import Settings
+from medspa.settings import Settings, resolve_phi_key
 from orchestration import run_events, run_log
+from orchestration.defs.dbt import unchanged
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.progress import StepTimer
@@ -33,6 +44,34 @@ MART_KEYS = [
 
 class BlockingCheckFailed(RuntimeError):
     """A blocking check's latest evaluation failed; the previous serving file stays published."""
+
+
+class MartsNotCurrent(RuntimeError):
+    """Some marts are not what the last good build of their current code and inputs wrote; the
+    previous serving file stays published."""
+
+
+def marts_not_current(settings: Settings) -> list[str]:
+    """The marts whose table is not as the pipeline's last good build of their current code and
+    inputs left it (no record: failed, skipped or built outside the pipeline; a record of other
+    inputs: a parent rebuilt or raw data loaded since). Empty when every mart is current."""
+    plan = unchanged.plan_for_warehouse(
+        MANIFEST, settings.warehouse_path, resolve_phi_key(settings.phi_key)
+    )
+    current = set(plan.left_out)
+    return sorted(r.name for r in MART_RELATIONS if r.name not in current)
+
+
+def _refuse_marts_not_current(settings: Settings) -> None:
+    behind = marts_not_current(settings)
+    if behind:
+        shown = ", ".join(behind[:8]) + (f" and {len(behind) - 8} more" if len(behind) > 8 else "")
+        raise MartsNotCurrent(
+            f"not publishing: {len(behind)} mart(s) are not as the last good dbt build of their "
+            f"current code and inputs left them ({shown}): a model failed or was skipped, was "
+            "built outside the pipeline, or its inputs changed since; materialize the dbt "
+            "models (or run the nightly job) first"
+        )
 
 
 SERVING_KEY = dg.AssetKey("serving")
@@ -75,6 +114,7 @@ def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.
     if blocked:
         names = ", ".join(f"{c.asset}:{c.check_name}" for c in blocked)
         raise BlockingCheckFailed(f"not publishing: blocking check(s) failed: {names}")
+    _refuse_marts_not_current(settings)
     record = run_log.record_of(
         instance, run_id, published=True, demo_key_on_real_data=settings.demo_key_on_real_data
     )
