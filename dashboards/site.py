@@ -129,6 +129,14 @@ _SLUG_KEEP = 80
 _HASH_DIGITS = 8
 
 
+#: Device names Windows reserves whatever the extension (`con.html`, `nul.x.html`): a site
+#: copied to a clinic PC, or unzipped there, would lose such a page. Such a slug gets a hashed
+#: name, its stem marked with `_` so the part before the first dot is no device name either.
+_WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
+
+
 def _id_hash(value: object) -> str:
     return hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:_HASH_DIGITS]
 
@@ -138,13 +146,14 @@ def instance_names(values: Sequence[object]) -> list[str | None]:
 
     Ids come from clinic systems and may be anything, so the slug alone is not a safe name:
     `LOC01` and `loc01` share one and would overwrite each other's page, and a 300-character
-    id is longer than a file system allows. A short slug that no other id shares stays the
-    name (links people bookmarked keep working); so does a shared slug for the one id that
-    *is* that slug (`loc01` keeps `loc01.html` when `LOC01` turns up). Every other id gets
-    `<slug, cut to 80>.<8 hex digits of its SHA-256>`: the `.` never occurs in a slug, so
-    these names cannot meet a plain one, and each depends only on its own id and the ids
-    sharing its slug, never on row order. A row whose name an earlier row already took
-    (the same id twice) gets None.
+    id is longer than a file system allows. A short slug that no other id shares, and that is
+    no Windows device name (`con`, `lpt1`), stays the name (links people bookmarked keep
+    working). Every other id gets `<slug, cut to 80>.<8 hex digits of its SHA-256>`: the `.`
+    never occurs in a slug, so these names cannot meet a plain one, and each depends only on
+    its own id, never on row order. A shared slug keeps its plain name for no one: when an
+    extract adds `loc01` beside `LOC01`, `loc01.html` stops existing rather than turning into
+    the newcomer's page under the link people saved for `LOC01` (a look-alike taking over a
+    bookmark). A row whose name an earlier row already took (the same id twice) gets None.
     """
     slugs = [slugify(v) for v in values]
     ids_by_slug: dict[str, set[str]] = {}
@@ -154,10 +163,12 @@ def instance_names(values: Sequence[object]) -> list[str | None]:
     taken: set[str] = set()
     for value, slug in zip(values, slugs, strict=True):
         shared = len(ids_by_slug[slug]) > 1
-        if len(slug) <= MAX_SLUG and (not shared or str(value) == slug):
+        if len(slug) <= MAX_SLUG and not shared and slug not in _WINDOWS_RESERVED:
             name = slug
         else:
-            name = f"{slug[:_SLUG_KEEP].rstrip('-')}.{_id_hash(value)}"
+            stem = slug[:_SLUG_KEEP].rstrip("-")
+            stem += "_" if stem in _WINDOWS_RESERVED else ""
+            name = f"{stem}.{_id_hash(value)}"
         names.append(None if name in taken else name)
         taken.add(name)
     return names

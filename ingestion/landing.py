@@ -77,6 +77,10 @@ class LandingScan:
         return [f for f in self.files if f.qualified_table == qualified_table]
 
 
+#: Why a file modified after the load's cut-off waits (`scan_landing`'s `settled_before`).
+_UNSETTLED = "modified moments before the load (still being copied in?): left for the next run"
+
+
 def split_format(name: str) -> tuple[str, str] | None:
     """`2026-11-21.csv.gz` -> (`2026-11-21`, `csv`); None for an unsupported suffix."""
     for suffix, fmt in FORMATS:
@@ -176,11 +180,14 @@ def scan_landing(
     systems: Iterable[str] | None = None,
     *,
     allow_internal_links: bool = False,
+    settled_before: float | None = None,
 ) -> LandingScan:
     """List the extract files of the selected systems, sorted by table then extract id.
 
     Names are stored escaped (`printable`). Links are refused unless `allow_internal_links`
-    and they point to a file inside the landing folder; FIFOs and devices are refused.
+    and they point to a file inside the landing folder; FIFOs and devices are refused. With
+    `settled_before` (seconds since the epoch), a table's file modified after it is listed as
+    ignored, not as an extract: it may still be being copied in, and the next scan takes it.
     """
     scan = LandingScan()
     if not landing_dir.is_dir():
@@ -204,6 +211,9 @@ def scan_landing(
         split = split_format(name)
         if split is None and name.lower().endswith(IN_TRANSIT_SUFFIXES):
             scan.ignored.append((rel, "still being written (read once renamed to its format)"))
+            continue
+        if settled_before is not None and path.stat().st_mtime > settled_before:
+            scan.ignored.append((rel, _UNSETTLED))
             continue
         extract_id, fmt = split or (name.split(".", 1)[0] or name, UNSUPPORTED)
         scan.files.append(LandingFile(system, table, extract_id, path, rel, fmt))

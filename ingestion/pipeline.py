@@ -67,6 +67,9 @@ class IngestSettings:
     `limits`: DuckDB's memory limit and threads for every connection of the load, the loader's
     and dlt's (None: the defaults, spilling under `data_dir`). They travel with the settings, so
     no caller can load under other limits than the deployment's (`MEDSPA_DUCKDB_*`).
+    `settled_before`: a time (seconds since the epoch); a file modified after it may still be
+    being copied in, so this load leaves it for the next one (reported, not recorded). None:
+    every file is taken as complete (a person running a load knows the folder is written).
     """
 
     landing_dir: Path
@@ -75,6 +78,7 @@ class IngestSettings:
     declared_systems: tuple[str, ...] | None = None
     allow_internal_links: bool = False
     limits: DuckDBLimits | None = None
+    settled_before: float | None = None
 
 
 class MissingRequiredTablesError(Exception):
@@ -115,6 +119,7 @@ def ingest(
         contract,
         selected,
         allow_internal_links=settings.allow_internal_links,
+        settled_before=settings.settled_before,
     )
     now = dt.datetime.now(dt.UTC)
     report = LoadReport(load_id=now.strftime("%Y%m%dT%H%M%S.%fZ"))

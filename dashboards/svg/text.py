@@ -16,27 +16,39 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _units(ch: str) -> float:
+    """One character's width in ems (of the font size)."""
+    if ch in _NARROW:
+        return 0.3
+    if ch in _WIDE:
+        return 0.85
+    if ch.isupper():
+        return 0.67
+    if ch.isdigit():
+        return 0.56
+    return 0.53
+
+
 def text_width(text: str, size: float = 10.0) -> float:
     """Estimated width in px of `text` in sans-serif at font size `size`."""
     units = 0.0
     for ch in text:
-        if ch in _NARROW:
-            units += 0.3
-        elif ch in _WIDE:
-            units += 0.85
-        elif ch.isupper():
-            units += 0.67
-        elif ch.isdigit():
-            units += 0.56
-        else:
-            units += 0.53
+        units += _units(ch)
     return units * size
 
 
 def truncate(text: str, limit: float, size: float = 10.0) -> str:
-    """`text` cut with an ellipsis so its estimated width fits `limit` px."""
+    """`text` cut with an ellipsis so its estimated width fits `limit` px.
+
+    One pass over the text: the longest prefix whose width with the ellipsis fits. A name
+    comes from a clinic's export and may be any length (a 200,000-character location name
+    once held a site build for ever when each cut re-measured the whole text)."""
     if text_width(text, size) <= limit:
         return text
-    while text and text_width(text + "…", size) > limit:
-        text = text[:-1]
-    return text + "…"
+    ellipsis, units, cut = _units("…"), 0.0, 0
+    for ch in text:
+        units += _units(ch)
+        if (units + ellipsis) * size > limit:
+            break
+        cut += 1
+    return text[:cut] + "…"

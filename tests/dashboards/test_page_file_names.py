@@ -97,7 +97,8 @@ def test_ids_sharing_a_slug_each_get_their_own_page(tmp_path: Path):
     assert report.ok, report.pages_failed
     expected = {
         "LOC01": f"loc/loc01.{_hash('LOC01')}.html",
-        "loc01": "loc/loc01.html",  # the id that is its own slug keeps its name
+        # a shared slug is no one's plain name: `loc01.html` never turns into another page
+        "loc01": f"loc/loc01.{_hash('loc01')}.html",
         "A.1": f"loc/a-1.{_hash('A.1')}.html",
         "A 1": f"loc/a-1.{_hash('A 1')}.html",
         "plain": "loc/plain.html",
@@ -144,6 +145,25 @@ def test_instance_names_keep_short_unshared_slugs():
         f"{'l' * 80}.{_hash(LONG_ID)}",
         "x" * 100,
     ]
+
+
+def test_a_newcomer_sharing_a_slug_never_takes_over_a_saved_link(tmp_path: Path):
+    """Night 1 has `LOC01` at `loc/loc01.html`. Night 2's extract adds `loc01`: the saved link
+    must not open the newcomer's page (a look-alike); it stops existing instead."""
+    assert instance_names(["LOC01"]) == ["loc01"]
+    assert instance_names(["LOC01", "loc01"]) == [
+        f"loc01.{_hash('LOC01')}",
+        f"loc01.{_hash('loc01')}",
+    ]
+
+
+@pytest.mark.parametrize("location_id", ["CON", "nul", "Aux", "COM1", "lpt9", "prn"])
+def test_windows_device_names_get_a_name_windows_can_write(location_id: str):
+    """`con.html` (and `con.<anything>.html`) cannot be created on Windows: a site copied or
+    unzipped to a clinic PC would lose that page."""
+    [name] = instance_names([location_id])
+    assert name == f"{location_id.lower()}_.{_hash(location_id)}"
+    assert instance_names(["con1", "com10", "console"]) == ["con1", "com10", "console"]
 
 
 def test_a_page_whose_file_cannot_be_written_fails_alone(tmp_path: Path, monkeypatch):

@@ -252,3 +252,15 @@ def test_odd_values_are_left_out_and_a_wrong_x_type_names_the_column_not_the_val
     with pytest.raises(ValueError, match="'x' holds a value that is not a date") as exc:
         draw_series(SeriesChart("line", secret, "x", ("v",), "temporal"), "c1", "")
     assert "Jane" not in str(exc.value)
+
+
+def test_a_label_is_cut_to_the_longest_prefix_that_fits_with_its_ellipsis():
+    """Worked by hand: an upper-case letter is 0.67 em, the ellipsis 0.53 em; at 10 px a
+    120 px label holds 17 `A`s and the ellipsis (17 x 6.7 + 5.3 = 119.2 px; 18 would take
+    125.9 px). A 200,000-character name is cut the same way, in one pass over it."""
+    from dashboards.svg.text import truncate
+
+    assert truncate("A" * 10, 120) == "A" * 10  # 67 px: fits whole
+    assert truncate("A" * 20, 120) == "A" * 17 + "…"
+    assert truncate("A" * 200_000, 120) == "A" * 17 + "…"
+    assert truncate("AB", 3) == "…"  # not even one letter fits beside the ellipsis

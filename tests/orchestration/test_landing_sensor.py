@@ -89,3 +89,33 @@ def test_sensor_requests_one_run_then_skips_until_new_files_land(
         )
         assert len(third.run_requests) == 1
         assert third.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_a_linked_extract_counts_where_the_loader_loads_it(tmp_path: Path):
+    """With `MEDSPA_ALLOW_INTERNAL_LINKS=1` the loader loads a link to a file inside the landing
+    folder; the sensor must see it too, or such a file would never start a run."""
+    _write(tmp_path, "_store/2026-11-20.csv")
+    link = tmp_path / "pms" / "locations" / "2026-11-20.csv"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "_store" / "2026-11-20.csv")
+    settled = time.time() - 30
+    assert landed_files(tmp_path, settled) == {}
+    found = landed_files(tmp_path, settled, allow_internal_links=True)
+    assert list(found) == ["pms/locations/2026-11-20.csv"]
+
+
+def test_runs_that_start_on_their_own_load_only_settled_files(tmp_path: Path, monkeypatch):
+    """The sensor's and the schedule's runs carry the settle rule to their load (the raw step
+    reads `SETTLE_TAG`): a file an exporter starts writing after the tick waits for its run."""
+    from medspa.settings import Settings
+    from orchestration.defs.automation.jobs import nightly_requests
+    from orchestration.defs.automation.landing_sensor import SETTLE_SECONDS, tenant_requests
+    from orchestration.defs.raw.assets import SETTLE_TAG
+
+    for name in ("MEDSPA_TENANTS_FILE", "MEDSPA_DATA_DIR", "MEDSPA_LANDING_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env(tmp_path / "data", tmp_path / "landing")
+    _write(tmp_path / "landing", "pms/locations/2026-11-20.csv")
+    (landed,), _ = tenant_requests(settings, {}, settled_before=time.time() - SETTLE_SECONDS)
+    (scheduled,) = nightly_requests(settings, ["default"], "2026-11-30T02:00:00")
+    assert landed.tags[SETTLE_TAG] == scheduled.tags[SETTLE_TAG] == "30"

@@ -6,7 +6,10 @@ to its landing folder) with their size and modification time, so a file re-deliv
 content counts as new. All files of a tenant that arrived since the last tick form one batch
 and one run, keyed by a hash of the batch: a
 sensor re-evaluating the same batch cannot start it twice. Files still being written (modified
-less than `SETTLE_SECONDS` ago) wait for the next tick, so a batch is not split mid-copy.
+less than `SETTLE_SECONDS` ago) wait for the next tick, so a batch is not split mid-copy; the
+run carries the same rule (`SETTLE_TAG`), so its load leaves alone a file an exporter started
+writing after the tick, or while the run waited in the queue, and a later tick starts its run.
+Links inside the landing folder count as the loader counts them (`MEDSPA_ALLOW_INTERNAL_LINKS`).
 Off by default: turned on in the UI once the clinic's exporters write to the landing folder
 (on first start it would run at once for every file already there).
 """
@@ -23,15 +26,32 @@ from ingestion.contract import load_contract
 from ingestion.landing import scan_landing
 from medspa.settings import Settings
 from medspa.tenants import DEFAULT_TENANT, resolve_tenants
+from orchestration.defs.raw.assets import SETTLE_TAG
 from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
 
 SETTLE_SECONDS = 30.0
 
+#: On the runs the schedule and this sensor start: if Dagster retries such a run (its
+#: `dagster/max_retries`, else the instance's `run_retries.max_retries`), only after a run-level
+#: failure -- a lost worker, the tenant's run lock held by a `medspa run` (`RunLockedError` in
+#: resource setup is a RUN_EXCEPTION, not a step failure). A failed step, above all a failed
+#: blocking check, would fail again on the same data: a retry from failure only wastes the slot.
+RETRY_RUN_FAILURES_ONLY = {"dagster/retry_on_asset_or_op_failure": "false"}
 
-def landed_files(landing_dir: Path, settled_before: float) -> dict[str, str]:
-    """rel_path -> "size:mtime_ns" of every contract extract old enough to be complete."""
+#: The tags of every run that starts on its own (this sensor, the nightly schedule): retried
+#: only after a run-level failure, and loading only files settled for `SETTLE_SECONDS` (an
+#: exporter may be writing one as such a run starts; a person's run takes the folder as is).
+UNATTENDED_RUN_TAGS = {**RETRY_RUN_FAILURES_ONLY, SETTLE_TAG: f"{SETTLE_SECONDS:g}"}
+
+
+def landed_files(
+    landing_dir: Path, settled_before: float, *, allow_internal_links: bool = False
+) -> dict[str, str]:
+    """rel_path -> "size:mtime_ns" of every contract extract old enough to be complete (a
+    link's target's, where links are allowed)."""
     found = {}
-    for f in scan_landing(landing_dir, load_contract()).files:
+    scan = scan_landing(landing_dir, load_contract(), allow_internal_links=allow_internal_links)
+    for f in scan.files:
         stat = f.path.stat()
         if stat.st_mtime <= settled_before:
             found[f.rel_path] = f"{stat.st_size}:{stat.st_mtime_ns}"
@@ -63,7 +83,9 @@ def tenant_requests(
     requests, updated = [], dict(cursor)
     for tenant in resolve_tenants(settings, settings.tenants_file):
         seen = cursor.get(tenant.name, {})
-        current = landed_files(tenant.landing_dir, settled_before)
+        current = landed_files(
+            tenant.landing_dir, settled_before, allow_internal_links=settings.allow_internal_links
+        )
         batch = new_batch(current, seen)
         if not batch:
             continue
@@ -72,7 +94,11 @@ def tenant_requests(
             dg.RunRequest(
                 run_key=f"{tenant.name}-{batch_run_key(batch, current)}",
                 partition_key=tenant.name,
-                tags={"medspa/new_files": str(len(batch)), **tenant_run_tags(tenant.name)},
+                tags={
+                    "medspa/new_files": str(len(batch)),
+                    **UNATTENDED_RUN_TAGS,
+                    **tenant_run_tags(tenant.name),
+                },
             )
         )
     return requests, updated

@@ -5,14 +5,28 @@ are recorded here when they end. The UI starts its own jobs -- Materialize in th
 and backfills run Dagster's implicit asset job, not `nightly` -- so the sensors watch every job
 of this code location (none named) and keep the runs that belong to a tenant (its partition
 tag): a peer-benchmarks or freshness-check run belongs to no tenant's warehouse. (`medspa run`'s
-in-process runs have no code location, so they are not recorded twice.) A failed run is FAILURE;
-a run whose serving step was skipped because a blocking check failed ends as SUCCESS in Dagster,
-so both statuses are watched and `run_log.record_of` tells published, blocked, failed and
-succeeded-without-publishing apart.
+in-process runs have no code location, so they are not recorded twice.) A failed blocking check
+fails its own step, so a blocked run ends as FAILURE, like a run whose dbt step failed; a run
+that did not select `serving` ends as SUCCESS; one stopped from the UI as CANCELED. So all three
+statuses are watched, and `run_log.record_of` tells published, blocked, failed, cancelled and
+succeeded-without-publishing apart from the run's events.
+
+A run-status sensor's cursor passes a run even when its evaluation raised (Dagster's sensor
+daemon: run-status sensors have side effects it does not repeat), and the tenant's warehouse is
+often busy just then: the queue starts the tenant's next run, or its retry, as this one ends.
+So the record is first kept in the tenant's data dir (`run_log.defer_record`) and then written
+under the tenant's run lock, as every writer of the warehouse does -- the sensor never opens it
+under a running step (a run that starts during that one write is refused like any run meeting
+the lock: a run-level failure, which a scheduled run retries). While a run holds the lock, or
+the file is busy, the record waits and the next write to that warehouse takes it: the next
+run's own record (`serving` when it publishes, `medspa run`) or this sensor's next run of the
+tenant.
 """
 
 import dagster as dg
+import duckdb
 
+from medspa.run_lock import RunLockedError, data_dir_lock
 from medspa.settings import Settings
 from medspa.tenants import settings_for_tenant
 from orchestration import run_events, run_log
@@ -32,11 +46,17 @@ def _settings(run: dg.DagsterRun) -> Settings:
 
 
 def record_finished_run(context: dg.RunStatusSensorContext) -> None:
-    """Upsert the run's record into its tenant's `raw_meta.run_log`; skip runs of no tenant."""
+    """Upsert the run's record into its tenant's `raw_meta.run_log`; skip runs of no tenant.
+
+    Kept pending first, so that whatever happens next (a busy warehouse, this process ending)
+    the record is not lost; the write then takes it with any record an earlier run left.
+    """
     tags = context.dagster_run.tags or {}
     if PARTITION_TAG not in tags and TENANT_TAG not in tags:
         return  # not one tenant's run (peer benchmarks, a freshness-check run): no warehouse
     settings = _settings(context.dagster_run)
+    if not settings.warehouse_path.exists():
+        return  # nothing was ever loaded: no warehouse to keep the record in
     run_id = context.dagster_run.run_id
     published = any(
         m.asset == "serving" for m in run_events.materializations(context.instance, run_id)
@@ -47,10 +67,15 @@ def record_finished_run(context: dg.RunStatusSensorContext) -> None:
         published=published,
         demo_key_on_real_data=settings.demo_key_on_real_data,
     )
+    run_log.defer_record(settings.warehouse_path, record)
     try:
-        run_log.write_record(settings.warehouse_path, record)
-    except Exception as exc:  # the warehouse may be busy: say so, the run itself is done
-        context.log.warning(f"run {run_id} not recorded in the run log ({type(exc).__name__})")
+        with data_dir_lock(settings.data_dir, f"the run-log sensor recording run {run_id}"):
+            run_log.write_record(settings.warehouse_path)
+    except (RunLockedError, duckdb.Error) as exc:
+        context.log.info(
+            f"run {run_id} kept for the run log in {run_log.pending_dir(settings.warehouse_path)}"
+            f" ({type(exc).__name__}: the warehouse is busy); the next write to it records it"
+        )
 
 
 def _sensor(status: dg.DagsterRunStatus, name: str) -> dg.SensorDefinition:
@@ -59,7 +84,8 @@ def _sensor(status: dg.DagsterRunStatus, name: str) -> dg.SensorDefinition:
         run_status=status,
         # No `monitored_jobs`: every job of this code location, the UI's asset job included.
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Writes the finished run (published, blocked or failed) to the run log.",
+        description="Writes the ended run (published, blocked, failed or cancelled) to the "
+        "run log.",
     )
     def _record(context: dg.RunStatusSensorContext) -> None:
         record_finished_run(context)
@@ -68,8 +94,9 @@ def _sensor(status: dg.DagsterRunStatus, name: str) -> dg.SensorDefinition:
 
 
 def build_run_log_sensors() -> list[dg.SensorDefinition]:
-    """The two run-status sensors (failed, succeeded) that keep the run log complete."""
+    """The run-status sensors (failed, succeeded, cancelled) that keep the run log complete."""
     return [
         _sensor(dg.DagsterRunStatus.FAILURE, "run_log_failed_runs"),
         _sensor(dg.DagsterRunStatus.SUCCESS, "run_log_finished_runs"),
+        _sensor(dg.DagsterRunStatus.CANCELED, "run_log_cancelled_runs"),
     ]

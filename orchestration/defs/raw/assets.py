@@ -14,6 +14,8 @@ unit of work) and reports the selected tables. Each table reports a data version
 the warehouse (`versions.py`), so a load that wrote nothing leaves the models over it fresh.
 """
 
+import dataclasses
+import time
 from typing import Any
 
 import dagster as dg
@@ -23,6 +25,12 @@ from orchestration.defs.raw.versions import LEDGER, raw_data_versions
 from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS
+
+#: Run tag: a landing file modified less than this many seconds before the load may still be
+#: being copied in, and waits for the next run. The landing sensor and the nightly schedule set
+#: it (their runs start on their own, maybe while an exporter writes); a run a person starts
+#: from the UI or `medspa run` takes the folder as it is.
+SETTLE_TAG = "medspa/settle_seconds"
 
 
 def raw_key(table: Table) -> dg.AssetKey:
@@ -100,6 +108,19 @@ def selected_systems(selected: set[dg.AssetKey]) -> list[str]:
     return sorted({by_key[k] for k in selected if k in by_key})
 
 
+def _ingest_settings(base: Any, tags: dict[str, str]) -> Any:
+    """The loader's settings for this run: with `SETTLE_TAG`, files modified since that many
+    seconds before now are left for the next run (`IngestSettings.settled_before`)."""
+    settle = tags.get(SETTLE_TAG)
+    if settle is None:
+        return base
+    try:
+        seconds = float(settle)
+    except ValueError:
+        raise ValueError(f"run tag {SETTLE_TAG} must be a number of seconds") from None
+    return dataclasses.replace(base, settled_before=time.time() - seconds)
+
+
 def load_check(report: Any, table: Table) -> dg.AssetCheckResult:
     entry = report.table(table.system, table.name)
     problems = list(entry.refusals)
@@ -136,7 +157,7 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     systems = selected_systems(set(context.selected_asset_keys))
     all_systems = sorted({t.system for t in RAW_TABLES})
     report = ingest(
-        settings.ingest_settings(),
+        _ingest_settings(settings.ingest_settings(), context.run.tags),
         systems=None if systems == all_systems else systems,
     )
     context.log.info(report.to_text())
