@@ -36,8 +36,9 @@ renamed as (
 
         -- attributes
         cast(channel as varchar) as channel,
-        cast(campaign as varchar) as campaign,
-        cast(interested_category as varchar) as interested_category,
+        -- typed-in text: without contact data (macros/free_text.sql)
+        {{ without_contact_data('campaign') }} as campaign,
+        {{ without_contact_data('interested_category') }} as interested_category,
         cast(status as varchar) as status,
 
         -- timestamps

@@ -36,7 +36,7 @@ renamed as (
         cast(direction as varchar) as direction,
         cast(outcome as varchar) as outcome,
         cast(answered_by as varchar) as answered_by,
-        cast(tracking_source as varchar) as tracking_source,
+        {{ without_contact_data('tracking_source') }} as tracking_source,
 
         -- timestamps
         cast(started_at as timestamp with time zone) as started_at,

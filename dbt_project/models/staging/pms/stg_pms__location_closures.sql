@@ -8,7 +8,7 @@ renamed as (
     select
         cast(location_id as varchar) as location_id,
         cast(closed_on as date) as closed_on,
-        cast(reason as varchar) as reason,
+        {{ without_contact_data('reason') }} as reason,
         cast(updated_at as timestamptz) as updated_at
     from source
 )

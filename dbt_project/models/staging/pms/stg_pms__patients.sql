@@ -1,5 +1,6 @@
 -- PHI boundary: names, email, phone, date of birth and postal code stop here. What leaves is the
--- keyed hash of the id and contacts, the age band at the data's as-of date, and the ZIP3 prefix.
+-- keyed hash of the id and contacts, the age band at the data's as-of date, and the ZIP3 prefix;
+-- sex in a closed vocabulary, and the typed-in channel without contact data (macros/free_text.sql).
 {{
     config(
         materialized='incremental',
@@ -37,13 +38,13 @@ renamed as (
         {{ pseudonymize(normalize_phone('phone')) }} as phone_hash,
         -- allowed derived attributes
         {{ age_band('age_years') }} as age_band,
-        cast(sex as varchar) as sex,
+        {{ sex_code('sex') }} as sex,
         case
             -- `~` is a full match in DuckDB and a search in PostgreSQL: anchor both ends.
             when trim(postal_code) ~ '^[0-9]{3}.*$' then substring(trim(postal_code), 1, 3)
         end as zip3,
         cast(home_location_id as varchar) as home_location_id,
-        cast(acquisition_channel as varchar) as acquisition_channel,
+        {{ without_contact_data('acquisition_channel') }} as acquisition_channel,
         -- timestamps
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at,

@@ -1,0 +1,67 @@
+"""Free text the contract keeps but people type into (a patient's acquisition channel, a lead's
+campaign, a call-tracking label, a closure's reason; macros/free_text.sql): a value carrying an
+email address or a phone-like number is withheld downstream, and a patient's sex reaches the
+marts only as F, M, X or unknown.
+
+Rendered by dbt itself (`dbt show --inline`) and run in DuckDB: the SQL the staging models use.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dbt_runner import dbt
+
+WITHHELD = "(withheld: contact data)"
+
+# (typed value, what leaves staging), each decided by hand from the macro's rule
+TEXT_CASES: list[tuple[str | None, str | None]] = [
+    ("google_ads", "google_ads"),
+    ("ig_summer_body", "ig_summer_body"),
+    ("Promo 2026-11", "Promo 2026-11"),  # six digits: a month, not a number
+    ("instagram @glowspa", "instagram @glowspa"),  # a handle is no email address
+    ("referral from Jane Doe jane.doe@example.com", WITHHELD),
+    ("Walk-in: Mary Smith 415-555-0123", WITHHELD),
+    ("call (415) 555 0199", WITHHELD),
+    ("+44 20 7946 0958", WITHHELD),
+    ("DOB 1980-02-03", WITHHELD),  # eight digits: a full date, a birth date among them
+    ("note\nMary 4155550123", WITHHELD),  # across a line break
+    (None, None),
+]
+
+SEX_CASES: list[tuple[str | None, str | None]] = [
+    ("F", "F"),
+    (" female ", "F"),
+    ("m", "M"),
+    ("Man", "M"),
+    ("X", "X"),
+    ("non-binary", "X"),
+    ("U", "unknown"),
+    ("F (Jane Roe, 1979-04-04)", "unknown"),
+    ("", None),
+    (None, None),
+]
+
+
+def _literal(value: str | None) -> str:
+    return "null" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _show(tmp_path: Path, macro: str, cases: list[tuple[str | None, str | None]]) -> list:
+    values = ", ".join(f"({i}, {_literal(raw)})" for i, (raw, _) in enumerate(cases))
+    sql = f"select i, {{{{ {macro}('v') }}}} as shown from (values {values}) as t(i, v) order by i"
+    proc = dbt(
+        ["--quiet", "show", "--inline", sql, "--output", "json", "--limit", "100"],
+        tmp_path / "warehouse.duckdb",
+        tmp_path,
+    )
+    return [(cases[row["i"]][0], row["shown"]) for row in json.loads(proc.stdout)["show"]]
+
+
+def test_typed_text_with_contact_data_is_withheld(tmp_path: Path) -> None:
+    assert _show(tmp_path, "without_contact_data", TEXT_CASES) == TEXT_CASES
+
+
+def test_sex_leaves_staging_in_a_closed_vocabulary(tmp_path: Path) -> None:
+    assert _show(tmp_path, "sex_code", SEX_CASES) == SEX_CASES
