@@ -9,42 +9,19 @@ lock) until the test releases it.
 More on the run-log sensors: test_run_log_sensor.py, test_run_history.py.
 """
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 from dagster import DagsterEventType
+from holders import HOLD_RUN_LOCK, HOLD_WAREHOUSE, held
 
 from orchestration import run_log
 from orchestration.defs.automation.run_log_sensor import build_run_log_sensors
 from orchestration.resources import MedspaSettings, settings_run_config
 from orchestration.tenancy import TENANT_PARTITIONS
-
-REPO = Path(__file__).resolve().parents[2]
-
-#: Another process: keeps the warehouse open for writing (as a running step would) until its
-#: stdin closes.
-HOLD_WAREHOUSE = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-print("held", flush=True)
-sys.stdin.read()
-"""
-
-#: Another process: holds the tenant's run lock (as a running run does) until its stdin closes.
-HOLD_RUN_LOCK = """
-import sys
-from pathlib import Path
-from medspa.run_lock import data_dir_lock
-with data_dir_lock(Path(sys.argv[1]), "the tenant's next run"):
-    print("held", flush=True)
-    sys.stdin.read()
-"""
 
 
 @dg.asset(partitions_def=TENANT_PARTITIONS)
@@ -122,24 +99,6 @@ def _evaluate(instance: dg.DagsterInstance, run: dg.DagsterRun, name: str) -> No
     )
 
 
-@contextmanager
-def _held(script: str, path: Path) -> Iterator[None]:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", script, str(path)],
-        cwd=REPO,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        yield
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=60)
-
-
 def _rows(data: Path) -> list[tuple]:
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         has_log = con.execute(
@@ -163,7 +122,7 @@ def test_a_busy_warehouse_keeps_the_record_until_the_next_evaluation_writes_it_o
 ):
     failed = _run(instance, data)
     assert failed.status == dg.DagsterRunStatus.FAILURE
-    with _held(HOLD_WAREHOUSE, data / "warehouse.duckdb"):
+    with held(HOLD_WAREHOUSE, data / "warehouse.duckdb"):
         _evaluate(instance, failed, "run_log_failed_runs")  # does not raise: nothing to retry
         assert _pending(data) == [failed.run_id]
     assert _rows(data) == []  # not written yet, but kept
@@ -180,7 +139,7 @@ def test_while_a_run_holds_the_tenant_the_record_waits_for_that_runs_own_write(
     """The sensor takes the run lock like every writer: it never opens the warehouse under a
     running step, and the running run's own record (`serving`, `medspa run`) takes it along."""
     failed = _run(instance, data)
-    with _held(HOLD_RUN_LOCK, data):
+    with held(HOLD_RUN_LOCK, data):
         _evaluate(instance, failed, "run_log_failed_runs")
         assert _pending(data) == [failed.run_id]
     assert _rows(data) == []
@@ -197,7 +156,7 @@ def test_a_runs_own_write_that_meets_a_busy_warehouse_keeps_its_record(
     """`serving` and `medspa run` still see the error (they warn), and the record is kept."""
     run = _run(instance, data, "partial")
     record = run_log.record_of(instance, run.run_id, published=False, demo_key_on_real_data=False)
-    with _held(HOLD_WAREHOUSE, data / "warehouse.duckdb"), pytest.raises(duckdb.Error):
+    with held(HOLD_WAREHOUSE, data / "warehouse.duckdb"), pytest.raises(duckdb.Error):
         run_log.write_record(data / "warehouse.duckdb", record)
     assert _pending(data) == [run.run_id]
     run_log.write_record(data / "warehouse.duckdb")
@@ -220,7 +179,7 @@ def test_the_cursor_passes_the_busy_run_and_the_tenants_next_run_brings_its_reco
 
     cursor = tick(None)  # the first tick only sets the cursor
     first = _run(instance, data)
-    with _held(HOLD_WAREHOUSE, data / "warehouse.duckdb"):
+    with held(HOLD_WAREHOUSE, data / "warehouse.duckdb"):
         after_first = tick(cursor)
     assert after_first != cursor  # past the first run
     assert tick(after_first) == after_first  # nothing new: the first run is not seen again

@@ -9,14 +9,13 @@ step). Dagster itself decides, when the run fails, and tags the run `dagster/wil
 tag is what the retry daemon acts on.
 """
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from holders import HOLD_RUN_LOCK, held
 
 from medspa.settings import Settings
 from orchestration import run_log
@@ -25,18 +24,7 @@ from orchestration.defs.automation.landing_sensor import RETRY_RUN_FAILURES_ONLY
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS
 
-REPO = Path(__file__).resolve().parents[2]
 NO_STEP_RETRY = {"dagster/retry_on_asset_or_op_failure": "false"}
-
-#: Another process: holds the tenant's run lock (a `medspa run`) until its stdin closes.
-HOLD_RUN_LOCK = """
-import sys
-from pathlib import Path
-from medspa.run_lock import data_dir_lock
-with data_dir_lock(Path(sys.argv[1]), "`medspa run`"):
-    print("held", flush=True)
-    sys.stdin.read()
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -124,19 +112,7 @@ def test_a_run_refused_by_the_run_lock_is_still_retried(
 ):
     data = tmp_path / "data"
     data.mkdir()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_RUN_LOCK, str(data)],
-        cwd=REPO,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with held(HOLD_RUN_LOCK, data):
         refused = _run(instance, data, {"dagster/max_retries": "1", **RETRY_RUN_FAILURES_ONLY})
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=60)
     assert refused.tags["dagster/failure_reason"] == "RUN_EXCEPTION"  # before any step
     assert refused.tags["dagster/will_retry"] == "true"
