@@ -128,14 +128,24 @@ _LINK_REFUSED = (
 )
 
 
+#: Files an operating system or an office suite leaves in any folder it shows or edits: a
+#: thumbnail cache, folder settings, a macOS custom icon, an open document's lock (`~$x.xlsx`).
+#: Like hidden files, they are no extract and no delivery: skipped, never refused.
+_SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"})
+
+
+def _is_hidden(name: str) -> bool:
+    """A hidden or `_` entry (.DS_Store, the generator's state) or an OS or office file."""
+    return name.startswith((".", "_", "~$")) or name.casefold() in _SYSTEM_FILES
+
+
 def _entries(landing_dir: Path) -> Iterator[Path]:
     """Every non-hidden entry under `landing_dir`, without following any link."""
     for dirpath, dirnames, filenames in os.walk(landing_dir, followlinks=False):
         base = Path(dirpath)
-        # hidden or `_` entries (.DS_Store, the generator's state) are not extracts
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
         for name in dirnames + filenames:
-            if not name.startswith((".", "_")):
+            if not _is_hidden(name):
                 yield base / name
 
 

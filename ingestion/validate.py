@@ -34,9 +34,10 @@ _BLANK_ID_REASON = "blank identifier (only whitespace)"
 _PADDED_ID_REASON = "identifier with leading or trailing whitespace"
 
 #: What pads an id: a space, a tab or line break (a stray `\r` from a CRLF line), a no-break or
-#: other Unicode space, a zero-width character or byte-order mark, any control character. None
-#: of them shows when an id is printed, and each makes `A1` a second id.
-_ID_PAD_CLASS = r"[\s\p{Z}\p{Cc}\x{200B}-\x{200D}\x{2060}\x{FEFF}]"
+#: other Unicode space, any control character, any format character (zero-width space and
+#: joiners, byte-order mark, soft hyphen, left-to-right and right-to-left marks, bidi isolates).
+#: None of them shows when an id is printed, and each makes `A1` a second id.
+_ID_PAD_CLASS = r"[\s\p{Z}\p{Cc}\p{Cf}]"
 _ID_PADDED_RE = f"^{_ID_PAD_CLASS}|{_ID_PAD_CLASS}$"
 _ID_BLANK_RE = f"{_ID_PAD_CLASS}+"
 

@@ -1,7 +1,7 @@
-"""Free text the contract keeps but people type into (a patient's acquisition channel, a lead's
-campaign, a call-tracking label, a closure's reason; macros/free_text.sql): a value carrying an
-email address or a phone-like number is withheld downstream, and a patient's sex reaches the
-marts only as F, M, X or unknown.
+"""Free text the contract keeps but people type into (a patient's acquisition channel and the
+spend channels it meets, a lead's campaign, a call-tracking label, a closure's reason;
+macros/free_text.sql): a value carrying an email address or a phone-shaped number is withheld
+downstream, and a patient's sex reaches the marts only as F, M, X or unknown.
 
 Rendered by dbt itself (`dbt show --inline`) and run in DuckDB: the SQL the staging models use.
 """
@@ -27,6 +27,10 @@ TEXT_CASES: list[tuple[str | None, str | None]] = [
     ("+44 20 7946 0958", WITHHELD),
     ("DOB 1980-02-03", WITHHELD),  # eight digits: a full date, a birth date among them
     ("note\nMary 4155550123", WITHHELD),  # across a line break
+    ("Q1 2025 10% off", "Q1 2025 10% off"),  # digits beside a letter or `%` are no phone
+    ("Summer 2025 / 2026", "Summer 2025 / 2026"),  # three separators apart: two numbers
+    ("gads 12345678901", WITHHELD),  # eleven digits: a phone's shape, whatever it is
+    ("1234567890123456", "1234567890123456"),  # sixteen digits: longer than any phone
     (None, None),
 ]
 

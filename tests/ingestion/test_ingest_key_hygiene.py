@@ -73,10 +73,10 @@ def test_padded_and_blank_identifiers_are_quarantined_not_stored_as_other_ids(tm
 
 
 def test_ids_padded_by_invisible_characters_other_than_spaces_are_quarantined(tmp_path):
-    """A tab, a carriage return, a line break, a no-break
-    space, a zero-width space, a byte-order mark or another control character around an id
-    prints like the id itself and would still make a second one. Characters inside an id, and
-    printable ones at its ends (`~`, `é`), are left alone."""
+    """A tab, a carriage return, a line break, a no-break space, a zero-width space, a
+    byte-order mark, a direction mark, a soft hyphen or another control or format character
+    around an id prints like the id itself and would still make a second one. Characters
+    inside an id, and printable ones at its ends (`~`, `é`), are left alone."""
     rows = [
         appointment("A1\t"),
         appointment("A2\r"),
@@ -86,6 +86,10 @@ def test_ids_padded_by_invisible_characters_other_than_spaces_are_quarantined(tm
         appointment("\ufeffA6"),
         appointment("A7\x7f"),
         appointment("A8", patient_id="\t\r\n"),
+        appointment("A13\u200e"),  # left-to-right mark
+        appointment("\u200fA14"),  # right-to-left mark
+        appointment("A15\xad"),  # soft hyphen
+        appointment("A16\u2066"),  # bidi isolate
         appointment("A9", patient_id="\u3000"),
         appointment("~A10~"),
         appointment("A 11"),
@@ -105,7 +109,11 @@ def test_ids_padded_by_invisible_characters_other_than_spaces_are_quarantined(tm
         (6, "appointment_id", PADDED),
         (7, "appointment_id", PADDED),
         (8, "patient_id", BLANK),
-        (9, "patient_id", BLANK),
+        (9, "appointment_id", PADDED),
+        (10, "appointment_id", PADDED),
+        (11, "appointment_id", PADDED),
+        (12, "appointment_id", PADDED),
+        (13, "patient_id", BLANK),
     ]
     assert valid == [("~A10~", "completed"), ("A 11", "completed"), ("é12é", "completed")]
 

@@ -25,6 +25,10 @@ def test_scan_sorts_by_extract_id_and_ignores_what_is_not_an_extract(tmp_path):
         "erp/orders/2026-11-20.csv",
         "pms/locations/2026-11-22.csv.part",
         "pms/locations/2026-11-22.csv~",
+        "pms/locations/Thumbs.db",  # an OS's or office suite's own files: skipped, not refused
+        "pms/locations/desktop.ini",
+        "pms/locations/~$2026-11-21.xlsx",
+        "pms/locations/Icon\r",
         "README.md",
     ):
         write(tmp_path, rel, "x")

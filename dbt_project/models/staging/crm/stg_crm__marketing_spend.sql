@@ -16,7 +16,8 @@ renamed as (
         -- keys
         cast(spend_date as date) as spend_date,
         cast(location_id as varchar) as location_id,
-        cast(channel as varchar) as channel,
+        -- filtered as patients.acquisition_channel is, so CAC by channel still matches them
+        {{ without_contact_data('channel') }} as channel,
         cast(campaign as varchar) as campaign,
 
         -- measures
