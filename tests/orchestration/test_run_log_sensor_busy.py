@@ -9,7 +9,7 @@ lock) until the test releases it.
 More on the run-log sensors: test_run_log_sensor.py, test_run_history.py.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -163,19 +163,26 @@ def test_a_runs_own_write_that_meets_a_busy_warehouse_keeps_its_record(
     assert _rows(data) == [(run.run_id, run_log.NOT_PUBLISHED)]
 
 
-def test_the_cursor_passes_the_busy_run_and_the_tenants_next_run_brings_its_record(
-    instance: dg.DagsterInstance, data: Path
-):
-    """Through real sensor ticks: Dagster moves the cursor past a run whose record could not be
-    written (raising would not help), so the kept record is what saves it."""
+def _ticker(instance: dg.DagsterInstance, name: str) -> Callable[[str | None], str | None]:
+    """One real tick of the sensor `name` from a cursor, returning the cursor it leaves."""
     repository = _definitions().get_repository_def()
-    sensor = _sensor("run_log_failed_runs")
+    sensor = _sensor(name)
 
     def tick(cursor: str | None) -> str | None:
         context = dg.build_sensor_context(
             instance=instance, repository_def=repository, cursor=cursor
         )
         return sensor.evaluate_tick(context).cursor
+
+    return tick
+
+
+def test_the_cursor_passes_the_busy_run_and_the_tenants_next_run_brings_its_record(
+    instance: dg.DagsterInstance, data: Path
+):
+    """Through real sensor ticks: Dagster moves the cursor past a run whose record could not be
+    written (raising would not help), so the kept record is what saves it."""
+    tick = _ticker(instance, "run_log_failed_runs")
 
     cursor = tick(None)  # the first tick only sets the cursor
     first = _run(instance, data)
@@ -194,14 +201,7 @@ def test_the_cursor_passes_the_busy_run_and_the_tenants_next_run_brings_its_reco
 
 def test_a_cancelled_run_is_recorded_as_cancelled(instance: dg.DagsterInstance, data: Path):
     """Terminate in the UI ends a run as CANCELED: a third sensor watches that status."""
-    repository = _definitions().get_repository_def()
-    sensor = _sensor("run_log_cancelled_runs")
-
-    def tick(cursor: str | None) -> str | None:
-        context = dg.build_sensor_context(
-            instance=instance, repository_def=repository, cursor=cursor
-        )
-        return sensor.evaluate_tick(context).cursor
+    tick = _ticker(instance, "run_log_cancelled_runs")
 
     cursor = tick(None)
     run = instance.create_run_for_job(
