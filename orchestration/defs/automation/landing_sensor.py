@@ -49,12 +49,16 @@ def landed_files(
 ) -> dict[str, str]:
     """rel_path -> "size:mtime_ns" of every contract extract old enough to be complete (a
     link's target's, where links are allowed)."""
+    scan = scan_landing(
+        landing_dir,
+        load_contract(),
+        allow_internal_links=allow_internal_links,
+        settled_before=settled_before,  # the loader's own rule for a file still being copied
+    )
     found = {}
-    scan = scan_landing(landing_dir, load_contract(), allow_internal_links=allow_internal_links)
     for f in scan.files:
         stat = f.path.stat()
-        if stat.st_mtime <= settled_before:
-            found[f.rel_path] = f"{stat.st_size}:{stat.st_mtime_ns}"
+        found[f.rel_path] = f"{stat.st_size}:{stat.st_mtime_ns}"
     return found
 
 
