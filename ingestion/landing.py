@@ -72,6 +72,9 @@ class LandingScan:
 
     files: list[LandingFile] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (rel_path, reason)
+    #: folders that could not be listed (rel_path, reason): their files, if any, are unknown,
+    #: so the load reports an error instead of "no new extract"
+    unlisted: list[tuple[str, str]] = field(default_factory=list)
 
     def files_of(self, qualified_table: str) -> list[LandingFile]:
         return [f for f in self.files if f.qualified_table == qualified_table]
@@ -139,9 +142,20 @@ def _is_hidden(name: str) -> bool:
     return name.startswith((".", "_", "~$")) or name.casefold() in _SYSTEM_FILES
 
 
-def _entries(landing_dir: Path) -> Iterator[Path]:
-    """Every non-hidden entry under `landing_dir`, without following any link."""
-    for dirpath, dirnames, filenames in os.walk(landing_dir, followlinks=False):
+def _entries(landing_dir: Path, scan: LandingScan) -> Iterator[Path]:
+    """Every non-hidden entry under `landing_dir`, without following any link.
+
+    A folder that cannot be listed (its permissions, an unmounted share) goes to
+    `scan.unlisted`: `os.walk` would otherwise skip it without a word, and a table whose
+    folder nobody can read would look like a night without new extracts.
+    """
+
+    def unlisted(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else landing_dir
+        rel = printable(where.relative_to(landing_dir).as_posix()) if where != landing_dir else "."
+        scan.unlisted.append((rel, f"{type(exc).__name__}: {exc.strerror or 'cannot list'}"))
+
+    for dirpath, dirnames, filenames in os.walk(landing_dir, onerror=unlisted, followlinks=False):
         base = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
         for name in dirnames + filenames:
@@ -166,7 +180,7 @@ def _regular_files(
 ) -> list[tuple[Path, str]]:
     """(path to read, escaped relative name) of regular files; links and specials reported."""
     found = []
-    for path in _entries(landing_dir):
+    for path in _entries(landing_dir, scan):
         rel = printable(path.relative_to(landing_dir).as_posix())
         mode = path.lstat().st_mode
         if stat.S_ISDIR(mode):

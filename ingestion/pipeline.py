@@ -125,6 +125,11 @@ def ingest(
     report = LoadReport(load_id=now.strftime("%Y%m%dT%H%M%S.%fZ"))
     report.ignored = [f"{path}: {why}" for path, why in scan.ignored]
     report.warnings += [f"ignored {entry}" for entry in report.ignored]
+    report.errors += [
+        f"cannot list {path} in the landing folder ({why}): the extracts in it are not "
+        "loaded; give the loader read access, the next run loads them"
+        for path, why in scan.unlisted
+    ]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _warehouse(settings, limits) as con:
         ensure_raw_tables(con, contract)

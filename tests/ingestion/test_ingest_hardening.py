@@ -347,3 +347,39 @@ def test_a_file_that_cannot_be_read_is_an_error_and_the_rest_loads(tmp_root, mon
         ("A1",),
         ("A2",),
     ]
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_not_a_quiet_night(tmp_root, monkeypatch):
+    """`os.walk` skips a folder it cannot list without a word: the table looked like a night
+    without new extracts and the run published (a root session cannot make a folder
+    unlistable, so listing it fails here on purpose)."""
+    landing = tmp_root / "landing"
+    write_required(landing)
+    settings = settings_for(tmp_root)
+    assert ingest(settings).ok
+    appointments = header("pms.appointments")
+    write(landing, "pms/appointments/2026-11-21.csv", csv_text(appointments, [appointment("A2")]))
+    real = os.scandir
+    folder = landing / "pms" / "appointments"
+
+    def unlistable(path):  # type: ignore[no-untyped-def]
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", unlistable)
+    report = ingest(settings)
+    assert not report.ok
+    assert report.errors == [
+        "cannot list pms/appointments in the landing folder (PermissionError: Permission "
+        "denied): the extracts in it are not loaded; give the loader read access, the next "
+        "run loads them"
+    ]
+    assert query(settings, "select appointment_id from raw_pms.appointments") == [("A1",)]
+    monkeypatch.setattr(os, "scandir", real)
+    again = ingest(settings)
+    assert again.ok and again.table("pms", "appointments").files_loaded == 1
+    assert query(settings, "select appointment_id from raw_pms.appointments order by 1") == [
+        ("A1",),
+        ("A2",),
+    ]
