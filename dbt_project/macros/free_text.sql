@@ -6,12 +6,22 @@
     that value must not leave the raw layer (docs/kpis.md, PHI). The raw row keeps it.
 -#}
 
-{#- What a value carrying contact data becomes downstream. -#}
-{% macro withheld_text() -%}
-    '(withheld: contact data)'
+{#- What a value carrying contact data (`expr`, text) becomes downstream: a fixed label and the
+    first 8 hex digits of the value's keyed hash (macros/pseudonymize.sql). Two different
+    values stay two values, so a column that is part of a key (a spend row's channel) keeps its
+    rows apart instead of failing its uniqueness test and blocking the night, and equal values
+    stay equal (a patient's channel still meets the spend channel typed the same way); without
+    the key, the digits say nothing of the value. -#}
+{% macro withheld_text(expr) -%}
+    '(withheld: contact data ' || left({{ pseudonymize(expr) }}, 8) || ')'
 {%- endmacro %}
 
-{#- `expr` as text, or withheld_text() when it holds an email address or a phone-shaped number:
+{#- SQL: true when `expr` is a value withheld by `without_contact_data`. -#}
+{% macro is_withheld_text(expr) -%}
+    {{ expr }} like '(withheld: contact data %)'
+{%- endmacro %}
+
+{#- `expr` as text, or withheld_text(expr) when it holds an email address or a phone-shaped number:
     7 to 15 digits, an optional leading `+`, at most two separators (` ().+/-`) between digits,
     and no letter, digit or `%` right before or after it (`415-555-0199`, `(415) 555 0199`,
     `+44 20 7946 0958`; a full date such as a date of birth too, but not `Q1 2025 10% off` or
@@ -23,7 +33,7 @@
 {% macro without_contact_data(expr) -%}
     case
         when cast({{ expr }} as varchar) ~ '(?s)^.*([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|(^|[^A-Za-z0-9%])[+]?[0-9]([ ().+/-]{0,2}[0-9]){6,14}($|[^A-Za-z0-9%])).*$'
-            then {{ withheld_text() }}
+            then {{ withheld_text('cast(' ~ expr ~ ' as varchar)') }}
         else cast({{ expr }} as varchar)
     end
 {%- endmacro %}

@@ -13,6 +13,11 @@ from pathlib import Path
 
 from dbt_runner import dbt
 
+from medspa.pseudonymize import pseudonymize
+from medspa.settings import DEMO_PHI_KEY
+
+#: stands for "withheld": the label and the first 8 hex digits of the typed value's keyed hash
+#: under the tests' key (`_expected`)
 WITHHELD = "(withheld: contact data)"
 
 # (typed value, what leaves staging), each decided by hand from the macro's rule
@@ -63,9 +68,47 @@ def _show(tmp_path: Path, macro: str, cases: list[tuple[str | None, str | None]]
     return [(cases[row["i"]][0], row["shown"]) for row in json.loads(proc.stdout)["show"]]
 
 
+def _expected(raw: str | None, shown: str | None) -> str | None:
+    if shown != WITHHELD:
+        return shown
+    return f"(withheld: contact data {pseudonymize(raw or '', DEMO_PHI_KEY)[:8]})"
+
+
 def test_typed_text_with_contact_data_is_withheld(tmp_path: Path) -> None:
-    assert _show(tmp_path, "without_contact_data", TEXT_CASES) == TEXT_CASES
+    expected = [(raw, _expected(raw, shown)) for raw, shown in TEXT_CASES]
+    assert _show(tmp_path, "without_contact_data", TEXT_CASES) == expected
+
+
+def test_withheld_values_stay_apart_and_equal_ones_stay_equal(tmp_path: Path) -> None:
+    """Two spend rows whose channels differ only in a phone number were one key downstream
+    (both became the same label) and failed the spend table's uniqueness test, blocking the
+    night; the same typed value must still meet itself (CAC joins patients' channels to spend
+    channels)."""
+    cases: list[tuple[str | None, str | None]] = [
+        ("flyer 415-555-0199", None),
+        ("flyer 415-555-0123", None),
+        ("flyer 415-555-0199", None),
+    ]
+    shown = [value for _, value in _show(tmp_path, "without_contact_data", cases)]
+    assert (
+        shown[0]
+        == f"(withheld: contact data {pseudonymize('flyer 415-555-0199', DEMO_PHI_KEY)[:8]})"
+    )
+    assert shown[0] != shown[1] and shown[0] == shown[2]
 
 
 def test_sex_leaves_staging_in_a_closed_vocabulary(tmp_path: Path) -> None:
     assert _show(tmp_path, "sex_code", SEX_CASES) == SEX_CASES
+
+
+def test_the_warn_check_finds_withheld_values(tmp_path: Path) -> None:
+    """`no_withheld_text` counts rows by `is_withheld_text`: every withheld value, nothing else."""
+    withheld = f"(withheld: contact data {pseudonymize('x 4155550199', DEMO_PHI_KEY)[:8]})"
+    cases: list[tuple[str | None, str | None]] = [
+        (withheld, None),
+        ("google_ads", None),
+        ("withheld: contact data", None),
+        (None, None),
+    ]
+    found = [value for _, value in _show(tmp_path, "is_withheld_text", cases)]
+    assert found == [True, False, False, None]

@@ -6,7 +6,7 @@
 
 select count(*) as withheld_values
 from {{ model }}
-where {{ column_name }} = {{ withheld_text() }}
+where {{ is_withheld_text(column_name) }}
 having count(*) > 0
 
 {% endtest %}
