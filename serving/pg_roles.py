@@ -24,6 +24,13 @@ Layout (why each piece exists), named for the default prefix:
   `public` schema, not a member of the file/program roles.
 - `add-reader` manages only its own readers: an existing role of that name that is not a
   member of the read group (the owner, another deployment's login) is refused, not altered.
+- The groups and the BI login are managed only when this deployment made them: each is
+  recorded with its oid in `medspa_admin.roles` when created. An existing unrecorded role of
+  those names is refused, unless it is exactly as an earlier version (which recorded nothing)
+  left it (`refuse_foreign_base_roles`).
+- A new reader's name has at most `MAX_READER_NAME` characters, so its policy `reader_<name>`
+  fits PostgreSQL's 63-byte names and no two readers share one. A reader dropped outside medspa
+  (`drop owned by; drop role`) leaves the registry at the next publish.
 Passwords are sent as SCRAM verifiers computed here, so the clear text never reaches the
 server (or its logs).
 """
@@ -42,6 +49,12 @@ import psycopg
 from psycopg import sql
 
 ADMIN_SCHEMA = "medspa_admin"
+#: PostgreSQL's longest name, in bytes; longer ones are silently cut.
+_MAX_IDENTIFIER = 63
+#: A new reader's longest name: its policy `reader_<name>` must fit in `_MAX_IDENTIFIER`.
+MAX_READER_NAME = _MAX_IDENTIFIER - len("reader_")
+#: `medspa_admin.roles`: the groups and BI login this deployment created (name and oid).
+ROLES_TABLE = "roles"
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 #: At most 15 characters: `<prefix>_tenant_<tenant>` (tenants up to 40) stays within 63 bytes.
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,14}$")
@@ -122,6 +135,38 @@ def check_role_name(name: str, roles: ServingRoles = DEFAULT_ROLES) -> str:
     return name
 
 
+def check_new_reader_name(name: str, registered: Sequence[str], roles: ServingRoles) -> str:
+    """A reader name whose policy name `reader_<name>` is its own.
+
+    PostgreSQL cuts names to 63 bytes: two long readers sharing their first characters would
+    get one policy name, and adding the second would drop the first's policy. A new reader has
+    at most `MAX_READER_NAME` characters; an already registered longer one (made before the
+    limit) keeps working, unless its cut policy name is another reader's.
+    """
+    check_role_name(name, roles)
+    if name not in registered and len(name) > MAX_READER_NAME:
+        raise ValueError(
+            f"reader name {name!r} has {len(name)} characters: at most {MAX_READER_NAME}, so "
+            f"its row-level-security policy reader_<name> fits PostgreSQL's 63-byte names"
+        )
+    clash = [other for other in registered if other != name and _same_policy(other, name)]
+    if clash:
+        raise ValueError(
+            f"reader name {name!r} would share its policy name with reader {clash[0]!r} "
+            "(PostgreSQL cuts names to 63 bytes): choose a shorter or different name"
+        )
+    return name
+
+
+def _same_policy(a: str, b: str) -> bool:
+    return policy_name(a)[:_MAX_IDENTIFIER] == policy_name(b)[:_MAX_IDENTIFIER]
+
+
+def policy_name(role: str) -> str:
+    """A location reader's policy on each scoped table (PostgreSQL keeps its first 63 bytes)."""
+    return f"reader_{role}"
+
+
 def bootstrap_sql(database: str, owner: str, owner_password: str) -> str:
     """Superuser SQL (idempotent, for psql) creating the owner role and serving database."""
     check_role_name(owner)
@@ -145,6 +190,83 @@ def _role_exists(cur: psycopg.Cursor, name: str) -> bool:
 def _create_group(cur: psycopg.Cursor, name: str) -> None:
     if not _role_exists(cur, name):
         cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(name)))
+    _record_role(cur, name)
+
+
+def _record_role(cur: psycopg.Cursor, name: str) -> None:
+    """Note `name` (and its oid: a role dropped and re-made by someone else is not ours) as
+    one of this deployment's roles, which `refuse_foreign_base_roles` then accepts."""
+    cur.execute(
+        f"insert into {ADMIN_SCHEMA}.{ROLES_TABLE} select rolname, oid from pg_roles "
+        "where rolname = %s on conflict (role_name) do update set role_oid = excluded.role_oid",
+        [name],
+    )
+
+
+def _recorded(cur: psycopg.Cursor, name: str) -> bool:
+    cur.execute(f"select to_regclass('{ADMIN_SCHEMA}.{ROLES_TABLE}')")
+    if cur.fetchone()[0] is None:
+        return False
+    cur.execute(
+        f"select 1 from {ADMIN_SCHEMA}.{ROLES_TABLE} t join pg_roles r on r.oid = t.role_oid "
+        "where t.role_name = %s and r.rolname = %s",
+        [name, name],
+    )
+    return cur.fetchone() is not None
+
+
+#: How a deployment made before roles were recorded left each role (refuse_foreign_base_roles):
+#: the read group holds CONNECT on this database, the chain group has a member in the read
+#: group or is named by a policy here, the BI login is a member of the read group.
+_EARLIER_SETUP = {
+    "read": "select 1 from pg_database d cross join lateral aclexplode(d.datacl) acl "
+    "where acl.grantee = %(oid)s and d.datname = %(db)s and acl.privilege_type = 'CONNECT'",
+    "chain": "select 1 where exists (select from pg_auth_members m join pg_auth_members r "
+    "on r.member = m.member where m.roleid = %(oid)s and r.roleid = %(read)s) "
+    "or exists (select from pg_policy p where %(oid)s = any(p.polroles))",
+    "bi": "select 1 from pg_auth_members where roleid = %(read)s and member = %(oid)s",
+}
+
+
+def _set_up_earlier(
+    cur: psycopg.Cursor, name: str, kind: str, database: str, roles: ServingRoles
+) -> bool:
+    """Whether an unrecorded role `name` looks exactly as this code used to leave it."""
+    cur.execute(
+        "select r.oid, r.rolcanlogin, r.rolsuper, (select oid from pg_roles where rolname = %s) "
+        "from pg_roles r where r.rolname = %s",
+        [roles.read, name],
+    )
+    oid, can_login, is_super, read = cur.fetchone()
+    if is_super or (can_login and kind != "bi"):
+        return False
+    cur.execute(_EARLIER_SETUP[kind], {"oid": oid, "db": database, "read": read})
+    return cur.fetchone() is not None
+
+
+def refuse_foreign_base_roles(
+    cur: psycopg.Cursor, database: str, roles: ServingRoles, with_bi: bool
+) -> None:
+    """Refuse, before changing anything, to take over a group or BI login of our names that
+    this deployment did not create.
+
+    Roles are server-wide: `<prefix>_bi` may be someone's own login, `<prefix>_read` another
+    application's group. Making it ours would reset its password or hand its members our data.
+    A role is ours when recorded in `medspa_admin.roles` by the code that created it; a role
+    of an earlier version (not recorded) is accepted when it is exactly as that code left it
+    (for the BI login the rule of `refuse_foreign_role`: a member of our read group).
+    """
+    kinds = {"read": roles.read, "chain": roles.chain} | ({"bi": roles.bi} if with_bi else {})
+    for kind, name in kinds.items():
+        if not _role_exists(cur, name) or _recorded(cur, name):
+            continue
+        if not _set_up_earlier(cur, name, kind, database, roles):
+            raise ValueError(
+                f"role {name!r} already exists on this server but was not created by this "
+                f"deployment (not recorded in {ADMIN_SCHEMA}.{ROLES_TABLE}, and not set up as "
+                f"its {kind} role): nothing was changed; give this deployment other names "
+                "with MEDSPA_SERVING_ROLE_PREFIX, or drop that role first if it is really unused"
+            )
 
 
 def _harden_login(cur: psycopg.Cursor, role: str, database: str, roles: ServingRoles) -> None:
@@ -217,10 +339,21 @@ def _suggested_prefix(database: str) -> str:
     return cleaned[:15]
 
 
-def _ensure_groups(cur: psycopg.Cursor, database: str, roles: ServingRoles) -> None:
-    """Group roles, the reader registry and database-level hardening (idempotent)."""
+def _ensure_groups(
+    cur: psycopg.Cursor, database: str, roles: ServingRoles, with_bi: bool = False
+) -> None:
+    """Group roles, the registries and database-level hardening (idempotent); refused before
+    any change when our names belong to another deployment or someone else."""
     claim_database(cur, database, roles)
+    refuse_foreign_base_roles(cur, database, roles, with_bi)
     db = sql.Identifier(database)
+    admin = sql.Identifier(ADMIN_SCHEMA)
+    cur.execute(sql.SQL("create schema if not exists {}").format(admin))
+    cur.execute(sql.SQL("revoke all on schema {} from public").format(admin))
+    cur.execute(
+        f"create table if not exists {ADMIN_SCHEMA}.{ROLES_TABLE} "
+        "(role_name text primary key, role_oid oid not null)"
+    )
     for group in (roles.read, roles.chain):
         _create_group(cur, group)
     # Nobody but our readers may connect; nobody but the owner gets temp tables or `public`.
@@ -229,9 +362,6 @@ def _ensure_groups(cur: psycopg.Cursor, database: str, roles: ServingRoles) -> N
         sql.SQL("grant connect on database {} to {}").format(db, sql.Identifier(roles.read))
     )
     cur.execute("revoke all on schema public from public")
-    admin = sql.Identifier(ADMIN_SCHEMA)
-    cur.execute(sql.SQL("create schema if not exists {}").format(admin))
-    cur.execute(sql.SQL("revoke all on schema {} from public").format(admin))
     cur.execute(
         f"create table if not exists {ADMIN_SCHEMA}.readers "
         "(role_name text primary key, locations text[])"
@@ -245,9 +375,10 @@ def ensure_base_roles(
     notes: list[str] = []
     bi = sql.Identifier(roles.bi)
     with conn.cursor() as cur:
-        _ensure_groups(cur, conn.info.dbname, roles)
+        _ensure_groups(cur, conn.info.dbname, roles, with_bi=True)
         if not _role_exists(cur, roles.bi):
             cur.execute(sql.SQL("create role {} nologin").format(bi))
+        _record_role(cur, roles.bi)
         _harden_login(cur, roles.bi, conn.info.dbname, roles)
         cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(roles.chain), bi))
         if bi_password:
@@ -261,7 +392,29 @@ def ensure_base_roles(
                     f"{roles.bi} is NOLOGIN: set MEDSPA_BI_PASSWORD and publish again (or run "
                     "`make pg`) to let Metabase / Power BI log in"
                 )
+    notes += [
+        f"reader {name} was dropped outside medspa: removed from {ADMIN_SCHEMA}.readers"
+        for name in forget_dropped_readers(conn)
+    ]
     return notes
+
+
+def forget_dropped_readers(conn: psycopg.Connection) -> list[str]:
+    """Delete the registry rows of readers whose role no longer exists; returns their names.
+
+    `drop owned by x; drop role x` is the normal PostgreSQL way to remove a login, and it
+    leaves the row: without this every later publish would fail creating a policy for a
+    role that is gone.
+    """
+    with conn.cursor() as cur:
+        cur.execute(f"select to_regclass('{ADMIN_SCHEMA}.readers')")
+        if cur.fetchone()[0] is None:
+            return []
+        cur.execute(
+            f"delete from {ADMIN_SCHEMA}.readers where to_regrole(quote_ident(role_name)) is null "
+            "returning role_name"
+        )
+        return sorted(name for (name,) in cur.fetchall())
 
 
 def readers(conn: psycopg.Connection) -> dict[str, list[str] | None]:
@@ -289,6 +442,7 @@ def secure_schema(
     """
     ident = sql.Identifier(schema)
     group = sql.Identifier(roles.read)
+    forget_dropped_readers(conn)
     scoped = readers(conn)
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(sql.SQL("revoke all on schema {} from public").format(ident))
@@ -346,7 +500,7 @@ def _reader_policy(
     """The policy that shows `role` only the rows of its locations in one table."""
     cur.execute(
         sql.SQL("create policy {} on {} for select to {} using ({})").format(
-            sql.Identifier(f"reader_{role}"),
+            sql.Identifier(policy_name(role)),
             sql.Identifier(schema, table),
             sql.Identifier(role),
             _location_filter(cur, schema, table, locations),
@@ -392,7 +546,7 @@ def add_reader(
 
     An existing role is updated only when it is already one of this deployment's readers
     (`refuse_foreign_role`)."""
-    check_role_name(name, roles)
+    check_new_reader_name(name, list(readers(conn)), roles)
     if not password:
         raise ValueError("a reader needs a password (the --password-env variable is empty)")
     with conn.cursor() as cur:
@@ -418,7 +572,7 @@ def add_reader(
         # The served tables get the policy now; later publishes rebuild it from the registry.
         for table in location_tables(conn, "marts"):
             rel = sql.Identifier("marts", table)
-            policy = sql.Identifier(f"reader_{name}")
+            policy = sql.Identifier(policy_name(name))
             cur.execute(sql.SQL("drop policy if exists {} on {}").format(policy, rel))
             if locations:
                 _reader_policy(cur, "marts", table, name, locations)

@@ -17,7 +17,7 @@ from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS, tenant_of
 from serving import pg_docs, pg_roles, pg_tenants, postgres
-from serving.pg_url import mask_url
+from serving.pg_url import server_label
 
 SKIP_REASON = "MEDSPA_SERVING_URL is not set: PostgreSQL serving target skipped"
 
@@ -64,12 +64,12 @@ def serving_postgres(context: dg.AssetExecutionContext, medspa: MedspaSettings):
             settings.serving_path, settings.serving_url, context.run_id, docs, **options
         )
     context.log.info(
-        f"published {len(result.rows)} tables to {mask_url(settings.serving_url)} "
+        f"published {len(result.rows)} tables to {server_label(settings.serving_url)} "
         f"in {result.seconds:.2f} s (swap {result.swap_seconds * 1000:.0f} ms)"
     )
     yield dg.MaterializeResult(
         metadata={
-            "url": mask_url(settings.serving_url),
+            "url": server_label(settings.serving_url),
             "tenant": tenant_of(context) if settings.tenants_file is not None else "none",
             "version": result.version,
             "dagster/row_count": sum(result.rows.values()),

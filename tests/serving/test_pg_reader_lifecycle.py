@@ -1,0 +1,139 @@
+"""Readers and base roles over a deployment's life, in a database of its own (prefix `life`):
+
+- an owner password with unencoded `#` and `?` (libpq accepts it) publishes, and neither the
+  run's notes, its target label nor a masked error holds it;
+- a reader removed the PostgreSQL way (`drop owned by; drop role`) does not break publishing;
+- reader names are limited so their policy names stay distinct;
+- a group or BI login of our names that this deployment did not create is refused untouched,
+  while one left by an earlier version (not recorded) is adopted.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from serving import pg_roles, postgres
+from serving.pg_url import mask_secrets, masked_errors, server_label
+
+pytestmark = pytest.mark.xdist_group("pg")
+
+DATABASE, OWNER, OWNER_PW = "serving_life", "life_owner", "Ab#cd?ef"
+ROLES = pg_roles.ServingRoles("life")
+
+
+@pytest.fixture(scope="module")
+def life_url(pg) -> str:
+    pg.cluster.psql_superuser(pg_roles.bootstrap_sql(DATABASE, OWNER, OWNER_PW))
+    # Written raw, as the audit's user did: libpq reads the whole `Ab#cd?ef` as the password.
+    return f"postgresql://{OWNER}:{OWNER_PW}@127.0.0.1:{pg.cluster.port}/{DATABASE}?sslmode=require"
+
+
+def _publish(serving_db, url, docs, version: str, roles=ROLES) -> postgres.PgPublishResult:
+    logged: list[str] = []
+    result = postgres.publish_postgres(
+        serving_db, url, version, docs, bi_password="life-bi-pw", roles=roles, log=logged.append
+    )
+    assert not any(OWNER_PW in line for line in logged)
+    return result
+
+
+def test_a_password_with_hash_and_question_mark_publishes_and_never_shows(
+    pg, serving_db, docs, life_url
+):
+    result = _publish(serving_db, life_url, docs, "l1")
+    assert result.rows
+    label = server_label(life_url)
+    assert label == f"127.0.0.1:{pg.cluster.port}/{DATABASE}" and OWNER not in label
+    with (
+        pytest.raises(psycopg.Error) as err,
+        masked_errors(life_url),
+        psycopg.connect(life_url, autocommit=True) as conn,
+    ):
+        conn.execute(f"select 'at {life_url} with {OWNER_PW}'::int")
+    assert OWNER_PW not in str(err.value) and "Ab#cd" not in str(err.value)
+    assert "Ab" not in mask_secrets(f"password {OWNER_PW} rejected", life_url).split()[1]
+
+
+def test_a_reader_dropped_the_postgresql_way_no_longer_breaks_publishing(
+    pg, serving_db, docs, life_url
+):
+    _publish(serving_db, life_url, docs, "l1")
+    with psycopg.connect(life_url, autocommit=True) as conn:
+        pg_roles.add_reader(conn, "life_gone", "gone-pw-1", ["loc_a"], ROLES)
+    pg.cluster.psql_superuser("drop owned by life_gone; drop role life_gone;", DATABASE)
+    result = _publish(serving_db, life_url, docs, "l2")  # failed with UndefinedObject before
+    assert any("life_gone" in note for note in result.notes)
+    with psycopg.connect(life_url, autocommit=True) as conn:
+        assert "life_gone" not in pg_roles.readers(conn)
+        assert postgres.served_version(life_url) == "l2"
+
+
+def test_reader_names_keep_their_policy_names_apart(pg, serving_db, docs, life_url):
+    _publish(serving_db, life_url, docs, "l1")
+    limit = pg_roles.MAX_READER_NAME
+    assert len(f"reader_{'x' * limit}") == 63
+    stem = "life_" + "m" * (limit - 5)
+    with psycopg.connect(life_url, autocommit=True) as conn:
+        with pytest.raises(ValueError, match=f"at most {limit}"):
+            pg_roles.add_reader(conn, stem + "_a", "pw-1", ["loc_a"], ROLES)
+        pg_roles.add_reader(conn, stem, "pw-1", ["loc_a"], ROLES)  # exactly the limit
+        # A longer reader registered by an earlier version keeps working (password rotation)...
+        legacy = "life_" + "l" * 55
+        conn.execute(f"create role {legacy} login in role {ROLES.read}")
+        conn.execute(
+            f"insert into {pg_roles.ADMIN_SCHEMA}.readers values (%s, %s)", [legacy, ["loc_b"]]
+        )
+        pg_roles.add_reader(conn, legacy, "pw-2", ["loc_b"], ROLES)
+        # ...but no new reader may take the policy name PostgreSQL cut it to.
+        with pytest.raises(ValueError, match="share its policy name"):
+            pg_roles.add_reader(conn, legacy[:limit], "pw-3", ["loc_a"], ROLES)
+    _publish(serving_db, life_url, docs, "l2")  # both policies built, no DuplicateObject
+
+
+def _roles_named(conn: psycopg.Connection, prefix: str) -> set[str]:
+    rows = conn.execute("select rolname from pg_roles where rolname like %s", [f"{prefix}\\_%"])
+    return {name for (name,) in rows}
+
+
+def test_a_bi_login_someone_else_made_is_refused_and_left_alone(pg, life_url):
+    alien = pg_roles.ServingRoles("alien")
+    pg.cluster.psql_superuser("create role alien_bi login password 'their-own-pw';")
+    with psycopg.connect(life_url, autocommit=True) as conn:
+        with pytest.raises(ValueError, match=r"'alien_bi'.*not created by this deployment"):
+            pg_roles.ensure_base_roles(conn, "our-bi-pw", alien)
+        assert _roles_named(conn, "alien") == {"alien_bi"}  # no group made, nothing granted
+        member = conn.execute(
+            "select count(*) from pg_auth_members m join pg_roles r on r.oid = m.member "
+            "where r.rolname = 'alien_bi'"
+        ).fetchone()
+        assert member == (0,)
+
+
+@pytest.mark.parametrize("group", ["read", "chain"])
+def test_a_group_someone_else_made_is_refused_and_left_alone(pg, life_url, group):
+    prefix = f"other{group}"
+    pg.cluster.psql_superuser(f"create role {prefix}_{group} nologin;")
+    with psycopg.connect(life_url, autocommit=True) as conn:
+        with pytest.raises(ValueError, match=rf"'{prefix}_{group}'.*not created by this"):
+            pg_roles.ensure_base_roles(conn, "our-bi-pw", pg_roles.ServingRoles(prefix))
+        assert _roles_named(conn, prefix) == {f"{prefix}_{group}"}
+        with pytest.raises(ValueError, match="not created by this deployment"):
+            pg_roles.add_reader(conn, f"{prefix}_x", "pw-1", None, pg_roles.ServingRoles(prefix))
+
+
+def test_roles_of_an_earlier_version_not_recorded_are_adopted(pg, life_url):
+    earlier = pg_roles.ServingRoles("earlier")
+    with psycopg.connect(life_url, autocommit=True) as conn:
+        pg_roles.ensure_base_roles(conn, "earlier-bi-pw", earlier)
+        # What a deployment made before roles were recorded looks like.
+        conn.execute(
+            f"delete from {pg_roles.ADMIN_SCHEMA}.{pg_roles.ROLES_TABLE} "
+            "where role_name like 'earlier\\_%'"
+        )
+        assert pg_roles.ensure_base_roles(conn, "earlier-bi-pw", earlier) == []
+        recorded = conn.execute(
+            f"select role_name from {pg_roles.ADMIN_SCHEMA}.{pg_roles.ROLES_TABLE} "
+            "where role_name like 'earlier\\_%' order by 1"
+        ).fetchall()
+        assert recorded == [("earlier_bi",), ("earlier_chain",), ("earlier_read",)]
