@@ -73,14 +73,46 @@ left join {schema}.kpi_scorecard as s
 """
 
 
-def final_after_as_of_query(schema: str) -> str:
+def final_before_period_end_query(schema: str) -> str:
+    """Rows marked final whose period had not ended at the data's as-of time.
+
+    dbt's `kpi_is_final` calls a row final only once its period (plus the KPI's window) has
+    ended in the location's local time at `int_data_as_of`, and `_all` only once it has ended
+    in every location (the earliest local clock). A final row must therefore satisfy at least
+    "period ended by the local as-of"; a row that does not was finalised too early, and the
+    dashboards would lead with a half-counted period. The window is not known here, so a row
+    final inside its window is not caught; a period still open always is. The as-of's local
+    wall clock comes from `dim_locations.timezone` exactly as the models convert it; a
+    location the dimension lacks is judged at the latest clock on earth (UTC+14), which can
+    only let a row pass, never fail one the model got right.
+    """
     return f"""
+with as_of_locations as (
+    select d.location_id, timezone(d.timezone, a.as_of_at) as as_of_local
+    from {schema}.dim_locations as d
+    cross join {INTERMEDIATE_SCHEMA}.int_data_as_of as a
+),
+as_of_local as (
+    select location_id, as_of_local from as_of_locations
+    union all
+    select '{CHAIN_LOCATION}', min(as_of_local) from as_of_locations
+),
+judged as (
+    select
+        s.grain, s.period_start, s.location_id, s.kpi,
+        case when s.grain = 'week' then s.period_start + interval 7 day
+            else s.period_start + interval 1 month end as period_end,
+        coalesce(l.as_of_local, timezone('UTC', a.as_of_at) + interval 14 hour) as as_of_local
+    from {schema}.kpi_scorecard as s
+    cross join {INTERMEDIATE_SCHEMA}.int_data_as_of as a
+    left join as_of_local as l on s.location_id = l.location_id
+    where s.is_final
+)
 select
-    case when s.is_final and s.period_start > cast(timezone('UTC', a.as_of_at) as date)
-        then concat_ws(' ', s.grain, s.period_start::varchar, s.location_id, s.kpi)
-    end as final_period_after_as_of
-from {schema}.kpi_scorecard as s
-cross join {INTERMEDIATE_SCHEMA}.int_data_as_of as a
+    case when not coalesce(as_of_local >= period_end, false)
+        then concat_ws(' ', grain, period_start::varchar, location_id, kpi)
+    end as final_period_still_open
+from judged
 """
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from quality.mart_queries import (
     REVENUE_TOLERANCE,
-    final_after_as_of_query,
+    final_before_period_end_query,
     missing_chain_rows_query,
     missing_grid_cells_query,
     missing_locations_query,
@@ -203,9 +203,9 @@ def scorecard_suite(schema: str = MART_SCHEMA) -> SuiteSpec:
         _expect(
             "ExpectColumnValuesToBeNull",
             "error",
-            "no period starting after the data's as-of date is final",
-            column="final_period_after_as_of",
-            query=final_after_as_of_query(schema),
+            "no period still open at the data's as-of time is final",
+            column="final_period_still_open",
+            query=final_before_period_end_query(schema),
             label="final_only_up_to_as_of",
         ),
         _expect(

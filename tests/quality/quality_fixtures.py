@@ -195,14 +195,24 @@ def scorecard_row(
 
 
 W, M = "2026-11-02", "2026-11-01"
+#: Every fixture location's zone: the as-of (2026-11-16 07:00 UTC) is 02:00 there, so week W
+#: has ended and month M (through November) is still open.
+TIMEZONE = "America/New_York"
+
+
+def _open(row: dict[str, Any]) -> dict[str, Any]:
+    """The row of a period still open at the as-of time: not final."""
+    return {**row, "is_final": False}
+
+
 GOOD_SCORECARD = [
     # Paid lines: L1 100.00, L2 20.00 (L1's unpaid 50.00 counts for nothing).
     scorecard_row("week", W, "L1", "net_revenue", 100.0),
     scorecard_row("week", W, "L2", "net_revenue", 20.0),
     scorecard_row("week", W, "_all", "net_revenue", 120.01),  # exactly one cent off: passes
-    scorecard_row("month", M, "L1", "net_revenue", 100.0),
-    scorecard_row("month", M, "L2", "net_revenue", 20.0),
-    scorecard_row("month", M, "_all", "net_revenue", 120.0),
+    _open(scorecard_row("month", M, "L1", "net_revenue", 100.0)),
+    _open(scorecard_row("month", M, "L2", "net_revenue", 20.0)),
+    _open(scorecard_row("month", M, "_all", "net_revenue", 120.0)),
     scorecard_row("week", W, "L1", "no_show_rate", 0.5, 1, 2),
     scorecard_row("week", W, "L2", "no_show_rate", 0.0, 0, 3),
     scorecard_row("week", W, "_all", "no_show_rate", 0.2, 1, 5),
@@ -232,9 +242,14 @@ def build_marts(path: Path, scorecard: list[dict[str, Any]], locations: list[str
     """A `marts` schema with the scorecard's columns and a minimal `fct_invoice_lines`."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
-        con.execute("create table marts.dim_locations (location_id varchar, location_name varchar)")
+        con.execute(
+            "create table marts.dim_locations "
+            "(location_id varchar, location_name varchar, timezone varchar)"
+        )
         insert(
-            con, "marts.dim_locations", [{"location_id": x, "location_name": x} for x in locations]
+            con,
+            "marts.dim_locations",
+            [{"location_id": x, "location_name": x, "timezone": TIMEZONE} for x in locations],
         )
         con.execute(
             "create table marts.fct_invoice_lines (location_id varchar, issued_date date, "

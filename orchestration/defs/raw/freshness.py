@@ -1,10 +1,14 @@
 """Freshness checks on the raw tables, judged from the data (rules: `quality.freshness`).
 
-One check named `freshness` per raw table, evaluated per system:
+One check named `freshness` per raw table, evaluated per system, then per table:
 WARN when the table's system used to deliver and stopped (its newest extract lags the newest
 extract of any system by more than its window); nothing when the system was never delivered
 and the clinic does not declare it; ERROR (not blocking) when declared but never delivered.
-Rows already loaded stay: a stale system is reported, never deleted.
+While the system delivers, WARN when the table's own newest extract lags the system's newest
+by more than the window (its system is fresh, this table stopped), or when one of its files is
+dated after it was loaded (`quality.freshness.evaluate_tables`). The description always names
+the table's own last extract and its system's. Rows already loaded stay: a stale system is
+reported, never deleted.
 
 A whole chain that stopped leaves no system behind another, so those checks all pass; the
 check `chain_delivering` on the file ledger (`raw_meta/loaded_files`) is the one that reads a
@@ -29,7 +33,10 @@ SPECS = [
     dg.AssetCheckSpec(
         CHECK_NAME,
         asset=raw_key(t),
-        description="Has this table's system kept delivering? (lag behind the newest extract)",
+        description=(
+            "Have this table and its system kept delivering? (the system's lag behind the newest "
+            "extract, the table's behind its system's)"
+        ),
     )
     for t in RAW_TABLES
 ]
@@ -40,35 +47,46 @@ CHAIN_SPEC = dg.AssetCheckSpec(
 )
 
 
+def _severity(verdict: freshness.TableFreshness) -> dg.AssetCheckSeverity:
+    """ERROR only for a declared system that never delivered; everything else warns."""
+    if verdict.status == "declared_missing":
+        return dg.AssetCheckSeverity.ERROR
+    return dg.AssetCheckSeverity.WARN
+
+
+def _metadata(verdict: freshness.TableFreshness) -> dict[str, str | float]:
+    system = verdict.system
+    return {
+        "system": system.system,
+        "status": verdict.status,
+        "system_status": system.status,
+        "last_extract": system.last_extract or "",
+        "lag_days": system.lag_days if system.lag_days is not None else -1.0,
+        "window_days": system.window_days,
+        "table_last_extract": verdict.last_extract or "",
+        "table_lag_days": verdict.lag_days if verdict.lag_days is not None else -1.0,
+        "future_dated_files": ", ".join(e.file_path for e in verdict.future_dated),
+    }
+
+
 def results_for(
-    verdicts: dict[str, freshness.SystemFreshness], keys: set[dg.AssetCheckKey]
+    verdicts: dict[tuple[str, str], freshness.TableFreshness], keys: set[dg.AssetCheckKey]
 ) -> list[dg.AssetCheckResult]:
-    """One result per selected raw table from its system's verdict."""
+    """One result per selected raw table from its own verdict (`freshness.evaluate_tables`)."""
     results = []
     for table in RAW_TABLES:
         key = dg.AssetCheckKey(raw_key(table), CHECK_NAME)
         if key not in keys:
             continue
-        verdict = verdicts[table.system]
-        severity = (
-            dg.AssetCheckSeverity.ERROR
-            if verdict.status == "declared_missing"
-            else dg.AssetCheckSeverity.WARN
-        )
+        verdict = verdicts[(table.system, table.name)]
         results.append(
             dg.AssetCheckResult(
                 asset_key=raw_key(table),
                 check_name=CHECK_NAME,
                 passed=verdict.passed,
-                severity=severity,
+                severity=_severity(verdict),
                 description=verdict.description,
-                metadata={
-                    "system": table.system,
-                    "status": verdict.status,
-                    "last_extract": verdict.last_extract or "",
-                    "lag_days": verdict.lag_days if verdict.lag_days is not None else -1.0,
-                    "window_days": verdict.window_days,
-                },
+                metadata=_metadata(verdict),
             )
         )
     return results
@@ -95,10 +113,12 @@ def chain_result(silence: freshness.ChainSilence) -> dg.AssetCheckResult:
 def raw_freshness(context: dg.AssetCheckExecutionContext, medspa: MedspaSettings):
     settings = medspa.settings(context)
     systems = sorted({t.system for t in RAW_TABLES})
-    deliveries = freshness.warehouse_deliveries(settings.warehouse_path)
+    extracts = freshness.warehouse_extracts(settings.warehouse_path)
+    deliveries = freshness.system_deliveries(extracts)
     verdicts = freshness.evaluate(deliveries, systems, settings.declared_systems)
+    tables = [(t.system, t.name) for t in RAW_TABLES]
     selected = set(context.selected_asset_check_keys)
-    yield from results_for(verdicts, selected)
+    yield from results_for(freshness.evaluate_tables(verdicts, extracts, tables), selected)
     if CHAIN_SPEC.key in selected:
         now: dt.datetime = get_current_datetime()
         yield chain_result(freshness.chain_silence(deliveries, now, demo=settings.landing_is_demo))
