@@ -59,6 +59,16 @@ def _records(instance: DagsterInstance, run_id: str, event_type: DagsterEventTyp
     return list(instance.get_records_for_run(run_id, of_type=event_type, limit=100_000).records)
 
 
+def _failed_rows(metadata: dict[str, Any] | None) -> str:
+    """What a check without a description (dbt's tests, as dagster-dbt reports them) found:
+    its failing row count, so a blocked night says how much, not an empty line."""
+    value = (metadata or {}).get("dagster_dbt/failed_row_count")
+    count = getattr(value, "value", value)
+    if count is None:
+        return ""
+    return f"dbt test: {count} failing row(s)"
+
+
 def check_outcomes(instance: DagsterInstance, run_id: str) -> list[CheckOutcome]:
     """Every check evaluated in the run, in evaluation order."""
     outcomes = []
@@ -71,7 +81,7 @@ def check_outcomes(instance: DagsterInstance, run_id: str) -> list[CheckOutcome]
                 asset=data.asset_key.to_user_string(),
                 severity=data.severity.value,
                 passed=bool(data.passed),
-                description=data.description or "",
+                description=data.description or _failed_rows(data.metadata),
                 evaluated_at=dt.datetime.fromtimestamp(entry.timestamp, tz=dt.UTC),
                 blocking=bool(data.blocking),
                 run_id=run_id,

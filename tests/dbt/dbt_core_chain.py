@@ -573,3 +573,23 @@ def relink_delta(chain: Chain) -> Chain:
         ),
     )
     return delta
+
+
+def orphan_line_deltas(chain: Chain) -> tuple[Chain, Chain]:
+    """Two nights of one sale whose line was exported before its invoice (exporters write one
+    table after another): night one brings a copy of a paid invoice's first line under a new
+    invoice id that no extract has yet, night two brings that invoice (a copy of the paid one
+    under the new id). Both rows are stamped a day after the chain's newest."""
+    stamp = _ts(chain.as_of, time(6, 0), "UTC") + timedelta(days=1)
+    paid = next(r for r in chain.tables[("pos", "invoices")] if r["status"] == "paid")
+    line = next(
+        r for r in chain.tables[("pos", "invoice_lines")] if r["invoice_id"] == paid["invoice_id"]
+    )
+    lines_first, invoice_later = Chain(as_of=chain.as_of), Chain(as_of=chain.as_of)
+    lines_first.add(
+        "pos",
+        "invoice_lines",
+        dict(line, invoice_line_id="ORPHAN-1", invoice_id="INV-LATE", updated_at=stamp),
+    )
+    invoice_later.add("pos", "invoices", dict(paid, invoice_id="INV-LATE", updated_at=stamp))
+    return lines_first, invoice_later
