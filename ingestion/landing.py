@@ -75,6 +75,9 @@ class LandingScan:
     #: folders that could not be listed (rel_path, reason): their files, if any, are unknown,
     #: so the load reports an error instead of "no new extract"
     unlisted: list[tuple[str, str]] = field(default_factory=list)
+    #: (rel_path, mtime) of files modified after `settled_before` (extracts and in-transit
+    #: names alike): a delivery still being written, which the landing sensor waits for whole
+    unsettled: list[tuple[str, float]] = field(default_factory=list)
 
     def files_of(self, qualified_table: str) -> list[LandingFile]:
         return [f for f in self.files if f.qualified_table == qualified_table]
@@ -233,10 +236,14 @@ def scan_landing(
             scan.ignored.append((rel, f"unknown table {system}.{table}"))
             continue
         split = split_format(name)
+        mtime = path.stat().st_mtime
+        fresh = settled_before is not None and mtime > settled_before
+        if fresh:
+            scan.unsettled.append((rel, mtime))
         if split is None and name.lower().endswith(IN_TRANSIT_SUFFIXES):
             scan.ignored.append((rel, "still being written (read once renamed to its format)"))
             continue
-        if settled_before is not None and path.stat().st_mtime > settled_before:
+        if fresh:
             scan.ignored.append((rel, _UNSETTLED))
             continue
         extract_id, fmt = split or (name.split(".", 1)[0] or name, UNSUPPORTED)

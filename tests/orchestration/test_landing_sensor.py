@@ -43,8 +43,8 @@ def test_files_still_being_written_wait_for_the_next_tick(tmp_path: Path):
     _write(tmp_path, "pms/locations/2026-11-20.csv")
     _write(tmp_path, "pms/appointments/2026-11-20.csv", age_s=0)
     _write(tmp_path, "pms/unknown_table/2026-11-20.csv")
-    found = landed_files(tmp_path, settled_before=time.time() - 30)
-    assert list(found) == ["pms/locations/2026-11-20.csv"]
+    found, arriving = landed_files(tmp_path, settled_before=time.time() - 30)
+    assert list(found) == ["pms/locations/2026-11-20.csv"] and arriving
 
 
 @pytest.fixture
@@ -99,8 +99,8 @@ def test_a_linked_extract_counts_where_the_loader_loads_it(tmp_path: Path):
     link.parent.mkdir(parents=True)
     link.symlink_to(tmp_path / "_store" / "2026-11-20.csv")
     settled = time.time() - 30
-    assert landed_files(tmp_path, settled) == {}
-    found = landed_files(tmp_path, settled, allow_internal_links=True)
+    assert landed_files(tmp_path, settled) == ({}, False)
+    found, _ = landed_files(tmp_path, settled, allow_internal_links=True)
     assert list(found) == ["pms/locations/2026-11-20.csv"]
 
 
@@ -119,3 +119,40 @@ def test_runs_that_start_on_their_own_load_only_settled_files(tmp_path: Path, mo
     (landed,), _ = tenant_requests(settings, {}, settled_before=time.time() - SETTLE_SECONDS)
     (scheduled,) = nightly_requests(settings, ["default"], "2026-11-30T02:00:00")
     assert landed.tags[SETTLE_TAG] == scheduled.tags[SETTLE_TAG] == "30"
+
+
+def test_a_delivery_is_taken_whole_once_its_folder_is_quiet(tmp_path: Path, monkeypatch):
+    """Exporters write one table after another: the invoice lines settled while the invoices
+    were still being written. A run on the lines alone published a night of lines without
+    invoices (or was blocked by them); the tenant waits until nothing in its folder is being
+    written, then one run takes both. A transfer that stalled (a `.part` file no longer
+    written) holds nothing up."""
+    from medspa.settings import Settings
+    from orchestration.defs.automation.landing_sensor import SETTLE_SECONDS, tenant_requests
+
+    for name in ("MEDSPA_TENANTS_FILE", "MEDSPA_DATA_DIR", "MEDSPA_LANDING_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    landing = tmp_path / "landing"
+    settings = Settings.from_env(tmp_path / "data", landing)
+    _write(landing, "pos/invoice_lines/2026-11-21.csv", age_s=45)
+    _write(landing, "pos/invoices/2026-11-21.csv", age_s=0)
+    _write(landing, "pms/appointments/2026-11-21.csv.part", age_s=3600)
+    requests, cursor = tenant_requests(settings, {}, settled_before=time.time() - SETTLE_SECONDS)
+    assert (requests, cursor) == ([], {})
+    # 40 s later the invoices are written too: one run for both (the clock moved on 40 s)
+    later = time.time() + 40 - SETTLE_SECONDS
+    requests, cursor = tenant_requests(settings, cursor, settled_before=later)
+    assert [r.tags["medspa/new_files"] for r in requests] == ["2"]
+    assert set(cursor["default"]) == {
+        "pos/invoice_lines/2026-11-21.csv",
+        "pos/invoices/2026-11-21.csv",
+    }
+    # on that clock, an in-transit name just written holds the next file back in the same way
+    _write(landing, "pms/appointments/2026-11-22.csv", age_s=60)
+    _write(landing, "pos/invoices/2026-11-22.csv.part", age_s=-20)
+    held, _ = tenant_requests(settings, cursor, settled_before=later)
+    assert held == []
+    # ... but a file stamped a day ahead of the clock is no delivery in progress
+    _write(landing, "pos/invoices/2026-11-22.csv.part", age_s=-86400)
+    (taken,), _ = tenant_requests(settings, cursor, settled_before=later)
+    assert taken.tags["medspa/new_files"] == "1"

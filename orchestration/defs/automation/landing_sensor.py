@@ -5,10 +5,13 @@ tenant's partition only. The cursor maps each tenant to the extract files seen (
 to its landing folder) with their size and modification time, so a file re-delivered with new
 content counts as new. All files of a tenant that arrived since the last tick form one batch
 and one run, keyed by a hash of the batch: a
-sensor re-evaluating the same batch cannot start it twice. Files still being written (modified
-less than `SETTLE_SECONDS` ago) wait for the next tick, so a batch is not split mid-copy; the
-run carries the same rule (`SETTLE_TAG`), so its load leaves alone a file an exporter started
-writing after the tick, or while the run waited in the queue, and a later tick starts its run.
+sensor re-evaluating the same batch cannot start it twice. A tenant's batch waits while any
+file of its folder is still being written (modified less than `SETTLE_SECONDS` ago, an extract
+or a `.part` file alike): a night's delivery is many files written one after another over
+minutes, and a run started on the first ones would publish invoices without their lines. The
+run carries the same rule per file (`SETTLE_TAG`), so its load leaves alone a file an exporter
+started writing after the tick, or while the run waited in the queue, and a later tick starts
+its run.
 Links inside the landing folder count as the loader counts them (`MEDSPA_ALLOW_INTERNAL_LINKS`).
 Off by default: turned on in the UI once the clinic's exporters write to the landing folder
 (on first start it would run at once for every file already there).
@@ -31,6 +34,11 @@ from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
 
 SETTLE_SECONDS = 30.0
 
+#: A file modified further ahead of the clock than this is no sign of a delivery in progress
+#: (a share's clock set wrong, a copied timestamp): it must not hold its tenant's runs back
+#: until that time comes. The loader still leaves it for later (its own settle rule).
+FUTURE_MTIME_SLACK = 300.0
+
 #: On the runs the schedule and this sensor start: if Dagster retries such a run (its
 #: `dagster/max_retries`, else the instance's `run_retries.max_retries`), only after a run-level
 #: failure -- a lost worker, the tenant's run lock held by a `medspa run` (`RunLockedError` in
@@ -46,9 +54,9 @@ UNATTENDED_RUN_TAGS = {**RETRY_RUN_FAILURES_ONLY, SETTLE_TAG: f"{SETTLE_SECONDS:
 
 def landed_files(
     landing_dir: Path, settled_before: float, *, allow_internal_links: bool = False
-) -> dict[str, str]:
-    """rel_path -> "size:mtime_ns" of every contract extract old enough to be complete (a
-    link's target's, where links are allowed)."""
+) -> tuple[dict[str, str], bool]:
+    """(rel_path -> "size:mtime_ns" of every contract extract old enough to be complete (a
+    link's target's, where links are allowed), whether some file is still being written)."""
     scan = scan_landing(
         landing_dir,
         load_contract(),
@@ -59,7 +67,8 @@ def landed_files(
     for f in scan.files:
         stat = f.path.stat()
         found[f.rel_path] = f"{stat.st_size}:{stat.st_mtime_ns}"
-    return found
+    horizon = time.time() + FUTURE_MTIME_SLACK
+    return found, any(mtime <= horizon for _, mtime in scan.unsettled)
 
 
 def new_batch(current: dict[str, str], seen: dict[str, str]) -> list[str]:
@@ -87,11 +96,11 @@ def tenant_requests(
     requests, updated = [], dict(cursor)
     for tenant in resolve_tenants(settings, settings.tenants_file):
         seen = cursor.get(tenant.name, {})
-        current = landed_files(
+        current, arriving = landed_files(
             tenant.landing_dir, settled_before, allow_internal_links=settings.allow_internal_links
         )
         batch = new_batch(current, seen)
-        if not batch:
+        if not batch or arriving:  # the delivery is taken whole, once its folder is quiet
             continue
         updated[tenant.name] = {**seen, **current}
         requests.append(
