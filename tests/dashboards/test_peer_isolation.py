@@ -138,3 +138,35 @@ def test_without_a_registry_there_is_nothing_to_compare(fixture_serving, tmp_pat
     outcome = publish_benchmarks(Settings(data_dir=tmp_path, landing_dir=tmp_path / "landing"))
     assert (outcome.rows, outcome.refreshed, outcome.failures) == ({}, [], {})
     assert not (tmp_path / "peer_benchmarks.duckdb").exists()
+
+
+def test_a_tenant_whose_run_is_going_on_is_left_for_the_next_benchmarks_run(
+    fixture_serving, tmp_path
+):
+    """The benchmarks job re-renders pages in the folder a tenant's running site step is
+    replacing: with that tenant's run lock held elsewhere, its site and file are left alone and
+    the failure says why; every other tenant is served."""
+    from tests.orchestration.holders import HOLD_RUN_LOCK, held
+
+    from orchestration.defs.publish.benchmarks import publish_benchmarks
+
+    lines = ["tenants:"]
+    for name in TENANTS:
+        (tmp_path / "landing" / name).mkdir(parents=True)
+        lines += [f"  - name: {name}", f"    landing: landing/{name}", "    demo: true"]
+    registry = tmp_path / "tenants.yml"
+    registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = tmp_path / "data"
+    for name, (word, revenue, mrr) in TENANTS.items():
+        _tenant_serving(
+            fixture_serving, data / "tenants" / name / "serving.duckdb", word, revenue, mrr
+        )
+    busy = data / "tenants" / "willow-medspa"
+    base = Settings(data_dir=data, landing_dir=tmp_path / "landing", tenants_file=registry)
+    with held(HOLD_RUN_LOCK, busy):
+        outcome = publish_benchmarks(base)
+    assert list(outcome.failures) == ["willow-medspa"]
+    assert "the tenant's next run" in outcome.failures["willow-medspa"]
+    assert not (busy / "peer_benchmarks.duckdb").exists()
+    others = [n for n in TENANTS if n != "willow-medspa"]
+    assert all((data / "tenants" / n / "peer_benchmarks.duckdb").is_file() for n in others)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from medspa.run_lock import RunLockedError, data_dir_lock
 from medspa.settings import Settings
 from medspa.tenants import resolve_tenants
 from orchestration.resources import MedspaSettings
@@ -101,14 +102,34 @@ def publish_benchmarks(base: Settings) -> BenchmarkOutcome:
         if not folders[name].is_dir():
             continue
         tenant = replace(base, data_dir=folders[name])  # its paths only, no key needed
-        peer_benchmarks.write(tenant.peer_benchmarks_path, rows)
-        served = _serve_in_postgres(base, name, tenant, docs)
-        failures = [f for f in (_refresh_site(tenant), served) if f]
-        if failures:
-            outcome.failures[name] = "; ".join(failures)
+        try:
+            # The tenant's own run writes the same site folder (its site step builds a new
+            # one and swaps it in): pages re-rendered into the folder it is replacing would be
+            # lost, or land in the new one half-written. Its run lock keeps them apart; a
+            # tenant whose run is going on is left for the next benchmarks run.
+            with data_dir_lock(folders[name], "the peer benchmarks job"):
+                failure = _write_and_refresh(base, name, tenant, rows, docs)
+        except RunLockedError as exc:
+            failure = str(exc)
+        if failure:
+            outcome.failures[name] = failure
         elif tenant.site_dir.is_dir():
             outcome.refreshed.append(name)
     return outcome
+
+
+def _write_and_refresh(
+    base: Settings,
+    name: str,
+    tenant: Settings,
+    rows: list[tuple],
+    docs: Mapping[str, TableDoc],
+) -> str | None:
+    """One tenant's benchmarks file, its PostgreSQL rows and its peer pages; failures as text."""
+    peer_benchmarks.write(tenant.peer_benchmarks_path, rows)
+    served = _serve_in_postgres(base, name, tenant, docs)
+    failures = [f for f in (_refresh_site(tenant), served) if f]
+    return "; ".join(failures) or None
 
 
 @dg.asset(
