@@ -61,6 +61,15 @@ def deployment(fixture_serving: Path, tmp_path_factory: pytest.TempPathFactory):
     from orchestration.defs.publish.benchmarks import publish_benchmarks
 
     root = tmp_path_factory.mktemp("peers")
+    base = _six_tenants(fixture_serving, root)
+    for name in WITH_SITE:  # the tenant's own nightly run: built before any benchmark
+        serving = base.data_dir / "tenants" / name / "serving.duckdb"
+        assert build_site(serving, serving.parent / "site").ok
+    return base.data_dir, publish_benchmarks(base)
+
+
+def _six_tenants(fixture: Path, root: Path) -> Settings:
+    """A registry of the six `TENANTS` under `root`, each with its own serving file."""
     lines = ["tenants:"]
     for name in TENANTS:
         (root / "landing" / name).mkdir(parents=True)
@@ -69,12 +78,8 @@ def deployment(fixture_serving: Path, tmp_path_factory: pytest.TempPathFactory):
     registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
     data = root / "data"
     for name, (word, revenue, mrr) in TENANTS.items():
-        serving = data / "tenants" / name / "serving.duckdb"
-        _tenant_serving(fixture_serving, serving, word, revenue, mrr)
-        if name in WITH_SITE:  # the tenant's own nightly run: built before any benchmark
-            assert build_site(serving, serving.parent / "site").ok
-    base = Settings(data_dir=data, landing_dir=root / "landing", tenants_file=registry)
-    return data, publish_benchmarks(base)
+        _tenant_serving(fixture, data / "tenants" / name / "serving.duckdb", word, revenue, mrr)
+    return Settings(data_dir=data, landing_dir=root / "landing", tenants_file=registry)
 
 
 def _site_text(site: Path) -> str:
@@ -146,23 +151,12 @@ def test_a_tenant_whose_run_is_going_on_is_left_for_the_next_benchmarks_run(
     """The benchmarks job re-renders pages in the folder a tenant's running site step is
     replacing: with that tenant's run lock held elsewhere, its site and file are left alone and
     the failure says why; every other tenant is served."""
+    from orchestration.defs.publish.benchmarks import publish_benchmarks
     from tests.orchestration.holders import HOLD_RUN_LOCK, held
 
-    from orchestration.defs.publish.benchmarks import publish_benchmarks
-
-    lines = ["tenants:"]
-    for name in TENANTS:
-        (tmp_path / "landing" / name).mkdir(parents=True)
-        lines += [f"  - name: {name}", f"    landing: landing/{name}", "    demo: true"]
-    registry = tmp_path / "tenants.yml"
-    registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    data = tmp_path / "data"
-    for name, (word, revenue, mrr) in TENANTS.items():
-        _tenant_serving(
-            fixture_serving, data / "tenants" / name / "serving.duckdb", word, revenue, mrr
-        )
+    base = _six_tenants(fixture_serving, tmp_path)
+    data = base.data_dir
     busy = data / "tenants" / "willow-medspa"
-    base = Settings(data_dir=data, landing_dir=tmp_path / "landing", tenants_file=registry)
     with held(HOLD_RUN_LOCK, busy):
         outcome = publish_benchmarks(base)
     assert list(outcome.failures) == ["willow-medspa"]
