@@ -21,7 +21,11 @@ Layout (why each piece exists), named for the default prefix:
   policies on the new tables.
 - Every reader role: no superuser/createdb/createrole, `default_transaction_read_only`, an
   `idle_in_transaction_session_timeout` (`READER_IDLE_TIMEOUT`), no TEMP on the database, no
-  `public` schema, not a member of the file/program roles.
+  `public` schema, not a member of the file/program roles. That timeout is only a default a
+  session can lift, so a swap blocked by a session idle in a transaction past it ends that
+  session (`ending_idle_blockers`).
+- Registry changes (`add_reader`, `remove_reader`) wait for a running publish
+  (`wait_for_publish`), which read the registry before its swap.
 - `add-reader` manages only its own readers: an existing role of that name that is not a
   member of the read group (the owner, another deployment's login) is refused, not altered.
 - The groups and the BI login are managed only when this deployment made them: each is
@@ -42,11 +46,15 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
+
+from serving.pg_swap import PgPublishError
 
 ADMIN_SCHEMA = "medspa_admin"
 #: PostgreSQL's longest name, in bytes; longer ones are silently cut.
@@ -63,6 +71,19 @@ _PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,14}$")
 #: tenant's, in a tenant database) must wait for them: without a limit one forgotten session
 #: would keep the previous data served night after night.
 READER_IDLE_TIMEOUT = "60s"
+#: The same limit, in seconds, for a publish's swap: the login default above is only a default
+#: (any session may `set` it off), so a swap blocked by a reader idle in a transaction for
+#: longer ends that reader's session itself (`ending_idle_blockers`). Tests lower it.
+READER_IDLE_S = 60.0
+#: How often a waiting swap looks for such readers.
+IDLE_CHECK_S = 0.5
+#: The single-chain publish's advisory lock, held for its whole run (`publish_postgres`);
+#: registry changes take it too (`wait_for_publish`).
+PUBLISH_LOCK = 748_213_911
+#: How long `add-reader` waits for a running publish before it gives up, changing nothing.
+PUBLISH_WAIT_S = 120.0
+#: `medspa_admin.tenant_logins`: the tenant logins of a tenant database (`pg_tenant_roles`).
+TENANT_LOGINS_TABLE = "tenant_logins"
 
 
 @dataclass(frozen=True)
@@ -173,10 +194,13 @@ def bootstrap_sql(database: str, owner: str, owner_password: str) -> str:
     if not _ROLE_NAME.match(database):
         raise ValueError(f"database name {database!r} must match [a-z_][a-z0-9_]*")
     verifier = scram_verifier(owner_password)
+    # pg_signal_backend and pg_read_all_stats: a publish's swap may then see which reader has
+    # sat idle in a transaction past READER_IDLE_S and end that session (ending_idle_blockers).
     return f"""
 select format('create role {owner}') where not exists (
     select from pg_roles where rolname = '{owner}') \\gexec
 alter role {owner} login createrole nosuperuser nocreatedb password '{verifier}';
+grant pg_signal_backend, pg_read_all_stats to {owner};
 select format('create database {database} owner {owner}') where not exists (
     select from pg_database where datname = '{database}') \\gexec
 """
@@ -521,18 +545,62 @@ def location_tables(conn: psycopg.Connection, schema: str) -> list[str]:
         return [t for (t,) in cur.fetchall()]
 
 
+def registered_tenant_logins(cur: psycopg.Cursor) -> list[str]:
+    """Tenant logins recorded in this database whose role still exists (sorted)."""
+    cur.execute("select to_regclass(%s)", [f"{ADMIN_SCHEMA}.{TENANT_LOGINS_TABLE}"])
+    if cur.fetchone()[0] is None:
+        return []
+    cur.execute(
+        sql.SQL(
+            "select role_name from {} where to_regrole(quote_ident(role_name)) is not null "
+            "order by 1"
+        ).format(sql.Identifier(ADMIN_SCHEMA, TENANT_LOGINS_TABLE))
+    )
+    return [name for (name,) in cur.fetchall()]
+
+
 def _refuse_tenant_database(cur: psycopg.Cursor) -> None:
     """Location ids repeat across tenants: a location policy on tenant-partitioned tables would
-    show one tenant's reader every tenant's rows of that location. Tenants get tenant logins."""
+    show one tenant's reader every tenant's rows of that location. Tenants get tenant logins.
+    A database with tenant logins but no tables yet is a tenant database too."""
     cur.execute(
         "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
         "where c.relkind = 'p' and n.nspname in ('marts', 'ops')"
     )
-    if cur.fetchone()[0]:
+    if cur.fetchone()[0] or registered_tenant_logins(cur):
         raise ValueError(
             "this database serves tenants: a location or chain reader would cross tenants; "
             "create a tenant's login with `medspa serving add-reader --tenant NAME`"
         )
+
+
+def wait_for_publish(cur: psycopg.Cursor, wait_s: float = PUBLISH_WAIT_S) -> None:
+    """Wait (at most `wait_s`) until no single-chain publish runs, then keep publishes out until
+    the caller's transaction ends; ValueError when the wait runs out.
+
+    Why the publish's own lock rather than the publish re-reading the registry inside its swap:
+    a publish reads the registry once, to build the reader policies of `marts__next` before the
+    swap, and holds `PUBLISH_LOCK` from its start until after the swap. A registry change made
+    under that lock therefore either commits before a publish starts (which then reads it) or
+    waits until the publish has swapped and is done (and then alters the live tables itself):
+    no change can land in between and be swapped away. Rebuilding the policies inside the swap
+    would also be correct, but would keep the served tables locked against every reader for
+    each policy's DDL instead of for a few renames.
+    """
+    # This wait only: the caller's own lock_timeout (e.g. short DDL attempts) is put back after.
+    cur.execute(
+        "select current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
+        [f"{max(1, int(wait_s * 1000))}ms"],
+    )
+    previous = cur.fetchone()[0]
+    try:
+        cur.execute("select pg_advisory_xact_lock(%s)", [PUBLISH_LOCK])
+    except psycopg.errors.LockNotAvailable:
+        raise ValueError(
+            f"a publish to this database is still running after {wait_s:g} s: nothing was "
+            "changed; run the command again once it has finished"
+        ) from None
+    cur.execute("select set_config('lock_timeout', %s, true)", [previous])
 
 
 def add_reader(
@@ -541,15 +609,19 @@ def add_reader(
     password: str,
     locations: Sequence[str] | None,
     roles: ServingRoles = DEFAULT_ROLES,
+    publish_wait_s: float = PUBLISH_WAIT_S,
 ) -> None:
     """Create (or update) a login reader; with `locations`, scoped to them by RLS at once.
 
-    An existing role is updated only when it is already one of this deployment's readers
-    (`refuse_foreign_role`)."""
-    check_new_reader_name(name, list(readers(conn)), roles)
+    One transaction, after any running publish (`wait_for_publish`): the registry row and the
+    live tables' policies change together. An existing role is updated only when it is already
+    one of this deployment's readers (`refuse_foreign_role`)."""
+    check_role_name(name, roles)
     if not password:
         raise ValueError("a reader needs a password (the --password-env variable is empty)")
-    with conn.cursor() as cur:
+    with conn.transaction(), conn.cursor() as cur:
+        wait_for_publish(cur, publish_wait_s)
+        check_new_reader_name(name, list(readers(conn)), roles)
         _refuse_tenant_database(cur)
         _ensure_groups(cur, conn.info.dbname, roles)
         refuse_foreign_role(cur, name, roles)
@@ -570,9 +642,164 @@ def add_reader(
             [name, list(locations) if locations else None],
         )
         # The served tables get the policy now; later publishes rebuild it from the registry.
-        for table in location_tables(conn, "marts"):
-            rel = sql.Identifier("marts", table)
-            policy = sql.Identifier(policy_name(name))
-            cur.execute(sql.SQL("drop policy if exists {} on {}").format(policy, rel))
-            if locations:
-                _reader_policy(cur, "marts", table, name, locations)
+        _replace_live_policies(cur, conn, name, locations)
+
+
+def _replace_live_policies(
+    cur: psycopg.Cursor, conn: psycopg.Connection, name: str, locations: Sequence[str] | None
+) -> None:
+    """Drop `name`'s policy on every served scoped table; recreate it for `locations`."""
+    for table in location_tables(conn, "marts"):
+        rel = sql.Identifier("marts", table)
+        policy = sql.Identifier(policy_name(name))
+        cur.execute(sql.SQL("drop policy if exists {} on {}").format(policy, rel))
+        if locations:
+            _reader_policy(cur, "marts", table, name, locations)
+
+
+def can_end_reader_sessions(cur: psycopg.Cursor) -> bool:
+    """Whether the current role may see readers' session states and end their sessions."""
+    cur.execute(
+        "select pg_has_role('pg_signal_backend', 'usage') "
+        "and pg_has_role('pg_read_all_stats', 'usage')"
+    )
+    return bool(cur.fetchone()[0])
+
+
+def end_idle_blockers(
+    cur: psycopg.Cursor, blocked_pid: int, roles: ServingRoles, idle_s: float
+) -> list[str]:
+    """End the reader sessions that block backend `blocked_pid` while idle in a transaction for
+    longer than `idle_s`; returns a note per session ended.
+
+    Only members of our read group (never the owner, a superuser or anyone else's session),
+    and only sessions idle in a transaction: a session running a statement is never ended.
+    The state is read and the session ended in one statement (the CTE is computed first), so
+    the window in which an idle reader could start a statement is as short as PostgreSQL
+    allows.
+    """
+    cur.execute(
+        "with idle as materialized ("
+        " select a.pid, a.usename from pg_stat_activity a"
+        " where a.pid = any(pg_blocking_pids(%(pid)s)) and a.state = 'idle in transaction'"
+        " and a.state_change < clock_timestamp() - make_interval(secs => %(idle)s)"
+        " and pg_has_role(a.usesysid, %(read)s, 'member')"
+        " and not exists (select from pg_roles r where r.oid = a.usesysid and r.rolsuper))"
+        " select usename, pid from idle where pg_terminate_backend(pid) order by 2",
+        {"pid": blocked_pid, "idle": idle_s, "read": roles.read},
+    )
+    return [
+        f"ended reader {user}'s session (pid {pid}): idle in a transaction for more than "
+        f"{idle_s:g} s, it held the served tables against the swap"
+        for user, pid in cur.fetchall()
+    ]
+
+
+def _watch_blockers(
+    conn: psycopg.Connection,
+    blocked_pid: int,
+    roles: ServingRoles,
+    idle_s: float,
+    stop: threading.Event,
+    ended: list[str],
+) -> None:
+    """The watcher thread: every IDLE_CHECK_S, end idle readers blocking `blocked_pid`."""
+    try:
+        with conn.cursor() as cur:
+            while not stop.wait(IDLE_CHECK_S):
+                ended.extend(end_idle_blockers(cur, blocked_pid, roles, idle_s))
+    except psycopg.Error:
+        return  # best effort: the swap's own timeout still bounds the publish
+
+
+@contextmanager
+def ending_idle_blockers(
+    url: str, swapping: psycopg.Connection, roles: ServingRoles
+) -> Iterator[list[str]]:
+    """While the block runs (a swap on `swapping`), end readers idle in a transaction for more
+    than READER_IDLE_S that block it; yields the notes of sessions ended.
+
+    Why: `idle_in_transaction_session_timeout` is only a login default that any session may
+    lift with `set`, and a swap needs ACCESS EXCLUSIVE on tables such a session keeps locked
+    (in a tenant database, on every tenant's parents). A second connection watches, because
+    the swapping one is waiting. Without the right to signal (pg_signal_backend and
+    pg_read_all_stats, which `serving pg-start` grants the owner) nothing is ended, and a
+    failed swap's error says so.
+    """
+    idle_s = READER_IDLE_S
+    with psycopg.connect(url, autocommit=True) as watch:
+        with watch.cursor() as cur:
+            allowed = can_end_reader_sessions(cur)
+        ended: list[str] = []
+        stop = threading.Event()
+        args = (watch, swapping.info.backend_pid, roles, idle_s, stop, ended)
+        thread = threading.Thread(target=_watch_blockers, args=args, daemon=True)
+        if allowed:
+            thread.start()
+        try:
+            yield ended
+        except PgPublishError as exc:
+            raise PgPublishError(
+                f"{exc}; {_unended_note(allowed, watch.info.user, idle_s)}"
+            ) from exc
+        finally:
+            stop.set()
+            if allowed:
+                thread.join()
+
+
+def _unended_note(allowed: bool, owner: str, idle_s: float) -> str:
+    """Why a failed swap's blockers were left running."""
+    if allowed:
+        return (
+            f"no reader blocking it had been idle in a transaction for more than {idle_s:g} s "
+            "(such sessions are ended; a running query never is)"
+        )
+    return (
+        f"{owner} may not end readers' sessions left idle in a transaction (grant it "
+        "pg_signal_backend and pg_read_all_stats, as `medspa serving pg-start` does)"
+    )
+
+
+def remove_reader(
+    conn: psycopg.Connection,
+    name: str,
+    roles: ServingRoles = DEFAULT_ROLES,
+    publish_wait_s: float = PUBLISH_WAIT_S,
+) -> None:
+    """Drop a reader `add_reader` made: its policies, its registry row and its role, in one
+    transaction after any running publish (which would otherwise rebuild its policies).
+
+    Only a registered reader that is still a member of our read group is dropped: the BI login,
+    a tenant login, the owner or anyone else's role of that name is refused, nothing changed.
+    """
+    check_role_name(name, roles)
+    with conn.transaction(), conn.cursor() as cur:
+        wait_for_publish(cur, publish_wait_s)
+        if name not in readers(conn):
+            raise ValueError(
+                f"{name!r} is not a reader added by `add-reader` to this database (not in "
+                f"{ADMIN_SCHEMA}.readers): nothing was changed"
+            )
+        if _role_exists(cur, name):
+            refuse_foreign_role(cur, name, roles)
+            _drop_policies_of(cur, name)
+            cur.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
+        cur.execute(f"delete from {ADMIN_SCHEMA}.readers where role_name = %s", [name])
+
+
+def _drop_policies_of(cur: psycopg.Cursor, name: str) -> None:
+    """Every policy of this database naming role `name` (the live tables' and any leftover
+    `__next` / `__old` schema's): PostgreSQL refuses to drop a role a policy still names."""
+    cur.execute(
+        "select n.nspname, c.relname, p.polname from pg_policy p "
+        "join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace "
+        "where (select oid from pg_roles where rolname = %s) = any(p.polroles) order by 1, 2",
+        [name],
+    )
+    for schema, table, policy in cur.fetchall():
+        cur.execute(
+            sql.SQL("drop policy {} on {}").format(
+                sql.Identifier(policy), sql.Identifier(schema, table)
+            )
+        )

@@ -28,7 +28,7 @@ from psycopg import sql
 from serving import pg_roles
 from serving.pg_swap import in_short_lock_attempts
 
-LOGINS_TABLE = "tenant_logins"
+LOGINS_TABLE = pg_roles.TENANT_LOGINS_TABLE
 #: Advisory lock space of the tenant publishes' schema and roles locks (second key).
 LOCK_SPACE = 748_213_913
 SCHEMA_KEY, ROLES_KEY = 0, 1
@@ -131,6 +131,24 @@ def tenant_parents(cur: psycopg.Cursor) -> list[tuple[str, str]]:
     return [(s, t) for s, t in cur.fetchall()]
 
 
+def refuse_single_chain_database(cur: psycopg.Cursor) -> None:
+    """A database laid out for one chain (plain tables in `marts` / `ops`) gets no tenant
+    login: the read group's grants on those tables carry no tenant policy, so the login would
+    read every table of that chain."""
+    cur.execute(
+        "select format('%I.%I', n.nspname, c.relname) from pg_class c "
+        "join pg_namespace n on n.oid = c.relnamespace "
+        "where c.relkind = 'r' and n.nspname in ('marts', 'ops') order by 1 limit 1"
+    )
+    row = cur.fetchone()
+    if row is not None:
+        raise ValueError(
+            f"this database serves a single chain ({row[0]} is a plain table, not partitioned "
+            "by tenant): a tenant login would read every table of that chain; nothing was "
+            "changed; give the tenants a database of their own"
+        )
+
+
 def add_tenant_login(
     conn: psycopg.Connection,
     tenant: str,
@@ -142,7 +160,8 @@ def add_tenant_login(
     Returns the role name. The role is read-only, joins the read group (usage on `marts` /
     `ops`, select on the parents) and never the chain group: without a policy it would see
     nothing, with its policy it sees its own tenant's rows only. An existing role of that name
-    outside the read group (made by someone else) is refused, not taken over.
+    outside the read group (made by someone else) is refused, not taken over, and so is a
+    single-chain database (`refuse_single_chain_database`).
     """
     role = tenant_role(tenant, roles)
     if not password:
@@ -153,6 +172,10 @@ def add_tenant_login(
         # Grants on the database row must not run beside a publish's (PostgreSQL fails
         # concurrent GRANTs on one object): the publishes' roles lock, for this transaction.
         cur.execute("select pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, ROLES_KEY])
+        # After any single-chain publish (whose tables it would then see), and none can start
+        # before this commits (that publish then refuses the database for this login).
+        pg_roles.wait_for_publish(cur)
+        refuse_single_chain_database(cur)
         pg_roles._ensure_groups(cur, conn.info.dbname, roles)
         ensure_groups(cur, roles)
         pg_roles.refuse_foreign_role(cur, role, roles)

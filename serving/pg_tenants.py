@@ -34,8 +34,8 @@ import psycopg
 from psycopg import sql
 
 from safeio.sqlquote import quote_ident, sql_str
+from serving import pg_roles, pg_tenant_roles, pg_tenant_swap
 from serving import pg_tenant_prepare as prep
-from serving import pg_tenant_roles, pg_tenant_swap
 from serving import pg_tenant_tables as tt
 from serving.pg_docs import OPS_DOCS, TableDoc
 from serving.pg_roles import DEFAULT_ROLES, ServingRoles
@@ -171,14 +171,17 @@ def _publish(
         try:
             rows = _load(conn, duck, tenant, version, tables, columns, source_schema)
             loaded = time.perf_counter()
-            attempts = pg_tenant_swap.swap_tenant(
-                conn,
-                tenant,
-                [(t.schema, t.name) for t in tables],
-                lock_timeout_s,
-                whole=whole,
-                keep=frozenset({("marts", BENCHMARKS)}),
-            )
+            # Another tenant's login idle in a transaction on a parent blocks this swap too.
+            with pg_roles.ending_idle_blockers(url, conn, roles) as ended:
+                attempts = pg_tenant_swap.swap_tenant(
+                    conn,
+                    tenant,
+                    [(t.schema, t.name) for t in tables],
+                    lock_timeout_s,
+                    whole=whole,
+                    keep=frozenset({("marts", BENCHMARKS)}),
+                )
+            notes += ended
             swap_seconds = time.perf_counter() - loaded
             parked = pg_tenant_swap.drop_parked(conn, tenant, lock_timeout_s)
             notes += [parked] if parked else []

@@ -14,6 +14,10 @@ re-resolves its name to the new one.
 The swap waits for long readers in short attempts (each shorter than the server's 1 s
 deadlock check, so a reader is never the one chosen as deadlock victim) up to
 `lock_timeout_s`, then gives up: the `__next` schemas are dropped and the old data stays served.
+Meanwhile a reader idle in a transaction for more than `pg_roles.READER_IDLE_S` that blocks
+the swap has its session ended (`pg_roles.ending_idle_blockers`); a running query never is.
+The publish's advisory lock, held from start to end, also keeps `add-reader` waiting, so a
+registry change can never be read before the swap and then swapped away.
 Every other wait for a reader's lock (e.g. dropping a crashed publish's leftovers) has the
 same limit. Errors leave with the owner's password masked (`pg_url.masked_errors`).
 """
@@ -49,7 +53,8 @@ from serving.pg_swap import (
 from serving.pg_types import index_columns, pg_type
 from serving.pg_url import mask_url, masked_errors
 
-_ADVISORY_KEY = 748_213_911  # any constant: serialises publishes to one database
+#: Serialises publishes to one database, and registry changes (add-reader) with them.
+_ADVISORY_KEY = pg_roles.PUBLISH_LOCK
 
 
 @dataclass(frozen=True)
@@ -204,8 +209,28 @@ def _version_table(cur: psycopg.Cursor, version: str) -> _Table:
     return table
 
 
+#: How long a publish waits for the lock before it is refused: long enough for an `add-reader`
+#: (a fraction of a second) to finish, so a night's publish is not failed by an administrator
+#: adding a reader at that moment; short, because another publish holds it for minutes.
+PUBLISH_LOCK_GRACE_S = 10.0
+
+
+def _publish_lock(cur: psycopg.Cursor) -> bool:
+    """Take the database's publish lock (session level), trying for `PUBLISH_LOCK_GRACE_S`."""
+    deadline = time.monotonic() + PUBLISH_LOCK_GRACE_S
+    while True:
+        cur.execute("select pg_try_advisory_lock(%s)", [_ADVISORY_KEY])
+        if cur.fetchone()[0]:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+
+
 def _refuse_tenant_database(cur: psycopg.Cursor) -> None:
-    """A database holding tenants' partitioned tables must never be swapped out wholesale."""
+    """A database holding tenants' partitioned tables must never be swapped out wholesale, and
+    one with tenant logins must not get single-chain tables: the read group's grants would
+    let every tenant login read every table of that chain."""
     cur.execute(
         "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
         "where c.relkind = 'p' and n.nspname = any(%s)",
@@ -216,6 +241,14 @@ def _refuse_tenant_database(cur: psycopg.Cursor) -> None:
             "this database serves tenants (tables partitioned by tenant_id): publishing one "
             "chain without a tenant registry would replace every tenant's data; set "
             "MEDSPA_TENANTS_FILE or point MEDSPA_SERVING_URL at another database"
+        )
+    logins = pg_roles.registered_tenant_logins(cur)
+    if logins:
+        raise PgPublishError(
+            f"this database has tenant logins ({', '.join(logins)}): publishing one chain "
+            "here would let each of them read every table of that chain; nothing was "
+            "changed; point MEDSPA_SERVING_URL at another database (or set "
+            "MEDSPA_TENANTS_FILE to publish tenants here)"
         )
 
 
@@ -240,9 +273,10 @@ def publish_postgres(
         _loader(serving_duckdb, url) as duck,
     ):
         with conn.cursor() as cur:
-            cur.execute("select pg_try_advisory_lock(%s)", [_ADVISORY_KEY])
-            if not cur.fetchone()[0]:
-                raise PgPublishError("another publish to this database is running; try again later")
+            if not _publish_lock(cur):
+                raise PgPublishError(
+                    "another publish (or add-reader) to this database is running; try again later"
+                )
             _refuse_tenant_database(cur)
         notes = pg_roles.ensure_base_roles(conn, bi_password, roles)
         duck.execute("use sv")
@@ -266,7 +300,9 @@ def publish_postgres(
                         conn, schema + NEXT, pg_roles.location_tables(conn, schema + NEXT), roles
                     )
             loaded = time.perf_counter()
-            attempts = swap(conn, lock_timeout_s)
+            with pg_roles.ending_idle_blockers(url, conn, roles) as ended:
+                attempts = swap(conn, lock_timeout_s)
+            notes += ended
             swap_seconds = time.perf_counter() - loaded
             dropped = drop_old(conn, lock_timeout_s)
             notes += [dropped] if dropped else []

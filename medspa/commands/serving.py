@@ -5,6 +5,8 @@
 - `add-reader NAME --password-env VAR [--location ID ...]`: a login for a location manager
   (or, without `--location`, the whole chain). The password is read from the named variable,
   never from the command line, where `ps` and shell history would keep it.
+- `remove-reader NAME`: drop a reader `add-reader` made (its policies, registry row and role);
+  any other role of that name is refused.
 - `add-reader --tenant NAME --password-env VAR`: with a tenant registry, create or rotate the
   tenant's BI login `medspa_tenant_<NAME>`, which sees only that tenant's rows
   (`serving.pg_tenant_roles`).
@@ -62,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="location_id this reader may see (repeat; none = the whole chain)",
     )
+
+    remove = subs.add_parser("remove-reader", help="drop a login role add-reader created")
+    remove.add_argument("name", help="the reader's role name")
 
 
 def _start(args: argparse.Namespace) -> int:
@@ -184,6 +189,30 @@ def _add_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remove_reader(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from serving import pg_roles
+    from serving.pg_url import mask_secrets, mask_url
+
+    settings = Settings.from_env()
+    if not settings.serving_url:
+        print(
+            "MEDSPA_SERVING_URL is not set: there is no PostgreSQL serving target", file=sys.stderr
+        )
+        return 2
+    try:
+        roles = pg_roles.ServingRoles(settings.serving_role_prefix)
+        with psycopg.connect(settings.serving_url, autocommit=True) as conn:
+            pg_roles.remove_reader(conn, args.name, roles)
+    except (ValueError, psycopg.Error) as exc:
+        text = mask_secrets(str(exc), settings.serving_url)
+        print(f"remove-reader failed on {mask_url(settings.serving_url)}: {text}", file=sys.stderr)
+        return 1
+    print(f"reader {args.name} was dropped")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.action == "pg-packages":
         from serving import pg_cluster
@@ -191,4 +220,10 @@ def run(args: argparse.Namespace) -> int:
         installed = pg_cluster.install_packages()
         print(f"installed: {' '.join(installed)}" if installed else "PostgreSQL packages present")
         return 0
-    return {"pg-start": _start, "pg-stop": _stop, "add-reader": _add_reader}[args.action](args)
+    actions = {
+        "pg-start": _start,
+        "pg-stop": _stop,
+        "add-reader": _add_reader,
+        "remove-reader": _remove_reader,
+    }
+    return actions[args.action](args)

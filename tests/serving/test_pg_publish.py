@@ -147,7 +147,10 @@ def test_a_long_reader_makes_the_publish_give_up_cleanly(pg, published, serving_
     test_swap_leaves_only_the_live_schemas_and_the_new_version(pg, published)
 
 
-def test_concurrent_publishes_are_refused_not_interleaved(pg, published, serving_db, docs):
+def test_concurrent_publishes_are_refused_not_interleaved(
+    pg, published, serving_db, docs, monkeypatch
+):
+    monkeypatch.setattr(postgres, "PUBLISH_LOCK_GRACE_S", 0.5)
     holder = psycopg.connect(pg.url, autocommit=True)
     holder.execute("select pg_advisory_lock(%s)", [postgres._ADVISORY_KEY])
     try:
@@ -247,3 +250,20 @@ def test_a_malformed_url_never_shows_the_password(serving_db, docs, call):
     with pytest.raises(psycopg.ProgrammingError) as err:
         call(serving_db, url, docs)
     assert "off!pw" not in _shown(err.value) and "***" in str(err.value)
+
+
+def test_a_publish_waits_out_a_short_hold_of_its_lock(pg, published, serving_db, docs):
+    """`add-reader` takes the publish lock for a moment: a night's publish meeting it waits
+    (up to `PUBLISH_LOCK_GRACE_S`) instead of failing."""
+    import threading
+
+    holder = psycopg.connect(pg.url, autocommit=True)
+    holder.execute("select pg_advisory_lock(%s)", [postgres._ADVISORY_KEY])
+    release = threading.Timer(1.0, lambda: holder.execute("select pg_advisory_unlock_all()"))
+    release.start()
+    try:
+        postgres.publish_postgres(serving_db, pg.url, "v-after-wait", docs)
+    finally:
+        release.join()
+        holder.close()
+    assert postgres.served_version(pg.url) == "v-after-wait"

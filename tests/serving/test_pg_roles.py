@@ -278,9 +278,12 @@ def test_add_reader_never_takes_over_a_role_it_did_not_make(pg, published, monke
             assert "not one of this deployment's readers" in capsys.readouterr().err
         assert pg.cluster.psql_superuser(verifier) == before
         with pg.connect() as conn:
+            # The owner's pg_signal_backend / pg_read_all_stats come from bootstrap_sql.
             assert conn.execute(
                 "select count(*) from pg_auth_members m join pg_roles r on r.oid = m.member "
-                "where r.rolname in ('other_deployment_bi', 'medspa_owner')"
+                "join pg_roles g on g.oid = m.roleid "
+                "where r.rolname in ('other_deployment_bi', 'medspa_owner') "
+                "and g.rolname not in ('pg_signal_backend', 'pg_read_all_stats')"
             ).fetchone() == (0,)
             assert conn.execute(
                 "select count(*) from pg_db_role_setting s join pg_roles r on r.oid = s.setrole "
