@@ -54,9 +54,26 @@ def policy_name(tenant: str) -> str:
 
 
 def ensure_groups(cur: psycopg.Cursor, roles: pg_roles.ServingRoles) -> None:
-    """The operator group and the login registry (idempotent; caller serialises DDL)."""
+    """The operator group and the login registry (idempotent; caller serialises DDL, and has
+    run `pg_roles._ensure_groups`, which makes the table of this deployment's roles).
+
+    The operator group sees every tenant's rows: an existing role of that name that this
+    deployment did not create (another application's group, someone's login) is refused, as
+    the read and chain groups are, rather than handed every tenant's data.
+    """
     if not pg_roles._role_exists(cur, roles.operator):
         cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(roles.operator)))
+    elif not pg_roles._recorded(cur, roles.operator) and not _operator_set_up_earlier(
+        cur, roles.operator
+    ):
+        raise ValueError(
+            f"role {roles.operator!r} already exists on this server but was not created by "
+            f"this deployment (not recorded in {pg_roles.ADMIN_SCHEMA}.{pg_roles.ROLES_TABLE}, "
+            "and not set up as its operator group): nothing was changed; give this deployment "
+            "other names with MEDSPA_SERVING_ROLE_PREFIX, or drop that role first if it is "
+            "really unused"
+        )
+    pg_roles._record_role(cur, roles.operator)
     admin = sql.Identifier(pg_roles.ADMIN_SCHEMA)
     cur.execute(sql.SQL("create schema if not exists {}").format(admin))
     cur.execute(sql.SQL("revoke all on schema {} from public").format(admin))
@@ -65,6 +82,18 @@ def ensure_groups(cur: psycopg.Cursor, roles: pg_roles.ServingRoles) -> None:
             "create table if not exists {} (role_name text primary key, tenant_id text not null)"
         ).format(sql.Identifier(pg_roles.ADMIN_SCHEMA, LOGINS_TABLE))
     )
+
+
+def _operator_set_up_earlier(cur: psycopg.Cursor, name: str) -> bool:
+    """An unrecorded operator group as earlier versions left it: no login, no superuser, and
+    named by this database's `operator_all` policies."""
+    cur.execute(
+        "select 1 from pg_roles r where r.rolname = %s and not r.rolcanlogin and not r.rolsuper "
+        "and exists (select from pg_policy p where p.polname = 'operator_all' "
+        "and r.oid = any(p.polroles))",
+        [name],
+    )
+    return cur.fetchone() is not None
 
 
 def tenant_logins(cur: psycopg.Cursor) -> list[str]:

@@ -137,3 +137,20 @@ def test_roles_of_an_earlier_version_not_recorded_are_adopted(pg, life_url):
             "where role_name like 'earlier\\_%' order by 1"
         ).fetchall()
         assert recorded == [("earlier_bi",), ("earlier_chain",), ("earlier_read",)]
+
+
+def test_an_operator_group_someone_else_made_is_refused_and_ours_is_kept(pg, life_url):
+    """The operator group sees every tenant's rows: one of our name that this deployment did
+    not create is refused, not reused; the one it created is recorded and accepted again."""
+    from serving import pg_tenant_roles
+
+    foreign, ours = pg_roles.ServingRoles("otherop"), pg_roles.ServingRoles("ownop")
+    pg.cluster.psql_superuser("create role otherop_operator nologin;")
+    with psycopg.connect(life_url, autocommit=True) as conn, conn.cursor() as cur:
+        pg_roles.ensure_base_roles(conn, "otherop-bi-pw", foreign)
+        with pytest.raises(ValueError, match=r"'otherop_operator'.*not created by this"):
+            pg_tenant_roles.ensure_groups(cur, foreign)
+        pg_roles.ensure_base_roles(conn, "ownop-bi-pw", ours)
+        pg_tenant_roles.ensure_groups(cur, ours)
+        pg_tenant_roles.ensure_groups(cur, ours)  # again: recorded as ours, accepted
+        assert _roles_named(conn, "ownop") >= {"ownop_operator"}
