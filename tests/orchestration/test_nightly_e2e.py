@@ -178,24 +178,22 @@ def test_published_run_is_in_the_warehouse_and_serving_logs(happy_run):
 # -- a failed dbt test stops what is built on its model, and the publish ---------------------
 
 
-ORPHAN_INVOICE = "INV-NOT-IN-ANY-EXTRACT"
+ORPHAN_LOCATION = "LOC-NOT-IN-ANY-EXTRACT"
 
 
 @pytest.fixture(scope="session")
 def dbt_test_failed_run(defs, demo_landing, tmp_path_factory):
-    """One invoice line names an invoice no extract holds: the loader accepts it (every value
-    is well formed), so the raw checks pass, and dbt's `relationships` test on
-    `stg_pos__invoice_lines` (severity error) fails inside the one `dbt build`."""
+    """One room names a location no extract holds: the loader accepts it (every value is well
+    formed), so the raw checks pass, and dbt's `relationships` test on `stg_pms__rooms`
+    (severity error: reference data that names an unknown location is broken, not late) fails
+    inside the one `dbt build`."""
     root = tmp_path_factory.mktemp("dbt_test_failed")
     landing = copy_landing(demo_landing, root / "landing")
-    (lines,) = (landing / "pos" / "invoice_lines").glob("*.parquet")
-    with duckdb.connect() as con:
-        con.execute(
-            f"copy (select * replace (case when row_number() over () = 1 then "
-            f"'{ORPHAN_INVOICE}' else invoice_id end as invoice_id) "
-            f"from read_parquet('{lines}')) to '{lines}.new' (format parquet)"
-        )
-    Path(f"{lines}.new").replace(lines)
+    (rooms,) = (landing / "pms" / "rooms").glob("*.csv")
+    lines = rooms.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].replace('"LOC01"', f'"{ORPHAN_LOCATION}"', 1)
+    assert ORPHAN_LOCATION in lines[1]
+    rooms.write_text("".join(lines), encoding="utf-8")
     return run(root / "data", landing)
 
 
@@ -206,16 +204,21 @@ def test_failed_dbt_test_skips_its_descendants_and_blocks_the_publish(dbt_test_f
     assert summary.published is None
     assert not outcome.serving.exists()
     text = summary.to_text()
-    assert "BLOCKED: stg_pos__invoice_lines relationships_stg_pos__invoice_lines_invoice_id" in text
-    assert ORPHAN_INVOICE not in text  # the offending value is never printed
+    assert (
+        "BLOCKED: stg_pms__rooms relationships_stg_pms__rooms_location_id__location_id__ref_"
+        "stg_pms__locations_: dbt test: 1 failing row(s)" in text
+    )
+    assert ORPHAN_LOCATION not in text  # the offending value is never printed
     built = {
         name
         for (name,) in query(outcome.warehouse, "select table_name from information_schema.tables")
     }
     # dbt built the model the test judges and what does not depend on it ...
-    assert {"stg_pos__invoice_lines", "fct_calls", "kpi_engagement"} <= built
-    # ... and skipped every model built on it, KPI marts included.
-    assert not {"fct_invoice_lines", "int_invoice_kpi_events", "kpi_financial"} & built
+    assert {"stg_pms__rooms", "fct_calls", "fct_invoice_lines", "kpi_engagement"} <= built
+    # ... and skipped every model built on it, KPI marts included. (A test with two parents
+    # holds back only the models that read both: `dim_rooms` reads the rooms alone and is
+    # built, and its own relationships test to `dim_locations` fails and holds back the rest.)
+    assert not {"int_room_days", "fct_appointments", "kpi_rooms", "kpi_financial"} & built
 
 
 # -- a required table missing: nothing loaded, nothing published --------------------------
