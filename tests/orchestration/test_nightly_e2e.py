@@ -8,10 +8,8 @@ two full runs; the failure scenarios stop early by design.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from orch_e2e import break_primary_keys, copy_landing, phi_column_names, query, run
 
