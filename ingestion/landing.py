@@ -236,8 +236,8 @@ def scan_landing(
             scan.ignored.append((rel, f"unknown table {system}.{table}"))
             continue
         split = split_format(name)
-        mtime = path.stat().st_mtime
-        fresh = settled_before is not None and mtime > settled_before
+        # stat only when a cut-off was asked for (the loader's scan of every file does not)
+        fresh = settled_before is not None and (mtime := path.stat().st_mtime) > settled_before
         if fresh:
             scan.unsettled.append((rel, mtime))
         if split is None and name.lower().endswith(IN_TRANSIT_SUFFIXES):

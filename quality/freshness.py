@@ -131,7 +131,7 @@ def chain_silence(
     if not delivered:
         return ChainSilence("nothing_loaded", None, None, limit)
     newest_system = max(delivered, key=lambda s: delivered[s])
-    age = round((now - delivered[newest_system]).total_seconds() / 86400, 2)
+    age = _lag_days(now, delivered[newest_system])
     return ChainSilence(_clock_status(age, limit), deliveries[newest_system][0], age, limit)
 
 
@@ -264,7 +264,7 @@ def evaluate(
             verdicts[system] = SystemFreshness(system, status, None, None, window)
             continue
         extract_id, when = deliveries[system]
-        lag = round((as_of - when).total_seconds() / 86400, 2)
+        lag = _lag_days(as_of, when)
         status = "stale" if lag > window else "fresh"
         verdicts[system] = SystemFreshness(system, status, extract_id, lag, window)
     return verdicts
