@@ -237,11 +237,6 @@ def table_deliveries(
     return _newest(extracts, lambda e: (e.system, e.table))
 
 
-def last_deliveries(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dt.datetime]]:
-    """system -> (newest extract id, its time) over files that were loaded."""
-    return system_deliveries(loaded_extracts(con))
-
-
 def evaluate(
     deliveries: dict[str, tuple[str, dt.datetime]],
     systems: list[str],
@@ -403,7 +398,8 @@ def warehouse_extracts(warehouse_path: Path) -> list[LoadedExtract]:
 
 
 def warehouse_deliveries(warehouse_path: Path) -> dict[str, tuple[str, dt.datetime]]:
-    """`last_deliveries` of the warehouse file, opened read-only ({} before the first load)."""
+    """system -> (newest extract id, its time) over the loaded files of the warehouse file,
+    opened read-only ({} before the first load)."""
     return system_deliveries(warehouse_extracts(warehouse_path))
 
 
