@@ -766,12 +766,18 @@ def remove_reader(
     name: str,
     roles: ServingRoles = DEFAULT_ROLES,
     publish_wait_s: float = PUBLISH_WAIT_S,
-) -> None:
-    """Drop a reader `add_reader` made: its policies, its registry row and its role, in one
-    transaction after any running publish (which would otherwise rebuild its policies).
+) -> list[str]:
+    """Drop a reader `add_reader` made: its login is closed, its open sessions ended, then its
+    policies, registry row and role dropped in one transaction after any running publish (which
+    would otherwise rebuild its policies). Returns a note on its sessions (none if it had none).
 
     Only a registered reader that is still a member of our read group is dropped: the BI login,
     a tenant login, the owner or anyone else's role of that name is refused, nothing changed.
+    Why its sessions are ended first: dropping a policy waits for every session using the table,
+    so a reader idle in a transaction would hold the removal until its idle timeout; and
+    PostgreSQL lets a dropped role's sessions run on. Its login is closed first (committed) so no
+    new session starts in between; a removal that fails after that leaves a reader that cannot
+    log in, and running `remove-reader` again finishes it.
     """
     check_role_name(name, roles)
     with conn.transaction(), conn.cursor() as cur:
@@ -781,11 +787,45 @@ def remove_reader(
                 f"{name!r} is not a reader added by `add-reader` to this database (not in "
                 f"{ADMIN_SCHEMA}.readers): nothing was changed"
             )
-        if _role_exists(cur, name):
+        exists = _role_exists(cur, name)
+        if exists:
             refuse_foreign_role(cur, name, roles)
+            cur.execute(sql.SQL("alter role {} nologin").format(sql.Identifier(name)))
+    notes = _end_sessions_of(conn, name) if exists else []
+    with conn.transaction(), conn.cursor() as cur:
+        wait_for_publish(cur, publish_wait_s)
+        if exists and _role_exists(cur, name):
             _drop_policies_of(cur, name)
             cur.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
         cur.execute(f"delete from {ADMIN_SCHEMA}.readers where role_name = %s", [name])
+    return notes
+
+
+#: How long ending a removed reader's session waits for it to exit (and release its locks).
+SESSION_END_WAIT_MS = 5000
+
+
+def _end_sessions_of(conn: psycopg.Connection, name: str) -> list[str]:
+    """End every session of reader `name`, waiting for each to exit; a note says how many, or
+    why they were left running (then dropping its policies waits for any in a transaction)."""
+    with conn.cursor() as cur:
+        if not can_end_reader_sessions(cur):
+            cur.execute("select count(*) from pg_stat_activity where usename = %s", [name])
+            left = cur.fetchone()[0]
+            if not left:
+                return []
+            return [
+                f"{left} session(s) of {name} were left running, without rights to any served "
+                f"table: {conn.info.user} may not end them (grant it pg_signal_backend and "
+                "pg_read_all_stats, as `medspa serving pg-start` does)"
+            ]
+        cur.execute(
+            "select count(*) filter (where pg_terminate_backend(pid, %s)) from pg_stat_activity "
+            "where usename = %s and pid <> pg_backend_pid()",
+            [SESSION_END_WAIT_MS, name],
+        )
+        ended = cur.fetchone()[0]
+    return [f"ended {ended} open session(s) of {name}"] if ended else []
 
 
 def _drop_policies_of(cur: psycopg.Cursor, name: str) -> None:

@@ -5,8 +5,8 @@
 - `add-reader NAME --password-env VAR [--location ID ...]`: a login for a location manager
   (or, without `--location`, the whole chain). The password is read from the named variable,
   never from the command line, where `ps` and shell history would keep it.
-- `remove-reader NAME`: drop a reader `add-reader` made (its policies, registry row and role);
-  any other role of that name is refused.
+- `remove-reader NAME`: drop a reader `add-reader` made (its sessions, policies, registry row
+  and role); any other role of that name is refused.
 - `add-reader --tenant NAME --password-env VAR`: with a tenant registry, create or rotate the
   tenant's BI login `medspa_tenant_<NAME>`, which sees only that tenant's rows
   (`serving.pg_tenant_roles`).
@@ -204,12 +204,14 @@ def _remove_reader(args: argparse.Namespace) -> int:
     try:
         roles = pg_roles.ServingRoles(settings.serving_role_prefix)
         with psycopg.connect(settings.serving_url, autocommit=True) as conn:
-            pg_roles.remove_reader(conn, args.name, roles)
+            notes = pg_roles.remove_reader(conn, args.name, roles)
     except (ValueError, psycopg.Error) as exc:
         text = mask_secrets(str(exc), settings.serving_url)
         print(f"remove-reader failed on {mask_url(settings.serving_url)}: {text}", file=sys.stderr)
         return 1
     print(f"reader {args.name} was dropped")
+    for note in notes:
+        print(note)
     return 0
 
 

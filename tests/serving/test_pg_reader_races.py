@@ -7,7 +7,8 @@
 - a reader idle in a transaction past the limit (lowered here) that blocks a swap has its
   session ended; a reader running a statement never has; an owner that may not signal fails
   as before, saying why;
-- `remove-reader` drops a reader's policies, registry row and role, and refuses other roles.
+- `remove-reader` drops a reader's policies, registry row and role and ends its open sessions
+  (or says why it may not), and refuses other roles.
 Steps are ordered through the server's own lock views (pg_locks), not sleeps.
 """
 
@@ -211,7 +212,19 @@ def test_remove_reader_drops_the_reader_and_refuses_other_roles(race_url, monkey
         pg_roles.add_reader(conn, "race_gone", "gone-pw", ["loc_a"], ROLES)
     monkeypatch.setenv("MEDSPA_SERVING_URL", race_url)
     monkeypatch.setenv("MEDSPA_SERVING_ROLE_PREFIX", ROLES.prefix)
-    assert medspa(["serving", "remove-reader", "race_gone"]) == 0
+    # Two sessions the reader left open: one idle, one idle in a transaction that read a table.
+    idle = psycopg.connect(with_user(race_url, "race_gone", "gone-pw"), autocommit=True)
+    in_tx = psycopg.connect(with_user(race_url, "race_gone", "gone-pw"))
+    in_tx.execute("select count(*) from marts.kpi_scorecard").fetchone()
+    try:
+        assert medspa(["serving", "remove-reader", "race_gone"]) == 0
+        assert "ended 2 open session(s) of race_gone" in capsys.readouterr().out
+        for session in (idle, in_tx):
+            with pytest.raises(psycopg.OperationalError):
+                session.execute("select 1").fetchone()
+    finally:
+        idle.close()
+        in_tx.close()
     with psycopg.connect(race_url, autocommit=True) as conn:
         assert conn.execute("select to_regrole('race_gone')").fetchone() == (None,)
         policies = conn.execute(
@@ -225,3 +238,26 @@ def test_remove_reader_drops_the_reader_and_refuses_other_roles(race_url, monkey
         assert "remove-reader failed" in capsys.readouterr().err
     with psycopg.connect(race_url, autocommit=True) as conn:
         assert conn.execute(f"select to_regrole('{ROLES.bi}') is not null").fetchone() == (True,)
+
+
+def test_remove_reader_says_which_sessions_it_may_not_end(race_url, pg):
+    """Without the right to signal, the reader's (idle) session is left running without rights and
+    the note says what to grant; the role is dropped all the same."""
+    with psycopg.connect(race_url, autocommit=True) as conn:
+        pg_roles.add_reader(conn, "race_stays", "stays-pw", None, ROLES)
+    session = psycopg.connect(with_user(race_url, "race_stays", "stays-pw"), autocommit=True)
+    pg.cluster.psql_superuser(f"revoke pg_signal_backend, pg_read_all_stats from {OWNER}")
+    try:
+        with psycopg.connect(race_url, autocommit=True) as conn:
+            notes = pg_roles.remove_reader(conn, "race_stays", ROLES)
+            assert conn.execute("select to_regrole('race_stays')").fetchone() == (None,)
+        assert notes == [
+            f"1 session(s) of race_stays were left running, without rights to any served table: "
+            f"{OWNER} may not end them (grant it pg_signal_backend and pg_read_all_stats, as "
+            "`medspa serving pg-start` does)"
+        ]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            session.execute("select count(*) from marts.kpi_scorecard").fetchone()
+    finally:
+        session.close()
+        pg.cluster.psql_superuser(f"grant pg_signal_backend, pg_read_all_stats to {OWNER}")
