@@ -83,6 +83,8 @@ class ChainSilence:
     newest_extract: str | None
     age_days: float | None
     limit_days: float
+    #: Why the age is not counted from the newest extract's id (its load time stood in), if so.
+    stand_in: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -101,8 +103,9 @@ class ChainSilence:
         if self.status == "demo":
             return "demo chain: its extracts end on a fixed date, so the clock rule is off"
         verb = "within" if self.status == "delivering" else "beyond"
+        named = self.newest_extract + (f"; {self.stand_in}" if self.stand_in else "")
         return (
-            f"newest extract of any system ({self.newest_extract}) is {self.age_days:g} day(s) "
+            f"newest extract of any system ({named}) is {self.age_days:g} day(s) "
             f"old, {verb} the {self.limit_days:g}-day limit"
             + ("" if self.passed else ": the whole chain stopped delivering")
         )
@@ -131,8 +134,20 @@ def chain_silence(
     if not delivered:
         return ChainSilence("nothing_loaded", None, None, limit)
     newest_system = max(delivered, key=lambda s: delivered[s])
-    age = _lag_days(now, delivered[newest_system])
-    return ChainSilence(_clock_status(age, limit), deliveries[newest_system][0], age, limit)
+    newest_id, when = deliveries[newest_system]
+    age = _lag_days(now, when)
+    return ChainSilence(
+        _clock_status(age, limit), newest_id, age, limit, _stand_in(newest_id, when)
+    )
+
+
+def _stand_in(extract_id: str, when: dt.datetime) -> str | None:
+    """Says so when an extract's time is its load time rather than its id's date."""
+    id_time = _id_time(extract_id)
+    if id_time == when:
+        return None
+    why = "its id names no date" if id_time is None else "its id is dated after its own load"
+    return f"{why}: its load time {when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC stands in"
 
 
 def _clock_status(age: float, limit: float) -> str:

@@ -101,8 +101,25 @@ def test_a_stopped_chain_is_caught_despite_the_future_dated_file(extracts):
     deliveries = freshness.system_deliveries(extracts)
     soon = freshness.chain_silence(deliveries, _utc("2026-11-22T08:00"))
     assert (soon.status, soon.age_days, soon.newest_extract) == ("delivering", 0.04, "2027-11-21")
+    assert soon.description == (
+        "newest extract of any system (2027-11-21; its id is dated after its own load: its load "
+        "time 2026-11-22 07:00 UTC stands in) is 0.04 day(s) old, within the 3-day limit"
+    )
     late = freshness.chain_silence(deliveries, _utc("2026-11-26T08:00"))
     assert (late.status, late.age_days, late.limit_days, late.passed) == ("silent", 4.04, 3, False)
+
+
+def test_an_id_that_names_no_date_says_its_load_time_stood_in():
+    """An extract id `nightly-a` (no date): its load time 2026-11-22 07:00 is the time judged;
+    at 2026-11-22 19:00 it is 0.5 day old; pms's 2-day window + 1 makes the limit 3 days."""
+    deliveries = {"pms": ("nightly-a", freshness._extract_time("nightly-a", LOADED_AT))}
+    verdict = freshness.chain_silence(deliveries, _utc("2026-11-22T19:00"))
+    assert verdict.description == (
+        "newest extract of any system (nightly-a; its id names no date: its load time "
+        "2026-11-22 07:00 UTC stands in) is 0.5 day(s) old, within the 3-day limit"
+    )
+    dated = freshness.chain_silence({"pms": ("2026-11-21", _utc("2026-11-21"))}, _utc("2026-11-22"))
+    assert dated.description.startswith("newest extract of any system (2026-11-21) is 1 day(s)")
 
 
 def test_a_negative_age_never_counts_as_delivering():
