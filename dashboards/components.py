@@ -13,7 +13,7 @@ from typing import Any
 
 from dashboards import charts
 from dashboards.attrs import Attrs, ComponentError, empty_notice, selected_rows, title_html
-from dashboards.formatting import KNOWN_FORMATS, fmt, fmt_delta, format_for_unit
+from dashboards.formatting import KNOWN_FORMATS, delta_sign, fmt, fmt_delta, format_for_unit
 
 
 def big_value(attrs: Attrs) -> str:
@@ -66,9 +66,11 @@ def big_value(attrs: Attrs) -> str:
             label = "vs 12-mo baseline"
         if delta is None:
             continue
-        good = (float(delta) < 0) if lower_better else (float(delta) > 0)
+        # Judged by the change as shown, not the raw one: -0.4 shown as "$0" did not move.
+        sign = delta_sign(delta, name)
+        good = (sign < 0) if lower_better else (sign > 0)
         # A band KPI (membership share 20–30 %) has no good direction of its own.
-        neutral = float(delta) == 0 or direction == "band" or provisional
+        neutral = sign == 0 or direction == "band" or provisional
         tone = "flat" if neutral else ("good" if good else "bad")
         comparisons.append(
             f'<span class="delta {tone}">{html.escape(fmt_delta(delta, name))}</span> {label}'

@@ -8,6 +8,7 @@ reuse what they know. The scorecard's `unit` column (`usd`, `ratio`, `count`, `m
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 
 #: kpi_targets.unit -> format name.
@@ -86,16 +87,42 @@ def fmt(value: object, name: str = "auto") -> str:
     return f"{sign}{prefix}{body}{suffix}"
 
 
+def delta_sign(value: object, name: str = "auto") -> int:
+    """-1, 0 or +1: the sign of a change *as `fmt_delta` shows it* in format `name`.
+
+    A change that rounds to zero on the page (-0.4 in `usd0`, -0.0004 in `pct1`) is 0 here:
+    colouring it by its raw sign put a red "-$0" or "+0.0 pts" next to a number that did not
+    move, so components colour by this and `fmt_delta` signs by it. None and text give 0.
+    """
+    parts = _delta_parts(value, name)
+    return 0 if parts is None else parts[0]
+
+
+def _delta_parts(value: object, name: str) -> tuple[int, str] | None:
+    """(displayed sign, unsigned text) of a change, or None when it is not a number."""
+    if not isinstance(value, Decimal | int | float) or isinstance(value, bool):
+        return None
+    number = float(value)
+    if name == "rel":  # a relative change: +3.1 %
+        body = f"{abs(number) * 100:.1f}%"
+    elif name.startswith("pct"):
+        body = f"{abs(number) * 100:.1f} pts"
+    else:
+        body = fmt(abs(number), name)
+    shown_zero = math.isfinite(number) and not any(c in "123456789" for c in body)
+    sign = 0 if shown_zero or number == 0 or math.isnan(number) else (1 if number > 0 else -1)
+    return sign, body
+
+
 def fmt_delta(value: object, name: str = "auto") -> str:
-    """A signed change: `+$120`; ratios in points (`-2.5 pts`); `rel` for relative (`+3.1%`)."""
+    """A signed change: `+$120`; ratios in points (`-2.5 pts`); `rel` for relative (`+3.1%`).
+
+    A change that rounds to zero is shown unsigned (`0.0 pts`, `$0`), never as `-0`.
+    """
     if value is None:
         return "—"
-    number = float(value) if isinstance(value, Decimal | int | float) else None
-    if number is None:
+    parts = _delta_parts(value, name)
+    if parts is None:
         return str(value)
-    if name == "rel":  # a relative change: +3.1 %
-        return f"{number * 100:+.1f}%"
-    if name.startswith("pct"):
-        return f"{number * 100:+.1f} pts"
-    text = fmt(abs(number), name)
-    return ("+" if number >= 0 else "-") + text
+    sign, body = parts
+    return {1: "+", -1: "-", 0: ""}[sign] + body

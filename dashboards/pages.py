@@ -7,6 +7,7 @@ number Jinja or the component scanner reports is the line in the author's file.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,10 @@ COMPONENT_TAG = re.compile(
 )
 _ANY_CAPITAL_TAG = re.compile(r"<(?P<name>[A-Z][A-Za-z0-9]*)\b")
 _DATA_REF = re.compile(r"\bdata\s*=\s*\{\s*(?P<ref>[A-Za-z_][A-Za-z0-9_]*)\s*\}")
+#: A chained query name in SQL (`${name}` or `{{ name }}`), as `dashboards.queries` resolves it.
+_QUERY_REF = re.compile(r"\$\{\s*(?P<a>[A-Za-z_]\w*)\s*\}|\{\{\s*(?P<b>[A-Za-z_]\w*)\s*\}\}")
+#: Helper queries any page may chain without defining them (README: "Shared helpers").
+SHARED_QUERIES_PATH = Path(__file__).resolve().parent / "shared_queries.md"
 
 
 @dataclass(frozen=True)
@@ -149,8 +154,39 @@ def parse_page(path: Path, text: str | None = None) -> Page:
     for k in range(fm_lines):
         lines[k] = ""
     queries = _sql_blocks(lines, fm_lines, page)
+    _add_shared_queries(queries)
     body = "\n".join(lines)
     return Page(path, meta, queries, body, scan_components(body, page))
+
+
+@functools.cache
+def shared_queries() -> dict[str, SqlBlock]:
+    """The helper blocks of `shared_queries.md`, each a `_name` (never run on its own).
+
+    Why: a rule two pages must apply alike (how a provider is named) was written on each page
+    and drifted apart, so one provider had two names. Written once here, it cannot.
+    """
+    name = SHARED_QUERIES_PATH.name
+    lines = SHARED_QUERIES_PATH.read_text(encoding="utf-8").split("\n")
+    blocks = _sql_blocks(lines, 0, name)
+    for block in blocks.values():
+        if not block.name.startswith("_"):
+            raise PageError(name, block.line, f"shared query {block.name!r} must be a _helper")
+    return blocks
+
+
+def _add_shared_queries(queries: dict[str, SqlBlock]) -> None:
+    """Add to a page's blocks the shared helpers it chains (and those they chain), unless the
+    page defines a block of that name itself (the page's own wins)."""
+    shared = shared_queries()
+    todo = list(queries.values())
+    while todo:
+        block = todo.pop()
+        for m in _QUERY_REF.finditer(block.sql):
+            ref = m.group("a") or m.group("b")
+            if ref in shared and ref not in queries:
+                queries[ref] = shared[ref]
+                todo.append(shared[ref])
 
 
 _TABLE_REF = re.compile(r"\b(marts|ops)\.([A-Za-z_][A-Za-z0-9_]*)\b")

@@ -136,10 +136,11 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
         ('prov_4', 'Maria Acosta', 'rn', 'loc_b', true))
         t(provider_id, provider_name, role, home_location_id, is_revenue_generating)""")
     con.execute("""create table marts.dim_rooms as select * from (values
-        ('room_a1', 'loc_a', 'Suite 1', 'treatment', true),
-        ('room_a2', 'loc_a', 'Suite 2', 'treatment', true),
-        ('room_b1', 'loc_b', 'Laser room', 'treatment', true))
-        t(room_id, location_id, room_name, room_type, is_treatment_room)""")
+        ('room_a1', 'loc_a', 'Suite 1', 'treatment', true, date '2024-01-01', null::date),
+        ('room_a2', 'loc_a', 'Suite 2', 'treatment', true, date '2024-01-01', null::date),
+        ('room_b1', 'loc_b', 'Laser room', 'treatment', true, date '2024-01-01', null::date))
+        t(room_id, location_id, room_name, room_type, is_treatment_room, active_from,
+          active_to)""")
     con.execute("""create table marts.dim_devices as select * from (values
         ('dev_1', 'loc_a', 'room_a1', 'GentleMax', 'laser'),
         ('dev_2', 'loc_b', 'room_b1', 'CoolSculpt', 'body_contouring'))
@@ -265,6 +266,12 @@ def _facts(con: duckdb.DuckDBPyConnection) -> None:
             i % 3 = 0 as is_booked_in_window,
             case when i % 4 <> 0 then (i * 7) % 95 end as response_minutes
         from range(40) r(i)""")
+    # as the mart has them: the lead's local date and ISO week in its location's time zone
+    con.execute("""create or replace table marts.fct_leads as
+        select f.*, cast(timezone(l.timezone, f.created_at) as date) as created_local_date,
+            cast(date_trunc('week', timezone(l.timezone, f.created_at)) as date) as week_start
+        from marts.fct_leads as f
+        left join marts.dim_locations as l on f.location_id = l.location_id""")
 
 
 def _coverage(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:

@@ -1,0 +1,109 @@
+"""Provider pages: one name per provider on every page (one rule, `_staff_names` in
+dashboards/shared_queries.md), and a KPI without a value this week is grey, not on target.
+
+Fixture (dash_serving_fixture): Sam Okafor (prov_2, rn, revenue-generating); here a front-desk
+Sam Ortiz (prov_5) joins, so "Sam O." is shared. The Providers page already told them apart
+over all staff; the provider page did over revenue-generating staff only and called prov_2
+plain "Sam O.", a name that on the Providers page belongs to no one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dash_serving_fixture import make_serving_db
+
+from dashboards import build_site
+from dashboards.pages import parse_page, tables_read
+from dashboards.site import DEFAULT_PAGES_DIR
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("provider-pages")
+    serving = make_serving_db(root / "serving.duckdb")
+    con = duckdb.connect(str(serving))
+    try:
+        con.execute(
+            """insert into marts.dim_providers
+            values ('prov_5', 'Sam Ortiz', 'front_desk', 'loc_b', false)"""
+        )
+        # prov_1's productive share has no value in the last complete week (no shift hours)
+        con.execute(
+            """update marts.kpi_by_provider set value = null
+            where provider_id = 'prov_1' and kpi = 'provider_productive_share'
+                and grain = 'week' and period_start = date '2026-11-09'"""
+        )
+    finally:
+        con.close()
+    pages = root / "pages"
+    pages.mkdir()
+    for name in ("providers.md", "provider_detail.md"):
+        shutil.copy(DEFAULT_PAGES_DIR / name, pages / name)
+    report = build_site(serving, root / "site", pages_dir=pages)
+    assert report.ok, report.pages_failed
+    return root / "site"
+
+
+def _card(html: str, title: str) -> str:
+    found = re.search(
+        rf'<div class="bigvalue status-([a-z_]+)" data-component="BigValue">'
+        rf'<div class="bv-title">{re.escape(title)}</div>',
+        html,
+    )
+    assert found, title
+    return found.group(1)
+
+
+def test_a_kpi_without_a_value_is_grey_not_on_target(site):
+    html = (site / "provider_detail/prov_1.html").read_text(encoding="utf-8")
+    # null against the 80 % floor: neither below nor on target; no value shown
+    assert _card(html, "Provider productive share") == "no_target"
+    # prov_2 has a value, 0.79 * 1.05 + 3 * 0.0079 = 0.853 >= 0.80: still judged
+    other = (site / "provider_detail/prov_2.html").read_text(encoding="utf-8")
+    assert _card(other, "Provider productive share") == "on_target"
+
+
+def test_a_provider_has_the_same_name_on_both_pages(site):
+    detail = (site / "provider_detail/prov_2.html").read_text(encoding="utf-8")
+    assert "<h1>Provider Sam O. (prov_2)</h1>" in detail
+    listing = (site / "providers.html").read_text(encoding="utf-8")
+    assert "Sam O. (prov_2)" in listing and "Sam O. (prov_5)" not in listing  # not a provider
+    # the Maria A. pair (prov_1, prov_4) as before, on both
+    assert "<h1>Provider Maria A. (prov_1)</h1>" in (
+        site / "provider_detail/prov_1.html"
+    ).read_text(encoding="utf-8")
+    assert "Maria A. (prov_1)" in listing
+
+
+def test_both_pages_take_the_rule_from_the_shared_helper():
+    for name in ("providers.md", "provider_detail.md"):
+        page = parse_page(DEFAULT_PAGES_DIR / name)
+        assert "_staff_names" in page.queries, name
+        text = (DEFAULT_PAGES_DIR / name).read_text(encoding="utf-8")
+        assert "provider_name" not in text, name  # no rule of its own
+    # the shared block's table is still a dependency of the site
+    assert "marts.dim_providers" in tables_read(DEFAULT_PAGES_DIR)
+
+
+def test_a_page_block_of_the_same_name_wins_over_the_shared_one(build_pages):
+    report = build_pages(
+        {
+            "own.md": """
+            ```sql _staff_names
+            select 'mine' as provider
+            ```
+            ```sql names
+            select provider from ${_staff_names}
+            ```
+            {% for n in names %}- {{ n.provider }}
+            {% endfor %}
+            """
+        }
+    )
+    assert report.ok, report.pages_failed
+    assert "<li>mine</li>" in (report.site_dir / "own.html").read_text(encoding="utf-8")

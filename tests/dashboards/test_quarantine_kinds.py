@@ -1,0 +1,71 @@
+"""The data-quality page counts quarantined rows by system, table and kind of reason (the
+loader's reason without the row numbers a repeated key names, and without the row's further
+defects), and shows every group: the full reason text made one line per duplicate pair, and
+the table stopped at 50 of them.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import duckdb
+from dash_serving_fixture import make_serving_db
+
+from dashboards import build_site
+from dashboards.site import DEFAULT_PAGES_DIR
+
+# system, table, file, reason (as ingestion/validate.py writes it), rows
+SUMMARY = [
+    ("pos", "invoices", "x1.csv", "duplicate primary key within the extract (rows 3, 4)", 2),
+    ("pos", "invoices", "x1.csv", "duplicate primary key within the extract (rows 10, 11)", 2),
+    (
+        "pos",
+        "invoices",
+        "x2.csv",
+        "duplicate primary key within the extract (rows 7, 8); also status: unknown enum value",
+        1,
+    ),
+    ("pos", "invoices", "x1.csv", "unknown enum value", 3),
+    ("pos", "invoices", "x1.csv", "unknown enum value; also total: not a decimal amount", 1),
+    ("pms", "appointments", "a1.csv", "missing primary key", 1),
+]
+#: 60 more tables with one bad row each: 63 groups, more than a table's default 50 rows
+EXTRA = [("crm", f"table_{i:02d}", "c.csv", "not an integer", 1) for i in range(60)]
+
+
+def test_quarantine_is_grouped_by_kind_and_every_group_is_shown(tmp_path):
+    serving = make_serving_db(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(serving))
+    try:
+        con.execute("delete from ops.quarantine_summary")
+        con.executemany(
+            "insert into ops.quarantine_summary values (?, ?, ?, ?, ?)", SUMMARY + EXTRA
+        )
+    finally:
+        con.close()
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(DEFAULT_PAGES_DIR / "data_quality.md", pages / "data_quality.md")
+    report = build_site(serving, tmp_path / "site", pages_dir=pages)
+    assert report.ok, report.pages_failed
+    html = (tmp_path / "site" / "data_quality.html").read_text(encoding="utf-8")
+    section = html[html.index("Quarantined rows") : html.index("<h2>Freshness")]
+    rows = [
+        re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", section)
+    ]
+    rows = [r for r in rows if r]
+    # system, table, reason, rows, files: duplicates 2 + 2 + 1 = 5 in x1 and x2; the enum
+    # 3 + 1 = 4 (the row with a second defect counted once, under its first)
+    assert rows[:3] == [
+        ["pos", "invoices", "duplicate primary key within the extract", "5", "2"],
+        ["pos", "invoices", "unknown enum value", "4", "1"],
+        ["crm", "table_00", "not an integer", "1", "1"],
+    ]
+    assert len(rows) == 2 + 1 + 60  # every group (pos 2, pms 1, crm 60), no cut-off ...
+    assert ["pms", "appointments", "missing primary key", "1", "1"] in rows
+    assert ["crm", "table_59", "not an integer", "1", "1"] in rows
+    assert "Showing" not in section  # ... so no "Showing 50 of" note either
+    assert "rows 3, 4" not in section and "also" not in section
+    # the rows add up to the summary's: 5 + 4 + 1 + 60
+    assert sum(int(r[3]) for r in rows) == sum(r[4] for r in SUMMARY + EXTRA) == 70
