@@ -250,17 +250,35 @@ kpi_as_of as (
 )
 {%- endmacro %}
 
-{#- Final projection with the contract's exact types (shared by every kpi mart). -#}
+{#-
+    Final projection with the contract's exact types (shared by every kpi mart). Amounts of
+    money are whole cents in every source, but the rollups sum them as doubles (a week's
+    revenue is a sum of daily sums, `_all` a sum of locations'), which leaves binary noise in
+    the last digits (114699.55000000002 for a sum of exactly 114699.55). The money parts of a
+    KPI (kpi_money_parts) are rounded back to cents here, and a ratio over them is divided
+    again from the rounded parts, so numerator and denominator still give the value exactly.
+-#}
 {% macro kpi_select(relation, dims=[]) -%}
+{%- set money = kpi_money_parts() -%}
+{%- set money_numerator = "kpi in ('" ~ money.numerator | join("', '") ~ "')" -%}
+{%- set money_denominator = "kpi in ('" ~ money.denominator | join("', '") ~ "')" -%}
+{%- set numerator = "case when " ~ money_numerator ~ " then round(numerator, 2) else numerator end" -%}
+{%- set denominator = "case when " ~ money_denominator ~ " then round(denominator, 2) else denominator end" -%}
 select
     cast(grain as varchar) as grain,
     cast(period_start as date) as period_start,
     cast(location_id as varchar) as location_id,
     {% for d in dims %}{{ d }}, {% endfor %}
     cast(kpi as varchar) as kpi,
-    cast(value as double) as value,
-    cast(numerator as double) as numerator,
-    cast(denominator as double) as denominator,
+    cast(
+        case
+            when not ({{ money_numerator }}) then value
+            when denominator is null then round(numerator, 2)
+            else {{ safe_divide(numerator, denominator) }}
+        end as double
+    ) as value,
+    cast({{ numerator }} as double) as numerator,
+    cast({{ denominator }} as double) as denominator,
     cast(is_final as boolean) as is_final
 from {{ relation }}
 {%- endmacro %}
@@ -479,6 +497,22 @@ from {{ relation }}
 
 {% macro kpi_medians() -%}
     {{ return(['lead_response_minutes']) }}
+{%- endmacro %}
+
+{#-
+    The KPIs whose numerator, and those whose denominator, is an amount of money summed from
+    whole cents (net revenue, COGS, spend): kpi_select rounds them back to cents. Not `mrr`:
+    a plan's price over its billing months (100 / 3) is not a whole-cent amount.
+-#}
+{% macro kpi_money_parts() -%}
+    {{ return({
+        'numerator': [
+            'avg_revenue_per_appointment', 'cac', 'gross_margin', 'ltv_12m',
+            'membership_revenue_share', 'net_revenue', 'retail_revenue_share',
+            'revenue_per_provider', 'revenue_per_room_hour', 'revenue_per_treatment_hour',
+        ],
+        'denominator': ['gross_margin', 'membership_revenue_share', 'retail_revenue_share'],
+    }) }}
 {%- endmacro %}
 
 {#- SQL: 'level' | 'median' | 'ratio' for the KPI name `kpi_expr`. -#}
