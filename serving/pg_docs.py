@@ -23,20 +23,79 @@ class TableDoc:
 OPS_DOCS: dict[str, TableDoc] = {
     "check_results": TableDoc(
         "Every data-quality check of the run that published this data: dbt tests, Great "
-        "Expectations suites, quarantine share and freshness, with severity and outcome."
+        "Expectations suites, quarantine share and freshness, with severity and outcome.",
+        {
+            "check_name": "The check's name as Dagster shows it (a dbt test's unique name, a "
+            "GX suite, `quarantine_share`, a freshness check).",
+            "asset": "The asset the check belongs to (a raw table, a dbt model, serving).",
+            "severity": "ERROR (a failure blocks the publish) or WARN (reported, never blocks).",
+            "passed": "Whether the check passed; a failed WARN check is a warning.",
+            "description": "What the check found, in words (never the values of a row).",
+            "evaluated_at": "When the check was evaluated (an instant, UTC).",
+            "run_id": "Dagster run id of the run that evaluated it.",
+        },
     ),
     "quarantine_summary": TableDoc(
         "Rows set aside at ingestion, counted per system, table, file and reason (never the "
-        "rejected values themselves)."
+        "rejected values themselves).",
+        {
+            "system": "Source system of the landing file (pms, pos, phone, messaging, crm, "
+            "reviews).",
+            "table_name": "Table of the landing contract the file was for.",
+            "source_file": "The landing file, relative to the landing folder.",
+            "reason": "Why the rows were set aside (the column and the rule; duplicate keys name "
+            "their row numbers).",
+            "rows": "Number of rows of that file set aside for that reason.",
+        },
     ),
     "loaded_files": TableDoc(
-        "Every landing file the warehouse loaded or refused, with row counts."
+        "Every landing file the warehouse loaded or refused, with row counts.",
+        {
+            "load_id": "Id of the load that read the file (its UTC start, e.g. "
+            "20261206T085038.163140Z).",
+            "file_path": "The landing file, relative to the landing folder.",
+            "system": "Source system (the file's first folder).",
+            "table_name": "Contract table (the file's second folder).",
+            "extract_id": "The file's name without its suffix, normally the extract's date; "
+            "extracts of a table load in this order.",
+            "status": "loaded, or refused (the whole file set aside: see refusal_reason). Files "
+            "that failed for the loader's own reasons are not recorded and are read again.",
+            "refusal_reason": "Why a refused file was set aside; null when loaded.",
+            "rows_read": "Data rows in the file.",
+            "rows_inserted": "Rows whose key was new to the raw table.",
+            "rows_updated": "Rows that replaced the stored row of their key (a newer updated_at, "
+            "or the same one from a later extract).",
+            "rows_unchanged": "Rows that lost to the stored row of their key (an older "
+            "updated_at): nothing changed.",
+            "rows_quarantined": "Rows set aside (ops.quarantine_summary says why).",
+            "loaded_at": "When the file was loaded (an instant, UTC).",
+        },
     ),
-    "run_log": TableDoc("One row per published run: start, finish, rows loaded, check outcomes."),
+    "run_log": TableDoc(
+        "One row per published run: start, finish, rows loaded, check outcomes.",
+        {
+            "run_id": "Dagster run id (the first attempt's, for a run that was retried).",
+            "started_at": "When the run's first attempt started (an instant, UTC).",
+            "finished_at": "When the run's record was written, at its end (an instant, UTC).",
+            "rows_loaded": "Raw rows the run loaded (inserted or updated), every system.",
+            "checks_passed": "Checks that passed (the newest evaluation of each).",
+            "checks_warned": "WARN checks that failed: reported, not blocking.",
+            "checks_failed": "ERROR checks that failed.",
+            "status": "published; blocked (a blocking check failed); failed; cancelled; or "
+            "'succeeded, not published' (nothing failed, the publish was not selected).",
+            "blocked_by": "The failed blocking checks as asset:check pairs, comma-separated; "
+            "null unless blocked.",
+            "demo_key_on_real_data": "The run pseudonymised non-demo data with the public demo "
+            "key (MEDSPA_PHI_KEY unset): its pseudonyms are not secret.",
+        },
+    ),
     "serving_version": TableDoc(
         "The version (pipeline run id) of the data served in this database and when it was "
         "published; one row.",
-        {"version": "Run id of the pipeline run that built this data."},
+        {
+            "version": "Run id of the pipeline run that built this data.",
+            "published_at": "When this version was published here (an instant, UTC).",
+        },
     ),
 }
 

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from pg_fixtures import make_published_db
 
-from serving import pg_roles, pg_tenants, postgres
+from serving import pg_docs, pg_roles, pg_tenants, postgres
 from serving.pg_types import UnsupportedType
 from serving.publish import table_names
 
@@ -95,6 +95,23 @@ def test_tables_and_columns_carry_the_dbt_descriptions(pg, published, docs):
     assert docs["kpi_scorecard"].description and table[0] == docs["kpi_scorecard"].description
     assert column[0] == docs["kpi_scorecard"].columns["location_id"]
     assert "version" in ops[0]
+
+
+def test_every_column_of_the_ops_tables_carries_a_description(pg, published):
+    """The ops tables are written by the publish, not dbt: their text is in OPS_DOCS, and a BI
+    user browsing the catalog finds every column explained there."""
+    with pg.connect() as conn:
+        rows = conn.execute(
+            "select c.relname, a.attname, col_description(c.oid, a.attnum) from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace "
+            "join pg_attribute a on a.attrelid = c.oid "
+            "where n.nspname = 'ops' and c.relkind in ('r', 'p') and a.attnum > 0 "
+            "and not a.attisdropped order by 1, 2"
+        ).fetchall()
+    tables = {table for table, _, _ in rows}
+    assert {"serving_version", "run_log", "loaded_files", "check_results"} <= tables
+    assert [(t, c) for t, c, text in rows if not text] == []
+    assert all(text == pg_docs.OPS_DOCS[t].columns[c] for t, c, text in rows)
 
 
 def test_scorecard_filters_are_indexed(pg, published):
