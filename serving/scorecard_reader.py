@@ -83,6 +83,7 @@ class ScorecardReader:
             raise TypeError(f"location_id must be a string, not {type(location_id).__name__}")
         if not isinstance(period_start, dt.date) or isinstance(period_start, dt.datetime):
             raise TypeError(f"period_start must be a date, not {type(period_start).__name__}")
+        _check_period_start(period_start, grain)
         sql = LOOKUP_SQL.format(
             grain=sql_str(grain),
             location=sql_str(location_id),
@@ -169,3 +170,19 @@ def _open_sealed(path: Path) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
+
+
+def _check_period_start(period_start: dt.date, grain: str) -> None:
+    """Refuse a date no period of `grain` starts on: it would find no rows, which reads as
+    "no data that week" when the caller meant the week holding that date."""
+    if grain == "week" and period_start.isoweekday() != 1:
+        monday = period_start - dt.timedelta(days=period_start.isoweekday() - 1)
+        raise ValueError(
+            f"{period_start} is a {period_start:%A}: weeks start on Monday (the week holding "
+            f"it starts {monday})"
+        )
+    if grain == "month" and period_start.day != 1:
+        raise ValueError(
+            f"{period_start} is not the first of a month: months start on the 1st "
+            f"({period_start.replace(day=1)})"
+        )

@@ -110,6 +110,16 @@ def test_lookup_values_are_literals_not_sql(published):
             reader.lookup("L1", dt.datetime(2026, 11, 9))
 
 
+def test_a_date_no_period_starts_on_is_refused_not_answered_empty(published):
+    """2026-11-12 is a Thursday: its week starts Monday 2026-11-09; a month starts on the 1st."""
+    _, serving = published
+    with ScorecardReader(scorecard_path(serving)) as reader:
+        with pytest.raises(ValueError, match=r"2026-11-12 is a Thursday: .* starts 2026-11-09"):
+            reader.lookup("L1", dt.date(2026, 11, 12))
+        with pytest.raises(ValueError, match=r"months start on the 1st \(2026-11-01\)"):
+            reader.lookup("L1", dt.date(2026, 11, 9), grain="month")
+
+
 def test_the_connection_is_sealed_and_read_only(published, tmp_path: Path):
     _, serving = published
     outside = tmp_path / "outside.csv"
