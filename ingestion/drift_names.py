@@ -8,10 +8,18 @@ column `plan_id` or `updated_at` and overwrites the validated key or version wit
 value. So the validator renames each extra column to its stored name itself (the drift report
 then names the column an analyst will find) and refuses a file whose extra columns would
 collide with each other, with a contract column or with a column the loader writes.
+
+dlt's form keeps only ASCII letters and digits: `Promo Code` and `promo_code` are one column
+spelled two ways, but `備考` and `紹介者` (a note and a referrer) are both `x`, and files
+delivered on different nights merged them into one column without a word. A name that loses
+what tells it apart (`drift_stored_name`) is stored with a short hash of the name added, the
+same on every load, so no two such names ever share a column, in one file or across files.
 """
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from collections.abc import Sequence
 from functools import cache
 
@@ -38,15 +46,53 @@ def stored_name(column: str) -> str:
     return _normalize()(column)  # type: ignore[operator]
 
 
+#: Hex digits of the name's hash a lossy drift name is stored with (`drift_stored_name`):
+#: 32 bits, so two names of one table share a column with a chance of one in four billion.
+DRIFT_HASH_DIGITS = 8
+
+
+def _spelled_in_ascii(column: str) -> bool:
+    """Whether dlt's form of `column` keeps what tells it apart: every character is ASCII and at
+    least one is a letter or digit. dlt then only changes case and turns the rest (spaces,
+    punctuation) into `_`, so names that share a form are one column spelled differently
+    (`Promo Code`, `promo_code`). Any other character becomes `_` too, whichever it was, and a
+    name without a letter or digit becomes `x`."""
+    return column.isascii() and any(ch.isalnum() for ch in column)
+
+
+def drift_stored_name(column: str) -> str:
+    """The name the extra column `column` is stored under in the raw table.
+
+    dlt's form (`stored_name`) when `_spelled_in_ascii`; otherwise that form with `_` and
+    `DRIFT_HASH_DIGITS` hex digits of a hash of the name added (`備考` -> `x_` + 8 digits),
+    which depends on the name only (in Unicode's composed form, so `ü` typed either way is one
+    name): every load stores the same name in the same column. The result is in dlt's form
+    already (dlt normalises it again when it loads, and must keep it as it is).
+    """
+    if _spelled_in_ascii(column):
+        return stored_name(column)
+    composed = unicodedata.normalize("NFC", column)
+    digest = hashlib.sha256(composed.encode("utf-8", "surrogatepass")).hexdigest()
+    return stored_name(f"{stored_name(composed)}_{digest[:DRIFT_HASH_DIGITS]}")
+
+
 def stored_drift_names(contract: Sequence[str], drift: Sequence[str]) -> list[str]:
-    """The stored name of each extra column in `drift` (file order), or FileRefused when two
-    would share one, or one would land on a contract or loader column.
+    """The stored name of each extra column in `drift` (file order, `drift_stored_name`), or
+    FileRefused when two would share one, or one would land on a contract or loader column, or
+    one would be stored under an empty name (a name of only whitespace).
 
     Only contract and loader names are printed: an extra column's own name could be a value
     (a file without a header row).
     """
     owned = set(contract) | (LOADER_COLUMNS - {"__row"}) | _DLT_COLUMNS
-    stored = [stored_name(c) for c in drift]
+    if any(not c.strip() for c in drift):
+        # the readers refuse such names first: dlt would store them under an empty name, which
+        # failed the file on every run
+        raise FileRefused(
+            "an extra column's name is empty or only whitespace, so it cannot name a column "
+            "(name the column in the export)"
+        )
+    stored = [drift_stored_name(c) for c in drift]
     taken = sorted({s for s in stored if s in owned})
     if taken:
         raise FileRefused(

@@ -153,7 +153,13 @@ def drop_superseded(con: duckdb.DuckDBPyConnection, table: Table) -> int:
 
     dlt's merge matches keys with `=`, so a row whose nullable key part is null never replaces
     its stored predecessor: both stay. Only the winner was handed to dlt (`plan_merge` compares
-    null-safely), so the newest (updated_at, extract id) of each key is the row to keep.
+    null-safely), so the newest (updated_at, extract id) of each key is the row to keep; on a
+    tie (the same extract delivered again, changed) the later load's row: one load stores at
+    most one row per key, and dlt's load ids increase from load to load.
+
+    The tie is never broken by DuckDB's `rowid`: a drift column named `rowid` shadows it, and
+    its text values then kept the older row. `_dlt_load_id` is the loader's own (a file's
+    `_dlt*` columns are refused); a row stored without one counts as the oldest.
     """
     if not table.nullable_key_columns:
         return 0
@@ -161,7 +167,10 @@ def drop_superseded(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     same = " and ".join(
         f"newer.{quote_ident(k)} is not distinct from s.{quote_ident(k)}" for k in table.primary_key
     )
-    version = "struct_pack(u := {t}.updated_at, e := {t}._extract_id, r := {t}.rowid)"
+    version = (
+        "struct_pack(u := {t}.updated_at, e := {t}._extract_id, "
+        "l := coalesce({t}._dlt_load_id, ''))"
+    )
     return int(
         con.execute(
             f"""delete from {stored} as s where exists (

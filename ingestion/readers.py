@@ -16,7 +16,7 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +104,9 @@ class RawFile:
     #: Columns kept in the type the file stored them in (`read_file`'s `keep_types`); every
     #: other column is VARCHAR.
     typed_columns: frozenset[str] = field(default_factory=frozenset)
+    #: Money columns the file stored as FLOAT (single precision), read as the amount the float
+    #: holds (`_as_read`); the validator refuses one too large for a float to hold its cents.
+    single_precision: frozenset[str] = field(default_factory=frozenset)
 
 
 def read_file(
@@ -135,8 +138,9 @@ def read_file(
     if file.path.stat().st_size == 0:
         raise FileRefused("empty file (0 bytes): no header row, nothing to load")
     typed: frozenset[str] = frozenset()
+    single: frozenset[str] = frozenset()
     if file.fmt == "parquet":
-        columns, typed = _read_parquet(con, file, name, keep_types or {}, text_columns)
+        columns, typed, single = _read_parquet(con, file, name, keep_types or {}, text_columns)
     elif file.fmt == "jsonl":
         columns = _read_jsonl(con, file, name, text_columns, contract_columns)
     else:
@@ -147,23 +151,73 @@ def read_file(
         # The landing contract counts a file with a header (or schema) and no rows as
         # malformed: an export that died after its header looks exactly like this.
         raise FileRefused(NO_ROWS_REASON[file.fmt])
-    return RawFile(name, f"{name}__rej", columns, int(parsed) + int(rejected), typed)
+    return RawFile(name, f"{name}__rej", columns, int(parsed) + int(rejected), typed, single)
 
 
-def _csv_header(file: LandingFile) -> list[str]:
-    """The header row, parsed by Python's RFC 4180 reader (it is one short line)."""
+#: Empty lines a CSV may have above its header row (an exporter's stray first line); more
+#: are no export's header but something else.
+MAX_LEADING_BLANK_LINES = 100
+
+#: Why a CSV whose records end in both CRLF and LF is refused (DuckDB's reader takes one kind).
+MIXED_LINE_ENDINGS = (
+    "mixed line endings: CRLF and LF (some rows end in CRLF, others in LF; save the export "
+    "with one kind of line ending)"
+)
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _header_line(file: LandingFile) -> tuple[bytes, int]:
+    """The header row's raw line (one short line) and how many empty lines stand above it.
+
+    An exporter may write an empty first line: the header is then the first line with text,
+    and the reader skips the empty ones (`read_csv`'s `skip`) instead of taking the empty line
+    for the header. Their line endings must be the file's own: DuckDB's reader decides the
+    line ending from the first line, and a file whose first line ends otherwise read as no rows
+    at all.
+    """
     opener = gzip.open if file.path.name.endswith(".gz") else open
+    endings: set[bytes] = set()
     try:
         with opener(file.path, "rb") as fh:
             raw = fh.readline(1 << 20)
+            if raw.startswith(_BOM):
+                raw = raw[len(_BOM) :]
+            skipped = 0
+            while raw in (b"\n", b"\r\n"):
+                endings.add(raw)
+                skipped += 1
+                if skipped > MAX_LEADING_BLANK_LINES:
+                    raise FileRefused(
+                        f"no header row: more than {MAX_LEADING_BLANK_LINES} empty lines at the "
+                        "top of the file"
+                    )
+                raw = fh.readline(1 << 20)
     except (OSError, EOFError, zlib.error) as exc:
         raise FileRefused(f"unreadable compressed file ({type(exc).__name__})") from None
+    header_ending = b"\r\n" if raw.endswith(b"\r\n") else b"\n" if raw.endswith(b"\n") else None
+    if header_ending is not None and endings - {header_ending}:
+        raise FileRefused(MIXED_LINE_ENDINGS)
+    return raw, skipped
+
+
+def _csv_header(file: LandingFile) -> tuple[list[str], int]:
+    """The header row, parsed by Python's RFC 4180 reader (it is one short line), and how many
+    empty lines stand above it (`_header_line`)."""
+    raw, skipped = _header_line(file)
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise FileRefused("header row is not valid UTF-8 (the contract requires UTF-8)") from None
+    if not text:
+        reason = "only empty lines, no header row" if skipped else "no header row"
+        raise FileRefused(f"empty file: {reason}")
     if not text.strip():
-        raise FileRefused("empty file: no header row")
+        # Not an empty line (DuckDB would take it for a record and misnumber every row after).
+        raise FileRefused(
+            "a line of only spaces or tabs where the header row belongs (the header row must "
+            "be the first line with text; remove that line in the export)"
+        )
     try:
         header = next(csv.reader(io.StringIO(text)))
     except (csv.Error, StopIteration):
@@ -171,6 +225,13 @@ def _csv_header(file: LandingFile) -> list[str]:
     header = [h.strip() for h in header]
     if any(not h for h in header):
         raise FileRefused("header row has a blank column name")
+    if len(header) > 1 and all("\x00" in h for h in header):
+        # UTF-16 without a byte-order mark: each ASCII character comes with a NUL byte
+        raise FileRefused(
+            "header row: every column name holds NUL characters, as UTF-16 text does (the "
+            "contract requires UTF-8)"
+        )
+    refuse_nul_names(header, "header row")
     repeats = [str(i) for i, h in enumerate(header, 1) if header.index(h) + 1 != i]
     if repeats:
         # Positions, not names: in a file without a header row the "names" are a patient's
@@ -181,7 +242,34 @@ def _csv_header(file: LandingFile) -> list[str]:
         )
     refuse_case_clashes(header, "CSV column names")
     refuse_loader_columns(header)
-    return header
+    return header, skipped
+
+
+def refuse_nul_names(names: Sequence[str], what: str) -> None:
+    """Refuse a file with a column name holding a NUL character (`what`: "header row", ...).
+
+    DuckDB's SQL cannot spell such a name (a NUL ends its text), so the file failed with an
+    internal error on every run. Positions, not names: a name may be a value.
+    """
+    positions = [str(i) for i, name in enumerate(names, start=1) if "\x00" in name]
+    if positions:
+        raise FileRefused(
+            f"{what}: the column name at position(s) {', '.join(positions)} holds a NUL "
+            "character, which no column name may hold (rename the column in the export)"
+        )
+
+
+def refuse_blank_names(names: Sequence[str], what: str) -> None:
+    """Refuse a file with a column name that is empty or only whitespace (`" "`, a tab, a
+    no-break space): it is stored under an empty name, which no column may have (DuckDB renames
+    an empty Parquet name to one the file never had, and fails on a blank one). Positions only.
+    """
+    positions = [str(i) for i, name in enumerate(names, start=1) if not name.strip()]
+    if positions:
+        raise FileRefused(
+            f"{what}: the column name at position(s) {', '.join(positions)} is empty or only "
+            "whitespace, so it cannot name a column (name the column in the export)"
+        )
 
 
 def refuse_loader_columns(header: list[str]) -> None:
@@ -219,28 +307,35 @@ def _refuse_broken_gzip(file: LandingFile) -> None:
 def _read_csv(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> list[str]:
     if file.path.name.endswith(".gz"):
         _refuse_broken_gzip(file)
-    header = _csv_header(file)
-    columns = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+    header, skipped = _csv_header(file)
+    # read under the reader's own names (`_positional`): `_number_rows` renames them back
+    columns = "{" + ", ".join(f"{c}: 'VARCHAR'" for c in _positional(len(header))) + "}"
     compression = "gzip" if file.path.name.endswith(".gz") else "none"
+    skip = f", skip = {skipped}" if skipped else ""
     try:
         con.execute(
             f"""create or replace temp table {name}__parsed as
             select * from read_csv({sql_str(str(file.path))}, header = true, auto_detect = false,
                 delim = ',', quote = '"', escape = '"', columns = {columns},
                 compression = '{compression}', null_padding = false, strict_mode = true,
-                store_rejects = true, rejects_table = '{name}__rj', rejects_scan = '{name}__rs')"""
+                store_rejects = true, rejects_table = '{name}__rj', rejects_scan = '{name}__rs'
+                {skip})"""
         )
     except duckdb.Error as exc:
+        if _mixed_line_endings(file.path):
+            raise FileRefused(MIXED_LINE_ENDINGS) from None
         raise FileRefused(f"unreadable CSV file ({type(exc).__name__})") from None
     reasons = " ".join(f"when {sql_str(k)} then {sql_str(v)}" for k, v in _CSV_REASONS.items())
     # DuckDB's `line` counts records and blank lines (header = 1), its parsed rows skip blank
     # lines: data row = line - 1 - the blank lines above it (`ingestion.csv_blank_lines`).
+    # (`line` counts the skipped empty lines above the header too: they are blank lines.)
     blanks_above = "0"
     if con.execute(f"select count(*) > 0 from {name}__rj").fetchone()[0]:
+        blanks = sorted(set(blank_line_records(file.path)) | set(range(skipped)))
         con.execute(
             f"create or replace temp table {name}__blank as "
             "select unnest(cast(? as bigint[])) as position",
-            [blank_line_records(file.path)],
+            [blanks],
         )
         blanks_above = f"(select count(*) from {name}__blank as b where b.position < line - 1)"
     con.execute(
@@ -257,9 +352,52 @@ def _read_csv(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> l
     return header
 
 
+def _mixed_line_endings(path: Path) -> bool:
+    """Whether the file's records end in both CRLF and LF (a line break inside a quoted value
+    is part of the value, not an ending). Asked only when DuckDB's reader failed: its strict
+    reader takes one kind of ending per file, and "unreadable CSV file" told the clinic nothing.
+    """
+    opener = gzip.open if path.name.endswith(".gz") else open
+    endings: set[bool] = set()
+    inside_quotes, carry = False, b""
+    try:
+        with opener(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 24), b""):
+                lines = (carry + chunk).split(b"\n")
+                carry = lines.pop()
+                for line in lines:
+                    if line.count(b'"') & 1:
+                        inside_quotes = not inside_quotes
+                    if not inside_quotes:
+                        endings.add(line.endswith(b"\r"))
+                if len(endings) == 2:
+                    return True
+    except (OSError, EOFError, zlib.error):
+        return False
+    return False
+
+
+def _positional(count: int) -> list[str]:
+    """The reader's own names for a file's `count` columns while it numbers the rows.
+
+    The rows are numbered by DuckDB's `rowid`, which a file column named `rowid` (any case)
+    shadows: such a file lost rows and misnumbered the rest, or failed on every run. Names
+    starting with `__` are refused in any file (`refuse_loader_columns`), so `__c1`, `__c2`, ...
+    never clash with a file's column and never shadow `rowid`.
+    """
+    return [f"__c{i}" for i in range(1, count + 1)]
+
+
 def _number_rows(con: duckdb.DuckDBPyConnection, name: str, header: list[str]) -> None:
-    """Give parsed rows their data row numbers: file order, skipping the rejected rows'."""
-    cols = ", ".join(f"p.{quote_ident(h)}" for h in header)
+    """Give parsed rows their data row numbers: file order, skipping the rejected rows'.
+
+    `<name>__parsed` holds the columns under the reader's own names (`_positional`), in header
+    order; the rows come out under the file's names.
+    """
+    cols = ", ".join(
+        f"p.{own} as {quote_ident(h)}"
+        for own, h in zip(_positional(len(header)), header, strict=True)
+    )
     if not con.execute(f"select count(*) from {name}__rej").fetchone()[0]:
         # The common case costs nothing: row n of the file is rowid n - 1.
         con.execute(
@@ -388,11 +526,22 @@ def refuse_unusable_keys(keys: Collection[str]) -> None:
     """Refuse a JSON Lines file whose keys cannot each become their own column.
 
     DuckDB's reader would turn an empty key into a column `C<n>` holding NULL, losing its
-    values; keys that differ only by case are refused as any file's columns are
-    (`refuse_case_clashes`).
+    values; a key of only whitespace is stored under an empty name and a key holding a NUL
+    cannot be spelled in SQL: either failed the file on every run. Keys that differ only by
+    case are refused as any file's columns are (`refuse_case_clashes`).
     """
     if "" in keys:
         raise FileRefused('a JSON object has an empty key (""): it cannot name a column')
+    # Keys, not positions: a file's keys have no one order. A key is never printed.
+    if any(not key.strip() for key in keys):
+        raise FileRefused(
+            "a JSON object has a key that is only whitespace (a space, a tab, a no-break "
+            "space): it cannot name a column"
+        )
+    if any("\x00" in key for key in keys):
+        raise FileRefused(
+            "a JSON object has a key holding a NUL character: it cannot name a column"
+        )
     refuse_case_clashes(keys, "JSON keys")
 
 
@@ -442,20 +591,23 @@ def _read_jsonl_fast(
         return None  # a line with none of the table's fields: rejected line by line
     refuse_loader_columns(header)
     spec = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+    own = ", ".join(
+        f"{quote_ident(h)} as {c}" for h, c in zip(header, _positional(len(header)), strict=True)
+    )
     con.execute(
-        f"""create or replace temp table {name}__parsed as select * from read_json({path},
+        f"""create or replace temp table {name}__parsed as select {own} from read_json({path},
             format = 'newline_delimited', records = true, columns = {spec})"""
     )
     rows = con.execute(f"select count(*) from {name}__parsed").fetchone()[0]
     if rows != _newline_records(file):
         return None  # blank lines: numbering by line needs the tolerant path
-    if _may_hold_nested_text(con, f"{name}__parsed", [h for h in header if h in text_columns]):
-        return None  # the tolerant path tells `{...}` the text from `{...}` the object
     con.execute(
         f"""create or replace temp table {name}__rej (
             row_number bigint, column_name varchar, reason varchar, raw_record varchar)"""
     )
     _number_rows(con, name, header)
+    if _may_hold_nested_text(con, name, [h for h in header if h in text_columns]):
+        return None  # the tolerant path tells `{...}` the text from `{...}` the object
     return header
 
 
@@ -481,8 +633,11 @@ def _read_parquet(
     name: str,
     keep_types: Mapping[str, str],
     text_columns: Collection[str] = (),
-) -> tuple[list[str], frozenset[str]]:
+) -> tuple[list[str], frozenset[str], frozenset[str]]:
     """A Parquet file's rows: text, except the columns stored in their `keep_types` type.
+
+    Returns the columns, the ones kept typed, and the money columns stored as FLOAT
+    (`RawFile.single_precision`).
 
     Casting a typed column to text only for the validator to parse it back cost most of a
     Parquet file's load (about 2.5 s of the large chain's two POS files).
@@ -493,6 +648,8 @@ def _read_parquet(
         written = pq.read_schema(file.path).names
     except (OSError, pa.ArrowException) as exc:
         raise FileRefused(f"unreadable Parquet file ({type(exc).__name__})") from None
+    refuse_blank_names(written, "Parquet schema")
+    refuse_nul_names(written, "Parquet schema")
     refuse_case_clashes(written, "Parquet column names")
     try:
         described = con.execute(f"describe select * from read_parquet({path})").fetchall()
@@ -503,11 +660,16 @@ def _read_parquet(
             column for column, stored, *_ in described if keep_types.get(column) == stored
         )
         stored = {column: kind for column, kind, *_ in described}
-        cols = ", ".join(_as_read(h, h in typed, stored[h], keep_types.get(h)) for h in header)
+        # Under the reader's own names, numbered by the copy's `rowid` (`_number_rows`), not by
+        # the reader's `file_row_number` column: a file column of that name clashed with it and
+        # the file was refused as unreadable.
+        cols = ", ".join(
+            f"{_as_read(h, h in typed, stored[h], keep_types.get(h))} as {own}"
+            for h, own in zip(header, _positional(len(header)), strict=True)
+        )
         con.execute(
-            f"""create or replace temp table {name} as
-            select {cols}, file_row_number + 1 as __row
-            from read_parquet({path}, file_row_number = true) order by __row"""
+            f"create or replace temp table {name}__parsed as "
+            f"select {cols} from read_parquet({path})"
         )
     except duckdb.Error as exc:
         raise FileRefused(f"unreadable Parquet file ({type(exc).__name__})") from None
@@ -515,7 +677,19 @@ def _read_parquet(
         f"""create or replace temp table {name}__rej (
             row_number bigint, column_name varchar, reason varchar, raw_record varchar)"""
     )
-    return header, typed
+    _number_rows(con, name, header)
+    single = frozenset(
+        h
+        for h in header
+        if stored[h] == "FLOAT" and _is_decimal(keep_types.get(h)) and h not in typed
+    )
+    return header, typed, single
+
+
+def _is_decimal(wanted: str | None) -> bool:
+    """Whether the contract type `wanted` (a DuckDB type, or None for no contract column) is
+    money: a DECIMAL."""
+    return wanted is not None and wanted.startswith("DECIMAL")
 
 
 def refuse_nested_text(described: list[tuple], text_columns: Collection[str]) -> None:
@@ -545,17 +719,20 @@ def _nested_kind(duckdb_type: str) -> str | None:
 
 
 def _as_read(column: str, typed: bool, stored: str, wanted: str | None) -> str:
-    """A Parquet column as the reader hands it on: as stored when `typed`, else as text.
+    """SQL for a Parquet column as the reader hands it on: as stored when `typed`, else as text.
 
-    A DOUBLE column where the contract wants a decimal is the one exception
-    (`_double_money`): its text is that of the amount it stands for.
+    A DOUBLE or FLOAT column where the contract wants a decimal is the one exception
+    (`_double_money`): its text is that of the amount it stands for. A FLOAT is widened to
+    DOUBLE first (exactly: every float is a double) so it is judged by the value it holds. Its
+    own shortest text is a rounded amount: 149999.99 stored as a float holds 149999.984375, and
+    its text `149999.98` loaded a cent that was never written.
     """
     ident = quote_ident(column)
     if typed:
         return ident
-    if stored == "DOUBLE" and wanted is not None and wanted.startswith("DECIMAL"):
-        return f"{_double_money(ident)} as {ident}"
-    return f"cast({ident} as varchar) as {ident}"
+    if stored in ("DOUBLE", "FLOAT") and _is_decimal(wanted):
+        return _double_money(ident if stored == "DOUBLE" else f"cast({ident} as double)")
+    return f"cast({ident} as varchar)"
 
 
 #: How far a double may sit from a whole cent and still be read as it: a billionth of a dollar.
@@ -577,8 +754,9 @@ def _double_money(ident: str) -> str:
     (12.345, 1e-05, NaN, infinity) keeps its own text, which the validator then refuses as it
     would the same text in a CSV. (Beyond about $7e13 a double holds no cents at all; there it
     passes as the amount it holds, as its own text would.)
-    FLOAT (single precision) keeps the plain text path: its shortest text is already the amount
-    written (12.35).
+    A FLOAT (single precision) comes here widened to DOUBLE (`_as_read`): a float holds whole
+    cents only for amounts such as 12.25 or 12.50, so any other float amount is quarantined by
+    its true digits instead of loading as a neighbouring cent.
     """
     cents = f"round({ident}, 2)"
     return (

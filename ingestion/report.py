@@ -46,6 +46,10 @@ class TableReport(RowCounts):
     #: so they load on the first run after the stopping file is replaced or removed
     files_held: int = 0
     stopped_by: list[str] = field(default_factory=list)  # "<file>: missing contract column(s) .."
+    #: Rows of this run's refused files: read, then refused whole (none loaded or quarantined).
+    #: Kept out of `rows_read`, which counts the rows of the files that were checked, so a
+    #: refused file neither dilutes `quarantined_share` nor counts as loaded.
+    rows_in_refused_files: int = 0
 
     @property
     def qualified_name(self) -> str:
@@ -58,6 +62,8 @@ class TableReport(RowCounts):
 
     @property
     def quarantined_share(self) -> float:
+        """Rows quarantined per row of the checked files: the share the publish gate judges
+        (`quality.quarantine`), so refused files' rows are not in it (the landing contract)."""
         return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
 
@@ -108,6 +114,7 @@ class LoadReport:
             "rows_unchanged": t.rows_unchanged,
             "rows_quarantined": t.rows_quarantined,
             "quarantined_share": round(t.quarantined_share, 6),
+            "rows_in_refused_files": t.rows_in_refused_files,
             "drift_columns": ", ".join(t.drift_columns),
         }
 
@@ -144,6 +151,8 @@ class LoadReport:
                 f"{t.rows_updated} updated, {t.rows_unchanged} unchanged, "
                 f"{t.rows_quarantined} quarantined"
             )
+            if t.rows_in_refused_files:
+                line += f" | {t.rows_in_refused_files} rows in refused files"
             if t.drift_columns:
                 line += f" | drift: new column(s) {', '.join(t.drift_columns)}"
             if t.state == LOAD_STOPPED:

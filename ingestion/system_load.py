@@ -24,7 +24,7 @@ from ingestion.dlt_load import StagedTable, load_system, stage_system
 from ingestion.merge import MergePlan, drop_superseded
 from ingestion.meta import FileRecord, record
 from ingestion.prepare import release
-from ingestion.report import LOAD_FAILED, LOAD_STOPPED, LOADED, LoadReport
+from ingestion.report import LOAD_FAILED, LOAD_STOPPED, LOADED, LoadReport, TableReport
 
 
 def lap(report: LoadReport, phase: str, since: float) -> float:
@@ -135,6 +135,12 @@ def report_stops(report: LoadReport, system: str) -> None:
 
 
 def summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -> None:
+    """Add each recorded file to its table's entry, and say what went wrong with it.
+
+    A refused file's rows count as `rows_in_refused_files`, never as `rows_read`: the rows read
+    are the rows that were checked, the base of `quarantined_share`, so a refused 100-row file
+    beside a 10-row file with 5 bad rows leaves the share at 50 %, as the publish gate has it.
+    """
     for rec in records:
         entry = report.table(rec.file.system, rec.file.table)
         if rec.status == "error":
@@ -142,31 +148,40 @@ def summarise(report: LoadReport, records: list[FileRecord], failed: set[str]) -
                 f"could not process {rec.refusal_reason}; it was not recorded and will be "
                 "retried on the next run"
             )
-            continue
-        if rec.status == "held":
+        elif rec.status == "held":
             entry.files_held += 1
-            continue
-        entry.rows_read += rec.rows_read
-        if rec.status == "refused":
-            entry.files_refused += 1
-            entry.refusals.append(rec.refusal_reason or rec.file.rel_path)
-            report.errors.append(f"refused {rec.refusal_reason}")
-            if rec.stops_table:
-                entry.stopped_by.append(rec.refusal_reason or rec.file.rel_path)
-            continue
-        entry.files_loaded += 1
-        entry.rows_inserted += rec.rows_inserted
-        entry.rows_updated += rec.rows_updated
-        entry.rows_unchanged += rec.rows_unchanged
-        entry.rows_quarantined += rec.rows_quarantined
-        entry.drift_columns += [c for c in rec.drift_labels if c not in entry.drift_columns]
-        if rec.rows_quarantined:
-            report.warnings.append(
-                f"{rec.file.rel_path}: {rec.rows_quarantined} row(s) quarantined "
-                "(raw_quarantine.rejected_rows)"
-            )
-        for column in rec.drift_labels:
-            report.warnings.append(f"{rec.file.rel_path}: schema drift, new column {column}")
+        elif rec.status == "refused":
+            _add_refused(report, entry, rec)
+        else:
+            _add_loaded(report, entry, rec)
     for entry in report.tables:
         if entry.system in failed and entry.state == LOADED and not entry.files_loaded:
             entry.state = LOAD_FAILED
+
+
+def _add_refused(report: LoadReport, entry: TableReport, rec: FileRecord) -> None:
+    """A refused file: an error naming it and why, its rows apart from the checked ones."""
+    entry.files_refused += 1
+    entry.rows_in_refused_files += rec.rows_read
+    entry.refusals.append(rec.refusal_reason or rec.file.rel_path)
+    report.errors.append(f"refused {rec.refusal_reason}")
+    if rec.stops_table:
+        entry.stopped_by.append(rec.refusal_reason or rec.file.rel_path)
+
+
+def _add_loaded(report: LoadReport, entry: TableReport, rec: FileRecord) -> None:
+    """A loaded file: its row counts, and a warning per quarantine and new drift column."""
+    entry.files_loaded += 1
+    entry.rows_read += rec.rows_read
+    entry.rows_inserted += rec.rows_inserted
+    entry.rows_updated += rec.rows_updated
+    entry.rows_unchanged += rec.rows_unchanged
+    entry.rows_quarantined += rec.rows_quarantined
+    entry.drift_columns += [c for c in rec.drift_labels if c not in entry.drift_columns]
+    if rec.rows_quarantined:
+        report.warnings.append(
+            f"{rec.file.rel_path}: {rec.rows_quarantined} row(s) quarantined "
+            "(raw_quarantine.rejected_rows)"
+        )
+    for column in rec.drift_labels:
+        report.warnings.append(f"{rec.file.rel_path}: schema drift, new column {column}")

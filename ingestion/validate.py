@@ -60,6 +60,15 @@ _TYPE_RULES: dict[str, tuple[str, str]] = {
 _CENTS_RE = r"[+-]?\d*(\.\d{0,2}0*)?"
 _CENTS_REASON = "more than 2 decimal places (money is USD to the cent)"
 
+#: From this amount up a FLOAT (single precision) is 1/32 of a dollar or more from the next
+#: float, so the float an exporter stored for a cent amount may be another cent amount
+#: (262144.01 is stored as 262144.0): only below it does the value held tell its cents apart.
+SINGLE_PRECISION_CENTS_LIMIT = 262144
+_SINGLE_PRECISION_REASON = (
+    f"a FLOAT (single-precision) amount of {SINGLE_PRECISION_CENTS_LIMIT:,} or more, where a float "
+    "cannot hold every cent (store money as DECIMAL(18,2))"
+)
+
 #: A NUL character is valid UTF-8 and DuckDB stores it, but PostgreSQL's text cannot hold one:
 #: a published mart carrying it failed every publish to the BI database (and only there, after
 #: serving.duckdb was already swapped in), so the two served copies parted for good.
@@ -167,12 +176,22 @@ def _typed(col: Column, stored: bool = False) -> str:
     return f"try_cast({text} as {col.duckdb_type})"
 
 
-def _error(col: Column, is_key: bool, stored: bool = False) -> str:
-    """SQL yielding the reason this column's value is unacceptable, or NULL when it is fine."""
+def _error(col: Column, is_key: bool, stored: bool = False, single: bool = False) -> str:
+    """SQL yielding the reason this column's value is unacceptable, or NULL when it is fine.
+
+    `single`: the file stored this money column as FLOAT (`RawFile.single_precision`); its
+    text is the amount the float holds, judged like any amount's, but from
+    `SINGLE_PRECISION_CENTS_LIMIT` up that amount may be a neighbouring cent of the one written.
+    """
     text, typed = _text(col, stored), _typed(col, stored)
     missing = "'missing primary key'" if is_key else "'missing required value'"
     branches = [f"when {text} is null then {'null' if col.nullable else missing}"]
     branches += _type_branches(col, text, typed, stored)
+    if single:
+        branches.append(
+            f"when abs({typed}) >= {SINGLE_PRECISION_CENTS_LIMIT} "
+            f"then {sql_str(_SINGLE_PRECISION_REASON)}"
+        )
     if col.type == "string" and not col.phi:
         # PHI text stays in the raw layer (PostgreSQL never sees it): no reason to lose the row.
         branches.append(f"when contains({text}, chr(0)) then {sql_str(_NUL_REASON)}")
@@ -265,7 +284,10 @@ def validate(
     drift = stored_drift_names(table.column_names, file_drift)
     keys = ", ".join(quote_ident(k) for k in table.primary_key)
     stored = raw.typed_columns
-    checks = [_error(c, c.name in table.primary_key, c.name in stored) for c in table.columns]
+    checks = [
+        _error(c, c.name in table.primary_key, c.name in stored, c.name in raw.single_precision)
+        for c in table.columns
+    ]
     key_checks = [
         check for c, check in zip(table.columns, checks, strict=True) if c.name in table.primary_key
     ]
