@@ -7,6 +7,7 @@ tests are counted from these rows.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -42,6 +43,13 @@ def write(landing: Path, rel_path: str, content: str | bytes) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
+
+
+def write_csv(folder: Path, stem: str, text: str, compressed: bool) -> Path:
+    """`text` as `<stem>.csv`, or gzipped as `<stem>.csv.gz`: the loader reads both alike."""
+    if compressed:
+        return write(folder, f"{stem}.csv.gz", gzip.compress(text.encode()))
+    return write(folder, f"{stem}.csv", text.encode())
 
 
 def location(location_id: str | None, name: str, updated_at: str, **extra: Any) -> dict:

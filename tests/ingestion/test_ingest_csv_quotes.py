@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from ingest_fixtures import validate_one, write
+from ingest_fixtures import validate_one, write, write_csv
 
 import ingestion.csv_blank_lines as csv_blank_lines
 from ingestion.csv_blank_lines import blank_line_records
@@ -112,10 +112,7 @@ def test_rows_below_a_stray_quote_keep_their_numbers(tmp_path, ending, compresse
     lines = [ROOMS, _room("RM1", 'Suite 5" wide'), "", _room("RM2")]
     lines += [_room("RM3", room_type="bogus_type"), "RM4,short", _room("RM5")]
     text = ending.join(lines) + ending
-    if compressed:
-        path = write(tmp_path, "e1.csv.gz", gzip.compress(text.encode()))
-    else:
-        path = write(tmp_path, "e1.csv", text.encode())
+    path = write_csv(tmp_path, "e1", text, compressed)
     quarantine, valid = validate_one(path, "pms.rooms", "csv", "room_id, name, _source_row")
     assert quarantine == [
         (3, "room_type", "unknown enum value"),

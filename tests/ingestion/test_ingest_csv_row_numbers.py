@@ -9,10 +9,8 @@ the reject one row down and renumbered every parsed row after it.
 
 from __future__ import annotations
 
-import gzip
-
 import pytest
-from ingest_fixtures import validate_one, write
+from ingest_fixtures import validate_one, write, write_csv
 
 from ingestion.csv_blank_lines import blank_line_records
 
@@ -41,10 +39,7 @@ LINES = [
 @pytest.mark.parametrize(("ending", "compressed"), [("\n", False), ("\r\n", False), ("\n", True)])
 def test_rejected_and_parsed_rows_are_numbered_as_data_rows(tmp_path, ending, compressed):
     text = ending.join(LINES) + ending
-    if compressed:
-        path = write(tmp_path, "e1.csv.gz", gzip.compress(text.encode()))
-    else:
-        path = write(tmp_path, "e1.csv", text.encode())
+    path = write_csv(tmp_path, "e1", text, compressed)
     quarantine, valid = validate_one(path, "pms.locations", "csv", "location_id, _source_row")
     assert [(row, reason) for row, _, reason in quarantine] == [
         (3, "truncated row: fewer fields than the header"),
