@@ -9,9 +9,14 @@ that leaves out instead of drawing empty charts.
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import duckdb
+
+from dashboards import build_site
+from dashboards.site import DEFAULT_PAGES_DIR, SiteReport
 
 WEEKS = ["2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"]
 MONTHS = ["2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01"]
@@ -334,3 +339,23 @@ def _ops(con: duckdb.DuckDBPyConnection) -> None:
         'raw_pms/appointments:quarantine_share', false),
         ('run_1', timestamptz '2026-11-16 06:50:00+00',
         timestamptz '2026-11-16 07:02:00+00', 3400, 41, 1, 0, 'published', null, false)""")
+
+
+def build_shipped_pages(serving: Path, root: Path, *names: str) -> SiteReport:
+    """Build only the shipped pages `names` (e.g. "rooms.md") from `serving` into `root/site`,
+    failing the test if a page fails; the pages are copied to `root/pages` first."""
+    pages = root / "pages"
+    pages.mkdir()
+    for name in names:
+        shutil.copy(DEFAULT_PAGES_DIR / name, pages / name)
+    report = build_site(serving, root / "site", pages_dir=pages)
+    assert report.ok, report.pages_failed
+    return report
+
+
+def table_rows(html: str) -> list[list[str]]:
+    """The text cells of each non-empty `<tr>` of an HTML fragment (header rows have none)."""
+    rows = [
+        re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", html)
+    ]
+    return [row for row in rows if row]

@@ -8,14 +8,8 @@ fell into it.
 
 from __future__ import annotations
 
-import re
-import shutil
-
 import duckdb
-from dash_serving_fixture import make_serving_db
-
-from dashboards import build_site
-from dashboards.site import DEFAULT_PAGES_DIR
+from dash_serving_fixture import build_shipped_pages, make_serving_db, table_rows
 
 # The fixture's last complete week is 2026-11-09, so the window is the local weeks starting
 # 2026-10-19, 10-26, 11-02 and 11-09 (dates 2026-10-19 .. 2026-11-15). By hand:
@@ -58,17 +52,10 @@ def test_lead_funnel_uses_local_weeks_and_equals_the_scorecard(tmp_path):
         ).fetchone()[0]
     finally:
         con.close()
-    pages = tmp_path / "pages"
-    pages.mkdir()
-    shutil.copy(DEFAULT_PAGES_DIR / "engagement.md", pages / "engagement.md")
-    report = build_site(serving, tmp_path / "site", pages_dir=pages)
-    assert report.ok, report.pages_failed
+    build_shipped_pages(serving, tmp_path, "engagement.md")
     html = (tmp_path / "site" / "engagement.html").read_text(encoding="utf-8")
     table = html[html.index('<div class="datatable"') :]
-    table = table[: table.index("</table>")]
-    rows = [
-        re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table)
-    ]
+    rows = table_rows(table[: table.index("</table>")])
     # channel, new leads, contacted, booked, booked share
     assert [r for r in rows if r] == [
         ["google_ads", "1", "1", "0", "0.0%"],

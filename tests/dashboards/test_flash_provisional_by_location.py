@@ -9,15 +9,11 @@ the mart said is_final = false, 0 of 8 so far.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from dash_serving_fixture import make_serving_db
-
-from dashboards import build_site
-from dashboards.site import DEFAULT_PAGES_DIR
+from dash_serving_fixture import build_shipped_pages, make_serving_db
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +38,7 @@ def flash(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         )
     finally:
         con.close()
-    pages = root / "pages"
-    pages.mkdir()
-    shutil.copy(DEFAULT_PAGES_DIR / "weekly_flash.md", pages / "weekly_flash.md")
-    report = build_site(serving, root / "site", pages_dir=pages)
-    assert report.ok, report.pages_failed
+    report = build_shipped_pages(serving, root, "weekly_flash.md")
     assert report.flash_email_path is not None
     return [
         (root / "site" / "weekly_flash.html").read_text(encoding="utf-8"),

@@ -10,14 +10,12 @@ plain "Sam O.", a name that on the Providers page belongs to no one.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from dash_serving_fixture import make_serving_db
+from dash_serving_fixture import build_shipped_pages, make_serving_db
 
-from dashboards import build_site
 from dashboards.pages import parse_page, tables_read
 from dashboards.site import DEFAULT_PAGES_DIR
 
@@ -40,12 +38,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     finally:
         con.close()
-    pages = root / "pages"
-    pages.mkdir()
-    for name in ("providers.md", "provider_detail.md"):
-        shutil.copy(DEFAULT_PAGES_DIR / name, pages / name)
-    report = build_site(serving, root / "site", pages_dir=pages)
-    assert report.ok, report.pages_failed
+    build_shipped_pages(serving, root, "providers.md", "provider_detail.md")
     return root / "site"
 
 

@@ -6,14 +6,8 @@ the table stopped at 50 of them.
 
 from __future__ import annotations
 
-import re
-import shutil
-
 import duckdb
-from dash_serving_fixture import make_serving_db
-
-from dashboards import build_site
-from dashboards.site import DEFAULT_PAGES_DIR
+from dash_serving_fixture import build_shipped_pages, make_serving_db, table_rows
 
 # system, table, file, reason (as ingestion/validate.py writes it), rows
 SUMMARY = [
@@ -44,17 +38,10 @@ def test_quarantine_is_grouped_by_kind_and_every_group_is_shown(tmp_path):
         )
     finally:
         con.close()
-    pages = tmp_path / "pages"
-    pages.mkdir()
-    shutil.copy(DEFAULT_PAGES_DIR / "data_quality.md", pages / "data_quality.md")
-    report = build_site(serving, tmp_path / "site", pages_dir=pages)
-    assert report.ok, report.pages_failed
+    build_shipped_pages(serving, tmp_path, "data_quality.md")
     html = (tmp_path / "site" / "data_quality.html").read_text(encoding="utf-8")
     section = html[html.index("Quarantined rows") : html.index("<h2>Freshness")]
-    rows = [
-        re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", section)
-    ]
-    rows = [r for r in rows if r]
+    rows = table_rows(section)
     # system, table, reason, rows, files: duplicates 2 + 2 + 1 = 5 in x1 and x2; the enum
     # 3 + 1 = 4 (the row with a second defect counted once, under its first)
     assert rows[:3] == [
