@@ -259,9 +259,8 @@ kpi_as_of as (
     again from the rounded parts, so numerator and denominator still give the value exactly.
 -#}
 {% macro kpi_select(relation, dims=[]) -%}
-{%- set money = kpi_money_parts() -%}
-{%- set money_numerator = "kpi in ('" ~ money.numerator | join("', '") ~ "')" -%}
-{%- set money_denominator = "kpi in ('" ~ money.denominator | join("', '") ~ "')" -%}
+{%- set money_numerator = kpi_is_money('numerator') -%}
+{%- set money_denominator = kpi_is_money('denominator') -%}
 {%- set numerator = "case when " ~ money_numerator ~ " then round(numerator, 2) else numerator end" -%}
 {%- set denominator = "case when " ~ money_denominator ~ " then round(denominator, 2) else denominator end" -%}
 select
@@ -513,6 +512,11 @@ from {{ relation }}
         ],
         'denominator': ['gross_margin', 'membership_revenue_share', 'retail_revenue_share'],
     }) }}
+{%- endmacro %}
+
+{#- SQL: whether the KPI `kpi` has money in its `part` ('numerator' | 'denominator'). -#}
+{% macro kpi_is_money(part) -%}
+    {{ return("kpi in ('" ~ kpi_money_parts()[part] | join("', '") ~ "')") }}
 {%- endmacro %}
 
 {#- SQL: 'level' | 'median' | 'ratio' for the KPI name `kpi_expr`. -#}

@@ -5,9 +5,8 @@
     (114699.55000000002); kpi_select rounds it away, and this fails on the first row where
     a BI tool would show the noise or an exact join against the facts' cents would miss.
 -#}
-{%- set money = kpi_money_parts() %}
-{%- set money_numerator = "kpi in ('" ~ money.numerator | join("', '") ~ "')" %}
-{%- set money_denominator = "kpi in ('" ~ money.denominator | join("', '") ~ "')" %}
+{%- set money_numerator = kpi_is_money('numerator') %}
+{%- set money_denominator = kpi_is_money('denominator') %}
 select
     grain,
     period_start,
