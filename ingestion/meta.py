@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from ingestion.contract import Contract, Table
 from ingestion.landing import LandingFile
+from ingestion.raw_schema import SCHEMA_DRIFT_COLUMNS
 from ingestion.readers import quote_ident
 from ingestion.report import RowCounts
 from ingestion.validate import LINEAGE_COLUMNS, MISSING_COLUMNS, STOPS_LOAD
@@ -40,6 +41,8 @@ class FileRecord(RowCounts):
     #: the drift columns as the load report names them (`drift_columns` are the stored names,
     #: recorded in raw_meta.schema_drift)
     drift_labels: list[str] = field(default_factory=list)
+    #: the drift columns' names as the file spells them (raw_meta.schema_drift.name_in_file)
+    drift_names_in_file: list[str] = field(default_factory=list)
 
 
 #: dlt's own lineage column. Created here, nullable, because dlt would add it as NOT NULL,
@@ -125,10 +128,11 @@ def record(
                     at,
                 ],
             )
-            for column in r.drift_columns:
+            for column, in_file in zip(r.drift_columns, r.drift_names_in_file, strict=True):
                 con.execute(
-                    "insert into raw_meta.schema_drift values (?, ?, ?, ?, ?, ?)",
-                    [load_id, f.rel_path, f.system, f.table, column, at],
+                    f"insert into raw_meta.schema_drift ({SCHEMA_DRIFT_COLUMNS}) "
+                    "values (?, ?, ?, ?, ?, ?, ?)",
+                    [load_id, f.rel_path, f.system, f.table, column, at, in_file],
                 )
             if r.quarantine is not None and r.quarantine.num_rows:
                 quarantine = r.quarantine  # noqa: F841 - read by DuckDB's replacement scan

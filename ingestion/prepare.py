@@ -63,6 +63,7 @@ def prepare_table(
             continue
         rec.drift_columns = checked.drift_columns
         rec.drift_labels = checked.drift_labels
+        rec.drift_names_in_file = checked.drift_names_in_file
         rec.rows_quarantined = checked.rows_quarantined
         rec.quarantine = con.execute(
             f"select * from {checked.quarantine} order by row_number"

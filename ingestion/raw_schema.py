@@ -29,7 +29,8 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, contract: Contract | None 
 
 
 #: Bookkeeping tables the loader writes beside the raw data. They hold no PHI except
-#: `rejected_rows.raw_record` (the rejected row as text), which stays in the raw layer.
+#: `rejected_rows.raw_record` (the rejected row as text) and, when a file's header is a record,
+#: `schema_drift`'s names (`drift_names.looks_like_a_value`): both stay in the raw layer.
 META_TABLES_SQL: tuple[str, ...] = (
     "CREATE SCHEMA IF NOT EXISTS raw_meta",
     "CREATE SCHEMA IF NOT EXISTS raw_quarantine",
@@ -57,9 +58,13 @@ META_TABLES_SQL: tuple[str, ...] = (
         file_path VARCHAR NOT NULL,
         system VARCHAR NOT NULL,
         table_name VARCHAR NOT NULL,
-        column_name VARCHAR NOT NULL,
-        detected_at TIMESTAMP WITH TIME ZONE NOT NULL
+        column_name VARCHAR NOT NULL,        -- the name it is stored under in the raw table
+        detected_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        name_in_file VARCHAR                 -- as the file spells it (null: recorded before
+                                             -- this column existed)
     )""",
+    # A warehouse from before `name_in_file` gets the column (last, as a new table has it).
+    "ALTER TABLE raw_meta.schema_drift ADD COLUMN IF NOT EXISTS name_in_file VARCHAR",
     # Rows that failed validation: where they came from and why. Never printed with raw_record.
     """CREATE TABLE IF NOT EXISTS raw_quarantine.rejected_rows (
         load_id VARCHAR NOT NULL,
@@ -72,6 +77,12 @@ META_TABLES_SQL: tuple[str, ...] = (
         raw_record VARCHAR,                  -- the rejected row as JSON text (raw layer only: PHI)
         rejected_at TIMESTAMP WITH TIME ZONE NOT NULL
     )""",
+)
+
+
+#: raw_meta.schema_drift's columns in the order `ingestion.meta.record` writes them.
+SCHEMA_DRIFT_COLUMNS = (
+    "load_id, file_path, system, table_name, column_name, detected_at, name_in_file"
 )
 
 

@@ -111,6 +111,8 @@ class Validated:
     rows_quarantined: int
     #: the drift columns as the load report may name them (`drift_names.drift_labels`)
     drift_labels: list[str]
+    #: the drift columns' names as the file spells them (`drift_columns`' order)
+    drift_names_in_file: list[str]
 
 
 #: Contract types a Parquet column may arrive in already (`stored_types`), with the check that
@@ -383,4 +385,4 @@ def validate(
     quarantined = con.execute(f"select count(*) from {name}__quar").fetchone()[0]
     positions = [i for i, c in enumerate(raw.columns, start=1) if c not in contract]
     labels = drift_labels(file_drift, drift, positions)
-    return Validated(valid, f"{name}__quar", drift, int(quarantined), labels)
+    return Validated(valid, f"{name}__quar", drift, int(quarantined), labels, file_drift)

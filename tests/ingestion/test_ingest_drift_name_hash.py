@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 
+import duckdb
 from ingest_fixtures import header, query, settings_for, write, write_required
 
 from ingestion.drift_names import stored_drift_names, stored_name
@@ -72,10 +73,43 @@ def test_extra_columns_of_different_files_stay_apart_and_the_same_name_finds_its
         settings,
         f"select plan_id, {NOTE}, {REFERRER} from raw_pms.membership_plans order by 1",
     ) == [("M1", "note-A", None), ("M2", None, "referrer-B"), ("M3", "note-C", None)]
+    # the drift record pairs each stored name with the name as the file spells it
     assert query(
-        settings, "select file_path, column_name from raw_meta.schema_drift order by 1"
+        settings,
+        "select file_path, column_name, name_in_file from raw_meta.schema_drift order by 1",
     ) == [
-        ("pms/membership_plans/2026-11-20.csv", NOTE),
-        ("pms/membership_plans/2026-11-21.csv", REFERRER),
-        ("pms/membership_plans/2026-11-22.csv", NOTE),
+        ("pms/membership_plans/2026-11-20.csv", NOTE, "備考"),
+        ("pms/membership_plans/2026-11-21.csv", REFERRER, "紹介者"),
+        ("pms/membership_plans/2026-11-22.csv", NOTE, "備考"),
+    ]
+
+
+def test_a_warehouse_recorded_before_name_in_file_gets_the_column_and_keeps_its_rows(tmp_root):
+    """raw_meta.schema_drift as earlier versions made it (six columns, one drift row) gains
+    `name_in_file` on the next load: the old row keeps its values with a null name (it was
+    never recorded), the new file's row has its name."""
+    landing = tmp_root / "landing"
+    write_required(landing)
+    settings = settings_for(tmp_root)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute("create schema raw_meta")
+    con.execute(
+        """create table raw_meta.schema_drift (load_id varchar not null,
+        file_path varchar not null, system varchar not null, table_name varchar not null,
+        column_name varchar not null, detected_at timestamp with time zone not null)"""
+    )
+    con.execute(
+        """insert into raw_meta.schema_drift values ('old', 'pms/membership_plans/2026-11-01.csv',
+        'pms', 'membership_plans', 'x', timestamptz '2026-11-01 06:00:00+00')"""
+    )
+    con.close()
+    write(landing, "pms/membership_plans/2026-11-20.csv", _plans("M1", "備考", "note-A"))
+    ingest(settings)
+    assert query(
+        settings,
+        "select file_path, column_name, name_in_file from raw_meta.schema_drift order by 1",
+    ) == [
+        ("pms/membership_plans/2026-11-01.csv", "x", None),
+        ("pms/membership_plans/2026-11-20.csv", NOTE, "備考"),
     ]
