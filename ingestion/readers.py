@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion.csv_blank_lines import blank_line_records
+from ingestion.csv_records import raw_record_json, scan_records
 from ingestion.gzip_stream import gzip_defect
 from ingestion.landing import UNSUPPORTED, LandingFile, unsupported_format_reason
 from ingestion.temp_tables import drop_prefixed
@@ -327,27 +327,47 @@ def _read_csv(con: duckdb.DuckDBPyConnection, file: LandingFile, name: str) -> l
         raise FileRefused(f"unreadable CSV file ({type(exc).__name__})") from None
     reasons = " ".join(f"when {sql_str(k)} then {sql_str(v)}" for k, v in _CSV_REASONS.items())
     # DuckDB's `line` counts records and blank lines (header = 1), its parsed rows skip blank
-    # lines: data row = line - 1 - the blank lines above it (`ingestion.csv_blank_lines`).
+    # lines: data row = line - 1 - the blank lines above it (`ingestion.csv_records`).
     # (`line` counts the skipped empty lines above the header too: they are blank lines.)
-    blanks_above = "0"
-    if con.execute(f"select count(*) > 0 from {name}__rj").fetchone()[0]:
-        blanks = sorted(set(blank_line_records(file.path)) | set(range(skipped)))
+    blanks_above, exact, join = "0", "null::varchar", ""
+    duckdb_lines = [r for (r,) in con.execute(f"select distinct line from {name}__rj").fetchall()]
+    if duckdb_lines:
+        scan = scan_records(file.path, wanted={line - 1 for line in duckdb_lines})
+        blanks = sorted(set(scan.blanks) | set(range(skipped)))
         con.execute(
             f"create or replace temp table {name}__blank as "
             "select unnest(cast(? as bigint[])) as position",
             [blanks],
         )
-        blanks_above = f"(select count(*) from {name}__blank as b where b.position < line - 1)"
+        blanks_above = f"(select count(*) from {name}__blank as b where b.position < r.line - 1)"
+        # the rejected records as the file holds them (`csv_records.raw_record_json`); DuckDB's
+        # copy only where the pass kept none (past `csv_records.FILE_LIMIT`)
+        records = pa.table(  # noqa: F841 - read by DuckDB's replacement scan
+            {
+                "line": list(duckdb_lines),
+                "raw_record": [
+                    raw_record_json(kept) if (kept := scan.records.get(line - 1)) else None
+                    for line in duckdb_lines
+                ],
+            },
+            schema=pa.schema([("line", pa.int64()), ("raw_record", pa.string())]),
+        )
+        con.execute(f"create or replace temp table {name}__exact as select * from records")
+        exact, join = "e.raw_record", f"left join {name}__exact as e on e.line = r.line"
     con.execute(
         f"""create or replace temp table {name}__rej as
-        select line - 1 - {blanks_above} as row_number,
+        select r.line - 1 - {blanks_above} as row_number,
             null::varchar as column_name,
             string_agg(distinct case error_type {reasons} else lower(error_type) end, '; ')
                 as reason,
-            to_json({{'raw_line': any_value(csv_line)}})::varchar as raw_record
-        from {name}__rj group by line"""
+            coalesce(any_value({exact}), to_json({{'raw_line': any_value(csv_line)}})::varchar)
+                as raw_record
+        from {name}__rj as r {join} group by r.line"""
     )
-    con.execute(f"drop table {name}__rj; drop table {name}__rs; drop table if exists {name}__blank")
+    con.execute(
+        f"drop table {name}__rj; drop table {name}__rs; drop table if exists {name}__blank; "
+        f"drop table if exists {name}__exact"
+    )
     _number_rows(con, name, header)
     return header
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -116,12 +117,9 @@ def query(settings: IngestSettings, sql: str, params: list | None = None) -> lis
         con.close()
 
 
-def validate_one(
-    path: Path, qualified_table: str, fmt: str, valid_columns: str
-) -> tuple[list[tuple], list[tuple]]:
-    """Read and validate one file as the loader does (a UTC session, the contract's stored
-    types): (quarantine as (row, column, reason), `valid_columns` of the valid rows in file
-    order)."""
+def _validated(path: Path, qualified_table: str, fmt: str) -> tuple[Any, Any]:
+    """A connection (a UTC session) and the validation of one file read as the loader reads
+    it, with the contract's stored types."""
     from ingestion.landing import LandingFile
     from ingestion.readers import read_file
     from ingestion.validate import stored_types, text_column_names, validate
@@ -131,7 +129,16 @@ def validate_one(
     con.execute("set TimeZone = 'UTC'")
     file = LandingFile(table.system, table.name, "e1", path, path.name, fmt)
     raw = read_file(con, file, "t", stored_types(table), text_column_names(table))
-    result = validate(con, table, raw, "e1", path.name)
+    return con, validate(con, table, raw, "e1", path.name)
+
+
+def validate_one(
+    path: Path, qualified_table: str, fmt: str, valid_columns: str
+) -> tuple[list[tuple], list[tuple]]:
+    """Read and validate one file as the loader does (a UTC session, the contract's stored
+    types): (quarantine as (row, column, reason), `valid_columns` of the valid rows in file
+    order)."""
+    con, result = _validated(path, qualified_table, fmt)
     quarantine = con.execute(
         f"select row_number, column_name, reason from {result.quarantine} order by 1"
     ).fetchall()
@@ -139,3 +146,12 @@ def validate_one(
         f"select {valid_columns} from {result.valid} order by _source_row"
     ).fetchall()
     return quarantine, valid
+
+
+def quarantined_records(path: Path, qualified_table: str, fmt: str) -> list[tuple[int, dict]]:
+    """Each quarantined row of one file as (row number, its raw_record parsed), in row order."""
+    con, result = _validated(path, qualified_table, fmt)
+    rows = con.execute(
+        f"select row_number, raw_record from {result.quarantine} order by 1"
+    ).fetchall()
+    return [(row, json.loads(record)) for row, record in rows]

@@ -1,7 +1,7 @@
 """A CSV's rows keep their numbers below a quote that opens no quoted value.
 
 DuckDB's reader opens a quoted value only where a field starts (after one space at most): a
-quote inside an unquoted field, such as `Suite 5" wide`, is data. `ingestion.csv_blank_lines`
+quote inside an unquoted field, such as `Suite 5" wide`, is data. `ingestion.csv_records`
 counted quote parity instead, took such a quote for an open quoted value and missed the blank
 lines below it. Rejects below them were then numbered one row too far down, and the parsed rows
 after them numbered wrongly (a truncated row 4 reported as row 5, the good row 5 as row 4).
@@ -20,8 +20,8 @@ import duckdb
 import pytest
 from ingest_fixtures import validate_one, write, write_csv
 
-import ingestion.csv_blank_lines as csv_blank_lines
-from ingestion.csv_blank_lines import blank_line_records
+import ingestion.csv_records as csv_records
+from ingestion.csv_records import blank_line_records
 
 # Positions count the header as 0, then every record and every blank line; each layout ends
 # with a record `z`, so every blank line lies below a record DuckDB reports.
@@ -92,7 +92,7 @@ def test_blank_lines_are_where_duckdb_counts_them(tmp_path, data, blanks):
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5])
 def test_chunk_boundaries_change_nothing(tmp_path, monkeypatch, chunk):
     # A file is read in chunks: a line, a `\r\n` or the first line break may be cut anywhere.
-    monkeypatch.setattr(csv_blank_lines, "_CHUNK", chunk)
+    monkeypatch.setattr(csv_records, "_CHUNK", chunk)
     for name, (data, blanks) in LAYOUTS.items():
         path = write(tmp_path, "e1.csv.gz", gzip.compress(data))
         assert blank_line_records(path) == blanks, name

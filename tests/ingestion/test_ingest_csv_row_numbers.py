@@ -3,7 +3,7 @@
 The quarantine names a bad row by its data row number (the header is row 0; a record whose
 quoted value spans lines is one row; a blank line is no row), so an engineer can find it in
 the extract. DuckDB's reject table counts blank lines in its line numbers while its parsed
-rows skip them: without `ingestion.csv_blank_lines`, a blank line above a rejected row moved
+rows skip them: without `ingestion.csv_records`, a blank line above a rejected row moved
 the reject one row down and renumbered every parsed row after it.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from ingest_fixtures import validate_one, write, write_csv
 
-from ingestion.csv_blank_lines import blank_line_records
+from ingestion.csv_records import blank_line_records
 
 HEADER = "location_id,name,timezone,opened_on,closed_on,updated_at"
 ROW = "{id},{name},America/New_York,2024-01-01,,2026-11-05T21:00:00Z"
