@@ -24,12 +24,15 @@ def dbt(
     *,
     check: bool = True,
     project: Path = PROJECT,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command against `warehouse`; fail the test with dbt's tail on error
     (check=False: return the failed run, for tests that expect a data test to fail;
-    `project`: a copy of the dbt project, for tests that change its code)."""
+    `project`: a copy of the dbt project, for tests that change its code; `extra_env`: more
+    variables for dbt's process, such as another `TZ`)."""
     env = dict(
         os.environ,
+        **(extra_env or {}),
         MEDSPA_WAREHOUSE_PATH=str(warehouse),
         DBT_PROFILES_DIR=str(PROJECT),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
