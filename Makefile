@@ -34,8 +34,8 @@ demo: install manifest
 # benchmarks across them (each tenant's site then has its benchmarks page filled).
 DEMO_TENANTS := $(MEDSPA_DATA_DIR)/demo-tenants
 demo-tenants: install manifest
-	@test -f $(DEMO_TENANTS)/tenants.yml || $(BIN)/medspa generate --tenants 6 --out $(DEMO_TENANTS)
-	$(BIN)/medspa run --tenants-file $(DEMO_TENANTS)/tenants.yml --all-tenants --parallel 2
+	@test -f "$(DEMO_TENANTS)/tenants.yml" || $(BIN)/medspa generate --tenants 6 --out "$(DEMO_TENANTS)"
+	$(BIN)/medspa run --tenants-file "$(DEMO_TENANTS)/tenants.yml" --all-tenants --parallel 2
 
 # Debian's chromium + chromedriver for the real-browser dashboard test; a no-op once present.
 browser:
@@ -65,9 +65,12 @@ HEAVY := e2e or browser or dagster_ui
 test-fast: install manifest
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not ($(HEAVY))"
 
+# Dagster wants DAGSTER_HOME absolute, and a data dir may hold spaces: made absolute and quoted
+# in the shell (make's own path functions split at spaces).
 dev: install manifest
-	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+	export DAGSTER_HOME="$$(realpath -m -- "$$MEDSPA_DATA_DIR")/dagster" \
+		&& mkdir -p -- "$$DAGSTER_HOME" && cp dagster.yaml "$$DAGSTER_HOME/dagster.yaml" \
+		&& $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
 
 # `make bench` runs every benchmark; `make bench SCALE=medium|large` only the goals table.
 bench: install manifest
