@@ -1,7 +1,9 @@
 """`medspa` command line: one sub-command per module in `medspa.commands`.
 
 Each command module `medspa.commands.<name>` exposes `add_arguments(parser)` and
-`run(args) -> int`; its one-line help is in `COMMANDS` below.
+`run(args) -> int`; its one-line help is in `COMMANDS` below. A `SettingsError` (a bad
+`MEDSPA_*` value, a configured landing folder that does not exist) is printed as
+`error: ...` on stderr with exit status 2, whichever command met it.
 Modules are imported only when their command runs, so `medspa generate` does not pay for
 importing Dagster or Great Expectations.
 """
@@ -57,9 +59,17 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     """Run one command. `own_process`: this process exists for the command alone (`entry`),
     so a command may freeze the garbage collector's objects (`medspa run` does); a program
     that calls `main` itself, as the tests do, keeps its collector untouched."""
+    from medspa.settings import SettingsError
+
     args = build_parser().parse_args(argv)
     args._own_process = own_process
-    return int(_module(args._command).run(args) or 0)
+    try:
+        return int(_module(args._command).run(args) or 0)
+    except SettingsError as exc:
+        # A bad MEDSPA_* value or a missing configured landing folder: found while the
+        # settings are built, before any folder or lock exists. Status 2, as for a usage error.
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def entry() -> None:

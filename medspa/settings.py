@@ -9,7 +9,9 @@ receive plain values from them (`ingest_settings()`, paths, the key, the quarant
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +36,16 @@ class DemoKeyWarning(UserWarning):
     """Raised (as a warning) when the demo pseudonymisation key is used on non-demo data."""
 
 
-class PhiKeyError(ValueError):
+class SettingsError(ValueError):
+    """A `MEDSPA_*` variable (or a CLI option) holds a value the project cannot run with.
+
+    Raised while the settings are built, before any folder, lock or connection exists; the
+    message names the variable and what is wrong with its value. The `medspa` CLI prints it as
+    `error: ...` and exits with status 2.
+    """
+
+
+class PhiKeyError(SettingsError):
     """MEDSPA_PHI_KEY is set but empty or too short: nothing may be pseudonymised with it."""
 
 
@@ -46,14 +57,21 @@ def resolve_phi_key(value: str | None) -> str:
     """
     if value is None:
         return DEMO_PHI_KEY
-    size = len(value.encode("utf-8"))
-    if size < PHI_KEY_MIN_BYTES:
-        what = "empty" if not value else f"only {size} bytes long"
+    problem = phi_key_problem(value)
+    if problem:
         raise PhiKeyError(
-            f"MEDSPA_PHI_KEY is set but {what}: set it to a secret of at least "
+            f"MEDSPA_PHI_KEY is set but {problem}: set it to a secret of at least "
             f"{PHI_KEY_MIN_BYTES} bytes (or unset it to use the public demo key on demo data)"
         )
     return value
+
+
+def phi_key_problem(value: str) -> str | None:
+    """Why `value` cannot be a pseudonymisation key ("empty", "only N bytes long"), or None."""
+    size = len(value.encode("utf-8"))
+    if size >= PHI_KEY_MIN_BYTES:
+        return None
+    return "empty" if not value else f"only {size} bytes long"
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -67,10 +85,133 @@ def _env_optional_path(name: str) -> Path | None:
 
 
 def _env_systems() -> tuple[str, ...] | None:
+    """MEDSPA_SYSTEMS as names; unset or empty = not declared. Every name must be a system of
+    the landing contract: a typo would otherwise load everything and only then fail."""
     value = os.environ.get("MEDSPA_SYSTEMS")
     if value is None or not value.strip():
         return None
-    return tuple(s.strip() for s in value.split(",") if s.strip())
+    systems = tuple(s.strip() for s in value.split(",") if s.strip())
+    unknown = unknown_systems(systems)
+    if unknown:
+        raise SettingsError(
+            f"MEDSPA_SYSTEMS={value!r}: {', '.join(map(repr, unknown))} "
+            f"{'is not a system' if len(unknown) == 1 else 'are not systems'} of the landing "
+            f"contract (known: {', '.join(contract_systems())})"
+        )
+    return systems
+
+
+def contract_systems() -> tuple[str, ...]:
+    """The source systems the landing contract (`ingestion/contract.yml`) knows."""
+    from ingestion.contract import load_contract
+
+    return tuple(load_contract().systems)
+
+
+def unknown_systems(systems: tuple[str, ...] | list[str]) -> list[str]:
+    """The names in `systems` the landing contract does not know, in their order."""
+    known = set(contract_systems())
+    return [s for s in systems if s not in known]
+
+
+def _env_value(name: str, default: str, expected: str) -> str:
+    """A variable's value, stripped; unset = `default`. Set but empty is an error, never a
+    silent fallback to the default (a blank line in a secrets or unit file)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.strip():
+        raise SettingsError(
+            f"{name} is set but empty: set it to {expected}, or unset it for the default "
+            f"({default})"
+        )
+    return value.strip()
+
+
+def _env_threads(name: str, default: int) -> int:
+    expected = "a whole number of threads, at least 1"
+    value = _env_value(name, str(default), expected)
+    try:
+        threads = int(value)
+    except ValueError:
+        raise SettingsError(
+            f"{name}={value!r} is not a whole number: set it to {expected}"
+        ) from None
+    if threads < 1:
+        raise SettingsError(f"{name}={value!r} is below 1: set it to {expected}")
+    return threads
+
+
+#: A DuckDB size: a positive number and a unit (1000- or 1024-based), as DuckDB itself
+#: rejects a bare number. Units are case-insensitive and written back in DuckDB's spelling.
+_DUCKDB_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+_SIZE_UNITS = {u.lower(): u for u in ("KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB")}
+
+
+def _env_memory_limit(name: str, default: str) -> str:
+    """A DuckDB size with its unit in DuckDB's spelling. A bare number (bytes?) is refused,
+    as DuckDB itself refuses it: `2048` could mean bytes or megabytes."""
+    expected = "a size with a unit, e.g. 2GB, 512MB or 1.5GiB (KB MB GB TB KiB MiB GiB TiB)"
+    value = _env_value(name, default, expected)
+    match = _DUCKDB_SIZE.match(value)
+    if match is None:
+        problem = "has no unit" if _is_number(value) else "is not a memory size"
+        raise SettingsError(f"{name}={value!r} {problem}: set it to {expected}")
+    number, unit = match.groups()
+    if float(number) <= 0:
+        raise SettingsError(f"{name}={value!r} is not above zero: set it to {expected}")
+    return f"{number}{_SIZE_UNITS[unit.lower()]}"
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _env_number(name: str, default: str, expected: str) -> tuple[str, float]:
+    """(the value as written, as a finite number)."""
+    value = _env_value(name, default, expected)
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a number: set it to {expected}") from None
+    if not math.isfinite(number):
+        raise SettingsError(f"{name}={value!r} is not a finite number: set it to {expected}")
+    return value, number
+
+
+def _env_share(name: str, default: str) -> float:
+    expected = "a share between 0 and 1, e.g. 0.01 for 1 %"
+    value, share = _env_number(name, default, expected)
+    if not 0 <= share <= 1:
+        raise SettingsError(f"{name}={value!r} is not between 0 and 1: set it to {expected}")
+    return share
+
+
+def _env_seconds(name: str, default: str) -> float:
+    expected = "a number of seconds above zero, e.g. 60"
+    value, seconds = _env_number(name, default, expected)
+    if seconds <= 0:
+        raise SettingsError(f"{name}={value!r} is not above zero: set it to {expected}")
+    return seconds
+
+
+def _env_timezone(name: str, default: str) -> str:
+    """An IANA time zone name; unset or empty = `default` (README: the documented default)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = (os.environ.get(name) or "").strip() or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{name}={value!r} is not a known time zone: set it to an IANA name such as "
+            f"America/New_York or Europe/Berlin, or unset it for the default ({default})"
+        ) from None
+    return value
 
 
 @dataclass(frozen=True)
@@ -113,6 +254,11 @@ class Settings:
     #: point here at the deployment's home, so all tenants share one instance (one UI, one run
     #: queue whose tag limits keep a tenant's runs one at a time).
     instance_dir: Path | None = None
+    #: Where a configured landing folder was set (`--landing`, MEDSPA_LANDING_DIR, a tenant's
+    #: `landing:`) when it is not the default `<data-dir>/landing`: such a folder must exist
+    #: and is never created (a typo would otherwise be an empty folder and a run that "found
+    #: nothing new"). None = the default folder, created when missing.
+    landing_source: str | None = None
 
     @classmethod
     def from_env(
@@ -124,25 +270,28 @@ class Settings:
             if data_dir
             else _env_path("MEDSPA_DATA_DIR", Path.cwd() / "data")
         )
-        landing = (
-            Path(landing_dir).expanduser().resolve()
-            if landing_dir
-            else _env_path("MEDSPA_LANDING_DIR", data / "landing")
-        )
+        default_landing = (data / "landing").resolve()
+        if landing_dir:
+            landing, source = Path(landing_dir).expanduser().resolve(), "--landing"
+        else:
+            landing, source = _env_path("MEDSPA_LANDING_DIR", default_landing), "MEDSPA_LANDING_DIR"
+        # Every value is checked here, before anything creates a folder or takes a lock:
+        # a SettingsError names the variable and what is wrong with its value.
         return cls(
             data_dir=data,
             landing_dir=landing,
-            quarantine_max_share=float(os.environ.get("MEDSPA_QUARANTINE_MAX_SHARE", "0.01")),
-            schedule_timezone=os.environ.get("MEDSPA_SCHEDULE_TZ", "America/New_York"),
+            landing_source=source if landing != default_landing else None,
+            quarantine_max_share=_env_share("MEDSPA_QUARANTINE_MAX_SHARE", "0.01"),
+            schedule_timezone=_env_timezone("MEDSPA_SCHEDULE_TZ", "America/New_York"),
             declared_systems=_env_systems(),
             phi_key=os.environ.get("MEDSPA_PHI_KEY", DEMO_PHI_KEY),
             allow_internal_links=os.environ.get("MEDSPA_ALLOW_INTERNAL_LINKS", "") == "1",
             serving_url=os.environ.get("MEDSPA_SERVING_URL") or None,
             bi_password=os.environ.get("MEDSPA_BI_PASSWORD") or None,
             serving_role_prefix=os.environ.get("MEDSPA_SERVING_ROLE_PREFIX") or "medspa",
-            serving_lock_timeout_s=float(os.environ.get("MEDSPA_SERVING_LOCK_TIMEOUT", "60")),
-            duckdb_memory_limit=os.environ.get("MEDSPA_DUCKDB_MEMORY_LIMIT", "2GB"),
-            duckdb_threads=int(os.environ.get("MEDSPA_DUCKDB_THREADS", "2")),
+            serving_lock_timeout_s=_env_seconds("MEDSPA_SERVING_LOCK_TIMEOUT", "60"),
+            duckdb_memory_limit=_env_memory_limit("MEDSPA_DUCKDB_MEMORY_LIMIT", "2GB"),
+            duckdb_threads=_env_threads("MEDSPA_DUCKDB_THREADS", 2),
             tenants_file=_env_optional_path("MEDSPA_TENANTS_FILE"),
         )
 
@@ -234,10 +383,28 @@ class Settings:
 
         return DuckDBLimits.under(self.data_dir, self.duckdb_memory_limit, self.duckdb_threads)
 
+    def check_landing(self) -> None:
+        """A configured landing folder (`landing_source`) that is missing is an error.
+
+        Checked by `ensure_dirs` (so by `medspa run` and `medspa demo` before anything is
+        created); a shell that loads without `ensure_dirs` should call it first."""
+        if self.landing_source is not None and not self.landing_dir.is_dir():
+            what = "is not a folder" if self.landing_dir.exists() else "does not exist"
+            raise SettingsError(
+                f"landing folder {self.landing_dir} (set by {self.landing_source}) {what}: "
+                "fix the path or create the folder; only the default <data-dir>/landing is "
+                "created when missing"
+            )
+
     def ensure_dirs(self) -> None:
-        """Create the folders; those that can hold patient data are owner-only (0700)."""
+        """Create the folders; those that can hold patient data are owner-only (0700).
+
+        A configured landing folder must already exist (`check_landing`, checked first:
+        nothing is created when it fails); only the default `<data-dir>/landing` is created.
+        """
         from safeio.private import private_dir
 
+        self.check_landing()
         for p in (self.data_dir, self.landing_dir):
             p.mkdir(parents=True, exist_ok=True)
         for p in (self.dagster_home, self.quality_dir, self.data_dir / "logs"):

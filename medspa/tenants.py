@@ -38,7 +38,14 @@ from pathlib import Path
 
 import yaml
 
-from medspa.settings import DEMO_PHI_KEY, Settings
+from medspa.settings import (
+    DEMO_PHI_KEY,
+    PHI_KEY_MIN_BYTES,
+    Settings,
+    contract_systems,
+    phi_key_problem,
+    unknown_systems,
+)
 
 #: The one tenant of a deployment without a registry.
 DEFAULT_TENANT = "default"
@@ -129,6 +136,13 @@ def _parse_entry(path: Path, position: int, entry: object) -> Tenant:
         not isinstance(systems, list) or not all(isinstance(s, str) for s in systems)
     ):
         raise TenantRegistryError(f"{where}: `systems` must be a list of system names")
+    unknown = unknown_systems(systems) if systems is not None else []
+    if unknown:
+        raise TenantRegistryError(
+            f"{where}: `systems` lists {', '.join(map(repr, unknown))}, not "
+            f"{'a system' if len(unknown) == 1 else 'systems'} of the landing contract "
+            f"(known: {', '.join(contract_systems())})"
+        )
     return Tenant(
         name=name,
         landing_dir=(path.parent / landing).expanduser().resolve(),
@@ -163,17 +177,29 @@ def tenant_settings(
     env = os.environ if environ is None else environ
     if tenant.phi_key_env is not None:
         key = env.get(tenant.phi_key_env)
-        if not key:
+        if key is None:
             raise TenantRegistryError(
                 f"tenant {tenant.name!r}: environment variable {tenant.phi_key_env} "
                 "(its pseudonymisation key) is not set"
             )
+        problem = phi_key_problem(key)
+        if problem:
+            # No demo-key fallback for a registry tenant: only `demo: true` tenants (generated
+            # data, no `phi_key_env`) pseudonymise with a public key.
+            raise TenantRegistryError(
+                f"tenant {tenant.name!r}: environment variable {tenant.phi_key_env} (its "
+                f"pseudonymisation key) is set but {problem}: set it to a secret of at least "
+                f"{PHI_KEY_MIN_BYTES} bytes"
+            )
     else:
         key = demo_tenant_key(tenant.name)
+    registry = base.tenants_file or "the tenant registry"
     return replace(
         base,
         data_dir=tenant.data_dir(base.data_dir),
         landing_dir=tenant.landing_dir,
+        # the registry names it: never created, a missing one is an error naming the tenant
+        landing_source=f"`landing:` of tenant {tenant.name!r} in {registry}",
         phi_key=key,
         declared_systems=tenant.systems if tenant.systems is not None else base.declared_systems,
         instance_dir=base.dagster_home,

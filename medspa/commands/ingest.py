@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from medspa.settings import Settings
 
     settings = Settings.from_env(args.data_dir, args.landing)
+    settings.check_landing()  # a configured landing folder that is missing: before any file
     tables = [t for t in load_contract().tables if not args.systems or t.system in args.systems]
     try:
         # a run of the same data dir writes the same warehouse: one writer at a time

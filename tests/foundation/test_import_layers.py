@@ -40,6 +40,7 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
         "medspa.settings",
         (
             "medspa.settings",
+            "ingestion.contract",
             "ingestion.pipeline",
             "ingestion.duckdb_limits",
             "demo.state",

@@ -13,6 +13,8 @@ run carries the same rule per file (`SETTLE_TAG`), so its load leaves alone a fi
 started writing after the tick, or while the run waited in the queue, and a later tick starts
 its run.
 Links inside the landing folder count as the loader counts them (`MEDSPA_ALLOW_INTERNAL_LINKS`).
+A tenant whose landing folder does not exist (a typo in MEDSPA_LANDING_DIR or the registry's
+`landing:`) is named in the tick's skip reason, never mistaken for a folder with nothing new.
 Off by default: turned on in the UI once the clinic's exporters write to the landing folder
 (on first start it would run at once for every file already there).
 """
@@ -117,6 +119,16 @@ def tenant_requests(
     return requests, updated
 
 
+def missing_landing_folders(settings: Settings) -> list[str]:
+    """`tenant 'x': /path` for each tenant whose landing folder does not exist (or is no
+    folder): nothing can land there, and the sensor says so instead of "no new files"."""
+    return [
+        f"tenant {tenant.name!r}: {tenant.landing_dir}"
+        for tenant in resolve_tenants(settings, settings.tenants_file)
+        if not tenant.landing_dir.is_dir()
+    ]
+
+
 def build_landing_sensor(
     job: dg.JobDefinition | Any,
 ) -> dg.SensorDefinition:
@@ -134,7 +146,16 @@ def build_landing_sensor(
         requests, updated = tenant_requests(settings, cursor, time.time() - SETTLE_SECONDS)
         # A tenant not yet a partition waits for tenant_partitions_sensor (its files stay new).
         requests = [r for r in requests if r.partition_key in existing]
+        missing = missing_landing_folders(settings)
+        if missing:
+            context.log.warning(f"landing folder(s) missing: {'; '.join(missing)}")
         if not requests:
+            if missing:
+                return dg.SkipReason(
+                    f"landing folder(s) do not exist: {'; '.join(missing)} "
+                    "(check MEDSPA_LANDING_DIR or the tenant's `landing:` in the registry); "
+                    "no new extract files in the others"
+                )
             return dg.SkipReason("no new extract files in any tenant's landing folder")
         kept = {r.partition_key for r in requests}
         context.update_cursor(

@@ -154,6 +154,9 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
 
     timer = StepTimer()
     settings = medspa.settings(context)
+    # a configured landing folder that is missing (a typo, an unmounted share) fails the step,
+    # naming it: it is not a night without extracts
+    settings.check_landing()
     systems = selected_systems(set(context.selected_asset_keys))
     all_systems = sorted({t.system for t in RAW_TABLES})
     report = ingest(
