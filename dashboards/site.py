@@ -8,11 +8,14 @@ does not linger from yesterday's build.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
+import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +47,7 @@ __all__ = [
     "PageFailure",
     "SiteReport",
     "build_site",
+    "remove_scratch_leftovers",
     "sealed_reader",
     "slugify",
 ]
@@ -378,6 +382,56 @@ def _remove_old_chart_cache(site_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+#: The prefix of a build's scratch folder beside the site (`_publish`).
+SCRATCH_PREFIX = ".site-"
+#: A scratch folder with nothing written in it for this long is no live build's (a build
+#: writes its scratch folder in seconds, then renames it).
+SCRATCH_IDLE_SECONDS = 300
+
+
+def _newest_mtime(folder: Path) -> float:
+    """The latest modification time in `folder`'s tree (links not followed)."""
+    newest = folder.lstat().st_mtime
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            with contextlib.suppress(FileNotFoundError):
+                newest = max(newest, os.lstat(os.path.join(root, name)).st_mtime)
+    return newest
+
+
+def remove_scratch_leftovers(
+    site_dir: Path, idle_seconds: float = SCRATCH_IDLE_SECONDS, now: float | None = None
+) -> list[Path]:
+    """Remove the scratch folders killed builds left beside `site_dir`; return what went.
+
+    A build removes its scratch folder when it fails (`_publish`), but a killed process
+    leaves it, a whole site each time. Only folders named `.site-*` are removed, never a
+    symbolic link (nor what it points to; links inside are removed, not followed), and only
+    those nothing was written in for `idle_seconds`, so that a `medspa site` running beside
+    (it takes no run lock) keeps its own. Call it while the tenant's run lock is held (a
+    Dagster run of the tenant holds it), so no build of the tenant's site is running.
+    """
+    site_dir = Path(site_dir)
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(site_dir.parent))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(SCRATCH_PREFIX) or not entry.is_dir(follow_symlinks=False):
+            continue
+        folder = Path(entry.path)
+        try:
+            if now - _newest_mtime(folder) < idle_seconds:
+                continue
+        except FileNotFoundError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 def _internal_error(exc: Exception) -> str:
     """A page failure's message for an exception no page author caused."""
     return f"internal error: {type(exc).__name__}: {exc}"
@@ -408,7 +462,7 @@ def _publish(
 ) -> None:
     """Write all files into a scratch folder, then swap it in for `site_dir`."""
     site_dir.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".site-", dir=site_dir.parent))
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=site_dir.parent))
     scratch.chmod(0o755)  # mkdtemp makes it private; a web server may need to read the site
     try:
         _write_all(groups, scratch, report)

@@ -44,8 +44,20 @@ class MedspaSettings(dg.ConfigurableResource):
         none of their warehouses) and a sensor's evaluation (no run) take no lock; nor does a
         run of a tenant the registry does not list: it has no data dir, and its first step
         fails on that (`settings`), naming the registry's tenants.
+
+        Before the lock, the tenant's PHI key is checked as `medspa run` checks it: an empty or
+        short MEDSPA_PHI_KEY fails the run here (`PhiKeyError`, naming the variable), before
+        ingest, the raw checks or freshness have written anything, instead of at the dbt step.
+
+        Holding the lock proves no other run of the tenant is past this point, so the tenant's
+        runs still STARTED or STARTING in the instance were left so by a killed process: they
+        are marked failed (`orchestration.stale_runs`), or they would hold the tenant's place
+        in the run queue for good. And what a killed publish or site build left in the data
+        dir (`serving.publish.remove_leftovers`, `dashboards.site.remove_scratch_leftovers`) is
+        removed: no other run of the tenant can be writing it.
         """
         from medspa.run_lock import data_dir_lock
+        from medspa.settings import resolve_phi_key
         from medspa.tenants import TenantRegistryError
 
         run = context.dagster_run
@@ -57,9 +69,11 @@ class MedspaSettings(dg.ConfigurableResource):
             settings = settings_for_tenant(self.base_settings(), tenant)
         except TenantRegistryError:
             return
+        resolve_phi_key(settings.phi_key)  # PhiKeyError (names the variable) before any step
         self._run_lock.enter_context(
             data_dir_lock(settings.data_dir, f"Dagster run {run.run_id} of tenant {tenant!r}")
         )
+        _clean_up_after_killed_runs(context, settings, tenant)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         """Release the run lock (`setup_for_execution`)."""
@@ -77,6 +91,38 @@ class MedspaSettings(dg.ConfigurableResource):
     ) -> Settings:
         """The settings of the tenant this step runs for (its partition key)."""
         return settings_for_tenant(self.base_settings(), tenant_of(context))
+
+
+def _clean_up_after_killed_runs(
+    context: dg.InitResourceContext, settings: Settings, tenant: str
+) -> None:
+    """What killed runs of the tenant left behind; call only while holding its run lock.
+
+    Best effort: a failure here is logged and the run goes on (it is no worse off than
+    before the clean-up existed).
+    """
+    from dashboards.site import remove_scratch_leftovers
+    from orchestration.stale_runs import fail_stale_runs
+    from serving.publish import remove_leftovers
+
+    run, log = context.dagster_run, context.log
+    instance = context.instance if run is not None else None
+    try:
+        if instance is not None:
+            for stale in fail_stale_runs(instance, tenant, run.run_id):
+                if log is not None:
+                    log.warning(
+                        f"run {stale} of tenant {tenant!r} was still marked as running, but "
+                        "its process had ended without finishing: marked it failed"
+                    )
+        removed = remove_leftovers(settings.serving_path) + remove_scratch_leftovers(
+            settings.site_dir
+        )
+        if removed and log is not None:
+            log.info(f"removed what killed runs left: {', '.join(p.name for p in removed)}")
+    except Exception as exc:  # the run itself must not fail on its clean-up
+        if log is not None:
+            log.warning(f"clean-up after killed runs failed: {type(exc).__name__}: {exc}")
 
 
 def dbt_step_call(settings: Settings, target: Path) -> DbtInvocation:

@@ -520,6 +520,37 @@ def publish(
     return {name: result.fingerprint.rows for name, result in synced.items()}
 
 
+def leftover_prefixes(serving_path: Path) -> tuple[str, ...]:
+    """Name prefixes of the temporary files a publish of `serving_path` writes beside it (each
+    `<file>.tmp-<run id>`, and DuckDB's `.wal` beside it)."""
+    files = (serving_path, row_hashes.hashes_path(serving_path), scorecard_path(serving_path))
+    return tuple(f"{Path(f).name}.tmp-" for f in files)
+
+
+def remove_leftovers(serving_path: Path) -> list[Path]:
+    """Remove what killed publishes of `serving_path` left beside it; return what went.
+
+    A publish removes its temporary files when it ends, even failing (`publish`), but a
+    killed process leaves them: a built serving file, the scorecard and row-hash files, and
+    their write-ahead logs, a warehouse's worth of data each time. Only regular files named
+    by `leftover_prefixes` are removed, never a symbolic link (nor what it points to) or a
+    folder. Call it only while no publish of that file can be running: the tenant's run lock
+    (`medspa.run_lock`) held, as every Dagster run of the tenant holds it.
+    """
+    serving_path = Path(serving_path)
+    prefixes = leftover_prefixes(serving_path)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(serving_path.parent))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if entry.name.startswith(prefixes) and entry.is_file(follow_symlinks=False):
+            Path(entry.path).unlink(missing_ok=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
 def _settled(future: Future[Path | None]) -> Path | None:
     """The scorecard file a finished `prepare_scorecard` left (None if it failed: it removes
     its own file then), so that a failed publish can remove it."""

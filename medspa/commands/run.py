@@ -15,6 +15,10 @@ It runs outside Dagster's run queue, so it takes the tenant's run lock itself
 (`medspa.run_lock`) before loading anything: while another run of the tenant is running, a
 second `medspa run` or a run Dagster launched (schedule, sensor, the UI), it is refused (exit
 status 2), naming the other run.
+
+Interrupted (Ctrl-C, or SIGTERM, which Dagster handles the same way), it exits with status 130
+and says whether the run had published anything: publishing writes a new file and swaps it in,
+so a run interrupted before the swap leaves the previous `serving.duckdb` as it was.
 """
 
 from __future__ import annotations
@@ -172,6 +176,7 @@ def execute(
     tenant: str | None = None,
     progress: bool = False,
     freeze_imports: bool = False,
+    published: PublishWitness | None = None,
 ) -> tuple[RunSummary, Settings]:
     """Run the nightly job for one tenant; return (RunSummary, the tenant's Settings).
 
@@ -182,6 +187,8 @@ def execute(
     process, and a large nightly's full collections (5, 2.0 s of this process's time beside
     dbt) then walk only the run's own objects; a program that calls `execute` itself keeps its
     collector untouched, or its own garbage from then on would never be collected.
+    `published` (if given) notes the tenant's published files before the run starts, so the
+    caller can tell whether an interrupted run replaced them.
     """
     with _collection_paused():
         from dagster import DagsterInstance
@@ -206,6 +213,8 @@ def execute(
     settings.ensure_dirs()
     settings.warn_if_demo_key_on_real_data()
     with data_dir_lock(settings.data_dir, "`medspa run`"), _dagster_home(settings.dagster_home):
+        if published is not None:
+            published.watch(settings.serving_path)
         instance = DagsterInstance.from_config(str(settings.dagster_home))
         try:
             if not instance.has_dynamic_partition(TENANT_PARTITIONS.name, chosen.name):
@@ -277,6 +286,69 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings) -> No
         )
 
 
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a file is replaced: inode, modification time, size (None: absent)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+class PublishWitness:
+    """Whether a run replaced the tenant's published files (`serving.duckdb`, the scorecard).
+
+    Every publish swaps a new file in, even one that changed no row, and the site and
+    PostgreSQL are published only after `serving.duckdb`: unchanged files mean nothing was
+    published.
+    """
+
+    def __init__(self) -> None:
+        self.paths: tuple[Path, ...] = ()
+        self.before: tuple[tuple[int, int, int] | None, ...] = ()
+
+    def watch(self, serving_path: Path) -> None:
+        from serving.scorecard_file import scorecard_path
+
+        self.paths = (serving_path, scorecard_path(serving_path))
+        self.before = tuple(_identity(p) for p in self.paths)
+
+    def changed(self) -> bool:
+        return tuple(_identity(p) for p in self.paths) != self.before
+
+
+#: What a step's failure says when an interrupt stopped it: Dagster's own error, Python's, or
+#: DuckDB's (a query stops when a signal handler raises while it runs).
+_INTERRUPTED_MARKS = (
+    "DagsterExecutionInterruptedError",
+    "KeyboardInterrupt",
+    "Query interrupted",
+    "INTERRUPT Error",
+    "Execution was interrupted",
+)
+
+
+def was_interrupted(summary: RunSummary) -> bool:
+    """Whether a failed run failed because it was interrupted (Ctrl-C, SIGTERM)."""
+    return not summary.success and any(
+        mark in failure for failure in summary.failures for mark in _INTERRUPTED_MARKS
+    )
+
+
+def _interrupted(run_id: str | None, published: PublishWitness) -> int:
+    """Say what an interrupted run left; exit status 130, as a shell reports Ctrl-C."""
+    if run_id is not None:
+        print(f"run {run_id}: interrupted")
+    if published.changed():
+        print(
+            "interrupted: this run had already published serving.duckdb; "
+            "the steps after it did not finish"
+        )
+    else:
+        print("interrupted: nothing was published by this run")
+    return 130
+
+
 def run(args: argparse.Namespace) -> int:
     from medspa.settings import PhiKeyError
     from medspa.tenants import TenantRegistryError
@@ -285,6 +357,7 @@ def run(args: argparse.Namespace) -> int:
         from medspa.commands.run_tenants import run_all_tenants
 
         return run_all_tenants(args)
+    published = PublishWitness()
     try:
         summary, settings = execute(
             args.data_dir,
@@ -294,10 +367,18 @@ def run(args: argparse.Namespace) -> int:
             tenant=getattr(args, "tenant", None),
             progress=True,
             freeze_imports=getattr(args, "_own_process", False),
+            published=published,
         )
     except (PhiKeyError, TenantRegistryError, RunLockedError) as exc:
         print(f"error: {exc}")
         return 2
+    except KeyboardInterrupt:
+        return _interrupted(None, published)
+    if was_interrupted(summary):
+        code = _interrupted(summary.run_id, published)
+        if not args.verbose:
+            print(f"full log: {settings.data_dir / 'logs' / 'last_run.log'} (or make dev)")
+        return code
     print(summary.to_text())
     if not args.verbose:
         print(f"full log: {settings.data_dir / 'logs' / 'last_run.log'} (or make dev)")
