@@ -276,6 +276,13 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings) -> No
         published=summary.published is not None,
         demo_key_on_real_data=settings.demo_key_on_real_data,
     )
+    if was_interrupted(summary):
+        # After Ctrl-C stopped a load, opening the warehouse again in this process spun for
+        # good inside DuckDB's instance cache (`duckdb.connect`, 100 % CPU, no error): the
+        # record is kept pending instead, and the next write to the warehouse takes it
+        # (the next run's own record, or the run-log sensor's).
+        run_log.defer_record(settings.warehouse_path, record)
+        return
     try:
         run_log.write_record(settings.warehouse_path, record)
     except duckdb.Error as exc:  # e.g. a dbt process of the failed run still holds the file
