@@ -19,7 +19,7 @@ from medspa.settings import DBT_PROJECT_DIR, Settings
 from medspa.tenants import settings_for_tenant
 from orchestration.dbt_cli import MedspaDbtCliResource
 from orchestration.manifest import dbt_executable
-from orchestration.tenancy import PARTITION_TAG, TENANT_TAG, tenant_of
+from orchestration.tenancy import PARTITION_TAG, TENANT_TAG, tenant_of, tenant_of_run
 
 
 class MedspaSettings(dg.ConfigurableResource):
@@ -91,6 +91,14 @@ class MedspaSettings(dg.ConfigurableResource):
     ) -> Settings:
         """The settings of the tenant this step runs for (its partition key)."""
         return settings_for_tenant(self.base_settings(), tenant_of(context))
+
+
+def run_settings(run: dg.DagsterRun) -> Settings:
+    """A run's tenant's settings, as its own resources derive them, for code outside the run
+    (its sensors): the deployment's dirs and registry from the run config, else the `MEDSPA_*`
+    environment; the tenant is the run's partition."""
+    config = (run.run_config or {}).get("resources", {}).get("medspa", {}).get("config", {})
+    return settings_for_tenant(MedspaSettings(**config).base_settings(), tenant_of_run(run))
 
 
 def _clean_up_after_killed_runs(

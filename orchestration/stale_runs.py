@@ -61,19 +61,6 @@ def live_runs(instance: dg.DagsterInstance) -> dict[str, list[dg.DagsterRun]]:
     return by_tenant
 
 
-def _candidates(instance: dg.DagsterInstance, tenant: str, current_run_id: str) -> list:
-    """The tenant's runs (but the current one) in STARTED or STARTING."""
-    found: dict[str, dg.DagsterRun] = {}
-    for tag in (PARTITION_TAG, TENANT_TAG):
-        runs = instance.get_runs(
-            filters=dg.RunsFilter(statuses=list(LIVE_STATUSES), tags={tag: tenant})
-        )
-        for run in runs:
-            if run.run_id != current_run_id and _tenant_of(run) == tenant:
-                found[run.run_id] = run
-    return list(found.values())
-
-
 def latest_event_time(instance: dg.DagsterInstance, run_id: str) -> float:
     records = instance.get_records_for_run(run_id, limit=1, ascending=False).records
     return records[0].event_log_entry.timestamp if records else 0.0
@@ -92,18 +79,23 @@ def fail_stale_runs(
 
     Call only while holding the tenant's run lock (see the module docstring).
     """
-    runs = _candidates(instance, tenant, current_run_id)
+    runs = [r for r in live_runs(instance).get(tenant, []) if r.run_id != current_run_id]
     if not runs:
         return []
     newest = max(latest_event_time(instance, run.run_id) for run in runs)
     wait = newest + settle_seconds - clock()
     if wait > 0:
         sleep(min(wait, settle_seconds))
+    return fail_runs(instance, runs, f"run {current_run_id}")
+
+
+def fail_runs(instance: dg.DagsterInstance, runs: list[dg.DagsterRun], marked_by: str) -> list[str]:
+    """Mark `runs` failed, naming `marked_by`, but any that finished meanwhile (it was alive
+    after all); return the ids marked."""
     failed = []
     for run in runs:
         now = instance.get_run_by_id(run.run_id)
-        if now is None or now.status not in LIVE_STATUSES:
-            continue  # it finished meanwhile: it was alive after all
-        instance.report_run_failed(now, stale_message(f"run {current_run_id}"))
-        failed.append(run.run_id)
+        if now is not None and now.status in LIVE_STATUSES:
+            instance.report_run_failed(now, stale_message(marked_by))
+            failed.append(run.run_id)
     return failed

@@ -27,22 +27,9 @@ import dagster as dg
 import duckdb
 
 from medspa.run_lock import RunLockedError, data_dir_lock
-from medspa.settings import Settings
-from medspa.tenants import settings_for_tenant
 from orchestration import run_events, run_log
-from orchestration.resources import MedspaSettings
-from orchestration.tenancy import PARTITION_TAG, TENANT_TAG, tenant_of_run
-
-
-def _settings(run: dg.DagsterRun) -> Settings:
-    """The run's tenant's settings: its own data dir, so the record lands in its warehouse.
-
-    The deployment's dirs and registry come from the run config, else the `MEDSPA_*`
-    environment; the tenant is the run's partition.
-    """
-    config = (run.run_config or {}).get("resources", {}).get("medspa", {}).get("config", {})
-    base = MedspaSettings(**config).base_settings()
-    return settings_for_tenant(base, tenant_of_run(run))
+from orchestration.resources import run_settings
+from orchestration.tenancy import PARTITION_TAG, TENANT_TAG
 
 
 def record_finished_run(context: dg.RunStatusSensorContext) -> None:
@@ -54,7 +41,8 @@ def record_finished_run(context: dg.RunStatusSensorContext) -> None:
     tags = context.dagster_run.tags or {}
     if PARTITION_TAG not in tags and TENANT_TAG not in tags:
         return  # not one tenant's run (peer benchmarks, a freshness-check run): no warehouse
-    settings = _settings(context.dagster_run)
+    # the tenant's own data dir, so the record lands in its warehouse
+    settings = run_settings(context.dagster_run)
     if not settings.warehouse_path.exists():
         return  # nothing was ever loaded: no warehouse to keep the record in
     run_id = context.dagster_run.run_id

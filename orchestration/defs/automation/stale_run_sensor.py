@@ -21,26 +21,18 @@ retries).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import dagster as dg
 
 from medspa.run_lock import RunLockedError, data_dir_lock
-from medspa.tenants import TenantRegistryError, settings_for_tenant
-from orchestration.resources import MedspaSettings
-from orchestration.stale_runs import LIVE_STATUSES, latest_event_time, live_runs, stale_message
+from medspa.tenants import TenantRegistryError
+from orchestration.resources import run_settings
+from orchestration.stale_runs import fail_runs, latest_event_time, live_runs
 
 #: A run whose latest event is younger than this is never judged here.
 QUIET_SECONDS = 120.0
 
 SENSOR_NAME = "stale_runs_sensor"
-
-
-def _data_dir(run: dg.DagsterRun, tenant: str) -> Path:
-    """The tenant's data dir, as the run's own resources derive it (its run config, else the
-    `MEDSPA_*` environment)."""
-    config = (run.run_config or {}).get("resources", {}).get("medspa", {}).get("config", {})
-    return settings_for_tenant(MedspaSettings(**config).base_settings(), tenant).data_dir
 
 
 def fail_dead_runs(instance: dg.DagsterInstance, now: float | None = None) -> dict[str, list[str]]:
@@ -53,30 +45,19 @@ def fail_dead_runs(instance: dg.DagsterInstance, now: float | None = None) -> di
         if not quiet:
             continue
         try:
-            data_dir = _data_dir(quiet[0], tenant)
+            data_dir = run_settings(quiet[0]).data_dir
         except TenantRegistryError:
             continue  # not a tenant of the registry: no data dir, no lock to prove it dead
         if not data_dir.is_dir():
             continue  # no data dir: nothing of the tenant ever ran here to hold a lock
         try:
             with data_dir_lock(data_dir, f"the {SENSOR_NAME} failing runs of killed workers"):
-                ids = _fail(instance, quiet)
+                ids = fail_runs(instance, quiet, f"the {SENSOR_NAME}")
         except RunLockedError:
             continue  # a run of the tenant is alive: its runs are not stale
         if ids:
             failed[tenant] = ids
     return failed
-
-
-def _fail(instance: dg.DagsterInstance, runs: list[dg.DagsterRun]) -> list[str]:
-    """Mark `runs` failed, but any that finished meanwhile; return the ids marked."""
-    marked = []
-    for run in runs:
-        now = instance.get_run_by_id(run.run_id)
-        if now is not None and now.status in LIVE_STATUSES:
-            instance.report_run_failed(now, stale_message(f"the {SENSOR_NAME}"))
-            marked.append(run.run_id)
-    return marked
 
 
 @dg.sensor(
