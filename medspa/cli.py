@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "site": "render the dashboards from serving.duckdb",
     "contract": "work with the landing contract (sync dbt sources from contract.yml)",
     "docs": "regenerate docs/kpis.md and docs/landing-contract.md from the project's data",
+    "history": "prune Dagster's run history (finished runs older than MEDSPA_RUN_HISTORY_DAYS)",
     "serving": "PostgreSQL serving target: local cluster (make pg) and BI reader logins",
 }
 

@@ -128,18 +128,26 @@ def _env_value(name: str, default: str, expected: str) -> str:
     return value.strip()
 
 
-def _env_threads(name: str, default: int) -> int:
-    expected = "a whole number of threads, at least 1"
+def _env_whole_number(name: str, default: int, expected: str, minimum: int) -> int:
     value = _env_value(name, str(default), expected)
     try:
-        threads = int(value)
+        number = int(value)
     except ValueError:
         raise SettingsError(
             f"{name}={value!r} is not a whole number: set it to {expected}"
         ) from None
-    if threads < 1:
-        raise SettingsError(f"{name}={value!r} is below 1: set it to {expected}")
-    return threads
+    if number < minimum:
+        raise SettingsError(f"{name}={value!r} is below {minimum}: set it to {expected}")
+    return number
+
+
+def _env_threads(name: str, default: int) -> int:
+    return _env_whole_number(name, default, "a whole number of threads, at least 1", 1)
+
+
+def _env_days(name: str, default: int) -> int:
+    expected = "a whole number of days, e.g. 90 (0 keeps everything)"
+    return _env_whole_number(name, default, expected, 0)
 
 
 #: A DuckDB size: a positive number and a unit (1000- or 1024-based), as DuckDB itself
@@ -259,6 +267,10 @@ class Settings:
     #: and is never created (a typo would otherwise be an empty folder and a run that "found
     #: nothing new"). None = the default folder, created when missing.
     landing_source: str | None = None
+    #: Days of Dagster run history kept (MEDSPA_RUN_HISTORY_DAYS); 0 = never pruned. Runs that
+    #: hold an asset's or a check's latest event are kept whatever their age
+    #: (`orchestration.run_pruning`).
+    run_history_days: int = 90
 
     @classmethod
     def from_env(
@@ -293,6 +305,7 @@ class Settings:
             duckdb_memory_limit=_env_memory_limit("MEDSPA_DUCKDB_MEMORY_LIMIT", "2GB"),
             duckdb_threads=_env_threads("MEDSPA_DUCKDB_THREADS", 2),
             tenants_file=_env_optional_path("MEDSPA_TENANTS_FILE"),
+            run_history_days=_env_days("MEDSPA_RUN_HISTORY_DAYS", 90),
         )
 
     # Derived paths: one rule each, never stored separately.

@@ -95,3 +95,13 @@ def release() -> None:
     with _lock:
         while _kept:
             _kept.popitem(last=False)[1].close()
+
+
+def forget(path: str) -> None:
+    """Close the kept connection to `path`, if any: the file is about to be deleted."""
+    target = Path(path).resolve()
+    with _lock:
+        gone = [kept for kept in _kept if Path(kept).resolve() == target]
+        keepers = [_kept.pop(kept) for kept in gone]
+    for keeper in keepers:
+        keeper.close()

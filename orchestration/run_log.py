@@ -39,7 +39,7 @@ from serving.publish import RUN_LOG_COLUMNS
 PUBLISHED, BLOCKED, FAILED = "published", "blocked", "failed"
 #: Dagster counts the run a success, but it did not publish (its selection left `serving` out).
 NOT_PUBLISHED = "succeeded, not published"
-#: Stopped before it ended (Terminate in the UI): Dagster's CANCELED.
+#: Stopped before it ended: Terminate in the UI (Dagster's CANCELED), Ctrl-C of `medspa run`.
 CANCELLED = "cancelled"
 
 #: Beside the warehouse: the records not written into it yet, `<run id>.json` each.
@@ -82,15 +82,21 @@ class RunRecord:
 
 
 def record_of(
-    instance: DagsterInstance, run_id: str, *, published: bool, demo_key_on_real_data: bool
+    instance: DagsterInstance,
+    run_id: str,
+    *,
+    published: bool,
+    demo_key_on_real_data: bool,
+    interrupted: bool = False,
 ) -> RunRecord:
     """The run's record from the event log of its chain (the run and the runs it retried).
 
     Counts are the newest evaluation of each check in the chain and every raw row the chain
     loaded; `started_at` is when the first attempt started. Status: published; else blocked
     when a blocking check failed; else `NOT_PUBLISHED` when Dagster ended the run as a success
-    (nothing failed, `serving` was not selected); else cancelled when it was stopped; else
-    failed.
+    (nothing failed, `serving` was not selected); else cancelled when it was stopped (Terminate
+    in the UI, which Dagster ends as CANCELED, or `interrupted`: Ctrl-C or SIGTERM of
+    `medspa run`, which Dagster ends as a failure); else failed.
     """
     chain = run_events.run_chain(instance, run_id)
     outcomes = run_events.chain_check_outcomes(instance, chain)
@@ -105,7 +111,7 @@ def record_of(
         ended = run.status if run is not None else None
         if ended == DagsterRunStatus.SUCCESS:
             status = NOT_PUBLISHED
-        elif ended == DagsterRunStatus.CANCELED:
+        elif ended == DagsterRunStatus.CANCELED or interrupted:
             status = CANCELLED
         else:
             status = FAILED

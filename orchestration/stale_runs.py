@@ -46,7 +46,7 @@ def stale_message(marked_by: str) -> str:
     )
 
 
-def _tenant_of(run: dg.DagsterRun) -> str | None:
+def tenant_of(run: dg.DagsterRun) -> str | None:
     """The tenant a run locks, as `orchestration.resources.MedspaSettings` derives it."""
     return run.tags.get(PARTITION_TAG) or run.tags.get(TENANT_TAG)
 
@@ -55,7 +55,7 @@ def live_runs(instance: dg.DagsterInstance) -> dict[str, list[dg.DagsterRun]]:
     """Every tenant's runs in STARTED or STARTING, by tenant (runs of no tenant left out)."""
     by_tenant: dict[str, list[dg.DagsterRun]] = {}
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(LIVE_STATUSES))):
-        tenant = _tenant_of(run)
+        tenant = tenant_of(run)
         if tenant is not None:
             by_tenant.setdefault(tenant, []).append(run)
     return by_tenant

@@ -102,7 +102,7 @@ def _install_instance_config(home: Path) -> None:
 
 
 @contextmanager
-def _dagster_home(path: Path) -> Iterator[None]:
+def using_dagster_home(path: Path) -> Iterator[None]:
     """DAGSTER_HOME for this run (dagster.yaml refers to it), restored afterwards."""
     _install_instance_config(path)
     saved = os.environ.get("DAGSTER_HOME")
@@ -212,7 +212,10 @@ def execute(
     resolve_phi_key(settings.phi_key)  # PhiKeyError (names MEDSPA_PHI_KEY) before anything runs
     settings.ensure_dirs()
     settings.warn_if_demo_key_on_real_data()
-    with data_dir_lock(settings.data_dir, "`medspa run`"), _dagster_home(settings.dagster_home):
+    with (
+        data_dir_lock(settings.data_dir, "`medspa run`"),
+        using_dagster_home(settings.dagster_home),
+    ):
         if published is not None:
             published.watch(settings.serving_path)
         instance = DagsterInstance.from_config(str(settings.dagster_home))
@@ -238,6 +241,8 @@ def execute(
             summary = summarize(instance, result.run_id, result.success, settings.serving_path)
             summary.demo_key_on_real_data = settings.demo_key_on_real_data
             _record_run(instance, summary, settings)
+            if not was_interrupted(summary):
+                _prune_history(instance, settings)
         finally:
             instance.dispose()
             release_event_engines()
@@ -270,13 +275,15 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings) -> No
 
     from orchestration import run_log
 
+    interrupted = was_interrupted(summary)
     record = run_log.record_of(
         instance,  # type: ignore[arg-type]
         summary.run_id,
         published=summary.published is not None,
         demo_key_on_real_data=settings.demo_key_on_real_data,
+        interrupted=interrupted,
     )
-    if was_interrupted(summary):
+    if interrupted:
         # After Ctrl-C stopped a load, opening the warehouse again in this process spun for
         # good inside DuckDB's instance cache (`duckdb.connect`, 100 % CPU, no error): the
         # record is kept pending instead, and the next write to the warehouse takes it
@@ -291,6 +298,24 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings) -> No
             f"({type(exc).__name__}); it is still in Dagster's run history",
             file=sys.stderr,
         )
+
+
+def _prune_history(instance: object, settings: Settings) -> None:
+    """Dagster's run history pruned, once a day across runs (`orchestration.run_pruning`), so a
+    deployment driven by cron rather than the daemon is pruned too. Housekeeping: a failure is
+    reported and the run's outcome stands."""
+    from orchestration.run_pruning import prune_if_due
+
+    try:
+        report = prune_if_due(instance, settings.run_history_days)  # type: ignore[arg-type]
+    except Exception as exc:
+        print(
+            f"warning: Dagster's run history was not pruned ({type(exc).__name__}: {exc})",
+            file=sys.stderr,
+        )
+        return
+    if report is not None and report.deleted:
+        print(report.to_text())
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

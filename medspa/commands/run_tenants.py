@@ -6,11 +6,17 @@ cannot stop the others, and two tenants never share a process (nor its environme
 reads). At most `--parallel` run at once: tenants use separate DuckDB files, so they do not
 contend for a writer, only for cores. The exit status is 1 when any tenant failed, after a
 per-tenant summary; each tenant's own report is in `<its data dir>/logs/last_cli_run.txt`.
+
+Ctrl-C in the terminal reaches every running tenant's process as well (one process group):
+each stops as `medspa run` does on its own (exit status 130, the previous publish kept). The
+command then starts no further tenant, waits for the running ones to stop, prints the summary
+(`interrupted`, `not started`) and exits with status 130, without the peer benchmarks.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import time
@@ -24,13 +30,35 @@ class TenantOutcome:
     """How one tenant's subprocess ended."""
 
     tenant: str
-    exit_code: int
+    #: The subprocess's exit status (negative: killed by that signal); None: never started.
+    exit_code: int | None
     seconds: float
     report: Path
 
     @property
     def status(self) -> str:
-        return {0: "published", 1: "failed/blocked", 2: "refused"}.get(self.exit_code, "crashed")
+        if self.exit_code is None:
+            return "not started"
+        if self.exit_code in _STATUS_BY_EXIT:
+            return _STATUS_BY_EXIT[self.exit_code]
+        if self.exit_code < 0:
+            try:
+                return f"killed ({signal.Signals(-self.exit_code).name})"
+            except ValueError:
+                return f"killed (signal {-self.exit_code})"
+        return f"crashed (exit {self.exit_code})"
+
+
+#: What `medspa run`'s exit statuses mean (`medspa.commands.run`).
+_STATUS_BY_EXIT = {0: "published", 1: "failed/blocked", 2: "refused", 130: "interrupted"}
+
+
+class TenantsInterrupted(KeyboardInterrupt):
+    """Ctrl-C while tenants ran; `outcomes` says how each ended (or that it never started)."""
+
+    def __init__(self, outcomes: list[TenantOutcome]) -> None:
+        super().__init__()
+        self.outcomes = outcomes
 
 
 def tenant_command(args: argparse.Namespace, tenant: str, tenants_file: Path) -> list[str]:
@@ -56,30 +84,45 @@ def run_one(command: list[str], tenant: str, report: Path) -> TenantOutcome:
 def run_tenants(
     args: argparse.Namespace, names: list[str], tenants_file: Path, data_dirs: dict[str, Path]
 ) -> list[TenantOutcome]:
-    """Every tenant's run, at most `args.parallel` at a time; outcomes in registry order."""
+    """Every tenant's run, at most `args.parallel` at a time; outcomes in registry order.
+
+    Raises `TenantsInterrupted` (with every tenant's outcome) on Ctrl-C, once the tenants
+    already running have stopped; the others are never started.
+    """
     parallel = max(1, int(args.parallel))
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        futures = [
-            pool.submit(
-                run_one,
-                tenant_command(args, name, tenants_file),
-                name,
-                data_dirs[name] / "logs" / "last_cli_run.txt",
-            )
-            for name in names
-        ]
-        return [f.result() for f in futures]
+    reports = {name: data_dirs[name] / "logs" / "last_cli_run.txt" for name in names}
+    pool = ThreadPoolExecutor(max_workers=parallel)
+    futures = [
+        pool.submit(run_one, tenant_command(args, name, tenants_file), name, reports[name])
+        for name in names
+    ]
+    try:
+        outcomes = [f.result() for f in futures]
+    except KeyboardInterrupt:
+        # The running tenants had the same Ctrl-C (one process group): wait for them to stop.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise TenantsInterrupted(
+            [
+                f.result() if not f.cancelled() else TenantOutcome(name, None, 0.0, reports[name])
+                for name, f in zip(names, futures, strict=True)
+            ]
+        ) from None
+    pool.shutdown()
+    return outcomes
 
 
 def summary_text(outcomes: list[TenantOutcome], wall_seconds: float) -> str:
     lines = [f"{'tenant':<24} {'status':<16} {'seconds':>8}  report"]
     for o in outcomes:
         lines.append(f"{o.tenant:<24} {o.status:<16} {o.seconds:>8.1f}  {o.report}")
-    failed = sum(o.exit_code != 0 for o in outcomes)
+    failed = sum(o.exit_code not in (0, None) for o in outcomes)
+    not_started = sum(o.exit_code is None for o in outcomes)
     serial = sum(o.seconds for o in outcomes)
     lines.append(
-        f"{len(outcomes) - failed} of {len(outcomes)} tenants published, {failed} failed; "
-        f"wall {wall_seconds:.1f} s (sum of tenant runs {serial:.1f} s)"
+        f"{sum(o.exit_code == 0 for o in outcomes)} of {len(outcomes)} tenants published, "
+        f"{failed} failed"
+        + (f", {not_started} not started (interrupted)" if not_started else "")
+        + f"; wall {wall_seconds:.1f} s (sum of tenant runs {serial:.1f} s)"
     )
     return "\n".join(lines)
 
@@ -111,12 +154,17 @@ def run_all_tenants(args: argparse.Namespace) -> int:
         return 2
     _add_partitions(base, [t.name for t in tenants])
     started = time.perf_counter()
-    outcomes = run_tenants(
-        args,
-        [t.name for t in tenants],
-        base.tenants_file,
-        {t.name: t.data_dir(base.data_dir) for t in tenants},
-    )
+    try:
+        outcomes = run_tenants(
+            args,
+            [t.name for t in tenants],
+            base.tenants_file,
+            {t.name: t.data_dir(base.data_dir) for t in tenants},
+        )
+    except TenantsInterrupted as stopped:
+        print(summary_text(stopped.outcomes, time.perf_counter() - started))
+        print("interrupted: no further tenant was started; peer benchmarks not refreshed")
+        return 130
     print(summary_text(outcomes, time.perf_counter() - started))
     pages_ok = _benchmarks(base)
     return 0 if pages_ok and all(o.exit_code == 0 for o in outcomes) else 1
@@ -142,11 +190,11 @@ def _add_partitions(base: object, names: list[str]) -> None:
     """Register every tenant's partition once, before the subprocesses race to do it."""
     from dagster import DagsterInstance
 
-    from medspa.commands.run import _dagster_home
+    from medspa.commands.run import using_dagster_home
     from orchestration.tenancy import TENANT_PARTITIONS
 
     home = base.dagster_home  # type: ignore[attr-defined]
-    with _dagster_home(home):
+    with using_dagster_home(home):
         instance = DagsterInstance.from_config(str(home))
         try:
             existing = set(instance.get_dynamic_partitions(TENANT_PARTITIONS.name))

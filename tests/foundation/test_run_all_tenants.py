@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +90,64 @@ def test_summary_names_wall_and_summed_time():
     assert text.endswith(
         "1 of 2 tenants published, 1 failed; wall 11.0 s (sum of tenant runs 15.0 s)"
     )
+
+
+#: A tenant's run that stops as `medspa run` does on Ctrl-C (exit status 130).
+_INTERRUPTIBLE_CHILD = """
+import os, sys, time, pathlib
+name, pids = sys.argv[1], pathlib.Path(sys.argv[2])
+with open(pids, "a") as fh:
+    fh.write(f"{name} {os.getpid()}\\n")
+try:
+    time.sleep(30)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_stops_the_running_tenants_starts_no_other_and_exits_130(
+    tmp_path, monkeypatch, capsys
+):
+    """Ctrl-C in a terminal reaches the command and its running tenant alike (one process
+    group); here both are sent SIGINT, as the terminal would."""
+    pids = tmp_path / "pids"
+    monkeypatch.setattr(
+        run_tenants,
+        "tenant_command",
+        lambda args, name, registry: [sys.executable, "-c", _INTERRUPTIBLE_CHILD, name, str(pids)],
+    )
+
+    def ctrl_c() -> None:
+        deadline = time.monotonic() + 20
+        while not pids.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the child is asleep, the command waits on it
+        os.kill(int(pids.read_text().split()[1]), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    registry = _registry(tmp_path, ["a", "b", "c"])
+    argv = ["run", "--tenants-file", str(registry), "--all-tenants", "--parallel", "1"]
+    threading.Thread(target=ctrl_c, daemon=True).start()
+    assert main([*argv, "--data-dir", str(tmp_path / "data")]) == 130
+    out = capsys.readouterr().out
+    assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
+        ["a", "interrupted"],
+        ["b", "not"],
+        ["c", "not"],
+    ]
+    assert "0 of 3 tenants published, 1 failed, 2 not started (interrupted)" in out
+    assert "no further tenant was started" in out
+    assert pids.read_text().split()[0] == "a" and len(pids.read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        (130, "interrupted"),
+        (-9, "killed (SIGKILL)"),
+        (3, "crashed (exit 3)"),
+        (None, "not started"),
+    ],
+)
+def test_each_way_a_tenants_run_ends_has_its_name(code, status):
+    assert run_tenants.TenantOutcome("a", code, 1.0, Path("a.txt")).status == status

@@ -39,6 +39,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 THREADS, MEMORY = "MEDSPA_DUCKDB_THREADS", "MEDSPA_DUCKDB_MEMORY_LIMIT"
 SHARE, TIMEOUT = "MEDSPA_QUARANTINE_MAX_SHARE", "MEDSPA_SERVING_LOCK_TIMEOUT"
+DAYS = "MEDSPA_RUN_HISTORY_DAYS"
+EXPECTED_DAYS = "set it to a whole number of days, e.g. 90 (0 keeps everything)"
 
 
 @pytest.mark.parametrize(
@@ -62,6 +64,9 @@ SHARE, TIMEOUT = "MEDSPA_QUARANTINE_MAX_SHARE", "MEDSPA_SERVING_LOCK_TIMEOUT"
         (SHARE, "", f"{SHARE} is set but empty: {EXPECTED_SHARE}"),
         (TIMEOUT, "0", f"{TIMEOUT}='0' is not above zero: set it to a number of seconds"),
         (TIMEOUT, "soon", f"{TIMEOUT}='soon' is not a number: set it to a number of seconds"),
+        (DAYS, "-1", f"{DAYS}='-1' is below 0: {EXPECTED_DAYS}"),
+        (DAYS, "90d", f"{DAYS}='90d' is not a whole number: {EXPECTED_DAYS}"),
+        (DAYS, "", f"{DAYS} is set but empty: {EXPECTED_DAYS}, or unset it for the default (90)"),
     ],
 )
 def test_numeric_settings_are_checked_and_name_the_variable(
@@ -84,6 +89,8 @@ def test_numeric_settings_are_checked_and_name_the_variable(
         ("MEDSPA_QUARANTINE_MAX_SHARE", "0", "quarantine_max_share", 0.0),
         ("MEDSPA_QUARANTINE_MAX_SHARE", "1", "quarantine_max_share", 1.0),
         ("MEDSPA_SERVING_LOCK_TIMEOUT", "7.5", "serving_lock_timeout_s", 7.5),
+        ("MEDSPA_RUN_HISTORY_DAYS", "0", "run_history_days", 0),
+        ("MEDSPA_RUN_HISTORY_DAYS", "400", "run_history_days", 400),
     ],
 )
 def test_good_numeric_values_are_kept_in_duckdbs_spelling(
@@ -102,6 +109,7 @@ def test_unset_numeric_settings_take_the_documented_defaults(tmp_path: Path) -> 
     settings = Settings.from_env(tmp_path)
     assert (settings.duckdb_threads, settings.duckdb_memory_limit) == (2, "2GB")
     assert (settings.quarantine_max_share, settings.serving_lock_timeout_s) == (0.01, 60.0)
+    assert settings.run_history_days == 90
 
 
 def test_the_cli_reports_a_bad_number_with_status_2_before_creating_anything(

@@ -31,7 +31,13 @@ def test_an_interrupted_run_defers_its_record(
 ) -> None:
     written: list[str] = []
     kept: list[str] = []
-    monkeypatch.setattr(run_log, "record_of", lambda *a, **k: "the run's record")
+    asked: list[bool] = []
+
+    def record_of(*args: object, interrupted: bool = False, **kw: object) -> str:
+        asked.append(interrupted)
+        return "the run's record"
+
+    monkeypatch.setattr(run_log, "record_of", record_of)
     monkeypatch.setattr(run_log, "write_record", lambda path, record: written.append(record))
     monkeypatch.setattr(run_log, "defer_record", lambda path, record: kept.append(record))
     summary = RunSummary(run_id="r1", success=False, failures=[failure])
@@ -40,3 +46,4 @@ def test_an_interrupted_run_defers_its_record(
     assert (kept, written) == (
         (["the run's record"], []) if deferred else ([], ["the run's record"])
     )
+    assert asked == [deferred]  # an interrupted run is recorded as cancelled, not failed

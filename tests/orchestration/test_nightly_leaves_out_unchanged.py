@@ -150,7 +150,7 @@ def _materialize(defs, outcome, selection, config: dict | None = None):
     """Materialize dbt assets of the night's data dir from Dagster, as the UI launches them."""
     import dagster as dg
 
-    from medspa.commands.run import _dagster_home
+    from medspa.commands.run import using_dagster_home
     from orchestration.resources import settings_run_config
 
     dbt_build = next(
@@ -159,7 +159,7 @@ def _materialize(defs, outcome, selection, config: dict | None = None):
     run_config = settings_run_config(outcome.data_dir, outcome.landing)
     if config:
         run_config["ops"] = {"dbt_build": {"config": config}}
-    with _dagster_home(outcome.data_dir / "dagster"):
+    with using_dagster_home(outcome.data_dir / "dagster"):
         instance = dg.DagsterInstance.get()
         try:
             return dg.materialize(

@@ -47,7 +47,7 @@ def _write_raw(warehouse: Path) -> None:
 @pytest.fixture(scope="module")
 def pseudonymized_run(defs, tmp_path_factory: pytest.TempPathFactory):
     """(data dir, materialize result) after the one-model run under KEY."""
-    from medspa.commands.run import _dagster_home
+    from medspa.commands.run import using_dagster_home
     from orchestration.resources import settings_run_config
 
     root = tmp_path_factory.mktemp("pseudonymize_dbt")
@@ -59,7 +59,7 @@ def pseudonymized_run(defs, tmp_path_factory: pytest.TempPathFactory):
     saved = os.environ.get("MEDSPA_PHI_KEY")
     os.environ["MEDSPA_PHI_KEY"] = KEY
     try:
-        with _dagster_home(data_dir / "dagster"):
+        with using_dagster_home(data_dir / "dagster"):
             instance = dg.DagsterInstance.get()
             try:
                 instance.add_dynamic_partitions("tenant", ["default"])

@@ -192,6 +192,23 @@ def test_a_successful_run_that_did_not_publish_is_not_called_failed(instance):
     )
 
 
+def test_a_run_stopped_by_ctrl_c_is_recorded_cancelled_not_failed(instance, tmp_path, monkeypatch):
+    """Dagster ends an interrupted in-process run (Ctrl-C, SIGTERM of `medspa run`) as a
+    failure; `medspa run` knows it was interrupted and says so, as the UI's Terminate does."""
+    marker = tmp_path / "flaky"
+    marker.touch()
+    monkeypatch.setenv(FLAKY_MARKER, str(marker))
+    failed = _run(instance, "clinic-a")
+    assert not failed.success
+    as_failed = run_log.record_of(
+        instance, failed.run_id, published=False, demo_key_on_real_data=False
+    )
+    as_interrupted = run_log.record_of(
+        instance, failed.run_id, published=False, demo_key_on_real_data=False, interrupted=True
+    )
+    assert (as_failed.status, as_interrupted.status) == (run_log.FAILED, run_log.CANCELLED)
+
+
 def _tick(instance, defs: dg.Definitions, name: str, cursor: str | None) -> str | None:
     repository = defs.get_repository_def()
     sensor = next(s for s in repository.sensor_defs if s.name == name)

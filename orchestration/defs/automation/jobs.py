@@ -16,6 +16,7 @@ import dagster as dg
 
 from medspa.settings import Settings
 from orchestration.defs.automation.landing_sensor import UNATTENDED_RUN_TAGS, build_landing_sensor
+from orchestration.defs.automation.run_history_sensor import run_history_sensor
 from orchestration.defs.automation.run_log_sensor import build_run_log_sensors
 from orchestration.defs.automation.stale_run_sensor import stale_runs_sensor
 from orchestration.defs.automation.tenant_sensor import registry_names, tenant_partitions_sensor
@@ -75,4 +76,5 @@ SENSORS = [
     build_landing_sensor(NIGHTLY),
     *build_run_log_sensors(),
     stale_runs_sensor,
+    run_history_sensor,
 ]
