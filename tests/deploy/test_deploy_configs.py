@@ -174,3 +174,16 @@ def test_the_image_holds_every_package_the_code_imports() -> None:
     imported = set().union(*(_first_party_imports(REPO / p) for p in packages))
     assert imported <= copied, sorted(imported - copied)
     assert {"dbt_project", "dagster.yaml"} <= copied
+
+
+def test_dagster_storage_names_the_psycopg2_driver_in_docker_and_helm(
+    docker_instance: dict[str, Any],
+) -> None:
+    """SQLAlchemy 2.1 reads a plain `postgresql://` URL as psycopg 3, with which
+    dagster-postgres fails on its first stored event (tests/serving/test_pg_dagster_history.py
+    runs real runs through the Docker storage)."""
+    assert docker_instance["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
+    assert _yaml(HELM_VALUES)["postgresql"]["postgresqlScheme"] == "postgresql+psycopg2"
+    import psycopg2  # the driver named must be installed in the image (this lock)
+
+    assert psycopg2.__version__
