@@ -52,7 +52,8 @@ class MedspaSettings(dg.ConfigurableResource):
         Holding the lock proves no other run of the tenant is past this point, so the tenant's
         runs still STARTED or STARTING in the instance were left so by a killed process: they
         are marked failed (`orchestration.stale_runs`), or they would hold the tenant's place
-        in the run queue for good. And what a killed publish or site build left in the data
+        in the run queue for good. A publish killed between the swaps of its files is finished
+        (`serving.swap_journal`), and what a killed publish or site build left in the data
         dir (`serving.publish.remove_leftovers`, `dashboards.site.remove_scratch_leftovers`) is
         removed: no other run of the tenant can be writing it.
         """
@@ -112,6 +113,7 @@ def _clean_up_after_killed_runs(
     from dashboards.site import remove_scratch_leftovers
     from orchestration.stale_runs import fail_stale_runs
     from serving.publish import remove_leftovers
+    from serving.swap_journal import finish_swaps
 
     run, log = context.dagster_run, context.log
     instance = context.instance if run is not None else None
@@ -123,6 +125,14 @@ def _clean_up_after_killed_runs(
                         f"run {stale} of tenant {tenant!r} was still marked as running, but "
                         "its process had ended without finishing: marked it failed"
                     )
+        # First the swaps a publish killed mid-way left unmade (its files are audited): then
+        # the published files agree again, and what is left over can go.
+        finished = finish_swaps(settings.serving_path)
+        if finished and log is not None:
+            log.warning(
+                "a killed publish had swapped in only part of its files; finished it: "
+                + ", ".join(p.name for p in finished)
+            )
         removed = remove_leftovers(settings.serving_path) + remove_scratch_leftovers(
             settings.site_dir
         )

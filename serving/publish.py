@@ -11,7 +11,9 @@ file holds only `marts` and `ops`, no column whose name is a PHI column of the c
 every mart has the warehouse's row count, read back from the built file, and every patched or
 kept mart its content fingerprint too (sum of row hashes). Publish: `os.replace()` onto
 `serving.duckdb`, atomic on one filesystem, so readers see the old or the new file and never
-a half-written one. Any failure removes the temp file and leaves the previous serving file
+a half-written one; its row hashes and `scorecard.duckdb` are swapped in with it through a
+journal (`serving.swap_journal`), so a publish killed between two swaps is finished by the
+next run. Any failure removes the temp file and leaves the previous serving file
 byte-identical.
 """
 
@@ -29,7 +31,7 @@ import duckdb
 
 from ingestion.contract import load_contract
 from safeio.sqlquote import quote_ident, sql_str
-from serving import keyed_sync, mart_sync, row_hashes, source_hashes
+from serving import keyed_sync, mart_sync, row_hashes, source_hashes, swap_journal
 from serving.mart_sync import (
     Columns,
     Fingerprint,
@@ -506,10 +508,11 @@ def publish(
             scorecard_tmp = scorecard.result()
         builds = {name: result.build for name, result in synced.items() if result.build}
         row_hashes.stamp(hashes_tmp, tmp, builds)  # the rename below keeps size, mtime, inode
-        os.replace(tmp, serving_path)
-        os.replace(hashes_tmp, hashes)  # a crash before this leaves stale hashes: ignored
+        swaps = [(tmp, serving_path), (hashes_tmp, hashes)]
         if scorecard_tmp is not None:
-            os.replace(scorecard_tmp, scorecard_path(serving_path))
+            swaps.append((scorecard_tmp, scorecard_path(serving_path)))
+        # All or none, even if killed between two swaps: the next run finishes them.
+        swap_journal.swap_in(serving_path, run_id, swaps)
     finally:
         for path in (tmp, hashes_tmp, scorecard_tmp):
             if path is not None:

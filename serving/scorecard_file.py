@@ -7,7 +7,8 @@ scale about 7 ms of a 15 ms open, more than the query. This file holds only
 and `marts.kpi_targets`, copied from the built serving file of the same publish while that
 file is audited (both only read it), and audited itself the same way; neither file is
 published unless both audits pass. It is swapped in right after
-`serving.duckdb`; a reader that opens both between the two swaps sees yesterday's scorecard
+`serving.duckdb` (`serving.swap_journal`: a publish killed between the two swaps is finished
+by the next run); a reader that opens both between the two swaps sees yesterday's scorecard
 for those microseconds.
 """
 

@@ -9,6 +9,7 @@ and the scratch folders of a killed site build. Runs of other tenants and queued
 alone.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -173,6 +174,28 @@ def test_leftovers_of_a_killed_publish_and_site_build_are_removed(
     assert set(kept) <= files
     assert {".site-live99", ".site-link", "serving.duckdb.tmp-link"} <= files
     assert (target / "inner" / "data").read_text() == "keep"
+
+
+def test_a_publish_killed_between_its_swaps_is_finished_before_leftovers_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The journal says run 0a1b swapped serving.duckdb in but not yet its scorecard: the
+    next run swaps the scorecard in (it was audited) instead of removing it as a leftover."""
+    _clean_env(monkeypatch)
+    (tmp_path / "serving.duckdb").write_text("today")
+    (tmp_path / "scorecard.duckdb").write_text("yesterday")
+    (tmp_path / "scorecard.duckdb.tmp-0a1b").write_text("today")
+    swaps = [["serving.duckdb.tmp-0a1b", "serving.duckdb"]]
+    swaps.append(["scorecard.duckdb.tmp-0a1b", "scorecard.duckdb"])
+    journal = {"version": 1, "run_id": "0a1b", "swaps": swaps}
+    (tmp_path / "serving.duckdb.swapping").write_text(json.dumps(journal))
+
+    result = dg.materialize([_probe], resources=_resources(tmp_path), partition_key="default")
+
+    assert result.success
+    assert (tmp_path / "scorecard.duckdb").read_text() == "today"
+    assert not (tmp_path / "serving.duckdb.swapping").exists()
+    assert not (tmp_path / "scorecard.duckdb.tmp-0a1b").exists()
 
 
 def test_a_short_phi_key_fails_the_run_before_its_first_step(
