@@ -84,6 +84,23 @@ def _env_optional_path(name: str) -> Path | None:
     return Path(value).expanduser().resolve() if value else None
 
 
+def _env_webhook(name: str) -> str | None:
+    """An http(s) URL with a host; unset or empty = none. Never echoed whole: it is a secret
+    (a chat webhook's token is part of its path)."""
+    from urllib.parse import urlsplit
+
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"{name} is not an http(s) URL with a host: set it to the webhook's URL, e.g. "
+            "https://hooks.example.com/services/..., or unset it"
+        )
+    return value
+
+
 def _env_systems() -> tuple[str, ...] | None:
     """MEDSPA_SYSTEMS as names; unset or empty = not declared. Every name must be a system of
     the landing contract: a typo would otherwise load everything and only then fail."""
@@ -271,6 +288,9 @@ class Settings:
     #: hold an asset's or a check's latest event are kept whatever their age
     #: (`orchestration.run_pruning`).
     run_history_days: int = 90
+    #: Where a run that did not publish (blocked, failed) posts its alert
+    #: (MEDSPA_ALERT_WEBHOOK_URL, `orchestration.run_alerts`); None = no alerts. A secret.
+    alert_webhook_url: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(
@@ -306,6 +326,7 @@ class Settings:
             duckdb_threads=_env_threads("MEDSPA_DUCKDB_THREADS", 2),
             tenants_file=_env_optional_path("MEDSPA_TENANTS_FILE"),
             run_history_days=_env_days("MEDSPA_RUN_HISTORY_DAYS", 90),
+            alert_webhook_url=_env_webhook("MEDSPA_ALERT_WEBHOOK_URL"),
         )
 
     # Derived paths: one rule each, never stored separately.

@@ -240,7 +240,7 @@ def execute(
                 )
             summary = summarize(instance, result.run_id, result.success, settings.serving_path)
             summary.demo_key_on_real_data = settings.demo_key_on_real_data
-            _record_run(instance, summary, settings)
+            _record_run(instance, summary, settings, tenant=chosen.name)
             if not was_interrupted(summary):
                 _prune_history(instance, settings)
         finally:
@@ -269,8 +269,9 @@ def _choose_tenant(tenants: list, name: str | None):
     )
 
 
-def _record_run(instance: object, summary: RunSummary, settings: Settings) -> None:
-    """This run -- published, blocked or failed -- into the warehouse's run log, at once."""
+def _record_run(instance: object, summary: RunSummary, settings: Settings, *, tenant: str) -> None:
+    """This run -- published, blocked or failed -- into the warehouse's run log, at once; a run
+    that did not publish posts its alert too."""
     import duckdb
 
     from orchestration import run_log
@@ -283,6 +284,7 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings) -> No
         demo_key_on_real_data=settings.demo_key_on_real_data,
         interrupted=interrupted,
     )
+    _alert(record, settings, tenant)
     if interrupted:
         # After Ctrl-C stopped a load, opening the warehouse again in this process spun for
         # good inside DuckDB's instance cache (`duckdb.connect`, 100 % CPU, no error): the
@@ -298,6 +300,16 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings) -> No
             f"({type(exc).__name__}); it is still in Dagster's run history",
             file=sys.stderr,
         )
+
+
+def _alert(record: object, settings: Settings, tenant: str) -> None:
+    """A run that did not publish posts its alert (`orchestration.run_alerts`), if set up."""
+    from orchestration.run_alerts import send_run_alert
+
+    def warn(message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr)
+
+    send_run_alert(settings.alert_webhook_url, tenant, record, warn=warn)  # type: ignore[arg-type]
 
 
 def _prune_history(instance: object, settings: Settings) -> None:

@@ -42,7 +42,7 @@ def test_an_interrupted_run_defers_its_record(
     monkeypatch.setattr(run_log, "defer_record", lambda path, record: kept.append(record))
     summary = RunSummary(run_id="r1", success=False, failures=[failure])
     settings = Settings.from_env(tmp_path / "data")
-    run_command._record_run(object(), summary, settings)
+    run_command._record_run(object(), summary, settings, tenant="default")
     assert (kept, written) == (
         (["the run's record"], []) if deferred else ([], ["the run's record"])
     )

@@ -29,11 +29,13 @@ import duckdb
 from medspa.run_lock import RunLockedError, data_dir_lock
 from orchestration import run_events, run_log
 from orchestration.resources import run_settings
+from orchestration.run_alerts import send_run_alert
 from orchestration.tenancy import PARTITION_TAG, TENANT_TAG
 
 
 def record_finished_run(context: dg.RunStatusSensorContext) -> None:
     """Upsert the run's record into its tenant's `raw_meta.run_log`; skip runs of no tenant.
+    A run that did not publish (blocked, failed) posts its alert (`orchestration.run_alerts`).
 
     Kept pending first, so that whatever happens next (a busy warehouse, this process ending)
     the record is not lost; the write then takes it with any record an earlier run left.
@@ -43,8 +45,6 @@ def record_finished_run(context: dg.RunStatusSensorContext) -> None:
         return  # not one tenant's run (peer benchmarks, a freshness-check run): no warehouse
     # the tenant's own data dir, so the record lands in its warehouse
     settings = run_settings(context.dagster_run)
-    if not settings.warehouse_path.exists():
-        return  # nothing was ever loaded: no warehouse to keep the record in
     run_id = context.dagster_run.run_id
     published = any(
         m.asset == "serving" for m in run_events.materializations(context.instance, run_id)
@@ -55,6 +55,14 @@ def record_finished_run(context: dg.RunStatusSensorContext) -> None:
         published=published,
         demo_key_on_real_data=settings.demo_key_on_real_data,
     )
+    send_run_alert(
+        settings.alert_webhook_url,
+        str(tags.get(PARTITION_TAG) or tags.get(TENANT_TAG)),
+        record,
+        warn=context.log.warning,
+    )
+    if not settings.warehouse_path.exists():
+        return  # nothing was ever loaded: no warehouse to keep the record in
     run_log.defer_record(settings.warehouse_path, record)
     try:
         with data_dir_lock(settings.data_dir, f"the run-log sensor recording run {run_id}"):

@@ -1,0 +1,110 @@
+"""Tell a person when a tenant's run did not publish: a JSON POST to a webhook.
+
+A nightly nobody watches must say when it needs someone. A run that was *blocked* (a blocking
+check failed, so yesterday's numbers stay on every dashboard) or *failed* (a dbt error, a lost
+worker, a killed process found by the next run) posts one message to
+`MEDSPA_ALERT_WEBHOOK_URL` as soon as its run-log record exists: from `medspa run` for its own
+run, from the run-log sensor for the runs Dagster launched (the schedule, the landing sensor,
+the UI). Runs that published, were cancelled by a person, or succeeded without `serving` in
+their selection post nothing.
+
+The body carries `text` (one line a person can read: Slack's and Teams' incoming webhooks
+show it as it is) and the record's fields for a machine: tenant, run id, status, the blocking
+checks by name, counts. Like the run log, it never carries a value from the data. The URL is
+a secret (a chat webhook's token is in its path): messages about the webhook name its host
+only. Sending is best effort: ten seconds, one retry, then a warning in the run's log; an
+alert that cannot be sent never changes the run's outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from orchestration.run_log import BLOCKED, FAILED, RunRecord
+
+#: Statuses a person must hear about: nothing new was published.
+ALERT_STATUSES = (BLOCKED, FAILED)
+
+TIMEOUT_SECONDS = 10.0
+RETRY_AFTER_SECONDS = 2.0
+
+
+def webhook_host(url: str) -> str:
+    """What may be printed of the webhook: its host (the path may hold a token)."""
+    return urlsplit(url).hostname or "the webhook"
+
+
+def alert_payload(tenant: str, record: RunRecord) -> dict[str, object]:
+    """The JSON body for a run that did not publish."""
+    if record.status == BLOCKED:
+        why = f"blocked by failed checks: {record.blocked_by or 'unnamed'}"
+    else:
+        why = "failed before publishing (its Dagster run or `last_run.log` says where)"
+    text = (
+        f"medspa-warehouse: tenant {tenant!r}, run {record.run_id}: {why}. Nothing new was "
+        "published; dashboards and BI keep the last published data."
+    )
+    return {
+        "text": text,
+        "tenant": tenant,
+        "run_id": record.run_id,
+        "status": record.status,
+        "blocked_by": record.blocked_by,
+        "started_at": record.started_at.isoformat() if record.started_at else None,
+        "finished_at": record.finished_at.isoformat(),
+        "rows_loaded": record.rows_loaded,
+        "checks_failed": record.checks_failed,
+        "checks_warned": record.checks_warned,
+    }
+
+
+def _post(url: str, body: bytes) -> None:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "medspa-warehouse"},
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        response.read()
+
+
+def send_run_alert(
+    url: str | None,
+    tenant: str,
+    record: RunRecord,
+    *,
+    warn: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Post the alert for `record` when it did not publish and a webhook is set; True when
+    one was delivered. Never raises: a failure to deliver is passed to `warn`."""
+    if not url or record.status not in ALERT_STATUSES:
+        return False
+    body = json.dumps(alert_payload(tenant, record)).encode("utf-8")
+    for attempt in (1, 2):
+        try:
+            _post(url, body)
+            return True
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            if attempt == 2:
+                warn(
+                    f"alert for run {record.run_id} not delivered to {webhook_host(url)} "
+                    f"({type(exc).__name__}: {_without(url, str(reason))})"
+                )
+                return False
+            sleep(RETRY_AFTER_SECONDS)
+    return False
+
+
+def _without(url: str, text: str) -> str:
+    """`text` with the webhook's URL and path taken out (an error may quote them)."""
+    path = urlsplit(url).path
+    text = text.replace(url, webhook_host(url))
+    return text.replace(path, "/...") if len(path) > 1 else text

@@ -1,0 +1,181 @@
+"""A run that did not publish tells a person: one JSON POST to MEDSPA_ALERT_WEBHOOK_URL.
+
+A real HTTP server on 127.0.0.1 receives the posts. The run-log sensor's path runs a real
+Dagster run blocked by its check (the small job of test_run_history.py); `medspa run`'s path
+goes through `_record_run` as the command calls it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_run_history import FAILING, _definitions, _tick, instance, nightly_job  # noqa: F401
+
+from medspa.commands import run as run_command
+from medspa.settings import Settings, SettingsError
+from orchestration import run_log
+from orchestration.resources import settings_run_config
+from orchestration.run_alerts import alert_payload, send_run_alert
+from orchestration.summary import RunSummary
+
+AT = dt.datetime(2026, 12, 6, 7, 0, tzinfo=dt.UTC)
+TOKEN = "T000/B000/secret-token"
+
+
+class Receiver:
+    """What the webhook server received, and how it answers (`status`)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        self.status = 200
+        self.url = ""
+
+
+@pytest.fixture
+def webhook() -> Iterator[Receiver]:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            receiver.bodies.append(json.loads(self.rfile.read(length)))
+            self.send_response(receiver.status)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    receiver.url = f"http://127.0.0.1:{server.server_port}/services/{TOKEN}"
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+def _record(status: str, blocked_by: str | None = None) -> run_log.RunRecord:
+    return run_log.RunRecord(
+        run_id="r1",
+        started_at=AT,
+        finished_at=AT + dt.timedelta(minutes=3),
+        rows_loaded=1200,
+        checks_passed=390,
+        checks_warned=1,
+        checks_failed=1 if blocked_by else 0,
+        status=status,
+        blocked_by=blocked_by,
+        demo_key_on_real_data=False,
+    )
+
+
+def test_a_blocked_run_posts_who_what_and_why(webhook: Receiver) -> None:
+    blocked = _record(run_log.BLOCKED, "raw_pos/invoices:quarantine_share")
+    assert send_run_alert(webhook.url, "glow-austin", blocked, warn=pytest.fail)
+    (body,) = webhook.bodies
+    assert body == alert_payload("glow-austin", blocked)
+    assert body["text"] == (
+        "medspa-warehouse: tenant 'glow-austin', run r1: blocked by failed checks: "
+        "raw_pos/invoices:quarantine_share. Nothing new was published; dashboards and BI keep "
+        "the last published data."
+    )
+    assert (body["status"], body["checks_failed"], body["rows_loaded"]) == ("blocked", 1, 1200)
+    assert body["started_at"] == "2026-12-06T07:00:00+00:00"
+
+
+@pytest.mark.parametrize("status", [run_log.PUBLISHED, run_log.CANCELLED, run_log.NOT_PUBLISHED])
+def test_runs_that_published_or_were_stopped_by_a_person_post_nothing(
+    webhook: Receiver, status: str
+) -> None:
+    assert not send_run_alert(webhook.url, "default", _record(status), warn=pytest.fail)
+    assert webhook.bodies == []
+
+
+def test_without_a_webhook_nothing_is_sent() -> None:
+    assert not send_run_alert(None, "default", _record(run_log.FAILED), warn=pytest.fail)
+
+
+def test_a_webhook_that_fails_is_tried_twice_then_warned_about_without_its_token(
+    webhook: Receiver,
+) -> None:
+    webhook.status = 500
+    warnings: list[str] = []
+    slept: list[float] = []
+    sent = send_run_alert(
+        webhook.url, "default", _record(run_log.FAILED), warn=warnings.append, sleep=slept.append
+    )
+    assert not sent and len(webhook.bodies) == 2 and slept == [2.0]
+    (warning,) = warnings
+    assert warning.startswith("alert for run r1 not delivered to 127.0.0.1 (HTTPError: ")
+    assert "secret-token" not in warning
+
+
+def test_an_unreachable_webhook_never_fails_the_caller() -> None:
+    warnings: list[str] = []
+    url = f"http://127.0.0.1:9/services/{TOKEN}"  # discard port: nothing listens
+    sent = send_run_alert(
+        url, "default", _record(run_log.FAILED), warn=warnings.append, sleep=lambda s: None
+    )
+    assert not sent and len(warnings) == 1 and "secret-token" not in warnings[0]
+
+
+@pytest.mark.parametrize("value", ["hooks.example.com/x", "ftp://hooks.example.com/x", "https://"])
+def test_a_webhook_that_is_not_an_http_url_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", value)
+    with pytest.raises(SettingsError, match="MEDSPA_ALERT_WEBHOOK_URL is not an http") as caught:
+        Settings.from_env(tmp_path)
+    assert value not in str(caught.value) or value == "https://"
+
+
+def test_medspa_runs_own_failed_run_posts_its_alert(
+    webhook: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = _record(run_log.FAILED)
+    monkeypatch.setattr(run_log, "record_of", lambda *a, **k: record)
+    monkeypatch.setattr(run_log, "write_record", lambda path, rec: None)
+    settings = replace(Settings.from_env(tmp_path / "data"), alert_webhook_url=webhook.url)
+    summary = RunSummary(run_id="r1", success=False, failures=["dbt_build: dbt error"])
+    run_command._record_run(object(), summary, settings, tenant="default")
+    assert [b["status"] for b in webhook.bodies] == ["failed"]
+
+
+def test_the_run_log_sensor_posts_for_a_blocked_run_the_daemon_launched(
+    instance,  # noqa: F811
+    webhook: Receiver,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
+    data = tmp_path / "data"
+    data.mkdir()
+    duckdb.connect(str(data / "warehouse.duckdb")).close()
+    defs = _definitions()
+    cursor = _tick(instance, defs, "run_log_failed_runs", None)
+    FAILING.add("default")
+    blocked = nightly_job().execute_in_process(
+        instance=instance,
+        partition_key="default",
+        run_config=settings_run_config(data, tmp_path / "landing"),
+        raise_on_error=False,
+    )
+    assert not blocked.success
+
+    _tick(instance, defs, "run_log_failed_runs", cursor)
+
+    (body,) = webhook.bodies
+    assert (body["tenant"], body["run_id"], body["status"]) == (
+        "default",
+        blocked.run_id,
+        "blocked",
+    )
+    assert body["blocked_by"] == "raw_pms/appointments:unique_keys"
