@@ -32,9 +32,15 @@ def run(args: argparse.Namespace) -> int:
     from demo.config import ChainConfig
     from demo.run import generate
     from medspa.commands.run import execute
-    from medspa.settings import Settings
+    from medspa.settings import PhiKeyError, Settings, resolve_phi_key
 
     settings = Settings.from_env(args.data_dir, args.landing)
+    try:
+        # Before generating: a bad key would otherwise stop the run after the files are written.
+        resolve_phi_key(settings.phi_key)
+    except PhiKeyError as exc:
+        print(f"error: {exc}")
+        return 2
     if landing_is_empty(settings.landing_dir):
         print(f"landing folder {settings.landing_dir} is empty: generating the demo chain")
         report = generate(settings.landing_dir, ChainConfig.build(args.scale))

@@ -37,8 +37,12 @@ def run(args: argparse.Namespace) -> int:
 
     settings = base_settings(args.data_dir, None)
     keep_days = settings.run_history_days if args.keep_days is None else args.keep_days
+    if args.keep_days is None and keep_days == 0:
+        print("MEDSPA_RUN_HISTORY_DAYS=0: the run history is kept whole; nothing to prune")
+        return 0
     if keep_days < 1:
-        print("error: --keep-days (or MEDSPA_RUN_HISTORY_DAYS) must be at least 1 to prune")
+        print("error: --keep-days must be at least 1 (a run history kept whole: no --keep-days")
+        print("and MEDSPA_RUN_HISTORY_DAYS=0)")
         return 2
     home = settings.dagster_home
     if not (home / "history").is_dir():

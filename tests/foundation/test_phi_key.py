@@ -46,6 +46,21 @@ def test_transform_and_run_stop_before_dbt_on_an_empty_key(monkeypatch, tmp_path
     assert called == []
 
 
+def test_demo_refuses_a_short_key_before_generating_anything(monkeypatch, tmp_path, capsys):
+    """`medspa demo` used to write the whole demo chain, then stop at the run on the key."""
+    from medspa.commands import demo
+
+    monkeypatch.setenv("MEDSPA_PHI_KEY", "short")
+    args = argparse.Namespace(
+        data_dir=str(tmp_path / "data"), landing=None, verbose=False, scale="small"
+    )
+    assert demo.run(args) == 2
+    assert "MEDSPA_PHI_KEY is set but only 5 bytes long" in capsys.readouterr().out
+    assert not (tmp_path / "data" / "landing").exists() or not any(
+        (tmp_path / "data" / "landing").iterdir()
+    )
+
+
 def test_key_of_32_bytes_is_accepted(monkeypatch, tmp_path):
     monkeypatch.setenv("MEDSPA_PHI_KEY", "k" * 32)
     assert dbt_env(Settings.from_env(data_dir=tmp_path))["MEDSPA_PHI_KEY"] == "k" * 32

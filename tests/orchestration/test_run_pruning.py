@@ -214,6 +214,10 @@ def test_the_history_command_prunes_a_data_dirs_instance(tmp_path, monkeypatch, 
 
     assert main(["history", "--data-dir", str(data_dir), "--keep-days", "0"]) == 2
     assert "must be at least 1" in capsys.readouterr().out
+    monkeypatch.setenv("MEDSPA_RUN_HISTORY_DAYS", "0")
+    assert main(["history", "--data-dir", str(data_dir), "--dry-run"]) == 0
+    assert "kept whole; nothing to prune" in capsys.readouterr().out
+    monkeypatch.delenv("MEDSPA_RUN_HISTORY_DAYS")
     assert main(["history", "--data-dir", str(data_dir), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would delete 0 runs" in out  # both are seconds old
