@@ -3,7 +3,9 @@
 
     An incremental model keeps rows an earlier build computed. They stay right only while the
     code that computed them is the code that runs now: the model's SQL and config, the vars it
-    reads, every macro it may call, and the pseudonymisation key. Each build records a
+    reads, every macro it may call, the project's `results_version` (what computes rows outside
+    models and macros: profiles.yml's session settings and plugins, DuckDB's version), and the
+    pseudonymisation key. Each build records a
     fingerprint of that code; a build whose fingerprint differs from the recorded one (or that
     finds none: a warehouse built before the record existed) is a full refresh of that model,
     exactly as `--full-refresh` would make it. Without this, rows built before an upgrade kept
@@ -18,14 +20,15 @@
     once, the cost of one full build, and misses nothing.
 -#}
 
-{#- A hash of every macro of this project (name and source) and the dbt version, computed once
-    per node context (macros render in the node's context: `model` is that context's own dict,
-    so the cache never outlives the node). -#}
+{#- A hash of every macro of this project (name and source), the dbt version and the project's
+    `results_version` (what computes rows outside models and macros: the session's settings,
+    DuckDB's version), computed once per node context (macros render in the node's context:
+    `model` is that context's own dict, so the cache never outlives the node). -#}
 {% macro project_macros_fingerprint() -%}
     {%- set cache = model if model is mapping else {} -%}
     {%- if '_project_macros_fingerprint' not in cache -%}
         {%- set namespace = context[project_name] -%}
-        {%- set parts = [dbt_version] -%}
+        {%- set parts = [dbt_version, 'results_version=' ~ var('results_version')] -%}
         {%- for name in namespace.keys() | sort -%}
             {%- do parts.append(name ~ ':' ~ namespace[name].macro.macro_sql) -%}
         {%- endfor -%}

@@ -92,13 +92,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _install_instance_config(home: Path) -> None:
-    """The repo's dagster.yaml in DAGSTER_HOME when none is there (what `make dev` copies)."""
+    """The repo's dagster.yaml in DAGSTER_HOME, as `make dev` copies it every time.
+
+    A home an earlier version of the project made keeps that version's file otherwise, and
+    with it the old run queue, monitoring and retention: the instance's configuration is the
+    repository's `dagster.yaml`. A file that differs is replaced, kept beside as
+    `dagster.yaml.before-update`, and the replacement is said on stderr.
+    """
     from medspa.settings import REPO_ROOT
 
-    target = home / "dagster.yaml"
-    if not target.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(REPO_ROOT / "dagster.yaml", target)
+    source, target = REPO_ROOT / "dagster.yaml", home / "dagster.yaml"
+    if target.exists():
+        if target.read_bytes() == source.read_bytes():
+            return
+        backup = home / "dagster.yaml.before-update"
+        shutil.copyfile(target, backup)
+        print(
+            f"note: {target} differed from this version's dagster.yaml: replaced (the old file "
+            f"is {backup.name}); change Dagster's settings in the repository's dagster.yaml",
+            file=sys.stderr,
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    tmp = home / "dagster.yaml.tmp"
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)  # a reader (the daemon) sees the old file or the new, never half
 
 
 @contextmanager

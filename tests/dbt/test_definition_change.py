@@ -111,3 +111,18 @@ def test_missing_definition_record_rebuilds_whole(built: tuple[Path, Path, Path]
     dbt(["run", *SELECTION], warehouse, work, project=project)
     builds = newest_builds(warehouse)
     assert not any(builds.values()), builds
+
+
+def test_a_new_results_version_rebuilds_whole_once(built: tuple[Path, Path, Path]) -> None:
+    """`results_version` stands for what computes rows outside the models and macros (the
+    session's settings, DuckDB): raising it rebuilds every incremental model once."""
+    project, warehouse, work = built
+    config = project / "dbt_project.yml"
+    text = config.read_text()
+    assert "  results_version: 2\n" in text
+    config.write_text(text.replace("  results_version: 2\n", "  results_version: 3\n"))
+
+    dbt(["run", *SELECTION], warehouse, work, project=project)
+    assert not any(newest_builds(warehouse).values())
+    dbt(["run", *SELECTION], warehouse, work, project=project)
+    assert all(newest_builds(warehouse).values())
