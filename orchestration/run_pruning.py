@@ -177,8 +177,11 @@ def _latest_check_runs(
 
 
 def _files_of(instance: dg.DagsterInstance, storage: SqlEventLogStorage, run_id: str) -> list[Path]:
-    """The files and folders a deleted run leaves behind: its SQLite shard, its captured logs."""
+    """The files and folders a deleted run leaves behind: its SQLite shard, its captured logs
+    (none for an id that is not a plain file name: Dagster's are UUIDs)."""
     paths: list[Path] = []
+    if run_id in ("", ".", "..") or Path(run_id).name != run_id:
+        return paths
     if isinstance(storage, SqliteEventLogStorage):
         shard = Path(storage.path_for_shard(run_id))
         paths += [shard, Path(f"{shard}-wal"), Path(f"{shard}-shm"), Path(f"{shard}-journal")]

@@ -239,3 +239,13 @@ def test_the_daemons_sensor_prunes_once_a_day(instance, monkeypatch):
     assert first.skip_message.startswith("run history (finished runs older than 30 days)")
     second = run_history_sensor(dg.build_sensor_context(instance=instance))
     assert "pruned within the last day" in second.skip_message
+
+
+def test_a_run_id_that_is_not_a_file_name_removes_no_file(instance):
+    from orchestration.run_pruning import _files_of
+
+    storage = instance.event_log_storage
+    assert _files_of(instance, storage, "../../elsewhere") == []
+    assert _files_of(instance, storage, "..") == []
+    run_id = _run(instance, "clinic-a", rooms_too=False)
+    assert _shard(instance, run_id) in _files_of(instance, storage, run_id)
