@@ -93,9 +93,14 @@ def _env_webhook(name: str) -> str | None:
     if not value:
         return None
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(ch.isspace() or not ch.isprintable() for ch in value)
+    ):
         raise SettingsError(
-            f"{name} is not an http(s) URL with a host: set it to the webhook's URL, e.g. "
+            f"{name} is not an http(s) URL with a host (and no space or control character): "
+            "set it to the webhook's URL, e.g. "
             "https://hooks.example.com/services/..., or unset it"
         )
     return value

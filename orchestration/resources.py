@@ -7,9 +7,11 @@ Assets ask for the settings of the tenant they run for (`settings(context)`: the
 partition key), built from the deployment's settings by `medspa.tenants.tenant_settings`.
 """
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from pydantic import PrivateAttr
@@ -111,7 +113,7 @@ def _clean_up_after_killed_runs(
     before the clean-up existed).
     """
     from dashboards.site import remove_scratch_leftovers
-    from orchestration.stale_runs import fail_stale_runs
+    from orchestration.stale_runs import fail_stale_runs, report_killed_runs
     from serving.publish import remove_leftovers
     from serving.swap_journal import finish_swaps
 
@@ -119,12 +121,14 @@ def _clean_up_after_killed_runs(
     instance = context.instance if run is not None else None
     try:
         if instance is not None:
-            for stale in fail_stale_runs(instance, tenant, run.run_id):
+            failed = fail_stale_runs(instance, tenant, run.run_id)
+            for stale in failed:
                 if log is not None:
                     log.warning(
                         f"run {stale} of tenant {tenant!r} was still marked as running, but "
                         "its process had ended without finishing: marked it failed"
                     )
+            report_killed_runs(instance, failed, settings, tenant, _warner(log))
         # First the swaps a publish killed mid-way left unmade (its files are audited): then
         # the published files agree again, and what is left over can go.
         finished = finish_swaps(settings.serving_path)
@@ -141,6 +145,11 @@ def _clean_up_after_killed_runs(
     except Exception as exc:  # the run itself must not fail on its clean-up
         if log is not None:
             log.warning(f"clean-up after killed runs failed: {type(exc).__name__}: {exc}")
+
+
+def _warner(log: Any) -> Callable[[str], None]:
+    """`log.warning`, or nothing without a log (a resource built outside a run)."""
+    return log.warning if log is not None else (lambda message: None)
 
 
 def dbt_step_call(settings: Settings, target: Path) -> DbtInvocation:

@@ -71,6 +71,13 @@ _LATEST_EVENT_TYPES = (
     dg.DagsterEventType.ASSET_OBSERVATION.value,
 )
 
+#: Check executions that hold a result (PLANNED and SKIPPED hold none).
+_COMPLETED_CHECK_STATUSES = ("SUCCEEDED", "FAILED")
+
+#: Runs one pruning deletes at most: a sensor's evaluation has 60 s, and a nightly should not
+#: pay for a year of history at once; the rest goes at the next pruning.
+MAX_DELETED_PER_PRUNING = 100
+
 #: Automatic pruning (`prune_if_due`) runs at most once in this many seconds.
 PRUNE_INTERVAL_SECONDS = 20 * 3600
 
@@ -93,6 +100,8 @@ class PruneReport:
     kept_old: int = 0
     #: Bytes of files removed (shards, captured logs); rows freed in the index are not counted.
     bytes_removed: int = 0
+    #: Runs due for deletion beyond this pruning's limit: the next pruning takes them.
+    left: int = 0
     seconds: float = 0.0
 
     def to_text(self) -> str:
@@ -101,7 +110,9 @@ class PruneReport:
             f"run history (finished runs older than {self.keep_days} days): {verb} "
             f"{len(self.deleted)} runs, {self.bytes_removed / 1e6:.1f} MB of files; kept "
             f"{self.kept_old} older runs that hold an asset's or a check's latest event or are "
-            f"among their tenant's newest {MIN_RUNS_KEPT} ({self.seconds:.1f} s)"
+            f"among their tenant's newest {MIN_RUNS_KEPT}"
+            + (f"; {self.left} more due at the next pruning" if self.left else "")
+            + f" ({self.seconds:.1f} s)"
         )
 
 
@@ -161,12 +172,17 @@ def _latest_check_runs(
     """Runs holding the latest evaluation of some check for their tenant.
 
     Dagster stores the checks of a partitioned asset without a partition, so "latest for the
-    tenant" groups the executions by the tenant of the run that evaluated them.
+    tenant" groups the executions by the tenant of the run that evaluated them. Only executions
+    with a result count: every run plans each check of its selection (a row PLANNED at the
+    run's start), and a check whose model a night left out is never evaluated, so the newest
+    row is often a plan; the run holding the last result is the one to keep.
     """
     table = AssetCheckExecutionsTable
-    query = sa.select(
-        table.c.asset_key, table.c.check_name, table.c.run_id, sa.func.max(table.c.id)
-    ).group_by(table.c.asset_key, table.c.check_name, table.c.run_id)
+    query = (
+        sa.select(table.c.asset_key, table.c.check_name, table.c.run_id, sa.func.max(table.c.id))
+        .where(table.c.execution_status.in_(_COMPLETED_CHECK_STATUSES))
+        .group_by(table.c.asset_key, table.c.check_name, table.c.run_id)
+    )
     newest: dict[tuple[str, str, str | None], tuple[int, str]] = {}
     with storage.index_connection() as conn:
         for asset_key, check_name, run_id, top in conn.execute(query):
@@ -206,17 +222,24 @@ def _remove(path: Path) -> None:
 
 
 def _delete_run(instance: dg.DagsterInstance, storage: SqlEventLogStorage, run_id: str) -> int:
-    """Delete one run and what Dagster leaves of it; return the bytes of files removed."""
+    """Delete one run and its files; return the bytes of files removed. Its check executions
+    go with the others of the pruning (`_delete_check_executions`)."""
     files = _files_of(instance, storage, run_id)
     size = sum(_size(p) for p in files)
     instance.delete_run(run_id)
-    with storage.index_connection() as conn:
-        conn.execute(
-            AssetCheckExecutionsTable.delete().where(AssetCheckExecutionsTable.c.run_id == run_id)
-        )
     for path in files:
         _remove(path)
     return size
+
+
+def _delete_check_executions(storage: SqlEventLogStorage, run_ids: list[str]) -> None:
+    """The check executions of deleted runs, which Dagster's `delete_run` keeps; in batches
+    (the table has no index on the run id: one scan a batch, not one a run)."""
+    table = AssetCheckExecutionsTable
+    for start in range(0, len(run_ids), 500):
+        batch = run_ids[start : start + 500]
+        with storage.index_connection() as conn:
+            conn.execute(table.delete().where(table.c.run_id.in_(batch)))
 
 
 def prune_run_history(
@@ -226,9 +249,11 @@ def prune_run_history(
     now: float | None = None,
     dry_run: bool = False,
     min_runs_kept: int = MIN_RUNS_KEPT,
+    max_deleted: int = MAX_DELETED_PER_PRUNING,
 ) -> PruneReport:
     """Delete finished runs older than `keep_days` that nothing reads any more (see the module
-    docstring); with `dry_run`, only report which. `now` (seconds) defaults to the clock."""
+    docstring), at most `max_deleted` of them (`left` counts the rest, for the next pruning);
+    with `dry_run`, only report which. `now` (seconds) defaults to the clock."""
     if keep_days < 1:
         raise ValueError(f"keep_days must be at least 1, not {keep_days}")
     started = time.monotonic()
@@ -250,11 +275,16 @@ def prune_run_history(
             if run_id in kept:
                 report.kept_old += 1
                 continue
+            if len(report.deleted) >= max_deleted:
+                report.left += 1
+                continue
             if not dry_run:
                 report.bytes_removed += _delete_run(instance, storage, run_id)
             else:
                 report.bytes_removed += sum(_size(p) for p in _files_of(instance, storage, run_id))
             report.deleted.append(run_id)
+        if not dry_run:
+            _delete_check_executions(storage, report.deleted)
     report.seconds = time.monotonic() - started
     return report
 
@@ -292,8 +322,11 @@ def prune_if_due(
         return None
     try:
         with data_dir_lock(stamp.parent, "a pruning of Dagster's run history"):
+            if stamp.exists() and now - stamp.stat().st_mtime < PRUNE_INTERVAL_SECONDS:
+                return None  # another process pruned while this one waited for the lock
             report = prune_run_history(instance, keep_days, now=now)
-            record_pruned(instance, now)
+            if not report.left:  # runs left over: due again at the next call
+                record_pruned(instance, now)
             return report
     except RunLockedError:
         return None

@@ -26,10 +26,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from orchestration.tenancy import PARTITION_TAG, TENANT_TAG
+
+if TYPE_CHECKING:
+    from medspa.settings import Settings
 
 #: Statuses of a run whose process should be running.
 LIVE_STATUSES = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING)
@@ -99,3 +103,42 @@ def fail_runs(instance: dg.DagsterInstance, runs: list[dg.DagsterRun], marked_by
             instance.report_run_failed(now, stale_message(marked_by))
             failed.append(run.run_id)
     return failed
+
+
+def report_killed_runs(
+    instance: dg.DagsterInstance,
+    run_ids: list[str],
+    settings: Settings,
+    tenant: str,
+    warn: Callable[[str], None],
+) -> list[str]:
+    """The run-log record and the alert of each killed `medspa run` among `run_ids`; return
+    the ids reported.
+
+    A run Dagster launched has a code location, and the run-status sensors hear its failure
+    when it is marked failed here: they record it and post its alert. A `medspa run` executes
+    in its own process, with no code location, so no sensor hears of it: without this, a
+    killed nightly driven by cron would be neither in the run log nor alerted. The record is
+    kept pending (the next write to the warehouse takes it): call while holding the tenant's
+    run lock.
+    """
+    from orchestration import run_events, run_log
+    from orchestration.run_alerts import send_run_alert
+
+    reported = []
+    for run_id in run_ids:
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.remote_job_origin is not None:
+            continue  # the run-status sensors record and alert it
+        published = any(m.asset == "serving" for m in run_events.materializations(instance, run_id))
+        record = run_log.record_of(
+            instance,
+            run_id,
+            published=published,
+            demo_key_on_real_data=settings.demo_key_on_real_data,
+        )
+        if settings.warehouse_path.exists():
+            run_log.defer_record(settings.warehouse_path, record)
+        send_run_alert(settings.alert_webhook_url, tenant, record, warn=warn)
+        reported.append(run_id)
+    return reported

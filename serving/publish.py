@@ -493,6 +493,7 @@ def publish(
     hashes = row_hashes.hashes_path(serving_path)
     hashes_tmp = hashes.with_name(f"{hashes.name}.tmp-{run_id}")
     scorecard_tmp: Path | None = None
+    swapping = False
     try:
         synced = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
         expected = {name: result.fingerprint for name, result in synced.items()}
@@ -512,15 +513,31 @@ def publish(
         if scorecard_tmp is not None:
             swaps.append((scorecard_tmp, scorecard_path(serving_path)))
         # All or none, even if killed between two swaps: the next run finishes them.
+        swapping = True
         swap_journal.swap_in(serving_path, run_id, swaps)
     finally:
-        for path in (tmp, hashes_tmp, scorecard_tmp):
-            if path is not None:
-                path.unlink(missing_ok=True)
-                Path(f"{path}.wal").unlink(missing_ok=True)
+        # Interrupted between two swaps (Ctrl-C, SIGTERM): make the rest now, all audited; if
+        # that fails too, the files stay for the next run's `finish_swaps`.
+        if not (swapping and _swaps_left_unmade(serving_path)):
+            for path in (tmp, hashes_tmp, scorecard_tmp):
+                if path is not None:
+                    path.unlink(missing_ok=True)
+                    Path(f"{path}.wal").unlink(missing_ok=True)
     if report is not None:
         report.update(synced)
     return {name: result.fingerprint.rows for name, result in synced.items()}
+
+
+def _swaps_left_unmade(serving_path: Path) -> bool:
+    """After a publish's swaps stopped part way: finish them; True when some stay unmade (their
+    built files must then be kept for the next run)."""
+    if not swap_journal.journal_path(serving_path).exists():
+        return False
+    try:
+        swap_journal.finish_swaps(serving_path)
+    except Exception:  # the publish's own error is the one to raise
+        return swap_journal.journal_path(serving_path).exists()
+    return False
 
 
 def leftover_prefixes(serving_path: Path) -> tuple[str, ...]:

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if not (home / "history").is_dir():
         print(f"no Dagster run history at {home}: nothing to prune")
         return 0
-    with using_dagster_home(home):
+    with using_dagster_home(home, install_config=not args.dry_run):  # a dry run writes nothing
         instance = DagsterInstance.from_config(str(home))
         try:
             with data_dir_lock(home, "`medspa history`"):

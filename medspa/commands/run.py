@@ -28,6 +28,7 @@ import gc
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from pathlib import Path
@@ -113,15 +114,23 @@ def _install_instance_config(home: Path) -> None:
             file=sys.stderr,
         )
     home.mkdir(parents=True, exist_ok=True)
-    tmp = home / "dagster.yaml.tmp"
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)  # a reader (the daemon) sees the old file or the new, never half
+    # A name of its own: two tenants' runs started together may both replace it.
+    fd, tmp = tempfile.mkstemp(dir=home, prefix=".dagster.yaml.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(source.read_bytes())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)  # a reader (the daemon) sees the old file or the new, never half
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 @contextmanager
-def using_dagster_home(path: Path) -> Iterator[None]:
-    """DAGSTER_HOME for this run (dagster.yaml refers to it), restored afterwards."""
-    _install_instance_config(path)
+def using_dagster_home(path: Path, *, install_config: bool = True) -> Iterator[None]:
+    """DAGSTER_HOME for this run (dagster.yaml refers to it), restored afterwards; the
+    repository's dagster.yaml installed there first unless `install_config` is off."""
+    if install_config:
+        _install_instance_config(path)
     saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(path)
     try:
@@ -301,22 +310,22 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings, *, te
         demo_key_on_real_data=settings.demo_key_on_real_data,
         interrupted=interrupted,
     )
-    _alert(record, settings, tenant)
     if interrupted:
         # After Ctrl-C stopped a load, opening the warehouse again in this process spun for
         # good inside DuckDB's instance cache (`duckdb.connect`, 100 % CPU, no error): the
         # record is kept pending instead, and the next write to the warehouse takes it
         # (the next run's own record, or the run-log sensor's).
         run_log.defer_record(settings.warehouse_path, record)
-        return
-    try:
-        run_log.write_record(settings.warehouse_path, record)
-    except duckdb.Error as exc:  # e.g. a dbt process of the failed run still holds the file
-        print(
-            f"warning: run {summary.run_id} not recorded in the warehouse's run log "
-            f"({type(exc).__name__}); it is still in Dagster's run history",
-            file=sys.stderr,
-        )
+    else:
+        try:
+            run_log.write_record(settings.warehouse_path, record)
+        except duckdb.Error as exc:  # e.g. a dbt process of the failed run still holds the file
+            print(
+                f"warning: run {summary.run_id} not recorded in the warehouse's run log "
+                f"({type(exc).__name__}); it is still in Dagster's run history",
+                file=sys.stderr,
+            )
+    _alert(record, settings, tenant)  # after the record is safe: an alert never costs it
 
 
 def _alert(record: object, settings: Settings, tenant: str) -> None:

@@ -89,6 +89,21 @@ def test_every_variable_forwarded_to_run_containers_is_set_on_the_daemon(
     assert forwarded <= daemon_env, forwarded - daemon_env
 
 
+def test_the_code_location_has_every_project_variable_the_runs_have(
+    docker_instance: dict[str, Any],
+) -> None:
+    """Sensors and the schedule run in the code location: the run-log, landing and stale-runs
+    sensors resolve each tenant's data dir and key from these variables (without them the
+    run-log sensor found no warehouse and recorded no run launched by the daemon)."""
+    forwarded = set(docker_instance["run_launcher"]["config"]["env_vars"])
+    services = _yaml(DOCKER / "docker-compose.yml")["services"]
+    code_env, daemon_env = services["code"]["environment"], services["daemon"]["environment"]
+    project = {name for name in daemon_env if name.startswith("MEDSPA_")}
+    assert forwarded <= set(code_env), forwarded - set(code_env)
+    assert project <= set(code_env), project - set(code_env)
+    assert code_env["MEDSPA_DATA_DIR"] == daemon_env["MEDSPA_DATA_DIR"] == "/srv/medspa/data"
+
+
 def test_run_containers_mount_what_the_code_location_mounts(
     docker_instance: dict[str, Any],
 ) -> None:

@@ -43,6 +43,25 @@ def test_an_older_file_is_replaced_and_kept_beside(tmp_path: Path, capsys) -> No
     assert capsys.readouterr().err == ""
 
 
+def test_two_runs_refreshing_the_file_at_once_both_succeed(tmp_path: Path) -> None:
+    """Two tenants' runs started together after an upgrade: each writes its own temporary
+    file (a shared name made the second rename fail)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    home = tmp_path / "dagster"
+    home.mkdir()
+
+    def refresh(_: int) -> None:
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        with using_dagster_home(home):
+            pass
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(refresh, range(40)))
+    assert (home / "dagster.yaml").read_text() == SHIPPED
+    assert sorted(p.name for p in home.iterdir()) == ["dagster.yaml", "dagster.yaml.before-update"]
+
+
 @pytest.mark.parametrize("shipped_key", ["retention:", "run_monitoring:", "concurrency:"])
 def test_the_shipped_file_has_what_an_upgrade_must_bring(shipped_key: str) -> None:
     assert f"\n{shipped_key}\n" in f"\n{SHIPPED}"

@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 from dagster._core.remote_origin import (
     InProcessCodeLocationOrigin,
@@ -26,6 +27,7 @@ from dagster._core.remote_origin import (
 )
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from test_run_alerts import webhook  # noqa: F401 (a fixture: an HTTP server on 127.0.0.1)
 
 from medspa.run_lock import RUN_LOCK_NAME
 from orchestration.defs.automation.stale_run_sensor import fail_dead_runs
@@ -102,6 +104,44 @@ def test_the_tenants_next_run_fails_its_killed_runs_and_leaves_the_others(
             if "marked it failed" in (e.message or "")
         ]
         assert len(warnings) == 2
+
+
+def test_a_killed_medspa_run_is_recorded_and_alerted_by_the_next_run(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    webhook,  # noqa: F811 (the fixture imported above)
+):
+    """`medspa run` executes in its own process, with no code location: no run-status sensor
+    hears that its run was marked failed. The run that marks it records and alerts it; a run
+    Dagster launched is left to the sensors (here: `killed_ui`, which has an origin)."""
+    _clean_env(monkeypatch)
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
+    duckdb.connect(str(tmp_path / "warehouse.duckdb")).close()
+    with dg.instance_for_test() as instance:
+        cron_run = DagsterRun(
+            job_name="nightly",
+            run_id=str(uuid.uuid4()),
+            status=dg.DagsterRunStatus.STARTED,
+            tags={TENANT_TAG: "default"},
+        )
+        instance.add_run(cron_run)  # as `medspa run` leaves it: no remote job origin
+        killed_ui = _add_run(instance, dg.DagsterRunStatus.STARTED, {PARTITION_TAG: "default"})
+
+        result = dg.materialize(
+            [_probe], resources=_resources(tmp_path), partition_key="default", instance=instance
+        )
+
+        assert result.success
+        assert instance.get_run_by_id(killed_ui).status == dg.DagsterRunStatus.FAILURE
+        (body,) = webhook.bodies
+        assert (body["run_id"], body["status"], body["tenant"]) == (
+            cron_run.run_id,
+            "failed",
+            "default",
+        )
+        (pending,) = (tmp_path / "run_log_pending").glob("*.json")
+        assert pending.name == f"{cron_run.run_id}.json"
+        assert json.loads(pending.read_text())["status"] == "failed"
 
 
 def test_a_run_that_ends_while_being_looked_at_is_left_alone():

@@ -179,3 +179,53 @@ def test_the_run_log_sensor_posts_for_a_blocked_run_the_daemon_launched(
         "blocked",
     )
     assert body["blocked_by"] == "raw_pms/appointments:unique_keys"
+
+
+def test_a_reply_that_is_not_http_is_warned_about_not_raised() -> None:
+    """`http.client` raises its own errors (here BadStatusLine), which are not OSErrors."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def answer_garbage() -> None:
+        for _ in range(2):  # the first try and the retry
+            conn, _ = listener.accept()
+            conn.recv(65536)
+            conn.sendall(b"garbage\r\n\r\n")
+            conn.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/services/{TOKEN}"
+    warnings: list[str] = []
+    sent = send_run_alert(
+        url, "default", _record(run_log.FAILED), warn=warnings.append, sleep=lambda s: None
+    )
+    listener.close()
+    assert not sent and len(warnings) == 1
+    assert "BadStatusLine" in warnings[0] and "secret-token" not in warnings[0]
+
+
+def test_a_webhook_url_with_a_space_is_refused(monkeypatch, tmp_path) -> None:
+    """`http.client` would refuse it at the first alert with the whole path (the token) in its
+    message: refused when the settings are built instead, without echoing it."""
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", f"https://hooks.example.com/{TOKEN} x")
+    with pytest.raises(SettingsError, match="no space or control character") as caught:
+        Settings.from_env(tmp_path)
+    assert "secret-token" not in str(caught.value)
+
+
+def test_the_record_is_written_before_the_alert_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order: list[str] = []
+    record = _record(run_log.BLOCKED, "raw_pms/appointments:unique_keys")
+    monkeypatch.setattr(run_log, "record_of", lambda *a, **k: record)
+    monkeypatch.setattr(run_log, "write_record", lambda path, rec: order.append("recorded"))
+    monkeypatch.setattr(
+        run_command, "_alert", lambda rec, settings, tenant: order.append("alerted")
+    )
+    summary = RunSummary(run_id="r1", success=False, failures=["raw: blocked"])
+    run_command._record_run(object(), summary, Settings.from_env(tmp_path), tenant="default")
+    assert order == ["recorded", "alerted"]

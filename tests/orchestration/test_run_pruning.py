@@ -44,8 +44,14 @@ def rooms() -> None:
     """Changes rarely: its latest materialization may be in a months-old run."""
 
 
+#: While True, the check raises before it has a result (its execution stays PLANNED).
+CHECK_BREAKS = {"now": False}
+
+
 @dg.asset_check(asset=VISITS, name="unique_keys")
 def unique_keys() -> dg.AssetCheckResult:
+    if CHECK_BREAKS["now"]:
+        raise RuntimeError("the check's query failed")
     return dg.AssetCheckResult(passed=True)
 
 
@@ -139,6 +145,43 @@ def test_a_tenants_latest_check_result_keeps_its_run_though_other_runs_are_newer
     assert {r for r in (a1, b1, a3) if instance.get_run_by_id(r) is not None} == {a1, b1, a3}
     (outcome,) = run_events.latest_check_outcomes(instance, a3, [CHECK_KEY], "clinic-a")
     assert outcome.run_id == a1
+
+
+def test_a_check_planned_but_never_evaluated_keeps_the_run_of_its_last_result(instance):
+    """Every run plans the checks of its selection; a check that then never runs (its query
+    failed, its model was left out) leaves a PLANNED row newer than its last result."""
+    a1 = _run(instance, "clinic-a", rooms_too=False)  # the check's last result
+    CHECK_BREAKS["now"] = True
+    try:
+        broken = []
+        for _ in range(2):
+            job = nightly_job().get_subset(
+                asset_selection={VISITS}, asset_check_selection={CHECK_KEY}
+            )
+            result = job.execute_in_process(
+                instance=instance, partition_key="clinic-a", raise_on_error=False
+            )
+            assert not result.success and result.get_asset_check_evaluations() == []
+            broken.append(result.run_id)
+    finally:
+        CHECK_BREAKS["now"] = False
+
+    report = prune_run_history(instance, 90, now=LATER, min_runs_kept=1)
+
+    assert report.deleted == [broken[0]]  # visits superseded by broken[1], which is newest
+    assert instance.get_run_by_id(a1) is not None
+    (outcome,) = run_events.latest_check_outcomes(instance, broken[1], [CHECK_KEY], "clinic-a")
+    assert outcome.run_id == a1
+
+
+def test_a_pruning_deletes_at_most_its_limit_and_leaves_the_rest_due(instance):
+    runs = [_run(instance, "clinic-a", rooms_too=False) for _ in range(4)]
+
+    first = prune_run_history(instance, 90, now=LATER, min_runs_kept=1, max_deleted=2)
+    assert (first.deleted, first.left) == (runs[:2], 1)
+    assert "1 more due at the next pruning" in first.to_text()
+    second = prune_run_history(instance, 90, now=LATER, min_runs_kept=1, max_deleted=2)
+    assert (second.deleted, second.left) == ([runs[2]], 0)
 
 
 def test_each_tenants_newest_runs_stay_whatever_their_age(instance):

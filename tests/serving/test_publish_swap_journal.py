@@ -121,3 +121,36 @@ def test_a_journal_that_cannot_be_trusted_is_refused_and_nothing_moves(
 
     assert serving.read_text() == "published" and (tmp_path / "a").exists()
     assert journal_path(serving).exists()  # left for a person to look at
+
+
+def test_a_publish_interrupted_between_its_swaps_finishes_them_itself(
+    warehouse: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C (or SIGTERM) raising between two swaps used to let the publish's clean-up delete
+    the built files the journal still listed: today's marts beside yesterday's scorecard."""
+    from serving import swap_journal
+
+    serving = tmp_path / "serving.duckdb"
+    publish.publish(warehouse, serving, "run1", RELATIONS, _ops("run1"))
+    con = duckdb.connect(str(warehouse))
+    con.execute("update marts.kpi_scorecard set value = 55.0 where kpi = 'nps'")
+    con.close()
+    real_replace = swap_journal.os.replace
+    interrupted: list[str] = []
+
+    def replace(src: object, dst: object) -> None:
+        if Path(str(dst)).name == "scorecard.duckdb" and not interrupted:
+            interrupted.append(str(dst))
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(swap_journal.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        publish.publish(warehouse, serving, "run2", RELATIONS, _ops("run2"))
+
+    assert interrupted
+    assert (_nps(serving), _nps(scorecard_path(serving))) == (55.0, 55.0)
+    assert not journal_path(serving).exists()
+    assert publish.remove_leftovers(serving) == []

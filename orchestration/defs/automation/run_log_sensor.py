@@ -55,23 +55,24 @@ def record_finished_run(context: dg.RunStatusSensorContext) -> None:
         published=published,
         demo_key_on_real_data=settings.demo_key_on_real_data,
     )
+    if settings.warehouse_path.exists():  # else nothing was ever loaded: no log to keep it in
+        run_log.defer_record(settings.warehouse_path, record)
+        try:
+            with data_dir_lock(settings.data_dir, f"the run-log sensor recording run {run_id}"):
+                run_log.write_record(settings.warehouse_path)
+        except (RunLockedError, duckdb.Error) as exc:
+            context.log.info(
+                f"run {run_id} kept for the run log in "
+                f"{run_log.pending_dir(settings.warehouse_path)} ({type(exc).__name__}: the "
+                "warehouse is busy); the next write to it records it"
+            )
+    # After the record is safe: Dagster moves this sensor past the run whatever happens next.
     send_run_alert(
         settings.alert_webhook_url,
         str(tags.get(PARTITION_TAG) or tags.get(TENANT_TAG)),
         record,
         warn=context.log.warning,
     )
-    if not settings.warehouse_path.exists():
-        return  # nothing was ever loaded: no warehouse to keep the record in
-    run_log.defer_record(settings.warehouse_path, record)
-    try:
-        with data_dir_lock(settings.data_dir, f"the run-log sensor recording run {run_id}"):
-            run_log.write_record(settings.warehouse_path)
-    except (RunLockedError, duckdb.Error) as exc:
-        context.log.info(
-            f"run {run_id} kept for the run log in {run_log.pending_dir(settings.warehouse_path)}"
-            f" ({type(exc).__name__}: the warehouse is busy); the next write to it records it"
-        )
 
 
 def _sensor(status: dg.DagsterRunStatus, name: str) -> dg.SensorDefinition:

@@ -21,13 +21,14 @@ retries).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import dagster as dg
 
 from medspa.run_lock import RunLockedError, data_dir_lock
 from medspa.tenants import TenantRegistryError
 from orchestration.resources import run_settings
-from orchestration.stale_runs import fail_runs, latest_event_time, live_runs
+from orchestration.stale_runs import fail_runs, latest_event_time, live_runs, report_killed_runs
 
 #: A run whose latest event is younger than this is never judged here.
 QUIET_SECONDS = 120.0
@@ -35,9 +36,14 @@ QUIET_SECONDS = 120.0
 SENSOR_NAME = "stale_runs_sensor"
 
 
-def fail_dead_runs(instance: dg.DagsterInstance, now: float | None = None) -> dict[str, list[str]]:
-    """Mark failed the quiet STARTED/STARTING runs of every tenant whose run lock is free;
-    return the failed run ids by tenant."""
+def fail_dead_runs(
+    instance: dg.DagsterInstance,
+    now: float | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+) -> dict[str, list[str]]:
+    """Mark failed the quiet STARTED/STARTING runs of every tenant whose run lock is free
+    (a killed `medspa run` among them is recorded and alerted: no run-status sensor hears
+    it); return the failed run ids by tenant."""
     now = time.time() if now is None else now
     failed: dict[str, list[str]] = {}
     for tenant, runs in sorted(live_runs(instance).items()):
@@ -53,6 +59,7 @@ def fail_dead_runs(instance: dg.DagsterInstance, now: float | None = None) -> di
         try:
             with data_dir_lock(data_dir, f"the {SENSOR_NAME} failing runs of killed workers"):
                 ids = fail_runs(instance, quiet, f"the {SENSOR_NAME}")
+                report_killed_runs(instance, ids, run_settings(quiet[0]), tenant, warn)
         except RunLockedError:
             continue  # a run of the tenant is alive: its runs are not stale
         if ids:
@@ -67,7 +74,7 @@ def fail_dead_runs(instance: dg.DagsterInstance, now: float | None = None) -> di
     description="Fails runs left STARTED by a killed run worker, so the tenant's queue moves.",
 )
 def stale_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-    failed = fail_dead_runs(context.instance)
+    failed = fail_dead_runs(context.instance, warn=context.log.warning)
     if not failed:
         return dg.SkipReason("no run left running by a killed worker")
     listed = "; ".join(f"{t}: {', '.join(ids)}" for t, ids in failed.items())
