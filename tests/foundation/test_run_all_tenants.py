@@ -94,7 +94,10 @@ def test_summary_names_wall_and_summed_time():
 
 #: A tenant's run that stops as `medspa run` does on Ctrl-C (exit status 130).
 _INTERRUPTIBLE_CHILD = """
-import os, sys, time, pathlib
+import os, signal, sys, time, pathlib
+# A process started in the background by a shell (`cmd &`, as CI may run the suite) inherits
+# SIGINT ignored; a terminal's foreground run has Python's handler: set it as a terminal would.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 name, pids = sys.argv[1], pathlib.Path(sys.argv[2])
 with open(pids, "a") as fh:
     fh.write(f"{name} {os.getpid()}\\n")
@@ -127,8 +130,13 @@ def test_ctrl_c_stops_the_running_tenants_starts_no_other_and_exits_130(
 
     registry = _registry(tmp_path, ["a", "b", "c"])
     argv = ["run", "--tenants-file", str(registry), "--all-tenants", "--parallel", "1"]
-    threading.Thread(target=ctrl_c, daemon=True).start()
-    assert main([*argv, "--data-dir", str(tmp_path / "data")]) == 130
+    # This process too may have inherited SIGINT ignored (see the child): as a terminal has it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=ctrl_c, daemon=True).start()
+        assert main([*argv, "--data-dir", str(tmp_path / "data")]) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
     out = capsys.readouterr().out
     assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
         ["a", "interrupted"],
