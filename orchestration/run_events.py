@@ -170,6 +170,11 @@ def materializations(instance: DagsterInstance, run_id: str) -> list[Materializa
     return result
 
 
+def published(instance: DagsterInstance, run_id: str) -> bool:
+    """Whether the run materialized `serving` (it published)."""
+    return any(m.asset == "serving" for m in materializations(instance, run_id))
+
+
 def rows_loaded(mats: list[Materialization]) -> int:
     """Rows inserted or updated in raw tables during the run."""
     total = 0

@@ -137,13 +137,14 @@ def _finished_before(instance: dg.DagsterInstance, cutoff: float) -> list[dg.Run
     return [r for r in records if (r.end_time or r.update_timestamp.timestamp()) < cutoff]
 
 
-def _newest_per_tenant(instance: dg.DagsterInstance, keep: int) -> set[str]:
-    """The ids of each tenant's newest `keep` finished runs (runs of no tenant as one group)."""
+def _newest_per_tenant(records: list[dg.RunRecord], keep: int) -> set[str]:
+    """The ids of each tenant's newest `keep` finished runs among `records` (newest first;
+    runs of no tenant as one group)."""
     kept: set[str] = set()
     counts: dict[str | None, int] = {}
-    for record in instance.get_run_records(
-        filters=dg.RunsFilter(statuses=list(FINISHED_STATUSES))
-    ):  # newest first
+    for record in records:
+        if record.dagster_run.status not in FINISHED_STATUSES:
+            continue
         tenant = tenant_of(record.dagster_run)
         if counts.get(tenant, 0) < keep:
             counts[tenant] = counts.get(tenant, 0) + 1
@@ -262,11 +263,10 @@ def prune_run_history(
     storage = _sql_storage(instance)
     old = _finished_before(instance, now - keep_days * 86400)
     if old:
-        tenant_by_run = {
-            r.dagster_run.run_id: tenant_of(r.dagster_run) for r in instance.get_run_records()
-        }
+        every_run = list(instance.get_run_records())  # newest first
+        tenant_by_run = {r.dagster_run.run_id: tenant_of(r.dagster_run) for r in every_run}
         kept = (
-            _newest_per_tenant(instance, min_runs_kept)
+            _newest_per_tenant(every_run, min_runs_kept)
             | _latest_asset_event_runs(storage)
             | _latest_check_runs(storage, tenant_by_run)
         )

@@ -130,11 +130,10 @@ def report_killed_runs(
         run = instance.get_run_by_id(run_id)
         if run is None or run.remote_job_origin is not None:
             continue  # the run-status sensors record and alert it
-        published = any(m.asset == "serving" for m in run_events.materializations(instance, run_id))
         record = run_log.record_of(
             instance,
             run_id,
-            published=published,
+            published=run_events.published(instance, run_id),
             demo_key_on_real_data=settings.demo_key_on_real_data,
         )
         if settings.warehouse_path.exists():

@@ -46,13 +46,10 @@ def record_finished_run(context: dg.RunStatusSensorContext) -> None:
     # the tenant's own data dir, so the record lands in its warehouse
     settings = run_settings(context.dagster_run)
     run_id = context.dagster_run.run_id
-    published = any(
-        m.asset == "serving" for m in run_events.materializations(context.instance, run_id)
-    )
     record = run_log.record_of(
         context.instance,
         run_id,
-        published=published,
+        published=run_events.published(context.instance, run_id),
         demo_key_on_real_data=settings.demo_key_on_real_data,
     )
     if settings.warehouse_path.exists():  # else nothing was ever loaded: no log to keep it in
