@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "contract": "work with the landing contract (sync dbt sources from contract.yml)",
     "docs": "regenerate docs/kpis.md and docs/landing-contract.md from the project's data",
     "history": "prune Dagster's run history (finished runs older than MEDSPA_RUN_HISTORY_DAYS)",
+    "status": "is every tenant's nightly publishing? (exit status 1 when not: for monitors)",
     "serving": "PostgreSQL serving target: local cluster (make pg) and BI reader logins",
 }
 

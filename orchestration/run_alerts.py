@@ -5,7 +5,10 @@ check failed, so yesterday's numbers stay on every dashboard) or *failed* (a dbt
 worker, a killed process found by the next run) posts one message to
 `MEDSPA_ALERT_WEBHOOK_URL` as soon as its run-log record exists: from `medspa run` for its own
 run, from the run-log sensor for the runs Dagster launched (the schedule, the landing sensor,
-the UI). Runs that published, were cancelled by a person, or succeeded without `serving` in
+the UI). A run that published after one that did not posts once more, that the tenant
+recovered (`orchestration.tenant_status.unpublished_before` finds the run it recovered from),
+so a channel that said "blocked" at 02:10 does not leave the owner wondering on Monday. Other
+runs that published, runs cancelled by a person, and runs that succeeded without `serving` in
 their selection post nothing.
 
 The body carries `text` (one line a person can read: Slack's and Teams' incoming webhooks
@@ -25,7 +28,7 @@ import urllib.request
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from orchestration.run_log import BLOCKED, FAILED, RunRecord
+from orchestration.run_log import BLOCKED, FAILED, PUBLISHED, RunRecord
 
 #: Statuses a person must hear about: nothing new was published.
 ALERT_STATUSES = (BLOCKED, FAILED)
@@ -50,12 +53,25 @@ def alert_payload(tenant: str, record: RunRecord) -> dict[str, object]:
         f"medspa-warehouse: tenant {tenant!r}, run {record.run_id}: {why}. Nothing new was "
         "published; dashboards and BI keep the last published data."
     )
+    return _payload(text, tenant, record, status=record.status, blocked_by=record.blocked_by)
+
+
+def recovery_payload(tenant: str, record: RunRecord, recovered_from: str) -> dict[str, object]:
+    """The JSON body for a run that published after run `recovered_from` did not."""
+    text = (
+        f"medspa-warehouse: tenant {tenant!r} recovered: run {record.run_id} published after "
+        f"run {recovered_from} did not. Dashboards and BI show new data again."
+    )
+    return _payload(text, tenant, record, status="recovered", recovered_from=recovered_from)
+
+
+def _payload(text: str, tenant: str, record: RunRecord, **fields: object) -> dict[str, object]:
+    """`text`, the record's fields a machine reads, and `fields` (status and its details)."""
     return {
         "text": text,
         "tenant": tenant,
         "run_id": record.run_id,
-        "status": record.status,
-        "blocked_by": record.blocked_by,
+        **fields,
         "started_at": record.started_at.isoformat() if record.started_at else None,
         "finished_at": record.finished_at.isoformat(),
         "rows_loaded": record.rows_loaded,
@@ -87,7 +103,44 @@ def send_run_alert(
     one was delivered. Never raises: a failure to deliver is passed to `warn`."""
     if not url or record.status not in ALERT_STATUSES:
         return False
-    body = json.dumps(alert_payload(tenant, record)).encode("utf-8")
+    return _deliver(url, alert_payload(tenant, record), record.run_id, warn=warn, sleep=sleep)
+
+
+def send_recovery_alert(
+    url: str | None,
+    tenant: str,
+    record: RunRecord,
+    recovered_from: Callable[[], str | None],
+    *,
+    warn: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Post that the tenant recovered when `record` published and `recovered_from()` (asked
+    only then: it reads the run history) names the run before it that did not; True when one
+    was delivered. Never raises: a failure to read the history or to deliver goes to `warn`."""
+    if not url or record.status != PUBLISHED:
+        return False
+    try:
+        previous = recovered_from()
+    except Exception as exc:  # the history is read for a message: never fail the run over it
+        warn(f"run {record.run_id}: not known whether it recovered ({type(exc).__name__})")
+        return False
+    if previous is None:
+        return False
+    payload = recovery_payload(tenant, record, previous)
+    return _deliver(url, payload, record.run_id, warn=warn, sleep=sleep)
+
+
+def _deliver(
+    url: str,
+    payload: dict[str, object],
+    run_id: str,
+    *,
+    warn: Callable[[str], None],
+    sleep: Callable[[float], None],
+) -> bool:
+    """POST `payload`, one retry; True when delivered, else False after a warning."""
+    body = json.dumps(payload).encode("utf-8")
     for attempt in (1, 2):
         try:
             _post(url, body)
@@ -96,7 +149,7 @@ def send_run_alert(
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
             if attempt == 2:
                 warn(
-                    f"alert for run {record.run_id} not delivered to {webhook_host(url)} "
+                    f"alert for run {run_id} not delivered to {webhook_host(url)} "
                     f"({type(exc).__name__}: {_without(url, str(reason))})"
                 )
                 return False

@@ -325,17 +325,24 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings, *, te
                 f"({type(exc).__name__}); it is still in Dagster's run history",
                 file=sys.stderr,
             )
-    _alert(record, settings, tenant)  # after the record is safe: an alert never costs it
+    _alert(instance, record, settings, tenant)  # after the record is safe: it never costs it
 
 
-def _alert(record: object, settings: Settings, tenant: str) -> None:
-    """A run that did not publish posts its alert (`orchestration.run_alerts`), if set up."""
-    from orchestration.run_alerts import send_run_alert
+def _alert(instance: object, record: object, settings: Settings, tenant: str) -> None:
+    """A run that did not publish posts its alert (`orchestration.run_alerts`), if set up; one
+    that published after one that did not posts that the tenant recovered."""
+    from orchestration.run_alerts import send_recovery_alert, send_run_alert
+    from orchestration.tenant_status import unpublished_before
 
     def warn(message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
-    send_run_alert(settings.alert_webhook_url, tenant, record, warn=warn)  # type: ignore[arg-type]
+    def recovered_from() -> str | None:
+        return unpublished_before(instance, tenant, record.run_id)  # type: ignore[arg-type, attr-defined]
+
+    url = settings.alert_webhook_url
+    send_run_alert(url, tenant, record, warn=warn)  # type: ignore[arg-type]
+    send_recovery_alert(url, tenant, record, recovered_from, warn=warn)  # type: ignore[arg-type]
 
 
 def _prune_history(instance: object, settings: Settings) -> None:

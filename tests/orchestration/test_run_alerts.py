@@ -224,7 +224,7 @@ def test_the_record_is_written_before_the_alert_is_sent(
     monkeypatch.setattr(run_log, "record_of", lambda *a, **k: record)
     monkeypatch.setattr(run_log, "write_record", lambda path, rec: order.append("recorded"))
     monkeypatch.setattr(
-        run_command, "_alert", lambda rec, settings, tenant: order.append("alerted")
+        run_command, "_alert", lambda inst, rec, settings, tenant: order.append("alerted")
     )
     summary = RunSummary(run_id="r1", success=False, failures=["raw: blocked"])
     run_command._record_run(object(), summary, Settings.from_env(tmp_path), tenant="default")

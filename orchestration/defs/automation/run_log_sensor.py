@@ -29,13 +29,15 @@ import duckdb
 from medspa.run_lock import RunLockedError, data_dir_lock
 from orchestration import run_events, run_log
 from orchestration.resources import run_settings
-from orchestration.run_alerts import send_run_alert
+from orchestration.run_alerts import send_recovery_alert, send_run_alert
 from orchestration.tenancy import PARTITION_TAG, TENANT_TAG
+from orchestration.tenant_status import unpublished_before
 
 
 def record_finished_run(context: dg.RunStatusSensorContext) -> None:
     """Upsert the run's record into its tenant's `raw_meta.run_log`; skip runs of no tenant.
-    A run that did not publish (blocked, failed) posts its alert (`orchestration.run_alerts`).
+    A run that did not publish (blocked, failed) posts its alert (`orchestration.run_alerts`);
+    one that published after one that did not posts that its tenant recovered.
 
     Kept pending first, so that whatever happens next (a busy warehouse, this process ending)
     the record is not lost; the write then takes it with any record an earlier run left.
@@ -64,10 +66,14 @@ def record_finished_run(context: dg.RunStatusSensorContext) -> None:
                 "warehouse is busy); the next write to it records it"
             )
     # After the record is safe: Dagster moves this sensor past the run whatever happens next.
-    send_run_alert(
-        settings.alert_webhook_url,
-        str(tags.get(PARTITION_TAG) or tags.get(TENANT_TAG)),
+    tenant = str(tags.get(PARTITION_TAG) or tags.get(TENANT_TAG))
+    url = settings.alert_webhook_url
+    send_run_alert(url, tenant, record, warn=context.log.warning)
+    send_recovery_alert(
+        url,
+        tenant,
         record,
+        lambda: unpublished_before(context.instance, tenant, run_id),
         warn=context.log.warning,
     )
 

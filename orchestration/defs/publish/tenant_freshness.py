@@ -21,6 +21,7 @@ import dagster as dg
 
 from orchestration.defs.publish.assets import serving
 from orchestration.tenancy import TENANT_PARTITIONS
+from orchestration.tenant_status import last_published
 from quality.freshness import MART_MAX_AGE
 
 CHECK_NAME = "every_tenant_published_recently"
@@ -43,13 +44,6 @@ def stale_tenants(
     }
 
 
-def _last_published(instance: dg.DagsterInstance, tenant: str) -> float | None:
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=serving.key, asset_partitions=[tenant]), limit=1
-    ).records
-    return records[0].timestamp if records else None
-
-
 @dg.asset_check(
     asset=serving,
     name=CHECK_NAME,
@@ -62,7 +56,7 @@ def _last_published(instance: dg.DagsterInstance, tenant: str) -> float | None:
 def every_tenant_published_recently(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     instance = context.instance
     tenants = instance.get_dynamic_partitions(TENANT_PARTITIONS.name)
-    published = {tenant: _last_published(instance, tenant) for tenant in tenants}
+    published = {tenant: last_published(instance, tenant) for tenant in tenants}
     stale = stale_tenants(published, _now())
     never = sorted(tenant for tenant, at in published.items() if at is None)
     notes = [f"{tenant}: {why}" for tenant, why in stale.items()]

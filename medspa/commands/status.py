@@ -1,0 +1,99 @@
+"""`medspa status`: is every tenant's nightly publishing? For a person, and for a monitor.
+
+It reads Dagster's run history (`orchestration.tenant_status`), never the warehouse, so it
+answers while a run holds the warehouse and takes no lock. Exit status 0 when every tenant
+checked is healthy (published within `--max-age-hours`, and its newest nightly published), 1
+when one is not, 2 for a usage or configuration error. Run it from outside the thing it
+watches -- a monitor, a Kubernetes CronJob, a cron line on another machine -- since a stopped
+daemon or a removed cron line is exactly what it must catch; `--json` gives the same verdicts
+to a program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from medspa.cli import add_data_dir_option
+    from quality.freshness import MART_MAX_AGE
+
+    add_data_dir_option(parser)
+    parser.add_argument(
+        "--tenants-file",
+        default=None,
+        type=Path,
+        help="tenant registry tenants.yml (default: $MEDSPA_TENANTS_FILE; none = one tenant)",
+    )
+    parser.add_argument("--tenant", default=None, help="only this tenant of the registry")
+    parser.add_argument(
+        "--max-age-hours",
+        type=float,
+        default=MART_MAX_AGE.total_seconds() / 3600,
+        metavar="H",
+        help="a tenant whose newest publish is older is stale "
+        f"(default: {MART_MAX_AGE.total_seconds() / 3600:g}, the marts' freshness window)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from medspa.commands.run import base_settings
+    from medspa.tenants import TenantRegistryError, resolve_tenants
+
+    if not args.max_age_hours > 0:
+        print("error: --max-age-hours must be more than 0")
+        return 2
+    settings = base_settings(args.data_dir, None, args.tenants_file)
+    try:
+        names = [t.name for t in resolve_tenants(settings, settings.tenants_file)]
+    except TenantRegistryError as exc:
+        print(f"error: {exc}")
+        return 2
+    if args.tenant is not None:
+        if args.tenant not in names:
+            print(f"error: no tenant {args.tenant!r} in the registry; known: {', '.join(names)}")
+            return 2
+        names = [args.tenant]
+    statuses = _statuses(settings.dagster_home, names, dt.timedelta(hours=args.max_age_hours))
+    healthy = sum(s.healthy for s in statuses)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "healthy": healthy == len(statuses),
+                    "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "tenants": [s.to_dict() for s in statuses],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for status in statuses:
+            print(status.to_text())
+        print(f"{healthy} of {len(statuses)} tenant(s) healthy")
+    return 0 if healthy == len(statuses) else 1
+
+
+def _statuses(home: Path, tenants: list[str], max_age: dt.timedelta) -> list:
+    """Each tenant's `TenantStatus`, from the instance at `home` (read only: no config is
+    installed there, nothing is written)."""
+    from dagster import DagsterInstance
+
+    from medspa.commands.run import using_dagster_home
+    from orchestration.tenant_status import empty_status, tenant_status
+
+    now = time.time()
+    if not (home / "dagster.yaml").is_file() and not (home / "history").is_dir():
+        # No run was ever recorded here; an instance opened now would create its storage.
+        return [empty_status(tenant, home, max_age) for tenant in tenants]
+    with using_dagster_home(home, install_config=False):
+        instance = DagsterInstance.from_config(str(home))
+        try:
+            return [tenant_status(instance, tenant, now, max_age) for tenant in tenants]
+        finally:
+            instance.dispose()

@@ -1,0 +1,253 @@
+"""Is each tenant's nightly healthy? Read from Dagster's run history, for people and monitors.
+
+An alert (`orchestration.run_alerts`) is posted when a run *ends* without publishing. Nothing
+is posted when no run ends at all: the daemon is down, the cron line that runs `medspa run` was
+removed, the machine was off, a run hangs. The freshness checks that would notice are
+evaluated by the daemon's sensors or by the next run, so they stop with it. `medspa status`
+answers from outside, in one read of the run history that every run writes (`medspa run` and
+Dagster's runs share the instance): when each tenant last published, how its newest run ended,
+what is running now, and an exit status a monitor can act on (cron's mail, a Kubernetes
+CronJob, Nagios, an uptime service calling a wrapper).
+
+A tenant is healthy when its newest publish is younger than the limit (by default the marts'
+freshness window, `quality.freshness.MART_MAX_AGE`) and its newest *deciding* run published.
+A run decides when it published, or when it failed without publishing (a blocking check
+failed, dbt failed, it was killed and marked failed); a run stopped by a person, or one that
+succeeded without `serving` in its selection (the UI's Materialize of one asset), says nothing
+about the nightly and is passed over. The same reading tells a run that published after a
+deciding run that did not: its alert says the tenant recovered.
+
+Like the other freshness verdicts, this one reads the clock: it is about time passing, never
+about the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration import run_events
+from orchestration.stale_runs import latest_event_time
+from orchestration.tenancy import PARTITION_TAG
+from quality.freshness import MART_MAX_AGE
+
+SERVING = dg.AssetKey("serving")
+
+#: How many finished runs are read back to find a tenant's newest deciding run: the UI's
+#: one-asset runs between two nightlies are passed over, a month of them is not expected.
+LOOKBACK_RUNS = 50
+
+#: A run whose newest event is older is pointed out: a dbt model or a load that long without
+#: an event is unusual, and a killed `medspa run` stays STARTED until the tenant's next run.
+QUIET_MINUTES = 30
+
+STALE, FAILING, NEVER_PUBLISHED = "stale", "failing", "never published"
+
+_FINISHED = [
+    dg.DagsterRunStatus.SUCCESS,
+    dg.DagsterRunStatus.FAILURE,
+    dg.DagsterRunStatus.CANCELED,
+]
+_WAITING_OR_LIVE = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def last_published(instance: dg.DagsterInstance, tenant: str) -> float | None:
+    """When `tenant` last published (its newest `serving` materialization), in epoch seconds."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=SERVING, asset_partitions=[tenant]), limit=1
+    ).records
+    return records[0].timestamp if records else None
+
+
+def deciding_runs(
+    instance: dg.DagsterInstance, tenant: str, before_run_id: str | None = None
+) -> Iterator[tuple[dg.DagsterRun, bool]]:
+    """The tenant's finished runs that decide its health, newest first, with whether each
+    published; only runs created before `before_run_id` when given."""
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(tags={PARTITION_TAG: tenant}, statuses=_FINISHED),
+        cursor=before_run_id,
+        limit=LOOKBACK_RUNS,
+    )
+    for run in runs:
+        if run_events.published(instance, run.run_id):
+            yield run, True  # a run that failed after publishing (its site step) published
+        elif run.status == dg.DagsterRunStatus.FAILURE:
+            yield run, False
+
+
+def unpublished_before(instance: dg.DagsterInstance, tenant: str, run_id: str) -> str | None:
+    """The id of the deciding run just before `run_id` when it did not publish, else None: the
+    run `run_id` (which published) recovered from."""
+    for run, published in deciding_runs(instance, tenant, before_run_id=run_id):
+        return None if published else run.run_id
+    return None
+
+
+@dataclass(frozen=True)
+class RunBrief:
+    """One run as the status shows it."""
+
+    run_id: str
+    status: str  # a run-log status, or Dagster's for a run not finished
+    started_at: str | None
+    ended_at: str | None
+    blocked_by: str | None = None
+    quiet_minutes: float | None = None  # a live run: minutes since its newest event
+
+
+@dataclass(frozen=True)
+class TenantStatus:
+    """One tenant's health: the verdicts (empty = healthy) and what they were judged from."""
+
+    tenant: str
+    problems: list[str]
+    last_published_at: str | None
+    hours_since_publish: float | None
+    max_age_hours: float
+    newest_deciding_run: RunBrief | None
+    active_runs: list[RunBrief] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.verdicts
+
+    def to_dict(self) -> dict[str, object]:
+        return {"healthy": self.healthy, **asdict(self)}
+
+    def to_text(self) -> str:
+        head = "OK" if self.healthy else ", ".join(v.upper() for v in self.verdicts)
+        lines = [f"tenant {self.tenant}: {head}"]
+        if self.last_published_at is not None and self.hours_since_publish is not None:
+            lines.append(
+                f"  last published {self.last_published_at} ({_age(self.hours_since_publish)} "
+                f"ago; limit {self.max_age_hours:g} h)"
+            )
+        run = self.newest_deciding_run
+        if run is not None:
+            why = f", blocked by {run.blocked_by}" if run.blocked_by else ""
+            ended = f", ended {run.ended_at}"
+            lines.append(f"  newest nightly: run {run.run_id} {run.status}{why}{ended}")
+        for live in self.active_runs:
+            quiet = ""
+            if live.quiet_minutes is not None:
+                quiet = f", last event {_age(live.quiet_minutes / 60)} ago"
+                if live.quiet_minutes > QUIET_MINUTES:
+                    quiet += " (if no process runs it, it was killed: the next run marks it failed)"
+            since = f", started {live.started_at}" if live.started_at else ""
+            lines.append(f"  now: run {live.run_id} {live.status}{since}{quiet}")
+        lines += [f"  {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+def _age(hours: float) -> str:
+    """A duration as a person reads it: minutes under an hour, else hours."""
+    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).isoformat(timespec="seconds")
+
+
+def _brief(instance: dg.DagsterInstance, run: dg.DagsterRun, published: bool) -> RunBrief:
+    """A finished deciding run: published, or blocked / failed as the run log says."""
+    from orchestration.run_log import record_of  # imports DuckDB and serving: only when needed
+
+    stats = instance.get_run_stats(run.run_id)
+    record = record_of(instance, run.run_id, published=published, demo_key_on_real_data=False)
+    return RunBrief(
+        run_id=run.run_id,
+        status=record.status,
+        started_at=_iso(stats.start_time),
+        ended_at=_iso(stats.end_time),
+        blocked_by=record.blocked_by,
+    )
+
+
+def _active(instance: dg.DagsterInstance, tenant: str, now: float) -> list[RunBrief]:
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(tags={PARTITION_TAG: tenant}, statuses=_WAITING_OR_LIVE)
+    )
+    briefs = []
+    for run in reversed(list(runs)):  # oldest first, as the queue takes them
+        newest = latest_event_time(instance, run.run_id)
+        briefs.append(
+            RunBrief(
+                run_id=run.run_id,
+                status=run.status.value.lower(),
+                started_at=_iso(instance.get_run_stats(run.run_id).start_time),
+                ended_at=None,
+                quiet_minutes=(now - newest) / 60 if newest else None,
+            )
+        )
+    return briefs
+
+
+def tenant_status(
+    instance: dg.DagsterInstance,
+    tenant: str,
+    now: float,
+    max_age: dt.timedelta = MART_MAX_AGE,
+) -> TenantStatus:
+    """`tenant`'s health at `now` (epoch seconds): see the module docstring for the rules."""
+    published_at = last_published(instance, tenant)
+    newest = next(deciding_runs(instance, tenant), None)
+    brief = _brief(instance, *newest) if newest is not None else None
+    verdicts, problems = [], []
+    hours = None if published_at is None else (now - published_at) / 3600
+    limit = max_age.total_seconds() / 3600
+    if published_at is None:
+        verdicts.append(NEVER_PUBLISHED)
+        problems.append("no run of this tenant has published yet")
+    elif hours is not None and hours > limit:
+        verdicts.append(STALE)
+        problem = f"nothing published for {_age(hours)} (limit {limit:g} h)"
+        ended = instance.get_run_stats(newest[0].run_id).end_time if newest else None
+        if ended is None or now - ended > max_age.total_seconds():  # no nightly ended lately
+            problem += (
+                ": is the nightly still scheduled (the Dagster daemon running, or the cron "
+                "line in place)?"
+            )
+        problems.append(problem)
+    if brief is not None and newest is not None and not newest[1]:
+        verdicts.append(FAILING)
+        problems.append(
+            f"the newest nightly did not publish ({brief.status}): dashboards and BI show the "
+            "data of the last publish; its Dagster run says why"
+        )
+    return TenantStatus(
+        tenant=tenant,
+        problems=problems,
+        last_published_at=_iso(published_at),
+        hours_since_publish=None if hours is None else round(hours, 2),
+        max_age_hours=limit,
+        newest_deciding_run=brief,
+        active_runs=_active(instance, tenant, now),
+        verdicts=verdicts,
+    )
+
+
+def empty_status(tenant: str, home: Path, max_age: dt.timedelta = MART_MAX_AGE) -> TenantStatus:
+    """The status of a tenant on a deployment whose Dagster instance at `home` has no history."""
+    return TenantStatus(
+        tenant=tenant,
+        problems=[f"no run has been recorded: no Dagster run history at {home}"],
+        last_published_at=None,
+        hours_since_publish=None,
+        max_age_hours=max_age.total_seconds() / 3600,
+        newest_deciding_run=None,
+        verdicts=[NEVER_PUBLISHED],
+    )

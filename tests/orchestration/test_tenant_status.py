@@ -1,0 +1,281 @@
+"""`medspa status` and the recovery alert read each tenant's health from the run history.
+
+Real runs of a small job of the nightly's shape (a raw table with a blocking check, `serving`,
+then `site`) in a real SQLite instance; runs Dagster never finished (cancelled by a person,
+still going) are added to the run storage as the daemon would leave them. Each test says which run
+decides and why; ages are measured from the tenant's own publish time, not the wall clock.
+"""
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.storage.dagster_run import DagsterRun
+from test_run_alerts import Receiver, webhook  # noqa: F401
+from test_run_history import _tick
+
+from medspa.cli import main
+from medspa.commands.run import using_dagster_home
+from orchestration.defs.automation.run_log_sensor import build_run_log_sensors
+from orchestration.resources import MedspaSettings, settings_run_config
+from orchestration.tenancy import PARTITION_TAG, TENANT_PARTITIONS
+from orchestration.tenant_status import (
+    FAILING,
+    NEVER_PUBLISHED,
+    STALE,
+    last_published,
+    tenant_status,
+    unpublished_before,
+)
+
+HOUR = 3600.0
+RAW_KEY = dg.AssetKey(["raw_pms", "appointments"])
+#: Tenants whose raw table fails its blocking check, and whose site step fails (tests set them).
+BLOCKED: set[str] = set()
+SITE_BREAKS: set[str] = set()
+
+
+@dg.asset(key=RAW_KEY, partitions_def=TENANT_PARTITIONS)
+def raw_appointments() -> None:
+    """Stands in for the loader."""
+
+
+@dg.asset_check(asset=RAW_KEY, name="unique_keys", blocking=True)
+def unique_keys(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=context.run.tags[PARTITION_TAG] not in BLOCKED)
+
+
+@dg.asset(key="serving", deps=[RAW_KEY], partitions_def=TENANT_PARTITIONS)
+def serving(medspa: MedspaSettings) -> None:
+    """Stands in for the publish: materialized = published."""
+
+
+@dg.asset(key="site", deps=["serving"], partitions_def=TENANT_PARTITIONS)
+def site(context: dg.AssetExecutionContext) -> None:
+    if context.partition_key in SITE_BREAKS:
+        raise RuntimeError("the site could not be written")
+
+
+def _definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[raw_appointments, serving, site],
+        asset_checks=[unique_keys],
+        jobs=[dg.define_asset_job("nightly", partitions_def=TENANT_PARTITIONS)],
+        sensors=build_run_log_sensors(),
+        resources={"medspa": MedspaSettings()},
+        executor=dg.in_process_executor,
+    )
+
+
+def _nightly(instance, tenant: str, data: Path | None = None, site_only: bool = False) -> str:
+    """One run of `tenant` (the whole job, or `site` alone as the UI's Materialize); its id."""
+    job = _definitions().resolve_job_def("nightly")
+    if site_only:
+        job = job.get_subset(asset_selection={site.key}, asset_check_selection=set())
+    config = settings_run_config(data, data / "landing") if data is not None else None
+    result = job.execute_in_process(
+        instance=instance, partition_key=tenant, raise_on_error=False, run_config=config
+    )
+    return result.run_id
+
+
+def _left_by_daemon(instance, tenant: str, status: dg.DagsterRunStatus) -> str:
+    """A run the daemon left in `status` (cancelled from the UI, still going)."""
+    run_id = str(uuid.uuid4())
+    instance.add_run(
+        DagsterRun(job_name="nightly", run_id=run_id, status=status, tags={PARTITION_TAG: tenant})
+    )
+    return run_id
+
+
+@pytest.fixture
+def instance(tmp_path: Path):
+    BLOCKED.clear()
+    SITE_BREAKS.clear()
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as inst:
+        inst.add_dynamic_partitions(TENANT_PARTITIONS.name, ["clinic-a", "clinic-b", "default"])
+        yield inst
+    BLOCKED.clear()
+    SITE_BREAKS.clear()
+
+
+def test_a_tenant_that_published_is_healthy_until_its_publish_is_older_than_the_limit(instance):
+    run_id = _nightly(instance, "clinic-a")
+    published_at = last_published(instance, "clinic-a")
+    assert published_at is not None
+
+    fresh = tenant_status(instance, "clinic-a", published_at + 25 * HOUR)
+    assert fresh.healthy and fresh.newest_deciding_run.run_id == run_id
+    assert fresh.newest_deciding_run.status == "published"
+    assert fresh.hours_since_publish == 25.0
+
+    late = tenant_status(instance, "clinic-a", published_at + 27 * HOUR)
+    assert late.verdicts == [STALE]
+    assert late.problems == [
+        "nothing published for 27.0 h (limit 26 h): is the nightly still scheduled (the Dagster "
+        "daemon running, or the cron line in place)?"
+    ]
+
+
+def test_a_blocked_nightly_makes_the_tenant_failing_though_its_last_publish_is_recent(instance):
+    published = _nightly(instance, "clinic-b")
+    BLOCKED.add("clinic-b")
+    blocked = _nightly(instance, "clinic-b")
+    at = last_published(instance, "clinic-b")
+
+    status = tenant_status(instance, "clinic-b", at + HOUR)
+
+    assert status.verdicts == [FAILING]
+    assert status.newest_deciding_run.run_id == blocked
+    assert status.newest_deciding_run.status == "blocked"
+    assert status.newest_deciding_run.blocked_by == "raw_pms/appointments:unique_keys"
+    # the dashboards still show the earlier run's publish
+    assert last_published(instance, "clinic-b") == at
+    assert unpublished_before(instance, "clinic-b", blocked) is None
+    assert published != blocked
+
+    # An hour after the blocked run ended, with a limit that has the publish stale but the
+    # blocked run within it: a nightly did run, so the schedule is not what to ask about.
+    ended = instance.get_run_stats(blocked).end_time
+    limit = HOUR + (ended - at) / 2
+    later = tenant_status(instance, "clinic-b", ended + HOUR, dt.timedelta(seconds=limit))
+    assert later.verdicts == [STALE, FAILING]
+    assert later.problems[0].startswith("nothing published for 1.0 h (limit 1.0")
+    assert "scheduled" not in later.problems[0]
+
+
+def test_runs_that_say_nothing_about_the_nightly_are_passed_over(instance):
+    """A site-only run that succeeded, a run cancelled by a person and a run still going come
+    after the blocked nightly: the blocked run still decides, and the live one is shown."""
+    _nightly(instance, "clinic-a")
+    BLOCKED.add("clinic-a")
+    blocked = _nightly(instance, "clinic-a")
+    BLOCKED.clear()
+    _nightly(instance, "clinic-a", site_only=True)
+    _left_by_daemon(instance, "clinic-a", dg.DagsterRunStatus.CANCELED)
+    going = _left_by_daemon(instance, "clinic-a", dg.DagsterRunStatus.STARTED)
+
+    status = tenant_status(instance, "clinic-a", last_published(instance, "clinic-a") + HOUR)
+
+    assert status.verdicts == [FAILING]
+    assert status.newest_deciding_run.run_id == blocked
+    assert [(r.run_id, r.status) for r in status.active_runs] == [(going, "started")]
+
+
+def test_a_run_that_failed_after_publishing_counts_as_published(instance):
+    SITE_BREAKS.add("clinic-a")
+    run_id = _nightly(instance, "clinic-a")
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+
+    status = tenant_status(instance, "clinic-a", last_published(instance, "clinic-a") + HOUR)
+
+    assert status.healthy and status.newest_deciding_run.status == "published"
+
+
+def test_a_tenant_that_never_published_is_not_healthy(instance):
+    BLOCKED.add("clinic-b")
+    _nightly(instance, "clinic-b")
+    _nightly(instance, "clinic-a")  # another tenant's publish does not count
+
+    status = tenant_status(instance, "clinic-b", 0.0)
+
+    assert status.verdicts == [NEVER_PUBLISHED, FAILING]
+    assert status.last_published_at is None
+
+
+def test_the_run_a_publish_recovered_from_is_the_deciding_run_before_it(instance):
+    BLOCKED.add("clinic-a")
+    blocked = _nightly(instance, "clinic-a")
+    BLOCKED.clear()
+    _nightly(instance, "clinic-b")  # another tenant's run in between
+    _nightly(instance, "clinic-a", site_only=True)  # says nothing
+    recovered = _nightly(instance, "clinic-a")
+    again = _nightly(instance, "clinic-a")
+
+    assert unpublished_before(instance, "clinic-a", recovered) == blocked
+    assert unpublished_before(instance, "clinic-a", again) is None
+    assert unpublished_before(instance, "clinic-b", blocked) is None  # clinic-b's first run
+
+
+def test_the_run_log_sensor_posts_that_a_blocked_tenant_recovered(
+    instance,
+    webhook: Receiver,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
+    data = tmp_path / "data"
+    data.mkdir()
+    defs = _definitions()
+    cursor = _tick(instance, defs, "run_log_finished_runs", None)
+    failed_cursor = _tick(instance, defs, "run_log_failed_runs", None)
+    BLOCKED.add("default")
+    blocked = _nightly(instance, "default", data)
+    failed_cursor = _tick(instance, defs, "run_log_failed_runs", failed_cursor)
+    BLOCKED.clear()
+    recovered = _nightly(instance, "default", data)
+    cursor = _tick(instance, defs, "run_log_finished_runs", cursor)
+    _nightly(instance, "default", data)
+    _tick(instance, defs, "run_log_finished_runs", cursor)
+
+    assert [(b["status"], b["run_id"]) for b in webhook.bodies] == [
+        ("blocked", blocked),
+        ("recovered", recovered),
+    ]
+    assert webhook.bodies[1]["recovered_from"] == blocked
+    assert webhook.bodies[1]["text"] == (
+        f"medspa-warehouse: tenant 'default' recovered: run {recovered} published after run "
+        f"{blocked} did not. Dashboards and BI show new data again."
+    )
+
+
+def _registry(tmp_path: Path) -> Path:
+    registry = tmp_path / "tenants.yml"
+    registry.write_text(
+        "tenants:\n"
+        f"  - name: clinic-a\n    landing: {tmp_path / 'la'}\n    demo: true\n"
+        f"  - name: clinic-b\n    landing: {tmp_path / 'lb'}\n    demo: true\n",
+        encoding="utf-8",
+    )
+    return registry
+
+
+def test_medspa_status_exits_1_naming_the_tenant_that_is_not_healthy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    data = tmp_path / "data"
+    registry = _registry(tmp_path)
+    monkeypatch.delenv("MEDSPA_TENANTS_FILE", raising=False)
+    args = ["status", "--data-dir", str(data), "--tenants-file", str(registry)]
+
+    assert main(args) == 1  # nothing ever ran here: no history, and nothing is created
+    assert "no run has been recorded" in capsys.readouterr().out
+    assert not (data / "dagster").exists()
+
+    home = data / "dagster"
+    with using_dagster_home(home), dg.DagsterInstance.from_config(str(home)) as inst:
+        inst.add_dynamic_partitions(TENANT_PARTITIONS.name, ["clinic-a", "clinic-b"])
+        _nightly(inst, "clinic-a")
+        BLOCKED.add("clinic-b")
+        try:
+            blocked = _nightly(inst, "clinic-b")
+        finally:
+            BLOCKED.clear()
+
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "tenant clinic-a: OK" in out
+    assert "tenant clinic-b: NEVER PUBLISHED, FAILING" in out
+    assert f"newest nightly: run {blocked} blocked, blocked by raw_pms/appointments" in out
+    assert out.rstrip().endswith("1 of 2 tenant(s) healthy")
+
+    assert main([*args, "--tenant", "clinic-a", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["healthy"] is True
+    assert [t["tenant"] for t in report["tenants"]] == ["clinic-a"]
+
+    assert main([*args, "--tenant", "clinic-z"]) == 2
+    assert "no tenant 'clinic-z'" in capsys.readouterr().out
