@@ -31,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tenant", default=None, help="only this tenant of the registry")
     parser.add_argument(
+        "--dagster-home",
+        default=None,
+        type=Path,
+        metavar="DIR",
+        help="the Dagster instance to read (default: <data-dir>/dagster, where `medspa run` and "
+        "`make dev` keep it; in the Docker deployment /opt/dagster)",
+    )
+    parser.add_argument(
         "--max-age-hours",
         type=float,
         default=MART_MAX_AGE.total_seconds() / 3600,
@@ -59,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: no tenant {args.tenant!r} in the registry; known: {', '.join(names)}")
             return 2
         names = [args.tenant]
-    statuses = _statuses(settings.dagster_home, names, dt.timedelta(hours=args.max_age_hours))
+    home = args.dagster_home.expanduser().resolve() if args.dagster_home else settings.dagster_home
+    statuses = _statuses(home, names, dt.timedelta(hours=args.max_age_hours))
     healthy = sum(s.healthy for s in statuses)
     if args.json:
         print(
@@ -67,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "healthy": healthy == len(statuses),
                     "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "dagster_home": str(home),
                     "tenants": [s.to_dict() for s in statuses],
                 },
                 indent=2,
@@ -75,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         for status in statuses:
             print(status.to_text())
-        print(f"{healthy} of {len(statuses)} tenant(s) healthy")
+        print(f"{healthy} of {len(statuses)} tenant(s) healthy (run history read from {home})")
     return 0 if healthy == len(statuses) else 1
 
 

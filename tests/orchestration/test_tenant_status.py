@@ -270,12 +270,18 @@ def test_medspa_status_exits_1_naming_the_tenant_that_is_not_healthy(
     assert "tenant clinic-a: OK" in out
     assert "tenant clinic-b: NEVER PUBLISHED, FAILING" in out
     assert f"newest nightly: run {blocked} blocked, blocked by raw_pms/appointments" in out
-    assert out.rstrip().endswith("1 of 2 tenant(s) healthy")
+    assert out.rstrip().endswith(f"1 of 2 tenant(s) healthy (run history read from {home})")
 
     assert main([*args, "--tenant", "clinic-a", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["healthy"] is True
     assert [t["tenant"] for t in report["tenants"]] == ["clinic-a"]
+
+    # The instance named explicitly (the Docker deployment's /opt/dagster), here elsewhere.
+    moved = tmp_path / "elsewhere"
+    home.rename(moved)
+    assert main([*args, "--dagster-home", str(moved), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["dagster_home"] == str(moved)
 
     assert main([*args, "--tenant", "clinic-z"]) == 2
     assert "no tenant 'clinic-z'" in capsys.readouterr().out
