@@ -32,3 +32,12 @@ def test_last_run_blocked_on_demo_key_says_both(fixture_serving: Path, tmp_path:
     html = (tmp_path / "site" / "data_quality.html").read_text(encoding="utf-8")
     assert "It did not publish (blocked by raw_pms/appointments:quarantine_share)" in html
     assert "pseudonymised with the public demo key" in html
+
+
+def test_a_published_runs_check_counts_say_they_are_the_ones_before_the_publish(shipped_site):
+    """The run's row is written as it publishes: the freshness checks of the marts and of the
+    publish come after it, so its counts are smaller than `medspa run`'s summary (the audit's
+    352 against 394) and the page says why."""
+    html = (shipped_site.site_dir / "data_quality.html").read_text(encoding="utf-8")
+    assert "failed before it published (the freshness checks of the marts and of the" in html
+    assert "Run <code>run_1</code> published" in html

@@ -77,3 +77,17 @@ def test_open_value_without_counts_is_labelled_provisional(flash, which):
     assert "Net revenue" not in cells
     assert "pending" not in austin  # Austin's booking conversion is final: a table row
     assert "Booking conversion" in cells
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["page", "email"])
+def test_location_tables_speak_plainly(flash, which):
+    """Headers and the standing in words, not the mart's column names and status codes."""
+    austin = _location_section(flash[which], "Austin Downtown")
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", austin)
+    assert headers == [
+        "kpi name", "value", "target from", "target to", "vs prior week", "baseline 12 months",
+        "standing",
+    ]  # fmt: skip
+    cells = set(re.findall(r"<td[^>]*>([^<]*)</td>", austin))
+    assert not cells & {"on_target", "no_target", "below", "above"}
+    assert {"no target", "below target"} <= cells

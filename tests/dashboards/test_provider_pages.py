@@ -100,3 +100,17 @@ def test_a_page_block_of_the_same_name_wins_over_the_shared_one(build_pages):
     )
     assert report.ok, report.pages_failed
     assert "<li>mine</li>" in (report.site_dir / "own.html").read_text(encoding="utf-8")
+
+
+def test_the_providers_headline_holds_weekly_kpis_only(shipped_site):
+    """retention_12m is measured per first-visit cohort month: a weekly card of it is empty in
+    the real marts (the audit saw 3 cards of 4 and no word why); the fixture has weekly rows
+    of every KPI, so a card here would be one the real page never fills."""
+    html = (shipped_site.site_dir / "providers.html").read_text(encoding="utf-8")
+    titles = re.findall(r'<div class="bv-title">([^<]+)</div>', html)
+    assert sorted(titles) == [
+        "Confirmation response",
+        "Provider productive share",
+        "Rebooking rate",
+    ]
+    assert "12-month retention is measured per first-visit cohort, on the Patients page" in html
