@@ -19,6 +19,14 @@ that table, then lifts. A load in which every file of the table was refused deli
 extract of it (its 0 rows read are no evidence of a good one): it is not the table's latest
 load for this judgement, so a refused file never lifts a block. Likewise the WARN is about the
 latest load; the rows of older loads stay listed in `ops.quarantine_summary`.
+
+A lifted block does not bring the rows back: a clean delivery of *other* rows lifts it while
+the quarantined ones are still missing from the table (a day of invoices, say). So the check
+keeps warning, without blocking, while rows quarantined in an earlier load are *still missing*:
+neither a later load of the same file (the clinic re-delivered it) nor a later load of a row with
+the same key (from any file) has replaced them (`still_missing`). A row whose key could not be
+read (a record the CSV reader could not split, a blank key) is replaced only by its file's
+re-delivery.
 """
 
 from __future__ import annotations
@@ -29,6 +37,9 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
+
+from ingestion.contract import Table, load_contract
+from safeio.sqlquote import quote_ident, sql_str
 
 Status = Literal["pass", "warn", "fail"]
 
@@ -247,10 +258,82 @@ class TableQuarantine:
     worst_share: float  # of the latest load
     blocks: bool  # the latest load's share is above the limit
     description: str
+    #: rows quarantined in earlier loads that no later load replaced (`still_missing`)
+    earlier_missing: int = 0
 
     @property
     def passed(self) -> bool:
-        return self.rows_quarantined == 0
+        return self.rows_quarantined == 0 and self.earlier_missing == 0
+
+
+def _missing_sql(table: Table, raw_exists: bool) -> str:
+    """Rows of `table` quarantined before load `$latest` and not replaced since, per file.
+
+    Replaced: a later load of the same file path, or (when the raw table exists) a stored row
+    with the same key whose file was loaded in a later load. Keys are compared as text, as the
+    quarantine keeps them (`raw_record`, JSON of the row as the file held it).
+    """
+    keys = list(table.primary_key)
+    extract = ", ".join(
+        f"json_extract_string(r.raw_record, {sql_str('$.' + k)}) as k{i}"
+        for i, k in enumerate(keys)
+    )
+    all_present = " and ".join(f"json_exists(r.raw_record, {sql_str('$.' + k)})" for k in keys)
+    same_system = f"system = {sql_str(table.system)} and table_name = {sql_str(table.name)}"
+    by_key = ""
+    if raw_exists:
+        on = " and ".join(
+            f"cast(t.{quote_ident(k)} as varchar) is not distinct from q.k{i}"
+            for i, k in enumerate(keys)
+        )
+        stored_keys = ", ".join(
+            f"cast(t.{quote_ident(k)} as varchar) as k{i}" for i, k in enumerate(keys)
+        )
+        match = " and ".join(f"s.k{i} is not distinct from q.k{i}" for i in range(len(keys)))
+        by_key = f"""
+        , stored as (
+            select {stored_keys}, max(f.load_id) as load_id
+            from {quote_ident(table.dataset)}.{quote_ident(table.name)} as t
+            semi join q on {on}
+            inner join raw_meta.loaded_files as f
+                on f.file_path = t._source_file and f.status = 'loaded' and f.{same_system}
+            group by all
+        )"""
+        replaced_by_key = f"""
+            or (q.has_key and exists (
+                select 1 from stored as s where {match} and s.load_id > q.load_id))"""
+    else:
+        replaced_by_key = ""
+    return f"""
+        with q as (
+            select r.load_id, r.source_file, ({all_present}) as has_key, {extract}
+            from raw_quarantine.rejected_rows as r
+            where r.{same_system} and r.load_id < $latest
+        ),
+        reloaded as (
+            select file_path, max(load_id) as load_id
+            from raw_meta.loaded_files
+            where status = 'loaded' and {same_system}
+            group by file_path
+        ){by_key}
+        select q.load_id, q.source_file, count(*)::bigint as rows
+        from q
+        left join reloaded as d on d.file_path = q.source_file
+        where not (
+            coalesce(d.load_id > q.load_id, false){replaced_by_key}
+        )
+        group by all
+        order by q.load_id, q.source_file"""
+
+
+def still_missing(
+    con: duckdb.DuckDBPyConnection, table: Table, latest_load: str
+) -> list[tuple[str, str, int]]:
+    """(load id, file, rows) of `table`'s rows quarantined in loads before `latest_load` that no
+    later load replaced (see the module docstring)."""
+    raw_exists = _has_tables(con, f"{table.dataset}.{table.name}")
+    sql = _missing_sql(table, raw_exists)
+    return [(a, b, int(c)) for a, b, c in con.execute(sql, {"latest": latest_load}).fetchall()]
 
 
 def table_verdicts(
@@ -260,7 +343,7 @@ def table_verdicts(
     if not Path(warehouse_path).is_file():
         return {}
     verdict = evaluate(warehouse_path, max_share)
-    latest = {}
+    latest: dict[tuple[str, str], TableLoadShare] = {}
     # load ids sort in time order; a load that delivered a file of the table outranks one
     # whose files were all refused (those read nothing, so they cannot lift a block)
     for share in verdict.loads:
@@ -268,22 +351,68 @@ def table_verdicts(
         rank = (share.delivered, share.load_id)
         if key not in latest or rank > (latest[key].delivered, latest[key].load_id):
             latest[key] = share
+    missing = _earlier_missing(warehouse_path, verdict, latest)
     out: dict[tuple[str, str], TableQuarantine] = {}
     for summary in verdict.tables:
         key = (summary.system, summary.table_name)
         last = latest[key]
+        earlier = missing.get(key, [])
         if last.over_threshold:
             text = f"latest load blocks publishing: {last.describe()}"
         elif last.rows_quarantined:
             text = f"within the limit: {last.describe()}"
-        elif summary.rows_quarantined:
-            text = f"latest load clean; {summary.rows_quarantined} row(s) quarantined before"
+        elif summary.rows_quarantined and not earlier:
+            text = (
+                f"latest load clean; {summary.rows_quarantined} row(s) quarantined before, "
+                "all replaced by later loads"
+            )
+        elif earlier:
+            text = "latest load clean"
         else:
             text = "no quarantined rows"
+        if earlier:
+            text += "; " + _describe_missing(earlier)
         out[key] = TableQuarantine(
             rows_quarantined=last.rows_quarantined,
             worst_share=last.share,
             blocks=last.over_threshold,
             description=text,
+            earlier_missing=sum(rows for _, _, rows in earlier),
         )
     return out
+
+
+def _earlier_missing(
+    warehouse_path: Path,
+    verdict: QuarantineVerdict,
+    latest: dict[tuple[str, str], TableLoadShare],
+) -> dict[tuple[str, str], list[tuple[str, str, int]]]:
+    """`still_missing` for every table with rows quarantined before its latest load."""
+    contract = load_contract()
+    known = {(t.system, t.name): t for t in contract.tables}
+    wanted = {
+        key: latest[key].load_id
+        for key in latest
+        if key in known
+        and any(
+            s.rows_quarantined and s.load_id < latest[key].load_id
+            for s in verdict.loads
+            if (s.system, s.table_name) == key
+        )
+    }
+    if not wanted:
+        return {}
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return {key: still_missing(con, known[key], load) for key, load in wanted.items()}
+
+
+def _describe_missing(earlier: list[tuple[str, str, int]]) -> str:
+    """'12 row(s) quarantined in earlier loads still missing (load L: file F 10, ...)'."""
+    total = sum(rows for _, _, rows in earlier)
+    shown = ", ".join(f"{file} of load {load}: {rows}" for load, file, rows in earlier[:3])
+    more = f", and {len(earlier) - 3} more file(s)" if len(earlier) > 3 else ""
+    return (
+        f"{total} row(s) quarantined in earlier loads are still missing ({shown}{more}): no "
+        "later load delivered their file again or a row with their key; re-deliver them "
+        "corrected"
+    )

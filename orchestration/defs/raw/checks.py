@@ -24,8 +24,9 @@ QUARANTINE_SPECS = [
         QUARANTINE_CHECK,
         asset=raw_key(t),
         blocking=True,
-        description="WARN on any quarantined row; ERROR (blocks publishing) when the share "
-        "of one load exceeds the limit",
+        description="WARN on any quarantined row of the latest load, and while rows quarantined "
+        "earlier are still missing (no later load replaced them); ERROR (blocks publishing) "
+        "when the latest load's share exceeds the limit",
     )
     for t in RAW_TABLES
 ]
@@ -58,6 +59,7 @@ def raw_quarantine(context: dg.AssetCheckExecutionContext, medspa: MedspaSetting
             description=v.description,
             metadata={
                 "rows_quarantined": v.rows_quarantined,
+                "rows_still_missing": v.earlier_missing,
                 "worst_load_share": v.worst_share,
                 "max_share": settings.quarantine_max_share,
             },
