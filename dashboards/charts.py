@@ -88,11 +88,13 @@ def series_chart(
     stacked: bool = True,
     horizontal: bool = False,
     keep_order: bool = False,
+    final: str | None = None,
 ) -> SeriesChart:
     """Line or bar chart of one or more measures (several `ys` become coloured series).
 
     Dates on a line chart are a time axis (UTC); on a bar chart one band per date.
     `keep_order` keeps the query's order of categories and series instead of sorting.
+    `final` names a column whose False marks a row's values as open (drawn hollow).
     """
     return SeriesChart(
         mark=mark,
@@ -109,6 +111,7 @@ def series_chart(
         stacked=stacked,
         horizontal=horizontal,
         keep_order=keep_order,
+        final=final,
     )
 
 
@@ -122,9 +125,11 @@ def heatmap(
     x_title: str | None = None,
     y_title: str | None = None,
     keep_order: bool = False,
+    final: str | None = None,
 ) -> HeatmapChart:
     """Rect heatmap (e.g. cohort × location, weekday × hour).
 
     `keep_order` keeps the query's row order on both axes (Mon..Sun, not alphabetical).
+    `final` names a column whose False marks a row's value as open (a grey cell).
     """
-    return HeatmapChart(list(rows), x, y, value, fmt, x_title, y_title, keep_order)
+    return HeatmapChart(list(rows), x, y, value, fmt, x_title, y_title, keep_order, final)

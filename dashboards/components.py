@@ -142,6 +142,7 @@ def _series(kind: str, mark: str, attrs: Attrs) -> str | charts.PendingSvg:
         stacked=attrs.flag("stacked", True),
         horizontal=attrs.flag("horizontal"),
         keep_order=not attrs.flag("sort", True),
+        final=attrs.column("finalColumn", "is_final"),
     )
     return _figure(kind, attrs, spec)
 
@@ -170,6 +171,7 @@ def heatmap(attrs: Attrs) -> str | charts.PendingSvg:
         x_title=attrs.get("xTitle"),
         y_title=attrs.get("yTitle"),
         keep_order=not attrs.flag("sort", True),
+        final=attrs.column("finalColumn", "is_final"),
     )
     return _figure("Heatmap", attrs, spec)
 

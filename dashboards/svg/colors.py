@@ -18,6 +18,12 @@ BAND = "#5b9a68"
 TEXT = "#444"
 GRID = "#e6e6e6"
 DOMAIN = "#888"
+#: An open value (its KPI's window is still open: a count so far, not final) is drawn hollow:
+#: a white point, a pale outlined bar, a grey heatmap cell outside the value scale.
+WHITE = "#fff"
+OPEN_CELL = "#e4e4e4"
+OPEN_KEY = "#777"
+OPEN_DASH = "4,3"
 
 #: Light to dark blue; the lightest is still visible on white so a low cell is not "missing".
 _BLUES = [

@@ -7,7 +7,7 @@ tests and styles already know.
 
 from collections.abc import Sequence
 
-from dashboards.svg.colors import BAND, TARGET
+from dashboards.svg.colors import BAND, OPEN_DASH, TARGET, WHITE
 from dashboards.svg.frame import Plot, num
 from dashboards.svg.text import esc
 
@@ -16,30 +16,41 @@ def _title(tip: str) -> str:
     return f"<title>{esc(tip)}</title>" if tip else ""
 
 
-def line(points: Sequence[tuple[float, float]], color: str, width: float = 2.0) -> str:
-    """One series' line through its points (already in x order)."""
+def line(
+    points: Sequence[tuple[float, float]], color: str, width: float = 2.0, dashed: bool = False
+) -> str:
+    """One series' line through its points (already in x order); `dashed` into open values."""
     if len(points) < 2:
         return ""
     path = "M" + "L".join(f"{num(x)},{num(y)}" for x, y in points)
-    return f'<path d="{path}" fill="none" stroke="{color}" stroke-width="{num(width)}"/>'
+    dash = f' stroke-dasharray="{OPEN_DASH}"' if dashed else ""
+    return f'<path d="{path}" fill="none" stroke="{color}" stroke-width="{num(width)}"{dash}/>'
 
 
-def point(x: float, y: float, color: str, tip: str, radius: float = 3.0) -> str:
-    return (
-        f'<circle cx="{num(x)}" cy="{num(y)}" r="{num(radius)}" fill="{color}">'
-        f"{_title(tip)}</circle>"
-    )
+def point(
+    x: float, y: float, color: str, tip: str, radius: float = 3.0, hollow: bool = False
+) -> str:
+    """A point; `hollow` (an open value, not final): white inside, ringed in the colour."""
+    paint = f'fill="{WHITE}" stroke="{color}" stroke-width="1.5"' if hollow else f'fill="{color}"'
+    return f'<circle cx="{num(x)}" cy="{num(y)}" r="{num(radius)}" {paint}>{_title(tip)}</circle>'
 
 
-def rect(x: float, y: float, w: float, h: float, color: str, tip: str) -> str:
-    """A bar or cell; negative sizes are normalised so the rect is always drawn."""
+def rect(x: float, y: float, w: float, h: float, color: str, tip: str, hollow: bool = False) -> str:
+    """A bar or cell; negative sizes are normalised so the rect is always drawn. A `hollow`
+    bar (an open value, not final) is pale with a dashed outline in its colour."""
     if w < 0:
         x, w = x + w, -w
     if h < 0:
         y, h = y + h, -h
+    paint = f'fill="{color}"'
+    if hollow:
+        paint += (
+            f' fill-opacity="0.18" stroke="{color}" stroke-width="1.5" '
+            f'stroke-dasharray="{OPEN_DASH}"'
+        )
     return (
         f'<rect x="{num(x)}" y="{num(y)}" width="{num(w)}" height="{num(h)}" '
-        f'fill="{color}">{_title(tip)}</rect>'
+        f"{paint}>{_title(tip)}</rect>"
     )
 
 

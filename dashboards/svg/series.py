@@ -3,6 +3,11 @@
 Layout: a fixed plot size (620 x 240, horizontal bars 26 px per category) and margins sized
 from the estimated width of the labels around it. The value axis always includes zero and
 any target line or band, so a target is never off the chart.
+
+A row whose `final` column is False holds an open value (its KPI's window is still open: a
+count so far, not final): its point is hollow and the line into it dashed, its bar pale with a
+dashed outline, and the legend says what that means. Charts without open values are drawn as
+before, byte for byte.
 """
 
 import contextlib
@@ -11,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from dashboards.formatting import fmt
@@ -23,6 +29,7 @@ from dashboards.svg.scales import Band, Linear, nice_ticks, point_scale
 from dashboards.svg.text import text_width
 
 WIDTH, HEIGHT = 620, 240
+OPEN_TIP = legend.OPEN_LABEL  # the hover text of an open value's mark
 BAR_ROW = 26
 SLANT_OVER = 10  # more categories than this on the x axis: slanted labels
 SLANT = 40.0
@@ -46,6 +53,7 @@ class SeriesChart:
     stacked: bool = True
     horizontal: bool = False
     keep_order: bool = False
+    final: str | None = None  # a column whose False marks the row's values as open
 
 
 def number(value: object) -> float | None:
@@ -81,6 +89,12 @@ class _Point:
     series: object
     value: float
     measure: str
+    open: bool = False  # the KPI's window is still open: a count so far, not final
+
+
+def is_open(row: dict[str, Any], final: str | None) -> bool:
+    """Whether a row's value is open: its `final` column is False (None is not known open)."""
+    return final is not None and row.get(final) is False
 
 
 def _points(c: SeriesChart) -> list[_Point]:
@@ -91,7 +105,7 @@ def _points(c: SeriesChart) -> list[_Point]:
             if v is None or r.get(c.x) is None:
                 continue
             s = y if len(c.ys) > 1 else (r.get(c.series) if c.series else None)
-            out.append(_Point(r.get(c.x), s, v, y))
+            out.append(_Point(r.get(c.x), s, v, y, is_open(r, c.final)))
     return out
 
 
@@ -101,6 +115,8 @@ def _tip(c: SeriesChart, p: _Point, x_text: str | None = None) -> str:
     if c.series and len(c.ys) == 1:
         lines.append(f"{c.series}: {label_of(p.series)}")
     lines.append(f"{p.measure}: {fmt(p.value, c.y_fmt or 'auto')}")
+    if p.open:
+        lines.append(OPEN_TIP)
     return "\n".join(lines)
 
 
@@ -195,8 +211,10 @@ def draw_series(c: SeriesChart, chart_id: str, label: str) -> str:
     y_cursor = plot.bottom + below + (title_room if bottom_title else 0)
     width = left + WIDTH + right
     legend_items = [(label_of(s), colors[s]) for s in series] if colored else []
-    _, legend_h = legend.swatch_layout([t for t, _ in legend_items], width - 8)
-    height = y_cursor + (legend_h + 8 if legend_items else 4)
+    open_key = any(p.open for p in points)
+    labels = [t for t, _ in legend_items] + ([legend.OPEN_LABEL] if open_key else [])
+    _, legend_h = legend.swatch_layout(labels, width - 8)
+    height = y_cursor + (legend_h + 8 if labels else 4)
 
     if c.horizontal:
         value = Linear(ticks[0], ticks[-1], plot.left, plot.right)
@@ -238,9 +256,9 @@ def draw_series(c: SeriesChart, chart_id: str, label: str) -> str:
     if c.ref_line is not None:  # over the marks
         tip = f"target {fmt(c.ref_line, c.y_fmt or 'auto')}"
         out.append(marks.target_rule(plot, value(c.ref_line), not c.horizontal, tip))
-    if legend_items:
+    if labels:
         shape = "circle" if c.mark == "line" else "square"
-        out.append(legend.swatch_legend(legend_items, 4, y_cursor + 4, width - 8, shape))
+        out.append(legend.swatch_legend(legend_items, 4, y_cursor + 4, width - 8, shape, open_key))
     out.append(SVG_CLOSE)
     return "".join(out)
 
@@ -267,16 +285,27 @@ def _lines(
     colors: dict[object, str],
     xy: dict[int, tuple[float, float]],
 ) -> str:
-    """One path per series through its points in x order, then every point with its tip."""
+    """One path per series through its points in x order, then every point with its tip.
+
+    A segment into or out of an open point is dashed: a series is cut into runs of solid and
+    dashed segments, one path each, so a line ends dashed over its still-open weeks."""
     paths, dots = [], []
     crowded = len(series) > 10  # 40 locations on one chart: thinner lines, smaller points
     width, radius = (1.25, 2.0) if crowded else (2.0, 3.0)
     for s in series:
         mine = sorted((p for p in points if p.series == s), key=lambda p: xy[id(p)][0])
-        paths.append(marks.line([xy[id(p)] for p in mine], colors[s], width))
+        run, dashed = [xy[id(p)] for p in mine[:1]], False
+        for a, b in pairwise(mine):
+            segment_dashed = a.open or b.open
+            if len(run) > 1 and segment_dashed != dashed:
+                paths.append(marks.line(run, colors[s], width, dashed))
+                run = run[-1:]
+            dashed = segment_dashed
+            run.append(xy[id(b)])
+        paths.append(marks.line(run, colors[s], width, dashed))
         for p in mine:
             x, y = xy[id(p)]
-            dots.append(marks.point(x, y, colors[s], _tip(c, p), radius))
+            dots.append(marks.point(x, y, colors[s], _tip(c, p), radius, p.open))
     return marks.group("line", paths) + marks.group("symbol", dots)
 
 
@@ -307,7 +336,7 @@ def _bars(
         v0, v1 = value(base), value(base + p.value)
         tip = _tip(c, p, label_of(p.x))
         if c.horizontal:
-            rects.append(marks.rect(v0, start, v1 - v0, sub, colors[p.series], tip))
+            rects.append(marks.rect(v0, start, v1 - v0, sub, colors[p.series], tip, p.open))
         else:
-            rects.append(marks.rect(start, v1, sub, v0 - v1, colors[p.series], tip))
+            rects.append(marks.rect(start, v1, sub, v0 - v1, colors[p.series], tip, p.open))
     return marks.group("rect", rects)

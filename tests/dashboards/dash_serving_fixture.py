@@ -199,6 +199,13 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
     _ops(con)
 
 
+#: Detail-mart KPIs that are ratios: they carry a numerator and denominator, as in the marts.
+_DETAIL_RATIOS = {
+    "room_utilization", "device_utilization", "provider_productive_share", "rebooking_rate",
+    "confirmation_response_rate", "no_show_rate", "contact_rate", "booking_conversion_rate",
+}  # fmt: skip
+
+
 def _detail(con: duckdb.DuckDBPyConnection) -> None:
     def detail(table: str, dim: str, values: list[str], kpis: list[tuple[str, float]]) -> None:
         parts = []
@@ -211,12 +218,16 @@ def _detail(con: duckdb.DuckDBPyConnection) -> None:
                         for kpi, base in kpis:
                             value = round(base * (1 + 0.05 * di) + pi * base * 0.01, 4)
                             final = pi < len(periods) - 1
+                            ratio = kpi in _DETAIL_RATIOS
+                            numerator = round(value * 100, 4) if ratio else "null"
+                            denominator = 100.0 if ratio else "null"
                             parts.append(
                                 f"('{grain}', date '{period}', '{loc}', '{kpi}', {value}, "
-                                f"{final}, '{d}')"
+                                f"{numerator}::double, {denominator}::double, {final}, '{d}')"
                             )
         con.execute(f"""create table marts.{table} as select * from (values {", ".join(parts)})
-            t(grain, period_start, location_id, kpi, value, is_final, {dim})""")
+            t(grain, period_start, location_id, kpi, value, numerator, denominator, is_final,
+              {dim})""")
 
     detail("kpi_by_room", "room_id", ["room_a1", "room_a2", "room_b1"],
            [("revenue_per_room_hour", 800.0), ("room_utilization", 0.6)])  # fmt: skip

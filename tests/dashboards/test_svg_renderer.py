@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -264,3 +265,114 @@ def test_a_label_is_cut_to_the_longest_prefix_that_fits_with_its_ellipsis():
     assert truncate("A" * 20, 120) == "A" * 17 + "…"
     assert truncate("A" * 200_000, 120) == "A" * 17 + "…"
     assert truncate("AB", 3) == "…"  # not even one letter fits beside the ellipsis
+
+
+def _open_rows() -> list[dict]:
+    """Five weeks; the last two still open (`final` False): counts so far, not final."""
+    return [{"w": w, "v": 0.36, "final": i < 3} for i, w in enumerate(WEEKS[:5])]
+
+
+def test_open_points_are_hollow_on_a_dashed_line_with_a_legend_key():
+    from dashboards.svg.colors import WHITE
+    from dashboards.svg.legend import OPEN_LABEL
+
+    chart = SeriesChart("line", _open_rows(), "w", ("v",), "temporal", final="final")
+    root = _parse(draw_series(chart, "c1", ""))
+    paths = _marks(root, "line")
+    # one solid path through the three final weeks, one dashed from the last of them on
+    assert [(p.get("d").count("L"), p.get("stroke-dasharray")) for p in paths] == [
+        (2, None),
+        (2, "4,3"),
+    ]
+    points = _marks(root, "symbol")
+    assert [p.get("fill") == WHITE for p in points] == [False, False, False, True, True]
+    assert OPEN_LABEL in points[-1].find(f"{NS}title").text
+    assert OPEN_LABEL not in points[0].find(f"{NS}title").text
+    legend = next(g for g in root.iter(f"{NS}g") if "legend" in g.get("class", ""))
+    assert [t.text for t in legend.iter(f"{NS}text")] == [OPEN_LABEL]  # one series: key only
+
+
+def test_open_bars_are_pale_with_a_dashed_outline():
+    chart = SeriesChart("bar", _open_rows(), "w", ("v",), "ordinal", final="final")
+    bars = _marks(_parse(draw_series(chart, "c1", "")), "rect")
+    assert [b.get("stroke-dasharray") for b in bars] == [None, None, None, "4,3", "4,3"]
+    assert [b.get("fill-opacity") for b in bars][-1] == "0.18"
+
+
+def test_a_chart_with_no_open_value_is_drawn_as_before():
+    rows = [{**r, "final": True} for r in _open_rows()]
+    for mark, kind in (("line", "temporal"), ("bar", "ordinal")):
+        plain = draw_series(SeriesChart(mark, rows, "w", ("v",), kind), "c1", "t")
+        marked = draw_series(SeriesChart(mark, rows, "w", ("v",), kind, final="final"), "c1", "t")
+        assert plain == marked and "stroke-dasharray" not in plain
+    # a missing (None) final flag is not known to be open
+    unknown = [{**r, "final": None} for r in _open_rows()]
+    chart = SeriesChart("line", unknown, "w", ("v",), "temporal", final="final")
+    assert draw_series(chart, "c1", "t") == draw_series(
+        SeriesChart("line", unknown, "w", ("v",), "temporal"), "c1", "t"
+    )
+
+
+def test_heatmap_greys_open_cells_and_scales_over_the_final_ones():
+    from dashboards.svg.colors import OPEN_CELL, blues
+    from dashboards.svg.legend import OPEN_LABEL
+
+    # the newest cohort's 18 % so far must neither colour as a collapse nor stretch the scale
+    rows = [
+        {"cohort": "2025-08", "loc": "All", "r": 0.70, "final": True},
+        {"cohort": "2025-09", "loc": "All", "r": 0.66, "final": True},
+        {"cohort": "2026-10", "loc": "All", "r": 0.18, "final": False},
+    ]
+    chart = HeatmapChart(rows, "cohort", "loc", "r", fmt="pct0", final="final")
+    svg = draw_heatmap(chart, "c1", "")
+    root = _parse(svg)
+    cells = _marks(root, "rect")
+    assert [c.get("fill") for c in cells] == [blues(1.0), blues(0.0), OPEN_CELL]
+    assert OPEN_LABEL in cells[2].find(f"{NS}title").text
+    legend = [
+        t.text for g in root.iter(f"{NS}g") if "legend" in g.get("class", "") for t in g if t.text
+    ]
+    assert legend == ["66%", "70%", OPEN_LABEL]  # the ramp's ends: final values only
+    # the key fits inside the drawing
+    key = next(g for g in root.iter(f"{NS}g") if "open-key" in g.get("class", ""))
+    text = key.find(f"{NS}text")
+    from dashboards.svg.text import text_width
+
+    assert float(text.get("x")) + text_width(OPEN_LABEL) <= float(root.get("width"))
+    # without open cells: as before, no key
+    plain = HeatmapChart(rows[:2], "cohort", "loc", "r", fmt="pct0")
+    marked = HeatmapChart(rows[:2], "cohort", "loc", "r", fmt="pct0", final="final")
+    assert draw_heatmap(plain, "c1", "") == draw_heatmap(marked, "c1", "")
+
+
+def test_chart_components_read_open_values_from_is_final_or_final_column(build_pages):
+    query = textwrap.dedent(
+        """
+        ```sql weekly
+        select period_start, value, not is_final as final_flag, is_final
+        from marts.kpi_scorecard where kpi = 'net_revenue'
+        union all
+        select date '2026-11-16', 400, true, false
+        ```
+        """
+    )
+    report = build_pages(
+        {
+            "open.md": query
+            + '<LineChart data={weekly} x=period_start y=value title="By default" />\n\n'
+            + "<BarChart data={weekly} x=period_start y=value finalColumn=final_flag "
+            + 'title="Named" />\n',
+            "wrong.md": query
+            + "<LineChart data={weekly} x=period_start y=value finalColumn=nope />\n",
+        }
+    )
+    assert [(f.page, "finalColumn='nope'" in f.message) for f in report.pages_failed] == [
+        ("wrong.md", True)
+    ]
+    html = (report.site_dir / "open.html").read_text(encoding="utf-8")
+    line = html[html.index("By default") : html.index("Named")]
+    bars = html[html.index("Named") :]
+    # is_final by default: the added week is open; finalColumn=final_flag: the others are
+    # one hollow point + the legend key's; the point's hover text and the key's label
+    assert line.count('fill="#fff"') == 1 + 1 and line.count("window still open") == 2
+    assert bars.count('stroke-dasharray="4,3"') == 2 + 1  # two open bars + the legend key
