@@ -114,3 +114,9 @@ def test_the_providers_headline_holds_weekly_kpis_only(shipped_site):
         "Rebooking rate",
     ]
     assert "12-month retention is measured per first-visit cohort, on the Patients page" in html
+
+
+def test_a_providers_role_is_written_out(site):
+    """Sam Okafor is `rn` in the contract's codes: the page says what that is."""
+    detail = (site / "provider_detail/prov_2.html").read_text(encoding="utf-8")
+    assert "Role: registered nurse." in detail and "Role: rn." not in detail
