@@ -77,6 +77,7 @@ def big_value(attrs: Attrs) -> str:
         )
     if comparisons:
         parts.append(f'<div class="bv-cmp">{" · ".join(comparisons)}</div>')
+    parts.extend(_counts(attrs, row, name))
     if provisional:
         parts.append('<div class="bv-note">provisional: window still open</div>')
         parts.extend(_last_closed(attrs, row, name))
@@ -84,6 +85,20 @@ def big_value(attrs: Attrs) -> str:
         f'<div class="bigvalue status-{html.escape(status)}" data-component="BigValue">'
         f'<div class="bv-title">{html.escape(title)}</div>{"".join(parts)}</div>'
     )
+
+
+def _counts(attrs: Attrs, row: dict[str, Any], name: str) -> list[str]:
+    """A rate's counts under it ("6 of 6"): 100 % of 6 and 100 % of 600 are different news,
+    and an owner cannot tell them apart from the percentage. Only for rates (a `pct` format):
+    a level's or a median's numerator and denominator are sums, not counts of the same thing."""
+    num_col = attrs.column("numerator", "numerator")
+    den_col = attrs.column("denominator", "denominator")
+    num = row.get(num_col) if num_col else None
+    den = row.get(den_col) if den_col else None
+    if not name.startswith("pct") or num is None or den is None:
+        return []
+    counts = f"{fmt(num, 'num0')} of {fmt(den, 'num0')}"
+    return [f'<div class="bv-n">{html.escape(counts)}</div>']
 
 
 def _last_closed(attrs: Attrs, row: dict[str, Any], name: str) -> list[str]:

@@ -203,6 +203,30 @@ def test_big_value_shows_value_target_and_both_comparisons(build_pages):
     assert block.count('<span class="delta bad">-2.0 pts</span>') == 2
 
 
+def test_a_rate_shows_its_counts_a_level_does_not(build_pages):
+    """70 % of 10 and 70 % of 1,000 are different news: a rate's card says which (here 7 of
+    10, set on the fixture's gross margin row); net revenue, a level, has no counts line."""
+    tile = _gross_margin_tile(extra=", 7.0 as numerator, 10.0 as denominator")
+    report = build_pages({"bv.md": tile})
+    assert report.ok, report.pages_failed
+    assert '<div class="bv-n">7 of 10</div>' in _html(report, "bv.html")
+    levels = build_pages(
+        {
+            "lv.md": """
+            ```sql rev
+            select s.* exclude (patient_key), t.label, t.unit, t.direction, 5.0 as numerator,
+                2.0 as denominator
+            from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
+            where kpi = 'net_revenue' and location_id = '_all'
+            ```
+            <BigValue data={rev} />
+            """
+        }
+    )
+    assert levels.ok, levels.pages_failed
+    assert 'class="bv-n"' not in _html(levels, "lv.html")
+
+
 def test_a_provisional_big_value_shows_its_changes_without_judging_them(build_pages):
     """A KPI whose window is still open (is_final false) is not comparable with closed
     periods yet: the same -2 points as above are shown neutral, with the note."""
