@@ -507,7 +507,7 @@ from {{ relation }}
     {{ return({
         'numerator': [
             'avg_revenue_per_appointment', 'cac', 'gross_margin', 'ltv_12m',
-            'membership_revenue_share', 'net_revenue', 'retail_revenue_share',
+            'membership_revenue_share', 'mrr', 'net_revenue', 'retail_revenue_share',
             'revenue_per_provider', 'revenue_per_room_hour', 'revenue_per_treatment_hour',
         ],
         'denominator': ['gross_margin', 'membership_revenue_share', 'retail_revenue_share'],
