@@ -21,9 +21,11 @@ Layout (why each piece exists), named for the default prefix:
   policies on the new tables.
 - Every reader role: no superuser/createdb/createrole, `default_transaction_read_only`, an
   `idle_in_transaction_session_timeout` (`READER_IDLE_TIMEOUT`), no TEMP on the database, no
-  `public` schema, not a member of the file/program roles. That timeout is only a default a
-  session can lift, so a swap blocked by a session idle in a transaction past it ends that
-  session (`ending_idle_blockers`).
+  `public` schema, not a member of the file/program roles, no advisory locks or large
+  objects (`pg_functions`). That timeout is only a default a session can lift, so a swap
+  blocked by a session idle in a transaction past it ends that session
+  (`ending_idle_blockers`); a login may also change its own defaults (`alter role`), so every
+  publish puts both back for the BI login and every registered reader and tenant login.
 - Registry changes (`add_reader`, `remove_reader`) wait for a running publish
   (`wait_for_publish`), which read the registry before its swap.
 - `add-reader` manages only its own readers: an existing role of that name that is not a
@@ -34,7 +36,8 @@ Layout (why each piece exists), named for the default prefix:
   left it (`refuse_foreign_base_roles`).
 - A new reader's name has at most `MAX_READER_NAME` characters, so its policy `reader_<name>`
   fits PostgreSQL's 63-byte names and no two readers share one. A reader dropped outside medspa
-  (`drop owned by; drop role`) leaves the registry at the next publish.
+  (`drop owned by; drop role`) leaves the registry at the next publish; `remove-reader` itself
+  drops what the reader owns or was granted here (`drop owned by`) before its role.
 Passwords are sent as SCRAM verifiers computed here, so the clear text never reaches the
 server (or its logs).
 """
@@ -54,6 +57,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from serving import pg_functions
 from serving.pg_swap import PgPublishError
 
 ADMIN_SCHEMA = "medspa_admin"
@@ -196,6 +200,8 @@ def bootstrap_sql(database: str, owner: str, owner_password: str) -> str:
     verifier = scram_verifier(owner_password)
     # pg_signal_backend and pg_read_all_stats: a publish's swap may then see which reader has
     # sat idle in a transaction past READER_IDLE_S and end that session (ending_idle_blockers).
+    # Then, in the serving database itself (function privileges are per database), no reader
+    # may take the publishes' advisory locks or store large objects (`pg_functions`).
     return f"""
 select format('create role {owner}') where not exists (
     select from pg_roles where rolname = '{owner}') \\gexec
@@ -203,6 +209,8 @@ alter role {owner} login createrole nosuperuser nocreatedb password '{verifier}'
 grant pg_signal_backend, pg_read_all_stats to {owner};
 select format('create database {database} owner {owner}') where not exists (
     select from pg_database where datname = '{database}') \\gexec
+\\connect {database}
+{pg_functions.revoke_sql(owner)}
 """
 
 
@@ -295,6 +303,16 @@ def refuse_foreign_base_roles(
 
 def _harden_login(cur: psycopg.Cursor, role: str, database: str, roles: ServingRoles) -> None:
     # Created without superuser/createdb/createrole (the defaults); the tests check it.
+    reset_login_defaults(cur, role, database)
+    cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(roles.read), sql.Identifier(role)))
+
+
+def reset_login_defaults(cur: psycopg.Cursor, role: str, database: str) -> None:
+    """A reader's read-only and idle-timeout defaults in this database, put back.
+
+    Any login may `alter role <itself> in database ... set` its own defaults, so every publish
+    puts them back for every reader it knows (`ensure_base_roles`), not only at creation.
+    """
     ident = sql.Identifier(role)
     db = sql.Identifier(database)
     cur.execute(
@@ -307,7 +325,6 @@ def _harden_login(cur: psycopg.Cursor, role: str, database: str, roles: ServingR
             ident, db, sql.Literal(READER_IDLE_TIMEOUT)
         )
     )
-    cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(roles.read), ident))
 
 
 def refuse_foreign_role(cur: psycopg.Cursor, name: str, roles: ServingRoles) -> None:
@@ -420,7 +437,20 @@ def ensure_base_roles(
         f"reader {name} was dropped outside medspa: removed from {ADMIN_SCHEMA}.readers"
         for name in forget_dropped_readers(conn)
     ]
+    with conn.cursor() as cur:
+        for name in _our_logins(cur, list(readers(conn)) + registered_tenant_logins(cur), roles):
+            reset_login_defaults(cur, name, conn.info.dbname)
     return notes
+
+
+def _our_logins(cur: psycopg.Cursor, names: Sequence[str], roles: ServingRoles) -> list[str]:
+    """Those of `names` that are still this deployment's readers (read group, no superuser)."""
+    cur.execute(
+        "select rolname from pg_roles r where rolname = any(%s) and not rolsuper "
+        "and pg_has_role(r.oid, %s, 'member') order by 1",
+        [list(names), roles.read],
+    )
+    return [name for (name,) in cur.fetchall()]
 
 
 def forget_dropped_readers(conn: psycopg.Connection) -> list[str]:
@@ -768,8 +798,11 @@ def remove_reader(
     publish_wait_s: float = PUBLISH_WAIT_S,
 ) -> list[str]:
     """Drop a reader `add_reader` made: its login is closed, its open sessions ended, then its
-    policies, registry row and role dropped in one transaction after any running publish (which
-    would otherwise rebuild its policies). Returns a note on its sessions (none if it had none).
+    policies, whatever it owns or was granted here (`_drop_owned_by`), registry row and role
+    dropped in one transaction after any running publish (which would otherwise rebuild its
+    policies). Returns a note on its sessions (none if it had none); ValueError, saying what
+    a superuser must drop, when the role still holds something the owner may not drop (in
+    another database, or granted by another role).
 
     Only a registered reader that is still a member of our read group is dropped: the BI login,
     a tenant login, the owner or anyone else's role of that name is refused, nothing changed.
@@ -792,13 +825,43 @@ def remove_reader(
             refuse_foreign_role(cur, name, roles)
             cur.execute(sql.SQL("alter role {} nologin").format(sql.Identifier(name)))
     notes = _end_sessions_of(conn, name) if exists else []
-    with conn.transaction(), conn.cursor() as cur:
-        wait_for_publish(cur, publish_wait_s)
-        if exists and _role_exists(cur, name):
-            _drop_policies_of(cur, name)
-            cur.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
-        cur.execute(f"delete from {ADMIN_SCHEMA}.readers where role_name = %s", [name])
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            wait_for_publish(cur, publish_wait_s)
+            if exists and _role_exists(cur, name):
+                _drop_policies_of(cur, name)
+                _drop_owned_by(cur, name)
+                cur.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
+            cur.execute(f"delete from {ADMIN_SCHEMA}.readers where role_name = %s", [name])
+    except psycopg.errors.DependentObjectsStillExist as exc:
+        detail = (exc.diag.message_detail or "").replace("\n", "; ")
+        raise ValueError(
+            f"reader {name} cannot be dropped: it still holds what the owner may not drop "
+            f"({detail}); it can no longer log in, and nothing else was changed; as a "
+            f"superuser, run `drop owned by {name};` in each database named (after "
+            f"`reassign owned by {name} to <role>;` to keep what it owns), then run "
+            "remove-reader again"
+        ) from None
     return notes
+
+
+def _drop_owned_by(cur: psycopg.Cursor, name: str) -> None:
+    """Drop what reader `name` owns in this database and revoke what was granted to it.
+
+    A reader owns nothing `add-reader` gave it, but any login may leave something behind:
+    default privileges (`alter default privileges ... to public`, which only it or a superuser
+    may drop), a large object stored before those functions were revoked, grants to it. Each
+    makes `drop role` fail. `drop owned by` needs the role's privileges: the owner's
+    CREATEROLE lets it grant itself membership, which goes with the role (or with this
+    transaction, if the drop fails).
+    """
+    ident = sql.Identifier(name)
+    cur.execute("select rolsuper from pg_roles where rolname = current_user")
+    if not cur.fetchone()[0]:
+        cur.execute("select pg_has_role(%s, 'usage')", [name])
+        if not cur.fetchone()[0]:
+            cur.execute(sql.SQL("grant {} to current_user").format(ident))
+    cur.execute(sql.SQL("drop owned by {}").format(ident))
 
 
 #: How long ending a removed reader's session waits for it to exit (and release its locks).

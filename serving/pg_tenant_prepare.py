@@ -3,7 +3,8 @@
 Why a phase of its own: it is where tenants publishing at the same time meet. PostgreSQL
 refuses concurrent GRANTs on one object ("tuple concurrently updated") and a parent whose
 columns change under a running load would make that load's ATTACH fail, so:
-- role and grant statements run under a short exclusive advisory lock (`ROLES_KEY`);
+- role and grant statements run under a short exclusive advisory lock (`ROLES_KEY`); no
+  reader may take any of these locks (`pg_functions`);
 - a publish holds the schema lock (`SCHEMA_KEY`) shared from here through its swap, and takes
   it exclusively only to create or widen a parent, waiting at most until its deadline (then
   a clear error) for the other tenants' loads to finish.
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 import psycopg
 from psycopg import sql
 
-from serving import pg_roles, pg_tenant_roles
+from serving import pg_functions, pg_roles, pg_tenant_roles
 from serving import pg_tenant_tables as tt
 from serving.pg_docs import TableDoc
 from serving.pg_swap import PgPublishError, in_short_lock_attempts
@@ -50,10 +51,14 @@ def ensure_roles(
     deadline: float,
     roles: pg_roles.ServingRoles,
 ) -> list[str]:
+    """Groups, schemas and grants, every tenant login's defaults put back, and the functions
+    no reader may call (`pg_functions`); returns the note on those functions, if any (the
+    base roles' notes are about the BI login, which sees no tenant's rows)."""
     with conn.cursor() as cur:
         wait_lock(cur, "pg_try_advisory_lock", ROLES_KEY, deadline, "another tenant's role setup")
         try:
-            notes = pg_roles.ensure_base_roles(conn, bi_password, roles)
+            pg_roles.ensure_base_roles(conn, bi_password, roles)
+            notes = pg_functions.secure(conn, roles.read)
             pg_tenant_roles.ensure_groups(cur, roles)
             cur.execute(
                 sql.SQL("create schema if not exists {}").format(sql.Identifier(tt.PARTS_SCHEMA))

@@ -161,9 +161,7 @@ def _publish(
                     cur, "pg_try_advisory_lock", key, deadline, "the tenant's publish", _TENANT_LOCK
                 )
             _refuse_single_chain_database(cur)
-        # Its note is about the BI login, which sees no tenant's rows: not news here.
-        prep.ensure_roles(conn, bi_password, deadline, roles)
-        notes: list[str] = []
+        notes = prep.ensure_roles(conn, bi_password, deadline, roles)
         duck.execute("use sv")
         tables = tables_of(duck)
         columns, drift_notes = prep.prepare(conn, tables, docs, deadline, roles)

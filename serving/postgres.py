@@ -17,7 +17,8 @@ deadlock check, so a reader is never the one chosen as deadlock victim) up to
 Meanwhile a reader idle in a transaction for more than `pg_roles.READER_IDLE_S` that blocks
 the swap has its session ended (`pg_roles.ending_idle_blockers`); a running query never is.
 The publish's advisory lock, held from start to end, also keeps `add-reader` waiting, so a
-registry change can never be read before the swap and then swapped away.
+registry change can never be read before the swap and then swapped away. No reader may take
+it (or any advisory lock) in the serving database: `pg_functions`.
 Every other wait for a reader's lock (e.g. dropping a crashed publish's leftovers) has the
 same limit. Errors leave with the owner's password masked (`pg_url.masked_errors`).
 """
@@ -38,7 +39,7 @@ import duckdb_extensions
 import psycopg
 from psycopg import sql
 
-from serving import pg_roles
+from serving import pg_functions, pg_roles
 from serving.pg_docs import OPS_DOCS, TableDoc
 from serving.pg_swap import (
     NEXT,
@@ -279,6 +280,7 @@ def publish_postgres(
                 )
             _refuse_tenant_database(cur)
         notes = pg_roles.ensure_base_roles(conn, bi_password, roles)
+        notes += pg_functions.secure(conn, roles.read)
         duck.execute("use sv")
         tables = _tables(duck)
         rows: dict[str, int] = {}

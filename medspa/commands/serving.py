@@ -10,6 +10,9 @@
 - `add-reader --tenant NAME --password-env VAR`: with a tenant registry, create or rotate the
   tenant's BI login `medspa_tenant_<NAME>`, which sees only that tenant's rows
   (`serving.pg_tenant_roles`).
+Both `add-reader`s warn, naming the SQL a superuser must run once, while readers may still
+call the advisory-lock or large-object functions (`serving.pg_functions`): `pg-start` revokes
+them, as the cluster's superuser; on another server the owner usually cannot.
 Secrets stay out of the terminal: the owner's URL is written to a 0600 file and the printed
 `export` line reads it from there, and error texts are masked (`pg_url.mask_secrets`: libpq
 quotes a malformed URL's password in its errors).
@@ -142,26 +145,34 @@ def _reader_usage_error(args: argparse.Namespace, settings: Settings) -> str | N
 def _add_tenant_login(args: argparse.Namespace, url: str, password: str, role_prefix: str) -> int:
     import psycopg
 
-    from serving import pg_roles, pg_tenant_roles
+    from serving import pg_functions, pg_roles, pg_tenant_roles
     from serving.pg_url import mask_secrets, mask_url
 
     try:
         roles = pg_roles.ServingRoles(role_prefix)
         with psycopg.connect(url, autocommit=True) as conn:
             role = pg_tenant_roles.add_tenant_login(conn, args.tenant, password, roles)
+            warnings = pg_functions.exposure_notes(conn, roles.read)
     except (ValueError, psycopg.Error) as exc:
         print(
             f"add-reader failed on {mask_url(url)}: {mask_secrets(str(exc), url)}", file=sys.stderr
         )
         return 1
     print(f"reader {role} can log in and sees tenant {args.tenant}'s rows only")
+    _warn(warnings)
     return 0
+
+
+def _warn(warnings: list[str]) -> None:
+    """Readers may still call functions only a superuser can close (`serving.pg_functions`)."""
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _add_reader(args: argparse.Namespace) -> int:
     import psycopg
 
-    from serving import pg_roles
+    from serving import pg_functions, pg_roles
     from serving.pg_url import mask_secrets, mask_url
 
     settings = Settings.from_env()
@@ -180,12 +191,14 @@ def _add_reader(args: argparse.Namespace) -> int:
         roles = pg_roles.ServingRoles(settings.serving_role_prefix)
         with psycopg.connect(settings.serving_url, autocommit=True) as conn:
             pg_roles.add_reader(conn, args.name, password, args.location or None, roles)
+            warnings = pg_functions.exposure_notes(conn, roles.read)
     except (ValueError, psycopg.Error) as exc:
         text = mask_secrets(str(exc), settings.serving_url)
         print(f"add-reader failed on {mask_url(settings.serving_url)}: {text}", file=sys.stderr)
         return 1
     scope = ", ".join(args.location) if args.location else "the whole chain"
     print(f"reader {args.name} can log in and sees {scope}")
+    _warn(warnings)
     return 0
 
 

@@ -5,7 +5,10 @@ each type the marts use.
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -14,6 +17,9 @@ from pathlib import Path
 
 import duckdb
 import psycopg
+import pytest
+
+from serving.pg_cluster import JDBC_JAR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dashboards"))
 from dash_serving_fixture import make_serving_db
@@ -105,3 +111,38 @@ def readers_running(
         stop.set()
         for t in threads:
             t.join(timeout=30)
+
+
+JAVA_SRC = Path(__file__).with_name("java") / "MetabaseSync.java"
+
+
+def java_tools() -> tuple[str, str]:
+    """javac and java; skipped (failed under CI) without them or Debian's pgJDBC jar."""
+    javac, java = shutil.which("javac"), shutil.which("java")
+    if not (javac and java and JDBC_JAR.exists()):
+        reason = "javac/java or Debian's pgJDBC jar absent (make pg-packages installs the jar)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return javac, java
+
+
+def metabase_sync(
+    out: Path, jdbc_url: str, user: str, password: str, types: str | None = None
+) -> dict[str, list[list[str]]]:
+    """Compile and run MetabaseSync.java (pgJDBC as Metabase's sync uses it) as `user`;
+    its facts by kind (schema, table, column, score, timing). `types`: getTables' types."""
+    javac, java = java_tools()
+    subprocess.run([javac, "-cp", str(JDBC_JAR), "-d", str(out), str(JAVA_SRC)], check=True)
+    proc = subprocess.run(
+        [java, "-cp", f"{JDBC_JAR}:{out}", "MetabaseSync", jdbc_url, user, "MEDSPA_TEST_JDBC_PW",
+         *([types] if types else [])],
+        env={**os.environ, "MEDSPA_TEST_JDBC_PW": password},
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    facts: dict[str, list[list[str]]] = {}
+    for line in proc.stdout.splitlines():
+        kind, *rest = line.split("\t")
+        facts.setdefault(kind, []).append(rest)
+    return facts

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import decimal
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
 import pytest
 from pg_fixtures import BI_PASSWORD
+from pg_fixtures import metabase_sync as run_metabase_sync
 
-from serving.pg_cluster import JDBC_JAR, ODBC_DRIVER
+from serving.pg_cluster import ODBC_DRIVER
 
 pytestmark = pytest.mark.xdist_group("pg")
-JAVA_SRC = Path(__file__).with_name("java") / "MetabaseSync.java"
 
 
 def _expected_week_chain_totals(serving_db: Path) -> dict[str, tuple[float, int]]:
@@ -38,33 +36,15 @@ def _expected_week_chain_totals(serving_db: Path) -> dict[str, tuple[float, int]
         con.close()
 
 
-def _java_tools() -> tuple[str, str]:
-    javac, java = shutil.which("javac"), shutil.which("java")
-    if not (javac and java and JDBC_JAR.exists()):
-        reason = "javac/java or Debian's pgJDBC jar absent (make pg-packages installs the jar)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return javac, java
-
-
 @pytest.fixture(scope="module")
 def metabase_sync(pg, published, tmp_path_factory) -> dict[str, list[list[str]]]:
-    javac, java = _java_tools()
-    out = tmp_path_factory.mktemp("jdbc")
-    subprocess.run([javac, "-cp", str(JDBC_JAR), "-d", str(out), str(JAVA_SRC)], check=True)
     port = urlsplit(pg.url).port
-    proc = subprocess.run(
-        [java, "-cp", f"{JDBC_JAR}:{out}", "MetabaseSync",
-         f"jdbc:postgresql://127.0.0.1:{port}/serving", "medspa_bi", "MEDSPA_TEST_BI_PW"],
-        env={**os.environ, "MEDSPA_TEST_BI_PW": BI_PASSWORD},
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    facts: dict[str, list[list[str]]] = {}
-    for line in proc.stdout.splitlines():
-        kind, *rest = line.split("\t")
-        facts.setdefault(kind, []).append(rest)
+    facts = run_metabase_sync(
+        tmp_path_factory.mktemp("jdbc"),
+        f"jdbc:postgresql://127.0.0.1:{port}/serving",
+        "medspa_bi",
+        BI_PASSWORD,
+    )
     print("pgJDBC metadata timings (ms):", facts["timing"])
     return facts
 

@@ -47,3 +47,23 @@ def test_reader_sees_old_or_new_never_an_error_or_a_mix(pg, published, docs, tmp
     postgres.publish_postgres(
         make_published_db(tmp_path / "c.duckdb"), pg.url, "v2", docs, bi_password=BI_PASSWORD
     )
+
+
+def test_a_repeatable_read_snapshot_older_than_the_swap_sees_the_new_tables_empty(
+    pg, published, serving_db, docs
+):
+    """The limit README states: the swap installs new tables, whose rows were written after
+    an older snapshot. A REPEATABLE READ (or SERIALIZABLE) transaction that began before the
+    publish, without touching a served table (that would hold the swap), reads them empty;
+    READ COMMITTED, every BI tool's default, takes a new snapshot per statement."""
+    reader = psycopg.connect(pg.bi_url)
+    reader.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    try:
+        reader.execute("select 1").fetchone()  # the snapshot is taken here
+        postgres.publish_postgres(serving_db, pg.url, "v2", docs, bi_password=BI_PASSWORD)
+        assert reader.execute("select count(*) from marts.kpi_scorecard").fetchone() == (0,)
+        assert reader.execute("select count(*) from ops.serving_version").fetchone() == (0,)
+    finally:
+        reader.close()
+    with psycopg.connect(pg.bi_url) as fresh:
+        assert fresh.execute("select count(*) from marts.kpi_scorecard").fetchone()[0] > 0

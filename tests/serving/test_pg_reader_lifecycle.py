@@ -13,7 +13,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from serving import pg_roles, postgres
+from medspa.cli import main as medspa
+from serving import pg_functions, pg_roles, postgres
 from serving.pg_url import mask_secrets, masked_errors, server_label
 
 pytestmark = pytest.mark.xdist_group("pg")
@@ -154,3 +155,35 @@ def test_an_operator_group_someone_else_made_is_refused_and_ours_is_kept(pg, lif
         pg_tenant_roles.ensure_groups(cur, ours)
         pg_tenant_roles.ensure_groups(cur, ours)  # again: recorded as ours, accepted
         assert _roles_named(conn, "ownop") >= {"ownop_operator"}
+
+
+def test_where_readers_may_still_lock_a_publisher_that_cannot_revoke_warns_with_the_sql(
+    pg, serving_db, docs, life_url, monkeypatch, capsys
+):
+    """An external server set up without `pg-start`: the functions are PUBLIC's again. The
+    owner (no superuser) cannot revoke them, so its publish and `add-reader` say what a
+    superuser must run once; run, it closes them. A superuser publisher revokes them itself."""
+    reopen = "grant execute on function pg_advisory_lock(bigint), lo_create(oid) to public;"
+    pg.cluster.psql_superuser(reopen, DATABASE)
+    try:
+        notes = [n for n in _publish(serving_db, life_url, docs, "w1").notes if "superuser" in n]
+        assert len(notes) == 1, notes
+        assert "1 advisory-lock functions" in notes[0] and "1 large-object" in notes[0]
+        named = notes[0].split(f"connected to database {DATABASE}: ")[1]
+        assert named == pg_functions.revoke_sql(OWNER)
+        monkeypatch.setenv("MEDSPA_SERVING_URL", life_url)
+        monkeypatch.setenv("MEDSPA_SERVING_ROLE_PREFIX", ROLES.prefix)
+        monkeypatch.setenv("WARNED_PW", "warned-pw-1")
+        assert medspa(["serving", "add-reader", "life_warned", "--password-env", "WARNED_PW"]) == 0
+        err = capsys.readouterr().err
+        assert err.startswith("warning: readers may still execute") and named in err
+        pg.cluster.psql_superuser(named, DATABASE)  # the note's SQL, as a superuser would
+        assert not any("superuser" in n for n in _publish(serving_db, life_url, docs, "w2").notes)
+        pg.cluster.psql_superuser(reopen + f"alter role {OWNER} superuser;", DATABASE)
+        assert not any("superuser" in n for n in _publish(serving_db, life_url, docs, "w3").notes)
+        with psycopg.connect(life_url, autocommit=True) as conn:
+            assert pg_functions.exposed(conn.cursor(), ROLES.read) == []
+    finally:
+        pg.cluster.psql_superuser(
+            f"alter role {OWNER} nosuperuser; {pg_functions.revoke_sql(OWNER)}", DATABASE
+        )

@@ -261,3 +261,56 @@ def test_remove_reader_says_which_sessions_it_may_not_end(race_url, pg):
     finally:
         session.close()
         pg.cluster.psql_superuser(f"grant pg_signal_backend, pg_read_all_stats to {OWNER}")
+
+
+def test_remove_reader_drops_what_the_reader_left_behind(race_url, pg, monkeypatch, capsys):
+    """As the audit found: a reader's own `alter default privileges ... to public` made every
+    `remove-reader` fail (the role owned default privileges) and left it NOLOGIN with its
+    policies. Now what it owns here goes with it; what the owner may not drop (here: default
+    privileges in another database) fails clearly, changes nothing else, and a second run
+    after a superuser dropped it succeeds."""
+    name, password = "race_left", "left-pw"
+    with psycopg.connect(race_url, autocommit=True) as conn:
+        pg_roles.add_reader(conn, name, password, ["loc_a"], ROLES)
+    with psycopg.connect(with_user(race_url, name, password), autocommit=True) as reader:
+        reader.execute("set default_transaction_read_only = off")
+        reader.execute("alter default privileges grant select on tables to public")
+    # A large object it owns (one stored before readers lost lo_create), given by a superuser.
+    pg.cluster.psql_superuser(
+        f"select lo_from_bytea(0, 'kept') as lo \\gset\nalter large object :lo owner to {name};",
+        DATABASE,
+    )
+    pg.cluster.psql_superuser(
+        f"alter default privileges for role {name} grant select on tables to public;", "postgres"
+    )
+    monkeypatch.setenv("MEDSPA_SERVING_URL", race_url)
+    monkeypatch.setenv("MEDSPA_SERVING_ROLE_PREFIX", ROLES.prefix)
+    try:
+        assert medspa(["serving", "remove-reader", name]) == 1
+        err = capsys.readouterr().err
+        assert "database postgres" in err and f"drop owned by {name};" in err, err
+        with psycopg.connect(race_url, autocommit=True) as conn:
+            assert conn.execute(
+                "select rolcanlogin from pg_roles where rolname = %s", [name]
+            ).fetchone() == (False,)
+            assert (
+                conn.execute(
+                    "select count(*) from pg_policies where policyname = %s", [f"reader_{name}"]
+                ).fetchone()[0]
+                > 0
+            )  # nothing but its login changed
+        assert name in _registered(race_url)
+    finally:
+        pg.cluster.psql_superuser(f"drop owned by {name};", "postgres")
+    assert medspa(["serving", "remove-reader", name]) == 0
+    with psycopg.connect(race_url, autocommit=True) as conn:
+        assert conn.execute("select to_regrole(%s)", [name]).fetchone() == (None,)
+        assert conn.execute("select count(*) from pg_largeobject_metadata").fetchone() == (0,)
+        assert conn.execute("select count(*) from pg_default_acl").fetchone() == (0,)
+        # The owner was made a member of the reader only for the drop: gone with it.
+        assert conn.execute(
+            "select count(*) from pg_auth_members m join pg_roles r on r.oid = m.member "
+            "where r.rolname = %s",
+            [OWNER],
+        ).fetchone() == (2,)  # pg_signal_backend and pg_read_all_stats
+    assert name not in _registered(race_url)

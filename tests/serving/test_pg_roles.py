@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import psycopg
 import pytest
 from pg_fixtures import BI_PASSWORD
 
 from medspa.cli import main as medspa
-from serving import postgres
+from serving import pg_functions, postgres
 from serving.pg_url import with_user
 
 pytestmark = pytest.mark.xdist_group("pg")
@@ -22,6 +25,9 @@ DENIED = [
     ("copy to program", "copy marts.kpi_scorecard to program 'cat > /tmp/medspa-leak'"),
     ("server files", "select pg_read_file('/etc/hostname')"),
     ("admin schema", "select * from medspa_admin.readers"),
+    ("publish lock", "select pg_advisory_lock(748213911)"),
+    ("tenant lock", "select pg_try_advisory_lock(748213912, hashtext('demo-3'))"),
+    ("large object", "select lo_from_bytea(0, 'anything')"),
 ]
 
 
@@ -42,6 +48,88 @@ def test_read_only_default_cannot_be_bypassed_into_writes(pg, published):
         conn.execute("set default_transaction_read_only = off")  # allowed, but no grants
         with pytest.raises(Exception, match="permission denied"):
             conn.execute("insert into marts.dim_locations values ('x', 'x', 'x')")
+
+
+def test_no_reader_may_call_any_advisory_lock_function_but_the_owner_may(pg, published):
+    """A reader holding a publish lock (fixed keys, shown to all in pg_locks) and sitting idle
+    stopped every publish; every overload of every locking function is closed to readers."""
+    with pg.connect() as owner:
+        locking = owner.execute(
+            "select p.oid::regprocedure::text from pg_proc p "
+            "where proname like '%advisory%lock%' and proname not like '%unlock%' order by 1"
+        ).fetchall()
+        listed = owner.execute(
+            "select to_regprocedure(f)::text from unnest(%s::text[]) f order by 1",
+            [list(pg_functions.LOCK_FUNCTIONS)],
+        ).fetchall()
+        assert listed == locking and len(locking) == 16  # bigint and (int, int) of each
+        open_to = owner.execute(
+            "select f, g from unnest(%s::text[]) f, unnest(array['public', 'medspa_read', "
+            "'medspa_bi']) g where has_function_privilege(g, f, 'execute')",
+            [[f for (f,) in locking]],
+        ).fetchall()
+        assert open_to == []
+        assert pg_functions.exposed(owner.cursor(), "medspa_read") == []
+        # The owner publishes (and adds readers) under these locks: it keeps them.
+        assert owner.execute("select pg_try_advisory_lock(1, 2)").fetchone() == (True,)
+        owner.execute("select pg_advisory_unlock_all()")
+    with pg.connect(pg.bi_url) as conn:
+        conn.execute("set default_transaction_read_only = off")
+        for function in ("pg_advisory_xact_lock_shared(748213913, 0)", "pg_advisory_lock(1)"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select {function}")
+
+
+def test_readme_names_the_sql_a_superuser_runs_on_an_external_server():
+    """The SQL README gives for a server set up without `make pg` is the SQL the code runs."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("```sql\n-- once, as a superuser")[1].split("```")[0]
+    text = " ".join(line for line in block.splitlines()[1:] if not line.startswith("--"))
+    assert " ".join(text.split()) == pg_functions.revoke_sql("medspa_owner")
+
+
+def test_a_reader_cannot_store_or_write_a_large_object(pg, published):
+    """The read-only default is only a default: large objects needed no grant at all."""
+    statements = [
+        "select lo_from_bytea(0, 'anything')",
+        "select lo_create(0)",
+        "select lo_creat(-1)",
+        "select lo_import('/etc/hostname')",
+        "select lo_put(1, 0, 'x')",
+        "select lowrite(0, 'x')",
+        "select lo_unlink(1)",
+    ]
+    with pg.connect(pg.bi_url) as conn:
+        conn.execute("set default_transaction_read_only = off")
+        for statement in statements:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+    with pg.connect() as owner:
+        assert owner.execute("select count(*) from pg_largeobject_metadata").fetchone() == (0,)
+
+
+def test_every_publish_puts_back_the_defaults_a_reader_changed(
+    pg, published, monkeypatch, serving_db, docs
+):
+    """Any login may change its own defaults in the database; the publish resets them."""
+    reader_url = _add_reader(monkeypatch, pg, "lax_manager", "loc_a")
+    for url, role in ((reader_url, "lax_manager"), (pg.bi_url, "medspa_bi")):
+        with pg.connect(url) as conn:
+            conn.execute("set default_transaction_read_only = off")
+            for setting in (
+                "default_transaction_read_only = off",
+                "idle_in_transaction_session_timeout = 0",
+            ):
+                conn.execute(f"alter role {role} in database serving set {setting}")
+        with pg.connect(url) as conn:
+            assert conn.execute("show default_transaction_read_only").fetchone() == ("off",)
+    postgres.publish_postgres(serving_db, pg.url, "v2", docs, bi_password=BI_PASSWORD)
+    for url in (reader_url, pg.bi_url):
+        with pg.connect(url) as conn:
+            assert conn.execute(
+                "select current_setting('default_transaction_read_only'), "
+                "current_setting('idle_in_transaction_session_timeout')"
+            ).fetchone() == ("on", "1min")
 
 
 def test_medspa_bi_reads_marts_and_ops_and_has_no_powers(pg, published):

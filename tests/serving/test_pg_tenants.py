@@ -18,11 +18,18 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 import psycopg
 import pytest
-from pg_fixtures import BI_PASSWORD, make_published_db, readers_running, scorecard_figures
+from pg_fixtures import (
+    BI_PASSWORD,
+    make_published_db,
+    metabase_sync,
+    readers_running,
+    scorecard_figures,
+)
 
 from medspa.cli import main as medspa
 from serving import (
     peer_benchmarks,
+    pg_cluster,
     pg_roles,
     pg_tenant_prepare,
     pg_tenant_roles,
@@ -32,6 +39,7 @@ from serving import (
     postgres,
 )
 from serving.pg_url import with_user
+from tests.tool_skips import MISSING_TOOL
 
 pytestmark = pytest.mark.xdist_group("pg")
 
@@ -361,6 +369,79 @@ def test_cli_creates_and_rotates_a_tenant_login_before_its_first_publish(
             "select count(*), count(distinct tenant_id) from marts.kpi_scorecard"
         ).fetchone() == (result.rows["marts.kpi_scorecard"], 1)
         assert conn.execute("show default_transaction_read_only").fetchone() == ("on",)
+
+
+def test_a_tenant_login_can_take_no_publish_lock(tdb):
+    """As the audit did: demo-2's login holding demo-3's lock (or the schema or roles lock) and
+    sitting idle stopped demo-3's publish (or every tenant's)."""
+    with _login(tdb, "acme") as conn:
+        conn.execute("set default_transaction_read_only = off")
+        for call in (
+            f"pg_advisory_lock({pg_tenants._TENANT_LOCK}, hashtext('bloom'))",
+            f"pg_advisory_lock({pg_tenant_prepare.LOCK_SPACE}, {pg_tenant_prepare.ROLES_KEY})",
+            f"pg_try_advisory_lock_shared({pg_tenant_prepare.LOCK_SPACE}, "
+            f"{pg_tenant_prepare.SCHEMA_KEY})",
+            f"pg_advisory_xact_lock({pg_roles.PUBLISH_LOCK})",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select {call}")
+    with psycopg.connect(tdb["url"]) as owner:
+        held = owner.execute(
+            "select count(*) from pg_locks where locktype = 'advisory' "
+            "and database = (select oid from pg_database where datname = current_database())"
+        ).fetchone()
+    assert held == (0,)
+
+
+def test_a_tenant_publish_puts_back_the_defaults_tenant_logins_changed(tdb, docs):
+    """A tenant login may change its own defaults in the database (as any login may); every
+    tenant's publish puts every tenant login's back, as the single-chain publish does."""
+    role = pg_tenant_roles.tenant_role("acme", ROLES)
+    with _login(tdb, "acme") as conn:
+        conn.execute("set default_transaction_read_only = off")
+        for setting in (
+            "default_transaction_read_only = off",
+            "idle_in_transaction_session_timeout = 0",
+        ):
+            conn.execute(f'alter role "{role}" in database {DATABASE} set {setting}')
+    with _login(tdb, "acme") as conn:
+        assert conn.execute("show idle_in_transaction_session_timeout").fetchone() == ("0",)
+    _publish(tdb["files"]["bloom"], tdb["url"], "bloom", "d-1", docs)  # another tenant's run
+    with _login(tdb, "acme") as conn:
+        assert conn.execute(
+            "select current_setting('default_transaction_read_only'), "
+            "current_setting('idle_in_transaction_session_timeout')"
+        ).fetchone() == ("on", "1min")
+
+
+def test_bi_tools_list_the_partitioned_tables_when_they_ask_for_them(tdb, tmp_path):
+    """Served tables are partitioned here: pgJDBC lists them only as PARTITIONED TABLE (as
+    Metabase asks since it syncs partitioned tables), psqlODBC as TABLE."""
+    role, port = pg_tenant_roles.tenant_role("acme", ROLES), urlsplit(tdb["url"]).port
+    jdbc = f"jdbc:postgresql://127.0.0.1:{port}/{DATABASE}"
+
+    def tables(types: str | None) -> set[str]:
+        facts = metabase_sync(tmp_path, jdbc, role, PASSWORDS["acme"], types)
+        return {name for name, _ in facts["table"]}
+
+    plain = tables("TABLE,VIEW")
+    assert "marts.kpi_scorecard" not in plain
+    assert any(t.startswith(f"{pg_tenant_tables.PARTS_SCHEMA}.") for t in plain)  # unreadable
+    synced = tables(None)
+    assert {"marts.kpi_scorecard", "ops.serving_version"} <= synced
+    pyodbc = pytest.importorskip("pyodbc")
+    if pg_cluster.ODBC_DRIVER not in pyodbc.drivers():
+        pytest.skip(f"{MISSING_TOOL}: unixodbc has no {pg_cluster.ODBC_DRIVER!r} driver")
+    odbc = pyodbc.connect(
+        f"Driver={{{pg_cluster.ODBC_DRIVER}}};Server=127.0.0.1;Port={port};Database={DATABASE};"
+        f"Uid={role};Pwd={PASSWORDS['acme']};SSLmode=require",
+        autocommit=True,
+    )
+    try:
+        listed = {r.table_name for r in odbc.cursor().tables(schema="marts", tableType="TABLE")}
+    finally:
+        odbc.close()
+    assert "kpi_scorecard" in listed
 
 
 def test_a_tenant_login_ends_transactions_left_idle(tdb):

@@ -1,7 +1,11 @@
 // What Metabase's PostgreSQL sync does through pgJDBC, as a BI login would:
 // DatabaseMetaData.getSchemas / getTables / getColumns (with REMARKS), then a scorecard query.
-// Prints one tab-separated line per fact, read back by tests/serving/test_pg_jdbc.py.
-// Usage: java -cp postgresql.jar:. MetabaseSync <jdbc-url> <user> <password-env-var>
+// getTables asks for the table types Metabase's PostgreSQL driver asks for since it syncs
+// partitioned tables: TABLE, PARTITIONED TABLE and VIEW (a tenant database's served tables
+// are partitioned, and pgJDBC lists them only under PARTITIONED TABLE); an optional fourth
+// argument, comma-separated, asks for other types instead.
+// Prints one tab-separated line per fact, read back by tests/serving/test_pg_clients.py.
+// Usage: java -cp postgresql.jar:. MetabaseSync <jdbc-url> <user> <password-env-var> [types]
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.DriverManager;
@@ -30,7 +34,10 @@ public class MetabaseSync {
             }
             System.out.println("timing\tgetSchemas\t" + ms(t));
             t = System.nanoTime();
-            try (ResultSet rs = meta.getTables(null, null, "%", new String[] {"TABLE", "VIEW"})) {
+            String[] types = args.length > 3
+                    ? args[3].split(",")
+                    : new String[] {"TABLE", "PARTITIONED TABLE", "VIEW"};
+            try (ResultSet rs = meta.getTables(null, null, "%", types)) {
                 while (rs.next()) {
                     String remarks = rs.getString("REMARKS");
                     System.out.println("table\t" + rs.getString("TABLE_SCHEM") + "."
