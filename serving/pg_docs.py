@@ -72,7 +72,9 @@ OPS_DOCS: dict[str, TableDoc] = {
         },
     ),
     "run_log": TableDoc(
-        "One row per published run: start, finish, rows loaded, check outcomes.",
+        "One row per run, whether it published, was blocked by a check, failed or was "
+        "cancelled: start, finish, rows loaded, check outcomes. The run that published this "
+        "data counts the checks evaluated before it published.",
         {
             "run_id": "Dagster run id (the first attempt's, for a run that was retried).",
             "started_at": "When the run's first attempt started (an instant, UTC).",
@@ -97,6 +99,34 @@ OPS_DOCS: dict[str, TableDoc] = {
             "published_at": "When this version was published here (an instant, UTC).",
         },
     ),
+}
+
+
+#: The tenants' database only: the column every served table is partitioned by.
+TENANT_DOC = (
+    "The tenant (clinic or chain) the row belongs to; a tenant's login sees only its own rows."
+)
+
+#: The tenants' database only: built by the peer-benchmarks step (serving/peer_benchmarks.py),
+#: not by dbt, so its text is here.
+BENCHMARK_DOCS: dict[str, TableDoc] = {
+    "kpi_benchmarks": TableDoc(
+        "How this tenant's chain-wide KPIs stand among its peers on this deployment: the "
+        "peers' quartiles of each KPI's newest final period with enough peers, and this "
+        "tenant's own value and rank. No other tenant's value or name is ever shown.",
+        {
+            "kpi": "The KPI (kpi_targets.kpi).",
+            "grain": "week or month.",
+            "period_start": "First day of the period compared (the newest final period that "
+            "enough tenants have).",
+            "peers": "How many tenants' values the percentiles are computed from (at least 5).",
+            "p25": "The peers' 25th percentile of the KPI's value.",
+            "p50": "The peers' median.",
+            "p75": "The peers' 75th percentile.",
+            "own_value": "This tenant's own value of the KPI for the period.",
+            "own_percentile_rank": "This tenant's percentile rank among the peers (0 to 1).",
+        },
+    )
 }
 
 

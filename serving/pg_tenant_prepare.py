@@ -20,7 +20,7 @@ from psycopg import sql
 
 from serving import pg_functions, pg_roles, pg_tenant_roles
 from serving import pg_tenant_tables as tt
-from serving.pg_docs import TableDoc
+from serving.pg_docs import TENANT_DOC, TableDoc
 from serving.pg_swap import PgPublishError, in_short_lock_attempts
 from serving.postgres import _Table
 
@@ -83,6 +83,8 @@ def ensure_roles(
 
 
 def _comment(cur: psycopg.Cursor, table: _Table, doc: TableDoc | None) -> None:
+    tenant_col = sql.Identifier(table.schema, table.name, tt.TENANT_COLUMN)
+    cur.execute(sql.SQL("comment on column {} is {}").format(tenant_col, sql.Literal(TENANT_DOC)))
     if doc is None:
         return
     rel = sql.Identifier(table.schema, table.name)

@@ -37,7 +37,7 @@ from safeio.sqlquote import quote_ident, sql_str
 from serving import pg_roles, pg_tenant_roles, pg_tenant_swap
 from serving import pg_tenant_prepare as prep
 from serving import pg_tenant_tables as tt
-from serving.pg_docs import OPS_DOCS, TableDoc
+from serving.pg_docs import BENCHMARK_DOCS, OPS_DOCS, TableDoc
 from serving.pg_roles import DEFAULT_ROLES, ServingRoles
 from serving.pg_swap import PgPublishError, readers_time_limit
 from serving.pg_types import pg_type
@@ -259,7 +259,7 @@ def publish_tenant_benchmarks(
         tenant,
         "",
         tables_of,
-        docs,
+        {**docs, **BENCHMARK_DOCS},
         lock_timeout_s=lock_timeout_s,
         bi_password=None,
         whole=False,

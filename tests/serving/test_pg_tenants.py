@@ -543,6 +543,19 @@ def test_peer_benchmarks_are_served_per_tenant_and_touch_nothing_else(tdb, docs)
     _publish(tdb["files"]["acme"], tdb["url"], "acme", "n-1", docs)
     with _login(tdb, "acme") as conn:
         assert conn.execute("select count(*) from marts.kpi_benchmarks").fetchone() == (2,)
+        # Described like the marts dbt builds (BI tools show the comments), tenant_id too.
+        undescribed = conn.execute(
+            """select c.table_name, c.column_name from information_schema.columns c
+            where c.table_schema in ('marts', 'ops')
+                and (c.table_name = 'kpi_benchmarks' or c.column_name = 'tenant_id')
+                and col_description(format('%I.%I', c.table_schema, c.table_name)::regclass,
+                    c.ordinal_position) is null"""
+        ).fetchall()
+        assert undescribed == []
+        (table_doc,) = conn.execute(
+            "select obj_description('marts.kpi_benchmarks'::regclass, 'pg_class')"
+        ).fetchone()
+        assert table_doc.startswith("How this tenant's chain-wide KPIs stand among its peers")
 
 
 def test_a_table_change_waits_for_running_loads_then_fails_clearly(tdb, docs):
