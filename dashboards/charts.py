@@ -88,11 +88,14 @@ def series_chart(
     stacked: bool = True,
     horizontal: bool = False,
     keep_order: bool = False,
+    x_step: str | None = None,
 ) -> SeriesChart:
     """Line or bar chart of one or more measures (several `ys` become coloured series).
 
     Dates on a line chart are a time axis (UTC); on a bar chart one band per date.
     `keep_order` keeps the query's order of categories and series instead of sorting.
+    `x_step` ("day", "week", "month", "none"; default: inferred) is the period between a
+    time axis's consecutive x values: a line breaks where a series skips a period.
     """
     return SeriesChart(
         mark=mark,
@@ -109,6 +112,7 @@ def series_chart(
         stacked=stacked,
         horizontal=horizontal,
         keep_order=keep_order,
+        x_step=x_step,
     )
 
 

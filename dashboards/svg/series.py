@@ -3,6 +3,11 @@
 Layout: a fixed plot size (620 x 240, horizontal bars 26 px per category) and margins sized
 from the estimated width of the labels around it. The value axis always includes zero and
 any target line or band, so a target is never off the chart.
+
+A line on a time axis is never drawn across a missing period: where a series' next point is
+more than one step (day, week or month: `x_step`, else inferred from the x values) after
+the last, its path moves to it (a new `M`) instead of joining them. A week with no row, or a
+null value, is a gap in the line, not an interpolation between its neighbours.
 """
 
 import contextlib
@@ -16,7 +21,15 @@ from typing import Any
 from dashboards.formatting import fmt
 from dashboards.svg import axes, legend, marks
 from dashboards.svg.colors import PALETTE, series_color
-from dashboards.svg.dates import date_label, day_number, iso, time_ticks
+from dashboards.svg.dates import (
+    STEPS,
+    date_label,
+    day_number,
+    inferred_step,
+    iso,
+    steps_apart,
+    time_ticks,
+)
 from dashboards.svg.frame import SVG_CLOSE, Plot, svg_open
 from dashboards.svg.numbers import tick_labels
 from dashboards.svg.scales import Band, Linear, nice_ticks, point_scale
@@ -46,6 +59,10 @@ class SeriesChart:
     stacked: bool = True
     horizontal: bool = False
     keep_order: bool = False
+    #: A temporal line's period between consecutive x values ("day", "week", "month"): the
+    #: line breaks where a series skips one. None: inferred from the x values (weekly or
+    #: monthly period starts); "none": every point joined.
+    x_step: str | None = None
 
 
 def number(value: object) -> float | None:
@@ -124,19 +141,36 @@ def _continuous_x(c: SeriesChart) -> bool:
     return c.mark == "line" and not c.horizontal and c.x_kind in ("temporal", "quantitative")
 
 
+def _x_date(c: SeriesChart, value: object) -> dt.date:
+    """A temporal x value as a date (`xType=temporal` also takes ISO text)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.date):
+        return value
+    raise ValueError(f"x column {c.x!r} holds a value that is not a date")
+
+
 def _x_position(c: SeriesChart, value: object) -> float:
-    """Where a value sits on a continuous x axis (`xType=temporal` also takes ISO text)."""
+    """Where a value sits on a continuous x axis."""
     if c.x_kind == "temporal":
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = dt.date.fromisoformat(value[:10])
-        if isinstance(value, dt.date):
-            return day_number(value)
-        raise ValueError(f"x column {c.x!r} holds a value that is not a date")
+        return day_number(_x_date(c, value))
     v = number(value)
     if v is None:  # the value itself is not shown: it may be anything a query returned
         raise ValueError(f"x column {c.x!r} holds a value that is not a number")
     return v
+
+
+def _x_step(c: SeriesChart, points: list[_Point]) -> str | None:
+    """The step a temporal line expects between its points (None: no gaps, every point
+    joined): the chart's `x_step`, else inferred from the distinct x values of every series."""
+    if c.x_kind != "temporal" or c.x_step == "none":
+        return None
+    if c.x_step is not None:
+        if c.x_step not in STEPS:
+            raise ValueError(f"x_step {c.x_step!r} is not one of {', '.join(STEPS)} or none")
+        return c.x_step
+    return inferred_step(_x_date(c, p.x) for p in points)
 
 
 def _value_ticks(c: SeriesChart, lo: float, hi: float) -> list[float]:
@@ -214,7 +248,7 @@ def draw_series(c: SeriesChart, chart_id: str, label: str) -> str:
         x_scale = Linear(x_lo, x_hi, plot.left, plot.right)
         out.append(axes.category_axis_bottom(plot, [x_scale(t) for t in x_ticks], x_text, 0))
         xy = {id(p): (x_scale(_x_position(c, p.x)), value(p.value)) for p in points}
-        out.append(_lines(c, points, series, colors, xy))
+        out.append(_lines(c, points, series, colors, xy, _x_step(c, points)))
     elif c.mark == "line":
         scale = point_scale(len(cats), plot.left, plot.width)
         centers = [scale.center(i) for i in range(len(cats))]
@@ -266,18 +300,34 @@ def _lines(
     series: list[object],
     colors: dict[object, str],
     xy: dict[int, tuple[float, float]],
+    step: str | None = None,
 ) -> str:
-    """One path per series through its points in x order, then every point with its tip."""
+    """One path per series through its points in x order, then every point with its tip.
+
+    With a `step`, the path breaks (a new move-to) between two points more than one step
+    apart: the periods between them have no value to draw a line through.
+    """
     paths, dots = [], []
     crowded = len(series) > 10  # 40 locations on one chart: thinner lines, smaller points
     width, radius = (1.25, 2.0) if crowded else (2.0, 3.0)
     for s in series:
         mine = sorted((p for p in points if p.series == s), key=lambda p: xy[id(p)][0])
-        paths.append(marks.line([xy[id(p)] for p in mine], colors[s], width))
+        runs: list[list[tuple[float, float]]] = []
+        for i, p in enumerate(mine):
+            if not runs or (step and _skips(c, mine[i - 1], p, step)):
+                runs.append([])
+            runs[-1].append(xy[id(p)])
+        paths.append(marks.line(runs, colors[s], width))
         for p in mine:
             x, y = xy[id(p)]
             dots.append(marks.point(x, y, colors[s], _tip(c, p), radius))
     return marks.group("line", paths) + marks.group("symbol", dots)
+
+
+def _skips(c: SeriesChart, before: _Point, after: _Point, step: str) -> bool:
+    """Whether a period is missing between two consecutive points of a series. Half a step
+    of slack: a weekly timestamp an hour off across a DST change is still the next week."""
+    return steps_apart(_x_date(c, before.x), _x_date(c, after.x), step) > 1.5
 
 
 def _bars(
