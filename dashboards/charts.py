@@ -89,12 +89,15 @@ def series_chart(
     horizontal: bool = False,
     keep_order: bool = False,
     final: str | None = None,
+    x_step: str | None = None,
 ) -> SeriesChart:
     """Line or bar chart of one or more measures (several `ys` become coloured series).
 
     Dates on a line chart are a time axis (UTC); on a bar chart one band per date.
     `keep_order` keeps the query's order of categories and series instead of sorting.
     `final` names a column whose False marks a row's values as open (drawn hollow).
+    `x_step` ("day", "week", "month", "none"; default: inferred) is the period between a
+    time axis's consecutive x values: a line breaks where a series skips a period.
     """
     return SeriesChart(
         mark=mark,
@@ -112,6 +115,7 @@ def series_chart(
         horizontal=horizontal,
         keep_order=keep_order,
         final=final,
+        x_step=x_step,
     )
 
 

@@ -127,6 +127,19 @@ def _x_kind(rows: list[dict[str, Any]], x: str, override: str | None, mark: str)
     return "ordinal" if isinstance(sample, int | float) else "nominal"
 
 
+#: `xStep` values: a time axis's period between consecutive x values, or `none` (never break).
+X_STEPS = ("day", "week", "month", "none")
+
+
+def _x_step(attrs: Attrs) -> str | None:
+    """`xStep=week`: a line on a time axis breaks where a series has no row for a week (the
+    default infers weekly or monthly period starts from the x values; `none` joins them)."""
+    step = attrs.get("xStep")
+    if step is not None and step not in X_STEPS:
+        raise ComponentError(f"xStep={step!r}: not one of {', '.join(X_STEPS)}")
+    return step
+
+
 def _figure(kind: str, attrs: Attrs, chart: charts.Chart) -> charts.PendingSvg:
     # The renderer gives each tag a page-unique `_id`, so SVG ids never collide on a page.
     head = f'<figure class="chart" data-component="{kind}">{title_html(attrs.get("title"))}'
@@ -158,6 +171,7 @@ def _series(kind: str, mark: str, attrs: Attrs) -> str | charts.PendingSvg:
         horizontal=attrs.flag("horizontal"),
         keep_order=not attrs.flag("sort", True),
         final=attrs.column("finalColumn", "is_final"),
+        x_step=_x_step(attrs),
     )
     return _figure(kind, attrs, spec)
 

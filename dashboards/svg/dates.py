@@ -6,8 +6,13 @@ Month names are spelled here rather than by `strftime`, which follows the proces
 """
 
 import datetime as dt
+from collections.abc import Iterable
+from itertools import pairwise
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+#: The calendar steps a temporal line can expect between consecutive x values.
+STEPS = ("day", "week", "month")
 
 #: Candidate tick intervals: days, then months.
 _DAY_STEPS = (1, 2, 7, 14)
@@ -83,3 +88,39 @@ def time_ticks(lo: float, hi: float, count: int = 6) -> tuple[list[float], bool]
         ticks.append(float(d.toordinal()))
         d = _add_months(d, months)
     return ticks, True
+
+
+def inferred_step(values: Iterable[dt.date]) -> str | None:
+    """The calendar step of a time axis's x values (dates, or datetimes at midnight UTC).
+
+    `month` when every value is the 1st of a month and two of them are a month apart, `week`
+    when every value falls on one weekday and two of them are a week apart (periods' first
+    days, as the KPI marts' `period_start`). None otherwise: daily or irregular x values say
+    nothing reliable about what is missing (a clinic closed on Sundays has no Sunday rows).
+    """
+    days = set()
+    for value in values:
+        value = to_utc(value)
+        if isinstance(value, dt.datetime):
+            if value.time() != dt.time(0):
+                return None
+            value = value.date()
+        days.add(value)
+    ordered = sorted(days)
+    if len(ordered) < 2:
+        return None
+    if all(d.day == 1 for d in ordered):
+        months = [d.year * 12 + d.month for d in ordered]
+        return "month" if min(b - a for a, b in pairwise(months)) == 1 else None
+    if len({d.weekday() for d in ordered}) == 1:
+        return "week" if min((b - a).days for a, b in pairwise(ordered)) == 7 else None
+    return None
+
+
+def steps_apart(a: dt.date, b: dt.date, step: str) -> float:
+    """How many `step`s (day, week, month) `b` lies after `a`; months by calendar month."""
+    if step == "month":
+        a, b = to_utc(a), to_utc(b)
+        return (b.year * 12 + b.month) - (a.year * 12 + a.month)
+    days = day_number(b) - day_number(a)
+    return days / 7 if step == "week" else days

@@ -17,12 +17,20 @@ def _title(tip: str) -> str:
 
 
 def line(
-    points: Sequence[tuple[float, float]], color: str, width: float = 2.0, dashed: bool = False
+    runs: Sequence[Sequence[tuple[float, float]]],
+    color: str,
+    width: float = 2.0,
+    dashed: bool = False,
 ) -> str:
-    """One series' line through its points (already in x order); `dashed` into open values."""
-    if len(points) < 2:
+    """One series' line: one path, a subpath (`M` then `L`s) through each run of points
+    (already in x order) and none across the gap between two runs. A run of one point has
+    no line (its point mark shows it); no run of two or more: no path. `dashed`: into open
+    values (not final)."""
+    path = "".join(
+        "M" + "L".join(f"{num(x)},{num(y)}" for x, y in run) for run in runs if len(run) >= 2
+    )
+    if not path:
         return ""
-    path = "M" + "L".join(f"{num(x)},{num(y)}" for x, y in points)
     dash = f' stroke-dasharray="{OPEN_DASH}"' if dashed else ""
     return f'<path d="{path}" fill="none" stroke="{color}" stroke-width="{num(width)}"{dash}/>'
 

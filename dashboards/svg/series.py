@@ -8,6 +8,11 @@ A row whose `final` column is False holds an open value (its KPI's window is sti
 count so far, not final): its point is hollow and the line into it dashed, its bar pale with a
 dashed outline, and the legend says what that means. Charts without open values are drawn as
 before, byte for byte.
+
+A line on a time axis is never drawn across a missing period: where a series' next point is
+more than one step (day, week or month: `x_step`, else inferred from the x values) after
+the last, its path moves to it (a new `M`) instead of joining them. A week with no row, or a
+null value, is a gap in the line, not an interpolation between its neighbours.
 """
 
 import contextlib
@@ -16,13 +21,20 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import pairwise
 from typing import Any
 
 from dashboards.formatting import fmt
 from dashboards.svg import axes, legend, marks
 from dashboards.svg.colors import PALETTE, series_color
-from dashboards.svg.dates import date_label, day_number, iso, time_ticks
+from dashboards.svg.dates import (
+    STEPS,
+    date_label,
+    day_number,
+    inferred_step,
+    iso,
+    steps_apart,
+    time_ticks,
+)
 from dashboards.svg.frame import SVG_CLOSE, Plot, svg_open
 from dashboards.svg.numbers import tick_labels
 from dashboards.svg.scales import Band, Linear, nice_ticks, point_scale
@@ -54,6 +66,10 @@ class SeriesChart:
     horizontal: bool = False
     keep_order: bool = False
     final: str | None = None  # a column whose False marks the row's values as open
+    #: A temporal line's period between consecutive x values ("day", "week", "month"): the
+    #: line breaks where a series skips one. None: inferred from the x values (weekly or
+    #: monthly period starts); "none": every point joined.
+    x_step: str | None = None
 
 
 def number(value: object) -> float | None:
@@ -140,19 +156,36 @@ def _continuous_x(c: SeriesChart) -> bool:
     return c.mark == "line" and not c.horizontal and c.x_kind in ("temporal", "quantitative")
 
 
+def _x_date(c: SeriesChart, value: object) -> dt.date:
+    """A temporal x value as a date (`xType=temporal` also takes ISO text)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.date):
+        return value
+    raise ValueError(f"x column {c.x!r} holds a value that is not a date")
+
+
 def _x_position(c: SeriesChart, value: object) -> float:
-    """Where a value sits on a continuous x axis (`xType=temporal` also takes ISO text)."""
+    """Where a value sits on a continuous x axis."""
     if c.x_kind == "temporal":
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = dt.date.fromisoformat(value[:10])
-        if isinstance(value, dt.date):
-            return day_number(value)
-        raise ValueError(f"x column {c.x!r} holds a value that is not a date")
+        return day_number(_x_date(c, value))
     v = number(value)
     if v is None:  # the value itself is not shown: it may be anything a query returned
         raise ValueError(f"x column {c.x!r} holds a value that is not a number")
     return v
+
+
+def _x_step(c: SeriesChart, points: list[_Point]) -> str | None:
+    """The step a temporal line expects between its points (None: no gaps, every point
+    joined): the chart's `x_step`, else inferred from the distinct x values of every series."""
+    if c.x_kind != "temporal" or c.x_step == "none":
+        return None
+    if c.x_step is not None:
+        if c.x_step not in STEPS:
+            raise ValueError(f"x_step {c.x_step!r} is not one of {', '.join(STEPS)} or none")
+        return c.x_step
+    return inferred_step(_x_date(c, p.x) for p in points)
 
 
 def _value_ticks(c: SeriesChart, lo: float, hi: float) -> list[float]:
@@ -232,7 +265,7 @@ def draw_series(c: SeriesChart, chart_id: str, label: str) -> str:
         x_scale = Linear(x_lo, x_hi, plot.left, plot.right)
         out.append(axes.category_axis_bottom(plot, [x_scale(t) for t in x_ticks], x_text, 0))
         xy = {id(p): (x_scale(_x_position(c, p.x)), value(p.value)) for p in points}
-        out.append(_lines(c, points, series, colors, xy))
+        out.append(_lines(c, points, series, colors, xy, _x_step(c, points)))
     elif c.mark == "line":
         scale = point_scale(len(cats), plot.left, plot.width)
         centers = [scale.center(i) for i in range(len(cats))]
@@ -284,29 +317,51 @@ def _lines(
     series: list[object],
     colors: dict[object, str],
     xy: dict[int, tuple[float, float]],
+    step: str | None = None,
 ) -> str:
     """One path per series through its points in x order, then every point with its tip.
 
     A segment into or out of an open point is dashed: a series is cut into runs of solid and
-    dashed segments, one path each, so a line ends dashed over its still-open weeks."""
+    dashed segments, one path each, so a line ends dashed over its still-open weeks. With a
+    `step`, a path breaks (a new move-to) between two points more than one step apart: the
+    periods between them have no value to draw a line through.
+    """
     paths, dots = [], []
     crowded = len(series) > 10  # 40 locations on one chart: thinner lines, smaller points
     width, radius = (1.25, 2.0) if crowded else (2.0, 3.0)
     for s in series:
         mine = sorted((p for p in points if p.series == s), key=lambda p: xy[id(p)][0])
-        run, dashed = [xy[id(p)] for p in mine[:1]], False
-        for a, b in pairwise(mine):
-            segment_dashed = a.open or b.open
-            if len(run) > 1 and segment_dashed != dashed:
-                paths.append(marks.line(run, colors[s], width, dashed))
-                run = run[-1:]
-            dashed = segment_dashed
-            run.append(xy[id(b)])
-        paths.append(marks.line(run, colors[s], width, dashed))
+        runs: list[list[tuple[float, float]]] = []  # subpaths of the path being built
+        dashed = False
+        for i, p in enumerate(mine):
+            if i == 0:
+                runs.append([xy[id(p)]])
+                continue
+            a = mine[i - 1]
+            if step and _skips(c, a, p, step):
+                runs.append([xy[id(p)]])  # a gap: a new subpath of the same path
+                continue
+            segment_dashed = a.open or p.open
+            if segment_dashed != dashed:
+                if len(runs[-1]) > 1:  # the run so far ends here, in the old style
+                    paths.append(marks.line(runs, colors[s], width, dashed))
+                    runs = [runs[-1][-1:]]
+                elif len(runs) > 1:  # a point alone after a gap starts the new style
+                    paths.append(marks.line(runs[:-1], colors[s], width, dashed))
+                    runs = runs[-1:]
+                dashed = segment_dashed
+            runs[-1].append(xy[id(p)])
+        paths.append(marks.line(runs, colors[s], width, dashed))
         for p in mine:
             x, y = xy[id(p)]
             dots.append(marks.point(x, y, colors[s], _tip(c, p), radius, p.open))
     return marks.group("line", paths) + marks.group("symbol", dots)
+
+
+def _skips(c: SeriesChart, before: _Point, after: _Point, step: str) -> bool:
+    """Whether a period is missing between two consecutive points of a series. Half a step
+    of slack: a weekly timestamp an hour off across a DST change is still the next week."""
+    return steps_apart(_x_date(c, before.x), _x_date(c, after.x), step) > 1.5
 
 
 def _bars(

@@ -5,6 +5,9 @@ Fixture (dash_serving_fixture): Sam Okafor (prov_2, rn, revenue-generating); her
 Sam Ortiz (prov_5) joins, so "Sam O." is shared. The Providers page already told them apart
 over all staff; the provider page did over revenue-generating staff only and called prov_2
 plain "Sam O.", a name that on the Providers page belongs to no one.
+
+prov_2 has no revenue row for the week of 2026-10-26 (a week not worked): the weekly revenue
+chart leaves that week a gap instead of drawing a line from Oct 19 to Nov 2.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             where provider_id = 'prov_1' and kpi = 'provider_productive_share'
                 and grain = 'week' and period_start = date '2026-11-09'"""
         )
+        con.execute(
+            """delete from marts.kpi_by_provider
+            where provider_id = 'prov_2' and kpi = 'revenue_per_provider'
+                and grain = 'week' and period_start = date '2026-10-26'"""
+        )
     finally:
         con.close()
     build_shipped_pages(serving, root, "providers.md", "provider_detail.md")
@@ -59,6 +67,29 @@ def test_a_kpi_without_a_value_is_grey_not_on_target(site):
     # prov_2 has a value, 0.79 * 1.05 + 3 * 0.0079 = 0.853 >= 0.80: still judged
     other = (site / "provider_detail/prov_2.html").read_text(encoding="utf-8")
     assert _card(other, "Provider productive share") == "on_target"
+
+
+def _line_chart(html: str, title: str) -> tuple[list[str], int]:
+    """The chart titled `title`: its line path's subpaths (`M...`) and its point count."""
+    found = re.search(
+        rf'<div class="c-title">{re.escape(title)}</div>(<svg.*?</svg>)', html, re.DOTALL
+    )
+    assert found, title
+    svg = found.group(1)
+    paths = re.findall(r'<g class="mark-line role-mark"><path d="([^"]*)"', svg)
+    return [sub for d in paths for sub in re.findall(r"M[^M]+", d)], svg.count("<circle")
+
+
+def test_the_weekly_revenue_line_is_not_drawn_across_a_week_without_a_row(site):
+    # the trend runs Oct 19 .. Nov 9 (the last complete week); prov_2 misses Oct 26: Oct 19
+    # stands alone (a point, no line), then one line Nov 2 - Nov 9
+    html = (site / "provider_detail/prov_2.html").read_text(encoding="utf-8")
+    runs, points = _line_chart(html, "Net revenue, weekly")
+    assert points == 3 and len(runs) == 1 and runs[0].count("L") == 1
+    # prov_1 has every week: one line through its 4 points
+    html = (site / "provider_detail/prov_1.html").read_text(encoding="utf-8")
+    runs, points = _line_chart(html, "Net revenue, weekly")
+    assert points == 4 and len(runs) == 1 and runs[0].count("L") == 3
 
 
 def test_a_provider_has_the_same_name_on_both_pages(site):

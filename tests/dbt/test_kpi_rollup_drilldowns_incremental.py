@@ -5,7 +5,10 @@ equal a full refresh night after night and really take their incremental path.
 test_kpi_rollup_incremental.py on the dbt core chain: the next day, a late correction of
 the chain's first weeks, eleven days at once across a week and a month boundary, a
 location's time-zone correction, then a run of the marts alone (their inputs not built in
-the same invocation: they rebuild whole).
+the same invocation: they rebuild whole). Its 0 revenue rows (a provider's weeks worked
+without a paid invoice) exist only while revenue_per_provider is computable (its guard:
+`kpi_coverage`): on the same chain with its POS extracts arriving after its PMS ones, and
+starting two months later, they appear in every period at once and the mart rebuilds whole.
 
 `kpi_by_channel` reads two small inputs without a touched record besides its lead events:
 which channels ever had spend (`fct_marketing_spend`) and which KPIs are computable
@@ -122,6 +125,56 @@ def test_chain_drilldowns_equal_full_refresh_night_after_night(
     dbt(["run", "--select", *MARTS], warehouse, work)
     assert {mart: _cutoffs(warehouse, mart) for mart in MARTS} == dict.fromkeys(MARTS, WHOLE)
     assert _equals_full_refresh(work, warehouse, MARTS) == dict.fromkeys(MARTS, 0)
+
+
+def test_provider_revenue_zeros_arrive_with_pos_data_in_every_period(
+    tmp_path: Path, base_chain: Chain
+) -> None:
+    """The chain's PMS extracts first; a night later its POS extracts, whose history starts
+    on 2025-03-01 (a POS adopted two months after the PMS). Before: no revenue row at all (POS
+    never delivered: no 0 either). After: every provider-week worked has its revenue, 0 in
+    January and February, where no invoice exists. The invoice events' touched record starts
+    in March; nothing binds another input's to name the earlier periods (here the appointment
+    events' happens to, from the first visit on), so the mart's guard (kpi_coverage changed)
+    rebuilds it whole, and it equals a full refresh. The next night is incremental again."""
+    work = tmp_path / "pos_late"
+    work.mkdir()
+    start = date(2025, 3, 1)
+    invoices = [r for r in base_chain.tables[("pos", "invoices")] if r["issued_at"].date() >= start]
+    kept = {r["invoice_id"] for r in invoices}
+    lines = [r for r in base_chain.tables[("pos", "invoice_lines")] if r["invoice_id"] in kept]
+    pos = {key: rows for key, rows in base_chain.tables.items() if key[0] == "pos"}
+    pos |= {("pos", "invoices"): invoices, ("pos", "invoice_lines"): lines}
+    others = {key: rows for key, rows in base_chain.tables.items() if key[0] != "pos"}
+    warehouse = write_chain(work / "warehouse.duckdb", Chain(base_chain.as_of, others))
+    dbt(["seed"], warehouse, work)
+    dbt(["run", "--select", *SELECTION], warehouse, work)
+    revenue_weeks = (
+        "select count(*), count(*) filter (where numerator = 0), min(period_start)"
+        " from marts.kpi_by_provider where kpi = 'revenue_per_provider' and grain = 'week'"
+    )
+    assert _query(warehouse, revenue_weeks) == [(0, 0, None)]
+
+    write_chain(warehouse, Chain(base_chain.as_of, pos))
+    cutoffs = _chain_night(work, warehouse, Chain(base_chain.as_of))
+    assert cutoffs["kpi_by_provider"] == WHOLE
+    ((weeks, zeros, first),) = _query(warehouse, revenue_weeks)
+    worked = _query(
+        warehouse,
+        "select min(period_start) from marts.kpi_by_provider"
+        " where kpi = 'provider_productive_share' and grain = 'week'",
+    )[0][0]
+    assert weeks > zeros > 0 and first == worked < start
+    assert _query(
+        warehouse,
+        "select count(*) from marts.kpi_by_provider"
+        " where kpi = 'revenue_per_provider' and grain = 'month' and period_start < ?"
+        " and numerator <> 0",
+        [start],
+    ) == [(0,)]
+
+    cutoffs = _chain_night(work, warehouse, _next_day(base_chain))
+    _assert_incremental(warehouse, "kpi_by_provider", cutoffs["kpi_by_provider"])
 
 
 LEAD_MARTS = ("kpi_by_channel", "kpi_by_response_time")

@@ -1,22 +1,30 @@
 {%- set inputs = ['int_invoice_kpi_events', 'int_provider_kpi_events', 'int_appointment_kpi_events'] -%}
+{%- set guards = [{'model': 'kpi_coverage', 'columns': ['kpi', 'computable']}] -%}
 {{
     config(
         materialized='incremental',
         unique_key=['grain', 'period_start'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ kpi_rollup_prepare(" ~ inputs ~ ") }}",
+        pre_hook="{{ kpi_rollup_prepare_with(" ~ inputs ~ ", " ~ guards ~ ") }}",
         post_hook="{{ record_model_build() }}",
     )
 }}
 {#-
     Per-provider drill-down (same long form plus provider_id), per location and chain-wide:
-      revenue_per_provider        net revenue attributed to the provider (sum; docs/kpis.md)
+      revenue_per_provider        net revenue attributed to the provider (sum; docs/kpis.md); a
+                                  level: 0 in a period the provider worked (a shift or a
+                                  completed visit: a provider_productive_share event) without a
+                                  paid line attributed to them, once POS data is delivered
+                                  (kpi_coverage); no row in a period they neither worked nor
+                                  earned in
       provider_productive_share   completed-appointment hours / shift hours (revenue-generating)
       rebooking_rate, confirmation_response_rate   by the appointment's provider
     Incremental (macros/kpi_rollup_incremental.sql): a nightly run rewrites only the periods
     from the earliest one its inputs' touched records, the as-of move or a non-final row can
-    have changed; otherwise it rebuilds whole.
+    have changed; it rebuilds whole when the computable KPIs differ from the ones its last
+    build used (its guard: revenue's 0 rows follow revenue_per_provider's coverage in every
+    period), and whenever the inputs cannot tell.
 -#}
 with
 
@@ -34,8 +42,29 @@ appointment_events as (
     where kpi in ('rebooking_rate', 'confirmation_response_rate')
 ),
 
+-- revenue is a level: 0 on every day a provider worked (their productive-share events: shift
+-- hours or completed visits) once POS data exists, so a week worked without a paid invoice
+-- reports 0, not nothing (as kpi_financial's net_revenue per location)
+revenue_zero_events as (
+    select
+        productive_events.location_id,
+        productive_events.event_date,
+        productive_events.provider_id,
+        'sum' as value_kind,
+        0 as window_minutes,
+        cast(0 as double) as numerator,
+        cast(null as double) as denominator
+    from productive_events
+    inner join {{ ref('kpi_coverage') }} as coverage
+        on
+            coverage.kpi = 'revenue_per_provider'
+            and coverage.computable
+),
+
 events as (
-    {{ kpi_events_union(['invoice_events'], dims=['provider_id'], exprs={'kpi': "'revenue_per_provider'"}) }}
+    {{ kpi_events_union(
+        ['invoice_events', 'revenue_zero_events'], dims=['provider_id'], exprs={'kpi': "'revenue_per_provider'"}
+    ) }}
     union all
     {{ kpi_events_union(['productive_events', 'appointment_events'], dims=['provider_id']) }}
 ),
@@ -44,7 +73,7 @@ events as (
 
 {{ kpi_rollup(
     'events', 'rolled', dims=['provider_id'], daily=false,
-    recompute_from=kpi_rollup_cutoffs(inputs),
+    recompute_from=kpi_rollup_cutoffs_with(inputs, guards),
 ) }}
 
 {{ kpi_select('rolled', dims=['provider_id']) }}
