@@ -78,6 +78,9 @@ def entry() -> None:
     """The `medspa` console command (and `python -m medspa.cli`): `main`, then an exit that
     skips the interpreter's slow teardown (`freeze_before_exit`)."""
     code = main(own_process=True)
+    gx = sys.modules.get("quality.gx_duckdb")  # loaded only by the commands that validate
+    if gx is not None:
+        gx.wait_for_background_imports()
     freeze_before_exit()
     sys.exit(code)
 

@@ -150,7 +150,25 @@ def import_gx_in_background() -> threading.Thread:
     """
     thread = threading.Thread(target=_import_ignoring_errors, name="gx-import", daemon=True)
     thread.start()
+    _BACKGROUND_IMPORTS.append(thread)
     return thread
+
+
+#: The import threads `import_gx_in_background` started, for `wait_for_background_imports`.
+_BACKGROUND_IMPORTS: list[threading.Thread] = []
+
+
+def wait_for_background_imports() -> None:
+    """Let a background import finish before the process exits.
+
+    A run that fails in its first seconds (a required table missing) ends while the import is
+    still loading GX's compiled dependencies. Python's shutdown then stops the daemon thread
+    inside C++ code that catches the forced unwind without rethrowing it, and the process
+    aborts ("FATAL: exception not rethrown", SIGABRT) after its summary was printed: `medspa
+    run --all-tenants` reported such a tenant as killed, not failed. The import takes seconds.
+    """
+    while _BACKGROUND_IMPORTS:
+        _BACKGROUND_IMPORTS.pop().join()
 
 
 def _import_ignoring_errors() -> None:

@@ -39,3 +39,39 @@ def test_background_import_overlapping_the_suites_import_patches_once() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("ok")
+
+
+EXIT_SCRIPT = textwrap.dedent(
+    """
+    import atexit
+    import sys
+    import threading
+    from quality import gx_duckdb
+    from medspa import cli
+
+    gx_duckdb.import_gx_in_background()
+    atexit.register(lambda: print(
+        "import running at exit:", any(t.name == "gx-import" for t in threading.enumerate())
+    ))
+    sys.argv = ["medspa", "status", "--data-dir", sys.argv[1]]
+    cli.entry()
+    """
+)
+
+
+def test_a_command_that_ends_at_once_waits_for_the_import_before_it_exits(tmp_path) -> None:
+    """A run that fails in its first second (a required table missing) ended while the import
+    was still loading GX's compiled dependencies; Python's shutdown stopped that daemon thread
+    inside C++ code and the process aborted (SIGABRT: "FATAL: exception not rethrown"), so
+    `medspa run --all-tenants` reported the tenant killed, not failed. `medspa status` on an
+    empty data dir ends as fast: its own exit status (1, nothing published) must come through,
+    with the import finished first."""
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+    assert "import running at exit: False" in done.stdout
