@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.dagster_run import DagsterRunStatsSnapshot
 
 from orchestration import run_events
 from orchestration.stale_runs import latest_event_time
@@ -162,11 +163,15 @@ def _iso(timestamp: float | None) -> str | None:
     return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).isoformat(timespec="seconds")
 
 
-def _brief(instance: dg.DagsterInstance, run: dg.DagsterRun, published: bool) -> RunBrief:
+def _brief(
+    instance: dg.DagsterInstance,
+    run: dg.DagsterRun,
+    published: bool,
+    stats: DagsterRunStatsSnapshot,
+) -> RunBrief:
     """A finished deciding run: published, or blocked / failed as the run log says."""
     from orchestration.run_log import record_of  # imports DuckDB and serving: only when needed
 
-    stats = instance.get_run_stats(run.run_id)
     record = record_of(instance, run.run_id, published=published, demo_key_on_real_data=False)
     return RunBrief(
         run_id=run.run_id,
@@ -205,7 +210,8 @@ def tenant_status(
     """`tenant`'s health at `now` (epoch seconds): see the module docstring for the rules."""
     published_at = last_published(instance, tenant)
     newest = next(deciding_runs(instance, tenant), None)
-    brief = _brief(instance, *newest) if newest is not None else None
+    stats = instance.get_run_stats(newest[0].run_id) if newest is not None else None
+    brief = _brief(instance, *newest, stats) if newest is not None and stats else None
     verdicts, problems = [], []
     hours = None if published_at is None else (now - published_at) / 3600
     limit = max_age.total_seconds() / 3600
@@ -215,14 +221,14 @@ def tenant_status(
     elif hours is not None and hours > limit:
         verdicts.append(STALE)
         problem = f"nothing published for {_age(hours)} (limit {limit:g} h)"
-        ended = instance.get_run_stats(newest[0].run_id).end_time if newest else None
+        ended = stats.end_time if stats is not None else None
         if ended is None or now - ended > max_age.total_seconds():  # no nightly ended lately
             problem += (
                 ": is the nightly still scheduled (the Dagster daemon running, or the cron "
                 "line in place)?"
             )
         problems.append(problem)
-    if brief is not None and newest is not None and not newest[1]:
+    if newest is not None and brief is not None and not newest[1]:
         verdicts.append(FAILING)
         problems.append(
             f"the newest nightly did not publish ({brief.status}): dashboards and BI show the "

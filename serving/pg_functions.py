@@ -113,9 +113,9 @@ def secure(conn: psycopg.Connection, read_group: str) -> list[str]:
     with conn.cursor() as cur:
         left = exposed(cur, read_group)
         if left:
-            cur.execute("select rolsuper from pg_roles where rolname = current_user")
-            if cur.fetchone()[0]:
-                cur.execute("select current_user")
-                cur.execute(revoke_sql(cur.fetchone()[0]))
+            cur.execute("select rolsuper, rolname from pg_roles where rolname = current_user")
+            superuser, publisher = cur.fetchone()
+            if superuser:
+                cur.execute(revoke_sql(publisher))
                 left = exposed(cur, read_group)
         return [_note(cur, left)] if left else []
