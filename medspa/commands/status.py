@@ -2,11 +2,12 @@
 
 It reads Dagster's run history (`orchestration.tenant_status`), never the warehouse, so it
 answers while a run holds the warehouse and takes no lock. Exit status 0 when every tenant
-checked is healthy (published within `--max-age-hours`, and its newest nightly published), 1
-when one is not, 2 for a usage or configuration error. Run it from outside the thing it
-watches -- a monitor, a Kubernetes CronJob, a cron line on another machine -- since a stopped
-daemon or a removed cron line is exactly what it must catch; `--json` gives the same verdicts
-to a program.
+checked is healthy (published within `--max-age-hours`, and its newest nightly published) and
+nothing stops the next nightly (`orchestration.scheduler_status`: a Dagster daemon that stopped
+within that window, the nightly schedule turned off while the daemon runs), 1 when not, 2 for a
+usage or configuration error. Run it from outside the thing it watches -- a monitor, a
+Kubernetes CronJob, a cron line on another machine -- since a stopped daemon or a removed cron
+line is exactly what it must catch; `--json` gives the same verdicts to a program.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestration.scheduler_status import SchedulerStatus
+    from orchestration.tenant_status import TenantStatus
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,42 +74,57 @@ def run(args: argparse.Namespace) -> int:
             return 2
         names = [args.tenant]
     home = args.dagster_home.expanduser().resolve() if args.dagster_home else settings.dagster_home
-    statuses = _statuses(home, names, dt.timedelta(hours=args.max_age_hours))
+    scheduler, statuses = _statuses(home, names, dt.timedelta(hours=args.max_age_hours))
     healthy = sum(s.healthy for s in statuses)
+    everything_fine = healthy == len(statuses) and not (scheduler and scheduler.problems)
     if args.json:
         print(
             json.dumps(
                 {
-                    "healthy": healthy == len(statuses),
+                    "healthy": everything_fine,
                     "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     "dagster_home": str(home),
+                    "scheduler": scheduler.to_dict() if scheduler else None,
                     "tenants": [s.to_dict() for s in statuses],
                 },
                 indent=2,
             )
         )
     else:
+        if scheduler is not None:
+            print(scheduler.to_text())
         for status in statuses:
             print(status.to_text())
-        print(f"{healthy} of {len(statuses)} tenant(s) healthy (run history read from {home})")
-    return 0 if healthy == len(statuses) else 1
+        stopped = scheduler is not None and bool(scheduler.problems)
+        scheduler_word = "; the scheduler is NOT (above)" if stopped else ""
+        print(
+            f"{healthy} of {len(statuses)} tenant(s) healthy{scheduler_word} "
+            f"(run history read from {home})"
+        )
+    return 0 if everything_fine else 1
 
 
-def _statuses(home: Path, tenants: list[str], max_age: dt.timedelta) -> list:
-    """Each tenant's `TenantStatus`, from the instance at `home` (read only: no config is
-    installed there, nothing is written)."""
+def _statuses(
+    home: Path, tenants: list[str], max_age: dt.timedelta
+) -> tuple[SchedulerStatus | None, list[TenantStatus]]:
+    """The scheduler's `SchedulerStatus` (None when the instance has no history) and each
+    tenant's `TenantStatus`, from the instance at `home` (read only: no config is installed
+    there, nothing is written)."""
     from dagster import DagsterInstance
 
     from medspa.commands.run import using_dagster_home
+    from orchestration.scheduler_status import scheduler_status
     from orchestration.tenant_status import empty_status, tenant_status
 
     now = time.time()
     if not (home / "dagster.yaml").is_file() and not (home / "history").is_dir():
         # No run was ever recorded here; an instance opened now would create its storage.
-        return [empty_status(tenant, home, max_age) for tenant in tenants]
+        return None, [empty_status(tenant, home, max_age) for tenant in tenants]
     with using_dagster_home(home, install_config=False):
         instance = DagsterInstance.from_config(str(home))
         try:
-            return [tenant_status(instance, tenant, now, max_age) for tenant in tenants]
+            return scheduler_status(instance, now, max_age), [
+                tenant_status(instance, tenant, now, max_age) for tenant in tenants
+            ]
         finally:
             instance.dispose()
