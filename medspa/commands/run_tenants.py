@@ -11,6 +11,13 @@ Ctrl-C in the terminal reaches every running tenant's process as well (one proce
 each stops as `medspa run` does on its own (exit status 130, the previous publish kept). The
 command then starts no further tenant, waits for the running ones to stop, prints the summary
 (`interrupted`, `not started`) and exits with status 130, without the peer benchmarks.
+
+SIGTERM is sent to the command alone: by `kill PID`, by `docker stop` and Kubernetes to a
+container's first process (which, without a handler, ignores it until the SIGKILL a grace
+period later kills every tenant mid-run), by a supervisor that stops its main process only.
+The command forwards it to every running tenant, which stops as on Ctrl-C, and ends the same
+way. A SIGINT sent to the command alone (`kill -INT PID`) is not forwarded: it starts no further
+tenant and lets the running ones finish.
 """
 
 from __future__ import annotations
@@ -19,10 +26,14 @@ import argparse
 import signal
 import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 
 @dataclass(frozen=True)
@@ -70,15 +81,72 @@ def tenant_command(args: argparse.Namespace, tenant: str, tenants_file: Path) ->
     return command
 
 
-def run_one(command: list[str], tenant: str, report: Path) -> TenantOutcome:
-    """Run one tenant's subprocess; its console output goes to its own report file."""
+@dataclass
+class TenantProcesses:
+    """The tenants' running subprocesses, and whether the command is stopping.
+
+    Once stopping, no further tenant starts: a worker thread that takes the next tenant between
+    the signal and the pool's cancelling of what is queued finds the flag set under the lock.
+    """
+
+    #: Re-entrant: a second signal can arrive while the handler of the first holds it.
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    running: set[subprocess.Popen[bytes]] = field(default_factory=set)
+    stopping: bool = False
+
+    def stop(self, signum: int | None = None) -> None:
+        """Start no further tenant; send `signum` to every running one when given."""
+        with self.lock:
+            self.stopping = True
+            for process in self.running:
+                if signum is not None and process.poll() is None:
+                    process.send_signal(signum)
+
+
+def run_one(
+    command: list[str], tenant: str, report: Path, processes: TenantProcesses | None = None
+) -> TenantOutcome:
+    """Run one tenant's subprocess; its console output goes to its own report file. A tenant
+    whose turn comes after the command began stopping is not started (exit code None)."""
     from safeio.private import private_dir
 
+    processes = processes if processes is not None else TenantProcesses()
     private_dir(report.parent)
     started = time.perf_counter()
     with open(report, "w", encoding="utf-8") as out:
-        code = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+        with processes.lock:
+            if processes.stopping:
+                return TenantOutcome(tenant, None, 0.0, report)
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+            processes.running.add(process)
+        try:
+            code = process.wait()
+        finally:
+            with processes.lock:
+                processes.running.discard(process)
     return TenantOutcome(tenant, code, time.perf_counter() - started, report)
+
+
+@contextmanager
+def stop_on_signals(processes: TenantProcesses) -> Iterator[None]:
+    """While tenants run, SIGTERM is forwarded to them and SIGINT stops further starts; both
+    then raise KeyboardInterrupt in the waiting main thread (Python's own SIGINT behaviour)."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        processes.stop(signum if signum == signal.SIGTERM else None)
+        raise KeyboardInterrupt
+
+    handled = [signal.SIGINT, signal.SIGTERM]
+    previous = {}
+    for signum in handled:
+        if signal.getsignal(signum) is signal.SIG_IGN:
+            continue  # started with it ignored (`nohup`, a background job): keep it so
+        previous[signum] = signal.signal(signum, on_signal)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def run_tenants(
@@ -91,21 +159,24 @@ def run_tenants(
     """
     parallel = max(1, int(args.parallel))
     reports = {name: data_dirs[name] / "logs" / "last_cli_run.txt" for name in names}
+    processes = TenantProcesses()
     pool = ThreadPoolExecutor(max_workers=parallel)
-    futures = [
-        pool.submit(run_one, tenant_command(args, name, tenants_file), name, reports[name])
-        for name in names
-    ]
+    futures: list[Future[TenantOutcome]] = []
     try:
-        outcomes = [f.result() for f in futures]
+        with stop_on_signals(processes):
+            for name in names:
+                command = tenant_command(args, name, tenants_file)
+                futures.append(pool.submit(run_one, command, name, reports[name], processes))
+            outcomes = [f.result() for f in futures]
     except KeyboardInterrupt:
-        # The running tenants had the same Ctrl-C (one process group): wait for them to stop.
+        # The running tenants had the same Ctrl-C (one process group), or the SIGTERM the
+        # command forwarded: wait for them to stop.
+        processes.stop()
         pool.shutdown(wait=True, cancel_futures=True)
+        not_started = [TenantOutcome(name, None, 0.0, reports[name]) for name in names]
         raise TenantsInterrupted(
-            [
-                f.result() if not f.cancelled() else TenantOutcome(name, None, 0.0, reports[name])
-                for name, f in zip(names, futures, strict=True)
-            ]
+            [f.result() if not f.cancelled() else not_started[i] for i, f in enumerate(futures)]
+            + not_started[len(futures) :]
         ) from None
     pool.shutdown()
     return outcomes

@@ -163,3 +163,64 @@ def test_ctrl_c_stops_the_running_tenants_starts_no_other_and_exits_130(
 )
 def test_each_way_a_tenants_run_ends_has_its_name(code, status):
     assert run_tenants.TenantOutcome("a", code, 1.0, Path("a.txt")).status == status
+
+
+#: A tenant's run that stops as `medspa run` does on SIGTERM (Dagster's handler: status 130).
+_TERMINABLE_CHILD = """
+import os, signal, sys, time, pathlib
+def stop(signum, frame):
+    sys.exit(130)
+signal.signal(signal.SIGTERM, stop)
+name, pids = sys.argv[1], pathlib.Path(sys.argv[2])
+with open(pids, "a") as fh:
+    fh.write(f"{name} {os.getpid()}\\n")
+time.sleep(30)
+sys.exit(0)
+"""
+
+#: The command itself in a process of its own (SIGTERM is sent to its pid alone), its tenants'
+#: runs replaced by `_TERMINABLE_CHILD`.
+_COMMAND = """
+import sys
+from medspa.cli import main
+from medspa.commands import run_tenants
+child, pids = sys.argv[1], sys.argv[2]
+run_tenants.tenant_command = lambda args, name, registry: [sys.executable, "-c", child, name, pids]
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def test_sigterm_to_the_command_alone_stops_its_running_tenant_and_starts_no_other(
+    tmp_path: Path,
+):
+    """`docker stop`, Kubernetes and `kill PID` signal the command, not its tenants' runs."""
+    import subprocess
+
+    pids = tmp_path / "pids"
+    registry = _registry(tmp_path, ["a", "b", "c"])
+    argv = ["run", "--tenants-file", str(registry), "--all-tenants", "--parallel", "1"]
+    command = subprocess.Popen(
+        [sys.executable, "-c", _COMMAND, _TERMINABLE_CHILD, str(pids), *argv]
+        + ["--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not pids.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the child is asleep, the command waits on it
+    command.send_signal(signal.SIGTERM)
+    out, _ = command.communicate(timeout=60)
+
+    assert command.returncode == 130, out
+    assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
+        ["a", "interrupted"],
+        ["b", "not"],
+        ["c", "not"],
+    ]
+    assert "0 of 3 tenants published, 1 failed, 2 not started (interrupted)" in out
+    assert len(pids.read_text().splitlines()) == 1  # only `a` ever started
+    child = int(pids.read_text().split()[1])
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # ended (and reaped by the command), not orphaned asleep
