@@ -18,7 +18,7 @@ from dagster._core.scheduler.instigation import TickData, TickStatus
 from dagster._core.test_utils import in_process_test_workspace
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._daemon.types import DaemonHeartbeat
-from test_tenant_status import _nightly, _registry
+from test_tenant_status import _nightly, status_args
 
 from medspa.cli import main
 from medspa.commands.run import using_dagster_home
@@ -136,10 +136,7 @@ def test_the_nightly_schedule_turned_off_while_the_daemon_runs_is_a_problem(inst
 def test_medspa_status_exits_1_when_the_daemon_stopped_though_every_tenant_is_healthy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
-    data = tmp_path / "data"
-    registry = _registry(tmp_path)
-    monkeypatch.delenv("MEDSPA_TENANTS_FILE", raising=False)
-    args = ["status", "--data-dir", str(data), "--tenants-file", str(registry)]
+    data, args = status_args(tmp_path, monkeypatch)
     home = data / "dagster"
     with using_dagster_home(home), dg.DagsterInstance.from_config(str(home)) as inst:
         inst.add_dynamic_partitions(TENANT_PARTITIONS.name, ["clinic-a", "clinic-b"])

@@ -243,13 +243,17 @@ def _registry(tmp_path: Path) -> Path:
     return registry
 
 
+def status_args(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:
+    """The data dir and the `medspa status` arguments of a two-tenant registry under it."""
+    data = tmp_path / "data"
+    monkeypatch.delenv("MEDSPA_TENANTS_FILE", raising=False)
+    return data, ["status", "--data-dir", str(data), "--tenants-file", str(_registry(tmp_path))]
+
+
 def test_medspa_status_exits_1_naming_the_tenant_that_is_not_healthy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
-    data = tmp_path / "data"
-    registry = _registry(tmp_path)
-    monkeypatch.delenv("MEDSPA_TENANTS_FILE", raising=False)
-    args = ["status", "--data-dir", str(data), "--tenants-file", str(registry)]
+    data, args = status_args(tmp_path, monkeypatch)
 
     assert main(args) == 1  # nothing ever ran here: no history, and nothing is created
     assert "no run has been recorded" in capsys.readouterr().out
