@@ -8,8 +8,9 @@ run, from the run-log sensor for the runs Dagster launched (the schedule, the la
 the UI). A run that published after one that did not posts once more, that the tenant
 recovered (`orchestration.tenant_status.unpublished_before` finds the run it recovered from),
 so a channel that said "blocked" at 02:10 does not leave the owner wondering on Monday. Other
-runs that published, runs cancelled by a person, and runs that succeeded without `serving` in
-their selection post nothing.
+runs that published, and the runs `orchestration.run_events.failed_nightly` passes over (stopped
+by a person, refused by the tenant's run lock, the UI's Materialize of a few assets) post
+nothing.
 
 The body carries `text` (one line a person can read: Slack's and Teams' incoming webhooks
 show it as it is) and the record's fields for a machine: tenant, run id, status, the blocking

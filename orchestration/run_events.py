@@ -16,9 +16,70 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import AssetCheckKey, DagsterEventType, DagsterInstance, RunsFilter
+from dagster import AssetCheckKey, AssetKey, DagsterEventType, DagsterInstance, RunsFilter
 
 from orchestration.tenancy import PARTITION_TAG
+
+#: Set on a run that `medspa run` saw interrupted (Ctrl-C, SIGTERM): Dagster ends such a run as
+#: a FAILURE, though a person stopped it, as Terminate in the UI ends one as CANCELED.
+INTERRUPTED_TAG = "medspa/interrupted"
+
+
+#: The job every tenant's nightly runs (`orchestration.defs.automation.jobs.NIGHTLY`).
+NIGHTLY_JOB = "nightly"
+SERVING = AssetKey("serving")
+
+
+def stopped_by_person(run: Any) -> bool:
+    """Whether a finished `DagsterRun` was stopped, not failed: Terminate in the UI, or Ctrl-C
+    or SIGTERM of `medspa run` (tagged when it saw it)."""
+    from dagster import DagsterRunStatus
+
+    return run.status == DagsterRunStatus.CANCELED or run.tags.get(INTERRUPTED_TAG) == "true"
+
+
+def attempts_nightly(instance: DagsterInstance, run: Any) -> bool:
+    """Whether `run` tried what a nightly does: load the landing folder and publish.
+
+    The whole `nightly` job (the schedule, the landing sensor, `medspa run`), or a selection
+    holding a raw table and `serving` (the UI's Materialize all, a backfill). A retry or a
+    re-execution from failure is judged by the run it re-executes. The UI's Materialize of a
+    mart, or of `serving` alone, is someone's experiment beside the nightly: its failure is
+    theirs to read in the UI, not the tenant's nightly failing.
+    """
+    root_id = run.tags.get("dagster/root_run_id")
+    root = instance.get_run_by_id(root_id) if root_id else None
+    run = root if root is not None else run
+    selection = run.asset_selection
+    if not selection:  # the whole job (None, or empty when run in process)
+        return run.job_name == NIGHTLY_JOB
+    return SERVING in selection and any(key.path[0].startswith("raw_") for key in selection)
+
+
+def refused_by_lock(instance: DagsterInstance, run_id: str) -> bool:
+    """Whether the run stopped before its first step because another run of its tenant held
+    the run lock (`RunLockedError` in resource setup): nothing was tried, nothing changed."""
+    for record in _records(instance, run_id, DagsterEventType.RESOURCE_INIT_FAILURE):
+        error = getattr(record.event_log_entry.dagster_event.event_specific_data, "error", None)
+        while error is not None:
+            if error.cls_name == "RunLockedError":
+                return True
+            error = error.cause
+    return False
+
+
+def failed_nightly(instance: DagsterInstance, run: Any) -> bool:
+    """Whether a finished run that did not publish says the tenant's nightly is failing: a
+    failed attempt at the nightly, not stopped by a person nor refused by the run lock. Such a
+    run posts an alert and makes `medspa status` say FAILING; other failed runs do neither."""
+    from dagster import DagsterRunStatus
+
+    return (
+        run.status == DagsterRunStatus.FAILURE
+        and not stopped_by_person(run)
+        and attempts_nightly(instance, run)
+        and not refused_by_lock(instance, run.run_id)
+    )
 
 
 @dataclass(frozen=True)

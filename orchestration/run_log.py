@@ -111,7 +111,7 @@ def record_of(
         ended = run.status if run is not None else None
         if ended == DagsterRunStatus.SUCCESS:
             status = NOT_PUBLISHED
-        elif ended == DagsterRunStatus.CANCELED or interrupted:
+        elif interrupted or (run is not None and run_events.stopped_by_person(run)):
             status = CANCELLED
         else:
             status = FAILED

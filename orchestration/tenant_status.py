@@ -10,12 +10,14 @@ what is running now, and an exit status a monitor can act on (cron's mail, a Kub
 CronJob, Nagios, an uptime service calling a wrapper).
 
 A tenant is healthy when its newest publish is younger than the limit (by default the marts'
-freshness window, `quality.freshness.MART_MAX_AGE`) and its newest *deciding* run published.
-A run decides when it published, or when it failed without publishing (a blocking check
-failed, dbt failed, it was killed and marked failed); a run stopped by a person, or one that
-succeeded without `serving` in its selection (the UI's Materialize of one asset), says nothing
-about the nightly and is passed over. The same reading tells a run that published after a
-deciding run that did not: its alert says the tenant recovered.
+freshness window, `quality.freshness.MART_MAX_AGE`) and its newest *deciding* run published. A
+run decides when it published, or when an attempt at the nightly failed without publishing (a
+blocking check failed, dbt failed, it was killed and marked failed:
+`run_events.failed_nightly`); a run stopped by a person (Terminate in the UI, Ctrl-C of `medspa
+run`), one refused because another run of the tenant held its lock, and the UI's Materialize of
+a few assets (succeeded or failed) say nothing about the nightly and are passed over. The same
+reading tells a run that published after a deciding run that did not: its alert says the tenant
+recovered.
 
 Like the other freshness verdicts, this one reads the clock: it is about time passing, never
 about the data.
@@ -35,8 +37,6 @@ from orchestration import run_events
 from orchestration.stale_runs import latest_event_time
 from orchestration.tenancy import PARTITION_TAG
 from quality.freshness import MART_MAX_AGE
-
-SERVING = dg.AssetKey("serving")
 
 #: How many finished runs are read back to find a tenant's newest deciding run: the UI's
 #: one-asset runs between two nightlies are passed over, a month of them is not expected.
@@ -65,7 +65,7 @@ _WAITING_OR_LIVE = [
 def last_published(instance: dg.DagsterInstance, tenant: str) -> float | None:
     """When `tenant` last published (its newest `serving` materialization), in epoch seconds."""
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=SERVING, asset_partitions=[tenant]), limit=1
+        dg.AssetRecordsFilter(asset_key=run_events.SERVING, asset_partitions=[tenant]), limit=1
     ).records
     return records[0].timestamp if records else None
 
@@ -83,7 +83,7 @@ def deciding_runs(
     for run in runs:
         if run_events.published(instance, run.run_id):
             yield run, True  # a run that failed after publishing (its site step) published
-        elif run.status == dg.DagsterRunStatus.FAILURE:
+        elif run_events.failed_nightly(instance, run):
             yield run, False
 
 

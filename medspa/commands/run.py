@@ -303,6 +303,8 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings, *, te
     from orchestration import run_log
 
     interrupted = was_interrupted(summary)
+    if interrupted:
+        _tag_interrupted(instance, summary.run_id)
     record = run_log.record_of(
         instance,  # type: ignore[arg-type]
         summary.run_id,
@@ -326,6 +328,22 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings, *, te
                 file=sys.stderr,
             )
     _alert(instance, record, settings, tenant)  # after the record is safe: it never costs it
+
+
+def _tag_interrupted(instance: object, run_id: str) -> None:
+    """Mark the run stopped by a person in Dagster's history (which ends it as a failure), so
+    that `medspa status` and the next publish's recovery alert pass it over as a cancelled run,
+    the README's promise; a failure to tag is a warning, never the run's outcome."""
+    from orchestration.run_events import INTERRUPTED_TAG
+
+    try:
+        instance.add_run_tags(run_id, {INTERRUPTED_TAG: "true"})  # type: ignore[attr-defined]
+    except Exception as exc:
+        print(
+            f"warning: run {run_id} not marked interrupted in Dagster's run history "
+            f"({type(exc).__name__}): `medspa status` will count it as a failed nightly",
+            file=sys.stderr,
+        )
 
 
 def _alert(instance: object, record: object, settings: Settings, tenant: str) -> None:

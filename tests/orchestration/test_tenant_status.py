@@ -8,10 +8,15 @@ decides and why; ages are measured from the tenant's own publish time, not the w
 
 import datetime as dt
 import json
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 from dagster._core.storage.dagster_run import DagsterRun
 from test_run_alerts import Receiver, webhook  # noqa: F401
@@ -19,6 +24,7 @@ from test_run_history import _tick
 
 from medspa.cli import main
 from medspa.commands.run import using_dagster_home
+from orchestration import run_log
 from orchestration.defs.automation.run_log_sensor import build_run_log_sensors
 from orchestration.resources import MedspaSettings, settings_run_config
 from orchestration.tenancy import PARTITION_TAG, TENANT_PARTITIONS
@@ -73,11 +79,14 @@ def _definitions() -> dg.Definitions:
 def _nightly(instance, tenant: str, data: Path | None = None, site_only: bool = False) -> str:
     """One run of `tenant` (the whole job, or `site` alone as the UI's Materialize); its id."""
     job = _definitions().resolve_job_def("nightly")
-    if site_only:
-        job = job.get_subset(asset_selection={site.key}, asset_check_selection=set())
     config = settings_run_config(data, data / "landing") if data is not None else None
     result = job.execute_in_process(
-        instance=instance, partition_key=tenant, raise_on_error=False, run_config=config
+        instance=instance,
+        partition_key=tenant,
+        raise_on_error=False,
+        run_config=config,
+        # the run then records its selection, as the UI's runs do
+        asset_selection=[site.key] if site_only else None,
     )
     return result.run_id
 
@@ -230,6 +239,103 @@ def test_the_run_log_sensor_posts_that_a_blocked_tenant_recovered(
         f"medspa-warehouse: tenant 'default' recovered: run {recovered} published after run "
         f"{blocked} did not. Dashboards and BI show new data again."
     )
+
+
+def _failed_by_daemon(instance, tenant: str, **run: object) -> str:
+    """A run that failed as Dagster fails one (its RUN_FAILURE event, which the run-log
+    sensor hears), with `run`'s fields (tags, asset selection)."""
+    tags = {PARTITION_TAG: tenant, **run.pop("tags", {})}  # type: ignore[dict-item]
+    started = DagsterRun(
+        job_name="nightly",
+        run_id=str(uuid.uuid4()),
+        status=dg.DagsterRunStatus.STARTED,
+        tags=tags,
+        **run,  # type: ignore[arg-type]
+    )
+    instance.add_run(started)
+    instance.report_run_failed(started)
+    return started.run_id
+
+
+@contextmanager
+def _lock_held_elsewhere(data: Path) -> Iterator[None]:
+    """The tenant's run lock held by another process (a `medspa run`), as a run meets it."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pathlib import Path\nfrom medspa.run_lock import "
+            "data_dir_lock\nwith data_dir_lock(Path(sys.argv[1]), 'a medspa run'):\n"
+            "    print('held', flush=True)\n    time.sleep(60)",
+            str(data),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_failed_runs_that_are_not_the_nightly_failing_are_passed_over_and_post_nothing(
+    instance,
+    webhook: Receiver,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """After a published nightly: the UI's Materialize of `site` that fails, a run refused by
+    the run lock of a `medspa run`, and a Ctrl-C'd `medspa run` (Dagster ends it as a failure;
+    `medspa run` tags it, and posts no alert for it itself). None is the nightly failing: the
+    run-log sensor posts nothing, and the tenant stays healthy. A re-execution of a blocked
+    nightly that fails again is the nightly failing."""
+    from medspa.commands.run import _tag_interrupted
+
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
+    data = tmp_path / "data"
+    data.mkdir()
+    duckdb.connect(str(data / "warehouse.duckdb")).close()  # the run log's home
+    defs = _definitions()
+    cursor = _tick(instance, defs, "run_log_failed_runs", None)
+    published = _nightly(instance, "default", data)
+    SITE_BREAKS.add("default")
+    experiment = _nightly(instance, "default", data, site_only=True)
+    SITE_BREAKS.clear()
+    with _lock_held_elsewhere(data):
+        refused = _nightly(instance, "default", data)
+    interrupted = _failed_by_daemon(instance, "default")
+    _tag_interrupted(instance, interrupted)
+    cursor = _tick(instance, defs, "run_log_failed_runs", cursor)
+
+    failed = [instance.get_run_by_id(r).status for r in (experiment, refused, interrupted)]
+    assert failed == [dg.DagsterRunStatus.FAILURE] * 3
+    assert webhook.bodies == []
+    status = tenant_status(instance, "default", last_published(instance, "default") + HOUR)
+    assert status.healthy and status.newest_deciding_run.run_id == published
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        logged = dict(con.execute("select run_id, status from raw_meta.run_log").fetchall())
+    assert logged[experiment] == logged[refused] == "failed"  # the run log keeps every run
+    # `medspa run` records its own runs (the sensor never sees them): as a cancelled run
+    record = run_log.record_of(instance, interrupted, published=False, demo_key_on_real_data=False)
+    assert record.status == "cancelled"
+
+    BLOCKED.add("default")
+    blocked = _nightly(instance, "default", data)
+    again = _failed_by_daemon(  # re-executed from failure: `serving` onwards
+        instance,
+        "default",
+        tags={"dagster/root_run_id": blocked, "dagster/parent_run_id": blocked},
+        asset_selection=frozenset({dg.AssetKey("serving")}),
+    )
+    _tick(instance, defs, "run_log_failed_runs", cursor)
+    assert [(b["status"], b["run_id"]) for b in webhook.bodies] == [
+        ("blocked", blocked),
+        ("failed", again),
+    ]
+    status = tenant_status(instance, "default", last_published(instance, "default") + HOUR)
+    assert status.verdicts == [FAILING] and status.newest_deciding_run.run_id == again
 
 
 def _registry(tmp_path: Path) -> Path:
