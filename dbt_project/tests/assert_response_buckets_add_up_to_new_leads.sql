@@ -3,6 +3,9 @@
     their leads add up to kpi_engagement's new_leads for every grain, period and location
     (chain-wide included). Returns the periods where they do not (or where one side is missing).
 -#}
+{#- Two marts: Dagster shows it as a check on the buckets' mart. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_by_response_time'}}}) }}
+
 with
 
 buckets as (

@@ -22,6 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from medspa.settings import DBT_PROJECT_DIR
+from orchestration.defs.dbt.check_descriptions import describe_dbt_test
 from orchestration.defs.dbt.unchanged import shared_code_version
 from orchestration.manifest import load_manifest
 
@@ -51,7 +52,14 @@ class MedspaDbtTranslator(DagsterDbtTranslator):
     def __init__(self, shared_code: str | None = None) -> None:
         """`shared_code`: `shared_code_version` of the project (default: of the prebuilt
         manifest, read on first use, so importing the translator for its keys reads nothing)."""
-        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        # dbt's tests on the sources are checks on the raw tables they test (the raw assets
+        # belong to the loader's asset; the dbt step evaluates them); without this they were
+        # logged as observations, with a warning per test in every run.
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
+                enable_asset_checks=True, enable_source_tests_as_checks=True
+            )
+        )
         if shared_code is not None:
             self.__dict__["shared_code"] = shared_code
 
@@ -73,6 +81,20 @@ class MedspaDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return layer_of(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: Any,
+    ) -> dg.AssetCheckSpec | None:
+        """dagster-dbt's check for the test, described in words (`check_descriptions`)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        description = describe_dbt_test(manifest["nodes"].get(unique_id) or {})
+        return spec._replace(description=description) if description else spec
 
 
 TRANSLATOR = MedspaDbtTranslator()
