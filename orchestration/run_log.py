@@ -81,6 +81,13 @@ class RunRecord:
         return cls(**fields)
 
 
+def _ended_at(instance: DagsterInstance, run_id: str) -> dt.datetime:
+    """When the run ended, as Dagster stored it; now for a run still going (the `serving`
+    step records its own run) -- not when a sensor got round to recording it."""
+    ended = instance.get_run_stats(run_id).end_time
+    return dt.datetime.fromtimestamp(ended, tz=dt.UTC) if ended else dt.datetime.now(dt.UTC)
+
+
 def record_of(
     instance: DagsterInstance,
     run_id: str,
@@ -118,7 +125,7 @@ def record_of(
     return RunRecord(
         run_id=run_id,
         started_at=run_events.run_started_at(instance, chain[-1]),
-        finished_at=dt.datetime.now(dt.UTC),
+        finished_at=_ended_at(instance, run_id),
         rows_loaded=run_events.rows_loaded(run_events.chain_materializations(instance, chain)),
         checks_passed=counts["passed"],
         checks_warned=counts["warned"],

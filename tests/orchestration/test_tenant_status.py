@@ -235,6 +235,9 @@ def test_the_run_log_sensor_posts_that_a_blocked_tenant_recovered(
         ("recovered", recovered),
     ]
     assert webhook.bodies[1]["recovered_from"] == blocked
+    # when the run ended, not when the sensor got round to it
+    ended = dt.datetime.fromtimestamp(instance.get_run_stats(blocked).end_time, tz=dt.UTC)
+    assert webhook.bodies[0]["finished_at"] == ended.isoformat()
     assert webhook.bodies[1]["text"] == (
         f"medspa-warehouse: tenant 'default' recovered: run {recovered} published after run "
         f"{blocked} did not. Dashboards and BI show new data again."
