@@ -83,6 +83,15 @@ def test_sensor_requests_one_run_then_skips_until_new_files_land(
             dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=repo)
         )
         assert again.run_requests == [] or again.run_requests is None
+        assert again.skip_message == "no new extract files in any tenant's landing folder"
+        _write(tmp_path, "pms/appointments/2026-11-21.csv", age_s=0)  # still being written
+        waiting = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=repo)
+        )
+        assert waiting.skip_message == (
+            "new files waiting: tenant 'default': files still being written, taken once nothing "
+            "in its landing folder has been written for 30 s"
+        )
         _write(tmp_path, "pms/appointments/2026-11-21.csv")
         third = sensor.evaluate_tick(
             dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=repo)
@@ -137,8 +146,16 @@ def test_a_delivery_is_taken_whole_once_its_folder_is_quiet(tmp_path: Path, monk
     _write(landing, "pos/invoice_lines/2026-11-21.csv", age_s=45)
     _write(landing, "pos/invoices/2026-11-21.csv", age_s=0)
     _write(landing, "pms/appointments/2026-11-21.csv.part", age_s=3600)
-    requests, cursor = tenant_requests(settings, {}, settled_before=time.time() - SETTLE_SECONDS)
+    waiting: list[str] = []
+    requests, cursor = tenant_requests(
+        settings, {}, settled_before=time.time() - SETTLE_SECONDS, waiting=waiting
+    )
     assert (requests, cursor) == ([], {})
+    # the tick's skip reason says what waits, not "no new extract files"
+    assert waiting == [
+        "tenant 'default': 1 new file(s) and files still being written, taken once nothing in "
+        "its landing folder has been written for 30 s"
+    ]
     # 40 s later the invoices are written too: one run for both (the clock moved on 40 s)
     later = time.time() + 40 - SETTLE_SECONDS
     requests, cursor = tenant_requests(settings, cursor, settled_before=later)

@@ -92,9 +92,13 @@ def _cursor(text: str | None) -> dict[str, dict[str, str]]:
 
 
 def tenant_requests(
-    settings: Settings, cursor: dict[str, dict[str, str]], settled_before: float
+    settings: Settings,
+    cursor: dict[str, dict[str, str]],
+    settled_before: float,
+    waiting: list[str] | None = None,
 ) -> tuple[list[dg.RunRequest], dict[str, dict[str, str]]]:
-    """One run per tenant with new files in its own landing folder, and the updated cursor."""
+    """One run per tenant with new files in its own landing folder, and the updated cursor;
+    a tenant whose new files wait for its folder to settle is said in `waiting`, when given."""
     requests, updated = [], dict(cursor)
     for tenant in resolve_tenants(settings, settings.tenants_file):
         seen = cursor.get(tenant.name, {})
@@ -102,6 +106,12 @@ def tenant_requests(
             tenant.landing_dir, settled_before, allow_internal_links=settings.allow_internal_links
         )
         batch = new_batch(current, seen)
+        if arriving and waiting is not None:
+            settled = f"{len(batch)} new file(s) and " if batch else ""
+            waiting.append(
+                f"tenant {tenant.name!r}: {settled}files still being written, taken once "
+                f"nothing in its landing folder has been written for {SETTLE_SECONDS:g} s"
+            )
         if not batch or arriving:  # the delivery is taken whole, once its folder is quiet
             continue
         updated[tenant.name] = {**seen, **current}
@@ -143,20 +153,31 @@ def build_landing_sensor(
         settings = Settings.from_env()
         existing = set(context.instance.get_dynamic_partitions(TENANT_PARTITIONS.name))
         cursor = _cursor(context.cursor)
-        requests, updated = tenant_requests(settings, cursor, time.time() - SETTLE_SECONDS)
+        waiting: list[str] = []
+        requests, updated = tenant_requests(settings, cursor, time.time() - SETTLE_SECONDS, waiting)
         # A tenant not yet a partition waits for tenant_partitions_sensor (its files stay new).
+        waiting += [
+            f"tenant {r.partition_key!r}: {r.tags['medspa/new_files']} new file(s), taken once "
+            "tenant_partitions_sensor has added its partition"
+            for r in requests
+            if r.partition_key not in existing
+        ]
         requests = [r for r in requests if r.partition_key in existing]
         missing = missing_landing_folders(settings)
         if missing:
             context.log.warning(f"landing folder(s) missing: {'; '.join(missing)}")
         if not requests:
+            said = [f"new files waiting: {'; '.join(waiting)}"] if waiting else []
             if missing:
-                return dg.SkipReason(
-                    f"landing folder(s) do not exist: {'; '.join(missing)} "
-                    "(check MEDSPA_LANDING_DIR or the tenant's `landing:` in the registry); "
-                    "no new extract files in the others"
+                said.insert(
+                    0,
+                    f"landing folder(s) do not exist: {'; '.join(missing)} (check "
+                    "MEDSPA_LANDING_DIR or the tenant's `landing:` in the registry)",
                 )
-            return dg.SkipReason("no new extract files in any tenant's landing folder")
+            if not waiting:
+                others = " in the others" if missing else " in any tenant's landing folder"
+                said.append(f"no new extract files{others}")
+            return dg.SkipReason("; ".join(said))
         kept = {r.partition_key for r in requests}
         context.update_cursor(
             json.dumps({**cursor, **{t: updated[t] for t in kept}}, sort_keys=True)
