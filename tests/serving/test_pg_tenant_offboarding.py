@@ -133,6 +133,10 @@ def test_a_removed_tenant_keeps_no_login_rows_or_policies_and_the_other_keeps_ev
     with psycopg.connect(odb, autocommit=True) as owner:
         assert _held(owner, "gamma") == gamma_before
 
+    # remove-reader does not take a tenant's login; it says what does
+    assert medspa(["serving", "remove-reader", "medspa_ob_tenant_gamma"]) == 1
+    assert "medspa tenant remove" in capsys.readouterr().err
+
     gamma = _login(odb, "gamma")  # a session open, idle in a transaction on a served table
     gamma.autocommit = False
     assert gamma.execute("select count(*) from marts.dim_patients").fetchone()[0] > 0
