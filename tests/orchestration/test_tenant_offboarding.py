@@ -134,6 +134,10 @@ def test_the_partition_goes_so_the_freshness_check_stops_naming_the_tenant(deplo
 
     assert _remove(deployment) == 0  # again: nothing left
     assert "no partition 'gamma' left" in capsys.readouterr().out
+    # `medspa status` reads the registry: the removed tenant is not among the tenants it checks.
+    main(["status", "--data-dir", str(deployment["data"])])
+    out = capsys.readouterr().out
+    assert "alpha" in out and "gamma" not in out
 
 
 def test_purge_history_deletes_the_tenants_runs_and_no_other(deployment, capsys):
