@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "history": "prune Dagster's run history (finished runs older than MEDSPA_RUN_HISTORY_DAYS)",
     "status": "is every tenant's nightly publishing? (exit status 1 when not: for monitors)",
     "serving": "PostgreSQL serving target: local cluster (make pg) and BI reader logins",
+    "tenant": "offboard a tenant removed from the registry (tenant remove NAME)",
 }
 
 

@@ -17,7 +17,9 @@ only the step-by-step detail of old runs.
   the UI's asset and check pages and the dbt models left out of a night (their latest build
   may be months old) read those.
 So the history of a tenant keeps every asset's current state however old it is, and only
-superseded detail goes.
+superseded detail goes. A tenant removed from the registry (its `tenant` partition deleted)
+keeps none of that: nothing reads its runs any more, so they go once older than the retention
+(`medspa tenant remove --purge-history` deletes them at once).
 
 A run is deleted as Dagster deletes it (`DagsterInstance.delete_run`: its run record, its
 events in its shard and in the index), and then what Dagster leaves behind: the index's check
@@ -54,6 +56,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventL
 from orchestration.instance_sqlite import forget as forget_sqlite_file
 from orchestration.run_events import LOOKBACK_RUNS
 from orchestration.stale_runs import tenant_of
+from orchestration.tenancy import TENANT_PARTITIONS
 
 #: Statuses of a run that has ended: only these are ever deleted.
 FINISHED_STATUSES = (
@@ -243,6 +246,26 @@ def _delete_check_executions(storage: SqlEventLogStorage, run_ids: list[str]) ->
             conn.execute(table.delete().where(table.c.run_id.in_(batch)))
 
 
+def delete_runs(instance: dg.DagsterInstance, run_ids: list[str]) -> int:
+    """Delete these finished runs as a pruning deletes them (records, events, check executions,
+    shard files, captured logs); returns the bytes of files removed."""
+    storage = _sql_storage(instance)
+    removed = sum(_delete_run(instance, storage, run_id) for run_id in run_ids)
+    _delete_check_executions(storage, run_ids)
+    return removed
+
+
+def _removed_tenants(instance: dg.DagsterInstance, tenants: set[str | None]) -> set[str]:
+    """Tenants with runs but no `tenant` partition any more: removed from the registry (the
+    partitions sensor or `medspa tenant remove` deleted it). Nothing reads their runs, so they
+    keep none of the protections below and go at the retention like any superseded run.
+    None while the instance has no `tenant` partition at all (nothing to tell them apart)."""
+    live = set(instance.get_dynamic_partitions(TENANT_PARTITIONS.name))
+    if not live:
+        return set()
+    return {t for t in tenants if t is not None and t not in live}
+
+
 def prune_run_history(
     instance: dg.DagsterInstance,
     keep_days: int,
@@ -265,11 +288,16 @@ def prune_run_history(
     if old:
         every_run = list(instance.get_run_records())  # newest first
         tenant_by_run = {r.dagster_run.run_id: tenant_of(r.dagster_run) for r in every_run}
-        kept = (
-            _newest_per_tenant(every_run, min_runs_kept)
-            | _latest_asset_event_runs(storage)
-            | _latest_check_runs(storage, tenant_by_run)
-        )
+        removed = _removed_tenants(instance, set(tenant_by_run.values()))
+        kept = {
+            run_id
+            for run_id in (
+                _newest_per_tenant(every_run, min_runs_kept)
+                | _latest_asset_event_runs(storage)
+                | _latest_check_runs(storage, tenant_by_run)
+            )
+            if tenant_by_run.get(run_id) not in removed
+        }
         for record in sorted(old, key=lambda r: r.storage_id):  # oldest first
             run_id = record.dagster_run.run_id
             if run_id in kept:

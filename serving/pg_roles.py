@@ -816,6 +816,12 @@ def remove_reader(
     with conn.transaction(), conn.cursor() as cur:
         wait_for_publish(cur, publish_wait_s)
         if name not in readers(conn):
+            if name in registered_tenant_logins(cur):
+                raise ValueError(
+                    f"{name!r} is a tenant's login: it goes when the tenant is offboarded "
+                    "(remove it from the registry, then `medspa tenant remove <tenant>`); "
+                    "nothing was changed"
+                )
             raise ValueError(
                 f"{name!r} is not a reader added by `add-reader` to this database (not in "
                 f"{ADMIN_SCHEMA}.readers): nothing was changed"

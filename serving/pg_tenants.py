@@ -44,7 +44,7 @@ from serving.pg_types import pg_type
 from serving.pg_url import masked_errors
 from serving.postgres import PgPublishResult, _loader, _Table, _tables
 
-_TENANT_LOCK = 748_213_912  # (this, hashtext(tenant)): one publish per tenant
+TENANT_LOCK = 748_213_912  # (this, hashtext(tenant)): one publish per tenant
 VERSION = _Table("ops", "serving_version", [("version", "text"), ("published_at", "timestamptz")])
 #: The peer benchmarks' table, in each tenant's `peer_benchmarks.duckdb` and in `marts`.
 BENCHMARKS = "kpi_benchmarks"
@@ -149,7 +149,7 @@ def _publish(
     ):
         with conn.cursor() as cur:
             if whole:
-                cur.execute("select pg_try_advisory_lock(%s, hashtext(%s))", [_TENANT_LOCK, tenant])
+                cur.execute("select pg_try_advisory_lock(%s, hashtext(%s))", [TENANT_LOCK, tenant])
                 if not cur.fetchone()[0]:
                     raise PgPublishError(
                         f"another publish of tenant {tenant} is running; try again later"
@@ -158,7 +158,7 @@ def _publish(
                 cur.execute("select hashtext(%s)", [tenant])
                 key = cur.fetchone()[0]
                 prep.wait_lock(
-                    cur, "pg_try_advisory_lock", key, deadline, "the tenant's publish", _TENANT_LOCK
+                    cur, "pg_try_advisory_lock", key, deadline, "the tenant's publish", TENANT_LOCK
                 )
             _refuse_single_chain_database(cur)
         notes = prep.ensure_roles(conn, bi_password, deadline, roles)

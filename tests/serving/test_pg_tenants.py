@@ -240,7 +240,7 @@ def test_two_tenants_publishing_at_once_both_succeed(tdb, docs):
 
 def test_a_second_publish_of_the_same_tenant_is_refused_not_interleaved(tdb, docs):
     holder = psycopg.connect(tdb["url"], autocommit=True)
-    holder.execute("select pg_advisory_lock(%s, hashtext('acme'))", [pg_tenants._TENANT_LOCK])
+    holder.execute("select pg_advisory_lock(%s, hashtext('acme'))", [pg_tenants.TENANT_LOCK])
     try:
         with pytest.raises(postgres.PgPublishError, match="another publish of tenant acme"):
             _publish(tdb["files"]["acme"], tdb["url"], "acme", "x", docs)
@@ -377,7 +377,7 @@ def test_a_tenant_login_can_take_no_publish_lock(tdb):
     with _login(tdb, "acme") as conn:
         conn.execute("set default_transaction_read_only = off")
         for call in (
-            f"pg_advisory_lock({pg_tenants._TENANT_LOCK}, hashtext('bloom'))",
+            f"pg_advisory_lock({pg_tenants.TENANT_LOCK}, hashtext('bloom'))",
             f"pg_advisory_lock({pg_tenant_prepare.LOCK_SPACE}, {pg_tenant_prepare.ROLES_KEY})",
             f"pg_try_advisory_lock_shared({pg_tenant_prepare.LOCK_SPACE}, "
             f"{pg_tenant_prepare.SCHEMA_KEY})",

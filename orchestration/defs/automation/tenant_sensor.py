@@ -2,8 +2,9 @@
 
 New registry entries become partitions (a backfill over all tenants is then one click in the
 UI); entries removed from the registry are removed as partitions, so no schedule or backfill
-starts a run for them. Their files under `<data-dir>/tenants/<name>/` stay: deleting a clinic's
-data is an operator's decision, not a sensor's. Without a registry the one partition is
+starts a run for them. Their files under `<data-dir>/tenants/<name>/` stay, and so do their
+rows and login in PostgreSQL: deleting a clinic's data is an operator's decision, not a
+sensor's (`medspa tenant remove`). Without a registry the one partition is
 `default`.
 """
 
