@@ -7,10 +7,13 @@ worker, a killed process found by the next run) posts one message to
 run, from the run-log sensor for the runs Dagster launched (the schedule, the landing sensor,
 the UI). A run that published after one that did not posts once more, that the tenant
 recovered (`orchestration.tenant_status.unpublished_before` finds the run it recovered from),
-so a channel that said "blocked" at 02:10 does not leave the owner wondering on Monday. Other
-runs that published, and the runs `orchestration.run_events.failed_nightly` passes over (stopped
-by a person, refused by the tenant's run lock, the UI's Materialize of a few assets) post
-nothing.
+so a channel that said "blocked" at 02:10 does not leave the owner wondering on Monday. A run
+that published although a check of error severity failed (not a blocking one: a required
+table's file refused, say, so its day is missing) posts that too. `medspa run` posts when it
+cannot start a tenant at all (its key unusable: no Dagster run exists for a sensor to hear).
+Other runs that published, and the runs `orchestration.run_events.failed_nightly` passes over
+(stopped by a person, refused by the tenant's run lock, the UI's Materialize of a few assets)
+post nothing.
 
 The body carries `text` (one line a person can read: Slack's and Teams' incoming webhooks
 show it as it is) and the record's fields for a machine: tenant, run id, status, the blocking
@@ -22,6 +25,7 @@ warning in the run's log; an alert that cannot be sent never changes the run's o
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import urllib.error
@@ -44,8 +48,30 @@ def webhook_host(url: str) -> str:
     return urlsplit(url).hostname or "the webhook"
 
 
+#: A published run some error-severity check failed in (not a blocking one): the dashboards
+#: show data a check found wrong, e.g. a required table's file refused, its day missing.
+PUBLISHED_WITH_FAILURES = "published_with_failures"
+
+
+def alert_status(record: RunRecord) -> str | None:
+    """The alert `record` calls for, if any: blocked, failed, or published with failures."""
+    if record.status in ALERT_STATUSES:
+        return record.status
+    if record.status == PUBLISHED and record.checks_failed:
+        return PUBLISHED_WITH_FAILURES
+    return None
+
+
 def alert_payload(tenant: str, record: RunRecord) -> dict[str, object]:
-    """The JSON body for a run that did not publish."""
+    """The JSON body for a run that did not publish, or published with failed checks."""
+    if alert_status(record) == PUBLISHED_WITH_FAILURES:
+        text = (
+            f"medspa-warehouse: tenant {tenant!r}, run {record.run_id}: published, but "
+            f"{record.checks_failed} check(s) of error severity failed (the run's checks in "
+            "Dagster and the data-quality page name them): dashboards and BI show data they "
+            "found wrong, e.g. a day of a table whose file was refused."
+        )
+        return _payload(text, tenant, record, status=PUBLISHED_WITH_FAILURES, blocked_by=None)
     if record.status == BLOCKED:
         why = f"blocked by failed checks: {record.blocked_by or 'unnamed'}"
     else:
@@ -81,6 +107,42 @@ def _payload(text: str, tenant: str, record: RunRecord, **fields: object) -> dic
     }
 
 
+#: The status of a tenant `medspa run` did not start: its settings (its key) are unusable.
+REFUSED = "refused"
+
+
+def refused_payload(tenant: str, reason: str, at: dt.datetime) -> dict[str, object]:
+    """The JSON body for a tenant whose run could not start (`reason` names a setting, never
+    its value: the settings' errors are written that way)."""
+    text = (
+        f"medspa-warehouse: tenant {tenant!r} was not run: {reason}. Nothing was loaded or "
+        "published; dashboards and BI keep the last published data."
+    )
+    return {
+        "text": text,
+        "tenant": tenant,
+        "status": REFUSED,
+        "reason": reason,
+        "at": at.isoformat(),
+    }
+
+
+def send_refused_alert(
+    url: str | None,
+    tenant: str,
+    reason: str,
+    *,
+    warn: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Post that `tenant`'s run was refused before it started (no Dagster run exists, so no
+    sensor can); True when delivered. Never raises."""
+    if not url:
+        return False
+    payload = refused_payload(tenant, reason, dt.datetime.now(dt.UTC))
+    return _deliver(url, payload, f"of tenant {tenant}", warn=warn, sleep=sleep)
+
+
 def _post(url: str, body: bytes) -> None:
     request = urllib.request.Request(
         url,
@@ -102,7 +164,7 @@ def send_run_alert(
 ) -> bool:
     """Post the alert for `record` when it did not publish and a webhook is set; True when
     one was delivered. Never raises: a failure to deliver is passed to `warn`."""
-    if not url or record.status not in ALERT_STATUSES:
+    if not url or alert_status(record) is None:
         return False
     return _deliver(url, alert_payload(tenant, record), record.run_id, warn=warn, sleep=sleep)
 

@@ -219,8 +219,8 @@ def execute(
     with _collection_paused():
         from dagster import DagsterInstance
 
-        from medspa.settings import resolve_phi_key
-        from medspa.tenants import resolve_tenants, tenant_settings
+        from medspa.settings import PhiKeyError, resolve_phi_key
+        from medspa.tenants import TenantRegistryError, resolve_tenants, tenant_settings
         from orchestration.definitions import defs
         from orchestration.event_batch import release as release_event_engines
         from orchestration.instance_sqlite import release as release_instance_files
@@ -234,8 +234,12 @@ def execute(
 
     base = base_settings(data_dir, landing, tenants_file)
     chosen = _choose_tenant(resolve_tenants(base, base.tenants_file), tenant)
-    settings = tenant_settings(base, chosen)
-    resolve_phi_key(settings.phi_key)  # PhiKeyError (names MEDSPA_PHI_KEY) before anything runs
+    try:
+        settings = tenant_settings(base, chosen)
+        resolve_phi_key(settings.phi_key)  # PhiKeyError (names the variable) before anything
+    except (PhiKeyError, TenantRegistryError) as exc:
+        _alert_refused(base, chosen.name, exc)
+        raise
     settings.ensure_dirs()
     settings.warn_if_demo_key_on_real_data()
     with (
@@ -328,6 +332,18 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings, *, te
                 file=sys.stderr,
             )
     _alert(instance, record, settings, tenant)  # after the record is safe: it never costs it
+
+
+def _alert_refused(base: Settings, tenant: str, error: Exception) -> None:
+    """A registry tenant that cannot run (its key variable unset, empty or short) posts an alert:
+    no Dagster run exists for the run-log sensor to hear, and a cron line's output goes unread.
+    The error names the variable, never its value."""
+    from orchestration.run_alerts import send_refused_alert
+
+    def warn(message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr)
+
+    send_refused_alert(base.alert_webhook_url, tenant, str(error), warn=warn)
 
 
 def _tag_interrupted(instance: object, run_id: str) -> None:

@@ -7,6 +7,7 @@ goes through `_record_run` as the command calls it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -97,6 +98,19 @@ def test_runs_that_published_or_were_stopped_by_a_person_post_nothing(
 ) -> None:
     assert not send_run_alert(webhook.url, "default", _record(status), warn=pytest.fail)
     assert webhook.bodies == []
+
+
+def test_a_run_that_published_despite_a_failed_error_check_says_so(webhook: Receiver) -> None:
+    """A refused file of a required table fails its `contract_load` check (error severity, not
+    blocking): the run publishes a night without that table's day, and the owner is told."""
+    published = dataclasses.replace(_record(run_log.PUBLISHED), checks_failed=2)
+    assert send_run_alert(webhook.url, "default", published, warn=pytest.fail)
+    (body,) = webhook.bodies
+    assert (body["status"], body["checks_failed"]) == ("published_with_failures", 2)
+    assert body["text"].startswith(
+        "medspa-warehouse: tenant 'default', run r1: published, but 2 check(s) of error "
+        "severity failed"
+    )
 
 
 def test_without_a_webhook_nothing_is_sent() -> None:
@@ -229,3 +243,34 @@ def test_the_record_is_written_before_the_alert_is_sent(
     summary = RunSummary(run_id="r1", success=False, failures=["raw: blocked"])
     run_command._record_run(object(), summary, Settings.from_env(tmp_path), tenant="default")
     assert order == ["recorded", "alerted"]
+
+
+def test_a_tenant_whose_key_cannot_be_used_posts_that_it_was_not_run(
+    webhook: Receiver, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    """`medspa run` refuses a tenant whose key variable is unset or short before any Dagster
+    run exists, so no sensor hears of it: the command posts itself, naming the variable and
+    never its value."""
+    from medspa.cli import main
+
+    registry = tmp_path / "tenants.yml"
+    registry.write_text(
+        f"tenants:\n  - {{name: clinic-a, landing: {tmp_path / 'a'}, phi_key_env: CLINIC_A_KEY}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
+    monkeypatch.delenv("MEDSPA_TENANTS_FILE", raising=False)
+    argv = ["run", "--tenants-file", str(registry), "--data-dir", str(tmp_path / "data")]
+
+    monkeypatch.delenv("CLINIC_A_KEY", raising=False)
+    assert main(argv) == 2
+    monkeypatch.setenv("CLINIC_A_KEY", "short-secret-value")
+    assert main(argv) == 2
+    assert "error:" in capsys.readouterr().out
+
+    assert [(b["status"], b["tenant"]) for b in webhook.bodies] == [("refused", "clinic-a")] * 2
+    unset, short = (b["reason"] for b in webhook.bodies)
+    assert "CLINIC_A_KEY" in unset and "CLINIC_A_KEY" in short
+    assert "short-secret-value" not in json.dumps(webhook.bodies)
+    assert webhook.bodies[0]["text"].startswith("medspa-warehouse: tenant 'clinic-a' was not run: ")
+    assert not (tmp_path / "data" / "dagster").exists()  # no run was started

@@ -68,8 +68,9 @@ def record_finished_run(context: dg.RunStatusSensorContext) -> None:
     # After the record is safe: Dagster moves this sensor past the run whatever happens next.
     tenant = str(tags.get(PARTITION_TAG) or tags.get(TENANT_TAG))
     url = settings.alert_webhook_url
-    if run_events.failed_nightly(context.instance, context.dagster_run):
-        # not a failed UI experiment, nor a run the lock refused: the nightly failing
+    if record.status == run_log.PUBLISHED or run_events.failed_nightly(
+        context.instance, context.dagster_run
+    ):  # published (with failed checks?), or the nightly failing: not a UI experiment failing
         send_run_alert(url, tenant, record, warn=context.log.warning)
     send_recovery_alert(
         url,
