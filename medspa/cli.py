@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "status": "is every tenant's nightly publishing? (exit status 1 when not: for monitors)",
     "serving": "PostgreSQL serving target: local cluster (make pg) and BI reader logins",
     "tenant": "offboard a tenant removed from the registry (tenant remove NAME)",
+    "rekey": "record a rotated pseudonymisation key (runs refuse another key until then)",
 }
 
 

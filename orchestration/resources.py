@@ -50,6 +50,8 @@ class MedspaSettings(dg.ConfigurableResource):
         Before the lock, the tenant's PHI key is checked as `medspa run` checks it: an empty or
         short MEDSPA_PHI_KEY fails the run here (`PhiKeyError`, naming the variable), before
         ingest, the raw checks or freshness have written anything, instead of at the dbt step.
+        Under the lock, a key other than the one the warehouse's models were built with fails
+        it too (`medspa.phi_key_guard`: every patient key would change).
 
         Holding the lock proves no other run of the tenant is past this point, so the tenant's
         runs still STARTED or STARTING in the instance were left so by a killed process: they
@@ -59,8 +61,9 @@ class MedspaSettings(dg.ConfigurableResource):
         dir (`serving.publish.remove_leftovers`, `dashboards.site.remove_scratch_leftovers`) is
         removed: no other run of the tenant can be writing it.
         """
+        from medspa.phi_key_guard import check_key_in_use
         from medspa.run_lock import data_dir_lock
-        from medspa.settings import resolve_phi_key
+        from medspa.settings import PhiKeyError, resolve_phi_key
         from medspa.tenants import TenantRegistryError
 
         run = context.dagster_run
@@ -72,10 +75,15 @@ class MedspaSettings(dg.ConfigurableResource):
             settings = settings_for_tenant(self.base_settings(), tenant)
         except TenantRegistryError:
             return
-        resolve_phi_key(settings.phi_key)  # PhiKeyError (names the variable) before any step
+        key = resolve_phi_key(settings.phi_key)  # PhiKeyError (names the variable) first
         self._run_lock.enter_context(
             data_dir_lock(settings.data_dir, f"Dagster run {run.run_id} of tenant {tenant!r}")
         )
+        try:
+            check_key_in_use(settings.warehouse_path, key)  # another key: nothing runs
+        except PhiKeyError:
+            self._run_lock.close()
+            raise
         _clean_up_after_killed_runs(context, settings, tenant)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

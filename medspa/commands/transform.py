@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from medspa.cli import add_data_dir_option
 from medspa.dbt_invocation import dbt_environment, dbt_invocation, private_spill_dir
+from medspa.phi_key_guard import check_key_in_use
 from medspa.run_lock import RunLockedError, data_dir_lock
 from medspa.settings import PhiKeyError, Settings, resolve_phi_key
 from safeio.private import private_umask
@@ -42,6 +43,8 @@ def run_dbt_build(
     skip_unwritten_lines()
     skip_unwritten_events()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # another key than the models were built with: refused before dbt (PhiKeyChangedError)
+    check_key_in_use(settings.warehouse_path, resolve_phi_key(settings.phi_key))
     private_spill_dir(settings)
     call = dbt_invocation(settings, "build", full_refresh=full_refresh, select=select)
     # owner-only files (private_umask): DuckDB's write-ahead log beside the warehouse holds
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             ok, statuses, failed = run_dbt_build(
                 settings, full_refresh=args.full_refresh, select=args.select
             )
-    except RunLockedError as exc:
+    except (RunLockedError, PhiKeyError) as exc:  # another run; another key than the models'
         print(f"error: {exc}")
         return 2
     summary = ", ".join(f"{status}={n}" for status, n in sorted(statuses.items()))

@@ -24,7 +24,7 @@ from test_run_history import _tick
 
 from medspa.cli import main
 from medspa.commands.run import using_dagster_home
-from orchestration import run_log
+from orchestration import run_events, run_log
 from orchestration.defs.automation.run_log_sensor import build_run_log_sensors
 from orchestration.resources import MedspaSettings, settings_run_config
 from orchestration.tenancy import PARTITION_TAG, TENANT_PARTITIONS
@@ -350,6 +350,30 @@ def _registry(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return registry
+
+
+def test_a_run_with_another_key_than_the_warehouse_was_built_with_fails_before_its_first_step(
+    instance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A secret remounted with a trailing newline: the run fails in its set-up, naming
+    `medspa rekey`, nothing runs, the run lock is released (the next run with the right key
+    publishes), and the tenant is FAILING until then."""
+    key = "a-clinic-secret-of-at-least-32-bytes-0001"
+    data = tmp_path / "data"
+    data.mkdir()
+    duckdb.connect(str(data / "warehouse.duckdb")).close()
+    monkeypatch.setenv("MEDSPA_PHI_KEY", key)
+    published = _nightly(instance, "default", data)
+    monkeypatch.setenv("MEDSPA_PHI_KEY", key + "\n")
+    refused = _nightly(instance, "default", data)
+    run = instance.get_run_by_id(refused)
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    assert not run_events.materializations(instance, refused)  # no step ran
+    status = tenant_status(instance, "default", last_published(instance, "default") + HOUR)
+    assert status.verdicts == [FAILING] and status.newest_deciding_run.run_id == refused
+    monkeypatch.setenv("MEDSPA_PHI_KEY", key)
+    again = _nightly(instance, "default", data)
+    assert run_events.published(instance, again) and published != again
 
 
 def status_args(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:

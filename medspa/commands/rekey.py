@@ -1,0 +1,63 @@
+"""`medspa rekey`: record a rotated pseudonymisation key as the warehouse's key, on purpose.
+
+Runs and `medspa transform` refuse a key other than the one the warehouse's models were built
+with (`medspa.phi_key_guard`): every `patient_key` and `lead_key` would change. After a rotation
+on purpose, this records the new key (read from the same variable the runs read: the tenant's
+`phi_key_env`, or MEDSPA_PHI_KEY) under the data dir's run lock; the next run then rebuilds every
+model that holds a key. Tell the people who keep lists or BI joins on the old keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from medspa.cli import add_data_dir_option
+
+    add_data_dir_option(parser)
+    parser.add_argument(
+        "--tenants-file",
+        default=None,
+        type=Path,
+        help="tenant registry tenants.yml (default: $MEDSPA_TENANTS_FILE; none = one tenant)",
+    )
+    parser.add_argument("--tenant", default=None, help="the tenant whose key was rotated")
+
+
+def run(args: argparse.Namespace) -> int:
+    from medspa.commands.run import _choose_tenant, base_settings
+    from medspa.phi_key_guard import accept_key, fingerprint
+    from medspa.run_lock import RunLockedError, data_dir_lock
+    from medspa.settings import PhiKeyError, resolve_phi_key
+    from medspa.tenants import TenantRegistryError, resolve_tenants, tenant_settings
+
+    try:
+        base = base_settings(args.data_dir, None, args.tenants_file)
+        chosen = _choose_tenant(resolve_tenants(base, base.tenants_file), args.tenant)
+        settings = tenant_settings(base, chosen)
+        key = resolve_phi_key(settings.phi_key)
+    except (PhiKeyError, TenantRegistryError) as exc:
+        print(f"error: {exc}")
+        return 2
+    if not settings.warehouse_path.exists():
+        print(
+            f"no warehouse at {settings.warehouse_path}: nothing to rekey "
+            "(the first run records the key)"
+        )
+        return 2
+    try:
+        with data_dir_lock(settings.data_dir, "`medspa rekey`"):
+            previous = accept_key(settings.warehouse_path, key)
+    except RunLockedError as exc:
+        print(f"error: {exc}")
+        return 2
+    since = f" (the previous key was recorded {previous:%Y-%m-%d %H:%M %Z})" if previous else ""
+    print(
+        f"tenant {chosen.name}: the key now in use is recorded (fingerprint "
+        f"{fingerprint(key)[:12]}...){since}. The next run rebuilds every model that holds a "
+        "patient_key or lead_key: every one of them changes, so tell whoever keeps BI joins or "
+        "patient lists on the old ones."
+    )
+    return 0
