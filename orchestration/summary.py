@@ -84,14 +84,18 @@ MAX_FAILURE_CHARS = 1200
 
 
 def _step_failures(instance: DagsterInstance, run_id: str) -> list[str]:
-    """`<step>: <message>` per failed step, the user's exception rather than Dagster's wrapper."""
+    """`<step>: <message>` per failed step, the user's exception rather than Dagster's wrapper;
+    a run whose set-up failed (its resources: the run lock, the PHI key) says so first, as
+    `set-up: <message>` (no step ran, so there is no step failure to say why)."""
     messages = []
-    records = instance.get_records_for_run(
-        run_id, of_type=DagsterEventType.STEP_FAILURE, limit=1000
-    ).records
+    records = [
+        record
+        for event_type in (DagsterEventType.RESOURCE_INIT_FAILURE, DagsterEventType.STEP_FAILURE)
+        for record in instance.get_records_for_run(run_id, of_type=event_type, limit=1000).records
+    ]
     for record in records:
         event = record.event_log_entry.dagster_event
-        error = event.step_failure_data.error
+        error = getattr(event.event_specific_data, "error", None)
         while (
             error is not None
             and error.cause is not None
@@ -102,7 +106,7 @@ def _step_failures(instance: DagsterInstance, run_id: str) -> list[str]:
         text = " ".join((error.message if error else "").split())
         if len(text) > MAX_FAILURE_CHARS:
             text = text[:MAX_FAILURE_CHARS] + " ..."
-        messages.append(f"{event.step_key}: {text}")
+        messages.append(f"{event.step_key or 'set-up'}: {text}")
     return messages
 
 

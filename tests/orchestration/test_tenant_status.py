@@ -24,7 +24,7 @@ from test_run_history import _tick
 
 from medspa.cli import main
 from medspa.commands.run import using_dagster_home
-from orchestration import run_events, run_log
+from orchestration import run_events, run_log, summary
 from orchestration.defs.automation.run_log_sensor import build_run_log_sensors
 from orchestration.resources import MedspaSettings, settings_run_config
 from orchestration.tenancy import PARTITION_TAG, TENANT_PARTITIONS
@@ -369,6 +369,9 @@ def test_a_run_with_another_key_than_the_warehouse_was_built_with_fails_before_i
     run = instance.get_run_by_id(refused)
     assert run.status == dg.DagsterRunStatus.FAILURE
     assert not run_events.materializations(instance, refused)  # no step ran
+    # `medspa run`'s summary says why, though no step failed
+    (why,) = summary._step_failures(instance, refused)
+    assert why.startswith("set-up: ") and "run `medspa rekey`" in why
     status = tenant_status(instance, "default", last_published(instance, "default") + HOUR)
     assert status.verdicts == [FAILING] and status.newest_deciding_run.run_id == refused
     monkeypatch.setenv("MEDSPA_PHI_KEY", key)
