@@ -63,7 +63,8 @@ def _collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, *, tenants: bool = True) -> None:
+    """`medspa run`'s options; `tenants` off (`medspa demo`): without the registry's."""
     from medspa.cli import add_data_dir_option, add_tenant_options
 
     add_data_dir_option(parser)
@@ -73,18 +74,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing; not with a "
         "tenant registry, whose `landing:` says it)",
     )
-    which = parser.add_mutually_exclusive_group()
-    add_tenant_options(parser, which)
-    which.add_argument(
-        "--all-tenants", action="store_true", help="run every tenant, --parallel at a time"
-    )
-    parser.add_argument(
-        "--parallel",
-        type=int,
-        default=2,
-        metavar="N",
-        help="with --all-tenants: tenants running at once (default 2)",
-    )
+    if tenants:
+        which = parser.add_mutually_exclusive_group()
+        add_tenant_options(parser, which)
+        which.add_argument(
+            "--all-tenants", action="store_true", help="run every tenant, --parallel at a time"
+        )
+        parser.add_argument(
+            "--parallel",
+            type=int,
+            default=2,
+            metavar="N",
+            help="with --all-tenants: tenants running at once (default 2)",
+        )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="stream Dagster's event log while running"
     )
