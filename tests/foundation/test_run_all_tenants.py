@@ -200,8 +200,16 @@ def test_sigterm_to_the_command_alone_stops_its_running_tenant_and_starts_no_oth
     registry = _registry(tmp_path, ["a", "b", "c"])
     argv = ["run", "--tenants-file", str(registry), "--all-tenants", "--parallel", "1"]
     command = subprocess.Popen(
-        [sys.executable, "-c", _COMMAND, _TERMINABLE_CHILD, str(pids), *argv]
-        + ["--data-dir", str(tmp_path / "data")],
+        [
+            sys.executable,
+            "-c",
+            _COMMAND,
+            _TERMINABLE_CHILD,
+            str(pids),
+            *argv,
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
