@@ -236,13 +236,14 @@ def settings_for_tenant(
     return tenant_settings(base, find_tenant(base, name), environ)
 
 
-def choose_tenant(tenants: list[Tenant], name: str | None) -> Tenant:
-    """The tenant a command works on: the named one, or the only one; several need `--tenant`."""
+def choose_tenant(tenants: list[Tenant], name: str | None, *, all_tenants: bool = False) -> Tenant:
+    """The tenant a command works on: the named one, or the only one; several need `--tenant`
+    (`all_tenants`: the command also takes `--all-tenants`, and the message says so)."""
     if name is None:
         if len(tenants) > 1:
             raise TenantRegistryError(
-                f"the registry lists {len(tenants)} tenants: pick one with --tenant NAME "
-                "or run them all with --all-tenants"
+                f"the registry lists {len(tenants)} tenants: pick one with --tenant NAME"
+                + (" or run them all with --all-tenants" if all_tenants else "")
             )
         return tenants[0]
     for tenant in tenants:
@@ -293,19 +294,21 @@ def command_tenant(
     name: str | None,
     *,
     landing_option: object = None,
+    all_tenants: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> tuple[Tenant, Settings]:
     """The tenant a command that works on one tenant's folders works on, and its settings.
 
-    `medspa run`, `ingest`, `transform`, `site` and `demo` all resolve it here, so each finds
-    the same data dir, landing folder and key: `name` (`--tenant`), or the registry's only
-    tenant, or `default` without a registry. `landing_option` is the `--landing` given (None:
-    not given). Raises TenantRegistryError (a malformed registry, an unknown or missing
-    tenant, a key variable unset or too short, or an option the registry overrides).
+    `medspa run`, `ingest`, `transform` and `site` all resolve it here, so each finds the same
+    data dir, landing folder and key: `name` (`--tenant`), or the registry's only tenant, or
+    `default` without a registry. `landing_option` is the `--landing` given (None: not given);
+    `all_tenants`: the command also takes `--all-tenants`. Raises TenantRegistryError (a
+    malformed registry, an unknown or missing tenant, a key variable unset or too short, or an
+    option the registry overrides).
     """
     tenants = resolve_tenants(base, base.tenants_file)
     refuse_paths_beside_registry(base, tenants, landing_option=landing_option)
-    chosen = choose_tenant(tenants, name)
+    chosen = choose_tenant(tenants, name, all_tenants=all_tenants)
     return chosen, tenant_settings(base, chosen, environ)
 
 

@@ -233,7 +233,7 @@ def execute(
         gc.freeze()
 
     base = base_settings(data_dir, landing, tenants_file)
-    chosen, settings = command_tenant(base, tenant, landing_option=landing)
+    chosen, settings = command_tenant(base, tenant, landing_option=landing, all_tenants=True)
     resolve_phi_key(settings.phi_key)  # PhiKeyError (names MEDSPA_PHI_KEY) before anything runs
     settings.ensure_dirs()
     settings.warn_if_demo_key_on_real_data()

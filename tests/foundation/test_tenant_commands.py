@@ -190,7 +190,9 @@ def test_a_short_key_is_refused_without_echoing_it(deployment, capsys, monkeypat
 def test_several_tenants_and_no_tenant_named_asks_for_one(deployment, capsys) -> None:
     """As `medspa run` does: the base data dir is no tenant's, so it is never transformed."""
     assert _medspa(deployment, "transform") == 2
-    assert "pick one with --tenant NAME" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "the registry lists 2 tenants: pick one with --tenant NAME" in out
+    assert "--all-tenants" not in out  # medspa run's alone
 
 
 def test_an_unknown_tenant_and_a_tenant_without_registry_are_refused(deployment, capsys) -> None:
