@@ -15,6 +15,7 @@ import gc
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 #: command name (= module `medspa.commands.<name>`) -> one-line help, in the order `--help` lists.
@@ -42,6 +43,27 @@ def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="where warehouse, landing, site and Dagster storage live "
         "(default: $MEDSPA_DATA_DIR or ./data)",
+    )
+
+
+def add_tenant_options(
+    parser: argparse.ArgumentParser, tenant_group: argparse._ActionsContainer | None = None
+) -> None:
+    """`--tenants-file` and `--tenant NAME`, shared by every command that works on one tenant's
+    folders (`medspa.tenants.command_tenant` resolves them); `--tenant` goes into
+    `tenant_group` when given (`medspa run`: not with `--all-tenants`)."""
+    parser.add_argument(
+        "--tenants-file",
+        default=None,
+        type=Path,
+        help="tenant registry tenants.yml (default: $MEDSPA_TENANTS_FILE; none = one tenant)",
+    )
+    (tenant_group or parser).add_argument(
+        "--tenant",
+        default=None,
+        metavar="NAME",
+        help="this tenant of the registry: its data dir <data-dir>/tenants/NAME, its landing "
+        "folder and its key (default: the registry's only tenant)",
     )
 
 

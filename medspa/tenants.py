@@ -236,6 +236,92 @@ def settings_for_tenant(
     return tenant_settings(base, find_tenant(base, name), environ)
 
 
+def choose_tenant(tenants: list[Tenant], name: str | None, *, all_tenants: bool = False) -> Tenant:
+    """The tenant a command works on: the named one, or the only one; several need `--tenant`
+    (`all_tenants`: the command also takes `--all-tenants`, and the message says so)."""
+    if name is None:
+        if len(tenants) > 1:
+            raise TenantRegistryError(
+                f"the registry lists {len(tenants)} tenants: pick one with --tenant NAME"
+                + (" or run them all with --all-tenants" if all_tenants else "")
+            )
+        return tenants[0]
+    for tenant in tenants:
+        if tenant.name == name:
+            return tenant
+    if len(tenants) == 1 and tenants[0].implicit:
+        raise TenantRegistryError(
+            f"--tenant {name} needs a tenant registry (--tenants-file or MEDSPA_TENANTS_FILE); "
+            f"without one the deployment's only tenant is {DEFAULT_TENANT!r}"
+        )
+    raise TenantRegistryError(
+        f"no tenant {name!r} in the registry; known: {', '.join(t.name for t in tenants)}"
+    )
+
+
+def refuse_paths_beside_registry(
+    base: Settings, tenants: list[Tenant], *, landing_option: object = None
+) -> None:
+    """With a registry, the registry says where each tenant's folders are and which key it uses.
+
+    A `--landing` would be ignored (the tenant's `landing:` wins), and a data dir that is a
+    tenant's own folder (`<data-dir>/tenants/<name>`) would be taken for a deployment without
+    a registry: its warehouse rebuilt under MEDSPA_PHI_KEY (or the public demo key) instead of
+    the tenant's key, every pseudonym changed. Both are refused; `--tenant NAME` is the way.
+    """
+    if base.tenants_file is None:
+        return
+    registry = base.tenants_file
+    if landing_option is not None:
+        raise TenantRegistryError(
+            "--landing does not go with --tenant (nor with a tenant registry): each tenant's "
+            f"landing folder is its `landing:` in {registry}; change it there"
+        )
+    data_dir = base.data_dir
+    for tenant in tenants:
+        if data_dir.name == tenant.name and data_dir.parent.name == "tenants":
+            raise TenantRegistryError(
+                f"{data_dir} is the data dir of tenant {tenant.name!r} in {registry}: "
+                f"use --tenant {tenant.name} (with the deployment's data dir, "
+                f"{data_dir.parent.parent}), which pseudonymises with the tenant's own key "
+                f"({tenant.phi_key_env or 'its demo key'}); as a data dir of its own it would "
+                "be rebuilt with MEDSPA_PHI_KEY and every pseudonym would change"
+            )
+
+
+def command_tenant(
+    base: Settings,
+    name: str | None,
+    *,
+    landing_option: object = None,
+    all_tenants: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Tenant, Settings]:
+    """The tenant a command that works on one tenant's folders works on, and its settings.
+
+    `medspa run`, `ingest`, `transform` and `site` all resolve it here, so each finds the same
+    data dir, landing folder and key: `name` (`--tenant`), or the registry's only tenant, or
+    `default` without a registry. `landing_option` is the `--landing` given (None: not given);
+    `all_tenants`: the command also takes `--all-tenants`. Raises TenantRegistryError (a
+    malformed registry, an unknown or missing tenant, a key variable unset or too short, or an
+    option the registry overrides).
+    """
+    chosen = chosen_command_tenant(
+        base, name, landing_option=landing_option, all_tenants=all_tenants
+    )
+    return chosen, tenant_settings(base, chosen, environ)
+
+
+def chosen_command_tenant(
+    base: Settings, name: str | None, *, landing_option: object = None, all_tenants: bool = False
+) -> Tenant:
+    """`command_tenant`'s tenant, before its settings (its key) are read: a caller that must
+    tell "no such tenant" from "this tenant's key is unusable" asks for the two apart."""
+    tenants = resolve_tenants(base, base.tenants_file)
+    refuse_paths_beside_registry(base, tenants, landing_option=landing_option)
+    return choose_tenant(tenants, name, all_tenants=all_tenants)
+
+
 def refuse_shared_keys(settings_by_tenant: Mapping[str, Settings]) -> None:
     """Two tenants with the same key would produce joinable pseudonyms: refuse to run."""
     owners: dict[str, str] = {}

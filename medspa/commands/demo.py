@@ -2,6 +2,11 @@
 
 Ends by saying where to look: the Dagster UI (`make dev`), `serving.duckdb` for BI tools and
 SQL, and the static site.
+
+One demo chain, without a tenant registry: it generates into the landing folder it then runs,
+which a registry would replace by a tenant's own. Demo tenants are `medspa generate --tenants N`
+and `medspa run --all-tenants` (`make demo-tenants`); with a registry (MEDSPA_TENANTS_FILE) the
+command refuses (exit status 2) and says so.
 """
 
 from __future__ import annotations
@@ -11,11 +16,12 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`medspa run`'s options (it ends in that run) plus the size of the chain to generate."""
+    """`medspa run`'s options but the registry's (it ends in that run) plus the size of the
+    chain to generate."""
     from demo.config import SCALES
     from medspa.commands import run
 
-    run.add_arguments(parser)
+    run.add_arguments(parser, tenants=False)
     parser.add_argument(
         "--scale",
         choices=list(SCALES),
@@ -31,10 +37,18 @@ def landing_is_empty(landing: Path) -> bool:
 def run(args: argparse.Namespace) -> int:
     from demo.config import ChainConfig
     from demo.run import generate
-    from medspa.commands.run import execute
-    from medspa.settings import PhiKeyError, Settings, resolve_phi_key
+    from medspa.commands.run import base_settings, execute
+    from medspa.settings import PhiKeyError, resolve_phi_key
 
-    settings = Settings.from_env(args.data_dir, args.landing)
+    settings = base_settings(args.data_dir, args.landing)
+    if settings.tenants_file is not None:
+        print(
+            f"error: `medspa demo` runs one demo chain without a tenant registry "
+            f"(MEDSPA_TENANTS_FILE is {settings.tenants_file}): for demo tenants run "
+            "`medspa generate --tenants N --out DIR`, then "
+            "`medspa run --tenants-file DIR/tenants.yml --all-tenants` (make demo-tenants)"
+        )
+        return 2
     try:
         # Before generating: a bad key would otherwise stop the run after the files are written.
         resolve_phi_key(settings.phi_key)

@@ -10,33 +10,25 @@ model that holds a key. Tell the people who keep lists or BI joins on the old ke
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from medspa.cli import add_data_dir_option
+    from medspa.cli import add_data_dir_option, add_tenant_options
 
     add_data_dir_option(parser)
-    parser.add_argument(
-        "--tenants-file",
-        default=None,
-        type=Path,
-        help="tenant registry tenants.yml (default: $MEDSPA_TENANTS_FILE; none = one tenant)",
-    )
-    parser.add_argument("--tenant", default=None, help="the tenant whose key was rotated")
+    add_tenant_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from medspa.commands.run import _choose_tenant, base_settings
+    from medspa.commands.run import base_settings
     from medspa.phi_key_guard import accept_key, fingerprint
     from medspa.run_lock import RunLockedError, data_dir_lock
     from medspa.settings import PhiKeyError, resolve_phi_key
-    from medspa.tenants import TenantRegistryError, resolve_tenants, tenant_settings
+    from medspa.tenants import TenantRegistryError, command_tenant
 
     try:
         base = base_settings(args.data_dir, None, args.tenants_file)
-        chosen = _choose_tenant(resolve_tenants(base, base.tenants_file), args.tenant)
-        settings = tenant_settings(base, chosen)
+        chosen, settings = command_tenant(base, args.tenant)
         key = resolve_phi_key(settings.phi_key)
     except (PhiKeyError, TenantRegistryError) as exc:
         print(f"error: {exc}")

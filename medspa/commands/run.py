@@ -9,7 +9,10 @@ a dbt error): then nothing new was published.
 With a tenant registry (`--tenants-file` or MEDSPA_TENANTS_FILE) it runs one tenant's
 partition (`--tenant NAME`) or every tenant (`--all-tenants`: one subprocess per tenant, at most
 `--parallel` at a time, see `medspa.commands.run_tenants`). Without one it runs the `default`
-tenant, whose folders are the data dir itself: the same paths as before tenants existed.
+tenant, whose folders are the data dir itself: the same paths as before tenants existed. The
+tenant, its folders and its key are found in `medspa.tenants.command_tenant`, as `medspa ingest`,
+`transform` and `site` find them; with a registry, `--landing` (the registry says where each
+tenant's landing is) and a tenant's own folder as `--data-dir` are refused, exit status 2.
 
 It runs outside Dagster's run queue, so it takes the tenant's run lock itself
 (`medspa.run_lock`) before loading anything: while another run of the tenant is running, a
@@ -60,33 +63,30 @@ def _collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from medspa.cli import add_data_dir_option
+def add_arguments(parser: argparse.ArgumentParser, *, tenants: bool = True) -> None:
+    """`medspa run`'s options; `tenants` off (`medspa demo`): without the registry's."""
+    from medspa.cli import add_data_dir_option, add_tenant_options
 
     add_data_dir_option(parser)
     parser.add_argument(
         "--landing",
         default=None,
-        help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing)",
+        help="landing folder (default: $MEDSPA_LANDING_DIR or <data-dir>/landing; not with a "
+        "tenant registry, whose `landing:` says it)",
     )
-    parser.add_argument(
-        "--tenants-file",
-        default=None,
-        type=Path,
-        help="tenant registry tenants.yml (default: $MEDSPA_TENANTS_FILE; none = one tenant)",
-    )
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument("--tenant", default=None, help="run this tenant of the registry")
-    which.add_argument(
-        "--all-tenants", action="store_true", help="run every tenant, --parallel at a time"
-    )
-    parser.add_argument(
-        "--parallel",
-        type=int,
-        default=2,
-        metavar="N",
-        help="with --all-tenants: tenants running at once (default 2)",
-    )
+    if tenants:
+        which = parser.add_mutually_exclusive_group()
+        add_tenant_options(parser, which)
+        which.add_argument(
+            "--all-tenants", action="store_true", help="run every tenant, --parallel at a time"
+        )
+        parser.add_argument(
+            "--parallel",
+            type=int,
+            default=2,
+            metavar="N",
+            help="with --all-tenants: tenants running at once (default 2)",
+        )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="stream Dagster's event log while running"
     )
@@ -220,7 +220,7 @@ def execute(
         from dagster import DagsterInstance
 
         from medspa.settings import PhiKeyError, resolve_phi_key
-        from medspa.tenants import TenantRegistryError, resolve_tenants, tenant_settings
+        from medspa.tenants import TenantRegistryError, chosen_command_tenant, tenant_settings
         from orchestration.definitions import defs
         from orchestration.event_batch import release as release_event_engines
         from orchestration.instance_sqlite import release as release_instance_files
@@ -233,8 +233,8 @@ def execute(
         gc.freeze()
 
     base = base_settings(data_dir, landing, tenants_file)
-    chosen = _choose_tenant(resolve_tenants(base, base.tenants_file), tenant)
-    try:
+    chosen = chosen_command_tenant(base, tenant, landing_option=landing, all_tenants=True)
+    try:  # the tenant exists: a key it cannot use is an alert, not only a message here
         settings = tenant_settings(base, chosen)
         resolve_phi_key(settings.phi_key)  # PhiKeyError (names the variable) before anything
     except (PhiKeyError, TenantRegistryError) as exc:
@@ -278,25 +278,6 @@ def execute(
             release_event_engines()
             release_instance_files()
     return summary, settings
-
-
-def _choose_tenant(tenants: list, name: str | None):
-    """The tenant to run: the named one, or the only one; several need `--tenant`."""
-    from medspa.tenants import TenantRegistryError
-
-    if name is None:
-        if len(tenants) > 1:
-            raise TenantRegistryError(
-                f"the registry lists {len(tenants)} tenants: pick one with --tenant NAME "
-                "or run them all with --all-tenants"
-            )
-        return tenants[0]
-    for tenant in tenants:
-        if tenant.name == name:
-            return tenant
-    raise TenantRegistryError(
-        f"no tenant {name!r} in the registry; known: {', '.join(t.name for t in tenants)}"
-    )
 
 
 def _record_run(instance: object, summary: RunSummary, settings: Settings, *, tenant: str) -> None:

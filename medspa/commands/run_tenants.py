@@ -202,6 +202,7 @@ def run_all_tenants(args: argparse.Namespace) -> int:
     from medspa.commands.run import base_settings
     from medspa.tenants import (
         TenantRegistryError,
+        refuse_paths_beside_registry,
         refuse_shared_keys,
         resolve_tenants,
         tenant_settings,
@@ -213,6 +214,8 @@ def run_all_tenants(args: argparse.Namespace) -> int:
         return 2
     try:
         tenants = resolve_tenants(base, base.tenants_file)
+        # each tenant's run reads its own `landing:` and finds its own data dir below this one
+        refuse_paths_beside_registry(base, tenants, landing_option=args.landing)
         keyed = {}
         for tenant in tenants:
             try:

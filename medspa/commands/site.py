@@ -2,6 +2,10 @@
 
 Reads only the published serving file (read-only), never the warehouse. Exit code 1 when a
 page failed to build (the other pages are still written), so CI notices a broken page.
+
+With a tenant registry it renders one tenant's site from that tenant's serving file and peer
+benchmarks (`--tenant NAME`, or the registry's only tenant), found as `medspa run --tenant`
+finds them (`medspa.tenants.command_tenant`).
 """
 
 from __future__ import annotations
@@ -9,19 +13,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from medspa.cli import add_data_dir_option
+from medspa.cli import add_data_dir_option, add_tenant_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_dir_option(parser)
+    add_tenant_options(parser)
     parser.add_argument(
         "--serving",
         type=Path,
         default=None,
-        help="serving database (default: DATA_DIR/serving.duckdb)",
+        help="serving database (default: serving.duckdb in the data dir, or the tenant's)",
     )
     parser.add_argument(
-        "--out", type=Path, default=None, help="site folder (default: DATA_DIR/site)"
+        "--out",
+        type=Path,
+        default=None,
+        help="site folder (default: site/ in the data dir, or the tenant's)",
     )
     parser.add_argument(
         "--pages", type=Path, default=None, help="pages folder (default: the shipped pages)"
@@ -30,9 +38,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dashboards import build_site
-    from medspa.settings import Settings
+    from medspa.commands.run import base_settings
+    from medspa.tenants import TenantRegistryError, command_tenant
 
-    settings = Settings.from_env(data_dir=args.data_dir)
+    base = base_settings(args.data_dir, None, getattr(args, "tenants_file", None))
+    try:
+        _, settings = command_tenant(base, getattr(args, "tenant", None))
+    except TenantRegistryError as exc:
+        print(f"error: {exc}")
+        return 2
     serving = args.serving or settings.serving_path
     out = args.out or settings.site_dir
     try:

@@ -4,6 +4,11 @@ dbt runs in-process through `dbtRunner` with the arguments and environment of
 `medspa.dbt_invocation` (the same ones Dagster runs and parses the manifest with, so dbt does
 not re-parse). The summary names models and tests, never row values: test failures on staging
 could otherwise echo PHI.
+
+With a tenant registry it builds one tenant's warehouse (`--tenant NAME`, or the registry's only
+tenant) with that tenant's own pseudonymisation key, found as `medspa run --tenant` finds it
+(`medspa.tenants.command_tenant`). A tenant's folder given as `--data-dir` is refused: built
+with MEDSPA_PHI_KEY instead, every pseudonym in it would change.
 """
 
 from __future__ import annotations
@@ -12,16 +17,18 @@ import argparse
 from collections import Counter
 from collections.abc import Sequence
 
-from medspa.cli import add_data_dir_option
+from medspa.cli import add_data_dir_option, add_tenant_options
 from medspa.dbt_invocation import dbt_environment, dbt_invocation, private_spill_dir
 from medspa.phi_key_guard import check_key_in_use
 from medspa.run_lock import RunLockedError, data_dir_lock
 from medspa.settings import PhiKeyError, Settings, resolve_phi_key
+from medspa.tenants import TenantRegistryError, command_tenant
 from safeio.private import private_umask
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_dir_option(parser)
+    add_tenant_options(parser)
     parser.add_argument(
         "--full-refresh",
         action="store_true",
@@ -62,9 +69,17 @@ def run_dbt_build(
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(data_dir=args.data_dir)
+    from medspa.commands.run import base_settings
+
+    base = base_settings(args.data_dir, None, getattr(args, "tenants_file", None))
+    try:
+        tenant, settings = command_tenant(base, getattr(args, "tenant", None))
+    except TenantRegistryError as exc:
+        print(f"error: {exc}")
+        return 2
     if not settings.warehouse_path.exists():
-        print(f"no warehouse at {settings.warehouse_path}: run `medspa ingest` first")
+        ingest = "medspa ingest" if tenant.implicit else f"medspa ingest --tenant {tenant.name}"
+        print(f"no warehouse at {settings.warehouse_path}: run `{ingest}` first")
         return 2
     try:
         resolve_phi_key(settings.phi_key)  # an empty or short key fails before dbt starts
