@@ -171,3 +171,44 @@ def _data_version(record) -> str:
     from dagster._core.definitions.data_version import extract_data_version_from_entry
 
     return extract_data_version_from_entry(record.event_log_entry).value
+
+
+@pytest.mark.xdist_group("e2e")
+def test_a_table_loaded_beside_the_selected_one_is_recorded_and_its_models_turn_stale(
+    defs, asset_graph, happy_run, tmp_path, monkeypatch
+):
+    """The UI's Materialize of `raw_pms/appointments` alone, after a day of deltas: the loader
+    loads the whole `pms` system, so `raw_pms/patients` took new rows too. It is recorded as
+    materialized (saying why, with its new data version) and the staging model over it turns
+    stale, instead of looking as old as before."""
+    from demo.run import advance
+    from orchestration.defs.raw.assets import SIBLING_LOAD
+    from orchestration.resources import settings_run_config
+
+    assert happy_run.summary.success, happy_run.summary.to_text()
+    data = shutil.copytree(happy_run.data_dir, tmp_path / "data")
+    landing = shutil.copytree(happy_run.landing, tmp_path / "landing")
+    advance(landing, 1, 0.0, None)
+    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster"))
+    patients = dg.AssetKey(["raw_pms", "patients"])
+    with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
+        before = instance.get_latest_data_version_record(patients, partition_key=DEFAULT_TENANT)
+        result = defs.resolve_job_def("nightly").execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey(["raw_pms", "appointments"])],
+            partition_key=DEFAULT_TENANT,
+            run_config=settings_run_config(data, landing),
+            raise_on_error=False,
+        )
+        assert result.success
+        after = instance.get_latest_data_version_record(patients, partition_key=DEFAULT_TENANT)
+        assert after.run_id == result.run_id
+        assert after.event_log_entry.dagster_event.materialization.description == SIBLING_LOAD
+        assert _data_version(after) != _data_version(before)
+        assert _stale_statuses(
+            instance, asset_graph, [dg.AssetKey(["stg_pms__patients"])], DEFAULT_TENANT
+        ) == {"stg_pms__patients": "STALE"}
+        # a system none of whose tables was selected is not loaded, nor recorded
+        invoices = dg.AssetKey(["raw_pos", "invoices"])
+        latest = instance.get_latest_data_version_record(invoices, partition_key=DEFAULT_TENANT)
+        assert latest.run_id != result.run_id

@@ -10,7 +10,10 @@ here to exactly what dagster-dbt gives the dbt sources (`[source_name, table]`),
 connects to staging without a translator.
 
 The multi-asset can be subset: materialising some tables loads their systems (the loader's
-unit of work) and reports the selected tables. Each table reports a data version read from
+unit of work) and reports the selected tables; every other table of those systems that took
+rows is recorded as materialized too (a runtime materialization saying so), so its page, its
+data version and the models below it show what is now in the warehouse. Its checks run in the
+next run that selects it. Each table reports a data version read from
 the warehouse (`versions.py`), so a load that wrote nothing leaves the models over it fresh.
 """
 
@@ -19,8 +22,10 @@ import time
 from typing import Any
 
 import dagster as dg
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from ingestion.contract import Table, load_contract
+from ingestion.report import LOAD_STOPPED, LOADED
 from orchestration.defs.raw.versions import LEDGER, raw_data_versions
 from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings
@@ -121,6 +126,13 @@ def _ingest_settings(base: Any, tags: dict[str, str]) -> Any:
     return dataclasses.replace(base, settled_before=time.time() - seconds)
 
 
+#: A raw table's materialization when it was loaded beside a selected table of its system.
+SIBLING_LOAD = (
+    "Loaded beside the table(s) of its system selected in this run (the loader loads a whole "
+    "system); its checks run in the next run that selects it."
+)
+
+
 def load_check(report: Any, table: Table) -> dg.AssetCheckResult:
     entry = report.table(table.system, table.name)
     problems = list(entry.refusals)
@@ -158,6 +170,7 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
     # naming it: it is not a night without extracts
     settings.check_landing()
     systems = selected_systems(set(context.selected_asset_keys))
+    loaded_systems = set(systems)
     all_systems = sorted({t.system for t in RAW_TABLES})
     report = ingest(
         _ingest_settings(settings.ingest_settings(), context.run.tags),
@@ -172,6 +185,22 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
                 asset_key=raw_key(table),
                 metadata={**table_metadata(report, table), **timer.metadata()},
                 data_version=dg.DataVersion(versions[table.qualified_name]),
+            )
+        elif table.system in loaded_systems and report.table(table.system, table.name).state in (
+            LOADED,
+            LOAD_STOPPED,
+        ):
+            # Loaded beside a selected table of its system (the loader loads whole systems):
+            # said on its own page, so its rows and the models below it do not look older than
+            # they are. Its checks ran not: the next run selecting it evaluates them.
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=raw_key(table),
+                    partition=context.partition_key,
+                    description=SIBLING_LOAD,
+                    metadata={**table_metadata(report, table), **timer.metadata()},
+                    tags={DATA_VERSION_TAG: versions[table.qualified_name]},
+                )
             )
         if dg.AssetCheckKey(raw_key(table), LOAD_CHECK) in checks:
             yield load_check(report, table)
