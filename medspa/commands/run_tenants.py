@@ -261,19 +261,26 @@ def _benchmarks(base: object) -> bool:
 
 
 def _add_partitions(base: object, names: list[str]) -> None:
-    """Register every tenant's partition once, before the subprocesses race to do it."""
+    """Make the `tenant` partitions the registry's, once, before the subprocesses race to add
+    theirs: as the daemon's `tenant_partitions_sensor` does, which a deployment run from cron
+    does not have. A tenant taken out of the registry loses its partition, so no check that
+    lists tenants (`every_tenant_published_recently`) names it for ever; its runs, files and
+    PostgreSQL rows stay (`medspa tenant remove` takes them)."""
     from dagster import DagsterInstance
 
     from medspa.commands.run import using_dagster_home
+    from orchestration.defs.automation.tenant_sensor import partition_changes
     from orchestration.tenancy import TENANT_PARTITIONS
 
     home = base.dagster_home  # type: ignore[attr-defined]
     with using_dagster_home(home):
         instance = DagsterInstance.from_config(str(home))
         try:
-            existing = set(instance.get_dynamic_partitions(TENANT_PARTITIONS.name))
-            new = [n for n in names if n not in existing]
+            existing = list(instance.get_dynamic_partitions(TENANT_PARTITIONS.name))
+            new, gone = partition_changes(names, existing)
             if new:
                 instance.add_dynamic_partitions(TENANT_PARTITIONS.name, new)
+            for name in gone:
+                instance.delete_dynamic_partition(TENANT_PARTITIONS.name, name)
         finally:
             instance.dispose()

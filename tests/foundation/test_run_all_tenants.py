@@ -224,3 +224,23 @@ def test_sigterm_to_the_command_alone_stops_its_running_tenant_and_starts_no_oth
     child = int(pids.read_text().split()[1])
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)  # ended (and reaped by the command), not orphaned asleep
+
+
+def test_the_partitions_become_the_registrys_a_removed_tenant_loses_its_own(tmp_path, fake_runs):
+    """Without the daemon (a cron line running --all-tenants) nothing else keeps the `tenant`
+    partitions equal to the registry; a removed tenant's partition would keep it listed by
+    every check that names tenants."""
+    import dagster as dg
+
+    from medspa.commands.run import using_dagster_home
+    from orchestration.tenancy import TENANT_PARTITIONS
+
+    data = tmp_path / "data"
+    home = data / "dagster"
+    with using_dagster_home(home), dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.add_dynamic_partitions(TENANT_PARTITIONS.name, ["a", "gone"])
+    registry = _registry(tmp_path, ["a", "b"])
+    argv = ["run", "--tenants-file", str(registry), "--all-tenants", "--data-dir", str(data)]
+    assert main(argv) == 0
+    with using_dagster_home(home), dg.DagsterInstance.from_config(str(home)) as instance:
+        assert sorted(instance.get_dynamic_partitions(TENANT_PARTITIONS.name)) == ["a", "b"]
