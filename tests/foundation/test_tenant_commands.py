@@ -8,7 +8,6 @@ Everything goes through `medspa.cli.main`, as a person types it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import subprocess
@@ -18,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
 from medspa.cli import main
+from tests.raw_intake_forms import write_raw_intake_forms
 
 ALPHA_KEY = "alpha-clinic-secret-" + "a" * 32
 BETA_KEY = "beta-clinic-secret-" + "b" * 32
@@ -55,24 +54,6 @@ def _medspa(deployment: dict[str, Path], command: str, *argv: str) -> int:
     return main([command, "--data-dir", data, "--tenants-file", registry, *argv])
 
 
-def _write_raw_intake_forms(warehouse: Path) -> None:
-    """The raw layer as a load leaves it, with one intake form per patient id."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
-    try:
-        ensure_raw_tables(con)
-        ensure_meta_tables(con)
-        stamp = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
-        for i, patient_id in enumerate(PATIENT_IDS):
-            con.execute(
-                "insert into raw_pms.intake_forms by name select ? as form_id, ? as patient_id, "
-                "'A1' as appointment_id, 'consent' as form_type, ? as sent_at, ? as updated_at",
-                [f"F{i}", patient_id, stamp, stamp],
-            )
-    finally:
-        con.close()
-
-
 def _hmac(value: str, key: str) -> str:
     return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
@@ -82,7 +63,7 @@ def test_transform_tenant_pseudonymises_with_the_tenants_key(deployment) -> None
     """A process of its own (`python -m medspa.cli`, the console command's `main`): dbt's
     adapter keeps one DuckDB instance per process, which this test then could not open."""
     tenant_dir = deployment["data"] / "tenants" / "alpha"
-    _write_raw_intake_forms(tenant_dir / "warehouse.duckdb")
+    write_raw_intake_forms(tenant_dir / "warehouse.duckdb", PATIENT_IDS)
     data, registry = str(deployment["data"]), str(deployment["registry"])
     argv = ["transform", "--data-dir", data, "--tenants-file", registry, "--tenant", "alpha"]
 
@@ -117,7 +98,7 @@ def test_a_tenants_folder_as_data_dir_is_refused_naming_tenant(
     deployment, capsys, command: str
 ) -> None:
     tenant_dir = deployment["data"] / "tenants" / "alpha"
-    _write_raw_intake_forms(tenant_dir / "warehouse.duckdb")
+    write_raw_intake_forms(tenant_dir / "warehouse.duckdb", PATIENT_IDS)
     before = (tenant_dir / "warehouse.duckdb").read_bytes()
     argv = [command, "--data-dir", str(tenant_dir), "--tenants-file", str(deployment["registry"])]
 
@@ -169,7 +150,9 @@ def test_a_missing_key_variable_is_named_never_a_value(
     deployment, capsys, monkeypatch, command: str
 ) -> None:
     monkeypatch.delenv("MEDSPA_TEST_KEY_ALPHA")
-    _write_raw_intake_forms(deployment["data"] / "tenants" / "alpha" / "warehouse.duckdb")
+    write_raw_intake_forms(
+        deployment["data"] / "tenants" / "alpha" / "warehouse.duckdb", PATIENT_IDS
+    )
     assert _medspa(deployment, command, "--tenant", "alpha") == 2
     captured = capsys.readouterr()
     message = captured.out + captured.err
@@ -180,7 +163,9 @@ def test_a_missing_key_variable_is_named_never_a_value(
 
 def test_a_short_key_is_refused_without_echoing_it(deployment, capsys, monkeypatch) -> None:
     monkeypatch.setenv("MEDSPA_TEST_KEY_ALPHA", "too-short-secret")
-    _write_raw_intake_forms(deployment["data"] / "tenants" / "alpha" / "warehouse.duckdb")
+    write_raw_intake_forms(
+        deployment["data"] / "tenants" / "alpha" / "warehouse.duckdb", PATIENT_IDS
+    )
     assert _medspa(deployment, "transform", "--tenant", "alpha") == 2
     out = capsys.readouterr().out
     assert "MEDSPA_TEST_KEY_ALPHA (its pseudonymisation key) is set but only 16 bytes" in out

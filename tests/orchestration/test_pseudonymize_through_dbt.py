@@ -8,7 +8,6 @@ The key is long (> 64 bytes, so the plugin hashes it first) and unusual, so a gr
 (and for the padded keys derived from it) can only match a real leak.
 """
 
-import datetime as dt
 import os
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion.raw_schema import ensure_meta_tables, ensure_raw_tables
 from medspa.pseudonymize import hmac_pads, pseudonymize
+from tests.raw_intake_forms import write_raw_intake_forms
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pseudonymize_dbt")]
 
@@ -26,22 +25,6 @@ MODEL = "stg_pms__intake_forms"
 #: patient ids exercising ASCII, punctuation, non-ASCII and the empty string; None stays null.
 PATIENT_IDS = ["P-000123", "P-000124", "é-ünïcode-患者", "", None]
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _write_raw(warehouse: Path) -> None:
-    con = duckdb.connect(str(warehouse))
-    try:
-        ensure_raw_tables(con)
-        ensure_meta_tables(con)
-        stamp = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
-        for i, patient_id in enumerate(PATIENT_IDS):
-            con.execute(
-                "insert into raw_pms.intake_forms by name select ? as form_id, ? as patient_id, "
-                "'A1' as appointment_id, 'consent' as form_type, ? as sent_at, ? as updated_at",
-                [f"F{i}", patient_id, stamp, stamp],
-            )
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +37,7 @@ def pseudonymized_run(defs, tmp_path_factory: pytest.TempPathFactory):
     data_dir, landing = root / "data", root / "landing"
     data_dir.mkdir()
     landing.mkdir()
-    _write_raw(data_dir / "warehouse.duckdb")
+    write_raw_intake_forms(data_dir / "warehouse.duckdb", PATIENT_IDS)
     dbt_core = next(a for a in defs.assets if dg.AssetKey(MODEL) in getattr(a, "keys", ()))
     saved = os.environ.get("MEDSPA_PHI_KEY")
     os.environ["MEDSPA_PHI_KEY"] = KEY
