@@ -52,6 +52,8 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("medspa.tenants", ("medspa.settings",)),
     # One writer per tenant: both shells hold the same lock, so it imports nothing of theirs.
     ("medspa.run_lock", ()),
+    # The key a warehouse was built with: both shells check it before a build.
+    ("medspa.phi_key_guard", ("medspa.settings",)),
     ("medspa.pseudonymize", ()),
     ("medspa.dbt_phi_plugin", ("medspa.pseudonymize", "medspa.settings")),
     # dbt's own process: the launcher imports dbt, never the project beyond its dbt log patch,
@@ -72,6 +74,7 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
             "medspa.dbt_invocation",
             "medspa.tenants",
             "medspa.run_lock",
+            "medspa.phi_key_guard",
         ),
     ),
     # The CLI: everything (it runs the Dagster job in `medspa run`).
