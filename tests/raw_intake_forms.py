@@ -28,3 +28,15 @@ def write_raw_intake_forms(warehouse: Path, patient_ids: Sequence[str | None]) -
             )
     finally:
         con.close()
+
+
+def read_intake_pseudonyms(warehouse: Path) -> list[tuple[str | None, str | None]]:
+    """(raw patient id, `stg_pms__intake_forms.patient_key`) per form, in form order."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select r.patient_id, s.patient_key from raw_pms.intake_forms r "
+            "join staging.stg_pms__intake_forms s using (form_id) order by form_id"
+        ).fetchall()
+    finally:
+        con.close()

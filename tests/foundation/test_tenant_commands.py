@@ -14,11 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from medspa.cli import main
-from tests.raw_intake_forms import write_raw_intake_forms
+from tests.raw_intake_forms import read_intake_pseudonyms, write_raw_intake_forms
 
 ALPHA_KEY = "alpha-clinic-secret-" + "a" * 32
 BETA_KEY = "beta-clinic-secret-" + "b" * 32
@@ -79,14 +78,7 @@ def test_transform_tenant_pseudonymises_with_the_tenants_key(deployment) -> None
     assert "dbt build: ok" in proc.stdout
     assert "DemoKeyWarning" not in proc.stderr
 
-    con = duckdb.connect(str(tenant_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        rows = con.execute(
-            "select r.patient_id, s.patient_key from raw_pms.intake_forms r "
-            f"join staging.{MODEL} s using (form_id) order by form_id"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = read_intake_pseudonyms(tenant_dir / "warehouse.duckdb")
     assert [r[0] for r in rows] == PATIENT_IDS
     assert [r[1] for r in rows] == [_hmac(p, ALPHA_KEY) for p in PATIENT_IDS]
     assert not (deployment["data"] / "warehouse.duckdb").exists()  # nothing outside the tenant

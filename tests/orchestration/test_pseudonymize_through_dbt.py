@@ -12,11 +12,10 @@ import os
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from medspa.pseudonymize import hmac_pads, pseudonymize
-from tests.raw_intake_forms import write_raw_intake_forms
+from tests.raw_intake_forms import read_intake_pseudonyms, write_raw_intake_forms
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pseudonymize_dbt")]
 
@@ -68,14 +67,7 @@ def pseudonymized_run(defs, tmp_path_factory: pytest.TempPathFactory):
 def test_the_shipped_macro_equals_the_python_reference(pseudonymized_run):
     data_dir, result = pseudonymized_run
     assert result.success
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        rows = con.execute(
-            "select r.patient_id, s.patient_key from raw_pms.intake_forms r "
-            f"join staging.{MODEL} s using (form_id) order by form_id"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = read_intake_pseudonyms(data_dir / "warehouse.duckdb")
     assert [r[0] for r in rows] == PATIENT_IDS
     expected = [None if p is None else pseudonymize(p, KEY) for p in PATIENT_IDS]
     assert [r[1] for r in rows] == expected
