@@ -52,7 +52,7 @@ DEFAULT_TENANT = "default"
 
 #: Safe as a folder name, a Dagster partition key, a run tag value and part of a PostgreSQL
 #: role name (`<prefix>_tenant_<name>`, prefix at most 15 characters, stays within 63 bytes).
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _KNOWN_KEYS = {"name", "landing", "phi_key_env", "systems", "demo"}
 
@@ -77,7 +77,12 @@ class Tenant:
         """Where this tenant's warehouse, serving file, quality results and site live."""
         if self.implicit:
             return base_data_dir
-        return base_data_dir / "tenants" / self.name
+        return registry_tenant_dir(base_data_dir, self.name)
+
+
+def registry_tenant_dir(base_data_dir: Path, name: str) -> Path:
+    """The data dir of registry tenant `name` (also of one taken out of the registry since)."""
+    return base_data_dir / "tenants" / name
 
 
 def demo_tenant_key(name: str) -> str:
@@ -113,7 +118,7 @@ def _parse_entry(path: Path, position: int, entry: object) -> Tenant:
     if unknown:
         raise TenantRegistryError(f"{where}: unknown field(s) {', '.join(unknown)}")
     name = entry.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not TENANT_NAME.match(name):
         raise TenantRegistryError(
             f"{where}: `name` must match [a-z0-9][a-z0-9_-]* (at most 40 characters)"
         )

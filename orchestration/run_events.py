@@ -16,7 +16,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import AssetCheckKey, AssetKey, DagsterEventType, DagsterInstance, RunsFilter
+from dagster import (
+    AssetCheckKey,
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    RunsFilter,
+)
 
 from orchestration.tenancy import PARTITION_TAG
 
@@ -33,8 +40,6 @@ SERVING = AssetKey("serving")
 def stopped_by_person(run: Any) -> bool:
     """Whether a finished `DagsterRun` was stopped, not failed: Terminate in the UI, or Ctrl-C
     or SIGTERM of `medspa run` (tagged when it saw it)."""
-    from dagster import DagsterRunStatus
-
     return run.status == DagsterRunStatus.CANCELED or run.tags.get(INTERRUPTED_TAG) == "true"
 
 
@@ -72,8 +77,6 @@ def failed_nightly(instance: DagsterInstance, run: Any) -> bool:
     """Whether a finished run that did not publish says the tenant's nightly is failing: a
     failed attempt at the nightly, not stopped by a person nor refused by the run lock. Such a
     run posts an alert and makes `medspa status` say FAILING; other failed runs do neither."""
-    from dagster import DagsterRunStatus
-
     return (
         run.status == DagsterRunStatus.FAILURE
         and not stopped_by_person(run)

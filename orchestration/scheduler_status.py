@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 import dagster as dg
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType, TickStatus
 
+from orchestration.tenant_status import iso_utc
+
 #: The schedule that starts every tenant's nightly (`orchestration.defs.automation.jobs`).
 NIGHTLY_SCHEDULE = "nightly_0200"
 
@@ -74,10 +76,6 @@ def _age(minutes: float) -> str:
     if minutes < 60:
         return f"{minutes:.0f} min"
     return f"{minutes / 60:.1f} h" if minutes < 48 * 60 else f"{minutes / 1440:.0f} days"
-
-
-def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).isoformat(timespec="seconds")
 
 
 def _tick_words(tick) -> str:
@@ -131,11 +129,11 @@ def scheduler_status(
     )
     tick = ticks[0] if ticks else None
     return SchedulerStatus(
-        daemon_last_heard_at=None if heartbeat is None else _iso(heartbeat.timestamp),
+        daemon_last_heard_at=None if heartbeat is None else iso_utc(heartbeat.timestamp),
         minutes_since_daemon=None if minutes is None else round(minutes, 1),
         daemon_running=running,
         schedule=schedule,
-        last_tick_at=None if tick is None else _iso(tick.timestamp),
+        last_tick_at=None if tick is None else iso_utc(tick.timestamp),
         last_tick=None if tick is None else _tick_words(tick),
         problems=problems,
     )

@@ -157,7 +157,8 @@ def _age(hours: float) -> str:
     return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
 
 
-def _iso(timestamp: float | None) -> str | None:
+def iso_utc(timestamp: float | None) -> str | None:
+    """Epoch seconds as the status prints them (UTC, to the second); None stays None."""
     if timestamp is None:
         return None
     return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).isoformat(timespec="seconds")
@@ -176,8 +177,8 @@ def _brief(
     return RunBrief(
         run_id=run.run_id,
         status=record.status,
-        started_at=_iso(stats.start_time),
-        ended_at=_iso(stats.end_time),
+        started_at=iso_utc(stats.start_time),
+        ended_at=iso_utc(stats.end_time),
         blocked_by=record.blocked_by,
     )
 
@@ -193,7 +194,7 @@ def _active(instance: dg.DagsterInstance, tenant: str, now: float) -> list[RunBr
             RunBrief(
                 run_id=run.run_id,
                 status=run.status.value.lower(),
-                started_at=_iso(instance.get_run_stats(run.run_id).start_time),
+                started_at=iso_utc(instance.get_run_stats(run.run_id).start_time),
                 ended_at=None,
                 quiet_minutes=(now - newest) / 60 if newest else None,
             )
@@ -237,7 +238,7 @@ def tenant_status(
     return TenantStatus(
         tenant=tenant,
         problems=problems,
-        last_published_at=_iso(published_at),
+        last_published_at=iso_utc(published_at),
         hours_since_publish=None if hours is None else round(hours, 2),
         max_age_hours=limit,
         newest_deciding_run=brief,

@@ -125,6 +125,12 @@ def _install_instance_config(home: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+def has_run_history(home: Path) -> bool:
+    """Whether a Dagster instance ever recorded anything at `home`: an instance opened where
+    none did would create its storage, which a command that only reads must not."""
+    return (home / "dagster.yaml").is_file() or (home / "history").is_dir()
+
+
 @contextmanager
 def using_dagster_home(path: Path, *, install_config: bool = True) -> Iterator[None]:
     """DAGSTER_HOME for this run (dagster.yaml refers to it), restored afterwards; the
@@ -315,16 +321,18 @@ def _record_run(instance: object, summary: RunSummary, settings: Settings, *, te
     _alert(instance, record, settings, tenant)  # after the record is safe: it never costs it
 
 
+def _warn(message: str) -> None:
+    """What an alert that could not be sent says on the terminal."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def _alert_refused(base: Settings, tenant: str, error: Exception) -> None:
     """A registry tenant that cannot run (its key variable unset, empty or short) posts an alert:
     no Dagster run exists for the run-log sensor to hear, and a cron line's output goes unread.
     The error names the variable, never its value."""
     from orchestration.run_alerts import send_refused_alert
 
-    def warn(message: str) -> None:
-        print(f"warning: {message}", file=sys.stderr)
-
-    send_refused_alert(base.alert_webhook_url, tenant, str(error), warn=warn)
+    send_refused_alert(base.alert_webhook_url, tenant, str(error), warn=_warn)
 
 
 def _tag_interrupted(instance: object, run_id: str) -> None:
@@ -349,15 +357,12 @@ def _alert(instance: object, record: object, settings: Settings, tenant: str) ->
     from orchestration.run_alerts import send_recovery_alert, send_run_alert
     from orchestration.tenant_status import unpublished_before
 
-    def warn(message: str) -> None:
-        print(f"warning: {message}", file=sys.stderr)
-
     def recovered_from() -> str | None:
         return unpublished_before(instance, tenant, record.run_id)  # type: ignore[arg-type, attr-defined]
 
     url = settings.alert_webhook_url
-    send_run_alert(url, tenant, record, warn=warn)  # type: ignore[arg-type]
-    send_recovery_alert(url, tenant, record, recovered_from, warn=warn)  # type: ignore[arg-type]
+    send_run_alert(url, tenant, record, warn=_warn)  # type: ignore[arg-type]
+    send_recovery_alert(url, tenant, record, recovered_from, warn=_warn)  # type: ignore[arg-type]
 
 
 def _prune_history(instance: object, settings: Settings) -> None:

@@ -112,13 +112,12 @@ def _statuses(
     there, nothing is written)."""
     from dagster import DagsterInstance
 
-    from medspa.commands.run import using_dagster_home
+    from medspa.commands.run import has_run_history, using_dagster_home
     from orchestration.scheduler_status import scheduler_status
     from orchestration.tenant_status import empty_status, tenant_status
 
     now = time.time()
-    if not (home / "dagster.yaml").is_file() and not (home / "history").is_dir():
-        # No run was ever recorded here; an instance opened now would create its storage.
+    if not has_run_history(home):
         return None, [empty_status(tenant, home, max_age) for tenant in tenants]
     with using_dagster_home(home, install_config=False):
         instance = DagsterInstance.from_config(str(home))

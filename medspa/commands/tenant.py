@@ -21,7 +21,6 @@ usage error.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -29,8 +28,6 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from medspa.settings import Settings
-
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,9 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _usage_error(args: argparse.Namespace, settings: Settings) -> str | None:
     """Why this tenant cannot be removed with these settings, or None."""
-    from medspa.tenants import TenantRegistryError, load_registry
+    from medspa.tenants import TENANT_NAME, TenantRegistryError, load_registry
 
-    if not _NAME.match(args.name):
+    if not TENANT_NAME.match(args.name):
         return f"tenant name {args.name!r} must match [a-z0-9][a-z0-9_-]* (at most 40 characters)"
     if settings.tenants_file is None:
         return (
@@ -131,12 +128,12 @@ def _postgres(args: argparse.Namespace, settings: Settings) -> list[str]:
 def _dagster(args: argparse.Namespace, settings: Settings) -> list[str]:
     from dagster import DagsterInstance
 
-    from medspa.commands.run import using_dagster_home
+    from medspa.commands.run import has_run_history, using_dagster_home
     from medspa.run_lock import RunLockedError, data_dir_lock
     from orchestration.tenant_removal import remove_from_instance
 
     home = args.dagster_home.expanduser().resolve() if args.dagster_home else settings.dagster_home
-    if not (home / "dagster.yaml").is_file() and not (home / "history").is_dir():
+    if not has_run_history(home):
         return [f"Dagster: no instance at {home}; nothing to remove there"]
     with using_dagster_home(home, install_config=not args.dry_run):
         instance = DagsterInstance.from_config(str(home))
@@ -184,13 +181,14 @@ def _data(args: argparse.Namespace, tenant_dir: Path) -> list[str]:
 def _remove(args: argparse.Namespace) -> int:
     from medspa.commands.run import base_settings
     from medspa.run_lock import RunLockedError
+    from medspa.tenants import registry_tenant_dir
 
     settings = base_settings(args.data_dir, None, args.tenants_file)
     problem = _usage_error(args, settings)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    tenant_dir = settings.data_dir / "tenants" / args.name
+    tenant_dir = registry_tenant_dir(settings.data_dir, args.name)
     lines: list[str] = []
     step = "its run lock"
     try:
