@@ -79,7 +79,12 @@ flagged as (
             -- "by more than": compared at 9 decimals, so a change exactly equal to the
             -- tolerance (a mean of 20/141 falling to 17/141 is exactly -0.15) does not fire
             -- or not on the last bit of a float's summation order
-            round(abs(judged.relative_change), 9) > judged.tolerance
+            (
+                round(abs(judged.relative_change), 9) > judged.tolerance
+                -- from a trailing mean of 0 any move is unbounded in relative terms (leads
+                -- left unanswered going from none to 7): beyond every tolerance
+                or (judged.trailing_mean = 0 and judged.value <> 0)
+            )
             and case
                 when judged.direction = 'higher_is_better'
                     then judged.value < judged.trailing_mean
