@@ -32,6 +32,7 @@ import duckdb
 from ingestion.contract import load_contract
 from safeio.sqlquote import quote_ident, sql_str
 from serving import keyed_sync, mart_sync, row_hashes, source_hashes, swap_journal
+from serving.duckdb_comments import apply_comments, schema_docs
 from serving.mart_sync import (
     Columns,
     Fingerprint,
@@ -43,6 +44,7 @@ from serving.mart_sync import (
     row_hash_sql,
     sync_mart,
 )
+from serving.pg_docs import OPS_DOCS, TableDoc
 from serving.scorecard_file import prepare_scorecard, scorecard_path
 from serving.source_hashes import FileCopy
 
@@ -322,12 +324,14 @@ def build_serving(
     relations: Sequence[MartRelation],
     ops: OpsData,
     previous: Path | None = None,
+    docs: Mapping[str, TableDoc] | None = None,
 ) -> dict[str, SyncResult]:
     """Write step: `marts` and `ops` into `tmp_path`; returns how each mart was published.
 
     With a `previous` serving file the build starts from a copy of it (see module doc),
     made on a thread while the large marts' warehouse rows are hashed
-    (`serving.source_hashes`).
+    (`serving.source_hashes`). `docs`: the marts' descriptions by table name (the dbt docs),
+    written as the file's table and column comments with the `ops` tables' own.
     """
     tmp_path.unlink(missing_ok=True)
     Path(f"{tmp_path}.wal").unlink(missing_ok=True)
@@ -367,6 +371,11 @@ def build_serving(
         if hashes:
             con.execute(f"detach {row_hashes.CATALOG}")
         _write_ops(con, ops)
+        apply_comments(
+            con,
+            BUILD_CATALOG,
+            {**schema_docs("marts", docs or {}), **schema_docs("ops", OPS_DOCS)},
+        )
         con.execute("detach wh")
         con.execute(f"checkpoint {BUILD_CATALOG}")
         con.execute("use memory")
@@ -482,10 +491,12 @@ def publish(
     ops: OpsData,
     *,
     report: dict[str, SyncResult] | None = None,
+    docs: Mapping[str, TableDoc] | None = None,
 ) -> dict[str, int]:
     """Write, audit, then atomically replace `serving_path`. Returns rows per mart.
 
     `report`, if given, receives how each mart was published (replaced, patched, unchanged).
+    `docs`, if given, become the marts' table and column comments (`build_serving`).
     The scorecard file beside it (`serving.scorecard_file`) is built from the audited file,
     audited too, and swapped in right after it.
     """
@@ -495,7 +506,9 @@ def publish(
     scorecard_tmp: Path | None = None
     swapping = False
     try:
-        synced = build_serving(warehouse_path, tmp, relations, ops, previous=serving_path)
+        synced = build_serving(
+            warehouse_path, tmp, relations, ops, previous=serving_path, docs=docs
+        )
         expected = {name: result.fingerprint for name, result in synced.items()}
         audit = functools.partial(audit_serving, warehouse=warehouse_path)
         # The scorecard file is copied from the built file and audited on a thread while the

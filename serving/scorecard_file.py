@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from safeio.sqlquote import quote_ident, sql_str
+from serving.duckdb_comments import apply_comments, read_comments
 
 SCORECARD_TABLES = ("kpi_scorecard", "kpi_targets")
 #: The scorecard's lookup columns, in the order its rows are stored (those that exist).
@@ -54,6 +55,10 @@ def build_scorecard(serving_tmp: Path, tmp_path: Path) -> dict[str, int]:
             name = quote_ident(table)
             con.execute(f"create table marts.{name} as select * from sv.marts.{name}{order}")
             counts[table] = con.execute(f"select count(*) from marts.{name}").fetchone()[0]
+        # the serving file's comments (the dbt docs) come along with its tables
+        held = read_comments(con, "sv")
+        own = con.execute("select current_database()").fetchone()[0]
+        apply_comments(con, own, {k: v for k, v in held.items() if k[0] == "marts"})
         con.execute("detach sv")
         con.execute("checkpoint")
     finally:

@@ -10,7 +10,8 @@ import pytest
 
 from ingestion.raw_schema import ensure_meta_tables
 from orchestration import run_log
-from serving import publish
+from serving import duckdb_comments, publish
+from serving.pg_docs import TableDoc
 
 RELATIONS = [
     publish.MartRelation("marts", "kpi_scorecard"),
@@ -203,4 +204,63 @@ def test_publish_works_in_a_data_dir_with_an_apostrophe(warehouse: Path, tmp_pat
         ("run1",),
         ("run2",),
     ]
+    con.close()
+
+
+def _comments(path: Path) -> dict[tuple[str, str, str | None], str]:
+    """Every table comment (column None) and column comment of a file."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select schema_name, table_name, null, comment from duckdb_tables() "
+            "where comment is not null"
+        ).fetchall()
+        columns = con.execute(
+            "select schema_name, table_name, column_name, comment from duckdb_columns() "
+            "where comment is not null"
+        ).fetchall()
+        return {(s, t, c): text for s, t, c, text in [*tables, *columns]}
+    finally:
+        con.close()
+
+
+def test_serving_and_scorecard_files_carry_the_dbt_docs_as_comments(
+    warehouse: Path, tmp_path: Path
+):
+    """DuckDB clients show the same definitions a PostgreSQL user sees as COMMENTs."""
+    docs = {
+        "kpi_scorecard": TableDoc(
+            "Every KPI at location x period.",
+            {"kpi": "The KPI's name.", "value": "The KPI's value; it's null when 0 / 0."},
+        ),
+        "kpi_targets": TableDoc("Targets per KPI.", {"target_low": "Lower bound."}),
+    }
+    serving = tmp_path / "serving.duckdb"
+    publish.publish(warehouse, serving, "run1", RELATIONS, _ops("run1"), docs=docs)
+    held = _comments(serving)
+    assert held[("marts", "kpi_scorecard", None)] == "Every KPI at location x period."
+    assert held[("marts", "kpi_scorecard", "value")] == "The KPI's value; it's null when 0 / 0."
+    assert held[("marts", "kpi_targets", "target_low")] == "Lower bound."
+    assert ("marts", "kpi_scorecard", "location_id") not in held  # undocumented: no comment
+    assert held[("ops", "run_log", "status")].startswith("published; blocked")
+    scorecard = _comments(tmp_path / "scorecard.duckdb")
+    assert scorecard == {k: v for k, v in held.items() if k[0] == "marts"}
+
+    # a changed description reaches the next publish, which starts from a copy of this file
+    docs["kpi_scorecard"] = TableDoc("Every KPI, revised.", docs["kpi_scorecard"].columns)
+    publish.publish(warehouse, serving, "run2", RELATIONS, _ops("run2"), docs=docs)
+    assert _comments(serving)[("marts", "kpi_scorecard", None)] == "Every KPI, revised."
+
+
+def test_comments_already_held_are_not_written_again(tmp_path: Path):
+    """A nightly publish of unchanged docs writes no comment (each would cost a commit)."""
+    con = duckdb.connect(str(tmp_path / "c.duckdb"))
+    con.execute("create schema marts")
+    con.execute("create table marts.t (a integer, b integer)")
+    docs = {("marts", "t"): TableDoc("T.", {"a": "A.", "b": "B.", "gone": "Not a column."})}
+    db = con.execute("select current_database()").fetchone()[0]
+    assert duckdb_comments.apply_comments(con, db, docs) == 3
+    assert duckdb_comments.apply_comments(con, db, docs) == 0
+    docs[("marts", "t")] = TableDoc("T.", {"a": "A, revised.", "b": "B."})
+    assert duckdb_comments.apply_comments(con, db, docs) == 1
     con.close()

@@ -34,9 +34,11 @@ from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings
 from orchestration.tenancy import TENANT_PARTITIONS, tenant_of
-from serving import publish
+from serving import pg_docs, publish
 
 MART_RELATIONS = publish.mart_relations(MANIFEST)
+#: The marts' descriptions (the dbt docs), written into serving.duckdb as its comments.
+MART_DOCS = pg_docs.docs_from_manifest(MANIFEST)
 MART_KEYS = [
     TRANSLATOR.get_asset_key({"resource_type": "model", "name": r.name}) for r in MART_RELATIONS
 ]
@@ -151,6 +153,7 @@ def serving(context: dg.AssetExecutionContext, medspa: MedspaSettings) -> dg.Mat
         MART_RELATIONS,
         ops,
         report=how,
+        docs=MART_DOCS,
     )
     context.log.info(f"published {len(counts)} marts to {settings.serving_path}")
     return dg.MaterializeResult(
