@@ -36,3 +36,14 @@
         else cast({{ dbt.dateadd('month', 1, period_start_expr) }} as date)
     end
 {%- endmacro %}
+
+
+{#- A day's ISO week (Monday first) and month, with their first and last days: the columns of
+    dim_date, and of kpi_financial's calendar of period ends. -#}
+{% macro calendar_day_columns(date_expr) -%}
+    {{ date_expr }} as date_day,
+    {{ week_start(date_expr) }} as week_start,
+    {{ month_start(date_expr) }} as month_start,
+    cast({{ dbt.dateadd('day', 6, week_start(date_expr)) }} as date) as week_end,
+    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, month_start(date_expr))) }} as date) as month_end
+{%- endmacro %}

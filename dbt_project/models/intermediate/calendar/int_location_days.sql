@@ -26,6 +26,7 @@ as_of as (
 
 dates as (
     select * from {{ ref('int_dates') }}
+    where is_kpi_day
 ),
 
 calendar_starts as (

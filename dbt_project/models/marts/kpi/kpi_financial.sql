@@ -48,8 +48,12 @@ memberships as (
     select * from {{ ref('fct_memberships') }}
 ),
 
+-- the KPI calendar: int_dates' days from the data's history on (is_kpi_day); the days
+-- before it, which dim_date also covers for BI joins, are no period of a KPI
 calendar as (
-    select * from {{ ref('dim_date') }}
+    select {{ calendar_day_columns('date_day') }}
+    from {{ ref('int_dates') }}
+    where is_kpi_day
 ),
 
 calendar_starts as (
