@@ -13,7 +13,8 @@
       review_conversion_rate    review requests followed by a review within review_window_days
       nps                       100 x (promoters - detractors) / survey responses
       reactivation_rate         lapsed patients' first reactivation message per period, followed
-                                by a booking within reactivation_window_days / those messages;
+                                by a completed visit within reactivation_window_days / those
+                                messages;
                                 `event_grain` says which period the message was first in
 -#}
 {%- set post_care_window = var('post_care_window_hours') * 60 -%}

@@ -38,8 +38,9 @@
       reschedule_capture_rate      reschedule requests followed by a new appointment (linked by
                                    rescheduled_from_appointment_id, or booked within
                                    reschedule_window_days after the request) / requests;
-                                   dated by the request's local date (confirmation_responded_at,
-                                   or cancelled_at), not by scheduled_start
+                                   dated by the request's local date (confirmation_responded_at
+                                   when the answer was reschedule_requested, else cancelled_at),
+                                   not by scheduled_start
       intake_completion_rate       non-cancelled appointments with forms sent whose forms were
                                    all completed before scheduled_start / those appointments
       rebooking_rate               completed visits with a later appointment booked between
@@ -265,9 +266,11 @@ rebooked_visits as (
             visits.patient_key = next_booking.patient_key
             and visits.appointment_id <> next_booking.appointment_id
             and visits.scheduled_start < next_booking.scheduled_start
-            and next_booking.booked_at >= coalesce(visits.checked_in_at, visits.scheduled_start)
+            -- the check-in and check-out times alone, as the definition names them: a visit
+            -- recorded without them is never counted as rebooked (docs/kpis.md)
+            and next_booking.booked_at >= visits.checked_in_at
             and next_booking.booked_at <= {{ dbt.dateadd(
-                'minute', var('rebook_grace_minutes'), 'coalesce(visits.checked_out_at, visits.scheduled_end)'
+                'minute', var('rebook_grace_minutes'), 'visits.checked_out_at'
             ) }}
     where visits.is_completed
 ),
