@@ -56,7 +56,7 @@ def test_lead_funnel_uses_local_weeks_and_equals_the_scorecard(tmp_path):
     html = (tmp_path / "site" / "engagement.html").read_text(encoding="utf-8")
     table = html[html.index('<div class="datatable"') :]
     rows = table_rows(table[: table.index("</table>")])
-    # channel, new leads, contacted, booked so far, booked share so far, leads still in the
+    # channel, new leads, responded, booked so far, booked share so far, leads still in the
     # booking window (none: the fixture's booking conversion of 2026-11-09 is final)
     assert [r for r in rows if r] == [
         ["google_ads", "1", "1", "0", "0.0%", "0"],

@@ -198,7 +198,7 @@ def test_engagement_marks_open_weeks_and_says_how_many(site):
 
 def test_engagement_funnel_marks_booked_as_a_count_so_far(site):
     html = _read(site, "engagement.html")
-    bars = _marks(_chart(html, "Leads: new → contacted → booked"), "rect")
+    bars = _marks(_chart(html, "Leads: new → responded → booked"), "rect")
     booked = [b for b in bars if "stage: booked" in _tip(b)]
     assert booked and all(b.get("stroke-dasharray") for b in booked)
     assert not any(b.get("stroke-dasharray") for b in bars if b not in booked)

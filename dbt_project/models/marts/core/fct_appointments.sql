@@ -227,9 +227,10 @@ candidates as (
         localised.checked_out_at,
         localised.rescheduled_from_appointment_id,
         visits.patient_type,
-        -- money: paid invoices linked to the appointment
-        coalesce(revenue.net_revenue, 0) as net_revenue,
-        coalesce(revenue.cogs, 0) as cogs,
+        -- money: paid invoices linked to the appointment, in the type of every other amount
+        -- (a sum of decimal(18, 2) is a decimal(38, 2), which some BI drivers read badly)
+        cast(coalesce(revenue.net_revenue, 0) as decimal(18, 2)) as net_revenue,
+        cast(coalesce(revenue.cogs, 0) as decimal(18, 2)) as cogs,
         localised.updated_at
     from localised
     left join rooms on localised.room_id = rooms.room_id
