@@ -28,10 +28,14 @@ quarantine stores: DuckDB's own copy of a rejected line (`csv_line`) replaces by
 UTF-8 with `?`, keeps only the first 10,000 characters of a longer record and carries the blank
 lines above it, so a rejected row could not be rebuilt from it once the extract is gone.
 
-It runs only for files with rejected rows. Most lines are decided by one C-level scan (no
-quote, or quotes that open and close at field boundaries); only the others are walked field by
-field. Per 100 MB (1 M lines): 0.5 s without quotes, 2 s with every field quoted, 4 s if every
-line holds a stray quote.
+It also counts the records and notes how each ends (CRLF or LF), so the reader can refuse a file
+that mixes the two, or whose records DuckDB's reader did not all account for.
+
+It runs only for files with rejected rows, or whose line breaks a byte count cannot settle
+(blank lines, line breaks inside quoted values, both CRLF and LF: `ingestion.readers`). Most
+lines are decided by one C-level scan (no quote, or quotes that open and close at field
+boundaries); only the others are walked field by field. Per 100 MB (1 M lines): 0.5 s without
+quotes, 2 s with every field quoted, 4 s if every line holds a stray quote.
 """
 
 from __future__ import annotations
@@ -113,10 +117,19 @@ class _Records:
         self._parts: list[bytes] | None = [] if 0 in self.wanted else None
         self._line = b""
         self._from = 0  # where in `_line` the record being read starts
+        #: the kinds of `\n` line break that ended a record or blank line: `\r\n`, `\n`
+        self.endings: set[bytes] = set()
 
     def feed(self, line: bytes, ending: bytes = b"\n") -> None:
         """Take one physical line and the `ending` that followed it in the file (none for a
-        last line without one)."""
+        last line without one), noting how a line break outside quotes ended it (`endings`)."""
+        kind = b"\r\n" if line.endswith(b"\r") else b"\n"
+        self._feed(line, ending)
+        if ending and self.state != _QUOTED:
+            self.endings.add(kind)
+
+    def _feed(self, line: bytes, ending: bytes) -> None:
+        """`feed` without noting the line break."""
         if self.crlf and line.endswith(b"\r"):
             line, ending = line[:-1], b"\r" + ending  # `\r\n` is one line break
         self._line, self._from = line, 0
@@ -139,9 +152,12 @@ class _Records:
             self._keep(line[self._from :] + ending)
 
     def finish(self) -> None:
-        """Keep what was read of a wanted record the file ended inside (an unclosed quote)."""
+        """Keep what was read of a wanted record the file ended inside (an unclosed quote), and
+        count it: DuckDB's reader rejects it as a record of its own."""
         if self._parts is not None and self._size:
             self._store()
+        if self.state == _QUOTED:
+            self.position += 1
 
     def _keep(self, piece: bytes) -> None:
         room = min(RECORD_LIMIT - self._size, self._room)
@@ -243,6 +259,19 @@ class CsvRecords:
     blanks: list[int] = field(default_factory=list)
     #: each wanted record's bytes, by position
     records: dict[int, KeptRecord] = field(default_factory=dict)
+    #: how many records and blank lines the file holds (its header and the empty lines above
+    #: it included): DuckDB's reader must account for every one
+    positions: int = 0
+    #: the kinds of line break (`\r\n`, `\n`) that end its records and blank lines; a line
+    #: break inside a quoted value is part of the value, not an ending
+    endings: frozenset[bytes] = frozenset()
+
+    @property
+    def mixed_line_endings(self) -> bool:
+        """Whether some records end in CRLF and others in LF. DuckDB's reader takes one kind
+        per file: in a file of quoted values it joined an LF-ended record with the next one
+        into one rejected row, and the second record was lost without a word."""
+        return len(self.endings) > 1
 
 
 def scan_records(path: Path, wanted: Collection[int] = ()) -> CsvRecords:
@@ -260,7 +289,7 @@ def scan_records(path: Path, wanted: Collection[int] = ()) -> CsvRecords:
     if carry:
         records.feed(carry, ending=b"")
     records.finish()
-    return CsvRecords(records.blanks, records.records)
+    return CsvRecords(records.blanks, records.records, records.position, frozenset(records.endings))
 
 
 def blank_line_records(path: Path) -> list[int]:

@@ -56,6 +56,8 @@ def prepare_table(
             checked = validate(con, table, raw, file.extract_id, file.rel_path)
         except FileRefused as exc:
             rec.status, rec.refusal_reason = "refused", f"{file.rel_path}: {exc.reason}"
+            if exc.rows_read is not None:  # the reader counted the rows it refused
+                rec.rows_read = exc.rows_read
             rec.stops_table = isinstance(exc, MissingContractColumns)
             continue
         except duckdb.Error as exc:  # our fault, not the file's: retry it next run

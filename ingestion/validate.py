@@ -18,7 +18,7 @@ import duckdb
 from ingestion import stage
 from ingestion.contract import Column, Table
 from ingestion.drift_names import drift_labels, stored_drift_names, stored_name
-from ingestion.readers import FileRefused, RawFile, quote_ident, sql_str
+from ingestion.readers import NO_CONTRACT_COLUMNS, FileRefused, RawFile, quote_ident, sql_str
 from ingestion.time_zones import ICU_ONLY_IDS
 
 #: A UTC offset as ISO 8601 writes it: hours 00-23, minutes 00-59 (`+05:30`, `-0800`, `+01`).
@@ -87,12 +87,6 @@ MISSING_COLUMNS = "missing contract column(s)"
 #: ... and how it ends. Refusals recorded before this rule existed lack it, so a file refused
 #: then (its table's later files already loaded around it) never stops its table now.
 STOPS_LOAD = "the table's load stops until this file is replaced or removed"
-
-#: A file in which no contract column was found is malformed, refused on its own.
-NO_CONTRACT_COLUMNS = (
-    "malformed file: none of the table's contract columns was found (not comma-separated with "
-    "a header row, or not JSON objects?)"
-)
 
 
 class MissingContractColumns(FileRefused):

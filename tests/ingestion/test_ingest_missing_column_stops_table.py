@@ -140,13 +140,29 @@ def test_a_refusal_recorded_before_the_stop_rule_does_not_stop_the_table(stopped
     assert _plans(settings) == ["M1", "M3"]
 
 
-def test_a_file_without_any_contract_column_is_malformed_and_stops_nothing(tmp_root):
-    # A semicolon-separated export: one column named by the whole header line. Not a dropped
-    # column but a file the reader could not split: refused on its own, the table loads.
+def _quoted_plans(delimiter: str) -> str:
+    """A header and two plan rows, every value quoted, fields split by `delimiter`."""
+    rows = [header("pms.membership_plans"), *(["M2", "n", "10.00", "1", "x"],) * 2]
+    return "".join(delimiter.join(f'"{v}"' for v in row) + "\n" for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("content", "rows"),
+    [
+        pytest.param(_plan("M2", 21).replace(",", ";"), 1, id="semicolons"),
+        # DuckDB's reader read no row of these and rejected none: they were refused as
+        # "header-only file", their rows counted as none
+        pytest.param(_quoted_plans(";"), 2, id="semicolons, every value quoted"),
+        pytest.param(_quoted_plans("\t"), 2, id="tabs, every value quoted"),
+    ],
+)
+def test_a_file_without_any_contract_column_is_malformed_and_stops_nothing(tmp_root, content, rows):
+    # Another delimiter: one column named by the whole header line. Not a dropped column but
+    # a file the reader could not split: refused on its own, the table loads.
     landing = tmp_root / "landing"
     write_required(landing)
     write(landing, f"{PLANS}/2026-11-20.csv", _plan("M1", 20))
-    write(landing, BAD, _plan("M2", 21).replace(",", ";"))
+    write(landing, BAD, content)
     settings = settings_for(tmp_root)
     report = ingest(settings)
     entry = report.table("pms", "membership_plans")
@@ -155,6 +171,7 @@ def test_a_file_without_any_contract_column_is_malformed_and_stops_nothing(tmp_r
         f"{BAD}: malformed file: none of the table's contract columns was found (not "
         "comma-separated with a header row, or not JSON objects?)"
     ]
+    assert entry.rows_in_refused_files == rows
     assert _plans(settings) == ["M1"]
 
 
