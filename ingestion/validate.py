@@ -74,6 +74,20 @@ _SINGLE_PRECISION_REASON = (
 #: serving.duckdb was already swapped in), so the two served copies parted for good.
 _NUL_REASON = "a NUL character in text"
 
+#: How many of a repeated key's rows its copies' reason lists. Every copy carries the reason,
+#: so listing all n rows made n copies hold n² characters (a file of one key repeated 20,000
+#: times, 1.6 MB, ran the loader out of memory): the first rows tell where to look, the count
+#: how many there are.
+_DUPLICATE_ROWS_SHOWN = 10
+
+#: A repeated key's reason from `__first` (its first rows) and `__copies` (how many):
+#: "(rows 3, 4)" when every row is shown, else "(rows 1, ..., 10 and 49990 more, 50000 in all)".
+_DUPLICATE_REASON_SQL = (
+    "'duplicate primary key within the extract (rows ' || array_to_string(__first, ', ')"
+    f" || if(__copies > {_DUPLICATE_ROWS_SHOWN}, ' and ' || (__copies - {_DUPLICATE_ROWS_SHOWN})"
+    " || ' more, ' || __copies || ' in all', '') || ')'"
+)
+
 #: Lineage columns the loader adds to every raw row (prefixed `_`, never contract names).
 LINEAGE_COLUMNS: dict[str, str] = {
     "_extract_id": "VARCHAR",
@@ -320,14 +334,19 @@ def validate(
     same = " and ".join(
         f"c.{quote_ident(k)} is not distinct from r.{quote_ident(k)}" for k in table.primary_key
     )
+    # Each copy keeps its key's first rows and count only (`_DUPLICATE_ROWS_SHOWN`): with
+    # every row listed, n copies held n² row numbers (one key 5M times: the process killed).
     con.execute(
         f"""create or replace table {dups} as
         with repeated as (
             select {keys} from {checked} where __key_ok group by all having count(*) > 1)
-        select unnest(__rows) as __row, __rows from (
-            select list(__row order by __row) as __rows
-            from {checked} c semi join repeated r on {same}
-            where __key_ok group by {keys})"""
+        select unnest(__rows) as __row, __first, __copies
+        from (
+            select __rows, __rows[1:{_DUPLICATE_ROWS_SHOWN}] as __first, len(__rows) as __copies
+            from (
+                select list(__row order by __row) as __rows
+                from {checked} c semi join repeated r on {same}
+                where __key_ok group by {keys}))"""
     )
     pairs = zip(table.columns, checks, strict=True)
     errors = ", ".join(f"{{'c': {sql_str(c.name)}, 'r': {check}}}" for c, check in pairs)
@@ -346,7 +365,7 @@ def validate(
     con.execute(
         f"""create or replace temp table {name}__quar as
         with flagged as (
-            select r.__row, d.__rows,
+            select r.__row, d.__first, d.__copies,
                 list_filter([{errors}], e -> e.r is not null) as errs, {raw_json} as js
             from {name} r
             semi join (
@@ -356,10 +375,9 @@ def validate(
         ),
         reasons as (
             select __row, js,
-                if(__rows is null, errs[1].c, {sql_str(key_list)}) as column_name,
-                if(__rows is null, errs[1].r, 'duplicate primary key within the extract (rows '
-                    || array_to_string(__rows, ', ') || ')') as head,
-                if(__rows is null, errs[2:], errs) as rest
+                if(__copies is null, errs[1].c, {sql_str(key_list)}) as column_name,
+                if(__copies is null, errs[1].r, {_DUPLICATE_REASON_SQL}) as head,
+                if(__copies is null, errs[2:], errs) as rest
             from flagged
         )
         select {sql_str(rel_path)} as source_file, row_number, column_name, reason, raw_record
