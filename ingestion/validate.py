@@ -41,6 +41,26 @@ _ID_PAD_CLASS = r"[\s\p{Z}\p{Cc}\p{Cf}]"
 _ID_PADDED_RE = f"^{_ID_PAD_CLASS}|{_ID_PAD_CLASS}$"
 _ID_BLANK_RE = f"{_ID_PAD_CLASS}+"
 
+#: Contact data used as an id. Patient and lead ids are pseudonymised downstream
+#: (`Column.pseudonymised`); every other id (an appointment's, a call's, a review's) reaches
+#: the marts as it is, so an email address or a phone number there would publish a person's
+#: contact details. Plain digits (`1234567890`, `20261115000123`) are ordinary numeric ids:
+#: only a phone number written as one (a leading `+`, or grouped digits) is taken for one.
+_EMAIL_ID_REASON = "an email address as an id (contact data: an id is published as it is)"
+_PHONE_ID_REASON = "a phone number as an id (contact data: an id is published as it is)"
+#: something@domain.tld anywhere in the id (`mailto:jane@example.com` too)
+_ID_EMAIL_RE = r"[^@\s]@[^@\s]+\.[^@\s\d.]{2,}"
+#: `+` then only digits and separators (`+14155550166`, `+1 (415) 555-0166`), or digits in
+#: groups of up to 5 split by one space, dash or dot, the first group perhaps in parentheses
+#: (`415-555-0166`, `(415) 555.0166`); its digits are counted apart (`_ID_PHONE_DIGITS`)
+_ID_PHONE_RE = r"\+[\d ().-]+|(\(\d{1,5}\) ?|\d{1,5}[ .-])(\d{1,5}[ .-]){0,5}\d{1,5}"
+#: how many digits a phone number has, with its country code: E.164 allows 15; fewer than
+#: 10 (8 after a `+`) is no full number
+_ID_PHONE_DIGITS = (10, 15)
+_ID_PHONE_PLUS_DIGITS = (8, 15)
+#: a date opening an id (`2026-11-15-0001`) is grouped digits too, but no phone number
+_ID_DATE_RE = r"^(19|20)\d\d[-./](0[1-9]|1[0-2])[-./]"
+
 _NO_SECONDS_RE = r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2})(\s*[Zz+-])"
 
 #: Contract type -> (regex the trimmed text must match, reason when it does not).
@@ -222,6 +242,8 @@ def _error(col: Column, is_key: bool, stored: bool = False, single: bool = False
             f"if(regexp_full_match({text}, {sql_str(_ID_BLANK_RE)}), "
             f"{sql_str(_BLANK_ID_REASON)}, {sql_str(_PADDED_ID_REASON)})"
         )
+    if is_identifier(col) and not col.pseudonymised:
+        branches += _contact_id_branches(text)
     if col.format == "iana_time_zone":
         # the IANA zones DuckDB's time-zone conversion knows, spelled exactly: ICU's own IDs
         # (`BST` is Dhaka there) are no IANA names (`ingestion.time_zones`)
@@ -243,6 +265,29 @@ def _error(col: Column, is_key: bool, stored: bool = False, single: bool = False
         rng += f"{col.max if col.max is not None else ''}]"
         branches.append(f"when {' or '.join(bounds)} then {sql_str(rng)}")
     return "case " + " ".join(branches) + " end"
+
+
+def _contact_id_branches(text: str) -> list[str]:
+    """The `case` branches naming an id that is an email address or a phone number.
+
+    Cheap tests first, as for padded ids: only an id holding `@`, or starting with `(`, `+` or
+    a digit (a byte between `(` and `9`), pays for a pattern; ids such as `APT00000123` or
+    `CAL-A00000001` never do.
+    """
+    digits = f"length(regexp_replace({text}, '[^0-9]', '', 'g'))"
+    low, high = _ID_PHONE_DIGITS
+    plus_low, plus_high = _ID_PHONE_PLUS_DIGITS
+    counted = (
+        f"{digits} between if(starts_with({text}, '+'), {plus_low}, {low}) "
+        f"and if(starts_with({text}, '+'), {plus_high}, {high})"
+    )
+    return [
+        f"when contains({text}, '@') and regexp_matches({text}, {sql_str(_ID_EMAIL_RE)}) "
+        f"then {sql_str(_EMAIL_ID_REASON)}",
+        f"when {text} >= '(' and {text} < ':' "
+        f"and regexp_full_match({text}, {sql_str(_ID_PHONE_RE)}) and {counted} "
+        f"and not regexp_matches({text}, {sql_str(_ID_DATE_RE)}) then {sql_str(_PHONE_ID_REASON)}",
+    ]
 
 
 def _type_branches(col: Column, text: str, typed: str, stored: bool) -> list[str]:
