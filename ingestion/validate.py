@@ -342,7 +342,8 @@ def validate(
     file_drift = [c for c in raw.columns if c not in contract]
     # extra columns take the name dlt stores them under here, so the report names that column
     # and a name that would collide with another is refused, not merged (`drift_names`)
-    drift = stored_drift_names(table.column_names, file_drift)
+    positions = [i for i, c in enumerate(raw.columns, start=1) if c not in contract]
+    drift = stored_drift_names(table.column_names, file_drift, positions)
     keys = ", ".join(quote_ident(k) for k in table.primary_key)
     stored = raw.typed_columns
     checks = [
@@ -446,6 +447,5 @@ def validate(
         where c.__ok"""
     )
     quarantined = con.execute(f"select count(*) from {name}__quar").fetchone()[0]
-    positions = [i for i, c in enumerate(raw.columns, start=1) if c not in contract]
     labels = drift_labels(file_drift, drift, positions)
     return Validated(valid, f"{name}__quar", drift, int(quarantined), labels, file_drift)
