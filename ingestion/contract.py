@@ -59,6 +59,12 @@ class Column:
     def duckdb_type(self) -> str:
         return DUCKDB_TYPES[self.type]
 
+    @property
+    def pseudonymised(self) -> bool:
+        """An id naming a person (a patient, a lead): not PHI in the raw layer, but from staging
+        on it appears only as its keyed hash. Every other id reaches the marts as it is."""
+        return self.name in ("patient_id", "lead_id") or self.name.endswith("_patient_id")
+
 
 @dataclass(frozen=True)
 class Table:

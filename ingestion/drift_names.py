@@ -76,10 +76,23 @@ def drift_stored_name(column: str) -> str:
     return stored_name(f"{stored_name(composed)}_{digest[:DRIFT_HASH_DIGITS]}")
 
 
-def stored_drift_names(contract: Sequence[str], drift: Sequence[str]) -> list[str]:
-    """The stored name of each extra column in `drift` (file order, `drift_stored_name`), or
-    FileRefused when two would share one, or one would land on a contract or loader column, or
-    one would be stored under an empty name (a name of only whitespace).
+def value_column_name(position: int) -> str:
+    """The stored name of an extra column whose name looks like a value (`looks_like_a_value`):
+    its position in the file (`drift_col_13`). dlt writes every stored name into the schema
+    files it keeps beside the warehouse (`.dlt/<pipeline>/schemas/`), outside the raw layer, so
+    a contact used as a JSON key must not become one; raw_meta.schema_drift keeps the name as
+    the file spells it (`name_in_file`), inside the raw layer."""
+    return f"drift_col_{position}"
+
+
+def stored_drift_names(
+    contract: Sequence[str], drift: Sequence[str], positions: Sequence[int]
+) -> list[str]:
+    """The stored name of each extra column in `drift` (file order, `drift_stored_name`; at
+    `positions`, 1-based, in the file), or FileRefused when two would share one, or one would
+    land on a contract or loader column, or one would be stored under an empty name (a name of
+    only whitespace). A name that looks like a value is stored under its position
+    (`value_column_name`).
 
     Only contract and loader names are printed: an extra column's own name could be a value
     (a file without a header row).
@@ -92,7 +105,10 @@ def stored_drift_names(contract: Sequence[str], drift: Sequence[str]) -> list[st
             "an extra column's name is empty or only whitespace, so it cannot name a column "
             "(name the column in the export)"
         )
-    stored = [drift_stored_name(c) for c in drift]
+    stored = [
+        value_column_name(position) if looks_like_a_value(c) else drift_stored_name(c)
+        for c, position in zip(drift, positions, strict=True)
+    ]
     taken = sorted({s for s in stored if s in owned})
     if taken:
         raise FileRefused(

@@ -41,6 +41,26 @@ _ID_PAD_CLASS = r"[\s\p{Z}\p{Cc}\p{Cf}]"
 _ID_PADDED_RE = f"^{_ID_PAD_CLASS}|{_ID_PAD_CLASS}$"
 _ID_BLANK_RE = f"{_ID_PAD_CLASS}+"
 
+#: Contact data used as an id. Patient and lead ids are pseudonymised downstream
+#: (`Column.pseudonymised`); every other id (an appointment's, a call's, a review's) reaches
+#: the marts as it is, so an email address or a phone number there would publish a person's
+#: contact details. Plain digits (`1234567890`, `20261115000123`) are ordinary numeric ids:
+#: only a phone number written as one (a leading `+`, or grouped digits) is taken for one.
+_EMAIL_ID_REASON = "an email address as an id (contact data: an id is published as it is)"
+_PHONE_ID_REASON = "a phone number as an id (contact data: an id is published as it is)"
+#: something@domain.tld anywhere in the id (`mailto:jane@example.com` too)
+_ID_EMAIL_RE = r"[^@\s]@[^@\s]+\.[^@\s\d.]{2,}"
+#: `+` then only digits and separators (`+14155550166`, `+1 (415) 555-0166`), or digits in
+#: groups of up to 5 split by one space, dash or dot, the first group perhaps in parentheses
+#: (`415-555-0166`, `(415) 555.0166`); its digits are counted apart (`_ID_PHONE_DIGITS`)
+_ID_PHONE_RE = r"\+[\d ().-]+|(\(\d{1,5}\) ?|\d{1,5}[ .-])(\d{1,5}[ .-]){0,5}\d{1,5}"
+#: how many digits a phone number has, with its country code: E.164 allows 15; fewer than
+#: 10 (8 after a `+`) is no full number
+_ID_PHONE_DIGITS = (10, 15)
+_ID_PHONE_PLUS_DIGITS = (8, 15)
+#: a date opening an id (`2026-11-15-0001`) is grouped digits too, but no phone number
+_ID_DATE_RE = r"^(19|20)\d\d[-./](0[1-9]|1[0-2])[-./]"
+
 _NO_SECONDS_RE = r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2})(\s*[Zz+-])"
 
 #: Contract type -> (regex the trimmed text must match, reason when it does not).
@@ -73,6 +93,20 @@ _SINGLE_PRECISION_REASON = (
 #: a published mart carrying it failed every publish to the BI database (and only there, after
 #: serving.duckdb was already swapped in), so the two served copies parted for good.
 _NUL_REASON = "a NUL character in text"
+
+#: How many of a repeated key's rows its copies' reason lists. Every copy carries the reason,
+#: so listing all n rows made n copies hold n² characters (a file of one key repeated 20,000
+#: times, 1.6 MB, ran the loader out of memory): the first rows tell where to look, the count
+#: how many there are.
+_DUPLICATE_ROWS_SHOWN = 10
+
+#: A repeated key's reason from `__first` (its first rows) and `__copies` (how many):
+#: "(rows 3, 4)" when every row is shown, else "(rows 1, ..., 10 and 49990 more, 50000 in all)".
+_DUPLICATE_REASON_SQL = (
+    "'duplicate primary key within the extract (rows ' || array_to_string(__first, ', ')"
+    f" || if(__copies > {_DUPLICATE_ROWS_SHOWN}, ' and ' || (__copies - {_DUPLICATE_ROWS_SHOWN})"
+    " || ' more, ' || __copies || ' in all', '') || ')'"
+)
 
 #: Lineage columns the loader adds to every raw row (prefixed `_`, never contract names).
 LINEAGE_COLUMNS: dict[str, str] = {
@@ -202,6 +236,8 @@ def _error(col: Column, is_key: bool, stored: bool = False, single: bool = False
             f"if(regexp_full_match({text}, {sql_str(_ID_BLANK_RE)}), "
             f"{sql_str(_BLANK_ID_REASON)}, {sql_str(_PADDED_ID_REASON)})"
         )
+    if is_identifier(col) and not col.pseudonymised:
+        branches += _contact_id_branches(text)
     if col.format == "iana_time_zone":
         # the IANA zones DuckDB's time-zone conversion knows, spelled exactly: ICU's own IDs
         # (`BST` is Dhaka there) are no IANA names (`ingestion.time_zones`)
@@ -223,6 +259,29 @@ def _error(col: Column, is_key: bool, stored: bool = False, single: bool = False
         rng += f"{col.max if col.max is not None else ''}]"
         branches.append(f"when {' or '.join(bounds)} then {sql_str(rng)}")
     return "case " + " ".join(branches) + " end"
+
+
+def _contact_id_branches(text: str) -> list[str]:
+    """The `case` branches naming an id that is an email address or a phone number.
+
+    Cheap tests first, as for padded ids: only an id holding `@`, or starting with `(`, `+` or
+    a digit (a byte between `(` and `9`), pays for a pattern; ids such as `APT00000123` or
+    `CAL-A00000001` never do.
+    """
+    digits = f"length(regexp_replace({text}, '[^0-9]', '', 'g'))"
+    low, high = _ID_PHONE_DIGITS
+    plus_low, plus_high = _ID_PHONE_PLUS_DIGITS
+    counted = (
+        f"{digits} between if(starts_with({text}, '+'), {plus_low}, {low}) "
+        f"and if(starts_with({text}, '+'), {plus_high}, {high})"
+    )
+    return [
+        f"when contains({text}, '@') and regexp_matches({text}, {sql_str(_ID_EMAIL_RE)}) "
+        f"then {sql_str(_EMAIL_ID_REASON)}",
+        f"when {text} >= '(' and {text} < ':' "
+        f"and regexp_full_match({text}, {sql_str(_ID_PHONE_RE)}) and {counted} "
+        f"and not regexp_matches({text}, {sql_str(_ID_DATE_RE)}) then {sql_str(_PHONE_ID_REASON)}",
+    ]
 
 
 def _type_branches(col: Column, text: str, typed: str, stored: bool) -> list[str]:
@@ -277,7 +336,8 @@ def validate(
     file_drift = [c for c in raw.columns if c not in contract]
     # extra columns take the name dlt stores them under here, so the report names that column
     # and a name that would collide with another is refused, not merged (`drift_names`)
-    drift = stored_drift_names(table.column_names, file_drift)
+    positions = [i for i, c in enumerate(raw.columns, start=1) if c not in contract]
+    drift = stored_drift_names(table.column_names, file_drift, positions)
     keys = ", ".join(quote_ident(k) for k in table.primary_key)
     stored = raw.typed_columns
     checks = [
@@ -314,14 +374,19 @@ def validate(
     same = " and ".join(
         f"c.{quote_ident(k)} is not distinct from r.{quote_ident(k)}" for k in table.primary_key
     )
+    # Each copy keeps its key's first rows and count only (`_DUPLICATE_ROWS_SHOWN`): with
+    # every row listed, n copies held n² row numbers (one key 5M times: the process killed).
     con.execute(
         f"""create or replace table {dups} as
         with repeated as (
             select {keys} from {checked} where __key_ok group by all having count(*) > 1)
-        select unnest(__rows) as __row, __rows from (
-            select list(__row order by __row) as __rows
-            from {checked} c semi join repeated r on {same}
-            where __key_ok group by {keys})"""
+        select unnest(__rows) as __row, __first, __copies
+        from (
+            select __rows, __rows[1:{_DUPLICATE_ROWS_SHOWN}] as __first, len(__rows) as __copies
+            from (
+                select list(__row order by __row) as __rows
+                from {checked} c semi join repeated r on {same}
+                where __key_ok group by {keys}))"""
     )
     pairs = zip(table.columns, checks, strict=True)
     errors = ", ".join(f"{{'c': {sql_str(c.name)}, 'r': {check}}}" for c, check in pairs)
@@ -340,7 +405,7 @@ def validate(
     con.execute(
         f"""create or replace temp table {name}__quar as
         with flagged as (
-            select r.__row, d.__rows,
+            select r.__row, d.__first, d.__copies,
                 list_filter([{errors}], e -> e.r is not null) as errs, {raw_json} as js
             from {name} r
             semi join (
@@ -350,10 +415,9 @@ def validate(
         ),
         reasons as (
             select __row, js,
-                if(__rows is null, errs[1].c, {sql_str(key_list)}) as column_name,
-                if(__rows is null, errs[1].r, 'duplicate primary key within the extract (rows '
-                    || array_to_string(__rows, ', ') || ')') as head,
-                if(__rows is null, errs[2:], errs) as rest
+                if(__copies is null, errs[1].c, {sql_str(key_list)}) as column_name,
+                if(__copies is null, errs[1].r, {_DUPLICATE_REASON_SQL}) as head,
+                if(__copies is null, errs[2:], errs) as rest
             from flagged
         )
         select {sql_str(rel_path)} as source_file, row_number, column_name, reason, raw_record
@@ -377,6 +441,5 @@ def validate(
         where c.__ok"""
     )
     quarantined = con.execute(f"select count(*) from {name}__quar").fetchone()[0]
-    positions = [i for i, c in enumerate(raw.columns, start=1) if c not in contract]
     labels = drift_labels(file_drift, drift, positions)
     return Validated(valid, f"{name}__quar", drift, int(quarantined), labels, file_drift)

@@ -32,11 +32,7 @@ def is_sensitive(column: Column) -> bool:
     Source patient/lead ids are not PHI in the contract, but downstream they may only appear
     pseudonymised, and quality results reach the BI-facing database.
     """
-    return (
-        column.phi
-        or column.name in ("patient_id", "lead_id")
-        or column.name.endswith("_patient_id")
-    )
+    return column.phi or column.pseudonymised
 
 
 #: The column the types query yields: `<column name> <DuckDB type>` per contract column.

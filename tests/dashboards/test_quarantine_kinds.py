@@ -20,6 +20,14 @@ SUMMARY = [
         "duplicate primary key within the extract (rows 7, 8); also status: unknown enum value",
         1,
     ),
+    (
+        "pos",
+        "invoices",
+        "x3.csv",
+        "duplicate primary key within the extract "
+        "(rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more, 12 in all)",
+        12,
+    ),
     ("pos", "invoices", "x1.csv", "unknown enum value", 3),
     ("pos", "invoices", "x1.csv", "unknown enum value; also total: not a decimal amount", 1),
     ("pms", "appointments", "a1.csv", "missing primary key", 1),
@@ -42,10 +50,11 @@ def test_quarantine_is_grouped_by_kind_and_every_group_is_shown(tmp_path):
     html = (tmp_path / "site" / "data_quality.html").read_text(encoding="utf-8")
     section = html[html.index("Quarantined rows") : html.index("<h2>Freshness")]
     rows = table_rows(section)
-    # system, table, reason, rows, files: duplicates 2 + 2 + 1 = 5 in x1 and x2; the enum
+    # system, table, reason, rows, files: duplicates 2 + 2 + 1 + 12 = 17 in x1, x2 and x3
+    # (a key repeated 12 times lists its first ten rows and the count); the enum
     # 3 + 1 = 4 (the row with a second defect counted once, under its first)
     assert rows[:3] == [
-        ["pos", "invoices", "duplicate primary key within the extract", "5", "2"],
+        ["pos", "invoices", "duplicate primary key within the extract", "17", "3"],
         ["pos", "invoices", "unknown enum value", "4", "1"],
         ["crm", "table_00", "not an integer", "1", "1"],
     ]
@@ -53,6 +62,6 @@ def test_quarantine_is_grouped_by_kind_and_every_group_is_shown(tmp_path):
     assert ["pms", "appointments", "missing primary key", "1", "1"] in rows
     assert ["crm", "table_59", "not an integer", "1", "1"] in rows
     assert "Showing" not in section  # ... so no "Showing 50 of" note either
-    assert "rows 3, 4" not in section and "also" not in section
-    # the rows add up to the summary's: 5 + 4 + 1 + 60
-    assert sum(int(r[3]) for r in rows) == sum(r[4] for r in SUMMARY + EXTRA) == 70
+    assert "rows 3, 4" not in section and "also" not in section and "in all" not in section
+    # the rows add up to the summary's: 17 + 4 + 1 + 60
+    assert sum(int(r[3]) for r in rows) == sum(r[4] for r in SUMMARY + EXTRA) == 82

@@ -155,3 +155,15 @@ def quarantined_records(path: Path, qualified_table: str, fmt: str) -> list[tupl
         f"select row_number, raw_record from {result.quarantine} order by 1"
     ).fetchall()
     return [(row, json.loads(record)) for row, record in rows]
+
+
+def files_holding(data_dir: Path, needles: Iterable[str]) -> list[tuple[str, str]]:
+    """(file, needle) for every file under the data dir but the warehouse itself (and its WAL)
+    whose bytes hold one of `needles`, case-insensitively: where PHI must never be."""
+    found = []
+    for path in sorted(data_dir.rglob("*")):
+        if not path.is_file() or path.name.startswith("warehouse.duckdb"):
+            continue
+        content = path.read_bytes().lower()
+        found += [(str(path), n) for n in needles if n.lower().encode() in content]
+    return found

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from ingest_fixtures import (
     CONTRACT,
+    files_holding,
     header,
     query,
     settings_for,
@@ -156,3 +157,29 @@ def test_a_very_long_extra_column_name_is_reported_as_dlt_shortens_it():
     # hash of the rest), and the drift report must name that column, not the header's text.
     name = stored_name("a" * 70_000)
     assert len(name) == 65_536 and name != "a" * 65_536
+
+
+def test_a_csv_extra_column_named_like_a_value_is_stored_under_its_position(tmp_root):
+    """A CSV header holding a contact (`jane.key@example.com`) beside the contract columns: the
+    column loads as `drift_col_7` (its position), so no file beside the warehouse (dlt's
+    schema files among them) holds the name or dlt's form of it (`jane_keyaexample_com`);
+    raw_meta.schema_drift keeps the name, in the raw layer."""
+    landing = tmp_root / "landing"
+    write_required(landing)
+    columns = header("pms.membership_plans")  # 5 columns, then `Promo Code` and the contact
+    text = (
+        ",".join([*columns, "Promo Code", "jane.key@example.com"])
+        + "\nM1,n,10.00,1,2026-11-01T00:00:00Z,SPRING,x\n"
+    )
+    write(landing, "pms/membership_plans/2026-11-20.csv", text)
+    settings = settings_for(tmp_root)
+    report = ingest(settings)
+    assert report.errors == []
+    assert query(
+        settings, "select column_name, name_in_file from raw_meta.schema_drift order by 1"
+    ) == [("drift_col_7", "jane.key@example.com"), ("promo_code", "Promo Code")]
+    assert query(
+        settings, "select plan_id, promo_code, drift_col_7 from raw_pms.membership_plans"
+    ) == [("M1", "SPRING", "x")]
+    leaks = ("jane", "keyaexample", "key_example", "example_com", "example.com")
+    assert files_holding(settings.data_dir, leaks) == []

@@ -32,7 +32,8 @@ def _plans(plan_id: str, extra: str, value: str) -> str:
 
 
 def _stored(name: str) -> str:
-    (stored,) = stored_drift_names(header("pms.membership_plans"), [name])
+    columns = header("pms.membership_plans")
+    (stored,) = stored_drift_names(columns, [name], [len(columns) + 1])
     return stored
 
 

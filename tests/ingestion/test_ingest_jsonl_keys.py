@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from ingest_fixtures import CONTRACT, query, settings_for, write, write_required
+from ingest_fixtures import CONTRACT, files_holding, query, settings_for, write, write_required
 
 from ingestion.landing import LandingFile
 from ingestion.pipeline import ingest
@@ -235,9 +235,10 @@ def test_a_key_per_record_beside_the_contract_fields_refuses_the_file(tmp_path):
 
 
 def test_a_drift_column_named_like_a_value_is_reported_by_position_only(tmp_root):
-    """A contact as a JSON key becomes a drift column: the raw layer keeps its stored name
-    (raw_meta.schema_drift, the raw table), the report and Dagster's metadata name only its
-    position; a header-like extra column is still named."""
+    """A contact as a JSON key becomes a drift column stored under its position
+    (`drift_col_<n>`): its name stays in the raw layer (raw_meta.schema_drift.name_in_file),
+    while the report, Dagster's metadata and dlt's schema files beside the warehouse name only
+    its position; a header-like extra column is still named."""
     landing = tmp_root / "landing"
     write_required(landing)
     lines = [
@@ -265,5 +266,24 @@ def test_a_drift_column_named_like_a_value_is_reported_by_position_only(tmp_root
     shown += "\n".join(report.warnings)
     for leak in ("jane", "example", "415", "5550134", "555_0134"):
         assert leak not in shown, leak
-    recorded = query(settings, "select column_name from raw_meta.schema_drift order by 1")
-    assert ("jane_doeaexample_com",) in recorded and ("promo_code",) in recorded
+    recorded = query(
+        settings, "select column_name, name_in_file from raw_meta.schema_drift order by 1"
+    )
+    email, phone = positions["jane.doe@example.com"], positions["+1 (415) 555-0134"]
+    assert recorded == sorted(
+        [
+            (f"drift_col_{email}", "jane.doe@example.com"),
+            (f"drift_col_{phone}", "+1 (415) 555-0134"),
+            ("promo_code", "Promo Code"),
+        ]
+    )
+    assert query(
+        settings,
+        f"select plan_id, drift_col_{email}, drift_col_{phone}, promo_code "
+        "from raw_pms.membership_plans order by 1",
+    ) == [("M1", "x", None, "SPRING"), ("M2", None, "y", None)]
+    # dlt's schema files, its state and the loader's own files hold neither name, in any form
+    # dlt or a reader could give it (dlt's form of the e-mail is `jane_doeaexample_com`)
+    leaks = ("jane", "doeaexample", "example_com", "example.com", "5550134", "555_0134")
+    assert (settings.data_dir / ".dlt").is_dir()
+    assert files_holding(settings.data_dir, leaks) == []
