@@ -50,10 +50,12 @@ _EMAIL_ID_REASON = "an email address as an id (contact data: an id is published 
 _PHONE_ID_REASON = "a phone number as an id (contact data: an id is published as it is)"
 #: something@domain.tld anywhere in the id (`mailto:jane@example.com` too)
 _ID_EMAIL_RE = r"[^@\s]@[^@\s]+\.[^@\s\d.]{2,}"
-#: `+` then only digits and separators (`+14155550166`, `+1 (415) 555-0166`), or digits in
-#: groups of up to 5 split by one space, dash or dot, the first group perhaps in parentheses
-#: (`415-555-0166`, `(415) 555.0166`); its digits are counted apart (`_ID_PHONE_DIGITS`)
-_ID_PHONE_RE = r"\+[\d ().-]+|(\(\d{1,5}\) ?|\d{1,5}[ .-])(\d{1,5}[ .-]){0,5}\d{1,5}"
+#: `+` then only digits and separators (`+14155550166`, `+1 (415) 555-0166`), or the North
+#: American 3-3-4 written with separators, the area code perhaps in parentheses and a leading
+#: 1 (`415-555-0166`, `(415) 555.0166`, `1-800-555-0199`). Other groupings are left alone:
+#: `12345-67890` or `0001-2345-6789` are ordinary invoice or ticket numbers far more often than
+#: a phone number written without its `+`. Its digits are counted apart (`_ID_PHONE_DIGITS`).
+_ID_PHONE_RE = r"\+[\d ().-]+|(1[ .-])?(\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}"
 #: how many digits a phone number has, with its country code: E.164 allows 15; fewer than
 #: 10 (8 after a `+`) is no full number
 _ID_PHONE_DIGITS = (10, 15)

@@ -69,6 +69,9 @@ def test_ordinary_ids_numeric_ids_and_pseudonymised_ids_load(tmp_path):
         "123e4567-e89b-12d3-a456-426614174000",
         "2026-11-15-0001",  # a date, then a sequence
         "555-0166",  # too few digits for a full number
+        "12345-67890",  # grouped digits, not the 3-3-4 of a number written without its +
+        "0001-2345-6789",
+        "2026-1115-0001-234",
         "+123",
         "user@host",  # no domain
         "A1@b",
