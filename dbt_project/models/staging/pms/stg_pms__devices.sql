@@ -9,7 +9,7 @@ renamed as (
         cast(device_id as varchar) as device_id,
         cast(location_id as varchar) as location_id,
         cast(room_id as varchar) as room_id,
-        cast(name as varchar) as name,
+        {{ without_contact_data('name') }} as name,
         cast(device_type as varchar) as device_type,
         cast(purchase_cost as decimal(18, 2)) as purchase_cost,
         cast(purchased_on as date) as purchased_on,

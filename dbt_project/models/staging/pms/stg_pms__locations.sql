@@ -9,7 +9,7 @@ renamed as (
         -- ids
         cast(location_id as varchar) as location_id,
         -- attributes
-        cast(name as varchar) as name,
+        {{ without_contact_data('name') }} as name,
         cast(timezone as varchar) as timezone,
         -- dates
         cast(opened_on as date) as opened_on,

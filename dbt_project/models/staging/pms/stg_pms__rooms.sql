@@ -8,7 +8,7 @@ renamed as (
     select
         cast(room_id as varchar) as room_id,
         cast(location_id as varchar) as location_id,
-        cast(name as varchar) as name,
+        {{ without_contact_data('name') }} as name,
         cast(room_type as varchar) as room_type,
         cast(active_from as date) as active_from,
         cast(active_to as date) as active_to,

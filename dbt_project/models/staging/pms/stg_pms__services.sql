@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         cast(service_id as varchar) as service_id,
-        cast(name as varchar) as name,
+        {{ without_contact_data('name') }} as name,
         cast(category as varchar) as category,
         cast(is_consultation as boolean) as is_consultation,
         cast(default_duration_min as integer) as default_duration_min,

@@ -8,9 +8,9 @@ renamed as (
     select
         cast(product_id as varchar) as product_id,
         cast(sku as varchar) as sku,
-        cast(name as varchar) as name,
+        {{ without_contact_data('name') }} as name,
         cast(product_type as varchar) as product_type,
-        cast(category as varchar) as category,
+        {{ without_contact_data('category') }} as category,
         cast(unit_cost as decimal(18, 2)) as unit_cost,
         cast(retail_price as decimal(18, 2)) as retail_price,
         cast(updated_at as timestamptz) as updated_at
