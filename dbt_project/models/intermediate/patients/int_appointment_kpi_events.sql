@@ -268,7 +268,7 @@ rebooked_visits as (
             and visits.scheduled_start < next_booking.scheduled_start
             -- the check-in and check-out times alone, as the definition names them: a visit
             -- recorded without them is never counted as rebooked (docs/kpis.md)
-            and next_booking.booked_at >= visits.checked_in_at
+            and visits.checked_in_at <= next_booking.booked_at
             and next_booking.booked_at <= {{ dbt.dateadd(
                 'minute', var('rebook_grace_minutes'), 'visits.checked_out_at'
             ) }}

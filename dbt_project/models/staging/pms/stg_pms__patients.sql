@@ -39,15 +39,7 @@ renamed as (
         -- allowed derived attributes
         {{ age_band('age_years') }} as age_band,
         {{ sex_code('sex') }} as sex,
-        case
-            -- `~` is a full match in DuckDB and a search in PostgreSQL: anchor both ends.
-            when trim(postal_code) !~ '^[0-9]{3}.*$' then null
-            -- Safe Harbor: a prefix of 20,000 people or fewer is published as '000'
-            when substring(trim(postal_code), 1, 3) in (
-                {%- for prefix in var('restricted_zip3') %}'{{ prefix }}'{{ ', ' if not loop.last }}{% endfor -%}
-            ) then '000'
-            else substring(trim(postal_code), 1, 3)
-        end as zip3,
+        {{ safe_harbor_zip3('postal_code') }} as zip3,
         cast(home_location_id as varchar) as home_location_id,
         {{ without_contact_data('acquisition_channel') }} as acquisition_channel,
         -- timestamps
