@@ -21,6 +21,9 @@ Where: in the serving database when `MEDSPA_SERVING_URL` is set (`medspa_admin`,
 schema that no reader or tenant login can use), and always in the data directory's
 `peer_benchmark_periods.duckdb`, since the tenants' files and sites carry the same figures.
 A benchmark is published only when every ledger agrees with it.
+
+Values are hashed as `peer_benchmarks.canonical` keeps them (12 significant digits), so a KPI
+recomputed with other last bits is not taken for a restatement.
 """
 
 from __future__ import annotations

@@ -42,6 +42,8 @@ from safeio.sqlquote import sql_str
 #: Fewest tenants whose values a published percentile may be computed from.
 MIN_PEERS = 5
 TABLE = "kpi_benchmarks"
+#: Digits a contributor's value is kept to: money to the cent up to 10^9, rates to 1e-12.
+SIGNIFICANT_DIGITS = 12
 CHAIN_WIDE = "_all"
 
 _COLUMNS = (
@@ -178,6 +180,17 @@ class Benchmark:
         return {t: (*head, *figures, value, rank) for t, value, rank in self.members}
 
 
+def canonical(value: float) -> float:
+    """`value` to `SIGNIFICANT_DIGITS` significant digits.
+
+    A KPI recomputed from unchanged data may differ in its last bits (a parallel sum adds in
+    another order). A period is published only from the values it was first published from
+    (`serving.benchmark_periods`), so such noise would withhold it; rounded, it is the same
+    value, and the figures computed from it are the same to the bit.
+    """
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
 def benchmarks(serving: Mapping[str, Path], min_peers: int = MIN_PEERS) -> list[Benchmark]:
     """Every (kpi, grain) benchmark of its newest final period with at least `min_peers`."""
     con = duckdb.connect()
@@ -188,7 +201,7 @@ def benchmarks(serving: Mapping[str, Path], min_peers: int = MIN_PEERS) -> list[
         con.close()
     groups: dict[tuple, list[tuple]] = defaultdict(list)
     for tenant, kpi, grain, period, value, rank in rows:  # ascending value within a group
-        groups[(kpi, grain, period)].append((tenant, value, rank))
+        groups[(kpi, grain, period)].append((tenant, canonical(value), rank))
     out = []
     for (kpi, grain, period), members in groups.items():
         values = [value for _, value, _ in members]

@@ -137,3 +137,11 @@ def test_a_period_is_published_from_its_first_peers_and_values_only(six_tenants,
     con.close()
     six_names = "t1\nt2\nt3\nt4\nt5\nt6"
     assert peer_set == hashlib.sha256(six_names.encode()).hexdigest()
+
+
+def test_last_bit_noise_in_a_recomputed_value_changes_no_figure():
+    """0.1 + 0.2 is 0.30000000000000004 in binary floating point; added in another order the
+    same KPI is 0.3. To 12 significant digits both are 0.3, so a recomputed night hashes and
+    publishes the same; a cent's restatement of $412,300.00 is kept (412300.01 has 8 digits)."""
+    assert peer_benchmarks.canonical(0.1 + 0.2) == peer_benchmarks.canonical(0.3) == 0.3
+    assert peer_benchmarks.canonical(412_300.01) == 412_300.01
