@@ -18,15 +18,21 @@ What this does not stop: tenants who pool their files. Each file holds the same 
 tenant's own value and rank; with `peers - 3` tenants pooling, three unknowns remain for three
 equations and the other values follow exactly (two of five peers suffice). The README says so.
 
+Nor, on its own, a single tenant comparing two nights: the same period computed again from
+other peers or values gives three more equations. The publishing step therefore publishes a
+period from its first inputs only (`serving.benchmark_periods`); this module only computes.
+
 The period is each KPI and grain's newest final period that enough tenants have, so a tenant
 whose data lags does not pull the benchmark back, and KPI values depend only on data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -36,6 +42,8 @@ from safeio.sqlquote import sql_str
 #: Fewest tenants whose values a published percentile may be computed from.
 MIN_PEERS = 5
 TABLE = "kpi_benchmarks"
+#: Digits a contributor's value is kept to: money to the cent up to 10^9, rates to 1e-12.
+SIGNIFICANT_DIGITS = 12
 CHAIN_WIDE = "_all"
 
 _COLUMNS = (
@@ -143,8 +151,48 @@ def harrell_davis(sorted_values: Sequence[float], q: float) -> float:
     return sum((cdf[i + 1] - cdf[i]) * v for i, v in enumerate(sorted_values))
 
 
-def compute(serving: Mapping[str, Path], min_peers: int = MIN_PEERS) -> dict[str, list[tuple]]:
-    """tenant -> its benchmark rows (kpi, grain, period, peers, p25, p50, p75, own, rank)."""
+@dataclass(frozen=True)
+class Benchmark:
+    """One (kpi, grain, period): its contributors, ascending by value, and the peers' figures.
+
+    Kept whole (not only as per-tenant rows) so the publishing step can tell which tenants and
+    values a benchmark was computed from, and withhold it when they differ from the first
+    publish of that period (`serving.benchmark_periods`).
+    """
+
+    kpi: str
+    grain: str
+    period: dt.date
+    #: (tenant, value, percent rank), ascending by value then tenant.
+    members: tuple[tuple[str, float, float], ...]
+    p25: float
+    p50: float
+    p75: float
+
+    @property
+    def key(self) -> tuple[str, str, dt.date]:
+        return (self.kpi, self.grain, self.period)
+
+    def rows(self) -> dict[str, tuple]:
+        """tenant -> its row (kpi, grain, period, peers, p25, p50, p75, own, rank)."""
+        head = (self.kpi, self.grain, self.period, len(self.members))
+        figures = (self.p25, self.p50, self.p75)
+        return {t: (*head, *figures, value, rank) for t, value, rank in self.members}
+
+
+def canonical(value: float) -> float:
+    """`value` to `SIGNIFICANT_DIGITS` significant digits.
+
+    A KPI recomputed from unchanged data may differ in its last bits (a parallel sum adds in
+    another order). A period is published only from the values it was first published from
+    (`serving.benchmark_periods`), so such noise would withhold it; rounded, it is the same
+    value, and the figures computed from it are the same to the bit.
+    """
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
+def benchmarks(serving: Mapping[str, Path], min_peers: int = MIN_PEERS) -> list[Benchmark]:
+    """Every (kpi, grain) benchmark of its newest final period with at least `min_peers`."""
     con = duckdb.connect()
     try:
         _load(con, serving)
@@ -153,17 +201,29 @@ def compute(serving: Mapping[str, Path], min_peers: int = MIN_PEERS) -> dict[str
         con.close()
     groups: dict[tuple, list[tuple]] = defaultdict(list)
     for tenant, kpi, grain, period, value, rank in rows:  # ascending value within a group
-        groups[(kpi, grain, period)].append((tenant, value, rank))
-    by_tenant: dict[str, list[tuple]] = {t: [] for t in serving}
+        groups[(kpi, grain, period)].append((tenant, canonical(value), rank))
+    out = []
     for (kpi, grain, period), members in groups.items():
         values = [value for _, value, _ in members]
         p25, p50, p75 = (harrell_davis(values, q) for q in (0.25, 0.5, 0.75))
-        for tenant, value, rank in members:
-            row = (kpi, grain, period, len(values), p25, p50, p75, value, rank)
-            by_tenant[tenant].append(row)
-    for tenant_rows in by_tenant.values():
+        out.append(Benchmark(kpi, grain, period, tuple(members), p25, p50, p75))
+    return sorted(out, key=lambda b: b.key)
+
+
+def by_tenant(found: Sequence[Benchmark], tenants: Iterable[str]) -> dict[str, list[tuple]]:
+    """tenant -> its rows of `found` (every tenant of `tenants` listed, maybe with none)."""
+    out: dict[str, list[tuple]] = {t: [] for t in tenants}
+    for benchmark in found:
+        for tenant, row in benchmark.rows().items():
+            out.setdefault(tenant, []).append(row)
+    for tenant_rows in out.values():
         tenant_rows.sort(key=lambda r: (r[0], r[1]))
-    return by_tenant
+    return out
+
+
+def compute(serving: Mapping[str, Path], min_peers: int = MIN_PEERS) -> dict[str, list[tuple]]:
+    """tenant -> its benchmark rows (kpi, grain, period, peers, p25, p50, p75, own, rank)."""
+    return by_tenant(benchmarks(serving, min_peers), serving)
 
 
 def write(path: Path, rows: list[tuple]) -> None:

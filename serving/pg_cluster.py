@@ -6,7 +6,8 @@ to run as root, so when we are root every server binary runs as the `postgres` s
 (`runuser -u postgres -- ...`) and the data directory is handed to that user. The cluster
 listens on 127.0.0.1 and a unix socket only, with scram-sha-256 passwords and TLS on
 (a self-signed certificate; replace `server.crt`/`server.key` with a real one to go beyond
-localhost). The superuser is reachable only through the unix socket with peer auth. Nobody
+localhost). The superuser is reachable only through the unix socket with peer auth, and is
+the only role the socket admits; its folder is the server user's alone (0700). Nobody
 else may connect to the maintenance databases (`postgres`, `template1`), where PostgreSQL lets
 every role create temporary tables and functions: readers reach their serving database only.
 """
@@ -184,13 +185,18 @@ shared_buffers = 128MB
 logging_collector = off
 """
 
-#: Superuser by unix socket and peer auth only; everyone else scram over TLS on loopback.
+#: Superuser by unix socket and peer auth only; everyone else scram over TLS on loopback. No
+#: password line for the socket: it would let any local account log in as any serving role
+#: without TLS, and nothing of ours but the superuser connects through it.
 HBA = """
 local   all   {superuser}   peer
-local   all   all           scram-sha-256
 hostssl all   all   127.0.0.1/32   scram-sha-256
 hostnossl all all   0.0.0.0/0      reject
 """
+#: The socket's password line of clusters made before it went (`close_socket`).
+_OLD_SOCKET_LINE = "local   all   all           scram-sha-256"
+#: The socket's folder: the server user's alone, so no other local account reaches the socket.
+SOCKET_DIR_MODE = 0o700
 
 
 #: Run at every start (idempotent), so a cluster made before this rule gets it too. A new
@@ -212,6 +218,7 @@ def init_cluster(root: Path, port: int) -> Cluster:
     for folder in (cluster.root, cluster.socket_dir):
         folder.mkdir(parents=True, exist_ok=True)
         _chown_server_user(folder)
+    cluster.socket_dir.chmod(SOCKET_DIR_MODE)
     for folder in _grant_traverse(cluster.root):
         print(
             f"note: {folder} does not take ACLs: made searchable by every account so that "
@@ -228,9 +235,33 @@ def init_cluster(root: Path, port: int) -> Cluster:
     return cluster
 
 
+def close_socket(cluster: Cluster) -> bool:
+    """Bring a cluster made before the socket was the superuser's alone up to the rule: its
+    password line for the socket goes and the socket's folder becomes 0700. True if changed.
+
+    Run at every start (idempotent), as `CLOSE_MAINTENANCE_DATABASES` is: `init_cluster`
+    leaves an existing cluster's files as they are.
+    """
+    changed = False
+    hba = cluster.pgdata / "pg_hba.conf"
+    lines = hba.read_text().splitlines(keepends=True) if hba.is_file() else []
+    kept = [line for line in lines if line.strip() != _OLD_SOCKET_LINE]
+    if kept != lines:
+        hba.write_text("".join(kept))  # an existing file keeps its owner and mode
+        changed = True
+    folder = cluster.socket_dir
+    if folder.is_dir() and folder.stat().st_mode & 0o777 != SOCKET_DIR_MODE:
+        folder.chmod(SOCKET_DIR_MODE)
+        changed = True
+    return changed
+
+
 def start(cluster: Cluster, timeout_s: int = 60) -> None:
     """Start the server (unless running), wait until it accepts connections, and close the
-    maintenance databases to every login but the superuser (`CLOSE_MAINTENANCE_DATABASES`)."""
+    maintenance databases to every login but the superuser (`CLOSE_MAINTENANCE_DATABASES`)
+    and the unix socket to every role but the superuser (`close_socket`)."""
+    if close_socket(cluster) and cluster.is_running():
+        cluster.run("pg_ctl", "reload", "-D", str(cluster.pgdata))
     if not cluster.is_running():
         log = cluster.log_file
         log.touch()

@@ -113,12 +113,14 @@ BENCHMARK_DOCS: dict[str, TableDoc] = {
     "kpi_benchmarks": TableDoc(
         "How this tenant's chain-wide KPIs stand among its peers on this deployment: the "
         "peers' quartiles of each KPI's newest final period with enough peers, and this "
-        "tenant's own value and rank. No other tenant's value or name is ever shown.",
+        "tenant's own value and rank. No other tenant's value or name is ever shown. A period "
+        "is shown only with the peers and values it was first published with: when they "
+        "change, its row is withheld.",
         {
             "kpi": "The KPI (kpi_targets.kpi).",
             "grain": "week or month.",
             "period_start": "First day of the period compared (the newest final period that "
-            "enough tenants have).",
+            "enough tenants have; its figures never change once published).",
             "peers": "How many tenants' values the percentiles are computed from (at least 5).",
             "p25": "The peers' 25th percentile of the KPI's value.",
             "p50": "The peers' median.",

@@ -10,6 +10,10 @@ its policy again. `remove_tenant` takes all of it out:
 - its partition of every served table (`ops.serving_version` and `marts.kpi_benchmarks`
   included) and any unswapped leftovers of a crashed publish are dropped, with its policy on
   every parent and its bookkeeping rows.
+`medspa_admin.benchmark_periods` is left alone: it holds hashes of each benchmark period's
+first peer set and values, no tenant's name or data, and dropping a period's record would let
+the next benchmarks run publish that period again from the smaller peer set, which would give
+away every remaining peer's value (`serving.benchmark_periods`).
 Everything after the login is closed happens in one transaction. It holds the tenant's publish
 lock (the advisory lock a publish of that tenant holds from start to end, waited for up to the
 lock timeout), so a publish still running never swaps rows back in behind the removal, and the

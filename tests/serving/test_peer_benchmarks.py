@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from serving import peer_benchmarks
+from serving import benchmark_periods, peer_benchmarks
 
 P2, P3 = dt.date(2026, 11, 2), dt.date(2026, 11, 9)
 
@@ -105,3 +106,42 @@ def test_each_tenant_file_holds_its_own_value_only(six_tenants, tmp_path):
     tables = con.execute("select table_name from information_schema.tables").fetchall()
     con.close()
     assert rows == [(2.0, 6)] and tables == [("kpi_benchmarks",)]
+
+
+def test_a_period_is_published_from_its_first_peers_and_values_only(six_tenants, tmp_path):
+    """Without a serving database the data directory's ledger holds each period to its first
+    inputs: the same tenants and values publish again, five of the six or a restated value
+    withhold the week, and the recorded peer set is a hash of the six names."""
+    ledger = [benchmark_periods.DuckDbLedger(tmp_path / "ledger" / "periods.duckdb")]
+    first, none = benchmark_periods.freeze(peer_benchmarks.benchmarks(six_tenants), ledger)
+    assert [b.key for b in first] == [("show_rate", "week", P2)] and none == []
+    again, none = benchmark_periods.freeze(peer_benchmarks.benchmarks(six_tenants), ledger)
+    assert again == first and none == []
+
+    five = {t: p for t, p in six_tenants.items() if t != "t6"}
+    kept, withheld = benchmark_periods.freeze(peer_benchmarks.benchmarks(five), ledger)
+    assert kept == []
+    assert [str(w) for w in withheld] == [
+        "show_rate/week 2026-11-02: its peer set changed since first published"
+    ]
+
+    con = duckdb.connect(str(six_tenants["t2"]))  # t2's week restated from 2 to 2.5
+    con.execute("update marts.kpi_scorecard set value = 2.5 where kpi = 'show_rate' and value = 2")
+    con.close()
+    kept, withheld = benchmark_periods.freeze(peer_benchmarks.benchmarks(six_tenants), ledger)
+    assert kept == []
+    assert [w.reason for w in withheld] == ["a peer's value changed since first published"]
+
+    con = duckdb.connect(str(tmp_path / "ledger" / "periods.duckdb"), read_only=True)
+    [(peer_set,)] = con.execute("select peer_set from benchmark_periods").fetchall()
+    con.close()
+    six_names = "t1\nt2\nt3\nt4\nt5\nt6"
+    assert peer_set == hashlib.sha256(six_names.encode()).hexdigest()
+
+
+def test_last_bit_noise_in_a_recomputed_value_changes_no_figure():
+    """0.1 + 0.2 is 0.30000000000000004 in binary floating point; added in another order the
+    same KPI is 0.3. To 12 significant digits both are 0.3, so a recomputed night hashes and
+    publishes the same; a cent's restatement of $412,300.00 is kept (412300.01 has 8 digits)."""
+    assert peer_benchmarks.canonical(0.1 + 0.2) == peer_benchmarks.canonical(0.3) == 0.3
+    assert peer_benchmarks.canonical(412_300.01) == 412_300.01

@@ -12,6 +12,11 @@ page, the home page) are rendered again from that tenant's own `serving.duckdb` 
 (`dashboards.refresh`): the site a clinic opens the next morning is complete, and no page ever
 sees another tenant's data.
 
+Each (kpi, grain, period) is published from the peers and values of its first publish only
+(`serving.benchmark_periods`): when they differ later (a tenant gone, added or missing for a
+night, a peer's value restated) that benchmark is withheld rather than published anew, since
+two sets of figures for one period let a tenant solve for its peers' values.
+
 With `MEDSPA_SERVING_URL` set, each tenant's file is also served in PostgreSQL as its rows of
 `marts.kpi_benchmarks` (`serving.pg_tenants.publish_tenant_benchmarks`), under the same
 row-level security as its marts: a tenant's BI login sees its own standing, nobody else's.
@@ -27,7 +32,7 @@ from medspa.run_lock import RunLockedError, data_dir_lock
 from medspa.settings import Settings
 from medspa.tenants import resolve_tenants
 from orchestration.resources import MedspaSettings
-from serving import peer_benchmarks
+from serving import benchmark_periods, peer_benchmarks
 from serving.pg_docs import TableDoc
 
 
@@ -38,6 +43,8 @@ class BenchmarkOutcome:
     rows: dict[str, int] = field(default_factory=dict)
     refreshed: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    #: Benchmarks not published because their inputs differ from their period's first publish.
+    withheld: list[str] = field(default_factory=list)
 
 
 def _refresh_site(tenant: Settings) -> str | None:
@@ -95,8 +102,17 @@ def publish_benchmarks(base: Settings) -> BenchmarkOutcome:
     folders: dict[str, Path] = {
         t.name: t.data_dir(base.data_dir) for t in resolve_tenants(base, base.tenants_file)
     }
-    results = peer_benchmarks.compute({n: d / "serving.duckdb" for n, d in folders.items()})
-    outcome = BenchmarkOutcome(rows={name: len(rows) for name, rows in results.items()})
+    found = peer_benchmarks.benchmarks({n: d / "serving.duckdb" for n, d in folders.items()})
+    # Recorded before any file or row is written: a period is published from its first inputs
+    # only, or a tenant comparing two nights' rows could solve for its peers' values.
+    kept, withheld = benchmark_periods.freeze(
+        found, benchmark_periods.ledgers(base.data_dir, base.serving_url)
+    )
+    results = peer_benchmarks.by_tenant(kept, folders)
+    outcome = BenchmarkOutcome(
+        rows={name: len(rows) for name, rows in results.items()},
+        withheld=[str(w) for w in withheld],
+    )
     docs = _served_docs(base)
     for name, rows in results.items():
         if not folders[name].is_dir():
@@ -150,6 +166,8 @@ def kpi_benchmarks(context: dg.AssetExecutionContext, medspa: MedspaSettings):
         f"peer benchmarks for {len(outcome.rows)} tenant(s); "
         f"{len(outcome.refreshed)} site(s) re-rendered"
     )
+    for text in outcome.withheld:
+        context.log.warning(f"peer benchmark withheld, {text}")
     if outcome.failures:
         raise RuntimeError(
             "peer benchmarks failed to render or serve for "
@@ -161,6 +179,7 @@ def kpi_benchmarks(context: dg.AssetExecutionContext, medspa: MedspaSettings):
             "benchmarks_per_tenant": max(outcome.rows.values(), default=0),
             "min_peers": peer_benchmarks.MIN_PEERS,
             "sites_refreshed": len(outcome.refreshed),
+            "withheld": len(outcome.withheld),
         }
     )
 
