@@ -102,6 +102,8 @@ def freeze(
     A key seen for the first time is recorded before anything is published, so a publish that
     fails halfway still holds its period to these inputs.
     """
+    if not found:  # fewer peers than a benchmark needs: nothing to record or to check
+        return [], []
     wanted = {b.key: record_of(b) for b in found}
     held = [ledger.claim(wanted) for ledger in ledgers]
     kept: list[Benchmark] = []

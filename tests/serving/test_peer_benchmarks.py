@@ -97,6 +97,15 @@ def test_no_benchmark_from_fewer_than_five_tenants(six_tenants):
     assert peer_benchmarks.compute(five) == {t: [] for t in five}
 
 
+def test_a_deployment_with_too_few_tenants_records_nothing(six_tenants, tmp_path):
+    """Four tenants make no benchmark: the freeze records and withholds nothing (it failed on
+    an empty batch, failing every run of a deployment of fewer than five tenants)."""
+    ledger = [benchmark_periods.DuckDbLedger(tmp_path / "ledger" / "periods.duckdb")]
+    four = dict(list(six_tenants.items())[:4])
+    assert benchmark_periods.freeze(peer_benchmarks.benchmarks(four), ledger) == ([], [])
+    assert not (tmp_path / "ledger").exists()
+
+
 def test_each_tenant_file_holds_its_own_value_only(six_tenants, tmp_path):
     result = peer_benchmarks.compute(six_tenants)
     out = tmp_path / "t2" / "peer_benchmarks.duckdb"
