@@ -6,7 +6,8 @@ KPIs equal), but BI joins saved on the old keys and exported patient lists stop 
 switching back swaps them all again. A secret mounted with a trailing newline, or the wrong
 tenant's variable, does that as surely as a rotation. So the warehouse keeps a fingerprint of
 the key its models were built with (`raw_meta.phi_key_in_use`: an HMAC of a fixed label under
-the key, which reveals nothing of it), recorded by the first build, and every build after
+the key, which reveals nothing of it), recorded by the first build (a run's dbt step records
+it when the run's own ingest created the warehouse after its set-up), and every build after
 refuses another key with `PhiKeyChangedError` before dbt starts (a run fails at its first step:
 nothing loaded, rebuilt or published). A rotation on purpose is recorded first with `medspa
 rekey` (`accept_key`), and the next run rebuilds under the new key.

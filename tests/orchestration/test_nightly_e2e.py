@@ -13,6 +13,9 @@ import dagster as dg
 import pytest
 from orch_e2e import break_primary_keys, copy_landing, phi_column_names, query, run
 
+from medspa.phi_key_guard import PhiKeyChangedError, check_key_in_use, fingerprint
+from medspa.settings import resolve_phi_key
+
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
@@ -53,6 +56,16 @@ def test_serving_has_no_raw_or_staging_schema_and_no_phi_column(happy_run):
     }
     assert {"kpi_scorecard", "kpi_coverage", "data_coverage", "kpi_targets"} <= marts
     assert not [t for t in marts if t.startswith(("stg_", "int_"))]
+
+
+def test_the_first_run_records_the_key_its_models_were_built_with(happy_run):
+    """A fresh data dir has no warehouse when the run's set-up checks the key: the dbt step
+    records it, so a later run under another key (a secret with a trailing newline) is refused
+    instead of re-keying every patient."""
+    rows = query(happy_run.warehouse, "select fingerprint from raw_meta.phi_key_in_use")
+    assert rows == [(fingerprint(resolve_phi_key(None)),)]  # the demo chain: the demo key
+    with pytest.raises(PhiKeyChangedError):
+        check_key_in_use(happy_run.warehouse, resolve_phi_key(None) + "\n")
 
 
 def test_ops_tables_describe_this_run(happy_run):

@@ -31,6 +31,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pydantic import Field
 
 from medspa.dbt_invocation import dbt_environment
+from medspa.phi_key_guard import check_key_in_use
 from medspa.settings import Settings, resolve_phi_key
 from orchestration.defs.dbt import unchanged
 from orchestration.defs.dbt.translator import TRANSLATOR
@@ -70,6 +71,10 @@ def _build(
             "this non-demo data is pseudonymised with the public demo key (MEDSPA_PHI_KEY "
             "unset, or a `demo: true` tenant without its own key)"
         )
+    # The run's set-up refused another key if the warehouse existed then; a first run's
+    # warehouse was created by its ingest since: its key is recorded here, before any model
+    # is built with it (a build under another key is then refused, medspa.phi_key_guard).
+    check_key_in_use(settings.warehouse_path, resolve_phi_key(settings.phi_key))
     call = dbt_step_call(settings, target)
     plan = _plan(context, settings, leave_out=not config.rebuild_unchanged)
     yield from _left_out_outputs(context, plan, timer)
