@@ -22,7 +22,7 @@ from demo.chain import ChainTables, chain_tables
 from demo.config import ChainConfig
 from demo.encode import encode
 from demo.heap import release_freed_heap
-from demo.state import Marker, check_empty, read_marker, write_marker
+from demo.state import Marker, check_empty, read_marker, write_marker, written_files
 from demo.timeutil import DAY, to_date
 from demo.writer import FORMATS, ExtractWriter, is_text
 from ingestion.contract import Table, load_contract
@@ -118,7 +118,8 @@ def generate(
     check_empty(out)
     _check_rate(inject_bad_rows)
     report = write_snapshot(out, cfg, cfg.end_day, inject_bad_rows, progress)
-    write_marker(out, Marker(cfg, cfg.end_date, inject_bad_rows))
+    files = written_files(out, report.files, None)
+    write_marker(out, Marker(cfg, cfg.end_date, inject_bad_rows, files))
     return report
 
 
@@ -186,7 +187,9 @@ def advance(
         snapshot.delta,
         progress,
     )
-    write_marker(out, Marker(cfg, last, rate))
+    before = marker.files
+    files = None if before is None else written_files(out, report.files, before)
+    write_marker(out, Marker(cfg, last, rate, files))
     report.seconds = time.perf_counter() - started
     return report
 

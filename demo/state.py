@@ -3,12 +3,19 @@
 `medspa generate` refuses to write into a folder that holds anything else, `--advance` reads
 the chain's configuration back from here (so story dates and the seed never drift), and the
 CLI's `demo` command can tell demo data from a clinic's real extracts.
+
+The marker lists every file the generator wrote, with its size: a folder is demo data only
+while it holds those files and nothing else. A clinic's own extract dropped into the demo's
+landing folder (the natural first try) then makes it real data, so the public demo key is
+warned about instead of silently pseudonymising a real patient's id. A marker written before
+the list was kept vouches for its folder as before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +33,9 @@ class Marker:
     cfg: ChainConfig
     last_extract: dt.date
     inject_bad_rows: float = 0.0
+    #: Every file the generator wrote (path relative to the folder, POSIX) -> its size in
+    #: bytes; None for a marker written before the list was kept.
+    files: Mapping[str, int] | None = None
 
     def to_json(self) -> str:
         return (
@@ -35,6 +45,7 @@ class Marker:
                     "last_extract_date": self.last_extract.isoformat(),
                     "inject_bad_rows": self.inject_bad_rows,
                     "generator_version": GENERATOR_VERSION,
+                    **({} if self.files is None else {"files": dict(self.files)}),
                 },
                 indent=2,
                 sort_keys=True,
@@ -44,7 +55,38 @@ class Marker:
 
 
 def is_demo_folder(out: Path) -> bool:
-    return (Path(out) / MARKER).is_file()
+    """Whether `out` holds the generator's files and nothing else (see the module doc)."""
+    out = Path(out)
+    if not (out / MARKER).is_file():
+        return False
+    try:
+        written = read_marker(out).files
+    except GeneratorError:
+        return False  # a damaged marker vouches for nothing
+    if written is None:
+        return True
+    return folder_files(out) == dict(written)
+
+
+def folder_files(out: Path) -> dict[str, int]:
+    """Every file under `out` but the marker and hidden files, with its size."""
+    found = {}
+    for path in Path(out).rglob("*"):
+        rel = path.relative_to(out)
+        if rel.name in (MARKER, MARKER + ".tmp") or any(p.startswith(".") for p in rel.parts):
+            continue
+        if path.is_file():
+            found[rel.as_posix()] = path.stat().st_size
+    return found
+
+
+def written_files(out: Path, paths: Iterable[Path], before: Mapping[str, int] | None) -> dict:
+    """The marker's list after the generator wrote `paths` into `out`: the earlier list
+    (`before`; an advance adds to it) and each new file with its size on disk."""
+    files = dict(before or {})
+    for path in paths:
+        files[Path(path).relative_to(out).as_posix()] = Path(path).stat().st_size
+    return files
 
 
 def read_marker(out: Path) -> Marker:
@@ -55,10 +97,12 @@ def read_marker(out: Path) -> Marker:
         )
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
+        files = d.get("files")
         return Marker(
             ChainConfig.from_json(d),
             dt.date.fromisoformat(d["last_extract_date"]),
             float(d.get("inject_bad_rows", 0.0)),
+            None if files is None else {str(k): int(v) for k, v in files.items()},
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise GeneratorError(f"{path} is not a valid demo-chain marker: {exc}") from exc
