@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from medspa.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +36,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def landing_is_empty(landing: Path) -> bool:
     return not landing.is_dir() or not any(p.is_file() for p in landing.rglob("*"))
+
+
+def files_loaded(warehouse: Path) -> int | None:
+    """How many landing files the warehouse has loaded (0 without a warehouse); None when it
+    cannot be read (another run holds it, or it is damaged)."""
+    if not warehouse.exists():
+        return 0
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            found = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'raw_meta' and table_name = 'loaded_files'"
+            ).fetchone()[0]
+            if not found:
+                return 0
+            return int(con.execute("select count(*) from raw_meta.loaded_files").fetchone()[0])
+    except duckdb.Error:
+        return None
+
+
+def refuse_foreign_warehouse(settings: Settings) -> str | None:
+    """Why the demo chain must not be generated into this data dir, or None.
+
+    The demo generates into an empty landing folder and runs: over a warehouse that already
+    loaded other extracts (a clinic's, loaded with `--landing` from elsewhere) it would merge a
+    fake chain into the real one (the same ids, `LOC01`, replace real rows) and publish it.
+    """
+    loaded = files_loaded(settings.warehouse_path)
+    if loaded == 0:
+        return None
+    held = "cannot be read" if loaded is None else f"has already loaded {loaded} landing file(s)"
+    return (
+        f"the warehouse {settings.warehouse_path} {held}, and the landing folder "
+        f"{settings.landing_dir} is empty: the demo chain would be merged into that data. Run "
+        "the demo in a data dir of its own (MEDSPA_DATA_DIR=/tmp/medspa-demo make demo, or "
+        "`medspa demo --data-dir DIR`); nothing was changed"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}")
         return 2
     if landing_is_empty(settings.landing_dir):
+        refusal = refuse_foreign_warehouse(settings)
+        if refusal is not None:
+            print(f"error: {refusal}")
+            return 2
         print(f"landing folder {settings.landing_dir} is empty: generating the demo chain")
         report = generate(settings.landing_dir, ChainConfig.build(args.scale))
         print(f"wrote {report.total_rows:,} rows in {len(report.files)} files")
