@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TextIO
 
 #: command name (= module `medspa.commands.<name>`) -> one-line help, in the order `--help` lists.
 COMMANDS: dict[str, str] = {
@@ -101,12 +102,39 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
 def entry() -> None:
     """The `medspa` console command (and `python -m medspa.cli`): `main`, then an exit that
     skips the interpreter's slow teardown (`freeze_before_exit`)."""
+    _plain_warnings()
     code = main(own_process=True)
     gx = sys.modules.get("quality.gx_duckdb")  # loaded only by the commands that validate
     if gx is not None:
         gx.wait_for_background_imports()
     freeze_before_exit()
     sys.exit(code)
+
+
+def _plain_warnings() -> None:
+    """The CLI's own warning (the public demo key on real data) as one `warning:` line on
+    stderr, as the CLI's errors read, not Python's `file.py:250: DemoKeyWarning: ...` followed
+    by the source line that raised it, which reads like a leak of the code."""
+    import warnings
+
+    from medspa.settings import DemoKeyWarning
+
+    default = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, DemoKeyWarning):
+            print(f"warning: {message}", file=sys.stderr)
+            return
+        default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
 
 
 def freeze_before_exit() -> None:

@@ -39,6 +39,15 @@ def run(args: argparse.Namespace) -> int:
             "(the first run records the key)"
         )
         return 2
+    if settings.demo_key_on_real_data:
+        # The public demo key on a clinic's data is no rotation anyone means: a forgotten
+        # MEDSPA_PHI_KEY in the shell that runs rekey would make the secret key the refused one.
+        print(
+            "error: MEDSPA_PHI_KEY is not set (or this demo tenant has no key of its own), so "
+            "the key to record would be the public demo key, on data the demo generator did "
+            "not write. Set the secret key and run `medspa rekey` again; nothing was changed"
+        )
+        return 2
     try:
         with data_dir_lock(settings.data_dir, "`medspa rekey`"):
             previous = accept_key(settings.warehouse_path, key)

@@ -64,3 +64,25 @@ def test_medspa_rekey_records_the_rotated_key(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MEDSPA_PHI_KEY", "short")
     assert main(["rekey", "--data-dir", str(data)]) == 2  # an unusable key is never recorded
     check_key_in_use(warehouse, rotated)
+
+    capsys.readouterr()
+    monkeypatch.delenv("MEDSPA_PHI_KEY")  # forgotten in the shell: the public demo key
+    assert main(["rekey", "--data-dir", str(data)]) == 2
+    assert "would be the public demo key" in capsys.readouterr().out
+    check_key_in_use(warehouse, rotated)  # still the secret key
+
+
+def test_the_cli_prints_the_demo_key_warning_as_one_plain_line(monkeypatch, capsys):
+    """Not Python's `run.py:250: DemoKeyWarning: ...` and the source line that raised it."""
+    import warnings
+
+    from medspa import cli
+    from medspa.settings import DemoKeyWarning
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # restored after
+    cli._plain_warnings()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("ids pseudonymised with a public demo key", DemoKeyWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    assert err == "warning: ids pseudonymised with a public demo key\n"
