@@ -4,6 +4,10 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
+# uv from PATH when there is one, else the pinned uv the $(UV_TOOL) rule below installs.
+UV_TOOL_DIR := $(VENV)-tools/uv-$(UV_VERSION)
+UV_TOOL := $(UV_TOOL_DIR)/bin/uv
+UV := $(or $(shell command -v uv 2>/dev/null),$(UV_TOOL))
 export MEDSPA_DATA_DIR ?= $(CURDIR)/data
 # dbt must see the same environment at parse and run time, or it re-parses.
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
@@ -17,10 +21,22 @@ install: $(VENV)/.installed
 # --compile-bytecode writes every package's .pyc at install time: where Python may not write
 # them (PYTHONDONTWRITEBYTECODE), each process would otherwise recompile dlt, dbt and Dagster
 # from source on import (seconds per `medspa` command, per ingest, per test worker).
-$(VENV)/.installed: pyproject.toml uv.lock Makefile
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	@UV=$$(command -v uv || echo "python3 -m uv"); $$UV sync --frozen --quiet --compile-bytecode
+$(VENV)/.installed: pyproject.toml uv.lock Makefile | $(UV)
+	@"$(UV)" sync --frozen --quiet --compile-bytecode
 	@touch $@
+
+# Without uv on PATH: the pinned uv in a virtualenv of its own under .venv-tools. A Debian or
+# Ubuntu Python refuses `pip install` into itself (PEP 668, "externally-managed-environment"),
+# and a stock Debian Python has no venv until Debian's python3-venv is installed.
+$(UV_TOOL):
+	@if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then \
+		echo "python3 has no venv module: installing Debian's python3-venv"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3-venv; \
+	fi
+	@rm -rf "$(UV_TOOL_DIR)"
+	@python3 -m venv "$(UV_TOOL_DIR)" && "$(UV_TOOL_DIR)/bin/python" -m pip install --quiet \
+		--disable-pip-version-check "uv==$(UV_VERSION)" || { rm -rf "$(UV_TOOL_DIR)"; exit 1; }
 
 # dbt's manifest, built ahead of time so Dagster never parses dbt on load.
 manifest: install

@@ -7,6 +7,7 @@ dashboards will really show. Nothing here reads a raw value: no PHI can reach th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,8 @@ class RunSummary:
     uncovered_kpis: list[tuple[str, str]] = field(default_factory=list)  # (kpi, reason)
     demo_key_on_real_data: bool = False  # the public demo key pseudonymised non-demo data
     left_out: list[str] = field(default_factory=list)  # dbt models unchanged since their last build
+    warehouse: Path | None = None  # where the quarantined rows of a blocked load can be read
+    postgres: str | None = None  # `host:port/database` the run published to, if it did
 
     def counts(self) -> dict[str, int]:
         return {o: sum(c.outcome == o for c in self.checks) for o in ("passed", "warned", "failed")}
@@ -55,12 +58,15 @@ class RunSummary:
             if not check.passed:
                 tag = "BLOCKED" if check.blocking and check.severity == "ERROR" else check.outcome
                 lines.append(f"  {tag}: {check.asset} {check.check_name}: {check.description}")
+                if check.check_name == "quarantine_share":
+                    lines.append(f"    {quarantine_query(check.asset, self.warehouse)}")
         if self.published:
             lines.append(
                 f"published: {self.published.get('path')} "
                 f"({self.published.get('marts')} marts, "
                 f"{self.published.get('dagster/row_count')} rows)"
                 + ("; site rebuilt" if self.site_built else "; site NOT rebuilt")
+                + (f"; PostgreSQL {self.postgres}" if self.postgres else "")
             )
         else:
             lines.append("published: nothing (the previous serving.duckdb is unchanged)")
@@ -75,8 +81,50 @@ class RunSummary:
                 "(MEDSPA_PHI_KEY unset, or a `demo: true` tenant without its own key)"
             )
         lines += [f"error: {f}" for f in self.failures]
+        lines += [f"hint: {h}" for h in failure_hints(self.failures)]
         lines += [f"skipped: {s}" for s in self.skipped]
         return "\n".join(lines)
+
+
+def quarantine_query(asset: str, warehouse: Path | None) -> str:
+    """Where a quarantine check's rows are: the query and the warehouse file to run it in.
+
+    The summary names the place only: the rejected rows hold raw values (PHI), which stay in
+    the raw layer and never reach the terminal through `medspa run`.
+    """
+    system, _, table = asset.removeprefix("raw_").partition("/")
+    where = f" in {warehouse}" if warehouse else " in <data-dir>/warehouse.duckdb"
+    return (
+        "the rows: select * from raw_quarantine.rejected_rows "
+        f"where system = '{system}' and table_name = '{table}'{where}"
+    )
+
+
+#: A step failure that has a known fix -> the fix, said after the errors.
+_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^serving_postgres: OperationalError: connection"),
+        "PostgreSQL (MEDSPA_SERVING_URL) did not answer: start the local cluster with "
+        "`make pg` (or your server), or unset MEDSPA_SERVING_URL to publish serving.duckdb only",
+    ),
+)
+
+
+def failure_hints(failures: list[str]) -> list[str]:
+    """The fix for each kind of failure the summary knows one for, each said once."""
+    return [hint for pattern, hint in _HINTS if any(pattern.search(f) for f in failures)]
+
+
+def error_text(cls_name: str, message: str) -> str:
+    """`Class: message` from a serialized error, without the class's module path.
+
+    Dagster's error message starts with the qualified class name
+    (`dagster._core.errors.DagsterAssetCheckFailedError: ...`): the module path is noise to a
+    person reading the summary, the class name alone still tells the errors apart.
+    """
+    text = " ".join(message.split())
+    qualified = re.match(rf"^(?:[\w.]*\.)?{re.escape(cls_name)}: ", text)
+    return f"{cls_name}: {text[qualified.end() :]}" if qualified else text
 
 
 #: Longest failure message printed per step (dbt's include the parsed dbt errors).
@@ -103,7 +151,7 @@ def _step_failures(instance: DagsterInstance, run_id: str) -> list[str]:
             and "Dbt" not in error.cls_name
         ):
             error = error.cause
-        text = " ".join((error.message if error else "").split())
+        text = error_text(error.cls_name, error.message) if error else ""
         if len(text) > MAX_FAILURE_CHARS:
             text = text[:MAX_FAILURE_CHARS] + " ..."
         messages.append(f"{event.step_key or 'set-up'}: {text}")
@@ -145,10 +193,16 @@ def uncovered_kpis(serving_path: Path) -> list[tuple[str, str]]:
 
 
 def summarize(
-    instance: DagsterInstance, run_id: str, success: bool, serving_path: Path
+    instance: DagsterInstance,
+    run_id: str,
+    success: bool,
+    serving_path: Path,
+    warehouse_path: Path | None = None,
 ) -> RunSummary:
+    """What the run did, from its event log; `warehouse_path` is named where a blocked load's
+    quarantined rows are."""
     mats = run_events.materializations(instance, run_id)
-    summary = RunSummary(run_id=run_id, success=success)
+    summary = RunSummary(run_id=run_id, success=success, warehouse=warehouse_path)
     summary.checks = run_events.check_outcomes(instance, run_id)
     summary.failures = _step_failures(instance, run_id)
     summary.skipped = _skipped_steps(instance, run_id)
@@ -167,6 +221,8 @@ def summarize(
             summary.published = m.metadata
         elif m.asset == "site":
             summary.site_built = True
+        elif m.asset == "serving_postgres":
+            summary.postgres = str(m.metadata.get("url") or "") or None
     if summary.published:
         summary.uncovered_kpis = uncovered_kpis(serving_path)
     elif success:

@@ -8,6 +8,18 @@ import sys
 from pathlib import Path
 
 
+def iso_date(text: str) -> dt.date:
+    """`--end-date`'s value as a date; argparse prints the error after `argument --end-date:`.
+
+    `date.fromisoformat`'s own error reads "invalid fromisoformat value", which names a Python
+    function rather than the format a person should type.
+    """
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, not {text!r}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from demo.config import DEFAULT_END_DATE, DEFAULT_SEED, SCALES
 
@@ -18,10 +30,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="small",
         help="small: 1 location ~15 months; medium: 5 x 3 years; large: 40 x 3 years",
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help="random seed: the same seed writes the same chain; with --tenants, tenant i gets "
+        f"seed + i - 1 (default {DEFAULT_SEED})",
+    )
     parser.add_argument(
         "--end-date",
-        type=dt.date.fromisoformat,
+        type=iso_date,
+        metavar="YYYY-MM-DD",
         default=DEFAULT_END_DATE,
         help=f"date of the first (full) extract (default {DEFAULT_END_DATE})",
     )

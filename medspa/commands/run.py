@@ -274,7 +274,13 @@ def execute(
                     partition_key=chosen.name,
                     tags=tenant_run_tags(chosen.name),
                 )
-            summary = summarize(instance, result.run_id, result.success, settings.serving_path)
+            summary = summarize(
+                instance,
+                result.run_id,
+                result.success,
+                settings.serving_path,
+                settings.warehouse_path,
+            )
             summary.demo_key_on_real_data = settings.demo_key_on_real_data
             _record_run(instance, summary, settings, tenant=chosen.name)
             if not was_interrupted(summary):
@@ -446,6 +452,18 @@ def _interrupted(run_id: str | None, published: PublishWitness) -> int:
     return 130
 
 
+def _print_full_log(settings: Settings) -> None:
+    """Point to the run's log of what dbt, dlt and Dagster printed, when it holds anything.
+
+    A run whose set-up failed (the PHI key guard, the run lock) stops before any step writes
+    there: an empty file named as "the full log" sends a person looking for nothing, and the
+    summary's `error: set-up: ...` line already says all there is.
+    """
+    log = settings.data_dir / "logs" / "last_run.log"
+    if log.is_file() and log.stat().st_size > 0:
+        print(f"full log: {log} (or make dev)")
+
+
 def run(args: argparse.Namespace) -> int:
     from medspa.settings import PhiKeyError
     from medspa.tenants import TenantRegistryError
@@ -474,11 +492,11 @@ def run(args: argparse.Namespace) -> int:
     if was_interrupted(summary):
         code = _interrupted(summary.run_id, published)
         if not args.verbose:
-            print(f"full log: {settings.data_dir / 'logs' / 'last_run.log'} (or make dev)")
+            _print_full_log(settings)
         return code
     print(summary.to_text())
     if not args.verbose:
-        print(f"full log: {settings.data_dir / 'logs' / 'last_run.log'} (or make dev)")
+        _print_full_log(settings)
     if summary.success:
         print(f"serving database: {settings.serving_path}")
     return 0 if summary.success else 1

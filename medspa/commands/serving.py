@@ -32,10 +32,45 @@ DEFAULT_PORT = 5433
 DATABASE, OWNER = "serving", "medspa_owner"
 
 
+#: action -> (one line for `medspa serving --help`, what its own `--help` says above its options).
+ACTIONS: dict[str, tuple[str, str]] = {
+    "pg-packages": (
+        "install Debian's PostgreSQL, pgJDBC and psqlODBC",
+        "Install Debian's PostgreSQL, pgJDBC and psqlODBC (apt-get, with sudo when not root); "
+        "a no-op once present. `make pg` runs it.",
+    ),
+    "pg-start": (
+        "start the local cluster; create database + roles",
+        "Start the local PostgreSQL serving cluster under <data-dir>/pg (created on first "
+        "start), create the serving database and its roles, and print the export line for "
+        "MEDSPA_SERVING_URL and the fields Metabase and Power BI ask for. `make pg` runs it.",
+    ),
+    "pg-stop": ("stop the local cluster", "Stop the local PostgreSQL serving cluster."),
+    "add-reader": (
+        "create a login role for a BI reader",
+        "Create (or rotate the password of) a login role for a BI reader: one location "
+        "manager (--location, repeatable) or the whole chain; with --tenant, a registry "
+        "tenant's login, which sees only that tenant's rows. The password is read from the "
+        "variable --password-env names, never from the command line.",
+    ),
+    "remove-reader": (
+        "drop a login role add-reader created",
+        "Drop a reader add-reader created: its sessions, row policies, registry row and role. "
+        "Any other role of that name is refused.",
+    ),
+}
+
+
+def _action(subs: argparse._SubParsersAction, name: str) -> argparse.ArgumentParser:
+    """The sub-command `name`, with its one-line help and its own `--help` description."""
+    summary, description = ACTIONS[name]
+    return subs.add_parser(name, help=summary, description=description)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     subs = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    subs.add_parser("pg-packages", help="install Debian's PostgreSQL, pgJDBC and psqlODBC")
-    start = subs.add_parser("pg-start", help="start the local cluster; create database + roles")
+    _action(subs, "pg-packages")
+    start = _action(subs, "pg-start")
     add_data_dir_option(start)
     start.add_argument(
         "--port",
@@ -43,9 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=int(os.environ.get("MEDSPA_PG_PORT", DEFAULT_PORT)),
         help=f"TCP port on 127.0.0.1 (default: $MEDSPA_PG_PORT or {DEFAULT_PORT})",
     )
-    stop = subs.add_parser("pg-stop", help="stop the local cluster")
+    stop = _action(subs, "pg-stop")
     add_data_dir_option(stop)
-    reader = subs.add_parser("add-reader", help="create a login role for a BI reader")
+    reader = _action(subs, "add-reader")
     reader.add_argument(
         "name", nargs="?", help="role name (lower-case letters, digits, _); not with --tenant"
     )
@@ -68,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="location_id this reader may see (repeat; none = the whole chain)",
     )
 
-    remove = subs.add_parser("remove-reader", help="drop a login role add-reader created")
+    remove = _action(subs, "remove-reader")
     remove.add_argument("name", help="the reader's role name")
 
 

@@ -96,8 +96,27 @@ def run(args: argparse.Namespace) -> int:
     except (RunLockedError, PhiKeyError) as exc:  # another run; another key than the models'
         print(f"error: {exc}")
         return 2
+    lines, code = build_report(ok, statuses, failed, args.select)
+    print("\n".join(lines))
+    return code
+
+
+def build_report(
+    ok: bool, statuses: Counter[str], failed: list[str], select: Sequence[str] | None
+) -> tuple[list[str], int]:
+    """What `medspa transform` prints after dbt, and its exit status.
+
+    A `--select` that matched nothing is an error (status 2), not a build that succeeded: dbt
+    only warns that the selection "does not match any enabled nodes" and succeeds, so a typo
+    in a model's name would otherwise pass as `dbt build: ok`.
+    """
+    if ok and select and not statuses:
+        chosen = " ".join(select)
+        return [
+            f"error: --select {chosen} matches no dbt model, seed, snapshot or test "
+            "(a typo? a model is named after its .sql file under dbt_project/models)"
+        ], 2
     summary = ", ".join(f"{status}={n}" for status, n in sorted(statuses.items()))
-    print(f"dbt build: {'ok' if ok else 'FAILED'} ({summary or 'nothing ran'})")
-    for unique_id in failed:
-        print(f"  failed: {unique_id}")
-    return 0 if ok else 1
+    lines = [f"dbt build: {'ok' if ok else 'FAILED'} ({summary or 'nothing ran'})"]
+    lines += [f"  failed: {unique_id}" for unique_id in failed]
+    return lines, 0 if ok else 1

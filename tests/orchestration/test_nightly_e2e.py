@@ -159,6 +159,15 @@ def test_quarantine_above_limit_stops_publish_and_names_the_check(blocked_run):
     assert summary.published is None
     text = summary.to_text()
     assert "BLOCKED: raw_pms/appointments quarantine_share" in text
+    # where the rows are, in the raw layer; their values stay there
+    assert (
+        "    the rows: select * from raw_quarantine.rejected_rows where system = 'pms' and "
+        f"table_name = 'appointments' in {outcome.warehouse}"
+    ) in text.splitlines()
+    # errors by class name, without the module path
+    assert "error: raw_quarantine: DagsterAssetCheckFailedError: 1 blocking asset check" in text
+    assert "error: serving: BlockingCheckFailed: not publishing: blocking check(s)" in text
+    assert "dagster._core.errors" not in text
     assert outcome.serving.read_bytes() == before
     assert not list(outcome.data_dir.glob("serving.duckdb.tmp-*"))
     quarantined = dict(summary.tables)["raw_pms/appointments"]["rows_quarantined"]
