@@ -9,7 +9,8 @@ from collections import Counter
 
 import pytest
 
-from demo.state import MARKER as DEMO_MARKER
+from demo.config import ChainConfig
+from demo.state import Marker, write_marker
 from medspa.commands import run as run_cmd
 from medspa.commands import transform
 from medspa.dbt_invocation import dbt_env
@@ -79,7 +80,8 @@ def test_demo_key_warns_wherever_dbt_runs(monkeypatch, tmp_path):
     with pytest.warns(DemoKeyWarning):
         dbt_step_call(settings, tmp_path / "target")
     (tmp_path / "landing").mkdir()
-    (tmp_path / "landing" / DEMO_MARKER).write_text("{}")
+    cfg = ChainConfig.build("small")  # a demo chain's marker, listing the (no) files it wrote
+    write_marker(tmp_path / "landing", Marker(cfg, cfg.end_date, 0.0, files={}))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dbt_step_call(settings, tmp_path / "target")  # demo data: no warning

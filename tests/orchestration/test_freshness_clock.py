@@ -147,13 +147,15 @@ def test_whole_chain_that_stopped_while_nightly_runs_continue_raises_an_alarm(at
 
 def test_a_demo_chain_is_exempt_from_the_clock_rule(tmp_path: Path):
     """A marked demo landing folder ends on a fixed date: the clock rule must not cry wolf."""
-    from demo.state import MARKER
+    from demo.config import ChainConfig
+    from demo.state import Marker, write_marker
 
     data_dir = tmp_path / "data"
     _warehouse(data_dir)
     landing = tmp_path / "landing"
     landing.mkdir()
-    (landing / MARKER).write_text("{}")
+    cfg = ChainConfig.build("small")
+    write_marker(landing, Marker(cfg, cfg.end_date, 0.0, files={}))
     with dg.instance_for_test() as instance, freeze_time(LAST_RUN + dt.timedelta(days=30)):
         result = dg.materialize(
             [raw_freshness],
