@@ -42,8 +42,10 @@ $(UV_TOOL):
 manifest: install
 	@$(BIN)/python -m orchestration.manifest
 
+# `make demo SCALE=medium` (5 locations in three time zones) or `large`; small by default. A
+# data dir that already holds a chain keeps its own (the scale applies to a new one only).
 demo: install manifest
-	$(BIN)/medspa demo
+	$(BIN)/medspa demo --scale $(or $(SCALE),small)
 
 # Six seeded demo chains as tenants (their landing folders and tenants.yml under
 # <data-dir>/demo-tenants), then every tenant's nightly run, two at a time, and the peer
