@@ -12,6 +12,7 @@
 -- Dagster shows it as a check on kpi_scorecard, the mart every page starts from.
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'kpi_scorecard'}}}) }}
 -- depends_on: {{ ref('kpi_scorecard') }}
+-- depends_on: {{ ref('dim_date') }}
 -- depends_on: {{ ref('dim_devices') }}
 -- depends_on: {{ ref('dim_providers') }}
 -- depends_on: {{ ref('dim_rooms') }}
