@@ -41,6 +41,8 @@ def test_a_clinics_own_extract_in_the_folder_makes_it_real_data(
     assert not is_demo_folder(folder)
     own.unlink()
     assert is_demo_folder(folder)
+    shutil.rmtree(folder / "reviews")  # a system left out to try the pipeline without it
+    assert is_demo_folder(folder)
 
     generated = sorted((folder / "pms" / "patients").iterdir())[0]
     with generated.open("a", encoding="utf-8") as fh:

@@ -182,7 +182,9 @@ def test_blocked_run_is_recorded_in_the_warehouse_at_once(blocked_run):
         "select run_id, status, blocked_by, demo_key_on_real_data from raw_meta.run_log",
     )
     assert rows == [
-        (outcome.summary.run_id, "blocked", "raw_pms/appointments:quarantine_share", False)
+        # True: its appointments file was edited after the generator wrote it, so the folder
+        # is no longer the demo chain and the public demo key is flagged (demo/state.py)
+        (outcome.summary.run_id, "blocked", "raw_pms/appointments:quarantine_share", True)
     ]
 
 
