@@ -5,9 +5,10 @@ the chain's configuration back from here (so story dates and the seed never drif
 CLI's `demo` command can tell demo data from a clinic's real extracts.
 
 The marker lists every file the generator wrote, with its size: a folder is demo data only
-while every file it holds is one of those, unchanged (some may have been removed). A clinic's own extract dropped into the demo's
-landing folder (the natural first try) then makes it real data, so the public demo key is
-warned about instead of silently pseudonymising a real patient's id. A marker written before
+while every file it holds is one of those, unchanged (some may have been removed). A clinic's
+own extract dropped into the demo's landing folder (the natural first try) then makes it real
+data, so the public demo key is warned about instead of silently pseudonymising a real
+patient's id. A marker written before
 the list was kept vouches for its folder as before.
 """
 
