@@ -62,7 +62,7 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-# Debian's PostgreSQL, pgJDBC, psqlODBC and unixodbc for the serving target and its client
+# Debian's PostgreSQL, pgJDBC, psqlODBC, unixodbc and acl for the serving target and its client
 # tests; a no-op once present (medspa/commands/serving.py, serving/pg_cluster.py).
 pg-packages: install
 	@$(BIN)/medspa serving pg-packages

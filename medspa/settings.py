@@ -106,6 +106,45 @@ def _env_webhook(name: str) -> str | None:
     return value
 
 
+def _env_serving_url(name: str) -> str | None:
+    """A connection string libpq can read (a postgresql:// URL or `host=... dbname=...`
+    keywords); unset or empty = no PostgreSQL. Checked here so a typo stops the run before it
+    loads anything, not at the publish step after the night's work. Read by libpq's own
+    parser, as a password may hold `#` or `?` unencoded. Never echoed: its password is in it."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return None
+    looks_like_postgres = value.startswith(("postgresql://", "postgres://")) or "=" in value
+    try:
+        parsed = conninfo_to_dict(value) if looks_like_postgres else None
+    except ProgrammingError:
+        parsed = None
+    if parsed is None:
+        raise SettingsError(
+            f"{name} is not a PostgreSQL connection string libpq can read: set it to e.g. "
+            "postgresql://owner:...@host:5432/serving?sslmode=require (make pg writes one to "
+            "data/pg/serving_url), or unset it"
+        )
+    return value
+
+
+def _env_role_prefix(name: str, default: str) -> str:
+    """Checked here, not when the PostgreSQL step builds its roles: a bad prefix would
+    otherwise fail the run after the load, dbt and the DuckDB publish."""
+    from serving.role_names import ROLE_PREFIX
+
+    value = (os.environ.get(name) or "").strip() or default
+    if not ROLE_PREFIX.match(value):
+        raise SettingsError(
+            f"{name}={value!r} must start with a lower-case letter, hold only lower-case "
+            f"letters, digits and _, and have at most 15 characters: set it to e.g. {default}"
+        )
+    return value
+
+
 def _env_systems() -> tuple[str, ...] | None:
     """MEDSPA_SYSTEMS as names; unset or empty = not declared. Every name must be a system of
     the landing contract: a typo would otherwise load everything and only then fail."""
@@ -165,6 +204,16 @@ def _env_whole_number(name: str, default: int, expected: str, minimum: int) -> i
 
 def _env_threads(name: str, default: int) -> int:
     return _env_whole_number(name, default, "a whole number of threads, at least 1", 1)
+
+
+def env_pg_port(default: int) -> int:
+    """MEDSPA_PG_PORT for `medspa serving pg-start`: the one setting read outside `Settings`,
+    as only that command uses it; checked like every other value, not with a bare `int()`."""
+    expected = f"a TCP port between 1 and 65535, e.g. {default}"
+    port = _env_whole_number("MEDSPA_PG_PORT", default, expected, 1)
+    if port > 65535:
+        raise SettingsError(f"MEDSPA_PG_PORT={port!r} is above 65535: set it to {expected}")
+    return port
 
 
 def _env_days(name: str, default: int) -> int:
@@ -323,9 +372,9 @@ class Settings:
             declared_systems=_env_systems(),
             phi_key=os.environ.get("MEDSPA_PHI_KEY", DEMO_PHI_KEY),
             allow_internal_links=os.environ.get("MEDSPA_ALLOW_INTERNAL_LINKS", "") == "1",
-            serving_url=os.environ.get("MEDSPA_SERVING_URL") or None,
+            serving_url=_env_serving_url("MEDSPA_SERVING_URL"),
             bi_password=os.environ.get("MEDSPA_BI_PASSWORD") or None,
-            serving_role_prefix=os.environ.get("MEDSPA_SERVING_ROLE_PREFIX") or "medspa",
+            serving_role_prefix=_env_role_prefix("MEDSPA_SERVING_ROLE_PREFIX", "medspa"),
             serving_lock_timeout_s=_env_seconds("MEDSPA_SERVING_LOCK_TIMEOUT", "60"),
             duckdb_memory_limit=_env_memory_limit("MEDSPA_DUCKDB_MEMORY_LIMIT", "2GB"),
             duckdb_threads=_env_threads("MEDSPA_DUCKDB_THREADS", 2),

@@ -59,6 +59,7 @@ from psycopg import sql
 
 from serving import pg_functions
 from serving.pg_swap import PgPublishError
+from serving.role_names import ROLE_PREFIX
 
 ADMIN_SCHEMA = "medspa_admin"
 #: PostgreSQL's longest name, in bytes; longer ones are silently cut.
@@ -68,8 +69,6 @@ MAX_READER_NAME = _MAX_IDENTIFIER - len("reader_")
 #: `medspa_admin.roles`: the groups and BI login this deployment created (name and oid).
 ROLES_TABLE = "roles"
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-#: At most 15 characters: `<prefix>_tenant_<tenant>` (tenants up to 40) stays within 63 bytes.
-_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,14}$")
 #: A reader's transaction left idle longer than this is ended by the server. A BI login that
 #: opens a transaction and walks away holds its tables' locks, and every publish's swap (every
 #: tenant's, in a tenant database) must wait for them: without a limit one forgotten session
@@ -97,7 +96,7 @@ class ServingRoles:
     prefix: str = "medspa"
 
     def __post_init__(self) -> None:
-        if not _PREFIX.match(self.prefix):
+        if not ROLE_PREFIX.match(self.prefix):
             raise ValueError(
                 f"role prefix {self.prefix!r} (MEDSPA_SERVING_ROLE_PREFIX) must match "
                 "[a-z][a-z0-9_]* and have at most 15 characters"

@@ -68,7 +68,7 @@
     `DOB 3/4/1975`, `jane.doe@bücher.de`. Not withheld: `Q1 2025 10% off`, `Google Ads 2026 Q4`,
     `Botox 50 units`, `Promo 2026-11`, `instagram @glowspa`. Two years apart
     (`Summer 2025 / 2026`) have a phone's shape and are withheld, as is a numeric campaign id
-    of 7-15 digits. A name alone has no shape to find: the spec keeps these columns, and a name
+    of 7-15 digits. A name alone has no shape to find: the landing contract keeps these columns, and a name
     typed into one reaches the marts as typed. The warn test `no_withheld_text` counts what was
     withheld, so nothing is hidden silently. -#}
 {% macro without_contact_data(expr) -%}

@@ -26,7 +26,7 @@ import secrets
 import sys
 
 from medspa.cli import add_data_dir_option
-from medspa.settings import Settings
+from medspa.settings import Settings, env_pg_port
 
 DEFAULT_PORT = 5433
 DATABASE, OWNER = "serving", "medspa_owner"
@@ -75,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get("MEDSPA_PG_PORT", DEFAULT_PORT)),
+        default=None,
         help=f"TCP port on 127.0.0.1 (default: $MEDSPA_PG_PORT or {DEFAULT_PORT})",
     )
     stop = _action(subs, "pg-stop")
@@ -113,7 +113,8 @@ def _start(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(args.data_dir)
     roles = pg_roles.ServingRoles(settings.serving_role_prefix)
-    cluster = pg_cluster.init_cluster(settings.pg_dir, args.port)
+    port = args.port if args.port is not None else env_pg_port(DEFAULT_PORT)
+    cluster = pg_cluster.init_cluster(settings.pg_dir, port)
     pg_cluster.start(cluster)
     url_file = settings.pg_dir / "serving_url"
     if url_file.exists():

@@ -296,3 +296,68 @@ def test_demo_still_generates_into_a_landing_folder_that_does_not_exist_yet(
         assert demo.run(args) == 0
     assert generated == [tmp_path / "new-landing", tmp_path / "data" / "landing"]
     assert all(p.is_dir() for p in generated)
+
+
+# -- 6. the PostgreSQL settings ------------------------------------------------------------
+
+
+def test_a_bad_role_prefix_stops_the_run_before_the_load_not_at_the_postgres_step(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The prefix was only checked when the PostgreSQL step built its roles: a run loaded,
+    ran dbt and published serving.duckdb, and then failed."""
+    monkeypatch.setenv("MEDSPA_SERVING_ROLE_PREFIX", "Bad-Prefix")
+    assert main(["run", "--data-dir", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: MEDSPA_SERVING_ROLE_PREFIX='Bad-Prefix' must start with ")
+    assert not (tmp_path / "data").exists()
+    monkeypatch.setenv("MEDSPA_SERVING_ROLE_PREFIX", "a" * 16)
+    with pytest.raises(SettingsError, match="at most 15 characters"):
+        Settings.from_env(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://owner:Ab#cd?ef@127.0.0.1:5433/serving",  # libpq reads `#`, `?` as written
+        "postgres://owner@db.example/serving?sslmode=require",
+        "postgresql:///serving?host=/run/pg&port=5433",  # a socket folder
+        "host=db.example dbname=serving user=owner password=Kw0rd",  # keyword form
+    ],
+)
+def test_every_connection_string_libpq_reads_is_a_serving_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str
+) -> None:
+    monkeypatch.setenv("MEDSPA_SERVING_URL", url)
+    assert Settings.from_env(tmp_path).serving_url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["https://db.example/serving", "db.example:5432", "host='unterminated pw=S3cret"]
+)
+def test_a_serving_url_libpq_cannot_read_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str
+) -> None:
+    monkeypatch.setenv("MEDSPA_SERVING_URL", url)
+    with pytest.raises(SettingsError, match="^MEDSPA_SERVING_URL is not a PostgreSQL") as err:
+        Settings.from_env(tmp_path)
+    assert "db.example" not in str(err.value) and "S3cret" not in str(err.value)
+
+
+def test_a_bad_postgres_port_fails_only_the_command_that_uses_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MEDSPA_PG_PORT was read with a bare int() while the CLI's parser was built: a bad
+    value crashed every command with a ValueError traceback."""
+    monkeypatch.setenv("MEDSPA_PG_PORT", "abc")
+    assert main(["history", "--data-dir", str(tmp_path / "data"), "--dry-run"]) == 0
+    capsys.readouterr()
+    assert main(["serving", "pg-start", "--data-dir", str(tmp_path / "data")]) == 2
+    expected = "set it to a TCP port between 1 and 65535, e.g. 5433"
+    assert (
+        capsys.readouterr().err
+        == f"error: MEDSPA_PG_PORT='abc' is not a whole number: {expected}\n"
+    )
+    monkeypatch.setenv("MEDSPA_PG_PORT", "70000")
+    assert main(["serving", "pg-start", "--data-dir", str(tmp_path / "data")]) == 2
+    assert "MEDSPA_PG_PORT=70000 is above 65535" in capsys.readouterr().err

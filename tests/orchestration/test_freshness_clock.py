@@ -1,6 +1,6 @@
 """Freshness against the clock, evaluated at injected times (Dagster's `freeze_time`).
 
-Two blind spots of the data-relative rules (tests/orchestration/test_freshness_rules.py):
+Two blind spots of the data-relative rules (tests/quality/test_freshness_rules.py):
 - the marts' wall-clock check (`orchestration/defs/marts/checks.py`, WARN past 26 h) is what
   notices that the nightly job stopped; here it is shown to pass at 25 h and fire at 27 h;
 - a whole chain that stops delivering leaves every system equally behind, so the relative rule
