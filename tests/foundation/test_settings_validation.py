@@ -339,7 +339,7 @@ def test_a_serving_url_libpq_cannot_read_is_refused_without_echoing_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str
 ) -> None:
     monkeypatch.setenv("MEDSPA_SERVING_URL", url)
-    with pytest.raises(SettingsError, match="^MEDSPA_SERVING_URL is not a PostgreSQL") as err:
+    with pytest.raises(SettingsError, match=r"^MEDSPA_SERVING_URL is not a PostgreSQL") as err:
         Settings.from_env(tmp_path)
     assert "db.example" not in str(err.value) and "S3cret" not in str(err.value)
 
