@@ -113,11 +113,18 @@ def _column_notes(column: Column, table: Table) -> str:
 
 
 def contract_tables(contract: Contract | None = None) -> str:
-    """One section per system, one table per contract table: columns, types, keys, PHI."""
+    """One section per system (its freshness window), one table per contract table: columns,
+    types, keys, PHI."""
     contract = contract or load_contract()
     parts: list[str] = []
     for system in contract.systems:
         parts.append(f"### {system}: {contract.system_descriptions[system]}\n")
+        if system in contract.freshness_days:
+            days = f"{contract.freshness_days[system]:g}"
+            parts.append(
+                f"Freshness: a warning when this system's newest extract is more than {days} "
+                f"day{'s' if days != '1' else ''} behind the newest extract of any system.\n"
+            )
         for table in contract.tables_of(system):
             required = (
                 " (required in every landing folder)"

@@ -160,6 +160,21 @@ def _warner(log: Any) -> Callable[[str], None]:
     return log.warning if log is not None else (lambda message: None)
 
 
+class WarehouseMissing(RuntimeError):
+    """A step that reads the warehouse found none: it would create an empty one (DuckDB
+    creates a file it is asked to open) and fail further on, blaming the marts or a table."""
+
+
+def require_warehouse(settings: Settings) -> None:
+    """Stop a step that reads the warehouse before it creates an empty one."""
+    if not settings.warehouse_path.is_file():
+        raise WarehouseMissing(
+            f"warehouse not found at {settings.warehouse_path}: run the nightly job (its "
+            "raw_landing step loads the landing folder and creates it), or point "
+            "MEDSPA_DATA_DIR at the data dir that holds it"
+        )
+
+
 def dbt_step_call(settings: Settings, target: Path) -> DbtInvocation:
     """The `dbt build` every Dagster dbt step runs (schedule, sensor or UI alike).
 

@@ -13,12 +13,14 @@ tenant across runs (`latest_check_outcomes`), not the current run's.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
     AssetCheckKey,
     AssetKey,
+    AssetRecordsFilter,
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
@@ -172,7 +174,7 @@ def run_chain(instance: DagsterInstance, run_id: str) -> list[str]:
 
 
 def _newest_per_check(
-    instance: DagsterInstance, run_ids: list[str], wanted: set[tuple[str, str]] | None
+    instance: DagsterInstance, run_ids: Iterable[str], wanted: set[tuple[str, str]] | None
 ) -> list[CheckOutcome]:
     """Per check, its newest evaluation in `run_ids` (newest run first), in evaluation order.
 
@@ -193,10 +195,25 @@ def chain_check_outcomes(instance: DagsterInstance, chain: list[str]) -> list[Ch
     return _newest_per_check(instance, chain, None)
 
 
-#: How many of a tenant's most recent runs `latest_check_outcomes` reads at most. Every full
-#: nightly run evaluates every check, so the walk normally stops after a run or two; the bound
-#: only matters for a check that was never evaluated for the tenant (new in this code version).
-LOOKBACK_RUNS = 50
+#: A tenant's runs are read this many at a time, newest first. Every full nightly run
+#: evaluates nearly every check, so the walk normally stops within the first page; a check of a
+#: model the nightly leaves out is found in the run that last built it, however many runs ago
+#: (until the run history's pruning, `MEDSPA_RUN_HISTORY_DAYS`, removes that run).
+RUNS_PER_PAGE = 50
+
+
+def _tenant_runs(instance: DagsterInstance, run_id: str, partition: str) -> Iterator[str]:
+    """`run_id`, then the tenant's other runs, newest first, a page at a time."""
+    yield run_id
+    cursor: str | None = None
+    while True:
+        page = instance.get_run_ids(
+            filters=RunsFilter(tags={PARTITION_TAG: partition}), cursor=cursor, limit=RUNS_PER_PAGE
+        )
+        yield from (r for r in page if r != run_id)
+        if len(page) < RUNS_PER_PAGE:
+            return
+        cursor = page[-1]
 
 
 def latest_check_outcomes(
@@ -210,13 +227,41 @@ def latest_check_outcomes(
     (tag `dagster/partition`, which every tenant run carries), newest first, starting with
     `run_id` itself -- so another tenant's evaluations never count, a check the current run
     evaluated is taken from it, and one it did not (a `serving`-only materialization, a retry
-    from failure, a check still to run after `serving`) is taken from the run that last did.
+    from failure, a check still to run after `serving`, the tests of a model the nightlies have
+    left out for months) is taken from the run that last did. There is no bound on how far
+    back: a bound of 50 runs once dropped the tests of left-out models from the published
+    check results after 50 runs.
     """
     wanted = {(k.asset_key.to_user_string(), k.name) for k in checks}
-    recent = instance.get_run_ids(
-        filters=RunsFilter(tags={PARTITION_TAG: partition}), limit=LOOKBACK_RUNS
-    )
-    return _newest_per_check(instance, [run_id, *(r for r in recent if r != run_id)], wanted)
+    return _newest_per_check(instance, _tenant_runs(instance, run_id, partition), wanted)
+
+
+def loaded_since_checked(
+    instance: DagsterInstance,
+    outcomes: list[CheckOutcome],
+    checks: list[AssetCheckKey],
+    partition: str,
+) -> list[str]:
+    """The assets of `checks` materialized for the tenant after the check's latest evaluation
+    (or never evaluated): their verdict says nothing about the rows they now hold.
+
+    A run that selects one raw table loads its whole system, so its siblings take new rows
+    while their quarantine checks, not selected, stay as the last nightly left them.
+    """
+    evaluated = {c.key: c.evaluated_at for c in outcomes}
+    stale = []
+    for key in checks:
+        asset = key.asset_key.to_user_string()
+        records = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=key.asset_key, asset_partitions=[partition]), limit=1
+        ).records
+        if not records:
+            continue
+        loaded_at = dt.datetime.fromtimestamp(records[0].timestamp, tz=dt.UTC)
+        checked_at = evaluated.get((asset, key.name))
+        if checked_at is None or checked_at < loaded_at:
+            stale.append(f"{asset}:{key.name}")
+    return stale
 
 
 def chain_materializations(instance: DagsterInstance, chain: list[str]) -> list[Materialization]:

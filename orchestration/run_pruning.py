@@ -9,9 +9,8 @@ only the step-by-step detail of old runs.
 
 `prune_run_history` deletes the runs that *finished* (success, failure, cancelled) more than
 `keep_days` days ago, but never one that something still reads:
-- the newest `MIN_RUNS_KEPT` finished runs of each tenant, whatever their age: the publish
-  gate reads each check's latest evaluation for the tenant from that many of its runs
-  (`orchestration.run_events.LOOKBACK_RUNS`), and a deployment that runs rarely keeps a history;
+- the newest `MIN_RUNS_KEPT` finished runs of each tenant, whatever their age: a deployment
+  that runs rarely keeps a history to read in the UI and in `medspa status`;
 - every run that holds the latest materialization or observation of some asset partition, or
   the latest evaluation of some check for its tenant: the freshness checks, the serving checks,
   the UI's asset and check pages and the dbt models left out of a night (their latest build
@@ -54,7 +53,6 @@ from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration.instance_sqlite import forget as forget_sqlite_file
-from orchestration.run_events import LOOKBACK_RUNS
 from orchestration.stale_runs import tenant_of
 from orchestration.tenancy import TENANT_PARTITIONS
 
@@ -65,8 +63,8 @@ FINISHED_STATUSES = (
     dg.DagsterRunStatus.CANCELED,
 )
 
-#: Each tenant's newest finished runs kept whatever their age (the publish gate's lookback).
-MIN_RUNS_KEPT = LOOKBACK_RUNS
+#: Each tenant's newest finished runs kept whatever their age.
+MIN_RUNS_KEPT = 50
 
 #: Asset events whose latest per asset partition is kept (the run holding it is kept).
 _LATEST_EVENT_TYPES = (

@@ -139,6 +139,39 @@ def test_a_check_never_evaluated_for_the_tenant_is_left_out(instance):
     assert run_events.latest_check_outcomes(instance, alone.run_id, [CHECK_KEY], "clinic-a") == []
 
 
+def test_a_check_evaluated_more_than_a_page_of_runs_ago_still_counts(instance, monkeypatch):
+    """The tests of a model the nightly leaves out are evaluated only when it is built: a
+    bound of 50 runs on the walk once dropped them from the gate and the published results."""
+    monkeypatch.setattr(run_events, "RUNS_PER_PAGE", 2)  # five pages of runs, not 250 runs
+    FAILING.add("clinic-a")
+    failed = _run(instance, "clinic-a")
+    FAILING.clear()
+    for _ in range(9):
+        _run(instance, "clinic-a", [publish.key], checks=set())
+    alone = _run(instance, "clinic-a", [publish.key], checks=set())
+    (latest,) = run_events.latest_check_outcomes(instance, alone.run_id, [CHECK_KEY], "clinic-a")
+    assert (latest.passed, latest.run_id) == (False, failed.run_id)
+
+
+def test_a_table_loaded_after_its_check_ran_is_named(instance):
+    """A run that selects one raw table loads its whole system: the siblings take new rows
+    while their checks stay as the last nightly left them, and the gate must not trust those."""
+    checked = _run(instance, "clinic-a")
+    outcomes = run_events.latest_check_outcomes(instance, checked.run_id, [CHECK_KEY], "clinic-a")
+    assert run_events.loaded_since_checked(instance, outcomes, [CHECK_KEY], "clinic-a") == []
+    loaded = _run(instance, "clinic-a", [RAW_KEY], checks=set())  # new rows, no check
+    outcomes = run_events.latest_check_outcomes(instance, loaded.run_id, [CHECK_KEY], "clinic-a")
+    assert [o.run_id for o in outcomes] == [checked.run_id]
+    stale = run_events.loaded_since_checked(instance, outcomes, [CHECK_KEY], "clinic-a")
+    assert stale == ["raw_pms/appointments:unique_keys"]
+    # another tenant's loads are not clinic-a's, and a table never loaded has nothing to judge
+    _run(instance, "clinic-b", [RAW_KEY], checks=set())
+    assert run_events.loaded_since_checked(instance, [], [CHECK_KEY], "default") == []
+    rechecked = _run(instance, "clinic-a", [RAW_KEY], checks={CHECK_KEY})
+    outcomes = run_events.latest_check_outcomes(instance, rechecked.run_id, [CHECK_KEY], "clinic-a")
+    assert run_events.loaded_since_checked(instance, outcomes, [CHECK_KEY], "clinic-a") == []
+
+
 # -- a retry from failure is recorded with what its chain loaded and checked -----------------
 
 

@@ -7,7 +7,10 @@ run's own target folder under the data directory and the arguments and environme
 
 Why one invocation and not a step per layer: the quality gate is kept by two things that do not
 need a second dbt process. The blocking checks on the raw tables (GX suites, the quarantine
-share) run in their own steps before this one, so a failure there skips the whole dbt step. A
+share) run in their own steps beside this one: Dagster does not hold back a step for blocking
+checks on assets that the step itself checks, and this one evaluates dbt's source tests on
+the raw tables. dbt then builds from the rows that loaded (quarantined rows never reach the
+raw tables), and a failed raw check stops `serving`, which runs after them. A
 dbt test at `error` severity stops its model's descendants inside `dbt build` itself (dbt skips
 them), so a KPI mart is never built on a core fact that failed its tests; the test is also a
 blocking asset check, which keeps `serving` from publishing anything in that run. A second dbt
@@ -37,7 +40,7 @@ from orchestration.defs.dbt import unchanged
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.manifest import load_manifest
 from orchestration.progress import StepTimer, with_step_metadata
-from orchestration.resources import MedspaSettings, dbt_step_call
+from orchestration.resources import MedspaSettings, dbt_step_call, require_warehouse
 from orchestration.tenancy import TENANT_PARTITIONS
 
 #: The prebuilt manifest (`make manifest`), built here first when it is missing or stale.
@@ -74,6 +77,7 @@ def _build(
     # The run's set-up refused another key if the warehouse existed then; a first run's
     # warehouse was created by its ingest since: its key is recorded here, before any model
     # is built with it (a build under another key is then refused, medspa.phi_key_guard).
+    require_warehouse(settings)
     check_key_in_use(settings.warehouse_path, resolve_phi_key(settings.phi_key))
     call = dbt_step_call(settings, target)
     plan = _plan(context, settings, leave_out=not config.rebuild_unchanged)

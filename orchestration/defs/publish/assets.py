@@ -31,8 +31,9 @@ from orchestration import run_events, run_log
 from orchestration.defs.dbt import unchanged
 from orchestration.defs.dbt.assets import MANIFEST
 from orchestration.defs.dbt.translator import TRANSLATOR
+from orchestration.defs.raw.checks import QUARANTINE_CHECK
 from orchestration.progress import StepTimer
-from orchestration.resources import MedspaSettings
+from orchestration.resources import MedspaSettings, require_warehouse
 from orchestration.tenancy import TENANT_PARTITIONS, tenant_of
 from serving import pg_docs, publish
 
@@ -65,6 +66,7 @@ def marts_not_current(settings: Settings) -> list[str]:
 
 
 def _refuse_marts_not_current(settings: Settings) -> None:
+    require_warehouse(settings)
     behind = marts_not_current(settings)
     if behind:
         shown = ", ".join(behind[:8]) + (f" and {len(behind) - 8} more" if len(behind) > 8 else "")
@@ -116,6 +118,17 @@ def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.
     if blocked:
         names = ", ".join(f"{c.asset}:{c.check_name}" for c in blocked)
         raise BlockingCheckFailed(f"not publishing: blocking check(s) failed: {names}")
+    quarantine_checks = [k for k in gate_checks() if k.name == QUARANTINE_CHECK]
+    unchecked = run_events.loaded_since_checked(
+        instance, outcomes, quarantine_checks, tenant_of(context)
+    )
+    if unchecked:
+        raise BlockingCheckFailed(
+            "not publishing: raw table(s) loaded since their quarantine check last ran (a run "
+            "that selects one raw table loads its whole system): "
+            f"{', '.join(unchecked)}; run the nightly, or materialize these tables with their "
+            "checks"
+        )
     _refuse_marts_not_current(settings)
     record = run_log.record_of(
         instance, run_id, published=True, demo_key_on_real_data=settings.demo_key_on_real_data

@@ -3,8 +3,12 @@
 The quarantine check reads `quality.quarantine.table_verdicts()` (each table's latest load)
 once per run and reports per raw table: WARN when any row of the table was quarantined, a
 blocking ERROR when the quarantined share of the latest load exceeds
-`settings.quarantine_max_share` (default 1 %). Blocking means the dbt
-models, marts and `serving` are not built in that run, so the previous serving file stays.
+`settings.quarantine_max_share` (default 1 %). Blocking means `serving` publishes nothing in
+that run (nor later, until a load of the table passes), so the previous serving file stays.
+dbt still builds from the rows that loaded, beside this check (the quarantined rows never
+reached the raw tables): Dagster does not hold back the dbt step, which checks the raw tables
+itself with dbt's source tests. A raw table loaded after this check last ran (a run that
+selected one table of its system) is not trusted by the publish gate either.
 """
 
 import dagster as dg
