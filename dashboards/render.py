@@ -28,6 +28,7 @@ from dashboards.attrs import ComponentError, parse_attrs
 from dashboards.bidi import balance, isolate_html
 from dashboards.charts import PendingSvg
 from dashboards.components import COMPONENTS
+from dashboards.count_units import fmt_counts
 from dashboards.errors import PageError
 from dashboards.formatting import fmt, fmt_delta, format_for_unit
 from dashboards.pages import COMPONENT_TAG, Page, line_of
@@ -88,6 +89,7 @@ def jinja_env() -> jinja2.Environment:
     env.filters["fmt"] = fmt
     env.filters["fmt_delta"] = fmt_delta
     env.filters["unit_fmt"] = lambda value, unit: fmt(value, format_for_unit(unit))
+    env.filters["fmt_counts"] = fmt_counts
     return env
 
 
