@@ -14,7 +14,14 @@ from typing import Any
 from dashboards import charts
 from dashboards.attrs import Attrs, ComponentError, empty_notice, selected_rows, title_html
 from dashboards.count_units import fmt_counts
-from dashboards.formatting import KNOWN_FORMATS, delta_sign, fmt, fmt_delta, format_for_unit
+from dashboards.formatting import (
+    KNOWN_FORMATS,
+    delta_sign,
+    fmt,
+    fmt_delta,
+    format_for_unit,
+    target_text,
+)
 
 
 def big_value(attrs: Attrs) -> str:
@@ -41,14 +48,7 @@ def big_value(attrs: Attrs) -> str:
     )
     low = row.get(low_col) if low_col else None
     high = row.get(high_col) if high_col else None
-    if low is not None and high is not None:
-        target = f"target {fmt(low, name)}–{fmt(high, name)}"
-    elif low is not None:
-        target = f"target ≥ {fmt(low, name)}"
-    elif high is not None:
-        target = f"target ≤ {fmt(high, name)}"
-    else:
-        target = ""
+    target = target_text(low, high, name)
     if target:
         parts.append(f'<div class="bv-target">{html.escape(target)}</div>')
     final_col = attrs.column("finalColumn", "is_final")

@@ -5,7 +5,9 @@ ambiguous: "414,106 of 507,020" under the gross margin is dollars, "501 of 1,364
 productive share is hours. The seed gives each KPI the unit of its *value* (`kpi_targets.unit`:
 a ratio, dollars), not of the counts behind it, so they are listed here, once, from the KPI
 definitions (docs/kpis.md, numerator and denominator columns). A test fails when a KPI of the
-seed has no entry. A unit is `usd` (shown as money) or a plural noun.
+seed has no entry. A unit is `usd` (shown as money) or a plural noun. A rate whose numerator
+is a part of its denominator (no-shows of appointments) names the denominator once: "63 of 767
+appointments" under the no-show rate; two nouns only where they count different things.
 """
 
 from __future__ import annotations
@@ -35,16 +37,16 @@ COUNT_UNITS: dict[str, tuple[str, str | None]] = {
     # operations
     "completed_visits": ("visits", None),
     "patient_throughput": ("visits", "open days"),
-    "no_show_rate": ("no-shows", "appointments"),
-    "late_cancellation_rate": ("late cancellations", "appointments"),
+    "no_show_rate": ("appointments", "appointments"),
+    "late_cancellation_rate": ("appointments", "appointments"),
     "new_patients": ("patients", None),
     "consult_conversion_rate": ("consultations", "consultations"),
     # cohorts
     "retention_12m": ("patients", "patients"),
     "visits_first_year": ("visits", "patients"),
     # appointment engagement
-    "confirmation_response_rate": ("requests", "confirmation requests"),
-    "reschedule_capture_rate": ("requests", "reschedule requests"),
+    "confirmation_response_rate": ("confirmation requests", "confirmation requests"),
+    "reschedule_capture_rate": ("reschedule requests", "reschedule requests"),
     "intake_completion_rate": ("appointments", "appointments"),
     "rebooking_rate": ("visits", "visits"),
     # engagement
@@ -52,12 +54,12 @@ COUNT_UNITS: dict[str, tuple[str, str | None]] = {
     "lead_response_minutes": ("minutes", None),
     "leads_unanswered": ("leads", None),
     "contact_rate": ("leads", "leads"),
-    "missed_call_rate": ("calls", "inbound calls"),
+    "missed_call_rate": ("inbound calls", "inbound calls"),
     "booking_conversion_rate": ("leads", "leads"),
     "post_care_response_rate": ("check-ins", "check-ins"),
     "post_care_click_rate": ("check-ins", "check-ins"),
-    "review_conversion_rate": ("requests", "review requests"),
-    "reactivation_rate": ("patients", "lapsed patients contacted"),
+    "review_conversion_rate": ("review requests", "review requests"),
+    "reactivation_rate": ("lapsed patients contacted", "lapsed patients contacted"),
     "nps": ("score points", "responses"),
     "cac": (USD, "new patients"),
 }

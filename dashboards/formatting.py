@@ -78,6 +78,19 @@ def format_for_unit(unit: object) -> str:
     return UNIT_FORMATS.get(str(unit or "").lower(), "num2")
 
 
+def target_text(low: object, high: object, name: str) -> str:
+    """A target band in words: "target ≥ 75.0%", "target 20.0%–30.0%", "target ≤ 5.0%";
+    "" without one. One wording for cards and for chart titles, which read the band from the
+    targets seed (a title saying $850 after the seed moved to $900 contradicted its card)."""
+    if low is not None and high is not None:
+        return f"target {fmt(low, name)}–{fmt(high, name)}"
+    if low is not None:
+        return f"target ≥ {fmt(low, name)}"
+    if high is not None:
+        return f"target ≤ {fmt(high, name)}"
+    return ""
+
+
 def fmt(value: object, name: str = "auto") -> str:
     """Format one value for display; None (a ratio with a zero denominator) shows as an em dash."""
     if value is None:

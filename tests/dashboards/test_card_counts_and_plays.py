@@ -35,7 +35,7 @@ def test_every_kpi_of_the_seed_has_count_units() -> None:
         ("room_utilization", 480.0, 1_023.0, "480 booked hours of 1,023 open room hours"),
         ("consult_conversion_rate", 0.0, 8.0, "0 of 8 consultations"),  # one noun: same thing
         ("contact_rate", 1.0, 1.0, "1 of 1 lead"),  # one: singular
-        ("no_show_rate", 12.0, 150.0, "12 no-shows of 150 appointments"),
+        ("no_show_rate", 12.0, 150.0, "12 of 150 appointments"),
         ("not_a_kpi", 3.0, 4.0, "3 of 4"),  # unknown: bare numbers, as before
     ],
 )
