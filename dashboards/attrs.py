@@ -77,8 +77,11 @@ class Attrs:
         return names
 
     def number(self, key: str) -> float | None:
+        """A numeric attribute; absent, empty or `None` is no number. `None` is what a null
+        from the data reads as (`yRef={{ t.target_low }}` for a KPI without a target), so a
+        chart reads its target from the seed and draws no line when the seed has none."""
         raw = self.values.get(key)
-        if raw in (None, ""):
+        if raw in (None, "", "None"):
             return None
         try:
             return float(raw)

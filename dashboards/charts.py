@@ -130,10 +130,14 @@ def heatmap(
     y_title: str | None = None,
     keep_order: bool = False,
     final: str | None = None,
+    keep_y_order: bool | None = None,
 ) -> HeatmapChart:
     """Rect heatmap (e.g. cohort × location, weekday × hour).
 
-    `keep_order` keeps the query's row order on both axes (Mon..Sun, not alphabetical).
+    `keep_order` keeps the query's row order on both axes (Mon..Sun, not alphabetical);
+    `keep_y_order`, when given, on the y axis instead.
     `final` names a column whose False marks a row's value as open (a grey cell).
     """
-    return HeatmapChart(list(rows), x, y, value, fmt, x_title, y_title, keep_order, final)
+    return HeatmapChart(
+        list(rows), x, y, value, fmt, x_title, y_title, keep_order, final, keep_y_order
+    )

@@ -13,7 +13,15 @@ from typing import Any
 
 from dashboards import charts
 from dashboards.attrs import Attrs, ComponentError, empty_notice, selected_rows, title_html
-from dashboards.formatting import KNOWN_FORMATS, delta_sign, fmt, fmt_delta, format_for_unit
+from dashboards.count_units import fmt_counts
+from dashboards.formatting import (
+    KNOWN_FORMATS,
+    delta_sign,
+    fmt,
+    fmt_delta,
+    format_for_unit,
+    target_text,
+)
 
 
 def big_value(attrs: Attrs) -> str:
@@ -40,14 +48,7 @@ def big_value(attrs: Attrs) -> str:
     )
     low = row.get(low_col) if low_col else None
     high = row.get(high_col) if high_col else None
-    if low is not None and high is not None:
-        target = f"target {fmt(low, name)}–{fmt(high, name)}"
-    elif low is not None:
-        target = f"target ≥ {fmt(low, name)}"
-    elif high is not None:
-        target = f"target ≤ {fmt(high, name)}"
-    else:
-        target = ""
+    target = target_text(low, high, name)
     if target:
         parts.append(f'<div class="bv-target">{html.escape(target)}</div>')
     final_col = attrs.column("finalColumn", "is_final")
@@ -78,6 +79,8 @@ def big_value(attrs: Attrs) -> str:
     if comparisons:
         parts.append(f'<div class="bv-cmp">{" · ".join(comparisons)}</div>')
     parts.extend(_counts(attrs, row, name))
+    if not provisional:
+        parts.extend(_play(attrs, row, status))
     if provisional:
         parts.append('<div class="bv-note">provisional: window still open</div>')
         parts.extend(_last_closed(attrs, row, name))
@@ -90,15 +93,33 @@ def big_value(attrs: Attrs) -> str:
 def _counts(attrs: Attrs, row: dict[str, Any], name: str) -> list[str]:
     """A rate's counts under it ("6 of 6"): 100 % of 6 and 100 % of 600 are different news,
     and an owner cannot tell them apart from the percentage. Only for rates (a `pct` format):
-    a level's or a median's numerator and denominator are sums, not counts of the same thing."""
+    a level's or a median's numerator and denominator are sums, not counts of the same thing.
+    With their units (`count_units`, by the row's `kpi`): "$414,106 of $507,020"."""
     num_col = attrs.column("numerator", "numerator")
     den_col = attrs.column("denominator", "denominator")
+    kpi_col = attrs.column("kpiColumn", "kpi")
     num = row.get(num_col) if num_col else None
     den = row.get(den_col) if den_col else None
     if not name.startswith("pct") or num is None or den is None:
         return []
-    counts = f"{fmt(num, 'num0')} of {fmt(den, 'num0')}"
+    counts = fmt_counts(num, den, row.get(kpi_col) if kpi_col else None)
     return [f'<div class="bv-n">{html.escape(counts)}</div>']
+
+
+def _play(attrs: Attrs, row: dict[str, Any], status: str) -> list[str]:
+    """A red card's recommended action, from the targets seed (`play`, default column `play`;
+    `playAbove`, default `play_above`, for a value above its band: a membership share over
+    30 % is not answered by promoting memberships). Outside the flash's alert tables a red
+    card said something was wrong and nothing about what to do."""
+    if status not in ("below", "above"):
+        return []
+    play_col = attrs.column("play", "play")
+    above_col = attrs.column("playAbove", "play_above")
+    play = row.get(above_col) if above_col and status == "above" else None
+    play = play or (row.get(play_col) if play_col else None)
+    if not play:
+        return []
+    return [f'<div class="bv-play">Play: {html.escape(str(play))}</div>']
 
 
 def _last_closed(attrs: Attrs, row: dict[str, Any], name: str) -> list[str]:
@@ -201,6 +222,8 @@ def heatmap(attrs: Attrs) -> str | charts.PendingSvg:
         y_title=attrs.get("yTitle"),
         keep_order=not attrs.flag("sort", True),
         final=attrs.column("finalColumn", "is_final"),
+        # `sortY=false`: weekdays in the query's order while the hours stay sorted
+        keep_y_order=None if attrs.get("sortY") is None else not attrs.flag("sortY", True),
     )
     return _figure("Heatmap", attrs, spec)
 

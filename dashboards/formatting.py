@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 #: kpi_targets.unit -> format name.
 UNIT_FORMATS: dict[str, str] = {
@@ -55,9 +55,40 @@ def ordinal(number: int) -> str:
     return f"{number}{suffix}"
 
 
+def round_half_up(value: float | Decimal, places: int) -> Decimal:
+    """`value` rounded to `places` decimals, a half always away from zero ($588,492.50 ->
+    $588,493), as an owner rounds by hand and as a spreadsheet does.
+
+    Python's `format` and `round` round a half to the even neighbour ($588,492), so a total
+    read off a page disagreed by a dollar with the same total in the clinic's spreadsheet.
+    A float goes through its shortest repr first (2.675 is 2.67499... in binary but is
+    written, and meant, as 2.675)."""
+    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _scaled(value: float | Decimal, mult: float) -> Decimal:
+    """`value * mult` in decimal, so 0.0735 shown as a percentage is 7.35 exactly."""
+    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    return exact * Decimal(repr(mult))
+
+
 def format_for_unit(unit: object) -> str:
     """The format name for a scorecard unit; unknown units get a plain number."""
     return UNIT_FORMATS.get(str(unit or "").lower(), "num2")
+
+
+def target_text(low: object, high: object, name: str) -> str:
+    """A target band in words: "target ≥ 75.0%", "target 20.0%–30.0%", "target ≤ 5.0%";
+    "" without one. One wording for cards and for chart titles, which read the band from the
+    targets seed (a title saying $850 after the seed moved to $900 contradicted its card)."""
+    if low is not None and high is not None:
+        return f"target {fmt(low, name)}–{fmt(high, name)}"
+    if low is not None:
+        return f"target ≥ {fmt(low, name)}"
+    if high is not None:
+        return f"target ≤ {fmt(high, name)}"
+    return ""
 
 
 def fmt(value: object, name: str = "auto") -> str:
@@ -70,18 +101,21 @@ def fmt(value: object, name: str = "auto") -> str:
         return value.isoformat()
     if name == "text" or isinstance(value, str | bool):
         return str(value)
-    if isinstance(value, Decimal):
-        value = float(value)
-    if not isinstance(value, int | float):
+    if not isinstance(value, int | float | Decimal):
         return str(value)
     if name == "pctile":  # a percentile rank 0..1 as the ordinal percentile: 0.62 -> 62nd
-        return ordinal(round(float(value) * 100))
+        return ordinal(int(round_half_up(_scaled(value, 100.0), 0)))
     if name == "auto":
         name = "num0" if float(value).is_integer() else "num2"
     elif name == "count":  # counts are whole; a count-unit average (visits per patient) is not
         name = "num0" if float(value).is_integer() else "num1"
     spec, prefix, suffix, mult = _FORMATS.get(name, _FORMATS["num2"])
-    number = value * mult
+    if not math.isfinite(value):  # nan, inf: as Python writes them
+        return f"{prefix}{format(float(value) * mult, spec)}{suffix}"
+    places = int(spec.rsplit(".", 1)[1].rstrip("f"))
+    number = round_half_up(_scaled(value, mult), places)
+    if number == 0:
+        number = abs(number)  # -0.004 shown as a percentage is 0.0%, never -0.0%
     sign = "-" if number < 0 and prefix else ""
     body = format(abs(number) if prefix else number, spec)
     return f"{sign}{prefix}{body}{suffix}"
@@ -103,10 +137,12 @@ def _delta_parts(value: object, name: str) -> tuple[int, str] | None:
     if not isinstance(value, Decimal | int | float) or isinstance(value, bool):
         return None
     number = float(value)
-    if name == "rel":  # a relative change: +3.1 %
-        body = f"{abs(number) * 100:.1f}%"
+    if not math.isfinite(number):
+        body = fmt(abs(number), name)
+    elif name == "rel":  # a relative change: +3.1 %
+        body = f"{round_half_up(_scaled(abs(number), 100.0), 1)}%"
     elif name.startswith("pct"):
-        body = f"{abs(number) * 100:.1f} pts"
+        body = f"{round_half_up(_scaled(abs(number), 100.0), 1)} pts"
     else:
         body = fmt(abs(number), name)
     shown_zero = math.isfinite(number) and not any(c in "123456789" for c in body)

@@ -157,7 +157,7 @@ def _write(
             if not r.in_nav:
                 report.pages_unlisted.append(r.href)
             if r.email and not r.child:
-                mail = email_tpl.render(title=r.title, css=css, body=r.body)
+                mail = email_tpl.render(title=r.email_title or r.title, css=css, body=r.body)
                 _replace(site_dir / str(r.email), inline_css(mail, css))
                 rendered.add(str(r.email))
                 report.flash_email_path = site_dir / str(r.email)

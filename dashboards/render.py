@@ -28,8 +28,9 @@ from dashboards.attrs import ComponentError, parse_attrs
 from dashboards.bidi import balance, isolate_html
 from dashboards.charts import PendingSvg
 from dashboards.components import COMPONENTS
+from dashboards.count_units import fmt_counts
 from dashboards.errors import PageError
-from dashboards.formatting import fmt, fmt_delta, format_for_unit
+from dashboards.formatting import fmt, fmt_delta, format_for_unit, target_text
 from dashboards.pages import COMPONENT_TAG, Page, line_of
 from dashboards.queries import QueryResult
 
@@ -88,6 +89,11 @@ def jinja_env() -> jinja2.Environment:
     env.filters["fmt"] = fmt
     env.filters["fmt_delta"] = fmt_delta
     env.filters["unit_fmt"] = lambda value, unit: fmt(value, format_for_unit(unit))
+    env.filters["fmt_counts"] = fmt_counts
+    # `{{ t | target_text }}` of a row with target_low, target_high and unit (a `_kpis` row)
+    env.filters["target_text"] = lambda row: target_text(
+        row["target_low"], row["target_high"], format_for_unit(row["unit"])
+    )
     return env
 
 
@@ -219,6 +225,7 @@ def render_body_deferred(
 
 
 _TITLE_ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+_TITLE_ENV.filters["fmt"] = fmt
 
 
 @functools.lru_cache(maxsize=256)
@@ -236,6 +243,24 @@ def render_title(page: Page, params: Mapping[str, Any] | None) -> str:
         return _compiled_title(page.title).render(params=shown)
     except jinja2.TemplateError as exc:
         raise PageError(page.path.name, 1, f"title: {exc}") from None
+
+
+def render_email_title(
+    page: Page, results: Mapping[str, QueryResult], params: Mapping[str, Any] | None
+) -> str | None:
+    """The email's `<title>` (front matter `email_title`), which may use the page's query
+    results: "Weekly flash: week of {{ week[0].week_start }}". A mail client lists a message
+    by its subject line and title; "Weekly flash" every Monday left the week to guess.
+    None when the page has no `email_title`. Plain text, as `render_title`."""
+    source = page.meta.get("email_title")
+    if source is None:
+        return None
+    context: dict[str, Any] = dict(results)
+    context["params"] = dict(params or {})
+    try:
+        return _compiled_title(str(source)).render(**context)
+    except (jinja2.TemplateError, TypeError, ValueError, KeyError, IndexError) as exc:
+        raise PageError(page.path.name, 1, f"email_title: {exc}") from None
 
 
 def escape(text: str) -> str:

@@ -36,6 +36,7 @@ from dashboards.render import (
     check_static,
     render_body,
     render_body_deferred,
+    render_email_title,
     render_title,
 )
 from dashboards.sealed import SEALED_READER_CONFIG, sealed_reader, sealed_readers
@@ -113,6 +114,8 @@ class _Rendered:
     email: str | None = None
     #: False for a page whose front matter `nav_if: <query>` names a query without rows.
     in_nav: bool = True
+    #: The email's title (`email_title` in front matter, with the page's query results).
+    email_title: str | None = None
 
 
 def slugify(value: object) -> str:
@@ -223,9 +226,11 @@ def _render_one(
     label = page.meta.get("nav_label")
     nav_label = render_title(Page(page.path, {"title": label}, {}, ""), params) if label else title
     text: str | DeferredHtml = ""
+    email_title = None
     if body:
         render = render_body_deferred if defer else render_body
         text = render(page, results, params)
+        email_title = render_email_title(page, results, params) if page.meta.get("email") else None
     return _Rendered(
         href,
         title,
@@ -235,6 +240,7 @@ def _render_one(
         child,
         page.meta.get("email"),
         bool(results[nav_if]) if nav_if else True,
+        email_title,
     )
 
 
@@ -539,7 +545,7 @@ def _write_all(
         _write_page(scratch, r.href, page_html(r))
         if not r.email or r.child:
             return [r.href]
-        mail = email_tpl.render(title=r.title, css=css, body=r.body)
+        mail = email_tpl.render(title=r.email_title or r.title, css=css, body=r.body)
         _write_page(scratch, str(r.email), inline_css(mail, css))
         return [r.href, str(r.email)]
 

@@ -19,7 +19,7 @@ from dashboards.svg.frame import SVG_CLOSE, Plot, svg_open
 from dashboards.svg.numbers import value_label
 from dashboards.svg.scales import Band
 from dashboards.svg.series import OPEN_TIP, WIDTH, is_open, label_of, number, ordered
-from dashboards.svg.text import text_width
+from dashboards.svg.text import text_width, tip_line
 
 SLANT_OVER = 12
 SLANT = 45.0
@@ -38,6 +38,9 @@ class HeatmapChart:
     y_title: str | None = None
     keep_order: bool = False
     final: str | None = None  # a column whose False marks the row's value as open
+    #: The y axis's own `keep_order` (None: as the x axis): weekdays in week order on the
+    #: y axis while the hours along x are sorted, whichever weekday opens earliest.
+    keep_y_order: bool | None = None
 
 
 def draw_heatmap(c: HeatmapChart, chart_id: str, label: str) -> str:
@@ -48,7 +51,8 @@ def draw_heatmap(c: HeatmapChart, chart_id: str, label: str) -> str:
         if (v := number(r.get(c.value))) is not None
     ]
     xs = ordered([x for x, _, _, _ in cells], c.keep_order)
-    ys = ordered([y for _, y, _, _ in cells], c.keep_order)
+    keep_y = c.keep_order if c.keep_y_order is None else c.keep_y_order
+    ys = ordered([y for _, y, _, _ in cells], keep_y)
     # the scale spans the final values: an open cohort's low count so far does not stretch it
     any_open = any(o for *_, o in cells)
     values = [v for _, _, v, o in cells if not o] or [v for _, _, v, _ in cells]
@@ -80,7 +84,13 @@ def draw_heatmap(c: HeatmapChart, chart_id: str, label: str) -> str:
     rects = []
     name = c.fmt or "auto"
     for x, y, v, o in cells:
-        tip = f"{c.x}: {label_of(x)}\n{c.y}: {label_of(y)}\n{c.value}: {fmt(v, name)}"
+        tip = "\n".join(
+            (
+                tip_line(c.x, label_of(x)),
+                tip_line(c.y, label_of(y)),
+                tip_line(c.value, fmt(v, name)),
+            )
+        )
         if o:
             tip += f"\n{OPEN_TIP}"
         fill = OPEN_CELL if o else shade(v)

@@ -38,7 +38,7 @@ from dashboards.svg.dates import (
 from dashboards.svg.frame import SVG_CLOSE, Plot, svg_open
 from dashboards.svg.numbers import tick_labels
 from dashboards.svg.scales import Band, Linear, nice_ticks, point_scale
-from dashboards.svg.text import text_width
+from dashboards.svg.text import text_width, tip_line
 
 WIDTH, HEIGHT = 620, 240
 OPEN_TIP = legend.OPEN_LABEL  # the hover text of an open value's mark
@@ -127,10 +127,10 @@ def _points(c: SeriesChart) -> list[_Point]:
 
 def _tip(c: SeriesChart, p: _Point, x_text: str | None = None) -> str:
     """Hover text: the x value, the series and the formatted measure."""
-    lines = [f"{c.x}: {label_of(p.x) if x_text is None else x_text}"]
+    lines = [tip_line(c.x, label_of(p.x) if x_text is None else x_text)]
     if c.series and len(c.ys) == 1:
-        lines.append(f"{c.series}: {label_of(p.series)}")
-    lines.append(f"{p.measure}: {fmt(p.value, c.y_fmt or 'auto')}")
+        lines.append(tip_line(c.series, label_of(p.series)))
+    lines.append(tip_line(p.measure, fmt(p.value, c.y_fmt or "auto")))
     if p.open:
         lines.append(OPEN_TIP)
     return "\n".join(lines)

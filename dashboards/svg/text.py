@@ -16,6 +16,21 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+#: Column names that say nothing on their own in a hover text: a period's start in words;
+#: `value` (a page's long table filtered to one KPI, the chart's title naming it) not at all.
+_FIELD_WORDS = {"period_start": "period starting", "cohort_month": "cohort"}
+_UNNAMED = frozenset({"value"})
+
+
+def tip_line(column: str, text: str) -> str:
+    """One line of a mark's hover text: `net revenue: $1,200`, `period starting: 2026-11-02`,
+    and a bare `$1,200` for a column called `value` ("value: $1,200", "period_start:
+    2026-11-02" were the query's names, not words)."""
+    if column in _UNNAMED:
+        return text
+    return f"{_FIELD_WORDS.get(column, column.replace('_', ' '))}: {text}"
+
+
 def _units(ch: str) -> float:
     """One character's width in ems (of the font size)."""
     if ch in _NARROW:

@@ -25,6 +25,8 @@ LOCATIONS = [
     ("loc_b", "Boston Back Bay", "America/New_York"),
 ]
 HIB, LIB = "higher_is_better", "lower_is_better"
+#: The data's as-of time (`reporting_periods.as_of_at`): 07:40 UTC is 02:40 in Boston.
+AS_OF = "2026-11-17 07:40:12+00"
 _FAMILIES = {
     "kpi_financial": "financial",
     "kpi_rooms": "rooms",
@@ -77,6 +79,11 @@ KPIS = [
     ("cac", "kpi_cohorts", "CAC", "usd", LIB, None, None, 0.1, None, 180, -5),
     ("ltv_12m", "kpi_cohorts", "LTV (12 months)", "usd", HIB, None, None, 0.1, None, 1450, 10),
 ]
+#: A band KPI's play for a value above the middle of its band (`kpi_targets.play_above`).
+PLAYS_ABOVE = {
+    "membership_revenue_share": "Check that treatment revenue keeps pace",
+    "visits_first_year": "Review first-year treatment plans",
+}
 #: KPIs that add up over locations (chain-wide = 2 × a location's value in this fixture).
 ADDITIVE = {"net_revenue", "mrr", "completed_visits", "new_patients", "new_leads"}
 # fmt: on
@@ -135,11 +142,12 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
     )
     con.executemany("insert into marts.dim_locations values (?, ?, ?)", LOCATIONS)
     con.execute("""create table marts.dim_providers as select * from (values
-        ('prov_1', 'Maria Alvarez', 'np', 'loc_a', true),
-        ('prov_2', 'Sam Okafor', 'rn', 'loc_b', true),
-        ('prov_3', 'Lee Front', 'front_desk', 'loc_a', false),
-        ('prov_4', 'Maria Acosta', 'rn', 'loc_b', true))
-        t(provider_id, provider_name, role, home_location_id, is_revenue_generating)""")
+        ('prov_1', 'Maria Alvarez', 'np', 'loc_a', true, date '2023-01-09', null::date),
+        ('prov_2', 'Sam Okafor', 'rn', 'loc_b', true, date '2023-01-09', null::date),
+        ('prov_3', 'Lee Front', 'front_desk', 'loc_a', false, date '2023-01-09', null::date),
+        ('prov_4', 'Maria Acosta', 'rn', 'loc_b', true, date '2023-01-09', null::date))
+        t(provider_id, provider_name, role, home_location_id, is_revenue_generating, hired_on,
+          terminated_on)""")
     con.execute("""create table marts.dim_rooms as select * from (values
         ('room_a1', 'loc_a', 'Suite 1', 'treatment', true, date '2024-01-01', null::date),
         ('room_a2', 'loc_a', 'Suite 2', 'treatment', true, date '2024-01-01', null::date),
@@ -153,11 +161,11 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
     con.execute(
         "create table marts.kpi_targets (kpi varchar, model varchar, label varchar, "
         "unit varchar, direction varchar, target_low double, target_high double, "
-        "tolerance double, play varchar, family varchar, priority integer)"
+        "tolerance double, play varchar, play_above varchar, family varchar, priority integer)"
     )
     con.executemany(
-        "insert into marts.kpi_targets values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(*k[:9], _FAMILIES[k[1]], i) for i, k in enumerate(KPIS, start=1)],
+        "insert into marts.kpi_targets values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*k[:9], PLAYS_ABOVE.get(k[0]), _FAMILIES[k[1]], i) for i, k in enumerate(KPIS, start=1)],
     )
     con.execute("""create table marts.kpi_scorecard (grain varchar, period_start date,
         location_id varchar, kpi varchar, value double, numerator double, denominator double,
@@ -169,9 +177,10 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
         _scorecard_rows(skip),
     )
     # as the reporting_periods mart defines it: the newest period with final chain-wide KPIs
-    con.execute("""create table marts.reporting_periods as
+    # as_of_at: the data's as-of time, the newest update loaded (AS_OF)
+    con.execute(f"""create table marts.reporting_periods as
         select g.grain, max(s.period_start) as period_start,
-            cast(null as date) as period_end
+            cast(null as date) as period_end, timestamptz '{AS_OF}' as as_of_at
         from (values ('week'), ('month')) as g (grain)
         left join marts.kpi_scorecard as s
             on s.grain = g.grain and s.location_id = '_all' and s.is_final
@@ -181,10 +190,16 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
             kpi, value, numerator, denominator, is_final
             from marts.kpi_scorecard join marts.kpi_targets using (kpi)
             where model = '{family}'""")
+    # as the mart picks it: a band KPI above the middle of its band gets play_above
     con.execute("""create table marts.kpi_alerts as select grain, period_start, location_id,
         s.kpi, t.label, t.model, value, s.target_low, s.target_high, status,
         s.baseline_12m as trailing_mean, 0.0 as relative_change, t.tolerance, t.direction,
-        'missed_target' as alert_reason, t.play
+        'missed_target' as alert_reason,
+        case
+            when t.direction = 'band' and value > (s.target_low + s.target_high) / 2
+                then t.play_above
+            else t.play
+        end as play
         from marts.kpi_scorecard s join marts.kpi_targets t using (kpi)
         where status in ('below', 'above') and is_final""")
     # consecutive weekly alerts of a KPI and location: the first is new, the rest ongoing
@@ -272,6 +287,36 @@ def _facts(con: duckdb.DuckDBPyConnection) -> None:
             case when i % 10 = 0 then 'no_show' else 'completed' end as status,
             1.0 as duration_hours
         from range(60) r(i)""")
+    # the instant (UTC here): the first one, 2026-11-09 09:00, is where the history on file
+    # begins for the Patients page
+    con.execute("""alter table marts.fct_appointments add column scheduled_start timestamptz;
+        update marts.fct_appointments set scheduled_start = timezone('UTC', scheduled_start_local)
+        """)
+    # 10 patients a cohort (first-visit month), all created on or after that first appointment
+    con.execute(f"""create table marts.dim_patients as
+        select 'pk_' || m || '_' || i as patient_key,
+            case when i % 2 = 0 then 'loc_a' else 'loc_b' end as home_location_id,
+            case when i % 2 = 0 then 'referral' else 'instagram' end as acquisition_channel,
+            timestamptz '2026-11-09 09:00:00+00' as created_at,
+            cast(month as date) as cohort_month
+        from (values {", ".join(f"({i}, '{m}')" for i, m in enumerate(MONTHS))}) c(m, month),
+            range(10) r(i)""")
+    # Paid lines of the week of 2026-11-09 that no revenue-generating provider is attributed:
+    # chain net revenue 93,000 (the scorecard) - providers 15,450 + 16,200 (kpi_by_provider)
+    # = 61,350 = membership fees 40,000 + retail 20,000 without a provider + 1,000 sold by the
+    # front desk (prov_3) + a gift card 350; a voided gift card does not count.
+    con.execute("""create table marts.fct_invoice_lines as
+        select 'line_' || row_number() over () as invoice_line_id, *,
+            date '2026-11-09' as week_start
+        from (values
+            ('paid', 'loc_a', 'membership_fee', null, 40000.00),
+            ('paid', 'loc_a', 'retail_product', null, 20000.00),
+            ('paid', 'loc_b', 'retail_product', 'prov_3', 1000.00),
+            ('paid', 'loc_b', 'gift_card', null, 350.00),
+            ('void', 'loc_b', 'gift_card', null, 500.00),
+            ('paid', 'loc_a', 'service', 'prov_1', 15450.00),
+            ('paid', 'loc_b', 'service', 'prov_2', 16200.00))
+            t(invoice_status, location_id, line_type, attributed_provider_id, net_amount)""")
     con.execute("""create table marts.fct_leads as
         select 'lk_' || i as lead_key,
             case when i % 2 = 0 then 'loc_a' else 'loc_b' end as location_id,
@@ -282,6 +327,27 @@ def _facts(con: duckdb.DuckDBPyConnection) -> None:
             i % 3 = 0 as is_booked_in_window,
             case when i % 4 <> 0 then (i * 7) % 95 end as response_minutes
         from range(40) r(i)""")
+    # Shifts: Austin Monday to Friday 08:30-18:00 (open 09:00-18:00), Boston Tuesday to
+    # Saturday 09:30-17:00 (open 10:00-17:00), every week of WEEKS; nobody on Sundays.
+    con.execute("""create table marts.fct_provider_shifts as
+        select
+            'sh_' || row_number() over () as shift_id,
+            case when location_id = 'loc_a' then 'prov_1' else 'prov_2' end as provider_id,
+            location_id,
+            true as is_revenue_generating,
+            day + opens as shift_start_local,
+            day as shift_date,
+            cast(date_trunc('week', day) as date) as week_start,
+            cast(date_trunc('month', day) as date) as month_start,
+            hours
+        from (
+            select cast(d as date) as day, l.*
+            from range(date '2026-10-19', date '2026-11-23', interval 1 day) as r (d),
+                (values ('loc_a', 1, 5, interval 510 minute, 9.5::double),
+                        ('loc_b', 2, 6, interval 570 minute, 7.5::double))
+                    as l (location_id, first_day, last_day, opens, hours)
+            where isodow(d) between first_day and last_day
+        )""")
     # as the mart has them: the lead's local date and ISO week in its location's time zone
     con.execute("""create or replace table marts.fct_leads as
         select f.*, cast(timezone(l.timezone, f.created_at) as date) as created_local_date,

@@ -59,7 +59,7 @@ def test_lead_funnel_uses_local_weeks_and_equals_the_scorecard(tmp_path):
     # channel, new leads, responded, booked so far, booked share so far, leads still in the
     # booking window (none: the fixture's booking conversion of 2026-11-09 is final)
     assert [r for r in rows if r] == [
-        ["google_ads", "1", "1", "0", "0.0%", "0"],
-        ["referral", "1", "1", "0", "0.0%", "0"],
+        ["Google Ads", "1", "1", "0", "0.0%", "0"],
+        ["Referral", "1", "1", "0", "0.0%", "0"],
     ]
     assert sum(int(r[1]) for r in rows if r) == scorecard == 2

@@ -110,7 +110,7 @@ def test_windowed_kpi_with_open_window_is_pending_with_running_counts(flash):
     page = flash[0]
     titles = re.findall(r'<div class="bv-title">([^<]+)</div>', page)
     assert "Booking conversion" not in titles  # no card reading 7.3 % as if final
-    assert re.search(r"<strong>Booking conversion</strong>: pending, 3 of 41 so far", page)
+    assert re.search(r"<strong>Booking conversion</strong>: pending, 3 of 41 leads so far", page)
 
 
 def test_flash_states_speed_to_lead_from_the_last_12_weeks(flash):

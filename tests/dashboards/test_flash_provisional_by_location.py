@@ -64,7 +64,9 @@ def test_open_value_with_counts_is_pending_not_a_table_row(flash, which):
     assert "Booking conversion" not in table  # no row reading 0.0 % as final
     assert "-40.0 pts" not in boston
     assert "Pending at Boston Back Bay" in _text(after)
-    assert re.search(r"<strong[^>]*>Booking conversion</strong>: pending, 0 of 8 so far", after)
+    assert re.search(
+        r"<strong[^>]*>Booking conversion</strong>: pending, 0 of 8 leads so far", after
+    )
     # the closed values stay in the table: 22 KPIs in the fixture, one of them pending
     assert table.count("<tr") == 1 + 21
 

@@ -205,11 +205,12 @@ def test_big_value_shows_value_target_and_both_comparisons(build_pages):
 
 def test_a_rate_shows_its_counts_a_level_does_not(build_pages):
     """70 % of 10 and 70 % of 1,000 are different news: a rate's card says which (here 7 of
-    10, set on the fixture's gross margin row); net revenue, a level, has no counts line."""
+    10, set on the fixture's gross margin row, in the margin's units: dollars of profit of
+    dollars of revenue); net revenue, a level, has no counts line."""
     tile = _gross_margin_tile(extra=", 7.0 as numerator, 10.0 as denominator")
     report = build_pages({"bv.md": tile})
     assert report.ok, report.pages_failed
-    assert '<div class="bv-n">7 of 10</div>' in _html(report, "bv.html")
+    assert '<div class="bv-n">$7 of $10</div>' in _html(report, "bv.html")
     levels = build_pages(
         {
             "lv.md": """

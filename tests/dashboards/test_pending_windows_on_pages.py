@@ -127,7 +127,7 @@ def test_location_page_lists_an_open_kpi_as_pending_not_as_a_card(site):
     assert "-40.0 pts" not in boston  # no comparison of a count so far
     # as the flash: pending with its running counts, and the last closed week for context
     assert re.search(
-        r"<strong>Booking conversion</strong>: pending, 0 of 8 so far "
+        r"<strong>Booking conversion</strong>: pending, 0 of 8 leads so far "
         r"\(last closed week, 2026-11-02: 33\.6%\)",
         boston,
     )
@@ -138,15 +138,21 @@ def test_location_page_lists_an_open_kpi_as_pending_not_as_a_card(site):
 
 @pytest.mark.parametrize("slug", ["loc_a", "loc_b"])
 def test_location_page_names_its_week(site, slug):
+    """The week shown is the chain's last complete week (ended at every location), and the
+    page says so: "The last complete week at Boston" named the chain's week as Boston's."""
     text = _text(_read(site, f"location_detail/{slug}.html"))
     name = {"loc_a": "Austin Downtown", "loc_b": "Boston Back Bay"}[slug]
-    assert f"The last complete week at {name}: week of 2026-11-09 to 2026-11-15" in text
+    assert (
+        "The chain's last complete week (the newest week that has ended at every location): "
+        f"week of 2026-11-09 to 2026-11-15, at {name}" in text
+    )
+    assert "The last complete week at" not in text
 
 
 def test_provider_page_lists_an_open_kpi_as_pending_and_names_its_week(site):
     sam = _read(site, "provider_detail/prov_2.html")
     assert "Rebooking rate" not in _cards(sam)
-    assert "<strong>Rebooking rate</strong>: pending, 1 of 20 so far" in sam
+    assert "<strong>Rebooking rate</strong>: pending, 1 of 20 visits so far" in sam
     assert "The last complete week: week of 2026-11-09 to 2026-11-15" in _text(sam)
     # the trend marks the open week instead of plotting 5 % as final
     svg = _chart(sam, "Rebooking rate, weekly")
@@ -160,27 +166,28 @@ def test_provider_page_lists_an_open_kpi_as_pending_and_names_its_week(site):
 
 
 @pytest.mark.parametrize(
-    ("page", "label"),
+    ("page", "label", "counts"),
     [
-        ("index.html", "Gross margin"),
-        ("financial.html", "Gross margin"),
-        ("rooms.html", "Room utilisation"),
-        ("providers.html", "Rebooking rate"),
+        # the running counts in the KPI's units (dashboards.count_units)
+        ("index.html", "Gross margin", "$1 of $20"),
+        ("financial.html", "Gross margin", "$1 of $20"),
+        ("rooms.html", "Room utilisation", "1 booked hour of 20 open room hours"),
+        ("providers.html", "Rebooking rate", "1 of 20 visits"),
     ],
 )
-def test_card_pages_list_an_open_kpi_as_pending(site, page, label):
+def test_card_pages_list_an_open_kpi_as_pending(site, page, label, counts):
     html = _read(site, page)
     assert label not in _cards(html)
-    assert f"<strong>{label}</strong>: pending, 1 of 20 so far" in html
+    assert f"<strong>{label}</strong>: pending, {counts} so far" in html
 
 
 def test_providers_table_leaves_an_open_value_blank_and_lists_it(site):
     html = _read(site, "providers.html")
     table = html[html.index("Provider scorecard, last complete week") :]
     rows = {r[0]: r for r in table_rows(table[: table.index("</table>")])}
-    # provider, revenue, productive share, rebooking, confirmation response
-    assert rows["Sam O."][3] == "—" and rows["Maria A. (prov_1)"][3] != "—"
-    assert "<strong>Sam O.</strong>, Rebooking rate: pending, 1 of 20 so far" in html
+    # provider, home location, revenue, productive share, rebooking, confirmation response
+    assert rows["Sam O."][4] == "—" and rows["Maria A. (prov_1)"][4] != "—"
+    assert "<strong>Sam O.</strong>, Rebooking rate: pending, 1 of 20 visits so far" in html
 
 
 def test_engagement_marks_open_weeks_and_says_how_many(site):
@@ -199,7 +206,7 @@ def test_engagement_marks_open_weeks_and_says_how_many(site):
 def test_engagement_funnel_marks_booked_as_a_count_so_far(site):
     html = _read(site, "engagement.html")
     bars = _marks(_chart(html, "Leads: new → responded → booked"), "rect")
-    booked = [b for b in bars if "stage: booked" in _tip(b)]
+    booked = [b for b in bars if "stage: Booked" in _tip(b)]
     assert booked and all(b.get("stroke-dasharray") for b in booked)
     assert not any(b.get("stroke-dasharray") for b in bars if b not in booked)
     table = html[html.index('<div class="datatable"') :]
@@ -209,15 +216,15 @@ def test_engagement_funnel_marks_booked_as_a_count_so_far(site):
     rows = table_rows(table[: table.index("</table>")])
     # Boston has the fixture's odd-numbered leads (lk_1, lk_3, ...): about half of each channel
     assert {r[0]: (r[1], r[5]) for r in rows} == {
-        "google_ads": ("14", "7"),
-        "instagram": ("13", "7"),
-        "referral": ("13", "6"),
+        "Google Ads": ("14", "7"),
+        "Instagram": ("13", "7"),
+        "Referral": ("13", "6"),
     }
 
 
 def test_patients_greys_open_cohorts_outside_the_scale(site):
     html = _read(site, "patients.html")
-    svg = _chart(html, "Share of each cohort with another visit within 12 months (target ≥ 65%)")
+    svg = _chart(html, "Share of each cohort with another visit within 12 months (target ≥ 65.0%)")
     cells = {
         _tip(c).split("\n")[0] + " / " + _tip(c).split("\n")[1]: c for c in _marks(svg, "rect")
     }
@@ -233,7 +240,7 @@ def test_patients_greys_open_cohorts_outside_the_scale(site):
     # cohorts' counts so far (15-16 %); the grey key beside it
     assert [t for t in legend if t] == ["60%", "61%", OPEN_LABEL]
     visits = _marks(
-        _chart(html, "Completed visits in the first year, per patient (band 3–4)"), "rect"
+        _chart(html, "Completed visits in the first year, per patient (target 3–4)"), "rect"
     )
     assert [bool(b.get("stroke-dasharray")) for b in visits] == [False, True, True]
     assert "Grey cells and pale dashed bars are the 2 most recent of 3 cohorts" in _text(html)

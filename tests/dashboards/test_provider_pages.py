@@ -31,6 +31,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         con.execute(
             """insert into marts.dim_providers
+                (provider_id, provider_name, role, home_location_id, is_revenue_generating)
             values ('prov_5', 'Sam Ortiz', 'front_desk', 'loc_b', false)"""
         )
         # prov_1's productive share has no value in the last complete week (no shift hours)

@@ -1,0 +1,43 @@
+"""Numbers on pages round a half up, as an owner rounds by hand and a spreadsheet does."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from dashboards.formatting import fmt, fmt_delta, round_half_up
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "shown"),
+    [
+        (588_492.50, "usd0", "$588,493"),  # Python's format gives $588,492 (half to even)
+        (588_493.50, "usd0", "$588,494"),
+        (2.675, "usd", "$2.68"),  # 2.67499... in binary, written and meant as 2.675
+        (0.0735, "pct1", "7.4%"),  # 7.35 %: one decimal, half up
+        (0.0725, "pct1", "7.3%"),
+        (0.125, "pct0", "13%"),
+        (1_234.5, "num0", "1,235"),
+        (-3.5, "usd0", "-$4"),  # a half away from zero on either side
+        (-0.00004, "pct1", "0.0%"),  # rounds to zero: no minus sign
+        (0.625, "pctile", "63rd"),
+        (Decimal("10.005"), "num2", "10.01"),
+    ],
+)
+def test_a_half_rounds_up(value: float, name: str, shown: str) -> None:
+    assert fmt(value, name) == shown
+
+
+def test_changes_round_a_half_up_too() -> None:
+    assert fmt_delta(0.0735, "pct1") == "+7.4 pts"
+    assert fmt_delta(-0.03145, "rel") == "-3.1%"  # 3.145 -> 3.1 (one decimal of 3.145 %)
+    assert fmt_delta(0.03150, "rel") == "+3.2%"
+    assert fmt_delta(-0.5, "usd0") == "-$1"
+
+
+def test_round_half_up() -> None:
+    assert round_half_up(0.5, 0) == Decimal("1")
+    assert round_half_up(1.5, 0) == Decimal("2")
+    assert round_half_up(2.5, 0) == Decimal("3")
+    assert round_half_up(-2.5, 0) == Decimal("-3")
