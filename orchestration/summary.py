@@ -57,9 +57,13 @@ class RunSummary:
         for check in self.checks:
             if not check.passed:
                 tag = "BLOCKED" if check.blocking and check.severity == "ERROR" else check.outcome
-                lines.append(f"  {tag}: {check.asset} {check.check_name}: {check.description}")
                 if check.check_name == "quarantine_share":
+                    # the check's own text names the query without the file: said once, here
+                    found = check.description.split("; the rows: ")[0]
+                    lines.append(f"  {tag}: {check.asset} {check.check_name}: {found}")
                     lines.append(f"    {quarantine_query(check.asset, self.warehouse)}")
+                else:
+                    lines.append(f"  {tag}: {check.asset} {check.check_name}: {check.description}")
         if self.published:
             lines.append(
                 f"published: {self.published.get('path')} "

@@ -164,6 +164,14 @@ def test_quarantine_above_limit_stops_publish_and_names_the_check(blocked_run):
         "    the rows: select * from raw_quarantine.rejected_rows where system = 'pms' and "
         f"table_name = 'appointments' in {outcome.warehouse}"
     ) in text.splitlines()
+    # the check's own result (what the Dagster UI shows) says where the rows are and what to do
+    (check,) = [c for c in summary.checks if c.check_name == "quarantine_share" and not c.passed]
+    assert "; the rows: select * from raw_quarantine.rejected_rows where system = 'pms'" in (
+        check.description
+    )
+    assert check.description.endswith(
+        "deliver a corrected file of the table (its next load lifts the block)"
+    )
     # errors by class name, without the module path
     assert "error: raw_quarantine: DagsterAssetCheckFailedError: 1 blocking asset check" in text
     assert "error: serving: BlockingCheckFailed: not publishing: blocking check(s)" in text

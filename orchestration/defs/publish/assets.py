@@ -117,7 +117,10 @@ def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.
     blocked = run_events.failed_blocking(outcomes)
     if blocked:
         names = ", ".join(f"{c.asset}:{c.check_name}" for c in blocked)
-        raise BlockingCheckFailed(f"not publishing: blocking check(s) failed: {names}")
+        raise BlockingCheckFailed(
+            f"not publishing: blocking check(s) failed: {names} (each check's result says what "
+            "it found and what lifts it)"
+        )
     quarantine_checks = [k for k in gate_checks() if k.name == QUARANTINE_CHECK]
     unchecked = run_events.loaded_since_checked(
         instance, outcomes, quarantine_checks, tenant_of(context)

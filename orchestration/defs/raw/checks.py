@@ -16,6 +16,7 @@ import dagster as dg
 from orchestration.defs.gx import gx_checks
 from orchestration.defs.raw.assets import RAW_TABLES, raw_key
 from orchestration.resources import MedspaSettings
+from orchestration.summary import quarantine_query
 from quality.quarantine import table_verdicts
 from quality.suites import raw_suites
 
@@ -55,12 +56,19 @@ def raw_quarantine(context: dg.AssetCheckExecutionContext, medspa: MedspaSetting
                 metadata={"rows_quarantined": 0},
             )
             continue
+        # A blocked load says, in the UI too, where its rows are and what lifts the block.
+        description = (
+            f"{v.description}; {quarantine_query(raw_key(table).to_user_string(), None)}; "
+            "deliver a corrected file of the table (its next load lifts the block)"
+            if v.blocks
+            else v.description
+        )
         yield dg.AssetCheckResult(
             asset_key=raw_key(table),
             check_name=QUARANTINE_CHECK,
             passed=v.passed,
             severity=dg.AssetCheckSeverity.ERROR if v.blocks else dg.AssetCheckSeverity.WARN,
-            description=v.description,
+            description=description,
             metadata={
                 "rows_quarantined": v.rows_quarantined,
                 "rows_still_missing": v.earlier_missing,
