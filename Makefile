@@ -83,12 +83,14 @@ HEAVY := e2e or browser or dagster_ui
 test-fast: install manifest
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not ($(HEAVY))"
 
-# Dagster wants DAGSTER_HOME absolute, and a data dir may hold spaces: made absolute and quoted
+# The code location comes from `[tool.dagster]` in pyproject.toml (named `medspa`, as in the
+# Docker and Kubernetes workspaces): a schedule or sensor turned on or off keeps its state
+# whichever way Dagster is started. Dagster wants DAGSTER_HOME absolute, and a data dir may hold spaces: made absolute and quoted
 # in the shell (make's own path functions split at spaces).
 dev: install manifest
 	export DAGSTER_HOME="$$(realpath -m -- "$$MEDSPA_DATA_DIR")/dagster" \
 		&& mkdir -p -- "$$DAGSTER_HOME" && cp dagster.yaml "$$DAGSTER_HOME/dagster.yaml" \
-		&& $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+		&& $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 # `make bench` runs every benchmark; `make bench SCALE=medium|large` only the goals table.
 bench: install manifest

@@ -1,4 +1,4 @@
-"""The Dagster code location: `dagster dev -m orchestration.definitions` (see `make dev`).
+"""The Dagster code location `medspa` (`[tool.dagster]` in pyproject.toml; see `make dev`).
 
 Every asset, check, job, schedule and sensor is listed here, once; each comes from the
 folder of its domain under `orchestration/defs/`. Steps run in one process (DuckDB takes a

@@ -29,6 +29,8 @@ from orchestration.tenant_status import iso_utc
 
 #: The schedule that starts every tenant's nightly (`orchestration.defs.automation.jobs`).
 NIGHTLY_SCHEDULE = "nightly_0200"
+#: The code location's name everywhere Dagster is started (`[tool.dagster]`, the workspaces).
+CODE_LOCATION = "medspa"
 
 #: The daemon that evaluates schedules: its heartbeat says the 02:00 tick will happen.
 SCHEDULER_DAEMON = "SCHEDULER"
@@ -110,6 +112,9 @@ def scheduler_status(
         for state in instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE)
         if state.instigator_name == NIGHTLY_SCHEDULE
     ]
+    # Our code location (`[tool.dagster]`, the Docker and Kubernetes workspaces) first: an
+    # instance once opened under another location name holds a second, stale state.
+    states.sort(key=lambda s: s.repository_selector.location_name != CODE_LOCATION)
     state = states[0] if states else None
     if state is None:
         schedule = "unknown"

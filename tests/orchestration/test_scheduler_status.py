@@ -10,11 +10,12 @@ import datetime as dt
 import json
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
 from dagster._core.definitions.run_request import InstigatorType
-from dagster._core.scheduler.instigation import TickData, TickStatus
+from dagster._core.scheduler.instigation import InstigatorStatus, TickData, TickStatus
 from dagster._core.test_utils import in_process_test_workspace
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._daemon.types import DaemonHeartbeat
@@ -22,7 +23,12 @@ from test_tenant_status import _nightly, status_args
 
 from medspa.cli import main
 from medspa.commands.run import using_dagster_home
-from orchestration.scheduler_status import NIGHTLY_SCHEDULE, SCHEDULER_DAEMON, scheduler_status
+from orchestration.scheduler_status import (
+    CODE_LOCATION,
+    NIGHTLY_SCHEDULE,
+    SCHEDULER_DAEMON,
+    scheduler_status,
+)
 from orchestration.tenancy import TENANT_PARTITIONS
 
 NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC).timestamp()
@@ -161,3 +167,27 @@ def test_medspa_status_exits_1_when_the_daemon_stopped_though_every_tenant_is_he
     assert report["healthy"] is False
     assert report["scheduler"]["daemon_running"] is False
     assert all(t["healthy"] for t in report["tenants"])
+
+
+def test_our_code_locations_state_is_the_one_judged(instance, monkeypatch):
+    """An instance opened once under another location name (`dagster dev -m ...`) holds a
+    second state of the schedule: `medspa status` reads the one of the location `medspa`."""
+
+    def state(location: str, status: InstigatorStatus) -> SimpleNamespace:
+        return SimpleNamespace(
+            instigator_name=NIGHTLY_SCHEDULE,
+            status=status,
+            repository_selector=SimpleNamespace(location_name=location),
+            instigator_origin_id=f"origin-{location}",
+            selector_id=f"selector-{location}",
+        )
+
+    states = [
+        state("orchestration.definitions", InstigatorStatus.DECLARED_IN_CODE),
+        state(CODE_LOCATION, InstigatorStatus.STOPPED),
+    ]
+    monkeypatch.setattr(instance, "all_instigator_state", lambda **_: states)
+    _heard(instance, minutes_ago=1)
+    status = scheduler_status(instance, NOW, DAY)
+    assert status.schedule == "off"
+    assert status.problems[-1].startswith(f"the nightly schedule {NIGHTLY_SCHEDULE} is turned off")
