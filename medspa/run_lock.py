@@ -7,7 +7,9 @@ of a tenant, however it was started, holds an OS lock on `<data dir>/.medspa-run
 long as it runs: `medspa run` from before Dagster is loaded (`medspa.commands.run`), a
 Dagster run from the moment its resources are set up (`orchestration.resources.MedspaSettings`).
 A run that finds the lock taken stops at once, before touching the warehouse, and says who
-holds it; the other run is never disturbed.
+holds it; the other run is never disturbed. A run nobody watches (the schedule's, the landing
+sensor's) waits for it a while first: an engineer's run from the UI at 02:00 would otherwise
+cost the night its refresh.
 
 The lock is `flock` on an open file: the kernel drops it when its process ends, a crash or
 `kill -9` included, so a stale file never blocks the next run. It is re-entrant within one
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,16 +52,52 @@ def _refusal(path: Path, fd: int, data_dir: Path) -> RunLockedError:
     )
 
 
-@contextmanager
-def data_dir_lock(data_dir: Path, holder: str = "another `medspa run`") -> Iterator[Path]:
-    """Hold the exclusive run lock of `data_dir` while the block runs; yield the lock file.
+#: How often a waiting run tries the lock again.
+_RETRY_SECONDS = 2.0
 
-    Taken without waiting: a run that meets another is refused at once (`RunLockedError`,
-    naming the holder and the lock file) rather than queued behind it, since neither knows
-    how long the other will take. `holder` is written into the file for that message.
-    """
+
+def _take(
+    fd: int,
+    path: Path,
+    data_dir: Path,
+    wait_seconds: float,
+    on_wait: Callable[[str], None] | None,
+) -> None:
+    """flock `fd`, trying again for up to `wait_seconds`; RunLockedError after that."""
     import fcntl
 
+    deadline = time.monotonic() + wait_seconds
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _refusal(path, fd, data_dir) from None
+            if on_wait is not None and not told:
+                on_wait(f"waiting up to {wait_seconds:g} s: {_refusal(path, fd, data_dir)}")
+                told = True
+            time.sleep(min(_RETRY_SECONDS, left))
+
+
+@contextmanager
+def data_dir_lock(
+    data_dir: Path,
+    holder: str = "another `medspa run`",
+    *,
+    wait_seconds: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[Path]:
+    """Hold the exclusive run lock of `data_dir` while the block runs; yield the lock file.
+
+    Taken without waiting by default: a run a person started that meets another is refused at
+    once (`RunLockedError`, naming the holder and the lock file) rather than queued behind it,
+    since neither knows how long the other will take. An unattended run passes `wait_seconds`
+    (and `on_wait`, told once what it waits for) and is refused only after that. `holder` is
+    written into the file for that message.
+    """
     path = Path(data_dir) / RUN_LOCK_NAME
     key = path.resolve()
     with _HELD_GUARD:
@@ -69,11 +108,7 @@ def data_dir_lock(data_dir: Path, holder: str = "another `medspa run`") -> Itera
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            error = _refusal(path, fd, Path(data_dir))
-            os.close(fd)
-            raise error from None
+            _take(fd, path, Path(data_dir), wait_seconds, on_wait)
         except BaseException:
             os.close(fd)
             raise

@@ -21,7 +21,13 @@ from medspa.settings import DBT_PROJECT_DIR, Settings
 from medspa.tenants import settings_for_tenant
 from orchestration.dbt_cli import MedspaDbtCliResource
 from orchestration.manifest import dbt_executable
-from orchestration.tenancy import PARTITION_TAG, TENANT_TAG, tenant_of, tenant_of_run
+from orchestration.tenancy import PARTITION_TAG, SETTLE_TAG, TENANT_TAG, tenant_of, tenant_of_run
+
+#: How long a run nobody watches waits for its tenant's run lock before it is refused: an
+#: engineer's run from the UI, or `medspa run`, at 02:00 would otherwise cost the night its
+#: refresh (the schedule's one retry came about 40 s later). A run a person started is refused
+#: at once, as before.
+UNATTENDED_LOCK_WAIT_SECONDS = 30 * 60
 
 
 class MedspaSettings(dg.ConfigurableResource):
@@ -76,8 +82,14 @@ class MedspaSettings(dg.ConfigurableResource):
         except TenantRegistryError:
             return
         key = resolve_phi_key(settings.phi_key)  # PhiKeyError (names the variable) first
+        unattended = SETTLE_TAG in tags  # the schedule's and the landing sensor's runs
         self._run_lock.enter_context(
-            data_dir_lock(settings.data_dir, f"Dagster run {run.run_id} of tenant {tenant!r}")
+            data_dir_lock(
+                settings.data_dir,
+                f"Dagster run {run.run_id} of tenant {tenant!r}",
+                wait_seconds=UNATTENDED_LOCK_WAIT_SECONDS if unattended else 0.0,
+                on_wait=context.log.warning if context.log is not None else None,
+            )
         )
         try:
             check_key_in_use(settings.warehouse_path, key)  # another key: nothing runs

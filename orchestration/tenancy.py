@@ -22,6 +22,13 @@ TENANT_TAG = "medspa/tenant"
 #: included, so the queue admits one run per value of it too.
 PARTITION_TAG = "dagster/partition"
 
+#: Run tag: a landing file modified less than this many seconds before the load may still be
+#: being copied in, and waits for the next run. The landing sensor and the nightly schedule set
+#: it (their runs start on their own, maybe while an exporter writes); a run a person starts
+#: from the UI or `medspa run` takes the folder as it is. It also marks the run as unattended:
+#: such a run waits for its tenant's run lock (`orchestration.resources`).
+SETTLE_TAG = "medspa/settle_seconds"
+
 
 def tenant_of(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> str:
     """The tenant a step runs for: its partition key (checks read it from the run's tags)."""

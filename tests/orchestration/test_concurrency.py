@@ -453,6 +453,62 @@ def test_a_dagster_run_stops_before_its_first_step_while_medspa_run_holds_the_te
     assert str(tmp_path / ".medspa-run.lock") in text
 
 
+def test_an_unattended_run_waits_for_the_lock_a_persons_run_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The schedule's run at 02:00, while an engineer's `medspa run` holds the tenant: it used
+    to be refused, retried once about 40 s later and refused again, and the night had no
+    refresh. It now waits (a while), says what for, and runs once the lock is free."""
+    import threading
+
+    from orchestration import resources as resources_module
+    from orchestration.tenancy import SETTLE_TAG
+
+    _tenant_env(monkeypatch)
+    _SEEN.clear()
+    monkeypatch.setattr(resources_module, "UNATTENDED_LOCK_WAIT_SECONDS", 120)
+    resources = {"medspa": MedspaSettings(data_dir=str(tmp_path), landing_dir=str(tmp_path))}
+    holder = _hold_lock(tmp_path, "`medspa run`")
+    # the person's run ends a few seconds after the scheduled one started waiting
+    release = threading.Timer(4.0, holder.stdin.close)
+    release.start()
+    instance = dg.DagsterInstance.ephemeral()
+    try:
+        result = dg.materialize(
+            [_lock_probe],
+            resources=resources,
+            partition_key="default",
+            tags={SETTLE_TAG: "0"},
+            instance=instance,
+            raise_on_error=False,
+        )
+    finally:
+        release.join()
+        holder.wait(timeout=60)
+    assert result.success
+    assert _SEEN == {"other process refused": True, "names this run": True}
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    waited = [m for m in logged if m.startswith("waiting up to 120 s: ")]
+    assert waited and f"`medspa run` (pid {holder.pid}) is running on {tmp_path}" in waited[0]
+
+    # ... but not for ever: past the wait it is refused as a person's run is at once
+    monkeypatch.setattr(resources_module, "UNATTENDED_LOCK_WAIT_SECONDS", 1)
+    _SEEN.clear()
+    holder = _hold_lock(tmp_path, "`medspa run`")
+    try:
+        result = dg.materialize(
+            [_lock_probe],
+            resources=resources,
+            partition_key="default",
+            tags={SETTLE_TAG: "0"},
+            raise_on_error=False,
+        )
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert not result.success and _SEEN == {}
+
+
 def test_a_run_without_a_tenant_takes_no_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The peer benchmarks job names no tenant: it must not wait for any tenant's run."""
     _tenant_env(monkeypatch)

@@ -29,13 +29,7 @@ from ingestion.report import LOAD_STOPPED, LOADED
 from orchestration.defs.raw.versions import LEDGER, raw_data_versions
 from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings
-from orchestration.tenancy import TENANT_PARTITIONS
-
-#: Run tag: a landing file modified less than this many seconds before the load may still be
-#: being copied in, and waits for the next run. The landing sensor and the nightly schedule set
-#: it (their runs start on their own, maybe while an exporter writes); a run a person starts
-#: from the UI or `medspa run` takes the folder as it is.
-SETTLE_TAG = "medspa/settle_seconds"
+from orchestration.tenancy import SETTLE_TAG, TENANT_PARTITIONS
 
 
 def raw_key(table: Table) -> dg.AssetKey:
