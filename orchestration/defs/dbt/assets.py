@@ -37,6 +37,7 @@ from medspa.dbt_invocation import dbt_environment
 from medspa.phi_key_guard import check_key_in_use
 from medspa.settings import Settings, resolve_phi_key
 from orchestration.defs.dbt import unchanged
+from orchestration.defs.dbt.check_descriptions import described_results
 from orchestration.defs.dbt.translator import TRANSLATOR
 from orchestration.manifest import load_manifest
 from orchestration.progress import StepTimer, with_step_metadata
@@ -92,7 +93,8 @@ def _build(
     try:
         with dbt_environment(env):
             invocation = dbt.cli(args, context=context, target_path=target)
-        yield from with_step_metadata(invocation.stream(), timer)
+        specs = {spec.key: spec.description for spec in context.assets_def.check_specs}
+        yield from with_step_metadata(described_results(invocation.stream(), specs), timer)
     finally:
         _record(context, settings, plan, target)
 

@@ -10,7 +10,7 @@ opens its SQL file (each one starts by saying what it fails on).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 #: A generic test's arguments -> what it asserts (`column` is the tested column's name).
@@ -86,3 +86,24 @@ def _first_sentence(sql: str) -> str:
     text = found.group("block") or re.sub(r"^\s*--\s?", "", found.group("lines") or "", flags=re.M)
     words = " ".join(text.split())
     return re.split(r"(?<=\.)\s", words, maxsplit=1)[0].rstrip(".")
+
+
+def described_results(events: Iterable[Any], specs: Mapping[Any, str | None]) -> Iterator[Any]:
+    """Pass dbt's events through, giving each test's result the words its check has.
+
+    dagster-dbt yields a test's result with no description: the UI showed a failed check with
+    only a row count in its metadata. Each result now says how many rows failed and what the
+    test asserts (`specs`: check key -> the check's description), as the run summary does.
+    """
+    import dagster as dg
+
+    for event in events:
+        if isinstance(event, dg.AssetCheckResult) and not event.description:
+            value = (event.metadata or {}).get("dagster_dbt/failed_row_count")
+            count = getattr(value, "value", value)
+            what = specs.get(dg.AssetCheckKey(event.asset_key, event.check_name))
+            parts = [f"dbt test: {count} failing row(s)" if count is not None else "", what or ""]
+            text = ": ".join(p for p in parts if p)
+            if text:
+                event = event._replace(description=text)
+        yield event
