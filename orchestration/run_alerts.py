@@ -143,6 +143,32 @@ def send_refused_alert(
     return _deliver(url, payload, f"of tenant {tenant}", warn=warn, sleep=sleep)
 
 
+def send_crashed_alert(
+    url: str | None,
+    tenant: str,
+    reason: str,
+    *,
+    warn: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Post that `tenant`'s run stopped on an error of its own (a full disk, a read-only data
+    dir): it never reached the run log, so the run-log sensor cannot post it. Never raises."""
+    if not url:
+        return False
+    text = (
+        f"medspa-warehouse: tenant {tenant!r}'s run stopped with an error: {reason}. "
+        "Dashboards and BI keep the last data published before it; fix the cause and run again."
+    )
+    payload = {
+        "text": text,
+        "tenant": tenant,
+        "status": "failed",
+        "reason": reason,
+        "at": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    return _deliver(url, payload, f"of tenant {tenant}", warn=warn, sleep=sleep)
+
+
 def _post(url: str, body: bytes) -> None:
     request = urllib.request.Request(
         url,

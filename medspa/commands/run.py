@@ -246,50 +246,56 @@ def execute(
     except (PhiKeyError, TenantRegistryError) as exc:
         _alert_refused(base, chosen.name, exc)
         raise
-    settings.ensure_dirs()
-    settings.warn_if_demo_key_on_real_data()
-    with (
-        data_dir_lock(settings.data_dir, "`medspa run`"),
-        using_dagster_home(settings.dagster_home),
-    ):
-        if published is not None:
-            published.watch(settings.serving_path)
-        instance = DagsterInstance.from_config(str(settings.dagster_home))
-        try:
-            if not instance.has_dynamic_partition(TENANT_PARTITIONS.name, chosen.name):
-                instance.add_dynamic_partitions(TENANT_PARTITIONS.name, [chosen.name])
-            run_config = settings_run_config(base.data_dir, base.landing_dir, base.tenants_file)
-            # The summary reports failures; the console log is for --verbose (and the UI).
-            level = "INFO" if verbose else "CRITICAL"
-            run_config["loggers"] = {"console": {"config": {"log_level": level}}}
-            with _quiet(settings.data_dir / "logs" / "last_run.log", not verbose) as terminal:
-                result = execute_with_progress(
-                    defs.resolve_job_def("nightly"),
+    try:  # a crash (a full disk, a read-only data dir) still alerts: cron output goes unread
+        settings.ensure_dirs()
+        settings.warn_if_demo_key_on_real_data()
+        with (
+            data_dir_lock(settings.data_dir, "`medspa run`"),
+            using_dagster_home(settings.dagster_home),
+        ):
+            if published is not None:
+                published.watch(settings.serving_path)
+            instance = DagsterInstance.from_config(str(settings.dagster_home))
+            try:
+                if not instance.has_dynamic_partition(TENANT_PARTITIONS.name, chosen.name):
+                    instance.add_dynamic_partitions(TENANT_PARTITIONS.name, [chosen.name])
+                run_config = settings_run_config(base.data_dir, base.landing_dir, base.tenants_file)
+                # The summary reports failures; the console log is for --verbose (and the UI).
+                level = "INFO" if verbose else "CRITICAL"
+                run_config["loggers"] = {"console": {"config": {"log_level": level}}}
+                with _quiet(settings.data_dir / "logs" / "last_run.log", not verbose) as terminal:
+                    result = execute_with_progress(
+                        defs.resolve_job_def("nightly"),
+                        instance,
+                        terminal if progress else None,
+                        # the raw suites' GX import overlaps the load instead of opening their step
+                        on_first_step=import_gx_in_background,
+                        run_config=run_config,
+                        raise_on_error=False,
+                        partition_key=chosen.name,
+                        tags=tenant_run_tags(chosen.name),
+                    )
+                summary = summarize(
                     instance,
-                    terminal if progress else None,
-                    # the raw suites' GX import overlaps the load instead of opening their step
-                    on_first_step=import_gx_in_background,
-                    run_config=run_config,
-                    raise_on_error=False,
-                    partition_key=chosen.name,
-                    tags=tenant_run_tags(chosen.name),
+                    result.run_id,
+                    result.success,
+                    settings.serving_path,
+                    settings.warehouse_path,
                 )
-            summary = summarize(
-                instance,
-                result.run_id,
-                result.success,
-                settings.serving_path,
-                settings.warehouse_path,
-            )
-            summary.demo_key_on_real_data = settings.demo_key_on_real_data
-            _record_run(instance, summary, settings, tenant=chosen.name)
-            if not was_interrupted(summary):
-                _prune_history(instance, settings)
-        finally:
-            instance.dispose()
-            release_event_engines()
-            release_instance_files()
-    return summary, settings
+                summary.demo_key_on_real_data = settings.demo_key_on_real_data
+                _record_run(instance, summary, settings, tenant=chosen.name)
+                if not was_interrupted(summary):
+                    _prune_history(instance, settings)
+            finally:
+                instance.dispose()
+                release_event_engines()
+                release_instance_files()
+        return summary, settings
+    except (PhiKeyError, TenantRegistryError, RunLockedError):
+        raise  # alerted above, or a lock refusal, which the README says posts nothing
+    except Exception as exc:
+        _alert_crashed(base, chosen.name, exc)
+        raise
 
 
 def _record_run(instance: object, summary: RunSummary, settings: Settings, *, tenant: str) -> None:
@@ -339,6 +345,24 @@ def _alert_refused(base: Settings, tenant: str, error: Exception) -> None:
     from orchestration.run_alerts import send_refused_alert
 
     send_refused_alert(base.alert_webhook_url, tenant, str(error), warn=_warn)
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for an error the operator can act on: an OSError's reason and its path (a full
+    disk, a read-only data dir), else the exception's class and message."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{type(exc).__name__}: {exc.strerror}{where}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _alert_crashed(base: Settings, tenant: str, error: BaseException) -> None:
+    """A run that stopped on an error of its own (not a failed step, which the run log and its
+    alert report) posts that it crashed: it never reached the run log, and the next run's alert
+    would come a day late."""
+    from orchestration.run_alerts import send_crashed_alert
+
+    send_crashed_alert(base.alert_webhook_url, tenant, error_text(error), warn=_warn)
 
 
 def _tag_interrupted(instance: object, run_id: str) -> None:
@@ -487,6 +511,13 @@ def run(args: argparse.Namespace) -> int:
     except (PhiKeyError, TenantRegistryError, RunLockedError) as exc:
         print(f"error: {exc}")
         return 2
+    except OSError as exc:  # the machine's problem, not the code's: said in one line
+        print(f"error: {error_text(exc)}")
+        print(
+            "the run stopped there and the next run starts from the last good state: free the "
+            "space or fix the permission, then run again"
+        )
+        return 1
     except KeyboardInterrupt:
         return _interrupted(None, published)
     if was_interrupted(summary):

@@ -274,3 +274,34 @@ def test_a_tenant_whose_key_cannot_be_used_posts_that_it_was_not_run(
     assert "short-secret-value" not in json.dumps(webhook.bodies)
     assert webhook.bodies[0]["text"].startswith("medspa-warehouse: tenant 'clinic-a' was not run: ")
     assert not (tmp_path / "data" / "dagster").exists()  # no run was started
+
+
+def test_a_run_stopped_by_a_full_disk_says_so_in_one_line_and_posts_it(
+    webhook: Receiver, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    """A full disk or a read-only data dir ended `medspa run` in a 110-line traceback, with no
+    alert and no run-log row: a cron nightly failed unseen until the next night."""
+    from medspa.cli import main
+    from medspa.settings import Settings
+
+    data = tmp_path / "data"
+
+    def full_disk(self: Settings) -> None:
+        raise OSError(28, "No space left on device", str(self.data_dir / "dagster"))
+
+    monkeypatch.setattr(Settings, "ensure_dirs", full_disk)
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
+    for name in ("MEDSPA_TENANTS_FILE", "MEDSPA_LANDING_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "landing").mkdir()
+    argv = ["run", "--data-dir", str(data), "--landing", str(tmp_path / "landing")]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert f"error: OSError: No space left on device: {data / 'dagster'}\n" in out
+    assert "Traceback" not in out
+    ((status, tenant, reason, text),) = [
+        (b["status"], b["tenant"], b["reason"], b["text"]) for b in webhook.bodies
+    ]
+    assert (status, tenant) == ("failed", "default")
+    assert reason == f"OSError: No space left on device: {data / 'dagster'}"
+    assert text.startswith("medspa-warehouse: tenant 'default''s run stopped with an error: ")
