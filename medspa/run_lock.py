@@ -130,3 +130,29 @@ def _release(key: Path) -> None:
             _HELD[key] = (fd, depth - 1)
             return
     os.close(fd)
+
+
+def lock_held(data_dir: Path) -> bool | None:
+    """Whether some process holds `data_dir`'s run lock, read from the kernel's lock table
+    (`/proc/locks`) without taking it: `medspa status` must never stand in a run's way.
+
+    None when that cannot be known (no lock file yet, no `/proc/locks`): a caller then judges
+    as before. A run Dagster still calls STARTED while nobody holds its tenant's lock died
+    without finishing (killed, out of memory, the machine restarted).
+    """
+    path = Path(data_dir) / RUN_LOCK_NAME
+    try:
+        info = path.stat()
+        table = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    wanted = (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino)
+    for line in table.splitlines():
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (a waiter's line starts "1: ->")
+        if len(fields) < 6 or fields[1] != "FLOCK":
+            continue
+        major, minor, inode = fields[5].split(":")
+        if (int(major, 16), int(minor, 16), int(inode)) == wanted:
+            return True
+    return False

@@ -47,6 +47,9 @@ LOOKBACK_RUNS = 50
 QUIET_MINUTES = 30
 
 STALE, FAILING, NEVER_PUBLISHED = "stale", "failing", "never published"
+#: A started run quiet this long without its run lock held is dead: a run takes the lock as
+#: its resources are set up, within seconds of Dagster calling it started.
+DEAD_AFTER_MINUTES = 1.0
 
 _FINISHED = [
     dg.DagsterRunStatus.SUCCESS,
@@ -207,8 +210,14 @@ def tenant_status(
     tenant: str,
     now: float,
     max_age: dt.timedelta = MART_MAX_AGE,
+    *,
+    run_lock_held: bool | None = None,
 ) -> TenantStatus:
-    """`tenant`'s health at `now` (epoch seconds): see the module docstring for the rules."""
+    """`tenant`'s health at `now` (epoch seconds): see the module docstring for the rules.
+
+    `run_lock_held`: whether a process holds the tenant's run lock (`medspa.run_lock.lock_held`;
+    None when unknown). A run Dagster calls started while nobody holds the lock died without
+    finishing, and says so now rather than when the publish grows stale a day later."""
     published_at = last_published(instance, tenant)
     newest = next(deciding_runs(instance, tenant), None)
     stats = instance.get_run_stats(newest[0].run_id) if newest is not None else None
@@ -235,6 +244,23 @@ def tenant_status(
             f"the newest nightly did not publish ({brief.status}): dashboards and BI show the "
             "data of the last publish; its Dagster run says why"
         )
+    active = _active(instance, tenant, now)
+    dead = [
+        run
+        for run in active
+        if run.status == "started"
+        and run_lock_held is False
+        and (run.quiet_minutes is None or run.quiet_minutes >= DEAD_AFTER_MINUTES)
+    ]
+    if dead:
+        if FAILING not in verdicts:
+            verdicts.append(FAILING)
+        problems += [
+            f"run {run.run_id} is still called started, but no process holds the tenant's run "
+            "lock: it died without finishing (killed, out of memory, a restart); nothing it "
+            "had not published was published, and the next run marks it failed"
+            for run in dead
+        ]
     return TenantStatus(
         tenant=tenant,
         problems=problems,
@@ -242,7 +268,7 @@ def tenant_status(
         hours_since_publish=None if hours is None else round(hours, 2),
         max_age_hours=limit,
         newest_deciding_run=brief,
-        active_runs=_active(instance, tenant, now),
+        active_runs=active,
         verdicts=verdicts,
     )
 

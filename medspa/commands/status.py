@@ -64,7 +64,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = base_settings(args.data_dir, None, args.tenants_file)
     try:
-        names = [t.name for t in resolve_tenants(settings, settings.tenants_file)]
+        tenants = resolve_tenants(settings, settings.tenants_file)
+        names = [t.name for t in tenants]
+        # the status reads no key: a tenant's data dir without its key variable in this shell
+        data_dirs = {
+            t.name: settings.data_dir if t.implicit else t.data_dir(settings.data_dir)
+            for t in tenants
+        }
     except TenantRegistryError as exc:
         print(f"error: {exc}")
         return 2
@@ -74,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
             return 2
         names = [args.tenant]
     home = args.dagster_home.expanduser().resolve() if args.dagster_home else settings.dagster_home
-    scheduler, statuses = _statuses(home, names, dt.timedelta(hours=args.max_age_hours))
+    scheduler, statuses = _statuses(
+        home, names, dt.timedelta(hours=args.max_age_hours), {n: data_dirs[n] for n in names}
+    )
     healthy = sum(s.healthy for s in statuses)
     everything_fine = healthy == len(statuses) and not (scheduler and scheduler.problems)
     if args.json:
@@ -105,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _statuses(
-    home: Path, tenants: list[str], max_age: dt.timedelta
+    home: Path, tenants: list[str], max_age: dt.timedelta, data_dirs: dict[str, Path]
 ) -> tuple[SchedulerStatus | None, list[TenantStatus]]:
     """The scheduler's `SchedulerStatus` (None when the instance has no history) and each
     tenant's `TenantStatus`, from the instance at `home` (read only: no config is installed
@@ -113,6 +121,7 @@ def _statuses(
     from dagster import DagsterInstance
 
     from medspa.commands.run import has_run_history, using_dagster_home
+    from medspa.run_lock import lock_held
     from orchestration.scheduler_status import scheduler_status
     from orchestration.tenant_status import empty_status, tenant_status
 
@@ -123,7 +132,10 @@ def _statuses(
         instance = DagsterInstance.from_config(str(home))
         try:
             return scheduler_status(instance, now, max_age), [
-                tenant_status(instance, tenant, now, max_age) for tenant in tenants
+                tenant_status(
+                    instance, tenant, now, max_age, run_lock_held=lock_held(data_dirs[tenant])
+                )
+                for tenant in tenants
             ]
         finally:
             instance.dispose()

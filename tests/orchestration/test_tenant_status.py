@@ -425,3 +425,36 @@ def test_medspa_status_exits_1_naming_the_tenant_that_is_not_healthy(
 
     assert main([*args, "--tenant", "clinic-z"]) == 2
     assert "no tenant 'clinic-z'" in capsys.readouterr().out
+
+
+def test_a_started_run_whose_tenant_lock_nobody_holds_died_and_makes_the_tenant_failing(
+    instance,
+):
+    """A nightly killed mid-way (`kill -9`, out of memory) stays STARTED in Dagster: the status
+    called the tenant OK until its publish went stale a day later. Every live run holds its
+    tenant's run lock, so a started run without it is dead."""
+    _nightly(instance, "clinic-a")
+    going = _left_by_daemon(instance, "clinic-a", dg.DagsterRunStatus.STARTED)
+    now = last_published(instance, "clinic-a") + HOUR
+
+    alive = tenant_status(instance, "clinic-a", now, run_lock_held=True)
+    unknown = tenant_status(instance, "clinic-a", now, run_lock_held=None)
+    assert alive.healthy and unknown.healthy
+
+    dead = tenant_status(instance, "clinic-a", now, run_lock_held=False)
+    assert dead.verdicts == [FAILING]
+    assert dead.problems == [
+        f"run {going} is still called started, but no process holds the tenant's run lock: it "
+        "died without finishing (killed, out of memory, a restart); nothing it had not published "
+        "was published, and the next run marks it failed"
+    ]
+    assert "tenant clinic-a: FAILING" in dead.to_text()
+
+
+def test_the_run_lock_is_read_from_the_kernel_without_taking_it(tmp_path: Path):
+    from medspa.run_lock import data_dir_lock, lock_held
+
+    assert lock_held(tmp_path) is None  # no lock file yet: unknown, judged as before
+    with data_dir_lock(tmp_path):
+        assert lock_held(tmp_path) is True
+    assert lock_held(tmp_path) is False
