@@ -10,7 +10,8 @@ what is running now, and an exit status a monitor can act on (cron's mail, a Kub
 CronJob, Nagios, an uptime service calling a wrapper).
 
 A tenant is healthy when its newest publish is younger than the limit (by default the marts'
-freshness window, `quality.freshness.MART_MAX_AGE`) and its newest *deciding* run published. A
+freshness window, `quality.freshness.MART_MAX_AGE`), its newest *deciding* run published with
+no check of error severity failed, and no run it still calls started has died. A
 run decides when it published, or when an attempt at the nightly failed without publishing (a
 blocking check failed, dbt failed, it was killed and marked failed:
 `run_events.failed_nightly`); a run stopped by a person (Terminate in the UI, Ctrl-C of `medspa
@@ -47,6 +48,9 @@ LOOKBACK_RUNS = 50
 QUIET_MINUTES = 30
 
 STALE, FAILING, NEVER_PUBLISHED = "stale", "failing", "never published"
+#: The newest nightly published although a check of error severity failed (not a blocking
+#: one): e.g. a required table's file was refused and its day is missing from the marts.
+PUBLISHED_WITH_FAILURES = "published with failures"
 #: A started run quiet this long without its run lock held is dead: a run takes the lock as
 #: its resources are set up, within seconds of Dagster calling it started.
 DEAD_AFTER_MINUTES = 1.0
@@ -108,6 +112,7 @@ class RunBrief:
     ended_at: str | None
     blocked_by: str | None = None
     quiet_minutes: float | None = None  # a live run: minutes since its newest event
+    checks_failed: int = 0  # checks of error severity that failed in a finished run
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,7 @@ def _brief(
         started_at=iso_utc(stats.start_time),
         ended_at=iso_utc(stats.end_time),
         blocked_by=record.blocked_by,
+        checks_failed=record.checks_failed,
     )
 
 
@@ -243,6 +249,13 @@ def tenant_status(
         problems.append(
             f"the newest nightly did not publish ({brief.status}): dashboards and BI show the "
             "data of the last publish; its Dagster run says why"
+        )
+    if newest is not None and brief is not None and newest[1] and brief.checks_failed:
+        verdicts.append(PUBLISHED_WITH_FAILURES)
+        problems.append(
+            f"the newest nightly published, but {brief.checks_failed} check(s) of error severity "
+            "failed in it: dashboards and BI show data a check found wrong (e.g. the day of a "
+            "table whose file was refused); its Dagster run and the data-quality page name them"
         )
     active = _active(instance, tenant, now)
     dead = [

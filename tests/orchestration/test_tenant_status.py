@@ -31,6 +31,7 @@ from orchestration.tenancy import PARTITION_TAG, TENANT_PARTITIONS
 from orchestration.tenant_status import (
     FAILING,
     NEVER_PUBLISHED,
+    PUBLISHED_WITH_FAILURES,
     STALE,
     last_published,
     tenant_status,
@@ -42,6 +43,8 @@ RAW_KEY = dg.AssetKey(["raw_pms", "appointments"])
 #: Tenants whose raw table fails its blocking check, and whose site step fails (tests set them).
 BLOCKED: set[str] = set()
 SITE_BREAKS: set[str] = set()
+#: Tenants a required table's file was refused for: an error check fails, not a blocking one.
+FILE_REFUSED: set[str] = set()
 
 
 @dg.asset(key=RAW_KEY, partitions_def=TENANT_PARTITIONS)
@@ -52,6 +55,14 @@ def raw_appointments() -> None:
 @dg.asset_check(asset=RAW_KEY, name="unique_keys", blocking=True)
 def unique_keys(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=context.run.tags[PARTITION_TAG] not in BLOCKED)
+
+
+@dg.asset_check(asset=RAW_KEY, name="contract_load", blocking=False)
+def contract_load(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=context.run.tags[PARTITION_TAG] not in FILE_REFUSED,
+        severity=dg.AssetCheckSeverity.ERROR,
+    )
 
 
 @dg.asset(key="serving", deps=[RAW_KEY], partitions_def=TENANT_PARTITIONS)
@@ -68,7 +79,7 @@ def site(context: dg.AssetExecutionContext) -> None:
 def _definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[raw_appointments, serving, site],
-        asset_checks=[unique_keys],
+        asset_checks=[unique_keys, contract_load],
         jobs=[dg.define_asset_job("nightly", partitions_def=TENANT_PARTITIONS)],
         sensors=build_run_log_sensors(),
         resources={"medspa": MedspaSettings()},
@@ -458,3 +469,26 @@ def test_the_run_lock_is_read_from_the_kernel_without_taking_it(tmp_path: Path):
     with data_dir_lock(tmp_path):
         assert lock_held(tmp_path) is True
     assert lock_held(tmp_path) is False
+
+
+def test_a_nightly_that_published_with_a_failed_error_check_is_not_healthy(instance):
+    """A required table's file refused: the run publishes (the other tables' rows are good),
+    its day of that table is missing, and the status said OK every night while only the
+    webhook, if set, said so."""
+    FILE_REFUSED.add("clinic-a")
+    try:
+        degraded = _nightly(instance, "clinic-a")
+    finally:
+        FILE_REFUSED.clear()
+    now = last_published(instance, "clinic-a") + HOUR
+    status = tenant_status(instance, "clinic-a", now)
+    assert status.verdicts == [PUBLISHED_WITH_FAILURES]
+    assert status.newest_deciding_run.run_id == degraded
+    assert status.problems == [
+        "the newest nightly published, but 1 check(s) of error severity failed in it: dashboards "
+        "and BI show data a check found wrong (e.g. the day of a table whose file was refused); "
+        "its Dagster run and the data-quality page name them"
+    ]
+    assert "tenant clinic-a: PUBLISHED WITH FAILURES" in status.to_text()
+    _nightly(instance, "clinic-a")  # the corrected file delivered: healthy again
+    assert tenant_status(instance, "clinic-a", now + HOUR).healthy
