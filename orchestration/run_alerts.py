@@ -134,39 +134,31 @@ def send_refused_alert(
     *,
     warn: Callable[[str], None],
     sleep: Callable[[float], None] = time.sleep,
+    payload: Callable[[str, str, dt.datetime], dict[str, object]] = refused_payload,
 ) -> bool:
     """Post that `tenant`'s run was refused before it started (no Dagster run exists, so no
-    sensor can); True when delivered. Never raises."""
+    sensor can), or with `payload=crashed_payload` that it stopped on an error of its own;
+    True when delivered. Never raises."""
     if not url:
         return False
-    payload = refused_payload(tenant, reason, dt.datetime.now(dt.UTC))
-    return _deliver(url, payload, f"of tenant {tenant}", warn=warn, sleep=sleep)
+    body = payload(tenant, reason, dt.datetime.now(dt.UTC))
+    return _deliver(url, body, f"of tenant {tenant}", warn=warn, sleep=sleep)
 
 
-def send_crashed_alert(
-    url: str | None,
-    tenant: str,
-    reason: str,
-    *,
-    warn: Callable[[str], None],
-    sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """Post that `tenant`'s run stopped on an error of its own (a full disk, a read-only data
-    dir): it never reached the run log, so the run-log sensor cannot post it. Never raises."""
-    if not url:
-        return False
+def crashed_payload(tenant: str, reason: str, at: dt.datetime) -> dict[str, object]:
+    """The JSON body for a `medspa run` that stopped on an error of its own (a full disk, a
+    read-only data dir): it never reached the run log, so the run-log sensor cannot post it."""
     text = (
         f"medspa-warehouse: tenant {tenant!r}'s run stopped with an error: {reason}. "
         "Dashboards and BI keep the last data published before it; fix the cause and run again."
     )
-    payload = {
+    return {
         "text": text,
         "tenant": tenant,
         "status": "failed",
         "reason": reason,
-        "at": dt.datetime.now(dt.UTC).isoformat(),
+        "at": at.isoformat(),
     }
-    return _deliver(url, payload, f"of tenant {tenant}", warn=warn, sleep=sleep)
 
 
 def _post(url: str, body: bytes) -> None:

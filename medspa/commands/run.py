@@ -360,9 +360,11 @@ def _alert_crashed(base: Settings, tenant: str, error: BaseException) -> None:
     """A run that stopped on an error of its own (not a failed step, which the run log and its
     alert report) posts that it crashed: it never reached the run log, and the next run's alert
     would come a day late."""
-    from orchestration.run_alerts import send_crashed_alert
+    from orchestration.run_alerts import crashed_payload, send_refused_alert
 
-    send_crashed_alert(base.alert_webhook_url, tenant, error_text(error), warn=_warn)
+    send_refused_alert(
+        base.alert_webhook_url, tenant, error_text(error), warn=_warn, payload=crashed_payload
+    )
 
 
 def _tag_interrupted(instance: object, run_id: str) -> None:

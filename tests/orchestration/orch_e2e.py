@@ -61,3 +61,16 @@ def break_primary_keys(csv_path: Path, rows: int) -> None:
 
 def phi_column_names() -> set[str]:
     return {c for t in load_contract().tables for c in t.phi_columns} | {"body", "raw_record"}
+
+
+def failure_messages(result: object) -> str:
+    """Every failed step's error chain of an in-process run as text (the asset's own exception
+    is a cause of Dagster's)."""
+    texts = []
+    for event in result.all_events:  # type: ignore[attr-defined]
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None:
+                texts.append(error.message)
+                error = error.cause
+    return " ".join(texts)

@@ -473,15 +473,19 @@ def test_an_unattended_run_waits_for_the_lock_a_persons_run_holds(
     release = threading.Timer(4.0, holder.stdin.close)
     release.start()
     instance = dg.DagsterInstance.ephemeral()
-    try:
-        result = dg.materialize(
+
+    def unattended_run() -> dg.ExecuteInProcessResult:
+        return dg.materialize(
             [_lock_probe],
             resources=resources,
             partition_key="default",
-            tags={SETTLE_TAG: "0"},
+            tags={SETTLE_TAG: "0"},  # as the schedule and the landing sensor tag their runs
             instance=instance,
             raise_on_error=False,
         )
+
+    try:
+        result = unattended_run()
     finally:
         release.join()
         holder.wait(timeout=60)
@@ -496,13 +500,7 @@ def test_an_unattended_run_waits_for_the_lock_a_persons_run_holds(
     _SEEN.clear()
     holder = _hold_lock(tmp_path, "`medspa run`")
     try:
-        result = dg.materialize(
-            [_lock_probe],
-            resources=resources,
-            partition_key="default",
-            tags={SETTLE_TAG: "0"},
-            raise_on_error=False,
-        )
+        result = unattended_run()
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)

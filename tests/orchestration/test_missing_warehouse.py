@@ -8,21 +8,11 @@ tables and failed on a missing raw table, and `serving` alone blamed 40 marts.
 from pathlib import Path
 
 import dagster as dg
+from orch_e2e import failure_messages
 
 from medspa.tenants import DEFAULT_TENANT
 from orchestration.resources import settings_run_config
 from orchestration.tenancy import TENANT_PARTITIONS
-
-
-def _failure_text(result: dg.ExecuteInProcessResult) -> str:
-    texts = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error is not None:
-                texts.append(error.message)
-                error = error.cause
-    return " ".join(texts)
 
 
 def test_dbt_and_serving_without_a_warehouse_name_it_and_create_none(defs, tmp_path: Path):
@@ -43,7 +33,7 @@ def test_dbt_and_serving_without_a_warehouse_name_it_and_create_none(defs, tmp_p
                 raise_on_error=False,
             )
             assert not result.success
-            text = _failure_text(result)
+            text = failure_messages(result)
             assert f"warehouse not found at {data / 'warehouse.duckdb'}: run the nightly" in text
             assert "mart(s) are not as" not in text
             assert not (data / "warehouse.duckdb").exists()

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from orch_e2e import query
+from orch_e2e import failure_messages, query
 
 from medspa.tenants import DEFAULT_TENANT
 from orchestration.defs.publish.assets import gate_checks
@@ -32,18 +32,6 @@ def _execute(defs, instance, data: Path, landing: Path, checks: set[dg.AssetChec
         partition_key=DEFAULT_TENANT,
         raise_on_error=False,
     )
-
-
-def _failure_messages(result) -> str:
-    """Every failed step's error chain as text (the asset's own exception is a cause)."""
-    texts = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error is not None:
-                texts.append(error.message)
-                error = error.cause
-    return " ".join(texts)
 
 
 @pytest.mark.xdist_group("e2e")
@@ -75,7 +63,7 @@ def test_serving_alone_after_a_failed_blocking_check_keeps_the_published_file(
         # ... and still nothing is published: the check's latest evaluation failed.
         assert not alone.success
         assert SERVING not in {e.asset_key for e in alone.get_asset_materialization_events()}
-        message = _failure_messages(alone)
+        message = failure_messages(alone)
         assert "not publishing: blocking check(s) failed" in message
         assert f"kpi_scorecard:{failed[0].check_name}" in message
         assert serving.read_bytes() == published
@@ -136,7 +124,7 @@ def test_serving_alone_refuses_marts_that_no_good_build_of_their_inputs_wrote(
     with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
         alone = _execute(defs, instance, data, happy_run.landing, set())
     assert not alone.success
-    message = _failure_messages(alone)
+    message = failure_messages(alone)
     assert f"not publishing: {len(behind)} mart(s) are not as the last good dbt build" in message
     assert "kpi_engagement" in message
     assert serving.read_bytes() == published
