@@ -484,6 +484,14 @@ from {{ relation }}
     and {{ left }}.kpi = {{ right }}.kpi
 {%- endmacro %}
 
+{#- SQL: one survey response's part of nps (100 x (promoters - detractors) / responses):
+    +100 for a promoter, -100 for a detractor, 0 for a passive. One expression for the
+    engagement events' nps and kpi_by_provider's, so the chain's and a provider's NPS cannot
+    be scored differently. -#}
+{% macro nps_points(category) -%}
+    case {{ category }} when 'promoter' then 100.0 when 'detractor' then -100.0 else 0.0 end
+{%- endmacro %}
+
 {#-
     What kind of number each KPI is, where the scorecard needs to know without an event to ask:
     a level (a count or sum: 0 over an empty set, no denominator), a median (null over an empty

@@ -20,6 +20,7 @@
 -- depends_on: {{ ref('kpi_alerts') }}
 -- depends_on: {{ ref('kpi_by_channel') }}
 -- depends_on: {{ ref('kpi_by_cohort') }}
+-- depends_on: {{ ref('kpi_by_cohort_provider') }}
 -- depends_on: {{ ref('kpi_by_device') }}
 -- depends_on: {{ ref('kpi_by_line_type') }}
 -- depends_on: {{ ref('kpi_by_patient_type') }}

@@ -209,6 +209,7 @@ def _build(con: duckdb.DuckDBPyConnection, coverage_gap: bool) -> None:
         periods_running = 1 as is_new
         from marts.kpi_alerts""")
     _detail(con)
+    _provider_cohorts_and_nps(con)
     _facts(con)
     _coverage(con, coverage_gap)
     _ops(con)
@@ -271,6 +272,67 @@ def _detail(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""create table marts.kpi_by_cohort as select * from (values {", ".join(parts)})
         t(grain, period_start, cohort_month, location_id, acquisition_channel, kpi, value,
           is_final)""")
+
+
+def _provider_cohorts_and_nps(con: duckdb.DuckDBPyConnection) -> None:
+    """Retention by first-visit provider and NPS by provider, numbers worked by hand.
+
+    kpi_by_cohort_provider, final up to the cohort of October 2026 as the fixture's scorecard
+    has its cohort KPIs (the pages' newest final cohort, `_cohort`): prov_1 (loc_a) has 0 of 50
+    retained in October 2025, 6 of 10 (30 visits) in each of November 2025 to April 2026, 8 of
+    10 (30 visits) in each of May to October 2026, and 1 of 1 (5 visits) in November 2026, not
+    final. The 12 cohort months up to the newest final one are November 2025 to October 2026:
+    (6 x 6 + 6 x 8) / 120 = 84 / 120 = 70.0 %, 360 / 120 = 3.00 visits. prov_2 (loc_b): 1 of 1
+    (2 visits) in September 2026, 3 of 9 (27 visits) in October 2026: 4 / 10 = 40.0 % pooled
+    (the mean of the two months would be 66.7 %), 29 / 10 = 2.90 visits. Every provider row is
+    also published at its location, as the mart does.
+
+    kpi_by_provider's monthly nps (reporting month October 2026: the last three complete
+    months are August to October): prov_1 200 / 10, -100 / 5, 300 / 5, so 400 / 20 = 20;
+    prov_2 0 / 2, 100 / 1, -300 / 7, so -200 / 10 = -20. Outside the window, July (+100 on
+    10 responses each) and November (not final, -100 on 10 each). prov_1's week of
+    2026-11-09 holds one detractor (-100 / 1), which the provider's page does not show as a
+    card.
+    """
+    retention = {"prov_1": [("2025-10-01", 0, 50, 50, True)], "prov_2": []}
+    for month in range(11, 23):  # November 2025 to October 2026
+        cohort = f"{2025 + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}-01"
+        retention["prov_1"].append((cohort, 6 if month < 17 else 8, 10, 30, True))
+    retention["prov_1"].append(("2026-11-01", 1, 1, 5, False))
+    retention["prov_2"] += [("2026-09-01", 1, 1, 2, True), ("2026-10-01", 3, 9, 27, True)]
+    home = {"prov_1": "loc_a", "prov_2": "loc_b"}
+    parts = []
+    for provider, cohorts in retention.items():
+        for cohort, retained, patients, visits, final in cohorts:
+            for loc in ("_all", home[provider]):
+                for kpi, numerator in (("retention_12m", retained), ("visits_first_year", visits)):
+                    parts.append(
+                        f"('month', date '{cohort}', '{loc}', date '{cohort}', '{provider}', "
+                        f"'{kpi}', {numerator / patients}, {numerator}.0, {patients}.0, {final})"
+                    )
+    con.execute(f"""create table marts.kpi_by_cohort_provider as
+        select * from (values {", ".join(parts)})
+        t(grain, period_start, location_id, cohort_month, provider_id, kpi, value, numerator,
+          denominator, is_final)""")
+    nps = {
+        "prov_1": [("2026-07-01", 1000, 10), ("2026-08-01", 200, 10), ("2026-09-01", -100, 5),
+                   ("2026-10-01", 300, 5), ("2026-11-01", -1000, 10)],
+        "prov_2": [("2026-07-01", 1000, 10), ("2026-08-01", 0, 2), ("2026-09-01", 100, 1),
+                   ("2026-10-01", -300, 7), ("2026-11-01", -1000, 10)],
+    }  # fmt: skip
+    rows = [
+        ("month", month, loc, "nps", points / responses, points, responses, month < "2026-11",
+         provider)
+        for provider, months in nps.items()
+        for month, points, responses in months
+        for loc in ("_all", home[provider])
+    ]  # fmt: skip
+    rows.append(("week", "2026-11-09", "_all", "nps", -100.0, -100, 1, True, "prov_1"))
+    con.executemany(
+        "insert into marts.kpi_by_provider (grain, period_start, location_id, kpi, value,"
+        " numerator, denominator, is_final, provider_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> None:

@@ -145,7 +145,8 @@ def test_the_providers_headline_holds_weekly_kpis_only(shipped_site):
         "Provider productive share",
         "Rebooking rate",
     ]
-    assert "12-month retention is measured per first-visit cohort, on the Patients page" in html
+    assert "12-month retention is measured per first-visit cohort, below" in html
+    assert "<h2>Retention by first-visit provider</h2>" in html
 
 
 def test_a_providers_role_is_written_out(site):

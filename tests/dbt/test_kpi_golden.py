@@ -37,6 +37,7 @@ MARTS = (
     "kpi_appointment_engagement",
     "kpi_by_channel",
     "kpi_by_cohort",
+    "kpi_by_cohort_provider",
     "kpi_by_device",
     "kpi_by_line_type",
     "kpi_by_patient_type",

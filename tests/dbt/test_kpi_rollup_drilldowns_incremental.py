@@ -5,10 +5,15 @@ equal a full refresh night after night and really take their incremental path.
 test_kpi_rollup_incremental.py on the dbt core chain: the next day, a late correction of
 the chain's first weeks, eleven days at once across a week and a month boundary, a
 location's time-zone correction, then a run of the marts alone (their inputs not built in
-the same invocation: they rebuild whole). Its 0 revenue rows (a provider's weeks worked
-without a paid invoice) exist only while revenue_per_provider is computable (its guard:
-`kpi_coverage`): on the same chain with its POS extracts arriving after its PMS ones, and
-starting two months later, they appear in every period at once and the mart rebuilds whole.
+the same invocation: they rebuild whole). The chain answers NPS surveys about a third of its
+visits, for kpi_by_provider's nps: a survey answered late rides the next day; two nights
+touch only surveys, a June score corrected (fct_surveys' touched record alone names its
+week: the mart recomputes from there, no earlier) and a surveyed August visit given to the
+other provider (the response moves from one provider's nps to the other's). Its 0 revenue
+rows (a provider's weeks worked without a paid invoice) exist only while revenue_per_provider
+is computable (its guard: `kpi_coverage`): on the same chain with its POS extracts arriving
+after its PMS ones, and starting two months later, they appear in every period at once and
+the mart rebuilds whole.
 
 `kpi_by_channel` reads two small inputs without a touched record besides its lead events:
 which channels ever had spend (`fct_marketing_spend`) and which KPIs are computable
@@ -25,18 +30,20 @@ the same nights, incremental on each after its first build.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 from conftest import write_chain
-from dbt_core_chain import Chain, late_delta
+from dbt_core_chain import LOCATIONS, Chain, _ts, late_delta
 from dbt_core_deltas import timezone_delta
 from dbt_runner import dbt
 from engagement_fixture import SELECTION as ENGAGEMENT_SELECTION
 from engagement_fixture import insert_rows, lead_row, table_rows, twin_copies
 from test_dbt_core_incremental import _differences
+from test_fct_surveys_incremental import _survey
 from test_kpi_rollup_incremental import _cutoffs, _equals_full_refresh, _next_day, _query
 from test_lead_kpi_events_incremental import _night as _lead_night
 from test_lead_kpi_events_incremental import _spend, _stamp
@@ -61,6 +68,96 @@ def _assert_incremental(warehouse: Path, mart: str, cutoffs: dict[str, date | No
         assert cutoff > first, f"{mart}: {grain} recomputed whole"
 
 
+def _surveyed(chain: Chain) -> Chain:
+    """The chain with an NPS survey about every third completed visit that ended at least
+    three days before its as-of: sent three hours after the visit, answered two days later
+    (scores 0-10 in turn, every fifth left unanswered), so no answer is newer than the
+    chain's as-of."""
+    surveyed = Chain(chain.as_of, {key: list(rows) for key, rows in chain.tables.items()})
+    last = _ts(chain.as_of, time(6, 0), "UTC") - timedelta(days=3)
+    visits = [
+        r
+        for r in chain.tables[("pms", "appointments")]
+        if r["status"] == "completed" and r["scheduled_end"] < last
+    ]
+    for n, visit in enumerate(visits[::3]):
+        score = None if n % 5 == 4 else n % 11
+        sent = visit["scheduled_end"] + timedelta(hours=3)
+        surveyed.add(
+            "reviews", "surveys", _survey(f"SV{n:04d}", visit["patient_id"], visit, score, sent)
+        )
+    return surveyed
+
+
+def _late_answer(chain: Chain, delta: Chain) -> Chain:
+    """`delta` (a next night) plus the answer to the newest unanswered survey, given an hour
+    before the night's stamp: a response dated on the new day."""
+    stamp = max(r["updated_at"] for rows in delta.tables.values() for r in rows)
+    survey = [r for r in chain.tables[("reviews", "surveys")] if r["nps_score"] is None][-1]
+    answered = stamp - timedelta(hours=1)
+    delta.add(
+        "reviews", "surveys", dict(survey, responded_at=answered, nps_score=9, updated_at=answered)
+    )
+    return delta
+
+
+def _visits(chain: Chain) -> dict[str, dict]:
+    return {r["appointment_id"]: r for r in chain.tables[("pms", "appointments")]}
+
+
+def _answered_in(chain: Chain, month: int) -> tuple[dict, dict]:
+    """The first answered survey whose visit was in `month` of 2025, and its visit."""
+    visits = _visits(chain)
+    survey = next(
+        r
+        for r in chain.tables[("reviews", "surveys")]
+        if r["nps_score"] is not None
+        and visits[r["appointment_id"]]["scheduled_start"].month == month
+    )
+    return survey, visits[survey["appointment_id"]]
+
+
+def _local_date(instant: datetime, location_id: str) -> date:
+    timezone = next(tz for lid, _name, tz, _opened in LOCATIONS if lid == location_id)
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def _late_stamp(chain: Chain) -> datetime:
+    """Ten days older than the chain's newest rows: an extract that lands late."""
+    return _ts(chain.as_of, time(6, 0), "UTC") - timedelta(days=10)
+
+
+def _rescored(chain: Chain) -> tuple[Chain, date]:
+    """A June response's score corrected (promoter and passive to detractor, detractor to
+    promoter), landing late; with its local response date."""
+    survey, visit = _answered_in(chain, 6)
+    delta = Chain(as_of=chain.as_of)
+    score = 10 if survey["nps_score"] <= 6 else 2
+    delta.add("reviews", "surveys", dict(survey, nps_score=score, updated_at=_late_stamp(chain)))
+    return delta, _local_date(survey["responded_at"], visit["location_id"])
+
+
+def _reassigned(chain: Chain) -> tuple[Chain, dict, str]:
+    """An answered August survey's visit given to the other provider of its location (a late
+    correction of the appointment); with the survey and the visit's new provider."""
+    survey, visit = _answered_in(chain, 8)
+    provider = visit["provider_id"]
+    other = provider[:-1] + ("1" if provider.endswith("0") else "0")
+    delta = Chain(as_of=chain.as_of)
+    delta.add("pms", "appointments", dict(visit, provider_id=other, updated_at=_late_stamp(chain)))
+    return delta, survey, other
+
+
+def _nps_responses(warehouse: Path, provider: str, month: date) -> float:
+    rows = _query(
+        warehouse,
+        "select denominator from marts.kpi_by_provider where kpi = 'nps' and grain = 'month'"
+        " and location_id = '_all' and provider_id = ? and period_start = ?",
+        [provider, month],
+    )
+    return rows[0][0] if rows else 0.0
+
+
 def _chain_night(work: Path, warehouse: Path, delta: Chain) -> dict[str, dict]:
     write_chain(warehouse, delta)
     dbt(["run", "--select", *SELECTION], warehouse, work)
@@ -73,16 +170,19 @@ def test_chain_drilldowns_equal_full_refresh_night_after_night(
 ) -> None:
     work = tmp_path / "incremental"
     work.mkdir()
-    warehouse = write_chain(work / "warehouse.duckdb", base_chain)
+    base = _surveyed(base_chain)
+    warehouse = write_chain(work / "warehouse.duckdb", base)
     dbt(["seed"], warehouse, work)
     dbt(["run", "--select", *SELECTION], warehouse, work)
     assert {mart: _cutoffs(warehouse, mart) for mart in MARTS} == dict.fromkeys(MARTS, WHOLE)
-    chains: list[Chain] = [base_chain]
+    assert _query(warehouse, "select count(*) from marts.kpi_by_provider where kpi = 'nps'")[0][0]
+    chains: list[Chain] = [base]
 
-    # (a) the next day (as-of Thursday 2025-11-20 -> Friday 2025-11-21): incremental (the
-    # events touched are of 2025-11-20; periods whose rebooking or confirmation windows are
-    # still open, built non-final, are recomputed too)
-    chains.append(_next_day(base_chain))
+    # (a) the next day (as-of Thursday 2025-11-20 -> Friday 2025-11-21), with a survey
+    # answered late: incremental (the events touched are of 2025-11-20, the response of
+    # 2025-11-21; periods whose rebooking or confirmation windows are still open, built
+    # non-final, are recomputed too)
+    chains.append(_late_answer(base, _next_day(base)))
     cutoffs = _chain_night(work, warehouse, chains[-1])
     for mart in MARTS:
         _assert_incremental(warehouse, mart, cutoffs[mart])
@@ -90,14 +190,34 @@ def test_chain_drilldowns_equal_full_refresh_night_after_night(
     # (b) a late extract correcting events of the chain's first weeks (its first completed
     # visit, of 2025-01-06 at L1, turned no-show; a voided invoice, a re-priced line): the
     # touched records name those days, so each mart recomputes from their week and month
-    chains.append(late_delta(base_chain))
+    chains.append(late_delta(base))
     cutoffs = _chain_night(work, warehouse, chains[-1])
     for mart in MARTS:
         assert cutoffs[mart] == {"week": date(2025, 1, 6), "month": date(2025, 1, 1)}, mart
 
+    # (b2) only a June response re-scored: fct_surveys' touched record is the one input naming
+    # its day, so kpi_by_provider recomputes from that week and June, not from earlier
+    delta, answered = _rescored(base)
+    chains.append(delta)
+    cutoffs = _chain_night(work, warehouse, chains[-1])
+    monday = answered - timedelta(days=answered.weekday())
+    assert cutoffs["kpi_by_provider"] == {"week": monday, "month": date(2025, 6, 1)}
+
+    # (b3) a surveyed August visit given to the other provider: its response leaves one
+    # provider's August nps and joins the other's
+    delta, survey, other = _reassigned(base)
+    before = _visits(base)[survey["appointment_id"]]["provider_id"]
+    august = date(2025, 8, 1)
+    counts = {p: _nps_responses(warehouse, p, august) for p in (before, other)}
+    chains.append(delta)
+    cutoffs = _chain_night(work, warehouse, chains[-1])
+    _assert_incremental(warehouse, "kpi_by_provider", cutoffs["kpi_by_provider"])
+    assert _nps_responses(warehouse, before, august) == counts[before] - 1
+    assert _nps_responses(warehouse, other, august) == counts[other] + 1
+
     # (c) eleven nights in one extract, stamped Monday 2025-12-01 12:00 UTC: the week of
     # 2025-11-24 and November end, and the week and month of 2025-12-01 start
-    chains.append(_next_day(base_chain, seed=12, days=11, at=time(12, 0)))
+    chains.append(_next_day(base, seed=12, days=11, at=time(12, 0)))
     cutoffs = _chain_night(work, warehouse, chains[-1])
     for mart in MARTS:
         _assert_incremental(warehouse, mart, cutoffs[mart])
@@ -109,7 +229,7 @@ def test_chain_drilldowns_equal_full_refresh_night_after_night(
 
     # (d) L2's time zone corrected: every L2 event moves a day, both sides recorded, so the
     # marts recompute from L2's first event, still on their incremental path
-    chains.append(timezone_delta(base_chain))
+    chains.append(timezone_delta(base))
     cutoffs = _chain_night(work, warehouse, chains[-1])
     assert all(None not in c.values() for c in cutoffs.values()), cutoffs
 

@@ -26,9 +26,11 @@ from dash_serving_fixture import make_serving_db
 
 BI_PASSWORD = "bi-" + secrets.token_hex(8)
 
-#: One row per case the load must carry exactly (quotes, commas, newline, '' vs NULL).
+#: One row per case the load must carry exactly (quotes, commas, newline, '' vs NULL). Both
+#: tables replace the dashboards' fixture's tables of the same name: the pages need their rows,
+#: these tests need these types and these cases.
 TYPED_SQL = """
-create table marts.fct_invoice_lines (
+create or replace table marts.fct_invoice_lines (
     invoice_line_id varchar, location_id varchar, net_amount decimal(18, 2),
     discount_amount decimal(12, 2), invoiced_at timestamp with time zone,
     service_date date, is_refund boolean, quantity bigint, note varchar,
@@ -43,7 +45,7 @@ leave', timestamp '2026-11-10 17:00:00'),
 -- Patients belong to locations through their home and their visits (no location_id):
 -- pk_0..pk_6 have appointments at both locations (fct_appointments: 'pk_' || i % 7, even i at
 -- loc_a, odd at loc_b); pk_8 lives at loc_b and never visited; pk_9 lives at loc_a.
-create table marts.dim_patients as
+create or replace table marts.dim_patients as
     select 'pk_' || i as patient_key,
         case when i % 2 = 0 then 'loc_a' else 'loc_b' end as home_location_id,
         'loc_a' as first_visit_location_id

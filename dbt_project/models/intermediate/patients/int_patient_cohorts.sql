@@ -13,7 +13,8 @@
 }}
 {#-
     Grain: patient with at least one completed visit. The patient's cohort (local month of the
-    first completed visit, at its location) and the first-year facts behind retention_12m and
+    first completed visit, at its location, with that visit's provider: kpi_by_cohort_provider
+    rolls retention up by it) and the first-year facts behind retention_12m and
     visits_first_year: completed visits dated within retention_window_days (365) of the first
     visit's local date, the first included (day 365 counts, day 366 does not), and whether one
     of them is dated after the first visit's date (a second visit on the same day is not a return).
@@ -68,19 +69,21 @@ per_patient as (
     select
         patient_key,
         first_visit_location_id as location_id,
+        first_visit_provider_id as provider_id,
         first_visit_date,
         {{ month_start('first_visit_date') }} as cohort_month,
         count(*) as visits_first_year,
         max(case when visit_date > first_visit_date then 1 else 0 end) as is_retained
     from visits
     where visit_date <= cast({{ dbt.dateadd('day', var('retention_window_days'), 'first_visit_date') }} as date)
-    group by patient_key, first_visit_location_id, first_visit_date
+    group by patient_key, first_visit_location_id, first_visit_provider_id, first_visit_date
 ),
 
 final as (
     select
         per_patient.patient_key,
         per_patient.location_id,
+        per_patient.provider_id,
         per_patient.first_visit_date,
         per_patient.cohort_month,
         coalesce(patients.acquisition_channel, 'unknown') as acquisition_channel,

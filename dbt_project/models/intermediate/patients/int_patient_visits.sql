@@ -10,7 +10,8 @@
 }}
 {#-
     Grain: appointment. Each patient's completed visits numbered in scheduled_start order, the
-    patient's first visit (earliest completed visit), and whether the appointment is for a new
+    patient's first visit (earliest completed visit: its location, date and provider, the
+    provider for kpi_by_cohort_provider's retention by provider), and whether the appointment is for a new
     patient (no completed visit before its scheduled_start) or a returning one (docs/kpis.md).
     Ties on scheduled_start are broken by appointment_id so the numbering is deterministic.
     Incremental (delete+insert on appointment_id): every row depends only on its patient's
@@ -92,6 +93,7 @@ completed as (
         appointments.appointment_id,
         appointments.patient_key,
         appointments.location_id,
+        appointments.provider_id,
         appointments.scheduled_start,
         {{ local_date('appointments.scheduled_start', 'locations.timezone') }} as scheduled_date,
         row_number() over (
@@ -109,7 +111,8 @@ first_visits as (
         appointment_id as first_visit_appointment_id,
         scheduled_start as first_visit_at,
         scheduled_date as first_visit_date,
-        location_id as first_visit_location_id
+        location_id as first_visit_location_id,
+        provider_id as first_visit_provider_id
     from completed
     where visit_number = 1
 ),
@@ -127,6 +130,7 @@ final as (
         first_visits.first_visit_at,
         first_visits.first_visit_date,
         first_visits.first_visit_location_id,
+        first_visits.first_visit_provider_id,
         case
             when first_visits.first_visit_at < appointments.scheduled_start then 'returning'
             else 'new'

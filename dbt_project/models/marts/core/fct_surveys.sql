@@ -4,6 +4,7 @@
         unique_key='survey_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'touched_columns': ['location_id', 'responded_local_date'], 'touched_rows': 'changed'},
         post_hook="{{ record_load_watermark(
             ['stg_reviews__surveys', 'stg_pms__appointments', 'stg_pms__patients', 'stg_pms__locations']
         ) }}",
@@ -11,15 +12,20 @@
 }}
 {#-
     One row per NPS survey (grain: survey_id). A survey belongs to the location of the visit
-    it asks about, else to the patient's home location; responses are dated by responded_at
+    it asks about, else to the patient's home location, and to that visit's provider (none
+    without a visit: kpi_by_provider's nps leaves it out); responses are dated by responded_at
     in that location's local time (docs/kpis.md, nps). Promoter = 9-10, detractor = 0-6.
     Incremental (delete+insert on survey_id, docs/incremental-models.md): a row depends on its
-    survey, its appointment's location, its patient's home location and that location's time
-    zone, so a nightly run recomputes the surveys of loads newer than this model's watermark
-    (macros/loads.sql) and the surveys naming an appointment or a patient of such a load; a
-    location of a newer load recomputes every survey. Staging never deletes a row, so no
-    survey has to be removed. Without a watermark (first build, changed definition) every
-    survey is recomputed.
+    survey, its appointment's location and provider, its patient's home location and that
+    location's time zone, so a nightly run recomputes the surveys of loads newer than this
+    model's watermark (macros/loads.sql) and the surveys naming an appointment or a patient of
+    such a load; a location of a newer load recomputes every survey. Staging never deletes a
+    row, so no survey has to be removed. Without a watermark (first build, changed definition)
+    every survey is recomputed. The build records the location and local response date of the
+    surveys whose row it changed, before and after (`touched_columns`, `touched_rows: changed`:
+    a survey recomputed because its patient's row was loaded again usually comes back
+    unchanged), so kpi_by_provider recomputes only the periods a changed response or a
+    visit given to another provider is in.
 -#}
 with
 
@@ -70,7 +76,8 @@ appointments as (
 
     select
         all_appointments.appointment_id,
-        all_appointments.location_id
+        all_appointments.location_id,
+        all_appointments.provider_id
     from {{ ref('stg_pms__appointments') }} as all_appointments
     {%- if is_incremental() %}
         where all_appointments.appointment_id in (select surveys.appointment_id from surveys)
@@ -100,7 +107,8 @@ located as (
 
     select
         surveys.*,
-        coalesce(appointments.location_id, patients.home_location_id) as location_id
+        coalesce(appointments.location_id, patients.home_location_id) as location_id,
+        appointments.provider_id
     from surveys
     left join appointments
         on surveys.appointment_id = appointments.appointment_id
@@ -128,6 +136,7 @@ final as (
         patient_key,
         appointment_id,
         location_id,
+        provider_id,
 
         -- response
         nps_score,

@@ -1,12 +1,13 @@
 {%- set inputs = ['int_invoice_kpi_events', 'int_provider_kpi_events', 'int_appointment_kpi_events'] -%}
 {%- set guards = [{'model': 'kpi_coverage', 'columns': ['kpi', 'computable']}] -%}
+{%- set dated = {'fct_surveys': 'responded_local_date'} -%}
 {{
     config(
         materialized='incremental',
         unique_key=['grain', 'period_start'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ kpi_rollup_prepare_with(" ~ inputs ~ ", " ~ guards ~ ") }}",
+        pre_hook="{{ kpi_rollup_prepare_with(" ~ inputs ~ ", " ~ guards ~ ", " ~ dated ~ ") }}",
         post_hook="{{ record_model_build() }}",
     )
 }}
@@ -20,9 +21,14 @@
                                   earned in
       provider_productive_share   completed-appointment hours / shift hours (revenue-generating)
       rebooking_rate, confirmation_response_rate   by the appointment's provider
+      nps                         by the surveyed visit's provider (fct_surveys.provider_id),
+                                  scored and dated as kpi_engagement's nps; a survey naming no
+                                  known visit has no provider and is left out, so a provider's
+                                  responses add up to at most the location's
     Incremental (macros/kpi_rollup_incremental.sql): a nightly run rewrites only the periods
-    from the earliest one its inputs' touched records, the as-of move or a non-final row can
-    have changed; it rebuilds whole when the computable KPIs differ from the ones its last
+    from the earliest one its inputs' touched records (fct_surveys': the location and
+    response date of each survey it changed, both sides), the as-of move or a non-final row
+    can have changed; it rebuilds whole when the computable KPIs differ from the ones its last
     build used (its guard: revenue's 0 rows follow revenue_per_provider's coverage in every
     period), and whenever the inputs cannot tell.
 -#}
@@ -40,6 +46,20 @@ productive_events as (
 appointment_events as (
     select * from {{ ref('int_appointment_kpi_events') }}
     where kpi in ('rebooking_rate', 'confirmation_response_rate')
+),
+
+survey_events as (
+    select
+        location_id,
+        responded_local_date as event_date,
+        provider_id,
+        'nps' as kpi,
+        'ratio' as value_kind,
+        0 as window_minutes,
+        {{ nps_points('nps_category') }} as numerator,
+        1.0 as denominator
+    from {{ ref('fct_surveys') }}
+    where is_responded and provider_id is not null
 ),
 
 -- revenue is a level: 0 on every day a provider worked (their productive-share events: shift
@@ -66,14 +86,14 @@ events as (
         ['invoice_events', 'revenue_zero_events'], dims=['provider_id'], exprs={'kpi': "'revenue_per_provider'"}
     ) }}
     union all
-    {{ kpi_events_union(['productive_events', 'appointment_events'], dims=['provider_id']) }}
+    {{ kpi_events_union(['productive_events', 'appointment_events', 'survey_events'], dims=['provider_id']) }}
 ),
 
 {{ kpi_as_of_cte() }},
 
 {{ kpi_rollup(
     'events', 'rolled', dims=['provider_id'], daily=false,
-    recompute_from=kpi_rollup_cutoffs_with(inputs, guards),
+    recompute_from=kpi_rollup_cutoffs_with(inputs, guards, dated),
 ) }}
 
 {{ kpi_select('rolled', dims=['provider_id']) }}
