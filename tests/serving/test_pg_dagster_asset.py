@@ -92,7 +92,8 @@ def test_blocked_run_touches_nothing_in_postgres(pg, published, tmp_path, monkey
 def test_a_failed_publish_never_shows_the_password_in_the_event_log(
     serving_db, tmp_path, monkeypatch
 ):
-    """libpq quotes a malformed URL's password; the asset's failure must not carry it."""
+    """libpq quotes a malformed URL's password; the asset's failure must not carry it (the
+    settings refuse such a URL before anything connects, without echoing it)."""
     monkeypatch.setenv(
         "MEDSPA_SERVING_URL", "postgresql://medspa_owner:50%off!pw@127.0.0.1:1/serving"
     )
@@ -100,7 +101,7 @@ def test_a_failed_publish_never_shows_the_password_in_the_event_log(
         result = _run(tmp_path, serving_db, instance)
         logs = repr(list(instance.all_logs(result.run_id)))
     assert not result.success
-    assert "invalid percent-encoded token" in logs  # the failure itself is shown
+    assert "MEDSPA_SERVING_URL is not a PostgreSQL connection string" in logs  # the failure
     assert "off!pw" not in logs
 
 
