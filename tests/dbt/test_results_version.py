@@ -29,7 +29,8 @@ VERSIONS = ("duckdb", "dbt-duckdb")
 
 #: results_version -> the digest of what computed rows outside models and macros at it.
 RECORDED = {
-    2: "b9ee0fd6f785226d0861827e2d81bf75bd2cf8fda0babd67188913f0b7c90576",
+    # profiles.yml's comment corrected (a module path): no row can change
+    2: "e697a42b23374678b74c9f8647ef798adb5304c519c49f2fa2ac7d9c1b29315c",
 }
 
 

@@ -44,6 +44,7 @@ ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ingestion.pipeline",
             "ingestion.duckdb_limits",
             "demo.state",
+            "serving.role_names",  # the role prefix's pattern, checked with the other settings
             "safeio",
         ),
     ),
