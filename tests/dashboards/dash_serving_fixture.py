@@ -498,3 +498,13 @@ def table_rows(html: str) -> list[list[str]]:
         re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", html)
     ]
     return [row for row in rows if row]
+
+
+def page_html(site: Path, name: str) -> str:
+    """A built page's HTML."""
+    return (site / name).read_text(encoding="utf-8")
+
+
+def page_text(html: str) -> str:
+    """A page's words: tags dropped, whitespace folded, as a reader sees them."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))

@@ -29,6 +29,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from dash_serving_fixture import make_serving_db
+from dash_serving_fixture import page_html as _read
+from dash_serving_fixture import page_text as _text
 
 from dashboards import build_site
 
@@ -77,14 +79,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = build_site(serving, root / "site")
     assert report.pages_failed == []
     return root / "site"
-
-
-def _read(site: Path, name: str) -> str:
-    return (site / name).read_text(encoding="utf-8")
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
 
 def _between(html: str, start: str, end: str) -> str:

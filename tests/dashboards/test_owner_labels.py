@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from dash_serving_fixture import make_serving_db
+from dash_serving_fixture import page_html as _read
 
 from dashboards import build_site
 from dashboards.pages import parse_page
@@ -42,10 +43,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = build_site(serving, root / "site")
     assert report.pages_failed == []
     return root / "site"
-
-
-def _read(site: Path, name: str) -> str:
-    return (site / name).read_text(encoding="utf-8")
 
 
 def _svg_texts(html: str, title: str) -> list[str]:

@@ -16,6 +16,7 @@ import re
 import duckdb
 import pytest
 from dash_serving_fixture import build_shipped_pages, make_serving_db
+from dash_serving_fixture import page_text as _text
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +40,6 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> str:
         con.close()
     build_shipped_pages(serving, root, "patients.md")
     return (root / "site" / "patients.html").read_text(encoding="utf-8")
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
 
 def test_the_page_names_each_early_cohorts_patients_on_file_before_the_history(page):

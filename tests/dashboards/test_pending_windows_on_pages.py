@@ -21,6 +21,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from dash_serving_fixture import build_shipped_pages, make_serving_db, table_rows
+from dash_serving_fixture import page_html as _read
+from dash_serving_fixture import page_text as _text
 
 from dashboards.svg.colors import OPEN_CELL, WHITE
 from dashboards.svg.legend import OPEN_LABEL
@@ -87,16 +89,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "site"
 
 
-def _read(site: Path, name: str) -> str:
-    return (site / name).read_text(encoding="utf-8")
-
-
 def _cards(html: str) -> list[str]:
     return re.findall(r'<div class="bv-title">([^<]+)</div>', html)
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
 
 def _chart(html: str, title: str) -> ET.Element:

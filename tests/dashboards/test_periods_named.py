@@ -8,13 +8,8 @@ October 2026, data as of 2026-11-17 07:40:12 UTC (`reporting_periods.as_of_at`).
 
 from __future__ import annotations
 
-import re
-
 import pytest
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+from dash_serving_fixture import page_text as _text
 
 
 @pytest.mark.parametrize(

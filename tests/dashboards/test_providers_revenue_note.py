@@ -11,13 +11,8 @@ membership fees $40,000, retail $20,000 without a provider + $1,000 sold by the 
 
 from __future__ import annotations
 
-import re
-
+from dash_serving_fixture import page_text as _text
 from dash_serving_fixture import table_rows
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
 
 def test_the_gap_to_the_chains_revenue_is_explained(shipped_site):

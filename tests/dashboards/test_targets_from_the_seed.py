@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from dash_serving_fixture import make_serving_db
+from dash_serving_fixture import page_html as _read
 
 from dashboards import build_site
 
@@ -58,10 +59,6 @@ def _targets_drawn(svg: str) -> list[str]:
     """The hover texts of the chart's target line or band."""
     marks = re.findall(r'<g class="mark-\w+ role-mark (?:target-line|target-band)">(.*?)</g>', svg)
     return re.findall(r"<title>([^<]*)</title>", "".join(marks))
-
-
-def _read(site: Path, name: str) -> str:
-    return (site / name).read_text(encoding="utf-8")
 
 
 def test_rooms_charts_draw_and_name_the_seeds_rph_target(site):
