@@ -125,7 +125,7 @@ def _records(instance: DagsterInstance, run_id: str, event_type: DagsterEventTyp
     return list(instance.get_records_for_run(run_id, of_type=event_type, limit=100_000).records)
 
 
-def _failed_rows(metadata: dict[str, Any] | None) -> str:
+def failed_rows_text(metadata: dict[str, Any] | None) -> str:
     """What a check without a description (dbt's tests, as dagster-dbt reports them) found:
     its failing row count, so a blocked night says how much, not an empty line."""
     value = (metadata or {}).get("dagster_dbt/failed_row_count")
@@ -147,7 +147,7 @@ def check_outcomes(instance: DagsterInstance, run_id: str) -> list[CheckOutcome]
                 asset=data.asset_key.to_user_string(),
                 severity=data.severity.value,
                 passed=bool(data.passed),
-                description=data.description or _failed_rows(data.metadata),
+                description=data.description or failed_rows_text(data.metadata),
                 evaluated_at=dt.datetime.fromtimestamp(entry.timestamp, tz=dt.UTC),
                 blocking=bool(data.blocking),
                 run_id=run_id,

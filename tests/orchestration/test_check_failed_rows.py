@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.run_events import _failed_rows
+from orchestration.run_events import failed_rows_text as _failed_rows
 
 
 def test_a_dbt_test_without_description_reports_its_failing_rows():

@@ -97,13 +97,12 @@ def described_results(events: Iterable[Any], specs: Mapping[Any, str | None]) ->
     """
     import dagster as dg
 
+    from orchestration.run_events import failed_rows_text
+
     for event in events:
         if isinstance(event, dg.AssetCheckResult) and not event.description:
-            value = (event.metadata or {}).get("dagster_dbt/failed_row_count")
-            count = getattr(value, "value", value)
             what = specs.get(dg.AssetCheckKey(event.asset_key, event.check_name))
-            parts = [f"dbt test: {count} failing row(s)" if count is not None else "", what or ""]
-            text = ": ".join(p for p in parts if p)
+            text = ": ".join(p for p in (failed_rows_text(event.metadata), what) if p)
             if text:
                 event = event._replace(description=text)
         yield event
