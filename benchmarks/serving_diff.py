@@ -72,6 +72,8 @@ def diff_marts(left: Path, right: Path) -> list[str]:
     a = duckdb.connect(str(left), read_only=True)
     b = duckdb.connect(str(right), read_only=True)
     try:
+        for con in (a, b):  # DuckDB draws a bar on stdout for the long sorts, into the report
+            con.execute("set enable_progress_bar = false")
         tables_a, tables_b = _tables(a), _tables(b)
         found = [f"{t}: only in {left}" for t in sorted(set(tables_a) - set(tables_b))]
         found += [f"{t}: only in {right}" for t in sorted(set(tables_b) - set(tables_a))]

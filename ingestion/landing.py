@@ -82,6 +82,11 @@ class LandingScan:
     def files_of(self, qualified_table: str) -> list[LandingFile]:
         return [f for f in self.files if f.qualified_table == qualified_table]
 
+    def unsettled_of(self, qualified_table: str) -> list[str]:
+        """The table's files left for a later run as still being written (relative paths)."""
+        folder = qualified_table.replace(".", "/", 1) + "/"
+        return [rel for rel, _ in self.unsettled if rel.startswith(folder)]
+
 
 #: Why a file modified after the load's cut-off waits (`scan_landing`'s `settled_before`).
 _UNSETTLED = "modified moments before the load (still being copied in?): left for the next run"

@@ -49,6 +49,7 @@ from ingestion.report import (
     LOADED,
     NEVER_DELIVERED,
     NO_NEW_EXTRACT,
+    STILL_BEING_WRITTEN,
     LoadReport,
     TableReport,
 )
@@ -225,7 +226,10 @@ def _prepare_system(
                 new.append((file, sha))
         if not new:
             delivered = entry.files_skipped or table.qualified_name in history
-            entry.state = NO_NEW_EXTRACT if delivered else NEVER_DELIVERED
+            if scan.unsettled_of(table.qualified_name):
+                entry.state = STILL_BEING_WRITTEN
+            else:
+                entry.state = NO_NEW_EXTRACT if delivered else NEVER_DELIVERED
             continue
         entry.state = LOADED
         table_records, plan = prepare_table(con, table, new, stopped=bool(entry.stopped_by))
@@ -271,13 +275,23 @@ def _check_required(
 
     Required tables are the contract's `required_tables` (docs/landing-contract.md).
     """
-    missing = []
+    missing, writing = [], []
     for name in contract.required_tables:
         table = contract.table(name)
         if table.system not in selected or scan.files_of(name) or history.get(name):
             continue
         if not has_rows(con, table):
             missing.append(name)
+            writing += scan.unsettled_of(name)
+    if writing:  # the first delivery is on its way: say so, not that there is none
+        raise MissingRequiredTablesError(
+            missing,
+            why="cannot load yet: the first extract of required table(s) "
+            + ", ".join(missing)
+            + " is still being written ("
+            + ", ".join(writing)
+            + ", modified moments before the load); nothing was loaded, the next run takes it",
+        )
     if missing:
         raise MissingRequiredTablesError(missing, str(landing))
 

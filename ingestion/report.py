@@ -16,6 +16,9 @@ LOAD_FAILED = "load failed"
 #: A file of the table misses a contract column (this run, or an earlier one and it is still in
 #: the landing folder unchanged): the table loads nothing until it is replaced or removed.
 LOAD_STOPPED = "stopped: a file misses a contract column"
+#: No file of the table loaded this run, and a new one is still being written (modified after a
+#: load's cut-off, `IngestSettings.settled_before`): the next run takes it whole.
+STILL_BEING_WRITTEN = "a new file still being written: left for the next run"
 
 
 @dataclass(kw_only=True)

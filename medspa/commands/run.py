@@ -22,6 +22,14 @@ status 2), naming the other run.
 Interrupted (Ctrl-C, or SIGTERM, which Dagster handles the same way), it exits with status 130
 and says whether the run had published anything: publishing writes a new file and swaps it in,
 so a run interrupted before the swap leaves the previous `serving.duckdb` as it was.
+
+`--unattended` is for a scheduler of the deployment's own (cron, a systemd timer), which is
+nobody at a terminal: the run is the nightly schedule's run, started from a command line. Its
+load leaves a file modified in the last `SETTLE_SECONDS` for the next run (an exporter may be
+writing it at that minute), it waits for another run of the tenant (up to
+`UNATTENDED_LOCK_WAIT_SECONDS`) instead of being refused, and a signal that stops it (the
+scheduler's timeout) makes it a failed nightly, alerted and counted by `medspa status`, not a
+run a person stopped.
 """
 
 from __future__ import annotations
@@ -87,6 +95,14 @@ def add_arguments(parser: argparse.ArgumentParser, *, tenants: bool = True) -> N
             metavar="N",
             help="with --all-tenants: tenants running at once (default 2)",
         )
+    parser.add_argument(
+        "--unattended",
+        action="store_true",
+        help="run as the nightly schedule runs, for cron or another scheduler: files modified "
+        "in the last 30 s are left for the next run, a run of the tenant in progress is waited "
+        "for (up to 30 min) instead of refused, and a stop by a signal (a timeout) is a failed "
+        "nightly with its alert, not a run a person stopped",
+    )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="stream Dagster's event log while running"
     )
@@ -209,6 +225,7 @@ def execute(
     progress: bool = False,
     freeze_imports: bool = False,
     published: PublishWitness | None = None,
+    unattended: bool = False,
 ) -> tuple[RunSummary, Settings]:
     """Run the nightly job for one tenant; return (RunSummary, the tenant's Settings).
 
@@ -220,7 +237,8 @@ def execute(
     dbt) then walk only the run's own objects; a program that calls `execute` itself keeps its
     collector untouched, or its own garbage from then on would never be collected.
     `published` (if given) notes the tenant's published files before the run starts, so the
-    caller can tell whether an interrupted run replaced them.
+    caller can tell whether an interrupted run replaced them. `unattended`: the schedule's run
+    from a command line (the module's docstring).
     """
     with _collection_paused():
         from dagster import DagsterInstance
@@ -228,10 +246,11 @@ def execute(
         from medspa.settings import PhiKeyError, resolve_phi_key
         from medspa.tenants import TenantRegistryError, chosen_command_tenant, tenant_settings
         from orchestration.definitions import defs
+        from orchestration.defs.automation.landing_sensor import UNATTENDED_RUN_TAGS
         from orchestration.event_batch import release as release_event_engines
         from orchestration.instance_sqlite import release as release_instance_files
         from orchestration.progress import execute_with_progress
-        from orchestration.resources import settings_run_config
+        from orchestration.resources import UNATTENDED_LOCK_WAIT_SECONDS, settings_run_config
         from orchestration.summary import summarize
         from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
         from quality.gx_duckdb import import_gx_in_background
@@ -246,11 +265,17 @@ def execute(
     except (PhiKeyError, TenantRegistryError) as exc:
         _alert_refused(base, chosen.name, exc)
         raise
+    recorded = False
     try:  # a crash (a full disk, a read-only data dir) still alerts: cron output goes unread
         settings.ensure_dirs()
         settings.warn_if_demo_key_on_real_data()
         with (
-            data_dir_lock(settings.data_dir, "`medspa run`"),
+            data_dir_lock(
+                settings.data_dir,
+                "`medspa run --unattended`" if unattended else "`medspa run`",
+                wait_seconds=UNATTENDED_LOCK_WAIT_SECONDS if unattended else 0.0,
+                on_wait=_warn,
+            ),
             using_dagster_home(settings.dagster_home),
         ):
             if published is not None:
@@ -273,7 +298,10 @@ def execute(
                         run_config=run_config,
                         raise_on_error=False,
                         partition_key=chosen.name,
-                        tags=tenant_run_tags(chosen.name),
+                        tags={
+                            **(UNATTENDED_RUN_TAGS if unattended else {}),
+                            **tenant_run_tags(chosen.name),
+                        },
                     )
                 summary = summarize(
                     instance,
@@ -283,7 +311,8 @@ def execute(
                     settings.warehouse_path,
                 )
                 summary.demo_key_on_real_data = settings.demo_key_on_real_data
-                _record_run(instance, summary, settings, tenant=chosen.name)
+                recorded = True  # the record's alert says what happened from here on
+                _record_run(instance, summary, settings, tenant=chosen.name, unattended=unattended)
                 if not was_interrupted(summary):
                     _prune_history(instance, settings)
             finally:
@@ -294,26 +323,43 @@ def execute(
     except (PhiKeyError, TenantRegistryError, RunLockedError):
         raise  # alerted above, or a lock refusal, which the README says posts nothing
     except Exception as exc:
-        _alert_crashed(base, chosen.name, exc)
+        _alert_crashed(base, chosen.name, error_text(exc))
+        raise
+    except KeyboardInterrupt:
+        # a scheduler's signal outside the Dagster run (waiting for the lock, its set-up or
+        # summary): no record will say it, so the alert does; a person's Ctrl-C posts nothing
+        if unattended and not recorded:
+            _alert_crashed(base, chosen.name, "stopped by a signal before the run ended")
         raise
 
 
-def _record_run(instance: object, summary: RunSummary, settings: Settings, *, tenant: str) -> None:
+def _record_run(
+    instance: object,
+    summary: RunSummary,
+    settings: Settings,
+    *,
+    tenant: str,
+    unattended: bool = False,
+) -> None:
     """This run -- published, blocked or failed -- into the warehouse's run log, at once; a run
-    that did not publish posts its alert too."""
+    that did not publish posts its alert too.
+
+    An interrupted run was stopped by a person (tagged, recorded as cancelled, no alert) unless
+    it ran `unattended`: then the signal came from its scheduler, and it is a failed nightly."""
     import duckdb
 
     from orchestration import run_log
 
     interrupted = was_interrupted(summary)
-    if interrupted:
+    by_person = interrupted and not unattended
+    if by_person:
         _tag_interrupted(instance, summary.run_id)
     record = run_log.record_of(
         instance,  # type: ignore[arg-type]
         summary.run_id,
         published=summary.published is not None,
         demo_key_on_real_data=settings.demo_key_on_real_data,
-        interrupted=interrupted,
+        interrupted=by_person,
     )
     if interrupted:
         # After Ctrl-C stopped a load, opening the warehouse again in this process spun for
@@ -356,15 +402,14 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _alert_crashed(base: Settings, tenant: str, error: BaseException) -> None:
+def _alert_crashed(base: Settings, tenant: str, reason: str) -> None:
     """A run that stopped on an error of its own (not a failed step, which the run log and its
-    alert report) posts that it crashed: it never reached the run log, and the next run's alert
-    would come a day late."""
+    alert report), or an unattended one its scheduler stopped before its record, posts that it
+    crashed, with `reason`: it never reached the run log, and the next run's alert would come a
+    day late."""
     from orchestration.run_alerts import crashed_payload, send_refused_alert
 
-    send_refused_alert(
-        base.alert_webhook_url, tenant, error_text(error), warn=_warn, payload=crashed_payload
-    )
+    send_refused_alert(base.alert_webhook_url, tenant, reason, warn=_warn, payload=crashed_payload)
 
 
 def _tag_interrupted(instance: object, run_id: str) -> None:
@@ -464,10 +509,12 @@ def was_interrupted(summary: RunSummary) -> bool:
     )
 
 
-def _interrupted(run_id: str | None, published: PublishWitness) -> int:
+def _interrupted(run_id: str | None, published: PublishWitness, *, unattended: bool = False) -> int:
     """Say what an interrupted run left; exit status 130, as a shell reports Ctrl-C."""
     if run_id is not None:
         print(f"run {run_id}: interrupted")
+    if unattended:
+        print("interrupted: an unattended run, reported as a failed nightly (alert, medspa status)")
     if published.changed():
         print(
             "interrupted: this run had already published serving.duckdb; "
@@ -476,6 +523,18 @@ def _interrupted(run_id: str | None, published: PublishWitness) -> int:
     else:
         print("interrupted: nothing was published by this run")
     return 130
+
+
+def _sigterm_interrupts() -> None:
+    """SIGTERM (a scheduler's timeout, `kill`) raises KeyboardInterrupt from here on, as Ctrl-C
+    does: without a handler it would end the process at once, outside a Dagster run (waiting
+    for the lock, its set-up) with no alert. Inside the run Dagster handles it the same way."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _print_full_log(settings: Settings) -> None:
@@ -498,6 +557,9 @@ def run(args: argparse.Namespace) -> int:
         from medspa.commands.run_tenants import run_all_tenants
 
         return run_all_tenants(args)
+    unattended = getattr(args, "unattended", False)
+    if unattended:
+        _sigterm_interrupts()
     published = PublishWitness()
     try:
         summary, settings = execute(
@@ -509,6 +571,7 @@ def run(args: argparse.Namespace) -> int:
             progress=True,
             freeze_imports=getattr(args, "_own_process", False),
             published=published,
+            unattended=unattended,
         )
     except (PhiKeyError, TenantRegistryError, RunLockedError) as exc:
         print(f"error: {exc}")
@@ -521,9 +584,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     except KeyboardInterrupt:
-        return _interrupted(None, published)
+        return _interrupted(None, published, unattended=unattended)
     if was_interrupted(summary):
-        code = _interrupted(summary.run_id, published)
+        code = _interrupted(summary.run_id, published, unattended=unattended)
         if not args.verbose:
             _print_full_log(settings)
         return code

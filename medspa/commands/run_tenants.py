@@ -78,6 +78,8 @@ def tenant_command(args: argparse.Namespace, tenant: str, tenants_file: Path) ->
     command += ["--tenant", tenant]
     if args.data_dir:
         command += ["--data-dir", str(args.data_dir)]
+    if getattr(args, "unattended", False):
+        command += ["--unattended"]
     return command
 
 

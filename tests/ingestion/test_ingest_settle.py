@@ -9,6 +9,7 @@ import dataclasses
 import os
 import time
 
+import pytest
 from ingest_fixtures import (
     CONTRACT,
     appointment,
@@ -21,7 +22,8 @@ from ingest_fixtures import (
 )
 
 from ingestion.landing import scan_landing
-from ingestion.pipeline import ingest
+from ingestion.pipeline import MissingRequiredTablesError, ingest
+from ingestion.report import NO_NEW_EXTRACT, STILL_BEING_WRITTEN
 
 
 def _touch(path, seconds_from_now: float) -> None:
@@ -67,3 +69,41 @@ def test_the_waiting_file_is_not_recorded_and_the_next_load_takes_it(tmp_path):
         ("A1",),
         ("A2",),
     ]
+
+
+def test_a_table_whose_only_new_file_waits_says_so_not_no_new_extract(tmp_path):
+    """The run's summary line for the table: its new file is on its way, not absent; a table
+    with nothing new says so as before."""
+    landing = tmp_path / "landing"
+    write_required(landing, "2026-11-20")
+    for path in (landing / "pms").rglob("*.csv"):
+        _touch(path, -120)
+    settings = dataclasses.replace(settings_for(tmp_path), settled_before=time.time() - 30)
+    ingest(settings, systems=["pms"])
+    late = write(
+        landing,
+        "pms/appointments/2026-11-21.csv",
+        csv_text(header("pms.appointments"), [appointment("A2")]),
+    )
+    _touch(late, -1)
+
+    report = ingest(settings, systems=["pms"])
+    assert report.table("pms", "appointments").state == STILL_BEING_WRITTEN
+    assert report.table("pms", "locations").state == NO_NEW_EXTRACT
+    assert "pms.appointments" not in report.absent_tables
+    assert "a new file still being written: left for the next run" in report.to_text()
+
+
+def test_a_first_load_whose_required_file_is_being_written_names_it(tmp_path):
+    """The very first delivery, still being copied in at the run's start: the run stops as
+    with no extract at all (the KPIs need the table), but says the file is on its way."""
+    landing = tmp_path / "landing"
+    write_required(landing, "2026-11-20")
+    for path in (landing / "pms").rglob("*.csv"):
+        _touch(path, 1)  # written a moment ago
+    settings = dataclasses.replace(settings_for(tmp_path), settled_before=time.time() - 30)
+    with pytest.raises(MissingRequiredTablesError) as caught:
+        ingest(settings, systems=["pms"])
+    message = str(caught.value)
+    assert "is still being written" in message
+    assert "pms/appointments/2026-11-20.csv" in message and "the next run takes it" in message

@@ -34,9 +34,9 @@ with data_dir_lock(Path(sys.argv[1]), "the tenant's next run"):
 """
 
 
-@contextmanager
-def held(script: str, path: Path) -> Iterator[None]:
-    """Run `script` on `path` in a child process until the block ends."""
+def start_holding(script: str, path: Path) -> subprocess.Popen[str]:
+    """Run `script` on `path` in a child process; return it once it holds. It lets go when its
+    stdin is closed (`let_go`), which a test may do from a timer thread."""
     holder = subprocess.Popen(
         [sys.executable, "-c", script, str(path)],
         cwd=REPO,
@@ -44,10 +44,22 @@ def held(script: str, path: Path) -> Iterator[None]:
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def let_go(holder: subprocess.Popen[str]) -> None:
+    """End a holder started by `start_holding` (closing its stdin twice is harmless)."""
+    assert holder.stdin is not None
+    holder.stdin.close()
+    holder.wait(timeout=60)
+
+
+@contextmanager
+def held(script: str, path: Path) -> Iterator[None]:
+    """Run `script` on `path` in a child process until the block ends."""
+    holder = start_holding(script, path)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         yield
     finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=60)
+        let_go(holder)
