@@ -283,7 +283,10 @@ def _check_required(
         if not has_rows(con, table):
             missing.append(name)
             writing += scan.unsettled_of(name)
-    if writing:  # the first delivery is on its way: say so, not that there is none
+    absent = [name for name in missing if not scan.unsettled_of(name)]
+    if absent:  # what no later run fixes by itself comes first
+        raise MissingRequiredTablesError(absent, str(landing))
+    if missing:  # each first delivery is on its way: say so, not that there is none
         raise MissingRequiredTablesError(
             missing,
             why="cannot load yet: the first extract of required table(s) "
@@ -292,8 +295,6 @@ def _check_required(
             + ", ".join(writing)
             + ", modified moments before the load); nothing was loaded, the next run takes it",
         )
-    if missing:
-        raise MissingRequiredTablesError(missing, str(landing))
 
 
 def _require_loadable(

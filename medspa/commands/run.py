@@ -38,8 +38,10 @@ import argparse
 import gc
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from pathlib import Path
@@ -95,14 +97,14 @@ def add_arguments(parser: argparse.ArgumentParser, *, tenants: bool = True) -> N
             metavar="N",
             help="with --all-tenants: tenants running at once (default 2)",
         )
-    parser.add_argument(
-        "--unattended",
-        action="store_true",
-        help="run as the nightly schedule runs, for cron or another scheduler: files modified "
-        "in the last 30 s are left for the next run, a run of the tenant in progress is waited "
-        "for (up to 30 min) instead of refused, and a stop by a signal (a timeout) is a failed "
-        "nightly with its alert, not a run a person stopped",
-    )
+        parser.add_argument(
+            "--unattended",
+            action="store_true",
+            help="run as the nightly schedule runs, for cron or another scheduler: files "
+            "modified in the last 30 s are left for the next run, a run of the tenant in "
+            "progress is waited for (up to 30 min) instead of refused, and a stop by a signal "
+            "(a timeout) is a failed nightly with its alert, not a run a person stopped",
+        )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="stream Dagster's event log while running"
     )
@@ -240,22 +242,8 @@ def execute(
     caller can tell whether an interrupted run replaced them. `unattended`: the schedule's run
     from a command line (the module's docstring).
     """
-    with _collection_paused():
-        from dagster import DagsterInstance
-
-        from medspa.settings import PhiKeyError, resolve_phi_key
-        from medspa.tenants import TenantRegistryError, chosen_command_tenant, tenant_settings
-        from orchestration.definitions import defs
-        from orchestration.defs.automation.landing_sensor import UNATTENDED_RUN_TAGS
-        from orchestration.event_batch import release as release_event_engines
-        from orchestration.instance_sqlite import release as release_instance_files
-        from orchestration.progress import execute_with_progress
-        from orchestration.resources import UNATTENDED_LOCK_WAIT_SECONDS, settings_run_config
-        from orchestration.summary import summarize
-        from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
-        from quality.gx_duckdb import import_gx_in_background
-    if freeze_imports:
-        gc.freeze()
+    from medspa.settings import PhiKeyError, resolve_phi_key
+    from medspa.tenants import TenantRegistryError, chosen_command_tenant, tenant_settings
 
     base = base_settings(data_dir, landing, tenants_file)
     chosen = chosen_command_tenant(base, tenant, landing_option=landing, all_tenants=True)
@@ -265,8 +253,22 @@ def execute(
     except (PhiKeyError, TenantRegistryError) as exc:
         _alert_refused(base, chosen.name, exc)
         raise
-    recorded = False
+    reported = False  # whether the run's record (and its alert, if any) has been made
     try:  # a crash (a full disk, a read-only data dir) still alerts: cron output goes unread
+        with _collection_paused():
+            from dagster import DagsterInstance
+
+            from orchestration.definitions import defs
+            from orchestration.defs.automation.landing_sensor import UNATTENDED_RUN_TAGS
+            from orchestration.event_batch import release as release_event_engines
+            from orchestration.instance_sqlite import release as release_instance_files
+            from orchestration.progress import execute_with_progress
+            from orchestration.resources import UNATTENDED_LOCK_WAIT_SECONDS, settings_run_config
+            from orchestration.summary import summarize
+            from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
+            from quality.gx_duckdb import import_gx_in_background
+        if freeze_imports:
+            gc.freeze()
         settings.ensure_dirs()
         settings.warn_if_demo_key_on_real_data()
         with (
@@ -303,18 +305,22 @@ def execute(
                             **tenant_run_tags(chosen.name),
                         },
                     )
-                summary = summarize(
-                    instance,
-                    result.run_id,
-                    result.success,
-                    settings.serving_path,
-                    settings.warehouse_path,
-                )
-                summary.demo_key_on_real_data = settings.demo_key_on_real_data
-                recorded = True  # the record's alert says what happened from here on
-                _record_run(instance, summary, settings, tenant=chosen.name, unattended=unattended)
-                if not was_interrupted(summary):
-                    _prune_history(instance, settings)
+                # the run has ended: a scheduler's further SIGTERM must not cut its record short
+                with _sigterm_ignored(unattended):
+                    summary = summarize(
+                        instance,
+                        result.run_id,
+                        result.success,
+                        settings.serving_path,
+                        settings.warehouse_path,
+                    )
+                    summary.demo_key_on_real_data = settings.demo_key_on_real_data
+                    _record_run(
+                        instance, summary, settings, tenant=chosen.name, unattended=unattended
+                    )
+                    reported = True
+                    if not was_interrupted(summary):
+                        _prune_history(instance, settings)
             finally:
                 instance.dispose()
                 release_event_engines()
@@ -325,12 +331,35 @@ def execute(
     except Exception as exc:
         _alert_crashed(base, chosen.name, error_text(exc))
         raise
-    except KeyboardInterrupt:
-        # a scheduler's signal outside the Dagster run (waiting for the lock, its set-up or
-        # summary): no record will say it, so the alert does; a person's Ctrl-C posts nothing
-        if unattended and not recorded:
-            _alert_crashed(base, chosen.name, "stopped by a signal before the run ended")
-        raise
+    except KeyboardInterrupt as exc:
+        # a scheduler's signal outside the Dagster run (its start-up, the wait for the lock):
+        # no record will say it, so the alert does; a person's Ctrl-C posts nothing
+        if not unattended or reported:
+            raise
+        with _sigterm_ignored(True):
+            _alert_crashed(base, chosen.name, "stopped by a signal before the run finished")
+        raise UnattendedRunStopped() from exc
+
+
+class UnattendedRunStopped(KeyboardInterrupt):
+    """An unattended run stopped by a signal before its Dagster run was recorded; its `failed`
+    alert has been posted (when alerts are set up)."""
+
+
+@contextmanager
+def _sigterm_ignored(enabled: bool) -> Iterator[None]:
+    """SIGTERM ignored for the block (in the main thread, when `enabled`): an unattended run
+    that has ended, or was stopped, records and reports that before it exits, and a second
+    signal (a supervisor signalling the process group after `--all-tenants` forwarded one)
+    would otherwise cut the report short."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _record_run(
@@ -509,11 +538,12 @@ def was_interrupted(summary: RunSummary) -> bool:
     )
 
 
-def _interrupted(run_id: str | None, published: PublishWitness, *, unattended: bool = False) -> int:
-    """Say what an interrupted run left; exit status 130, as a shell reports Ctrl-C."""
+def _interrupted(run_id: str | None, published: PublishWitness, *, reported: bool = False) -> int:
+    """Say what an interrupted run left; exit status 130, as a shell reports Ctrl-C.
+    `reported`: an unattended run that did not publish, recorded or alerted as failed."""
     if run_id is not None:
         print(f"run {run_id}: interrupted")
-    if unattended:
+    if reported:
         print("interrupted: an unattended run, reported as a failed nightly (alert, medspa status)")
     if published.changed():
         print(
@@ -529,9 +559,9 @@ def _sigterm_interrupts() -> None:
     """SIGTERM (a scheduler's timeout, `kill`) raises KeyboardInterrupt from here on, as Ctrl-C
     does: without a handler it would end the process at once, outside a Dagster run (waiting
     for the lock, its set-up) with no alert. Inside the run Dagster handles it the same way."""
-    import signal
 
     def interrupt(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stops the run; more add nothing
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupt)
@@ -583,10 +613,12 @@ def run(args: argparse.Namespace) -> int:
             "space or fix the permission, then run again"
         )
         return 1
-    except KeyboardInterrupt:
-        return _interrupted(None, published, unattended=unattended)
+    except KeyboardInterrupt as exc:
+        return _interrupted(None, published, reported=isinstance(exc, UnattendedRunStopped))
     if was_interrupted(summary):
-        code = _interrupted(summary.run_id, published, unattended=unattended)
+        # recorded as failed (and alerted) unless it had published: then its record says so
+        reported = unattended and summary.published is None
+        code = _interrupted(summary.run_id, published, reported=reported)
         if not args.verbose:
             _print_full_log(settings)
         return code

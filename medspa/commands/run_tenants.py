@@ -18,6 +18,10 @@ period later kills every tenant mid-run), by a supervisor that stops its main pr
 The command forwards it to every running tenant, which stops as on Ctrl-C, and ends the same
 way. A SIGINT sent to the command alone (`kill -INT PID`) is not forwarded: it starts no further
 tenant and lets the running ones finish.
+
+With `--unattended` (a cron line: see `medspa.commands.run`), each tenant runs unattended, and
+a signal that stops the command makes each tenant not yet started post `failed`: its night had
+no run, so no run record or run-log alert would ever say so.
 """
 
 from __future__ import annotations
@@ -201,7 +205,7 @@ def summary_text(outcomes: list[TenantOutcome], wall_seconds: float) -> str:
 
 
 def run_all_tenants(args: argparse.Namespace) -> int:
-    from medspa.commands.run import base_settings
+    from medspa.commands.run import _sigterm_interrupts, base_settings
     from medspa.tenants import (
         TenantRegistryError,
         refuse_paths_beside_registry,
@@ -228,9 +232,12 @@ def run_all_tenants(args: argparse.Namespace) -> int:
     except TenantRegistryError as exc:
         print(f"error: {exc}")
         return 2
-    _add_partitions(base, [t.name for t in tenants])
+    unattended = getattr(args, "unattended", False)
+    if unattended:
+        _sigterm_interrupts()  # before anything starts: a timeout now still leaves a report
     started = time.perf_counter()
     try:
+        _add_partitions(base, [t.name for t in tenants])
         outcomes = run_tenants(
             args,
             [t.name for t in tenants],
@@ -240,10 +247,28 @@ def run_all_tenants(args: argparse.Namespace) -> int:
     except TenantsInterrupted as stopped:
         print(summary_text(stopped.outcomes, time.perf_counter() - started))
         print("interrupted: no further tenant was started; peer benchmarks not refreshed")
+        if unattended:
+            _alert_not_started(base, [o.tenant for o in stopped.outcomes if o.exit_code is None])
+        return 130
+    except KeyboardInterrupt:  # before any tenant started
+        print("interrupted: no tenant was started")
+        if unattended:
+            _alert_not_started(base, [t.name for t in tenants])
         return 130
     print(summary_text(outcomes, time.perf_counter() - started))
     pages_ok = _benchmarks(base)
     return 0 if pages_ok and all(o.exit_code == 0 for o in outcomes) else 1
+
+
+def _alert_not_started(base: object, names: list[str]) -> None:
+    """Each tenant an unattended `--all-tenants` never started posts `failed`: its night had no
+    run, so no record or run-log alert will say so (the started ones report their own)."""
+    from medspa.commands.run import _alert_crashed, _sigterm_ignored
+
+    with _sigterm_ignored(True):  # a second signal must not cut the list short
+        for name in names:
+            reason = "not started: the command running every tenant was stopped by a signal"
+            _alert_crashed(base, name, reason)  # type: ignore[arg-type]
 
 
 def _benchmarks(base: object) -> bool:

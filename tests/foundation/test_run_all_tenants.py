@@ -247,3 +247,35 @@ def test_the_partitions_become_the_registrys_a_removed_tenant_loses_its_own(tmp_
     assert main(argv) == 0
     with using_dagster_home(home), dg.DagsterInstance.from_config(str(home)) as instance:
         assert sorted(instance.get_dynamic_partitions(TENANT_PARTITIONS.name)) == ["a", "b"]
+
+
+def test_an_unattended_command_stopped_alerts_each_tenant_it_never_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Cron's `medspa run --all-tenants --unattended` stopped by its timeout: the tenant that
+    was running reports its own run; each tenant never started had no run at all, so the
+    command posts `failed` for it (nothing else ever would)."""
+    from medspa.commands import run as run_command
+
+    registry = _registry(tmp_path, ["a", "b", "c"])
+    alerted: list[tuple[str, str]] = []
+    monkeypatch.setattr(run_command, "_sigterm_interrupts", lambda: None)  # not in pytest
+    monkeypatch.setattr(
+        run_command, "_alert_crashed", lambda base, name, reason: alerted.append((name, reason))
+    )
+
+    def stopped_after_the_first(args, names, tenants_file, data_dirs):
+        report = tmp_path / "report.txt"
+        outcomes = [run_tenants.TenantOutcome("a", 130, 1.0, report)]
+        outcomes += [run_tenants.TenantOutcome(n, None, 0.0, report) for n in ("b", "c")]
+        raise run_tenants.TenantsInterrupted(outcomes)
+
+    monkeypatch.setattr(run_tenants, "run_tenants", stopped_after_the_first)
+    argv = ["run", "--tenants-file", str(registry), "--all-tenants", "--unattended"]
+    assert main([*argv, "--data-dir", str(tmp_path / "data")]) == 130
+    assert [name for name, _ in alerted] == ["b", "c"]
+    assert all("stopped by a signal" in reason for _, reason in alerted)
+
+    alerted.clear()  # a person's Ctrl-C of the same command posts nothing
+    assert main([*argv[:-1], "--data-dir", str(tmp_path / "data")]) == 130
+    assert alerted == []

@@ -107,3 +107,18 @@ def test_a_first_load_whose_required_file_is_being_written_names_it(tmp_path):
     message = str(caught.value)
     assert "is still being written" in message
     assert "pms/appointments/2026-11-20.csv" in message and "the next run takes it" in message
+
+
+def test_a_required_table_with_no_file_is_named_before_one_being_written(tmp_path):
+    """Locations never delivered, appointments on their way: the run stops on what no later
+    run fixes by itself, with the plain message, not "is still being written" for both."""
+    landing = tmp_path / "landing"
+    write_required(landing, "2026-11-20")
+    (landing / "pms" / "locations" / "2026-11-20.csv").unlink()
+    for path in (landing / "pms").rglob("*.csv"):
+        _touch(path, 1)
+    settings = dataclasses.replace(settings_for(tmp_path), settled_before=time.time() - 30)
+    with pytest.raises(MissingRequiredTablesError) as caught:
+        ingest(settings, systems=["pms"])
+    assert caught.value.missing == ["pms.locations"]
+    assert "still being written" not in str(caught.value)

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -185,7 +186,7 @@ def test_sigterm_while_an_unattended_run_waits_posts_a_failed_alert(
     assert "reported as a failed nightly" in out
     (body,) = webhook.bodies
     assert (body["tenant"], body["status"]) == ("default", "failed")
-    assert "stopped by a signal before the run ended" in body["reason"]
+    assert "stopped by a signal before the run finished" in body["reason"]
 
 
 def test_all_tenants_unattended_runs_every_tenant_unattended(tmp_path: Path):
@@ -195,3 +196,31 @@ def test_all_tenants_unattended_runs_every_tenant_unattended(tmp_path: Path):
     assert command[-1] == "--unattended"
     args.unattended = False
     assert "--unattended" not in tenant_command(args, "glow-austin", tmp_path / "tenants.yml")
+
+
+def test_a_sigterm_while_an_ended_run_reports_itself_is_ignored():
+    """Between the run's end and its record and alert, a scheduler's further SIGTERM (a
+    supervisor signalling the whole group after `--all-tenants` forwarded one) is ignored, and
+    the handler before is back afterwards."""
+    heard: list[int] = []
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: heard.append(signum))
+    try:
+        with run_command._sigterm_ignored(True):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.1)  # the signal is handled between bytecodes: give it the chance
+        assert heard == []
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)
+        assert heard == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def test_the_demo_has_no_unattended_option():
+    """`medspa demo` is a person's command: it takes no `--unattended` it would ignore."""
+    parser = argparse.ArgumentParser()
+    run_command.add_arguments(parser, tenants=False)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--unattended"])
+    run_command.add_arguments(full := argparse.ArgumentParser())
+    assert full.parse_args(["--unattended"]).unattended is True
