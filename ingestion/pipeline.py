@@ -275,24 +275,26 @@ def _check_required(
 
     Required tables are the contract's `required_tables` (docs/landing-contract.md).
     """
-    missing, writing = [], []
+    absent: list[str] = []
+    coming: dict[str, list[str]] = {}  # table -> its first files, still being written
     for name in contract.required_tables:
         table = contract.table(name)
         if table.system not in selected or scan.files_of(name) or history.get(name):
             continue
         if not has_rows(con, table):
-            missing.append(name)
-            writing += scan.unsettled_of(name)
-    absent = [name for name in missing if not scan.unsettled_of(name)]
+            if unsettled := scan.unsettled_of(name):
+                coming[name] = unsettled
+            else:
+                absent.append(name)
     if absent:  # what no later run fixes by itself comes first
         raise MissingRequiredTablesError(absent, str(landing))
-    if missing:  # each first delivery is on its way: say so, not that there is none
+    if coming:  # each first delivery is on its way: say so, not that there is none
         raise MissingRequiredTablesError(
-            missing,
+            list(coming),
             why="cannot load yet: the first extract of required table(s) "
-            + ", ".join(missing)
+            + ", ".join(coming)
             + " is still being written ("
-            + ", ".join(writing)
+            + ", ".join(path for paths in coming.values() for path in paths)
             + ", modified moments before the load); nothing was loaded, the next run takes it",
         )
 

@@ -306,7 +306,7 @@ def execute(
                         },
                     )
                 # the run has ended: a scheduler's further SIGTERM must not cut its record short
-                with _sigterm_ignored(unattended):
+                with sigterm_ignored(unattended):
                     summary = summarize(
                         instance,
                         result.run_id,
@@ -329,15 +329,15 @@ def execute(
     except (PhiKeyError, TenantRegistryError, RunLockedError):
         raise  # alerted above, or a lock refusal, which the README says posts nothing
     except Exception as exc:
-        _alert_crashed(base, chosen.name, error_text(exc))
+        alert_crashed(base, chosen.name, error_text(exc))
         raise
     except KeyboardInterrupt as exc:
         # a scheduler's signal outside the Dagster run (its start-up, the wait for the lock):
         # no record will say it, so the alert does; a person's Ctrl-C posts nothing
         if not unattended or reported:
             raise
-        with _sigterm_ignored(True):
-            _alert_crashed(base, chosen.name, "stopped by a signal before the run finished")
+        with sigterm_ignored(True):
+            alert_crashed(base, chosen.name, "stopped by a signal before the run finished")
         raise UnattendedRunStopped() from exc
 
 
@@ -347,7 +347,7 @@ class UnattendedRunStopped(KeyboardInterrupt):
 
 
 @contextmanager
-def _sigterm_ignored(enabled: bool) -> Iterator[None]:
+def sigterm_ignored(enabled: bool) -> Iterator[None]:
     """SIGTERM ignored for the block (in the main thread, when `enabled`): an unattended run
     that has ended, or was stopped, records and reports that before it exits, and a second
     signal (a supervisor signalling the process group after `--all-tenants` forwarded one)
@@ -431,7 +431,7 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _alert_crashed(base: Settings, tenant: str, reason: str) -> None:
+def alert_crashed(base: Settings, tenant: str, reason: str) -> None:
     """A run that stopped on an error of its own (not a failed step, which the run log and its
     alert report), or an unattended one its scheduler stopped before its record, posts that it
     crashed, with `reason`: it never reached the run log, and the next run's alert would come a
@@ -555,7 +555,7 @@ def _interrupted(run_id: str | None, published: PublishWitness, *, reported: boo
     return 130
 
 
-def _sigterm_interrupts() -> None:
+def sigterm_interrupts() -> None:
     """SIGTERM (a scheduler's timeout, `kill`) raises KeyboardInterrupt from here on, as Ctrl-C
     does: without a handler it would end the process at once, outside a Dagster run (waiting
     for the lock, its set-up) with no alert. Inside the run Dagster handles it the same way."""
@@ -589,7 +589,7 @@ def run(args: argparse.Namespace) -> int:
         return run_all_tenants(args)
     unattended = getattr(args, "unattended", False)
     if unattended:
-        _sigterm_interrupts()
+        sigterm_interrupts()
     published = PublishWitness()
     try:
         summary, settings = execute(

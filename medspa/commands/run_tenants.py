@@ -205,7 +205,7 @@ def summary_text(outcomes: list[TenantOutcome], wall_seconds: float) -> str:
 
 
 def run_all_tenants(args: argparse.Namespace) -> int:
-    from medspa.commands.run import _sigterm_interrupts, base_settings
+    from medspa.commands.run import base_settings, sigterm_interrupts
     from medspa.tenants import (
         TenantRegistryError,
         refuse_paths_beside_registry,
@@ -234,7 +234,7 @@ def run_all_tenants(args: argparse.Namespace) -> int:
         return 2
     unattended = getattr(args, "unattended", False)
     if unattended:
-        _sigterm_interrupts()  # before anything starts: a timeout now still leaves a report
+        sigterm_interrupts()  # before anything starts: a timeout now still leaves a report
     started = time.perf_counter()
     try:
         _add_partitions(base, [t.name for t in tenants])
@@ -263,12 +263,12 @@ def run_all_tenants(args: argparse.Namespace) -> int:
 def _alert_not_started(base: object, names: list[str]) -> None:
     """Each tenant an unattended `--all-tenants` never started posts `failed`: its night had no
     run, so no record or run-log alert will say so (the started ones report their own)."""
-    from medspa.commands.run import _alert_crashed, _sigterm_ignored
+    from medspa.commands.run import alert_crashed, sigterm_ignored
 
-    with _sigterm_ignored(True):  # a second signal must not cut the list short
+    reason = "not started: the command running every tenant was stopped by a signal"
+    with sigterm_ignored(True):  # a second signal must not cut the list short
         for name in names:
-            reason = "not started: the command running every tenant was stopped by a signal"
-            _alert_crashed(base, name, reason)  # type: ignore[arg-type]
+            alert_crashed(base, name, reason)  # type: ignore[arg-type]
 
 
 def _benchmarks(base: object) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dash_serving_fixture import build_shipped_pages, make_serving_db
+from dash_serving_fixture import build_shipped_pages, make_serving_db, page_html
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def _text(fragment: str) -> str:
 
 
 def test_providers_page_pools_the_newest_12_final_cohorts_per_first_visit_provider(site):
-    page = (site / "providers.html").read_text(encoding="utf-8")
+    page = page_html(site, "providers.html")
     section = _section(page, "Retention by first-visit provider", "Patient feedback (NPS)")
     assert _rows(section) == [
         ("below", ["Sam O.", "10", "4", "40.0%", "2.90"]),
@@ -60,7 +60,7 @@ def test_providers_page_pools_the_newest_12_final_cohorts_per_first_visit_provid
 
 
 def test_providers_page_pools_nps_over_the_last_three_complete_months(site):
-    page = (site / "providers.html").read_text(encoding="utf-8")
+    page = page_html(site, "providers.html")
     section = _section(page, "Patient feedback (NPS) by provider")
     assert [cells for _, cells in _rows(section)] == [
         ["Sam O.", "10", "-20"],
@@ -70,7 +70,7 @@ def test_providers_page_pools_nps_over_the_last_three_complete_months(site):
 
 
 def test_provider_page_shows_its_own_pooled_retention_and_nps(site):
-    page = (site / "provider_detail/prov_1.html").read_text(encoding="utf-8")
+    page = page_html(site, "provider_detail/prov_1.html")
     text = _text(_section(page, "Retention and patient feedback"))
     assert (
         "12-month retention of the patients whose first visit was with Maria A. (prov_1): "
@@ -84,7 +84,7 @@ def test_provider_page_shows_its_own_pooled_retention_and_nps(site):
     assert '<div class="bv-title">nps</div>' not in page
     other = _text(
         _section(
-            (site / "provider_detail/prov_2.html").read_text(encoding="utf-8"),
+            page_html(site, "provider_detail/prov_2.html"),
             "Retention and patient feedback",
         )
     )
@@ -105,7 +105,7 @@ def test_a_provider_without_cohorts_or_responses_says_so(tmp_path: Path):
     finally:
         con.close()
     build_shipped_pages(serving, tmp_path, "provider_detail.md")
-    page = (tmp_path / "site/provider_detail/prov_2.html").read_text(encoding="utf-8")
+    page = page_html(tmp_path / "site", "provider_detail/prov_2.html")
     text = _text(_section(page, "Retention and patient feedback"))
     assert "No patient whose first visit was with Sam O. has completed a year yet." in text
     assert "No survey response about Sam O.'s visits in the last three complete months." in text

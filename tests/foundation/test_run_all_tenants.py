@@ -259,9 +259,9 @@ def test_an_unattended_command_stopped_alerts_each_tenant_it_never_started(
 
     registry = _registry(tmp_path, ["a", "b", "c"])
     alerted: list[tuple[str, str]] = []
-    monkeypatch.setattr(run_command, "_sigterm_interrupts", lambda: None)  # not in pytest
+    monkeypatch.setattr(run_command, "sigterm_interrupts", lambda: None)  # not in pytest
     monkeypatch.setattr(
-        run_command, "_alert_crashed", lambda base, name, reason: alerted.append((name, reason))
+        run_command, "alert_crashed", lambda base, name, reason: alerted.append((name, reason))
     )
 
     def stopped_after_the_first(args, names, tenants_file, data_dirs):

@@ -205,7 +205,7 @@ def test_a_sigterm_while_an_ended_run_reports_itself_is_ignored():
     heard: list[int] = []
     before = signal.signal(signal.SIGTERM, lambda signum, frame: heard.append(signum))
     try:
-        with run_command._sigterm_ignored(True):
+        with run_command.sigterm_ignored(True):
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(0.1)  # the signal is handled between bytecodes: give it the chance
         assert heard == []
