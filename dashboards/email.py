@@ -1,14 +1,17 @@
 """Make the weekly flash a single HTML file an email client shows as intended.
 
 Many mail clients drop `<style>` blocks, so each rule of our own stylesheet whose selector is
-simple (`tag`, `.class`, `tag.class`) is copied into the `style` attribute of the elements it
-matches. Charts are already inline SVG, so the file needs nothing from the network or disk.
-SVG elements are left untouched (their attribute names are case-sensitive).
+simple (`tag`, `.class`, `tag.class`) or a chain of simple ones read as descendants
+(`tr.status-below td`: the colour of an alert's row) is copied into the `style` attribute of
+the elements it matches, in the cascade's order (less specific first, the element's own
+`style` last). Charts are already inline SVG, so the file needs nothing from the network or
+disk. SVG elements are left untouched (their attribute names are case-sensitive).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -16,36 +19,85 @@ _SIMPLE = re.compile(r"^(?P<tag>[a-z][a-z0-9]*)?(?P<classes>(?:\.[A-Za-z0-9_-]+)
 _VOID = {"br", "hr", "img", "meta", "link", "input", "col", "area", "base", "wbr", "source"}
 
 
-def parse_rules(css: str) -> list[tuple[str | None, frozenset[str], str]]:
-    """(tag, classes, declarations) for each simple selector, in stylesheet order."""
+@dataclass(frozen=True)
+class Compound:
+    """One simple selector: an optional tag and the classes an element must all have."""
+
+    tag: str | None
+    classes: frozenset[str]
+
+    def matches(self, tag: str, classes: frozenset[str]) -> bool:
+        return (self.tag is None or self.tag == tag) and self.classes <= classes
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`declarations` for an element matching `path[-1]` inside ones matching the rest, in
+    order (descendant combinators only); `order` is the rule's place in the stylesheet."""
+
+    path: tuple[Compound, ...]
+    declarations: str
+    order: int
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        """(classes, tags), as CSS ranks selectors without ids or attributes."""
+        return (
+            sum(len(c.classes) for c in self.path),
+            sum(c.tag is not None for c in self.path),
+        )
+
+    def matches(self, tag: str, classes: frozenset[str], ancestors: list[Compound]) -> bool:
+        *outer, own = self.path
+        if not own.matches(tag, classes):
+            return False
+        pending = list(outer)
+        for ancestor in reversed(ancestors):  # innermost first
+            if not pending:
+                break
+            if pending[-1].matches(ancestor.tag or "", ancestor.classes):
+                pending.pop()
+        return not pending
+
+
+def _compound(text: str) -> Compound | None:
+    m = _SIMPLE.match(text)
+    if not m or not (m.group("tag") or m.group("classes")):
+        return None
+    classes = frozenset(c for c in m.group("classes").split(".") if c)
+    return Compound(m.group("tag"), classes)
+
+
+def parse_rules(css: str) -> list[Rule]:
+    """A rule per selector made only of simple selectors (descendant chains included), in
+    stylesheet order; selectors with anything else (`>`, `:hover`, `#id`, `[attr]`) are
+    skipped: an email client could not honour them inline either."""
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
-    rules = []
+    rules: list[Rule] = []
     for selectors, decls in _RULE.findall(css):
         decls = " ".join(decls.split()).strip().rstrip(";")
         for sel in selectors.split(","):
-            m = _SIMPLE.match(sel.strip())
-            if m and (m.group("tag") or m.group("classes")):
-                classes = frozenset(c for c in m.group("classes").split(".") if c)
-                rules.append((m.group("tag"), classes, decls))
+            path = [_compound(part) for part in sel.split()]
+            if path and all(c is not None for c in path):
+                rules.append(Rule(tuple(c for c in path if c is not None), decls, len(rules)))
     return rules
 
 
 class _Inliner(HTMLParser):
-    def __init__(self, rules: list[tuple[str | None, frozenset[str], str]]) -> None:
+    def __init__(self, rules: list[Rule]) -> None:
         super().__init__(convert_charrefs=False)
-        self.rules = rules
+        self.rules = sorted(rules, key=lambda r: (r.specificity, r.order))
         self.out: list[str] = []
         self.svg_depth = 0
+        #: The open elements, outermost first (what a descendant selector's ancestors match).
+        self.open: list[Compound] = []
 
     def _styled(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
         text = self.get_starttag_text() or ""
         if self.svg_depth or tag == "svg":
             return text
-        classes = set((dict(attrs).get("class") or "").split())
-        decls = [
-            d for t, cls, d in self.rules if (t is None or t == tag) and cls and cls <= classes
-        ]
-        decls = [d for t, cls, d in self.rules if t == tag and not cls] + decls
+        classes = frozenset((dict(attrs).get("class") or "").split())
+        decls = [r.declarations for r in self.rules if r.matches(tag, classes, self.open)]
         if not decls:
             return text
         existing = dict(attrs).get("style")
@@ -57,6 +109,8 @@ class _Inliner(HTMLParser):
         self.out.append(self._styled(tag, attrs))
         if tag == "svg":
             self.svg_depth += 1
+        if tag not in _VOID:
+            self.open.append(Compound(tag, frozenset((dict(attrs).get("class") or "").split())))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.out.append(self._styled(tag, attrs))
@@ -64,6 +118,12 @@ class _Inliner(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "svg":
             self.svg_depth = max(0, self.svg_depth - 1)
+        # Close up to the nearest open element of this name (an element left open inside it
+        # closes with it, as HTML parsers do); a stray end tag closes nothing.
+        for depth in range(len(self.open) - 1, -1, -1):
+            if self.open[depth].tag == tag:
+                del self.open[depth:]
+                break
         # Tag names are case-insensitive to HTML parsers, inside inline SVG too.
         self.out.append(f"</{tag}>")
 
@@ -84,7 +144,7 @@ class _Inliner(HTMLParser):
 
 
 def inline_css(html_text: str, css: str) -> str:
-    """Copy simple CSS rules into matching elements' style attributes."""
+    """Copy the stylesheet's simple and descendant rules into matching elements' `style`."""
     parser = _Inliner(parse_rules(css))
     parser.feed(html_text)
     parser.close()
