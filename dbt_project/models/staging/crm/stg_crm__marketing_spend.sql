@@ -18,7 +18,8 @@ renamed as (
         cast(location_id as varchar) as location_id,
         -- filtered as patients.acquisition_channel is, so CAC by channel still matches them
         {{ without_contact_data('channel') }} as channel,
-        cast(campaign as varchar) as campaign,
+        -- typed in by people, as leads.campaign is; a withheld value keeps its own key
+        {{ without_contact_data('campaign') }} as campaign,
 
         -- measures
         cast(amount as decimal(18, 2)) as amount,
