@@ -133,8 +133,11 @@ def looks_like_a_value(name: str) -> bool:
     A JSON line keyed by a contact (`{"jane.doe@example.com": ...}`) or a CSV whose header row
     holds a record makes such a name a drift column; the load reports drift outside the raw
     layer (the run's report, Dagster's metadata), where a value must never appear.
+    Look-alikes count as what they look like (compatibility normalisation: a fullwidth `＠`
+    or the small `﹫` is an `@`; `isdigit` already counts fullwidth and other scripts' digits).
     """
-    return "@" in name or sum(ch.isdigit() for ch in name) >= 7 or len(name) > 64
+    plain = unicodedata.normalize("NFKC", name)
+    return "@" in plain or sum(ch.isdigit() for ch in plain) >= 7 or len(name) > 64
 
 
 def drift_labels(

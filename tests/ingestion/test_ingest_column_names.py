@@ -23,7 +23,7 @@ from ingest_fixtures import (
     write_required,
 )
 
-from ingestion.drift_names import stored_name
+from ingestion.drift_names import looks_like_a_value, stored_name
 from ingestion.landing import LandingFile
 from ingestion.pipeline import ingest
 from ingestion.readers import FileRefused, read_file
@@ -183,3 +183,20 @@ def test_a_csv_extra_column_named_like_a_value_is_stored_under_its_position(tmp_
     ) == [("M1", "SPRING", "x")]
     leaks = ("jane", "keyaexample", "key_example", "example_com", "example.com")
     assert files_holding(settings.data_dir, leaks) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "looks"),
+    [
+        ("jane.doe@gmail.com", True),
+        ("jane.doe\uff20gmail.com", True),  # fullwidth commercial at
+        ("jane.doe\ufe6bgmail.com", True),  # small commercial at
+        ("\uff14\uff11\uff15\uff15\uff15\uff15\uff10\uff11\uff13\uff14", True),  # fullwidth digits
+        ("Promo Code", False),
+        ("utm_2026", False),
+    ],
+)
+def test_a_name_reads_like_a_value_with_look_alikes_too(name: str, looks: bool) -> None:
+    """A name that reads like a value is stored and reported by its position only; a key
+    typed with a look-alike `@` is an e-mail address all the same."""
+    assert looks_like_a_value(name) is looks
