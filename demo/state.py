@@ -8,8 +8,11 @@ The marker lists every file the generator wrote, with its size: a folder is demo
 while every file it holds is one of those, unchanged (some may have been removed). A clinic's
 own extract dropped into the demo's landing folder (the natural first try) then makes it real
 data, so the public demo key is warned about instead of silently pseudonymising a real
-patient's id. A marker written before
-the list was kept vouches for its folder as before.
+patient's id. A marker without the list (one written before the list was kept, or one a
+person edited) vouches for nothing: its folder counts as real data until generated again.
+
+The list guards against a mistake, not a hostile writer: files are compared by size, not
+content (hashing a large chain's gigabytes on every run would cost more than the load).
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def is_demo_folder(out: Path) -> bool:
     except GeneratorError:
         return False  # a damaged marker vouches for nothing
     if written is None:
-        return True
+        return False  # nothing to compare the folder with: its files may be anyone's
     # a generated file left out (a system dropped to try the pipeline without it) is still
     # demo data; one the generator did not write, or one changed since, is not
     return all(written.get(name) == size for name, size in folder_files(out).items())
