@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ingestion.landing import LandingFile
+from safeio.private import PRIVATE_FILE_MODE
 
 
 class HashCache:
@@ -49,10 +50,17 @@ class HashCache:
         return digest
 
     def save(self) -> None:
-        """Write the cache atomically (a crash leaves the old one, or none: both are safe)."""
+        """Write the cache atomically (a crash leaves the old one, or none: both are safe).
+
+        Owner-only (0600), as the warehouse is: it lists every extract's file name, and a
+        per-patient export may be named after the patient.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(self.entries), encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # a stale .tmp keeps its mode through os.open
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(self.entries))
         os.replace(tmp, self.path)
 
 

@@ -162,6 +162,23 @@ def test_hash_is_reused_for_an_unchanged_file_and_recomputed_after_a_rewrite(
     assert again.sha256(file) == file.sha256() != original
 
 
+def test_the_cache_is_the_owners_alone(tmp_path: Path) -> None:
+    """It names every extract, and a per-patient export may be named after the patient."""
+    landing, cache_path = tmp_path / "landing", tmp_path / "hashes.json"
+    stale = cache_path.with_name(cache_path.name + ".tmp")
+    stale.write_text("{}")
+    stale.chmod(0o644)  # a crash's leftover with the umask's mode
+    cache = HashCache(cache_path, settle_ns=0)
+    cache.sha256(_file(landing, "room_id\nR1\n"))
+    old_umask = os.umask(0o022)
+    try:
+        cache.save()
+    finally:
+        os.umask(old_umask)
+    assert cache_path.stat().st_mode & 0o777 == 0o600
+    assert "pms/rooms/2026-11-20.csv" in HashCache(cache_path).entries
+
+
 def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "hashes.json").write_text("{not json")
     file = _file(tmp_path / "landing", "room_id\nR1\n")
