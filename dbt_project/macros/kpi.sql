@@ -507,9 +507,10 @@ from {{ relation }}
 {%- endmacro %}
 
 {#-
-    The KPIs whose numerator, and those whose denominator, is an amount of money summed from
-    whole cents (net revenue, COGS, spend): kpi_select rounds them back to cents. Not `mrr`:
-    a plan's price over its billing months (100 / 3) is not a whole-cent amount.
+    The KPIs whose numerator, and those whose denominator, is an amount of money: kpi_select
+    rounds them to whole cents. Each is summed from whole cents (net revenue, COGS, spend) but
+    `mrr`, a sum of prices over their billing months (100 / 3): each of its rows is rounded
+    once from its exact sum, so the location rows may add up to the chain row ± a cent each.
 -#}
 {% macro kpi_money_parts() -%}
     {{ return({
