@@ -22,8 +22,10 @@ class TableDoc:
 
 OPS_DOCS: dict[str, TableDoc] = {
     "check_results": TableDoc(
-        "Every data-quality check of the run that published this data: dbt tests, Great "
-        "Expectations suites, quarantine share and freshness, with severity and outcome.",
+        "The latest result of every data-quality check as of the run that published this "
+        "data: dbt tests, Great Expectations suites, quarantine share and freshness, with "
+        "severity and outcome. A check of a model the run left out as unchanged keeps the "
+        "result of the run that last evaluated it (`run_id`, `evaluated_at`).",
         {
             "check_name": "The check's name as Dagster shows it (a dbt test's unique name, a "
             "GX suite, `quarantine_share`, a freshness check).",
