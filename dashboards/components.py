@@ -13,7 +13,7 @@ from typing import Any
 
 from dashboards import charts
 from dashboards.attrs import Attrs, ComponentError, empty_notice, selected_rows, title_html
-from dashboards.count_units import fmt_counts
+from dashboards.count_units import fmt_basis, fmt_counts
 from dashboards.formatting import (
     KNOWN_FORMATS,
     delta_sign,
@@ -70,8 +70,12 @@ def big_value(attrs: Attrs) -> str:
         # Judged by the change as shown, not the raw one: -0.4 shown as "$0" did not move.
         sign = delta_sign(delta, name)
         good = (sign < 0) if lower_better else (sign > 0)
-        # A band KPI (membership share 20–30 %) has no good direction of its own.
-        neutral = sign == 0 or direction == "band" or provisional
+        # A band KPI (membership share 20–30 %) has no good direction of its own: inside its
+        # band neither way is news; outside it, back towards the band is good, away is bad.
+        if direction == "band":
+            good = (sign < 0) if status == "above" else (sign > 0)
+        band_neutral = direction == "band" and status not in ("above", "below")
+        neutral = sign == 0 or band_neutral or provisional
         tone = "flat" if neutral else ("good" if good else "bad")
         comparisons.append(
             f'<span class="delta {tone}">{html.escape(fmt_delta(delta, name))}</span> {label}'
@@ -100,9 +104,13 @@ def _counts(attrs: Attrs, row: dict[str, Any], name: str) -> list[str]:
     kpi_col = attrs.column("kpiColumn", "kpi")
     num = row.get(num_col) if num_col else None
     den = row.get(den_col) if den_col else None
-    if not name.startswith("pct") or num is None or den is None:
+    kpi = row.get(kpi_col) if kpi_col else None
+    if not name.startswith("pct"):
+        basis = fmt_basis(den, kpi)  # a score's count of answers (NPS)
+        return [f'<div class="bv-n">{html.escape(basis)}</div>'] if basis else []
+    if num is None or den is None:
         return []
-    counts = fmt_counts(num, den, row.get(kpi_col) if kpi_col else None)
+    counts = fmt_counts(num, den, kpi)
     return [f'<div class="bv-n">{html.escape(counts)}</div>']
 
 

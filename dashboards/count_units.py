@@ -7,7 +7,10 @@ a ratio, dollars), not of the counts behind it, so they are listed here, once, f
 definitions (docs/kpis.md, numerator and denominator columns). A test fails when a KPI of the
 seed has no entry. A unit is `usd` (shown as money) or a plural noun. A rate whose numerator
 is a part of its denominator (no-shows of appointments) names the denominator once: "63 of 767
-appointments" under the no-show rate; two nouns only where they count different things.
+appointments" under the no-show rate; two nouns only where they count different things, or
+where the denominator's noun would misname the numerator ("2 reactivated of 389 lapsed
+patients contacted", not "2 of 389 lapsed patients contacted"). Money may carry a noun too
+(`usd gross profit`): "$427,586 gross profit of $521,809 net revenue".
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from dashboards.formatting import fmt
 USD = "usd"
 
 #: kpi -> (numerator unit, denominator unit); None: the KPI has no denominator (a level).
+#: A unit is `usd`, `usd <noun>` (money that says what it is) or a plural noun.
 COUNT_UNITS: dict[str, tuple[str, str | None]] = {
     # financial
     "net_revenue": (USD, None),
-    "gross_margin": (USD, USD),
-    "membership_revenue_share": (USD, USD),
-    "retail_revenue_share": (USD, USD),
+    "gross_margin": (f"{USD} gross profit", f"{USD} net revenue"),
+    "membership_revenue_share": (f"{USD} memberships", f"{USD} net revenue"),
+    "retail_revenue_share": (f"{USD} retail", f"{USD} net revenue"),
     "mrr": (USD, None),
     "avg_revenue_per_appointment": (USD, "completed appointments"),
     "ltv_12m": (USD, "patients"),
@@ -59,15 +63,15 @@ COUNT_UNITS: dict[str, tuple[str, str | None]] = {
     "post_care_response_rate": ("check-ins", "check-ins"),
     "post_care_click_rate": ("check-ins", "check-ins"),
     "review_conversion_rate": ("review requests", "review requests"),
-    "reactivation_rate": ("lapsed patients contacted", "lapsed patients contacted"),
+    "reactivation_rate": ("reactivated", "lapsed patients contacted"),
     "nps": ("score points", "responses"),
     "cac": (USD, "new patients"),
 }
 
 
 def _amount(value: object, unit: str | None) -> str:
-    if unit == USD:
-        return fmt(value, "usd0")
+    if unit is not None and (unit == USD or unit.startswith(f"{USD} ")):
+        return f"{fmt(value, 'usd0')}{unit.removeprefix(USD)}"
     text = fmt(value, "num0")
     if unit is None:
         return text
@@ -80,6 +84,16 @@ def fmt_counts(numerator: object, denominator: object, kpi: object) -> str:
     appointments" (one noun when both count the same thing), "501 treatment hours of 1,364
     shift hours". A KPI without an entry shows bare numbers, as before."""
     num_unit, den_unit = COUNT_UNITS.get(str(kpi), (None, None))
-    if num_unit == den_unit and num_unit not in (None, USD):
+    if num_unit == den_unit and num_unit is not None and not num_unit.startswith(USD):
         return f"{fmt(numerator, 'num0')} of {_amount(denominator, den_unit)}"
     return f"{_amount(numerator, num_unit)} of {_amount(denominator, den_unit)}"
+
+
+def fmt_basis(denominator: object, kpi: object) -> str | None:
+    """What a score stands on, for a KPI whose value is no share of its denominator: "from 22
+    responses" under an NPS of 14 (a score of 2 answers and one of 200 read alike); None for
+    a KPI with no such count."""
+    _, den_unit = COUNT_UNITS.get(str(kpi), (None, None))
+    if denominator is None or den_unit != "responses":
+        return None
+    return f"from {_amount(denominator, den_unit)}"

@@ -210,7 +210,7 @@ def test_a_rate_shows_its_counts_a_level_does_not(build_pages):
     tile = _gross_margin_tile(extra=", 7.0 as numerator, 10.0 as denominator")
     report = build_pages({"bv.md": tile})
     assert report.ok, report.pages_failed
-    assert '<div class="bv-n">$7 of $10</div>' in _html(report, "bv.html")
+    assert '<div class="bv-n">$7 gross profit of $10 net revenue</div>' in _html(report, "bv.html")
     levels = build_pages(
         {
             "lv.md": """
