@@ -154,7 +154,7 @@ def test_provider_page_lists_an_open_kpi_as_pending_and_names_its_week(site):
     assert [p.get("fill") == WHITE for p in points] == [False, False, False, True]
     assert OPEN_LABEL in _tip(points[-1]) and OPEN_LABEL in "".join(svg.itertext())
     assert "Hollow points on a dashed line are weeks whose window is still open" in sam
-    # Maria A. (prov_1) has nothing open: no note, no pending list
+    # Maria A. (Austin Downtown) has nothing open: no note, no pending list
     maria = _read(site, "provider_detail/prov_1.html")
     assert "Hollow points" not in maria and "pending" not in maria
 
@@ -180,7 +180,7 @@ def test_providers_table_leaves_an_open_value_blank_and_lists_it(site):
     table = html[html.index("Provider scorecard, last complete week") :]
     rows = {r[0]: r for r in table_rows(table[: table.index("</table>")])}
     # provider, home location, revenue, productive share, rebooking, confirmation response
-    assert rows["Sam O."][4] == "—" and rows["Maria A. (prov_1)"][4] != "—"
+    assert rows["Sam O."][4] == "—" and rows["Maria A. (Austin Downtown)"][4] != "—"
     assert "<strong>Sam O.</strong>, Rebooking rate: pending, 1 of 20 visits so far" in html
 
 

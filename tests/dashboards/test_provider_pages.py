@@ -98,11 +98,12 @@ def test_a_provider_has_the_same_name_on_both_pages(site):
     assert "<h1>Provider Sam O. (prov_2)</h1>" in detail
     listing = (site / "providers.html").read_text(encoding="utf-8")
     assert "Sam O. (prov_2)" in listing and "Sam O. (prov_5)" not in listing  # not a provider
-    # the Maria A. pair (prov_1, prov_4) as before, on both
-    assert "<h1>Provider Maria A. (prov_1)</h1>" in (
+    # Sam O. and Sam O. share their home (Boston Back Bay): told apart by id, as above; the
+    # Maria A. pair (prov_1, prov_4) has two homes, so by their home's name, on both pages
+    assert "<h1>Provider Maria A. (Austin Downtown)</h1>" in (
         site / "provider_detail/prov_1.html"
     ).read_text(encoding="utf-8")
-    assert "Maria A. (prov_1)" in listing
+    assert "Maria A. (Austin Downtown)" in listing
 
 
 def test_both_pages_take_the_rule_from_the_shared_helper():

@@ -50,7 +50,7 @@ def test_providers_page_pools_the_newest_12_final_cohorts_per_first_visit_provid
     section = _section(page, "Retention by first-visit provider", "Patient feedback (NPS)")
     assert _rows(section) == [
         ("below", ["Sam O.", "10", "4", "40.0%", "2.90"]),
-        ("on_target", ["Maria A. (prov_1)", "120", "84", "70.0%", "3.00"]),
+        ("on_target", ["Maria A. (Austin Downtown)", "120", "84", "70.0%", "3.00"]),
     ]
     text = _text(section)
     assert "12 newest cohorts whose year is over" in text
@@ -64,7 +64,7 @@ def test_providers_page_pools_nps_over_the_last_three_complete_months(site):
     section = _section(page, "Patient feedback (NPS) by provider")
     assert [cells for _, cells in _rows(section)] == [
         ["Sam O.", "10", "-20"],
-        ["Maria A. (prov_1)", "20", "20"],
+        ["Maria A. (Austin Downtown)", "20", "20"],
     ]
     assert "last three complete months ( Aug 2026 to Oct 2026 )" in _text(section)
 
@@ -73,7 +73,7 @@ def test_provider_page_shows_its_own_pooled_retention_and_nps(site):
     page = page_html(site, "provider_detail/prov_1.html")
     text = _text(_section(page, "Retention and patient feedback"))
     assert (
-        "12-month retention of the patients whose first visit was with Maria A. (prov_1): "
+        "12-month retention of the patients whose first visit was with Maria A. (Austin Downtown): "
         "70.0% (84 of 120 patients came back within a year; first visits from Nov 2025 to "
         "Oct 2026"
     ) in text

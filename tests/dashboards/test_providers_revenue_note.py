@@ -31,4 +31,4 @@ def test_the_provider_table_names_each_home_location(shipped_site):
     head = table[: table.index("</thead>")]
     assert "<th>home location</th>" in head
     rows = {r[0]: r[1] for r in table_rows(table[: table.index("</table>")])}
-    assert rows == {"Sam O.": "Boston Back Bay", "Maria A. (prov_1)": "Austin Downtown"}
+    assert rows == {"Sam O.": "Boston Back Bay", "Maria A. (Austin Downtown)": "Austin Downtown"}

@@ -57,7 +57,7 @@ def test_providers_are_shown_as_first_name_and_last_initial(shipped_site):
     assert "Sam O." in html and "Okafor" not in html and "Alvarez" not in html
     # Maria Alvarez and Maria Acosta share "Maria A.": the provider id tells them apart, even
     # though Maria Acosta (prov_4), without KPI rows, has no page of her own.
-    assert "Maria A. (prov_1)" in html and "prov_4" not in html
+    assert "Maria A. (Austin Downtown)" in html and "prov_4" not in html
 
 
 def test_flash_covers_the_last_complete_week_chain_and_locations(shipped_site):
