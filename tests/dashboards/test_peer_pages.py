@@ -125,7 +125,7 @@ def test_without_benchmarks_the_pages_say_why_once_and_hide_the_page(fixture_ser
     assert report.pages_unlisted == ["benchmarks.html"]
     flash = _text(tmp_path / "site" / "weekly_flash.html")
     assert flash.count("No peer comparison") == 1
-    assert "exists only where one deployment serves several clinics" in flash
+    assert "exists only where one installation serves several clinics" in flash
     assert "percentile of" not in flash
     assert "No peer benchmarks for this site" in _text(tmp_path / "site" / "benchmarks.html")
     for name in ("index.html", "weekly_flash.html", "financial.html"):
