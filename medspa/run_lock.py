@@ -55,6 +55,12 @@ def _refusal(path: Path, fd: int, data_dir: Path) -> RunLockedError:
 #: How often a waiting run tries the lock again.
 _RETRY_SECONDS = 2.0
 
+#: How often a waiting run says it still waits (`on_wait`). A Dagster run's words are events:
+#: a run that waits in silence looks like one whose worker was killed to the stale-run sensor
+#: (`orchestration/defs/automation/stale_run_sensor.py`, quiet for 120 s), which would fail it
+#: in the moment between the holder letting go and this run taking the lock.
+WAIT_NOTICE_SECONDS = 60.0
+
 
 def _take(
     fd: int,
@@ -66,19 +72,29 @@ def _take(
     """flock `fd`, trying again for up to `wait_seconds`; RunLockedError after that."""
     import fcntl
 
-    deadline = time.monotonic() + wait_seconds
-    told = False
+    start = time.monotonic()
+    deadline = start + wait_seconds
+    told_at: float | None = None
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 raise _refusal(path, fd, data_dir) from None
-            if on_wait is not None and not told:
+            if on_wait is not None and told_at is None:
                 on_wait(f"waiting up to {wait_seconds:g} s: {_refusal(path, fd, data_dir)}")
-                told = True
+                told_at = now
+            elif (
+                on_wait is not None and told_at is not None and now - told_at >= WAIT_NOTICE_SECONDS
+            ):
+                on_wait(
+                    f"still waiting ({now - start:.0f} s of up to {wait_seconds:g} s): "
+                    f"{_refusal(path, fd, data_dir)}"
+                )
+                told_at = now
             time.sleep(min(_RETRY_SECONDS, left))
 
 
@@ -95,8 +111,8 @@ def data_dir_lock(
     Taken without waiting by default: a run a person started that meets another is refused at
     once (`RunLockedError`, naming the holder and the lock file) rather than queued behind it,
     since neither knows how long the other will take. An unattended run passes `wait_seconds`
-    (and `on_wait`, told once what it waits for) and is refused only after that. `holder` is
-    written into the file for that message.
+    (and `on_wait`, told what it waits for, then again every `WAIT_NOTICE_SECONDS`) and is
+    refused only after that. `holder` is written into the file for that message.
     """
     path = Path(data_dir) / RUN_LOCK_NAME
     key = path.resolve()

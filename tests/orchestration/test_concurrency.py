@@ -458,15 +458,19 @@ def test_an_unattended_run_waits_for_the_lock_a_persons_run_holds(
 ):
     """The schedule's run at 02:00, while an engineer's `medspa run` holds the tenant: it used
     to be refused, retried once about 40 s later and refused again, and the night had no
-    refresh. It now waits (a while), says what for, and runs once the lock is free."""
+    refresh. It now waits (a while), says what for, and runs once the lock is free. While it
+    waits it says so again every `WAIT_NOTICE_SECONDS` (1 s here): a run quiet for two minutes
+    is one the stale-run sensor may fail as killed, in the moment the lock is free."""
     import threading
 
+    from medspa import run_lock
     from orchestration import resources as resources_module
     from orchestration.tenancy import SETTLE_TAG
 
     _tenant_env(monkeypatch)
     _SEEN.clear()
     monkeypatch.setattr(resources_module, "UNATTENDED_LOCK_WAIT_SECONDS", 120)
+    monkeypatch.setattr(run_lock, "WAIT_NOTICE_SECONDS", 1.0)
     resources = {"medspa": MedspaSettings(data_dir=str(tmp_path), landing_dir=str(tmp_path))}
     holder = _hold_lock(tmp_path, "`medspa run`")
     # the person's run ends a few seconds after the scheduled one started waiting
@@ -494,6 +498,9 @@ def test_an_unattended_run_waits_for_the_lock_a_persons_run_holds(
     logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
     waited = [m for m in logged if m.startswith("waiting up to 120 s: ")]
     assert waited and f"`medspa run` (pid {holder.pid}) is running on {tmp_path}" in waited[0]
+    # held about 4 s: told at once, then again at its next try (every 2 s) past the second
+    again = [m for m in logged if m.startswith("still waiting (")]
+    assert again and "s of up to 120 s): `medspa run` (pid" in again[0]
 
     # ... but not for ever: past the wait it is refused as a person's run is at once
     monkeypatch.setattr(resources_module, "UNATTENDED_LOCK_WAIT_SECONDS", 1)
@@ -554,3 +561,14 @@ def test_the_standalone_writers_are_refused_while_a_run_holds_the_tenant(
     assert f"Dagster run r1 of tenant 'default' (pid {holder.pid})" in captured.out + captured.err
     assert (tmp_path / "warehouse.duckdb").stat().st_mtime_ns == before
     assert not (tmp_path / ".dlt").exists()  # the load never started
+
+
+def test_a_waiting_run_speaks_more_often_than_the_stale_run_sensor_listens():
+    """A run waiting for the lock logs a notice at least every `WAIT_NOTICE_SECONDS` (plus a
+    retry's sleep): inside the quiet time after which the sensor tries the lock, with room for
+    a slow event write, so the sensor never finds a waiting run quiet, whenever the lock comes
+    free."""
+    from medspa import run_lock
+    from orchestration.defs.automation.stale_run_sensor import QUIET_SECONDS
+
+    assert run_lock.WAIT_NOTICE_SECONDS + run_lock._RETRY_SECONDS <= 0.55 * QUIET_SECONDS

@@ -12,7 +12,9 @@ This sensor looks every minute for runs STARTED or STARTING whose latest event i
 `QUIET_SECONDS`, and for each such tenant tries its run lock without waiting. A live run holds
 the lock from its set-up to its teardown (minutes of dbt write no event, but the lock is held);
 the moments around them, before the lock is taken and after it is let go, are seconds, far
-below `QUIET_SECONDS`. So a lock taken here proves the quiet runs dead: they are marked failed,
+below `QUIET_SECONDS`. A run that waits for the lock (an unattended run behind an engineer's,
+up to half an hour) says so every minute (`medspa.run_lock.WAIT_NOTICE_SECONDS`), so it is
+never quiet while the lock it waits for comes free. So a lock taken here proves the quiet runs dead: they are marked failed,
 naming this sensor, and the queue starts the tenant's next run. The lock is held only for
 that, and a run that meets it then is refused like any run meeting the lock (a scheduled run
 retries).
