@@ -44,6 +44,7 @@ def test_scheduled_and_landing_runs_are_retried_only_after_a_run_level_failure(t
     extract.parent.mkdir(parents=True)
     extract.write_text("a\n1\n")
     (landed,), _ = tenant_requests(settings, {}, settled_before=time.time() + 1)
+    assert landed.tags["dagster/max_retries"] == "1"  # the sensor's runs are retried too
     assert landed.tags.items() >= NO_STEP_RETRY.items()
     assert landed.tags["medspa/tenant"] == "default"
 

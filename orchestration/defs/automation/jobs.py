@@ -5,17 +5,21 @@ partition); `medspa run`, the schedule and the landing sensor all start this sam
 schedule requests one run per tenant; the run queue (`dagster.yaml`) runs a few tenants at a
 time and each tenant's runs one at a time (tags `medspa/tenant` and `dagster/partition`, the
 latter also on runs started from the UI), because one DuckDB file takes one writer. A scheduled
-run that fails as a run (a lost worker, the tenant's run lock held) is retried once
-(`dagster/max_retries`); one whose step failed -- a blocking check, dbt -- is not, since a retry
-from that step would fail again on the same data (`RETRY_RUN_FAILURES_ONLY`). Its load leaves
-a landing file modified in the last 30 s for the next run, as the landing sensor's runs do
-(`UNATTENDED_RUN_TAGS`): an exporter may still be writing it at 02:00.
+or landing-sensor run that fails as a run (a lost worker, the tenant's run lock held) is
+retried once (`dagster/max_retries`); one whose step failed -- a blocking check, dbt -- is not,
+since a retry from that step would fail again on the same data (`RETRY_RUN_FAILURES_ONLY`). Its
+load leaves a landing file modified in the last 30 s for the next run, as the landing sensor's
+runs do (`UNATTENDED_RUN_TAGS`): an exporter may still be writing it at 02:00.
 """
 
 import dagster as dg
 
 from medspa.settings import Settings
-from orchestration.defs.automation.landing_sensor import UNATTENDED_RUN_TAGS, build_landing_sensor
+from orchestration.defs.automation.landing_sensor import (
+    RETRY_ONCE,
+    UNATTENDED_RUN_TAGS,
+    build_landing_sensor,
+)
 from orchestration.defs.automation.run_history_sensor import run_history_sensor
 from orchestration.defs.automation.run_log_sensor import build_run_log_sensors
 from orchestration.defs.automation.stale_run_sensor import stale_runs_sensor
@@ -41,7 +45,7 @@ def nightly_requests(settings: Settings, existing: list[str], tick: str) -> list
         dg.RunRequest(
             run_key=f"nightly-{tick}-{name}",
             partition_key=name,
-            tags={"dagster/max_retries": "1", **UNATTENDED_RUN_TAGS, **tenant_run_tags(name)},
+            tags={**RETRY_ONCE, **UNATTENDED_RUN_TAGS, **tenant_run_tags(name)},
         )
         for name in registry_names(settings)
         if name in existing

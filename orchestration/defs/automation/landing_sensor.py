@@ -53,6 +53,11 @@ RETRY_RUN_FAILURES_ONLY = {"dagster/retry_on_asset_or_op_failure": "false"}
 #: exporter may be writing one as such a run starts; a person's run takes the folder as is).
 UNATTENDED_RUN_TAGS = {**RETRY_RUN_FAILURES_ONLY, SETTLE_TAG: f"{SETTLE_SECONDS:g}"}
 
+#: On the runs the daemon launches on its own (this sensor's, the schedule's): retried once
+#: after a run-level failure. Not on `medspa run --unattended`, which shares the tags above:
+#: the daemon would launch a retry of a cron job's run behind its back.
+RETRY_ONCE = {"dagster/max_retries": "1"}
+
 
 def landed_files(
     landing_dir: Path, settled_before: float, *, allow_internal_links: bool = False
@@ -121,6 +126,7 @@ def tenant_requests(
                 partition_key=tenant.name,
                 tags={
                     "medspa/new_files": str(len(batch)),
+                    **RETRY_ONCE,
                     **UNATTENDED_RUN_TAGS,
                     **tenant_run_tags(tenant.name),
                 },

@@ -14,10 +14,10 @@ the lock from its set-up to its teardown (minutes of dbt write no event, but the
 the moments around them, before the lock is taken and after it is let go, are seconds, far
 below `QUIET_SECONDS`. A run that waits for the lock (an unattended run behind an engineer's,
 up to half an hour) says so every minute (`medspa.run_lock.WAIT_NOTICE_SECONDS`), so it is
-never quiet while the lock it waits for comes free. So a lock taken here proves the quiet runs dead: they are marked failed,
-naming this sensor, and the queue starts the tenant's next run. The lock is held only for
-that, and a run that meets it then is refused like any run meeting the lock (a scheduled run
-retries).
+never quiet while the lock it waits for comes free. So a lock taken here proves the quiet runs
+dead: they are marked failed, naming this sensor, and the queue starts the tenant's next run.
+The lock is held only for that, and a run that meets it then is refused like any run meeting
+the lock (a scheduled run retries).
 """
 
 from __future__ import annotations
