@@ -165,3 +165,22 @@ def test_a_demo_chain_is_exempt_from_the_clock_rule(tmp_path: Path):
         )
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.passed and evaluation.metadata["status"].value == "demo"
+
+
+def test_the_mart_freshness_checks_say_what_a_warning_means():
+    """Dagster's factory describes each as "Evaluates freshness for targeted asset." and runs
+    them as a step named by a hash; ours say the window and what to do, under a readable name,
+    and keep the metadata the freshness sensor schedules them by."""
+    from orchestration.defs.marts.checks import FRESHNESS_DESCRIPTION, FRESHNESS_STEP
+
+    (checks,) = FRESHNESS_CHECKS
+    assert checks.node_def.name == FRESHNESS_STEP == "mart_freshness_checks"
+    specs = list(checks.check_specs)
+    assert len(specs) == len(PUBLISHED) and {s.description for s in specs} == {
+        FRESHNESS_DESCRIPTION
+    }
+    assert "26 hours" in FRESHNESS_DESCRIPTION and "medspa status" in FRESHNESS_DESCRIPTION
+    params = {
+        s.metadata["dagster/freshness_params"].data["lower_bound_delta_seconds"] for s in specs
+    }
+    assert params == {26 * 3600}
