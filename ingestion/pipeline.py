@@ -314,7 +314,13 @@ def _check_required(
             else:
                 absent.append(name)
     if absent:  # what no later run fixes by itself comes first
-        raise MissingRequiredTablesError(absent, str(landing))
+        where = str(landing)
+        if not scan.files and not scan.unsettled:
+            where += (
+                " (the folder holds no extract at all: point MEDSPA_LANDING_DIR at the folder "
+                "your systems deliver to, or run `medspa demo` for the demo chain)"
+            )
+        raise MissingRequiredTablesError(absent, where)
     if coming:  # each first delivery is on its way: say so, not that there is none
         raise MissingRequiredTablesError(
             list(coming),

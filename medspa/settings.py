@@ -431,14 +431,30 @@ class Settings:
         return is_demo_folder(self.landing_dir)
 
     @property
+    def landing_holds_files(self) -> bool:
+        """Whether the landing folder holds any file (hidden files and the demo marker aside):
+        an empty or missing folder holds no one's data, demo or real."""
+        from demo.state import MARKER
+
+        landing = Path(self.landing_dir)
+        for path in landing.rglob("*") if landing.is_dir() else ():
+            rel = path.relative_to(landing)
+            hidden = any(part.startswith(".") for part in rel.parts)
+            if not hidden and rel.name != MARKER and path.is_file():
+                return True
+        return False
+
+    @property
     def demo_key_on_real_data(self) -> bool:
-        return self.uses_demo_key and not self.landing_is_demo
+        """The public demo key on files the demo generator did not write (an empty landing
+        folder holds none: a first run that finds nothing is not warned about real data)."""
+        return self.uses_demo_key and not self.landing_is_demo and self.landing_holds_files
 
     def warn_if_demo_key_on_real_data(self, landing_is_demo: bool | None = None) -> None:
         """Warn loudly when real (non-generated) data would be pseudonymised with the demo key."""
         if landing_is_demo is None:
             landing_is_demo = self.landing_is_demo
-        if self.uses_demo_key and not landing_is_demo:
+        if self.uses_demo_key and not landing_is_demo and self.landing_holds_files:
             fix = (
                 "Set MEDSPA_PHI_KEY to a secret before loading real data."
                 if self.phi_key == DEMO_PHI_KEY

@@ -75,7 +75,10 @@ def alert_payload(tenant: str, record: RunRecord) -> dict[str, object]:
     if record.status == BLOCKED:
         why = f"blocked by failed checks: {record.blocked_by or 'unnamed'}"
     else:
-        why = "failed before publishing (its Dagster run or `last_run.log` says where)"
+        why = (
+            "failed before publishing (the run's page in the Dagster UI says where; for a "
+            "`medspa run`, also its data dir's logs/last_run.log)"
+        )
     text = (
         f"medspa-warehouse: tenant {tenant!r}, run {record.run_id}: {why}. Nothing new was "
         "published; dashboards and BI keep the last published data."

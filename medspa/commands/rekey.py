@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
             "(the first run records the key)"
         )
         return 2
-    if settings.demo_key_on_real_data:
+    if settings.uses_demo_key and not settings.landing_is_demo:
+        # (an empty landing folder too: the warehouse holds what it once held)
         # The public demo key on a clinic's data is no rotation anyone means: a forgotten
         # MEDSPA_PHI_KEY in the shell that runs rekey would make the secret key the refused one.
         print(

@@ -400,9 +400,11 @@ def _record_run(
         try:
             run_log.write_record(settings.warehouse_path, record)
         except duckdb.Error as exc:  # e.g. a dbt process of the failed run still holds the file
+            # write_record kept it pending: the next write to the warehouse records it
             print(
-                f"warning: run {summary.run_id} not recorded in the warehouse's run log "
-                f"({type(exc).__name__}); it is still in Dagster's run history",
+                f"warning: run {summary.run_id} not yet recorded in the warehouse's run log "
+                f"({type(exc).__name__}); kept in {run_log.PENDING_DIR}/, the next run records "
+                "it (Dagster's run history has it meanwhile)",
                 file=sys.stderr,
             )
     _alert(instance, record, settings, tenant)  # after the record is safe: it never costs it

@@ -69,22 +69,33 @@ def test_key_of_32_bytes_is_accepted(monkeypatch, tmp_path):
 
 def test_demo_key_warns_wherever_dbt_runs(monkeypatch, tmp_path):
     monkeypatch.delenv("MEDSPA_PHI_KEY", raising=False)
-    settings = Settings.from_env(data_dir=tmp_path, landing_dir=tmp_path / "landing")
+    landing = tmp_path / "landing"
+    settings = Settings.from_env(data_dir=tmp_path, landing_dir=landing)
     (tmp_path / "warehouse.duckdb").write_bytes(b"")
     monkeypatch.setattr(transform, "run_dbt_build", lambda *a, **k: (True, Counter(), []))
     args = argparse.Namespace(data_dir=str(tmp_path), full_refresh=False, select=None)
-    monkeypatch.setenv("MEDSPA_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("MEDSPA_LANDING_DIR", str(landing))
+    # No landing folder yet (a first run that finds nothing): no one's data, no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dbt_step_call(settings, tmp_path / "target")
+    assert not settings.demo_key_on_real_data
+    clinic = landing / "pms" / "locations" / "2026-11-20.csv"
+    clinic.parent.mkdir(parents=True)
+    clinic.write_text("location_id\nL1\n", encoding="utf-8")  # a clinic's own extract
+    assert settings.demo_key_on_real_data
     with pytest.warns(DemoKeyWarning):
         assert transform.run(args) == 0  # medspa transform
     # every dbt step of a Dagster run (schedule, sensor, UI) builds its call here
     with pytest.warns(DemoKeyWarning):
         dbt_step_call(settings, tmp_path / "target")
-    (tmp_path / "landing").mkdir()
-    cfg = ChainConfig.build("small")  # a demo chain's marker, listing the (no) files it wrote
-    write_marker(tmp_path / "landing", Marker(cfg, cfg.end_date, 0.0, files={}))
+    cfg = ChainConfig.build("small")  # a demo chain's marker, listing the file it wrote
+    files = {"pms/locations/2026-11-20.csv": clinic.stat().st_size}
+    write_marker(landing, Marker(cfg, cfg.end_date, 0.0, files=files))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dbt_step_call(settings, tmp_path / "target")  # demo data: no warning
+    assert not settings.demo_key_on_real_data
 
 
 def test_run_summary_says_when_the_demo_key_was_used_on_real_data():

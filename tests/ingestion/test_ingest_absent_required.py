@@ -30,6 +30,21 @@ def run_cli(*argv: str) -> int:
     return ingest_command.run(parser.parse_args(list(argv)))
 
 
+def test_an_empty_or_missing_landing_folder_is_named_as_such(tmp_root):
+    """A first run pointed at the wrong folder: the error says the folder holds nothing at all
+    and what to do, not only which tables are missing."""
+    settings = settings_for(tmp_root)  # <root>/landing does not exist
+    with pytest.raises(MissingRequiredTablesError) as excinfo:
+        ingest(settings)
+    assert excinfo.value.missing == ["pms.locations", "pms.appointments"]
+    assert "holds no extract at all: point MEDSPA_LANDING_DIR at" in str(excinfo.value)
+    # a folder with an extract (not the required ones) is not called empty
+    write(tmp_root, "landing/crm/leads/2026-11-20.csv", csv_text(header("crm.leads"), []))
+    with pytest.raises(MissingRequiredTablesError) as excinfo:
+        ingest(settings)
+    assert "holds no extract at all" not in str(excinfo.value)
+
+
 def test_missing_required_table_stops_before_loading_anything(tmp_root):
     write(tmp_root, "landing/pms/locations/2026-11-20.csv", "location_id\n")
     write(tmp_root, "landing/crm/leads/2026-11-20.csv", csv_text(header("crm.leads"), []))
