@@ -106,9 +106,9 @@ def ingest(
 ) -> LoadReport:
     """Load new extracts of `systems` (default: all) and report what happened per table.
 
-    Systems are loaded one after another, the one with the most new bytes first (prepare,
-    stage, dlt, bookkeeping; dlt's run of one overlaps the next one's prepare), so at most two
-    systems' rows are held in memory, and a crash part-way keeps the systems already recorded.
+    Systems are loaded one after another (prepare, stage, dlt, bookkeeping; dlt's run of one
+    overlaps the next one's prepare), so at most two systems' rows are held in memory, and a
+    crash part-way keeps the systems already recorded.
     Every DuckDB connection (ours and dlt's) runs under `settings.limits` (default: DuckDB
     limits spilling under the data dir); `progress(table, rows_read)` is called per table loaded.
     """
@@ -140,15 +140,14 @@ def ingest(
         _check_required(con, contract, selected, scan, history, settings.landing_dir)
         seen = seen_files(con)
         stopping = stopping_refusals(con)
-        order = largest_first(selected, scan, seen)
         hashes = HashCache(settings.data_dir / ".landing_hashes.json")
-        prefetched = PrefetchedHashes(hashes, _in_load_order(contract, order, scan))
+        prefetched = PrefetchedHashes(hashes, _in_load_order(contract, selected, scan))
         with (
             closing(prefetched),
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="medspa-dlt") as loader,
         ):
             pending: SystemLoad | None = None
-            for system in order:
+            for system in selected:
                 clock = time.perf_counter()
                 plans, records = _prepare_system(
                     con, contract, system, scan, seen, stopping, history, report, prefetched
@@ -165,8 +164,6 @@ def ingest(
                 finish(con, pending, report, now, progress)
     hashes.save()
     _absences(report, contract, selected, settings.declared_systems)
-    position = {table.qualified_name: i for i, table in enumerate(contract.tables)}
-    report.tables.sort(key=lambda entry: position[entry.qualified_name])
     return report
 
 
@@ -252,30 +249,6 @@ def _in_load_order(contract: Contract, selected: list[str], scan: LandingScan) -
         for table in contract.tables_of(system)
         for file in scan.files_of(table.qualified_name)
     ]
-
-
-def largest_first(selected: list[str], scan: LandingScan, seen: set[tuple[str, str]]) -> list[str]:
-    """The selected systems, the one with the most bytes of new files first (the contract's
-    order among equals).
-
-    dlt merges a system on the loader thread while the main thread prepares the next, and
-    the last system's merge overlaps nothing: the load ends when it does. In the contract's
-    order the messages (most of a chain's bytes) came fourth, and their merge outlasted the
-    two small systems' preparation after them; largest first, each merge overlaps the next
-    largest system's reading and the run ends on the smallest merge. The order changes
-    nothing else: each system loads into its own `raw_<system>` and is recorded on its own.
-    A file counts as new when its path was never recorded (its content is not hashed here:
-    an estimate that orders the work, nothing more).
-    """
-    recorded = {path for path, _ in seen}
-    new_bytes = dict.fromkeys(selected, 0)
-    for file in scan.files:
-        if file.system in new_bytes and file.rel_path not in recorded:
-            try:
-                new_bytes[file.system] += file.path.stat().st_size
-            except OSError:  # gone since the scan: its reader reports that
-                continue
-    return sorted(selected, key=lambda system: -new_bytes[system])
 
 
 def _select(contract: Contract, systems: Sequence[str] | None) -> list[str]:
