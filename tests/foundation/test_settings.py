@@ -1,6 +1,7 @@
 """Settings: every generated path hangs off the data directory; the demo key warns on real data."""
 
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,12 @@ def test_demo_key_warns_only_on_non_demo_data(monkeypatch, tmp_path):
     monkeypatch.delenv("MEDSPA_PHI_KEY", raising=False)
     s = Settings.from_env(data_dir=tmp_path)
     assert s.phi_key == DEMO_PHI_KEY
+    with warnings.catch_warnings():  # an empty landing folder holds no one's data
+        warnings.simplefilter("error")
+        s.warn_if_demo_key_on_real_data(landing_is_demo=False)
+    extract = Path(s.landing_dir) / "pms" / "locations" / "2026-11-20.csv"
+    extract.parent.mkdir(parents=True)
+    extract.write_text("location_id\nL1\n", encoding="utf-8")
     with pytest.warns(DemoKeyWarning):
         s.warn_if_demo_key_on_real_data(landing_is_demo=False)
     with warnings.catch_warnings():

@@ -70,7 +70,9 @@ def test_a_demo_tenant_on_real_data_warns_as_the_demo_key_does(tmp_path: Path) -
     registry = _write(tmp_path, "tenants:\n  - {name: demo-2, landing: real, demo: true}\n")
     (tenant,) = load_registry(registry)
     settings = tenant_settings(_base(tmp_path), tenant, {})
-    (tmp_path / "real").mkdir()  # a landing folder the demo generator did not write
+    extract = tmp_path / "real" / "pms" / "locations" / "2026-11-20.csv"
+    extract.parent.mkdir(parents=True)  # a landing folder the demo generator did not write
+    extract.write_text("location_id\nL1\n", encoding="utf-8")
     assert settings.uses_demo_key and settings.demo_key_on_real_data
     with pytest.warns(DemoKeyWarning, match="demo tenant"):
         settings.warn_if_demo_key_on_real_data()
