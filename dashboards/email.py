@@ -26,8 +26,9 @@ class Compound:
     tag: str | None
     classes: frozenset[str]
 
-    def matches(self, tag: str, classes: frozenset[str]) -> bool:
-        return (self.tag is None or self.tag == tag) and self.classes <= classes
+    def matches(self, element: Compound) -> bool:
+        """Whether an element (its tag and every class it has) matches this selector."""
+        return (self.tag is None or self.tag == element.tag) and self.classes <= element.classes
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,24 @@ class Rule:
             sum(c.tag is not None for c in self.path),
         )
 
-    def matches(self, tag: str, classes: frozenset[str], ancestors: list[Compound]) -> bool:
+    def matches(self, element: Compound, ancestors: list[Compound]) -> bool:
+        """Whether `element` (a tag and its classes) inside `ancestors` (outermost first)
+        matches: its own part, then each outer part in some ancestor, innermost first."""
         *outer, own = self.path
-        if not own.matches(tag, classes):
+        if not own.matches(element):
             return False
         pending = list(outer)
-        for ancestor in reversed(ancestors):  # innermost first
+        for ancestor in reversed(ancestors):
             if not pending:
                 break
-            if pending[-1].matches(ancestor.tag or "", ancestor.classes):
+            if pending[-1].matches(ancestor):
                 pending.pop()
         return not pending
+
+
+def _element(tag: str, attrs: list[tuple[str, str | None]]) -> Compound:
+    """An element as a selector matches it: its tag and its classes."""
+    return Compound(tag, frozenset((dict(attrs).get("class") or "").split()))
 
 
 def _compound(text: str) -> Compound | None:
@@ -92,12 +100,11 @@ class _Inliner(HTMLParser):
         #: The open elements, outermost first (what a descendant selector's ancestors match).
         self.open: list[Compound] = []
 
-    def _styled(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
+    def _styled(self, element: Compound, attrs: list[tuple[str, str | None]]) -> str:
         text = self.get_starttag_text() or ""
-        if self.svg_depth or tag == "svg":
+        if self.svg_depth or element.tag == "svg":
             return text
-        classes = frozenset((dict(attrs).get("class") or "").split())
-        decls = [r.declarations for r in self.rules if r.matches(tag, classes, self.open)]
+        decls = [r.declarations for r in self.rules if r.matches(element, self.open)]
         if not decls:
             return text
         existing = dict(attrs).get("style")
@@ -106,14 +113,15 @@ class _Inliner(HTMLParser):
         return re.sub(r"^<([A-Za-z0-9]+)", lambda m: f'<{m.group(1)} style="{style}"', text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.out.append(self._styled(tag, attrs))
+        element = _element(tag, attrs)
+        self.out.append(self._styled(element, attrs))
         if tag == "svg":
             self.svg_depth += 1
         if tag not in _VOID:
-            self.open.append(Compound(tag, frozenset((dict(attrs).get("class") or "").split())))
+            self.open.append(element)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.out.append(self._styled(tag, attrs))
+        self.out.append(self._styled(_element(tag, attrs), attrs))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "svg":

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,16 +74,25 @@ def is_demo_folder(out: Path) -> bool:
     return all(written.get(name) == size for name, size in folder_files(out).items())
 
 
-def folder_files(out: Path) -> dict[str, int]:
-    """Every file under `out` but the marker and hidden files, with its size."""
-    found = {}
+def _data_files(out: Path) -> Iterator[tuple[str, Path]]:
+    """(relative POSIX path, path) of every file under `out` but the marker and hidden files:
+    what a landing folder holds as data, demo or real."""
     for path in Path(out).rglob("*"):
         rel = path.relative_to(out)
         if rel.name in (MARKER, MARKER + ".tmp") or any(p.startswith(".") for p in rel.parts):
             continue
         if path.is_file():
-            found[rel.as_posix()] = path.stat().st_size
-    return found
+            yield rel.as_posix(), path
+
+
+def folder_files(out: Path) -> dict[str, int]:
+    """Every file under `out` but the marker and hidden files, with its size."""
+    return {rel: path.stat().st_size for rel, path in _data_files(out)}
+
+
+def holds_files(out: Path) -> bool:
+    """Whether `out` holds any such file (a missing or empty folder holds no one's data)."""
+    return Path(out).is_dir() and next(_data_files(out), None) is not None
 
 
 def written_files(out: Path, paths: Iterable[Path], before: Mapping[str, int] | None) -> dict:

@@ -13,14 +13,13 @@ coarsely, so a rewrite in the same tick could keep all four), as git does for ra
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ingestion.landing import LandingFile
-from safeio.private import PRIVATE_FILE_MODE
+from safeio.private import write_private_text
 
 
 class HashCache:
@@ -56,12 +55,7 @@ class HashCache:
         per-patient export may be named after the patient.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
-        os.fchmod(fd, PRIVATE_FILE_MODE)  # a stale .tmp keeps its mode through os.open
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(self.entries))
-        os.replace(tmp, self.path)
+        write_private_text(self.path, json.dumps(self.entries))
 
 
 class PrefetchedHashes:

@@ -84,16 +84,13 @@ def _take(
             left = deadline - now
             if left <= 0:
                 raise _refusal(path, fd, data_dir) from None
-            if on_wait is not None and told_at is None:
-                on_wait(f"waiting up to {wait_seconds:g} s: {_refusal(path, fd, data_dir)}")
-                told_at = now
-            elif (
-                on_wait is not None and told_at is not None and now - told_at >= WAIT_NOTICE_SECONDS
-            ):
-                on_wait(
-                    f"still waiting ({now - start:.0f} s of up to {wait_seconds:g} s): "
-                    f"{_refusal(path, fd, data_dir)}"
+            if on_wait is not None and (told_at is None or now - told_at >= WAIT_NOTICE_SECONDS):
+                waited = (
+                    f"waiting up to {wait_seconds:g} s"
+                    if told_at is None
+                    else f"still waiting ({now - start:.0f} s of up to {wait_seconds:g} s)"
                 )
+                on_wait(f"{waited}: {_refusal(path, fd, data_dir)}")
                 told_at = now
             time.sleep(min(_RETRY_SECONDS, left))
 

@@ -434,15 +434,9 @@ class Settings:
     def landing_holds_files(self) -> bool:
         """Whether the landing folder holds any file (hidden files and the demo marker aside):
         an empty or missing folder holds no one's data, demo or real."""
-        from demo.state import MARKER
+        from demo.state import holds_files
 
-        landing = Path(self.landing_dir)
-        for path in landing.rglob("*") if landing.is_dir() else ():
-            rel = path.relative_to(landing)
-            hidden = any(part.startswith(".") for part in rel.parts)
-            if not hidden and rel.name != MARKER and path.is_file():
-                return True
-        return False
+        return holds_files(self.landing_dir)
 
     @property
     def demo_key_on_real_data(self) -> bool:

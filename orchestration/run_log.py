@@ -25,8 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 
@@ -149,14 +147,11 @@ def defer_record(warehouse_path: Path, record: RunRecord) -> None:
     """
     if not warehouse_path.exists():
         return
-    from safeio.private import private_dir
+    from safeio.private import private_dir, write_private_text
 
     folder = private_dir(pending_dir(warehouse_path))
     # 0600, and not `*.json` until complete: a reader (`_pending`) never takes it half-written
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{record.run_id}-", suffix=".tmp")
-    with os.fdopen(fd, "w") as out:
-        out.write(record.to_json())
-    os.replace(tmp, folder / f"{record.run_id}.json")
+    write_private_text(folder / f"{record.run_id}.json", record.to_json())
 
 
 def _pending(warehouse_path: Path) -> list[tuple[Path, RunRecord]]:

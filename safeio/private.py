@@ -8,6 +8,7 @@ read them. `serving.duckdb` and the site hold no PHI and keep the umask's modes.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,3 +42,19 @@ def private_umask() -> Iterator[None]:
         yield
     finally:
         os.umask(saved)
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically, owner-only (0600) from its first byte.
+
+    Written to a hidden temporary file beside it (`mkstemp` creates it 0600 whatever the
+    umask, and a reader globbing for the final name never sees it half-written), then renamed.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
