@@ -119,11 +119,15 @@ class _Records:
         self._from = 0  # where in `_line` the record being read starts
         #: the kinds of `\n` line break that ended a record or blank line: `\r\n`, `\n`
         self.endings: set[bytes] = set()
+        self._lines_taken = 0  # physical lines begun inside the record being read's quotes
+        self.unclosed_quote: UnclosedQuote | None = None
 
     def feed(self, line: bytes, ending: bytes = b"\n") -> None:
         """Take one physical line and the `ending` that followed it in the file (none for a
         last line without one), noting how a line break outside quotes ended it (`endings`)."""
         kind = b"\r\n" if line.endswith(b"\r") else b"\n"
+        if self.state == _QUOTED:
+            self._lines_taken += 1
         self._feed(line, ending)
         if ending and self.state != _QUOTED:
             self.endings.add(kind)
@@ -157,6 +161,7 @@ class _Records:
         if self._parts is not None and self._size:
             self._store()
         if self.state == _QUOTED:
+            self.unclosed_quote = UnclosedQuote(self.position, self._lines_taken)
             self.position += 1
 
     def _keep(self, piece: bytes) -> None:
@@ -184,6 +189,7 @@ class _Records:
         self._from = at + 1
         self._parts = [] if self.position in self.wanted else None
         self._size = 0
+        self._lines_taken = 0
 
     def _walk(self, line: bytes) -> None:
         """Follow the reader's states through a line the fast checks could not decide."""
@@ -251,6 +257,17 @@ class KeptRecord:
 
 
 @dataclass(frozen=True)
+class UnclosedQuote:
+    """A quoted value opened and never closed: the record holding it runs to the end of the
+    file, and every line after its start is read as part of that one value."""
+
+    #: the record's position (as `CsvRecords.blanks` counts them)
+    position: int
+    #: the physical lines below the record's first that it took in (0: the file's last line)
+    lines_taken: int
+
+
+@dataclass(frozen=True)
 class CsvRecords:
     """What one pass over a CSV file found (positions count the file's records and blank lines
     from 0, its first line, as `blank_line_records` says)."""
@@ -265,6 +282,9 @@ class CsvRecords:
     #: the kinds of line break (`\r\n`, `\n`) that end its records and blank lines; a line
     #: break inside a quoted value is part of the value, not an ending
     endings: frozenset[bytes] = frozenset()
+    #: when the file ends inside a quoted value: that record's position and how many physical
+    #: lines after its first one it took in (`UnclosedQuote`)
+    unclosed_quote: UnclosedQuote | None = None
 
     @property
     def mixed_line_endings(self) -> bool:
@@ -289,7 +309,13 @@ def scan_records(path: Path, wanted: Collection[int] = ()) -> CsvRecords:
     if carry:
         records.feed(carry, ending=b"")
     records.finish()
-    return CsvRecords(records.blanks, records.records, records.position, frozenset(records.endings))
+    return CsvRecords(
+        records.blanks,
+        records.records,
+        records.position,
+        frozenset(records.endings),
+        records.unclosed_quote,
+    )
 
 
 def blank_line_records(path: Path) -> list[int]:

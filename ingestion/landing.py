@@ -6,8 +6,10 @@ A file in a table's folder is an extract the clinic meant to deliver: in any oth
 (`.CSV`, `.json`, `.xlsx`) it is listed with format `unsupported`, and the loader refuses and
 records it like any bad extract (a check fails, the ledger keeps the reason), rather than
 letting a night's data go missing with a warning nobody reads. Only a name that says it is
-still being copied (`.part`, `.tmp`, ...) is left for the next run. Anything outside the
-table folders is listed as *ignored* (never loaded, always reported) rather than guessed at.
+still being copied (`.part`, `.tmp`, ...) is left for the next run. So is a file in a subfolder
+of a table's folder, or in a table folder spelled in another case (`pms/Appointments/`): it
+is listed with why it is misplaced, and refused. Anything else outside the table folders is
+listed as *ignored* (never loaded, always reported) rather than guessed at.
 Extract ids are compared as text (a tie on `updated_at` goes to the later one), so exporters
 must name them to sort in time order, e.g. ISO dates; the loader cannot tell a time from a
 name such as `backup`, and does not guess.
@@ -19,7 +21,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingestion.contract import Contract
@@ -52,6 +54,9 @@ class LandingFile:
     path: Path
     rel_path: str  # relative to the landing folder, '/'-separated: the file's identity
     fmt: str  # csv | parquet | jsonl
+    #: why the loader refuses the file whatever it holds (it lies in a table's subfolder, or in
+    #: a folder spelled in another case): None for a file where the contract puts extracts
+    misplaced: str | None = None
 
     @property
     def qualified_table(self) -> str:
@@ -206,6 +211,52 @@ def _regular_files(
     return sorted(found, key=lambda pair: pair[1])
 
 
+class _TableFolders:
+    """Which contract table a landing file belongs to, from its path's parts.
+
+    A file directly in `<system>/<table>/` is that table's extract. One in a subfolder of a
+    table's folder (`pms/appointments/2026-11/...`), or in a folder spelled in another case
+    (`pms/Appointments/`, `PMS/appointments/`), was meant as that table's extract too: it is
+    listed with the reason it is misplaced, so the loader refuses and records it and the
+    table's load check fails. Ignoring it with a warning let a night's appointments go missing
+    while the run reported success.
+    """
+
+    def __init__(self, contract: Contract) -> None:
+        self.systems = set(contract.systems)
+        self.tables = {(t.system, t.name) for t in contract.tables}
+        self.folded = {(s.casefold(), n.casefold()): (s, n) for s, n in self.tables}
+
+    def place(self, parts: list[str]) -> tuple[str, str, str | None] | str:
+        """(system, table, why the file is misplaced or None), or why the file is ignored."""
+        if len(parts) < 3:
+            return "not at <system>/<table>/<extract_id>.<format>"
+        folder = (parts[0], parts[1])
+        if folder in self.tables:
+            if len(parts) == 3:
+                return (*folder, None)
+            subfolder = "/".join(parts[2:-1])
+            return (
+                *folder,
+                f"in a subfolder of the table's folder ({subfolder}/): the loader reads only "
+                f"the files directly in {parts[0]}/{parts[1]}/; move it there",
+            )
+        meant = self.folded.get((parts[0].casefold(), parts[1].casefold()))
+        if meant is not None:
+            system, table = meant
+            return (
+                system,
+                table,
+                f"in the folder {parts[0]}/{parts[1]}/, which the landing contract spells "
+                f"{system}/{table}/ (folder names are lower case); move it there",
+            )
+        if len(parts) != 3:
+            return "not at <system>/<table>/<extract_id>.<format>"
+        if parts[0] not in self.systems:
+            return f"unknown system {parts[0]!r}"
+        return f"unknown table {parts[0]}.{parts[1]}"
+
+
 def scan_landing(
     landing_dir: Path,
     contract: Contract,
@@ -225,21 +276,19 @@ def scan_landing(
     if not landing_dir.is_dir():
         return scan
     wanted = set(systems) if systems is not None else set(contract.systems)
-    tables = {(t.system, t.name) for t in contract.tables}
+    folders = _TableFolders(contract)
     for path, rel in _regular_files(landing_dir, scan, allow_internal_links):
         parts = rel.split("/")
-        if len(parts) != 3:
-            scan.ignored.append((rel, "not at <system>/<table>/<extract_id>.<format>"))
+        place = folders.place(parts)
+        if isinstance(place, str):
+            if len(parts) == 3 and parts[0] in folders.systems and parts[0] not in wanted:
+                continue  # an unknown table of a system this load leaves out
+            scan.ignored.append((rel, place))
             continue
-        system, table, name = parts
-        if system not in contract.systems:
-            scan.ignored.append((rel, f"unknown system {system!r}"))
-            continue
+        system, table, misplaced = place
         if system not in wanted:
             continue
-        if (system, table) not in tables:
-            scan.ignored.append((rel, f"unknown table {system}.{table}"))
-            continue
+        name = parts[-1]
         split = split_format(name)
         # stat only when a cut-off was asked for (the loader's scan of every file does not)
         fresh = settled_before is not None and (mtime := path.stat().st_mtime) > settled_before
@@ -252,6 +301,37 @@ def scan_landing(
             scan.ignored.append((rel, _UNSETTLED))
             continue
         extract_id, fmt = split or (name.split(".", 1)[0] or name, UNSUPPORTED)
-        scan.files.append(LandingFile(system, table, extract_id, path, rel, fmt))
+        scan.files.append(LandingFile(system, table, extract_id, path, rel, fmt, misplaced))
+    scan.files = _refuse_shared_extract_ids(scan.files)
     scan.files.sort(key=lambda f: (f.system, f.table, f.extract_id, f.rel_path))
     return scan
+
+
+def _refuse_shared_extract_ids(files: list[LandingFile]) -> list[LandingFile]:
+    """Mark every file of a table that shares its extract id with another (`2026-11-16.csv`
+    beside `2026-11-16.csv.gz`) to be refused.
+
+    The extract id orders a table's deliveries, and duplicate keys are judged within one
+    file: two files of one id holding the same key with the same `updated_at` and different
+    values were both loaded, and the one whose path sorts last won without a word.
+    """
+    by_id: dict[tuple[str, str, str], list[LandingFile]] = {}
+    for file in files:
+        if file.misplaced is None and file.fmt != UNSUPPORTED:
+            by_id.setdefault((file.system, file.table, file.extract_id), []).append(file)
+    shared = {id(f): group for group in by_id.values() if len(group) > 1 for f in group}
+    if not shared:
+        return files
+    return [
+        replace(file, misplaced=_shared_id_reason(shared[id(file)])) if id(file) in shared else file
+        for file in files
+    ]
+
+
+def _shared_id_reason(group: list[LandingFile]) -> str:
+    names = ", ".join(sorted(f.rel_path.rsplit("/", 1)[-1] for f in group))
+    return (
+        f"{len(group)} files share the extract id {group[0].extract_id!r} ({names}): whose "
+        "rows win cannot be known; deliver each extract once, in one format, and remove the "
+        "others"
+    )

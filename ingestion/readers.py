@@ -147,6 +147,8 @@ def read_file(
     keys are no columns, so they never reach the drift report as "new columns".
     """
     refuse_unreadable_path(file.path)
+    if file.misplaced is not None:
+        raise FileRefused(file.misplaced)
     if file.fmt == UNSUPPORTED:
         raise FileRefused(unsupported_format_reason(file.rel_path.rsplit("/", 1)[-1]))
     if file.path.stat().st_size == 0:
@@ -167,6 +169,14 @@ def read_file(
         raise FileRefused(NO_ROWS_REASON[file.fmt])
     return RawFile(name, f"{name}__rej", columns, int(parsed) + int(rejected), typed, single)
 
+
+#: Why a CSV whose header row holds a `\r` before its end is refused: its lines end in a CR
+#: alone, or a CR stands in its header. The header is read up to the first `\n`, and the
+#: record checks count `\n`s; DuckDB reads CR-ended lines, the checks could not.
+CR_LINE_ENDINGS = (
+    "lines end in a carriage return (CR) alone, as old Mac 'CSV (Macintosh)' exports write "
+    "them, or the header row holds one: export with LF or CRLF line endings"
+)
 
 #: Empty lines a CSV may have above its header row (an exporter's stray first line); more
 #: are no export's header but something else.
@@ -227,6 +237,8 @@ def _csv_header(file: LandingFile) -> tuple[list[str], int]:
             "a line of only spaces or tabs where the header row belongs (the header row must "
             "be the first line with text; remove that line in the export)"
         )
+    if "\r" in text.rstrip("\r\n"):
+        raise FileRefused(CR_LINE_ENDINGS)
     try:
         header = next(csv.reader(io.StringIO(text)))
     except (csv.Error, StopIteration):
@@ -332,11 +344,16 @@ def _read_csv(
     breaks = LineBreaks()
     if file.path.name.endswith(".gz"):
         _refuse_broken_gzip(file, breaks.feed)  # counted while the check inflates the file
-    header, skipped = _csv_header(file)
-    if not file.path.name.endswith(".gz"):
+    else:
         breaks = count_line_breaks(file.path)
+    try:
+        header, skipped = _csv_header(file)
+    except FileRefused as refused:
+        if refused.reason != CR_LINE_ENDINGS:
+            raise
+        raise FileRefused(CR_LINE_ENDINGS, rows_read=breaks.cr_only_rows) from None
     scan = _refuse_mixed_line_endings(file, breaks, skipped)
-    _load_csv(con, file, name, len(header), skipped)
+    _load_csv(con, file, name, len(header), skipped, breaks)
     duckdb_lines = [r for (r,) in con.execute(f"select distinct line from {name}__rj").fetchall()]
     accounted = con.execute(f"select count(*) from {name}__parsed").fetchone()[0] + len(
         duckdb_lines
@@ -349,6 +366,7 @@ def _read_csv(
     blanks: list[int] = []
     if scan is not None:
         blanks = sorted(set(scan.blanks) | set(range(skipped)))
+        _refuse_unclosed_quote(scan, blanks)
     if not settled and scan is not None:
         _refuse_unaccounted_records(scan, len(blanks), accounted, header, contract_columns)
     _reject_table(con, name, duckdb_lines, scan, blanks)
@@ -357,11 +375,21 @@ def _read_csv(
 
 
 def _load_csv(
-    con: duckdb.DuckDBPyConnection, file: LandingFile, name: str, width: int, skipped: int
+    con: duckdb.DuckDBPyConnection,
+    file: LandingFile,
+    name: str,
+    width: int,
+    skipped: int,
+    breaks: LineBreaks,
 ) -> None:
     """DuckDB's strict read of the file into `<name>__parsed` (its `width` columns as text,
     under the reader's own names: `_number_rows` renames them back), its rejects into
-    `<name>__rj`; `skipped`: the empty lines above the header row."""
+    `<name>__rj`; `skipped`: the empty lines above the header row.
+
+    A file DuckDB cannot read at all is refused with its lines counted as rows (`breaks`: a
+    line break inside a quoted value makes that count one too high), so the report shows how
+    much the refusal holds back; a carriage return outside a CRLF line ending, the one cause
+    seen, is named."""
     columns = "{" + ", ".join(f"{c}: 'VARCHAR'" for c in _positional(width)) + "}"
     compression = "gzip" if file.path.name.endswith(".gz") else "none"
     skip = f", skip = {skipped}" if skipped else ""
@@ -375,7 +403,14 @@ def _load_csv(
                 {skip})"""
         )
     except duckdb.Error as exc:
-        raise FileRefused(f"unreadable CSV file ({type(exc).__name__})") from None
+        reason = f"unreadable CSV file ({type(exc).__name__})"
+        if breaks.cr > breaks.crlf:
+            reason += (
+                f": it holds {breaks.cr - breaks.crlf} carriage return(s) (CR) that end no CRLF "
+                "line, outside quotes the CSV reader cannot place them; quote the values that "
+                "hold them (or remove them) in the export"
+            )
+        raise FileRefused(reason, rows_read=max(breaks.lines - 1 - skipped, 0)) from None
 
 
 def _reject_table(
@@ -437,6 +472,7 @@ class LineBreaks:
 
     lf: int = 0  # every `\n`
     crlf: int = 0  # the `\n`s right after a `\r`
+    cr: int = 0  # every `\r`
     last: bytes = b""  # the last byte fed so far
 
     def feed(self, piece: bytes) -> None:
@@ -448,6 +484,7 @@ class LineBreaks:
             self.crlf += 1
         if b"\r" in piece:  # a quick scan; counting `\r\n` costs twice counting `\n`
             self.crlf += piece.count(b"\r\n")
+            self.cr += piece.count(b"\r")
         self.last = piece[-1:]
 
     @property
@@ -455,6 +492,11 @@ class LineBreaks:
         """Whether the file holds both a `\\r\\n` and a bare `\\n`, inside quoted values or
         not: only then can its records end in both, and only then must it be walked."""
         return 0 < self.crlf < self.lf
+
+    @property
+    def cr_only_rows(self) -> int:
+        """The data rows of a file whose lines end in a `\r` alone (its header's line left out)."""
+        return self.cr - (self.last == b"\r")
 
     @property
     def lines(self) -> int:
@@ -497,6 +539,29 @@ def _refuse_mixed_line_endings(
         rows = scan.positions - 1 - len(set(scan.blanks) | set(range(skipped)))
         raise FileRefused(MIXED_LINE_ENDINGS, rows_read=rows)
     return scan
+
+
+def _refuse_unclosed_quote(scan: CsvRecords, blanks: list[int]) -> None:
+    """Refuse a CSV in which a quoted value opens and never closes, when lines follow it.
+
+    DuckDB's reader and the record scan alike read everything from that quote to the end of
+    the file as one record, which is rejected as one row: every row below it was lost to a
+    single quarantined row, and the share of bad rows looked like one row in the file. Where
+    that record should have ended cannot be known, so the file is refused and nothing of it
+    loads. An open quote on the file's last line (a row cut off mid-value) takes in no other
+    line and stays one quarantined row.
+    """
+    unclosed = scan.unclosed_quote
+    if unclosed is None or not unclosed.lines_taken:
+        return
+    row = unclosed.position - sum(1 for b in blanks if b < unclosed.position)
+    records = scan.positions - 1 - len(blanks)
+    raise FileRefused(
+        f"a quoted value opened in data row {row} never closes, so the {unclosed.lines_taken} "
+        "line(s) below it would be read as part of that one value; nothing of the file loads "
+        "(close the quote in the export, or double every quote inside a quoted value)",
+        rows_read=records + unclosed.lines_taken,
+    )
 
 
 def _refuse_unaccounted_records(

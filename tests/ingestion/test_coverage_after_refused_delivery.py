@@ -58,7 +58,10 @@ def refused_phone(tmp_root: Path) -> Path:
     report = ingest(settings)
     assert report.table("phone", "calls").state == LOAD_STOPPED
     assert "phone" not in report.absent_systems  # the load report knows a file arrived
-    dbt(["build", "--select", "+kpi_coverage"], settings.warehouse_path, tmp_root / "dbt")
+    # cautious: leave out the tests that also read marts this selection does not build (the
+    # check that no mart has rows for a KPI not computable reads every KPI mart)
+    build = ["build", "--select", "+kpi_coverage", "--indirect-selection", "cautious"]
+    dbt(build, settings.warehouse_path, tmp_root / "dbt")
     return settings.warehouse_path
 
 

@@ -113,13 +113,13 @@ def test_the_warehouse_quarantine_holds_the_exact_record(tmp_root):
     write_required(landing)
     latin = _row(b"L9", b"Caf\xe9")
     text = b"\n".join([HEADER, _row(b"L8", b"Eight"), latin, b""])
-    write(landing, "pms/locations/2026-11-20.csv.gz", gzip.compress(text))
+    write(landing, "pms/locations/2026-11-21.csv.gz", gzip.compress(text))
     settings = settings_for(tmp_root)
     ingest(settings)
     ((record,),) = query(
         settings,
         "select raw_record from raw_quarantine.rejected_rows "
-        "where source_file = 'pms/locations/2026-11-20.csv.gz'",
+        "where source_file = 'pms/locations/2026-11-21.csv.gz'",
     )
     assert base64.b64decode(json.loads(record)["raw_bytes_base64"]) == latin
 

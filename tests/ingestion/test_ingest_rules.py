@@ -78,6 +78,46 @@ def test_a_file_of_another_format_in_a_table_folder_is_listed_to_be_refused(
     assert refused.value.reason == reason
 
 
+MISPLACED = {
+    "pms/appointments/2026-11/2026-11-16.csv": (
+        "appointments",
+        "in a subfolder of the table's folder (2026-11/): the loader reads only the files "
+        "directly in pms/appointments/; move it there",
+    ),
+    "pms/Appointments/2026-11-17.csv": (
+        "appointments",
+        "in the folder pms/Appointments/, which the landing contract spells pms/appointments/ "
+        "(folder names are lower case); move it there",
+    ),
+    "PMS/locations/old/2026-11-17.csv": (
+        "locations",
+        "in the folder PMS/locations/, which the landing contract spells pms/locations/ "
+        "(folder names are lower case); move it there",
+    ),
+}
+
+
+def test_a_file_meant_for_a_table_but_misplaced_is_listed_to_be_refused(tmp_path):
+    """A file in a table's subfolder, or in a table folder spelled in another case, was meant as
+    that table's extract: listed with why it is misplaced (so the load refuses and records it,
+    and the table's load check fails), never merely ignored, while the folder's own files load
+    and other paths are still ignored."""
+    for rel in [*MISPLACED, "pms/appointments/2026-11-18.csv", "pms/appointments_delta/x.csv"]:
+        write(tmp_path, rel, "x")
+    scan = scan_landing(tmp_path, CONTRACT)
+    unknown = ("pms/appointments_delta/x.csv", "unknown table pms.appointments_delta")
+    assert scan.ignored == [unknown]
+    listed = {f.rel_path: (f.table, f.misplaced) for f in scan.files}
+    assert listed == {**MISPLACED, "pms/appointments/2026-11-18.csv": ("appointments", None)}
+    for file in scan.files:
+        if file.misplaced is not None:
+            with pytest.raises(FileRefused) as refused:
+                read_file(duckdb.connect(), file, "t")
+            assert refused.value.reason == file.misplaced
+    # a load of other systems leaves them alone
+    assert scan_landing(tmp_path, CONTRACT, ["pos"]).files == []
+
+
 def check(tmp_path, rows: list[dict]) -> list[tuple]:
     """Validate appointment rows in an in-memory DuckDB; return (row, column, reason)."""
     path = write(tmp_path, "pms/appointments/e1.csv", csv_text(header("pms.appointments"), rows))
@@ -241,3 +281,29 @@ def test_a_files_text_copy_is_dropped_once_validated_and_nothing_else(tmp_path):
     quarantined = records[0].quarantine.to_pylist()
     assert [(q["row_number"], q["column_name"]) for q in quarantined] == [(2, "timezone")]
     assert '"location_id":"L2"' in quarantined[0]["raw_record"].replace(" ", "")
+
+
+def test_files_sharing_an_extract_id_are_all_listed_to_be_refused(tmp_path):
+    """`2026-11-16.csv` beside `2026-11-16.csv.gz`, rows with one key and one `updated_at` but
+    other values: both loaded, and the path sorting last won without a word."""
+    for rel in (
+        "pms/services/2026-11-16.csv",
+        "pms/services/2026-11-16.csv.gz",
+        "pms/services/2026-11-17.csv",
+        "pms/services/2026-11-16.xlsx",  # another format: refused for that, not counted here
+        "pms/rooms/2026-11-16.csv",  # another table's extract of that id
+    ):
+        write(tmp_path, rel, "x")
+    scan = scan_landing(tmp_path, CONTRACT)
+    reason = (
+        "2 files share the extract id '2026-11-16' (2026-11-16.csv, 2026-11-16.csv.gz): whose "
+        "rows win cannot be known; deliver each extract once, in one format, and remove the "
+        "others"
+    )
+    assert {f.rel_path: f.misplaced for f in scan.files} == {
+        "pms/rooms/2026-11-16.csv": None,
+        "pms/services/2026-11-16.csv": reason,
+        "pms/services/2026-11-16.csv.gz": reason,
+        "pms/services/2026-11-16.xlsx": None,
+        "pms/services/2026-11-17.csv": None,
+    }
