@@ -33,7 +33,7 @@ COUNT_UNITS: dict[str, tuple[str, str | None]] = {
     # rooms
     "revenue_per_room_hour": (USD, "open room hours"),
     "revenue_per_treatment_hour": (USD, "treatment hours"),
-    "room_utilization": ("booked hours", "open room hours"),
+    "room_utilization": ("completed hours", "open room hours"),
     "device_utilization": ("hours in use", "open device hours"),
     # providers
     "revenue_per_provider": (USD, "providers"),

@@ -36,7 +36,7 @@ def test_every_kpi_of_the_seed_has_count_units() -> None:
         # the numerator is no part the denominator's noun names: both said
         ("reactivation_rate", 2.0, 389.0, "2 reactivated of 389 lapsed patients contacted"),
         ("provider_productive_share", 501.0, 1_364.0, "501 treatment hours of 1,364 shift hours"),
-        ("room_utilization", 480.0, 1_023.0, "480 booked hours of 1,023 open room hours"),
+        ("room_utilization", 480.0, 1_023.0, "480 completed hours of 1,023 open room hours"),
         ("consult_conversion_rate", 0.0, 8.0, "0 of 8 consultations"),  # one noun: same thing
         ("contact_rate", 1.0, 1.0, "1 of 1 lead"),  # one: singular
         ("no_show_rate", 12.0, 150.0, "12 of 150 appointments"),

@@ -169,6 +169,6 @@ def test_device_and_room_bars_differ_when_cut_to_fit(site):
     ]
     assert "1 Mon" not in html and "Mon" in _svg_texts(
         html,
-        "Treatment-room occupancy by weekday and hour, last 4 complete weeks (booked hours / "
+        "Treatment-room occupancy by weekday and hour, last 4 complete weeks (completed hours / "
         "open room-hours)",
     )

@@ -165,7 +165,7 @@ def test_provider_page_lists_an_open_kpi_as_pending_and_names_its_week(site):
         # the running counts in the KPI's units (dashboards.count_units)
         ("index.html", "Gross margin", "$1 gross profit of $20 net revenue"),
         ("financial.html", "Gross margin", "$1 gross profit of $20 net revenue"),
-        ("rooms.html", "Room utilisation", "1 booked hour of 20 open room hours"),
+        ("rooms.html", "Room utilisation", "1 completed hour of 20 open room hours"),
         ("providers.html", "Rebooking rate", "1 of 20 visits"),
     ],
 )

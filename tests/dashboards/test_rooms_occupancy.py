@@ -1,4 +1,4 @@
-"""The rooms page's weekday × hour occupancy divides booked hours by the treatment-room hours
+"""The rooms page's weekday × hour occupancy divides completed hours by the treatment-room hours
 the locations were open: rooms active on the date (active_from to active_to, its last active
 date) × the hours their location was open, location by location. Counting every active room on
 every date showed Sunday, when one location of five is open, as 16 % full where the open rooms

@@ -1,4 +1,8 @@
-{#- device_utilization per device (drill-down of kpi_rooms): same long form plus device_id. -#}
+{#-
+    device_utilization per device (drill-down of kpi_rooms): same long form plus device_id.
+    No rows when kpi_coverage says device_utilization is not computable (its input tables were
+    never delivered, e.g. pms.location_hours).
+-#}
 with
 
 events as (
@@ -7,6 +11,13 @@ events as (
 
 {{ kpi_as_of_cte() }},
 
-{{ kpi_rollup('events', 'rolled', dims=['device_id'], with_chain=false, daily=false) }}
+{{ kpi_rollup('events', 'rolled', dims=['device_id'], with_chain=false, daily=false) }},
 
-{{ kpi_select('rolled', dims=['device_id']) }}
+covered as (
+    select rolled.*
+    from rolled
+    inner join {{ ref('kpi_coverage') }} as coverage
+        on rolled.kpi = coverage.kpi and coverage.computable
+)
+
+{{ kpi_select('covered', dims=['device_id']) }}

@@ -30,7 +30,7 @@
     response date of each survey it changed, both sides), the as-of move or a non-final row
     can have changed; it rebuilds whole when the computable KPIs differ from the ones its last
     build used (its guard: revenue's 0 rows follow revenue_per_provider's coverage in every
-    period), and whenever the inputs cannot tell.
+    period, and a KPI not computable has no rows at all), and whenever the inputs cannot tell.
 -#}
 with
 
@@ -94,6 +94,15 @@ events as (
 {{ kpi_rollup(
     'events', 'rolled', dims=['provider_id'], daily=false,
     recompute_from=kpi_rollup_cutoffs_with(inputs, guards, dated),
-) }}
+) }},
 
-{{ kpi_select('rolled', dims=['provider_id']) }}
+-- KPIs whose input tables were never delivered (kpi_coverage.computable = false, e.g.
+-- provider_productive_share without pms.provider_shifts) have no rows
+covered as (
+    select rolled.*
+    from rolled
+    inner join {{ ref('kpi_coverage') }} as coverage
+        on rolled.kpi = coverage.kpi and coverage.computable
+)
+
+{{ kpi_select('covered', dims=['provider_id']) }}

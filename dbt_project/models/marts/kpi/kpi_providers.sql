@@ -8,6 +8,8 @@
                                  where the period has started (a chain across time zones).
       provider_productive_share  completed-appointment hours / shift hours, revenue-generating
                                  providers only (additive).
+    KPIs whose input tables were never delivered (kpi_coverage.computable = false, e.g.
+    provider_productive_share or revenue_per_provider without pms.provider_shifts) have no rows.
 -#}
 with
 
@@ -165,6 +167,13 @@ unioned as (
     select * from productive
     union all
     select * from per_provider_final
+),
+
+covered as (
+    select unioned.*
+    from unioned
+    inner join {{ ref('kpi_coverage') }} as coverage
+        on unioned.kpi = coverage.kpi and coverage.computable
 )
 
-{{ kpi_select('unioned') }}
+{{ kpi_select('covered') }}

@@ -2,7 +2,9 @@
     Room and device KPIs in the long form: revenue_per_room_hour, revenue_per_treatment_hour,
     room_utilization (treatment rooms; location = Σ numerators / Σ denominators over its rooms)
     and device_utilization (location = Σ over its devices). No rooms -> no room rows; no
-    devices -> no device rows; no POS data -> no revenue rows.
+    devices -> no device rows; no POS data -> no revenue rows. KPIs whose input tables were
+    never delivered (kpi_coverage.computable = false, e.g. room_utilization without
+    pms.location_hours) have no rows.
 -#}
 with
 
@@ -20,6 +22,13 @@ events as (
 
 {{ kpi_as_of_cte() }},
 
-{{ kpi_rollup('events', 'rolled') }}
+{{ kpi_rollup('events', 'rolled') }},
 
-{{ kpi_select('rolled') }}
+covered as (
+    select rolled.*
+    from rolled
+    inner join {{ ref('kpi_coverage') }} as coverage
+        on rolled.kpi = coverage.kpi and coverage.computable
+)
+
+{{ kpi_select('covered') }}
