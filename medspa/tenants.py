@@ -52,8 +52,10 @@ DEFAULT_TENANT = "default"
 
 #: Safe as a folder name, a Dagster partition key, a run tag value and part of a PostgreSQL
 #: role name (`<prefix>_tenant_<name>`, prefix at most 15 characters, stays within 63 bytes).
-TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+#: Both end in `\Z`, not `$` (which also matches before a final newline): "glow\n" is no name,
+#: whether a caller uses `.match` or `.fullmatch`.
+TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*\Z")
 _KNOWN_KEYS = {"name", "landing", "phi_key_env", "systems", "demo"}
 
 
@@ -118,7 +120,7 @@ def _parse_entry(path: Path, position: int, entry: object) -> Tenant:
     if unknown:
         raise TenantRegistryError(f"{where}: unknown field(s) {', '.join(unknown)}")
     name = entry.get("name")
-    if not isinstance(name, str) or not TENANT_NAME.match(name):
+    if not isinstance(name, str) or not TENANT_NAME.fullmatch(name):
         raise TenantRegistryError(
             f"{where}: `name` must match [a-z0-9][a-z0-9_-]* (at most 40 characters)"
         )
@@ -134,7 +136,7 @@ def _parse_entry(path: Path, position: int, entry: object) -> Tenant:
         raise TenantRegistryError(
             f"{where}: `phi_key_env` is required (the variable holding this tenant's key)"
         )
-    if key_env is not None and (not isinstance(key_env, str) or not _ENV_NAME.match(key_env)):
+    if key_env is not None and (not isinstance(key_env, str) or not _ENV_NAME.fullmatch(key_env)):
         raise TenantRegistryError(f"{where}: `phi_key_env` must be an environment variable name")
     systems = entry.get("systems")
     if systems is not None and (

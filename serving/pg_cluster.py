@@ -10,6 +10,13 @@ localhost). The superuser is reachable only through the unix socket with peer au
 the only role the socket admits; its folder is the server user's alone (0700). Nobody
 else may connect to the maintenance databases (`postgres`, `template1`), where PostgreSQL lets
 every role create temporary tables and functions: readers reach their serving database only.
+
+The cluster's folder (`<data-dir>/pg`) is 0700 and its `server.log` 0600: PostgreSQL writes
+the text of failed statements and errors quoting their input to that log (a reader's
+`alter role ... password '...'` refused in its read-only session would put the clear-text
+password there). The cluster also logs no statement text with errors
+(`log_min_error_statement = panic`, a superuser-only setting) and no statements at all
+(`log_statement = none`). `start` brings an older cluster's folder, log and settings up to this.
 """
 
 from __future__ import annotations
@@ -183,7 +190,20 @@ ssl_key_file = 'server.key'
 max_connections = 50
 shared_buffers = 128MB
 logging_collector = off
+{logging}"""
+
+#: No statement text in the log: a failed `alter role ... password '...'` (a reader's, refused
+#: in its read-only session) would leave the clear-text password there. Errors themselves are
+#: still logged. Both settings are superuser-only, so no reader can turn them back on.
+LOGGING_CONF = """\
+# no statement text in server.log (passwords in failed statements; serving/pg_cluster.py)
+log_min_error_statement = panic
+log_statement = 'none'
 """
+#: `<data-dir>/pg` (data, socket folder, log, serving_url): the server user's alone.
+ROOT_DIR_MODE = 0o700
+#: server.log: the server user's alone (errors may quote a statement's input).
+LOG_FILE_MODE = 0o600
 
 #: Superuser by unix socket and peer auth only; everyone else scram over TLS on loopback. No
 #: password line for the socket: it would let any local account log in as any serving role
@@ -216,8 +236,9 @@ def init_cluster(root: Path, port: int) -> Cluster:
         ports = [int(line.split("=")[1]) for line in conf if line.startswith("port = ")]
         return Cluster(cluster.root, ports[-1] if ports else port)
     for folder in (cluster.root, cluster.socket_dir):
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         _chown_server_user(folder)
+    cluster.root.chmod(ROOT_DIR_MODE)
     cluster.socket_dir.chmod(SOCKET_DIR_MODE)
     for folder in _grant_traverse(cluster.root):
         print(
@@ -229,7 +250,7 @@ def init_cluster(root: Path, port: int) -> Cluster:
         "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256",
     )  # fmt: skip
     with (cluster.pgdata / "postgresql.conf").open("a") as conf:
-        conf.write(CONF.format(port=port, socket_dir=cluster.socket_dir))
+        conf.write(CONF.format(port=port, socket_dir=cluster.socket_dir, logging=LOGGING_CONF))
     (cluster.pgdata / "pg_hba.conf").write_text(HBA.format(superuser=superuser()))
     _self_signed_cert(cluster.pgdata)
     return cluster
@@ -256,16 +277,57 @@ def close_socket(cluster: Cluster) -> bool:
     return changed
 
 
+def quiet_statement_log(cluster: Cluster) -> bool:
+    """Bring a cluster made before `LOGGING_CONF` up to it (appended to postgresql.conf, whose
+    later lines win). True if changed; idempotent, run at every start."""
+    conf = cluster.pgdata / "postgresql.conf"
+    if not conf.is_file():
+        return False
+    wanted = [line for line in LOGGING_CONF.splitlines() if not line.startswith("#")]
+    if _last_settings(conf.read_text(), wanted) == wanted:
+        return False
+    with conf.open("a") as out:  # an existing file keeps its owner and mode
+        out.write("\n" + LOGGING_CONF)
+    return True
+
+
+def _last_settings(text: str, wanted: list[str]) -> list[str]:
+    """For each `name = value` line of `wanted`, the last line of `text` setting that name
+    (as PostgreSQL reads it: the last one wins), normalised to `name = value`."""
+    found: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if "=" in line:
+            name, value = (part.strip() for part in line.split("=", 1))
+            found[name] = f"{name} = {value}"
+    return [found.get(line.split("=", 1)[0].strip(), "") for line in wanted]
+
+
+def private_files(cluster: Cluster) -> None:
+    """The cluster's folder 0700 and its log 0600 (created so, or corrected): the log holds
+    errors that may quote statements' input, passwords included."""
+    if cluster.root.is_dir() and cluster.root.stat().st_mode & 0o777 != ROOT_DIR_MODE:
+        cluster.root.chmod(ROOT_DIR_MODE)
+    log = cluster.log_file
+    os.close(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, LOG_FILE_MODE))
+    if log.stat().st_mode & 0o777 != LOG_FILE_MODE:
+        log.chmod(LOG_FILE_MODE)
+    _chown_server_user(log)
+
+
 def start(cluster: Cluster, timeout_s: int = 60) -> None:
     """Start the server (unless running), wait until it accepts connections, and close the
     maintenance databases to every login but the superuser (`CLOSE_MAINTENANCE_DATABASES`)
-    and the unix socket to every role but the superuser (`close_socket`)."""
-    if close_socket(cluster) and cluster.is_running():
+    and the unix socket to every role but the superuser (`close_socket`). The cluster's
+    folder and log are made private and statement text kept out of the log first
+    (`private_files`, `quiet_statement_log`)."""
+    private_files(cluster)
+    changed = close_socket(cluster)
+    changed = quiet_statement_log(cluster) or changed
+    if changed and cluster.is_running():
         cluster.run("pg_ctl", "reload", "-D", str(cluster.pgdata))
     if not cluster.is_running():
         log = cluster.log_file
-        log.touch()
-        _chown_server_user(log)
         cluster.run(
             "pg_ctl", "start", "-D", str(cluster.pgdata), "-l", str(log), "-w", "-t",
             str(timeout_s),

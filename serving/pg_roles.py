@@ -36,8 +36,11 @@ Layout (why each piece exists), named for the default prefix:
   left it (`refuse_foreign_base_roles`).
 - A new reader's name has at most `MAX_READER_NAME` characters, so its policy `reader_<name>`
   fits PostgreSQL's 63-byte names and no two readers share one. A reader dropped outside medspa
-  (`drop owned by; drop role`) leaves the registry at the next publish; `remove-reader` itself
-  drops what the reader owns or was granted here (`drop owned by`) before its role.
+  (`drop owned by; drop role`) leaves the registry at the next publish, and so does a tenant
+  login dropped that way (`medspa_admin.tenant_logins`); `remove-reader` itself drops what the
+  reader owns or was granted here (`drop owned by`) before its role.
+- A location reader's ids must be in the served `marts.dim_locations` (once it is served):
+  a mistyped id would otherwise make a login that silently sees nothing.
 Passwords are sent as SCRAM verifiers computed here, so the clear text never reaches the
 server (or its logs).
 """
@@ -68,7 +71,8 @@ _MAX_IDENTIFIER = 63
 MAX_READER_NAME = _MAX_IDENTIFIER - len("reader_")
 #: `medspa_admin.roles`: the groups and BI login this deployment created (name and oid).
 ROLES_TABLE = "roles"
-_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+#: `\Z`, not `$`: `$` also matches before a final newline, which would let "name\n" through.
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 #: A reader's transaction left idle longer than this is ended by the server. A BI login that
 #: opens a transaction and walks away holds its tables' locks, and every publish's swap (every
 #: tenant's, in a tenant database) must wait for them: without a limit one forgotten session
@@ -96,7 +100,7 @@ class ServingRoles:
     prefix: str = "medspa"
 
     def __post_init__(self) -> None:
-        if not ROLE_PREFIX.match(self.prefix):
+        if not ROLE_PREFIX.fullmatch(self.prefix):
             raise ValueError(
                 f"role prefix {self.prefix!r} (MEDSPA_SERVING_ROLE_PREFIX) must match "
                 "[a-z][a-z0-9_]* and have at most 15 characters"
@@ -151,7 +155,7 @@ def scram_verifier(password: str, iterations: int = 4096) -> str:
 def check_role_name(name: str, roles: ServingRoles = DEFAULT_ROLES) -> str:
     """A reader name must be a plain lower-case identifier and not one of ours."""
     reserved = roles.reserved
-    if not _ROLE_NAME.match(name) or name in reserved or name.startswith("pg_"):
+    if not _ROLE_NAME.fullmatch(name) or name in reserved or name.startswith("pg_"):
         raise ValueError(
             f"reader name {name!r} must match [a-z_][a-z0-9_]* (≤ 63 chars) and not be a "
             f"reserved role ({', '.join(sorted(reserved))}, pg_*)"
@@ -194,7 +198,7 @@ def policy_name(role: str) -> str:
 def bootstrap_sql(database: str, owner: str, owner_password: str) -> str:
     """Superuser SQL (idempotent, for psql) creating the owner role and serving database."""
     check_role_name(owner)
-    if not _ROLE_NAME.match(database):
+    if not _ROLE_NAME.fullmatch(database):
         raise ValueError(f"database name {database!r} must match [a-z_][a-z0-9_]*")
     verifier = scram_verifier(owner_password)
     # pg_signal_backend and pg_read_all_stats: a publish's swap may then see which reader has
@@ -436,6 +440,7 @@ def ensure_base_roles(
         f"reader {name} was dropped outside medspa: removed from {ADMIN_SCHEMA}.readers"
         for name in forget_dropped_readers(conn)
     ]
+    notes += dropped_tenant_login_notes(forget_dropped_tenant_logins(conn))
     with conn.cursor() as cur:
         for name in _our_logins(cur, list(readers(conn)) + registered_tenant_logins(cur), roles):
             reset_login_defaults(cur, name, conn.info.dbname)
@@ -468,6 +473,34 @@ def forget_dropped_readers(conn: psycopg.Connection) -> list[str]:
             "returning role_name"
         )
         return sorted(name for (name,) in cur.fetchall())
+
+
+def forget_dropped_tenant_logins(conn: psycopg.Connection) -> list[str]:
+    """Delete the `tenant_logins` rows whose role no longer exists; returns their role names.
+
+    As for readers (`forget_dropped_readers`): a tenant login dropped with `drop owned by x;
+    drop role x` leaves its row, and a publish creating a table would then fail creating that
+    login's policy (`role ... does not exist`) for every tenant.
+    """
+    with conn.cursor() as cur:
+        if not _has_tenant_logins(cur):
+            return []
+        cur.execute(
+            sql.SQL(
+                "delete from {} where to_regrole(quote_ident(role_name)) is null "
+                "returning role_name"
+            ).format(sql.Identifier(ADMIN_SCHEMA, TENANT_LOGINS_TABLE))
+        )
+        return sorted(name for (name,) in cur.fetchall())
+
+
+def dropped_tenant_login_notes(names: Sequence[str]) -> list[str]:
+    """The run log's line for each tenant login `forget_dropped_tenant_logins` forgot."""
+    return [
+        f"tenant login {name} was dropped outside medspa: removed from "
+        f"{ADMIN_SCHEMA}.{TENANT_LOGINS_TABLE} (add-reader --tenant makes it again)"
+        for name in names
+    ]
 
 
 def readers(conn: psycopg.Connection) -> dict[str, list[str] | None]:
@@ -576,16 +609,26 @@ def location_tables(conn: psycopg.Connection, schema: str) -> list[str]:
 
 def registered_tenant_logins(cur: psycopg.Cursor) -> list[str]:
     """Tenant logins recorded in this database whose role still exists (sorted)."""
+    return live_tenant_logins(cur, "role_name")
+
+
+def _has_tenant_logins(cur: psycopg.Cursor) -> bool:
     cur.execute("select to_regclass(%s)", [f"{ADMIN_SCHEMA}.{TENANT_LOGINS_TABLE}"])
-    if cur.fetchone()[0] is None:
+    return cur.fetchone()[0] is not None
+
+
+def live_tenant_logins(cur: psycopg.Cursor, column: str) -> list[str]:
+    """`column` (`role_name`, `tenant_id`) of the tenant logins recorded in this database whose
+    role still exists, sorted: a login dropped outside medspa (`drop owned by x; drop role x`)
+    leaves its row until the next publish forgets it (`forget_dropped_tenant_logins`)."""
+    if not _has_tenant_logins(cur):
         return []
     cur.execute(
         sql.SQL(
-            "select role_name from {} where to_regrole(quote_ident(role_name)) is not null "
-            "order by 1"
-        ).format(sql.Identifier(ADMIN_SCHEMA, TENANT_LOGINS_TABLE))
+            "select {} from {} where to_regrole(quote_ident(role_name)) is not null order by 1"
+        ).format(sql.Identifier(column), sql.Identifier(ADMIN_SCHEMA, TENANT_LOGINS_TABLE))
     )
-    return [name for (name,) in cur.fetchall()]
+    return [value for (value,) in cur.fetchall()]
 
 
 def _refuse_tenant_database(cur: psycopg.Cursor) -> None:
@@ -652,6 +695,8 @@ def add_reader(
         wait_for_publish(cur, publish_wait_s)
         check_new_reader_name(name, list(readers(conn)), roles)
         _refuse_tenant_database(cur)
+        if locations:
+            refuse_unknown_locations(cur, locations)
         _ensure_groups(cur, conn.info.dbname, roles)
         refuse_foreign_role(cur, name, roles)
         ident = sql.Identifier(name)
@@ -672,6 +717,45 @@ def add_reader(
         )
         # The served tables get the policy now; later publishes rebuild it from the registry.
         _replace_live_policies(cur, conn, name, locations)
+
+
+#: Where a location reader's ids are checked (when the serving database has it).
+LOCATIONS_TABLE = ("marts", "dim_locations")
+#: At most this many valid ids are named in the error; the rest are counted.
+_LOCATIONS_SHOWN = 20
+
+
+def refuse_unknown_locations(cur: psycopg.Cursor, locations: Sequence[str]) -> None:
+    """ValueError naming the `locations` that are not in the served `marts.dim_locations`
+    (and the valid ids), so a typo does not make a reader who silently sees nothing.
+
+    Checked only once that table is served: before the first publish there is nothing to check
+    against, and a reader may be set up ahead of it.
+    """
+    schema, table = LOCATIONS_TABLE
+    cur.execute(
+        "select 1 from information_schema.columns where table_schema = %s "
+        "and table_name = %s and column_name = 'location_id'",
+        [schema, table],
+    )
+    if cur.fetchone() is None:
+        return
+    cur.execute(
+        sql.SQL(
+            "select distinct location_id from {} where location_id is not null order by 1"
+        ).format(sql.Identifier(schema, table))
+    )
+    known = [loc for (loc,) in cur.fetchall()]
+    unknown = sorted(set(locations) - set(known))
+    if not unknown:
+        return
+    shown = ", ".join(known[:_LOCATIONS_SHOWN]) or "none"
+    more = f" and {len(known) - _LOCATIONS_SHOWN} more" if len(known) > _LOCATIONS_SHOWN else ""
+    raise ValueError(
+        f"unknown location id(s) {', '.join(unknown)}: not in {schema}.{table} of this "
+        f"database, nothing was changed; valid ids: {shown}{more} (all of them: "
+        f"`select location_id, location_name from {schema}.{table} order by 1` as the owner)"
+    )
 
 
 def _replace_live_policies(

@@ -52,13 +52,16 @@ def ensure_roles(
     roles: pg_roles.ServingRoles,
 ) -> list[str]:
     """Groups, schemas and grants, every tenant login's defaults put back, and the functions
-    no reader may call (`pg_functions`); returns the note on those functions, if any (the
-    base roles' notes are about the BI login, which sees no tenant's rows)."""
+    no reader may call (`pg_functions`); returns the note on those functions, if any, and one
+    per tenant login dropped outside medspa whose row was forgotten (the base roles' other
+    notes are about the BI login, which sees no tenant's rows)."""
     with conn.cursor() as cur:
         wait_lock(cur, "pg_try_advisory_lock", ROLES_KEY, deadline, "another tenant's role setup")
         try:
+            forgotten = pg_roles.forget_dropped_tenant_logins(conn)
             pg_roles.ensure_base_roles(conn, bi_password, roles)
-            notes = pg_functions.secure(conn, roles.read)
+            notes = pg_roles.dropped_tenant_login_notes(forgotten)
+            notes += pg_functions.secure(conn, roles.read)
             pg_tenant_roles.ensure_groups(cur, roles)
             cur.execute(
                 sql.SQL("create schema if not exists {}").format(sql.Identifier(tt.PARTS_SCHEMA))

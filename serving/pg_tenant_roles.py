@@ -32,12 +32,13 @@ LOGINS_TABLE = pg_roles.TENANT_LOGINS_TABLE
 #: Advisory lock space of the tenant publishes' schema and roles locks (second key).
 LOCK_SPACE = 748_213_913
 SCHEMA_KEY, ROLES_KEY = 0, 1
-_TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+#: `\Z`, not `$` (which also matches before a final newline): "glow\n" is no tenant.
+_TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 
 
 def check_tenant(tenant: str) -> str:
     """A tenant name as the registry allows it (so it fits role and partition names)."""
-    if not _TENANT.match(tenant):
+    if not _TENANT.fullmatch(tenant):
         raise ValueError(
             f"tenant name {tenant!r} must match [a-z0-9][a-z0-9_-]* (at most 40 characters)"
         )
@@ -97,16 +98,14 @@ def _operator_set_up_earlier(cur: psycopg.Cursor, name: str) -> bool:
 
 
 def tenant_logins(cur: psycopg.Cursor) -> list[str]:
-    """Tenants that have a BI login (whose policies every parent carries)."""
-    cur.execute("select to_regclass(%s)", [f"{pg_roles.ADMIN_SCHEMA}.{LOGINS_TABLE}"])
-    if cur.fetchone()[0] is None:
-        return []
-    cur.execute(
-        sql.SQL("select tenant_id from {} order by 1").format(
-            sql.Identifier(pg_roles.ADMIN_SCHEMA, LOGINS_TABLE)
-        )
-    )
-    return [t for (t,) in cur.fetchall()]
+    """Tenants that have a BI login (whose policies every parent carries).
+
+    Only logins whose role still exists, as `pg_roles.registered_tenant_logins`: a login
+    dropped outside medspa (`drop owned by x; drop role x`) leaves its row, and a policy for a
+    role that is gone cannot be created, which would fail every tenant's publish that creates
+    a table. Each publish also deletes such rows (`pg_roles.forget_dropped_tenant_logins`).
+    """
+    return pg_roles.live_tenant_logins(cur, "tenant_id")
 
 
 def secure_parent(

@@ -33,7 +33,7 @@ _SIMPLE = {
     "INTERVAL": "interval",
     "UUID": "uuid",
 }
-_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
+_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)\Z")
 
 #: Columns BI tools filter the scorecard and detail marts by, in index order.
 FILTER_COLUMNS = ("grain", "location_id", "kpi", "period_start")
@@ -48,7 +48,7 @@ def pg_type(duckdb_type: str, where: str) -> str:
     upper = duckdb_type.upper().strip()
     if upper in _SIMPLE:
         return _SIMPLE[upper]
-    match = _DECIMAL.match(upper)
+    match = _DECIMAL.fullmatch(upper)
     if match:
         precision, scale = int(match[1]), int(match[2])
         # Money (scale 2) is numeric(18,2) everywhere, whatever precision a sum() inferred

@@ -10,4 +10,6 @@ from __future__ import annotations
 import re
 
 #: At most 15 characters: `<prefix>_tenant_<tenant>` (tenants up to 40) stays within 63 bytes.
-ROLE_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,14}$")
+#: Ends in `\Z`, not `$` (which also matches before a final newline), so `.match` and
+#: `.fullmatch` both refuse "medspa\n".
+ROLE_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,14}\Z")

@@ -157,10 +157,20 @@ def _stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_serving_url(settings: Settings) -> str:
+    """The error (and the next step) when MEDSPA_SERVING_URL is not set."""
+    return (
+        "MEDSPA_SERVING_URL is not set: there is no PostgreSQL serving target; run `make pg` "
+        f'and export MEDSPA_SERVING_URL="$(cat {settings.pg_dir / "serving_url"})" (the line '
+        "it prints), or set it to your own server's owner URL "
+        "(postgresql://owner:…@host:5432/serving?sslmode=require)"
+    )
+
+
 def _reader_usage_error(args: argparse.Namespace, settings: Settings) -> str | None:
     """Why these add-reader arguments cannot work, or None."""
     if not settings.serving_url:
-        return "MEDSPA_SERVING_URL is not set: there is no PostgreSQL serving target"
+        return _no_serving_url(settings)
     if args.tenant is None:
         if not args.name:
             return "add-reader needs a role NAME (or --tenant NAME for a tenant's login)"
@@ -214,12 +224,15 @@ def _add_reader(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     problem = _reader_usage_error(args, settings)
     if problem:
-        print(problem, file=sys.stderr)
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     password = os.environ.get(args.password_env, "")
     if not password:
         who = args.name or f"tenant {args.tenant}"
-        print(f"{args.password_env} is empty or not set: no password for {who}", file=sys.stderr)
+        print(
+            f"error: {args.password_env} is empty or not set: no password for {who}",
+            file=sys.stderr,
+        )
         return 2
     if args.tenant is not None:
         return _add_tenant_login(args, settings.serving_url, password, settings.serving_role_prefix)
@@ -246,9 +259,7 @@ def _remove_reader(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if not settings.serving_url:
-        print(
-            "MEDSPA_SERVING_URL is not set: there is no PostgreSQL serving target", file=sys.stderr
-        )
+        print(f"error: {_no_serving_url(settings)}", file=sys.stderr)
         return 2
     try:
         roles = pg_roles.ServingRoles(settings.serving_role_prefix)
