@@ -72,9 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medspa", description=__doc__.splitlines()[0])
     subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        sub = subs.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
+        module = _module(name)
+        # A command whose use needs more than a line (`rekey`) says it in `--help`.
+        sub = subs.add_parser(
+            name,
+            help=COMMANDS[name],
+            description=getattr(module, "DESCRIPTION", COMMANDS[name]),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(_command=name)
-        _module(name).add_arguments(sub)
+        module.add_arguments(sub)
     return parser
 
 

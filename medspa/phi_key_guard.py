@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from medspa.settings import PhiKeyError
+from medspa.settings import DEMO_PHI_KEY, PhiKeyError
 
 SCHEMA = "raw_meta"
 TABLE = "phi_key_in_use"
@@ -64,6 +64,17 @@ def check_key_in_use(warehouse_path: Path, key: str) -> None:
             return
     if not hmac.compare_digest(row[0], fingerprint(key)):
         recorded = row[1].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if hmac.compare_digest(row[0], fingerprint(DEMO_PHI_KEY)):
+            # A first run without a key (it warned) built the warehouse under the public key:
+            # the usual cause, and the one case where moving to the new key is what is wanted.
+            raise PhiKeyChangedError(
+                f"this warehouse's models were built with the public demo key (recorded "
+                f"{recorded}: MEDSPA_PHI_KEY, or the tenant's key variable, was unset then), "
+                "and now another key is set. Pseudonyms under the public key protect nothing: "
+                "run `medspa rekey` (with the same --tenant / --data-dir) once to build every "
+                "patient_key and lead_key under the key now set, then run again; nothing was "
+                "changed"
+            )
         raise PhiKeyChangedError(
             f"the pseudonymisation key is not the one this warehouse's models were built with "
             f"(recorded {recorded}): building with it would change every patient_key and "

@@ -223,7 +223,7 @@ def _env_days(name: str, default: int) -> int:
 
 #: A DuckDB size: a positive number and a unit (1000- or 1024-based), as DuckDB itself
 #: rejects a bare number. Units are case-insensitive and written back in DuckDB's spelling.
-_DUCKDB_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+_DUCKDB_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\Z", re.IGNORECASE)
 _SIZE_UNITS = {u.lower(): u for u in ("KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB")}
 
 
@@ -494,6 +494,30 @@ class Settings:
                 "created when missing"
             )
 
+    def check_data_dir(self) -> None:
+        """Create the data dir; one that is not a folder, or cannot be created, is an error
+        naming it.
+
+        Creating it failed later with `FileExistsError: File exists` (a file at that path) or
+        `FileNotFoundError` under a path that cannot hold folders, and advice about free space
+        and permissions: nothing said the data dir was the problem."""
+        path = self.data_dir
+        if path.is_dir():
+            return
+        if path.exists():
+            raise SettingsError(
+                f"data dir {path} (--data-dir, or MEDSPA_DATA_DIR) is not a folder: point it "
+                "at a folder, or at a path where one can be created"
+            )
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(
+                f"data dir {path} (--data-dir, or MEDSPA_DATA_DIR) cannot be created "
+                f"({exc.strerror or type(exc).__name__}): create the folder, or choose another "
+                "path"
+            ) from None
+
     def ensure_dirs(self) -> None:
         """Create the folders; those that can hold patient data are owner-only (0700).
 
@@ -503,6 +527,7 @@ class Settings:
         from safeio.private import private_dir
 
         self.check_landing()
+        self.check_data_dir()
         for p in (self.data_dir, self.landing_dir):
             p.mkdir(parents=True, exist_ok=True)
         for p in (self.dagster_home, self.quality_dir, self.data_dir / "logs"):

@@ -33,7 +33,7 @@ import urllib.request
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from orchestration.run_log import BLOCKED, FAILED, PUBLISHED, RunRecord
+from orchestration.run_log import BLOCKED, FAILED, PUBLISHED, PUBLISHED_THEN_FAILED, RunRecord
 
 #: Statuses a person must hear about: nothing new was published.
 ALERT_STATUSES = (BLOCKED, FAILED)
@@ -51,12 +51,17 @@ def webhook_host(url: str) -> str:
 #: A published run some error-severity check failed in (not a blocking one): the dashboards
 #: show data a check found wrong, e.g. a required table's file refused, its day missing.
 PUBLISHED_WITH_FAILURES = "published_with_failures"
+#: A run that published serving.duckdb, then failed at a later step (`PUBLISHED_THEN_FAILED`).
+FAILED_AFTER_PUBLISHING = "published_then_failed"
 
 
 def alert_status(record: RunRecord) -> str | None:
-    """The alert `record` calls for, if any: blocked, failed, or published with failures."""
+    """The alert `record` calls for, if any: blocked, failed, failed after publishing, or
+    published with failures."""
     if record.status in ALERT_STATUSES:
         return record.status
+    if record.status == PUBLISHED_THEN_FAILED:
+        return FAILED_AFTER_PUBLISHING
     if record.status == PUBLISHED and record.checks_failed:
         return PUBLISHED_WITH_FAILURES
     return None
@@ -72,6 +77,15 @@ def alert_payload(tenant: str, record: RunRecord) -> dict[str, object]:
             "found wrong, e.g. a day of a table whose file was refused."
         )
         return _payload(text, tenant, record, status=PUBLISHED_WITH_FAILURES, blocked_by=None)
+    if record.status == PUBLISHED_THEN_FAILED:
+        text = (
+            f"medspa-warehouse: tenant {tenant!r}, run {record.run_id}: published "
+            "serving.duckdb, then a later step failed (the PostgreSQL publish or the site: the "
+            "run's page in the Dagster UI says which; for a `medspa run`, also its data dir's "
+            "logs/last_run.log). BI tools on PostgreSQL or the dashboards may still show the "
+            "previous data."
+        )
+        return _payload(text, tenant, record, status=FAILED_AFTER_PUBLISHING, blocked_by=None)
     if record.status == BLOCKED:
         why = f"blocked by failed checks: {record.blocked_by or 'unnamed'}"
     else:

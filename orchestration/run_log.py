@@ -39,6 +39,9 @@ PUBLISHED, BLOCKED, FAILED = "published", "blocked", "failed"
 NOT_PUBLISHED = "succeeded, not published"
 #: Stopped before it ended: Terminate in the UI (Dagster's CANCELED), Ctrl-C of `medspa run`.
 CANCELLED = "cancelled"
+#: Published serving.duckdb, then a later step failed (the PostgreSQL publish, the site): the
+#: dashboards or BI tools may still show the previous data, so it alerts and is unhealthy.
+PUBLISHED_THEN_FAILED = "published, then failed"
 
 #: Beside the warehouse: the records not written into it yet, `<run id>.json` each.
 PENDING_DIR = "run_log_pending"
@@ -97,7 +100,9 @@ def record_of(
     """The run's record from the event log of its chain (the run and the runs it retried).
 
     Counts are the newest evaluation of each check in the chain and every raw row the chain
-    loaded; `started_at` is when the first attempt started. Status: published; else blocked
+    loaded; `started_at` is when the first attempt started. Status: published, or
+    `PUBLISHED_THEN_FAILED` when Dagster ended the run as a failure after it published (a
+    PostgreSQL publish refused, the site not built; not when it was stopped); else blocked
     when a blocking check failed; else `NOT_PUBLISHED` when Dagster ended the run as a success
     (nothing failed, `serving` was not selected); else cancelled when it was stopped (Terminate
     in the UI, which Dagster ends as CANCELED, or `interrupted`: Ctrl-C or SIGTERM of
@@ -107,16 +112,18 @@ def record_of(
     outcomes = run_events.chain_check_outcomes(instance, chain)
     blocked = run_events.failed_blocking(outcomes)
     counts = {o: sum(c.outcome == o for c in outcomes) for o in ("passed", "warned", "failed")}
+    run = instance.get_run_by_id(run_id)
+    ended = run.status if run is not None else None
+    stopped = interrupted or (run is not None and run_events.stopped_by_person(run))
     if published:
-        status = PUBLISHED
+        failed_after = ended == DagsterRunStatus.FAILURE and not stopped
+        status = PUBLISHED_THEN_FAILED if failed_after else PUBLISHED
     elif blocked:
         status = BLOCKED
     else:
-        run = instance.get_run_by_id(run_id)
-        ended = run.status if run is not None else None
         if ended == DagsterRunStatus.SUCCESS:
             status = NOT_PUBLISHED
-        elif interrupted or (run is not None and run_events.stopped_by_person(run)):
+        elif stopped:
             status = CANCELLED
         else:
             status = FAILED

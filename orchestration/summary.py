@@ -15,6 +15,12 @@ import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
 from orchestration import run_events
+from orchestration.defs.raw.assets import LOADED_FILES_KEY
+
+#: The file ledger's asset, whose metadata lists the files the load ignored.
+LOADED_FILES_ASSET = LOADED_FILES_KEY.to_user_string()
+#: Ignored files named in the summary; the ledger's metadata keeps the whole list.
+MAX_IGNORED_SHOWN = 20
 
 
 @dataclass
@@ -35,6 +41,8 @@ class RunSummary:
     left_out: list[str] = field(default_factory=list)  # dbt models unchanged since their last build
     warehouse: Path | None = None  # where the quarantined rows of a blocked load can be read
     postgres: str | None = None  # `host:port/database` the run published to, if it did
+    #: "<file>: <why>" of the landing folder's files the load ignored (outside every table folder)
+    ignored: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {o: sum(c.outcome == o for c in self.checks) for o in ("passed", "warned", "failed")}
@@ -74,6 +82,17 @@ class RunSummary:
             )
         else:
             lines.append("published: nothing (the previous serving.duckdb is unchanged)")
+        if self.ignored:
+            lines.append(
+                f"left in the landing folder, not loaded ({len(self.ignored)} file(s), each "
+                "with why):"
+            )
+            lines += [f"  {entry}" for entry in self.ignored[:MAX_IGNORED_SHOWN]]
+            if len(self.ignored) > MAX_IGNORED_SHOWN:
+                lines.append(
+                    f"  ... and {len(self.ignored) - MAX_IGNORED_SHOWN} more (the file ledger's "
+                    "`ignored` metadata in Dagster lists them all)"
+                )
         if self.absent_systems:
             lines.append(f"absent systems (never delivered): {', '.join(self.absent_systems)}")
         if self.uncovered_kpis:
@@ -107,9 +126,25 @@ def quarantine_query(asset: str, warehouse: Path | None) -> str:
 #: A step failure that has a known fix -> the fix, said after the errors.
 _HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
-        re.compile(r"^serving_postgres: OperationalError: connection"),
+        re.compile(
+            r"^serving_postgres: OperationalError: connection.*(Connection refused|timeout "
+            r"expired|could not translate host name|No such file or directory|Network is "
+            r"unreachable|No route to host)"
+        ),
         "PostgreSQL (MEDSPA_SERVING_URL) did not answer: start the local cluster with "
         "`make pg` (or your server), or unset MEDSPA_SERVING_URL to publish serving.duckdb only",
+    ),
+    (
+        re.compile(r"^serving_postgres: OperationalError: connection.*authentication failed"),
+        "PostgreSQL refused MEDSPA_SERVING_URL's user or password: use the owner login's URL "
+        "(for the local cluster `make pg` writes it to <data-dir>/pg/serving_url)",
+    ),
+    (
+        re.compile(
+            r'^serving_postgres: OperationalError: connection.*database ".*" does not exist'
+        ),
+        "the database named in MEDSPA_SERVING_URL does not exist on that server: fix the URL's "
+        "database name, or create it (the local cluster's is in <data-dir>/pg/serving_url)",
     ),
 )
 
@@ -227,6 +262,8 @@ def summarize(
             summary.site_built = True
         elif m.asset == "serving_postgres":
             summary.postgres = str(m.metadata.get("url") or "") or None
+        elif m.asset == LOADED_FILES_ASSET and m.metadata.get("ignored"):
+            summary.ignored = str(m.metadata["ignored"]).split("\n")
     if summary.published:
         summary.uncovered_kpis = uncovered_kpis(serving_path)
     elif success:

@@ -95,11 +95,21 @@ def deciding_runs(
 
 
 def unpublished_before(instance: dg.DagsterInstance, tenant: str, run_id: str) -> str | None:
-    """The id of the deciding run just before `run_id` when it did not publish, else None: the
-    run `run_id` (which published) recovered from."""
+    """The id of the deciding run just before `run_id` when it did not publish, or published
+    and then failed (its PostgreSQL publish, say), else None: the run `run_id` (which
+    published) recovered from."""
     for run, published in deciding_runs(instance, tenant, before_run_id=run_id):
-        return None if published else run.run_id
+        failed_after = run.status == dg.DagsterRunStatus.FAILURE and not (
+            run_events.stopped_by_person(run)
+        )
+        return run.run_id if not published or failed_after else None
     return None
+
+
+def _failed_after_publishing(brief: RunBrief) -> bool:
+    from orchestration.run_log import PUBLISHED_THEN_FAILED  # imports DuckDB: only when needed
+
+    return brief.status == PUBLISHED_THEN_FAILED
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,13 @@ def tenant_status(
         problems.append(
             f"the newest nightly did not publish ({brief.status}): dashboards and BI show the "
             "data of the last publish; its Dagster run says why"
+        )
+    if newest is not None and brief is not None and newest[1] and _failed_after_publishing(brief):
+        verdicts.append(FAILING)
+        problems.append(
+            "the newest nightly published serving.duckdb, then a later step failed (the "
+            "PostgreSQL publish or the site): BI tools on PostgreSQL or the dashboards may still "
+            "show the previous data; its Dagster run says which step"
         )
     if newest is not None and brief is not None and newest[1] and brief.checks_failed:
         verdicts.append(PUBLISHED_WITH_FAILURES)

@@ -12,6 +12,7 @@ command refuses (exit status 2) and says so.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,12 +97,12 @@ def run(args: argparse.Namespace) -> int:
         # Before generating: a bad key would otherwise stop the run after the files are written.
         resolve_phi_key(settings.phi_key)
     except PhiKeyError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if landing_is_empty(settings.landing_dir):
         refusal = refuse_foreign_warehouse(settings)
         if refusal is not None:
-            print(f"error: {refusal}")
+            print(f"error: {refusal}", file=sys.stderr)
             return 2
         print(f"landing folder {settings.landing_dir} is empty: generating the demo chain")
         report = generate(settings.landing_dir, ChainConfig.build(args.scale))

@@ -10,6 +10,7 @@ still going are never touched.
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +42,11 @@ def run(args: argparse.Namespace) -> int:
         print("MEDSPA_RUN_HISTORY_DAYS=0: the run history is kept whole; nothing to prune")
         return 0
     if keep_days < 1:
-        print("error: --keep-days must be at least 1 (a run history kept whole: no --keep-days")
-        print("and MEDSPA_RUN_HISTORY_DAYS=0)")
+        print(
+            "error: --keep-days must be at least 1 (a run history kept whole: no --keep-days",
+            file=sys.stderr,
+        )
+        print("and MEDSPA_RUN_HISTORY_DAYS=0)", file=sys.stderr)
         return 2
     home = settings.dagster_home
     if not (home / "history").is_dir():
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 if not args.dry_run:
                     record_pruned(instance)
         except (RunLockedError, RunPruningError) as exc:
-            print(f"error: {exc}")
+            print(f"error: {exc}", file=sys.stderr)
             return 2
         finally:
             instance.dispose()

@@ -10,6 +10,18 @@ model that holds a key. Tell the people who keep lists or BI joins on the old ke
 from __future__ import annotations
 
 import argparse
+import sys
+
+#: What `medspa rekey --help` says (the README sends people there before a rotation).
+DESCRIPTION = """\
+record a rotated pseudonymisation key as the warehouse's key, on purpose.
+
+Runs and `medspa transform` refuse a key other than the one the warehouse's models were built
+with: every patient_key and lead_key would change. After a rotation on purpose, set the new key
+in the variable the runs read (the tenant's `phi_key_env`, or MEDSPA_PHI_KEY) and run this: it
+records the new key under the data dir's run lock, and the next run rebuilds every model that
+holds a key. Tell the people who keep lists or BI joins on the old keys: every key changes.
+The old key is not needed; keep it until the next run has published, in case you go back."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         chosen, settings = command_tenant(base, args.tenant)
         key = resolve_phi_key(settings.phi_key)
     except (PhiKeyError, TenantRegistryError) as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if not settings.warehouse_path.exists():
         print(
@@ -53,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         with data_dir_lock(settings.data_dir, "`medspa rekey`"):
             previous = accept_key(settings.warehouse_path, key)
     except RunLockedError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     since = f" (the previous key was recorded {previous:%Y-%m-%d %H:%M %Z})" if previous else ""
     print(

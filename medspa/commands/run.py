@@ -606,13 +606,14 @@ def run(args: argparse.Namespace) -> int:
             unattended=unattended,
         )
     except (PhiKeyError, TenantRegistryError, RunLockedError) as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # the machine's problem, not the code's: said in one line
-        print(f"error: {error_text(exc)}")
+        print(f"error: {error_text(exc)}", file=sys.stderr)
         print(
             "the run stopped there and the next run starts from the last good state: free the "
-            "space or fix the permission, then run again"
+            "space or fix the permission, then run again",
+            file=sys.stderr,
         )
         return 1
     except KeyboardInterrupt as exc:

@@ -216,7 +216,10 @@ def run_all_tenants(args: argparse.Namespace) -> int:
 
     base = base_settings(args.data_dir, args.landing, args.tenants_file)
     if base.tenants_file is None:
-        print("error: --all-tenants needs a registry (--tenants-file or MEDSPA_TENANTS_FILE)")
+        print(
+            "error: --all-tenants needs a registry (--tenants-file or MEDSPA_TENANTS_FILE)",
+            file=sys.stderr,
+        )
         return 2
     try:
         tenants = resolve_tenants(base, base.tenants_file)
@@ -230,7 +233,7 @@ def run_all_tenants(args: argparse.Namespace) -> int:
                 continue  # a missing key fails that tenant's own run, not the others'
         refuse_shared_keys(keyed)  # joinable pseudonyms across tenants: run none
     except TenantRegistryError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     unattended = getattr(args, "unattended", False)
     if unattended:

@@ -11,6 +11,7 @@ finds them (`medspa.tenants.command_tenant`).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from medspa.cli import add_data_dir_option, add_tenant_options
@@ -45,14 +46,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         _, settings = command_tenant(base, getattr(args, "tenant", None))
     except TenantRegistryError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     serving = args.serving or settings.serving_path
     out = args.out or settings.site_dir
     try:
         report = build_site(serving, out, pages_dir=args.pages, peers=settings.peer_benchmarks_path)
     except FileNotFoundError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"built {len(report.pages_built)} page(s) into {report.site_dir}")
     if report.flash_email_path:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from medspa.tenants import TenantRegistryError, resolve_tenants
 
     if not args.max_age_hours > 0:
-        print("error: --max-age-hours must be more than 0")
+        print("error: --max-age-hours must be more than 0", file=sys.stderr)
         return 2
     settings = base_settings(args.data_dir, None, args.tenants_file)
     try:
@@ -72,11 +73,14 @@ def run(args: argparse.Namespace) -> int:
             for t in tenants
         }
     except TenantRegistryError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.tenant is not None:
         if args.tenant not in names:
-            print(f"error: no tenant {args.tenant!r} in the registry; known: {', '.join(names)}")
+            print(
+                f"error: no tenant {args.tenant!r} in the registry; known: {', '.join(names)}",
+                file=sys.stderr,
+            )
             return 2
         names = [args.tenant]
     home = args.dagster_home.expanduser().resolve() if args.dagster_home else settings.dagster_home

@@ -14,6 +14,7 @@ with MEDSPA_PHI_KEY instead, every pseudonym in it would change.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 from collections.abc import Sequence
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         tenant, settings = command_tenant(base, getattr(args, "tenant", None))
     except TenantRegistryError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if not settings.warehouse_path.exists():
         ingest = "medspa ingest" if tenant.implicit else f"medspa ingest --tenant {tenant.name}"
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         resolve_phi_key(settings.phi_key)  # an empty or short key fails before dbt starts
     except PhiKeyError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     settings.warn_if_demo_key_on_real_data()
     try:
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                 settings, full_refresh=args.full_refresh, select=args.select
             )
     except (RunLockedError, PhiKeyError) as exc:  # another run; another key than the models'
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     lines, code = build_report(ok, statuses, failed, args.select)
     print("\n".join(lines))

@@ -78,3 +78,12 @@ def test_seed_help_names_its_default(capsys):
     assert "--seed SEED random seed: the same seed writes the same chain" in text
     assert "(default 20261115)" in text
     assert "--end-date YYYY-MM-DD" in text
+
+
+def test_rekey_help_says_what_a_rotation_takes(capsys):
+    """The README sends people to `medspa rekey --help` before a rotation: it said one line."""
+    with pytest.raises(SystemExit):
+        main(["rekey", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "set the new key in the variable the runs read" in text
+    assert "the next run rebuilds every model that holds a key" in text

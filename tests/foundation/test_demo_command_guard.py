@@ -35,7 +35,7 @@ def test_demo_refuses_a_warehouse_that_loaded_other_extracts(data_dir: Path, cap
     )
     con.close()
     assert main(["demo", "--data-dir", str(data_dir)]) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "has already loaded 1 landing file(s)" in out
     assert "Run the demo in a data dir of its own" in out
     assert not (data_dir / "landing").exists()  # nothing generated
@@ -44,5 +44,5 @@ def test_demo_refuses_a_warehouse_that_loaded_other_extracts(data_dir: Path, cap
 def test_demo_refuses_a_warehouse_it_cannot_read(data_dir: Path, capsys) -> None:
     (data_dir / "warehouse.duckdb").write_bytes(b"not a database")
     assert main(["demo", "--data-dir", str(data_dir)]) == 2
-    assert "cannot be read" in capsys.readouterr().out
+    assert "cannot be read" in capsys.readouterr().err
     assert not (data_dir / "landing").exists()

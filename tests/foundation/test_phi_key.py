@@ -42,7 +42,7 @@ def test_transform_and_run_stop_before_dbt_on_an_empty_key(monkeypatch, tmp_path
     assert transform.run(args) == 2
     args = argparse.Namespace(data_dir=str(tmp_path), landing=None, verbose=False)
     assert run_cmd.run(args) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert out.count("MEDSPA_PHI_KEY is set but empty") == 2
     assert called == []
 
@@ -56,7 +56,7 @@ def test_demo_refuses_a_short_key_before_generating_anything(monkeypatch, tmp_pa
         data_dir=str(tmp_path / "data"), landing=None, verbose=False, scale="small"
     )
     assert demo.run(args) == 2
-    assert "MEDSPA_PHI_KEY is set but only 5 bytes long" in capsys.readouterr().out
+    assert "MEDSPA_PHI_KEY is set but only 5 bytes long" in capsys.readouterr().err
     assert not (tmp_path / "data" / "landing").exists() or not any(
         (tmp_path / "data" / "landing").iterdir()
     )

@@ -7,7 +7,7 @@ import pytest
 
 from medspa.cli import main
 from medspa.phi_key_guard import PhiKeyChangedError, accept_key, check_key_in_use, fingerprint
-from medspa.settings import PhiKeyError
+from medspa.settings import DEMO_PHI_KEY, PhiKeyError
 
 KEY = "a-clinic-secret-of-at-least-32-bytes-0001"
 
@@ -37,6 +37,18 @@ def test_the_first_key_is_recorded_and_another_is_refused_until_accepted(warehou
         stored = con.execute("select * from raw_meta.phi_key_in_use").fetchall()
     assert [row[0] for row in stored] == [fingerprint(rotated)]  # one row, not the key
     assert all(KEY not in str(v) and rotated not in str(v) for row in stored for v in row)
+
+
+def test_a_warehouse_built_with_the_demo_key_says_so_when_a_key_is_set(warehouse):
+    # A first run without MEDSPA_PHI_KEY (it warned), then the key set: the refusal spoke of
+    # trailing newlines and another tenant's variable, never of the demo key.
+    check_key_in_use(warehouse, DEMO_PHI_KEY)
+    with pytest.raises(PhiKeyChangedError) as refused:
+        check_key_in_use(warehouse, KEY)
+    text = str(refused.value)
+    assert text.startswith("this warehouse's models were built with the public demo key")
+    assert "run `medspa rekey` (with the same --tenant / --data-dir) once" in text
+    assert "trailing newline" not in text
 
 
 def test_no_warehouse_yet_has_nothing_to_guard(tmp_path):

@@ -77,7 +77,7 @@ def test_parallel_bounds_how_many_tenants_run_at_once(tmp_path, fake_runs):
 def test_all_tenants_needs_a_registry(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("MEDSPA_TENANTS_FILE", raising=False)
     assert main(["run", "--all-tenants", "--data-dir", str(tmp_path)]) == 2
-    assert "needs a registry" in capsys.readouterr().out
+    assert "needs a registry" in capsys.readouterr().err
 
 
 def test_summary_names_wall_and_summed_time():

@@ -198,11 +198,31 @@ def test_a_tenants_short_key_names_the_tenants_variable(
     monkeypatch.setenv("CLINIC_A_KEY", "short")
     args = ["run", "--data-dir", str(tmp_path / "data"), "--tenants-file", str(registry)]
     assert main(args) == 2
-    assert capsys.readouterr().out == f"error: {expected}\n"  # `medspa run` reports on stdout
+    assert capsys.readouterr().err == f"error: {expected}\n"  # errors on stderr, as every command
     assert not (tmp_path / "data").exists()
 
 
 # -- 5. a configured landing folder that does not exist -----------------------------------
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_a_data_dir_that_cannot_be_a_folder_is_named_as_the_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    # It failed deep in the run with "FileExistsError: File exists" and advice to free space.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    data = blocker if where == "a file" else blocker / "data"
+    assert main(["run", "--data-dir", str(data)]) == 2
+    why = (
+        "is not a folder: point it at a folder, or at a path where one can be created"
+        if where == "a file"
+        else "cannot be created (Not a directory): create the folder, or choose another path"
+    )
+    assert (
+        capsys.readouterr().err
+        == f"error: data dir {data} (--data-dir, or MEDSPA_DATA_DIR) {why}\n"
+    )
 
 
 def test_a_missing_configured_landing_folder_is_an_error_not_an_empty_run(

@@ -114,7 +114,7 @@ def test_the_registry_from_the_environment_protects_a_tenants_folder_too(
     tenant_dir = deployment["data"] / "tenants" / "beta"
     tenant_dir.mkdir(parents=True)
     assert main(["transform", "--data-dir", str(tenant_dir), "--select", MODEL]) == 2
-    assert "use --tenant beta" in capsys.readouterr().out
+    assert "use --tenant beta" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_a_short_key_is_refused_without_echoing_it(deployment, capsys, monkeypat
         deployment["data"] / "tenants" / "alpha" / "warehouse.duckdb", PATIENT_IDS
     )
     assert _medspa(deployment, "transform", "--tenant", "alpha") == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "MEDSPA_TEST_KEY_ALPHA (its pseudonymisation key) is set but only 16 bytes" in out
     assert "too-short-secret" not in out
 
@@ -167,17 +167,17 @@ def test_a_short_key_is_refused_without_echoing_it(deployment, capsys, monkeypat
 def test_several_tenants_and_no_tenant_named_asks_for_one(deployment, capsys) -> None:
     """As `medspa run` does: the base data dir is no tenant's, so it is never transformed."""
     assert _medspa(deployment, "transform") == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "the registry lists 2 tenants: pick one with --tenant NAME" in out
     assert "--all-tenants" not in out  # medspa run's alone
 
 
 def test_an_unknown_tenant_and_a_tenant_without_registry_are_refused(deployment, capsys) -> None:
     assert _medspa(deployment, "transform", "--tenant", "gamma") == 2
-    assert "no tenant 'gamma' in the registry; known: alpha, beta" in capsys.readouterr().out
+    assert "no tenant 'gamma' in the registry; known: alpha, beta" in capsys.readouterr().err
     data = str(deployment["data"])
     assert main(["transform", "--data-dir", data, "--tenant", "alpha"]) == 2
-    assert "--tenant alpha needs a tenant registry" in capsys.readouterr().out
+    assert "--tenant alpha needs a tenant registry" in capsys.readouterr().err
 
 
 def test_transform_of_a_tenant_not_loaded_yet_says_how_to_load_it(deployment, capsys) -> None:
@@ -191,7 +191,7 @@ def test_site_tenant_renders_from_the_tenants_serving_file(deployment, capsys) -
     """No serving file yet: the error names the tenant's, not the deployment's."""
     assert _medspa(deployment, "site", "--tenant", "beta") == 1
     serving = deployment["data"] / "tenants" / "beta" / "serving.duckdb"
-    assert str(serving) in capsys.readouterr().out
+    assert str(serving) in capsys.readouterr().err
 
 
 def test_ingest_tenant_reads_the_tenants_landing_folder(deployment, capsys) -> None:

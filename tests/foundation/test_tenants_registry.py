@@ -180,5 +180,5 @@ def test_all_tenants_refuses_to_start_when_two_tenants_share_a_key(
         ]
     )
     assert code == 2
-    assert "same pseudonymisation key" in capsys.readouterr().out
+    assert "same pseudonymisation key" in capsys.readouterr().err
     assert not (tmp_path / "data" / "tenants").exists()  # nothing ran

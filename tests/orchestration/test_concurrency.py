@@ -330,7 +330,7 @@ def test_a_second_medspa_run_on_one_data_dir_is_refused_naming_the_lock(
             all_tenants=False,
         )
         assert run(args) == 2
-        out = capsys.readouterr().out
+        out = capsys.readouterr().err
         assert f"pid {holder.pid}" in out
         assert str(data / RUN_LOCK_NAME) in out
         # Refused before anything ran: no warehouse, no run in the instance.

@@ -111,6 +111,7 @@ def test_summary_reports_loads_checks_and_publish(happy_run):
     assert "raw_pms/appointments" in text
     assert "checks:" in text and "published:" in text
     assert "absent systems" not in text
+    assert "left in the landing folder" not in text
 
 
 # -- systems the clinic does not have -----------------------------------------------------

@@ -266,7 +266,7 @@ def test_a_tenant_whose_key_cannot_be_used_posts_that_it_was_not_run(
     assert main(argv) == 2
     monkeypatch.setenv("CLINIC_A_KEY", "short-secret-value")
     assert main(argv) == 2
-    assert "error:" in capsys.readouterr().out
+    assert "error:" in capsys.readouterr().err
 
     assert [(b["status"], b["tenant"]) for b in webhook.bodies] == [("refused", "clinic-a")] * 2
     unset, short = (b["reason"] for b in webhook.bodies)
@@ -296,9 +296,9 @@ def test_a_run_stopped_by_a_full_disk_says_so_in_one_line_and_posts_it(
     (tmp_path / "landing").mkdir()
     argv = ["run", "--data-dir", str(data), "--landing", str(tmp_path / "landing")]
     assert main(argv) == 1
-    out = capsys.readouterr().out
-    assert f"error: OSError: No space left on device: {data / 'dagster'}\n" in out
-    assert "Traceback" not in out
+    printed = capsys.readouterr()
+    assert f"error: OSError: No space left on device: {data / 'dagster'}\n" in printed.err
+    assert "Traceback" not in printed.out + printed.err
     ((status, tenant, reason, text),) = [
         (b["status"], b["tenant"], b["reason"], b["text"]) for b in webhook.bodies
     ]

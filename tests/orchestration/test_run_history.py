@@ -18,6 +18,7 @@ import pytest
 from orchestration import run_events, run_log
 from orchestration.defs.automation.run_log_sensor import build_run_log_sensors
 from orchestration.resources import MedspaSettings, settings_run_config
+from orchestration.run_alerts import FAILED_AFTER_PUBLISHING, alert_payload, alert_status
 from orchestration.tenancy import TENANT_PARTITIONS, tenant_run_tags
 
 #: Tenants whose raw table fails its blocking check (set by the tests).
@@ -53,6 +54,18 @@ def publish(medspa: MedspaSettings) -> None:
     """Stands in for `serving`: nothing to publish, only runs when selected."""
 
 
+#: While this file exists, `publish_postgres` fails (PostgreSQL refusing the publish).
+POSTGRES_DOWN_MARKER = "MEDSPA_TEST_POSTGRES_DOWN_MARKER"
+
+
+@dg.asset(deps=[publish], partitions_def=TENANT_PARTITIONS)
+def publish_postgres() -> None:
+    """Stands in for `serving_postgres`, a step after the publish that can fail on its own."""
+    marker = os.environ.get(POSTGRES_DOWN_MARKER)
+    if marker and Path(marker).exists():
+        raise RuntimeError("OperationalError: connection refused")
+
+
 @dg.asset
 def elsewhere(medspa: MedspaSettings) -> None:
     """Belongs to no tenant (like the peer benchmarks across tenants)."""
@@ -60,7 +73,7 @@ def elsewhere(medspa: MedspaSettings) -> None:
 
 def _definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[raw_appointments, build, publish],
+        assets=[raw_appointments, build, publish, publish_postgres],
         asset_checks=[unique_keys],
         jobs=[dg.define_asset_job("nightly", partitions_def=TENANT_PARTITIONS)],
         sensors=build_run_log_sensors(),
@@ -240,6 +253,30 @@ def test_a_run_stopped_by_ctrl_c_is_recorded_cancelled_not_failed(instance, tmp_
         instance, failed.run_id, published=False, demo_key_on_real_data=False, interrupted=True
     )
     assert (as_failed.status, as_interrupted.status) == (run_log.FAILED, run_log.CANCELLED)
+
+
+def test_a_run_that_fails_after_it_published_is_recorded_so_and_alerts(
+    instance, tmp_path, monkeypatch
+):
+    """serving.duckdb published, then the PostgreSQL publish failed: BI tools keep yesterday's
+    data, so the run is neither `published` (which neither alerted nor made the tenant
+    unhealthy) nor `failed` (the dashboards did get the new data)."""
+    marker = tmp_path / "postgres-down"
+    marker.touch()
+    monkeypatch.setenv(POSTGRES_DOWN_MARKER, str(marker))
+    run = _run(instance, "clinic-a")
+    assert not run.success and publish.key in _materialized(run)
+    record = run_log.record_of(instance, run.run_id, published=True, demo_key_on_real_data=False)
+    assert record.status == run_log.PUBLISHED_THEN_FAILED == "published, then failed"
+    assert alert_status(record) == FAILED_AFTER_PUBLISHING
+    payload = alert_payload("clinic-a", record)
+    assert payload["status"] == "published_then_failed"
+    assert "then a later step failed" in str(payload["text"])
+    # stopped by Ctrl-C after the publish: it published, and nobody needs an alert for it
+    stopped = run_log.record_of(
+        instance, run.run_id, published=True, demo_key_on_real_data=False, interrupted=True
+    )
+    assert (stopped.status, alert_status(stopped)) == (run_log.PUBLISHED, None)
 
 
 def _tick(instance, defs: dg.Definitions, name: str, cursor: str | None) -> str | None:

@@ -256,7 +256,7 @@ def test_the_history_command_prunes_a_data_dirs_instance(tmp_path, monkeypatch, 
         runs = [_run(inst, "clinic-a", rooms_too=False) for _ in range(2)]
 
     assert main(["history", "--data-dir", str(data_dir), "--keep-days", "0"]) == 2
-    assert "must be at least 1" in capsys.readouterr().out
+    assert "must be at least 1" in capsys.readouterr().err
     monkeypatch.setenv("MEDSPA_RUN_HISTORY_DAYS", "0")
     assert main(["history", "--data-dir", str(data_dir), "--dry-run"]) == 0
     assert "kept whole; nothing to prune" in capsys.readouterr().out

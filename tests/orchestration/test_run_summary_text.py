@@ -13,13 +13,16 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import dagster as dg
 import psycopg
+import pytest
 from dagster._core.errors import DagsterAssetCheckFailedError
 from dagster._utils.error import serializable_error_info_from_exc_info
 
 from medspa.commands.run import _print_full_log
+from orchestration.defs.raw.assets import LOADED_FILES_KEY
 from orchestration.run_events import CheckOutcome
-from orchestration.summary import RunSummary, error_text
+from orchestration.summary import RunSummary, error_text, summarize
 
 WAREHOUSE = Path("/srv/medspa/data/warehouse.duckdb")
 
@@ -110,6 +113,31 @@ def test_postgres_down_gets_the_fix_said_once():
     ]
 
 
+@pytest.mark.parametrize(
+    ("failure", "hint"),
+    [
+        (
+            'port 5433 failed: FATAL:  password authentication failed for user "medspa_owner"',
+            "hint: PostgreSQL refused MEDSPA_SERVING_URL's user or password: use the owner "
+            "login's URL (for the local cluster `make pg` writes it to "
+            "<data-dir>/pg/serving_url)",
+        ),
+        (
+            'port 5433 failed: FATAL:  database "servign" does not exist',
+            "hint: the database named in MEDSPA_SERVING_URL does not exist on that server: fix "
+            "the URL's database name, or create it (the local cluster's is in "
+            "<data-dir>/pg/serving_url)",
+        ),
+    ],
+)
+def test_a_postgres_that_answers_and_refuses_gets_its_own_fix(failure, hint):
+    """A wrong password was told to start the cluster with `make pg`: it was running."""
+    prefix = 'serving_postgres: OperationalError: connection failed: connection to server at "h", '
+    summary = RunSummary(run_id="r1", success=False, failures=[prefix + failure])
+    hints = [line for line in summary.to_text().splitlines() if line.startswith("hint: ")]
+    assert hints == [hint]
+
+
 def test_other_failures_get_no_hint():
     summary = RunSummary(run_id="r1", success=False, failures=["serving: BlockingCheckFailed: x"])
     assert "hint:" not in summary.to_text()
@@ -145,3 +173,35 @@ def test_full_log_is_named_only_when_it_holds_something(tmp_path, capsys):
     log.write_text("dbt build ...\n", encoding="utf-8")
     _print_full_log(settings)
     assert capsys.readouterr().out == f"full log: {log} (or make dev)\n"
+
+
+def test_a_long_list_of_ignored_files_is_cut_and_says_where_the_rest_is():
+    ignored = [f"notes/{i:02}.txt: unknown system 'notes'" for i in range(23)]
+    summary = RunSummary(run_id="r1", success=True, ignored=ignored)
+    lines = summary.to_text().splitlines()
+    at = lines.index("left in the landing folder, not loaded (23 file(s), each with why):")
+    assert lines[at + 1 : at + 21] == [f"  {entry}" for entry in ignored[:20]]
+    assert lines[at + 21] == (
+        "  ... and 3 more (the file ledger's `ignored` metadata in Dagster lists them all)"
+    )
+
+
+def test_the_summary_takes_the_ignored_files_from_the_file_ledgers_metadata(tmp_path):
+    # A real Dagster run whose file ledger reports two ignored files, as the loader's ledger
+    # metadata does (`ingestion.report.LoadReport.ledger_metadata`).
+    ignored = [
+        "EXPORT-NOTES.txt: not at <system>/<table>/<extract_id>.<format>",
+        "ehr/charts/2026-11-20.csv: unknown system 'ehr'",
+    ]
+
+    @dg.asset(key=LOADED_FILES_KEY)
+    def ledger() -> dg.MaterializeResult:
+        return dg.MaterializeResult(
+            metadata={"files_ignored": len(ignored), "ignored": "\n".join(ignored)}
+        )
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([ledger], instance=instance)
+        summary = summarize(instance, result.run_id, True, tmp_path / "serving.duckdb")
+    assert summary.ignored == ignored
+    assert f"  {ignored[1]}" in summary.to_text().splitlines()

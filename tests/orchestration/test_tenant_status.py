@@ -185,14 +185,28 @@ def test_runs_that_say_nothing_about_the_nightly_are_passed_over(instance):
     assert [(r.run_id, r.status) for r in status.active_runs] == [(going, "started")]
 
 
-def test_a_run_that_failed_after_publishing_counts_as_published(instance):
+def test_a_run_that_failed_after_publishing_makes_the_tenant_failing_and_the_next_recovers(
+    instance,
+):
+    """serving.duckdb published, then the site (or the PostgreSQL publish) failed: the
+    status said OK and "published" while the dashboards (or BI tools) kept yesterday's data."""
     SITE_BREAKS.add("clinic-a")
     run_id = _nightly(instance, "clinic-a")
     assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
 
     status = tenant_status(instance, "clinic-a", last_published(instance, "clinic-a") + HOUR)
 
-    assert status.healthy and status.newest_deciding_run.status == "published"
+    assert status.verdicts == [FAILING]
+    assert status.newest_deciding_run.status == "published, then failed"
+    assert status.problems == [
+        "the newest nightly published serving.duckdb, then a later step failed (the PostgreSQL "
+        "publish or the site): BI tools on PostgreSQL or the dashboards may still show the "
+        "previous data; its Dagster run says which step"
+    ]
+    SITE_BREAKS.clear()
+    good = _nightly(instance, "clinic-a")
+    assert unpublished_before(instance, "clinic-a", good) == run_id
+    assert tenant_status(instance, "clinic-a", last_published(instance, "clinic-a") + HOUR).healthy
 
 
 def test_a_tenant_that_never_published_is_not_healthy(instance):
@@ -435,7 +449,7 @@ def test_medspa_status_exits_1_naming_the_tenant_that_is_not_healthy(
     assert json.loads(capsys.readouterr().out)["dagster_home"] == str(moved)
 
     assert main([*args, "--tenant", "clinic-z"]) == 2
-    assert "no tenant 'clinic-z'" in capsys.readouterr().out
+    assert "no tenant 'clinic-z'" in capsys.readouterr().err
 
 
 def test_a_started_run_whose_tenant_lock_nobody_holds_died_and_makes_the_tenant_failing(

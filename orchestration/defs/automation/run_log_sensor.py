@@ -68,7 +68,10 @@ def record_finished_run(context: dg.RunStatusSensorContext) -> None:
     # After the record is safe: Dagster moves this sensor past the run whatever happens next.
     tenant = str(tags.get(PARTITION_TAG) or tags.get(TENANT_TAG))
     url = settings.alert_webhook_url
-    if record.status == run_log.PUBLISHED or run_events.failed_nightly(
+    if record.status in (
+        run_log.PUBLISHED,
+        run_log.PUBLISHED_THEN_FAILED,
+    ) or run_events.failed_nightly(
         context.instance, context.dagster_run
     ):  # published (with failed checks?), or the nightly failing: not a UI experiment failing
         send_run_alert(url, tenant, record, warn=context.log.warning)
