@@ -251,6 +251,20 @@ kpi_as_of as (
 {%- endmacro %}
 
 {#-
+    `name`: the rows of `relation` (with a `kpi` column) whose KPI kpi_coverage says can be
+    computed. A KPI whose input tables were never delivered has no rows, never a row of nulls
+    (room utilisation without opening hours had rows of completed hours over 0 open hours).
+-#}
+{% macro kpi_covered(relation, name='covered') -%}
+{{ name }} as (
+    select {{ relation }}.*
+    from {{ relation }}
+    inner join {{ ref('kpi_coverage') }} as coverage
+        on {{ relation }}.kpi = coverage.kpi and coverage.computable
+)
+{%- endmacro %}
+
+{#-
     Final projection with the contract's exact types (shared by every kpi mart). Amounts of
     money are whole cents in every source, but the rollups sum them as doubles (a week's
     revenue is a sum of daily sums, `_all` a sum of locations'), which leaves binary noise in

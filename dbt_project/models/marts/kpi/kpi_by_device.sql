@@ -13,11 +13,6 @@ events as (
 
 {{ kpi_rollup('events', 'rolled', dims=['device_id'], with_chain=false, daily=false) }},
 
-covered as (
-    select rolled.*
-    from rolled
-    inner join {{ ref('kpi_coverage') }} as coverage
-        on rolled.kpi = coverage.kpi and coverage.computable
-)
+{{ kpi_covered('rolled') }}
 
 {{ kpi_select('covered', dims=['device_id']) }}

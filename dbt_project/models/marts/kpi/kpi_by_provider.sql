@@ -98,11 +98,6 @@ events as (
 
 -- KPIs whose input tables were never delivered (kpi_coverage.computable = false, e.g.
 -- provider_productive_share without pms.provider_shifts) have no rows
-covered as (
-    select rolled.*
-    from rolled
-    inner join {{ ref('kpi_coverage') }} as coverage
-        on rolled.kpi = coverage.kpi and coverage.computable
-)
+{{ kpi_covered('rolled') }}
 
 {{ kpi_select('covered', dims=['provider_id']) }}

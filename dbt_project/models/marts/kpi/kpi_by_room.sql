@@ -32,11 +32,6 @@ events as (
     recompute_from=kpi_rollup_cutoffs_with(inputs, guards),
 ) }},
 
-covered as (
-    select rolled.*
-    from rolled
-    inner join {{ ref('kpi_coverage') }} as coverage
-        on rolled.kpi = coverage.kpi and coverage.computable
-)
+{{ kpi_covered('rolled') }}
 
 {{ kpi_select('covered', dims=['room_id']) }}

@@ -60,11 +60,6 @@ events as not materialized (
 
 {{ kpi_rollup('events', 'rolled', per_grain=true, medians=true) }},
 
-covered as (
-    select rolled.*
-    from rolled
-    inner join {{ ref('kpi_coverage') }} as coverage
-        on rolled.kpi = coverage.kpi and coverage.computable
-)
+{{ kpi_covered('rolled') }}
 
 {{ kpi_select('covered') }}

@@ -169,11 +169,6 @@ unioned as (
     select * from per_provider_final
 ),
 
-covered as (
-    select unioned.*
-    from unioned
-    inner join {{ ref('kpi_coverage') }} as coverage
-        on unioned.kpi = coverage.kpi and coverage.computable
-)
+{{ kpi_covered('unioned') }}
 
 {{ kpi_select('covered') }}

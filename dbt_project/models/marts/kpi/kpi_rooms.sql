@@ -24,11 +24,6 @@ events as (
 
 {{ kpi_rollup('events', 'rolled') }},
 
-covered as (
-    select rolled.*
-    from rolled
-    inner join {{ ref('kpi_coverage') }} as coverage
-        on rolled.kpi = coverage.kpi and coverage.computable
-)
+{{ kpi_covered('rolled') }}
 
 {{ kpi_select('covered') }}
