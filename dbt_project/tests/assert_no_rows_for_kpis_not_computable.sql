@@ -1,6 +1,6 @@
 {#-
     No KPI mart has a row for a KPI that kpi_coverage says is not computable.
-    The spec: a KPI whose source system was never delivered has no rows at all, never a row of
+    docs/kpis.md: a KPI whose source system was never delivered has no rows at all, never a row of
     nulls (room_utilization without pms.location_hours, provider_productive_share without
     pms.provider_shifts). Every kpi_* mart in the long form (the family marts, the kpi_by_*
     drill-downs, the scorecard and its alerts) is checked; kpi_by_response_time is wide (no
