@@ -18,6 +18,7 @@ import duckdb
 import pytest
 from conftest import dbt, write_chain
 from dbt_core_chain import Chain, build_chain
+from engagement_fixture import table_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("dbt_core")]
 
@@ -62,17 +63,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _rows(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_coverage_names_them_not_computable(warehouse: Path) -> None:
     """The chain has no CRM, phone, messaging or reviews either: their KPIs are listed too."""
-    rows = _rows(warehouse, "select kpi, computable, missing_tables from marts.kpi_coverage")
+    rows = table_rows(warehouse, "select kpi, computable, missing_tables from marts.kpi_coverage")
     computable = {kpi for kpi, ok, _ in rows if ok}
     missing = {kpi: tables for kpi, ok, tables in rows if not ok}
     assert set(missing) >= NOT_COMPUTABLE
@@ -85,18 +78,18 @@ def test_coverage_names_them_not_computable(warehouse: Path) -> None:
 @pytest.mark.parametrize("mart", MARTS)
 def test_no_rows_for_them_in_the_scorecard_and_drill_downs(warehouse: Path, mart: str) -> None:
     listed = ", ".join(f"'{kpi}'" for kpi in sorted(NOT_COMPUTABLE))
-    rows = _rows(
+    rows = table_rows(
         warehouse,
         f"select kpi, count(*) from marts.{mart} where kpi in ({listed}) group by kpi",
     )
     assert rows == []
 
 
-def test_kpis_that_need_none_of_them_keep_their_rows(warehouse: Path) -> None:
+def test_kpis_that_need_none_of_them_keep_theirtable_rows(warehouse: Path) -> None:
     """The gate is per KPI: the rooms and providers marts still publish the others."""
 
     def kpis(mart: str) -> set[str]:
-        return {r[0] for r in _rows(warehouse, f"select distinct kpi from marts.{mart}")}
+        return {r[0] for r in table_rows(warehouse, f"select distinct kpi from marts.{mart}")}
 
     assert kpis("kpi_rooms") == {"revenue_per_treatment_hour"}
     assert kpis("kpi_by_room") == {"revenue_per_treatment_hour"}
