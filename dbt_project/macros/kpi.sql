@@ -250,19 +250,6 @@ kpi_as_of as (
 )
 {%- endmacro %}
 
-{#- The KPI family marts, in the scorecard's order: one row per KPI, location and period each. -#}
-{% macro kpi_family_marts() -%}
-{{ return([
-    'kpi_financial',
-    'kpi_rooms',
-    'kpi_providers',
-    'kpi_operations',
-    'kpi_cohorts',
-    'kpi_appointment_engagement',
-    'kpi_engagement',
-]) }}
-{%- endmacro %}
-
 {#-
     `name`: the rows of `relation` (with a `kpi` column) whose KPI kpi_coverage says can be
     computed. A KPI whose input tables were never delivered has no rows, never a row of nulls

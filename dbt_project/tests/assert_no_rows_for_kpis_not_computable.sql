@@ -8,7 +8,16 @@
     Dagster shows it as a check on kpi_scorecard, the mart every page starts from.
 -#}
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'kpi_scorecard'}}}) }}
-{%- set marts = ['kpi_scorecard', 'kpi_alerts'] + kpi_family_marts() + [
+{%- set marts = [
+    'kpi_scorecard',
+    'kpi_alerts',
+    'kpi_financial',
+    'kpi_rooms',
+    'kpi_providers',
+    'kpi_operations',
+    'kpi_cohorts',
+    'kpi_appointment_engagement',
+    'kpi_engagement',
     'kpi_by_room',
     'kpi_by_device',
     'kpi_by_provider',

@@ -13,7 +13,15 @@
     denominator 0 (a median's null), is_final as the grid says. A KPI never vanishes from
     the scorecard because its denominator was 0; only one whose source never arrived does.
 -#}
-{% set family_marts = kpi_family_marts() %}
+{% set family_marts = [
+    'kpi_financial',
+    'kpi_rooms',
+    'kpi_providers',
+    'kpi_operations',
+    'kpi_cohorts',
+    'kpi_appointment_engagement',
+    'kpi_engagement',
+] %}
 
 with
 
