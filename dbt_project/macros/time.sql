@@ -66,6 +66,18 @@
     cast({{ dbt.date_trunc('month', date_expr) }} as date)
 {%- endmacro %}
 
+{#-
+    The last day of the periods in progress on a date: the later of the last day of its ISO
+    week and of its month. Capacity runs through it, so the week and month in progress are
+    measured against their whole capacity (docs/kpis.md, "The period in progress").
+-#}
+{% macro in_progress_last_day(date_expr) -%}
+    greatest(
+        cast({{ dbt.dateadd('day', 6, week_start(date_expr)) }} as date),
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, month_start(date_expr))) }} as date)
+    )
+{%- endmacro %}
+
 {#- Hours between two timestamps, as a decimal number. -#}
 {% macro hours_between(start_expr, end_expr) -%}
     ({{ dbt.datediff(start_expr, end_expr, 'second') }} / 3600.0)

@@ -2,7 +2,8 @@
     Every calendar day a mart can need. is_kpi_day marks the KPI calendar: from the later of
     the first location opening and the UTC day before the first appointment (the start of the
     data's history; the day of slack covers every local date, each location's exact start is
-    int_location_calendar_starts), through the later of the data's as-of date and the last
+    int_location_calendar_starts), through the later of the last day of the week and month in
+    progress at the data's as-of date (their whole capacity, docs/kpis.md) and the last
     booked appointment (future bookings still need their open hours). Capacity and the KPIs'
     periods read only those days.
 
@@ -57,13 +58,11 @@ kpi_bounds as (
             (select min(locations.opened_on) from locations),
             first_bookings.first_booked_date
         ) as first_date,
-        -- one day of slack after the later of the as-of time and the last booking covers
-        -- every local date
-        cast(
-            {{ dbt.dateadd(
-                'day', 1, 'greatest(as_of.as_of_at, coalesce(first_bookings.last_booked_at, as_of.as_of_at))'
-            ) }}
-            as date
+        -- one day of slack after the as-of time and the last booking covers every local
+        -- date; the periods in progress run to their last day
+        greatest(
+            {{ in_progress_last_day('cast(' ~ dbt.dateadd('day', 1, 'as_of.as_of_at') ~ ' as date)') }},
+            cast({{ dbt.dateadd('day', 1, 'coalesce(first_bookings.last_booked_at, as_of.as_of_at)') }} as date)
         ) as last_date
     from as_of
     cross join first_bookings

@@ -1,7 +1,11 @@
 {#-
     Grain: location x local date, from int_location_calendar_starts (the later of opened_on and
-    the local date of the chain's first appointment) through the
-    later of the as-of date and the location's last booked appointment (closed_on excluded).
+    the local date of the chain's first appointment) through the later of the last day of the
+    week and month in progress at the location's local as-of date (the period in progress is
+    measured against its whole capacity, docs/kpis.md) and the location's last booked
+    appointment; closed_on excluded. Open hours are the elapsed time between opening and
+    closing, instants in the location's zone: a day whose clocks change inside them is an
+    hour shorter or longer (a time the clocks pass twice is read as its later instant).
     A day is open when location_hours has a row for its ISO weekday valid that date
     (valid_from <= date <= valid_to, open-ended when valid_to is null; the latest valid_from
     wins on overlap) and the date is not in location_closures (docs/kpis.md, "Open hours").
@@ -69,7 +73,7 @@ location_ranges as (
         calendar_starts.calendar_start_date as first_date,
         least(
             greatest(
-                {{ local_date('as_of.as_of_at', 'locations.timezone') }},
+                {{ in_progress_last_day(local_date('as_of.as_of_at', 'locations.timezone')) }},
                 coalesce(last_bookings.last_booked_date, {{ local_date('as_of.as_of_at', 'locations.timezone') }})
             ),
             coalesce(cast({{ dbt.dateadd('day', -1, 'locations.closed_on') }} as date), cast('9999-12-31' as date))
@@ -129,13 +133,14 @@ final as (
                 then greatest(
                     0,
                     {{ hours_between(
-                        date_at_time('location_dates.date_day', 'hours_valid.opens_at'),
-                        date_at_time('location_dates.date_day', 'hours_valid.closes_at')
+                        local_to_instant(date_at_time('location_dates.date_day', 'hours_valid.opens_at'), 'locations.timezone'),
+                        local_to_instant(date_at_time('location_dates.date_day', 'hours_valid.closes_at'), 'locations.timezone')
                     ) }}
                 )
             else 0
         end as open_hours
     from location_dates
+    inner join locations on location_dates.location_id = locations.location_id
     left join hours_valid
         on
             location_dates.location_id = hours_valid.location_id
