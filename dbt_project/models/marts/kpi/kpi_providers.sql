@@ -7,7 +7,13 @@
                                  chain (providers with a shift anywhere), over the locations
                                  where the period has started (a chain across time zones).
       provider_productive_share  completed-appointment hours / shift hours, revenue-generating
-                                 providers only (additive).
+                                 providers only. A location's and the chain's row sum the
+                                 provider x location cells of the period that hold shift
+                                 hours: a provider without a recorded shift at a location in
+                                 the period has no share there (kpi_by_provider: null), and
+                                 the hours of that cell's appointments stay out of the
+                                 location's and the chain's numerator too, which would
+                                 otherwise pass 100 % when a location's shifts are missing.
     KPIs whose input tables were never delivered (kpi_coverage.computable = false, e.g.
     provider_productive_share or revenue_per_provider without pms.provider_shifts) have no rows.
 -#}
@@ -43,13 +49,51 @@ shifts as (
 
 {{ kpi_as_of_cte() }},
 
-{{ kpi_rollup('productive_events', 'productive') }},
-
 grains as (
     select 'week' as grain
     union all
     select 'month' as grain
 ),
+
+-- shift hours per provider x location x period (the provider's cell at each grain)
+productive_cells as (
+    select
+        grains.grain,
+        {{ kpi_period_start('grains.grain', 'productive_events.event_date') }} as period_start,
+        productive_events.provider_id,
+        productive_events.location_id,
+        sum(productive_events.denominator) as shift_hours
+    from productive_events
+    cross join grains
+    group by
+        grains.grain,
+        {{ kpi_period_start('grains.grain', 'productive_events.event_date') }},
+        productive_events.provider_id,
+        productive_events.location_id
+),
+
+-- each grain's events of the cells with shift hours
+productive_cell_events as (
+    select
+        productive_events.location_id,
+        productive_events.event_date,
+        productive_cells.grain as event_grain,
+        productive_events.kpi,
+        productive_events.value_kind,
+        productive_events.window_minutes,
+        productive_events.numerator,
+        productive_events.denominator
+    from productive_events
+    inner join productive_cells
+        on
+            productive_events.provider_id = productive_cells.provider_id
+            and productive_events.location_id = productive_cells.location_id
+            and {{ kpi_period_start('productive_cells.grain', 'productive_events.event_date') }}
+            = productive_cells.period_start
+    where productive_cells.shift_hours > 0
+),
+
+{{ kpi_rollup('productive_cell_events', 'productive', per_grain=true) }},
 
 attributed_revenue as (
     select
