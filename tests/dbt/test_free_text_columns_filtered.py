@@ -61,7 +61,12 @@ def test_a_free_text_column_leaves_staging_filtered(system: str, table: str, col
     if qualified in UNFILTERED:
         assert not filtered, f"{qualified} is filtered now: drop it from UNFILTERED"
     else:
-        assert filtered, f"{qualified} leaves staging as typed: {projections}"
+        assert filtered, (
+            f"{qualified} leaves staging as typed: {projections}. First ask whether it is "
+            "patient data (notes, names, anything a patient wrote or is described by): then it "
+            "is PHI, marked `phi: true` in ingestion/contract.yml and never selected past raw. "
+            "Otherwise filter it (one of " + ", ".join(FILTERS) + ")."
+        )
 
 
 def test_the_free_text_list_holds_the_columns_people_type_into() -> None:
