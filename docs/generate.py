@@ -62,6 +62,15 @@ def kpi_table(seed: Path = TARGETS_SEED, models_yaml: Path = KPI_MODELS_YAML) ->
     missing = [r["kpi"] for r in rows if r["kpi"] not in definitions]
     if missing:
         raise ValueError(f"KPIs without a definition in {models_yaml.name}: {missing}")
+    # a definition filed under another model than the one the seed says computes the KPI
+    # would name the wrong model in the catalogue
+    misplaced = [
+        f"{r['kpi']} (seed: {r['model']}, defined under {definitions[r['kpi']]['model']})"
+        for r in rows
+        if definitions[r["kpi"]]["model"] != r["model"]
+    ]
+    if misplaced:
+        raise ValueError(f"KPI definitions under another model in {models_yaml.name}: {misplaced}")
     lines = [
         "| kpi | definition | numerator | denominator | unit | direction | target | "
         "alert tolerance | model | play when it strays |",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import yaml
 
-from dashboards.formatting import fmt, fmt_delta, round_half_up
+from dashboards.formatting import UNIT_FORMATS, fmt, fmt_delta, round_half_up
 
 
 @pytest.mark.parametrize(
@@ -41,3 +43,16 @@ def test_round_half_up() -> None:
     assert round_half_up(1.5, 0) == Decimal("2")
     assert round_half_up(2.5, 0) == Decimal("3")
     assert round_half_up(-2.5, 0) == Decimal("-3")
+
+
+def test_every_unit_the_seed_accepts_has_a_format_of_its_own() -> None:
+    """kpi_targets.unit's accepted values (a dbt test) all have a format: a unit the pages do
+    not know falls back to a bare number (573.89 instead of $574) without an error."""
+    seeds = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "_seeds__models.yml"
+    models = yaml.safe_load(seeds.read_text(encoding="utf-8"))["seeds"]
+    targets = next(m for m in models if m["name"] == "kpi_targets")
+    unit = next(c for c in targets["columns"] if c["name"] == "unit")
+    accepted = next(t["accepted_values"] for t in unit["data_tests"] if "accepted_values" in t)
+    units = accepted["arguments"]["values"]
+    assert "usd" in units and "ratio" in units
+    assert [u for u in units if u not in UNIT_FORMATS] == []

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 
-from docs.generate import TARGETS_SEED, kpi_definitions, render_docs
+import pytest
+import yaml
+
+from docs.generate import KPI_MODELS_YAML, TARGETS_SEED, kpi_definitions, kpi_table, render_docs
 from ingestion.contract import load_contract
 
 
@@ -26,8 +29,26 @@ def test_every_targeted_kpi_has_a_definition_and_every_definition_a_target():
 def test_contract_doc_names_every_table_and_marks_every_phi_column():
     text = render_docs()[next(p for p in render_docs() if p.name == "landing-contract.md")]
     for table in load_contract().tables:
-        assert f"`{table.qualified_name}`" in text
-        section = text.split(f"`{table.qualified_name}`", 1)[1].split("#### ", 1)[0]
+        heading = f"#### `{table.qualified_name}`"
+        assert heading in text
+        # the table's own section, from its heading (the name is mentioned in prose before it)
+        section = text.split(heading, 1)[1].split("#### ", 1)[0]
         for column in table.phi_columns:
-            row = next(line for line in section.splitlines() if line.startswith(f"| `{column}` |"))
-            assert "**PHI**" in row, (table.qualified_name, column)
+            rows = [line for line in section.splitlines() if line.startswith(f"| `{column}` |")]
+            assert rows, f"{table.qualified_name}.{column}: no row in its section"
+            assert "**PHI**" in rows[0], (table.qualified_name, column)
+
+
+def test_a_definition_filed_under_another_model_than_the_seeds_is_refused(tmp_path):
+    """The catalogue names the model a KPI's definition is filed under: one filed under the
+    wrong model (no_show_rate under kpi_financial; the seed says kpi_operations) is refused."""
+    spec = yaml.safe_load(KPI_MODELS_YAML.read_text(encoding="utf-8"))
+    models = {m["name"]: m for m in spec["models"]}
+    moved = models["kpi_operations"]["config"]["meta"]["kpi_definitions"].pop("no_show_rate")
+    models["kpi_financial"]["config"]["meta"]["kpi_definitions"]["no_show_rate"] = moved
+    wrong = tmp_path / "_kpi__models.yml"
+    wrong.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    assert kpi_table(models_yaml=KPI_MODELS_YAML)  # the project's own file passes
+    misplaced = r"no_show_rate \(seed: kpi_operations, defined under kpi_financial\)"
+    with pytest.raises(ValueError, match=misplaced):
+        kpi_table(models_yaml=wrong)

@@ -36,3 +36,21 @@ def test_requirements_cover_exactly_the_targeted_kpis():
     targeted = {row["kpi"] for row in _seed("kpi_targets.csv")}
     required = {row["kpi"] for row in _seed("kpi_requirements.csv")}
     assert targeted == required
+
+
+def _money_parts(part: str) -> set[str]:
+    """The KPIs `kpi_money_parts()` (macros/kpi.sql) lists for `part`: rounded to whole cents
+    by kpi_select and checked so by the dbt test assert_scorecard_money_in_whole_cents."""
+    sql = (DBT / "macros" / "kpi.sql").read_text(encoding="utf-8")
+    body = sql[sql.index("macro kpi_money_parts") :]
+    listed = re.search(rf"'{part}': \[(.*?)\]", body, re.DOTALL)
+    assert listed, f"no {part} list in kpi_money_parts"
+    return set(re.findall(r"'(\w+)'", listed.group(1)))
+
+
+def test_every_usd_kpi_has_its_money_rounded_to_cents():
+    """A new KPI in dollars left out of kpi_money_parts would publish binary noise
+    (64839.65000000001) that no test looks at: the seed's unit says which KPIs are money."""
+    usd = {row["kpi"] for row in _seed("kpi_targets.csv") if row["unit"] == "usd"}
+    assert "net_revenue" in usd
+    assert sorted(usd - _money_parts("numerator")) == []
