@@ -77,6 +77,13 @@ def _dates(values: np.ndarray, text: bool) -> pa.Array:
 def encode(df: pd.DataFrame, table: Table, timezones: list[str], text: bool) -> pa.Table:
     """Contract columns of `df` in contract order, typed for a text or a Parquet extract."""
     loc = df["_loc"].to_numpy().astype(np.int64) if len(df) else np.zeros(0, np.int64)
+    missing = [col.name for col in table.columns if col.name not in df.columns]
+    if missing:
+        # a column added to ingestion/contract.yml that the generator does not write yet
+        raise ValueError(
+            f"the demo generator writes no {table.qualified_name} column(s) {missing} that "
+            f"the contract has: generate them in demo/ (the module that builds {table.name})"
+        )
     arrays = []
     for col in table.columns:
         v = df[col.name].to_numpy()

@@ -20,12 +20,31 @@ def create_table_sql(table: Table) -> str:
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, contract: Contract | None = None) -> None:
-    """Create every raw schema and table the contract names that does not exist yet."""
+    """Create every raw schema and table the contract names that does not exist yet, and add
+    the contract columns an existing table lacks.
+
+    A column added to the contract after a deployment's first load would otherwise be missing
+    from its raw table until a file carrying it loads, and staging, which selects it, would
+    fail on a binder error instead of the load's own message (a file without a contract column
+    is refused, naming file and column). Old rows get null in the new column."""
     contract = contract or load_contract()
     for system in contract.systems:
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "raw_{system}"')
     for table in contract.tables:
         con.execute(create_table_sql(table))
+    existing = set(
+        con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_catalog = current_database() and table_schema like 'raw\\_%' escape '\\'"
+        ).fetchall()
+    )
+    for table in contract.tables:
+        for column in table.columns:
+            if (table.dataset, table.name, column.name) not in existing:
+                con.execute(
+                    f'ALTER TABLE "{table.dataset}"."{table.name}" '
+                    f'ADD COLUMN "{column.name}" {column.duckdb_type}'
+                )
 
 
 #: Bookkeeping tables the loader writes beside the raw data. They hold no PHI except

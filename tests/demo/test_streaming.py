@@ -119,3 +119,13 @@ def test_one_location_year_at_large_density_stays_under_the_memory_bound() -> No
     assert measured["rows"] > 50_000  # the slice really is a year of a large-density clinic
     grown_mb = (measured["peak_kb"] - measured["before_kb"]) / 1024
     assert grown_mb < SLICE_BOUND_MB, f"peak grew {grown_mb:.0f} MB over the imports"
+
+
+def test_a_contract_column_the_generator_does_not_write_is_named() -> None:
+    """A column added to the contract before the generator writes it: a message naming the
+    table and column, not a KeyError from inside pandas."""
+    table = load_contract().table("pms.rooms")
+    frame = pd.DataFrame({c.name: [] for c in table.columns if c.name != "room_type"})
+    frame["_loc"] = []
+    with pytest.raises(ValueError, match=r"pms\.rooms column\(s\) \['room_type'\]"):
+        encode(frame, table, ["UTC"], text=True)
