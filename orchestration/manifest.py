@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ingestion.dbt_sources import render_generated
 from medspa.dbt_invocation import dbt_invocation
 from medspa.settings import DBT_PROJECT_DIR, Settings
 
@@ -75,12 +76,39 @@ def manifest_is_current(manifest_path: Path, project_dir: Path = DBT_PROJECT_DIR
     return True
 
 
+class StaleSourcesError(RuntimeError):
+    """The dbt sources no longer say what ingestion/contract.yml says."""
+
+
+def refuse_stale_sources(project_dir: Path = DBT_PROJECT_DIR) -> None:
+    """Raise when a file `medspa contract sync` writes differs from what the contract gives.
+
+    The dbt sources carry the contract's PHI marks, which the dbt test
+    `assert_no_phi_columns_outside_raw` reads: with a PHI column added to the contract but not
+    synced, that test passed while the column reached staging and the marts of the warehouse
+    (only the publish audit stopped it, with no word of the cause). Checked before any dbt
+    work, on every load of the definitions and every run: rendering them takes milliseconds.
+    """
+    stale = [
+        path.relative_to(project_dir.parent)
+        for path, text in render_generated(project_dir).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+    if stale:
+        raise StaleSourcesError(
+            "the dbt sources are stale against ingestion/contract.yml: run `medspa contract "
+            f"sync` (stale: {', '.join(str(p) for p in stale)})"
+        )
+
+
 def ensure_manifest(manifest_path: Path = MANIFEST_PATH) -> Path:
     """The manifest, built first (with a notice on stderr) when it is missing or stale.
 
+    Refuses first when the dbt sources are stale against the contract (`refuse_stale_sources`).
     A lock beside it keeps concurrent first uses (test workers, a CLI run beside `dagster dev`)
     from parsing twice or reading a half-written file.
     """
+    refuse_stale_sources()
     if manifest_is_current(manifest_path):
         return manifest_path
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
