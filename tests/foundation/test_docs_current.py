@@ -52,3 +52,21 @@ def test_a_definition_filed_under_another_model_than_the_seeds_is_refused(tmp_pa
     misplaced = r"no_show_rate \(seed: kpi_operations, defined under kpi_financial\)"
     with pytest.raises(ValueError, match=misplaced):
         kpi_table(models_yaml=wrong)
+
+
+def test_the_readmes_kpi_map_lists_every_targeted_kpi_as_the_seed_does():
+    """README's "The KPIs" table is written by hand: each seed KPI, in seed order, with the
+    seed's label, unit and model (a new KPI added everywhere else is caught here)."""
+    readme = (TARGETS_SEED.parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## The KPIs\n", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| `")
+    ]
+    listed = [
+        (kpi.strip("`"), label, unit, model.strip("`")) for kpi, label, unit, _, model in rows
+    ]
+    with TARGETS_SEED.open(newline="", encoding="utf-8") as fh:
+        seeded = [(r["kpi"], r["label"], r["unit"], r["model"]) for r in csv.DictReader(fh)]
+    assert listed == seeded
