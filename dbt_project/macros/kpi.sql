@@ -10,7 +10,8 @@
     numerators and denominators, never average the ratios. value = numerator / denominator
     (null when the denominator is 0) for ratios, = numerator for counts and sums (denominator
     null). is_final: the period plus the KPI's window has ended at the data's as-of time,
-    in the location's local time (`_all`: in every location).
+    the period ending at the location's local midnight and the window counted in elapsed
+    time, as the events' windows are (`_all`: in every location).
     Periods not started at the as-of time are not reported. A chain spanning time zones has a
     period started in one location and not yet in another (between their midnights): `_all`
     is reported once the period has started at any location, summed over the locations where
@@ -18,11 +19,16 @@
 -#}
 
 {#- CTE `kpi_as_of`: each location's local as-of wall-clock time, and `_all` = the earliest
-    (finality: ended everywhere); started_as_of_local: `_all` = the latest (started anywhere). -#}
+    (finality: ended everywhere); started_as_of_local: `_all` = the latest (started anywhere).
+    as_of_at is the as-of instant and timezone the zone finality is judged in: the location's,
+    for `_all` the zone whose clock is the furthest behind at the as-of time (its periods end
+    last; zones that change their clocks on other dates can swap that order by an hour). -#}
 {% macro kpi_as_of_cte() -%}
 kpi_as_of_locations as (
     select
         kpi_locations.location_id,
+        kpi_locations.timezone,
+        kpi_as_of_instant.as_of_at,
         {{ local_timestamp('kpi_as_of_instant.as_of_at', 'kpi_locations.timezone') }} as as_of_local
     from {{ ref('stg_pms__locations') }} as kpi_locations
     cross join {{ ref('int_data_as_of') }} as kpi_as_of_instant
@@ -31,26 +37,46 @@ kpi_as_of_locations as (
 kpi_as_of as (
     select
         location_id,
+        timezone,
+        as_of_at,
         as_of_local,
         as_of_local as started_as_of_local
     from kpi_as_of_locations
     union all
     select
         '_all' as location_id,
+        arg_min(timezone, as_of_local) as timezone,
+        max(as_of_at) as as_of_at,
         min(as_of_local) as as_of_local,
         max(as_of_local) as started_as_of_local
     from kpi_as_of_locations
 )
 {%- endmacro %}
 
-{#- Boolean: the period (grain, period_start) plus window_minutes has ended by as_of_local. -#}
-{% macro kpi_is_final(grain_expr, period_start_expr, window_minutes_expr, as_of_local_expr) -%}
+{#-
+    Boolean: the period (grain, period_start) plus window_minutes has ended at the as-of time of
+    `as_of` (a row of kpi_as_of, by its alias). The period ends at local midnight; a window is
+    elapsed time, as the events count it (a reply within 14 days is within 14 x 24 hours), so
+    it is added to the period's end instant: a window across the night the clocks spring
+    forward ends an hour later by the wall clock. Without a window the wall-clock comparison
+    is the same test.
+-#}
+{% macro kpi_is_final(grain_expr, period_start_expr, window_minutes_expr, as_of) -%}
+    {%- set period_end = 'cast(' ~ period_end_exclusive(grain_expr, period_start_expr) ~ ' as timestamp)' -%}
+    {%- set wall_clock = as_of ~ '.as_of_local >= ' ~ period_end -%}
+    {%- if window_minutes_expr | string == '0' %}
+    coalesce({{ wall_clock }}, false)
+    {%- else %}
     coalesce(
-        {{ as_of_local_expr }} >= {{ dbt.dateadd(
-            'minute', window_minutes_expr, 'cast(' ~ period_end_exclusive(grain_expr, period_start_expr) ~ ' as timestamp)'
-        ) }},
+        case
+            when {{ window_minutes_expr }} = 0 then {{ wall_clock }}
+            else {{ as_of }}.as_of_at >= {{ dbt.dateadd(
+                'minute', window_minutes_expr, local_to_instant(period_end, as_of ~ '.timezone')
+            ) }}
+        end,
         false
     )
+    {%- endif %}
 {%- endmacro %}
 
 {#- Boolean: the period has started by as_of_local. Periods that have not (future bookings,
@@ -154,7 +180,7 @@ kpi_as_of as (
             when r.value_kind in ('sum', 'median') then cast(null as double)
             else cast(r.denominator as double)
         end as denominator,
-        {{ kpi_is_final('r.grain', 'r.period_start', 'r.window_minutes', 'a.as_of_local') }} as is_final
+        {{ kpi_is_final('r.grain', 'r.period_start', 'r.window_minutes', 'a') }} as is_final
     from {{ name }}__{{ 'with_chain' if with_chain else 'by_location' }} as r
     left join kpi_as_of as a on r.location_id = a.location_id
     where {{ kpi_period_started('r.period_start', 'a.started_as_of_local') }}

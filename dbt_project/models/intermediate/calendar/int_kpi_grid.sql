@@ -107,7 +107,7 @@ final as (
                             dbt.dateadd('month', 1, 'cells.period_start')) }} as timestamp),
                         false
                     )
-                else {{ kpi_is_final('cells.grain', 'cells.period_start', '0', 'location_as_of.as_of_local') }}
+                else {{ kpi_is_final('cells.grain', 'cells.period_start', '0', 'location_as_of') }}
             end as boolean
         ) as is_final
     from cells

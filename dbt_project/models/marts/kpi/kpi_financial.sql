@@ -427,7 +427,7 @@ point_in_time as (
         cast(mrr.numerator as double) as value,
         cast(mrr.numerator as double) as numerator,
         cast(null as double) as denominator,
-        {{ kpi_is_final('mrr.grain', 'mrr.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final
+        {{ kpi_is_final('mrr.grain', 'mrr.period_start', '0', 'kpi_as_of') }} as is_final
     from mrr
     left join kpi_as_of on mrr.location_id = kpi_as_of.location_id
     union all
@@ -439,7 +439,7 @@ point_in_time as (
         {{ safe_divide('ltv.numerator', 'ltv.denominator') }} as value,
         cast(ltv.numerator as double) as numerator,
         cast(ltv.denominator as double) as denominator,
-        {{ kpi_is_final('ltv.grain', 'ltv.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final
+        {{ kpi_is_final('ltv.grain', 'ltv.period_start', '0', 'kpi_as_of') }} as is_final
     from ltv
     left join kpi_as_of on ltv.location_id = kpi_as_of.location_id
 ),

@@ -201,7 +201,7 @@ per_provider as (
 per_provider_final as (
     select
         per_provider.*,
-        {{ kpi_is_final('per_provider.grain', 'per_provider.period_start', '0', 'kpi_as_of.as_of_local') }} as is_final
+        {{ kpi_is_final('per_provider.grain', 'per_provider.period_start', '0', 'kpi_as_of') }} as is_final
     from per_provider
     left join kpi_as_of on per_provider.location_id = kpi_as_of.location_id
     where {{ kpi_period_started('per_provider.period_start', 'kpi_as_of.started_as_of_local') }}
