@@ -61,12 +61,61 @@ def run_dbt_build(
         result = dbtRunner().invoke(call.args)
     statuses: Counter[str] = Counter()
     failed: list[str] = []
+    node_results = []
     for node_result in getattr(result.result, "results", None) or []:
         status = str(node_result.status)
         statuses[status] += 1
+        node_results.append({"unique_id": node_result.node.unique_id, "status": status})
         if status in {"error", "fail"}:
             failed.append(node_result.node.unique_id)
+    release_dbt_database()
+    reset_failed_and_stale_builds(settings, node_results, selected=bool(select))
     return bool(result.success), statuses, failed
+
+
+def release_dbt_database() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after `dbtRunner` ends,
+    as dbt-duckdb itself closes it before opening another: until then no other connection of
+    this process can open the warehouse (DuckDB refuses a second configuration of one file)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+        if environment is not None:
+            environment.close()
+
+
+def reset_failed_and_stale_builds(
+    settings: Settings, node_results: list[dict[str, str]], *, selected: bool
+) -> None:
+    """Reset the incremental state of the models this build failed, and (with `--select`) of
+    those it built on a parent that was not current, as the pipeline's dbt step does: the next
+    build of each is a whole one (`orchestration.defs.dbt.unchanged.record_outcome`)."""
+    from orchestration.defs.dbt import unchanged
+    from orchestration.manifest import load_manifest
+
+    manifest = load_manifest()
+    outcome = unchanged.build_outcome(manifest, node_results)
+    if selected:
+        stale = unchanged.stale_builds_in_warehouse(
+            manifest,
+            settings.warehouse_path,
+            resolve_phi_key(settings.phi_key),
+            outcome.passed | outcome.failed,
+        )
+        if stale:
+            print(
+                f"{len(stale)} model(s) built on a parent that was not current (not selected, "
+                f"and behind its raw rows): {', '.join(sorted(stale))}; the next build "
+                "rebuilds them whole",
+                file=sys.stderr,
+            )
+        outcome = unchanged.with_stale_builds(outcome, stale)
+    # nothing is recorded: the pipeline's step records what it builds (every dbt invocation
+    # forgets the records of what it selected as it starts)
+    unchanged.record_outcome(
+        settings.warehouse_path, unchanged.BuildOutcome(frozenset(), outcome.failed), {}, ""
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -291,3 +291,63 @@ def test_a_parent_whose_state_cannot_be_told_is_never_left_out_below():
     state = _state(first, manifest)
     assert sorted(_left_out(manifest, state, unknown)) == ["stg_visits", "targets"]
     assert _fingerprints(manifest, unknown)["stg_rooms"] != first["stg_rooms"]
+
+
+def test_a_model_picked_by_hand_over_a_parent_behind_its_raw_rows_is_built_on_a_stale_parent():
+    """stg_visits was recorded before raw visits grew; fct_visits is materialized alone (with
+    kpi_visits below it): both are built on a stale parent. Over current parents, or a parent
+    built in the same selection from current inputs, nothing is stale."""
+    manifest = _manifest()
+    recorded = _fingerprints(manifest)  # every model recorded, raw as in RAW
+    grown = {**RAW, "raw_pms.visits": "rows=12 newest_load=2"}
+    current = _fingerprints(manifest, raw=grown)  # a build of the whole graph now
+    stale = unchanged.built_on_stale_parents(
+        manifest, current, recorded, ["fct_visits", "kpi_visits"]
+    )
+    assert stale == {"fct_visits", "kpi_visits"}
+    # stg_visits selected too: fct_visits reads it fresh; stg_rooms and the seed are current
+    assert not unchanged.built_on_stale_parents(
+        manifest, current, recorded, ["stg_visits", "fct_visits", "kpi_visits"]
+    )
+    # nothing grew: every record is current
+    assert not unchanged.built_on_stale_parents(manifest, recorded, recorded, ["fct_visits"])
+    # a parent without a record is not known to be current
+    partial = {k: v for k, v in recorded.items() if k != "stg_rooms"}
+    assert unchanged.built_on_stale_parents(manifest, recorded, partial, ["dim_rooms"]) == {
+        "dim_rooms"
+    }
+    outcome = unchanged.BuildOutcome(frozenset({"fct_visits", "kpi_visits"}), frozenset())
+    moved = unchanged.with_stale_builds(outcome, stale)
+    assert (moved.passed, moved.failed) == (frozenset(), frozenset({"fct_visits", "kpi_visits"}))
+
+
+def test_a_failed_model_loses_its_watermark_and_definition_so_it_is_rebuilt_whole(tmp_path):
+    """A model that failed (a test on its rows, or built on a stale parent) must not be
+    built incrementally from the watermark its bad build advanced: its watermark and recorded
+    definition go with its record (macros/loads.sql, macros/definitions.sql), other models'
+    stay."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema dbt_state")
+    con.execute(
+        "create table dbt_state.load_watermarks "
+        "(model_name varchar not null, load_id varchar, definition varchar not null)"
+    )
+    con.execute(
+        "insert into dbt_state.load_watermarks values "
+        "('fct_visits', '2', 'd1'), ('fct_visits:definition', null, 'c1'), "
+        "('stg_visits', '2', 'd2'), ('stg_visits:definition', null, 'c2')"
+    )
+    con.close()
+    fingerprints = {"stg_visits": "a", "fct_visits": "b"}
+    unchanged.record_outcome(
+        warehouse,
+        unchanged.BuildOutcome(frozenset({"stg_visits"}), frozenset({"fct_visits"})),
+        fingerprints,
+        "run-1",
+    )
+    con = duckdb.connect(str(warehouse), read_only=True)
+    kept = con.execute("select model_name from dbt_state.load_watermarks order by 1").fetchall()
+    con.close()
+    assert kept == [("stg_visits",), ("stg_visits:definition",)]
+    assert unchanged.read_state(warehouse).recorded == {"stg_visits": "a"}

@@ -154,11 +154,29 @@ def _left_out_outputs(
 def _record(
     context: dg.AssetExecutionContext, settings: Settings, plan: unchanged.BuildPlan, target: Path
 ) -> None:
-    """Record the fingerprints of the models this step built and whose tests passed."""
+    """Record the fingerprints of the models this step built and whose tests passed.
+
+    A selection by hand can build a model on a parent that is behind its raw rows: such a
+    model is not recorded and its incremental state is reset, as a failed one's is, so the
+    next run rebuilds it whole from current parents (`unchanged.built_on_stale_parents`)."""
     results = target / "run_results.json"
     if not results.exists():
         return
     outcome = unchanged.build_outcome(MANIFEST, json.loads(results.read_text())["results"])
+    if context.is_subset:
+        stale = unchanged.stale_builds_in_warehouse(
+            MANIFEST,
+            settings.warehouse_path,
+            resolve_phi_key(settings.phi_key),
+            outcome.passed | outcome.failed,
+        )
+        if stale:
+            context.log.warning(
+                f"dbt: {len(stale)} model(s) built on a parent that was not current (not "
+                f"selected, and behind its raw rows): {', '.join(sorted(stale))}; they are "
+                "rebuilt whole by the next run of the whole graph"
+            )
+        outcome = unchanged.with_stale_builds(outcome, stale)
     unchanged.record_outcome(settings.warehouse_path, outcome, plan.fingerprints, context.run_id)
 
 

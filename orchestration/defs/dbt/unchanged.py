@@ -20,8 +20,10 @@ most of the dbt step.
 Parents first, so a change anywhere upstream changes the fingerprint of everything below it.
 Seeds are fingerprinted and left out like models. After the dbt step, each model that was
 built and whose data tests all passed records its fingerprint in `dbt_state.model_inputs`
-(never published); a model that failed, or whose test failed, loses its record, so the next
-run builds and tests it again (and its descendants stay behind dbt's own gate). The next run
+(never published); a model that failed, or whose test failed, loses its record and its load
+watermark, so the next run rebuilds it whole and tests it again (and its descendants stay
+behind dbt's own gate). A selection by hand that built a model on a parent that was not
+current (`built_on_stale_parents`) treats that model the same way. The next run
 of the whole graph leaves out a model whose fingerprint equals its record, whose table exists
 and whose parent models are all left out too.
 
@@ -62,6 +64,8 @@ from safeio.sqlquote import sql_str
 #: The record of the models' fingerprints (schema, table) in the warehouse.
 STATE_SCHEMA = "dbt_state"
 STATE_TABLE = "model_inputs"
+#: The incremental models' load watermarks and recorded definitions (macros/loads.sql).
+WATERMARKS_TABLE = "load_watermarks"
 #: The state of a parent that cannot be told (a model without a record, a raw table whose rows
 #: carry no load id): a fingerprint over it is unique to this run, never equal to a record, so
 #: the model and everything below it are built.
@@ -192,6 +196,16 @@ def model_fingerprints(
     return fingerprints
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [STATE_SCHEMA, table],
+        ).fetchone()[0]
+    )
+
+
 @dataclass(frozen=True)
 class ModelState:
     """What the warehouse holds: recorded fingerprints and the runs that recorded them, by model
@@ -295,13 +309,64 @@ def build_outcome(
     return BuildOutcome(frozenset(built - failed), frozenset(failed))
 
 
+def built_on_stale_parents(
+    manifest: Mapping[str, Any],
+    current: Mapping[str, str],
+    recorded: Mapping[str, str],
+    built: Iterable[str],
+) -> frozenset[str]:
+    """Names of the `built` models that were built on a parent that was not current.
+
+    `current`: every model's fingerprint (by name) as a build of the whole graph would give it
+    now; `recorded`: the fingerprints the warehouse records. A parent model or seed the build
+    did not build is current when its record equals its current fingerprint (its inputs have
+    not moved since it was built); a parent the build built is as good as its own parents. A
+    selection by hand (a model materialized alone in the Dagster UI, `medspa transform
+    --select`) can build a model on a parent that is behind its raw rows: an incremental model
+    then advanced its load watermark past rows its parent had not yet passed on, and skipped
+    them for good when the parent caught up with the older load ids.
+    """
+    nodes = manifest["nodes"]
+    building = set(built)
+    stale: set[str] = set()
+    for uid in _models_in_order(manifest):  # parents first
+        name = nodes[uid]["name"]
+        if name not in building:
+            continue
+        for parent in nodes[uid].get("depends_on", {}).get("nodes", []):
+            if parent not in nodes or nodes[parent]["resource_type"] not in BUILT_TYPES:
+                continue
+            parent_name = nodes[parent]["name"]
+            if parent_name in building:
+                behind = parent_name in stale
+            else:
+                behind = recorded.get(parent_name) != current.get(parent_name)
+            if behind:
+                stale.add(name)
+                break
+    return frozenset(stale)
+
+
+def with_stale_builds(outcome: BuildOutcome, stale: Iterable[str]) -> BuildOutcome:
+    """The outcome with the models built on stale parents moved from passed to failed: they are
+    not recorded, and their incremental state is reset (`record_outcome`)."""
+    stale = frozenset(stale)
+    return BuildOutcome(outcome.passed - stale, outcome.failed | (stale & outcome.passed))
+
+
 def record_outcome(
     warehouse: Path,
     outcome: BuildOutcome,
     fingerprints_by_name: Mapping[str, str],
     run_id: str,
 ) -> None:
-    """Record the passed models' fingerprints and forget the failed ones, in one transaction."""
+    """Record the passed models' fingerprints and forget the failed ones, in one transaction.
+
+    A failed model also loses its load watermark and its recorded definition
+    (`dbt_state.load_watermarks`, macros/loads.sql and macros/definitions.sql), so an
+    incremental one is rebuilt whole by the next run: rows its failed build wrote (a test
+    failed on them) or skipped (it was built on a stale parent) are behind its watermark, and
+    an incremental build would never look at them again."""
     if not outcome.passed and not outcome.failed:
         return
     # writer_config: without it this one small write would merge, as it closes, every table
@@ -323,6 +388,13 @@ def record_outcome(
         rows = [(n, fingerprints_by_name[n], run_id) for n in sorted(outcome.passed)]
         if rows:
             con.executemany(f"insert into {STATE_SCHEMA}.{STATE_TABLE} values (?, ?, ?)", rows)
+        if outcome.failed and _has_table(con, WATERMARKS_TABLE):
+            failed = sorted(outcome.failed)
+            keys = failed + [f"{name}:definition" for name in failed]
+            con.execute(
+                f"delete from {STATE_SCHEMA}.{WATERMARKS_TABLE} where model_name in "
+                f"({', '.join(sql_str(k) for k in keys)})"
+            )
         con.execute("commit")
     finally:
         con.close()
@@ -402,6 +474,15 @@ def plan_for_warehouse(
         built=built,
         leave_out=leave_out,
     )
+
+
+def stale_builds_in_warehouse(
+    manifest: Mapping[str, Any], warehouse: Path, phi_key: str, built: Iterable[str]
+) -> frozenset[str]:
+    """`built_on_stale_parents` against the warehouse as it is: the raw tables' versions and
+    the records of the models a selection did not build (its own were forgotten as it began)."""
+    current = plan_for_warehouse(manifest, warehouse, phi_key, leave_out=False).fingerprints
+    return built_on_stale_parents(manifest, current, read_state(warehouse).recorded, built)
 
 
 def selection(plan: BuildPlan) -> tuple[list[str], dict[str, str]]:
