@@ -54,6 +54,20 @@ def test_docs_check_says_it_passed(capsys):
     assert capsys.readouterr().out == "docs: up to date\n"
 
 
+def test_docs_names_a_kpi_without_a_definition_in_one_line(capsys, monkeypatch):
+    """A seeded KPI whose definition is missing: one `error:` line, not a traceback."""
+    import docs.generate
+
+    def refuse(*_args, **_kwargs):
+        raise ValueError("KPIs without a definition in _kpi__models.yml: ['new_kpi']")
+
+    monkeypatch.setattr(docs.generate, "render_docs", refuse)
+    assert main(["docs", "--check"]) == 2
+    assert capsys.readouterr().err == (
+        "error: KPIs without a definition in _kpi__models.yml: ['new_kpi']\n"
+    )
+
+
 def _help(capsys, *argv: str) -> str:
     with pytest.raises(SystemExit) as exited:
         main([*argv, "--help"])
