@@ -97,20 +97,11 @@ def reset_failed_and_stale_builds(
     manifest = load_manifest()
     outcome = unchanged.build_outcome(manifest, node_results)
     if selected:
-        stale = unchanged.stale_builds_in_warehouse(
-            manifest,
-            settings.warehouse_path,
-            resolve_phi_key(settings.phi_key),
-            outcome.passed | outcome.failed,
+        outcome, notice = unchanged.outcome_of_selection(
+            manifest, settings.warehouse_path, resolve_phi_key(settings.phi_key), outcome
         )
-        if stale:
-            print(
-                f"{len(stale)} model(s) built on a parent that was not current (not selected, "
-                f"and behind its raw rows): {', '.join(sorted(stale))}; the next build "
-                "rebuilds them whole",
-                file=sys.stderr,
-            )
-        outcome = unchanged.with_stale_builds(outcome, stale)
+        if notice:
+            print(notice, file=sys.stderr)
     # nothing is recorded: the pipeline's step records what it builds (every dbt invocation
     # forgets the records of what it selected as it starts)
     unchanged.record_outcome(

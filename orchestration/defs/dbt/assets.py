@@ -164,19 +164,11 @@ def _record(
         return
     outcome = unchanged.build_outcome(MANIFEST, json.loads(results.read_text())["results"])
     if context.is_subset:
-        stale = unchanged.stale_builds_in_warehouse(
-            MANIFEST,
-            settings.warehouse_path,
-            resolve_phi_key(settings.phi_key),
-            outcome.passed | outcome.failed,
+        outcome, notice = unchanged.outcome_of_selection(
+            MANIFEST, settings.warehouse_path, resolve_phi_key(settings.phi_key), outcome
         )
-        if stale:
-            context.log.warning(
-                f"dbt: {len(stale)} model(s) built on a parent that was not current (not "
-                f"selected, and behind its raw rows): {', '.join(sorted(stale))}; they are "
-                "rebuilt whole by the next run of the whole graph"
-            )
-        outcome = unchanged.with_stale_builds(outcome, stale)
+        if notice:
+            context.log.warning(f"dbt: {notice}")
     unchanged.record_outcome(settings.warehouse_path, outcome, plan.fingerprints, context.run_id)
 
 

@@ -485,6 +485,21 @@ def stale_builds_in_warehouse(
     return built_on_stale_parents(manifest, current, read_state(warehouse).recorded, built)
 
 
+def outcome_of_selection(
+    manifest: Mapping[str, Any], warehouse: Path, phi_key: str, outcome: BuildOutcome
+) -> tuple[BuildOutcome, str]:
+    """A selection's outcome with the models it built on a stale parent moved to failed, and
+    a line saying which ("" when none), for the step's log or the command's stderr."""
+    stale = stale_builds_in_warehouse(manifest, warehouse, phi_key, outcome.passed | outcome.failed)
+    if not stale:
+        return outcome, ""
+    notice = (
+        f"{len(stale)} model(s) built on a parent that was not current (not selected, and "
+        f"behind its raw rows): {', '.join(sorted(stale))}; the next build rebuilds them whole"
+    )
+    return with_stale_builds(outcome, stale), notice
+
+
 def selection(plan: BuildPlan) -> tuple[list[str], dict[str, str]]:
     """dbt arguments and environment that leave out the plan's models (none: nothing added).
 
