@@ -212,3 +212,55 @@ def test_a_table_loaded_beside_the_selected_one_is_recorded_and_its_models_turn_
         invoices = dg.AssetKey(["raw_pos", "invoices"])
         latest = instance.get_latest_data_version_record(invoices, partition_key=DEFAULT_TENANT)
         assert latest.run_id != result.run_id
+
+
+@pytest.mark.xdist_group("e2e")
+def test_a_load_that_recorded_files_marks_the_ledger_materialized_selected_or_not(
+    defs, asset_graph, happy_run, tmp_path, monkeypatch
+):
+    """`raw_pms/appointments` alone after a day of deltas: the load writes the file ledger, which
+    nobody selected. Unreported, the coverage models over it stayed fresh in the UI while the
+    publish gate found them behind, and "Materialize stale and missing" ran out of stale assets
+    with nothing published. Reported, `stg_meta__loaded_files` turns stale; a second run that
+    finds no new file reports the ledger no more."""
+    from demo.run import advance
+    from orchestration.defs.raw.assets import LEDGER_LOAD, LOADED_FILES_KEY
+    from orchestration.resources import settings_run_config
+
+    assert happy_run.summary.success, happy_run.summary.to_text()
+    data = shutil.copytree(happy_run.data_dir, tmp_path / "data")
+    landing = shutil.copytree(happy_run.landing, tmp_path / "landing")
+    advance(landing, 1, 0.0, None)
+    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster"))
+    ledger_model = [dg.AssetKey(["stg_meta__loaded_files"])]
+    with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
+        before = instance.get_latest_data_version_record(
+            LOADED_FILES_KEY, partition_key=DEFAULT_TENANT
+        )
+        assert _stale_statuses(instance, asset_graph, ledger_model, DEFAULT_TENANT) == {
+            "stg_meta__loaded_files": "FRESH"
+        }
+        runs = []
+        for _ in range(2):
+            runs.append(
+                defs.resolve_job_def("nightly").execute_in_process(
+                    instance=instance,
+                    asset_selection=[dg.AssetKey(["raw_pms", "appointments"])],
+                    partition_key=DEFAULT_TENANT,
+                    run_config=settings_run_config(data, landing),
+                    raise_on_error=False,
+                )
+            )
+            assert runs[-1].success
+        after = instance.get_latest_data_version_record(
+            LOADED_FILES_KEY, partition_key=DEFAULT_TENANT
+        )
+        assert after.run_id == runs[0].run_id  # the second run found nothing new
+        assert after.event_log_entry.dagster_event.materialization.description == LEDGER_LOAD
+        assert _data_version(after) != _data_version(before)
+        assert _data_version(after) == raw_data_versions(
+            data / "warehouse.duckdb", [PATIENTS]
+        )[LEDGER]
+        assert _stale_statuses(instance, asset_graph, ledger_model, DEFAULT_TENANT) == {
+            "stg_meta__loaded_files": "STALE"
+        }

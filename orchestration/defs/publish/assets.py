@@ -73,8 +73,9 @@ def _refuse_marts_not_current(settings: Settings) -> None:
         raise MartsNotCurrent(
             f"not publishing: {len(behind)} mart(s) are not as the last good dbt build of their "
             f"current code and inputs left them ({shown}): a model failed or was skipped, was "
-            "built outside the pipeline, or its inputs changed since; materialize the dbt "
-            "models (or run the nightly job) first"
+            "built outside the pipeline, or its inputs changed since; materialize them with "
+            "their upstream models, or run the nightly job, first (Materialize stale and "
+            "missing reaches one more layer of models per run)"
         )
 
 

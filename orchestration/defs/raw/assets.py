@@ -15,6 +15,8 @@ rows is recorded as materialized too (a runtime materialization saying so), so i
 data version and the models below it show what is now in the warehouse. Its checks run in the
 next run that selects it. Each table reports a data version read from
 the warehouse (`versions.py`), so a load that wrote nothing leaves the models over it fresh.
+The file ledger is written by every load that sees a new file: when it changed, it is reported
+as materialized whether or not it was selected.
 """
 
 import dataclasses
@@ -22,7 +24,10 @@ import time
 from typing import Any
 
 import dagster as dg
-from dagster._core.definitions.data_version import DATA_VERSION_TAG
+from dagster._core.definitions.data_version import (
+    DATA_VERSION_TAG,
+    extract_data_version_from_entry,
+)
 
 from ingestion.contract import Table, load_contract
 from ingestion.report import LOAD_STOPPED, LOADED
@@ -198,12 +203,43 @@ def raw_landing(context: dg.AssetExecutionContext, medspa: MedspaSettings):
             )
         if dg.AssetCheckKey(raw_key(table), LOAD_CHECK) in checks:
             yield load_check(report, table)
+    ledger_metadata = {**report.ledger_metadata(), **timer.metadata()}
     if LOADED_FILES_KEY in context.selected_asset_keys:
         yield dg.MaterializeResult(
             asset_key=LOADED_FILES_KEY,
-            metadata={
-                **report.ledger_metadata(),
-                **timer.metadata(),
-            },
+            metadata=ledger_metadata,
             data_version=dg.DataVersion(versions[LEDGER]),
         )
+    elif versions[LEDGER] != _recorded_version(context, LOADED_FILES_KEY):
+        # Every load that sees a new file writes the ledger, whichever tables were selected.
+        # Said on its page, or Dagster would keep the models over it (the coverage mart) fresh
+        # while the publish gate, which fingerprints the warehouse, finds them behind: every
+        # "Materialize stale and missing" would end with nothing stale and nothing published.
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=LOADED_FILES_KEY,
+                partition=context.partition_key,
+                description=LEDGER_LOAD,
+                metadata=ledger_metadata,
+                tags={DATA_VERSION_TAG: versions[LEDGER]},
+            )
+        )
+
+
+#: The ledger's materialization when a run loaded files without selecting it.
+LEDGER_LOAD = (
+    "Written by the load of the table(s) selected in this run: every load records the files it "
+    "saw here."
+)
+
+
+def _recorded_version(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:
+    """The data version Dagster last recorded for `key` in this run's partition (None: never
+    materialized there)."""
+    record = context.instance.get_latest_data_version_record(
+        key, partition_key=context.partition_key
+    )
+    if record is None:
+        return None
+    version = extract_data_version_from_entry(record.event_log_entry)
+    return None if version is None else version.value
