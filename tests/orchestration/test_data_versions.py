@@ -258,9 +258,9 @@ def test_a_load_that_recorded_files_marks_the_ledger_materialized_selected_or_no
         assert after.run_id == runs[0].run_id  # the second run found nothing new
         assert after.event_log_entry.dagster_event.materialization.description == LEDGER_LOAD
         assert _data_version(after) != _data_version(before)
-        assert _data_version(after) == raw_data_versions(
-            data / "warehouse.duckdb", [PATIENTS]
-        )[LEDGER]
+        assert (
+            _data_version(after) == raw_data_versions(data / "warehouse.duckdb", [PATIENTS])[LEDGER]
+        )
         assert _stale_statuses(instance, asset_graph, ledger_model, DEFAULT_TENANT) == {
             "stg_meta__loaded_files": "STALE"
         }
