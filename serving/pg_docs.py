@@ -28,7 +28,8 @@ OPS_DOCS: dict[str, TableDoc] = {
         "result of the run that last evaluated it (`run_id`, `evaluated_at`).",
         {
             "check_name": "The check's name as Dagster shows it (a dbt test's unique name, a "
-            "GX suite, `quarantine_share`, a freshness check).",
+            "GX suite, `quarantine_share`, a freshness check). Not unique alone: a check of the "
+            "same name hangs off several assets; a row is one (asset, check_name).",
             "asset": "The asset the check belongs to (a raw table, a dbt model, serving).",
             "severity": "ERROR (a failure blocks the publish) or WARN (reported, never blocks).",
             "passed": "Whether the check passed; a failed WARN check is a warning.",
@@ -82,7 +83,10 @@ OPS_DOCS: dict[str, TableDoc] = {
             "started_at": "When the run's first attempt started (an instant, UTC).",
             "finished_at": "When the run's record was written, at its end (an instant, UTC).",
             "rows_loaded": "Raw rows the run loaded (inserted or updated), every system.",
-            "checks_passed": "Checks that passed (the newest evaluation of each).",
+            "checks_passed": "Checks this run evaluated that passed (the newest evaluation of "
+            "each). Fewer than ops.check_results holds: that keeps every check's latest result, "
+            "those of models this run left out as unchanged and those evaluated after the "
+            "publish included.",
             "checks_warned": "WARN checks that failed: reported, not blocking.",
             "checks_failed": "ERROR checks that failed.",
             "status": "published; blocked (a blocking check failed); failed; cancelled; or "
