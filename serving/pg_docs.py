@@ -22,7 +22,8 @@ class TableDoc:
 
 OPS_DOCS: dict[str, TableDoc] = {
     "check_results": TableDoc(
-        "The latest result of every data-quality check as of the run that published this "
+        "One row per asset × check_name. The latest result of every data-quality check as "
+        "of the run that published this "
         "data: dbt tests, Great Expectations suites, quarantine share and freshness, with "
         "severity and outcome. A check of a model the run left out as unchanged keeps the "
         "result of the run that last evaluated it (`run_id`, `evaluated_at`).",
@@ -52,7 +53,9 @@ OPS_DOCS: dict[str, TableDoc] = {
         },
     ),
     "loaded_files": TableDoc(
-        "Every landing file the warehouse loaded or refused, with row counts.",
+        "One row per load_id × file_path: every landing file the warehouse loaded or "
+        "refused, with row counts (a refused file delivered again, corrected, has a row for "
+        "each delivery).",
         {
             "load_id": "Id of the load that read the file (its UTC start, e.g. "
             "20261206T085038.163140Z).",
