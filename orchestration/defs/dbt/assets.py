@@ -68,7 +68,7 @@ def _build(
     settings = medspa.settings(context)
     targets = settings.data_dir / "dbt_target"
     target = targets / f"{context.op_def.name}-{context.run_id[:8]}"
-    _prune(targets, keep=KEEP_TARGETS)
+    _make_room(targets, target, keep=KEEP_TARGETS)
     _reuse_partial_parse(targets, target)
     if settings.demo_key_on_real_data:
         context.log.warning(
@@ -197,12 +197,17 @@ def _reuse_partial_parse(targets: Path, target: Path) -> None:
         shutil.copy2(max(earlier, key=lambda p: p.stat().st_mtime), target / PARTIAL_PARSE)
 
 
-def _prune(targets: Path, keep: int) -> None:
-    """Drop all but the newest `keep` target folders, so nightly runs do not pile up."""
+def _make_room(targets: Path, target: Path, keep: int) -> None:
+    """Drop all but the newest `keep - 1` earlier target folders, so that with this step's own
+    (`target`, made next or already there from a retried attempt) `keep` remain: nightly runs
+    do not pile up."""
     if not targets.is_dir():
         return
-    folders = sorted((p for p in targets.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    for old in folders[: max(len(folders) - keep, 0)]:
+    earlier = sorted(
+        (p for p in targets.iterdir() if p.is_dir() and p != target),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for old in earlier[: max(len(earlier) - (keep - 1), 0)]:
         shutil.rmtree(old, ignore_errors=True)
 
 
