@@ -117,7 +117,7 @@ def _same(a: list[str], b: list[str], floats: list[bool]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def demo_marts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small demo chain, loaded and built up to every KPI mart (models and seeds only)."""
     root = tmp_path_factory.mktemp("golden")
     landing, data = root / "landing", root / "data"
@@ -130,11 +130,42 @@ def demo_marts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         warehouse,
         root,
     )
-    con = duckdb.connect(str(warehouse), read_only=True)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def demo_marts(demo_warehouse: Path) -> dict[str, str]:
+    """Every KPI mart of the small demo chain as CSV text."""
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
     try:
         return {mart: mart_csv(con, mart) for mart in MARTS}
     finally:
         con.close()
+
+
+def test_each_lead_kpi_carries_its_window(demo_warehouse: Path) -> None:
+    """How long after its period each lead KPI may still change, in minutes, from the vars:
+    contact_window_minutes 15; booking_window_days 30 = 43,200; lead_response_settle_hours 48
+    = 2,880 for the first response, which may come after the period (a weekend lead answered
+    on Monday). The golden marts' newest week is settled, so they cannot show this."""
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    try:
+        windows = dict(
+            con.execute(
+                "select kpi, list(distinct window_minutes) from intermediate.int_lead_kpi_events "
+                "group by kpi"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert windows == {
+        "new_leads": [0],
+        "leads_unanswered": [2880],
+        "lead_response_minutes": [2880],
+        "contact_rate": [15],
+        "booking_conversion_rate": [43200],
+        "cac": [0],
+    }
 
 
 @pytest.mark.parametrize("mart", MARTS)

@@ -1,4 +1,4 @@
-{%- set lead_event_vars = ['contact_window_minutes', 'booking_window_days'] -%}
+{%- set lead_event_vars = ['contact_window_minutes', 'booking_window_days', 'lead_response_settle_hours'] -%}
 {{
     config(
         materialized='incremental',
@@ -32,10 +32,12 @@
     carrying `lead_channel`, so kpi_engagement (all channels) and kpi_by_channel (per channel)
     roll up the very same events with the `kpi_rollup` macro:
       new_leads                 leads created (sum)
-      leads_unanswered          leads never responded to (sum)
+      leads_unanswered          leads never responded to (sum); a response may still come
+                                after the period: final lead_response_settle_hours after it
       contact_rate              leads reached within contact_window_minutes / leads
       booking_conversion_rate   leads booked within booking_window_days / leads
-      lead_response_minutes     minutes to the first response (median over leads)
+      lead_response_minutes     minutes to the first response (median over leads); final
+                                lead_response_settle_hours after the period, as above
       cac                       marketing spend (by spend channel) / new patients (first visit
                                 at the location, by acquisition channel); `lead_channel` is the
                                 spend or acquisition channel
@@ -61,6 +63,7 @@
 -#}
 {%- set contact_window = var('contact_window_minutes') -%}
 {%- set booking_window = var('booking_window_days') * 1440 -%}
+{%- set response_settle = var('lead_response_settle_hours') * 60 -%}
 {%- set narrow = written_keys_are_complete('fct_leads', lead_event_vars)
     and written_keys_are_complete('dim_patients', lead_event_vars) %}
 
@@ -157,11 +160,11 @@ spend_days as (
 {#- kpi, value_kind, window_minutes, numerator, denominator, condition: one event per lead -#}
 {%- set lead_kpis = [
     ('new_leads', 'sum', 0, '1.0', 'null', 'true'),
-    ('leads_unanswered', 'sum', 0, 'case when is_responded then 0.0 else 1.0 end', 'null', 'true'),
+    ('leads_unanswered', 'sum', response_settle, 'case when is_responded then 0.0 else 1.0 end', 'null', 'true'),
     ('contact_rate', 'ratio', contact_window, 'case when is_reached_in_window then 1.0 else 0.0 end', '1.0', 'true'),
     ('booking_conversion_rate', 'ratio', booking_window,
         'case when is_booked_in_window then 1.0 else 0.0 end', '1.0', 'true'),
-    ('lead_response_minutes', 'median', 0, 'response_minutes', 'null', 'response_minutes is not null'),
+    ('lead_response_minutes', 'median', response_settle, 'response_minutes', 'null', 'response_minutes is not null'),
 ] %}
 
 events as (
