@@ -18,6 +18,7 @@ from dashboards.formatting import (
     KNOWN_FORMATS,
     delta_sign,
     fmt,
+    fmt_beside_target,
     fmt_delta,
     format_for_unit,
     target_text,
@@ -41,13 +42,14 @@ def big_value(attrs: Attrs) -> str:
     direction_col = attrs.column("directionColumn", "direction")
     direction = str(row.get(direction_col) or "") if direction_col else ""
     lower_better = "lower" in direction
-    parts = [f'<div class="bv-value">{html.escape(fmt(row.get(value_col), name))}</div>']
     low_col, high_col = (
         attrs.column("targetLow", "target_low"),
         attrs.column("targetHigh", "target_high"),
     )
     low = row.get(low_col) if low_col else None
     high = row.get(high_col) if high_col else None
+    shown = fmt_beside_target(row.get(value_col), name, low, high)
+    parts = [f'<div class="bv-value">{html.escape(shown)}</div>']
     target = target_text(low, high, name)
     if target:
         parts.append(f'<div class="bv-target">{html.escape(target)}</div>')
@@ -278,7 +280,16 @@ def data_table(attrs: Attrs) -> str:
             if name.startswith("@"):
                 name = format_for_unit(r.get(name[1:]))
             cls = ' class="num"' if isinstance(r.get(c), int | float) else ""
-            text = fmt_delta(r.get(c), name) if delta else fmt(r.get(c), name)
+            if delta:
+                text = fmt_delta(r.get(c), name)
+            elif c == "value":  # a KPI value off target never reads as the target's edge
+                low, high = (
+                    r.get("target_low", r.get("target_from")),
+                    r.get("target_high", r.get("target_to")),
+                )
+                text = fmt_beside_target(r.get(c), name, low, high)
+            else:
+                text = fmt(r.get(c), name)
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         tone = f' class="status-{html.escape(str(r.get(status_col)))}"' if status_col else ""
         body.append(f"<tr{tone}>{''.join(cells)}</tr>")

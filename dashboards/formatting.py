@@ -78,6 +78,30 @@ def format_for_unit(unit: object) -> str:
     return UNIT_FORMATS.get(str(unit or "").lower(), "num2")
 
 
+def fmt_beside_target(value: object, name: str, low: object, high: object) -> str:
+    """`fmt(value, name)`, with up to two more decimals when the value is outside its target
+    band but would be shown as the band's edge: visits in the first year of 2.954 against a
+    target of 3–4 read "3.0 · below target", a retention of 64.97 % against 65 % "65.0 %".
+    A value inside the band, or one whose rounding already differs from the edge, is shown
+    as `fmt` shows it."""
+    text = fmt(value, name)
+    if not isinstance(value, int | float | Decimal) or isinstance(value, bool):
+        return text
+    spec, prefix, suffix, mult = _FORMATS.get({"count": "num1"}.get(name, name), _FORMATS["num2"])
+    crossed = [
+        edge
+        for edge, below in ((low, True), (high, False))
+        if isinstance(edge, int | float | Decimal) and (value < edge if below else value > edge)
+    ]
+    places = int(spec.rsplit(".", 1)[1].rstrip("f"))
+    for finer in range(places + 1, places + 3):
+        if all(text != _number(edge, spec, prefix, suffix, mult) for edge in crossed):
+            break
+        spec = f"{spec.rsplit('.', 1)[0]}.{finer}f"
+        text = _number(value, spec, prefix, suffix, mult)
+    return text
+
+
 def target_text(low: object, high: object, name: str) -> str:
     """A target band in words: "target ≥ 75.0%", "target 20.0%–30.0%", "target ≤ 5.0%";
     "" without one. One wording for cards and for chart titles, which read the band from the
@@ -109,7 +133,11 @@ def fmt(value: object, name: str = "auto") -> str:
         name = "num0" if float(value).is_integer() else "num2"
     elif name == "count":  # counts are whole; a count-unit average (visits per patient) is not
         name = "num0" if float(value).is_integer() else "num1"
-    spec, prefix, suffix, mult = _FORMATS.get(name, _FORMATS["num2"])
+    return _number(value, *_FORMATS.get(name, _FORMATS["num2"]))
+
+
+def _number(value: float | Decimal, spec: str, prefix: str, suffix: str, mult: float) -> str:
+    """One number in a `_FORMATS` entry's format, rounded half up."""
     if not math.isfinite(value):  # nan, inf: as Python writes them
         return f"{prefix}{format(float(value) * mult, spec)}{suffix}"
     places = int(spec.rsplit(".", 1)[1].rstrip("f"))

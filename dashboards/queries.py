@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from dashboards.errors import PageError
-from dashboards.pages import Page, SqlBlock
+from dashboards.pages import Page, SqlBlock, parse_page
 
 _REF = re.compile(
     r"\$\{\s*(?P<a>[A-Za-z_][A-Za-z0-9_.]*)\s*\}|\{\{\s*(?P<b>[A-Za-z_][A-Za-z0-9_.]*)\s*\}\}"
@@ -196,3 +197,17 @@ def _run_one(con: duckdb.DuckDBPyConnection, page: Page, block: SqlBlock, sql: s
         )
     rows = [dict(zip(columns, map(_plain, r), strict=True)) for r in raw_rows]
     return QueryResult(name, columns, rows)
+
+
+#: The footer's one query: the shared `_as_of` block, as the pages that print it use it.
+_AS_OF_PAGE = "```sql as_of\nselect as_of from ${_as_of}\n```\n"
+
+
+def data_as_of(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The data's as-of time ("2026-11-17 07:35 UTC"), for every page's footer: a manager
+    reading a location's page sees how current it is, as the home page and the flash say."""
+    try:
+        rows = run_queries(con, parse_page(Path("footer.md"), _AS_OF_PAGE))["as_of"]
+    except PageError:  # a serving file without reporting_periods: the pages that need it fail
+        return None
+    return rows[0]["as_of"] if rows else None

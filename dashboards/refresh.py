@@ -20,6 +20,7 @@ from pathlib import Path
 from dashboards.email import inline_css
 from dashboards.errors import PageError
 from dashboards.pages import Page, parse_page
+from dashboards.queries import data_as_of
 from dashboards.sealed import PEERS_CATALOG, sealed_reader
 from dashboards.site import (
     _TEMPLATES,
@@ -81,6 +82,7 @@ def refresh_pages(
     groups: list[tuple[str | None, list[_Rendered]]] = []
     con = sealed_reader(serving_path, peers)
     try:
+        report.data_as_of = data_as_of(con)
         for page in pages:
             try:
                 rendered, group = _build_page(con, page, report, body=page.name in names)
@@ -148,6 +150,7 @@ def _write(
                 current=r.href,
                 css=css,
                 body=r.body,
+                as_of=report.data_as_of,
                 problems=problems if r.href == "index.html" else [],
             )
             (site_dir / r.href).parent.mkdir(parents=True, exist_ok=True)

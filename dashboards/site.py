@@ -29,7 +29,7 @@ from dashboards.email import inline_css
 from dashboards.errors import PageError
 from dashboards.nav import NavHtml
 from dashboards.pages import Page, parse_page
-from dashboards.queries import run_queries
+from dashboards.queries import data_as_of, run_queries
 from dashboards.readers import ReaderPool
 from dashboards.render import (
     DeferredHtml,
@@ -96,6 +96,8 @@ class SiteReport:
     flash_email_path: Path | None = None
     #: Pages built but left out of the navigation (`nav_if` query without rows).
     pages_unlisted: list[str] = field(default_factory=list)
+    #: The data's as-of time every page's footer gives (`dashboards.queries.data_as_of`).
+    data_as_of: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -359,6 +361,7 @@ def build_site(
     con = cons[0]
     readers = ReaderPool(cons)
     try:
+        report.data_as_of = data_as_of(con)
         for page in pages:
             try:
                 rendered, group = _build_page(con, page, report, defer=True, readers=readers)
@@ -537,6 +540,7 @@ def _write_all(
             current=r.href,
             css=css,
             body=r.body,
+            as_of=report.data_as_of,
             problems=[str(f) for f in report.pages_failed] if r.href == "index.html" else [],
         )
 

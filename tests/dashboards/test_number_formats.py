@@ -56,3 +56,22 @@ def test_every_unit_the_seed_accepts_has_a_format_of_its_own() -> None:
     units = accepted["arguments"]["values"]
     assert "usd" in units and "ratio" in units
     assert [u for u in units if u not in UNIT_FORMATS] == []
+
+
+def test_a_value_off_target_is_never_shown_as_the_targets_edge():
+    """Visits in the first year of 2.954 against 3–4 showed "3.0" beside "below target"; a
+    retention of 64.97 % against ≥ 65 % showed "65%". One or two more decimals tell them apart;
+    values inside the band, or already shown apart from the edge, keep their format."""
+    from dashboards.formatting import fmt_beside_target
+
+    assert fmt_beside_target(2.954, "count", 3, 4) == "2.95"
+    assert fmt_beside_target(0.6497, "pct0", 0.65, None) == "64.97%"
+    assert fmt_beside_target(0.6497, "pct1", 0.65, None) == "64.97%"
+    assert fmt_beside_target(0.30004, "pct1", 0.2, 0.3) == "30.004%"
+    assert fmt_beside_target(849.6, "usd0", 850, None) == "$849.6"
+    assert fmt_beside_target(3.5, "count", 3, 4) == "3.5"  # inside the band
+    assert fmt_beside_target(0.2999, "pct1", 0.1, 0.3) == "30.0%"  # inside: as fmt shows it
+    assert fmt_beside_target(0.62, "pct1", 0.65, None) == "62.0%"  # already apart
+    assert fmt_beside_target(2, "count", 3, 4) == "2"
+    assert fmt_beside_target(None, "usd0", 850, None) == "—"
+    assert fmt_beside_target(0.6497, "pct0", None, None) == "65%"  # no target: no judgement

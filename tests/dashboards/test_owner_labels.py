@@ -106,6 +106,17 @@ def test_chart_titles_use_the_seeds_labels(site):
     assert "Lifetime value, trailing 12 months" not in html
 
 
+def test_every_page_says_how_current_its_data_is(site):
+    """A location's or a provider's page said nothing of the data's age: a manager reading
+    only their own page could not tell Monday's data from last month's. Every page's footer
+    gives the as-of time the home page gives (the fixture's 2026-11-17 07:40:12 UTC)."""
+    pages = [p for p in site.rglob("*.html") if "email" not in p.name]
+    assert len(pages) > 10
+    for path in pages:
+        footer = path.read_text(encoding="utf-8").split('<div class="footer">')[1]
+        assert footer.startswith("Data as of 2026-11-17 07:40 UTC"), path
+
+
 def test_no_developer_wording_on_any_page(site):
     for path in site.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
@@ -113,8 +124,9 @@ def test_no_developer_wording_on_any_page(site):
             assert words not in text, (path, words)
 
 
-def _locations(tmp_path: Path, names: list[str]) -> dict[str, str]:
-    """location_name -> location_short from the shared `_locations` helper."""
+def _locations(tmp_path: Path, names: list[str], column: str = "location_short") -> dict[str, str]:
+    """location_name -> `column` (location_short, label_prefix) from the shared `_locations`
+    helper."""
     serving = make_serving_db(tmp_path / "serving.duckdb")
     con = duckdb.connect(str(serving))
     try:
@@ -132,7 +144,21 @@ def _locations(tmp_path: Path, names: list[str]) -> dict[str, str]:
         rows = run_queries(reader, parse_page(page))["names"]
     finally:
         reader.close()
-    return {r["location_name"]: r["location_short"] for r in rows}
+    return {r["location_name"]: r[column] for r in rows}
+
+
+def test_bar_labels_name_the_location_only_in_a_chain_of_several(tmp_path):
+    """A chain of one location: every room bar read "Glow Aesthetics San Fr…" cut to fit."""
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    assert _locations(tmp_path / "one", ["Glow Aesthetics San Francisco"], "label_prefix") == {
+        "Glow Aesthetics San Francisco": ""
+    }
+    two = ["Glow Aesthetics San Francisco", "Glow Aesthetics Scottsdale"]
+    assert _locations(tmp_path / "two", two, "label_prefix") == {
+        "Glow Aesthetics San Francisco": "San Francisco · ",
+        "Glow Aesthetics Scottsdale": "Scottsdale · ",
+    }
 
 
 def test_short_location_names_leave_out_the_words_every_name_shares(tmp_path):

@@ -204,7 +204,7 @@ def test_with_benchmarks_attached_pages_stay_sealed(fixture_serving, peers_file,
     report = build_site(fixture_serving, tmp_path / "site", pages_dir=pages, peers=peers_file)
     assert report.pages_built == ["reads.html"]
     assert _text(tmp_path / "site" / "reads.html").startswith("reads · medspa")
-    assert f"{len(ROWS)} Built from" in _text(tmp_path / "site" / "reads.html")
+    assert f"{len(ROWS)} Data as of" in _text(tmp_path / "site" / "reads.html")
     failed = {f.page: f.message for f in report.pages_failed}
     assert set(failed) == {"files.md", "attach.md", "writes.md"}
     assert "sealed off" in failed["files.md"] and "sealed off" in failed["attach.md"]

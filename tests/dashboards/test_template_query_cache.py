@@ -62,8 +62,9 @@ def test_queries_without_parameters_run_once_per_template_page(
     ran = _count_sql(monkeypatch)
     report = build_site(tiny_db, tmp_path / "site", pages_dir=_pages(tmp_path, TEMPLATE))
     assert report.ok and sorted(report.pages_built) == ["loc/loc_a.html", "loc/loc_b.html"]
-    # Two locations: `locations` and `labels` once each, `mine` once per location.
-    assert sorted(ran) == ["labels", "locations", "mine", "mine"]
+    # Two locations: `locations` and `labels` once each, `mine` once per location, and the
+    # footer's as-of time once per build.
+    assert sorted(ran) == ["as_of", "labels", "locations", "mine", "mine"]
     a = (tmp_path / "site" / "loc" / "loc_a.html").read_text(encoding="utf-8")
     b = (tmp_path / "site" / "loc" / "loc_b.html").read_text(encoding="utf-8")
     assert "Gross margin; Net revenue;" in a and "Gross margin; Net revenue;" in b
