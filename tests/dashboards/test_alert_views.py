@@ -167,3 +167,40 @@ def test_a_location_page_shows_its_weekly_and_monthly_alerts(site):
         "October 2026, the last complete month (cohort KPIs: patients who first came in "
         "2026-08)" in _text(alerts)
     )
+
+
+def _alerts_by_location(serving: Path) -> dict[str, int]:
+    """location_id -> alerts, as the pages read marts.kpi_alerts (the shared `_kpi_alerts`)."""
+    from dashboards.pages import parse_page
+    from dashboards.queries import run_queries
+    from dashboards.sealed import sealed_reader
+
+    page = serving.parent / "p.md"
+    page.write_text(
+        "```sql a\nselect location_id, count(*) as n from ${_kpi_alerts} group by 1\n```\n",
+        encoding="utf-8",
+    )
+    reader = sealed_reader(serving)
+    try:
+        return {r["location_id"]: r["n"] for r in run_queries(reader, parse_page(page))["a"]}
+    finally:
+        reader.close()
+
+
+def test_a_chain_of_one_location_lists_each_alert_once(tmp_path: Path) -> None:
+    """One location: its chain-wide alerts ('_all') repeat its own, so the pages leave them
+    out; with two locations, the chain's alerts are news of their own and stay."""
+    (tmp_path / "two").mkdir()
+    (tmp_path / "one").mkdir()
+    two = make_serving_db(tmp_path / "two" / "serving.duckdb")
+    both = _alerts_by_location(two)
+    assert both.get("_all", 0) > 0 and len(both) == 3
+    one = make_serving_db(tmp_path / "one" / "serving.duckdb")
+    con = duckdb.connect(str(one))
+    try:
+        kept = con.execute("select min(location_id) from marts.dim_locations").fetchone()[0]
+        con.execute("delete from marts.dim_locations where location_id <> ?", [kept])
+        con.execute("delete from marts.kpi_alerts where location_id not in (?, '_all')", [kept])
+    finally:
+        con.close()
+    assert _alerts_by_location(one) == {kept: both[kept]}
