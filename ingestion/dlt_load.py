@@ -198,8 +198,9 @@ def load_system(
     from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
     exports = private_dir(pipelines_dir / "exports" / system)
-    try:
-        resources = [
+
+    def resources() -> list[Any]:
+        return [
             dlt.resource(
                 _model_of(entry, exports),
                 name=entry.table.name,
@@ -212,6 +213,8 @@ def load_system(
             )
             for entry in staged
         ]
+
+    try:
         pipeline = dlt.pipeline(
             pipeline_name=f"medspa_raw_{system}",
             destination=dlt.destinations.duckdb(DuckDbCredentials(con)),
@@ -223,14 +226,16 @@ def load_system(
         # files were never recorded, so today's rows already include them: drop it.
         pipeline.abort_packages()
         try:
-            with private_umask():
-                info = pipeline.run(resources)
-            info.raise_on_failed_jobs()
-        except Exception:
-            _abort_now(pipeline)
-            raise
-        finally:
-            purge_finished_packages(Path(pipeline.working_dir))
+            info = _run(pipeline, resources())
+        except Exception as exc:
+            if not refused_by_stored_schema(exc):
+                raise
+            # The pipeline's local state holds a schema an older loader wrote (primary keys
+            # NOT NULL, before every column was declared nullable): its frozen data types
+            # refuse today's hints on every night. That state is dlt's cache of what it loaded
+            # (the raw tables and the file ledger are the record), so it is dropped once.
+            pipeline = pipeline.drop()
+            info = _run(pipeline, resources())
     finally:
         drop_staged(con, staged)
         shutil.rmtree(exports, ignore_errors=True)
@@ -270,6 +275,50 @@ def _model_of(entry: StagedTable, folder: Path) -> Iterator[Any]:
 
 def _columns_of(con: duckdb.DuckDBPyConnection, plan: MergePlan) -> list[str]:
     return [d[0] for d in con.execute(f"select * from ({plan.query}) limit 0").description]
+
+
+def _run(pipeline: Any, resources: list[Any]) -> Any:
+    """One dlt run of `resources`; a failed one leaves no package behind."""
+    try:
+        with private_umask():
+            info = pipeline.run(resources)
+        info.raise_on_failed_jobs()
+    except Exception:
+        _abort_now(pipeline)
+        raise
+    finally:
+        purge_finished_packages(Path(pipeline.working_dir))
+    return info
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps: dlt's step errors keep theirs in `.exception`."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not s for s in seen):
+        seen.append(current)
+        wrapped = getattr(current, "exception", None)
+        current = wrapped if isinstance(wrapped, BaseException) else current.__cause__
+    return seen
+
+
+def refused_by_stored_schema(exc: BaseException) -> bool:
+    """Whether dlt refused the load because its stored schema contradicts today's hints."""
+    from dlt.common.schema.exceptions import DataValidationError
+
+    return any(isinstance(e, DataValidationError) for e in _chain(exc))
+
+
+def describe_load_error(exc: BaseException) -> str:
+    """A failed dlt load in words for the load report: the error types dlt nested, and the
+    table and column a schema refusal names (never a row's values, which dlt's own message
+    may quote)."""
+    parts = []
+    for e in _chain(exc):
+        table, column = getattr(e, "table_name", None), getattr(e, "column_name", None)
+        where = " on " + ".".join(str(x) for x in (table, column) if x) if table else ""
+        parts.append(type(e).__name__ + where)
+    return " <- ".join(parts)
 
 
 def _abort_now(pipeline: Any) -> None:

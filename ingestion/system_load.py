@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contract import Table
-from ingestion.dlt_load import StagedTable, load_system, stage_system
+from ingestion.dlt_load import StagedTable, describe_load_error, load_system, stage_system
 from ingestion.merge import MergePlan, drop_superseded
 from ingestion.meta import FileRecord, record
 from ingestion.prepare import release
@@ -100,7 +100,7 @@ def finish(
             # dlt's own time (overlapping the next prepare) and the time spent waiting on it
             report.seconds["dlt"] = round(report.seconds.get("dlt", 0.0) + seconds, 3)
         except Exception as exc:  # dlt wraps many error types; none may stop other systems
-            job.error = type(exc).__name__
+            job.error = describe_load_error(exc)
     clock = lap(report, "dlt_wait", clock)
     failed = set()
     if job.error is not None:

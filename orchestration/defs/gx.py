@@ -41,13 +41,27 @@ def spec_of(suite: Any) -> dg.AssetCheckSpec:
     )
 
 
+#: A failure over every row: the suite is new or its rules changed since it last passed (or it
+#: never passed), so rows an earlier version loaded are judged by today's rules.
+ALL_ROWS_FAILED = (
+    "; every row was checked, those loaded before a rule changed included (README: "
+    "Upgrading a deployment, a stricter contract)"
+)
+
+
 def to_check_result(suite: Any, result: Any) -> dg.AssetCheckResult:
     """A `quality.results.SuiteResult` as a check result: keys of failures, never values."""
     failed = [e.key for e in result.failures]
     severity = (
         dg.AssetCheckSeverity.WARN if result.severity == "warn" else dg.AssetCheckSeverity.ERROR
     )
-    summary = f"{len(failed)} of {len(result.expectations)} expectations failed" if failed else ""
+    summary = (
+        f"{len(failed)} of {len(result.expectations)} expectations failed ({', '.join(failed)})"
+        if failed
+        else ""
+    )
+    if failed and result.since_load_id is None:
+        summary += ALL_ROWS_FAILED
     return dg.AssetCheckResult(
         asset_key=asset_key_of(suite.relation),
         check_name=check_name(suite),

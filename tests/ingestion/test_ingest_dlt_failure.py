@@ -78,3 +78,52 @@ def test_internal_error_on_one_file_is_reported_and_retried(tmp_root, monkeypatc
     monkeypatch.setattr(prepare, "validate", real_validate)
     retry = pipeline.ingest(settings)
     assert retry.ok and retry.table("pms", "locations").rows_inserted == 1
+
+
+def _lead(updated_at: str, status: str) -> dict[str, str]:
+    return {
+        "lead_id": "LD1",
+        "location_id": "L1",
+        "created_at": "2026-11-01T00:00:00Z",
+        "channel": "phone",
+        "first_name": "Lee",
+        "last_name": "Dee",
+        "email": "lee@example.org",
+        "phone": "+15550001234",
+        "status": status,
+        "updated_at": updated_at,
+    }
+
+
+def test_a_schema_an_older_loader_stored_is_dropped_not_refused_every_night(tmp_root):
+    """Loaders before every column was declared nullable stored the keys as NOT NULL in dlt's
+    local schema; with data types frozen, dlt refused every later load of the system, night
+    after night. That state is a cache: it is dropped and the load runs again."""
+    import json
+
+    from dlt.common.schema.utils import bump_version_if_modified
+
+    write_required(tmp_root / "landing")
+    leads = header("crm.leads")
+    write(
+        tmp_root,
+        "landing/crm/leads/2026-11-20.csv",
+        csv_text(leads, [_lead("2026-11-01T00:00:00Z", "new")]),
+    )
+    settings = settings_for(tmp_root)
+    assert pipeline.ingest(settings).ok
+    [stored] = (settings.data_dir / ".dlt" / "medspa_raw_crm" / "schemas").glob("*.schema.json")
+    schema = json.loads(stored.read_text())
+    schema["tables"]["leads"]["columns"]["lead_id"]["nullable"] = False  # as an older loader did
+    bump_version_if_modified(schema)  # as dlt itself saves a changed schema
+    stored.write_text(json.dumps(schema))
+
+    write(
+        tmp_root,
+        "landing/crm/leads/2026-11-21.csv",
+        csv_text(leads, [_lead("2026-11-02T00:00:00Z", "booked")]),
+    )
+    report = pipeline.ingest(settings)
+    assert report.ok, report.errors
+    assert report.table("crm", "leads").rows_updated == 1
+    assert query(settings, "select lead_id, status from raw_crm.leads") == [("LD1", "booked")]
