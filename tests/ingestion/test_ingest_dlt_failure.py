@@ -14,9 +14,8 @@ from ingestion.report import LOAD_FAILED
 pytestmark = pytest.mark.xdist_group("ingest_failure")
 
 
-def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monkeypatch):
-    write_required(tmp_root / "landing")
-    lead = {
+def _lead(updated_at: str, status: str) -> dict[str, str]:
+    return {
         "lead_id": "LD1",
         "location_id": "L1",
         "created_at": "2026-11-01T00:00:00Z",
@@ -25,9 +24,14 @@ def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monke
         "last_name": "Dee",
         "email": "lee@example.org",
         "phone": "+15550001234",
-        "status": "new",
-        "updated_at": "2026-11-01T00:00:00Z",
+        "status": status,
+        "updated_at": updated_at,
     }
+
+
+def test_failed_system_is_retried_next_run_and_others_still_load(tmp_root, monkeypatch):
+    write_required(tmp_root / "landing")
+    lead = _lead("2026-11-01T00:00:00Z", "new")
     write(tmp_root, "landing/crm/leads/2026-11-20.csv", csv_text(header("crm.leads"), [lead]))
     settings = settings_for(tmp_root)
     real_load = system_load.load_system
@@ -78,21 +82,6 @@ def test_internal_error_on_one_file_is_reported_and_retried(tmp_root, monkeypatc
     monkeypatch.setattr(prepare, "validate", real_validate)
     retry = pipeline.ingest(settings)
     assert retry.ok and retry.table("pms", "locations").rows_inserted == 1
-
-
-def _lead(updated_at: str, status: str) -> dict[str, str]:
-    return {
-        "lead_id": "LD1",
-        "location_id": "L1",
-        "created_at": "2026-11-01T00:00:00Z",
-        "channel": "phone",
-        "first_name": "Lee",
-        "last_name": "Dee",
-        "email": "lee@example.org",
-        "phone": "+15550001234",
-        "status": status,
-        "updated_at": updated_at,
-    }
 
 
 def test_a_schema_an_older_loader_stored_is_dropped_not_refused_every_night(tmp_root):
