@@ -81,7 +81,8 @@ def format_for_unit(unit: object) -> str:
 def fmt_beside_target(value: object, name: str, low: object, high: object) -> str:
     """`fmt(value, name)`, with up to two more decimals when the value is outside its target
     band but would be shown as the band's edge: visits in the first year of 2.954 against a
-    target of 3–4 read "3.0 · below target", a retention of 64.97 % against 65 % "65.0 %".
+    target of 3–4 read "3.0 · below target", a retention of 64.97 % against 65 % "65.0 %",
+    $849.60 an hour against $850 "$850" (money gets its cents at once).
     A value inside the band, or one whose rounding already differs from the edge, is shown
     as `fmt` shows it."""
     text = fmt(value, name)
@@ -94,7 +95,9 @@ def fmt_beside_target(value: object, name: str, low: object, high: object) -> st
         if isinstance(edge, int | float | Decimal) and (value < edge if below else value > edge)
     ]
     places = int(spec.rsplit(".", 1)[1].rstrip("f"))
-    for finer in range(places + 1, places + 3):
+    # money goes straight to cents: "$849.60", never "$849.6"
+    finer_places = (2,) if prefix == "$" and places < 2 else range(places + 1, places + 3)
+    for finer in finer_places:
         if all(text != _number(edge, spec, prefix, suffix, mult) for edge in crossed):
             break
         spec = f"{spec.rsplit('.', 1)[0]}.{finer}f"

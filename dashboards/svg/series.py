@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from dashboards.formatting import fmt
+from dashboards.formatting import fmt, fmt_beside_target
 from dashboards.svg import axes, legend, marks
 from dashboards.svg.colors import PALETTE, series_color
 from dashboards.svg.dates import (
@@ -130,10 +130,19 @@ def _tip(c: SeriesChart, p: _Point, x_text: str | None = None) -> str:
     lines = [tip_line(c.x, label_of(p.x) if x_text is None else x_text)]
     if c.series and len(c.ys) == 1:
         lines.append(tip_line(c.series, label_of(p.series)))
-    lines.append(tip_line(p.measure, fmt(p.value, c.y_fmt or "auto")))
+    low, high = _target_edges(c)
+    lines.append(tip_line(p.measure, fmt_beside_target(p.value, c.y_fmt or "auto", low, high)))
     if p.open:
         lines.append(OPEN_TIP)
     return "\n".join(lines)
+
+
+def _target_edges(c: SeriesChart) -> tuple[float | None, float | None]:
+    """The (low, high) edges a value is judged against in its hover text: the band's, or the
+    target line as both (a point just under a 65 % line must not read "65.0%")."""
+    if c.ref_band and any(v is not None for v in c.ref_band):
+        return c.ref_band
+    return c.ref_line, c.ref_line
 
 
 def _value_extent(c: SeriesChart, points: list[_Point]) -> tuple[float, float]:

@@ -68,7 +68,7 @@ def test_a_value_off_target_is_never_shown_as_the_targets_edge():
     assert fmt_beside_target(0.6497, "pct0", 0.65, None) == "64.97%"
     assert fmt_beside_target(0.6497, "pct1", 0.65, None) == "64.97%"
     assert fmt_beside_target(0.30004, "pct1", 0.2, 0.3) == "30.004%"
-    assert fmt_beside_target(849.6, "usd0", 850, None) == "$849.6"
+    assert fmt_beside_target(849.6, "usd0", 850, None) == "$849.60"  # money: cents
     assert fmt_beside_target(3.5, "count", 3, 4) == "3.5"  # inside the band
     assert fmt_beside_target(0.2999, "pct1", 0.1, 0.3) == "30.0%"  # inside: as fmt shows it
     assert fmt_beside_target(0.62, "pct1", 0.65, None) == "62.0%"  # already apart

@@ -85,11 +85,11 @@ def test_the_weekly_revenue_line_is_not_drawn_across_a_week_without_a_row(site):
     # the trend runs Oct 19 .. Nov 9 (the last complete week); prov_2 misses Oct 26: Oct 19
     # stands alone (a point, no line), then one line Nov 2 - Nov 9
     html = (site / "provider_detail/prov_2.html").read_text(encoding="utf-8")
-    runs, points = _line_chart(html, "Net revenue, weekly")
+    runs, points = _line_chart(html, "Revenue per provider (net revenue), weekly")
     assert points == 3 and len(runs) == 1 and runs[0].count("L") == 1
     # prov_1 has every week: one line through its 4 points
     html = (site / "provider_detail/prov_1.html").read_text(encoding="utf-8")
-    runs, points = _line_chart(html, "Net revenue, weekly")
+    runs, points = _line_chart(html, "Revenue per provider (net revenue), weekly")
     assert points == 4 and len(runs) == 1 and runs[0].count("L") == 3
 
 

@@ -158,6 +158,23 @@ def test_target_band_is_drawn_between_its_bounds():
     assert rect.find(f"{NS}title").text == "target 20.0%–30.0%"
 
 
+def test_a_point_off_target_never_reads_as_the_target_in_its_hover_text():
+    """64.97 % under a 65 % floor reads 64.97%, not 65.0% (it would look on target); a
+    value inside the band, or one already shown apart from the edge, keeps one decimal."""
+    values = (0.6497, 0.70, 0.6449)
+    rows = [{"w": w, "v": v} for w, v in zip(WEEKS, values, strict=False)]
+    band = SeriesChart("line", rows, "w", ("v",), "temporal", y_fmt="pct1", ref_band=(0.65, None))
+    points = _marks(_parse(draw_series(band, "c1", "")), "symbol")
+    tips = [p.find(f"{NS}title").text for p in points]
+    assert [t.splitlines()[-1] for t in tips] == ["v: 64.97%", "v: 70.0%", "v: 64.5%"]
+    # a target line is an edge from both sides: $850.40 over $850 is not "$850"
+    bars = [{"room": f"R{i}", "rph": v} for i, v in enumerate((850.4, 849.6, 900.0))]
+    line = SeriesChart("bar", bars, "room", ("rph",), "nominal", y_fmt="usd0", ref_line=850)
+    rects = _marks(_parse(draw_series(line, "c1", "")), "rect")
+    tips = [r.find(f"{NS}title").text for r in rects]
+    assert [t.splitlines()[-1] for t in tips] == ["rph: $850.40", "rph: $849.60", "rph: $900"]
+
+
 def test_target_line_and_floor_are_inside_the_value_axis():
     rows = [{"room": "R1", "rph": 400.0}, {"room": "R2", "rph": 500.0}]
     chart = SeriesChart("bar", rows, "room", ("rph",), "nominal", horizontal=True, ref_line=850)
