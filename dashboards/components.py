@@ -13,6 +13,7 @@ from typing import Any
 
 from dashboards import charts
 from dashboards.attrs import Attrs, ComponentError, empty_notice, selected_rows, title_html
+from dashboards.bidi import isolate_html
 from dashboards.count_units import fmt_basis, fmt_counts
 from dashboards.formatting import (
     KNOWN_FORMATS,
@@ -290,7 +291,8 @@ def data_table(attrs: Attrs) -> str:
                 text = fmt_beside_target(r.get(c), name, low, high)
             else:
                 text = fmt(r.get(c), name)
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+            # a value's direction controls stay inside its cell's text (`dashboards.bidi`)
+            cells.append(f"<td{cls}>{isolate_html(html.escape(text))}</td>")
         tone = f' class="status-{html.escape(str(r.get(status_col)))}"' if status_col else ""
         body.append(f"<tr{tone}>{''.join(cells)}</tr>")
     more = f'<p class="note">Showing {limit} of {len(rows)} rows.</p>' if len(rows) > limit else ""

@@ -55,6 +55,8 @@ select location_id, location_name from marts.dim_locations order by location_id
 At {{ params.location_name }} this week: **{{ 1200 | fmt('usd0') }}**.
 
 <DataTable data={locations} title="{{ params.location_name }} rows" where="location_id=none" />
+
+<DataTable data={locations} title="Every location" />
 """
 
 
@@ -84,6 +86,11 @@ def test_an_open_override_in_a_name_stays_inside_it(site: Path):
     assert f'class="child current">Austin {RLO}{PDF}</a>' in html
     assert f"<p>At <bdi>Austin {RLO}{PDF}</bdi> this week: <strong>$1,200</strong>.</p>" in html
     assert f"No data for Austin {RLO} rows{PDF}: no rows" in html  # closed inside the title
+    # a table cell holds its value's override too: the next cell, and the text after the
+    # name in the same cell, read left to right
+    assert f"<td><bdi>Austin {RLO}{PDF}</bdi></td>" in html
+    assert "<td><bdi>שלום</bdi></td><td>" not in html  # the cell order: id, then name
+    assert "<td>h</td><td><bdi>שלום</bdi></td>" in html and "<td>p</td><td>Plain</td>" in html
     # no override is left open anywhere on the page
     assert all(balance(line) == line for line in html.splitlines())
 
@@ -94,4 +101,8 @@ def test_right_to_left_names_are_isolated_and_plain_names_untouched(site: Path):
     plain = (site / "loc" / "p.html").read_text(encoding="utf-8")
     assert "<p>At Plain this week: <strong>$1,200</strong>.</p>" in plain
     assert "<title>Location: Plain · medspa dashboards</title>" in plain
-    assert not re.search("<bdi>", plain)
+    # its only isolates are the table's other two names
+    assert re.findall("<bdi>[^<]*</bdi>", plain) == [
+        f"<bdi>Austin {RLO}{PDF}</bdi>",
+        "<bdi>שלום</bdi>",
+    ]
