@@ -48,8 +48,11 @@ _ID_BLANK_RE = f"{_ID_PAD_CLASS}+"
 #: only a phone number written as one (a leading `+`, or grouped digits) is taken for one.
 _EMAIL_ID_REASON = "an email address as an id (contact data: an id is published as it is)"
 _PHONE_ID_REASON = "a phone number as an id (contact data: an id is published as it is)"
-#: something@domain.tld anywhere in the id (`mailto:jane@example.com` too)
-_ID_EMAIL_RE = r"[^@\s]@[^@\s]+\.[^@\s\d.]{2,}"
+#: the at signs an address is written with: `@` and its fullwidth and small look-alikes
+_ID_AT_SIGNS = ("@", "\uff20", "\ufe6b")
+#: something@domain.tld anywhere in the id (`mailto:jane@example.com`, `jane＠example.com` too)
+_AT = r"@\x{FF20}\x{FE6B}"
+_ID_EMAIL_RE = rf"[^{_AT}\s][{_AT}][^{_AT}\s]+[.\x{{FF0E}}\x{{3002}}][^{_AT}\s\d.]{{2,}}"
 #: `+` then only digits and separators (`+14155550166`, `+1 (415) 555-0166`), or the North
 #: American 3-3-4 written with separators, the area code perhaps in parentheses and a leading
 #: 1 (`415-555-0166`, `(415) 555.0166`, `1-800-555-0199`). Other groupings are left alone:
@@ -266,11 +269,12 @@ def _error(col: Column, is_key: bool, stored: bool = False, single: bool = False
 def _contact_id_branches(text: str) -> list[str]:
     """The `case` branches naming an id that is an email address or a phone number.
 
-    Cheap tests first, as for padded ids: only an id holding `@`, or starting with `(`, `+` or
-    a digit (a byte between `(` and `9`), pays for a pattern; ids such as `APT00000123` or
+    Cheap tests first, as for padded ids: only an id holding an at sign, or starting with `(`,
+    `+` or a digit (a byte between `(` and `9`), pays for a pattern; ids such as `APT00000123` or
     `CAL-A00000001` never do.
     """
     digits = f"length(regexp_replace({text}, '[^0-9]', '', 'g'))"
+    has_at = " or ".join(f"contains({text}, {sql_str(at)})" for at in _ID_AT_SIGNS)
     low, high = _ID_PHONE_DIGITS
     plus_low, plus_high = _ID_PHONE_PLUS_DIGITS
     counted = (
@@ -278,7 +282,7 @@ def _contact_id_branches(text: str) -> list[str]:
         f"and if(starts_with({text}, '+'), {plus_high}, {high})"
     )
     return [
-        f"when contains({text}, '@') and regexp_matches({text}, {sql_str(_ID_EMAIL_RE)}) "
+        f"when ({has_at}) and regexp_matches({text}, {sql_str(_ID_EMAIL_RE)}) "
         f"then {sql_str(_EMAIL_ID_REASON)}",
         f"when {text} >= '(' and {text} < ':' "
         f"and regexp_full_match({text}, {sql_str(_ID_PHONE_RE)}) and {counted} "

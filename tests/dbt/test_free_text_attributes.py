@@ -56,6 +56,19 @@ TEXT_CASES: list[tuple[str | None, str | None]] = [
     ("Referred by Jane Doe DOB 3/4/1975", WITHHELD),
     ("DOB 03.04.75", WITHHELD),
     ("DOB 1975-3-4", WITHHELD),
+    # digits written together are a phone's, whatever letters touch them
+    ("ref by Jane Roe tel4155550199", WITHHELD),
+    ("cell:4155550199x", WITHHELD),
+    ("Referred by Jane Doe 415_555_0199", WITHHELD),  # an underscore separates, as a dash does
+    # a date with its month in letters, day first or month first
+    ("DOB March 4 1975", WITHHELD),
+    ("DOB 4 Mar 75", WITHHELD),
+    ("born Mar 4, 1975", WITHHELD),
+    ("4th March 1975", WITHHELD),
+    ("Spring sale March 2026", "Spring sale March 2026"),  # a month and a year: no full date
+    ("Botox May 15", "Botox May 15"),  # a day and a month without a year
+    ("Decor 10 2026", "Decor 10 2026"),  # `dec` inside a word is no month
+    ("SKU12345 iPhone15", "SKU12345 iPhone15"),  # fewer than 7 digits beside letters
     # what people type that is none of these
     ("Google Ads 2026 Q4", "Google Ads 2026 Q4"),
     ("Spring promo 20% off", "Spring promo 20% off"),
@@ -80,6 +93,9 @@ NAME_CASES: list[tuple[str | None, str | None]] = [
     ("Lee (DOB 3/4/1975)", f"Lee (DOB {MASK})"),
     ("Ann 415-555-0199 415-555-0123 x@y.com Lee", f"Ann {MASK} {MASK} Lee"),  # one run of digits
     ("Ann 3/4/1975,5/6/1980", f"Ann {MASK},{MASK}"),  # the comma closes one, opens the other
+    ("Taylor cell4155550199", f"Taylor cell{MASK}"),  # digits beside a letter
+    ("Clark DOB March 4 1975", f"Clark DOB {MASK}"),
+    ("Lee 415_555_0199", f"Lee {MASK}"),
     ("Dr. Lee, MD", "Dr. Lee, MD"),
     (None, None),
 ]

@@ -36,6 +36,8 @@ def test_email_and_phone_shaped_ids_are_quarantined_naming_column_and_rule(tmp_p
             appointment("415.555.0166"),
             appointment("415 555 0166"),
             appointment("1-800-555-0199"),
+            appointment("PRV-jane.doe\uff20gmail.com"),  # fullwidth @
+            appointment("jane\ufe6bexample\uff0ecom"),  # small @, fullwidth dot
             appointment("A12", room_id="jane@example.com"),  # a foreign key, nullable
             appointment("A13", device_id="(415)555-0166"),
             appointment("A14", rescheduled_from_appointment_id="+33 1 23 45 67 89"),
@@ -53,9 +55,11 @@ def test_email_and_phone_shaped_ids_are_quarantined_naming_column_and_rule(tmp_p
         (9, "appointment_id", PHONE),
         (10, "appointment_id", PHONE),
         (11, "appointment_id", PHONE),
-        (12, "room_id", EMAIL),
-        (13, "device_id", PHONE),
-        (14, "rescheduled_from_appointment_id", PHONE),
+        (12, "appointment_id", EMAIL),
+        (13, "appointment_id", EMAIL),
+        (14, "room_id", EMAIL),
+        (15, "device_id", PHONE),
+        (16, "rescheduled_from_appointment_id", PHONE),
     ]
     assert valid == []
 
