@@ -267,7 +267,20 @@ class TableQuarantine:
 
 
 def _missing_sql(table: Table, raw_exists: bool) -> str:
-    """Rows of `table` quarantined before load `$latest` and not replaced since, per file.
+    """Rows of `table` quarantined before load `$latest` and not replaced since, per file."""
+    return f"""
+        {_replaced_sql(table, raw_exists, "r.load_id < $latest")}
+        select load_id, source_file, count(*)::bigint as rows
+        from judged
+        where not replaced
+        group by all
+        order by load_id, source_file"""
+
+
+def _replaced_sql(table: Table, raw_exists: bool, which: str) -> str:
+    """A `with` clause ending in `judged`: each quarantined row of `table` matching `which`
+    (a condition on `raw_quarantine.rejected_rows as r`) with its load, file, reason and
+    whether a later load replaced it.
 
     Replaced: a later load of the same file path, or (when the raw table exists) a stored row
     with the same key whose file was loaded in a later load. Keys are compared as text, as the
@@ -306,24 +319,48 @@ def _missing_sql(table: Table, raw_exists: bool) -> str:
         replaced_by_key = ""
     return f"""
         with q as (
-            select r.load_id, r.source_file, ({all_present}) as has_key, {extract}
+            select r.load_id, r.source_file, r.reason, ({all_present}) as has_key, {extract}
             from raw_quarantine.rejected_rows as r
-            where r.{same_system} and r.load_id < $latest
+            where r.{same_system} and {which}
         ),
         reloaded as (
             select file_path, max(load_id) as load_id
             from raw_meta.loaded_files
             where status = 'loaded' and {same_system}
             group by file_path
-        ){by_key}
-        select q.load_id, q.source_file, count(*)::bigint as rows
-        from q
-        left join reloaded as d on d.file_path = q.source_file
-        where not (
-            coalesce(d.load_id > q.load_id, false){replaced_by_key}
-        )
-        group by all
-        order by q.load_id, q.source_file"""
+        ){by_key},
+        judged as (
+            select q.load_id, q.source_file, q.reason,
+                coalesce(d.load_id > q.load_id, false){replaced_by_key} as replaced
+            from q
+            left join reloaded as d on d.file_path = q.source_file
+        )"""
+
+
+def replaced_rows(warehouse_path: Path) -> dict[tuple[str, str, str, str], int]:
+    """(system, table, file, reason) -> quarantined rows a later load replaced (the same file
+    delivered again, or a row with the same key from a later load): what the data-quality page
+    tells apart from rows still held back. Groups with none replaced are left out."""
+    if not Path(warehouse_path).is_file():
+        return {}
+    out: dict[tuple[str, str, str, str], int] = {}
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        if not _has_tables(con, "raw_quarantine.rejected_rows", "raw_meta.loaded_files"):
+            return {}
+        quarantined = con.execute(
+            "select distinct system, table_name from raw_quarantine.rejected_rows"
+        ).fetchall()
+        known = {(t.system, t.name): t for t in load_contract().tables}
+        for key in quarantined:
+            table = known.get(key)
+            if table is None:
+                continue
+            raw_exists = _has_tables(con, f"{table.dataset}.{table.name}")
+            sql = f"""{_replaced_sql(table, raw_exists, "true")}
+                select source_file, reason, count(*) from judged where replaced group by all"""
+            for source_file, reason, rows in con.execute(sql).fetchall():
+                out[(table.system, table.name, source_file, reason)] = int(rows)
+    return out
 
 
 def still_missing(

@@ -50,6 +50,9 @@ OPS_DOCS: dict[str, TableDoc] = {
             "reason": "Why the rows were set aside (the column and the rule; duplicate keys name "
             "their row numbers).",
             "rows": "Number of rows of that file set aside for that reason.",
+            "rows_replaced": "Of those rows, how many a later load replaced (the same file "
+            "delivered again, or a row with the same key in a later extract); the rest are "
+            "still missing from the warehouse.",
         },
     ),
     "loaded_files": TableDoc(

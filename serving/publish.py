@@ -68,7 +68,8 @@ OPS_DDL: dict[str, str] = {
         check_name varchar, asset varchar, severity varchar, passed boolean,
         description varchar, evaluated_at timestamp with time zone, run_id varchar)""",
     "quarantine_summary": """create table ops.quarantine_summary (
-        system varchar, table_name varchar, source_file varchar, reason varchar, rows bigint)""",
+        system varchar, table_name varchar, source_file varchar, reason varchar, rows bigint,
+        rows_replaced bigint)""",
     "loaded_files": """create table ops.loaded_files (
         load_id varchar, file_path varchar, system varchar, table_name varchar,
         extract_id varchar, status varchar, refusal_reason varchar, rows_read bigint,
@@ -101,6 +102,9 @@ class OpsData:
     check_results: list[tuple[Any, ...]] = field(default_factory=list)
     #: This run's `RunRecord.row()`, if the warehouse's `raw_meta.run_log` does not hold it.
     run_log_row: tuple[Any, ...] | None = None
+    #: (system, table, file, reason) -> quarantined rows a later load replaced (the
+    #: quarantine gate's own rule, `quality.quarantine.replaced_rows`); others count 0
+    quarantine_replaced: Mapping[tuple[str, str, str, str], int] = field(default_factory=dict)
 
 
 def forbidden_columns() -> set[str]:
@@ -263,10 +267,25 @@ def _write_ops(con: duckdb.DuckDBPyConnection, ops: OpsData) -> None:
     if _has_table(con, "wh", "raw_quarantine", "rejected_rows"):
         # Grouped counts only: raw_record (the rejected row, PHI) never leaves the warehouse.
         con.execute(
-            """insert into ops.quarantine_summary
-            select system, table_name, source_file, reason, count(*)
-            from wh.raw_quarantine.rejected_rows group by all order by all"""
+            "create or replace temp table _replaced (system varchar, table_name varchar, "
+            "source_file varchar, reason varchar, rows bigint)"
         )
+        if ops.quarantine_replaced:
+            con.executemany(
+                "insert into _replaced values (?, ?, ?, ?, ?)",
+                [(*key, rows) for key, rows in ops.quarantine_replaced.items()],
+            )
+        con.execute(
+            """insert into ops.quarantine_summary
+            select q.*, least(coalesce(p.rows, 0), q.rows)
+            from (
+                select system, table_name, source_file, reason, count(*) as rows
+                from wh.raw_quarantine.rejected_rows group by all
+            ) as q
+            left join _replaced as p using (system, table_name, source_file, reason)
+            order by all"""
+        )
+        con.execute("drop table _replaced")
     if _has_table(con, "wh", "raw_meta", "loaded_files"):
         cols = (
             "load_id, file_path, system, table_name, extract_id, status, refusal_reason, "

@@ -459,9 +459,9 @@ def _ops(con: duckdb.DuckDBPyConnection) -> None:
         ('quarantine_share', 'raw_pos/invoices', 'WARN', false, '1.5% of rows quarantined',
          timestamptz '2026-11-16 07:00:00+00', 'run_1')""")
     con.execute("""create table ops.quarantine_summary (system varchar, table_name varchar,
-        source_file varchar, reason varchar, rows bigint)""")
+        source_file varchar, reason varchar, rows bigint, rows_replaced bigint)""")
     con.execute("""insert into ops.quarantine_summary values
-        ('pos', 'invoices', 'landing/pos/invoices/x1.csv', 'bad enum status', 14)""")
+        ('pos', 'invoices', 'landing/pos/invoices/x1.csv', 'bad enum status', 14, 0)""")
     con.execute("""create table ops.loaded_files (load_id varchar, file_path varchar,
         system varchar, table_name varchar, extract_id varchar, status varchar,
         refusal_reason varchar, rows_read bigint, rows_inserted bigint, rows_updated bigint,

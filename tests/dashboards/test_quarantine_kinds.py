@@ -41,26 +41,27 @@ def test_quarantine_is_grouped_by_kind_and_every_group_is_shown(tmp_path):
     con = duckdb.connect(str(serving))
     try:
         con.execute("delete from ops.quarantine_summary")
-        con.executemany(
-            "insert into ops.quarantine_summary values (?, ?, ?, ?, ?)", SUMMARY + EXTRA
-        )
+        # x3.csv was delivered again, corrected: its 12 rows are replaced
+        replaced = [(*r, r[4] if r[2] == "x3.csv" else 0) for r in SUMMARY + EXTRA]
+        con.executemany("insert into ops.quarantine_summary values (?, ?, ?, ?, ?, ?)", replaced)
     finally:
         con.close()
     build_shipped_pages(serving, tmp_path, "data_quality.md")
     html = (tmp_path / "site" / "data_quality.html").read_text(encoding="utf-8")
     section = html[html.index("Quarantined rows") : html.index("<h2>Freshness")]
     rows = table_rows(section)
-    # system, table, reason, rows, files: duplicates 2 + 2 + 1 + 12 = 17 in x1, x2 and x3
-    # (a key repeated 12 times lists its first ten rows and the count); the enum
-    # 3 + 1 = 4 (the row with a second defect counted once, under its first)
+    # system, table, reason, rows, still missing, files: duplicates 2 + 2 + 1 + 12 = 17 in
+    # x1, x2 and x3 (a key repeated 12 times lists its first ten rows and the count), 5 still
+    # missing (x3's 12 replaced); the enum 3 + 1 = 4 (the row with a second defect counted
+    # once, under its first), none replaced
     assert rows[:3] == [
-        ["pos", "invoices", "duplicate primary key within the extract", "17", "3"],
-        ["pos", "invoices", "unknown enum value", "4", "1"],
-        ["crm", "table_00", "not an integer", "1", "1"],
+        ["pos", "invoices", "duplicate primary key within the extract", "17", "5", "3"],
+        ["pos", "invoices", "unknown enum value", "4", "4", "1"],
+        ["crm", "table_00", "not an integer", "1", "1", "1"],
     ]
     assert len(rows) == 2 + 1 + 60  # every group (pos 2, pms 1, crm 60), no cut-off ...
-    assert ["pms", "appointments", "missing primary key", "1", "1"] in rows
-    assert ["crm", "table_59", "not an integer", "1", "1"] in rows
+    assert ["pms", "appointments", "missing primary key", "1", "1", "1"] in rows
+    assert ["crm", "table_59", "not an integer", "1", "1", "1"] in rows
     assert "Showing" not in section  # ... so no "Showing 50 of" note either
     assert "rows 3, 4" not in section and "also" not in section and "in all" not in section
     # the rows add up to the summary's: 17 + 4 + 1 + 60

@@ -18,7 +18,7 @@ import pytest
 from ingest_fixtures import appointment, csv_text, header, location, query, settings_for, write
 
 from ingestion.pipeline import ingest
-from quality.quarantine import table_verdicts
+from quality.quarantine import replaced_rows, table_verdicts
 
 APPOINTMENTS = header("pms.appointments")
 KEY = ("pms", "appointments")
@@ -29,7 +29,8 @@ def _day(landing: Path, extract_id: str, rows: list[dict]) -> None:
 
 
 @pytest.fixture(scope="module")
-def verdicts(tmp_path_factory: pytest.TempPathFactory) -> list:
+def loads(tmp_path_factory: pytest.TempPathFactory) -> list:
+    """After each load: (the table's verdict, `replaced_rows` of the warehouse)."""
     root = tmp_path_factory.mktemp("still-missing")
     landing = root / "landing"
     settings = settings_for(root)
@@ -43,7 +44,12 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> list:
     def load() -> None:
         report = ingest(settings)
         assert report.tables, "nothing loaded"
-        seen.append(table_verdicts(settings.warehouse_path, 0.01)[KEY])
+        seen.append(
+            (
+                table_verdicts(settings.warehouse_path, 0.01)[KEY],
+                replaced_rows(settings.warehouse_path),
+            )
+        )
 
     _day(
         landing,
@@ -63,6 +69,11 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> list:
     _day(landing, "2026-11-20", [appointment("A1"), appointment("A3")])
     load()
     return seen
+
+
+@pytest.fixture(scope="module")
+def verdicts(loads: list) -> list:
+    return [verdict for verdict, _ in loads]
 
 
 def test_the_bad_load_blocks(verdicts) -> None:
@@ -88,3 +99,16 @@ def test_the_files_corrected_delivery_replaces_what_it_quarantined(verdicts) -> 
     assert third.description == (
         "latest load clean; 3 row(s) quarantined before, all replaced by later loads"
     )
+
+
+def test_the_rows_a_later_load_replaced_are_counted_by_file_and_reason(loads) -> None:
+    """What the data-quality page tells apart from rows still held back: nothing after the
+    bad load; A2 (its key stored again by the next day's file) after the second; all three
+    after the file's corrected delivery."""
+    first, second, third = (replaced for _, replaced in loads)
+    bad_file = "pms/appointments/2026-11-20.csv"
+    assert first == {}
+    assert [(k[:3], n) for k, n in second.items()] == [(("pms", "appointments", bad_file), 1)]
+    assert next(iter(second))[3] == "unknown enum value"  # A2's status
+    assert {k[:3] for k in third} == {("pms", "appointments", bad_file)}
+    assert sum(third.values()) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -88,10 +89,26 @@ def test_serving_holds_only_marts_and_ops_and_no_phi(warehouse: Path, tmp_path: 
     quarantine = con.execute("select * from ops.quarantine_summary").fetchall()
     con.close()
     assert not columns & publish.forbidden_columns()
-    assert quarantine == [("pms", "patients", "pms/patients/2026-11-20.csv", "invalid value", 1)]
+    assert quarantine == [("pms", "patients", "pms/patients/2026-11-20.csv", "invalid value", 1, 0)]
     text = _cells(serving)
     assert "secret@x.org" not in text and "a@example.com" not in text and "deadbeef" not in text
     assert not list(tmp_path.glob("serving.duckdb.tmp-*"))
+
+
+def test_rows_a_later_load_replaced_are_published_beside_the_quarantined_ones(
+    warehouse: Path, tmp_path: Path
+):
+    """The orchestrator hands over the gate's count of replaced rows; a group it does not
+    name counts 0, and a count never exceeds the group's rows."""
+    serving = tmp_path / "serving.duckdb"
+    group = ("pms", "patients", "pms/patients/2026-11-20.csv", "invalid value")
+    stale = ("pms", "patients", "pms/patients/2026-11-19.csv", "invalid value")
+    ops = replace(_ops("run1"), quarantine_replaced={group: 5, stale: 2})
+    publish.publish(warehouse, serving, "run1", RELATIONS, ops)
+    con = duckdb.connect(str(serving), read_only=True)
+    rows = con.execute("select * from ops.quarantine_summary").fetchall()
+    con.close()
+    assert rows == [(*group, 1, 1)]
 
 
 def test_run_log_accumulates_across_publishes(warehouse: Path, tmp_path: Path):

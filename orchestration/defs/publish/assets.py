@@ -35,6 +35,7 @@ from orchestration.defs.raw.checks import QUARANTINE_CHECK
 from orchestration.progress import StepTimer
 from orchestration.resources import MedspaSettings, require_warehouse
 from orchestration.tenancy import TENANT_PARTITIONS, tenant_of
+from quality import quarantine
 from serving import pg_docs, publish
 
 MART_RELATIONS = publish.mart_relations(MANIFEST)
@@ -147,6 +148,7 @@ def _ops_data(context: dg.AssetExecutionContext, settings: Settings) -> publish.
             for c in outcomes
         ],
         run_log_row=record.row(),
+        quarantine_replaced=quarantine.replaced_rows(settings.warehouse_path),
     )
 
 
