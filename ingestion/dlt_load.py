@@ -52,6 +52,10 @@ _DLT_ENV = {
     # needs them: no incremental cursors, and the load step compares the schema with the
     # tables DuckDB actually has, so a lost `.dlt` folder still loads the same rows.
     "RESTORE_FROM_DESTINATION": "false",
+    # The SQL model job selects `_dlt_load_id` itself (`_model_of`): dlt would put its own
+    # load id, its wall clock, in its place, and a clock set back would number the rows below
+    # loads already built from (`ingestion.load_clock`).
+    "NORMALIZE__MODEL_NORMALIZER__ADD_DLT_LOAD_ID": "false",
 }
 
 
@@ -183,8 +187,11 @@ def load_system(
     pipelines_dir: Path,
     system: str,
     staged: list[StagedTable],
+    row_stamp: str | None = None,
 ) -> str:
-    """Merge each staged table's winners into `raw_<system>`; return dlt's load id.
+    """Merge each staged table's winners into `raw_<system>`; return the load id its rows
+    carry (`_dlt_load_id`): `row_stamp` (`ingestion.load_clock`, which never numbers a load
+    below an earlier one), or dlt's own load id without one.
 
     `con` is a connection of the warehouse's DuckDB instance that only this call uses (it
     may run on a thread of its own); dlt borrows cursors of it: no second open of the file,
@@ -202,7 +209,7 @@ def load_system(
     def resources() -> list[Any]:
         return [
             dlt.resource(
-                _model_of(entry, exports),
+                _model_of(entry, exports, row_stamp),
                 name=entry.table.name,
                 # No winning key stored yet: appending is the same result without dlt's
                 # staging copy and delete (most of a first load's cost).
@@ -239,6 +246,8 @@ def load_system(
     finally:
         drop_staged(con, staged)
         shutil.rmtree(exports, ignore_errors=True)
+    if row_stamp is not None and info.loads_ids:
+        return row_stamp
     return str(info.loads_ids[0]) if info.loads_ids else ""
 
 
@@ -255,15 +264,16 @@ def _stage(
     return source
 
 
-def _model_of(entry: StagedTable, folder: Path) -> Iterator[Any]:
+def _model_of(entry: StagedTable, folder: Path, row_stamp: str | None) -> Iterator[Any]:
     """Yield a SQL model job selecting the staged winners, written when dlt asks.
 
-    Written lazily, during dlt's extract, because only then is the load id known; each row
-    gets it as `_dlt_load_id` (what dlt's normaliser would add to arrow rows).
+    Each row gets `row_stamp` as `_dlt_load_id` (what dlt's normaliser would add to arrow
+    rows), or without one dlt's load id, known only during dlt's extract (hence written
+    lazily). dlt's id is its wall clock, which the loader does not trust to move forward.
     """
     import dlt
 
-    load_id = dlt.current.load_package_state()["load_id"]
+    load_id = row_stamp or dlt.current.load_package_state()["load_id"]
     cols = ", ".join(
         f"{sql_str(load_id)} as _dlt_load_id" if c == "_dlt_load_id" else quote_ident(c)
         for c in entry.columns

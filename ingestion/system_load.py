@@ -41,6 +41,8 @@ class SystemLoad:
     system: str
     tables: list[Table]
     records: list[FileRecord]
+    #: the `_dlt_load_id` its rows get (`ingestion.load_clock`: never below an earlier load's)
+    row_stamp: str | None = None
     future: Future[tuple[str, float]] | None = None
     error: str | None = None
     staged: list[StagedTable] = field(default_factory=list)
@@ -75,10 +77,10 @@ def submit(
 def _run_dlt(
     con: duckdb.DuckDBPyConnection, pipelines_dir: Path, job: SystemLoad
 ) -> tuple[str, float]:
-    """dlt's run for one system (on the loader thread): its load id and seconds taken."""
+    """dlt's run for one system (on the loader thread): its rows' load id, seconds taken."""
     clock = time.perf_counter()
     try:
-        load_id = load_system(con, pipelines_dir, job.system, job.staged)
+        load_id = load_system(con, pipelines_dir, job.system, job.staged, job.row_stamp)
     finally:
         con.close()
     return load_id, time.perf_counter() - clock

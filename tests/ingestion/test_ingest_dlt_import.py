@@ -91,9 +91,9 @@ def test_no_copy_of_the_rows_is_left_in_dlts_folder_or_the_stage(tmp_root, monke
     staged_after_load: list[int] = []
     read_in_place: list[list[tuple[str, bool]]] = []
 
-    def load_and_look(con, pipelines_dir, system, staged):
+    def load_and_look(con, pipelines_dir, system, staged, row_stamp):
         read_in_place.append(sorted((entry.table.name, entry.is_view) for entry in staged))
-        load_id = load_system(con, pipelines_dir, system, staged)
+        load_id = load_system(con, pipelines_dir, system, staged, row_stamp)
         staged_after_load.append(
             con.execute(
                 "select (select count(*) from duckdb_tables() where database_name = $1)"
