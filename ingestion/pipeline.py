@@ -140,12 +140,13 @@ def ingest(
         load_time = next_load_time(con, now)
         report.load_id = load_time.load_id
         if load_time.clock_behind:
-            report.warnings.append(
+            report.clock_behind = (
                 f"this machine's clock ({now:%Y-%m-%d %H:%M:%S} UTC) is not later than the "
                 "last load's (it is behind now, or was ahead then): this load is numbered "
                 f"{report.load_id}, just after it, so the nightly build still reads its rows; "
                 "check the clock (KPIs never read it)"
             )
+            report.warnings.append(report.clock_behind)
         history = delivered_tables(con)
         _check_required(con, contract, selected, scan, history, settings.landing_dir)
         seen = seen_files(con)

@@ -78,6 +78,9 @@ class LoadReport:
     absent_tables: list[str] = field(default_factory=list)  # "system.table", never delivered
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: the machine's clock was not later than the last load's (`ingestion.load_clock`): why
+    #: this load is numbered just after it instead (also among `warnings`)
+    clock_behind: str = ""
     #: Files of the landing folder outside every table's folder, or still being written:
     #: "<path>: <why>" (each is a warning too). Files in a table's folder are never here: the
     #: loader loads or refuses them.
@@ -135,6 +138,7 @@ class LoadReport:
             ),
             "files_ignored": len(self.ignored),
             "ignored": "\n".join(self.ignored),
+            **({"clock_behind": self.clock_behind} if self.clock_behind else {}),
         }
 
     def to_text(self) -> str:

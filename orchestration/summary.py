@@ -43,6 +43,8 @@ class RunSummary:
     postgres: str | None = None  # `host:port/database` the run published to, if it did
     #: "<file>: <why>" of the landing folder's files the load ignored (outside every table folder)
     ignored: list[str] = field(default_factory=list)
+    #: the load found the machine's clock not later than the last load's (and said why)
+    clock_behind: str = ""
 
     def counts(self) -> dict[str, int]:
         return {o: sum(c.outcome == o for c in self.checks) for o in ("passed", "warned", "failed")}
@@ -95,6 +97,8 @@ class RunSummary:
                 )
         if self.absent_systems:
             lines.append(f"absent systems (never delivered): {', '.join(self.absent_systems)}")
+        if self.clock_behind:
+            lines.append(f"warning: {self.clock_behind}")
         if self.uncovered_kpis:
             lines.append(f"KPIs left out for lack of data ({len(self.uncovered_kpis)}):")
             lines += [f"  {kpi}: {reason}" for kpi, reason in self.uncovered_kpis]
@@ -193,8 +197,32 @@ def _step_failures(instance: DagsterInstance, run_id: str) -> list[str]:
         text = error_text(error.cls_name, error.message) if error else ""
         if len(text) > MAX_FAILURE_CHARS:
             text = text[:MAX_FAILURE_CHARS] + " ..."
+        text += damaged_warehouse_hint(text)
         messages.append(f"{event.step_key or 'set-up'}: {text}")
     return messages
+
+
+#: DuckDB's words for a database file it cannot read as one (truncated, overwritten)
+_DAMAGED_FILE = re.compile(
+    r"Could not read enough bytes from file|not a valid DuckDB database file|"
+    r"Corrupt database file|does not match stored checksum",
+    re.IGNORECASE,
+)
+
+
+def damaged_warehouse_hint(failure: str) -> str:
+    """What to do when a step failed because `warehouse.duckdb` is damaged ("" otherwise).
+
+    Every night would fail the same way, and nothing said the way out: the warehouse holds
+    nothing the landing folder does not (it is loaded from it), so a new one is built by
+    loading the folder again."""
+    if "warehouse.duckdb" not in failure or not _DAMAGED_FILE.search(failure):
+        return ""
+    return (
+        " (the warehouse file is damaged: move warehouse.duckdb and the .dlt folder beside it "
+        "aside and run again; every table is loaded again from the landing folder, and the "
+        "serving files stay as published until then)"
+    )
 
 
 def _skipped_steps(instance: DagsterInstance, run_id: str) -> list[str]:
@@ -262,8 +290,10 @@ def summarize(
             summary.site_built = True
         elif m.asset == "serving_postgres":
             summary.postgres = str(m.metadata.get("url") or "") or None
-        elif m.asset == LOADED_FILES_ASSET and m.metadata.get("ignored"):
-            summary.ignored = str(m.metadata["ignored"]).split("\n")
+        elif m.asset == LOADED_FILES_ASSET:
+            if m.metadata.get("ignored"):
+                summary.ignored = str(m.metadata["ignored"]).split("\n")
+            summary.clock_behind = str(m.metadata.get("clock_behind") or "")
     if summary.published:
         summary.uncovered_kpis = uncovered_kpis(serving_path)
     elif success:

@@ -47,6 +47,7 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppres
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from medspa.machine_errors import machine_error
 from medspa.run_lock import RunLockedError, data_dir_lock
 
 if TYPE_CHECKING:
@@ -608,8 +609,13 @@ def run(args: argparse.Namespace) -> int:
     except (PhiKeyError, TenantRegistryError, RunLockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # the machine's problem, not the code's: said in one line
-        print(f"error: {error_text(exc)}", file=sys.stderr)
+    except Exception as exc:
+        # the machine's problem, not the code's (a full disk, also under Dagster's SQLite run
+        # history): said in one line
+        trouble = machine_error(exc)
+        if trouble is None:
+            raise
+        print(f"error: {error_text(trouble)}", file=sys.stderr)
         print(
             "the run stopped there and the next run starts from the last good state: free the "
             "space or fix the permission, then run again",

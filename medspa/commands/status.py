@@ -57,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medspa.commands.run import base_settings
+    from medspa.commands.run import base_settings, error_text
+    from medspa.machine_errors import machine_error
     from medspa.tenants import TenantRegistryError, resolve_tenants
 
     if not args.max_age_hours > 0:
@@ -84,9 +85,21 @@ def run(args: argparse.Namespace) -> int:
             return 2
         names = [args.tenant]
     home = args.dagster_home.expanduser().resolve() if args.dagster_home else settings.dagster_home
-    scheduler, statuses = _statuses(
-        home, names, dt.timedelta(hours=args.max_age_hours), {n: data_dirs[n] for n in names}
-    )
+    try:
+        scheduler, statuses = _statuses(
+            home, names, dt.timedelta(hours=args.max_age_hours), {n: data_dirs[n] for n in names}
+        )
+    except Exception as exc:
+        trouble = machine_error(exc)
+        if trouble is None:
+            raise
+        # no verdict can be given: exit 1, as for an unhealthy tenant, so a monitor alerts
+        print(
+            f"error: cannot read the run history in {home} ({error_text(trouble)}): a full "
+            "disk or an unreadable file; free the space or fix the permission, then ask again",
+            file=sys.stderr,
+        )
+        return 1
     healthy = sum(s.healthy for s in statuses)
     everything_fine = healthy == len(statuses) and not (scheduler and scheduler.problems)
     if args.json:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from conftest import dbt, write_chain

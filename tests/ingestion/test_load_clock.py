@@ -98,5 +98,7 @@ def test_a_clock_that_jumps_never_numbers_a_nights_rows_below_loaded_ones(
     first, second, third = stamps[0], stamps[-2], stamps[-1]
     assert first < second < third
     behind = [any("clock" in w for w in r.warnings) for r in reports]
+    # and the file ledger's metadata carries it, which `medspa run`'s summary prints
+    assert [bool(r.ledger_metadata().get("clock_behind")) for r in reports] == behind
     # back a day: day 2 is behind day 1; a year ahead: day 3 is behind day 2
     assert behind == ([False, True, False] if jump.days < 0 else [False, False, True])

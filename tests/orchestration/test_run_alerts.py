@@ -305,3 +305,50 @@ def test_a_run_stopped_by_a_full_disk_says_so_in_one_line_and_posts_it(
     assert (status, tenant) == ("failed", "default")
     assert reason == f"OSError: No space left on device: {data / 'dagster'}"
     assert text.startswith("medspa-warehouse: tenant 'default''s run stopped with an error: ")
+
+
+def test_a_full_disk_under_dagsters_run_history_says_so_in_one_line(
+    webhook: Receiver, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    """Dagster keeps its run history in SQLite in the data dir: a disk that filled during a
+    run ended it in a 100-line traceback of SQLAlchemy's `OperationalError` (no OSError), and
+    `medspa status` crashed the same way. Both now say it in one line."""
+    import sqlite3
+
+    import sqlalchemy.exc
+
+    from medspa.cli import main
+    from medspa.settings import Settings
+
+    data = tmp_path / "data"
+
+    def full_disk(self: Settings) -> None:
+        cause = sqlite3.OperationalError("database or disk is full")
+        raise sqlalchemy.exc.OperationalError("INSERT INTO event_logs ...", {}, cause) from cause
+
+    monkeypatch.setattr(Settings, "ensure_dirs", full_disk)
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
+    for name in ("MEDSPA_TENANTS_FILE", "MEDSPA_LANDING_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "landing").mkdir()
+    argv = ["run", "--data-dir", str(data), "--landing", str(tmp_path / "landing")]
+    assert main(argv) == 1
+    printed = capsys.readouterr()
+    assert "error: OperationalError: database or disk is full\n" in printed.err
+    assert "free the space or fix the permission, then run again" in printed.err
+    assert "Traceback" not in printed.out + printed.err
+    assert [b["status"] for b in webhook.bodies] == ["failed"]
+
+    def unreadable(*_args: object) -> None:
+        raise sqlalchemy.exc.OperationalError(
+            "SELECT ...", {}, sqlite3.OperationalError("disk I/O error")
+        )
+
+    from medspa.commands import status
+
+    monkeypatch.setattr(status, "_statuses", unreadable)
+    assert main(["status", "--data-dir", str(data)]) == 1
+    printed = capsys.readouterr()
+    assert "error: cannot read the run history in " in printed.err
+    assert "(OperationalError: disk I/O error): a full disk or an unreadable file" in printed.err
+    assert "Traceback" not in printed.out + printed.err

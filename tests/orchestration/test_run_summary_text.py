@@ -205,3 +205,35 @@ def test_the_summary_takes_the_ignored_files_from_the_file_ledgers_metadata(tmp_
         summary = summarize(instance, result.run_id, True, tmp_path / "serving.duckdb")
     assert summary.ignored == ignored
     assert f"  {ignored[1]}" in summary.to_text().splitlines()
+
+
+def test_a_damaged_warehouse_file_gets_the_way_out_said(tmp_path: Path):
+    """A truncated warehouse failed every night with DuckDB's I/O error and no word of what
+    to do; the failure line now says it. The error is DuckDB's own, from a truncated file."""
+    import duckdb
+
+    from orchestration.summary import damaged_warehouse_hint
+
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table t as select range as i from range(300000)")
+    con.close()
+    with path.open("r+b") as f:
+        f.truncate(path.stat().st_size // 2)
+    with pytest.raises(duckdb.Error) as raised:
+        duckdb.connect(str(path)).execute("select sum(i) from t").fetchall()
+    failure = error_text(type(raised.value).__name__, str(raised.value))
+    hint = damaged_warehouse_hint(failure)
+    assert hint.startswith(" (the warehouse file is damaged: move warehouse.duckdb and the .dlt")
+    # another file's trouble, or another error of the warehouse, gets no such advice
+    assert damaged_warehouse_hint(failure.replace("warehouse.duckdb", "serving.duckdb")) == ""
+    assert damaged_warehouse_hint("IOException: Could not set lock on file warehouse.duckdb") == ""
+
+
+def test_a_load_numbered_after_the_clock_is_warned_about_in_the_summary():
+    note = "this machine's clock (2026-12-07 06:00:00 UTC) is not later than the last load's"
+    lines = RunSummary(run_id="r1", success=True, clock_behind=note).to_text().splitlines()
+    assert f"warning: {note}" in lines
+    assert not [
+        x for x in RunSummary(run_id="r1", success=True).to_text().splitlines() if "clock" in x
+    ]
