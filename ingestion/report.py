@@ -155,7 +155,7 @@ class LoadReport:
                 f"  {name}  files {t.files_loaded} loaded, {t.files_skipped} skipped, "
                 f"{t.files_refused} refused, {t.files_held} held | rows {t.rows_read} read, "
                 f"{t.rows_inserted} new, "
-                f"{t.rows_updated} updated, {t.rows_unchanged} unchanged, "
+                f"{t.rows_updated} replaced stored, {t.rows_unchanged} older than stored, "
                 f"{t.rows_quarantined} quarantined"
             )
             if t.rows_in_refused_files:

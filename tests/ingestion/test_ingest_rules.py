@@ -206,7 +206,7 @@ def test_summary_text_lists_loaded_idle_absent_and_errors():
     assert report.to_text().splitlines() == [
         "load L1",
         "  pms.locations  files 2 loaded, 1 skipped, 0 refused, 0 held | rows 5 read, 3 new,"
-        " 1 updated, 1 unchanged, 1 quarantined | drift: new column(s) region",
+        " 1 replaced stored, 1 older than stored, 1 quarantined | drift: new column(s) region",
         "  pms.rooms      no new extract this run (2 file(s) already loaded)",
         "  crm.leads      never delivered",
         "absent systems (never delivered): crm",
