@@ -253,7 +253,9 @@ def _error(col: Column, is_key: bool, stored: bool = False, single: bool = False
         )
     if col.enum is not None:
         allowed = ", ".join(sql_str(str(v)) for v in col.enum)
-        branches.append(f"when {typed}::varchar not in ({allowed}) then 'unknown enum value'")
+        # the allowed values in the reason: `Completed` for `completed` is one letter's fix
+        reason = f"unknown enum value (not one of {', '.join(str(v) for v in col.enum)})"
+        branches.append(f"when {typed}::varchar not in ({allowed}) then {sql_str(reason)}")
     bounds = []
     if col.min is not None:
         bounds.append(f"{typed} < {col.min}")
@@ -324,6 +326,21 @@ def missing_columns(table: Table, columns: list[str]) -> list[str]:
     return [c for c in table.column_names if c not in present]
 
 
+def _spelled_otherwise(missing: list[str], columns: list[str]) -> str:
+    """' (the file has REVIEW_ID for review_id, ...)': the file's columns that are a missing
+    contract column in another case or spelling, so the reason says what to rename ('' if
+    none). Column names are the file's header, never a row's values."""
+    found = [
+        f"{column} for {stored_name(column)}"
+        for column in columns
+        if stored_name(column) in missing and column != stored_name(column)
+    ]
+    if not found:
+        return ""
+    shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    return f" (the file has {shown}: contract columns are spelled in lower case, as listed)"
+
+
 def validate(
     con: duckdb.DuckDBPyConnection, table: Table, raw: RawFile, extract_id: str, rel_path: str
 ) -> Validated:
@@ -337,7 +354,10 @@ def validate(
         # all (another delimiter, no header row, no JSON objects).
         raise FileRefused(NO_CONTRACT_COLUMNS)
     if missing:
-        raise MissingContractColumns(f"{MISSING_COLUMNS} {', '.join(missing)}; {STOPS_LOAD}")
+        raise MissingContractColumns(
+            f"{MISSING_COLUMNS} {', '.join(missing)}{_spelled_otherwise(missing, raw.columns)}; "
+            f"{STOPS_LOAD}"
+        )
     contract = set(table.column_names)
     file_drift = [c for c in raw.columns if c not in contract]
     # extra columns take the name dlt stores them under here, so the report names that column

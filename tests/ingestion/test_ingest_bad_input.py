@@ -67,7 +67,12 @@ def test_unknown_enum_duplicate_key_and_offsetless_timestamp(loaded):
     f = "pms/appointments/2026-11-20.csv"
     dup = "duplicate primary key within the extract (rows 3, 4)"
     assert quarantined(settings, "appointments") == [
-        (f, 2, "booking_channel", "unknown enum value"),
+        (
+            f,
+            2,
+            "booking_channel",
+            "unknown enum value (not one of phone, online, in_person, sms, instagram, other)",
+        ),
         (f, 3, "appointment_id", dup),
         (f, 4, "appointment_id", dup),
         (f, 5, "scheduled_start", "not an ISO 8601 timestamp with offset"),
@@ -161,7 +166,12 @@ def test_unknown_column_is_loaded_and_recorded_as_drift(loaded):
     ]
     # MP2 has billing_period_months = 2: not one of 1, 3, 12
     assert quarantined(settings, "membership_plans") == [
-        ("pms/membership_plans/2026-11-20.csv", 2, "billing_period_months", "unknown enum value")
+        (
+            "pms/membership_plans/2026-11-20.csv",
+            2,
+            "billing_period_months",
+            "unknown enum value (not one of 1, 3, 12)",
+        )
     ]
 
 
@@ -178,7 +188,12 @@ def test_jsonl_malformed_line_and_out_of_range_value(loaded):
 def test_parquet_extract_types_and_enum_check(loaded):
     settings, _ = loaded
     assert quarantined(settings, "invoices") == [
-        ("pos/invoices/2026-11-20.parquet", 2, "status", "unknown enum value")
+        (
+            "pos/invoices/2026-11-20.parquet",
+            2,
+            "status",
+            "unknown enum value (not one of open, paid, void, refunded)",
+        )
     ]
     assert query(settings, "select invoice_id, issued_at::varchar from raw_pos.invoices") == [
         ("I1", "2026-11-05 16:00:00+00")

@@ -115,7 +115,7 @@ def test_rows_below_a_stray_quote_keep_their_numbers(tmp_path, ending, compresse
     path = write_csv(tmp_path, "e1", text, compressed)
     quarantine, valid = validate_one(path, "pms.rooms", "csv", "room_id, name, _source_row")
     assert quarantine == [
-        (3, "room_type", "unknown enum value"),
+        (3, "room_type", "unknown enum value (not one of treatment, consult, other)"),
         (4, None, "truncated row: fewer fields than the header"),
     ]
     assert valid == [("RM1", 'Suite 5" wide', 1), ("RM2", "T", 2), ("RM5", "T", 5)]

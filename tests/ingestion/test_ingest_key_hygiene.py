@@ -11,6 +11,11 @@ from pathlib import Path
 
 from ingest_fixtures import appointment, csv_text, header, validate_one, write
 
+#: the reason an appointment's unknown status is quarantined with (the allowed values)
+APPOINTMENT_STATUS = (
+    "unknown enum value (not one of booked, confirmed, checked_in, completed, cancelled, no_show)"
+)
+
 APPOINTMENTS = header("pms.appointments")
 DUPLICATE_12 = "duplicate primary key within the extract (rows 1, 2)"
 
@@ -33,7 +38,7 @@ def test_a_repeated_key_quarantines_every_copy_even_when_one_copy_is_also_bad(tm
     )
     assert quarantine == [
         (1, "appointment_id", DUPLICATE_12),
-        (2, "appointment_id", f"{DUPLICATE_12}; also status: unknown enum value"),
+        (2, "appointment_id", f"{DUPLICATE_12}; also status: {APPOINTMENT_STATUS}"),
     ]
     assert valid == [("A2", "completed")]
 

@@ -186,5 +186,11 @@ def test_a_header_in_other_letter_case_is_a_missing_column_and_stops_the_table(s
     entry = report.table("pms", "membership_plans")
     (reason,) = entry.stopped_by
     assert reason.startswith(f"{PLANS}/2026-11-23.csv: missing contract column(s) plan_id, name")
+    # ... and says what the file has instead, so the fix (rename them) is in the reason
+    assert (
+        " (the file has PLAN_ID for plan_id, NAME for name, PRICE for price, "
+        "BILLING_PERIOD_MONTHS for billing_period_months, UPDATED_AT for updated_at: contract "
+        "columns are spelled in lower case, as listed); "
+    ) in reason
     assert (entry.state, entry.files_held) == (LOAD_STOPPED, 3)
     assert _plans(settings) == []

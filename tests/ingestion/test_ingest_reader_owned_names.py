@@ -110,7 +110,7 @@ def test_a_parquet_column_named_file_row_number_loads_as_drift(tmp_root):
     assert _loaded_rows(settings, "file_row_number") == [("M1", "9", 1), ("M3", "7", 3)]
     assert query(
         settings, "select row_number, column_name, reason from raw_quarantine.rejected_rows"
-    ) == [(2, "billing_period_months", "unknown enum value")]
+    ) == [(2, "billing_period_months", "unknown enum value (not one of 1, 3, 12)")]
     assert _file_counts(settings) == [("loaded", 3, 2, 1)]
 
 

@@ -57,7 +57,8 @@ def test_refused_rows_are_reported_apart_and_leave_the_share_alone(tmp_root):
 
     line = next(x for x in report.to_text().splitlines() if "pms.rooms" in x)
     assert line.endswith(
-        "| rows 10 read, 5 new, 0 replaced stored, 0 older than stored, 5 quarantined | 100 rows in refused files"
+        "| rows 10 read, 5 new, 0 replaced stored, 0 older than stored, 5 quarantined "
+        "| 100 rows in refused files"
     )
     # the publish gate judges the same load at the same share
     assert table_verdicts(settings.warehouse_path, 0.01)[("pms", "rooms")].worst_share == 0.5

@@ -15,6 +15,11 @@ from ingestion.report import LOADED, NEVER_DELIVERED, LoadReport, TableReport
 from ingestion.stage import STAGE
 from ingestion.validate import validate
 
+#: the reason an appointment's unknown status is quarantined with (the allowed values)
+APPOINTMENT_STATUS = (
+    "unknown enum value (not one of booked, confirmed, checked_in, completed, cancelled, no_show)"
+)
+
 
 def test_scan_sorts_by_extract_id_and_ignores_what_is_not_an_extract(tmp_path):
     for rel in (
@@ -135,7 +140,7 @@ def check(tmp_path, rows: list[dict]) -> list[tuple]:
     [
         ("booked_at", "2026-11-05T15:00:00", "not an ISO 8601 timestamp with offset"),
         ("booked_at", "2026-11-31T15:00:00Z", "not an ISO 8601 timestamp with offset"),
-        ("status", "Completed", "unknown enum value"),
+        ("status", "Completed", APPOINTMENT_STATUS),
         ("patient_id", "", "missing required value"),
     ],
 )
@@ -155,7 +160,11 @@ def test_offset_forms_and_whitespace_are_accepted(tmp_path):
 def test_several_bad_columns_are_named_in_one_quarantine_row(tmp_path):
     row = appointment("A1", status="done", booked_at="yesterday")
     assert check(tmp_path, [row]) == [
-        (1, "booked_at", "not an ISO 8601 timestamp with offset; also status: unknown enum value")
+        (
+            1,
+            "booked_at",
+            f"not an ISO 8601 timestamp with offset; also status: {APPOINTMENT_STATUS}",
+        )
     ]
 
 
