@@ -150,8 +150,8 @@ class TenantStatus:
         lines = [f"tenant {self.tenant}: {head}"]
         if self.last_published_at is not None and self.hours_since_publish is not None:
             lines.append(
-                f"  last published {self.last_published_at} ({_age(self.hours_since_publish)} "
-                f"ago; limit {self.max_age_hours:g} h)"
+                f"  last published {self.last_published_at} ({_ago(self.hours_since_publish)}; "
+                f"limit {self.max_age_hours:g} h)"
             )
         run = self.newest_deciding_run
         if run is not None:
@@ -161,7 +161,7 @@ class TenantStatus:
         for live in self.active_runs:
             quiet = ""
             if live.quiet_minutes is not None:
-                quiet = f", last event {_age(live.quiet_minutes / 60)} ago"
+                quiet = f", last event {_ago(live.quiet_minutes / 60)}"
                 if live.quiet_minutes > QUIET_MINUTES:
                     quiet += " (if no process runs it, it was killed: the next run marks it failed)"
             since = f", started {live.started_at}" if live.started_at else ""
@@ -173,6 +173,14 @@ class TenantStatus:
 def _age(hours: float) -> str:
     """A duration as a person reads it: minutes under an hour, else hours."""
     return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
+
+
+def _ago(hours: float) -> str:
+    """'12 min ago'; a time after now (written under a clock that was ahead) says so instead of
+    '-525600 min ago'."""
+    if hours < 0:
+        return f"{_age(-hours)} in the future: this machine's clock is behind, or was ahead then"
+    return f"{_age(hours)} ago"
 
 
 def iso_utc(timestamp: float | None) -> str | None:

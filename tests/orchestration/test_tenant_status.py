@@ -132,6 +132,11 @@ def test_a_tenant_that_published_is_healthy_until_its_publish_is_older_than_the_
     assert fresh.newest_deciding_run.status == "published"
     assert fresh.hours_since_publish == 25.0
 
+    assert "(25.0 h ago; limit 26 h)" in fresh.to_text()
+    # a publish stamped after now (under a clock that was ahead) says so, not "-60 min ago"
+    early = tenant_status(instance, "clinic-a", published_at - HOUR).to_text()
+    assert "(1.0 h in the future: this machine's clock is behind, or was ahead then;" in early
+
     late = tenant_status(instance, "clinic-a", published_at + 27 * HOUR)
     assert late.verdicts == [STALE]
     assert late.problems == [
