@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -276,26 +276,36 @@ def test_a_tenant_whose_key_cannot_be_used_posts_that_it_was_not_run(
     assert not (tmp_path / "data" / "dagster").exists()  # no run was started
 
 
+def _run_failing_at_set_up(
+    failure: Callable[..., None], webhook: Receiver, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """`medspa run` on `<tmp_path>/data`, whose set-up (`Settings.ensure_dirs`) raises by
+    `failure`, posting to `webhook`; its exit status."""
+    from medspa.cli import main
+    from medspa.settings import Settings
+
+    monkeypatch.setattr(Settings, "ensure_dirs", failure)
+    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
+    for name in ("MEDSPA_TENANTS_FILE", "MEDSPA_LANDING_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "landing").mkdir()
+    return main(
+        ["run", "--data-dir", str(tmp_path / "data"), "--landing", str(tmp_path / "landing")]
+    )
+
+
 def test_a_run_stopped_by_a_full_disk_says_so_in_one_line_and_posts_it(
     webhook: Receiver, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys
 ):
     """A full disk or a read-only data dir ended `medspa run` in a 110-line traceback, with no
     alert and no run-log row: a cron nightly failed unseen until the next night."""
-    from medspa.cli import main
-    from medspa.settings import Settings
 
     data = tmp_path / "data"
 
-    def full_disk(self: Settings) -> None:
+    def full_disk(self) -> None:  # Settings.ensure_dirs
         raise OSError(28, "No space left on device", str(self.data_dir / "dagster"))
 
-    monkeypatch.setattr(Settings, "ensure_dirs", full_disk)
-    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
-    for name in ("MEDSPA_TENANTS_FILE", "MEDSPA_LANDING_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    (tmp_path / "landing").mkdir()
-    argv = ["run", "--data-dir", str(data), "--landing", str(tmp_path / "landing")]
-    assert main(argv) == 1
+    assert _run_failing_at_set_up(full_disk, webhook, tmp_path, monkeypatch) == 1
     printed = capsys.readouterr()
     assert f"error: OSError: No space left on device: {data / 'dagster'}\n" in printed.err
     assert "Traceback" not in printed.out + printed.err
@@ -318,21 +328,14 @@ def test_a_full_disk_under_dagsters_run_history_says_so_in_one_line(
     import sqlalchemy.exc
 
     from medspa.cli import main
-    from medspa.settings import Settings
 
     data = tmp_path / "data"
 
-    def full_disk(self: Settings) -> None:
+    def full_disk(self) -> None:  # Settings.ensure_dirs
         cause = sqlite3.OperationalError("database or disk is full")
         raise sqlalchemy.exc.OperationalError("INSERT INTO event_logs ...", {}, cause) from cause
 
-    monkeypatch.setattr(Settings, "ensure_dirs", full_disk)
-    monkeypatch.setenv("MEDSPA_ALERT_WEBHOOK_URL", webhook.url)
-    for name in ("MEDSPA_TENANTS_FILE", "MEDSPA_LANDING_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    (tmp_path / "landing").mkdir()
-    argv = ["run", "--data-dir", str(data), "--landing", str(tmp_path / "landing")]
-    assert main(argv) == 1
+    assert _run_failing_at_set_up(full_disk, webhook, tmp_path, monkeypatch) == 1
     printed = capsys.readouterr()
     assert "error: OperationalError: database or disk is full\n" in printed.err
     assert "free the space or fix the permission, then run again" in printed.err
