@@ -170,8 +170,13 @@ def _run_one(con: duckdb.DuckDBPyConnection, page: Page, block: SqlBlock, sql: s
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description]
         raw_rows = cursor.fetchall()
-    except duckdb.CatalogException as exc:
-        if block.optional:
+    except (duckdb.CatalogException, duckdb.BinderException) as exc:
+        # an optional block over a table, or a column, that a serving file published by an
+        # earlier version does not have yet: the page says so until the next publish
+        missing_column = isinstance(exc, duckdb.BinderException) and (
+            'Referenced column "' in str(exc) and "not found" in str(exc)
+        )
+        if block.optional and (isinstance(exc, duckdb.CatalogException) or missing_column):
             return QueryResult(name, [], [], missing=True)
         raise PageError(
             page.path.name, _error_line(block, str(exc), sql != block.sql), _short(str(exc))

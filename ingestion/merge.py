@@ -155,7 +155,7 @@ def drop_superseded(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     its stored predecessor: both stay. Only the winner was handed to dlt (`plan_merge` compares
     null-safely), so the newest (updated_at, extract id) of each key is the row to keep; on a
     tie (the same extract delivered again, changed) the later load's row: one load stores at
-    most one row per key, and dlt's load ids increase from load to load.
+    most one row per key, and the loads' stamps increase from load to load (`ingestion.load_clock`).
 
     The tie is never broken by DuckDB's `rowid`: a drift column named `rowid` shadows it, and
     its text values then kept the older row. `_dlt_load_id` is the loader's own (a file's

@@ -85,7 +85,8 @@ class LoadReport:
     #: "<path>: <why>" (each is a warning too). Files in a table's folder are never here: the
     #: loader loads or refuses them.
     ignored: list[str] = field(default_factory=list)
-    dlt_load_ids: dict[str, str] = field(default_factory=dict)  # system -> dlt load id
+    #: system -> the `_dlt_load_id` stamp its rows got (`ingestion.load_clock`)
+    dlt_load_ids: dict[str, str] = field(default_factory=dict)
     #: Wall-clock seconds per phase: run metadata, never data. prepare, stage, dlt_wait and
     #: bookkeeping are the main thread's; dlt is its own thread's (it overlaps prepare).
     seconds: dict[str, float] = field(default_factory=dict)

@@ -15,8 +15,20 @@ import sqlite3
 _STORAGE_WORDS = ("disk", "full", "readonly", "read-only", "unable to open")
 
 
+#: packages whose exceptions are this project's own verdicts (a bad setting, a refused
+#: file): said by their own handlers, never taken for the machine's trouble they wrap
+_OWN_PACKAGES = ("medspa", "orchestration", "ingestion", "quality", "serving", "dashboards")
+
+
 def machine_error(exc: BaseException) -> BaseException | None:
-    """The `OSError`, or SQLite storage error, in `exc`'s chain of causes; None without one."""
+    """The `OSError`, or SQLite storage error, that `exc` is or was explicitly raised from
+    (`raise ... from`, SQLAlchemy's `orig`); None without one.
+
+    Only explicit causes are followed: an error raised while handling another (a bug in an
+    `except OSError:` block) is not the machine's trouble, and an error of this project's
+    own (a `SettingsError` naming a data dir that cannot be a folder) keeps its message."""
+    if type(exc).__module__.split(".")[0] in _OWN_PACKAGES:
+        return None
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -29,6 +41,5 @@ def machine_error(exc: BaseException) -> BaseException | None:
             return current
         # SQLAlchemy keeps the driver's error as `orig` as well as the cause
         orig = getattr(current, "orig", None)
-        following = orig if isinstance(orig, BaseException) else None
-        current = following or current.__cause__ or current.__context__
+        current = orig if isinstance(orig, BaseException) else current.__cause__
     return None

@@ -66,3 +66,18 @@ def test_quarantine_is_grouped_by_kind_and_every_group_is_shown(tmp_path):
     assert "rows 3, 4" not in section and "also" not in section and "in all" not in section
     # the rows add up to the summary's: 17 + 4 + 1 + 60
     assert sum(int(r[3]) for r in rows) == sum(r[4] for r in SUMMARY + EXTRA) == 82
+
+
+def test_a_serving_file_from_before_rows_replaced_still_builds_the_page(tmp_path):
+    """A serving file published by the version before `rows_replaced` existed (the site is
+    built again from it by `medspa site` before the next publish): the page builds and says
+    the summary is not there, instead of failing on the missing column."""
+    serving = make_serving_db(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(serving))
+    try:
+        con.execute("alter table ops.quarantine_summary drop column rows_replaced")
+    finally:
+        con.close()
+    build_shipped_pages(serving, tmp_path, "data_quality.md")
+    html = (tmp_path / "site" / "data_quality.html").read_text(encoding="utf-8")
+    assert "The quarantine summary is not published yet." in html

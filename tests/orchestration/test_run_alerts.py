@@ -355,3 +355,32 @@ def test_a_full_disk_under_dagsters_run_history_says_so_in_one_line(
     assert "error: cannot read the run history in " in printed.err
     assert "(OperationalError: disk I/O error): a full disk or an unreadable file" in printed.err
     assert "Traceback" not in printed.out + printed.err
+
+
+def test_only_the_machines_trouble_is_taken_for_it():
+    """An error of this project's own, or a bug raised while an OSError was being handled, is
+    not a full disk: it keeps its own handler (or its traceback)."""
+    import sqlite3
+
+    from medspa.machine_errors import machine_error
+    from medspa.settings import SettingsError
+
+    disk = OSError(28, "No space left on device")
+    try:
+        try:
+            raise disk
+        except OSError:
+            raise SettingsError("the data dir cannot be a folder") from None
+    except SettingsError as own:
+        assert machine_error(own) is None
+    try:
+        try:
+            raise disk
+        except OSError:
+            {}["dagster_home"]  # a bug in a fallback
+    except KeyError as bug:
+        assert machine_error(bug) is None
+    wrapped = RuntimeError("step failed")
+    wrapped.__cause__ = sqlite3.OperationalError("database or disk is full")
+    assert machine_error(wrapped) is wrapped.__cause__
+    assert machine_error(sqlite3.OperationalError("no such table: runs")) is None
